@@ -1,0 +1,1 @@
+"""Pydantic models, one set per edge: alerts, routing config, settings, storage items."""

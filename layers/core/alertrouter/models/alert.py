@@ -1,0 +1,61 @@
+"""The one shape every source is turned into."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Status(StrEnum):
+    FIRING = "firing"
+    RESOLVED = "resolved"
+    NODATA = "nodata"
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"critical": 0, "warning": 1, "info": 2}[self.value]
+
+
+class Alert(BaseModel):
+    """One alert instance at one point in time, as a source reported it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str
+    status: Status
+    severity: Severity
+    title: str
+    summary: str = ""
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+    timestamp: datetime
+    fingerprint: str
+
+    @property
+    def resource(self) -> str:
+        return self.labels.get("resource", "")
+
+    @property
+    def timestamp_ms(self) -> int:
+        return int(self.timestamp.timestamp() * 1000)
+
+
+def fingerprint(*parts: str) -> str:
+    """A stable identity for an alert: the same inputs give the same 16 hex digits on any machine."""
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
+
+
+class Ignored(BaseModel):
+    """An input that was understood but deliberately not turned into an alert."""
+
+    reason: str
+    kind: str = ""

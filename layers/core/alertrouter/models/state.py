@@ -1,0 +1,112 @@
+"""Storage items: what the table keeps about each alert and each notification group."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from alertrouter.models.alert import Alert
+
+
+class AlertState(BaseModel):
+    """The latest applied state of one alert (one item per fingerprint)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    fingerprint: str
+    status: str
+    severity: str
+    title: str
+    summary: str = ""
+    source: str
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+    ts_ms: int
+    starts_at_ms: int
+    count: int = 1
+    updated_ms: int = 0
+
+    @classmethod
+    def first(cls, alert: Alert, now_ms: int) -> AlertState:
+        return cls(
+            fingerprint=alert.fingerprint, status=alert.status.value, severity=alert.severity.value,
+            title=alert.title, summary=alert.summary, source=alert.source, labels=alert.labels,
+            annotations=alert.annotations, ts_ms=alert.timestamp_ms, starts_at_ms=alert.timestamp_ms,
+            count=1, updated_ms=now_ms,
+        )
+
+    def next(self, alert: Alert, now_ms: int) -> AlertState:
+        """The state after a newer event: a new episode starts when a resolved alert fires again."""
+        new_episode = self.status == "resolved" and alert.status.value != "resolved"
+        same_status = self.status == alert.status.value
+        return AlertState(
+            fingerprint=self.fingerprint, status=alert.status.value, severity=alert.severity.value,
+            title=alert.title, summary=alert.summary, source=alert.source, labels=alert.labels,
+            annotations=alert.annotations, ts_ms=alert.timestamp_ms,
+            starts_at_ms=alert.timestamp_ms if new_episode else self.starts_at_ms,
+            count=self.count + 1 if same_status and not new_episode else 1,
+            updated_ms=now_ms,
+        )
+
+
+class Member(BaseModel):
+    """An alert as its group's message shows it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    status: str
+    severity: str
+    title: str
+    summary: str = ""
+    resource: str = ""
+    account: str = ""
+    region: str = ""
+    console: str = ""
+    runbook: str = ""
+    ts_ms: int
+    starts_at_ms: int
+    count: int = 1
+
+    @classmethod
+    def of(cls, state: AlertState) -> Member:
+        return cls(
+            status=state.status, severity=state.severity, title=state.title, summary=state.summary[:500],
+            resource=state.labels.get("resource", ""), account=state.labels.get("account", ""),
+            region=state.labels.get("region", ""), console=state.annotations.get("console", ""),
+            runbook=state.annotations.get("runbook", ""), ts_ms=state.ts_ms,
+            starts_at_ms=state.starts_at_ms, count=state.count,
+        )
+
+
+class Notified(BaseModel):
+    """What the last successful notification said about a member."""
+
+    status: str
+    count: int = 1
+    thread_ms: int = 0
+
+
+class GroupState(BaseModel):
+    """One notification group: its members, its Slack messages, what has been sent."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    key: str
+    route_id: str
+    receiver: str
+    group_labels: dict[str, str] = Field(default_factory=dict)
+    members: dict[str, Member] = Field(default_factory=dict)
+    version: int = 0
+    notified_version: int = 0
+    notified: dict[str, Notified] = Field(default_factory=dict)
+    sms_notified: dict[str, str] = Field(default_factory=dict)
+    slack_ts: dict[str, str] = Field(default_factory=dict)
+    episode: int = 1
+    last_notified_ms: int = 0
+    flush_at_ms: int = 0
+    lease_id: str = ""
+    lease_until_ms: int = 0
+    created_ms: int = 0
+
+    @property
+    def pending(self) -> bool:
+        return self.version > self.notified_version

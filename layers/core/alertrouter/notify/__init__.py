@@ -1,0 +1,1 @@
+"""Notifiers behind one contract (`Notifier`), and the pure rendering of what they send."""

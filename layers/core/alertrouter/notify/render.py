@@ -1,0 +1,190 @@
+"""Pure rendering: a group's state -> Slack Block Kit message, thread notes and SMS text."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from alertrouter.models.state import GroupState, Member
+
+COLOURS = {"critical": "#E01E5A", "warning": "#ECB22E", "info": "#36C5F0", "nodata": "#9E9E9E",
+           "resolved": "#2EB67D"}
+ICONS = {"critical": "🔴", "warning": "🟠", "info": "🔵", "nodata": "⚪", "resolved": "✅"}
+MAX_LISTED = 10
+SMS_LIMIT = 160
+METADATA_EVENT = "alertrouter_group"
+
+
+class SlackMessage(BaseModel):
+    """The arguments of chat.postMessage / chat.update that carry content."""
+
+    text: str
+    attachments: list[dict[str, Any]] = Field(default_factory=list)
+
+
+def human_duration(ms: int) -> str:
+    seconds = max(0, ms // 1000)
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
+    if days:
+        return f"{days}d {hours % 24}h" if hours % 24 else f"{days}d"
+    if hours:
+        return f"{hours}h {minutes % 60}m" if minutes % 60 else f"{hours}h"
+    return f"{minutes}m"
+
+
+def _utc(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def slack_date(ms: int) -> str:
+    """Slack's date token: shown in the reader's own time zone, with a UTC fallback."""
+    return f"<!date^{ms // 1000}^{{date_short_pretty}} {{time}}|{_utc(ms)}>"
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def group_status(group: GroupState) -> str:
+    statuses = {m.status for m in group.members.values()}
+    if "firing" in statuses:
+        return "firing"
+    if "nodata" in statuses:
+        return "nodata"
+    return "resolved"
+
+
+def _worst(members: list[Member]) -> str:
+    order = {"critical": 0, "warning": 1, "info": 2}
+    return min((m.severity for m in members), key=lambda s: order.get(s, 3), default="info")
+
+
+def _colour_key(group: GroupState) -> str:
+    status = group_status(group)
+    if status != "firing":
+        return status
+    return _worst([m for m in group.members.values() if m.status == "firing"])
+
+
+def _links(member: Member) -> str:
+    links = []
+    if member.console:
+        links.append(f"<{member.console}|Console>")
+    if member.runbook:
+        links.append(f"<{member.runbook}|Runbook>")
+    return " · ".join(links)
+
+
+def _buttons(group: GroupState) -> dict[str, Any]:
+    def button(text: str, action: str, style: str | None = None) -> dict[str, Any]:
+        b: dict[str, Any] = {"type": "button", "text": {"type": "plain_text", "text": text},
+                             "action_id": f"alertrouter_{action}", "value": group.key}
+        if style:
+            b["style"] = style
+        return b
+
+    return {"type": "actions", "block_id": "alertrouter_actions",
+            "elements": [button("Acknowledge", "ack", "primary"), button("Resolve", "resolve"),
+                         button("Silence", "silence", "danger")]}
+
+
+def _headline(group: GroupState, now_ms: int) -> str:
+    members = list(group.members.values())
+    status = group_status(group)
+    if len(members) == 1:
+        m = members[0]
+        if status == "resolved":
+            return f"✅ RESOLVED · {m.title} · resolved after {human_duration(m.ts_ms - m.starts_at_ms)}"
+        if status == "nodata":
+            return f"⚪ NO DATA · {m.title}"
+        return f"{ICONS.get(m.severity, '🔴')} {m.severity.upper()} · {m.title}"
+    firing = [m for m in members if m.status == "firing"]
+    resolved = [m for m in members if m.status == "resolved"]
+    nodata = [m for m in members if m.status == "nodata"]
+    name = ", ".join(v for v in group.group_labels.values() if v) or "alerts"
+    if status == "resolved":
+        span = max(m.ts_ms for m in members) - min(m.starts_at_ms for m in members)
+        return f"✅ RESOLVED · {len(members)} alerts · {name} · resolved after {human_duration(span)}"
+    counts = [f"{len(firing)} firing"] if firing else []
+    if nodata:
+        counts.append(f"{len(nodata)} no data")
+    if resolved:
+        counts.append(f"{len(resolved)} resolved")
+    icon = ICONS.get(_worst(firing), "🔴") if firing else "⚪"
+    return f"{icon} {', '.join(counts)} · {name}"
+
+
+def render_group(group: GroupState, now_ms: int) -> SlackMessage:
+    """The group's one Slack message, edited in place as its alerts change."""
+    members = sorted(group.members.items(), key=lambda kv: (kv[1].status != "firing", kv[1].starts_at_ms))
+    headline = _headline(group, now_ms)
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{_escape(headline)}*"}}]
+    if len(members) == 1:
+        m = members[0][1]
+        if m.summary:
+            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _escape(m.summary[:2900])}})
+        fields = [
+            f"*Resource*\n{_escape(m.resource) or '—'}",
+            f"*Account / Region*\n{_escape(m.account)} / {_escape(m.region)}",
+            f"*Since*\n{slack_date(m.starts_at_ms)}",
+            f"*Count*\n{m.count}",
+        ]
+        blocks.append({"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]})
+        links = _links(m)
+        if links:
+            blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": links}]})
+    else:
+        lines = []
+        for _, m in members[:MAX_LISTED]:
+            icon = ICONS["resolved"] if m.status == "resolved" else ICONS.get(
+                "nodata" if m.status == "nodata" else m.severity, "🔴")
+            resource = f" — {_escape(m.resource)}" if m.resource else ""
+            count = f" ×{m.count}" if m.count > 1 else ""
+            link = f" <{m.console}|console>" if m.console else ""
+            lines.append(f"{icon} {_escape(m.title)}{resource}{count} · since {slack_date(m.starts_at_ms)}{link}")
+        if len(members) > MAX_LISTED:
+            lines.append(f"…and {len(members) - MAX_LISTED} more")
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:2900]}})
+        first = members[0][1]
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": (
+            f"{_escape(first.account)} / {_escape(first.region)} · first since "
+            f"{slack_date(min(m.starts_at_ms for _, m in members))}")}]})
+    if group_status(group) != "resolved":
+        blocks.append(_buttons(group))
+    return SlackMessage(text=headline, attachments=[{"color": COLOURS[_colour_key(group)], "blocks": blocks}])
+
+
+def render_change(member: Member, before: str | None) -> str:
+    """One line for the message's thread: what happened to an alert since the last notification."""
+    if member.status == "resolved":
+        return f"✅ *{_escape(member.title)}* resolved after {human_duration(member.ts_ms - member.starts_at_ms)}"
+    if member.status == "nodata":
+        return f"⚪ *{_escape(member.title)}* has no data: {_escape(member.summary[:300])}"
+    icon = ICONS.get(member.severity, "🔴")
+    if before == "firing":
+        return f"{icon} *{_escape(member.title)}* still firing (×{member.count}): {_escape(member.summary[:300])}"
+    again = " again" if before == "resolved" else ""
+    return f"{icon} *{_escape(member.title)}* firing{again}: {_escape(member.summary[:300])}"
+
+
+def _gsm_safe(text: str) -> str:
+    # Keep to ASCII so a message is one 160-character GSM-7 segment, never 70-character UCS-2 ones.
+    return text.encode("ascii", "replace").decode().replace("?", "?")
+
+
+def render_sms(members: list[Member], account_label: str = "") -> str:
+    """One SMS segment (at most 160 ASCII characters) for newly firing pages, bundled."""
+    if not members:
+        raise ValueError("nothing to page about")
+    first = members[0]
+    prefix = f"[{first.severity[:4].upper()}]" + (f"[{account_label}]" if account_label else "")
+    where = " ".join(p for p in (first.resource, first.region) if p)
+    more = f" +{len(members) - 1} more" if len(members) > 1 else ""
+    text = _gsm_safe(f"{prefix} {first.title}{more} {where}. Ack in Slack.")
+    if len(text) > SMS_LIMIT:
+        text = text[: SMS_LIMIT - 3] + "..."
+    return text

@@ -1,0 +1,171 @@
+"""Slack Web API through requests: timeouts on every call, paced per channel, 429 honoured,
+and exactly-once posting even when a post times out (the message is found again by its metadata)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from alertrouter.notify.base import NotifyError
+from alertrouter.notify.render import METADATA_EVENT, SlackMessage
+
+# Slack `error` codes worth another try; every other `ok: false` is permanent (bad channel, auth...).
+RETRYABLE_ERRORS = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable",
+                              "request_timeout", "team_added_to_org"})
+WRITE_METHODS = frozenset({"chat.postMessage", "chat.update"})
+
+
+class SlackAmbiguousError(NotifyError):
+    """The request may or may not have been carried out (5xx, read timeout)."""
+
+
+class SlackClient:
+    """A small Slack Web API client.
+
+    Written here rather than taken from slack_sdk: the router needs per-channel pacing, a shared
+    Retry-After deadline, and the ambiguous/definite failure split that exactly-once posting relies on.
+    """
+
+    def __init__(
+        self,
+        token: Callable[[], str],
+        base_url: str = "https://slack.com/api/",
+        *,
+        timeout: tuple[float, float] = (3.05, 10.0),
+        min_interval: float = 1.0,
+        max_wait: float = 10.0,
+        attempts: int = 3,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        session: requests.Session | None = None,
+    ) -> None:
+        self._token = token
+        self.base_url = base_url.rstrip("/") + "/"
+        self.timeout = timeout
+        self.min_interval = min_interval
+        self.max_wait = max_wait
+        self.attempts = attempts
+        self.clock = clock
+        self.sleep = sleep
+        self.session = session or self._session()
+        self._not_before: dict[str, float] = {}  # channel (or "*") -> monotonic time
+        self._last_write: dict[str, float] = {}
+        self.calls = 0
+
+    @staticmethod
+    def _session() -> requests.Session:
+        session = requests.Session()
+        # Only failures to connect are retried here: nothing reached Slack, so a retry cannot duplicate.
+        retry = Retry(total=2, connect=2, read=0, status=0, other=0, backoff_factor=0.2, allowed_methods=None)
+        session.mount("https://", HTTPAdapter(max_retries=retry, pool_maxsize=4))
+        session.mount("http://", HTTPAdapter(max_retries=retry, pool_maxsize=4))
+        return session
+
+    # ---- pacing ----
+    def _wait_turn(self, method: str, channel: str) -> None:
+        now = self.clock()
+        not_before = max(self._not_before.get(channel, 0.0), self._not_before.get("*", 0.0))
+        if method in WRITE_METHODS:
+            not_before = max(not_before, self._last_write.get(channel, -1e9) + self.min_interval)
+        delay = not_before - now
+        if delay > self.max_wait:
+            raise NotifyError(f"{method}: Slack asked us to wait {delay:.0f}s", retryable=True, retry_after=delay)
+        if delay > 0:
+            self.sleep(delay)
+        if method in WRITE_METHODS:
+            self._last_write[channel] = max(now, not_before)
+
+    # ---- one call ----
+    def call(self, method: str, payload: dict[str, Any], *, channel: str = "*") -> dict[str, Any]:
+        """Call a Web API method once (waiting out pacing and 429s); raise NotifyError on failure."""
+        for attempt in range(1, self.attempts + 1):
+            self._wait_turn(method, channel)
+            self.calls += 1
+            try:
+                response = self.session.post(
+                    self.base_url + method, json=payload, timeout=self.timeout,
+                    headers={"Authorization": f"Bearer {self._token()}"},
+                )
+            except requests.ConnectionError as exc:
+                if isinstance(exc, requests.exceptions.ProxyError | requests.exceptions.SSLError):
+                    raise NotifyError(f"{method}: {type(exc).__name__}", retryable=True) from exc
+                if "Read timed out" in str(exc):  # urllib3 reports some read timeouts this way
+                    raise SlackAmbiguousError(f"{method}: read timeout", retryable=True) from exc
+                raise NotifyError(f"{method}: cannot connect", retryable=True) from exc
+            except requests.Timeout as exc:
+                raise SlackAmbiguousError(f"{method}: timed out", retryable=True) from exc
+            if response.status_code == 429:
+                retry_after = _retry_after(response)
+                self._not_before[channel] = self.clock() + retry_after
+                if attempt < self.attempts and retry_after <= self.max_wait:
+                    continue  # Slack did not act on a 429: trying again cannot duplicate
+                raise NotifyError(f"{method}: rate limited", retryable=True, retry_after=retry_after)
+            if response.status_code >= 500:
+                raise SlackAmbiguousError(f"{method}: HTTP {response.status_code}", retryable=True)
+            if response.status_code >= 400:
+                raise NotifyError(f"{method}: HTTP {response.status_code}", retryable=False)
+            try:
+                body = response.json()
+            except ValueError as exc:
+                raise SlackAmbiguousError(f"{method}: response is not JSON", retryable=True) from exc
+            if body.get("ok"):
+                return dict(body)
+            error = str(body.get("error", "unknown_error"))
+            raise NotifyError(f"{method}: {error}", retryable=error in RETRYABLE_ERRORS)
+        raise AssertionError("unreachable")
+
+    # ---- what the router uses ----
+    def post(self, channel: str, message: SlackMessage, *, thread_ts: str | None = None,
+             metadata: dict[str, Any] | None = None) -> tuple[str, str]:
+        """chat.postMessage; returns (channel id, ts)."""
+        payload: dict[str, Any] = {"channel": channel, "text": message.text, "attachments": message.attachments,
+                                   "unfurl_links": False, "unfurl_media": False}
+        if thread_ts:
+            payload["thread_ts"] = thread_ts
+        if metadata:
+            payload["metadata"] = {"event_type": METADATA_EVENT, "event_payload": metadata}
+        body = self.call("chat.postMessage", payload, channel=channel)
+        return str(body.get("channel", channel)), str(body["ts"])
+
+    def update(self, channel: str, ts: str, message: SlackMessage) -> None:
+        self.call("chat.update", {"channel": channel, "ts": ts, "text": message.text,
+                                  "attachments": message.attachments}, channel=channel)
+
+    def find_posted(self, channel: str, metadata: dict[str, Any], oldest: float) -> str | None:
+        """The ts of a message we posted with exactly this metadata since `oldest`, if any."""
+        body = self.call("conversations.history", {
+            "channel": channel, "oldest": f"{oldest:.6f}", "limit": 100, "include_all_metadata": True,
+        }, channel=channel)
+        for message in body.get("messages", []):
+            meta = message.get("metadata") or {}
+            if meta.get("event_type") == METADATA_EVENT and meta.get("event_payload") == metadata:
+                return str(message["ts"])
+        return None
+
+    def post_once(self, channel: str, message: SlackMessage, metadata: dict[str, Any],
+                  oldest: float) -> tuple[str, str]:
+        """Post a group's message exactly once: after an ambiguous failure, look before posting again."""
+        last: NotifyError | None = None
+        for _ in range(self.attempts):
+            if last is not None:
+                found = self.find_posted(channel, metadata, oldest)
+                if found:
+                    return channel, found
+            try:
+                return self.post(channel, message, metadata=metadata)
+            except SlackAmbiguousError as exc:
+                last = exc
+        assert last is not None
+        raise last
+
+
+def _retry_after(response: requests.Response) -> float:
+    try:
+        return max(0.0, float(response.headers.get("Retry-After", "1")))
+    except ValueError:
+        return 1.0

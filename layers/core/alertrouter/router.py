@@ -1,0 +1,239 @@
+"""The router's pipeline for one alert: state (dedupe) -> route -> group -> schedule or flush -> notify.
+
+A group is flushed (its Slack message posted or edited, its pages sent) when Alertmanager's timings
+say so: `group_wait` after a new group appears, then at most once per `group_interval`. A flush that
+is not yet due is scheduled as a delayed message on the router's own queue, so nothing waits in memory.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from aws_lambda_powertools import Logger
+
+from alertrouter.models.alert import Alert
+from alertrouter.models.config import ResolvedRoute, RoutingConfig
+from alertrouter.models.state import GroupState, Member, Notified
+from alertrouter.notify.base import NotifyError
+from alertrouter.notify.render import SlackMessage, group_status, render_change, render_group, render_sms
+from alertrouter.notify.slack import SlackClient
+from alertrouter.notify.sms import SmsNotifier
+from alertrouter.routing.tree import group_key, group_labels, match_routes
+from alertrouter.store.base import LeaseHeldError, StateStore
+
+logger = Logger(service="alertrouter", child=True)
+
+LEASE_MS = 120_000  # longer than the worst flush (pacing + retries), shorter than the queue's visibility
+BUSY_RETRY_S = 5  # when another worker holds the flush lease, look again this much later
+STALE_SCHEDULE_MS = 120_000  # a scheduled flush this late is taken as lost and scheduled again
+
+
+class FlushScheduler(Protocol):
+    def schedule(self, key: str, route_id: str, delay_s: int) -> None: ...
+
+
+@dataclass
+class Outcome:
+    """What handling one alert or flush did (for logs, metrics, tests and the CLI)."""
+
+    applied: int = 0
+    duplicates: int = 0
+    scheduled: int = 0
+    flushed: int = 0
+    posts: int = 0
+    updates: int = 0
+    thread_notes: int = 0
+    sms: int = 0
+    groups: list[str] = field(default_factory=list)
+
+    def add(self, other: Outcome) -> None:
+        for name in ("applied", "duplicates", "scheduled", "flushed", "posts", "updates", "thread_notes", "sms"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.groups.extend(other.groups)
+
+
+def visible_members(group: GroupState) -> dict[str, Member]:
+    """Members the current message shows: all not resolved, plus those this episode has announced."""
+    return {fp: m for fp, m in group.members.items() if m.status != "resolved" or fp in group.notified}
+
+
+class Router:
+    def __init__(
+        self,
+        config: RoutingConfig,
+        store: StateStore,
+        scheduler: FlushScheduler,
+        *,
+        slack: SlackClient | None = None,
+        sms: SmsNotifier | None = None,
+        account_label: str = "",
+        now_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.scheduler = scheduler
+        self.slack = slack
+        self.sms = sms
+        self.account_label = account_label
+        self.now_ms = now_ms
+        self._routes: dict[str, ResolvedRoute] = {}
+
+    # ---- one alert ----
+    def routes_for(self, labels: dict[str, str]) -> list[ResolvedRoute]:
+        routes = match_routes(self.config, labels)
+        for route in routes:
+            self._routes[route.id] = route
+        return routes
+
+    def handle(self, alert: Alert) -> Outcome:
+        """Apply one alert. Idempotent: a repeated or older delivery changes nothing and sends nothing."""
+        now = self.now_ms()
+        outcome = Outcome()
+        applied = self.store.apply_alert(alert, now)
+        if applied.applied:
+            outcome.applied += 1
+        else:
+            outcome.duplicates += 1
+        # Even for a duplicate, bring the groups up to the stored state: a crash between the state
+        # write and the group write is repaired by the redelivery.
+        state = applied.state
+        member = Member.of(state)
+        for route in self.routes_for(state.labels):
+            key = group_key(route, state.labels)
+            outcome.groups.append(key)
+            group = self.store.upsert_member(key, route.id, route.receiver, group_labels(route, state.labels),
+                                             state.fingerprint, member, now)
+            if group.pending:
+                outcome.add(self._flush_or_schedule(group, route, now))
+        return outcome
+
+    def _due_ms(self, group: GroupState, route: ResolvedRoute) -> int:
+        if group.notified_version == 0 and not group.slack_ts:
+            return group.created_ms + int(route.group_wait.total_seconds() * 1000)
+        return group.last_notified_ms + int(route.group_interval.total_seconds() * 1000)
+
+    def _flush_or_schedule(self, group: GroupState, route: ResolvedRoute, now: int) -> Outcome:
+        due = self._due_ms(group, route)
+        if due <= now:
+            try:
+                return self.flush(group.key, route.id)
+            except LeaseHeldError:
+                due = now + BUSY_RETRY_S * 1000
+        return self._schedule(group, route, due, now)
+
+    def _schedule(self, group: GroupState, route: ResolvedRoute, due: int, now: int) -> Outcome:
+        if 0 < group.flush_at_ms <= due and group.flush_at_ms >= now - STALE_SCHEDULE_MS:
+            return Outcome()  # a flush is already on its way
+        # Send first, then mark: a lost mark costs one spare flush; a lost message would cost a flush.
+        self.scheduler.schedule(group.key, route.id, max(1, -(-(due - now) // 1000)))
+        self.store.mark_flush_scheduled(group.key, due)
+        return Outcome(scheduled=1)
+
+    # ---- one flush ----
+    def route_by_id(self, route_id: str, group: GroupState) -> ResolvedRoute:
+        if route_id in self._routes:
+            return self._routes[route_id]
+        # Not seen in this process yet: rebuild it from a member's labels (routes are pure functions).
+        for fp in group.members:
+            state = self.store.get_alert(fp)
+            if state is not None:
+                for route in self.routes_for(state.labels):
+                    if route.id == route_id:
+                        return route
+        raise KeyError(f"route {route_id} no longer exists in the routing config")
+
+    def flush_due(self, key: str, route_id: str) -> Outcome:
+        """A scheduled flush arrived: flush now if due, else schedule it again for the rest of the wait."""
+        group = self.store.get_group(key)
+        if group is None or not group.pending:
+            return Outcome()
+        route = self.route_by_id(route_id, group)
+        now = self.now_ms()
+        return self._flush_or_schedule(group, route, now)
+
+    def flush(self, key: str, route_id: str) -> Outcome:
+        """Notify the group's receiver of everything that changed since the last notification."""
+        lease = uuid.uuid4().hex
+        now = self.now_ms()
+        group = self.store.claim(key, lease, now, LEASE_MS)
+        outcome = Outcome(flushed=1)
+        try:
+            self._notify(group, route_id, lease, now, outcome)
+        except NotifyError:
+            self.store.release(key, lease, {}, 0)
+            raise
+        return outcome
+
+    def _notify(self, group: GroupState, route_id: str, lease: str, now: int, outcome: Outcome) -> None:
+        version = group.version
+        receiver = self.config.receiver(group.receiver)
+        route = self.route_by_id(route_id, group)
+        progress: dict[str, object] = {}
+        if group.slack_ts and group.notified and all(n.status == "resolved" for n in group.notified.values()) \
+                and group_status(group) != "resolved":
+            # The group resolved and was announced as such; a new firing starts a new message.
+            group.episode += 1
+            group.slack_ts, group.notified = {}, {}
+            progress.update(episode=group.episode, slack_ts={}, notified={})
+            self.store.save_progress(group.key, lease, progress)
+        members = visible_members(group)
+        if not members and not group.slack_ts:
+            self.store.release(group.key, lease, {"notified_version": version}, now)
+            return
+        group = group.model_copy(update={"members": members})
+        changed = {fp: m for fp, m in members.items()
+                   if fp not in group.notified or (group.notified[fp].status, group.notified[fp].count)
+                   != (m.status, m.count)}
+        if not group.slack_ts and group_status(group) == "resolved":
+            # Everything resolved before anyone was told: nothing worth a message.
+            self.store.release(group.key, lease, {"notified_version": version}, now)
+            return
+
+        # Pages first: a Slack outage must not delay an SMS.
+        pages = {fp: m for fp, m in members.items() if m.status == "firing"
+                 and m.severity in receiver.sms_severities and group.sms_notified.get(fp) != str(m.starts_at_ms)}
+        if pages and receiver.sms and self.sms is not None:
+            text = render_sms(list(pages.values()), self.account_label)
+            for name in receiver.sms:
+                masked = self.sms.send(name, text)
+                outcome.sms += 1
+                logger.info("SMS sent", extra={"to": masked, "group": group.key, "alerts": len(pages)})
+            sms_notified = {**group.sms_notified, **{fp: str(m.starts_at_ms) for fp, m in pages.items()}}
+            self.store.save_progress(group.key, lease, {"sms_notified": sms_notified})
+
+        notified = {fp: n.model_dump() for fp, n in group.notified.items()}
+        thread_lines = []
+        for fp, m in changed.items():
+            before = group.notified.get(fp)
+            repeat_only = before is not None and before.status == m.status
+            quiet = repeat_only and now - before.thread_ms < route.repeat_interval.total_seconds() * 1000 \
+                if before else False
+            if group.slack_ts and not quiet:
+                thread_lines.append(render_change(m, before.status if before else None))
+            notified[fp] = Notified(status=m.status, count=m.count,
+                                    thread_ms=now if not quiet else (before.thread_ms if before else now)).model_dump()
+        if self.slack is not None and receiver.slack:
+            message = render_group(group, now)
+            slack_ts = dict(group.slack_ts)
+            for target in receiver.slack:
+                channel = target.channel
+                ts = slack_ts.get(channel)
+                if ts is None:
+                    metadata = {"group": group.key, "episode": group.episode}
+                    _, ts = self.slack.post_once(channel, message, metadata, oldest=group.created_ms / 1000 - 60)
+                    slack_ts[channel] = ts
+                    self.store.save_progress(group.key, lease, {"slack_ts": slack_ts})
+                    outcome.posts += 1
+                    continue
+                self.slack.update(channel, ts, message)
+                outcome.updates += 1
+                if thread_lines:
+                    self.slack.post(channel, SlackMessage(text="\n".join(thread_lines)[:3000]), thread_ts=ts)
+                    outcome.thread_notes += 1
+        self.store.release(group.key, lease, {
+            "notified_version": version, "notified": notified, "last_notified_ms": now,
+        }, now)

@@ -1,0 +1,1 @@
+"""Pure routing: the route tree, grouping. No AWS, no HTTP."""

@@ -1,0 +1,64 @@
+"""Alertmanager's route-tree walk: depth first, first matching child wins unless it says `continue`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from alertrouter.models.alert import fingerprint
+from alertrouter.models.config import ALL_LABELS, ResolvedRoute, Route, RoutingConfig
+
+DEFAULT_GROUP_WAIT = timedelta(seconds=30)
+DEFAULT_GROUP_INTERVAL = timedelta(minutes=5)
+DEFAULT_REPEAT_INTERVAL = timedelta(hours=4)
+
+
+def _resolve(route: Route, parent: ResolvedRoute | None) -> ResolvedRoute:
+    def pick(name: str, default: object) -> object:
+        own = getattr(route, name)
+        if own is not None:
+            return own
+        return getattr(parent, name) if parent is not None else default
+
+    group_by = route.group_by if route.group_by is not None else (parent.group_by if parent else ())
+    return ResolvedRoute(
+        id=route.id,
+        receiver=str(pick("receiver", "")),
+        group_by=tuple(group_by),
+        group_wait=pick("group_wait", DEFAULT_GROUP_WAIT),  # type: ignore[arg-type]
+        group_interval=pick("group_interval", DEFAULT_GROUP_INTERVAL),  # type: ignore[arg-type]
+        repeat_interval=pick("repeat_interval", DEFAULT_REPEAT_INTERVAL),  # type: ignore[arg-type]
+        matchers=tuple(str(m) for m in route.matchers),
+    )
+
+
+def match_routes(config: RoutingConfig, labels: dict[str, str]) -> list[ResolvedRoute]:
+    """Every route that takes an alert with these labels (at least the root's)."""
+    return _walk(config.route, labels, None)
+
+
+def _walk(route: Route, labels: dict[str, str], parent: ResolvedRoute | None) -> list[ResolvedRoute]:
+    if not all(m.matches(labels) for m in route.matchers):
+        return []
+    here = _resolve(route, parent)
+    found: list[ResolvedRoute] = []
+    for child in route.routes:
+        matched = _walk(child, labels, here)
+        if matched:
+            found.extend(matched)
+            if not child.continue_:
+                break
+    return found or [here]
+
+
+def group_labels(route: ResolvedRoute, labels: dict[str, str]) -> dict[str, str]:
+    """The labels that identify an alert's group on a route (`...` means every label)."""
+    if ALL_LABELS in route.group_by:
+        return dict(sorted(labels.items()))
+    return {name: labels.get(name, "") for name in route.group_by}
+
+
+def group_key(route: ResolvedRoute, labels: dict[str, str]) -> str:
+    """A stable id for the group an alert joins on a route: route id, receiver, grouping labels."""
+    parts = [route.id, route.receiver]
+    parts.extend(f"{k}={v}" for k, v in group_labels(route, labels).items())
+    return fingerprint(*parts)

@@ -1,0 +1,167 @@
+"""Wiring: settings -> AWS clients (created lazily, injectable) -> Router; and the per-record logic
+the Lambda handler calls (flush messages, alert events, bad input to the DLQ with its reason)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+from alertrouter.config import load_config
+from alertrouter.models.alert import Alert
+from alertrouter.models.settings import Settings
+from alertrouter.notify.base import NotifyError
+from alertrouter.notify.slack import SlackClient
+from alertrouter.notify.sms import SmsNotifier
+from alertrouter.router import Outcome, Router
+from alertrouter.sources import MalformedEventError, parse_body, parse_payload
+from alertrouter.store.dynamodb import DynamoDBStore
+
+logger = Logger(service="alertrouter")
+metrics = Metrics(namespace="AlertRouter", service="alertrouter")
+
+FLUSH_KIND = "alertrouter.flush"
+SECRET_MAX_AGE_S = 300
+
+
+class SqsFlushScheduler:
+    """Schedules a group flush as a delayed message on the router's own queue (SQS allows 15 min)."""
+
+    def __init__(self, client: Any, queue_url: str) -> None:
+        self.client = client
+        self.queue_url = queue_url
+
+    def schedule(self, key: str, route_id: str, delay_s: int) -> None:
+        self.client.send_message(
+            QueueUrl=self.queue_url, DelaySeconds=min(900, max(0, delay_s)),
+            MessageBody=json.dumps({"kind": FLUSH_KIND, "group": key, "route": route_id}),
+        )
+
+
+@dataclass
+class Clients:
+    """AWS clients for one process, made on first use. Tests pass their own."""
+
+    session: boto3.session.Session
+
+    @cached_property
+    def dynamodb(self) -> Any:
+        return self.session.client("dynamodb")
+
+    @cached_property
+    def sqs(self) -> Any:
+        return self.session.client("sqs")
+
+    @cached_property
+    def sns(self) -> Any:
+        return self.session.client("sns")
+
+    @cached_property
+    def secretsmanager(self) -> Any:
+        return self.session.client("secretsmanager")
+
+
+class RouterService:
+    """One warm process's router: built once per container, reused across invocations."""
+
+    def __init__(self, settings: Settings, clients: Clients, *, slack: SlackClient | None = None) -> None:
+        self.settings = settings
+        self.clients = clients
+        self.config = load_config(settings.routing_config_path, settings.placeholders())
+        self._secrets = SecretsProvider(boto3_client=clients.secretsmanager) if (
+            settings.slack_token_secret or settings.sms_numbers_secret) else None
+        self.router = Router(
+            self.config,
+            DynamoDBStore(settings.table_name, clients.dynamodb),
+            SqsFlushScheduler(clients.sqs, settings.ingest_queue_url),
+            slack=slack or SlackClient(self._slack_token, settings.slack_api_url),
+            sms=SmsNotifier(clients.sns, self._sms_numbers) if settings.sms_numbers_secret else None,
+            account_label=settings.account_label,
+        )
+
+    def _slack_token(self) -> str:
+        if self._secrets is None or not self.settings.slack_token_secret:
+            raise NotifyError("no Slack token secret configured (SLACK_TOKEN_SECRET)", retryable=False)
+        return str(self._secrets.get(self.settings.slack_token_secret, max_age=SECRET_MAX_AGE_S))
+
+    def _sms_numbers(self) -> dict[str, str]:
+        assert self._secrets is not None
+        numbers = self._secrets.get(self.settings.sms_numbers_secret, max_age=SECRET_MAX_AGE_S, transform="json")
+        if not isinstance(numbers, dict):
+            raise NotifyError("the SMS numbers secret must be a JSON object of name -> number", retryable=False)
+        return {str(k): str(v) for k, v in numbers.items()}
+
+    # ---- entry points ----
+    def handle_body(self, body: str, *, message_id: str = "", attributes: dict[str, Any] | None = None) -> Outcome:
+        """One SQS record body. Raises only for failures worth retrying; bad input goes to the DLQ."""
+        try:
+            payload = json.loads(body)
+        except (ValueError, RecursionError):
+            payload = None
+        if isinstance(payload, dict) and payload.get("kind") == FLUSH_KIND:
+            return self._guard(lambda: self.router.flush_due(str(payload["group"]), str(payload["route"])),
+                               body, message_id)
+        try:
+            parsed = parse_body(body)
+        except MalformedEventError as exc:
+            self.reject(body, exc.reason, "MalformedEvents", message_id)
+            return Outcome()
+        for ignored in parsed.ignored:
+            logger.info("event ignored", extra={"reason": ignored.reason, "message_id": message_id})
+            metrics.add_metric(name="IgnoredEvents", unit=MetricUnit.Count, value=1)
+        return self._guard(lambda: self.handle_alerts(parsed.alerts), body, message_id)
+
+    def handle_event(self, event: dict[str, Any]) -> Outcome:
+        """A direct invocation (alarm action, SNS subscription): errors propagate for Lambda's retries."""
+        parsed = parse_payload(event)
+        for ignored in parsed.ignored:
+            logger.info("event ignored", extra={"reason": ignored.reason})
+        return self.handle_alerts(parsed.alerts)
+
+    def handle_alerts(self, alerts: list[Alert]) -> Outcome:
+        total = Outcome()
+        for alert in alerts:
+            outcome = self.router.handle(alert)
+            logger.debug("alert handled", extra={"fingerprint": alert.fingerprint, "status": alert.status.value,
+                                                 "applied": outcome.applied, "groups": outcome.groups})
+            total.add(outcome)
+        metrics.add_metric(name="AlertsReceived", unit=MetricUnit.Count, value=len(alerts))
+        if total.duplicates:
+            metrics.add_metric(name="DuplicateOrStaleEvents", unit=MetricUnit.Count, value=total.duplicates)
+        for name, value in (("SlackPosts", total.posts), ("SlackUpdates", total.updates), ("SmsSent", total.sms)):
+            if value:
+                metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+        return total
+
+    def _guard(self, work: Any, body: str, message_id: str) -> Outcome:
+        try:
+            result: Outcome = work()
+            return result
+        except NotifyError as exc:
+            if exc.retryable:
+                metrics.add_metric(name="NotifyRetries", unit=MetricUnit.Count, value=1)
+                logger.warning("notification will be retried", extra={"reason": str(exc),
+                                                                       "retry_after": exc.retry_after})
+                raise
+            self.reject(body, str(exc), "NotifyFailures", message_id)
+            return Outcome()
+
+    def reject(self, body: str, reason: str, metric: str, message_id: str = "") -> None:
+        """Keep an input we cannot use in the DLQ, with its reason, and count it."""
+        logger.error("record rejected", extra={"reason": reason, "message_id": message_id})
+        metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+        if not self.settings.dlq_url:
+            raise MalformedEventError(reason)  # no DLQ to hand it to: fail it, SQS redrive keeps it
+        self.clients.sqs.send_message(
+            QueueUrl=self.settings.dlq_url, MessageBody=body[:256 * 1024 - 1024] or "<empty>",
+            MessageAttributes={
+                "reason": {"DataType": "String", "StringValue": reason[:1000] or "unknown"},
+                "source_message_id": {"DataType": "String", "StringValue": message_id or "-"},
+            },
+        )

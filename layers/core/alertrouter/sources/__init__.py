@@ -1,0 +1,99 @@
+"""Recognise what arrived and hand it to the parser for its kind.
+
+Envelopes are peeled here (SQS record body, SNS notification, SNS Lambda event); each source module
+knows only its own event shapes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from alertrouter.models.alert import Alert, Ignored
+from alertrouter.sources import cloudwatch
+from alertrouter.sources.errors import MalformedEventError, UnrecognisedEventError
+
+__all__ = ["MalformedEventError", "ParseResult", "UnrecognisedEventError", "parse_body", "parse_payload"]
+
+MAX_BODY_BYTES = 256 * 1024  # SQS's own message limit; anything larger did not come from AWS
+
+
+@dataclass
+class ParseResult:
+    alerts: list[Alert] = field(default_factory=list)
+    ignored: list[Ignored] = field(default_factory=list)
+
+    def extend(self, other: ParseResult) -> None:
+        self.alerts.extend(other.alerts)
+        self.ignored.extend(other.ignored)
+
+
+def parse_body(body: str | bytes) -> ParseResult:
+    """Parse one raw message body (an SQS record body, a file's contents)."""
+    if len(body) > MAX_BODY_BYTES:
+        raise MalformedEventError(f"body of {len(body)} bytes exceeds {MAX_BODY_BYTES}")
+    try:
+        payload = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise MalformedEventError(f"body is not JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise MalformedEventError("body is nested too deeply") from exc
+    return parse_payload(payload)
+
+
+def parse_payload(payload: Any) -> ParseResult:
+    """Parse one decoded event of any supported shape into alerts and ignored notices."""
+    if not isinstance(payload, dict):
+        raise UnrecognisedEventError(f"expected a JSON object, got {type(payload).__name__}")
+    records = payload.get("Records")
+    if isinstance(records, list):
+        return _parse_records(records)
+    if payload.get("Type") == "Notification" and "Message" in payload:
+        return _parse_sns_message(payload["Message"])
+    if "detail-type" in payload and "source" in payload:
+        return _parse_eventbridge(payload)
+    if "alarmData" in payload:
+        return ParseResult(alerts=cloudwatch.parse_alarm_action(payload))
+    if "AlarmName" in payload and "NewStateValue" in payload:
+        return ParseResult(alerts=cloudwatch.parse_sns_message(payload))
+    keys = ", ".join(sorted(str(k) for k in payload)[:6])
+    raise UnrecognisedEventError(f"unrecognised event shape (top-level keys: {keys or 'none'})")
+
+
+def _parse_records(records: list[Any]) -> ParseResult:
+    result = ParseResult()
+    for index, record in enumerate(records):
+        if not isinstance(record, dict):
+            raise MalformedEventError(f"Records[{index}] is not an object")
+        if record.get("eventSource") == "aws:sqs" and isinstance(record.get("body"), str):
+            result.extend(parse_body(record["body"]))
+        elif record.get("EventSource") == "aws:sns" and isinstance(record.get("Sns"), dict):
+            result.extend(_parse_sns_message(record["Sns"].get("Message")))
+        else:
+            raise UnrecognisedEventError(f"Records[{index}] is neither an SQS nor an SNS record")
+    return result
+
+
+def _parse_sns_message(message: Any) -> ParseResult:
+    if not isinstance(message, str):
+        raise MalformedEventError("SNS Message is not a string")
+    try:
+        inner = json.loads(message)
+    except json.JSONDecodeError as exc:
+        raise MalformedEventError(f"SNS Message is not JSON: {exc.msg} at {exc.pos}") from exc
+    if isinstance(inner, dict) and "AlarmName" in inner:
+        return ParseResult(alerts=cloudwatch.parse_sns_message(inner))
+    # An EventBridge event or alarm action published to the topic by a forwarding rule.
+    return parse_payload(inner)
+
+
+def _parse_eventbridge(event: dict[str, Any]) -> ParseResult:
+    source = event.get("source")
+    if source == "aws.cloudwatch":
+        parsed = cloudwatch.parse_eventbridge(event)
+        if isinstance(parsed, Ignored):
+            return ParseResult(ignored=[parsed])
+        return ParseResult(alerts=parsed)
+    raise UnrecognisedEventError(f"no parser for EventBridge source {str(source)[:40]!r} "
+                                 f"detail-type {str(event.get('detail-type'))[:60]!r}")

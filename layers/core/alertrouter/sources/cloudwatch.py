@@ -1,0 +1,403 @@
+"""CloudWatch alarms in their three delivery shapes -> Alert.
+
+- EventBridge `CloudWatch Alarm State Change` / `... Contributor State Change` (camelCase `detail`)
+- the direct Lambda alarm action (top-level `alarmData`, camelCase)
+- an SNS notification whose `Message` is the alarm as a PascalCase JSON string
+
+All three are normalised into one `AlarmFacts` record, then one function builds the Alert.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from alertrouter.models.alert import Alert, Ignored, Severity, Status, fingerprint
+from alertrouter.sources.errors import MalformedEventError
+
+SOURCE = "cloudwatch"
+STATE_CHANGE = "CloudWatch Alarm State Change"
+CONTRIBUTOR_CHANGE = "CloudWatch Alarm Contributor State Change"
+CONFIGURATION_CHANGE = "CloudWatch Alarm Configuration Change"
+
+_STATUS = {"ALARM": Status.FIRING, "OK": Status.RESOLVED, "INSUFFICIENT_DATA": Status.NODATA}
+_SEVERITY_TAGS = ("severity", "Severity", "SEVERITY", "priority", "Priority")
+_RUNBOOK_TAGS = ("runbook", "runbook_url", "Runbook", "RunbookUrl", "runbook-url")
+_URL = re.compile(r"https?://[^\s<>\"')]+")
+_RUNBOOK_IN_TEXT = re.compile(r"runbook\s*[:=]\s*(https?://[^\s<>\"')]+)", re.IGNORECASE)
+# SNS alarm messages name the region by its display name ("US East (N. Virginia)", "EU (Ireland)").
+_REGION_NAMES = {
+    "US East (N. Virginia)": "us-east-1", "US (Virginia)": "us-east-1", "US East (Ohio)": "us-east-2",
+    "US West (N. California)": "us-west-1", "US West (Oregon)": "us-west-2",
+    "EU (Ireland)": "eu-west-1", "Europe (Ireland)": "eu-west-1", "EU (London)": "eu-west-2",
+    "Europe (London)": "eu-west-2", "EU (Paris)": "eu-west-3", "Europe (Paris)": "eu-west-3",
+    "EU (Frankfurt)": "eu-central-1", "Europe (Frankfurt)": "eu-central-1",
+    "EU (Stockholm)": "eu-north-1", "Europe (Stockholm)": "eu-north-1",
+    "Europe (Milan)": "eu-south-1", "Europe (Spain)": "eu-south-2", "Europe (Zurich)": "eu-central-2",
+    "Asia Pacific (Tokyo)": "ap-northeast-1", "Asia Pacific (Seoul)": "ap-northeast-2",
+    "Asia Pacific (Osaka)": "ap-northeast-3", "Asia Pacific (Singapore)": "ap-southeast-1",
+    "Asia Pacific (Sydney)": "ap-southeast-2", "Asia Pacific (Jakarta)": "ap-southeast-3",
+    "Asia Pacific (Mumbai)": "ap-south-1", "Asia Pacific (Hong Kong)": "ap-east-1",
+    "Canada (Central)": "ca-central-1", "South America (Sao Paulo)": "sa-east-1",
+    "Middle East (Bahrain)": "me-south-1", "Middle East (UAE)": "me-central-1",
+    "Africa (Cape Town)": "af-south-1", "Israel (Tel Aviv)": "il-central-1",
+}
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+# ---- camelCase shapes (EventBridge detail and the alarm action's alarmData) ----
+class AlarmState(_Open):
+    value: str
+    reason: str = ""
+    reasonData: str | dict[str, Any] | None = None
+    timestamp: str
+
+
+class MetricRef(_Open):
+    namespace: str = ""
+    name: str = ""
+    dimensions: dict[str, str] = Field(default_factory=dict)
+
+
+class MetricStat(_Open):
+    metric: MetricRef = Field(default_factory=MetricRef)
+    period: int | None = None
+    stat: str | None = None
+
+
+class AlarmMetric(_Open):
+    id: str = ""
+    metricStat: MetricStat | None = None
+    expression: str | None = None
+    returnData: bool | None = None
+
+
+class AlarmConfiguration(_Open):
+    description: str | None = None
+    metrics: list[AlarmMetric] = Field(default_factory=list)
+    alarmRule: str | None = None
+
+
+class Contributor(_Open):
+    id: str
+    attributes: dict[str, str] = Field(default_factory=dict)
+
+
+class AlarmDetail(_Open):
+    alarmName: str
+    state: AlarmState
+    previousState: AlarmState | None = None
+    configuration: AlarmConfiguration = Field(default_factory=AlarmConfiguration)
+    alarmContributor: Contributor | None = None
+    alarmTags: dict[str, str] | list[dict[str, str]] | None = None
+
+
+class AlarmStateChangeEvent(EventBridgeModel):
+    detail: AlarmDetail  # type: ignore[assignment]
+
+
+class AlarmActionEvent(_Open):
+    source: str
+    alarmArn: str
+    accountId: str
+    region: str
+    time: str | None = None
+    alarmData: AlarmDetail
+
+
+# ---- PascalCase shape (the JSON string inside an SNS notification) ----
+class SnsDimension(_Open):
+    name: str
+    value: str
+
+
+class SnsMetricStat(_Open):
+    Metric: dict[str, Any] = Field(default_factory=dict)
+
+
+class SnsMetric(_Open):
+    Id: str = ""
+    Expression: str | None = None
+    MetricStat: SnsMetricStat | None = None
+
+
+class SnsTrigger(_Open):
+    MetricName: str | None = None
+    Namespace: str | None = None
+    Dimensions: list[SnsDimension] = Field(default_factory=list)
+    Metrics: list[SnsMetric] = Field(default_factory=list)
+
+
+class SnsAlarmMessage(_Open):
+    AlarmName: str
+    AlarmDescription: str | None = None
+    AWSAccountId: str = ""
+    NewStateValue: str
+    NewStateReason: str = ""
+    StateChangeTime: str
+    Region: str = ""
+    AlarmArn: str | None = None
+    OldStateValue: str | None = None
+    Trigger: SnsTrigger | None = None
+
+
+class AlarmFacts(BaseModel):
+    """What every delivery shape tells about an alarm, normalised."""
+
+    name: str
+    arn: str
+    account: str
+    region: str
+    state: str
+    previous_state: str | None
+    reason: str
+    timestamp: datetime
+    description: str
+    namespace: str = ""
+    metric: str = ""
+    dimensions: dict[str, str] = Field(default_factory=dict)
+    tags: dict[str, str] = Field(default_factory=dict)
+    kind: str = "metric"
+    contributor_id: str | None = None
+    contributor: dict[str, str] = Field(default_factory=dict)
+
+
+def parse_timestamp(value: str) -> datetime:
+    """CloudWatch writes `2019-10-02T17:04:40.989+0000`; EventBridge `...Z`. Always tz-aware UTC."""
+    text = value.strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    elif re.search(r"[+-]\d{4}$", text):
+        text = text[:-2] + ":" + text[-2:]
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise MalformedEventError(f"unreadable timestamp {value[:40]!r}") from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _tags(raw: dict[str, str] | list[dict[str, str]] | None) -> dict[str, str]:
+    if raw is None:
+        return {}
+    if isinstance(raw, dict):
+        return {str(k): str(v) for k, v in raw.items()}
+    # [{"key": "team", "value": "payments"}] as some propagated-tag payloads carry it
+    return {str(t.get("key", t.get("Key", ""))): str(t.get("value", t.get("Value", ""))) for t in raw}
+
+
+def _kind(detail: AlarmDetail) -> str:
+    cfg = detail.configuration
+    if cfg.alarmRule:
+        return "composite"
+    expressions = [m.expression or "" for m in cfg.metrics]
+    if any(e.lstrip().upper().startswith("SELECT") for e in expressions):
+        return "metrics-insights"
+    if any("ANOMALY_DETECTION_BAND" in e for e in expressions):
+        return "anomaly-detection"
+    if any(expressions):
+        return "metric-math"
+    return "metric"
+
+
+def _from_detail(detail: AlarmDetail, arn: str, account: str, region: str) -> AlarmFacts:
+    stats = [m.metricStat for m in detail.configuration.metrics if m.metricStat is not None]
+    first = stats[0].metric if stats else MetricRef()
+    dimensions: dict[str, str] = {}
+    for stat in stats:
+        dimensions.update(stat.metric.dimensions)
+    contributor = detail.alarmContributor
+    return AlarmFacts(
+        name=detail.alarmName,
+        arn=arn,
+        account=account,
+        region=region,
+        state=detail.state.value,
+        previous_state=detail.previousState.value if detail.previousState else None,
+        reason=detail.state.reason,
+        timestamp=parse_timestamp(detail.state.timestamp),
+        description=detail.configuration.description or "",
+        namespace=first.namespace,
+        metric=first.name,
+        dimensions=dimensions,
+        tags=_tags(detail.alarmTags),
+        kind=_kind(detail),
+        contributor_id=contributor.id if contributor else None,
+        contributor=contributor.attributes if contributor else {},
+    )
+
+
+def _from_sns_message(msg: SnsAlarmMessage) -> AlarmFacts:
+    arn = msg.AlarmArn or ""
+    arn_parts = arn.split(":")
+    region = _REGION_NAMES.get(msg.Region, msg.Region)
+    if len(arn_parts) > 4 and arn_parts[3] and arn_parts[3] != "REGION":
+        region = arn_parts[3]
+    if not arn:
+        arn = f"arn:aws:cloudwatch:{region}:{msg.AWSAccountId}:alarm:{msg.AlarmName}"
+    trigger = msg.Trigger or SnsTrigger()
+    dimensions = {d.name: d.value for d in trigger.Dimensions}
+    namespace, metric = trigger.Namespace or "", trigger.MetricName or ""
+    kind = "metric"
+    for m in trigger.Metrics:
+        if m.Expression:
+            kind = "metric-math"
+        if m.MetricStat is not None:
+            inner = m.MetricStat.Metric
+            namespace = namespace or str(inner.get("Namespace", ""))
+            metric = metric or str(inner.get("MetricName", ""))
+            for d in inner.get("Dimensions") or []:
+                if isinstance(d, dict) and "name" in d:
+                    dimensions[str(d["name"])] = str(d.get("value", ""))
+    return AlarmFacts(
+        name=msg.AlarmName,
+        arn=arn,
+        account=msg.AWSAccountId,
+        region=region,
+        state=msg.NewStateValue,
+        previous_state=msg.OldStateValue,
+        reason=msg.NewStateReason,
+        timestamp=parse_timestamp(msg.StateChangeTime),
+        description=msg.AlarmDescription or "",
+        namespace=namespace,
+        metric=metric,
+        dimensions=dimensions,
+        kind=kind,
+    )
+
+
+def console_url(region: str, alarm_name: str) -> str:
+    return (
+        f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
+        f"#alarmsV2:alarm/{quote(alarm_name, safe='')}"
+    )
+
+
+def _runbook(facts: AlarmFacts) -> str | None:
+    for key in _RUNBOOK_TAGS:
+        if facts.tags.get(key):
+            return facts.tags[key]
+    found = _RUNBOOK_IN_TEXT.search(facts.description) or _URL.search(facts.description)
+    if found is None:
+        return None
+    return found.group(1) if found.re is _RUNBOOK_IN_TEXT else found.group(0)
+
+
+def _severity(facts: AlarmFacts) -> Severity:
+    """The alarm's severity from its tags (stable across states, so routing is too); default warning."""
+    for key in _SEVERITY_TAGS:
+        value = facts.tags.get(key, "").strip().lower()
+        if value in ("critical", "page", "p1", "sev1", "high"):
+            return Severity.CRITICAL
+        if value in ("warning", "warn", "ticket", "p2", "p3", "sev2", "medium"):
+            return Severity.WARNING
+        if value in ("info", "informational", "low", "p4", "p5"):
+            return Severity.INFO
+    return Severity.WARNING
+
+
+def to_alert(facts: AlarmFacts) -> Alert:
+    """Build the Alert from normalised alarm facts."""
+    try:
+        status = _STATUS[facts.state]
+    except KeyError as exc:
+        raise MalformedEventError(f"unknown alarm state {facts.state[:30]!r}") from exc
+    labels: dict[str, str] = {
+        "alertname": facts.name,
+        "account": facts.account,
+        "region": facts.region,
+        "alarm_kind": facts.kind,
+    }
+    if facts.namespace:
+        labels["namespace"] = facts.namespace
+    if facts.metric:
+        labels["metric"] = facts.metric
+    for key, value in facts.tags.items():
+        labels.setdefault(key, value)
+    for key, value in {**facts.dimensions, **facts.contributor}.items():
+        labels.setdefault(key, value)
+    resource_values = list(facts.contributor.values()) or list(facts.dimensions.values())
+    if resource_values:
+        labels["resource"] = "/".join(resource_values)
+    title = facts.name
+    parts = [facts.account, facts.region, facts.arn]
+    if facts.contributor_id:
+        labels["contributor"] = facts.contributor_id
+        title = f"{facts.name} ({labels['resource']})" if resource_values else facts.name
+        parts.append(facts.contributor_id)
+    severity = _severity(facts)
+    labels["severity"] = severity.value
+    if status is Status.NODATA:
+        severity = Severity.WARNING  # missing data is worth a look, never a page
+    annotations = {"console": console_url(facts.region, facts.name)}
+    if facts.description:
+        annotations["description"] = facts.description
+    runbook = _runbook(facts)
+    if runbook:
+        annotations["runbook"] = runbook
+    if facts.previous_state:
+        annotations["previous_state"] = facts.previous_state
+    return Alert(
+        source=SOURCE,
+        status=status,
+        severity=severity,
+        title=title,
+        summary=facts.reason,
+        labels=labels,
+        annotations=annotations,
+        timestamp=facts.timestamp,
+        fingerprint=fingerprint(SOURCE, *parts),
+    )
+
+
+def _invalid(kind: str, exc: ValidationError) -> MalformedEventError:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first.get("loc", ())) or "(top level)"
+    return MalformedEventError(f"{kind}: {where}: {first.get('msg', 'invalid')}")
+
+
+def parse_eventbridge(event: dict[str, Any]) -> list[Alert] | Ignored:
+    detail_type = event.get("detail-type")
+    if detail_type == CONFIGURATION_CHANGE:
+        op = (event.get("detail") or {}).get("operation", "?") if isinstance(event.get("detail"), dict) else "?"
+        return Ignored(kind=CONFIGURATION_CHANGE, reason=f"alarm configuration change ({op}) is not a state change")
+    try:
+        parsed = AlarmStateChangeEvent.model_validate(event)
+    except ValidationError as exc:
+        raise _invalid(str(detail_type), exc) from exc
+    arn = parsed.resources[0] if parsed.resources else (
+        f"arn:aws:cloudwatch:{parsed.region}:{parsed.account}:alarm:{parsed.detail.alarmName}"
+    )
+    return [to_alert(_from_detail(parsed.detail, arn, parsed.account, parsed.region))]
+
+
+def parse_alarm_action(event: dict[str, Any]) -> list[Alert]:
+    try:
+        parsed = AlarmActionEvent.model_validate(event)
+    except ValidationError as exc:
+        raise _invalid("alarm action", exc) from exc
+    # The alarm's own ARN names its account; `accountId` can disagree (seen in published fixtures).
+    arn_parts = parsed.alarmArn.split(":")
+    account = arn_parts[4] if len(arn_parts) > 5 and arn_parts[4] else parsed.accountId
+    return [to_alert(_from_detail(parsed.alarmData, parsed.alarmArn, account, parsed.region))]
+
+
+def parse_sns_message(message: str | dict[str, Any]) -> list[Alert]:
+    try:
+        data = json.loads(message) if isinstance(message, str) else message
+        parsed = SnsAlarmMessage.model_validate(data)
+    except json.JSONDecodeError as exc:
+        raise MalformedEventError(f"SNS Message is not JSON: {exc.msg} at {exc.pos}") from exc
+    except ValidationError as exc:
+        raise _invalid("SNS alarm message", exc) from exc
+    return [to_alert(_from_sns_message(parsed))]

@@ -1,0 +1,56 @@
+"""The state store contract. Every write is conditional so that repeated, reordered or concurrent
+deliveries converge on the newest event and never notify twice."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+from alertrouter.models.alert import Alert
+from alertrouter.models.state import AlertState, GroupState, Member
+
+
+class LeaseHeldError(Exception):
+    """Another worker is flushing this group right now."""
+
+
+@dataclass(frozen=True)
+class AlertApplied:
+    applied: bool  # False: the stored event is as new or newer (duplicate or out of order)
+    state: AlertState
+
+
+class StateStore(ABC):
+    @abstractmethod
+    def apply_alert(self, alert: Alert, now_ms: int) -> AlertApplied:
+        """Store the alert's new state if its source timestamp is newer than the stored one."""
+
+    @abstractmethod
+    def get_alert(self, fingerprint: str) -> AlertState | None: ...
+
+    @abstractmethod
+    def upsert_member(
+        self, key: str, route_id: str, receiver: str, group_labels: dict[str, str],
+        fingerprint: str, member: Member, now_ms: int,
+    ) -> GroupState:
+        """Put the member into the group if it is newer than the stored one; bump the version if so."""
+
+    @abstractmethod
+    def get_group(self, key: str) -> GroupState | None: ...
+
+    @abstractmethod
+    def mark_flush_scheduled(self, key: str, due_ms: int) -> bool:
+        """Record that a flush is scheduled at due_ms; False if one is already due no later."""
+
+    @abstractmethod
+    def claim(self, key: str, lease_id: str, now_ms: int, lease_ms: int) -> GroupState:
+        """Take the group's flush lease, or raise LeaseHeldError."""
+
+    @abstractmethod
+    def save_progress(self, key: str, lease_id: str, changes: dict[str, Any]) -> None:
+        """Record partial results (Slack ts, SMS sent) while holding the lease."""
+
+    @abstractmethod
+    def release(self, key: str, lease_id: str, changes: dict[str, Any], clear_flush_until_ms: int) -> None:
+        """Write the flush's outcome, drop the lease, and clear a flush mark due no later than given."""

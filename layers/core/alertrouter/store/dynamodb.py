@@ -1,0 +1,172 @@
+"""The DynamoDB store: one table, `pk`/`sk` strings, conditional writes for every state change."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from alertrouter.models.alert import Alert
+from alertrouter.models.state import AlertState, GroupState, Member
+from alertrouter.store.base import AlertApplied, LeaseHeldError, StateStore
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+ALERT_TTL_S = 90 * 86400  # keep an alert's state 90 days after its last event
+GROUP_TTL_S = 30 * 86400
+_ser = TypeSerializer()
+_de = TypeDeserializer()
+
+
+def _item(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: _ser.serialize(v) for k, v in values.items()}
+
+
+def _plain(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _de.deserialize(v) for k, v in item.items()}
+
+
+def _conditional_failed(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+class DynamoDBStore(StateStore):
+    def __init__(self, table_name: str, client: DynamoDBClient) -> None:
+        self.table = table_name
+        self.client = client
+
+    # ---- alerts ----
+    def _alert_key(self, fingerprint: str) -> dict[str, Any]:
+        return {"pk": {"S": f"ALERT#{fingerprint}"}, "sk": {"S": "STATE"}}
+
+    def get_alert(self, fingerprint: str) -> AlertState | None:
+        got = self.client.get_item(TableName=self.table, Key=self._alert_key(fingerprint), ConsistentRead=True)
+        return AlertState.model_validate(_plain(got["Item"])) if "Item" in got else None
+
+    def apply_alert(self, alert: Alert, now_ms: int) -> AlertApplied:
+        # Optimistic concurrency: read, compute, write only if the stored ts is still what was read.
+        for _ in range(5):
+            old = self.get_alert(alert.fingerprint)
+            if old is not None and old.ts_ms >= alert.timestamp_ms:
+                return AlertApplied(False, old)
+            new = AlertState.first(alert, now_ms) if old is None else old.next(alert, now_ms)
+            values = {**new.model_dump(), "expires_at": int(time.time()) + ALERT_TTL_S}
+            item = {**self._alert_key(alert.fingerprint), **_item(values)}
+            try:
+                if old is None:
+                    self.client.put_item(TableName=self.table, Item=item,
+                                         ConditionExpression="attribute_not_exists(pk)")
+                else:
+                    self.client.put_item(TableName=self.table, Item=item,
+                                         ConditionExpression="ts_ms = :old",
+                                         ExpressionAttributeValues={":old": {"N": str(old.ts_ms)}})
+                return AlertApplied(True, new)
+            except ClientError as exc:
+                if not _conditional_failed(exc):
+                    raise
+        raise RuntimeError(f"alert {alert.fingerprint}: too much write contention")
+
+    # ---- groups ----
+    def _group_key(self, key: str) -> dict[str, Any]:
+        return {"pk": {"S": f"GROUP#{key}"}, "sk": {"S": "GROUP"}}
+
+    def get_group(self, key: str) -> GroupState | None:
+        got = self.client.get_item(TableName=self.table, Key=self._group_key(key), ConsistentRead=True)
+        return GroupState.model_validate(_plain(got["Item"])) if "Item" in got else None
+
+    def upsert_member(
+        self, key: str, route_id: str, receiver: str, group_labels: dict[str, str],
+        fingerprint: str, member: Member, now_ms: int,
+    ) -> GroupState:
+        for _ in range(3):
+            try:
+                got = self.client.update_item(
+                    TableName=self.table, Key=self._group_key(key),
+                    UpdateExpression="SET members.#fp = :m, version = version + :one, expires_at = :exp",
+                    ConditionExpression="attribute_exists(pk) AND "
+                    "(attribute_not_exists(members.#fp) OR members.#fp.ts_ms < :ts)",
+                    ExpressionAttributeNames={"#fp": fingerprint},
+                    ExpressionAttributeValues=_item({
+                        ":m": member.model_dump(), ":one": 1, ":ts": member.ts_ms,
+                        ":exp": int(time.time()) + GROUP_TTL_S,
+                    }),
+                    ReturnValues="ALL_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+                return GroupState.model_validate(_plain(got["Attributes"]))
+            except ClientError as exc:
+                if not _conditional_failed(exc):
+                    raise
+                old = exc.response.get("Item")
+                if old:  # the group exists and already has this member at least as new
+                    return GroupState.model_validate(_plain(old))
+            fresh = GroupState(key=key, route_id=route_id, receiver=receiver, group_labels=group_labels,
+                               members={fingerprint: member}, version=1, created_ms=now_ms)
+            try:
+                values = {**fresh.model_dump(), "expires_at": int(time.time()) + GROUP_TTL_S}
+                self.client.put_item(TableName=self.table, Item={**self._group_key(key), **_item(values)},
+                                     ConditionExpression="attribute_not_exists(pk)")
+                return fresh
+            except ClientError as exc:
+                if not _conditional_failed(exc):
+                    raise  # else: created concurrently; go round and update it
+        raise RuntimeError(f"group {key}: too much write contention")
+
+    def mark_flush_scheduled(self, key: str, due_ms: int) -> bool:
+        try:
+            self.client.update_item(
+                TableName=self.table, Key=self._group_key(key),
+                UpdateExpression="SET flush_at_ms = :due",
+                ConditionExpression="attribute_exists(pk) AND (flush_at_ms = :zero OR flush_at_ms > :due)",
+                ExpressionAttributeValues=_item({":due": due_ms, ":zero": 0}),
+            )
+            return True
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+
+    def claim(self, key: str, lease_id: str, now_ms: int, lease_ms: int) -> GroupState:
+        try:
+            got = self.client.update_item(
+                TableName=self.table, Key=self._group_key(key),
+                UpdateExpression="SET lease_id = :id, lease_until_ms = :until",
+                ConditionExpression="attribute_exists(pk) AND (lease_id = :empty OR lease_until_ms <= :now)",
+                ExpressionAttributeValues=_item({
+                    ":id": lease_id, ":until": now_ms + lease_ms, ":now": now_ms, ":empty": "",
+                }),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                raise LeaseHeldError(key) from exc
+            raise
+        return GroupState.model_validate(_plain(got["Attributes"]))
+
+    def _update_with_lease(self, key: str, lease_id: str, changes: dict[str, Any]) -> None:
+        names = {f"#f{i}": name for i, name in enumerate(changes)}
+        values = {f":v{i}": value for i, value in enumerate(changes.values())}
+        try:
+            self.client.update_item(
+                TableName=self.table, Key=self._group_key(key),
+                UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(changes))),
+                ConditionExpression="lease_id = :lease",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=_item({**values, ":lease": lease_id}),
+            )
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                raise LeaseHeldError(key) from exc
+            raise
+
+    def save_progress(self, key: str, lease_id: str, changes: dict[str, Any]) -> None:
+        self._update_with_lease(key, lease_id, changes)
+
+    def release(self, key: str, lease_id: str, changes: dict[str, Any], clear_flush_until_ms: int) -> None:
+        group = self.get_group(key)
+        clear = group is not None and 0 < group.flush_at_ms <= clear_flush_until_ms
+        self._update_with_lease(key, lease_id, {
+            **changes, "lease_id": "", "lease_until_ms": 0, **({"flush_at_ms": 0} if clear else {}),
+        })

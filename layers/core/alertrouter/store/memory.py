@@ -1,0 +1,82 @@
+"""An in-process store with the same conditional semantics as the DynamoDB one (CLI, benchmarks)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from alertrouter.models.alert import Alert
+from alertrouter.models.state import AlertState, GroupState, Member
+from alertrouter.store.base import AlertApplied, LeaseHeldError, StateStore
+
+
+class MemoryStore(StateStore):
+    def __init__(self) -> None:
+        self.alerts: dict[str, AlertState] = {}
+        self.groups: dict[str, GroupState] = {}
+        self._lock = threading.Lock()
+
+    def apply_alert(self, alert: Alert, now_ms: int) -> AlertApplied:
+        with self._lock:
+            old = self.alerts.get(alert.fingerprint)
+            if old is not None and old.ts_ms >= alert.timestamp_ms:
+                return AlertApplied(False, old)
+            new = AlertState.first(alert, now_ms) if old is None else old.next(alert, now_ms)
+            self.alerts[alert.fingerprint] = new
+            return AlertApplied(True, new)
+
+    def get_alert(self, fingerprint: str) -> AlertState | None:
+        return self.alerts.get(fingerprint)
+
+    def upsert_member(
+        self, key: str, route_id: str, receiver: str, group_labels: dict[str, str],
+        fingerprint: str, member: Member, now_ms: int,
+    ) -> GroupState:
+        with self._lock:
+            group = self.groups.get(key)
+            if group is None:
+                group = GroupState(key=key, route_id=route_id, receiver=receiver,
+                                   group_labels=group_labels, created_ms=now_ms)
+                self.groups[key] = group
+            old = group.members.get(fingerprint)
+            if old is None or old.ts_ms < member.ts_ms:
+                group.members[fingerprint] = member
+                group.version += 1
+            return group.model_copy(deep=True)
+
+    def get_group(self, key: str) -> GroupState | None:
+        group = self.groups.get(key)
+        return group.model_copy(deep=True) if group else None
+
+    def mark_flush_scheduled(self, key: str, due_ms: int) -> bool:
+        with self._lock:
+            group = self.groups[key]
+            if group.flush_at_ms and group.flush_at_ms <= due_ms:
+                return False
+            group.flush_at_ms = due_ms
+            return True
+
+    def claim(self, key: str, lease_id: str, now_ms: int, lease_ms: int) -> GroupState:
+        with self._lock:
+            group = self.groups[key]
+            if group.lease_id and group.lease_until_ms > now_ms:
+                raise LeaseHeldError(key)
+            group.lease_id, group.lease_until_ms = lease_id, now_ms + lease_ms
+            return group.model_copy(deep=True)
+
+    def save_progress(self, key: str, lease_id: str, changes: dict[str, Any]) -> None:
+        with self._lock:
+            group = self.groups[key]
+            if group.lease_id != lease_id:
+                raise LeaseHeldError(key)
+            group = self.groups[key] = GroupState.model_validate({**group.model_dump(), **changes})
+
+    def release(self, key: str, lease_id: str, changes: dict[str, Any], clear_flush_until_ms: int) -> None:
+        with self._lock:
+            group = self.groups[key]
+            if group.lease_id != lease_id:
+                raise LeaseHeldError(key)
+            group = self.groups[key] = GroupState.model_validate({**group.model_dump(), **changes})
+            group.lease_id, group.lease_until_ms = "", 0
+            if group.flush_at_ms and group.flush_at_ms <= clear_flush_until_ms:
+                group.flush_at_ms = 0
