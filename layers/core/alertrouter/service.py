@@ -4,6 +4,7 @@ the Lambda handler calls (flush messages, alert events, bad input to the DLQ wit
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -70,7 +71,8 @@ class Clients:
 class RouterService:
     """One warm process's router: built once per container, reused across invocations."""
 
-    def __init__(self, settings: Settings, clients: Clients, *, slack: SlackClient | None = None) -> None:
+    def __init__(self, settings: Settings, clients: Clients, *, slack: SlackClient | None = None,
+                 now_ms: Callable[[], int] | None = None) -> None:
         self.settings = settings
         self.clients = clients
         self.config = load_config(settings.routing_config_path, settings.placeholders())
@@ -83,6 +85,7 @@ class RouterService:
             slack=slack or SlackClient(self._slack_token, settings.slack_api_url),
             sms=SmsNotifier(clients.sns, self._sms_numbers) if settings.sms_numbers_secret else None,
             account_label=settings.account_label,
+            **({"now_ms": now_ms} if now_ms else {}),
         )
 
     def _slack_token(self) -> str:

@@ -241,8 +241,11 @@ def _from_sns_message(msg: SnsAlarmMessage) -> AlarmFacts:
     arn = msg.AlarmArn or ""
     arn_parts = arn.split(":")
     region = _REGION_NAMES.get(msg.Region, msg.Region)
-    if len(arn_parts) > 4 and arn_parts[3] and arn_parts[3] != "REGION":
+    account = msg.AWSAccountId
+    if len(arn_parts) > 5 and arn_parts[3] and arn_parts[3] != "REGION":
         region = arn_parts[3]
+    if len(arn_parts) > 5 and arn_parts[4].isdigit():
+        account = arn_parts[4]  # the alarm's own ARN names its account
     if not arn:
         arn = f"arn:aws:cloudwatch:{region}:{msg.AWSAccountId}:alarm:{msg.AlarmName}"
     trigger = msg.Trigger or SnsTrigger()
@@ -262,7 +265,7 @@ def _from_sns_message(msg: SnsAlarmMessage) -> AlarmFacts:
     return AlarmFacts(
         name=msg.AlarmName,
         arn=arn,
-        account=msg.AWSAccountId,
+        account=account,
         region=region,
         state=msg.NewStateValue,
         previous_state=msg.OldStateValue,
@@ -361,9 +364,12 @@ def to_alert(facts: AlarmFacts) -> Alert:
 
 
 def _invalid(kind: str, exc: ValidationError) -> MalformedEventError:
-    first = exc.errors()[0]
-    where = ".".join(str(p) for p in first.get("loc", ())) or "(top level)"
-    return MalformedEventError(f"{kind}: {where}: {first.get('msg', 'invalid')}")
+    problems = []
+    for error in exc.errors()[:3]:
+        where = ".".join(str(p) for p in error.get("loc", ())) or "(top level)"
+        problems.append(f"{where}: {error.get('msg', 'invalid')}")
+    more = f" (+{exc.error_count() - 3} more)" if exc.error_count() > 3 else ""
+    return MalformedEventError(f"{kind}: {'; '.join(problems)}{more}")
 
 
 def parse_eventbridge(event: dict[str, Any]) -> list[Alert] | Ignored:

@@ -1,0 +1,84 @@
+"""Create the stack's stateful resources (table, queues, topic, secrets) on a local AWS endpoint,
+from `template.yaml` itself, so the demo and the tests cannot drift from what `sam deploy` makes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "template.yaml"
+FAKE_SLACK_TOKEN = "xoxb-0000-fake-token-for-local-use"  # an obvious fake: the stand-in only checks the prefix
+FAKE_SMS_NUMBERS = {"oncall-primary": "+15555550100", "oncall-secondary": "+15555550101"}  # 555-01xx: fiction
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """Reads CloudFormation short-form tags (!Ref, !Sub, !GetAtt...) as plain {tag: value} data."""
+
+
+def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {suffix: value}
+
+
+_CfnLoader.add_multi_constructor("!", _tag)
+
+
+def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as fh:
+        return dict(yaml.load(fh, Loader=_CfnLoader))  # noqa: S506 - a SafeLoader subclass
+
+
+@dataclass
+class LocalStack:
+    table_name: str
+    queue_url: str
+    dlq_url: str
+    topic_arn: str
+    slack_secret: str
+    sms_secret: str
+
+
+def _table_spec(template: dict[str, Any]) -> dict[str, Any]:
+    props = template["Resources"]["StateTable"]["Properties"]
+    return {"AttributeDefinitions": props["AttributeDefinitions"], "KeySchema": props["KeySchema"],
+            "BillingMode": props["BillingMode"], "ttl": props["TimeToLiveSpecification"]["AttributeName"]}
+
+
+def deploy(session: Any, prefix: str = "alertrouter-local") -> LocalStack:
+    """Create the table, the ingest queue with its DLQ and redrive, the alarm topic, and fake secrets."""
+    template = load_template()
+    spec = _table_spec(template)
+    dynamodb, sqs = session.client("dynamodb"), session.client("sqs")
+    table = f"{prefix}-state"
+    dynamodb.create_table(TableName=table, AttributeDefinitions=spec["AttributeDefinitions"],
+                          KeySchema=spec["KeySchema"], BillingMode=spec["BillingMode"])
+    dynamodb.update_time_to_live(TableName=table, TimeToLiveSpecification={
+        "AttributeName": spec["ttl"], "Enabled": True})
+    queue_props = template["Resources"]["IngestQueue"]["Properties"]
+    dlq_url = sqs.create_queue(QueueName=f"{prefix}-ingest-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue_url = sqs.create_queue(QueueName=f"{prefix}-ingest", Attributes={
+        "VisibilityTimeout": str(queue_props["VisibilityTimeout"]),
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn,
+                                     "maxReceiveCount": queue_props["RedrivePolicy"]["maxReceiveCount"]}),
+    })["QueueUrl"]
+    sns = session.client("sns")
+    topic_arn = sns.create_topic(Name=f"{prefix}-alarms")["TopicArn"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    secrets = session.client("secretsmanager")
+    slack_secret = f"{prefix}/slack-bot-token"
+    sms_secret = f"{prefix}/sms-numbers"
+    secrets.create_secret(Name=slack_secret, SecretString=FAKE_SLACK_TOKEN)
+    secrets.create_secret(Name=sms_secret, SecretString=json.dumps(FAKE_SMS_NUMBERS))
+    return LocalStack(table, queue_url, dlq_url, topic_arn, slack_secret, sms_secret)

@@ -1,0 +1,222 @@
+"""A Slack Web API stand-in on loopback: the methods the router calls, with Slack's answers and faults.
+
+Implements chat.postMessage, chat.update, conversations.history and auth.test. It keeps every
+message (with thread replies and metadata) so tests and the demo can show what Slack would show,
+records every call, and can be told to answer 429 (with Retry-After), 5xx, or to time out after
+carrying out the request (the ambiguous case). It also checks the client honours Retry-After.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+TOKEN_PREFIX = "xoxb-"
+
+
+@dataclass
+class Message:
+    channel: str
+    ts: str
+    text: str
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+    metadata: dict[str, Any] | None = None
+    thread_ts: str | None = None
+    edits: int = 0
+    replies: list[Message] = field(default_factory=list)
+
+
+@dataclass
+class Call:
+    method: str
+    payload: dict[str, Any]
+    at: float
+    status: int = 200
+    fault: str = ""
+
+
+class SlackStandIn:
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, fault_rate: float = 0.0,
+                 seed: int = 7, timeout_delay: float = 0.5, retry_after: int = 1) -> None:
+        self.messages: dict[str, list[Message]] = {}
+        self.calls: list[Call] = []
+        self.faults: list[str] = []  # scripted: "429", "500", "timeout", "ok"; used first
+        self.fault_rate = fault_rate
+        self.random = random.Random(seed)
+        self.timeout_delay = timeout_delay
+        self.retry_after = retry_after
+        self.retry_after_violations = 0
+        self._blocked_until: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._ts = int(time.time()) * 1_000_000
+        self._channel_ids: dict[str, str] = {}
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                outer._serve(self)
+
+        self.server = ThreadingHTTPServer((host, port), Handler)
+        self.server.daemon_threads = True
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    # ---- lifecycle ----
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}/api/"
+
+    def start(self) -> SlackStandIn:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def __enter__(self) -> SlackStandIn:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ---- what tests look at ----
+    def channel_id(self, name: str) -> str:
+        if name.startswith(("C", "G")) and name[1:].isalnum() and name.isupper():
+            return name
+        with self._lock:
+            return self._channel_ids.setdefault(name.lstrip("#"), f"C{len(self._channel_ids) + 1:08d}")
+
+    def channel_messages(self, name: str) -> list[Message]:
+        return self.messages.get(self.channel_id(name), [])
+
+    def all_messages(self) -> list[Message]:
+        return [m for msgs in self.messages.values() for m in msgs]
+
+    def count(self, method: str, *, ok_only: bool = True) -> int:
+        return sum(1 for c in self.calls if c.method == method and (c.status == 200 and not c.fault or not ok_only))
+
+    # ---- serving ----
+    def _next_fault(self) -> str:
+        with self._lock:
+            if self.faults:
+                return self.faults.pop(0)
+        if self.fault_rate and self.random.random() < self.fault_rate:
+            return self.random.choice(["429", "500", "timeout"])
+        return "ok"
+
+    def _serve(self, request: BaseHTTPRequestHandler) -> None:
+        method = request.path.rsplit("/", 1)[-1]
+        length = int(request.headers.get("Content-Length") or 0)
+        raw = request.rfile.read(length) if length else b""
+        if "json" in (request.headers.get("Content-Type") or ""):
+            payload = json.loads(raw or b"{}")
+        else:
+            payload = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+        call = Call(method=method, payload=payload, at=time.monotonic())
+        self.calls.append(call)
+        auth = request.headers.get("Authorization", "")
+        if not auth.startswith("Bearer " + TOKEN_PREFIX):
+            return self._reply(request, 200, {"ok": False, "error": "not_authed" if not auth else "invalid_auth"})
+        channel = self.channel_id(str(payload.get("channel", "")))
+        with self._lock:
+            if self._blocked_until.get(channel, 0.0) > call.at + 0.05:
+                self.retry_after_violations += 1
+        fault = self._next_fault()
+        call.fault = fault
+        if fault == "429":
+            with self._lock:
+                self._blocked_until[channel] = call.at + self.retry_after
+            call.status = 429
+            return self._reply(request, 429, {"ok": False, "error": "ratelimited"},
+                               {"Retry-After": str(self.retry_after)})
+        if fault == "500":
+            call.status = 500
+            return self._reply(request, 500, {"ok": False, "error": "internal_error"})
+        result = self._apply(method, channel, payload)
+        if fault == "timeout":
+            time.sleep(self.timeout_delay)  # carried out, but the answer comes too late
+        return self._reply(request, 200, result)
+
+    def _reply(self, request: BaseHTTPRequestHandler, status: int, body: dict[str, Any],
+               headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(body).encode()
+        try:
+            request.send_response(status)
+            request.send_header("Content-Type", "application/json; charset=utf-8")
+            request.send_header("Content-Length", str(len(data)))
+            for k, v in (headers or {}).items():
+                request.send_header(k, v)
+            request.end_headers()
+            request.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (timeout): the request was still carried out
+
+    def _new_ts(self) -> str:
+        with self._lock:
+            self._ts += 100
+            return f"{self._ts // 1_000_000}.{self._ts % 1_000_000:06d}"
+
+    def _find(self, channel: str, ts: str) -> Message | None:
+        for message in self.messages.get(channel, []):
+            if message.ts == ts:
+                return message
+        return None
+
+    def _apply(self, method: str, channel: str, payload: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"ok": True, "team": "Stand-in", "user": "alertrouter"}
+        if method == "chat.postMessage":
+            if not payload.get("text") and not payload.get("blocks") and not payload.get("attachments"):
+                return {"ok": False, "error": "no_text"}
+            message = Message(channel=channel, ts=self._new_ts(), text=str(payload.get("text", "")),
+                              attachments=list(payload.get("attachments") or []),
+                              metadata=payload.get("metadata"), thread_ts=payload.get("thread_ts"))
+            if message.thread_ts:
+                parent = self._find(channel, message.thread_ts)
+                if parent is None:
+                    return {"ok": False, "error": "thread_not_found"}
+                parent.replies.append(message)
+            else:
+                self.messages.setdefault(channel, []).append(message)
+            return {"ok": True, "channel": channel, "ts": message.ts,
+                    "message": {"text": message.text, "ts": message.ts}}
+        if method == "chat.update":
+            found = self._find(channel, str(payload.get("ts", "")))
+            if found is None:
+                return {"ok": False, "error": "message_not_found"}
+            found.text = str(payload.get("text", found.text))
+            if "attachments" in payload:
+                found.attachments = list(payload["attachments"] or [])
+            found.edits += 1
+            return {"ok": True, "channel": channel, "ts": found.ts, "text": found.text}
+        if method == "conversations.history":
+            oldest = float(payload.get("oldest") or 0)
+            found_messages = [
+                {"ts": m.ts, "text": m.text, **({"metadata": m.metadata} if m.metadata else {})}
+                for m in reversed(self.messages.get(channel, [])) if float(m.ts) >= oldest
+            ]
+            return {"ok": True, "messages": found_messages[: int(payload.get("limit") or 100)], "has_more": False}
+        return {"ok": False, "error": "unknown_method"}
+
+
+if __name__ == "__main__":
+    import sys
+
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else 8765
+    with SlackStandIn(port=port) as standin:
+        print(f"Slack stand-in listening on {standin.url}", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass

@@ -1,0 +1,133 @@
+"""`alertrouter`: see, without AWS, what the router would do with an event (like amtool's routes test)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from alertrouter.config import ConfigError, load_config
+from alertrouter.models.config import RoutingConfig
+from alertrouter.models.state import AlertState, GroupState, Member
+from alertrouter.notify.preview import render_text
+from alertrouter.notify.render import render_group, render_sms
+from alertrouter.routing.tree import group_key, group_labels, match_routes
+from alertrouter.sources import MalformedEventError, ParseResult, parse_body
+
+DEFAULT_CONFIG = "config/routing.yaml"
+
+
+def _placeholders() -> dict[str, str]:
+    return {"DEFAULT_SLACK_CHANNEL": os.environ.get("DEFAULT_SLACK_CHANNEL", "#alerts"),
+            "ACCOUNT_LABEL": os.environ.get("ACCOUNT_LABEL", "")}
+
+
+def simulate(parsed: ParseResult, config: RoutingConfig) -> dict[str, Any]:
+    """Route every alert and build each group's first message, as the router would post it."""
+    groups: dict[str, GroupState] = {}
+    alerts_out = []
+    for alert in parsed.alerts:
+        state = AlertState.first(alert, alert.timestamp_ms)
+        receivers: list[str] = []
+        keys = []
+        for route in match_routes(config, alert.labels):
+            key = group_key(route, alert.labels)
+            keys.append(key)
+            if route.receiver not in receivers:
+                receivers.append(route.receiver)
+            group = groups.setdefault(key, GroupState(key=key, route_id=route.id, receiver=route.receiver,
+                                                      group_labels=group_labels(route, alert.labels)))
+            group.members[alert.fingerprint] = Member.of(state)
+        alerts_out.append({
+            "fingerprint": alert.fingerprint, "source": alert.source, "status": alert.status.value,
+            "severity": alert.severity.value, "title": alert.title, "labels": alert.labels,
+            "receivers": receivers, "groups": keys,
+        })
+    messages = []
+    for group in groups.values():
+        receiver = config.receiver(group.receiver)
+        message = render_group(group, max(m.ts_ms for m in group.members.values()))
+        pages = [m for m in group.members.values() if m.status == "firing" and m.severity in receiver.sms_severities]
+        messages.append({
+            "group": group.key, "receiver": receiver.name, "route": group.route_id,
+            "slack": [{"channel": t.channel, "text": message.text, "attachments": message.attachments}
+                      for t in receiver.slack],
+            "sms": [{"to": name, "text": render_sms(pages)} for name in receiver.sms] if pages else [],
+        })
+    return {"alerts": alerts_out, "ignored": [{"reason": i.reason} for i in parsed.ignored], "messages": messages}
+
+
+def _print_human(result: dict[str, Any]) -> None:
+    colour = sys.stdout.isatty()
+    for alert in result["alerts"]:
+        print(f"● {alert['status'].upper():8} {alert['severity']:8} {alert['title']}  [{alert['fingerprint']}]")
+        labels = ", ".join(f"{k}={v}" for k, v in sorted(alert["labels"].items()))
+        print(f"    labels: {labels}")
+        print(f"    receivers: {', '.join(alert['receivers'])}")
+    for ignored in result["ignored"]:
+        print(f"○ ignored: {ignored['reason']}")
+    for message in result["messages"]:
+        for slack in message["slack"]:
+            print(f"\n── Slack {slack['channel']} (receiver {message['receiver']}, route {message['route']})")
+            print(render_text(slack["text"], slack["attachments"], colour=colour, indent="  "))
+        for sms in message["sms"]:
+            print(f"\n── SMS to {sms['to']} ({len(sms['text'])} chars)\n  {sms['text']}")
+
+
+def cmd_route(args: argparse.Namespace) -> int:
+    path = Path(args.event_file)
+    try:
+        body = path.read_bytes()
+    except OSError as exc:
+        print(f"alertrouter: cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return 2
+    try:
+        config = load_config(args.config, _placeholders())
+        parsed = parse_body(body)
+    except (ConfigError, MalformedEventError) as exc:
+        print(f"alertrouter: {path}: {exc}" if isinstance(exc, MalformedEventError) else f"alertrouter: {exc}",
+              file=sys.stderr)
+        return 2
+    result = simulate(parsed, config)
+    if args.json:
+        json.dump(result, sys.stdout, indent=2, sort_keys=False)
+        print()
+    else:
+        _print_human(result)
+    return 0
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.config, _placeholders())
+    except ConfigError as exc:
+        print(f"alertrouter: {exc}", file=sys.stderr)
+        return 2
+    print(f"{args.config}: OK ({len(config.receivers)} receivers)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="alertrouter", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    route = sub.add_parser("route", help="show the alerts in an event file, where they go, and the messages")
+    route.add_argument("event_file")
+    route.add_argument("--config", default=os.environ.get("ROUTING_CONFIG_PATH", DEFAULT_CONFIG))
+    route.add_argument("--json", action="store_true", help="print one JSON object")
+    route.set_defaults(func=cmd_route)
+    check = sub.add_parser("check-config", help="validate a routing config file")
+    check.add_argument("--config", default=os.environ.get("ROUTING_CONFIG_PATH", DEFAULT_CONFIG))
+    check.set_defaults(func=cmd_check_config)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""Show a Slack message in a terminal roughly as Slack draws it (CLI and demo)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
+_DATE = re.compile(r"<!date\^\d+\^[^|>]*\|([^>]+)>")
+_COLOUR_NAMES = {"#E01E5A": "red", "#ECB22E": "amber", "#36C5F0": "blue", "#9E9E9E": "grey", "#2EB67D": "green"}
+_ANSI = {"red": "31", "amber": "33", "blue": "36", "grey": "90", "green": "32"}
+
+
+def mrkdwn_to_text(text: str) -> str:
+    text = _DATE.sub(r"\1", text)
+    text = _LINK.sub(r"\2 ↗", text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _block_lines(block: dict[str, Any]) -> list[str]:
+    kind = block.get("type")
+    if kind == "section":
+        lines = []
+        if block.get("text"):
+            lines.extend(mrkdwn_to_text(block["text"]["text"]).splitlines())
+        fields = [mrkdwn_to_text(f["text"]).replace("\n", ": ", 1) for f in block.get("fields", [])]
+        for i in range(0, len(fields), 2):
+            lines.append("   ".join(f"{f:<38}" for f in fields[i:i + 2]).rstrip())
+        return lines
+    if kind == "context":
+        return [" · ".join(mrkdwn_to_text(e.get("text", "")) for e in block.get("elements", []))]
+    if kind == "actions":
+        return ["  ".join(f"[ {e['text']['text']} ]" for e in block.get("elements", []) if "text" in e)]
+    return []
+
+
+def render_text(text: str, attachments: list[dict[str, Any]] | None = None, *, colour: bool = False,
+                indent: str = "") -> str:
+    """A message as lines: a coloured bar on the left for each attachment, like Slack's."""
+    if not attachments:
+        return "\n".join(indent + line for line in mrkdwn_to_text(text).splitlines())
+    out = []
+    for attachment in attachments:
+        name = _COLOUR_NAMES.get(str(attachment.get("color", "")).upper(), "grey")
+        bar = f"\033[{_ANSI[name]}m┃\033[0m" if colour else "┃"
+        for block in attachment.get("blocks", []):
+            for line in _block_lines(block):
+                out.append(f"{indent}{bar} {line}")
+    return "\n".join(out)

@@ -1,0 +1,148 @@
+"""Alertmanager's route-tree semantics: matchers, continue, inheritance, grouping; config validation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from alertrouter.config import ConfigError, load_config, parse_config
+from alertrouter.models.config import Matcher, parse_duration
+from alertrouter.routing.tree import group_key, group_labels, match_routes
+
+ROOT = Path(__file__).resolve().parents[2]
+
+TREE = """
+route:
+  receiver: default
+  group_by: [alertname]
+  group_wait: 30s
+  routes:
+    - matchers: ['severity="critical"']
+      receiver: pager
+      continue: true
+      group_wait: 5s
+    - matchers: ['service=~"pay.*"', 'env!="dev"']
+      receiver: payments
+      group_by: [service]
+      routes:
+        - matchers: ['region!~"eu-.*"']
+          receiver: payments-us
+    - matchers: ['service="web"']
+      receiver: web
+receivers:
+  - {name: default, slack: [{channel: "#alerts"}]}
+  - {name: pager, slack: [{channel: "#oncall"}], sms: [primary]}
+  - {name: payments, slack: [{channel: "#pay"}]}
+  - {name: payments-us, slack: [{channel: "#pay-us"}]}
+  - {name: web, slack: [{channel: "#web"}]}
+"""
+
+
+@pytest.fixture
+def config():
+    return parse_config(TREE)
+
+
+@pytest.mark.parametrize(("text", "labels", "expected"), [
+    ('a="x"', {"a": "x"}, True),
+    ('a="x"', {"a": "xy"}, False),
+    ("a=x", {"a": "x"}, True),
+    ('a!="x"', {"a": "y"}, True),
+    ('a!="x"', {}, True),
+    ('a=""', {}, True),  # a missing label is the empty string
+    ('a=~"x|y"', {"a": "y"}, True),
+    ('a=~"x"', {"a": "xx"}, False),  # regexes are anchored
+    ('a=~"x.*"', {"a": "xx"}, True),
+    ('a!~"eu-.*"', {"a": "us-east-1"}, True),
+    ('a!~"eu-.*"', {"a": "eu-west-1"}, False),
+    ('a!~".+"', {}, True),
+])
+def test_matchers(text: str, labels: dict[str, str], expected: bool) -> None:
+    assert Matcher.parse(text).matches(labels) is expected
+
+
+@pytest.mark.parametrize("bad", ["a", "=x", 'a=~"("', "9a=1"])
+def test_bad_matchers_are_rejected(bad: str) -> None:
+    with pytest.raises(ValueError):
+        Matcher.parse(bad)
+
+
+def test_no_match_falls_back_to_the_root(config) -> None:
+    [route] = match_routes(config, {"alertname": "X"})
+    assert route.receiver == "default" and route.id == "0"
+
+
+def test_continue_lets_later_siblings_match_too(config) -> None:
+    routes = match_routes(config, {"severity": "critical", "service": "web"})
+    assert [r.receiver for r in routes] == ["pager", "web"]
+
+
+def test_first_match_wins_without_continue(config) -> None:
+    routes = match_routes(config, {"service": "payments", "env": "prod", "region": "eu-west-1"})
+    assert [r.receiver for r in routes] == ["payments"]
+
+
+def test_deepest_matching_child_is_used_and_settings_inherit(config) -> None:
+    [route] = match_routes(config, {"service": "payments", "env": "prod", "region": "us-east-1"})
+    assert route.receiver == "payments-us" and route.id == "0.1.0"
+    assert route.group_by == ("service",)  # from its parent
+    assert route.group_wait == timedelta(seconds=30)  # from the root
+    assert route.group_interval == timedelta(minutes=5)  # Alertmanager's default
+    assert route.repeat_interval == timedelta(hours=4)
+
+
+def test_critical_only_gets_pager_with_its_own_wait(config) -> None:
+    routes = match_routes(config, {"severity": "critical", "service": "db"})
+    assert [(r.receiver, r.group_wait.total_seconds()) for r in routes] == [("pager", 5.0)]  # a matched child replaces its parent
+
+
+def test_grouping_by_labels(config) -> None:
+    [route] = match_routes(config, {"service": "payments", "env": "prod", "region": "eu-west-1"})
+    a = {"service": "payments", "alertname": "A", "env": "prod"}
+    b = {"service": "payments", "alertname": "B", "env": "prod"}
+    assert group_key(route, a) == group_key(route, b)  # grouped by service only
+    assert group_labels(route, a) == {"service": "payments"}
+    [root] = match_routes(config, {"alertname": "A"})
+    assert group_key(root, {"alertname": "A"}) != group_key(root, {"alertname": "B"})
+
+
+def test_group_by_all_labels() -> None:
+    cfg = parse_config("route: {receiver: r, group_by: ['...']}\nreceivers: [{name: r}]")
+    [route] = match_routes(cfg, {"a": "1"})
+    assert group_key(route, {"a": "1", "b": "2"}) != group_key(route, {"a": "1", "b": "3"})
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("30s", 30), ("5m", 300), ("4h", 14400), ("1h30m", 5400), (10, 10)])
+def test_durations(text, seconds) -> None:
+    assert parse_duration(text).total_seconds() == seconds
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("route: {receiver: nobody}\nreceivers: [{name: r}]", "unknown receiver 'nobody'"),
+    ("route: {receiver: r, matchers: ['a=b']}\nreceivers: [{name: r}]", "root route must not have matchers"),
+    ("route: {}\nreceivers: [{name: r}]", "root route must name a receiver"),
+    ("route: {receiver: r, group_wait: soon}\nreceivers: [{name: r}]", "invalid duration 'soon'"),
+    ("route: {receiver: r}\nreceivers: [{name: r}, {name: r}]", "receiver names must be unique: r"),
+    ("route: {receiver: r}\nreceivers: [{name: r, sms: ['+1 555 555 0100']}]", "do not put numbers in the file"),
+    ("route: {receiver: r, routes: [{matchers: ['a=~\"(\"']}]}\nreceivers: [{name: r}]", "invalid regex"),
+    ("route: {receiver: r, colour: blue}\nreceivers: [{name: r}]", "route.colour: Extra inputs are not permitted"),
+    ("route: {receiver: r, group_interval: 1h}\nreceivers: [{name: r}]", "above 15m"),
+    ("route: [", "not valid YAML"),
+    ("route: {receiver: r}\nreceivers: [{name: r, slack: [{channel: '${NOPE}'}]}]", "placeholder ${NOPE} has no value"),
+])
+def test_config_errors_are_clear(text: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text)
+    assert message in str(caught.value)
+
+
+def test_shipped_config_is_valid_and_routes_as_documented() -> None:
+    config = load_config(ROOT / "config" / "routing.yaml", {"DEFAULT_SLACK_CHANNEL": "#alerts"})
+    assert config.receiver("default").slack[0].channel == "#alerts"
+    critical_ec2 = {"severity": "critical", "namespace": "AWS/EC2", "alertname": "x"}
+    assert [r.receiver for r in match_routes(config, critical_ec2)] == ["oncall-page", "infra"]
+    assert [r.receiver for r in match_routes(config, {"service": "checkout"})] == ["payments"]
+    assert [r.receiver for r in match_routes(config, {"alertname": "other"})] == ["default"]
+    assert config.receiver("oncall-page").sms == ["oncall-primary"]
