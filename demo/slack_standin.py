@@ -103,7 +103,7 @@ class SlackStandIn:
         return [m for msgs in self.messages.values() for m in msgs]
 
     def count(self, method: str, *, ok_only: bool = True) -> int:
-        return sum(1 for c in self.calls if c.method == method and (c.status == 200 and not c.fault or not ok_only))
+        return sum(1 for c in self.calls if c.method == method and (not ok_only or (c.status == 200 and c.fault in ("", "ok"))))
 
     # ---- serving ----
     def _next_fault(self) -> str:

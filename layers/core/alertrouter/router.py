@@ -153,6 +153,12 @@ class Router:
             return Outcome()
         route = self.route_by_id(route_id, group)
         now = self.now_ms()
+        due = self._due_ms(group, route)
+        if due > now + 1000:
+            # Early (SQS delays are capped at 15 min, clocks drift): this message was the scheduled one,
+            # so send the next unconditionally for what is left of the wait.
+            self.scheduler.schedule(group.key, route.id, -(-(due - now) // 1000))
+            return Outcome(scheduled=1)
         return self._flush_or_schedule(group, route, now)
 
     def flush(self, key: str, route_id: str) -> Outcome:

@@ -61,7 +61,8 @@ class SlackClient:
     def _session() -> requests.Session:
         session = requests.Session()
         # Only failures to connect are retried here: nothing reached Slack, so a retry cannot duplicate.
-        retry = Retry(total=2, connect=2, read=0, status=0, other=0, backoff_factor=0.2, allowed_methods=None)
+        retry = Retry(total=2, connect=2, read=0, status=0, other=0, redirect=0, backoff_factor=0.2,
+                      allowed_methods=None, respect_retry_after_header=False, raise_on_status=False)
         session.mount("https://", HTTPAdapter(max_retries=retry, pool_maxsize=4))
         session.mount("http://", HTTPAdapter(max_retries=retry, pool_maxsize=4))
         return session

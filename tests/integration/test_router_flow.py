@@ -1,0 +1,211 @@
+"""The router end to end on moto and the Slack stand-in: what on-call people see, once and only once."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import event_text
+from integration.conftest import FAST_CONFIG, Harness, alarm_body, make_harness, queued, sqs_event
+
+pytestmark = pytest.mark.integration
+
+
+def test_fire_posts_once_repeat_does_not_resolve_updates_same_message(harness: Harness) -> None:
+    # Given an alarm that fires
+    harness.service.handle_body(alarm_body(ts="2024-05-01T10:00:00.000+0000"))
+    [message] = harness.slack.channel_messages("#team")
+    assert "ServerCpuTooHigh" in message.text and "WARNING" in message.text
+    assert message.metadata["event_type"] == "alertrouter_group"
+    # When the same event is delivered again, Then nothing new is sent
+    harness.service.handle_body(alarm_body(ts="2024-05-01T10:00:00.000+0000"))
+    assert harness.slack.count("chat.postMessage") == 1 and message.edits == 0
+    # When it repeats (newer ALARM), Then no new post: the count goes up on the same message
+    harness.clock.advance(60)
+    harness.service.handle_body(alarm_body(ts="2024-05-01T10:01:00.000+0000"))
+    assert len(harness.slack.channel_messages("#team")) == 1
+    assert message.edits == 1
+    assert "*Count*\n2" in json.dumps(message.attachments).replace("\\n", "\n")
+    # When it resolves 14 minutes after it started, Then the same message turns green, with a thread note
+    harness.clock.advance(60)
+    harness.service.handle_body(alarm_body(state="OK", ts="2024-05-01T10:14:00.000+0000"))
+    assert len(harness.slack.channel_messages("#team")) == 1
+    assert message.edits == 2
+    assert message.text.startswith("✅ RESOLVED") and "resolved after 14m" in message.text
+    assert message.attachments[0]["color"] == "#2EB67D"
+    assert all(b["type"] != "actions" for b in message.attachments[0]["blocks"])  # no buttons once resolved
+    assert any("resolved after 14m" in r.text for r in message.replies)
+
+
+def test_out_of_order_ok_before_alarm_ends_resolved_and_silent(harness: Harness) -> None:
+    # Given the OK (10:05) arrives before the ALARM (10:00) it follows
+    harness.service.handle_body(alarm_body(state="OK", ts="2024-05-01T10:05:00.000+0000"))
+    harness.service.handle_body(alarm_body(state="ALARM", ts="2024-05-01T10:00:00.000+0000"))
+    # Then the stored state is resolved and nobody was told about a problem that is over
+    state = harness.service.router.store.get_alert(
+        json.loads(json.dumps(harness.service.router.store.get_group(
+            next(iter(_group_keys(harness)))).model_dump()))["members"].popitem()[0])
+    assert state is not None and state.status == "resolved"
+    assert harness.slack.count("chat.postMessage") == 0
+
+
+def _group_keys(harness: Harness) -> list[str]:
+    items = harness.session.client("dynamodb").scan(TableName=harness.stack.table_name)["Items"]
+    return [i["pk"]["S"].split("#", 1)[1] for i in items if i["pk"]["S"].startswith("GROUP#")]
+
+
+def test_resolved_then_firing_again_starts_a_new_message(harness: Harness) -> None:
+    harness.service.handle_body(alarm_body(ts="2024-05-01T10:00:00.000+0000"))
+    harness.service.handle_body(alarm_body(state="OK", ts="2024-05-01T10:10:00.000+0000"))
+    harness.service.handle_body(alarm_body(ts="2024-05-01T11:00:00.000+0000"))
+    first, second = harness.slack.channel_messages("#team")
+    assert first.text.startswith("✅ RESOLVED")
+    assert "WARNING · ServerCpuTooHigh" in second.text
+    # a late duplicate of the old OK does not resolve the new episode
+    harness.service.handle_body(alarm_body(state="OK", ts="2024-05-01T10:10:00.000+0000"))
+    assert "WARNING" in second.text and second.edits == 0
+
+
+def test_critical_pages_by_sms_once_and_masks_the_number(harness: Harness, log_lines) -> None:
+    harness.service.handle_body(alarm_body(name="DiskFull", severity="critical"))
+    harness.service.handle_body(alarm_body(name="DiskFull", severity="critical", ts="2024-05-01T10:01:00.000+0000"))
+    from moto.backends import get_backend
+
+    sent = get_backend("sns")["123456789012"]["us-east-1"].sms_messages
+    assert len(sent) == 1  # the repeat does not page again
+    [(number, text)] = [(v[0], v[1]) for v in sent.values()]
+    assert number == "+15555550100" and len(text) <= 160 and "DiskFull" in text
+    assert len(harness.slack.channel_messages("#oncall")) == 1
+    logs = log_lines.getvalue()
+    assert "SMS sent" in logs and "+*********00" in logs
+    assert "+15555550100" not in logs
+
+
+def test_nodata_is_a_warning_and_never_paged(harness: Harness) -> None:
+    harness.service.handle_body(alarm_body(name="Quiet", state="INSUFFICIENT_DATA", severity="critical"))
+    from moto.backends import get_backend
+
+    assert not get_backend("sns")["123456789012"]["us-east-1"].sms_messages
+    [message] = harness.slack.channel_messages("#oncall")  # routes like the alarm, so later states edit it
+    assert message.text.startswith("⚪ NO DATA")
+
+
+@pytest.mark.parametrize("fault", ["429", "500", "timeout"])
+def test_slack_faults_are_retried_and_delivered_once(harness: Harness, fault: str) -> None:
+    # Given Slack fails the first post (a timeout after Slack already posted is the nasty case)
+    harness.slack.faults = [fault]
+    harness.service.handle_body(alarm_body())
+    # Then exactly one message exists
+    assert len(harness.slack.channel_messages("#team")) == 1
+    assert harness.slack.retry_after_violations == 0
+    if fault == "timeout":
+        assert harness.slack.count("conversations.history") >= 1  # it looked before posting again
+        assert harness.slack.count("chat.postMessage", ok_only=False) == 1
+
+
+def test_slack_down_hands_the_record_back_then_delivers_once(harness: Harness) -> None:
+    from alertrouter.notify.base import NotifyError
+
+    harness.slack.faults = ["500", "500", "500", "500", "500", "500"]
+    with pytest.raises(NotifyError) as caught:
+        harness.service.handle_body(alarm_body())
+    assert caught.value.retryable
+    assert harness.slack.count("chat.postMessage") == 0
+    # SQS redelivers the record later, when Slack is back: delivered once
+    harness.slack.faults.clear()
+    harness.clock.advance(30)
+    harness.service.handle_body(alarm_body())
+    assert len(harness.slack.channel_messages("#team")) == 1
+
+
+def test_long_retry_after_is_handed_back_with_the_wait(harness: Harness) -> None:
+    from alertrouter.notify.base import NotifyError
+
+    harness.slack.retry_after = 30
+    harness.slack.faults = ["429"]
+    with pytest.raises(NotifyError) as caught:
+        harness.service.handle_body(alarm_body())
+    assert caught.value.retryable and caught.value.retry_after == 30
+    assert harness.slack.count("chat.postMessage", ok_only=False) == 1  # no call before Retry-After passed
+
+
+def test_group_wait_schedules_one_delayed_flush_for_a_storm(aws, slack, tmp_path) -> None:
+    h = make_harness(aws, slack, tmp_path, FAST_CONFIG.replace(
+        "group_by: [alertname, account, region]\n  group_wait: 0s", "group_by: [account]\n  group_wait: 30s"))
+    # Given 20 alarms fire at once in one group
+    for i in range(20):
+        h.service.handle_body(alarm_body(name=f"Alarm{i:02d}", instance=f"i-{i:04d}"))
+    # Then nothing is posted yet and exactly one delayed flush is waiting on the queue
+    assert h.slack.count("chat.postMessage") == 0
+    [(flush, delay)] = queued(h, h.stack.queue_url)
+    assert json.loads(flush)["kind"] == "alertrouter.flush" and 29 <= delay <= 30
+    # When the flush arrives after the wait, Then one grouped message lists them all
+    h.clock.advance(30)
+    h.service.handle_body(flush)
+    [message] = h.slack.channel_messages("#team")
+    assert message.text.startswith("🟠 20 firing")
+    assert "…and 10 more" in json.dumps(message.attachments, ensure_ascii=False)
+
+
+def test_group_interval_batches_later_changes(aws, slack, tmp_path) -> None:
+    h = make_harness(aws, slack, tmp_path, FAST_CONFIG.replace("group_interval: 0s", "group_interval: 5m"))
+    h.service.handle_body(alarm_body())
+    assert h.slack.count("chat.postMessage") == 1
+    h.clock.advance(60)
+    h.service.handle_body(alarm_body(state="OK", ts="2024-05-01T10:01:00.000+0000"))
+    # within group_interval: not yet edited; a flush is scheduled for the rest of the interval
+    [message] = h.slack.channel_messages("#team")
+    assert message.edits == 0
+    [(flush, delay)] = queued(h, h.stack.queue_url)
+    assert 239 <= delay <= 240  # the rest of the 5 minutes since the first post
+    h.clock.advance(60)
+    h.service.handle_body(flush)  # early (a clock skew): scheduled again for what is left
+    assert message.edits == 0
+    [(again, delay)] = queued(h, h.stack.queue_url)
+    assert 179 <= delay <= 180
+    h.clock.advance(180)
+    h.service.handle_body(again)
+    assert message.edits == 1 and message.text.startswith("✅ RESOLVED")
+
+
+def test_malformed_record_goes_to_dlq_with_reason_neighbours_delivered(harness: Harness, monkeypatch) -> None:
+    import importlib
+
+    from alertrouter import handler
+
+    app = importlib.import_module("router.app")
+    monkeypatch.setattr(handler, "build_service", lambda: harness.service)
+    monkeypatch.setattr(app, "build_service", lambda: harness.service)
+    event = sqs_event(alarm_body(name="First"), "{this is not json", alarm_body(name="Second"),
+                      event_text("eventbridge_cw_alarm_configuration_change_create_composite_awsdocs.json"))
+
+    class Context:
+        function_name, memory_limit_in_mb, aws_request_id = "router", 512, "req-1"
+        invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:router"
+
+    result = app.lambda_handler(event, Context())
+    assert result == {"batchItemFailures": []}  # kept in the DLQ, not retried pointlessly
+    assert {m.text.split(" · ")[1] for m in harness.slack.channel_messages("#team")} == {"First", "Second"}
+    [dead] = harness.receive_all(harness.stack.dlq_url, attributes=True)
+    assert dead["Body"] == "{this is not json"
+    assert "not JSON" in dead["MessageAttributes"]["reason"]["StringValue"]
+    assert dead["MessageAttributes"]["source_message_id"]["StringValue"] == "m-1"
+
+
+def test_retryable_failure_is_reported_as_a_batch_item_failure(harness: Harness, monkeypatch) -> None:
+    import importlib
+
+    from alertrouter import handler
+
+    app = importlib.import_module("router.app")
+    monkeypatch.setattr(app, "build_service", lambda: harness.service)
+    monkeypatch.setattr(handler, "build_service", lambda: harness.service)
+    harness.slack.faults = ["ok", "500", "500", "500", "500"]
+
+    class Context:
+        function_name, memory_limit_in_mb, aws_request_id = "router", 512, "req-2"
+        invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:router"
+
+    result = app.lambda_handler(sqs_event(alarm_body(name="A"), alarm_body(name="B")), Context())
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
+    assert [m.text.split(" · ")[1] for m in harness.slack.channel_messages("#team")] == ["A"]
