@@ -76,6 +76,12 @@ def deploy(session: Any, prefix: str = "alertrouter-local") -> LocalStack:
     topic_arn = sns.create_topic(Name=f"{prefix}-alarms")["TopicArn"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    rule = template["Resources"]["CloudWatchAlarmRule"]["Properties"]
+    pattern = json.loads(json.dumps(rule["EventPattern"]).replace(
+        '{"Sub": "${AWS::StackName}-ops-"}', json.dumps(f"{prefix}-ops-")))
+    events = session.client("events")
+    events.put_rule(Name=f"{prefix}-cloudwatch-alarms", EventPattern=json.dumps(pattern), State="ENABLED")
+    events.put_targets(Rule=f"{prefix}-cloudwatch-alarms", Targets=[{"Id": "ingest-queue", "Arn": queue_arn}])
     secrets = session.client("secretsmanager")
     slack_secret = f"{prefix}/slack-bot-token"
     sms_secret = f"{prefix}/sms-numbers"

@@ -13,13 +13,13 @@ from typing import Any
 
 import boto3
 import pytest
-from local_aws import LocalStack, deploy
 from moto import mock_aws
-from slack_standin import SlackStandIn
 
 from alertrouter.models.settings import Settings
 from alertrouter.notify.slack import SlackClient
 from alertrouter.service import Clients, RouterService
+from local_aws import LocalStack, deploy
+from slack_standin import SlackStandIn
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from conftest import event_text
 from integration.conftest import FAST_CONFIG, Harness, alarm_body, make_harness, queued, sqs_event
 

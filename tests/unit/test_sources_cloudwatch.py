@@ -7,10 +7,10 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from conftest import EVENTS, event_text, load_event
 
 from alertrouter.models.alert import Severity, Status
 from alertrouter.sources import MalformedEventError, UnrecognisedEventError, parse_body, parse_payload
+from conftest import EVENTS, event_text, load_event
 
 CW_EVENTS = sorted(p.name for p in EVENTS.glob("*.json") if "cw_alarm" in p.name or p.name.startswith("sns_"))
 
@@ -112,7 +112,16 @@ def test_alarm_tags_as_list_and_runbook_from_description() -> None:
     [alert] = parse_payload(event).alerts
     assert alert.labels["team"] == "payments"
     assert alert.severity is Severity.CRITICAL
-    assert alert.annotations["runbook"] == "https://wiki.example.com/rb/cpu."
+    assert alert.annotations["runbook"] == "https://wiki.example.com/rb/cpu"
+
+
+def test_sns_alarms_take_severity_and_service_from_the_description() -> None:
+    notification = load_event("sns_https_body_cw_alarm_INSUFFICIENT_DATA_from_ALARM_alerta.json")
+    message = json.loads(notification["Message"])
+    message.update(NewStateValue="ALARM", AlarmDescription="Too many. severity: critical, service: payments.")
+    [alert] = parse_payload(message).alerts
+    assert alert.severity is Severity.CRITICAL
+    assert alert.labels["service"] == "payments" and alert.labels["severity"] == "critical"
 
 
 def test_fingerprint_is_stable_and_independent_of_state() -> None:

@@ -37,13 +37,14 @@ class AlertState(BaseModel):
     def next(self, alert: Alert, now_ms: int) -> AlertState:
         """The state after a newer event: a new episode starts when a resolved alert fires again."""
         new_episode = self.status == "resolved" and alert.status.value != "resolved"
-        same_status = self.status == alert.status.value
+        repeat = self.status == alert.status.value == "firing"
         return AlertState(
             fingerprint=self.fingerprint, status=alert.status.value, severity=alert.severity.value,
             title=alert.title, summary=alert.summary, source=alert.source, labels=alert.labels,
             annotations=alert.annotations, ts_ms=alert.timestamp_ms,
             starts_at_ms=alert.timestamp_ms if new_episode else self.starts_at_ms,
-            count=self.count + 1 if same_status and not new_episode else 1,
+            # how often it fired in this episode: repeats count, a resolve keeps the tally
+            count=1 if new_episode else self.count + (1 if repeat else 0),
             updated_ms=now_ms,
         )
 

@@ -29,6 +29,9 @@ CONFIGURATION_CHANGE = "CloudWatch Alarm Configuration Change"
 _STATUS = {"ALARM": Status.FIRING, "OK": Status.RESOLVED, "INSUFFICIENT_DATA": Status.NODATA}
 _SEVERITY_TAGS = ("severity", "Severity", "SEVERITY", "priority", "Priority")
 _RUNBOOK_TAGS = ("runbook", "runbook_url", "Runbook", "RunbookUrl", "runbook-url")
+# SNS-delivered alarms carry no tags: `severity: critical`, `service=payments` in the description stand in.
+_DESCRIPTION_LABELS = re.compile(r"\b(severity|priority|service|team|env|owner)\s*[:=]\s*([A-Za-z0-9_\-]+(?:\.[A-Za-z0-9_\-]+)*)",
+                                 re.IGNORECASE)
 _URL = re.compile(r"https?://[^\s<>\"')]+")
 _RUNBOOK_IN_TEXT = re.compile(r"runbook\s*[:=]\s*(https?://[^\s<>\"')]+)", re.IGNORECASE)
 # SNS alarm messages name the region by its display name ("US East (N. Virginia)", "EU (Ireland)").
@@ -102,6 +105,7 @@ class AlarmDetail(_Open):
 
 
 class AlarmStateChangeEvent(EventBridgeModel):
+    account: str = ""  # always sent by EventBridge; moto's PutEvents omits it, so fall back to the alarm ARN
     detail: AlarmDetail  # type: ignore[assignment]
 
 
@@ -293,13 +297,18 @@ def _runbook(facts: AlarmFacts) -> str | None:
     found = _RUNBOOK_IN_TEXT.search(facts.description) or _URL.search(facts.description)
     if found is None:
         return None
-    return found.group(1) if found.re is _RUNBOOK_IN_TEXT else found.group(0)
+    url = found.group(1) if found.re is _RUNBOOK_IN_TEXT else found.group(0)
+    return url.rstrip(".,;:!")  # the sentence's full stop is not part of the link
 
 
 def _severity(facts: AlarmFacts) -> Severity:
-    """The alarm's severity from its tags (stable across states, so routing is too); default warning."""
-    for key in _SEVERITY_TAGS:
-        value = facts.tags.get(key, "").strip().lower()
+    """The alarm's severity from its tags or description (stable across states, so routing is too);
+    default warning."""
+    described = {k.lower(): v for k, v in _DESCRIPTION_LABELS.findall(facts.description)}
+    candidates = [facts.tags.get(k, "") for k in _SEVERITY_TAGS]
+    candidates += [described.get("severity", ""), described.get("priority", "")]
+    for candidate in candidates:
+        value = candidate.strip().lower()
         if value in ("critical", "page", "p1", "sev1", "high"):
             return Severity.CRITICAL
         if value in ("warning", "warn", "ticket", "p2", "p3", "sev2", "medium"):
@@ -327,6 +336,8 @@ def to_alert(facts: AlarmFacts) -> Alert:
         labels["metric"] = facts.metric
     for key, value in facts.tags.items():
         labels.setdefault(key, value)
+    for key, value in _DESCRIPTION_LABELS.findall(facts.description):
+        labels.setdefault(key.lower(), value)
     for key, value in {**facts.dimensions, **facts.contributor}.items():
         labels.setdefault(key, value)
     resource_values = list(facts.contributor.values()) or list(facts.dimensions.values())
@@ -381,10 +392,16 @@ def parse_eventbridge(event: dict[str, Any]) -> list[Alert] | Ignored:
         parsed = AlarmStateChangeEvent.model_validate(event)
     except ValidationError as exc:
         raise _invalid(str(detail_type), exc) from exc
-    arn = parsed.resources[0] if parsed.resources else (
-        f"arn:aws:cloudwatch:{parsed.region}:{parsed.account}:alarm:{parsed.detail.alarmName}"
-    )
-    return [to_alert(_from_detail(parsed.detail, arn, parsed.account, parsed.region))]
+    account = parsed.account
+    alarm_arns = [r for r in parsed.resources if ":alarm:" in r]
+    if alarm_arns:
+        arn = alarm_arns[0]
+        account = account or arn.split(":")[4]
+    else:
+        arn = f"arn:aws:cloudwatch:{parsed.region}:{account}:alarm:{parsed.detail.alarmName}"
+    if not account:
+        raise MalformedEventError(f"{detail_type}: no account and no alarm ARN to take it from")
+    return [to_alert(_from_detail(parsed.detail, arn, account, parsed.region))]
 
 
 def parse_alarm_action(event: dict[str, Any]) -> list[Alert]:

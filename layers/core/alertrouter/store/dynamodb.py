@@ -99,7 +99,7 @@ class DynamoDBStore(StateStore):
             except ClientError as exc:
                 if not _conditional_failed(exc):
                     raise
-                old = exc.response.get("Item")
+                old: Any = exc.response.get("Item")
                 if old:  # the group exists and already has this member at least as new
                     return GroupState.model_validate(_plain(old))
             fresh = GroupState(key=key, route_id=route_id, receiver=receiver, group_labels=group_labels,
