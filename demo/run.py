@@ -20,8 +20,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "functions"), str(ROOT / "demo")]
 
-from local_aws import deploy  # noqa: E402
 from moto.server import ThreadedMotoServer  # noqa: E402
+
+from local_aws import deploy  # noqa: E402
 from slack_standin import SlackStandIn  # noqa: E402
 
 BOLD, DIM, RESET = ("\033[1m", "\033[2m", "\033[0m") if sys.stdout.isatty() else ("", "", "")
