@@ -33,21 +33,38 @@ def _resolve(route: Route, parent: ResolvedRoute | None) -> ResolvedRoute:
 
 def match_routes(config: RoutingConfig, labels: dict[str, str]) -> list[ResolvedRoute]:
     """Every route that takes an alert with these labels (at least the root's)."""
-    return _walk(config.route, labels, None)
+    resolved = _resolved_tree(config)
+    return _walk(config.route, labels, resolved)
 
 
-def _walk(route: Route, labels: dict[str, str], parent: ResolvedRoute | None) -> list[ResolvedRoute]:
-    if not all(m.matches(labels) for m in route.matchers):
-        return []
-    here = _resolve(route, parent)
+def _resolved_tree(config: RoutingConfig) -> dict[int, ResolvedRoute]:
+    """Each node's settings with inheritance applied, computed once per config (the tree is static)."""
+    cached: dict[int, ResolvedRoute] | None = getattr(config, "_resolved", None)
+    if cached is None:
+        cached = {}
+
+        def visit(route: Route, parent: ResolvedRoute | None) -> None:
+            here = cached[id(route)] = _resolve(route, parent)
+            for child in route.routes:
+                visit(child, here)
+
+        visit(config.route, None)
+        config._resolved = cached
+    return cached
+
+
+def _walk(route: Route, labels: dict[str, str], resolved: dict[int, ResolvedRoute]) -> list[ResolvedRoute]:
+    for matcher in route.matchers:
+        if not matcher.matches(labels):
+            return []
     found: list[ResolvedRoute] = []
     for child in route.routes:
-        matched = _walk(child, labels, here)
+        matched = _walk(child, labels, resolved)
         if matched:
             found.extend(matched)
             if not child.continue_:
                 break
-    return found or [here]
+    return found or [resolved[id(route)]]
 
 
 def group_labels(route: ResolvedRoute, labels: dict[str, str]) -> dict[str, str]:

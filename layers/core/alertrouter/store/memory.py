@@ -40,13 +40,14 @@ class MemoryStore(StateStore):
                 self.groups[key] = group
             old = group.members.get(fingerprint)
             if old is None or old.ts_ms < member.ts_ms:
-                group.members[fingerprint] = member
+                # copy-on-write, so the shallow copies handed out never change under their holders
+                group.members = {**group.members, fingerprint: member}
                 group.version += 1
-            return group.model_copy(deep=True)
+            return group.model_copy()
 
     def get_group(self, key: str) -> GroupState | None:
         group = self.groups.get(key)
-        return group.model_copy(deep=True) if group else None
+        return group.model_copy() if group else None
 
     def mark_flush_scheduled(self, key: str, due_ms: int) -> bool:
         with self._lock:
@@ -62,21 +63,23 @@ class MemoryStore(StateStore):
             if group.lease_id and group.lease_until_ms > now_ms:
                 raise LeaseHeldError(key)
             group.lease_id, group.lease_until_ms = lease_id, now_ms + lease_ms
-            return group.model_copy(deep=True)
+            return group.model_copy()
 
     def save_progress(self, key: str, lease_id: str, changes: dict[str, Any]) -> None:
         with self._lock:
             group = self.groups[key]
             if group.lease_id != lease_id:
                 raise LeaseHeldError(key)
-            group = self.groups[key] = GroupState.model_validate({**group.model_dump(), **changes})
+            # dict(group) keeps the field values as they are; only the plain `changes` get validated
+            group = self.groups[key] = GroupState.model_validate({**dict(group), **changes})
 
     def release(self, key: str, lease_id: str, changes: dict[str, Any], clear_flush_until_ms: int) -> None:
         with self._lock:
             group = self.groups[key]
             if group.lease_id != lease_id:
                 raise LeaseHeldError(key)
-            group = self.groups[key] = GroupState.model_validate({**group.model_dump(), **changes})
+            # dict(group) keeps the field values as they are; only the plain `changes` get validated
+            group = self.groups[key] = GroupState.model_validate({**dict(group), **changes})
             group.lease_id, group.lease_until_ms = "", 0
             if group.flush_at_ms and group.flush_at_ms <= clear_flush_until_ms:
                 group.flush_at_ms = 0

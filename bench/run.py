@@ -1,0 +1,151 @@
+"""`make bench`: every performance figure with its target, as one table.
+
+- cold start: importing the router handler and creating its AWS clients, as a ratio to the floor
+  (`import boto3` plus creating the same clients), each measured in a fresh interpreter, median of runs.
+- warm throughput: events per second through parse -> state -> route -> group -> render in one
+  process, on the in-memory store with an in-process Slack sink (no network, so it measures our code).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNS = int(os.environ.get("BENCH_RUNS", "9"))
+
+FLOOR = """
+import time; t = time.perf_counter()
+import boto3
+s = boto3.session.Session(region_name="us-east-1")
+for name in ("dynamodb", "sqs", "sns", "secretsmanager"):
+    s.client(name)
+print(time.perf_counter() - t)
+"""
+
+ROUTER = """
+import time; t = time.perf_counter()
+import router.app
+from alertrouter.handler import build_service
+service = build_service()
+c = service.clients
+c.dynamodb, c.sqs, c.sns, c.secretsmanager
+print(time.perf_counter() - t)
+"""
+
+
+def _time_in_fresh_interpreter(code: str) -> float:
+    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "bench",
+           "AWS_SECRET_ACCESS_KEY": "bench", "TABLE_NAME": "bench-state", "INGEST_QUEUE_URL": "https://q",
+           "SLACK_TOKEN_SECRET": "bench/slack", "SMS_NUMBERS_SECRET": "bench/sms",
+           "ROUTING_CONFIG_PATH": str(ROOT / "config" / "routing.yaml"),
+           "PYTHONPATH": str(ROOT / "functions"), "PYTHONDONTWRITEBYTECODE": "0"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def cold_start() -> tuple[float, float, float]:
+    _time_in_fresh_interpreter(FLOOR), _time_in_fresh_interpreter(ROUTER)  # warm the file cache
+    floor, router = [], []
+    for _ in range(RUNS):  # interleaved so drift hits both alike
+        floor.append(_time_in_fresh_interpreter(FLOOR))
+        router.append(_time_in_fresh_interpreter(ROUTER))
+    f, r = statistics.median(floor), statistics.median(router)
+    return f, r, r / f
+
+
+class SlackSink:
+    """Accepts what the router would send to Slack and counts it (duck-types SlackClient)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def post_once(self, channel: str, message: Any, metadata: Any, oldest: float) -> tuple[str, str]:
+        self.calls += 1
+        return channel, f"{self.calls}.000100"
+
+    def post(self, channel: str, message: Any, **kwargs: Any) -> tuple[str, str]:
+        self.calls += 1
+        return channel, f"{self.calls}.000100"
+
+    def update(self, channel: str, ts: str, message: Any) -> None:
+        self.calls += 1
+
+
+def workload(alarms: int, changes_per_alarm: int) -> list[str]:
+    """Bodies as SQS delivers them: each alarm fires, repeats, resolves; some deliveries are duplicated."""
+    base = json.loads((ROOT / "events" / "eventbridge_cw_alarm_state_change_single_metric_ALARM_awsdocs.json")
+                      .read_text())
+    bodies = []
+    for a in range(alarms):
+        for c in range(changes_per_alarm):
+            event = json.loads(json.dumps(base))
+            event["detail"]["alarmName"] = f"Alarm{a:05d}"
+            event["resources"] = [f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:Alarm{a:05d}"]
+            event["detail"]["state"]["value"] = "OK" if c % 3 == 2 else "ALARM"
+            event["detail"]["state"]["timestamp"] = f"2024-05-01T{10 + c // 60:02d}:{c % 60:02d}:00.000+0000"
+            event["detail"]["configuration"]["metrics"][0]["metricStat"]["metric"]["dimensions"] = {
+                "InstanceId": f"i-{a:08x}"}
+            body = json.dumps(event)
+            bodies.append(body)
+            if c % 4 == 0:
+                bodies.append(body)  # at-least-once delivery: a duplicate
+    return bodies
+
+
+def throughput() -> tuple[float, int, int]:
+    sys.path.insert(0, str(ROOT / "functions"))
+    from alertrouter.config import load_config
+    from alertrouter.router import Router
+    from alertrouter.sources import parse_body
+    from alertrouter.store.memory import MemoryStore
+
+    config = load_config(ROOT / "config" / "routing.yaml", {"DEFAULT_SLACK_CHANNEL": "#alerts"})
+    for route in [config.route, *config.route.routes]:
+        route.group_wait = route.group_interval = None
+    config.route.group_wait = config.route.group_interval = __import__("datetime").timedelta(0)
+
+    class Now:
+        ms = 1_700_000_000_000
+
+        def __call__(self) -> int:
+            self.ms += 1000
+            return self.ms
+
+    sink = SlackSink()
+    router = Router(config, MemoryStore(), scheduler=None, slack=sink, now_ms=Now())  # type: ignore[arg-type]
+    bodies = workload(2000, 6)
+    random.Random(1).shuffle(bodies[: len(bodies) // 2])
+    start = time.perf_counter()
+    for body in bodies:
+        for alert in parse_body(body).alerts:
+            router.handle(alert)
+    elapsed = time.perf_counter() - start
+    return len(bodies) / elapsed, len(bodies), sink.calls
+
+
+def main() -> int:
+    rows: list[tuple[str, str, str]] = []
+    floor, router, ratio = cold_start()
+    rows.append(("cold start floor (import boto3 + 4 clients)", f"{floor * 1000:.0f} ms", "-"))
+    rows.append(("cold start router (import handler + same clients)", f"{router * 1000:.0f} ms", "-"))
+    rows.append(("cold start ratio router / floor", f"{ratio:.2f}x", "<= 1.25x"))
+    eps, events, calls = throughput()
+    rows.append((f"warm throughput ({events} events, {calls} Slack calls sunk)", f"{eps:,.0f} events/s",
+                 ">= 20,000 events/s"))
+    width = max(len(r[0]) for r in rows)
+    print(f"{'figure':<{width}}  {'value':>20}  target")
+    for name, value, target in rows:
+        print(f"{name:<{width}}  {value:>20}  {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
