@@ -51,8 +51,14 @@ class Outcome:
     groups: list[str] = field(default_factory=list)
 
     def add(self, other: Outcome) -> None:
-        for name in ("applied", "duplicates", "scheduled", "flushed", "posts", "updates", "thread_notes", "sms"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.applied += other.applied
+        self.duplicates += other.duplicates
+        self.scheduled += other.scheduled
+        self.flushed += other.flushed
+        self.posts += other.posts
+        self.updates += other.updates
+        self.thread_notes += other.thread_notes
+        self.sms += other.sms
         self.groups.extend(other.groups)
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _MATCHER = re.compile(r'^\s*([A-Za-z_][A-Za-z0-9_:.\-]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$')
@@ -151,7 +151,6 @@ class ResolvedRoute(BaseModel):
 
 class RoutingConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    _resolved: dict[int, Any] | None = PrivateAttr(default=None)  # filled by routing.tree on first use
 
     route: Route
     receivers: list[Receiver]

@@ -10,6 +10,8 @@ from alertrouter.models.config import ALL_LABELS, ResolvedRoute, Route, RoutingC
 DEFAULT_GROUP_WAIT = timedelta(seconds=30)
 DEFAULT_GROUP_INTERVAL = timedelta(minutes=5)
 DEFAULT_REPEAT_INTERVAL = timedelta(hours=4)
+# config (kept alive by the entry, so its id stays unique) -> each route node's resolved settings
+_RESOLVED: dict[int, tuple[RoutingConfig, dict[int, ResolvedRoute]]] = {}
 
 
 def _resolve(route: Route, parent: ResolvedRoute | None) -> ResolvedRoute:
@@ -39,18 +41,19 @@ def match_routes(config: RoutingConfig, labels: dict[str, str]) -> list[Resolved
 
 def _resolved_tree(config: RoutingConfig) -> dict[int, ResolvedRoute]:
     """Each node's settings with inheritance applied, computed once per config (the tree is static)."""
-    cached: dict[int, ResolvedRoute] | None = getattr(config, "_resolved", None)
-    if cached is None:
-        cached = {}
+    cached = _RESOLVED.get(id(config))
+    if cached is None or cached[0] is not config:
+        tree: dict[int, ResolvedRoute] = {}
 
         def visit(route: Route, parent: ResolvedRoute | None) -> None:
-            here = cached[id(route)] = _resolve(route, parent)
+            here = tree[id(route)] = _resolve(route, parent)
             for child in route.routes:
                 visit(child, here)
 
         visit(config.route, None)
-        config._resolved = cached
-    return cached
+        _RESOLVED[id(config)] = (config, tree)
+        return tree
+    return cached[1]
 
 
 def _walk(route: Route, labels: dict[str, str], resolved: dict[int, ResolvedRoute]) -> list[ResolvedRoute]:

@@ -7,6 +7,7 @@ knows only its own event shapes.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,8 @@ from alertrouter.sources.errors import MalformedEventError, UnrecognisedEventErr
 __all__ = ["MalformedEventError", "ParseResult", "UnrecognisedEventError", "parse_body", "parse_payload"]
 
 MAX_BODY_BYTES = 256 * 1024  # SQS's own message limit; anything larger did not come from AWS
+# A top-level EventBridge alarm state change (a nested, JSON-escaped one has \" and does not match).
+_ALARM_STATE_CHANGE = re.compile(rb'"detail-type"\s*:\s*"CloudWatch Alarm (?:Contributor )?State Change"')
 
 
 @dataclass
@@ -33,6 +36,11 @@ def parse_body(body: str | bytes) -> ParseResult:
     """Parse one raw message body (an SQS record body, a file's contents)."""
     if len(body) > MAX_BODY_BYTES:
         raise MalformedEventError(f"body of {len(body)} bytes exceeds {MAX_BODY_BYTES}")
+    raw = body.encode() if isinstance(body, str) else body
+    if _ALARM_STATE_CHANGE.search(raw):
+        fast = cloudwatch.parse_eventbridge_json(raw)
+        if fast is not None:
+            return ParseResult(alerts=fast)
     try:
         payload = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
