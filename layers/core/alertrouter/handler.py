@@ -11,7 +11,7 @@ from alertrouter.models.settings import Settings
 from alertrouter.notify.base import NotifyError
 from alertrouter.service import Clients, RouterService, logger, metrics
 
-__all__ = ["build_service", "logger", "metrics", "on_retryable"]
+__all__ = ["build_service", "logger", "metrics", "on_retryable", "process_sqs_batch"]
 
 
 @lru_cache(maxsize=1)
@@ -20,13 +20,31 @@ def build_service() -> RouterService:
     return RouterService(Settings.from_env(), Clients(boto3.session.Session()))
 
 
-def on_retryable(service: RouterService, record: Any, exc: Exception) -> None:
+def on_retryable(service: RouterService, record: dict[str, Any], exc: Exception) -> None:
     """When the far end named a wait (Slack 429 Retry-After), make SQS redeliver no sooner."""
-    if isinstance(exc, NotifyError) and exc.retry_after:
+    if isinstance(exc, NotifyError) and exc.retry_after and record.get("receiptHandle"):
         try:
             service.clients.sqs.change_message_visibility(
-                QueueUrl=service.settings.ingest_queue_url, ReceiptHandle=record.receipt_handle,
+                QueueUrl=service.settings.ingest_queue_url, ReceiptHandle=record["receiptHandle"],
                 VisibilityTimeout=min(43_200, int(exc.retry_after) + 1),
             )
         except Exception:  # noqa: BLE001 - a failed hint only means an earlier retry
             logger.warning("could not extend visibility for Retry-After", exc_info=True)
+
+
+def process_sqs_batch(service: RouterService, records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Lambda's partial batch response: the ids of the records to redeliver; the rest are done.
+
+    Written here rather than with Powertools' BatchProcessor, whose import pulls in asyncio and every
+    event data class (about 25 ms, a seventh of the cold-start floor) for what is this one loop.
+    """
+    failures = []
+    for record in records:
+        message_id = str(record.get("messageId", ""))
+        try:
+            service.handle_body(str(record.get("body", "")), message_id=message_id)
+        except Exception as exc:  # noqa: BLE001 - every failure is handed back to SQS, none is lost
+            logger.warning("record will be retried", extra={"message_id": message_id, "error": repr(exc)[:300]})
+            on_retryable(service, record, exc)
+            failures.append({"itemIdentifier": message_id})
+    return {"batchItemFailures": failures}

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
-
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
+from typing import TYPE_CHECKING, Any
 
 from alertrouter.notify.base import NotifyError
 from alertrouter.notify.render import METADATA_EVENT, SlackMessage
+
+if TYPE_CHECKING:
+    import requests
 
 # Slack `error` codes worth another try; every other `ok: false` is permanent (bad channel, auth...).
 RETRYABLE_ERRORS = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable",
@@ -52,13 +51,23 @@ class SlackClient:
         self.attempts = attempts
         self.clock = clock
         self.sleep = sleep
-        self.session = session or self._session()
+        self._session = session  # made on first call: a cold start that sends nothing never imports requests
         self._not_before: dict[str, float] = {}  # channel (or "*") -> monotonic time
         self._last_write: dict[str, float] = {}
         self.calls = 0
 
+    @property
+    def session(self) -> requests.Session:
+        if self._session is None:
+            self._session = self._new_session()
+        return self._session
+
     @staticmethod
-    def _session() -> requests.Session:
+    def _new_session() -> requests.Session:
+        import requests
+        from requests.adapters import HTTPAdapter
+        from urllib3.util.retry import Retry
+
         session = requests.Session()
         # Only failures to connect are retried here: nothing reached Slack, so a retry cannot duplicate.
         retry = Retry(total=2, connect=2, read=0, status=0, other=0, redirect=0, backoff_factor=0.2,
@@ -84,6 +93,8 @@ class SlackClient:
     # ---- one call ----
     def call(self, method: str, payload: dict[str, Any], *, channel: str = "*") -> dict[str, Any]:
         """Call a Web API method once (waiting out pacing and 429s); raise NotifyError on failure."""
+        import requests
+
         for attempt in range(1, self.attempts + 1):
             self._wait_turn(method, channel)
             self.calls += 1
