@@ -7,6 +7,7 @@ is not yet due is scheduled as a delayed message on the router's own queue, so n
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections.abc import Callable
@@ -18,7 +19,6 @@ from aws_lambda_powertools import Logger
 from alertrouter.models.alert import Alert
 from alertrouter.models.config import ResolvedRoute, RoutingConfig
 from alertrouter.models.state import GroupState, Member, Notified
-from alertrouter.notify.base import NotifyError
 from alertrouter.notify.render import SlackMessage, group_status, render_change, render_group, render_sms
 from alertrouter.notify.slack import SlackClient
 from alertrouter.notify.sms import SmsNotifier
@@ -175,8 +175,10 @@ class Router:
         outcome = Outcome(flushed=1)
         try:
             self._notify(group, route_id, lease, now, outcome)
-        except NotifyError:
-            self.store.release(key, lease, {}, 0)
+        except Exception:
+            # Free the group at once so the retry (or another worker) need not wait for the lease to expire.
+            with contextlib.suppress(Exception):
+                self.store.release(key, lease, {}, 0)
             raise
         return outcome
 

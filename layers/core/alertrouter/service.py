@@ -108,8 +108,11 @@ class RouterService:
         except (ValueError, RecursionError):
             payload = None
         if isinstance(payload, dict) and payload.get("kind") == FLUSH_KIND:
-            return self._guard(lambda: self.router.flush_due(str(payload["group"]), str(payload["route"])),
-                               body, message_id)
+            group, route = payload.get("group"), payload.get("route")
+            if not isinstance(group, str) or not isinstance(route, str):
+                self.reject(body, "flush message without group and route", "MalformedEvents", message_id)
+                return Outcome()
+            return self._guard(lambda: self.router.flush_due(group, route), body, message_id)
         try:
             parsed = parse_body(body)
         except MalformedEventError as exc:

@@ -70,7 +70,8 @@ class SlackClient:
 
         session = requests.Session()
         # Only failures to connect are retried here: nothing reached Slack, so a retry cannot duplicate.
-        retry = Retry(total=2, connect=2, read=0, status=0, other=0, redirect=0, backoff_factor=0.2,
+        # read=False re-raises a read timeout as itself (requests' ReadTimeout), never retried here.
+        retry = Retry(total=2, connect=2, read=False, status=0, other=0, redirect=0, backoff_factor=0.2,
                       allowed_methods=None, respect_retry_after_header=False, raise_on_status=False)
         session.mount("https://", HTTPAdapter(max_retries=retry, pool_maxsize=4))
         session.mount("http://", HTTPAdapter(max_retries=retry, pool_maxsize=4))
@@ -103,14 +104,12 @@ class SlackClient:
                     self.base_url + method, json=payload, timeout=self.timeout,
                     headers={"Authorization": f"Bearer {self._token()}"},
                 )
+            except requests.Timeout as exc:  # ReadTimeout: Slack may have acted; ConnectTimeout: it did not
+                ambiguous = not isinstance(exc, requests.ConnectTimeout)
+                kind = SlackAmbiguousError if ambiguous else NotifyError
+                raise kind(f"{method}: timed out", retryable=True) from exc
             except requests.ConnectionError as exc:
-                if isinstance(exc, requests.exceptions.ProxyError | requests.exceptions.SSLError):
-                    raise NotifyError(f"{method}: {type(exc).__name__}", retryable=True) from exc
-                if "Read timed out" in str(exc):  # urllib3 reports some read timeouts this way
-                    raise SlackAmbiguousError(f"{method}: read timeout", retryable=True) from exc
-                raise NotifyError(f"{method}: cannot connect", retryable=True) from exc
-            except requests.Timeout as exc:
-                raise SlackAmbiguousError(f"{method}: timed out", retryable=True) from exc
+                raise NotifyError(f"{method}: cannot connect ({type(exc).__name__})", retryable=True) from exc
             if response.status_code == 429:
                 retry_after = _retry_after(response)
                 self._not_before[channel] = self.clock() + retry_after
