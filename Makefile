@@ -4,6 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml layers/core/requirements.txt | cksum | cut -d' ' -f1)
 
+SAMVENV := .venv-sam
+SAM    := SAM_CLI_TELEMETRY=0 $(SAMVENV)/bin/sam
+SAMSTAMP := $(SAMVENV)/.installed
+
 .PHONY: install test lint typecheck unit integration cfn demo bench build clean
 
 $(STAMP):
@@ -14,16 +18,22 @@ $(STAMP):
 
 install: $(STAMP)
 
+# The SAM CLI has its own pins (boto3, jsonschema...): it lives in its own environment.
+$(SAMSTAMP):
+	$(PYTHON) -m venv $(SAMVENV)
+	$(SAMVENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SAMVENV)/bin/python -m pip install --quiet aws-sam-cli
+	touch $(SAMSTAMP)
+
 lint: $(STAMP)
 	$(BIN)/ruff check layers functions tests demo bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-cfn: $(STAMP)
+cfn: $(STAMP) $(SAMSTAMP)
 	$(BIN)/cfn-lint template.yaml
-	@if command -v sam >/dev/null 2>&1; then sam validate --lint --region us-east-1; \
-	 else echo "sam CLI not installed: cfn-lint above is the template check ('make build' needs sam)"; fi
+	$(SAM) validate --lint --region us-east-1
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
@@ -43,9 +53,9 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
-## Lambda artefacts (needs the sam CLI and a python3.13; pyenv's is put first on PATH).
-build:
-	PATH="$$(ls -d $$(pyenv root 2>/dev/null)/versions/3.13.*/bin 2>/dev/null | tail -1):$$PATH" sam build
+## Lambda artefacts in .aws-sam/build (needs a python3.13 on PATH: pyenv's is put first when present).
+build: $(SAMSTAMP)
+	PATH="$$(ls -d $$(pyenv root 2>/dev/null)/versions/3.13.*/bin 2>/dev/null | tail -1):$$PATH" $(SAM) build
 
 clean:
-	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAMVENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

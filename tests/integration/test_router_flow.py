@@ -210,3 +210,32 @@ def test_retryable_failure_is_reported_as_a_batch_item_failure(harness: Harness,
     result = app.lambda_handler(sqs_event(alarm_body(name="A"), alarm_body(name="B")), Context())
     assert result == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
     assert [m.text.split(" · ")[1] for m in harness.slack.channel_messages("#team")] == ["A"]
+
+
+def test_direct_alarm_action_invocation_is_routed(harness: Harness, monkeypatch) -> None:
+    import importlib
+
+    from alertrouter import handler
+
+    app = importlib.import_module("router.app")
+    monkeypatch.setattr(app, "build_service", lambda: harness.service)
+    monkeypatch.setattr(handler, "build_service", lambda: harness.service)
+
+    class Context:
+        function_name, memory_limit_in_mb, aws_request_id = "router", 512, "req-3"
+        invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:router"
+
+    # Given CloudWatch invokes the router directly as an alarm action (the `alarmData` shape)
+    event = json.loads(event_text("lambda_alarm_action_composite_ALARM_powertools.json"))
+    result = app.lambda_handler(event, Context())
+    # Then it is applied and posted, and a second identical invocation changes nothing
+    assert result == {"applied": 1, "duplicates": 0}
+    assert app.lambda_handler(event, Context()) == {"applied": 0, "duplicates": 1}
+    [message] = harness.slack.channel_messages("#team")
+    assert "CompositeDemo.Main" in message.text
+
+
+def test_malformed_flush_message_goes_to_the_dlq(harness: Harness) -> None:
+    harness.service.handle_body('{"kind": "alertrouter.flush", "group": 7}', message_id="m-9")
+    [dead] = harness.receive_all(harness.stack.dlq_url, attributes=True)
+    assert dead["MessageAttributes"]["reason"]["StringValue"] == "flush message without group and route"
