@@ -169,7 +169,8 @@ def test_group_interval_batches_later_changes(aws, slack, tmp_path) -> None:
     assert message.edits == 1 and message.text.startswith("✅ RESOLVED")
 
 
-def test_malformed_record_goes_to_dlq_with_reason_neighbours_delivered(harness: Harness, monkeypatch) -> None:
+def test_malformed_record_goes_to_dlq_with_reason_neighbours_delivered(harness: Harness, monkeypatch,
+                                                                      capsys) -> None:
     import importlib
 
     from alertrouter import handler
@@ -191,6 +192,9 @@ def test_malformed_record_goes_to_dlq_with_reason_neighbours_delivered(harness: 
     assert dead["Body"] == "{this is not json"
     assert "not JSON" in dead["MessageAttributes"]["reason"]["StringValue"]
     assert dead["MessageAttributes"]["source_message_id"]["StringValue"] == "m-1"
+    # and it was counted: the handler's EMF line carries MalformedEvents = 1
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert emf and emf[-1]["MalformedEvents"] == [1.0] and emf[-1]["IgnoredEvents"] == [1.0]
 
 
 def test_retryable_failure_is_reported_as_a_batch_item_failure(harness: Harness, monkeypatch) -> None:

@@ -137,7 +137,8 @@ class RouterService:
             logger.debug("alert handled", extra={"fingerprint": alert.fingerprint, "status": alert.status.value,
                                                  "applied": outcome.applied, "groups": outcome.groups})
             total.add(outcome)
-        metrics.add_metric(name="AlertsReceived", unit=MetricUnit.Count, value=len(alerts))
+        if alerts:
+            metrics.add_metric(name="AlertsReceived", unit=MetricUnit.Count, value=len(alerts))
         if total.duplicates:
             metrics.add_metric(name="DuplicateOrStaleEvents", unit=MetricUnit.Count, value=total.duplicates)
         for name, value in (("SlackPosts", total.posts), ("SlackUpdates", total.updates), ("SmsSent", total.sms)):
