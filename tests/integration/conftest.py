@@ -153,6 +153,24 @@ def harness(aws: Any, slack: SlackStandIn, tmp_path: Path) -> Harness:
     return make_harness(aws, slack, tmp_path)
 
 
+class LambdaContext:
+    function_name, memory_limit_in_mb, aws_request_id = "router", 512, "req-1"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:router"
+
+
+@pytest.fixture
+def app(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The real router handler module, its service wired to the harness (moto + Slack stand-in)."""
+    import importlib
+
+    from alertrouter import handler
+
+    module = importlib.import_module("router.app")
+    monkeypatch.setattr(module, "build_service", lambda: harness.service)
+    monkeypatch.setattr(handler, "build_service", lambda: harness.service)
+    return module
+
+
 def sqs_event(*bodies: str) -> dict[str, Any]:
     """An SQS batch as Lambda delivers it."""
     return {"Records": [{

@@ -6,8 +6,17 @@ import json
 
 import pytest
 
+from alertrouter.sources import parse_body
 from conftest import event_text
-from integration.conftest import FAST_CONFIG, Harness, alarm_body, make_harness, queued, sqs_event
+from integration.conftest import (
+    FAST_CONFIG,
+    Harness,
+    LambdaContext,
+    alarm_body,
+    make_harness,
+    queued,
+    sqs_event,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -43,16 +52,11 @@ def test_out_of_order_ok_before_alarm_ends_resolved_and_silent(harness: Harness)
     harness.service.handle_body(alarm_body(state="OK", ts="2024-05-01T10:05:00.000+0000"))
     harness.service.handle_body(alarm_body(state="ALARM", ts="2024-05-01T10:00:00.000+0000"))
     # Then the stored state is resolved and nobody was told about a problem that is over
-    state = harness.service.router.store.get_alert(
-        json.loads(json.dumps(harness.service.router.store.get_group(
-            next(iter(_group_keys(harness)))).model_dump()))["members"].popitem()[0])
+    fingerprint = parse_body(alarm_body()).alerts[0].fingerprint
+    state = harness.service.router.store.get_alert(fingerprint)
     assert state is not None and state.status == "resolved"
+    assert state.ts_ms == parse_body(alarm_body(state="OK", ts="2024-05-01T10:05:00.000+0000")).alerts[0].timestamp_ms
     assert harness.slack.count("chat.postMessage") == 0
-
-
-def _group_keys(harness: Harness) -> list[str]:
-    items = harness.session.client("dynamodb").scan(TableName=harness.stack.table_name)["Items"]
-    return [i["pk"]["S"].split("#", 1)[1] for i in items if i["pk"]["S"].startswith("GROUP#")]
 
 
 def test_resolved_then_firing_again_starts_a_new_message(harness: Harness) -> None:
@@ -169,23 +173,11 @@ def test_group_interval_batches_later_changes(aws, slack, tmp_path) -> None:
     assert message.edits == 1 and message.text.startswith("✅ RESOLVED")
 
 
-def test_malformed_record_goes_to_dlq_with_reason_neighbours_delivered(harness: Harness, monkeypatch,
-                                                                      capsys) -> None:
-    import importlib
-
-    from alertrouter import handler
-
-    app = importlib.import_module("router.app")
-    monkeypatch.setattr(handler, "build_service", lambda: harness.service)
-    monkeypatch.setattr(app, "build_service", lambda: harness.service)
+def test_malformed_record_goes_to_dlq_with_reason_neighbours_delivered(harness: Harness, app, capsys) -> None:
     event = sqs_event(alarm_body(name="First"), "{this is not json", alarm_body(name="Second"),
                       event_text("eventbridge_cw_alarm_configuration_change_create_composite_awsdocs.json"))
 
-    class Context:
-        function_name, memory_limit_in_mb, aws_request_id = "router", 512, "req-1"
-        invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:router"
-
-    result = app.lambda_handler(event, Context())
+    result = app.lambda_handler(event, LambdaContext())
     assert result == {"batchItemFailures": []}  # kept in the DLQ, not retried pointlessly
     assert {m.text.split(" · ")[1] for m in harness.slack.channel_messages("#team")} == {"First", "Second"}
     [dead] = harness.receive_all(harness.stack.dlq_url, attributes=True)
@@ -197,44 +189,22 @@ def test_malformed_record_goes_to_dlq_with_reason_neighbours_delivered(harness: 
     assert emf and emf[-1]["MalformedEvents"] == [1.0] and emf[-1]["IgnoredEvents"] == [1.0]
 
 
-def test_retryable_failure_is_reported_as_a_batch_item_failure(harness: Harness, monkeypatch) -> None:
-    import importlib
-
-    from alertrouter import handler
-
-    app = importlib.import_module("router.app")
-    monkeypatch.setattr(app, "build_service", lambda: harness.service)
-    monkeypatch.setattr(handler, "build_service", lambda: harness.service)
+def test_retryable_failure_is_reported_as_a_batch_item_failure(harness: Harness, app) -> None:
     harness.slack.faults = ["ok", "500", "500", "500", "500"]
 
-    class Context:
-        function_name, memory_limit_in_mb, aws_request_id = "router", 512, "req-2"
-        invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:router"
-
-    result = app.lambda_handler(sqs_event(alarm_body(name="A"), alarm_body(name="B")), Context())
+    result = app.lambda_handler(sqs_event(alarm_body(name="A"), alarm_body(name="B")), LambdaContext())
     assert result == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
     assert [m.text.split(" · ")[1] for m in harness.slack.channel_messages("#team")] == ["A"]
 
 
-def test_direct_alarm_action_invocation_is_routed(harness: Harness, monkeypatch) -> None:
-    import importlib
-
-    from alertrouter import handler
-
-    app = importlib.import_module("router.app")
-    monkeypatch.setattr(app, "build_service", lambda: harness.service)
-    monkeypatch.setattr(handler, "build_service", lambda: harness.service)
-
-    class Context:
-        function_name, memory_limit_in_mb, aws_request_id = "router", 512, "req-3"
-        invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:router"
+def test_direct_alarm_action_invocation_is_routed(harness: Harness, app) -> None:
 
     # Given CloudWatch invokes the router directly as an alarm action (the `alarmData` shape)
     event = json.loads(event_text("lambda_alarm_action_composite_ALARM_powertools.json"))
-    result = app.lambda_handler(event, Context())
+    result = app.lambda_handler(event, LambdaContext())
     # Then it is applied and posted, and a second identical invocation changes nothing
     assert result == {"applied": 1, "duplicates": 0}
-    assert app.lambda_handler(event, Context()) == {"applied": 0, "duplicates": 1}
+    assert app.lambda_handler(event, LambdaContext()) == {"applied": 0, "duplicates": 1}
     [message] = harness.slack.channel_messages("#team")
     assert "CompositeDemo.Main" in message.text
 
