@@ -1,6 +1,7 @@
 """A Slack Web API stand-in on loopback: the methods the router calls, with Slack's answers and faults.
 
-Implements chat.postMessage, chat.update, conversations.history and auth.test. It keeps every
+Implements chat.postMessage, chat.update, conversations.history, conversations.list and auth.test;
+like Slack, chat.update and conversations.history take channel ids, not names. It keeps every
 message (with thread replies and metadata) so tests and the demo can show what Slack would show,
 records every call, and can be told to answer 429 (with Retry-After), 5xx, or to time out after
 carrying out the request (the ambiguous case). It also checks the client honours Retry-After.
@@ -90,8 +91,13 @@ class SlackStandIn:
         self.stop()
 
     # ---- what tests look at ----
+    @staticmethod
+    def _is_id(name: str) -> bool:
+        return len(name) >= 9 and name[0] in "CGD" and name[1:].isalnum() and name.isupper()
+
     def channel_id(self, name: str) -> str:
-        if name.startswith(("C", "G")) and name[1:].isalnum() and name.isupper():
+        """Slack's id for a channel name; any name is a channel here (the stand-in creates it on first use)."""
+        if self._is_id(name):
             return name
         with self._lock:
             return self._channel_ids.setdefault(name.lstrip("#"), f"C{len(self._channel_ids) + 1:08d}")
@@ -190,6 +196,11 @@ class SlackStandIn:
                 self.messages.setdefault(channel, []).append(message)
             return {"ok": True, "channel": channel, "ts": message.ts,
                     "message": {"text": message.text, "ts": message.ts}}
+        if method in ("chat.update", "conversations.history") and not self._is_id(str(payload.get("channel", ""))):
+            return {"ok": False, "error": "channel_not_found"}  # as Slack: these take channel ids only
+        if method == "conversations.list":
+            listed = [{"id": cid, "name": name, "is_channel": True} for name, cid in self._channel_ids.items()]
+            return {"ok": True, "channels": listed, "response_metadata": {"next_cursor": ""}}
         if method == "chat.update":
             found = self._find(channel, str(payload.get("ts", "")))
             if found is None:

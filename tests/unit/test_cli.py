@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import EVENTS, ROOT, load_event
 
 from alertrouter.cli import main
+from conftest import EVENTS, ROOT, load_event
 
 CONFIG = str(ROOT / "config" / "routing.yaml")
 

@@ -12,13 +12,13 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger
 
 from alertrouter.models.alert import Alert
 from alertrouter.models.config import ResolvedRoute, RoutingConfig
-from alertrouter.models.state import GroupState, Member, Notified
+from alertrouter.models.state import GroupState, Member
 from alertrouter.notify.render import SlackMessage, group_status, render_change, render_group, render_sms
 from alertrouter.notify.slack import SlackClient
 from alertrouter.notify.sms import SmsNotifier
@@ -183,71 +183,89 @@ class Router:
         return outcome
 
     def _notify(self, group: GroupState, route_id: str, lease: str, now: int, outcome: Outcome) -> None:
+        """The flush pipeline: new episode? -> what changed -> pages (SMS) -> Slack -> record what was sent."""
         version = group.version
         receiver = self.config.receiver(group.receiver)
         route = self.route_by_id(route_id, group)
-        progress: dict[str, object] = {}
-        if group.slack_ts and group.notified and all(n.status == "resolved" for n in group.notified.values()) \
-                and group_status(group) != "resolved":
-            # The group resolved and was announced as such; a new firing starts a new message.
-            group.episode += 1
-            group.slack_ts, group.notified = {}, {}
-            progress.update(episode=group.episode, slack_ts={}, notified={})
-            self.store.save_progress(group.key, lease, progress)
+        group = self._maybe_new_episode(group, lease)
         members = visible_members(group)
-        if not members and not group.slack_ts:
-            self.store.release(group.key, lease, {"notified_version": version}, now)
-            return
-        group = group.model_copy(update={"members": members})
-        changed = {fp: m for fp, m in members.items()
-                   if fp not in group.notified or (group.notified[fp].status, group.notified[fp].count)
-                   != (m.status, m.count)}
-        if not group.slack_ts and group_status(group) == "resolved":
+        if not group.slack_ts and (not members or group_status(group.model_copy(update={"members": members}))
+                                   == "resolved"):
             # Everything resolved before anyone was told: nothing worth a message.
             self.store.release(group.key, lease, {"notified_version": version}, now)
             return
-
-        # Pages first: a Slack outage must not delay an SMS.
-        pages = {fp: m for fp, m in members.items() if m.status == "firing"
-                 and m.severity in receiver.sms_severities and group.sms_notified.get(fp) != str(m.starts_at_ms)}
-        if pages and receiver.sms and self.sms is not None:
-            text = render_sms(list(pages.values()), self.account_label)
-            for name in receiver.sms:
-                masked = self.sms.send(name, text)
-                outcome.sms += 1
-                logger.info("SMS sent", extra={"to": masked, "group": group.key, "alerts": len(pages)})
-            sms_notified = {**group.sms_notified, **{fp: str(m.starts_at_ms) for fp, m in pages.items()}}
-            self.store.save_progress(group.key, lease, {"sms_notified": sms_notified})
-
-        notified = {fp: n.model_dump() for fp, n in group.notified.items()}
-        thread_lines = []
-        for fp, m in changed.items():
-            before = group.notified.get(fp)
-            repeat_only = before is not None and before.status == m.status
-            quiet = repeat_only and now - before.thread_ms < route.repeat_interval.total_seconds() * 1000 \
-                if before else False
-            if group.slack_ts and not quiet:
-                thread_lines.append(render_change(m, before.status if before else None))
-            notified[fp] = Notified(status=m.status, count=m.count,
-                                    thread_ms=now if not quiet else (before.thread_ms if before else now)).model_dump()
+        group = group.model_copy(update={"members": members})
+        self._send_pages(group, receiver.sms, receiver.sms_severities, lease, outcome)
+        notified, thread_lines = self._changes(group, route, now)
         if self.slack is not None and receiver.slack:
-            message = render_group(group, now)
-            slack_ts = dict(group.slack_ts)
-            for target in receiver.slack:
-                channel = target.channel
-                ts = slack_ts.get(channel)
-                if ts is None:
-                    metadata = {"group": group.key, "episode": group.episode}
-                    _, ts = self.slack.post_once(channel, message, metadata, oldest=group.created_ms / 1000 - 60)
-                    slack_ts[channel] = ts
-                    self.store.save_progress(group.key, lease, {"slack_ts": slack_ts})
-                    outcome.posts += 1
-                    continue
-                self.slack.update(channel, ts, message)
-                outcome.updates += 1
-                if thread_lines:
-                    self.slack.post(channel, SlackMessage(text="\n".join(thread_lines)[:3000]), thread_ts=ts)
-                    outcome.thread_notes += 1
+            self._send_slack(group, [t.channel for t in receiver.slack], thread_lines, lease, now, outcome)
         self.store.release(group.key, lease, {
             "notified_version": version, "notified": notified, "last_notified_ms": now,
         }, now)
+
+    def _maybe_new_episode(self, group: GroupState, lease: str) -> GroupState:
+        """A group announced as resolved that fires again gets a new message (a new episode)."""
+        announced_resolved = bool(group.slack_ts) and bool(group.notified) and all(
+            n.status == "resolved" for n in group.notified.values())
+        if not announced_resolved or group_status(group) == "resolved":
+            return group
+        changes = {"episode": group.episode + 1, "slack_ts": {}, "slack_channels": {}, "notified": {}}
+        self.store.save_progress(group.key, lease, changes)
+        return group.model_copy(update=changes)
+
+    def _send_pages(self, group: GroupState, recipients: list[str], severities: list[str], lease: str,
+                    outcome: Outcome) -> None:
+        """SMS first: a Slack outage must not delay a page. Each alert episode pages once."""
+        if not recipients or self.sms is None:
+            return
+        pages = {fp: m for fp, m in group.members.items() if m.status == "firing"
+                 and m.severity in severities and group.sms_notified.get(fp) != str(m.starts_at_ms)}
+        if not pages:
+            return
+        text = render_sms(list(pages.values()), self.account_label)
+        for name in recipients:
+            masked = self.sms.send(name, text)
+            outcome.sms += 1
+            logger.info("SMS sent", extra={"to": masked, "group": group.key, "alerts": len(pages)})
+        sms_notified = {**group.sms_notified, **{fp: str(m.starts_at_ms) for fp, m in pages.items()}}
+        self.store.save_progress(group.key, lease, {"sms_notified": sms_notified})
+
+    def _changes(self, group: GroupState, route: ResolvedRoute, now: int) -> tuple[dict[str, Any], list[str]]:
+        """What changed since the last notification: the new `notified` record and the thread's lines.
+        A repeat (same status, higher count) is noted in the thread at most once per repeat_interval."""
+        notified: dict[str, Any] = {fp: n.model_dump() for fp, n in group.notified.items()}
+        lines = []
+        repeat_ms = route.repeat_interval.total_seconds() * 1000
+        for fp, m in group.members.items():
+            before = group.notified.get(fp)
+            if before is not None and (before.status, before.count) == (m.status, m.count):
+                continue
+            quiet = before is not None and before.status == m.status and now - before.thread_ms < repeat_ms
+            if group.slack_ts and not quiet:
+                lines.append(render_change(m, before.status if before else None))
+            thread_ms = before.thread_ms if quiet and before is not None else now
+            notified[fp] = {"status": m.status, "count": m.count, "thread_ms": thread_ms}
+        return notified, lines
+
+    def _send_slack(self, group: GroupState, channels: list[str], thread_lines: list[str], lease: str, now: int,
+                    outcome: Outcome) -> None:
+        """Post the group's message once per channel, then edit it in place; changes go to its thread."""
+        assert self.slack is not None
+        message = render_group(group, now)
+        slack_ts, slack_channels = dict(group.slack_ts), dict(group.slack_channels)
+        for channel in channels:
+            ts = slack_ts.get(channel)
+            if ts is None:
+                metadata = {"group": group.key, "episode": group.episode}
+                channel_id, ts = self.slack.post_once(channel, message, metadata, oldest=group.created_ms / 1000 - 60)
+                slack_ts[channel], slack_channels[channel] = ts, channel_id
+                self.store.save_progress(group.key, lease, {"slack_ts": slack_ts, "slack_channels": slack_channels})
+                outcome.posts += 1
+                continue
+            # chat.update and threads take the channel id Slack answered the post with
+            channel_id = slack_channels.get(channel, channel)
+            self.slack.update(channel_id, ts, message)
+            outcome.updates += 1
+            if thread_lines:
+                self.slack.post(channel_id, SlackMessage(text="\n".join(thread_lines)[:3000]), thread_ts=ts)
+                outcome.thread_notes += 1

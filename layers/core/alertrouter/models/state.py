@@ -100,7 +100,8 @@ class GroupState(BaseModel):
     notified_version: int = 0
     notified: dict[str, Notified] = Field(default_factory=dict)
     sms_notified: dict[str, str] = Field(default_factory=dict)
-    slack_ts: dict[str, str] = Field(default_factory=dict)
+    slack_ts: dict[str, str] = Field(default_factory=dict)  # configured channel -> ts of the group's message
+    slack_channels: dict[str, str] = Field(default_factory=dict)  # configured channel -> Slack's channel id
     episode: int = 1
     last_notified_ms: int = 0
     flush_at_ms: int = 0

@@ -3,6 +3,7 @@ and exactly-once posting even when a post times out (the message is found again 
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 RETRYABLE_ERRORS = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable",
                               "request_timeout", "team_added_to_org"})
 WRITE_METHODS = frozenset({"chat.postMessage", "chat.update"})
+_CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{8,}")
 
 
 class SlackAmbiguousError(NotifyError):
@@ -52,6 +54,8 @@ class SlackClient:
         self.clock = clock
         self.sleep = sleep
         self._session = session  # made on first call: a cold start that sends nothing never imports requests
+        self._ids: dict[str, str] = {}  # channel name (without #) -> id, learned from Slack's answers
+        self._names: dict[str, str] = {}  # and back
         self._not_before: dict[str, float] = {}  # channel (or "*") -> monotonic time
         self._last_write: dict[str, float] = {}
         self.calls = 0
@@ -78,7 +82,16 @@ class SlackClient:
         return session
 
     # ---- pacing ----
+    def _pace_key(self, channel: str) -> str:
+        """One pace per channel whether it is named or given by id."""
+        return self._names.get(channel) or channel.lstrip("#")
+
+    def _learn(self, name: str, channel_id: str) -> None:
+        self._ids[name.lstrip("#")] = channel_id
+        self._names[channel_id] = name.lstrip("#")
+
     def _wait_turn(self, method: str, channel: str) -> None:
+        channel = self._pace_key(channel)
         now = self.clock()
         not_before = max(self._not_before.get(channel, 0.0), self._not_before.get("*", 0.0))
         if method in WRITE_METHODS:
@@ -112,7 +125,7 @@ class SlackClient:
                 raise NotifyError(f"{method}: cannot connect ({type(exc).__name__})", retryable=True) from exc
             if response.status_code == 429:
                 retry_after = _retry_after(response)
-                self._not_before[channel] = self.clock() + retry_after
+                self._not_before[self._pace_key(channel)] = self.clock() + retry_after
                 if attempt < self.attempts and retry_after <= self.max_wait:
                     continue  # Slack did not act on a 429: trying again cannot duplicate
                 raise NotifyError(f"{method}: rate limited", retryable=True, retry_after=retry_after)
@@ -131,6 +144,24 @@ class SlackClient:
         raise AssertionError("unreachable")
 
     # ---- what the router uses ----
+    def channel_id(self, channel: str) -> str:
+        """Slack's id for a channel given by id or name (chat.update and conversations.history need ids)."""
+        if _CHANNEL_ID.fullmatch(channel):
+            return channel
+        name = channel.lstrip("#")
+        cursor = ""
+        while name not in self._ids:
+            body = self.call("conversations.list", {"types": "public_channel,private_channel",
+                                                    "exclude_archived": True, "limit": 1000, "cursor": cursor})
+            for found in body.get("channels", []):
+                self._learn(str(found.get("name")), str(found.get("id")))
+            cursor = str((body.get("response_metadata") or {}).get("next_cursor") or "")
+            if not cursor:
+                break
+        if name not in self._ids:
+            raise NotifyError(f"Slack channel {channel!r} not found (or the app cannot see it)", retryable=False)
+        return self._ids[name]
+
     def post(self, channel: str, message: SlackMessage, *, thread_ts: str | None = None,
              metadata: dict[str, Any] | None = None) -> tuple[str, str]:
         """chat.postMessage; returns (channel id, ts)."""
@@ -141,7 +172,10 @@ class SlackClient:
         if metadata:
             payload["metadata"] = {"event_type": METADATA_EVENT, "event_payload": metadata}
         body = self.call("chat.postMessage", payload, channel=channel)
-        return str(body.get("channel", channel)), str(body["ts"])
+        channel_id = str(body.get("channel") or channel)
+        if not _CHANNEL_ID.fullmatch(channel):
+            self._learn(channel, channel_id)
+        return channel_id, str(body["ts"])
 
     def update(self, channel: str, ts: str, message: SlackMessage) -> None:
         self.call("chat.update", {"channel": channel, "ts": ts, "text": message.text,
@@ -150,7 +184,8 @@ class SlackClient:
     def find_posted(self, channel: str, metadata: dict[str, Any], oldest: float) -> str | None:
         """The ts of a message we posted with exactly this metadata since `oldest`, if any."""
         body = self.call("conversations.history", {
-            "channel": channel, "oldest": f"{oldest:.6f}", "limit": 100, "include_all_metadata": True,
+            "channel": self.channel_id(channel), "oldest": f"{oldest:.6f}", "limit": 100,
+            "include_all_metadata": True,
         }, channel=channel)
         for message in body.get("messages", []):
             meta = message.get("metadata") or {}
@@ -160,13 +195,14 @@ class SlackClient:
 
     def post_once(self, channel: str, message: SlackMessage, metadata: dict[str, Any],
                   oldest: float) -> tuple[str, str]:
-        """Post a group's message exactly once: after an ambiguous failure, look before posting again."""
+        """Post a group's message exactly once: after an ambiguous failure, look before posting again.
+        Returns (channel id, ts) whichever way the message was found."""
         last: NotifyError | None = None
         for _ in range(self.attempts):
             if last is not None:
                 found = self.find_posted(channel, metadata, oldest)
                 if found:
-                    return channel, found
+                    return self.channel_id(channel), found
             try:
                 return self.post(channel, message, metadata=metadata)
             except SlackAmbiguousError as exc:
