@@ -8,9 +8,9 @@ from alertrouter.models.alert import Alert
 
 
 class AlertState(BaseModel):
-    """The latest applied state of one alert (one item per fingerprint)."""
+    """The latest applied state of one alert (one item per fingerprint). Immutable: changes are new states."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
     fingerprint: str
     status: str
@@ -50,9 +50,9 @@ class AlertState(BaseModel):
 
 
 class Member(BaseModel):
-    """An alert as its group's message shows it."""
+    """An alert as its group's message shows it. Immutable: shared safely between group copies."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
     status: str
     severity: str
@@ -81,6 +81,8 @@ class Member(BaseModel):
 class Notified(BaseModel):
     """What the last successful notification said about a member."""
 
+    model_config = ConfigDict(frozen=True)
+
     status: str
     count: int = 1
     thread_ms: int = 0
@@ -108,6 +110,14 @@ class GroupState(BaseModel):
     lease_id: str = ""
     lease_until_ms: int = 0
     created_ms: int = 0
+
+    def detached(self) -> GroupState:
+        """A copy whose dicts are its own (their values are immutable), so editing it changes no one else's."""
+        return self.model_copy(update={
+            "group_labels": dict(self.group_labels), "members": dict(self.members), "notified": dict(self.notified),
+            "sms_notified": dict(self.sms_notified), "slack_ts": dict(self.slack_ts),
+            "slack_channels": dict(self.slack_channels),
+        })
 
     @property
     def pending(self) -> bool:

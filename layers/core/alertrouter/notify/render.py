@@ -13,6 +13,7 @@ COLOURS = {"critical": "#E01E5A", "warning": "#ECB22E", "info": "#36C5F0", "noda
            "resolved": "#2EB67D"}
 ICONS = {"critical": "🔴", "warning": "🟠", "info": "🔵", "nodata": "⚪", "resolved": "✅"}
 MAX_LISTED = 10
+SECTION_BUDGET = 2900  # Slack refuses a section text over 3000 characters; room for the "…and N more"
 SMS_LIMIT = 160
 METADATA_EVENT = "alertrouter_group"
 
@@ -118,11 +119,39 @@ def _headline(group: GroupState, now_ms: int) -> str:
     return f"{icon} {', '.join(counts)} · {name}"
 
 
+def _member_line(m: Member, with_link: bool) -> str:
+    icon = ICONS["resolved"] if m.status == "resolved" else ICONS.get(
+        "nodata" if m.status == "nodata" else m.severity, "🔴")
+    resource = f" — {_escape(m.resource[:200])}" if m.resource else ""
+    count = f" ×{m.count}" if m.count > 1 else ""
+    link = f" <{m.console}|console>" if m.console and with_link else ""
+    return f"{icon} {_escape(m.title[:300])}{resource}{count} · since {slack_date(m.starts_at_ms)}{link}"
+
+
+def _member_lines(members: list[tuple[str, Member]]) -> str:
+    """Whole lines only, at most MAX_LISTED within a section's 3000 characters, then how many more.
+    Console links go first when they would crowd alerts out of the list."""
+    shown = members[:MAX_LISTED]
+    with_links = [_member_line(m, True) for _, m in shown]
+    candidates = with_links if sum(len(x) + 1 for x in with_links) <= SECTION_BUDGET else [
+        _member_line(m, False) for _, m in shown]
+    lines: list[str] = []
+    used = 0
+    for line in candidates:
+        if used + len(line) + 1 > SECTION_BUDGET:
+            break
+        lines.append(line)
+        used += len(line) + 1
+    if len(members) > len(lines):
+        lines.append(f"…and {len(members) - len(lines)} more")
+    return "\n".join(lines)
+
+
 def render_group(group: GroupState, now_ms: int) -> SlackMessage:
     """The group's one Slack message, edited in place as its alerts change."""
     members = sorted(group.members.items(), key=lambda kv: (kv[1].status != "firing", kv[1].starts_at_ms))
-    headline = _headline(group, now_ms)
-    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{_escape(headline)}*"}}]
+    headline = _escape(_headline(group, now_ms))  # both the text (and push notification) and the block
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{headline}*"}}]
     if len(members) == 1:
         m = members[0][1]
         if m.summary:
@@ -138,17 +167,7 @@ def render_group(group: GroupState, now_ms: int) -> SlackMessage:
         if links:
             blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": links}]})
     else:
-        lines = []
-        for _, m in members[:MAX_LISTED]:
-            icon = ICONS["resolved"] if m.status == "resolved" else ICONS.get(
-                "nodata" if m.status == "nodata" else m.severity, "🔴")
-            resource = f" — {_escape(m.resource)}" if m.resource else ""
-            count = f" ×{m.count}" if m.count > 1 else ""
-            link = f" <{m.console}|console>" if m.console else ""
-            lines.append(f"{icon} {_escape(m.title)}{resource}{count} · since {slack_date(m.starts_at_ms)}{link}")
-        if len(members) > MAX_LISTED:
-            lines.append(f"…and {len(members) - MAX_LISTED} more")
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:2900]}})
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _member_lines(members)}})
         first = members[0][1]
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": (
             f"{_escape(first.account)} / {_escape(first.region)} · first since "
@@ -171,20 +190,27 @@ def render_change(member: Member, before: str | None) -> str:
     return f"{icon} *{_escape(member.title)}* firing{again}: {_escape(member.summary[:300])}"
 
 
+# GSM-7's extension characters cost two septets each; ASCII's backtick is not in GSM-7 at all.
+_GSM_EXTENSION = str.maketrans({"[": "(", "]": ")", "{": "(", "}": ")", "\\": "/", "|": "/", "~": "-",
+                                "^": "'", "`": "'", "\n": " ", "\r": " ", "\t": " "})
+
+
 def _gsm_safe(text: str) -> str:
-    # Keep to ASCII so a message is one 160-character GSM-7 segment, never 70-character UCS-2 ones.
-    return text.encode("ascii", "replace").decode().replace("?", "?")
+    """Text made of GSM-7 basic characters (one septet each), so 160 characters are one SMS segment."""
+    return text.encode("ascii", "replace").decode().translate(_GSM_EXTENSION)
 
 
 def render_sms(members: list[Member], account_label: str = "") -> str:
-    """One SMS segment (at most 160 ASCII characters) for newly firing pages, bundled."""
+    """One SMS segment (at most 160 GSM-7 basic characters) for newly firing pages, bundled:
+    `CRIT prod: 3 pages: DiskFull i-0abc us-east-1. See Slack.`"""
     if not members:
         raise ValueError("nothing to page about")
     first = members[0]
-    prefix = f"[{first.severity[:4].upper()}]" + (f"[{account_label}]" if account_label else "")
+    head = first.severity[:4].upper() + (f" {account_label}" if account_label else "") + ":"
+    if len(members) > 1:
+        head += f" {len(members)} pages:"
     where = " ".join(p for p in (first.resource, first.region) if p)
-    more = f" +{len(members) - 1} more" if len(members) > 1 else ""
-    text = _gsm_safe(f"{prefix} {first.title}{more} {where}. Ack in Slack.")
+    text = _gsm_safe(f"{head} {first.title} {where}. See Slack.")
     if len(text) > SMS_LIMIT:
         text = text[: SMS_LIMIT - 3] + "..."
     return text

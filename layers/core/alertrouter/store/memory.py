@@ -26,7 +26,7 @@ class MemoryStore(StateStore):
             return AlertApplied(True, new)
 
     def get_alert(self, fingerprint: str) -> AlertState | None:
-        return self.alerts.get(fingerprint)
+        return self.alerts.get(fingerprint)  # immutable: safe to share
 
     def upsert_member(
         self, key: str, route_id: str, receiver: str, group_labels: dict[str, str],
@@ -40,14 +40,13 @@ class MemoryStore(StateStore):
                 self.groups[key] = group
             old = group.members.get(fingerprint)
             if old is None or old.ts_ms < member.ts_ms:
-                # copy-on-write, so the shallow copies handed out never change under their holders
-                group.members = {**group.members, fingerprint: member}
+                group.members[fingerprint] = member
                 group.version += 1
-            return group.model_copy()
+            return group.detached()
 
     def get_group(self, key: str) -> GroupState | None:
         group = self.groups.get(key)
-        return group.model_copy() if group else None
+        return group.detached() if group else None
 
     def mark_flush_scheduled(self, key: str, due_ms: int) -> bool:
         with self._lock:
@@ -63,7 +62,7 @@ class MemoryStore(StateStore):
             if group.lease_id and group.lease_until_ms > now_ms:
                 raise LeaseHeldError(key)
             group.lease_id, group.lease_until_ms = lease_id, now_ms + lease_ms
-            return group.model_copy()
+            return group.detached()
 
     def save_progress(self, key: str, lease_id: str, changes: dict[str, Any]) -> None:
         with self._lock:
