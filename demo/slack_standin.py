@@ -126,6 +126,9 @@ class SlackStandIn:
         raw = request.rfile.read(length) if length else b""
         if "json" in (request.headers.get("Content-Type") or ""):
             payload = json.loads(raw or b"{}")
+            if method not in ("chat.postMessage", "chat.update"):
+                # like Slack: read methods ignore a JSON body's arguments
+                payload = {}
         else:
             payload = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
         call = Call(method=method, payload=payload, at=time.monotonic())

@@ -122,8 +122,10 @@ def slack() -> Iterator[SlackStandIn]:
 
 
 def make_harness(session: Any, slack: SlackStandIn, tmp_path: Path, config_text: str = FAST_CONFIG,
-                 **slack_kwargs: Any) -> Harness:
-    stack = deploy(session)
+                 existing: Harness | None = None, **slack_kwargs: Any) -> Harness:
+    """A RouterService on moto and the stand-in; `existing` reuses its AWS resources (a redeploy)."""
+    stack = existing.stack if existing else deploy(session)
+    tmp_path.mkdir(parents=True, exist_ok=True)
     config = tmp_path / "routing.yaml"
     config.write_text(config_text)
     settings = Settings(table_name=stack.table_name, ingest_queue_url=stack.queue_url, dlq_url=stack.dlq_url,

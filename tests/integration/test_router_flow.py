@@ -213,3 +213,72 @@ def test_malformed_flush_message_goes_to_the_dlq(harness: Harness) -> None:
     harness.service.handle_body('{"kind": "alertrouter.flush", "group": 7}', message_id="m-9")
     [dead] = harness.receive_all(harness.stack.dlq_url, attributes=True)
     assert dead["MessageAttributes"]["reason"]["StringValue"] == "flush message without group and route"
+
+
+def test_crash_after_slack_posted_but_before_it_was_recorded_does_not_post_twice(harness: Harness,
+                                                                                 monkeypatch) -> None:
+    store = harness.service.router.store
+    real_save = store.save_progress
+    crashed = []
+
+    def save_then_die(key, lease, changes):  # the process dies right after Slack answered the post
+        if "slack_ts" in changes and not crashed:
+            crashed.append(key)
+            raise RuntimeError("Lambda timed out")
+        return real_save(key, lease, changes)
+
+    monkeypatch.setattr(store, "save_progress", save_then_die)
+    with pytest.raises(RuntimeError):
+        harness.service.handle_body(alarm_body())
+    assert len(harness.slack.channel_messages("#team")) == 1
+    # When SQS redelivers the record, Then the router finds its message instead of posting again
+    harness.service.handle_body(alarm_body())
+    assert len(harness.slack.channel_messages("#team")) == 1
+    assert harness.slack.count("conversations.history") == 1
+    # and later changes edit that message
+    harness.service.handle_body(alarm_body(state="OK", ts="2024-05-01T10:14:00.000+0000"))
+    [message] = harness.slack.channel_messages("#team")
+    assert message.text.startswith("✅ RESOLVED")
+
+
+def test_a_page_that_failed_for_one_recipient_is_not_sent_twice_to_the_other(aws, slack, tmp_path) -> None:
+    from botocore.exceptions import ClientError
+    from moto.backends import get_backend
+
+    from alertrouter.notify.base import NotifyError
+
+    h = make_harness(aws, slack, tmp_path, FAST_CONFIG.replace("sms: [oncall-primary]",
+                                                               "sms: [oncall-primary, oncall-secondary]"))
+    sns = h.service.router.sms.client
+    real_publish = sns.publish
+    failures = []
+
+    def publish(**kwargs):  # SNS throttles the second number once
+        if kwargs["PhoneNumber"].endswith("01") and not failures:
+            failures.append(1)
+            raise ClientError({"Error": {"Code": "Throttling", "Message": "slow down"}}, "Publish")
+        return real_publish(**kwargs)
+
+    h.service.router.sms.client = type("Sns", (), {"publish": staticmethod(publish)})()
+    with pytest.raises(NotifyError) as caught:
+        h.service.handle_body(alarm_body(name="DiskFull", severity="critical"))
+    assert caught.value.retryable
+    h.service.handle_body(alarm_body(name="DiskFull", severity="critical"))  # SQS redelivers
+    numbers = [v[0] for v in get_backend("sns")["123456789012"]["us-east-1"].sms_messages.values()]
+    assert sorted(numbers) == ["+15555550100", "+15555550101"]  # each paged exactly once
+    assert len(h.slack.channel_messages("#oncall")) == 1
+
+
+def test_a_pending_flush_survives_its_route_being_removed(aws, slack, tmp_path) -> None:
+    h = make_harness(aws, slack, tmp_path, FAST_CONFIG.replace("group_wait: 0s", "group_wait: 30s"))
+    h.service.handle_body(alarm_body(name="DiskFull", severity="critical"))
+    [(flush, _)] = queued(h, h.stack.queue_url)
+    assert json.loads(flush)["route"] == "0.0"
+    # Given the config is redeployed without that route before the flush comes due
+    later = make_harness(aws, slack, tmp_path / "v2", FAST_CONFIG.replace(
+        "  routes:\n    - matchers: ['severity=\"critical\"']\n      receiver: pager\n", ""), existing=h)
+    later.clock.ms = h.clock.ms + 31_000
+    later.service.handle_body(flush)
+    # Then the group is still delivered, to the receiver it was formed for
+    [message] = slack.channel_messages("#oncall")
+    assert "DiskFull" in message.text

@@ -22,7 +22,14 @@ from alertrouter.models.state import GroupState, Member
 from alertrouter.notify.render import SlackMessage, group_status, render_change, render_group, render_sms
 from alertrouter.notify.slack import SlackClient
 from alertrouter.notify.sms import SmsNotifier
-from alertrouter.routing.tree import group_key, group_labels, match_routes
+from alertrouter.routing.tree import (
+    DEFAULT_GROUP_INTERVAL,
+    DEFAULT_GROUP_WAIT,
+    DEFAULT_REPEAT_INTERVAL,
+    group_key,
+    group_labels,
+    match_routes,
+)
 from alertrouter.store.base import LeaseHeldError, StateStore
 
 logger = Logger(service="alertrouter", child=True)
@@ -150,7 +157,12 @@ class Router:
                 for route in self.routes_for(state.labels):
                     if route.id == route_id:
                         return route
-        raise KeyError(f"route {route_id} no longer exists in the routing config")
+        # The route is gone from the config (edited or reordered): finish with the group's own receiver
+        # and the default timings rather than strand what it holds.
+        self.config.receiver(group.receiver)  # KeyError if the receiver went too: nothing left to send to
+        logger.warning("route no longer in the config", extra={"route": route_id, "group": group.key})
+        return ResolvedRoute(id=route_id, receiver=group.receiver, group_by=(), group_wait=DEFAULT_GROUP_WAIT,
+                             group_interval=DEFAULT_GROUP_INTERVAL, repeat_interval=DEFAULT_REPEAT_INTERVAL)
 
     def flush_due(self, key: str, route_id: str) -> Outcome:
         """A scheduled flush arrived: flush now if due, else schedule it again for the rest of the wait."""
@@ -209,26 +221,28 @@ class Router:
             n.status == "resolved" for n in group.notified.values())
         if not announced_resolved or group_status(group) == "resolved":
             return group
-        changes = {"episode": group.episode + 1, "slack_ts": {}, "slack_channels": {}, "notified": {}}
+        changes = {"episode": group.episode + 1, "slack_ts": {}, "slack_channels": {}, "notified": {},
+                   "slack_attempts": {}}
         self.store.save_progress(group.key, lease, changes)
         return group.model_copy(update=changes)
 
     def _send_pages(self, group: GroupState, recipients: list[str], severities: list[str], lease: str,
                     outcome: Outcome) -> None:
-        """SMS first: a Slack outage must not delay a page. Each alert episode pages once."""
+        """SMS first: a Slack outage must not delay a page. Each alert episode pages each recipient once
+        (recorded per recipient, so a failure for the second never pages the first again)."""
         if not recipients or self.sms is None:
             return
-        pages = {fp: m for fp, m in group.members.items() if m.status == "firing"
-                 and m.severity in severities and group.sms_notified.get(fp) != str(m.starts_at_ms)}
-        if not pages:
-            return
-        text = render_sms(list(pages.values()), self.account_label)
+        firing = {fp: m for fp, m in group.members.items() if m.status == "firing" and m.severity in severities}
+        sms_notified = dict(group.sms_notified)
         for name in recipients:
-            masked = self.sms.send(name, text)
+            pages = {fp: m for fp, m in firing.items() if sms_notified.get(f"{fp}@{name}") != str(m.starts_at_ms)}
+            if not pages:
+                continue
+            masked = self.sms.send(name, render_sms(list(pages.values()), self.account_label))
             outcome.sms += 1
             logger.info("SMS sent", extra={"to": masked, "group": group.key, "alerts": len(pages)})
-        sms_notified = {**group.sms_notified, **{fp: str(m.starts_at_ms) for fp, m in pages.items()}}
-        self.store.save_progress(group.key, lease, {"sms_notified": sms_notified})
+            sms_notified.update({f"{fp}@{name}": str(m.starts_at_ms) for fp, m in pages.items()})
+            self.store.save_progress(group.key, lease, {"sms_notified": sms_notified})
 
     def _changes(self, group: GroupState, route: ResolvedRoute, now: int) -> tuple[dict[str, Any], list[str]]:
         """What changed since the last notification: the new `notified` record and the thread's lines.
@@ -257,7 +271,13 @@ class Router:
             ts = slack_ts.get(channel)
             if ts is None:
                 metadata = {"group": group.key, "episode": group.episode}
-                channel_id, ts = self.slack.post_once(channel, message, metadata, oldest=group.created_ms / 1000 - 60)
+                # Recorded before posting: if this flush dies after Slack acted, the retry looks first.
+                tried = group.slack_attempts.get(channel) == group.episode
+                if not tried:
+                    group.slack_attempts[channel] = group.episode
+                    self.store.save_progress(group.key, lease, {"slack_attempts": dict(group.slack_attempts)})
+                channel_id, ts = self.slack.post_once(channel, message, metadata,
+                                                      oldest=group.created_ms / 1000 - 60, look_first=tried)
                 slack_ts[channel], slack_channels[channel] = ts, channel_id
                 self.store.save_progress(group.key, lease, {"slack_ts": slack_ts, "slack_channels": slack_channels})
                 outcome.posts += 1

@@ -104,6 +104,7 @@ class GroupState(BaseModel):
     sms_notified: dict[str, str] = Field(default_factory=dict)
     slack_ts: dict[str, str] = Field(default_factory=dict)  # configured channel -> ts of the group's message
     slack_channels: dict[str, str] = Field(default_factory=dict)  # configured channel -> Slack's channel id
+    slack_attempts: dict[str, int] = Field(default_factory=dict)  # configured channel -> episode last posted to
     episode: int = 1
     last_notified_ms: int = 0
     flush_at_ms: int = 0
@@ -116,7 +117,7 @@ class GroupState(BaseModel):
         return self.model_copy(update={
             "group_labels": dict(self.group_labels), "members": dict(self.members), "notified": dict(self.notified),
             "sms_notified": dict(self.sms_notified), "slack_ts": dict(self.slack_ts),
-            "slack_channels": dict(self.slack_channels),
+            "slack_channels": dict(self.slack_channels), "slack_attempts": dict(self.slack_attempts),
         })
 
     @property

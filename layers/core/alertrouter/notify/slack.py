@@ -113,9 +113,12 @@ class SlackClient:
             self._wait_turn(method, channel)
             self.calls += 1
             try:
+                # Slack reads JSON bodies for write methods only; read methods take form fields.
+                body_kw: dict[str, Any] = {"json": payload} if method in WRITE_METHODS else {"data": {
+                    k: (str(v).lower() if isinstance(v, bool) else v) for k, v in payload.items()}}
                 response = self.session.post(
-                    self.base_url + method, json=payload, timeout=self.timeout,
-                    headers={"Authorization": f"Bearer {self._token()}"},
+                    self.base_url + method, timeout=self.timeout,
+                    headers={"Authorization": f"Bearer {self._token()}"}, **body_kw,
                 )
             except requests.Timeout as exc:  # ReadTimeout: Slack may have acted; ConnectTimeout: it did not
                 ambiguous = not isinstance(exc, requests.ConnectTimeout)
@@ -194,12 +197,12 @@ class SlackClient:
         return None
 
     def post_once(self, channel: str, message: SlackMessage, metadata: dict[str, Any],
-                  oldest: float) -> tuple[str, str]:
-        """Post a group's message exactly once: after an ambiguous failure, look before posting again.
-        Returns (channel id, ts) whichever way the message was found."""
+                  oldest: float, *, look_first: bool = False) -> tuple[str, str]:
+        """Post a group's message exactly once: after an ambiguous failure (or when an earlier attempt may
+        have posted: look_first), look for it before posting. Returns (channel id, ts) either way."""
         last: NotifyError | None = None
-        for _ in range(self.attempts):
-            if last is not None:
+        for attempt in range(self.attempts):
+            if last is not None or (look_first and attempt == 0):
                 found = self.find_posted(channel, metadata, oldest)
                 if found:
                     return self.channel_id(channel), found
