@@ -78,3 +78,11 @@ def test_missing_file_and_bad_config_exit_2(capsys, tmp_path: Path) -> None:
     event = str(EVENTS / "eventbridge_cw_alarm_state_change_single_metric_ALARM_awsdocs.json")
     assert main(["route", event, "--config", str(bad)]) == 2
     assert "unknown receiver 'ghost'" in capsys.readouterr().err
+
+
+def test_a_resolved_only_event_sends_nothing_as_the_router_would(capsys) -> None:
+    code, out, _ = run(capsys, str(EVENTS / "sns_lambda_cw_alarm_OK_from_ALARM_logmetric_notify_slack.json"),
+                       "--json")
+    assert code == 0
+    [message] = json.loads(out)["messages"]
+    assert message["slack"] == [] and message["sms"] == [] and "never announced" in message["note"]

@@ -63,7 +63,7 @@ def test_matchers(text: str, labels: dict[str, str], expected: bool) -> None:
     assert Matcher.parse(text).matches(labels) is expected
 
 
-@pytest.mark.parametrize("bad", ["a", "=x", 'a=~"("', "9a=1"])
+@pytest.mark.parametrize("bad", ["a", "=x", 'a=~"("', "9a=1", 'severity=="critical"', 'a="x', "a='x\"", 'a=x"'])
 def test_bad_matchers_are_rejected(bad: str) -> None:
     with pytest.raises(ValueError):
         Matcher.parse(bad)
@@ -129,6 +129,7 @@ def test_durations(text, seconds) -> None:
     ("route: {receiver: r, routes: [{matchers: ['a=~\"(\"']}]}\nreceivers: [{name: r}]", "invalid regex"),
     ("route: {receiver: r, colour: blue}\nreceivers: [{name: r}]", "route.colour: Extra inputs are not permitted"),
     ("route: {receiver: r, group_interval: 1h}\nreceivers: [{name: r}]", "above 15m"),
+    ("route: {receiver: r}\nreceivers: [{name: r, sms_severities: [Critical]}]", "unknown severities ['Critical']"),
     ("route: [", "not valid YAML"),
     ("route: {receiver: r}\nreceivers: [{name: r, slack: [{channel: '${NOPE}'}]}]", "placeholder ${NOPE} has no value"),
 ])

@@ -13,7 +13,7 @@ from alertrouter.config import ConfigError, load_config
 from alertrouter.models.config import RoutingConfig
 from alertrouter.models.state import AlertState, GroupState, Member
 from alertrouter.notify.preview import render_text
-from alertrouter.notify.render import render_group, render_sms
+from alertrouter.notify.render import group_status, render_group, render_sms
 from alertrouter.routing.tree import group_key, group_labels, match_routes
 from alertrouter.sources import MalformedEventError, ParseResult, parse_body
 
@@ -49,14 +49,20 @@ def simulate(parsed: ParseResult, config: RoutingConfig) -> dict[str, Any]:
     messages = []
     for group in groups.values():
         receiver = config.receiver(group.receiver)
+        entry: dict[str, Any] = {"group": group.key, "receiver": receiver.name, "route": group.route_id,
+                                 "slack": [], "sms": []}
+        messages.append(entry)
+        if group_status(group) == "resolved":
+            # as the router: a group that was never announced says nothing about a problem that is over
+            entry["note"] = "nothing is sent: every alert in this group is resolved and was never announced"
+            continue
         message = render_group(group, max(m.ts_ms for m in group.members.values()))
+        entry["slack"] = [{"channel": t.channel, "text": message.text, "attachments": message.attachments}
+                          for t in receiver.slack]
         pages = [m for m in group.members.values() if m.status == "firing" and m.severity in receiver.sms_severities]
-        messages.append({
-            "group": group.key, "receiver": receiver.name, "route": group.route_id,
-            "slack": [{"channel": t.channel, "text": message.text, "attachments": message.attachments}
-                      for t in receiver.slack],
-            "sms": [{"to": name, "text": render_sms(pages)} for name in receiver.sms] if pages else [],
-        })
+        if pages:
+            text = render_sms(pages, os.environ.get("ACCOUNT_LABEL", ""))
+            entry["sms"] = [{"to": name, "text": text} for name in receiver.sms]
     return {"alerts": alerts_out, "ignored": [{"reason": i.reason} for i in parsed.ignored], "messages": messages}
 
 
@@ -70,6 +76,8 @@ def _print_human(result: dict[str, Any]) -> None:
     for ignored in result["ignored"]:
         print(f"○ ignored: {ignored['reason']}")
     for message in result["messages"]:
+        if message.get("note"):
+            print(f"\n── receiver {message['receiver']}: {message['note']}")
         for slack in message["slack"]:
             print(f"\n── Slack {slack['channel']} (receiver {message['receiver']}, route {message['route']})")
             print(render_text(slack["text"], slack["attachments"], colour=colour, indent="  "))
@@ -126,7 +134,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except BrokenPipeError:  # `alertrouter route x.json | head`
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

@@ -48,14 +48,18 @@ class Matcher(BaseModel):
         if found is None:
             raise ValueError(f"invalid matcher {text!r}: expected label=value, !=, =~ or !~")
         name, op, value = found.groups()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        if value[:1] in ("\"", "'"):
+            if len(value) < 2 or value[-1] != value[0]:
+                raise ValueError(f"invalid matcher {text!r}: unbalanced quote")
             value = value[1:-1]
+        elif value[:1] in ("=", "~") or value[-1:] in ("\"", "'"):
+            raise ValueError(f"invalid matcher {text!r}: quote a value that starts with = or ~")
         pattern = None
         if op in ("=~", "!~"):
             try:
                 pattern = re.compile(f"(?:{value})")
             except re.error as exc:
-                raise ValueError(f"invalid regex in matcher {text!r}: {exc}") from exc
+                raise ValueError(f"invalid regex in matcher {text!r}: {exc.msg}") from exc
         return cls(name=name, op=MatchOp(op), value=value, pattern=pattern)
 
     def matches(self, labels: dict[str, str]) -> bool:
@@ -94,6 +98,14 @@ class Receiver(BaseModel):
     slack: list[SlackTarget] = Field(default_factory=list)
     sms: list[str] = Field(default_factory=list)
     sms_severities: list[str] = Field(default_factory=lambda: ["critical"])
+
+    @field_validator("sms_severities")
+    @classmethod
+    def _severities(cls, v: list[str]) -> list[str]:
+        unknown = [s for s in v if s not in ("critical", "warning", "info")]
+        if unknown:
+            raise ValueError(f"unknown severities {unknown}: use critical, warning, info")
+        return v
 
     @field_validator("sms")
     @classmethod
