@@ -20,7 +20,7 @@ from alertrouter.models.alert import Alert
 from alertrouter.models.config import ResolvedRoute, RoutingConfig
 from alertrouter.models.state import GroupState, Member
 from alertrouter.notify.render import SlackMessage, group_status, render_change, render_group, render_sms
-from alertrouter.notify.slack import SlackClient
+from alertrouter.notify.slack import SlackApi
 from alertrouter.notify.sms import SmsNotifier
 from alertrouter.routing.tree import (
     DEFAULT_GROUP_INTERVAL,
@@ -81,7 +81,7 @@ class Router:
         store: StateStore,
         scheduler: FlushScheduler,
         *,
-        slack: SlackClient | None = None,
+        slack: SlackApi | None = None,
         sms: SmsNotifier | None = None,
         account_label: str = "",
         now_ms: Callable[[], int] = lambda: int(time.time() * 1000),

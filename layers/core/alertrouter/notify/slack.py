@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from alertrouter.notify.base import NotifyError
 from alertrouter.notify.render import METADATA_EVENT, SlackMessage
@@ -19,6 +19,18 @@ RETRYABLE_ERRORS = frozenset({"ratelimited", "internal_error", "fatal_error", "s
                               "request_timeout", "team_added_to_org"})
 WRITE_METHODS = frozenset({"chat.postMessage", "chat.update"})
 _CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{8,}")
+
+
+class SlackApi(Protocol):
+    """What the router needs from Slack (SlackClient; the benchmark's in-process sink)."""
+
+    def post(self, channel: str, message: SlackMessage, *, thread_ts: str | None = None,
+             metadata: dict[str, Any] | None = None) -> tuple[str, str]: ...
+
+    def update(self, channel: str, ts: str, message: SlackMessage) -> None: ...
+
+    def post_once(self, channel: str, message: SlackMessage, metadata: dict[str, Any], oldest: float, *,
+                  look_first: bool = False) -> tuple[str, str]: ...
 
 
 class SlackAmbiguousError(NotifyError):
