@@ -13,6 +13,7 @@ import json
 import os
 import random
 import statistics
+import tempfile
 import subprocess
 import sys
 import time
@@ -142,28 +143,34 @@ def throughput(*, immediate: bool, alarms: int = 2000) -> tuple[float, int, int,
     immediate=False: the shipped config's timings, a storm of events 5 ms apart (flushes when due);
     immediate=True: group_wait = group_interval = 0, so every change renders and sends (worst case).
     """
-    from alertrouter.config import load_config
-    from alertrouter.router import Router
-    from alertrouter.sources import parse_body
+    import boto3
+
+    from alertrouter.models.settings import Settings
+    from alertrouter.service import Clients, RouterService
     from alertrouter.store.memory import MemoryStore
 
-    config = load_config(ROOT / "config" / "routing.yaml", {"DEFAULT_SLACK_CHANNEL": "#alerts"})
+    config_path = ROOT / "config" / "routing.yaml"
     if immediate:
-        for route in config.route.routes:
-            route.group_wait = route.group_interval = None
-        config.route.group_wait = config.route.group_interval = timedelta(0)
+        text = config_path.read_text().replace("group_wait: 30s", "group_wait: 0s").replace(
+            "group_wait: 10s", "group_wait: 0s").replace("group_interval: 5m", "group_interval: 0s")
+        config_path = Path(tempfile.mkdtemp()) / "routing.yaml"
+        config_path.write_text(text)
     clock = Clock(step_ms=5)
     queue = DelayQueue(clock)
     sink = SlackSink()
-    router = Router(config, MemoryStore(), queue, slack=sink, now_ms=clock)
+    # The Lambda's own service object (handle_body, metrics and all), on the memory store, the bench's
+    # clock and delay queue, and the Slack sink: no AWS client is ever created.
+    settings = Settings(table_name="bench-state", ingest_queue_url="local", routing_config_path=str(config_path))
+    service = RouterService(settings, Clients(boto3.session.Session(region_name="us-east-1")), slack=sink,
+                            now_ms=clock, store=MemoryStore(), scheduler=queue)
+    router = service.router
     bodies = workload(alarms, 5)  # fire, repeat, resolve, fire again, repeat: each ends firing
     random.Random(1).shuffle(bodies[: len(bodies) // 2])
     flushes = 0
     start = time.perf_counter()
     for body in bodies:
         clock.tick()
-        for alert in parse_body(body).alerts:
-            router.handle(alert)
+        service.handle_body(body)
         for key, route_id in queue.due():
             router.flush_due(key, route_id)
             flushes += 1

@@ -10,8 +10,12 @@ from alertrouter.handler import build_service, logger, metrics, process_sqs_batc
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    records = event.get("Records")
-    if isinstance(records, list) and records and records[0].get("eventSource") == "aws:sqs":
-        return process_sqs_batch(build_service(), records)
-    outcome = build_service().handle_event(event)
-    return {"applied": outcome.applied, "duplicates": outcome.duplicates}
+    service = build_service()
+    try:
+        records = event.get("Records")
+        if isinstance(records, list) and records and records[0].get("eventSource") == "aws:sqs":
+            return process_sqs_batch(service, records)
+        outcome = service.handle_event(event)
+        return {"applied": outcome.applied, "duplicates": outcome.duplicates}
+    finally:
+        service.publish_metrics()

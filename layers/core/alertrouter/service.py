@@ -4,6 +4,7 @@ the Lambda handler calls (flush messages, alert events, bad input to the DLQ wit
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -18,10 +19,11 @@ from alertrouter.config import load_config
 from alertrouter.models.alert import Alert
 from alertrouter.models.settings import Settings
 from alertrouter.notify.base import NotifyError
-from alertrouter.notify.slack import SlackClient
+from alertrouter.notify.slack import SlackApi, SlackClient
 from alertrouter.notify.sms import SmsNotifier
-from alertrouter.router import Outcome, Router
+from alertrouter.router import FlushScheduler, Outcome, Router
 from alertrouter.sources import MalformedEventError, parse_body, parse_payload
+from alertrouter.store.base import StateStore
 from alertrouter.store.dynamodb import DynamoDBStore
 
 logger = Logger(service="alertrouter")
@@ -71,17 +73,20 @@ class Clients:
 class RouterService:
     """One warm process's router: built once per container, reused across invocations."""
 
-    def __init__(self, settings: Settings, clients: Clients, *, slack: SlackClient | None = None,
-                 now_ms: Callable[[], int] | None = None) -> None:
+    def __init__(self, settings: Settings, clients: Clients, *, slack: SlackApi | None = None,
+                 now_ms: Callable[[], int] | None = None, store: StateStore | None = None,
+                 scheduler: FlushScheduler | None = None) -> None:
+        """Every collaborator can be passed in (tests, benchmark); the defaults are the AWS ones."""
         self.settings = settings
         self.clients = clients
+        self.counts: Counter[str] = Counter()  # this invocation's metrics, published once at its end
         self.config = load_config(settings.routing_config_path, settings.placeholders())
         self._secrets = SecretsProvider(boto3_client=clients.secretsmanager) if (
             settings.slack_token_secret or settings.sms_numbers_secret) else None
         self.router = Router(
             self.config,
-            DynamoDBStore(settings.table_name, clients.dynamodb),
-            SqsFlushScheduler(clients.sqs, settings.ingest_queue_url),
+            store or DynamoDBStore(settings.table_name, clients.dynamodb),
+            scheduler or SqsFlushScheduler(clients.sqs, settings.ingest_queue_url),
             slack=slack or SlackClient(self._slack_token, settings.slack_api_url),
             sms=SmsNotifier(clients.sns, self._sms_numbers) if settings.sms_numbers_secret else None,
             account_label=settings.account_label,
@@ -100,13 +105,22 @@ class RouterService:
             raise NotifyError("the SMS numbers secret must be a JSON object of name -> number", retryable=False)
         return {str(k): str(v) for k, v in numbers.items()}
 
+    def publish_metrics(self) -> None:
+        """Hand this invocation's counts to Powertools Metrics: one value per metric, not one per record."""
+        for name, value in self.counts.items():
+            if value:
+                metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+        self.counts.clear()
+
     # ---- entry points ----
-    def handle_body(self, body: str, *, message_id: str = "", attributes: dict[str, Any] | None = None) -> Outcome:
+    def handle_body(self, body: str, *, message_id: str = "") -> Outcome:
         """One SQS record body. Raises only for failures worth retrying; bad input goes to the DLQ."""
-        try:
-            payload = json.loads(body)
-        except (ValueError, RecursionError):
-            payload = None
+        payload = None
+        if FLUSH_KIND in body:  # only our own flush messages are decoded twice
+            try:
+                payload = json.loads(body)
+            except (ValueError, RecursionError):
+                payload = None
         if isinstance(payload, dict) and payload.get("kind") == FLUSH_KIND:
             group, route = payload.get("group"), payload.get("route")
             if not isinstance(group, str) or not isinstance(route, str):
@@ -120,7 +134,7 @@ class RouterService:
             return Outcome()
         for ignored in parsed.ignored:
             logger.info("event ignored", extra={"reason": ignored.reason, "message_id": message_id})
-            metrics.add_metric(name="IgnoredEvents", unit=MetricUnit.Count, value=1)
+            self.counts["IgnoredEvents"] += 1
         return self._guard(lambda: self.handle_alerts(parsed.alerts), body, message_id)
 
     def handle_event(self, event: dict[str, Any]) -> Outcome:
@@ -137,13 +151,12 @@ class RouterService:
             logger.debug("alert handled", extra={"fingerprint": alert.fingerprint, "status": alert.status.value,
                                                  "applied": outcome.applied, "groups": outcome.groups})
             total.add(outcome)
-        if alerts:
-            metrics.add_metric(name="AlertsReceived", unit=MetricUnit.Count, value=len(alerts))
-        if total.duplicates:
-            metrics.add_metric(name="DuplicateOrStaleEvents", unit=MetricUnit.Count, value=total.duplicates)
-        for name, value in (("SlackPosts", total.posts), ("SlackUpdates", total.updates), ("SmsSent", total.sms)):
-            if value:
-                metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+        counts = self.counts
+        counts["AlertsReceived"] += len(alerts)
+        counts["DuplicateOrStaleEvents"] += total.duplicates
+        counts["SlackPosts"] += total.posts
+        counts["SlackUpdates"] += total.updates
+        counts["SmsSent"] += total.sms
         return total
 
     def _guard(self, work: Any, body: str, message_id: str) -> Outcome:
@@ -152,7 +165,7 @@ class RouterService:
             return result
         except NotifyError as exc:
             if exc.retryable:
-                metrics.add_metric(name="NotifyRetries", unit=MetricUnit.Count, value=1)
+                self.counts["NotifyRetries"] += 1
                 logger.warning("notification will be retried", extra={"reason": str(exc),
                                                                        "retry_after": exc.retry_after})
                 raise
@@ -162,7 +175,7 @@ class RouterService:
     def reject(self, body: str, reason: str, metric: str, message_id: str = "") -> None:
         """Keep an input we cannot use in the DLQ, with its reason, and count it."""
         logger.error("record rejected", extra={"reason": reason, "message_id": message_id})
-        metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+        self.counts[metric] += 1
         if not self.settings.dlq_url:
             raise MalformedEventError(reason)  # no DLQ to hand it to: fail it, SQS redrive keeps it
         self.clients.sqs.send_message(
