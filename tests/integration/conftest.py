@@ -15,9 +15,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from alertrouter.aws import Clients
 from alertrouter.models.settings import Settings
 from alertrouter.notify.slack import SlackClient
-from alertrouter.service import Clients, RouterService
+from alertrouter.service import RouterService
 from local_aws import LocalStack, deploy
 from slack_standin import SlackStandIn
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-import boto3
-
+from alertrouter.aws import Clients
 from alertrouter.models.settings import Settings
 from alertrouter.notify.base import NotifyError
-from alertrouter.service import Clients, RouterService, logger, metrics
+from alertrouter.service import RouterService, logger, metrics
 
 __all__ = ["build_service", "logger", "metrics", "on_retryable", "process_sqs_batch"]
 
@@ -17,7 +16,7 @@ __all__ = ["build_service", "logger", "metrics", "on_retryable", "process_sqs_ba
 @lru_cache(maxsize=1)
 def build_service() -> RouterService:
     """The process's router, built on first use (not at import) from the validated environment."""
-    return RouterService(Settings.from_env(), Clients(boto3.session.Session()))
+    return RouterService(Settings.from_env(), Clients())
 
 
 def on_retryable(service: RouterService, record: dict[str, Any], exc: Exception) -> None:

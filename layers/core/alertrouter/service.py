@@ -6,15 +6,12 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
+from alertrouter.aws import Clients, SecretCache
 from alertrouter.config import load_config
 from alertrouter.models.alert import Alert
 from alertrouter.models.settings import Settings
@@ -30,7 +27,6 @@ logger = Logger(service="alertrouter")
 metrics = Metrics(namespace="AlertRouter", service="alertrouter")
 
 FLUSH_KIND = "alertrouter.flush"
-SECRET_MAX_AGE_S = 300
 
 
 class SqsFlushScheduler:
@@ -47,29 +43,6 @@ class SqsFlushScheduler:
         )
 
 
-@dataclass
-class Clients:
-    """AWS clients for one process, made on first use. Tests pass their own."""
-
-    session: boto3.session.Session
-
-    @cached_property
-    def dynamodb(self) -> Any:
-        return self.session.client("dynamodb")
-
-    @cached_property
-    def sqs(self) -> Any:
-        return self.session.client("sqs")
-
-    @cached_property
-    def sns(self) -> Any:
-        return self.session.client("sns")
-
-    @cached_property
-    def secretsmanager(self) -> Any:
-        return self.session.client("secretsmanager")
-
-
 class RouterService:
     """One warm process's router: built once per container, reused across invocations."""
 
@@ -81,8 +54,7 @@ class RouterService:
         self.clients = clients
         self.counts: Counter[str] = Counter()  # this invocation's metrics, published once at its end
         self.config = load_config(settings.routing_config_path, settings.placeholders())
-        self._secrets = SecretsProvider(boto3_client=clients.secretsmanager) if (
-            settings.slack_token_secret or settings.sms_numbers_secret) else None
+        self._secrets = SecretCache(lambda: clients.secretsmanager)
         self.router = Router(
             self.config,
             store or DynamoDBStore(settings.table_name, clients.dynamodb),
@@ -94,13 +66,12 @@ class RouterService:
         )
 
     def _slack_token(self) -> str:
-        if self._secrets is None or not self.settings.slack_token_secret:
+        if not self.settings.slack_token_secret:
             raise NotifyError("no Slack token secret configured (SLACK_TOKEN_SECRET)", retryable=False)
-        return str(self._secrets.get(self.settings.slack_token_secret, max_age=SECRET_MAX_AGE_S))
+        return self._secrets.get(self.settings.slack_token_secret)
 
     def _sms_numbers(self) -> dict[str, str]:
-        assert self._secrets is not None
-        numbers = self._secrets.get(self.settings.sms_numbers_secret, max_age=SECRET_MAX_AGE_S, transform="json")
+        numbers = self._secrets.get_json(self.settings.sms_numbers_secret)
         if not isinstance(numbers, dict):
             raise NotifyError("the SMS numbers secret must be a JSON object of name -> number", retryable=False)
         return {str(k): str(v) for k, v in numbers.items()}

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import time
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from alertrouter.models.alert import Alert
@@ -17,16 +17,49 @@ if TYPE_CHECKING:
 
 ALERT_TTL_S = 90 * 86400  # keep an alert's state 90 days after its last event
 GROUP_TTL_S = 30 * 86400
-_ser = TypeSerializer()
-_de = TypeDeserializer()
+
+
+# Our own attribute-value codec for the few types the items hold: boto3's TypeSerializer would bring
+# `import boto3` (and its s3transfer) into every cold start.
+def _attr(value: Any) -> dict[str, Any]:
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, int | float | Decimal):
+        return {"N": str(value)}
+    if isinstance(value, dict):
+        return {"M": {str(k): _attr(v) for k, v in value.items()}}
+    if isinstance(value, list | tuple):
+        return {"L": [_attr(v) for v in value]}
+    if value is None:
+        return {"NULL": True}
+    raise TypeError(f"cannot store a {type(value).__name__} in DynamoDB")
+
+
+def _value(attr: dict[str, Any]) -> Any:
+    [(kind, raw)] = attr.items()
+    if kind == "S":
+        return raw
+    if kind == "N":
+        return int(raw) if raw.lstrip("-").isdigit() else float(raw)
+    if kind == "M":
+        return {k: _value(v) for k, v in raw.items()}
+    if kind == "L":
+        return [_value(v) for v in raw]
+    if kind == "BOOL":
+        return bool(raw)
+    if kind == "NULL":
+        return None
+    raise TypeError(f"unexpected DynamoDB attribute type {kind}")
 
 
 def _item(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: _ser.serialize(v) for k, v in values.items()}
+    return {k: _attr(v) for k, v in values.items()}
 
 
 def _plain(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _de.deserialize(v) for k, v in item.items()}
+    return {k: _value(v) for k, v in item.items()}
 
 
 def _conditional_failed(exc: ClientError) -> bool:

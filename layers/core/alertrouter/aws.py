@@ -1,0 +1,77 @@
+"""AWS access for the router: botocore clients made on first use, and a small secret cache.
+
+botocore, not boto3: boto3's client() is botocore's create_client(), but `import boto3` also imports
+s3transfer, about 35 ms of every cold start for nothing the router uses (bench/run.py measures it).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import botocore.session
+
+SECRET_MAX_AGE_S = 300
+
+
+class Clients:
+    """The process's AWS clients, each created on first use. Tests and the demo pass their own session."""
+
+    def __init__(self, session: Any | None = None) -> None:
+        # a botocore Session (create_client) or a boto3 Session (client): both make the same clients
+        self.session: Any = session if session is not None else botocore.session.get_session()
+        self._made: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def client(self, name: str) -> Any:
+        made = self._made.get(name)
+        if made is None:
+            with self._lock:
+                made = self._made.get(name)
+                if made is None:
+                    create = getattr(self.session, "create_client", None) or self.session.client
+                    made = self._made[name] = create(name)
+        return made
+
+    @property
+    def dynamodb(self) -> Any:
+        return self.client("dynamodb")
+
+    @property
+    def sqs(self) -> Any:
+        return self.client("sqs")
+
+    @property
+    def sns(self) -> Any:
+        return self.client("sns")
+
+    @property
+    def secretsmanager(self) -> Any:
+        return self.client("secretsmanager")
+
+
+class SecretCache:
+    """Secrets Manager values kept for max_age seconds (what Powertools' SecretsProvider does, without
+    the boto3 import its module makes at load)."""
+
+    def __init__(self, client: Callable[[], Any], max_age_s: float = SECRET_MAX_AGE_S,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._client = client
+        self.max_age_s = max_age_s
+        self.clock = clock
+        self._values: dict[str, tuple[float, str]] = {}
+
+    def get(self, name: str) -> str:
+        cached = self._values.get(name)
+        now = self.clock()
+        if cached is not None and now - cached[0] < self.max_age_s:
+            return cached[1]
+        value = str(self._client().get_secret_value(SecretId=name)["SecretString"])
+        self._values[name] = (now, value)
+        return value
+
+    def get_json(self, name: str) -> Any:
+        return json.loads(self.get(name))
