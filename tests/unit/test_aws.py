@@ -1,0 +1,49 @@
+"""The small AWS helpers: the secret cache's max age and the DynamoDB attribute codec."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from alertrouter.aws import SecretCache
+from alertrouter.store.dynamodb import _attr, _item, _plain, _value
+
+
+class FakeSecrets:
+    """Answers GetSecretValue like Secrets Manager, counting calls (stands in for the AWS client only)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.value = "xoxb-first"
+
+    def get_secret_value(self, SecretId: str) -> dict[str, str]:  # noqa: N803 - botocore's name
+        self.calls += 1
+        return {"SecretString": self.value if SecretId == "slack" else '{"oncall": "+15555550100"}'}
+
+
+def test_secret_is_fetched_once_per_max_age_and_refreshed_after() -> None:
+    fake, now = FakeSecrets(), [0.0]
+    cache = SecretCache(lambda: fake, max_age_s=300, clock=lambda: now[0])
+    assert cache.get("slack") == "xoxb-first"
+    fake.value = "xoxb-rotated"
+    now[0] = 299.0
+    assert cache.get("slack") == "xoxb-first" and fake.calls == 1
+    now[0] = 300.0
+    assert cache.get("slack") == "xoxb-rotated" and fake.calls == 2  # a rotated token is picked up
+    assert cache.get_json("sms") == {"oncall": "+15555550100"}
+
+
+def test_codec_round_trips_what_the_items_hold() -> None:
+    values = {"s": "x", "n": 12, "neg": -3, "f": 1.5, "d": Decimal("2"), "b": True, "none": None,
+              "m": {"a": {"b": [1, "two", False]}}, "l": [], "empty": {}}
+    assert _plain(_item(values)) == {**values, "d": 2}
+    assert _attr(True) == {"BOOL": True} and _attr(7) == {"N": "7"}
+    assert _value({"N": "1700000000000"}) == 1_700_000_000_000
+
+
+def test_codec_refuses_what_it_cannot_store() -> None:
+    with pytest.raises(TypeError, match="set"):
+        _attr({1, 2})
+    with pytest.raises(TypeError, match="unexpected DynamoDB attribute type SS"):
+        _value({"SS": ["a"]})
