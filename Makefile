@@ -56,6 +56,10 @@ bench: $(STAMP)
 ## Lambda artefacts in .aws-sam/build (needs a python3.13 on PATH: pyenv's is put first when present).
 build: $(SAMSTAMP)
 	PATH="$$(ls -d $$(pyenv root 2>/dev/null)/versions/3.13.*/bin 2>/dev/null | tail -1):$$PATH" $(SAM) build
+	@# /opt is read-only in Lambda, so code shipped without bytecode is compiled again at every cold start;
+	@# unchecked-hash .pyc files are used as they are (zip timestamps cannot invalidate them).
+	PATH="$$(ls -d $$(pyenv root 2>/dev/null)/versions/3.13.*/bin 2>/dev/null | tail -1):$$PATH" \
+	  python3.13 -m compileall -q --invalidation-mode unchecked-hash .aws-sam/build/CoreLayer/python .aws-sam/build/RouterFunction
 
 clean:
 	rm -rf $(VENV) $(SAMVENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
