@@ -34,7 +34,8 @@ class StateStore(ABC):
         self, key: str, route_id: str, receiver: str, group_labels: dict[str, str],
         fingerprint: str, member: Member, now_ms: int,
     ) -> GroupState:
-        """Put the member into the group if it is newer than the stored one; bump the version if so."""
+        """Put the member into the group if it is newer than the stored one; bump the version if so.
+        Returns the group as it now is, to read (not to edit: use claim() and save_progress())."""
 
     @abstractmethod
     def get_group(self, key: str) -> GroupState | None: ...

@@ -40,9 +40,10 @@ class MemoryStore(StateStore):
                 self.groups[key] = group
             old = group.members.get(fingerprint)
             if old is None or old.ts_ms < member.ts_ms:
-                group.members[fingerprint] = member
+                # copy-on-write: snapshots handed out earlier keep the members they were given
+                group.members = {**group.members, fingerprint: member}
                 group.version += 1
-            return group.detached()
+            return group.model_copy()  # a read-only snapshot (hot path); get_group/claim give detached copies
 
     def get_group(self, key: str) -> GroupState | None:
         group = self.groups.get(key)
