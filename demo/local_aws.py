@@ -13,6 +13,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
 FAKE_SLACK_TOKEN = "xoxb-0000-fake-token-for-local-use"  # an obvious fake: the stand-in only checks the prefix
+FAKE_SIGNING_SECRET = "fake-signing-secret-for-local-use"  # noqa: S105 - an obvious fake
 FAKE_SMS_NUMBERS = {"oncall-primary": "+15555550100", "oncall-secondary": "+15555550101"}  # 555-01xx: fiction
 
 
@@ -46,6 +47,7 @@ class LocalStack:
     topic_arn: str
     slack_secret: str
     sms_secret: str
+    signing_secret: str
 
 
 def _table_spec(template: dict[str, Any]) -> dict[str, Any]:
@@ -87,4 +89,6 @@ def deploy(session: Any, prefix: str = "alertrouter-local") -> LocalStack:
     sms_secret = f"{prefix}/sms-numbers"
     secrets.create_secret(Name=slack_secret, SecretString=FAKE_SLACK_TOKEN)
     secrets.create_secret(Name=sms_secret, SecretString=json.dumps(FAKE_SMS_NUMBERS))
-    return LocalStack(table, queue_url, dlq_url, topic_arn, slack_secret, sms_secret)
+    signing_secret = f"{prefix}/slack-signing-secret"
+    secrets.create_secret(Name=signing_secret, SecretString=FAKE_SIGNING_SECRET)
+    return LocalStack(table, queue_url, dlq_url, topic_arn, slack_secret, sms_secret, signing_secret)

@@ -130,6 +130,29 @@ def alarm_event(name: str, state: str, at: str, *, namespace: str = "AWS/EC2", m
             "Resources": [f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}"], "Detail": json.dumps(detail)}
 
 
+def slack_click(message: Any, stack: Any, *, secret: str | None = None) -> dict[str, Any]:
+    """A Function URL event carrying an Acknowledge click, built and signed the way Slack does it."""
+    import base64
+    from urllib.parse import urlencode
+
+    from local_aws import FAKE_SIGNING_SECRET
+
+    from alertrouter.interactions import sign
+
+    payload = load("slack_block_actions_payload_button_in_message_slack_docs.json")
+    payload["user"] = {"id": "U0ONCALL1", "username": "oncall", "team_id": "T0DEMO001"}
+    payload["container"].update(channel_id=message.channel, message_ts=message.ts)
+    group_key = message.attachments[0]["blocks"][-1]["elements"][0]["value"]
+    payload["actions"][0].update(action_id="alertrouter_ack", value=group_key)
+    body = urlencode({"payload": json.dumps(payload)}).encode()
+    timestamp = str(int(time.time()))
+    event = load("lambda_function_url_POST_request_awsdocs.json")
+    event["headers"] = {"content-type": "application/x-www-form-urlencoded", "x-slack-request-timestamp": timestamp,
+                        "x-slack-signature": sign(secret or FAKE_SIGNING_SECRET, timestamp, body)}
+    event.update(body=base64.b64encode(body).decode(), isBase64Encoded=True)  # as Function URLs deliver it
+    return event
+
+
 def show_channels(slack: SlackStandIn) -> None:
     from alertrouter.notify.preview import render_text
 
@@ -226,7 +249,23 @@ def main() -> int:
         lam.drain()
         report()
 
-        say("6. A malformed record lands in the queue beside a good one")
+        say("6. The on-call engineer clicks Acknowledge on the #oncall page (a signed Slack request to the "
+            "slack-interactions function's URL)")
+        from slack_interactions import app as interactions_app
+
+        os.environ["SLACK_SIGNING_SECRET"] = stack.signing_secret
+        page = slack.channel_messages("#oncall")[0]
+        response = interactions_app.lambda_handler(slack_click(page, stack), Context())
+        print(f"  ← HTTP {response['statusCode']} to Slack")
+        report()
+        from alertrouter.notify.preview import render_text
+
+        print(render_text(page.text, page.attachments, colour=sys.stdout.isatty(), indent="    "))
+        forged = slack_click(page, stack, secret="not-the-signing-secret")
+        print(f"  A forged click (wrong signing secret) gets HTTP "
+              f"{interactions_app.lambda_handler(forged, Context())['statusCode']} and changes nothing.")
+
+        say("7. A malformed record lands in the queue beside a good one")
         sqs = session.client("sqs")
         sqs.send_message(QueueUrl=stack.queue_url, MessageBody='{"detail-type": "CloudWatch Alarm State Change"')
         events.put_events(Entries=[alarm_event("DiskQueueDepthHigh", "ALARM", "2026-11-23T03:15:00.000+0000",
@@ -253,7 +292,7 @@ def main() -> int:
         print(f"\n  Slack calls: {calls}; answered 429: {sum(1 for c in slack.calls if c.status == 429)}; "
               f"calls made before Retry-After passed: {slack.retry_after_violations}; "
               f"handler invocations: {lam.invocations}")
-        print("\n  The Acknowledge / Resolve / Silence buttons are rendered; making them work is the next issue.")
+        print("\n  Acknowledge / Unacknowledge work; Resolve and Silence answer 'not active yet' (next issue).")
         return 0
     finally:
         slack.stop()

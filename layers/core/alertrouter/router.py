@@ -222,7 +222,7 @@ class Router:
         if not announced_resolved or group_status(group) == "resolved":
             return group
         changes = {"episode": group.episode + 1, "slack_ts": {}, "slack_channels": {}, "notified": {},
-                   "slack_attempts": {}}
+                   "slack_attempts": {}, "ack_by": "", "ack_ms": 0}
         self.store.save_progress(group.key, lease, changes)
         return group.model_copy(update=changes)
 

@@ -106,6 +106,8 @@ class GroupState(BaseModel):
     slack_channels: dict[str, str] = Field(default_factory=dict)  # configured channel -> Slack's channel id
     slack_attempts: dict[str, int] = Field(default_factory=dict)  # configured channel -> episode last posted to
     episode: int = 1
+    ack_by: str = ""  # Slack user id of who acknowledged this episode
+    ack_ms: int = 0
     last_notified_ms: int = 0
     flush_at_ms: int = 0
     lease_id: str = ""

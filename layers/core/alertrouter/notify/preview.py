@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 _LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
+_MENTION = re.compile(r"<@([A-Z0-9]+)>")
 _DATE = re.compile(r"<!date\^\d+\^[^|>]*\|([^>]+)>")
 _COLOUR_NAMES = {"#E01E5A": "red", "#ECB22E": "amber", "#36C5F0": "blue", "#9E9E9E": "grey", "#2EB67D": "green"}
 _ANSI = {"red": "31", "amber": "33", "blue": "36", "grey": "90", "green": "32"}
@@ -14,6 +15,7 @@ _ANSI = {"red": "31", "amber": "33", "blue": "36", "grey": "90", "green": "32"}
 def mrkdwn_to_text(text: str) -> str:
     text = _DATE.sub(r"\1", text)
     text = _LINK.sub(r"\2 ↗", text)
+    text = _MENTION.sub(r"@\1", text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 

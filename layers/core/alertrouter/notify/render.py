@@ -88,9 +88,9 @@ def _buttons(group: GroupState) -> dict[str, Any]:
             b["style"] = style
         return b
 
+    first = button("Unacknowledge", "unack") if group.ack_by else button("Acknowledge", "ack", "primary")
     return {"type": "actions", "block_id": "alertrouter_actions",
-            "elements": [button("Acknowledge", "ack", "primary"), button("Resolve", "resolve"),
-                         button("Silence", "silence", "danger")]}
+            "elements": [first, button("Resolve", "resolve"), button("Silence", "silence", "danger")]}
 
 
 def _headline(group: GroupState, now_ms: int) -> str:
@@ -172,6 +172,9 @@ def render_group(group: GroupState, now_ms: int) -> SlackMessage:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": (
             f"{_escape(first.account)} / {_escape(first.region)} · first since "
             f"{slack_date(min(m.starts_at_ms for _, m in members))}")}]})
+    if group.ack_by:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": (
+            f"✋ Acknowledged by <@{_escape(group.ack_by)}> at {slack_date(group.ack_ms)}")}]})
     if group_status(group) != "resolved":
         blocks.append(_buttons(group))
     return SlackMessage(text=headline, attachments=[{"color": COLOURS[_colour_key(group)], "blocks": blocks}])

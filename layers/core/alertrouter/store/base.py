@@ -55,3 +55,11 @@ class StateStore(ABC):
     @abstractmethod
     def release(self, key: str, lease_id: str, changes: dict[str, Any], clear_flush_until_ms: int) -> None:
         """Write the flush's outcome, drop the lease, and clear a flush mark due no later than given."""
+
+    @abstractmethod
+    def remember_request(self, key: str, expires_at_s: int) -> bool:
+        """Record a one-time request key (a Slack signature); False if it was seen before."""
+
+    @abstractmethod
+    def acknowledge(self, key: str, user: str, at_ms: int, *, ack: bool) -> GroupState | None:
+        """Acknowledge (first click wins) or unacknowledge a group; the group as it now is, None if unknown."""

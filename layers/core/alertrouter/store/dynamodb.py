@@ -203,3 +203,35 @@ class DynamoDBStore(StateStore):
         self._update_with_lease(key, lease_id, {
             **changes, "lease_id": "", "lease_until_ms": 0, **({"flush_at_ms": 0} if clear else {}),
         })
+
+    # ---- Slack interactions ----
+    def remember_request(self, key: str, expires_at_s: int) -> bool:
+        try:
+            self.client.put_item(
+                TableName=self.table, Item=_item({"pk": f"REQUEST#{key}", "sk": "REQUEST", "expires_at": expires_at_s}),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+            return True
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+
+    def acknowledge(self, key: str, user: str, at_ms: int, *, ack: bool) -> GroupState | None:
+        if ack:  # the first acknowledgement wins; a second click finds it and shows it
+            update, condition = "SET ack_by = :user, ack_ms = :at", (
+                "attribute_exists(pk) AND (attribute_not_exists(ack_by) OR ack_by = :empty)")
+            values = {":user": user, ":at": at_ms, ":empty": ""}
+        else:
+            update, condition = "SET ack_by = :empty, ack_ms = :zero", "attribute_exists(ack_by) AND ack_by <> :empty"
+            values = {":empty": "", ":zero": 0}
+        try:
+            got = self.client.update_item(
+                TableName=self.table, Key=self._group_key(key), UpdateExpression=update,
+                ConditionExpression=condition, ExpressionAttributeValues=_item(values), ReturnValues="ALL_NEW",
+            )
+            return GroupState.model_validate(_plain(got["Attributes"]))
+        except ClientError as exc:
+            if not _conditional_failed(exc):
+                raise
+        return self.get_group(key)  # already in the asked-for state, or unknown (None)

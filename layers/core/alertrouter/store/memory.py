@@ -14,6 +14,7 @@ class MemoryStore(StateStore):
     def __init__(self) -> None:
         self.alerts: dict[str, AlertState] = {}
         self.groups: dict[str, GroupState] = {}
+        self.requests: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def apply_alert(self, alert: Alert, now_ms: int) -> AlertApplied:
@@ -83,3 +84,21 @@ class MemoryStore(StateStore):
             group.lease_id, group.lease_until_ms = "", 0
             if group.flush_at_ms and group.flush_at_ms <= clear_flush_until_ms:
                 group.flush_at_ms = 0
+
+    def remember_request(self, key: str, expires_at_s: int) -> bool:
+        with self._lock:
+            if key in self.requests:
+                return False
+            self.requests[key] = expires_at_s
+            return True
+
+    def acknowledge(self, key: str, user: str, at_ms: int, *, ack: bool) -> GroupState | None:
+        with self._lock:
+            group = self.groups.get(key)
+            if group is None:
+                return None
+            if ack and not group.ack_by:
+                group.ack_by, group.ack_ms = user, at_ms
+            elif not ack and group.ack_by:
+                group.ack_by, group.ack_ms = "", 0
+            return group.detached()

@@ -1,0 +1,118 @@
+"""Acknowledge from Slack: signed the way Slack signs, applied once with a conditional write, shown in place."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from conftest import load_event
+from integration.conftest import Harness, alarm_body
+
+from alertrouter.interactions import InteractionService, sign
+from alertrouter.notify.slack import SlackClient
+
+pytestmark = pytest.mark.integration
+SIGNING_SECRET = "fake-signing-secret-for-tests"
+
+
+def click(harness: Harness, action: str, user: str = "U0ONCALL1", ts_offset: int = 0) -> tuple[dict, bytes]:
+    """A block_actions request for the only message in #team, built and signed as Slack does."""
+    [message] = harness.slack.channel_messages("#team")
+    group_key = message.attachments[0]["blocks"][-1]["elements"][0]["value"]
+    payload = load_event("slack_block_actions_payload_button_in_message_slack_docs.json")
+    payload["user"] = {"id": user, "username": user.lower(), "team_id": "T0TEAM001"}
+    payload["team"] = {"id": "T0TEAM001", "domain": "example"}
+    payload["container"].update(channel_id=message.channel, message_ts=message.ts)
+    payload["actions"][0].update(action_id=action, value=group_key)
+    body = urlencode({"payload": json.dumps(payload)}).encode()
+    timestamp = str(int(time.time()) + ts_offset)
+    headers = {"x-slack-request-timestamp": timestamp, "x-slack-signature": sign(SIGNING_SECRET, timestamp, body)}
+    return headers, body
+
+
+@pytest.fixture
+def interactions(harness: Harness) -> InteractionService:
+    slack = SlackClient(lambda: "xoxb-test", harness.slack.url, timeout=(1.0, 1.0), min_interval=0.0)
+    return InteractionService(harness.service.router.store, lambda: SIGNING_SECRET, slack)
+
+
+def group_of(harness: Harness) -> Any:
+    [message] = harness.slack.channel_messages("#team")
+    return harness.service.router.store.get_group(message.attachments[0]["blocks"][-1]["elements"][0]["value"])
+
+
+def test_acknowledge_is_recorded_and_shown_in_place(harness: Harness, interactions: InteractionService) -> None:
+    # Given a firing alert posted to #team
+    harness.service.handle_body(alarm_body())
+    # When the on-call engineer clicks Acknowledge
+    response = interactions.handle(*click(harness, "alertrouter_ack"))
+    # Then it is stored, the message says so with the button swapped, and the thread records it
+    assert response.status == 200
+    assert group_of(harness).ack_by == "U0ONCALL1"
+    [message] = harness.slack.channel_messages("#team")
+    text = json.dumps(message.attachments)
+    assert "Acknowledged by <@U0ONCALL1>" in text and "Unacknowledge" in text and '"Acknowledge"' not in text
+    assert message.replies[-1].text.startswith("✋ Acknowledged by <@U0ONCALL1> at ")
+    # and a later change re-rendered by the router keeps the acknowledgement
+    harness.clock.advance(60)
+    harness.service.handle_body(alarm_body(ts="2024-05-01T10:01:00.000+0000"))
+    assert "Acknowledged by <@U0ONCALL1>" in json.dumps(harness.slack.channel_messages("#team")[0].attachments)
+
+
+def test_two_people_clicking_get_one_outcome(harness: Harness, interactions: InteractionService) -> None:
+    harness.service.handle_body(alarm_body())
+    first = interactions.handle(*click(harness, "alertrouter_ack", user="U0FIRST01"))
+    second = interactions.handle(*click(harness, "alertrouter_ack", user="U0SECOND1"))
+    assert first.status == second.status == 200
+    assert group_of(harness).ack_by == "U0FIRST01"  # the first click wins; both see it in the message
+    assert "U0SECOND1" not in json.dumps(harness.slack.channel_messages("#team")[0].attachments)
+
+
+def test_unacknowledge_clears_it(harness: Harness, interactions: InteractionService) -> None:
+    harness.service.handle_body(alarm_body())
+    interactions.handle(*click(harness, "alertrouter_ack"))
+    assert interactions.handle(*click(harness, "alertrouter_unack")).status == 200
+    assert group_of(harness).ack_by == ""
+    assert '"Acknowledge"' in json.dumps(harness.slack.channel_messages("#team")[0].attachments)
+
+
+@pytest.mark.parametrize("tamper", ["body", "timestamp", "signature", "stale", "replay"])
+def test_forged_or_replayed_requests_change_nothing(harness: Harness, interactions: InteractionService,
+                                                    tamper: str) -> None:
+    harness.service.handle_body(alarm_body())
+    headers, body = click(harness, "alertrouter_ack", ts_offset=-301 if tamper == "stale" else 0)
+    if tamper == "body":
+        body = body.replace(b"U0ONCALL1", b"U0MALLORY")
+    elif tamper == "timestamp":
+        headers["x-slack-request-timestamp"] = str(int(headers["x-slack-request-timestamp"]) + 1)
+    elif tamper == "signature":
+        headers["x-slack-signature"] = "v0=" + "0" * 64
+    elif tamper == "replay":
+        interactions.handle(*click(harness, "alertrouter_unack"))  # a genuine request, then...
+        assert interactions.handle(headers, body).status == 200
+        harness.service.router.store.acknowledge(group_of(harness).key, "", 0, ack=False)
+    before = group_of(harness)
+    edits = harness.slack.channel_messages("#team")[0].edits
+    response = interactions.handle(headers, body)
+    assert response.status == 401
+    assert group_of(harness) == before
+    assert harness.slack.channel_messages("#team")[0].edits == edits
+
+
+def test_other_buttons_answer_without_changing_anything(harness: Harness, interactions: InteractionService) -> None:
+    harness.service.handle_body(alarm_body())
+    before = group_of(harness)
+    response = interactions.handle(*click(harness, "alertrouter_silence"))
+    assert response.status == 200 and response.body["response_type"] == "ephemeral"
+    assert group_of(harness) == before
+
+
+def test_a_team_outside_the_allowlist_is_refused(harness: Harness) -> None:
+    harness.service.handle_body(alarm_body())
+    service = InteractionService(harness.service.router.store, lambda: SIGNING_SECRET, None,
+                                 allowed_teams=frozenset({"T0OTHER01"}))
+    assert service.handle(*click(harness, "alertrouter_ack")).status == 403
+    assert group_of(harness).ack_by == ""
