@@ -135,9 +135,8 @@ def slack_click(message: Any, stack: Any, *, secret: str | None = None) -> dict[
     import base64
     from urllib.parse import urlencode
 
-    from local_aws import FAKE_SIGNING_SECRET
-
     from alertrouter.interactions import sign
+    from local_aws import FAKE_SIGNING_SECRET
 
     payload = load("slack_block_actions_payload_button_in_message_slack_docs.json")
     payload["user"] = {"id": "U0ONCALL1", "username": "oncall", "team_id": "T0DEMO001"}

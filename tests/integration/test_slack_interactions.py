@@ -8,11 +8,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from conftest import load_event
-from integration.conftest import Harness, alarm_body
 
 from alertrouter.interactions import InteractionService, sign
 from alertrouter.notify.slack import SlackClient
+from conftest import load_event
+from integration.conftest import Harness, alarm_body
 
 pytestmark = pytest.mark.integration
 SIGNING_SECRET = "fake-signing-secret-for-tests"
