@@ -218,3 +218,18 @@ def test_oversized_and_deeply_nested_bodies_are_refused_early() -> None:
 
 def test_unrecognised_is_a_malformed_event_error() -> None:
     assert issubclass(UnrecognisedEventError, MalformedEventError)
+
+
+def test_propagated_alarm_tags_are_read_in_every_shape() -> None:
+    # CloudWatch alarm tag propagation: `alarmTags` in EventBridge and the alarm action, `AlarmTags` in SNS
+    tags = {"severity": "critical", "team": "payments", "runbook": "https://runbooks.example.com/x"}
+    eventbridge = load_event("eventbridge_cw_alarm_state_change_single_metric_ALARM_awsdocs.json")
+    eventbridge["detail"].update(alarmTags=tags, alarmTagsStatus="SUCCESS")
+    action = load_event("lambda_alarm_action_metric_alarm_ALARM_from_INSUFFICIENT_DATA_awsdocs.json")
+    action["alarmData"].update(alarmTags=tags, alarmTagsStatus="SUCCESS")
+    sns = json.loads(load_event("sns_https_body_cw_alarm_INSUFFICIENT_DATA_from_ALARM_alerta.json")["Message"])
+    sns.update(NewStateValue="ALARM", AlarmTags=tags, AlarmTagsStatus="SUCCESS")
+    for event in (eventbridge, action, sns):
+        [alert] = parse_payload(event).alerts
+        assert alert.severity is Severity.CRITICAL and alert.labels["team"] == "payments"
+        assert alert.annotations["runbook"] == "https://runbooks.example.com/x"

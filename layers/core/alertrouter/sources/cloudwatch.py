@@ -154,6 +154,7 @@ class SnsAlarmMessage(_Open):
     AlarmArn: str | None = None
     OldStateValue: str | None = None
     Trigger: SnsTrigger | None = None
+    AlarmTags: dict[str, str] | list[dict[str, str]] | None = None  # when tag propagation is on
 
 
 @dataclass(slots=True)
@@ -280,6 +281,7 @@ def _from_sns_message(msg: SnsAlarmMessage) -> AlarmFacts:
         namespace=namespace,
         metric=metric,
         dimensions=dimensions,
+        tags=_tags(msg.AlarmTags),
         kind=kind,
     )
 
