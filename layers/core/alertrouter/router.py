@@ -26,8 +26,7 @@ from alertrouter.routing.tree import (
     DEFAULT_GROUP_INTERVAL,
     DEFAULT_GROUP_WAIT,
     DEFAULT_REPEAT_INTERVAL,
-    group_key,
-    group_labels,
+    group_identity,
     match_routes,
 )
 from alertrouter.store.base import LeaseHeldError, StateStore
@@ -116,10 +115,9 @@ class Router:
         state = applied.state
         member = Member.of(state)
         for route in self.routes_for(state.labels):
-            key = group_key(route, state.labels)
+            key, labels = group_identity(route, state.labels)
             outcome.groups.append(key)
-            group = self.store.upsert_member(key, route.id, route.receiver, group_labels(route, state.labels),
-                                             state.fingerprint, member, now)
+            group = self.store.upsert_member(key, route.id, route.receiver, labels, state.fingerprint, member, now)
             if group.pending:
                 outcome.add(self._flush_or_schedule(group, route, now))
         return outcome

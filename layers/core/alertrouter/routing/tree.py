@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import lru_cache
 
 from alertrouter.models.alert import fingerprint
 from alertrouter.models.config import ALL_LABELS, ResolvedRoute, Route, RoutingConfig
@@ -77,8 +78,17 @@ def group_labels(route: ResolvedRoute, labels: dict[str, str]) -> dict[str, str]
     return {name: labels.get(name, "") for name in route.group_by}
 
 
+def group_identity(route: ResolvedRoute, labels: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """The key of the group an alert joins on a route, and the labels that define the group."""
+    chosen = group_labels(route, labels)
+    return _group_key(route.id, route.receiver, tuple(chosen.items())), chosen
+
+
 def group_key(route: ResolvedRoute, labels: dict[str, str]) -> str:
     """A stable id for the group an alert joins on a route: route id, receiver, grouping labels."""
-    parts = [route.id, route.receiver]
-    parts.extend(f"{k}={v}" for k, v in group_labels(route, labels).items())
-    return fingerprint(*parts)
+    return group_identity(route, labels)[0]
+
+
+@lru_cache(maxsize=4096)  # the same groups recur on every event of a storm; bounded, so memory stays flat
+def _group_key(route_id: str, receiver: str, items: tuple[tuple[str, str], ...]) -> str:
+    return fingerprint(route_id, receiver, *(f"{k}={v}" for k, v in items))
