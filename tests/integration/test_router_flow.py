@@ -282,3 +282,24 @@ def test_a_pending_flush_survives_its_route_being_removed(aws, slack, tmp_path) 
     # Then the group is still delivered, to the receiver it was formed for
     [message] = slack.channel_messages("#oncall")
     assert "DiskFull" in message.text
+
+
+def test_a_long_lived_group_forgets_alerts_once_their_resolution_was_announced(aws, slack, tmp_path) -> None:
+    h = make_harness(aws, slack, tmp_path, FAST_CONFIG.replace("group_by: [alertname, account, region]",
+                                                               "group_by: [account]"))
+    # Given a group where A and B fire, then A resolves (announced in the message and its thread)
+    h.service.handle_body(alarm_body(name="A", instance="i-a", ts="2024-05-01T10:00:00.000+0000"))
+    h.service.handle_body(alarm_body(name="B", instance="i-b", ts="2024-05-01T10:01:00.000+0000"))
+    h.service.handle_body(alarm_body(name="A", instance="i-a", state="OK", ts="2024-05-01T10:05:00.000+0000"))
+    [message] = h.slack.channel_messages("#team")
+    assert "1 firing, 1 resolved" in message.text
+    # When the group changes again while B still fires
+    h.service.handle_body(alarm_body(name="C", instance="i-c", ts="2024-05-01T10:10:00.000+0000"))
+    # Then A is gone from the stored group and from the message, which lists only what matters now
+    group = h.service.router.store.get_group(message.attachments[0]["blocks"][-1]["elements"][0]["value"])
+    assert group is not None
+    assert sorted(m.title for m in group.members.values()) == ["B", "C"]
+    assert message.text.startswith("🟠 2 firing") and "resolved" not in message.text
+    # and if A fires again it simply joins again
+    h.service.handle_body(alarm_body(name="A", instance="i-a", ts="2024-05-01T10:20:00.000+0000"))
+    assert message.text.startswith("🟠 3 firing")

@@ -197,7 +197,7 @@ class Router:
         version = group.version
         receiver = self.config.receiver(group.receiver)
         route = self.route_by_id(route_id, group)
-        group = self._maybe_new_episode(group, lease)
+        group = self._prune(self._maybe_new_episode(group, lease), lease)
         members = visible_members(group)
         if not group.slack_ts and (not members or group_status(group.model_copy(update={"members": members}))
                                    == "resolved"):
@@ -212,6 +212,20 @@ class Router:
         self.store.release(group.key, lease, {
             "notified_version": version, "notified": notified, "last_notified_ms": now,
         }, now)
+
+    def _prune(self, group: GroupState, lease: str) -> GroupState:
+        """Drop resolved alerts the message no longer needs, so a long-lived group stays small: those never
+        announced, and (while others still fire) those already announced as resolved, as Alertmanager does.
+        A pruned alert that fires again simply joins again."""
+        still_firing = any(m.status != "resolved" for m in group.members.values())
+        gone = {fp: m.ts_ms for fp, m in group.members.items() if m.status == "resolved" and (
+            fp not in group.notified or (still_firing and group.notified[fp].status == "resolved"))}
+        if not gone or not self.store.prune_members(group.key, lease, gone):
+            return group  # nothing to drop, or a member changed meanwhile: try at the next flush
+        return group.model_copy(update={
+            "members": {fp: m for fp, m in group.members.items() if fp not in gone},
+            "notified": {fp: n for fp, n in group.notified.items() if fp not in gone},
+        })
 
     def _maybe_new_episode(self, group: GroupState, lease: str) -> GroupState:
         """A group announced as resolved that fires again gets a new message (a new episode)."""

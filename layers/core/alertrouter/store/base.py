@@ -57,6 +57,11 @@ class StateStore(ABC):
         """Write the flush's outcome, drop the lease, and clear a flush mark due no later than given."""
 
     @abstractmethod
+    def prune_members(self, key: str, lease_id: str, members: dict[str, int]) -> bool:
+        """Remove these members (fingerprint -> the ts_ms they must still have) and what was notified of
+        them, all or none; False if any of them changed meanwhile."""
+
+    @abstractmethod
     def remember_request(self, key: str, expires_at_s: int) -> bool:
         """Record a one-time request key (a Slack signature); False if it was seen before."""
 

@@ -204,6 +204,29 @@ class DynamoDBStore(StateStore):
             **changes, "lease_id": "", "lease_until_ms": 0, **({"flush_at_ms": 0} if clear else {}),
         })
 
+    def prune_members(self, key: str, lease_id: str, members: dict[str, int]) -> bool:
+        items = list(members.items())
+        for start in range(0, len(items), 25):  # keeps each expression well under DynamoDB's 4 KB
+            chunk = items[start:start + 25]
+            names = {f"#m{i}": fp for i, (fp, _) in enumerate(chunk)}
+            values: dict[str, Any] = {f":t{i}": ts for i, (_, ts) in enumerate(chunk)}
+            removes = [f"members.#m{i}, notified.#m{i}" for i in range(len(chunk))]
+            unchanged = [f"(attribute_not_exists(members.#m{i}) OR members.#m{i}.ts_ms = :t{i})"
+                         for i in range(len(chunk))]
+            try:
+                self.client.update_item(
+                    TableName=self.table, Key=self._group_key(key),
+                    UpdateExpression="REMOVE " + ", ".join(removes),
+                    ConditionExpression=" AND ".join(["lease_id = :lease", *unchanged]),
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues=_item({**values, ":lease": lease_id}),
+                )
+            except ClientError as exc:
+                if _conditional_failed(exc):
+                    return False
+                raise
+        return True
+
     # ---- Slack interactions ----
     def remember_request(self, key: str, expires_at_s: int) -> bool:
         try:

@@ -85,6 +85,17 @@ class MemoryStore(StateStore):
             if group.flush_at_ms and group.flush_at_ms <= clear_flush_until_ms:
                 group.flush_at_ms = 0
 
+    def prune_members(self, key: str, lease_id: str, members: dict[str, int]) -> bool:
+        with self._lock:
+            group = self.groups[key]
+            if group.lease_id != lease_id:
+                raise LeaseHeldError(key)
+            if any(fp in group.members and group.members[fp].ts_ms != ts for fp, ts in members.items()):
+                return False
+            group.members = {fp: m for fp, m in group.members.items() if fp not in members}
+            group.notified = {fp: n for fp, n in group.notified.items() if fp not in members}
+            return True
+
     def remember_request(self, key: str, expires_at_s: int) -> bool:
         with self._lock:
             if key in self.requests:
