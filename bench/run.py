@@ -89,6 +89,9 @@ class SlackSink:
     def update(self, channel: str, ts: str, message: SlackMessage) -> None:
         self.calls += 1
 
+    def learn(self, name: str, channel_id: str) -> None:
+        pass
+
 
 def workload(alarms: int, changes_per_alarm: int) -> list[str]:
     """Bodies as SQS delivers them: each alarm fires, repeats, resolves; some deliveries are duplicated."""

@@ -116,3 +116,14 @@ def test_a_team_outside_the_allowlist_is_refused(harness: Harness) -> None:
                                  allowed_teams=frozenset({"T0OTHER01"}))
     assert service.handle(*click(harness, "alertrouter_ack")).status == 403
     assert group_of(harness).ack_by == ""
+
+
+def test_the_second_clicker_is_told_who_was_first_and_nothing_is_noted_twice(
+        harness: Harness, interactions: InteractionService) -> None:
+    harness.service.handle_body(alarm_body())
+    interactions.handle(*click(harness, "alertrouter_ack", user="U0FIRST01"))
+    second = interactions.handle(*click(harness, "alertrouter_ack", user="U0SECOND1"))
+    assert second.body["response_type"] == "ephemeral"
+    assert second.body["text"] == "Already acknowledged by <@U0FIRST01>."
+    notes = [r.text for r in harness.slack.channel_messages("#team")[0].replies]
+    assert len([n for n in notes if n.startswith("✋")]) == 1 and "U0SECOND1" not in " ".join(notes)

@@ -20,11 +20,17 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
+from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from alertrouter.models.state import GroupState
+from alertrouter.notify.base import NotifyError
 from alertrouter.notify.render import SlackMessage, render_group
 from alertrouter.notify.slack import SlackApi
+from alertrouter.router import visible_members
 from alertrouter.store.base import StateStore
+
+logger = Logger(service="alertrouter-interactions", child=True)
 
 MAX_SKEW_S = 300
 MAX_BODY_BYTES = 64 * 1024  # Slack's interaction payloads are a few KB
@@ -136,18 +142,35 @@ class InteractionService:
         if action.action_id not in (ACK, UNACK):
             return Response(200, {"response_type": "ephemeral", "replace_original": False,
                                   "text": "That button is not active yet."})
-        group = self.store.acknowledge(action.value, click.user.id, int(now * 1000), ack=action.action_id == ACK)
+        acked = action.action_id == ACK
+        group, changed = self.store.acknowledge(action.value, click.user.id, int(now * 1000), ack=acked)
         if group is None:
             return Response(200, {"response_type": "ephemeral", "replace_original": False,
                                   "text": "This alert is no longer known to the router."})
+        if not changed:  # someone else was first (or it was already so): say who, change nothing
+            state = f"acknowledged by <@{group.ack_by}>" if group.ack_by else "not acknowledged"
+            return Response(200, {"response_type": "ephemeral", "replace_original": False,
+                                  "text": f"Already {state}."})
         if self.slack is not None:
-            channel = click.container.channel_id or str(click.channel.get("id", ""))
-            ts = click.container.message_ts
-            self.slack.update(channel, ts, render_group(group, int(now * 1000)))
-            verb = "Acknowledged" if group.ack_by else "Unacknowledged"
-            when = datetime.fromtimestamp(now, UTC).strftime("%H:%M UTC")
-            self.slack.post(channel, SlackMessage(text=f"✋ {verb} by <@{click.user.id}> at {when}"), thread_ts=ts)
+            self._show(click, group, now)
         return Response(200, {})
+
+    def _show(self, click: BlockActions, group: GroupState, now: float) -> None:
+        """Redraw the clicked message (what the router last showed, with the acknowledgement) and note the
+        click in its thread. A Slack failure here loses nothing: the state is stored and the router's next
+        edit shows it."""
+        assert self.slack is not None
+        channel = click.container.channel_id or str(click.channel.get("id", ""))
+        ts = click.container.message_ts
+        shown = group.model_copy(update={"members": visible_members(group)})
+        verb = "Acknowledged" if group.ack_by else "Unacknowledged"
+        when = datetime.fromtimestamp(now, UTC).strftime("%H:%M UTC")
+        try:
+            if shown.members:
+                self.slack.update(channel, ts, render_group(shown, int(now * 1000)))
+            self.slack.post(channel, SlackMessage(text=f"✋ {verb} by <@{click.user.id}> at {when}"), thread_ts=ts)
+        except NotifyError as exc:
+            logger.warning("acknowledgement stored, message not redrawn", extra={"reason": str(exc)})
 
 
 def function_url_body(event: Mapping[str, Any]) -> bytes:

@@ -19,6 +19,7 @@ from aws_lambda_powertools import Logger
 from alertrouter.models.alert import Alert
 from alertrouter.models.config import ResolvedRoute, RoutingConfig
 from alertrouter.models.state import GroupState, Member
+from alertrouter.notify.base import NotifyError
 from alertrouter.notify.render import SlackMessage, group_status, render_change, render_group, render_sms
 from alertrouter.notify.slack import SlackApi
 from alertrouter.notify.sms import SmsNotifier
@@ -35,7 +36,7 @@ logger = Logger(service="alertrouter", child=True)
 
 LEASE_MS = 120_000  # longer than the worst flush (pacing + retries), shorter than the queue's visibility
 BUSY_RETRY_S = 5  # when another worker holds the flush lease, look again this much later
-STALE_SCHEDULE_MS = 120_000  # a scheduled flush this late is taken as lost and scheduled again
+PRUNE_BATCH = 25  # members dropped per flush: one conditional DynamoDB update, all or none
 
 
 class FlushScheduler(Protocol):
@@ -54,6 +55,7 @@ class Outcome:
     updates: int = 0
     thread_notes: int = 0
     sms: int = 0
+    sms_failures: int = 0
     groups: list[str] = field(default_factory=list)
 
     def add(self, other: Outcome) -> None:
@@ -65,6 +67,7 @@ class Outcome:
         self.updates += other.updates
         self.thread_notes += other.thread_notes
         self.sms += other.sms
+        self.sms_failures += other.sms_failures
         self.groups.extend(other.groups)
 
 
@@ -122,23 +125,29 @@ class Router:
                 outcome.add(self._flush_or_schedule(group, route, now))
         return outcome
 
-    def _due_ms(self, group: GroupState, route: ResolvedRoute) -> int:
-        if group.notified_version == 0 and not group.slack_ts:
-            return group.created_ms + int(route.group_wait.total_seconds() * 1000)
+    def _due_ms(self, group: GroupState, route: ResolvedRoute, now: int) -> int:
+        if not group.slack_ts:
+            # No message this episode yet: group_wait counts from when the group last became pending,
+            # so a flap that ended silently does not make the next firing skip the wait.
+            return (group.pending_since_ms or now) + int(route.group_wait.total_seconds() * 1000)
         return group.last_notified_ms + int(route.group_interval.total_seconds() * 1000)
 
     def _flush_or_schedule(self, group: GroupState, route: ResolvedRoute, now: int) -> Outcome:
-        due = self._due_ms(group, route)
+        due = self._due_ms(group, route, now)
         if due <= now:
             try:
                 return self.flush(group.key, route.id)
             except LeaseHeldError:
-                due = now + BUSY_RETRY_S * 1000
+                # Another worker is flushing and may have read the group before this change: a flush of
+                # our own must follow, whatever is marked as scheduled.
+                return self._schedule(group, route, now + BUSY_RETRY_S * 1000, now, force=True)
         return self._schedule(group, route, due, now)
 
-    def _schedule(self, group: GroupState, route: ResolvedRoute, due: int, now: int) -> Outcome:
-        if 0 < group.flush_at_ms <= due and group.flush_at_ms >= now - STALE_SCHEDULE_MS:
-            return Outcome()  # a flush is already on its way
+    def _schedule(self, group: GroupState, route: ResolvedRoute, due: int, now: int, *,
+                  force: bool = False) -> Outcome:
+        # A mark in the future is a flush message on its way; one in the past is being, or was, handled.
+        if not force and due >= group.flush_at_ms > now:
+            return Outcome()
         # Send first, then mark: a lost mark costs one spare flush; a lost message would cost a flush.
         self.scheduler.schedule(group.key, route.id, max(1, -(-(due - now) // 1000)))
         self.store.mark_flush_scheduled(group.key, due)
@@ -169,12 +178,11 @@ class Router:
             return Outcome()
         route = self.route_by_id(route_id, group)
         now = self.now_ms()
-        due = self._due_ms(group, route)
-        if due > now + 1000:
+        due = self._due_ms(group, route, now)
+        if due > now:
             # Early (SQS delays are capped at 15 min, clocks drift): this message was the scheduled one,
-            # so send the next unconditionally for what is left of the wait.
-            self.scheduler.schedule(group.key, route.id, -(-(due - now) // 1000))
-            return Outcome(scheduled=1)
+            # so the next is sent unconditionally for what is left of the wait.
+            return self._schedule(group, route, due, now, force=True)
         return self._flush_or_schedule(group, route, now)
 
     def flush(self, key: str, route_id: str) -> Outcome:
@@ -184,47 +192,61 @@ class Router:
         group = self.store.claim(key, lease, now, LEASE_MS)
         outcome = Outcome(flushed=1)
         try:
-            self._notify(group, route_id, lease, now, outcome)
+            after = self._notify(group, route_id, lease, now, outcome)
         except Exception:
             # Free the group at once so the retry (or another worker) need not wait for the lease to expire.
             with contextlib.suppress(Exception):
                 self.store.release(key, lease, {}, 0)
             raise
+        if after.pending:
+            # Changes arrived while this flush ran (their own flush attempt found the lease taken):
+            # the next flush is scheduled here, so none of them can be stranded.
+            route = self.route_by_id(route_id, after)
+            outcome.add(self._schedule(after, route, self._due_ms(after, route, now), now, force=True))
         return outcome
 
-    def _notify(self, group: GroupState, route_id: str, lease: str, now: int, outcome: Outcome) -> None:
-        """The flush pipeline: new episode? -> what changed -> pages (SMS) -> Slack -> record what was sent."""
+    def _notify(self, group: GroupState, route_id: str, lease: str, now: int, outcome: Outcome) -> GroupState:
+        """The flush pipeline: new episode? -> prune -> what changed -> pages (SMS) -> Slack -> record what
+        was sent. Returns the group as the release left it."""
         version = group.version
         receiver = self.config.receiver(group.receiver)
         route = self.route_by_id(route_id, group)
-        group = self._prune(self._maybe_new_episode(group, lease), lease)
+        group = self._prune(self._maybe_new_episode(group, lease), receiver.sms, lease)
         members = visible_members(group)
-        if not group.slack_ts and (not members or group_status(group.model_copy(update={"members": members}))
-                                   == "resolved"):
-            # Everything resolved before anyone was told: nothing worth a message.
-            self.store.release(group.key, lease, {"notified_version": version}, now)
-            return
         group = group.model_copy(update={"members": members})
+        if not group.slack_ts and (not members or group_status(group) == "resolved"):
+            # Everything resolved before anyone was told: nothing worth a message.
+            return self.store.release(group.key, lease, {"notified_version": version}, now, expires=True)
         self._send_pages(group, receiver.sms, receiver.sms_severities, lease, outcome)
         notified, thread_lines = self._changes(group, route, now)
         if self.slack is not None and receiver.slack:
-            self._send_slack(group, [t.channel for t in receiver.slack], thread_lines, lease, now, outcome)
-        self.store.release(group.key, lease, {
+            self._send_slack(group, [t.channel for t in receiver.slack], thread_lines, version, lease, now,
+                             outcome)
+        return self.store.release(group.key, lease, {
             "notified_version": version, "notified": notified, "last_notified_ms": now,
-        }, now)
+        }, now, expires=group_status(group) == "resolved")
 
-    def _prune(self, group: GroupState, lease: str) -> GroupState:
+    def _prune(self, group: GroupState, sms_recipients: list[str], lease: str) -> GroupState:
         """Drop resolved alerts the message no longer needs, so a long-lived group stays small: those never
         announced, and (while others still fire) those already announced as resolved, as Alertmanager does.
-        A pruned alert that fires again simply joins again."""
+        A pruned alert that fires again simply joins again. At most PRUNE_BATCH per flush."""
         still_firing = any(m.status != "resolved" for m in group.members.values())
+        # A message posted but not yet recorded in `notified` (a crash between the two) may show alerts
+        # that `notified` does not know: then "never announced" cannot be told apart, so keep them.
+        knows_announced = bool(group.notified) or not group.slack_ts
         gone = {fp: m.ts_ms for fp, m in group.members.items() if m.status == "resolved" and (
-            fp not in group.notified or (still_firing and group.notified[fp].status == "resolved"))}
-        if not gone or not self.store.prune_members(group.key, lease, gone):
-            return group  # nothing to drop, or a member changed meanwhile: try at the next flush
+            (fp not in group.notified and knows_announced)
+            or (still_firing and fp in group.notified and group.notified[fp].status == "resolved"))}
+        gone = dict(list(gone.items())[:PRUNE_BATCH])
+        if not gone:
+            return group
+        sms_keys = [f"{fp}@{name}" for fp in gone for name in sms_recipients if f"{fp}@{name}" in group.sms_notified]
+        if not self.store.prune_members(group.key, lease, gone, sms_keys):
+            return group  # a member changed meanwhile: try at the next flush
         return group.model_copy(update={
             "members": {fp: m for fp, m in group.members.items() if fp not in gone},
             "notified": {fp: n for fp, n in group.notified.items() if fp not in gone},
+            "sms_notified": {k: v for k, v in group.sms_notified.items() if k not in sms_keys},
         })
 
     def _maybe_new_episode(self, group: GroupState, lease: str) -> GroupState:
@@ -234,7 +256,7 @@ class Router:
         if not announced_resolved or group_status(group) == "resolved":
             return group
         changes = {"episode": group.episode + 1, "slack_ts": {}, "slack_channels": {}, "notified": {},
-                   "slack_attempts": {}, "ack_by": "", "ack_ms": 0}
+                   "slack_attempts": {}, "slack_done": {}, "ack_by": "", "ack_ms": 0}
         self.store.save_progress(group.key, lease, changes)
         return group.model_copy(update=changes)
 
@@ -250,7 +272,16 @@ class Router:
             pages = {fp: m for fp, m in firing.items() if sms_notified.get(f"{fp}@{name}") != str(m.starts_at_ms)}
             if not pages:
                 continue
-            masked = self.sms.send(name, render_sms(list(pages.values()), self.account_label))
+            try:
+                masked = self.sms.send(name, render_sms(list(pages.values()), self.account_label))
+            except NotifyError as exc:
+                if exc.retryable:
+                    raise
+                # A recipient that cannot be paged (not in the secret, number refused) must not stop the
+                # other recipients nor the Slack message: logged loudly and counted, tried again next flush.
+                logger.error("SMS recipient cannot be paged", extra={"recipient": name, "reason": str(exc)})
+                outcome.sms_failures += 1
+                continue
             outcome.sms += 1
             logger.info("SMS sent", extra={"to": masked, "group": group.key, "alerts": len(pages)})
             sms_notified.update({f"{fp}@{name}": str(m.starts_at_ms) for fp, m in pages.items()})
@@ -273,31 +304,42 @@ class Router:
             notified[fp] = {"status": m.status, "count": m.count, "thread_ms": thread_ms}
         return notified, lines
 
-    def _send_slack(self, group: GroupState, channels: list[str], thread_lines: list[str], lease: str, now: int,
-                    outcome: Outcome) -> None:
-        """Post the group's message once per channel, then edit it in place; changes go to its thread."""
+    def _send_slack(self, group: GroupState, channels: list[str], thread_lines: list[str], version: int,
+                    lease: str, now: int, outcome: Outcome) -> None:
+        """Post the group's message once per channel, then edit it in place; changes go to its thread.
+        Each channel's part of this flush is recorded as done, so a retry redoes only the channels left."""
         assert self.slack is not None
+        latest = self.store.get_group(group.key)
+        if latest is not None:  # an acknowledgement may have landed since the claim: show it
+            group = group.model_copy(update={"ack_by": latest.ack_by, "ack_ms": latest.ack_ms})
         message = render_group(group, now)
         slack_ts, slack_channels = dict(group.slack_ts), dict(group.slack_channels)
+        slack_attempts, slack_done = dict(group.slack_attempts), dict(group.slack_done)
         for channel in channels:
+            if slack_done.get(channel) == version:
+                continue
             ts = slack_ts.get(channel)
+            if channel in slack_channels:
+                self.slack.learn(channel, slack_channels[channel])
             if ts is None:
                 metadata = {"group": group.key, "episode": group.episode}
                 # Recorded before posting: if this flush dies after Slack acted, the retry looks first.
-                tried = group.slack_attempts.get(channel) == group.episode
+                tried = slack_attempts.get(channel) == group.episode
                 if not tried:
-                    group.slack_attempts[channel] = group.episode
-                    self.store.save_progress(group.key, lease, {"slack_attempts": dict(group.slack_attempts)})
+                    slack_attempts[channel] = group.episode
+                    self.store.save_progress(group.key, lease, {"slack_attempts": slack_attempts})
                 channel_id, ts = self.slack.post_once(channel, message, metadata,
                                                       oldest=group.created_ms / 1000 - 60, look_first=tried)
                 slack_ts[channel], slack_channels[channel] = ts, channel_id
-                self.store.save_progress(group.key, lease, {"slack_ts": slack_ts, "slack_channels": slack_channels})
                 outcome.posts += 1
-                continue
-            # chat.update and threads take the channel id Slack answered the post with
-            channel_id = slack_channels.get(channel, channel)
-            self.slack.update(channel_id, ts, message)
-            outcome.updates += 1
-            if thread_lines:
-                self.slack.post(channel_id, SlackMessage(text="\n".join(thread_lines)[:3000]), thread_ts=ts)
-                outcome.thread_notes += 1
+            else:
+                # chat.update and threads take the channel id Slack answered the post with
+                channel_id = slack_channels.get(channel, channel)
+                self.slack.update(channel_id, ts, message)
+                outcome.updates += 1
+                if thread_lines:
+                    self.slack.post(channel_id, SlackMessage(text="\n".join(thread_lines)[:3000]), thread_ts=ts)
+                    outcome.thread_notes += 1
+            slack_done[channel] = version
+            self.store.save_progress(group.key, lease, {"slack_ts": slack_ts, "slack_channels": slack_channels,
+                                                        "slack_done": slack_done})

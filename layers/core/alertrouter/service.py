@@ -128,6 +128,7 @@ class RouterService:
         counts["SlackPosts"] += total.posts
         counts["SlackUpdates"] += total.updates
         counts["SmsSent"] += total.sms
+        counts["SmsFailures"] += total.sms_failures
         return total
 
     def _guard(self, work: Any, body: str, message_id: str) -> Outcome:

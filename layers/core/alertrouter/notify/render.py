@@ -96,6 +96,9 @@ def _buttons(group: GroupState) -> dict[str, Any]:
 def _headline(group: GroupState, now_ms: int) -> str:
     members = list(group.members.values())
     status = group_status(group)
+    if not members:
+        name = ", ".join(v for v in group.group_labels.values() if v) or "alerts"
+        return f"✅ RESOLVED · {name}"
     if len(members) == 1:
         m = members[0]
         if status == "resolved":
@@ -166,7 +169,7 @@ def render_group(group: GroupState, now_ms: int) -> SlackMessage:
         links = _links(m)
         if links:
             blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": links}]})
-    else:
+    elif members:  # (none at all only when every alert left the group: the headline says resolved)
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _member_lines(members)}})
         first = members[0][1]
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": (

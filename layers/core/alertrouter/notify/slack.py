@@ -32,6 +32,9 @@ class SlackApi(Protocol):
     def post_once(self, channel: str, message: SlackMessage, metadata: dict[str, Any], oldest: float, *,
                   look_first: bool = False) -> tuple[str, str]: ...
 
+    def learn(self, name: str, channel_id: str) -> None:
+        """A channel's id, known from an earlier post: so both forms share one pace and Retry-After."""
+
 
 class SlackAmbiguousError(NotifyError):
     """The request may or may not have been carried out (5xx, read timeout)."""
@@ -98,14 +101,15 @@ class SlackClient:
         """One pace per channel whether it is named or given by id."""
         return self._names.get(channel) or channel.lstrip("#")
 
-    def _learn(self, name: str, channel_id: str) -> None:
+    def learn(self, name: str, channel_id: str) -> None:
         self._ids[name.lstrip("#")] = channel_id
         self._names[channel_id] = name.lstrip("#")
 
     def _wait_turn(self, method: str, channel: str) -> None:
         channel = self._pace_key(channel)
         now = self.clock()
-        not_before = max(self._not_before.get(channel, 0.0), self._not_before.get("*", 0.0))
+        not_before = max(self._not_before.get(channel, 0.0), self._not_before.get("*", 0.0),
+                         self._not_before.get("method:" + method, 0.0))
         if method in WRITE_METHODS:
             not_before = max(not_before, self._last_write.get(channel, -1e9) + self.min_interval)
         delay = not_before - now
@@ -140,7 +144,10 @@ class SlackClient:
                 raise NotifyError(f"{method}: cannot connect ({type(exc).__name__})", retryable=True) from exc
             if response.status_code == 429:
                 retry_after = _retry_after(response)
-                self._not_before[self._pace_key(channel)] = self.clock() + retry_after
+                # Slack's limits are per method (per workspace) and, for posts, per channel: honour both
+                until = self.clock() + retry_after
+                self._not_before[self._pace_key(channel)] = until
+                self._not_before["method:" + method] = until
                 if attempt < self.attempts and retry_after <= self.max_wait:
                     continue  # Slack did not act on a 429: trying again cannot duplicate
                 raise NotifyError(f"{method}: rate limited", retryable=True, retry_after=retry_after)
@@ -169,7 +176,7 @@ class SlackClient:
             body = self.call("conversations.list", {"types": "public_channel,private_channel",
                                                     "exclude_archived": True, "limit": 1000, "cursor": cursor})
             for found in body.get("channels", []):
-                self._learn(str(found.get("name")), str(found.get("id")))
+                self.learn(str(found.get("name")), str(found.get("id")))
             cursor = str((body.get("response_metadata") or {}).get("next_cursor") or "")
             if not cursor:
                 break
@@ -189,7 +196,7 @@ class SlackClient:
         body = self.call("chat.postMessage", payload, channel=channel)
         channel_id = str(body.get("channel") or channel)
         if not _CHANNEL_ID.fullmatch(channel):
-            self._learn(channel, channel_id)
+            self.learn(channel, channel_id)
         return channel_id, str(body["ts"])
 
     def update(self, channel: str, ts: str, message: SlackMessage) -> None:

@@ -53,18 +53,22 @@ class StateStore(ABC):
         """Record partial results (Slack ts, SMS sent) while holding the lease."""
 
     @abstractmethod
-    def release(self, key: str, lease_id: str, changes: dict[str, Any], clear_flush_until_ms: int) -> None:
-        """Write the flush's outcome, drop the lease, and clear a flush mark due no later than given."""
+    def release(self, key: str, lease_id: str, changes: dict[str, Any], clear_flush_until_ms: int, *,
+                expires: bool = False) -> GroupState:
+        """Write the flush's outcome, drop the lease, clear a flush mark due no later than given, and end
+        the pending period; the group expires (TTL) only once it is resolved and announced (`expires`).
+        Returns the group as it now is (changes that arrived during the flush leave it pending)."""
 
     @abstractmethod
-    def prune_members(self, key: str, lease_id: str, members: dict[str, int]) -> bool:
-        """Remove these members (fingerprint -> the ts_ms they must still have) and what was notified of
-        them, all or none; False if any of them changed meanwhile."""
+    def prune_members(self, key: str, lease_id: str, members: dict[str, int], sms_keys: list[str]) -> bool:
+        """Remove these members (fingerprint -> the ts_ms they must still have), what was notified of them
+        and these `sms_notified` keys, all or none; False if any member changed or the lease is gone."""
 
     @abstractmethod
     def remember_request(self, key: str, expires_at_s: int) -> bool:
         """Record a one-time request key (a Slack signature); False if it was seen before."""
 
     @abstractmethod
-    def acknowledge(self, key: str, user: str, at_ms: int, *, ack: bool) -> GroupState | None:
-        """Acknowledge (first click wins) or unacknowledge a group; the group as it now is, None if unknown."""
+    def acknowledge(self, key: str, user: str, at_ms: int, *, ack: bool) -> tuple[GroupState | None, bool]:
+        """Acknowledge (first click wins) or unacknowledge a group: the group as it now is (None if unknown)
+        and whether this call changed it."""

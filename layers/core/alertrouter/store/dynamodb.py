@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -118,13 +119,14 @@ class DynamoDBStore(StateStore):
             try:
                 got = self.client.update_item(
                     TableName=self.table, Key=self._group_key(key),
-                    UpdateExpression="SET members.#fp = :m, version = version + :one, expires_at = :exp",
+                    # no TTL while pending or firing: release() sets it once the group is resolved
+                    UpdateExpression="SET members.#fp = :m, version = if_not_exists(version, :zero) + :one, "
+                    "pending_since_ms = if_not_exists(pending_since_ms, :now) REMOVE expires_at",
                     ConditionExpression="attribute_exists(pk) AND "
                     "(attribute_not_exists(members.#fp) OR members.#fp.ts_ms < :ts)",
                     ExpressionAttributeNames={"#fp": fingerprint},
                     ExpressionAttributeValues=_item({
-                        ":m": member.model_dump(), ":one": 1, ":ts": member.ts_ms,
-                        ":exp": int(time.time()) + GROUP_TTL_S,
+                        ":m": member.model_dump(), ":one": 1, ":zero": 0, ":ts": member.ts_ms, ":now": now_ms,
                     }),
                     ReturnValues="ALL_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
@@ -136,9 +138,10 @@ class DynamoDBStore(StateStore):
                 if old:  # the group exists and already has this member at least as new
                     return GroupState.model_validate(_plain(old))
             fresh = GroupState(key=key, route_id=route_id, receiver=receiver, group_labels=group_labels,
-                               members={fingerprint: member}, version=1, created_ms=now_ms)
+                               members={fingerprint: member}, version=1, created_ms=now_ms,
+                               pending_since_ms=now_ms)
             try:
-                values = {**fresh.model_dump(), "expires_at": int(time.time()) + GROUP_TTL_S}
+                values = fresh.model_dump()
                 self.client.put_item(TableName=self.table, Item={**self._group_key(key), **_item(values)},
                                      ConditionExpression="attribute_not_exists(pk)")
                 return fresh
@@ -152,7 +155,8 @@ class DynamoDBStore(StateStore):
             self.client.update_item(
                 TableName=self.table, Key=self._group_key(key),
                 UpdateExpression="SET flush_at_ms = :due",
-                ConditionExpression="attribute_exists(pk) AND (flush_at_ms = :zero OR flush_at_ms > :due)",
+                ConditionExpression="attribute_exists(pk) AND "
+                "(attribute_not_exists(flush_at_ms) OR flush_at_ms = :zero OR flush_at_ms > :due)",
                 ExpressionAttributeValues=_item({":due": due_ms, ":zero": 0}),
             )
             return True
@@ -166,7 +170,8 @@ class DynamoDBStore(StateStore):
             got = self.client.update_item(
                 TableName=self.table, Key=self._group_key(key),
                 UpdateExpression="SET lease_id = :id, lease_until_ms = :until",
-                ConditionExpression="attribute_exists(pk) AND (lease_id = :empty OR lease_until_ms <= :now)",
+                ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(lease_id) OR "
+                "lease_id = :empty OR attribute_not_exists(lease_until_ms) OR lease_until_ms <= :now)",
                 ExpressionAttributeValues=_item({
                     ":id": lease_id, ":until": now_ms + lease_ms, ":now": now_ms, ":empty": "",
                 }),
@@ -197,35 +202,62 @@ class DynamoDBStore(StateStore):
     def save_progress(self, key: str, lease_id: str, changes: dict[str, Any]) -> None:
         self._update_with_lease(key, lease_id, changes)
 
-    def release(self, key: str, lease_id: str, changes: dict[str, Any], clear_flush_until_ms: int) -> None:
-        group = self.get_group(key)
-        clear = group is not None and 0 < group.flush_at_ms <= clear_flush_until_ms
-        self._update_with_lease(key, lease_id, {
-            **changes, "lease_id": "", "lease_until_ms": 0, **({"flush_at_ms": 0} if clear else {}),
-        })
-
-    def prune_members(self, key: str, lease_id: str, members: dict[str, int]) -> bool:
-        items = list(members.items())
-        for start in range(0, len(items), 25):  # keeps each expression well under DynamoDB's 4 KB
-            chunk = items[start:start + 25]
-            names = {f"#m{i}": fp for i, (fp, _) in enumerate(chunk)}
-            values: dict[str, Any] = {f":t{i}": ts for i, (_, ts) in enumerate(chunk)}
-            removes = [f"members.#m{i}, notified.#m{i}" for i in range(len(chunk))]
-            unchanged = [f"(attribute_not_exists(members.#m{i}) OR members.#m{i}.ts_ms = :t{i})"
-                         for i in range(len(chunk))]
-            try:
+    def release(self, key: str, lease_id: str, changes: dict[str, Any], clear_flush_until_ms: int, *,
+                expires: bool = False) -> GroupState:
+        changes = {**changes, "lease_id": "", "lease_until_ms": 0}
+        if expires:
+            changes["expires_at"] = int(time.time()) + GROUP_TTL_S
+        names = {f"#f{i}": name for i, name in enumerate(changes)}
+        values = {f":v{i}": value for i, value in enumerate(changes.values())}
+        removes = ["pending_since_ms"] + ([] if expires else ["expires_at"])
+        try:
+            got = self.client.update_item(
+                TableName=self.table, Key=self._group_key(key),
+                UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(changes)))
+                + " REMOVE " + ", ".join(removes),
+                ConditionExpression="lease_id = :lease",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=_item({**values, ":lease": lease_id}),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                raise LeaseHeldError(key) from exc
+            raise
+        group = GroupState.model_validate(_plain(got["Attributes"]))
+        if 0 < group.flush_at_ms <= clear_flush_until_ms:
+            # only if no later flush was marked meanwhile
+            with contextlib.suppress(ClientError):
                 self.client.update_item(
-                    TableName=self.table, Key=self._group_key(key),
-                    UpdateExpression="REMOVE " + ", ".join(removes),
-                    ConditionExpression=" AND ".join(["lease_id = :lease", *unchanged]),
-                    ExpressionAttributeNames=names,
-                    ExpressionAttributeValues=_item({**values, ":lease": lease_id}),
+                    TableName=self.table, Key=self._group_key(key), UpdateExpression="SET flush_at_ms = :zero",
+                    ConditionExpression="flush_at_ms = :seen",
+                    ExpressionAttributeValues=_item({":zero": 0, ":seen": group.flush_at_ms}),
                 )
-            except ClientError as exc:
-                if _conditional_failed(exc):
-                    return False
-                raise
-        return True
+            group.flush_at_ms = 0
+        return group
+
+    def prune_members(self, key: str, lease_id: str, members: dict[str, int], sms_keys: list[str]) -> bool:
+        # One update: all or none (the router passes at most PRUNE_BATCH members, well under the 4 KB limit).
+        items = list(members.items())
+        names = {f"#m{i}": fp for i, (fp, _) in enumerate(items)}
+        names.update({f"#s{i}": k for i, k in enumerate(sms_keys)})
+        values: dict[str, Any] = {f":t{i}": ts for i, (_, ts) in enumerate(items)}
+        removes = [f"members.#m{i}, notified.#m{i}" for i in range(len(items))]
+        removes += [f"sms_notified.#s{i}" for i in range(len(sms_keys))]
+        unchanged = [f"(attribute_not_exists(members.#m{i}) OR members.#m{i}.ts_ms = :t{i})" for i in range(len(items))]
+        try:
+            self.client.update_item(
+                TableName=self.table, Key=self._group_key(key),
+                UpdateExpression="REMOVE " + ", ".join(removes),
+                ConditionExpression=" AND ".join(["lease_id = :lease", *unchanged]),
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=_item({**values, ":lease": lease_id}),
+            )
+            return True
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
 
     # ---- Slack interactions ----
     def remember_request(self, key: str, expires_at_s: int) -> bool:
@@ -240,7 +272,7 @@ class DynamoDBStore(StateStore):
                 return False
             raise
 
-    def acknowledge(self, key: str, user: str, at_ms: int, *, ack: bool) -> GroupState | None:
+    def acknowledge(self, key: str, user: str, at_ms: int, *, ack: bool) -> tuple[GroupState | None, bool]:
         if ack:  # the first acknowledgement wins; a second click finds it and shows it
             update, condition = "SET ack_by = :user, ack_ms = :at", (
                 "attribute_exists(pk) AND (attribute_not_exists(ack_by) OR ack_by = :empty)")
@@ -253,8 +285,8 @@ class DynamoDBStore(StateStore):
                 TableName=self.table, Key=self._group_key(key), UpdateExpression=update,
                 ConditionExpression=condition, ExpressionAttributeValues=_item(values), ReturnValues="ALL_NEW",
             )
-            return GroupState.model_validate(_plain(got["Attributes"]))
+            return GroupState.model_validate(_plain(got["Attributes"])), True
         except ClientError as exc:
             if not _conditional_failed(exc):
                 raise
-        return self.get_group(key)  # already in the asked-for state, or unknown (None)
+        return self.get_group(key), False  # already in the asked-for state, or unknown (None)

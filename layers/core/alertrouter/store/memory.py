@@ -44,6 +44,8 @@ class MemoryStore(StateStore):
                 # copy-on-write: snapshots handed out earlier keep the members they were given
                 group.members = {**group.members, fingerprint: member}
                 group.version += 1
+                if not group.pending_since_ms:
+                    group.pending_since_ms = now_ms
             return group.model_copy()  # a read-only snapshot (hot path); get_group/claim give detached copies
 
     def get_group(self, key: str) -> GroupState | None:
@@ -52,7 +54,9 @@ class MemoryStore(StateStore):
 
     def mark_flush_scheduled(self, key: str, due_ms: int) -> bool:
         with self._lock:
-            group = self.groups[key]
+            group = self.groups.get(key)
+            if group is None:
+                return False
             if group.flush_at_ms and group.flush_at_ms <= due_ms:
                 return False
             group.flush_at_ms = due_ms
@@ -74,26 +78,28 @@ class MemoryStore(StateStore):
             # dict(group) keeps the field values as they are; only the plain `changes` get validated
             group = self.groups[key] = GroupState.model_validate({**dict(group), **changes})
 
-    def release(self, key: str, lease_id: str, changes: dict[str, Any], clear_flush_until_ms: int) -> None:
+    def release(self, key: str, lease_id: str, changes: dict[str, Any], clear_flush_until_ms: int, *,
+                expires: bool = False) -> GroupState:
         with self._lock:
             group = self.groups[key]
             if group.lease_id != lease_id:
                 raise LeaseHeldError(key)
-            # dict(group) keeps the field values as they are; only the plain `changes` get validated
             group = self.groups[key] = GroupState.model_validate({**dict(group), **changes})
-            group.lease_id, group.lease_until_ms = "", 0
+            group.lease_id, group.lease_until_ms, group.pending_since_ms = "", 0, 0
             if group.flush_at_ms and group.flush_at_ms <= clear_flush_until_ms:
                 group.flush_at_ms = 0
+            return group.detached()
 
-    def prune_members(self, key: str, lease_id: str, members: dict[str, int]) -> bool:
+    def prune_members(self, key: str, lease_id: str, members: dict[str, int], sms_keys: list[str]) -> bool:
         with self._lock:
             group = self.groups[key]
             if group.lease_id != lease_id:
-                raise LeaseHeldError(key)
+                return False
             if any(fp in group.members and group.members[fp].ts_ms != ts for fp, ts in members.items()):
                 return False
             group.members = {fp: m for fp, m in group.members.items() if fp not in members}
             group.notified = {fp: n for fp, n in group.notified.items() if fp not in members}
+            group.sms_notified = {k: v for k, v in group.sms_notified.items() if k not in sms_keys}
             return True
 
     def remember_request(self, key: str, expires_at_s: int) -> bool:
@@ -103,13 +109,14 @@ class MemoryStore(StateStore):
             self.requests[key] = expires_at_s
             return True
 
-    def acknowledge(self, key: str, user: str, at_ms: int, *, ack: bool) -> GroupState | None:
+    def acknowledge(self, key: str, user: str, at_ms: int, *, ack: bool) -> tuple[GroupState | None, bool]:
         with self._lock:
             group = self.groups.get(key)
             if group is None:
-                return None
+                return None, False
+            changed = False
             if ack and not group.ack_by:
-                group.ack_by, group.ack_ms = user, at_ms
+                group.ack_by, group.ack_ms, changed = user, at_ms, True
             elif not ack and group.ack_by:
-                group.ack_by, group.ack_ms = "", 0
-            return group.detached()
+                group.ack_by, group.ack_ms, changed = "", 0, True
+            return group.detached(), changed

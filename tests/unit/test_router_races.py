@@ -1,0 +1,182 @@
+"""The router's scheduling and flush pipeline under races and partial failures (found in review):
+no change is stranded, no channel is told twice, a bad SMS recipient blocks nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from alertrouter.config import parse_config
+from alertrouter.models.alert import Alert
+from alertrouter.notify.base import NotifyError
+from alertrouter.notify.render import SlackMessage
+from alertrouter.router import Router
+from alertrouter.sources import parse_payload
+from alertrouter.store.memory import MemoryStore
+from conftest import load_event
+
+T0 = 1_700_000_000_000
+
+
+def alert(name: str = "A", state: str = "ALARM", minute: int = 0, severity: str = "warning") -> Alert:
+    event = load_event("eventbridge_cw_alarm_state_change_single_metric_ALARM_awsdocs.json")
+    event["detail"]["alarmName"] = name
+    event["resources"] = [f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}"]
+    event["detail"]["state"].update(value=state, timestamp=f"2024-05-01T10:{minute:02d}:00.000+0000")
+    event["detail"]["alarmTags"] = {"severity": severity}
+    return parse_payload(event).alerts[0]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.ms = T0
+
+    def __call__(self) -> int:
+        return self.ms
+
+
+class Scheduler:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, int]] = []
+
+    def schedule(self, key: str, route_id: str, delay_s: int) -> None:
+        self.sent.append((key, route_id, delay_s))
+
+
+class Slack:
+    """Records what would reach Slack; `fail` holds channels whose next call fails (retryably)."""
+
+    def __init__(self) -> None:
+        self.posts: list[str] = []
+        self.updates: list[str] = []
+        self.threads: list[tuple[str, str]] = []
+        self.fail: set[str] = set()
+        self.during_post: Any = None
+        self.last_text = ""
+
+    def _maybe_fail(self, channel: str) -> None:
+        if channel in self.fail:
+            self.fail.discard(channel)
+            raise NotifyError(f"{channel}: HTTP 503", retryable=True)
+
+    def post_once(self, channel: str, message: SlackMessage, metadata: dict[str, Any], oldest: float, *,
+                  look_first: bool = False) -> tuple[str, str]:
+        self._maybe_fail(channel)
+        if self.during_post:
+            hook, self.during_post = self.during_post, None
+            hook()
+        self.posts.append(channel)
+        self.last_text = message.text
+        return f"ID{channel}", f"{len(self.posts)}.000100"
+
+    def post(self, channel: str, message: SlackMessage, *, thread_ts: str | None = None,
+             metadata: dict[str, Any] | None = None) -> tuple[str, str]:
+        self._maybe_fail(channel)
+        self.threads.append((channel, message.text))
+        return channel, "9.000100"
+
+    def update(self, channel: str, ts: str, message: SlackMessage) -> None:
+        self._maybe_fail(channel)
+        self.updates.append(channel)
+        self.last_text = message.text
+
+    def learn(self, name: str, channel_id: str) -> None:
+        pass
+
+
+def router(config: str, store: MemoryStore, slack: Slack, scheduler: Scheduler, clock: Clock,
+           sms: Any = None) -> Router:
+    return Router(parse_config(config), store, scheduler, slack=slack, sms=sms, now_ms=clock)
+
+
+ONE_GROUP = """
+route:
+  receiver: team
+  group_by: [account]
+  group_wait: {wait}
+  group_interval: 0s
+receivers:
+  - name: team
+    slack: [{{channel: "#one"}}, {{channel: "#two"}}]
+"""
+
+
+def test_a_change_that_lands_during_a_flush_gets_a_flush_of_its_own() -> None:
+    store, slack, scheduler, clock = MemoryStore(), Slack(), Scheduler(), Clock()
+    first = router(ONE_GROUP.format(wait="0s"), store, slack, scheduler, clock)
+    second = router(ONE_GROUP.format(wait="0s"), store, slack, scheduler, clock)
+    # Given worker 2 handles alert B while worker 1 is in the middle of posting alert A's group
+    slack.during_post = lambda: second.handle(alert("B"))
+    first.handle(alert("A"))
+    # Then B's change was not lost: worker 2 found the lease taken and a flush is scheduled for it
+    group = store.get_group(next(iter(store.groups)))
+    assert group is not None and group.pending and scheduler.sent
+    key, route_id, _ = scheduler.sent[-1]
+    first.flush_due(key, route_id)
+    assert not store.get_group(key).pending  # type: ignore[union-attr]
+    assert slack.last_text.startswith("🟠 2 firing")  # the message now shows B too
+
+
+def test_a_flush_message_that_arrives_a_little_early_is_sent_again() -> None:
+    store, slack, scheduler, clock = MemoryStore(), Slack(), Scheduler(), Clock()
+    r = router(ONE_GROUP.format(wait="30s"), store, slack, scheduler, clock)
+    r.handle(alert("A"))
+    [(key, route_id, delay)] = scheduler.sent
+    assert delay == 30
+    clock.ms += 29_500  # half a second early (another host's clock)
+    r.flush_due(key, route_id)
+    assert slack.posts == [] and scheduler.sent[-1] == (key, route_id, 1)
+    clock.ms += 600
+    r.flush_due(key, route_id)
+    assert slack.posts == ["#one", "#two"]
+
+
+def test_a_silent_flap_does_not_let_the_next_firing_skip_group_wait() -> None:
+    store, slack, scheduler, clock = MemoryStore(), Slack(), Scheduler(), Clock()
+    r = router(ONE_GROUP.format(wait="30s"), store, slack, scheduler, clock)
+    # Given A fires and resolves within group_wait (nothing is sent)
+    r.handle(alert("A", minute=0))
+    r.handle(alert("A", "OK", minute=1))
+    clock.ms += 30_000
+    r.flush_due(*scheduler.sent[-1][:2])
+    assert slack.posts == []
+    # When it fires again a minute later, Then it waits group_wait again instead of posting at once
+    clock.ms += 60_000
+    r.handle(alert("A", minute=2))
+    assert slack.posts == [] and scheduler.sent[-1][2] == 30
+
+
+def test_a_channel_that_failed_is_retried_alone() -> None:
+    store, slack, scheduler, clock = MemoryStore(), Slack(), Scheduler(), Clock()
+    r = router(ONE_GROUP.format(wait="0s"), store, slack, scheduler, clock)
+    r.handle(alert("A", minute=0))
+    assert slack.posts == ["#one", "#two"]
+    # Given #two fails when A resolves
+    slack.fail.add("ID#two")  # edits go to the channel id Slack answered the post with
+    with pytest.raises(NotifyError):
+        r.handle(alert("A", "OK", minute=5))
+    assert slack.updates == ["ID#one"] and len(slack.threads) == 1
+    # When SQS redelivers, Then only #two is done now: #one gets no second edit nor thread note
+    r.handle(alert("A", "OK", minute=5))
+    assert slack.updates == ["ID#one", "ID#two"]
+    assert [c for c, _ in slack.threads] == ["ID#one", "ID#two"]
+
+
+def test_an_unusable_sms_recipient_does_not_stop_the_slack_message() -> None:
+    class Sms:
+        sent: list[str] = []
+
+        def send(self, name: str, text: str) -> str:
+            if name == "ghost":
+                raise NotifyError("SMS recipient 'ghost' is not in the SMS numbers secret", retryable=False)
+            self.sent.append(name)
+            return "+*********00"
+
+    config = ONE_GROUP.format(wait="0s").replace('slack: [{channel: "#one"}, {channel: "#two"}]',
+                                                 'slack: [{channel: "#one"}]\n    sms: [ghost, oncall]')
+    store, slack, scheduler, clock = MemoryStore(), Slack(), Scheduler(), Clock()
+    sms = Sms()
+    outcome = router(config, store, slack, scheduler, clock, sms=sms).handle(alert("A", severity="critical"))
+    assert slack.posts == ["#one"] and sms.sent == ["oncall"]
+    assert outcome.sms == 1 and outcome.sms_failures == 1
