@@ -128,7 +128,7 @@ def test_state_table_is_kept_recoverable_and_expires_items() -> None:
 
 def test_ingest_queue_redrives_to_a_dlq_that_keeps_messages_longest() -> None:
     queue, dlq = RESOURCES["IngestQueue"]["Properties"], RESOURCES["IngestDLQ"]["Properties"]
-    assert queue["RedrivePolicy"] == {"deadLetterTargetArn": {"GetAtt": "IngestDLQ.Arn"}, "maxReceiveCount": 5}
+    assert queue["RedrivePolicy"] == {"deadLetterTargetArn": {"GetAtt": "IngestDLQ.Arn"}, "maxReceiveCount": 15}
     assert dlq["MessageRetentionPeriod"] == 14 * 86400
     # a message keeps its first enqueue time in the DLQ, so the DLQ must keep messages longer
     assert queue["MessageRetentionPeriod"] < dlq["MessageRetentionPeriod"]
