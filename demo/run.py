@@ -141,8 +141,8 @@ def slack_click(message: Any, stack: Any, *, secret: str | None = None) -> dict[
     payload = load("slack_block_actions_payload_button_in_message_slack_docs.json")
     payload["user"] = {"id": "U0ONCALL1", "username": "oncall", "team_id": "T0DEMO001"}
     payload["container"].update(channel_id=message.channel, message_ts=message.ts)
-    group_key = message.attachments[0]["blocks"][-1]["elements"][0]["value"]
-    payload["actions"][0].update(action_id="alertrouter_ack", value=group_key)
+    button_value = message.attachments[0]["blocks"][-1]["elements"][0]["value"]  # "<group key>:<episode>"
+    payload["actions"][0].update(action_id="alertrouter_ack", value=button_value)
     body = urlencode({"payload": json.dumps(payload)}).encode()
     timestamp = str(int(time.time()))
     event = load("lambda_function_url_POST_request_awsdocs.json")

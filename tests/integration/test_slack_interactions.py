@@ -21,12 +21,12 @@ SIGNING_SECRET = "fake-signing-secret-for-tests"
 def click(harness: Harness, action: str, user: str = "U0ONCALL1", ts_offset: int = 0) -> tuple[dict, bytes]:
     """A block_actions request for the only message in #team, built and signed as Slack does."""
     [message] = harness.slack.channel_messages("#team")
-    group_key = message.attachments[0]["blocks"][-1]["elements"][0]["value"]
+    button_value = message.attachments[0]["blocks"][-1]["elements"][0]["value"]  # "<group key>:<episode>"
     payload = load_event("slack_block_actions_payload_button_in_message_slack_docs.json")
     payload["user"] = {"id": user, "username": user.lower(), "team_id": "T0TEAM001"}
     payload["team"] = {"id": "T0TEAM001", "domain": "example"}
     payload["container"].update(channel_id=message.channel, message_ts=message.ts)
-    payload["actions"][0].update(action_id=action, value=group_key)
+    payload["actions"][0].update(action_id=action, value=button_value)
     body = urlencode({"payload": json.dumps(payload)}).encode()
     timestamp = str(int(time.time()) + ts_offset)
     headers = {"x-slack-request-timestamp": timestamp, "x-slack-signature": sign(SIGNING_SECRET, timestamp, body)}
@@ -41,7 +41,7 @@ def interactions(harness: Harness) -> InteractionService:
 
 def group_of(harness: Harness) -> Any:
     [message] = harness.slack.channel_messages("#team")
-    return harness.service.router.store.get_group(message.attachments[0]["blocks"][-1]["elements"][0]["value"])
+    return harness.service.router.store.get_group(message.attachments[0]["blocks"][-1]["elements"][0]["value"].rpartition(":")[0])
 
 
 def test_acknowledge_is_recorded_and_shown_in_place(harness: Harness, interactions: InteractionService) -> None:
@@ -93,7 +93,7 @@ def test_forged_or_replayed_requests_change_nothing(harness: Harness, interactio
     elif tamper == "replay":
         interactions.handle(*click(harness, "alertrouter_unack"))  # a genuine request, then...
         assert interactions.handle(headers, body).status == 200
-        harness.service.router.store.acknowledge(group_of(harness).key, "", 0, ack=False)
+        harness.service.router.store.acknowledge(group_of(harness).key, "", 0, ack=False)  # undo it
     before = group_of(harness)
     edits = harness.slack.channel_messages("#team")[0].edits
     response = interactions.handle(headers, body)
@@ -127,3 +127,19 @@ def test_the_second_clicker_is_told_who_was_first_and_nothing_is_noted_twice(
     assert second.body["text"] == "Already acknowledged by <@U0FIRST01>."
     notes = [r.text for r in harness.slack.channel_messages("#team")[0].replies]
     assert len([n for n in notes if n.startswith("✋")]) == 1 and "U0SECOND1" not in " ".join(notes)
+
+
+def test_a_click_on_an_earlier_episodes_message_changes_nothing(harness: Harness,
+                                                               interactions: InteractionService) -> None:
+    # Given a message whose alarm resolved and then fired again (a new message, a new episode)
+    harness.service.handle_body(alarm_body(ts="2024-05-01T10:00:00.000+0000"))
+    old_click = click(harness, "alertrouter_ack")
+    harness.service.handle_body(alarm_body(state="OK", ts="2024-05-01T10:10:00.000+0000"))
+    harness.service.handle_body(alarm_body(ts="2024-05-01T11:00:00.000+0000"))
+    assert len(harness.slack.channel_messages("#team")) == 2
+    # When someone clicks Acknowledge on the old message (a stale view)
+    response = interactions.handle(*old_click)
+    # Then the new episode is not acknowledged by it
+    assert "earlier episode" in response.body["text"]
+    key = harness.slack.channel_messages("#team")[1].attachments[0]["blocks"][-1]["elements"][0]["value"]
+    assert harness.service.router.store.get_group(key.rpartition(":")[0]).ack_by == ""  # type: ignore[union-attr]

@@ -75,7 +75,7 @@ def test_single_firing_alert_has_headline_facts_links_and_buttons() -> None:
     assert actions["type"] == "actions"
     assert [b["action_id"] for b in actions["elements"]] == [
         "alertrouter_ack", "alertrouter_resolve", "alertrouter_silence"]
-    assert {b["value"] for b in actions["elements"]} == {"route0/ab12cd34"}
+    assert {b["value"] for b in actions["elements"]} == {"route0/ab12cd34:1"}  # group key and episode
 
 
 def test_warning_is_amber_and_missing_resource_and_links_are_left_out() -> None:

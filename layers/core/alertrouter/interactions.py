@@ -143,10 +143,17 @@ class InteractionService:
             return Response(200, {"response_type": "ephemeral", "replace_original": False,
                                   "text": "That button is not active yet."})
         acked = action.action_id == ACK
-        group, changed = self.store.acknowledge(action.value, click.user.id, int(now * 1000), ack=acked)
+        key, _, episode_text = action.value.rpartition(":")
+        episode = int(episode_text) if episode_text.isdigit() and key else None
+        group, changed = self.store.acknowledge(key or action.value, click.user.id, int(now * 1000), ack=acked,
+                                                episode=episode)
         if group is None:
             return Response(200, {"response_type": "ephemeral", "replace_original": False,
                                   "text": "This alert is no longer known to the router."})
+        if episode is not None and group.episode != episode:
+            return Response(200, {"response_type": "ephemeral", "replace_original": False,
+                                  "text": "This message is about an earlier episode; the alert fired again "
+                                          "since: see the newer message."})
         if not changed:  # someone else was first (or it was already so): say who, change nothing
             state = f"acknowledged by <@{group.ack_by}>" if group.ack_by else "not acknowledged"
             return Response(200, {"response_type": "ephemeral", "replace_original": False,

@@ -83,7 +83,7 @@ def _links(member: Member) -> str:
 def _buttons(group: GroupState) -> dict[str, Any]:
     def button(text: str, action: str, style: str | None = None) -> dict[str, Any]:
         b: dict[str, Any] = {"type": "button", "text": {"type": "plain_text", "text": text},
-                             "action_id": f"alertrouter_{action}", "value": group.key}
+                             "action_id": f"alertrouter_{action}", "value": f"{group.key}:{group.episode}"}
         if style:
             b["style"] = style
         return b

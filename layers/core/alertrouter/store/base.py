@@ -69,6 +69,8 @@ class StateStore(ABC):
         """Record a one-time request key (a Slack signature); False if it was seen before."""
 
     @abstractmethod
-    def acknowledge(self, key: str, user: str, at_ms: int, *, ack: bool) -> tuple[GroupState | None, bool]:
-        """Acknowledge (first click wins) or unacknowledge a group: the group as it now is (None if unknown)
-        and whether this call changed it."""
+    def acknowledge(self, key: str, user: str, at_ms: int, *, ack: bool,
+                    episode: int | None = None) -> tuple[GroupState | None, bool]:
+        """Acknowledge (first click wins) or unacknowledge a group, in the given episode only (a click on an
+        older episode's message changes nothing): the group as it now is (None if unknown) and whether this
+        call changed it."""

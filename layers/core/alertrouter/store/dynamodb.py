@@ -272,7 +272,8 @@ class DynamoDBStore(StateStore):
                 return False
             raise
 
-    def acknowledge(self, key: str, user: str, at_ms: int, *, ack: bool) -> tuple[GroupState | None, bool]:
+    def acknowledge(self, key: str, user: str, at_ms: int, *, ack: bool,
+                    episode: int | None = None) -> tuple[GroupState | None, bool]:
         if ack:  # the first acknowledgement wins; a second click finds it and shows it
             update, condition = "SET ack_by = :user, ack_ms = :at", (
                 "attribute_exists(pk) AND (attribute_not_exists(ack_by) OR ack_by = :empty)")
@@ -280,6 +281,9 @@ class DynamoDBStore(StateStore):
         else:
             update, condition = "SET ack_by = :empty, ack_ms = :zero", "attribute_exists(ack_by) AND ack_by <> :empty"
             values = {":empty": "", ":zero": 0}
+        if episode is not None:
+            condition += " AND episode = :episode"
+            values[":episode"] = episode
         try:
             got = self.client.update_item(
                 TableName=self.table, Key=self._group_key(key), UpdateExpression=update,

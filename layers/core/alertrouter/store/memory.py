@@ -109,12 +109,15 @@ class MemoryStore(StateStore):
             self.requests[key] = expires_at_s
             return True
 
-    def acknowledge(self, key: str, user: str, at_ms: int, *, ack: bool) -> tuple[GroupState | None, bool]:
+    def acknowledge(self, key: str, user: str, at_ms: int, *, ack: bool,
+                    episode: int | None = None) -> tuple[GroupState | None, bool]:
         with self._lock:
             group = self.groups.get(key)
             if group is None:
                 return None, False
             changed = False
+            if episode is not None and group.episode != episode:
+                return group.detached(), False
             if ack and not group.ack_by:
                 group.ack_by, group.ack_ms, changed = user, at_ms, True
             elif not ack and group.ack_by:
