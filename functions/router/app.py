@@ -14,7 +14,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         records = event.get("Records")
         if isinstance(records, list) and records and records[0].get("eventSource") == "aws:sqs":
-            return process_sqs_batch(service, records)
+            remaining = getattr(context, "get_remaining_time_in_millis", None)
+            return process_sqs_batch(service, records, remaining)
         outcome = service.handle_event(event)
         return {"applied": outcome.applied, "duplicates": outcome.duplicates}
     finally:

@@ -13,6 +13,10 @@ from collections.abc import Callable
 from typing import Any
 
 import botocore.session
+from botocore.config import Config
+
+# Every AWS call has a deadline well inside the Lambda's; throttling is retried with backoff (standard mode).
+CLIENT_CONFIG = Config(connect_timeout=3, read_timeout=10, retries={"mode": "standard", "max_attempts": 4})
 
 SECRET_MAX_AGE_S = 300
 
@@ -33,7 +37,7 @@ class Clients:
                 made = self._made.get(name)
                 if made is None:
                     create = getattr(self.session, "create_client", None) or self.session.client
-                    made = self._made[name] = create(name)
+                    made = self._made[name] = create(name, config=CLIENT_CONFIG)
         return made
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -31,7 +32,13 @@ def on_retryable(service: RouterService, record: dict[str, Any], exc: Exception)
             logger.warning("could not extend visibility for Retry-After", exc_info=True)
 
 
-def process_sqs_batch(service: RouterService, records: list[dict[str, Any]]) -> dict[str, Any]:
+# A record is only started with this much time left: a flush cut off by the Lambda timeout would leave a
+# lease behind and could repeat a thread note; handing the record back costs nothing.
+MIN_REMAINING_MS = 20_000
+
+
+def process_sqs_batch(service: RouterService, records: list[dict[str, Any]],
+                      remaining_ms: Callable[[], int] | None = None) -> dict[str, Any]:
     """Lambda's partial batch response: the ids of the records to redeliver; the rest are done.
 
     Written here rather than with Powertools' BatchProcessor, whose import pulls in asyncio and every
@@ -40,6 +47,10 @@ def process_sqs_batch(service: RouterService, records: list[dict[str, Any]]) -> 
     failures = []
     for record in records:
         message_id = str(record.get("messageId", ""))
+        if remaining_ms is not None and remaining_ms() < MIN_REMAINING_MS:
+            logger.warning("too little time left: record handed back", extra={"message_id": message_id})
+            failures.append({"itemIdentifier": message_id})
+            continue
         try:
             service.handle_body(str(record.get("body", "")), message_id=message_id)
         except Exception as exc:  # noqa: BLE001 - every failure is handed back to SQS, none is lost

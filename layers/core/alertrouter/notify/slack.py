@@ -203,16 +203,23 @@ class SlackClient:
         self.call("chat.update", {"channel": channel, "ts": ts, "text": message.text,
                                   "attachments": message.attachments}, channel=channel)
 
-    def find_posted(self, channel: str, metadata: dict[str, Any], oldest: float) -> str | None:
-        """The ts of a message we posted with exactly this metadata since `oldest`, if any."""
-        body = self.call("conversations.history", {
-            "channel": self.channel_id(channel), "oldest": f"{oldest:.6f}", "limit": 100,
-            "include_all_metadata": True,
-        }, channel=channel)
-        for message in body.get("messages", []):
-            meta = message.get("metadata") or {}
-            if meta.get("event_type") == METADATA_EVENT and meta.get("event_payload") == metadata:
-                return str(message["ts"])
+    def find_posted(self, channel: str, metadata: dict[str, Any], oldest: float, *,
+                    max_pages: int = 5) -> str | None:
+        """The ts of a message we posted with exactly this metadata since `oldest`, if any (newest first,
+        up to max_pages pages of 200: a busy channel does not hide it)."""
+        cursor = ""
+        for _ in range(max_pages):
+            body = self.call("conversations.history", {
+                "channel": self.channel_id(channel), "oldest": f"{oldest:.6f}", "limit": 200,
+                "include_all_metadata": True, **({"cursor": cursor} if cursor else {}),
+            }, channel=channel)
+            for message in body.get("messages", []):
+                meta = message.get("metadata") or {}
+                if meta.get("event_type") == METADATA_EVENT and meta.get("event_payload") == metadata:
+                    return str(message["ts"])
+            cursor = str((body.get("response_metadata") or {}).get("next_cursor") or "")
+            if not body.get("has_more") or not cursor:
+                return None
         return None
 
     def post_once(self, channel: str, message: SlackMessage, metadata: dict[str, Any],
