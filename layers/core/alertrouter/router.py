@@ -1,8 +1,10 @@
 """The router's pipeline for one alert: state (dedupe) -> route -> group -> schedule or flush -> notify.
 
 A group is flushed (its Slack message posted or edited, its pages sent) when Alertmanager's timings
-say so: `group_wait` after a new group appears, then at most once per `group_interval`. A flush that
+say so: `group_wait` after it becomes pending, then at most once per `group_interval`. A flush that
 is not yet due is scheduled as a delayed message on the router's own queue, so nothing waits in memory.
+A flush is a pipeline of small stages under a lease on the group: new episode -> prune -> pages ->
+what changed -> Slack -> release (which schedules a follow-up if changes arrived meanwhile).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_lambda_powertools import Logger
 
@@ -21,8 +23,6 @@ from alertrouter.models.config import ResolvedRoute, RoutingConfig
 from alertrouter.models.state import GroupState, Member
 from alertrouter.notify.base import NotifyError
 from alertrouter.notify.render import SlackMessage, group_status, render_change, render_group, render_sms
-from alertrouter.notify.slack import SlackApi
-from alertrouter.notify.sms import SmsNotifier
 from alertrouter.routing.tree import (
     DEFAULT_GROUP_INTERVAL,
     DEFAULT_GROUP_WAIT,
@@ -31,6 +31,10 @@ from alertrouter.routing.tree import (
     match_routes,
 )
 from alertrouter.store.base import LeaseHeldError, StateStore
+
+if TYPE_CHECKING:  # the adapters' types only: the router itself imports no AWS or HTTP library
+    from alertrouter.notify.slack import SlackApi
+    from alertrouter.notify.sms import SmsNotifier
 
 logger = Logger(service="alertrouter", child=True)
 
