@@ -276,6 +276,12 @@ def main() -> int:
         for m in dead:
             print(f"  DLQ keeps: {m['Body'][:60]!r}\n    reason: {m['MessageAttributes']['reason']['StringValue']}")
 
+        say("The page's history (`alertrouter history <group key> --table … --endpoint-url …`)")
+        from alertrouter.cli import main as cli
+
+        cli(["history", page.attachments[0]["blocks"][-1]["elements"][0]["value"].rpartition(":")[0],
+             "--table", stack.table_name, "--endpoint-url", f"http://127.0.0.1:{port}", "--region", "us-east-1"])
+
         say("What Slack shows now")
         show_channels(slack)
 

@@ -143,3 +143,31 @@ def test_a_click_on_an_earlier_episodes_message_changes_nothing(harness: Harness
     assert "earlier episode" in response.body["text"]
     key = harness.slack.channel_messages("#team")[1].attachments[0]["blocks"][-1]["elements"][0]["value"]
     assert harness.service.router.store.get_group(key.rpartition(":")[0]).ack_by == ""  # type: ignore[union-attr]
+
+
+def test_history_lists_what_was_sent_and_who_acknowledged(harness: Harness, interactions: InteractionService,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from alertrouter.cli import main
+
+    # Given an alert that fired, was acknowledged, and resolved (the router's clock on real time, like
+    # the interactions function's)
+    harness.clock.ms = int(time.time() * 1000)
+    harness.service.handle_body(alarm_body(ts="2024-05-01T10:00:00.000+0000"))
+    interactions.handle(*click(harness, "alertrouter_ack"))
+    key = group_of(harness).key
+    harness.clock.advance(600)
+    harness.service.handle_body(alarm_body(state="OK", ts="2024-05-01T10:14:00.000+0000"))
+    group = harness.service.router.store.get_group(key)
+    fingerprint = next(iter(group.members))
+    config = harness.service.settings.routing_config_path
+    # When the history is asked for by group key, and by the alert's fingerprint
+    for key in (group.key, fingerprint):
+        assert main(["history", key, "--table", harness.stack.table_name, "--region", "us-east-1",
+                     "--config", config, "--json"]) == 0
+        entries = json.loads(capsys.readouterr().out)["history"]
+        # Then it tells the story in order: posted, acknowledged, edited with the resolution in the thread
+        assert [e["kind"] for e in entries] == ["slack_post", "ack", "slack_update"]
+        assert entries[1]["user"] == "U0ONCALL1"
+        assert "resolved after 14m" in entries[2]["text"] and entries[2]["thread"]
+    assert main(["history", group.key, "--table", harness.stack.table_name, "--region", "us-east-1"]) == 0
+    assert "acknowledged by U0ONCALL1" in capsys.readouterr().out

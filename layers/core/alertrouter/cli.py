@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +119,54 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _history_line(entry: dict[str, Any]) -> str:
+    when = datetime.fromtimestamp(entry["at_ms"] / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    kind = entry.get("kind", "?")
+    if kind == "sms":
+        what = f"SMS to {entry.get('to')}: {', '.join(entry.get('titles', []))}"
+    elif kind in ("ack", "unack"):
+        what = f"{'acknowledged' if kind == 'ack' else 'unacknowledged'} by {entry.get('user')}"
+    else:
+        what = f"{entry.get('channel', '')} {entry.get('text', '')}"
+        if entry.get("thread"):
+            what += "  ↳ " + " | ".join(entry["thread"])
+    return f"{when}  {kind:<12} {what}"
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    """What was sent for a group (or for every group of an alert fingerprint), from the state table."""
+    import botocore.session
+
+    from alertrouter.store.dynamodb import DynamoDBStore
+
+    if not args.table:
+        print("alertrouter: name the state table with --table (or TABLE_NAME)", file=sys.stderr)
+        return 2
+    client: Any = botocore.session.get_session().create_client(
+        "dynamodb", region_name=args.region or None, endpoint_url=args.endpoint_url or None)
+    store = DynamoDBStore(args.table, client)
+    keys = [args.key]
+    state = store.get_alert(args.key)
+    if state is not None:  # a fingerprint: its groups are where its routes put it
+        try:
+            config = load_config(args.config, _placeholders())
+        except ConfigError as exc:
+            print(f"alertrouter: {exc}", file=sys.stderr)
+            return 2
+        keys = [group_key(route, state.labels) for route in match_routes(config, state.labels)]
+    entries = [{"group": key, **entry} for key in keys for entry in store.history(key, args.limit)]
+    entries.sort(key=lambda e: e["at_ms"])
+    if args.json:
+        json.dump({"keys": keys, "history": entries}, sys.stdout, indent=2, default=str)
+        print()
+    elif not entries:
+        print(f"no history for {args.key} (a group key, or an alert fingerprint)")
+    else:
+        for entry in entries:
+            print(_history_line(entry))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="alertrouter", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -129,6 +178,16 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate a routing config file")
     check.add_argument("--config", default=os.environ.get("ROUTING_CONFIG_PATH", DEFAULT_CONFIG))
     check.set_defaults(func=cmd_check_config)
+    history = sub.add_parser("history", help="what was sent for a group or an alert (from the state table)")
+    history.add_argument("key", help="a group key (the Slack buttons' value) or an alert fingerprint")
+    history.add_argument("--table", default=os.environ.get("TABLE_NAME", ""), help="the stack's StateTableName")
+    history.add_argument("--region", default=os.environ.get("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "")))
+    history.add_argument("--endpoint-url", default=os.environ.get("AWS_ENDPOINT_URL", ""),
+                         help="a local endpoint (moto server in the demo)")
+    history.add_argument("--config", default=os.environ.get("ROUTING_CONFIG_PATH", DEFAULT_CONFIG))
+    history.add_argument("--limit", type=int, default=100)
+    history.add_argument("--json", action="store_true")
+    history.set_defaults(func=cmd_history)
     return parser
 
 

@@ -288,6 +288,8 @@ class Router:
                 continue
             outcome.sms += 1
             logger.info("SMS sent", extra={"to": masked, "group": group.key, "alerts": len(pages)})
+            self.store.add_history(group.key, self.now_ms(), "sms", {
+                "to": name, "alerts": sorted(pages), "titles": [m.title for m in pages.values()][:10]})
             sms_notified.update({f"{fp}@{name}": str(m.starts_at_ms) for fp, m in pages.items()})
             self.store.save_progress(group.key, lease, {"sms_notified": sms_notified})
 
@@ -336,14 +338,19 @@ class Router:
                                                       oldest=group.created_ms / 1000 - 60, look_first=tried)
                 slack_ts[channel], slack_channels[channel] = ts, channel_id
                 outcome.posts += 1
+                self.store.add_history(group.key, self.now_ms(), "slack_post", {
+                    "channel": channel, "ts": ts, "text": message.text, "episode": group.episode})
             else:
                 # chat.update and threads take the channel id Slack answered the post with
                 channel_id = slack_channels.get(channel, channel)
                 self.slack.update(channel_id, ts, message)
                 outcome.updates += 1
+                entry: dict[str, Any] = {"channel": channel, "ts": ts, "text": message.text}
                 if thread_lines:
                     self.slack.post(channel_id, SlackMessage(text="\n".join(thread_lines)[:3000]), thread_ts=ts)
                     outcome.thread_notes += 1
+                    entry["thread"] = thread_lines[:20]
+                self.store.add_history(group.key, self.now_ms(), "slack_update", entry)
             slack_done[channel] = version
             self.store.save_progress(group.key, lease, {"slack_ts": slack_ts, "slack_channels": slack_channels,
                                                         "slack_done": slack_done})

@@ -65,6 +65,14 @@ class StateStore(ABC):
         and these `sms_notified` keys, all or none; False if any member changed or the lease is gone."""
 
     @abstractmethod
+    def add_history(self, key: str, at_ms: int, kind: str, detail: dict[str, Any]) -> None:
+        """Keep one entry of a group's notification history (post, update, thread, sms, ack...)."""
+
+    @abstractmethod
+    def history(self, key: str, limit: int = 100) -> list[dict[str, Any]]:
+        """A group's history, oldest first: dicts with at_ms, kind and the entry's details."""
+
+    @abstractmethod
     def remember_request(self, key: str, expires_at_s: int) -> bool:
         """Record a one-time request key (a Slack signature); False if it was seen before."""
 

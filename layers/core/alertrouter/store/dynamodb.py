@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+import uuid
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 
 ALERT_TTL_S = 90 * 86400  # keep an alert's state 90 days after its last event
 GROUP_TTL_S = 30 * 86400
+HISTORY_TTL_S = 90 * 86400
 
 
 # Our own attribute-value codec for the few types the items hold: boto3's TypeSerializer would bring
@@ -258,6 +260,24 @@ class DynamoDBStore(StateStore):
             if _conditional_failed(exc):
                 return False
             raise
+
+    # ---- history ----
+    def add_history(self, key: str, at_ms: int, kind: str, detail: dict[str, Any]) -> None:
+        # sk sorts by time; the random tail keeps two entries of the same millisecond apart
+        item = {"pk": f"HISTORY#{key}", "sk": f"{at_ms:013d}#{uuid.uuid4().hex[:8]}", "at_ms": at_ms,
+                "kind": kind, **detail, "expires_at": int(time.time()) + HISTORY_TTL_S}
+        self.client.put_item(TableName=self.table, Item=_item(item))
+
+    def history(self, key: str, limit: int = 100) -> list[dict[str, Any]]:
+        got = self.client.query(
+            TableName=self.table, KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"HISTORY#{key}"}}, ScanIndexForward=False, Limit=limit,
+        )
+        entries = [_plain(i) for i in got.get("Items", [])]
+        for entry in entries:
+            for name in ("pk", "sk", "expires_at"):
+                entry.pop(name, None)
+        return list(reversed(entries))
 
     # ---- Slack interactions ----
     def remember_request(self, key: str, expires_at_s: int) -> bool:

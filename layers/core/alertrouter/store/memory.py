@@ -15,6 +15,7 @@ class MemoryStore(StateStore):
         self.alerts: dict[str, AlertState] = {}
         self.groups: dict[str, GroupState] = {}
         self.requests: dict[str, int] = {}
+        self.histories: dict[str, list[dict[str, Any]]] = {}
         self._lock = threading.Lock()
 
     def apply_alert(self, alert: Alert, now_ms: int) -> AlertApplied:
@@ -101,6 +102,13 @@ class MemoryStore(StateStore):
             group.notified = {fp: n for fp, n in group.notified.items() if fp not in members}
             group.sms_notified = {k: v for k, v in group.sms_notified.items() if k not in sms_keys}
             return True
+
+    def add_history(self, key: str, at_ms: int, kind: str, detail: dict[str, Any]) -> None:
+        with self._lock:
+            self.histories.setdefault(key, []).append({"at_ms": at_ms, "kind": kind, **detail})
+
+    def history(self, key: str, limit: int = 100) -> list[dict[str, Any]]:
+        return sorted(self.histories.get(key, []), key=lambda e: e["at_ms"])[-limit:]
 
     def remember_request(self, key: str, expires_at_s: int) -> bool:
         with self._lock:
