@@ -120,16 +120,16 @@ class DelayQueue:
 
     def __init__(self, now: Any) -> None:
         self.now = now
-        self.pending: list[tuple[int, str, str]] = []
+        self.pending: list[tuple[int, str, str, int]] = []
 
-    def schedule(self, key: str, route_id: str, delay_s: int) -> None:
-        heapq.heappush(self.pending, (self.now.ms + delay_s * 1000, key, route_id))
+    def schedule(self, key: str, route_id: str, delay_s: int, due_ms: int) -> None:
+        heapq.heappush(self.pending, (self.now.ms + delay_s * 1000, key, route_id, due_ms))
 
-    def due(self) -> list[tuple[str, str]]:
+    def due(self) -> list[tuple[str, str, int]]:
         out = []
         while self.pending and self.pending[0][0] <= self.now.ms:
-            _, key, route_id = heapq.heappop(self.pending)
-            out.append((key, route_id))
+            _, key, route_id, due_ms = heapq.heappop(self.pending)
+            out.append((key, route_id, due_ms))
         return out
 
 
@@ -177,12 +177,12 @@ def throughput(*, immediate: bool, alarms: int = 2000) -> tuple[float, int, int,
     for body in bodies:
         clock.tick()
         service.handle_body(body)
-        for key, route_id in queue.due():
-            router.flush_due(key, route_id)
+        for key, route_id, due_ms in queue.due():
+            router.flush_due(key, route_id, due_ms)
             flushes += 1
     clock.ms += 3_600_000  # let every scheduled flush come due
-    for key, route_id in queue.due():
-        router.flush_due(key, route_id)
+    for key, route_id, due_ms in queue.due():
+        router.flush_due(key, route_id, due_ms)
         flushes += 1
     elapsed = time.perf_counter() - start
     return len(bodies) / elapsed, len(bodies), sink.calls, flushes

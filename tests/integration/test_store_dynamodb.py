@@ -286,11 +286,15 @@ def test_items_carry_the_templates_ttl_attribute_in_the_future(dynamodb_stack: t
     # while a pending or firing group never expires: a long alarm must still find its message when it ends
     assert expiry(f"GROUP#{KEY}", "GROUP") is None
     store.claim(KEY, "lease-1", NOW, 60_000)
-    store.release(KEY, "lease-1", {"notified_version": 1}, NOW, expires=False)
+    store.release(KEY, "lease-1", {"notified_version": 1}, NOW, expires=False, claimed_version=1)
     assert expiry(f"GROUP#{KEY}", "GROUP") is None
-    # only a flush that leaves it resolved and announced starts its expiry
+    # a failed flush (no claimed version) starts nothing either
     store.claim(KEY, "lease-2", NOW, 60_000)
-    store.release(KEY, "lease-2", {"notified_version": 1}, NOW, expires=True)
+    store.release(KEY, "lease-2", {}, 0, expires=True)
+    assert expiry(f"GROUP#{KEY}", "GROUP") is None
+    # only a flush that leaves it resolved and announced, with no newer change, starts its expiry
+    store.claim(KEY, "lease-3", NOW, 60_000)
+    store.release(KEY, "lease-3", {"notified_version": 1}, NOW, expires=True, claimed_version=1)
     group_expiry = expiry(f"GROUP#{KEY}", "GROUP")
     assert group_expiry is not None and now_s + 7 * 86400 < group_expiry < now_s + 366 * 86400
     # and a new change stops it again
@@ -372,3 +376,16 @@ def test_two_workers_creating_the_same_group_keep_both_members(dynamodb_stack: t
     assert raced
     assert set(group.members) == {alert().fingerprint, disk.fingerprint} and group.version == 2
     assert store.get_group(KEY) == group
+
+
+
+def test_a_change_racing_the_release_keeps_the_group_pending_and_alive(dynamodb_stack: tuple[Any, str]) -> None:
+    client, table = dynamodb_stack
+    store = DynamoDBStore(table, client)
+    upsert(store, alert(minute=0))
+    claimed = store.claim(KEY, "lease-1", NOW, 60_000)
+    upsert(store, alert(minute=1))  # lands during the flush of version 1
+    after = store.release(KEY, "lease-1", {"notified_version": claimed.version}, NOW, expires=True,
+                          claimed_version=claimed.version)
+    item = client.get_item(TableName=table, Key={"pk": {"S": f"GROUP#{KEY}"}, "sk": {"S": "GROUP"}})["Item"]
+    assert after.pending and "expires_at" not in item and int(item["pending_since_ms"]["N"]) > 0

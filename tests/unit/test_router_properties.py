@@ -50,12 +50,12 @@ class Queue:
     """SQS delays on the test's clock."""
 
     def __init__(self) -> None:
-        self.pending: list[tuple[int, int, str, str]] = []
+        self.pending: list[tuple[int, int, str, str, int]] = []
         self.n = 0
 
-    def schedule(self, key: str, route_id: str, delay_s: int) -> None:
+    def schedule(self, key: str, route_id: str, delay_s: int, due_ms: int) -> None:
         self.n += 1
-        heapq.heappush(self.pending, (self.now + delay_s * 1000, self.n, key, route_id))
+        heapq.heappush(self.pending, (self.now + delay_s * 1000, self.n, key, route_id, due_ms))
 
     now = 0
 
@@ -115,8 +115,8 @@ def check_convergence(store: Any, events, duplicates, shuffle, group_by, wait, i
 
     def run_due_flushes() -> None:
         while queue.pending and queue.pending[0][0] <= queue.now:
-            _, _, key, route_id = heapq.heappop(queue.pending)
-            router.flush_due(key, route_id)
+            _, _, key, route_id, due_ms = heapq.heappop(queue.pending)
+            router.flush_due(key, route_id, due_ms)
 
     for i, (name, state, second) in enumerate(deliveries):
         queue.now += gaps[i % len(gaps)]

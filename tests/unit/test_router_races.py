@@ -39,9 +39,11 @@ class Clock:
 class Scheduler:
     def __init__(self) -> None:
         self.sent: list[tuple[str, str, int]] = []
+        self.due: list[int] = []
 
-    def schedule(self, key: str, route_id: str, delay_s: int) -> None:
+    def schedule(self, key: str, route_id: str, delay_s: int, due_ms: int) -> None:
         self.sent.append((key, route_id, delay_s))
+        self.due.append(due_ms)
 
 
 class Slack:

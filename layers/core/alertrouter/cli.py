@@ -179,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--config", default=os.environ.get("ROUTING_CONFIG_PATH", DEFAULT_CONFIG))
     check.set_defaults(func=cmd_check_config)
     history = sub.add_parser("history", help="what was sent for a group or an alert (from the state table)")
-    history.add_argument("key", help="a group key (the Slack buttons' value) or an alert fingerprint")
+    history.add_argument("key", help="a group key (a Slack button's value before ':') or an alert fingerprint")
     history.add_argument("--table", default=os.environ.get("TABLE_NAME", ""), help="the stack's StateTableName")
     history.add_argument("--region", default=os.environ.get("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "")))
     history.add_argument("--endpoint-url", default=os.environ.get("AWS_ENDPOINT_URL", ""),

@@ -158,8 +158,11 @@ class InteractionService:
             state = f"acknowledged by <@{group.ack_by}>" if group.ack_by else "not acknowledged"
             return Response(200, {"response_type": "ephemeral", "replace_original": False,
                                   "text": f"Already {state}."})
-        self.store.add_history(group.key, int(now * 1000), "ack" if acked else "unack",
-                               {"user": click.user.id, "episode": group.episode})
+        try:  # best effort: the acknowledgement is stored; its history line must not fail the click
+            self.store.add_history(group.key, int(now * 1000), "ack" if acked else "unack",
+                                   {"user": click.user.id, "episode": group.episode})
+        except Exception:  # noqa: BLE001
+            logger.warning("history entry not written", exc_info=True)
         if self.slack is not None:
             self._show(click, group, now)
         return Response(200, {})

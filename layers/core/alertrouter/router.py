@@ -44,7 +44,7 @@ PRUNE_BATCH = 25  # members dropped per flush: one conditional DynamoDB update, 
 
 
 class FlushScheduler(Protocol):
-    def schedule(self, key: str, route_id: str, delay_s: int) -> None: ...
+    def schedule(self, key: str, route_id: str, delay_s: int, due_ms: int) -> None: ...
 
 
 @dataclass
@@ -101,6 +101,14 @@ class Router:
         self.now_ms = now_ms
         self._routes: dict[str, ResolvedRoute] = {}
 
+    def _history(self, key: str, kind: str, detail: dict[str, Any]) -> None:
+        """History is for people reading it later: a failure to write it never fails (and so never
+        repeats) the notification it describes."""
+        try:
+            self.store.add_history(key, self.now_ms(), kind, detail)
+        except Exception:  # noqa: BLE001 - logged; the send it describes already happened
+            logger.warning("history entry not written", extra={"group": key, "kind": kind}, exc_info=True)
+
     # ---- one alert ----
     def routes_for(self, labels: dict[str, str]) -> list[ResolvedRoute]:
         routes = match_routes(self.config, labels)
@@ -133,7 +141,7 @@ class Router:
         if not group.slack_ts:
             # No message this episode yet: group_wait counts from when the group last became pending,
             # so a flap that ended silently does not make the next firing skip the wait.
-            return (group.pending_since_ms or now) + int(route.group_wait.total_seconds() * 1000)
+            return (group.pending_since_ms or group.created_ms) + int(route.group_wait.total_seconds() * 1000)
         return group.last_notified_ms + int(route.group_interval.total_seconds() * 1000)
 
     def _flush_or_schedule(self, group: GroupState, route: ResolvedRoute, now: int) -> Outcome:
@@ -142,9 +150,10 @@ class Router:
             try:
                 return self.flush(group.key, route.id)
             except LeaseHeldError:
-                # Another worker is flushing and may have read the group before this change: a flush of
-                # our own must follow, whatever is marked as scheduled.
-                return self._schedule(group, route, now + BUSY_RETRY_S * 1000, now, force=True)
+                # Another worker is flushing. Its release schedules a follow-up if it did not see this
+                # change; a crash of that worker brings its own record back. So a look a little later,
+                # deduplicated like any schedule, is enough.
+                return self._schedule(group, route, now + BUSY_RETRY_S * 1000, now)
         return self._schedule(group, route, due, now)
 
     def _schedule(self, group: GroupState, route: ResolvedRoute, due: int, now: int, *,
@@ -153,7 +162,7 @@ class Router:
         if not force and due >= group.flush_at_ms > now:
             return Outcome()
         # Send first, then mark: a lost mark costs one spare flush; a lost message would cost a flush.
-        self.scheduler.schedule(group.key, route.id, max(1, -(-(due - now) // 1000)))
+        self.scheduler.schedule(group.key, route.id, max(1, -(-(due - now) // 1000)), due)
         self.store.mark_flush_scheduled(group.key, due)
         return Outcome(scheduled=1)
 
@@ -175,17 +184,21 @@ class Router:
         return ResolvedRoute(id=route_id, receiver=group.receiver, group_by=(), group_wait=DEFAULT_GROUP_WAIT,
                              group_interval=DEFAULT_GROUP_INTERVAL, repeat_interval=DEFAULT_REPEAT_INTERVAL)
 
-    def flush_due(self, key: str, route_id: str) -> Outcome:
-        """A scheduled flush arrived: flush now if due, else schedule it again for the rest of the wait."""
+    def flush_due(self, key: str, route_id: str, due_ms: int | None = None) -> Outcome:
+        """A scheduled flush arrived: flush now if due, else send it on for the rest of the wait.
+        `due_ms` is the time the message was scheduled for: a message that is no longer the group's
+        scheduled one (another, earlier, is on its way) is dropped, so messages never pile up."""
         group = self.store.get_group(key)
         if group is None or not group.pending:
             return Outcome()
-        route = self.route_by_id(route_id, group)
         now = self.now_ms()
+        if due_ms is not None and group.flush_at_ms > now and group.flush_at_ms != due_ms:
+            return Outcome()  # superseded: the message for flush_at_ms will come
+        route = self.route_by_id(route_id, group)
         due = self._due_ms(group, route, now)
         if due > now:
-            # Early (SQS delays are capped at 15 min, clocks drift): this message was the scheduled one,
-            # so the next is sent unconditionally for what is left of the wait.
+            # Early (SQS delays are capped at 15 min, clocks drift): this message carries the schedule,
+            # so it is sent on for what is left of the wait.
             return self._schedule(group, route, due, now, force=True)
         return self._flush_or_schedule(group, route, now)
 
@@ -198,15 +211,16 @@ class Router:
         try:
             after = self._notify(group, route_id, lease, now, outcome)
         except Exception:
-            # Free the group at once so the retry (or another worker) need not wait for the lease to expire.
+            # Free the group at once so the retry (or another worker) need not wait for the lease to expire;
+            # nothing else changes (it stays pending, its pending-since kept).
             with contextlib.suppress(Exception):
-                self.store.release(key, lease, {}, 0)
+                self.store.release(key, lease, {}, 0, claimed_version=None)
             raise
         if after.pending:
             # Changes arrived while this flush ran (their own flush attempt found the lease taken):
             # the next flush is scheduled here, so none of them can be stranded.
             route = self.route_by_id(route_id, after)
-            outcome.add(self._schedule(after, route, self._due_ms(after, route, now), now, force=True))
+            outcome.add(self._schedule(after, route, self._due_ms(after, route, now), now))
         return outcome
 
     def _notify(self, group: GroupState, route_id: str, lease: str, now: int, outcome: Outcome) -> GroupState:
@@ -220,7 +234,8 @@ class Router:
         group = group.model_copy(update={"members": members})
         if not group.slack_ts and (not members or group_status(group) == "resolved"):
             # Everything resolved before anyone was told: nothing worth a message.
-            return self.store.release(group.key, lease, {"notified_version": version}, now, expires=True)
+            return self.store.release(group.key, lease, {"notified_version": version}, now, expires=True,
+                                      claimed_version=version)
         self._send_pages(group, receiver.sms, receiver.sms_severities, lease, outcome)
         notified, thread_lines = self._changes(group, route, now)
         if self.slack is not None and receiver.slack:
@@ -228,7 +243,7 @@ class Router:
                              outcome)
         return self.store.release(group.key, lease, {
             "notified_version": version, "notified": notified, "last_notified_ms": now,
-        }, now, expires=group_status(group) == "resolved")
+        }, now, expires=group_status(group) == "resolved", claimed_version=version)
 
     def _prune(self, group: GroupState, sms_recipients: list[str], lease: str) -> GroupState:
         """Drop resolved alerts the message no longer needs, so a long-lived group stays small: those never
@@ -241,7 +256,9 @@ class Router:
         gone = {fp: m.ts_ms for fp, m in group.members.items() if m.status == "resolved" and (
             (fp not in group.notified and knows_announced)
             or (still_firing and fp in group.notified and group.notified[fp].status == "resolved"))}
-        gone = dict(list(gone.items())[:PRUNE_BATCH])
+        # DynamoDB caps an expression at 4 KB: each member costs ~100 characters plus ~20 per SMS recipient
+        batch = max(1, min(PRUNE_BATCH, 3000 // (100 + 20 * len(sms_recipients))))
+        gone = dict(list(gone.items())[:batch])
         if not gone:
             return group
         sms_keys = [f"{fp}@{name}" for fp in gone for name in sms_recipients if f"{fp}@{name}" in group.sms_notified]
@@ -288,10 +305,10 @@ class Router:
                 continue
             outcome.sms += 1
             logger.info("SMS sent", extra={"to": masked, "group": group.key, "alerts": len(pages)})
-            self.store.add_history(group.key, self.now_ms(), "sms", {
-                "to": name, "alerts": sorted(pages), "titles": [m.title for m in pages.values()][:10]})
             sms_notified.update({f"{fp}@{name}": str(m.starts_at_ms) for fp, m in pages.items()})
             self.store.save_progress(group.key, lease, {"sms_notified": sms_notified})
+            self._history(group.key, "sms", {"to": name, "alerts": sorted(pages),
+                                             "titles": [m.title for m in pages.values()][:10]})
 
     def _changes(self, group: GroupState, route: ResolvedRoute, now: int) -> tuple[dict[str, Any], list[str]]:
         """What changed since the last notification: the new `notified` record and the thread's lines.
@@ -338,19 +355,20 @@ class Router:
                                                       oldest=group.created_ms / 1000 - 60, look_first=tried)
                 slack_ts[channel], slack_channels[channel] = ts, channel_id
                 outcome.posts += 1
-                self.store.add_history(group.key, self.now_ms(), "slack_post", {
-                    "channel": channel, "ts": ts, "text": message.text, "episode": group.episode})
+                entry: dict[str, Any] = {"channel": channel, "ts": ts, "text": message.text, "episode": group.episode}
+                kind = "slack_post"
             else:
                 # chat.update and threads take the channel id Slack answered the post with
                 channel_id = slack_channels.get(channel, channel)
                 self.slack.update(channel_id, ts, message)
                 outcome.updates += 1
-                entry: dict[str, Any] = {"channel": channel, "ts": ts, "text": message.text}
+                entry = {"channel": channel, "ts": ts, "text": message.text}
+                kind = "slack_update"
                 if thread_lines:
                     self.slack.post(channel_id, SlackMessage(text="\n".join(thread_lines)[:3000]), thread_ts=ts)
                     outcome.thread_notes += 1
                     entry["thread"] = thread_lines[:20]
-                self.store.add_history(group.key, self.now_ms(), "slack_update", entry)
             slack_done[channel] = version
             self.store.save_progress(group.key, lease, {"slack_ts": slack_ts, "slack_channels": slack_channels,
                                                         "slack_done": slack_done})
+            self._history(group.key, kind, entry)

@@ -36,10 +36,10 @@ class SqsFlushScheduler:
         self.client = client
         self.queue_url = queue_url
 
-    def schedule(self, key: str, route_id: str, delay_s: int) -> None:
+    def schedule(self, key: str, route_id: str, delay_s: int, due_ms: int) -> None:
         self.client.send_message(
             QueueUrl=self.queue_url, DelaySeconds=min(900, max(0, delay_s)),
-            MessageBody=json.dumps({"kind": FLUSH_KIND, "group": key, "route": route_id}),
+            MessageBody=json.dumps({"kind": FLUSH_KIND, "group": key, "route": route_id, "due": due_ms}),
         )
 
 
@@ -97,7 +97,9 @@ class RouterService:
             if not isinstance(group, str) or not isinstance(route, str):
                 self.reject(body, "flush message without group and route", "MalformedEvents", message_id)
                 return Outcome()
-            return self._guard(lambda: self.router.flush_due(group, route), body, message_id)
+            due = payload.get("due")
+            return self._guard(lambda: self.router.flush_due(group, route, due if isinstance(due, int) else None),
+                               body, message_id)
         try:
             parsed = parse_body(body)
         except MalformedEventError as exc:

@@ -54,10 +54,13 @@ class StateStore(ABC):
 
     @abstractmethod
     def release(self, key: str, lease_id: str, changes: dict[str, Any], clear_flush_until_ms: int, *,
-                expires: bool = False) -> GroupState:
-        """Write the flush's outcome, drop the lease, clear a flush mark due no later than given, and end
-        the pending period; the group expires (TTL) only once it is resolved and announced (`expires`).
-        Returns the group as it now is (changes that arrived during the flush leave it pending)."""
+                expires: bool = False, claimed_version: int | None = None) -> GroupState:
+        """Write the flush's outcome, drop the lease and clear a flush mark due no later than given.
+
+        claimed_version: the version the flush notified (None for a failed flush). Only if no change
+        arrived since (the group is still at that version) does the pending period end and, with
+        `expires`, the group's TTL start: a group with a newer change stays pending and never expires.
+        Returns the group as it now is."""
 
     @abstractmethod
     def prune_members(self, key: str, lease_id: str, members: dict[str, int], sms_keys: list[str]) -> bool:

@@ -205,18 +205,14 @@ class DynamoDBStore(StateStore):
         self._update_with_lease(key, lease_id, changes)
 
     def release(self, key: str, lease_id: str, changes: dict[str, Any], clear_flush_until_ms: int, *,
-                expires: bool = False) -> GroupState:
+                expires: bool = False, claimed_version: int | None = None) -> GroupState:
         changes = {**changes, "lease_id": "", "lease_until_ms": 0}
-        if expires:
-            changes["expires_at"] = int(time.time()) + GROUP_TTL_S
         names = {f"#f{i}": name for i, name in enumerate(changes)}
         values = {f":v{i}": value for i, value in enumerate(changes.values())}
-        removes = ["pending_since_ms"] + ([] if expires else ["expires_at"])
         try:
             got = self.client.update_item(
                 TableName=self.table, Key=self._group_key(key),
-                UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(changes)))
-                + " REMOVE " + ", ".join(removes),
+                UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(changes))),
                 ConditionExpression="lease_id = :lease",
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=_item({**values, ":lease": lease_id}),
@@ -227,6 +223,18 @@ class DynamoDBStore(StateStore):
                 raise LeaseHeldError(key) from exc
             raise
         group = GroupState.model_validate(_plain(got["Attributes"]))
+        if claimed_version is not None and group.version == claimed_version:
+            # Nothing arrived during the flush: the pending period ends, and a resolved, announced group
+            # starts to expire. Conditional: a change landing right now keeps both as they are.
+            update = "REMOVE pending_since_ms" + (" SET expires_at = :exp" if expires else "")
+            with contextlib.suppress(ClientError):
+                self.client.update_item(
+                    TableName=self.table, Key=self._group_key(key), UpdateExpression=update,
+                    ConditionExpression="version = :claimed",
+                    ExpressionAttributeValues=_item({":claimed": claimed_version, **(
+                        {":exp": int(time.time()) + GROUP_TTL_S} if expires else {})}),
+                )
+                group.pending_since_ms = 0
         if 0 < group.flush_at_ms <= clear_flush_until_ms:
             # only if no later flush was marked meanwhile
             with contextlib.suppress(ClientError):

@@ -16,6 +16,7 @@ class MemoryStore(StateStore):
         self.groups: dict[str, GroupState] = {}
         self.requests: dict[str, int] = {}
         self.histories: dict[str, list[dict[str, Any]]] = {}
+        self.expiring: set[str] = set()  # groups whose TTL would be running in DynamoDB
         self._lock = threading.Lock()
 
     def apply_alert(self, alert: Alert, now_ms: int) -> AlertApplied:
@@ -45,6 +46,7 @@ class MemoryStore(StateStore):
                 # copy-on-write: snapshots handed out earlier keep the members they were given
                 group.members = {**group.members, fingerprint: member}
                 group.version += 1
+                self.expiring.discard(key)
                 if not group.pending_since_ms:
                     group.pending_since_ms = now_ms
             return group.model_copy()  # a read-only snapshot (hot path); get_group/claim give detached copies
@@ -80,13 +82,19 @@ class MemoryStore(StateStore):
             group = self.groups[key] = GroupState.model_validate({**dict(group), **changes})
 
     def release(self, key: str, lease_id: str, changes: dict[str, Any], clear_flush_until_ms: int, *,
-                expires: bool = False) -> GroupState:
+                expires: bool = False, claimed_version: int | None = None) -> GroupState:
         with self._lock:
             group = self.groups[key]
             if group.lease_id != lease_id:
                 raise LeaseHeldError(key)
             group = self.groups[key] = GroupState.model_validate({**dict(group), **changes})
-            group.lease_id, group.lease_until_ms, group.pending_since_ms = "", 0, 0
+            group.lease_id, group.lease_until_ms = "", 0
+            if claimed_version is not None and group.version == claimed_version:
+                group.pending_since_ms = 0
+                if expires:
+                    self.expiring.add(key)
+            else:
+                self.expiring.discard(key)
             if group.flush_at_ms and group.flush_at_ms <= clear_flush_until_ms:
                 group.flush_at_ms = 0
             return group.detached()
