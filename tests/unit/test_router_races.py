@@ -182,3 +182,56 @@ def test_an_unusable_sms_recipient_does_not_stop_the_slack_message() -> None:
     outcome = router(config, store, slack, scheduler, clock, sms=sms).handle(alert("A", severity="critical"))
     assert slack.posts == ["#one"] and sms.sent == ["oncall"]
     assert outcome.sms == 1 and outcome.sms_failures == 1
+
+
+def test_a_failed_first_post_is_retried_when_sqs_brings_the_flush_back() -> None:
+    store, slack, scheduler, clock = MemoryStore(), Slack(), Scheduler(), Clock()
+    r = router(ONE_GROUP.format(wait="30s"), store, slack, scheduler, clock)
+    r.handle(alert("A"))
+    [(key, route_id, delay)] = scheduler.sent
+    due = scheduler.due[0]
+    clock.ms += delay * 1000
+    slack.fail = {"#one"}  # one transient 503 on the first post
+    with pytest.raises(NotifyError):
+        r.flush_due(key, route_id, due)
+    clock.ms += 30_000  # SQS redelivers the same flush message after its visibility timeout
+    r.flush_due(key, route_id, due)
+    assert slack.posts == ["#one", "#two"]
+    assert not store.get_group(key).pending  # type: ignore[union-attr]
+
+
+def test_flush_messages_do_not_pile_up_when_changes_keep_landing_during_flushes() -> None:
+    import heapq
+
+    class Queue:
+        def __init__(self) -> None:
+            self.heap: list[tuple[int, int, str, str, int]] = []
+            self.sent = 0
+
+        def schedule(self, key: str, route_id: str, delay_s: int, due_ms: int) -> None:
+            self.sent += 1
+            heapq.heappush(self.heap, (clock.ms + delay_s * 1000, self.sent, key, route_id, due_ms))
+
+    store, slack, clock = MemoryStore(), Slack(), Clock()
+    queue = Queue()
+    config = ONE_GROUP.format(wait="30s").replace("group_interval: 0s", "group_interval: 5m")
+    first, second = (router(config, store, slack, queue, clock) for _ in range(2))  # type: ignore[arg-type]
+    first.handle(alert("A0"))
+    landed = [0]
+    real_release = store.release
+
+    def release_with_a_change_landing(*args: Any, **kwargs: Any) -> Any:
+        landed[0] += 1  # another worker handles a new alert of the group while this flush finishes
+        second.handle(alert(f"B{landed[0]}", minute=landed[0] % 60))
+        return real_release(*args, **kwargs)
+
+    store.release = release_with_a_change_landing  # type: ignore[method-assign]
+    in_flight = []
+    end = clock.ms + 3 * 3_600_000
+    while queue.heap and clock.ms < end:
+        at, _, key, route_id, due = heapq.heappop(queue.heap)
+        clock.ms = max(clock.ms, at)
+        first.flush_due(key, route_id, due)
+        in_flight.append(len(queue.heap))
+    assert max(in_flight) <= 2  # one scheduled flush (and at most one look-again) at any time
+    assert queue.sent < 120 and len(slack.updates) >= 30  # every 5 min for 3 h, not one per change
