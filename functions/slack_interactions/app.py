@@ -8,7 +8,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from alertrouter.aws import Clients, SecretCache
+from alertrouter.aws import INTERACTIVE_CONFIG, Clients, SecretCache
 from alertrouter.interactions import InteractionService, function_url_body
 from alertrouter.models.settings import InteractionSettings
 from alertrouter.notify.slack import SlackClient
@@ -20,7 +20,7 @@ logger = Logger(service="alertrouter-interactions")
 @lru_cache(maxsize=1)
 def build_service() -> InteractionService:
     settings = InteractionSettings.from_env()
-    clients = Clients()
+    clients = Clients(config=INTERACTIVE_CONFIG)
     secrets = SecretCache(lambda: clients.secretsmanager)
     # Slack waits 3 s for the answer: short timeouts, no long Retry-After waits in here.
     slack = SlackClient(lambda: secrets.get(settings.slack_token_secret), settings.slack_api_url,

@@ -16,7 +16,10 @@ import botocore.session
 from botocore.config import Config
 
 # Every AWS call has a deadline well inside the Lambda's; throttling is retried with backoff (standard mode).
-CLIENT_CONFIG = Config(connect_timeout=3, read_timeout=10, retries={"mode": "standard", "max_attempts": 4})
+# Worst case per call: 3 x (2 s + 5 s) = 21 s, inside the router's 30 s margin (handler.MIN_REMAINING_MS).
+CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
+# Slack waits 3 s for a click's answer: one quick try (the click can be repeated; nothing is half done).
+INTERACTIVE_CONFIG = Config(connect_timeout=1, read_timeout=1.5, retries={"mode": "standard", "max_attempts": 1})
 
 SECRET_MAX_AGE_S = 300
 
@@ -24,9 +27,10 @@ SECRET_MAX_AGE_S = 300
 class Clients:
     """The process's AWS clients, each created on first use. Tests and the demo pass their own session."""
 
-    def __init__(self, session: Any | None = None) -> None:
+    def __init__(self, session: Any | None = None, config: Config = CLIENT_CONFIG) -> None:
         # a botocore Session (create_client) or a boto3 Session (client): both make the same clients
         self.session: Any = session if session is not None else botocore.session.get_session()
+        self.config = config
         self._made: dict[str, Any] = {}
         self._lock = threading.Lock()
 
@@ -37,7 +41,7 @@ class Clients:
                 made = self._made.get(name)
                 if made is None:
                     create = getattr(self.session, "create_client", None) or self.session.client
-                    made = self._made[name] = create(name, config=CLIENT_CONFIG)
+                    made = self._made[name] = create(name, config=self.config)
         return made
 
     @property

@@ -34,7 +34,7 @@ def on_retryable(service: RouterService, record: dict[str, Any], exc: Exception)
 
 # A record is only started with this much time left: a flush cut off by the Lambda timeout would leave a
 # lease behind and could repeat a thread note; handing the record back costs nothing.
-MIN_REMAINING_MS = 20_000
+MIN_REMAINING_MS = 30_000
 
 
 def process_sqs_batch(service: RouterService, records: list[dict[str, Any]],
