@@ -235,3 +235,19 @@ def test_flush_messages_do_not_pile_up_when_changes_keep_landing_during_flushes(
         in_flight.append(len(queue.heap))
     assert max(in_flight) <= 2  # one scheduled flush (and at most one look-again) at any time
     assert queue.sent < 120 and len(slack.updates) >= 30  # every 5 min for 3 h, not one per change
+
+
+def test_a_channel_ahead_of_a_failed_sibling_is_not_told_the_same_change_twice() -> None:
+    store, slack, scheduler, clock = MemoryStore(), Slack(), Scheduler(), Clock()
+    r = router(ONE_GROUP.format(wait="0s"), store, slack, scheduler, clock)
+    r.handle(alert("A"))
+    # Given B's flush reaches #one but #two fails
+    slack.fail = {"ID#two"}
+    with pytest.raises(NotifyError):
+        r.handle(alert("B", minute=1))
+    # When C lands before the retry (the group moves on a version)
+    r.handle(alert("C", minute=2))
+    # Then #one heard of B once and of C once; #two, which missed B, hears of both
+    one = [t.split("*")[1] for c, texts in slack.threads if c == "ID#one" for t in texts.split("\n")]
+    two = [t.split("*")[1] for c, texts in slack.threads if c == "ID#two" for t in texts.split("\n")]
+    assert sorted(one) == ["B", "C"] and sorted(two) == ["B", "C"]

@@ -239,10 +239,10 @@ class Router:
         self._send_pages(group, receiver.sms, receiver.sms_severities, lease, outcome)
         notified, thread_lines = self._changes(group, route, now)
         if self.slack is not None and receiver.slack:
-            self._send_slack(group, [t.channel for t in receiver.slack], thread_lines, version, lease, now,
-                             outcome)
+            self._send_slack(group, [t.channel for t in receiver.slack], thread_lines, notified, route, version,
+                             lease, now, outcome)
         return self.store.release(group.key, lease, {
-            "notified_version": version, "notified": notified, "last_notified_ms": now,
+            "notified_version": version, "notified": notified, "last_notified_ms": now, "channel_notified": {},
         }, now, expires=group_status(group) == "resolved", claimed_version=version)
 
     def _prune(self, group: GroupState, sms_recipients: list[str], lease: str) -> GroupState:
@@ -277,7 +277,7 @@ class Router:
         if not announced_resolved or group_status(group) == "resolved":
             return group
         changes = {"episode": group.episode + 1, "slack_ts": {}, "slack_channels": {}, "notified": {},
-                   "slack_attempts": {}, "slack_done": {}, "ack_by": "", "ack_ms": 0}
+                   "slack_attempts": {}, "slack_done": {}, "channel_notified": {}, "ack_by": "", "ack_ms": 0}
         self.store.save_progress(group.key, lease, changes)
         return group.model_copy(update=changes)
 
@@ -327,8 +327,9 @@ class Router:
             notified[fp] = {"status": m.status, "count": m.count, "thread_ms": thread_ms}
         return notified, lines
 
-    def _send_slack(self, group: GroupState, channels: list[str], thread_lines: list[str], version: int,
-                    lease: str, now: int, outcome: Outcome) -> None:
+    def _send_slack(self, group: GroupState, channels: list[str], thread_lines: list[str],
+                    notified: dict[str, Any], route: ResolvedRoute, version: int, lease: str, now: int,
+                    outcome: Outcome) -> None:
         """Post the group's message once per channel, then edit it in place; changes go to its thread.
         Each channel's part of this flush is recorded as done, so a retry redoes only the channels left."""
         assert self.slack is not None
@@ -338,9 +339,17 @@ class Router:
         message = render_group(group, now)
         slack_ts, slack_channels = dict(group.slack_ts), dict(group.slack_channels)
         slack_attempts, slack_done = dict(group.slack_attempts), dict(group.slack_done)
+        channel_notified = {c: {fp: n.model_dump() for fp, n in told.items()}
+                            for c, told in group.channel_notified.items()}
         for channel in channels:
             if slack_done.get(channel) == version:
                 continue
+            lines = thread_lines
+            if channel in group.channel_notified:
+                # This channel got ahead of its siblings in an earlier, partly failed flush: tell it only
+                # what it has not been told.
+                lines = self._changes(group.model_copy(update={"notified": group.channel_notified[channel]}),
+                                      route, now)[1]
             ts = slack_ts.get(channel)
             if channel in slack_channels:
                 self.slack.learn(channel, slack_channels[channel])
@@ -364,11 +373,13 @@ class Router:
                 outcome.updates += 1
                 entry = {"channel": channel, "ts": ts, "text": message.text}
                 kind = "slack_update"
-                if thread_lines:
-                    self.slack.post(channel_id, SlackMessage(text="\n".join(thread_lines)[:3000]), thread_ts=ts)
+                if lines:
+                    self.slack.post(channel_id, SlackMessage(text="\n".join(lines)[:3000]), thread_ts=ts)
                     outcome.thread_notes += 1
-                    entry["thread"] = thread_lines[:20]
+                    entry["thread"] = lines[:20]
             slack_done[channel] = version
+            channel_notified[channel] = notified
             self.store.save_progress(group.key, lease, {"slack_ts": slack_ts, "slack_channels": slack_channels,
-                                                        "slack_done": slack_done})
+                                                        "slack_done": slack_done,
+                                                        "channel_notified": channel_notified})
             self._history(group.key, kind, entry)

@@ -106,6 +106,8 @@ class GroupState(BaseModel):
     slack_channels: dict[str, str] = Field(default_factory=dict)  # configured channel -> Slack's channel id
     slack_attempts: dict[str, int] = Field(default_factory=dict)  # configured channel -> episode last posted to
     slack_done: dict[str, int] = Field(default_factory=dict)  # configured channel -> version it is up to date with
+    # configured channel -> what it was told, when it got ahead of `notified` (a sibling channel failed)
+    channel_notified: dict[str, dict[str, Notified]] = Field(default_factory=dict)
     pending_since_ms: int = 0  # when the group last went from notified to pending (group_wait counts from it)
     episode: int = 1
     ack_by: str = ""  # Slack user id of who acknowledged this episode
@@ -122,7 +124,7 @@ class GroupState(BaseModel):
             "group_labels": dict(self.group_labels), "members": dict(self.members), "notified": dict(self.notified),
             "sms_notified": dict(self.sms_notified), "slack_ts": dict(self.slack_ts),
             "slack_channels": dict(self.slack_channels), "slack_attempts": dict(self.slack_attempts),
-            "slack_done": dict(self.slack_done),
+            "slack_done": dict(self.slack_done), "channel_notified": dict(self.channel_notified),
         })
 
     @property
