@@ -15,7 +15,7 @@ from alertrouter.models.config import RoutingConfig
 from alertrouter.models.state import AlertState, GroupState, Member
 from alertrouter.notify.preview import render_text
 from alertrouter.notify.render import group_status, render_group, render_sms
-from alertrouter.routing.tree import group_key, group_labels, match_routes
+from alertrouter.routing.tree import group_identity, group_key, match_routes
 from alertrouter.sources import MalformedEventError, ParseResult, parse_body
 
 DEFAULT_CONFIG = "config/routing.yaml"
@@ -35,12 +35,12 @@ def simulate(parsed: ParseResult, config: RoutingConfig) -> dict[str, Any]:
         receivers: list[str] = []
         keys = []
         for route in match_routes(config, alert.labels):
-            key = group_key(route, alert.labels)
+            key, labels = group_identity(route, alert.labels)
             keys.append(key)
             if route.receiver not in receivers:
                 receivers.append(route.receiver)
             group = groups.setdefault(key, GroupState(key=key, route_id=route.id, receiver=route.receiver,
-                                                      group_labels=group_labels(route, alert.labels)))
+                                                      group_labels=labels))
             group.members[alert.fingerprint] = Member.of(state)
         alerts_out.append({
             "fingerprint": alert.fingerprint, "source": alert.source, "status": alert.status.value,

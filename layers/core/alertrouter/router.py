@@ -137,7 +137,7 @@ class Router:
                 outcome.add(self._flush_or_schedule(group, route, now))
         return outcome
 
-    def _due_ms(self, group: GroupState, route: ResolvedRoute, now: int) -> int:
+    def _due_ms(self, group: GroupState, route: ResolvedRoute) -> int:
         if not group.slack_ts:
             # No message this episode yet: group_wait counts from when the group last became pending,
             # so a flap that ended silently does not make the next firing skip the wait.
@@ -145,7 +145,7 @@ class Router:
         return group.last_notified_ms + int(route.group_interval.total_seconds() * 1000)
 
     def _flush_or_schedule(self, group: GroupState, route: ResolvedRoute, now: int) -> Outcome:
-        due = self._due_ms(group, route, now)
+        due = self._due_ms(group, route)
         if due <= now:
             try:
                 return self.flush(group.key, route.id)
@@ -195,7 +195,7 @@ class Router:
         if due_ms is not None and group.flush_at_ms > now and group.flush_at_ms != due_ms:
             return Outcome()  # superseded: the message for flush_at_ms will come
         route = self.route_by_id(route_id, group)
-        due = self._due_ms(group, route, now)
+        due = self._due_ms(group, route)
         if due > now:
             # Early (SQS delays are capped at 15 min, clocks drift): this message carries the schedule,
             # so it is sent on for what is left of the wait.
@@ -220,7 +220,7 @@ class Router:
             # Changes arrived while this flush ran (their own flush attempt found the lease taken):
             # the next flush is scheduled here, so none of them can be stranded.
             route = self.route_by_id(route_id, after)
-            outcome.add(self._schedule(after, route, self._due_ms(after, route, now), now))
+            outcome.add(self._schedule(after, route, self._due_ms(after, route), now))
         return outcome
 
     def _notify(self, group: GroupState, route_id: str, lease: str, now: int, outcome: Outcome) -> GroupState:

@@ -185,28 +185,8 @@ class DynamoDBStore(StateStore):
             raise
         return GroupState.model_validate(_plain(got["Attributes"]))
 
-    def _update_with_lease(self, key: str, lease_id: str, changes: dict[str, Any]) -> None:
-        names = {f"#f{i}": name for i, name in enumerate(changes)}
-        values = {f":v{i}": value for i, value in enumerate(changes.values())}
-        try:
-            self.client.update_item(
-                TableName=self.table, Key=self._group_key(key),
-                UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(changes))),
-                ConditionExpression="lease_id = :lease",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=_item({**values, ":lease": lease_id}),
-            )
-        except ClientError as exc:
-            if _conditional_failed(exc):
-                raise LeaseHeldError(key) from exc
-            raise
-
-    def save_progress(self, key: str, lease_id: str, changes: dict[str, Any]) -> None:
-        self._update_with_lease(key, lease_id, changes)
-
-    def release(self, key: str, lease_id: str, changes: dict[str, Any], clear_flush_until_ms: int, *,
-                expires: bool = False, claimed_version: int | None = None) -> GroupState:
-        changes = {**changes, "lease_id": "", "lease_until_ms": 0}
+    def _set_under_lease(self, key: str, lease_id: str, changes: dict[str, Any]) -> GroupState:
+        """SET these fields if (and only if) the lease is still ours; the group as it now is."""
         names = {f"#f{i}": name for i, name in enumerate(changes)}
         values = {f":v{i}": value for i, value in enumerate(changes.values())}
         try:
@@ -222,7 +202,14 @@ class DynamoDBStore(StateStore):
             if _conditional_failed(exc):
                 raise LeaseHeldError(key) from exc
             raise
-        group = GroupState.model_validate(_plain(got["Attributes"]))
+        return GroupState.model_validate(_plain(got["Attributes"]))
+
+    def save_progress(self, key: str, lease_id: str, changes: dict[str, Any]) -> None:
+        self._set_under_lease(key, lease_id, changes)
+
+    def release(self, key: str, lease_id: str, changes: dict[str, Any], clear_flush_until_ms: int, *,
+                expires: bool = False, claimed_version: int | None = None) -> GroupState:
+        group = self._set_under_lease(key, lease_id, {**changes, "lease_id": "", "lease_until_ms": 0})
         if claimed_version is not None and group.version == claimed_version:
             # Nothing arrived during the flush: the pending period ends, and a resolved, announced group
             # starts to expire. Conditional: a change landing right now keeps both as they are.
