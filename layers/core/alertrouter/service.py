@@ -19,7 +19,7 @@ from alertrouter.notify.base import NotifyError
 from alertrouter.notify.slack import SlackApi, SlackClient
 from alertrouter.notify.sms import SmsNotifier
 from alertrouter.router import FlushScheduler, Outcome, Router
-from alertrouter.sources import MalformedEventError, parse_body, parse_payload
+from alertrouter.sources import MalformedEventError, ParseResult, parse_body, parse_payload
 from alertrouter.store.base import StateStore
 from alertrouter.store.dynamodb import DynamoDBStore
 
@@ -105,17 +105,19 @@ class RouterService:
         except MalformedEventError as exc:
             self.reject(body, exc.reason, "MalformedEvents", message_id)
             return Outcome()
-        for ignored in parsed.ignored:
-            logger.info("event ignored", extra={"reason": ignored.reason, "message_id": message_id})
-            self.counts["IgnoredEvents"] += 1
+        self._note_ignored(parsed, message_id)
         return self._guard(lambda: self.handle_alerts(parsed.alerts), body, message_id)
 
     def handle_event(self, event: dict[str, Any]) -> Outcome:
         """A direct invocation (alarm action, SNS subscription): errors propagate for Lambda's retries."""
         parsed = parse_payload(event)
-        for ignored in parsed.ignored:
-            logger.info("event ignored", extra={"reason": ignored.reason})
+        self._note_ignored(parsed)
         return self.handle_alerts(parsed.alerts)
+
+    def _note_ignored(self, parsed: ParseResult, message_id: str = "") -> None:
+        for ignored in parsed.ignored:
+            logger.info("event ignored", extra={"reason": ignored.reason, "message_id": message_id})
+            self.counts["IgnoredEvents"] += 1
 
     def handle_alerts(self, alerts: list[Alert]) -> Outcome:
         total = Outcome()
