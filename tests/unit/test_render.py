@@ -75,7 +75,12 @@ def test_single_firing_alert_has_headline_facts_links_and_buttons() -> None:
     assert actions["type"] == "actions"
     assert [b["action_id"] for b in actions["elements"]] == [
         "alertrouter_ack", "alertrouter_resolve", "alertrouter_silence"]
-    assert {b["value"] for b in actions["elements"]} == {"route0/ab12cd34:1"}  # group key and episode
+    ack, resolve, silence = actions["elements"]
+    assert {ack["value"], resolve["value"]} == {"route0/ab12cd34:1"}  # group key and episode
+    # Silence is a menu: each choice carries its duration with the group key and episode
+    assert silence["type"] == "static_select"
+    assert [o["value"] for o in silence["options"]] == [
+        "1h|route0/ab12cd34:1", "4h|route0/ab12cd34:1", "24h|route0/ab12cd34:1", "resolved|route0/ab12cd34:1"]
 
 
 def test_warning_is_amber_and_missing_resource_and_links_are_left_out() -> None:
@@ -285,7 +290,7 @@ def test_preview_shows_links_as_labels_and_dates_as_their_fallback() -> None:
     assert "Console ↗ · Runbook ↗" in shown
     assert "*Since*: 2024-05-01 10:00 UTC" in shown
     assert "A & B <x>" in shown  # entities turned back into characters
-    assert "[ Acknowledge ]  [ Resolve ]  [ Silence ]" in shown
+    assert "[ Acknowledge ]  [ Resolve ]  [ Silence… ▾ ]" in shown
     assert "<!date" not in shown and "<https" not in shown and "&amp;" not in shown
     assert all(line.startswith("┃ ") for line in shown.splitlines())
     assert render_text(message.text, message.attachments, colour=True).startswith("\033[31m┃\033[0m ")

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from alertrouter.config import ConfigError, load_config, parse_config
-from alertrouter.models.config import Matcher, parse_duration
+from alertrouter.models.config import parse_duration
+from alertrouter.models.matcher import Matcher
 from alertrouter.routing.tree import group_key, group_labels, match_routes
 
 ROOT = Path(__file__).resolve().parents[2]

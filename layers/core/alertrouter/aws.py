@@ -15,6 +15,8 @@ from typing import Any
 import botocore.session
 from botocore.config import Config
 
+from alertrouter.notify.base import NotifyError
+
 # Every AWS call has a deadline well inside the Lambda's; throttling is retried with backoff (standard mode).
 # Worst case per call: 3 x (2 s + 5 s) = 21 s, inside the router's 30 s margin (handler.MIN_REMAINING_MS).
 CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
@@ -83,3 +85,10 @@ class SecretCache:
 
     def get_json(self, name: str) -> Any:
         return json.loads(self.get(name))
+
+    def sms_numbers(self, name: str) -> dict[str, str]:
+        """The SMS numbers secret: a JSON object of recipient name -> E.164 number."""
+        numbers = self.get_json(name)
+        if not isinstance(numbers, dict):
+            raise NotifyError("the SMS numbers secret must be a JSON object of name -> number", retryable=False)
+        return {str(k): str(v) for k, v in numbers.items()}

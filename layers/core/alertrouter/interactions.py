@@ -23,18 +23,21 @@ from urllib.parse import parse_qs
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from alertrouter.models.config import parse_duration
+from alertrouter.models.matcher import Matcher, MatchOp
+from alertrouter.models.silence import FINGERPRINT_LABEL, MAX_SILENCE_MS, Silence
 from alertrouter.models.state import GroupState
 from alertrouter.notify.base import NotifyError
-from alertrouter.notify.render import SlackMessage, render_group
+from alertrouter.notify.render import SILENCE_CHOICES, SlackMessage, render_group, utc_text
 from alertrouter.notify.slack import SlackApi
-from alertrouter.router import visible_members
+from alertrouter.router import RESOLVE_KIND, visible_members
 from alertrouter.store.base import StateStore
 
 logger = Logger(service="alertrouter-interactions", child=True)
 
 MAX_SKEW_S = 300
 MAX_BODY_BYTES = 64 * 1024  # Slack's interaction payloads are a few KB
-ACK, UNACK = "alertrouter_ack", "alertrouter_unack"
+ACK, UNACK, RESOLVE, SILENCE = "alertrouter_ack", "alertrouter_unack", "alertrouter_resolve", "alertrouter_silence"
 
 
 class SignatureError(Exception):
@@ -74,6 +77,7 @@ class SlackAction(BaseModel):
     model_config = ConfigDict(extra="ignore")
     action_id: str
     value: str = ""
+    selected_option: dict[str, Any] | None = None  # a select menu's choice
 
 
 class Container(BaseModel):
@@ -111,15 +115,19 @@ class Response:
 
 
 class InteractionService:
-    """Applies verified button clicks: Acknowledge and Unacknowledge today."""
+    """Applies verified clicks: Acknowledge / Unacknowledge, Resolve, Silence (1h, 4h, 24h, until resolved)."""
 
     def __init__(self, store: StateStore, signing_secret: Callable[[], str], slack: SlackApi | None,
-                 *, now: Callable[[], float] = time.time, allowed_teams: frozenset[str] = frozenset()) -> None:
+                 *, now: Callable[[], float] = time.time, allowed_teams: frozenset[str] = frozenset(),
+                 allowed_users: frozenset[str] = frozenset(),
+                 enqueue: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.store = store
         self.signing_secret = signing_secret
         self.slack = slack
         self.now = now
         self.allowed_teams = allowed_teams
+        self.allowed_users = allowed_users
+        self.enqueue = enqueue  # hands a resolve to the router's queue
 
     def handle(self, headers: Mapping[str, str], body: bytes) -> Response:
         if len(body) > MAX_BODY_BYTES:
@@ -138,51 +146,134 @@ class InteractionService:
             return Response(400, {"error": str(exc)})
         if self.allowed_teams and str(click.team.get("id", "")) not in self.allowed_teams:
             return Response(403, {"error": "team not allowed"})
+        if self.allowed_users and click.user.id not in self.allowed_users:
+            return _ephemeral("You are not on the list of people who may act on alerts here.")
         action = click.actions[0]
-        if action.action_id not in (ACK, UNACK):
-            return Response(200, {"response_type": "ephemeral", "replace_original": False,
-                                  "text": "That button is not active yet."})
-        acked = action.action_id == ACK
-        key, _, episode_text = action.value.rpartition(":")
+        value = action.value or str((action.selected_option or {}).get("value", ""))
+        choice = ""
+        if action.action_id == SILENCE:
+            choice, _, value = value.partition("|")
+        key, _, episode_text = value.rpartition(":")
         episode = int(episode_text) if episode_text.isdigit() and key else None
-        group, changed = self.store.acknowledge(key or action.value, click.user.id, int(now * 1000), ack=acked,
-                                                episode=episode)
-        if group is None:
-            return Response(200, {"response_type": "ephemeral", "replace_original": False,
-                                  "text": "This alert is no longer known to the router."})
-        if episode is not None and group.episode != episode:
-            return Response(200, {"response_type": "ephemeral", "replace_original": False,
-                                  "text": "This message is about an earlier episode; the alert fired again "
-                                          "since: see the newer message."})
+        key = key or value
+        at_ms = int(now * 1000)
+        if action.action_id in (ACK, UNACK):
+            return self._acknowledge(click, key, episode, action.action_id == ACK, at_ms)
+        if action.action_id == RESOLVE and episode is not None:
+            return self._resolve(click, key, episode, at_ms)
+        if action.action_id == SILENCE and episode is not None and choice in SILENCE_CHOICES:
+            return self._silence(click, key, episode, choice, at_ms)
+        return _ephemeral("That button is not known to this version of the router.")
+
+    def _acknowledge(self, click: BlockActions, key: str, episode: int | None, acked: bool, at_ms: int) -> Response:
+        group, changed = self.store.acknowledge(key, click.user.id, at_ms, ack=acked, episode=episode)
+        refused = _stale(group, episode)
+        if refused is not None:
+            return refused
+        assert group is not None
         if not changed:  # someone else was first (or it was already so): say who, change nothing
             state = f"acknowledged by <@{group.ack_by}>" if group.ack_by else "not acknowledged"
-            return Response(200, {"response_type": "ephemeral", "replace_original": False,
-                                  "text": f"Already {state}."})
-        try:  # best effort: the acknowledgement is stored; its history line must not fail the click
-            self.store.add_history(group.key, int(now * 1000), "ack" if acked else "unack",
-                                   {"user": click.user.id, "episode": group.episode})
-        except Exception:  # noqa: BLE001
-            logger.warning("history entry not written", exc_info=True)
-        if self.slack is not None:
-            self._show(click, group, now)
+            return _ephemeral(f"Already {state}.")
+        verb = "Acknowledged" if acked else "Unacknowledged"
+        self._record(group, "ack" if acked else "unack", {"user": click.user.id, "episode": group.episode}, at_ms)
+        self._show(click, group, f"✋ {verb} by <@{click.user.id}> at {_clock(at_ms)}", at_ms)
         return Response(200, {})
 
-    def _show(self, click: BlockActions, group: GroupState, now: float) -> None:
-        """Redraw the clicked message (what the router last showed, with the acknowledgement) and note the
-        click in its thread. A Slack failure here loses nothing: the state is stored and the router's next
-        edit shows it."""
-        assert self.slack is not None
+    def _resolve(self, click: BlockActions, key: str, episode: int, at_ms: int) -> Response:
+        """Mark who resolved (first click wins), and hand the resolve to the router, which applies it to each
+        alert through the normal conditional path (a click never un-resolves, a newer source event wins)."""
+        group, changed = self.store.resolve_by_hand(key, click.user.id, at_ms, episode)
+        refused = _stale(group, episode)
+        if refused is not None:
+            return refused
+        assert group is not None
+        if self.enqueue is None:
+            return _ephemeral("Resolving from Slack is not set up (no router queue configured).")
+        # Every click that got this far is handed on (resolving twice is harmless), so a failed hand-over
+        # is mended by clicking again.
+        self.enqueue({"kind": RESOLVE_KIND, "group": key, "episode": episode, "at": at_ms})
+        if not changed:
+            return _ephemeral(f"Already resolved by <@{group.resolved_by}>.")
+        self._record(group, "resolve", {"user": click.user.id, "episode": episode}, at_ms)
+        resolved = {fp: m.model_copy(update={"status": "resolved", "ts_ms": max(at_ms, m.ts_ms)})
+                    for fp, m in visible_members(group).items()}
+        self._show(click, group.model_copy(update={"members": resolved, "notified": {}}),
+                   f"✅ Resolved by <@{click.user.id}> at {_clock(at_ms)}", at_ms)
+        return Response(200, {})
+
+    def _silence(self, click: BlockActions, key: str, episode: int, choice: str, at_ms: int) -> Response:
+        group = self.store.get_group(key)
+        refused = _stale(group, episode)
+        if refused is not None:
+            return refused
+        assert group is not None
+        shown = visible_members(group)
+        firing = [fp for fp, m in shown.items() if m.status != "resolved"]
+        if not firing:
+            return _ephemeral("Nothing in this message is firing: there is nothing to silence.")
+        until_resolved = choice == "resolved"
+        ends = at_ms + (MAX_SILENCE_MS if until_resolved else int(parse_duration(choice).total_seconds() * 1000))
+        silence = Silence(matchers=silence_matchers(group, firing), starts_at_ms=at_ms, ends_at_ms=ends,
+                          created_by=f"<@{click.user.id}>", comment=f"from Slack, {SILENCE_CHOICES[choice]}",
+                          group=key if until_resolved else "", episode=episode if until_resolved else 0)
+        self.store.put_silence(silence)
+        self._record(group, "silence", {"user": click.user.id, "silence": silence.id, "matchers": silence.describe(),
+                                        "ends_at_ms": ends, "until_resolved": until_resolved}, at_ms)
+        until = "until it resolves" if until_resolved else f"until {utc_text(ends)}"
+        reason = f"silenced by <@{click.user.id}> {until}"
+        self._show(click, group.model_copy(update={"members": shown, "muted": {**group.muted, **dict.fromkeys(
+            firing, reason)}}), f"🔕 Silenced by <@{click.user.id}> {until} ({silence.describe()}). "
+            f"To end it: `alertrouter silence expire {silence.id}`", at_ms)
+        return Response(200, {})
+
+    def _record(self, group: GroupState, kind: str, detail: dict[str, Any], at_ms: int) -> None:
+        try:  # best effort: the change is stored; its history line must not fail the click
+            self.store.add_history(group.key, at_ms, kind, detail)
+        except Exception:  # noqa: BLE001
+            logger.warning("history entry not written", exc_info=True)
+
+    def _show(self, click: BlockActions, group: GroupState, note: str, at_ms: int) -> None:
+        """Redraw the clicked message (what the router last showed, with the change) and note the click in
+        its thread. A Slack failure here loses nothing: the state is stored and the router's next edit
+        shows it."""
+        if self.slack is None:
+            return
         channel = click.container.channel_id or str(click.channel.get("id", ""))
         ts = click.container.message_ts
         shown = group.model_copy(update={"members": visible_members(group)})
-        verb = "Acknowledged" if group.ack_by else "Unacknowledged"
-        when = datetime.fromtimestamp(now, UTC).strftime("%H:%M UTC")
         try:
             if shown.members:
-                self.slack.update(channel, ts, render_group(shown, int(now * 1000)))
-            self.slack.post(channel, SlackMessage(text=f"✋ {verb} by <@{click.user.id}> at {when}"), thread_ts=ts)
+                self.slack.update(channel, ts, render_group(shown, at_ms))
+            self.slack.post(channel, SlackMessage(text=note), thread_ts=ts)
         except NotifyError as exc:
-            logger.warning("acknowledgement stored, message not redrawn", extra={"reason": str(exc)})
+            logger.warning("change stored, message not redrawn", extra={"reason": str(exc)})
+
+
+def silence_matchers(group: GroupState, firing: list[str]) -> list[Matcher]:
+    """What a silence from a message covers: the group's labels (so alerts joining it later are silenced
+    too), or, for a group without grouping labels, exactly the alerts the message shows."""
+    labels = [Matcher(name=k, op=MatchOp.EQ, value=v) for k, v in sorted(group.group_labels.items())]
+    if any(m.value for m in labels):
+        return labels
+    return [Matcher.parse(f'{FINGERPRINT_LABEL}=~"{"|".join(sorted(firing))}"')]
+
+
+def _ephemeral(text: str) -> Response:
+    return Response(200, {"response_type": "ephemeral", "replace_original": False, "text": text})
+
+
+def _stale(group: GroupState | None, episode: int | None) -> Response | None:
+    """The answer when the clicked message is not about the group's current episode, else None."""
+    if group is None:
+        return _ephemeral("This alert is no longer known to the router.")
+    if episode is not None and group.episode != episode:
+        return _ephemeral("This message is about an earlier episode; the alert fired again since: see the newer "
+                          "message.")
+    return None
+
+
+def _clock(at_ms: int) -> str:
+    return datetime.fromtimestamp(at_ms / 1000, UTC).strftime("%H:%M UTC")
 
 
 def function_url_body(event: Mapping[str, Any]) -> bytes:

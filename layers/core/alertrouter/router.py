@@ -14,15 +14,26 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_lambda_powertools import Logger
 
-from alertrouter.models.alert import Alert
+from alertrouter.models.alert import Alert, Severity, Status
 from alertrouter.models.config import ResolvedRoute, RoutingConfig
-from alertrouter.models.state import GroupState, Member
+from alertrouter.models.silence import Silence, silencing
+from alertrouter.models.state import EscalationState, GroupState, Member
 from alertrouter.notify.base import NotifyError
-from alertrouter.notify.render import SlackMessage, group_status, render_change, render_group, render_sms
+from alertrouter.notify.render import (
+    SlackMessage,
+    group_status,
+    render_change,
+    render_group,
+    render_sms,
+    utc_text,
+)
+from alertrouter.routing.inhibit import inhibited_by, source_rules
+from alertrouter.routing.timeintervals import next_change
 from alertrouter.routing.tree import (
     DEFAULT_GROUP_INTERVAL,
     DEFAULT_GROUP_WAIT,
@@ -41,6 +52,9 @@ logger = Logger(service="alertrouter", child=True)
 LEASE_MS = 120_000  # longer than the worst flush (pacing + retries), shorter than the queue's visibility
 BUSY_RETRY_S = 5  # when another worker holds the flush lease, look again this much later
 PRUNE_BATCH = 25  # members dropped per flush: one conditional DynamoDB update, all or none
+MAX_HOP_MS = 900_000  # a muted group is looked at again at least this often (SQS's longest delay)
+SILENCE_CACHE_MS = 5_000  # silences are read at most this often per process (a storm flushes many groups)
+RESOLVE_KIND = "alertrouter.resolve"
 
 
 class FlushScheduler(Protocol):
@@ -76,8 +90,19 @@ class Outcome:
 
 
 def visible_members(group: GroupState) -> dict[str, Member]:
-    """Members the current message shows: all not resolved, plus those this episode has announced."""
-    return {fp: m for fp, m in group.members.items() if m.status != "resolved" or fp in group.notified}
+    """Members the current message shows: those this episode has announced, plus the others that are not
+    resolved and not muted (silenced, inhibited, outside the route's active time)."""
+    return {fp: m for fp, m in group.members.items()
+            if fp in group.notified or (m.status != "resolved" and fp not in group.muted)}
+
+
+@dataclass(frozen=True)
+class Mutes:
+    """Why members are not sent now, and when to look again (0: nothing to wait for)."""
+
+    reasons: dict[str, str]
+    held: frozenset[str]  # flapping: shown, but not paged until it settles
+    resume_at_ms: int
 
 
 class Router:
@@ -100,6 +125,7 @@ class Router:
         self.account_label = account_label
         self.now_ms = now_ms
         self._routes: dict[str, ResolvedRoute] = {}
+        self._silences: tuple[int, list[Silence]] = (-SILENCE_CACHE_MS, [])
 
     def _history(self, key: str, kind: str, detail: dict[str, Any]) -> None:
         """History is for people reading it later: a failure to write it never fails (and so never
@@ -128,6 +154,8 @@ class Router:
         # Even for a duplicate, bring the groups up to the stored state: a crash between the state
         # write and the group write is repaired by the redelivery.
         state = applied.state
+        if applied.applied and self.config.inhibit_rules and source_rules(self.config.inhibit_rules, state.labels):
+            self.store.set_inhibit_source(state.fingerprint, state.labels, state.ts_ms, state.status == "firing")
         member = Member.of(state)
         for route in self.routes_for(state.labels):
             key, labels = group_identity(route, state.labels)
@@ -144,8 +172,12 @@ class Router:
             return (group.pending_since_ms or group.created_ms) + int(route.group_wait.total_seconds() * 1000)
         return group.last_notified_ms + int(route.group_interval.total_seconds() * 1000)
 
+    def _next_due(self, group: GroupState, route: ResolvedRoute) -> int:
+        """When the group should next be flushed: for its changes, else to look at muted members again."""
+        return self._due_ms(group, route) if group.pending else group.resume_at_ms
+
     def _flush_or_schedule(self, group: GroupState, route: ResolvedRoute, now: int) -> Outcome:
-        due = self._due_ms(group, route)
+        due = self._next_due(group, route)
         if due <= now:
             try:
                 return self.flush(group.key, route.id)
@@ -189,13 +221,13 @@ class Router:
         `due_ms` is the time the message was scheduled for: a message that is no longer the group's
         scheduled one (another, earlier, is on its way) is dropped, so messages never pile up."""
         group = self.store.get_group(key)
-        if group is None or not group.pending:
+        if group is None or not (group.pending or group.resume_at_ms):
             return Outcome()
         now = self.now_ms()
         if due_ms is not None and group.flush_at_ms > now and group.flush_at_ms != due_ms:
             return Outcome()  # superseded: the message for flush_at_ms will come
         route = self.route_by_id(route_id, group)
-        due = self._due_ms(group, route)
+        due = self._next_due(group, route)
         if due > now:
             # Early (SQS delays are capped at 15 min, clocks drift): this message carries the schedule,
             # so it is sent on for what is left of the wait.
@@ -216,11 +248,11 @@ class Router:
             with contextlib.suppress(Exception):
                 self.store.release(key, lease, {}, 0, claimed_version=None)
             raise
-        if after.pending:
-            # Changes arrived while this flush ran (their own flush attempt found the lease taken):
-            # the next flush is scheduled here, so none of them can be stranded.
+        if after.pending or after.resume_at_ms:
+            # Changes arrived while this flush ran (their own flush attempt found the lease taken), or
+            # muted members must be looked at again: the next flush is scheduled here, none is stranded.
             route = self.route_by_id(route_id, after)
-            outcome.add(self._schedule(after, route, self._due_ms(after, route), now))
+            outcome.add(self._schedule(after, route, self._next_due(after, route), now))
         return outcome
 
     def _notify(self, group: GroupState, route_id: str, lease: str, now: int, outcome: Outcome) -> GroupState:
@@ -229,21 +261,128 @@ class Router:
         version = group.version
         receiver = self.config.receiver(group.receiver)
         route = self.route_by_id(route_id, group)
-        group = self._prune(self._maybe_new_episode(group, lease), receiver.sms, lease)
+        group = self._prune(self._maybe_new_episode(group, lease, route, now), receiver.sms, lease)
+        mutes = self.mutes(group, route, now)
+        all_resolved = group_status(group) == "resolved"
+        group = self._unmute(group, mutes, receiver.sms)
         members = visible_members(group)
         group = group.model_copy(update={"members": members})
+        kept = {"muted": mutes.reasons, "flapping": sorted(mutes.held), "resume_at_ms": mutes.resume_at_ms}
         if not group.slack_ts and (not members or group_status(group) == "resolved"):
-            # Everything resolved before anyone was told: nothing worth a message.
-            return self.store.release(group.key, lease, {"notified_version": version}, now, expires=True,
-                                      claimed_version=version)
-        self._send_pages(group, receiver.sms, receiver.sms_severities, lease, outcome)
+            # Everything resolved (or muted) before anyone was told: nothing worth a message.
+            return self.store.release(group.key, lease, {"notified_version": version, **kept}, now,
+                                      expires=all_resolved, claimed_version=version)
+        self._send_pages(group, receiver.sms, receiver.sms_severities, lease, outcome, mutes)
         notified, thread_lines = self._changes(group, route, now)
         if self.slack is not None and receiver.slack:
             self._send_slack(group, [t.channel for t in receiver.slack], thread_lines, notified, route, version,
                              lease, now, outcome)
+        if (route.escalation or route.reminder_interval) and any(
+                m.status == "firing" and fp not in mutes.reasons for fp, m in members.items()):
+            self._start_escalation(group, route, now)
         return self.store.release(group.key, lease, {
             "notified_version": version, "notified": notified, "last_notified_ms": now, "channel_notified": {},
-        }, now, expires=group_status(group) == "resolved", claimed_version=version)
+            **kept,
+        }, now, expires=all_resolved, claimed_version=version)
+
+    # ---- muting: silences, inhibition, time intervals, flapping ----
+    def active_silences(self, now: int) -> list[Silence]:
+        read_at, silences = self._silences
+        if now - read_at >= SILENCE_CACHE_MS or now < read_at:
+            silences = [s for s in self.store.silences() if s.ends_at_ms > now]
+            self._silences = (now, silences)
+        return [s for s in silences if s.ends_at_ms > now]
+
+    def mutes(self, group: GroupState, route: ResolvedRoute, now: int) -> Mutes:
+        """Decide, at flush time as Alertmanager does, which firing members are not to be sent."""
+        firing = {fp: m for fp, m in group.members.items() if m.status != "resolved"}
+        reasons: dict[str, str] = {}
+        wake: list[int] = []
+        if firing and (route.mute_time_intervals or route.active_time_intervals):
+            reason, change = self._time_muted(route, now)
+            if reason:
+                reasons.update(dict.fromkeys(firing, reason))
+            wake.append(change)
+        silences = self.active_silences(now) if firing else []
+        rules = self.config.inhibit_rules
+        if (silences or rules) and len(reasons) < len(firing):
+            states = self.store.get_alerts([fp for fp in firing if fp not in reasons])
+            sources = self.store.inhibit_sources() if rules else {}
+            for fp, state in states.items():
+                silence = silencing(silences, fp, state.labels, now, {group.key: group.episode})
+                if silence is not None:
+                    reasons[fp] = f"silenced by {silence.created_by} until {utc_text(silence.ends_at_ms)}"
+                    wake.append(silence.ends_at_ms)
+                    continue
+                rule = inhibited_by(rules, fp, state.labels, sources)
+                if rule is not None:
+                    reasons[fp] = "inhibited by a firing alert (" + ", ".join(
+                        str(m) for m in rule.source_matchers) + ")"
+                    wake.append(now + int(route.group_interval.total_seconds() * 1000))
+        held = set()
+        for fp, m in firing.items():
+            until = m.flapping_until(route.flapping)
+            if until > now:
+                held.add(fp)
+                wake.append(until)
+        resume = min((t for t in wake if t > now), default=0)
+        return Mutes(reasons, frozenset(held), min(resume, now + MAX_HOP_MS) if resume else 0)
+
+    def _time_muted(self, route: ResolvedRoute, now: int) -> tuple[str, int]:
+        """Whether the route is muted by its time intervals now (the reason), and when that next changes."""
+        at = datetime.fromtimestamp(now / 1000, UTC)
+        named = {t.name: t for t in self.config.time_intervals}
+        mute = [named[n] for n in route.mute_time_intervals]
+        active = [named[n] for n in route.active_time_intervals]
+        reason = ""
+        if any(t.contains(at) for t in mute):
+            reason = "muted during " + ", ".join(t.name for t in mute if t.contains(at))
+        elif active and not any(t.contains(at) for t in active):
+            reason = "outside " + ", ".join(t.name for t in active)
+        horizon = timedelta(milliseconds=MAX_HOP_MS)
+        changes = [c for c in (next_change(mute, at, horizon) if mute else None,
+                               next_change(active, at, horizon) if active else None) if c is not None]
+        return reason, int(min(changes).timestamp() * 1000) if changes else now + MAX_HOP_MS
+
+    def _unmute(self, group: GroupState, mutes: Mutes, sms_recipients: list[str]) -> GroupState:
+        """Members muted at the last flush and sendable now (the silence ended, the source resolved) are
+        sent as if new: forgotten by `notified`, so the thread hears of them, and paged again."""
+        back = [fp for fp in group.muted if fp not in mutes.reasons and fp in group.members
+                and group.members[fp].status != "resolved"]
+        update: dict[str, Any] = {"muted": mutes.reasons, "flapping": sorted(mutes.held)}
+        if back:
+            update["notified"] = {fp: n for fp, n in group.notified.items() if fp not in back}
+            update["sms_notified"] = {k: v for k, v in group.sms_notified.items()
+                                      if k.rpartition("@")[0] not in back}
+        return group.model_copy(update=update)
+
+    def _start_escalation(self, group: GroupState, route: ResolvedRoute, now: int) -> None:
+        policy = route.escalation
+        after_ms = int(policy.after.total_seconds() * 1000) if policy else 0
+        reminder_ms = int(route.reminder_interval.total_seconds() * 1000) if route.reminder_interval else 0
+        self.store.start_escalation(EscalationState(
+            key=group.key, episode=group.episode, next_ms=now + (after_ms or reminder_ms), after_ms=after_ms,
+            steps=policy.steps if policy else (), repeat=policy.repeat if policy else 0,
+            reminder_ms=reminder_ms))
+
+    # ---- a resolve clicked in Slack ----
+    def resolve_group(self, key: str, episode: int, at_ms: int) -> Outcome:
+        """Resolve every alert of the group's episode as of the click: each goes through the normal path
+        (conditional state write, every group it is in), so a newer event from the source still wins."""
+        group = self.store.get_group(key)
+        outcome = Outcome()
+        if group is None or group.episode != episode:
+            return outcome
+        states = self.store.get_alerts([fp for fp, m in group.members.items() if m.status != "resolved"])
+        for state in states.values():
+            if state.status == "resolved":
+                continue
+            outcome.add(self.handle(Alert(
+                source=state.source, status=Status.RESOLVED, severity=Severity(state.severity), title=state.title,
+                summary=state.summary, labels=state.labels, annotations=state.annotations,
+                timestamp=datetime.fromtimestamp(max(at_ms, state.ts_ms + 1) / 1000, UTC),
+                fingerprint=state.fingerprint)))
+        return outcome
 
     def _prune(self, group: GroupState, sms_recipients: list[str], lease: str) -> GroupState:
         """Drop resolved alerts the message no longer needs, so a long-lived group stays small: those never
@@ -270,24 +409,30 @@ class Router:
             "sms_notified": {k: v for k, v in group.sms_notified.items() if k not in sms_keys},
         })
 
-    def _maybe_new_episode(self, group: GroupState, lease: str) -> GroupState:
-        """A group announced as resolved that fires again gets a new message (a new episode)."""
+    def _maybe_new_episode(self, group: GroupState, lease: str, route: ResolvedRoute, now: int) -> GroupState:
+        """A group announced as resolved that fires again gets a new message (a new episode), unless it is
+        flapping: then its one message is edited back to firing."""
         announced_resolved = bool(group.slack_ts) and bool(group.notified) and all(
             n.status == "resolved" for n in group.notified.values())
         if not announced_resolved or group_status(group) == "resolved":
             return group
+        if any(m.flapping_until(route.flapping) > now for m in group.members.values()):
+            return group
         changes = {"episode": group.episode + 1, "slack_ts": {}, "slack_channels": {}, "notified": {},
-                   "slack_attempts": {}, "slack_done": {}, "channel_notified": {}, "ack_by": "", "ack_ms": 0}
+                   "slack_attempts": {}, "slack_done": {}, "channel_notified": {}, "ack_by": "", "ack_ms": 0,
+                   "resolved_by": "", "resolved_ms": 0}
         self.store.save_progress(group.key, lease, changes)
         return group.model_copy(update=changes)
 
     def _send_pages(self, group: GroupState, recipients: list[str], severities: list[str], lease: str,
-                    outcome: Outcome) -> None:
+                    outcome: Outcome, mutes: Mutes) -> None:
         """SMS first: a Slack outage must not delay a page. Each alert episode pages each recipient once
-        (recorded per recipient, so a failure for the second never pages the first again)."""
+        (recorded per recipient, so a failure for the second never pages the first again). Muted and
+        flapping alerts are not paged; a flapping one is, once it has settled and still fires."""
         if not recipients or self.sms is None:
             return
-        firing = {fp: m for fp, m in group.members.items() if m.status == "firing" and m.severity in severities}
+        firing = {fp: m for fp, m in group.members.items() if m.status == "firing" and m.severity in severities
+                  and fp not in mutes.reasons and fp not in mutes.held}
         sms_notified = dict(group.sms_notified)
         for name in recipients:
             pages = {fp: m for fp, m in firing.items() if sms_notified.get(f"{fp}@{name}") != str(m.starts_at_ms)}
@@ -318,8 +463,8 @@ class Router:
         repeat_ms = route.repeat_interval.total_seconds() * 1000
         for fp, m in group.members.items():
             before = group.notified.get(fp)
-            if before is not None and (before.status, before.count) == (m.status, m.count):
-                continue
+            if fp in group.muted or fp in group.flapping or (before is not None and (before.status, before.count) == (m.status, m.count)):
+                continue  # a muted member's news waits until it is unmuted; a flapping one's until it settles
             quiet = before is not None and before.status == m.status and now - before.thread_ms < repeat_ms
             if group.slack_ts and not quiet:
                 lines.append(render_change(m, before.status if before else None))

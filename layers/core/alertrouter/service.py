@@ -18,7 +18,7 @@ from alertrouter.models.settings import Settings
 from alertrouter.notify.base import NotifyError
 from alertrouter.notify.slack import SlackApi, SlackClient
 from alertrouter.notify.sms import SmsNotifier
-from alertrouter.router import FlushScheduler, Outcome, Router
+from alertrouter.router import RESOLVE_KIND, FlushScheduler, Outcome, Router
 from alertrouter.sources import MalformedEventError, ParseResult, parse_body, parse_payload
 from alertrouter.store.base import StateStore
 from alertrouter.store.dynamodb import DynamoDBStore
@@ -71,10 +71,7 @@ class RouterService:
         return self._secrets.get(self.settings.slack_token_secret)
 
     def _sms_numbers(self) -> dict[str, str]:
-        numbers = self._secrets.get_json(self.settings.sms_numbers_secret)
-        if not isinstance(numbers, dict):
-            raise NotifyError("the SMS numbers secret must be a JSON object of name -> number", retryable=False)
-        return {str(k): str(v) for k, v in numbers.items()}
+        return self._secrets.sms_numbers(self.settings.sms_numbers_secret)
 
     def publish_metrics(self) -> None:
         """Hand this invocation's counts to Powertools Metrics: one value per metric, not one per record."""
@@ -87,11 +84,17 @@ class RouterService:
     def handle_body(self, body: str, *, message_id: str = "") -> Outcome:
         """One SQS record body. Raises only for failures worth retrying; bad input goes to the DLQ."""
         payload = None
-        if FLUSH_KIND in body:  # only our own flush messages are decoded twice
+        if FLUSH_KIND in body or RESOLVE_KIND in body:  # only our own messages are decoded twice
             try:
                 payload = json.loads(body)
             except (ValueError, RecursionError):
                 payload = None
+        if isinstance(payload, dict) and payload.get("kind") == RESOLVE_KIND:
+            group, episode, at = payload.get("group"), payload.get("episode"), payload.get("at")
+            if not isinstance(group, str) or not isinstance(episode, int) or not isinstance(at, int):
+                self.reject(body, "resolve message without group, episode and time", "MalformedEvents", message_id)
+                return Outcome()
+            return self._guard(lambda: self.router.resolve_group(group, episode, at), body, message_id)
         if isinstance(payload, dict) and payload.get("kind") == FLUSH_KIND:
             group, route = payload.get("group"), payload.get("route")
             if not isinstance(group, str) or not isinstance(route, str):

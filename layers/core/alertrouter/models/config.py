@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from enum import StrEnum
 from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from alertrouter.models.matcher import Matcher
+from alertrouter.routing.inhibit import InhibitRule
+from alertrouter.routing.timeintervals import NamedTimeInterval
+
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
-_MATCHER = re.compile(r'^\s*([A-Za-z_][A-Za-z0-9_:.\-]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$')
 ALL_LABELS = "..."
+MAX_TRANSITIONS = 10  # state changes remembered per alert, for flap detection
 
 
 def parse_duration(text: str | int | float) -> timedelta:
@@ -23,58 +26,6 @@ def parse_duration(text: str | int | float) -> timedelta:
         raise ValueError(f"invalid duration {text!r}: use forms like 30s, 5m, 4h, 1h30m")
     hours, minutes, seconds = (int(g or 0) for g in found.groups())
     return timedelta(hours=hours, minutes=minutes, seconds=seconds)
-
-
-class MatchOp(StrEnum):
-    EQ = "="
-    NE = "!="
-    RE = "=~"
-    NRE = "!~"
-
-
-class Matcher(BaseModel):
-    """`name=value`, `name!=value`, `name=~regex`, `name!~regex`; regexes are fully anchored."""
-
-    model_config = ConfigDict(frozen=True)
-
-    name: str
-    op: MatchOp
-    value: str
-    pattern: re.Pattern[str] | None = None
-
-    @classmethod
-    def parse(cls, text: str) -> Matcher:
-        found = _MATCHER.match(text)
-        if found is None:
-            raise ValueError(f"invalid matcher {text!r}: expected label=value, !=, =~ or !~")
-        name, op, value = found.groups()
-        if value[:1] in ("\"", "'"):
-            if len(value) < 2 or value[-1] != value[0]:
-                raise ValueError(f"invalid matcher {text!r}: unbalanced quote")
-            value = value[1:-1]
-        elif value[:1] in ("=", "~") or value[-1:] in ("\"", "'"):
-            raise ValueError(f"invalid matcher {text!r}: quote a value that starts with = or ~")
-        pattern = None
-        if op in ("=~", "!~"):
-            try:
-                pattern = re.compile(f"(?:{value})")
-            except re.error as exc:
-                raise ValueError(f"invalid regex in matcher {text!r}: {exc.msg}") from exc
-        return cls(name=name, op=MatchOp(op), value=value, pattern=pattern)
-
-    def matches(self, labels: dict[str, str]) -> bool:
-        # A missing label matches as the empty string, as in Alertmanager.
-        actual = labels.get(self.name, "")
-        if self.op is MatchOp.EQ:
-            return actual == self.value
-        if self.op is MatchOp.NE:
-            return actual != self.value
-        assert self.pattern is not None
-        hit = self.pattern.fullmatch(actual) is not None
-        return hit if self.op is MatchOp.RE else not hit
-
-    def __str__(self) -> str:
-        return f'{self.name}{self.op.value}"{self.value}"'
 
 
 class SlackTarget(BaseModel):
@@ -118,6 +69,56 @@ class Receiver(BaseModel):
         return v
 
 
+def _duration_field(v: Any) -> Any:
+    return parse_duration(v) if isinstance(v, str | int | float) else v
+
+
+class Escalation(BaseModel):
+    """If a page is not acknowledged within `after`, page the next step's SMS recipients; after the last
+    step start again from the first, `repeat` more times."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    after: timedelta
+    steps: tuple[tuple[str, ...], ...] = Field(min_length=1)
+    repeat: int = Field(default=0, ge=0, le=10)
+
+    @field_validator("after", mode="before")
+    @classmethod
+    def _after(cls, v: Any) -> Any:
+        return _duration_field(v)
+
+    @field_validator("after")
+    @classmethod
+    def _positive(cls, v: timedelta) -> timedelta:
+        if v.total_seconds() < 60:
+            raise ValueError("escalation.after must be at least 1m (the escalator runs every minute)")
+        return v
+
+    @field_validator("steps")
+    @classmethod
+    def _steps(cls, v: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...], ...]:
+        if any(not step for step in v):
+            raise ValueError("every escalation step names at least one SMS recipient")
+        return v
+
+
+class FlapPolicy(BaseModel):
+    """An alert that changes state more than `changes` times within `window` is flapping: its message is
+    kept updated, its pages are held until it has kept one state for `settle`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    changes: int = Field(default=4, ge=2, le=MAX_TRANSITIONS - 1)
+    window: timedelta = timedelta(minutes=30)
+    settle: timedelta = timedelta(minutes=15)
+
+    @field_validator("window", "settle", mode="before")
+    @classmethod
+    def _durations(cls, v: Any) -> Any:
+        return _duration_field(v)
+
+
 class Route(BaseModel):
     """One node of the route tree. Unset timings and receiver are inherited from the parent."""
 
@@ -130,6 +131,13 @@ class Route(BaseModel):
     group_wait: timedelta | None = None
     group_interval: timedelta | None = None
     repeat_interval: timedelta | None = None
+    # Alertmanager's: names from `time_intervals`; like Alertmanager, not inherited by child routes
+    mute_time_intervals: list[str] = Field(default_factory=list)
+    active_time_intervals: list[str] = Field(default_factory=list)
+    # ours, inherited: paging beyond the first SMS, reminders, flap control
+    escalation: Escalation | None = None
+    reminder_interval: timedelta | None = None
+    flapping: FlapPolicy | None = None
     routes: list[Route] = Field(default_factory=list)
     # set by RoutingConfig after validation
     id: str = ""
@@ -141,10 +149,10 @@ class Route(BaseModel):
             return [Matcher.parse(m) if isinstance(m, str) else m for m in v]
         return v
 
-    @field_validator("group_wait", "group_interval", "repeat_interval", mode="before")
+    @field_validator("group_wait", "group_interval", "repeat_interval", "reminder_interval", mode="before")
     @classmethod
     def _duration(cls, v: Any) -> Any:
-        return parse_duration(v) if isinstance(v, str | int | float) else v
+        return _duration_field(v)
 
 
 class ResolvedRoute(BaseModel):
@@ -159,6 +167,11 @@ class ResolvedRoute(BaseModel):
     group_interval: timedelta
     repeat_interval: timedelta
     matchers: tuple[str, ...] = ()
+    mute_time_intervals: tuple[str, ...] = ()
+    active_time_intervals: tuple[str, ...] = ()
+    escalation: Escalation | None = None
+    reminder_interval: timedelta | None = None
+    flapping: FlapPolicy = FlapPolicy()
 
 
 class RoutingConfig(BaseModel):
@@ -166,6 +179,8 @@ class RoutingConfig(BaseModel):
 
     route: Route
     receivers: list[Receiver]
+    time_intervals: list[NamedTimeInterval] = Field(default_factory=list)
+    inhibit_rules: list[InhibitRule] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -178,13 +193,28 @@ class RoutingConfig(BaseModel):
             raise ValueError("the root route must not have matchers: it receives every alert")
         if root.receiver is None:
             raise ValueError("the root route must name a receiver")
-        self._number(root, "0", set(names))
+        if root.mute_time_intervals or root.active_time_intervals:
+            raise ValueError("the root route cannot have mute or active time intervals (as in Alertmanager)")
+        intervals = [t.name for t in self.time_intervals]
+        if len(set(intervals)) != len(intervals):
+            raise ValueError("time interval names must be unique")
+        self._number(root, "0", set(names), set(intervals))
         return self
 
-    def _number(self, route: Route, route_id: str, known: set[str]) -> None:
+    def _number(self, route: Route, route_id: str, known: set[str], intervals: set[str]) -> None:
         route.id = route_id
         if route.receiver is not None and route.receiver not in known:
             raise ValueError(f"route {route_id} names unknown receiver {route.receiver!r}")
+        unknown = sorted(set(route.mute_time_intervals + route.active_time_intervals) - intervals)
+        if unknown:
+            raise ValueError(f"route {route_id} names unknown time intervals {unknown}")
+        if route.escalation is not None:
+            sms_names = {n for r in self.receivers for n in r.sms}
+            named = {n for step in route.escalation.steps for n in step}
+            if named - sms_names:
+                # The numbers live in the SMS secret; a name no receiver uses is most likely a typo.
+                raise ValueError(f"route {route_id}: escalation names {sorted(named - sms_names)}, which no "
+                                 "receiver lists under sms")
         for timing in ("group_wait", "group_interval", "repeat_interval"):
             value = getattr(route, timing)
             if value is not None and value.total_seconds() < 0:
@@ -194,7 +224,7 @@ class RoutingConfig(BaseModel):
         if route.group_wait is not None and route.group_wait.total_seconds() > 900:
             raise ValueError(f"route {route_id}: group_wait above 15m is not supported (SQS delay limit)")
         for index, child in enumerate(route.routes):
-            self._number(child, f"{route_id}.{index}", known)
+            self._number(child, f"{route_id}.{index}", known, intervals)
 
     def receiver(self, name: str) -> Receiver:
         for receiver in self.receivers:

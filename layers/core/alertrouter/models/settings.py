@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Self
 
 from pydantic import BaseModel, Field
 
@@ -11,7 +12,13 @@ def _from_env(model: type[BaseModel]) -> dict[str, str]:
     return {k.lower(): v for k, v in os.environ.items() if k.lower() in model.model_fields}
 
 
-class Settings(BaseModel):
+class _FromEnv(BaseModel):
+    @classmethod
+    def from_env(cls) -> Self:
+        return cls.model_validate(_from_env(cls))
+
+
+class Settings(_FromEnv):
     table_name: str = Field(min_length=3)
     ingest_queue_url: str = Field(min_length=1)
     dlq_url: str = ""
@@ -22,15 +29,21 @@ class Settings(BaseModel):
     default_slack_channel: str = "#alerts"
     slack_api_url: str = "https://slack.com/api/"
 
-    @classmethod
-    def from_env(cls) -> Settings:
-        return cls.model_validate(_from_env(cls))
-
     def placeholders(self) -> dict[str, str]:
         return {"DEFAULT_SLACK_CHANNEL": self.default_slack_channel, "ACCOUNT_LABEL": self.account_label}
 
 
-class InteractionSettings(BaseModel):
+class EscalatorSettings(_FromEnv):
+    """The escalator function's environment."""
+
+    table_name: str = Field(min_length=3)
+    slack_token_secret: str = ""
+    sms_numbers_secret: str = ""
+    slack_api_url: str = "https://slack.com/api/"
+    account_label: str = ""
+
+
+class InteractionSettings(_FromEnv):
     """The Slack interactions function's environment."""
 
     table_name: str = Field(min_length=3)
@@ -38,11 +51,17 @@ class InteractionSettings(BaseModel):
     slack_signing_secret: str = Field(min_length=1)  # the Secrets Manager secret holding the signing secret
     slack_api_url: str = "https://slack.com/api/"
     allowed_team_ids: str = ""  # comma-separated Slack team ids; empty: any team the app is installed in
-
-    @classmethod
-    def from_env(cls) -> InteractionSettings:
-        return cls.model_validate(_from_env(cls))
+    allowed_user_ids: str = ""  # comma-separated Slack user ids; empty: anyone in an allowed team
+    ingest_queue_url: str = ""  # the router's queue, which applies a Resolve
 
     @property
     def teams(self) -> frozenset[str]:
-        return frozenset(t.strip() for t in self.allowed_team_ids.split(",") if t.strip())
+        return _ids(self.allowed_team_ids)
+
+    @property
+    def users(self) -> frozenset[str]:
+        return _ids(self.allowed_user_ids)
+
+
+def _ids(text: str) -> frozenset[str]:
+    return frozenset(t.strip() for t in text.split(",") if t.strip())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from alertrouter.models.alert import Alert
+from alertrouter.models.config import MAX_TRANSITIONS, FlapPolicy
 
 
 class AlertState(BaseModel):
@@ -24,6 +25,7 @@ class AlertState(BaseModel):
     starts_at_ms: int
     count: int = 1
     updated_ms: int = 0
+    changes_ms: tuple[int, ...] = ()  # source times of the latest status changes (flap detection)
 
     @classmethod
     def first(cls, alert: Alert, now_ms: int) -> AlertState:
@@ -46,6 +48,8 @@ class AlertState(BaseModel):
             # how often it fired in this episode: repeats count, a resolve keeps the tally
             count=1 if new_episode else self.count + (1 if repeat else 0),
             updated_ms=now_ms,
+            changes_ms=self.changes_ms if self.status == alert.status.value else (
+                *self.changes_ms, alert.timestamp_ms)[-MAX_TRANSITIONS:],
         )
 
 
@@ -66,6 +70,7 @@ class Member(BaseModel):
     ts_ms: int
     starts_at_ms: int
     count: int = 1
+    changes_ms: tuple[int, ...] = ()
 
     @classmethod
     def of(cls, state: AlertState) -> Member:
@@ -74,8 +79,18 @@ class Member(BaseModel):
             resource=state.labels.get("resource", ""), account=state.labels.get("account", ""),
             region=state.labels.get("region", ""), console=state.annotations.get("console", ""),
             runbook=state.annotations.get("runbook", ""), ts_ms=state.ts_ms,
-            starts_at_ms=state.starts_at_ms, count=state.count,
+            starts_at_ms=state.starts_at_ms, count=state.count, changes_ms=state.changes_ms,
         )
+
+    def flapping_until(self, policy: FlapPolicy) -> int:
+        """Until when this alert counts as flapping (0: it does not): more than `policy.changes` status
+        changes within `policy.window`, and then until it has kept one state for `policy.settle`."""
+        times, changes = self.changes_ms, policy.changes
+        window_ms = policy.window.total_seconds() * 1000
+        for i in range(len(times) - changes):
+            if times[i + changes] - times[i] <= window_ms:
+                return times[-1] + int(policy.settle.total_seconds() * 1000)
+        return 0
 
 
 class Notified(BaseModel):
@@ -112,6 +127,11 @@ class GroupState(BaseModel):
     episode: int = 1
     ack_by: str = ""  # Slack user id of who acknowledged this episode
     ack_ms: int = 0
+    resolved_by: str = ""  # Slack user id of who resolved this episode by hand
+    resolved_ms: int = 0
+    muted: dict[str, str] = Field(default_factory=dict)  # fingerprint -> why it is not sent (at the last flush)
+    flapping: list[str] = Field(default_factory=list)  # members flapping at the last flush (pages held)
+    resume_at_ms: int = 0  # when a muted or flapping member must be looked at again
     last_notified_ms: int = 0
     flush_at_ms: int = 0
     lease_id: str = ""
@@ -125,8 +145,28 @@ class GroupState(BaseModel):
             "sms_notified": dict(self.sms_notified), "slack_ts": dict(self.slack_ts),
             "slack_channels": dict(self.slack_channels), "slack_attempts": dict(self.slack_attempts),
             "slack_done": dict(self.slack_done), "channel_notified": dict(self.channel_notified),
+            "muted": dict(self.muted),
         })
 
     @property
     def pending(self) -> bool:
         return self.version > self.notified_version
+
+
+class EscalationState(BaseModel):
+    """A group's paging that is waiting for an acknowledgement (one item per group, for its episode).
+    It carries its policy, so a config edit changes the next episode, never one half escalated."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    key: str
+    episode: int
+    next_ms: int
+    step: int = 0  # index into steps of the next escalation
+    round: int = 0  # how many times the steps were all gone through
+    sent: tuple[str, ...] = ()  # recipients of the current step already texted (the others were paced)
+    after_ms: int
+    steps: tuple[tuple[str, ...], ...]
+    repeat: int = 0
+    reminder_ms: int = 0  # 0: no reminders once acknowledged
+    reminded_ms: int = 0

@@ -32,7 +32,8 @@ def _block_lines(block: dict[str, Any]) -> list[str]:
     if kind == "context":
         return [" · ".join(mrkdwn_to_text(e.get("text", "")) for e in block.get("elements", []))]
     if kind == "actions":
-        return ["  ".join(f"[ {e['text']['text']} ]" for e in block.get("elements", []) if "text" in e)]
+        return ["  ".join(f"[ {e['text']['text']} ]" if "text" in e else f"[ {e['placeholder']['text']} ▾ ]"
+                          for e in block.get("elements", []) if "text" in e or "placeholder" in e)]
     return []
 
 

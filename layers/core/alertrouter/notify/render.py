@@ -16,6 +16,7 @@ MAX_LISTED = 10
 SECTION_BUDGET = 2900  # Slack refuses a section text over 3000 characters; room for the "…and N more"
 SMS_LIMIT = 160
 METADATA_EVENT = "alertrouter_group"
+SILENCE_CHOICES = {"1h": "for 1 hour", "4h": "for 4 hours", "24h": "for 24 hours", "resolved": "until resolved"}
 
 
 class SlackMessage(BaseModel):
@@ -37,13 +38,13 @@ def human_duration(ms: int) -> str:
     return f"{minutes}m"
 
 
-def _utc(ms: int) -> str:
+def utc_text(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def slack_date(ms: int) -> str:
     """Slack's date token: shown in the reader's own time zone, with a UTC fallback."""
-    return f"<!date^{ms // 1000}^{{date_short_pretty}} {{time}}|{_utc(ms)}>"
+    return f"<!date^{ms // 1000}^{{date_short_pretty}} {{time}}|{utc_text(ms)}>"
 
 
 def _escape(text: str) -> str:
@@ -89,8 +90,12 @@ def _buttons(group: GroupState) -> dict[str, Any]:
         return b
 
     first = button("Unacknowledge", "unack") if group.ack_by else button("Acknowledge", "ack", "primary")
+    silence = {"type": "static_select", "action_id": "alertrouter_silence",
+               "placeholder": {"type": "plain_text", "text": "Silence…"},
+               "options": [{"text": {"type": "plain_text", "text": label}, "value": f"{choice}|{group.key}:{group.episode}"}
+                           for choice, label in SILENCE_CHOICES.items()]}
     return {"type": "actions", "block_id": "alertrouter_actions",
-            "elements": [first, button("Resolve", "resolve"), button("Silence", "silence", "danger")]}
+            "elements": [first, button("Resolve", "resolve"), silence]}
 
 
 def _headline(group: GroupState, now_ms: int) -> str:
@@ -122,22 +127,23 @@ def _headline(group: GroupState, now_ms: int) -> str:
     return f"{icon} {', '.join(counts)} · {name}"
 
 
-def _member_line(m: Member, with_link: bool) -> str:
+def _member_line(m: Member, with_link: bool, muted: str = "") -> str:
     icon = ICONS["resolved"] if m.status == "resolved" else ICONS.get(
         "nodata" if m.status == "nodata" else m.severity, "🔴")
     resource = f" — {_escape(m.resource[:200])}" if m.resource else ""
     count = f" ×{m.count}" if m.count > 1 else ""
     link = f" <{m.console}|console>" if m.console and with_link else ""
-    return f"{icon} {_escape(m.title[:300])}{resource}{count} · since {slack_date(m.starts_at_ms)}{link}"
+    quiet = f" · 🔕 {muted[:120]}" if muted else ""
+    return f"{icon} {_escape(m.title[:300])}{resource}{count} · since {slack_date(m.starts_at_ms)}{link}{quiet}"
 
 
-def _member_lines(members: list[tuple[str, Member]]) -> str:
+def _member_lines(members: list[tuple[str, Member]], muted: dict[str, str]) -> str:
     """Whole lines only, at most MAX_LISTED within a section's 3000 characters, then how many more.
     Console links go first when they would crowd alerts out of the list."""
     shown = members[:MAX_LISTED]
-    with_links = [_member_line(m, True) for _, m in shown]
+    with_links = [_member_line(m, True, muted.get(fp, "")) for fp, m in shown]
     candidates = with_links if sum(len(x) + 1 for x in with_links) <= SECTION_BUDGET else [
-        _member_line(m, False) for _, m in shown]
+        _member_line(m, False, muted.get(fp, "")) for fp, m in shown]
     lines: list[str] = []
     used = 0
     for line in candidates:
@@ -170,14 +176,22 @@ def render_group(group: GroupState, now_ms: int) -> SlackMessage:
         if links:
             blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": links}]})
     elif members:  # (none at all only when every alert left the group: the headline says resolved)
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _member_lines(members)}})
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _member_lines(members, group.muted)}})
         first = members[0][1]
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": (
             f"{_escape(first.account)} / {_escape(first.region)} · first since "
             f"{slack_date(min(m.starts_at_ms for _, m in members))}")}]})
+    notes = []
+    if len(members) == 1 and members[0][0] in group.muted:
+        notes.append(f"🔕 {group.muted[members[0][0]]}")
+    if any(fp in group.flapping for fp, _ in members):
+        notes.append("〰️ flapping: this message is kept up to date, pages wait until it settles")
     if group.ack_by:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": (
-            f"✋ Acknowledged by <@{_escape(group.ack_by)}> at {slack_date(group.ack_ms)}")}]})
+        notes.append(f"✋ Acknowledged by <@{_escape(group.ack_by)}> at {slack_date(group.ack_ms)}")
+    if group.resolved_by:
+        notes.append(f"✅ Resolved by <@{_escape(group.resolved_by)}> at {slack_date(group.resolved_ms)}")
+    for note in notes:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": note}]})
     if group_status(group) != "resolved":
         blocks.append(_buttons(group))
     return SlackMessage(text=headline, attachments=[{"color": COLOURS[_colour_key(group)], "blocks": blocks}])

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from alertrouter.models.alert import Alert
-from alertrouter.models.state import AlertState, GroupState, Member
+from alertrouter.models.silence import Silence
+from alertrouter.models.state import AlertState, EscalationState, GroupState, Member
 
 
 class LeaseHeldError(Exception):
@@ -85,3 +86,53 @@ class StateStore(ABC):
         """Acknowledge (first click wins) or unacknowledge a group, in the given episode only (a click on an
         older episode's message changes nothing): the group as it now is (None if unknown) and whether this
         call changed it."""
+
+    @abstractmethod
+    def resolve_by_hand(self, key: str, user: str, at_ms: int, episode: int) -> tuple[GroupState | None, bool]:
+        """Record who resolved the group's episode (first click wins; a click on an older episode changes
+        nothing): the group as it now is and whether this call changed it."""
+
+    # ---- silences ----
+    @abstractmethod
+    def put_silence(self, silence: Silence) -> None: ...
+
+    @abstractmethod
+    def silences(self) -> list[Silence]:
+        """Every silence kept (expired ones too, until their TTL removes them), by start time."""
+
+    @abstractmethod
+    def expire_silence(self, silence_id: str, now_ms: int) -> Silence | None:
+        """End a silence now; None if it is unknown or already over."""
+
+    # ---- inhibition: the firing alerts that inhibit rules could take as sources ----
+    @abstractmethod
+    def set_inhibit_source(self, fingerprint: str, labels: dict[str, str], ts_ms: int, firing: bool) -> None:
+        """Record a possible source as firing, or remove it; only if ts_ms is newer than what is kept."""
+
+    @abstractmethod
+    def inhibit_sources(self) -> dict[str, dict[str, str]]:
+        """Fingerprint -> labels of every firing alert that may inhibit others."""
+
+    @abstractmethod
+    def get_alerts(self, fingerprints: list[str]) -> dict[str, AlertState]:
+        """Several alerts' states at once (the unknown ones left out)."""
+
+    # ---- escalation ----
+    @abstractmethod
+    def start_escalation(self, escalation: EscalationState) -> bool:
+        """Keep a group's escalation unless one for the same episode exists (its timer keeps running)."""
+
+    @abstractmethod
+    def escalations(self) -> list[EscalationState]: ...
+
+    @abstractmethod
+    def advance_escalation(self, escalation: EscalationState, changes: dict[str, Any]) -> bool:
+        """Move an escalation on (conditional on it being as read): False if someone else moved it."""
+
+    @abstractmethod
+    def end_escalation(self, key: str, episode: int) -> None:
+        """Drop the group's escalation of this episode (acknowledged, resolved, or a new episode began)."""
+
+    @abstractmethod
+    def claim_sms_slot(self, recipient: str, now_ms: int, gap_ms: int) -> bool:
+        """Take the right to text this recipient now: False if they were texted less than gap_ms ago."""

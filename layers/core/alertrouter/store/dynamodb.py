@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from alertrouter.models.alert import Alert
-from alertrouter.models.state import AlertState, GroupState, Member
+from alertrouter.models.silence import Silence
+from alertrouter.models.state import AlertState, EscalationState, GroupState, Member
 from alertrouter.store.base import AlertApplied, LeaseHeldError, StateStore
 
 if TYPE_CHECKING:
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 ALERT_TTL_S = 90 * 86400  # keep an alert's state 90 days after its last event
 GROUP_TTL_S = 30 * 86400
 HISTORY_TTL_S = 90 * 86400
+SILENCE_KEEP_S = 7 * 86400  # an ended silence stays listable this long
 
 
 # Our own attribute-value codec for the few types the items hold: boto3's TypeSerializer would bring
@@ -309,3 +311,161 @@ class DynamoDBStore(StateStore):
             if not _conditional_failed(exc):
                 raise
         return self.get_group(key), False  # already in the asked-for state, or unknown (None)
+
+    def resolve_by_hand(self, key: str, user: str, at_ms: int, episode: int) -> tuple[GroupState | None, bool]:
+        try:
+            got = self.client.update_item(
+                TableName=self.table, Key=self._group_key(key),
+                UpdateExpression="SET resolved_by = :user, resolved_ms = :at",
+                ConditionExpression="attribute_exists(pk) AND episode = :episode AND "
+                "(attribute_not_exists(resolved_by) OR resolved_by = :empty)",
+                ExpressionAttributeValues=_item({":user": user, ":at": at_ms, ":episode": episode, ":empty": ""}),
+                ReturnValues="ALL_NEW",
+            )
+            return GroupState.model_validate(_plain(got["Attributes"])), True
+        except ClientError as exc:
+            if not _conditional_failed(exc):
+                raise
+        return self.get_group(key), False
+
+    # ---- silences: one partition, read whole (silences are few) ----
+    def _query_all(self, pk: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"TableName": self.table, "KeyConditionExpression": "pk = :pk",
+                                  "ExpressionAttributeValues": {":pk": {"S": pk}}, "ConsistentRead": True}
+        while True:
+            got = self.client.query(**kwargs)
+            items.extend(_plain(i) for i in got.get("Items", []))
+            if "LastEvaluatedKey" not in got:
+                return items
+            kwargs["ExclusiveStartKey"] = got["LastEvaluatedKey"]
+
+    def put_silence(self, silence: Silence) -> None:
+        values = {**silence.model_dump(), "pk": "SILENCE", "sk": silence.id,
+                  "expires_at": silence.ends_at_ms // 1000 + SILENCE_KEEP_S}
+        self.client.put_item(TableName=self.table, Item=_item(values))
+
+    def silences(self) -> list[Silence]:
+        return sorted((Silence.model_validate(i) for i in self._query_all("SILENCE")), key=lambda s: s.starts_at_ms)
+
+    def expire_silence(self, silence_id: str, now_ms: int) -> Silence | None:
+        try:
+            got = self.client.update_item(
+                TableName=self.table, Key={"pk": {"S": "SILENCE"}, "sk": {"S": silence_id}},
+                UpdateExpression="SET ends_at_ms = :end, expires_at = :exp",
+                ConditionExpression="attribute_exists(pk) AND ends_at_ms > :now",
+                ExpressionAttributeValues=_item({":end": now_ms, ":now": now_ms,
+                                                 ":exp": now_ms // 1000 + SILENCE_KEEP_S}),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                return None
+            raise
+        values = _plain(got["Attributes"])
+        values["ends_at_ms"] = max(values["ends_at_ms"], values["starts_at_ms"] + 1)
+        return Silence.model_validate(values)
+
+    # ---- inhibition sources ----
+    def set_inhibit_source(self, fingerprint: str, labels: dict[str, str], ts_ms: int, firing: bool) -> None:
+        key = {"pk": {"S": "INHIBIT"}, "sk": {"S": fingerprint}}
+        try:
+            # An item per source, kept (with firing false) after it resolves so that an older event
+            # delivered late cannot bring it back; its TTL removes it later.
+            self.client.put_item(
+                TableName=self.table,
+                Item={**key, **_item({"labels": labels, "ts_ms": ts_ms, "firing": firing,
+                                      "expires_at": int(time.time()) + ALERT_TTL_S})},
+                ConditionExpression="attribute_not_exists(pk) OR ts_ms < :ts",
+                ExpressionAttributeValues=_item({":ts": ts_ms}),
+            )
+        except ClientError as exc:
+            if not _conditional_failed(exc):
+                raise
+
+    def inhibit_sources(self) -> dict[str, dict[str, str]]:
+        return {i["sk"]: i["labels"] for i in self._query_all("INHIBIT") if i.get("firing")}
+
+    def get_alerts(self, fingerprints: list[str]) -> dict[str, AlertState]:
+        found: dict[str, AlertState] = {}
+        unique = list(dict.fromkeys(fingerprints))
+        for start in range(0, len(unique), 100):  # BatchGetItem takes 100 keys
+            keys = [self._alert_key(fp) for fp in unique[start:start + 100]]
+            request: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True}}
+            for _ in range(8):
+                got = self.client.batch_get_item(RequestItems=request)
+                for item in got.get("Responses", {}).get(self.table, []):
+                    state = AlertState.model_validate(_plain(item))
+                    found[state.fingerprint] = state
+                request = got.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                time.sleep(0.05)
+            if request:
+                raise RuntimeError("DynamoDB left keys unprocessed after retries")
+        return found
+
+    # ---- escalation ----
+    def _escalation_key(self, key: str) -> dict[str, Any]:
+        return {"pk": {"S": "ESCALATION"}, "sk": {"S": key}}
+
+    def start_escalation(self, escalation: EscalationState) -> bool:
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item={**self._escalation_key(escalation.key), **_item({
+                    **escalation.model_dump(), "expires_at": int(time.time()) + GROUP_TTL_S})},
+                ConditionExpression="attribute_not_exists(pk) OR episode <> :episode",
+                ExpressionAttributeValues=_item({":episode": escalation.episode}),
+            )
+            return True
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+
+    def escalations(self) -> list[EscalationState]:
+        return [EscalationState.model_validate(i) for i in self._query_all("ESCALATION")]
+
+    def advance_escalation(self, escalation: EscalationState, changes: dict[str, Any]) -> bool:
+        names = {f"#f{i}": name for i, name in enumerate(changes)}
+        values = {f":v{i}": value for i, value in enumerate(changes.values())}
+        try:
+            self.client.update_item(
+                TableName=self.table, Key=self._escalation_key(escalation.key),
+                UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(changes))),
+                ConditionExpression="episode = :episode AND next_ms = :next AND #step = :step AND #round = :round",
+                ExpressionAttributeNames={**names, "#step": "step", "#round": "round"},
+                ExpressionAttributeValues=_item({**values, ":episode": escalation.episode,
+                                                 ":next": escalation.next_ms, ":step": escalation.step,
+                                                 ":round": escalation.round}),
+            )
+            return True
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+
+    def end_escalation(self, key: str, episode: int) -> None:
+        try:
+            self.client.delete_item(TableName=self.table, Key=self._escalation_key(key),
+                                    ConditionExpression="episode = :episode",
+                                    ExpressionAttributeValues=_item({":episode": episode}))
+        except ClientError as exc:
+            if not _conditional_failed(exc):
+                raise
+
+    def claim_sms_slot(self, recipient: str, now_ms: int, gap_ms: int) -> bool:
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item=_item({"pk": f"SMSPACE#{recipient}", "sk": "SMSPACE", "sent_ms": now_ms,
+                            "expires_at": now_ms // 1000 + 86400}),
+                ConditionExpression="attribute_not_exists(pk) OR sent_ms <= :before",
+                ExpressionAttributeValues=_item({":before": now_ms - gap_ms}),
+            )
+            return True
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise

@@ -6,7 +6,8 @@ import threading
 from typing import Any
 
 from alertrouter.models.alert import Alert
-from alertrouter.models.state import AlertState, GroupState, Member
+from alertrouter.models.silence import Silence
+from alertrouter.models.state import AlertState, EscalationState, GroupState, Member
 from alertrouter.store.base import AlertApplied, LeaseHeldError, StateStore
 
 
@@ -17,6 +18,10 @@ class MemoryStore(StateStore):
         self.requests: dict[str, int] = {}
         self.histories: dict[str, list[dict[str, Any]]] = {}
         self.expiring: set[str] = set()  # groups whose TTL would be running in DynamoDB
+        self.silence_items: dict[str, Silence] = {}
+        self.sources: dict[str, tuple[int, dict[str, str] | None]] = {}  # fp -> (ts, labels while firing)
+        self.escalation_items: dict[str, EscalationState] = {}
+        self.sms_slots: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def apply_alert(self, alert: Alert, now_ms: int) -> AlertApplied:
@@ -139,3 +144,72 @@ class MemoryStore(StateStore):
             elif not ack and group.ack_by:
                 group.ack_by, group.ack_ms, changed = "", 0, True
             return group.detached(), changed
+
+    def resolve_by_hand(self, key: str, user: str, at_ms: int, episode: int) -> tuple[GroupState | None, bool]:
+        with self._lock:
+            group = self.groups.get(key)
+            if group is None:
+                return None, False
+            if group.episode != episode or group.resolved_by:
+                return group.detached(), False
+            group.resolved_by, group.resolved_ms = user, at_ms
+            return group.detached(), True
+
+    def put_silence(self, silence: Silence) -> None:
+        with self._lock:
+            self.silence_items[silence.id] = silence
+
+    def silences(self) -> list[Silence]:
+        return sorted(self.silence_items.values(), key=lambda s: s.starts_at_ms)
+
+    def expire_silence(self, silence_id: str, now_ms: int) -> Silence | None:
+        with self._lock:
+            silence = self.silence_items.get(silence_id)
+            if silence is None or silence.ends_at_ms <= now_ms:
+                return None
+            ended = silence.model_copy(update={"ends_at_ms": max(now_ms, silence.starts_at_ms + 1)})
+            self.silence_items[silence_id] = ended
+            return ended
+
+    def set_inhibit_source(self, fingerprint: str, labels: dict[str, str], ts_ms: int, firing: bool) -> None:
+        with self._lock:
+            kept = self.sources.get(fingerprint)
+            if kept is None or kept[0] < ts_ms:
+                self.sources[fingerprint] = (ts_ms, dict(labels) if firing else None)
+
+    def inhibit_sources(self) -> dict[str, dict[str, str]]:
+        return {fp: labels for fp, (_, labels) in self.sources.items() if labels is not None}
+
+    def get_alerts(self, fingerprints: list[str]) -> dict[str, AlertState]:
+        return {fp: self.alerts[fp] for fp in fingerprints if fp in self.alerts}
+
+    def start_escalation(self, escalation: EscalationState) -> bool:
+        with self._lock:
+            kept = self.escalation_items.get(escalation.key)
+            if kept is not None and kept.episode == escalation.episode:
+                return False
+            self.escalation_items[escalation.key] = escalation
+            return True
+
+    def escalations(self) -> list[EscalationState]:
+        return list(self.escalation_items.values())
+
+    def advance_escalation(self, escalation: EscalationState, changes: dict[str, Any]) -> bool:
+        with self._lock:
+            if self.escalation_items.get(escalation.key) != escalation:
+                return False
+            self.escalation_items[escalation.key] = escalation.model_copy(update=changes)
+            return True
+
+    def end_escalation(self, key: str, episode: int) -> None:
+        with self._lock:
+            kept = self.escalation_items.get(key)
+            if kept is not None and kept.episode == episode:
+                del self.escalation_items[key]
+
+    def claim_sms_slot(self, recipient: str, now_ms: int, gap_ms: int) -> bool:
+        with self._lock:
+            if now_ms - self.sms_slots.get(recipient, -gap_ms) < gap_ms:
+                return False
+            self.sms_slots[recipient] = now_ms
+            return True

@@ -1,0 +1,170 @@
+"""The escalator, run every minute: pages nobody acknowledged go to the next step's SMS recipients;
+acknowledged ones get a reminder in their thread every `reminder_interval`.
+
+Each group that paged has one escalation item (created by the router's flush) carrying its policy.
+SMS are paced, at most one per recipient per minute: everything due for a recipient in one run is
+bundled into one message, and a recipient texted less than a minute ago waits for the next run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools import Logger
+
+from alertrouter.models.silence import silencing
+from alertrouter.models.state import EscalationState, GroupState, Member
+from alertrouter.notify.base import NotifyError
+from alertrouter.notify.render import SlackMessage, human_duration, render_sms
+from alertrouter.store.base import StateStore
+
+if TYPE_CHECKING:
+    from alertrouter.notify.slack import SlackApi
+    from alertrouter.notify.sms import SmsNotifier
+
+logger = Logger(service="alertrouter-escalator", child=True)
+
+SMS_GAP_MS = 60_000  # at most one SMS per recipient per minute
+
+
+@dataclass
+class EscalationOutcome:
+    due: int = 0
+    sms: int = 0
+    deferred: int = 0  # recipients paced to the next run
+    reminders: int = 0
+    ended: int = 0
+    pages: list[tuple[str, str]] = field(default_factory=list)  # (recipient, text), for tests and the demo
+
+
+class Escalator:
+    def __init__(self, store: StateStore, sms: SmsNotifier | None, slack: SlackApi | None = None, *,
+                 account_label: str = "", now_ms: Callable[[], int] = lambda: int(time.time() * 1000)) -> None:
+        self.store = store
+        self.sms = sms
+        self.slack = slack
+        self.account_label = account_label
+        self.now_ms = now_ms
+
+    def run(self) -> EscalationOutcome:
+        now = self.now_ms()
+        outcome = EscalationOutcome()
+        due = [e for e in self.store.escalations() if e.next_ms <= now]
+        outcome.due = len(due)
+        silences = [s for s in self.store.silences() if s.active(now)] if due else []
+        wanted: dict[str, list[tuple[EscalationState, GroupState, list[Member]]]] = {}
+        for escalation in due:
+            group = self.store.get_group(escalation.key)
+            pages = self._pages(escalation, group, silences, now)
+            if group is None or pages is None:
+                self.store.end_escalation(escalation.key, escalation.episode)
+                outcome.ended += 1
+                continue
+            if group.ack_by:
+                self._remind(escalation, group, now, outcome)
+                continue
+            if not pages or not escalation.steps:
+                # all silenced or muted for now, or nobody left to page: look again after the step's wait
+                self.store.advance_escalation(escalation, {"next_ms": now + escalation.after_ms})
+                continue
+            for recipient in escalation.steps[escalation.step]:
+                if recipient not in escalation.sent:
+                    wanted.setdefault(recipient, []).append((escalation, group, pages))
+        texted = self._text(wanted, now, outcome)
+        for escalation in {id(e): e for entries in wanted.values() for e, _, _ in entries}.values():
+            sent = {*escalation.sent, *(r for r in escalation.steps[escalation.step] if r in texted)}
+            if sent >= set(escalation.steps[escalation.step]):
+                self._advance(escalation, now, outcome)
+            elif sent != set(escalation.sent):  # the rest were paced: they get their text next run
+                self.store.advance_escalation(escalation, {"sent": sorted(sent)})
+        return outcome
+
+    def _pages(self, escalation: EscalationState, group: GroupState | None, silences: list[Any],
+               now: int) -> list[Member] | None:
+        """The alerts still worth paging about; None when the escalation is over (resolved by the source
+        or by hand, a new episode began, its steps are used up)."""
+        if group is None or group.episode != escalation.episode or group.resolved_by:
+            return None
+        firing = {fp: m for fp, m in group.members.items() if m.status == "firing"}
+        if not firing or (not escalation.steps and not escalation.reminder_ms):
+            return None
+        if silences:
+            states = self.store.get_alerts([fp for fp in firing if fp not in group.muted])
+            silenced = {fp for fp, s in states.items()
+                        if silencing(silences, fp, s.labels, now, {group.key: group.episode})}
+        else:
+            silenced = set()
+        return [m for fp, m in firing.items() if fp not in group.muted and fp not in silenced
+                and fp not in group.flapping]
+
+    def _text(self, wanted: dict[str, list[tuple[EscalationState, GroupState, list[Member]]]], now: int,
+              outcome: EscalationOutcome) -> set[str]:
+        texted: set[str] = set()
+        if self.sms is None:
+            return texted
+        for recipient, entries in wanted.items():
+            if not self.store.claim_sms_slot(recipient, now, SMS_GAP_MS):
+                outcome.deferred += 1
+                continue
+            members = [m for _, _, pages in entries for m in pages]
+            text = render_sms(members, self.account_label)
+            try:
+                self.sms.send(recipient, text)
+            except NotifyError as exc:
+                logger.error("escalation SMS not sent", extra={"recipient": recipient, "reason": str(exc)})
+                continue
+            texted.add(recipient)
+            outcome.sms += 1
+            outcome.pages.append((recipient, text))
+            for escalation, group, pages in entries:
+                self._note(group, f"📟 Not acknowledged: paged {recipient} (escalation step "
+                                  f"{escalation.step + 1} of {len(escalation.steps)})",
+                           "escalation", {"to": recipient, "step": escalation.step + 1, "round": escalation.round,
+                                          "alerts": len(pages)}, now)
+        return texted
+
+    def _advance(self, escalation: EscalationState, now: int, outcome: EscalationOutcome) -> None:
+        step, rounds = escalation.step + 1, escalation.round
+        if step >= len(escalation.steps):
+            step, rounds = 0, rounds + 1
+        if rounds > escalation.repeat:
+            if escalation.reminder_ms:  # nobody left to page: keep the item only for reminders after an ack
+                self.store.advance_escalation(escalation, {"steps": [], "next_ms": now + escalation.after_ms})
+            else:
+                self.store.end_escalation(escalation.key, escalation.episode)
+                outcome.ended += 1
+            return
+        self.store.advance_escalation(escalation, {"step": step, "round": rounds, "sent": [],
+                                                   "next_ms": now + escalation.after_ms})
+
+    def _remind(self, escalation: EscalationState, group: GroupState, now: int, outcome: EscalationOutcome) -> None:
+        """Acknowledged and still firing: a reminder in the thread every reminder_ms; without reminders, look
+        again later (an unacknowledge resumes the escalation where it stood)."""
+        if not escalation.reminder_ms:
+            self.store.advance_escalation(escalation, {"next_ms": now + max(escalation.after_ms, SMS_GAP_MS)})
+            return
+        last = max(group.ack_ms, escalation.reminded_ms)
+        if now - last < escalation.reminder_ms:
+            self.store.advance_escalation(escalation, {"next_ms": last + escalation.reminder_ms})
+            return
+        if self.store.advance_escalation(escalation, {"reminded_ms": now, "next_ms": now + escalation.reminder_ms}):
+            outcome.reminders += 1
+            self._note(group, f"⏰ Still firing, acknowledged by <@{group.ack_by}> "
+                              f"{human_duration(now - group.ack_ms)} ago", "reminder", {"ack_by": group.ack_by}, now)
+
+    def _note(self, group: GroupState, text: str, kind: str, detail: dict[str, Any], now: int) -> None:
+        """History and a thread line; both best effort (the page itself already went out)."""
+        try:
+            self.store.add_history(group.key, now, kind, detail)
+        except Exception:  # noqa: BLE001
+            logger.warning("history entry not written", exc_info=True)
+        if self.slack is None:
+            return
+        for channel, ts in group.slack_ts.items():
+            try:
+                self.slack.post(group.slack_channels.get(channel, channel), SlackMessage(text=text), thread_ts=ts)
+            except NotifyError as exc:
+                logger.warning("thread note not posted", extra={"reason": str(exc), "channel": channel})

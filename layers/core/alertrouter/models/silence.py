@@ -1,0 +1,79 @@
+"""Silences: a set of matchers and a time span during which matching alerts are kept but not sent."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
+
+from alertrouter.models.matcher import Matcher
+
+MAX_SILENCE_MS = 30 * 86400 * 1000  # a silence longer than a month is a config change, not a silence
+FINGERPRINT_LABEL = "fingerprint"  # a silence may name alerts by fingerprint (the Slack button does)
+
+
+class Silence(BaseModel):
+    """Alertmanager's silence: every matcher must match. `group`/`episode` make it "until resolved":
+    it then also ends when that group's episode ends (the alert resolved and fired again)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: str = Field(default_factory=lambda: uuid.uuid4().hex[:12])
+    matchers: tuple[Matcher, ...] = Field(min_length=1)
+    starts_at_ms: int
+    ends_at_ms: int
+    created_by: str
+    comment: str = ""
+    group: str = ""
+    episode: int = 0
+
+    @field_validator("matchers", mode="before")
+    @classmethod
+    def _matchers(cls, v: Any) -> Any:
+        if isinstance(v, list | tuple):
+            return tuple(Matcher.parse(m) if isinstance(m, str) else m for m in v)
+        return v
+
+    @field_serializer("matchers")
+    def _dump_matchers(self, matchers: tuple[Matcher, ...]) -> list[str]:
+        return [str(m) for m in matchers]
+
+    @model_validator(mode="after")
+    def _span(self) -> Silence:
+        if self.ends_at_ms <= self.starts_at_ms:
+            raise ValueError("a silence must end after it starts")
+        if self.ends_at_ms - self.starts_at_ms > MAX_SILENCE_MS:
+            raise ValueError("a silence may last at most 30 days")
+        if not self.created_by.strip():
+            raise ValueError("a silence needs its creator")
+        if all(m.matches({}) for m in self.matchers):
+            # Like amtool: a silence whose matchers all match an alert with no labels would silence everything.
+            raise ValueError("these matchers would silence every alert: add one that needs a label value")
+        return self
+
+    def active(self, now_ms: int) -> bool:
+        return self.starts_at_ms <= now_ms < self.ends_at_ms
+
+    def matches(self, fingerprint: str, labels: Mapping[str, str]) -> bool:
+        view = {**labels, FINGERPRINT_LABEL: fingerprint}
+        return all(m.matches(view) for m in self.matchers)
+
+    def describe(self) -> str:
+        return ", ".join(str(m) for m in self.matchers)
+
+
+def silencing(silences: list[Silence], fingerprint: str, labels: Mapping[str, str], now_ms: int,
+              episodes: Mapping[str, int]) -> Silence | None:
+    """The silence that mutes this alert now (the one that ends last), or None. `episodes` gives the
+    current episode of groups that "until resolved" silences name; a silence of an ended episode is over."""
+    found = None
+    for silence in silences:
+        if not silence.active(now_ms) or not silence.matches(fingerprint, labels):
+            continue
+        if silence.group and episodes.get(silence.group, silence.episode) != silence.episode:
+            continue
+        if found is None or silence.ends_at_ms > found.ends_at_ms:
+            found = silence
+    return found
