@@ -6,17 +6,24 @@ import argparse
 import json
 import os
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
 
 from alertrouter.config import ConfigError, load_config
-from alertrouter.models.config import RoutingConfig
+from alertrouter.models.config import RoutingConfig, parse_duration
+from alertrouter.models.silence import Silence
 from alertrouter.models.state import AlertState, GroupState, Member
 from alertrouter.notify.preview import render_text
-from alertrouter.notify.render import group_status, render_group, render_sms
+from alertrouter.notify.render import group_status, render_group, render_sms, utc_text
 from alertrouter.routing.tree import group_identity, group_key, match_routes
 from alertrouter.sources import MalformedEventError, ParseResult, parse_body
+
+if TYPE_CHECKING:
+    from alertrouter.store.dynamodb import DynamoDBStore
 
 DEFAULT_CONFIG = "config/routing.yaml"
 
@@ -124,8 +131,15 @@ def _history_line(entry: dict[str, Any]) -> str:
     kind = entry.get("kind", "?")
     if kind == "sms":
         what = f"SMS to {entry.get('to')}: {', '.join(entry.get('titles', []))}"
-    elif kind in ("ack", "unack"):
-        what = f"{'acknowledged' if kind == 'ack' else 'unacknowledged'} by {entry.get('user')}"
+    elif kind in ("ack", "unack", "resolve"):
+        verb = {"ack": "acknowledged", "unack": "unacknowledged", "resolve": "resolved by hand"}[kind]
+        what = f"{verb} by {entry.get('user')}"
+    elif kind == "silence":
+        what = f"silenced by {entry.get('user')}: {entry.get('matchers')} (silence {entry.get('silence')})"
+    elif kind == "escalation":
+        what = f"not acknowledged: SMS to {entry.get('to')} (step {entry.get('step')})"
+    elif kind == "reminder":
+        what = f"reminder: still firing, acknowledged by {entry.get('ack_by')}"
     else:
         what = f"{entry.get('channel', '')} {entry.get('text', '')}"
         if entry.get("thread"):
@@ -133,18 +147,25 @@ def _history_line(entry: dict[str, Any]) -> str:
     return f"{when}  {kind:<12} {what}"
 
 
-def cmd_history(args: argparse.Namespace) -> int:
-    """What was sent for a group (or for every group of an alert fingerprint), from the state table."""
+def _store(args: argparse.Namespace) -> DynamoDBStore | None:
+    """The deployed stack's state table (or a local endpoint's); None, said on stderr, without a name."""
     import botocore.session
 
     from alertrouter.store.dynamodb import DynamoDBStore
 
     if not args.table:
         print("alertrouter: name the state table with --table (or TABLE_NAME)", file=sys.stderr)
-        return 2
+        return None
     client: Any = botocore.session.get_session().create_client(
         "dynamodb", region_name=args.region or None, endpoint_url=args.endpoint_url or None)
-    store = DynamoDBStore(args.table, client)
+    return DynamoDBStore(args.table, client)
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    """What was sent for a group (or for every group of an alert fingerprint), from the state table."""
+    store = _store(args)
+    if store is None:
+        return 2
     keys = [args.key]
     state = store.get_alert(args.key)
     if state is not None:  # a fingerprint: its groups are where its routes put it
@@ -167,6 +188,63 @@ def cmd_history(args: argparse.Namespace) -> int:
     return 0
 
 
+def _when(text: str) -> int:
+    """An ISO 8601 time (UTC if no offset) as epoch milliseconds."""
+    at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return int((at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp() * 1000)
+
+
+def _silence_line(silence: Silence, now_ms: int) -> str:
+    state = "active" if silence.active(now_ms) else ("pending" if silence.starts_at_ms > now_ms else "expired")
+    until = " (or until its alert resolves)" if silence.group else ""
+    return (f"{silence.id}  {state:<8} {utc_text(silence.starts_at_ms)} → {utc_text(silence.ends_at_ms)}{until}  "
+            f"by {silence.created_by}  {silence.describe()}" + (f"  # {silence.comment}" if silence.comment else ""))
+
+
+def cmd_silence(args: argparse.Namespace) -> int:
+    """`silence add MATCHER...`, `silence list`, `silence expire ID`, against the state table."""
+    store = _store(args)
+    if store is None:
+        return 2
+    now = int(time.time() * 1000)
+    if args.action == "add":
+        try:
+            starts = _when(args.start) if args.start else now
+            ends = _when(args.end) if args.end else starts + int(parse_duration(args.duration).total_seconds() * 1000)
+            silence = Silence(matchers=args.matchers, starts_at_ms=starts, ends_at_ms=ends, created_by=args.by,
+                              comment=args.comment)
+        except (ValueError, ValidationError) as exc:
+            errors = exc.errors() if isinstance(exc, ValidationError) else [{"msg": str(exc)}]
+            print("alertrouter: " + "; ".join(str(e["msg"]) for e in errors), file=sys.stderr)
+            return 2
+        store.put_silence(silence)
+        print(_silence_line(silence, now))
+        return 0
+    if args.action == "expire":
+        ended = store.expire_silence(args.id, now)
+        if ended is None:
+            print(f"alertrouter: no active or pending silence {args.id}", file=sys.stderr)
+            return 1
+        print(_silence_line(ended, now))
+        return 0
+    silences = [s for s in store.silences() if args.all or s.ends_at_ms > now]
+    if args.json:
+        json.dump([s.model_dump() for s in silences], sys.stdout, indent=2)
+        print()
+    elif not silences:
+        print("no silences" if args.all else "no active or pending silences (--all shows ended ones)")
+    for silence in [] if args.json else silences:
+        print(_silence_line(silence, now))
+    return 0
+
+
+def _table_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--table", default=os.environ.get("TABLE_NAME", ""), help="the stack's StateTableName")
+    parser.add_argument("--region", default=os.environ.get("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "")))
+    parser.add_argument("--endpoint-url", default=os.environ.get("AWS_ENDPOINT_URL", ""),
+                        help="a local endpoint (moto server in the demo)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="alertrouter", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -180,14 +258,28 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_check_config)
     history = sub.add_parser("history", help="what was sent for a group or an alert (from the state table)")
     history.add_argument("key", help="a group key (a Slack button's value before ':') or an alert fingerprint")
-    history.add_argument("--table", default=os.environ.get("TABLE_NAME", ""), help="the stack's StateTableName")
-    history.add_argument("--region", default=os.environ.get("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "")))
-    history.add_argument("--endpoint-url", default=os.environ.get("AWS_ENDPOINT_URL", ""),
-                         help="a local endpoint (moto server in the demo)")
+    _table_args(history)
     history.add_argument("--config", default=os.environ.get("ROUTING_CONFIG_PATH", DEFAULT_CONFIG))
     history.add_argument("--limit", type=int, default=100)
     history.add_argument("--json", action="store_true")
     history.set_defaults(func=cmd_history)
+    silence = sub.add_parser("silence", help="add, list or expire silences (in the state table)")
+    actions = silence.add_subparsers(dest="action", required=True)
+    add = actions.add_parser("add", help='silence alerts matching all of MATCHER... e.g. alertname="DiskFull"')
+    add.add_argument("matchers", nargs="+", metavar="MATCHER")
+    add.add_argument("--duration", default="1h", help="how long (e.g. 30m, 4h); or give --end")
+    add.add_argument("--start", help="ISO 8601 start (default: now)")
+    add.add_argument("--end", help="ISO 8601 end")
+    add.add_argument("--by", default=os.environ.get("USER", "") or "cli", help="who is silencing (default: $USER)")
+    add.add_argument("--comment", default="")
+    listing = actions.add_parser("list", help="active and pending silences")
+    listing.add_argument("--all", action="store_true", help="ended ones too (kept 7 days)")
+    listing.add_argument("--json", action="store_true")
+    expire = actions.add_parser("expire", help="end a silence now")
+    expire.add_argument("id")
+    for each in (add, listing, expire):
+        _table_args(each)
+    silence.set_defaults(func=cmd_silence)
     return parser
 
 

@@ -35,6 +35,7 @@ class EscalationOutcome:
     due: int = 0
     sms: int = 0
     deferred: int = 0  # recipients paced to the next run
+    failures: int = 0  # recipients that cannot be texted (not in the numbers secret, number refused)
     reminders: int = 0
     ended: int = 0
     pages: list[tuple[str, str]] = field(default_factory=list)  # (recipient, text), for tests and the demo
@@ -115,6 +116,9 @@ class Escalator:
                 self.sms.send(recipient, text)
             except NotifyError as exc:
                 logger.error("escalation SMS not sent", extra={"recipient": recipient, "reason": str(exc)})
+                if not exc.retryable:  # (not in the numbers secret) the escalation moves on to whom it can reach
+                    texted.add(recipient)
+                    outcome.failures += 1
                 continue
             texted.add(recipient)
             outcome.sms += 1
@@ -147,10 +151,13 @@ class Escalator:
             self.store.advance_escalation(escalation, {"next_ms": now + max(escalation.after_ms, SMS_GAP_MS)})
             return
         last = max(group.ack_ms, escalation.reminded_ms)
+        # looked at again at least every `after`, so that an unacknowledge is noticed in time
+        look = escalation.after_ms or escalation.reminder_ms
         if now - last < escalation.reminder_ms:
-            self.store.advance_escalation(escalation, {"next_ms": last + escalation.reminder_ms})
+            self.store.advance_escalation(escalation, {"next_ms": min(last + escalation.reminder_ms, now + look)})
             return
-        if self.store.advance_escalation(escalation, {"reminded_ms": now, "next_ms": now + escalation.reminder_ms}):
+        if self.store.advance_escalation(escalation, {"reminded_ms": now, "next_ms": now + min(
+                escalation.reminder_ms, look)}):
             outcome.reminders += 1
             self._note(group, f"⏰ Still firing, acknowledged by <@{group.ack_by}> "
                               f"{human_duration(now - group.ack_ms)} ago", "reminder", {"ack_by": group.ack_by}, now)

@@ -264,6 +264,10 @@ class Router:
         group = self._prune(self._maybe_new_episode(group, lease, route, now), receiver.sms, lease)
         mutes = self.mutes(group, route, now)
         all_resolved = group_status(group) == "resolved"
+        if group.muted != mutes.reasons or sorted(group.flapping) != sorted(mutes.held):
+            # What the message shows changed without a new version (a silence ended, a flap settled):
+            # every channel is redone (`channel_notified` keeps a retry from repeating thread notes).
+            group = group.model_copy(update={"slack_done": {}})
         group = self._unmute(group, mutes, receiver.sms)
         members = visible_members(group)
         group = group.model_copy(update={"members": members})
@@ -463,9 +467,11 @@ class Router:
         repeat_ms = route.repeat_interval.total_seconds() * 1000
         for fp, m in group.members.items():
             before = group.notified.get(fp)
-            if fp in group.muted or fp in group.flapping or (before is not None and (before.status, before.count) == (m.status, m.count)):
-                continue  # a muted member's news waits until it is unmuted; a flapping one's until it settles
-            quiet = before is not None and before.status == m.status and now - before.thread_ms < repeat_ms
+            if fp in group.muted or (before is not None and (before.status, before.count) == (m.status, m.count)):
+                continue  # a muted member's news waits until it is unmuted
+            # a flapping member's changes show in the message only: its thread would be all flaps
+            quiet = fp in group.flapping or (
+                before is not None and before.status == m.status and now - before.thread_ms < repeat_ms)
             if group.slack_ts and not quiet:
                 lines.append(render_change(m, before.status if before else None))
             thread_ms = before.thread_ms if quiet and before is not None else now

@@ -208,13 +208,6 @@ class RoutingConfig(BaseModel):
         unknown = sorted(set(route.mute_time_intervals + route.active_time_intervals) - intervals)
         if unknown:
             raise ValueError(f"route {route_id} names unknown time intervals {unknown}")
-        if route.escalation is not None:
-            sms_names = {n for r in self.receivers for n in r.sms}
-            named = {n for step in route.escalation.steps for n in step}
-            if named - sms_names:
-                # The numbers live in the SMS secret; a name no receiver uses is most likely a typo.
-                raise ValueError(f"route {route_id}: escalation names {sorted(named - sms_names)}, which no "
-                                 "receiver lists under sms")
         for timing in ("group_wait", "group_interval", "repeat_interval"):
             value = getattr(route, timing)
             if value is not None and value.total_seconds() < 0:

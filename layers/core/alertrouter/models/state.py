@@ -25,7 +25,8 @@ class AlertState(BaseModel):
     starts_at_ms: int
     count: int = 1
     updated_ms: int = 0
-    changes_ms: tuple[int, ...] = ()  # source times of the latest status changes (flap detection)
+    # when the latest status changes were applied (our clock, like the settle time it is compared with)
+    changes_ms: tuple[int, ...] = ()
 
     @classmethod
     def first(cls, alert: Alert, now_ms: int) -> AlertState:
@@ -49,7 +50,7 @@ class AlertState(BaseModel):
             count=1 if new_episode else self.count + (1 if repeat else 0),
             updated_ms=now_ms,
             changes_ms=self.changes_ms if self.status == alert.status.value else (
-                *self.changes_ms, alert.timestamp_ms)[-MAX_TRANSITIONS:],
+                *self.changes_ms, now_ms)[-MAX_TRANSITIONS:],
         )
 
 

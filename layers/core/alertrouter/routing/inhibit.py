@@ -65,7 +65,7 @@ def inhibited_by(
                 continue
             if two_sided and rule.target_matches(labels):
                 continue
-            return rules[-1]
+            return rule
     return None
 
 

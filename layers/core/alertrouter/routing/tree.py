@@ -6,7 +6,7 @@ from datetime import timedelta
 from functools import lru_cache
 
 from alertrouter.models.alert import fingerprint
-from alertrouter.models.config import ALL_LABELS, ResolvedRoute, Route, RoutingConfig
+from alertrouter.models.config import ALL_LABELS, FlapPolicy, ResolvedRoute, Route, RoutingConfig
 
 DEFAULT_GROUP_WAIT = timedelta(seconds=30)
 DEFAULT_GROUP_INTERVAL = timedelta(minutes=5)
@@ -31,6 +31,12 @@ def _resolve(route: Route, parent: ResolvedRoute | None) -> ResolvedRoute:
         group_interval=pick("group_interval", DEFAULT_GROUP_INTERVAL),  # type: ignore[arg-type]
         repeat_interval=pick("repeat_interval", DEFAULT_REPEAT_INTERVAL),  # type: ignore[arg-type]
         matchers=tuple(str(m) for m in route.matchers),
+        # Alertmanager does not pass time intervals down the tree; our own settings are inherited
+        mute_time_intervals=tuple(route.mute_time_intervals),
+        active_time_intervals=tuple(route.active_time_intervals),
+        escalation=pick("escalation", None),  # type: ignore[arg-type]
+        reminder_interval=pick("reminder_interval", None),  # type: ignore[arg-type]
+        flapping=pick("flapping", FlapPolicy()),  # type: ignore[arg-type]
     )
 
 

@@ -1,0 +1,375 @@
+"""The newer parts of the state store contract (silences, hand resolution, inhibition sources, batch reads,
+escalations, SMS pacing), run against both stores: MemoryStore and DynamoDBStore on a moto table made from
+template.yaml. The two must behave the same."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from alertrouter.models.alert import Alert
+from alertrouter.models.silence import Silence
+from alertrouter.models.state import EscalationState, GroupState, Member
+from alertrouter.sources import parse_body
+from alertrouter.store.base import StateStore
+from alertrouter.store.dynamodb import DynamoDBStore
+from alertrouter.store.memory import MemoryStore
+from integration.conftest import alarm_body
+from local_aws import deploy
+
+pytestmark = pytest.mark.integration
+
+NOW = 1_714_557_600_000
+HOUR = 3_600_000
+KEY = "route0/abc123"
+OTHER = "route0/def456"
+
+
+def alert(state: str = "ALARM", minute: int = 0, name: str = "ServerCpuTooHigh") -> Alert:
+    """The reference EventBridge alarm event, in the given state at 10:mm."""
+    [parsed] = parse_body(alarm_body(name=name, state=state, ts=f"2024-05-01T10:{minute:02d}:00.000+0000")).alerts
+    return parsed
+
+
+def upsert(store: StateStore, a: Alert, now_ms: int = NOW, key: str = KEY) -> GroupState:
+    """Apply the alert and put its member into the group, as the router does."""
+    state = store.apply_alert(a, now_ms).state
+    return store.upsert_member(key, "route0", "team", {"alertname": state.title}, state.fingerprint,
+                               Member.of(state), now_ms)
+
+
+@pytest.fixture(params=["memory", "dynamodb"])
+def store(request: pytest.FixtureRequest) -> Iterator[StateStore]:
+    if request.param == "memory":
+        yield MemoryStore()
+    else:
+        session: Any = request.getfixturevalue("aws")
+        stack = deploy(session)
+        yield DynamoDBStore(stack.table_name, session.client("dynamodb"))
+
+
+def silence(matchers: list[str], start: int = NOW, hours: int = 1, **kw: Any) -> Silence:
+    return Silence(matchers=matchers, starts_at_ms=start, ends_at_ms=start + hours * HOUR,
+                   created_by=kw.pop("created_by", "alice"), **kw)
+
+
+# ---- silences ----
+
+def test_silences_round_trip_sorted_by_start(store: StateStore) -> None:
+    # Given three silences put out of start order, with every kind of matcher
+    late = silence(['alertname="DiskFull"', 'env!="dev"'], start=NOW + 2 * HOUR, comment="disk swap")
+    early = silence(['instance=~"i-0(abc|def).*"', 'region!~"eu-.*|ap-.*"'], start=NOW - HOUR, hours=3,
+                    created_by="bob")
+    middle = silence(['alertname="ServerCpuTooHigh"'], start=NOW, group=KEY, episode=2, comment="until resolved")
+    for s in (late, early, middle):
+        store.put_silence(s)
+    # Then they come back whole, by start time
+    listed = store.silences()
+    assert [s.id for s in listed] == [early.id, middle.id, late.id]
+    assert listed == [early, middle, late]
+    assert [s.model_dump() for s in listed] == [early.model_dump(), middle.model_dump(), late.model_dump()]
+    # and the regex matchers still match as before (anchored, alternation kept)
+    got_early = listed[0]
+    assert [str(m) for m in got_early.matchers] == ['instance=~"i-0(abc|def).*"', 'region!~"eu-.*|ap-.*"']
+    assert got_early.matches("fp", {"instance": "i-0abc123", "region": "us-east-1"})
+    assert not got_early.matches("fp", {"instance": "i-0abc123", "region": "eu-west-1"})
+    assert not got_early.matches("fp", {"instance": "x-i-0abc", "region": "us-east-1"})
+    assert (listed[1].group, listed[1].episode, listed[2].comment) == (KEY, 2, "disk swap")
+    assert [s.active(NOW) for s in listed] == [True, True, False]
+
+
+def test_putting_a_silence_again_replaces_it(store: StateStore) -> None:
+    first = silence(['alertname="DiskFull"'])
+    store.put_silence(first)
+    changed = first.model_copy(update={"comment": "longer", "ends_at_ms": NOW + 2 * HOUR})
+    store.put_silence(changed)
+    assert store.silences() == [changed]
+
+
+def test_no_silences(store: StateStore) -> None:
+    assert store.silences() == []
+
+
+def test_expire_ends_an_active_silence_once(store: StateStore) -> None:
+    kept = silence(['alertname="DiskFull"'], start=NOW - HOUR, hours=2)
+    store.put_silence(kept)
+    other = silence(['alertname="Other"'], start=NOW - HOUR, hours=2)
+    store.put_silence(other)
+    # When it is expired now
+    ended = store.expire_silence(kept.id, NOW)
+    # Then it ends now: no longer active, kept in the list, and the other one is untouched
+    assert ended is not None
+    assert (ended.id, ended.ends_at_ms, ended.starts_at_ms, ended.matchers) == (
+        kept.id, NOW, kept.starts_at_ms, kept.matchers)
+    assert not ended.active(NOW) and not ended.active(NOW + HOUR)
+    listed = {s.id: s for s in store.silences()}
+    assert listed[kept.id] == ended
+    assert not listed[kept.id].active(NOW)
+    assert listed[other.id] == other and other.active(NOW)
+    # When it is expired again, Then it is already over: None, and nothing changes
+    assert store.expire_silence(kept.id, NOW + 1) is None
+    assert {s.id: s for s in store.silences()}[kept.id] == ended
+
+
+def test_expire_of_unknown_or_already_ended_silence_is_none(store: StateStore) -> None:
+    assert store.expire_silence("nosuchsilence", NOW) is None
+    # a silence that ended on its own (its end is now or past) is already over
+    past = silence(['alertname="DiskFull"'], start=NOW - 2 * HOUR, hours=1)
+    at_end = silence(['alertname="DiskFull"'], start=NOW - HOUR, hours=1)
+    store.put_silence(past)
+    store.put_silence(at_end)
+    assert store.expire_silence(past.id, NOW) is None
+    assert store.expire_silence(at_end.id, NOW) is None
+    assert store.silences() == [past, at_end]
+    assert "nosuchsilence" not in {s.id for s in store.silences()}
+
+
+def test_expiring_a_pending_silence_keeps_the_silences_readable(store: StateStore) -> None:
+    # Given a silence that starts in an hour (planned maintenance), and another active one
+    pending = silence(['alertname="DiskFull"'], start=NOW + HOUR, hours=2)
+    active = silence(['alertname="Other"'], start=NOW - HOUR, hours=2)
+    store.put_silence(pending)
+    store.put_silence(active)
+    # When the maintenance is called off and the pending silence expired now
+    ended = store.expire_silence(pending.id, NOW)
+    assert ended is not None and ended.id == pending.id and not ended.active(NOW)
+    # Then every silence can still be read, and what is kept is what expire returned
+    listed = {s.id: s for s in store.silences()}
+    assert set(listed) == {pending.id, active.id}
+    assert listed[pending.id] == ended
+    assert listed[active.id].active(NOW)
+
+
+def test_an_expired_pending_silence_is_over(store: StateStore) -> None:
+    pending = silence(['alertname="DiskFull"'], start=NOW + HOUR, hours=2)
+    store.put_silence(pending)
+    assert store.expire_silence(pending.id, NOW) is not None
+    # "already over": a second expire finds nothing to end
+    assert store.expire_silence(pending.id, NOW + 1) is None
+
+
+# ---- resolve by hand ----
+
+def test_resolve_by_hand_first_click_wins(store: StateStore) -> None:
+    upsert(store, alert())
+    # When alice resolves episode 1
+    group, changed = store.resolve_by_hand(KEY, "U-alice", NOW + 1000, 1)
+    assert changed and group is not None
+    assert (group.key, group.resolved_by, group.resolved_ms, group.episode) == (KEY, "U-alice", NOW + 1000, 1)
+    # When bob clicks too, Then alice's stays and bob is told it did not change
+    again, changed = store.resolve_by_hand(KEY, "U-bob", NOW + 2000, 1)
+    assert not changed and again is not None
+    assert (again.resolved_by, again.resolved_ms) == ("U-alice", NOW + 1000)
+    stored = store.get_group(KEY)
+    assert stored is not None and (stored.resolved_by, stored.resolved_ms) == ("U-alice", NOW + 1000)
+    # and the rest of the group is untouched
+    assert stored.version == 1 and list(stored.members) == [alert().fingerprint]
+
+
+def test_resolve_by_hand_of_another_episode_changes_nothing(store: StateStore) -> None:
+    upsert(store, alert())
+    # A click on a message of a later (not yet known) episode
+    group, changed = store.resolve_by_hand(KEY, "U-alice", NOW, 2)
+    assert not changed and group is not None and (group.resolved_by, group.resolved_ms) == ("", 0)
+    # Given the group moves on to episode 2 (a flush records it)
+    store.claim(KEY, "lease-a", NOW, 30_000)
+    store.release(KEY, "lease-a", {"episode": 2}, NOW)
+    # When someone clicks "resolve" on episode 1's message, Then nothing changes
+    group, changed = store.resolve_by_hand(KEY, "U-alice", NOW + 1, 1)
+    assert not changed and group is not None
+    assert (group.episode, group.resolved_by, group.resolved_ms) == (2, "", 0)
+    stored = store.get_group(KEY)
+    assert stored is not None and (stored.resolved_by, stored.resolved_ms) == ("", 0)
+    # and a click on episode 2's message does resolve it
+    group, changed = store.resolve_by_hand(KEY, "U-bob", NOW + 2, 2)
+    assert changed and group is not None and (group.resolved_by, group.resolved_ms) == ("U-bob", NOW + 2)
+
+
+def test_resolve_by_hand_of_unknown_group(store: StateStore) -> None:
+    assert store.resolve_by_hand("route0/none", "U-alice", NOW, 1) == (None, False)
+    assert store.get_group("route0/none") is None
+
+
+# ---- inhibition sources ----
+
+def test_inhibit_sources_keep_only_the_newest_event_and_list_only_firing(store: StateStore) -> None:
+    labels = {"alertname": "RegionDown", "region": "us-east-1"}
+    assert store.inhibit_sources() == {}
+    # Given a source firing at 10:00 and another firing at 10:01
+    store.set_inhibit_source("fp-a", labels, NOW, True)
+    store.set_inhibit_source("fp-b", {"alertname": "AzDown"}, NOW + 60_000, True)
+    assert store.inhibit_sources() == {"fp-a": labels, "fp-b": {"alertname": "AzDown"}}
+    # When fp-a resolves at 10:05, Then it is no longer a source
+    store.set_inhibit_source("fp-a", labels, NOW + 300_000, False)
+    assert store.inhibit_sources() == {"fp-b": {"alertname": "AzDown"}}
+    # When its firing event of 10:02 arrives late, Then it does not come back
+    store.set_inhibit_source("fp-a", {**labels, "late": "yes"}, NOW + 120_000, True)
+    assert store.inhibit_sources() == {"fp-b": {"alertname": "AzDown"}}
+    # nor does one of the very same time
+    store.set_inhibit_source("fp-a", labels, NOW + 300_000, True)
+    assert store.inhibit_sources() == {"fp-b": {"alertname": "AzDown"}}
+    # When it fires again later, Then it is a source again, with its new labels
+    store.set_inhibit_source("fp-a", {**labels, "again": "yes"}, NOW + 600_000, True)
+    assert store.inhibit_sources() == {"fp-a": {**labels, "again": "yes"}, "fp-b": {"alertname": "AzDown"}}
+    # and an older firing event does not change its labels either
+    store.set_inhibit_source("fp-a", {"alertname": "Stale"}, NOW + 500_000, True)
+    assert store.inhibit_sources()["fp-a"] == {**labels, "again": "yes"}
+
+
+def test_a_resolve_seen_first_is_not_undone_by_an_older_firing(store: StateStore) -> None:
+    # The resolve of 10:05 is delivered before the firing of 10:00 (never seen firing)
+    store.set_inhibit_source("fp-a", {"alertname": "RegionDown"}, NOW + 300_000, False)
+    store.set_inhibit_source("fp-a", {"alertname": "RegionDown"}, NOW, True)
+    assert store.inhibit_sources() == {}
+
+
+# ---- batch reads ----
+
+def test_get_alerts_reads_more_than_a_batch_and_leaves_out_unknown(store: StateStore) -> None:
+    # Given 150 stored alerts (more than BatchGetItem's 100 keys)
+    states = {}
+    for i in range(150):
+        applied = store.apply_alert(alert(name=f"Alarm{i:03d}"), NOW)
+        assert applied.applied
+        states[applied.state.fingerprint] = applied.state
+    assert len(states) == 150
+    unknown = [f"{i:016x}" for i in range(5)]
+    fps = list(states)
+    # When they are read at once, unknown ones and repeats mixed in
+    asked = unknown[:2] + fps + unknown[2:] + fps[:10]
+    got = store.get_alerts(asked)
+    # Then every known one comes back as stored, and the unknown ones are left out
+    assert got == states
+    assert got[fps[0]] == store.get_alert(fps[0])
+    assert store.get_alerts(unknown) == {}
+    assert store.get_alerts([]) == {}
+    assert store.get_alerts(fps[140:]) == {fp: states[fp] for fp in fps[140:]}
+
+
+# ---- escalation ----
+
+def escalation(key: str = KEY, episode: int = 1, next_ms: int = NOW + 300_000, **kw: Any) -> EscalationState:
+    return EscalationState(key=key, episode=episode, next_ms=next_ms, after_ms=300_000,
+                           steps=kw.pop("steps", (("ann",), ("bob", "cat"))), **kw)
+
+
+def only(store: StateStore, key: str = KEY) -> EscalationState:
+    [found] = [e for e in store.escalations() if e.key == key]
+    return found
+
+
+def test_start_escalation_is_idempotent_per_episode(store: StateStore) -> None:
+    assert store.escalations() == []
+    first = escalation(repeat=1, reminder_ms=3_600_000)
+    assert store.start_escalation(first) is True
+    assert store.escalations() == [first]
+    # When the same episode's escalation is started again (a later flush), Then its timer keeps running
+    assert store.start_escalation(escalation(next_ms=NOW + 900_000, steps=(("zed",),))) is False
+    assert store.escalations() == [first]
+    # When a new episode begins, Then its escalation replaces the old one
+    second = escalation(episode=2, next_ms=NOW + 600_000)
+    assert store.start_escalation(second) is True
+    assert store.escalations() == [second]
+    # and another group's escalation is kept beside it
+    other = escalation(key=OTHER)
+    assert store.start_escalation(other) is True
+    assert sorted(store.escalations(), key=lambda e: e.key) == [second, other]
+
+
+def test_advance_escalation_is_conditional_on_what_was_read(store: StateStore) -> None:
+    store.start_escalation(escalation())
+    read = only(store)
+    # When one run moves it on, Then it is moved
+    assert store.advance_escalation(read, {"next_ms": NOW + 600_000}) is True
+    assert only(store).next_ms == NOW + 600_000
+    # When another run moves it on from the same (now stale) copy, Then it is refused and nothing changes
+    assert store.advance_escalation(read, {"next_ms": NOW + 999_000}) is False
+    assert only(store).next_ms == NOW + 600_000
+    # From a fresh read it works again
+    fresh = only(store)
+    assert store.advance_escalation(fresh, {"step": 1, "round": 0, "sent": [], "next_ms": NOW + 900_000}) is True
+    moved = only(store)
+    assert (moved.step, moved.round, moved.next_ms, moved.episode) == (1, 0, NOW + 900_000, 1)
+    assert store.advance_escalation(fresh, {"step": 0, "round": 1, "sent": [], "next_ms": NOW + 900_000}) is False
+    assert only(store) == moved
+
+
+def test_advance_escalation_of_a_paced_step_is_conditional_too(store: StateStore) -> None:
+    # Given two runs that read the escalation at step 1 (bob and cat to text)
+    store.start_escalation(escalation(step=1))
+    read = only(store)
+    # When the first records that bob was texted (cat was paced)
+    assert store.advance_escalation(read, {"sent": ["bob"]}) is True
+    # Then the second, from the same stale copy, cannot overwrite it (else bob is texted again)
+    assert store.advance_escalation(read, {"sent": ["cat"]}) is False
+    assert only(store).sent == ("bob",)
+
+
+def test_advance_escalation_keeps_the_models_types(store: StateStore) -> None:
+    # What escalations() returns after an advance is what a fresh read of the same values would be
+    store.start_escalation(escalation(sent=("ann",)))
+    read = only(store)
+    changes = {"step": 1, "round": 0, "sent": ["bob"], "next_ms": NOW + 600_000, "reminded_ms": NOW}
+    assert store.advance_escalation(read, changes) is True
+    moved = only(store)
+    assert moved == EscalationState.model_validate({**read.model_dump(), **changes})
+    assert moved.sent == ("bob",) and isinstance(moved.sent, tuple)
+    # and it can be moved on again from that read
+    assert store.advance_escalation(moved, {"next_ms": NOW + 900_000}) is True
+
+
+def test_advance_of_an_ended_or_replaced_escalation_is_refused(store: StateStore) -> None:
+    store.start_escalation(escalation())
+    old = only(store)
+    # a new episode replaced it: the old episode's copy cannot move the new one
+    store.start_escalation(escalation(episode=2))
+    new = only(store)
+    assert store.advance_escalation(old, {"next_ms": NOW + 1}) is False
+    assert only(store) == new
+    # it ended: nothing to move, and nothing is created
+    store.end_escalation(KEY, 2)
+    assert store.advance_escalation(new, {"next_ms": NOW + 1}) is False
+    assert store.escalations() == []
+
+
+def test_end_escalation_ends_only_the_given_episode(store: StateStore) -> None:
+    first = escalation(episode=3)
+    other = escalation(key=OTHER, episode=3)
+    store.start_escalation(first)
+    store.start_escalation(other)
+    # When an older or newer episode's end comes, Then the escalation stays
+    store.end_escalation(KEY, 2)
+    store.end_escalation(KEY, 4)
+    assert sorted(store.escalations(), key=lambda e: e.key) == [first, other]
+    # When its own episode ends, Then it alone is gone
+    store.end_escalation(KEY, 3)
+    assert store.escalations() == [other]
+    # and ending what is not there is harmless
+    store.end_escalation(KEY, 3)
+    store.end_escalation("route0/none", 1)
+    assert store.escalations() == [other]
+    # a new escalation for the group can start again
+    assert store.start_escalation(first) is True
+
+
+# ---- SMS pacing ----
+
+def test_claim_sms_slot_enforces_the_gap(store: StateStore) -> None:
+    gap = 60_000
+    assert store.claim_sms_slot("ann", NOW, gap) is True
+    # within the gap: refused (and a refusal does not move the slot)
+    assert store.claim_sms_slot("ann", NOW, gap) is False
+    assert store.claim_sms_slot("ann", NOW + 1, gap) is False
+    assert store.claim_sms_slot("ann", NOW + gap - 1, gap) is False
+    # another recipient has their own slot
+    assert store.claim_sms_slot("bob", NOW + 1, gap) is True
+    # a clock behind the last text is refused too
+    assert store.claim_sms_slot("ann", NOW - 10 * gap, gap) is False
+    # once the gap has passed: granted, and the gap counts from then
+    assert store.claim_sms_slot("ann", NOW + gap, gap) is True
+    assert store.claim_sms_slot("ann", NOW + gap + 1, gap) is False
+    assert store.claim_sms_slot("ann", NOW + 2 * gap, gap) is True
+    assert store.claim_sms_slot("bob", NOW + gap, gap) is False
+    assert store.claim_sms_slot("bob", NOW + gap + 1, gap) is True

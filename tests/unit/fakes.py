@@ -1,0 +1,104 @@
+"""Test doubles for router unit tests: a clock, a scheduler, Slack and SMS that record what they were asked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alertrouter.config import parse_config
+from alertrouter.models.alert import Alert
+from alertrouter.notify.base import NotifyError
+from alertrouter.notify.render import SlackMessage
+from alertrouter.router import Router
+from alertrouter.sources import parse_payload
+from alertrouter.store.memory import MemoryStore
+from conftest import load_event
+
+T0 = 1_700_000_000_000
+
+
+def alert(name: str = "A", state: str = "ALARM", minute: int = 0, severity: str = "warning") -> Alert:
+    event = load_event("eventbridge_cw_alarm_state_change_single_metric_ALARM_awsdocs.json")
+    event["detail"]["alarmName"] = name
+    event["resources"] = [f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}"]
+    event["detail"]["state"].update(value=state, timestamp=f"2024-05-01T10:{minute:02d}:00.000+0000")
+    event["detail"]["alarmTags"] = {"severity": severity}
+    return parse_payload(event).alerts[0]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.ms = T0
+
+    def __call__(self) -> int:
+        return self.ms
+
+
+class Scheduler:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, int]] = []
+        self.due: list[int] = []
+
+    def schedule(self, key: str, route_id: str, delay_s: int, due_ms: int) -> None:
+        self.sent.append((key, route_id, delay_s))
+        self.due.append(due_ms)
+
+
+class Slack:
+    """Records what would reach Slack; `fail` holds channels whose next call fails (retryably)."""
+
+    def __init__(self) -> None:
+        self.posts: list[str] = []
+        self.updates: list[str] = []
+        self.threads: list[tuple[str, str]] = []
+        self.fail: set[str] = set()
+        self.during_post: Any = None
+        self.last_text = ""
+        self.last_message: SlackMessage | None = None
+
+    def _maybe_fail(self, channel: str) -> None:
+        if channel in self.fail:
+            self.fail.discard(channel)
+            raise NotifyError(f"{channel}: HTTP 503", retryable=True)
+
+    def post_once(self, channel: str, message: SlackMessage, metadata: dict[str, Any], oldest: float, *,
+                  look_first: bool = False) -> tuple[str, str]:
+        self._maybe_fail(channel)
+        if self.during_post:
+            hook, self.during_post = self.during_post, None
+            hook()
+        self.posts.append(channel)
+        self.last_text, self.last_message = message.text, message
+        return f"ID{channel}", f"{len(self.posts)}.000100"
+
+    def post(self, channel: str, message: SlackMessage, *, thread_ts: str | None = None,
+             metadata: dict[str, Any] | None = None) -> tuple[str, str]:
+        self._maybe_fail(channel)
+        self.threads.append((channel, message.text))
+        return channel, "9.000100"
+
+    def update(self, channel: str, ts: str, message: SlackMessage) -> None:
+        self._maybe_fail(channel)
+        self.updates.append(channel)
+        self.last_text, self.last_message = message.text, message
+
+    def learn(self, name: str, channel_id: str) -> None:
+        pass
+
+
+def router(config: str, store: MemoryStore, slack: Slack, scheduler: Scheduler, clock: Clock,
+           sms: Any = None) -> Router:
+    return Router(parse_config(config), store, scheduler, slack=slack, sms=sms, now_ms=clock)
+
+
+class Sms:
+    """Records each text; names in `refuse` are not in the numbers secret."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+        self.refuse: set[str] = set()
+
+    def send(self, name: str, text: str) -> str:
+        if name in self.refuse:
+            raise NotifyError(f"no number for {name}", retryable=False)
+        self.sent.append((name, text))
+        return "+*******00"

@@ -1,0 +1,173 @@
+"""Escalation on an injected clock (no sleeping): the router pages at t0, the escalator pages the next step
+at t0+N and the one after at t0+2N, unless someone acknowledged; reminders; pacing; silences stop it."""
+
+from __future__ import annotations
+
+import pytest
+
+from alertrouter.escalate import Escalator
+from alertrouter.models.silence import Silence
+from alertrouter.router import Router
+from alertrouter.store.memory import MemoryStore
+from unit.fakes import T0, Clock, Scheduler, Slack, Sms, alert, router
+
+MIN = 60_000
+CONFIG = """
+route:
+  receiver: team
+  group_by: [alertname]
+  group_wait: 0s
+  group_interval: 0s
+  routes:
+    - matchers: ['severity="critical"']
+      receiver: pager
+      escalation: {{after: 10m, steps: [[secondary], [lead, manager]], repeat: {repeat}}}
+      {reminder}
+receivers:
+  - name: team
+    slack: [{{channel: "#team"}}]
+  - name: pager
+    slack: [{{channel: "#oncall"}}]
+    sms: [primary]
+"""
+
+
+class World:
+    def __init__(self, repeat: int = 0, reminder: str = "") -> None:
+        self.store, self.slack, self.sms, self.clock = MemoryStore(), Slack(), Sms(), Clock()
+        self.router: Router = router(CONFIG.format(repeat=repeat, reminder=reminder), self.store, self.slack,
+                                     Scheduler(), self.clock, sms=self.sms)
+        self.escalator = Escalator(self.store, self.sms, self.slack, now_ms=self.clock)
+
+    def at(self, minutes: float) -> World:
+        self.clock.ms = T0 + int(minutes * MIN)
+        return self
+
+    def texted(self) -> list[str]:
+        return [name for name, _ in self.sms.sent]
+
+    @property
+    def key(self) -> str:
+        [key] = self.store.groups
+        return key
+
+
+def page(world: World, name: str = "DiskFull") -> None:
+    world.at(0).router.handle(alert(name, severity="critical"))
+
+
+def test_unacknowledged_page_escalates_step_by_step() -> None:
+    world = World()
+    page(world)
+    assert world.texted() == ["primary"]  # t0: the receiver's own SMS
+    world.at(9.99).escalator.run()
+    assert world.texted() == ["primary"]  # not yet
+    world.at(10).escalator.run()
+    assert world.texted() == ["primary", "secondary"]  # t0+N: step 1
+    world.at(15).escalator.run()
+    assert world.texted() == ["primary", "secondary"]
+    world.at(20).escalator.run()
+    assert world.texted() == ["primary", "secondary", "lead", "manager"]  # t0+2N: step 2, all of its list
+    world.at(30).escalator.run()
+    world.at(90).escalator.run()
+    assert len(world.sms.sent) == 4  # repeat 0: the steps are used up, nobody is texted again
+    assert world.store.escalations() == []
+    # Each escalation is in the message's thread and in the history
+    notes = [text for _, text in world.slack.threads if text.startswith("📟")]
+    assert notes == ["📟 Not acknowledged: paged secondary (escalation step 1 of 2)",
+                     "📟 Not acknowledged: paged lead (escalation step 2 of 2)",
+                     "📟 Not acknowledged: paged manager (escalation step 2 of 2)"]
+    assert [e["to"] for e in world.store.history(world.key) if e["kind"] == "escalation"] == [
+        "secondary", "lead", "manager"]
+
+
+def test_an_acknowledgement_a_minute_before_the_deadline_means_no_sms() -> None:
+    world = World()
+    page(world)
+    world.at(9).store.acknowledge(world.key, "U0ONCALL1", world.clock(), ack=True, episode=1)
+    for minute in range(10, 60):
+        world.at(minute).escalator.run()
+    assert world.texted() == ["primary"]
+
+
+def test_repeat_goes_through_the_steps_again_then_stops() -> None:
+    world = World(repeat=1)
+    page(world)
+    for minute in range(1, 120):
+        world.at(minute).escalator.run()
+    assert world.texted() == ["primary", "secondary", "lead", "manager", "secondary", "lead", "manager"]
+    # and the pages were ten minutes apart
+    assert [e["at_ms"] - T0 for e in world.store.history(world.key) if e["kind"] == "escalation"] == [
+        10 * MIN, 20 * MIN, 20 * MIN, 30 * MIN, 40 * MIN, 40 * MIN]
+
+
+def test_resolve_or_a_new_episode_ends_the_escalation() -> None:
+    world = World()
+    page(world)
+    world.at(5).router.handle(alert("DiskFull", state="OK", minute=5, severity="critical"))
+    world.at(10).escalator.run()
+    assert world.texted() == ["primary"] and world.store.escalations() == []
+
+
+def test_a_silence_holds_the_escalation_and_it_goes_on_when_the_silence_ends() -> None:
+    world = World()
+    page(world)
+    world.store.put_silence(Silence(matchers=["alertname=DiskFull"], starts_at_ms=T0 + MIN,
+                                    ends_at_ms=T0 + 25 * MIN, created_by="alice"))
+    world.at(10).escalator.run()
+    world.at(20).escalator.run()
+    assert world.texted() == ["primary"]
+    world.at(30).escalator.run()  # the silence ended at 25 and the alert still fires
+    assert world.texted() == ["primary", "secondary"]
+
+
+def test_reminders_while_acknowledged_and_escalation_resumes_after_unacknowledge() -> None:
+    world = World(reminder="reminder_interval: 1h")
+    page(world)
+    world.at(2).store.acknowledge(world.key, "U0ONCALL1", world.clock(), ack=True, episode=1)
+    for minute in range(3, 150):
+        world.at(minute).escalator.run()
+    reminders = [text for _, text in world.slack.threads if text.startswith("⏰")]
+    assert reminders == ["⏰ Still firing, acknowledged by <@U0ONCALL1> 1h ago",
+                         "⏰ Still firing, acknowledged by <@U0ONCALL1> 2h ago"]
+    assert world.texted() == ["primary"]
+    # Unacknowledged: the escalation goes on from where it stood
+    world.at(150).store.acknowledge(world.key, "U0ONCALL1", world.clock(), ack=False, episode=1)
+    for minute in range(151, 161):  # noticed within `after` (10m)
+        world.at(minute).escalator.run()
+    assert world.texted() == ["primary", "secondary"]
+
+
+def test_sms_are_paced_one_per_recipient_per_minute_and_pending_alerts_bundle() -> None:
+    world = World()
+    page(world, "DiskFull")
+    world.at(0).router.handle(alert("CpuHigh", severity="critical"))
+    assert world.texted() == ["primary", "primary"]  # the router's pages (one per group)
+    # Both groups escalate in the same run: secondary gets one SMS naming both
+    world.at(10).escalator.run()
+    [(name, text)] = world.sms.sent[2:]
+    assert name == "secondary" and text.startswith("CRIT: 2 pages:")
+    # A recipient texted less than a minute ago waits for the next run
+    assert world.store.claim_sms_slot("lead", world.at(19.5).clock(), 0)
+    outcome = world.at(20).escalator.run()
+    assert outcome.deferred == 1 and world.texted()[3:] == ["manager"]
+    world.at(20.5).escalator.run()
+    assert world.texted()[3:] == ["manager", "lead"]
+    assert len(world.sms.sent) == 5  # manager was not texted twice
+
+
+def test_an_unknown_recipient_does_not_stall_the_escalation() -> None:
+    world = World()
+    world.sms.refuse.add("secondary")
+    page(world)
+    world.at(10).escalator.run()
+    world.at(20).escalator.run()
+    assert world.texted() == ["primary", "lead", "manager"]
+
+
+@pytest.mark.parametrize("after", ["30s", "0s"])
+def test_escalation_faster_than_the_escalator_runs_is_refused(after: str) -> None:
+    from alertrouter.config import ConfigError, parse_config
+
+    with pytest.raises(ConfigError, match="at least 1m"):
+        parse_config(CONFIG.format(repeat=0, reminder="").replace("after: 10m", f"after: {after}"))
