@@ -18,15 +18,22 @@ pytestmark = pytest.mark.integration
 SIGNING_SECRET = "fake-signing-secret-for-tests"
 
 
-def click(harness: Harness, action: str, user: str = "U0ONCALL1", ts_offset: int = 0) -> tuple[dict, bytes]:
-    """A block_actions request for the only message in #team, built and signed as Slack does."""
-    [message] = harness.slack.channel_messages("#team")
-    button_value = message.attachments[0]["blocks"][-1]["elements"][0]["value"]  # "<group key>:<episode>"
+def click(harness: Harness, action: str, user: str = "U0ONCALL1", ts_offset: int = 0, *, channel: str = "#team",
+          choice: str = "", message_index: int = -1) -> tuple[dict, bytes]:
+    """A block_actions request for a message (the latest in the channel), built and signed as Slack does:
+    a button's value, or for the Silence menu the chosen option (`choice`: 1h, 4h, 24h, resolved)."""
+    message = harness.slack.channel_messages(channel)[message_index]
+    elements = message.attachments[0]["blocks"][-1]["elements"]
     payload = load_event("slack_block_actions_payload_button_in_message_slack_docs.json")
     payload["user"] = {"id": user, "username": user.lower(), "team_id": "T0TEAM001"}
     payload["team"] = {"id": "T0TEAM001", "domain": "example"}
     payload["container"].update(channel_id=message.channel, message_ts=message.ts)
-    payload["actions"][0].update(action_id=action, value=button_value)
+    if choice:
+        [option] = [o for o in elements[2]["options"] if o["value"].startswith(choice + "|")]
+        payload["actions"][0] = {"type": "static_select", "action_id": action, "block_id": "alertrouter_actions",
+                                 "selected_option": option, "action_ts": "1.0"}
+    else:
+        payload["actions"][0].update(action_id=action, value=elements[0]["value"])  # "<group key>:<episode>"
     body = urlencode({"payload": json.dumps(payload)}).encode()
     timestamp = str(int(time.time()) + ts_offset)
     headers = {"x-slack-request-timestamp": timestamp, "x-slack-signature": sign(SIGNING_SECRET, timestamp, body)}
@@ -39,9 +46,11 @@ def interactions(harness: Harness) -> InteractionService:
     return InteractionService(harness.service.router.store, lambda: SIGNING_SECRET, slack)
 
 
-def group_of(harness: Harness) -> Any:
-    [message] = harness.slack.channel_messages("#team")
-    return harness.service.router.store.get_group(message.attachments[0]["blocks"][-1]["elements"][0]["value"].rpartition(":")[0])
+def group_of(harness: Harness, channel: str = "#team") -> Any:
+    """The group of the channel's latest message (its key is in the message's metadata)."""
+    message = harness.slack.channel_messages(channel)[-1]
+    assert message.metadata is not None
+    return harness.service.router.store.get_group(message.metadata["event_payload"]["group"])
 
 
 def test_acknowledge_is_recorded_and_shown_in_place(harness: Harness, interactions: InteractionService) -> None:
@@ -102,10 +111,10 @@ def test_forged_or_replayed_requests_change_nothing(harness: Harness, interactio
     assert harness.slack.channel_messages("#team")[0].edits == edits
 
 
-def test_other_buttons_answer_without_changing_anything(harness: Harness, interactions: InteractionService) -> None:
+def test_unknown_buttons_answer_without_changing_anything(harness: Harness, interactions: InteractionService) -> None:
     harness.service.handle_body(alarm_body())
     before = group_of(harness)
-    response = interactions.handle(*click(harness, "alertrouter_silence"))
+    response = interactions.handle(*click(harness, "alertrouter_reboot_everything"))
     assert response.status == 200 and response.body["response_type"] == "ephemeral"
     assert group_of(harness) == before
 

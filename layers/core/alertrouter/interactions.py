@@ -176,7 +176,8 @@ class InteractionService:
             return _ephemeral(f"Already {state}.")
         verb = "Acknowledged" if acked else "Unacknowledged"
         self._record(group, "ack" if acked else "unack", {"user": click.user.id, "episode": group.episode}, at_ms)
-        self._show(click, group, f"✋ {verb} by <@{click.user.id}> at {_clock(at_ms)}", at_ms)
+        self._show(click, group.model_copy(update={"members": visible_members(group)}),
+                   f"✋ {verb} by <@{click.user.id}> at {_clock(at_ms)}", at_ms)
         return Response(200, {})
 
     def _resolve(self, click: BlockActions, key: str, episode: int, at_ms: int) -> Response:
@@ -197,7 +198,7 @@ class InteractionService:
         self._record(group, "resolve", {"user": click.user.id, "episode": episode}, at_ms)
         resolved = {fp: m.model_copy(update={"status": "resolved", "ts_ms": max(at_ms, m.ts_ms)})
                     for fp, m in visible_members(group).items()}
-        self._show(click, group.model_copy(update={"members": resolved, "notified": {}}),
+        self._show(click, group.model_copy(update={"members": resolved}),
                    f"✅ Resolved by <@{click.user.id}> at {_clock(at_ms)}", at_ms)
         return Response(200, {})
 
@@ -232,15 +233,14 @@ class InteractionService:
         except Exception:  # noqa: BLE001
             logger.warning("history entry not written", exc_info=True)
 
-    def _show(self, click: BlockActions, group: GroupState, note: str, at_ms: int) -> None:
-        """Redraw the clicked message (what the router last showed, with the change) and note the click in
-        its thread. A Slack failure here loses nothing: the state is stored and the router's next edit
-        shows it."""
+    def _show(self, click: BlockActions, shown: GroupState, note: str, at_ms: int) -> None:
+        """Redraw the clicked message (`shown`: what the router last showed, with the change) and note the
+        click in its thread. A Slack failure here loses nothing: the state is stored and the router's next
+        edit shows it."""
         if self.slack is None:
             return
         channel = click.container.channel_id or str(click.channel.get("id", ""))
         ts = click.container.message_ts
-        shown = group.model_copy(update={"members": visible_members(group)})
         try:
             if shown.members:
                 self.slack.update(channel, ts, render_group(shown, at_ms))

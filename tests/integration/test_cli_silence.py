@@ -1,0 +1,226 @@
+"""`alertrouter silence add|list|expire` against the state table on moto (made from template.yaml).
+
+moto's in-process mock has no endpoint URL, so the CLI runs without --endpoint-url inside mock_aws: the
+botocore client it makes is served by the mock (with fake credentials and us-east-1 in the environment)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import botocore.session
+import pytest
+from moto import mock_aws
+
+from alertrouter.cli import main
+from alertrouter.models.silence import Silence
+from alertrouter.store.dynamodb import DynamoDBStore
+from local_aws import deploy
+
+pytestmark = pytest.mark.integration
+
+_stacks = itertools.count()
+
+
+class Table:
+    def __init__(self, session: Any, prefix: str) -> None:
+        self.name = deploy(session, prefix=prefix).table_name
+        self.client = session.client("dynamodb")
+        self.store = DynamoDBStore(self.name, self.client)
+
+    def silences(self) -> list[Silence]:
+        return self.store.silences()
+
+    def item_count(self) -> int:
+        return int(self.client.scan(TableName=self.name, Select="COUNT")["Count"])
+
+
+@pytest.fixture(scope="module")
+def moto_session() -> Iterator[Any]:
+    """One moto for the module, with the `aws` fixture's fake credentials (a mock per test costs more than
+    the test); each test deploys its own stack (a table from template.yaml) under its own prefix."""
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                            "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+            mp.setenv(name, value)
+        for name in ("AWS_ENDPOINT_URL", "AWS_REGION", "AWS_PROFILE"):
+            mp.delenv(name, raising=False)
+        # The CLI makes a botocore session per run; loading the service model anew each time is most of a
+        # run's time, so every run here gets one shared session (its clients are still made as the CLI says).
+        shared = botocore.session.get_session()
+        mp.setattr(botocore.session, "get_session", lambda env_vars=None: shared)
+        with mock_aws():
+            yield boto3.session.Session(region_name="us-east-1", botocore_session=shared)
+
+
+@pytest.fixture
+def table(moto_session: Any, monkeypatch: pytest.MonkeyPatch) -> Table:
+    monkeypatch.delenv("TABLE_NAME", raising=False)
+    return Table(moto_session, f"cli{next(_stacks)}")
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    capsys.readouterr()  # start clean
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def silence_cmd(table: Table, action: str, *rest: str) -> list[str]:
+    return ["silence", action, *rest, "--table", table.name, "--region", "us-east-1"]
+
+
+def iso(at: datetime) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_add_list_expire(table: Table, capsys: pytest.CaptureFixture[str]) -> None:
+    # When a silence is added for two hours
+    before = int(time.time() * 1000)
+    code, out, err = run(capsys, *silence_cmd(table, "add", 'alertname="DiskFull"', "--duration", "2h",
+                                              "--by", "alice", "--comment", "x"))
+    after = int(time.time() * 1000)
+    # Then it is printed on one line, with its id, and stored as asked
+    assert (code, err) == (0, "")
+    [line] = out.splitlines()
+    [stored] = table.silences()
+    assert line.split()[0] == stored.id and len(stored.id) >= 8
+    assert " active " in line and "by alice" in line and 'alertname="DiskFull"' in line and "# x" in line
+    assert [str(m) for m in stored.matchers] == ['alertname="DiskFull"']
+    assert (stored.created_by, stored.comment, stored.group) == ("alice", "x", "")
+    assert before <= stored.starts_at_ms <= after
+    assert stored.ends_at_ms - stored.starts_at_ms == 2 * 3_600_000
+    assert stored.active(after)
+
+    # When listed, Then it shows as active
+    code, out, err = run(capsys, *silence_cmd(table, "list"))
+    assert (code, err) == (0, "")
+    [listed] = out.splitlines()
+    assert listed.split()[:2] == [stored.id, "active"] and 'alertname="DiskFull"' in listed
+
+    # When listed as JSON, Then it is one valid JSON document describing it
+    code, out, err = run(capsys, *silence_cmd(table, "list", "--json"))
+    assert (code, err) == (0, "")
+    [entry] = json.loads(out)
+    assert entry["id"] == stored.id and entry["matchers"] == ['alertname="DiskFull"']
+    assert (entry["created_by"], entry["comment"]) == ("alice", "x")
+    assert (entry["starts_at_ms"], entry["ends_at_ms"]) == (stored.starts_at_ms, stored.ends_at_ms)
+    assert Silence.model_validate(entry) == stored
+
+    # When it is expired, Then it ends now
+    code, out, err = run(capsys, *silence_cmd(table, "expire", stored.id))
+    assert (code, err) == (0, "")
+    assert out.split()[:2] == [stored.id, "expired"]
+    [ended] = table.silences()
+    assert ended.id == stored.id and ended.ends_at_ms <= int(time.time() * 1000)
+    assert not ended.active(int(time.time() * 1000))
+
+    # and `list` no longer shows it, while `list --all` does
+    code, out, err = run(capsys, *silence_cmd(table, "list"))
+    assert (code, err) == (0, "") and stored.id not in out
+    assert out.strip() == "no active or pending silences (--all shows ended ones)"
+    code, out, err = run(capsys, *silence_cmd(table, "list", "--json"))
+    assert (code, json.loads(out)) == (0, [])
+    code, out, err = run(capsys, *silence_cmd(table, "list", "--all"))
+    assert (code, err) == (0, "")
+    [listed] = out.splitlines()
+    assert listed.split()[:2] == [stored.id, "expired"]
+    code, out, err = run(capsys, *silence_cmd(table, "list", "--all", "--json"))
+    assert code == 0 and [e["id"] for e in json.loads(out)] == [stored.id]
+
+    # and expiring it again finds nothing to end
+    code, out, err = run(capsys, *silence_cmd(table, "expire", stored.id))
+    assert code == 1 and out == "" and stored.id in err
+
+
+def test_list_of_none_and_json_of_several(table: Table, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, *silence_cmd(table, "list"))
+    assert (code, err) == (0, "") and "no active or pending silences" in out
+    code, out, err = run(capsys, *silence_cmd(table, "list", "--all"))
+    assert (code, out.strip(), err) == (0, "no silences", "")
+    code, out, _ = run(capsys, *silence_cmd(table, "list", "--json"))
+    assert (code, json.loads(out)) == (0, [])
+    # Given two silences, one with a regex and a later start
+    soon = datetime.now(UTC) + timedelta(days=1)
+    assert run(capsys, *silence_cmd(table, "add", 'instance=~"i-0(abc|def).*"', 'env!="dev"', "--by", "bob",
+                                    "--start", iso(soon), "--end", iso(soon + timedelta(hours=3))))[0] == 0
+    assert run(capsys, *silence_cmd(table, "add", 'alertname="DiskFull"', "--by", "alice"))[0] == 0
+    # Then the JSON lists both, by start, matchers as written back
+    code, out, err = run(capsys, *silence_cmd(table, "list", "--json"))
+    assert (code, err) == (0, "")
+    entries = json.loads(out)
+    assert [e["created_by"] for e in entries] == ["alice", "bob"]
+    assert entries[1]["matchers"] == ['instance=~"i-0(abc|def).*"', 'env!="dev"']
+    assert entries[1]["ends_at_ms"] - entries[1]["starts_at_ms"] == 3 * 3_600_000
+    assert entries[0]["ends_at_ms"] - entries[0]["starts_at_ms"] == 3_600_000  # the default duration
+    # and the human list shows the later one as pending
+    code, out, _ = run(capsys, *silence_cmd(table, "list"))
+    states = {line.split()[0]: line.split()[1] for line in out.splitlines()}
+    assert states == {entries[0]["id"]: "active", entries[1]["id"]: "pending"}
+
+
+FUTURE = datetime(2099, 1, 2, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("args", [
+    pytest.param(['alertname!="x"'], id="silences-everything"),
+    pytest.param(['alertname=~".*"'], id="regex-silences-everything"),
+    pytest.param(["not a matcher"], id="bad-matcher"),
+    pytest.param(['instance=~"("'], id="bad-regex"),
+    pytest.param(['alertname="DiskFull', ], id="unbalanced-quote"),
+    pytest.param(['alertname="DiskFull"', "--duration", "2x"], id="bad-duration"),
+    pytest.param(['alertname="DiskFull"', "--duration", "0s"], id="zero-duration"),
+    pytest.param(['alertname="DiskFull"', "--duration", "800h"], id="longer-than-30-days"),
+    pytest.param(['alertname="DiskFull"', "--start", iso(FUTURE), "--end", iso(FUTURE - timedelta(hours=1))],
+                 id="end-before-start"),
+    pytest.param(['alertname="DiskFull"', "--start", "tomorrow"], id="bad-start"),
+    pytest.param(['alertname="DiskFull"', "--by", " "], id="no-creator"),
+])
+def test_bad_add_exits_2_with_a_one_line_error_and_writes_nothing(
+        table: Table, capsys: pytest.CaptureFixture[str], args: list[str]) -> None:
+    code, out, err = run(capsys, *silence_cmd(table, "add", *args))
+    assert code == 2
+    assert out == ""
+    assert err.startswith("alertrouter: ") and err.endswith("\n") and err.count("\n") == 1, err
+    assert table.item_count() == 0
+
+
+def test_expire_of_unknown_id_exits_1(table: Table, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, *silence_cmd(table, "expire", "nosuchsilence"))
+    assert code == 1 and out == ""
+    assert err.startswith("alertrouter: ") and "nosuchsilence" in err and err.count("\n") == 1
+    assert table.item_count() == 0
+
+
+@pytest.mark.parametrize("argv", [
+    ["silence", "add", 'alertname="DiskFull"', "--by", "alice"],
+    ["silence", "list"],
+    ["silence", "expire", "abc"],
+])
+def test_missing_table_exits_2(table: Table, capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert "--table" in err and err.count("\n") == 1
+    assert table.item_count() == 0
+
+
+def test_expiring_a_pending_silence_then_listing(table: Table, capsys: pytest.CaptureFixture[str]) -> None:
+    # Given a silence planned for tomorrow
+    soon = datetime.now(UTC) + timedelta(days=1)
+    code, out, _ = run(capsys, *silence_cmd(table, "add", 'alertname="DiskFull"', "--by", "alice",
+                                            "--start", iso(soon), "--duration", "2h"))
+    assert code == 0 and out.split()[1] == "pending"
+    silence_id = out.split()[0]
+    # When it is called off
+    code, out, err = run(capsys, *silence_cmd(table, "expire", silence_id))
+    assert (code, err) == (0, "")
+    # Then the silences can still be listed: it is no longer pending, and --all shows it
+    code, out, err = run(capsys, *silence_cmd(table, "list"))
+    assert (code, err) == (0, "") and silence_id not in out
+    code, out, err = run(capsys, *silence_cmd(table, "list", "--all"))
+    assert (code, err) == (0, "") and out.split()[0] == silence_id
