@@ -146,3 +146,85 @@ def check_convergence(store: Any, events, duplicates, shuffle, group_by, wait, i
             shown = visible_members(group)
             firing = [m for m in shown.values() if m.status == "firing"]
             assert text.startswith("✅ RESOLVED") == (not firing), (text, shown)
+
+
+# ---- events mixed with what people do in Slack ----
+
+actions = st.lists(st.one_of(
+    st.tuples(st.just("event"), st.sampled_from(["A", "B"]), st.sampled_from(["ALARM", "OK"]), st.integers(0, 40)),
+    st.tuples(st.just("ack"), st.sampled_from(["A", "B"])),
+    st.tuples(st.just("resolve"), st.sampled_from(["A", "B"])),
+    st.tuples(st.just("silence"), st.sampled_from(["A", "B"]), st.integers(1, 30)),
+    st.tuples(st.just("unsilence"), st.sampled_from(["A", "B"])),
+), min_size=1, max_size=30)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps=actions, group_by=st.sampled_from(["alertname", "account"]), interval=st.sampled_from([0, 60]),
+       gaps=st.lists(st.integers(0, 120_000), min_size=30, max_size=30))
+def test_clicks_and_silences_never_double_post_nor_unresolve(steps, group_by, interval, gaps) -> None:
+    from alertrouter.models.silence import Silence
+
+    store, queue, slack = MemoryStore(), Queue(), Slack()
+    queue.now = 1_700_000_000_000
+    router = Router(parse_config(CONFIG.format(group_by=group_by, wait=0, interval=interval)), store, queue,
+                    slack=slack, now_ms=lambda: queue.now)
+    expected: dict[str, tuple[int, str]] = {}  # alarm -> (ts, status) the model says is stored
+    silences: dict[str, str] = {}
+
+    def run_due_flushes() -> None:
+        while queue.pending and queue.pending[0][0] <= queue.now:
+            _, _, key, route_id, due_ms = heapq.heappop(queue.pending)
+            router.flush_due(key, route_id, due_ms)
+
+    def group_of(name: str) -> Any:
+        fp = alert(name, "OK", 0).fingerprint
+        key = next((k for k, g in store.groups.items() if fp in g.members), None)
+        return store.get_group(key) if key else None  # a snapshot: the store's own object changes under us
+
+    for i, step in enumerate(steps):
+        queue.now += gaps[i % len(gaps)]
+        run_due_flushes()
+        kind, name = step[0], step[1]
+        group = group_of(name)
+        if kind == "event":
+            new = alert(name, step[2], step[3])
+            router.handle(new)
+            if name not in expected or new.timestamp_ms > expected[name][0]:
+                expected[name] = (new.timestamp_ms, new.status.value)
+        elif group is None:
+            continue
+        elif kind == "ack":
+            store.acknowledge(group.key, "U1", queue.now, ack=True, episode=group.episode)
+        elif kind == "resolve":
+            store.resolve_by_hand(group.key, "U1", queue.now, group.episode)
+            router.resolve_group(group.key, group.episode, queue.now)
+            for member_name, (ts, status) in list(expected.items()):
+                fp = alert(member_name, "OK", 0).fingerprint
+                if fp in group.members and group.members[fp].status != "resolved" and status != "resolved":
+                    expected[member_name] = (max(queue.now, ts + 1), "resolved")
+        elif kind == "silence":
+            silence = Silence(matchers=[f'alertname="{name}"'], starts_at_ms=queue.now,
+                              ends_at_ms=queue.now + step[2] * 60_000, created_by="U1")
+            store.put_silence(silence)
+            silences[name] = silence.id
+        elif kind == "unsilence" and name in silences:
+            store.expire_silence(silences.pop(name), queue.now)
+            router._silences = (-10**15, [])  # another process ended it; this one's cache would age out in 5 s
+    queue.now += 3 * 3_600_000
+    for _ in range(20):  # muted groups are looked at again every 15 minutes at most
+        queue.now += 900_000
+        run_due_flushes()
+
+    # Then each alarm's state is what the model says: newest source event, or a resolve click after it
+    for name, (ts, status) in expected.items():
+        stored = store.get_alert(alert(name, "OK", 0).fingerprint)
+        assert stored is not None and (stored.ts_ms, stored.status) == (ts, status)
+    for key, group in store.groups.items():
+        assert not group.pending and not group.muted  # every silence is over: nothing is held back
+        # each episode was posted once at most, and the current one once it has a message
+        assert len(slack.posts.get(key, [])) == group.episode - (0 if group.slack_ts else 1)
+        if group.slack_ts:
+            text = slack.messages[group.slack_ts["#team"]]
+            firing = [m for m in visible_members(group).values() if m.status == "firing"]
+            assert text.startswith("✅ RESOLVED") == (not firing), (text, group)

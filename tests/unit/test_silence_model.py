@@ -1,0 +1,91 @@
+"""The Silence model: validation with clear errors, Alertmanager's matching, and which silence applies."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from alertrouter.models.matcher import Matcher
+from alertrouter.models.silence import Silence, silencing
+
+T0 = 1_700_000_000_000
+HOUR = 3_600_000
+
+
+def silence(*matchers: str, start: int = T0, end: int = T0 + HOUR, **extra: object) -> Silence:
+    return Silence(matchers=list(matchers), starts_at_ms=start, ends_at_ms=end, created_by="alice",
+                   **extra)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("matchers", "start", "end", "by", "message"), [
+    (['alertname!="x"'], T0, T0 + HOUR, "alice", "would silence every alert"),
+    (['alertname=~".*"'], T0, T0 + HOUR, "alice", "would silence every alert"),
+    (['alertname="x"'], T0, T0, "alice", "must end after it starts"),
+    (['alertname="x"'], T0, T0 + 31 * 24 * HOUR, "alice", "at most 30 days"),
+    (['alertname="x"'], T0, T0 + HOUR, " ", "needs its creator"),
+    (['alertname=~"("'], T0, T0 + HOUR, "alice", "invalid regex"),
+    ([], T0, T0 + HOUR, "alice", "at least 1"),
+])
+def test_bad_silences_are_refused_with_a_clear_reason(matchers: list[str], start: int, end: int, by: str,
+                                                      message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        Silence(matchers=matchers, starts_at_ms=start, ends_at_ms=end, created_by=by)
+
+
+def test_it_round_trips_through_storage_as_strings() -> None:
+    original = silence('alertname=~"Disk.*"', 'region!="eu-west-1"', comment="maintenance")
+    dumped = original.model_dump()
+    assert dumped["matchers"] == ['alertname=~"Disk.*"', 'region!="eu-west-1"']
+    assert Silence.model_validate(dumped) == original
+
+
+def test_active_between_start_and_end_only() -> None:
+    s = silence('alertname="x"')
+    assert [s.active(t) for t in (T0 - 1, T0, T0 + HOUR - 1, T0 + HOUR)] == [False, True, True, False]
+
+
+def test_the_fingerprint_label_names_alerts_exactly() -> None:
+    s = silence('fingerprint=~"aaa|bbb"')
+    assert s.matches("aaa", {}) and s.matches("bbb", {"alertname": "x"}) and not s.matches("ccc", {})
+
+
+def test_silencing_picks_the_one_that_ends_last_and_skips_ended_episodes() -> None:
+    short, long = silence('alertname="x"'), silence('alertname="x"', end=T0 + 5 * HOUR)
+    assert silencing([short, long], "fp", {"alertname": "x"}, T0 + 1, {}) == long
+    until_resolved = silence('alertname="x"', end=T0 + 9 * HOUR, group="g1", episode=3)
+    assert silencing([until_resolved], "fp", {"alertname": "x"}, T0 + 1, {"g1": 3}) == until_resolved
+    assert silencing([until_resolved], "fp", {"alertname": "x"}, T0 + 1, {"g1": 4}) is None
+    assert silencing([short], "fp", {"alertname": "y"}, T0 + 1, {}) is None
+
+
+names = st.sampled_from(["alertname", "region", "severity"])
+values = st.sampled_from(["", "a", "b", "ab", "Disk-1"])
+matcher_texts = st.tuples(names, st.sampled_from(["=", "!=", "=~", "!~"]),
+                          st.sampled_from(["a", "b", "a.*", "(a|b)", "", "Disk-.*"]))
+label_sets = st.dictionaries(names, values, max_size=3)
+
+
+def expected_match(name: str, op: str, value: str, labels: dict[str, str]) -> bool:
+    """Alertmanager's rules, written out independently: missing is empty; regexes are anchored."""
+    actual = labels.get(name, "")
+    return {"=": actual == value, "!=": actual != value,
+            "=~": re.fullmatch(value, actual) is not None, "!~": re.fullmatch(value, actual) is None}[op]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(matcher_texts, min_size=1, max_size=3), label_sets, st.text(min_size=1, max_size=8))
+def test_a_silence_matches_exactly_when_every_matcher_does(parts: list[tuple[str, str, str]],
+                                                            labels: dict[str, str], fp: str) -> None:
+    texts = [f'{n}{op}"{v}"' for n, op, v in parts]
+    if all(Matcher.parse(t).matches({}) for t in texts):
+        with pytest.raises(ValidationError):  # would silence everything: refused
+            silence(*texts)
+        return
+    s = silence(*texts)
+    assert s.matches(fp, labels) == all(expected_match(n, op, v, labels) for n, op, v in parts)
+    # and a silence never applies outside its time
+    assert silencing([s], fp, labels, T0 + HOUR, {}) is None
