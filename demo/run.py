@@ -130,8 +130,19 @@ def alarm_event(name: str, state: str, at: str, *, namespace: str = "AWS/EC2", m
             "Resources": [f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}"], "Detail": json.dumps(detail)}
 
 
-def slack_click(message: Any, stack: Any, *, secret: str | None = None) -> dict[str, Any]:
-    """A Function URL event carrying an Acknowledge click, built and signed the way Slack does it."""
+# The demo's alarms happened in the last half hour, so that "since", "resolved after" and a click made now agree.
+_START = (int(time.time()) // 60 - 30) * 60
+
+
+def stamp(minute: int, second: int = 0) -> str:
+    """An alarm state time `minute:second` into the demo's half hour, as CloudWatch writes it."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000+0000", time.gmtime(_START + minute * 60 + second))
+
+
+def slack_click(message: Any, stack: Any, *, secret: str | None = None, action: str = "alertrouter_ack",
+                choice: str = "") -> dict[str, Any]:
+    """A Function URL event carrying a click (a button, or a Silence menu choice), built and signed the way
+    Slack does it."""
     import base64
     from urllib.parse import urlencode
 
@@ -141,8 +152,13 @@ def slack_click(message: Any, stack: Any, *, secret: str | None = None) -> dict[
     payload = load("slack_block_actions_payload_button_in_message_slack_docs.json")
     payload["user"] = {"id": "U0ONCALL1", "username": "oncall", "team_id": "T0DEMO001"}
     payload["container"].update(channel_id=message.channel, message_ts=message.ts)
-    button_value = message.attachments[0]["blocks"][-1]["elements"][0]["value"]  # "<group key>:<episode>"
-    payload["actions"][0].update(action_id="alertrouter_ack", value=button_value)
+    elements = message.attachments[0]["blocks"][-1]["elements"]
+    if choice:  # the Silence menu: the chosen option carries "<duration>|<group key>:<episode>"
+        [option] = [o for o in elements[2]["options"] if o["value"].startswith(choice + "|")]
+        payload["actions"][0] = {"type": "static_select", "action_id": action, "selected_option": option,
+                                 "block_id": "alertrouter_actions", "action_ts": "1.0"}
+    else:
+        payload["actions"][0].update(action_id=action, value=elements[0]["value"])  # "<group key>:<episode>"
     body = urlencode({"payload": json.dumps(payload)}).encode()
     timestamp = str(int(time.time()))
     event = load("lambda_function_url_POST_request_awsdocs.json")
@@ -201,12 +217,12 @@ def main() -> int:
         events, sns = session.client("events"), session.client("sns")
 
         say("1. An EC2 CPU alarm fires (EventBridge 'CloudWatch Alarm State Change' → SQS → router)")
-        events.put_events(Entries=[alarm_event("ServerCpuTooHigh", "ALARM", "2026-11-23T03:00:00.000+0000")])
+        events.put_events(Entries=[alarm_event("ServerCpuTooHigh", "ALARM", stamp(0))])
         lam.drain()
         report()
 
         say("2. The same alarm repeats, and one delivery arrives twice: no new post, the count goes up")
-        repeat = alarm_event("ServerCpuTooHigh", "ALARM", "2026-11-23T03:05:00.000+0000")
+        repeat = alarm_event("ServerCpuTooHigh", "ALARM", stamp(5))
         events.put_events(Entries=[repeat, repeat])
         lam.drain()
         report()
@@ -217,7 +233,7 @@ def main() -> int:
                              ["Records"][0]["Sns"]["Message"])
         message.update(AlarmName="PaymentsApi5xxHigh", AWSAccountId="123456789012", Region="US East (N. Virginia)",
                        AlarmArn="arn:aws:cloudwatch:us-east-1:123456789012:alarm:PaymentsApi5xxHigh",
-                       StateChangeTime="2026-11-23T03:06:00.000+0000",
+                       StateChangeTime=stamp(6),
                        AlarmDescription="5xx above 2% on payments-api. severity: critical, service: payments. "
                                         "Runbook: https://runbooks.example.com/pay5xx",
                        NewStateReason="Threshold Crossed: 3 datapoints [4.1, 3.7, 2.9] were greater than 2.0")
@@ -225,7 +241,7 @@ def main() -> int:
                                   Dimensions=[{"name": "LoadBalancer", "value": "app/payments-api/7f3c1e9b2d"}])
         sns.publish(TopicArn=stack.topic_arn, Message=json.dumps(message), Subject="ALARM: PaymentsApi5xxHigh")
         events.put_events(Entries=[alarm_event(
-            "CheckoutLatencyP99", "ALARM", "2026-11-23T03:06:30.000+0000", namespace="AWS/ApplicationELB",
+            "CheckoutLatencyP99", "ALARM", stamp(6, 30), namespace="AWS/ApplicationELB",
             metric="TargetResponseTime", dimensions={"LoadBalancer": "app/checkout/50dc6c495c0c9188"},
             tags={"severity": "critical", "service": "checkout"},
             reason="Threshold Crossed: p99 2.8s > 1.5s for 3 datapoints")])
@@ -233,7 +249,7 @@ def main() -> int:
         report()
 
         say("4. A storm: 12 Lambda error alarms within seconds become ONE grouped message")
-        storm = [alarm_event(f"LambdaErrors-fn-{i:02d}", "ALARM", f"2026-11-23T03:07:{i:02d}.000+0000",
+        storm = [alarm_event(f"LambdaErrors-fn-{i:02d}", "ALARM", stamp(7, i),
                              namespace="AWS/Lambda", metric="Errors", dimensions={"FunctionName": f"orders-fn-{i:02d}"})
                  for i in range(12)]
         for i in range(0, len(storm), 10):
@@ -243,7 +259,7 @@ def main() -> int:
         report()
 
         say("5. The CPU alarm resolves 14 minutes after it fired: the same message turns green")
-        events.put_events(Entries=[alarm_event("ServerCpuTooHigh", "OK", "2026-11-23T03:14:00.000+0000")])
+        events.put_events(Entries=[alarm_event("ServerCpuTooHigh", "OK", stamp(14))])
         time.sleep(4)  # group_interval (4s in the demo config) since the last edit of that message
         lam.drain()
         report()
@@ -264,10 +280,45 @@ def main() -> int:
         print(f"  A forged click (wrong signing secret) gets HTTP "
               f"{interactions_app.lambda_handler(forged, Context())['statusCode']} and changes nothing.")
 
-        say("7. A malformed record lands in the queue beside a good one")
+        say("7. Ten minutes pass (the demo moves the escalator's clock; in AWS it runs every minute)")
+        from escalator import app as escalator_app
+
+        escalator = escalator_app.build_escalator()
+        started = int(time.time() * 1000)
+        escalator.now_ms = lambda: started + 10 * 60_000 + 5_000
+        texted = escalator.run()
+        report()
+        checkout = slack.channel_messages("#oncall")[1]
+        print(f"  The checkout page, not acknowledged, escalates: {texted.sms} SMS to the next step "
+              f"({', '.join(to for to, _ in texted.pages)}).")
+        print("  The payments page was acknowledged at step 6: the SMS escalation that would have followed it "
+              "does not happen.")
+
+        say("8. Someone silences the checkout page for 1 hour from Slack's Silence menu")
+        response = interactions_app.lambda_handler(slack_click(checkout, stack, choice="1h",
+                                                               action="alertrouter_silence"), Context())
+        print(f"  ← HTTP {response['statusCode']} to Slack")
+        report()
+        print(render_text(checkout.text, checkout.attachments, colour=sys.stdout.isatty(), indent="    "))
+        print("  It fires again while silenced: it is stored, nothing is posted, nobody is paged, and the "
+              "escalator leaves it alone.")
+        events.put_events(Entries=[alarm_event(
+            "CheckoutLatencyP99", "ALARM", stamp(20), namespace="AWS/ApplicationELB",
+            metric="TargetResponseTime", dimensions={"LoadBalancer": "app/checkout/50dc6c495c0c9188"},
+            tags={"severity": "critical", "service": "checkout"}, reason="Threshold Crossed: p99 3.1s > 1.5s")])
+        time.sleep(4)
+        lam.drain()
+        escalator.now_ms = lambda: started + 25 * 60_000
+        print(f"  escalator 25 minutes in: {escalator.run().sms} SMS")
+        from alertrouter.cli import main as cli
+
+        cli(["silence", "list", "--table", stack.table_name, "--endpoint-url", f"http://127.0.0.1:{port}",
+             "--region", "us-east-1"])
+
+        say("9. A malformed record lands in the queue beside a good one")
         sqs = session.client("sqs")
         sqs.send_message(QueueUrl=stack.queue_url, MessageBody='{"detail-type": "CloudWatch Alarm State Change"')
-        events.put_events(Entries=[alarm_event("DiskQueueDepthHigh", "ALARM", "2026-11-23T03:15:00.000+0000",
+        events.put_events(Entries=[alarm_event("DiskQueueDepthHigh", "ALARM", stamp(15),
                                                metric="DiskQueueDepth")])
         lam.drain()
         report()
@@ -276,10 +327,15 @@ def main() -> int:
         for m in dead:
             print(f"  DLQ keeps: {m['Body'][:60]!r}\n    reason: {m['MessageAttributes']['reason']['StringValue']}")
 
-        say("The page's history (`alertrouter history <group key> --table … --endpoint-url …`)")
-        from alertrouter.cli import main as cli
+        say("10. The disk alarm is dealt with: Resolve is clicked in #infra-alerts; the router applies it")
+        disk = slack.channel_messages("#infra-alerts")[-1]
+        response = interactions_app.lambda_handler(slack_click(disk, stack, action="alertrouter_resolve"), Context())
+        print(f"  ← HTTP {response['statusCode']} to Slack (the resolve goes to the router's queue)")
+        lam.drain()
+        report()
 
-        cli(["history", page.attachments[0]["blocks"][-1]["elements"][0]["value"].rpartition(":")[0],
+        say("The acknowledged page's history (`alertrouter history <group key> --table … --endpoint-url …`)")
+        cli(["history", page.metadata["event_payload"]["group"],
              "--table", stack.table_name, "--endpoint-url", f"http://127.0.0.1:{port}", "--region", "us-east-1"])
 
         say("What Slack shows now")
@@ -297,7 +353,6 @@ def main() -> int:
         print(f"\n  Slack calls: {calls}; answered 429: {sum(1 for c in slack.calls if c.status == 429)}; "
               f"calls made before Retry-After passed: {slack.retry_after_violations}; "
               f"handler invocations: {lam.invocations}")
-        print("\n  Acknowledge / Unacknowledge work; Resolve and Silence answer 'not active yet' (next issue).")
         return 0
     finally:
         slack.stop()

@@ -358,7 +358,7 @@ def test_advance_escalation_keeps_the_models_types(store: StateStore) -> None:
     changes = {"step": 1, "round": 0, "sent": ["bob"], "next_ms": NOW + 600_000, "reminded_ms": NOW}
     assert store.advance_escalation(read, changes) is True
     moved = only(store)
-    assert moved == EscalationState.model_validate({**read.model_dump(), **changes})
+    assert moved == EscalationState.model_validate({**read.model_dump(), **changes, "rev": read.rev + 1})
     assert moved.sent == ("bob",) and isinstance(moved.sent, tuple)
     # and it can be moved on again from that read
     assert store.advance_escalation(moved, {"next_ms": NOW + 900_000}) is True

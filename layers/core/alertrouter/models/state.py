@@ -171,3 +171,4 @@ class EscalationState(BaseModel):
     repeat: int = 0
     reminder_ms: int = 0  # 0: no reminders once acknowledged
     reminded_ms: int = 0
+    rev: int = 0  # bumped by every advance: a write from a stale copy is refused

@@ -349,22 +349,25 @@ class DynamoDBStore(StateStore):
         return sorted((Silence.model_validate(i) for i in self._query_all("SILENCE")), key=lambda s: s.starts_at_ms)
 
     def expire_silence(self, silence_id: str, now_ms: int) -> Silence | None:
-        try:
-            got = self.client.update_item(
-                TableName=self.table, Key={"pk": {"S": "SILENCE"}, "sk": {"S": silence_id}},
-                UpdateExpression="SET ends_at_ms = :end, expires_at = :exp",
-                ConditionExpression="attribute_exists(pk) AND ends_at_ms > :now",
-                ExpressionAttributeValues=_item({":end": now_ms, ":now": now_ms,
-                                                 ":exp": now_ms // 1000 + SILENCE_KEEP_S}),
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as exc:
-            if _conditional_failed(exc):
-                return None
-            raise
-        values = _plain(got["Attributes"])
-        values["ends_at_ms"] = max(values["ends_at_ms"], values["starts_at_ms"] + 1)
-        return Silence.model_validate(values)
+        # Two conditional tries: one that has started ends now; one that has not is also moved back, so
+        # that it is over now too (a silence must end after it starts).
+        for started, update in ((True, "SET ends_at_ms = :end, expires_at = :exp"),
+                                (False, "SET ends_at_ms = :end, starts_at_ms = :start, expires_at = :exp")):
+            try:
+                got = self.client.update_item(
+                    TableName=self.table, Key={"pk": {"S": "SILENCE"}, "sk": {"S": silence_id}},
+                    UpdateExpression=update,
+                    ConditionExpression="attribute_exists(pk) AND ends_at_ms > :now AND "
+                    + ("starts_at_ms < :now" if started else "starts_at_ms >= :now"),
+                    ExpressionAttributeValues=_item({":end": now_ms, ":now": now_ms, ":exp": now_ms // 1000 + SILENCE_KEEP_S,
+                                                     **({} if started else {":start": now_ms - 1})}),
+                    ReturnValues="ALL_NEW",
+                )
+                return Silence.model_validate(_plain(got["Attributes"]))
+            except ClientError as exc:
+                if not _conditional_failed(exc):
+                    raise
+        return None
 
     # ---- inhibition sources ----
     def set_inhibit_source(self, fingerprint: str, labels: dict[str, str], ts_ms: int, firing: bool) -> None:
@@ -428,17 +431,16 @@ class DynamoDBStore(StateStore):
         return [EscalationState.model_validate(i) for i in self._query_all("ESCALATION")]
 
     def advance_escalation(self, escalation: EscalationState, changes: dict[str, Any]) -> bool:
+        changes = {**changes, "rev": escalation.rev + 1}
         names = {f"#f{i}": name for i, name in enumerate(changes)}
         values = {f":v{i}": value for i, value in enumerate(changes.values())}
         try:
             self.client.update_item(
                 TableName=self.table, Key=self._escalation_key(escalation.key),
                 UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(changes))),
-                ConditionExpression="episode = :episode AND next_ms = :next AND #step = :step AND #round = :round",
-                ExpressionAttributeNames={**names, "#step": "step", "#round": "round"},
-                ExpressionAttributeValues=_item({**values, ":episode": escalation.episode,
-                                                 ":next": escalation.next_ms, ":step": escalation.step,
-                                                 ":round": escalation.round}),
+                ConditionExpression="episode = :episode AND (attribute_not_exists(#rev) OR #rev = :rev)",
+                ExpressionAttributeNames={**names, "#rev": "rev"},
+                ExpressionAttributeValues=_item({**values, ":episode": escalation.episode, ":rev": escalation.rev}),
             )
             return True
         except ClientError as exc:

@@ -167,7 +167,9 @@ class MemoryStore(StateStore):
             silence = self.silence_items.get(silence_id)
             if silence is None or silence.ends_at_ms <= now_ms:
                 return None
-            ended = silence.model_copy(update={"ends_at_ms": max(now_ms, silence.starts_at_ms + 1)})
+            # one that has not started yet is moved back, so that it is over now too
+            ended = silence.model_copy(update={"ends_at_ms": now_ms,
+                                               "starts_at_ms": min(silence.starts_at_ms, now_ms - 1)})
             self.silence_items[silence_id] = ended
             return ended
 
@@ -196,9 +198,11 @@ class MemoryStore(StateStore):
 
     def advance_escalation(self, escalation: EscalationState, changes: dict[str, Any]) -> bool:
         with self._lock:
-            if self.escalation_items.get(escalation.key) != escalation:
+            kept = self.escalation_items.get(escalation.key)
+            if kept is None or (kept.episode, kept.rev) != (escalation.episode, escalation.rev):
                 return False
-            self.escalation_items[escalation.key] = escalation.model_copy(update=changes)
+            self.escalation_items[escalation.key] = EscalationState.model_validate(
+                {**escalation.model_dump(), **changes, "rev": escalation.rev + 1})
             return True
 
     def end_escalation(self, key: str, episode: int) -> None:
