@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from typing import Any
 
@@ -28,8 +29,12 @@ def build_escalator() -> Escalator:
            if settings.sms_numbers_secret else None)
     slack = (SlackClient(lambda: secrets.get(settings.slack_token_secret), settings.slack_api_url)
              if settings.slack_token_secret else None)
+
+    def enqueue(message: dict[str, Any]) -> None:
+        clients.sqs.send_message(QueueUrl=settings.ingest_queue_url, MessageBody=json.dumps(message))
+
     return Escalator(DynamoDBStore(settings.table_name, clients.dynamodb), sms, slack,
-                     account_label=settings.account_label)
+                     account_label=settings.account_label, enqueue=enqueue if settings.ingest_queue_url else None)
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -40,5 +45,6 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
                         ("EscalationReminders", outcome.reminders)):
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
     logger.info("escalator run", extra={"due": outcome.due, "sms": outcome.sms, "deferred": outcome.deferred,
-                                        "reminders": outcome.reminders, "ended": outcome.ended})
+                                        "reminders": outcome.reminders, "ended": outcome.ended,
+                                        "expired": outcome.expired})
     return {"due": outcome.due, "sms": outcome.sms, "reminders": outcome.reminders}

@@ -20,7 +20,8 @@ def alert(name: str = "A", state: str = "ALARM", minute: int = 0, severity: str 
     event = load_event("eventbridge_cw_alarm_state_change_single_metric_ALARM_awsdocs.json")
     event["detail"]["alarmName"] = name
     event["resources"] = [f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}"]
-    event["detail"]["state"].update(value=state, timestamp=f"2024-05-01T10:{minute:02d}:00.000+0000")
+    stamp = f"2024-05-01T{10 + minute // 60:02d}:{minute % 60:02d}:00.000+0000"  # `minute` may pass the hour
+    event["detail"]["state"].update(value=state, timestamp=stamp)
     event["detail"]["alarmTags"] = {"severity": severity}
     return parse_payload(event).alerts[0]
 

@@ -171,3 +171,58 @@ def test_escalation_faster_than_the_escalator_runs_is_refused(after: str) -> Non
 
     with pytest.raises(ConfigError, match="at least 1m"):
         parse_config(CONFIG.format(repeat=0, reminder="").replace("after: 10m", f"after: {after}"))
+
+
+ONE_SHOT = """
+route:
+  receiver: team
+  group_by: [alertname]
+  group_wait: 0s
+  group_interval: 0s
+  resolve_timeout: 1h
+receivers:
+  - name: team
+    slack: [{channel: "#team"}]
+"""
+
+
+def test_a_one_shot_alert_resolves_after_resolve_timeout_unless_it_recurs() -> None:
+    store, slack, clock, queue = MemoryStore(), Slack(), Clock(), []
+    r = router(ONE_SHOT, store, slack, Scheduler(), clock)
+    escalator = Escalator(store, None, slack, now_ms=clock, enqueue=queue.append)
+
+    def failure(minute: int) -> None:  # a job failure: no "resolved" event will ever come for it
+        clock.ms = T0 + minute * MIN
+        r.handle(alert("NightlyJobFailed", minute=minute).model_copy(update={"one_shot": True}))
+
+    def escalate_at(minute: int) -> None:
+        clock.ms = T0 + minute * MIN
+        escalator.run()
+        for message in queue:  # what the router does with the escalator's messages on its queue
+            r.expire(message["fingerprint"], message["ts"])
+        queue.clear()
+
+    failure(0)
+    failure(30)  # it recurred: the hour counts again from here
+    escalate_at(60)
+    [state] = store.alerts.values()
+    assert state.status == "firing"
+    escalate_at(89)
+    assert next(iter(store.alerts.values())).status == "firing"
+    escalate_at(90)
+    assert next(iter(store.alerts.values())).status == "resolved"
+    assert slack.last_text.startswith("✅ RESOLVED · NightlyJobFailed")
+    assert store.expiries() == []
+    # a recurrence after that is a new episode: a new message
+    failure(120)
+    assert slack.posts == ["#team", "#team"]
+
+
+def test_an_expiry_overtaken_by_a_newer_event_changes_nothing() -> None:
+    store, slack, clock = MemoryStore(), Slack(), Clock()
+    r = router(ONE_SHOT, store, slack, Scheduler(), clock)
+    first = alert("NightlyJobFailed", minute=0).model_copy(update={"one_shot": True})
+    r.handle(first)
+    r.handle(alert("NightlyJobFailed", minute=5).model_copy(update={"one_shot": True}))
+    assert r.expire(first.fingerprint, first.timestamp_ms).applied == 0  # the message for the older event
+    assert next(iter(store.alerts.values())).status == "firing"

@@ -1,5 +1,6 @@
 """The escalator, run every minute: pages nobody acknowledged go to the next step's SMS recipients;
-acknowledged ones get a reminder in their thread every `reminder_interval`.
+acknowledged ones get a reminder in their thread every `reminder_interval`; one-shot alerts (no resolved
+event exists for them) past their route's `resolve_timeout` are handed to the router to resolve.
 
 Each group that paged has one escalation item (created by the router's flush) carrying its policy.
 SMS are paced, at most one per recipient per minute: everything due for a recipient in one run is
@@ -19,6 +20,7 @@ from alertrouter.models.silence import silencing
 from alertrouter.models.state import EscalationState, GroupState, Member
 from alertrouter.notify.base import NotifyError
 from alertrouter.notify.render import SlackMessage, human_duration, render_sms
+from alertrouter.router import EXPIRE_KIND
 from alertrouter.store.base import StateStore
 
 if TYPE_CHECKING:
@@ -38,15 +40,18 @@ class EscalationOutcome:
     failures: int = 0  # recipients that cannot be texted (not in the numbers secret, number refused)
     reminders: int = 0
     ended: int = 0
+    expired: int = 0  # one-shot alerts handed to the router to resolve
     pages: list[tuple[str, str]] = field(default_factory=list)  # (recipient, text), for tests and the demo
 
 
 class Escalator:
     def __init__(self, store: StateStore, sms: SmsNotifier | None, slack: SlackApi | None = None, *,
-                 account_label: str = "", now_ms: Callable[[], int] = lambda: int(time.time() * 1000)) -> None:
+                 account_label: str = "", now_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+                 enqueue: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.store = store
         self.sms = sms
         self.slack = slack
+        self.enqueue = enqueue  # hands a one-shot alert's expiry to the router's queue
         self.account_label = account_label
         self.now_ms = now_ms
 
@@ -81,7 +86,19 @@ class Escalator:
                 self._advance(escalation, now, outcome)
             elif sent != set(escalation.sent):  # the rest were paced: they get their text next run
                 self.store.advance_escalation(escalation, {"sent": sorted(sent)})
+        self._expire(now, outcome)
         return outcome
+
+    def _expire(self, now: int, outcome: EscalationOutcome) -> None:
+        """One-shot alerts whose resolve_timeout passed: the router resolves them (unless they recurred).
+        The expiry is dropped only once its message is on the queue, so a failure is retried next run."""
+        if self.enqueue is None:
+            return
+        for fingerprint, ts_ms, due_ms in self.store.expiries():
+            if due_ms <= now:
+                self.enqueue({"kind": EXPIRE_KIND, "fingerprint": fingerprint, "ts": ts_ms})
+                self.store.end_expiry(fingerprint, ts_ms)
+                outcome.expired += 1
 
     def _pages(self, escalation: EscalationState, group: GroupState | None, silences: list[Any],
                now: int) -> list[Member] | None:

@@ -22,7 +22,7 @@ from aws_lambda_powertools import Logger
 from alertrouter.models.alert import Alert, Severity, Status
 from alertrouter.models.config import ResolvedRoute, RoutingConfig
 from alertrouter.models.silence import Silence, silencing
-from alertrouter.models.state import EscalationState, GroupState, Member
+from alertrouter.models.state import AlertState, EscalationState, GroupState, Member
 from alertrouter.notify.base import NotifyError
 from alertrouter.notify.render import (
     SlackMessage,
@@ -55,6 +55,7 @@ PRUNE_BATCH = 25  # members dropped per flush: one conditional DynamoDB update, 
 MAX_HOP_MS = 900_000  # a muted group is looked at again at least this often (SQS's longest delay)
 SILENCE_CACHE_MS = 5_000  # silences are read at most this often per process (a storm flushes many groups)
 RESOLVE_KIND = "alertrouter.resolve"
+EXPIRE_KIND = "alertrouter.expire"
 
 
 class FlushScheduler(Protocol):
@@ -157,7 +158,11 @@ class Router:
         if applied.applied and self.config.inhibit_rules and source_rules(self.config.inhibit_rules, state.labels):
             self.store.set_inhibit_source(state.fingerprint, state.labels, state.ts_ms, state.status == "firing")
         member = Member.of(state)
-        for route in self.routes_for(state.labels):
+        routes = self.routes_for(state.labels)
+        if applied.applied and state.one_shot and state.status == "firing":
+            timeout = min(int(r.resolve_timeout.total_seconds() * 1000) for r in routes)
+            self.store.set_expiry(state.fingerprint, state.ts_ms, now + timeout)
+        for route in routes:
             key, labels = group_identity(route, state.labels)
             outcome.groups.append(key)
             group = self.store.upsert_member(key, route.id, route.receiver, labels, state.fingerprint, member, now)
@@ -379,14 +384,26 @@ class Router:
             return outcome
         states = self.store.get_alerts([fp for fp, m in group.members.items() if m.status != "resolved"])
         for state in states.values():
-            if state.status == "resolved":
-                continue
-            outcome.add(self.handle(Alert(
-                source=state.source, status=Status.RESOLVED, severity=Severity(state.severity), title=state.title,
-                summary=state.summary, labels=state.labels, annotations=state.annotations,
-                timestamp=datetime.fromtimestamp(max(at_ms, state.ts_ms + 1) / 1000, UTC),
-                fingerprint=state.fingerprint)))
+            if state.status != "resolved":
+                outcome.add(self._resolve_state(state, max(at_ms, state.ts_ms + 1)))
         return outcome
+
+    def expire(self, fingerprint: str, ts_ms: int) -> Outcome:
+        """A one-shot alert's resolve_timeout passed (the escalator says so): resolve it, unless it recurred
+        since (a newer event) or is resolved already."""
+        state = self.store.get_alert(fingerprint)
+        if state is None or state.ts_ms != ts_ms or state.status == "resolved":
+            return Outcome()
+        return self._resolve_state(state, ts_ms + 1)
+
+    def _resolve_state(self, state: AlertState, at_ms: int) -> Outcome:
+        """Resolve an alert as of at_ms through the normal path (conditional state write, every group it is
+        in), so a newer event from the source still wins."""
+        return self.handle(Alert(
+            source=state.source, status=Status.RESOLVED, severity=Severity(state.severity), title=state.title,
+            summary=state.summary, labels=state.labels, annotations=state.annotations,
+            timestamp=datetime.fromtimestamp(at_ms / 1000, UTC), fingerprint=state.fingerprint,
+            one_shot=state.one_shot))
 
     def _prune(self, group: GroupState, sms_recipients: list[str], lease: str) -> GroupState:
         """Drop resolved alerts the message no longer needs, so a long-lived group stays small: those never

@@ -18,7 +18,7 @@ from alertrouter.models.settings import Settings
 from alertrouter.notify.base import NotifyError
 from alertrouter.notify.slack import SlackApi, SlackClient
 from alertrouter.notify.sms import SmsNotifier
-from alertrouter.router import RESOLVE_KIND, FlushScheduler, Outcome, Router
+from alertrouter.router import EXPIRE_KIND, RESOLVE_KIND, FlushScheduler, Outcome, Router
 from alertrouter.sources import MalformedEventError, ParseResult, parse_body, parse_payload
 from alertrouter.store.base import StateStore
 from alertrouter.store.dynamodb import DynamoDBStore
@@ -83,26 +83,13 @@ class RouterService:
     # ---- entry points ----
     def handle_body(self, body: str, *, message_id: str = "") -> Outcome:
         """One SQS record body. Raises only for failures worth retrying; bad input goes to the DLQ."""
-        payload = None
-        if FLUSH_KIND in body or RESOLVE_KIND in body:  # only our own messages are decoded twice
-            try:
-                payload = json.loads(body)
-            except (ValueError, RecursionError):
-                payload = None
-        if isinstance(payload, dict) and payload.get("kind") == RESOLVE_KIND:
-            group, episode, at = payload.get("group"), payload.get("episode"), payload.get("at")
-            if not isinstance(group, str) or not isinstance(episode, int) or not isinstance(at, int):
-                self.reject(body, "resolve message without group, episode and time", "MalformedEvents", message_id)
+        own = self._own_message(body)
+        if own is not None:
+            kind, work = own
+            if work is None:
+                self.reject(body, f"{kind} message without its fields", "MalformedEvents", message_id)
                 return Outcome()
-            return self._guard(lambda: self.router.resolve_group(group, episode, at), body, message_id)
-        if isinstance(payload, dict) and payload.get("kind") == FLUSH_KIND:
-            group, route = payload.get("group"), payload.get("route")
-            if not isinstance(group, str) or not isinstance(route, str):
-                self.reject(body, "flush message without group and route", "MalformedEvents", message_id)
-                return Outcome()
-            due = payload.get("due")
-            return self._guard(lambda: self.router.flush_due(group, route, due if isinstance(due, int) else None),
-                               body, message_id)
+            return self._guard(work, body, message_id)
         try:
             parsed = parse_body(body)
         except MalformedEventError as exc:
@@ -110,6 +97,38 @@ class RouterService:
             return Outcome()
         self._note_ignored(parsed, message_id)
         return self._guard(lambda: self.handle_alerts(parsed.alerts), body, message_id)
+
+    def _own_message(self, body: str) -> tuple[str, Callable[[], Outcome] | None] | None:
+        """The router's own messages on its queue (a scheduled flush, a Resolve from Slack, a one-shot alert's
+        expiry): their kind and the work they ask for (None if malformed); None for anything else."""
+        if not any(kind in body for kind in (FLUSH_KIND, RESOLVE_KIND, EXPIRE_KIND)):
+            return None  # cheap test first: alert events are never decoded twice
+        try:
+            payload = json.loads(body)
+        except (ValueError, RecursionError):
+            return None
+        if not isinstance(payload, dict) or payload.get("kind") not in (FLUSH_KIND, RESOLVE_KIND, EXPIRE_KIND):
+            return None
+        kind = str(payload["kind"])
+        router = self.router
+
+        def text(name: str) -> str | None:
+            value = payload.get(name)
+            return value if isinstance(value, str) else None
+
+        def number(name: str) -> int | None:
+            value = payload.get(name)
+            return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+        group, route, episode, at = text("group"), text("route"), number("episode"), number("at")
+        fingerprint, ts = text("fingerprint"), number("ts")
+        if kind == FLUSH_KIND and group is not None and route is not None:
+            return kind, lambda: router.flush_due(group, route, number("due"))
+        if kind == RESOLVE_KIND and group is not None and episode is not None and at is not None:
+            return kind, lambda: router.resolve_group(group, episode, at)
+        if kind == EXPIRE_KIND and fingerprint is not None and ts is not None:
+            return kind, lambda: router.expire(fingerprint, ts)
+        return kind, None
 
     def handle_event(self, event: dict[str, Any]) -> Outcome:
         """A direct invocation (alarm action, SNS subscription): errors propagate for Lambda's retries."""

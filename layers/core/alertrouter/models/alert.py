@@ -39,6 +39,9 @@ class Alert(BaseModel):
     annotations: dict[str, str] = Field(default_factory=dict)
     timestamp: datetime
     fingerprint: str
+    # True for sources that never send a "resolved" (a failed job, a service notice): the route's
+    # resolve_timeout resolves them unless they recur
+    one_shot: bool = False
 
     @property
     def resource(self) -> str:

@@ -137,6 +137,7 @@ class Route(BaseModel):
     # ours, inherited: paging beyond the first SMS, reminders, flap control
     escalation: Escalation | None = None
     reminder_interval: timedelta | None = None
+    resolve_timeout: timedelta | None = None  # one-shot alerts (no resolved event) resolve after this
     flapping: FlapPolicy | None = None
     routes: list[Route] = Field(default_factory=list)
     # set by RoutingConfig after validation
@@ -149,7 +150,8 @@ class Route(BaseModel):
             return [Matcher.parse(m) if isinstance(m, str) else m for m in v]
         return v
 
-    @field_validator("group_wait", "group_interval", "repeat_interval", "reminder_interval", mode="before")
+    @field_validator("group_wait", "group_interval", "repeat_interval", "reminder_interval", "resolve_timeout",
+                     mode="before")
     @classmethod
     def _duration(cls, v: Any) -> Any:
         return _duration_field(v)
@@ -171,6 +173,7 @@ class ResolvedRoute(BaseModel):
     active_time_intervals: tuple[str, ...] = ()
     escalation: Escalation | None = None
     reminder_interval: timedelta | None = None
+    resolve_timeout: timedelta = timedelta(hours=1)
     flapping: FlapPolicy = FlapPolicy()
 
 

@@ -41,6 +41,7 @@ class EscalatorSettings(_FromEnv):
     sms_numbers_secret: str = ""
     slack_api_url: str = "https://slack.com/api/"
     account_label: str = ""
+    ingest_queue_url: str = ""  # the router's queue, which resolves one-shot alerts that expired
 
 
 class InteractionSettings(_FromEnv):

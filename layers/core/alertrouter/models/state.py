@@ -25,6 +25,7 @@ class AlertState(BaseModel):
     starts_at_ms: int
     count: int = 1
     updated_ms: int = 0
+    one_shot: bool = False
     # when the latest status changes were applied (our clock, like the settle time it is compared with)
     changes_ms: tuple[int, ...] = ()
 
@@ -34,7 +35,7 @@ class AlertState(BaseModel):
             fingerprint=alert.fingerprint, status=alert.status.value, severity=alert.severity.value,
             title=alert.title, summary=alert.summary, source=alert.source, labels=alert.labels,
             annotations=alert.annotations, ts_ms=alert.timestamp_ms, starts_at_ms=alert.timestamp_ms,
-            count=1, updated_ms=now_ms,
+            count=1, updated_ms=now_ms, one_shot=alert.one_shot,
         )
 
     def next(self, alert: Alert, now_ms: int) -> AlertState:
@@ -48,7 +49,7 @@ class AlertState(BaseModel):
             starts_at_ms=alert.timestamp_ms if new_episode else self.starts_at_ms,
             # how often it fired in this episode: repeats count, a resolve keeps the tally
             count=1 if new_episode else self.count + (1 if repeat else 0),
-            updated_ms=now_ms,
+            updated_ms=now_ms, one_shot=alert.one_shot,
             changes_ms=self.changes_ms if self.status == alert.status.value else (
                 *self.changes_ms, now_ms)[-MAX_TRANSITIONS:],
         )

@@ -11,6 +11,7 @@ from alertrouter.models.config import ALL_LABELS, FlapPolicy, ResolvedRoute, Rou
 DEFAULT_GROUP_WAIT = timedelta(seconds=30)
 DEFAULT_GROUP_INTERVAL = timedelta(minutes=5)
 DEFAULT_REPEAT_INTERVAL = timedelta(hours=4)
+DEFAULT_RESOLVE_TIMEOUT = timedelta(hours=1)
 # config (kept alive by the entry, so its id stays unique) -> each route node's resolved settings
 _RESOLVED: dict[int, tuple[RoutingConfig, dict[int, ResolvedRoute]]] = {}
 
@@ -36,6 +37,7 @@ def _resolve(route: Route, parent: ResolvedRoute | None) -> ResolvedRoute:
         active_time_intervals=tuple(route.active_time_intervals),
         escalation=pick("escalation", None),  # type: ignore[arg-type]
         reminder_interval=pick("reminder_interval", None),  # type: ignore[arg-type]
+        resolve_timeout=pick("resolve_timeout", DEFAULT_RESOLVE_TIMEOUT),  # type: ignore[arg-type]
         flapping=pick("flapping", FlapPolicy()),  # type: ignore[arg-type]
     )
 

@@ -136,3 +136,16 @@ class StateStore(ABC):
     @abstractmethod
     def claim_sms_slot(self, recipient: str, now_ms: int, gap_ms: int) -> bool:
         """Take the right to text this recipient now: False if they were texted less than gap_ms ago."""
+
+    # ---- one-shot alerts: resolved after their route's resolve_timeout unless they recur ----
+    @abstractmethod
+    def set_expiry(self, fingerprint: str, ts_ms: int, due_ms: int) -> None:
+        """Resolve this alert at due_ms unless it recurs (only if ts_ms is newer than what is kept)."""
+
+    @abstractmethod
+    def expiries(self) -> list[tuple[str, int, int]]:
+        """(fingerprint, ts_ms, due_ms) of every pending expiry."""
+
+    @abstractmethod
+    def end_expiry(self, fingerprint: str, ts_ms: int) -> None:
+        """Drop the expiry set for this event (a newer one, set since, stays)."""

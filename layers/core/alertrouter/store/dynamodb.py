@@ -471,3 +471,28 @@ class DynamoDBStore(StateStore):
             if _conditional_failed(exc):
                 return False
             raise
+
+    # ---- one-shot alerts ----
+    def set_expiry(self, fingerprint: str, ts_ms: int, due_ms: int) -> None:
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item=_item({"pk": "EXPIRE", "sk": fingerprint, "ts_ms": ts_ms, "due_ms": due_ms,
+                            "expires_at": due_ms // 1000 + 7 * 86400}),
+                ConditionExpression="attribute_not_exists(pk) OR ts_ms < :ts",
+                ExpressionAttributeValues=_item({":ts": ts_ms}),
+            )
+        except ClientError as exc:
+            if not _conditional_failed(exc):
+                raise
+
+    def expiries(self) -> list[tuple[str, int, int]]:
+        return [(i["sk"], i["ts_ms"], i["due_ms"]) for i in self._query_all("EXPIRE")]
+
+    def end_expiry(self, fingerprint: str, ts_ms: int) -> None:
+        try:
+            self.client.delete_item(TableName=self.table, Key={"pk": {"S": "EXPIRE"}, "sk": {"S": fingerprint}},
+                                    ConditionExpression="ts_ms = :ts", ExpressionAttributeValues=_item({":ts": ts_ms}))
+        except ClientError as exc:
+            if not _conditional_failed(exc):
+                raise

@@ -22,6 +22,7 @@ class MemoryStore(StateStore):
         self.sources: dict[str, tuple[int, dict[str, str] | None]] = {}  # fp -> (ts, labels while firing)
         self.escalation_items: dict[str, EscalationState] = {}
         self.sms_slots: dict[str, int] = {}
+        self.expiry_items: dict[str, tuple[int, int]] = {}  # fp -> (ts, due)
         self._lock = threading.Lock()
 
     def apply_alert(self, alert: Alert, now_ms: int) -> AlertApplied:
@@ -217,3 +218,17 @@ class MemoryStore(StateStore):
                 return False
             self.sms_slots[recipient] = now_ms
             return True
+
+    def set_expiry(self, fingerprint: str, ts_ms: int, due_ms: int) -> None:
+        with self._lock:
+            kept = self.expiry_items.get(fingerprint)
+            if kept is None or kept[0] < ts_ms:
+                self.expiry_items[fingerprint] = (ts_ms, due_ms)
+
+    def expiries(self) -> list[tuple[str, int, int]]:
+        return [(fp, ts, due) for fp, (ts, due) in self.expiry_items.items()]
+
+    def end_expiry(self, fingerprint: str, ts_ms: int) -> None:
+        with self._lock:
+            if self.expiry_items.get(fingerprint, (None,))[0] == ts_ms:
+                del self.expiry_items[fingerprint]
