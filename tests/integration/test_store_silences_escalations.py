@@ -417,3 +417,50 @@ def test_claim_sms_slot_enforces_the_gap(store: StateStore) -> None:
     assert store.claim_sms_slot("ann", NOW + 2 * gap, gap) is True
     assert store.claim_sms_slot("bob", NOW + gap, gap) is False
     assert store.claim_sms_slot("bob", NOW + gap + 1, gap) is True
+
+
+# ---- pages waiting for an SMS slot, slots given back, one-shot expiries ----
+
+def queued_page(recipient: str = "primary", fp: str = "fp1", at: int = NOW) -> Any:
+    from alertrouter.models.state import QueuedPage
+
+    member = Member.of(store_state())
+    return QueuedPage(recipient=recipient, key=KEY, episode=1, fingerprint=fp, member=member, queued_ms=at)
+
+
+def store_state() -> Any:
+    from alertrouter.models.state import AlertState
+
+    return AlertState.first(alert(), NOW)
+
+
+def test_queued_pages_round_trip_and_only_the_page_as_read_is_dropped(store: StateStore) -> None:
+    first, other = queued_page(), queued_page(recipient="secondary", at=NOW + 1)
+    store.queue_pages([first, other])
+    assert store.queued_pages() == [first, other]  # oldest first, members intact
+    again = queued_page(at=NOW + 5)  # queued again (same recipient, group, alert) after it was read
+    store.queue_pages([again])
+    store.drop_queued_pages([first])  # the sender drops what it read: the newer one stays
+    assert store.queued_pages() == [other, again]
+    store.drop_queued_pages([other, again])
+    assert store.queued_pages() == []
+
+
+def test_a_released_sms_slot_can_be_claimed_again_at_once(store: StateStore) -> None:
+    assert store.claim_sms_slot("primary", NOW, 60_000)
+    assert not store.claim_sms_slot("primary", NOW + 1, 60_000)
+    store.release_sms_slot("primary", NOW - 5)  # not the claim that was made: nothing changes
+    assert not store.claim_sms_slot("primary", NOW + 2, 60_000)
+    store.release_sms_slot("primary", NOW)
+    assert store.claim_sms_slot("primary", NOW + 3, 60_000)
+
+
+def test_expiries_keep_the_newest_event_and_end_only_their_own(store: StateStore) -> None:
+    store.set_expiry("fp1", 100, NOW + 3_600_000)
+    store.set_expiry("fp1", 50, NOW + 10)  # an older event delivered late: ignored
+    assert store.expiries() == [("fp1", 100, NOW + 3_600_000)]
+    store.set_expiry("fp1", 200, NOW + 7_200_000)  # it recurred: the timeout counts from the newer event
+    store.end_expiry("fp1", 100)  # the escalator's message for the older event: the newer expiry stays
+    assert store.expiries() == [("fp1", 200, NOW + 7_200_000)]
+    store.end_expiry("fp1", 200)
+    assert store.expiries() == []

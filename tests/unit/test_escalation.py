@@ -141,19 +141,37 @@ def test_reminders_while_acknowledged_and_escalation_resumes_after_unacknowledge
 def test_sms_are_paced_one_per_recipient_per_minute_and_pending_alerts_bundle() -> None:
     world = World()
     page(world, "DiskFull")
-    world.at(0).router.handle(alert("CpuHigh", severity="critical"))
-    assert world.texted() == ["primary", "primary"]  # the router's pages (one per group)
-    # Both groups escalate in the same run: secondary gets one SMS naming both
-    world.at(10).escalator.run()
+    world.at(0.1).router.handle(alert("CpuHigh", severity="critical"))
+    world.at(0.2).router.handle(alert("MemoryHigh", severity="critical"))
+    # the router texts the first page; the next ones, within the minute, wait for the escalator's next run
+    assert world.texted() == ["primary"]
+    assert sorted(p.member.title for p in world.store.queued_pages()) == ["CpuHigh", "MemoryHigh"]
+    world.at(0.5).escalator.run()
+    assert world.texted() == ["primary"]  # still within the minute
+    world.at(1).escalator.run()
+    [(name, text)] = world.sms.sent[1:]  # both, bundled into one SMS
+    assert name == "primary" and text.startswith("CRIT: 2 pages:")
+    assert world.store.queued_pages() == []
+    # All three groups escalate in the same run: secondary gets one SMS naming them all
+    world.at(10.5).escalator.run()
     [(name, text)] = world.sms.sent[2:]
-    assert name == "secondary" and text.startswith("CRIT: 2 pages:")
+    assert name == "secondary" and text.startswith("CRIT: 3 pages:")
     # A recipient texted less than a minute ago waits for the next run
-    assert world.store.claim_sms_slot("lead", world.at(19.5).clock(), 0)
-    outcome = world.at(20).escalator.run()
+    assert world.store.claim_sms_slot("lead", world.at(20).clock(), 0)
+    outcome = world.at(20.5).escalator.run()
     assert outcome.deferred == 1 and world.texted()[3:] == ["manager"]
-    world.at(20.5).escalator.run()
+    world.at(21).escalator.run()
     assert world.texted()[3:] == ["manager", "lead"]
     assert len(world.sms.sent) == 5  # manager was not texted twice
+
+
+def test_a_queued_page_whose_alert_resolved_meanwhile_is_not_sent() -> None:
+    world = World()
+    page(world, "DiskFull")
+    world.at(0.1).router.handle(alert("CpuHigh", severity="critical"))
+    world.at(0.5).router.handle(alert("CpuHigh", state="OK", minute=1, severity="critical"))
+    world.at(1).escalator.run()
+    assert world.texted() == ["primary"] and world.store.queued_pages() == []
 
 
 def test_an_unknown_recipient_does_not_stall_the_escalation() -> None:

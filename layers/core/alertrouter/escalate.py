@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger
 
 from alertrouter.models.silence import silencing
-from alertrouter.models.state import EscalationState, GroupState, Member
-from alertrouter.notify.base import NotifyError
+from alertrouter.models.state import EscalationState, GroupState, Member, QueuedPage
+from alertrouter.notify.base import SMS_GAP_MS, NotifyError
 from alertrouter.notify.render import SlackMessage, human_duration, render_sms
 from alertrouter.router import EXPIRE_KIND
 from alertrouter.store.base import StateStore
@@ -29,7 +29,16 @@ if TYPE_CHECKING:
 
 logger = Logger(service="alertrouter-escalator", child=True)
 
-SMS_GAP_MS = 60_000  # at most one SMS per recipient per minute
+
+
+@dataclass
+class Want:
+    """Alerts of one group due to a recipient: an escalation step, or a page that waited for its slot."""
+
+    group: GroupState
+    pages: dict[str, Member]
+    escalation: EscalationState | None = None
+    queued: QueuedPage | None = None
 
 
 @dataclass
@@ -59,13 +68,14 @@ class Escalator:
         now = self.now_ms()
         outcome = EscalationOutcome()
         due = [e for e in self.store.escalations() if e.next_ms <= now]
+        queued = self.store.queued_pages()
         outcome.due = len(due)
-        silences = [s for s in self.store.silences() if s.active(now)] if due else []
-        wanted: dict[str, list[tuple[EscalationState, GroupState, list[Member]]]] = {}
+        silences = [s for s in self.store.silences() if s.active(now)] if due or queued else []
+        wanted: dict[str, list[Want]] = {}
         for escalation in due:
             group = self.store.get_group(escalation.key)
-            pages = self._pages(escalation, group, silences, now)
-            if group is None or pages is None:
+            pages = self._pages(escalation.episode, group, silences, now)
+            if group is None or pages is None or (not escalation.steps and not escalation.reminder_ms):
                 self.store.end_escalation(escalation.key, escalation.episode)
                 outcome.ended += 1
                 continue
@@ -78,9 +88,25 @@ class Escalator:
                 continue
             for recipient in escalation.steps[escalation.step]:
                 if recipient not in escalation.sent:
-                    wanted.setdefault(recipient, []).append((escalation, group, pages))
+                    wanted.setdefault(recipient, []).append(Want(group, pages, escalation=escalation))
+        groups: dict[str, GroupState | None] = {}
+        for page in queued:  # the router's pages that waited for their recipient's slot
+            if page.key not in groups:
+                groups[page.key] = self.store.get_group(page.key)
+            group = groups[page.key]
+            pages = self._pages(page.episode, group, silences, now)
+            if group is None or not pages or page.fingerprint not in pages or group.ack_by:
+                self.store.drop_queued_pages([page])  # resolved, acknowledged or muted meanwhile: not worth it
+                continue
+            wanted.setdefault(page.recipient, []).append(Want(group, {page.fingerprint: pages[page.fingerprint]},
+                                                              queued=page))
         texted = self._text(wanted, now, outcome)
-        for escalation in {id(e): e for entries in wanted.values() for e, _, _ in entries}.values():
+        moved: dict[int, EscalationState] = {}
+        for wants in wanted.values():
+            for want in wants:
+                if want.escalation is not None:
+                    moved[id(want.escalation)] = want.escalation
+        for escalation in moved.values():
             sent = {*escalation.sent, *(r for r in escalation.steps[escalation.step] if r in texted)}
             if sent >= set(escalation.steps[escalation.step]):
                 self._advance(escalation, now, outcome)
@@ -100,14 +126,14 @@ class Escalator:
                 self.store.end_expiry(fingerprint, ts_ms)
                 outcome.expired += 1
 
-    def _pages(self, escalation: EscalationState, group: GroupState | None, silences: list[Any],
-               now: int) -> list[Member] | None:
-        """The alerts still worth paging about; None when the escalation is over (resolved by the source
-        or by hand, a new episode began, its steps are used up)."""
-        if group is None or group.episode != escalation.episode or group.resolved_by:
+    def _pages(self, episode: int, group: GroupState | None, silences: list[Any],
+               now: int) -> dict[str, Member] | None:
+        """The alerts still worth paging about (firing, not muted, not silenced, not flapping); None when
+        the episode is over (resolved by the source or by hand, a new episode began)."""
+        if group is None or group.episode != episode or group.resolved_by:
             return None
         firing = {fp: m for fp, m in group.members.items() if m.status == "firing"}
-        if not firing or (not escalation.steps and not escalation.reminder_ms):
+        if not firing:
             return None
         if silences:
             states = self.store.get_alerts([fp for fp in firing if fp not in group.muted])
@@ -115,19 +141,19 @@ class Escalator:
                         if silencing(silences, fp, s.labels, now, {group.key: group.episode})}
         else:
             silenced = set()
-        return [m for fp, m in firing.items() if fp not in group.muted and fp not in silenced
-                and fp not in group.flapping]
+        return {fp: m for fp, m in firing.items() if fp not in group.muted and fp not in silenced
+                and fp not in group.flapping}
 
-    def _text(self, wanted: dict[str, list[tuple[EscalationState, GroupState, list[Member]]]], now: int,
-              outcome: EscalationOutcome) -> set[str]:
+    def _text(self, wanted: dict[str, list[Want]], now: int, outcome: EscalationOutcome) -> set[str]:
+        """One SMS per recipient with everything due to them (paced: one per minute); its notes."""
         texted: set[str] = set()
         if self.sms is None:
             return texted
-        for recipient, entries in wanted.items():
+        for recipient, wants in wanted.items():
             if not self.store.claim_sms_slot(recipient, now, SMS_GAP_MS):
                 outcome.deferred += 1
                 continue
-            members = [m for _, _, pages in entries for m in pages]
+            members = list({fp: m for want in wants for fp, m in want.pages.items()}.values())
             text = render_sms(members, self.account_label)
             try:
                 self.sms.send(recipient, text)
@@ -136,15 +162,22 @@ class Escalator:
                 if not exc.retryable:  # (not in the numbers secret) the escalation moves on to whom it can reach
                     texted.add(recipient)
                     outcome.failures += 1
+                    self.store.drop_queued_pages([w.queued for w in wants if w.queued is not None])
                 continue
             texted.add(recipient)
             outcome.sms += 1
             outcome.pages.append((recipient, text))
-            for escalation, group, pages in entries:
-                self._note(group, f"📟 Not acknowledged: paged {recipient} (escalation step "
-                                  f"{escalation.step + 1} of {len(escalation.steps)})",
+            self.store.drop_queued_pages([w.queued for w in wants if w.queued is not None])
+            for want in wants:
+                if want.escalation is None:
+                    self._note(want.group, "", "sms", {"to": recipient, "alerts": sorted(want.pages),
+                                                      "titles": [m.title for m in want.pages.values()]}, now)
+                    continue
+                escalation = want.escalation
+                self._note(want.group, f"📟 Not acknowledged: paged {recipient} (escalation step "
+                                       f"{escalation.step + 1} of {len(escalation.steps)})",
                            "escalation", {"to": recipient, "step": escalation.step + 1, "round": escalation.round,
-                                          "alerts": len(pages)}, now)
+                                          "alerts": len(want.pages)}, now)
         return texted
 
     def _advance(self, escalation: EscalationState, now: int, outcome: EscalationOutcome) -> None:
@@ -180,12 +213,12 @@ class Escalator:
                               f"{human_duration(now - group.ack_ms)} ago", "reminder", {"ack_by": group.ack_by}, now)
 
     def _note(self, group: GroupState, text: str, kind: str, detail: dict[str, Any], now: int) -> None:
-        """History and a thread line; both best effort (the page itself already went out)."""
+        """History and a thread line (if any); both best effort (the page itself already went out)."""
         try:
             self.store.add_history(group.key, now, kind, detail)
         except Exception:  # noqa: BLE001
             logger.warning("history entry not written", exc_info=True)
-        if self.slack is None:
+        if self.slack is None or not text:
             return
         for channel, ts in group.slack_ts.items():
             try:

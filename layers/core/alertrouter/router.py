@@ -22,8 +22,8 @@ from aws_lambda_powertools import Logger
 from alertrouter.models.alert import Alert, Severity, Status
 from alertrouter.models.config import ResolvedRoute, RoutingConfig
 from alertrouter.models.silence import Silence, silencing
-from alertrouter.models.state import AlertState, EscalationState, GroupState, Member
-from alertrouter.notify.base import NotifyError
+from alertrouter.models.state import AlertState, EscalationState, GroupState, Member, QueuedPage
+from alertrouter.notify.base import SMS_GAP_MS, NotifyError
 from alertrouter.notify.render import (
     SlackMessage,
     group_status,
@@ -75,6 +75,7 @@ class Outcome:
     thread_notes: int = 0
     sms: int = 0
     sms_failures: int = 0
+    sms_queued: int = 0
     groups: list[str] = field(default_factory=list)
 
     def add(self, other: Outcome) -> None:
@@ -87,6 +88,7 @@ class Outcome:
         self.thread_notes += other.thread_notes
         self.sms += other.sms
         self.sms_failures += other.sms_failures
+        self.sms_queued += other.sms_queued
         self.groups.extend(other.groups)
 
 
@@ -459,10 +461,23 @@ class Router:
             pages = {fp: m for fp, m in firing.items() if sms_notified.get(f"{fp}@{name}") != str(m.starts_at_ms)}
             if not pages:
                 continue
+            now = self.now_ms()
+            if not self.store.claim_sms_slot(name, now, SMS_GAP_MS):
+                # Texted less than a minute ago: the escalator sends these on its next run, bundled with
+                # whatever else is due to this recipient (one SMS per number per minute).
+                self.store.queue_pages([QueuedPage(recipient=name, key=group.key, episode=group.episode,
+                                                   fingerprint=fp, member=m, queued_ms=now) for fp, m in pages.items()])
+                outcome.sms_queued += 1
+                sms_notified.update({f"{fp}@{name}": str(m.starts_at_ms) for fp, m in pages.items()})
+                self.store.save_progress(group.key, lease, {"sms_notified": sms_notified})
+                self._history(group.key, "sms_queued", {"to": name, "alerts": sorted(pages)})
+                continue
             try:
                 masked = self.sms.send(name, render_sms(list(pages.values()), self.account_label))
             except NotifyError as exc:
                 if exc.retryable:
+                    with contextlib.suppress(Exception):  # the retry may text at once
+                        self.store.release_sms_slot(name, now)
                     raise
                 # A recipient that cannot be paged (not in the secret, number refused) must not stop the
                 # other recipients nor the Slack message: logged loudly and counted, tried again next flush.

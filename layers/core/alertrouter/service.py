@@ -87,7 +87,8 @@ class RouterService:
         if own is not None:
             kind, work = own
             if work is None:
-                self.reject(body, f"{kind} message without its fields", "MalformedEvents", message_id)
+                self.reject(body, f"{kind.removeprefix('alertrouter.')} message without {self.REQUIRED[kind]}",
+                            "MalformedEvents", message_id)
                 return Outcome()
             return self._guard(work, body, message_id)
         try:
@@ -129,6 +130,9 @@ class RouterService:
         if kind == EXPIRE_KIND and fingerprint is not None and ts is not None:
             return kind, lambda: router.expire(fingerprint, ts)
         return kind, None
+
+    REQUIRED = {FLUSH_KIND: "group and route", RESOLVE_KIND: "group, episode and time",
+                EXPIRE_KIND: "fingerprint and ts"}
 
     def handle_event(self, event: dict[str, Any]) -> Outcome:
         """A direct invocation (alarm action, SNS subscription): errors propagate for Lambda's retries."""

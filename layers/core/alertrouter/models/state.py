@@ -173,3 +173,17 @@ class EscalationState(BaseModel):
     reminder_ms: int = 0  # 0: no reminders once acknowledged
     reminded_ms: int = 0
     rev: int = 0  # bumped by every advance: a write from a stale copy is refused
+
+
+class QueuedPage(BaseModel):
+    """A page the router could not text at once (its recipient was texted less than a minute ago): the
+    escalator sends it on its next run, bundled with whatever else that recipient is due."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    recipient: str
+    key: str
+    episode: int
+    fingerprint: str
+    member: Member
+    queued_ms: int

@@ -14,3 +14,6 @@ class NotifyError(Exception):
         super().__init__(message)
         self.retryable = retryable
         self.retry_after = retry_after
+
+
+SMS_GAP_MS = 60_000  # at most one SMS per recipient per minute; what comes sooner waits and is bundled

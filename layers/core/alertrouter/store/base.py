@@ -9,7 +9,7 @@ from typing import Any
 
 from alertrouter.models.alert import Alert
 from alertrouter.models.silence import Silence
-from alertrouter.models.state import AlertState, EscalationState, GroupState, Member
+from alertrouter.models.state import AlertState, EscalationState, GroupState, Member, QueuedPage
 
 
 class LeaseHeldError(Exception):
@@ -137,6 +137,10 @@ class StateStore(ABC):
     def claim_sms_slot(self, recipient: str, now_ms: int, gap_ms: int) -> bool:
         """Take the right to text this recipient now: False if they were texted less than gap_ms ago."""
 
+    @abstractmethod
+    def release_sms_slot(self, recipient: str, claimed_ms: int) -> None:
+        """Give back a slot taken at claimed_ms whose SMS could not be sent (the retry may text at once)."""
+
     # ---- one-shot alerts: resolved after their route's resolve_timeout unless they recur ----
     @abstractmethod
     def set_expiry(self, fingerprint: str, ts_ms: int, due_ms: int) -> None:
@@ -149,3 +153,13 @@ class StateStore(ABC):
     @abstractmethod
     def end_expiry(self, fingerprint: str, ts_ms: int) -> None:
         """Drop the expiry set for this event (a newer one, set since, stays)."""
+
+    # ---- pages waiting for their recipient's next SMS slot ----
+    @abstractmethod
+    def queue_pages(self, pages: list[QueuedPage]) -> None: ...
+
+    @abstractmethod
+    def queued_pages(self) -> list[QueuedPage]: ...
+
+    @abstractmethod
+    def drop_queued_pages(self, pages: list[QueuedPage]) -> None: ...

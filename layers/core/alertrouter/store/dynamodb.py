@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 
 from alertrouter.models.alert import Alert
 from alertrouter.models.silence import Silence
-from alertrouter.models.state import AlertState, EscalationState, GroupState, Member
+from alertrouter.models.state import AlertState, EscalationState, GroupState, Member, QueuedPage
 from alertrouter.store.base import AlertApplied, LeaseHeldError, StateStore
 
 if TYPE_CHECKING:
@@ -472,6 +472,14 @@ class DynamoDBStore(StateStore):
                 return False
             raise
 
+    def release_sms_slot(self, recipient: str, claimed_ms: int) -> None:
+        try:
+            self.client.delete_item(TableName=self.table, Key={"pk": {"S": f"SMSPACE#{recipient}"}, "sk": {"S": "SMSPACE"}},
+                                    ConditionExpression="sent_ms = :at", ExpressionAttributeValues=_item({":at": claimed_ms}))
+        except ClientError as exc:
+            if not _conditional_failed(exc):
+                raise
+
     # ---- one-shot alerts ----
     def set_expiry(self, fingerprint: str, ts_ms: int, due_ms: int) -> None:
         try:
@@ -496,3 +504,26 @@ class DynamoDBStore(StateStore):
         except ClientError as exc:
             if not _conditional_failed(exc):
                 raise
+
+    # ---- pages waiting for an SMS slot ----
+    @staticmethod
+    def _outbox_key(page: QueuedPage) -> dict[str, Any]:
+        return {"pk": {"S": "OUTBOX"}, "sk": {"S": f"{page.recipient}#{page.key}#{page.fingerprint}"}}
+
+    def queue_pages(self, pages: list[QueuedPage]) -> None:
+        for page in pages:
+            self.client.put_item(TableName=self.table, Item={**self._outbox_key(page), **_item({
+                **page.model_dump(), "expires_at": page.queued_ms // 1000 + 86400})})
+
+    def queued_pages(self) -> list[QueuedPage]:
+        return sorted((QueuedPage.model_validate(i) for i in self._query_all("OUTBOX")), key=lambda p: p.queued_ms)
+
+    def drop_queued_pages(self, pages: list[QueuedPage]) -> None:
+        for page in pages:  # only the page as read: one queued again since stays
+            try:
+                self.client.delete_item(TableName=self.table, Key=self._outbox_key(page),
+                                        ConditionExpression="queued_ms = :at",
+                                        ExpressionAttributeValues=_item({":at": page.queued_ms}))
+            except ClientError as exc:
+                if not _conditional_failed(exc):
+                    raise

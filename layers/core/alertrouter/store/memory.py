@@ -7,7 +7,7 @@ from typing import Any
 
 from alertrouter.models.alert import Alert
 from alertrouter.models.silence import Silence
-from alertrouter.models.state import AlertState, EscalationState, GroupState, Member
+from alertrouter.models.state import AlertState, EscalationState, GroupState, Member, QueuedPage
 from alertrouter.store.base import AlertApplied, LeaseHeldError, StateStore
 
 
@@ -23,6 +23,7 @@ class MemoryStore(StateStore):
         self.escalation_items: dict[str, EscalationState] = {}
         self.sms_slots: dict[str, int] = {}
         self.expiry_items: dict[str, tuple[int, int]] = {}  # fp -> (ts, due)
+        self.outbox: dict[tuple[str, str, str], QueuedPage] = {}
         self._lock = threading.Lock()
 
     def apply_alert(self, alert: Alert, now_ms: int) -> AlertApplied:
@@ -219,6 +220,11 @@ class MemoryStore(StateStore):
             self.sms_slots[recipient] = now_ms
             return True
 
+    def release_sms_slot(self, recipient: str, claimed_ms: int) -> None:
+        with self._lock:
+            if self.sms_slots.get(recipient) == claimed_ms:
+                del self.sms_slots[recipient]
+
     def set_expiry(self, fingerprint: str, ts_ms: int, due_ms: int) -> None:
         with self._lock:
             kept = self.expiry_items.get(fingerprint)
@@ -232,3 +238,16 @@ class MemoryStore(StateStore):
         with self._lock:
             if self.expiry_items.get(fingerprint, (None,))[0] == ts_ms:
                 del self.expiry_items[fingerprint]
+
+    def queue_pages(self, pages: list[QueuedPage]) -> None:
+        with self._lock:
+            self.outbox.update({(p.recipient, p.key, p.fingerprint): p for p in pages})
+
+    def queued_pages(self) -> list[QueuedPage]:
+        return sorted(self.outbox.values(), key=lambda p: p.queued_ms)
+
+    def drop_queued_pages(self, pages: list[QueuedPage]) -> None:
+        with self._lock:
+            for page in pages:
+                if self.outbox.get((page.recipient, page.key, page.fingerprint)) == page:
+                    del self.outbox[(page.recipient, page.key, page.fingerprint)]
