@@ -1,7 +1,7 @@
 """A Slack Web API stand-in on loopback: the methods the router calls, with Slack's answers and faults.
 
-Implements chat.postMessage, chat.update, conversations.history, conversations.list and auth.test;
-like Slack, chat.update and conversations.history take channel ids, not names. It keeps every
+Implements chat.postMessage, chat.update, conversations.history, conversations.list, usergroups.users.list
+and auth.test; like Slack, chat.update and conversations.history take channel ids, not names. It keeps every
 message (with thread replies and metadata) so tests and the demo can show what Slack would show,
 records every call, and can be told to answer 429 (with Retry-After), 5xx, or to time out after
 carrying out the request (the ambiguous case). It also checks the client honours Retry-After.
@@ -57,6 +57,7 @@ class SlackStandIn:
         self._lock = threading.Lock()
         self._ts = int(time.time()) * 1_000_000
         self._channel_ids: dict[str, str] = {}
+        self.usergroups: dict[str, set[str]] = {}  # user group id -> member user ids
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -201,6 +202,11 @@ class SlackStandIn:
                     "message": {"text": message.text, "ts": message.ts}}
         if method in ("chat.update", "conversations.history") and not self._is_id(str(payload.get("channel", ""))):
             return {"ok": False, "error": "channel_not_found"}  # as Slack: these take channel ids only
+        if method == "usergroups.users.list":
+            members = self.usergroups.get(str(payload.get("usergroup", "")))
+            if members is None:
+                return {"ok": False, "error": "no_such_subteam"}
+            return {"ok": True, "users": sorted(members)}
         if method == "conversations.list":
             listed = [{"id": cid, "name": name, "is_channel": True} for name, cid in self._channel_ids.items()]
             return {"ok": True, "channels": listed, "response_metadata": {"next_cursor": ""}}

@@ -32,6 +32,7 @@ def build_service() -> InteractionService:
     return InteractionService(DynamoDBStore(settings.table_name, clients.dynamodb),
                               lambda: secrets.get(settings.slack_signing_secret), slack,
                               allowed_teams=settings.teams, allowed_users=settings.users,
+                              allowed_groups=settings.usergroups,
                               enqueue=enqueue if settings.ingest_queue_url else None)
 
 

@@ -184,3 +184,26 @@ def test_a_user_outside_the_allowlist_changes_nothing(harness: Harness) -> None:
     response = service.handle(*click(harness, "alertrouter_silence", choice="1h"))
     assert "not on the list" in response.body["text"]
     assert harness.service.router.store.silences() == []
+
+
+def test_members_of_an_allowed_slack_user_group_may_act_and_others_may_not(harness: Harness) -> None:
+    fire(harness)
+    harness.slack.usergroups["S0ONCALL1"] = {"U0ONCALL1"}
+    slack = SlackClient(lambda: "xoxb-test", harness.slack.url, timeout=(1.0, 1.0), min_interval=0.0)
+    service = InteractionService(harness.service.router.store, lambda: SIGNING_SECRET, slack,
+                                 allowed_groups=frozenset({"S0ONCALL1"}))
+    outsider = service.handle(*click(harness, "alertrouter_ack", user="U0OUTSIDE"))
+    assert "not on the list" in outsider.body["text"] and group_of(harness).ack_by == ""
+    assert service.handle(*click(harness, "alertrouter_ack", user="U0ONCALL1")).body == {}
+    assert group_of(harness).ack_by == "U0ONCALL1"
+    # the membership is read once and kept for a while (Slack's usergroups methods are rate limited)
+    assert harness.slack.count("usergroups.users.list") == 1
+
+
+def test_an_unreadable_user_group_allows_no_one(harness: Harness) -> None:
+    fire(harness)
+    slack = SlackClient(lambda: "xoxb-test", harness.slack.url, timeout=(1.0, 1.0), min_interval=0.0)
+    service = InteractionService(harness.service.router.store, lambda: SIGNING_SECRET, slack,
+                                 allowed_groups=frozenset({"S0UNKNOWN"}))
+    response = service.handle(*click(harness, "alertrouter_ack"))
+    assert "Could not check" in response.body["text"] and group_of(harness).ack_by == ""

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs
 
 from aws_lambda_powertools import Logger
@@ -37,7 +37,14 @@ logger = Logger(service="alertrouter-interactions", child=True)
 
 MAX_SKEW_S = 300
 MAX_BODY_BYTES = 64 * 1024  # Slack's interaction payloads are a few KB
+GROUP_CACHE_S = 300  # Slack user group members are read at most this often per process
 ACK, UNACK, RESOLVE, SILENCE = "alertrouter_ack", "alertrouter_unack", "alertrouter_resolve", "alertrouter_silence"
+
+
+class ClickSlack(SlackApi, Protocol):
+    """What the interactions function needs of Slack: the router's calls, and user group members."""
+
+    def usergroup_members(self, usergroup: str) -> set[str]: ...
 
 
 class SignatureError(Exception):
@@ -117,9 +124,9 @@ class Response:
 class InteractionService:
     """Applies verified clicks: Acknowledge / Unacknowledge, Resolve, Silence (1h, 4h, 24h, until resolved)."""
 
-    def __init__(self, store: StateStore, signing_secret: Callable[[], str], slack: SlackApi | None,
+    def __init__(self, store: StateStore, signing_secret: Callable[[], str], slack: ClickSlack | None,
                  *, now: Callable[[], float] = time.time, allowed_teams: frozenset[str] = frozenset(),
-                 allowed_users: frozenset[str] = frozenset(),
+                 allowed_users: frozenset[str] = frozenset(), allowed_groups: frozenset[str] = frozenset(),
                  enqueue: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.store = store
         self.signing_secret = signing_secret
@@ -127,6 +134,8 @@ class InteractionService:
         self.now = now
         self.allowed_teams = allowed_teams
         self.allowed_users = allowed_users
+        self.allowed_groups = allowed_groups
+        self._group_members: dict[str, tuple[float, set[str]]] = {}
         self.enqueue = enqueue  # hands a resolve to the router's queue
 
     def handle(self, headers: Mapping[str, str], body: bytes) -> Response:
@@ -146,8 +155,9 @@ class InteractionService:
             return Response(400, {"error": str(exc)})
         if self.allowed_teams and str(click.team.get("id", "")) not in self.allowed_teams:
             return Response(403, {"error": "team not allowed"})
-        if self.allowed_users and click.user.id not in self.allowed_users:
-            return _ephemeral("You are not on the list of people who may act on alerts here.")
+        refused = self._refuse(click.user.id, now)
+        if refused is not None:
+            return refused
         action = click.actions[0]
         value = action.value or str((action.selected_option or {}).get("value", ""))
         choice = ""
@@ -164,6 +174,25 @@ class InteractionService:
         if action.action_id == SILENCE and episode is not None and choice in SILENCE_CHOICES:
             return self._silence(click, key, episode, choice, at_ms)
         return _ephemeral("That button is not known to this version of the router.")
+
+    def _refuse(self, user: str, now: float) -> Response | None:
+        """With an allowlist (users and/or Slack user groups), only those on it may act; None if allowed."""
+        if not self.allowed_users and not self.allowed_groups or user in self.allowed_users:
+            return None
+        for usergroup in sorted(self.allowed_groups):
+            read_at, members = self._group_members.get(usergroup, (float("-inf"), set()))
+            if now - read_at > GROUP_CACHE_S:
+                if self.slack is None:
+                    break
+                try:
+                    members = self.slack.usergroup_members(usergroup)
+                except NotifyError as exc:  # fail closed: an allowlist that cannot be read allows no one
+                    logger.warning("user group not readable", extra={"usergroup": usergroup, "reason": str(exc)})
+                    return _ephemeral("Could not check who may act on alerts (Slack user groups): try again.")
+                self._group_members[usergroup] = (now, members)
+            if user in members:
+                return None
+        return _ephemeral("You are not on the list of people who may act on alerts here.")
 
     def _acknowledge(self, click: BlockActions, key: str, episode: int | None, acked: bool, at_ms: int) -> Response:
         group, changed = self.store.acknowledge(key, click.user.id, at_ms, ack=acked, episode=episode)

@@ -52,7 +52,8 @@ class InteractionSettings(_FromEnv):
     slack_signing_secret: str = Field(min_length=1)  # the Secrets Manager secret holding the signing secret
     slack_api_url: str = "https://slack.com/api/"
     allowed_team_ids: str = ""  # comma-separated Slack team ids; empty: any team the app is installed in
-    allowed_user_ids: str = ""  # comma-separated Slack user ids; empty: anyone in an allowed team
+    allowed_user_ids: str = ""  # comma-separated Slack user ids (with the groups below: the allowlist)
+    allowed_usergroup_ids: str = ""  # comma-separated Slack user group ids (S...) whose members may act
     ingest_queue_url: str = ""  # the router's queue, which applies a Resolve
 
     @property
@@ -62,6 +63,10 @@ class InteractionSettings(_FromEnv):
     @property
     def users(self) -> frozenset[str]:
         return _ids(self.allowed_user_ids)
+
+    @property
+    def usergroups(self) -> frozenset[str]:
+        return _ids(self.allowed_usergroup_ids)
 
 
 def _ids(text: str) -> frozenset[str]:

@@ -165,6 +165,11 @@ class SlackClient:
             raise NotifyError(f"{method}: {error}", retryable=error in RETRYABLE_ERRORS)
         raise AssertionError("unreachable")
 
+    def usergroup_members(self, usergroup: str) -> set[str]:
+        """The user ids in a Slack user group (usergroups.users.list; needs the usergroups:read scope)."""
+        body = self.call("usergroups.users.list", {"usergroup": usergroup, "include_disabled": False})
+        return {str(u) for u in body.get("users", [])}
+
     # ---- what the router uses ----
     def channel_id(self, channel: str) -> str:
         """Slack's id for a channel given by id or name (chat.update and conversations.history need ids)."""
