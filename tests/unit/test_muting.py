@@ -223,3 +223,13 @@ def test_a_flapping_alert_keeps_one_message_and_pages_once_it_settles() -> None:
     world.run_until(28)  # settled (15m without a change) and still firing: paged now
     assert world.slack.posts == ["#oncall", "#oncall"] and len(world.sms.sent) == 3
     assert world.group().flapping == []
+
+
+def test_history_says_when_and_why_alerts_were_held_back_and_let_through() -> None:
+    world = World(PAGER)
+    world.silence('alertname="DiskFull"', start=-1, end=30)
+    world.at(0).router.handle(alert("DiskFull", severity="critical"))
+    world.run_until(31)
+    kinds = [(e["kind"], e.get("reasons")) for e in world.store.history(world.group().key)]
+    assert kinds[0][0] == "muted" and kinds[0][1][0].startswith("silenced by alice until")
+    assert [k for k, _ in kinds[1:]] == ["unmuted", "sms", "slack_post"]

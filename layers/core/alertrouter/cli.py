@@ -138,6 +138,12 @@ def _history_line(entry: dict[str, Any]) -> str:
         what = f"silenced by {entry.get('user')}: {entry.get('matchers')} (silence {entry.get('silence')})"
     elif kind == "escalation":
         what = f"not acknowledged: SMS to {entry.get('to')} (step {entry.get('step')})"
+    elif kind == "muted":
+        what = f"{len(entry.get('alerts', []))} alert(s) held back: {'; '.join(entry.get('reasons', []))}"
+    elif kind == "unmuted":
+        what = f"{len(entry.get('alerts', []))} alert(s) no longer held back"
+    elif kind == "sms_queued":
+        what = f"SMS to {entry.get('to')} waits for the next minute (paced)"
     elif kind == "reminder":
         what = f"reminder: still firing, acknowledged by {entry.get('ack_by')}"
     else:

@@ -271,6 +271,7 @@ class Router:
         group = self._prune(self._maybe_new_episode(group, lease, route, now), receiver.sms, lease)
         mutes = self.mutes(group, route, now)
         all_resolved = group_status(group) == "resolved"
+        self._note_mutes(group, mutes)
         if group.muted != mutes.reasons or sorted(group.flapping) != sorted(mutes.held):
             # What the message shows changed without a new version (a silence ended, a flap settled):
             # every channel is redone (`channel_notified` keeps a retry from repeating thread notes).
@@ -297,6 +298,15 @@ class Router:
         }, now, expires=all_resolved, claimed_version=version)
 
     # ---- muting: silences, inhibition, time intervals, flapping ----
+    def _note_mutes(self, group: GroupState, mutes: Mutes) -> None:
+        """History of what started or stopped being held back, and why (a silence, an inhibition...)."""
+        newly = {fp: reason for fp, reason in mutes.reasons.items() if group.muted.get(fp) != reason}
+        if newly:
+            self._history(group.key, "muted", {"alerts": sorted(newly), "reasons": sorted(set(newly.values()))[:5]})
+        back = sorted(fp for fp in group.muted if fp not in mutes.reasons)
+        if back:
+            self._history(group.key, "unmuted", {"alerts": back})
+
     def active_silences(self, now: int) -> list[Silence]:
         read_at, silences = self._silences
         if now - read_at >= SILENCE_CACHE_MS or now < read_at:
