@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from alertrouter.models.state import GroupState, Member
 
 COLOURS = {"critical": "#E01E5A", "warning": "#ECB22E", "info": "#36C5F0", "nodata": "#9E9E9E",
-           "resolved": "#2EB67D"}
+           "resolved": "#2EB67D", "acknowledged": "#8E6BBF", "silenced": "#607D8B"}
 ICONS = {"critical": "🔴", "warning": "🟠", "info": "🔵", "nodata": "⚪", "resolved": "✅"}
 MAX_LISTED = 10
 SECTION_BUDGET = 2900  # Slack refuses a section text over 3000 characters; room for the "…and N more"
@@ -69,6 +69,11 @@ def _colour_key(group: GroupState) -> str:
     status = group_status(group)
     if status != "firing":
         return status
+    firing = [fp for fp, m in group.members.items() if m.status == "firing"]
+    if all(fp in group.muted for fp in firing):
+        return "silenced"  # (or otherwise held back): nobody needs to act on it now
+    if group.ack_by:
+        return "acknowledged"  # someone is on it: no longer the colour that calls for action
     return _worst([m for m in group.members.values() if m.status == "firing"])
 
 
