@@ -272,7 +272,7 @@ class Router:
         mutes = self.mutes(group, route, now)
         all_resolved = group_status(group) == "resolved"
         self._note_mutes(group, mutes)
-        if group.muted != mutes.reasons or sorted(group.flapping) != sorted(mutes.held):
+        if group.muted != mutes.reasons or set(group.flapping) != mutes.held:
             # What the message shows changed without a new version (a silence ended, a flap settled):
             # every channel is redone (`channel_notified` keeps a retry from repeating thread notes).
             group = group.model_copy(update={"slack_done": {}})
@@ -370,6 +370,8 @@ class Router:
         sent as if new: forgotten by `notified`, so the thread hears of them, and paged again."""
         back = [fp for fp in group.muted if fp not in mutes.reasons and fp in group.members
                 and group.members[fp].status != "resolved"]
+        if not back and group.muted == mutes.reasons and set(group.flapping) == mutes.held:
+            return group  # nothing changed (the common case): no copy
         update: dict[str, Any] = {"muted": mutes.reasons, "flapping": sorted(mutes.held)}
         if back:
             update["notified"] = {fp: n for fp, n in group.notified.items() if fp not in back}
