@@ -4,6 +4,8 @@
   (`import boto3` plus creating the same clients), each measured in a fresh interpreter, median of runs.
 - warm throughput: events per second through parse -> state -> route -> group -> render in one
   process, on the in-memory store with an in-process Slack sink (no network, so it measures our code).
+- SLO evaluation (slo_bench.py): GetMetricData calls and metrics per run for 200 SLOs against moto
+  server, the wall time of a run, and the monthly CloudWatch cost that implies.
 """
 
 from __future__ import annotations
@@ -201,6 +203,18 @@ def main() -> int:
     eps, events, calls, flushes = max((throughput(immediate=True) for _ in range(3)), key=lambda r: r[0])
     rows.append((f"warm throughput, every change sent ({events} events, {calls} Slack calls)",
                  f"{eps:,.0f} events/s", "- (worst case)"))
+    from slo_bench import slo_costs
+
+    slo = slo_costs()
+    rows.append((f"SLO evaluation, {slo['slos']} SLOs: GetMetricData calls per run", f"{slo['calls']}",
+                 "ceil(2 x SLOs / 500)"))
+    rows.append(("SLO evaluation: metrics requested per SLO per run", f"{slo['metrics_per_slo']:.2f}", "<= 2 (the floor)"))
+    rows.append(("SLO evaluation: first run (reads the period so far): calls / metrics per SLO",
+                 f"{slo['first'][0]} / {slo['first'][1] / slo['slos']:.2f}", "-"))
+    rows.append(("SLO evaluation: wall time of one run against the local endpoint", f"{slo['wall_s'] * 1000:.0f} ms",
+                 "< 50 s (Lambda timeout)"))
+    rows.append(("SLO evaluation: CloudWatch cost per month at a 1-minute schedule",
+                 f"${slo['monthly_usd']:,.2f}", "- ($0.01 per 1,000 metrics)"))
     width = max(len(r[0]) for r in rows)
     print(f"{'figure':<{width}}  {'value':>20}  target")
     for name, value, target in rows:

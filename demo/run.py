@@ -168,6 +168,24 @@ def slack_click(message: Any, stack: Any, *, secret: str | None = None, action: 
     return event
 
 
+def write_checkout_metrics(cloudwatch: Any, now: int) -> None:
+    """What an application would have published: requests and 5xx errors per minute."""
+    from datetime import UTC, datetime
+
+    data = []
+    for hour in range(now - 20 * 86400, now - 8 * 3600, 3600):  # 20 earlier days, one datapoint per hour
+        for name, value in (("Requests", 60_000), ("Errors5xx", 6)):
+            data.append({"MetricName": name, "Dimensions": [{"Name": "Service", "Value": "checkout"}],
+                         "Timestamp": datetime.fromtimestamp(hour, UTC), "Value": value, "Unit": "Count"})
+    for minute in range(now - 8 * 3600, now, 60):
+        errors = 40 if minute >= now - 45 * 60 else 0
+        for name, value in (("Requests", 1000), ("Errors5xx", errors)):
+            data.append({"MetricName": name, "Dimensions": [{"Name": "Service", "Value": "checkout"}],
+                         "Timestamp": datetime.fromtimestamp(minute, UTC), "Value": value, "Unit": "Count"})
+    for first in range(0, len(data), 1000):
+        cloudwatch.put_metric_data(Namespace="Demo/Checkout", MetricData=data[first:first + 1000])
+
+
 def show_channels(slack: SlackStandIn) -> None:
     from alertrouter.notify.preview import render_text
 
@@ -333,6 +351,26 @@ def main() -> int:
         print(f"  ← HTTP {response['statusCode']} to Slack (the resolve goes to the router's queue)")
         lam.drain()
         report()
+
+        say("11. An SLO burns its error budget fast: the evaluator reads the local CloudWatch and pages")
+        cloudwatch = session.client("cloudwatch")
+        now = int(time.time()) // 60 * 60
+        print("  writing 20 days of checkout traffic (1,000 requests a minute, 0.01% failing), then 45 minutes "
+              "with 4% of requests failing...")
+        write_checkout_metrics(cloudwatch, now)
+        os.environ.update({"SLO_CONFIG_PATH": str(ROOT / "demo" / "slos.yaml"), "ACCOUNT_ID": "123456789012"})
+        from slo_evaluator import app as slo_app
+
+        result = slo_app.lambda_handler({}, Context())
+        print(f"  evaluator: {result['slos']} SLO, firing {result['firing']}, {result['calls']} GetMetricData "
+              f"call(s), {result['metrics']} metrics requested (the first run reads the period so far; "
+              f"later runs ask for 2)")
+        result = slo_app.lambda_handler({}, Context())
+        print(f"  a minute later: {result['calls']} call(s), {result['metrics']} metrics requested")
+        lam.drain()
+        report()
+        slo_page = slack.channel_messages("#oncall")[-1]
+        print(render_text(slo_page.text, slo_page.attachments, colour=sys.stdout.isatty(), indent="    "))
 
         say("The acknowledged page's history (`alertrouter history <group key> --table … --endpoint-url …`)")
         cli(["history", page.metadata["event_payload"]["group"],

@@ -71,7 +71,15 @@ def test_unacknowledged_page_escalates_step_by_step() -> None:
     world.at(30).escalator.run()
     world.at(90).escalator.run()
     assert len(world.sms.sent) == 4  # repeat 0: the steps are used up, nobody is texted again
-    assert world.store.escalations() == []
+    [done] = world.store.escalations()
+    assert done.done  # kept until the episode ends, so a later change of this episode does not start it over
+    world.at(95).router.handle(alert("DiskFull", minute=95, severity="critical"))  # a repeat: flushed again
+    for minute in range(96, 130):
+        world.at(minute).escalator.run()
+    assert len(world.sms.sent) == 4
+    world.at(130).router.handle(alert("DiskFull", state="OK", minute=130, severity="critical"))
+    world.at(131).escalator.run()
+    assert world.store.escalations() == []  # the episode ended
     # Each escalation is in the message's thread and in the history
     notes = [text for _, text in world.slack.threads if text.startswith("📟")]
     assert notes == ["📟 Not acknowledged: paged secondary (escalation step 1 of 2)",

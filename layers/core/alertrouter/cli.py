@@ -244,6 +244,66 @@ def cmd_silence(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_slo(args: argparse.Namespace) -> int:
+    """`slo validate FILE`, `slo evaluate FILE [--at TIME]`, `slo test FILE`."""
+    from alertrouter.slo.model import SloError, load_slo_file
+
+    try:
+        if args.action == "test":
+            from alertrouter.slo.testing import run_test_file
+
+            outcomes = run_test_file(args.file)
+            for outcome in outcomes:
+                print(f"{'PASS' if outcome.passed else 'FAIL'}  {outcome.name}" +
+                      ("" if outcome.passed else "\n      " + outcome.message.replace("\n", "\n      ")))
+            failed = sum(1 for o in outcomes if not o.passed)
+            print(f"{len(outcomes) - failed} passed, {failed} failed")
+            return 1 if failed else 0
+        slos = load_slo_file(args.file)
+    except SloError as exc:
+        print(f"alertrouter: {exc}", file=sys.stderr)
+        return 2
+    if args.action == "validate":
+        for slo in slos:
+            rules = ", ".join(f"{r.name} > {float(r.threshold):g}" for r in slo.rules)
+            window = f"{slo.time_window.duration} {'rolling' if slo.time_window.rolling else 'calendar'}"
+            print(f"{slo.name}: {float(slo.target) * 100:g}% over {window}, {slo.budgeting.value}; rules: {rules}")
+        print(f"{args.file}: OK ({len(slos)} SLOs)")
+        return 0
+    return _slo_evaluate(args, slos)
+
+
+def _slo_evaluate(args: argparse.Namespace, slos: list[Any]) -> int:
+    """Evaluate against the account's CloudWatch (or a local endpoint), reading each SLO's whole period."""
+    import botocore.session
+
+    from alertrouter.slo.evaluator import Evaluator, describe
+    from alertrouter.slo.rules import format_duration
+
+    try:
+        at = _when(args.at) // 1000 if args.at else int(time.time())
+    except ValueError as exc:
+        print(f"alertrouter: --at: {exc}", file=sys.stderr)
+        return 2
+    client: Any = botocore.session.get_session().create_client(
+        "cloudwatch", region_name=args.region or None, endpoint_url=args.endpoint_url or None)
+    evaluator = Evaluator(slos, lambda name: None, lambda state: None, client)
+    reports = evaluator.run(at)
+    for report in reports:
+        left = "no data" if report.remaining is None else f"{float(report.remaining) * 100:.2f}%"
+        burns = "  ".join(f"{format_duration(w)} {'-' if b is None else f'{float(b):.4g}'}"
+                          for w, b in sorted(report.burns.items()))
+        print(f"{report.slo.name}: budget left {left}; burn {burns}")
+        for result in report.results:
+            state = "FIRING" if result.firing else ("suppressed" if result.suppressed else (result.reason or "ok"))
+            print(f"  {result.rule.name:<22} {state}")
+            if result.firing:
+                print(f"    {describe(report, result)}")
+    print(f"GetMetricData calls: {evaluator.calls}, metrics requested: {evaluator.metrics} "
+          f"({evaluator.metrics / max(1, len(slos)):.1f} per SLO; a first evaluation reads the whole period)")
+    return 0
+
+
 def _table_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--table", default=os.environ.get("TABLE_NAME", ""), help="the stack's StateTableName")
     parser.add_argument("--region", default=os.environ.get("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "")))
@@ -286,6 +346,18 @@ def build_parser() -> argparse.ArgumentParser:
     for each in (add, listing, expire):
         _table_args(each)
     silence.set_defaults(func=cmd_silence)
+    slo = sub.add_parser("slo", help="validate, evaluate and test SLO definitions (OpenSLO v1)")
+    slo_actions = slo.add_subparsers(dest="action", required=True)
+    slo_validate = slo_actions.add_parser("validate", help="check an SLO file and show its rules")
+    slo_evaluate = slo_actions.add_parser("evaluate", help="burn rates and firing rules now (or --at)")
+    slo_evaluate.add_argument("--at", help="ISO 8601 time to evaluate at (default: now)")
+    slo_evaluate.add_argument("--region", default=os.environ.get("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "")))
+    slo_evaluate.add_argument("--endpoint-url", default=os.environ.get("AWS_ENDPOINT_URL", ""),
+                              help="a local endpoint (moto server in the demo)")
+    slo_test = slo_actions.add_parser("test", help="run rule tests (counts per window -> expected firing rules)")
+    for each in (slo_validate, slo_evaluate, slo_test):
+        each.add_argument("file")
+    slo.set_defaults(func=cmd_slo)
     return parser
 
 

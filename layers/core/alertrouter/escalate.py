@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
-from alertrouter.models.silence import silencing
+from alertrouter.models.silence import named_episodes, silencing
 from alertrouter.models.state import EscalationState, GroupState, Member, QueuedPage
 from alertrouter.notify.base import SMS_GAP_MS, NotifyError
 from alertrouter.notify.render import SlackMessage, human_duration, render_sms
@@ -75,14 +75,14 @@ class Escalator:
         for escalation in due:
             group = self.store.get_group(escalation.key)
             pages = self._pages(escalation.episode, group, silences, now)
-            if group is None or pages is None or (not escalation.steps and not escalation.reminder_ms):
+            if group is None or pages is None:
                 self.store.end_escalation(escalation.key, escalation.episode)
                 outcome.ended += 1
                 continue
             if group.ack_by:
                 self._remind(escalation, group, now, outcome)
                 continue
-            if not pages or not escalation.steps:
+            if not pages or not escalation.steps or escalation.done:
                 # all silenced or muted for now, or nobody left to page: look again after the step's wait
                 self.store.advance_escalation(escalation, {"next_ms": now + escalation.after_ms})
                 continue
@@ -137,8 +137,8 @@ class Escalator:
             return None
         if silences:
             states = self.store.get_alerts([fp for fp in firing if fp not in group.muted])
-            silenced = {fp for fp, s in states.items()
-                        if silencing(silences, fp, s.labels, now, {group.key: group.episode})}
+            episodes = named_episodes(silences, {group.key: group.episode}, self.store.episode_of)
+            silenced = {fp for fp, s in states.items() if silencing(silences, fp, s.labels, now, episodes)}
         else:
             silenced = set()
         return {fp: m for fp, m in firing.items() if fp not in group.muted and fp not in silenced
@@ -185,11 +185,9 @@ class Escalator:
         if step >= len(escalation.steps):
             step, rounds = 0, rounds + 1
         if rounds > escalation.repeat:
-            if escalation.reminder_ms:  # nobody left to page: keep the item only for reminders after an ack
-                self.store.advance_escalation(escalation, {"steps": [], "next_ms": now + escalation.after_ms})
-            else:
-                self.store.end_escalation(escalation.key, escalation.episode)
-                outcome.ended += 1
+            # Nobody left to page. Kept, marked done, so that a later flush of this episode does not start
+            # it over (reminders after an acknowledgement still come); it ends with the episode.
+            self.store.advance_escalation(escalation, {"done": True, "sent": [], "next_ms": now + escalation.after_ms})
             return
         self.store.advance_escalation(escalation, {"step": step, "round": rounds, "sent": [],
                                                    "next_ms": now + escalation.after_ms})

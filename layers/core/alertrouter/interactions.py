@@ -221,12 +221,14 @@ class InteractionService:
             return _ephemeral("Resolving from Slack is not set up (no router queue configured).")
         # Every click that got this far is handed on (resolving twice is harmless), so a failed hand-over
         # is mended by clicking again.
-        self.enqueue({"kind": RESOLVE_KIND, "group": key, "episode": episode, "at": at_ms})
+        shown = visible_members(group)  # what the clicked message showed: only those are resolved
+        self.enqueue({"kind": RESOLVE_KIND, "group": key, "episode": episode, "at": at_ms,
+                      "fingerprints": sorted(fp for fp, m in shown.items() if m.status != "resolved")})
         if not changed:
             return _ephemeral(f"Already resolved by <@{group.resolved_by}>.")
         self._record(group, "resolve", {"user": click.user.id, "episode": episode}, at_ms)
         resolved = {fp: m.model_copy(update={"status": "resolved", "ts_ms": max(at_ms, m.ts_ms)})
-                    for fp, m in visible_members(group).items()}
+                    for fp, m in shown.items()}
         self._show(click, group.model_copy(update={"members": resolved}),
                    f"✅ Resolved by <@{click.user.id}> at {_clock(at_ms)}", at_ms)
         return Response(200, {})

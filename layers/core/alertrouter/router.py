@@ -21,7 +21,7 @@ from aws_lambda_powertools import Logger
 
 from alertrouter.models.alert import Alert, Severity, Status
 from alertrouter.models.config import ResolvedRoute, RoutingConfig
-from alertrouter.models.silence import Silence, silencing
+from alertrouter.models.silence import Silence, named_episodes, silencing
 from alertrouter.models.state import AlertState, EscalationState, GroupState, Member, QueuedPage
 from alertrouter.notify.base import SMS_GAP_MS, NotifyError
 from alertrouter.notify.render import (
@@ -54,6 +54,7 @@ BUSY_RETRY_S = 5  # when another worker holds the flush lease, look again this m
 PRUNE_BATCH = 25  # members dropped per flush: one conditional DynamoDB update, all or none
 MAX_HOP_MS = 900_000  # a muted group is looked at again at least this often (SQS's longest delay)
 SILENCE_CACHE_MS = 5_000  # silences are read at most this often per process (a storm flushes many groups)
+CLICK_REREAD_MS = 500  # before an edit, clicks are read again if the last read is older than this
 RESOLVE_KIND = "alertrouter.resolve"
 EXPIRE_KIND = "alertrouter.expire"
 
@@ -157,11 +158,13 @@ class Router:
         # Even for a duplicate, bring the groups up to the stored state: a crash between the state
         # write and the group write is repaired by the redelivery.
         state = applied.state
-        if applied.applied and self.config.inhibit_rules and source_rules(self.config.inhibit_rules, state.labels):
+        # Both writes are conditional on the event's time, so a redelivery (a duplicate) may repeat them: that
+        # repairs a crash between the state write and these.
+        if self.config.inhibit_rules and source_rules(self.config.inhibit_rules, state.labels):
             self.store.set_inhibit_source(state.fingerprint, state.labels, state.ts_ms, state.status == "firing")
         member = Member.of(state)
         routes = self.routes_for(state.labels)
-        if applied.applied and state.one_shot and state.status == "firing":
+        if state.one_shot and state.status == "firing":
             timeout = min(int(r.resolve_timeout.total_seconds() * 1000) for r in routes)
             self.store.set_expiry(state.fingerprint, state.ts_ms, now + timeout)
         for route in routes:
@@ -170,6 +173,10 @@ class Router:
             group = self.store.upsert_member(key, route.id, route.receiver, labels, state.fingerprint, member, now)
             if group.pending:
                 outcome.add(self._flush_or_schedule(group, route, now))
+            elif group.resume_at_ms and group.flush_at_ms <= now:
+                # Muted members wait for a look that no message is on its way for (its scheduling failed
+                # after the release): any event of the group schedules it again.
+                outcome.add(self._schedule(group, route, group.resume_at_ms, now))
         return outcome
 
     def _due_ms(self, group: GroupState, route: ResolvedRoute) -> int:
@@ -284,13 +291,17 @@ class Router:
             # Everything resolved (or muted) before anyone was told: nothing worth a message.
             return self.store.release(group.key, lease, {"notified_version": version, **kept}, now,
                                       expires=all_resolved, claimed_version=version)
-        self._send_pages(group, receiver.sms, receiver.sms_severities, lease, outcome, mutes)
+        paged = self._send_pages(group, receiver.sms, receiver.sms_severities, lease, outcome, mutes)
         notified, thread_lines = self._changes(group, route, now)
         if self.slack is not None and receiver.slack:
             self._send_slack(group, [t.channel for t in receiver.slack], thread_lines, notified, route, version,
                              lease, now, outcome)
-        if (route.escalation or route.reminder_interval) and any(
-                m.status == "firing" and fp not in mutes.reasons for fp, m in members.items()):
+        # The escalation's clock starts with the first page sent (or queued for pacing); a route with
+        # reminders but no pages starts it when a firing alert is shown.
+        shown_firing = any(m.status == "firing" and fp not in mutes.reasons and fp not in mutes.held
+                           for fp, m in members.items())
+        if (route.escalation or route.reminder_interval) and (
+                paged or (route.reminder_interval and not receiver.sms and shown_firing)):
             self._start_escalation(group, route, now)
         return self.store.release(group.key, lease, {
             "notified_version": version, "notified": notified, "last_notified_ms": now, "channel_notified": {},
@@ -329,8 +340,9 @@ class Router:
         if (silences or rules) and len(reasons) < len(firing):
             states = self.store.get_alerts([fp for fp in firing if fp not in reasons])
             sources = self.store.inhibit_sources() if rules else {}
+            episodes = named_episodes(silences, {group.key: group.episode}, self.store.episode_of)
             for fp, state in states.items():
-                silence = silencing(silences, fp, state.labels, now, {group.key: group.episode})
+                silence = silencing(silences, fp, state.labels, now, episodes)
                 if silence is not None:
                     reasons[fp] = f"silenced by {silence.created_by} until {utc_text(silence.ends_at_ms)}"
                     wake.append(silence.ends_at_ms)
@@ -389,17 +401,19 @@ class Router:
             reminder_ms=reminder_ms))
 
     # ---- a resolve clicked in Slack ----
-    def resolve_group(self, key: str, episode: int, at_ms: int) -> Outcome:
-        """Resolve every alert of the group's episode as of the click: each goes through the normal path
-        (conditional state write, every group it is in), so a newer event from the source still wins."""
+    def resolve_group(self, key: str, episode: int, at_ms: int, fingerprints: list[str] | None = None) -> Outcome:
+        """Resolve, as of the click, the alerts the clicked message showed (`fingerprints`; without them, those
+        the episode announced). Each goes through the normal path (conditional state write, every group it
+        is in); an alert whose source reported anything after the click is left as the source says."""
         group = self.store.get_group(key)
         outcome = Outcome()
         if group is None or group.episode != episode:
             return outcome
-        states = self.store.get_alerts([fp for fp, m in group.members.items() if m.status != "resolved"])
+        shown = fingerprints if fingerprints is not None else list(group.notified)
+        states = self.store.get_alerts([fp for fp in shown if fp in group.members])
         for state in states.values():
-            if state.status != "resolved":
-                outcome.add(self._resolve_state(state, max(at_ms, state.ts_ms + 1)))
+            if state.status != "resolved" and state.ts_ms < at_ms:
+                outcome.add(self._resolve_state(state, at_ms))
         return outcome
 
     def expire(self, fingerprint: str, ts_ms: int) -> Outcome:
@@ -452,6 +466,10 @@ class Router:
         if not announced_resolved or group_status(group) == "resolved":
             return group
         if any(m.flapping_until(route.flapping) > now for m in group.members.values()):
+            if group.resolved_by:  # it fires again: an earlier Resolve click no longer holds
+                changes_: dict[str, Any] = {"resolved_by": "", "resolved_ms": 0}
+                self.store.save_progress(group.key, lease, changes_)
+                return group.model_copy(update=changes_)
             return group
         changes = {"episode": group.episode + 1, "slack_ts": {}, "slack_channels": {}, "notified": {},
                    "slack_attempts": {}, "slack_done": {}, "channel_notified": {}, "ack_by": "", "ack_ms": 0,
@@ -460,12 +478,14 @@ class Router:
         return group.model_copy(update=changes)
 
     def _send_pages(self, group: GroupState, recipients: list[str], severities: list[str], lease: str,
-                    outcome: Outcome, mutes: Mutes) -> None:
+                    outcome: Outcome, mutes: Mutes) -> bool:
         """SMS first: a Slack outage must not delay a page. Each alert episode pages each recipient once
         (recorded per recipient, so a failure for the second never pages the first again). Muted and
-        flapping alerts are not paged; a flapping one is, once it has settled and still fires."""
+        flapping alerts are not paged; a flapping one is, once it has settled and still fires.
+        Returns whether a page went out (or was queued for pacing)."""
+        paged = False
         if not recipients or self.sms is None:
-            return
+            return paged
         firing = {fp: m for fp, m in group.members.items() if m.status == "firing" and m.severity in severities
                   and fp not in mutes.reasons and fp not in mutes.held}
         sms_notified = dict(group.sms_notified)
@@ -480,6 +500,7 @@ class Router:
                 self.store.queue_pages([QueuedPage(recipient=name, key=group.key, episode=group.episode,
                                                    fingerprint=fp, member=m, queued_ms=now) for fp, m in pages.items()])
                 outcome.sms_queued += 1
+                paged = True
                 sms_notified.update({f"{fp}@{name}": str(m.starts_at_ms) for fp, m in pages.items()})
                 self.store.save_progress(group.key, lease, {"sms_notified": sms_notified})
                 self._history(group.key, "sms_queued", {"to": name, "alerts": sorted(pages)})
@@ -497,11 +518,13 @@ class Router:
                 outcome.sms_failures += 1
                 continue
             outcome.sms += 1
+            paged = True
             logger.info("SMS sent", extra={"to": masked, "group": group.key, "alerts": len(pages)})
             sms_notified.update({f"{fp}@{name}": str(m.starts_at_ms) for fp, m in pages.items()})
             self.store.save_progress(group.key, lease, {"sms_notified": sms_notified})
             self._history(group.key, "sms", {"to": name, "alerts": sorted(pages),
                                              "titles": [m.title for m in pages.values()][:10]})
+        return paged
 
     def _changes(self, group: GroupState, route: ResolvedRoute, now: int) -> tuple[dict[str, Any], list[str]]:
         """What changed since the last notification: the new `notified` record and the thread's lines.
@@ -522,16 +545,22 @@ class Router:
             notified[fp] = {"status": m.status, "count": m.count, "thread_ms": thread_ms}
         return notified, lines
 
+    def _with_clicks(self, group: GroupState, now: int) -> tuple[GroupState, SlackMessage, int]:
+        """The group with the acknowledgement and manual resolve as stored now (a click may have landed since
+        the claim; the interactions function redrew the message then, and this edit must not undo it)."""
+        latest = self.store.get_group(group.key)
+        if latest is not None:
+            group = group.model_copy(update={"ack_by": latest.ack_by, "ack_ms": latest.ack_ms,
+                                             "resolved_by": latest.resolved_by, "resolved_ms": latest.resolved_ms})
+        return group, render_group(group, now), self.now_ms()
+
     def _send_slack(self, group: GroupState, channels: list[str], thread_lines: list[str],
                     notified: dict[str, Any], route: ResolvedRoute, version: int, lease: str, now: int,
                     outcome: Outcome) -> None:
         """Post the group's message once per channel, then edit it in place; changes go to its thread.
         Each channel's part of this flush is recorded as done, so a retry redoes only the channels left."""
         assert self.slack is not None
-        latest = self.store.get_group(group.key)
-        if latest is not None:  # an acknowledgement may have landed since the claim: show it
-            group = group.model_copy(update={"ack_by": latest.ack_by, "ack_ms": latest.ack_ms})
-        message = render_group(group, now)
+        group, message, read_at = self._with_clicks(group, now)
         slack_ts, slack_channels = dict(group.slack_ts), dict(group.slack_channels)
         slack_attempts, slack_done = dict(group.slack_attempts), dict(group.slack_done)
         channel_notified = {c: {fp: n.model_dump() for fp, n in told.items()}
@@ -564,6 +593,8 @@ class Router:
             else:
                 # chat.update and threads take the channel id Slack answered the post with
                 channel_id = slack_channels.get(channel, channel)
+                if self.now_ms() - read_at > CLICK_REREAD_MS:  # pacing took a while: a click may have landed
+                    group, message, read_at = self._with_clicks(group, now)
                 self.slack.update(channel_id, ts, message)
                 outcome.updates += 1
                 entry = {"channel": channel, "ts": ts, "text": message.text}

@@ -125,8 +125,10 @@ class RouterService:
         fingerprint, ts = text("fingerprint"), number("ts")
         if kind == FLUSH_KIND and group is not None and route is not None:
             return kind, lambda: router.flush_due(group, route, number("due"))
+        shown = payload.get("fingerprints")
+        fingerprints = [str(fp) for fp in shown] if isinstance(shown, list) else None
         if kind == RESOLVE_KIND and group is not None and episode is not None and at is not None:
-            return kind, lambda: router.resolve_group(group, episode, at)
+            return kind, lambda: router.resolve_group(group, episode, at, fingerprints)
         if kind == EXPIRE_KIND and fingerprint is not None and ts is not None:
             return kind, lambda: router.expire(fingerprint, ts)
         return kind, None

@@ -44,6 +44,21 @@ class EscalatorSettings(_FromEnv):
     ingest_queue_url: str = ""  # the router's queue, which resolves one-shot alerts that expired
 
 
+class SloSettings(_FromEnv):
+    """The SLO evaluator's environment."""
+
+    table_name: str = Field(min_length=3)
+    ingest_queue_url: str = Field(min_length=1)
+    slo_config_path: str = "/opt/slos.yaml"
+    account_id: str = ""
+    aws_region: str = ""
+    dashboard_url: str = ""
+
+    @property
+    def region(self) -> str:
+        return self.aws_region
+
+
 class InteractionSettings(_FromEnv):
     """The Slack interactions function's environment."""
 

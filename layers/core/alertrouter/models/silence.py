@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
@@ -77,3 +77,15 @@ def silencing(silences: list[Silence], fingerprint: str, labels: Mapping[str, st
         if found is None or silence.ends_at_ms > found.ends_at_ms:
             found = silence
     return found
+
+
+def named_episodes(silences: list[Silence], known: Mapping[str, int],
+                   episode_of: Callable[[str], int | None]) -> dict[str, int]:
+    """The current episode of every group an "until resolved" silence names (`known` ones given, the others
+    looked up; a group that is gone counts as a new episode, so its silence is over)."""
+    episodes = dict(known)
+    for silence in silences:
+        if silence.group and silence.group not in episodes:
+            episode = episode_of(silence.group)
+            episodes[silence.group] = episode if episode is not None else -1
+    return episodes

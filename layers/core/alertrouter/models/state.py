@@ -88,10 +88,9 @@ class Member(BaseModel):
         """Until when this alert counts as flapping (0: it does not): more than `policy.changes` status
         changes within `policy.window`, and then until it has kept one state for `policy.settle`."""
         times, changes = self.changes_ms, policy.changes
-        window_ms = policy.window.total_seconds() * 1000
-        for i in range(len(times) - changes):
-            if times[i + changes] - times[i] <= window_ms:
-                return times[-1] + int(policy.settle.total_seconds() * 1000)
+        # the latest `changes + 1` changes within the window: old flaps followed by calm do not count
+        if len(times) > changes and times[-1] - times[-1 - changes] <= policy.window.total_seconds() * 1000:
+            return times[-1] + int(policy.settle.total_seconds() * 1000)
         return 0
 
 
@@ -173,6 +172,7 @@ class EscalationState(BaseModel):
     reminder_ms: int = 0  # 0: no reminders once acknowledged
     reminded_ms: int = 0
     rev: int = 0  # bumped by every advance: a write from a stale copy is refused
+    done: bool = False  # every step was paged: kept (so the episode does not start over) until it ends
 
 
 class QueuedPage(BaseModel):

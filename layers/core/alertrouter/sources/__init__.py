@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alertrouter.models.alert import Alert, Ignored
-from alertrouter.sources import cloudwatch
+from alertrouter.sources import cloudwatch, slo
 from alertrouter.sources.errors import MalformedEventError, UnrecognisedEventError
 
 __all__ = ["MalformedEventError", "ParseResult", "UnrecognisedEventError", "parse_body", "parse_payload"]
@@ -103,5 +103,7 @@ def _parse_eventbridge(event: dict[str, Any]) -> ParseResult:
         if isinstance(parsed, Ignored):
             return ParseResult(ignored=[parsed])
         return ParseResult(alerts=parsed)
+    if source == "alertrouter.slo" and event.get("detail-type") == slo.DETAIL_TYPE:
+        return ParseResult(alerts=slo.parse_eventbridge(event))
     raise UnrecognisedEventError(f"no parser for EventBridge source {str(source)[:40]!r} "
                                  f"detail-type {str(event.get('detail-type'))[:60]!r}")

@@ -41,6 +41,10 @@ class StateStore(ABC):
     @abstractmethod
     def get_group(self, key: str) -> GroupState | None: ...
 
+    def episode_of(self, key: str) -> int | None:
+        group = self.get_group(key)
+        return group.episode if group is not None else None
+
     @abstractmethod
     def mark_flush_scheduled(self, key: str, due_ms: int) -> bool:
         """Record that a flush is scheduled at due_ms; False if one is already due no later."""
@@ -163,3 +167,10 @@ class StateStore(ABC):
 
     @abstractmethod
     def drop_queued_pages(self, pages: list[QueuedPage]) -> None: ...
+
+    # ---- SLO evaluator: each SLO's rolling aggregates ----
+    @abstractmethod
+    def load_slo_state(self, name: str) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    def save_slo_state(self, name: str, state: dict[str, Any]) -> None: ...

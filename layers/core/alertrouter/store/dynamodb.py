@@ -431,7 +431,7 @@ class DynamoDBStore(StateStore):
         return [EscalationState.model_validate(i) for i in self._query_all("ESCALATION")]
 
     def advance_escalation(self, escalation: EscalationState, changes: dict[str, Any]) -> bool:
-        changes = {**changes, "rev": escalation.rev + 1}
+        changes = {**changes, "rev": escalation.rev + 1, "expires_at": int(time.time()) + GROUP_TTL_S}
         names = {f"#f{i}": name for i, name in enumerate(changes)}
         values = {f":v{i}": value for i, value in enumerate(changes.values())}
         try:
@@ -527,3 +527,14 @@ class DynamoDBStore(StateStore):
             except ClientError as exc:
                 if not _conditional_failed(exc):
                     raise
+
+    # ---- SLO aggregates (one item per SLO; its evaluator is the only writer) ----
+    def load_slo_state(self, name: str) -> dict[str, Any] | None:
+        got = self.client.get_item(TableName=self.table, Key={"pk": {"S": f"SLO#{name}"}, "sk": {"S": "STATE"}},
+                                   ConsistentRead=True)
+        return _plain(got["Item"]) if "Item" in got else None
+
+    def save_slo_state(self, name: str, state: dict[str, Any]) -> None:
+        # kept 40 days after the last evaluation: an SLO removed from the file does not linger
+        self.client.put_item(TableName=self.table, Item=_item({
+            **state, "pk": f"SLO#{name}", "sk": "STATE", "expires_at": int(time.time()) + 40 * 86400}))

@@ -24,6 +24,7 @@ class MemoryStore(StateStore):
         self.sms_slots: dict[str, int] = {}
         self.expiry_items: dict[str, tuple[int, int]] = {}  # fp -> (ts, due)
         self.outbox: dict[tuple[str, str, str], QueuedPage] = {}
+        self.slo_states: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
 
     def apply_alert(self, alert: Alert, now_ms: int) -> AlertApplied:
@@ -251,3 +252,11 @@ class MemoryStore(StateStore):
             for page in pages:
                 if self.outbox.get((page.recipient, page.key, page.fingerprint)) == page:
                     del self.outbox[(page.recipient, page.key, page.fingerprint)]
+
+    def load_slo_state(self, name: str) -> dict[str, Any] | None:
+        state = self.slo_states.get(name)
+        return dict(state) if state is not None else None
+
+    def save_slo_state(self, name: str, state: dict[str, Any]) -> None:
+        with self._lock:
+            self.slo_states[name] = dict(state)

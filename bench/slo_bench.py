@@ -1,0 +1,85 @@
+"""The SLO evaluator's cost against a local CloudWatch (moto server on loopback): 200 SLOs, one first run
+(which reads each SLO's period so far) and steady runs a minute apart (which read only what is new)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+PRICE_PER_1000_METRICS = 0.01  # GetMetricData, USD per 1,000 metrics requested (us-east-1)
+RUNS_PER_MONTH = 30 * 24 * 60  # a 1-minute schedule
+
+SLO = """---
+apiVersion: openslo/v1
+kind: SLO
+metadata: {{name: svc-{i:03d}}}
+spec:
+  service: svc-{i:03d}
+  indicator:
+    metadata: {{name: svc-{i:03d}-errors}}
+    spec:
+      ratioMetric:
+        counter: false
+        bad: {{metricSource: {{type: CloudWatch, spec: {{namespace: Bench/SLO, metricName: Errors, dimensions: [{{name: Service, value: svc-{i:03d}}}], stat: Sum}}}}}}
+        total: {{metricSource: {{type: CloudWatch, spec: {{namespace: Bench/SLO, metricName: Requests, dimensions: [{{name: Service, value: svc-{i:03d}}}], stat: Sum}}}}}}
+  timeWindow: [{{duration: 30d, isRolling: true}}]
+  budgetingMethod: Occurrences
+  objectives: [{{target: 0.999}}]
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def slo_costs(slos: int = 200, steady_runs: int = 3) -> dict[str, Any]:
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    from alertrouter.slo.evaluator import Evaluator, SloState
+    from alertrouter.slo.model import load_slos
+
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        for variable, setting in {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+                                  "AWS_DEFAULT_REGION": "us-east-1"}.items():
+            os.environ.setdefault(variable, setting)
+        cloudwatch = boto3.session.Session(region_name="us-east-1").client(
+            "cloudwatch", endpoint_url=f"http://127.0.0.1:{port}")
+        now = int(time.time()) // 60 * 60
+        data = []
+        for i in range(slos):  # the last 10 minutes of traffic for each service
+            for minute in range(now - 600, now + 60 * steady_runs, 60):
+                for name, value in (("Requests", 1000), ("Errors", 1)):
+                    data.append({"MetricName": name, "Dimensions": [{"Name": "Service", "Value": f"svc-{i:03d}"}],
+                                 "Timestamp": datetime.fromtimestamp(minute, UTC), "Value": value})
+        for offset in range(0, len(data), 1000):
+            cloudwatch.put_metric_data(Namespace="Bench/SLO", MetricData=data[offset:offset + 1000])
+        definitions = load_slos("".join(SLO.format(i=i) for i in range(slos)))
+        states: dict[str, SloState] = {}
+        evaluator = Evaluator(definitions, states.get, lambda s: states.__setitem__(s.name, s), cloudwatch)
+        started = time.perf_counter()
+        evaluator.run(now)
+        first = (evaluator.calls, evaluator.metrics, time.perf_counter() - started)
+        steady = []
+        for run in range(1, steady_runs + 1):
+            started = time.perf_counter()
+            evaluator.run(now + 60 * run)
+            steady.append((evaluator.calls, evaluator.metrics, time.perf_counter() - started))
+        calls, metrics, _ = steady[-1]
+        return {"slos": slos, "first": first, "calls": calls, "metrics_per_slo": metrics / slos,
+                "wall_s": min(s[2] for s in steady),
+                "monthly_usd": metrics * RUNS_PER_MONTH * PRICE_PER_1000_METRICS / 1000}
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    print(slo_costs())

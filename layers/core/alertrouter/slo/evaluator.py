@@ -1,0 +1,265 @@
+"""One evaluation of every SLO: read what is new in CloudWatch, fold it into the rolling aggregates kept
+in the state table, compute each window's burn rate and the period's budget, and decide which burn-rate
+rules fire. Firing rules become alerts (source `slo`) for the router; a rule that stops firing resolves.
+
+Aggregates per SLO: per-minute buckets for the last MINUTES_KEPT hours (windows up to 6h are exact to
+the minute) and hourly buckets before that, back to the start of the SLO period (3d and 30d windows
+start on the hour). Counts are kept as exact fractions, so the maths stays exact end to end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from fractions import Fraction
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from alertrouter.slo.burn import Counts, budget, burn_rate, time_to_exhaustion, timeslices
+from alertrouter.slo.cloudwatch import HOUR, MINUTE, Plan, Query, align, fetch, increases
+from alertrouter.slo.model import Slo
+from alertrouter.slo.rules import RuleResult, evaluate, format_duration, windows_needed
+
+MINUTES_KEPT = 7 * HOUR  # minute buckets cover the last 7 hours (6h windows + the hour being rolled up)
+REREAD = 10 * MINUTE  # the last minutes are read again each run: CloudWatch data can arrive late
+PAGE_SEVERITIES = {"page", "critical"}
+
+
+class SloState(BaseModel):
+    """What the table keeps per SLO between runs."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: str
+    minutes: dict[str, list[str]] = Field(default_factory=dict)  # minute start (epoch s) -> [good, total]
+    hours: dict[str, list[str]] = Field(default_factory=dict)  # hour start -> [good, total] (slices if Timeslices)
+    fetched_until: int = 0  # epoch s: everything before was read at least once
+    counter_last: dict[str, list[float]] = Field(default_factory=dict)  # counters: metric key -> [ts, value]
+    breach_since: dict[str, int] = Field(default_factory=dict)  # rule -> epoch s its condition began to hold
+    firing: dict[str, int] = Field(default_factory=dict)  # rule -> epoch s since it fires (alert sent)
+
+
+@dataclass
+class SloReport:
+    """One SLO's evaluation: its figures (for metrics and the CLI) and the alerts it produces."""
+
+    slo: Slo
+    at: int
+    windows: dict[timedelta, Counts]
+    burns: dict[timedelta, Fraction | None]
+    period: Counts
+    remaining: Fraction | None
+    results: list[RuleResult]
+    firing: list[RuleResult] = field(default_factory=list)
+    resolved: list[str] = field(default_factory=list)  # rules that stopped firing this run
+    metrics_requested: int = 0
+
+
+def _pair(counts: Counts) -> list[str]:
+    return [str(counts.good), str(counts.total)]
+
+
+def _counts(pair: list[str]) -> Counts:
+    return Counts(Fraction(pair[0]), Fraction(pair[1]))
+
+
+def _sum(items: Iterable[Counts]) -> Counts:
+    total = Counts.ZERO
+    for item in items:
+        total = total + item
+    return total
+
+
+class Evaluator:
+    def __init__(self, slos: list[Slo], load: Callable[[str], SloState | None], save: Callable[[SloState], None],
+                 cloudwatch: Any) -> None:
+        self.slos = slos
+        self.load = load
+        self.save = save
+        self.cloudwatch = cloudwatch
+        self.calls = 0
+        self.metrics = 0
+
+    def run(self, now: int) -> list[SloReport]:
+        """Evaluate every SLO as of `now` (epoch seconds): one plan, one batched fetch, then the maths."""
+        now = align(now, MINUTE)
+        states = {slo.name: self.load(slo.name) or SloState(name=slo.name) for slo in self.slos}
+        plan = Plan()
+        wanted = {slo.name: self._plan(plan, slo, states[slo.name], now) for slo in self.slos}
+        result = fetch(self.cloudwatch, plan)
+        self.calls, self.metrics = result.calls, result.metrics
+        reports = []
+        for slo in self.slos:
+            state = states[slo.name]
+            self._fold(slo, state, wanted[slo.name], result.values, now)
+            report = self._evaluate(slo, state, now)
+            report.metrics_requested = len({q for q in wanted[slo.name].values() if q in plan.queries})
+            self.save(state)
+            reports.append(report)
+        return reports
+
+    # ---- reading ----
+    def _plan(self, plan: Plan, slo: Slo, state: SloState, now: int) -> dict[str, Query]:
+        """The queries this SLO needs: since the last run (and REREAD before it), or since the period's start
+        on the first run; hourly for what is older than the minute buckets."""
+        period_start = int(slo.period(datetime.fromtimestamp(now, UTC))[0].timestamp())
+        minute_floor = align(now, HOUR) - MINUTES_KEPT
+        queries: dict[str, Query] = {}
+        for part, metric in slo.ratio.metrics().items():
+            if slo.ratio.counter and metric.key() in state.counter_last:
+                start = int(state.counter_last[metric.key()][0])  # from the last sample seen (the baseline)
+            elif state.fetched_until:
+                start = state.fetched_until - REREAD
+            else:
+                start = align(period_start, HOUR)
+            start = max(start, align(period_start, HOUR))
+            if start < minute_floor:
+                queries[f"{part}:hour"] = plan.add(metric, start, minute_floor, HOUR)
+            queries[f"{part}:minute"] = plan.add(metric, max(start, minute_floor), now, MINUTE)
+        return queries
+
+    def _fold(self, slo: Slo, state: SloState, queries: dict[str, Query],
+              values: dict[Query, dict[int, float]], now: int) -> None:
+        """Fetched values -> minute and hour buckets (re-read minutes replace what was there)."""
+        for grain in ("minute", "hour"):
+            series: dict[str, dict[int, Fraction]] = {}
+            for part, metric in slo.ratio.metrics().items():
+                query = queries.get(f"{part}:{grain}")
+                if query is None:
+                    continue
+                points = values.get(query, {})
+                if slo.ratio.counter:
+                    last = state.counter_last.get(metric.key())
+                    after = [(t, v) for t, v in points.items() if last is None or t > last[0]]
+                    incs, last_value = increases(after, last[1] if last else None)
+                    if after:
+                        state.counter_last[metric.key()] = [max(t for t, _ in after), float(last_value or 0)]
+                    points = incs
+                series[part] = {t: Fraction(str(v)) for t, v in points.items()}
+            buckets = state.minutes if grain == "minute" else state.hours
+            for when in sorted(set().union(*[set(s) for s in series.values()]) if series else set()):
+                total = series.get("total", {}).get(when, Fraction(0))
+                if "good" in series:
+                    good = series["good"].get(when, Fraction(0))
+                else:
+                    good = total - series.get("bad", {}).get(when, Fraction(0))
+                good = min(max(good, Fraction(0)), total)  # a late total must not make good exceed it
+                if grain == "hour" and slo.budgeting == "Timeslices":
+                    continue  # hourly data cannot be cut into slices: those hours count as no data
+                buckets[str(when)] = _pair(Counts(good, total))
+        state.fetched_until = now
+        self._roll_up(slo, state, now)
+
+    def _roll_up(self, slo: Slo, state: SloState, now: int) -> None:
+        """Whole hours older than the minute buckets' span become hour buckets; old hours are dropped."""
+        floor = align(now, HOUR) - MINUTES_KEPT
+        old: dict[int, list[tuple[int, Counts]]] = {}
+        for when, pair in list(state.minutes.items()):
+            if int(when) < floor:
+                old.setdefault(align(int(when), HOUR), []).append((int(when), _counts(pair)))
+                del state.minutes[when]
+        for hour, minutes in old.items():
+            state.hours[str(hour)] = _pair(self._slices(slo, minutes) if slo.budgeting == "Timeslices"
+                                           else _sum(c for _, c in minutes))
+        keep_from = int(slo.period(datetime.fromtimestamp(now, UTC))[0].timestamp()) - 86400
+        for when in [w for w in state.hours if int(w) < keep_from]:
+            del state.hours[when]
+
+    @staticmethod
+    def _slices(slo: Slo, minutes: list[tuple[int, Counts]]) -> Counts:
+        """Timeslices: events per slice (slice_minutes long) -> good slices over slices with data."""
+        width = (slo.slice_minutes or 1) * MINUTE
+        slices: dict[int, Counts] = {}
+        for when, counts in minutes:
+            slices[align(when, width)] = slices.get(align(when, width), Counts.ZERO) + counts
+        assert slo.slice_target is not None
+        return timeslices(slices.values(), slo.slice_target)
+
+    # ---- judging ----
+    def window(self, slo: Slo, state: SloState, now: int, length: int) -> Counts:
+        """Counts over [now - length, now): minutes where kept, hours before (windows beyond the minutes
+        start on the hour)."""
+        start = now - length
+        minute_items = [(int(w), _counts(p)) for w, p in state.minutes.items() if start <= int(w) < now]
+        first_minute = min((int(w) for w in state.minutes), default=now)
+        hour_items = [_counts(p) for w, p in state.hours.items()
+                      if align(start, HOUR) <= int(w) < first_minute and int(w) + HOUR <= first_minute]
+        if slo.budgeting == "Timeslices":
+            return self._slices(slo, minute_items) + _sum(hour_items)
+        return _sum(c for _, c in minute_items) + _sum(hour_items)
+
+    def _evaluate(self, slo: Slo, state: SloState, now: int) -> SloReport:
+        at = datetime.fromtimestamp(now, UTC)
+        lengths = windows_needed(slo.rules)
+        windows = {w: self.window(slo, state, now, int(w.total_seconds())) for w in lengths}
+        burns = {w: burn_rate(c, slo.target) for w, c in windows.items()}
+        period_start = int(slo.period(at)[0].timestamp())
+        period = self.window(slo, state, now, now - period_start)
+        remaining = budget(period, slo.target).remaining
+        results = evaluate(slo.rules, windows, slo.target, min_events=slo.min_events)
+        report = SloReport(slo, now, windows, burns, period, remaining, results)
+        for result in results:
+            name = result.rule.name
+            if not result.firing:
+                state.breach_since.pop(name, None)
+                if state.firing.pop(name, None) is not None:
+                    report.resolved.append(name)
+                continue
+            since = state.breach_since.setdefault(name, now)
+            if now - since >= int(result.rule.alert_after.total_seconds()):
+                state.firing.setdefault(name, now)
+                report.firing.append(result)
+        return report
+
+
+def describe(report: SloReport, result: RuleResult) -> str:
+    """The alert's summary: budget left, the rule's burn rates against its threshold, time to exhaustion."""
+    slo, rule = report.slo, result.rule
+    length = slo.period_length(datetime.fromtimestamp(report.at, UTC))
+    left = "no data" if report.remaining is None else f"{float(report.remaining) * 100:.1f}% left"
+    burns = " / ".join(f"{format_duration(w)} {_times(b)}" for w, b in
+                       ((rule.long, result.long_burn), (rule.short, result.short_burn)))
+    text = (f"Error budget of {format_duration(length)}: {left}. Burn rate {burns} "
+            f"({rule.severity} above {_times(rule.threshold)}).")
+    tte = time_to_exhaustion(report.remaining, result.long_burn, length)
+    if tte is not None:
+        text += " Budget exhausted now." if tte == timedelta(0) else (
+            f" At this rate the budget is gone in {_human(tte)}.")
+    return text
+
+
+def _times(value: Fraction | None) -> str:
+    return "no data" if value is None else f"{float(value):.4g}×"
+
+
+def _human(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    days, hours, mins = minutes // 1440, minutes % 1440 // 60, minutes % 60
+    if days:
+        return f"{days}d {hours}h" if hours else f"{days}d"
+    return f"{hours}h {mins}m" if hours else f"{mins}m"
+
+
+def alert_event(report: SloReport, rule: str, result: RuleResult | None, *, account: str, region: str,
+                dashboard_url: str = "") -> dict[str, Any]:
+    """An EventBridge-shaped event (source `alertrouter.slo`) for the router's queue: a rule firing (with
+    its figures) or resolved (result None)."""
+    slo = report.slo
+    severity = result.rule.severity if result else rule.split("-", 1)[0]
+    detail: dict[str, Any] = {
+        "slo": slo.name, "displayName": slo.display_name or slo.name, "service": slo.service, "rule": rule,
+        "severity": severity, "state": "firing" if result else "resolved", "target": str(float(slo.target)),
+        "account": account, "region": region, "dashboard": dashboard_url,
+        "budgetRemaining": None if report.remaining is None else round(float(report.remaining), 6),
+    }
+    if result is not None:
+        detail.update(window=f"{format_duration(result.rule.long)}/{format_duration(result.rule.short)}",
+                      threshold=float(result.rule.threshold), summary=describe(report, result),
+                      burnRates={format_duration(w): None if b is None else round(float(b), 6)
+                                 for w, b in report.burns.items()})
+    return {"version": "0", "id": f"{slo.name}-{rule}-{report.at}", "detail-type": "AlertRouter SLO Burn Rate",
+            "source": "alertrouter.slo", "account": account, "region": region,
+            "time": datetime.fromtimestamp(report.at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "resources": [], "detail": detail}

@@ -1,0 +1,74 @@
+"""The SLO evaluator's wiring: SLO file, state table, CloudWatch, the router's queue, EMF metrics."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+from alertrouter.aws import Clients
+from alertrouter.models.settings import SloSettings
+from alertrouter.slo.evaluator import Evaluator, SloReport, SloState, alert_event
+from alertrouter.slo.model import load_slo_file
+from alertrouter.slo.rules import format_duration
+from alertrouter.store.base import StateStore
+from alertrouter.store.dynamodb import DynamoDBStore
+
+logger = Logger(service="alertrouter-slo")
+metrics = Metrics(namespace="AlertRouter/SLO", service="alertrouter-slo")
+
+
+class SloService:
+    def __init__(self, settings: SloSettings, clients: Clients, *, store: StateStore | None = None) -> None:
+        self.settings = settings
+        self.clients = clients
+        self.store = store or DynamoDBStore(settings.table_name, clients.dynamodb)
+        self.slos = load_slo_file(settings.slo_config_path)
+        self.evaluator = Evaluator(self.slos, self._load, self._save, clients.client("cloudwatch"))
+
+    def _load(self, name: str) -> SloState | None:
+        raw = self.store.load_slo_state(name)
+        return SloState.model_validate(raw) if raw is not None else None
+
+    def _save(self, state: SloState) -> None:
+        self.store.save_slo_state(state.name, state.model_dump())
+
+    def run(self, now: float | None = None) -> list[SloReport]:
+        reports = self.evaluator.run(int(now if now is not None else time.time()))
+        events = []
+        for report in reports:
+            events += [alert_event(report, r.rule.name, r, account=self.settings.account_id,
+                                   region=self.settings.region, dashboard_url=self.settings.dashboard_url)
+                       for r in report.firing]
+            events += [alert_event(report, name, None, account=self.settings.account_id,
+                                   region=self.settings.region) for name in report.resolved]
+        self._send(events)
+        return reports
+
+    def _send(self, events: list[dict[str, Any]]) -> None:
+        """Alerts go through the router's queue like any other source (durable, retried, de-duplicated)."""
+        for first in range(0, len(events), 10):
+            batch = events[first:first + 10]
+            got = self.clients.sqs.send_message_batch(QueueUrl=self.settings.ingest_queue_url, Entries=[
+                {"Id": str(i), "MessageBody": json.dumps(e)} for i, e in enumerate(batch)])
+            if got.get("Failed"):
+                # The evaluation is redone next minute, so nothing is lost; failing loudly gets it noticed.
+                raise RuntimeError(f"{len(got['Failed'])} SLO alerts not queued: {got['Failed'][0]}")
+
+
+def publish(reports: list[SloReport]) -> None:
+    """Per SLO, one EMF line: budget remaining (%) and the burn rate of each window (no data: left out)."""
+    for report in reports:
+        metrics.add_dimension(name="slo", value=report.slo.name)
+        if report.remaining is not None:
+            metrics.add_metric(name="ErrorBudgetRemaining", unit=MetricUnit.Percent,
+                               value=float(report.remaining) * 100)
+        for window, burn in sorted(report.burns.items()):
+            if burn is not None:
+                metrics.add_metric(name=f"BurnRate{format_duration(window)}", unit=MetricUnit.NoUnit,
+                                   value=float(burn))
+        metrics.add_metric(name="FiringRules", unit=MetricUnit.Count, value=len(report.firing))
+        metrics.flush_metrics()

@@ -1,0 +1,135 @@
+"""The SLO evaluator on moto's CloudWatch: metrics written, evaluations run minute after minute, the page
+reaches the Slack stand-in through the router, and what CloudWatch bills (calls, metrics) is counted."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from alertrouter.models.settings import SloSettings
+from alertrouter.slo.service import SloService
+from integration.conftest import Harness
+
+pytestmark = pytest.mark.integration
+
+SLOS = """
+apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: checkout-availability
+  displayName: Checkout availability
+spec:
+  service: checkout
+  indicator:
+    metadata: {name: checkout-errors}
+    spec:
+      ratioMetric:
+        counter: false
+        bad:
+          metricSource:
+            type: CloudWatch
+            spec: {namespace: Demo/Checkout, metricName: Errors, dimensions: [{name: Service, value: checkout}], stat: Sum}
+        total:
+          metricSource:
+            type: CloudWatch
+            spec: {namespace: Demo/Checkout, metricName: Requests, dimensions: [{name: Service, value: checkout}], stat: Sum}
+  timeWindow: [{duration: 30d, isRolling: true}]
+  budgetingMethod: Occurrences
+  objectives: [{displayName: 99.9% of checkouts succeed, target: 0.999}]
+"""
+NOW = int(datetime(2026, 11, 23, 3, 0, tzinfo=UTC).timestamp())
+
+
+def put_minutes(cloudwatch: Any, start: int, end: int, requests: int, errors: int) -> None:
+    """One datapoint per minute of [start, end) for both metrics, as an application would publish them."""
+    data = []
+    for minute in range(start, end, 60):
+        when = datetime.fromtimestamp(minute, UTC)
+        for name, value in (("Requests", requests), ("Errors", errors)):
+            data.append({"MetricName": name, "Dimensions": [{"Name": "Service", "Value": "checkout"}],
+                         "Timestamp": when, "Value": value, "Unit": "Count"})
+    for first in range(0, len(data), 1000):
+        cloudwatch.put_metric_data(Namespace="Demo/Checkout", MetricData=data[first:first + 1000])
+
+
+def put_hours(cloudwatch: Any, start: int, end: int, requests: int) -> None:
+    """Older traffic, one datapoint per hour (no errors)."""
+    data = [{"MetricName": name, "Dimensions": [{"Name": "Service", "Value": "checkout"}],
+             "Timestamp": datetime.fromtimestamp(hour, UTC), "Value": value, "Unit": "Count"}
+            for hour in range(start, end, 3600) for name, value in (("Requests", requests), ("Errors", 0))]
+    cloudwatch.put_metric_data(Namespace="Demo/Checkout", MetricData=data)
+
+
+@pytest.fixture
+def slo_service(harness: Harness, tmp_path: Path) -> SloService:
+    path = tmp_path / "slos.yaml"
+    path.write_text(SLOS)
+    settings = SloSettings(table_name=harness.stack.table_name, ingest_queue_url=harness.stack.queue_url,
+                           slo_config_path=str(path), account_id="123456789012", aws_region="us-east-1",
+                           dashboard_url="https://console.example/dashboards/slos")
+    return SloService(settings, harness.service.clients)
+
+
+def test_a_fast_burn_pages_with_its_budget_figures_and_resolves(harness: Harness, slo_service: SloService) -> None:
+    cloudwatch = harness.session.client("cloudwatch")
+    # Given 8 quiet hours (1000 requests a minute, none failing) and then 20 minutes failing 3% of requests
+    put_minutes(cloudwatch, NOW - 8 * 3600, NOW - 1200, 1000, 0)
+    put_hours(cloudwatch, NOW - 86400 - 8 * 3600, NOW - 8 * 3600, 60_000)  # and a quiet day before
+    put_minutes(cloudwatch, NOW - 1200, NOW, 1000, 30)
+    # When the evaluator runs (its first run reads the period so far)
+    reports = slo_service.run(NOW)
+    [report] = reports
+    # Then: 1h burn = 600 bad / 60000 / 0.001 = 10 (no page yet: above 6 but 6h is low); 5m burn 30;
+    # the 3d window holds 32 hours: 600 / 1920000 / 0.001 = 0.3125, no ticket
+    burns = {str(w): float(b) for w, b in report.burns.items() if b is not None}
+    assert burns["0:05:00"] == pytest.approx(30) and burns["1:00:00"] == pytest.approx(10)
+    assert report.firing == []
+    assert float(report.remaining) == pytest.approx(1 - 600 / 1920)  # the period so far: 1,920,000 requests
+    first_calls, first_metrics = slo_service.evaluator.calls, slo_service.evaluator.metrics
+    assert first_calls == 2 and first_metrics == 4  # backfill: hourly + per-minute, for errors and requests
+    # When the incident goes on for 25 more minutes, evaluated minute by minute
+    for minute in range(1, 26):
+        put_minutes(cloudwatch, NOW + (minute - 1) * 60, NOW + minute * 60, 1000, 30)
+        [report] = slo_service.run(NOW + minute * 60)
+        # each later run asks CloudWatch for 2 metrics only, in one call (the floor)
+        assert (slo_service.evaluator.calls, slo_service.evaluator.metrics, report.metrics_requested) == (1, 2, 2)
+    # Then the 1h window burns above 14.4 with the 5m one: the page fires (and suppresses the ticket)
+    assert [r.rule.name for r in report.firing] == ["page-1h-5m"]
+    assert all(not r.firing for r in report.results if r.rule.severity == "ticket")
+    queued = harness.receive_all(harness.stack.queue_url)
+    events = [json.loads(m["Body"]) for m in queued]
+    assert events and all(e["source"] == "alertrouter.slo" for e in events)
+    for message in queued:  # the router takes them from its queue
+        harness.service.handle_body(message["Body"])
+    [page] = harness.slack.channel_messages("#oncall")  # severity page -> critical -> the pager route
+    text = json.dumps(page.attachments, ensure_ascii=False)
+    assert "Checkout availability: error budget burn (page-1h-5m)" in page.text
+    assert "Error budget of 30d:" in text and "% left" in text and "Burn rate 1h" in text
+    assert "At this rate the budget is gone in" in text
+    # When the errors stop, the 5m window recovers within minutes: the page resolves
+    for minute in range(26, 36):
+        put_minutes(cloudwatch, NOW + (minute - 1) * 60, NOW + minute * 60, 1000, 0)
+        [report] = slo_service.run(NOW + minute * 60)
+        for message in harness.receive_all(harness.stack.queue_url):
+            harness.service.handle_body(message["Body"])
+    assert "page-1h-5m" not in [r.rule.name for r in report.firing]
+    harness.clock.advance(600)
+    assert harness.slack.channel_messages("#oncall")[0].text.startswith("✅ RESOLVED")
+
+
+def test_late_data_is_read_again_and_state_survives_a_new_process(harness: Harness, slo_service: SloService,
+                                                                  tmp_path: Path) -> None:
+    cloudwatch = harness.session.client("cloudwatch")
+    put_minutes(cloudwatch, NOW - 3600, NOW - 120, 100, 0)
+    slo_service.run(NOW)
+    # a datapoint for two minutes ago arrives late, after that run
+    put_minutes(cloudwatch, NOW - 120, NOW, 100, 50)
+    again = SloService(slo_service.settings, harness.service.clients)  # a cold start: state from the table
+    [report] = again.run(NOW + 60)
+    five = next(c for w, c in report.windows.items() if w.total_seconds() == 300)
+    assert float(five.bad) == 100 and float(five.total) == 400  # the two late minutes were read again
+    assert again.evaluator.metrics == 2
