@@ -38,12 +38,15 @@ def _free_port() -> int:
 
 
 def slo_costs(slos: int = 200, steady_runs: int = 3) -> dict[str, Any]:
+    import logging
+
     import boto3
     from moto.server import ThreadedMotoServer
 
     from alertrouter.slo.evaluator import Evaluator, SloState
     from alertrouter.slo.model import load_slos
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto server's request log
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()

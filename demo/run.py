@@ -371,6 +371,10 @@ def main() -> int:
         report()
         slo_page = slack.channel_messages("#oncall")[-1]
         print(render_text(slo_page.text, slo_page.attachments, colour=sys.stdout.isatty(), indent="    "))
+        queued = escalator.store.queued_pages()
+        if queued:  # oncall-primary was texted less than a minute ago: one SMS per number per minute
+            print(f"  Its SMS to {queued[0].recipient} waits: that number was texted less than a minute ago (pacing, "
+                  "one SMS per number per minute); the escalator's next run sends it, bundled with anything else due.")
 
         say("The acknowledged page's history (`alertrouter history <group key> --table … --endpoint-url …`)")
         cli(["history", page.metadata["event_payload"]["group"],

@@ -57,6 +57,19 @@ class SloReport:
     metrics_requested: int = 0
 
 
+@dataclass(frozen=True)
+class Buckets:
+    """A state's buckets, parsed and in time order."""
+
+    minutes: list[tuple[int, Counts]]
+    hours: list[tuple[int, Counts]]
+
+    @classmethod
+    def of(cls, state: SloState) -> Buckets:
+        return cls(sorted((int(w), _counts(p)) for w, p in state.minutes.items()),
+                   sorted((int(w), _counts(p)) for w, p in state.hours.items()))
+
+
 def _pair(counts: Counts) -> list[str]:
     return [str(counts.good), str(counts.total)]
 
@@ -178,25 +191,26 @@ class Evaluator:
         return timeslices(slices.values(), slo.slice_target)
 
     # ---- judging ----
-    def window(self, slo: Slo, state: SloState, now: int, length: int) -> Counts:
+    @staticmethod
+    def window(slo: Slo, buckets: Buckets, now: int, length: int) -> Counts:
         """Counts over [now - length, now): minutes where kept, hours before (windows beyond the minutes
         start on the hour)."""
         start = now - length
-        minute_items = [(int(w), _counts(p)) for w, p in state.minutes.items() if start <= int(w) < now]
-        first_minute = min((int(w) for w in state.minutes), default=now)
-        hour_items = [_counts(p) for w, p in state.hours.items()
-                      if align(start, HOUR) <= int(w) < first_minute and int(w) + HOUR <= first_minute]
+        minute_items = [(w, c) for w, c in buckets.minutes if start <= w < now]
+        first_minute = buckets.minutes[0][0] if buckets.minutes else now
+        hour_items = [c for w, c in buckets.hours if align(start, HOUR) <= w and w + HOUR <= first_minute]
         if slo.budgeting == "Timeslices":
-            return self._slices(slo, minute_items) + _sum(hour_items)
+            return Evaluator._slices(slo, minute_items) + _sum(hour_items)
         return _sum(c for _, c in minute_items) + _sum(hour_items)
 
     def _evaluate(self, slo: Slo, state: SloState, now: int) -> SloReport:
         at = datetime.fromtimestamp(now, UTC)
+        buckets = Buckets.of(state)  # parsed once for every window
         lengths = windows_needed(slo.rules)
-        windows = {w: self.window(slo, state, now, int(w.total_seconds())) for w in lengths}
+        windows = {w: self.window(slo, buckets, now, int(w.total_seconds())) for w in lengths}
         burns = {w: burn_rate(c, slo.target) for w, c in windows.items()}
         period_start = int(slo.period(at)[0].timestamp())
-        period = self.window(slo, state, now, now - period_start)
+        period = self.window(slo, buckets, now, now - period_start)
         remaining = budget(period, slo.target).remaining
         results = evaluate(slo.rules, windows, slo.target, min_events=slo.min_events)
         report = SloReport(slo, now, windows, burns, period, remaining, results)

@@ -78,7 +78,9 @@ SHORT_WINDOW_RATIO = 12
 
 _NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 _SHORTHAND = re.compile(r"^(\d+)([mhdwMQY])$")
-_FIXED_UNITS = {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
+_FIXED_UNITS = {
+    "m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1),
+}
 _MINUTE = timedelta(minutes=1)
 
 
@@ -118,7 +120,8 @@ def parse_shorthand(value: Any, *, allow_zero: bool = False) -> timedelta:
     """An OpenSLO duration-shorthand of fixed length: `Nm`, `Nh`, `Nd` or `Nw` (M, Q and Y vary in length)."""
     found = _SHORTHAND.match(value.strip()) if isinstance(value, str) else None
     if found is None:
-        raise ValueError(f"{value!r} is not a duration: write a whole number and a unit, like 5m, 1h, 3d or 4w")
+        raise ValueError(f"{value!r} is not a duration: write a whole number and a unit, "
+                         "like 5m, 1h, 3d or 4w")
     count, unit = int(found.group(1)), found.group(2)
     if unit not in _FIXED_UNITS:
         raise ValueError(f"{value!r}: months, quarters and years have no fixed length here; use m, h, d or w")
@@ -512,9 +515,11 @@ class TimeWindowDoc(_Document):
     def _rolling_length(self) -> timedelta:
         found = _SHORTHAND.match(self.duration.strip())
         if found is None or found.group(2) not in "dw":
-            hint = " (a calendar month is duration: 1M, isRolling: false, calendar: {startTime, timeZone})"
+            hint = ""
+            if found is not None and found.group(2) == "M":
+                hint = " (a calendar month is duration: 1M, isRolling: false, calendar: {startTime, timeZone})"
             raise _FieldError(("duration",), f"{self.duration!r}: a rolling window is whole days or weeks, "
-                                             "e.g. 28d or 30d (1d to 90d)" + (hint if found and found.group(2) == "M" else ""))
+                                             f"e.g. 28d or 30d (1d to 90d){hint}")
         length = int(found.group(1)) * _FIXED_UNITS[found.group(2)]
         if not timedelta(days=1) <= length <= timedelta(days=MAX_ROLLING_DAYS):
             raise _FieldError(("duration",), f"{self.duration!r}: a rolling window is 1d to {MAX_ROLLING_DAYS}d")
@@ -682,8 +687,15 @@ class AlertPolicySpec(_Document):
     alert_when_no_data: bool = False
     alert_when_resolved: bool = True  # ignored: the router sends resolutions
     alert_when_breaching: bool = True
-    conditions: list[AlertCondition] = Field(min_length=1)
+    conditions: list[AlertCondition]
     notification_targets: list[Any] = Field(default_factory=list)  # ignored: the routing config decides
+
+    @field_validator("conditions")
+    @classmethod
+    def _conditions(cls, v: list[AlertCondition]) -> list[AlertCondition]:
+        if not v:
+            raise ValueError("give at least one condition")
+        return v
 
     @field_validator("alert_when_no_data")
     @classmethod
@@ -725,7 +737,14 @@ class AlertPolicy(_Document):
 
 class SloSpec(_Document):
     description: str = Field(default="", max_length=1050)
-    service: str = Field(min_length=1)
+    service: str
+
+    @field_validator("service")
+    @classmethod
+    def _service(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("must not be empty: the service this SLO belongs to")
+        return v
     indicator: Indicator | None = None
     indicator_ref: Annotated[Any, _unsupported("inline the SLI as spec.indicator")] = None
     time_window: list[TimeWindowDoc]
@@ -908,8 +927,8 @@ def slos_from_documents(documents: Sequence[Any], source: str = "slos") -> list[
         if kind in SKIPPED_KINDS:
             continue
         if kind != "SLO":
-            raise SloError(f"{where}: kind: unknown kind {kind!r}: expected SLO (or {', '.join(sorted(SKIPPED_KINDS))}, "
-                           "which are skipped)")
+            skipped = ", ".join(sorted(SKIPPED_KINDS))
+            raise SloError(f"{where}: kind: unknown kind {kind!r}: expected SLO (or {skipped}, which are skipped)")
         try:
             slo = SloDocument.model_validate(doc).to_slo()
         except ValidationError as exc:

@@ -1,0 +1,195 @@
+"""The SLO evaluator's reading and aggregating, on a fake CloudWatch (no network): aligned queries, batches
+of 500, NextToken pages, the floor of 2 metrics per SLO per run, late data, roll-up into hours, counters."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from fractions import Fraction
+from typing import Any
+
+import pytest
+
+from alertrouter.slo.cloudwatch import Plan, align, finest_period, increases
+from alertrouter.slo.evaluator import Evaluator, SloState
+from alertrouter.slo.model import load_slos
+
+NOW = int(datetime(2026, 11, 23, 3, 0, tzinfo=UTC).timestamp())
+
+
+def slo_yaml(name: str = "api", *, counter: bool = False, budgeting: str = "Occurrences", extra: str = "") -> str:
+    return f"""
+apiVersion: openslo/v1
+kind: SLO
+metadata: {{name: {name}}}
+spec:
+  service: {name}
+  indicator:
+    metadata: {{name: {name}-sli}}
+    spec:
+      ratioMetric:
+        counter: {str(counter).lower()}
+        bad: {{metricSource: {{type: CloudWatch, spec: {{namespace: T, metricName: Errors, dimensions: {{Service: {name}}}, stat: {'Maximum' if counter else 'Sum'}}}}}}}
+        total: {{metricSource: {{type: CloudWatch, spec: {{namespace: T, metricName: Requests, dimensions: {{Service: {name}}}, stat: {'Maximum' if counter else 'Sum'}}}}}}}
+  timeWindow: [{{duration: 30d, isRolling: true}}]
+  budgetingMethod: {budgeting}
+  objectives: [{{target: 0.999{extra}}}]
+"""
+
+
+class FakeCloudWatch:
+    """Datapoints per (metric name, service) and minute; answers GetMetricData like CloudWatch (sums per
+    period, pages of `page_size` values), and records every request."""
+
+    def __init__(self, page_size: int = 100_000) -> None:
+        self.points: dict[tuple[str, str], dict[int, float]] = defaultdict(dict)
+        self.requests: list[dict[str, Any]] = []
+        self.page_size = page_size
+
+    def put(self, metric: str, service: str, start: int, end: int, value: float) -> None:
+        for minute in range(start, end, 60):
+            self.points[(metric, service)][minute] = value
+
+    def get_metric_data(self, **request: Any) -> dict[str, Any]:
+        self.requests.append(request)
+        start, end = int(request["StartTime"].timestamp()), int(request["EndTime"].timestamp())
+        results = []
+        for query in request["MetricDataQueries"]:
+            stat = query["MetricStat"]
+            period = stat["Period"]
+            assert start % period == 0 and end % period == 0, "queries must be aligned to their period"
+            assert period == 60 or period % 300 == 0
+            metric = stat["Metric"]
+            service = metric["Dimensions"][0]["Value"]
+            series: dict[int, float] = defaultdict(float)
+            for when, value in self.points[(metric["MetricName"], service)].items():
+                if start <= when < end:
+                    bucket = align(when, period)
+                    series[bucket] = (max(series[bucket], value) if stat["Stat"] == "Maximum"
+                                      else series[bucket] + value)
+            items = sorted(series.items())
+            results.append({"Id": query["Id"], "Timestamps": [datetime.fromtimestamp(t, UTC) for t, _ in items],
+                            "Values": [v for _, v in items]})
+        page = int(request.get("NextToken") or 0)
+        flat = [(r["Id"], t, v) for r in results for t, v in zip(r["Timestamps"], r["Values"], strict=True)]
+        chunk = flat[page * self.page_size:(page + 1) * self.page_size]
+        out: dict[str, dict[str, list[Any]]] = {}
+        for qid, t, v in chunk:
+            out.setdefault(qid, {"Timestamps": [], "Values": []})
+            out[qid]["Timestamps"].append(t)
+            out[qid]["Values"].append(v)
+        answer: dict[str, Any] = {"MetricDataResults": [{"Id": k, **v} for k, v in out.items()]}
+        if (page + 1) * self.page_size < len(flat):
+            answer["NextToken"] = str(page + 1)
+        return answer
+
+
+def evaluator(text: str, cloudwatch: FakeCloudWatch) -> tuple[Evaluator, dict[str, SloState]]:
+    states: dict[str, SloState] = {}
+    return Evaluator(load_slos(text), states.get, lambda s: states.__setitem__(s.name, s), cloudwatch), states
+
+
+def test_finest_periods_follow_cloudwatchs_retention() -> None:
+    assert [finest_period(timedelta(days=d)) for d in (1, 15, 16, 63, 64)] == [60, 60, 300, 300, 3600]
+
+
+def test_shared_metrics_are_queried_once_and_calls_hold_at_most_500_queries() -> None:
+    cloudwatch = FakeCloudWatch()
+    many = "---".join(slo_yaml(f"svc{i:03d}") for i in range(300))
+    ev, _ = evaluator(many, cloudwatch)
+    ev.run(NOW)  # first run: hourly + minute queries for 600 metrics = 1200 queries
+    assert ev.metrics == 1200 and ev.calls == 4  # two ranges (hour, minute), each in calls of <= 500
+    assert max(len(r["MetricDataQueries"]) for r in cloudwatch.requests) == 500
+    cloudwatch.requests.clear()
+    ev.run(NOW + 60)
+    assert ev.metrics == 600 and ev.calls == 2  # the floor: 2 metrics per SLO
+    plan = Plan()
+    [slo] = load_slos(slo_yaml())
+    metric = slo.ratio.metrics()["total"]
+    assert plan.add(metric, 0, 600, 60) == plan.add(metric, 0, 600, 60) and plan.metric_count == 1
+
+
+def test_every_page_is_read() -> None:
+    cloudwatch = FakeCloudWatch(page_size=7)
+    cloudwatch.put("Requests", "api", NOW - 3600, NOW, 100)
+    cloudwatch.put("Errors", "api", NOW - 3600, NOW, 1)
+    ev, _ = evaluator(slo_yaml(), cloudwatch)
+    [report] = ev.run(NOW)
+    hour = report.windows[timedelta(hours=1)]
+    assert (hour.total, hour.bad) == (6000, 60)
+    assert ev.calls > 10  # many pages, every one read
+
+
+def test_late_data_is_re_read_and_old_minutes_roll_up_into_exact_hours() -> None:
+    cloudwatch = FakeCloudWatch()
+    cloudwatch.put("Requests", "api", NOW - 10 * 3600, NOW - 120, 100)
+    cloudwatch.put("Errors", "api", NOW - 10 * 3600, NOW - 120, 1)
+    ev, states = evaluator(slo_yaml(), cloudwatch)
+    ev.run(NOW)
+    cloudwatch.put("Requests", "api", NOW - 120, NOW + 12 * 3600, 100)  # two minutes arrive late, then more
+    cloudwatch.put("Errors", "api", NOW - 120, NOW + 12 * 3600, 1)
+    for minute in range(5, 12 * 60 + 1, 5):  # twelve hours of runs, five minutes apart
+        [report] = ev.run(NOW + minute * 60)
+    state = states["api"]
+    assert len(state.minutes) <= 8 * 60 and all(int(w) % 3600 == 0 for w in state.hours)
+    # 22 hours of 100 requests a minute, nothing lost or counted twice through re-reads and roll-ups
+    period = report.period
+    assert (period.total, period.bad) == (22 * 60 * 100, 22 * 60)
+    assert report.windows[timedelta(days=3)].total == 22 * 60 * 100
+    assert report.burns[timedelta(hours=6)] == Fraction(10)  # 1% errors against a 0.1% budget
+    assert ev.metrics == 2
+
+
+def test_cumulative_counters_become_increases_and_survive_a_reset() -> None:
+    assert increases([(60, 10.0), (120, 15.0), (180, 3.0), (240, 5.0)], 8.0) == (
+        {60: 2.0, 120: 5.0, 180: 3.0, 240: 2.0}, 5.0)
+    assert increases([(60, 10.0), (120, 15.0)], None) == ({120: 5.0}, 15.0)  # the first sample is the baseline
+    cloudwatch = FakeCloudWatch()
+    total, errors = 0.0, 0.0
+    for minute in range(NOW - 3600, NOW + 600, 60):
+        if minute == NOW - 1800:
+            total, errors = 0.0, 0.0  # the process restarted: its counters start again
+        total, errors = total + 100, errors + 2
+        cloudwatch.points[("Requests", "api")][minute] = total
+        cloudwatch.points[("Errors", "api")][minute] = errors
+    ev, _ = evaluator(slo_yaml(counter=True), cloudwatch)
+    ev.run(NOW - 600)
+    for minute in range(1, 11):
+        [report] = ev.run(NOW - 600 + minute * 60)
+    hour = report.windows[timedelta(hours=1)]
+    # every interval but the very first (the baseline) counted once, the reset included
+    assert hour.total == 59 * 100 and hour.bad == 59 * 2
+
+
+def test_timeslices_count_good_minutes() -> None:
+    cloudwatch = FakeCloudWatch()
+    cloudwatch.put("Requests", "api", NOW - 3600, NOW, 100)
+    cloudwatch.put("Errors", "api", NOW - 3600, NOW - 3000, 0)
+    cloudwatch.put("Errors", "api", NOW - 3000, NOW - 2400, 10)  # ten bad minutes (10% errors each)
+    text = slo_yaml(budgeting="Timeslices", extra=", timeSliceTarget: 0.95, timeSliceWindow: 1m")
+    ev, _ = evaluator(text, cloudwatch)
+    [report] = ev.run(NOW)
+    hour = report.windows[timedelta(hours=1)]
+    assert (hour.total, hour.bad) == (60, 10)  # 60 slices with data, 10 of them bad
+
+
+@pytest.mark.parametrize("alert_after", ["0m", "5m"])
+def test_alert_after_waits_for_the_condition_to_hold(alert_after: str) -> None:
+    policy = f"""
+  alertPolicies:
+    - kind: AlertPolicy
+      metadata: {{name: fast}}
+      spec:
+        conditions:
+          - kind: AlertCondition
+            metadata: {{name: fast-1h}}
+            spec:
+              severity: page
+              condition: {{kind: burnrate, threshold: 14.4, lookbackWindow: 1h, alertAfter: {alert_after}}}
+"""
+    cloudwatch = FakeCloudWatch()
+    cloudwatch.put("Requests", "api", NOW - 3600, NOW + 3600, 100)
+    cloudwatch.put("Errors", "api", NOW - 3600, NOW + 3600, 5)  # 5% errors: burn 50
+    ev, _ = evaluator(slo_yaml() + policy, cloudwatch)
+    fired = [bool(ev.run(NOW + m * 60)[0].firing) for m in range(0, 7)]
+    assert fired == ([True] * 7 if alert_after == "0m" else [False] * 5 + [True] * 2)
