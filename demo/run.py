@@ -371,6 +371,10 @@ def main() -> int:
         report()
         slo_page = slack.channel_messages("#oncall")[-1]
         print(render_text(slo_page.text, slo_page.attachments, colour=sys.stdout.isatty(), indent="    "))
+        print("  The same SLO with `alertrouter slo evaluate demo/slos.yaml --endpoint-url …` (reads the whole "
+              "period, keeps no state):")
+        cli(["slo", "evaluate", str(ROOT / "demo" / "slos.yaml"), "--endpoint-url", f"http://127.0.0.1:{port}",
+             "--region", "us-east-1"])
         queued = escalator.store.queued_pages()
         if queued:  # oncall-primary was texted less than a minute ago: one SMS per number per minute
             print(f"  Its SMS to {queued[0].recipient} waits: that number was texted less than a minute ago (pacing, "

@@ -133,3 +133,20 @@ def test_late_data_is_read_again_and_state_survives_a_new_process(harness: Harne
     five = next(c for w, c in report.windows.items() if w.total_seconds() == 300)
     assert float(five.bad) == 100 and float(five.total) == 400  # the two late minutes were read again
     assert again.evaluator.metrics == 2
+
+
+def test_cli_evaluate_reads_the_period_and_shows_the_firing_page(harness: Harness, tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    from alertrouter.cli import main
+
+    cloudwatch = harness.session.client("cloudwatch")
+    put_hours(cloudwatch, NOW - 86400, NOW - 8 * 3600, 60_000)
+    put_minutes(cloudwatch, NOW - 8 * 3600, NOW - 3600, 1000, 0)
+    put_minutes(cloudwatch, NOW - 3600, NOW, 1000, 20)  # 2% errors for an hour: burn 20
+    path = tmp_path / "slos.yaml"
+    path.write_text(SLOS)
+    assert main(["slo", "evaluate", str(path), "--at", "2026-11-23T03:00:00Z", "--region", "us-east-1"]) == 0
+    out = capsys.readouterr().out
+    assert "checkout-availability: budget left" in out and "1h 20" in out and "5m 20" in out
+    assert "page-1h-5m             FIRING" in out and "Burn rate 1h 20× / 5m 20× (page above 14.4×)" in out
+    assert "GetMetricData calls: 2, metrics requested: 4" in out
