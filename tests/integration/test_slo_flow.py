@@ -150,3 +150,24 @@ def test_cli_evaluate_reads_the_period_and_shows_the_firing_page(harness: Harnes
     assert "checkout-availability: budget left" in out and "1h 20" in out and "5m 20" in out
     assert "page-1h-5m             FIRING" in out and "Burn rate 1h 20× / 5m 20× (page above 14.4×)" in out
     assert "GetMetricData calls: 2, metrics requested: 4" in out
+
+
+def test_a_resolve_that_could_not_be_queued_is_sent_by_the_next_run(harness: Harness, slo_service: SloService,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    cloudwatch = harness.session.client("cloudwatch")
+    put_hours(cloudwatch, NOW - 86400, NOW - 8 * 3600, 60_000)
+    put_minutes(cloudwatch, NOW - 8 * 3600, NOW - 3600, 1000, 0)
+    put_minutes(cloudwatch, NOW - 3600, NOW, 1000, 20)  # burn 20: the page fires
+    assert slo_service.run(NOW)[0].firing
+    harness.receive_all(harness.stack.queue_url)
+    put_minutes(cloudwatch, NOW, NOW + 3600, 1000, 0)  # it stops; the 5m window recovers
+    sqs = slo_service.clients.sqs
+    real = sqs.send_message_batch
+    monkeypatch.setattr(sqs, "send_message_batch", lambda **kw: (_ for _ in ()).throw(RuntimeError("SQS down")))
+    with pytest.raises(RuntimeError, match="SQS down"):
+        slo_service.run(NOW + 600)
+    monkeypatch.setattr(sqs, "send_message_batch", real)
+    [report] = slo_service.run(NOW + 660)  # the failed run's state was not saved: it resolves again
+    assert report.resolved == ["page-1h-5m"]
+    events = [json.loads(m["Body"]) for m in harness.receive_all(harness.stack.queue_url)]
+    assert [(e["detail"]["rule"], e["detail"]["state"]) for e in events] == [("page-1h-5m", "resolved")]

@@ -193,3 +193,64 @@ def test_alert_after_waits_for_the_condition_to_hold(alert_after: str) -> None:
     ev, _ = evaluator(slo_yaml() + policy, cloudwatch)
     fired = [bool(ev.run(NOW + m * 60)[0].firing) for m in range(0, 7)]
     assert fired == ([True] * 7 if alert_after == "0m" else [False] * 5 + [True] * 2)
+
+
+def test_a_counter_sample_missing_from_one_series_invents_no_errors() -> None:
+    cloudwatch = FakeCloudWatch()
+    total = errors = 0.0
+    for minute in range(NOW - 3600, NOW, 60):
+        total += 100
+        cloudwatch.points[("Requests", "api")][minute] = total
+        if minute != NOW - 1800:  # the error counter skipped one minute (nothing failed, ever)
+            cloudwatch.points[("Errors", "api")][minute] = errors
+    ev, _ = evaluator(slo_yaml(counter=True), cloudwatch)
+    [report] = ev.run(NOW)
+    assert all(c.bad == 0 for c in report.windows.values()) and report.firing == []
+
+
+def test_after_the_evaluator_stopped_for_hours_no_event_is_lost_or_counted_twice() -> None:
+    cloudwatch = FakeCloudWatch()
+    cloudwatch.put("Requests", "api", NOW - 3 * 3600, NOW + 12 * 3600, 100)
+    cloudwatch.put("Errors", "api", NOW - 3 * 3600, NOW + 12 * 3600, 1)
+    ev, _ = evaluator(slo_yaml(), cloudwatch)
+    ev.run(NOW + 35 * 60)  # last run at 03:35 ...
+    [report] = ev.run(NOW + 35 * 60 + int(7.5 * 3600))  # ... then 7.5 hours of nothing (e.g. throttled)
+    minutes = 3 * 60 + 35 + int(7.5 * 60)
+    assert (report.period.total, report.period.bad) == (minutes * 100, minutes)
+
+
+def test_a_calendar_month_keeps_the_hours_its_3d_window_needs_at_the_start_of_a_month() -> None:
+    month = slo_yaml().replace("timeWindow: [{duration: 30d, isRolling: true}]",
+                               "timeWindow: [{duration: 1M, isRolling: false, calendar: "
+                               "{startTime: '2026-01-01 00:00:00', timeZone: UTC}}]")
+    start = int(datetime(2026, 12, 1, 12, 0, tzinfo=UTC).timestamp())
+    cloudwatch = FakeCloudWatch()
+    cloudwatch.put("Requests", "api", start - 4 * 86400, start + 3600, 100)
+    cloudwatch.put("Errors", "api", start - 4 * 86400, start + 3600, 0)
+    ev, _ = evaluator(month, cloudwatch)
+    ev.run(start)
+    [report] = ev.run(start + 3600)
+    assert report.windows[timedelta(days=3)].total == 3 * 86400 // 60 * 100  # reaches into November
+    assert report.period.total == (12 + 1) * 60 * 100  # the budget counts December only
+
+
+def test_a_rule_removed_from_the_file_resolves_its_alert() -> None:
+    cloudwatch = FakeCloudWatch()
+    cloudwatch.put("Requests", "api", NOW - 3600, NOW + 120, 100)
+    cloudwatch.put("Errors", "api", NOW - 3600, NOW + 120, 5)
+    states: dict[str, SloState] = {}
+    first = Evaluator(load_slos(slo_yaml()), states.get, lambda s: states.__setitem__(s.name, s), cloudwatch)
+    assert [r.rule.name for r in first.run(NOW)[0].firing] == ["page-1h-5m", "page-6h-30m"]
+    only_ticket = slo_yaml() + """
+  alertPolicies:
+    - kind: AlertPolicy
+      metadata: {name: slow}
+      spec:
+        conditions:
+          - kind: AlertCondition
+            metadata: {name: slow-3d}
+            spec: {severity: ticket, condition: {kind: burnrate, threshold: 1, lookbackWindow: 3d}}
+"""
+    edited = Evaluator(load_slos(only_ticket), states.get, lambda s: states.__setitem__(s.name, s), cloudwatch)
+    [report] = edited.run(NOW + 60)
+    assert sorted(report.resolved) == ["page-1h-5m", "page-6h-30m"]

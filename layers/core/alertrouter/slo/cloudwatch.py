@@ -106,7 +106,13 @@ def fetch(client: Any, plan: Plan) -> FetchResult:
             while True:
                 calls += 1
                 got = client.get_metric_data(**request)
+                for message in got.get("Messages", []):
+                    raise RuntimeError(f"GetMetricData: {message.get('Code')}: {message.get('Value')}")
                 for result in got.get("MetricDataResults", []):
+                    if result.get("StatusCode") in ("InternalError", "Forbidden"):
+                        # not to be skipped: the run fails, its state is not saved, the next run reads it again
+                        raise RuntimeError(f"GetMetricData {result.get('StatusCode')} for {result['Id']}: "
+                                           f"{result.get('Messages')}")
                     series = values[by_id[result["Id"]]]
                     for when, value in zip(result.get("Timestamps", []), result.get("Values", []), strict=False):
                         series[int(when.timestamp())] = float(value)

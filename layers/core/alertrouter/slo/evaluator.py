@@ -15,12 +15,15 @@ from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
+from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field
 
 from alertrouter.slo.burn import Counts, budget, burn_rate, time_to_exhaustion, timeslices
 from alertrouter.slo.cloudwatch import HOUR, MINUTE, Plan, Query, align, fetch, increases
 from alertrouter.slo.model import Slo
 from alertrouter.slo.rules import RuleResult, evaluate, format_duration, windows_needed
+
+logger = Logger(service="alertrouter-slo", child=True)
 
 MINUTES_KEPT = 7 * HOUR  # minute buckets cover the last 7 hours (6h windows + the hour being rolled up)
 REREAD = 10 * MINUTE  # the last minutes are read again each run: CloudWatch data can arrive late
@@ -94,9 +97,12 @@ class Evaluator:
         self.cloudwatch = cloudwatch
         self.calls = 0
         self.metrics = 0
+        self.failed: list[str] = []
+        self._pending: list[SloState] = []
 
-    def run(self, now: int) -> list[SloReport]:
-        """Evaluate every SLO as of `now` (epoch seconds): one plan, one batched fetch, then the maths."""
+    def run(self, now: int, *, save: bool = True) -> list[SloReport]:
+        """Evaluate every SLO as of `now` (epoch seconds): one plan, one batched fetch, then the maths.
+        With save=False the new states wait for commit()."""
         now = align(now, MINUTE)
         states = {slo.name: self.load(slo.name) or SloState(name=slo.name) for slo in self.slos}
         plan = Plan()
@@ -104,53 +110,72 @@ class Evaluator:
         result = fetch(self.cloudwatch, plan)
         self.calls, self.metrics = result.calls, result.metrics
         reports = []
+        self.failed = []
         for slo in self.slos:
             state = states[slo.name]
-            self._fold(slo, state, wanted[slo.name], result.values, now)
-            report = self._evaluate(slo, state, now)
+            try:
+                self._fold(slo, state, wanted[slo.name], result.values, now)
+                report = self._evaluate(slo, state, now)
+            except (ValueError, ArithmeticError) as exc:  # one SLO's bad data must not stop the others
+                logger.error("SLO not evaluated", extra={"slo": slo.name, "reason": str(exc)})
+                self.failed.append(slo.name)
+                continue  # its state stays as it was: the next run reads the same minutes again
             report.metrics_requested = len({q for q in wanted[slo.name].values() if q in plan.queries})
-            self.save(state)
+            self._pending.append(state)
             reports.append(report)
+        if save:
+            self.commit()
         return reports
+
+    def commit(self) -> None:
+        """Save the evaluated states. The service does so only once the alerts are on the router's queue:
+        a failure before that repeats the evaluation (and its resolves) next run, so none is lost."""
+        for state in self._pending:
+            self.save(state)
+        self._pending.clear()
 
     # ---- reading ----
     def _plan(self, plan: Plan, slo: Slo, state: SloState, now: int) -> dict[str, Query]:
         """The queries this SLO needs: since the last run (and REREAD before it), or since the period's start
         on the first run; hourly for what is older than the minute buckets."""
-        period_start = int(slo.period(datetime.fromtimestamp(now, UTC))[0].timestamp())
+        oldest = align(self._oldest_needed(slo, now), HOUR)
         minute_floor = align(now, HOUR) - MINUTES_KEPT
         queries: dict[str, Query] = {}
         for part, metric in slo.ratio.metrics().items():
-            if slo.ratio.counter and metric.key() in state.counter_last:
-                start = int(state.counter_last[metric.key()][0])  # from the last sample seen (the baseline)
-            elif state.fetched_until:
-                start = state.fetched_until - REREAD
-            else:
-                start = align(period_start, HOUR)
-            start = max(start, align(period_start, HOUR))
+            start = max(state.fetched_until - REREAD, oldest) if state.fetched_until else oldest
+            if slo.ratio.counter:
+                # Counters are read per minute only (an hourly maximum gives no increase): their history
+                # starts with the minute buckets' span; a longer gap in evaluation is not counted.
+                start = max(start, minute_floor)
             if start < minute_floor:
                 queries[f"{part}:hour"] = plan.add(metric, start, minute_floor, HOUR)
             queries[f"{part}:minute"] = plan.add(metric, max(start, minute_floor), now, MINUTE)
         return queries
 
+    @staticmethod
+    def _oldest_needed(slo: Slo, now: int) -> int:
+        """The period's start, or earlier when a rule's window reaches back further (a 3d window on the
+        2nd of a calendar month)."""
+        period_start = int(slo.period(datetime.fromtimestamp(now, UTC))[0].timestamp())
+        longest = max((int(w.total_seconds()) for w in windows_needed(slo.rules)), default=0)
+        return min(period_start, now - longest)
+
     def _fold(self, slo: Slo, state: SloState, queries: dict[str, Query],
               values: dict[Query, dict[int, float]], now: int) -> None:
         """Fetched values -> minute and hour buckets (re-read minutes replace what was there)."""
-        for grain in ("minute", "hour"):
-            series: dict[str, dict[int, Fraction]] = {}
-            for part, metric in slo.ratio.metrics().items():
-                query = queries.get(f"{part}:{grain}")
-                if query is None:
-                    continue
-                points = values.get(query, {})
-                if slo.ratio.counter:
-                    last = state.counter_last.get(metric.key())
-                    after = [(t, v) for t, v in points.items() if last is None or t > last[0]]
-                    incs, last_value = increases(after, last[1] if last else None)
-                    if after:
-                        state.counter_last[metric.key()] = [max(t for t, _ in after), float(last_value or 0)]
-                    points = incs
-                series[part] = {t: Fraction(str(v)) for t, v in points.items()}
+        for grain in ("hour", "minute"):
+            raw = {part: values.get(q, {}) for part in slo.ratio.metrics()
+                   if (q := queries.get(f"{part}:{grain}")) is not None}
+            if not raw or (grain == "hour" and slo.budgeting == "Timeslices"):
+                continue  # (hourly data cannot be cut into slices: for Timeslices those hours are no data)
+            if slo.ratio.counter:
+                raw = self._counter_increases(slo, state, raw)
+            series = {part: {t: Fraction(str(v)) for t, v in points.items()} for part, points in raw.items()}
+            if grain == "hour":
+                # hourly data read now supersedes what minute buckets of those hours are left from before a gap
+                hours = set().union(*[set(p) for p in series.values()])
+                for minute in [w for w in state.minutes if align(int(w), HOUR) in hours]:
+                    del state.minutes[minute]
             buckets = state.minutes if grain == "minute" else state.hours
             for when in sorted(set().union(*[set(s) for s in series.values()]) if series else set()):
                 total = series.get("total", {}).get(when, Fraction(0))
@@ -159,11 +184,26 @@ class Evaluator:
                 else:
                     good = total - series.get("bad", {}).get(when, Fraction(0))
                 good = min(max(good, Fraction(0)), total)  # a late total must not make good exceed it
-                if grain == "hour" and slo.budgeting == "Timeslices":
-                    continue  # hourly data cannot be cut into slices: those hours count as no data
                 buckets[str(when)] = _pair(Counts(good, total))
         state.fetched_until = now
         self._roll_up(slo, state, now)
+
+    @staticmethod
+    def _counter_increases(slo: Slo, state: SloState, raw: dict[str, dict[int, float]]) -> dict[str, dict[int, float]]:
+        """Cumulative counters -> increases per minute, over the minutes where every part has a sample (a
+        minute one series skipped would otherwise pair one series' one-minute increase with the other's
+        two-minute one). Each series' last sample is kept as the next run's baseline."""
+        metrics = slo.ratio.metrics()
+        common = set.intersection(*[set(points) for points in raw.values()])
+        out = {}
+        for part, points in raw.items():
+            key = metrics[part].key()
+            last = state.counter_last.get(key)
+            shared = [(t, points[t]) for t in sorted(common) if last is None or t > last[0]]
+            out[part], last_value = increases(shared, last[1] if last else None)
+            if shared:
+                state.counter_last[key] = [shared[-1][0], float(last_value or 0)]
+        return out
 
     def _roll_up(self, slo: Slo, state: SloState, now: int) -> None:
         """Whole hours older than the minute buckets' span become hour buckets; old hours are dropped."""
@@ -176,7 +216,7 @@ class Evaluator:
         for hour, minutes in old.items():
             state.hours[str(hour)] = _pair(self._slices(slo, minutes) if slo.budgeting == "Timeslices"
                                            else _sum(c for _, c in minutes))
-        keep_from = int(slo.period(datetime.fromtimestamp(now, UTC))[0].timestamp()) - 86400
+        keep_from = self._oldest_needed(slo, now) - HOUR
         for when in [w for w in state.hours if int(w) < keep_from]:
             del state.hours[when]
 
@@ -214,6 +254,11 @@ class Evaluator:
         remaining = budget(period, slo.target).remaining
         results = evaluate(slo.rules, windows, slo.target, min_events=slo.min_events)
         report = SloReport(slo, now, windows, burns, period, remaining, results)
+        current = {r.rule.name for r in results}
+        for name in [n for n in state.firing if n not in current]:  # a rule removed or renamed: resolved
+            del state.firing[name]
+            state.breach_since.pop(name, None)
+            report.resolved.append(name)
         for result in results:
             name = result.rule.name
             if not result.firing:

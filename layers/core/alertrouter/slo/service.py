@@ -37,7 +37,7 @@ class SloService:
         self.store.save_slo_state(state.name, state.model_dump())
 
     def run(self, now: float | None = None) -> list[SloReport]:
-        reports = self.evaluator.run(int(now if now is not None else time.time()))
+        reports = self.evaluator.run(int(now if now is not None else time.time()), save=False)
         events = []
         for report in reports:
             events += [alert_event(report, r.rule.name, r, account=self.settings.account_id,
@@ -46,6 +46,7 @@ class SloService:
             events += [alert_event(report, name, None, account=self.settings.account_id,
                                    region=self.settings.region) for name in report.resolved]
         self._send(events)
+        self.evaluator.commit()  # only now: a failed send repeats this evaluation, resolves included
         return reports
 
     def _send(self, events: list[dict[str, Any]]) -> None:
