@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -38,10 +39,8 @@ class _Collect(logging.Handler):
         self.lines: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        try:
+        with contextlib.suppress(Exception):  # a record that cannot be rendered is not a leak
             self.lines.append(record.getMessage() + " " + json.dumps(record.__dict__, default=str))
-        except Exception:  # noqa: BLE001 - a record that cannot be rendered is not a leak
-            pass
 
 
 @pytest.fixture(autouse=True)
