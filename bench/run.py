@@ -4,6 +4,8 @@
   (`import boto3` plus creating the same clients), each measured in a fresh interpreter, median of runs.
 - warm throughput: events per second through parse -> state -> route -> group -> render in one
   process, on the in-memory store with an in-process Slack sink (no network, so it measures our code).
+- storm and soak (storm_soak.py): 10,000 changes from 100 alarms in a minute (Slack calls, pacing, state
+  writes); 100,000 events through one warm process (resident memory at start and end).
 - SLO evaluation (slo_bench.py): GetMetricData calls and metrics per run for 200 SLOs against moto
   server, the wall time of a run, and the monthly CloudWatch cost that implies.
 """
@@ -203,6 +205,20 @@ def main() -> int:
     eps, events, calls, flushes = max((throughput(immediate=True) for _ in range(3)), key=lambda r: r[0])
     rows.append((f"warm throughput, every change sent ({events} events, {calls} Slack calls)",
                  f"{eps:,.0f} events/s", "- (worst case)"))
+    from storm_soak import soak, storm
+
+    st = storm()
+    rows.append((f"storm: {st['changes']:,} changes from 100 alarms in a minute -> Slack calls "
+                 f"({st['posts']} posts, {st['updates']} edits, {st['threads']} thread notes)",
+                 f"{st['slack_calls']}", f"<= 1 post per group ({st['groups']} groups) + bounded edits"))
+    rows.append(("storm: busiest channel's posts per second (average)", f"{st['max_posts_per_channel_per_s']:.2f}",
+                 "<= 1"))
+    rows.append(("storm: state-table writes / SMS sent / wall time",
+                 f"{st['dynamodb_writes']:,} / {st['sms']} / {st['wall_s']:.2f} s", "-"))
+    start_mb, end_mb, soak_eps = soak()
+    rows.append(("soak: 100,000 events in one warm process, resident memory start -> end",
+                 f"{start_mb:.1f} -> {end_mb:.1f} MB", "growth < 10 MB"))
+    rows.append(("soak: throughput", f"{soak_eps:,.0f} events/s", "-"))
     from slo_bench import slo_costs
 
     slo = slo_costs()

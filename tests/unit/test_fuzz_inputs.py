@@ -27,6 +27,8 @@ KNOWN BUGS are kept out of the generated inputs (each would fail its test; they 
 - an SLO document whose `kind` is a list or a mapping raises TypeError (slo/model.py slos_from_documents);
   a calendar `timeZone` naming a directory ("Europe") or longer than 255 characters raises OSError
   (slo/model.py Calendar._zone); such documents are skipped with assume();
+- a signed Resolve click without a router queue (enqueue None) is answered "not set up" but has already
+  marked the group resolved by hand (a partial write); so the refused-click check below leaves that answer out;
 - durations beyond timedelta's range (group_wait: 99999999999h, .inf, 1e300; lookbackWindow: 99999999999d)
   raise OverflowError from the config and SLO loaders; huge regex repetitions / 1000-deep groups in matchers
   raise OverflowError / RecursionError; YAML nested 1000 deep raises RecursionError; so the generated
@@ -42,7 +44,6 @@ import re
 import string
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -251,7 +252,8 @@ EVENT_KEYS = st.one_of(st.sampled_from(sorted({
     "resources", "description", "severity", "runbook", "slo", "rule", "displayName", "service", "window",
     "operation", "key", "Key", "period", "stat", "returnData", "summary", "dashboard",
 })), TEXT.filter(lambda k: len(k) < 16))
-EVENT_VALUES = junk(EVENT_KEYS, leaves())
+LEAVES = leaves()
+EVENT_VALUES = junk(EVENT_KEYS, LEAVES)
 
 
 def _dumps(value: Any) -> str:
@@ -330,7 +332,7 @@ def test_parse_body_survives_random_bytes_and_text(body: str | bytes) -> None:
 
 
 # Arbitrary JSON-like values, steered towards the shapes parse_payload dispatches on.
-JSON_LIKE = junk(EVENT_KEYS, leaves())
+JSON_LIKE = junk(EVENT_KEYS, LEAVES)
 DETAIL_TYPES = ["CloudWatch Alarm State Change", "CloudWatch Alarm Contributor State Change",
                 "CloudWatch Alarm Configuration Change", "AlertRouter SLO Burn Rate", ""]
 
@@ -353,12 +355,12 @@ def payloads(draw: st.DrawFn) -> Any:
     if shape == "eventbridge":
         return {"detail-type": draw(st.sampled_from(DETAIL_TYPES) | TEXT),
                 "source": draw(st.sampled_from(["aws.cloudwatch", "alertrouter.slo"]) | TEXT), "detail": value,
-                "account": draw(leaves()), "time": draw(leaves()), "resources": draw(JSON_LIKE)}
+                "account": draw(LEAVES), "time": draw(LEAVES), "resources": draw(JSON_LIKE)}
     if shape == "alarm_action":
-        return {"alarmData": value, "source": draw(leaves()), "alarmArn": draw(leaves()),
-                "accountId": draw(leaves()), "region": draw(leaves())}
+        return {"alarmData": value, "source": draw(LEAVES), "alarmArn": draw(LEAVES),
+                "accountId": draw(LEAVES), "region": draw(LEAVES)}
     if shape == "sns_alarm":
-        return {"AlarmName": draw(leaves()), "NewStateValue": draw(leaves()), "StateChangeTime": draw(leaves()),
+        return {"AlarmName": draw(LEAVES), "NewStateValue": draw(LEAVES), "StateChangeTime": draw(LEAVES),
                 "Trigger": value}
     if shape == "mutated":
         return draw(mutated(draw(st.sampled_from(CORE_EVENTS)), EVENT_KEYS, JSON_LIKE))
@@ -388,8 +390,8 @@ def _refuse_any_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_300_kb_body_is_refused_by_its_size_before_any_parsing(monkeypatch: pytest.MonkeyPatch,
                                                                   as_bytes: bool) -> None:
     event_ = {**ALARM, "detail": {**ALARM["detail"], "alarmName": "x" * 300_000}}  # valid, and a fast-path match
-    body: str | bytes = json.dumps(event_)
-    body = body.encode() if as_bytes else body
+    text = json.dumps(event_)
+    body: str | bytes = text.encode() if as_bytes else text
     _refuse_any_parsing(monkeypatch)
     with pytest.raises(MalformedEventError, match=r"exceeds 262144") as refused:
         parse_body(body)
@@ -449,7 +451,9 @@ def test_hostile_alarm_events_are_refused_naming_the_field(event_: dict[str, Any
 def test_very_long_label_values_either_parse_whole_or_are_refused() -> None:
     long = "v" * 200_000
     event_ = _alarm_with(alarmTags={"team": long, "severity": "critical"}, alarmName="a" * 10_000)
-    [alert] = _checked_parse(parse_body, json.dumps(event_)).alerts  # 210 KB: within the SQS limit
+    parsed = _checked_parse(parse_body, json.dumps(event_))  # 210 KB: within the SQS limit
+    assert parsed is not None
+    [alert] = parsed.alerts
     assert alert.labels["team"] == long and alert.title == "a" * 10_000
     too_long = _alarm_with(alarmTags={"team": long + long})
     assert _checked_parse(parse_body, json.dumps(too_long)) is None
@@ -506,9 +510,22 @@ HEADER_NAMES = st.sampled_from(["X-Slack-Request-Timestamp", "x-slack-request-ti
                                 "x-slack-signature", "X-SLACK-SIGNATURE", "Content-Type"]) | st.text(max_size=20)
 
 
+CLICK_KEYS = st.sampled_from(["type", "user", "id", "actions", "action_id", "value", "selected_option", "team",
+                              "container", "channel", "channel_id", "message_ts"]) | TEXT
+CLICK_VALUES = junk(CLICK_KEYS, leaves(HEADER_TEXT))
+CLICK_HUGE = huge(25_000)
+
+
 def _mostly(options: list[str], other: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     """One of `options` three times in four, else `other`."""
     return st.one_of(st.sampled_from(options), st.sampled_from(options), st.sampled_from(options), other)
+
+
+# weighted towards our buttons on the known group's current episode, so that clicks reach the store
+ACTION_IDS = _mostly([ACK, UNACK, RESOLVE, SILENCE] * 3 + ["WaXA", ""], HEADER_TEXT)
+GROUP_KEYS = _mostly([KNOWN] * 6 + [KNOWN + "x", "", ":", "|", KNOWN.upper()], HEADER_TEXT)
+EPISODES = _mostly(["1"] * 8 + ["2", "0", "", "01", "-1", "1.0", "9" * 19, "١"], HEADER_TEXT)
+CHOICES = _mostly(sorted(SILENCE_CHOICES), HEADER_TEXT)
 
 
 @st.composite
@@ -517,22 +534,17 @@ def click_payloads(draw: st.DrawFn) -> Any:
     if draw(st.sampled_from(range(8))) == 7:  # (small integers are drawn more often than others)
         return draw(JSON_LIKE)
     payload = copy.deepcopy(SLACK_SAMPLE)
-    # weighted towards our buttons on the known group's current episode, so that clicks reach the store
-    action_id = draw(_mostly([ACK, UNACK, RESOLVE, SILENCE] * 3 + ["WaXA", ""], HEADER_TEXT))
-    key = draw(_mostly([KNOWN] * 6 + [KNOWN + "x", "", ":", "|", KNOWN.upper()], HEADER_TEXT))
-    episode = draw(_mostly(["1"] * 8 + ["2", "0", "", "01", "-1", "1.0", "9" * 19, "١"], HEADER_TEXT))
-    value = f"{key}:{episode}"
+    action_id = draw(ACTION_IDS)
+    value = f"{draw(GROUP_KEYS)}:{draw(EPISODES)}"
     if action_id == SILENCE or draw(st.booleans()):
-        value = f"{draw(_mostly(sorted(SILENCE_CHOICES), HEADER_TEXT))}|{value}"
+        value = f"{draw(CHOICES)}|{value}"
     action = payload["actions"][0]
     action.update(action_id=action_id, value=value)
     if draw(st.booleans()):
         del action["value"]
         action["selected_option"] = draw(st.sampled_from([{"value": value}, {"value": None}, {}, None, [value]]))
-    keys = st.sampled_from(["type", "user", "id", "actions", "action_id", "value", "selected_option", "team",
-                            "container", "channel", "channel_id", "message_ts"]) | TEXT
-    return draw(mutated(payload, keys, junk(keys, leaves(HEADER_TEXT)), max_mutations=draw(st.sampled_from([0, 0, 0, 3])),
-                        long_values=huge(25_000)))
+    return draw(mutated(payload, CLICK_KEYS, CLICK_VALUES, max_mutations=draw(st.sampled_from([0, 0, 0, 3])),
+                        long_values=CLICK_HUGE))
 
 
 @st.composite
@@ -617,7 +629,8 @@ ALLOWLISTS = st.fixed_dictionaries({
 def test_signed_requests_with_hostile_payloads_never_raise_nor_invent_groups_or_silences(
         body: bytes, allow: dict[str, frozenset[str]]) -> None:
     store = _store()
-    service = InteractionService(store, lambda: SECRET, None, now=lambda: NOW, **allow)
+    service = InteractionService(store, lambda: SECRET, None, now=lambda: NOW, allowed_teams=allow["allowed_teams"],
+                                 allowed_users=allow["allowed_users"], allowed_groups=allow["allowed_groups"])
     headers = {"X-Slack-Request-Timestamp": TS, "X-Slack-Signature": sign(SECRET, TS, body)}
     response = service.handle(headers, body)
     event(f"status {response.status}: {str(response.body.get('text') or response.body.get('error'))[:30]}")
@@ -722,14 +735,15 @@ def test_hostile_headers_are_refused_with_401(headers: dict[str, str]) -> None:
 
 
 # function_url_body: any event -> the bytes to verify (never an exception)
-URL_EVENTS = st.fixed_dictionaries({}, optional={
-    "body": st.one_of(st.none(), st.text(max_size=200), st.binary(max_size=200).map(lambda b: base64.b64encode(b).decode()),
-                      st.sampled_from(["%%%", "=", "YQ", "YQ==\n", " YQ==", "YQ===", "\x00", "é"])),
-    "isBase64Encoded": st.one_of(st.booleans(), st.none(), st.sampled_from(["false", "", 0, 1, [], {}])),
-    "headers": st.dictionaries(TEXT, TEXT, max_size=2), "requestContext": st.just({"http": {"method": "POST"}}),
+URL_EVENTS: st.SearchStrategy[dict[str, Any]] = st.fixed_dictionaries({}, optional={
+    "body": st.one_of(st.none(), st.text(max_size=100), st.binary(max_size=100).map(lambda b: base64.b64encode(b).decode()),
+                      st.sampled_from(["%%%", "=", "YQ", "YQ==\n", " YQ==", "YQ===", "YR==", "\x00", "é"])),
+    "isBase64Encoded": st.one_of(st.booleans(), st.sampled_from([None, "false", "", 0, 1, [], {}])),
+    "headers": st.just({"content-type": "application/x-www-form-urlencoded"}),
 })
-NON_BASE64_EVENTS = st.fixed_dictionaries({"body": JSON_LIKE}, optional={"isBase64Encoded": st.sampled_from(
-    [False, None, 0, "", []])})
+# Without isBase64Encoded the body may be anything at all (a non-string body with it is a known bug, see the top).
+NON_BASE64_EVENTS: st.SearchStrategy[dict[str, Any]] = st.fixed_dictionaries(
+    {"body": LEAVES | st.lists(LEAVES, max_size=3)}, optional={"isBase64Encoded": st.sampled_from([False, None, 0, "", []])})
 
 
 @FUZZ
@@ -740,8 +754,8 @@ def test_function_url_body_gives_bytes_for_any_event(event_: dict[str, Any]) -> 
     body = event_.get("body")
     if not event_.get("isBase64Encoded"):
         assert raw == str(body or "").encode()
-    elif raw:
-        assert base64.b64encode(raw).decode() == body.strip() or base64.b64decode(body) == raw
+    elif raw:  # only a valid base64 string decodes to something
+        assert isinstance(body, str) and base64.b64decode(body, validate=True) == raw
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -772,6 +786,9 @@ CONFIG_LEAVES = st.one_of(
     st.integers(-100, 2000),
 )
 CONFIG_VALUES = junk(CONFIG_KEYS, CONFIG_LEAVES)
+CONFIG_HUGE = huge(20_000)
+CONFIG_DAMAGE = st.text(NO_DIGITS, max_size=10) | st.sampled_from(
+    ["\n", "\n  ", ":", "- ", "[", "{", "&a ", "*a", "!!python/object:os.system", "${NOPE}", "\t"])
 
 
 @st.composite
@@ -781,11 +798,9 @@ def routing_texts(draw: st.DrawFn) -> str:
         for _ in range(draw(st.integers(1, 3))):
             at = draw(st.integers(0, len(text)))
             end = min(len(text), at + draw(st.integers(0, 40)))
-            text = text[:at] + draw(st.text(NO_DIGITS, max_size=10) | st.sampled_from(
-                ["\n", "\n  ", ":", "- ", "[", "{", "&a ", "*a", "!!python/object:os.system", "${NOPE}", "\t"])) + text[end:]
+            text = text[:at] + draw(CONFIG_DAMAGE) + text[end:]
         return text
-    doc = draw(mutated(ROUTING, CONFIG_KEYS, CONFIG_VALUES, max_mutations=5,
-                       long_values=huge(20_000)))
+    doc = draw(mutated(ROUTING, CONFIG_KEYS, CONFIG_VALUES, max_mutations=5, long_values=CONFIG_HUGE))
     return yaml.dump(doc, Dumper=_Dumper, default_flow_style=draw(st.sampled_from([None, True, False])))
 
 
@@ -881,6 +896,9 @@ SLO_LEAVES = st.one_of(
     st.fractions(min_value=-2, max_value=200, max_denominator=10**6).map(float),
 )
 SLO_VALUES = junk(SLO_KEYS, SLO_LEAVES)
+SLO_HUGE = huge(5_000)
+SLO_DAMAGE = st.text(NO_DIGITS, max_size=10) | st.sampled_from(
+    ["\n", "\n  ", ": ", "- ", "[", "{", "---\n", "&a ", "*a", "!!python/name:os.system", "\t"])
 
 
 def _known_slo_bug(text: str) -> bool:
@@ -910,11 +928,10 @@ def slo_texts(draw: st.DrawFn) -> str:
         for _ in range(draw(st.integers(1, 3))):
             at = draw(st.integers(0, len(text)))
             end = min(len(text), at + draw(st.integers(0, 40)))
-            text = text[:at] + draw(st.text(NO_DIGITS, max_size=10) | st.sampled_from(
-                ["\n", "\n  ", ": ", "- ", "[", "{", "---\n", "&a ", "*a", "!!python/name:os.system", "\t"])) + text[end:]
+            text = text[:at] + draw(SLO_DAMAGE) + text[end:]
         return text
     docs = [draw(mutated(draw(st.sampled_from(SLO_DOCS)), SLO_KEYS, SLO_VALUES, max_mutations=5,
-                         long_values=huge(5_000)))
+                         long_values=SLO_HUGE))
             for _ in range(draw(st.sampled_from([1, 1, 1, 2])))]
     return yaml.dump_all(docs, Dumper=_Dumper, default_flow_style=draw(st.sampled_from([None, True])))
 
@@ -1012,8 +1029,7 @@ def test_hostile_silences(kwargs: dict[str, Any], reason: str | None) -> None:
         Silence(**fields)
 
 
-def test_module_covers_every_sample_source_event() -> None:
+def test_the_mutations_start_from_every_sample_source_event_and_each_parses() -> None:
     assert len(SOURCE_EVENT_FILES) >= 15 and len(CORE_EVENTS) > len(SOURCE_EVENT_FILES)
-    assert all(_checked_parse(parse_payload, json.loads((EVENTS / name).read_text())) is not None
-               for name in SOURCE_EVENT_FILES)
-    assert Path(EVENTS).is_dir()
+    for name in SOURCE_EVENT_FILES:
+        assert _checked_parse(parse_payload, json.loads((EVENTS / name).read_text())) is not None, name

@@ -1,0 +1,146 @@
+"""Storm and soak through the Lambda's own service object on the in-memory store and a Slack sink (no
+network: the figures are our code's): a storm of 10,000 state changes from 100 alarms within a minute,
+and a soak of 100,000 events through one warm process, resident memory measured at start and end."""
+
+from __future__ import annotations
+
+import gc
+import json
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from alertrouter.notify.render import SlackMessage
+
+ROOT = Path(__file__).resolve().parent.parent
+WRITES = ("apply_alert", "upsert_member", "mark_flush_scheduled", "claim", "save_progress", "release",
+          "prune_members", "add_history", "set_inhibit_source", "set_expiry", "start_escalation")
+
+
+class TimedSink:
+    """A Slack sink that notes, on the bench's clock, when each post or edit went to which channel."""
+
+    def __init__(self, clock: Any) -> None:
+        self.clock = clock
+        self.calls: list[tuple[str, str, int]] = []
+
+    def post_once(self, channel: str, message: SlackMessage, metadata: dict[str, Any], oldest: float, *,
+                  look_first: bool = False) -> tuple[str, str]:
+        self.calls.append(("post", channel, self.clock.ms))
+        return channel, f"{len(self.calls)}.000100"
+
+    def post(self, channel: str, message: SlackMessage, *, thread_ts: str | None = None,
+             metadata: dict[str, Any] | None = None) -> tuple[str, str]:
+        self.calls.append(("thread" if thread_ts else "post", channel, self.clock.ms))
+        return channel, f"{len(self.calls)}.000100"
+
+    def update(self, channel: str, ts: str, message: SlackMessage) -> None:
+        self.calls.append(("update", channel, self.clock.ms))
+
+    def learn(self, name: str, channel_id: str) -> None:
+        pass
+
+
+def _bodies(alarms: int, changes: int, start: datetime) -> list[str]:
+    base = json.loads((ROOT / "events" / "eventbridge_cw_alarm_state_change_single_metric_ALARM_awsdocs.json")
+                      .read_text())
+    out = []
+    for c in range(changes // alarms):
+        for a in range(alarms):
+            event = json.loads(json.dumps(base))
+            event["detail"]["alarmName"] = f"Storm{a:03d}"
+            event["resources"] = [f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:Storm{a:03d}"]
+            event["detail"]["state"]["value"] = "OK" if c % 2 else "ALARM"
+            when = start + timedelta(milliseconds=c * 1000 + a)
+            event["detail"]["state"]["timestamp"] = when.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
+            event["detail"]["configuration"]["metrics"][0]["metricStat"]["metric"]["dimensions"] = {
+                "InstanceId": f"i-{a:08x}"}
+            out.append(json.dumps(event))
+    return out
+
+
+def _service(clock: Any, queue: Any, sink: Any, store: Any) -> Any:
+    from alertrouter.aws import Clients
+    from alertrouter.models.settings import Settings
+    from alertrouter.service import RouterService
+
+    settings = Settings(table_name="bench-state", ingest_queue_url="local",
+                        routing_config_path=str(ROOT / "config" / "routing.yaml"))
+    return RouterService(settings, Clients(), slack=sink, now_ms=clock, store=store, scheduler=queue)
+
+
+def storm(alarms: int = 100, changes: int = 10_000) -> dict[str, Any]:
+    """10,000 changes from 100 alarms within a minute (6 ms apart), the shipped timings, then a quiet
+    minute so every scheduled flush runs."""
+    from run import Clock, DelayQueue
+
+    from alertrouter.store.memory import MemoryStore
+
+    clock = Clock(step_ms=60_000 // changes)
+    queue, sink, store = DelayQueue(clock), TimedSink(clock), MemoryStore()
+    writes: Counter[str] = Counter()
+    for name in WRITES:
+        method = getattr(store, name)
+
+        def counted(*args: Any, _m: Any = method, _n: str = name, **kwargs: Any) -> Any:
+            writes[_n] += 1
+            return _m(*args, **kwargs)
+
+        setattr(store, name, counted)
+    service = _service(clock, queue, sink, store)
+    bodies = _bodies(alarms, changes, datetime(2026, 11, 23, 3, 0, tzinfo=UTC))
+    started = time.perf_counter()
+    for body in bodies:
+        clock.tick()
+        service.handle_body(body)
+        for key, route_id, due in queue.due():
+            service.router.flush_due(key, route_id, due)
+    clock.ms += 600_000
+    for key, route_id, due in queue.due():
+        service.router.flush_due(key, route_id, due)
+    wall = time.perf_counter() - started
+    posts = [c for c in sink.calls if c[0] == "post"]
+    per_channel: Counter[str] = Counter(c[1] for c in posts)
+    span_s = max(1.0, (max(c[2] for c in sink.calls) - min(c[2] for c in sink.calls)) / 1000) if sink.calls else 1.0
+    return {"changes": len(bodies), "groups": len(store.groups), "slack_calls": len(sink.calls), "posts": len(posts),
+            "updates": sum(1 for c in sink.calls if c[0] == "update"),
+            "threads": sum(1 for c in sink.calls if c[0] == "thread"),
+            "max_posts_per_channel_per_s": max(per_channel.values(), default=0) / span_s,
+            "sms": 0, "wall_s": wall, "dynamodb_writes": sum(writes.values())}
+
+
+def soak(events: int = 100_000, alarms: int = 100) -> tuple[float, float, float]:
+    """Resident memory (MB) after the first 10,000 events and after all of them, and events/s. History is
+    written to a store that keeps nothing (in DynamoDB it lives in the table, with a TTL)."""
+    import psutil
+    from run import Clock, DelayQueue, SlackSink
+
+    from alertrouter.store.memory import MemoryStore
+
+    class Store(MemoryStore):
+        def add_history(self, key: str, at_ms: int, kind: str, detail: dict[str, Any]) -> None:
+            pass
+
+    clock = Clock(step_ms=1000)
+    queue = DelayQueue(clock)
+    service = _service(clock, queue, SlackSink(), Store())
+    process = psutil.Process()
+    chunk = _bodies(alarms, 10_000, datetime(2026, 11, 23, 3, 0, tzinfo=UTC))
+    start_mb = 0.0
+    started = time.perf_counter()
+    for round_ in range(events // len(chunk)):
+        day = (datetime(2026, 11, 23, tzinfo=UTC) + timedelta(days=round_)).strftime("%Y-%m-%dT")
+        for body in chunk:  # each round a day later: newer events, so every one is applied
+            clock.tick()
+            service.handle_body(body.replace("2026-11-23T", day))
+            for key, route_id, due in queue.due():
+                service.router.flush_due(key, route_id, due)
+        service.counts.clear()  # what the handler's publish_metrics does after each invocation
+        if round_ == 0:
+            gc.collect()
+            start_mb = process.memory_info().rss / 2**20
+    gc.collect()
+    end_mb = process.memory_info().rss / 2**20
+    return start_mb, end_mb, events / (time.perf_counter() - started)
