@@ -93,7 +93,6 @@ def tr(*a):
 
 def instrument(h):
     from alertrouter import router as R
-    from alertrouter.store.base import LeaseHeldError
     r = h.service.router
     st = r.store
     def short(k): return k[-12:]
@@ -212,11 +211,11 @@ def test_a_thousand_alerts_through_slack_and_dynamodb_faults_are_each_posted_exa
             {"Id": str(i), "MessageBody": b} for i, b in enumerate(bodies[first:first + 10])])
 
     if os.environ.get("FIX_CLAIM"):
-        import types
         from botocore.exceptions import ClientError
+
+        from alertrouter.models.state import GroupState
         from alertrouter.store import dynamodb as D
         from alertrouter.store.base import LeaseHeldError
-        from alertrouter.models.state import GroupState
         st = h.service.router.store
         def claim(self, key, lease_id, now_ms, lease_ms):
             try:

@@ -31,6 +31,8 @@ def parse_config(text: str, values: Mapping[str, str] | None = None, source: str
         data = yaml.safe_load(_PLACEHOLDER.sub(fill, text))
     except yaml.YAMLError as exc:
         raise ConfigError(f"{source}: not valid YAML: {exc}") from exc
+    except RecursionError as exc:
+        raise ConfigError(f"{source}: nested too deeply") from exc
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: expected a mapping with `route` and `receivers`")
     try:

@@ -13,6 +13,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ from alertrouter.store.base import StateStore
 logger = Logger(service="alertrouter-interactions", child=True)
 
 MAX_SKEW_S = 300
+_EPOCH = re.compile(r"[0-9]{1,12}")
+_EPISODE = re.compile(r"[0-9]{1,9}")
 MAX_BODY_BYTES = 64 * 1024  # Slack's interaction payloads are a few KB
 GROUP_CACHE_S = 300  # Slack user group members are read at most this often per process
 ACK, UNACK, RESOLVE, SILENCE = "alertrouter_ack", "alertrouter_unack", "alertrouter_resolve", "alertrouter_silence"
@@ -63,7 +66,7 @@ def verify_signature(secret: str, headers: Mapping[str, str], body: bytes, now: 
     signature = lowered.get("x-slack-signature", "")
     if not timestamp or not signature:
         raise SignatureError("missing X-Slack-Request-Timestamp or X-Slack-Signature")
-    if not timestamp.isdigit():
+    if not _EPOCH.fullmatch(timestamp):  # ASCII digits, a sane length (isdigit() also takes "²")
         raise SignatureError("timestamp is not a number")
     if abs(now - int(timestamp)) > MAX_SKEW_S:
         raise SignatureError(f"timestamp {timestamp} is more than {MAX_SKEW_S}s from now")
@@ -164,7 +167,7 @@ class InteractionService:
         if action.action_id == SILENCE:
             choice, _, value = value.partition("|")
         key, _, episode_text = value.rpartition(":")
-        episode = int(episode_text) if episode_text.isdigit() and key else None
+        episode = int(episode_text) if _EPISODE.fullmatch(episode_text) and key else None
         key = key or value
         at_ms = int(now * 1000)
         if action.action_id in (ACK, UNACK):
@@ -212,13 +215,13 @@ class InteractionService:
     def _resolve(self, click: BlockActions, key: str, episode: int, at_ms: int) -> Response:
         """Mark who resolved (first click wins), and hand the resolve to the router, which applies it to each
         alert through the normal conditional path (a click never un-resolves, a newer source event wins)."""
+        if self.enqueue is None:  # checked first: nothing is marked that the router will not carry out
+            return _ephemeral("Resolving from Slack is not set up (no router queue configured).")
         group, changed = self.store.resolve_by_hand(key, click.user.id, at_ms, episode)
         refused = _stale(group, episode)
         if refused is not None:
             return refused
         assert group is not None
-        if self.enqueue is None:
-            return _ephemeral("Resolving from Slack is not set up (no router queue configured).")
         # Every click that got this far is handed on (resolving twice is harmless), so a failed hand-over
         # is mended by clicking again.
         shown = visible_members(group)  # what the clicked message showed: only those are resolved
@@ -310,9 +313,14 @@ def _clock(at_ms: int) -> str:
 def function_url_body(event: Mapping[str, Any]) -> bytes:
     """The raw bytes Slack signed: a Function URL may hand them over base64-encoded."""
     body = event.get("body") or ""
+    if not isinstance(body, str):
+        return b""  # not what a Function URL sends: it will not verify
     if event.get("isBase64Encoded"):
         try:
             return base64.b64decode(body, validate=True)
         except (binascii.Error, ValueError):
             return b""
-    return str(body).encode("utf-8")
+    try:
+        return body.encode("utf-8")
+    except UnicodeEncodeError:  # an unpaired surrogate: not text Slack signed
+        return b""

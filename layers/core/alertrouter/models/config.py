@@ -19,6 +19,13 @@ MAX_TRANSITIONS = 10  # state changes remembered per alert, for flap detection
 
 def parse_duration(text: str | int | float) -> timedelta:
     """`30s`, `5m`, `4h`, `1h30m` (Alertmanager style); a bare number is seconds."""
+    try:
+        return _parse_duration(text)
+    except OverflowError as exc:
+        raise ValueError(f"duration {str(text)[:40]!r} is out of range") from exc
+
+
+def _parse_duration(text: str | int | float) -> timedelta:
     if isinstance(text, int | float):
         return timedelta(seconds=text)
     found = _DURATION.match(text.strip())
@@ -147,7 +154,7 @@ class Route(BaseModel):
     @classmethod
     def _matchers(cls, v: Any) -> Any:
         if isinstance(v, list):
-            return [Matcher.parse(m) if isinstance(m, str) else m for m in v]
+            return [Matcher.coerce(m) for m in v]
         return v
 
     @field_validator("group_wait", "group_interval", "repeat_interval", "reminder_interval", "resolve_timeout",

@@ -45,6 +45,8 @@ class Matcher(BaseModel):
                 pattern = re.compile(f"(?:{value})")
             except re.error as exc:
                 raise ValueError(f"invalid regex in matcher {text!r}: {exc.msg}") from exc
+            except (OverflowError, RecursionError) as exc:
+                raise ValueError(f"regex in matcher {text[:80]!r} is too large or too deeply nested") from exc
         return cls(name=name, op=MatchOp(op), value=value, pattern=pattern)
 
     def matches(self, labels: dict[str, str]) -> bool:
@@ -60,3 +62,14 @@ class Matcher(BaseModel):
 
     def __str__(self) -> str:
         return f'{self.name}{self.op.value}"{self.value}"'
+
+    @classmethod
+    def coerce(cls, value: object) -> Matcher:
+        """A matcher from config: `'name="value"'`, or a mapping {name, op, value} (checked the same way)."""
+        if isinstance(value, Matcher):
+            return value
+        if isinstance(value, str):
+            return cls.parse(value)
+        if isinstance(value, dict) and set(value) == {"name", "op", "value"}:
+            return cls.parse(f'{value["name"]}{value["op"]}"{value["value"]}"')
+        raise ValueError(f"a matcher is a string like 'name=\"value\"' (or name, op and value), not {value!r:.80}")

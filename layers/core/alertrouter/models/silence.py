@@ -33,7 +33,7 @@ class Silence(BaseModel):
     @classmethod
     def _matchers(cls, v: Any) -> Any:
         if isinstance(v, list | tuple):
-            return tuple(Matcher.parse(m) if isinstance(m, str) else m for m in v)
+            return tuple(Matcher.coerce(m) for m in v)
         return v
 
     @field_serializer("matchers")

@@ -23,7 +23,7 @@ class InhibitRule(BaseModel):
     @classmethod
     def _matchers(cls, v: Any) -> Any:
         if isinstance(v, list):
-            return [Matcher.parse(m) if isinstance(m, str) else m for m in v]
+            return [Matcher.coerce(m) for m in v]
         return v
 
     @field_validator("source_matchers")

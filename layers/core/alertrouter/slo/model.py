@@ -127,7 +127,10 @@ def parse_shorthand(value: Any, *, allow_zero: bool = False) -> timedelta:
         raise ValueError(f"{value!r}: months, quarters and years have no fixed length here; use m, h, d or w")
     if count == 0 and not allow_zero:
         raise ValueError(f"{value!r}: must be longer than zero")
-    return count * _FIXED_UNITS[unit]
+    try:
+        return count * _FIXED_UNITS[unit]
+    except OverflowError as exc:
+        raise ValueError(f"{str(value)[:40]!r} is out of range") from exc
 
 
 def _duration(value: Any) -> Any:
@@ -483,7 +486,7 @@ class Calendar(_Document):
     def _zone(cls, v: str) -> str:
         try:
             ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # (OSError: "Europe" is a directory of zones)
             raise ValueError(f"unknown time zone {v!r}: use an IANA name like UTC or Europe/Berlin") from None
         return v
 
@@ -520,7 +523,10 @@ class TimeWindowDoc(_Document):
                 hint = " (a calendar month is duration: 1M, isRolling: false, calendar: {startTime, timeZone})"
             raise _FieldError(("duration",), f"{self.duration!r}: a rolling window is whole days or weeks, "
                                              f"e.g. 28d or 30d (1d to 90d){hint}")
-        length = int(found.group(1)) * _FIXED_UNITS[found.group(2)]
+        try:
+            length = int(found.group(1)) * _FIXED_UNITS[found.group(2)]
+        except OverflowError:
+            length = timedelta.max
         if not timedelta(days=1) <= length <= timedelta(days=MAX_ROLLING_DAYS):
             raise _FieldError(("duration",), f"{self.duration!r}: a rolling window is 1d to {MAX_ROLLING_DAYS}d")
         return length
@@ -878,7 +884,10 @@ class SloDocument(_Document):
 
 def _decimal(value: Fraction) -> str:
     """A fraction as a short decimal for messages: 14.4, 1000, 0.999, 3.333."""
-    text = f"{float(value):.4f}".rstrip("0").rstrip(".")
+    try:
+        text = f"{float(value):.4f}".rstrip("0").rstrip(".")
+    except OverflowError:
+        return "a number too large"
     return text if Fraction(text) == value else f"{float(value):.4g}"
 
 
@@ -924,6 +933,8 @@ def slos_from_documents(documents: Sequence[Any], source: str = "slos") -> list[
         if doc.get("apiVersion") != API_VERSION:
             raise SloError(f"{where}: apiVersion: expected {API_VERSION}, got {doc.get('apiVersion')!r}")
         kind = doc.get("kind")
+        if not isinstance(kind, str):
+            raise SloError(f"{where}: kind: expected a name such as SLO, got {str(kind)[:40]!r}")
         if kind in SKIPPED_KINDS:
             continue
         if kind != "SLO":
@@ -947,6 +958,8 @@ def load_slos(text: str, source: str = "slos") -> list[Slo]:
         documents = list(yaml.safe_load_all(text))
     except yaml.YAMLError as exc:
         raise SloError(f"{source}: not valid YAML: {exc}") from exc
+    except RecursionError as exc:
+        raise SloError(f"{source}: nested too deeply") from exc
     return slos_from_documents(documents, source)
 
 

@@ -43,11 +43,15 @@ def parse_body(body: str | bytes) -> ParseResult:
             return ParseResult(alerts=fast)
     try:
         payload = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError, and Python's 4,300-digit integer limit
         raise MalformedEventError(f"body is not JSON: {exc}") from exc
     except RecursionError as exc:
         raise MalformedEventError("body is nested too deeply") from exc
-    return parse_payload(payload)
+    try:
+        return parse_payload(payload)
+    except (UnicodeError, OverflowError) as exc:
+        # text that cannot be encoded (an unpaired surrogate) or a date beyond Python's range
+        raise MalformedEventError(f"unusable value in the event: {type(exc).__name__}: {str(exc)[:120]}") from exc
 
 
 def parse_payload(payload: Any) -> ParseResult:
@@ -88,8 +92,10 @@ def _parse_sns_message(message: Any) -> ParseResult:
         raise MalformedEventError("SNS Message is not a string")
     try:
         inner = json.loads(message)
-    except json.JSONDecodeError as exc:
-        raise MalformedEventError(f"SNS Message is not JSON: {exc.msg} at {exc.pos}") from exc
+    except RecursionError as exc:
+        raise MalformedEventError("SNS Message is nested too deeply") from exc
+    except ValueError as exc:
+        raise MalformedEventError(f"SNS Message is not JSON: {str(exc)[:200]}") from exc
     if isinstance(inner, dict) and "AlarmName" in inner:
         return ParseResult(alerts=cloudwatch.parse_sns_message(inner))
     # An EventBridge event or alarm action published to the topic by a forwarding rule.

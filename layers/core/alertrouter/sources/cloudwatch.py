@@ -183,11 +183,11 @@ def parse_timestamp(value: str) -> datetime:
     """CloudWatch writes `2019-10-02T17:04:40.989+0000`; EventBridge `...Z`. Always tz-aware UTC."""
     try:
         parsed = datetime.fromisoformat(value.strip())  # 3.11+ reads both forms
-    except ValueError as exc:
+        if parsed.tzinfo is None:
+            return parsed.replace(tzinfo=UTC)
+        return parsed if parsed.utcoffset() == ZERO else parsed.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:  # (a date that leaves Python's range once in UTC)
         raise MalformedEventError(f"unreadable timestamp {value[:40]!r}") from exc
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed if parsed.utcoffset() == ZERO else parsed.astimezone(UTC)
 
 
 def _tags(raw: dict[str, str] | list[dict[str, str]] | None) -> dict[str, str]:
@@ -428,7 +428,8 @@ def _state_change_alert(parsed: AlarmStateChangeEvent) -> Alert:
     alarm_arns = [r for r in parsed.resources if ":alarm:" in r]
     if alarm_arns:
         arn = alarm_arns[0]
-        account = account or arn.split(":")[4]
+        parts = arn.split(":")
+        account = account or (parts[4] if len(parts) > 5 else "")
     else:
         arn = f"arn:aws:cloudwatch:{parsed.region}:{account}:alarm:{parsed.detail.alarmName}"
     if not account:
