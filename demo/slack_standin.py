@@ -172,8 +172,8 @@ class SlackStandIn:
             pass  # the client gave up (timeout): the request was still carried out
 
     def _new_ts(self) -> str:
-        with self._lock:
-            self._ts += 100
+        with self._lock:  # like Slack: a message's ts is when it was posted (conversations.history filters on it)
+            self._ts = max(self._ts + 100, int(time.time() * 1_000_000))
             return f"{self._ts // 1_000_000}.{self._ts % 1_000_000:06d}"
 
     def _find(self, channel: str, ts: str) -> Message | None:

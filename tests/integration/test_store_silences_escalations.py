@@ -464,3 +464,13 @@ def test_expiries_keep_the_newest_event_and_end_only_their_own(store: StateStore
     assert store.expiries() == [("fp1", 200, NOW + 7_200_000)]
     store.end_expiry("fp1", 200)
     assert store.expiries() == []
+
+
+def test_a_claim_retried_with_its_own_lease_id_succeeds_and_another_is_refused(store: StateStore) -> None:
+    from alertrouter.store.base import LeaseHeldError
+
+    upsert(store, alert())
+    store.claim(KEY, "lease-1", NOW, 120_000)
+    store.claim(KEY, "lease-1", NOW + 1, 120_000)  # botocore's retry of an applied claim whose answer was lost
+    with pytest.raises(LeaseHeldError):
+        store.claim(KEY, "lease-2", NOW + 2, 120_000)

@@ -174,8 +174,11 @@ class DynamoDBStore(StateStore):
             got = self.client.update_item(
                 TableName=self.table, Key=self._group_key(key),
                 UpdateExpression="SET lease_id = :id, lease_until_ms = :until",
+                # `lease_id = :id`: botocore's retry of this very claim (the first try applied, its answer lost
+                # to a 5xx or a timeout) must not find the lease "taken" by itself and strand the group
                 ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(lease_id) OR "
-                "lease_id = :empty OR attribute_not_exists(lease_until_ms) OR lease_until_ms <= :now)",
+                "lease_id = :empty OR lease_id = :id OR attribute_not_exists(lease_until_ms) OR "
+                "lease_until_ms <= :now)",
                 ExpressionAttributeValues=_item({
                     ":id": lease_id, ":until": now_ms + lease_ms, ":now": now_ms, ":empty": "",
                 }),

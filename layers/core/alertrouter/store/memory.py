@@ -76,7 +76,7 @@ class MemoryStore(StateStore):
     def claim(self, key: str, lease_id: str, now_ms: int, lease_ms: int) -> GroupState:
         with self._lock:
             group = self.groups[key]
-            if group.lease_id and group.lease_until_ms > now_ms:
+            if group.lease_id and group.lease_id != lease_id and group.lease_until_ms > now_ms:
                 raise LeaseHeldError(key)
             group.lease_id, group.lease_until_ms = lease_id, now_ms + lease_ms
             return group.detached()
