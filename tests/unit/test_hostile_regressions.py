@@ -108,3 +108,8 @@ def test_hostile_slo_files_are_refused(change: tuple[str, str]) -> None:
 def test_a_silence_with_an_oversized_regex_is_refused() -> None:
     with pytest.raises(ValidationError, match="too large"):
         Silence(matchers=['x=~"a{99999999999}"'], starts_at_ms=0, ends_at_ms=1000, created_by="a")
+
+
+def test_body_size_is_measured_in_bytes_as_sqs_does() -> None:
+    with pytest.raises(MalformedEventError, match="bytes exceeds"):
+        parse_body('{"a": "' + "é" * 200_000 + '"}')  # 200,000 characters, 400,000 bytes

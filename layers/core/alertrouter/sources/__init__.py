@@ -34,9 +34,10 @@ class ParseResult:
 
 def parse_body(body: str | bytes) -> ParseResult:
     """Parse one raw message body (an SQS record body, a file's contents)."""
-    if len(body) > MAX_BODY_BYTES:
-        raise MalformedEventError(f"body of {len(body)} bytes exceeds {MAX_BODY_BYTES}")
-    raw = body.encode() if isinstance(body, str) else body
+    # measured in bytes, as SQS measures it ("surrogatepass": an unpaired surrogate is refused later, clearly)
+    raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
+    if len(raw) > MAX_BODY_BYTES:
+        raise MalformedEventError(f"body of {len(raw)} bytes exceeds {MAX_BODY_BYTES}")
     if _ALARM_STATE_CHANGE.search(raw):
         fast = cloudwatch.parse_eventbridge_json(raw)
         if fast is not None:
