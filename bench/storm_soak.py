@@ -43,7 +43,7 @@ class TimedSink:
         pass
 
 
-def _bodies(alarms: int, changes: int, start: datetime) -> list[str]:
+def storm_bodies(alarms: int, changes: int, start: datetime) -> list[str]:
     base = json.loads((ROOT / "events" / "eventbridge_cw_alarm_state_change_single_metric_ALARM_awsdocs.json")
                       .read_text())
     out = []
@@ -90,7 +90,7 @@ def storm(alarms: int = 100, changes: int = 10_000) -> dict[str, Any]:
 
         setattr(store, name, counted)
     service = _service(clock, queue, sink, store)
-    bodies = _bodies(alarms, changes, datetime(2026, 11, 23, 3, 0, tzinfo=UTC))
+    bodies = storm_bodies(alarms, changes, datetime(2026, 11, 23, 3, 0, tzinfo=UTC))
     started = time.perf_counter()
     for body in bodies:
         clock.tick()
@@ -127,7 +127,7 @@ def soak(events: int = 100_000, alarms: int = 100) -> tuple[float, float, float]
     queue = DelayQueue(clock)
     service = _service(clock, queue, SlackSink(), Store())
     process = psutil.Process()
-    chunk = _bodies(alarms, 10_000, datetime(2026, 11, 23, 3, 0, tzinfo=UTC))
+    chunk = storm_bodies(alarms, 10_000, datetime(2026, 11, 23, 3, 0, tzinfo=UTC))
     start_mb = 0.0
     started = time.perf_counter()
     for round_ in range(events // len(chunk)):

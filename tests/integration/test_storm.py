@@ -5,9 +5,8 @@ before a 429's Retry-After has passed."""
 
 from __future__ import annotations
 
-import heapq
-import json
-from collections.abc import Iterator
+import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,11 @@ from alertrouter.service import RouterService
 from alertrouter.store.memory import MemoryStore
 from conftest import ROOT
 
+sys.path.insert(0, str(ROOT / "bench"))
+
+from run import Clock, DelayQueue  # noqa: E402 - the benchmark's clock and SQS delays
+from storm_soak import storm_bodies  # noqa: E402 - the same storm the benchmark measures
+
 pytestmark = pytest.mark.integration
 
 ALARMS, CHANGES = 100, 10_000
@@ -27,69 +31,28 @@ CONFIG = (ROOT / "config" / "routing.yaml").read_text().replace(
     "group_by: [alertname, account, region, namespace]", "group_by: [account, region, namespace]")
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.ms = 1_795_000_000_000
-
-    def __call__(self) -> int:
-        return self.ms
-
-
-class Queue:
-    """SQS delays on the router's clock."""
-
-    def __init__(self, clock: Clock) -> None:
-        self.clock, self.pending, self.n = clock, [], 0
-
-    def schedule(self, key: str, route_id: str, delay_s: int, due_ms: int) -> None:
-        self.n += 1
-        heapq.heappush(self.pending, (self.clock.ms + delay_s * 1000, self.n, key, route_id, due_ms))
-
-    def due(self) -> Iterator[tuple[str, str, int]]:
-        while self.pending and self.pending[0][0] <= self.clock.ms:
-            _, _, key, route_id, due_ms = heapq.heappop(self.pending)
-            yield key, route_id, due_ms
-
-
-def bodies() -> list[str]:
-    base = json.loads((ROOT / "events" / "eventbridge_cw_alarm_state_change_single_metric_ALARM_awsdocs.json")
-                      .read_text())
-    out = []
-    for c in range(CHANGES // ALARMS):
-        for a in range(ALARMS):
-            event = json.loads(json.dumps(base))
-            event["detail"]["alarmName"] = f"Storm{a:03d}"
-            event["resources"] = [f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:Storm{a:03d}"]
-            event["detail"]["state"]["value"] = "OK" if c % 2 else "ALARM"
-            event["detail"]["state"]["timestamp"] = f"2026-11-23T03:00:{c // 2:02d}.{a:03d}+0000"
-            event["detail"]["configuration"]["metrics"][0]["metricStat"]["metric"]["dimensions"] = {
-                "InstanceId": f"i-{a:08x}"}
-            out.append(json.dumps(event))
-    return out
-
-
 def test_a_storm_is_one_post_per_group_paced_and_retry_after_is_honoured(tmp_path: Path) -> None:
     from slack_standin import SlackStandIn
 
     config = tmp_path / "routing.yaml"
     config.write_text(CONFIG)
-    clock = Clock()
-    queue = Queue(clock)
+    clock = Clock(step_ms=60_000 // CHANGES)  # 10,000 changes in a minute: 6 ms apart on the router's clock
+    queue = DelayQueue(clock)
     with SlackStandIn(retry_after=1) as standin:
         standin.faults = ["ok", "429"]  # Slack rate-limits the storm's second call
         slack = SlackClient(lambda: "xoxb-storm", standin.url, timeout=(1.0, 2.0))  # Slack's pace: 1 s
         service = RouterService(Settings(table_name="storm-state", ingest_queue_url="local",
                                          routing_config_path=str(config)),
                                 Clients(), slack=slack, now_ms=clock, store=MemoryStore(), scheduler=queue)
-        events = bodies()
-        for body in events:  # 10,000 changes in a minute: 6 ms apart on the router's clock
-            clock.ms += 60_000 // CHANGES
+        events = storm_bodies(ALARMS, CHANGES, datetime(2026, 11, 23, 3, 0, tzinfo=UTC))
+        for body in events:
+            clock.tick()
             service.handle_body(body)
             for key, route_id, due in queue.due():
                 service.router.flush_due(key, route_id, due)
         clock.ms += 3_600_000  # the storm is over: every scheduled flush comes due
         for _ in range(20):
-            for key, route_id, due in list(queue.due()):
+            for key, route_id, due in queue.due():
                 service.router.flush_due(key, route_id, due)
         posts = [c for c in standin.calls if c.method == "chat.postMessage" and not c.payload.get("thread_ts")]
         edits = [c for c in standin.calls if c.method == "chat.update"]
