@@ -12,14 +12,12 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from alertrouter.models.alert import Alert
 from alertrouter.models.silence import Silence
-from alertrouter.models.state import EscalationState, GroupState, Member
-from alertrouter.sources import parse_body
+from alertrouter.models.state import EscalationState, Member
 from alertrouter.store.base import StateStore
 from alertrouter.store.dynamodb import DynamoDBStore
 from alertrouter.store.memory import MemoryStore
-from integration.conftest import alarm_body
+from integration.test_store_dynamodb import alert, upsert  # the same helpers, the same reference event
 from local_aws import deploy
 
 pytestmark = pytest.mark.integration
@@ -29,19 +27,6 @@ HOUR = 3_600_000
 KEY = "route0/abc123"
 OTHER = "route0/def456"
 _stacks = itertools.count()
-
-
-def alert(state: str = "ALARM", minute: int = 0, name: str = "ServerCpuTooHigh") -> Alert:
-    """The reference EventBridge alarm event, in the given state at 10:mm."""
-    [parsed] = parse_body(alarm_body(name=name, state=state, ts=f"2024-05-01T10:{minute:02d}:00.000+0000")).alerts
-    return parsed
-
-
-def upsert(store: StateStore, a: Alert, now_ms: int = NOW, key: str = KEY) -> GroupState:
-    """Apply the alert and put its member into the group, as the router does."""
-    state = store.apply_alert(a, now_ms).state
-    return store.upsert_member(key, "route0", "team", {"alertname": state.title}, state.fingerprint,
-                               Member.of(state), now_ms)
 
 
 @pytest.fixture(scope="module")
