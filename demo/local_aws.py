@@ -4,6 +4,8 @@ from `template.yaml` itself, so the demo and the tests cannot drift from what `s
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,8 +37,78 @@ _CfnLoader.add_multi_constructor("!", _tag)
 
 
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
+    """template.yaml as data, short-form tags read as {tag: value} (`!Ref X` is {"Ref": "X"}). The
+    `Fn::ForEach::Name` entries stay as they are: see `expand_for_each`."""
     with path.open(encoding="utf-8") as fh:
         return dict(yaml.load(fh, Loader=_CfnLoader))  # noqa: S506 - a SafeLoader subclass
+
+
+_FOR_EACH = "Fn::ForEach::"
+
+
+def expand_for_each(template: Mapping[str, Any], lists: Mapping[str, list[str]] | None = None) -> dict[str, Any]:
+    """A copy of `template` with the `Fn::ForEach` loops of Resources, Conditions and Outputs expanded as the
+    AWS::LanguageExtensions transform does: `${Id}` becomes the item, `&{Id}` the item without its
+    non-alphanumeric characters, `Ref: Id` the item. A collection that is a `Ref` to a CommaDelimitedList
+    parameter takes its value from `lists`, else from the parameter's default ("" is the list [""])."""
+    parameters = template.get("Parameters", {})
+
+    def collection(value: Any) -> list[str]:
+        if isinstance(value, list):
+            return [str(v) for v in value]
+        name = value["Ref"]
+        if lists is not None and name in lists:
+            return list(lists[name])
+        return str(parameters[name].get("Default", "")).split(",")
+
+    def substitute(value: Any, identifier: str, item: str) -> Any:
+        if isinstance(value, str):
+            return value.replace("${" + identifier + "}", item).replace("&{" + identifier + "}", _alphanumeric(item))
+        if isinstance(value, list):
+            return [substitute(v, identifier, item) for v in value]
+        if isinstance(value, dict):
+            if value == {"Ref": identifier}:
+                return item
+            return {substitute(k, identifier, item): substitute(v, identifier, item) for k, v in value.items()}
+        return value
+
+    def expand(section: Mapping[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in section.items():
+            if not key.startswith(_FOR_EACH):
+                out[key] = value
+                continue
+            identifier, items, fragment = value
+            for item in collection(items):
+                for expanded_key, expanded_value in expand(substitute(fragment, identifier, item)).items():
+                    if expanded_key in out:
+                        raise ValueError(f"{key} makes {expanded_key} twice")
+                    out[expanded_key] = expanded_value
+        return out
+
+    expanded = dict(template)
+    for name in ("Resources", "Conditions", "Outputs"):
+        if name in template:
+            expanded[name] = expand(template[name])
+    return expanded
+
+
+def _alphanumeric(item: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]", "", item)
+
+
+def template_with_defaults(defaults: Mapping[str, str], path: Path = TEMPLATE) -> str:
+    """The text of template.yaml with other `Default:` values for the given parameters, everything else
+    byte for byte (a variant to lint with optional resources switched on)."""
+    text = path.read_text(encoding="utf-8")
+    for name, value in defaults.items():
+        block = re.search(rf"^  {re.escape(name)}:\n(?:(?:    .*|\s*)\n)*?    Default: .*$", text, re.MULTILINE)
+        if block is None:
+            raise KeyError(f"no parameter {name} with a Default in {path}")
+        start, end = block.span()
+        head, _, _ = block.group(0).rpartition("    Default: ")
+        text = text[:start] + head + "    Default: " + json.dumps(value) + text[end:]
+    return text
 
 
 @dataclass

@@ -251,6 +251,10 @@ EVENT_KEYS = st.one_of(st.sampled_from(sorted({
     "alarmContributor", "attributes", "id", "alarmTags", "account", "accountId", "alarmArn", "region", "time",
     "resources", "description", "severity", "runbook", "slo", "rule", "displayName", "service", "window",
     "operation", "key", "Key", "period", "stat", "returnData", "summary", "dashboard",
+    # AWS Batch and OpenSearch Service events
+    "jobName", "jobId", "jobArn", "jobQueue", "status", "statusReason", "attempts", "container", "exitCode",
+    "logStreamName", "logConfiguration", "options", "jobDefinition", "arrayProperties", "index", "tags",
+    "stoppedAt", "event", "domainName",
 })), TEXT.filter(lambda k: len(k) < 16))
 LEAVES = leaves()
 EVENT_VALUES = junk(EVENT_KEYS, LEAVES)

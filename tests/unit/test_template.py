@@ -1,19 +1,34 @@
 """template.yaml keeps its promises: least-privilege roles, state that survives, dead letters that are kept,
-the runtime the layers are built for, and names and tags that say which stack owns what."""
+the runtime the layers are built for, and names and tags that say which stack owns what. The resources a
+`Fn::ForEach` loop makes (OpenSearch and stuck-queue alarms, ops SMS subscriptions) are expanded for
+sample lists and held to the same checks."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from local_aws import load_template
+from local_aws import ROOT, expand_for_each, load_template, template_with_defaults
 
-TEMPLATE = load_template()
+RAW = load_template()
+# Obvious fakes: 555-01xx numbers are reserved for fiction.
+SAMPLE_LISTS = {"OpenSearchDomainNames": ["logs-prod", "search"],
+                "StuckQueueNames": ["high-priority", "default_queue"],
+                "OpsSmsNumbers": ["+15555550100", "+15555550101"]}
+TEMPLATE = expand_for_each(RAW, SAMPLE_LISTS)
 RESOURCES: dict[str, dict[str, Any]] = TEMPLATE["Resources"]
+PARAMETERS: dict[str, dict[str, Any]] = RAW["Parameters"]
 GLOBALS = TEMPLATE["Globals"]["Function"]
 NO_VALUE = {"Ref": "AWS::NoValue"}
+OPS_PREFIX = "${AWS::StackName}-ops-"
 
 # Types CloudFormation cannot tag; every other resource in the template must carry the tags.
 NOT_TAGGABLE = {"AWS::Serverless::LayerVersion", "AWS::SNS::Subscription", "AWS::SQS::QueuePolicy",
@@ -56,9 +71,100 @@ def tags_of(resource: dict[str, Any]) -> dict[str, Any]:
     return dict(tags)
 
 
+def sub(value: Any) -> str:
+    assert isinstance(value, dict) and set(value) == {"Sub"}, value
+    return str(value["Sub"])
+
+
+def parameter_values(lists: Mapping[str, list[str]] | None = None, **strings: str) -> dict[str, Any]:
+    """Every parameter's value as CloudFormation sees it: defaults, a CommaDelimitedList as a list
+    ("" is [""])."""
+    values: dict[str, Any] = {}
+    for name, spec in PARAMETERS.items():
+        value = strings.get(name, str(spec.get("Default", "")))
+        values[name] = value.split(",") if spec["Type"] == "CommaDelimitedList" else value
+    values.update(lists or {})
+    return values
+
+
+def holds(condition: str, values: Mapping[str, Any]) -> bool:
+    """Evaluates one of the template's conditions (the functions it uses) for the given parameter values."""
+    def ev(node: Any) -> Any:
+        if isinstance(node, dict):
+            [(fn, arg)] = node.items()
+            if fn == "Ref":
+                return values[arg]
+            if fn == "Condition":
+                return holds(arg, values)
+            if fn == "Not":
+                return not ev(arg[0])
+            if fn == "And":
+                return all(ev(a) for a in arg)
+            if fn == "Or":
+                return any(ev(a) for a in arg)
+            if fn == "Equals":
+                return ev(arg[0]) == ev(arg[1])
+            if fn == "Join":
+                return arg[0].join(ev(arg[1]))
+            raise AssertionError(f"unexpected function in a condition: {fn}")
+        return node
+    return bool(ev(RAW["Conditions"][condition]))
+
+
+# ---- the template's shape ----
+
+def test_language_extensions_come_before_the_sam_transform() -> None:
+    assert RAW["Transform"] == ["AWS::LanguageExtensions", "AWS::Serverless-2016-10-31"]
+
+
+LOOPS = {"Fn::ForEach::StuckQueueAlarms": ("QueueName", "StuckQueueNames", "CreateStuckQueueAlarms"),
+         "Fn::ForEach::OpenSearchDomainAlarms": ("Domain", "OpenSearchDomainNames", "HasOpenSearchDomains"),
+         "Fn::ForEach::OpsSmsSubscriptions": ("PhoneNumber", "OpsSmsNumbers", "HasOpsSmsNumbers")}
+
+
+def test_loops_iterate_over_list_parameters_that_default_to_empty() -> None:
+    loops = {k: v for k, v in RAW["Resources"].items() if k.startswith("Fn::ForEach::")}
+    assert set(loops) == set(LOOPS)
+    for name, (identifier, parameter, condition) in LOOPS.items():
+        loop_identifier, collection, fragment = loops[name]
+        assert (loop_identifier, collection) == (identifier, {"Ref": parameter}), name
+        assert PARAMETERS[parameter]["Type"] == "CommaDelimitedList" and PARAMETERS[parameter]["Default"] == ""
+        for key, resource in fragment.items():
+            assert "&{" + identifier + "}" in key, key  # a logical id per item, non-alphanumerics dropped
+            assert resource["Condition"] == condition, key
+
+
+@pytest.mark.parametrize("name", sorted(LOOPS))
+def test_an_empty_list_creates_nothing_and_a_list_creates_one_set_per_item(name: str) -> None:
+    identifier, parameter, condition = LOOPS[name]
+    # The default "" is the list [""]: its resources exist in the expanded template, under a false condition.
+    assert not holds(condition, parameter_values())
+    assert holds(condition, parameter_values(SAMPLE_LISTS))
+    fragment = RAW["Resources"][name][2]
+    for item in SAMPLE_LISTS[parameter]:
+        for key in fragment:
+            assert key.replace("&{" + identifier + "}", re.sub(r"[^A-Za-z0-9]", "", item)) in RESOURCES
+
+
+def test_stuck_queue_alarms_need_the_queue_metrics_function() -> None:
+    queues = {"StuckQueueNames": SAMPLE_LISTS["StuckQueueNames"]}
+    assert holds("CreateStuckQueueAlarms", parameter_values(queues))
+    assert not holds("CreateStuckQueueAlarms", parameter_values(queues, EnableBatchQueueMetrics="false"))
+
+
 # ---- IAM ----
 
 FUNCTIONS = of_type("AWS::Serverless::Function")
+
+# Actions that support no resource-level permission, with the reason and the condition they are granted under.
+RESOURCE_STAR_EXCEPTIONS = {
+    # SMS to a phone number has no ARN to scope sns:Publish to (granted only when SMS is configured).
+    ("SmsPublish", ("sns:Publish",), "HasSmsNumbers"),
+    # cloudwatch:GetMetricData reads metrics, which have no ARNs.
+    ("ReadSloMetrics", ("cloudwatch:GetMetricData",), None),
+    # batch:DescribeJobQueues and batch:ListJobs have no resource type in the Service Authorization Reference.
+    ("ReadBatchQueues", ("batch:DescribeJobQueues", "batch:ListJobs"), None),
+}
 
 
 def test_there_is_a_router_function_with_inline_policies() -> None:
@@ -75,12 +181,8 @@ def test_function_policies_name_actions_and_resources_exactly(name: str) -> None
         assert all("*" not in action for action in as_list(statement["Action"])), sid
         resources = as_list(statement["Resource"])
         if "*" in resources:
-            # The documented exceptions, actions that support no resource-level permission:
-            # SMS to a phone number has no ARN to scope sns:Publish to (granted only when SMS is configured);
-            # cloudwatch:GetMetricData reads metrics, which have no ARNs.
-            assert (sid, as_list(statement["Action"]), resources, condition) in (
-                ("SmsPublish", ["sns:Publish"], ["*"], "HasSmsNumbers"),
-                ("ReadSloMetrics", ["cloudwatch:GetMetricData"], ["*"], None))
+            assert resources == ["*"], sid
+            assert (sid, tuple(as_list(statement["Action"])), condition) in RESOURCE_STAR_EXCEPTIONS
         else:
             for resource in resources:
                 text = resource.get("Sub", "") if isinstance(resource, dict) else resource
@@ -88,7 +190,7 @@ def test_function_policies_name_actions_and_resources_exactly(name: str) -> None
 
 
 def test_sms_permissions_depend_on_an_sms_secret_being_configured() -> None:
-    assert TEMPLATE["Conditions"]["HasSmsNumbers"] == {"Not": [{"Equals": [{"Ref": "SmsNumbersSecretName"}, ""]}]}
+    assert RAW["Conditions"]["HasSmsNumbers"] == {"Not": [{"Equals": [{"Ref": "SmsNumbersSecretName"}, ""]}]}
     conditional = {s["Sid"] for s, condition in statements(FUNCTIONS["RouterFunction"]) if condition}
     assert conditional == {"SmsNumbers", "SmsPublish"}
 
@@ -101,13 +203,28 @@ def test_secret_permissions_are_scoped_to_the_named_secrets() -> None:
                        "SmsNumbers": prefix + "${SmsNumbersSecretName}-??????"}
 
 
-def test_queue_policies_let_only_this_stacks_topic_and_rule_send() -> None:
+RULES = of_type("AWS::Events::Rule")
+
+
+def test_queue_policies_let_only_this_stacks_topic_and_rules_send() -> None:
+    allowed = [{"Ref": "AlarmTopic"}] + [{"GetAtt": f"{name}.Arn"} for name in RULES]
     for policy in of_type("AWS::SQS::QueuePolicy").values():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
             assert statement["Action"] == "sqs:SendMessage"
             assert set(statement["Principal"]) == {"Service"}
             source = statement["Condition"]["ArnEquals"]["aws:SourceArn"]
-            assert all(s in ({"Ref": "AlarmTopic"}, {"GetAtt": "CloudWatchAlarmRule.Arn"}) for s in as_list(source))
+            assert all(s in allowed for s in as_list(source))
+
+
+@pytest.mark.parametrize("name", sorted(RULES))
+def test_every_rule_delivers_to_the_ingest_queue_and_may_send_there_and_to_the_dlq(name: str) -> None:
+    [target] = RULES[name]["Properties"]["Targets"]
+    assert target["Arn"] == {"GetAtt": "IngestQueue.Arn"}
+    assert target["DeadLetterConfig"] == {"Arn": {"GetAtt": "IngestDLQ.Arn"}}
+    for policy in ("IngestQueuePolicy", "IngestDLQPolicy"):
+        [events] = [s for s in RESOURCES[policy]["Properties"]["PolicyDocument"]["Statement"]
+                    if s["Principal"] == {"Service": "events.amazonaws.com"}]
+        assert {"GetAtt": f"{name}.Arn"} in events["Condition"]["ArnEquals"]["aws:SourceArn"], policy
 
 
 # ---- state ----
@@ -142,15 +259,236 @@ def test_queue_visibility_covers_six_function_timeouts() -> None:
     assert RESOURCES["IngestQueue"]["Properties"]["VisibilityTimeout"] >= 6 * timeout
 
 
-def test_eventbridge_rule_leaves_out_the_stacks_own_ops_alarms() -> None:
+ALARMS = of_type("AWS::CloudWatch::Alarm")
+OPS_ALARMS = {n: a for n, a in ALARMS.items() if a["Properties"]["AlarmActions"] == [{"Ref": "OpsTopic"}]}
+ROUTED_ALARMS = {n: a for n, a in ALARMS.items() if a["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}]}
+
+
+def test_eventbridge_rule_leaves_out_the_stacks_own_ops_alarms_only() -> None:
     rule = RESOURCES["CloudWatchAlarmRule"]["Properties"]
     [excluded] = rule["EventPattern"]["detail"]["alarmName"]
-    prefix = excluded["anything-but"]["prefix"]["Sub"]
-    assert prefix == "${AWS::StackName}-ops-"
-    alarms = of_type("AWS::CloudWatch::Alarm")
-    assert alarms and all(a["Properties"]["AlarmName"]["Sub"].startswith(prefix) for a in alarms.values())
-    assert all(a["Properties"]["AlarmActions"] == [{"Ref": "OpsTopic"}] for a in alarms.values())
+    assert sub(excluded["anything-but"]["prefix"]) == OPS_PREFIX
+    assert OPS_ALARMS and ROUTED_ALARMS and set(OPS_ALARMS) | set(ROUTED_ALARMS) == set(ALARMS)
+    for name, alarm in ALARMS.items():
+        props = alarm["Properties"]
+        assert props["OKActions"] == props["AlarmActions"], name
+        # self-monitoring never depends on the router it watches; the stuck-queue and OpenSearch alarms are for it
+        assert sub(props["AlarmName"]).startswith(OPS_PREFIX) == (name in OPS_ALARMS), name
     assert [t["Arn"] for t in rule["Targets"]] == [{"GetAtt": "IngestQueue.Arn"}]
+
+
+def test_alarms_made_by_loops_go_to_the_router() -> None:
+    looped = {k for k in RESOURCES if k not in RAW["Resources"]}
+    alarms = {k for k in looped if RESOURCES[k]["Type"] == "AWS::CloudWatch::Alarm"}
+    assert alarms and alarms <= set(ROUTED_ALARMS)
+
+
+# ---- AWS Batch ----
+
+def test_batch_rule_forwards_the_configured_job_states_and_blocked_queues() -> None:
+    pattern = RESOURCES["BatchEventsRule"]["Properties"]["EventPattern"]
+    assert pattern["source"] == ["aws.batch"]
+    assert pattern["$or"] == [
+        {"detail-type": ["Batch Job State Change"], "detail": {"status": {"Ref": "BatchAlertStatuses"}}},
+        {"detail-type": ["Batch Job Queue Blocked"]}]
+    statuses = PARAMETERS["BatchAlertStatuses"]
+    assert statuses["Type"] == "CommaDelimitedList" and statuses["Default"] == "FAILED"
+    allowed = re.compile(statuses["AllowedPattern"])
+    job_states = ["SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED"]
+    assert all(allowed.fullmatch(s) for s in job_states)
+    assert not allowed.fullmatch("") and not allowed.fullmatch("failed")
+
+
+def test_router_gets_the_same_batch_statuses() -> None:
+    env = RESOURCES["RouterFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["BATCH_ALERT_STATUSES"] == {"Join": [",", {"Ref": "BatchAlertStatuses"}]}
+
+
+def test_opensearch_rule_forwards_every_event_of_the_service() -> None:
+    assert RESOURCES["OpenSearchEventsRule"]["Properties"]["EventPattern"] == {"source": ["aws.es"]}
+
+
+BATCH_METRICS = RESOURCES["BatchQueueMetricsFunction"]
+
+
+def test_batch_queue_metrics_function_runs_on_its_schedule_and_can_be_turned_off() -> None:
+    props = BATCH_METRICS["Properties"]
+    assert BATCH_METRICS["Condition"] == "BatchQueueMetricsEnabled"
+    assert RESOURCES["BatchQueueMetricsLogGroup"]["Condition"] == "BatchQueueMetricsEnabled"
+    assert holds("BatchQueueMetricsEnabled", parameter_values())
+    assert not holds("BatchQueueMetricsEnabled", parameter_values(EnableBatchQueueMetrics="false"))
+    assert (props["CodeUri"], props["Handler"]) == ("functions/batch_queue_metrics/", "app.lambda_handler")
+    assert "Runtime" not in props and "Architectures" not in props  # python3.13 on arm64, from Globals
+    assert props["Layers"] == [{"Ref": "CoreLayer"}]
+    assert props["LoggingConfig"] == {"LogGroup": {"Ref": "BatchQueueMetricsLogGroup"}}
+    assert RESOURCES["BatchQueueMetricsLogGroup"]["Properties"]["LogGroupName"] == {
+        "Sub": "/aws/lambda/" + sub(props["FunctionName"])}
+    [event] = props["Events"].values()
+    assert event["Type"] == "ScheduleV2"
+    assert event["Properties"]["ScheduleExpression"] == {"Ref": "BatchQueueMetricsSchedule"}
+    assert event["Properties"]["RetryPolicy"] == {"MaximumRetryAttempts": 0}
+    schedule = PARAMETERS["BatchQueueMetricsSchedule"]
+    assert schedule["Default"] == "rate(1 minute)"
+    assert 0 < props["Timeout"] < 60  # a run ends before the next one starts
+
+
+def test_batch_queue_metrics_environment() -> None:
+    env = BATCH_METRICS["Properties"]["Environment"]["Variables"]
+    assert env["BATCH_JOB_QUEUES"] == {"Ref": "BatchJobQueues"} and PARAMETERS["BatchJobQueues"]["Default"] == ""
+    assert env["BATCH_METRICS_NAMESPACE"] == "AlertRouter/Batch"
+    assert env["BATCH_METRICS_CONCURRENCY"] == "8"
+
+
+def test_batch_queue_metrics_may_only_read_queues_and_list_jobs() -> None:
+    assert [(s["Sid"], s["Action"], s["Resource"]) for s, _ in statements(BATCH_METRICS)] == [
+        ("ReadBatchQueues", ["batch:DescribeJobQueues", "batch:ListJobs"], "*")]
+
+
+def test_stuck_queue_minutes_map_to_seconds() -> None:
+    minutes = PARAMETERS["StuckQueueMinutes"]
+    seconds = RAW["Mappings"]["StuckQueueSeconds"]
+    assert minutes["Default"] == "30" and minutes["Default"] in minutes["AllowedValues"]
+    assert set(seconds) == set(minutes["AllowedValues"])
+    assert all(seconds[m] == {"Threshold": int(m) * 60} for m in seconds)
+
+
+@pytest.mark.parametrize("queue", SAMPLE_LISTS["StuckQueueNames"])
+def test_a_stuck_queue_alarm_per_queue(queue: str) -> None:
+    alarm = RESOURCES["BatchStuckQueue" + re.sub(r"[^A-Za-z0-9]", "", queue) + "Alarm"]
+    props = alarm["Properties"]
+    assert alarm["Condition"] == "CreateStuckQueueAlarms"
+    assert (props["Namespace"], props["MetricName"], props["Statistic"]) == (
+        "AlertRouter/Batch", "OldestRunnableAgeSeconds", "Maximum")
+    assert props["Dimensions"] == [{"Name": "JobQueue", "Value": queue}]
+    assert props["Threshold"] == {"FindInMap": ["StuckQueueSeconds", {"Ref": "StuckQueueMinutes"}, "Threshold"]}
+    assert props["ComparisonOperator"] == "GreaterThanThreshold"
+    assert props["TreatMissingData"] == "notBreaching"
+    # the function may run only every 5 minutes: any one of the last 5 minutes counts
+    assert props["Period"] * props["EvaluationPeriods"] >= 300 and props["DatapointsToAlarm"] == 1
+    assert props["AlarmActions"] == props["OKActions"] == [{"Ref": "AlarmTopic"}]
+    name = sub(props["AlarmName"])
+    assert name.startswith("${AWS::StackName}-") and name.endswith(queue)
+    description = sub(props["AlarmDescription"])
+    assert "severity: warning" in description and "service: batch" in description
+    assert re.search(r"runbook: https://docs\.aws\.amazon\.com/batch/\S+", description)
+
+
+# ---- OpenSearch: AWS's recommended alarms ----
+# https://docs.aws.amazon.com/opensearch-service/latest/developerguide/cloudwatch-alarms.html
+# metric: (statistic, period, evaluation periods, comparison, threshold or its parameter, severity)
+OPENSEARCH = {
+    "ClusterStatus.red": ("Maximum", 60, 1, ">=", 1, "critical"),
+    "ClusterStatus.yellow": ("Maximum", 60, 5, ">=", 1, "warning"),
+    "ClusterIndexWritesBlocked": ("Maximum", 300, 1, ">=", 1, "critical"),
+    "FreeStorageSpace": ("Minimum", 60, 1, "<=", "OpenSearchMinFreeStorageMB", "warning"),
+    "JVMMemoryPressure": ("Maximum", 60, 3, ">=", "OpenSearchJvmMemoryPressurePercent", "warning"),
+    "CPUUtilization": ("Maximum", 900, 3, ">=", "OpenSearchCpuUtilizationPercent", "warning"),
+    "MasterCPUUtilization": ("Maximum", 900, 3, ">=", "OpenSearchMasterCpuUtilizationPercent", "warning"),
+    "MasterJVMMemoryPressure": ("Maximum", 60, 3, ">=", "OpenSearchJvmMemoryPressurePercent", "warning"),
+    "MasterReachableFromNode": ("Maximum", 86400, 1, "<", 1, "critical"),
+    "AutomatedSnapshotFailure": ("Maximum", 60, 1, ">=", 1, "warning"),
+    "KMSKeyError": ("Maximum", 60, 1, ">=", 1, "critical"),
+    "KMSKeyInaccessible": ("Maximum", 60, 1, ">=", 1, "critical"),
+}
+AWS_DEFAULTS = {"OpenSearchMinFreeStorageMB": 20480, "OpenSearchJvmMemoryPressurePercent": 95,
+                "OpenSearchCpuUtilizationPercent": 80, "OpenSearchMasterCpuUtilizationPercent": 50}
+COMPARISON = {">=": "GreaterThanOrEqualToThreshold", "<=": "LessThanOrEqualToThreshold", "<": "LessThanThreshold"}
+
+
+def opensearch_alarms(domain: str) -> dict[str, dict[str, Any]]:
+    return {a["Properties"]["MetricName"]: a for a in ROUTED_ALARMS.values()
+            if a["Properties"]["Namespace"] == "AWS/ES" and
+            {"Name": "DomainName", "Value": domain} in a["Properties"]["Dimensions"]}
+
+
+def test_opensearch_thresholds_default_to_aws_recommendations() -> None:
+    assert {name: PARAMETERS[name]["Default"] for name in AWS_DEFAULTS} == AWS_DEFAULTS
+
+
+@pytest.mark.parametrize("domain", SAMPLE_LISTS["OpenSearchDomainNames"])
+def test_each_domain_gets_the_recommended_alarms(domain: str) -> None:
+    alarms = opensearch_alarms(domain)
+    assert set(alarms) == set(OPENSEARCH)
+    for metric, (statistic, period, evaluations, comparison, threshold, severity) in OPENSEARCH.items():
+        alarm = alarms[metric]
+        props = alarm["Properties"]
+        assert alarm["Condition"] == "HasOpenSearchDomains"
+        assert props["Dimensions"] == [{"Name": "DomainName", "Value": domain},
+                                       {"Name": "ClientId", "Value": {"Ref": "AWS::AccountId"}}], metric
+        assert (props["Statistic"], props["Period"], props["EvaluationPeriods"], props["ComparisonOperator"]) == (
+            statistic, period, evaluations, COMPARISON[comparison]), metric
+        assert props["Threshold"] == (threshold if isinstance(threshold, int) else {"Ref": threshold}), metric
+        assert sub(props["AlarmName"]) == f"${{AWS::StackName}}-opensearch-{domain}-{metric}"
+        assert props["AlarmActions"] == props["OKActions"] == [{"Ref": "AlarmTopic"}]
+        description = sub(props["AlarmDescription"])
+        first_line, *rest = description.splitlines()
+        assert domain in first_line and ":" not in first_line.split(" ", 1)[0], metric  # a sentence, not a label
+        assert f"severity: {severity}" in rest and "service: opensearch" in rest, metric
+        assert re.fullmatch(r"runbook: https://docs\.aws\.amazon\.com/opensearch-service/latest/developerguide/\S+",
+                            rest[-1]), metric
+        assert len(description) <= 1024
+
+
+def test_metrics_that_only_exist_on_trouble_do_not_alarm_when_missing() -> None:
+    [domain] = SAMPLE_LISTS["OpenSearchDomainNames"][:1]
+    alarms = opensearch_alarms(domain)
+    for metric in ("KMSKeyError", "KMSKeyInaccessible", "MasterCPUUtilization", "MasterJVMMemoryPressure"):
+        assert alarms[metric]["Properties"]["TreatMissingData"] == "notBreaching", metric
+
+
+# ---- self-monitoring: every function, through the ops topic only ----
+
+def lambda_alarms(function: str, metric: str) -> list[dict[str, Any]]:
+    return [a for a in OPS_ALARMS.values() if a["Properties"]["Namespace"] == "AWS/Lambda" and
+            a["Properties"]["MetricName"] == metric and
+            a["Properties"]["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": function}}]]
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+@pytest.mark.parametrize("metric", ["Errors", "Throttles"])
+def test_every_function_has_errors_and_throttles_alarms(function: str, metric: str) -> None:
+    [alarm] = lambda_alarms(function, metric)
+    props = alarm["Properties"]
+    assert alarm.get("Condition") == FUNCTIONS[function].get("Condition")
+    assert (props["Statistic"], props["Threshold"], props["ComparisonOperator"]) == ("Sum", 0, "GreaterThanThreshold")
+    assert props["TreatMissingData"] == "notBreaching"
+
+
+SCHEDULED = sorted(n for n, f in FUNCTIONS.items()
+                   if any(e["Type"] in ("Schedule", "ScheduleV2") for e in f["Properties"].get("Events", {}).values()))
+
+
+def test_the_scheduled_functions() -> None:
+    assert SCHEDULED == ["BatchQueueMetricsFunction", "EscalatorFunction", "SloEvaluatorFunction"]
+
+
+@pytest.mark.parametrize("function", SCHEDULED)
+def test_every_scheduled_function_has_a_heartbeat(function: str) -> None:
+    [alarm] = lambda_alarms(function, "Invocations")
+    props = alarm["Properties"]
+    assert alarm.get("Condition") == FUNCTIONS[function].get("Condition")
+    assert (props["Statistic"], props["Threshold"], props["ComparisonOperator"]) == ("Sum", 1, "LessThanThreshold")
+    assert props["TreatMissingData"] == "breaching"  # silence is the failure
+    [event] = FUNCTIONS[function]["Properties"]["Events"].values()
+    expression = event["Properties"]["ScheduleExpression"]
+    schedules = PARAMETERS[expression["Ref"]]["AllowedValues"] if isinstance(expression, dict) else [expression]
+    for schedule in schedules:
+        every, _unit = re.fullmatch(r"rate\((\d+) (minutes?)\)", schedule).groups()  # type: ignore[union-attr]
+        assert props["Period"] >= 2 * 60 * int(every), schedule  # at least two runs in every window
+
+
+def test_ops_topic_reaches_people_by_email_and_sms_never_the_router() -> None:
+    subscriptions = [r["Properties"] for r in of_type("AWS::SNS::Subscription").values()
+                     if r["Properties"]["TopicArn"] == {"Ref": "OpsTopic"}]
+    assert {s["Protocol"] for s in subscriptions} == {"email", "sms"}
+    assert sorted(s["Endpoint"] for s in subscriptions if s["Protocol"] == "sms") == SAMPLE_LISTS["OpsSmsNumbers"]
+    assert all(s["Endpoint"] != {"GetAtt": "IngestQueue.Arn"} for s in subscriptions)
+
+
+def test_ops_sms_numbers_must_be_e164() -> None:
+    pattern = re.compile(PARAMETERS["OpsSmsNumbers"]["AllowedPattern"])
+    assert all(pattern.fullmatch(n) for n in ["", *SAMPLE_LISTS["OpsSmsNumbers"]])
+    assert not any(pattern.fullmatch(n) for n in ["5555550100", "+0555550100", "+1 555 555 0100", "+1555"])
 
 
 # ---- the router ----
@@ -216,3 +554,52 @@ def test_router_logs_where_lambda_would_put_them() -> None:
     function_name = RESOURCES["RouterFunction"]["Properties"]["FunctionName"]["Sub"]
     assert RESOURCES["RouterLogGroup"]["Properties"]["LogGroupName"] == {"Sub": f"/aws/lambda/{function_name}"}
     assert RESOURCES["RouterFunction"]["Properties"]["LoggingConfig"] == {"LogGroup": {"Ref": "RouterLogGroup"}}
+
+
+# ---- the optional resources switched on still lint ----
+# template.yaml itself is linted by `make cfn`; these variants give the list parameters non-empty defaults,
+# so cfn-lint and the SAM CLI expand the loops and check what they make.
+
+ON = {"OpenSearchDomainNames": ",".join(SAMPLE_LISTS["OpenSearchDomainNames"]),
+      "StuckQueueNames": ",".join(SAMPLE_LISTS["StuckQueueNames"]),
+      "OpsSmsNumbers": ",".join(SAMPLE_LISTS["OpsSmsNumbers"]),
+      "OpsEmail": "oncall@example.com", "SmsNumbersSecretName": "alertrouter/sms-numbers",
+      "BatchAlertStatuses": "FAILED,RUNNABLE,SUCCEEDED", "BatchJobQueues": "high-priority,default_queue",
+      "StuckQueueMinutes": "60", "BatchQueueMetricsSchedule": "rate(5 minutes)"}
+VARIANTS = {"all-on": ON, "batch-metrics-off": {**ON, "EnableBatchQueueMetrics": "false"}}
+
+
+def _tool(path: Path, name: str) -> str:
+    if path.exists():
+        return str(path)
+    found = shutil.which(name)
+    if not found:
+        pytest.skip(f"{name} is not installed (make cfn installs it)")
+    return found
+
+
+@pytest.fixture(params=sorted(VARIANTS))
+def variant(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    path = tmp_path / "template.yaml"
+    path.write_text(template_with_defaults(VARIANTS[request.param]), encoding="utf-8")
+    return path
+
+
+def test_variant_changes_only_defaults(variant: Path) -> None:
+    expanded = expand_for_each(load_template(variant))
+    assert {k for k in expanded["Resources"] if k not in RESOURCES} == set()
+    assert len(expanded["Resources"]) == len(RESOURCES)
+
+
+def test_variant_passes_cfn_lint(variant: Path) -> None:
+    cfn_lint = _tool(Path(sys.executable).parent / "cfn-lint", "cfn-lint")
+    result = subprocess.run([cfn_lint, str(variant)], capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_variant_passes_sam_validate_lint(variant: Path) -> None:
+    sam = _tool(ROOT / ".venv-sam" / "bin" / "sam", "sam")
+    result = subprocess.run([sam, "validate", "--lint", "--language-extensions", "--region", "us-east-1",
+                             "--template-file", str(variant)], capture_output=True, text=True, timeout=120,
+                            check=False, cwd=variant.parent, env={**os.environ, "SAM_CLI_TELEMETRY": "0"})
+    assert result.returncode == 0, result.stdout + result.stderr

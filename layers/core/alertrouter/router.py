@@ -77,6 +77,7 @@ class Outcome:
     sms: int = 0
     sms_failures: int = 0
     sms_queued: int = 0
+    overflowed: int = 0  # firing alerts only counted: their group was full
     groups: list[str] = field(default_factory=list)
 
     def add(self, other: Outcome) -> None:
@@ -90,6 +91,7 @@ class Outcome:
         self.sms += other.sms
         self.sms_failures += other.sms_failures
         self.sms_queued += other.sms_queued
+        self.overflowed += other.overflowed
         self.groups.extend(other.groups)
 
 
@@ -171,6 +173,10 @@ class Router:
             key, labels = group_identity(route, state.labels)
             outcome.groups.append(key)
             group = self.store.upsert_member(key, route.id, route.receiver, labels, state.fingerprint, member, now)
+            if state.fingerprint not in group.members and state.status == "firing" and applied.applied:
+                # the group is full: counted by reason (a redelivery is not counted again)
+                group = self.store.count_overflow(group, member.reason or "other", now)
+                outcome.overflowed += 1
             if group.pending:
                 outcome.add(self._flush_or_schedule(group, route, now))
             elif group.resume_at_ms and group.flush_at_ms <= now:
@@ -471,7 +477,7 @@ class Router:
                 self.store.save_progress(group.key, lease, changes_)
                 return group.model_copy(update=changes_)
             return group
-        changes = {"episode": group.episode + 1, "slack_ts": {}, "slack_channels": {}, "notified": {},
+        changes = {"episode": group.episode + 1, "slack_ts": {}, "slack_channels": {}, "notified": {}, "overflow": {},
                    "slack_attempts": {}, "slack_done": {}, "channel_notified": {}, "ack_by": "", "ack_ms": 0,
                    "resolved_by": "", "resolved_ms": 0}
         self.store.save_progress(group.key, lease, changes)

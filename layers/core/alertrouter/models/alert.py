@@ -25,6 +25,18 @@ class Severity(StrEnum):
         return {"critical": 0, "warning": 1, "info": 2}[self.value]
 
 
+_SEVERITY_WORDS = {
+    **dict.fromkeys(("critical", "page", "p1", "sev1", "high"), Severity.CRITICAL),
+    **dict.fromkeys(("warning", "warn", "ticket", "p2", "p3", "sev2", "medium"), Severity.WARNING),
+    **dict.fromkeys(("info", "informational", "low", "p4", "p5"), Severity.INFO),
+}
+
+
+def severity_word(text: str) -> Severity | None:
+    """The severity a tag, description or service means by a word (`High`, `p1`, `ticket`), if any."""
+    return _SEVERITY_WORDS.get(text.strip().lower())
+
+
 class Alert(BaseModel):
     """One alert instance at one point in time, as a source reported it."""
 

@@ -86,3 +86,16 @@ class InteractionSettings(_FromEnv):
 
 def _ids(text: str) -> frozenset[str]:
     return frozenset(t.strip() for t in text.split(",") if t.strip())
+
+
+class BatchMetricsSettings(_FromEnv):
+    """The Batch queue-metrics function's environment."""
+
+    batch_job_queues: str = ""  # comma-separated job queue names or ARNs; empty: every queue in the region
+    batch_metrics_namespace: str = Field(default="AlertRouter/Batch", min_length=1)
+    batch_metrics_concurrency: int = Field(default=8, ge=1, le=32)  # queues read at once
+
+    @property
+    def job_queues(self) -> tuple[str, ...]:
+        """The configured queues in the order given, each once; empty: every queue in the region."""
+        return tuple(dict.fromkeys(t.strip() for t in self.batch_job_queues.split(",") if t.strip()))

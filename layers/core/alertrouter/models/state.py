@@ -55,6 +55,13 @@ class AlertState(BaseModel):
         )
 
 
+MAX_LINK = 300
+LINK_ANNOTATIONS = ("logs", "domain")  # annotations shown as links beside Console and Runbook
+# A group keeps at most this many alerts as members (a member is at most ~2.6 KB, typically under 1 KB;
+# DynamoDB's item limit is 400 KB); firing alerts beyond it are only counted, by reason, in `overflow` (a 5,000-job array failing).
+MAX_GROUP_MEMBERS = 150
+
+
 class Member(BaseModel):
     """An alert as its group's message shows it. Immutable: shared safely between group copies."""
 
@@ -73,15 +80,22 @@ class Member(BaseModel):
     starts_at_ms: int
     count: int = 1
     changes_ms: tuple[int, ...] = ()
+    source: str = ""
+    reason: str = ""  # a short cause that groups count by ("Out of memory"): the `reason` label
+    links: dict[str, str] = Field(default_factory=dict)  # further named links (a job's logs, a domain)
 
     @classmethod
     def of(cls, state: AlertState) -> Member:
+        # Field lengths are capped so that MAX_GROUP_MEMBERS members stay well inside DynamoDB's 400 KB item.
+        annotations = state.annotations
         return cls(
-            status=state.status, severity=state.severity, title=state.title, summary=state.summary[:500],
-            resource=state.labels.get("resource", ""), account=state.labels.get("account", ""),
-            region=state.labels.get("region", ""), console=state.annotations.get("console", ""),
-            runbook=state.annotations.get("runbook", ""), ts_ms=state.ts_ms,
+            status=state.status, severity=state.severity, title=state.title[:200], summary=state.summary[:300],
+            resource=state.labels.get("resource", "")[:200], account=state.labels.get("account", ""),
+            region=state.labels.get("region", ""), console=annotations.get("console", "")[:MAX_LINK],
+            runbook=annotations.get("runbook", "")[:MAX_LINK], ts_ms=state.ts_ms,
             starts_at_ms=state.starts_at_ms, count=state.count, changes_ms=state.changes_ms,
+            source=state.source, reason=state.labels.get("reason", "")[:60],
+            links={name: annotations[name][:MAX_LINK] for name in LINK_ANNOTATIONS if annotations.get(name)},
         )
 
     def flapping_until(self, policy: FlapPolicy) -> int:
@@ -138,6 +152,7 @@ class GroupState(BaseModel):
     lease_id: str = ""
     lease_until_ms: int = 0
     created_ms: int = 0
+    overflow: dict[str, int] = Field(default_factory=dict)  # reason -> firing alerts counted, not kept (cap)
 
     def detached(self) -> GroupState:
         """A copy whose dicts are its own (their values are immutable), so editing it changes no one else's."""
@@ -146,7 +161,7 @@ class GroupState(BaseModel):
             "sms_notified": dict(self.sms_notified), "slack_ts": dict(self.slack_ts),
             "slack_channels": dict(self.slack_channels), "slack_attempts": dict(self.slack_attempts),
             "slack_done": dict(self.slack_done), "channel_notified": dict(self.channel_notified),
-            "muted": dict(self.muted),
+            "muted": dict(self.muted), "overflow": dict(self.overflow),
         })
 
     @property

@@ -81,9 +81,35 @@ def _links(member: Member) -> str:
     links = []
     if member.console:
         links.append(f"<{member.console}|Console>")
+    for name, url in member.links.items():
+        links.append(f"<{url}|{name.capitalize()}>")
     if member.runbook:
         links.append(f"<{member.runbook}|Runbook>")
     return " · ".join(links)
+
+
+def reason_counts(group: GroupState) -> list[tuple[str, int]]:
+    """Firing alerts by their reason (kept members and those only counted), most frequent first."""
+    counts: dict[str, int] = dict(group.overflow)
+    for m in group.members.values():
+        if m.status == "firing" and m.reason:
+            counts[m.reason] = counts.get(m.reason, 0) + 1
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def _breakdown(group: GroupState, limit: int = 4) -> str:
+    """`480 × Out of memory, 20 × Timeout` (the rest summed as "other")."""
+    counts = reason_counts(group)
+    shown = [f"{n} × {reason}" for reason, n in counts[:limit]]
+    rest = sum(n for _, n in counts[limit:])
+    if rest:
+        shown.append(f"{rest} × other")
+    return ", ".join(shown)
+
+
+def _jobs(members: list[Member]) -> bool:
+    """A group of failed batch jobs: its headline counts jobs and says why they failed."""
+    return all(m.source == "batch" and m.reason for m in members)
 
 
 def _buttons(group: GroupState) -> dict[str, Any]:
@@ -109,7 +135,7 @@ def _headline(group: GroupState, now_ms: int) -> str:
     if not members:
         name = ", ".join(v for v in group.group_labels.values() if v) or "alerts"
         return f"✅ RESOLVED · {name}"
-    if len(members) == 1:
+    if len(members) == 1 and not group.overflow:
         m = members[0]
         if status == "resolved":
             return f"✅ RESOLVED · {m.title} · resolved after {human_duration(m.ts_ms - m.starts_at_ms)}"
@@ -119,11 +145,20 @@ def _headline(group: GroupState, now_ms: int) -> str:
     firing = [m for m in members if m.status == "firing"]
     resolved = [m for m in members if m.status == "resolved"]
     nodata = [m for m in members if m.status == "nodata"]
+    counted = sum(group.overflow.values())
     name = ", ".join(v for v in group.group_labels.values() if v) or "alerts"
+    jobs = _jobs(members)
     if status == "resolved":
         span = max(m.ts_ms for m in members) - min(m.starts_at_ms for m in members)
-        return f"✅ RESOLVED · {len(members)} alerts · {name} · resolved after {human_duration(span)}"
-    counts = [f"{len(firing)} firing"] if firing else []
+        what = "failed jobs" if jobs else "alerts"
+        return f"✅ RESOLVED · {len(members) + counted} {what} · {name} · resolved after {human_duration(span)}"
+    if jobs and firing:
+        queue = group.group_labels.get("queue")
+        where = f"in queue {queue}" if queue else f"· {name}"
+        total = len(firing) + counted
+        return (f"{ICONS.get(_worst(firing), '🔴')} {total} job{'s' if total != 1 else ''} failed {where}: "
+                f"{_breakdown(group)}")
+    counts = [f"{len(firing) + counted} firing"] if firing else []
     if nodata:
         counts.append(f"{len(nodata)} no data")
     if resolved:
@@ -142,7 +177,7 @@ def _member_line(m: Member, with_link: bool, muted: str = "") -> str:
     return f"{icon} {_escape(m.title[:300])}{resource}{count} · since {slack_date(m.starts_at_ms)}{link}{quiet}"
 
 
-def _member_lines(members: list[tuple[str, Member]], muted: dict[str, str]) -> str:
+def _member_lines(members: list[tuple[str, Member]], muted: dict[str, str], counted: int = 0) -> str:
     """Whole lines only, at most MAX_LISTED within a section's 3000 characters, then how many more.
     Console links go first when they would crowd alerts out of the list."""
     shown = members[:MAX_LISTED]
@@ -156,8 +191,8 @@ def _member_lines(members: list[tuple[str, Member]], muted: dict[str, str]) -> s
             break
         lines.append(line)
         used += len(line) + 1
-    if len(members) > len(lines):
-        lines.append(f"…and {len(members) - len(lines)} more")
+    if len(members) + counted > len(lines):
+        lines.append(f"…and {len(members) + counted - len(lines)} more")
     return "\n".join(lines)
 
 
@@ -166,7 +201,8 @@ def render_group(group: GroupState, now_ms: int) -> SlackMessage:
     members = sorted(group.members.items(), key=lambda kv: (kv[1].status != "firing", kv[1].starts_at_ms))
     headline = _escape(_headline(group, now_ms))  # both the text (and push notification) and the block
     blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{headline}*"}}]
-    if len(members) == 1:
+    counted = sum(group.overflow.values())
+    if len(members) == 1 and not counted:
         m = members[0][1]
         if m.summary:
             blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _escape(m.summary[:2900])}})
@@ -181,8 +217,12 @@ def render_group(group: GroupState, now_ms: int) -> SlackMessage:
         if links:
             blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": links}]})
     elif members:  # (none at all only when every alert left the group: the headline says resolved)
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _member_lines(members, group.muted)}})
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _member_lines(members, group.muted,
+                                                                                           counted)}})
         first = members[0][1]
+        if not _jobs([m for _, m in members]) and reason_counts(group):
+            blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _escape(
+                f"by reason: {_breakdown(group)}")}]})
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": (
             f"{_escape(first.account)} / {_escape(first.region)} · first since "
             f"{slack_date(min(m.starts_at_ms for _, m in members))}")}]})

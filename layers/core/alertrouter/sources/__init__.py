@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alertrouter.models.alert import Alert, Ignored
-from alertrouter.sources import cloudwatch, slo
+from alertrouter.sources import batch, cloudwatch, opensearch, slo
 from alertrouter.sources.errors import MalformedEventError, UnrecognisedEventError
 
 __all__ = ["MalformedEventError", "ParseResult", "UnrecognisedEventError", "parse_body", "parse_payload"]
@@ -107,9 +107,12 @@ def _parse_eventbridge(event: dict[str, Any]) -> ParseResult:
     source = event.get("source")
     if source == "aws.cloudwatch":
         parsed = cloudwatch.parse_eventbridge(event)
-        if isinstance(parsed, Ignored):
-            return ParseResult(ignored=[parsed])
-        return ParseResult(alerts=parsed)
+        return ParseResult(ignored=[parsed]) if isinstance(parsed, Ignored) else ParseResult(alerts=parsed)
+    if source == "aws.batch":
+        found = batch.parse_eventbridge(event)
+        return ParseResult(ignored=[found]) if isinstance(found, Ignored) else ParseResult(alerts=found)
+    if source == opensearch.EVENT_SOURCE:
+        return ParseResult(alerts=opensearch.parse_eventbridge(event))
     if source == "alertrouter.slo" and event.get("detail-type") == slo.DETAIL_TYPE:
         return ParseResult(alerts=slo.parse_eventbridge(event))
     raise UnrecognisedEventError(f"no parser for EventBridge source {str(source)[:40]!r} "

@@ -19,7 +19,7 @@ from urllib.parse import quote
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from alertrouter.models.alert import Alert, Ignored, Severity, Status, fingerprint
+from alertrouter.models.alert import Alert, Ignored, Severity, Status, fingerprint, severity_word
 from alertrouter.sources.errors import MalformedEventError
 
 SOURCE = "cloudwatch"
@@ -27,6 +27,7 @@ ZERO = timedelta(0)
 STATE_CHANGE = "CloudWatch Alarm State Change"
 CONTRIBUTOR_CHANGE = "CloudWatch Alarm Contributor State Change"
 CONFIGURATION_CHANGE = "CloudWatch Alarm Configuration Change"
+OPENSEARCH_NAMESPACE = "AWS/ES"
 
 _STATUS = {"ALARM": Status.FIRING, "OK": Status.RESOLVED, "INSUFFICIENT_DATA": Status.NODATA}
 _SEVERITY_TAGS = ("severity", "Severity", "SEVERITY", "priority", "Priority")
@@ -293,6 +294,12 @@ def console_url(region: str, alarm_name: str) -> str:
     )
 
 
+def domain_console_url(region: str, domain: str) -> str:
+    """An OpenSearch Service domain's page in the console (its health, nodes and logs)."""
+    return (f"https://{region}.console.aws.amazon.com/aos/home?region={region}"
+            f"#opensearch/domains/{quote(domain, safe='')}")
+
+
 def _runbook(facts: AlarmFacts) -> str | None:
     for key in _RUNBOOK_TAGS:
         if facts.tags.get(key):
@@ -310,23 +317,16 @@ def _described_labels(description: str) -> dict[str, str]:
     return {k.lower(): v for k, v in _DESCRIPTION_LABELS.findall(description)}
 
 
-_SEVERITY_WORDS = {
-    **dict.fromkeys(("critical", "page", "p1", "sev1", "high"), Severity.CRITICAL),
-    **dict.fromkeys(("warning", "warn", "ticket", "p2", "p3", "sev2", "medium"), Severity.WARNING),
-    **dict.fromkeys(("info", "informational", "low", "p4", "p5"), Severity.INFO),
-}
-
-
 def _severity(facts: AlarmFacts, described: dict[str, str]) -> Severity:
     """The alarm's severity from its tags or description (stable across states, so routing is too);
     default warning."""
     if facts.tags:
         for key in _SEVERITY_TAGS:
-            found = _SEVERITY_WORDS.get(facts.tags.get(key, "").strip().lower())
+            found = severity_word(facts.tags.get(key, ""))
             if found is not None:
                 return found
     for key in ("severity", "priority"):
-        found = _SEVERITY_WORDS.get(described.get(key, "").lower())
+        found = severity_word(described.get(key, ""))
         if found is not None:
             return found
     return Severity.WARNING
@@ -359,6 +359,13 @@ def to_alert(facts: AlarmFacts) -> Alert:
     if resource_values:
         labels["resource"] = "/".join(resource_values)
     title = facts.name
+    source = SOURCE
+    annotations = {"console": console_url(facts.region, facts.name)}
+    domain = facts.dimensions.get("DomainName") if facts.namespace == OPENSEARCH_NAMESPACE else None
+    if domain:  # an OpenSearch domain's alarm (the stack's recommended ones among them)
+        source = labels["source"] = "opensearch"
+        labels["domain"] = labels["resource"] = domain
+        annotations["domain"] = domain_console_url(facts.region, domain)
     parts = [facts.account, facts.region, facts.arn]
     if facts.contributor_id:
         labels["contributor"] = facts.contributor_id
@@ -368,7 +375,6 @@ def to_alert(facts: AlarmFacts) -> Alert:
     labels["severity"] = severity.value
     if status is Status.NODATA:
         severity = Severity.WARNING  # missing data is worth a look, never a page
-    annotations = {"console": console_url(facts.region, facts.name)}
     if facts.description:
         annotations["description"] = facts.description
     runbook = _runbook(facts)
@@ -377,7 +383,7 @@ def to_alert(facts: AlarmFacts) -> Alert:
     if facts.previous_state:
         annotations["previous_state"] = facts.previous_state
     return Alert(
-        source=SOURCE,
+        source=source,
         status=status,
         severity=severity,
         title=title,
@@ -389,7 +395,7 @@ def to_alert(facts: AlarmFacts) -> Alert:
     )
 
 
-def _invalid(kind: str, exc: ValidationError) -> MalformedEventError:
+def invalid(kind: str, exc: ValidationError) -> MalformedEventError:
     problems = []
     for error in exc.errors()[:3]:
         where = ".".join(str(p) for p in error.get("loc", ())) or "(top level)"
@@ -407,7 +413,7 @@ def parse_eventbridge(event: dict[str, Any]) -> list[Alert] | Ignored:
     try:
         parsed = AlarmStateChangeEvent.model_validate(event)
     except ValidationError as exc:
-        raise _invalid(str(detail_type), exc) from exc
+        raise invalid(str(detail_type), exc) from exc
     return [_state_change_alert(parsed)]
 
 
@@ -441,7 +447,7 @@ def parse_alarm_action(event: dict[str, Any]) -> list[Alert]:
     try:
         parsed = AlarmActionEvent.model_validate(event)
     except ValidationError as exc:
-        raise _invalid("alarm action", exc) from exc
+        raise invalid("alarm action", exc) from exc
     # The alarm's own ARN names its account; `accountId` can disagree (seen in published fixtures).
     arn_parts = parsed.alarmArn.split(":")
     account = arn_parts[4] if len(arn_parts) > 5 and arn_parts[4] else parsed.accountId
@@ -455,5 +461,5 @@ def parse_sns_message(message: str | dict[str, Any]) -> list[Alert]:
     except json.JSONDecodeError as exc:
         raise MalformedEventError(f"SNS Message is not JSON: {exc.msg} at {exc.pos}") from exc
     except ValidationError as exc:
-        raise _invalid("SNS alarm message", exc) from exc
+        raise invalid("SNS alarm message", exc) from exc
     return [to_alert(_from_sns_message(parsed))]

@@ -36,7 +36,13 @@ class StateStore(ABC):
         fingerprint: str, member: Member, now_ms: int,
     ) -> GroupState:
         """Put the member into the group if it is newer than the stored one; bump the version if so.
+        A new member is not added to a group that already has MAX_GROUP_MEMBERS (see count_overflow).
         Returns the group as it now is, to read (not to edit: use claim() and save_progress())."""
+
+    @abstractmethod
+    def count_overflow(self, group: GroupState, reason: str, now_ms: int) -> GroupState:
+        """Count one more firing alert of a full group (by reason) and bump its version. Returns the group
+        (`group` as upsert_member returned it, with the new count and version)."""
 
     @abstractmethod
     def get_group(self, key: str) -> GroupState | None: ...

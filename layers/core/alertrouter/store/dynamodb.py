@@ -12,7 +12,14 @@ from botocore.exceptions import ClientError
 
 from alertrouter.models.alert import Alert
 from alertrouter.models.silence import Silence
-from alertrouter.models.state import AlertState, EscalationState, GroupState, Member, QueuedPage
+from alertrouter.models.state import (
+    MAX_GROUP_MEMBERS,
+    AlertState,
+    EscalationState,
+    GroupState,
+    Member,
+    QueuedPage,
+)
 from alertrouter.store.base import AlertApplied, LeaseHeldError, StateStore
 
 if TYPE_CHECKING:
@@ -126,11 +133,12 @@ class DynamoDBStore(StateStore):
                     # no TTL while pending or firing: release() sets it once the group is resolved
                     UpdateExpression="SET members.#fp = :m, version = if_not_exists(version, :zero) + :one, "
                     "pending_since_ms = if_not_exists(pending_since_ms, :now) REMOVE expires_at",
-                    ConditionExpression="attribute_exists(pk) AND "
-                    "(attribute_not_exists(members.#fp) OR members.#fp.ts_ms < :ts)",
+                    ConditionExpression="attribute_exists(pk) AND ((attribute_not_exists(members.#fp) "
+                    "AND size(members) < :cap) OR members.#fp.ts_ms < :ts)",
                     ExpressionAttributeNames={"#fp": fingerprint},
                     ExpressionAttributeValues=_item({
                         ":m": member.model_dump(), ":one": 1, ":zero": 0, ":ts": member.ts_ms, ":now": now_ms,
+                        ":cap": MAX_GROUP_MEMBERS,
                     }),
                     ReturnValues="ALL_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
@@ -139,7 +147,7 @@ class DynamoDBStore(StateStore):
                 if not _conditional_failed(exc):
                     raise
                 old: Any = exc.response.get("Item")
-                if old:  # the group exists and already has this member at least as new
+                if old:  # the group exists and has this member at least as new, or is full
                     return GroupState.model_validate(_plain(old))
             fresh = GroupState(key=key, route_id=route_id, receiver=receiver, group_labels=group_labels,
                                members={fingerprint: member}, version=1, created_ms=now_ms,
@@ -153,6 +161,33 @@ class DynamoDBStore(StateStore):
                 if not _conditional_failed(exc):
                     raise  # else: created concurrently; go round and update it
         raise RuntimeError(f"group {key}: too much write contention")
+
+    def count_overflow(self, group: GroupState, reason: str, now_ms: int) -> GroupState:
+        for _ in range(2):
+            try:
+                got = self.client.update_item(
+                    TableName=self.table, Key=self._group_key(group.key),
+                    UpdateExpression="SET overflow.#r = if_not_exists(overflow.#r, :zero) + :one, "
+                    "version = version + :one, pending_since_ms = if_not_exists(pending_since_ms, :now) "
+                    "REMOVE expires_at",
+                    ConditionExpression="attribute_exists(overflow)",
+                    ExpressionAttributeNames={"#r": reason},
+                    ExpressionAttributeValues=_item({":one": 1, ":zero": 0, ":now": now_ms}),
+                    ReturnValues="UPDATED_NEW",  # not the whole (large) item: the caller has it
+                )
+                new = _plain(got["Attributes"])
+                return group.model_copy(update={
+                    "overflow": {**group.overflow, **new.get("overflow", {})}, "version": int(new["version"]),
+                    "pending_since_ms": int(new.get("pending_since_ms", group.pending_since_ms))})
+            except ClientError as exc:
+                if not _conditional_failed(exc):
+                    raise
+            # a group item written before overflow existed: give it the map, then count
+            self.client.update_item(TableName=self.table, Key=self._group_key(group.key),
+                                    UpdateExpression="SET overflow = if_not_exists(overflow, :empty)",
+                                    ConditionExpression="attribute_exists(pk)",
+                                    ExpressionAttributeValues={":empty": {"M": {}}})
+        raise RuntimeError(f"group {group.key}: overflow could not be counted")
 
     def mark_flush_scheduled(self, key: str, due_ms: int) -> bool:
         try:

@@ -7,7 +7,14 @@ from typing import Any
 
 from alertrouter.models.alert import Alert
 from alertrouter.models.silence import Silence
-from alertrouter.models.state import AlertState, EscalationState, GroupState, Member, QueuedPage
+from alertrouter.models.state import (
+    MAX_GROUP_MEMBERS,
+    AlertState,
+    EscalationState,
+    GroupState,
+    Member,
+    QueuedPage,
+)
 from alertrouter.store.base import AlertApplied, LeaseHeldError, StateStore
 
 
@@ -50,7 +57,8 @@ class MemoryStore(StateStore):
                                    group_labels=group_labels, created_ms=now_ms)
                 self.groups[key] = group
             old = group.members.get(fingerprint)
-            if old is None or old.ts_ms < member.ts_ms:
+            full = old is None and len(group.members) >= MAX_GROUP_MEMBERS
+            if not full and (old is None or old.ts_ms < member.ts_ms):
                 # copy-on-write: snapshots handed out earlier keep the members they were given
                 group.members = {**group.members, fingerprint: member}
                 group.version += 1
@@ -58,6 +66,15 @@ class MemoryStore(StateStore):
                 if not group.pending_since_ms:
                     group.pending_since_ms = now_ms
             return group.model_copy()  # a read-only snapshot (hot path); get_group/claim give detached copies
+
+    def count_overflow(self, group: GroupState, reason: str, now_ms: int) -> GroupState:
+        with self._lock:
+            group = self.groups[group.key]
+            group.overflow = {**group.overflow, reason: group.overflow.get(reason, 0) + 1}
+            group.version += 1
+            if not group.pending_since_ms:
+                group.pending_since_ms = now_ms
+            return group.model_copy()
 
     def get_group(self, key: str) -> GroupState | None:
         group = self.groups.get(key)

@@ -1,0 +1,116 @@
+"""The Batch queue-metrics function against a local Batch (moto server on loopback, ListJobs paged as AWS
+pages it): one run of the real handler over 50 job queues holding jobs in every active state (the first
+with 1,500 RUNNABLE jobs: two pages). Prints the ListJobs calls and wall time of the run, the EMF lines it
+printed and the PutMetricData calls that reached the endpoint (target 0)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import os
+import socket
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+JOBS = {"SUBMITTED": 2, "PENDING": 3, "RUNNABLE": 10, "STARTING": 1, "RUNNING": 4, "SUCCEEDED": 5}
+BUSY_RUNNABLE = 1500  # the first queue's RUNNABLE jobs: more than one ListJobs page
+
+
+class _Context:
+    function_name, memory_limit_in_mb, aws_request_id = "batch-queue-metrics", 256, "bench"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:batch-queue-metrics"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 60_000
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def _environ(values: dict[str, str | None]) -> Any:
+    saved = {name: os.environ.get(name) for name in values}
+    try:
+        for name, value in values.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def measure(queues: int = 50) -> dict[str, float]:
+    """One run of the real handler over `queues` job queues on a moto server on loopback."""
+    for path in (ROOT / "functions", ROOT / "tests"):  # the handler, and the Batch stand-in the tests use
+        if str(path) not in sys.path:
+            sys.path.insert(0, str(path))
+    import importlib
+
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    from integration.batch_fakes import build_world, paged_batch
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto server's request log
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    env: dict[str, str | None] = {
+        "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_SESSION_TOKEN": None,
+        "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": endpoint,
+        "POWERTOOLS_SERVICE_NAME": "alertrouter", "POWERTOOLS_METRICS_NAMESPACE": "AlertRouter",
+        "POWERTOOLS_METRICS_DISABLED": None, "POWERTOOLS_DEV": None,
+        "BATCH_JOB_QUEUES": None, "BATCH_METRICS_NAMESPACE": None, "BATCH_METRICS_CONCURRENCY": None}
+    try:
+        with _environ(env), paged_batch() as calls:
+            session = boto3.session.Session(region_name="us-east-1")
+            now = int(time.time())
+            world = {f"bench-queue-{i:03d}": {status: [now - 60 * (j + 1) for j in range(n)]
+                                              for status, n in JOBS.items()} for i in range(queues)}
+            world["bench-queue-000"]["RUNNABLE"] = [now - 60 - j % 600 for j in range(BUSY_RUNNABLE)]
+            build_world(lambda name: session.client(name, endpoint_url=endpoint), world, prefix="bench")
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):  # the EMF lines (and the handler's log lines)
+                app = importlib.import_module("batch_queue_metrics.app")
+                for cached in (app.settings, app.build_reader, app.build_metrics):
+                    cached.cache_clear()
+                started = time.perf_counter()
+                result = app.lambda_handler({}, _Context())
+                wall = time.perf_counter() - started
+        emf = [line for line in out.getvalue().splitlines() if line.startswith("{") and "_aws" in json.loads(line)]
+        return {"queues": queues, "list_jobs_calls": result["list_jobs_calls"],
+                "list_jobs_requests": len(calls.list_jobs), "wall_s": wall, "emf_lines": len(emf),
+                "put_metric_data_calls": calls.put_metric_data, "queues_failed": len(result["failed"])}
+    finally:
+        server.stop()
+
+
+def main() -> None:
+    figures = measure()
+    print(f"Batch queue metrics, one run over {figures['queues']:.0f} queues (moto server on loopback):")
+    print(f"  ListJobs calls          {figures['list_jobs_calls']:.0f} (requests reaching the endpoint: "
+          f"{figures['list_jobs_requests']:.0f})")
+    print(f"  wall time               {figures['wall_s']:.2f} s")
+    print(f"  EMF lines               {figures['emf_lines']:.0f} (one per queue, one for the run)")
+    print(f"  PutMetricData calls     {figures['put_metric_data_calls']:.0f} (target 0)")
+    print(f"  queues not read         {figures['queues_failed']:.0f}")
+
+
+if __name__ == "__main__":
+    main()

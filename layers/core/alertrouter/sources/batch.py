@@ -1,0 +1,227 @@
+"""AWS Batch events (EventBridge, source `aws.batch`) -> Alert.
+
+- `Batch Job State Change` with a status in BATCH_ALERT_STATUSES (default FAILED): one alert per job,
+  one-shot (a failure never resolves itself: the route's resolve_timeout does), labelled with the queue,
+  the job definition and a short `reason` ("Out of memory", "Timeout", "Exit code 1") that groups count by.
+  Other statuses are ignored with a logged reason.
+- `Batch Job Queue Blocked`: one alert per queue, naming the job at its head and why it cannot run.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from alertrouter.models.alert import Alert, Ignored, Severity, Status, fingerprint, severity_word
+from alertrouter.sources.cloudwatch import invalid
+from alertrouter.sources.errors import MalformedEventError
+
+SOURCE = "batch"
+JOB_STATE_CHANGE = "Batch Job State Change"
+QUEUE_BLOCKED = "Batch Job Queue Blocked"
+DEFAULT_LOG_GROUP = "/aws/batch/job"
+STATUSES_ENV = "BATCH_ALERT_STATUSES"
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class LogConfiguration(_Open):
+    logDriver: str = ""
+    options: dict[str, str] = Field(default_factory=dict)
+
+
+class Container(_Open):
+    exitCode: int | None = None
+    reason: str = ""
+    logStreamName: str = ""
+    logConfiguration: LogConfiguration | None = None
+
+
+class Attempt(_Open):
+    container: Container = Field(default_factory=Container)
+    statusReason: str = ""
+    startedAt: int | None = None
+    stoppedAt: int | None = None
+
+
+class ArrayProperties(_Open):
+    index: int | None = None
+    size: int | None = None
+
+
+class JobDetail(_Open):
+    jobName: str = Field(min_length=1, max_length=300)
+    jobId: str = Field(min_length=1, max_length=300)
+    jobArn: str = ""
+    jobQueue: str = Field(min_length=1, max_length=400)
+    status: str = Field(min_length=1, max_length=40)
+    statusReason: str = ""
+    attempts: list[Attempt] = Field(default_factory=list)
+    createdAt: int | None = None
+    startedAt: int | None = None
+    stoppedAt: int | None = None
+    jobDefinition: str = ""
+    container: Container | None = None
+    arrayProperties: ArrayProperties | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+
+
+class JobEvent(EventBridgeModel):
+    account: str = ""
+    detail: JobDetail  # type: ignore[assignment]
+
+
+def alerted_statuses() -> frozenset[str]:
+    """The job statuses that become alerts (the stack's BatchAlertStatuses parameter)."""
+    raw = os.environ.get(STATUSES_ENV, "FAILED")
+    return frozenset(s.strip().upper() for s in raw.split(",") if s.strip()) or frozenset({"FAILED"})
+
+
+def _name(arn: str, kind: str) -> str:
+    """`arn:aws:batch:us-east-1:1:job-queue/high` -> `high` (a bare name stays as it is)."""
+    return arn.split(f":{kind}/", 1)[1] if f":{kind}/" in arn else arn
+
+
+def failure_reason(job: JobDetail) -> str:
+    """A short, countable cause: the container's own reason first, then the job's, then the exit code."""
+    last = job.attempts[-1] if job.attempts else None
+    container = last.container if last else (job.container or Container())
+    texts = " | ".join(t for t in (container.reason, job.container.reason if job.container else "",
+                                   last.statusReason if last else "", job.statusReason) if t)
+    lowered = texts.lower()
+    if "outofmemory" in lowered or "out of memory" in lowered:
+        return "Out of memory"
+    if "timeout" in lowered or "timed out" in lowered:
+        return "Timeout"
+    if "cannotpullcontainer" in lowered:
+        return "Image pull failed"
+    if "cannotstartcontainer" in lowered or "cannotcreatecontainer" in lowered:
+        return "Container did not start"
+    if "resourceinitializationerror" in lowered:
+        return "Resource initialization failed"
+    if "host ec2" in lowered and "terminated" in lowered:
+        return "Host terminated"
+    if "dependent job" in lowered:
+        return "Dependency failed"
+    if container.exitCode not in (None, 0):
+        return f"Exit code {container.exitCode}"
+    if not job.attempts:
+        return "Cancelled or terminated"
+    return (job.statusReason or "Unknown")[:60]
+
+
+def job_console_url(region: str, job_id: str) -> str:
+    return f"https://{region}.console.aws.amazon.com/batch/home?region={region}#jobs/detail/{quote(job_id, safe='')}"
+
+
+def logs_console_url(region: str, group: str, stream: str) -> str:
+    """The log stream in the CloudWatch console (its fragment encodes each name twice: `/` -> `$252F`)."""
+    def twice(text: str) -> str:
+        return quote(quote(text, safe=""), safe="").replace("%", "$")
+
+    return (f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
+            f"#logsV2:log-groups/log-group/{twice(group)}/log-events/{twice(stream)}")
+
+
+def _event(event: dict[str, Any]) -> JobEvent:
+    try:
+        return JobEvent.model_validate(event)
+    except ValidationError as exc:
+        raise invalid(str(event.get("detail-type")), exc) from exc
+
+
+def _account(parsed: JobEvent) -> str:
+    if parsed.account:
+        return parsed.account
+    parts = parsed.detail.jobQueue.split(":")
+    if len(parts) > 5 and parts[4]:
+        return parts[4]
+    raise MalformedEventError(f"{parsed.detail_type}: no account and no queue ARN to take it from")
+
+
+def _ms(value: int | None, fallback: datetime) -> datetime:
+    if value is None or not 0 < value < 10**14:
+        return fallback
+    return datetime.fromtimestamp(value / 1000, UTC)
+
+
+def parse_eventbridge(event: dict[str, Any]) -> list[Alert] | Ignored:
+    detail_type = event.get("detail-type")
+    if detail_type == QUEUE_BLOCKED:
+        return [_queue_blocked(_event(event))]
+    if detail_type != JOB_STATE_CHANGE:
+        return Ignored(kind=str(detail_type)[:80], reason=f"Batch event {str(detail_type)[:80]!r} is not alerted on")
+    parsed = _event(event)
+    statuses = alerted_statuses()
+    if parsed.detail.status.upper() not in statuses:
+        return Ignored(kind=JOB_STATE_CHANGE, reason=f"job status {parsed.detail.status[:40]} is not alerted on "
+                                                     f"({STATUSES_ENV}={','.join(sorted(statuses))})")
+    return [_job_alert(parsed)]
+
+
+def _job_alert(parsed: JobEvent) -> Alert:
+    job, region, account = parsed.detail, parsed.region, _account(parsed)
+    status = job.status.upper()
+    failed = status == "FAILED"
+    queue = _name(job.jobQueue, "job-queue")
+    definition, _, revision = _name(job.jobDefinition, "job-definition").partition(":")
+    last = job.attempts[-1] if job.attempts else None
+    container = last.container if last else (job.container or Container())
+    reason = failure_reason(job) if failed else status.capitalize()
+    labels = {"alertname": f"BatchJob{status.capitalize()}", "source": SOURCE, "account": account,
+              "region": region, "queue": queue, "job_definition": definition, "job_name": job.jobName,
+              "job_id": job.jobId, "status": status, "reason": reason, "attempts": str(len(job.attempts)),
+              "resource": job.jobId}
+    if revision:
+        labels["job_definition_revision"] = revision
+    if container.exitCode is not None:
+        labels["exit_code"] = str(container.exitCode)
+    if job.arrayProperties is not None and job.arrayProperties.index is not None and ":" in job.jobId:
+        labels["array_parent"], labels["array_index"] = job.jobId.rsplit(":", 1)
+    for key, value in job.tags.items():
+        if key != "resourceArn":  # Batch adds the job's own ARN as a tag
+            labels.setdefault(key, value)
+    severity = severity_word(job.tags.get("severity", "")) or (Severity.WARNING if failed else Severity.INFO)
+    labels["severity"] = severity.value
+    annotations = {"console": job_console_url(region, job.jobId)}
+    if container.logStreamName:
+        options = container.logConfiguration.options if container.logConfiguration else {}
+        annotations["logs"] = logs_console_url(region, options.get("awslogs-group", DEFAULT_LOG_GROUP),
+                                               container.logStreamName)
+    for key in ("runbook", "runbook_url"):
+        if job.tags.get(key):
+            annotations["runbook"] = job.tags[key]
+    causes = [c for c in (job.statusReason, container.reason) if c]
+    exit_text = f" (exit code {container.exitCode})" if container.exitCode is not None else ""
+    summary = f"{' — '.join(dict.fromkeys(causes)) or reason}{exit_text}"
+    if job.attempts:
+        summary += f"; {len(job.attempts)} attempt{'s' if len(job.attempts) != 1 else ''}"
+    title = f"{job.jobName} failed: {reason}" if failed else f"{job.jobName} is {status}"
+    return Alert(source=SOURCE, status=Status.FIRING, severity=severity, title=title, summary=summary[:1000],
+                 labels=labels, annotations=annotations, one_shot=True,
+                 timestamp=_ms(job.stoppedAt if failed else None, parsed.time),
+                 fingerprint=fingerprint(SOURCE, account, region, job.jobId, status if not failed else ""))
+
+
+def _queue_blocked(parsed: JobEvent) -> Alert:
+    job, region, account = parsed.detail, parsed.region, _account(parsed)
+    queue = _name(job.jobQueue, "job-queue")
+    reason = job.statusReason or "no reason given"
+    labels = {"alertname": "BatchJobQueueBlocked", "source": SOURCE, "account": account, "region": region,
+              "queue": queue, "job_name": job.jobName, "job_id": job.jobId, "status": job.status.upper(),
+              "reason": reason.split(" - ", 1)[0][:60], "resource": queue, "severity": Severity.WARNING.value}
+    if job.jobDefinition:
+        labels["job_definition"] = _name(job.jobDefinition, "job-definition").partition(":")[0]
+    return Alert(
+        source=SOURCE, status=Status.FIRING, severity=Severity.WARNING, title=f"Batch job queue {queue} is blocked",
+        summary=f"Job {job.jobName} ({job.jobId}) is {job.status} at the head of the queue and cannot run: {reason}"[:1000],
+        labels=labels, annotations={"console": job_console_url(region, job.jobId)}, one_shot=True,
+        timestamp=parsed.time, fingerprint=fingerprint(SOURCE, account, region, job.jobQueue, "blocked"),
+    )

@@ -1,0 +1,84 @@
+"""Amazon OpenSearch Service events (EventBridge, source `aws.es`) -> Alert.
+
+Every detail-type OpenSearch Service sends (`Amazon OpenSearch Service Notification`, `... Cluster Status
+Notification`, `... Software Update Notification`, `... Auto-Tune Notification`, `Domain Error
+Notification`, the older `Amazon ES ...` names and the rest) carries `detail.event`, `status`, `severity`
+and `description`; they become one alert per domain and event, one-shot (most never say they are over),
+resolved early by a later status that says so (`Completed`). Severity: High -> critical, Medium ->
+warning, Low/Informational -> info (routed quietly by the shipped config).
+
+Cluster health (green/yellow/red) is not an event: it comes from the CloudWatch alarms the stack creates
+per domain, which sources/cloudwatch.py recognises by their AWS/ES namespace.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from alertrouter.models.alert import Alert, Severity, Status, fingerprint, severity_word
+from alertrouter.sources.cloudwatch import domain_console_url, invalid
+from alertrouter.sources.errors import MalformedEventError
+
+SOURCE = "opensearch"
+EVENT_SOURCE = "aws.es"
+# A later event with one of these statuses says the matter is over (an update or a restore completed).
+_OVER = frozenset({"completed", "complete", "succeeded", "success", "successful", "resolved", "recovered"})
+_URL = re.compile(r"https?://[^\s<>\"')]+")
+
+
+class Detail(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    event: str = Field(default="", max_length=300)
+    status: str = Field(default="", max_length=100)
+    severity: str = Field(default="", max_length=40)
+    description: str = Field(default="", max_length=10_000)
+    domain_name: str = Field(default="", alias="domainName", max_length=100)
+
+
+class DomainEvent(EventBridgeModel):
+    account: str = ""
+    detail: Detail  # type: ignore[assignment]
+
+
+def _domain(parsed: DomainEvent) -> tuple[str, str]:
+    """(domain name, account) from the domain's ARN in `resources` (or `detail.domainName`)."""
+    for arn in parsed.resources:
+        parts = arn.split(":")
+        if len(parts) > 5 and parts[5].startswith("domain/"):
+            return parts[5].removeprefix("domain/"), parsed.account or parts[4]
+    if parsed.detail.domain_name:
+        return parsed.detail.domain_name, parsed.account
+    raise MalformedEventError(f"{parsed.detail_type}: no domain in resources or detail")
+
+
+def parse_eventbridge(event: dict[str, Any]) -> list[Alert]:
+    try:
+        parsed = DomainEvent.model_validate(event)
+    except ValidationError as exc:
+        raise invalid(str(event.get("detail-type")), exc) from exc
+    detail, region = parsed.detail, parsed.region
+    domain, account = _domain(parsed)
+    if not account:
+        raise MalformedEventError(f"{parsed.detail_type}: no account")
+    name = detail.event or parsed.detail_type.removeprefix("Amazon OpenSearch Service ").removeprefix("Amazon ES ")
+    severity = severity_word(detail.severity) or Severity.WARNING
+    over = detail.status.strip().lower() in _OVER
+    labels = {"alertname": f"OpenSearch {name}"[:200], "source": SOURCE, "account": account, "region": region,
+              "domain": domain, "resource": domain, "event": name[:200], "event_status": detail.status,
+              "detail_type": parsed.detail_type[:200], "severity": severity.value}
+    annotations = {"console": domain_console_url(region, domain)}
+    found = _URL.search(detail.description)
+    if found:
+        annotations["runbook"] = found.group(0).rstrip(".,;:!")
+    status = f" ({detail.status})" if detail.status else ""
+    return [Alert(
+        source=SOURCE, status=Status.RESOLVED if over else Status.FIRING, severity=severity,
+        title=f"{domain}: {name}{status}"[:300], summary=detail.description[:2000],
+        labels={k: v for k, v in labels.items() if v}, annotations=annotations, timestamp=parsed.time,
+        one_shot=True, fingerprint=fingerprint(SOURCE, account, region, domain, parsed.detail_type, name),
+    )]

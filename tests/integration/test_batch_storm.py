@@ -1,0 +1,105 @@
+"""500 AWS Batch array children failing within a minute, through the real router on moto and the Slack
+stand-in: one Slack message counting them by reason, updated a bounded number of times; redeliveries count
+nothing twice; the group's item stays far below DynamoDB's 400 KB; an hour without a new failure resolves it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from alertrouter.escalate import Escalator
+from alertrouter.notify.slack import SlackClient
+from alertrouter.store import dynamodb
+from conftest import batch_child_failure as child_failure
+from integration.conftest import Harness, make_harness, queued
+
+pytestmark = pytest.mark.integration
+
+CONFIG = """
+route:
+  receiver: team
+  group_by: [alertname, account, region]
+  group_wait: 30s
+  group_interval: 2m
+  routes:
+    - matchers: ['source="batch"']
+      receiver: batch
+      group_by: [alertname, account, region, queue, job_definition]
+      resolve_timeout: 1h
+receivers:
+  - name: team
+    slack: [{channel: "#team"}]
+  - name: batch
+    slack: [{channel: "#batch"}]
+"""
+# The cap on a group's kept alerts, lowered from 200 so that moto (which re-serialises the whole item on
+# every call) stays quick; the router's logic is the same at any cap.
+CAP = 40
+@pytest.fixture
+def h(aws: Any, slack: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Harness:
+    monkeypatch.setattr(dynamodb, "MAX_GROUP_MEMBERS", CAP)
+    return make_harness(aws, slack, tmp_path, CONFIG)
+
+
+def drain(h: Harness) -> None:
+    """Deliver the router's own delayed messages (flushes, expiries) that are on the queue."""
+    for _ in range(20):
+        bodies = queued(h, h.stack.queue_url)
+        if not bodies:
+            return
+        for body, _ in bodies:
+            h.service.handle_body(body)
+
+
+def test_500_failed_jobs_are_one_message_counted_by_reason_and_resolve_an_hour_after_the_last(h: Harness) -> None:
+    for index in range(500):  # 120 ms apart: the storm lasts a minute
+        h.clock.advance(0.12)
+        h.service.handle_body(child_failure(index))
+        if index % 25 == 0:
+            drain(h)
+    h.clock.advance(180)  # the group_interval after the storm
+    drain(h)
+
+    posts = [c for c in h.slack.calls if c.method == "chat.postMessage" and not c.payload.get("thread_ts")]
+    edits = [c for c in h.slack.calls if c.method == "chat.update"]
+    threads = [c for c in h.slack.calls if c.method == "chat.postMessage" and c.payload.get("thread_ts")]
+    assert len(posts) == 1  # not 500
+    assert 1 <= len(edits) <= 2 and len(threads) <= len(edits)  # group_wait 30 s, then one group_interval
+    [message] = h.slack.channel_messages("#batch")
+    assert message.text == "🟠 500 jobs failed in queue nightly: 480 × Out of memory, 20 × Timeout"
+    body = json.dumps(message.attachments, ensure_ascii=False)
+    assert "…and 490 more" in body and "nightly-render failed: Out of memory" in body
+
+    # the group keeps CAP alerts and counts the rest (by reason): its item stays small
+    assert message.metadata is not None
+    group = h.service.router.store.get_group(message.metadata["event_payload"]["group"])
+    assert group is not None
+    assert len(group.members) == CAP and sum(group.overflow.values()) == 500 - CAP
+    raw = h.session.client("dynamodb").get_item(TableName=h.stack.table_name,
+                                                Key={"pk": {"S": f"GROUP#{group.key}"}, "sk": {"S": "GROUP"}})
+    assert len(json.dumps(raw["Item"])) < 2_000 * CAP  # at most ~1.8 KB per kept alert
+
+    # SQS delivers again (at least once): nothing is counted twice, nothing is posted again
+    for index in range(0, 500, 7):
+        h.service.handle_body(child_failure(index))
+    h.clock.advance(180)
+    drain(h)
+    assert h.slack.channel_messages("#batch")[0].text == message.text
+    assert len([c for c in h.slack.calls if c.method == "chat.postMessage" and not c.payload.get("thread_ts")]) == 1
+
+    # no new failure for the route's resolve_timeout: the escalator's expiries resolve them, the message says so
+    h.clock.advance(3600)
+    sqs = h.session.client("sqs")
+    escalator = Escalator(h.service.router.store, None, SlackClient(lambda: "xoxb-test", h.slack.url),
+                          now_ms=h.clock, enqueue=lambda m: sqs.send_message(QueueUrl=h.stack.queue_url,
+                                                                             MessageBody=json.dumps(m)))
+    for _ in range(3):
+        escalator.run()
+        drain(h)
+        h.clock.advance(180)
+    [resolved] = h.slack.channel_messages("#batch")
+    assert resolved.text.startswith("✅ RESOLVED · 500 failed jobs · BatchJobFailed, 123456789012, us-east-1, "
+                                    "nightly, render"), resolved.text

@@ -1,0 +1,59 @@
+"""A group keeps at most MAX_GROUP_MEMBERS alerts (so its DynamoDB item stays far below 400 KB); the firing
+alerts beyond are counted by reason, shown in the message's counts, never counted twice, and forgotten when
+the group's next episode starts."""
+
+from __future__ import annotations
+
+import json
+
+from alertrouter.models.state import MAX_GROUP_MEMBERS, Member
+from alertrouter.notify.render import render_group
+from alertrouter.sources import parse_body
+from alertrouter.store.memory import MemoryStore
+from conftest import batch_child_failure as child_failure
+from unit.fakes import Clock, Scheduler, Slack, router
+
+CONFIG = """
+route:
+  receiver: team
+  group_by: [queue, job_definition]
+  group_wait: 0s
+  group_interval: 0s
+  resolve_timeout: 1h
+receivers:
+  - name: team
+    slack: [{channel: "#batch"}]
+"""
+
+
+def test_a_full_group_counts_the_rest_by_reason_once_each() -> None:
+    store, slack, clock = MemoryStore(), Slack(), Clock()
+    r = router(CONFIG, store, slack, Scheduler(), clock)
+    failures = [parse_body(child_failure(i)).alerts[0] for i in range(500)]
+    overflowed = sum(r.handle(a).overflowed for a in failures)
+    overflowed += sum(r.handle(a).overflowed for a in failures[::3])  # redelivered: counted once
+    [group] = store.groups.values()
+    assert len(group.members) == MAX_GROUP_MEMBERS and overflowed == 500 - MAX_GROUP_MEMBERS
+    assert sum(group.overflow.values()) == 500 - MAX_GROUP_MEMBERS
+    assert slack.posts == ["#batch"]  # one message, edited as the failures came
+    assert slack.last_text == "🟠 500 jobs failed in queue nightly: 480 × Out of memory, 20 × Timeout"
+
+
+def test_the_largest_possible_members_fit_a_dynamodb_item() -> None:
+    huge = Member(status="firing", severity="critical", title="t" * 200, summary="s" * 300, resource="r" * 200,
+                  account="123456789012", region="ap-southeast-3", console="c" * 300, runbook="b" * 300,
+                  ts_ms=1_700_000_000_000, starts_at_ms=1_700_000_000_000, count=10**6,
+                  changes_ms=tuple(range(1_700_000_000_000, 1_700_000_000_020)), source="cloudwatch",
+                  reason="x" * 60, links={"logs": "l" * 300, "domain": "d" * 300})
+    size = len(json.dumps(huge.model_dump())) + 100  # + its fingerprint key and its `notified` entry
+    assert size * MAX_GROUP_MEMBERS < 400 * 1024
+
+
+def test_counts_are_shown_beside_the_kept_alerts_in_a_mixed_group() -> None:
+    store, slack, clock = MemoryStore(), Slack(), Clock()
+    r = router(CONFIG, store, slack, Scheduler(), clock)
+    for i in range(MAX_GROUP_MEMBERS + 5):
+        r.handle(parse_body(child_failure(i)).alerts[0])
+    [group] = store.groups.values()
+    text = json.dumps(render_group(group, clock()).model_dump(), ensure_ascii=False)
+    assert f"…and {MAX_GROUP_MEMBERS + 5 - 10} more" in text
