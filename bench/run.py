@@ -8,6 +8,8 @@
   writes); 100,000 events through one warm process (resident memory at start and end).
 - SLO evaluation (slo_bench.py): GetMetricData calls and metrics per run for 200 SLOs against moto
   server, the wall time of a run, and the monthly CloudWatch cost that implies.
+- Batch queue metrics (batch_metrics_bench.py): one run of the real function over 50 job queues against
+  moto server: ListJobs calls, wall time, EMF lines printed and PutMetricData calls (target 0).
 """
 
 from __future__ import annotations
@@ -231,6 +233,13 @@ def main() -> int:
                  "< 50 s (Lambda timeout)"))
     rows.append(("SLO evaluation: CloudWatch cost per month at a 1-minute schedule",
                  f"${slo['monthly_usd']:,.2f}", "- ($0.01 per 1,000 metrics)"))
+    from batch_metrics_bench import measure
+
+    batch = measure(50)
+    rows.append((f"Batch queue metrics, {batch['queues']:.0f} queues: ListJobs calls / wall time of one run",
+                 f"{batch['list_jobs_calls']:.0f} / {batch['wall_s']:.2f} s", "5 per queue + extra pages / < 30 s"))
+    rows.append(("Batch queue metrics: EMF lines / PutMetricData calls",
+                 f"{batch['emf_lines']:.0f} / {batch['put_metric_data_calls']:.0f}", "queues + 1 / 0"))
     width = max(len(r[0]) for r in rows)
     print(f"{'figure':<{width}}  {'value':>20}  target")
     for name, value, target in rows:

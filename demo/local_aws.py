@@ -156,6 +156,14 @@ def deploy(session: Any, prefix: str = "alertrouter-local") -> LocalStack:
     events = session.client("events")
     events.put_rule(Name=f"{prefix}-cloudwatch-alarms", EventPattern=json.dumps(pattern), State="ENABLED")
     events.put_targets(Rule=f"{prefix}-cloudwatch-alarms", Targets=[{"Id": "ingest-queue", "Arn": queue_arn}])
+    # AWS Batch (the BatchAlertStatuses parameter at its default, FAILED) and OpenSearch Service events
+    defaults = {"BatchAlertStatuses": template["Parameters"]["BatchAlertStatuses"]["Default"].split(",")}
+    for name, logical in (("batch", "BatchEventsRule"), ("opensearch", "OpenSearchEventsRule")):
+        pattern = json.loads(json.dumps(template["Resources"][logical]["Properties"]["EventPattern"]))
+        for key, value in defaults.items():
+            pattern = json.loads(json.dumps(pattern).replace(json.dumps({"Ref": key}), json.dumps(value)))
+        events.put_rule(Name=f"{prefix}-{name}", EventPattern=json.dumps(pattern), State="ENABLED")
+        events.put_targets(Rule=f"{prefix}-{name}", Targets=[{"Id": "ingest-queue", "Arn": queue_arn}])
     secrets = session.client("secretsmanager")
     slack_secret = f"{prefix}/slack-bot-token"
     sms_secret = f"{prefix}/sms-numbers"

@@ -8,7 +8,9 @@ Lambda event source mapping does. It prints each Slack message as Slack would sh
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import io
 import json
 import os
 import socket
@@ -47,6 +49,10 @@ class Context:
     memory_limit_in_mb = 512
     invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:alertrouter-local-router"
     aws_request_id = "demo"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 60_000
 
 
 class Reporter:
@@ -379,6 +385,60 @@ def main() -> int:
         if queued:  # oncall-primary was texted less than a minute ago: one SMS per number per minute
             print(f"  Its SMS to {queued[0].recipient} waits: that number was texted less than a minute ago (pacing, "
                   "one SMS per number per minute); the escalator's next run sends it, bundled with anything else due.")
+
+        say("12. Overnight, 200 children of an AWS Batch array job fail (Batch Job State Change → EventBridge "
+            "→ SQS → router): ONE message in #batch-alerts, counted by reason")
+        sys.path.insert(0, str(ROOT / "tests"))
+        from conftest import batch_child_failure  # the real FAILED events (calcloud), as array children
+
+        failures = [json.loads(batch_child_failure(i)) for i in range(200)]
+        for i in range(0, len(failures), 10):
+            events.put_events(Entries=[{"Source": e["source"], "DetailType": e["detail-type"], "Resources": e["resources"],
+                                        "Detail": json.dumps(e["detail"])} for e in failures[i:i + 10]])
+            lam.drain()
+        time.sleep(4)  # group_interval: the message is edited with everything that arrived meanwhile
+        lam.drain()
+        report()
+        batch_message = slack.channel_messages("#batch-alerts")[-1]
+        print(render_text(batch_message.text, batch_message.attachments, colour=sys.stdout.isatty(), indent="    "))
+        edits = sum(1 for c in slack.calls if c.method == "chat.update" and c.payload.get("channel") == batch_message.channel)
+        print(f"  {len(failures)} failures: 1 post and {edits} edit(s) of it. No new failure for the route's "
+              "resolve_timeout (2h in the shipped config) resolves it.")
+
+        say("13. OpenSearch Service: a High JVM notice pages nobody but shows in #infra-alerts; a software "
+            "update notice goes quietly to #aws-notices")
+        for name in ("eventbridge_opensearch_notification_high_jvm_usage_awsdocs.json",
+                     "eventbridge_opensearch_software_update_available_awsdocs.json"):
+            e = load(name)
+            events.put_events(Entries=[{"Source": e["source"], "DetailType": e["detail-type"], "Resources": e["resources"],
+                                        "Detail": json.dumps(e["detail"])}])
+        time.sleep(4)
+        lam.drain()
+        report()
+
+        say("14. The Batch queue-state function (every minute in AWS) reads the local Batch and prints EMF")
+        from integration.batch_fakes import build_world, paged_batch
+
+        with paged_batch():
+            now_s = int(time.time())
+            build_world(lambda name: session.client(name), {
+                "nightly": {"RUNNABLE": [now_s - 3600 - 60 * j for j in range(40)], "RUNNING": [now_s - 60] * 12,
+                            "SUBMITTED": [now_s] * 3},
+                "adhoc": {"RUNNING": [now_s - 120] * 2}}, prefix="demo")
+            from batch_queue_metrics import app as metrics_app
+
+            out = io.StringIO()
+            os.environ.pop("POWERTOOLS_METRICS_DISABLED")  # the one step whose metrics are the point
+            with contextlib.redirect_stdout(out):
+                result = metrics_app.lambda_handler({}, Context())
+            os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
+        for line in out.getvalue().splitlines():
+            doc = json.loads(line) if line.startswith("{") else {}
+            if "_aws" in doc and doc.get("JobQueue"):
+                values = {k: (v[0] if isinstance(v, list) else v) for k, v in doc.items() if k.startswith(("Jobs", "Oldest"))}
+                print(f"  EMF {doc['_aws']['CloudWatchMetrics'][0]['Namespace']} JobQueue={doc['JobQueue']}: {values}")
+        print(f"  {result['list_jobs_calls']} ListJobs calls, 0 PutMetricData; an alarm on OldestRunnableAgeSeconds "
+              "(StuckQueueNames) would flow through the router like any other alarm.")
 
         say("The acknowledged page's history (`alertrouter history <group key> --table … --endpoint-url …`)")
         cli(["history", page.metadata["event_payload"]["group"],

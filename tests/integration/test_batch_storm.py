@@ -35,7 +35,7 @@ receivers:
   - name: batch
     slack: [{channel: "#batch"}]
 """
-# The cap on a group's kept alerts, lowered from 200 so that moto (which re-serialises the whole item on
+# The cap on a group's kept alerts, lowered from MAX_GROUP_MEMBERS so that moto (which re-serialises the whole item on
 # every call) stays quick; the router's logic is the same at any cap.
 CAP = 40
 @pytest.fixture

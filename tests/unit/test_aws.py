@@ -47,3 +47,38 @@ def test_codec_refuses_what_it_cannot_store() -> None:
         _attr({1, 2})
     with pytest.raises(TypeError, match="unexpected DynamoDB attribute type SS"):
         _value({"SS": ["a"]})
+
+
+@pytest.mark.parametrize(("config_name", "attempts"), [("CLIENT_CONFIG", 3), ("INTERACTIVE_CONFIG", 1)])
+def test_throttled_calls_are_tried_as_often_as_the_deadlines_assume(config_name: str, attempts: int,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worst case per call (and a click's 3 s) is computed from these attempts: botocore must agree."""
+    import botocore.session
+    from botocore.awsrequest import AWSResponse
+    from botocore.exceptions import ClientError
+
+    from alertrouter import aws
+
+    monkeypatch.setattr("time.sleep", lambda _s: None)  # botocore's backoff between tries
+    client = botocore.session.get_session().create_client(
+        "dynamodb", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing",
+        endpoint_url="http://127.0.0.1:9", config=getattr(aws, config_name))
+    sent: list[str] = []
+
+    def throttled(request: object, **_: object) -> AWSResponse:
+        sent.append("x")
+        body = b'{"__type": "ThrottlingException", "message": "Rate exceeded"}'
+        return AWSResponse("http://127.0.0.1:9", 400, {"x-amzn-requestid": "r"}, _Raw(body))
+
+    client.meta.events.register("before-send", throttled)
+    with pytest.raises(ClientError, match="ThrottlingException"):
+        client.describe_table(TableName="t")
+    assert len(sent) == attempts
+
+
+class _Raw:
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def stream(self, **_: object) -> object:
+        yield self.body

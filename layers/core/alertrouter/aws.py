@@ -18,10 +18,11 @@ from botocore.config import Config
 from alertrouter.notify.base import NotifyError
 
 # Every AWS call has a deadline well inside the Lambda's; throttling is retried with backoff (standard mode).
+# `total_max_attempts` counts the first try (botocore's `max_attempts` would count retries only: one more).
 # Worst case per call: 3 x (2 s + 5 s) = 21 s, inside the router's 30 s margin (handler.MIN_REMAINING_MS).
-CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
+CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "total_max_attempts": 3})
 # Slack waits 3 s for a click's answer: one quick try (the click can be repeated; nothing is half done).
-INTERACTIVE_CONFIG = Config(connect_timeout=1, read_timeout=1.5, retries={"mode": "standard", "max_attempts": 1})
+INTERACTIVE_CONFIG = Config(connect_timeout=1, read_timeout=1.5, retries={"mode": "standard", "total_max_attempts": 1})
 
 SECRET_MAX_AGE_S = 300
 
