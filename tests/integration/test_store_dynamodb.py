@@ -389,3 +389,29 @@ def test_a_change_racing_the_release_keeps_the_group_pending_and_alive(dynamodb_
                           claimed_version=claimed.version)
     item = client.get_item(TableName=table, Key={"pk": {"S": f"GROUP#{KEY}"}, "sk": {"S": "GROUP"}})["Item"]
     assert after.pending and "expires_at" not in item and int(item["pending_since_ms"]["N"]) > 0
+
+
+def test_a_full_group_refuses_new_members_and_a_resolved_ones_place_can_be_taken_once(
+        store: StateStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    from alertrouter.store import dynamodb, memory
+
+    monkeypatch.setattr(dynamodb, "MAX_GROUP_MEMBERS", 3)
+    monkeypatch.setattr(memory, "MAX_GROUP_MEMBERS", 3)
+    for name in ("A", "B", "C"):
+        upsert(store, alert(name=name))
+    full = upsert(store, alert(name="D"))
+    fp = {name: store.apply_alert(alert(name=name), NOW).state.fingerprint for name in "ABCD"}
+    assert fp["D"] not in full.members and len(full.members) == 3  # refused: the group is full
+    group = upsert(store, alert(name="A", state="OK", minute=5))
+    assert group.members[fp["A"]].status == "resolved"
+    d = Member.of(store.apply_alert(alert(name="D"), NOW).state)
+    replaced = store.replace_member(group, fp["A"], fp["D"], d, NOW)
+    assert replaced is not None and set(replaced.members) == {fp["B"], fp["C"], fp["D"]}
+    assert replaced.version == group.version + 1
+    assert store.replace_member(group, fp["A"], fp["D"], d, NOW) is None  # its place is taken: not twice
+    assert store.replace_member(replaced, fp["B"], "e" * 16, d, NOW) is None  # B fires: not replaceable
+    counted = store.count_overflow(replaced, "Out of memory", NOW)
+    counted = store.count_overflow(counted, "Out of memory", NOW)
+    stored = store.get_group(KEY)
+    assert stored is not None and stored.overflow == counted.overflow == {"Out of memory": 2}
+    assert stored.version == counted.version == replaced.version + 2

@@ -57,3 +57,26 @@ def test_counts_are_shown_beside_the_kept_alerts_in_a_mixed_group() -> None:
     [group] = store.groups.values()
     text = json.dumps(render_group(group, clock()).model_dump(), ensure_ascii=False)
     assert f"…and {MAX_GROUP_MEMBERS + 5 - 10} more" in text
+
+
+def test_a_full_group_whose_alerts_all_resolved_still_announces_the_next_failure() -> None:
+    store, slack, clock = MemoryStore(), Slack(), Clock()
+    r = router(CONFIG.replace("group_interval: 0s", "group_interval: 5m"), store, slack, Scheduler(), clock)
+    failures = [parse_body(child_failure(i)).alerts[0] for i in range(MAX_GROUP_MEMBERS)]
+    for a in failures:
+        r.handle(a)
+    clock.ms += 3_600_000
+    for a in failures:  # an hour without a new failure: each expires (as the escalator hands them over)
+        r.expire(a.fingerprint, a.timestamp_ms)
+    [group] = store.groups.values()
+    r.flush(group.key, group.route_id)  # all resolved in one flush: all kept, announced resolved
+    [group] = store.groups.values()
+    assert len(group.members) == MAX_GROUP_MEMBERS and slack.last_text.startswith("✅ RESOLVED")
+    posts = len(slack.posts)
+    r.handle(parse_body(child_failure(10_000, parent="6b2e3f1d-0000-4000-8000-00000000b22b")).alerts[0])
+    [group] = store.groups.values()
+    assert len(group.members) == MAX_GROUP_MEMBERS and not group.overflow  # it took a resolved one's place
+    clock.ms += 300_000
+    r.flush(group.key, group.route_id)  # (the flush scheduled for the group_interval)
+    assert len(slack.posts) == posts + 1  # a new episode: a new message
+    assert slack.last_text == "🟠 WARNING · nightly-render failed: Out of memory"

@@ -273,3 +273,12 @@ def test_alarms_on_a_domains_metrics_are_opensearch_alerts_with_the_domains_cont
     resolved = one(domain_alarm("ClusterStatus.red", state="OK"))
     assert resolved.status is Status.RESOLVED and resolved.fingerprint == alert.fingerprint
     assert one(domain_alarm("JVMMemoryPressure", severity="warning")).severity is Severity.WARNING
+
+
+def test_a_stuck_queue_alarm_on_the_stacks_queue_metrics_is_routed_with_the_queues_batch_alerts() -> None:
+    doc = domain_alarm("OldestRunnableAgeSeconds", severity="warning")
+    doc["detail"]["configuration"]["metrics"][0]["metricStat"]["metric"] = {
+        "namespace": "AlertRouter/Batch", "name": "OldestRunnableAgeSeconds", "dimensions": {"JobQueue": "nightly"}}
+    alert = one(doc)
+    assert (alert.labels["source"], alert.labels["queue"], alert.labels["resource"]) == ("batch", "nightly", "nightly")
+    assert alert.source == "cloudwatch" and "domain" not in alert.labels  # an ordinary alarm, not a job failure

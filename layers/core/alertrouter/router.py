@@ -173,10 +173,8 @@ class Router:
             key, labels = group_identity(route, state.labels)
             outcome.groups.append(key)
             group = self.store.upsert_member(key, route.id, route.receiver, labels, state.fingerprint, member, now)
-            if state.fingerprint not in group.members and state.status == "firing" and applied.applied:
-                # the group is full: counted by reason (a redelivery is not counted again)
-                group = self.store.count_overflow(group, member.reason or "other", now)
-                outcome.overflowed += 1
+            if state.fingerprint not in group.members and state.status == "firing":
+                group = self._join_full_group(group, state.fingerprint, member, applied.applied, outcome, now)
             if group.pending:
                 outcome.add(self._flush_or_schedule(group, route, now))
             elif group.resume_at_ms and group.flush_at_ms <= now:
@@ -184,6 +182,21 @@ class Router:
                 # after the release): any event of the group schedules it again.
                 outcome.add(self._schedule(group, route, group.resume_at_ms, now))
         return outcome
+
+    def _join_full_group(self, group: GroupState, fingerprint: str, member: Member, first: bool, outcome: Outcome,
+                         now: int) -> GroupState:
+        """A firing alert the full group refused takes the place of its oldest resolved member (so a group
+        whose alerts all resolved still announces the next one); with none resolved, it is counted by reason,
+        once (a redelivery is not counted again)."""
+        resolved = sorted((m.ts_ms, fp) for fp, m in group.members.items() if m.status == "resolved")
+        for _, old in resolved[:3]:  # (another worker may take the same place: try the next)
+            replaced = self.store.replace_member(group, old, fingerprint, member, now)
+            if replaced is not None:
+                return replaced
+        if not first:
+            return group
+        outcome.overflowed += 1
+        return self.store.count_overflow(group, member.reason or "other", now)
 
     def _due_ms(self, group: GroupState, route: ResolvedRoute) -> int:
         if not group.slack_ts:

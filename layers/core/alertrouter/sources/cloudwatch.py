@@ -28,6 +28,7 @@ STATE_CHANGE = "CloudWatch Alarm State Change"
 CONTRIBUTOR_CHANGE = "CloudWatch Alarm Contributor State Change"
 CONFIGURATION_CHANGE = "CloudWatch Alarm Configuration Change"
 OPENSEARCH_NAMESPACE = "AWS/ES"
+BATCH_NAMESPACE = "AlertRouter/Batch"  # the batch-queue-metrics function's (template.yaml)
 
 _STATUS = {"ALARM": Status.FIRING, "OK": Status.RESOLVED, "INSUFFICIENT_DATA": Status.NODATA}
 _SEVERITY_TAGS = ("severity", "Severity", "SEVERITY", "priority", "Priority")
@@ -366,6 +367,9 @@ def to_alert(facts: AlarmFacts) -> Alert:
         source = labels["source"] = "opensearch"
         labels["domain"] = labels["resource"] = domain
         annotations["domain"] = domain_console_url(facts.region, domain)
+    if facts.namespace == BATCH_NAMESPACE and "JobQueue" in facts.dimensions:
+        # a stuck-queue alarm on the stack's own queue-state metrics: routed with the queue's Batch alerts
+        labels["source"], labels["queue"] = "batch", facts.dimensions["JobQueue"]
     parts = [facts.account, facts.region, facts.arn]
     if facts.contributor_id:
         labels["contributor"] = facts.contributor_id

@@ -40,6 +40,12 @@ class StateStore(ABC):
         Returns the group as it now is, to read (not to edit: use claim() and save_progress())."""
 
     @abstractmethod
+    def replace_member(self, group: GroupState, old: str, fingerprint: str, member: Member,
+                       now_ms: int) -> GroupState | None:
+        """In a full group, put `member` in the place of the resolved member `old` (unchanged since `group`
+        was read) and bump the version. None if `old` changed meanwhile."""
+
+    @abstractmethod
     def count_overflow(self, group: GroupState, reason: str, now_ms: int) -> GroupState:
         """Count one more firing alert of a full group (by reason) and bump its version. Returns the group
         (`group` as upsert_member returned it, with the new count and version)."""

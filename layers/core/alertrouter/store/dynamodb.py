@@ -162,6 +162,26 @@ class DynamoDBStore(StateStore):
                     raise  # else: created concurrently; go round and update it
         raise RuntimeError(f"group {key}: too much write contention")
 
+    def replace_member(self, group: GroupState, old: str, fingerprint: str, member: Member,
+                       now_ms: int) -> GroupState | None:
+        try:
+            got = self.client.update_item(
+                TableName=self.table, Key=self._group_key(group.key),
+                UpdateExpression="REMOVE members.#old, notified.#old, expires_at SET members.#fp = :m, version = version + :one, "
+                "pending_since_ms = if_not_exists(pending_since_ms, :now)",
+                ConditionExpression="members.#old.ts_ms = :oldts AND members.#old.#status = :resolved "
+                "AND attribute_not_exists(members.#fp)",
+                ExpressionAttributeNames={"#old": old, "#fp": fingerprint, "#status": "status"},
+                ExpressionAttributeValues=_item({":m": member.model_dump(), ":one": 1, ":now": now_ms,
+                                                 ":oldts": group.members[old].ts_ms, ":resolved": "resolved"}),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                return None
+            raise
+        return GroupState.model_validate(_plain(got["Attributes"]))
+
     def count_overflow(self, group: GroupState, reason: str, now_ms: int) -> GroupState:
         for _ in range(2):
             try:

@@ -67,6 +67,21 @@ class MemoryStore(StateStore):
                     group.pending_since_ms = now_ms
             return group.model_copy()  # a read-only snapshot (hot path); get_group/claim give detached copies
 
+    def replace_member(self, group: GroupState, old: str, fingerprint: str, member: Member,
+                       now_ms: int) -> GroupState | None:
+        with self._lock:
+            stored = self.groups[group.key]
+            was = stored.members.get(old)
+            if was is None or was.status != "resolved" or was.ts_ms != group.members[old].ts_ms:
+                return None
+            stored.members = {**{fp: m for fp, m in stored.members.items() if fp != old}, fingerprint: member}
+            stored.notified = {fp: n for fp, n in stored.notified.items() if fp != old}
+            stored.version += 1
+            self.expiring.discard(group.key)
+            if not stored.pending_since_ms:
+                stored.pending_since_ms = now_ms
+            return stored.model_copy()
+
     def count_overflow(self, group: GroupState, reason: str, now_ms: int) -> GroupState:
         with self._lock:
             group = self.groups[group.key]
