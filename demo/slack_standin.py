@@ -44,7 +44,7 @@ class Call:
 
 class SlackStandIn:
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, fault_rate: float = 0.0,
-                 seed: int = 7, timeout_delay: float = 0.5, retry_after: int = 1) -> None:
+                 seed: int = 7, timeout_delay: float = 0.5, retry_after: float = 1) -> None:
         self.messages: dict[str, list[Message]] = {}
         self.calls: list[Call] = []
         self.faults: list[str] = []  # scripted: "429", "500", "timeout", "ok"; used first
@@ -148,7 +148,7 @@ class SlackStandIn:
                 self._blocked_until[channel] = call.at + self.retry_after
             call.status = 429
             return self._reply(request, 429, {"ok": False, "error": "ratelimited"},
-                               {"Retry-After": str(self.retry_after)})
+                               {"Retry-After": f"{self.retry_after:g}"})  # Slack's are whole seconds
         if fault == "500":
             call.status = 500
             return self._reply(request, 500, {"ok": False, "error": "internal_error"})

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alertrouter.models.alert import Alert, Ignored
-from alertrouter.sources import batch, cloudwatch, opensearch, slo
+from alertrouter.sources import cloudwatch, slo
 from alertrouter.sources.errors import MalformedEventError, UnrecognisedEventError
 
 __all__ = ["MalformedEventError", "ParseResult", "UnrecognisedEventError", "parse_body", "parse_payload"]
@@ -108,10 +108,15 @@ def _parse_eventbridge(event: dict[str, Any]) -> ParseResult:
     if source == "aws.cloudwatch":
         parsed = cloudwatch.parse_eventbridge(event)
         return ParseResult(ignored=[parsed]) if isinstance(parsed, Ignored) else ParseResult(alerts=parsed)
+    # Batch and OpenSearch parsers are imported on first use: a CloudWatch-only cold start does not pay for them.
     if source == "aws.batch":
+        from alertrouter.sources import batch
+
         found = batch.parse_eventbridge(event)
         return ParseResult(ignored=[found]) if isinstance(found, Ignored) else ParseResult(alerts=found)
-    if source == opensearch.EVENT_SOURCE:
+    if source == "aws.es":
+        from alertrouter.sources import opensearch
+
         return ParseResult(alerts=opensearch.parse_eventbridge(event))
     if source == "alertrouter.slo" and event.get("detail-type") == slo.DETAIL_TYPE:
         return ParseResult(alerts=slo.parse_eventbridge(event))
