@@ -152,7 +152,7 @@ def deploy(session: Any, prefix: str = "alertrouter-local") -> LocalStack:
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
     rule = template["Resources"]["CloudWatchAlarmRule"]["Properties"]
     pattern = json.loads(json.dumps(rule["EventPattern"]).replace(
-        '{"Sub": "${AWS::StackName}-ops-"}', json.dumps(f"{prefix}-ops-")))
+        '{"Sub": "${AWS::StackName}-${AccountLabel}-ops-"}', json.dumps(f"{prefix}-ops-")))
     events = session.client("events")
     events.put_rule(Name=f"{prefix}-cloudwatch-alarms", EventPattern=json.dumps(pattern), State="ENABLED")
     events.put_targets(Rule=f"{prefix}-cloudwatch-alarms", Targets=[{"Id": "ingest-queue", "Arn": queue_arn}])

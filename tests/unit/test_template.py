@@ -28,7 +28,7 @@ RESOURCES: dict[str, dict[str, Any]] = TEMPLATE["Resources"]
 PARAMETERS: dict[str, dict[str, Any]] = RAW["Parameters"]
 GLOBALS = TEMPLATE["Globals"]["Function"]
 NO_VALUE = {"Ref": "AWS::NoValue"}
-OPS_PREFIX = "${AWS::StackName}-ops-"
+OPS_PREFIX = "${AWS::StackName}-${AccountLabel}-ops-"
 
 # Types CloudFormation cannot tag; every other resource in the template must carry the tags.
 NOT_TAGGABLE = {"AWS::Serverless::LayerVersion", "AWS::SNS::Subscription", "AWS::SQS::QueuePolicy",
@@ -367,7 +367,7 @@ def test_a_stuck_queue_alarm_per_queue(queue: str) -> None:
     assert props["Period"] * props["EvaluationPeriods"] >= 300 and props["DatapointsToAlarm"] == 1
     assert props["AlarmActions"] == props["OKActions"] == [{"Ref": "AlarmTopic"}]
     name = sub(props["AlarmName"])
-    assert name.startswith("${AWS::StackName}-") and name.endswith(queue)
+    assert name.startswith("${AWS::StackName}-${AccountLabel}-") and name.endswith(queue)
     description = sub(props["AlarmDescription"])
     assert "severity: warning" in description and "service: batch" in description
     assert re.search(r"runbook: https://docs\.aws\.amazon\.com/batch/\S+", description)
@@ -418,7 +418,7 @@ def test_each_domain_gets_the_recommended_alarms(domain: str) -> None:
         assert (props["Statistic"], props["Period"], props["EvaluationPeriods"], props["ComparisonOperator"]) == (
             statistic, period, evaluations, COMPARISON[comparison]), metric
         assert props["Threshold"] == (threshold if isinstance(threshold, int) else {"Ref": threshold}), metric
-        assert sub(props["AlarmName"]) == f"${{AWS::StackName}}-opensearch-{domain}-{metric}"
+        assert sub(props["AlarmName"]) == f"${{AWS::StackName}}-${{AccountLabel}}-opensearch-{domain}-{metric}"
         assert props["AlarmActions"] == props["OKActions"] == [{"Ref": "AlarmTopic"}]
         description = sub(props["AlarmDescription"])
         first_line, *rest = description.splitlines()
@@ -543,11 +543,12 @@ def test_the_stacks_resources_are_named() -> None:
 
 
 @pytest.mark.parametrize("name", NAMED)
-def test_named_resources_carry_the_stack_name(name: str) -> None:
+def test_named_resources_carry_the_stack_name_and_the_account_label(name: str) -> None:
     resource = RESOURCES[name]
     value = resource["Properties"][NAME_PROPERTY[resource["Type"]]]
-    # two stacks (accounts, or a test stack next to prod) can then never collide on a name
-    assert isinstance(value, dict) and "${AWS::StackName}" in value.get("Sub", "")
+    # two stacks (accounts, or a test stack next to prod) can then never collide on a name, and the account
+    # label says at a glance which account's resource it is
+    assert isinstance(value, dict) and "${AWS::StackName}-${AccountLabel}-" in value.get("Sub", "")
 
 
 def test_router_logs_where_lambda_would_put_them() -> None:
