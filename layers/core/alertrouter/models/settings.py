@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Self
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 def _from_env(model: type[BaseModel]) -> dict[str, str]:
@@ -13,6 +13,9 @@ def _from_env(model: type[BaseModel]) -> dict[str, str]:
 
 
 class _FromEnv(BaseModel):
+    # Each function validates only its own settings: the others' schemas are not built at its cold start.
+    model_config = ConfigDict(defer_build=True)
+
     @classmethod
     def from_env(cls) -> Self:
         return cls.model_validate(_from_env(cls))

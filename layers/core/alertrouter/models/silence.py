@@ -18,7 +18,7 @@ class Silence(BaseModel):
     """Alertmanager's silence: every matcher must match. `group`/`episode` make it "until resolved":
     it then also ends when that group's episode ends (the alert resolved and fired again)."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)  # built on first use
 
     id: str = Field(default_factory=lambda: uuid.uuid4().hex[:12])
     matchers: tuple[Matcher, ...] = Field(min_length=1)

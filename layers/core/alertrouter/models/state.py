@@ -58,7 +58,8 @@ class AlertState(BaseModel):
 MAX_LINK = 300
 LINK_ANNOTATIONS = ("logs", "domain")  # annotations shown as links beside Console and Runbook
 # A group keeps at most this many alerts as members (a member is at most ~2.6 KB, typically under 1 KB;
-# DynamoDB's item limit is 400 KB); firing alerts beyond it are only counted, by reason, in `overflow` (a 5,000-job array failing).
+# DynamoDB's item limit is 400 KB); firing alerts beyond it are only counted, by reason, in `overflow`
+# (a 5,000-job array failing).
 MAX_GROUP_MEMBERS = 150
 
 
@@ -173,7 +174,7 @@ class EscalationState(BaseModel):
     """A group's paging that is waiting for an acknowledgement (one item per group, for its episode).
     It carries its policy, so a config edit changes the next episode, never one half escalated."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)  # built on first use
 
     key: str
     episode: int
@@ -194,7 +195,7 @@ class QueuedPage(BaseModel):
     """A page the router could not text at once (its recipient was texted less than a minute ago): the
     escalator sends it on its next run, bundled with whatever else that recipient is due."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)  # built on first use
 
     recipient: str
     key: str

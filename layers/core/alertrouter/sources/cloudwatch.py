@@ -61,6 +61,13 @@ class _Open(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
 
+class _Rare(_Open):
+    """Shapes off the EventBridge hot path (SNS, alarm action): their schemas are built on first use, not at
+    every cold start."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, defer_build=True)
+
+
 # ---- camelCase shapes (EventBridge detail and the alarm action's alarmData) ----
 class AlarmState(_Open):
     value: str
@@ -113,7 +120,7 @@ class AlarmStateChangeEvent(EventBridgeModel):
     detail: AlarmDetail  # type: ignore[assignment]
 
 
-class AlarmActionEvent(_Open):
+class AlarmActionEvent(_Rare):
     source: str
     alarmArn: str
     accountId: str
@@ -123,29 +130,29 @@ class AlarmActionEvent(_Open):
 
 
 # ---- PascalCase shape (the JSON string inside an SNS notification) ----
-class SnsDimension(_Open):
+class SnsDimension(_Rare):
     name: str
     value: str
 
 
-class SnsMetricStat(_Open):
+class SnsMetricStat(_Rare):
     Metric: dict[str, Any] = Field(default_factory=dict)
 
 
-class SnsMetric(_Open):
+class SnsMetric(_Rare):
     Id: str = ""
     Expression: str | None = None
     MetricStat: SnsMetricStat | None = None
 
 
-class SnsTrigger(_Open):
+class SnsTrigger(_Rare):
     MetricName: str | None = None
     Namespace: str | None = None
     Dimensions: list[SnsDimension] = Field(default_factory=list)
     Metrics: list[SnsMetric] = Field(default_factory=list)
 
 
-class SnsAlarmMessage(_Open):
+class SnsAlarmMessage(_Rare):
     AlarmName: str
     AlarmDescription: str | None = None
     AWSAccountId: str = ""

@@ -21,7 +21,7 @@ _SEVERITY = {"page": Severity.CRITICAL, "critical": Severity.CRITICAL, "ticket":
 
 
 class BurnDetail(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, defer_build=True)  # built on first use
 
     slo: str = Field(min_length=1, max_length=200)
     display_name: str = Field(default="", alias="displayName", max_length=300)
