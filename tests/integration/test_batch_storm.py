@@ -103,3 +103,26 @@ def test_500_failed_jobs_are_one_message_counted_by_reason_and_resolve_an_hour_a
     [resolved] = h.slack.channel_messages("#batch")
     assert resolved.text.startswith("✅ RESOLVED · 500 failed jobs · BatchJobFailed, 123456789012, us-east-1, "
                                     "nightly, render"), resolved.text
+
+
+def test_an_alarm_a_full_group_cannot_take_waits_in_the_dlq_with_its_reason(
+        aws: Any, slack: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from integration.conftest import alarm_body
+
+    monkeypatch.setattr(dynamodb, "MAX_GROUP_MEMBERS", CAP)
+    h = make_harness(aws, slack, tmp_path, CONFIG.replace("group_by: [alertname, account, region]\n  group_wait",
+                                                          "group_by: [region]\n  group_wait"))
+    for i in range(CAP):  # one group (by region): CAP alarms firing, none resolved
+        h.service.handle_body(alarm_body(name=f"DiskFull{i}"))
+    h.service.handle_body(alarm_body(name="DiskFullOneTooMany"))
+    dead = h.receive_all(h.stack.dlq_url, attributes=True)
+    assert len(dead) == 1 and "DiskFullOneTooMany" in dead[0]["Body"]
+    assert "none resolved" in dead[0]["MessageAttributes"]["reason"]["StringValue"]
+    h.service.handle_body(alarm_body(name="DiskFull0", state="OK", ts="2024-05-01T10:05:00.000+0000"))
+    h.service.handle_body(dead[0]["Body"])  # redriven once the group has room: it joins, and is told
+    h.clock.advance(180)
+    drain(h)
+    [message] = h.slack.channel_messages("#team")
+    assert message.text == f"🟠 {CAP} firing · us-east-1" and message.metadata is not None
+    group = h.service.router.store.get_group(message.metadata["event_payload"]["group"])
+    assert group is not None and "DiskFullOneTooMany" in {m.title for m in group.members.values()}

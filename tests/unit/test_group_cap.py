@@ -5,13 +5,17 @@ the group's next episode starts."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
-from alertrouter.models.state import MAX_GROUP_MEMBERS, Member
+import pytest
+
+from alertrouter.models.state import MAX_GROUP_MEMBERS, GroupState, Member
 from alertrouter.notify.render import render_group
+from alertrouter.router import GroupFullError, Outcome
 from alertrouter.sources import parse_body
 from alertrouter.store.memory import MemoryStore
 from conftest import batch_child_failure as child_failure
-from unit.fakes import Clock, Scheduler, Slack, router
+from unit.fakes import Clock, Scheduler, Slack, alert, router
 
 CONFIG = """
 route:
@@ -80,3 +84,56 @@ def test_a_full_group_whose_alerts_all_resolved_still_announces_the_next_failure
     r.flush(group.key, group.route_id)  # (the flush scheduled for the group_interval)
     assert len(slack.posts) == posts + 1  # a new episode: a new message
     assert slack.last_text == "🟠 WARNING · nightly-render failed: Out of memory"
+
+
+def _full_and_resolved(r: Any, store: MemoryStore, clock: Clock) -> GroupState:
+    failures = [parse_body(child_failure(i)).alerts[0] for i in range(MAX_GROUP_MEMBERS)]
+    for a in failures:
+        r.handle(a)
+    clock.ms += 3_600_000
+    for a in failures:
+        r.expire(a.fingerprint, a.timestamp_ms)
+    [group] = store.groups.values()
+    r.flush(group.key, group.route_id)
+    return store.groups[group.key]
+
+
+def test_a_new_storm_bigger_than_the_group_is_a_new_message_not_an_edit_of_the_resolved_one() -> None:
+    store, slack, clock = MemoryStore(), Slack(), Clock()
+    r = router(CONFIG.replace("group_interval: 0s", "group_interval: 5m"), store, slack, Scheduler(), clock)
+    group = _full_and_resolved(r, store, clock)
+    store.groups[group.key].ack_by = "U_OLD"  # someone acknowledged the old storm
+    posts = len(slack.posts)
+    storm = [parse_body(child_failure(i, parent="6b2e3f1d-0000-4000-8000-00000000b22b")).alerts[0] for i in range(200)]
+    overflowed = sum(r.handle(a).overflowed for a in storm)
+    clock.ms += 300_000
+    r.flush(group.key, group.route_id)
+    group = store.groups[group.key]
+    assert overflowed == 200 - MAX_GROUP_MEMBERS and group.episode == 2 and not group.ack_by
+    assert len(slack.posts) == posts + 1  # a new message for the new storm
+    assert slack.last_text == "🟠 200 jobs failed in queue nightly: 192 × Out of memory, 8 × Timeout"
+
+
+def test_workers_racing_for_the_same_resolved_places_each_find_one() -> None:
+    store, slack, clock = MemoryStore(), Slack(), Clock()
+    r = router(CONFIG.replace("group_interval: 0s", "group_interval: 5m"), store, slack, Scheduler(), clock)
+    stale = _full_and_resolved(r, store, clock).detached()  # what four workers read at the same moment
+    newcomers = [parse_body(child_failure(i, parent="7c3f4a2e-0000-4000-8000-00000000c33c")).alerts[0]
+                 for i in range(4)]
+    for a in newcomers:
+        state = store.apply_alert(a, clock()).state
+        r._join_full_group(stale, state, Member.of(state), True, Outcome(), clock())
+    group = store.groups[stale.key]
+    assert all(a.fingerprint in group.members for a in newcomers) and not group.overflow
+
+
+def test_an_alarm_a_full_group_cannot_take_is_refused_with_a_reason_never_dropped() -> None:
+    store, slack, clock = MemoryStore(), Slack(), Clock()
+    r = router(CONFIG.replace("group_by: [queue, job_definition]", "group_by: [region]"), store, slack,
+               Scheduler(), clock)
+    for i in range(MAX_GROUP_MEMBERS):
+        r.handle(alert(f"Alarm{i}"))
+    with pytest.raises(GroupFullError, match="none resolved.*kept in the DLQ"):
+        r.handle(alert("OneTooMany"))
+    [group] = store.groups.values()
+    assert len(group.members) == MAX_GROUP_MEMBERS and not group.overflow  # an alarm is never only counted

@@ -90,6 +90,37 @@ def test_failure_reasons_are_short_and_countable(changes: dict[str, Any], reason
     assert one(_failed(**changes)).labels["reason"] == reason
 
 
+def test_an_image_pull_that_timed_out_is_an_image_pull_failure_not_a_job_timeout() -> None:
+    doc = _failed(reason="CannotPullContainerError: pull image manifest has been retried 1 time(s): failed to "
+                         "resolve ref: Client.Timeout exceeded while awaiting headers", exitCode=None)
+    assert one(doc).labels["reason"] == "Image pull failed"
+
+
+def test_eks_and_ecs_properties_jobs_take_the_reason_and_exit_code_of_their_containers() -> None:
+    eks = copy.deepcopy(event(OOM))
+    detail = eks["detail"]
+    detail.update(attempts=[], statusReason="Pod failed")
+    del detail["container"]
+    detail["eksAttempts"] = [{"containers": [{"name": "main", "exitCode": 137, "reason": "OOMKilled"}],
+                              "podName": "p", "statusReason": "Pod failed"}]
+    alert = one(eks)
+    assert (alert.labels["reason"], alert.labels["exit_code"], alert.labels["attempts"]) == ("Out of memory", "137", "1")
+    ecs = copy.deepcopy(event(OOM))
+    ecs["detail"]["attempts"] = [{"taskProperties": [{"containers": [{"name": "sidecar", "exitCode": 0},
+                                                                     {"name": "app", "exitCode": 2}]}],
+                                  "statusReason": "Essential container in task exited"}]
+    del ecs["detail"]["container"]
+    assert one(ecs).labels["reason"] == "Exit code 2"
+
+
+def test_an_array_parent_is_not_an_alert_of_its_own() -> None:
+    doc = copy.deepcopy(event(OOM))
+    doc["detail"].update(attempts=[], statusReason="Array Child Job failed", arrayProperties={
+        "size": 200, "statusSummary": {"FAILED": 200}})
+    result = parse_payload(doc)
+    assert result.alerts == [] and "array parent job" in result.ignored[0].reason
+
+
 def test_a_job_cancelled_before_it_ran_has_no_attempts_and_says_so() -> None:
     doc = copy.deepcopy(event(OOM))
     doc["detail"].update(attempts=[], statusReason="Cancelled by the nightly cleanup")
@@ -156,8 +187,10 @@ def test_a_blocked_queue_is_one_alert_per_queue_naming_the_job_and_the_reason() 
     assert alert.labels["job_id"] == "4c7599ae-0a82-49aa-ba5a-4727fcce14a8"
     assert "event-test" in alert.summary and "higher than that can be met" in alert.summary
     other_job = copy.deepcopy(doc)
-    other_job["detail"]["jobId"] = "another"
-    assert one(other_job).fingerprint == alert.fingerprint  # the queue is what is blocked
+    other_job["detail"].update(jobId="another", jobDefinition="arn:aws:batch:us-east-1:123456789012:job-definition/x:9")
+    again = one(other_job)
+    # the queue is what is blocked: one alert, in one group (no label of the head job's definition)
+    assert again.fingerprint == alert.fingerprint and "job_definition" not in again.labels
 
 
 @pytest.mark.parametrize(("path", "value", "field"), [
@@ -231,6 +264,14 @@ def test_a_completed_status_resolves_the_same_alert() -> None:
     done["detail"]["status"], done["time"] = "Completed", "2016-11-02T13:12:22Z"
     completed = one(done)
     assert completed.fingerprint == available.fingerprint and completed.status is Status.RESOLVED
+
+
+def test_a_more_severe_status_of_the_same_event_is_another_alert_on_its_own_route() -> None:
+    started = domain_event("Amazon OpenSearch Service Notification", status="Started", severity="Informational")
+    failed = domain_event("Amazon OpenSearch Service Notification", status="Failed", severity="High")
+    done = domain_event("Amazon OpenSearch Service Notification", status="Completed", severity="Informational")
+    assert one(started).fingerprint != one(failed).fingerprint
+    assert one(done).fingerprint == one(started).fingerprint and one(done).status is Status.RESOLVED
 
 
 def test_low_and_missing_severities() -> None:

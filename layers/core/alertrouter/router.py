@@ -10,6 +10,7 @@ what changed -> Slack -> release (which schedules a follow-up if changes arrived
 from __future__ import annotations
 
 import contextlib
+import random
 import time
 import uuid
 from collections.abc import Callable
@@ -41,6 +42,7 @@ from alertrouter.routing.tree import (
     group_identity,
     match_routes,
 )
+from alertrouter.sources.errors import MalformedEventError
 from alertrouter.store.base import LeaseHeldError, StateStore
 
 if TYPE_CHECKING:  # the adapters' types only: the router itself imports no AWS or HTTP library
@@ -61,6 +63,10 @@ EXPIRE_KIND = "alertrouter.expire"
 
 class FlushScheduler(Protocol):
     def schedule(self, key: str, route_id: str, delay_s: int, due_ms: int) -> None: ...
+
+
+class GroupFullError(MalformedEventError):
+    """A group already holds MAX_GROUP_MEMBERS alerts, none resolved, and this alert cannot be only counted."""
 
 
 @dataclass
@@ -173,8 +179,8 @@ class Router:
             key, labels = group_identity(route, state.labels)
             outcome.groups.append(key)
             group = self.store.upsert_member(key, route.id, route.receiver, labels, state.fingerprint, member, now)
-            if state.fingerprint not in group.members and state.status == "firing":
-                group = self._join_full_group(group, state.fingerprint, member, applied.applied, outcome, now)
+            if state.fingerprint not in group.members and state.status != "resolved":
+                group = self._join_full_group(group, state, member, applied.applied, outcome, now)
             if group.pending:
                 outcome.add(self._flush_or_schedule(group, route, now))
             elif group.resume_at_ms and group.flush_at_ms <= now:
@@ -183,20 +189,33 @@ class Router:
                 outcome.add(self._schedule(group, route, group.resume_at_ms, now))
         return outcome
 
-    def _join_full_group(self, group: GroupState, fingerprint: str, member: Member, first: bool, outcome: Outcome,
+    def _join_full_group(self, group: GroupState, state: AlertState, member: Member, first: bool, outcome: Outcome,
                          now: int) -> GroupState:
-        """A firing alert the full group refused takes the place of its oldest resolved member (so a group
-        whose alerts all resolved still announces the next one); with none resolved, it is counted by reason,
-        once (a redelivery is not counted again)."""
-        resolved = sorted((m.ts_ms, fp) for fp, m in group.members.items() if m.status == "resolved")
-        for _, old in resolved[:3]:  # (another worker may take the same place: try the next)
-            replaced = self.store.replace_member(group, old, fingerprint, member, now)
-            if replaced is not None:
-                return replaced
-        if not first:
-            return group
-        outcome.overflowed += 1
-        return self.store.count_overflow(group, member.reason or "other", now)
+        """An alert the full group refused takes the place of a resolved member (so a group whose alerts all
+        resolved still announces the next one). With none resolved: a firing one-shot alert (a failed job) is
+        counted by reason, once (a redelivery is not counted again); any other alert (an alarm, whose next
+        event may be hours away) is refused into the DLQ with the reason, never dropped."""
+        for _ in range(3):
+            resolved = [fp for fp, m in group.members.items() if m.status == "resolved"]
+            # a random few: concurrent workers that read the same group would all race for the oldest
+            for old in random.sample(resolved, min(3, len(resolved))):
+                replaced = self.store.replace_member(group, old, state.fingerprint, member, now)
+                if replaced is not None:
+                    return replaced
+            if not resolved:
+                break
+            fresh = self.store.get_group(group.key)  # the places tried were taken: look again
+            if fresh is None or state.fingerprint in fresh.members:
+                return fresh or group
+            group = fresh
+        if not (state.one_shot and state.status == "firing"):
+            raise GroupFullError(f"group {group.key} holds {len(group.members)} alerts, none resolved: alert "
+                                 f"{state.fingerprint} ({state.title[:80]}) is kept in the DLQ; redrive it once "
+                                 "the group has room")
+        if first:
+            outcome.overflowed += 1
+            return self.store.count_overflow(group, member.reason or "unspecified", now)
+        return group
 
     def _due_ms(self, group: GroupState, route: ResolvedRoute) -> int:
         if not group.slack_ts:
@@ -322,9 +341,11 @@ class Router:
         if (route.escalation or route.reminder_interval) and (
                 paged or (route.reminder_interval and not receiver.sms and shown_firing)):
             self._start_escalation(group, route, now)
+        # Alerts counted (not kept) belong to the episode now announced resolved: the next one counts afresh.
+        ended: dict[str, Any] = {"overflow": {}} if all_resolved and group.overflow else {}
         return self.store.release(group.key, lease, {
             "notified_version": version, "notified": notified, "last_notified_ms": now, "channel_notified": {},
-            **kept,
+            **kept, **ended,
         }, now, expires=all_resolved, claimed_version=version)
 
     # ---- muting: silences, inhibition, time intervals, flapping ----
@@ -490,7 +511,7 @@ class Router:
                 self.store.save_progress(group.key, lease, changes_)
                 return group.model_copy(update=changes_)
             return group
-        changes = {"episode": group.episode + 1, "slack_ts": {}, "slack_channels": {}, "notified": {}, "overflow": {},
+        changes = {"episode": group.episode + 1, "slack_ts": {}, "slack_channels": {}, "notified": {},
                    "slack_attempts": {}, "slack_done": {}, "channel_notified": {}, "ack_by": "", "ack_ms": 0,
                    "resolved_by": "", "resolved_ms": 0}
         self.store.save_progress(group.key, lease, changes)

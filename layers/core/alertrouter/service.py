@@ -18,7 +18,7 @@ from alertrouter.models.settings import Settings
 from alertrouter.notify.base import NotifyError
 from alertrouter.notify.slack import SlackApi, SlackClient
 from alertrouter.notify.sms import SmsNotifier
-from alertrouter.router import EXPIRE_KIND, RESOLVE_KIND, FlushScheduler, Outcome, Router
+from alertrouter.router import EXPIRE_KIND, RESOLVE_KIND, FlushScheduler, GroupFullError, Outcome, Router
 from alertrouter.sources import MalformedEventError, ParseResult, parse_body, parse_payload
 from alertrouter.store.base import StateStore
 from alertrouter.store.dynamodb import DynamoDBStore
@@ -167,6 +167,9 @@ class RouterService:
         try:
             result: Outcome = work()
             return result
+        except GroupFullError as exc:
+            self.reject(body, exc.reason, "GroupFull", message_id)
+            return Outcome()
         except NotifyError as exc:
             if exc.retryable:
                 self.counts["NotifyRetries"] += 1

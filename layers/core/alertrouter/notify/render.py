@@ -77,14 +77,22 @@ def _colour_key(group: GroupState) -> str:
     return _worst([m for m in group.members.values() if m.status == "firing"])
 
 
+_LINK_SAFE = str.maketrans({"<": "%3C", ">": "%3E", "|": "%7C", " ": "%20"})
+
+
+def _link(url: str, label: str) -> str:
+    """Slack's `<url|label>`: a `|`, `>` or space in the URL (a runbook tag, a description) would break it."""
+    return f"<{url.translate(_LINK_SAFE)}|{label}>"
+
+
 def _links(member: Member) -> str:
     links = []
     if member.console:
-        links.append(f"<{member.console}|Console>")
+        links.append(_link(member.console, "Console"))
     for name, url in member.links.items():
-        links.append(f"<{url}|{name.capitalize()}>")
+        links.append(_link(url, name.capitalize()))
     if member.runbook:
-        links.append(f"<{member.runbook}|Runbook>")
+        links.append(_link(member.runbook, "Runbook"))
     return " · ".join(links)
 
 
@@ -172,7 +180,7 @@ def _member_line(m: Member, with_link: bool, muted: str = "") -> str:
         "nodata" if m.status == "nodata" else m.severity, "🔴")
     resource = f" — {_escape(m.resource[:200])}" if m.resource else ""
     count = f" ×{m.count}" if m.count > 1 else ""
-    link = f" <{m.console}|console>" if m.console and with_link else ""
+    link = f" {_link(m.console, 'console')}" if m.console and with_link else ""
     quiet = f" · 🔕 {muted[:120]}" if muted else ""
     return f"{icon} {_escape(m.title[:300])}{resource}{count} · since {slack_date(m.starts_at_ms)}{link}{quiet}"
 
@@ -220,7 +228,7 @@ def render_group(group: GroupState, now_ms: int) -> SlackMessage:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _member_lines(members, group.muted,
                                                                                            counted)}})
         first = members[0][1]
-        if not _jobs([m for _, m in members]) and reason_counts(group):
+        if not _jobs([m for _, m in members]) and any(m.reason for _, m in members):
             blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _escape(
                 f"by reason: {_breakdown(group)}")}]})
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": (

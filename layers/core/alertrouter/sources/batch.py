@@ -44,11 +44,21 @@ class Container(_Open):
     logConfiguration: LogConfiguration | None = None
 
 
+class TaskProperties(_Open):  # an ECS-properties job's attempt
+    containers: list[Container] = Field(default_factory=list)
+
+
 class Attempt(_Open):
     container: Container = Field(default_factory=Container)
+    taskProperties: list[TaskProperties] = Field(default_factory=list)
     statusReason: str = ""
     startedAt: int | None = None
     stoppedAt: int | None = None
+
+
+class EksAttempt(_Open):  # an EKS job's attempt: its pod's containers
+    containers: list[Container] = Field(default_factory=list)
+    statusReason: str = ""
 
 
 class ArrayProperties(_Open):
@@ -64,6 +74,7 @@ class JobDetail(_Open):
     status: str = Field(min_length=1, max_length=40)
     statusReason: str = ""
     attempts: list[Attempt] = Field(default_factory=list)
+    eksAttempts: list[EksAttempt] = Field(default_factory=list)
     createdAt: int | None = None
     startedAt: int | None = None
     stoppedAt: int | None = None
@@ -89,30 +100,49 @@ def _name(arn: str, kind: str) -> str:
     return arn.split(f":{kind}/", 1)[1] if f":{kind}/" in arn else arn
 
 
+def _last_container(job: JobDetail) -> Container:
+    """The container of the job's last attempt that says most (its exit code or reason): a container job's,
+    an ECS-properties job's task containers, an EKS job's pod containers; else the job's own container."""
+    candidates: list[Container] = []
+    if job.attempts:
+        last = job.attempts[-1]
+        candidates += [last.container] + [c for task in last.taskProperties for c in task.containers]
+    if job.eksAttempts:
+        candidates += job.eksAttempts[-1].containers
+    candidates.append(job.container or Container())
+    for container in candidates:
+        if container.exitCode not in (None, 0) or container.reason:
+            return container
+    return candidates[0]
+
+
+def _tried(job: JobDetail) -> int:
+    return len(job.attempts) or len(job.eksAttempts)
+
+
+# Batch's own words, most specific first: an image pull that timed out is an image pull failure.
+_REASONS = (
+    ("cannotpullcontainer", "Image pull failed"), ("resourceinitializationerror", "Resource initialization failed"),
+    ("cannotstartcontainer", "Container did not start"), ("cannotcreatecontainer", "Container did not start"),
+    ("cannotinspectcontainer", "Container did not start"), ("outofmemory", "Out of memory"),
+    ("out of memory", "Out of memory"), ("oomkilled", "Out of memory"),
+    ("job attempt duration exceeded timeout", "Timeout"), ("host ec2", "Host terminated"),
+    ("dependent job", "Dependency failed"),
+)
+
+
 def failure_reason(job: JobDetail) -> str:
     """A short, countable cause: the container's own reason first, then the job's, then the exit code."""
+    container = _last_container(job)
     last = job.attempts[-1] if job.attempts else None
-    container = last.container if last else (job.container or Container())
-    texts = " | ".join(t for t in (container.reason, job.container.reason if job.container else "",
-                                   last.statusReason if last else "", job.statusReason) if t)
+    texts = " | ".join(t for t in (container.reason, last.statusReason if last else "", job.statusReason) if t)
     lowered = texts.lower()
-    if "outofmemory" in lowered or "out of memory" in lowered:
-        return "Out of memory"
-    if "timeout" in lowered or "timed out" in lowered:
-        return "Timeout"
-    if "cannotpullcontainer" in lowered:
-        return "Image pull failed"
-    if "cannotstartcontainer" in lowered or "cannotcreatecontainer" in lowered:
-        return "Container did not start"
-    if "resourceinitializationerror" in lowered:
-        return "Resource initialization failed"
-    if "host ec2" in lowered and "terminated" in lowered:
-        return "Host terminated"
-    if "dependent job" in lowered:
-        return "Dependency failed"
+    for needle, reason in _REASONS:
+        if needle in lowered:
+            return reason
     if container.exitCode not in (None, 0):
         return f"Exit code {container.exitCode}"
-    if not job.attempts:
+    if not _tried(job):
         return "Cancelled or terminated"
     return (job.statusReason or "Unknown")[:60]
 
@@ -159,6 +189,10 @@ def parse_eventbridge(event: dict[str, Any]) -> list[Alert] | Ignored:
     if detail_type != JOB_STATE_CHANGE:
         return Ignored(kind=str(detail_type)[:80], reason=f"Batch event {str(detail_type)[:80]!r} is not alerted on")
     parsed = _event(event)
+    array = parsed.detail.arrayProperties
+    if array is not None and array.size is not None and array.index is None:
+        return Ignored(kind=JOB_STATE_CHANGE, reason=f"array parent job {parsed.detail.jobId[:80]}: its children "
+                                                     "are alerted on, each with its own reason")
     statuses = alerted_statuses()
     if parsed.detail.status.upper() not in statuses:
         return Ignored(kind=JOB_STATE_CHANGE, reason=f"job status {parsed.detail.status[:40]} is not alerted on "
@@ -172,12 +206,11 @@ def _job_alert(parsed: JobEvent) -> Alert:
     failed = status == "FAILED"
     queue = _name(job.jobQueue, "job-queue")
     definition, _, revision = _name(job.jobDefinition, "job-definition").partition(":")
-    last = job.attempts[-1] if job.attempts else None
-    container = last.container if last else (job.container or Container())
+    container = _last_container(job)
     reason = failure_reason(job) if failed else status.capitalize()
     labels = {"alertname": f"BatchJob{status.capitalize()}", "source": SOURCE, "account": account,
               "region": region, "queue": queue, "job_definition": definition, "job_name": job.jobName,
-              "job_id": job.jobId, "status": status, "reason": reason, "attempts": str(len(job.attempts)),
+              "job_id": job.jobId, "status": status, "reason": reason, "attempts": str(_tried(job)),
               "resource": job.jobId}
     if revision:
         labels["job_definition_revision"] = revision
@@ -201,8 +234,8 @@ def _job_alert(parsed: JobEvent) -> Alert:
     causes = [c for c in (job.statusReason, container.reason) if c]
     exit_text = f" (exit code {container.exitCode})" if container.exitCode is not None else ""
     summary = f"{' — '.join(dict.fromkeys(causes)) or reason}{exit_text}"
-    if job.attempts:
-        summary += f"; {len(job.attempts)} attempt{'s' if len(job.attempts) != 1 else ''}"
+    if _tried(job):
+        summary += f"; {_tried(job)} attempt{'s' if _tried(job) != 1 else ''}"
     title = f"{job.jobName} failed: {reason}" if failed else f"{job.jobName} is {status}"
     return Alert(source=SOURCE, status=Status.FIRING, severity=severity, title=title, summary=summary[:1000],
                  labels=labels, annotations=annotations, one_shot=True,
@@ -217,8 +250,6 @@ def _queue_blocked(parsed: JobEvent) -> Alert:
     labels = {"alertname": "BatchJobQueueBlocked", "source": SOURCE, "account": account, "region": region,
               "queue": queue, "job_name": job.jobName, "job_id": job.jobId, "status": job.status.upper(),
               "reason": reason.split(" - ", 1)[0][:60], "resource": queue, "severity": Severity.WARNING.value}
-    if job.jobDefinition:
-        labels["job_definition"] = _name(job.jobDefinition, "job-definition").partition(":")[0]
     return Alert(
         source=SOURCE, status=Status.FIRING, severity=Severity.WARNING, title=f"Batch job queue {queue} is blocked",
         summary=f"Job {job.jobName} ({job.jobId}) is {job.status} at the head of the queue and cannot run: {reason}"[:1000],

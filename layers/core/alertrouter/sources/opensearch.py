@@ -3,7 +3,7 @@
 Every detail-type OpenSearch Service sends (`Amazon OpenSearch Service Notification`, `... Cluster Status
 Notification`, `... Software Update Notification`, `... Auto-Tune Notification`, `Domain Error
 Notification`, the older `Amazon ES ...` names and the rest) carries `detail.event`, `status`, `severity`
-and `description`; they become one alert per domain and event, one-shot (most never say they are over),
+and `description`; they become one alert per domain, event and severity, one-shot (most never say they are over),
 resolved early by a later status that says so (`Completed`). Severity: High -> critical, Medium ->
 warning, Low/Informational -> info (routed quietly by the shipped config).
 
@@ -80,5 +80,8 @@ def parse_eventbridge(event: dict[str, Any]) -> list[Alert]:
         source=SOURCE, status=Status.RESOLVED if over else Status.FIRING, severity=severity,
         title=f"{domain}: {name}{status}"[:300], summary=detail.description[:2000],
         labels={k: v for k, v in labels.items() if v}, annotations=annotations, timestamp=parsed.time,
-        one_shot=True, fingerprint=fingerprint(SOURCE, account, region, domain, parsed.detail_type, name),
+        # severity is part of the identity: it decides the route (an informational "Started" and a High
+        # "Failed" of one event are two alerts, each resolved in the group that announced it)
+        one_shot=True, fingerprint=fingerprint(SOURCE, account, region, domain, parsed.detail_type, name,
+                                               severity.value),
     )]

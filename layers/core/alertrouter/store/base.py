@@ -43,7 +43,9 @@ class StateStore(ABC):
     def replace_member(self, group: GroupState, old: str, fingerprint: str, member: Member,
                        now_ms: int) -> GroupState | None:
         """In a full group, put `member` in the place of the resolved member `old` (unchanged since `group`
-        was read) and bump the version. None if `old` changed meanwhile."""
+        was read) and bump the version. None if `old` changed meanwhile or `fingerprint` is a member already.
+        `old`'s `notified` entry stays: the episode that announced it resolved stays announced, so the next
+        flush starts a new episode (a new message) for what fires now."""
 
     @abstractmethod
     def count_overflow(self, group: GroupState, reason: str, now_ms: int) -> GroupState:

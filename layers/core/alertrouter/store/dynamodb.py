@@ -167,7 +167,7 @@ class DynamoDBStore(StateStore):
         try:
             got = self.client.update_item(
                 TableName=self.table, Key=self._group_key(group.key),
-                UpdateExpression="REMOVE members.#old, notified.#old, expires_at SET members.#fp = :m, version = version + :one, "
+                UpdateExpression="REMOVE members.#old, expires_at SET members.#fp = :m, version = version + :one, "
                 "pending_since_ms = if_not_exists(pending_since_ms, :now)",
                 ConditionExpression="members.#old.ts_ms = :oldts AND members.#old.#status = :resolved "
                 "AND attribute_not_exists(members.#fp)",
@@ -203,10 +203,15 @@ class DynamoDBStore(StateStore):
                 if not _conditional_failed(exc):
                     raise
             # a group item written before overflow existed: give it the map, then count
-            self.client.update_item(TableName=self.table, Key=self._group_key(group.key),
-                                    UpdateExpression="SET overflow = if_not_exists(overflow, :empty)",
-                                    ConditionExpression="attribute_exists(pk)",
-                                    ExpressionAttributeValues={":empty": {"M": {}}})
+            try:
+                self.client.update_item(TableName=self.table, Key=self._group_key(group.key),
+                                        UpdateExpression="SET overflow = if_not_exists(overflow, :empty)",
+                                        ConditionExpression="attribute_exists(pk)",
+                                        ExpressionAttributeValues={":empty": {"M": {}}})
+            except ClientError as exc:
+                if _conditional_failed(exc):  # the group item is gone (expired): retried from SQS
+                    raise RuntimeError(f"group {group.key} vanished while counting an alert") from exc
+                raise
         raise RuntimeError(f"group {group.key}: overflow could not be counted")
 
     def mark_flush_scheduled(self, key: str, due_ms: int) -> bool:

@@ -72,10 +72,10 @@ class MemoryStore(StateStore):
         with self._lock:
             stored = self.groups[group.key]
             was = stored.members.get(old)
-            if was is None or was.status != "resolved" or was.ts_ms != group.members[old].ts_ms:
+            if (was is None or was.status != "resolved" or was.ts_ms != group.members[old].ts_ms
+                    or fingerprint in stored.members):
                 return None
             stored.members = {**{fp: m for fp, m in stored.members.items() if fp != old}, fingerprint: member}
-            stored.notified = {fp: n for fp, n in stored.notified.items() if fp != old}
             stored.version += 1
             self.expiring.discard(group.key)
             if not stored.pending_since_ms:
