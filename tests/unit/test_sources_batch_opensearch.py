@@ -288,6 +288,15 @@ def test_an_opensearch_event_without_a_domain_is_refused_with_a_reason() -> None
         parse_payload(doc)
 
 
+def test_a_vpc_endpoint_event_names_its_endpoint_not_a_domain() -> None:
+    doc = domain_event("Amazon OpenSearch Service VPC Endpoint Notification", event="VPC Endpoint Create Failed",
+                       status="Failed", severity="High")
+    doc["resources"] = ["arn:aws:es:us-east-1:123456789012:vpcendpoint/aos-0a1b2c"]
+    alert = one(doc)
+    assert (alert.labels["resource"], "domain" in alert.labels) == ("vpcendpoint/aos-0a1b2c", False)
+    assert alert.title == "vpcendpoint/aos-0a1b2c: VPC Endpoint Create Failed (Failed)"
+
+
 # ---- the recommended alarms the stack creates per domain ----
 def domain_alarm(metric: str, state: str = "ALARM", severity: str = "critical") -> dict[str, Any]:
     doc = event("eventbridge_cw_alarm_state_change_single_metric_ALARM_awsdocs.json")

@@ -45,15 +45,21 @@ class DomainEvent(EventBridgeModel):
     detail: Detail  # type: ignore[assignment]
 
 
-def _domain(parsed: DomainEvent) -> tuple[str, str]:
-    """(domain name, account) from the domain's ARN in `resources` (or `detail.domainName`)."""
+def _domain(parsed: DomainEvent) -> tuple[str, str, str]:
+    """(domain name, resource, account) from the domain's ARN in `resources` (or `detail.domainName`); an
+    event about another OpenSearch resource (a VPC endpoint) names that resource, with no domain."""
     for arn in parsed.resources:
         parts = arn.split(":")
         if len(parts) > 5 and parts[5].startswith("domain/"):
-            return parts[5].removeprefix("domain/"), parsed.account or parts[4]
+            domain = parts[5].removeprefix("domain/")
+            return domain, domain, parsed.account or parts[4]
     if parsed.detail.domain_name:
-        return parsed.detail.domain_name, parsed.account
-    raise MalformedEventError(f"{parsed.detail_type}: no domain in resources or detail")
+        return parsed.detail.domain_name, parsed.detail.domain_name, parsed.account
+    for arn in parsed.resources:
+        parts = arn.split(":")
+        if len(parts) > 5 and parts[2] in ("es", "aoss") and parts[5]:
+            return "", parts[5][:200], parsed.account or parts[4]
+    raise MalformedEventError(f"{parsed.detail_type}: no domain or OpenSearch resource in resources or detail")
 
 
 def parse_eventbridge(event: dict[str, Any]) -> list[Alert]:
@@ -62,26 +68,26 @@ def parse_eventbridge(event: dict[str, Any]) -> list[Alert]:
     except ValidationError as exc:
         raise invalid(str(event.get("detail-type")), exc) from exc
     detail, region = parsed.detail, parsed.region
-    domain, account = _domain(parsed)
+    domain, resource, account = _domain(parsed)
     if not account:
         raise MalformedEventError(f"{parsed.detail_type}: no account")
     name = detail.event or parsed.detail_type.removeprefix("Amazon OpenSearch Service ").removeprefix("Amazon ES ")
     severity = severity_word(detail.severity) or Severity.WARNING
     over = detail.status.strip().lower() in _OVER
     labels = {"alertname": f"OpenSearch {name}"[:200], "source": SOURCE, "account": account, "region": region,
-              "domain": domain, "resource": domain, "event": name[:200], "event_status": detail.status,
+              "domain": domain, "resource": resource, "event": name[:200], "event_status": detail.status,
               "detail_type": parsed.detail_type[:200], "severity": severity.value}
-    annotations = {"console": domain_console_url(region, domain)}
+    annotations = {"console": domain_console_url(region, domain)} if domain else {}
     found = _URL.search(detail.description)
     if found:
         annotations["runbook"] = found.group(0).rstrip(".,;:!")
     status = f" ({detail.status})" if detail.status else ""
     return [Alert(
         source=SOURCE, status=Status.RESOLVED if over else Status.FIRING, severity=severity,
-        title=f"{domain}: {name}{status}"[:300], summary=detail.description[:2000],
+        title=f"{resource}: {name}{status}"[:300], summary=detail.description[:2000],
         labels={k: v for k, v in labels.items() if v}, annotations=annotations, timestamp=parsed.time,
         # severity is part of the identity: it decides the route (an informational "Started" and a High
         # "Failed" of one event are two alerts, each resolved in the group that announced it)
-        one_shot=True, fingerprint=fingerprint(SOURCE, account, region, domain, parsed.detail_type, name,
+        one_shot=True, fingerprint=fingerprint(SOURCE, account, region, resource, parsed.detail_type, name,
                                                severity.value),
     )]
