@@ -106,14 +106,12 @@ def _parse_sns_message(message: Any) -> ParseResult:
 def _parse_eventbridge(event: dict[str, Any]) -> ParseResult:
     source = event.get("source")
     if source == "aws.cloudwatch":
-        parsed = cloudwatch.parse_eventbridge(event)
-        return ParseResult(ignored=[parsed]) if isinstance(parsed, Ignored) else ParseResult(alerts=parsed)
+        return _result(cloudwatch.parse_eventbridge(event))
     # Batch and OpenSearch parsers are imported on first use: a CloudWatch-only cold start does not pay for them.
     if source == "aws.batch":
         from alertrouter.sources import batch
 
-        found = batch.parse_eventbridge(event)
-        return ParseResult(ignored=[found]) if isinstance(found, Ignored) else ParseResult(alerts=found)
+        return _result(batch.parse_eventbridge(event))
     if source == "aws.es":
         from alertrouter.sources import opensearch
 
@@ -122,3 +120,7 @@ def _parse_eventbridge(event: dict[str, Any]) -> ParseResult:
         return ParseResult(alerts=slo.parse_eventbridge(event))
     raise UnrecognisedEventError(f"no parser for EventBridge source {str(source)[:40]!r} "
                                  f"detail-type {str(event.get('detail-type'))[:60]!r}")
+
+
+def _result(parsed: list[Alert] | Ignored) -> ParseResult:
+    return ParseResult(ignored=[parsed]) if isinstance(parsed, Ignored) else ParseResult(alerts=parsed)

@@ -15,10 +15,10 @@ from typing import Any
 from urllib.parse import quote
 
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from alertrouter.models.alert import Alert, Ignored, Severity, Status, fingerprint, severity_word
-from alertrouter.sources.cloudwatch import invalid
+from alertrouter.sources.cloudwatch import validated
 from alertrouter.sources.errors import MalformedEventError
 
 SOURCE = "batch"
@@ -131,9 +131,9 @@ _REASONS = (
 )
 
 
-def failure_reason(job: JobDetail) -> str:
-    """A short, countable cause: the container's own reason first, then the job's, then the exit code."""
-    container = _last_container(job)
+def failure_reason(job: JobDetail, container: Container) -> str:
+    """A short, countable cause: the container's own reason first (`_last_container`), then the job's, then
+    the exit code."""
     last = job.attempts[-1] if job.attempts else None
     texts = " | ".join(t for t in (container.reason, last.statusReason if last else "", job.statusReason) if t)
     lowered = texts.lower()
@@ -160,13 +160,6 @@ def logs_console_url(region: str, group: str, stream: str) -> str:
             f"#logsV2:log-groups/log-group/{twice(group)}/log-events/{twice(stream)}")
 
 
-def _event(event: dict[str, Any]) -> JobEvent:
-    try:
-        return JobEvent.model_validate(event)
-    except ValidationError as exc:
-        raise invalid(str(event.get("detail-type")), exc) from exc
-
-
 def _account(parsed: JobEvent) -> str:
     if parsed.account:
         return parsed.account
@@ -185,10 +178,10 @@ def _ms(value: int | None, fallback: datetime) -> datetime:
 def parse_eventbridge(event: dict[str, Any]) -> list[Alert] | Ignored:
     detail_type = event.get("detail-type")
     if detail_type == QUEUE_BLOCKED:
-        return [_queue_blocked(_event(event))]
+        return [_queue_blocked(validated(JobEvent, event, QUEUE_BLOCKED))]
     if detail_type != JOB_STATE_CHANGE:
         return Ignored(kind=str(detail_type)[:80], reason=f"Batch event {str(detail_type)[:80]!r} is not alerted on")
-    parsed = _event(event)
+    parsed = validated(JobEvent, event, JOB_STATE_CHANGE)
     array = parsed.detail.arrayProperties
     if array is not None and array.size is not None and array.index is None:
         return Ignored(kind=JOB_STATE_CHANGE, reason=f"array parent job {parsed.detail.jobId[:80]}: its children "
@@ -206,11 +199,11 @@ def _job_alert(parsed: JobEvent) -> Alert:
     failed = status == "FAILED"
     queue = _name(job.jobQueue, "job-queue")
     definition, _, revision = _name(job.jobDefinition, "job-definition").partition(":")
-    container = _last_container(job)
-    reason = failure_reason(job) if failed else status.capitalize()
+    container, tried = _last_container(job), _tried(job)
+    reason = failure_reason(job, container) if failed else status.capitalize()
     labels = {"alertname": f"BatchJob{status.capitalize()}", "source": SOURCE, "account": account,
               "region": region, "queue": queue, "job_definition": definition, "job_name": job.jobName,
-              "job_id": job.jobId, "status": status, "reason": reason, "attempts": str(_tried(job)),
+              "job_id": job.jobId, "status": status, "reason": reason, "attempts": str(tried),
               "resource": job.jobId}
     if revision:
         labels["job_definition_revision"] = revision
@@ -234,8 +227,8 @@ def _job_alert(parsed: JobEvent) -> Alert:
     causes = [c for c in (job.statusReason, container.reason) if c]
     exit_text = f" (exit code {container.exitCode})" if container.exitCode is not None else ""
     summary = f"{' — '.join(dict.fromkeys(causes)) or reason}{exit_text}"
-    if _tried(job):
-        summary += f"; {_tried(job)} attempt{'s' if _tried(job) != 1 else ''}"
+    if tried:
+        summary += f"; {tried} attempt{'s' if tried != 1 else ''}"
     title = f"{job.jobName} failed: {reason}" if failed else f"{job.jobName} is {status}"
     return Alert(source=SOURCE, status=Status.FIRING, severity=severity, title=title, summary=summary[:1000],
                  labels=labels, annotations=annotations, one_shot=True,

@@ -13,7 +13,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
@@ -57,15 +57,18 @@ _REGION_NAMES = {
 }
 
 
+_M = TypeVar("_M", bound=BaseModel)
+
+
 class _Open(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
 
 class _Rare(_Open):
     """Shapes off the EventBridge hot path (SNS, alarm action): their schemas are built on first use, not at
-    every cold start."""
+    every cold start (pydantic merges this with _Open's config)."""
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True, defer_build=True)
+    model_config = ConfigDict(defer_build=True)
 
 
 # ---- camelCase shapes (EventBridge detail and the alarm action's alarmData) ----
@@ -415,16 +418,21 @@ def invalid(kind: str, exc: ValidationError) -> MalformedEventError:
     return MalformedEventError(f"{kind}: {'; '.join(problems)}{more}")
 
 
+def validated(model: type[_M], data: Any, kind: str) -> _M:
+    """`data` as `model`, or a MalformedEventError naming the first fields that are wrong."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise invalid(kind, exc) from exc
+
+
 def parse_eventbridge(event: dict[str, Any]) -> list[Alert] | Ignored:
     detail_type = event.get("detail-type")
     if detail_type == CONFIGURATION_CHANGE:
         detail = event.get("detail")
         op = detail.get("operation", "?") if isinstance(detail, dict) else "?"
         return Ignored(kind=CONFIGURATION_CHANGE, reason=f"alarm configuration change ({op}) is not a state change")
-    try:
-        parsed = AlarmStateChangeEvent.model_validate(event)
-    except ValidationError as exc:
-        raise invalid(str(detail_type), exc) from exc
+    parsed = validated(AlarmStateChangeEvent, event, str(detail_type))
     return [_state_change_alert(parsed)]
 
 
@@ -455,10 +463,7 @@ def _state_change_alert(parsed: AlarmStateChangeEvent) -> Alert:
 
 
 def parse_alarm_action(event: dict[str, Any]) -> list[Alert]:
-    try:
-        parsed = AlarmActionEvent.model_validate(event)
-    except ValidationError as exc:
-        raise invalid("alarm action", exc) from exc
+    parsed = validated(AlarmActionEvent, event, "alarm action")
     # The alarm's own ARN names its account; `accountId` can disagree (seen in published fixtures).
     arn_parts = parsed.alarmArn.split(":")
     account = arn_parts[4] if len(arn_parts) > 5 and arn_parts[4] else parsed.accountId

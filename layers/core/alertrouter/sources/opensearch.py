@@ -17,10 +17,10 @@ import re
 from typing import Any
 
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from alertrouter.models.alert import Alert, Severity, Status, fingerprint, severity_word
-from alertrouter.sources.cloudwatch import domain_console_url, invalid
+from alertrouter.sources.cloudwatch import domain_console_url, validated
 from alertrouter.sources.errors import MalformedEventError
 
 SOURCE = "opensearch"
@@ -63,10 +63,7 @@ def _domain(parsed: DomainEvent) -> tuple[str, str, str]:
 
 
 def parse_eventbridge(event: dict[str, Any]) -> list[Alert]:
-    try:
-        parsed = DomainEvent.model_validate(event)
-    except ValidationError as exc:
-        raise invalid(str(event.get("detail-type")), exc) from exc
+    parsed = validated(DomainEvent, event, str(event.get("detail-type")))
     detail, region = parsed.detail, parsed.region
     domain, resource, account = _domain(parsed)
     if not account:
