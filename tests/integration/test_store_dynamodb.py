@@ -104,6 +104,23 @@ def test_counts_repeats_within_an_episode_and_restarts_after_a_resolve(store: St
 def test_unknown_alert_and_group_are_none(store: StateStore) -> None:
     assert store.get_alert("0000000000000000") is None
     assert store.get_group("route0/none") is None
+    assert store.get_clicks("route0/none") is None
+
+
+def test_clicks_are_read_as_stored_without_the_rest_of_the_group(store: StateStore) -> None:
+    # Given a group nobody clicked on yet
+    upsert(store, alert())
+    assert store.get_clicks(KEY) == {"ack_by": "", "ack_ms": 0, "resolved_by": "", "resolved_ms": 0}
+    # When someone acknowledges and someone resolves by hand
+    store.acknowledge(KEY, "U0ACK", NOW + 1, ack=True)
+    store.resolve_by_hand(KEY, "U0RES", NOW + 2, episode=1)
+    # Then the clicks read back are exactly what the full group holds
+    group = store.get_group(KEY)
+    assert group is not None
+    assert store.get_clicks(KEY) == {"ack_by": "U0ACK", "ack_ms": NOW + 1, "resolved_by": "U0RES",
+                                     "resolved_ms": NOW + 2}
+    assert store.get_clicks(KEY) == {name: getattr(group, name) for name in ("ack_by", "ack_ms", "resolved_by",
+                                                                              "resolved_ms")}
 
 
 # ---- groups ----

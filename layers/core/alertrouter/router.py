@@ -55,6 +55,7 @@ LEASE_MS = 120_000  # longer than the worst flush (pacing + retries), shorter th
 BUSY_RETRY_S = 5  # when another worker holds the flush lease, look again this much later
 PRUNE_BATCH = 25  # members dropped per flush: one conditional DynamoDB update, all or none
 MAX_HOP_MS = 900_000  # a muted group is looked at again at least this often (SQS's longest delay)
+DECISION_CACHE = 4096  # label sets whose routing is remembered per process
 SILENCE_CACHE_MS = 5_000  # silences are read at most this often per process (a storm flushes many groups)
 CLICK_REREAD_MS = 500  # before an edit, clicks are read again if the last read is older than this
 RESOLVE_KIND = "alertrouter.resolve"
@@ -137,6 +138,9 @@ class Router:
         self.account_label = account_label
         self.now_ms = now_ms
         self._routes: dict[str, ResolvedRoute] = {}
+        # labels -> (routes, can inhibit): both are pure functions of the labels and the (static) config, and
+        # the same alarms recur all through a storm; bounded by clearing, so memory stays flat
+        self._decisions: dict[tuple[tuple[str, str], ...], tuple[tuple[ResolvedRoute, ...], bool]] = {}
         self._silences: tuple[int, list[Silence]] = (-SILENCE_CACHE_MS, [])
 
     def _history(self, key: str, kind: str, detail: dict[str, Any]) -> None:
@@ -148,11 +152,23 @@ class Router:
             logger.warning("history entry not written", extra={"group": key, "kind": kind}, exc_info=True)
 
     # ---- one alert ----
-    def routes_for(self, labels: dict[str, str]) -> list[ResolvedRoute]:
-        routes = match_routes(self.config, labels)
-        for route in routes:
-            self._routes[route.id] = route
-        return routes
+    def routes_for(self, labels: dict[str, str]) -> tuple[ResolvedRoute, ...]:
+        return self._decide(labels)[0]
+
+    def _decide(self, labels: dict[str, str]) -> tuple[tuple[ResolvedRoute, ...], bool]:
+        """The routes an alert with these labels takes, and whether it can be an inhibition source."""
+        items = tuple(labels.items())
+        decision = self._decisions.get(items)
+        if decision is None:
+            routes = tuple(match_routes(self.config, labels))
+            for route in routes:
+                self._routes[route.id] = route
+            rules = self.config.inhibit_rules
+            decision = (routes, bool(rules) and bool(source_rules(rules, labels)))
+            if len(self._decisions) >= DECISION_CACHE:
+                self._decisions.clear()
+            self._decisions[items] = decision
+        return decision
 
     def handle(self, alert: Alert) -> Outcome:
         """Apply one alert. Idempotent: a repeated or older delivery changes nothing and sends nothing."""
@@ -168,10 +184,10 @@ class Router:
         state = applied.state
         # Both writes are conditional on the event's time, so a redelivery (a duplicate) may repeat them: that
         # repairs a crash between the state write and these.
-        if self.config.inhibit_rules and source_rules(self.config.inhibit_rules, state.labels):
+        routes, inhibits = self._decide(state.labels)
+        if inhibits:
             self.store.set_inhibit_source(state.fingerprint, state.labels, state.ts_ms, state.status == "firing")
         member = Member.of(state)
-        routes = self.routes_for(state.labels)
         if state.one_shot and state.status == "firing":
             timeout = min(int(r.resolve_timeout.total_seconds() * 1000) for r in routes)
             self.store.set_expiry(state.fingerprint, state.ts_ms, now + timeout)
@@ -588,10 +604,9 @@ class Router:
     def _with_clicks(self, group: GroupState, now: int) -> tuple[GroupState, SlackMessage, int]:
         """The group with the acknowledgement and manual resolve as stored now (a click may have landed since
         the claim; the interactions function redrew the message then, and this edit must not undo it)."""
-        latest = self.store.get_group(group.key)
-        if latest is not None:
-            group = group.model_copy(update={"ack_by": latest.ack_by, "ack_ms": latest.ack_ms,
-                                             "resolved_by": latest.resolved_by, "resolved_ms": latest.resolved_ms})
+        clicks = self.store.get_clicks(group.key)
+        if clicks is not None:
+            group = group.model_copy(update=clicks)
         return group, render_group(group, now), self.now_ms()
 
     def _send_slack(self, group: GroupState, channels: list[str], thread_lines: list[str],

@@ -11,6 +11,8 @@ from alertrouter.models.alert import Alert
 from alertrouter.models.silence import Silence
 from alertrouter.models.state import AlertState, EscalationState, GroupState, Member, QueuedPage
 
+CLICK_FIELDS = ("ack_by", "ack_ms", "resolved_by", "resolved_ms")  # what Slack's buttons change in a group
+
 
 class LeaseHeldError(Exception):
     """Another worker is flushing this group right now."""
@@ -54,6 +56,11 @@ class StateStore(ABC):
 
     @abstractmethod
     def get_group(self, key: str) -> GroupState | None: ...
+
+    def get_clicks(self, key: str) -> dict[str, Any] | None:
+        """The group's acknowledgement and manual resolve as stored now (CLICK_FIELDS), None if it is gone."""
+        group = self.get_group(key)
+        return {name: getattr(group, name) for name in CLICK_FIELDS} if group is not None else None
 
     def episode_of(self, key: str) -> int | None:
         group = self.get_group(key)

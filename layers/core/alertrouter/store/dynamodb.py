@@ -20,7 +20,7 @@ from alertrouter.models.state import (
     Member,
     QueuedPage,
 )
-from alertrouter.store.base import AlertApplied, LeaseHeldError, StateStore
+from alertrouter.store.base import CLICK_FIELDS, AlertApplied, LeaseHeldError, StateStore
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -121,6 +121,16 @@ class DynamoDBStore(StateStore):
     def get_group(self, key: str) -> GroupState | None:
         got = self.client.get_item(TableName=self.table, Key=self._group_key(key), ConsistentRead=True)
         return GroupState.model_validate(_plain(got["Item"])) if "Item" in got else None
+
+    def get_clicks(self, key: str) -> dict[str, Any] | None:
+        # only the four attributes: a full group (~150 KB) is not fetched and parsed again before each edit
+        got = self.client.get_item(TableName=self.table, Key=self._group_key(key), ConsistentRead=True,
+                                   ProjectionExpression=", ".join(CLICK_FIELDS) + ", pk")
+        if "Item" not in got:
+            return None
+        stored = _plain(got["Item"])
+        defaults = GroupState.model_fields
+        return {name: stored.get(name, defaults[name].default) for name in CLICK_FIELDS}
 
     def upsert_member(
         self, key: str, route_id: str, receiver: str, group_labels: dict[str, str],

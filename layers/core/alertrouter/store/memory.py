@@ -15,7 +15,7 @@ from alertrouter.models.state import (
     Member,
     QueuedPage,
 )
-from alertrouter.store.base import AlertApplied, LeaseHeldError, StateStore
+from alertrouter.store.base import CLICK_FIELDS, AlertApplied, LeaseHeldError, StateStore
 
 
 class MemoryStore(StateStore):
@@ -95,6 +95,10 @@ class MemoryStore(StateStore):
         group = self.groups.get(key)
         return group.detached() if group else None
 
+    def get_clicks(self, key: str) -> dict[str, Any] | None:
+        group = self.groups.get(key)
+        return {name: getattr(group, name) for name in CLICK_FIELDS} if group is not None else None
+
     def mark_flush_scheduled(self, key: str, due_ms: int) -> bool:
         with self._lock:
             group = self.groups.get(key)
@@ -118,8 +122,7 @@ class MemoryStore(StateStore):
             group = self.groups[key]
             if group.lease_id != lease_id:
                 raise LeaseHeldError(key)
-            # dict(group) keeps the field values as they are; only the plain `changes` get validated
-            group = self.groups[key] = GroupState.model_validate({**dict(group), **changes})
+            group = self.groups[key] = _changed(group, changes)
 
     def release(self, key: str, lease_id: str, changes: dict[str, Any], clear_flush_until_ms: int, *,
                 expires: bool = False, claimed_version: int | None = None) -> GroupState:
@@ -127,7 +130,7 @@ class MemoryStore(StateStore):
             group = self.groups[key]
             if group.lease_id != lease_id:
                 raise LeaseHeldError(key)
-            group = self.groups[key] = GroupState.model_validate({**dict(group), **changes})
+            group = self.groups[key] = _changed(group, changes)
             group.lease_id, group.lease_until_ms = "", 0
             if claimed_version is not None and group.version == claimed_version:
                 group.pending_since_ms = 0
@@ -292,3 +295,9 @@ class MemoryStore(StateStore):
     def save_slo_state(self, name: str, state: dict[str, Any]) -> None:
         with self._lock:
             self.slo_states[name] = dict(state)
+
+
+def _changed(group: GroupState, changes: dict[str, Any]) -> GroupState:
+    """The group with `changes` (plain values, as the DynamoDB store writes them) validated into it; the
+    field values it has are kept as they are (its __dict__: iterating the model is several times slower)."""
+    return GroupState.model_validate({**group.__dict__, **changes})
