@@ -157,6 +157,7 @@ def throughput(*, immediate: bool, alarms: int = 2000) -> tuple[float, int, int,
     immediate=True: group_wait = group_interval = 0, so every change renders and sends (worst case).
     """
     from alertrouter.aws import Clients
+    from alertrouter.handler import settle
     from alertrouter.models.settings import Settings
     from alertrouter.service import RouterService
     from alertrouter.store.memory import MemoryStore
@@ -176,6 +177,7 @@ def throughput(*, immediate: bool, alarms: int = 2000) -> tuple[float, int, int,
     service = RouterService(settings, Clients(), slack=sink,
                             now_ms=clock, store=MemoryStore(), scheduler=queue)
     router = service.router
+    settle()  # as the Lambda's build_service does once the service is built
     bodies = workload(alarms, 5)  # fire, repeat, resolve, fire again, repeat: each ends firing
     random.Random(1).shuffle(bodies[: len(bodies) // 2])
     flushes = 0

@@ -94,6 +94,14 @@ def test_deep_yaml_is_refused() -> None:
         load_slos("a: " + "[" * 5000)
 
 
+@pytest.mark.parametrize("nested", ["[" * 60_000 + "]" * 60_000, "- " * 60_000 + "x", "{a: " * 60_000 + "1" + "}" * 60_000])
+def test_nesting_deep_enough_to_crash_libyaml_is_read_by_the_python_parser(nested: str) -> None:
+    # libyaml recurses in C without a limit (60,000 levels crash the process); such texts must go to PyYAML's
+    # parser, which stops with a clear error
+    with pytest.raises(ConfigError, match="nested too deeply"):
+        parse_config(nested)
+
+
 @pytest.mark.parametrize("change", [
     ("kind: SLO", "kind: []"), ("timeZone: UTC", "timeZone: Europe"), ("duration: 30d", "duration: 99999999999d"),
 ])

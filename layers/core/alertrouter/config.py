@@ -6,10 +6,10 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
 
 from alertrouter.models.config import RoutingConfig
+from alertrouter.yamltext import YAMLError, load_yaml
 
 _PLACEHOLDER = re.compile(r"\$\{([A-Z0-9_]+)\}")
 
@@ -28,8 +28,8 @@ def parse_config(text: str, values: Mapping[str, str] | None = None, source: str
         return values[name]
 
     try:
-        data = yaml.safe_load(_PLACEHOLDER.sub(fill, text))
-    except yaml.YAMLError as exc:
+        data = load_yaml(_PLACEHOLDER.sub(fill, text))
+    except YAMLError as exc:
         raise ConfigError(f"{source}: not valid YAML: {exc}") from exc
     except RecursionError as exc:
         raise ConfigError(f"{source}: nested too deeply") from exc

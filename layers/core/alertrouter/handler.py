@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -11,13 +12,22 @@ from alertrouter.models.settings import Settings
 from alertrouter.notify.base import NotifyError
 from alertrouter.service import RouterService, logger, metrics
 
-__all__ = ["build_service", "logger", "metrics", "on_retryable", "process_sqs_batch"]
+__all__ = ["build_service", "logger", "metrics", "on_retryable", "process_sqs_batch", "settle"]
 
 
 @lru_cache(maxsize=1)
 def build_service() -> RouterService:
     """The process's router, built on first use (not at import) from the validated environment."""
-    return RouterService(Settings.from_env(), Clients())
+    service = RouterService(Settings.from_env(), Clients())
+    settle()
+    return service
+
+
+def settle() -> None:
+    """What the process built to start (modules, the config, the service) lives as long as it does: moved out
+    of the garbage collector's sight, so its collections scan only what events create (a few percent of each
+    event's time in a storm)."""
+    gc.freeze()
 
 
 def on_retryable(service: RouterService, record: dict[str, Any], exc: Exception) -> None:

@@ -4,6 +4,7 @@ the Lambda handler calls (flush messages, alert events, bad input to the DLQ wit
 from __future__ import annotations
 
 import json
+import logging
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -149,10 +150,12 @@ class RouterService:
 
     def handle_alerts(self, alerts: list[Alert]) -> Outcome:
         total = Outcome()
+        debug = logger.log_level <= logging.DEBUG
         for alert in alerts:
             outcome = self.router.handle(alert)
-            logger.debug("alert handled", extra={"fingerprint": alert.fingerprint, "status": alert.status.value,
-                                                 "applied": outcome.applied, "groups": outcome.groups})
+            if debug:  # (the extra dict alone costs a few percent of an event's time)
+                logger.debug("alert handled", extra={"fingerprint": alert.fingerprint, "status": alert.status.value,
+                                                     "applied": outcome.applied, "groups": outcome.groups})
             total.add(outcome)
         counts = self.counts
         counts["AlertsReceived"] += len(alerts)

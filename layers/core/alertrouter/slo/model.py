@@ -51,7 +51,6 @@ from pathlib import Path
 from typing import Annotated, Any, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -65,6 +64,7 @@ from pydantic.alias_generators import to_camel
 
 from alertrouter.slo.burn import exact
 from alertrouter.slo.rules import BurnRule, default_rules, format_duration
+from alertrouter.yamltext import YAMLError, load_yaml_all
 
 API_VERSION = "openslo/v1"
 SKIPPED_KINDS = frozenset(
@@ -955,8 +955,8 @@ def slos_from_documents(documents: Sequence[Any], source: str = "slos") -> list[
 def load_slos(text: str, source: str = "slos") -> list[Slo]:
     """The SLOs of an OpenSLO v1 YAML text (several documents); `source` names it in errors."""
     try:
-        documents = list(yaml.safe_load_all(text))
-    except yaml.YAMLError as exc:
+        documents = load_yaml_all(text)
+    except YAMLError as exc:
         raise SloError(f"{source}: not valid YAML: {exc}") from exc
     except RecursionError as exc:
         raise SloError(f"{source}: nested too deeply") from exc

@@ -28,7 +28,6 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, TextIO
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from alertrouter.slo.burn import Counts
@@ -42,6 +41,7 @@ from alertrouter.slo.model import (
     slos_from_documents,
 )
 from alertrouter.slo.rules import RuleResult, evaluate, format_duration, windows_needed
+from alertrouter.yamltext import YAMLError, load_yaml
 
 _WINDOW = re.compile(r"^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
 
@@ -121,10 +121,10 @@ def run_test_file(path: str | Path) -> list[TestOutcome]:
     """Run every case of a rule-test file; SloError if the file (or its SLO file) is invalid."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise SloError(f"cannot read SLO test file {path}: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
+    except YAMLError as exc:
         raise SloError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
         raise SloError(f"{path}: expected a mapping with slo_file (or slos) and tests")

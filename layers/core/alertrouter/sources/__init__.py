@@ -20,6 +20,7 @@ __all__ = ["MalformedEventError", "ParseResult", "UnrecognisedEventError", "pars
 MAX_BODY_BYTES = 256 * 1024  # SQS's own message limit; anything larger did not come from AWS
 # A top-level EventBridge alarm state change (a nested, JSON-escaped one has \" and does not match).
 _ALARM_STATE_CHANGE = re.compile(rb'"detail-type"\s*:\s*"CloudWatch Alarm (?:Contributor )?State Change"')
+_ALARM_STATE_CHANGE_TEXT = re.compile(_ALARM_STATE_CHANGE.pattern.decode())
 
 
 @dataclass
@@ -34,11 +35,14 @@ class ParseResult:
 
 def parse_body(body: str | bytes) -> ParseResult:
     """Parse one raw message body (an SQS record body, a file's contents)."""
-    # measured in bytes, as SQS measures it ("surrogatepass": an unpaired surrogate is refused later, clearly)
-    raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
+    # measured in bytes, as SQS measures it ("surrogatepass": an unpaired surrogate is refused later, clearly);
+    # a text of at most a quarter of the limit in characters cannot exceed it (UTF-8: <= 4 bytes each)
+    raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) and len(body) * 4 > MAX_BODY_BYTES else body
     if len(raw) > MAX_BODY_BYTES:
         raise MalformedEventError(f"body of {len(raw)} bytes exceeds {MAX_BODY_BYTES}")
-    if _ALARM_STATE_CHANGE.search(raw):
+    alarm_event = (_ALARM_STATE_CHANGE.search(raw) if isinstance(raw, bytes)
+                   else _ALARM_STATE_CHANGE_TEXT.search(raw))
+    if alarm_event:
         fast = cloudwatch.parse_eventbridge_json(raw)
         if fast is not None:
             return ParseResult(alerts=fast)
