@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -64,6 +65,7 @@ class Alert(BaseModel):
         return int(self.timestamp.timestamp() * 1000)
 
 
+@lru_cache(maxsize=4096)  # the same alarms recur all through a storm; bounded, so memory stays flat
 def fingerprint(*parts: str) -> str:
     """A stable identity for an alert: the same inputs give the same 16 hex digits on any machine."""
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]

@@ -14,12 +14,12 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel, ConfigDict, Field
 
 from alertrouter.models.alert import Alert, Ignored, Severity, Status, fingerprint, severity_word
 from alertrouter.sources.cloudwatch import validated
 from alertrouter.sources.errors import MalformedEventError
+from alertrouter.sources.eventbridge import EventBridgeEvent
 
 SOURCE = "batch"
 JOB_STATE_CHANGE = "Batch Job State Change"
@@ -84,8 +84,7 @@ class JobDetail(_Open):
     tags: dict[str, str] = Field(default_factory=dict)
 
 
-class JobEvent(EventBridgeModel):
-    account: str = ""
+class JobEvent(EventBridgeEvent):
     detail: JobDetail  # type: ignore[assignment]
 
 

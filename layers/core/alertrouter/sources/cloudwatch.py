@@ -13,14 +13,15 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from alertrouter.models.alert import Alert, Ignored, Severity, Status, fingerprint, severity_word
 from alertrouter.sources.errors import MalformedEventError
+from alertrouter.sources.eventbridge import EventBridgeEvent
 
 SOURCE = "cloudwatch"
 ZERO = timedelta(0)
@@ -118,8 +119,7 @@ class AlarmDetail(_Open):
     alarmTags: dict[str, str] | list[dict[str, str]] | None = None
 
 
-class AlarmStateChangeEvent(EventBridgeModel):
-    account: str = ""  # always sent by EventBridge; moto's PutEvents omits it, so fall back to the alarm ARN
+class AlarmStateChangeEvent(EventBridgeEvent):
     detail: AlarmDetail  # type: ignore[assignment]
 
 
@@ -298,6 +298,7 @@ def _from_sns_message(msg: SnsAlarmMessage) -> AlarmFacts:
     )
 
 
+@lru_cache(maxsize=4096)  # an alarm's every event has the same link (quoting is a tenth of building the alert)
 def console_url(region: str, alarm_name: str) -> str:
     return (
         f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"

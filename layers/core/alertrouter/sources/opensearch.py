@@ -16,12 +16,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel, ConfigDict, Field
 
 from alertrouter.models.alert import Alert, Severity, Status, fingerprint, severity_word
 from alertrouter.sources.cloudwatch import domain_console_url, validated
 from alertrouter.sources.errors import MalformedEventError
+from alertrouter.sources.eventbridge import EventBridgeEvent
 
 SOURCE = "opensearch"
 EVENT_SOURCE = "aws.es"
@@ -40,8 +40,7 @@ class Detail(BaseModel):
     domain_name: str = Field(default="", alias="domainName", max_length=100)
 
 
-class DomainEvent(EventBridgeModel):
-    account: str = ""
+class DomainEvent(EventBridgeEvent):
     detail: Detail  # type: ignore[assignment]
 
 
