@@ -10,13 +10,13 @@ what changed -> Slack -> release (which schedules a follow-up if changes arrived
 from __future__ import annotations
 
 import contextlib
+import os
 import random
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from aws_lambda_powertools import Logger
 
@@ -109,6 +109,14 @@ def visible_members(group: GroupState) -> dict[str, Member]:
             if fp in group.notified or (m.status != "resolved" and fp not in group.muted)}
 
 
+class Decision(NamedTuple):
+    """Where an alert goes: a pure function of its labels and the (static) config."""
+
+    routes: tuple[ResolvedRoute, ...]
+    groups: tuple[tuple[str, dict[str, str]], ...]  # per route: the group's key and its labels (not to be edited)
+    inhibits: bool  # whether it can be the source of an inhibition
+
+
 @dataclass(frozen=True)
 class Mutes:
     """Why members are not sent now, and when to look again (0: nothing to wait for)."""
@@ -138,9 +146,9 @@ class Router:
         self.account_label = account_label
         self.now_ms = now_ms
         self._routes: dict[str, ResolvedRoute] = {}
-        # labels -> (routes, can inhibit): both are pure functions of the labels and the (static) config, and
-        # the same alarms recur all through a storm; bounded by clearing, so memory stays flat
-        self._decisions: dict[tuple[tuple[str, str], ...], tuple[tuple[ResolvedRoute, ...], bool]] = {}
+        # labels -> where the alert goes: the same alarms recur all through a storm; bounded by clearing, so
+        # memory stays flat
+        self._decisions: dict[tuple[tuple[str, str], ...], Decision] = {}
         self._silences: tuple[int, list[Silence]] = (-SILENCE_CACHE_MS, [])
 
     def _history(self, key: str, kind: str, detail: dict[str, Any]) -> None:
@@ -153,10 +161,10 @@ class Router:
 
     # ---- one alert ----
     def routes_for(self, labels: dict[str, str]) -> tuple[ResolvedRoute, ...]:
-        return self._decide(labels)[0]
+        return self._decide(labels).routes
 
-    def _decide(self, labels: dict[str, str]) -> tuple[tuple[ResolvedRoute, ...], bool]:
-        """The routes an alert with these labels takes, and whether it can be an inhibition source."""
+    def _decide(self, labels: dict[str, str]) -> Decision:
+        """Where an alert with these labels goes (routes and their groups), and whether it can inhibit."""
         items = tuple(labels.items())
         decision = self._decisions.get(items)
         if decision is None:
@@ -164,7 +172,8 @@ class Router:
             for route in routes:
                 self._routes[route.id] = route
             rules = self.config.inhibit_rules
-            decision = (routes, bool(rules) and bool(source_rules(rules, labels)))
+            decision = Decision(routes, tuple(group_identity(route, labels) for route in routes),
+                                bool(rules) and bool(source_rules(rules, labels)))
             if len(self._decisions) >= DECISION_CACHE:
                 self._decisions.clear()
             self._decisions[items] = decision
@@ -179,20 +188,17 @@ class Router:
             outcome.applied += 1
         else:
             outcome.duplicates += 1
-        # Even for a duplicate, bring the groups up to the stored state: a crash between the state
-        # write and the group write is repaired by the redelivery.
+        # Even for a duplicate, bring the groups up to the stored state: every write below is conditional on
+        # the event's time, so a redelivery repeats them harmlessly and repairs a crash between them.
         state = applied.state
-        # Both writes are conditional on the event's time, so a redelivery (a duplicate) may repeat them: that
-        # repairs a crash between the state write and these.
-        routes, inhibits = self._decide(state.labels)
-        if inhibits:
+        decision = self._decide(state.labels)
+        if decision.inhibits:
             self.store.set_inhibit_source(state.fingerprint, state.labels, state.ts_ms, state.status == "firing")
         member = Member.of(state)
         if state.one_shot and state.status == "firing":
-            timeout = min(int(r.resolve_timeout.total_seconds() * 1000) for r in routes)
+            timeout = min(int(r.resolve_timeout.total_seconds() * 1000) for r in decision.routes)
             self.store.set_expiry(state.fingerprint, state.ts_ms, now + timeout)
-        for route in routes:
-            key, labels = group_identity(route, state.labels)
+        for route, (key, labels) in zip(decision.routes, decision.groups, strict=True):
             outcome.groups.append(key)
             group = self.store.upsert_member(key, route.id, route.receiver, labels, state.fingerprint, member, now)
             if state.fingerprint not in group.members and state.status != "resolved":
@@ -304,7 +310,7 @@ class Router:
 
     def flush(self, key: str, route_id: str) -> Outcome:
         """Notify the group's receiver of everything that changed since the last notification."""
-        lease = uuid.uuid4().hex
+        lease = os.urandom(16).hex()  # (a random id: the UUID object around it is not needed)
         now = self.now_ms()
         group = self.store.claim(key, lease, now, LEASE_MS)
         outcome = Outcome(flushed=1)

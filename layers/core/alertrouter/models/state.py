@@ -31,10 +31,11 @@ class AlertState(BaseModel):
 
     @classmethod
     def first(cls, alert: Alert, now_ms: int) -> AlertState:
+        ts_ms = alert.timestamp_ms
         return cls(
             fingerprint=alert.fingerprint, status=alert.status.value, severity=alert.severity.value,
             title=alert.title, summary=alert.summary, source=alert.source, labels=alert.labels,
-            annotations=alert.annotations, ts_ms=alert.timestamp_ms, starts_at_ms=alert.timestamp_ms,
+            annotations=alert.annotations, ts_ms=ts_ms, starts_at_ms=ts_ms,
             count=1, updated_ms=now_ms, one_shot=alert.one_shot,
         )
 
@@ -42,11 +43,11 @@ class AlertState(BaseModel):
         """The state after a newer event: a new episode starts when a resolved alert fires again."""
         new_episode = self.status == "resolved" and alert.status.value != "resolved"
         repeat = self.status == alert.status.value == "firing"
+        ts_ms = alert.timestamp_ms
         return AlertState(
             fingerprint=self.fingerprint, status=alert.status.value, severity=alert.severity.value,
             title=alert.title, summary=alert.summary, source=alert.source, labels=alert.labels,
-            annotations=alert.annotations, ts_ms=alert.timestamp_ms,
-            starts_at_ms=alert.timestamp_ms if new_episode else self.starts_at_ms,
+            annotations=alert.annotations, ts_ms=ts_ms, starts_at_ms=ts_ms if new_episode else self.starts_at_ms,
             # how often it fired in this episode: repeats count, a resolve keeps the tally
             count=1 if new_episode else self.count + (1 if repeat else 0),
             updated_ms=now_ms, one_shot=alert.one_shot,
@@ -157,17 +158,19 @@ class GroupState(BaseModel):
 
     def detached(self) -> GroupState:
         """A copy whose dicts are its own (their values are immutable), so editing it changes no one else's."""
-        return self.model_copy(update={
-            "group_labels": dict(self.group_labels), "members": dict(self.members), "notified": dict(self.notified),
-            "sms_notified": dict(self.sms_notified), "slack_ts": dict(self.slack_ts),
-            "slack_channels": dict(self.slack_channels), "slack_attempts": dict(self.slack_attempts),
-            "slack_done": dict(self.slack_done), "channel_notified": dict(self.channel_notified),
-            "muted": dict(self.muted), "overflow": dict(self.overflow),
-        })
+        copied = self.model_copy()
+        fields = copied.__dict__  # (as model_copy(update=...) sets them, without building the update)
+        for name in _OWN_DICTS:
+            fields[name] = dict(fields[name])
+        return copied
 
     @property
     def pending(self) -> bool:
         return self.version > self.notified_version
+
+
+_OWN_DICTS = ("group_labels", "members", "notified", "sms_notified", "slack_ts", "slack_channels", "slack_attempts",
+              "slack_done", "channel_notified", "muted", "overflow")
 
 
 class EscalationState(BaseModel):

@@ -316,6 +316,8 @@ def _runbook(facts: AlarmFacts) -> str | None:
     for key in _RUNBOOK_TAGS:
         if facts.tags.get(key):
             return facts.tags[key]
+    if "://" not in facts.description:
+        return None  # (a cheap test first: both patterns need a URL, and most descriptions have none)
     found = _RUNBOOK_IN_TEXT.search(facts.description) or _URL.search(facts.description)
     if found is None:
         return None
