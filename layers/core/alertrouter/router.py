@@ -399,9 +399,11 @@ class Router:
             wake.append(change)
         silences = self.active_silences(now) if firing else []
         rules = self.config.inhibit_rules
-        if (silences or rules) and len(reasons) < len(firing):
+        open_ = len(reasons) < len(firing)
+        # firing inhibition sources; with none (and no silence) nothing can mute: the members are not read
+        sources = self.store.inhibit_sources() if rules and open_ else {}
+        if (silences or sources) and open_:
             states = self.store.get_alerts([fp for fp in firing if fp not in reasons])
-            sources = self.store.inhibit_sources() if rules else {}
             episodes = named_episodes(silences, {group.key: group.episode}, self.store.episode_of)
             for fp, state in states.items():
                 silence = silencing(silences, fp, state.labels, now, episodes)
