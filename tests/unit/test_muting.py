@@ -157,6 +157,29 @@ def test_a_firing_source_inhibits_its_targets_until_it_resolves() -> None:
     assert "LatencyHigh" in world.slack.last_text
 
 
+class CountingStore(MemoryStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads: list[list[str]] = []
+
+    def get_alerts(self, fingerprints: list[str]):  # type: ignore[no-untyped-def]
+        self.reads.append(list(fingerprints))
+        return super().get_alerts(fingerprints)
+
+
+def test_with_inhibit_rules_but_no_firing_source_a_flush_does_not_read_its_members() -> None:
+    # In DynamoDB that read is a BatchGetItem per flush: only worth it when something could mute
+    world = World(INHIBIT)
+    world.store = store = CountingStore()
+    world.router.store = store
+    world.at(0).router.handle(alert("LatencyHigh", severity="warning"))
+    assert world.slack.posts == ["#oncall"] and store.reads == []
+    # once a source fires, the targets' flushes read their members and are muted
+    world.at(1).router.handle(alert("RegionDown", minute=1, severity="critical"))
+    world.at(2).router.handle(alert("DiskSlow", minute=2, severity="warning"))
+    assert store.reads and world.slack.posts == ["#oncall", "#oncall"]
+
+
 BUSINESS_HOURS = """
 route:
   receiver: team
