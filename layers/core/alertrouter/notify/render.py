@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -39,7 +40,12 @@ def human_duration(ms: int) -> str:
 
 
 def utc_text(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return _utc_minute(ms // 60_000)
+
+
+@lru_cache(maxsize=1024)  # every message shows a time or two, and a storm's share their minutes
+def _utc_minute(minute: int) -> str:
+    return datetime.fromtimestamp(minute * 60, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def slack_date(ms: int) -> str:
