@@ -9,9 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class EventBridgeEvent(BaseModel):
-    """The fields of Powertools' EventBridgeModel, written here: importing Powertools' parser models costs
-    ~15 ms of every cold start (the package brings the parser machinery and pydantic's constrained types, a
-    tenth of the whole floor), and its Scheduler-only `detail` validator runs in Python on every event."""
+    """The fields of Powertools' EventBridgeModel, written here: its Scheduler-only `detail` validator runs in
+    Python on every event (an alarm event validates in 5.4 µs with this model, 7.0 µs with that one), and
+    importing Powertools' parser package adds ~4 ms to every cold start."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
