@@ -209,10 +209,14 @@ def test_direct_alarm_action_invocation_is_routed(harness: Harness, app) -> None
     assert "CompositeDemo.Main" in message.text
 
 
-def test_malformed_flush_message_goes_to_the_dlq(harness: Harness) -> None:
-    harness.service.handle_body('{"kind": "alertrouter.flush", "group": 7}', message_id="m-9")
+@pytest.mark.parametrize(("body", "reason"), [
+    ('{"kind": "alertrouter.flush", "group": 7}', "flush message without group and route"),
+    ('{"kind": "alertrouter.redraw", "group": "g", "episode": "1"}', "redraw message without group and episode"),
+])
+def test_malformed_own_message_goes_to_the_dlq(harness: Harness, body: str, reason: str) -> None:
+    harness.service.handle_body(body, message_id="m-9")
     [dead] = harness.receive_all(harness.stack.dlq_url, attributes=True)
-    assert dead["MessageAttributes"]["reason"]["StringValue"] == "flush message without group and route"
+    assert dead["MessageAttributes"]["reason"]["StringValue"] == reason
 
 
 def test_crash_after_slack_posted_but_before_it_was_recorded_does_not_post_twice(harness: Harness,

@@ -12,7 +12,7 @@ import pytest
 from alertrouter.interactions import InteractionService, sign
 from alertrouter.notify.slack import SlackClient
 from conftest import load_event
-from integration.conftest import Harness, alarm_body
+from integration.conftest import Harness, alarm_body, make_harness
 
 pytestmark = pytest.mark.integration
 SIGNING_SECRET = "fake-signing-secret-for-tests"
@@ -69,6 +69,51 @@ def test_acknowledge_is_recorded_and_shown_in_place(harness: Harness, interactio
     harness.clock.advance(60)
     harness.service.handle_body(alarm_body(ts="2024-05-01T10:01:00.000+0000"))
     assert "Acknowledged by <@U0ONCALL1>" in json.dumps(harness.slack.channel_messages("#team")[0].attachments)
+
+
+TWO_CHANNELS = """
+route:
+  receiver: team
+  group_by: [alertname]
+  group_wait: 0s
+  group_interval: 0s
+receivers:
+  - name: team
+    slack: [{channel: "#team"}, {channel: "#payments"}]
+"""
+
+
+def test_an_acknowledge_in_one_channel_is_shown_in_the_others_by_the_router(
+        aws: Any, slack: Any, tmp_path: Any) -> None:
+    # Given a group whose message is in #team and #payments
+    harness = make_harness(aws, slack, tmp_path, TWO_CHANNELS)
+    queue = harness.stack.queue_url
+    interactions = InteractionService(harness.service.router.store, lambda: SIGNING_SECRET,
+                                      SlackClient(lambda: "xoxb-test", slack.url, timeout=(1.0, 1.0), min_interval=0.0),
+                                      enqueue=lambda m: harness.sqs.send_message(QueueUrl=queue, MessageBody=json.dumps(m)))
+    harness.service.handle_body(alarm_body())
+    # When someone acknowledges in #team
+    assert interactions.handle(*click(harness, "alertrouter_ack")).status == 200
+    # Then #team's message shows it at once, #payments' once the router has taken the redraw off its queue
+    assert "Acknowledged by <@U0ONCALL1>" in json.dumps(harness.slack.channel_messages("#team")[0].attachments)
+    assert "Acknowledged" not in json.dumps(harness.slack.channel_messages("#payments")[0].attachments)
+    [message] = harness.receive_all(queue)
+    assert json.loads(message["Body"])["kind"] == "alertrouter.redraw"
+    outcome = harness.service.handle_body(message["Body"], message_id=message["MessageId"])
+    assert outcome.updates == 1  # #payments only: #team was redrawn by the click
+    [payments] = harness.slack.channel_messages("#payments")
+    assert "Acknowledged by <@U0ONCALL1>" in json.dumps(payments.attachments) and payments.edits == 1
+    assert harness.slack.channel_messages("#team")[0].edits == 1
+
+
+def test_an_acknowledge_of_a_message_in_one_channel_hands_nothing_on(harness: Harness) -> None:
+    handed: list[dict[str, Any]] = []
+    interactions = InteractionService(harness.service.router.store, lambda: SIGNING_SECRET,
+                                      SlackClient(lambda: "xoxb-test", harness.slack.url, timeout=(1.0, 1.0),
+                                                  min_interval=0.0), enqueue=handed.append)
+    harness.service.handle_body(alarm_body())
+    assert interactions.handle(*click(harness, "alertrouter_ack")).status == 200
+    assert group_of(harness).ack_by == "U0ONCALL1" and handed == []
 
 
 def test_two_people_clicking_get_one_outcome(harness: Harness, interactions: InteractionService) -> None:

@@ -31,7 +31,7 @@ from alertrouter.models.state import GroupState
 from alertrouter.notify.base import NotifyError
 from alertrouter.notify.render import SILENCE_CHOICES, SlackMessage, render_group, utc_text
 from alertrouter.notify.slack import SlackApi
-from alertrouter.router import RESOLVE_KIND, visible_members
+from alertrouter.router import REDRAW_KIND, RESOLVE_KIND, visible_members
 from alertrouter.store.base import StateStore
 
 logger = Logger(service="alertrouter-interactions", child=True)
@@ -210,6 +210,14 @@ class InteractionService:
         self._record(group, "ack" if acked else "unack", {"user": click.user.id, "episode": group.episode}, at_ms)
         self._show(click, group.model_copy(update={"members": visible_members(group)}),
                    f"✋ {verb} by <@{click.user.id}> at {_clock(at_ms)}", at_ms)
+        if len(group.slack_ts) > 1 and self.enqueue is not None:
+            # The group's messages in its other channels are redrawn by the router (off Slack's 3 s clock).
+            # A failed hand-over loses nothing: the click is stored and the group's next edit shows it.
+            try:
+                self.enqueue({"kind": REDRAW_KIND, "group": group.key, "episode": group.episode,
+                              "clicked": _clicked_channel(click)})
+            except Exception:  # noqa: BLE001
+                logger.warning("redraw of the other channels not handed over", exc_info=True)
         return Response(200, {})
 
     def _resolve(self, click: BlockActions, key: str, episode: int, at_ms: int) -> Response:
@@ -273,7 +281,7 @@ class InteractionService:
         edit shows it."""
         if self.slack is None:
             return
-        channel = click.container.channel_id or str(click.channel.get("id", ""))
+        channel = _clicked_channel(click)
         ts = click.container.message_ts
         try:
             if shown.members:
@@ -281,6 +289,10 @@ class InteractionService:
             self.slack.post(channel, SlackMessage(text=note), thread_ts=ts)
         except NotifyError as exc:
             logger.warning("change stored, message not redrawn", extra={"reason": str(exc)})
+
+
+def _clicked_channel(click: BlockActions) -> str:
+    return click.container.channel_id or str(click.channel.get("id", ""))
 
 
 def silence_matchers(group: GroupState, firing: list[str]) -> list[Matcher]:

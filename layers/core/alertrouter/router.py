@@ -59,6 +59,7 @@ SILENCE_CACHE_MS = 5_000  # silences are read at most this often per process (a 
 CLICK_REREAD_MS = 500  # before an edit, clicks are read again if the last read is older than this
 RESOLVE_KIND = "alertrouter.resolve"
 EXPIRE_KIND = "alertrouter.expire"
+REDRAW_KIND = "alertrouter.redraw"
 
 
 class FlushScheduler(Protocol):
@@ -106,6 +107,11 @@ def visible_members(group: GroupState) -> dict[str, Member]:
     resolved and not muted (silenced, inhibited, outside the route's active time)."""
     return {fp: m for fp, m in group.members.items()
             if fp in group.notified or (m.status != "resolved" and fp not in group.muted)}
+
+
+def _lease_id() -> str:
+    """Unique enough to tell workers apart (no syscall, no UUID object: this is on every flush)."""
+    return f"{random.getrandbits(128):032x}"
 
 
 class Decision(NamedTuple):
@@ -309,7 +315,7 @@ class Router:
 
     def flush(self, key: str, route_id: str) -> Outcome:
         """Notify the group's receiver of everything that changed since the last notification."""
-        lease = f"{random.getrandbits(128):032x}"  # unique enough to tell workers apart (no syscall, no UUID object)
+        lease = _lease_id()
         now = self.now_ms()
         group = self.store.claim(key, lease, now, LEASE_MS)
         outcome = Outcome(flushed=1)
@@ -462,6 +468,41 @@ class Router:
             key=group.key, episode=group.episode, next_ms=now + (after_ms or reminder_ms), after_ms=after_ms,
             steps=policy.steps if policy else (), repeat=policy.repeat if policy else 0,
             reminder_ms=reminder_ms))
+
+    # ---- an acknowledgement clicked in one of the group's channels ----
+    def redraw(self, key: str, episode: int, clicked: str = "") -> Outcome:
+        """Show a click (stored, and drawn in the clicked message by the interactions function) in the group's
+        messages in its other channels. Under the flush lease: a flush that holds it re-reads the clicks
+        before its own edits, so then nothing is left to do here. `clicked` is the Slack channel id already
+        redrawn."""
+        group = self.store.get_group(key)
+        if self.slack is None or group is None or group.episode != episode or len(group.slack_ts) < 2:
+            return Outcome()
+        lease = _lease_id()
+        now = self.now_ms()
+        try:
+            group = self.store.claim(key, lease, now, LEASE_MS)
+        except LeaseHeldError:
+            return Outcome()
+        outcome = Outcome()
+        try:
+            message = render_group(group.model_copy(update={"members": visible_members(group)}), now)
+            for channel, ts in group.slack_ts.items() if group.episode == episode else ():
+                channel_id = group.slack_channels.get(channel, channel)
+                if channel_id == clicked:
+                    continue
+                try:
+                    self.slack.update(channel_id, ts, message)
+                except NotifyError as exc:
+                    if exc.retryable:
+                        raise  # SQS brings the redraw back
+                    # the click is stored: the group's next edit shows it there
+                    logger.warning("click not redrawn", extra={"group": key, "channel": channel, "reason": str(exc)})
+                    continue
+                outcome.updates += 1
+        finally:
+            self.store.release(key, lease, {}, 0, claimed_version=None)
+        return outcome
 
     # ---- a resolve clicked in Slack ----
     def resolve_group(self, key: str, episode: int, at_ms: int, fingerprints: list[str] | None = None) -> Outcome:

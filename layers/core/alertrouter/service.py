@@ -19,7 +19,15 @@ from alertrouter.models.settings import Settings
 from alertrouter.notify.base import NotifyError
 from alertrouter.notify.slack import SlackApi, SlackClient
 from alertrouter.notify.sms import SmsNotifier
-from alertrouter.router import EXPIRE_KIND, RESOLVE_KIND, FlushScheduler, GroupFullError, Outcome, Router
+from alertrouter.router import (
+    EXPIRE_KIND,
+    REDRAW_KIND,
+    RESOLVE_KIND,
+    FlushScheduler,
+    GroupFullError,
+    Outcome,
+    Router,
+)
 from alertrouter.sources import MalformedEventError, ParseResult, parse_body, parse_payload
 from alertrouter.store.base import StateStore
 from alertrouter.store.dynamodb import DynamoDBStore
@@ -103,14 +111,15 @@ class RouterService:
 
     def _own_message(self, body: str) -> tuple[str, Callable[[], Outcome] | None] | None:
         """The router's own messages on its queue (a scheduled flush, a Resolve from Slack, a one-shot alert's
-        expiry): their kind and the work they ask for (None if malformed); None for anything else."""
+        expiry, a redraw after an Acknowledge): their kind and the work they ask for (None if malformed); None
+        for anything else."""
         if OWN_PREFIX not in body:
             return None  # one cheap scan first: alert events are never decoded twice
         try:
             payload = json.loads(body)
         except (ValueError, RecursionError):
             return None
-        if not isinstance(payload, dict) or payload.get("kind") not in (FLUSH_KIND, RESOLVE_KIND, EXPIRE_KIND):
+        if not isinstance(payload, dict) or payload.get("kind") not in self.REQUIRED:
             return None
         kind = str(payload["kind"])
         router = self.router
@@ -133,10 +142,12 @@ class RouterService:
             return kind, lambda: router.resolve_group(group, episode, at, fingerprints)
         if kind == EXPIRE_KIND and fingerprint is not None and ts is not None:
             return kind, lambda: router.expire(fingerprint, ts)
+        if kind == REDRAW_KIND and group is not None and episode is not None:
+            return kind, lambda: router.redraw(group, episode, text("clicked") or "")
         return kind, None
 
     REQUIRED = {FLUSH_KIND: "group and route", RESOLVE_KIND: "group, episode and time",
-                EXPIRE_KIND: "fingerprint and ts"}
+                EXPIRE_KIND: "fingerprint and ts", REDRAW_KIND: "group and episode"}
 
     def handle_event(self, event: dict[str, Any]) -> Outcome:
         """A direct invocation (alarm action, SNS subscription): errors propagate for Lambda's retries."""

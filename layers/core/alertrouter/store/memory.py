@@ -136,8 +136,8 @@ class MemoryStore(StateStore):
                 group.pending_since_ms = 0
                 if expires:
                     self.expiring.add(key)
-            else:
-                self.expiring.discard(key)
+            elif claimed_version is not None:
+                self.expiring.discard(key)  # (a change during the flush: its upsert took the TTL away already)
             if group.flush_at_ms and group.flush_at_ms <= clear_flush_until_ms:
                 group.flush_at_ms = 0
             return group.detached()
