@@ -161,21 +161,27 @@ class RouterService:
             self.counts["IgnoredEvents"] += 1
 
     def handle_alerts(self, alerts: list[Alert]) -> Outcome:
-        total = Outcome()
         debug = logger.log_level <= logging.DEBUG
+        outcomes = []
         for alert in alerts:
             outcome = self.router.handle(alert)
             if debug:  # (the extra dict alone costs a few percent of an event's time)
                 logger.debug("alert handled", extra={"fingerprint": alert.fingerprint, "status": alert.status.value,
                                                      "applied": outcome.applied, "groups": outcome.groups})
-            total.add(outcome)
+            outcomes.append(outcome)
+        if len(outcomes) == 1:
+            total = outcomes[0]  # (most events are one alert)
+        else:
+            total = Outcome()
+            for outcome in outcomes:
+                total.add(outcome)
         counts = self.counts
         counts["AlertsReceived"] += len(alerts)
-        counts["DuplicateOrStaleEvents"] += total.duplicates
-        counts["SlackPosts"] += total.posts
-        counts["SlackUpdates"] += total.updates
-        counts["SmsSent"] += total.sms
-        counts["SmsFailures"] += total.sms_failures
+        for name, value in (("DuplicateOrStaleEvents", total.duplicates), ("SlackPosts", total.posts),
+                            ("SlackUpdates", total.updates), ("SmsSent", total.sms),
+                            ("SmsFailures", total.sms_failures)):
+            if value:
+                counts[name] += value
         return total
 
     def _guard(self, work: Any, body: str, message_id: str) -> Outcome:
