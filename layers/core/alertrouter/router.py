@@ -404,10 +404,10 @@ class Router:
             wake.append(change)
         silences = self.active_silences(now) if firing else []
         rules = self.config.inhibit_rules
-        open_ = len(reasons) < len(firing)
+        some_unmuted = len(reasons) < len(firing)
         # firing inhibition sources; with none (and no silence) nothing can mute: the members are not read
-        sources = self.store.inhibit_sources() if rules and open_ else {}
-        if (silences or sources) and open_:
+        sources = self.store.inhibit_sources() if rules and some_unmuted else {}
+        if (silences or sources) and some_unmuted:
             states = self.store.get_alerts([fp for fp in firing if fp not in reasons])
             episodes = named_episodes(silences, {group.key: group.episode}, self.store.episode_of)
             for fp, state in states.items():
@@ -491,6 +491,7 @@ class Router:
                 channel_id = group.slack_channels.get(channel, channel)
                 if channel_id == clicked:
                     continue
+                self.slack.learn(channel, channel_id)  # one pace and Retry-After with the flushes' calls
                 try:
                     self.slack.update(channel_id, ts, message)
                 except NotifyError as exc:
