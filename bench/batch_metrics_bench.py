@@ -8,13 +8,14 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import logging
 import os
-import socket
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from unittest import mock
+
+from loopback import moto_server
 
 ROOT = Path(__file__).resolve().parent.parent
 JOBS = {"SUBMITTED": 2, "PENDING": 3, "RUNNABLE": 10, "STARTING": 1, "RUNNING": 4, "SUCCEEDED": 5}
@@ -30,28 +31,16 @@ class _Context:
         return 60_000
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextlib.contextmanager
-def _environ(values: dict[str, str | None]) -> Any:
-    saved = {name: os.environ.get(name) for name in values}
-    try:
+def _environ(values: dict[str, str | None]) -> Iterator[None]:
+    """The process environment with `values` set (None: removed), restored afterwards."""
+    with mock.patch.dict(os.environ):
         for name, value in values.items():
             if value is None:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
         yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def measure(queues: int = 50) -> dict[str, float]:
@@ -62,22 +51,16 @@ def measure(queues: int = 50) -> dict[str, float]:
     import importlib
 
     import boto3
-    from moto.server import ThreadedMotoServer
 
     from integration.batch_fakes import build_world, paged_batch
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto server's request log
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    env: dict[str, str | None] = {
-        "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_SESSION_TOKEN": None,
-        "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": endpoint,
-        "POWERTOOLS_SERVICE_NAME": "alertrouter", "POWERTOOLS_METRICS_NAMESPACE": "AlertRouter",
-        "POWERTOOLS_METRICS_DISABLED": None, "POWERTOOLS_DEV": None,
-        "BATCH_JOB_QUEUES": None, "BATCH_METRICS_NAMESPACE": None, "BATCH_METRICS_CONCURRENCY": None}
-    try:
+    with moto_server() as endpoint:
+        env: dict[str, str | None] = {
+            "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_SESSION_TOKEN": None,
+            "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": endpoint,
+            "POWERTOOLS_SERVICE_NAME": "alertrouter", "POWERTOOLS_METRICS_NAMESPACE": "AlertRouter",
+            "POWERTOOLS_METRICS_DISABLED": None, "POWERTOOLS_DEV": None,
+            "BATCH_JOB_QUEUES": None, "BATCH_METRICS_NAMESPACE": None, "BATCH_METRICS_CONCURRENCY": None}
         with _environ(env), paged_batch() as calls:
             session = boto3.session.Session(region_name="us-east-1")
             now = int(time.time())
@@ -93,12 +76,10 @@ def measure(queues: int = 50) -> dict[str, float]:
                 started = time.perf_counter()
                 result = app.lambda_handler({}, _Context())
                 wall = time.perf_counter() - started
-        emf = [line for line in out.getvalue().splitlines() if line.startswith("{") and "_aws" in json.loads(line)]
-        return {"queues": queues, "list_jobs_calls": result["list_jobs_calls"],
-                "list_jobs_requests": len(calls.list_jobs), "wall_s": wall, "emf_lines": len(emf),
-                "put_metric_data_calls": calls.put_metric_data, "queues_failed": len(result["failed"])}
-    finally:
-        server.stop()
+    emf = [line for line in out.getvalue().splitlines() if line.startswith("{") and "_aws" in json.loads(line)]
+    return {"queues": queues, "list_jobs_calls": result["list_jobs_calls"],
+            "list_jobs_requests": len(calls.list_jobs), "wall_s": wall, "emf_lines": len(emf),
+            "put_metric_data_calls": calls.put_metric_data, "queues_failed": len(result["failed"])}
 
 
 def main() -> None:

@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import os
-import socket
 import time
 from datetime import UTC, datetime
 from typing import Any
+
+from loopback import moto_server
 
 PRICE_PER_1000_METRICS = 0.01  # GetMetricData, USD per 1,000 metrics requested (us-east-1)
 RUNS_PER_MONTH = 30 * 24 * 60  # a 1-minute schedule
@@ -31,31 +32,18 @@ spec:
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def slo_costs(slos: int = 200, steady_runs: int = 3) -> dict[str, Any]:
-    import logging
-
     import boto3
-    from moto.server import ThreadedMotoServer
 
     from alertrouter.slo.evaluator import Evaluator, SloState
     from alertrouter.slo.model import load_slos
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto server's request log
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
+    with moto_server() as endpoint:
         for variable, setting in {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
                                   "AWS_DEFAULT_REGION": "us-east-1"}.items():
             os.environ.setdefault(variable, setting)
         cloudwatch = boto3.session.Session(region_name="us-east-1").client(
-            "cloudwatch", endpoint_url=f"http://127.0.0.1:{port}")
+            "cloudwatch", endpoint_url=endpoint)
         now = int(time.time()) // 60 * 60
         data = []
         for i in range(slos):  # the last 10 minutes of traffic for each service
@@ -80,8 +68,6 @@ def slo_costs(slos: int = 200, steady_runs: int = 3) -> dict[str, Any]:
         return {"slos": slos, "first": first, "calls": calls, "metrics_per_slo": metrics / slos,
                 "wall_s": min(s[2] for s in steady),
                 "monthly_usd": metrics * RUNS_PER_MONTH * PRICE_PER_1000_METRICS / 1000}
-    finally:
-        server.stop()
 
 
 if __name__ == "__main__":
