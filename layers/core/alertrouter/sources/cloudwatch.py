@@ -318,10 +318,17 @@ def _runbook(facts: AlarmFacts) -> str | None:
             return facts.tags[key]
     if "://" not in facts.description:
         return None  # (a cheap test first: both patterns need a URL, and most descriptions have none)
-    found = _RUNBOOK_IN_TEXT.search(facts.description) or _URL.search(facts.description)
-    if found is None:
-        return None
-    url = found.group(1) if found.re is _RUNBOOK_IN_TEXT else found.group(0)
+    labelled = _RUNBOOK_IN_TEXT.search(facts.description)
+    return _trimmed(labelled.group(1)) if labelled else first_url(facts.description)
+
+
+def first_url(text: str) -> str | None:
+    """The first link in a free text (an alarm's or an event's description)."""
+    found = _URL.search(text) if "://" in text else None
+    return _trimmed(found.group(0)) if found else None
+
+
+def _trimmed(url: str) -> str:
     return url.rstrip(".,;:!")  # the sentence's full stop is not part of the link
 
 

@@ -13,13 +13,12 @@ per domain, which sources/cloudwatch.py recognises by their AWS/ES namespace.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from alertrouter.models.alert import Alert, Severity, Status, fingerprint, severity_word
-from alertrouter.sources.cloudwatch import domain_console_url, validated
+from alertrouter.sources.cloudwatch import domain_console_url, first_url, validated
 from alertrouter.sources.errors import MalformedEventError
 from alertrouter.sources.eventbridge import EventBridgeEvent
 
@@ -27,7 +26,6 @@ SOURCE = "opensearch"
 EVENT_SOURCE = "aws.es"
 # A later event with one of these statuses says the matter is over (an update or a restore completed).
 _OVER = frozenset({"completed", "complete", "succeeded", "success", "successful", "resolved", "recovered"})
-_URL = re.compile(r"https?://[^\s<>\"')]+")
 
 
 class Detail(BaseModel):
@@ -74,9 +72,9 @@ def parse_eventbridge(event: dict[str, Any]) -> list[Alert]:
               "domain": domain, "resource": resource, "event": name[:200], "event_status": detail.status,
               "detail_type": parsed.detail_type[:200], "severity": severity.value}
     annotations = {"console": domain_console_url(region, domain)} if domain else {}
-    found = _URL.search(detail.description)
-    if found:
-        annotations["runbook"] = found.group(0).rstrip(".,;:!")
+    runbook = first_url(detail.description)
+    if runbook:
+        annotations["runbook"] = runbook
     status = f" ({detail.status})" if detail.status else ""
     return [Alert(
         source=SOURCE, status=Status.RESOLVED if over else Status.FIRING, severity=severity,
