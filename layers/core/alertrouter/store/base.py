@@ -14,6 +14,10 @@ from alertrouter.models.state import AlertState, EscalationState, GroupState, Me
 CLICK_FIELDS = ("ack_by", "ack_ms", "resolved_by", "resolved_ms")  # what Slack's buttons change in a group
 
 
+def clicks_of(group: GroupState | None) -> dict[str, Any] | None:
+    return {name: getattr(group, name) for name in CLICK_FIELDS} if group is not None else None
+
+
 class LeaseHeldError(Exception):
     """Another worker is flushing this group right now."""
 
@@ -59,8 +63,7 @@ class StateStore(ABC):
 
     def get_clicks(self, key: str) -> dict[str, Any] | None:
         """The group's acknowledgement and manual resolve as stored now (CLICK_FIELDS), None if it is gone."""
-        group = self.get_group(key)
-        return {name: getattr(group, name) for name in CLICK_FIELDS} if group is not None else None
+        return clicks_of(self.get_group(key))
 
     def episode_of(self, key: str) -> int | None:
         group = self.get_group(key)

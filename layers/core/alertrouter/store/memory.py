@@ -15,7 +15,7 @@ from alertrouter.models.state import (
     Member,
     QueuedPage,
 )
-from alertrouter.store.base import CLICK_FIELDS, AlertApplied, LeaseHeldError, StateStore
+from alertrouter.store.base import AlertApplied, LeaseHeldError, StateStore, clicks_of
 
 
 class MemoryStore(StateStore):
@@ -61,10 +61,7 @@ class MemoryStore(StateStore):
             if not full and (old is None or old.ts_ms < member.ts_ms):
                 # copy-on-write: snapshots handed out earlier keep the members they were given
                 group.members = {**group.members, fingerprint: member}
-                group.version += 1
-                self.expiring.discard(key)
-                if not group.pending_since_ms:
-                    group.pending_since_ms = now_ms
+                self._changed_in_place(group, now_ms)
             return group.model_copy()  # a read-only snapshot (hot path); get_group/claim give detached copies
 
     def replace_member(self, group: GroupState, old: str, fingerprint: str, member: Member,
@@ -76,28 +73,30 @@ class MemoryStore(StateStore):
                     or fingerprint in stored.members):
                 return None
             stored.members = {**{fp: m for fp, m in stored.members.items() if fp != old}, fingerprint: member}
-            stored.version += 1
-            self.expiring.discard(group.key)
-            if not stored.pending_since_ms:
-                stored.pending_since_ms = now_ms
+            self._changed_in_place(stored, now_ms)
             return stored.model_copy()
 
     def count_overflow(self, group: GroupState, reason: str, now_ms: int) -> GroupState:
         with self._lock:
             group = self.groups[group.key]
             group.overflow = {**group.overflow, reason: group.overflow.get(reason, 0) + 1}
-            group.version += 1
-            if not group.pending_since_ms:
-                group.pending_since_ms = now_ms
+            self._changed_in_place(group, now_ms)
             return group.model_copy()
+
+    def _changed_in_place(self, group: GroupState, now_ms: int) -> None:
+        """What every change of a group's alerts does (as the DynamoDB store's updates do): a new version, no
+        TTL, and the start of its pending period if it was not pending."""
+        group.version += 1
+        self.expiring.discard(group.key)
+        if not group.pending_since_ms:
+            group.pending_since_ms = now_ms
 
     def get_group(self, key: str) -> GroupState | None:
         group = self.groups.get(key)
         return group.detached() if group else None
 
     def get_clicks(self, key: str) -> dict[str, Any] | None:
-        group = self.groups.get(key)
-        return {name: getattr(group, name) for name in CLICK_FIELDS} if group is not None else None
+        return clicks_of(self.groups.get(key))  # read in place: no copy of the group
 
     def mark_flush_scheduled(self, key: str, due_ms: int) -> bool:
         with self._lock:
