@@ -176,14 +176,9 @@ class QueueMetricsReader:
     def _describe(self, names: list[str] | None, calls: _Calls) -> list[JobQueue]:
         # naming queues, one call answers for up to 100 of them; listing all, pages of up to 100 queues
         request: dict[str, Any] = {"jobQueues": names} if names else {"maxResults": DESCRIBE_QUEUES_PAGE}
-        queues: list[JobQueue] = []
-        while True:
-            calls.add("describe")
-            page = self.client.describe_job_queues(**request)
-            queues += [JobQueue(q["jobQueueName"], q["jobQueueArn"]) for q in page.get("jobQueues", [])]
-            if not page.get("nextToken"):
-                return queues
-            request["nextToken"] = page["nextToken"]
+        return [JobQueue(q["jobQueueName"], q["jobQueueArn"])
+                for page in self._pages(self.client.describe_job_queues, request, lambda: calls.add("describe"))
+                for q in page.get("jobQueues", [])]
 
     # ---- ListJobs: one queue's jobs ----
 
@@ -210,15 +205,28 @@ class QueueMetricsReader:
     def _list_jobs(self, queue: JobQueue, status: str, deadline: float | None,
                    calls: _Calls) -> Iterator[dict[str, Any]]:
         request: dict[str, Any] = {"jobQueue": queue.arn, "jobStatus": status, "maxResults": LIST_JOBS_PAGE}
-        while True:
+
+        def before_call() -> None:
             if deadline is not None and self.monotonic() >= deadline:
                 raise _DeadlineError
             calls.add("list_jobs")
-            page = self.client.list_jobs(**request)
+
+        for page in self._pages(self.client.list_jobs, request, before_call):
             yield from page.get("jobSummaryList", [])
+
+    @staticmethod
+    def _pages(call: Callable[..., dict[str, Any]], request: dict[str, Any],
+               before_call: Callable[[], None]) -> Iterator[dict[str, Any]]:
+        """Every page of a Batch list call, following nextToken; `before_call` runs before each request.
+        (Written here rather than with botocore's paginators, so that the run's deadline is checked and each
+        call counted before it is made.)"""
+        while True:
+            before_call()
+            page = call(**request)
+            yield page
             if not page.get("nextToken"):
                 return
-            request["nextToken"] = page["nextToken"]
+            request = {**request, "nextToken": page["nextToken"]}
 
 
 def publish(run: QueueMetricsRun, metrics: EphemeralMetrics) -> int:
