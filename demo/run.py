@@ -121,6 +121,12 @@ class LocalLambda:
                                                        VisibilityTimeout=2)
 
 
+def put_entry(event: dict[str, Any]) -> dict[str, Any]:
+    """An event as AWS delivers it, as the PutEvents entry that makes EventBridge deliver it so."""
+    return {"Source": event["source"], "DetailType": event["detail-type"], "Resources": event["resources"],
+            "Detail": json.dumps(event["detail"])}
+
+
 def alarm_event(name: str, state: str, at: str, *, namespace: str = "AWS/EC2", metric: str = "CPUUtilization",
                 dimensions: dict[str, str] | None = None, tags: dict[str, str] | None = None,
                 reason: str | None = None) -> dict[str, Any]:
@@ -400,8 +406,7 @@ def main() -> int:
 
         failures = [json.loads(batch_child_failure(i)) for i in range(50)]
         for i in range(0, len(failures), 10):
-            events.put_events(Entries=[{"Source": e["source"], "DetailType": e["detail-type"], "Resources": e["resources"],
-                                        "Detail": json.dumps(e["detail"])} for e in failures[i:i + 10]])
+            events.put_events(Entries=[put_entry(e) for e in failures[i:i + 10]])
         lam.drain(quiet_seconds=3)
         time.sleep(2)  # group_interval: the message is edited with everything that arrived meanwhile
         lam.drain(quiet_seconds=3)
@@ -416,9 +421,7 @@ def main() -> int:
             "update notice goes quietly to #aws-notices")
         for name in ("eventbridge_opensearch_notification_high_jvm_usage_awsdocs.json",
                      "eventbridge_opensearch_software_update_available_awsdocs.json"):
-            e = load(name)
-            events.put_events(Entries=[{"Source": e["source"], "DetailType": e["detail-type"], "Resources": e["resources"],
-                                        "Detail": json.dumps(e["detail"])}])
+            events.put_events(Entries=[put_entry(load(name))])
         time.sleep(4)
         lam.drain(quiet_seconds=3)
         report()
