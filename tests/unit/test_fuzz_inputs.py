@@ -488,8 +488,11 @@ SLACK_SAMPLE = json.loads((EVENTS / "slack_block_actions_payload_button_in_messa
 def _store() -> MemoryStore:
     store = MemoryStore()
     member = Member(status="firing", severity="critical", title="HighLatency", ts_ms=1, starts_at_ms=1)
+    # its message is the one the Slack sample was clicked in (clicks act only on the group of their message)
     store.groups[KNOWN] = GroupState(key=KNOWN, route_id="0", receiver="oncall",
-                                     group_labels={"alertname": "HighLatency"}, members={"fp1": member})
+                                     group_labels={"alertname": "HighLatency"}, members={"fp1": member},
+                                     slack_ts={"#review-updates": SLACK_SAMPLE["container"]["message_ts"]},
+                                     slack_channels={"#review-updates": SLACK_SAMPLE["container"]["channel_id"]})
     return store
 
 

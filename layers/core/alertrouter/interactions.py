@@ -198,6 +198,10 @@ class InteractionService:
         return _ephemeral("You are not on the list of people who may act on alerts here.")
 
     def _acknowledge(self, click: BlockActions, key: str, episode: int | None, acked: bool, at_ms: int) -> Response:
+        clicked = self._clicked_group(click, key, episode)
+        if isinstance(clicked, Response):
+            return clicked
+        episode = clicked.episode  # the episode whose message was clicked, also for a button without one
         group, changed = self.store.acknowledge(key, click.user.id, at_ms, ack=acked, episode=episode)
         refused = _stale(group, episode)
         if refused is not None:
@@ -225,6 +229,9 @@ class InteractionService:
         alert through the normal conditional path (a click never un-resolves, a newer source event wins)."""
         if self.enqueue is None:  # checked first: nothing is marked that the router will not carry out
             return _ephemeral("Resolving from Slack is not set up (no router queue configured).")
+        clicked = self._clicked_group(click, key, episode)
+        if isinstance(clicked, Response):
+            return clicked
         group, changed = self.store.resolve_by_hand(key, click.user.id, at_ms, episode)
         refused = _stale(group, episode)
         if refused is not None:
@@ -245,11 +252,9 @@ class InteractionService:
         return Response(200, {})
 
     def _silence(self, click: BlockActions, key: str, episode: int, choice: str, at_ms: int) -> Response:
-        group = self.store.get_group(key)
-        refused = _stale(group, episode)
-        if refused is not None:
-            return refused
-        assert group is not None
+        group = self._clicked_group(click, key, episode)
+        if isinstance(group, Response):
+            return group
         shown = visible_members(group)
         firing = [fp for fp, m in shown.items() if m.status != "resolved"]
         if not firing:
@@ -268,6 +273,18 @@ class InteractionService:
             firing, reason)}}), f"🔕 Silenced by <@{click.user.id}> {until} ({silence.describe()}). "
             f"To end it: `alertrouter silence expire {silence.id}`", at_ms)
         return Response(200, {})
+
+    def _clicked_group(self, click: BlockActions, key: str, episode: int | None) -> GroupState | Response:
+        """The group the button names, if the click was made in that group's message of its current episode;
+        else the answer that refuses it (a button value is only trusted together with the message it is in)."""
+        group = self.store.get_group(key)
+        refused = _stale(group, episode)
+        if refused is not None:
+            return refused
+        assert group is not None
+        if not _shows(group, click):
+            return _ephemeral("This button is not about this message, so nothing was changed.")
+        return group
 
     def _record(self, group: GroupState, kind: str, detail: dict[str, Any], at_ms: int) -> None:
         try:  # best effort: the change is stored; its history line must not fail the click
@@ -293,6 +310,14 @@ class InteractionService:
 
 def _clicked_channel(click: BlockActions) -> str:
     return click.container.channel_id or str(click.channel.get("id", ""))
+
+
+def _shows(group: GroupState, click: BlockActions) -> bool:
+    """Whether the click was made in one of the group's messages (those of its current episode): the same ts,
+    in the same channel where the group knows the channel's id (items from before ids were kept: ts alone)."""
+    ts, channel = click.container.message_ts, _clicked_channel(click)
+    return any(kept == ts and group.slack_channels.get(name, channel) == channel
+               for name, kept in group.slack_ts.items())
 
 
 def silence_matchers(group: GroupState, firing: list[str]) -> list[Matcher]:
