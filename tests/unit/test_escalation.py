@@ -129,13 +129,18 @@ def test_a_silence_holds_the_escalation_and_it_goes_on_when_the_silence_ends() -
     assert world.texted() == ["primary", "secondary"]
 
 
+def reminders_after_acknowledge(world: World, user: str, until_minute: int) -> list[str]:
+    """Page at 0, acknowledged by `user` at 2, the escalator run every minute: the reminders in the thread."""
+    page(world)
+    world.at(2).store.acknowledge(world.key, user, world.clock(), ack=True, episode=1)
+    for minute in range(3, until_minute):
+        world.at(minute).escalator.run()
+    return [text for _, text in world.slack.threads if text.startswith("⏰")]
+
+
 def test_reminders_while_acknowledged_and_escalation_resumes_after_unacknowledge() -> None:
     world = World(reminder="reminder_interval: 1h")
-    page(world)
-    world.at(2).store.acknowledge(world.key, "U0ONCALL1", world.clock(), ack=True, episode=1)
-    for minute in range(3, 150):
-        world.at(minute).escalator.run()
-    reminders = [text for _, text in world.slack.threads if text.startswith("⏰")]
+    reminders = reminders_after_acknowledge(world, "U0ONCALL1", 150)
     assert reminders == ["⏰ Still firing, acknowledged by <@U0ONCALL1> 1h ago",
                          "⏰ Still firing, acknowledged by <@U0ONCALL1> 2h ago"]
     assert world.texted() == ["primary"]

@@ -218,7 +218,7 @@ def test_render_change_says_what_happened(m: Member, before: str | None, expecte
 
 def test_render_change_keeps_long_summaries_short() -> None:
     line = render_change(member(summary="x" * 1000), None)
-    assert line == "🟠 *ServerCpuTooHigh* firing: " + "x" * 300
+    assert line == "🟠 *ServerCpuTooHigh* firing: " + "x" * 299 + "…"  # cut to 300 with its ellipsis
 
 
 # ---- SMS ----

@@ -19,6 +19,7 @@ from aws_lambda_powertools import Logger
 from alertrouter.models.silence import named_episodes, silencing
 from alertrouter.models.state import EscalationState, GroupState, Member, QueuedPage
 from alertrouter.notify.base import SMS_GAP_MS, NotifyError
+from alertrouter.notify.mrkdwn import escape, mention
 from alertrouter.notify.render import SlackMessage, human_duration, render_sms
 from alertrouter.router import EXPIRE_KIND
 from alertrouter.store.base import StateStore
@@ -174,7 +175,7 @@ class Escalator:
                                                       "titles": [m.title for m in want.pages.values()]}, now)
                     continue
                 escalation = want.escalation
-                self._note(want.group, f"📟 Not acknowledged: paged {recipient} (escalation step "
+                self._note(want.group, f"📟 Not acknowledged: paged {escape(recipient)} (escalation step "
                                        f"{escalation.step + 1} of {len(escalation.steps)})",
                            "escalation", {"to": recipient, "step": escalation.step + 1, "round": escalation.round,
                                           "alerts": len(want.pages)}, now)
@@ -207,7 +208,7 @@ class Escalator:
         if self.store.advance_escalation(escalation, {"reminded_ms": now, "next_ms": now + min(
                 escalation.reminder_ms, look)}):
             outcome.reminders += 1
-            self._note(group, f"⏰ Still firing, acknowledged by <@{group.ack_by}> "
+            self._note(group, f"⏰ Still firing, acknowledged by {mention(group.ack_by)} "
                               f"{human_duration(now - group.ack_ms)} ago", "reminder", {"ack_by": group.ack_by}, now)
 
     def _note(self, group: GroupState, text: str, kind: str, detail: dict[str, Any], now: int) -> None:

@@ -29,6 +29,7 @@ from alertrouter.models.matcher import Matcher, MatchOp
 from alertrouter.models.silence import FINGERPRINT_LABEL, MAX_SILENCE_MS, Silence
 from alertrouter.models.state import GroupState
 from alertrouter.notify.base import NotifyError
+from alertrouter.notify.mrkdwn import escape, mention
 from alertrouter.notify.render import SILENCE_CHOICES, SlackMessage, render_group, utc_text
 from alertrouter.notify.slack import SlackApi
 from alertrouter.router import REDRAW_KIND, RESOLVE_KIND, visible_members
@@ -208,12 +209,12 @@ class InteractionService:
             return refused
         assert group is not None
         if not changed:  # someone else was first (or it was already so): say who, change nothing
-            state = f"acknowledged by <@{group.ack_by}>" if group.ack_by else "not acknowledged"
+            state = f"acknowledged by {mention(group.ack_by)}" if group.ack_by else "not acknowledged"
             return _ephemeral(f"Already {state}.")
         verb = "Acknowledged" if acked else "Unacknowledged"
         self._record(group, "ack" if acked else "unack", {"user": click.user.id, "episode": group.episode}, at_ms)
         self._show(click, group.model_copy(update={"members": visible_members(group)}),
-                   f"✋ {verb} by <@{click.user.id}> at {_clock(at_ms)}", at_ms)
+                   f"✋ {verb} by {mention(click.user.id)} at {_clock(at_ms)}", at_ms)
         if len(group.slack_ts) > 1 and self.enqueue is not None:
             # The group's messages in its other channels are redrawn by the router (off Slack's 3 s clock).
             # A failed hand-over loses nothing: the click is stored and the group's next edit shows it.
@@ -243,12 +244,12 @@ class InteractionService:
         self.enqueue({"kind": RESOLVE_KIND, "group": key, "episode": episode, "at": at_ms,
                       "fingerprints": sorted(fp for fp, m in shown.items() if m.status != "resolved")})
         if not changed:
-            return _ephemeral(f"Already resolved by <@{group.resolved_by}>.")
+            return _ephemeral(f"Already resolved by {mention(group.resolved_by)}.")
         self._record(group, "resolve", {"user": click.user.id, "episode": episode}, at_ms)
         resolved = {fp: m.model_copy(update={"status": "resolved", "ts_ms": max(at_ms, m.ts_ms)})
                     for fp, m in shown.items()}
         self._show(click, group.model_copy(update={"members": resolved}),
-                   f"✅ Resolved by <@{click.user.id}> at {_clock(at_ms)}", at_ms)
+                   f"✅ Resolved by {mention(click.user.id)} at {_clock(at_ms)}", at_ms)
         return Response(200, {})
 
     def _silence(self, click: BlockActions, key: str, episode: int, choice: str, at_ms: int) -> Response:
@@ -270,7 +271,7 @@ class InteractionService:
         until = "until it resolves" if until_resolved else f"until {utc_text(ends)}"
         reason = f"silenced by <@{click.user.id}> {until}"
         self._show(click, group.model_copy(update={"members": shown, "muted": {**group.muted, **dict.fromkeys(
-            firing, reason)}}), f"🔕 Silenced by <@{click.user.id}> {until} ({silence.describe()}). "
+            firing, reason)}}), f"🔕 Silenced by {mention(click.user.id)} {until} ({escape(silence.describe())}). "
             f"To end it: `alertrouter silence expire {silence.id}`", at_ms)
         return Response(200, {})
 

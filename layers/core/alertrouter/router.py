@@ -30,6 +30,7 @@ from alertrouter.notify.render import (
     render_change,
     render_group,
     render_sms,
+    thread_note,
     utc_text,
 )
 from alertrouter.routing.inhibit import inhibited_by, source_rules
@@ -704,7 +705,7 @@ class Router:
                 entry = {"channel": channel, "ts": ts, "text": message.text}
                 kind = "slack_update"
                 if lines:
-                    self.slack.post(channel_id, SlackMessage(text="\n".join(lines)[:3000]), thread_ts=ts)
+                    self.slack.post(channel_id, SlackMessage(text=thread_note(lines)), thread_ts=ts)
                     outcome.thread_notes += 1
                     entry["thread"] = lines[:20]
             slack_done[channel] = version

@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from alertrouter.models.alert import Alert
 from alertrouter.models.config import MAX_TRANSITIONS, FlapPolicy
+from alertrouter.notify.mrkdwn import shorten
 
 
 class AlertState(BaseModel):
@@ -88,15 +89,17 @@ class Member(BaseModel):
 
     @classmethod
     def of(cls, state: AlertState) -> Member:
-        # Field lengths are capped so that MAX_GROUP_MEMBERS members stay well inside DynamoDB's 400 KB item.
+        # Field lengths are capped so that MAX_GROUP_MEMBERS members stay well inside DynamoDB's 400 KB item;
+        # shown text is shortened as the message shows it (never inside a link, within the escaped length).
         annotations = state.annotations
         return cls(
-            status=state.status, severity=state.severity, title=state.title[:200], summary=state.summary[:300],
-            resource=state.labels.get("resource", "")[:200], account=state.labels.get("account", ""),
+            status=state.status, severity=state.severity, title=shorten(state.title, 200),
+            summary=shorten(state.summary, 300), resource=shorten(state.labels.get("resource", ""), 200),
+            account=state.labels.get("account", ""),
             region=state.labels.get("region", ""), console=annotations.get("console", "")[:MAX_LINK],
             runbook=annotations.get("runbook", "")[:MAX_LINK], ts_ms=state.ts_ms,
             starts_at_ms=state.starts_at_ms, count=state.count, changes_ms=state.changes_ms,
-            source=state.source, reason=state.labels.get("reason", "")[:60],
+            source=state.source, reason=shorten(state.labels.get("reason", ""), 60),
             links={name: annotations[name][:MAX_LINK] for name in LINK_ANNOTATIONS if annotations.get(name)},
         )
 

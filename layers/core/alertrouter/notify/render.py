@@ -9,12 +9,14 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from alertrouter.models.state import GroupState, Member
+from alertrouter.notify.mrkdwn import escape, escape_keeping_mentions, link, mention, shorten
 
 COLOURS = {"critical": "#E01E5A", "warning": "#ECB22E", "info": "#36C5F0", "nodata": "#9E9E9E",
            "resolved": "#2EB67D", "acknowledged": "#8E6BBF", "silenced": "#607D8B"}
 ICONS = {"critical": "🔴", "warning": "🟠", "info": "🔵", "nodata": "⚪", "resolved": "✅"}
 MAX_LISTED = 10
 SECTION_BUDGET = 2900  # Slack refuses a section text over 3000 characters; room for the "…and N more"
+FIELD_LIMIT = 2000  # Slack's limit for a field's or a context element's text
 SMS_LIMIT = 160
 METADATA_EVENT = "alertrouter_group"
 SILENCE_CHOICES = {"1h": "for 1 hour", "4h": "for 4 hours", "24h": "for 24 hours", "resolved": "until resolved"}
@@ -53,10 +55,6 @@ def slack_date(ms: int) -> str:
     return f"<!date^{ms // 1000}^{{date_short_pretty}} {{time}}|{utc_text(ms)}>"
 
 
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def group_status(group: GroupState) -> str:
     statuses = {m.status for m in group.members.values()}
     if "firing" in statuses:
@@ -83,23 +81,13 @@ def _colour_key(group: GroupState) -> str:
     return _worst([m for m in group.members.values() if m.status == "firing"])
 
 
-_LINK_SAFE = str.maketrans({"<": "%3C", ">": "%3E", "|": "%7C", " ": "%20"})
-
-
-def _link(url: str, label: str) -> str:
-    """Slack's `<url|label>`: a `|`, `>` or space in the URL (a runbook tag, a description) would break it."""
-    return f"<{url.translate(_LINK_SAFE)}|{label}>"
-
-
 def _links(member: Member) -> str:
-    links = []
-    if member.console:
-        links.append(_link(member.console, "Console"))
-    for name, url in member.links.items():
-        links.append(_link(url, name.capitalize()))
+    """The links row; a URL that may not be a link (not http(s)) is left out."""
+    links = [link(member.console, "Console")] if member.console else []
+    links += [link(url, name.capitalize()) for name, url in member.links.items()]
     if member.runbook:
-        links.append(_link(member.runbook, "Runbook"))
-    return " · ".join(links)
+        links.append(link(member.runbook, "Runbook"))
+    return " · ".join(shown for shown in links if shown)
 
 
 def reason_counts(group: GroupState) -> list[tuple[str, int]]:
@@ -184,11 +172,12 @@ def _headline(group: GroupState, now_ms: int) -> str:
 def _member_line(m: Member, with_link: bool, muted: str = "") -> str:
     icon = ICONS["resolved"] if m.status == "resolved" else ICONS.get(
         "nodata" if m.status == "nodata" else m.severity, "🔴")
-    resource = f" — {_escape(m.resource[:200])}" if m.resource else ""
+    resource = f" — {escape(shorten(m.resource, 200))}" if m.resource else ""
     count = f" ×{m.count}" if m.count > 1 else ""
-    link = f" {_link(m.console, 'console')}" if m.console and with_link else ""
-    quiet = f" · 🔕 {muted[:120]}" if muted else ""
-    return f"{icon} {_escape(m.title[:300])}{resource}{count} · since {slack_date(m.starts_at_ms)}{link}{quiet}"
+    console = link(m.console, "console") if m.console and with_link else ""
+    quiet = f" · 🔕 {escape_keeping_mentions(shorten(muted, 120))}" if muted else ""
+    return (f"{icon} {escape(shorten(m.title, 300))}{resource}{count} · since {slack_date(m.starts_at_ms)}"
+            f"{' ' + console if console else ''}{quiet}")
 
 
 def _member_lines(members: list[tuple[str, Member]], muted: dict[str, str], counted: int = 0) -> str:
@@ -198,31 +187,38 @@ def _member_lines(members: list[tuple[str, Member]], muted: dict[str, str], coun
     with_links = [_member_line(m, True, muted.get(fp, "")) for fp, m in shown]
     candidates = with_links if sum(len(x) + 1 for x in with_links) <= SECTION_BUDGET else [
         _member_line(m, False, muted.get(fp, "")) for fp, m in shown]
-    lines: list[str] = []
+    return whole_lines(candidates, SECTION_BUDGET, len(members) + counted)
+
+
+def whole_lines(lines: list[str], budget: int, total: int) -> str:
+    """The first of `lines` that fit in `budget` characters, whole (a cut line could end inside a link or an
+    escape), then "…and N more" for the rest of `total`."""
+    kept: list[str] = []
     used = 0
-    for line in candidates:
-        if used + len(line) + 1 > SECTION_BUDGET:
+    for line in lines:
+        if used + len(line) + 1 > budget:
             break
-        lines.append(line)
+        kept.append(line)
         used += len(line) + 1
-    if len(members) + counted > len(lines):
-        lines.append(f"…and {len(members) + counted - len(lines)} more")
-    return "\n".join(lines)
+    if total > len(kept):
+        kept.append(f"…and {total - len(kept)} more")
+    return "\n".join(kept)
 
 
 def render_group(group: GroupState, now_ms: int) -> SlackMessage:
     """The group's one Slack message, edited in place as its alerts change."""
     members = sorted(group.members.items(), key=lambda kv: (kv[1].status != "firing", kv[1].starts_at_ms))
-    headline = _escape(_headline(group, now_ms))  # both the text (and push notification) and the block
+    # both the text (and push notification) and the block; outside text in it is escaped here, once
+    headline = escape(shorten(_headline(group, now_ms), SECTION_BUDGET))
     blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{headline}*"}}]
     counted = sum(group.overflow.values())
     if len(members) == 1 and not counted:
         m = members[0][1]
         if m.summary:
-            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _escape(m.summary[:2900])}})
+            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": escape(shorten(m.summary, SECTION_BUDGET))}})
         fields = [
-            f"*Resource*\n{_escape(m.resource) or '—'}",
-            f"*Account / Region*\n{_escape(m.account)} / {_escape(m.region)}",
+            f"*Resource*\n{escape(shorten(m.resource, 300)) or '—'}",
+            f"*Account / Region*\n{escape(shorten(m.account, 100))} / {escape(shorten(m.region, 100))}",
             f"*Since*\n{slack_date(m.starts_at_ms)}",
             f"*Count*\n{m.count}",
         ]
@@ -235,20 +231,20 @@ def render_group(group: GroupState, now_ms: int) -> SlackMessage:
                                                                                            counted)}})
         first = members[0][1]
         if not _jobs([m for _, m in members]) and any(m.reason for _, m in members):
-            blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _escape(
-                f"by reason: {_breakdown(group)}")}]})
+            blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape(
+                shorten(f"by reason: {_breakdown(group)}", FIELD_LIMIT))}]})
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": (
-            f"{_escape(first.account)} / {_escape(first.region)} · first since "
+            f"{escape(shorten(first.account, 100))} / {escape(shorten(first.region, 100))} · first since "
             f"{slack_date(min(m.starts_at_ms for _, m in members))}")}]})
     notes = []
     if len(members) == 1 and members[0][0] in group.muted:
-        notes.append(f"🔕 {group.muted[members[0][0]]}")
+        notes.append(f"🔕 {escape_keeping_mentions(shorten(group.muted[members[0][0]], 300))}")
     if any(fp in group.flapping for fp, _ in members):
         notes.append("〰️ flapping: this message is kept up to date, pages wait until it settles")
     if group.ack_by:
-        notes.append(f"✋ Acknowledged by <@{_escape(group.ack_by)}> at {slack_date(group.ack_ms)}")
+        notes.append(f"✋ Acknowledged by {mention(group.ack_by)} at {slack_date(group.ack_ms)}")
     if group.resolved_by:
-        notes.append(f"✅ Resolved by <@{_escape(group.resolved_by)}> at {slack_date(group.resolved_ms)}")
+        notes.append(f"✅ Resolved by {mention(group.resolved_by)} at {slack_date(group.resolved_ms)}")
     for note in notes:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": note}]})
     if group_status(group) != "resolved":
@@ -258,15 +254,21 @@ def render_group(group: GroupState, now_ms: int) -> SlackMessage:
 
 def render_change(member: Member, before: str | None) -> str:
     """One line for the message's thread: what happened to an alert since the last notification."""
+    title, summary = escape(shorten(member.title, 300)), escape(shorten(member.summary, 300))
     if member.status == "resolved":
-        return f"✅ *{_escape(member.title)}* resolved after {human_duration(member.ts_ms - member.starts_at_ms)}"
+        return f"✅ *{title}* resolved after {human_duration(member.ts_ms - member.starts_at_ms)}"
     if member.status == "nodata":
-        return f"⚪ *{_escape(member.title)}* has no data: {_escape(member.summary[:300])}"
+        return f"⚪ *{title}* has no data: {summary}"
     icon = ICONS.get(member.severity, "🔴")
     if before == "firing":
-        return f"{icon} *{_escape(member.title)}* still firing (×{member.count}): {_escape(member.summary[:300])}"
+        return f"{icon} *{title}* still firing (×{member.count}): {summary}"
     again = " again" if before == "resolved" else ""
-    return f"{icon} *{_escape(member.title)}* firing{again}: {_escape(member.summary[:300])}"
+    return f"{icon} *{title}* firing{again}: {summary}"
+
+
+def thread_note(lines: list[str]) -> str:
+    """The thread reply listing what changed: whole lines within Slack's 3000 characters."""
+    return whole_lines(lines, SECTION_BUDGET, len(lines))
 
 
 # GSM-7's extension characters cost two septets each; ASCII's backtick is not in GSM-7 at all.

@@ -17,9 +17,11 @@ from urllib.parse import quote
 from pydantic import BaseModel, ConfigDict, Field
 
 from alertrouter.models.alert import Alert, Ignored, Severity, Status, fingerprint, severity_word
+from alertrouter.notify.mrkdwn import shorten
 from alertrouter.sources.cloudwatch import validated
 from alertrouter.sources.errors import MalformedEventError
 from alertrouter.sources.eventbridge import EventBridgeEvent
+from alertrouter.weburl import web_url
 
 SOURCE = "batch"
 JOB_STATE_CHANGE = "Batch Job State Change"
@@ -143,7 +145,7 @@ def failure_reason(job: JobDetail, container: Container) -> str:
         return f"Exit code {container.exitCode}"
     if not _tried(job):
         return "Cancelled or terminated"
-    return (job.statusReason or "Unknown")[:60]
+    return shorten(job.statusReason or "Unknown", 60)
 
 
 def job_console_url(region: str, job_id: str) -> str:
@@ -221,15 +223,16 @@ def _job_alert(parsed: JobEvent) -> Alert:
         annotations["logs"] = logs_console_url(region, options.get("awslogs-group", DEFAULT_LOG_GROUP),
                                                container.logStreamName)
     for key in ("runbook", "runbook_url"):
-        if job.tags.get(key):
-            annotations["runbook"] = job.tags[key]
+        runbook = web_url(job.tags.get(key, ""))
+        if runbook:
+            annotations["runbook"] = runbook
     causes = [c for c in (job.statusReason, container.reason) if c]
     exit_text = f" (exit code {container.exitCode})" if container.exitCode is not None else ""
     summary = f"{' — '.join(dict.fromkeys(causes)) or reason}{exit_text}"
     if tried:
         summary += f"; {tried} attempt{'s' if tried != 1 else ''}"
     title = f"{job.jobName} failed: {reason}" if failed else f"{job.jobName} is {status}"
-    return Alert(source=SOURCE, status=Status.FIRING, severity=severity, title=title, summary=summary[:1000],
+    return Alert(source=SOURCE, status=Status.FIRING, severity=severity, title=title, summary=shorten(summary, 1000),
                  labels=labels, annotations=annotations, one_shot=True,
                  timestamp=_ms(job.stoppedAt if failed else None, parsed.time),
                  fingerprint=fingerprint(SOURCE, account, region, job.jobId, status if not failed else ""))
@@ -241,10 +244,11 @@ def _queue_blocked(parsed: JobEvent) -> Alert:
     reason = job.statusReason or "no reason given"
     labels = {"alertname": "BatchJobQueueBlocked", "source": SOURCE, "account": account, "region": region,
               "queue": queue, "job_name": job.jobName, "job_id": job.jobId, "status": job.status.upper(),
-              "reason": reason.split(" - ", 1)[0][:60], "resource": queue, "severity": Severity.WARNING.value}
+              "reason": shorten(reason.split(" - ", 1)[0], 60), "resource": queue, "severity": Severity.WARNING.value}
     return Alert(
         source=SOURCE, status=Status.FIRING, severity=Severity.WARNING, title=f"Batch job queue {queue} is blocked",
-        summary=f"Job {job.jobName} ({job.jobId}) is {job.status} at the head of the queue and cannot run: {reason}"[:1000],
+        summary=shorten(f"Job {job.jobName} ({job.jobId}) is {job.status} at the head of the queue and cannot run: "
+                        f"{reason}", 1000),
         labels=labels, annotations={"console": job_console_url(region, job.jobId)}, one_shot=True,
         timestamp=parsed.time, fingerprint=fingerprint(SOURCE, account, region, job.jobQueue, "blocked"),
     )

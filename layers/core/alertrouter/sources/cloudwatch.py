@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from alertrouter.models.alert import Alert, Ignored, Severity, Status, fingerprint, severity_word
 from alertrouter.sources.errors import MalformedEventError
 from alertrouter.sources.eventbridge import EventBridgeEvent
+from alertrouter.weburl import web_url
 
 SOURCE = "cloudwatch"
 ZERO = timedelta(0)
@@ -313,19 +314,21 @@ def domain_console_url(region: str, domain: str) -> str:
 
 
 def _runbook(facts: AlarmFacts) -> str | None:
+    """The runbook tag, else the description's (labelled, else first) link: only ever an http(s) URL."""
     for key in _RUNBOOK_TAGS:
-        if facts.tags.get(key):
-            return facts.tags[key]
+        tagged = web_url(facts.tags.get(key, ""))
+        if tagged:
+            return tagged
     if "://" not in facts.description:
         return None  # (a cheap test first: both patterns need a URL, and most descriptions have none)
     labelled = _RUNBOOK_IN_TEXT.search(facts.description)
-    return _trimmed(labelled.group(1)) if labelled else first_url(facts.description)
+    return web_url(_trimmed(labelled.group(1))) if labelled else first_url(facts.description)
 
 
 def first_url(text: str) -> str | None:
-    """The first link in a free text (an alarm's or an event's description)."""
+    """The first http(s) link in a free text (an alarm's or an event's description)."""
     found = _URL.search(text) if "://" in text else None
-    return _trimmed(found.group(0)) if found else None
+    return web_url(_trimmed(found.group(0))) if found else None
 
 
 def _trimmed(url: str) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from alertrouter.models.alert import Alert, Severity, Status, fingerprint, severity_word
+from alertrouter.notify.mrkdwn import shorten
 from alertrouter.sources.cloudwatch import domain_console_url, first_url, validated
 from alertrouter.sources.errors import MalformedEventError
 from alertrouter.sources.eventbridge import EventBridgeEvent
@@ -78,7 +79,7 @@ def parse_eventbridge(event: dict[str, Any]) -> list[Alert]:
     status = f" ({detail.status})" if detail.status else ""
     return [Alert(
         source=SOURCE, status=Status.RESOLVED if over else Status.FIRING, severity=severity,
-        title=f"{resource}: {name}{status}"[:300], summary=detail.description[:2000],
+        title=shorten(f"{resource}: {name}{status}", 300), summary=shorten(detail.description, 2000),
         labels={k: v for k, v in labels.items() if v}, annotations=annotations, timestamp=parsed.time,
         # severity is part of the identity: it decides the route (an informational "Started" and a High
         # "Failed" of one event are two alerts, each resolved in the group that announced it)

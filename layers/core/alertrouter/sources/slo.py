@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from alertrouter.models.alert import Alert, Severity, Status, fingerprint
 from alertrouter.sources.cloudwatch import parse_timestamp
 from alertrouter.sources.errors import MalformedEventError
+from alertrouter.weburl import web_url
 
 SOURCE = "slo"
 DETAIL_TYPE = "AlertRouter SLO Burn Rate"
@@ -51,7 +52,8 @@ def parse_eventbridge(event: dict[str, Any]) -> list[Alert]:
               "account": account, "region": region, "resource": detail.slo}
     if detail.window:
         labels["window"] = detail.window
-    annotations = {k: v for k, v in (("console", detail.dashboard), ("runbook", detail.runbook)) if v}
+    links = {"console": web_url(detail.dashboard), "runbook": web_url(detail.runbook)}
+    annotations = {name: url for name, url in links.items() if url}
     name = detail.display_name or detail.slo
     return [Alert(
         source=SOURCE, status=Status.FIRING if detail.state == "firing" else Status.RESOLVED,

@@ -1,0 +1,23 @@
+"""A click's thread note on the Slack stand-in shows outside text (an alarm name in a silence's matchers)
+escaped: a Silence click on `X <!channel>` must not turn into an @channel ping."""
+
+from __future__ import annotations
+
+import pytest
+
+from alertrouter.interactions import InteractionService
+from integration.conftest import Harness
+from integration.test_slack_interactions import click
+from integration.test_slack_resolve_silence import fire, interactions
+
+pytestmark = pytest.mark.integration
+__all__ = ["interactions"]  # the fixture, shared with the resolve and silence tests
+
+
+def test_a_silence_note_shows_the_alarm_name_escaped(harness: Harness, interactions: InteractionService) -> None:
+    fire(harness, name="X <!channel>")
+    assert interactions.handle(*click(harness, "alertrouter_silence", choice="1h")).status == 200
+    note = harness.slack.channel_messages("#team")[0].replies[-1].text
+    assert note.startswith("🔕 Silenced by <@U0ONCALL1> until ")
+    assert 'alertname="X &lt;!channel&gt;"' in note
+    assert "<!channel>" not in note
