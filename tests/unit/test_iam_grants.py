@@ -786,3 +786,23 @@ def partition_keys(handler: str) -> set[str]:
                 assert pattern is not None, f"{where}: a partition key the test cannot read"
                 patterns.add(pattern)
     return patterns
+
+
+# Functions whose DynamoDB grant is narrowed by dynamodb:LeadingKeys, and the statement that does it.
+LEADING_KEYS = {"slack_interactions": "StateTable", "slo_evaluator": "SloState"}
+
+
+@pytest.mark.parametrize("handler", sorted(LEADING_KEYS))
+def test_leading_keys_allow_exactly_the_partition_keys_the_code_uses(handler: str) -> None:
+    tables = [s for p in FUNCTIONS[FUNCTION_OF[handler]]["Properties"]["Policies"] for s in statements(p)
+              if any(str(a).startswith("dynamodb:") for a in s["Action"])]
+    [statement] = tables  # no DynamoDB grant without the condition
+    assert statement["Sid"] == LEADING_KEYS[handler]
+    allowed = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+    assert sorted(allowed) == sorted(partition_keys(handler))
+
+
+def test_the_router_and_escalator_use_every_kind_of_item() -> None:
+    # why they are not narrowed by dynamodb:LeadingKeys: the condition would list nearly every prefix
+    assert partition_keys("router") >= {"ALERT#*", "GROUP#*", "HISTORY#*", "SILENCE", "INHIBIT", "SMSPACE#*"}
+    assert partition_keys("escalator") >= {"ALERT#*", "GROUP#*", "ESCALATION", "EXPIRE", "OUTBOX", "SMSPACE#*"}

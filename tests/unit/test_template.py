@@ -32,6 +32,7 @@ OPS_PREFIX = "${AWS::StackName}-${AccountLabel}-ops-"
 
 # Types CloudFormation cannot tag; every other resource in the template must carry the tags.
 NOT_TAGGABLE = {"AWS::Serverless::LayerVersion", "AWS::SNS::Subscription", "AWS::SQS::QueuePolicy",
+                "AWS::SNS::TopicPolicy",
                 "AWS::Lambda::Permission", "AWS::CloudWatch::Dashboard"}
 # The property that gives a resource of each type its own name.
 NAME_PROPERTY = {"AWS::DynamoDB::Table": "TableName", "AWS::SQS::Queue": "QueueName", "AWS::SNS::Topic": "TopicName",
@@ -158,8 +159,6 @@ FUNCTIONS = of_type("AWS::Serverless::Function")
 
 # Actions that support no resource-level permission, with the reason and the condition they are granted under.
 RESOURCE_STAR_EXCEPTIONS = {
-    # SMS to a phone number has no ARN to scope sns:Publish to (granted only when SMS is configured).
-    ("SmsPublish", ("sns:Publish",), "HasSmsNumbers"),
     # cloudwatch:GetMetricData reads metrics, which have no ARNs.
     ("ReadSloMetrics", ("cloudwatch:GetMetricData",), None),
     # batch:DescribeJobQueues and batch:ListJobs have no resource type in the Service Authorization Reference.
@@ -177,8 +176,11 @@ def test_function_policies_name_actions_and_resources_exactly(name: str) -> None
     for statement, condition in statements(FUNCTIONS[name]):
         sid = statement.get("Sid")
         assert statement["Effect"] == "Allow", sid
-        assert "NotAction" not in statement and "NotResource" not in statement, sid
+        assert "NotAction" not in statement, sid
         assert all("*" not in action for action in as_list(statement["Action"])), sid
+        if "NotResource" in statement:
+            assert (sid, statement["Action"], condition) == ("SmsPublish", "sns:Publish", "HasSmsNumbers")
+            continue
         resources = as_list(statement["Resource"])
         if "*" in resources:
             assert resources == ["*"], sid
@@ -201,6 +203,98 @@ def test_secret_permissions_are_scoped_to_the_named_secrets() -> None:
     prefix = "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:"
     assert secrets == {"SlackToken": prefix + "${SlackTokenSecretName}-??????",
                        "SmsNumbers": prefix + "${SmsNumbersSecretName}-??????"}
+
+
+SMS_FUNCTIONS = ["EscalatorFunction", "RouterFunction"]
+
+
+@pytest.mark.parametrize("name", SMS_FUNCTIONS)
+def test_sms_publish_reaches_phone_numbers_only_never_a_topic(name: str) -> None:
+    [publish] = [s for s, _ in statements(FUNCTIONS[name]) if s["Action"] == "sns:Publish"]
+    # an SMS has no resource ARN; every topic ARN is left out, so the role can text but not publish to a topic
+    assert "Resource" not in publish
+    assert publish["NotResource"] == {"Sub": "arn:${AWS::Partition}:sns:*:*:*"}
+
+
+def test_only_the_sms_functions_may_publish_to_sns() -> None:
+    publishers = sorted(n for n, f in FUNCTIONS.items()
+                        if any(a.startswith("sns:") for s, _ in statements(f) for a in as_list(s["Action"])))
+    assert publishers == SMS_FUNCTIONS
+
+
+def leading_keys(function: str, sid: str) -> list[str]:
+    [statement] = [s for s, _ in statements(FUNCTIONS[function]) if s["Sid"] == sid]
+    condition = statement["Condition"]
+    # ForAllValues also holds when a request carries no key (a Scan): the Null test requires one
+    assert condition["Null"] == {"dynamodb:LeadingKeys": "false"}
+    assert set(condition) == {"ForAllValues:StringLike", "Null"}
+    assert not {"dynamodb:Scan", "dynamodb:PartiQLSelect"} & set(as_list(statement["Action"]))
+    return list(condition["ForAllValues:StringLike"]["dynamodb:LeadingKeys"])
+
+
+def test_the_internet_facing_interactions_function_touches_only_the_items_a_click_needs() -> None:
+    # the partition key prefixes of store/dynamodb.py; test_iam_grants derives them from the code
+    assert leading_keys("SlackInteractionsFunction", "StateTable") == ["GROUP#*", "HISTORY#*", "REQUEST#*", "SILENCE"]
+
+
+def test_the_slo_evaluator_touches_only_its_own_items() -> None:
+    assert leading_keys("SloEvaluatorFunction", "SloState") == ["SLO#*"]
+
+
+def test_interactions_function_concurrency_is_capped_unless_the_account_cannot_reserve() -> None:
+    props = FUNCTIONS["SlackInteractionsFunction"]["Properties"]
+    assert props["FunctionUrlConfig"] == {"AuthType": "NONE"}
+    assert props["ReservedConcurrentExecutions"] == {"If": [
+        "ReserveSlackInteractionsConcurrency", {"Ref": "SlackInteractionsReservedConcurrency"}, NO_VALUE]}
+    parameter = PARAMETERS["SlackInteractionsReservedConcurrency"]
+    assert parameter["Type"] == "Number" and 1 <= parameter["Default"] <= 10 and parameter["MinValue"] == 0
+    assert holds("ReserveSlackInteractionsConcurrency", parameter_values())
+    # 0 would throttle every request: it means "no reservation" instead
+    assert not holds("ReserveSlackInteractionsConcurrency", parameter_values(SlackInteractionsReservedConcurrency="0"))
+    assert all(f["Properties"].get("FunctionUrlConfig") is None for n, f in FUNCTIONS.items()
+               if n != "SlackInteractionsFunction")
+
+
+def test_only_this_accounts_alarms_may_invoke_the_router_directly() -> None:
+    [permission] = of_type("AWS::Lambda::Permission").values()
+    props = permission["Properties"]
+    assert props["Principal"] == "lambda.alarms.cloudwatch.amazonaws.com"
+    assert props["SourceAccount"] == {"Ref": "AWS::AccountId"}
+    assert props["SourceArn"] == {"Sub": "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:*"}
+
+
+def test_only_cloudwatch_alarms_of_this_or_an_allowed_account_may_publish_to_the_alarm_topic() -> None:
+    [policy] = of_type("AWS::SNS::TopicPolicy").values()
+    assert policy["Properties"]["Topics"] == [{"Ref": "AlarmTopic"}]
+    [statement] = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert (statement["Effect"], statement["Principal"], statement["Action"], statement["Resource"]) == (
+        "Allow", {"Service": "cloudwatch.amazonaws.com"}, "sns:Publish", {"Ref": "AlarmTopic"})
+    condition = statement["Condition"]
+    allowed = {"Split": [",", {"Join": [",", [{"Ref": "AWS::AccountId"},
+                                                {"Join": [",", {"Ref": "AllowedSourceAccountIds"}]}]]}]}
+    # an empty list parameter must not reach the condition: "" would be an account id
+    assert condition["StringEquals"]["aws:SourceAccount"] == {"If": [
+        "HasAllowedSourceAccounts", allowed, {"Ref": "AWS::AccountId"}]}
+    assert condition["ArnLike"]["aws:SourceArn"] == {"If": [
+        "HasAllowedSourceAccounts", {"Sub": "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:*:alarm:*"},
+        {"Sub": "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:*"}]}
+    assert not holds("HasAllowedSourceAccounts", parameter_values())
+    assert holds("HasAllowedSourceAccounts", parameter_values({"AllowedSourceAccountIds": ["111122223333"]}))
+    # nothing else may need to publish: no function role is granted it, no rule targets the topic
+    assert all(target["Arn"] != {"Ref": "AlarmTopic"} for rule in of_type("AWS::Events::Rule").values()
+               for target in rule["Properties"]["Targets"])
+    assert all({"Ref": "AlarmTopic"} not in as_list(s.get("Resource")) for f in FUNCTIONS.values()
+               for s, _ in statements(f))
+
+
+def test_allowed_source_accounts_reach_the_router_and_default_to_none() -> None:
+    parameter = PARAMETERS["AllowedSourceAccountIds"]
+    assert parameter["Type"] == "CommaDelimitedList" and parameter["Default"] == ""
+    pattern = re.compile(parameter["AllowedPattern"])
+    assert pattern.fullmatch("") and pattern.fullmatch("111122223333")
+    assert not pattern.fullmatch("11112222333") and not pattern.fullmatch("arn:aws:iam::111122223333:root")
+    env = RESOURCES["RouterFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["ALLOWED_SOURCE_ACCOUNT_IDS"] == {"Join": [",", {"Ref": "AllowedSourceAccountIds"}]}
 
 
 RULES = of_type("AWS::Events::Rule")
@@ -566,7 +660,8 @@ ON = {"OpenSearchDomainNames": ",".join(SAMPLE_LISTS["OpenSearchDomainNames"]),
       "OpsSmsNumbers": ",".join(SAMPLE_LISTS["OpsSmsNumbers"]),
       "OpsEmail": "oncall@example.com", "SmsNumbersSecretName": "alertrouter/sms-numbers",
       "BatchAlertStatuses": "FAILED,RUNNABLE,SUCCEEDED", "BatchJobQueues": "high-priority,default_queue",
-      "StuckQueueMinutes": "60", "BatchQueueMetricsSchedule": "rate(5 minutes)"}
+      "StuckQueueMinutes": "60", "BatchQueueMetricsSchedule": "rate(5 minutes)",
+      "AllowedSourceAccountIds": "111122223333,444455556666", "SlackInteractionsReservedConcurrency": "0"}
 VARIANTS = {"all-on": ON, "batch-metrics-off": {**ON, "EnableBatchQueueMetrics": "false"}}
 
 
