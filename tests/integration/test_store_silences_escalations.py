@@ -12,7 +12,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from alertrouter.models.silence import Silence
+from alertrouter.models.silence import MAX_SILENCE_MS, Silence
 from alertrouter.models.state import EscalationState, Member
 from alertrouter.store.base import StateStore
 from alertrouter.store.dynamodb import DynamoDBStore
@@ -459,3 +459,63 @@ def test_a_claim_retried_with_its_own_lease_id_succeeds_and_another_is_refused(s
     store.claim(KEY, "lease-1", NOW + 1, 120_000)  # botocore's retry of an applied claim whose answer was lost
     with pytest.raises(LeaseHeldError):
         store.claim(KEY, "lease-2", NOW + 2, 120_000)
+
+
+# ---- one silence per message: a second Silence click extends it (or finds it as long already) ----
+
+def test_extend_silence_keeps_one_silence_as_long_as_the_longest_asked_for(store: StateStore) -> None:
+    # Given a 1-hour silence kept under its id
+    first = silence(['alertname="DiskFull"'], id="5eed5eed5eed", comment="from Slack, 1 hour")
+    assert store.extend_silence(first) == (first, None)
+    # When a 4-hour one with the same id comes 10 minutes later
+    later = silence(['alertname="DiskFull"'], start=NOW + HOUR // 6, hours=4, id=first.id, created_by="bob",
+                    comment="from Slack, 4 hours")
+    extended, kept = store.extend_silence(later)
+    # Then the one silence lasts until the later end; its creator and start stay
+    assert kept == first
+    assert (extended.starts_at_ms, extended.ends_at_ms, extended.created_by) == (NOW, later.ends_at_ms, "alice")
+    assert extended.comment == "from Slack, 4 hours, extended by bob"
+    assert store.silences() == [extended]
+    # When a shorter one comes, Then nothing changes
+    shorter = silence(['alertname="DiskFull"'], start=NOW + HOUR // 3, hours=1, id=first.id, created_by="carol")
+    assert store.extend_silence(shorter) == (extended, extended)
+    assert store.silences() == [extended]
+    # and expiring it by its id ends the only silence there is
+    assert store.expire_silence(first.id, NOW + HOUR // 2) is not None
+    assert not any(s.active(NOW + HOUR // 2) for s in store.silences())
+
+
+def test_until_resolved_is_the_longest_a_silence_from_slack_gets(store: StateStore) -> None:
+    timed = silence(['alertname="DiskFull"'], hours=24, id="0ddba110ddba")
+    store.extend_silence(timed)
+    until_resolved = silence(['alertname="DiskFull"'], start=NOW + HOUR, hours=30 * 24, id=timed.id,
+                             group=KEY, episode=3)
+    extended, _ = store.extend_silence(until_resolved)
+    # ends with the episode, or 30 days after the silence began (the most a silence may last)
+    assert (extended.group, extended.episode, extended.ends_at_ms) == (KEY, 3, NOW + MAX_SILENCE_MS)
+    assert extended.starts_at_ms == NOW
+    # a timed choice after it is shorter, however long
+    again = silence(['alertname="DiskFull"'], start=NOW + 2 * HOUR, hours=24, id=timed.id)
+    assert store.extend_silence(again) == (extended, extended)
+    assert store.silences() == [extended]
+
+
+def test_a_silence_that_is_over_is_replaced_by_the_new_one(store: StateStore) -> None:
+    first = silence(['alertname="DiskFull"'], id="feedfacefeed")
+    store.extend_silence(first)
+    ended = store.expire_silence(first.id, NOW + HOUR // 2)
+    again = silence(['alertname="DiskFull"'], start=NOW + HOUR, hours=1, id=first.id, created_by="bob")
+    assert store.extend_silence(again) == (again, ended)
+    assert store.silences() == [again] and again.active(NOW + HOUR)
+
+
+def test_silence_clicks_at_the_same_time_leave_one_silence_as_long_as_the_longest(store: StateStore) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    clicks = [silence(['alertname="DiskFull"'], hours=hours, id="c0ffeec0ffee", created_by=f"u{i}")
+              for i, hours in enumerate([1, 24, 4, 1, 4, 24, 1, 4])]
+    with ThreadPoolExecutor(len(clicks)) as pool:
+        outcomes = list(pool.map(store.extend_silence, clicks))
+    [kept] = store.silences()
+    assert kept.ends_at_ms == NOW + 24 * HOUR
+    assert sum(before is None for _, before in outcomes) == 1  # exactly one click made it

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from alertrouter.models.matcher import Matcher
-from alertrouter.models.silence import Silence, silencing
+from alertrouter.models.silence import Silence, extended, message_silence_id, silencing
 
 T0 = 1_700_000_000_000
 HOUR = 3_600_000
@@ -89,3 +89,41 @@ def test_a_silence_matches_exactly_when_every_matcher_does(parts: list[tuple[str
     assert s.matches(fp, labels) == all(expected_match(n, op, v, labels) for n, op, v in parts)
     # and a silence never applies outside its time
     assert silencing([s], fp, labels, T0 + HOUR, {}) is None
+
+
+# ---- a second silence with the same id (Silence clicked twice on one message) ----
+
+def test_a_messages_silence_id_depends_on_its_group_episode_and_matchers_only() -> None:
+    matchers = [Matcher.parse('alertname="DiskFull"')]
+    same = message_silence_id("0|team|alertname=DiskFull", 2, matchers)
+    assert same == message_silence_id("0|team|alertname=DiskFull", 2, list(matchers))
+    assert re.fullmatch(r"[0-9a-f]{12}", same)
+    assert len({same, message_silence_id("0|team|alertname=DiskFull", 3, matchers),
+                message_silence_id("0|team|alertname=Other", 2, matchers),
+                message_silence_id("0|team|alertname=DiskFull", 2, [Matcher.parse('alertname="Other"')])}) == 4
+
+
+@pytest.mark.parametrize(("kept_hours", "new_start_h", "new_hours", "until_resolved", "ends_h", "group"), [
+    (1, 0.5, 4, False, 4.5, ""),  # longer: the end moves out
+    (4, 0.5, 1, False, 4, ""),  # shorter: unchanged
+    (1, 1 / 3600, 1, False, 1, ""),  # the same choice a second later (a double click): unchanged
+    (1, 0.5, 720, True, 720, "g"),  # until resolved: the longest, capped 30 days after the kept start
+    (1, 2, 1, False, 3, ""),  # the kept one is over: the new one replaces it (start included)
+])
+def test_extended_keeps_the_longer_of_the_two(kept_hours: float, new_start_h: float, new_hours: float,
+                                              until_resolved: bool, ends_h: float, group: str) -> None:
+    kept = silence('alertname="x"', end=T0 + int(kept_hours * HOUR), id="abc")
+    new_start = T0 + int(new_start_h * HOUR)
+    new = Silence(id="abc", matchers=['alertname="x"'], starts_at_ms=new_start,
+                  ends_at_ms=new_start + int(new_hours * HOUR), created_by="bob",
+                  group="g" if until_resolved else "", episode=1 if until_resolved else 0)
+    merged = extended(kept, new)
+    assert (merged.ends_at_ms, merged.group) == (T0 + int(ends_h * HOUR), group)
+    assert merged.starts_at_ms == (new_start if new_start_h >= kept_hours else T0)
+    assert extended(None, new) == new
+
+
+def test_until_resolved_stays_when_a_timed_choice_follows() -> None:
+    kept = silence('alertname="x"', end=T0 + 720 * HOUR, id="abc", group="g", episode=1)
+    new = silence('alertname="x"', start=T0 + HOUR, end=T0 + 25 * HOUR, id="abc")
+    assert extended(kept, new) == kept

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from alertrouter.models.config import parse_duration
 from alertrouter.models.matcher import Matcher, MatchOp
-from alertrouter.models.silence import FINGERPRINT_LABEL, MAX_SILENCE_MS, Silence
+from alertrouter.models.silence import FINGERPRINT_LABEL, MAX_SILENCE_MS, Silence, message_silence_id
 from alertrouter.models.state import GroupState
 from alertrouter.notify.base import NotifyError
 from alertrouter.notify.mrkdwn import escape, mention
@@ -262,16 +262,25 @@ class InteractionService:
             return _ephemeral("Nothing in this message is firing: there is nothing to silence.")
         until_resolved = choice == "resolved"
         ends = at_ms + (MAX_SILENCE_MS if until_resolved else int(parse_duration(choice).total_seconds() * 1000))
-        silence = Silence(matchers=silence_matchers(group, firing), starts_at_ms=at_ms, ends_at_ms=ends,
-                          created_by=f"<@{click.user.id}>", comment=f"from Slack, {SILENCE_CHOICES[choice]}",
-                          group=key if until_resolved else "", episode=episode if until_resolved else 0)
-        self.store.put_silence(silence)
+        matchers = silence_matchers(group, firing)
+        # One silence per message and matchers: a second click (another person, a double click) finds it.
+        silence, kept = self.store.extend_silence(Silence(
+            id=message_silence_id(key, episode, matchers), matchers=matchers, starts_at_ms=at_ms, ends_at_ms=ends,
+            created_by=f"<@{click.user.id}>", comment=f"from Slack, {SILENCE_CHOICES[choice]}",
+            group=key if until_resolved else "", episode=episode if until_resolved else 0))
+        outcome = ("new" if kept is None or kept.ends_at_ms <= at_ms else
+                   "extended" if silence != kept else "unchanged")
         self._record(group, "silence", {"user": click.user.id, "silence": silence.id, "matchers": silence.describe(),
-                                        "ends_at_ms": ends, "until_resolved": until_resolved}, at_ms)
-        until = "until it resolves" if until_resolved else f"until {utc_text(ends)}"
+                                        "ends_at_ms": silence.ends_at_ms, "until_resolved": bool(silence.group),
+                                        "outcome": outcome}, at_ms)
+        until = "until it resolves" if silence.group else f"until {utc_text(silence.ends_at_ms)}"
         reason = f"silenced by <@{click.user.id}> {until}"
+        said = {"new": f"Silenced by {mention(click.user.id)} {until}",
+                "extended": f"Silence extended by {mention(click.user.id)} {until}",
+                "unchanged": f"Already silenced {until}, as long as {mention(click.user.id)} asked "
+                             f"({SILENCE_CHOICES[choice]}) or longer"}[outcome]
         self._show(click, group.model_copy(update={"members": shown, "muted": {**group.muted, **dict.fromkeys(
-            firing, reason)}}), f"🔕 Silenced by {mention(click.user.id)} {until} ({escape(silence.describe())}). "
+            firing, reason)}}), f"🔕 {said} ({escape(silence.describe())}). "
             f"To end it: `alertrouter silence expire {silence.id}`", at_ms)
         return Response(200, {})
 

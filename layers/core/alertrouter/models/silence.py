@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
@@ -11,6 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_valid
 from alertrouter.models.matcher import Matcher
 
 MAX_SILENCE_MS = 30 * 86400 * 1000  # a silence longer than a month is a config change, not a silence
+# A later end by less than this (the same choice clicked twice) leaves a silence as it is: ends are shown to
+# the minute, and "extended by a second" would only be noise.
+SAME_END_MS = 60_000
 FINGERPRINT_LABEL = "fingerprint"  # a silence may name alerts by fingerprint (the Slack button does)
 
 
@@ -62,6 +66,33 @@ class Silence(BaseModel):
 
     def describe(self) -> str:
         return ", ".join(str(m) for m in self.matchers)
+
+
+def message_silence_id(group: str, episode: int, matchers: Iterable[Matcher]) -> str:
+    """The id of the silence clicked in a group's message: the same for every click on that message with the
+    same matchers, so a second click finds the first one's silence (see `extended`)."""
+    text = "\n".join([group, str(episode), *(str(m) for m in matchers)])
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+
+
+def extended(kept: Silence | None, new: Silence) -> Silence:
+    """What putting `new` leaves when `kept` has its id: `new` if nothing is kept or the kept one is over when
+    `new` starts; else the kept one (its creator, its start) lasting as long as the longer of the two (later by
+    SAME_END_MS at least). "Until resolved" (group/episode) is the longest: it is kept, or taken from `new`,
+    with the longest end a silence may have (MAX_SILENCE_MS after its start)."""
+    if kept is None or kept.ends_at_ms <= new.starts_at_ms:
+        return new
+    starts = min(kept.starts_at_ms, new.starts_at_ms)
+    latest = starts + MAX_SILENCE_MS
+    wanted = latest if new.group else min(new.ends_at_ms, latest)
+    if (starts == kept.starts_at_ms and wanted - kept.ends_at_ms < SAME_END_MS
+            and (kept.group or not new.group)):
+        return kept
+    ends = max(kept.ends_at_ms, wanted)
+    until = kept if kept.group else new
+    by = "" if new.created_by == kept.created_by else f", extended by {new.created_by}"
+    return kept.model_copy(update={"starts_at_ms": starts, "ends_at_ms": ends, "comment": new.comment + by,
+                                   "group": until.group, "episode": until.episode})
 
 
 def silencing(silences: list[Silence], fingerprint: str, labels: Mapping[str, str], now_ms: int,

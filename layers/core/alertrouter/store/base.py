@@ -125,6 +125,12 @@ class StateStore(ABC):
     def put_silence(self, silence: Silence) -> None: ...
 
     @abstractmethod
+    def extend_silence(self, silence: Silence) -> tuple[Silence, Silence | None]:
+        """Put the silence, or, if one with its id is kept, what `models.silence.extended` makes of the two
+        (one silence, as long as the longer): the silence as now stored and the one kept before (None if none).
+        Safe against a concurrent call for the same id (both choices count)."""
+
+    @abstractmethod
     def silences(self) -> list[Silence]:
         """Every silence kept (expired ones too, until their TTL removes them), by start time."""
 

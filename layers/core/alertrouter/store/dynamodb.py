@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from alertrouter.models.alert import Alert
-from alertrouter.models.silence import Silence
+from alertrouter.models.silence import Silence, extended
 from alertrouter.models.state import (
     MAX_GROUP_MEMBERS,
     AlertState,
@@ -29,6 +29,7 @@ ALERT_TTL_S = 90 * 86400  # keep an alert's state 90 days after its last event
 GROUP_TTL_S = 30 * 86400
 HISTORY_TTL_S = 90 * 86400
 SILENCE_KEEP_S = 7 * 86400  # an ended silence stays listable this long
+SILENCE_MERGE_TRIES = 5  # rounds of read-merge-put racing other clicks on the same silence
 
 
 # Our own attribute-value codec for the few types the items hold: boto3's TypeSerializer would bring
@@ -413,10 +414,38 @@ class DynamoDBStore(StateStore):
                 return items
             kwargs["ExclusiveStartKey"] = got["LastEvaluatedKey"]
 
+    @staticmethod
+    def _silence_item(silence: Silence) -> dict[str, Any]:
+        return _item({**silence.model_dump(), "pk": "SILENCE", "sk": silence.id,
+                      "expires_at": silence.ends_at_ms // 1000 + SILENCE_KEEP_S})
+
     def put_silence(self, silence: Silence) -> None:
-        values = {**silence.model_dump(), "pk": "SILENCE", "sk": silence.id,
-                  "expires_at": silence.ends_at_ms // 1000 + SILENCE_KEEP_S}
-        self.client.put_item(TableName=self.table, Item=_item(values))
+        self.client.put_item(TableName=self.table, Item=self._silence_item(silence))
+
+    def extend_silence(self, silence: Silence) -> tuple[Silence, Silence | None]:
+        # Read, merge, and put only if the item is still as read: a concurrent click makes the put fail and
+        # this one merge again with what that click left (each round, some click's put succeeds).
+        key = {"pk": {"S": "SILENCE"}, "sk": {"S": silence.id}}
+        for _ in range(SILENCE_MERGE_TRIES):
+            got = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")
+            kept = Silence.model_validate(_plain(got)) if got else None
+            stored = extended(kept, silence)
+            if stored == kept:
+                return stored, kept
+            put: dict[str, Any] = {"TableName": self.table, "Item": self._silence_item(stored),
+                                   "ConditionExpression": "attribute_not_exists(pk)"}
+            if kept is not None:  # still as read
+                put.update(ConditionExpression="starts_at_ms = :starts AND ends_at_ms = :ends AND #group = :group "
+                           "AND episode = :episode", ExpressionAttributeNames={"#group": "group"},
+                           ExpressionAttributeValues=_item({":starts": kept.starts_at_ms, ":ends": kept.ends_at_ms,
+                                                            ":group": kept.group, ":episode": kept.episode}))
+            try:
+                self.client.put_item(**put)
+                return stored, kept
+            except ClientError as exc:
+                if not _conditional_failed(exc):
+                    raise
+        raise RuntimeError(f"silence {silence.id} kept changing under {SILENCE_MERGE_TRIES} tries")
 
     def silences(self) -> list[Silence]:
         return sorted((Silence.model_validate(i) for i in self._query_all("SILENCE")), key=lambda s: s.starts_at_ms)

@@ -6,7 +6,7 @@ import threading
 from typing import Any
 
 from alertrouter.models.alert import Alert
-from alertrouter.models.silence import Silence
+from alertrouter.models.silence import Silence, extended
 from alertrouter.models.state import (
     MAX_GROUP_MEMBERS,
     AlertState,
@@ -195,6 +195,12 @@ class MemoryStore(StateStore):
     def put_silence(self, silence: Silence) -> None:
         with self._lock:
             self.silence_items[silence.id] = silence
+
+    def extend_silence(self, silence: Silence) -> tuple[Silence, Silence | None]:
+        with self._lock:
+            kept = self.silence_items.get(silence.id)
+            stored = self.silence_items[silence.id] = extended(kept, silence)
+            return stored, kept
 
     def silences(self) -> list[Silence]:
         return sorted(self.silence_items.values(), key=lambda s: s.starts_at_ms)
