@@ -48,3 +48,16 @@ def test_function_url_base64_body_is_decoded_before_verifying() -> None:
     assert function_url_body(event) == BODY
     assert function_url_body({**event, "body": "%%%not base64"}) == b""
     assert function_url_body({"body": "plain", "isBase64Encoded": False}) == b"plain"
+
+
+# The window is whole seconds: the timestamp's second and the clock's (a float, like time.time()) may be at
+# most 300 apart, so a request is fresh up to and including 300 s old, whatever the clock's fraction.
+@pytest.mark.parametrize("offset", [300.0, 300.9, 299.5, -300.0, 0.25])
+def test_a_request_300_whole_seconds_old_or_ahead_is_fresh(offset: float) -> None:
+    assert verify_signature(SECRET, VECTOR["headers"], BODY, NOW + offset) == VECTOR["expected_signature"]
+
+
+@pytest.mark.parametrize("offset", [301.0, 301.9, -300.5, -301.0])
+def test_a_request_301_whole_seconds_old_or_ahead_is_stale(offset: float) -> None:
+    with pytest.raises(SignatureError, match="more than 300s"):
+        verify_signature(SECRET, VECTOR["headers"], BODY, NOW + offset)

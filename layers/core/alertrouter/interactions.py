@@ -2,8 +2,9 @@
 
 Verification (https://api.slack.com/authentication/verifying-requests-from-slack): `X-Slack-Signature`
 is `v0=` + hex HMAC-SHA256(signing secret, `v0:{X-Slack-Request-Timestamp}:{raw body}`), compared in
-constant time; the timestamp must be within 5 minutes; the same signed request is accepted only once.
-A rejected request changes nothing.
+constant time; the timestamp must be within 5 minutes (in whole seconds: its second and the clock's second at
+most 300 apart, so a request exactly 300 s old is fresh, one 301 s old is not); the same signed request is
+accepted only once. A rejected request changes nothing; headers that are not text get 400.
 """
 
 from __future__ import annotations
@@ -69,11 +70,24 @@ def verify_signature(secret: str, headers: Mapping[str, str], body: bytes, now: 
         raise SignatureError("missing X-Slack-Request-Timestamp or X-Slack-Signature")
     if not _EPOCH.fullmatch(timestamp):  # ASCII digits, a sane length (isdigit() also takes "²")
         raise SignatureError("timestamp is not a number")
-    if abs(now - int(timestamp)) > MAX_SKEW_S:
+    if abs(int(now) - int(timestamp)) > MAX_SKEW_S:  # in whole seconds, as the timestamp is
         raise SignatureError(f"timestamp {timestamp} is more than {MAX_SKEW_S}s from now")
     if not hmac.compare_digest(sign(secret, timestamp, body).encode(), signature.encode()):
         raise SignatureError("signature does not match")
     return signature
+
+
+def _text_headers(headers: Mapping[str, str]) -> bool:
+    """Whether every header name and value is text UTF-8 can encode (a lone surrogate cannot)."""
+    for name, value in headers.items():
+        if not isinstance(name, str) or not isinstance(value, str):
+            return False
+        try:
+            name.encode("utf-8")
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+    return True
 
 
 class SlackUser(BaseModel):
@@ -145,6 +159,8 @@ class InteractionService:
     def handle(self, headers: Mapping[str, str], body: bytes) -> Response:
         if len(body) > MAX_BODY_BYTES:
             return Response(413, {"error": "body too large"})
+        if not _text_headers(headers):
+            return Response(400, {"error": "headers are not text"})
         now = self.now()
         try:
             signature = verify_signature(self.signing_secret(), headers, body, now)
