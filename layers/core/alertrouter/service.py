@@ -29,6 +29,7 @@ from alertrouter.router import (
     Router,
 )
 from alertrouter.sources import MalformedEventError, ParseResult, parse_body, parse_payload
+from alertrouter.sqs_message import fitted
 from alertrouter.store.base import StateStore
 from alertrouter.store.dynamodb import DynamoDBStore
 
@@ -206,10 +207,7 @@ class RouterService:
         self.counts[metric] += 1
         if not self.settings.dlq_url:
             raise MalformedEventError(reason)  # no DLQ to hand it to: fail it, SQS redrive keeps it
-        self.clients.sqs.send_message(
-            QueueUrl=self.settings.dlq_url, MessageBody=body[:256 * 1024 - 1024] or "<empty>",
-            MessageAttributes={
-                "reason": {"DataType": "String", "StringValue": reason[:1000] or "unknown"},
-                "source_message_id": {"DataType": "String", "StringValue": message_id or "-"},
-            },
-        )
+        kept, attributes = fitted(body or "<empty>", {"reason": reason[:1000] or "unknown",
+                                                      "source_message_id": message_id or "-"})
+        self.clients.sqs.send_message(QueueUrl=self.settings.dlq_url, MessageBody=kept,
+                                      MessageAttributes=attributes)

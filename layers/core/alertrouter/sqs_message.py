@@ -1,0 +1,34 @@
+"""What SQS takes in a message: the characters it allows, and 262,144 bytes for the body and the message
+attributes together (each attribute counts its name, data type and value), all as UTF-8 bytes
+(https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html)."""
+
+from __future__ import annotations
+
+import re
+
+MAX_MESSAGE_BYTES = 256 * 1024
+# Everything outside #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF (lone surrogates included)
+_REFUSED = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def sqs_text(text: str) -> str:
+    """The text with each character SQS refuses (control characters, lone surrogates) replaced by U+FFFD."""
+    return _REFUSED.sub("\ufffd", text)
+
+
+def _bytes(name: str, attribute: dict[str, str]) -> int:
+    return len(name.encode()) + len(attribute["DataType"].encode()) + len(attribute["StringValue"].encode())
+
+
+def fitted(body: str, attributes: dict[str, str]) -> tuple[str, dict[str, dict[str, str]]]:
+    """A message SQS takes, of `body` and these string attributes (values not empty): refused characters
+    replaced, and the body cut on a character boundary to what the attributes leave; a cut body gets the
+    attribute `body_bytes`, its size before the cut."""
+    body = sqs_text(body)
+    strings = {name: {"DataType": "String", "StringValue": sqs_text(value)} for name, value in attributes.items()}
+    size = len(body.encode())
+    if size + sum(_bytes(n, a) for n, a in strings.items()) > MAX_MESSAGE_BYTES:
+        strings["body_bytes"] = {"DataType": "Number", "StringValue": str(size)}
+        room = MAX_MESSAGE_BYTES - sum(_bytes(n, a) for n, a in strings.items())
+        body = body.encode()[:max(0, room)].decode("utf-8", "ignore")  # a character cut in two is dropped
+    return body, strings
