@@ -246,6 +246,7 @@ def main() -> int:
             "SLACK_TOKEN_SECRET": stack.slack_secret, "SMS_NUMBERS_SECRET": stack.sms_secret,
             "ROUTING_CONFIG_PATH": str(ROOT / "demo" / "routing.yaml"), "ACCOUNT_LABEL": "demo",
             "DEFAULT_SLACK_CHANNEL": "#alerts", "SLACK_API_URL": slack.url,
+            "ACCOUNT_ID": "123456789012",  # moto's account: the stack's own, whose alarms it routes
         })
         from router import app  # the real handler, configured from the environment like in Lambda
 

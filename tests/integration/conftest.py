@@ -45,7 +45,7 @@ receivers:
 
 @dataclass
 class Clock:
-    ms: int = 1_700_000_000_000
+    ms: int = 1_767_225_600_000  # 2026-01-01: after the sample events (ones dated ahead of it are refused)
 
     def __call__(self) -> int:
         return self.ms
@@ -123,15 +123,18 @@ def slack() -> Iterator[SlackStandIn]:
 
 
 def make_harness(session: Any, slack: SlackStandIn, tmp_path: Path, config_text: str = FAST_CONFIG,
-                 existing: Harness | None = None, **slack_kwargs: Any) -> Harness:
-    """A RouterService on moto and the stand-in; `existing` reuses its AWS resources (a redeploy)."""
+                 existing: Harness | None = None, *, account_id: str = "", allowed_source_account_ids: str = "",
+                 **slack_kwargs: Any) -> Harness:
+    """A RouterService on moto and the stand-in; `existing` reuses its AWS resources (a redeploy).
+    Without `account_id` the router serves alarms of any account (as a local run does)."""
     stack = existing.stack if existing else deploy(session)
     tmp_path.mkdir(parents=True, exist_ok=True)
     config = tmp_path / "routing.yaml"
     config.write_text(config_text)
     settings = Settings(table_name=stack.table_name, ingest_queue_url=stack.queue_url, dlq_url=stack.dlq_url,
                         slack_token_secret=stack.slack_secret, sms_numbers_secret=stack.sms_secret,
-                        routing_config_path=str(config), account_label="test", slack_api_url=slack.url)
+                        routing_config_path=str(config), account_label="test", slack_api_url=slack.url,
+                        account_id=account_id, allowed_source_account_ids=allowed_source_account_ids)
     clock = Clock()
     clients = Clients(session)
     sleeps: list[float] = []

@@ -295,6 +295,7 @@ def test_allowed_source_accounts_reach_the_router_and_default_to_none() -> None:
     assert not pattern.fullmatch("11112222333") and not pattern.fullmatch("arn:aws:iam::111122223333:root")
     env = RESOURCES["RouterFunction"]["Properties"]["Environment"]["Variables"]
     assert env["ALLOWED_SOURCE_ACCOUNT_IDS"] == {"Join": [",", {"Ref": "AllowedSourceAccountIds"}]}
+    assert env["ACCOUNT_ID"] == {"Ref": "AWS::AccountId"}  # its own account, always served
 
 
 RULES = of_type("AWS::Events::Rule")

@@ -12,6 +12,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
+from alertrouter.admission import Admission, RefusedEventError
 from alertrouter.aws import Clients, SecretCache
 from alertrouter.config import load_config
 from alertrouter.models.alert import Alert
@@ -28,7 +29,7 @@ from alertrouter.router import (
     Outcome,
     Router,
 )
-from alertrouter.sources import MalformedEventError, ParseResult, parse_body, parse_payload
+from alertrouter.sources import OWN_PREFIX, MalformedEventError, ParseResult, parse_body, parse_payload
 from alertrouter.sqs_message import fitted
 from alertrouter.store.base import StateStore
 from alertrouter.store.dynamodb import DynamoDBStore
@@ -37,7 +38,6 @@ logger = Logger(service="alertrouter")
 metrics = Metrics(namespace="AlertRouter", service="alertrouter")
 
 FLUSH_KIND = "alertrouter.flush"
-OWN_PREFIX = "alertrouter."  # every kind of the router's own messages starts with it
 
 
 class SqsFlushScheduler:
@@ -65,6 +65,7 @@ class RouterService:
         self.clients = clients
         self.counts: Counter[str] = Counter()  # this invocation's metrics, published once at its end
         self.config = load_config(settings.routing_config_path, settings.placeholders())
+        self.admission = Admission.of(settings.account_id, settings.source_accounts)
         self._secrets = SecretCache(lambda: clients.secretsmanager)
         self.router = Router(
             self.config,
@@ -104,8 +105,9 @@ class RouterService:
             return self._guard(work, body, message_id)
         try:
             parsed = parse_body(body)
+            self.admission.check(parsed.alerts, self.router.now_ms())
         except MalformedEventError as exc:
-            self.reject(body, exc.reason, "MalformedEvents", message_id)
+            self.reject(body, exc.reason, _metric_of(exc), message_id)
             return Outcome()
         self._note_ignored(parsed, message_id)
         return self._guard(lambda: self.handle_alerts(parsed.alerts), body, message_id)
@@ -153,6 +155,11 @@ class RouterService:
     def handle_event(self, event: dict[str, Any]) -> Outcome:
         """A direct invocation (alarm action, SNS subscription): errors propagate for Lambda's retries."""
         parsed = parse_payload(event)
+        try:
+            self.admission.check(parsed.alerts, self.router.now_ms())
+        except RefusedEventError as exc:  # well-formed, so a retry would be refused again: kept, not retried
+            self.reject(json.dumps(event, default=str), exc.reason, _metric_of(exc))
+            return Outcome()
         self._note_ignored(parsed)
         return self.handle_alerts(parsed.alerts)
 
@@ -211,3 +218,8 @@ class RouterService:
                                                       "source_message_id": message_id or "-"})
         self.clients.sqs.send_message(QueueUrl=self.settings.dlq_url, MessageBody=kept,
                                       MessageAttributes=attributes)
+
+
+def _metric_of(exc: MalformedEventError) -> str:
+    """The metric a refused input is counted in: refused on purpose, or not understood."""
+    return "RefusedEvents" if isinstance(exc, RefusedEventError) else "MalformedEvents"

@@ -31,6 +31,12 @@ class Settings(_FromEnv):
     account_label: str = ""
     default_slack_channel: str = "#alerts"
     slack_api_url: str = "https://slack.com/api/"
+    account_id: str = ""  # the stack's own account: its alarms are always routed (empty: any account, local runs)
+    allowed_source_account_ids: str = ""  # comma-separated accounts routed beside it (AllowedSourceAccountIds)
+
+    @property
+    def source_accounts(self) -> frozenset[str]:
+        return _ids(self.allowed_source_account_ids)
 
     def placeholders(self) -> dict[str, str]:
         return {"DEFAULT_SLACK_CHANNEL": self.default_slack_channel, "ACCOUNT_LABEL": self.account_label}

@@ -1,7 +1,9 @@
 """Recognise what arrived and hand it to the parser for its kind.
 
 Envelopes are peeled here (SQS record body, SNS notification, SNS Lambda event); each source module
-knows only its own event shapes.
+knows only its own event shapes. The stack's own messages (SLO burn events, the router's message kinds) are
+taken only from a body that came straight from the router's queue, never from inside an SNS notification or a
+direct invocation: anyone allowed to publish an alarm must not be able to forge a page or a resolve with them.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from alertrouter.models.alert import Alert, Ignored
 from alertrouter.sources import cloudwatch, slo
 from alertrouter.sources.errors import MalformedEventError, UnrecognisedEventError
 
-__all__ = ["MalformedEventError", "ParseResult", "UnrecognisedEventError", "parse_body", "parse_payload"]
+__all__ = ["OWN_PREFIX", "MalformedEventError", "ParseResult", "UnrecognisedEventError", "parse_body",
+           "parse_payload"]
 
 MAX_BODY_BYTES = 256 * 1024  # SQS's own message limit; anything larger did not come from AWS
 # A top-level EventBridge alarm state change (a nested, JSON-escaped one has \" and does not match).
@@ -33,8 +36,12 @@ class ParseResult:
         self.ignored.extend(other.ignored)
 
 
-def parse_body(body: str | bytes) -> ParseResult:
-    """Parse one raw message body (an SQS record body, a file's contents)."""
+OWN_PREFIX = "alertrouter."  # the stack's own event source and every kind of the router's own messages
+
+
+def parse_body(body: str | bytes, *, direct: bool = True) -> ParseResult:
+    """Parse one raw message body (an SQS record body, a file's contents). `direct`: it came straight from the
+    router's queue (or a person's file), so it may be one of the stack's own events."""
     # measured in bytes, as SQS measures it ("surrogatepass": an unpaired surrogate is refused later, clearly);
     # a text of at most a quarter of the limit in characters cannot exceed it (UTF-8: <= 4 bytes each)
     raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) and len(body) * 4 > MAX_BODY_BYTES else body
@@ -53,23 +60,27 @@ def parse_body(body: str | bytes) -> ParseResult:
     except RecursionError as exc:
         raise MalformedEventError("body is nested too deeply") from exc
     try:
-        return parse_payload(payload)
+        return parse_payload(payload, direct=direct)
     except (UnicodeError, OverflowError) as exc:
         # text that cannot be encoded (an unpaired surrogate) or a date beyond Python's range
         raise MalformedEventError(f"unusable value in the event: {type(exc).__name__}: {str(exc)[:120]}") from exc
 
 
-def parse_payload(payload: Any) -> ParseResult:
-    """Parse one decoded event of any supported shape into alerts and ignored notices."""
+def parse_payload(payload: Any, *, direct: bool = False) -> ParseResult:
+    """Parse one decoded event of any supported shape into alerts and ignored notices. `direct`: as for
+    parse_body (a direct Lambda invocation is not)."""
     if not isinstance(payload, dict):
         raise UnrecognisedEventError(f"expected a JSON object, got {type(payload).__name__}")
     records = payload.get("Records")
     if isinstance(records, list):
-        return _parse_records(records)
+        return _parse_records(records, direct)
     if payload.get("Type") == "Notification" and "Message" in payload:
         return _parse_sns_message(payload["Message"])
+    if not direct and str(payload.get("kind", "")).startswith(OWN_PREFIX):
+        raise MalformedEventError(f"the router's own {str(payload['kind'])[:40]!r} message is taken only straight "
+                                  "from its queue, not inside an SNS notification or a direct invocation")
     if "detail-type" in payload and "source" in payload:
-        return _parse_eventbridge(payload)
+        return _parse_eventbridge(payload, direct)
     if "alarmData" in payload:
         return ParseResult(alerts=cloudwatch.parse_alarm_action(payload))
     if "AlarmName" in payload and "NewStateValue" in payload:
@@ -78,13 +89,13 @@ def parse_payload(payload: Any) -> ParseResult:
     raise UnrecognisedEventError(f"unrecognised event shape (top-level keys: {keys or 'none'})")
 
 
-def _parse_records(records: list[Any]) -> ParseResult:
+def _parse_records(records: list[Any], direct: bool) -> ParseResult:
     result = ParseResult()
     for index, record in enumerate(records):
         if not isinstance(record, dict):
             raise MalformedEventError(f"Records[{index}] is not an object")
         if record.get("eventSource") == "aws:sqs" and isinstance(record.get("body"), str):
-            result.extend(parse_body(record["body"]))
+            result.extend(parse_body(record["body"], direct=direct))
         elif record.get("EventSource") == "aws:sns" and isinstance(record.get("Sns"), dict):
             result.extend(_parse_sns_message(record["Sns"].get("Message")))
         else:
@@ -107,7 +118,7 @@ def _parse_sns_message(message: Any) -> ParseResult:
     return parse_payload(inner)
 
 
-def _parse_eventbridge(event: dict[str, Any]) -> ParseResult:
+def _parse_eventbridge(event: dict[str, Any], direct: bool) -> ParseResult:
     source = event.get("source")
     if source == "aws.cloudwatch":
         return _result(cloudwatch.parse_eventbridge(event))
@@ -120,7 +131,10 @@ def _parse_eventbridge(event: dict[str, Any]) -> ParseResult:
         from alertrouter.sources import opensearch
 
         return ParseResult(alerts=opensearch.parse_eventbridge(event))
-    if source == "alertrouter.slo" and event.get("detail-type") == slo.DETAIL_TYPE:
+    if source == slo.EVENT_SOURCE and event.get("detail-type") == slo.DETAIL_TYPE:
+        if not direct:
+            raise MalformedEventError("an SLO burn event is taken only straight from the router's queue (where the "
+                                      "SLO evaluator sends it), not inside an SNS notification or a direct invocation")
         return ParseResult(alerts=slo.parse_eventbridge(event))
     raise UnrecognisedEventError(f"no parser for EventBridge source {str(source)[:40]!r} "
                                  f"detail-type {str(event.get('detail-type'))[:60]!r}")

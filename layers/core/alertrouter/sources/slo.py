@@ -16,6 +16,7 @@ from alertrouter.sources.errors import MalformedEventError
 from alertrouter.weburl import web_url
 
 SOURCE = "slo"
+EVENT_SOURCE = "alertrouter.slo"
 DETAIL_TYPE = "AlertRouter SLO Burn Rate"
 _SEVERITY = {"page": Severity.CRITICAL, "critical": Severity.CRITICAL, "ticket": Severity.WARNING,
              "warning": Severity.WARNING, "info": Severity.INFO}

@@ -1,0 +1,47 @@
+"""What the router lets in, after an event has been understood: alerts dated no further ahead than clocks
+drift, from the AWS accounts the stack serves. A refused event goes to the DLQ with the reason."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from alertrouter.models.alert import Alert
+from alertrouter.sources.errors import MalformedEventError
+
+# AWS's own clocks agree to well within a second; five minutes is Slack's and SigV4's allowance too.
+# Further ahead is a forged or broken timestamp: stored, it would make every genuine later event
+# look stale until the clock caught up (an ALARM dated 2099 would hold the alarm firing for good).
+MAX_FUTURE_MS = 300_000
+
+
+class RefusedEventError(MalformedEventError):
+    """A well-formed event the router will not act on (dated in the future, from an account not served)."""
+
+
+@dataclass(frozen=True)
+class Admission:
+    """`accounts`: the stack's own account and those allowed beside it; empty means not configured
+    (a local run without an account), where any account is let in."""
+
+    accounts: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, own_account: str, allowed: Iterable[str] = ()) -> Admission:
+        own = own_account.strip()
+        return cls(frozenset({own, *(a.strip() for a in allowed if a.strip())}) if own else frozenset())
+
+    def check(self, alerts: Iterable[Alert], now_ms: int) -> None:
+        """Raise RefusedEventError for the first alert that may not be acted on."""
+        for alert in alerts:
+            ahead = alert.timestamp_ms - now_ms
+            if ahead > MAX_FUTURE_MS:
+                raise RefusedEventError(
+                    f"{alert.title[:120]!r} is dated {alert.timestamp.isoformat()}, {ahead // 1000} s ahead of the "
+                    f"router's clock (at most {MAX_FUTURE_MS // 1000} s allowed): not applied, so it cannot hide "
+                    "the real state changes that follow")
+            account = alert.labels.get("account", "")
+            if self.accounts and account and account not in self.accounts:
+                raise RefusedEventError(
+                    f"{alert.title[:120]!r} comes from AWS account {account[:20]}, which this stack does not serve "
+                    "(add it to AllowedSourceAccountIds to route its alarms)")
