@@ -266,9 +266,13 @@ def test_only_this_accounts_alarms_may_invoke_the_router_directly() -> None:
 def test_only_cloudwatch_alarms_of_this_or_an_allowed_account_may_publish_to_the_alarm_topic() -> None:
     [policy] = of_type("AWS::SNS::TopicPolicy").values()
     assert policy["Properties"]["Topics"] == [{"Ref": "AlarmTopic"}]
-    [statement] = policy["Properties"]["PolicyDocument"]["Statement"]
+    [statement, deny] = policy["Properties"]["PolicyDocument"]["Statement"]
     assert (statement["Effect"], statement["Principal"], statement["Action"], statement["Resource"]) == (
         "Allow", {"Service": "cloudwatch.amazonaws.com"}, "sns:Publish", {"Ref": "AlarmTopic"})
+    # and no IAM user or role, whatever its own policies grant: only AWS services (CloudWatch) publish
+    assert (deny["Effect"], deny["Principal"], deny["Action"], deny["Resource"], deny["Condition"]) == (
+        "Deny", {"AWS": "*"}, "sns:Publish", {"Ref": "AlarmTopic"},
+        {"Bool": {"aws:PrincipalIsAWSService": "false"}})
     condition = statement["Condition"]
     allowed = {"Split": [",", {"Join": [",", [{"Ref": "AWS::AccountId"},
                                                 {"Join": [",", {"Ref": "AllowedSourceAccountIds"}]}]]}]}
