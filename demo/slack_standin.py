@@ -1,7 +1,8 @@
 """A Slack Web API stand-in on loopback: the methods the router calls, with Slack's answers and faults.
 
-Implements chat.postMessage, chat.update, conversations.history, conversations.list, usergroups.users.list
-and auth.test; like Slack, chat.update and conversations.history take channel ids, not names. It keeps every
+Implements chat.postMessage, chat.update, conversations.history, conversations.list, conversations.info,
+usergroups.users.list and auth.test (the granted scopes in its X-OAuth-Scopes header); like Slack,
+chat.update, conversations.history and conversations.info take channel ids, not names. It keeps every
 message (with thread replies and metadata) so tests and the demo can show what Slack would show,
 records every call, and can be told to answer 429 (with Retry-After), 5xx, or to time out after
 carrying out the request (the ambiguous case). It also checks the client honours Retry-After.
@@ -19,6 +20,13 @@ from typing import Any
 from urllib.parse import parse_qs
 
 TOKEN_PREFIX = "xoxb-"
+# The bot scopes slack/manifest.yaml asks for: what an app installed from it is granted.
+MANIFEST_SCOPES = frozenset({"chat:write", "chat:write.public", "channels:history", "groups:history",
+                             "channels:read", "groups:read", "usergroups:read"})
+# The scope each method needs (public channels; Slack names both forms when one is missing).
+METHOD_SCOPES = {"chat.postMessage": "chat:write", "chat.update": "chat:write", "conversations.history":
+                 "channels:history", "conversations.list": "channels:read", "conversations.info": "channels:read",
+                 "usergroups.users.list": "usergroups:read"}
 
 
 @dataclass
@@ -58,6 +66,10 @@ class SlackStandIn:
         self._ts = int(time.time()) * 1_000_000
         self._channel_ids: dict[str, str] = {}
         self.usergroups: dict[str, set[str]] = {}  # user group id -> member user ids
+        self.scopes: set[str] = set(MANIFEST_SCOPES)  # granted to the token; a method without its scope fails
+        self.token_error = ""  # e.g. "token_revoked", "invalid_auth": every call answers it
+        # per channel ("#name"), a permanent state: "channel_not_found", "is_archived", "not_in_channel"
+        self.broken: dict[str, str] = {}
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -137,10 +149,20 @@ class SlackStandIn:
         auth = request.headers.get("Authorization", "")
         if not auth.startswith("Bearer " + TOKEN_PREFIX):
             return self._reply(request, 200, {"ok": False, "error": "not_authed" if not auth else "invalid_auth"})
+        if self.token_error:
+            return self._reply(request, 200, {"ok": False, "error": self.token_error})
+        needed = METHOD_SCOPES.get(method)
+        if needed and needed not in self.scopes:
+            return self._reply(request, 200, {"ok": False, "error": "missing_scope", "needed": needed,
+                                              "provided": ",".join(sorted(self.scopes))})
         channel = self.channel_id(str(payload.get("channel", "")))
         with self._lock:
             if self._blocked_until.get(channel, 0.0) > call.at + 0.05:
                 self.retry_after_violations += 1
+        refused = self._refusal(method, channel)
+        if refused:
+            call.fault = refused["error"]
+            return self._reply(request, 200, refused)
         fault = self._next_fault()
         call.fault = fault
         if fault == "429":
@@ -164,6 +186,7 @@ class SlackStandIn:
             request.send_response(status)
             request.send_header("Content-Type", "application/json; charset=utf-8")
             request.send_header("Content-Length", str(len(data)))
+            request.send_header("X-OAuth-Scopes", ",".join(sorted(self.scopes)))  # as Slack, on every answer
             for k, v in (headers or {}).items():
                 request.send_header(k, v)
             request.end_headers()
@@ -182,9 +205,38 @@ class SlackStandIn:
                 return message
         return None
 
+    def _state(self, channel_id: str) -> str:
+        """The permanent state `broken` gives a channel (by id), or ""."""
+        name = next((n for n, cid in self._channel_ids.items() if cid == channel_id), channel_id)
+        return self.broken.get("#" + name, self.broken.get(channel_id, ""))
+
+    def _refusal(self, method: str, channel: str) -> dict[str, Any] | None:
+        """Slack's answer to a write or a history read in a channel `broken` gives a permanent state (None:
+        served normally); conversations.info and .list show the state instead of refusing."""
+        if method not in ("chat.postMessage", "chat.update", "conversations.history"):
+            return None
+        state = self._state(channel)
+        if not state:
+            return None
+        if state == "missing_scope":
+            needed = METHOD_SCOPES.get(method, "chat:write")
+            return {"ok": False, "error": state, "needed": needed, "provided": ",".join(sorted(self.scopes - {needed}))}
+        return {"ok": False, "error": state}
+
+    def _info(self, channel: str) -> dict[str, Any]:
+        state = self._state(channel)
+        if state == "channel_not_found" or not self._is_id(channel):
+            return {"ok": False, "error": "channel_not_found"}
+        name = next((n for n, cid in self._channel_ids.items() if cid == channel), channel)
+        return {"ok": True, "channel": {"id": channel, "name": name, "is_channel": True, "is_private": False,
+                                        "is_archived": state == "is_archived",
+                                        "is_member": state != "not_in_channel"}}
+
     def _apply(self, method: str, channel: str, payload: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
-            return {"ok": True, "team": "Stand-in", "user": "alertrouter"}
+            return {"ok": True, "team": "Stand-in", "user": "alertrouter", "team_id": "T0STANDIN", "user_id": "U0ROUTER"}
+        if method == "conversations.info":
+            return self._info(channel)
         if method == "chat.postMessage":
             if not payload.get("text") and not payload.get("blocks") and not payload.get("attachments"):
                 return {"ok": False, "error": "no_text"}
@@ -208,7 +260,9 @@ class SlackStandIn:
                 return {"ok": False, "error": "no_such_subteam"}
             return {"ok": True, "users": sorted(members)}
         if method == "conversations.list":
-            listed = [{"id": cid, "name": name, "is_channel": True} for name, cid in self._channel_ids.items()]
+            hidden = {"channel_not_found"} | ({"is_archived"} if payload.get("exclude_archived") == "true" else set())
+            listed = [{"id": cid, "name": name, "is_channel": True, "is_archived": self._state(cid) == "is_archived"}
+                      for name, cid in self._channel_ids.items() if self._state(cid) not in hidden]
             return {"ok": True, "channels": listed, "response_metadata": {"next_cursor": ""}}
         if method == "chat.update":
             found = self._find(channel, str(payload.get("ts", "")))

@@ -597,7 +597,7 @@ def reach(code: Code, modules: set[str], todo: list[str]) -> set[str]:
 # ---- from code to IAM actions ----
 
 HANDLERS = {name: f"functions.{name}.app" for name in ("router", "escalator", "slack_interactions",
-                                                      "slo_evaluator", "batch_queue_metrics")}
+                                                      "slo_evaluator", "batch_queue_metrics", "preflight")}
 
 
 @cache
@@ -631,7 +631,7 @@ TEMPLATE = expand_for_each(load_template())
 FUNCTIONS = {name: r for name, r in TEMPLATE["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
 FUNCTION_OF = {"router": "RouterFunction", "escalator": "EscalatorFunction",
                "slack_interactions": "SlackInteractionsFunction", "slo_evaluator": "SloEvaluatorFunction",
-               "batch_queue_metrics": "BatchQueueMetricsFunction"}
+               "batch_queue_metrics": "BatchQueueMetricsFunction", "preflight": "PreflightFunction"}
 
 
 @cache
@@ -789,7 +789,7 @@ def partition_keys(handler: str) -> set[str]:
 
 
 # Functions whose DynamoDB grant is narrowed by dynamodb:LeadingKeys, and the statement that does it.
-LEADING_KEYS = {"slack_interactions": "StateTable", "slo_evaluator": "SloState"}
+LEADING_KEYS = {"slack_interactions": "StateTable", "slo_evaluator": "SloState", "preflight": "PreflightState"}
 
 
 @pytest.mark.parametrize("handler", sorted(LEADING_KEYS))

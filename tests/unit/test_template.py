@@ -163,6 +163,11 @@ RESOURCE_STAR_EXCEPTIONS = {
     ("ReadSloMetrics", ("cloudwatch:GetMetricData",), None),
     # batch:DescribeJobQueues and batch:ListJobs have no resource type in the Service Authorization Reference.
     ("ReadBatchQueues", ("batch:DescribeJobQueues", "batch:ListJobs"), None),
+    # the account's SMS settings (spend limit, sandbox) have no resource type.
+    ("SmsAccountState", ("sns:GetSMSAttributes", "sns:GetSMSSandboxAccountStatus", "sns:ListSMSSandboxPhoneNumbers"),
+     "HasSmsNumbers"),
+    # read-only, by the names in ALARM_NAMES: "*" rather than every alarm's ARN a second time.
+    ("StackAlarms", ("cloudwatch:DescribeAlarms",), None),
 }
 
 
@@ -218,7 +223,7 @@ def test_sms_publish_reaches_phone_numbers_only_never_a_topic(name: str) -> None
 
 def test_only_the_sms_functions_may_publish_to_sns() -> None:
     publishers = sorted(n for n, f in FUNCTIONS.items()
-                        if any(a.startswith("sns:") for s, _ in statements(f) for a in as_list(s["Action"])))
+                        if any(a == "sns:Publish" for s, _ in statements(f) for a in as_list(s["Action"])))
     assert publishers == SMS_FUNCTIONS
 
 
@@ -558,7 +563,7 @@ SCHEDULED = sorted(n for n, f in FUNCTIONS.items()
 
 
 def test_the_scheduled_functions() -> None:
-    assert SCHEDULED == ["BatchQueueMetricsFunction", "EscalatorFunction", "SloEvaluatorFunction"]
+    assert SCHEDULED == ["BatchQueueMetricsFunction", "EscalatorFunction", "PreflightFunction", "SloEvaluatorFunction"]
 
 
 @pytest.mark.parametrize("function", SCHEDULED)
@@ -571,9 +576,44 @@ def test_every_scheduled_function_has_a_heartbeat(function: str) -> None:
     [event] = FUNCTIONS[function]["Properties"]["Events"].values()
     expression = event["Properties"]["ScheduleExpression"]
     schedules = PARAMETERS[expression["Ref"]]["AllowedValues"] if isinstance(expression, dict) else [expression]
+    unit_s = {"minute": 60, "hour": 3600, "day": 86400}
     for schedule in schedules:
-        every, _unit = re.fullmatch(r"rate\((\d+) (minutes?)\)", schedule).groups()  # type: ignore[union-attr]
-        assert props["Period"] >= 2 * 60 * int(every), schedule  # at least two runs in every window
+        every, unit = re.fullmatch(r"rate\((\d+) (minute|hour|day)s?\)", schedule).groups()  # type: ignore[union-attr]
+        # at least two runs in every window the alarm looks at
+        assert props["Period"] * props["EvaluationPeriods"] >= 2 * unit_s[unit] * int(every), schedule
+        assert props.get("DatapointsToAlarm", props["EvaluationPeriods"]) == props["EvaluationPeriods"]
+
+
+PREFLIGHT = RESOURCES["PreflightFunction"]["Properties"]
+
+
+def test_preflight_runs_daily_and_knows_every_other_ops_alarm_and_rule() -> None:
+    [event] = PREFLIGHT["Events"].values()
+    assert (event["Type"], event["Properties"]["ScheduleExpression"]) == ("ScheduleV2", "rate(1 day)")
+    env = PREFLIGHT["Environment"]["Variables"]
+    assert env["ROUTING_CONFIG_PATH"] == "/opt/routing.yaml" and env["SLO_CONFIG_PATH"] == "/opt/slos.yaml"
+    assert {"Ref": "ConfigLayer"} in PREFLIGHT["Layers"]  # the files it validates are the ones shipped
+    separator, [*plain, batch] = env["ALARM_NAMES"]["Join"]
+    assert separator == "," and batch["If"][0] == "BatchQueueMetricsEnabled" and batch["If"][2] == ""
+    named = {r["Ref"] for r in plain} | {r["Ref"] for r in batch["If"][1]["Join"][1]}
+    own = {n for n, a in OPS_ALARMS.items() if {"Name": "FunctionName", "Value": {"Ref": "PreflightFunction"}}
+           in a["Properties"]["Dimensions"]}
+    assert own and named == set(OPS_ALARMS) - own  # its own would be a cycle (they refer to the function)
+    assert env["RULE_NAMES"] == {"Join": [",", [{"Ref": name} for name in RULES]]}
+
+
+def test_preflight_regressions_page_the_ops_topic() -> None:
+    props = RESOURCES["PreflightRegressionsAlarm"]["Properties"]
+    assert (props["Namespace"], props["MetricName"]) == ("AlertRouter", "PreflightRegressions")
+    assert props["Dimensions"] == [{"Name": "Stack", "Value": {"Sub": "${AWS::StackName}-${AccountLabel}"}}]
+    assert PREFLIGHT["Environment"]["Variables"]["STACK_LABEL"] == props["Dimensions"][0]["Value"]
+    assert (props["Threshold"], props["ComparisonOperator"], props["TreatMissingData"]) == (
+        0, "GreaterThanThreshold", "notBreaching")
+    assert props["AlarmActions"] == [{"Ref": "OpsTopic"}]
+
+
+def test_preflight_touches_only_its_own_item() -> None:
+    assert leading_keys("PreflightFunction", "PreflightState") == ["PREFLIGHT"]
 
 
 def test_ops_topic_reaches_people_by_email_and_sms_never_the_router() -> None:

@@ -304,6 +304,80 @@ def _slo_evaluate(args: argparse.Namespace, slos: list[Any]) -> int:
     return 0
 
 
+def stack_target(cloudformation: Any, stack: str, routing: str, slo: str) -> Any:
+    """A deployed stack's resources and parameters (CloudFormation's record of them), as preflight's Target."""
+    from alertrouter.preflight import Target
+
+    [described] = cloudformation.describe_stacks(StackName=stack)["Stacks"]
+    parameters = {p["ParameterKey"]: str(p.get("ResolvedValue", p.get("ParameterValue", "")))
+                  for p in described.get("Parameters", [])}
+    resources: dict[str, tuple[str, str]] = {}
+    for page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack):
+        for r in page["StackResourceSummaries"]:
+            resources[r["LogicalResourceId"]] = (str(r.get("PhysicalResourceId", "")), r["ResourceType"])
+
+    def physical(logical: str) -> str:
+        return resources.get(logical, ("", ""))[0]
+
+    def of_type(kind: str) -> tuple[str, ...]:
+        return tuple(sorted(name for name, rtype in resources.values() if rtype == kind and name))
+
+    return Target(
+        table_name=physical("StateTable"), ingest_queue_url=physical("IngestQueue"), dlq_url=physical("IngestDLQ"),
+        slack_token_secret=parameters.get("SlackTokenSecretName", ""),
+        sms_numbers_secret=parameters.get("SmsNumbersSecretName", ""), routing_config_path=routing,
+        slo_config_path=slo, placeholders={"DEFAULT_SLACK_CHANNEL": parameters.get("DefaultSlackChannel", "#alerts"),
+                                           "ACCOUNT_LABEL": parameters.get("AccountLabel", "")},
+        rule_names=of_type("AWS::Events::Rule"), alarm_names=of_type("AWS::CloudWatch::Alarm"),
+        uses_usergroups=bool(parameters.get("AllowedSlackUserGroupIds", "").strip()))
+
+
+def doctor(target: Any, clients: Any, slack_api_url: str) -> int:
+    """Run every preflight check, one line each, then a summary; 1 if any failed."""
+    from alertrouter.aws import SecretCache
+    from alertrouter.notify.slack import SlackClient
+    from alertrouter.preflight import run_checks, summary
+
+    secrets = SecretCache(lambda: clients.secretsmanager)
+
+    def token() -> str:
+        return secrets.get(target.slack_token_secret)
+
+    checks = run_checks(target, clients, SlackClient(token, slack_api_url, min_interval=0), token).checks
+    for check in checks:
+        print(check.line())
+    print(summary(checks))
+    return 1 if any(c.ok is False for c in checks) else 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """`doctor --stack NAME` against a deployed stack, or `doctor --local` against the demo's."""
+    import botocore.session
+
+    from alertrouter.aws import Clients
+
+    if args.local:
+        demo = Path(__file__).resolve().parents[3] / "demo"
+        if not (demo / "local_doctor.py").exists():
+            print("alertrouter: --local needs the project's checkout (demo/local_doctor.py)", file=sys.stderr)
+            return 2
+        sys.path[:0] = [str(demo)]
+        from local_doctor import local_doctor  # type: ignore[import-not-found]
+
+        with local_doctor() as local:
+            print(f"local stack on {local.endpoint}, Slack stand-in on {local.slack.url}")
+            return doctor(local.target, Clients(local.session), local.slack.url)
+    if not args.stack:
+        print("alertrouter: name the deployed stack with --stack (or use --local)", file=sys.stderr)
+        return 2
+    session = botocore.session.get_session()
+    if args.region:
+        session.set_config_variable("region", args.region)
+    clients = Clients(session)
+    target = stack_target(clients.client("cloudformation"), args.stack, args.routing_config, args.slo_config)
+    return doctor(target, clients, args.slack_api_url)
+
+
 def _table_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--table", default=os.environ.get("TABLE_NAME", ""), help="the stack's StateTableName")
     parser.add_argument("--region", default=os.environ.get("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "")))
@@ -358,6 +432,15 @@ def build_parser() -> argparse.ArgumentParser:
     for each in (slo_validate, slo_evaluate, slo_test):
         each.add_argument("file")
     slo.set_defaults(func=cmd_slo)
+    doctor_parser = sub.add_parser("doctor", help="check what an alarm will need: Slack, SMS, the stack, the config")
+    where = doctor_parser.add_mutually_exclusive_group()
+    where.add_argument("--stack", help="the deployed stack's name")
+    where.add_argument("--local", action="store_true", help="the demo's stack on loopback (moto, Slack stand-in)")
+    doctor_parser.add_argument("--region", default=os.environ.get("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "")))
+    doctor_parser.add_argument("--routing-config", default=DEFAULT_CONFIG, help="the routing file the stack ships")
+    doctor_parser.add_argument("--slo-config", default="config/slos.yaml", help="the SLO file the stack ships")
+    doctor_parser.add_argument("--slack-api-url", default="https://slack.com/api/", help=argparse.SUPPRESS)
+    doctor_parser.set_defaults(func=cmd_doctor)
     return parser
 
 

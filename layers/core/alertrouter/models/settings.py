@@ -108,3 +108,33 @@ class BatchMetricsSettings(_FromEnv):
     def job_queues(self) -> tuple[str, ...]:
         """The configured queues in the order given, each once; empty: every queue in the region."""
         return tuple(dict.fromkeys(t.strip() for t in self.batch_job_queues.split(",") if t.strip()))
+
+
+class PreflightSettings(_FromEnv):
+    """The scheduled preflight function's environment: the stack's own resources, by name."""
+
+    table_name: str = Field(min_length=3)
+    ingest_queue_url: str = Field(min_length=1)
+    dlq_url: str = Field(min_length=1)
+    slack_token_secret: str = Field(min_length=1)
+    sms_numbers_secret: str = ""
+    slack_api_url: str = "https://slack.com/api/"
+    routing_config_path: str = "/opt/routing.yaml"
+    slo_config_path: str = "/opt/slos.yaml"
+    account_label: str = ""
+    default_slack_channel: str = "#alerts"
+    allowed_usergroup_ids: str = ""  # with any, the token needs usergroups:read
+    rule_names: str = ""  # comma-separated EventBridge rule names
+    alarm_names: str = ""  # comma-separated alarm names
+    stack_label: str = ""  # "<stack>-<AccountLabel>": the metrics' Stack dimension
+
+    def placeholders(self) -> dict[str, str]:
+        return {"DEFAULT_SLACK_CHANNEL": self.default_slack_channel, "ACCOUNT_LABEL": self.account_label}
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        return tuple(sorted(_ids(self.rule_names)))
+
+    @property
+    def alarms(self) -> tuple[str, ...]:
+        return tuple(sorted(_ids(self.alarm_names)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from alertrouter.notify.base import NotifyError
@@ -74,6 +74,7 @@ class SlackClient:
         self._not_before: dict[str, float] = {}  # channel (or "*") -> monotonic time
         self._last_write: dict[str, float] = {}
         self.calls = 0
+        self.last_headers: Mapping[str, str] = {}  # of the last answer that was ok (auth.test's scopes are there)
 
     @property
     def session(self) -> requests.Session:
@@ -160,6 +161,7 @@ class SlackClient:
             except ValueError as exc:
                 raise SlackAmbiguousError(f"{method}: response is not JSON", retryable=True) from exc
             if body.get("ok"):
+                self.last_headers = response.headers
                 return dict(body)
             error = str(body.get("error", "unknown_error"))
             raise NotifyError(f"{method}: {error}", retryable=error in RETRYABLE_ERRORS)
@@ -169,6 +171,32 @@ class SlackClient:
         """The user ids in a Slack user group (usergroups.users.list; needs the usergroups:read scope)."""
         body = self.call("usergroups.users.list", {"usergroup": usergroup, "include_disabled": False})
         return {str(u) for u in body.get("users", [])}
+
+    # ---- what preflight reads (alertrouter doctor, the scheduled check) ----
+    def auth_test(self) -> tuple[dict[str, Any], frozenset[str]]:
+        """auth.test: who the token is, and the scopes it was granted (Slack's X-OAuth-Scopes header)."""
+        body = self.call("auth.test", {})
+        scopes = str(self.last_headers.get("X-OAuth-Scopes") or "")
+        return body, frozenset(s.strip() for s in scopes.split(",") if s.strip())
+
+    def conversation_info(self, channel: str) -> dict[str, Any]:
+        """conversations.info of a channel given by id or name, archived ones too (NotifyError
+        `conversations.info: channel_not_found` when the app cannot see it)."""
+        channel_id = channel if _CHANNEL_ID.fullmatch(channel) else self._any_channel_id(channel)
+        return dict(self.call("conversations.info", {"channel": channel_id})["channel"])
+
+    def _any_channel_id(self, channel: str) -> str:
+        """A channel name's id, looked up among archived channels too (channel_id leaves them out)."""
+        name, cursor = channel.lstrip("#"), ""
+        while True:
+            body = self.call("conversations.list", {"types": "public_channel,private_channel",
+                                                    "exclude_archived": False, "limit": 1000, "cursor": cursor})
+            for found in body.get("channels", []):
+                if found.get("name") == name:
+                    return str(found.get("id"))
+            cursor = str((body.get("response_metadata") or {}).get("next_cursor") or "")
+            if not cursor:
+                raise NotifyError("conversations.list: channel_not_found", retryable=False)
 
     # ---- what the router uses ----
     def channel_id(self, channel: str) -> str:
