@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from alertrouter.sources import MalformedEventError, parse_body
+from alertrouter.sources import parse_body
 from integration.conftest import Harness, LambdaContext, alarm_body, make_harness, sqs_event
 
 NOW = "2024-05-01T10:00:00.000+0000"
@@ -156,6 +156,18 @@ def test_the_routers_own_messages_inside_an_sns_notification_are_refused(harness
 
 def test_a_direct_invocation_cannot_carry_an_slo_page(harness: Harness, app) -> None:
     _at_now(harness)
-    with pytest.raises(MalformedEventError, match="taken only straight from the router's queue"):
-        app.lambda_handler(_slo_event(), LambdaContext())
+    # kept in the DLQ with the reason (a retry would be refused again), not raised for Lambda's retries
+    assert app.lambda_handler(_slo_event(), LambdaContext()) == {"applied": 0, "duplicates": 0}
+    [dead] = _dead(harness)
+    assert json.loads(dead["Body"]) == _slo_event()
+    assert "taken only straight from the router's queue" in dead["MessageAttributes"]["reason"]["StringValue"]
+    assert not harness.slack.all_messages()
+
+
+def test_a_malformed_direct_invocation_is_kept_in_the_dlq_with_its_reason(harness: Harness, app) -> None:
+    _at_now(harness)
+    event = {"detail-type": "CloudWatch Alarm State Change", "source": "aws.cloudwatch", "detail": {}}
+    assert app.lambda_handler(event, LambdaContext()) == {"applied": 0, "duplicates": 0}
+    [dead] = _dead(harness)
+    assert dead["MessageAttributes"]["reason"]["StringValue"]
     assert not harness.slack.all_messages()

@@ -114,3 +114,9 @@ def test_web_url_reads_a_url_as_a_browser_does() -> None:
 
 def test_a_link_cannot_be_broken_out_of_by_its_url_or_its_label() -> None:
     assert link("https://x.example/a b|c>d<e", "Run|book>") == "<https://x.example/a%20b%7Cc%3Ed%3Ce|Run/book&gt;>"
+
+
+def test_an_entity_in_a_links_url_cannot_change_where_it_goes() -> None:
+    # Slack decodes &amp; &lt; &gt; in a link's URL: a raw `&lt;` would become `<` in the target
+    made = link("https://a.example/?q=1&lt;!channel&gt;&b=2", "Runbook")
+    assert made == "<https://a.example/?q=1&amp;lt;!channel&amp;gt;&amp;b=2|Runbook>"

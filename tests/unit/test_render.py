@@ -329,3 +329,10 @@ def test_in_a_group_each_muted_alert_is_marked_on_its_line() -> None:
     lines = [line for line in block_text(message).splitlines() if "🔕" in line]
     assert len(lines) == 1 and lines[0].endswith("🔕 inhibited by a firing alert")
     assert message.attachments[0]["color"] == "#ECB22E"  # one still calls for action
+
+
+def test_a_preview_shows_terminal_control_sequences_as_text_not_as_commands() -> None:
+    hostile = "Cpu\x1b]8;;https://evil.example\x07click\x1b]8;;\x07 \x1b[2J\x9b31m"
+    shown = mrkdwn_to_text(hostile)
+    assert not any(c in shown for c in ("\x1b", "\x07", "\x9b"))
+    assert shown.startswith("Cpu\ufffd]8;;https://evil.example\ufffdclick")

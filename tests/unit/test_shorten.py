@@ -28,7 +28,7 @@ LONG_NOTICES = ["eventbridge_opensearch_notification_high_jvm_usage_awsdocs.json
 
 
 def mrkdwn_texts(attachments: list[dict[str, Any]]) -> list[str]:
-    return re.findall(r'"type": "mrkdwn", "text": "((?:[^"\\]|\\.)*)"', json.dumps(attachments))
+    return re.findall(r'"type": "mrkdwn", "verbatim": true, "text": "((?:[^"\\]|\\.)*)"', json.dumps(attachments))
 
 
 @pytest.mark.parametrize("name", LONG_NOTICES)
@@ -134,3 +134,45 @@ def test_shorten_cuts_at_a_word_boundary_before_a_url_that_does_not_fit() -> Non
 def test_shorten_never_splits_an_entity_and_counts_what_slack_counts() -> None:
     assert escape(shorten("a&b" * 10, 12)) == "a&amp;ba…"  # 9 sent: the next `&amp;` would make 14
     assert escape(shorten("<" * 10, 12)) == "&lt;&lt;…"
+
+
+def test_a_url_too_long_to_keep_is_left_out_whole_never_cut() -> None:
+    # Given an alarm whose runbook and console links are longer than a member keeps (MAX_LINK)
+    from alertrouter.models.state import MAX_LINK
+
+    long_runbook = "https://wiki.example.com/runbooks/" + "a" * 280 + "/failover"
+    fitting = "https://wiki.example.com/runbooks/db-failover"
+    state = AlertState.first(alert("DbReplicaLag").model_copy(update={"annotations": {
+        "runbook": long_runbook, "console": "https://c.example.com/" + "x" * 300, "logs": fitting}}), T0)
+    m = Member.of(state)
+    # Then none of them is kept cut: the long ones are left out, the one that fits is kept whole
+    assert len(long_runbook) > MAX_LINK
+    assert (m.runbook, m.console, m.links) == ("", "", {"logs": fitting})
+    texts = mrkdwn_texts(render_group(GroupState(key="r/1", route_id="r", receiver="team", members={"fp1": m}),
+                                      T0).attachments)
+    assert any(f"<{fitting}|Logs>" in t for t in texts) and not any("wiki.example.com/runbooks/aaa" in t for t in texts)
+
+
+@pytest.mark.parametrize("text", [
+    "\n docs.aws.amazon.com/opensearch-service/latest/developerguide/monitoring.html for details",
+    "see status.example.org/incidents/2024-05-01 and then more words after it",
+    "console at www.example.com/x/y/z is where it is",
+])
+def test_shortening_never_ends_inside_a_bare_domain_that_slack_would_link(text: str) -> None:
+    bare = re.compile(r"(?:[a-z0-9-]+\.)+[a-z]{2,}(?:/\S*)?", re.IGNORECASE)
+    for limit in range(2, len(text)):
+        cut = shorten(text, limit)
+        if cut.endswith(ELLIPSIS):
+            tail = cut[: -len(ELLIPSIS)]
+            for found in bare.finditer(tail):
+                assert found.group(0) in text.split(), f"cut inside {found.group(0)!r} at {limit}"
+
+
+def test_every_mrkdwn_text_object_is_verbatim_so_slack_adds_no_links_or_mentions() -> None:
+    m = Member.of(AlertState.first(alert("Cpu").model_copy(update={"summary": "@channel see example.com #general"}),
+                                   T0))
+    group = GroupState(key="r/1", route_id="r", receiver="team", members={"fp1": m, "fp2": m})
+    for members in ({"fp1": m}, {"fp1": m, "fp2": m}):
+        blocks = json.dumps(render_group(group.model_copy(update={"members": members}), T0).attachments)
+        objects = re.findall(r'\{"type": "mrkdwn"[^{}]*\}', blocks)
+        assert objects and all('"verbatim": true' in o for o in objects)

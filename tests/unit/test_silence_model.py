@@ -93,14 +93,31 @@ def test_a_silence_matches_exactly_when_every_matcher_does(parts: list[tuple[str
 
 # ---- a second silence with the same id (Silence clicked twice on one message) ----
 
-def test_a_messages_silence_id_depends_on_its_group_episode_and_matchers_only() -> None:
-    matchers = [Matcher.parse('alertname="DiskFull"')]
-    same = message_silence_id("0|team|alertname=DiskFull", 2, matchers)
-    assert same == message_silence_id("0|team|alertname=DiskFull", 2, list(matchers))
+def test_a_messages_silence_id_depends_on_its_group_and_episode_only() -> None:
+    same = message_silence_id("0|team|alertname=DiskFull", 2)
+    assert same == message_silence_id("0|team|alertname=DiskFull", 2)
     assert re.fullmatch(r"[0-9a-f]{12}", same)
-    assert len({same, message_silence_id("0|team|alertname=DiskFull", 3, matchers),
-                message_silence_id("0|team|alertname=Other", 2, matchers),
-                message_silence_id("0|team|alertname=DiskFull", 2, [Matcher.parse('alertname="Other"')])}) == 4
+    assert len({same, message_silence_id("0|team|alertname=DiskFull", 3),
+                message_silence_id("0|team|alertname=Other", 2)}) == 3
+
+
+def test_a_second_click_after_an_alert_joined_a_label_less_group_widens_the_one_silence() -> None:
+    # Given a group without grouping labels, silenced by the fingerprints its message showed
+    first = Silence(id="s1", matchers=[Matcher.parse('fingerprint=~"aaa|bbb"')], starts_at_ms=T0,
+                    ends_at_ms=T0 + HOUR, created_by="<@U1>", comment="from Slack, for 1 hour")
+    # When a second click on the same message comes after alert ccc joined it
+    second = first.model_copy(update={"matchers": [Matcher.parse('fingerprint=~"bbb|ccc"')],
+                                      "starts_at_ms": T0 + 60_000, "ends_at_ms": T0 + 60_000 + HOUR,
+                                      "created_by": "<@U2>"})
+    merged = extended(first, second)
+    # Then the one silence covers all three, ends no sooner, and keeps its id and start
+    assert list(merged.matchers) == [Matcher.parse('fingerprint=~"aaa|bbb|ccc"')]
+    assert (merged.id, merged.starts_at_ms, merged.ends_at_ms) == ("s1", T0, T0 + 60_000 + HOUR)
+    assert all(merged.matches(fp, {}) for fp in ("aaa", "bbb", "ccc"))
+    # and the same click again changes nothing
+    assert extended(merged, second.model_copy(update={"starts_at_ms": T0 + 61_000})) == merged
+    # as does a click that saw fewer of them
+    assert extended(merged, first.model_copy(update={"starts_at_ms": T0 + 62_000, "ends_at_ms": T0 + HOUR})) == merged
 
 
 @pytest.mark.parametrize(("kept_hours", "new_start_h", "new_hours", "until_resolved", "ends_h", "group"), [

@@ -279,9 +279,9 @@ class InteractionService:
         until_resolved = choice == "resolved"
         ends = at_ms + (MAX_SILENCE_MS if until_resolved else int(parse_duration(choice).total_seconds() * 1000))
         matchers = silence_matchers(group, firing)
-        # One silence per message and matchers: a second click (another person, a double click) finds it.
+        # One silence per message: a second click (another person, a double click) finds it and extends it.
         silence, kept = self.store.extend_silence(Silence(
-            id=message_silence_id(key, episode, matchers), matchers=matchers, starts_at_ms=at_ms, ends_at_ms=ends,
+            id=message_silence_id(key, episode), matchers=matchers, starts_at_ms=at_ms, ends_at_ms=ends,
             created_by=f"<@{click.user.id}>", comment=f"from Slack, {SILENCE_CHOICES[choice]}",
             group=key if until_resolved else "", episode=episode if until_resolved else 0))
         outcome = ("new" if kept is None or kept.ends_at_ms <= at_ms else

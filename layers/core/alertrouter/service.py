@@ -153,11 +153,13 @@ class RouterService:
                 EXPIRE_KIND: "fingerprint and ts", REDRAW_KIND: "group and episode"}
 
     def handle_event(self, event: dict[str, Any]) -> Outcome:
-        """A direct invocation (alarm action, SNS subscription): errors propagate for Lambda's retries."""
-        parsed = parse_payload(event)
+        """A direct invocation (alarm action, SNS subscription). Input it cannot use goes to the DLQ with its
+        reason, as from the queue (a retry would meet the same refusal); other errors propagate for Lambda's
+        retries."""
         try:
+            parsed = parse_payload(event)
             self.admission.check(parsed.alerts, self.router.now_ms())
-        except RefusedEventError as exc:  # well-formed, so a retry would be refused again: kept, not retried
+        except MalformedEventError as exc:
             self.reject(json.dumps(event, default=str), exc.reason, _metric_of(exc))
             return Outcome()
         self._note_ignored(parsed)

@@ -53,6 +53,15 @@ def _refusal(url: str) -> str:
     return ""
 
 
+def whole_url(url: str, limit: int) -> str:
+    """`url` if it is at most `limit` characters long, else "" (a cut URL would open something else: it is
+    left out, the reason logged once)."""
+    if len(url) <= limit:
+        return url
+    _log_refusal(f"longer than {limit} characters")
+    return ""
+
+
 @lru_cache(maxsize=64)  # once per process and reason: a storm of one hostile tag logs one line
 def _log_refusal(reason: str) -> None:
     logger.warning("URL not shown as a link", extra={"reason": reason})

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 
-from alertrouter.models.matcher import Matcher
+from alertrouter.models.matcher import Matcher, MatchOp
 
 MAX_SILENCE_MS = 30 * 86400 * 1000  # a silence longer than a month is a config change, not a silence
 # A later end by less than this (the same choice clicked twice) leaves a silence as it is: ends are shown to
@@ -68,11 +68,23 @@ class Silence(BaseModel):
         return ", ".join(str(m) for m in self.matchers)
 
 
-def message_silence_id(group: str, episode: int, matchers: Iterable[Matcher]) -> str:
-    """The id of the silence clicked in a group's message: the same for every click on that message with the
-    same matchers, so a second click finds the first one's silence (see `extended`)."""
-    text = "\n".join([group, str(episode), *(str(m) for m in matchers)])
+def message_silence_id(group: str, episode: int) -> str:
+    """The id of the silence clicked in a group's message: the same for every click on that message, so a
+    second click finds the first one's silence (see `extended`), even if what the message shows changed."""
+    text = "\n".join([group, str(episode)])
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+
+
+def _merged_matchers(kept: Sequence[Matcher], new: Sequence[Matcher]) -> Sequence[Matcher]:
+    """A message's silence covers what every click on it saw: a group without grouping labels is silenced by
+    fingerprints, and an alert that joined between two clicks is added to the kept ones."""
+    if kept == new:
+        return kept
+    fingerprints = [m for m in (*kept, *new) if m.name == FINGERPRINT_LABEL and m.op == MatchOp.RE]
+    if len(fingerprints) != len(kept) + len(new):
+        return new  # (a group's labels do not change: only fingerprint silences differ between clicks)
+    union = "|".join(sorted({fp for m in fingerprints for fp in m.value.split("|") if fp}))
+    return kept if union == kept[0].value else (Matcher.parse(f'{FINGERPRINT_LABEL}=~"{union}"'),)
 
 
 def extended(kept: Silence | None, new: Silence) -> Silence:
@@ -85,14 +97,15 @@ def extended(kept: Silence | None, new: Silence) -> Silence:
     starts = min(kept.starts_at_ms, new.starts_at_ms)
     latest = starts + MAX_SILENCE_MS
     wanted = latest if new.group else min(new.ends_at_ms, latest)
+    matchers = _merged_matchers(kept.matchers, new.matchers)
     if (starts == kept.starts_at_ms and wanted - kept.ends_at_ms < SAME_END_MS
-            and (kept.group or not new.group)):
+            and (kept.group or not new.group) and matchers == kept.matchers):
         return kept
     ends = max(kept.ends_at_ms, wanted)
     until = kept if kept.group else new
     by = "" if new.created_by == kept.created_by else f", extended by {new.created_by}"
     return kept.model_copy(update={"starts_at_ms": starts, "ends_at_ms": ends, "comment": new.comment + by,
-                                   "group": until.group, "episode": until.episode})
+                                   "group": until.group, "episode": until.episode, "matchers": matchers})
 
 
 def silencing(silences: list[Silence], fingerprint: str, labels: Mapping[str, str], now_ms: int,

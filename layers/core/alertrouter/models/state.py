@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from alertrouter.models.alert import Alert
 from alertrouter.models.config import MAX_TRANSITIONS, FlapPolicy
 from alertrouter.notify.mrkdwn import shorten
+from alertrouter.weburl import whole_url
 
 
 class AlertState(BaseModel):
@@ -96,11 +97,11 @@ class Member(BaseModel):
             status=state.status, severity=state.severity, title=shorten(state.title, 200),
             summary=shorten(state.summary, 300), resource=shorten(state.labels.get("resource", ""), 200),
             account=state.labels.get("account", ""),
-            region=state.labels.get("region", ""), console=annotations.get("console", "")[:MAX_LINK],
-            runbook=annotations.get("runbook", "")[:MAX_LINK], ts_ms=state.ts_ms,
+            region=state.labels.get("region", ""), console=whole_url(annotations.get("console", ""), MAX_LINK),
+            runbook=whole_url(annotations.get("runbook", ""), MAX_LINK), ts_ms=state.ts_ms,
             starts_at_ms=state.starts_at_ms, count=state.count, changes_ms=state.changes_ms,
             source=state.source, reason=shorten(state.labels.get("reason", ""), 60),
-            links={name: annotations[name][:MAX_LINK] for name in LINK_ANNOTATIONS if annotations.get(name)},
+            links={name: url for name in LINK_ANNOTATIONS if (url := whole_url(annotations.get(name, ""), MAX_LINK))},
         )
 
     def flapping_until(self, policy: FlapPolicy) -> int:

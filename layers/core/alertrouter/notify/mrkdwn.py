@@ -17,9 +17,14 @@ _SPECIAL = re.compile(r"[&<>]")
 _USER_ID = r"[UW][A-Z0-9_]{1,31}"  # Slack's user ids: no character that could end the mention
 _WELL_FORMED_ID = re.compile(_USER_ID)
 _ESCAPED_MENTION = re.compile(rf"&lt;@({_USER_ID})&gt;")
-_LINK_SAFE = str.maketrans({"<": "%3C", ">": "%3E", "|": "%7C", " ": "%20"})
-# What a reader's client turns into a link: shortening never leaves a piece of one.
-_URL_IN_TEXT = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.\-]*://|www\.)\S*", re.IGNORECASE)
+# `&` too: Slack decodes `&amp;` `&lt;` `&gt;` in a link's URL as in its text, so a raw `&lt;` would change
+# where the link goes.
+_LINK_SAFE = str.maketrans({"<": "%3C", ">": "%3E", "|": "%7C", " ": "%20", "&": "&amp;"})
+# What a reader's client turns into a link (a scheme, `www.`, or a bare domain such as docs.aws.amazon.com/…):
+# shortening never leaves a piece of one.
+_URL_IN_TEXT = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.\-]*://|www\.)\S*"
+                          r"|\b(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}(?:[/:?#]\S*)?",
+                          re.IGNORECASE)
 
 
 def escape(text: str) -> str:

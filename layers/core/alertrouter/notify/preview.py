@@ -10,13 +10,17 @@ _MENTION = re.compile(r"<@([A-Z0-9]+)>")
 _DATE = re.compile(r"<!date\^\d+\^[^|>]*\|([^>]+)>")
 _COLOUR_NAMES = {"#E01E5A": "red", "#ECB22E": "amber", "#36C5F0": "blue", "#9E9E9E": "grey", "#2EB67D": "green"}
 _ANSI = {"red": "31", "amber": "33", "blue": "36", "grey": "90", "green": "32"}
+# Terminal control characters (ESC, C1 controls such as CSI and OSC): outside text must not move the cursor,
+# recolour, retitle or plant an OSC-8 link in the terminal of whoever previews a message.
+_TERMINAL_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def mrkdwn_to_text(text: str) -> str:
     text = _DATE.sub(r"\1", text)
     text = _LINK.sub(r"\2 ↗", text)
     text = _MENTION.sub(r"@\1", text)
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return _TERMINAL_CONTROL.sub("\ufffd", text)
 
 
 def _block_lines(block: dict[str, Any]) -> list[str]:

@@ -1,4 +1,9 @@
-"""Pure rendering: a group's state -> Slack Block Kit message, thread notes and SMS text."""
+"""Pure rendering: a group's state -> Slack Block Kit message, thread notes and SMS text.
+
+Every mrkdwn text object is `verbatim`: Slack then leaves the plain text as it is (no bare URL, #channel or
+@mention in an alarm's text becomes a link or a ping), while our own explicit `<url|label>`, `<@U…>` and
+`<!date…>` markup still works (https://docs.slack.dev/reference/block-kit/composition-objects/text-object).
+"""
 
 from __future__ import annotations
 
@@ -210,30 +215,30 @@ def render_group(group: GroupState, now_ms: int) -> SlackMessage:
     members = sorted(group.members.items(), key=lambda kv: (kv[1].status != "firing", kv[1].starts_at_ms))
     # both the text (and push notification) and the block; outside text in it is escaped here, once
     headline = escape(shorten(_headline(group, now_ms), SECTION_BUDGET))
-    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{headline}*"}}]
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "verbatim": True, "text": f"*{headline}*"}}]
     counted = sum(group.overflow.values())
     if len(members) == 1 and not counted:
         m = members[0][1]
         if m.summary:
-            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": escape(shorten(m.summary, SECTION_BUDGET))}})
+            blocks.append({"type": "section", "text": {"type": "mrkdwn", "verbatim": True, "text": escape(shorten(m.summary, SECTION_BUDGET))}})
         fields = [
             f"*Resource*\n{escape(shorten(m.resource, 300)) or '—'}",
             f"*Account / Region*\n{escape(shorten(m.account, 100))} / {escape(shorten(m.region, 100))}",
             f"*Since*\n{slack_date(m.starts_at_ms)}",
             f"*Count*\n{m.count}",
         ]
-        blocks.append({"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]})
+        blocks.append({"type": "section", "fields": [{"type": "mrkdwn", "verbatim": True, "text": f} for f in fields]})
         links = _links(m)
         if links:
-            blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": links}]})
+            blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "verbatim": True, "text": links}]})
     elif members:  # (none at all only when every alert left the group: the headline says resolved)
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _member_lines(members, group.muted,
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "verbatim": True, "text": _member_lines(members, group.muted,
                                                                                            counted)}})
         first = members[0][1]
         if not _jobs([m for _, m in members]) and any(m.reason for _, m in members):
-            blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape(
+            blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "verbatim": True, "text": escape(
                 shorten(f"by reason: {_breakdown(group)}", FIELD_LIMIT))}]})
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": (
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "verbatim": True, "text": (
             f"{escape(shorten(first.account, 100))} / {escape(shorten(first.region, 100))} · first since "
             f"{slack_date(min(m.starts_at_ms for _, m in members))}")}]})
     notes = []
@@ -246,7 +251,7 @@ def render_group(group: GroupState, now_ms: int) -> SlackMessage:
     if group.resolved_by:
         notes.append(f"✅ Resolved by {mention(group.resolved_by)} at {slack_date(group.resolved_ms)}")
     for note in notes:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": note}]})
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "verbatim": True, "text": note}]})
     if group_status(group) != "resolved":
         blocks.append(_buttons(group))
     return SlackMessage(text=headline, attachments=[{"color": COLOURS[_colour_key(group)], "blocks": blocks}])
