@@ -215,10 +215,31 @@ SMS_FUNCTIONS = ["EscalatorFunction", "RouterFunction"]
 
 @pytest.mark.parametrize("name", SMS_FUNCTIONS)
 def test_sms_publish_reaches_phone_numbers_only_never_a_topic(name: str) -> None:
-    [publish] = [s for s, _ in statements(FUNCTIONS[name]) if s["Action"] == "sns:Publish"]
+    [publish] = [s for s, _ in statements(FUNCTIONS[name]) if s["Action"] == "sns:Publish" and s["Sid"] == "SmsPublish"]
     # an SMS has no resource ARN; every topic ARN is left out, so the role can text but not publish to a topic
     assert "Resource" not in publish
     assert publish["NotResource"] == {"Sub": "arn:${AWS::Partition}:sns:*:*:*"}
+
+
+def test_the_router_may_publish_to_the_ops_topic_only_and_knows_it() -> None:
+    topics = [s for s, condition in statements(FUNCTIONS["RouterFunction"])
+              if s["Action"] == "sns:Publish" and "Resource" in s]
+    assert [(s["Sid"], s["Resource"]) for s in topics] == [("OpsPage", {"Ref": "OpsTopic"})]
+    env = FUNCTIONS["RouterFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["OPS_TOPIC_ARN"] == {"Ref": "OpsTopic"}
+
+
+def test_slack_channel_failures_page_the_ops_topic_and_stay_in_alarm_between_retries() -> None:
+    props = RESOURCES["SlackChannelFailuresAlarm"]["Properties"]
+    # the metric the router publishes (service.py: Powertools Metrics, namespace AlertRouter, service dimension)
+    assert (props["Namespace"], props["MetricName"], props["Statistic"]) == ("AlertRouter", "SlackChannelFailures",
+                                                                             "Sum")
+    assert props["Dimensions"] == [{"Name": "service", "Value": "alertrouter"}]
+    assert (props["Threshold"], props["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+    # refused channels are tried again at most every 15 minutes: the periods in between are not an all-clear
+    assert props["TreatMissingData"] == "ignore"
+    assert props["AlarmActions"] == props["OKActions"] == [{"Ref": "OpsTopic"}]
+    assert sub(props["AlarmName"]) == OPS_PREFIX + "slack-channel-failures"
 
 
 def test_only_the_sms_functions_may_publish_to_sns() -> None:
@@ -600,6 +621,18 @@ def test_preflight_runs_daily_and_knows_every_other_ops_alarm_and_rule() -> None
            in a["Properties"]["Dimensions"]}
     assert own and named == set(OPS_ALARMS) - own  # its own would be a cycle (they refer to the function)
     assert env["RULE_NAMES"] == {"Join": [",", [{"Ref": name} for name in RULES]]}
+
+
+def test_an_slo_the_evaluator_cannot_use_pages_the_ops_topic() -> None:
+    props = RESOURCES["SloBrokenAlarm"]["Properties"]
+    # the metric slo/service.py publishes (Powertools Metrics: its namespace and service dimension)
+    assert (props["Namespace"], props["MetricName"]) == ("AlertRouter/SLO", "BrokenSlos")
+    assert props["Dimensions"] == [{"Name": "service", "Value": "alertrouter-slo"}]
+    assert RESOURCES["SloEvaluatorFunction"]["Properties"]["Environment"]["Variables"][
+        "POWERTOOLS_METRICS_NAMESPACE"] == "AlertRouter/SLO"
+    assert (props["Threshold"], props["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+    assert props["AlarmActions"] == props["OKActions"] == [{"Ref": "OpsTopic"}]
+    assert sub(props["AlarmName"]) == OPS_PREFIX + "slo-broken"
 
 
 def test_preflight_regressions_page_the_ops_topic() -> None:

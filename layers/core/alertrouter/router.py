@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from aws_lambda_powertools import Logger
 
 from alertrouter.models.alert import Alert, Severity, Status
-from alertrouter.models.config import ResolvedRoute, RoutingConfig
+from alertrouter.models.config import Receiver, ResolvedRoute, RoutingConfig
 from alertrouter.models.silence import Silence, named_episodes, silencing
-from alertrouter.models.state import AlertState, EscalationState, GroupState, Member, QueuedPage
+from alertrouter.models.state import AlertState, EscalationState, GroupState, Member, QueuedPage, SlackFailure
 from alertrouter.notify.base import SMS_GAP_MS, NotifyError
 from alertrouter.notify.render import (
     SlackMessage,
@@ -32,7 +32,9 @@ from alertrouter.notify.render import (
     render_sms,
     thread_note,
     utc_text,
+    with_banner,
 )
+from alertrouter.notify.slack_failures import channel_label, fallback_banner, fix_for, is_token_error
 from alertrouter.routing.inhibit import inhibited_by, source_rules
 from alertrouter.routing.timeintervals import next_change
 from alertrouter.routing.tree import (
@@ -61,10 +63,21 @@ CLICK_REREAD_MS = 500  # before an edit, clicks are read again if the last read 
 RESOLVE_KIND = "alertrouter.resolve"
 EXPIRE_KIND = "alertrouter.expire"
 REDRAW_KIND = "alertrouter.redraw"
+# A channel Slack refused for good is tried again by a scheduled flush after these waits (then every 15 min)
+# while its group still fires: it heals soon after the app is invited back, without one call per second.
+SLACK_RETRY_S = (60, 300, 900)
+SLACK_RETRY_GAP_MS = 60_000  # the group's own flushes try it again no sooner than this after the last try
+OPS_PAGE_GAP_MS = 3_600_000  # one ops page per cause per hour, whichever worker meets it
 
 
 class FlushScheduler(Protocol):
     def schedule(self, key: str, route_id: str, delay_s: int, due_ms: int) -> None: ...
+
+
+class OpsPager(Protocol):
+    """The stack's ops topic: for what cannot be said in Slack (its token refused)."""
+
+    def page(self, subject: str, message: str) -> None: ...
 
 
 class GroupFullError(MalformedEventError):
@@ -86,6 +99,10 @@ class Outcome:
     sms_failures: int = 0
     sms_queued: int = 0
     overflowed: int = 0  # firing alerts only counted: their group was full
+    slack_failures: dict[str, int] = field(default_factory=dict)  # Slack error code -> channels it refused
+    slack_healed: int = 0  # channels refused earlier that took the group's message again
+    slack_fallbacks: int = 0  # messages posted to a fallback channel
+    ops_pages: int = 0
     groups: list[str] = field(default_factory=list)
 
     def add(self, other: Outcome) -> None:
@@ -100,6 +117,11 @@ class Outcome:
         self.sms_failures += other.sms_failures
         self.sms_queued += other.sms_queued
         self.overflowed += other.overflowed
+        for cause, count in other.slack_failures.items():
+            self.slack_failures[cause] = self.slack_failures.get(cause, 0) + count
+        self.slack_healed += other.slack_healed
+        self.slack_fallbacks += other.slack_fallbacks
+        self.ops_pages += other.ops_pages
         self.groups.extend(other.groups)
 
 
@@ -141,7 +163,9 @@ class Router:
         *,
         slack: SlackApi | None = None,
         sms: SmsNotifier | None = None,
+        ops: OpsPager | None = None,
         account_label: str = "",
+        slack_token_secret: str = "",
         now_ms: Callable[[], int] = lambda: int(time.time() * 1000),
     ) -> None:
         self.config = config
@@ -149,7 +173,9 @@ class Router:
         self.scheduler = scheduler
         self.slack = slack
         self.sms = sms
+        self.ops = ops
         self.account_label = account_label
+        self.slack_token_secret = slack_token_secret  # named in the fix of a refused token
         self.now_ms = now_ms
         self._routes: dict[str, ResolvedRoute] = {}
         # labels -> where the alert goes: the same alarms recur all through a storm; bounded by clearing, so
@@ -345,7 +371,8 @@ class Router:
         mutes = self.mutes(group, route, now)
         all_resolved = group_status(group) == "resolved"
         self._note_mutes(group, mutes)
-        if group.muted != mutes.reasons or set(group.flapping) != mutes.held:
+        shown_changed = group.muted != mutes.reasons or set(group.flapping) != mutes.held
+        if shown_changed:
             # What the message shows changed without a new version (a silence ended, a flap settled):
             # every channel is redone (`channel_notified` keeps a retry from repeating thread notes).
             group = group.model_copy(update={"slack_done": {}})
@@ -360,8 +387,9 @@ class Router:
         paged = self._send_pages(group, receiver.sms, receiver.sms_severities, lease, outcome, mutes)
         notified, thread_lines = self._changes(group, route, now)
         if self.slack is not None and receiver.slack:
-            self._send_slack(group, [t.channel for t in receiver.slack], thread_lines, notified, route, version,
-                             lease, now, outcome)
+            failed = self._send_slack(group, receiver, thread_lines, notified, route, version, lease, now, outcome)
+            if failed and not all_resolved:  # looked at again (scheduled) until the channels heal
+                kept["resume_at_ms"] = min(t for t in (mutes.resume_at_ms, _slack_retry_at(failed, now)) if t)
         # The escalation's clock starts with the first page sent (or queued for pacing); a route with
         # reminders but no pages starts it when a firing alert is shown.
         shown_firing = any(m.status == "firing" and fp not in mutes.reasons and fp not in mutes.held
@@ -371,8 +399,12 @@ class Router:
             self._start_escalation(group, route, now)
         # Alerts counted (not kept) belong to the episode now announced resolved: the next one counts afresh.
         ended: dict[str, Any] = {"overflow": {}} if all_resolved and group.overflow else {}
+        # a flush that only retried a refused channel is not a notification: group_interval still counts
+        # from the last one, so the healthy channels' next edit is not pushed back
+        news = version > group.notified_version or shown_changed
         return self.store.release(group.key, lease, {
-            "notified_version": version, "notified": notified, "last_notified_ms": now, "channel_notified": {},
+            "notified_version": version, "notified": notified, "last_notified_ms": now if news else
+            group.last_notified_ms, "channel_notified": {},
             **kept, **ended,
         }, now, expires=all_resolved, claimed_version=version)
 
@@ -659,58 +691,199 @@ class Router:
             group = group.model_copy(update=clicks)
         return group, render_group(group, now), self.now_ms()
 
-    def _send_slack(self, group: GroupState, channels: list[str], thread_lines: list[str],
+    def _send_slack(self, group: GroupState, receiver: Receiver, thread_lines: list[str],
                     notified: dict[str, Any], route: ResolvedRoute, version: int, lease: str, now: int,
-                    outcome: Outcome) -> None:
+                    outcome: Outcome) -> dict[str, SlackFailure]:
         """Post the group's message once per channel, then edit it in place; changes go to its thread.
-        Each channel's part of this flush is recorded as done, so a retry redoes only the channels left."""
+        Each channel's part of this flush is recorded as done, so a retry redoes only the channels left.
+        A channel Slack refuses for good (archived, app removed) is recorded and skipped: the others carry on,
+        it is tried again later and, healed, gets the current message. When every channel is refused the
+        message goes to the fallback channel; a refused token pages ops. Returns the channels still refused."""
         assert self.slack is not None
         group, message, read_at = self._with_clicks(group, now)
-        slack_ts, slack_channels = dict(group.slack_ts), dict(group.slack_channels)
-        slack_attempts, slack_done = dict(group.slack_attempts), dict(group.slack_done)
-        channel_notified = {c: {fp: n.model_dump() for fp, n in told.items()}
-                            for c, told in group.channel_notified.items()}
+        progress = SlackProgress.of(group)
+        own = [t.channel for t in receiver.slack]
+        fallback = self.config.fallback_channel(receiver)
+        # once used in an episode, the fallback's message is kept up to date like a channel's
+        channels = [*own, fallback] if fallback and fallback in progress.slack_ts else own
+        token_error: NotifyError | None = None
+        unsaved = False
         for channel in channels:
-            if slack_done.get(channel) == version:
+            if progress.slack_done.get(channel) == version:
                 continue
-            lines = thread_lines
-            if channel in group.channel_notified:
-                # This channel got ahead of its siblings in an earlier, partly failed flush: tell it only
-                # what it has not been told.
-                lines = self._changes(group.model_copy(update={"notified": group.channel_notified[channel]}),
-                                      route, now)[1]
-            ts = slack_ts.get(channel)
-            if channel in slack_channels:
-                self.slack.learn(channel, slack_channels[channel])
-            if ts is None:
-                metadata = {"group": group.key, "episode": group.episode}
-                # Recorded before posting: if this flush dies after Slack acted, the retry looks first.
-                tried = slack_attempts.get(channel) == group.episode
-                if not tried:
-                    slack_attempts[channel] = group.episode
-                    self.store.save_progress(group.key, lease, {"slack_attempts": slack_attempts})
-                channel_id, ts = self.slack.post_once(channel, message, metadata,
-                                                      oldest=group.created_ms / 1000 - 60, look_first=tried)
-                slack_ts[channel], slack_channels[channel] = ts, channel_id
-                outcome.posts += 1
-                entry: dict[str, Any] = {"channel": channel, "ts": ts, "text": message.text, "episode": group.episode}
-                kind = "slack_post"
-            else:
-                # chat.update and threads take the channel id Slack answered the post with
-                channel_id = slack_channels.get(channel, channel)
-                if self.now_ms() - read_at > CLICK_REREAD_MS:  # pacing took a while: a click may have landed
-                    group, message, read_at = self._with_clicks(group, now)
-                self.slack.update(channel_id, ts, message)
-                outcome.updates += 1
-                entry = {"channel": channel, "ts": ts, "text": message.text}
-                kind = "slack_update"
-                if lines:
-                    self.slack.post(channel_id, SlackMessage(text=thread_note(lines)), thread_ts=ts)
-                    outcome.thread_notes += 1
-                    entry["thread"] = lines[:20]
-            slack_done[channel] = version
-            channel_notified[channel] = notified
-            self.store.save_progress(group.key, lease, {"slack_ts": slack_ts, "slack_channels": slack_channels,
-                                                        "slack_done": slack_done,
-                                                        "channel_notified": channel_notified})
-            self._history(group.key, kind, entry)
+            failed = progress.slack_failed.get(channel)
+            if failed is not None and now - failed.last_ms < SLACK_RETRY_GAP_MS:
+                continue  # tried a moment ago: Slack is not asked again at every flush of a storm
+            if token_error is not None:  # the token is refused: every call would be, not only this channel's
+                self._channel_failed(group, channel, token_error, progress, now, outcome)
+                unsaved = True
+                continue
+            lines = [] if failed is not None else thread_lines  # healed: the current message, not the history
+            group, message, read_at, token_error = self._try_channel(
+                group, channel, message, read_at, lines, notified, route, version, lease, now, outcome, progress,
+                banner=channel not in own)
+            self.store.save_progress(group.key, lease, progress.fields())
+            unsaved = False
+        refused = [progress.slack_failed.get(c) for c in own]
+        if (token_error is None and fallback and fallback not in progress.slack_ts
+                and all(f is not None and not is_token_error(f.error) for f in refused)):
+            token_error = self._try_channel(group, fallback, message, read_at, [], notified, route, version, lease,
+                                            now, outcome, progress, banner=True)[3]
+            outcome.slack_fallbacks += fallback in progress.slack_ts
+            unsaved = True
+        if unsaved:
+            self.store.save_progress(group.key, lease, progress.fields())
+        if token_error is not None:
+            self._page_ops_token(token_error, now, outcome)
+        return progress.slack_failed
+
+    def _try_channel(self, group: GroupState, channel: str, message: SlackMessage, read_at: int,
+                     lines: list[str], notified: dict[str, Any], route: ResolvedRoute, version: int, lease: str,
+                     now: int, outcome: Outcome, progress: SlackProgress, *,
+                     banner: bool) -> tuple[GroupState, SlackMessage, int, NotifyError | None]:
+        """_send_channel, with a permanent failure recorded instead of raised (a retryable one is raised: SQS
+        brings the record back). The last item: the failure, if Slack refused the token itself."""
+        try:
+            return (*self._send_channel(group, channel, message, read_at, lines, notified, route, version, lease,
+                                        now, outcome, progress, banner=banner), None)
+        except NotifyError as exc:
+            if exc.retryable:
+                raise
+            self._channel_failed(group, channel, exc, progress, now, outcome)
+            return group, message, read_at, exc if is_token_error(exc.code) else None
+
+    def _send_channel(self, group: GroupState, channel: str, message: SlackMessage, read_at: int,
+                      lines: list[str], notified: dict[str, Any], route: ResolvedRoute, version: int, lease: str,
+                      now: int, outcome: Outcome, progress: SlackProgress, *,
+                      banner: bool) -> tuple[GroupState, SlackMessage, int]:
+        """Post or edit the group's message in one channel (and note the changes in its thread); records the
+        progress. Returns the group, message and read time as the click re-read left them."""
+        assert self.slack is not None
+        if channel in group.channel_notified and lines:
+            # This channel got ahead of its siblings in an earlier, partly failed flush: tell it only
+            # what it has not been told.
+            lines = self._changes(group.model_copy(update={"notified": group.channel_notified[channel]}),
+                                  route, now)[1]
+        ts = progress.slack_ts.get(channel)
+        if channel in progress.slack_channels:
+            self.slack.learn(channel, progress.slack_channels[channel])
+        if ts is None:
+            metadata = {"group": group.key, "episode": group.episode}
+            # Recorded before posting: if this flush dies after Slack acted, the retry looks first.
+            tried = progress.slack_attempts.get(channel) == group.episode
+            if not tried:
+                progress.slack_attempts[channel] = group.episode
+                self.store.save_progress(group.key, lease, {"slack_attempts": progress.slack_attempts})
+            channel_id, ts = self.slack.post_once(channel, self._shown(message, progress, channel, banner), metadata,
+                                                  oldest=group.created_ms / 1000 - 60, look_first=tried)
+            progress.slack_ts[channel], progress.slack_channels[channel] = ts, channel_id
+            outcome.posts += 1
+            entry: dict[str, Any] = {"channel": channel, "ts": ts, "text": message.text, "episode": group.episode}
+            kind = "slack_post"
+        else:
+            # chat.update and threads take the channel id Slack answered the post with
+            channel_id = progress.slack_channels.get(channel, channel)
+            if self.now_ms() - read_at > CLICK_REREAD_MS:  # pacing took a while: a click may have landed
+                group, message, read_at = self._with_clicks(group, now)
+            self.slack.update(channel_id, ts, self._shown(message, progress, channel, banner))
+            outcome.updates += 1
+            entry = {"channel": channel, "ts": ts, "text": message.text}
+            kind = "slack_update"
+            if lines:
+                self.slack.post(channel_id, SlackMessage(text=thread_note(lines)), thread_ts=ts)
+                outcome.thread_notes += 1
+                entry["thread"] = lines[:20]
+        progress.slack_done[channel] = version
+        progress.channel_notified[channel] = notified
+        healed = progress.slack_failed.pop(channel, None)
+        self._history(group.key, kind, entry)
+        if healed is not None:
+            outcome.slack_healed += 1
+            logger.info("Slack channel reachable again", extra={
+                "group": group.key, "channel": channel, "cause": healed.error, "tries": healed.tries,
+                "refused_for_s": (now - healed.at) // 1000})
+            self._history(group.key, "slack_healed", {"channel": channel, "cause": healed.error})
+        return group, message, read_at
+
+    def _shown(self, message: SlackMessage, progress: SlackProgress, channel: str, banner: bool) -> SlackMessage:
+        """The message as a channel shows it: in a fallback channel, with why it is there."""
+        if not banner:
+            return message
+        return with_banner(message, fallback_banner({
+            c: (f.error, self._fix(c, f.error, f.needed)) for c, f in progress.slack_failed.items() if c != channel}))
+
+    def _fix(self, channel: str, code: str, needed: str) -> str:
+        return fix_for(code, channel, needed=needed, token_secret=self.slack_token_secret)
+
+    def _channel_failed(self, group: GroupState, channel: str, exc: NotifyError, progress: SlackProgress,
+                        now: int, outcome: Outcome) -> None:
+        """Record a channel Slack refused for good, loudly: an error log with the fix, a metric per cause."""
+        code = exc.code or "unknown_error"
+        before = progress.slack_failed.get(channel)
+        progress.slack_failed[channel] = SlackFailure(
+            error=code, episode=group.episode, at=before.at if before else now, last_ms=now,
+            tries=before.tries + 1 if before else 1, needed=exc.needed)
+        outcome.slack_failures[code] = outcome.slack_failures.get(code, 0) + 1
+        fix = self._fix(channel, code, exc.needed)
+        logger.error("Slack refuses the channel", extra={
+            "group": group.key, "channel": channel_label(channel), "cause": code, "fix": fix, "reason": str(exc),
+            "tries": progress.slack_failed[channel].tries})
+        if before is None or before.error != code:
+            self._history(group.key, "slack_refused", {"channel": channel, "cause": code, "fix": fix})
+
+    def _page_ops_token(self, exc: NotifyError, now: int, outcome: Outcome) -> None:
+        """A refused token silences every channel (a fallback too): tell ops through their topic, not Slack,
+        at most once an hour per cause across all workers. Never fails the flush (the SMS went out already)."""
+        cause = exc.code or "unknown_error"
+        subject = f"AlertRouter {self.account_label}: Slack refuses its token ({cause})".replace("  ", " ")
+        text = (f"{subject}. No Slack message can be posted or edited until it is fixed; SMS pages still go "
+                f"out. Fix: {self._fix('', cause, exc.needed)}. Messages refused meanwhile are posted once "
+                "the token works again.")
+        if self.ops is None:
+            logger.error("no ops topic to page", extra={"cause": cause, "page": text})
+            return
+        try:
+            if not self.store.claim_ops_page(f"slack-{cause}", now, OPS_PAGE_GAP_MS):
+                return
+        except Exception:  # noqa: BLE001 - the page is the fallback's fallback: logged, never fatal
+            logger.exception("ops page not claimed", extra={"cause": cause})
+            return
+        try:
+            self.ops.page(subject, text)
+        except Exception:  # noqa: BLE001 - given back: the next flush pages instead
+            logger.exception("ops page not published", extra={"cause": cause})
+            with contextlib.suppress(Exception):
+                self.store.release_ops_page(f"slack-{cause}", now)
+            return
+        outcome.ops_pages += 1
+        logger.error("ops paged: Slack refuses the token", extra={"cause": cause})
+
+
+@dataclass
+class SlackProgress:
+    """What a flush has done in Slack so far (saved under the lease as it goes)."""
+
+    slack_ts: dict[str, str]
+    slack_channels: dict[str, str]
+    slack_attempts: dict[str, int]
+    slack_done: dict[str, int]
+    channel_notified: dict[str, dict[str, Any]]
+    slack_failed: dict[str, SlackFailure]
+
+    @classmethod
+    def of(cls, group: GroupState) -> SlackProgress:
+        return cls(dict(group.slack_ts), dict(group.slack_channels), dict(group.slack_attempts),
+                   dict(group.slack_done), {c: {fp: n.model_dump() for fp, n in told.items()}
+                                            for c, told in group.channel_notified.items()},
+                   dict(group.slack_failed))
+
+    def fields(self) -> dict[str, Any]:
+        return {"slack_ts": self.slack_ts, "slack_channels": self.slack_channels, "slack_done": self.slack_done,
+                "channel_notified": self.channel_notified,
+                "slack_failed": {c: f.model_dump() for c, f in self.slack_failed.items()}}
+
+
+def _slack_retry_at(failed: dict[str, SlackFailure], now: int) -> int:
+    """When the next refused channel is due another try (backoff by its tries), within SQS's longest delay."""
+    due = min(f.last_ms + SLACK_RETRY_S[min(f.tries, len(SLACK_RETRY_S)) - 1] * 1000 for f in failed.values())
+    return min(max(due, now + 1000), now + MAX_HOP_MS)

@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, single_metric
 from aws_lambda_powertools.metrics import MetricUnit
 
 from alertrouter.admission import Admission, RefusedEventError
@@ -18,6 +18,7 @@ from alertrouter.config import load_config
 from alertrouter.models.alert import Alert
 from alertrouter.models.settings import Settings
 from alertrouter.notify.base import NotifyError
+from alertrouter.notify.ops import OpsTopic
 from alertrouter.notify.slack import SlackApi, SlackClient
 from alertrouter.notify.sms import SmsNotifier
 from alertrouter.router import (
@@ -64,6 +65,7 @@ class RouterService:
         self.settings = settings
         self.clients = clients
         self.counts: Counter[str] = Counter()  # this invocation's metrics, published once at its end
+        self.refusals: Counter[str] = Counter()  # Slack error code -> channels refused (a metric per cause)
         self.config = load_config(settings.routing_config_path, settings.placeholders())
         self.admission = Admission.of(settings.account_id, settings.source_accounts)
         self._secrets = SecretCache(lambda: clients.secretsmanager)
@@ -73,13 +75,16 @@ class RouterService:
             scheduler or SqsFlushScheduler(clients.sqs, settings.ingest_queue_url),
             slack=slack or SlackClient(self._slack_token, settings.slack_api_url),
             sms=SmsNotifier(clients.sns, self._sms_numbers) if settings.sms_numbers_secret else None,
+            ops=OpsTopic(clients.sns, settings.ops_topic_arn) if settings.ops_topic_arn else None,
             account_label=settings.account_label,
-            **({"now_ms": now_ms} if now_ms else {}),
+            slack_token_secret=settings.slack_token_secret,
+            **({"now_ms": now_ms} if now_ms else {}),  # type: ignore[arg-type]
         )
 
     def _slack_token(self) -> str:
         if not self.settings.slack_token_secret:
-            raise NotifyError("no Slack token secret configured (SLACK_TOKEN_SECRET)", retryable=False)
+            raise NotifyError("no Slack token secret configured (SLACK_TOKEN_SECRET)", retryable=False,
+                              code="not_authed")
         return self._secrets.get(self.settings.slack_token_secret)
 
     def _sms_numbers(self) -> dict[str, str]:
@@ -91,6 +96,12 @@ class RouterService:
             if value:
                 metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
         self.counts.clear()
+        for cause, value in self.refusals.items():
+            # its own EMF line: a dimension is for every metric of a line, and only these have a cause
+            with single_metric(name="SlackChannelFailures", unit=MetricUnit.Count, value=value,
+                               namespace=metrics.namespace, default_dimensions={"service": "alertrouter"}) as one:
+                one.add_dimension(name="cause", value=cause)
+        self.refusals.clear()
 
     # ---- entry points ----
     def handle_body(self, body: str, *, message_id: str = "") -> Outcome:
@@ -102,7 +113,9 @@ class RouterService:
                 self.reject(body, f"{kind.removeprefix('alertrouter.')} message without {self.REQUIRED[kind]}",
                             "MalformedEvents", message_id)
                 return Outcome()
-            return self._guard(work, body, message_id)
+            outcome = self._guard(work, body, message_id)
+            self.count_outcome(outcome)  # (alert events are counted by handle_alerts)
+            return outcome
         try:
             parsed = parse_body(body)
             self.admission.check(parsed.alerts, self.router.now_ms())
@@ -185,14 +198,22 @@ class RouterService:
             total = Outcome()
             for outcome in outcomes:
                 total.add(outcome)
+        self.counts["AlertsReceived"] += len(alerts)
+        self.count_outcome(total)
+        return total
+
+    def count_outcome(self, outcome: Outcome) -> None:
+        """Add what a record did to this invocation's metrics (Slack's refusals also per cause)."""
         counts = self.counts
-        counts["AlertsReceived"] += len(alerts)
-        for name, value in (("DuplicateOrStaleEvents", total.duplicates), ("SlackPosts", total.posts),
-                            ("SlackUpdates", total.updates), ("SmsSent", total.sms),
-                            ("SmsFailures", total.sms_failures)):
+        for name, value in (("DuplicateOrStaleEvents", outcome.duplicates), ("SlackPosts", outcome.posts),
+                            ("SlackUpdates", outcome.updates), ("SmsSent", outcome.sms),
+                            ("SmsFailures", outcome.sms_failures), ("SlackChannelsHealed", outcome.slack_healed),
+                            ("SlackFallbackPosts", outcome.slack_fallbacks), ("OpsPages", outcome.ops_pages)):
             if value:
                 counts[name] += value
-        return total
+        for cause, value in outcome.slack_failures.items():
+            counts["SlackChannelFailures"] += value  # the total: what the ops alarm watches
+            self.refusals[cause] += value
 
     def _guard(self, work: Any, body: str, message_id: str) -> Outcome:
         try:

@@ -47,6 +47,12 @@ class SlackTarget(BaseModel):
         return v.strip()
 
 
+def _fallback_channel(v: str | None) -> str | None:
+    if v is not None and not v.strip():
+        raise ValueError("fallback_channel must not be empty (leave it out for none)")
+    return v.strip() if v is not None else None
+
+
 class Receiver(BaseModel):
     """Where notifications go. SMS entries are names of numbers kept in Secrets Manager."""
 
@@ -56,6 +62,19 @@ class Receiver(BaseModel):
     slack: list[SlackTarget] = Field(default_factory=list)
     sms: list[str] = Field(default_factory=list)
     sms_severities: list[str] = Field(default_factory=lambda: ["critical"])
+    # ours: where the group's message goes when every one of `slack` is refused for good (archived, app removed)
+    fallback_channel: str | None = None
+
+    @field_validator("fallback_channel")
+    @classmethod
+    def _fallback(cls, v: str | None) -> str | None:
+        return _fallback_channel(v)
+
+    @model_validator(mode="after")
+    def _fallback_elsewhere(self) -> Self:
+        if self.fallback_channel is not None and self.fallback_channel in {t.channel for t in self.slack}:
+            raise ValueError(f"fallback_channel {self.fallback_channel} is one of the receiver's own channels")
+        return self
 
     @field_validator("sms_severities")
     @classmethod
@@ -184,9 +203,24 @@ class ResolvedRoute(BaseModel):
     flapping: FlapPolicy = FlapPolicy()
 
 
-class RoutingConfig(BaseModel):
+class GlobalSettings(BaseModel):
+    """Alertmanager's `global` section; ours holds defaults for every receiver."""
+
     model_config = ConfigDict(extra="forbid")
 
+    # used for a receiver without its own fallback_channel
+    fallback_channel: str | None = None
+
+    @field_validator("fallback_channel")
+    @classmethod
+    def _fallback(cls, v: str | None) -> str | None:
+        return _fallback_channel(v)
+
+
+class RoutingConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    global_: GlobalSettings = Field(default_factory=GlobalSettings, alias="global")
     route: Route
     receivers: list[Receiver]
     time_intervals: list[NamedTimeInterval] = Field(default_factory=list)
@@ -234,3 +268,9 @@ class RoutingConfig(BaseModel):
             if receiver.name == name:
                 return receiver
         raise KeyError(name)
+
+    def fallback_channel(self, receiver: Receiver) -> str | None:
+        """The channel a receiver's message goes to when all its channels fail for good (None: none, or it
+        would be one of them)."""
+        fallback = receiver.fallback_channel or self.global_.fallback_channel
+        return fallback if fallback and fallback not in {t.channel for t in receiver.slack} else None

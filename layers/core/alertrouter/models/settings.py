@@ -33,6 +33,7 @@ class Settings(_FromEnv):
     slack_api_url: str = "https://slack.com/api/"
     account_id: str = ""  # the stack's own account: its alarms are always routed (empty: any account, local runs)
     allowed_source_account_ids: str = ""  # comma-separated accounts routed beside it (AllowedSourceAccountIds)
+    ops_topic_arn: str = ""  # the stack's ops topic: paged when Slack refuses the token (empty: logged only)
 
     @property
     def source_accounts(self) -> frozenset[str]:

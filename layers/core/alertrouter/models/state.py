@@ -124,6 +124,19 @@ class Notified(BaseModel):
     thread_ms: int = 0
 
 
+class SlackFailure(BaseModel):
+    """A channel Slack refused for good (not a 429 or a timeout): why, since when, and how often it was tried."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    error: str  # Slack's error code: not_in_channel, is_archived, token_revoked...
+    episode: int
+    at: int  # first failure (ms)
+    last_ms: int  # latest try (ms)
+    tries: int = 1
+    needed: str = ""  # the scope Slack named with missing_scope
+
+
 class GroupState(BaseModel):
     """One notification group: its members, its Slack messages, what has been sent."""
 
@@ -144,6 +157,8 @@ class GroupState(BaseModel):
     slack_done: dict[str, int] = Field(default_factory=dict)  # configured channel -> version it is up to date with
     # configured channel -> what it was told, when it got ahead of `notified` (a sibling channel failed)
     channel_notified: dict[str, dict[str, Notified]] = Field(default_factory=dict)
+    # configured channel -> why Slack refuses it for good; tried again on later flushes until it heals
+    slack_failed: dict[str, SlackFailure] = Field(default_factory=dict)
     pending_since_ms: int = 0  # when the group last went from notified to pending (group_wait counts from it)
     episode: int = 1
     ack_by: str = ""  # Slack user id of who acknowledged this episode
@@ -174,7 +189,7 @@ class GroupState(BaseModel):
 
 
 _OWN_DICTS = ("group_labels", "members", "notified", "sms_notified", "slack_ts", "slack_channels", "slack_attempts",
-              "slack_done", "channel_notified", "muted", "overflow")
+              "slack_done", "channel_notified", "slack_failed", "muted", "overflow")
 
 
 class EscalationState(BaseModel):

@@ -257,6 +257,14 @@ def render_group(group: GroupState, now_ms: int) -> SlackMessage:
     return SlackMessage(text=headline, attachments=[{"color": COLOURS[_colour_key(group)], "blocks": blocks}])
 
 
+def with_banner(message: SlackMessage, banner: str) -> SlackMessage:
+    """The message with a context line of our own (plain text, escaped here) above everything else."""
+    context = {"type": "context", "elements": [{"type": "mrkdwn", "verbatim": True, "text": escape(shorten(banner, FIELD_LIMIT))}]}
+    attachments = [dict(a) for a in message.attachments] or [{"blocks": []}]
+    attachments[0]["blocks"] = [context, *attachments[0].get("blocks", [])]
+    return SlackMessage(text=message.text, attachments=attachments)
+
+
 def render_change(member: Member, before: str | None) -> str:
     """One line for the message's thread: what happened to an alert since the last notification."""
     title, summary = escape(shorten(member.title, 300)), escape(shorten(member.summary, 300))

@@ -155,7 +155,8 @@ class SlackClient:
             if response.status_code >= 500:
                 raise SlackAmbiguousError(f"{method}: HTTP {response.status_code}", retryable=True)
             if response.status_code >= 400:
-                raise NotifyError(f"{method}: HTTP {response.status_code}", retryable=False)
+                raise NotifyError(f"{method}: HTTP {response.status_code}", retryable=False,
+                                  code=f"http_{response.status_code}")
             try:
                 body = response.json()
             except ValueError as exc:
@@ -164,7 +165,9 @@ class SlackClient:
                 self.last_headers = response.headers
                 return dict(body)
             error = str(body.get("error", "unknown_error"))
-            raise NotifyError(f"{method}: {error}", retryable=error in RETRYABLE_ERRORS)
+            needed = str(body.get("needed") or "")
+            raise NotifyError(f"{method}: {error}" + (f" (needed: {needed})" if needed else ""),
+                              retryable=error in RETRYABLE_ERRORS, code=error, needed=needed)
         raise AssertionError("unreachable")
 
     def usergroup_members(self, usergroup: str) -> set[str]:
@@ -214,7 +217,8 @@ class SlackClient:
             if not cursor:
                 break
         if name not in self._ids:
-            raise NotifyError(f"Slack channel {channel!r} not found (or the app cannot see it)", retryable=False)
+            raise NotifyError(f"Slack channel {channel!r} not found (or the app cannot see it)", retryable=False,
+                              code="channel_not_found")
         return self._ids[name]
 
     def post(self, channel: str, message: SlackMessage, *, thread_ts: str | None = None,

@@ -175,6 +175,15 @@ class StateStore(ABC):
     def release_sms_slot(self, recipient: str, claimed_ms: int) -> None:
         """Give back a slot taken at claimed_ms whose SMS could not be sent (the retry may text at once)."""
 
+    @abstractmethod
+    def claim_ops_page(self, cause: str, now_ms: int, gap_ms: int) -> bool:
+        """Take the right to page the ops topic about `cause` now: False if it was paged less than gap_ms ago
+        (by any worker)."""
+
+    @abstractmethod
+    def release_ops_page(self, cause: str, claimed_ms: int) -> None:
+        """Give back a claim whose ops page could not be published."""
+
     # ---- one-shot alerts: resolved after their route's resolve_timeout unless they recur ----
     @abstractmethod
     def set_expiry(self, fingerprint: str, ts_ms: int, due_ms: int) -> None:

@@ -560,11 +560,24 @@ class DynamoDBStore(StateStore):
                 raise
 
     def claim_sms_slot(self, recipient: str, now_ms: int, gap_ms: int) -> bool:
+        return self._claim_slot(pk=f"SMSPACE#{recipient}", sk="SMSPACE", now_ms=now_ms, gap_ms=gap_ms)
+
+    def release_sms_slot(self, recipient: str, claimed_ms: int) -> None:
+        self._release_slot(pk=f"SMSPACE#{recipient}", sk="SMSPACE", claimed_ms=claimed_ms)
+
+    def claim_ops_page(self, cause: str, now_ms: int, gap_ms: int) -> bool:
+        return self._claim_slot(pk=f"OPS#{cause}", sk="OPS", now_ms=now_ms, gap_ms=gap_ms)
+
+    def release_ops_page(self, cause: str, claimed_ms: int) -> None:
+        self._release_slot(pk=f"OPS#{cause}", sk="OPS", claimed_ms=claimed_ms)
+
+    def _claim_slot(self, *, pk: str, sk: str, now_ms: int, gap_ms: int) -> bool:
+        """One conditional put: the right to act now, unless someone took it less than gap_ms ago."""
         try:
             self.client.put_item(
                 TableName=self.table,
-                Item=_item({"pk": f"SMSPACE#{recipient}", "sk": "SMSPACE", "sent_ms": now_ms,
-                            "expires_at": now_ms // 1000 + 86400}),
+                Item={"pk": {"S": pk}, **_item({"sk": sk, "sent_ms": now_ms,
+                                                "expires_at": now_ms // 1000 + 86400})},
                 ConditionExpression="attribute_not_exists(pk) OR sent_ms <= :before",
                 ExpressionAttributeValues=_item({":before": now_ms - gap_ms}),
             )
@@ -574,9 +587,9 @@ class DynamoDBStore(StateStore):
                 return False
             raise
 
-    def release_sms_slot(self, recipient: str, claimed_ms: int) -> None:
+    def _release_slot(self, *, pk: str, sk: str, claimed_ms: int) -> None:
         try:
-            self.client.delete_item(TableName=self.table, Key={"pk": {"S": f"SMSPACE#{recipient}"}, "sk": {"S": "SMSPACE"}},
+            self.client.delete_item(TableName=self.table, Key={"pk": {"S": pk}, "sk": {"S": sk}},
                                     ConditionExpression="sent_ms = :at", ExpressionAttributeValues=_item({":at": claimed_ms}))
         except ClientError as exc:
             if not _conditional_failed(exc):

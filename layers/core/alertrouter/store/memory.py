@@ -266,6 +266,12 @@ class MemoryStore(StateStore):
             if self.sms_slots.get(recipient) == claimed_ms:
                 del self.sms_slots[recipient]
 
+    def claim_ops_page(self, cause: str, now_ms: int, gap_ms: int) -> bool:
+        return self.claim_sms_slot(f"OPS#{cause}", now_ms, gap_ms)
+
+    def release_ops_page(self, cause: str, claimed_ms: int) -> None:
+        self.release_sms_slot(f"OPS#{cause}", claimed_ms)
+
     def set_expiry(self, fingerprint: str, ts_ms: int, due_ms: int) -> None:
         with self._lock:
             kept = self.expiry_items.get(fingerprint)
