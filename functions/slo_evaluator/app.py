@@ -18,11 +18,12 @@ def build_service() -> SloService:
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     service = build_service()
+    broken = service.report_problems()
     reports = service.run()
     publish(reports)
     firing = sorted(f"{r.slo.name}:{f.rule.name}" for r in reports for f in r.firing)
-    logger.info("SLOs evaluated", extra={"slos": len(reports), "firing": firing,
+    logger.info("SLOs evaluated", extra={"slos": len(reports), "firing": firing, "broken": len(broken),
                                          "get_metric_data_calls": service.evaluator.calls,
                                          "metrics_requested": service.evaluator.metrics})
-    return {"slos": len(reports), "firing": firing, "calls": service.evaluator.calls,
+    return {"slos": len(reports), "firing": firing, "broken": len(broken), "calls": service.evaluator.calls,
             "metrics": service.evaluator.metrics}

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from fractions import Fraction
@@ -921,35 +921,55 @@ def _where(source: str, index: int, doc: Any) -> str:
 
 
 def slos_from_documents(documents: Sequence[Any], source: str = "slos") -> list[Slo]:
-    """The SLOs of parsed YAML documents (None documents are skipped); SloError names the failing one."""
+    """The SLOs of parsed YAML documents (None documents are skipped); SloError names the first failing one."""
+    slos, problems = usable_slos(documents, source)
+    if problems:
+        raise problems[0]
+    return slos
+
+
+def usable_slos(documents: Sequence[Any], source: str = "slos") -> tuple[list[Slo], list[SloError]]:
+    """Every SLO that is valid, and what is wrong with each document that is not: at run time one broken SLO
+    must not stop the others from being evaluated (a deploy refuses any problem first)."""
     slos: list[Slo] = []
+    problems: list[SloError] = []
     defined: dict[str, int] = {}
     for index, doc in enumerate(documents, start=1):
         if doc is None:
             continue
-        where = _where(source, index, doc)
-        if not isinstance(doc, dict):
-            raise SloError(f"{where}: expected a mapping with apiVersion, kind, metadata and spec")
-        if doc.get("apiVersion") != API_VERSION:
-            raise SloError(f"{where}: apiVersion: expected {API_VERSION}, got {doc.get('apiVersion')!r}")
-        kind = doc.get("kind")
-        if not isinstance(kind, str):
-            raise SloError(f"{where}: kind: expected a name such as SLO, got {str(kind)[:40]!r}")
-        if kind in SKIPPED_KINDS:
-            continue
-        if kind != "SLO":
-            skipped = ", ".join(sorted(SKIPPED_KINDS))
-            raise SloError(f"{where}: kind: unknown kind {kind!r}: expected SLO (or {skipped}, which are skipped)")
         try:
-            slo = SloDocument.model_validate(doc).to_slo()
-        except ValidationError as exc:
-            raise SloError(f"{where}: {describe_errors(exc)}") from exc
-        if slo.name in defined:
-            raise SloError(f"{where}: metadata.name: {slo.name!r} is already the name of document "
-                           f"{defined[slo.name]}: SLO names must be unique")
-        defined[slo.name] = index
-        slos.append(slo)
-    return slos
+            slo = _document_slo(doc, _where(source, index, doc), defined)
+        except SloError as exc:
+            problems.append(exc)
+            continue
+        if slo is not None:
+            defined[slo.name] = index
+            slos.append(slo)
+    return slos, problems
+
+
+def _document_slo(doc: Any, where: str, defined: Mapping[str, int]) -> Slo | None:
+    """One document's SLO (None for the kinds that are skipped), or SloError saying what is wrong."""
+    if not isinstance(doc, dict):
+        raise SloError(f"{where}: expected a mapping with apiVersion, kind, metadata and spec")
+    if doc.get("apiVersion") != API_VERSION:
+        raise SloError(f"{where}: apiVersion: expected {API_VERSION}, got {doc.get('apiVersion')!r}")
+    kind = doc.get("kind")
+    if not isinstance(kind, str):
+        raise SloError(f"{where}: kind: expected a name such as SLO, got {str(kind)[:40]!r}")
+    if kind in SKIPPED_KINDS:
+        return None
+    if kind != "SLO":
+        skipped = ", ".join(sorted(SKIPPED_KINDS))
+        raise SloError(f"{where}: kind: unknown kind {kind!r}: expected SLO (or {skipped}, which are skipped)")
+    try:
+        slo = SloDocument.model_validate(doc).to_slo()
+    except ValidationError as exc:
+        raise SloError(f"{where}: {describe_errors(exc)}") from exc
+    if slo.name in defined:
+        raise SloError(f"{where}: metadata.name: {slo.name!r} is already the name of document "
+                       f"{defined[slo.name]}: SLO names must be unique")
+    return slo
 
 
 def load_slos(text: str, source: str = "slos") -> list[Slo]:
@@ -964,8 +984,25 @@ def load_slos(text: str, source: str = "slos") -> list[Slo]:
 
 
 def load_slo_file(path: str | Path) -> list[Slo]:
+    return load_slos(_read(path), source=str(path))
+
+
+def load_usable_slos(path: str | Path) -> tuple[list[Slo], list[SloError]]:
+    """The valid SLOs of a file and the problems of the others (a file that cannot be read or parsed at all
+    is one problem and no SLO)."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        documents = load_yaml_all(_read(path))
+    except SloError as exc:
+        return [], [exc]
+    except YAMLError as exc:
+        return [], [SloError(f"{path}: not valid YAML: {exc}")]
+    except RecursionError:
+        return [], [SloError(f"{path}: nested too deeply")]
+    return usable_slos(documents, str(path))
+
+
+def _read(path: str | Path) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise SloError(f"cannot read SLO file {path}: {exc.strerror}") from exc
-    return load_slos(text, source=str(path))

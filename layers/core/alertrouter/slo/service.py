@@ -12,7 +12,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from alertrouter.aws import Clients
 from alertrouter.models.settings import SloSettings
 from alertrouter.slo.evaluator import Evaluator, SloReport, SloState, alert_event
-from alertrouter.slo.model import load_slo_file
+from alertrouter.slo.model import SloError, load_usable_slos
 from alertrouter.slo.rules import format_duration
 from alertrouter.store.base import StateStore
 from alertrouter.store.dynamodb import DynamoDBStore
@@ -26,7 +26,8 @@ class SloService:
         self.settings = settings
         self.clients = clients
         self.store = store or DynamoDBStore(settings.table_name, clients.dynamodb)
-        self.slos = load_slo_file(settings.slo_config_path)
+        # One broken SLO is reported at every run (metric BrokenSlos, an ops alarm); the others are evaluated.
+        self.slos, self.problems = load_usable_slos(settings.slo_config_path)
         self.evaluator = Evaluator(self.slos, self._load, self._save, clients.client("cloudwatch"))
 
     def _load(self, name: str) -> SloState | None:
@@ -35,6 +36,14 @@ class SloService:
 
     def _save(self, state: SloState) -> None:
         self.store.save_slo_state(state.name, state.model_dump())
+
+    def report_problems(self) -> list[SloError]:
+        """Log each SLO that cannot be evaluated, with its reason, and count them (metric BrokenSlos)."""
+        for problem in self.problems:
+            logger.error("SLO not evaluated: its definition is invalid", extra={"reason": str(problem)[:1000]})
+        metrics.add_metric(name="BrokenSlos", unit=MetricUnit.Count, value=len(self.problems))
+        metrics.flush_metrics()  # on its own line: the per-SLO lines that follow carry an `slo` dimension
+        return self.problems
 
     def run(self, now: float | None = None) -> list[SloReport]:
         reports = self.evaluator.run(int(now if now is not None else time.time()), save=False)
