@@ -193,6 +193,13 @@ def test_fallback_channel_gets_the_message_when_every_channel_is_refused(
     [healed] = top_level(slack, "#broken")
     assert "ServerCpuTooHigh" in healed.text and len(top_level(slack, "#fallback")) == 1
     assert stack.dlq() == []
+    # When a click elsewhere is redrawn there, Then the fallback's message keeps its banner (now one channel)
+    stack.h.service.router.redraw(healed.metadata["event_payload"]["group"], 1)
+    assert fallback.edits == 2
+    banner = fallback.attachments[0]["blocks"][0]["elements"][0]["text"]
+    # (an archived channel reads as channel_not_found once a retry looks for its earlier post: Slack's
+    # conversations.list leaves archived channels out)
+    assert banner.count("#healthy: ") == 1 and "#broken" not in banner
 
 
 def test_the_global_fallback_serves_receivers_without_their_own_and_only_when_all_fail(

@@ -148,3 +148,33 @@ def test_shipped_config_is_valid_and_routes_as_documented() -> None:
     assert [r.receiver for r in match_routes(config, {"service": "checkout"})] == ["payments"]
     assert [r.receiver for r in match_routes(config, {"alertname": "other"})] == ["default"]
     assert config.receiver("oncall-page").sms == ["oncall-primary"]
+
+
+FALLBACK_BASE = """
+route: {receiver: team}
+receivers:
+  - name: team
+    slack: [{channel: "#team"}]
+  - name: ops
+    slack: [{channel: "#ops"}]
+"""
+
+
+def test_a_receivers_fallback_channel_wins_over_the_global_one_and_is_never_one_of_its_own() -> None:
+    config = parse_config('global: {fallback_channel: "#ops"}\n' + FALLBACK_BASE.replace(
+        '    slack: [{channel: "#team"}]', '    slack: [{channel: "#team"}]\n    fallback_channel: "#team-backup"'))
+    assert config.fallback_channel(config.receiver("team")) == "#team-backup"
+    assert config.fallback_channel(config.receiver("ops")) is None  # the global one is its own channel
+    assert parse_config(FALLBACK_BASE).fallback_channel(parse_config(FALLBACK_BASE).receiver("team")) is None
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    (FALLBACK_BASE.replace('[{channel: "#team"}]', '[{channel: "#team"}]\n    fallback_channel: "#team"'),
+     "is one of the receiver's own channels"),
+    (FALLBACK_BASE.replace('[{channel: "#team"}]', '[{channel: "#team"}]\n    fallback_channel: " "'),
+     "must not be empty"),
+    ('global: {fallback_channel: "#ops", smtp_from: x}\n' + FALLBACK_BASE, "global.smtp_from"),
+])
+def test_bad_fallback_channels_are_rejected(text: str, problem: str) -> None:
+    with pytest.raises(ConfigError, match=problem):
+        parse_config(text)

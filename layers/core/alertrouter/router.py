@@ -520,13 +520,15 @@ class Router:
         outcome = Outcome()
         try:
             message = render_group(group.model_copy(update={"members": visible_members(group)}), now)
+            own = self._configured_channels(group)
             for channel, ts in group.slack_ts.items() if group.episode == episode else ():
                 channel_id = group.slack_channels.get(channel, channel)
                 if channel_id == clicked:
                     continue
                 self.slack.learn(channel, channel_id)  # one pace and Retry-After with the flushes' calls
                 try:
-                    self.slack.update(channel_id, ts, message)
+                    self.slack.update(channel_id, ts, self._shown(message, group.slack_failed, channel,
+                                                                  channel not in own))
                 except NotifyError as exc:
                     if exc.retryable:
                         raise  # SQS brings the redraw back
@@ -774,7 +776,7 @@ class Router:
             if not tried:
                 progress.slack_attempts[channel] = group.episode
                 self.store.save_progress(group.key, lease, {"slack_attempts": progress.slack_attempts})
-            channel_id, ts = self.slack.post_once(channel, self._shown(message, progress, channel, banner), metadata,
+            channel_id, ts = self.slack.post_once(channel, self._shown(message, progress.slack_failed, channel, banner), metadata,
                                                   oldest=group.created_ms / 1000 - 60, look_first=tried)
             progress.slack_ts[channel], progress.slack_channels[channel] = ts, channel_id
             outcome.posts += 1
@@ -785,7 +787,7 @@ class Router:
             channel_id = progress.slack_channels.get(channel, channel)
             if self.now_ms() - read_at > CLICK_REREAD_MS:  # pacing took a while: a click may have landed
                 group, message, read_at = self._with_clicks(group, now)
-            self.slack.update(channel_id, ts, self._shown(message, progress, channel, banner))
+            self.slack.update(channel_id, ts, self._shown(message, progress.slack_failed, channel, banner))
             outcome.updates += 1
             entry = {"channel": channel, "ts": ts, "text": message.text}
             kind = "slack_update"
@@ -805,12 +807,20 @@ class Router:
             self._history(group.key, "slack_healed", {"channel": channel, "cause": healed.error})
         return group, message, read_at
 
-    def _shown(self, message: SlackMessage, progress: SlackProgress, channel: str, banner: bool) -> SlackMessage:
+    def _shown(self, message: SlackMessage, failed: dict[str, SlackFailure], channel: str,
+               banner: bool) -> SlackMessage:
         """The message as a channel shows it: in a fallback channel, with why it is there."""
         if not banner:
             return message
         return with_banner(message, fallback_banner({
-            c: (f.error, self._fix(c, f.error, f.needed)) for c, f in progress.slack_failed.items() if c != channel}))
+            c: (f.error, self._fix(c, f.error, f.needed)) for c, f in failed.items() if c != channel}))
+
+    def _configured_channels(self, group: GroupState) -> set[str]:
+        """The receiver's own channels (any other channel with a message is its fallback)."""
+        try:
+            return {t.channel for t in self.config.receiver(group.receiver).slack}
+        except KeyError:  # the receiver left the config: no channel is known to be a fallback
+            return set(group.slack_ts)
 
     def _fix(self, channel: str, code: str, needed: str) -> str:
         return fix_for(code, channel, needed=needed, token_secret=self.slack_token_secret)
