@@ -31,7 +31,7 @@ def test_lines_say_pass_fail_with_the_fix_or_unknown_with_why() -> None:
     assert Check("x", False, "broken", "mend it").line() == "✗ x: broken — fix: mend it"
     assert Check("x", None, "cannot tell (AccessDenied)").line() == "? x: cannot tell (AccessDenied)"
     checks = [Check("a", True, ""), Check("b", False, ""), Check("c", None, "")]
-    assert summary(checks) == "1 passed, 1 failed, 1 could not be checked"
+    assert summary(checks) == "checks: 1 ok, 1 failing, 1 could not be checked"
 
 
 def test_a_regression_is_a_check_that_passed_last_time_and_fails_now() -> None:
