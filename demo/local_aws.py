@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -172,3 +173,10 @@ def deploy(session: Any, prefix: str = "alertrouter-local") -> LocalStack:
     signing_secret = f"{prefix}/slack-signing-secret"
     secrets.create_secret(Name=signing_secret, SecretString=FAKE_SIGNING_SECRET)
     return LocalStack(table, queue_url, dlq_url, topic_arn, slack_secret, sms_secret, signing_secret)
+
+
+def free_port() -> int:
+    """A free loopback port for a local server (moto, the Slack stand-in)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

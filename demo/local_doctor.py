@@ -16,11 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 from unittest import mock
 
-from run import free_port
-
 from alertrouter.config import load_config
 from alertrouter.preflight import Target, slack_channels
-from local_aws import ROOT, deploy, expand_for_each, load_template
+from local_aws import ROOT, deploy, expand_for_each, free_port, load_template
 from slack_standin import SlackStandIn
 
 PREFIX = "alertrouter-local"

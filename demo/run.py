@@ -13,7 +13,6 @@ import copy
 import io
 import json
 import os
-import socket
 import sys
 import time
 from pathlib import Path
@@ -24,7 +23,7 @@ sys.path[:0] = [str(ROOT / "functions"), str(ROOT / "demo")]
 
 from moto.server import ThreadedMotoServer  # noqa: E402
 
-from local_aws import deploy  # noqa: E402
+from local_aws import deploy, free_port  # noqa: E402
 from slack_standin import SlackStandIn  # noqa: E402
 
 BOLD, DIM, RESET = ("\033[1m", "\033[2m", "\033[0m") if sys.stdout.isatty() else ("", "", "")
@@ -32,12 +31,6 @@ BOLD, DIM, RESET = ("\033[1m", "\033[2m", "\033[0m") if sys.stdout.isatty() else
 
 def say(text: str) -> None:
     print(f"\n{BOLD}▶ {text}{RESET}", flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def load(name: str) -> dict[str, Any]:

@@ -50,7 +50,7 @@ def test_the_demo_stack_passes(local: LocalDoctor, capsys: pytest.CaptureFixture
 def test_doctor_local_from_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["doctor", "--local"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("local stack on http://127.0.0.1:") and "0 failed" in out
+    assert out.startswith("local stack on http://127.0.0.1:") and "0 failing" in out
 
 
 CHANNELS = {
