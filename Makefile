@@ -8,7 +8,7 @@ SAMVENV := .venv-sam
 SAM    := SAM_CLI_TELEMETRY=0 $(SAMVENV)/bin/sam
 SAMSTAMP := $(SAMVENV)/.installed
 
-.PHONY: install test lint typecheck unit integration cfn demo bench build clean
+.PHONY: install test lint typecheck unit integration cfn demo bench check-config build clean
 
 $(STAMP):
 	$(PYTHON) -m venv $(VENV)
@@ -55,8 +55,18 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
+## The routing and SLO files, validated by the code the Lambda runs, with the placeholder values of the
+## samconfig.toml environment CONFIG_ENV; an error stops here with its line, unknown names are warnings.
+ROUTING    ?= config/routing.yaml
+SLOS       ?= config/slos.yaml
+CONFIG_ENV ?= default
+check-config: $(STAMP)
+	$(BIN)/alertrouter check-config --config $(ROUTING) --samconfig samconfig.toml --config-env $(CONFIG_ENV)
+	$(BIN)/alertrouter slo validate $(SLOS)
+
 ## Lambda artefacts in .aws-sam/build (needs a python3.13 on PATH: pyenv's is put first when present).
-build: $(SAMSTAMP)
+## The config files are checked first: a config the router cannot load is never built.
+build: check-config $(SAMSTAMP)
 	PATH="$$(ls -d $$(pyenv root 2>/dev/null)/versions/3.13.*/bin 2>/dev/null | tail -1):$$PATH" $(SAM) build
 	@# /opt is read-only in Lambda, so code shipped without bytecode is compiled again at every cold start;
 	@# unchecked-hash .pyc files are used as they are (zip timestamps cannot invalidate them).

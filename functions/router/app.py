@@ -11,6 +11,7 @@ from alertrouter.handler import build_service, logger, metrics, process_sqs_batc
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     service = build_service()
+    logger.append_keys(config_version=service.config_version)  # (the decorator's clear_state drops it)
     try:
         records = event.get("Records")
         if isinstance(records, list) and records and records[0].get("eventSource") == "aws:sqs":

@@ -16,6 +16,7 @@ from local_doctor import LocalDoctor, local_doctor
 
 from alertrouter.aws import Clients
 from alertrouter.cli import doctor, main
+from alertrouter.config import config_version
 
 pytestmark = pytest.mark.integration
 
@@ -38,6 +39,9 @@ def test_the_demo_stack_passes(local: LocalDoctor, capsys: pytest.CaptureFixture
     assert code == 0, "\n".join(lines)
     assert not [line for line in lines if line.startswith("✗")]
     assert "✓ Slack token: valid, bot alertrouter in workspace Stand-in" in lines
+    # the version the router logs with each line: the shipped file's hash
+    [routing] = [line for line in lines if line.startswith("✓ routing config: ")]
+    assert routing.endswith(f": 6 receivers, version {config_version(local.target.routing_config_path)}")
     assert "✓ Slack channel #oncall: C00000002, the app is a member" in lines
     assert "✓ SMS spend limit: 10 USD a month" in lines
     assert "✓ EventBridge rule alertrouter-local-batch: enabled" in lines
@@ -183,7 +187,8 @@ def test_an_invalid_routing_file(local: LocalDoctor, tmp_path: Path, capsys: pyt
     code, lines = run(local, capsys, dataclasses.replace(local.target, routing_config_path=str(routing)))
     assert code == 1
     assert [line for line in lines if line.startswith("✗")] == [
-        f"✗ routing config: {routing}: (top level): Value error, route 0 names unknown receiver 'nobody' — fix: "
+        f"✗ routing config: {routing}: (top level): Value error, route 0 names unknown receiver 'nobody' (version "
+        f"{config_version(routing)}) — fix: "
         f"correct it (alertrouter check-config --config {routing}) and deploy again"]
 
 

@@ -242,6 +242,18 @@ def test_slack_channel_failures_page_the_ops_topic_and_stay_in_alarm_between_ret
     assert sub(props["AlarmName"]) == OPS_PREFIX + "slack-channel-failures"
 
 
+def test_a_routing_config_the_router_cannot_load_pages_the_ops_topic() -> None:
+    props = RESOURCES["RoutingConfigInvalidAlarm"]["Properties"]
+    # the metric service.py publishes at every invocation while it routes fail-safe
+    assert (props["Namespace"], props["MetricName"], props["Statistic"]) == ("AlertRouter", "RoutingConfigInvalid",
+                                                                             "Maximum")
+    assert props["Dimensions"] == [{"Name": "service", "Value": "alertrouter"}]
+    assert (props["Threshold"], props["ComparisonOperator"], props["TreatMissingData"]) == (
+        0, "GreaterThanThreshold", "notBreaching")
+    assert props["AlarmActions"] == props["OKActions"] == [{"Ref": "OpsTopic"}]
+    assert sub(props["AlarmName"]) == OPS_PREFIX + "routing-config-invalid"
+
+
 def test_only_the_sms_functions_may_publish_to_sns() -> None:
     publishers = sorted(n for n, f in FUNCTIONS.items()
                         if any(a == "sns:Publish" for s, _ in statements(f) for a in as_list(s["Action"])))

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from alertrouter.config import ConfigError, load_config
+from alertrouter.config import ConfigError, config_version, load_config
 from alertrouter.models.config import RoutingConfig, parse_duration
 from alertrouter.models.silence import Silence
 from alertrouter.models.state import AlertState, GroupState, Member
@@ -117,12 +117,19 @@ def cmd_route(args: argparse.Namespace) -> int:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
+    """Validate the file as the Lambda loads it; with --samconfig, with that deploy's placeholder values, and
+    warn (on stderr, exit 0) of channels and SMS recipients the deploy does not know."""
+    from alertrouter import buildcheck
+
+    parameters = buildcheck.stack_parameters(Path(args.samconfig), args.config_env) if args.samconfig else {}
     try:
-        config = load_config(args.config, _placeholders())
+        config = load_config(args.config, buildcheck.placeholders(parameters) if args.samconfig else _placeholders())
     except ConfigError as exc:
         print(f"alertrouter: {exc}", file=sys.stderr)
         return 2
-    print(f"{args.config}: OK ({len(config.receivers)} receivers)")
+    for warning in buildcheck.warnings(config, parameters, args.config_env) if args.samconfig else ():
+        print(f"alertrouter: warning: {warning}", file=sys.stderr)
+    print(f"{args.config}: OK ({len(config.receivers)} receivers), version {config_version(args.config)}")
     return 0
 
 
@@ -395,6 +402,9 @@ def build_parser() -> argparse.ArgumentParser:
     route.set_defaults(func=cmd_route)
     check = sub.add_parser("check-config", help="validate a routing config file")
     check.add_argument("--config", default=os.environ.get("ROUTING_CONFIG_PATH", DEFAULT_CONFIG))
+    check.add_argument("--samconfig", help="take the placeholders from this samconfig.toml's deploy parameters "
+                       "and warn of names that deploy does not know")
+    check.add_argument("--config-env", default="default", help="the samconfig environment (default: default)")
     check.set_defaults(func=cmd_check_config)
     history = sub.add_parser("history", help="what was sent for a group or an alert (from the state table)")
     history.add_argument("key", help="a group key (a Slack button's value before ':') or an alert fingerprint")

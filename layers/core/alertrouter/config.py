@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -51,3 +52,12 @@ def load_config(path: str | Path, values: Mapping[str, str] | None = None) -> Ro
     except OSError as exc:
         raise ConfigError(f"cannot read routing config {path}: {exc.strerror}") from exc
     return parse_config(text, values, source=str(path))
+
+
+def config_version(path: str | Path) -> str:
+    """The deployed file's version: the first 12 hex digits of its bytes' SHA-256 ("unreadable" if it cannot
+    be read). The same bytes give the same version wherever they are checked (build, Lambda, doctor)."""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+    except OSError:
+        return "unreadable"

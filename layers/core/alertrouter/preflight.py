@@ -86,14 +86,15 @@ def slack_error(exc: NotifyError) -> str:
 
 def routing_check(path: str, placeholders: Mapping[str, str]) -> tuple[Check, Any]:
     """The routing file validates; returns the config for the checks that read it (None if it does not)."""
-    from alertrouter.config import ConfigError, load_config
+    from alertrouter.config import ConfigError, config_version, load_config
 
+    version = config_version(path)  # the router logs the same with every line (config_version)
     try:
         config = load_config(path, placeholders)
     except ConfigError as exc:
-        return Check("routing config", False, str(exc),
+        return Check("routing config", False, f"{exc} (version {version})",
                      f"correct it (alertrouter check-config --config {path}) and deploy again"), None
-    return Check("routing config", True, f"{path}: {len(config.receivers)} receivers"), config
+    return Check("routing config", True, f"{path}: {len(config.receivers)} receivers, version {version}"), config
 
 
 def slo_check(path: str) -> Check:

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from aws_lambda_powertools import Logger
 
+from alertrouter import failsafe
+from alertrouter.failsafe import FailSafe
 from alertrouter.models.alert import Alert, Severity, Status
 from alertrouter.models.config import Receiver, ResolvedRoute, RoutingConfig
 from alertrouter.models.silence import Silence, named_episodes, silencing
@@ -68,6 +70,7 @@ REDRAW_KIND = "alertrouter.redraw"
 SLACK_RETRY_S = (60, 300, 900)
 SLACK_RETRY_GAP_MS = 60_000  # the group's own flushes try it again no sooner than this after the last try
 OPS_PAGE_GAP_MS = 3_600_000  # one ops page per cause per hour, whichever worker meets it
+OPS_RECIPIENT = "ops-topic"  # how a page to the ops topic is recorded among a group's SMS pages
 
 
 class FlushScheduler(Protocol):
@@ -166,9 +169,12 @@ class Router:
         ops: OpsPager | None = None,
         account_label: str = "",
         slack_token_secret: str = "",
+        fail_safe: FailSafe | None = None,
         now_ms: Callable[[], int] = lambda: int(time.time() * 1000),
     ) -> None:
         self.config = config
+        # the routing used while the config is invalid; its groups outlive it (and are finished by any config)
+        self.fail_safe = fail_safe or FailSafe(channel="#alerts")
         self.store = store
         self.scheduler = scheduler
         self.slack = slack
@@ -230,7 +236,15 @@ class Router:
         if state.one_shot and state.status == "firing":
             timeout = min(int(r.resolve_timeout.total_seconds() * 1000) for r in decision.routes)
             self.store.set_expiry(state.fingerprint, state.ts_ms, now + timeout)
-        for route, (key, labels) in zip(decision.routes, decision.groups, strict=True):
+        routes, groups = decision.routes, decision.groups
+        if self.fail_safe.active:
+            if state.failsafe_group != groups[0][0]:
+                self.store.set_failsafe_group(state.fingerprint, state.ts_ms, groups[0][0])
+        elif state.failsafe_group:
+            # this episode joined a fail-safe group while the config was invalid: its message hears the rest
+            routes = (*routes, self.fail_safe.route)
+            groups = (*groups, (state.failsafe_group, group_identity(self.fail_safe.route, state.labels)[1]))
+        for route, (key, labels) in zip(routes, groups, strict=True):
             outcome.groups.append(key)
             group = self.store.upsert_member(key, route.id, route.receiver, labels, state.fingerprint, member, now)
             if state.fingerprint not in group.members and state.status != "resolved":
@@ -304,8 +318,19 @@ class Router:
         self.store.mark_flush_scheduled(group.key, due)
         return Outcome(scheduled=1)
 
+    def receiver(self, name: str) -> Receiver:
+        """The config's receiver of that name; the fail-safe one's groups are finished whatever the config."""
+        try:
+            return self.config.receiver(name)
+        except KeyError:
+            if name == failsafe.RECEIVER:
+                return self.fail_safe.receiver
+            raise
+
     # ---- one flush ----
     def route_by_id(self, route_id: str, group: GroupState) -> ResolvedRoute:
+        if route_id == failsafe.ROUTE_ID:
+            return self.fail_safe.route
         if route_id in self._routes:
             return self._routes[route_id]
         # Not seen in this process yet: rebuild it from a member's labels (routes are pure functions).
@@ -317,7 +342,7 @@ class Router:
                         return route
         # The route is gone from the config (edited or reordered): finish with the group's own receiver
         # and the default timings rather than strand what it holds.
-        self.config.receiver(group.receiver)  # KeyError if the receiver went too: nothing left to send to
+        self.receiver(group.receiver)  # KeyError if the receiver went too: nothing left to send to
         logger.warning("route no longer in the config", extra={"route": route_id, "group": group.key})
         return ResolvedRoute(id=route_id, receiver=group.receiver, group_by=(), group_wait=DEFAULT_GROUP_WAIT,
                              group_interval=DEFAULT_GROUP_INTERVAL, repeat_interval=DEFAULT_REPEAT_INTERVAL)
@@ -365,7 +390,7 @@ class Router:
         """The flush pipeline: new episode? -> prune -> what changed -> pages (SMS) -> Slack -> record what
         was sent. Returns the group as the release left it."""
         version = group.version
-        receiver = self.config.receiver(group.receiver)
+        receiver = self.receiver(group.receiver)
         route = self.route_by_id(route_id, group)
         group = self._prune(self._maybe_new_episode(group, lease, route, now), receiver.sms, lease)
         mutes = self.mutes(group, route, now)
@@ -385,6 +410,10 @@ class Router:
             return self.store.release(group.key, lease, {"notified_version": version, **kept}, now,
                                       expires=all_resolved, claimed_version=version)
         paged = self._send_pages(group, receiver.sms, receiver.sms_severities, lease, outcome, mutes)
+        if receiver.name == failsafe.RECEIVER and self.fail_safe.active:
+            page_again = self._page_ops_config_invalid(group, lease, outcome, mutes, now)
+            if page_again:
+                kept["resume_at_ms"] = min(t for t in (mutes.resume_at_ms, page_again) if t)
         notified, thread_lines = self._changes(group, route, now)
         if self.slack is not None and receiver.slack:
             failed = self._send_slack(group, receiver, thread_lines, notified, route, version, lease, now, outcome)
@@ -527,7 +556,7 @@ class Router:
                     continue
                 self.slack.learn(channel, channel_id)  # one pace and Retry-After with the flushes' calls
                 try:
-                    self.slack.update(channel_id, ts, self._shown(message, group.slack_failed, channel,
+                    self.slack.update(channel_id, ts, self._shown(group.receiver, message, group.slack_failed, channel,
                                                                   channel not in own))
                 except NotifyError as exc:
                     if exc.retryable:
@@ -666,6 +695,37 @@ class Router:
                                              "titles": [m.title for m in pages.values()][:10]})
         return paged
 
+    def _page_ops_config_invalid(self, group: GroupState, lease: str, outcome: Outcome, mutes: Mutes,
+                                 now: int) -> int:
+        """While the config is invalid no on-call SMS goes out (their names were in it): a group's new critical
+        alerts page the ops topic instead, each once per episode, one page per OPS_PAGE_GAP_MS across all
+        workers. Returns when to try again for alerts the gap held back (0: none waits)."""
+        critical = {fp: m for fp, m in group.members.items() if m.status == "firing" and m.severity == "critical"
+                    and fp not in mutes.reasons and fp not in mutes.held
+                    and group.sms_notified.get(f"{fp}@{OPS_RECIPIENT}") != str(m.starts_at_ms)}
+        if not critical:
+            return 0
+        if self.ops is None:
+            logger.error("no ops topic to page", extra={"group": group.key, "cause": failsafe.OPS_PAGE_CAUSE})
+            return 0
+        try:
+            if not self.store.claim_ops_page(failsafe.OPS_PAGE_CAUSE, now, failsafe.OPS_PAGE_GAP_MS):
+                return now + failsafe.OPS_PAGE_GAP_MS  # another page went out within the gap: this one waits
+            self.ops.page(*self.fail_safe.ops_page(self.account_label, list(critical.values())))
+        except Exception:  # noqa: BLE001 - the Slack message still goes out; the page is tried again
+            logger.exception("ops page not published", extra={"cause": failsafe.OPS_PAGE_CAUSE})
+            with contextlib.suppress(Exception):
+                self.store.release_ops_page(failsafe.OPS_PAGE_CAUSE, now)
+            return now + SLACK_RETRY_GAP_MS
+        outcome.ops_pages += 1
+        sms_notified = {**group.sms_notified,
+                        **{f"{fp}@{OPS_RECIPIENT}": str(m.starts_at_ms) for fp, m in critical.items()}}
+        self.store.save_progress(group.key, lease, {"sms_notified": sms_notified})
+        self._history(group.key, "ops_page", {"cause": failsafe.OPS_PAGE_CAUSE, "alerts": sorted(critical)})
+        logger.error("ops paged: critical alerts while the routing config is invalid",
+                     extra={"group": group.key, "alerts": len(critical)})
+        return 0
+
     def _changes(self, group: GroupState, route: ResolvedRoute, now: int) -> tuple[dict[str, Any], list[str]]:
         """What changed since the last notification: the new `notified` record and the thread's lines.
         A repeat (same status, higher count) is noted in the thread at most once per repeat_interval."""
@@ -776,7 +836,7 @@ class Router:
             if not tried:
                 progress.slack_attempts[channel] = group.episode
                 self.store.save_progress(group.key, lease, {"slack_attempts": progress.slack_attempts})
-            channel_id, ts = self.slack.post_once(channel, self._shown(message, progress.slack_failed, channel, banner), metadata,
+            channel_id, ts = self.slack.post_once(channel, self._shown(group.receiver, message, progress.slack_failed, channel, banner), metadata,
                                                   oldest=group.created_ms / 1000 - 60, look_first=tried)
             progress.slack_ts[channel], progress.slack_channels[channel] = ts, channel_id
             outcome.posts += 1
@@ -787,7 +847,7 @@ class Router:
             channel_id = progress.slack_channels.get(channel, channel)
             if self.now_ms() - read_at > CLICK_REREAD_MS:  # pacing took a while: a click may have landed
                 group, message, read_at = self._with_clicks(group, now)
-            self.slack.update(channel_id, ts, self._shown(message, progress.slack_failed, channel, banner))
+            self.slack.update(channel_id, ts, self._shown(group.receiver, message, progress.slack_failed, channel, banner))
             outcome.updates += 1
             entry = {"channel": channel, "ts": ts, "text": message.text}
             kind = "slack_update"
@@ -807,9 +867,12 @@ class Router:
             self._history(group.key, "slack_healed", {"channel": channel, "cause": healed.error})
         return group, message, read_at
 
-    def _shown(self, message: SlackMessage, failed: dict[str, SlackFailure], channel: str,
+    def _shown(self, receiver: str, message: SlackMessage, failed: dict[str, SlackFailure], channel: str,
                banner: bool) -> SlackMessage:
-        """The message as a channel shows it: in a fallback channel, with why it is there."""
+        """The message as a channel shows it: in a fallback channel, with why it is there; from a fail-safe
+        group, with why it is in the default channel."""
+        if receiver == failsafe.RECEIVER:
+            message = with_banner(message, self.fail_safe.banner())
         if not banner:
             return message
         return with_banner(message, fallback_banner({
@@ -818,7 +881,7 @@ class Router:
     def _configured_channels(self, group: GroupState) -> set[str]:
         """The receiver's own channels (any other channel with a message is its fallback)."""
         try:
-            return {t.channel for t in self.config.receiver(group.receiver).slack}
+            return {t.channel for t in self.receiver(group.receiver).slack}
         except KeyError:  # the receiver left the config: no channel is known to be a fallback
             return set(group.slack_ts)
 

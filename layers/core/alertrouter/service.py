@@ -14,8 +14,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from alertrouter.admission import Admission, RefusedEventError
 from alertrouter.aws import Clients, SecretCache
-from alertrouter.config import load_config
+from alertrouter.config import ConfigError, config_version, load_config
+from alertrouter.failsafe import FailSafe
 from alertrouter.models.alert import Alert
+from alertrouter.models.config import RoutingConfig
 from alertrouter.models.settings import Settings
 from alertrouter.notify.base import NotifyError
 from alertrouter.notify.ops import OpsTopic
@@ -66,7 +68,10 @@ class RouterService:
         self.clients = clients
         self.counts: Counter[str] = Counter()  # this invocation's metrics, published once at its end
         self.refusals: Counter[str] = Counter()  # Slack error code -> channels refused (a metric per cause)
-        self.config = load_config(settings.routing_config_path, settings.placeholders())
+        self.config_version = config_version(settings.routing_config_path)
+        config, problem = _load_routing(settings, self.config_version)
+        self.fail_safe = FailSafe(settings.default_slack_channel, problem)
+        self.config = config or self.fail_safe.config
         self.admission = Admission.of(settings.account_id, settings.source_accounts)
         self._secrets = SecretCache(lambda: clients.secretsmanager)
         self.router = Router(
@@ -78,6 +83,7 @@ class RouterService:
             ops=OpsTopic(clients.sns, settings.ops_topic_arn) if settings.ops_topic_arn else None,
             account_label=settings.account_label,
             slack_token_secret=settings.slack_token_secret,
+            fail_safe=self.fail_safe,
             **({"now_ms": now_ms} if now_ms else {}),  # type: ignore[arg-type]
         )
 
@@ -92,6 +98,8 @@ class RouterService:
 
     def publish_metrics(self) -> None:
         """Hand this invocation's counts to Powertools Metrics: one value per metric, not one per record."""
+        if self.fail_safe.active:
+            self.counts["RoutingConfigInvalid"] = 1  # per invocation: what the ops alarm watches
         for name, value in self.counts.items():
             if value:
                 metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
@@ -241,6 +249,24 @@ class RouterService:
                                                       "source_message_id": message_id or "-"})
         self.clients.sqs.send_message(QueueUrl=self.settings.dlq_url, MessageBody=kept,
                                       MessageAttributes=attributes)
+
+
+def _load_routing(settings: Settings, version: str) -> tuple[RoutingConfig | None, str]:
+    """The routing config, or None and what is wrong with it. A config that cannot be loaded must not take the
+    router down (every alert would end in the DLQ unseen): the fail-safe config is used until a valid one is
+    deployed (a new Lambda version, read at its cold start; a running container's layer cannot change, so
+    the file is not read again)."""
+    path = settings.routing_config_path
+    try:
+        config = load_config(path, settings.placeholders())
+    except Exception as exc:  # noqa: BLE001 - whatever the file holds, the router starts
+        reason = str(exc) if isinstance(exc, ConfigError) else f"{path}: {type(exc).__name__}: {exc}"
+        logger.error("routing config invalid: alerts are routed to the default channel", extra={
+            "reason": reason, "path": path, "config_version": version, "channel": settings.default_slack_channel})
+        return None, reason or type(exc).__name__
+    logger.info("routing config loaded", extra={"path": path, "config_version": version,
+                                                "receivers": len(config.receivers)})
+    return config, ""
 
 
 def _metric_of(exc: MalformedEventError) -> str:

@@ -30,6 +30,9 @@ class AlertState(BaseModel):
     one_shot: bool = False
     # when the latest status changes were applied (our clock, like the settle time it is compared with)
     changes_ms: tuple[int, ...] = ()
+    # the fail-safe group (see failsafe.py) this episode joined while the routing config was invalid: later
+    # events of the episode reach it too, so its message still shows the resolve
+    failsafe_group: str = ""
 
     @classmethod
     def first(cls, alert: Alert, now_ms: int) -> AlertState:
@@ -55,6 +58,7 @@ class AlertState(BaseModel):
             updated_ms=now_ms, one_shot=alert.one_shot,
             changes_ms=self.changes_ms if self.status == alert.status.value else (
                 *self.changes_ms, now_ms)[-MAX_TRANSITIONS:],
+            failsafe_group="" if new_episode else self.failsafe_group,
         )
 
 

@@ -37,6 +37,10 @@ class StateStore(ABC):
     def get_alert(self, fingerprint: str) -> AlertState | None: ...
 
     @abstractmethod
+    def set_failsafe_group(self, fingerprint: str, ts_ms: int, key: str) -> None:
+        """Note on the alert's state (only if it is still the event of ts_ms) the fail-safe group it joined."""
+
+    @abstractmethod
     def upsert_member(
         self, key: str, route_id: str, receiver: str, group_labels: dict[str, str],
         fingerprint: str, member: Member, now_ms: int,

@@ -92,6 +92,16 @@ class DynamoDBStore(StateStore):
         got = self.client.get_item(TableName=self.table, Key=self._alert_key(fingerprint), ConsistentRead=True)
         return AlertState.model_validate(_plain(got["Item"])) if "Item" in got else None
 
+    def set_failsafe_group(self, fingerprint: str, ts_ms: int, key: str) -> None:
+        try:
+            self.client.update_item(
+                TableName=self.table, Key=self._alert_key(fingerprint), UpdateExpression="SET failsafe_group = :k",
+                ConditionExpression="ts_ms = :ts", ExpressionAttributeValues=_item({":k": key, ":ts": ts_ms}))
+        except ClientError as exc:
+            # failed on the condition: a newer event was applied meanwhile, and its own handling notes the group
+            if not _conditional_failed(exc):
+                raise
+
     def apply_alert(self, alert: Alert, now_ms: int) -> AlertApplied:
         # Optimistic concurrency: read, compute, write only if the stored ts is still what was read.
         for _ in range(5):

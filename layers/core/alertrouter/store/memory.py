@@ -46,6 +46,12 @@ class MemoryStore(StateStore):
     def get_alert(self, fingerprint: str) -> AlertState | None:
         return self.alerts.get(fingerprint)  # immutable: safe to share
 
+    def set_failsafe_group(self, fingerprint: str, ts_ms: int, key: str) -> None:
+        with self._lock:
+            state = self.alerts.get(fingerprint)
+            if state is not None and state.ts_ms == ts_ms:
+                self.alerts[fingerprint] = state.model_copy(update={"failsafe_group": key})
+
     def upsert_member(
         self, key: str, route_id: str, receiver: str, group_labels: dict[str, str],
         fingerprint: str, member: Member, now_ms: int,
