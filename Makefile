@@ -8,7 +8,7 @@ SAMVENV := .venv-sam
 SAM    := SAM_CLI_TELEMETRY=0 $(SAMVENV)/bin/sam
 SAMSTAMP := $(SAMVENV)/.installed
 
-.PHONY: install test lint typecheck unit integration cfn demo bench check-config build clean
+.PHONY: install test lint typecheck unit integration cfn demo bench check-config build clean docs docs-check docs-examples
 
 $(STAMP):
 	$(PYTHON) -m venv $(VENV)
@@ -44,8 +44,21 @@ integration: $(STAMP)
 	$(BIN)/pytest tests/integration
 
 ## The whole suite: lint, types, template checks, unit and integration tests.
-test: lint typecheck cfn
+test: lint typecheck cfn docs-check
 	$(BIN)/pytest tests
+
+## The docs site (mkdocs.yml, docs/) on http://127.0.0.1:8000, rebuilt as files change.
+docs: $(STAMP)
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+
+## The docs site built with --strict: a broken link, a missing page or anchor, a missing snippet fails.
+docs-check: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site
+
+## The console examples of README.md and docs/, produced again by running their commands (docs/examples.py);
+## tests/unit/test_docs_examples.py fails when one is out of date.
+docs-examples: $(STAMP)
+	$(BIN)/python docs/examples.py --local
 
 ## The flow on your machine: moto server + Slack stand-in, real events through the real handler.
 demo: $(STAMP)
@@ -67,7 +80,7 @@ check-config: $(STAMP)
 ## Lambda artefacts in .aws-sam/build (needs a python3.13 on PATH: pyenv's is put first when present).
 ## The config files are checked first: a config the router cannot load is never built.
 build: check-config $(SAMSTAMP)
-	PATH="$$(ls -d $$(pyenv root 2>/dev/null)/versions/3.13.*/bin 2>/dev/null | tail -1):$$PATH" $(SAM) build
+	PATH="$$(ls -d $$(pyenv root 2>/dev/null)/versions/3.13.*/bin 2>/dev/null | tail -1):$$PATH" $(SAM) build --config-env $(CONFIG_ENV)
 	@# /opt is read-only in Lambda, so code shipped without bytecode is compiled again at every cold start;
 	@# unchecked-hash .pyc files are used as they are (zip timestamps cannot invalidate them).
 	PATH="$$(ls -d $$(pyenv root 2>/dev/null)/versions/3.13.*/bin 2>/dev/null | tail -1):$$PATH" \

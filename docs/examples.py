@@ -1,0 +1,163 @@
+"""The console examples of README.md and docs/: each one is produced by running its command.
+
+In a Markdown file an example is a marked block; everything between the markers is generated:
+
+    <!-- example: route-cpu -->
+    ```console
+    $ alertrouter route events/...json
+    ...output...
+    ```
+    <!-- /example -->
+
+    python docs/examples.py            # rewrite every block from its command (`make docs-examples`)
+    python docs/examples.py --check    # exit 1 and name each block that differs (tests/unit/test_docs_examples.py)
+    python docs/examples.py --local    # also the examples that need the demo's local stack (moto server)
+
+Commands run from the repository root with fixed placeholder values, so the output depends on the code and
+the files only. JSON event examples are not copied here: the pages include the files in events/ with
+pymdownx.snippets (`--8<--`, check_paths on), so a missing file fails `mkdocs build --strict`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+# Every Markdown file that may hold a marked block.
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+# A block inside a list item is indented like its markers.
+BLOCK = re.compile(r"^(?P<indent>[ ]*)(?P<start><!-- example: (?P<name>[\w-]+) -->\n)(?P<body>.*?)^(?P=indent)(?P<end><!-- /example -->)",
+                   re.S | re.M)
+# The placeholder values the CLI reads from the environment (see `alertrouter route --help`).
+CLI_ENV = {"DEFAULT_SLACK_CHANNEL": "#alerts", "ACCOUNT_LABEL": "prod"}
+CPU_EVENT = "events/eventbridge_cw_alarm_state_change_single_metric_ALARM_awsdocs.json"
+
+
+@dataclass(frozen=True)
+class Example:
+    render: Callable[[], str]
+    local: bool = False  # needs the demo's local stack: checked by the integration tests, not the unit tests
+
+
+def run_cli(*args: str) -> str:
+    """The CLI's output (stdout and stderr, in order) as `alertrouter ARGS` prints it from the repository root."""
+    env = {key: value for key, value in os.environ.items() if key not in ("ROUTING_CONFIG_PATH", "AWS_PROFILE")}
+    env.update(CLI_ENV)
+    done = subprocess.run([sys.executable, "-m", "alertrouter.cli", *args], cwd=ROOT, env=env, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120, check=False)
+    return done.stdout.replace(f"{ROOT}/", "")
+
+
+def console(*args: str, shown: str = "", output: Callable[[str], str] = lambda text: text) -> Callable[[], str]:
+    """A console block: the command line (as `shown`, when the real one has noise) and what it printed."""
+    def render() -> str:
+        line = shown or "alertrouter " + " ".join(args)
+        return f"```console\n$ {line}\n{output(run_cli(*args)).rstrip()}\n```\n"
+    return render
+
+
+def route_json_trimmed() -> str:
+    """`route --json`, cut to the keys the docs explain (the full output has every label and Slack block)."""
+    full = json.loads(run_cli("route", CPU_EVENT, "--json"))
+    trimmed = {
+        "alerts": [{key: alert[key] for key in ("fingerprint", "status", "severity", "title", "receivers", "groups")}
+                   for alert in full["alerts"]],
+        "messages": [{"group": message["group"], "receiver": message["receiver"], "route": message["route"],
+                      "slack": [{"channel": post["channel"], "text": post["text"]} for post in message["slack"]],
+                      "sms": message["sms"]}
+                     for message in full["messages"]],
+    }
+    return "```json\n" + json.dumps(trimmed, indent=2, ensure_ascii=False) + "\n```\n"
+
+
+def slack_scopes() -> str:
+    """The bot scopes of slack/manifest.yaml, as a list."""
+    manifest = yaml.safe_load((ROOT / "slack/manifest.yaml").read_text())
+    return "".join(f"- `{scope}`\n" for scope in manifest["oauth_config"]["scopes"]["bot"])
+
+
+def without_ports(text: str) -> str:
+    """The local stack listens on free ports: the same run prints other numbers each time."""
+    return re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:<port>", text)
+
+
+EXAMPLES: dict[str, Example] = {
+    "route-cpu": Example(console("route", CPU_EVENT)),
+    "route-cpu-json": Example(route_json_trimmed),
+    "check-config": Example(console("check-config", "--config", "config/routing.yaml")),
+    "check-config-staging": Example(console("check-config", "--config", "config/routing.yaml",
+                                            "--samconfig", "samconfig.toml", "--config-env", "staging")),
+    "check-config-bad": Example(console("check-config", "--config", "docs/snippets/bad-routing.yaml")),
+    "check-config-bad-interval": Example(console("check-config", "--config",
+                                                 "docs/snippets/bad-routing-interval.yaml")),
+    "slo-validate": Example(console("slo", "validate", "config/slos.yaml")),
+    "slo-test": Example(console("slo", "test", "tests/slo/checkout.tests.yaml")),
+    "slack-scopes": Example(slack_scopes),
+    "doctor-local": Example(console("doctor", "--local", output=without_ports), local=True),
+}
+
+
+def regenerate(pages: list[Path], *, local: bool) -> dict[Path, tuple[str, list[str]]]:
+    """Each page's new text and the names of the blocks whose text changed.
+
+    Examples that need the local stack are left as they are unless `local`."""
+    found: dict[Path, str] = {page: page.read_text() for page in pages if page.exists()}
+    names = {match["name"] for text in found.values() for match in BLOCK.finditer(text)}
+    unknown = sorted(names - EXAMPLES.keys())
+    if unknown:
+        raise SystemExit(f"docs/examples.py: no example named {', '.join(unknown)}")
+    wanted = sorted(name for name in names if local or not EXAMPLES[name].local)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        rendered = dict(zip(wanted, pool.map(lambda name: EXAMPLES[name].render(), wanted), strict=True))
+    result: dict[Path, tuple[str, list[str]]] = {}
+    for page, text in found.items():
+        changed: list[str] = []
+
+        def replace(match: re.Match[str], changed: list[str] = changed) -> str:
+            name, indent = match["name"], match["indent"]
+            if name not in rendered:
+                return match[0]
+            # blank lines around the output: Markdown then reads it as blocks of its own, not part of the comment
+            text = "\n" + rendered[name] + "\n"
+            body = "".join(indent + line if line.strip() else line for line in text.splitlines(True))
+            if match["body"] != body:
+                changed.append(name)
+            return indent + match["start"] + body + indent + match["end"]
+
+        result[page] = (BLOCK.sub(replace, text), changed)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a block differs")
+    parser.add_argument("--local", action="store_true", help="also the examples that need the local stack")
+    parser.add_argument("pages", nargs="*", type=Path, help="Markdown files (default: README.md and docs/)")
+    args = parser.parse_args(argv)
+    drift = 0
+    for page, (text, changed) in regenerate(args.pages or PAGES, local=args.local).items():
+        if not changed:
+            continue
+        drift += len(changed)
+        shown = page.relative_to(ROOT) if page.is_relative_to(ROOT) else page
+        if args.check:
+            print(f"{shown}: out of date: {', '.join(changed)} (run `make docs-examples`)")
+        else:
+            page.write_text(text)
+            print(f"{shown}: rewrote {', '.join(changed)}")
+    return 1 if args.check and drift else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
