@@ -21,13 +21,14 @@ pymdownx.snippets (`--8<--`, check_paths on), so a missing file fails `mkdocs bu
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
 import re
 import subprocess
 import sys
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,20 +51,40 @@ class Example:
     local: bool = False  # needs the demo's local stack: checked by the integration tests, not the unit tests
 
 
-def run_cli(*args: str) -> str:
-    """The CLI's output (stdout and stderr, in order) as `alertrouter ARGS` prints it from the repository root."""
+def run_cli(*args: str, separate_process: bool = False) -> str:
+    """The CLI's output (stdout and stderr, in order) as `alertrouter ARGS` prints it from the repository root.
+
+    In this process unless `separate_process` (a command that starts servers): the CLI reads its placeholders
+    from the environment and prints to sys.stdout and sys.stderr as they are when it runs."""
     env = {key: value for key, value in os.environ.items() if key not in ("ROUTING_CONFIG_PATH", "AWS_PROFILE")}
     env.update(CLI_ENV)
-    done = subprocess.run([sys.executable, "-m", "alertrouter.cli", *args], cwd=ROOT, env=env, text=True,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120, check=False)
-    return done.stdout.replace(f"{ROOT}/", "")
+    if separate_process:
+        done = subprocess.run([sys.executable, "-m", "alertrouter.cli", *args], cwd=ROOT, env=env, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120, check=False)
+        output = done.stdout
+    else:
+        from alertrouter import cli
+
+        saved = dict(os.environ)
+        captured = io.StringIO()
+        try:
+            os.environ.clear()
+            os.environ.update(env)
+            with contextlib.chdir(ROOT), contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
+                cli.main(list(args))
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+        output = captured.getvalue()
+    return output.replace(f"{ROOT}/", "")
 
 
-def console(*args: str, shown: str = "", output: Callable[[str], str] = lambda text: text) -> Callable[[], str]:
-    """A console block: the command line (as `shown`, when the real one has noise) and what it printed."""
+def console(*args: str, output: Callable[[str], str] = lambda text: text,
+            separate_process: bool = False) -> Callable[[], str]:
+    """A console block: the command line and what it printed."""
     def render() -> str:
-        line = shown or "alertrouter " + " ".join(args)
-        return f"```console\n$ {line}\n{output(run_cli(*args)).rstrip()}\n```\n"
+        printed = output(run_cli(*args, separate_process=separate_process)).rstrip()
+        return f"```console\n$ alertrouter {' '.join(args)}\n{printed}\n```\n"
     return render
 
 
@@ -104,7 +125,7 @@ EXAMPLES: dict[str, Example] = {
     "slo-validate": Example(console("slo", "validate", "config/slos.yaml")),
     "slo-test": Example(console("slo", "test", "tests/slo/checkout.tests.yaml")),
     "slack-scopes": Example(slack_scopes),
-    "doctor-local": Example(console("doctor", "--local", output=without_ports), local=True),
+    "doctor-local": Example(console("doctor", "--local", output=without_ports, separate_process=True), local=True),
 }
 
 
@@ -118,8 +139,7 @@ def regenerate(pages: list[Path], *, local: bool) -> dict[Path, tuple[str, list[
     if unknown:
         raise SystemExit(f"docs/examples.py: no example named {', '.join(unknown)}")
     wanted = sorted(name for name in names if local or not EXAMPLES[name].local)
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        rendered = dict(zip(wanted, pool.map(lambda name: EXAMPLES[name].render(), wanted), strict=True))
+    rendered = {name: EXAMPLES[name].render() for name in wanted}
     result: dict[Path, tuple[str, list[str]]] = {}
     for page, text in found.items():
         changed: list[str] = []
