@@ -22,6 +22,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _EDGES = "".join(chr(c) for c in range(0x21))  # leading and trailing C0 controls and spaces are dropped too
 
 
+@lru_cache(maxsize=4096)  # a storm's alarms carry the same few runbook links; bounded, so memory stays flat
 def web_url(url: str) -> str | None:
     """The URL as a browser reads it if it is http(s) with a host, else None (the reason logged once; an
     empty one is simply no URL)."""

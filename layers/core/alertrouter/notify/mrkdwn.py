@@ -59,7 +59,7 @@ def shorten(text: str, limit: int) -> str:
     """`text` cut so that escaped it is at most `limit` characters long, with `…` where it was cut: at a word
     boundary, and never inside a URL (one that does not fit is left out whole). Cut before escaping, so an
     entity is never split."""
-    if escaped_length(text) <= limit:
+    if len(text) * 5 <= limit or escaped_length(text) <= limit:  # (escaping at most quintuples a text)
         return text
     if limit < len(ELLIPSIS):
         return ""

@@ -316,7 +316,8 @@ def domain_console_url(region: str, domain: str) -> str:
 def _runbook(facts: AlarmFacts) -> str | None:
     """The runbook tag, else the description's (labelled, else first) link: only ever an http(s) URL."""
     for key in _RUNBOOK_TAGS:
-        tagged = web_url(facts.tags.get(key, ""))
+        tag = facts.tags.get(key)
+        tagged = web_url(tag) if tag else None
         if tagged:
             return tagged
     if "://" not in facts.description:
