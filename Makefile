@@ -8,7 +8,7 @@ SAMVENV := .venv-sam
 SAM    := SAM_CLI_TELEMETRY=0 $(SAMVENV)/bin/sam
 SAMSTAMP := $(SAMVENV)/.installed
 
-.PHONY: install test lint typecheck unit integration cfn demo bench check-config build clean docs docs-check docs-examples
+.PHONY: install test lint typecheck unit integration cfn demo bench check-config build clean docs docs-check docs-examples docs-images
 
 $(STAMP):
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,17 @@ docs-examples: $(STAMP)
 ## The flow on your machine: moto server + Slack stand-in, real events through the real handler.
 demo: $(STAMP)
 	$(BIN)/python demo/run.py
+
+## docs/img/demo.png: the demo's Slack page (demo/out/slack.html, written by the demo) in headless Chromium.
+## Needs chromium (Debian/Ubuntu: apt-get install chromium); not part of `make test`.
+CHROMIUM ?= chromium
+docs-images: $(STAMP)
+	@command -v $(CHROMIUM) >/dev/null 2>&1 || { echo "make docs-images needs Chromium: install it (Debian/Ubuntu: apt-get install chromium) or set CHROMIUM=/path/to/chromium" >&2; exit 1; }
+	$(BIN)/python demo/run.py > /dev/null
+	mkdir -p docs/img
+	$(CHROMIUM) --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1200,1600 \
+	  --screenshot=$(CURDIR)/docs/img/demo.png file://$(CURDIR)/demo/out/slack.html 2>/dev/null
+	@echo "docs/img/demo.png: $$(wc -c < docs/img/demo.png) bytes"
 
 ## Performance figures with their targets.
 bench: $(STAMP)

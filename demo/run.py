@@ -1,9 +1,14 @@
 """`make demo`: the router's whole flow on this machine, with no AWS account and no Slack workspace.
 
 Starts moto server (AWS on loopback) and the Slack stand-in, creates the stack's table, queues, topic,
-EventBridge rule and secrets from template.yaml, then sends real sample events the way AWS would
-(EventBridge PutEvents, SNS Publish) and runs the real Lambda handler on what arrives in SQS, as the
-Lambda event source mapping does. It prints each Slack message as Slack would show it, and the SMS.
+EventBridge rules and secrets from template.yaml, then sends real sample events the way AWS would
+(EventBridge PutEvents, SNS Publish) and runs the real Lambda handlers on what arrives in SQS, as the
+Lambda event source mapping does. It prints each step's Slack calls and SMS, each Slack message as Slack
+would show it, and writes the channels as an HTML page (demo/out/slack.html, or --html PATH).
+
+The story runs on a fixed, simulated clock (`DemoClock`, given to the handlers' services by `pin_clocks`):
+flushes the router schedules for later are delivered when the clock reaches them, not waited for, so the
+output is the same on every run (tests/e2e/test_demo.py compares it with tests/e2e/demo_output.txt).
 """
 
 from __future__ import annotations
@@ -19,11 +24,12 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "functions"), str(ROOT / "demo")]
+sys.path[:0] = [str(ROOT / "functions"), str(ROOT / "demo"), str(ROOT / "tests")]
+OUT = ROOT / "demo" / "out"  # the HTML page (gitignored)
 
 from moto.server import ThreadedMotoServer  # noqa: E402
 
-from local_aws import deploy, free_port  # noqa: E402
+from local_aws import FAKE_SMS_NUMBERS, deploy, free_port  # noqa: E402
 from slack_standin import SlackStandIn  # noqa: E402
 
 BOLD, DIM, RESET = ("\033[1m", "\033[2m", "\033[0m") if sys.stdout.isatty() else ("", "", "")
@@ -48,76 +54,135 @@ class Context:
         return 60_000
 
 
+class DemoClock:
+    """The demo's fixed, simulated clock (epoch ms): every run tells the same story at the same times."""
+
+    def __init__(self, start_ms: int) -> None:
+        self.ms = start_ms
+
+    def __call__(self) -> int:
+        return self.ms
+
+    def seconds(self) -> float:
+        return self.ms / 1000
+
+    def at_least(self, ms: int) -> None:
+        self.ms = max(self.ms, ms)
+
+
 class Reporter:
-    """Prints, after each step, the Slack calls and SMS that step caused."""
+    """Prints, after each step, the Slack calls and the SMS that step caused, channels by name."""
 
     def __init__(self, slack: SlackStandIn) -> None:
         self.slack, self.seen, self.sms_seen = slack, 0, 0
 
+    def new_calls(self) -> list[Any]:
+        calls = self.slack.calls[self.seen:]
+        self.seen = len(self.slack.calls)
+        return calls
+
     def __call__(self) -> None:
         from moto.backends import get_backend
 
-        for call in self.slack.calls[self.seen:]:
-            where = call.payload.get("channel", "")
-            kind = "thread reply" if call.payload.get("thread_ts") else call.method
-            answer = f"HTTP {call.status}" if call.status != 200 else ("timed out" if call.fault == "timeout" else "ok")
-            print(f"  → Slack {kind:<22} {where:<18} {answer}")
-        self.seen = len(self.slack.calls)
-        sms = get_backend("sns")["123456789012"]["us-east-1"].sms_messages
-        for _ in list(sms.values())[self.sms_seen:]:
-            print("  → SMS page sent through SNS")
+        from alertrouter.notify.sms import mask_number
+
+        lines: list[str] = []
+        for call in self.new_calls():
+            where = self.slack.channel_name(str(call.payload.get("channel", "")))
+            kind = {"chat.update": "edit"}.get(call.method, call.method)
+            if call.method == "chat.postMessage":
+                kind = "thread reply" if call.payload.get("thread_ts") else "post"
+            if call.status == 429:
+                answer = "HTTP 429 rate limited (the router waits out Retry-After, then retries)"
+            elif call.status != 200:
+                answer = f"HTTP {call.status}"
+            elif call.fault not in ("", "ok"):
+                answer = f"refused: {call.fault}"
+            else:
+                answer = "ok"
+            lines.append(f"  → Slack {kind:<13} {where:<17} {answer}" if where != "#" else f"  → Slack {kind:<31} {answer}")
+        for line, count in _runs(lines):  # a run of identical calls is one line
+            print(line if count == 1 else f"{line}   ×{count}")
+        names = {number: name for name, number in FAKE_SMS_NUMBERS.items()}
+        sms = list(get_backend("sns")[ACCOUNT]["us-east-1"].sms_messages.values())
+        for number, text, *_ in sms[self.sms_seen:]:
+            print(f"  → SMS to {names.get(number, '?')} ({mask_number(number)}): {text}")
         self.sms_seen = len(sms)
-        if not self.slack.calls[self.seen:] and self.seen == 0:
-            print("  → nothing sent")
+
+
+def _runs(lines: list[str]) -> list[tuple[str, int]]:
+    out: list[tuple[str, int]] = []
+    for line in lines:
+        if out and out[-1][0] == line:
+            out[-1] = (line, out[-1][1] + 1)
+        else:
+            out.append((line, 1))
+    return out
 
 
 class LocalLambda:
-    """Polls the ingest queue and invokes the handler with SQS batches, as the event source mapping does."""
+    """Polls the ingest queue and invokes the handler with SQS batches, as the event source mapping does.
 
-    def __init__(self, sqs: Any, queue_url: str, handler: Any) -> None:
-        self.sqs, self.queue_url, self.handler = sqs, queue_url, handler
+    Flushes the router schedules for later (delayed messages on its queue) are delivered in the order they are
+    due, the demo's clock moved to each one's time: no real waiting, and the same order on every run."""
+
+    def __init__(self, sqs: Any, queue_url: str, handler: Any, clock: DemoClock) -> None:
+        self.sqs, self.queue_url, self.handler, self.clock = sqs, queue_url, handler, clock
         self.invocations = 0
 
-    def drain(self, max_seconds: float = 20.0, quiet_seconds: float = 6.0) -> None:
-        """Until the queue is empty, or only holds messages delayed for long (a silenced group's next look,
-        minutes away): nothing has arrived for `quiet_seconds`, longer than the demo's group timings."""
-        deadline = time.time() + max_seconds
-        last = time.time()
-        while time.time() < deadline:
-            got = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
+    def _delayed(self) -> list[Any]:
+        from moto.backends import get_backend
+
+        queue = get_backend("sqs")[ACCOUNT]["us-east-1"].queues[self.queue_url.rsplit("/", 1)[-1]]
+        return [m for m in queue._messages if m.delayed]
+
+    def drain(self, within_s: float = 300) -> None:
+        """Run the handler on everything in the queue, and on the scheduled flushes due within `within_s`
+        of the clock (the step's time); later ones (a silenced group's next look) stay queued."""
+        horizon = self.clock.ms + int(within_s * 1000)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            got = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0,
                                            AttributeNames=["All"])
             messages = got.get("Messages", [])
-            if not messages:
-                attrs = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=[
-                    "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed",
-                    "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
-                if all(int(v) == 0 for v in attrs.values()):
-                    return
-                waiting = int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
-                if not waiting and time.time() - last > quiet_seconds:
-                    return
+            if messages:
+                self._invoke(messages)
                 continue
-            last = time.time()
-            event = {"Records": [{
-                "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-                "attributes": m.get("Attributes", {}), "messageAttributes": {}, "md5OfBody": m["MD5OfBody"],
-                "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:ingest",
-                "awsRegion": "us-east-1"} for m in messages]}
-            self.invocations += 1
-            result = self.handler(event, Context())
-            failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
-            for m in messages:
-                if m["MessageId"] not in failed:
-                    self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"])
-                else:  # what Lambda does: the message comes back after its visibility timeout (shortened here)
-                    self.sqs.change_message_visibility(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"],
-                                                       VisibilityTimeout=2)
+            delayed = sorted(self._delayed(), key=lambda m: json.loads(m.body).get("due", 0))
+            if delayed and json.loads(delayed[0].body).get("due", 0) <= horizon:
+                self.clock.at_least(int(json.loads(delayed[0].body).get("due", 0)))
+                delayed[0].delayed_until = 0  # its time has come on the demo's clock
+                continue
+            in_flight = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=[
+                "ApproximateNumberOfMessagesNotVisible"])["Attributes"]["ApproximateNumberOfMessagesNotVisible"]
+            if int(in_flight) == 0:
+                return
+            time.sleep(0.2)  # a record handed back comes again after its (shortened) visibility timeout
+
+    def _invoke(self, messages: list[dict[str, Any]]) -> None:
+        event = {"Records": [{
+            "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+            "attributes": m.get("Attributes", {}), "messageAttributes": {}, "md5OfBody": m["MD5OfBody"],
+            "eventSource": "aws:sqs", "eventSourceARN": f"arn:aws:sqs:us-east-1:{ACCOUNT}:ingest",
+            "awsRegion": "us-east-1"} for m in messages]}
+        self.invocations += 1
+        result = self.handler(event, Context())
+        failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+        for m in messages:
+            if m["MessageId"] not in failed:
+                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"])
+            else:  # what Lambda does: the message comes back after its visibility timeout (shortened here)
+                self.sqs.change_message_visibility(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"],
+                                                   VisibilityTimeout=1)
 
 
-def put_entry(event: dict[str, Any]) -> dict[str, Any]:
-    """An event as AWS delivers it, as the PutEvents entry that makes EventBridge deliver it so."""
+def put_entry(event: dict[str, Any], at_ms: int) -> dict[str, Any]:
+    """An event as AWS delivers it, as the PutEvents entry that makes EventBridge deliver it so, sent at
+    `at_ms` on the demo's clock (else EventBridge dates it by the system clock)."""
+    from datetime import UTC, datetime
+
     return {"Source": event["source"], "DetailType": event["detail-type"], "Resources": event["resources"],
-            "Detail": json.dumps(event["detail"])}
+            "Detail": json.dumps(event["detail"]), "Time": datetime.fromtimestamp(at_ms / 1000, UTC)}
 
 
 def alarm_event(name: str, state: str, at: str, *, namespace: str = "AWS/EC2", metric: str = "CPUUtilization",
@@ -138,20 +203,29 @@ def alarm_event(name: str, state: str, at: str, *, namespace: str = "AWS/EC2", m
     detail["configuration"]["description"] = f"{name}. Runbook: https://runbooks.example.com/{name.lower()}"
     if tags:
         detail["alarmTags"] = tags
+    from datetime import datetime
+
     return {"Source": "aws.cloudwatch", "DetailType": "CloudWatch Alarm State Change",
+            "Time": datetime.strptime(at, "%Y-%m-%dT%H:%M:%S.000%z"),
             "Resources": [f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}"], "Detail": json.dumps(detail)}
 
 
-# The demo's alarms happened in the last half hour, so that "since", "resolved after" and a click made now agree.
-_START = (int(time.time()) // 60 - 30) * 60
+# The demo's story starts at a fixed time, so every run prints the same times, ts and ids.
+START_MS = 1_772_442_000_000  # 2026-03-02 09:00 UTC
+ACCOUNT = "123456789012"  # moto's account, the stack's own (the router refuses other accounts' alarms)
 
 
 def stamp(minute: int, second: int = 0) -> str:
-    """An alarm state time `minute:second` into the demo's half hour, as CloudWatch writes it."""
-    return time.strftime("%Y-%m-%dT%H:%M:%S.000+0000", time.gmtime(_START + minute * 60 + second))
+    """An alarm state time `minute:second` into the demo's story, as CloudWatch writes it."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000+0000", time.gmtime(START_MS // 1000 + minute * 60 + second))
 
 
-def slack_click(message: Any, stack: Any, *, secret: str | None = None, action: str = "alertrouter_ack",
+def at(minute: int, second: int = 0) -> int:
+    """The demo clock's value `minute:second` into the story (epoch ms)."""
+    return START_MS + (minute * 60 + second) * 1000
+
+
+def slack_click(message: Any, clock: DemoClock, *, secret: str | None = None, action: str = "alertrouter_ack",
                 choice: str = "") -> dict[str, Any]:
     """A Function URL event carrying a click (a button, or a Silence menu choice), built and signed the way
     Slack does it."""
@@ -172,7 +246,7 @@ def slack_click(message: Any, stack: Any, *, secret: str | None = None, action: 
     else:
         payload["actions"][0].update(action_id=action, value=elements[0]["value"])  # "<group key>:<episode>"
     body = urlencode({"payload": json.dumps(payload)}).encode()
-    timestamp = str(int(time.time()))
+    timestamp = str(int(clock.seconds()))
     event = load("lambda_function_url_POST_request_awsdocs.json")
     event["headers"] = {"content-type": "application/x-www-form-urlencoded", "x-slack-request-timestamp": timestamp,
                         "x-slack-signature": sign(secret or FAKE_SIGNING_SECRET, timestamp, body)}
@@ -189,7 +263,7 @@ def write_checkout_metrics(cloudwatch: Any, now: int) -> None:
         for name, value in (("Requests", 60_000), ("Errors5xx", 6)):
             data.append({"MetricName": name, "Dimensions": [{"Name": "Service", "Value": "checkout"}],
                          "Timestamp": datetime.fromtimestamp(hour, UTC), "Value": value, "Unit": "Count"})
-    for minute in range(now - 8 * 3600, now, 60):
+    for minute in range(now - 8 * 3600, now + 120, 60):  # and the 2 minutes the demo evaluates in
         errors = 40 if minute >= now - 45 * 60 else 0
         for name, value in (("Requests", 1000), ("Errors5xx", errors)):
             data.append({"MetricName": name, "Dimensions": [{"Name": "Service", "Value": "checkout"}],
@@ -203,24 +277,57 @@ def show_channels(slack: SlackStandIn) -> None:
 
     colour = sys.stdout.isatty()
     for channel, messages in slack.messages.items():
-        name = next((n for n, cid in slack._channel_ids.items() if cid == channel), channel)
-        print(f"\n{BOLD}#{name}{RESET}")
+        print(f"\n{BOLD}{slack.channel_name(channel)}{RESET}")
         for message in messages:
             edited = f" {DIM}(edited ×{message.edits}){RESET}" if message.edits else ""
-            print(f"  {DIM}AlertRouter  ts {message.ts}{RESET}{edited}")
+            print(f"  {DIM}AlertRouter  {clock_text(message.ts)}{RESET}{edited}")
             print(render_text(message.text, message.attachments, colour=colour, indent="  "))
             for reply in message.replies:
                 print(f"    {DIM}↳ thread{RESET}  " + render_text(reply.text).replace("\n", "\n             "))
 
 
-def main() -> int:
+def clock_text(ts: str) -> str:
+    """A Slack ts as the time Slack shows beside a message."""
+    return time.strftime("%H:%M:%S UTC", time.gmtime(float(ts)))
+
+
+def pin_clocks(clock: DemoClock) -> tuple[Any, Any, Any, Any]:
+    """The demo's only hook into the functions: each real handler's cached service (built from the environment
+    exactly as in Lambda) is given the demo's clock instead of the system's, and the ids the router draws at
+    random (silences, history entries) come from a seeded generator, so every run prints the same story."""
+    import random
+    import types
+    import uuid
+
+    from escalator import app as escalator_app
+    from slack_interactions import app as interactions_app
+    from slo_evaluator import app as slo_app
+
+    from alertrouter.models import silence
+    from alertrouter.store import dynamodb
+    from router import app as router_app
+
+    seeded = random.Random(7)
+    fake_uuid = types.SimpleNamespace(uuid4=lambda: uuid.UUID(int=seeded.getrandbits(128), version=4))
+    silence.uuid = dynamodb.uuid = fake_uuid  # type: ignore[attr-defined]
+    router_app.build_service().router.now_ms = clock
+    escalator_app.build_escalator().now_ms = clock
+    interactions_app.build_service().now = clock.seconds
+    slo_service = slo_app.build_service()
+    run = type(slo_service).run
+    slo_service.run = lambda now=None: run(slo_service, clock.seconds())  # type: ignore[method-assign]
+    return router_app, escalator_app, interactions_app, slo_app
+
+
+def main(html_path: Path | None = OUT / "slack.html") -> int:
     import logging
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto server's request log
+    clock = DemoClock(START_MS)
     port = free_port()
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     moto.start()
-    slack = SlackStandIn(retry_after=1).start()
+    slack = SlackStandIn(retry_after=1, now=clock.seconds).start()
     try:
         os.environ.update({
             "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "demo",
@@ -231,39 +338,68 @@ def main() -> int:
         import boto3
 
         session = boto3.session.Session(region_name="us-east-1")
-        say(f"AWS on loopback (moto server :{port}) and the Slack stand-in ({slack.url}) are up")
+        say("AWS on loopback (moto server) and the Slack stand-in are up; the story starts at "
+            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(START_MS / 1000))} on the demo's clock")
         stack = deploy(session)
-        print(f"  created table {stack.table_name}, queue + DLQ, SNS alarm topic, EventBridge rule, secrets")
+        channels = ("#infra-alerts", "#oncall", "#payments-alerts", "#alerts", "#batch-alerts", "#aws-notices")
+        for channel in channels:  # the workspace has the channels the routing names
+            slack.channel_id(channel)
+        print(f"  created table {stack.table_name}, queue + DLQ, SNS alarm topic, EventBridge rules, secrets")
+        print("  channels: " + ", ".join(channels) + "; SMS numbers (fake, in the secret): "
+              + ", ".join(FAKE_SMS_NUMBERS))
         os.environ.update({
             "TABLE_NAME": stack.table_name, "INGEST_QUEUE_URL": stack.queue_url, "DLQ_URL": stack.dlq_url,
             "SLACK_TOKEN_SECRET": stack.slack_secret, "SMS_NUMBERS_SECRET": stack.sms_secret,
+            "SLACK_SIGNING_SECRET": stack.signing_secret,
             "ROUTING_CONFIG_PATH": str(ROOT / "demo" / "routing.yaml"), "ACCOUNT_LABEL": "demo",
-            "DEFAULT_SLACK_CHANNEL": "#alerts", "SLACK_API_URL": slack.url,
-            "ACCOUNT_ID": "123456789012",  # moto's account: the stack's own, whose alarms it routes
+            "DEFAULT_SLACK_CHANNEL": "#alerts", "SLACK_API_URL": slack.url, "ACCOUNT_ID": ACCOUNT,
+            "SLO_CONFIG_PATH": str(ROOT / "demo" / "slos.yaml"),
         })
-        from router import app  # the real handler, configured from the environment like in Lambda
+        router_app, escalator_app, interactions_app, slo_app = pin_clocks(clock)
+        from alertrouter.cli import _silence_line
+        from alertrouter.cli import main as cli
+        from alertrouter.notify.preview import render_text
 
-        lam = LocalLambda(session.client("sqs"), stack.queue_url, app.lambda_handler)
+        lam = LocalLambda(session.client("sqs"), stack.queue_url, router_app.lambda_handler, clock)
         report = Reporter(slack)
-        events, sns = session.client("events"), session.client("sns")
+        events, sns, sqs = session.client("events"), session.client("sns"), session.client("sqs")
+        colour = sys.stdout.isatty()
 
-        say("1. An EC2 CPU alarm fires (EventBridge 'CloudWatch Alarm State Change' → SQS → router)")
+        def show(message: Any) -> None:
+            print(render_text(message.text, message.attachments, colour=colour, indent="    "))
+
+        def escalator_run(minute: int, second: int = 0) -> None:
+            clock.at_least(at(minute, second))
+            result = escalator_app.lambda_handler({}, Context())
+            print(f"  escalator at {time.strftime('%H:%M', time.gmtime(clock.seconds()))}: {result['sms']} SMS")
+
+        def held_back() -> None:
+            for page in escalator_app.build_escalator().store.queued_pages():
+                print(f"  ⏸ SMS to {page.recipient} held back: that number was texted less than a minute ago "
+                      "(one SMS per number per minute); the escalator's next run sends it")
+
+        say("1. 09:00 An EC2 CPU alarm, ServerCpuTooHigh, fires (EventBridge 'CloudWatch Alarm State Change' "
+            "→ SQS → router); after group_wait (30s) it is posted to #infra-alerts")
         events.put_events(Entries=[alarm_event("ServerCpuTooHigh", "ALARM", stamp(0))])
         lam.drain()
         report()
 
-        say("2. The same alarm repeats, and one delivery arrives twice: no new post, the count goes up")
+        say("2. 09:05 ServerCpuTooHigh repeats, and that delivery arrives twice: no new post; after "
+            "group_interval (5m since the post) the message is edited, its count 2")
         repeat = alarm_event("ServerCpuTooHigh", "ALARM", stamp(5))
+        clock.at_least(at(5))
         events.put_events(Entries=[repeat, repeat])
         lam.drain()
         report()
 
-        say("3. Critical alarms: one through the SNS alarm topic (severity in its description), one through "
-            "EventBridge (severity tag): #oncall + SMS page, and the payments channel")
+        say("3. 09:06 Two critical alarms: PaymentsApi5xxHigh through the SNS alarm topic (severity in its "
+            "description), CheckoutLatencyP99 through EventBridge (severity tag). Each is paged in #oncall and "
+            "by SMS to oncall-primary, and posted in #payments-alerts (the payments and checkout service)")
+        clock.at_least(at(6))
         message = json.loads(load("sns_lambda_cw_alarm_ALARM_single_metric_aws_lambda_go.json")
                              ["Records"][0]["Sns"]["Message"])
-        message.update(AlarmName="PaymentsApi5xxHigh", AWSAccountId="123456789012", Region="US East (N. Virginia)",
-                       AlarmArn="arn:aws:cloudwatch:us-east-1:123456789012:alarm:PaymentsApi5xxHigh",
+        message.update(AlarmName="PaymentsApi5xxHigh", AWSAccountId=ACCOUNT, Region="US East (N. Virginia)",
+                       AlarmArn=f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:PaymentsApi5xxHigh",
                        StateChangeTime=stamp(6),
                        AlarmDescription="5xx above 2% on payments-api. severity: critical, service: payments. "
                                         "Runbook: https://runbooks.example.com/pay5xx",
@@ -271,86 +407,81 @@ def main() -> int:
         message["Trigger"].update(Namespace="AWS/ApplicationELB", MetricName="HTTPCode_Target_5XX_Count",
                                   Dimensions=[{"name": "LoadBalancer", "value": "app/payments-api/7f3c1e9b2d"}])
         sns.publish(TopicArn=stack.topic_arn, Message=json.dumps(message), Subject="ALARM: PaymentsApi5xxHigh")
-        events.put_events(Entries=[alarm_event(
-            "CheckoutLatencyP99", "ALARM", stamp(6, 30), namespace="AWS/ApplicationELB",
-            metric="TargetResponseTime", dimensions={"LoadBalancer": "app/checkout/50dc6c495c0c9188"},
-            tags={"severity": "critical", "service": "checkout"},
-            reason="Threshold Crossed: p99 2.8s > 1.5s for 3 datapoints")])
+        lam.drain()
+        checkout_alarm = {"namespace": "AWS/ApplicationELB", "metric": "TargetResponseTime",
+                          "dimensions": {"LoadBalancer": "app/checkout/50dc6c495c0c9188"},
+                          "tags": {"severity": "critical", "service": "checkout"}}
+        events.put_events(Entries=[alarm_event("CheckoutLatencyP99", "ALARM", stamp(6, 30), **checkout_alarm,
+                                               reason="Threshold Crossed: p99 2.8s > 1.5s for 3 datapoints")])
         lam.drain()
         report()
+        held_back()
 
-        say("4. A storm: 12 Lambda error alarms within seconds become ONE grouped message")
-        storm = [alarm_event(f"LambdaErrors-fn-{i:02d}", "ALARM", stamp(7, i),
+        say("4. 09:07 The escalator (every minute in AWS) sends the held-back CheckoutLatencyP99 page")
+        escalator_run(7, 30)
+        report()
+
+        say("5. 09:08 A storm: 12 Lambda error alarms within seconds become ONE grouped message in #alerts "
+            "(the default channel); Slack rate-limits the first try")
+        clock.at_least(at(8))
+        storm = [alarm_event(f"LambdaErrors-fn-{i:02d}", "ALARM", stamp(8, i),
                              namespace="AWS/Lambda", metric="Errors", dimensions={"FunctionName": f"orders-fn-{i:02d}"})
                  for i in range(12)]
         for i in range(0, len(storm), 10):
             events.put_events(Entries=storm[i:i + 10])
-        slack.faults = ["429"]  # and Slack rate-limits the first call: the router waits out Retry-After
+        slack.faults = ["429"]
         lam.drain()
         report()
 
-        say("5. The CPU alarm resolves 14 minutes after it fired: the same message turns green")
+        say("6. 09:14 ServerCpuTooHigh resolves, 14 minutes after it fired: its message turns green, with a "
+            "note in its thread")
+        clock.at_least(at(14))
         events.put_events(Entries=[alarm_event("ServerCpuTooHigh", "OK", stamp(14))])
-        time.sleep(4)  # group_interval (4s in the demo config) since the last edit of that message
         lam.drain()
         report()
 
-        say("6. The on-call engineer clicks Acknowledge on the #oncall page (a signed Slack request to the "
-            "slack-interactions function's URL)")
-        from slack_interactions import app as interactions_app
-
-        os.environ["SLACK_SIGNING_SECRET"] = stack.signing_secret
-        page = slack.channel_messages("#oncall")[0]
-        response = interactions_app.lambda_handler(slack_click(page, stack), Context())
+        say("7. 09:15 The on-call engineer clicks Acknowledge on the PaymentsApi5xxHigh page in #oncall (a signed "
+            "Slack request to the slack-interactions function's URL): the message and its thread say so")
+        clock.at_least(at(15))
+        payments_page, checkout_page = slack.channel_messages("#oncall")[:2]
+        response = interactions_app.lambda_handler(slack_click(payments_page, clock), Context())
         print(f"  ← HTTP {response['statusCode']} to Slack")
         report()
-        from alertrouter.notify.preview import render_text
-
-        print(render_text(page.text, page.attachments, colour=sys.stdout.isatty(), indent="    "))
-        forged = slack_click(page, stack, secret="not-the-signing-secret")
+        show(payments_page)
+        forged = slack_click(payments_page, clock, secret="not-the-signing-secret")
         print(f"  A forged click (wrong signing secret) gets HTTP "
               f"{interactions_app.lambda_handler(forged, Context())['statusCode']} and changes nothing.")
 
-        say("7. Ten minutes pass (the demo moves the escalator's clock; in AWS it runs every minute)")
-        from escalator import app as escalator_app
-
-        escalator = escalator_app.build_escalator()
-        started = int(time.time() * 1000)
-        escalator.now_ms = lambda: started + 10 * 60_000 + 5_000
-        texted = escalator.run()
+        say("8. 09:17 Ten minutes after its page, CheckoutLatencyP99 is still not acknowledged: the escalator "
+            "texts the next step, oncall-secondary, and notes it in the page's thread. PaymentsApi5xxHigh was "
+            "acknowledged: no escalation")
+        escalator_run(17)
         report()
-        checkout = slack.channel_messages("#oncall")[1]
-        print(f"  The checkout page, not acknowledged, escalates: {texted.sms} SMS to the next step "
-              f"({', '.join(to for to, _ in texted.pages)}).")
-        print("  The payments page was acknowledged at step 6: the SMS escalation that would have followed it "
-              "does not happen.")
 
-        say("8. Someone silences the checkout page for 1 hour from Slack's Silence menu")
-        response = interactions_app.lambda_handler(slack_click(checkout, stack, choice="1h",
-                                                               action="alertrouter_silence"), Context())
+        say("9. 09:18 Someone silences CheckoutLatencyP99 for 1 hour from the Silence menu of its #oncall page")
+        clock.at_least(at(18))
+        response = interactions_app.lambda_handler(
+            slack_click(checkout_page, clock, choice="1h", action="alertrouter_silence"), Context())
         print(f"  ← HTTP {response['statusCode']} to Slack")
         report()
-        print(render_text(checkout.text, checkout.attachments, colour=sys.stdout.isatty(), indent="    "))
-        print("  It fires again while silenced: it is stored, nothing is posted, nobody is paged, and the "
-              "escalator leaves it alone.")
-        events.put_events(Entries=[alarm_event(
-            "CheckoutLatencyP99", "ALARM", stamp(20), namespace="AWS/ApplicationELB",
-            metric="TargetResponseTime", dimensions={"LoadBalancer": "app/checkout/50dc6c495c0c9188"},
-            tags={"severity": "critical", "service": "checkout"}, reason="Threshold Crossed: p99 3.1s > 1.5s")])
-        time.sleep(4)
+        show(checkout_page)
+        for silence in escalator_app.build_escalator().store.silences():
+            print(f"  `alertrouter silence list`: {_silence_line(silence, clock())}")
+        print("  09:20 It fires again while silenced: the new reason and count 2 are written into its messages "
+              "in #oncall and #payments-alerts, nobody is paged, and the escalator leaves it alone:")
+        clock.at_least(at(20))
+        events.put_events(Entries=[alarm_event("CheckoutLatencyP99", "ALARM", stamp(20), **checkout_alarm,
+                                               reason="Threshold Crossed: p99 3.1s > 1.5s")])
         lam.drain()
-        escalator.now_ms = lambda: started + 25 * 60_000
-        print(f"  escalator 25 minutes in: {escalator.run().sms} SMS")
-        from alertrouter.cli import main as cli
+        report()
+        escalator_run(30)
+        report()
 
-        cli(["silence", "list", "--table", stack.table_name, "--endpoint-url", f"http://127.0.0.1:{port}",
-             "--region", "us-east-1"])
-
-        say("9. A malformed record lands in the queue beside a good one")
-        sqs = session.client("sqs")
+        say("10. 09:31 A new alarm, DiskQueueDepthHigh (same EC2 instance), arrives beside a malformed record: "
+            "the alarm is posted in #infra-alerts, the malformed record goes to the dead-letter queue")
+        clock.at_least(at(31))
         sqs.send_message(QueueUrl=stack.queue_url, MessageBody='{"detail-type": "CloudWatch Alarm State Change"')
-        events.put_events(Entries=[alarm_event("DiskQueueDepthHigh", "ALARM", stamp(15),
-                                               metric="DiskQueueDepth")])
+        events.put_events(Entries=[alarm_event("DiskQueueDepthHigh", "ALARM", stamp(31), metric="DiskQueueDepth")])
         lam.drain()
         report()
         dead = sqs.receive_message(QueueUrl=stack.dlq_url, MaxNumberOfMessages=10,
@@ -358,116 +489,157 @@ def main() -> int:
         for m in dead:
             print(f"  DLQ keeps: {m['Body'][:60]!r}\n    reason: {m['MessageAttributes']['reason']['StringValue']}")
 
-        say("10. The disk alarm is dealt with: Resolve is clicked in #infra-alerts; the router applies it")
+        say("11. 09:40 DiskQueueDepthHigh is dealt with: Resolve is clicked on its message in #infra-alerts. The "
+            "click's answer marks the message at once; the router, applying the resolve, turns it green")
+        clock.at_least(at(40))
         disk = slack.channel_messages("#infra-alerts")[-1]
-        response = interactions_app.lambda_handler(slack_click(disk, stack, action="alertrouter_resolve"), Context())
+        response = interactions_app.lambda_handler(slack_click(disk, clock, action="alertrouter_resolve"), Context())
         print(f"  ← HTTP {response['statusCode']} to Slack (the resolve goes to the router's queue)")
         lam.drain()
         report()
 
-        say("11. An SLO burns its error budget fast: the evaluator reads the local CloudWatch and pages")
-        cloudwatch = session.client("cloudwatch")
-        now = int(time.time()) // 60 * 60
+        say("12. 09:45 An SLO burns its error budget fast: the SLO evaluator reads the local CloudWatch and pages "
+            "(#oncall, #payments-alerts for the checkout service, SMS to oncall-primary)")
+        clock.at_least(at(45))
+        now = int(clock.seconds())
         print("  writing 20 days of checkout traffic (1,000 requests a minute, 0.01% failing), then 45 minutes "
               "with 4% of requests failing...")
-        write_checkout_metrics(cloudwatch, now)
-        os.environ.update({"SLO_CONFIG_PATH": str(ROOT / "demo" / "slos.yaml"), "ACCOUNT_ID": "123456789012"})
-        from slo_evaluator import app as slo_app
-
+        write_checkout_metrics(session.client("cloudwatch"), now)
         result = slo_app.lambda_handler({}, Context())
         print(f"  evaluator: {result['slos']} SLO, firing {result['firing']}, {result['calls']} GetMetricData "
               f"call(s), {result['metrics']} metrics requested (the first run reads the period so far; "
               f"later runs ask for 2)")
+        clock.at_least(at(46))
         result = slo_app.lambda_handler({}, Context())
-        print(f"  a minute later: {result['calls']} call(s), {result['metrics']} metrics requested")
+        print(f"  a minute later, still firing: {result['calls']} call(s), {result['metrics']} metrics requested; the "
+              "page is posted once, its count 2")
         lam.drain()
         report()
-        slo_page = slack.channel_messages("#oncall")[-1]
-        print(render_text(slo_page.text, slo_page.attachments, colour=sys.stdout.isatty(), indent="    "))
-        print("  The same SLO with `alertrouter slo evaluate demo/slos.yaml --endpoint-url …` (reads the whole "
+        show(slack.channel_messages("#oncall")[-1])
+        print("  The same SLO with `alertrouter slo evaluate demo/slos.yaml --at <the demo's time>` (reads the whole "
               "period, keeps no state):")
         cli(["slo", "evaluate", str(ROOT / "demo" / "slos.yaml"), "--endpoint-url", f"http://127.0.0.1:{port}",
-             "--region", "us-east-1"])
-        queued = escalator.store.queued_pages()
-        if queued:  # oncall-primary was texted less than a minute ago: one SMS per number per minute
-            print(f"  Its SMS to {queued[0].recipient} waits: that number was texted less than a minute ago (pacing, "
-                  "one SMS per number per minute); the escalator's next run sends it, bundled with anything else due.")
+             "--region", "us-east-1", "--at", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(clock.seconds()))])
 
-        say("12. Overnight, 50 children of an AWS Batch array job fail (Batch Job State Change → EventBridge "
-            "→ SQS → router): ONE message in #batch-alerts, counted by reason")
-        sys.path.insert(0, str(ROOT / "tests"))
+        say("13. 10:00 50 children of an AWS Batch array job fail (real FAILED events, dated when they were "
+            "recorded; Batch Job State Change → EventBridge → SQS → router): ONE message in #batch-alerts, "
+            "counted by reason")
+        clock.at_least(at(60))
         from conftest import batch_child_failure  # the real FAILED events (calcloud), as array children
 
         failures = [json.loads(batch_child_failure(i)) for i in range(50)]
         for i in range(0, len(failures), 10):
-            events.put_events(Entries=[put_entry(e) for e in failures[i:i + 10]])
-        lam.drain(quiet_seconds=3)
-        time.sleep(2)  # group_interval: the message is edited with everything that arrived meanwhile
-        lam.drain(quiet_seconds=3)
+            events.put_events(Entries=[put_entry(e, clock()) for e in failures[i:i + 10]])
+        lam.drain()
         report()
-        batch_message = slack.channel_messages("#batch-alerts")[-1]
-        print(render_text(batch_message.text, batch_message.attachments, colour=sys.stdout.isatty(), indent="    "))
-        edits = sum(1 for c in slack.calls if c.method == "chat.update" and c.payload.get("channel") == batch_message.channel)
-        print(f"  {len(failures)} failures: 1 post and {edits} edit(s) of it. No new failure for the route's "
-              "resolve_timeout (2h in the shipped config) resolves it.")
+        show(slack.channel_messages("#batch-alerts")[-1])
+        print("  No new failure for the route's resolve_timeout (2h) resolves it.")
 
-        say("13. OpenSearch Service: a High JVM notice (High → critical) pages on-call and shows in #infra-alerts; a software "
-            "update notice goes quietly to #aws-notices")
+        say("14. 10:05 The app was removed from #infra-alerts (Slack now answers not_in_channel there). OpenSearch "
+            "Service sends a High JVM notice (High → critical), for on-call and #infra-alerts, and a software "
+            "update notice, for #aws-notices")
+        clock.at_least(at(65))
+        slack.broken = {"#infra-alerts": "not_in_channel"}
         for name in ("eventbridge_opensearch_notification_high_jvm_usage_awsdocs.json",
                      "eventbridge_opensearch_software_update_available_awsdocs.json"):
-            events.put_events(Entries=[put_entry(load(name))])
-        time.sleep(4)
-        lam.drain(quiet_seconds=3)
+            events.put_events(Entries=[put_entry(load(name), clock())])
+        emf = io.StringIO()
+        with contextlib.redirect_stdout(emf):  # the refusal's metric line (EMF), summarised below
+            lam.drain(within_s=45)  # the group waits (10s, 30s), not the refused channel's retry a minute later
         report()
+        refusals = [json.loads(line) for line in emf.getvalue().splitlines() if "SlackChannelFailures" in line]
+        print("  metric SlackChannelFailures (cause): "
+              + ", ".join(f"{r['SlackChannelFailures'][0]:g} ({r['cause']})" for r in refusals))
+        print("  The page reaches #oncall and oncall-primary, the notice #aws-notices; #infra-alerts is refused, "
+              "nothing is lost or dead-lettered: the router tries it again a minute later. "
+              "`alertrouter doctor` says why:")
+        print("    " + doctor_line(slack, "#infra-alerts"))
+        report.new_calls()  # (the doctor's own reads are not the router's)
+        print("  10:07 Someone invites the app back. The router's next try makes sure it has not posted there "
+              "already (conversations.history) and posts the notice's current message:")
+        slack.broken = {}
+        lam.drain(within_s=120)
+        report()
+        print("    " + doctor_line(slack, "#infra-alerts").split(":", 1)[0] + ": the app is a member")
 
-        say("14. The Batch queue-state function (every minute in AWS) reads the local Batch and prints EMF")
-        from integration.batch_fakes import build_world, paged_batch
+        say("15. The Batch queue-state function (every minute in AWS) reads the local Batch and prints EMF")
+        batch_queue_metrics(session)
 
-        with paged_batch():
-            now_s = int(time.time())
-            build_world(lambda name: session.client(name), {
-                "nightly": {"RUNNABLE": [now_s - 3600 - 60 * j for j in range(40)], "RUNNING": [now_s - 60] * 12,
-                            "SUBMITTED": [now_s] * 3},
-                "adhoc": {"RUNNING": [now_s - 120] * 2}}, prefix="demo")
-            from batch_queue_metrics import app as metrics_app
-
-            out = io.StringIO()
-            os.environ.pop("POWERTOOLS_METRICS_DISABLED")  # the one step whose metrics are the point
-            with contextlib.redirect_stdout(out):
-                result = metrics_app.lambda_handler({}, Context())
-            os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
-        for line in out.getvalue().splitlines():
-            doc = json.loads(line) if line.startswith("{") else {}
-            if "_aws" in doc and doc.get("JobQueue"):
-                values = {k: (v[0] if isinstance(v, list) else v) for k, v in doc.items() if k.startswith(("Jobs", "Oldest"))}
-                print(f"  EMF {doc['_aws']['CloudWatchMetrics'][0]['Namespace']} JobQueue={doc['JobQueue']}: {values}")
-        print(f"  {result['list_jobs_calls']} ListJobs calls, 0 PutMetricData; an alarm on OldestRunnableAgeSeconds "
-              "(StuckQueueNames) would flow through the router like any other alarm.")
-
-        say("The acknowledged page's history (`alertrouter history <group key> --table … --endpoint-url …`)")
-        cli(["history", page.metadata["event_payload"]["group"],
+        say("The acknowledged page's history (`alertrouter history <group key>`)")
+        cli(["history", payments_page.metadata["event_payload"]["group"],
              "--table", stack.table_name, "--endpoint-url", f"http://127.0.0.1:{port}", "--region", "us-east-1"])
 
         say("What Slack shows now")
         show_channels(slack)
 
-        say("SMS sent (through SNS)")
+        say("Every SMS sent (through SNS)")
         from moto.backends import get_backend
 
         from alertrouter.notify.sms import mask_number
 
-        for number, text, *_ in get_backend("sns")["123456789012"]["us-east-1"].sms_messages.values():
-            print(f"  to {mask_number(number)} ({len(text)} chars): {text}")
+        names = {number: name for name, number in FAKE_SMS_NUMBERS.items()}
+        for number, text, *_ in get_backend("sns")[ACCOUNT]["us-east-1"].sms_messages.values():
+            print(f"  to {names[number]} ({mask_number(number)}): {text}")
 
         calls = {m: slack.count(m, ok_only=False) for m in ("chat.postMessage", "chat.update", "conversations.history")}
+        dlq_left = len(sqs.receive_message(QueueUrl=stack.dlq_url, MaxNumberOfMessages=10).get("Messages", []))
         print(f"\n  Slack calls: {calls}; answered 429: {sum(1 for c in slack.calls if c.status == 429)}; "
               f"calls made before Retry-After passed: {slack.retry_after_violations}; "
-              f"handler invocations: {lam.invocations}")
+              f"handler invocations: {lam.invocations}; dead-letter queue: the malformed record "
+              f"(read at step 10), {dlq_left} more")
+        if html_path is not None:
+            from slack_html import write_page
+
+            write_page(slack, html_path, title="AlertRouter demo: what Slack shows")
+            shown = html_path.relative_to(ROOT) if html_path.is_relative_to(ROOT) else html_path
+            print(f"  The same as Slack would draw it: {shown}")
         return 0
     finally:
         slack.stop()
         moto.stop()
 
 
+def doctor_line(slack: SlackStandIn, channel: str) -> str:
+    """The line `alertrouter doctor` prints for one Slack channel."""
+    from alertrouter.notify.slack import SlackClient
+    from alertrouter.preflight import slack_channel_check
+    from local_aws import FAKE_SLACK_TOKEN
+
+    return slack_channel_check(SlackClient(lambda: FAKE_SLACK_TOKEN, slack.url), channel).line()
+
+
+def batch_queue_metrics(session: Any) -> None:
+    """Step 15: the queue-state function on a local Batch; ages are shown in minutes (they run on real time)."""
+    from integration.batch_fakes import build_world, paged_batch
+
+    with paged_batch():
+        now_s = int(time.time())
+        build_world(lambda name: session.client(name), {
+            "nightly": {"RUNNABLE": [now_s - 3600 - 60 * j for j in range(40)], "RUNNING": [now_s - 60] * 12,
+                        "SUBMITTED": [now_s] * 3},
+            "adhoc": {"RUNNING": [now_s - 120] * 2}}, prefix="demo")
+        from batch_queue_metrics import app as metrics_app
+
+        out = io.StringIO()
+        os.environ.pop("POWERTOOLS_METRICS_DISABLED")  # the one step whose metrics are the point
+        with contextlib.redirect_stdout(out):
+            result = metrics_app.lambda_handler({}, Context())
+        os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
+    for line in out.getvalue().splitlines():
+        doc = json.loads(line) if line.startswith("{") else {}
+        if "_aws" in doc and doc.get("JobQueue"):
+            values = {k: int(v[0] if isinstance(v, list) else v) for k, v in doc.items() if k.startswith("Jobs")}
+            oldest = doc.get("OldestRunnableAgeSeconds", 0)
+            age = round((oldest[0] if isinstance(oldest, list) else oldest) / 60)
+            print(f"  EMF {doc['_aws']['CloudWatchMetrics'][0]['Namespace']} JobQueue={doc['JobQueue']}: {values}, "
+                  f"oldest runnable job waiting ~{age} min")
+    print(f"  {result['list_jobs_calls']} ListJobs calls, 0 PutMetricData; an alarm on OldestRunnableAgeSeconds "
+          "(StuckQueueNames) would flow through the router like any other alarm.")
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    import argparse
+
+    parser = argparse.ArgumentParser(description="The router's whole flow on this machine (moto + Slack stand-in).")
+    parser.add_argument("--html", type=Path, default=OUT / "slack.html", help="where to write the Slack page")
+    sys.exit(main(parser.parse_args().html.resolve()))

@@ -14,6 +14,7 @@ import json
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -52,7 +53,8 @@ class Call:
 
 class SlackStandIn:
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, fault_rate: float = 0.0,
-                 seed: int = 7, timeout_delay: float = 0.5, retry_after: float = 1) -> None:
+                 seed: int = 7, timeout_delay: float = 0.5, retry_after: float = 1,
+                 now: Callable[[], float] = time.time) -> None:
         self.messages: dict[str, list[Message]] = {}
         self.calls: list[Call] = []
         self.faults: list[str] = []  # scripted: "429", "500", "timeout", "ok"; used first
@@ -63,7 +65,8 @@ class SlackStandIn:
         self.retry_after_violations = 0
         self._blocked_until: dict[str, float] = {}
         self._lock = threading.Lock()
-        self._ts = int(time.time()) * 1_000_000
+        self.now = now  # the clock messages' ts are taken from (the demo passes its fixed clock)
+        self._ts = int(now()) * 1_000_000
         self._channel_ids: dict[str, str] = {}
         self.usergroups: dict[str, set[str]] = {}  # user group id -> member user ids
         self.scopes: set[str] = set(MANIFEST_SCOPES)  # granted to the token; a method without its scope fails
@@ -114,6 +117,13 @@ class SlackStandIn:
             return name
         with self._lock:
             return self._channel_ids.setdefault(name.lstrip("#"), f"C{len(self._channel_ids) + 1:08d}")
+
+    def channel_name(self, channel: str) -> str:
+        """'#name' for a channel id the stand-in gave out (or for a name); an unknown id as it is."""
+        if not self._is_id(channel):
+            return "#" + channel.lstrip("#")
+        with self._lock:
+            return next(("#" + n for n, cid in self._channel_ids.items() if cid == channel), channel)
 
     def channel_messages(self, name: str) -> list[Message]:
         return self.messages.get(self.channel_id(name), [])
@@ -196,7 +206,7 @@ class SlackStandIn:
 
     def _new_ts(self) -> str:
         with self._lock:  # like Slack: a message's ts is when it was posted (conversations.history filters on it)
-            self._ts = max(self._ts + 100, int(time.time() * 1_000_000))
+            self._ts = max(self._ts + 100, int(self.now() * 1_000_000))
             return f"{self._ts // 1_000_000}.{self._ts % 1_000_000:06d}"
 
     def _find(self, channel: str, ts: str) -> Message | None:

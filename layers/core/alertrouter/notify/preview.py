@@ -54,3 +54,39 @@ def render_text(text: str, attachments: list[dict[str, Any]] | None = None, *, c
             for line in _block_lines(block):
                 out.append(f"{indent}{bar} {line}")
     return "\n".join(out)
+
+
+_HTML_TOKEN = re.compile(r"<(!date\^\d+\^[^|>]*\|[^>]+|https?://[^|>]+(?:\|[^>]+)?|@[A-Z0-9]+)>")
+_HTML_BOLD = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
+_HTML_ITALIC = re.compile(r"(?<![\w_])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w_])")
+_HTML_CODE = re.compile(r"`([^`\n]+)`")
+
+
+def mrkdwn_to_html(text: str) -> str:
+    """Slack mrkdwn as HTML (demo page): *bold*, _italic_, `code`, links, mentions, dates as their fallback.
+    Everything else is text: Slack's entities are decoded, then all of it is escaped for HTML."""
+    import html
+
+    def plain(part: str) -> str:
+        part = part.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+        return html.escape(_TERMINAL_CONTROL.sub("\ufffd", part), quote=True)
+
+    out, last = [], 0
+    for token in _HTML_TOKEN.finditer(text):
+        out.append(plain(text[last:token.start()]))
+        inner = token.group(1)
+        if inner.startswith("!date"):
+            out.append(plain(inner.split("|", 1)[1]))
+        elif inner.startswith("@"):
+            out.append(f'<span class="mention">@{plain(inner[1:])}</span>')
+        else:
+            url, _, label = inner.partition("|")
+            out.append(f'<a href="{plain(url)}">{plain(label or url)}</a>')
+        last = token.end()
+    out.append(plain(text[last:]))
+    parts = re.split(r"(<[^>]*>)", "".join(out))  # text between tags is styled, never a tag's attributes
+    for i in range(0, len(parts), 2):
+        part = _HTML_CODE.sub(r"<code>\1</code>", parts[i])
+        part = _HTML_BOLD.sub(r"<b>\1</b>", part)
+        parts[i] = _HTML_ITALIC.sub(r"<i>\1</i>", part)
+    return "".join(parts).replace("\n", "<br>")

@@ -1,0 +1,119 @@
+"""The Slack stand-in's channels as one self-contained HTML page, drawn roughly as Slack draws Block Kit
+(colour bar, section text, fields in two columns, context, buttons and the select, thread replies, edits).
+Inline CSS, no script, nothing fetched: `make docs-images` screenshots it for the README."""
+
+from __future__ import annotations
+
+import html
+import time
+from pathlib import Path
+from typing import Any
+
+from alertrouter.notify.preview import mrkdwn_to_html
+from slack_standin import Message, SlackStandIn
+
+CSS = """
+* { box-sizing: border-box; }
+body { margin: 0; font: 14px/1.45 -apple-system, "Segoe UI", "Noto Sans", Helvetica, Arial, sans-serif;
+       color: #1d1c1d; background: #f4f4f5; }
+header { padding: 14px 24px; background: #3f0e40; color: #fff; font-size: 17px; font-weight: 700; }
+header small { font-weight: 400; opacity: .75; margin-left: 10px; font-size: 13px; }
+main { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 16px; padding: 16px; }
+section.channel { background: #fff; border: 1px solid #ddd; border-radius: 8px; overflow: hidden; }
+section.channel h2 { margin: 0; padding: 10px 16px; font-size: 15px; border-bottom: 1px solid #eee; }
+.message { display: flex; gap: 10px; padding: 10px 16px; }
+.avatar { flex: 0 0 36px; height: 36px; border-radius: 6px; background: #4a154b; color: #fff; font-weight: 700;
+          display: flex; align-items: center; justify-content: center; font-size: 15px; }
+.body { flex: 1; min-width: 0; }
+.who { font-weight: 700; } .app { font-size: 10px; background: #e8e8e8; color: #616061; padding: 1px 4px;
+       border-radius: 3px; margin: 0 4px; font-weight: 700; } .when, .edited { color: #616061; font-size: 12px; }
+.attachment { display: flex; margin-top: 4px; }
+.bar { flex: 0 0 4px; border-radius: 4px; margin-right: 10px; }
+.blocks { flex: 1; min-width: 0; }
+.blocks > div { margin: 3px 0; overflow-wrap: anywhere; }
+.fields { display: grid; grid-template-columns: 1fr 1fr; gap: 4px 16px; }
+.context { color: #616061; font-size: 12px; }
+.actions { display: flex; flex-wrap: wrap; gap: 8px; margin-top: 6px !important; }
+.button, .select { border: 1px solid #bbb; border-radius: 4px; padding: 3px 10px; font-size: 13px; font-weight: 700;
+                   background: #fff; }
+.select { font-weight: 400; color: #616061; }
+a { color: #1264a3; text-decoration: none; }
+.mention { color: #1264a3; background: #e8f5fa; border-radius: 3px; padding: 0 2px; }
+code { font: 12px Menlo, Consolas, monospace; background: #f6f6f6; border: 1px solid #ddd; border-radius: 3px;
+       padding: 0 3px; color: #c01343; }
+.thread { margin: 2px 16px 8px 62px; padding-left: 10px; border-left: 2px solid #e0e0e0; }
+.thread .reply { font-size: 13px; margin: 4px 0; }
+.thread .label { color: #616061; font-size: 11px; font-weight: 700; }
+"""
+
+
+def _when(ts: str) -> str:
+    return time.strftime("%H:%M", time.gmtime(float(ts)))
+
+
+def _block(block: dict[str, Any]) -> str:
+    kind = block.get("type")
+    if kind == "section":
+        parts = []
+        if block.get("text"):
+            parts.append(f"<div>{mrkdwn_to_html(block['text'].get('text', ''))}</div>")
+        if block.get("fields"):
+            cells = "".join(f"<div>{mrkdwn_to_html(f.get('text', ''))}</div>" for f in block["fields"])
+            parts.append(f'<div class="fields">{cells}</div>')
+        return "".join(parts)
+    if kind == "context":
+        return '<div class="context">' + " · ".join(
+            mrkdwn_to_html(e.get("text", "")) for e in block.get("elements", [])) + "</div>"
+    if kind == "actions":
+        controls = []
+        for element in block.get("elements", []):
+            if "placeholder" in element:
+                controls.append(f'<span class="select">{html.escape(element["placeholder"]["text"])} ▾</span>')
+            elif "text" in element:
+                controls.append(f'<span class="button">{html.escape(element["text"]["text"])}</span>')
+        return '<div class="actions">' + "".join(controls) + "</div>"
+    if kind == "header":
+        return f"<div><b>{html.escape(block.get('text', {}).get('text', ''))}</b></div>"
+    if kind == "divider":
+        return "<hr>"
+    return ""
+
+
+def _message(message: Message) -> str:
+    edited = f' <span class="edited">(edited ×{message.edits})</span>' if message.edits else ""
+    head = (f'<div><span class="who">AlertRouter</span><span class="app">APP</span>'
+            f'<span class="when">{_when(message.ts)}</span>{edited}</div>')
+    if message.attachments:
+        content = ""
+        for attachment in message.attachments:
+            colour = html.escape(str(attachment.get("color", "#9E9E9E")), quote=True)
+            blocks = "".join(_block(b) for b in attachment.get("blocks", []))
+            content += (f'<div class="attachment"><div class="bar" style="background:{colour}"></div>'
+                        f'<div class="blocks">{blocks}</div></div>')
+    else:
+        content = f"<div>{mrkdwn_to_html(message.text)}</div>"
+    out = f'<div class="message"><div class="avatar">A</div><div class="body">{head}{content}</div></div>'
+    if message.replies:
+        replies = "".join(f'<div class="reply"><span class="label">AlertRouter {_when(r.ts)}</span><br>'
+                          f"{mrkdwn_to_html(r.text)}</div>" for r in message.replies)
+        label = f'{len(message.replies)} repl{"y" if len(message.replies) == 1 else "ies"}'
+        out += f'<div class="thread"><div class="label">{label}</div>{replies}</div>'
+    return out
+
+
+def render_page(slack: SlackStandIn, title: str) -> str:
+    """Every channel the stand-in holds messages in, one section each, as a complete HTML document."""
+    sections = []
+    for channel, messages in slack.messages.items():
+        body = "".join(_message(m) for m in messages)
+        sections.append(f'<section class="channel"><h2>{html.escape(slack.channel_name(channel))}</h2>{body}</section>')
+    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+            f"<style>{CSS}</style></head><body><header>{html.escape(title)}<small>Slack stand-in, "
+            f"{sum(len(m) for m in slack.messages.values())} messages</small></header>"
+            f"<main>{''.join(sections)}</main></body></html>\n")
+
+
+def write_page(slack: SlackStandIn, path: Path, title: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_page(slack, title), encoding="utf-8")
+    return path
