@@ -590,7 +590,8 @@ def main(html_path: Path | None = OUT / "slack.html") -> int:
         if html_path is not None:
             from slack_html import write_page
 
-            write_page(slack, html_path, title="AlertRouter demo: what Slack shows")
+            write_page(slack, html_path, title="AlertRouter demo: what Slack shows",
+                       first=("#oncall", "#alerts", "#batch-alerts", "#infra-alerts"))
             shown = html_path.relative_to(ROOT) if html_path.is_relative_to(ROOT) else html_path
             print(f"  The same as Slack would draw it: {shown}")
         return 0

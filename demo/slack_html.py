@@ -18,7 +18,8 @@ body { margin: 0; font: 14px/1.45 -apple-system, "Segoe UI", "Noto Sans", Helvet
        color: #1d1c1d; background: #f4f4f5; }
 header { padding: 14px 24px; background: #3f0e40; color: #fff; font-size: 17px; font-weight: 700; }
 header small { font-weight: 400; opacity: .75; margin-left: 10px; font-size: 13px; }
-main { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 16px; padding: 16px; }
+main { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 16px; padding: 16px;
+       align-items: start; }
 section.channel { background: #fff; border: 1px solid #ddd; border-radius: 8px; overflow: hidden; }
 section.channel h2 { margin: 0; padding: 10px 16px; font-size: 15px; border-bottom: 1px solid #eee; }
 .message { display: flex; gap: 10px; padding: 10px 16px; }
@@ -101,10 +102,13 @@ def _message(message: Message) -> str:
     return out
 
 
-def render_page(slack: SlackStandIn, title: str) -> str:
-    """Every channel the stand-in holds messages in, one section each, as a complete HTML document."""
+def render_page(slack: SlackStandIn, title: str, first: tuple[str, ...] = ()) -> str:
+    """Every channel the stand-in holds messages in, one section each (the `first` channels first, by name), as
+    a complete HTML document."""
     sections = []
-    for channel, messages in slack.messages.items():
+    rank = {slack.channel_id(name): i for i, name in enumerate(first)}
+    channels = sorted(slack.messages.items(), key=lambda item: rank.get(item[0], len(rank)))
+    for channel, messages in channels:
         body = "".join(_message(m) for m in messages)
         sections.append(f'<section class="channel"><h2>{html.escape(slack.channel_name(channel))}</h2>{body}</section>')
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
@@ -113,7 +117,7 @@ def render_page(slack: SlackStandIn, title: str) -> str:
             f"<main>{''.join(sections)}</main></body></html>\n")
 
 
-def write_page(slack: SlackStandIn, path: Path, title: str) -> Path:
+def write_page(slack: SlackStandIn, path: Path, title: str, first: tuple[str, ...] = ()) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_page(slack, title), encoding="utf-8")
+    path.write_text(render_page(slack, title, first), encoding="utf-8")
     return path
