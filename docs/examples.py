@@ -108,6 +108,13 @@ def slack_scopes() -> str:
     return "".join(f"- `{scope}`\n" for scope in manifest["oauth_config"]["scopes"]["bot"])
 
 
+def demo_steps() -> str:
+    """The story of `make demo`, step by step: the headlines of its output as tests/e2e/test_demo.py pins it."""
+    output = (ROOT / "tests/e2e/demo_output.txt").read_text()
+    steps = [line.removeprefix("▶ ") for line in output.splitlines() if line.startswith("▶ ")]
+    return "```text\n" + "\n".join(steps) + "\n```\n"
+
+
 def without_ports(text: str) -> str:
     """The local stack listens on free ports: the same run prints other numbers each time."""
     return re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:<port>", text)
@@ -125,6 +132,7 @@ EXAMPLES: dict[str, Example] = {
     "slo-validate": Example(console("slo", "validate", "config/slos.yaml")),
     "slo-test": Example(console("slo", "test", "tests/slo/checkout.tests.yaml")),
     "slack-scopes": Example(slack_scopes),
+    "demo-steps": Example(demo_steps),
     "doctor-local": Example(console("doctor", "--local", output=without_ports, separate_process=True), local=True),
 }
 

@@ -86,3 +86,28 @@ def test_every_ops_alarm_has_a_runbook_entry_saying_what_it_means_and_what_to_do
     for name, body in entries.items():
         for part in ("**Fires when:**", "**What it means:**", "**What to do:**"):
             assert part in body, f"{name}: no {part}"
+
+
+FRONT_DOOR = ["README.md", "CONTRIBUTING.md", "SECURITY.md", "CHANGELOG.md"]
+
+
+def test_the_readme_is_a_short_front_door_with_the_demo_picture() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.splitlines()) <= 200, "the README is a front door: move detail into docs/"
+    assert "](docs/img/demo.png)" in readme
+    assert (ROOT / "docs/img/demo.png").is_file()
+
+
+@pytest.mark.parametrize("name", FRONT_DOOR)
+def test_the_front_door_files_link_only_to_files_that_exist(name: str) -> None:
+    """mkdocs --strict checks the links of docs/; these files are outside it."""
+    text = (ROOT / name).read_text()
+    targets = {target.split("#")[0] for target in re.findall(r"\]\(([^)\s]+)\)", text)}
+    missing = sorted(target for target in targets
+                     if target and "://" not in target and not (ROOT / target).exists())
+    assert missing == [], f"{name} links to files that do not exist"
+
+
+def test_the_license_is_apache_2() -> None:
+    text = (ROOT / "LICENSE").read_text()
+    assert "Apache License" in text and "Version 2.0, January 2004" in text and "END OF TERMS AND CONDITIONS" in text
