@@ -42,6 +42,8 @@ BLOCK = re.compile(r"^(?P<indent>[ ]*)(?P<start><!-- example: (?P<name>[\w-]+) -
                    re.S | re.M)
 # The placeholder values the CLI reads from the environment (see `alertrouter route --help`).
 CLI_ENV = {"DEFAULT_SLACK_CHANNEL": "#alerts", "ACCOUNT_LABEL": "prod"}
+# Settings of the person running it that would change the examples (another routing file, another account).
+UNSET = ("ROUTING_CONFIG_PATH", "AWS_PROFILE")
 CPU_EVENT = "events/eventbridge_cw_alarm_state_change_single_metric_ALARM_awsdocs.json"
 
 
@@ -56,25 +58,30 @@ def run_cli(*args: str, separate_process: bool = False) -> str:
 
     In this process unless `separate_process` (a command that starts servers): the CLI reads its placeholders
     from the environment and prints to sys.stdout and sys.stderr as they are when it runs."""
-    env = {key: value for key, value in os.environ.items() if key not in ("ROUTING_CONFIG_PATH", "AWS_PROFILE")}
-    env.update(CLI_ENV)
     if separate_process:
+        env = {key: value for key, value in os.environ.items() if key not in UNSET} | CLI_ENV
         done = subprocess.run([sys.executable, "-m", "alertrouter.cli", *args], cwd=ROOT, env=env, text=True,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120, check=False)
         output = done.stdout
     else:
         from alertrouter import cli
 
-        saved = dict(os.environ)
+        # only the variables the CLI reads are changed (and put back): other threads of a test process keep theirs
+        changed = {*CLI_ENV, *UNSET}
+        saved = {key: os.environ.get(key) for key in changed}
         captured = io.StringIO()
         try:
-            os.environ.clear()
-            os.environ.update(env)
+            for key in UNSET:
+                os.environ.pop(key, None)
+            os.environ.update(CLI_ENV)
             with contextlib.chdir(ROOT), contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
                 cli.main(list(args))
         finally:
-            os.environ.clear()
-            os.environ.update(saved)
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
         output = captured.getvalue()
     return output.replace(f"{ROOT}/", "")
 
