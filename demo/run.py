@@ -297,6 +297,7 @@ def pin_clocks(clock: DemoClock) -> tuple[Any, Any, Any, Any]:
     """The demo's only hook into the functions: each real handler's cached service (built from the environment
     exactly as in Lambda) is given the demo's clock instead of the system's, and the ids the router draws at
     random (silences, history entries) come from a seeded generator, so every run prints the same story."""
+    import itertools
     import random
     import types
     import uuid
@@ -310,8 +311,11 @@ def pin_clocks(clock: DemoClock) -> tuple[Any, Any, Any, Any]:
     from router import app as router_app
 
     seeded = random.Random(7)
-    fake_uuid = types.SimpleNamespace(uuid4=lambda: uuid.UUID(int=seeded.getrandbits(128), version=4))
-    silence.uuid = dynamodb.uuid = fake_uuid  # type: ignore[attr-defined]
+    silence.uuid = types.SimpleNamespace(  # type: ignore[attr-defined]
+        uuid4=lambda: uuid.UUID(int=seeded.getrandbits(128), version=4))
+    drawn = itertools.count(1)  # history entries of one millisecond keep the order they were written in
+    dynamodb.uuid = types.SimpleNamespace(  # type: ignore[attr-defined]
+        uuid4=lambda: uuid.UUID(int=(next(drawn) << 96) | seeded.getrandbits(96), version=4))
     router_app.build_service().router.now_ms = clock
     escalator_app.build_escalator().now_ms = clock
     interactions_app.build_service().now = clock.seconds
