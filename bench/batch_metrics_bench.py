@@ -8,11 +8,13 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import math
 import os
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 from loopback import moto_server
@@ -43,8 +45,9 @@ def _environ(values: dict[str, str | None]) -> Iterator[None]:
         yield
 
 
-def measure(queues: int = 50) -> dict[str, float]:
-    """One run of the real handler over `queues` job queues on a moto server on loopback."""
+def measure(queues: int = 50, runs: int = 1) -> dict[str, Any]:
+    """`runs` runs of the real handler over `queues` job queues on a moto server on loopback: the figures of
+    the first run, and the wall time of each (walls_s)."""
     for path in (ROOT / "functions", ROOT / "tests"):  # the handler, and the Batch stand-in the tests use
         if str(path) not in sys.path:
             sys.path.insert(0, str(path))
@@ -52,7 +55,8 @@ def measure(queues: int = 50) -> dict[str, float]:
 
     import boto3
 
-    from integration.batch_fakes import build_world, paged_batch
+    from alertrouter.batch_metrics import STATUSES
+    from integration.batch_fakes import LIST_JOBS_MAX, build_world, paged_batch
 
     with moto_server() as endpoint:
         env: dict[str, str | None] = {
@@ -68,17 +72,26 @@ def measure(queues: int = 50) -> dict[str, float]:
                                               for status, n in JOBS.items()} for i in range(queues)}
             world["bench-queue-000"]["RUNNABLE"] = [now - 60 - j % 600 for j in range(BUSY_RUNNABLE)]
             build_world(lambda name: session.client(name, endpoint_url=endpoint), world, prefix="bench")
-            out = io.StringIO()
-            with contextlib.redirect_stdout(out):  # the EMF lines (and the handler's log lines)
-                app = importlib.import_module("batch_queue_metrics.app")
-                for cached in (app.settings, app.build_reader, app.build_metrics):
-                    cached.cache_clear()
-                started = time.perf_counter()
-                result = app.lambda_handler({}, _Context())
-                wall = time.perf_counter() - started
-    emf = [line for line in out.getvalue().splitlines() if line.startswith("{") and "_aws" in json.loads(line)]
-    return {"queues": queues, "list_jobs_calls": result["list_jobs_calls"],
-            "list_jobs_requests": len(calls.list_jobs), "wall_s": wall, "emf_lines": len(emf),
+            outputs, results, walls, requests = [], [], [], []
+            for _ in range(runs):
+                out = io.StringIO()
+                with contextlib.redirect_stdout(out):  # the EMF lines (and the handler's log lines)
+                    app = importlib.import_module("batch_queue_metrics.app")
+                    for cached in (app.settings, app.build_reader, app.build_metrics):
+                        cached.cache_clear()
+                    before = len(calls.list_jobs)
+                    started = time.perf_counter()
+                    results.append(app.lambda_handler({}, _Context()))
+                    walls.append(time.perf_counter() - started)
+                    requests.append(len(calls.list_jobs) - before)
+                outputs.append(out.getvalue())
+    emf = [line for line in outputs[0].splitlines() if line.startswith("{") and "_aws" in json.loads(line)]
+    # one ListJobs per queue and active state, and one more for each further page a state's jobs take
+    expected = sum(max(1, math.ceil(len(states.get(status, [])) / LIST_JOBS_MAX))
+                   for states in world.values() for status in STATUSES)
+    result = results[0]
+    return {"queues": queues, "list_jobs_calls": result["list_jobs_calls"], "list_jobs_expected": expected,
+            "list_jobs_requests": requests[0], "wall_s": walls[0], "walls_s": walls, "emf_lines": len(emf),
             "put_metric_data_calls": calls.put_metric_data, "queues_failed": len(result["failed"])}
 
 

@@ -4,6 +4,14 @@
   (`import boto3` plus creating the same clients), each measured in a fresh interpreter, median of runs.
 - warm throughput: events per second through parse -> state -> route -> group -> render in one
   process, on the in-memory store with an in-process Slack sink (no network, so it measures our code).
+  Rates move with the machine's load (the same commit measured 20.6k, 11.8k and 7.0k events/s within a
+  day), so each run also times a reference workload on the same events, interleaved in slices of 250 with
+  the router's (json.loads + pydantic validation with the router's own event model, no routing): the
+  target is judged on the ratio router / reference, which the load moves far less.
+
+Every figure with a target says `met` or `not met`; timed figures are measured BENCH_REPEATS times (5)
+and show their spread (min-max) beside the median (cold start: BENCH_RUNS, 9). Counts (Slack calls,
+API calls, EMF lines) do not vary between runs and say so.
 - storm and soak (storm_soak.py): 10,000 changes from 100 alarms in a minute (Slack calls, pacing, state
   writes); 100,000 events through one warm process (resident memory at start and end).
 - SLO evaluation (slo_bench.py): GetMetricData calls and metrics per run for 200 SLOs against moto
@@ -16,6 +24,7 @@ from __future__ import annotations
 
 import heapq
 import json
+import math
 import os
 import random
 import statistics
@@ -23,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +80,8 @@ def _time_in_fresh_interpreter(code: str) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def cold_start() -> tuple[float, float, float, float]:
+def cold_start() -> tuple[list[float], list[float], list[float]]:
+    """Seconds of the floor, the floor + libraries and the router, per run (interleaved runs)."""
     # Site-packages come with bytecode compiled at install; give our code the same (as `make build` does
     # for the layer), or the router would be timed compiling itself.
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "layers" / "core" / "alertrouter"),
@@ -81,8 +92,7 @@ def cold_start() -> tuple[float, float, float, float]:
         floor.append(_time_in_fresh_interpreter(FLOOR))
         libraries.append(_time_in_fresh_interpreter(LIBRARIES))
         router.append(_time_in_fresh_interpreter(ROUTER))
-    f, r = statistics.median(floor), statistics.median(router)
-    return f, statistics.median(libraries), r, r / f
+    return floor, libraries, router
 
 
 class SlackSink:
@@ -165,11 +175,14 @@ class Clock:
         self.ms += self.step
 
 
-def throughput(*, immediate: bool, alarms: int = 2000) -> tuple[float, int, int, int]:
+def throughput(*, immediate: bool, alarms: int = 2000,
+               reference_s: list[float] | None = None) -> tuple[float, int, int, int]:
     """Events/s through parse -> state -> route -> group -> (flush: render + send to the sink).
 
     immediate=False: the shipped config's timings, a storm of events 5 ms apart (flushes when due);
     immediate=True: group_wait = group_interval = 0, so every change renders and sends (worst case).
+    reference_s: when given, the reference workload runs on each slice of events right after the router,
+    and its seconds are appended (interleaved slices: both see the same load).
     """
     from alertrouter.aws import Clients
     from alertrouter.handler import settle
@@ -196,73 +209,196 @@ def throughput(*, immediate: bool, alarms: int = 2000) -> tuple[float, int, int,
     bodies = workload(alarms, 5)  # fire, repeat, resolve, fire again, repeat: each ends firing
     random.Random(1).shuffle(bodies[: len(bodies) // 2])
     flushes = 0
+    elapsed = 0.0
+    for first in range(0, len(bodies), REFERENCE_SLICE):
+        chunk = bodies[first:first + REFERENCE_SLICE]
+        start = time.perf_counter()
+        for body in chunk:
+            clock.tick()
+            service.handle_body(body)
+            for key, route_id, due_ms in queue.due():
+                router.flush_due(key, route_id, due_ms)
+                flushes += 1
+        elapsed += time.perf_counter() - start
+        if reference_s is not None:  # the reference on the same events, straight after: the same load
+            reference_s.append(reference_seconds(chunk))
     start = time.perf_counter()
-    for body in bodies:
-        clock.tick()
-        service.handle_body(body)
-        for key, route_id, due_ms in queue.due():
-            router.flush_due(key, route_id, due_ms)
-            flushes += 1
     clock.ms += 3_600_000  # let every scheduled flush come due
     for key, route_id, due_ms in queue.due():
         router.flush_due(key, route_id, due_ms)
         flushes += 1
-    elapsed = time.perf_counter() - start
+    elapsed += time.perf_counter() - start
     return len(bodies) / elapsed, len(bodies), sink.calls, flushes
 
 
+REFERENCE_SLICE = 250  # events routed between two slices of the reference (each ~10-50 ms)
+
+
+def reference_seconds(bodies: list[str]) -> float:
+    """Seconds the same-run reference workload takes over `bodies`: plain JSON decoding plus pydantic
+    validation with the router's own event model (what `parse_body`'s dict path does, without any routing).
+    Library code only: its rate moves with the machine's load and CPU as the router's does, so the ratio
+    router / reference is steadier than either rate."""
+    from alertrouter.sources.cloudwatch import AlarmStateChangeEvent
+
+    validate, loads = AlarmStateChangeEvent.model_validate, json.loads
+    start = time.perf_counter()
+    for body in bodies:
+        validate(loads(body))
+    return time.perf_counter() - start
+
+
+# The 20,000 events/s target, judged on the ratio to the reference (the stable figure: on 2 Dec 2026, 5 runs
+# under a shared machine's load spread 4,330-10,385 events/s, their ratios 0.141-0.188). Calibration: the best
+# this machine measured for this code is 20,600 events/s (idle), and the median ratio was 0.155, so the
+# interleaved reference runs at about 20,600 / 0.155 = 133,000 events/s idle, and 20,000 events/s is a ratio of
+# 20,000 / 133,000 = 0.150. A change that makes the router slower per event than the libraries it is built on
+# moves the ratio; the machine's load does not (much). Measure again on an idle machine to re-derive it.
+THROUGHPUT_TARGET_EPS = 20_000
+REFERENCE_EPS_WHEN_SET = 133_000
+THROUGHPUT_TARGET_RATIO = THROUGHPUT_TARGET_EPS / REFERENCE_EPS_WHEN_SET
+
+
+def throughput_runs(*, immediate: bool, repeats: int) -> dict[str, Any]:
+    """`repeats` router runs, the reference interleaved with each (slices of the same events): the router's
+    events/s, the reference's, and their ratio, per run."""
+    rates, references, ratios = [], [], []
+    events = calls = 0
+    for _ in range(repeats):
+        reference_s: list[float] = []
+        eps, events, calls, _ = throughput(immediate=immediate, reference_s=reference_s)
+        reference = events / sum(reference_s)
+        rates.append(eps)
+        references.append(reference)
+        ratios.append(eps / reference)
+    return {"rates": rates, "references": references, "ratios": ratios, "events": events, "calls": calls}
+
+
+@dataclass
+class Row:
+    """One figure of the table: its value (the median when runs repeat), the spread of the runs (min-max),
+    its target and whether the target is met (None: a figure without a target)."""
+
+    figure: str
+    value: str
+    target: str = "-"
+    met: bool | None = None
+    spread: str = ""
+
+
+def spread(values: list[float], fmt: str) -> str:
+    if len(values) < 2:
+        return "1 run"
+    return f"{fmt.format(min(values))}-{fmt.format(max(values))} ({len(values)} runs)"
+
+
+def verdict(met: bool | None) -> str:
+    return "-" if met is None else ("met" if met else "not met")
+
+
+def render(rows: list[Row]) -> str:
+    header = Row("figure", "value", "target", None, "spread (min-max)")
+    widths = [max(len(r.figure) for r in [header, *rows]), max(len(r.value) for r in [header, *rows]),
+              max(len(r.spread) for r in [header, *rows]), max(len(r.target) for r in [header, *rows])]
+    lines = []
+    for r in [header, *rows]:
+        mark = "verdict" if r is header else verdict(r.met)
+        lines.append(f"{r.figure:<{widths[0]}}  {r.value:>{widths[1]}}  {r.spread:<{widths[2]}}  "
+                     f"{r.target:<{widths[3]}}  {mark}")
+    return "\n".join(lines)
+
+
 def main() -> int:
-    rows: list[tuple[str, str, str]] = []
-    floor, libraries, router, ratio = cold_start()
-    rows.append(("cold start floor (import boto3 + 4 clients)", f"{floor * 1000:.0f} ms", "-"))
-    rows.append(("cold start, floor + the required libraries (pydantic, Powertools, PyYAML) / floor",
-                 f"{libraries * 1000:.0f} ms = {libraries / floor:.2f}x", "- (what the budget leaves)"))
-    rows.append(("cold start router (import handler + same clients)", f"{router * 1000:.0f} ms", "-"))
-    rows.append(("cold start ratio router / floor", f"{ratio:.2f}x", "<= 1.25x"))
-    # best of 3: the figure is what the code can do; a busy neighbour only ever slows a run down
-    eps, events, calls, flushes = max((throughput(immediate=False) for _ in range(3)), key=lambda r: r[0])
-    rows.append((f"warm throughput, shipped timings ({events} events, {calls} Slack calls)",
-                 f"{eps:,.0f} events/s", ">= 20,000 events/s"))
-    eps, events, calls, flushes = max((throughput(immediate=True) for _ in range(3)), key=lambda r: r[0])
-    rows.append((f"warm throughput, every change sent ({events} events, {calls} Slack calls)",
-                 f"{eps:,.0f} events/s", "- (worst case)"))
+    repeats = int(os.environ.get("BENCH_REPEATS", "5"))
+    rows: list[Row] = []
+    floors, libraries, routers = cold_start()
+    ratios = [r / f for f, r in zip(floors, routers, strict=True)]
+    floor, router, ratio = statistics.median(floors), statistics.median(routers), statistics.median(ratios)
+    library_ratios = [lib / f for f, lib in zip(floors, libraries, strict=True)]
+    rows.append(Row("cold start floor (import boto3 + 4 clients)", f"{floor * 1000:.0f} ms",
+                    spread=spread([f * 1000 for f in floors], "{:.0f}")))
+    rows.append(Row("cold start, floor + the required libraries (pydantic, Powertools, PyYAML) / floor",
+                    f"{statistics.median(library_ratios):.2f}x", "- (what the budget leaves)",
+                    spread=spread(library_ratios, "{:.2f}")))
+    rows.append(Row("cold start router (import handler + same clients)", f"{router * 1000:.0f} ms",
+                    spread=spread([r * 1000 for r in routers], "{:.0f}")))
+    rows.append(Row("cold start ratio router / floor (judged: median of the per-run ratios)", f"{ratio:.2f}x",
+                    "<= 1.25x", ratio <= 1.25, spread(ratios, "{:.2f}")))
+
+    shipped = throughput_runs(immediate=False, repeats=repeats)
+    eps, reference = statistics.median(shipped["rates"]), statistics.median(shipped["references"])
+    ratio = statistics.median(shipped["ratios"])
+    rows.append(Row(f"warm throughput, shipped timings ({shipped['events']} events, {shipped['calls']} Slack calls)",
+                    f"{eps:,.0f} events/s", f"{THROUGHPUT_TARGET_EPS:,} events/s: judged on the ratio below",
+                    spread=spread(shipped["rates"], "{:,.0f}")))
+    rows.append(Row("reference, same events in the same run: json.loads + pydantic validation (router's model)",
+                    f"{reference:,.0f} events/s", spread=spread(shipped["references"], "{:,.0f}")))
+    rows.append(Row("warm throughput / reference (judged: the stable figure)", f"{ratio:.3f}x",
+                    f">= {THROUGHPUT_TARGET_RATIO:.3f}x (= {THROUGHPUT_TARGET_EPS // 1000}k at "
+                    f"{REFERENCE_EPS_WHEN_SET // 1000}k ref.)", ratio >= THROUGHPUT_TARGET_RATIO,
+                    spread(shipped["ratios"], "{:.3f}")))
+    worst = throughput_runs(immediate=True, repeats=repeats)
+    rows.append(Row(f"warm throughput, every change sent ({worst['events']} events, {worst['calls']} Slack calls)",
+                    f"{statistics.median(worst['rates']):,.0f} events/s", "- (worst case)",
+                    spread=spread(worst["rates"], "{:,.0f}")))
+    rows.append(Row("warm throughput, every change sent / reference", f"{statistics.median(worst['ratios']):.3f}x",
+                    "- (worst case)", spread=spread(worst["ratios"], "{:.3f}")))
+
     from storm_soak import soak, storm
 
     st = storm()
-    rows.append((f"storm: {st['changes']:,} changes from 100 alarms in a minute -> Slack calls "
-                 f"({st['posts']} posts, {st['updates']} edits, {st['threads']} thread notes)",
-                 f"{st['slack_calls']}", f"<= 1 post per group ({st['groups']} groups) + bounded edits"))
-    rows.append(("storm: busiest channel's posts per second (average)", f"{st['max_posts_per_channel_per_s']:.2f}",
-                 "<= 1"))
-    rows.append(("storm: state-table writes / SMS sent / wall time",
-                 f"{st['dynamodb_writes']:,} / {st['sms']} / {st['wall_s']:.2f} s", "-"))
-    start_mb, end_mb, soak_eps = soak()
-    rows.append(("soak: 100,000 events in one warm process, resident memory start -> end",
-                 f"{start_mb:.1f} -> {end_mb:.1f} MB", "growth < 10 MB"))
-    rows.append(("soak: throughput", f"{soak_eps:,.0f} events/s", "-"))
+    rows.append(Row(f"storm: {st['changes']:,} changes from 100 alarms in a minute -> Slack calls "
+                    f"({st['posts']} posts, {st['updates']} edits, {st['threads']} thread notes)",
+                    f"{st['slack_calls']}", f"<= 1 post per group ({st['groups']} groups), edits <= 10 per group",
+                    st["posts"] <= st["groups"] and st["updates"] <= 10 * st["groups"], "deterministic"))
+    rows.append(Row("storm: busiest channel's posts per second (average)", f"{st['max_posts_per_channel_per_s']:.2f}",
+                    "<= 1", st["max_posts_per_channel_per_s"] <= 1, "deterministic"))
+    rows.append(Row("storm: state-table writes / SMS sent / wall time",
+                    f"{st['dynamodb_writes']:,} / {st['sms']} / {st['wall_s']:.2f} s"))
+    soaks = [soak() for _ in range(max(1, repeats // 2))]
+    growths = [end - start for start, end, _ in soaks]
+    start_mb, end_mb, _ = sorted(soaks, key=lambda s: s[1] - s[0])[len(soaks) // 2]
+    rows.append(Row("soak: 100,000 events in one warm process, resident memory start -> end (median growth)",
+                    f"{start_mb:.1f} -> {end_mb:.1f} MB", "growth < 10 MB", max(growths) < 10,
+                    spread(growths, "{:+.1f} MB") + ", judged on the largest"))
+    rows.append(Row("soak: throughput", f"{statistics.median([s[2] for s in soaks]):,.0f} events/s",
+                    spread=spread([s[2] for s in soaks], "{:,.0f}")))
+
     from slo_bench import slo_costs
 
     slo = slo_costs()
-    rows.append((f"SLO evaluation, {slo['slos']} SLOs: GetMetricData calls per run", f"{slo['calls']}",
-                 "ceil(2 x SLOs / 500)"))
-    rows.append(("SLO evaluation: metrics requested per SLO per run", f"{slo['metrics_per_slo']:.2f}", "<= 2 (the floor)"))
-    rows.append(("SLO evaluation: first run (reads the period so far): calls / metrics per SLO",
-                 f"{slo['first'][0]} / {slo['first'][1] / slo['slos']:.2f}", "-"))
-    rows.append(("SLO evaluation: wall time of one run against the local endpoint", f"{slo['wall_s'] * 1000:.0f} ms",
-                 "< 50 s (Lambda timeout)"))
-    rows.append(("SLO evaluation: CloudWatch cost per month at a 1-minute schedule",
-                 f"${slo['monthly_usd']:,.2f}", "- ($0.01 per 1,000 metrics)"))
+    expected_calls = math.ceil(2 * slo["slos"] / 500)
+    rows.append(Row(f"SLO evaluation, {slo['slos']} SLOs: GetMetricData calls per run", f"{slo['calls']}",
+                    f"ceil(2 x SLOs / 500) = {expected_calls}", slo["calls"] <= expected_calls, "deterministic"))
+    rows.append(Row("SLO evaluation: metrics requested per SLO per run", f"{slo['metrics_per_slo']:.2f}",
+                    "<= 2 (the floor)", slo["metrics_per_slo"] <= 2, "deterministic"))
+    rows.append(Row("SLO evaluation: first run (reads the period so far): calls / metrics per SLO",
+                    f"{slo['first'][0]} / {slo['first'][1] / slo['slos']:.2f}"))
+    walls = slo["walls_s"]
+    rows.append(Row("SLO evaluation: wall time of one run against the local endpoint (judged: slowest)",
+                    f"{statistics.median(walls) * 1000:.0f} ms", "< 50 s (Lambda timeout)", max(walls) < 50,
+                    spread([w * 1000 for w in walls], "{:.0f} ms")))
+    rows.append(Row("SLO evaluation: CloudWatch cost per month at a 1-minute schedule",
+                    f"${slo['monthly_usd']:,.2f}", "- ($0.01 per 1,000 metrics)"))
     from batch_metrics_bench import measure
 
-    batch = measure(50)
-    rows.append((f"Batch queue metrics, {batch['queues']:.0f} queues: ListJobs calls / wall time of one run",
-                 f"{batch['list_jobs_calls']:.0f} / {batch['wall_s']:.2f} s", "5 per queue + extra pages / < 30 s"))
-    rows.append(("Batch queue metrics: EMF lines / PutMetricData calls",
-                 f"{batch['emf_lines']:.0f} / {batch['put_metric_data_calls']:.0f}", "queues + 1 / 0"))
-    width = max(len(r[0]) for r in rows)
-    print(f"{'figure':<{width}}  {'value':>20}  target")
-    for name, value, target in rows:
-        print(f"{name:<{width}}  {value:>20}  {target}")
+    batch = measure(50, runs=3)
+    queues = int(batch["queues"])
+    walls = batch["walls_s"]
+    # 5 ListJobs per queue (one per active state) plus the extra pages (the busy queue's 1,500 RUNNABLE jobs: 1)
+    rows.append(Row(f"Batch queue metrics, {queues} queues: ListJobs calls per run",
+                    f"{batch['list_jobs_calls']:.0f}", f"5 per queue + extra pages = {batch['list_jobs_expected']:.0f}",
+                    batch["list_jobs_calls"] <= batch["list_jobs_expected"], "deterministic"))
+    rows.append(Row("Batch queue metrics: wall time of one run (judged: slowest)", f"{statistics.median(walls):.2f} s",
+                    "< 30 s", max(walls) < 30, spread(walls, "{:.2f} s")))
+    rows.append(Row("Batch queue metrics: EMF lines / PutMetricData calls",
+                    f"{batch['emf_lines']:.0f} / {batch['put_metric_data_calls']:.0f}", f"{queues + 1} / 0",
+                    batch["emf_lines"] == queues + 1 and batch["put_metric_data_calls"] == 0, "deterministic"))
+    print(render(rows))
+    judged = [r for r in rows if r.met is not None]
+    missed = [r.figure for r in judged if not r.met]
+    print(f"\n{len(judged) - len(missed)} of {len(judged)} targets met" +
+          (": not met: " + "; ".join(missed) if missed else ""))
     return 0
 
 
