@@ -381,8 +381,8 @@ def main(html_path: Path | None = OUT / "slack.html") -> int:
 
         def held_back() -> None:
             for page in escalator_app.build_escalator().store.queued_pages():
-                print(f"  ⏸ SMS to {page.recipient} held back: that number was texted less than a minute ago "
-                      "(one SMS per number per minute); the escalator's next run sends it")
+                print(f"  ⏸ SMS to {page.recipient} for {page.member.title} held back: that number was texted less "
+                      "than a minute ago (one SMS per number per minute); the escalator's next run sends it")
 
         say("1. 09:00 An EC2 CPU alarm, ServerCpuTooHigh, fires (EventBridge 'CloudWatch Alarm State Change' "
             "→ SQS → router); after group_wait (30s) it is posted to #infra-alerts")

@@ -64,7 +64,7 @@ def test_the_demo_tells_its_story_the_same_way_every_time(tmp_path: Path) -> Non
         "CRIT demo: test-domain: High JVM Usage (Warning) test-domain"]
     assert [s.split(" ", 2)[1] for s in sms] == ["oncall-primary", "oncall-primary", "oncall-secondary",
                                                "oncall-primary", "oncall-primary"]
-    assert "⏸ SMS to oncall-primary held back" in output and "escalator at 09:07: 1 SMS" in output
+    assert "⏸ SMS to oncall-primary for CheckoutLatencyP99 held back" in output and "escalator at 09:07: 1 SMS" in output
     # The acknowledgement, the escalation of the page nobody acknowledged, the silence that stops it
     assert "✋ Acknowledged by @U0ONCALL1 at 2026-03-02 09:15 UTC" in output
     assert "📟 Not acknowledged: paged oncall-secondary (escalation step 1 of 1)" in output
