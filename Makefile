@@ -8,7 +8,7 @@ SAMVENV := .venv-sam
 SAM    := SAM_CLI_TELEMETRY=0 $(SAMVENV)/bin/sam
 SAMSTAMP := $(SAMVENV)/.installed
 
-.PHONY: install test lint typecheck unit integration cfn demo bench check-config build clean docs docs-check docs-examples docs-images
+.PHONY: install test test-fast suite unit-fast lint typecheck unit integration cfn demo bench check-config build clean docs docs-check docs-examples docs-images
 
 $(STAMP):
 	$(PYTHON) -m venv $(VENV)
@@ -43,9 +43,23 @@ unit: $(STAMP)
 integration: $(STAMP)
 	$(BIN)/pytest tests/integration
 
-## The whole suite: lint, types, template checks, unit and integration tests.
-test: lint typecheck cfn docs-check
-	$(BIN)/pytest tests
+# Test workers (pytest-xdist): one per core. The slowest tests (marked slow) start first, so the workers
+# finish together; the 15 slowest are listed at the end of the run.
+PYTEST_WORKERS ?= auto
+
+## The whole suite: lint, types, template and docs checks, run alongside the unit and integration tests.
+test: $(STAMP) $(SAMSTAMP)
+	@$(MAKE) --no-print-directory -j5 lint typecheck cfn docs-check suite
+
+## The inner loop: lint, types and the unit tests but the few marked slow (which make test runs).
+test-fast: $(STAMP)
+	@$(MAKE) --no-print-directory -j3 lint typecheck unit-fast
+
+suite: $(STAMP)
+	$(BIN)/pytest tests -n $(PYTEST_WORKERS) --durations=15
+
+unit-fast: $(STAMP)
+	$(BIN)/pytest tests/unit -n $(PYTEST_WORKERS) -m "not slow" --durations=5
 
 ## The docs site (mkdocs.yml, docs/) on http://127.0.0.1:8000, rebuilt as files change.
 docs: $(STAMP)

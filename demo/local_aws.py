@@ -3,6 +3,7 @@ from `template.yaml` itself, so the demo and the tests cannot drift from what `s
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import socket
@@ -129,9 +130,16 @@ def _table_spec(template: dict[str, Any]) -> dict[str, Any]:
             "BillingMode": props["BillingMode"], "ttl": props["TimeToLiveSpecification"]["AttributeName"]}
 
 
+@functools.lru_cache(maxsize=2)
+def _template_read_only(path: Path, mtime_ns: int) -> dict[str, Any]:
+    """load_template, parsed once per version of the file: deploy only reads it (the test suite deploys
+    a few hundred times, and parsing the template is a tenth of a second)."""
+    return load_template(path)
+
+
 def deploy(session: Any, prefix: str = "alertrouter-local") -> LocalStack:
     """Create the table, the ingest queue with its DLQ and redrive, the alarm topic, and fake secrets."""
-    template = load_template()
+    template = _template_read_only(TEMPLATE, TEMPLATE.stat().st_mtime_ns)
     spec = _table_spec(template)
     dynamodb, sqs = session.client("dynamodb"), session.client("sqs")
     table = f"{prefix}-state"

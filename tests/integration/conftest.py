@@ -81,15 +81,15 @@ class Harness:
 
 
 def queued(harness: Harness, queue_url: str) -> list[tuple[str, float]]:
-    """Bodies on a moto queue, delayed ones included, with seconds left before each is visible."""
-    import time
-
+    """Bodies on a moto queue, delayed ones included, each with the delay (s) it was sent with: the
+    DelaySeconds the router asked for, however long the test took since (the seconds left before it is
+    visible would shrink with the machine's load)."""
     from moto.backends import get_backend
 
     name = queue_url.rsplit("/", 1)[-1]
     queue = get_backend("sqs")["123456789012"]["us-east-1"].queues[name]
-    now = time.time()
-    found = [(m.body, max(0.0, m.delayed_until / 1000 - now)) for m in queue._messages]  # moto keeps ms
+    # moto keeps both in ms: delayed_until = a moment after the send's timestamp + whole DelaySeconds (0: none)
+    found = [(m.body, max(0.0, float((m.delayed_until - m.sent_timestamp) // 1000))) for m in queue._messages]
     queue._messages.clear()
     return found
 

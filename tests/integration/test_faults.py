@@ -25,6 +25,7 @@ def faulty(aws, tmp_path) -> Harness:
         standin.stop()
 
 
+@pytest.mark.slow
 def test_every_alert_is_posted_once_through_a_third_of_slack_calls_failing(faulty: Harness) -> None:
     alarms = [f"Alarm{i:02d}" for i in range(40)]
     bodies = [alarm_body(name=name, instance=f"i-{i:04d}") for i, name in enumerate(alarms)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 import boto3
+import pytest
 from hypothesis import HealthCheck, given, settings
 from moto import mock_aws
 from unit.test_router_properties import check_convergence, scenarios
@@ -16,6 +17,7 @@ from local_aws import deploy
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 
+@pytest.mark.slow
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(**scenarios)
 def test_router_converges_on_dynamodb(events, duplicates, shuffle, group_by, wait, interval, gaps) -> None:

@@ -74,6 +74,7 @@ def slo_service(harness: Harness, tmp_path: Path) -> SloService:
     return SloService(settings, harness.service.clients)
 
 
+@pytest.mark.slow
 def test_a_fast_burn_pages_with_its_budget_figures_and_resolves(harness: Harness, slo_service: SloService) -> None:
     cloudwatch = harness.session.client("cloudwatch")
     # Given 8 quiet hours (1000 requests a minute, none failing) and then 20 minutes failing 3% of requests

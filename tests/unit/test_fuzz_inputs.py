@@ -323,12 +323,14 @@ def _checked_parse(parse: Callable[[Any], ParseResult], arg: Any) -> ParseResult
     return result
 
 
+@pytest.mark.slow
 @FUZZ
 @given(body=event_bodies())
 def test_parse_body_survives_mutated_sample_events(body: str | bytes) -> None:
     _checked_parse(parse_body, body)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(body=st.one_of(st.binary(max_size=600), st.text(NO_DIGITS, max_size=300),
                       st.lists(st.sampled_from(list('{}[]",:') + ["true", "null", "-", ".", "e", "\\u", "\\"]),
@@ -373,6 +375,7 @@ def payloads(draw: st.DrawFn) -> Any:
     return value
 
 
+@pytest.mark.slow
 @FUZZ
 @given(payload=payloads())
 def test_parse_payload_survives_arbitrary_json_values(payload: Any) -> None:
@@ -609,6 +612,7 @@ def unsigned_requests(draw: st.DrawFn) -> tuple[dict[str, str], bytes]:
     return headers, body
 
 
+@pytest.mark.slow
 @FUZZ
 @given(request=unsigned_requests())
 def test_requests_not_correctly_signed_are_refused_and_change_nothing(request: tuple[dict[str, str], bytes]) -> None:
@@ -633,6 +637,7 @@ ALLOWLISTS = st.fixed_dictionaries({
 })
 
 
+@pytest.mark.slow
 @FUZZ
 @given(body=click_bodies(), allow=ALLOWLISTS)
 def test_signed_requests_with_hostile_payloads_never_raise_nor_invent_groups_or_silences(
@@ -755,6 +760,7 @@ NON_BASE64_EVENTS: st.SearchStrategy[dict[str, Any]] = st.fixed_dictionaries(
     {"body": LEAVES | st.lists(LEAVES, max_size=3)}, optional={"isBase64Encoded": st.sampled_from([False, None, 0, "", []])})
 
 
+@pytest.mark.slow
 @FUZZ
 @given(event_=st.one_of(URL_EVENTS, NON_BASE64_EVENTS))
 def test_function_url_body_gives_bytes_for_any_event(event_: dict[str, Any]) -> None:
@@ -819,6 +825,7 @@ SAMPLE_LABELS = [{}, {"severity": "critical", "alertname": "x"}, {"service": "pa
                  {"severity": "warning", "alertname": "RegionUnavailable", "account": "1", "region": "r"}]
 
 
+@pytest.mark.slow
 @FUZZ
 @given(text=routing_texts())
 def test_routing_config_loader_gives_a_usable_config_or_a_config_error(text: str) -> None:
@@ -947,6 +954,7 @@ def slo_texts(draw: st.DrawFn) -> str:
     return yaml.dump_all(docs, Dumper=_Dumper, default_flow_style=draw(st.sampled_from([None, True])))
 
 
+@pytest.mark.slow
 @FUZZ
 @given(text=slo_texts())
 def test_slo_loader_gives_usable_slos_or_an_slo_error(text: str) -> None:
@@ -999,6 +1007,7 @@ MATCHER_STRINGS = st.one_of(
 TIMES = st.one_of(st.integers(0, 2**42), st.integers(), st.floats(), st.sampled_from([None, "", "0", "1e3", "NaN", True]))
 
 
+@pytest.mark.slow
 @FUZZ
 @given(matchers=st.one_of(st.lists(MATCHER_STRINGS, min_size=1, max_size=3), st.lists(MATCHER_STRINGS, max_size=4),
                           MATCHER_STRINGS, st.none(), st.lists(JSON_LIKE, max_size=2)),

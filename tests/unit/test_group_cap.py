@@ -30,6 +30,7 @@ receivers:
 """
 
 
+@pytest.mark.slow
 def test_a_full_group_counts_the_rest_by_reason_once_each() -> None:
     store, slack, clock = MemoryStore(), Slack(), Clock()
     r = router(CONFIG, store, slack, Scheduler(), clock)

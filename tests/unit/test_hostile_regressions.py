@@ -87,6 +87,7 @@ def test_a_matcher_written_as_a_mapping_is_checked_like_a_string() -> None:
     assert config.route.routes[0].matchers[0].matches({"severity": "critical"})
 
 
+@pytest.mark.slow
 def test_deep_yaml_is_refused() -> None:
     with pytest.raises(ConfigError, match="nested too deeply"):
         parse_config("a: " + "[" * 5000)
@@ -94,6 +95,7 @@ def test_deep_yaml_is_refused() -> None:
         load_slos("a: " + "[" * 5000)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("nested", ["[" * 60_000 + "]" * 60_000, "- " * 60_000 + "x", "{a: " * 60_000 + "1" + "}" * 60_000])
 def test_nesting_deep_enough_to_crash_libyaml_is_read_by_the_python_parser(nested: str) -> None:
     # libyaml recurses in C without a limit (60,000 levels crash the process); such texts must go to PyYAML's

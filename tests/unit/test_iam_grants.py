@@ -684,6 +684,7 @@ def test_every_function_of_the_template_is_analysed() -> None:
         assert (props["CodeUri"], props["Handler"]) == (f"functions/{handler}/", "app.lambda_handler")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("handler", sorted(HANDLERS))
 def test_every_call_the_code_can_make_is_granted(handler: str) -> None:
     missing = {action: sorted(where) for action, where in calls_of(handler).items()

@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 GOOD = (ROOT / "config" / "routing.yaml").read_text()
 
-pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+pytestmark = [pytest.mark.skipif(shutil.which("make") is None, reason="needs make"), pytest.mark.slow]
 
 
 def make(*args: str) -> subprocess.CompletedProcess[str]:

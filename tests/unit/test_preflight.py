@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import boto3
+import pytest
 import yaml
 from moto import mock_aws
 
@@ -110,6 +111,7 @@ STACK = {
 }
 
 
+@pytest.mark.slow
 @mock_aws
 def test_doctor_reads_a_deployed_stacks_resources_and_parameters() -> None:
     cloudformation = boto3.client("cloudformation", region_name="us-east-1")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import heapq
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -96,6 +97,7 @@ scenarios = {
 }
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(**scenarios)
 def test_router_converges_and_never_double_posts(events, duplicates, shuffle, group_by, wait, interval,
@@ -159,6 +161,7 @@ actions = st.lists(st.one_of(
 ), min_size=1, max_size=30)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(steps=actions, group_by=st.sampled_from(["alertname", "account"]), interval=st.sampled_from([0, 60]),
        gaps=st.lists(st.integers(0, 120_000), min_size=30, max_size=30))

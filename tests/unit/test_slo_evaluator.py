@@ -120,6 +120,7 @@ def test_every_page_is_read() -> None:
     assert ev.calls > 10  # many pages, every one read
 
 
+@pytest.mark.slow
 def test_late_data_is_re_read_and_old_minutes_roll_up_into_exact_hours() -> None:
     cloudwatch = FakeCloudWatch()
     cloudwatch.put("Requests", "api", NOW - 10 * 3600, NOW - 120, 100)

@@ -777,12 +777,14 @@ def test_variant_changes_only_defaults(variant: Path) -> None:
     assert len(expanded["Resources"]) == len(RESOURCES)
 
 
+@pytest.mark.slow
 def test_variant_passes_cfn_lint(variant: Path) -> None:
     cfn_lint = _tool(Path(sys.executable).parent / "cfn-lint", "cfn-lint")
     result = subprocess.run([cfn_lint, str(variant)], capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_variant_passes_sam_validate_lint(variant: Path) -> None:
     sam = _tool(ROOT / ".venv-sam" / "bin" / "sam", "sam")
     result = subprocess.run([sam, "validate", "--lint", "--language-extensions", "--region", "us-east-1",
