@@ -43,9 +43,11 @@ unit: $(STAMP)
 integration: $(STAMP)
 	$(BIN)/pytest tests/integration
 
-# Test workers (pytest-xdist): one per core. The slowest tests (marked slow) start first, so the workers
-# finish together; the 15 slowest are listed at the end of the run.
+# Test workers (pytest-xdist): one per core, handed one test at a time (--maxschedchunk 1: xdist's default
+# hands each worker a quarter of its share up front, which then waits behind a three-minute test). The tests
+# marked slow start first, so the workers finish together; the 15 slowest are listed at the end of the run.
 PYTEST_WORKERS ?= auto
+XDIST := -n $(PYTEST_WORKERS) --maxschedchunk 1
 
 ## The whole suite: lint, types, template and docs checks, run alongside the unit and integration tests.
 test: $(STAMP) $(SAMSTAMP)
@@ -56,10 +58,10 @@ test-fast: $(STAMP)
 	@$(MAKE) --no-print-directory -j3 lint typecheck unit-fast
 
 suite: $(STAMP)
-	$(BIN)/pytest tests -n $(PYTEST_WORKERS) --durations=15
+	$(BIN)/pytest tests $(XDIST) --durations=15
 
 unit-fast: $(STAMP)
-	$(BIN)/pytest tests/unit -n $(PYTEST_WORKERS) -m "not slow" --durations=5
+	$(BIN)/pytest tests/unit $(XDIST) -m "not slow" --durations=5
 
 ## The docs site (mkdocs.yml, docs/) on http://127.0.0.1:8000, rebuilt as files change.
 docs: $(STAMP)

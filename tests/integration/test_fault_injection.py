@@ -124,7 +124,7 @@ def run_like_lambda(h: Harness, deadline_s: float) -> int:
     raise AssertionError("the queue did not drain in time")
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=180)
 def test_a_thousand_alerts_through_slack_and_dynamodb_faults_are_each_posted_exactly_once(
         storm: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
     from botocore.retries.standard import ExponentialBackoff

@@ -13,7 +13,7 @@ from integration.conftest import Harness, alarm_body
 pytestmark = pytest.mark.integration
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=50)
 def test_shuffled_and_duplicated_sequences_end_as_the_latest_event_of_each_alarm(harness: Harness) -> None:
     rng = random.Random(42)
     deliveries, latest = [], {}

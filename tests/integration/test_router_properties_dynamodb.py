@@ -17,7 +17,7 @@ from local_aws import deploy
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=40)
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(**scenarios)
 def test_router_converges_on_dynamodb(events, duplicates, shuffle, group_by, wait, interval, gaps) -> None:
