@@ -80,17 +80,18 @@ class Harness:
             out.extend(messages)
 
 
-def queued(harness: Harness, queue_url: str) -> list[tuple[str, float]]:
+def queued(harness: Harness, queue_url: str, *, take: bool = True) -> list[tuple[str, float]]:
     """Bodies on a moto queue, delayed ones included, each with the delay (s) it was sent with: the
     DelaySeconds the router asked for, however long the test took since (the seconds left before it is
-    visible would shrink with the machine's load)."""
+    visible would shrink with the machine's load). take=False leaves them on the queue."""
     from moto.backends import get_backend
 
     name = queue_url.rsplit("/", 1)[-1]
     queue = get_backend("sqs")["123456789012"]["us-east-1"].queues[name]
     # moto keeps both in ms: delayed_until = a moment after the send's timestamp + whole DelaySeconds (0: none)
     found = [(m.body, max(0.0, float((m.delayed_until - m.sent_timestamp) // 1000))) for m in queue._messages]
-    queue._messages.clear()
+    if take:
+        queue._messages.clear()
     return found
 
 

@@ -45,16 +45,22 @@ def h(aws: Any, slack: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def drain(h: Harness) -> None:
-    """Deliver the router's own delayed messages (flushes, expiries) that are on the queue."""
+    """Deliver the router's own delayed messages (flushes, expiries) that are on the queue, early ones too,
+    until the queue holds only what the last round sent on unchanged: a message that is not due yet comes
+    back as it was (the router sends it on for the rest of its wait), and delivering it again at the same
+    moment of the clock would only send it on again; it stays on the queue for the next drain."""
+    delivered: list[str] = []
     for _ in range(20):
-        bodies = queued(h, h.stack.queue_url)
-        if not bodies:
+        waiting = sorted(body for body, _ in queued(h, h.stack.queue_url, take=False))
+        if not waiting or waiting == delivered:
             return
+        bodies = queued(h, h.stack.queue_url)
         for body, _ in bodies:
             h.service.handle_body(body)
+        delivered = sorted(body for body, _ in bodies)
 
 
-@pytest.mark.slow(seconds=80)
+@pytest.mark.slow(seconds=70)
 def test_500_failed_jobs_are_one_message_counted_by_reason_and_resolve_an_hour_after_the_last(h: Harness) -> None:
     for index in range(500):  # 120 ms apart: the storm lasts a minute
         h.clock.advance(0.12)
