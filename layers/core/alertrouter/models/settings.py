@@ -21,15 +21,23 @@ class _FromEnv(BaseModel):
         return cls.model_validate(_from_env(cls))
 
 
-class Settings(_FromEnv):
+class _RoutingPlaceholders(_FromEnv):
+    """What `${...}` in the routing config is filled with, where a function loads it."""
+
+    account_label: str = ""
+    default_slack_channel: str = "#alerts"
+
+    def placeholders(self) -> dict[str, str]:
+        return {"DEFAULT_SLACK_CHANNEL": self.default_slack_channel, "ACCOUNT_LABEL": self.account_label}
+
+
+class Settings(_RoutingPlaceholders):
     table_name: str = Field(min_length=3)
     ingest_queue_url: str = Field(min_length=1)
     dlq_url: str = ""
     slack_token_secret: str = ""
     sms_numbers_secret: str = ""
     routing_config_path: str = "/opt/routing.yaml"
-    account_label: str = ""
-    default_slack_channel: str = "#alerts"
     slack_api_url: str = "https://slack.com/api/"
     account_id: str = ""  # the stack's own account: its alarms are always routed (empty: any account, local runs)
     allowed_source_account_ids: str = ""  # comma-separated accounts routed beside it (AllowedSourceAccountIds)
@@ -38,9 +46,6 @@ class Settings(_FromEnv):
     @property
     def source_accounts(self) -> frozenset[str]:
         return _ids(self.allowed_source_account_ids)
-
-    def placeholders(self) -> dict[str, str]:
-        return {"DEFAULT_SLACK_CHANNEL": self.default_slack_channel, "ACCOUNT_LABEL": self.account_label}
 
 
 class EscalatorSettings(_FromEnv):
@@ -111,7 +116,7 @@ class BatchMetricsSettings(_FromEnv):
         return tuple(dict.fromkeys(t.strip() for t in self.batch_job_queues.split(",") if t.strip()))
 
 
-class PreflightSettings(_FromEnv):
+class PreflightSettings(_RoutingPlaceholders):
     """The scheduled preflight function's environment: the stack's own resources, by name."""
 
     table_name: str = Field(min_length=3)
@@ -122,15 +127,10 @@ class PreflightSettings(_FromEnv):
     slack_api_url: str = "https://slack.com/api/"
     routing_config_path: str = "/opt/routing.yaml"
     slo_config_path: str = "/opt/slos.yaml"
-    account_label: str = ""
-    default_slack_channel: str = "#alerts"
     allowed_usergroup_ids: str = ""  # with any, the token needs usergroups:read
     rule_names: str = ""  # comma-separated EventBridge rule names
     alarm_names: str = ""  # comma-separated alarm names
     stack_label: str = ""  # "<stack>-<AccountLabel>": the metrics' Stack dimension
-
-    def placeholders(self) -> dict[str, str]:
-        return {"DEFAULT_SLACK_CHANNEL": self.default_slack_channel, "ACCOUNT_LABEL": self.account_label}
 
     @property
     def rules(self) -> tuple[str, ...]:
