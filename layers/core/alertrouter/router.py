@@ -708,16 +708,12 @@ class Router:
         if self.ops is None:
             logger.error("no ops topic to page", extra={"group": group.key, "cause": failsafe.OPS_PAGE_CAUSE})
             return 0
-        try:
-            if not self.store.claim_ops_page(failsafe.OPS_PAGE_CAUSE, now, failsafe.OPS_PAGE_GAP_MS):
-                return now + failsafe.OPS_PAGE_GAP_MS  # another page went out within the gap: this one waits
-            self.ops.page(*self.fail_safe.ops_page(self.account_label, list(critical.values())))
-        except Exception:  # noqa: BLE001 - the Slack message still goes out; the page is tried again
-            logger.exception("ops page not published", extra={"cause": failsafe.OPS_PAGE_CAUSE})
-            with contextlib.suppress(Exception):
-                self.store.release_ops_page(failsafe.OPS_PAGE_CAUSE, now)
-            return now + SLACK_RETRY_GAP_MS
-        outcome.ops_pages += 1
+        sent = self._page_ops(failsafe.OPS_PAGE_CAUSE, failsafe.OPS_PAGE_GAP_MS,
+                              *self.fail_safe.ops_page(self.account_label, list(critical.values())), now, outcome)
+        if sent is False:
+            return now + failsafe.OPS_PAGE_GAP_MS  # another page went out within the gap: this one waits
+        if sent is None:
+            return now + SLACK_RETRY_GAP_MS  # the Slack message still goes out; the page is tried again
         sms_notified = {**group.sms_notified,
                         **{f"{fp}@{OPS_RECIPIENT}": str(m.starts_at_ms) for fp, m in critical.items()}}
         self.store.save_progress(group.key, lease, {"sms_notified": sms_notified})
@@ -836,8 +832,9 @@ class Router:
             if not tried:
                 progress.slack_attempts[channel] = group.episode
                 self.store.save_progress(group.key, lease, {"slack_attempts": progress.slack_attempts})
-            channel_id, ts = self.slack.post_once(channel, self._shown(group.receiver, message, progress.slack_failed, channel, banner), metadata,
-                                                  oldest=group.created_ms / 1000 - 60, look_first=tried)
+            shown = self._shown(group.receiver, message, progress.slack_failed, channel, banner)
+            channel_id, ts = self.slack.post_once(channel, shown, metadata, oldest=group.created_ms / 1000 - 60,
+                                                  look_first=tried)
             progress.slack_ts[channel], progress.slack_channels[channel] = ts, channel_id
             outcome.posts += 1
             entry: dict[str, Any] = {"channel": channel, "ts": ts, "text": message.text, "episode": group.episode}
@@ -847,7 +844,8 @@ class Router:
             channel_id = progress.slack_channels.get(channel, channel)
             if self.now_ms() - read_at > CLICK_REREAD_MS:  # pacing took a while: a click may have landed
                 group, message, read_at = self._with_clicks(group, now)
-            self.slack.update(channel_id, ts, self._shown(group.receiver, message, progress.slack_failed, channel, banner))
+            self.slack.update(channel_id, ts,
+                              self._shown(group.receiver, message, progress.slack_failed, channel, banner))
             outcome.updates += 1
             entry = {"channel": channel, "ts": ts, "text": message.text}
             kind = "slack_update"
@@ -915,21 +913,29 @@ class Router:
         if self.ops is None:
             logger.error("no ops topic to page", extra={"cause": cause, "page": text})
             return
+        if self._page_ops(f"slack-{cause}", OPS_PAGE_GAP_MS, subject, text, now, outcome):
+            logger.error("ops paged: Slack refuses the token", extra={"cause": cause})
+
+    def _page_ops(self, cause: str, gap_ms: int, subject: str, text: str, now: int, outcome: Outcome) -> bool | None:
+        """One page to the ops topic, unless one for `cause` went out within `gap_ms` (across all workers):
+        True sent, False held back by the gap, None failed (logged, never fatal; its slot given back, so the
+        next flush pages instead)."""
+        assert self.ops is not None
         try:
-            if not self.store.claim_ops_page(f"slack-{cause}", now, OPS_PAGE_GAP_MS):
-                return
-        except Exception:  # noqa: BLE001 - the page is the fallback's fallback: logged, never fatal
+            if not self.store.claim_ops_page(cause, now, gap_ms):
+                return False
+        except Exception:  # noqa: BLE001 - a page is the fallback's fallback: logged, never fatal
             logger.exception("ops page not claimed", extra={"cause": cause})
-            return
+            return None
         try:
             self.ops.page(subject, text)
-        except Exception:  # noqa: BLE001 - given back: the next flush pages instead
+        except Exception:  # noqa: BLE001
             logger.exception("ops page not published", extra={"cause": cause})
             with contextlib.suppress(Exception):
-                self.store.release_ops_page(f"slack-{cause}", now)
-            return
+                self.store.release_ops_page(cause, now)
+            return None
         outcome.ops_pages += 1
-        logger.error("ops paged: Slack refuses the token", extra={"cause": cause})
+        return True
 
 
 @dataclass
