@@ -26,7 +26,8 @@ $(SAMSTAMP):
 	touch $(SAMSTAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check layers functions tests demo bench
+	$(BIN)/ruff check layers functions tests demo bench docs
+	$(BIN)/ruff format --check layers functions tests demo bench docs
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

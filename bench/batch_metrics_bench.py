@@ -60,16 +60,28 @@ def measure(queues: int = 50, runs: int = 1) -> dict[str, Any]:
 
     with moto_server() as endpoint:
         env: dict[str, str | None] = {
-            "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_SESSION_TOKEN": None,
-            "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": endpoint,
-            "POWERTOOLS_SERVICE_NAME": "alertrouter", "POWERTOOLS_METRICS_NAMESPACE": "AlertRouter",
-            "POWERTOOLS_METRICS_DISABLED": None, "POWERTOOLS_DEV": None,
-            "BATCH_JOB_QUEUES": None, "BATCH_METRICS_NAMESPACE": None, "BATCH_METRICS_CONCURRENCY": None}
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_SESSION_TOKEN": None,
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": endpoint,
+            "POWERTOOLS_SERVICE_NAME": "alertrouter",
+            "POWERTOOLS_METRICS_NAMESPACE": "AlertRouter",
+            "POWERTOOLS_METRICS_DISABLED": None,
+            "POWERTOOLS_DEV": None,
+            "BATCH_JOB_QUEUES": None,
+            "BATCH_METRICS_NAMESPACE": None,
+            "BATCH_METRICS_CONCURRENCY": None,
+        }
         with _environ(env), paged_batch() as calls:
             session = boto3.session.Session(region_name="us-east-1")
             now = int(time.time())
-            world = {f"bench-queue-{i:03d}": {status: [now - 60 * (j + 1) for j in range(n)]
-                                              for status, n in JOBS.items()} for i in range(queues)}
+            world = {
+                f"bench-queue-{i:03d}": {
+                    status: [now - 60 * (j + 1) for j in range(n)] for status, n in JOBS.items()
+                }
+                for i in range(queues)
+            }
             world["bench-queue-000"]["RUNNABLE"] = [now - 60 - j % 600 for j in range(BUSY_RUNNABLE)]
             build_world(lambda name: session.client(name, endpoint_url=endpoint), world, prefix="bench")
             outputs, results, walls, requests = [], [], [], []
@@ -87,19 +99,32 @@ def measure(queues: int = 50, runs: int = 1) -> dict[str, Any]:
                 outputs.append(out.getvalue())
     emf = [line for line in outputs[0].splitlines() if line.startswith("{") and "_aws" in json.loads(line)]
     # one ListJobs per queue and active state, and one more for each further page a state's jobs take
-    expected = sum(max(1, math.ceil(len(states.get(status, [])) / LIST_JOBS_MAX))
-                   for states in world.values() for status in STATUSES)
+    expected = sum(
+        max(1, math.ceil(len(states.get(status, [])) / LIST_JOBS_MAX))
+        for states in world.values()
+        for status in STATUSES
+    )
     result = results[0]
-    return {"queues": queues, "list_jobs_calls": result["list_jobs_calls"], "list_jobs_expected": expected,
-            "list_jobs_requests": requests[0], "wall_s": walls[0], "walls_s": walls, "emf_lines": len(emf),
-            "put_metric_data_calls": calls.put_metric_data, "queues_failed": len(result["failed"])}
+    return {
+        "queues": queues,
+        "list_jobs_calls": result["list_jobs_calls"],
+        "list_jobs_expected": expected,
+        "list_jobs_requests": requests[0],
+        "wall_s": walls[0],
+        "walls_s": walls,
+        "emf_lines": len(emf),
+        "put_metric_data_calls": calls.put_metric_data,
+        "queues_failed": len(result["failed"]),
+    }
 
 
 def main() -> None:
     figures = measure()
     print(f"Batch queue metrics, one run over {figures['queues']:.0f} queues (moto server on loopback):")
-    print(f"  ListJobs calls          {figures['list_jobs_calls']:.0f} (requests reaching the endpoint: "
-          f"{figures['list_jobs_requests']:.0f})")
+    print(
+        f"  ListJobs calls          {figures['list_jobs_calls']:.0f} (requests reaching the endpoint: "
+        f"{figures['list_jobs_requests']:.0f})"
+    )
     print(f"  wall time               {figures['wall_s']:.2f} s")
     print(f"  EMF lines               {figures['emf_lines']:.0f} (one per queue, one for the run)")
     print(f"  PutMetricData calls     {figures['put_metric_data_calls']:.0f} (target 0)")

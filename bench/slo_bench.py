@@ -39,20 +39,30 @@ def slo_costs(slos: int = 200, steady_runs: int = 3) -> dict[str, Any]:
     from alertrouter.slo.model import load_slos
 
     with moto_server() as endpoint:
-        for variable, setting in {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-                                  "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        for variable, setting in {
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }.items():
             os.environ.setdefault(variable, setting)
         cloudwatch = boto3.session.Session(region_name="us-east-1").client(
-            "cloudwatch", endpoint_url=endpoint)
+            "cloudwatch", endpoint_url=endpoint
+        )
         now = int(time.time()) // 60 * 60
         data = []
         for i in range(slos):  # the last 10 minutes of traffic for each service
             for minute in range(now - 600, now + 60 * steady_runs, 60):
                 for name, value in (("Requests", 1000), ("Errors", 1)):
-                    data.append({"MetricName": name, "Dimensions": [{"Name": "Service", "Value": f"svc-{i:03d}"}],
-                                 "Timestamp": datetime.fromtimestamp(minute, UTC), "Value": value})
+                    data.append(
+                        {
+                            "MetricName": name,
+                            "Dimensions": [{"Name": "Service", "Value": f"svc-{i:03d}"}],
+                            "Timestamp": datetime.fromtimestamp(minute, UTC),
+                            "Value": value,
+                        }
+                    )
         for offset in range(0, len(data), 1000):
-            cloudwatch.put_metric_data(Namespace="Bench/SLO", MetricData=data[offset:offset + 1000])
+            cloudwatch.put_metric_data(Namespace="Bench/SLO", MetricData=data[offset : offset + 1000])
         definitions = load_slos("".join(SLO.format(i=i) for i in range(slos)))
         states: dict[str, SloState] = {}
         evaluator = Evaluator(definitions, states.get, lambda s: states.__setitem__(s.name, s), cloudwatch)
@@ -65,9 +75,15 @@ def slo_costs(slos: int = 200, steady_runs: int = 3) -> dict[str, Any]:
             evaluator.run(now + 60 * run)
             steady.append((evaluator.calls, evaluator.metrics, time.perf_counter() - started))
         calls, metrics, _ = steady[-1]
-        return {"slos": slos, "first": first, "calls": calls, "metrics_per_slo": metrics / slos,
-                "wall_s": min(s[2] for s in steady), "walls_s": [s[2] for s in steady],
-                "monthly_usd": metrics * RUNS_PER_MONTH * PRICE_PER_1000_METRICS / 1000}
+        return {
+            "slos": slos,
+            "first": first,
+            "calls": calls,
+            "metrics_per_slo": metrics / slos,
+            "wall_s": min(s[2] for s in steady),
+            "walls_s": [s[2] for s in steady],
+            "monthly_usd": metrics * RUNS_PER_MONTH * PRICE_PER_1000_METRICS / 1000,
+        }
 
 
 if __name__ == "__main__":

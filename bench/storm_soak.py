@@ -15,8 +15,19 @@ from typing import Any
 from alertrouter.notify.render import SlackMessage
 
 ROOT = Path(__file__).resolve().parent.parent
-WRITES = ("apply_alert", "upsert_member", "mark_flush_scheduled", "claim", "save_progress", "release",
-          "prune_members", "add_history", "set_inhibit_source", "set_expiry", "start_escalation")
+WRITES = (
+    "apply_alert",
+    "upsert_member",
+    "mark_flush_scheduled",
+    "claim",
+    "save_progress",
+    "release",
+    "prune_members",
+    "add_history",
+    "set_inhibit_source",
+    "set_expiry",
+    "start_escalation",
+)
 
 
 class TimedSink:
@@ -26,13 +37,26 @@ class TimedSink:
         self.clock = clock
         self.calls: list[tuple[str, str, int]] = []
 
-    def post_once(self, channel: str, message: SlackMessage, metadata: dict[str, Any], oldest: float, *,
-                  look_first: bool = False) -> tuple[str, str]:
+    def post_once(
+        self,
+        channel: str,
+        message: SlackMessage,
+        metadata: dict[str, Any],
+        oldest: float,
+        *,
+        look_first: bool = False,
+    ) -> tuple[str, str]:
         self.calls.append(("post", channel, self.clock.ms))
         return channel, f"{len(self.calls)}.000100"
 
-    def post(self, channel: str, message: SlackMessage, *, thread_ts: str | None = None,
-             metadata: dict[str, Any] | None = None) -> tuple[str, str]:
+    def post(
+        self,
+        channel: str,
+        message: SlackMessage,
+        *,
+        thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> tuple[str, str]:
         self.calls.append(("thread" if thread_ts else "post", channel, self.clock.ms))
         return channel, f"{len(self.calls)}.000100"
 
@@ -44,8 +68,9 @@ class TimedSink:
 
 
 def storm_bodies(alarms: int, changes: int, start: datetime) -> list[str]:
-    base = json.loads((ROOT / "events" / "eventbridge_cw_alarm_state_change_single_metric_ALARM_awsdocs.json")
-                      .read_text())
+    base = json.loads(
+        (ROOT / "events" / "eventbridge_cw_alarm_state_change_single_metric_ALARM_awsdocs.json").read_text()
+    )
     out = []
     for c in range(changes // alarms):
         for a in range(alarms):
@@ -56,7 +81,8 @@ def storm_bodies(alarms: int, changes: int, start: datetime) -> list[str]:
             when = start + timedelta(milliseconds=c * 1000 + a)
             event["detail"]["state"]["timestamp"] = when.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
             event["detail"]["configuration"]["metrics"][0]["metricStat"]["metric"]["dimensions"] = {
-                "InstanceId": f"i-{a:08x}"}
+                "InstanceId": f"i-{a:08x}"
+            }
             out.append(json.dumps(event))
     return out
 
@@ -66,8 +92,11 @@ def _service(clock: Any, queue: Any, sink: Any, store: Any) -> Any:
     from alertrouter.models.settings import Settings
     from alertrouter.service import RouterService
 
-    settings = Settings(table_name="bench-state", ingest_queue_url="local",
-                        routing_config_path=str(ROOT / "config" / "routing.yaml"))
+    settings = Settings(
+        table_name="bench-state",
+        ingest_queue_url="local",
+        routing_config_path=str(ROOT / "config" / "routing.yaml"),
+    )
     return RouterService(settings, Clients(), slack=sink, now_ms=clock, store=store, scheduler=queue)
 
 
@@ -103,12 +132,23 @@ def storm(alarms: int = 100, changes: int = 10_000) -> dict[str, Any]:
     wall = time.perf_counter() - started
     posts = [c for c in sink.calls if c[0] == "post"]
     per_channel: Counter[str] = Counter(c[1] for c in posts)
-    span_s = max(1.0, (max(c[2] for c in sink.calls) - min(c[2] for c in sink.calls)) / 1000) if sink.calls else 1.0
-    return {"changes": len(bodies), "groups": len(store.groups), "slack_calls": len(sink.calls), "posts": len(posts),
-            "updates": sum(1 for c in sink.calls if c[0] == "update"),
-            "threads": sum(1 for c in sink.calls if c[0] == "thread"),
-            "max_posts_per_channel_per_s": max(per_channel.values(), default=0) / span_s,
-            "sms": 0, "wall_s": wall, "dynamodb_writes": sum(writes.values())}
+    span_s = (
+        max(1.0, (max(c[2] for c in sink.calls) - min(c[2] for c in sink.calls)) / 1000)
+        if sink.calls
+        else 1.0
+    )
+    return {
+        "changes": len(bodies),
+        "groups": len(store.groups),
+        "slack_calls": len(sink.calls),
+        "posts": len(posts),
+        "updates": sum(1 for c in sink.calls if c[0] == "update"),
+        "threads": sum(1 for c in sink.calls if c[0] == "thread"),
+        "max_posts_per_channel_per_s": max(per_channel.values(), default=0) / span_s,
+        "sms": 0,
+        "wall_s": wall,
+        "dynamodb_writes": sum(writes.values()),
+    }
 
 
 def soak(events: int = 100_000, alarms: int = 100) -> tuple[float, float, float]:

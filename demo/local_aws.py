@@ -16,7 +16,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
-FAKE_SLACK_TOKEN = "xoxb-0000-fake-token-for-local-use"  # an obvious fake: the stand-in only checks the prefix
+FAKE_SLACK_TOKEN = (
+    "xoxb-0000-fake-token-for-local-use"  # an obvious fake: the stand-in only checks the prefix
+)
 FAKE_SIGNING_SECRET = "fake-signing-secret-for-local-use"  # noqa: S105 - an obvious fake
 FAKE_SMS_NUMBERS = {"oncall-primary": "+15555550100", "oncall-secondary": "+15555550101"}  # 555-01xx: fiction
 
@@ -48,7 +50,9 @@ def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
 _FOR_EACH = "Fn::ForEach::"
 
 
-def expand_for_each(template: Mapping[str, Any], lists: Mapping[str, list[str]] | None = None) -> dict[str, Any]:
+def expand_for_each(
+    template: Mapping[str, Any], lists: Mapping[str, list[str]] | None = None
+) -> dict[str, Any]:
     """A copy of `template` with the `Fn::ForEach` loops of Resources, Conditions and Outputs expanded as the
     AWS::LanguageExtensions transform does: `${Id}` becomes the item, `&{Id}` the item without its
     non-alphanumeric characters, `Ref: Id` the item. A collection that is a `Ref` to a CommaDelimitedList
@@ -65,13 +69,17 @@ def expand_for_each(template: Mapping[str, Any], lists: Mapping[str, list[str]] 
 
     def substitute(value: Any, identifier: str, item: str) -> Any:
         if isinstance(value, str):
-            return value.replace("${" + identifier + "}", item).replace("&{" + identifier + "}", _alphanumeric(item))
+            return value.replace("${" + identifier + "}", item).replace(
+                "&{" + identifier + "}", _alphanumeric(item)
+            )
         if isinstance(value, list):
             return [substitute(v, identifier, item) for v in value]
         if isinstance(value, dict):
             if value == {"Ref": identifier}:
                 return item
-            return {substitute(k, identifier, item): substitute(v, identifier, item) for k, v in value.items()}
+            return {
+                substitute(k, identifier, item): substitute(v, identifier, item) for k, v in value.items()
+            }
         return value
 
     def expand(section: Mapping[str, Any]) -> dict[str, Any]:
@@ -104,7 +112,9 @@ def template_with_defaults(defaults: Mapping[str, str], path: Path = TEMPLATE) -
     byte for byte (a variant to lint with optional resources switched on)."""
     text = path.read_text(encoding="utf-8")
     for name, value in defaults.items():
-        block = re.search(rf"^  {re.escape(name)}:\n(?:(?:    .*|\s*)\n)*?    Default: .*$", text, re.MULTILINE)
+        block = re.search(
+            rf"^  {re.escape(name)}:\n(?:(?:    .*|\s*)\n)*?    Default: .*$", text, re.MULTILINE
+        )
         if block is None:
             raise KeyError(f"no parameter {name} with a Default in {path}")
         start, end = block.span()
@@ -126,8 +136,12 @@ class LocalStack:
 
 def _table_spec(template: dict[str, Any]) -> dict[str, Any]:
     props = template["Resources"]["StateTable"]["Properties"]
-    return {"AttributeDefinitions": props["AttributeDefinitions"], "KeySchema": props["KeySchema"],
-            "BillingMode": props["BillingMode"], "ttl": props["TimeToLiveSpecification"]["AttributeName"]}
+    return {
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "KeySchema": props["KeySchema"],
+        "BillingMode": props["BillingMode"],
+        "ttl": props["TimeToLiveSpecification"]["AttributeName"],
+    }
 
 
 @functools.lru_cache(maxsize=2)
@@ -143,25 +157,44 @@ def deploy(session: Any, prefix: str = "alertrouter-local") -> LocalStack:
     spec = _table_spec(template)
     dynamodb, sqs = session.client("dynamodb"), session.client("sqs")
     table = f"{prefix}-state"
-    dynamodb.create_table(TableName=table, AttributeDefinitions=spec["AttributeDefinitions"],
-                          KeySchema=spec["KeySchema"], BillingMode=spec["BillingMode"])
-    dynamodb.update_time_to_live(TableName=table, TimeToLiveSpecification={
-        "AttributeName": spec["ttl"], "Enabled": True})
+    dynamodb.create_table(
+        TableName=table,
+        AttributeDefinitions=spec["AttributeDefinitions"],
+        KeySchema=spec["KeySchema"],
+        BillingMode=spec["BillingMode"],
+    )
+    dynamodb.update_time_to_live(
+        TableName=table, TimeToLiveSpecification={"AttributeName": spec["ttl"], "Enabled": True}
+    )
     queue_props = template["Resources"]["IngestQueue"]["Properties"]
     dlq_url = sqs.create_queue(QueueName=f"{prefix}-ingest-dlq")["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    queue_url = sqs.create_queue(QueueName=f"{prefix}-ingest", Attributes={
-        "VisibilityTimeout": str(queue_props["VisibilityTimeout"]),
-        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn,
-                                     "maxReceiveCount": queue_props["RedrivePolicy"]["maxReceiveCount"]}),
-    })["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    queue_url = sqs.create_queue(
+        QueueName=f"{prefix}-ingest",
+        Attributes={
+            "VisibilityTimeout": str(queue_props["VisibilityTimeout"]),
+            "RedrivePolicy": json.dumps(
+                {
+                    "deadLetterTargetArn": dlq_arn,
+                    "maxReceiveCount": queue_props["RedrivePolicy"]["maxReceiveCount"],
+                }
+            ),
+        },
+    )["QueueUrl"]
     sns = session.client("sns")
     topic_arn = sns.create_topic(Name=f"{prefix}-alarms")["TopicArn"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
     rule = template["Resources"]["CloudWatchAlarmRule"]["Properties"]
-    pattern = json.loads(json.dumps(rule["EventPattern"]).replace(
-        '{"Sub": "${AWS::StackName}-${AccountLabel}-ops-"}', json.dumps(f"{prefix}-ops-")))
+    pattern = json.loads(
+        json.dumps(rule["EventPattern"]).replace(
+            '{"Sub": "${AWS::StackName}-${AccountLabel}-ops-"}', json.dumps(f"{prefix}-ops-")
+        )
+    )
     events = session.client("events")
     events.put_rule(Name=f"{prefix}-cloudwatch-alarms", EventPattern=json.dumps(pattern), State="ENABLED")
     events.put_targets(Rule=f"{prefix}-cloudwatch-alarms", Targets=[{"Id": "ingest-queue", "Arn": queue_arn}])

@@ -43,10 +43,13 @@ def ops_alarm_names(prefix: str = PREFIX) -> list[str]:
 def _ops_alarms(prefix: str) -> list[tuple[str, dict[str, Any]]]:
     template = expand_for_each(load_template())
     enabled = {None, "BatchQueueMetricsEnabled"}  # the conditions that hold at the parameters' defaults
-    return [(props["AlarmName"]["Sub"].replace("${AWS::StackName}-${AccountLabel}", prefix), props)
-            for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Alarm"
-            and r.get("Condition") in enabled
-            for props in [r["Properties"]] if props["AlarmName"]["Sub"].startswith(OPS_NAME)]
+    return [
+        (props["AlarmName"]["Sub"].replace("${AWS::StackName}-${AccountLabel}", prefix), props)
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::CloudWatch::Alarm" and r.get("Condition") in enabled
+        for props in [r["Properties"]]
+        if props["AlarmName"]["Sub"].startswith(OPS_NAME)
+    ]
 
 
 def _value(value: Any, prefix: str) -> str:
@@ -67,11 +70,21 @@ def deploy_ops_alarms(session: Any, prefix: str = PREFIX) -> str:
     for name, props in _ops_alarms(prefix):
         optional = {k: props[k] for k in ("TreatMissingData", "DatapointsToAlarm") if k in props}
         cloudwatch.put_metric_alarm(
-            AlarmName=name, Namespace=props["Namespace"], MetricName=props["MetricName"],
-            Dimensions=[{"Name": d["Name"], "Value": _value(d["Value"], prefix)} for d in props["Dimensions"]],
-            Statistic=props["Statistic"], Period=props["Period"], EvaluationPeriods=props["EvaluationPeriods"],
-            Threshold=float(props["Threshold"]), ComparisonOperator=props["ComparisonOperator"],
-            AlarmActions=[topic], OKActions=[topic], **optional)
+            AlarmName=name,
+            Namespace=props["Namespace"],
+            MetricName=props["MetricName"],
+            Dimensions=[
+                {"Name": d["Name"], "Value": _value(d["Value"], prefix)} for d in props["Dimensions"]
+            ],
+            Statistic=props["Statistic"],
+            Period=props["Period"],
+            EvaluationPeriods=props["EvaluationPeriods"],
+            Threshold=float(props["Threshold"]),
+            ComparisonOperator=props["ComparisonOperator"],
+            AlarmActions=[topic],
+            OKActions=[topic],
+            **optional,
+        )
     return topic
 
 
@@ -86,9 +99,16 @@ def local_doctor() -> Iterator[LocalDoctor]:
     moto.start()
     endpoint = f"http://127.0.0.1:{port}"
     # moto's servers in one process share their state: start from an empty account
-    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10).close()
-    environment = {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
-                   "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}
+    urllib.request.urlopen(
+        urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10
+    ).close()
+    environment = {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+    }
     try:
         with SlackStandIn() as slack, mock.patch.dict(os.environ, environment):
             import boto3
@@ -101,10 +121,18 @@ def local_doctor() -> Iterator[LocalDoctor]:
             for channel in slack_channels(load_config(routing, PLACEHOLDERS), PLACEHOLDERS):
                 slack.channel_id(channel)  # the workspace has the channels the routing names
             rules = [r["Name"] for r in session.client("events").list_rules(NamePrefix=PREFIX)["Rules"]]
-            target = Target(table_name=stack.table_name, ingest_queue_url=stack.queue_url, dlq_url=stack.dlq_url,
-                            slack_token_secret=stack.slack_secret, sms_numbers_secret=stack.sms_secret,
-                            routing_config_path=str(routing), slo_config_path=str(ROOT / "demo" / "slos.yaml"),
-                            placeholders=PLACEHOLDERS, rule_names=tuple(rules), alarm_names=tuple(ops_alarm_names()))
+            target = Target(
+                table_name=stack.table_name,
+                ingest_queue_url=stack.queue_url,
+                dlq_url=stack.dlq_url,
+                slack_token_secret=stack.slack_secret,
+                sms_numbers_secret=stack.sms_secret,
+                routing_config_path=str(routing),
+                slo_config_path=str(ROOT / "demo" / "slos.yaml"),
+                placeholders=PLACEHOLDERS,
+                rule_names=tuple(rules),
+                alarm_names=tuple(ops_alarm_names()),
+            )
             yield LocalDoctor(target, session, slack, endpoint)
     finally:
         moto.stop()

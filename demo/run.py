@@ -77,7 +77,7 @@ class Reporter:
         self.slack, self.seen, self.sms_seen = slack, 0, 0
 
     def new_calls(self) -> list[Any]:
-        calls = self.slack.calls[self.seen:]
+        calls = self.slack.calls[self.seen :]
         self.seen = len(self.slack.calls)
         return calls
 
@@ -100,12 +100,16 @@ class Reporter:
                 answer = f"refused: {call.fault}"
             else:
                 answer = "ok"
-            lines.append(f"  → Slack {kind:<13} {where:<17} {answer}" if where != "#" else f"  → Slack {kind:<31} {answer}")
+            lines.append(
+                f"  → Slack {kind:<13} {where:<17} {answer}"
+                if where != "#"
+                else f"  → Slack {kind:<31} {answer}"
+            )
         for line, count in _runs(lines):  # a run of identical calls is one line
             print(line if count == 1 else f"{line}   ×{count}")
         names = {number: name for name, number in FAKE_SMS_NUMBERS.items()}
         sms = list(get_backend("sns")[ACCOUNT]["us-east-1"].sms_messages.values())
-        for number, text, *_ in sms[self.sms_seen:]:
+        for number, text, *_ in sms[self.sms_seen :]:
             print(f"  → SMS to {names.get(number, '?')} ({mask_number(number)}): {text}")
         self.sms_seen = len(sms)
 
@@ -144,8 +148,9 @@ class LocalLambda:
         while True:
             if time.monotonic() > deadline:
                 raise RuntimeError("the ingest queue did not drain within 60 s")
-            got = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0,
-                                           AttributeNames=["All"])
+            got = self.sqs.receive_message(
+                QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0, AttributeNames=["All"]
+            )
             messages = got.get("Messages", [])
             if messages:
                 self._invoke(messages)
@@ -155,18 +160,30 @@ class LocalLambda:
                 self.clock.at_least(int(json.loads(delayed[0].body).get("due", 0)))
                 delayed[0].delayed_until = 0  # its time has come on the demo's clock
                 continue
-            in_flight = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=[
-                "ApproximateNumberOfMessagesNotVisible"])["Attributes"]["ApproximateNumberOfMessagesNotVisible"]
+            in_flight = self.sqs.get_queue_attributes(
+                QueueUrl=self.queue_url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
+            )["Attributes"]["ApproximateNumberOfMessagesNotVisible"]
             if int(in_flight) == 0:
                 return
             time.sleep(0.2)  # a record handed back comes again after its (shortened) visibility timeout
 
     def _invoke(self, messages: list[dict[str, Any]]) -> None:
-        event = {"Records": [{
-            "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-            "attributes": m.get("Attributes", {}), "messageAttributes": {}, "md5OfBody": m["MD5OfBody"],
-            "eventSource": "aws:sqs", "eventSourceARN": f"arn:aws:sqs:us-east-1:{ACCOUNT}:ingest",
-            "awsRegion": "us-east-1"} for m in messages]}
+        event = {
+            "Records": [
+                {
+                    "messageId": m["MessageId"],
+                    "receiptHandle": m["ReceiptHandle"],
+                    "body": m["Body"],
+                    "attributes": m.get("Attributes", {}),
+                    "messageAttributes": {},
+                    "md5OfBody": m["MD5OfBody"],
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": f"arn:aws:sqs:us-east-1:{ACCOUNT}:ingest",
+                    "awsRegion": "us-east-1",
+                }
+                for m in messages
+            ]
+        }
         self.invocations += 1
         result = self.handler(event, Context())
         failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
@@ -174,8 +191,9 @@ class LocalLambda:
             if m["MessageId"] not in failed:
                 self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"])
             else:  # what Lambda does: the message comes back after its visibility timeout (shortened here)
-                self.sqs.change_message_visibility(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"],
-                                                   VisibilityTimeout=1)
+                self.sqs.change_message_visibility(
+                    QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=1
+                )
 
 
 def put_entry(event: dict[str, Any], at_ms: int) -> dict[str, Any]:
@@ -183,13 +201,26 @@ def put_entry(event: dict[str, Any], at_ms: int) -> dict[str, Any]:
     `at_ms` on the demo's clock (else EventBridge dates it by the system clock)."""
     from datetime import UTC, datetime
 
-    return {"Source": event["source"], "DetailType": event["detail-type"], "Resources": event["resources"],
-            "Detail": json.dumps(event["detail"]), "Time": datetime.fromtimestamp(at_ms / 1000, UTC)}
+    return {
+        "Source": event["source"],
+        "DetailType": event["detail-type"],
+        "Resources": event["resources"],
+        "Detail": json.dumps(event["detail"]),
+        "Time": datetime.fromtimestamp(at_ms / 1000, UTC),
+    }
 
 
-def alarm_event(name: str, state: str, at: str, *, namespace: str = "AWS/EC2", metric: str = "CPUUtilization",
-                dimensions: dict[str, str] | None = None, tags: dict[str, str] | None = None,
-                reason: str | None = None) -> dict[str, Any]:
+def alarm_event(
+    name: str,
+    state: str,
+    at: str,
+    *,
+    namespace: str = "AWS/EC2",
+    metric: str = "CPUUtilization",
+    dimensions: dict[str, str] | None = None,
+    tags: dict[str, str] | None = None,
+    reason: str | None = None,
+) -> dict[str, Any]:
     event = load("eventbridge_cw_alarm_state_change_single_metric_ALARM_awsdocs.json")
     detail = copy.deepcopy(event["detail"])
     detail["alarmName"] = name
@@ -197,19 +228,29 @@ def alarm_event(name: str, state: str, at: str, *, namespace: str = "AWS/EC2", m
     if reason:
         detail["state"]["reason"] = reason
     elif state == "OK":
-        detail["state"]["reason"] = "Threshold Crossed: 1 out of the last 1 datapoints [41.2] was not greater than 80.0."
+        detail["state"]["reason"] = (
+            "Threshold Crossed: 1 out of the last 1 datapoints [41.2] was not greater than 80.0."
+        )
     else:
-        detail["state"]["reason"] = "Threshold Crossed: 3 out of the last 3 datapoints [97.1, 95.4, 92.0] were greater than 80.0."
+        detail["state"]["reason"] = (
+            "Threshold Crossed: 3 out of the last 3 datapoints [97.1, 95.4, 92.0] were greater than 80.0."
+        )
     metric_ref = detail["configuration"]["metrics"][0]["metricStat"]["metric"]
-    metric_ref.update(namespace=namespace, name=metric, dimensions=dimensions or {"InstanceId": "i-0a1b2c3d4e5f"})
+    metric_ref.update(
+        namespace=namespace, name=metric, dimensions=dimensions or {"InstanceId": "i-0a1b2c3d4e5f"}
+    )
     detail["configuration"]["description"] = f"{name}. Runbook: https://runbooks.example.com/{name.lower()}"
     if tags:
         detail["alarmTags"] = tags
     from datetime import datetime
 
-    return {"Source": "aws.cloudwatch", "DetailType": "CloudWatch Alarm State Change",
-            "Time": datetime.strptime(at, "%Y-%m-%dT%H:%M:%S.000%z"),
-            "Resources": [f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}"], "Detail": json.dumps(detail)}
+    return {
+        "Source": "aws.cloudwatch",
+        "DetailType": "CloudWatch Alarm State Change",
+        "Time": datetime.strptime(at, "%Y-%m-%dT%H:%M:%S.000%z"),
+        "Resources": [f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}"],
+        "Detail": json.dumps(detail),
+    }
 
 
 # The demo's story starts at a fixed time, so every run prints the same times, ts and ids.
@@ -227,8 +268,14 @@ def at(minute: int, second: int = 0) -> int:
     return START_MS + (minute * 60 + second) * 1000
 
 
-def slack_click(message: Any, clock: DemoClock, *, secret: str | None = None, action: str = "alertrouter_ack",
-                choice: str = "") -> dict[str, Any]:
+def slack_click(
+    message: Any,
+    clock: DemoClock,
+    *,
+    secret: str | None = None,
+    action: str = "alertrouter_ack",
+    choice: str = "",
+) -> dict[str, Any]:
     """A Function URL event carrying a click (a button, or a Silence menu choice), built and signed the way
     Slack does it."""
     import base64
@@ -243,15 +290,23 @@ def slack_click(message: Any, clock: DemoClock, *, secret: str | None = None, ac
     elements = message.attachments[0]["blocks"][-1]["elements"]
     if choice:  # the Silence menu: the chosen option carries "<duration>|<group key>:<episode>"
         [option] = [o for o in elements[2]["options"] if o["value"].startswith(choice + "|")]
-        payload["actions"][0] = {"type": "static_select", "action_id": action, "selected_option": option,
-                                 "block_id": "alertrouter_actions", "action_ts": "1.0"}
+        payload["actions"][0] = {
+            "type": "static_select",
+            "action_id": action,
+            "selected_option": option,
+            "block_id": "alertrouter_actions",
+            "action_ts": "1.0",
+        }
     else:
         payload["actions"][0].update(action_id=action, value=elements[0]["value"])  # "<group key>:<episode>"
     body = urlencode({"payload": json.dumps(payload)}).encode()
     timestamp = str(int(clock.seconds()))
     event = load("lambda_function_url_POST_request_awsdocs.json")
-    event["headers"] = {"content-type": "application/x-www-form-urlencoded", "x-slack-request-timestamp": timestamp,
-                        "x-slack-signature": sign(secret or FAKE_SIGNING_SECRET, timestamp, body)}
+    event["headers"] = {
+        "content-type": "application/x-www-form-urlencoded",
+        "x-slack-request-timestamp": timestamp,
+        "x-slack-signature": sign(secret or FAKE_SIGNING_SECRET, timestamp, body),
+    }
     event.update(body=base64.b64encode(body).decode(), isBase64Encoded=True)  # as Function URLs deliver it
     return event
 
@@ -263,15 +318,29 @@ def write_checkout_metrics(cloudwatch: Any, now: int) -> None:
     data = []
     for hour in range(now - 20 * 86400, now - 8 * 3600, 3600):  # 20 earlier days, one datapoint per hour
         for name, value in (("Requests", 60_000), ("Errors5xx", 6)):
-            data.append({"MetricName": name, "Dimensions": [{"Name": "Service", "Value": "checkout"}],
-                         "Timestamp": datetime.fromtimestamp(hour, UTC), "Value": value, "Unit": "Count"})
+            data.append(
+                {
+                    "MetricName": name,
+                    "Dimensions": [{"Name": "Service", "Value": "checkout"}],
+                    "Timestamp": datetime.fromtimestamp(hour, UTC),
+                    "Value": value,
+                    "Unit": "Count",
+                }
+            )
     for minute in range(now - 8 * 3600, now + 120, 60):  # and the 2 minutes the demo evaluates in
         errors = 40 if minute >= now - 45 * 60 else 0
         for name, value in (("Requests", 1000), ("Errors5xx", errors)):
-            data.append({"MetricName": name, "Dimensions": [{"Name": "Service", "Value": "checkout"}],
-                         "Timestamp": datetime.fromtimestamp(minute, UTC), "Value": value, "Unit": "Count"})
+            data.append(
+                {
+                    "MetricName": name,
+                    "Dimensions": [{"Name": "Service", "Value": "checkout"}],
+                    "Timestamp": datetime.fromtimestamp(minute, UTC),
+                    "Value": value,
+                    "Unit": "Count",
+                }
+            )
     for first in range(0, len(data), 1000):
-        cloudwatch.put_metric_data(Namespace="Demo/Checkout", MetricData=data[first:first + 1000])
+        cloudwatch.put_metric_data(Namespace="Demo/Checkout", MetricData=data[first : first + 1000])
 
 
 def show_channels(slack: SlackStandIn) -> None:
@@ -285,7 +354,9 @@ def show_channels(slack: SlackStandIn) -> None:
             print(f"  {DIM}AlertRouter  {clock_text(message.ts)}{RESET}{edited}")
             print(render_text(message.text, message.attachments, colour=colour, indent="  "))
             for reply in message.replies:
-                print(f"    {DIM}↳ thread{RESET}  " + render_text(reply.text).replace("\n", "\n             "))
+                print(
+                    f"    {DIM}↳ thread{RESET}  " + render_text(reply.text).replace("\n", "\n             ")
+                )
 
 
 def clock_text(ts: str) -> str:
@@ -312,10 +383,12 @@ def pin_clocks(clock: DemoClock) -> tuple[Any, Any, Any, Any]:
 
     seeded = random.Random(7)
     silence.uuid = types.SimpleNamespace(  # type: ignore[attr-defined]
-        uuid4=lambda: uuid.UUID(int=seeded.getrandbits(128), version=4))
+        uuid4=lambda: uuid.UUID(int=seeded.getrandbits(128), version=4)
+    )
     drawn = itertools.count(1)  # history entries of one millisecond keep the order they were written in
     dynamodb.uuid = types.SimpleNamespace(  # type: ignore[attr-defined]
-        uuid4=lambda: uuid.UUID(int=(next(drawn) << 96) | seeded.getrandbits(96), version=4))
+        uuid4=lambda: uuid.UUID(int=(next(drawn) << 96) | seeded.getrandbits(96), version=4)
+    )
     router_app.build_service().router.now_ms = clock
     escalator_app.build_escalator().now_ms = clock
     interactions_app.build_service().now = clock.seconds
@@ -335,32 +408,60 @@ def main(html_path: Path | None = OUT / "slack.html") -> int:
     moto.start()
     slack = SlackStandIn(retry_after=1, now=clock.seconds).start()
     try:
-        os.environ.update({
-            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "demo",
-            "AWS_SECRET_ACCESS_KEY": "demo", "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
-            "POWERTOOLS_SERVICE_NAME": "alertrouter", "POWERTOOLS_METRICS_NAMESPACE": "AlertRouter",
-            "POWERTOOLS_METRICS_DISABLED": "true", "LOG_LEVEL": "CRITICAL",
-        })
+        os.environ.update(
+            {
+                "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+                "AWS_ACCESS_KEY_ID": "demo",
+                "AWS_SECRET_ACCESS_KEY": "demo",
+                "AWS_DEFAULT_REGION": "us-east-1",
+                "AWS_REGION": "us-east-1",
+                "POWERTOOLS_SERVICE_NAME": "alertrouter",
+                "POWERTOOLS_METRICS_NAMESPACE": "AlertRouter",
+                "POWERTOOLS_METRICS_DISABLED": "true",
+                "LOG_LEVEL": "CRITICAL",
+            }
+        )
         import boto3
 
         session = boto3.session.Session(region_name="us-east-1")
-        say("AWS on loopback (moto server) and the Slack stand-in are up; the story starts at "
-            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(START_MS / 1000))} on the demo's clock")
+        say(
+            "AWS on loopback (moto server) and the Slack stand-in are up; the story starts at "
+            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(START_MS / 1000))} on the demo's clock"
+        )
         stack = deploy(session)
-        channels = ("#infra-alerts", "#oncall", "#payments-alerts", "#alerts", "#batch-alerts", "#aws-notices")
+        channels = (
+            "#infra-alerts",
+            "#oncall",
+            "#payments-alerts",
+            "#alerts",
+            "#batch-alerts",
+            "#aws-notices",
+        )
         for channel in channels:  # the workspace has the channels the routing names
             slack.channel_id(channel)
         print(f"  created table {stack.table_name}, queue + DLQ, SNS alarm topic, EventBridge rules, secrets")
-        print("  channels: " + ", ".join(channels) + "; SMS numbers (fake, in the secret): "
-              + ", ".join(FAKE_SMS_NUMBERS))
-        os.environ.update({
-            "TABLE_NAME": stack.table_name, "INGEST_QUEUE_URL": stack.queue_url, "DLQ_URL": stack.dlq_url,
-            "SLACK_TOKEN_SECRET": stack.slack_secret, "SMS_NUMBERS_SECRET": stack.sms_secret,
-            "SLACK_SIGNING_SECRET": stack.signing_secret,
-            "ROUTING_CONFIG_PATH": str(ROOT / "demo" / "routing.yaml"), "ACCOUNT_LABEL": "demo",
-            "DEFAULT_SLACK_CHANNEL": "#alerts", "SLACK_API_URL": slack.url, "ACCOUNT_ID": ACCOUNT,
-            "SLO_CONFIG_PATH": str(ROOT / "demo" / "slos.yaml"),
-        })
+        print(
+            "  channels: "
+            + ", ".join(channels)
+            + "; SMS numbers (fake, in the secret): "
+            + ", ".join(FAKE_SMS_NUMBERS)
+        )
+        os.environ.update(
+            {
+                "TABLE_NAME": stack.table_name,
+                "INGEST_QUEUE_URL": stack.queue_url,
+                "DLQ_URL": stack.dlq_url,
+                "SLACK_TOKEN_SECRET": stack.slack_secret,
+                "SMS_NUMBERS_SECRET": stack.sms_secret,
+                "SLACK_SIGNING_SECRET": stack.signing_secret,
+                "ROUTING_CONFIG_PATH": str(ROOT / "demo" / "routing.yaml"),
+                "ACCOUNT_LABEL": "demo",
+                "DEFAULT_SLACK_CHANNEL": "#alerts",
+                "SLACK_API_URL": slack.url,
+                "ACCOUNT_ID": ACCOUNT,
+                "SLO_CONFIG_PATH": str(ROOT / "demo" / "slos.yaml"),
+            }
+        )
         router_app, escalator_app, interactions_app, slo_app = pin_clocks(clock)
         from alertrouter.cli import _silence_line
         from alertrouter.cli import main as cli
@@ -377,48 +478,80 @@ def main(html_path: Path | None = OUT / "slack.html") -> int:
         def escalator_run(minute: int, second: int = 0) -> None:
             clock.at_least(at(minute, second))
             result = escalator_app.lambda_handler({}, Context())
-            print(f"  escalator at {time.strftime('%H:%M', time.gmtime(clock.seconds()))}: {result['sms']} SMS")
+            print(
+                f"  escalator at {time.strftime('%H:%M', time.gmtime(clock.seconds()))}: {result['sms']} SMS"
+            )
 
         def held_back() -> None:
             for page in escalator_app.build_escalator().store.queued_pages():
-                print(f"  ⏸ SMS to {page.recipient} for {page.member.title} held back: that number was texted less "
-                      "than a minute ago (one SMS per number per minute); the escalator's next run sends it")
+                print(
+                    f"  ⏸ SMS to {page.recipient} for {page.member.title} held back: that number was texted less "
+                    "than a minute ago (one SMS per number per minute); the escalator's next run sends it"
+                )
 
-        say("1. 09:00 An EC2 CPU alarm, ServerCpuTooHigh, fires (EventBridge 'CloudWatch Alarm State Change' "
-            "→ SQS → router); after group_wait (30s) it is posted to #infra-alerts")
+        say(
+            "1. 09:00 An EC2 CPU alarm, ServerCpuTooHigh, fires (EventBridge 'CloudWatch Alarm State Change' "
+            "→ SQS → router); after group_wait (30s) it is posted to #infra-alerts"
+        )
         events.put_events(Entries=[alarm_event("ServerCpuTooHigh", "ALARM", stamp(0))])
         lam.drain()
         report()
 
-        say("2. 09:05 ServerCpuTooHigh repeats, and that delivery arrives twice: no new post; after "
-            "group_interval (5m since the post) the message is edited, its count 2")
+        say(
+            "2. 09:05 ServerCpuTooHigh repeats, and that delivery arrives twice: no new post; after "
+            "group_interval (5m since the post) the message is edited, its count 2"
+        )
         repeat = alarm_event("ServerCpuTooHigh", "ALARM", stamp(5))
         clock.at_least(at(5))
         events.put_events(Entries=[repeat, repeat])
         lam.drain()
         report()
 
-        say("3. 09:06 Two critical alarms: PaymentsApi5xxHigh through the SNS alarm topic (severity in its "
+        say(
+            "3. 09:06 Two critical alarms: PaymentsApi5xxHigh through the SNS alarm topic (severity in its "
             "description), CheckoutLatencyP99 through EventBridge (severity tag). Each is paged in #oncall and "
-            "by SMS to oncall-primary, and posted in #payments-alerts (the payments and checkout service)")
+            "by SMS to oncall-primary, and posted in #payments-alerts (the payments and checkout service)"
+        )
         clock.at_least(at(6))
-        message = json.loads(load("sns_lambda_cw_alarm_ALARM_single_metric_aws_lambda_go.json")
-                             ["Records"][0]["Sns"]["Message"])
-        message.update(AlarmName="PaymentsApi5xxHigh", AWSAccountId=ACCOUNT, Region="US East (N. Virginia)",
-                       AlarmArn=f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:PaymentsApi5xxHigh",
-                       StateChangeTime=stamp(6),
-                       AlarmDescription="5xx above 2% on payments-api. severity: critical, service: payments. "
-                                        "Runbook: https://runbooks.example.com/pay5xx",
-                       NewStateReason="Threshold Crossed: 3 datapoints [4.1, 3.7, 2.9] were greater than 2.0")
-        message["Trigger"].update(Namespace="AWS/ApplicationELB", MetricName="HTTPCode_Target_5XX_Count",
-                                  Dimensions=[{"name": "LoadBalancer", "value": "app/payments-api/7f3c1e9b2d"}])
-        sns.publish(TopicArn=stack.topic_arn, Message=json.dumps(message), Subject="ALARM: PaymentsApi5xxHigh")
+        message = json.loads(
+            load("sns_lambda_cw_alarm_ALARM_single_metric_aws_lambda_go.json")["Records"][0]["Sns"]["Message"]
+        )
+        message.update(
+            AlarmName="PaymentsApi5xxHigh",
+            AWSAccountId=ACCOUNT,
+            Region="US East (N. Virginia)",
+            AlarmArn=f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:PaymentsApi5xxHigh",
+            StateChangeTime=stamp(6),
+            AlarmDescription="5xx above 2% on payments-api. severity: critical, service: payments. "
+            "Runbook: https://runbooks.example.com/pay5xx",
+            NewStateReason="Threshold Crossed: 3 datapoints [4.1, 3.7, 2.9] were greater than 2.0",
+        )
+        message["Trigger"].update(
+            Namespace="AWS/ApplicationELB",
+            MetricName="HTTPCode_Target_5XX_Count",
+            Dimensions=[{"name": "LoadBalancer", "value": "app/payments-api/7f3c1e9b2d"}],
+        )
+        sns.publish(
+            TopicArn=stack.topic_arn, Message=json.dumps(message), Subject="ALARM: PaymentsApi5xxHigh"
+        )
         lam.drain()
-        checkout_alarm = {"namespace": "AWS/ApplicationELB", "metric": "TargetResponseTime",
-                          "dimensions": {"LoadBalancer": "app/checkout/50dc6c495c0c9188"},
-                          "tags": {"severity": "critical", "service": "checkout"}}
-        events.put_events(Entries=[alarm_event("CheckoutLatencyP99", "ALARM", stamp(6, 30), **checkout_alarm,
-                                               reason="Threshold Crossed: p99 2.8s > 1.5s for 3 datapoints")])
+        checkout_alarm = {
+            "namespace": "AWS/ApplicationELB",
+            "metric": "TargetResponseTime",
+            "dimensions": {"LoadBalancer": "app/checkout/50dc6c495c0c9188"},
+            "tags": {"severity": "critical", "service": "checkout"},
+        }
+        events.put_events(
+            Entries=[
+                alarm_event(
+                    "CheckoutLatencyP99",
+                    "ALARM",
+                    stamp(6, 30),
+                    **checkout_alarm,
+                    reason="Threshold Crossed: p99 2.8s > 1.5s for 3 datapoints",
+                )
+            ]
+        )
         lam.drain()
         report()
         held_back()
@@ -427,27 +560,41 @@ def main(html_path: Path | None = OUT / "slack.html") -> int:
         escalator_run(7, 30)
         report()
 
-        say("5. 09:08 A storm: 12 Lambda error alarms within seconds become ONE grouped message in #alerts "
-            "(the default channel); Slack rate-limits the first try")
+        say(
+            "5. 09:08 A storm: 12 Lambda error alarms within seconds become ONE grouped message in #alerts "
+            "(the default channel); Slack rate-limits the first try"
+        )
         clock.at_least(at(8))
-        storm = [alarm_event(f"LambdaErrors-fn-{i:02d}", "ALARM", stamp(8, i),
-                             namespace="AWS/Lambda", metric="Errors", dimensions={"FunctionName": f"orders-fn-{i:02d}"})
-                 for i in range(12)]
+        storm = [
+            alarm_event(
+                f"LambdaErrors-fn-{i:02d}",
+                "ALARM",
+                stamp(8, i),
+                namespace="AWS/Lambda",
+                metric="Errors",
+                dimensions={"FunctionName": f"orders-fn-{i:02d}"},
+            )
+            for i in range(12)
+        ]
         for i in range(0, len(storm), 10):
-            events.put_events(Entries=storm[i:i + 10])
+            events.put_events(Entries=storm[i : i + 10])
         slack.faults = ["429"]
         lam.drain()
         report()
 
-        say("6. 09:14 ServerCpuTooHigh resolves, 14 minutes after it fired: its message turns green, with a "
-            "note in its thread")
+        say(
+            "6. 09:14 ServerCpuTooHigh resolves, 14 minutes after it fired: its message turns green, with a "
+            "note in its thread"
+        )
         clock.at_least(at(14))
         events.put_events(Entries=[alarm_event("ServerCpuTooHigh", "OK", stamp(14))])
         lam.drain()
         report()
 
-        say("7. 09:15 The on-call engineer clicks Acknowledge on the PaymentsApi5xxHigh page in #oncall (a signed "
-            "Slack request to the slack-interactions function's URL): the message and its thread say so")
+        say(
+            "7. 09:15 The on-call engineer clicks Acknowledge on the PaymentsApi5xxHigh page in #oncall (a signed "
+            "Slack request to the slack-interactions function's URL): the message and its thread say so"
+        )
         clock.at_least(at(15))
         payments_page, checkout_page = slack.channel_messages("#oncall")[:2]
         response = interactions_app.lambda_handler(slack_click(payments_page, clock), Context())
@@ -455,114 +602,182 @@ def main(html_path: Path | None = OUT / "slack.html") -> int:
         report()
         show(payments_page)
         forged = slack_click(payments_page, clock, secret="not-the-signing-secret")
-        print(f"  A forged click (wrong signing secret) gets HTTP "
-              f"{interactions_app.lambda_handler(forged, Context())['statusCode']} and changes nothing.")
+        print(
+            f"  A forged click (wrong signing secret) gets HTTP "
+            f"{interactions_app.lambda_handler(forged, Context())['statusCode']} and changes nothing."
+        )
 
-        say("8. 09:17 Ten minutes after its page, CheckoutLatencyP99 is still not acknowledged: the escalator "
+        say(
+            "8. 09:17 Ten minutes after its page, CheckoutLatencyP99 is still not acknowledged: the escalator "
             "texts the next step, oncall-secondary, and notes it in the page's thread. PaymentsApi5xxHigh was "
-            "acknowledged: no escalation")
+            "acknowledged: no escalation"
+        )
         escalator_run(17)
         report()
 
-        say("9. 09:18 Someone silences CheckoutLatencyP99 for 1 hour from the Silence menu of its #oncall page")
+        say(
+            "9. 09:18 Someone silences CheckoutLatencyP99 for 1 hour from the Silence menu of its #oncall page"
+        )
         clock.at_least(at(18))
         response = interactions_app.lambda_handler(
-            slack_click(checkout_page, clock, choice="1h", action="alertrouter_silence"), Context())
+            slack_click(checkout_page, clock, choice="1h", action="alertrouter_silence"), Context()
+        )
         print(f"  ← HTTP {response['statusCode']} to Slack")
         report()
         show(checkout_page)
         for silence in escalator_app.build_escalator().store.silences():
             print(f"  `alertrouter silence list`: {_silence_line(silence, clock())}")
-        print("  09:20 It fires again while silenced: the new reason and count 2 are written into its messages "
-              "in #oncall and #payments-alerts, nobody is paged, and the escalator leaves it alone:")
+        print(
+            "  09:20 It fires again while silenced: the new reason and count 2 are written into its messages "
+            "in #oncall and #payments-alerts, nobody is paged, and the escalator leaves it alone:"
+        )
         clock.at_least(at(20))
-        events.put_events(Entries=[alarm_event("CheckoutLatencyP99", "ALARM", stamp(20), **checkout_alarm,
-                                               reason="Threshold Crossed: p99 3.1s > 1.5s")])
+        events.put_events(
+            Entries=[
+                alarm_event(
+                    "CheckoutLatencyP99",
+                    "ALARM",
+                    stamp(20),
+                    **checkout_alarm,
+                    reason="Threshold Crossed: p99 3.1s > 1.5s",
+                )
+            ]
+        )
         lam.drain()
         report()
         escalator_run(30)
         report()
 
-        say("10. 09:31 A new alarm, DiskQueueDepthHigh (same EC2 instance), arrives beside a malformed record: "
-            "the alarm is posted in #infra-alerts, the malformed record goes to the dead-letter queue")
+        say(
+            "10. 09:31 A new alarm, DiskQueueDepthHigh (same EC2 instance), arrives beside a malformed record: "
+            "the alarm is posted in #infra-alerts, the malformed record goes to the dead-letter queue"
+        )
         clock.at_least(at(31))
-        sqs.send_message(QueueUrl=stack.queue_url, MessageBody='{"detail-type": "CloudWatch Alarm State Change"')
-        events.put_events(Entries=[alarm_event("DiskQueueDepthHigh", "ALARM", stamp(31), metric="DiskQueueDepth")])
+        sqs.send_message(
+            QueueUrl=stack.queue_url, MessageBody='{"detail-type": "CloudWatch Alarm State Change"'
+        )
+        events.put_events(
+            Entries=[alarm_event("DiskQueueDepthHigh", "ALARM", stamp(31), metric="DiskQueueDepth")]
+        )
         lam.drain()
         report()
-        dead = sqs.receive_message(QueueUrl=stack.dlq_url, MaxNumberOfMessages=10,
-                                   MessageAttributeNames=["All"]).get("Messages", [])
+        dead = sqs.receive_message(
+            QueueUrl=stack.dlq_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+        ).get("Messages", [])
         for m in dead:
-            print(f"  DLQ keeps: {m['Body'][:60]!r}\n    reason: {m['MessageAttributes']['reason']['StringValue']}")
+            print(
+                f"  DLQ keeps: {m['Body'][:60]!r}\n    reason: {m['MessageAttributes']['reason']['StringValue']}"
+            )
 
-        say("11. 09:40 DiskQueueDepthHigh is dealt with: Resolve is clicked on its message in #infra-alerts. The "
-            "click's answer marks the message at once; the router, applying the resolve, turns it green")
+        say(
+            "11. 09:40 DiskQueueDepthHigh is dealt with: Resolve is clicked on its message in #infra-alerts. The "
+            "click's answer marks the message at once; the router, applying the resolve, turns it green"
+        )
         clock.at_least(at(40))
         disk = slack.channel_messages("#infra-alerts")[-1]
-        response = interactions_app.lambda_handler(slack_click(disk, clock, action="alertrouter_resolve"), Context())
+        response = interactions_app.lambda_handler(
+            slack_click(disk, clock, action="alertrouter_resolve"), Context()
+        )
         print(f"  ← HTTP {response['statusCode']} to Slack (the resolve goes to the router's queue)")
         lam.drain()
         report()
 
-        say("12. 09:45 An SLO burns its error budget fast: the SLO evaluator reads the local CloudWatch and pages "
-            "(#oncall, #payments-alerts for the checkout service, SMS to oncall-primary)")
+        say(
+            "12. 09:45 An SLO burns its error budget fast: the SLO evaluator reads the local CloudWatch and pages "
+            "(#oncall, #payments-alerts for the checkout service, SMS to oncall-primary)"
+        )
         clock.at_least(at(45))
         now = int(clock.seconds())
-        print("  writing 20 days of checkout traffic (1,000 requests a minute, 0.01% failing), then 45 minutes "
-              "with 4% of requests failing...")
+        print(
+            "  writing 20 days of checkout traffic (1,000 requests a minute, 0.01% failing), then 45 minutes "
+            "with 4% of requests failing..."
+        )
         write_checkout_metrics(session.client("cloudwatch"), now)
         result = slo_app.lambda_handler({}, Context())
-        print(f"  evaluator: {result['slos']} SLO, firing {result['firing']}, {result['calls']} GetMetricData "
-              f"call(s), {result['metrics']} metrics requested (the first run reads the period so far; "
-              f"later runs ask for 2)")
+        print(
+            f"  evaluator: {result['slos']} SLO, firing {result['firing']}, {result['calls']} GetMetricData "
+            f"call(s), {result['metrics']} metrics requested (the first run reads the period so far; "
+            f"later runs ask for 2)"
+        )
         clock.at_least(at(46))
         result = slo_app.lambda_handler({}, Context())
-        print(f"  a minute later, still firing: {result['calls']} call(s), {result['metrics']} metrics requested; the "
-              "page is posted once, its count 2")
+        print(
+            f"  a minute later, still firing: {result['calls']} call(s), {result['metrics']} metrics requested; the "
+            "page is posted once, its count 2"
+        )
         lam.drain()
         report()
         show(slack.channel_messages("#oncall")[-1])
-        print("  The same SLO with `alertrouter slo evaluate demo/slos.yaml --at <the demo's time>` (reads the whole "
-              "period, keeps no state):")
-        cli(["slo", "evaluate", str(ROOT / "demo" / "slos.yaml"), "--endpoint-url", f"http://127.0.0.1:{port}",
-             "--region", "us-east-1", "--at", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(clock.seconds()))])
+        print(
+            "  The same SLO with `alertrouter slo evaluate demo/slos.yaml --at <the demo's time>` (reads the whole "
+            "period, keeps no state):"
+        )
+        cli(
+            [
+                "slo",
+                "evaluate",
+                str(ROOT / "demo" / "slos.yaml"),
+                "--endpoint-url",
+                f"http://127.0.0.1:{port}",
+                "--region",
+                "us-east-1",
+                "--at",
+                time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(clock.seconds())),
+            ]
+        )
 
-        say("13. 10:00 50 children of an AWS Batch array job fail (real FAILED events, dated when they were "
+        say(
+            "13. 10:00 50 children of an AWS Batch array job fail (real FAILED events, dated when they were "
             "recorded; Batch Job State Change → EventBridge → SQS → router): ONE message in #batch-alerts, "
-            "counted by reason")
+            "counted by reason"
+        )
         clock.at_least(at(60))
         from conftest import batch_child_failure  # the real FAILED events (calcloud), as array children
 
         failures = [json.loads(batch_child_failure(i)) for i in range(50)]
         for i in range(0, len(failures), 10):
-            events.put_events(Entries=[put_entry(e, clock()) for e in failures[i:i + 10]])
+            events.put_events(Entries=[put_entry(e, clock()) for e in failures[i : i + 10]])
         lam.drain()
         report()
         show(slack.channel_messages("#batch-alerts")[-1])
         print("  No new failure for the route's resolve_timeout (2h) resolves it.")
 
-        say("14. 10:05 The app was removed from #infra-alerts (Slack now answers not_in_channel there). OpenSearch "
+        say(
+            "14. 10:05 The app was removed from #infra-alerts (Slack now answers not_in_channel there). OpenSearch "
             "Service sends a High JVM notice (High → critical), for on-call and #infra-alerts, and a software "
-            "update notice, for #aws-notices")
+            "update notice, for #aws-notices"
+        )
         clock.at_least(at(65))
         slack.broken = {"#infra-alerts": "not_in_channel"}
-        for name in ("eventbridge_opensearch_notification_high_jvm_usage_awsdocs.json",
-                     "eventbridge_opensearch_software_update_available_awsdocs.json"):
+        for name in (
+            "eventbridge_opensearch_notification_high_jvm_usage_awsdocs.json",
+            "eventbridge_opensearch_software_update_available_awsdocs.json",
+        ):
             events.put_events(Entries=[put_entry(load(name), clock())])
         emf = io.StringIO()
         with contextlib.redirect_stdout(emf):  # the refusal's metric line (EMF), summarised below
-            lam.drain(within_s=45)  # the group waits (10s, 30s), not the refused channel's retry a minute later
+            lam.drain(
+                within_s=45
+            )  # the group waits (10s, 30s), not the refused channel's retry a minute later
         report()
-        refusals = [json.loads(line) for line in emf.getvalue().splitlines() if "SlackChannelFailures" in line]
-        print("  metric SlackChannelFailures (cause): "
-              + ", ".join(f"{r['SlackChannelFailures'][0]:g} ({r['cause']})" for r in refusals))
-        print("  The page reaches #oncall and oncall-primary, the notice #aws-notices; #infra-alerts is refused, "
-              "nothing is lost or dead-lettered: the router tries it again a minute later. "
-              "`alertrouter doctor` says why:")
+        refusals = [
+            json.loads(line) for line in emf.getvalue().splitlines() if "SlackChannelFailures" in line
+        ]
+        print(
+            "  metric SlackChannelFailures (cause): "
+            + ", ".join(f"{r['SlackChannelFailures'][0]:g} ({r['cause']})" for r in refusals)
+        )
+        print(
+            "  The page reaches #oncall and oncall-primary, the notice #aws-notices; #infra-alerts is refused, "
+            "nothing is lost or dead-lettered: the router tries it again a minute later. "
+            "`alertrouter doctor` says why:"
+        )
         print("    " + doctor_line(slack, "#infra-alerts"))
         report.new_calls()  # (the doctor's own reads are not the router's)
-        print("  10:07 Someone invites the app back. The router's next try makes sure it has not posted there "
-              "already (conversations.history) and posts the notice's current message:")
+        print(
+            "  10:07 Someone invites the app back. The router's next try makes sure it has not posted there "
+            "already (conversations.history) and posts the notice's current message:"
+        )
         slack.broken = {}
         lam.drain(within_s=120)
         report()
@@ -572,8 +787,18 @@ def main(html_path: Path | None = OUT / "slack.html") -> int:
         batch_queue_metrics(session)
 
         say("The acknowledged page's history (`alertrouter history <group key>`)")
-        cli(["history", payments_page.metadata["event_payload"]["group"],
-             "--table", stack.table_name, "--endpoint-url", f"http://127.0.0.1:{port}", "--region", "us-east-1"])
+        cli(
+            [
+                "history",
+                payments_page.metadata["event_payload"]["group"],
+                "--table",
+                stack.table_name,
+                "--endpoint-url",
+                f"http://127.0.0.1:{port}",
+                "--region",
+                "us-east-1",
+            ]
+        )
 
         say("What Slack shows now")
         show_channels(slack)
@@ -587,17 +812,28 @@ def main(html_path: Path | None = OUT / "slack.html") -> int:
         for number, text, *_ in get_backend("sns")[ACCOUNT]["us-east-1"].sms_messages.values():
             print(f"  to {names[number]} ({mask_number(number)}): {text}")
 
-        calls = {m: slack.count(m, ok_only=False) for m in ("chat.postMessage", "chat.update", "conversations.history")}
-        dlq_left = len(sqs.receive_message(QueueUrl=stack.dlq_url, MaxNumberOfMessages=10).get("Messages", []))
-        print(f"\n  Slack calls: {calls}; answered 429: {sum(1 for c in slack.calls if c.status == 429)}; "
-              f"calls made before Retry-After passed: {slack.retry_after_violations}; "
-              f"handler invocations: {lam.invocations}; dead-letter queue: the malformed record "
-              f"(read at step 10), {dlq_left} more")
+        calls = {
+            m: slack.count(m, ok_only=False)
+            for m in ("chat.postMessage", "chat.update", "conversations.history")
+        }
+        dlq_left = len(
+            sqs.receive_message(QueueUrl=stack.dlq_url, MaxNumberOfMessages=10).get("Messages", [])
+        )
+        print(
+            f"\n  Slack calls: {calls}; answered 429: {sum(1 for c in slack.calls if c.status == 429)}; "
+            f"calls made before Retry-After passed: {slack.retry_after_violations}; "
+            f"handler invocations: {lam.invocations}; dead-letter queue: the malformed record "
+            f"(read at step 10), {dlq_left} more"
+        )
         if html_path is not None:
             from slack_html import write_page
 
-            write_page(slack, html_path, title="AlertRouter demo: what Slack shows",
-                       first=("#oncall", "#alerts", "#batch-alerts", "#infra-alerts"))
+            write_page(
+                slack,
+                html_path,
+                title="AlertRouter demo: what Slack shows",
+                first=("#oncall", "#alerts", "#batch-alerts", "#infra-alerts"),
+            )
             shown = html_path.relative_to(ROOT) if html_path.is_relative_to(ROOT) else html_path
             print(f"  The same as Slack would draw it: {shown}")
         return 0
@@ -621,10 +857,18 @@ def batch_queue_metrics(session: Any) -> None:
 
     with paged_batch():
         now_s = int(time.time())
-        build_world(lambda name: session.client(name), {
-            "nightly": {"RUNNABLE": [now_s - 3600 - 60 * j for j in range(40)], "RUNNING": [now_s - 60] * 12,
-                        "SUBMITTED": [now_s] * 3},
-            "adhoc": {"RUNNING": [now_s - 120] * 2}}, prefix="demo")
+        build_world(
+            lambda name: session.client(name),
+            {
+                "nightly": {
+                    "RUNNABLE": [now_s - 3600 - 60 * j for j in range(40)],
+                    "RUNNING": [now_s - 60] * 12,
+                    "SUBMITTED": [now_s] * 3,
+                },
+                "adhoc": {"RUNNING": [now_s - 120] * 2},
+            },
+            prefix="demo",
+        )
         from batch_queue_metrics import app as metrics_app
 
         out = io.StringIO()
@@ -635,18 +879,26 @@ def batch_queue_metrics(session: Any) -> None:
     for line in out.getvalue().splitlines():
         doc = json.loads(line) if line.startswith("{") else {}
         if "_aws" in doc and doc.get("JobQueue"):
-            values = {k: int(v[0] if isinstance(v, list) else v) for k, v in doc.items() if k.startswith("Jobs")}
+            values = {
+                k: int(v[0] if isinstance(v, list) else v) for k, v in doc.items() if k.startswith("Jobs")
+            }
             oldest = doc.get("OldestRunnableAgeSeconds", 0)
             age = round((oldest[0] if isinstance(oldest, list) else oldest) / 60)
-            print(f"  EMF {doc['_aws']['CloudWatchMetrics'][0]['Namespace']} JobQueue={doc['JobQueue']}: {values}, "
-                  f"oldest runnable job waiting ~{age} min")
-    print(f"  {result['list_jobs_calls']} ListJobs calls, 0 PutMetricData; an alarm on OldestRunnableAgeSeconds "
-          "(StuckQueueNames) would flow through the router like any other alarm.")
+            print(
+                f"  EMF {doc['_aws']['CloudWatchMetrics'][0]['Namespace']} JobQueue={doc['JobQueue']}: {values}, "
+                f"oldest runnable job waiting ~{age} min"
+            )
+    print(
+        f"  {result['list_jobs_calls']} ListJobs calls, 0 PutMetricData; an alarm on OldestRunnableAgeSeconds "
+        "(StuckQueueNames) would flow through the router like any other alarm."
+    )
 
 
 if __name__ == "__main__":
     import argparse
 
-    parser = argparse.ArgumentParser(description="The router's whole flow on this machine (moto + Slack stand-in).")
+    parser = argparse.ArgumentParser(
+        description="The router's whole flow on this machine (moto + Slack stand-in)."
+    )
     parser.add_argument("--html", type=Path, default=OUT / "slack.html", help="where to write the Slack page")
     sys.exit(main(parser.parse_args().html.resolve()))

@@ -63,13 +63,18 @@ def _block(block: dict[str, Any]) -> str:
             parts.append(f'<div class="fields">{cells}</div>')
         return "".join(parts)
     if kind == "context":
-        return '<div class="context">' + " · ".join(
-            mrkdwn_to_html(e.get("text", "")) for e in block.get("elements", [])) + "</div>"
+        return (
+            '<div class="context">'
+            + " · ".join(mrkdwn_to_html(e.get("text", "")) for e in block.get("elements", []))
+            + "</div>"
+        )
     if kind == "actions":
         controls = []
         for element in block.get("elements", []):
             if "placeholder" in element:
-                controls.append(f'<span class="select">{html.escape(element["placeholder"]["text"])} ▾</span>')
+                controls.append(
+                    f'<span class="select">{html.escape(element["placeholder"]["text"])} ▾</span>'
+                )
             elif "text" in element:
                 controls.append(f'<span class="button">{html.escape(element["text"]["text"])}</span>')
         return '<div class="actions">' + "".join(controls) + "</div>"
@@ -82,22 +87,29 @@ def _block(block: dict[str, Any]) -> str:
 
 def _message(message: Message) -> str:
     edited = f' <span class="edited">(edited ×{message.edits})</span>' if message.edits else ""
-    head = (f'<div><span class="who">AlertRouter</span><span class="app">APP</span>'
-            f'<span class="when">{_when(message.ts)}</span>{edited}</div>')
+    head = (
+        f'<div><span class="who">AlertRouter</span><span class="app">APP</span>'
+        f'<span class="when">{_when(message.ts)}</span>{edited}</div>'
+    )
     if message.attachments:
         content = ""
         for attachment in message.attachments:
             colour = html.escape(str(attachment.get("color", "#9E9E9E")), quote=True)
             blocks = "".join(_block(b) for b in attachment.get("blocks", []))
-            content += (f'<div class="attachment"><div class="bar" style="background:{colour}"></div>'
-                        f'<div class="blocks">{blocks}</div></div>')
+            content += (
+                f'<div class="attachment"><div class="bar" style="background:{colour}"></div>'
+                f'<div class="blocks">{blocks}</div></div>'
+            )
     else:
         content = f"<div>{mrkdwn_to_html(message.text)}</div>"
     out = f'<div class="message"><div class="avatar">A</div><div class="body">{head}{content}</div></div>'
     if message.replies:
-        replies = "".join(f'<div class="reply"><span class="label">AlertRouter {_when(r.ts)}</span><br>'
-                          f"{mrkdwn_to_html(r.text)}</div>" for r in message.replies)
-        label = f'{len(message.replies)} repl{"y" if len(message.replies) == 1 else "ies"}'
+        replies = "".join(
+            f'<div class="reply"><span class="label">AlertRouter {_when(r.ts)}</span><br>'
+            f"{mrkdwn_to_html(r.text)}</div>"
+            for r in message.replies
+        )
+        label = f"{len(message.replies)} repl{'y' if len(message.replies) == 1 else 'ies'}"
         out += f'<div class="thread"><div class="label">{label}</div>{replies}</div>'
     return out
 
@@ -110,11 +122,15 @@ def render_page(slack: SlackStandIn, title: str, first: tuple[str, ...] = ()) ->
     channels = sorted(slack.messages.items(), key=lambda item: rank.get(item[0], len(rank)))
     for channel, messages in channels:
         body = "".join(_message(m) for m in messages)
-        sections.append(f'<section class="channel"><h2>{html.escape(slack.channel_name(channel))}</h2>{body}</section>')
-    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-            f"<style>{CSS}</style></head><body><header>{html.escape(title)}<small>Slack stand-in, "
-            f"{sum(len(m) for m in slack.messages.values())} messages</small></header>"
-            f"<main>{''.join(sections)}</main></body></html>\n")
+        sections.append(
+            f'<section class="channel"><h2>{html.escape(slack.channel_name(channel))}</h2>{body}</section>'
+        )
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f"<style>{CSS}</style></head><body><header>{html.escape(title)}<small>Slack stand-in, "
+        f"{sum(len(m) for m in slack.messages.values())} messages</small></header>"
+        f"<main>{''.join(sections)}</main></body></html>\n"
+    )
 
 
 def write_page(slack: SlackStandIn, path: Path, title: str, first: tuple[str, ...] = ()) -> Path:

@@ -22,12 +22,26 @@ from urllib.parse import parse_qs
 
 TOKEN_PREFIX = "xoxb-"
 # The bot scopes slack/manifest.yaml asks for: what an app installed from it is granted.
-MANIFEST_SCOPES = frozenset({"chat:write", "chat:write.public", "channels:history", "groups:history",
-                             "channels:read", "groups:read", "usergroups:read"})
+MANIFEST_SCOPES = frozenset(
+    {
+        "chat:write",
+        "chat:write.public",
+        "channels:history",
+        "groups:history",
+        "channels:read",
+        "groups:read",
+        "usergroups:read",
+    }
+)
 # The scope each method needs (public channels; Slack names both forms when one is missing).
-METHOD_SCOPES = {"chat.postMessage": "chat:write", "chat.update": "chat:write", "conversations.history":
-                 "channels:history", "conversations.list": "channels:read", "conversations.info": "channels:read",
-                 "usergroups.users.list": "usergroups:read"}
+METHOD_SCOPES = {
+    "chat.postMessage": "chat:write",
+    "chat.update": "chat:write",
+    "conversations.history": "channels:history",
+    "conversations.list": "channels:read",
+    "conversations.info": "channels:read",
+    "usergroups.users.list": "usergroups:read",
+}
 
 
 @dataclass
@@ -52,9 +66,17 @@ class Call:
 
 
 class SlackStandIn:
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, fault_rate: float = 0.0,
-                 seed: int = 7, timeout_delay: float = 0.5, retry_after: float = 1,
-                 now: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        fault_rate: float = 0.0,
+        seed: int = 7,
+        timeout_delay: float = 0.5,
+        retry_after: float = 1,
+        now: Callable[[], float] = time.time,
+    ) -> None:
         self.messages: dict[str, list[Message]] = {}
         self.calls: list[Call] = []
         self.faults: list[str] = []  # scripted: "429", "500", "timeout", "ok"; used first
@@ -132,7 +154,11 @@ class SlackStandIn:
         return [m for msgs in self.messages.values() for m in msgs]
 
     def count(self, method: str, *, ok_only: bool = True) -> int:
-        return sum(1 for c in self.calls if c.method == method and (not ok_only or (c.status == 200 and c.fault in ("", "ok"))))
+        return sum(
+            1
+            for c in self.calls
+            if c.method == method and (not ok_only or (c.status == 200 and c.fault in ("", "ok")))
+        )
 
     # ---- serving ----
     def _next_fault(self) -> str:
@@ -158,13 +184,23 @@ class SlackStandIn:
         self.calls.append(call)
         auth = request.headers.get("Authorization", "")
         if not auth.startswith("Bearer " + TOKEN_PREFIX):
-            return self._reply(request, 200, {"ok": False, "error": "not_authed" if not auth else "invalid_auth"})
+            return self._reply(
+                request, 200, {"ok": False, "error": "not_authed" if not auth else "invalid_auth"}
+            )
         if self.token_error:
             return self._reply(request, 200, {"ok": False, "error": self.token_error})
         needed = METHOD_SCOPES.get(method)
         if needed and needed not in self.scopes:
-            return self._reply(request, 200, {"ok": False, "error": "missing_scope", "needed": needed,
-                                              "provided": ",".join(sorted(self.scopes))})
+            return self._reply(
+                request,
+                200,
+                {
+                    "ok": False,
+                    "error": "missing_scope",
+                    "needed": needed,
+                    "provided": ",".join(sorted(self.scopes)),
+                },
+            )
         channel = self.channel_id(str(payload.get("channel", "")))
         with self._lock:
             if self._blocked_until.get(channel, 0.0) > call.at + 0.05:
@@ -179,8 +215,9 @@ class SlackStandIn:
             with self._lock:
                 self._blocked_until[channel] = call.at + self.retry_after
             call.status = 429
-            return self._reply(request, 429, {"ok": False, "error": "ratelimited"},
-                               {"Retry-After": f"{self.retry_after:g}"})  # Slack's are whole seconds
+            return self._reply(
+                request, 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": f"{self.retry_after:g}"}
+            )  # Slack's are whole seconds
         if fault == "500":
             call.status = 500
             return self._reply(request, 500, {"ok": False, "error": "internal_error"})
@@ -189,8 +226,13 @@ class SlackStandIn:
             time.sleep(self.timeout_delay)  # carried out, but the answer comes too late
         return self._reply(request, 200, result)
 
-    def _reply(self, request: BaseHTTPRequestHandler, status: int, body: dict[str, Any],
-               headers: dict[str, str] | None = None) -> None:
+    def _reply(
+        self,
+        request: BaseHTTPRequestHandler,
+        status: int,
+        body: dict[str, Any],
+        headers: dict[str, str] | None = None,
+    ) -> None:
         data = json.dumps(body).encode()
         try:
             request.send_response(status)
@@ -205,7 +247,9 @@ class SlackStandIn:
             pass  # the client gave up (timeout): the request was still carried out
 
     def _new_ts(self) -> str:
-        with self._lock:  # like Slack: a message's ts is when it was posted (conversations.history filters on it)
+        with (
+            self._lock
+        ):  # like Slack: a message's ts is when it was posted (conversations.history filters on it)
             self._ts = max(self._ts + 100, int(self.now() * 1_000_000))
             return f"{self._ts // 1_000_000}.{self._ts % 1_000_000:06d}"
 
@@ -230,7 +274,12 @@ class SlackStandIn:
             return None
         if state == "missing_scope":
             needed = METHOD_SCOPES.get(method, "chat:write")
-            return {"ok": False, "error": state, "needed": needed, "provided": ",".join(sorted(self.scopes - {needed}))}
+            return {
+                "ok": False,
+                "error": state,
+                "needed": needed,
+                "provided": ",".join(sorted(self.scopes - {needed})),
+            }
         return {"ok": False, "error": state}
 
     def _info(self, channel: str) -> dict[str, Any]:
@@ -238,21 +287,40 @@ class SlackStandIn:
         if state == "channel_not_found" or not self._is_id(channel):
             return {"ok": False, "error": "channel_not_found"}
         name = next((n for n, cid in self._channel_ids.items() if cid == channel), channel)
-        return {"ok": True, "channel": {"id": channel, "name": name, "is_channel": True, "is_private": False,
-                                        "is_archived": state == "is_archived",
-                                        "is_member": state != "not_in_channel"}}
+        return {
+            "ok": True,
+            "channel": {
+                "id": channel,
+                "name": name,
+                "is_channel": True,
+                "is_private": False,
+                "is_archived": state == "is_archived",
+                "is_member": state != "not_in_channel",
+            },
+        }
 
     def _apply(self, method: str, channel: str, payload: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
-            return {"ok": True, "team": "Stand-in", "user": "alertrouter", "team_id": "T0STANDIN", "user_id": "U0ROUTER"}
+            return {
+                "ok": True,
+                "team": "Stand-in",
+                "user": "alertrouter",
+                "team_id": "T0STANDIN",
+                "user_id": "U0ROUTER",
+            }
         if method == "conversations.info":
             return self._info(channel)
         if method == "chat.postMessage":
             if not payload.get("text") and not payload.get("blocks") and not payload.get("attachments"):
                 return {"ok": False, "error": "no_text"}
-            message = Message(channel=channel, ts=self._new_ts(), text=str(payload.get("text", "")),
-                              attachments=list(payload.get("attachments") or []),
-                              metadata=payload.get("metadata"), thread_ts=payload.get("thread_ts"))
+            message = Message(
+                channel=channel,
+                ts=self._new_ts(),
+                text=str(payload.get("text", "")),
+                attachments=list(payload.get("attachments") or []),
+                metadata=payload.get("metadata"),
+                thread_ts=payload.get("thread_ts"),
+            )
             if message.thread_ts:
                 parent = self._find(channel, message.thread_ts)
                 if parent is None:
@@ -260,9 +328,15 @@ class SlackStandIn:
                 parent.replies.append(message)
             else:
                 self.messages.setdefault(channel, []).append(message)
-            return {"ok": True, "channel": channel, "ts": message.ts,
-                    "message": {"text": message.text, "ts": message.ts}}
-        if method in ("chat.update", "conversations.history") and not self._is_id(str(payload.get("channel", ""))):
+            return {
+                "ok": True,
+                "channel": channel,
+                "ts": message.ts,
+                "message": {"text": message.text, "ts": message.ts},
+            }
+        if method in ("chat.update", "conversations.history") and not self._is_id(
+            str(payload.get("channel", ""))
+        ):
             return {"ok": False, "error": "channel_not_found"}  # as Slack: these take channel ids only
         if method == "usergroups.users.list":
             members = self.usergroups.get(str(payload.get("usergroup", "")))
@@ -270,9 +344,19 @@ class SlackStandIn:
                 return {"ok": False, "error": "no_such_subteam"}
             return {"ok": True, "users": sorted(members)}
         if method == "conversations.list":
-            hidden = {"channel_not_found"} | ({"is_archived"} if payload.get("exclude_archived") == "true" else set())
-            listed = [{"id": cid, "name": name, "is_channel": True, "is_archived": self._state(cid) == "is_archived"}
-                      for name, cid in self._channel_ids.items() if self._state(cid) not in hidden]
+            hidden = {"channel_not_found"} | (
+                {"is_archived"} if payload.get("exclude_archived") == "true" else set()
+            )
+            listed = [
+                {
+                    "id": cid,
+                    "name": name,
+                    "is_channel": True,
+                    "is_archived": self._state(cid) == "is_archived",
+                }
+                for name, cid in self._channel_ids.items()
+                if self._state(cid) not in hidden
+            ]
             return {"ok": True, "channels": listed, "response_metadata": {"next_cursor": ""}}
         if method == "chat.update":
             found = self._find(channel, str(payload.get("ts", "")))
@@ -287,9 +371,14 @@ class SlackStandIn:
             oldest = float(payload.get("oldest") or 0)
             found_messages = [
                 {"ts": m.ts, "text": m.text, **({"metadata": m.metadata} if m.metadata else {})}
-                for m in reversed(self.messages.get(channel, [])) if float(m.ts) >= oldest
+                for m in reversed(self.messages.get(channel, []))
+                if float(m.ts) >= oldest
             ]
-            return {"ok": True, "messages": found_messages[: int(payload.get("limit") or 100)], "has_more": False}
+            return {
+                "ok": True,
+                "messages": found_messages[: int(payload.get("limit") or 100)],
+                "has_more": False,
+            }
         return {"ok": False, "error": "unknown_method"}
 
 

@@ -38,8 +38,10 @@ ROOT = Path(__file__).resolve().parent.parent
 # Every Markdown file that may hold a marked block.
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 # A block inside a list item is indented like its markers.
-BLOCK = re.compile(r"^(?P<indent>[ ]*)(?P<start><!-- example: (?P<name>[\w-]+) -->\n)(?P<body>.*?)^(?P=indent)(?P<end><!-- /example -->)",
-                   re.S | re.M)
+BLOCK = re.compile(
+    r"^(?P<indent>[ ]*)(?P<start><!-- example: (?P<name>[\w-]+) -->\n)(?P<body>.*?)^(?P=indent)(?P<end><!-- /example -->)",
+    re.S | re.M,
+)
 # The placeholder values the CLI reads from the environment (see `alertrouter route --help`).
 CLI_ENV = {"DEFAULT_SLACK_CHANNEL": "#alerts", "ACCOUNT_LABEL": "prod"}
 # Settings of the person running it that would change the examples (another routing file, another account).
@@ -60,8 +62,16 @@ def run_cli(*args: str, separate_process: bool = False) -> str:
     from the environment and prints to sys.stdout and sys.stderr as they are when it runs."""
     if separate_process:
         env = {key: value for key, value in os.environ.items() if key not in UNSET} | CLI_ENV
-        done = subprocess.run([sys.executable, "-m", "alertrouter.cli", *args], cwd=ROOT, env=env, text=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120, check=False)
+        done = subprocess.run(
+            [sys.executable, "-m", "alertrouter.cli", *args],
+            cwd=ROOT,
+            env=env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            timeout=120,
+            check=False,
+        )
         output = done.stdout
     else:
         from alertrouter import cli
@@ -74,7 +84,11 @@ def run_cli(*args: str, separate_process: bool = False) -> str:
             for key in UNSET:
                 os.environ.pop(key, None)
             os.environ.update(CLI_ENV)
-            with contextlib.chdir(ROOT), contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
+            with (
+                contextlib.chdir(ROOT),
+                contextlib.redirect_stdout(captured),
+                contextlib.redirect_stderr(captured),
+            ):
                 cli.main(list(args))
         finally:
             for key, value in saved.items():
@@ -86,12 +100,15 @@ def run_cli(*args: str, separate_process: bool = False) -> str:
     return output.replace(f"{ROOT}/", "")
 
 
-def console(*args: str, output: Callable[[str], str] = lambda text: text,
-            separate_process: bool = False) -> Callable[[], str]:
+def console(
+    *args: str, output: Callable[[str], str] = lambda text: text, separate_process: bool = False
+) -> Callable[[], str]:
     """A console block: the command line and what it printed."""
+
     def render() -> str:
         printed = output(run_cli(*args, separate_process=separate_process)).rstrip()
         return f"```console\n$ alertrouter {' '.join(args)}\n{printed}\n```\n"
+
     return render
 
 
@@ -99,12 +116,20 @@ def route_json_trimmed() -> str:
     """`route --json`, cut to the keys the docs explain (the full output has every label and Slack block)."""
     full = json.loads(run_cli("route", CPU_EVENT, "--json"))
     trimmed = {
-        "alerts": [{key: alert[key] for key in ("fingerprint", "status", "severity", "title", "receivers", "groups")}
-                   for alert in full["alerts"]],
-        "messages": [{"group": message["group"], "receiver": message["receiver"], "route": message["route"],
-                      "slack": [{"channel": post["channel"], "text": post["text"]} for post in message["slack"]],
-                      "sms": message["sms"]}
-                     for message in full["messages"]],
+        "alerts": [
+            {key: alert[key] for key in ("fingerprint", "status", "severity", "title", "receivers", "groups")}
+            for alert in full["alerts"]
+        ],
+        "messages": [
+            {
+                "group": message["group"],
+                "receiver": message["receiver"],
+                "route": message["route"],
+                "slack": [{"channel": post["channel"], "text": post["text"]} for post in message["slack"]],
+                "sms": message["sms"],
+            }
+            for message in full["messages"]
+        ],
     }
     return "```json\n" + json.dumps(trimmed, indent=2, ensure_ascii=False) + "\n```\n"
 
@@ -131,16 +156,28 @@ EXAMPLES: dict[str, Example] = {
     "route-cpu": Example(console("route", CPU_EVENT)),
     "route-cpu-json": Example(route_json_trimmed),
     "check-config": Example(console("check-config", "--config", "config/routing.yaml")),
-    "check-config-staging": Example(console("check-config", "--config", "config/routing.yaml",
-                                            "--samconfig", "samconfig.toml", "--config-env", "staging")),
+    "check-config-staging": Example(
+        console(
+            "check-config",
+            "--config",
+            "config/routing.yaml",
+            "--samconfig",
+            "samconfig.toml",
+            "--config-env",
+            "staging",
+        )
+    ),
     "check-config-bad": Example(console("check-config", "--config", "docs/snippets/bad-routing.yaml")),
-    "check-config-bad-interval": Example(console("check-config", "--config",
-                                                 "docs/snippets/bad-routing-interval.yaml")),
+    "check-config-bad-interval": Example(
+        console("check-config", "--config", "docs/snippets/bad-routing-interval.yaml")
+    ),
     "slo-validate": Example(console("slo", "validate", "config/slos.yaml")),
     "slo-test": Example(console("slo", "test", "tests/slo/checkout.tests.yaml")),
     "slack-scopes": Example(slack_scopes),
     "demo-steps": Example(demo_steps),
-    "doctor-local": Example(console("doctor", "--local", output=without_ports, separate_process=True), local=True),
+    "doctor-local": Example(
+        console("doctor", "--local", output=without_ports, separate_process=True), local=True
+    ),
 }
 
 

@@ -24,16 +24,24 @@ def batch_child_failure(index: int, parent: str = "5a1d2f0c-0000-4000-8000-00000
     the 25th of its timeout (so 500 children: 480 × Out of memory, 20 × Timeout)."""
     import copy
 
-    doc = copy.deepcopy(load_event("eventbridge_batch_job_state_change_FAILED_timeout_real_calcloud.json"
-                                   if index % 25 == 24 else
-                                   "eventbridge_batch_job_state_change_FAILED_oom_real_calcloud.json"))
+    doc = copy.deepcopy(
+        load_event(
+            "eventbridge_batch_job_state_change_FAILED_timeout_real_calcloud.json"
+            if index % 25 == 24
+            else "eventbridge_batch_job_state_change_FAILED_oom_real_calcloud.json"
+        )
+    )
     detail = doc["detail"]
     doc["account"] = "123456789012"
-    detail.update(jobId=f"{parent}:{index}", jobArn=f"arn:aws:batch:us-east-1:123456789012:job/{parent}:{index}",
-                  jobName="nightly-render", arrayProperties={"index": index},
-                  jobQueue="arn:aws:batch:us-east-1:123456789012:job-queue/nightly",
-                  jobDefinition="arn:aws:batch:us-east-1:123456789012:job-definition/render:3",
-                  stoppedAt=1_700_000_000_000 + index * 120)
+    detail.update(
+        jobId=f"{parent}:{index}",
+        jobArn=f"arn:aws:batch:us-east-1:123456789012:job/{parent}:{index}",
+        jobName="nightly-render",
+        arrayProperties={"index": index},
+        jobQueue="arn:aws:batch:us-east-1:123456789012:job-queue/nightly",
+        jobDefinition="arn:aws:batch:us-east-1:123456789012:job-definition/render:3",
+        stoppedAt=1_700_000_000_000 + index * 120,
+    )
     return json.dumps(doc)
 
 
@@ -57,7 +65,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         mark = item.get_closest_marker("slow")
         return float(mark.kwargs.get("seconds", 10)) if mark else 0.0
 
-    slow = sorted((item for item in items if seconds(item)), key=seconds, reverse=True)  # stable: ties keep order
+    slow = sorted(
+        (item for item in items if seconds(item)), key=seconds, reverse=True
+    )  # stable: ties keep order
     if not slow:
         return
     fast = [item for item in items if not seconds(item)]
@@ -65,8 +75,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     ordered: list[pytest.Item] = []
     for index, item in enumerate(slow):
         ordered.append(item)
-        ordered.extend(fast[index * gap:(index + 1) * gap])
-    ordered.extend(fast[len(slow) * gap:])
+        ordered.extend(fast[index * gap : (index + 1) * gap])
+    ordered.extend(fast[len(slow) * gap :])
     items[:] = ordered
 
 

@@ -61,9 +61,16 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     run = reader.run(deadline=deadline)  # QueueListError (a BatchMetricsError) when listing fails
     lines = publish(run, build_metrics())
     failed = [f.queue for f in run.failures]
-    logger.info("Batch job queues measured", extra={
-        "queues_read": len(run.queues), "failed": failed, "list_jobs_calls": run.list_jobs_calls,
-        "describe_job_queues_calls": run.describe_calls, "emf_lines": lines})
+    logger.info(
+        "Batch job queues measured",
+        extra={
+            "queues_read": len(run.queues),
+            "failed": failed,
+            "list_jobs_calls": run.list_jobs_calls,
+            "describe_job_queues_calls": run.describe_calls,
+            "emf_lines": lines,
+        },
+    )
     if run.all_failed:  # fail the invocation, so Lambda's Errors metric (and its alarm) sees it
         raise BatchMetricsError(f"none of the {len(failed)} job queues could be read: {', '.join(failed)}")
     return {"queues": len(run.queues), "failed": failed, "list_jobs_calls": run.list_jobs_calls}

@@ -28,11 +28,19 @@ def settings() -> PreflightSettings:
 
 
 def target(s: PreflightSettings) -> Target:
-    return Target(table_name=s.table_name, ingest_queue_url=s.ingest_queue_url, dlq_url=s.dlq_url,
-                  slack_token_secret=s.slack_token_secret, sms_numbers_secret=s.sms_numbers_secret,
-                  routing_config_path=s.routing_config_path, slo_config_path=s.slo_config_path,
-                  placeholders=s.placeholders(), rule_names=s.rules, alarm_names=s.alarms,
-                  uses_usergroups=bool(s.allowed_usergroup_ids.strip()))
+    return Target(
+        table_name=s.table_name,
+        ingest_queue_url=s.ingest_queue_url,
+        dlq_url=s.dlq_url,
+        slack_token_secret=s.slack_token_secret,
+        sms_numbers_secret=s.sms_numbers_secret,
+        routing_config_path=s.routing_config_path,
+        slo_config_path=s.slo_config_path,
+        placeholders=s.placeholders(),
+        rule_names=s.rules,
+        alarm_names=s.alarms,
+        uses_usergroups=bool(s.allowed_usergroup_ids.strip()),
+    )
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -59,7 +67,18 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     for check in failed:
         logger.warning(check.line(), extra={"check": check.name, "regression": check in regressed})
     unknown = [c.line() for c in checks if c.ok is None]
-    logger.info("preflight done", extra={"checks": len(checks), "failed": len(failed), "regressions": len(regressed),
-                                         "unknown": unknown})
-    return {"checks": len(checks), "failed": [c.line() for c in failed], "regressions": [c.name for c in regressed],
-            "unknown": unknown}
+    logger.info(
+        "preflight done",
+        extra={
+            "checks": len(checks),
+            "failed": len(failed),
+            "regressions": len(regressed),
+            "unknown": unknown,
+        },
+    )
+    return {
+        "checks": len(checks),
+        "failed": [c.line() for c in failed],
+        "regressions": [c.name for c in regressed],
+        "unknown": unknown,
+    }

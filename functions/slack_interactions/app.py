@@ -23,17 +23,27 @@ def build_service() -> InteractionService:
     clients = Clients(config=INTERACTIVE_CONFIG)
     secrets = SecretCache(lambda: clients.secretsmanager)
     # Slack waits 3 s for the answer: short timeouts, no long Retry-After waits in here.
-    slack = SlackClient(lambda: secrets.get(settings.slack_token_secret), settings.slack_api_url,
-                        timeout=(1.0, 1.5), max_wait=0.5, attempts=1, min_interval=0.0)
+    slack = SlackClient(
+        lambda: secrets.get(settings.slack_token_secret),
+        settings.slack_api_url,
+        timeout=(1.0, 1.5),
+        max_wait=0.5,
+        attempts=1,
+        min_interval=0.0,
+    )
 
     def enqueue(message: dict[str, Any]) -> None:
         clients.sqs.send_message(QueueUrl=settings.ingest_queue_url, MessageBody=json.dumps(message))
 
-    return InteractionService(DynamoDBStore(settings.table_name, clients.dynamodb),
-                              lambda: secrets.get(settings.slack_signing_secret), slack,
-                              allowed_teams=settings.teams, allowed_users=settings.users,
-                              allowed_groups=settings.usergroups,
-                              enqueue=enqueue if settings.ingest_queue_url else None)
+    return InteractionService(
+        DynamoDBStore(settings.table_name, clients.dynamodb),
+        lambda: secrets.get(settings.slack_signing_secret),
+        slack,
+        allowed_teams=settings.teams,
+        allowed_users=settings.users,
+        allowed_groups=settings.usergroups,
+        enqueue=enqueue if settings.ingest_queue_url else None,
+    )
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -46,5 +56,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         body: dict[str, Any] = {"error": response.body.get("error", "refused")}
     else:
         body = response.body
-    return {"statusCode": response.status, "headers": {"Content-Type": "application/json"},
-            "body": json.dumps(body)}
+    return {
+        "statusCode": response.status,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps(body),
+    }

@@ -22,8 +22,20 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     reports = service.run()
     publish(reports)
     firing = sorted(f"{r.slo.name}:{f.rule.name}" for r in reports for f in r.firing)
-    logger.info("SLOs evaluated", extra={"slos": len(reports), "firing": firing, "broken": len(broken),
-                                         "get_metric_data_calls": service.evaluator.calls,
-                                         "metrics_requested": service.evaluator.metrics})
-    return {"slos": len(reports), "firing": firing, "broken": len(broken), "calls": service.evaluator.calls,
-            "metrics": service.evaluator.metrics}
+    logger.info(
+        "SLOs evaluated",
+        extra={
+            "slos": len(reports),
+            "firing": firing,
+            "broken": len(broken),
+            "get_metric_data_calls": service.evaluator.calls,
+            "metrics_requested": service.evaluator.metrics,
+        },
+    )
+    return {
+        "slos": len(reports),
+        "firing": firing,
+        "broken": len(broken),
+        "calls": service.evaluator.calls,
+        "metrics": service.evaluator.metrics,
+    }

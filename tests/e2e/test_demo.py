@@ -26,8 +26,15 @@ DEFAULT_PAGE = "demo/out/slack.html"
 def run_demo(html: Path) -> str:
     """The demo's output, as `make demo` prints it to a pipe (no colours), the page written to `html`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_"))}
-    done = subprocess.run([sys.executable, str(ROOT / "demo" / "run.py"), "--html", str(html)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "demo" / "run.py"), "--html", str(html)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done.stdout.replace(str(html), DEFAULT_PAGE)
 
@@ -52,19 +59,38 @@ def test_the_demo_tells_its_story_the_same_way_every_time(tmp_path: Path) -> Non
 
     # Every channel by name, never by id
     assert not re.search(r"\bC\d{8}\b", output)
-    assert channel_posts(output) == {"#infra-alerts": 3, "#oncall": 4, "#payments-alerts": 3, "#alerts": 1,
-                                     "#batch-alerts": 1, "#aws-notices": 1}
+    assert channel_posts(output) == {
+        "#infra-alerts": 3,
+        "#oncall": 4,
+        "#payments-alerts": 3,
+        "#alerts": 1,
+        "#batch-alerts": 1,
+        "#aws-notices": 1,
+    }
     # Every page's SMS is shown, or why it waits and when it went out
-    sms = [line.strip() for line in output.split("▶ Every SMS sent", 1)[1].splitlines() if line.startswith("  to ")]
+    sms = [
+        line.strip()
+        for line in output.split("▶ Every SMS sent", 1)[1].splitlines()
+        if line.startswith("  to ")
+    ]
     assert [s.split(":", 1)[1].split(" us-east-1")[0].strip() for s in sms] == [
         "CRIT demo: PaymentsApi5xxHigh app/payments-api/7f3c1e9b2d",
         "CRIT demo: CheckoutLatencyP99 app/checkout/50dc6c495c0c9188",
         "CRIT demo: CheckoutLatencyP99 app/checkout/50dc6c495c0c9188",
         "CRIT demo: Checkout availability: error budget burn (page-1h-5m) checkout-availability",
-        "CRIT demo: test-domain: High JVM Usage (Warning) test-domain"]
-    assert [s.split(" ", 2)[1] for s in sms] == ["oncall-primary", "oncall-primary", "oncall-secondary",
-                                               "oncall-primary", "oncall-primary"]
-    assert "⏸ SMS to oncall-primary for CheckoutLatencyP99 held back" in output and "escalator at 09:07: 1 SMS" in output
+        "CRIT demo: test-domain: High JVM Usage (Warning) test-domain",
+    ]
+    assert [s.split(" ", 2)[1] for s in sms] == [
+        "oncall-primary",
+        "oncall-primary",
+        "oncall-secondary",
+        "oncall-primary",
+        "oncall-primary",
+    ]
+    assert (
+        "⏸ SMS to oncall-primary for CheckoutLatencyP99 held back" in output
+        and "escalator at 09:07: 1 SMS" in output
+    )
     # The acknowledgement, the escalation of the page nobody acknowledged, the silence that stops it
     assert "✋ Acknowledged by @U0ONCALL1 at 2026-03-02 09:15 UTC" in output
     assert "📟 Not acknowledged: paged oncall-secondary (escalation step 1 of 1)" in output
@@ -74,7 +100,8 @@ def test_the_demo_tells_its_story_the_same_way_every_time(tmp_path: Path) -> Non
     batch = output.split("▶ 13.", 1)[1].split("▶ 14.", 1)[0]
     assert "50 jobs failed in queue nightly: 48 × Out of memory, 2 × Timeout" in batch
     assert [line for line in batch.splitlines() if "→ Slack" in line] == [
-        "  → Slack post          #batch-alerts     ok"]
+        "  → Slack post          #batch-alerts     ok"
+    ]
     # The refused channel: the rest still served, then healed; only the malformed record is dead-lettered
     assert "→ Slack post          #infra-alerts     refused: not_in_channel" in output
     assert "✗ Slack channel #infra-alerts: the app is not a member" in output
@@ -87,9 +114,13 @@ def test_the_demo_tells_its_story_the_same_way_every_time(tmp_path: Path) -> Non
     # And word for word what was recorded
     expected = GOLDEN.read_text(encoding="utf-8")
     if output != expected:
-        diff = "".join(difflib.unified_diff(expected.splitlines(True), output.splitlines(True), "recorded", "now"))
-        raise AssertionError(f"the demo's output changed (re-record: python {Path(__file__).relative_to(ROOT)} "
-                             f"--record):\n{diff[:6000]}")
+        diff = "".join(
+            difflib.unified_diff(expected.splitlines(True), output.splitlines(True), "recorded", "now")
+        )
+        raise AssertionError(
+            f"the demo's output changed (re-record: python {Path(__file__).relative_to(ROOT)} "
+            f"--record):\n{diff[:6000]}"
+        )
 
 
 if __name__ == "__main__":

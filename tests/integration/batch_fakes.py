@@ -33,8 +33,9 @@ def _token(key: list[Any], offset: int) -> str:
     return base64.urlsafe_b64encode(json.dumps({"k": key, "o": offset}).encode()).decode()
 
 
-def _page(items: list[Any], key: list[Any], max_results: Any, token: str | None, largest: int,
-          cap: int | None) -> tuple[list[Any], str | None]:
+def _page(
+    items: list[Any], key: list[Any], max_results: Any, token: str | None, largest: int, cap: int | None
+) -> tuple[list[Any], str | None]:
     """One page as AWS gives it: up to maxResults (AWS's largest when absent or above it), an opaque token
     for the rest. cap: a page smaller than asked, which AWS may also return."""
     from moto.batch.exceptions import ClientException
@@ -68,23 +69,45 @@ def paged_batch(list_jobs_cap: int | None = None, describe_cap: int | None = Non
     real_put = CloudWatchResponse.put_metric_data
 
     def listjobs(self: BatchResponse) -> str:
-        request = {name: self._get_param(name) for name in ("jobQueue", "jobStatus", "maxResults", "nextToken")}
+        request = {
+            name: self._get_param(name) for name in ("jobQueue", "jobStatus", "maxResults", "nextToken")
+        }
         with lock:
             calls.list_jobs.append(request)
-        jobs = self.batch_backend.list_jobs(job_queue_name=request["jobQueue"], array_job_id=None,
-                                            job_status=request["jobStatus"], filters=self._get_param("filters"))
-        page, token = _page(jobs, [request["jobQueue"], request["jobStatus"]], request["maxResults"],
-                            request["nextToken"], LIST_JOBS_MAX, list_jobs_cap)
-        return json.dumps({"jobSummaryList": [job.describe_short() for job in page],
-                           **({"nextToken": token} if token else {})})
+        jobs = self.batch_backend.list_jobs(
+            job_queue_name=request["jobQueue"],
+            array_job_id=None,
+            job_status=request["jobStatus"],
+            filters=self._get_param("filters"),
+        )
+        page, token = _page(
+            jobs,
+            [request["jobQueue"], request["jobStatus"]],
+            request["maxResults"],
+            request["nextToken"],
+            LIST_JOBS_MAX,
+            list_jobs_cap,
+        )
+        return json.dumps(
+            {
+                "jobSummaryList": [job.describe_short() for job in page],
+                **({"nextToken": token} if token else {}),
+            }
+        )
 
     def describejobqueues(self: BatchResponse) -> str:
         request = {name: self._get_param(name) for name in ("jobQueues", "maxResults", "nextToken")}
         with lock:
             calls.describe_job_queues.append(request)
         queues = self.batch_backend.describe_job_queues(request["jobQueues"])
-        page, token = _page(queues, [request["jobQueues"]], request["maxResults"], request["nextToken"],
-                            DESCRIBE_QUEUES_MAX, describe_cap)
+        page, token = _page(
+            queues,
+            [request["jobQueues"]],
+            request["maxResults"],
+            request["nextToken"],
+            DESCRIBE_QUEUES_MAX,
+            describe_cap,
+        )
         return json.dumps({"jobQueues": page, **({"nextToken": token} if token else {})})
 
     def put_metric_data(self: CloudWatchResponse) -> Any:
@@ -92,8 +115,14 @@ def paged_batch(list_jobs_cap: int | None = None, describe_cap: int | None = Non
             calls.put_metric_data += 1
         return real_put(self)
 
-    saved = {(cls, name): cls.__dict__[name] for cls, name in (
-        (BatchResponse, "listjobs"), (BatchResponse, "describejobqueues"), (CloudWatchResponse, "put_metric_data"))}
+    saved = {
+        (cls, name): cls.__dict__[name]
+        for cls, name in (
+            (BatchResponse, "listjobs"),
+            (BatchResponse, "describejobqueues"),
+            (CloudWatchResponse, "put_metric_data"),
+        )
+    }
     BatchResponse.listjobs = listjobs  # type: ignore[method-assign]
     BatchResponse.describejobqueues = describejobqueues  # type: ignore[method-assign]
     CloudWatchResponse.put_metric_data = put_metric_data  # type: ignore[method-assign]
@@ -104,27 +133,39 @@ def paged_batch(list_jobs_cap: int | None = None, describe_cap: int | None = Non
             setattr(cls, name, method)
 
 
-def build_world(client: Callable[[str], Any], queues: Mapping[str, Mapping[str, Sequence[int]]],
-                prefix: str = "alertrouter-test") -> dict[str, str]:
+def build_world(
+    client: Callable[[str], Any],
+    queues: Mapping[str, Mapping[str, Sequence[int]]],
+    prefix: str = "alertrouter-test",
+) -> dict[str, str]:
     """Job queues (name -> status -> each job's createdAt, epoch seconds) on moto; returns name -> ARN.
     moto's non-Docker Batch marks every submitted job SUCCEEDED: the states are set on its job objects."""
     from moto.batch_simple.models import batch_simple_backends
 
     role = client("iam").create_role(RoleName=f"{prefix}-batch", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     batch = client("batch")
-    batch.create_compute_environment(computeEnvironmentName=f"{prefix}-ce", type="UNMANAGED", state="ENABLED",
-                                     serviceRole=role)
-    batch.register_job_definition(jobDefinitionName=JOB_DEFINITION, type="container",
-                                  containerProperties={"image": "busybox", "vcpus": 1, "memory": 128})
+    batch.create_compute_environment(
+        computeEnvironmentName=f"{prefix}-ce", type="UNMANAGED", state="ENABLED", serviceRole=role
+    )
+    batch.register_job_definition(
+        jobDefinitionName=JOB_DEFINITION,
+        type="container",
+        containerProperties={"image": "busybox", "vcpus": 1, "memory": 128},
+    )
     backend = batch_simple_backends[ACCOUNT][REGION]
     arns: dict[str, str] = {}
     for name, states in queues.items():
         arns[name] = batch.create_job_queue(
-            jobQueueName=name, state="ENABLED", priority=1,
-            computeEnvironmentOrder=[{"order": 1, "computeEnvironment": f"{prefix}-ce"}])["jobQueueArn"]
+            jobQueueName=name,
+            state="ENABLED",
+            priority=1,
+            computeEnvironmentOrder=[{"order": 1, "computeEnvironment": f"{prefix}-ce"}],
+        )["jobQueueArn"]
         for status, created in states.items():
             for i, created_s in enumerate(created):
-                _, job_id, _ = backend.submit_job(f"{status.lower()}-{i}", JOB_DEFINITION, name, array_properties={})
+                _, job_id, _ = backend.submit_job(
+                    f"{status.lower()}-{i}", JOB_DEFINITION, name, array_properties={}
+                )
                 job = backend.get_job_by_id(job_id)
                 assert job is not None
                 job.status = status
@@ -142,8 +183,9 @@ class Fault:
     times: int | None = None
 
 
-def inject_faults(client: Any, monkeypatch: Any, list_jobs: Mapping[str, Fault] | None = None,
-                  describe: Fault | None = None) -> Counter[str]:
+def inject_faults(
+    client: Any, monkeypatch: Any, list_jobs: Mapping[str, Fault] | None = None, describe: Fault | None = None
+) -> Counter[str]:
     """Answer the client's ListJobs calls for the named queues (and DescribeJobQueues) with AWS errors before
     moto sees them, as Batch does when it throttles or denies. Returns the attempts seen, per queue name and
     "DescribeJobQueues": botocore's retries each come through here."""
@@ -159,7 +201,9 @@ def inject_faults(client: Any, monkeypatch: Any, list_jobs: Mapping[str, Fault] 
     def answer(key: str, fault: Fault | None, request: Any) -> AWSResponse | None:
         with lock:
             attempts[key] += 1
-            request.faulted_by_test = fault is not None and (fault.times is None or answered[key] < fault.times)
+            request.faulted_by_test = fault is not None and (
+                fault.times is None or answered[key] < fault.times
+            )
             if not request.faulted_by_test:
                 return None  # on to moto
             answered[key] += 1
@@ -179,8 +223,11 @@ def inject_faults(client: Any, monkeypatch: Any, list_jobs: Mapping[str, Fault] 
     # botocore calls every before-send handler (moto's too) and keeps the first answer: without this, moto
     # would also carry out the call answered with an error, which Batch never does
     real_process = botocore_stubber.process_request
-    monkeypatch.setattr(botocore_stubber, "process_request", lambda request: (
-        None if getattr(request, "faulted_by_test", False) else real_process(request)))
+    monkeypatch.setattr(
+        botocore_stubber,
+        "process_request",
+        lambda request: None if getattr(request, "faulted_by_test", False) else real_process(request),
+    )
     client.meta.events.register("before-send.batch.ListJobs", on_list_jobs)
     client.meta.events.register("before-send.batch.DescribeJobQueues", on_describe)
     return attempts

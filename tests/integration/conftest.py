@@ -70,8 +70,12 @@ class Harness:
     def receive_all(self, queue_url: str, *, attributes: bool = False) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         while True:
-            got = self.sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0,
-                                           MessageAttributeNames=["All"] if attributes else [])
+            got = self.sqs.receive_message(
+                QueueUrl=queue_url,
+                MaxNumberOfMessages=10,
+                WaitTimeSeconds=0,
+                MessageAttributeNames=["All"] if attributes else [],
+            )
             messages = got.get("Messages", [])
             if not messages:
                 return out
@@ -109,8 +113,12 @@ def log_lines() -> Iterator[io.StringIO]:
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
@@ -123,19 +131,35 @@ def slack() -> Iterator[SlackStandIn]:
         yield standin
 
 
-def make_harness(session: Any, slack: SlackStandIn, tmp_path: Path, config_text: str = FAST_CONFIG,
-                 existing: Harness | None = None, *, account_id: str = "", allowed_source_account_ids: str = "",
-                 **slack_kwargs: Any) -> Harness:
+def make_harness(
+    session: Any,
+    slack: SlackStandIn,
+    tmp_path: Path,
+    config_text: str = FAST_CONFIG,
+    existing: Harness | None = None,
+    *,
+    account_id: str = "",
+    allowed_source_account_ids: str = "",
+    **slack_kwargs: Any,
+) -> Harness:
     """A RouterService on moto and the stand-in; `existing` reuses its AWS resources (a redeploy).
     Without `account_id` the router serves alarms of any account (as a local run does)."""
     stack = existing.stack if existing else deploy(session)
     tmp_path.mkdir(parents=True, exist_ok=True)
     config = tmp_path / "routing.yaml"
     config.write_text(config_text)
-    settings = Settings(table_name=stack.table_name, ingest_queue_url=stack.queue_url, dlq_url=stack.dlq_url,
-                        slack_token_secret=stack.slack_secret, sms_numbers_secret=stack.sms_secret,
-                        routing_config_path=str(config), account_label="test", slack_api_url=slack.url,
-                        account_id=account_id, allowed_source_account_ids=allowed_source_account_ids)
+    settings = Settings(
+        table_name=stack.table_name,
+        ingest_queue_url=stack.queue_url,
+        dlq_url=stack.dlq_url,
+        slack_token_secret=stack.slack_secret,
+        sms_numbers_secret=stack.sms_secret,
+        routing_config_path=str(config),
+        account_label="test",
+        slack_api_url=slack.url,
+        account_id=account_id,
+        allowed_source_account_ids=allowed_source_account_ids,
+    )
     clock = Clock()
     clients = Clients(session)
     sleeps: list[float] = []
@@ -147,6 +171,7 @@ def make_harness(session: Any, slack: SlackStandIn, tmp_path: Path, config_text:
     def fake_sleep(seconds: float) -> None:
         sleeps.append(seconds)
         import time
+
         time.sleep(min(seconds, 1.1))  # the stand-in checks Retry-After in real time
 
     options = {"timeout": (1.0, 0.3), "min_interval": 0.0, "sleep": fake_sleep, **slack_kwargs}
@@ -180,25 +205,47 @@ def app(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> Any:
 
 def sqs_event(*bodies: str) -> dict[str, Any]:
     """An SQS batch as Lambda delivers it."""
-    return {"Records": [{
-        "messageId": f"m-{i}", "receiptHandle": f"rh-{i}", "body": body, "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:alertrouter-local-ingest", "awsRegion": "us-east-1",
-        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0", "SenderId": "x",
-                       "ApproximateFirstReceiveTimestamp": "0"},
-        "messageAttributes": {}, "md5OfBody": "",
-    } for i, body in enumerate(bodies)]}
+    return {
+        "Records": [
+            {
+                "messageId": f"m-{i}",
+                "receiptHandle": f"rh-{i}",
+                "body": body,
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:alertrouter-local-ingest",
+                "awsRegion": "us-east-1",
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": "0",
+                    "SenderId": "x",
+                    "ApproximateFirstReceiveTimestamp": "0",
+                },
+                "messageAttributes": {},
+                "md5OfBody": "",
+            }
+            for i, body in enumerate(bodies)
+        ]
+    }
 
 
-def alarm_body(name: str = "ServerCpuTooHigh", state: str = "ALARM", ts: str = "2024-05-01T10:00:00.000+0000",
-               severity: str | None = None, instance: str = "i-0abc") -> str:
+def alarm_body(
+    name: str = "ServerCpuTooHigh",
+    state: str = "ALARM",
+    ts: str = "2024-05-01T10:00:00.000+0000",
+    severity: str | None = None,
+    instance: str = "i-0abc",
+) -> str:
     """An EventBridge CloudWatch alarm event, from the reference event, with the given state and time."""
-    event = json.loads((ROOT / "events" / "eventbridge_cw_alarm_state_change_single_metric_ALARM_awsdocs.json")
-                       .read_text())
+    event = json.loads(
+        (ROOT / "events" / "eventbridge_cw_alarm_state_change_single_metric_ALARM_awsdocs.json").read_text()
+    )
     event["detail"]["alarmName"] = name
     event["resources"] = [f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}"]
     event["detail"]["state"]["value"] = state
     event["detail"]["state"]["timestamp"] = ts
-    event["detail"]["configuration"]["metrics"][0]["metricStat"]["metric"]["dimensions"] = {"InstanceId": instance}
+    event["detail"]["configuration"]["metrics"][0]["metricStat"]["metric"]["dimensions"] = {
+        "InstanceId": instance
+    }
     if severity:
         event["detail"]["alarmTags"] = {"severity": severity}
     return json.dumps(event)

@@ -28,17 +28,38 @@ def _dead(h: Harness) -> list[dict[str, Any]]:
 
 def _sns_envelope(message: dict[str, Any]) -> str:
     """An SNS notification as the alarm topic's SQS subscription delivers it (RawMessageDelivery: false)."""
-    return json.dumps({"Type": "Notification", "MessageId": "5b0f-fake", "TopicArn":
-                       "arn:aws:sns:us-east-1:123456789012:alertrouter-test-alarms", "Message": json.dumps(message),
-                       "Timestamp": "2024-05-01T10:00:00.000Z", "SignatureVersion": "1"})
+    return json.dumps(
+        {
+            "Type": "Notification",
+            "MessageId": "5b0f-fake",
+            "TopicArn": "arn:aws:sns:us-east-1:123456789012:alertrouter-test-alarms",
+            "Message": json.dumps(message),
+            "Timestamp": "2024-05-01T10:00:00.000Z",
+            "SignatureVersion": "1",
+        }
+    )
 
 
 def _slo_event(state: str = "firing") -> dict[str, Any]:
-    return {"version": "0", "id": "checkout-page-1", "detail-type": "AlertRouter SLO Burn Rate",
-            "source": "alertrouter.slo", "account": "123456789012", "region": "us-east-1",
-            "time": "2024-05-01T10:00:00Z", "resources": [],
-            "detail": {"slo": "checkout-availability", "rule": "page", "severity": "page", "state": state,
-                       "summary": "burning 14.4x", "account": "123456789012", "region": "us-east-1"}}
+    return {
+        "version": "0",
+        "id": "checkout-page-1",
+        "detail-type": "AlertRouter SLO Burn Rate",
+        "source": "alertrouter.slo",
+        "account": "123456789012",
+        "region": "us-east-1",
+        "time": "2024-05-01T10:00:00Z",
+        "resources": [],
+        "detail": {
+            "slo": "checkout-availability",
+            "rule": "page",
+            "severity": "page",
+            "state": state,
+            "summary": "burning 14.4x",
+            "account": "123456789012",
+            "region": "us-east-1",
+        },
+    }
 
 
 def _sms_sent() -> list[Any]:
@@ -49,8 +70,10 @@ def _sms_sent() -> list[Any]:
 
 # ---- 4. events from the future ----
 
-def test_an_alarm_dated_far_ahead_is_refused_and_the_genuine_ok_that_follows_resolves(harness: Harness, app,
-                                                                                       capsys) -> None:
+
+def test_an_alarm_dated_far_ahead_is_refused_and_the_genuine_ok_that_follows_resolves(
+    harness: Harness, app, capsys
+) -> None:
     h = _at_now(harness)
     # Given a genuine ALARM, and then a forged or broken one dated 2099 for the same alarm
     h.service.handle_body(alarm_body(state="ALARM", ts=NOW))
@@ -93,6 +116,7 @@ def test_a_direct_invocation_from_the_future_is_kept_in_the_dlq_not_retried(harn
 
 # ---- 5. accounts the stack serves ----
 
+
 def _other_account_alarm() -> str:
     event = json.loads(alarm_body(name="OtherAccountCpu", ts=NOW))
     event["account"] = "444455556666"
@@ -113,8 +137,16 @@ def test_an_alarm_of_another_account_is_refused_unless_allowed(aws, slack, tmp_p
     assert [m.text for m in h.slack.channel_messages("#team")] == ["🟠 WARNING · OwnAccountCpu"]
 
     # When the account is allowed (AllowedSourceAccountIds), Then its alarms are routed
-    allowed = _at_now(make_harness(aws, slack, tmp_path / "allowed", existing=h, account_id="123456789012",
-                                   allowed_source_account_ids="111122223333, 444455556666"))
+    allowed = _at_now(
+        make_harness(
+            aws,
+            slack,
+            tmp_path / "allowed",
+            existing=h,
+            account_id="123456789012",
+            allowed_source_account_ids="111122223333, 444455556666",
+        )
+    )
     allowed.service.handle_body(_other_account_alarm())
     assert not _dead(allowed)
     assert any("OtherAccountCpu" in m.text for m in allowed.slack.channel_messages("#team"))
@@ -122,14 +154,17 @@ def test_an_alarm_of_another_account_is_refused_unless_allowed(aws, slack, tmp_p
 
 # ---- 5. the stack's own messages only straight from its queue ----
 
+
 def test_an_slo_burn_event_inside_an_sns_notification_is_refused(harness: Harness) -> None:
     h = _at_now(harness)
     # Given someone allowed to publish alarms to the topic publishes an SLO page
     h.service.handle_body(_sns_envelope(_slo_event()), message_id="m-sns")
     # Then nothing is paged or posted, and the notification waits in the DLQ with the reason
     [dead] = _dead(h)
-    assert "SLO burn event is taken only straight from the router's queue" in (
-        dead["MessageAttributes"]["reason"]["StringValue"])
+    assert (
+        "SLO burn event is taken only straight from the router's queue"
+        in (dead["MessageAttributes"]["reason"]["StringValue"])
+    )
     assert not h.slack.all_messages() and not _sms_sent()
     # While the same event straight on the queue (as the SLO evaluator sends it) pages
     h.service.handle_body(json.dumps(_slo_event()))
@@ -138,18 +173,30 @@ def test_an_slo_burn_event_inside_an_sns_notification_is_refused(harness: Harnes
     assert "checkout-availability" in message.text
 
 
-@pytest.mark.parametrize("kind", ["alertrouter.resolve", "alertrouter.flush", "alertrouter.expire",
-                                  "alertrouter.redraw"])
+@pytest.mark.parametrize(
+    "kind", ["alertrouter.resolve", "alertrouter.flush", "alertrouter.expire", "alertrouter.redraw"]
+)
 def test_the_routers_own_messages_inside_an_sns_notification_are_refused(harness: Harness, kind: str) -> None:
     h = _at_now(harness)
     [group] = h.service.handle_body(alarm_body(ts=NOW)).groups
     fingerprint = parse_body(alarm_body(ts=NOW)).alerts[0].fingerprint
-    forged = {"kind": kind, "group": group, "route": "0", "episode": 1, "at": NOW_MS + 1000,
-              "fingerprints": [fingerprint], "fingerprint": fingerprint, "ts": NOW_MS, "clicked": ""}
+    forged = {
+        "kind": kind,
+        "group": group,
+        "route": "0",
+        "episode": 1,
+        "at": NOW_MS + 1000,
+        "fingerprints": [fingerprint],
+        "fingerprint": fingerprint,
+        "ts": NOW_MS,
+        "clicked": "",
+    }
     h.service.handle_body(_sns_envelope(forged), message_id="m-sns")
     [dead] = _dead(h)
-    assert f"the router's own '{kind}' message is taken only straight from its queue" in (
-        dead["MessageAttributes"]["reason"]["StringValue"])
+    assert (
+        f"the router's own '{kind}' message is taken only straight from its queue"
+        in (dead["MessageAttributes"]["reason"]["StringValue"])
+    )
     [message] = h.slack.channel_messages("#team")
     assert not message.text.startswith("✅")  # nothing was resolved by it
 

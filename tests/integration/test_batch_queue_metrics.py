@@ -28,8 +28,14 @@ NOW_S = int(time.time()) // 60 * 60  # the injected clock: EMF timestamps stay r
 RUNNABLE_ETL = [NOW_S - 600 + i % 300 for i in range(1205)]  # two ListJobs pages of RUNNABLE jobs
 RUNNABLE_ETL[1100] = NOW_S - 5400  # the oldest, on the second page
 WORLD = {
-    "etl-nightly": {"SUBMITTED": [NOW_S - 5] * 2, "PENDING": [NOW_S - 30] * 3, "RUNNABLE": RUNNABLE_ETL,
-                    "STARTING": [NOW_S - 9000], "RUNNING": [NOW_S - 7200] * 4, "SUCCEEDED": [NOW_S - 9999] * 6},
+    "etl-nightly": {
+        "SUBMITTED": [NOW_S - 5] * 2,
+        "PENDING": [NOW_S - 30] * 3,
+        "RUNNABLE": RUNNABLE_ETL,
+        "STARTING": [NOW_S - 9000],
+        "RUNNING": [NOW_S - 7200] * 4,
+        "SUCCEEDED": [NOW_S - 9999] * 6,
+    },
     "ml-training": {"RUNNABLE": [NOW_S - 45, NOW_S - 90], "RUNNING": [NOW_S - 60], "FAILED": [NOW_S - 70]},
     "reports": {"SUCCEEDED": [NOW_S - 100]},
 }
@@ -59,8 +65,11 @@ class Batch:
         return reader
 
     def failures(self) -> dict[str, str]:
-        return {r.__dict__["job_queue"]: r.__dict__["reason"] for r in self.records
-                if r.getMessage() == "job queue not read"}
+        return {
+            r.__dict__["job_queue"]: r.__dict__["reason"]
+            for r in self.records
+            if r.getMessage() == "job queue not read"
+        }
 
 
 class Context:
@@ -87,13 +96,24 @@ class _Records(logging.Handler):
 def batch(monkeypatch: pytest.MonkeyPatch) -> Iterator[Batch]:
     from botocore.retries.standard import ExponentialBackoff
 
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-                        # as the template sets them for every function: neither may reach these metrics
-                        "POWERTOOLS_SERVICE_NAME": "alertrouter", "POWERTOOLS_METRICS_NAMESPACE": "AlertRouter"}.items():
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        # as the template sets them for every function: neither may reach these metrics
+        "POWERTOOLS_SERVICE_NAME": "alertrouter",
+        "POWERTOOLS_METRICS_NAMESPACE": "AlertRouter",
+    }.items():
         monkeypatch.setenv(name, value)
-    for name in ("AWS_ENDPOINT_URL", "POWERTOOLS_METRICS_DISABLED", "POWERTOOLS_DEV", "BATCH_JOB_QUEUES",
-                 "BATCH_METRICS_NAMESPACE", "BATCH_METRICS_CONCURRENCY"):
+    for name in (
+        "AWS_ENDPOINT_URL",
+        "POWERTOOLS_METRICS_DISABLED",
+        "POWERTOOLS_DEV",
+        "BATCH_JOB_QUEUES",
+        "BATCH_METRICS_NAMESPACE",
+        "BATCH_METRICS_CONCURRENCY",
+    ):
         monkeypatch.delenv(name, raising=False)
     # botocore waits a random 0..2^n s before retry n; the tests keep every retry and shorten only the wait
     monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0.001)
@@ -122,7 +142,9 @@ def emf(capsys: pytest.CaptureFixture[str]) -> tuple[dict[str, dict[str, Any]], 
             assert doc["JobQueue"] not in per_queue  # one line per queue
             per_queue[doc["JobQueue"]] = doc
         else:
-            assert directive["Dimensions"] == [[]] and run is None  # the run's metrics: no dimension, one line
+            assert (
+                directive["Dimensions"] == [[]] and run is None
+            )  # the run's metrics: no dimension, one line
             assert units == {"QueuesRead": "Count", "QueueReadFailures": "Count"}
             run = doc
     return per_queue, run
@@ -148,7 +170,8 @@ def namespaces(*docs: dict[str, Any]) -> set[str]:
 
 
 def test_every_queue_is_counted_by_state_with_the_oldest_runnable_age(
-        batch: Batch, capsys: pytest.CaptureFixture[str]) -> None:
+    batch: Batch, capsys: pytest.CaptureFixture[str]
+) -> None:
     # Given three queues (every queue in the region): jobs in every state, 1,205 RUNNABLE in one of them
     batch.reader()
 
@@ -167,13 +190,15 @@ def test_every_queue_is_counted_by_state_with_the_oldest_runnable_age(
     assert len(batch.calls.describe_job_queues) == 2  # every queue listed, across pages
     # and no PutMetricData, ever (the count is real: it sees one when one is made)
     assert batch.calls.put_metric_data == 0
-    batch.session.client("cloudwatch").put_metric_data(Namespace="Check", MetricData=[
-        {"MetricName": "Probe", "Value": 1.0}])
+    batch.session.client("cloudwatch").put_metric_data(
+        Namespace="Check", MetricData=[{"MetricName": "Probe", "Value": 1.0}]
+    )
     assert batch.calls.put_metric_data == 1
 
 
 def test_a_configured_queue_that_does_not_exist_is_reported_and_the_others_published(
-        batch: Batch, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    batch: Batch, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given a configured list: a name, an ARN, a queue that does not exist, a repeat; a namespace; 1 thread
     monkeypatch.setenv("BATCH_JOB_QUEUES", f" ml-training, {batch.arns['reports']},no-such-queue,ml-training")
     monkeypatch.setenv("BATCH_METRICS_NAMESPACE", "Team/Batch")
@@ -183,39 +208,55 @@ def test_a_configured_queue_that_does_not_exist_is_reported_and_the_others_publi
     result = batch.app.lambda_handler({}, Context())
 
     per_queue, run = emf(capsys)
-    assert {q: values(doc) for q, doc in per_queue.items()} == {q: EXPECTED[q] for q in ("ml-training", "reports")}
+    assert {q: values(doc) for q, doc in per_queue.items()} == {
+        q: EXPECTED[q] for q in ("ml-training", "reports")
+    }
     assert run_values(run) == (2, 1)
     assert run is not None and namespaces(run, *per_queue.values()) == {"Team/Batch"}
     assert result["failed"] == ["no-such-queue"] and batch.failures() == {"no-such-queue": "NotFound"}
     # the configured queues are looked up in one call, and only the listed ones are read
     assert [r["jobQueues"] for r in batch.calls.describe_job_queues] == [
-        ["ml-training", batch.arns["reports"], "no-such-queue"]]
-    assert {r["jobQueue"] for r in batch.calls.list_jobs} == {batch.arns["ml-training"], batch.arns["reports"]}
+        ["ml-training", batch.arns["reports"], "no-such-queue"]
+    ]
+    assert {r["jobQueue"] for r in batch.calls.list_jobs} == {
+        batch.arns["ml-training"],
+        batch.arns["reports"],
+    }
 
 
 def test_a_queue_that_cannot_be_read_is_reported_and_the_others_published(
-        batch: Batch, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    batch: Batch, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given ListJobs on one queue denied (as an IAM policy scoped to some queues would)
     reader = batch.reader()
-    attempts = inject_faults(reader.client, monkeypatch,
-                             list_jobs={"ml-training": Fault("AccessDeniedException", 403)})
+    attempts = inject_faults(
+        reader.client, monkeypatch, list_jobs={"ml-training": Fault("AccessDeniedException", 403)}
+    )
 
     result = batch.app.lambda_handler({}, Context())
 
     per_queue, run = emf(capsys)
-    assert {q: values(doc) for q, doc in per_queue.items()} == {q: EXPECTED[q] for q in ("etl-nightly", "reports")}
+    assert {q: values(doc) for q, doc in per_queue.items()} == {
+        q: EXPECTED[q] for q in ("etl-nightly", "reports")
+    }
     assert run_values(run) == (2, 1)
-    assert result["failed"] == ["ml-training"] and batch.failures() == {"ml-training": "AccessDeniedException"}
+    assert result["failed"] == ["ml-training"] and batch.failures() == {
+        "ml-training": "AccessDeniedException"
+    }
     assert attempts["ml-training"] == 1  # a denial is not retried
 
 
-@pytest.mark.parametrize(("code", "status"), [("ThrottlingException", 400), ("TooManyRequestsException", 429)])
+@pytest.mark.parametrize(
+    ("code", "status"), [("ThrottlingException", 400), ("TooManyRequestsException", 429)]
+)
 def test_throttled_calls_are_retried_with_backoff_and_succeed(
-        batch: Batch, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
-        code: str, status: int) -> None:
+    batch: Batch, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, code: str, status: int
+) -> None:
     # Given Batch throttling the first ListJobs call of a queue three times in a row
     reader = batch.reader()
-    attempts = inject_faults(reader.client, monkeypatch, list_jobs={"etl-nightly": Fault(code, status, times=3)})
+    attempts = inject_faults(
+        reader.client, monkeypatch, list_jobs={"etl-nightly": Fault(code, status, times=3)}
+    )
 
     result = batch.app.lambda_handler({}, Context())
 
@@ -229,23 +270,31 @@ def test_throttled_calls_are_retried_with_backoff_and_succeed(
 
 
 def test_throttling_that_does_not_end_is_reported_once_botocore_gives_up(
-        batch: Batch, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    batch: Batch, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     reader = batch.reader()
     attempts = inject_faults(reader.client, monkeypatch, list_jobs={"reports": Fault("ThrottlingException")})
 
     result = batch.app.lambda_handler({}, Context())
 
     per_queue, run = emf(capsys)
-    assert {q: values(doc) for q, doc in per_queue.items()} == {q: EXPECTED[q] for q in ("etl-nightly", "ml-training")}
+    assert {q: values(doc) for q, doc in per_queue.items()} == {
+        q: EXPECTED[q] for q in ("etl-nightly", "ml-training")
+    }
     assert run_values(run) == (2, 1)
     assert result["failed"] == ["reports"] and batch.failures() == {"reports": "ThrottlingException"}
-    assert attempts["reports"] == 4  # botocore's attempts (standard mode, 4 in all), then the queue is given up
+    assert (
+        attempts["reports"] == 4
+    )  # botocore's attempts (standard mode, 4 in all), then the queue is given up
 
 
 def test_when_no_queue_can_be_read_the_invocation_fails(
-        batch: Batch, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    batch: Batch, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     reader = batch.reader()
-    inject_faults(reader.client, monkeypatch, list_jobs=dict.fromkeys(WORLD, Fault("AccessDeniedException", 403)))
+    inject_faults(
+        reader.client, monkeypatch, list_jobs=dict.fromkeys(WORLD, Fault("AccessDeniedException", 403))
+    )
 
     with pytest.raises(BatchMetricsError, match="none of the 3 job queues"):
         batch.app.lambda_handler({}, Context())
@@ -257,7 +306,8 @@ def test_when_no_queue_can_be_read_the_invocation_fails(
 
 
 def test_when_the_queues_cannot_be_listed_the_invocation_fails(
-        batch: Batch, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    batch: Batch, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     reader = batch.reader()
     attempts = inject_faults(reader.client, monkeypatch, describe=Fault("ThrottlingException"))
 
@@ -269,7 +319,8 @@ def test_when_the_queues_cannot_be_listed_the_invocation_fails(
 
 
 def test_queues_not_read_before_the_deadline_are_reported(
-        batch: Batch, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    batch: Batch, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given one thread and a clock that moves 1 s per look, and 14 s left: no call starts in the last half
     # (the margin is 30 s, or half the time left when less), which leaves the first queue's 6 calls only
     monkeypatch.setenv("BATCH_METRICS_CONCURRENCY", "1")
@@ -290,8 +341,13 @@ def test_queues_not_read_before_the_deadline_are_reported(
 def test_settings_defaults_and_bounds() -> None:
     settings = BatchMetricsSettings.model_validate({})
     assert (settings.job_queues, settings.batch_metrics_namespace, settings.batch_metrics_concurrency) == (
-        (), "AlertRouter/Batch", 8)
-    parsed = BatchMetricsSettings.model_validate({"batch_job_queues": " a, ,b,a ", "batch_metrics_concurrency": "32"})
+        (),
+        "AlertRouter/Batch",
+        8,
+    )
+    parsed = BatchMetricsSettings.model_validate(
+        {"batch_job_queues": " a, ,b,a ", "batch_metrics_concurrency": "32"}
+    )
     assert parsed.job_queues == ("a", "b") and parsed.batch_metrics_concurrency == 32
     for bad in ("0", "33"):
         with pytest.raises(ValidationError):

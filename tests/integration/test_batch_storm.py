@@ -38,6 +38,8 @@ receivers:
 # The cap on a group's kept alerts, lowered from MAX_GROUP_MEMBERS so that moto (which re-serialises the whole item on
 # every call) stays quick; the router's logic is the same at any cap.
 CAP = 40
+
+
 @pytest.fixture
 def h(aws: Any, slack: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Harness:
     monkeypatch.setattr(dynamodb, "MAX_GROUP_MEMBERS", CAP)
@@ -61,7 +63,9 @@ def drain(h: Harness) -> None:
 
 
 @pytest.mark.slow(seconds=70)
-def test_500_failed_jobs_are_one_message_counted_by_reason_and_resolve_an_hour_after_the_last(h: Harness) -> None:
+def test_500_failed_jobs_are_one_message_counted_by_reason_and_resolve_an_hour_after_the_last(
+    h: Harness,
+) -> None:
     for index in range(500):  # 120 ms apart: the storm lasts a minute
         h.clock.advance(0.12)
         h.service.handle_body(child_failure(index))
@@ -85,8 +89,9 @@ def test_500_failed_jobs_are_one_message_counted_by_reason_and_resolve_an_hour_a
     group = h.service.router.store.get_group(message.metadata["event_payload"]["group"])
     assert group is not None
     assert len(group.members) == CAP and sum(group.overflow.values()) == 500 - CAP
-    raw = h.session.client("dynamodb").get_item(TableName=h.stack.table_name,
-                                                Key={"pk": {"S": f"GROUP#{group.key}"}, "sk": {"S": "GROUP"}})
+    raw = h.session.client("dynamodb").get_item(
+        TableName=h.stack.table_name, Key={"pk": {"S": f"GROUP#{group.key}"}, "sk": {"S": "GROUP"}}
+    )
     assert len(json.dumps(raw["Item"])) < 2_000 * CAP  # at most ~1.8 KB per kept alert
 
     # SQS delivers again (at least once): nothing is counted twice, nothing is posted again
@@ -95,30 +100,45 @@ def test_500_failed_jobs_are_one_message_counted_by_reason_and_resolve_an_hour_a
     h.clock.advance(180)
     drain(h)
     assert h.slack.channel_messages("#batch")[0].text == message.text
-    assert len([c for c in h.slack.calls if c.method == "chat.postMessage" and not c.payload.get("thread_ts")]) == 1
+    assert (
+        len([c for c in h.slack.calls if c.method == "chat.postMessage" and not c.payload.get("thread_ts")])
+        == 1
+    )
 
     # no new failure for the route's resolve_timeout: the escalator's expiries resolve them, the message says so
     h.clock.advance(3600)
     sqs = h.session.client("sqs")
-    escalator = Escalator(h.service.router.store, None, SlackClient(lambda: "xoxb-test", h.slack.url),
-                          now_ms=h.clock, enqueue=lambda m: sqs.send_message(QueueUrl=h.stack.queue_url,
-                                                                             MessageBody=json.dumps(m)))
+    escalator = Escalator(
+        h.service.router.store,
+        None,
+        SlackClient(lambda: "xoxb-test", h.slack.url),
+        now_ms=h.clock,
+        enqueue=lambda m: sqs.send_message(QueueUrl=h.stack.queue_url, MessageBody=json.dumps(m)),
+    )
     for _ in range(3):
         escalator.run()
         drain(h)
         h.clock.advance(180)
     [resolved] = h.slack.channel_messages("#batch")
-    assert resolved.text.startswith("✅ RESOLVED · 500 failed jobs · BatchJobFailed, 123456789012, us-east-1, "
-                                    "nightly, render"), resolved.text
+    assert resolved.text.startswith(
+        "✅ RESOLVED · 500 failed jobs · BatchJobFailed, 123456789012, us-east-1, nightly, render"
+    ), resolved.text
 
 
 def test_an_alarm_a_full_group_cannot_take_waits_in_the_dlq_with_its_reason(
-        aws: Any, slack: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    aws: Any, slack: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from integration.conftest import alarm_body
 
     monkeypatch.setattr(dynamodb, "MAX_GROUP_MEMBERS", CAP)
-    h = make_harness(aws, slack, tmp_path, CONFIG.replace("group_by: [alertname, account, region]\n  group_wait",
-                                                          "group_by: [region]\n  group_wait"))
+    h = make_harness(
+        aws,
+        slack,
+        tmp_path,
+        CONFIG.replace(
+            "group_by: [alertname, account, region]\n  group_wait", "group_by: [region]\n  group_wait"
+        ),
+    )
     for i in range(CAP):  # one group (by region): CAP alarms firing, none resolved
         h.service.handle_body(alarm_body(name=f"DiskFull{i}"))
     h.service.handle_body(alarm_body(name="DiskFullOneTooMany"))

@@ -31,11 +31,16 @@ receivers:
     slack: [{channel: "#broken"}, {channel: "#healthy"}]
     sms: [oncall-primary]
 """
-FALLBACK_CONFIG = CONFIG.replace('    sms: [oncall-primary]\n', '    sms: [oncall-primary]\n'
-                                 '    fallback_channel: "#fallback"\n')
+FALLBACK_CONFIG = CONFIG.replace(
+    "    sms: [oncall-primary]\n", '    sms: [oncall-primary]\n    fallback_channel: "#fallback"\n'
+)
 GLOBAL_FALLBACK_CONFIG = 'global: {fallback_channel: "#fallback"}\n' + CONFIG
-FIXES = {"not_in_channel": "invite the app to #broken", "is_archived": "unarchive #broken",
-         "channel_not_found": "check the channel name/id #broken", "missing_scope": "add the scope chat:write"}
+FIXES = {
+    "not_in_channel": "invite the app to #broken",
+    "is_archived": "unarchive #broken",
+    "channel_not_found": "check the channel name/id #broken",
+    "missing_scope": "add the scope chat:write",
+}
 
 
 class Stack:
@@ -44,16 +49,19 @@ class Stack:
     def __init__(self, harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
         self.h = harness
         for channel in ("#broken", "#healthy", "#fallback"):  # the workspace has them (the stand-in makes
-            harness.slack.channel_id(channel)                 # a channel on first use)
+            harness.slack.channel_id(channel)  # a channel on first use)
         sns, sqs = harness.session.client("sns"), harness.sqs
         topic = sns.create_topic(Name="alertrouter-local-ops")["TopicArn"]
         self.ops_queue = sqs.create_queue(QueueName="ops-inbox")["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=self.ops_queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        arn = sqs.get_queue_attributes(QueueUrl=self.ops_queue, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
         sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
         old = harness.service
         settings = old.settings.model_copy(update={"ops_topic_arn": topic})
-        harness.service = RouterService(settings, Clients(harness.session), slack=old.router.slack,
-                                        now_ms=harness.clock)
+        harness.service = RouterService(
+            settings, Clients(harness.session), slack=old.router.slack, now_ms=harness.clock
+        )
         self.app = importlib.import_module("router.app")
         monkeypatch.setattr(self.app, "build_service", lambda: harness.service)
         monkeypatch.setattr(handler, "build_service", lambda: harness.service)
@@ -80,7 +88,9 @@ class Stack:
         return self.h.receive_all(self.h.stack.dlq_url)
 
 
-def stack_for(config: str, aws: Any, slack: SlackStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Stack:
+def stack_for(
+    config: str, aws: Any, slack: SlackStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Stack:
     return Stack(make_harness(aws, slack, tmp_path, config), monkeypatch)
 
 
@@ -103,7 +113,8 @@ def top_level(slack: SlackStandIn, channel: str) -> list[Any]:
 
 @pytest.mark.parametrize("cause", sorted(FIXES))
 def test_one_broken_channel_never_blocks_the_healthy_one_and_heals_with_the_current_message(
-        stack: Stack, slack: SlackStandIn, capsys: pytest.CaptureFixture[str], log_lines: Any, cause: str) -> None:
+    stack: Stack, slack: SlackStandIn, capsys: pytest.CaptureFixture[str], log_lines: Any, cause: str
+) -> None:
     h = stack.h
     slack.broken = {"#broken": cause}
     # When an alarm fires, Then the healthy channel gets it at once, and nothing goes to the DLQ
@@ -153,7 +164,9 @@ def test_one_broken_channel_never_blocks_the_healthy_one_and_heals_with_the_curr
     assert stack.dlq() == []
 
 
-def test_a_channel_archived_after_the_post_is_edited_again_once_unarchived(stack: Stack, slack: SlackStandIn) -> None:
+def test_a_channel_archived_after_the_post_is_edited_again_once_unarchived(
+    stack: Stack, slack: SlackStandIn
+) -> None:
     h = stack.h
     stack.send(alarm_body(ts="2024-05-01T10:00:00.000+0000"))
     [first] = top_level(slack, "#broken")
@@ -172,7 +185,8 @@ def test_a_channel_archived_after_the_post_is_edited_again_once_unarchived(stack
 
 
 def test_fallback_channel_gets_the_message_when_every_channel_is_refused(
-        aws: Any, slack: SlackStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    aws: Any, slack: SlackStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     stack = stack_for(FALLBACK_CONFIG, aws, slack, tmp_path, monkeypatch)
     slack.broken = {"#broken": "not_in_channel", "#healthy": "is_archived"}
     stack.send(alarm_body(ts="2024-05-01T10:00:00.000+0000"))
@@ -203,7 +217,8 @@ def test_fallback_channel_gets_the_message_when_every_channel_is_refused(
 
 
 def test_the_global_fallback_serves_receivers_without_their_own_and_only_when_all_fail(
-        aws: Any, slack: SlackStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    aws: Any, slack: SlackStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     stack = stack_for(GLOBAL_FALLBACK_CONFIG, aws, slack, tmp_path, monkeypatch)
     slack.broken = {"#broken": "channel_not_found"}
     stack.send(alarm_body(name="One", ts="2024-05-01T10:00:00.000+0000"))
@@ -216,8 +231,13 @@ def test_the_global_fallback_serves_receivers_without_their_own_and_only_when_al
 
 @pytest.mark.parametrize("cause", ["token_revoked", "invalid_auth"])
 def test_a_refused_token_pages_ops_once_an_hour_and_sms_still_goes_out(
-        aws: Any, slack: SlackStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str], cause: str) -> None:
+    aws: Any,
+    slack: SlackStandIn,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    cause: str,
+) -> None:
     stack = stack_for(FALLBACK_CONFIG, aws, slack, tmp_path, monkeypatch)
     slack.token_error = cause
     # When a critical alarm fires, Then the SMS page goes out, ops are paged through their topic, not the DLQ
@@ -247,7 +267,8 @@ def test_a_refused_token_pages_ops_once_an_hour_and_sms_still_goes_out(
 
 
 def test_one_sms_recipient_missing_from_the_secret_blocks_neither_the_others_nor_slack(
-        aws: Any, slack: SlackStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    aws: Any, slack: SlackStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     config = CONFIG.replace("sms: [oncall-primary]", "sms: [nobody-by-that-name, oncall-primary]")
     stack = stack_for(config, aws, slack, tmp_path, monkeypatch)
     assert stack.send(alarm_body(name="DiskFull", severity="critical")) == {"batchItemFailures": []}

@@ -45,8 +45,12 @@ def moto_session() -> Iterator[Any]:
     """One moto for the module, with the `aws` fixture's fake credentials (a mock per test costs more than
     the test); each test deploys its own stack (a table from template.yaml) under its own prefix."""
     with pytest.MonkeyPatch.context() as mp:
-        for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                            "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        for name, value in {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }.items():
             mp.setenv(name, value)
         for name in ("AWS_ENDPOINT_URL", "AWS_REGION", "AWS_PROFILE"):
             mp.delenv(name, raising=False)
@@ -82,8 +86,12 @@ def iso(at: datetime) -> str:
 def test_add_list_expire(table: Table, capsys: pytest.CaptureFixture[str]) -> None:
     # When a silence is added for two hours
     before = int(time.time() * 1000)
-    code, out, err = run(capsys, *silence_cmd(table, "add", 'alertname="DiskFull"', "--duration", "2h",
-                                              "--by", "alice", "--comment", "x"))
+    code, out, err = run(
+        capsys,
+        *silence_cmd(
+            table, "add", 'alertname="DiskFull"', "--duration", "2h", "--by", "alice", "--comment", "x"
+        ),
+    )
     after = int(time.time() * 1000)
     # Then it is printed on one line, with its id, and stored as asked
     assert (code, err) == (0, "")
@@ -147,8 +155,24 @@ def test_list_of_none_and_json_of_several(table: Table, capsys: pytest.CaptureFi
     assert (code, json.loads(out)) == (0, [])
     # Given two silences, one with a regex and a later start
     soon = datetime.now(UTC) + timedelta(days=1)
-    assert run(capsys, *silence_cmd(table, "add", 'instance=~"i-0(abc|def).*"', 'env!="dev"', "--by", "bob",
-                                    "--start", iso(soon), "--end", iso(soon + timedelta(hours=3))))[0] == 0
+    assert (
+        run(
+            capsys,
+            *silence_cmd(
+                table,
+                "add",
+                'instance=~"i-0(abc|def).*"',
+                'env!="dev"',
+                "--by",
+                "bob",
+                "--start",
+                iso(soon),
+                "--end",
+                iso(soon + timedelta(hours=3)),
+            ),
+        )[0]
+        == 0
+    )
     assert run(capsys, *silence_cmd(table, "add", 'alertname="DiskFull"', "--by", "alice"))[0] == 0
     # Then the JSON lists both, by start, matchers as written back
     code, out, err = run(capsys, *silence_cmd(table, "list", "--json"))
@@ -167,22 +191,33 @@ def test_list_of_none_and_json_of_several(table: Table, capsys: pytest.CaptureFi
 FUTURE = datetime(2099, 1, 2, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("args", [
-    pytest.param(['alertname!="x"'], id="silences-everything"),
-    pytest.param(['alertname=~".*"'], id="regex-silences-everything"),
-    pytest.param(["not a matcher"], id="bad-matcher"),
-    pytest.param(['instance=~"("'], id="bad-regex"),
-    pytest.param(['alertname="DiskFull', ], id="unbalanced-quote"),
-    pytest.param(['alertname="DiskFull"', "--duration", "2x"], id="bad-duration"),
-    pytest.param(['alertname="DiskFull"', "--duration", "0s"], id="zero-duration"),
-    pytest.param(['alertname="DiskFull"', "--duration", "800h"], id="longer-than-30-days"),
-    pytest.param(['alertname="DiskFull"', "--start", iso(FUTURE), "--end", iso(FUTURE - timedelta(hours=1))],
-                 id="end-before-start"),
-    pytest.param(['alertname="DiskFull"', "--start", "tomorrow"], id="bad-start"),
-    pytest.param(['alertname="DiskFull"', "--by", " "], id="no-creator"),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(['alertname!="x"'], id="silences-everything"),
+        pytest.param(['alertname=~".*"'], id="regex-silences-everything"),
+        pytest.param(["not a matcher"], id="bad-matcher"),
+        pytest.param(['instance=~"("'], id="bad-regex"),
+        pytest.param(
+            [
+                'alertname="DiskFull',
+            ],
+            id="unbalanced-quote",
+        ),
+        pytest.param(['alertname="DiskFull"', "--duration", "2x"], id="bad-duration"),
+        pytest.param(['alertname="DiskFull"', "--duration", "0s"], id="zero-duration"),
+        pytest.param(['alertname="DiskFull"', "--duration", "800h"], id="longer-than-30-days"),
+        pytest.param(
+            ['alertname="DiskFull"', "--start", iso(FUTURE), "--end", iso(FUTURE - timedelta(hours=1))],
+            id="end-before-start",
+        ),
+        pytest.param(['alertname="DiskFull"', "--start", "tomorrow"], id="bad-start"),
+        pytest.param(['alertname="DiskFull"', "--by", " "], id="no-creator"),
+    ],
+)
 def test_bad_add_exits_2_with_a_one_line_error_and_writes_nothing(
-        table: Table, capsys: pytest.CaptureFixture[str], args: list[str]) -> None:
+    table: Table, capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
     code, out, err = run(capsys, *silence_cmd(table, "add", *args))
     assert code == 2
     assert out == ""
@@ -197,11 +232,14 @@ def test_expire_of_unknown_id_exits_1(table: Table, capsys: pytest.CaptureFixtur
     assert table.item_count() == 0
 
 
-@pytest.mark.parametrize("argv", [
-    ["silence", "add", 'alertname="DiskFull"', "--by", "alice"],
-    ["silence", "list"],
-    ["silence", "expire", "abc"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["silence", "add", 'alertname="DiskFull"', "--by", "alice"],
+        ["silence", "list"],
+        ["silence", "expire", "abc"],
+    ],
+)
 def test_missing_table_exits_2(table: Table, capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
     code, out, err = run(capsys, *argv)
     assert code == 2 and out == ""
@@ -212,8 +250,12 @@ def test_missing_table_exits_2(table: Table, capsys: pytest.CaptureFixture[str],
 def test_expiring_a_pending_silence_then_listing(table: Table, capsys: pytest.CaptureFixture[str]) -> None:
     # Given a silence planned for tomorrow
     soon = datetime.now(UTC) + timedelta(days=1)
-    code, out, _ = run(capsys, *silence_cmd(table, "add", 'alertname="DiskFull"', "--by", "alice",
-                                            "--start", iso(soon), "--duration", "2h"))
+    code, out, _ = run(
+        capsys,
+        *silence_cmd(
+            table, "add", 'alertname="DiskFull"', "--by", "alice", "--start", iso(soon), "--duration", "2h"
+        ),
+    )
     assert code == 0 and out.split()[1] == "pending"
     silence_id = out.split()[0]
     # When it is called off

@@ -26,10 +26,22 @@ def banner(message: Any) -> str:
     return str(first["elements"][0]["text"]) if first["type"] == "context" else ""
 
 
-def deploy(config: str, aws: Any, slack: SlackStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-           before: Stack | None = None) -> Stack:
+def deploy(
+    config: str,
+    aws: Any,
+    slack: SlackStandIn,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    before: Stack | None = None,
+) -> Stack:
     """A (re)deploy: the same stack's resources, a new config file, a new container (cold start)."""
-    harness = make_harness(aws, slack, tmp_path / f"deploy{len(list(tmp_path.iterdir()))}", config, existing=before.h if before else None)
+    harness = make_harness(
+        aws,
+        slack,
+        tmp_path / f"deploy{len(list(tmp_path.iterdir()))}",
+        config,
+        existing=before.h if before else None,
+    )
     if before is not None:
         harness.clock.ms = before.h.clock.ms
     return Stack(harness, monkeypatch)
@@ -46,8 +58,13 @@ def logged(log_lines: Any) -> list[dict[str, Any]]:
 
 
 def test_an_invalid_config_routes_every_alert_to_the_default_channel_with_a_banner_and_pages_ops(
-        aws: Any, slack: SlackStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str], log_lines: Any) -> None:
+    aws: Any,
+    slack: SlackStandIn,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    log_lines: Any,
+) -> None:
     # Given a config with a typo (today: the service's start-up raises, every alert ends in the DLQ)
     stack = deploy(BROKEN, aws, slack, tmp_path, monkeypatch)
     *_, invalid = [line for line in logged(log_lines) if line["message"].startswith("routing config invalid")]
@@ -93,8 +110,12 @@ def test_an_invalid_config_routes_every_alert_to_the_default_channel_with_a_bann
 
 
 def test_a_valid_config_deployed_later_routes_normally_and_finishes_the_fail_safe_groups(
-        aws: Any, slack: SlackStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    aws: Any,
+    slack: SlackStandIn,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     broken = deploy(BROKEN, aws, slack, tmp_path, monkeypatch)
     broken.send(alarm_body(name="DbDown", severity="critical", ts="2024-05-01T10:00:00.000+0000"))
     after_group_wait(broken)
@@ -126,7 +147,8 @@ def test_a_valid_config_deployed_later_routes_normally_and_finishes_the_fail_saf
 
 
 def test_a_fail_safe_flush_that_comes_due_after_the_fix_is_delivered(
-        aws: Any, slack: SlackStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    aws: Any, slack: SlackStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     broken = deploy(BROKEN, aws, slack, tmp_path, monkeypatch)
     broken.send(alarm_body(name="CpuHigh", ts="2024-05-01T10:00:00.000+0000"))
     after_group_wait(broken)
@@ -142,11 +164,18 @@ def test_a_fail_safe_flush_that_comes_due_after_the_fix_is_delivered(
     assert fixed.dlq() == []
 
 
-@pytest.mark.parametrize(("text", "reason"), [("route: [", "not valid YAML"), ("[]", "expected a mapping"),
-                                             (None, "cannot read routing config")])
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [("route: [", "not valid YAML"), ("[]", "expected a mapping"), (None, "cannot read routing config")],
+)
 def test_a_config_that_cannot_be_read_or_parsed_is_routed_fail_safe_too(
-        aws: Any, slack: SlackStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str | None,
-        reason: str) -> None:
+    aws: Any,
+    slack: SlackStandIn,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    text: str | None,
+    reason: str,
+) -> None:
     harness = make_harness(aws, slack, tmp_path, FAST_CONFIG)
     path = Path(harness.service.settings.routing_config_path)
     if text is None:
@@ -161,14 +190,19 @@ def test_a_config_that_cannot_be_read_or_parsed_is_routed_fail_safe_too(
 
 
 def test_a_config_change_keeps_an_open_groups_message_and_edits_it(
-        aws: Any, slack: SlackStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    aws: Any, slack: SlackStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     first = deploy(FAST_CONFIG, aws, slack, tmp_path, monkeypatch)
     first.send(alarm_body(name="CpuHigh", ts="2024-05-01T10:00:00.000+0000"))
     [message] = top_level(slack, "#team")
     # When a changed config is deployed (a timing changed, a route and its receiver added)
-    changed = FAST_CONFIG.replace("repeat_interval: 4h", "repeat_interval: 1h").replace(
-        "      receiver: pager\n", "      receiver: pager\n    - matchers: ['alertname=\"DbDown\"']\n      receiver: dba\n",
-    ) + "  - name: dba\n    slack: [{channel: \"#dba\"}]\n"
+    changed = (
+        FAST_CONFIG.replace("repeat_interval: 4h", "repeat_interval: 1h").replace(
+            "      receiver: pager\n",
+            "      receiver: pager\n    - matchers: ['alertname=\"DbDown\"']\n      receiver: dba\n",
+        )
+        + '  - name: dba\n    slack: [{channel: "#dba"}]\n'
+    )
     later = deploy(changed, aws, slack, tmp_path, monkeypatch, before=first)
     assert later.h.service.config_version != first.h.service.config_version
     later.h.clock.advance(60)

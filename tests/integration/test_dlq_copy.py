@@ -8,7 +8,9 @@ import pytest
 from integration.conftest import Harness
 
 pytestmark = pytest.mark.integration
-SQS_MAX_BYTES = 262_144  # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html
+SQS_MAX_BYTES = (
+    262_144  # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html
+)
 
 
 def sqs_size(message: dict) -> int:
@@ -16,13 +18,15 @@ def sqs_size(message: dict) -> int:
     attributes = message.get("MessageAttributes", {})
     return len(message["Body"].encode()) + sum(
         len(name.encode()) + len(a["DataType"].encode()) + len(a["StringValue"].encode())
-        for name, a in attributes.items())
+        for name, a in attributes.items()
+    )
 
 
 def sqs_accepts(text: str) -> bool:
     """SQS's allowed characters: #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF."""
-    return all(c in "\t\n\r" or " " <= c <= "\ud7ff" or "\ue000" <= c <= "\ufffd" or c >= "\U00010000"
-               for c in text)
+    return all(
+        c in "\t\n\r" or " " <= c <= "\ud7ff" or "\ue000" <= c <= "\ufffd" or c >= "\U00010000" for c in text
+    )
 
 
 def test_an_oversized_body_of_multibyte_characters_reaches_the_dlq_with_its_reason(harness: Harness) -> None:
@@ -40,8 +44,9 @@ def test_an_oversized_body_of_multibyte_characters_reaches_the_dlq_with_its_reas
 
 def test_text_sqs_refuses_is_replaced_so_the_copy_is_sent(harness: Harness) -> None:
     # A reason quoting outside text may hold what SQS refuses (NUL) or UTF-8 cannot encode (a lone surrogate)
-    harness.service.reject('{"alarm": "a\x00b\ud800"}', "bad name 'a\x00b\ud800' " + "é" * 2_000, "MalformedEvents",
-                           "m-odd")
+    harness.service.reject(
+        '{"alarm": "a\x00b\ud800"}', "bad name 'a\x00b\ud800' " + "é" * 2_000, "MalformedEvents", "m-odd"
+    )
     [copy] = harness.receive_all(harness.stack.dlq_url, attributes=True)
     reason = copy["MessageAttributes"]["reason"]["StringValue"]
     assert reason.startswith("bad name 'a\ufffdb\ufffd' é") and sqs_accepts(reason) and len(reason) <= 1_000

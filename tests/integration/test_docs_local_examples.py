@@ -14,7 +14,8 @@ pytestmark = pytest.mark.integration
 
 
 def test_every_example_including_the_local_stack_ones_is_what_its_command_prints(
-        capsys: pytest.CaptureFixture[str]) -> None:
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     spec = importlib.util.spec_from_file_location("docs_examples_local", ROOT / "docs/examples.py")
     assert spec is not None and spec.loader is not None
     examples = importlib.util.module_from_spec(spec)

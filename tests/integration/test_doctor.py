@@ -47,7 +47,8 @@ def test_the_demo_stack_passes(local: LocalDoctor, capsys: pytest.CaptureFixture
     assert "✓ EventBridge rule alertrouter-local-batch: enabled" in lines
     # moto has no GetSMSSandboxAccountStatus: said, never passed
     assert [line for line in lines if "SMS sandbox" in line] == [
-        "? SMS sandbox: cannot tell: GetSMSSandboxAccountStatus failed (ResponseParserError)"]
+        "? SMS sandbox: cannot tell: GetSMSSandboxAccountStatus failed (ResponseParserError)"
+    ]
     assert lines[-1] == "checks: 20 ok, 0 failing, 1 could not be checked"
 
 
@@ -59,11 +60,11 @@ def test_doctor_local_from_the_command_line(capsys: pytest.CaptureFixture[str]) 
 
 CHANNELS = {
     "channel_not_found": "✗ Slack channel #payments-alerts: not found (or private without the app in it) — fix: "
-                         "create it or correct it in routing.yaml; for a private channel, /invite @AlertRouter there",
+    "create it or correct it in routing.yaml; for a private channel, /invite @AlertRouter there",
     "is_archived": "✗ Slack channel #payments-alerts: archived — fix: unarchive #payments-alerts, or route its "
-                   "receivers to another channel",
+    "receivers to another channel",
     "not_in_channel": "✗ Slack channel #payments-alerts: the app is not a member — fix: /invite @AlertRouter in "
-                      "#payments-alerts",
+    "#payments-alerts",
 }
 
 
@@ -82,7 +83,8 @@ def test_a_token_slack_refuses(error: str, local: LocalDoctor, capsys: pytest.Ca
     assert code == 1
     assert [line for line in lines if line.startswith("✗")] == [
         f"✗ Slack token: auth.test answers {error} — fix: reinstall the Slack app and put its new Bot User OAuth "
-        "Token in secret alertrouter-local/slack-bot-token"]
+        "Token in secret alertrouter-local/slack-bot-token"
+    ]
     # the channels cannot be checked with it: unknown, not passed
     assert "? Slack channel #oncall: not checked: the Slack token does not work" in lines
 
@@ -93,19 +95,24 @@ def test_a_missing_scope(local: LocalDoctor, capsys: pytest.CaptureFixture[str])
     assert code == 1
     assert [line for line in lines if line.startswith("✗")] == [
         "✗ Slack scopes: the token lacks channels:history — fix: add channels:history to the app's bot scopes "
-        "(slack/manifest.yaml), reinstall it and put the new token in secret alertrouter-local/slack-bot-token"]
+        "(slack/manifest.yaml), reinstall it and put the new token in secret alertrouter-local/slack-bot-token"
+    ]
 
 
 def test_channels_the_token_may_not_read(local: LocalDoctor, capsys: pytest.CaptureFixture[str]) -> None:
     local.slack.scopes.discard("channels:read")
     code, lines = run(local, capsys)
     assert code == 1
-    assert "✗ Slack channel #oncall: the token may not read channels (missing_scope) — fix: add channels:read and " \
-           "groups:read to the app's bot scopes and reinstall it" in lines
+    assert (
+        "✗ Slack channel #oncall: the token may not read channels (missing_scope) — fix: add channels:read and "
+        "groups:read to the app's bot scopes and reinstall it" in lines
+    )
 
 
 def _sms_secret(local: LocalDoctor, numbers: dict[str, str]) -> None:
-    local.session.client("secretsmanager").put_secret_value(SecretId=SMS_SECRET, SecretString=json.dumps(numbers))
+    local.session.client("secretsmanager").put_secret_value(
+        SecretId=SMS_SECRET, SecretString=json.dumps(numbers)
+    )
 
 
 def test_a_recipient_missing_from_the_secret(local: LocalDoctor, capsys: pytest.CaptureFixture[str]) -> None:
@@ -114,7 +121,8 @@ def test_a_recipient_missing_from_the_secret(local: LocalDoctor, capsys: pytest.
     assert code == 1
     assert [line for line in lines if line.startswith("✗")] == [
         f"✗ SMS recipients: not in secret {SMS_SECRET}: oncall-secondary (escalation of route 0.0) — fix: add each "
-        f"name with its number to secret {SMS_SECRET}, or remove it from routing.yaml"]
+        f"name with its number to secret {SMS_SECRET}, or remove it from routing.yaml"
+    ]
 
 
 def test_a_number_not_e164(local: LocalDoctor, capsys: pytest.CaptureFixture[str]) -> None:
@@ -123,20 +131,27 @@ def test_a_number_not_e164(local: LocalDoctor, capsys: pytest.CaptureFixture[str
     assert code == 1
     assert [line for line in lines if line.startswith("✗")] == [
         f"✗ SMS numbers: not E.164 in secret {SMS_SECRET}: oncall-primary (5*********00) — fix: write each as + "
-        "country code and number, digits only (E.164)"]
+        "country code and number, digits only (E.164)"
+    ]
 
 
-@pytest.mark.parametrize(("limit", "detail"), [
-    ("0", "MonthlySpendLimit is 0 USD: no SMS can be sent"),
-    ("", "MonthlySpendLimit is not set (the account's default quota is 1 USD a month)")])
-def test_a_spend_limit_that_sends_nothing(limit: str, detail: str, local: LocalDoctor,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("limit", "detail"),
+    [
+        ("0", "MonthlySpendLimit is 0 USD: no SMS can be sent"),
+        ("", "MonthlySpendLimit is not set (the account's default quota is 1 USD a month)"),
+    ],
+)
+def test_a_spend_limit_that_sends_nothing(
+    limit: str, detail: str, local: LocalDoctor, capsys: pytest.CaptureFixture[str]
+) -> None:
     local.session.client("sns").set_sms_attributes(attributes={"MonthlySpendLimit": limit})
     code, lines = run(local, capsys)
     assert code == 1
     assert [line for line in lines if line.startswith("✗")] == [
         f"✗ SMS spend limit: {detail} — fix: set it: aws sns set-sms-attributes --attributes MonthlySpendLimit=<USD> "
-        "(above 1 USD, ask AWS Support to raise the SMS spending quota first)"]
+        "(above 1 USD, ask AWS Support to raise the SMS spending quota first)"
+    ]
 
 
 def test_the_dlq_deleted(local: LocalDoctor, capsys: pytest.CaptureFixture[str]) -> None:
@@ -144,7 +159,8 @@ def test_the_dlq_deleted(local: LocalDoctor, capsys: pytest.CaptureFixture[str])
     code, lines = run(local, capsys)
     assert code == 1
     assert [line for line in lines if line.startswith("✗")] == [
-        "✗ DLQ alertrouter-local-ingest-dlq: does not exist — fix: deploy the stack again (sam deploy)"]
+        "✗ DLQ alertrouter-local-ingest-dlq: does not exist — fix: deploy the stack again (sam deploy)"
+    ]
 
 
 def test_the_table_deleted(local: LocalDoctor, capsys: pytest.CaptureFixture[str]) -> None:
@@ -153,7 +169,8 @@ def test_the_table_deleted(local: LocalDoctor, capsys: pytest.CaptureFixture[str
     assert code == 1
     assert [line for line in lines if line.startswith("✗")] == [
         "✗ state table alertrouter-local-state: does not exist — fix: deploy the stack again; if it was deleted by "
-        "hand, restore it from its point-in-time backup"]
+        "hand, restore it from its point-in-time backup"
+    ]
 
 
 def test_a_rule_disabled(local: LocalDoctor, capsys: pytest.CaptureFixture[str]) -> None:
@@ -162,7 +179,8 @@ def test_a_rule_disabled(local: LocalDoctor, capsys: pytest.CaptureFixture[str])
     assert code == 1
     assert [line for line in lines if line.startswith("✗")] == [
         "✗ EventBridge rule alertrouter-local-batch: disabled: its events do not reach the router — fix: "
-        "aws events enable-rule --name alertrouter-local-batch"]
+        "aws events enable-rule --name alertrouter-local-batch"
+    ]
 
 
 def test_an_alarm_missing_and_one_muted(local: LocalDoctor, capsys: pytest.CaptureFixture[str]) -> None:
@@ -171,17 +189,27 @@ def test_an_alarm_missing_and_one_muted(local: LocalDoctor, capsys: pytest.Captu
     code, lines = run(local, capsys)
     assert code == 1
     assert [line for line in lines if line.startswith("✗")] == [
-        "✗ alarms: missing: alertrouter-local-ops-router-errors — fix: deploy the stack again (sam deploy)"]
+        "✗ alarms: missing: alertrouter-local-ops-router-errors — fix: deploy the stack again (sam deploy)"
+    ]
     cloudwatch.disable_alarm_actions(AlarmNames=["alertrouter-local-ops-ingest-dlq-not-empty"])
-    code, lines = run(local, capsys, dataclasses.replace(
-        local.target, alarm_names=tuple(n for n in local.target.alarm_names if not n.endswith("router-errors"))))
+    code, lines = run(
+        local,
+        capsys,
+        dataclasses.replace(
+            local.target,
+            alarm_names=tuple(n for n in local.target.alarm_names if not n.endswith("router-errors")),
+        ),
+    )
     assert code == 1
     assert [line for line in lines if line.startswith("✗")] == [
         "✗ alarms: actions disabled: alertrouter-local-ops-ingest-dlq-not-empty — fix: aws cloudwatch "
-        "enable-alarm-actions --alarm-names alertrouter-local-ops-ingest-dlq-not-empty"]
+        "enable-alarm-actions --alarm-names alertrouter-local-ops-ingest-dlq-not-empty"
+    ]
 
 
-def test_an_invalid_routing_file(local: LocalDoctor, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_invalid_routing_file(
+    local: LocalDoctor, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     routing = tmp_path / "routing.yaml"
     routing.write_text("route:\n  receiver: nobody\nreceivers: []\n", encoding="utf-8")
     code, lines = run(local, capsys, dataclasses.replace(local.target, routing_config_path=str(routing)))
@@ -189,7 +217,8 @@ def test_an_invalid_routing_file(local: LocalDoctor, tmp_path: Path, capsys: pyt
     assert [line for line in lines if line.startswith("✗")] == [
         f"✗ routing config: {routing}: (top level): Value error, route 0 names unknown receiver 'nobody' (version "
         f"{config_version(routing)}) — fix: "
-        f"correct it (alertrouter check-config --config {routing}) and deploy again"]
+        f"correct it (alertrouter check-config --config {routing}) and deploy again"
+    ]
 
 
 def test_an_invalid_slo_file(local: LocalDoctor, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -204,6 +233,7 @@ def test_an_invalid_slo_file(local: LocalDoctor, tmp_path: Path, capsys: pytest.
 
 # ---- the scheduled function ----
 
+
 class Context:
     function_name = "alertrouter-local-preflight"
     memory_limit_in_mb = 256
@@ -212,22 +242,33 @@ class Context:
 
 
 def _metrics(out: str) -> dict[str, Any]:
-    [doc] = [d for d in (json.loads(line) for line in out.splitlines() if line.startswith("{")) if "_aws" in d]
+    [doc] = [
+        d for d in (json.loads(line) for line in out.splitlines() if line.startswith("{")) if "_aws" in d
+    ]
     assert doc["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "AlertRouter"
     assert doc["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["Stack"]]
     return {k: (v[0] if isinstance(v, list) else v) for k, v in doc.items() if k.startswith("Preflight")}
 
 
 def test_the_scheduled_run_alarms_once_on_what_stopped_passing(
-        local: LocalDoctor, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    local: LocalDoctor, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = local.target
     for name, value in {
-        "TABLE_NAME": target.table_name, "INGEST_QUEUE_URL": target.ingest_queue_url, "DLQ_URL": target.dlq_url,
-        "SLACK_TOKEN_SECRET": target.slack_token_secret, "SMS_NUMBERS_SECRET": target.sms_numbers_secret,
-        "SLACK_API_URL": local.slack.url, "ROUTING_CONFIG_PATH": target.routing_config_path,
-        "SLO_CONFIG_PATH": target.slo_config_path, "ACCOUNT_LABEL": "demo", "DEFAULT_SLACK_CHANNEL": "#alerts",
-        "RULE_NAMES": ",".join(target.rule_names), "ALARM_NAMES": ",".join(target.alarm_names),
-        "STACK_LABEL": "alertrouter-local", "POWERTOOLS_METRICS_NAMESPACE": "AlertRouter",
+        "TABLE_NAME": target.table_name,
+        "INGEST_QUEUE_URL": target.ingest_queue_url,
+        "DLQ_URL": target.dlq_url,
+        "SLACK_TOKEN_SECRET": target.slack_token_secret,
+        "SMS_NUMBERS_SECRET": target.sms_numbers_secret,
+        "SLACK_API_URL": local.slack.url,
+        "ROUTING_CONFIG_PATH": target.routing_config_path,
+        "SLO_CONFIG_PATH": target.slo_config_path,
+        "ACCOUNT_LABEL": "demo",
+        "DEFAULT_SLACK_CHANNEL": "#alerts",
+        "RULE_NAMES": ",".join(target.rule_names),
+        "ALARM_NAMES": ",".join(target.alarm_names),
+        "STACK_LABEL": "alertrouter-local",
+        "POWERTOOLS_METRICS_NAMESPACE": "AlertRouter",
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
@@ -240,7 +281,9 @@ def test_the_scheduled_run_alarms_once_on_what_stopped_passing(
 
     local.slack.broken["#oncall"] = "not_in_channel"
     second = app.lambda_handler({}, Context())
-    assert second["failed"] == ["✗ Slack channel #oncall: the app is not a member — fix: /invite @AlertRouter in #oncall"]
+    assert second["failed"] == [
+        "✗ Slack channel #oncall: the app is not a member — fix: /invite @AlertRouter in #oncall"
+    ]
     assert second["regressions"] == ["Slack channel #oncall"]
     assert _metrics(capsys.readouterr().out) == {"PreflightFailures": 1, "PreflightRegressions": 1}
 

@@ -92,8 +92,9 @@ def test_an_inhibited_alert_is_held_and_sent_when_its_source_resolves(h: Harness
     h.service.handle_body(alarm_body(name="LatencyHigh", severity="warning"))
     assert h.slack.channel_messages("#team") == []  # held: the region is down
     h.clock.advance(60)
-    h.service.handle_body(alarm_body(name="RegionDown", state="OK", ts="2024-05-01T10:01:00.000+0000",
-                                     severity="critical"))
+    h.service.handle_body(
+        alarm_body(name="RegionDown", state="OK", ts="2024-05-01T10:01:00.000+0000", severity="critical")
+    )
     # the held group is looked at again at its group_interval (a delayed message on the queue)
     h.clock.advance(120)
     for body, _ in queued(h, h.stack.queue_url):

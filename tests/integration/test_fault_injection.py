@@ -24,22 +24,31 @@ pytestmark = pytest.mark.integration
 # the issue's figure; FAULT_ALERTS=N runs another (about 2 minutes for 1,000 on a 2-core machine)
 ALERTS = int(os.environ.get("FAULT_ALERTS", "1000"))
 CHANNELS = 10
-CONFIG = "\n".join([
-    "route:",
-    "  receiver: r0",
-    "  group_by: [alertname]",
-    "  group_wait: 0s",
-    "  group_interval: 0s",
-    "  routes:",
-    *[f"    - matchers: ['alertname=~\".*{d}\"']\n      receiver: r{d}" for d in range(CHANNELS)],
-    "receivers:",
-    *[f"  - name: r{d}\n    slack: [{{channel: \"#ch{d}\"}}]" for d in range(CHANNELS)],
-])
-MALFORMED = ['{"detail-type": "CloudWatch Alarm State Change"', "not json at all", '{"Records": "x"}',
-             '{"source": "aws.cloudwatch", "detail-type": "CloudWatch Alarm State Change", "detail": {}}', "[]"]
+CONFIG = "\n".join(
+    [
+        "route:",
+        "  receiver: r0",
+        "  group_by: [alertname]",
+        "  group_wait: 0s",
+        "  group_interval: 0s",
+        "  routes:",
+        *[f"    - matchers: ['alertname=~\".*{d}\"']\n      receiver: r{d}" for d in range(CHANNELS)],
+        "receivers:",
+        *[f'  - name: r{d}\n    slack: [{{channel: "#ch{d}"}}]' for d in range(CHANNELS)],
+    ]
+)
+MALFORMED = [
+    '{"detail-type": "CloudWatch Alarm State Change"',
+    "not json at all",
+    '{"Records": "x"}',
+    '{"source": "aws.cloudwatch", "detail-type": "CloudWatch Alarm State Change", "detail": {}}',
+    "[]",
+]
 
 
-def throttle_dynamodb(client: Any, rate: float, monkeypatch: pytest.MonkeyPatch, seed: int = 5) -> dict[str, int]:
+def throttle_dynamodb(
+    client: Any, rate: float, monkeypatch: pytest.MonkeyPatch, seed: int = 5
+) -> dict[str, int]:
     """Answer `rate` of the DynamoDB calls with ProvisionedThroughputExceededException (before moto sees
     them), as DynamoDB does under load; botocore's standard retry mode retries them."""
     from botocore.awsrequest import AWSResponse
@@ -47,8 +56,12 @@ def throttle_dynamodb(client: Any, rate: float, monkeypatch: pytest.MonkeyPatch,
     from moto.core.models import botocore_stubber
 
     rng, counts = random.Random(seed), {"calls": 0, "throttled": 0}
-    body = json.dumps({"__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
-                       "message": "The level of configured provisioned throughput for the table was exceeded."})
+    body = json.dumps(
+        {
+            "__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
+            "message": "The level of configured provisioned throughput for the table was exceeded.",
+        }
+    )
 
     def maybe_throttle(request: Any, **_: Any) -> AWSResponse | None:
         counts["calls"] += 1
@@ -56,14 +69,18 @@ def throttle_dynamodb(client: Any, rate: float, monkeypatch: pytest.MonkeyPatch,
         if not throttled:
             return None  # on to moto
         counts["throttled"] += 1
-        return AWSResponse(request.url, 400, {"Content-Type": "application/x-amz-json-1.0"},
-                           MockRawResponse(body.encode()))
+        return AWSResponse(
+            request.url, 400, {"Content-Type": "application/x-amz-json-1.0"}, MockRawResponse(body.encode())
+        )
 
     # botocore calls every before-send handler (moto's stubber too) and keeps the first answer: without this,
     # moto would carry out the "throttled" request, which real DynamoDB never does
     real_process = botocore_stubber.process_request
-    monkeypatch.setattr(botocore_stubber, "process_request", lambda request: (
-        None if getattr(request, "throttled_by_test", False) else real_process(request)))
+    monkeypatch.setattr(
+        botocore_stubber,
+        "process_request",
+        lambda request: None if getattr(request, "throttled_by_test", False) else real_process(request),
+    )
     client.meta.events.register("before-send.dynamodb", maybe_throttle)
     return counts
 
@@ -98,19 +115,37 @@ def run_like_lambda(h: Harness, deadline_s: float) -> int:
     h.service.clients.sqs.change_message_visibility = hint
     records: list[dict[str, Any]] = []
     while time.monotonic() < deadline:
-        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0, VisibilityTimeout=30,
-                                  AttributeNames=["All"])
+        got = sqs.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=0,
+            VisibilityTimeout=30,
+            AttributeNames=["All"],
+        )
         messages = got.get("Messages", [])
         if not messages:
-            attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
-                "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
-                "ApproximateNumberOfMessagesDelayed"])["Attributes"]
+            attrs = sqs.get_queue_attributes(
+                QueueUrl=url,
+                AttributeNames=[
+                    "ApproximateNumberOfMessages",
+                    "ApproximateNumberOfMessagesNotVisible",
+                    "ApproximateNumberOfMessagesDelayed",
+                ],
+            )["Attributes"]
             if all(int(v) == 0 for v in attrs.values()):
                 return invocations
             time.sleep(0.05)
             continue
-        records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-                    "eventSource": "aws:sqs", "attributes": m.get("Attributes", {})} for m in messages]
+        records = [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "eventSource": "aws:sqs",
+                "attributes": m.get("Attributes", {}),
+            }
+            for m in messages
+        ]
         invocations += 1
         hinted.clear()
         failed = {f["itemIdentifier"] for f in process_sqs_batch(h.service, records)["batchItemFailures"]}
@@ -120,13 +155,16 @@ def run_like_lambda(h: Harness, deadline_s: float) -> int:
             elif m["MessageId"] not in hinted:
                 # Lambda returns a failed record after its visibility timeout (shortened here); one the
                 # router asked to wait for (Slack's Retry-After) keeps the visibility the router set
-                sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0)
+                sqs.change_message_visibility(
+                    QueueUrl=url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0
+                )
     raise AssertionError("the queue did not drain in time")
 
 
 @pytest.mark.slow(seconds=180)
 def test_a_thousand_alerts_through_slack_and_dynamodb_faults_are_each_posted_exactly_once(
-        storm: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    storm: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from botocore.retries.standard import ExponentialBackoff
 
     h = storm
@@ -138,8 +176,10 @@ def test_a_thousand_alerts_through_slack_and_dynamodb_faults_are_each_posted_exa
     bodies = [alarm_body(name=f"Alarm{i:04d}", instance=f"i-{i:06x}") for i in range(ALERTS)] + MALFORMED
     random.Random(1).shuffle(bodies)
     for first in range(0, len(bodies), 10):
-        h.sqs.send_message_batch(QueueUrl=h.stack.queue_url, Entries=[
-            {"Id": str(i), "MessageBody": b} for i, b in enumerate(bodies[first:first + 10])])
+        h.sqs.send_message_batch(
+            QueueUrl=h.stack.queue_url,
+            Entries=[{"Id": str(i), "MessageBody": b} for i, b in enumerate(bodies[first : first + 10])],
+        )
 
     invocations = run_like_lambda(h, deadline_s=60 + ALERTS * 0.5)
 

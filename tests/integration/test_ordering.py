@@ -21,8 +21,9 @@ def test_shuffled_and_duplicated_sequences_end_as_the_latest_event_of_each_alarm
         name = f"Alarm{i:03d}"
         states = [rng.choice(["ALARM", "OK"]) for _ in range(rng.randint(1, 4))]
         for minute, state in enumerate(states):
-            body = alarm_body(name=name, state=state, ts=f"2024-05-01T10:{minute:02d}:00.000+0000",
-                              instance=f"i-{i:04d}")
+            body = alarm_body(
+                name=name, state=state, ts=f"2024-05-01T10:{minute:02d}:00.000+0000", instance=f"i-{i:04d}"
+            )
             deliveries.append(body)
             if rng.random() < 0.3:
                 deliveries.append(body)  # at-least-once: delivered twice
@@ -45,6 +46,8 @@ def test_shuffled_and_duplicated_sequences_end_as_the_latest_event_of_each_alarm
         else:  # resolved: never shown, or its message says so
             assert all(by_group[k].text.startswith("✅ RESOLVED") for k in groups), name
     # no group has two messages for one episode
-    episodes = [(m.metadata["event_payload"]["group"], m.metadata["event_payload"]["episode"])
-                for m in harness.slack.channel_messages("#team")]
+    episodes = [
+        (m.metadata["event_payload"]["group"], m.metadata["event_payload"]["episode"])
+        for m in harness.slack.channel_messages("#team")
+    ]
     assert len(episodes) == len(set(episodes))

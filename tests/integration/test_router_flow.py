@@ -55,7 +55,10 @@ def test_out_of_order_ok_before_alarm_ends_resolved_and_silent(harness: Harness)
     fingerprint = parse_body(alarm_body()).alerts[0].fingerprint
     state = harness.service.router.store.get_alert(fingerprint)
     assert state is not None and state.status == "resolved"
-    assert state.ts_ms == parse_body(alarm_body(state="OK", ts="2024-05-01T10:05:00.000+0000")).alerts[0].timestamp_ms
+    assert (
+        state.ts_ms
+        == parse_body(alarm_body(state="OK", ts="2024-05-01T10:05:00.000+0000")).alerts[0].timestamp_ms
+    )
     assert harness.slack.count("chat.postMessage") == 0
 
 
@@ -73,7 +76,9 @@ def test_resolved_then_firing_again_starts_a_new_message(harness: Harness) -> No
 
 def test_critical_pages_by_sms_once_and_masks_the_number(harness: Harness, log_lines) -> None:
     harness.service.handle_body(alarm_body(name="DiskFull", severity="critical"))
-    harness.service.handle_body(alarm_body(name="DiskFull", severity="critical", ts="2024-05-01T10:01:00.000+0000"))
+    harness.service.handle_body(
+        alarm_body(name="DiskFull", severity="critical", ts="2024-05-01T10:01:00.000+0000")
+    )
     from moto.backends import get_backend
 
     sent = get_backend("sns")["123456789012"]["us-east-1"].sms_messages
@@ -135,8 +140,15 @@ def test_long_retry_after_is_handed_back_with_the_wait(harness: Harness) -> None
 
 
 def test_group_wait_schedules_one_delayed_flush_for_a_storm(aws, slack, tmp_path) -> None:
-    h = make_harness(aws, slack, tmp_path, FAST_CONFIG.replace(
-        "group_by: [alertname, account, region]\n  group_wait: 0s", "group_by: [account]\n  group_wait: 30s"))
+    h = make_harness(
+        aws,
+        slack,
+        tmp_path,
+        FAST_CONFIG.replace(
+            "group_by: [alertname, account, region]\n  group_wait: 0s",
+            "group_by: [account]\n  group_wait: 30s",
+        ),
+    )
     # Given 20 alarms fire at once in one group
     for i in range(20):
         h.service.handle_body(alarm_body(name=f"Alarm{i:02d}", instance=f"i-{i:04d}"))
@@ -174,8 +186,12 @@ def test_group_interval_batches_later_changes(aws, slack, tmp_path) -> None:
 
 
 def test_malformed_record_goes_to_dlq_with_reason_neighbours_delivered(harness: Harness, app, capsys) -> None:
-    event = sqs_event(alarm_body(name="First"), "{this is not json", alarm_body(name="Second"),
-                      event_text("eventbridge_cw_alarm_configuration_change_create_composite_awsdocs.json"))
+    event = sqs_event(
+        alarm_body(name="First"),
+        "{this is not json",
+        alarm_body(name="Second"),
+        event_text("eventbridge_cw_alarm_configuration_change_create_composite_awsdocs.json"),
+    )
 
     result = app.lambda_handler(event, LambdaContext())
     assert result == {"batchItemFailures": []}  # kept in the DLQ, not retried pointlessly
@@ -209,18 +225,25 @@ def test_direct_alarm_action_invocation_is_routed(harness: Harness, app) -> None
     assert "CompositeDemo.Main" in message.text
 
 
-@pytest.mark.parametrize(("body", "reason"), [
-    ('{"kind": "alertrouter.flush", "group": 7}', "flush message without group and route"),
-    ('{"kind": "alertrouter.redraw", "group": "g", "episode": "1"}', "redraw message without group and episode"),
-])
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ('{"kind": "alertrouter.flush", "group": 7}', "flush message without group and route"),
+        (
+            '{"kind": "alertrouter.redraw", "group": "g", "episode": "1"}',
+            "redraw message without group and episode",
+        ),
+    ],
+)
 def test_malformed_own_message_goes_to_the_dlq(harness: Harness, body: str, reason: str) -> None:
     harness.service.handle_body(body, message_id="m-9")
     [dead] = harness.receive_all(harness.stack.dlq_url, attributes=True)
     assert dead["MessageAttributes"]["reason"]["StringValue"] == reason
 
 
-def test_crash_after_slack_posted_but_before_it_was_recorded_does_not_post_twice(harness: Harness,
-                                                                                 monkeypatch) -> None:
+def test_crash_after_slack_posted_but_before_it_was_recorded_does_not_post_twice(
+    harness: Harness, monkeypatch
+) -> None:
     store = harness.service.router.store
     real_save = store.save_progress
     crashed = []
@@ -251,8 +274,12 @@ def test_a_page_that_failed_for_one_recipient_is_not_sent_twice_to_the_other(aws
 
     from alertrouter.notify.base import NotifyError
 
-    h = make_harness(aws, slack, tmp_path, FAST_CONFIG.replace("sms: [oncall-primary]",
-                                                               "sms: [oncall-primary, oncall-secondary]"))
+    h = make_harness(
+        aws,
+        slack,
+        tmp_path,
+        FAST_CONFIG.replace("sms: [oncall-primary]", "sms: [oncall-primary, oncall-secondary]"),
+    )
     sns = h.service.router.sms.client
     real_publish = sns.publish
     failures = []
@@ -279,8 +306,15 @@ def test_a_pending_flush_survives_its_route_being_removed(aws, slack, tmp_path) 
     [(flush, _)] = queued(h, h.stack.queue_url)
     assert json.loads(flush)["route"] == "0.0"
     # Given the config is redeployed without that route before the flush comes due
-    later = make_harness(aws, slack, tmp_path / "v2", FAST_CONFIG.replace(
-        "  routes:\n    - matchers: ['severity=\"critical\"']\n      receiver: pager\n", ""), existing=h)
+    later = make_harness(
+        aws,
+        slack,
+        tmp_path / "v2",
+        FAST_CONFIG.replace(
+            "  routes:\n    - matchers: ['severity=\"critical\"']\n      receiver: pager\n", ""
+        ),
+        existing=h,
+    )
     later.clock.ms = h.clock.ms + 31_000
     later.service.handle_body(flush)
     # Then the group is still delivered, to the receiver it was formed for
@@ -289,8 +323,12 @@ def test_a_pending_flush_survives_its_route_being_removed(aws, slack, tmp_path) 
 
 
 def test_a_long_lived_group_forgets_alerts_once_their_resolution_was_announced(aws, slack, tmp_path) -> None:
-    h = make_harness(aws, slack, tmp_path, FAST_CONFIG.replace("group_by: [alertname, account, region]",
-                                                               "group_by: [account]"))
+    h = make_harness(
+        aws,
+        slack,
+        tmp_path,
+        FAST_CONFIG.replace("group_by: [alertname, account, region]", "group_by: [account]"),
+    )
     # Given a group where A and B fire, then A resolves (announced in the message and its thread)
     h.service.handle_body(alarm_body(name="A", instance="i-a", ts="2024-05-01T10:00:00.000+0000"))
     h.service.handle_body(alarm_body(name="B", instance="i-b", ts="2024-05-01T10:01:00.000+0000"))
@@ -300,7 +338,9 @@ def test_a_long_lived_group_forgets_alerts_once_their_resolution_was_announced(a
     # When the group changes again while B still fires
     h.service.handle_body(alarm_body(name="C", instance="i-c", ts="2024-05-01T10:10:00.000+0000"))
     # Then A is gone from the stored group and from the message, which lists only what matters now
-    group = h.service.router.store.get_group(message.attachments[0]["blocks"][-1]["elements"][0]["value"].rpartition(":")[0])
+    group = h.service.router.store.get_group(
+        message.attachments[0]["blocks"][-1]["elements"][0]["value"].rpartition(":")[0]
+    )
     assert group is not None
     assert sorted(m.title for m in group.members.values()) == ["B", "C"]
     assert message.text.startswith("🟠 2 firing") and "resolved" not in message.text

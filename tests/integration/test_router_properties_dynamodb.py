@@ -22,8 +22,9 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 @given(**scenarios)
 def test_router_converges_on_dynamodb(events, duplicates, shuffle, group_by, wait, interval, gaps) -> None:
     with mock_aws():
-        session = boto3.session.Session(region_name="us-east-1", aws_access_key_id="testing",
-                                        aws_secret_access_key="testing")
+        session = boto3.session.Session(
+            region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+        )
         stack = deploy(session, prefix="prop")
         store = DynamoDBStore(stack.table_name, session.client("dynamodb"))
         check_convergence(store, events, duplicates, shuffle, group_by, wait, interval, gaps)

@@ -14,7 +14,9 @@ pytestmark = pytest.mark.integration
 __all__ = ["interactions"]  # the fixture, shared with the resolve and silence tests
 
 
-def test_a_silence_note_shows_the_alarm_name_escaped(harness: Harness, interactions: InteractionService) -> None:
+def test_a_silence_note_shows_the_alarm_name_escaped(
+    harness: Harness, interactions: InteractionService
+) -> None:
     fire(harness, name="X <!channel>")
     assert interactions.handle(*click(harness, "alertrouter_silence", choice="1h")).status == 200
     note = harness.slack.channel_messages("#team")[0].replies[-1].text

@@ -31,7 +31,9 @@ def interactions(harness: Harness) -> InteractionService:
     return InteractionService(harness.service.router.store, lambda: SIGNING_SECRET, slack, enqueue=enqueue)
 
 
-def clicked_in(request: tuple[dict[str, str], bytes], channel_id: str, ts: str) -> tuple[dict[str, str], bytes]:
+def clicked_in(
+    request: tuple[dict[str, str], bytes], channel_id: str, ts: str
+) -> tuple[dict[str, str], bytes]:
     """The same click as if made in the message `ts` of `channel_id`, signed as Slack signs it."""
     headers, body = request
     payload = json.loads(parse_qs(body.decode())["payload"][0])
@@ -46,10 +48,14 @@ def snapshot(harness: Harness) -> dict[str, Any]:
     store = harness.service.router.store
     messages = harness.slack.channel_messages("#team")
     keys = [m.metadata["event_payload"]["group"] for m in messages if m.metadata]
-    return {"groups": [store.get_group(k) for k in keys], "silences": store.silences(),
-            "messages": [(m.edits, json.dumps(m.attachments), [r.text for r in m.replies]) for m in messages],
-            "queued": harness.sqs.get_queue_attributes(QueueUrl=harness.stack.queue_url, AttributeNames=[
-                "ApproximateNumberOfMessages"])["Attributes"]["ApproximateNumberOfMessages"]}
+    return {
+        "groups": [store.get_group(k) for k in keys],
+        "silences": store.silences(),
+        "messages": [(m.edits, json.dumps(m.attachments), [r.text for r in m.replies]) for m in messages],
+        "queued": harness.sqs.get_queue_attributes(
+            QueueUrl=harness.stack.queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+        )["Attributes"]["ApproximateNumberOfMessages"],
+    }
 
 
 def two_groups(harness: Harness) -> None:
@@ -61,7 +67,8 @@ def two_groups(harness: Harness) -> None:
 
 @pytest.mark.parametrize("action", [ACK, UNACK, RESOLVE, SILENCE])
 def test_a_click_naming_another_group_than_its_message_is_refused(
-        harness: Harness, interactions: InteractionService, action: str) -> None:
+    harness: Harness, interactions: InteractionService, action: str
+) -> None:
     # Given two groups' messages; the disk group acknowledged (so that Unacknowledge could change it)
     two_groups(harness)
     cpu, disk = harness.slack.channel_messages("#team")
@@ -69,8 +76,9 @@ def test_a_click_naming_another_group_than_its_message_is_refused(
         assert interactions.handle(*click(harness, ACK, message_index=1)).body == {}
     before = snapshot(harness)
     # When a signed click made in the CPU message carries the disk group's button value
-    forged = clicked_in(click(harness, action, message_index=1, choice="1h" if action == SILENCE else ""),
-                        cpu.channel, cpu.ts)
+    forged = clicked_in(
+        click(harness, action, message_index=1, choice="1h" if action == SILENCE else ""), cpu.channel, cpu.ts
+    )
     response = interactions.handle(*forged)
     # Then it is refused, to the clicker alone, and neither group, message, thread nor queue changes
     assert response.status == 200 and response.body["response_type"] == "ephemeral"
@@ -80,13 +88,17 @@ def test_a_click_naming_another_group_than_its_message_is_refused(
 
 @pytest.mark.parametrize("action", [ACK, RESOLVE, SILENCE])
 def test_a_click_with_its_groups_ts_in_another_channel_is_refused(
-        harness: Harness, interactions: InteractionService, action: str) -> None:
+    harness: Harness, interactions: InteractionService, action: str
+) -> None:
     two_groups(harness)
     cpu = harness.slack.channel_messages("#team")[0]
     other_channel = harness.slack.channel_id("#elsewhere")
     before = snapshot(harness)
-    request = clicked_in(click(harness, action, message_index=0, choice="4h" if action == SILENCE else ""),
-                         other_channel, cpu.ts)
+    request = clicked_in(
+        click(harness, action, message_index=0, choice="4h" if action == SILENCE else ""),
+        other_channel,
+        cpu.ts,
+    )
     assert "not about this message" in interactions.handle(*request).body["text"]
     assert snapshot(harness) == before
 
@@ -106,9 +118,12 @@ KEY = "0|team|alertname=HighLatency"
 
 
 def memory_click(store: MemoryStore, action: str, channel_id: str, ts: str) -> dict[str, Any]:
-    payload = {"type": "block_actions", "user": {"id": "U1"}, "container": {"channel_id": channel_id,
-                                                                          "message_ts": ts},
-               "actions": [{"action_id": action, "value": f"{'1h|' if action == SILENCE else ''}{KEY}:1"}]}
+    payload = {
+        "type": "block_actions",
+        "user": {"id": "U1"},
+        "container": {"channel_id": channel_id, "message_ts": ts},
+        "actions": [{"action_id": action, "value": f"{'1h|' if action == SILENCE else ''}{KEY}:1"}],
+    }
     body = urlencode({"payload": json.dumps(payload)}).encode()
     service = InteractionService(store, lambda: "secret", None, now=lambda: NOW, enqueue=lambda m: None)
     headers = {"x-slack-request-timestamp": str(NOW), "x-slack-signature": sign("secret", str(NOW), body)}
@@ -118,8 +133,14 @@ def memory_click(store: MemoryStore, action: str, channel_id: str, ts: str) -> d
 def memory_group(**fields: Any) -> MemoryStore:
     store = MemoryStore()
     member = Member(status="firing", severity="critical", title="HighLatency", ts_ms=1, starts_at_ms=1)
-    store.groups[KEY] = GroupState(key=KEY, route_id="0", receiver="team", group_labels={"alertname": "HighLatency"},
-                                   members={"fp1": member}, **fields)
+    store.groups[KEY] = GroupState(
+        key=KEY,
+        route_id="0",
+        receiver="team",
+        group_labels={"alertname": "HighLatency"},
+        members={"fp1": member},
+        **fields,
+    )
     return store
 
 

@@ -17,12 +17,21 @@ from slack_standin import SlackStandIn
 
 pytestmark = pytest.mark.integration
 
-MESSAGE = SlackMessage(text="🟠 WARNING · ServerCpuTooHigh", attachments=[{
-    "color": "#ECB22E", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "*ServerCpuTooHigh*"}}]}])
+MESSAGE = SlackMessage(
+    text="🟠 WARNING · ServerCpuTooHigh",
+    attachments=[
+        {
+            "color": "#ECB22E",
+            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "*ServerCpuTooHigh*"}}],
+        }
+    ],
+)
 METADATA = {"group": "route0/abc123", "episode": 1}
 
 
-def client(standin: SlackStandIn, token: Callable[[], str] = lambda: "xoxb-test", **options: Any) -> SlackClient:
+def client(
+    standin: SlackStandIn, token: Callable[[], str] = lambda: "xoxb-test", **options: Any
+) -> SlackClient:
     return SlackClient(token, standin.url, **{"timeout": (1.0, 0.3), "min_interval": 0.0, **options})
 
 
@@ -56,6 +65,7 @@ class RecordingSession(requests.Session):
 
 # ---- what is sent ----
 
+
 def test_post_returns_channel_id_and_ts_and_slack_keeps_the_message(slack: SlackStandIn) -> None:
     # When a group message is posted with its metadata
     channel_id, ts = client(slack).post("#team", MESSAGE, metadata=METADATA)
@@ -81,7 +91,9 @@ def test_thread_note_goes_under_its_message(slack: SlackStandIn) -> None:
 def test_update_edits_the_message_in_place(slack: SlackStandIn) -> None:
     c = client(slack)
     channel_id, ts = c.post("#team", MESSAGE, metadata=METADATA)
-    resolved = SlackMessage(text="✅ RESOLVED · ServerCpuTooHigh", attachments=[{"color": "#2EB67D", "blocks": []}])
+    resolved = SlackMessage(
+        text="✅ RESOLVED · ServerCpuTooHigh", attachments=[{"color": "#2EB67D", "blocks": []}]
+    )
     with pytest.raises(NotifyError, match="channel_not_found"):
         c.update("#team", ts, resolved)  # as on real Slack, chat.update takes the channel id, not the name
     c.update(channel_id, ts, resolved)
@@ -108,6 +120,7 @@ def test_every_call_carries_the_current_token_and_the_timeout(slack: SlackStandI
 
 # ---- failures ----
 
+
 def test_a_rejected_token_is_a_permanent_failure(slack: SlackStandIn) -> None:
     with pytest.raises(NotifyError) as caught:
         client(slack, token=lambda: "not-a-bot-token").post("#team", MESSAGE)
@@ -116,11 +129,14 @@ def test_a_rejected_token_is_a_permanent_failure(slack: SlackStandIn) -> None:
     assert slack.all_messages() == []
 
 
-@pytest.mark.parametrize(("action", "error"), [
-    (lambda c: c.post("#team", MESSAGE, thread_ts="1.000001"), "thread_not_found"),
-    (lambda c: c.update("C0TEAM0001", "1.000001", MESSAGE), "message_not_found"),
-    (lambda c: c.post("#team", SlackMessage(text="")), "no_text"),
-])
+@pytest.mark.parametrize(
+    ("action", "error"),
+    [
+        (lambda c: c.post("#team", MESSAGE, thread_ts="1.000001"), "thread_not_found"),
+        (lambda c: c.update("C0TEAM0001", "1.000001", MESSAGE), "message_not_found"),
+        (lambda c: c.post("#team", SlackMessage(text="")), "no_text"),
+    ],
+)
 def test_slack_errors_about_the_request_are_permanent(slack: SlackStandIn, action: Any, error: str) -> None:
     with pytest.raises(NotifyError, match=error) as caught:
         action(client(slack))
@@ -195,13 +211,16 @@ def test_a_late_answer_is_ambiguous_though_slack_posted(slack: SlackStandIn) -> 
 def test_nothing_listening_is_a_retryable_failure_to_connect() -> None:
     with SlackStandIn() as gone:
         url = gone.url
-    c = SlackClient(lambda: "xoxb-test", url, timeout=(0.5, 0.3), min_interval=0.0, session=requests.Session())
+    c = SlackClient(
+        lambda: "xoxb-test", url, timeout=(0.5, 0.3), min_interval=0.0, session=requests.Session()
+    )
     with pytest.raises(NotifyError) as caught:
         c.post("#team", MESSAGE)
     assert caught.value.retryable and not isinstance(caught.value, SlackAmbiguousError)
 
 
 # ---- exactly once ----
+
 
 def test_post_once_after_a_timeout_finds_the_message_instead_of_posting_again(slack: SlackStandIn) -> None:
     c = client(slack)
@@ -221,7 +240,11 @@ def test_post_once_after_a_server_error_looks_then_posts(slack: SlackStandIn) ->
     slack.faults = ["500"]
     _, ts = client(slack).post_once("C0TEAM0001", MESSAGE, METADATA, oldest=time.time() - 60)
     assert [m.ts for m in slack.channel_messages("C0TEAM0001")] == [ts]
-    assert [c.method for c in slack.calls] == ["chat.postMessage", "conversations.history", "chat.postMessage"]
+    assert [c.method for c in slack.calls] == [
+        "chat.postMessage",
+        "conversations.history",
+        "chat.postMessage",
+    ]
 
 
 def test_post_once_gives_up_after_its_attempts_with_the_ambiguous_error(slack: SlackStandIn) -> None:
@@ -254,6 +277,7 @@ def test_post_once_returns_the_channel_id_on_either_path(slack: SlackStandIn) ->
 
 
 # ---- pacing ----
+
 
 def test_writes_to_one_channel_are_paced_other_channels_and_reads_are_not(slack: SlackStandIn) -> None:
     fake = FakeTime()

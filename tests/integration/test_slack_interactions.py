@@ -18,8 +18,16 @@ pytestmark = pytest.mark.integration
 SIGNING_SECRET = "fake-signing-secret-for-tests"
 
 
-def click(harness: Harness, action: str, user: str = "U0ONCALL1", ts_offset: int = 0, *, channel: str = "#team",
-          choice: str = "", message_index: int = -1) -> tuple[dict, bytes]:
+def click(
+    harness: Harness,
+    action: str,
+    user: str = "U0ONCALL1",
+    ts_offset: int = 0,
+    *,
+    channel: str = "#team",
+    choice: str = "",
+    message_index: int = -1,
+) -> tuple[dict, bytes]:
     """A block_actions request for a message (the latest in the channel), built and signed as Slack does:
     a button's value, or for the Silence menu the chosen option (`choice`: 1h, 4h, 24h, resolved)."""
     message = harness.slack.channel_messages(channel)[message_index]
@@ -30,13 +38,21 @@ def click(harness: Harness, action: str, user: str = "U0ONCALL1", ts_offset: int
     payload["container"].update(channel_id=message.channel, message_ts=message.ts)
     if choice:
         [option] = [o for o in elements[2]["options"] if o["value"].startswith(choice + "|")]
-        payload["actions"][0] = {"type": "static_select", "action_id": action, "block_id": "alertrouter_actions",
-                                 "selected_option": option, "action_ts": "1.0"}
+        payload["actions"][0] = {
+            "type": "static_select",
+            "action_id": action,
+            "block_id": "alertrouter_actions",
+            "selected_option": option,
+            "action_ts": "1.0",
+        }
     else:
         payload["actions"][0].update(action_id=action, value=elements[0]["value"])  # "<group key>:<episode>"
     body = urlencode({"payload": json.dumps(payload)}).encode()
     timestamp = str(int(time.time()) + ts_offset)
-    headers = {"x-slack-request-timestamp": timestamp, "x-slack-signature": sign(SIGNING_SECRET, timestamp, body)}
+    headers = {
+        "x-slack-request-timestamp": timestamp,
+        "x-slack-signature": sign(SIGNING_SECRET, timestamp, body),
+    }
     return headers, body
 
 
@@ -53,7 +69,9 @@ def group_of(harness: Harness, channel: str = "#team") -> Any:
     return harness.service.router.store.get_group(message.metadata["event_payload"]["group"])
 
 
-def test_acknowledge_is_recorded_and_shown_in_place(harness: Harness, interactions: InteractionService) -> None:
+def test_acknowledge_is_recorded_and_shown_in_place(
+    harness: Harness, interactions: InteractionService
+) -> None:
     # Given a firing alert posted to #team
     harness.service.handle_body(alarm_body())
     # When the on-call engineer clicks Acknowledge
@@ -68,7 +86,9 @@ def test_acknowledge_is_recorded_and_shown_in_place(harness: Harness, interactio
     # and a later change re-rendered by the router keeps the acknowledgement
     harness.clock.advance(60)
     harness.service.handle_body(alarm_body(ts="2024-05-01T10:01:00.000+0000"))
-    assert "Acknowledged by <@U0ONCALL1>" in json.dumps(harness.slack.channel_messages("#team")[0].attachments)
+    assert "Acknowledged by <@U0ONCALL1>" in json.dumps(
+        harness.slack.channel_messages("#team")[0].attachments
+    )
 
 
 TWO_CHANNELS = """
@@ -84,18 +104,24 @@ receivers:
 
 
 def test_an_acknowledge_in_one_channel_is_shown_in_the_others_by_the_router(
-        aws: Any, slack: Any, tmp_path: Any) -> None:
+    aws: Any, slack: Any, tmp_path: Any
+) -> None:
     # Given a group whose message is in #team and #payments
     harness = make_harness(aws, slack, tmp_path, TWO_CHANNELS)
     queue = harness.stack.queue_url
-    interactions = InteractionService(harness.service.router.store, lambda: SIGNING_SECRET,
-                                      SlackClient(lambda: "xoxb-test", slack.url, timeout=(1.0, 1.0), min_interval=0.0),
-                                      enqueue=lambda m: harness.sqs.send_message(QueueUrl=queue, MessageBody=json.dumps(m)))
+    interactions = InteractionService(
+        harness.service.router.store,
+        lambda: SIGNING_SECRET,
+        SlackClient(lambda: "xoxb-test", slack.url, timeout=(1.0, 1.0), min_interval=0.0),
+        enqueue=lambda m: harness.sqs.send_message(QueueUrl=queue, MessageBody=json.dumps(m)),
+    )
     harness.service.handle_body(alarm_body())
     # When someone acknowledges in #team
     assert interactions.handle(*click(harness, "alertrouter_ack")).status == 200
     # Then #team's message shows it at once, #payments' once the router has taken the redraw off its queue
-    assert "Acknowledged by <@U0ONCALL1>" in json.dumps(harness.slack.channel_messages("#team")[0].attachments)
+    assert "Acknowledged by <@U0ONCALL1>" in json.dumps(
+        harness.slack.channel_messages("#team")[0].attachments
+    )
     assert "Acknowledged" not in json.dumps(harness.slack.channel_messages("#payments")[0].attachments)
     [message] = harness.receive_all(queue)
     assert json.loads(message["Body"])["kind"] == "alertrouter.redraw"
@@ -108,9 +134,12 @@ def test_an_acknowledge_in_one_channel_is_shown_in_the_others_by_the_router(
 
 def test_an_acknowledge_of_a_message_in_one_channel_hands_nothing_on(harness: Harness) -> None:
     handed: list[dict[str, Any]] = []
-    interactions = InteractionService(harness.service.router.store, lambda: SIGNING_SECRET,
-                                      SlackClient(lambda: "xoxb-test", harness.slack.url, timeout=(1.0, 1.0),
-                                                  min_interval=0.0), enqueue=handed.append)
+    interactions = InteractionService(
+        harness.service.router.store,
+        lambda: SIGNING_SECRET,
+        SlackClient(lambda: "xoxb-test", harness.slack.url, timeout=(1.0, 1.0), min_interval=0.0),
+        enqueue=handed.append,
+    )
     harness.service.handle_body(alarm_body())
     assert interactions.handle(*click(harness, "alertrouter_ack")).status == 200
     assert group_of(harness).ack_by == "U0ONCALL1" and handed == []
@@ -134,8 +163,9 @@ def test_unacknowledge_clears_it(harness: Harness, interactions: InteractionServ
 
 
 @pytest.mark.parametrize("tamper", ["body", "timestamp", "signature", "stale", "replay"])
-def test_forged_or_replayed_requests_change_nothing(harness: Harness, interactions: InteractionService,
-                                                    tamper: str) -> None:
+def test_forged_or_replayed_requests_change_nothing(
+    harness: Harness, interactions: InteractionService, tamper: str
+) -> None:
     harness.service.handle_body(alarm_body())
     headers, body = click(harness, "alertrouter_ack", ts_offset=-301 if tamper == "stale" else 0)
     if tamper == "body":
@@ -156,7 +186,9 @@ def test_forged_or_replayed_requests_change_nothing(harness: Harness, interactio
     assert harness.slack.channel_messages("#team")[0].edits == edits
 
 
-def test_unknown_buttons_answer_without_changing_anything(harness: Harness, interactions: InteractionService) -> None:
+def test_unknown_buttons_answer_without_changing_anything(
+    harness: Harness, interactions: InteractionService
+) -> None:
     harness.service.handle_body(alarm_body())
     before = group_of(harness)
     response = interactions.handle(*click(harness, "alertrouter_reboot_everything"))
@@ -166,14 +198,16 @@ def test_unknown_buttons_answer_without_changing_anything(harness: Harness, inte
 
 def test_a_team_outside_the_allowlist_is_refused(harness: Harness) -> None:
     harness.service.handle_body(alarm_body())
-    service = InteractionService(harness.service.router.store, lambda: SIGNING_SECRET, None,
-                                 allowed_teams=frozenset({"T0OTHER01"}))
+    service = InteractionService(
+        harness.service.router.store, lambda: SIGNING_SECRET, None, allowed_teams=frozenset({"T0OTHER01"})
+    )
     assert service.handle(*click(harness, "alertrouter_ack")).status == 403
     assert group_of(harness).ack_by == ""
 
 
 def test_the_second_clicker_is_told_who_was_first_and_nothing_is_noted_twice(
-        harness: Harness, interactions: InteractionService) -> None:
+    harness: Harness, interactions: InteractionService
+) -> None:
     harness.service.handle_body(alarm_body())
     interactions.handle(*click(harness, "alertrouter_ack", user="U0FIRST01"))
     second = interactions.handle(*click(harness, "alertrouter_ack", user="U0SECOND1"))
@@ -183,8 +217,9 @@ def test_the_second_clicker_is_told_who_was_first_and_nothing_is_noted_twice(
     assert len([n for n in notes if n.startswith("✋")]) == 1 and "U0SECOND1" not in " ".join(notes)
 
 
-def test_a_click_on_an_earlier_episodes_message_changes_nothing(harness: Harness,
-                                                               interactions: InteractionService) -> None:
+def test_a_click_on_an_earlier_episodes_message_changes_nothing(
+    harness: Harness, interactions: InteractionService
+) -> None:
     # Given a message whose alarm resolved and then fired again (a new message, a new episode)
     harness.service.handle_body(alarm_body(ts="2024-05-01T10:00:00.000+0000"))
     old_click = click(harness, "alertrouter_ack")
@@ -199,8 +234,9 @@ def test_a_click_on_an_earlier_episodes_message_changes_nothing(harness: Harness
     assert harness.service.router.store.get_group(key.rpartition(":")[0]).ack_by == ""  # type: ignore[union-attr]
 
 
-def test_history_lists_what_was_sent_and_who_acknowledged(harness: Harness, interactions: InteractionService,
-                                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_history_lists_what_was_sent_and_who_acknowledged(
+    harness: Harness, interactions: InteractionService, capsys: pytest.CaptureFixture[str]
+) -> None:
     from alertrouter.cli import main
 
     # Given an alert that fired, was acknowledged, and resolved (the router's clock on real time, like
@@ -216,8 +252,22 @@ def test_history_lists_what_was_sent_and_who_acknowledged(harness: Harness, inte
     config = harness.service.settings.routing_config_path
     # When the history is asked for by group key, and by the alert's fingerprint
     for key in (group.key, fingerprint):
-        assert main(["history", key, "--table", harness.stack.table_name, "--region", "us-east-1",
-                     "--config", config, "--json"]) == 0
+        assert (
+            main(
+                [
+                    "history",
+                    key,
+                    "--table",
+                    harness.stack.table_name,
+                    "--region",
+                    "us-east-1",
+                    "--config",
+                    config,
+                    "--json",
+                ]
+            )
+            == 0
+        )
         entries = json.loads(capsys.readouterr().out)["history"]
         # Then it tells the story in order: posted, acknowledged, edited with the resolution in the thread
         assert [e["kind"] for e in entries] == ["slack_post", "ack", "slack_update"]

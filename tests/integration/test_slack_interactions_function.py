@@ -26,8 +26,11 @@ def handler(aws: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     from slack_interactions import app
 
     stack = deploy(aws)
-    for name, value in {"TABLE_NAME": stack.table_name, "SLACK_TOKEN_SECRET": stack.slack_secret,
-                        "SLACK_SIGNING_SECRET": stack.signing_secret}.items():
+    for name, value in {
+        "TABLE_NAME": stack.table_name,
+        "SLACK_TOKEN_SECRET": stack.slack_secret,
+        "SLACK_SIGNING_SECRET": stack.signing_secret,
+    }.items():
         monkeypatch.setenv(name, value)
     app.build_service.cache_clear()
     yield app.lambda_handler
@@ -43,12 +46,20 @@ def url_event(headers: dict[str, str], body: bytes) -> dict[str, Any]:
 
 def signed(body: bytes) -> dict[str, str]:
     timestamp = str(int(time.time()))
-    return {"content-type": "application/x-www-form-urlencoded", "x-slack-request-timestamp": timestamp,
-            "x-slack-signature": sign(FAKE_SIGNING_SECRET, timestamp, body)}
+    return {
+        "content-type": "application/x-www-form-urlencoded",
+        "x-slack-request-timestamp": timestamp,
+        "x-slack-signature": sign(FAKE_SIGNING_SECRET, timestamp, body),
+    }
 
 
-BODY = urlencode({"payload": json.dumps({"type": "block_actions", "user": {"id": "U1"},
-                                         "actions": [{"action_id": "not_ours"}]})}).encode()
+BODY = urlencode(
+    {
+        "payload": json.dumps(
+            {"type": "block_actions", "user": {"id": "U1"}, "actions": [{"action_id": "not_ours"}]}
+        )
+    }
+).encode()
 
 
 def test_a_signed_request_is_answered_and_a_forged_one_refused(handler: Any) -> None:
@@ -58,12 +69,15 @@ def test_a_signed_request_is_answered_and_a_forged_one_refused(handler: Any) -> 
     assert handler(url_event(forged, BODY), LambdaContext())["statusCode"] == 401
 
 
-@pytest.mark.parametrize("change", [
-    {"x-slack-signature": "v0=\ud800" + "0" * 63},
-    {"x-slack-request-timestamp": "\udfff"},
-    {"x-slack-\ud83d": "1"},
-    {"user-agent": "Slackbot \udc80"},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"x-slack-signature": "v0=\ud800" + "0" * 63},
+        {"x-slack-request-timestamp": "\udfff"},
+        {"x-slack-\ud83d": "1"},
+        {"user-agent": "Slackbot \udc80"},
+    ],
+)
 def test_a_header_that_is_not_text_gets_400(handler: Any, change: dict[str, str]) -> None:
     answer = handler(url_event({**signed(BODY), **change}, BODY), LambdaContext())
     assert answer["statusCode"] == 400

@@ -59,15 +59,21 @@ def fire(harness: Harness, minute: int = 0, **kwargs: Any) -> None:
 
 # ---- Resolve ----
 
+
 def test_resolve_is_shown_at_once_and_applied_to_the_alert_by_the_router(
-        harness: Harness, interactions: InteractionService) -> None:
+    harness: Harness, interactions: InteractionService
+) -> None:
     fire(harness)
     response = interactions.handle(*click(harness, "alertrouter_resolve"))
     assert response.status == 200
     # the message turns green in place, says who resolved it, and loses its buttons
     shown = text_of(harness)
     assert "RESOLVED" in shown and "Resolved by <@U0ONCALL1>" in shown and "alertrouter_ack" not in shown
-    assert harness.slack.channel_messages("#team")[0].replies[-1].text.startswith("✅ Resolved by <@U0ONCALL1> at ")
+    assert (
+        harness.slack.channel_messages("#team")[0]
+        .replies[-1]
+        .text.startswith("✅ Resolved by <@U0ONCALL1> at ")
+    )
     # the router applies it from its queue: the alert's state is resolved, through the normal path
     assert drain(harness) == 1
     group = group_of(harness)
@@ -86,11 +92,17 @@ def test_two_resolve_clicks_give_one_outcome(harness: Harness, interactions: Int
     assert second.body["text"] == "Already resolved by <@U0FIRST01>."
     drain(harness)
     assert group_of(harness).resolved_by == "U0FIRST01"
-    notes = [r.text for r in harness.slack.channel_messages("#team")[0].replies if r.text.startswith("✅ Resolved by")]
+    notes = [
+        r.text
+        for r in harness.slack.channel_messages("#team")[0].replies
+        if r.text.startswith("✅ Resolved by")
+    ]
     assert len(notes) == 1
 
 
-def test_an_acknowledge_racing_a_resolve_never_unresolves(harness: Harness, interactions: InteractionService) -> None:
+def test_an_acknowledge_racing_a_resolve_never_unresolves(
+    harness: Harness, interactions: InteractionService
+) -> None:
     fire(harness)
     ack = click(harness, "alertrouter_ack")  # the engineer's view before the resolve landed
     fire(harness, minute=5, state="OK")  # the source resolves it
@@ -101,7 +113,8 @@ def test_an_acknowledge_racing_a_resolve_never_unresolves(harness: Harness, inte
 
 
 def test_the_sources_next_firing_after_a_manual_resolve_is_a_new_episode(
-        harness: Harness, interactions: InteractionService) -> None:
+    harness: Harness, interactions: InteractionService
+) -> None:
     fire(harness)
     interactions.handle(*click(harness, "alertrouter_resolve"))
     drain(harness)
@@ -117,9 +130,11 @@ def test_the_sources_next_firing_after_a_manual_resolve_is_a_new_episode(
 
 # ---- Silence ----
 
+
 @pytest.mark.parametrize(("choice", "hours"), [("1h", 1), ("4h", 4), ("24h", 24)])
 def test_silence_from_slack_covers_the_group_for_the_chosen_time(
-        harness: Harness, interactions: InteractionService, choice: str, hours: int) -> None:
+    harness: Harness, interactions: InteractionService, choice: str, hours: int
+) -> None:
     fire(harness)
     before = int(time.time() * 1000)
     assert interactions.handle(*click(harness, "alertrouter_silence", choice=choice)).status == 200
@@ -128,12 +143,15 @@ def test_silence_from_slack_covers_the_group_for_the_chosen_time(
     assert before + hours * HOUR_MS <= silence.ends_at_ms <= time.time() * 1000 + hours * HOUR_MS
     assert silence.created_by == "<@U0ONCALL1>" and silence.group == ""
     assert "🔕 silenced by <@U0ONCALL1> until" in text_of(harness)
-    assert harness.slack.channel_messages("#team")[0].replies[-1].text.startswith("🔕 Silenced by <@U0ONCALL1>")
+    assert (
+        harness.slack.channel_messages("#team")[0].replies[-1].text.startswith("🔕 Silenced by <@U0ONCALL1>")
+    )
     assert [e["kind"] for e in harness.service.router.store.history(group_of(harness).key)][-1] == "silence"
 
 
 def test_a_silenced_page_is_not_sent_again_and_is_sent_when_the_silence_ends(
-        harness: Harness, interactions: InteractionService) -> None:
+    harness: Harness, interactions: InteractionService
+) -> None:
     # Given a critical alert paged by SMS and posted to #oncall, silenced for 1h from Slack
     fire(harness, severity="critical")
     assert len(sms_sent()) == 1
@@ -162,7 +180,9 @@ def drain_delayed(harness: Harness) -> list[tuple[str, float]]:
     return queued(harness, harness.stack.queue_url)
 
 
-def test_silence_until_resolved_ends_with_the_episode(harness: Harness, interactions: InteractionService) -> None:
+def test_silence_until_resolved_ends_with_the_episode(
+    harness: Harness, interactions: InteractionService
+) -> None:
     fire(harness, severity="critical")
     interactions.handle(*click(harness, "alertrouter_silence", channel="#oncall", choice="resolved"))
     [silence] = harness.service.router.store.silences()
@@ -179,8 +199,9 @@ def test_silence_until_resolved_ends_with_the_episode(harness: Harness, interact
 
 def test_a_user_outside_the_allowlist_changes_nothing(harness: Harness) -> None:
     fire(harness)
-    service = InteractionService(harness.service.router.store, lambda: SIGNING_SECRET, None,
-                                 allowed_users=frozenset({"U0ALLOWED"}))
+    service = InteractionService(
+        harness.service.router.store, lambda: SIGNING_SECRET, None, allowed_users=frozenset({"U0ALLOWED"})
+    )
     response = service.handle(*click(harness, "alertrouter_silence", choice="1h"))
     assert "not on the list" in response.body["text"]
     assert harness.service.router.store.silences() == []
@@ -190,8 +211,9 @@ def test_members_of_an_allowed_slack_user_group_may_act_and_others_may_not(harne
     fire(harness)
     harness.slack.usergroups["S0ONCALL1"] = {"U0ONCALL1"}
     slack = SlackClient(lambda: "xoxb-test", harness.slack.url, timeout=(1.0, 1.0), min_interval=0.0)
-    service = InteractionService(harness.service.router.store, lambda: SIGNING_SECRET, slack,
-                                 allowed_groups=frozenset({"S0ONCALL1"}))
+    service = InteractionService(
+        harness.service.router.store, lambda: SIGNING_SECRET, slack, allowed_groups=frozenset({"S0ONCALL1"})
+    )
     outsider = service.handle(*click(harness, "alertrouter_ack", user="U0OUTSIDE"))
     assert "not on the list" in outsider.body["text"] and group_of(harness).ack_by == ""
     assert service.handle(*click(harness, "alertrouter_ack", user="U0ONCALL1")).body == {}
@@ -203,7 +225,8 @@ def test_members_of_an_allowed_slack_user_group_may_act_and_others_may_not(harne
 def test_an_unreadable_user_group_allows_no_one(harness: Harness) -> None:
     fire(harness)
     slack = SlackClient(lambda: "xoxb-test", harness.slack.url, timeout=(1.0, 1.0), min_interval=0.0)
-    service = InteractionService(harness.service.router.store, lambda: SIGNING_SECRET, slack,
-                                 allowed_groups=frozenset({"S0UNKNOWN"}))
+    service = InteractionService(
+        harness.service.router.store, lambda: SIGNING_SECRET, slack, allowed_groups=frozenset({"S0UNKNOWN"})
+    )
     response = service.handle(*click(harness, "alertrouter_ack"))
     assert "Could not check" in response.body["text"] and group_of(harness).ack_by == ""

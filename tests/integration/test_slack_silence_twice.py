@@ -23,7 +23,9 @@ def interactions(harness: Harness) -> InteractionService:
     return InteractionService(harness.service.router.store, lambda: SIGNING_SECRET, slack)
 
 
-def silence_clicks(harness: Harness, interactions: InteractionService, *choices: tuple[str, str]) -> list[str]:
+def silence_clicks(
+    harness: Harness, interactions: InteractionService, *choices: tuple[str, str]
+) -> list[str]:
     """Each (user, choice) clicks Silence on the #team message; the thread notes they got."""
     harness.service.handle_body(alarm_body())
     for user, choice in choices:
@@ -31,7 +33,9 @@ def silence_clicks(harness: Harness, interactions: InteractionService, *choices:
     return [r.text for r in harness.slack.channel_messages("#team")[0].replies if r.text.startswith("🔕")]
 
 
-def test_a_longer_second_choice_extends_the_one_silence(harness: Harness, interactions: InteractionService) -> None:
+def test_a_longer_second_choice_extends_the_one_silence(
+    harness: Harness, interactions: InteractionService
+) -> None:
     notes = silence_clicks(harness, interactions, ("U0FIRST01", "1h"), ("U0SECOND1", "4h"))
     store = harness.service.router.store
     [silence] = store.silences()
@@ -49,7 +53,8 @@ def test_a_longer_second_choice_extends_the_one_silence(harness: Harness, intera
 
 @pytest.mark.parametrize(("first", "second"), [("4h", "1h"), ("1h", "1h"), ("resolved", "24h")])
 def test_a_second_choice_no_longer_changes_nothing_and_says_so(
-        harness: Harness, interactions: InteractionService, first: str, second: str) -> None:
+    harness: Harness, interactions: InteractionService, first: str, second: str
+) -> None:
     notes = silence_clicks(harness, interactions, ("U0FIRST01", first), ("U0SECOND1", second))
     [silence] = harness.service.router.store.silences()
     assert notes[1].startswith("🔕 Already silenced")
@@ -58,7 +63,8 @@ def test_a_second_choice_no_longer_changes_nothing_and_says_so(
 
 
 def test_until_resolved_after_a_timed_choice_makes_the_one_silence_end_with_the_episode(
-        harness: Harness, interactions: InteractionService) -> None:
+    harness: Harness, interactions: InteractionService
+) -> None:
     notes = silence_clicks(harness, interactions, ("U0FIRST01", "1h"), ("U0SECOND1", "resolved"))
     [silence] = harness.service.router.store.silences()
     assert (silence.group, silence.episode) == (group_of(harness).key, 1)

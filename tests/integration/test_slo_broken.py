@@ -17,9 +17,11 @@ from integration.test_slo_flow import NOW, SLOS, put_minutes
 pytestmark = pytest.mark.integration
 
 BROKEN = SLOS.replace("name: checkout-availability", "name: checkout-latency").replace(
-    "target: 0.999", "target: 1.5")  # a target above 1: invalid
+    "target: 0.999", "target: 1.5"
+)  # a target above 1: invalid
 SECOND = SLOS.replace("name: checkout-availability", "name: checkout-availability-7d").replace(
-    "duration: 30d", "duration: 7d")
+    "duration: 30d", "duration: 7d"
+)
 
 
 def _write(tmp_path: Path) -> Path:
@@ -28,17 +30,25 @@ def _write(tmp_path: Path) -> Path:
     return path
 
 
-def test_one_broken_slo_is_reported_and_the_others_are_evaluated(harness: Harness, tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch,
-                                                                 capsys: pytest.CaptureFixture[str],
-                                                                 caplog: pytest.LogCaptureFixture) -> None:
+def test_one_broken_slo_is_reported_and_the_others_are_evaluated(
+    harness: Harness,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     # Given an SLO file whose second document is invalid, deployed as it is (a hand-edited layer)
     path = _write(tmp_path)
     put_minutes(harness.session.client("cloudwatch"), NOW - 3600, NOW, 1000, 30)  # 3% errors: both burn
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "AlertRouter/SLO")
     monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
-    settings = SloSettings(table_name=harness.stack.table_name, ingest_queue_url=harness.stack.queue_url,
-                           slo_config_path=str(path), account_id="123456789012", aws_region="us-east-1")
+    settings = SloSettings(
+        table_name=harness.stack.table_name,
+        ingest_queue_url=harness.stack.queue_url,
+        slo_config_path=str(path),
+        account_id="123456789012",
+        aws_region="us-east-1",
+    )
     # When the evaluator starts and runs
     service = SloService(settings, harness.service.clients)
     broken = service.report_problems()
@@ -63,8 +73,11 @@ def test_the_same_file_is_refused_before_deploy(tmp_path: Path, capsys: pytest.C
 
 
 def test_an_slo_file_that_cannot_be_read_is_one_problem_and_no_slo(harness: Harness, tmp_path: Path) -> None:
-    settings = SloSettings(table_name=harness.stack.table_name, ingest_queue_url=harness.stack.queue_url,
-                           slo_config_path=str(tmp_path / "missing.yaml"))
+    settings = SloSettings(
+        table_name=harness.stack.table_name,
+        ingest_queue_url=harness.stack.queue_url,
+        slo_config_path=str(tmp_path / "missing.yaml"),
+    )
     service = SloService(settings, harness.service.clients)
     [problem] = service.report_problems()
     assert "cannot read SLO file" in str(problem)

@@ -50,17 +50,32 @@ def put_minutes(cloudwatch: Any, start: int, end: int, requests: int, errors: in
     for minute in range(start, end, 60):
         when = datetime.fromtimestamp(minute, UTC)
         for name, value in (("Requests", requests), ("Errors", errors)):
-            data.append({"MetricName": name, "Dimensions": [{"Name": "Service", "Value": "checkout"}],
-                         "Timestamp": when, "Value": value, "Unit": "Count"})
+            data.append(
+                {
+                    "MetricName": name,
+                    "Dimensions": [{"Name": "Service", "Value": "checkout"}],
+                    "Timestamp": when,
+                    "Value": value,
+                    "Unit": "Count",
+                }
+            )
     for first in range(0, len(data), 1000):
-        cloudwatch.put_metric_data(Namespace="Demo/Checkout", MetricData=data[first:first + 1000])
+        cloudwatch.put_metric_data(Namespace="Demo/Checkout", MetricData=data[first : first + 1000])
 
 
 def put_hours(cloudwatch: Any, start: int, end: int, requests: int) -> None:
     """Older traffic, one datapoint per hour (no errors)."""
-    data = [{"MetricName": name, "Dimensions": [{"Name": "Service", "Value": "checkout"}],
-             "Timestamp": datetime.fromtimestamp(hour, UTC), "Value": value, "Unit": "Count"}
-            for hour in range(start, end, 3600) for name, value in (("Requests", requests), ("Errors", 0))]
+    data = [
+        {
+            "MetricName": name,
+            "Dimensions": [{"Name": "Service", "Value": "checkout"}],
+            "Timestamp": datetime.fromtimestamp(hour, UTC),
+            "Value": value,
+            "Unit": "Count",
+        }
+        for hour in range(start, end, 3600)
+        for name, value in (("Requests", requests), ("Errors", 0))
+    ]
     cloudwatch.put_metric_data(Namespace="Demo/Checkout", MetricData=data)
 
 
@@ -68,14 +83,21 @@ def put_hours(cloudwatch: Any, start: int, end: int, requests: int) -> None:
 def slo_service(harness: Harness, tmp_path: Path) -> SloService:
     path = tmp_path / "slos.yaml"
     path.write_text(SLOS)
-    settings = SloSettings(table_name=harness.stack.table_name, ingest_queue_url=harness.stack.queue_url,
-                           slo_config_path=str(path), account_id="123456789012", aws_region="us-east-1",
-                           dashboard_url="https://console.example/dashboards/slos")
+    settings = SloSettings(
+        table_name=harness.stack.table_name,
+        ingest_queue_url=harness.stack.queue_url,
+        slo_config_path=str(path),
+        account_id="123456789012",
+        aws_region="us-east-1",
+        dashboard_url="https://console.example/dashboards/slos",
+    )
     return SloService(settings, harness.service.clients)
 
 
 @pytest.mark.slow
-def test_a_fast_burn_pages_with_its_budget_figures_and_resolves(harness: Harness, slo_service: SloService) -> None:
+def test_a_fast_burn_pages_with_its_budget_figures_and_resolves(
+    harness: Harness, slo_service: SloService
+) -> None:
     cloudwatch = harness.session.client("cloudwatch")
     # Given 8 quiet hours (1000 requests a minute, none failing) and then 20 minutes failing 3% of requests
     put_minutes(cloudwatch, NOW - 8 * 3600, NOW - 1200, 1000, 0)
@@ -97,14 +119,20 @@ def test_a_fast_burn_pages_with_its_budget_figures_and_resolves(harness: Harness
         put_minutes(cloudwatch, NOW + (minute - 1) * 60, NOW + minute * 60, 1000, 30)
         [report] = slo_service.run(NOW + minute * 60)
         # each later run asks CloudWatch for 2 metrics only, in one call (the floor)
-        assert (slo_service.evaluator.calls, slo_service.evaluator.metrics, report.metrics_requested) == (1, 2, 2)
+        assert (slo_service.evaluator.calls, slo_service.evaluator.metrics, report.metrics_requested) == (
+            1,
+            2,
+            2,
+        )
     # Then the 1h window burns above 14.4 with the 5m one: the page fires (and suppresses the ticket)
     assert [r.rule.name for r in report.firing] == ["page-1h-5m"]
     assert all(not r.firing for r in report.results if r.rule.severity == "ticket")
     queued = harness.receive_all(harness.stack.queue_url)
     events = [json.loads(m["Body"]) for m in queued]
     assert events and all(e["source"] == "alertrouter.slo" for e in events)
-    harness.clock.ms = (NOW + 25 * 60) * 1000  # the router's clock at the evaluation (it refuses later events)
+    harness.clock.ms = (
+        NOW + 25 * 60
+    ) * 1000  # the router's clock at the evaluation (it refuses later events)
     for message in queued:  # the router takes them from its queue
         harness.service.handle_body(message["Body"])
     [page] = harness.slack.channel_messages("#oncall")  # severity page -> critical -> the pager route
@@ -124,8 +152,9 @@ def test_a_fast_burn_pages_with_its_budget_figures_and_resolves(harness: Harness
     assert harness.slack.channel_messages("#oncall")[0].text.startswith("✅ RESOLVED")
 
 
-def test_late_data_is_read_again_and_state_survives_a_new_process(harness: Harness, slo_service: SloService,
-                                                                  tmp_path: Path) -> None:
+def test_late_data_is_read_again_and_state_survives_a_new_process(
+    harness: Harness, slo_service: SloService, tmp_path: Path
+) -> None:
     cloudwatch = harness.session.client("cloudwatch")
     put_minutes(cloudwatch, NOW - 3600, NOW - 120, 100, 0)
     slo_service.run(NOW)
@@ -138,8 +167,9 @@ def test_late_data_is_read_again_and_state_survives_a_new_process(harness: Harne
     assert again.evaluator.metrics == 2
 
 
-def test_cli_evaluate_reads_the_period_and_shows_the_firing_page(harness: Harness, tmp_path: Path,
-                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_evaluate_reads_the_period_and_shows_the_firing_page(
+    harness: Harness, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from alertrouter.cli import main
 
     cloudwatch = harness.session.client("cloudwatch")
@@ -155,8 +185,9 @@ def test_cli_evaluate_reads_the_period_and_shows_the_firing_page(harness: Harnes
     assert "GetMetricData calls: 2, metrics requested: 4" in out
 
 
-def test_a_resolve_that_could_not_be_queued_is_sent_by_the_next_run(harness: Harness, slo_service: SloService,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_resolve_that_could_not_be_queued_is_sent_by_the_next_run(
+    harness: Harness, slo_service: SloService, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cloudwatch = harness.session.client("cloudwatch")
     put_hours(cloudwatch, NOW - 86400, NOW - 8 * 3600, 60_000)
     put_minutes(cloudwatch, NOW - 8 * 3600, NOW - 3600, 1000, 0)
@@ -166,7 +197,9 @@ def test_a_resolve_that_could_not_be_queued_is_sent_by_the_next_run(harness: Har
     put_minutes(cloudwatch, NOW, NOW + 3600, 1000, 0)  # it stops; the 5m window recovers
     sqs = slo_service.clients.sqs
     real = sqs.send_message_batch
-    monkeypatch.setattr(sqs, "send_message_batch", lambda **kw: (_ for _ in ()).throw(RuntimeError("SQS down")))
+    monkeypatch.setattr(
+        sqs, "send_message_batch", lambda **kw: (_ for _ in ()).throw(RuntimeError("SQS down"))
+    )
     with pytest.raises(RuntimeError, match="SQS down"):
         slo_service.run(NOW + 600)
     monkeypatch.setattr(sqs, "send_message_batch", real)

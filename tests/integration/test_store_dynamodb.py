@@ -28,15 +28,18 @@ LEASE_MS = 30_000
 
 def alert(state: str = "ALARM", minute: int = 0, name: str = "ServerCpuTooHigh") -> Alert:
     """The reference EventBridge alarm event, in the given state at 10:mm."""
-    [parsed] = parse_body(alarm_body(name=name, state=state, ts=f"2024-05-01T10:{minute:02d}:00.000+0000")).alerts
+    [parsed] = parse_body(
+        alarm_body(name=name, state=state, ts=f"2024-05-01T10:{minute:02d}:00.000+0000")
+    ).alerts
     return parsed
 
 
 def upsert(store: StateStore, a: Alert, now_ms: int = NOW, key: str = KEY) -> GroupState:
     """Apply the alert and put its member into the group, as the router does."""
     state = store.apply_alert(a, now_ms).state
-    return store.upsert_member(key, "route0", "team", {"alertname": state.title}, state.fingerprint,
-                               Member.of(state), now_ms)
+    return store.upsert_member(
+        key, "route0", "team", {"alertname": state.title}, state.fingerprint, Member.of(state), now_ms
+    )
 
 
 @pytest.fixture
@@ -56,6 +59,7 @@ def store(request: pytest.FixtureRequest) -> Iterator[StateStore]:
 
 # ---- alerts ----
 
+
 def test_first_event_is_applied_as_a_new_episode(store: StateStore) -> None:
     # Given nothing stored, When the first ALARM arrives
     a = alert(minute=0)
@@ -63,7 +67,12 @@ def test_first_event_is_applied_as_a_new_episode(store: StateStore) -> None:
     # Then it is applied and stored as the start of an episode
     assert result.applied
     s = result.state
-    assert (s.fingerprint, s.status, s.severity, s.title) == (a.fingerprint, "firing", "warning", "ServerCpuTooHigh")
+    assert (s.fingerprint, s.status, s.severity, s.title) == (
+        a.fingerprint,
+        "firing",
+        "warning",
+        "ServerCpuTooHigh",
+    )
     assert s.ts_ms == s.starts_at_ms == a.timestamp_ms and s.count == 1 and s.updated_ms == NOW
     assert s.labels == a.labels and s.annotations == a.annotations
     assert store.get_alert(a.fingerprint) == s
@@ -117,13 +126,19 @@ def test_clicks_are_read_as_stored_without_the_rest_of_the_group(store: StateSto
     # Then the clicks read back are exactly what the full group holds
     group = store.get_group(KEY)
     assert group is not None
-    assert store.get_clicks(KEY) == {"ack_by": "U0ACK", "ack_ms": NOW + 1, "resolved_by": "U0RES",
-                                     "resolved_ms": NOW + 2}
-    assert store.get_clicks(KEY) == {name: getattr(group, name) for name in ("ack_by", "ack_ms", "resolved_by",
-                                                                              "resolved_ms")}
+    assert store.get_clicks(KEY) == {
+        "ack_by": "U0ACK",
+        "ack_ms": NOW + 1,
+        "resolved_by": "U0RES",
+        "resolved_ms": NOW + 2,
+    }
+    assert store.get_clicks(KEY) == {
+        name: getattr(group, name) for name in ("ack_by", "ack_ms", "resolved_by", "resolved_ms")
+    }
 
 
 # ---- groups ----
+
 
 def test_upsert_member_bumps_the_version_only_when_the_member_is_newer(store: StateStore) -> None:
     # Given a new group with one member
@@ -202,6 +217,7 @@ def test_mark_flush_scheduled_keeps_the_earliest_due(store: StateStore) -> None:
 
 # ---- the flush lease ----
 
+
 def test_claim_is_exclusive_until_the_lease_expires(store: StateStore) -> None:
     upsert(store, alert())
     # Given worker A holds the lease from NOW for 30 s
@@ -234,8 +250,11 @@ def test_save_progress_needs_the_lease_and_keeps_it(store: StateStore) -> None:
         store.save_progress(KEY, "lease-x", {"slack_ts": {"#team": "1.000001"}})
     assert store.get_group(KEY).slack_ts == {}  # type: ignore[union-attr]
     # When the holder saves it, Then it is stored and the lease is still held
-    store.save_progress(KEY, "lease-a", {"slack_ts": {"#team": "1714557600.000100"},
-                                         "sms_notified": {fp: str(g.members[fp].starts_at_ms)}})
+    store.save_progress(
+        KEY,
+        "lease-a",
+        {"slack_ts": {"#team": "1714557600.000100"}, "sms_notified": {fp: str(g.members[fp].starts_at_ms)}},
+    )
     saved = store.get_group(KEY)
     assert saved is not None
     assert saved.slack_ts == {"#team": "1714557600.000100"}
@@ -255,10 +274,16 @@ def test_release_writes_the_outcome_drops_the_lease_and_clears_a_due_flush(store
         store.release(KEY, "lease-x", {"notified_version": 1}, NOW + 30_000)
     assert store.get_group(KEY).lease_id == "lease-a"  # type: ignore[union-attr]
     # When released by the holder after flushing everything due up to now
-    store.release(KEY, "lease-a", {
-        "notified_version": 1, "last_notified_ms": NOW + 30_000,
-        "notified": {fp: {"status": "firing", "count": 1, "thread_ms": NOW + 30_000}},
-    }, clear_flush_until_ms=NOW + 30_000)
+    store.release(
+        KEY,
+        "lease-a",
+        {
+            "notified_version": 1,
+            "last_notified_ms": NOW + 30_000,
+            "notified": {fp: {"status": "firing", "count": 1, "thread_ms": NOW + 30_000}},
+        },
+        clear_flush_until_ms=NOW + 30_000,
+    )
     # Then the outcome is stored, the lease and the flush mark are gone, and nothing is pending
     done = store.get_group(KEY)
     assert done is not None
@@ -281,8 +306,11 @@ def test_release_keeps_a_flush_that_is_due_later(store: StateStore, clear_until:
 
 # ---- DynamoDB only ----
 
+
 def _ttl_attribute() -> str:
-    return str(load_template()["Resources"]["StateTable"]["Properties"]["TimeToLiveSpecification"]["AttributeName"])
+    return str(
+        load_template()["Resources"]["StateTable"]["Properties"]["TimeToLiveSpecification"]["AttributeName"]
+    )
 
 
 def test_items_carry_the_templates_ttl_attribute_in_the_future(dynamodb_stack: tuple[Any, str]) -> None:
@@ -293,6 +321,7 @@ def test_items_carry_the_templates_ttl_attribute_in_the_future(dynamodb_stack: t
     # When an alert and its group are written
     upsert(store, alert())
     now_s = time.time()
+
     # Then the alert's state expires in the future, in epoch seconds (DynamoDB ignores a TTL in ms)
     def expiry(pk: str, sk: str) -> int | None:
         item = client.get_item(TableName=table, Key={"pk": {"S": pk}, "sk": {"S": sk}})["Item"]
@@ -322,7 +351,9 @@ def test_items_carry_the_templates_ttl_attribute_in_the_future(dynamodb_stack: t
 def test_store_calls_only_what_the_router_role_may_do(dynamodb_stack: tuple[Any, str]) -> None:
     client, table = dynamodb_stack
     called: set[str] = set()
-    client.meta.events.register("before-call.dynamodb", lambda **kw: called.add(f"dynamodb:{kw['model'].name}"))
+    client.meta.events.register(
+        "before-call.dynamodb", lambda **kw: called.add(f"dynamodb:{kw['model'].name}")
+    )
     store = DynamoDBStore(table, client)
     # When the store goes through everything the router asks of it
     upsert(store, alert())
@@ -395,21 +426,29 @@ def test_two_workers_creating_the_same_group_keep_both_members(dynamodb_stack: t
     assert store.get_group(KEY) == group
 
 
-
-def test_a_change_racing_the_release_keeps_the_group_pending_and_alive(dynamodb_stack: tuple[Any, str]) -> None:
+def test_a_change_racing_the_release_keeps_the_group_pending_and_alive(
+    dynamodb_stack: tuple[Any, str],
+) -> None:
     client, table = dynamodb_stack
     store = DynamoDBStore(table, client)
     upsert(store, alert(minute=0))
     claimed = store.claim(KEY, "lease-1", NOW, 60_000)
     upsert(store, alert(minute=1))  # lands during the flush of version 1
-    after = store.release(KEY, "lease-1", {"notified_version": claimed.version}, NOW, expires=True,
-                          claimed_version=claimed.version)
+    after = store.release(
+        KEY,
+        "lease-1",
+        {"notified_version": claimed.version},
+        NOW,
+        expires=True,
+        claimed_version=claimed.version,
+    )
     item = client.get_item(TableName=table, Key={"pk": {"S": f"GROUP#{KEY}"}, "sk": {"S": "GROUP"}})["Item"]
     assert after.pending and "expires_at" not in item and int(item["pending_since_ms"]["N"]) > 0
 
 
 def test_a_full_group_refuses_new_members_and_a_resolved_ones_place_can_be_taken_once(
-        store: StateStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    store: StateStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from alertrouter.store import dynamodb, memory
 
     monkeypatch.setattr(dynamodb, "MAX_GROUP_MEMBERS", 3)

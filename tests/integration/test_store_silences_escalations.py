@@ -34,8 +34,12 @@ def moto_session() -> Iterator[Any]:
     """One moto for the module (making a client per test is most of a test's time); each test deploys its
     own stack (a fresh table from template.yaml) under its own prefix."""
     with pytest.MonkeyPatch.context() as mp:
-        for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                            "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        for name, value in {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }.items():
             mp.setenv(name, value)
         mp.delenv("AWS_ENDPOINT_URL", raising=False)
         with mock_aws():
@@ -53,18 +57,27 @@ def store(request: pytest.FixtureRequest) -> Iterator[StateStore]:
 
 
 def silence(matchers: list[str], start: int = NOW, hours: int = 1, **kw: Any) -> Silence:
-    return Silence(matchers=matchers, starts_at_ms=start, ends_at_ms=start + hours * HOUR,
-                   created_by=kw.pop("created_by", "alice"), **kw)
+    return Silence(
+        matchers=matchers,
+        starts_at_ms=start,
+        ends_at_ms=start + hours * HOUR,
+        created_by=kw.pop("created_by", "alice"),
+        **kw,
+    )
 
 
 # ---- silences ----
 
+
 def test_silences_round_trip_sorted_by_start(store: StateStore) -> None:
     # Given three silences put out of start order, with every kind of matcher
     late = silence(['alertname="DiskFull"', 'env!="dev"'], start=NOW + 2 * HOUR, comment="disk swap")
-    early = silence(['instance=~"i-0(abc|def).*"', 'region!~"eu-.*|ap-.*"'], start=NOW - HOUR, hours=3,
-                    created_by="bob")
-    middle = silence(['alertname="ServerCpuTooHigh"'], start=NOW, group=KEY, episode=2, comment="until resolved")
+    early = silence(
+        ['instance=~"i-0(abc|def).*"', 'region!~"eu-.*|ap-.*"'], start=NOW - HOUR, hours=3, created_by="bob"
+    )
+    middle = silence(
+        ['alertname="ServerCpuTooHigh"'], start=NOW, group=KEY, episode=2, comment="until resolved"
+    )
     for s in (late, early, middle):
         store.put_silence(s)
     # Then they come back whole, by start time
@@ -104,7 +117,11 @@ def test_expire_ends_an_active_silence_once(store: StateStore) -> None:
     # Then it ends now: no longer active, kept in the list, and the other one is untouched
     assert ended is not None
     assert (ended.id, ended.ends_at_ms, ended.starts_at_ms, ended.matchers) == (
-        kept.id, NOW, kept.starts_at_ms, kept.matchers)
+        kept.id,
+        NOW,
+        kept.starts_at_ms,
+        kept.matchers,
+    )
     assert not ended.active(NOW) and not ended.active(NOW + HOUR)
     listed = {s.id: s for s in store.silences()}
     assert listed[kept.id] == ended
@@ -154,6 +171,7 @@ def test_an_expired_pending_silence_is_over(store: StateStore) -> None:
 
 # ---- resolve by hand ----
 
+
 def test_resolve_by_hand_first_click_wins(store: StateStore) -> None:
     upsert(store, alert())
     # When alice resolves episode 1
@@ -196,6 +214,7 @@ def test_resolve_by_hand_of_unknown_group(store: StateStore) -> None:
 
 # ---- inhibition sources ----
 
+
 def test_inhibit_sources_keep_only_the_newest_event_and_list_only_firing(store: StateStore) -> None:
     labels = {"alertname": "RegionDown", "region": "us-east-1"}
     assert store.inhibit_sources() == {}
@@ -228,6 +247,7 @@ def test_a_resolve_seen_first_is_not_undone_by_an_older_firing(store: StateStore
 
 
 # ---- batch reads ----
+
 
 def test_get_alerts_reads_more_than_a_batch_and_leaves_out_unknown(store: StateStore) -> None:
     # Given 150 stored alerts (more than BatchGetItem's 100 keys)
@@ -265,7 +285,7 @@ def test_get_alerts_asks_again_for_keys_dynamodb_left_unprocessed(moto_session: 
         asked.append(len(keys))
         if len(keys) < 50:
             return real(**kwargs)
-        done, left = keys[: len(keys) // 2], keys[len(keys) // 2:]
+        done, left = keys[: len(keys) // 2], keys[len(keys) // 2 :]
         got = real(RequestItems={table: {**request, "Keys": done}})
         return {**got, "UnprocessedKeys": {table: {**request, "Keys": left}}}
 
@@ -279,9 +299,16 @@ def test_get_alerts_asks_again_for_keys_dynamodb_left_unprocessed(moto_session: 
 
 # ---- escalation ----
 
+
 def escalation(key: str = KEY, episode: int = 1, next_ms: int = NOW + 300_000, **kw: Any) -> EscalationState:
-    return EscalationState(key=key, episode=episode, next_ms=next_ms, after_ms=300_000,
-                           steps=kw.pop("steps", (("ann",), ("bob", "cat"))), **kw)
+    return EscalationState(
+        key=key,
+        episode=episode,
+        next_ms=next_ms,
+        after_ms=300_000,
+        steps=kw.pop("steps", (("ann",), ("bob", "cat"))),
+        **kw,
+    )
 
 
 def only(store: StateStore, key: str = KEY) -> EscalationState:
@@ -318,10 +345,15 @@ def test_advance_escalation_is_conditional_on_what_was_read(store: StateStore) -
     assert only(store).next_ms == NOW + 600_000
     # From a fresh read it works again
     fresh = only(store)
-    assert store.advance_escalation(fresh, {"step": 1, "round": 0, "sent": [], "next_ms": NOW + 900_000}) is True
+    assert (
+        store.advance_escalation(fresh, {"step": 1, "round": 0, "sent": [], "next_ms": NOW + 900_000}) is True
+    )
     moved = only(store)
     assert (moved.step, moved.round, moved.next_ms, moved.episode) == (1, 0, NOW + 900_000, 1)
-    assert store.advance_escalation(fresh, {"step": 0, "round": 1, "sent": [], "next_ms": NOW + 900_000}) is False
+    assert (
+        store.advance_escalation(fresh, {"step": 0, "round": 1, "sent": [], "next_ms": NOW + 900_000})
+        is False
+    )
     assert only(store) == moved
 
 
@@ -385,6 +417,7 @@ def test_end_escalation_ends_only_the_given_episode(store: StateStore) -> None:
 
 # ---- SMS pacing ----
 
+
 def test_claim_sms_slot_enforces_the_gap(store: StateStore) -> None:
     gap = 60_000
     assert store.claim_sms_slot("ann", NOW, gap) is True
@@ -405,6 +438,7 @@ def test_claim_sms_slot_enforces_the_gap(store: StateStore) -> None:
 
 
 # ---- pages waiting for an SMS slot, slots given back, one-shot expiries ----
+
 
 def queued_page(recipient: str = "primary", fp: str = "fp1", at: int = NOW) -> Any:
     from alertrouter.models.state import QueuedPage
@@ -456,28 +490,43 @@ def test_a_claim_retried_with_its_own_lease_id_succeeds_and_another_is_refused(s
 
     upsert(store, alert())
     store.claim(KEY, "lease-1", NOW, 120_000)
-    store.claim(KEY, "lease-1", NOW + 1, 120_000)  # botocore's retry of an applied claim whose answer was lost
+    store.claim(
+        KEY, "lease-1", NOW + 1, 120_000
+    )  # botocore's retry of an applied claim whose answer was lost
     with pytest.raises(LeaseHeldError):
         store.claim(KEY, "lease-2", NOW + 2, 120_000)
 
 
 # ---- one silence per message: a second Silence click extends it (or finds it as long already) ----
 
+
 def test_extend_silence_keeps_one_silence_as_long_as_the_longest_asked_for(store: StateStore) -> None:
     # Given a 1-hour silence kept under its id
     first = silence(['alertname="DiskFull"'], id="5eed5eed5eed", comment="from Slack, 1 hour")
     assert store.extend_silence(first) == (first, None)
     # When a 4-hour one with the same id comes 10 minutes later
-    later = silence(['alertname="DiskFull"'], start=NOW + HOUR // 6, hours=4, id=first.id, created_by="bob",
-                    comment="from Slack, 4 hours")
+    later = silence(
+        ['alertname="DiskFull"'],
+        start=NOW + HOUR // 6,
+        hours=4,
+        id=first.id,
+        created_by="bob",
+        comment="from Slack, 4 hours",
+    )
     extended, kept = store.extend_silence(later)
     # Then the one silence lasts until the later end; its creator and start stay
     assert kept == first
-    assert (extended.starts_at_ms, extended.ends_at_ms, extended.created_by) == (NOW, later.ends_at_ms, "alice")
+    assert (extended.starts_at_ms, extended.ends_at_ms, extended.created_by) == (
+        NOW,
+        later.ends_at_ms,
+        "alice",
+    )
     assert extended.comment == "from Slack, 4 hours, extended by bob"
     assert store.silences() == [extended]
     # When a shorter one comes, Then nothing changes
-    shorter = silence(['alertname="DiskFull"'], start=NOW + HOUR // 3, hours=1, id=first.id, created_by="carol")
+    shorter = silence(
+        ['alertname="DiskFull"'], start=NOW + HOUR // 3, hours=1, id=first.id, created_by="carol"
+    )
     assert store.extend_silence(shorter) == (extended, extended)
     assert store.silences() == [extended]
     # and expiring it by its id ends the only silence there is
@@ -488,8 +537,9 @@ def test_extend_silence_keeps_one_silence_as_long_as_the_longest_asked_for(store
 def test_until_resolved_is_the_longest_a_silence_from_slack_gets(store: StateStore) -> None:
     timed = silence(['alertname="DiskFull"'], hours=24, id="0ddba110ddba")
     store.extend_silence(timed)
-    until_resolved = silence(['alertname="DiskFull"'], start=NOW + HOUR, hours=30 * 24, id=timed.id,
-                             group=KEY, episode=3)
+    until_resolved = silence(
+        ['alertname="DiskFull"'], start=NOW + HOUR, hours=30 * 24, id=timed.id, group=KEY, episode=3
+    )
     extended, _ = store.extend_silence(until_resolved)
     # ends with the episode, or 30 days after the silence began (the most a silence may last)
     assert (extended.group, extended.episode, extended.ends_at_ms) == (KEY, 3, NOW + MAX_SILENCE_MS)
@@ -512,8 +562,10 @@ def test_a_silence_that_is_over_is_replaced_by_the_new_one(store: StateStore) ->
 def test_silence_clicks_at_the_same_time_leave_one_silence_as_long_as_the_longest(store: StateStore) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    clicks = [silence(['alertname="DiskFull"'], hours=hours, id="c0ffeec0ffee", created_by=f"u{i}")
-              for i, hours in enumerate([1, 24, 4, 1, 4, 24, 1, 4])]
+    clicks = [
+        silence(['alertname="DiskFull"'], hours=hours, id="c0ffeec0ffee", created_by=f"u{i}")
+        for i, hours in enumerate([1, 24, 4, 1, 4, 24, 1, 4])
+    ]
     with ThreadPoolExecutor(len(clicks)) as pool:
         outcomes = list(pool.map(store.extend_silence, clicks))
     [kept] = store.silences()

@@ -27,8 +27,11 @@ pytestmark = pytest.mark.integration
 
 ALARMS, CHANGES = 100, 10_000
 # The shipped tree, with the EC2 alarms of the storm grouped per account and region (one group).
-CONFIG = (ROOT / "config" / "routing.yaml").read_text().replace(
-    "group_by: [alertname, account, region, namespace]", "group_by: [account, region, namespace]")
+CONFIG = (
+    (ROOT / "config" / "routing.yaml")
+    .read_text()
+    .replace("group_by: [alertname, account, region, namespace]", "group_by: [account, region, namespace]")
+)
 
 
 def test_a_storm_is_one_post_per_group_paced_and_retry_after_is_honoured(tmp_path: Path) -> None:
@@ -41,9 +44,14 @@ def test_a_storm_is_one_post_per_group_paced_and_retry_after_is_honoured(tmp_pat
     with SlackStandIn(retry_after=1) as standin:
         standin.faults = ["ok", "429"]  # Slack rate-limits the storm's second call
         slack = SlackClient(lambda: "xoxb-storm", standin.url, timeout=(1.0, 2.0))  # Slack's pace: 1 s
-        service = RouterService(Settings(table_name="storm-state", ingest_queue_url="local",
-                                         routing_config_path=str(config)),
-                                Clients(), slack=slack, now_ms=clock, store=MemoryStore(), scheduler=queue)
+        service = RouterService(
+            Settings(table_name="storm-state", ingest_queue_url="local", routing_config_path=str(config)),
+            Clients(),
+            slack=slack,
+            now_ms=clock,
+            store=MemoryStore(),
+            scheduler=queue,
+        )
         events = storm_bodies(ALARMS, CHANGES, datetime(2026, 11, 23, 3, 0, tzinfo=UTC))
         for body in events:
             clock.tick()
@@ -54,14 +62,19 @@ def test_a_storm_is_one_post_per_group_paced_and_retry_after_is_honoured(tmp_pat
         for _ in range(20):
             for key, route_id, due in queue.due():
                 service.router.flush_due(key, route_id, due)
-        posts = [c for c in standin.calls if c.method == "chat.postMessage" and not c.payload.get("thread_ts")]
+        posts = [
+            c for c in standin.calls if c.method == "chat.postMessage" and not c.payload.get("thread_ts")
+        ]
         edits = [c for c in standin.calls if c.method == "chat.update"]
         groups = {m.metadata["event_payload"]["group"] for m in standin.all_messages() if m.metadata}
         assert len([p for p in posts if p.status == 200]) == len(groups) == 1  # one group: one post
         assert len(edits) <= 1 + 60 // 300 + 2  # group_interval 5m: at most a couple of edits after a minute
         assert standin.retry_after_violations == 0 and any(c.status == 429 for c in standin.calls)
         for channel in {c.payload.get("channel") for c in standin.calls}:
-            times = sorted(c.at for c in standin.calls
-                           if c.payload.get("channel") == channel and c.method.startswith("chat."))
+            times = sorted(
+                c.at
+                for c in standin.calls
+                if c.payload.get("channel") == channel and c.method.startswith("chat.")
+            )
             assert all(b - a >= 0.95 for a, b in zip(times, times[1:], strict=False)), channel  # 1 per second
         assert len(events) == CHANGES

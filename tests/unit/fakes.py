@@ -61,8 +61,15 @@ class Slack:
             self.fail.discard(channel)
             raise NotifyError(f"{channel}: HTTP 503", retryable=True)
 
-    def post_once(self, channel: str, message: SlackMessage, metadata: dict[str, Any], oldest: float, *,
-                  look_first: bool = False) -> tuple[str, str]:
+    def post_once(
+        self,
+        channel: str,
+        message: SlackMessage,
+        metadata: dict[str, Any],
+        oldest: float,
+        *,
+        look_first: bool = False,
+    ) -> tuple[str, str]:
         self._maybe_fail(channel)
         if self.during_post:
             hook, self.during_post = self.during_post, None
@@ -71,8 +78,14 @@ class Slack:
         self.last_text, self.last_message = message.text, message
         return f"ID{channel}", f"{len(self.posts)}.000100"
 
-    def post(self, channel: str, message: SlackMessage, *, thread_ts: str | None = None,
-             metadata: dict[str, Any] | None = None) -> tuple[str, str]:
+    def post(
+        self,
+        channel: str,
+        message: SlackMessage,
+        *,
+        thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> tuple[str, str]:
         self._maybe_fail(channel)
         self.threads.append((channel, message.text))
         return channel, "9.000100"
@@ -86,8 +99,9 @@ class Slack:
         pass
 
 
-def router(config: str, store: MemoryStore, slack: Slack, scheduler: Scheduler, clock: Clock,
-           sms: Any = None) -> Router:
+def router(
+    config: str, store: MemoryStore, slack: Slack, scheduler: Scheduler, clock: Clock, sms: Any = None
+) -> Router:
     return Router(parse_config(config), store, scheduler, slack=slack, sms=sms, now_ms=clock)
 
 

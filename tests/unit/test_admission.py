@@ -14,9 +14,15 @@ NOW_MS = int(NOW.timestamp() * 1000)
 
 
 def _alert(ahead_ms: int = 0, account: str = "123456789012") -> Alert:
-    return Alert(source="cloudwatch", status=Status.FIRING, severity=Severity.WARNING, title="Cpu",
-                 labels={"account": account} if account else {},
-                 timestamp=NOW + timedelta(milliseconds=ahead_ms), fingerprint="f")
+    return Alert(
+        source="cloudwatch",
+        status=Status.FIRING,
+        severity=Severity.WARNING,
+        title="Cpu",
+        labels={"account": account} if account else {},
+        timestamp=NOW + timedelta(milliseconds=ahead_ms),
+        fingerprint="f",
+    )
 
 
 def test_five_minutes_ahead_is_drift_one_millisecond_more_is_refused() -> None:
@@ -27,7 +33,9 @@ def test_five_minutes_ahead_is_drift_one_millisecond_more_is_refused() -> None:
 
 def test_any_alert_of_the_event_dated_ahead_refuses_it() -> None:
     with pytest.raises(RefusedEventError, match="2099"):
-        Admission().check([_alert(), _alert(ahead_ms=int(timedelta(days=365 * 75).total_seconds() * 1000))], NOW_MS)
+        Admission().check(
+            [_alert(), _alert(ahead_ms=int(timedelta(days=365 * 75).total_seconds() * 1000))], NOW_MS
+        )
 
 
 def test_the_stack_serves_its_own_account_and_those_allowed() -> None:

@@ -35,8 +35,18 @@ def test_secret_is_fetched_once_per_max_age_and_refreshed_after() -> None:
 
 
 def test_codec_round_trips_what_the_items_hold() -> None:
-    values = {"s": "x", "n": 12, "neg": -3, "f": 1.5, "d": Decimal("2"), "b": True, "none": None,
-              "m": {"a": {"b": [1, "two", False]}}, "l": [], "empty": {}}
+    values = {
+        "s": "x",
+        "n": 12,
+        "neg": -3,
+        "f": 1.5,
+        "d": Decimal("2"),
+        "b": True,
+        "none": None,
+        "m": {"a": {"b": [1, "two", False]}},
+        "l": [],
+        "empty": {},
+    }
     assert _plain(_item(values)) == {**values, "d": 2}
     assert _attr(True) == {"BOOL": True} and _attr(7) == {"N": "7"}
     assert _value({"N": "1700000000000"}) == 1_700_000_000_000
@@ -50,8 +60,9 @@ def test_codec_refuses_what_it_cannot_store() -> None:
 
 
 @pytest.mark.parametrize(("config_name", "attempts"), [("CLIENT_CONFIG", 3), ("INTERACTIVE_CONFIG", 1)])
-def test_throttled_calls_are_tried_as_often_as_the_deadlines_assume(config_name: str, attempts: int,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_throttled_calls_are_tried_as_often_as_the_deadlines_assume(
+    config_name: str, attempts: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The worst case per call (and a click's 3 s) is computed from these attempts: botocore must agree."""
     import botocore.session
     from botocore.awsrequest import AWSResponse
@@ -61,8 +72,13 @@ def test_throttled_calls_are_tried_as_often_as_the_deadlines_assume(config_name:
 
     monkeypatch.setattr("time.sleep", lambda _s: None)  # botocore's backoff between tries
     client = botocore.session.get_session().create_client(
-        "dynamodb", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing",
-        endpoint_url="http://127.0.0.1:9", config=getattr(aws, config_name))
+        "dynamodb",
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        endpoint_url="http://127.0.0.1:9",
+        config=getattr(aws, config_name),
+    )
     sent: list[str] = []
 
     def throttled(request: object, **_: object) -> AWSResponse:

@@ -32,11 +32,17 @@ def test_the_reference_workload_runs_on_every_slice_of_the_routed_events() -> No
 
 
 def test_every_row_with_a_target_says_met_or_not_met_with_the_spread_of_its_runs() -> None:
-    table = bench.render([
-        bench.Row("cold start ratio", "1.10x", "<= 1.25x", True, bench.spread([1.05, 1.2, 1.1], "{:.2f}")),
-        bench.Row("throughput / reference", "0.100x", ">= 0.150x", False, bench.spread([0.09, 0.11], "{:.3f}")),
-        bench.Row("soak throughput", "9,000 events/s"),
-    ]).splitlines()
+    table = bench.render(
+        [
+            bench.Row(
+                "cold start ratio", "1.10x", "<= 1.25x", True, bench.spread([1.05, 1.2, 1.1], "{:.2f}")
+            ),
+            bench.Row(
+                "throughput / reference", "0.100x", ">= 0.150x", False, bench.spread([0.09, 0.11], "{:.3f}")
+            ),
+            bench.Row("soak throughput", "9,000 events/s"),
+        ]
+    ).splitlines()
     assert table[0].split()[-1] == "verdict"
     assert table[1].endswith("  met") and "1.05-1.20 (3 runs)" in table[1]
     assert table[2].endswith("  not met") and "0.090-0.110 (2 runs)" in table[2]

@@ -24,8 +24,11 @@ def test_json_output_lists_alerts_receivers_and_messages(capsys, tmp_path: Path)
     event = load_event("sns_lambda_cw_alarm_ALARM_single_metric_aws_lambda_go.json")
     second = json.loads(json.dumps(event["Records"][0]))
     message = json.loads(second["Sns"]["Message"])
-    message.update(AlarmName="Checkout5xx", AlarmDescription="severity: critical service: checkout",
-                   AlarmArn="arn:aws:cloudwatch:us-east-1:111122223333:alarm:Checkout5xx")
+    message.update(
+        AlarmName="Checkout5xx",
+        AlarmDescription="severity: critical service: checkout",
+        AlarmArn="arn:aws:cloudwatch:us-east-1:111122223333:alarm:Checkout5xx",
+    )
     second["Sns"]["Message"] = json.dumps(message)
     event["Records"].append(second)
     path = tmp_path / "two.json"
@@ -46,15 +49,20 @@ def test_json_output_lists_alerts_receivers_and_messages(capsys, tmp_path: Path)
 
 
 def test_ignored_events_are_listed_with_their_reason(capsys) -> None:
-    code, out, _ = run(capsys, str(EVENTS / "eventbridge_cw_alarm_configuration_change_create_composite_awsdocs.json"),
-                       "--json")
+    code, out, _ = run(
+        capsys,
+        str(EVENTS / "eventbridge_cw_alarm_configuration_change_create_composite_awsdocs.json"),
+        "--json",
+    )
     assert code == 0
     result = json.loads(out)
     assert result["alerts"] == [] and "configuration change" in result["ignored"][0]["reason"]
 
 
 def test_human_output_shows_the_slack_message(capsys) -> None:
-    code, out, _ = run(capsys, str(EVENTS / "eventbridge_cw_alarm_state_change_single_metric_ALARM_awsdocs.json"))
+    code, out, _ = run(
+        capsys, str(EVENTS / "eventbridge_cw_alarm_state_change_single_metric_ALARM_awsdocs.json")
+    )
     assert code == 0
     assert "receivers: infra" in out
     assert "── Slack #infra-alerts" in out
@@ -81,8 +89,9 @@ def test_missing_file_and_bad_config_exit_2(capsys, tmp_path: Path) -> None:
 
 
 def test_a_resolved_only_event_sends_nothing_as_the_router_would(capsys) -> None:
-    code, out, _ = run(capsys, str(EVENTS / "sns_lambda_cw_alarm_OK_from_ALARM_logmetric_notify_slack.json"),
-                       "--json")
+    code, out, _ = run(
+        capsys, str(EVENTS / "sns_lambda_cw_alarm_OK_from_ALARM_logmetric_notify_slack.json"), "--json"
+    )
     assert code == 0
     [message] = json.loads(out)["messages"]
     assert message["slack"] == [] and message["sms"] == [] and "never announced" in message["note"]

@@ -15,8 +15,10 @@ from conftest import ROOT
 def test_validate_lists_each_slo_and_its_rules(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["slo", "validate", str(ROOT / "config" / "slos.yaml")]) == 0
     out = capsys.readouterr().out
-    assert "checkout-availability: 99.9% over 30d rolling, Occurrences; rules: page-1h-5m > 14.4, page-6h-30m > 6, " \
-           "ticket-3d-6h > 1" in out
+    assert (
+        "checkout-availability: 99.9% over 30d rolling, Occurrences; rules: page-1h-5m > 14.4, page-6h-30m > 6, "
+        "ticket-3d-6h > 1" in out
+    )
     assert "checkout-latency: 99% over 28d rolling" in out and "page-1h-5m > 13.44" in out
     assert out.rstrip().endswith("OK (3 SLOs)")
 
@@ -34,20 +36,40 @@ def test_rule_tests_pass_and_a_wrong_expectation_fails(tmp_path, capsys: pytest.
     assert main(["slo", "test", str(tests)]) == 0
     assert "0 failed" in capsys.readouterr().out
     wrong = tmp_path / "wrong.tests.yaml"
-    wrong.write_text(tests.read_text().replace("slo_file: ", f"slo_file: {ROOT}/tests/slo/", 1)
-                     .replace("expect_firing: [page-1h-5m]", "expect_firing: []", 1))
+    wrong.write_text(
+        tests.read_text()
+        .replace("slo_file: ", f"slo_file: {ROOT}/tests/slo/", 1)
+        .replace("expect_firing: [page-1h-5m]", "expect_firing: []", 1)
+    )
     assert main(["slo", "test", str(wrong)]) == 1
     out = capsys.readouterr().out
     assert "FAIL" in out and "expected firing: nothing; got: page-1h-5m" in out.replace("(none)", "nothing")
 
 
 def burn_event(state: str = "firing", **detail: object) -> str:
-    return json.dumps({
-        "version": "0", "id": "x", "detail-type": "AlertRouter SLO Burn Rate", "source": "alertrouter.slo",
-        "account": "123456789012", "region": "eu-west-1", "time": "2026-11-23T03:00:00Z", "resources": [],
-        "detail": {"slo": "checkout-availability", "displayName": "Checkout availability", "service": "checkout",
-                   "rule": "page-1h-5m", "severity": "page", "state": state, "window": "1h/5m",
-                   "summary": "Error budget of 30d: 83.9% left.", **detail}})
+    return json.dumps(
+        {
+            "version": "0",
+            "id": "x",
+            "detail-type": "AlertRouter SLO Burn Rate",
+            "source": "alertrouter.slo",
+            "account": "123456789012",
+            "region": "eu-west-1",
+            "time": "2026-11-23T03:00:00Z",
+            "resources": [],
+            "detail": {
+                "slo": "checkout-availability",
+                "displayName": "Checkout availability",
+                "service": "checkout",
+                "rule": "page-1h-5m",
+                "severity": "page",
+                "state": state,
+                "window": "1h/5m",
+                "summary": "Error budget of 30d: 83.9% left.",
+                **detail,
+            },
+        }
+    )
 
 
 def test_the_evaluators_events_become_slo_alerts() -> None:

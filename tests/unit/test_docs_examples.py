@@ -31,8 +31,9 @@ def test_every_console_example_is_what_its_command_prints(capsys: pytest.Capture
     assert code == 0, capsys.readouterr().out
 
 
-def test_an_example_that_no_longer_matches_its_command_is_reported(tmp_path: Path,
-                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_example_that_no_longer_matches_its_command_is_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     page = tmp_path / "page.md"
     original = "Intro.\n\n<!-- example: slo-validate -->\n```console\n$ alertrouter slo validate\nold\n```\n<!-- /example -->\n"
     page.write_text(original)
@@ -54,12 +55,16 @@ def test_a_block_naming_no_example_is_an_error(tmp_path: Path) -> None:
 
 def ops_alarm_suffixes() -> set[str]:
     """The name after `-ops-` of every alarm that notifies the ops topic, optional resources switched on."""
-    template = expand_for_each(load_template(), {"OpenSearchDomainNames": ["logs"], "StuckQueueNames": ["high"],
-                                                 "OpsSmsNumbers": ["+15555550100"]})
+    template = expand_for_each(
+        load_template(),
+        {"OpenSearchDomainNames": ["logs"], "StuckQueueNames": ["high"], "OpsSmsNumbers": ["+15555550100"]},
+    )
     suffixes = set()
     for resource in template["Resources"].values():
         properties: dict[str, Any] = resource.get("Properties", {})
-        if resource.get("Type") != "AWS::CloudWatch::Alarm" or {"Ref": "OpsTopic"} not in properties.get("AlarmActions", []):
+        if resource.get("Type") != "AWS::CloudWatch::Alarm" or {"Ref": "OpsTopic"} not in properties.get(
+            "AlarmActions", []
+        ):
             continue
         name = properties["AlarmName"]["Sub"]
         assert "-ops-" in name, f"{name}: an ops alarm outside the -ops- prefix would go through the router"
@@ -71,18 +76,31 @@ def runbook_entries() -> dict[str, str]:
     """Each `### `alarm`` section of the runbook and its text."""
     text = RUNBOOK.read_text()
     parts = re.split(r"^### `([\w-]+)`\n", text, flags=re.M)
-    return {name: re.split(r"^#{1,3} ", body, flags=re.M)[0] for name, body in zip(parts[1::2], parts[2::2], strict=True)}
+    return {
+        name: re.split(r"^#{1,3} ", body, flags=re.M)[0]
+        for name, body in zip(parts[1::2], parts[2::2], strict=True)
+    }
 
 
 def test_the_template_has_the_self_monitoring_alarms_this_test_reads() -> None:
-    assert {"ingest-dlq-not-empty", "router-errors", "slack-channel-failures", "slo-broken",
-            "routing-config-invalid", "preflight-regressions"} <= ops_alarm_suffixes()
+    assert {
+        "ingest-dlq-not-empty",
+        "router-errors",
+        "slack-channel-failures",
+        "slo-broken",
+        "routing-config-invalid",
+        "preflight-regressions",
+    } <= ops_alarm_suffixes()
 
 
 def test_every_ops_alarm_has_a_runbook_entry_saying_what_it_means_and_what_to_do() -> None:
     entries = runbook_entries()
-    assert sorted(ops_alarm_suffixes() - entries.keys()) == [], "alarms without a runbook entry in docs/operations.md"
-    assert sorted(entries.keys() - ops_alarm_suffixes()) == [], "runbook entries for alarms the template lacks"
+    assert sorted(ops_alarm_suffixes() - entries.keys()) == [], (
+        "alarms without a runbook entry in docs/operations.md"
+    )
+    assert sorted(entries.keys() - ops_alarm_suffixes()) == [], (
+        "runbook entries for alarms the template lacks"
+    )
     for name, body in entries.items():
         for part in ("**Fires when:**", "**What it means:**", "**What to do:**"):
             assert part in body, f"{name}: no {part}"
@@ -103,11 +121,16 @@ def test_the_front_door_files_link_only_to_files_that_exist(name: str) -> None:
     """mkdocs --strict checks the links of docs/; these files are outside it."""
     text = (ROOT / name).read_text()
     targets = {target.split("#")[0] for target in re.findall(r"\]\(([^)\s]+)\)", text)}
-    missing = sorted(target for target in targets
-                     if target and "://" not in target and not (ROOT / target).exists())
+    missing = sorted(
+        target for target in targets if target and "://" not in target and not (ROOT / target).exists()
+    )
     assert missing == [], f"{name} links to files that do not exist"
 
 
 def test_the_license_is_apache_2() -> None:
     text = (ROOT / "LICENSE").read_text()
-    assert "Apache License" in text and "Version 2.0, January 2004" in text and "END OF TERMS AND CONDITIONS" in text
+    assert (
+        "Apache License" in text
+        and "Version 2.0, January 2004" in text
+        and "END OF TERMS AND CONDITIONS" in text
+    )

@@ -35,8 +35,14 @@ receivers:
 class World:
     def __init__(self, repeat: int = 0, reminder: str = "") -> None:
         self.store, self.slack, self.sms, self.clock = MemoryStore(), Slack(), Sms(), Clock()
-        self.router: Router = router(CONFIG.format(repeat=repeat, reminder=reminder), self.store, self.slack,
-                                     Scheduler(), self.clock, sms=self.sms)
+        self.router: Router = router(
+            CONFIG.format(repeat=repeat, reminder=reminder),
+            self.store,
+            self.slack,
+            Scheduler(),
+            self.clock,
+            sms=self.sms,
+        )
         self.escalator = Escalator(self.store, self.sms, self.slack, now_ms=self.clock)
 
     def at(self, minutes: float) -> World:
@@ -82,11 +88,16 @@ def test_unacknowledged_page_escalates_step_by_step() -> None:
     assert world.store.escalations() == []  # the episode ended
     # Each escalation is in the message's thread and in the history
     notes = [text for _, text in world.slack.threads if text.startswith("📟")]
-    assert notes == ["📟 Not acknowledged: paged secondary (escalation step 1 of 2)",
-                     "📟 Not acknowledged: paged lead (escalation step 2 of 2)",
-                     "📟 Not acknowledged: paged manager (escalation step 2 of 2)"]
+    assert notes == [
+        "📟 Not acknowledged: paged secondary (escalation step 1 of 2)",
+        "📟 Not acknowledged: paged lead (escalation step 2 of 2)",
+        "📟 Not acknowledged: paged manager (escalation step 2 of 2)",
+    ]
     assert [e["to"] for e in world.store.history(world.key) if e["kind"] == "escalation"] == [
-        "secondary", "lead", "manager"]
+        "secondary",
+        "lead",
+        "manager",
+    ]
 
 
 def test_an_acknowledgement_a_minute_before_the_deadline_means_no_sms() -> None:
@@ -106,7 +117,13 @@ def test_repeat_goes_through_the_steps_again_then_stops() -> None:
     assert world.texted() == ["primary", "secondary", "lead", "manager", "secondary", "lead", "manager"]
     # and the pages were ten minutes apart
     assert [e["at_ms"] - T0 for e in world.store.history(world.key) if e["kind"] == "escalation"] == [
-        10 * MIN, 20 * MIN, 20 * MIN, 30 * MIN, 40 * MIN, 40 * MIN]
+        10 * MIN,
+        20 * MIN,
+        20 * MIN,
+        30 * MIN,
+        40 * MIN,
+        40 * MIN,
+    ]
 
 
 def test_resolve_or_a_new_episode_ends_the_escalation() -> None:
@@ -120,8 +137,14 @@ def test_resolve_or_a_new_episode_ends_the_escalation() -> None:
 def test_a_silence_holds_the_escalation_and_it_goes_on_when_the_silence_ends() -> None:
     world = World()
     page(world)
-    world.store.put_silence(Silence(matchers=["alertname=DiskFull"], starts_at_ms=T0 + MIN,
-                                    ends_at_ms=T0 + 25 * MIN, created_by="alice"))
+    world.store.put_silence(
+        Silence(
+            matchers=["alertname=DiskFull"],
+            starts_at_ms=T0 + MIN,
+            ends_at_ms=T0 + 25 * MIN,
+            created_by="alice",
+        )
+    )
     world.at(10).escalator.run()
     world.at(20).escalator.run()
     assert world.texted() == ["primary"]
@@ -141,8 +164,10 @@ def reminders_after_acknowledge(world: World, user: str, until_minute: int) -> l
 def test_reminders_while_acknowledged_and_escalation_resumes_after_unacknowledge() -> None:
     world = World(reminder="reminder_interval: 1h")
     reminders = reminders_after_acknowledge(world, "U0ONCALL1", 150)
-    assert reminders == ["⏰ Still firing, acknowledged by <@U0ONCALL1> 1h ago",
-                         "⏰ Still firing, acknowledged by <@U0ONCALL1> 2h ago"]
+    assert reminders == [
+        "⏰ Still firing, acknowledged by <@U0ONCALL1> 1h ago",
+        "⏰ Still firing, acknowledged by <@U0ONCALL1> 2h ago",
+    ]
     assert world.texted() == ["primary"]
     # Unacknowledged: the escalation goes on from where it stood
     world.at(150).store.acknowledge(world.key, "U0ONCALL1", world.clock(), ack=False, episode=1)

@@ -45,11 +45,24 @@ def test_a_full_group_counts_the_rest_by_reason_once_each() -> None:
 
 
 def test_the_largest_possible_members_fit_a_dynamodb_item() -> None:
-    huge = Member(status="firing", severity="critical", title="t" * 200, summary="s" * 300, resource="r" * 200,
-                  account="123456789012", region="ap-southeast-3", console="c" * 300, runbook="b" * 300,
-                  ts_ms=1_700_000_000_000, starts_at_ms=1_700_000_000_000, count=10**6,
-                  changes_ms=tuple(range(1_700_000_000_000, 1_700_000_000_020)), source="cloudwatch",
-                  reason="x" * 60, links={"logs": "l" * 300, "domain": "d" * 300})
+    huge = Member(
+        status="firing",
+        severity="critical",
+        title="t" * 200,
+        summary="s" * 300,
+        resource="r" * 200,
+        account="123456789012",
+        region="ap-southeast-3",
+        console="c" * 300,
+        runbook="b" * 300,
+        ts_ms=1_700_000_000_000,
+        starts_at_ms=1_700_000_000_000,
+        count=10**6,
+        changes_ms=tuple(range(1_700_000_000_000, 1_700_000_000_020)),
+        source="cloudwatch",
+        reason="x" * 60,
+        links={"logs": "l" * 300, "domain": "d" * 300},
+    )
     size = len(json.dumps(huge.model_dump())) + 100  # + its fingerprint key and its `notified` entry
     assert size * MAX_GROUP_MEMBERS < 400 * 1024
 
@@ -105,7 +118,10 @@ def test_a_new_storm_bigger_than_the_group_is_a_new_message_not_an_edit_of_the_r
     group = _full_and_resolved(r, store, clock)
     store.groups[group.key].ack_by = "U_OLD"  # someone acknowledged the old storm
     posts = len(slack.posts)
-    storm = [parse_body(child_failure(i, parent="6b2e3f1d-0000-4000-8000-00000000b22b")).alerts[0] for i in range(200)]
+    storm = [
+        parse_body(child_failure(i, parent="6b2e3f1d-0000-4000-8000-00000000b22b")).alerts[0]
+        for i in range(200)
+    ]
     overflowed = sum(r.handle(a).overflowed for a in storm)
     clock.ms += 300_000
     r.flush(group.key, group.route_id)
@@ -119,8 +135,10 @@ def test_workers_racing_for_the_same_resolved_places_each_find_one() -> None:
     store, slack, clock = MemoryStore(), Slack(), Clock()
     r = router(CONFIG.replace("group_interval: 0s", "group_interval: 5m"), store, slack, Scheduler(), clock)
     stale = _full_and_resolved(r, store, clock).detached()  # what four workers read at the same moment
-    newcomers = [parse_body(child_failure(i, parent="7c3f4a2e-0000-4000-8000-00000000c33c")).alerts[0]
-                 for i in range(4)]
+    newcomers = [
+        parse_body(child_failure(i, parent="7c3f4a2e-0000-4000-8000-00000000c33c")).alerts[0]
+        for i in range(4)
+    ]
     for a in newcomers:
         state = store.apply_alert(a, clock()).state
         r._join_full_group(stale, state, Member.of(state), True, Outcome(), clock())
@@ -130,8 +148,13 @@ def test_workers_racing_for_the_same_resolved_places_each_find_one() -> None:
 
 def test_an_alarm_a_full_group_cannot_take_is_refused_with_a_reason_never_dropped() -> None:
     store, slack, clock = MemoryStore(), Slack(), Clock()
-    r = router(CONFIG.replace("group_by: [queue, job_definition]", "group_by: [region]"), store, slack,
-               Scheduler(), clock)
+    r = router(
+        CONFIG.replace("group_by: [queue, job_definition]", "group_by: [region]"),
+        store,
+        slack,
+        Scheduler(),
+        clock,
+    )
     for i in range(MAX_GROUP_MEMBERS):
         r.handle(alert(f"Alarm{i}"))
     with pytest.raises(GroupFullError, match="none resolved.*kept in the DLQ"):

@@ -40,8 +40,12 @@ AUTHORIZED_BY = {
     ("sqs", "DeleteMessageBatch"): ("sqs:DeleteMessage",),
     ("sqs", "ChangeMessageVisibilityBatch"): ("sqs:ChangeMessageVisibility",),
     # the transaction needs the action of every kind of item write it carries
-    ("dynamodb", "TransactWriteItems"): ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-                                         "dynamodb:ConditionCheckItem"),
+    ("dynamodb", "TransactWriteItems"): (
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:ConditionCheckItem",
+    ),
     ("dynamodb", "TransactGetItems"): ("dynamodb:GetItem",),
     ("dynamodb", "BatchWriteItem"): ("dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:DeleteItem"),
 }
@@ -62,6 +66,7 @@ BUILTIN_METHODS = {m for t in (str, dict, list, set) for m in dir(t) if not m.st
 
 
 # ---- reading the code ----
+
 
 @dataclass
 class Function:
@@ -98,14 +103,25 @@ class Code:
     changed: bool = False
 
     def clear_records(self) -> None:
-        for records in (self.ops, self.refs, self.attr_names, self.unattributed, self.client_names,
-                        self.pk_values, self.pk_args, self.class_refs, self.unknown_attrs):
+        for records in (
+            self.ops,
+            self.refs,
+            self.attr_names,
+            self.unattributed,
+            self.client_names,
+            self.pk_values,
+            self.pk_args,
+            self.class_refs,
+            self.unknown_attrs,
+        ):
             records.clear()
 
 
 def module_files() -> dict[str, Path]:
-    files = {".".join(p.relative_to(LAYER).with_suffix("").parts).removesuffix(".__init__"): p
-             for p in (LAYER / PACKAGE).rglob("*.py")}
+    files = {
+        ".".join(p.relative_to(LAYER).with_suffix("").parts).removesuffix(".__init__"): p
+        for p in (LAYER / PACKAGE).rglob("*.py")
+    }
     files |= {f"functions.{p.parent.name}.app": p for p in (ROOT / "functions").glob("*/app.py")}
     return files
 
@@ -128,7 +144,9 @@ def load_code() -> Code:
             elif isinstance(node, ast.Import):
                 for alias in node.names:
                     code.imports[name][alias.asname or alias.name.split(".")[0]] = (
-                        alias.name if alias.asname else alias.name.split(".")[0], None)
+                        alias.name if alias.asname else alias.name.split(".")[0],
+                        None,
+                    )
                     code.deps[name].add(alias.name)
         _register(code, name, tree.body, cls=None, parent=None, prefix="")
     code.family = family(code)
@@ -136,12 +154,13 @@ def load_code() -> Code:
 
 
 def _relative(module: str, node: ast.ImportFrom) -> str:
-    base = module.split(".")[:-node.level]
+    base = module.split(".")[: -node.level]
     return ".".join(base + ([node.module] if node.module else []))
 
 
-def _register(code: Code, module: str, body: list[ast.stmt], cls: str | None, parent: str | None,
-              prefix: str) -> None:
+def _register(
+    code: Code, module: str, body: list[ast.stmt], cls: str | None, parent: str | None, prefix: str
+) -> None:
     for node in body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             qual = f"{module}:{prefix}{node.name}"
@@ -164,11 +183,30 @@ BUILTIN = ("builtin",)  # a str, dict, list, number...: none of its methods is t
 RESPONSE = ("response",)  # an API response, or anything read from one
 PYDANTIC_CONSTRUCTORS = {"model_validate", "model_validate_json", "model_construct", "model_copy"}
 EXTERNAL = ("external",)  # a module, class or object of another package (botocore clients excepted)
-BUILTIN_TYPES = {"str", "int", "float", "bool", "bytes", "dict", "list", "set", "frozenset", "tuple", "Mapping",
-                 "MutableMapping", "Sequence", "Iterable", "Iterator", "Counter", "defaultdict", "datetime"}
+BUILTIN_TYPES = {
+    "str",
+    "int",
+    "float",
+    "bool",
+    "bytes",
+    "dict",
+    "list",
+    "set",
+    "frozenset",
+    "tuple",
+    "Mapping",
+    "MutableMapping",
+    "Sequence",
+    "Iterable",
+    "Iterator",
+    "Counter",
+    "defaultdict",
+    "datetime",
+}
 
 # ---- abstract values: ("inst", class), ("class", class), ("func", qual), ("bound", qual),
 # ("client", service), ("op", service, operation), ("factory", value), ("module", name) ----
+
 
 def resolve_symbol(code: Code, module: str, name: str, depth: int = 0) -> set[Any]:
     if depth > 10:
@@ -198,8 +236,10 @@ def mro(code: Code, cls: str) -> list[str]:
 
 
 def family(code: Code) -> dict[str, list[str]]:
-    parents = {c: [v[1] for b in node.bases for v in resolve_base(code, b, c.split(":")[0]) if v[0] == "class"]
-               for c, node in code.classes.items()}
+    parents = {
+        c: [v[1] for b in node.bases for v in resolve_base(code, b, c.split(":")[0]) if v[0] == "class"]
+        for c, node in code.classes.items()
+    }
     out = {}
     for cls in code.classes:
         seen: list[str] = []
@@ -217,8 +257,12 @@ def resolve_base(code: Code, node: ast.expr, module: str) -> set[Any]:
     if isinstance(node, ast.Name):
         return resolve_symbol(code, module, node.id)
     if isinstance(node, ast.Attribute):
-        return {w for v in resolve_base(code, node.value, module) if v[0] == "module"
-                for w in resolve_symbol(code, v[1], node.attr)}
+        return {
+            w
+            for v in resolve_base(code, node.value, module)
+            if v[0] == "module"
+            for w in resolve_symbol(code, v[1], node.attr)
+        }
     return set()
 
 
@@ -230,7 +274,8 @@ def method(code: Code, cls: str, name: str) -> str | None:
 def is_property(fn: Function) -> bool:
     node = fn.node
     return isinstance(node, ast.FunctionDef) and any(
-        isinstance(d, ast.Name) and d.id in ("property", "cached_property") for d in node.decorator_list)
+        isinstance(d, ast.Name) and d.id in ("property", "cached_property") for d in node.decorator_list
+    )
 
 
 def annotation_values(code: Code, node: ast.expr | None, module: str) -> set[Any]:
@@ -241,7 +286,9 @@ def annotation_values(code: Code, node: ast.expr | None, module: str) -> set[Any
     if isinstance(node, ast.BinOp):
         return annotation_values(code, node.left, module) | annotation_values(code, node.right, module)
     if isinstance(node, ast.Subscript):
-        container = {BUILTIN} if isinstance(node.value, ast.Name) and node.value.id in BUILTIN_TYPES else set()
+        container = (
+            {BUILTIN} if isinstance(node.value, ast.Name) and node.value.id in BUILTIN_TYPES else set()
+        )
         return container | annotation_values(code, node.slice, module)
     if isinstance(node, ast.Tuple):
         return set().union(*(annotation_values(code, e, module) for e in node.elts))
@@ -278,7 +325,7 @@ def bind(code: Code, qual: str, call: ast.Call, values_of: Any, skip_self: bool,
     fn = code.functions[qual]
     assert not isinstance(fn.node, ast.Lambda)
     args = fn.node.args
-    params = [a.arg for a in args.posonlyargs + args.args][1 if skip_self else 0:]
+    params = [a.arg for a in args.posonlyargs + args.args][1 if skip_self else 0 :]
     for param, arg in zip(params, call.args, strict=False):
         if not isinstance(arg, ast.Starred):
             add(code, (qual, param), values_of(arg))
@@ -331,8 +378,19 @@ def evaluate(code: Code, node: ast.expr, module: str, ctx: str | None) -> set[An
         base = ev(node.value)
         ev(node.slice)
         return {RESPONSE} if base == {RESPONSE} else set()
-    if isinstance(node, ast.Constant | ast.JoinedStr | ast.Dict | ast.List | ast.Set | ast.Tuple | ast.ListComp
-                  | ast.DictComp | ast.SetComp | ast.BinOp):
+    if isinstance(
+        node,
+        ast.Constant
+        | ast.JoinedStr
+        | ast.Dict
+        | ast.List
+        | ast.Set
+        | ast.Tuple
+        | ast.ListComp
+        | ast.DictComp
+        | ast.SetComp
+        | ast.BinOp,
+    ):
         visit(node, ev, code, where)
         return {BUILTIN}
     visit(node, ev, code, where)
@@ -341,8 +399,12 @@ def evaluate(code: Code, node: ast.expr, module: str, ctx: str | None) -> set[An
 
 def visit(node: ast.AST, ev: Any, code: Code | None = None, where: str = "") -> None:
     """Evaluates every expression under node (comprehensions, keywords, slices included)."""
-    if isinstance(node, ast.comprehension) and isinstance(node.target, ast.Name) and code is not None \
-            and ev(node.iter) == {RESPONSE}:
+    if (
+        isinstance(node, ast.comprehension)
+        and isinstance(node.target, ast.Name)
+        and code is not None
+        and ev(node.iter) == {RESPONSE}
+    ):
         add(code, (where, node.target.id), {RESPONSE})
     for child in ast.iter_child_nodes(node):
         if isinstance(child, ast.expr):
@@ -360,8 +422,11 @@ def attribute(code: Code, base: set[Any], attr: str, where: str, node: ast.AST) 
                 qual = method(code, cls, attr)
                 if qual:
                     code.refs[where].add(qual)
-                    out |= code.values.get((qual, "<return>"), set()) if is_property(code.functions[qual]) \
+                    out |= (
+                        code.values.get((qual, "<return>"), set())
+                        if is_property(code.functions[qual])
                         else {("bound", qual)}
+                    )
         elif v[0] == "class":
             qual = method(code, v[1], attr)
             if qual:
@@ -418,8 +483,14 @@ def call(code: Code, node: ast.Call, module: str, ctx: str | None, ev: Any) -> s
             code.refs[where].add(v[1])
             fn = code.functions[v[1]]
             kind = decorators(fn)
-            bind(code, v[1], node, ev, where=where,
-                 skip_self=(v[0] == "bound" and "staticmethod" not in kind) or "classmethod" in kind)
+            bind(
+                code,
+                v[1],
+                node,
+                ev,
+                where=where,
+                skip_self=(v[0] == "bound" and "staticmethod" not in kind) or "classmethod" in kind,
+            )
             out |= code.values.get((v[1], "<return>"), set())
         elif v[0] == "factory":
             out.add(v[1])
@@ -428,7 +499,9 @@ def call(code: Code, node: ast.Call, module: str, ctx: str | None, ev: Any) -> s
             if isinstance(first, ast.Constant) and isinstance(first.value, str):
                 code.ops[where].add((v[1], first.value))
             else:
-                code.unattributed[where].append(f"{v[1]} paginator of a computed operation, line {node.lineno}")
+                code.unattributed[where].append(
+                    f"{v[1]} paginator of a computed operation, line {node.lineno}"
+                )
             out.add(BUILTIN)
         elif v[0] in ("op", "response"):
             out.add(RESPONSE)
@@ -449,8 +522,13 @@ def walk_body(code: Code, body: list[ast.stmt], module: str, ctx: str | None, cl
                 for b in stmt.bases:
                     evaluate(code, b, module, ctx)
                 qual = next(q for q, node in code.classes.items() if node is stmt)
-                walk_body(code, [s for s in stmt.body if not isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef)],
-                          module, ctx, qual)
+                walk_body(
+                    code,
+                    [s for s in stmt.body if not isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef)],
+                    module,
+                    ctx,
+                    qual,
+                )
             elif ctx is not None:  # a nested function: a name in its parent's scope
                 add(code, (ctx, stmt.name), {("func", f"{ctx}.<locals>.{stmt.name}")})
             continue
@@ -478,8 +556,11 @@ def walk_body(code: Code, body: list[ast.stmt], module: str, ctx: str | None, cl
                 else:
                     evaluate(code, target, module, ctx)
             continue
-        if isinstance(stmt, ast.For) and isinstance(stmt.target, ast.Name) \
-                and evaluate(code, stmt.iter, module, ctx) == {RESPONSE}:
+        if (
+            isinstance(stmt, ast.For)
+            and isinstance(stmt.target, ast.Name)
+            and evaluate(code, stmt.iter, module, ctx) == {RESPONSE}
+        ):
             add(code, (where, stmt.target.id), {RESPONSE})
         for child in ast.iter_child_nodes(stmt):
             if isinstance(child, ast.expr):
@@ -492,8 +573,14 @@ def walk_body(code: Code, body: list[ast.stmt], module: str, ctx: str | None, cl
                     add(code, (where, child.optional_vars.id), values)
             elif isinstance(child, ast.ExceptHandler):
                 if child.name and child.type is not None:
-                    add(code, (where, child.name), {("inst", v[1]) if v[0] == "class" else v
-                                                    for v in evaluate(code, child.type, module, ctx)})
+                    add(
+                        code,
+                        (where, child.name),
+                        {
+                            ("inst", v[1]) if v[0] == "class" else v
+                            for v in evaluate(code, child.type, module, ctx)
+                        },
+                    )
                 walk_body(code, child.body, module, ctx)
             elif isinstance(child, ast.match_case):
                 walk_body(code, child.body, module, ctx)
@@ -584,20 +671,36 @@ def reach(code: Code, modules: set[str], todo: list[str]) -> set[str]:
         todo += [q for q, fn in code.functions.items() if fn.parent == where]
         # an attribute of something the analysis could not type may be any method of that name (but a
         # str/dict/list/set method: untyped receivers are loop variables over parsed documents; see SHADOWING)
-        todo += [q for attr, _ in code.unknown_attrs[where] if attr not in BUILTIN_METHODS
-                 for q in by_name.get(attr, [])]
+        todo += [
+            q
+            for attr, _ in code.unknown_attrs[where]
+            if attr not in BUILTIN_METHODS
+            for q in by_name.get(attr, [])
+        ]
         for cls in code.class_refs[where] - seen_classes:
             seen_classes.add(cls)
             # what frameworks call for it: dunders, validators and other decorated methods
-            todo += [q for q, fn in code.functions.items() if fn.cls == cls and (
-                q.rsplit(".", 1)[1].startswith("__") or framework_called(fn))]
+            todo += [
+                q
+                for q, fn in code.functions.items()
+                if fn.cls == cls and (q.rsplit(".", 1)[1].startswith("__") or framework_called(fn))
+            ]
     return seen
 
 
 # ---- from code to IAM actions ----
 
-HANDLERS = {name: f"functions.{name}.app" for name in ("router", "escalator", "slack_interactions",
-                                                      "slo_evaluator", "batch_queue_metrics", "preflight")}
+HANDLERS = {
+    name: f"functions.{name}.app"
+    for name in (
+        "router",
+        "escalator",
+        "slack_interactions",
+        "slo_evaluator",
+        "batch_queue_metrics",
+        "preflight",
+    )
+}
 
 
 @cache
@@ -629,15 +732,23 @@ def calls_of(handler: str) -> dict[str, set[str]]:
 
 TEMPLATE = expand_for_each(load_template())
 FUNCTIONS = {name: r for name, r in TEMPLATE["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
-FUNCTION_OF = {"router": "RouterFunction", "escalator": "EscalatorFunction",
-               "slack_interactions": "SlackInteractionsFunction", "slo_evaluator": "SloEvaluatorFunction",
-               "batch_queue_metrics": "BatchQueueMetricsFunction", "preflight": "PreflightFunction"}
+FUNCTION_OF = {
+    "router": "RouterFunction",
+    "escalator": "EscalatorFunction",
+    "slack_interactions": "SlackInteractionsFunction",
+    "slo_evaluator": "SloEvaluatorFunction",
+    "batch_queue_metrics": "BatchQueueMetricsFunction",
+    "preflight": "PreflightFunction",
+}
 
 
 @cache
 def sam_policy_templates() -> dict[str, Any]:
-    found = sorted(ROOT.glob(".venv*/lib/python*/site-packages/samtranslator/policy_templates_data/"
-                             "policy_templates.json"))
+    found = sorted(
+        ROOT.glob(
+            ".venv*/lib/python*/site-packages/samtranslator/policy_templates_data/policy_templates.json"
+        )
+    )
     assert found, "SAM's policy_templates.json not found (make cfn installs aws-sam-translator in .venv-sam)"
     return dict(json.loads(found[0].read_text(encoding="utf-8"))["Templates"])
 
@@ -673,7 +784,9 @@ def granted(function: str) -> set[str]:
     for policy in FUNCTIONS[function]["Properties"].get("Policies", []):
         for statement in statements(policy):
             assert statement["Effect"] == "Allow" and "NotAction" not in statement, statement
-            actions |= set(statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]])
+            actions |= set(
+                statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            )
     return actions
 
 
@@ -687,8 +800,11 @@ def test_every_function_of_the_template_is_analysed() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("handler", sorted(HANDLERS))
 def test_every_call_the_code_can_make_is_granted(handler: str) -> None:
-    missing = {action: sorted(where) for action, where in calls_of(handler).items()
-               if not is_granted(action, granted(FUNCTION_OF[handler]))}
+    missing = {
+        action: sorted(where)
+        for action, where in calls_of(handler).items()
+        if not is_granted(action, granted(FUNCTION_OF[handler]))
+    }
     assert not missing, f"{FUNCTION_OF[handler]} lacks (action: called from): {missing}"
 
 
@@ -704,8 +820,13 @@ def test_every_client_call_is_attributed_to_a_service(handler: str) -> None:
     assert {w: code.unattributed[w] for w in where if code.unattributed[w]} == {}
     services = {s for w in where for s, _ in code.ops[w]}
     # an attribute of an untyped receiver that is an operation of a service in use: maybe a client call
-    suspicious = {(w, attr, line) for w in where if w not in DYNAMIC for attr, line in code.unknown_attrs[w]
-                  if any(attr in operations(s) for s in services)}
+    suspicious = {
+        (w, attr, line)
+        for w in where
+        if w not in DYNAMIC
+        for attr, line in code.unknown_attrs[w]
+        if any(attr in operations(s) for s in services)
+    }
     assert suspicious == set(), "calls the analysis cannot attribute to a client or rule out"
     for w in where:
         for service, method in code.ops[w]:
@@ -725,24 +846,36 @@ def test_every_client_is_made_for_a_named_service() -> None:
 def test_methods_named_like_builtin_ones_that_reach_aws_are_listed() -> None:
     code = analysed()
     modules = set(code.trees)
-    shadowing = {q for q, fn in code.functions.items() if fn.cls and q.rsplit(".", 1)[1] in BUILTIN_METHODS
-                 and any(code.ops[w] for w in reach(code, modules, [q]))}
+    shadowing = {
+        q
+        for q, fn in code.functions.items()
+        if fn.cls
+        and q.rsplit(".", 1)[1] in BUILTIN_METHODS
+        and any(code.ops[w] for w in reach(code, modules, [q]))
+    }
     assert shadowing == set(SHADOWING)
 
 
 # ---- the analysis itself sees what it must ----
 
+
 def test_the_analysis_finds_the_known_calls() -> None:
     assert "dynamodb:DeleteItem" in calls_of("router")  # release_sms_slot, after a failed SMS
     # (release_sms_slot -> _release_slot, shared with the ops page's rate limit)
-    assert calls_of("router")["dynamodb:DeleteItem"] >= {"alertrouter.store.dynamodb:DynamoDBStore._release_slot"}
+    assert calls_of("router")["dynamodb:DeleteItem"] >= {
+        "alertrouter.store.dynamodb:DynamoDBStore._release_slot"
+    }
     assert calls_of("slo_evaluator")["sqs:SendMessage"] == {"alertrouter.slo.service:SloService._send"}
     assert set(calls_of("batch_queue_metrics")) == {"batch:DescribeJobQueues", "batch:ListJobs"}
 
 
 def test_transactions_need_the_action_of_each_item_write() -> None:
     assert actions_of("dynamodb", "transact_write_items") == (
-        "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem")
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:ConditionCheckItem",
+    )
     assert actions_of("sqs", "send_message_batch") == ("sqs:SendMessage",)
     assert actions_of("dynamodb", "batch_get_item") == ("dynamodb:BatchGetItem",)
 
@@ -756,6 +889,7 @@ def test_sam_policy_templates_expand_to_their_actions() -> None:
 
 
 # ---- DynamoDB partition keys: what dynamodb:LeadingKeys may allow ----
+
 
 def key_pattern(node: ast.expr) -> str | None:
     """A partition key value as an IAM StringLike pattern: a literal, or an f-string's literal start + "*"."""
@@ -778,8 +912,12 @@ def partition_keys(handler: str) -> set[str]:
             pattern = key_pattern(value)
             if pattern is None:
                 fn = code.functions.get(where)
-                assert isinstance(value, ast.Dict) and isinstance(value.values[0], ast.Name) and fn is not None \
-                    and value.values[0].id == "pk", f"{where}: a partition key the test cannot read"
+                assert (
+                    isinstance(value, ast.Dict)
+                    and isinstance(value.values[0], ast.Name)
+                    and fn is not None
+                    and value.values[0].id == "pk"
+                ), f"{where}: a partition key the test cannot read"
                 continue  # a `pk` parameter: its callers' arguments count
             patterns.add(pattern)
         for param, arg in code.pk_args[where]:
@@ -791,13 +929,21 @@ def partition_keys(handler: str) -> set[str]:
 
 
 # Functions whose DynamoDB grant is narrowed by dynamodb:LeadingKeys, and the statement that does it.
-LEADING_KEYS = {"slack_interactions": "StateTable", "slo_evaluator": "SloState", "preflight": "PreflightState"}
+LEADING_KEYS = {
+    "slack_interactions": "StateTable",
+    "slo_evaluator": "SloState",
+    "preflight": "PreflightState",
+}
 
 
 @pytest.mark.parametrize("handler", sorted(LEADING_KEYS))
 def test_leading_keys_allow_exactly_the_partition_keys_the_code_uses(handler: str) -> None:
-    tables = [s for p in FUNCTIONS[FUNCTION_OF[handler]]["Properties"]["Policies"] for s in statements(p)
-              if any(str(a).startswith("dynamodb:") for a in s["Action"])]
+    tables = [
+        s
+        for p in FUNCTIONS[FUNCTION_OF[handler]]["Properties"]["Policies"]
+        for s in statements(p)
+        if any(str(a).startswith("dynamodb:") for a in s["Action"])
+    ]
     [statement] = tables  # no DynamoDB grant without the condition
     assert statement["Sid"] == LEADING_KEYS[handler]
     allowed = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
@@ -807,4 +953,11 @@ def test_leading_keys_allow_exactly_the_partition_keys_the_code_uses(handler: st
 def test_the_router_and_escalator_use_every_kind_of_item() -> None:
     # why they are not narrowed by dynamodb:LeadingKeys: the condition would list nearly every prefix
     assert partition_keys("router") >= {"ALERT#*", "GROUP#*", "HISTORY#*", "SILENCE", "INHIBIT", "SMSPACE#*"}
-    assert partition_keys("escalator") >= {"ALERT#*", "GROUP#*", "ESCALATION", "EXPIRE", "OUTBOX", "SMSPACE#*"}
+    assert partition_keys("escalator") >= {
+        "ALERT#*",
+        "GROUP#*",
+        "ESCALATION",
+        "EXPIRE",
+        "OUTBOX",
+        "SMSPACE#*",
+    }

@@ -18,16 +18,36 @@ from alertrouter.weburl import web_url
 from conftest import load_event
 
 T0 = 1_714_557_600_000
-REFUSED = ["javascript:alert(document.cookie)", "JavaScript:alert(1)", " javascript:alert(1)",
-           "\x01javascript:alert(1)", "java\tscript:alert(1)", "java\nscript:alert(1)",
-           "data:text/html;base64,PHNjcmlwdD4=", "vbscript:msgbox(1)", "file:///etc/passwd",
-           "wiki.example.com/runbooks/cpu", "//evil.example/x", "https://", "https:///no-host", "http:evil.example",
-           "ftp://files.example.com/x", "mailto:ops@example.com"]
+REFUSED = [
+    "javascript:alert(document.cookie)",
+    "JavaScript:alert(1)",
+    " javascript:alert(1)",
+    "\x01javascript:alert(1)",
+    "java\tscript:alert(1)",
+    "java\nscript:alert(1)",
+    "data:text/html;base64,PHNjcmlwdD4=",
+    "vbscript:msgbox(1)",
+    "file:///etc/passwd",
+    "wiki.example.com/runbooks/cpu",
+    "//evil.example/x",
+    "https://",
+    "https:///no-host",
+    "http:evil.example",
+    "ftp://files.example.com/x",
+    "mailto:ops@example.com",
+]
 
 
 def member(**urls: Any) -> Member:
-    return Member(status="firing", severity="warning", title="ServerCpuTooHigh", summary="CPU above 90%",
-                  ts_ms=T0, starts_at_ms=T0, **urls)
+    return Member(
+        status="firing",
+        severity="warning",
+        title="ServerCpuTooHigh",
+        summary="CPU above 90%",
+        ts_ms=T0,
+        starts_at_ms=T0,
+        **urls,
+    )
 
 
 def shown(m: Member) -> str:
@@ -44,8 +64,14 @@ def test_a_url_that_is_not_http_or_https_with_a_host_never_becomes_a_link(url: s
     assert "<javascript" not in text.lower() and "<data:" not in text and "<file:" not in text
 
 
-@pytest.mark.parametrize("url", ["https://wiki.example.com/runbooks/cpu", "HTTPS://WIKI.EXAMPLE.COM/rb",
-                                 "http://wiki.example.com:8080/rb?x=1#y"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://wiki.example.com/runbooks/cpu",
+        "HTTPS://WIKI.EXAMPLE.COM/rb",
+        "http://wiki.example.com:8080/rb?x=1#y",
+    ],
+)
 def test_http_and_https_urls_with_a_host_are_links(url: str) -> None:
     text = shown(member(runbook=url, console=url))
     assert f"<{url}|Runbook>" in text and f"<{url}|Console>" in text and f"<{url}|console>" in text
@@ -69,8 +95,9 @@ def test_a_refused_url_is_logged_once_not_once_per_render() -> None:
     assert len(refused) == 1
 
 
-@pytest.mark.parametrize("runbook", ["javascript:alert(1)", " javascript:alert(1)", "data:text/html,x",
-                                     "wiki.example.com/rb"])
+@pytest.mark.parametrize(
+    "runbook", ["javascript:alert(1)", " javascript:alert(1)", "data:text/html,x", "wiki.example.com/rb"]
+)
 def test_an_alarms_runbook_tag_that_is_not_a_web_url_is_not_its_runbook(runbook: str) -> None:
     event = load_event("eventbridge_cw_alarm_state_change_single_metric_ALARM_awsdocs.json")
     event["detail"]["alarmTags"] = {"runbook": runbook}
@@ -87,10 +114,23 @@ def test_a_job_tags_runbook_that_is_not_a_web_url_is_not_its_runbook() -> None:
 
 @pytest.mark.parametrize("field", ["dashboard", "runbook"])
 def test_an_slo_events_links_must_be_web_urls(field: str) -> None:
-    event = {"version": "0", "id": "x", "detail-type": "AlertRouter SLO Burn Rate", "source": "alertrouter.slo",
-             "account": "123456789012", "region": "eu-west-1", "time": "2026-11-23T03:00:00Z", "resources": [],
-             "detail": {"slo": "checkout", "rule": "page-1h-5m", "severity": "page", "state": "firing",
-                        field: "javascript:alert(1)"}}
+    event = {
+        "version": "0",
+        "id": "x",
+        "detail-type": "AlertRouter SLO Burn Rate",
+        "source": "alertrouter.slo",
+        "account": "123456789012",
+        "region": "eu-west-1",
+        "time": "2026-11-23T03:00:00Z",
+        "resources": [],
+        "detail": {
+            "slo": "checkout",
+            "rule": "page-1h-5m",
+            "severity": "page",
+            "state": "firing",
+            field: "javascript:alert(1)",
+        },
+    }
     [alert] = slo.parse_eventbridge(event)
     assert alert.annotations == {}
     event["detail"][field] = "https://grafana.example.com/d/checkout"
@@ -113,7 +153,10 @@ def test_web_url_reads_a_url_as_a_browser_does() -> None:
 
 
 def test_a_link_cannot_be_broken_out_of_by_its_url_or_its_label() -> None:
-    assert link("https://x.example/a b|c>d<e", "Run|book>") == "<https://x.example/a%20b%7Cc%3Ed%3Ce|Run/book&gt;>"
+    assert (
+        link("https://x.example/a b|c>d<e", "Run|book>")
+        == "<https://x.example/a%20b%7Cc%3Ed%3Ce|Run/book&gt;>"
+    )
 
 
 def test_an_entity_in_a_links_url_cannot_change_where_it_goes() -> None:

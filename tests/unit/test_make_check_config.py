@@ -16,8 +16,14 @@ pytestmark = [pytest.mark.skipif(shutil.which("make") is None, reason="needs mak
 
 
 def make(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["make", "--no-print-directory", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120, check=False)
+    return subprocess.run(
+        ["make", "--no-print-directory", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_a_routing_config_with_an_unknown_receiver_stops_the_check_with_the_line(tmp_path: Path) -> None:
@@ -25,8 +31,10 @@ def test_a_routing_config_with_an_unknown_receiver_stops_the_check_with_the_line
     bad.write_text(GOOD.replace("receiver: oncall-page", "receiver: oncall-pagr", 1))
     done = make("check-config", f"ROUTING={bad}")
     assert done.returncode != 0
-    assert f"alertrouter: {bad}: (top level): Value error, route 0.0 names unknown receiver 'oncall-pagr'" in (
-        done.stderr.splitlines())
+    assert (
+        f"alertrouter: {bad}: (top level): Value error, route 0.0 names unknown receiver 'oncall-pagr'"
+        in (done.stderr.splitlines())
+    )
 
 
 def test_a_broken_slo_file_stops_the_check(tmp_path: Path) -> None:
@@ -39,15 +47,22 @@ def test_a_broken_slo_file_stops_the_check(tmp_path: Path) -> None:
 def test_the_shipped_files_pass_with_their_version_and_warnings_of_names_the_stack_does_not_know() -> None:
     done = make("check-config", "CONFIG_ENV=prod")
     assert done.returncode == 0, done.stderr
-    assert "config/routing.yaml: OK (6 receivers), version " in done.stdout and "config/slos.yaml: OK" in done.stdout
+    assert (
+        "config/routing.yaml: OK (6 receivers), version " in done.stdout
+        and "config/slos.yaml: OK" in done.stdout
+    )
     warnings = [line for line in done.stderr.splitlines() if line.startswith("alertrouter: warning: ")]
     assert len(warnings) == 2
     assert "(it knows DefaultSlackChannel #alerts): #oncall," in warnings[0]
-    assert "oncall-primary, oncall-secondary are named, but [prod] sets no SmsNumbersSecretName" in warnings[1]
+    assert (
+        "oncall-primary, oncall-secondary are named, but [prod] sets no SmsNumbersSecretName" in warnings[1]
+    )
 
 
 def test_build_runs_the_check_before_sam() -> None:
     commands = make("-n", "build").stdout.splitlines()
-    check = next(i for i, c in enumerate(commands) if "alertrouter check-config --config config/routing.yaml" in c)
+    check = next(
+        i for i, c in enumerate(commands) if "alertrouter check-config --config config/routing.yaml" in c
+    )
     sam = next(i for i, c in enumerate(commands) if "sam build" in c)
     assert check < sam and any("alertrouter slo validate config/slos.yaml" in c for c in commands[:sam])

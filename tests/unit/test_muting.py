@@ -12,7 +12,13 @@ MIN = 60_000
 
 class World:
     def __init__(self, config: str) -> None:
-        self.store, self.slack, self.sms, self.clock, self.scheduler = MemoryStore(), Slack(), Sms(), Clock(), Scheduler()
+        self.store, self.slack, self.sms, self.clock, self.scheduler = (
+            MemoryStore(),
+            Slack(),
+            Sms(),
+            Clock(),
+            Scheduler(),
+        )
         self.router = router(config, self.store, self.slack, self.scheduler, self.clock, sms=self.sms)
 
     def at(self, minutes: float) -> World:
@@ -38,8 +44,13 @@ class World:
             self.at(step).deliver_due()
 
     def silence(self, *matchers: str, start: float, end: float, **extra: object) -> Silence:
-        silence = Silence(matchers=list(matchers), starts_at_ms=T0 + int(start * MIN), ends_at_ms=T0 + int(end * MIN),
-                          created_by="alice", **extra)  # type: ignore[arg-type]
+        silence = Silence(
+            matchers=list(matchers),
+            starts_at_ms=T0 + int(start * MIN),
+            ends_at_ms=T0 + int(end * MIN),
+            created_by="alice",
+            **extra,
+        )  # type: ignore[arg-type]
         self.store.put_silence(silence)
         return silence
 
@@ -148,8 +159,9 @@ def test_a_firing_source_inhibits_its_targets_until_it_resolves() -> None:
     world.at(0).router.handle(alert("RegionDown", severity="critical"))
     world.at(0).router.handle(alert("LatencyHigh", severity="warning"))
     assert world.slack.posts == ["#oncall"]  # only the source
-    latency = world.store.groups[next(k for k, g in world.store.groups.items() if "LatencyHigh" in str(g.members)
-                                      or g.muted)]
+    latency = world.store.groups[
+        next(k for k, g in world.store.groups.items() if "LatencyHigh" in str(g.members) or g.muted)
+    ]
     assert any(r.startswith("inhibited by a firing alert") for r in latency.muted.values())
     world.at(5).router.handle(alert("RegionDown", state="OK", minute=5, severity="critical"))
     world.run_until(9)  # inhibited groups are looked at again each group_interval

@@ -36,8 +36,13 @@ def test_lines_say_pass_fail_with_the_fix_or_unknown_with_why() -> None:
 
 
 def test_a_regression_is_a_check_that_passed_last_time_and_fails_now() -> None:
-    now = [Check("kept failing", False, ""), Check("broke", False, ""), Check("new and failing", False, ""),
-           Check("unknown before", False, ""), Check("fine", True, "")]
+    now = [
+        Check("kept failing", False, ""),
+        Check("broke", False, ""),
+        Check("new and failing", False, ""),
+        Check("unknown before", False, ""),
+        Check("fine", True, ""),
+    ]
     previous = {"kept failing": False, "broke": True, "unknown before": None, "fine": True}
     assert [c.name for c in regressions(previous, now)] == ["broke"]
     assert regressions({}, now) == []  # the first run has nothing to regress from
@@ -55,7 +60,9 @@ def test_the_scopes_asked_for_are_the_manifests() -> None:
     assert set(REQUIRED_SCOPES) | {"usergroups:read"} <= granted
     assert slack_scopes_check(frozenset(granted), "s").ok is True
     without = slack_scopes_check(frozenset(granted - {"usergroups:read"}), "s", usergroups=True)
-    assert without.line().startswith("✗ Slack scopes: the token lacks usergroups:read — fix: add usergroups:read")
+    assert without.line().startswith(
+        "✗ Slack scopes: the token lacks usergroups:read — fix: add usergroups:read"
+    )
 
 
 class SandboxSns:
@@ -76,37 +83,59 @@ class SandboxSns:
 
 
 def test_in_the_sandbox_an_unverified_recipient_fails() -> None:
-    sns = SandboxSns(True, [[{"PhoneNumber": "+15555550100", "Status": "Verified"}],
-                            [{"PhoneNumber": "+15555550101", "Status": "Pending"}]])
+    sns = SandboxSns(
+        True,
+        [
+            [{"PhoneNumber": "+15555550100", "Status": "Verified"}],
+            [{"PhoneNumber": "+15555550101", "Status": "Pending"}],
+        ],
+    )
     check = sms_sandbox_check(sns, NUMBERS)
     assert check.line() == (
         "✗ SMS sandbox: in the sandbox; not verified destinations: oncall-secondary (+*********01) — fix: verify "
         "them (SNS console, Text messaging, Sandbox destination phone numbers) or request production access to "
-        "leave the sandbox")
+        "leave the sandbox"
+    )
     assert sns.tokens == ["", "1"]  # every page read
 
 
 def test_in_the_sandbox_with_every_recipient_verified_or_out_of_it_passes() -> None:
     verified = [[{"PhoneNumber": n, "Status": "Verified"} for n in NUMBERS.values()]]
     assert sms_sandbox_check(SandboxSns(True, verified), NUMBERS).line() == (
-        "✓ SMS sandbox: in the sandbox, every recipient (2) verified")
+        "✓ SMS sandbox: in the sandbox, every recipient (2) verified"
+    )
     assert sms_sandbox_check(SandboxSns(False, []), NUMBERS).ok is True
 
 
 STACK = {
-    "Parameters": {"AccountLabel": {"Type": "String"}, "SlackTokenSecretName": {"Type": "String"},
-                   "SmsNumbersSecretName": {"Type": "String"}, "DefaultSlackChannel": {"Type": "String"},
-                   "AllowedSlackUserGroupIds": {"Type": "String"}},
+    "Parameters": {
+        "AccountLabel": {"Type": "String"},
+        "SlackTokenSecretName": {"Type": "String"},
+        "SmsNumbersSecretName": {"Type": "String"},
+        "DefaultSlackChannel": {"Type": "String"},
+        "AllowedSlackUserGroupIds": {"Type": "String"},
+    },
     # (moto's CloudFormation makes no AWS::CloudWatch::Alarm: the alarms' names are read the rules' way)
     "Resources": {
-        "StateTable": {"Type": "AWS::DynamoDB::Table", "Properties": {
-            "TableName": "prod-state", "BillingMode": "PAY_PER_REQUEST",
-            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
-            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}]}},
+        "StateTable": {
+            "Type": "AWS::DynamoDB::Table",
+            "Properties": {
+                "TableName": "prod-state",
+                "BillingMode": "PAY_PER_REQUEST",
+                "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            },
+        },
         "IngestDLQ": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "prod-ingest-dlq"}},
         "IngestQueue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "prod-ingest"}},
-        "CloudWatchAlarmRule": {"Type": "AWS::Events::Rule", "Properties": {
-            "Name": "prod-cloudwatch-alarms", "State": "ENABLED", "EventPattern": {"source": ["aws.cloudwatch"]}}},
+        "CloudWatchAlarmRule": {
+            "Type": "AWS::Events::Rule",
+            "Properties": {
+                "Name": "prod-cloudwatch-alarms",
+                "State": "ENABLED",
+                "EventPattern": {"source": ["aws.cloudwatch"]},
+            },
+        },
     },
 }
 
@@ -115,16 +144,25 @@ STACK = {
 @mock_aws
 def test_doctor_reads_a_deployed_stacks_resources_and_parameters() -> None:
     cloudformation = boto3.client("cloudformation", region_name="us-east-1")
-    parameters = {"AccountLabel": "prod", "SlackTokenSecretName": "alertrouter/slack-bot-token",
-                  "SmsNumbersSecretName": "alertrouter/sms-numbers", "DefaultSlackChannel": "#alerts-prod",
-                  "AllowedSlackUserGroupIds": "S0ONCALL1"}
-    cloudformation.create_stack(StackName="alertrouter", TemplateBody=json.dumps(STACK), Parameters=[
-        {"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()])
+    parameters = {
+        "AccountLabel": "prod",
+        "SlackTokenSecretName": "alertrouter/slack-bot-token",
+        "SmsNumbersSecretName": "alertrouter/sms-numbers",
+        "DefaultSlackChannel": "#alerts-prod",
+        "AllowedSlackUserGroupIds": "S0ONCALL1",
+    }
+    cloudformation.create_stack(
+        StackName="alertrouter",
+        TemplateBody=json.dumps(STACK),
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
+    )
     target = stack_target(cloudformation, "alertrouter", "config/routing.yaml", "config/slos.yaml")
     assert target.table_name == "prod-state"
     assert target.ingest_queue_url.endswith("/prod-ingest") and target.dlq_url.endswith("/prod-ingest-dlq")
     assert target.rule_names == ("prod-cloudwatch-alarms",)
-    assert (target.slack_token_secret, target.sms_numbers_secret) == ("alertrouter/slack-bot-token",
-                                                                     "alertrouter/sms-numbers")
+    assert (target.slack_token_secret, target.sms_numbers_secret) == (
+        "alertrouter/slack-bot-token",
+        "alertrouter/sms-numbers",
+    )
     assert target.placeholders == {"DEFAULT_SLACK_CHANNEL": "#alerts-prod", "ACCOUNT_LABEL": "prod"}
     assert target.uses_usergroups

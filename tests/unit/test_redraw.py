@@ -31,7 +31,9 @@ def world() -> tuple[MemoryStore, Slack, Router, str]:
     return store, slack, r, key
 
 
-def test_an_acknowledgement_is_redrawn_in_the_other_channels_not_the_clicked_one(world: tuple[MemoryStore, Slack, Router, str]) -> None:
+def test_an_acknowledgement_is_redrawn_in_the_other_channels_not_the_clicked_one(
+    world: tuple[MemoryStore, Slack, Router, str],
+) -> None:
     store, slack, r, key = world
     store.acknowledge(key, "U0ALICE", 1, ack=True, episode=1)
     outcome = r.redraw(key, 1, clicked="ID#oncall")
@@ -40,7 +42,9 @@ def test_an_acknowledgement_is_redrawn_in_the_other_channels_not_the_clicked_one
     assert store.groups[key].lease_id == ""  # the lease is given back
 
 
-def test_a_redraw_for_another_episode_or_while_a_flush_runs_does_nothing(world: tuple[MemoryStore, Slack, Router, str]) -> None:
+def test_a_redraw_for_another_episode_or_while_a_flush_runs_does_nothing(
+    world: tuple[MemoryStore, Slack, Router, str],
+) -> None:
     store, slack, r, key = world
     assert r.redraw(key, 2, clicked="ID#oncall").updates == 0  # the episode the click was on is over
     store.claim(key, "flushing", 0, 10**15)  # a flush holds the lease: it re-reads the clicks itself
@@ -49,7 +53,9 @@ def test_a_redraw_for_another_episode_or_while_a_flush_runs_does_nothing(world: 
     assert slack.updates == []
 
 
-def test_slack_failing_retryably_brings_the_redraw_back_with_the_lease_free(world: tuple[MemoryStore, Slack, Router, str]) -> None:
+def test_slack_failing_retryably_brings_the_redraw_back_with_the_lease_free(
+    world: tuple[MemoryStore, Slack, Router, str],
+) -> None:
     store, slack, r, key = world
     slack.fail.add("ID#payments")
     with pytest.raises(NotifyError):

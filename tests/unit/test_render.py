@@ -25,18 +25,43 @@ MINUTE = 60_000
 CONSOLE = "https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#alarmsV2:alarm/"
 
 
-def member(title: str = "ServerCpuTooHigh", *, status: str = "firing", severity: str = "warning",
-           starts_at_ms: int = T0, ts_ms: int | None = None, count: int = 1, summary: str = "CPU above 90%",
-           resource: str = "i-0abc", runbook: str = "https://wiki.example.com/runbooks/cpu") -> Member:
-    return Member(status=status, severity=severity, title=title, summary=summary, resource=resource,
-                  account="123456789012", region="us-east-1", console=CONSOLE + quote(title, safe=""), runbook=runbook,
-                  ts_ms=starts_at_ms if ts_ms is None else ts_ms, starts_at_ms=starts_at_ms, count=count)
+def member(
+    title: str = "ServerCpuTooHigh",
+    *,
+    status: str = "firing",
+    severity: str = "warning",
+    starts_at_ms: int = T0,
+    ts_ms: int | None = None,
+    count: int = 1,
+    summary: str = "CPU above 90%",
+    resource: str = "i-0abc",
+    runbook: str = "https://wiki.example.com/runbooks/cpu",
+) -> Member:
+    return Member(
+        status=status,
+        severity=severity,
+        title=title,
+        summary=summary,
+        resource=resource,
+        account="123456789012",
+        region="us-east-1",
+        console=CONSOLE + quote(title, safe=""),
+        runbook=runbook,
+        ts_ms=starts_at_ms if ts_ms is None else ts_ms,
+        starts_at_ms=starts_at_ms,
+        count=count,
+    )
 
 
 def group(*members: Member, key: str = "route0/ab12cd34") -> GroupState:
-    return GroupState(key=key, route_id="route0", receiver="team",
-                      group_labels={"alertname": "", "account": "123456789012", "region": "us-east-1"},
-                      members={f"fp{i:02d}": m for i, m in enumerate(members)}, version=1)
+    return GroupState(
+        key=key,
+        route_id="route0",
+        receiver="team",
+        group_labels={"alertname": "", "account": "123456789012", "region": "us-east-1"},
+        members={f"fp{i:02d}": m for i, m in enumerate(members)},
+        version=1,
+    )
 
 
 def blocks_of(message: Any) -> list[dict[str, Any]]:
@@ -49,6 +74,7 @@ def block_text(message: Any) -> str:
 
 
 # ---- the group message ----
+
 
 def test_single_firing_alert_has_headline_facts_links_and_buttons() -> None:
     # Given one critical alert that started at 10:00 and fired 3 times
@@ -74,13 +100,20 @@ def test_single_firing_alert_has_headline_facts_links_and_buttons() -> None:
     actions = blocks[-1]
     assert actions["type"] == "actions"
     assert [b["action_id"] for b in actions["elements"]] == [
-        "alertrouter_ack", "alertrouter_resolve", "alertrouter_silence"]
+        "alertrouter_ack",
+        "alertrouter_resolve",
+        "alertrouter_silence",
+    ]
     ack, resolve, silence = actions["elements"]
     assert {ack["value"], resolve["value"]} == {"route0/ab12cd34:1"}  # group key and episode
     # Silence is a menu: each choice carries its duration with the group key and episode
     assert silence["type"] == "static_select"
     assert [o["value"] for o in silence["options"]] == [
-        "1h|route0/ab12cd34:1", "4h|route0/ab12cd34:1", "24h|route0/ab12cd34:1", "resolved|route0/ab12cd34:1"]
+        "1h|route0/ab12cd34:1",
+        "4h|route0/ab12cd34:1",
+        "24h|route0/ab12cd34:1",
+        "resolved|route0/ab12cd34:1",
+    ]
 
 
 def test_warning_is_amber_and_missing_resource_and_links_are_left_out() -> None:
@@ -110,10 +143,12 @@ def test_single_nodata_alert_is_grey_and_keeps_its_buttons() -> None:
 
 def test_group_headline_counts_states_and_firing_alerts_come_first() -> None:
     # Given three firing alerts (one critical) and one resolved, the resolved one the oldest
-    g = group(member("Resolved", status="resolved", starts_at_ms=T0 - 60 * MINUTE, ts_ms=T0),
-              member("Late", starts_at_ms=T0 + 2 * MINUTE),
-              member("Early", severity="critical", starts_at_ms=T0, count=4),
-              member("Middle", starts_at_ms=T0 + MINUTE))
+    g = group(
+        member("Resolved", status="resolved", starts_at_ms=T0 - 60 * MINUTE, ts_ms=T0),
+        member("Late", starts_at_ms=T0 + 2 * MINUTE),
+        member("Early", severity="critical", starts_at_ms=T0, count=4),
+        member("Middle", starts_at_ms=T0 + MINUTE),
+    )
     message = render_group(g, T0 + 3 * MINUTE)
     # Then the worst firing severity sets icon and colour, and the headline counts each state
     assert message.text == "🔴 3 firing, 1 resolved · 123456789012, us-east-1"
@@ -138,7 +173,9 @@ def test_group_lists_ten_alerts_then_says_how_many_more(n: int, more: str | None
 
 def test_group_with_long_alarm_names_still_says_how_many_more() -> None:
     # Given 12 alerts whose names are 108 characters long (CloudWatch allows 255)
-    g = group(*[member(f"prod-payments-api-{'x' * 85}-latency-{i:02d}", starts_at_ms=T0 + i) for i in range(12)])
+    g = group(
+        *[member(f"prod-payments-api-{'x' * 85}-latency-{i:02d}", starts_at_ms=T0 + i) for i in range(12)]
+    )
     text = blocks_of(render_group(g, T0))[1]["text"]["text"]
     # Then the reader is still told there are more than are shown, and no link is cut in half
     assert len(text) <= 3000  # Slack's limit for a section's text
@@ -147,8 +184,10 @@ def test_group_with_long_alarm_names_still_says_how_many_more() -> None:
 
 
 def test_all_resolved_group_is_green_with_its_whole_span() -> None:
-    g = group(member("A", status="resolved", starts_at_ms=T0, ts_ms=T0 + 5 * MINUTE),
-              member("B", status="resolved", starts_at_ms=T0 + MINUTE, ts_ms=T0 + 125 * MINUTE))
+    g = group(
+        member("A", status="resolved", starts_at_ms=T0, ts_ms=T0 + 5 * MINUTE),
+        member("B", status="resolved", starts_at_ms=T0 + MINUTE, ts_ms=T0 + 125 * MINUTE),
+    )
     message = render_group(g, T0 + 130 * MINUTE)
     assert message.text == "✅ RESOLVED · 2 alerts · 123456789012, us-east-1 · resolved after 2h 5m"
     assert message.attachments[0]["color"] == "#2EB67D"
@@ -167,7 +206,9 @@ def test_mrkdwn_control_characters_in_titles_are_escaped_in_blocks() -> None:
     single = render_group(group(member("<!channel> p99 > 500ms & rising", resource="a<b>")), T0)
     multi = render_group(group(member("<!here> queue > 10k"), member("A & B")), T0)
     # Then the blocks show them literally
-    assert blocks_of(single)[0]["text"]["text"] == "*🟠 WARNING · &lt;!channel&gt; p99 &gt; 500ms &amp; rising*"
+    assert (
+        blocks_of(single)[0]["text"]["text"] == "*🟠 WARNING · &lt;!channel&gt; p99 &gt; 500ms &amp; rising*"
+    )
     assert "*Resource*\na&lt;b&gt;" in block_text(single)
     listed = blocks_of(multi)[1]["text"]["text"]
     assert "&lt;!here&gt; queue &gt; 10k" in listed and "A &amp; B" in listed
@@ -185,33 +226,52 @@ def test_slack_date_token_has_epoch_seconds_format_and_utc_fallback() -> None:
     assert slack_date(T0 + 59_999) == "<!date^1714557659^{date_short_pretty} {time}|2024-05-01 10:00 UTC>"
 
 
-@pytest.mark.parametrize(("ms", "expected"), [
-    (0, "0s"),
-    (-5_000, "0s"),
-    (45_000, "45s"),
-    (59_999, "59s"),
-    (60_000, "1m"),
-    (14 * MINUTE, "14m"),
-    (120 * MINUTE, "2h"),
-    (125 * MINUTE, "2h 5m"),
-    (86_400_000, "1d"),
-    (86_400_000 + 59 * MINUTE, "1d"),  # minutes are not shown once it is days
-    (3 * 86_400_000 + 4 * 3_600_000, "3d 4h"),
-])
+@pytest.mark.parametrize(
+    ("ms", "expected"),
+    [
+        (0, "0s"),
+        (-5_000, "0s"),
+        (45_000, "45s"),
+        (59_999, "59s"),
+        (60_000, "1m"),
+        (14 * MINUTE, "14m"),
+        (120 * MINUTE, "2h"),
+        (125 * MINUTE, "2h 5m"),
+        (86_400_000, "1d"),
+        (86_400_000 + 59 * MINUTE, "1d"),  # minutes are not shown once it is days
+        (3 * 86_400_000 + 4 * 3_600_000, "3d 4h"),
+    ],
+)
 def test_human_duration(ms: int, expected: str) -> None:
     assert human_duration(ms) == expected
 
 
 # ---- thread notes ----
 
-@pytest.mark.parametrize(("m", "before", "expected"), [
-    (member(summary="CPU 95%"), None, "🟠 *ServerCpuTooHigh* firing: CPU 95%"),
-    (member(severity="critical", summary="disk 99%"), "resolved", "🔴 *ServerCpuTooHigh* firing again: disk 99%"),
-    (member(count=3, summary="CPU 97%"), "firing", "🟠 *ServerCpuTooHigh* still firing (×3): CPU 97%"),
-    (member(status="resolved", ts_ms=T0 + 14 * MINUTE), "firing", "✅ *ServerCpuTooHigh* resolved after 14m"),
-    (member(status="nodata", summary="no datapoints"), "firing", "⚪ *ServerCpuTooHigh* has no data: no datapoints"),
-    (member("a<b> & c", summary="x > y"), None, "🟠 *a&lt;b&gt; &amp; c* firing: x &gt; y"),
-])
+
+@pytest.mark.parametrize(
+    ("m", "before", "expected"),
+    [
+        (member(summary="CPU 95%"), None, "🟠 *ServerCpuTooHigh* firing: CPU 95%"),
+        (
+            member(severity="critical", summary="disk 99%"),
+            "resolved",
+            "🔴 *ServerCpuTooHigh* firing again: disk 99%",
+        ),
+        (member(count=3, summary="CPU 97%"), "firing", "🟠 *ServerCpuTooHigh* still firing (×3): CPU 97%"),
+        (
+            member(status="resolved", ts_ms=T0 + 14 * MINUTE),
+            "firing",
+            "✅ *ServerCpuTooHigh* resolved after 14m",
+        ),
+        (
+            member(status="nodata", summary="no datapoints"),
+            "firing",
+            "⚪ *ServerCpuTooHigh* has no data: no datapoints",
+        ),
+        (member("a<b> & c", summary="x > y"), None, "🟠 *a&lt;b&gt; &amp; c* firing: x &gt; y"),
+    ],
+)
 def test_render_change_says_what_happened(m: Member, before: str | None, expected: str) -> None:
     assert render_change(m, before) == expected
 
@@ -223,15 +283,21 @@ def test_render_change_keeps_long_summaries_short() -> None:
 
 # ---- SMS ----
 
-@pytest.mark.parametrize("title", [
-    "DiskFull",
-    "Überlast – 東京 — ñandú 🚨",
-    "prod-payments-api-" + "VeryLongAlarmName" * 20,
-    "Ü" * 400,
-])
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "DiskFull",
+        "Überlast – 東京 — ñandú 🚨",
+        "prod-payments-api-" + "VeryLongAlarmName" * 20,
+        "Ü" * 400,
+    ],
+)
 def test_sms_is_one_short_ascii_text(title: str) -> None:
-    text = render_sms([member(title, severity="critical", resource="arn:aws:rds:us-east-1:1:db:" + "é" * 80)],
-                      "production-eu")
+    text = render_sms(
+        [member(title, severity="critical", resource="arn:aws:rds:us-east-1:1:db:" + "é" * 80)],
+        "production-eu",
+    )
     assert len(text) <= SMS_LIMIT
     assert text.isascii()
     assert text.startswith("CRIT production-eu: ")
@@ -251,8 +317,10 @@ def test_sms_replaces_non_ascii_and_truncates_with_an_ellipsis() -> None:
 
 def _gsm7_septets(text: str) -> int | None:
     """Septets `text` takes in the GSM 03.38 default alphabet; None if it cannot be sent in it (-> UCS-2)."""
-    basic = ("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-             "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+    basic = (
+        "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+        "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+    )
     extension = "^{}\\[~]|€\f"
     if any(c not in basic and c not in extension for c in text):
         return None
@@ -271,18 +339,22 @@ def test_sms_needs_something_to_page_about() -> None:
         render_sms([])
 
 
-@pytest.mark.parametrize(("number", "masked"), [
-    ("+15555550100", "+*********00"),
-    (" +4915112345678 ", "+***********78"),
-    ("1234", "****"),
-    ("", ""),
-])
+@pytest.mark.parametrize(
+    ("number", "masked"),
+    [
+        ("+15555550100", "+*********00"),
+        (" +4915112345678 ", "+***********78"),
+        ("1234", "****"),
+        ("", ""),
+    ],
+)
 def test_mask_number_keeps_only_the_plus_and_the_last_two_digits(number: str, masked: str) -> None:
     assert mask_number(number) == masked
     assert len(mask_number(number)) == len(number.strip())
 
 
 # ---- terminal preview ----
+
 
 def test_preview_shows_links_as_labels_and_dates_as_their_fallback() -> None:
     message = render_group(group(member("A & B <x>", severity="critical")), T0)
@@ -315,10 +387,17 @@ def test_acknowledged_silenced_resolved_by_hand_and_flapping_are_shown() -> None
     assert "🔕 silenced by <@U0ONCALL1> until 2024-05-01 11:00 UTC" in block_text(message)
     flapping = g.model_copy(update={"flapping": [fp]})
     assert "〰️ flapping" in block_text(render_group(flapping, T0))
-    by_hand = g.model_copy(update={"members": {fp: g.members[fp].model_copy(update={"status": "resolved"})},
-                                   "resolved_by": "U0ONCALL1", "resolved_ms": T0})
+    by_hand = g.model_copy(
+        update={
+            "members": {fp: g.members[fp].model_copy(update={"status": "resolved"})},
+            "resolved_by": "U0ONCALL1",
+            "resolved_ms": T0,
+        }
+    )
     message = render_group(by_hand, T0)
-    assert message.attachments[0]["color"] == "#2EB67D" and "✅ Resolved by <@U0ONCALL1>" in block_text(message)
+    assert message.attachments[0]["color"] == "#2EB67D" and "✅ Resolved by <@U0ONCALL1>" in block_text(
+        message
+    )
     assert blocks_of(message)[-1]["type"] != "actions"  # nothing left to click
 
 

@@ -33,10 +33,19 @@ BASE = load_event("eventbridge_cw_alarm_state_change_single_metric_ALARM_awsdocs
 
 
 def alert(name: str, state: str, second: int) -> Alert:
-    event = {**BASE, "resources": [f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}"],
-             "detail": {**BASE["detail"], "alarmName": name,
-                        "state": {**BASE["detail"]["state"], "value": state,
-                                  "timestamp": f"2024-05-01T10:{second // 60:02d}:{second % 60:02d}.000+0000"}}}
+    event = {
+        **BASE,
+        "resources": [f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}"],
+        "detail": {
+            **BASE["detail"],
+            "alarmName": name,
+            "state": {
+                **BASE["detail"]["state"],
+                "value": state,
+                "timestamp": f"2024-05-01T10:{second // 60:02d}:{second % 60:02d}.000+0000",
+            },
+        },
+    }
     return parse_payload(event).alerts[0]
 
 
@@ -67,15 +76,28 @@ class Slack:
         self.messages: dict[str, str] = {}  # ts -> current text
         self.by_ts: dict[str, str] = {}
 
-    def post_once(self, channel: str, message: SlackMessage, metadata: dict[str, Any], oldest: float, *,
-                  look_first: bool = False) -> tuple[str, str]:
+    def post_once(
+        self,
+        channel: str,
+        message: SlackMessage,
+        metadata: dict[str, Any],
+        oldest: float,
+        *,
+        look_first: bool = False,
+    ) -> tuple[str, str]:
         ts = f"{len(self.messages) + 1}.000100"
         self.posts.setdefault(metadata["group"], []).append(message.text)
         self.messages[ts] = message.text
         return channel, ts
 
-    def post(self, channel: str, message: SlackMessage, *, thread_ts: str | None = None,
-             metadata: dict[str, Any] | None = None) -> tuple[str, str]:
+    def post(
+        self,
+        channel: str,
+        message: SlackMessage,
+        *,
+        thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> tuple[str, str]:
         return channel, "0.1"
 
     def update(self, channel: str, ts: str, message: SlackMessage) -> None:
@@ -87,21 +109,28 @@ class Slack:
 
 events = st.lists(
     st.tuples(st.sampled_from(["A", "B", "C"]), st.sampled_from(["ALARM", "OK"]), st.integers(0, 40)),
-    min_size=1, max_size=25)
+    min_size=1,
+    max_size=25,
+)
 
 
 scenarios = {
-    "events": events, "duplicates": st.lists(st.integers(0, 24), max_size=10), "shuffle": st.randoms(),
-    "group_by": st.sampled_from(["alertname", "account"]), "wait": st.sampled_from([0, 30]),
-    "interval": st.sampled_from([0, 60]), "gaps": st.lists(st.integers(0, 90_000), min_size=40, max_size=40),
+    "events": events,
+    "duplicates": st.lists(st.integers(0, 24), max_size=10),
+    "shuffle": st.randoms(),
+    "group_by": st.sampled_from(["alertname", "account"]),
+    "wait": st.sampled_from([0, 30]),
+    "interval": st.sampled_from([0, 60]),
+    "gaps": st.lists(st.integers(0, 90_000), min_size=40, max_size=40),
 }
 
 
 @pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(**scenarios)
-def test_router_converges_and_never_double_posts(events, duplicates, shuffle, group_by, wait, interval,
-                                                 gaps) -> None:
+def test_router_converges_and_never_double_posts(
+    events, duplicates, shuffle, group_by, wait, interval, gaps
+) -> None:
     check_convergence(MemoryStore(), events, duplicates, shuffle, group_by, wait, interval, gaps)
 
 
@@ -112,8 +141,13 @@ def check_convergence(store: Any, events, duplicates, shuffle, group_by, wait, i
     shuffle.shuffle(deliveries)
     queue, slack = Queue(), Slack()
     queue.now = 1_700_000_000_000
-    router = Router(parse_config(CONFIG.format(group_by=group_by, wait=wait, interval=interval)), store, queue,
-                    slack=slack, now_ms=lambda: queue.now)
+    router = Router(
+        parse_config(CONFIG.format(group_by=group_by, wait=wait, interval=interval)),
+        store,
+        queue,
+        slack=slack,
+        now_ms=lambda: queue.now,
+    )
 
     def run_due_flushes() -> None:
         while queue.pending and queue.pending[0][0] <= queue.now:
@@ -152,19 +186,32 @@ def check_convergence(store: Any, events, duplicates, shuffle, group_by, wait, i
 
 # ---- events mixed with what people do in Slack ----
 
-actions = st.lists(st.one_of(
-    st.tuples(st.just("event"), st.sampled_from(["A", "B"]), st.sampled_from(["ALARM", "OK"]), st.integers(0, 40)),
-    st.tuples(st.just("ack"), st.sampled_from(["A", "B"])),
-    st.tuples(st.just("resolve"), st.sampled_from(["A", "B"])),
-    st.tuples(st.just("silence"), st.sampled_from(["A", "B"]), st.integers(1, 30)),
-    st.tuples(st.just("unsilence"), st.sampled_from(["A", "B"])),
-), min_size=1, max_size=30)
+actions = st.lists(
+    st.one_of(
+        st.tuples(
+            st.just("event"),
+            st.sampled_from(["A", "B"]),
+            st.sampled_from(["ALARM", "OK"]),
+            st.integers(0, 40),
+        ),
+        st.tuples(st.just("ack"), st.sampled_from(["A", "B"])),
+        st.tuples(st.just("resolve"), st.sampled_from(["A", "B"])),
+        st.tuples(st.just("silence"), st.sampled_from(["A", "B"]), st.integers(1, 30)),
+        st.tuples(st.just("unsilence"), st.sampled_from(["A", "B"])),
+    ),
+    min_size=1,
+    max_size=30,
+)
 
 
 @pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(steps=actions, group_by=st.sampled_from(["alertname", "account"]), interval=st.sampled_from([0, 60]),
-       gaps=st.lists(st.integers(0, 120_000), min_size=30, max_size=30))
+@given(
+    steps=actions,
+    group_by=st.sampled_from(["alertname", "account"]),
+    interval=st.sampled_from([0, 60]),
+    gaps=st.lists(st.integers(0, 120_000), min_size=30, max_size=30),
+)
 def test_clicks_and_silences_never_double_post_nor_unresolve(steps, group_by, interval, gaps) -> None:
     from alertrouter.models.silence import Silence
 
@@ -172,8 +219,13 @@ def test_clicks_and_silences_never_double_post_nor_unresolve(steps, group_by, in
     # clicks happen on our clock; the source's events are stamped 10:00:00-10:00:40 that day, and the clock
     # starts at 10:00:20, so clicks fall before, between and after them (some events arrive late)
     queue.now = alert("A", "OK", 20).timestamp_ms
-    router = Router(parse_config(CONFIG.format(group_by=group_by, wait=0, interval=interval)), store, queue,
-                    slack=slack, now_ms=lambda: queue.now)
+    router = Router(
+        parse_config(CONFIG.format(group_by=group_by, wait=0, interval=interval)),
+        store,
+        queue,
+        slack=slack,
+        now_ms=lambda: queue.now,
+    )
     expected: dict[str, tuple[int, str]] = {}  # alarm -> (ts, status) the model says is stored
     silences: dict[str, str] = {}
 
@@ -201,21 +253,34 @@ def test_clicks_and_silences_never_double_post_nor_unresolve(steps, group_by, in
             continue
         elif kind == "ack":
             store.acknowledge(group.key, "U1", queue.now, ack=True, episode=group.episode)
-        elif kind == "resolve":  # what the interactions function does: mark, then hand the router what it showed
+        elif (
+            kind == "resolve"
+        ):  # what the interactions function does: mark, then hand the router what it showed
             shown = list(visible_members(group))
             store.resolve_by_hand(group.key, "U1", queue.now, group.episode)
             router.resolve_group(group.key, group.episode, queue.now, shown)
             for member_name, (ts, status) in list(expected.items()):
-                if alert(member_name, "OK", 0).fingerprint in shown and status != "resolved" and ts < queue.now:
+                if (
+                    alert(member_name, "OK", 0).fingerprint in shown
+                    and status != "resolved"
+                    and ts < queue.now
+                ):
                     expected[member_name] = (queue.now, "resolved")
         elif kind == "silence":
-            silence = Silence(matchers=[f'alertname="{name}"'], starts_at_ms=queue.now,
-                              ends_at_ms=queue.now + step[2] * 60_000, created_by="U1")
+            silence = Silence(
+                matchers=[f'alertname="{name}"'],
+                starts_at_ms=queue.now,
+                ends_at_ms=queue.now + step[2] * 60_000,
+                created_by="U1",
+            )
             store.put_silence(silence)
             silences[name] = silence.id
         elif kind == "unsilence" and name in silences:
             store.expire_silence(silences.pop(name), queue.now)
-            router._silences = (-10**15, [])  # another process ended it; this one's cache would age out in 5 s
+            router._silences = (
+                -(10**15),
+                [],
+            )  # another process ended it; this one's cache would age out in 5 s
     queue.now += 3 * 3_600_000
     for _ in range(20):  # muted groups are looked at again every 15 minutes at most
         queue.now += 900_000

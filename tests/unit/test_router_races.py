@@ -94,8 +94,10 @@ def test_an_unusable_sms_recipient_does_not_stop_the_slack_message() -> None:
             self.sent.append(name)
             return "+*********00"
 
-    config = ONE_GROUP.format(wait="0s").replace('slack: [{channel: "#one"}, {channel: "#two"}]',
-                                                 'slack: [{channel: "#one"}]\n    sms: [ghost, oncall]')
+    config = ONE_GROUP.format(wait="0s").replace(
+        'slack: [{channel: "#one"}, {channel: "#two"}]',
+        'slack: [{channel: "#one"}]\n    sms: [ghost, oncall]',
+    )
     store, slack, scheduler, clock = MemoryStore(), Slack(), Scheduler(), Clock()
     sms = Sms()
     outcome = router(config, store, slack, scheduler, clock, sms=sms).handle(alert("A", severity="critical"))

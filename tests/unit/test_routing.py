@@ -46,25 +46,30 @@ def config():
     return parse_config(TREE)
 
 
-@pytest.mark.parametrize(("text", "labels", "expected"), [
-    ('a="x"', {"a": "x"}, True),
-    ('a="x"', {"a": "xy"}, False),
-    ("a=x", {"a": "x"}, True),
-    ('a!="x"', {"a": "y"}, True),
-    ('a!="x"', {}, True),
-    ('a=""', {}, True),  # a missing label is the empty string
-    ('a=~"x|y"', {"a": "y"}, True),
-    ('a=~"x"', {"a": "xx"}, False),  # regexes are anchored
-    ('a=~"x.*"', {"a": "xx"}, True),
-    ('a!~"eu-.*"', {"a": "us-east-1"}, True),
-    ('a!~"eu-.*"', {"a": "eu-west-1"}, False),
-    ('a!~".+"', {}, True),
-])
+@pytest.mark.parametrize(
+    ("text", "labels", "expected"),
+    [
+        ('a="x"', {"a": "x"}, True),
+        ('a="x"', {"a": "xy"}, False),
+        ("a=x", {"a": "x"}, True),
+        ('a!="x"', {"a": "y"}, True),
+        ('a!="x"', {}, True),
+        ('a=""', {}, True),  # a missing label is the empty string
+        ('a=~"x|y"', {"a": "y"}, True),
+        ('a=~"x"', {"a": "xx"}, False),  # regexes are anchored
+        ('a=~"x.*"', {"a": "xx"}, True),
+        ('a!~"eu-.*"', {"a": "us-east-1"}, True),
+        ('a!~"eu-.*"', {"a": "eu-west-1"}, False),
+        ('a!~".+"', {}, True),
+    ],
+)
 def test_matchers(text: str, labels: dict[str, str], expected: bool) -> None:
     assert Matcher.parse(text).matches(labels) is expected
 
 
-@pytest.mark.parametrize("bad", ["a", "=x", 'a=~"("', "9a=1", 'severity=="critical"', 'a="x', "a='x\"", 'a=x"'])
+@pytest.mark.parametrize(
+    "bad", ["a", "=x", 'a=~"("', "9a=1", 'severity=="critical"', 'a="x', "a='x\"", 'a=x"']
+)
 def test_bad_matchers_are_rejected(bad: str) -> None:
     with pytest.raises(ValueError):
         Matcher.parse(bad)
@@ -96,7 +101,9 @@ def test_deepest_matching_child_is_used_and_settings_inherit(config) -> None:
 
 def test_critical_only_gets_pager_with_its_own_wait(config) -> None:
     routes = match_routes(config, {"severity": "critical", "service": "db"})
-    assert [(r.receiver, r.group_wait.total_seconds()) for r in routes] == [("pager", 5.0)]  # a matched child replaces its parent
+    assert [(r.receiver, r.group_wait.total_seconds()) for r in routes] == [
+        ("pager", 5.0)
+    ]  # a matched child replaces its parent
 
 
 def test_grouping_by_labels(config) -> None:
@@ -115,25 +122,45 @@ def test_group_by_all_labels() -> None:
     assert group_key(route, {"a": "1", "b": "2"}) != group_key(route, {"a": "1", "b": "3"})
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("30s", 30), ("5m", 300), ("4h", 14400), ("1h30m", 5400), (10, 10)])
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("30s", 30), ("5m", 300), ("4h", 14400), ("1h30m", 5400), (10, 10)]
+)
 def test_durations(text, seconds) -> None:
     assert parse_duration(text).total_seconds() == seconds
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("route: {receiver: nobody}\nreceivers: [{name: r}]", "unknown receiver 'nobody'"),
-    ("route: {receiver: r, matchers: ['a=b']}\nreceivers: [{name: r}]", "root route must not have matchers"),
-    ("route: {}\nreceivers: [{name: r}]", "root route must name a receiver"),
-    ("route: {receiver: r, group_wait: soon}\nreceivers: [{name: r}]", "invalid duration 'soon'"),
-    ("route: {receiver: r}\nreceivers: [{name: r}, {name: r}]", "receiver names must be unique: r"),
-    ("route: {receiver: r}\nreceivers: [{name: r, sms: ['+1 555 555 0100']}]", "do not put numbers in the file"),
-    ("route: {receiver: r, routes: [{matchers: ['a=~\"(\"']}]}\nreceivers: [{name: r}]", "invalid regex"),
-    ("route: {receiver: r, colour: blue}\nreceivers: [{name: r}]", "route.colour: Extra inputs are not permitted"),
-    ("route: {receiver: r, group_interval: 1h}\nreceivers: [{name: r}]", "above 15m"),
-    ("route: {receiver: r}\nreceivers: [{name: r, sms_severities: [Critical]}]", "unknown severities ['Critical']"),
-    ("route: [", "not valid YAML"),
-    ("route: {receiver: r}\nreceivers: [{name: r, slack: [{channel: '${NOPE}'}]}]", "placeholder ${NOPE} has no value"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("route: {receiver: nobody}\nreceivers: [{name: r}]", "unknown receiver 'nobody'"),
+        (
+            "route: {receiver: r, matchers: ['a=b']}\nreceivers: [{name: r}]",
+            "root route must not have matchers",
+        ),
+        ("route: {}\nreceivers: [{name: r}]", "root route must name a receiver"),
+        ("route: {receiver: r, group_wait: soon}\nreceivers: [{name: r}]", "invalid duration 'soon'"),
+        ("route: {receiver: r}\nreceivers: [{name: r}, {name: r}]", "receiver names must be unique: r"),
+        (
+            "route: {receiver: r}\nreceivers: [{name: r, sms: ['+1 555 555 0100']}]",
+            "do not put numbers in the file",
+        ),
+        ("route: {receiver: r, routes: [{matchers: ['a=~\"(\"']}]}\nreceivers: [{name: r}]", "invalid regex"),
+        (
+            "route: {receiver: r, colour: blue}\nreceivers: [{name: r}]",
+            "route.colour: Extra inputs are not permitted",
+        ),
+        ("route: {receiver: r, group_interval: 1h}\nreceivers: [{name: r}]", "above 15m"),
+        (
+            "route: {receiver: r}\nreceivers: [{name: r, sms_severities: [Critical]}]",
+            "unknown severities ['Critical']",
+        ),
+        ("route: [", "not valid YAML"),
+        (
+            "route: {receiver: r}\nreceivers: [{name: r, slack: [{channel: '${NOPE}'}]}]",
+            "placeholder ${NOPE} has no value",
+        ),
+    ],
+)
 def test_config_errors_are_clear(text: str, message: str) -> None:
     with pytest.raises(ConfigError) as caught:
         parse_config(text)
@@ -161,20 +188,34 @@ receivers:
 
 
 def test_a_receivers_fallback_channel_wins_over_the_global_one_and_is_never_one_of_its_own() -> None:
-    config = parse_config('global: {fallback_channel: "#ops"}\n' + FALLBACK_BASE.replace(
-        '    slack: [{channel: "#team"}]', '    slack: [{channel: "#team"}]\n    fallback_channel: "#team-backup"'))
+    config = parse_config(
+        'global: {fallback_channel: "#ops"}\n'
+        + FALLBACK_BASE.replace(
+            '    slack: [{channel: "#team"}]',
+            '    slack: [{channel: "#team"}]\n    fallback_channel: "#team-backup"',
+        )
+    )
     assert config.fallback_channel(config.receiver("team")) == "#team-backup"
     assert config.fallback_channel(config.receiver("ops")) is None  # the global one is its own channel
     assert parse_config(FALLBACK_BASE).fallback_channel(parse_config(FALLBACK_BASE).receiver("team")) is None
 
 
-@pytest.mark.parametrize(("text", "problem"), [
-    (FALLBACK_BASE.replace('[{channel: "#team"}]', '[{channel: "#team"}]\n    fallback_channel: "#team"'),
-     "is one of the receiver's own channels"),
-    (FALLBACK_BASE.replace('[{channel: "#team"}]', '[{channel: "#team"}]\n    fallback_channel: " "'),
-     "must not be empty"),
-    ('global: {fallback_channel: "#ops", smtp_from: x}\n' + FALLBACK_BASE, "global.smtp_from"),
-])
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (
+            FALLBACK_BASE.replace(
+                '[{channel: "#team"}]', '[{channel: "#team"}]\n    fallback_channel: "#team"'
+            ),
+            "is one of the receiver's own channels",
+        ),
+        (
+            FALLBACK_BASE.replace('[{channel: "#team"}]', '[{channel: "#team"}]\n    fallback_channel: " "'),
+            "must not be empty",
+        ),
+        ('global: {fallback_channel: "#ops", smtp_from: x}\n' + FALLBACK_BASE, "global.smtp_from"),
+    ],
+)
 def test_bad_fallback_channels_are_rejected(text: str, problem: str) -> None:
     with pytest.raises(ConfigError, match=problem):
         parse_config(text)

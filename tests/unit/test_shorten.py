@@ -23,12 +23,16 @@ T0 = 1_714_557_600_000
 _URL = re.compile(r"https?://[^\s<>|]+")
 _ANY_URL = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.\-]*://|www\.)\S*", re.IGNORECASE)
 _BUILT_LINK = re.compile(r"<https?://[^\s<>|]+\|[^<>|]+>")
-LONG_NOTICES = ["eventbridge_opensearch_notification_high_jvm_usage_awsdocs.json",
-                "eventbridge_opensearch_notification_low_disk_space_awsdocs.json"]
+LONG_NOTICES = [
+    "eventbridge_opensearch_notification_high_jvm_usage_awsdocs.json",
+    "eventbridge_opensearch_notification_low_disk_space_awsdocs.json",
+]
 
 
 def mrkdwn_texts(attachments: list[dict[str, Any]]) -> list[str]:
-    return re.findall(r'"type": "mrkdwn", "verbatim": true, "text": "((?:[^"\\]|\\.)*)"', json.dumps(attachments))
+    return re.findall(
+        r'"type": "mrkdwn", "verbatim": true, "text": "((?:[^"\\]|\\.)*)"', json.dumps(attachments)
+    )
 
 
 @pytest.mark.parametrize("name", LONG_NOTICES)
@@ -40,7 +44,10 @@ def test_an_opensearch_notice_too_long_for_its_member_never_ends_inside_its_link
     m = Member.of(AlertState.first(parsed, T0))
     assert len(m.summary) <= 300
     group = GroupState(key="r/1", route_id="r", receiver="team", members={"fp1": m})
-    texts = mrkdwn_texts(render_group(group, T0).attachments) + [render_change(m, None), render_change(m, "firing")]
+    texts = mrkdwn_texts(render_group(group, T0).attachments) + [
+        render_change(m, None),
+        render_change(m, "firing"),
+    ]
     for text in texts:
         for url in _URL.findall(_BUILT_LINK.sub("", text)):
             assert url.rstrip(".,;:") in whole_urls, f"a cut link: {url}"
@@ -50,11 +57,25 @@ def test_an_opensearch_notice_too_long_for_its_member_never_ends_inside_its_link
 
 def test_sections_and_fields_stay_within_slacks_limits_once_escaped() -> None:
     heavy = "<&>" * 1500
-    m = Member(status="firing", severity="warning", title=heavy, summary=heavy, resource=heavy, account=heavy,
-               region=heavy, ts_ms=T0, starts_at_ms=T0)
+    m = Member(
+        status="firing",
+        severity="warning",
+        title=heavy,
+        summary=heavy,
+        resource=heavy,
+        account=heavy,
+        region=heavy,
+        ts_ms=T0,
+        starts_at_ms=T0,
+    )
     for members in ({"fp1": m}, {f"fp{i}": m for i in range(12)}):
-        group = GroupState(key="r/1", route_id="r", receiver="team", members=members,
-                           muted={f"fp{i}": heavy for i in range(12)})
+        group = GroupState(
+            key="r/1",
+            route_id="r",
+            receiver="team",
+            members=members,
+            muted={f"fp{i}": heavy for i in range(12)},
+        )
         attachments = render_group(group, T0).attachments
         for block in attachments[0]["blocks"]:
             if block["type"] == "section" and "text" in block:
@@ -101,11 +122,21 @@ def test_a_long_thread_note_is_cut_between_whole_lines() -> None:
 
 # ---- the one helper ----
 
-text_with_links = st.lists(st.one_of(
-    st.text(alphabet=st.sampled_from(list("ab &<>.\n")), max_size=12),
-    st.sampled_from(["https://docs.aws.amazon.com/opensearch-service/latest/x.html#y", "www.example.com/a&b",
-                     "see:https://x.example/p?q=1&r=<2>", "&amp;", "&lt;!channel&gt;"]),
-), max_size=12).map(" ".join)
+text_with_links = st.lists(
+    st.one_of(
+        st.text(alphabet=st.sampled_from(list("ab &<>.\n")), max_size=12),
+        st.sampled_from(
+            [
+                "https://docs.aws.amazon.com/opensearch-service/latest/x.html#y",
+                "www.example.com/a&b",
+                "see:https://x.example/p?q=1&r=<2>",
+                "&amp;",
+                "&lt;!channel&gt;",
+            ]
+        ),
+    ),
+    max_size=12,
+).map(" ".join)
 
 
 @settings(max_examples=400, deadline=None)
@@ -142,22 +173,38 @@ def test_a_url_too_long_to_keep_is_left_out_whole_never_cut() -> None:
 
     long_runbook = "https://wiki.example.com/runbooks/" + "a" * 280 + "/failover"
     fitting = "https://wiki.example.com/runbooks/db-failover"
-    state = AlertState.first(alert("DbReplicaLag").model_copy(update={"annotations": {
-        "runbook": long_runbook, "console": "https://c.example.com/" + "x" * 300, "logs": fitting}}), T0)
+    state = AlertState.first(
+        alert("DbReplicaLag").model_copy(
+            update={
+                "annotations": {
+                    "runbook": long_runbook,
+                    "console": "https://c.example.com/" + "x" * 300,
+                    "logs": fitting,
+                }
+            }
+        ),
+        T0,
+    )
     m = Member.of(state)
     # Then none of them is kept cut: the long ones are left out, the one that fits is kept whole
     assert len(long_runbook) > MAX_LINK
     assert (m.runbook, m.console, m.links) == ("", "", {"logs": fitting})
-    texts = mrkdwn_texts(render_group(GroupState(key="r/1", route_id="r", receiver="team", members={"fp1": m}),
-                                      T0).attachments)
-    assert any(f"<{fitting}|Logs>" in t for t in texts) and not any("wiki.example.com/runbooks/aaa" in t for t in texts)
+    texts = mrkdwn_texts(
+        render_group(GroupState(key="r/1", route_id="r", receiver="team", members={"fp1": m}), T0).attachments
+    )
+    assert any(f"<{fitting}|Logs>" in t for t in texts) and not any(
+        "wiki.example.com/runbooks/aaa" in t for t in texts
+    )
 
 
-@pytest.mark.parametrize("text", [
-    "\n docs.aws.amazon.com/opensearch-service/latest/developerguide/monitoring.html for details",
-    "see status.example.org/incidents/2024-05-01 and then more words after it",
-    "console at www.example.com/x/y/z is where it is",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\n docs.aws.amazon.com/opensearch-service/latest/developerguide/monitoring.html for details",
+        "see status.example.org/incidents/2024-05-01 and then more words after it",
+        "console at www.example.com/x/y/z is where it is",
+    ],
+)
 def test_shortening_never_ends_inside_a_bare_domain_that_slack_would_link(text: str) -> None:
     bare = re.compile(r"(?:[a-z0-9-]+\.)+[a-z]{2,}(?:/\S*)?", re.IGNORECASE)
     for limit in range(2, len(text)):
@@ -169,8 +216,9 @@ def test_shortening_never_ends_inside_a_bare_domain_that_slack_would_link(text: 
 
 
 def test_every_mrkdwn_text_object_is_verbatim_so_slack_adds_no_links_or_mentions() -> None:
-    m = Member.of(AlertState.first(alert("Cpu").model_copy(update={"summary": "@channel see example.com #general"}),
-                                   T0))
+    m = Member.of(
+        AlertState.first(alert("Cpu").model_copy(update={"summary": "@channel see example.com #general"}), T0)
+    )
     group = GroupState(key="r/1", route_id="r", receiver="team", members={"fp1": m, "fp2": m})
     for members in ({"fp1": m}, {"fp1": m, "fp2": m}):
         blocks = json.dumps(render_group(group.model_copy(update={"members": members}), T0).attachments)

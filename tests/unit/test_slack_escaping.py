@@ -23,8 +23,19 @@ _BUILT = re.compile(
     r"|<https?://[^\s<>|]+\|[^<>|\n]+>"
 )
 _BARE_AMPERSAND = re.compile(r"&(?!amp;|lt;|gt;)")
-HOSTILE = ["<!channel>", "<!here>", "<!everyone>", "<@U0BOSS01>", "<https://evil.example|click me>",
-           "<javascript:alert(1)|Runbook>", "a & b", "x > y < z", "&lt;!channel&gt;", "|", "U1><!channel"]
+HOSTILE = [
+    "<!channel>",
+    "<!here>",
+    "<!everyone>",
+    "<@U0BOSS01>",
+    "<https://evil.example|click me>",
+    "<javascript:alert(1)|Runbook>",
+    "a & b",
+    "x > y < z",
+    "&lt;!channel&gt;",
+    "|",
+    "U1><!channel",
+]
 
 
 def control_sequences(mrkdwn: str) -> list[str]:
@@ -52,23 +63,57 @@ def mrkdwn_texts(message: SlackMessage) -> list[str]:
 
 
 def hostile_member(text: str, *, status: str = "firing", source: str = "cloudwatch") -> Member:
-    return Member(status=status, severity="critical", title=f"T {text}", summary=f"S {text}",
-                  resource=f"R {text}", account=f"A {text}", region=f"G {text}", console=f"https://c.example/{text}",
-                  runbook=text, ts_ms=T0 + 60_000, starts_at_ms=T0, count=2, source=source, reason=f"why {text}",
-                  links={"logs": f"javascript:{text}", f"k{text}": f"https://l.example/{text}"})
+    return Member(
+        status=status,
+        severity="critical",
+        title=f"T {text}",
+        summary=f"S {text}",
+        resource=f"R {text}",
+        account=f"A {text}",
+        region=f"G {text}",
+        console=f"https://c.example/{text}",
+        runbook=text,
+        ts_ms=T0 + 60_000,
+        starts_at_ms=T0,
+        count=2,
+        source=source,
+        reason=f"why {text}",
+        links={"logs": f"javascript:{text}", f"k{text}": f"https://l.example/{text}"},
+    )
 
 
 def every_message_kind(text: str) -> list[SlackMessage]:
     """A single alert (firing, muted, no data, resolved), a multi-member group, a group of failed jobs with
     counted reasons, acknowledged and resolved by hand, each with `text` in every outside field."""
     labels = {"alertname": f"N {text}", "queue": f"Q {text}"}
-    single = GroupState(key="r/1", route_id="r", receiver="team", group_labels=labels,
-                        members={"fp1": hostile_member(text)}, muted={"fp1": f"silenced by {text} until later"},
-                        flapping=["fp1"], ack_by=text, ack_ms=T0, resolved_by=text, resolved_ms=T0)
-    multi = single.model_copy(update={"members": {"fp1": hostile_member(text), "fp2": hostile_member(
-        text, status="nodata"), "fp3": hostile_member(text, status="resolved")}})
-    jobs = single.model_copy(update={"members": {f"fp{i}": hostile_member(text, source="batch") for i in range(3)},
-                                     "overflow": {f"O {text}": 40, "Timeout": 2}})
+    single = GroupState(
+        key="r/1",
+        route_id="r",
+        receiver="team",
+        group_labels=labels,
+        members={"fp1": hostile_member(text)},
+        muted={"fp1": f"silenced by {text} until later"},
+        flapping=["fp1"],
+        ack_by=text,
+        ack_ms=T0,
+        resolved_by=text,
+        resolved_ms=T0,
+    )
+    multi = single.model_copy(
+        update={
+            "members": {
+                "fp1": hostile_member(text),
+                "fp2": hostile_member(text, status="nodata"),
+                "fp3": hostile_member(text, status="resolved"),
+            }
+        }
+    )
+    jobs = single.model_copy(
+        update={
+            "members": {f"fp{i}": hostile_member(text, source="batch") for i in range(3)},
+            "overflow": {f"O {text}": 40, "Timeout": 2},
+        }
+    )
     reasons = multi.model_copy(update={"members": {"fp1": hostile_member(text), "fp2": hostile_member(text)}})
     nodata = single.model_copy(update={"members": {"fp1": hostile_member(text, status="nodata")}})
     resolved = single.model_copy(update={"members": {"fp1": hostile_member(text, status="resolved")}})
@@ -77,8 +122,11 @@ def every_message_kind(text: str) -> list[SlackMessage]:
 
 
 def thread_notes(text: str) -> list[str]:
-    return [render_change(hostile_member(text, status=status), before)
-            for status in ("firing", "nodata", "resolved") for before in (None, "firing", "resolved")]
+    return [
+        render_change(hostile_member(text, status=status), before)
+        for status in ("firing", "nodata", "resolved")
+        for before in (None, "firing", "resolved")
+    ]
 
 
 hostile_text = st.one_of(
@@ -106,29 +154,48 @@ def test_a_forged_user_id_is_shown_as_text_not_as_a_mention_or_a_ping() -> None:
 
 
 def test_a_mention_of_a_well_formed_user_id_stays_a_mention() -> None:
-    group = GroupState(key="r/1", route_id="r", receiver="team", members={"fp1": hostile_member("x")},
-                       ack_by="U0ONCALL1", ack_ms=T0, muted={"fp1": "silenced by <@U0ONCALL1> until 11:00 UTC"})
+    group = GroupState(
+        key="r/1",
+        route_id="r",
+        receiver="team",
+        members={"fp1": hostile_member("x")},
+        ack_by="U0ONCALL1",
+        ack_ms=T0,
+        muted={"fp1": "silenced by <@U0ONCALL1> until 11:00 UTC"},
+    )
     shown = json.dumps(render_group(group, T0).attachments)
     assert "Acknowledged by <@U0ONCALL1> at <!date^" in shown
-    assert "🔕 silenced by <@U0ONCALL1> until 11:00 UTC" in json.dumps(render_group(group, T0).attachments,
-                                                                        ensure_ascii=False)
+    assert "🔕 silenced by <@U0ONCALL1> until 11:00 UTC" in json.dumps(
+        render_group(group, T0).attachments, ensure_ascii=False
+    )
 
 
 def test_a_silence_made_by_anyone_else_shows_its_maker_escaped_in_the_message() -> None:
     # `alertrouter silence add --by` is free text: it reaches the message as the mute reason
-    group = GroupState(key="r/1", route_id="r", receiver="team", members={"fp1": hostile_member("x")},
-                       muted={"fp1": "silenced by <!channel> <https://evil.example|ok> until 11:00 UTC"})
+    group = GroupState(
+        key="r/1",
+        route_id="r",
+        receiver="team",
+        members={"fp1": hostile_member("x")},
+        muted={"fp1": "silenced by <!channel> <https://evil.example|ok> until 11:00 UTC"},
+    )
     texts = mrkdwn_texts(render_group(group, T0))
     assert all(control_sequences(t) == [] for t in texts)
     assert any("silenced by &lt;!channel&gt; &lt;https://evil.example|ok&gt;" in t for t in texts)
 
 
 def test_outside_text_is_escaped_exactly_once() -> None:
-    group = GroupState(key="r/1", route_id="r", receiver="team",
-                       members={"fp1": hostile_member("A & B").model_copy(update={"title": "A & B <x>"})})
+    group = GroupState(
+        key="r/1",
+        route_id="r",
+        receiver="team",
+        members={"fp1": hostile_member("A & B").model_copy(update={"title": "A & B <x>"})},
+    )
     message = render_group(group, T0)
     assert message.text == "🔴 CRITICAL · A &amp; B &lt;x&gt;"
-    assert "&amp;amp;" not in json.dumps(message.attachments) and "&amp;lt;" not in json.dumps(message.attachments)
+    assert "&amp;amp;" not in json.dumps(message.attachments) and "&amp;lt;" not in json.dumps(
+        message.attachments
+    )
 
 
 def test_the_escalators_reminder_mentions_only_a_well_formed_acknowledger() -> None:

@@ -22,16 +22,23 @@ def test_slacks_documented_example_verifies() -> None:
     assert verify_signature(SECRET, lowered, BODY, NOW + 299)
 
 
-@pytest.mark.parametrize(("headers", "body", "now", "reason"), [
-    (VECTOR["headers"], BODY + b"&x=1", NOW, "does not match"),  # body tampered
-    ({**VECTOR["headers"], "X-Slack-Request-Timestamp": str(int(TS) + 1)}, BODY, NOW, "does not match"),
-    ({**VECTOR["headers"], "X-Slack-Signature": VECTOR["expected_signature"][:-1] + "0"}, BODY, NOW,
-     "does not match"),
-    (VECTOR["headers"], BODY, NOW + 301, "more than 300s"),  # stale
-    (VECTOR["headers"], BODY, NOW - 301, "more than 300s"),  # from the future
-    ({"X-Slack-Signature": VECTOR["expected_signature"]}, BODY, NOW, "missing"),
-    ({**VECTOR["headers"], "X-Slack-Request-Timestamp": "soon"}, BODY, NOW, "not a number"),
-])
+@pytest.mark.parametrize(
+    ("headers", "body", "now", "reason"),
+    [
+        (VECTOR["headers"], BODY + b"&x=1", NOW, "does not match"),  # body tampered
+        ({**VECTOR["headers"], "X-Slack-Request-Timestamp": str(int(TS) + 1)}, BODY, NOW, "does not match"),
+        (
+            {**VECTOR["headers"], "X-Slack-Signature": VECTOR["expected_signature"][:-1] + "0"},
+            BODY,
+            NOW,
+            "does not match",
+        ),
+        (VECTOR["headers"], BODY, NOW + 301, "more than 300s"),  # stale
+        (VECTOR["headers"], BODY, NOW - 301, "more than 300s"),  # from the future
+        ({"X-Slack-Signature": VECTOR["expected_signature"]}, BODY, NOW, "missing"),
+        ({**VECTOR["headers"], "X-Slack-Request-Timestamp": "soon"}, BODY, NOW, "not a number"),
+    ],
+)
 def test_tampered_requests_are_refused(headers, body, now, reason) -> None:
     with pytest.raises(SignatureError, match=reason):
         verify_signature(SECRET, headers, body, now)

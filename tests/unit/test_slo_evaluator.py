@@ -17,7 +17,9 @@ from alertrouter.slo.model import load_slos
 NOW = int(datetime(2026, 11, 23, 3, 0, tzinfo=UTC).timestamp())
 
 
-def slo_yaml(name: str = "api", *, counter: bool = False, budgeting: str = "Occurrences", extra: str = "") -> str:
+def slo_yaml(
+    name: str = "api", *, counter: bool = False, budgeting: str = "Occurrences", extra: str = ""
+) -> str:
     return f"""
 apiVersion: openslo/v1
 kind: SLO
@@ -29,8 +31,8 @@ spec:
     spec:
       ratioMetric:
         counter: {str(counter).lower()}
-        bad: {{metricSource: {{type: CloudWatch, spec: {{namespace: T, metricName: Errors, dimensions: {{Service: {name}}}, stat: {'Maximum' if counter else 'Sum'}}}}}}}
-        total: {{metricSource: {{type: CloudWatch, spec: {{namespace: T, metricName: Requests, dimensions: {{Service: {name}}}, stat: {'Maximum' if counter else 'Sum'}}}}}}}
+        bad: {{metricSource: {{type: CloudWatch, spec: {{namespace: T, metricName: Errors, dimensions: {{Service: {name}}}, stat: {"Maximum" if counter else "Sum"}}}}}}}
+        total: {{metricSource: {{type: CloudWatch, spec: {{namespace: T, metricName: Requests, dimensions: {{Service: {name}}}, stat: {"Maximum" if counter else "Sum"}}}}}}}
   timeWindow: [{{duration: 30d, isRolling: true}}]
   budgetingMethod: {budgeting}
   objectives: [{{target: 0.999{extra}}}]
@@ -65,14 +67,20 @@ class FakeCloudWatch:
             for when, value in self.points[(metric["MetricName"], service)].items():
                 if start <= when < end:
                     bucket = align(when, period)
-                    series[bucket] = (max(series[bucket], value) if stat["Stat"] == "Maximum"
-                                      else series[bucket] + value)
+                    series[bucket] = (
+                        max(series[bucket], value) if stat["Stat"] == "Maximum" else series[bucket] + value
+                    )
             items = sorted(series.items())
-            results.append({"Id": query["Id"], "Timestamps": [datetime.fromtimestamp(t, UTC) for t, _ in items],
-                            "Values": [v for _, v in items]})
+            results.append(
+                {
+                    "Id": query["Id"],
+                    "Timestamps": [datetime.fromtimestamp(t, UTC) for t, _ in items],
+                    "Values": [v for _, v in items],
+                }
+            )
         page = int(request.get("NextToken") or 0)
         flat = [(r["Id"], t, v) for r in results for t, v in zip(r["Timestamps"], r["Values"], strict=True)]
-        chunk = flat[page * self.page_size:(page + 1) * self.page_size]
+        chunk = flat[page * self.page_size : (page + 1) * self.page_size]
         out: dict[str, dict[str, list[Any]]] = {}
         for qid, t, v in chunk:
             out.setdefault(qid, {"Timestamps": [], "Values": []})
@@ -143,8 +151,13 @@ def test_late_data_is_re_read_and_old_minutes_roll_up_into_exact_hours() -> None
 
 def test_cumulative_counters_become_increases_and_survive_a_reset() -> None:
     assert increases([(60, 10.0), (120, 15.0), (180, 3.0), (240, 5.0)], 8.0) == (
-        {60: 2.0, 120: 5.0, 180: 3.0, 240: 2.0}, 5.0)
-    assert increases([(60, 10.0), (120, 15.0)], None) == ({120: 5.0}, 15.0)  # the first sample is the baseline
+        {60: 2.0, 120: 5.0, 180: 3.0, 240: 2.0},
+        5.0,
+    )
+    assert increases([(60, 10.0), (120, 15.0)], None) == (
+        {120: 5.0},
+        15.0,
+    )  # the first sample is the baseline
     cloudwatch = FakeCloudWatch()
     total, errors = 0.0, 0.0
     for minute in range(NOW - 3600, NOW + 600, 60):
@@ -221,9 +234,11 @@ def test_after_the_evaluator_stopped_for_hours_no_event_is_lost_or_counted_twice
 
 
 def test_a_calendar_month_keeps_the_hours_its_3d_window_needs_at_the_start_of_a_month() -> None:
-    month = slo_yaml().replace("timeWindow: [{duration: 30d, isRolling: true}]",
-                               "timeWindow: [{duration: 1M, isRolling: false, calendar: "
-                               "{startTime: '2026-01-01 00:00:00', timeZone: UTC}}]")
+    month = slo_yaml().replace(
+        "timeWindow: [{duration: 30d, isRolling: true}]",
+        "timeWindow: [{duration: 1M, isRolling: false, calendar: "
+        "{startTime: '2026-01-01 00:00:00', timeZone: UTC}}]",
+    )
     start = int(datetime(2026, 12, 1, 12, 0, tzinfo=UTC).timestamp())
     cloudwatch = FakeCloudWatch()
     cloudwatch.put("Requests", "api", start - 4 * 86400, start + 3600, 100)
@@ -242,7 +257,9 @@ def test_a_rule_removed_from_the_file_resolves_its_alert() -> None:
     states: dict[str, SloState] = {}
     first = Evaluator(load_slos(slo_yaml()), states.get, lambda s: states.__setitem__(s.name, s), cloudwatch)
     assert [r.rule.name for r in first.run(NOW)[0].firing] == ["page-1h-5m", "page-6h-30m"]
-    only_ticket = slo_yaml() + """
+    only_ticket = (
+        slo_yaml()
+        + """
   alertPolicies:
     - kind: AlertPolicy
       metadata: {name: slow}
@@ -252,6 +269,9 @@ def test_a_rule_removed_from_the_file_resolves_its_alert() -> None:
             metadata: {name: slow-3d}
             spec: {severity: ticket, condition: {kind: burnrate, threshold: 1, lookbackWindow: 3d}}
 """
-    edited = Evaluator(load_slos(only_ticket), states.get, lambda s: states.__setitem__(s.name, s), cloudwatch)
+    )
+    edited = Evaluator(
+        load_slos(only_ticket), states.get, lambda s: states.__setitem__(s.name, s), cloudwatch
+    )
     [report] = edited.run(NOW + 60)
     assert sorted(report.resolved) == ["page-1h-5m", "page-6h-30m"]

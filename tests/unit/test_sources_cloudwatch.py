@@ -29,7 +29,9 @@ def test_every_reference_event_parses(name: str) -> None:
 
 
 def test_eventbridge_single_metric_alarm() -> None:
-    [alert] = parse_body(event_text("eventbridge_cw_alarm_state_change_single_metric_ALARM_awsdocs.json")).alerts
+    [alert] = parse_body(
+        event_text("eventbridge_cw_alarm_state_change_single_metric_ALARM_awsdocs.json")
+    ).alerts
     assert alert.status is Status.FIRING
     assert alert.title == "ServerCpuTooHigh"
     assert alert.labels["InstanceId"] == "i-12345678901234567"
@@ -43,9 +45,14 @@ def test_eventbridge_single_metric_alarm() -> None:
 
 
 def test_mute_detail_and_unknown_keys_do_not_change_the_alert() -> None:
-    plain = parse_body(event_text("eventbridge_cw_alarm_state_change_single_metric_ALARM_awsdocs.json")).alerts[0]
-    muted = parse_body(event_text(
-        "eventbridge_cw_alarm_state_change_single_metric_ALARM_with_muteDetail_awsdocs_current.json")).alerts[0]
+    plain = parse_body(
+        event_text("eventbridge_cw_alarm_state_change_single_metric_ALARM_awsdocs.json")
+    ).alerts[0]
+    muted = parse_body(
+        event_text(
+            "eventbridge_cw_alarm_state_change_single_metric_ALARM_with_muteDetail_awsdocs_current.json"
+        )
+    ).alerts[0]
     assert plain == muted
     event = load_event("eventbridge_cw_alarm_state_change_single_metric_ALARM_awsdocs.json")
     event["detail"]["brandNewField"] = {"nested": [1, 2]}
@@ -53,15 +60,23 @@ def test_mute_detail_and_unknown_keys_do_not_change_the_alert() -> None:
     assert parse_payload(event).alerts[0] == plain
 
 
-@pytest.mark.parametrize(("name", "kind"), [
-    ("eventbridge_cw_alarm_state_change_metric_math_ALARM_from_INSUFFICIENT_DATA_awsdocs.json", "metric-math"),
-    ("eventbridge_cw_alarm_state_change_anomaly_detection_ALARM_awsdocs.json", "anomaly-detection"),
-    ("eventbridge_cw_alarm_state_change_composite_with_suppressor_ALARM_awsdocs.json", "composite"),
-    ("eventbridge_cw_alarm_state_change_metrics_insights_multi_timeseries_ALARM_awsdocs_current.json",
-     "metrics-insights"),
-    ("lambda_alarm_action_composite_ALARM_powertools.json", "composite"),
-    ("lambda_alarm_action_metric_math_ALARM_powertools.json", "metric-math"),
-])
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        (
+            "eventbridge_cw_alarm_state_change_metric_math_ALARM_from_INSUFFICIENT_DATA_awsdocs.json",
+            "metric-math",
+        ),
+        ("eventbridge_cw_alarm_state_change_anomaly_detection_ALARM_awsdocs.json", "anomaly-detection"),
+        ("eventbridge_cw_alarm_state_change_composite_with_suppressor_ALARM_awsdocs.json", "composite"),
+        (
+            "eventbridge_cw_alarm_state_change_metrics_insights_multi_timeseries_ALARM_awsdocs_current.json",
+            "metrics-insights",
+        ),
+        ("lambda_alarm_action_composite_ALARM_powertools.json", "composite"),
+        ("lambda_alarm_action_metric_math_ALARM_powertools.json", "metric-math"),
+    ],
+)
 def test_alarm_kinds_are_recognised(name: str, kind: str) -> None:
     [alert] = parse_body(event_text(name)).alerts
     assert alert.labels["alarm_kind"] == kind
@@ -69,7 +84,9 @@ def test_alarm_kinds_are_recognised(name: str, kind: str) -> None:
 
 
 def test_contributor_events_give_one_alert_per_contributor() -> None:
-    event = load_event("eventbridge_cw_alarm_contributor_state_change_metrics_insights_ALARM_awsdocs_current.json")
+    event = load_event(
+        "eventbridge_cw_alarm_contributor_state_change_metrics_insights_ALARM_awsdocs_current.json"
+    )
     other = copy.deepcopy(event)
     other["detail"]["alarmContributor"] = {"id": "ffff0000aaaa1111", "attributes": {"TableName": "orders"}}
     [first] = parse_payload(event).alerts
@@ -79,8 +96,11 @@ def test_contributor_events_give_one_alert_per_contributor() -> None:
     assert second.labels["contributor"] == "ffff0000aaaa1111"
     assert second.title == "DynamoDBInsightsAlarm (orders)"
     # the alarm-level event is a different alert from each contributor's
-    [alarm_level] = parse_body(event_text(
-        "eventbridge_cw_alarm_state_change_metrics_insights_multi_timeseries_ALARM_awsdocs_current.json")).alerts
+    [alarm_level] = parse_body(
+        event_text(
+            "eventbridge_cw_alarm_state_change_metrics_insights_multi_timeseries_ALARM_awsdocs_current.json"
+        )
+    ).alerts
     assert alarm_level.fingerprint not in {first.fingerprint, second.fingerprint}
 
 
@@ -149,7 +169,9 @@ def test_sns_display_region_names_become_codes() -> None:
     [alert] = parse_body(event_text("sns_lambda_cw_alarm_OK_from_ALARM_logmetric_notify_slack.json")).alerts
     assert alert.labels["region"] == "us-east-1"
     assert alert.status is Status.RESOLVED
-    [nodata] = parse_body(event_text("sns_https_body_cw_alarm_INSUFFICIENT_DATA_from_ALARM_alerta.json")).alerts
+    [nodata] = parse_body(
+        event_text("sns_https_body_cw_alarm_INSUFFICIENT_DATA_from_ALARM_alerta.json")
+    ).alerts
     assert nodata.labels["region"] == "eu-west-1"
     assert nodata.status is Status.NODATA and nodata.severity is Severity.WARNING
 
@@ -180,18 +202,26 @@ def test_alarm_action_takes_account_from_the_alarm_arn() -> None:
     assert alert.labels["account"] == "912397435824"  # accountId says 123456789012; the ARN is the alarm's
 
 
-@pytest.mark.parametrize(("body", "reason"), [
-    ("not json", "not JSON"),
-    ("[1, 2]", "expected a JSON object"),
-    ('{"hello": "world"}', "unrecognised event shape"),
-    ('{"version": "0", "id": "1", "account": "1", "time": "2024-01-01T00:00:00Z", "region": "us-east-1", '
-     '"resources": [], "source": "aws.cloudwatch", "detail-type": "CloudWatch Alarm State Change", "detail": {}}',
-     "detail.alarmName: Field required"),
-    ('{"source": "aws.s3", "detail-type": "Object Created", "detail": {}}', "no parser for EventBridge source"),
-    ('{"Type": "Notification", "Message": "{not json"}', "SNS Message is not JSON"),
-    ('{"Type": "Notification", "Message": "{\\"AlarmName\\": \\"x\\"}"}', "NewStateValue"),
-    ('{"Records": [{"eventSource": "aws:kinesis"}]}', "neither an SQS nor an SNS record"),
-])
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("not json", "not JSON"),
+        ("[1, 2]", "expected a JSON object"),
+        ('{"hello": "world"}', "unrecognised event shape"),
+        (
+            '{"version": "0", "id": "1", "account": "1", "time": "2024-01-01T00:00:00Z", "region": "us-east-1", '
+            '"resources": [], "source": "aws.cloudwatch", "detail-type": "CloudWatch Alarm State Change", "detail": {}}',
+            "detail.alarmName: Field required",
+        ),
+        (
+            '{"source": "aws.s3", "detail-type": "Object Created", "detail": {}}',
+            "no parser for EventBridge source",
+        ),
+        ('{"Type": "Notification", "Message": "{not json"}', "SNS Message is not JSON"),
+        ('{"Type": "Notification", "Message": "{\\"AlarmName\\": \\"x\\"}"}', "NewStateValue"),
+        ('{"Records": [{"eventSource": "aws:kinesis"}]}', "neither an SQS nor an SNS record"),
+    ],
+)
 def test_malformed_input_gets_a_clear_reason(body: str, reason: str) -> None:
     with pytest.raises(MalformedEventError) as caught:
         parse_body(body)
@@ -227,7 +257,9 @@ def test_propagated_alarm_tags_are_read_in_every_shape() -> None:
     eventbridge["detail"].update(alarmTags=tags, alarmTagsStatus="SUCCESS")
     action = load_event("lambda_alarm_action_metric_alarm_ALARM_from_INSUFFICIENT_DATA_awsdocs.json")
     action["alarmData"].update(alarmTags=tags, alarmTagsStatus="SUCCESS")
-    sns = json.loads(load_event("sns_https_body_cw_alarm_INSUFFICIENT_DATA_from_ALARM_alerta.json")["Message"])
+    sns = json.loads(
+        load_event("sns_https_body_cw_alarm_INSUFFICIENT_DATA_from_ALARM_alerta.json")["Message"]
+    )
     sns.update(NewStateValue="ALARM", AlarmTags=tags, AlarmTagsStatus="SUCCESS")
     for event in (eventbridge, action, sns):
         [alert] = parse_payload(event).alerts

@@ -8,8 +8,10 @@ from alertrouter.sqs_message import MAX_MESSAGE_BYTES, fitted
 
 
 def size(body: str, attributes: dict[str, dict[str, str]]) -> int:
-    return len(body.encode()) + sum(len(n.encode()) + len(a["DataType"].encode()) + len(a["StringValue"].encode())
-                                    for n, a in attributes.items())
+    return len(body.encode()) + sum(
+        len(n.encode()) + len(a["DataType"].encode()) + len(a["StringValue"].encode())
+        for n, a in attributes.items()
+    )
 
 
 ATTRIBUTES = {"reason": "r" * 10}

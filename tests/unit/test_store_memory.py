@@ -85,8 +85,12 @@ def test_concurrent_deliveries_in_any_order_converge_on_the_newest() -> None:
 def test_concurrent_upserts_of_different_members_lose_none() -> None:
     store = MemoryStore()
     members = {f"fp{i:02d}": Member.of(store.apply_alert(alert(second=i), NOW).state) for i in range(12)}
-    run_together([lambda fp=fp, m=m: store.upsert_member(KEY, "route0", "team", {}, fp, m, NOW)
-                  for fp, m in members.items()])
+    run_together(
+        [
+            lambda fp=fp, m=m: store.upsert_member(KEY, "route0", "team", {}, fp, m, NOW)
+            for fp, m in members.items()
+        ]
+    )
     group = store.get_group(KEY)
     assert group is not None and set(group.members) == set(members) and group.version == 12
 

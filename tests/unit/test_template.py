@@ -20,9 +20,11 @@ from local_aws import ROOT, expand_for_each, load_template, template_with_defaul
 
 RAW = load_template()
 # Obvious fakes: 555-01xx numbers are reserved for fiction.
-SAMPLE_LISTS = {"OpenSearchDomainNames": ["logs-prod", "search"],
-                "StuckQueueNames": ["high-priority", "default_queue"],
-                "OpsSmsNumbers": ["+15555550100", "+15555550101"]}
+SAMPLE_LISTS = {
+    "OpenSearchDomainNames": ["logs-prod", "search"],
+    "StuckQueueNames": ["high-priority", "default_queue"],
+    "OpsSmsNumbers": ["+15555550100", "+15555550101"],
+}
 TEMPLATE = expand_for_each(RAW, SAMPLE_LISTS)
 RESOURCES: dict[str, dict[str, Any]] = TEMPLATE["Resources"]
 PARAMETERS: dict[str, dict[str, Any]] = RAW["Parameters"]
@@ -31,14 +33,25 @@ NO_VALUE = {"Ref": "AWS::NoValue"}
 OPS_PREFIX = "${AWS::StackName}-${AccountLabel}-ops-"
 
 # Types CloudFormation cannot tag; every other resource in the template must carry the tags.
-NOT_TAGGABLE = {"AWS::Serverless::LayerVersion", "AWS::SNS::Subscription", "AWS::SQS::QueuePolicy",
-                "AWS::SNS::TopicPolicy",
-                "AWS::Lambda::Permission", "AWS::CloudWatch::Dashboard"}
+NOT_TAGGABLE = {
+    "AWS::Serverless::LayerVersion",
+    "AWS::SNS::Subscription",
+    "AWS::SQS::QueuePolicy",
+    "AWS::SNS::TopicPolicy",
+    "AWS::Lambda::Permission",
+    "AWS::CloudWatch::Dashboard",
+}
 # The property that gives a resource of each type its own name.
-NAME_PROPERTY = {"AWS::DynamoDB::Table": "TableName", "AWS::SQS::Queue": "QueueName", "AWS::SNS::Topic": "TopicName",
-                 "AWS::Events::Rule": "Name", "AWS::Logs::LogGroup": "LogGroupName",
-                 "AWS::Serverless::Function": "FunctionName", "AWS::Serverless::LayerVersion": "LayerName",
-                 "AWS::CloudWatch::Alarm": "AlarmName"}
+NAME_PROPERTY = {
+    "AWS::DynamoDB::Table": "TableName",
+    "AWS::SQS::Queue": "QueueName",
+    "AWS::SNS::Topic": "TopicName",
+    "AWS::Events::Rule": "Name",
+    "AWS::Logs::LogGroup": "LogGroupName",
+    "AWS::Serverless::Function": "FunctionName",
+    "AWS::Serverless::LayerVersion": "LayerName",
+    "AWS::CloudWatch::Alarm": "AlarmName",
+}
 
 
 def of_type(kind: str) -> dict[str, dict[str, Any]]:
@@ -48,7 +61,9 @@ def of_type(kind: str) -> dict[str, dict[str, Any]]:
 def statements(function: dict[str, Any]) -> Iterator[tuple[dict[str, Any], str | None]]:
     """Each IAM statement of a function's inline policies, with the condition it is granted under."""
     for policy in function["Properties"].get("Policies", []):
-        assert isinstance(policy, dict) and "Statement" in policy, f"not an inline policy document: {policy!r}"
+        assert isinstance(policy, dict) and "Statement" in policy, (
+            f"not an inline policy document: {policy!r}"
+        )
         for statement in policy["Statement"]:
             if "If" in statement:
                 condition, when_true, when_false = statement["If"]
@@ -90,6 +105,7 @@ def parameter_values(lists: Mapping[str, list[str]] | None = None, **strings: st
 
 def holds(condition: str, values: Mapping[str, Any]) -> bool:
     """Evaluates one of the template's conditions (the functions it uses) for the given parameter values."""
+
     def ev(node: Any) -> Any:
         if isinstance(node, dict):
             [(fn, arg)] = node.items()
@@ -109,18 +125,22 @@ def holds(condition: str, values: Mapping[str, Any]) -> bool:
                 return arg[0].join(ev(arg[1]))
             raise AssertionError(f"unexpected function in a condition: {fn}")
         return node
+
     return bool(ev(RAW["Conditions"][condition]))
 
 
 # ---- the template's shape ----
 
+
 def test_language_extensions_come_before_the_sam_transform() -> None:
     assert RAW["Transform"] == ["AWS::LanguageExtensions", "AWS::Serverless-2016-10-31"]
 
 
-LOOPS = {"Fn::ForEach::StuckQueueAlarms": ("QueueName", "StuckQueueNames", "CreateStuckQueueAlarms"),
-         "Fn::ForEach::OpenSearchDomainAlarms": ("Domain", "OpenSearchDomainNames", "HasOpenSearchDomains"),
-         "Fn::ForEach::OpsSmsSubscriptions": ("PhoneNumber", "OpsSmsNumbers", "HasOpsSmsNumbers")}
+LOOPS = {
+    "Fn::ForEach::StuckQueueAlarms": ("QueueName", "StuckQueueNames", "CreateStuckQueueAlarms"),
+    "Fn::ForEach::OpenSearchDomainAlarms": ("Domain", "OpenSearchDomainNames", "HasOpenSearchDomains"),
+    "Fn::ForEach::OpsSmsSubscriptions": ("PhoneNumber", "OpsSmsNumbers", "HasOpsSmsNumbers"),
+}
 
 
 def test_loops_iterate_over_list_parameters_that_default_to_empty() -> None:
@@ -129,7 +149,9 @@ def test_loops_iterate_over_list_parameters_that_default_to_empty() -> None:
     for name, (identifier, parameter, condition) in LOOPS.items():
         loop_identifier, collection, fragment = loops[name]
         assert (loop_identifier, collection) == (identifier, {"Ref": parameter}), name
-        assert PARAMETERS[parameter]["Type"] == "CommaDelimitedList" and PARAMETERS[parameter]["Default"] == ""
+        assert (
+            PARAMETERS[parameter]["Type"] == "CommaDelimitedList" and PARAMETERS[parameter]["Default"] == ""
+        )
         for key, resource in fragment.items():
             assert "&{" + identifier + "}" in key, key  # a logical id per item, non-alphanumerics dropped
             assert resource["Condition"] == condition, key
@@ -164,8 +186,11 @@ RESOURCE_STAR_EXCEPTIONS = {
     # batch:DescribeJobQueues and batch:ListJobs have no resource type in the Service Authorization Reference.
     ("ReadBatchQueues", ("batch:DescribeJobQueues", "batch:ListJobs"), None),
     # the account's SMS settings (spend limit, sandbox) have no resource type.
-    ("SmsAccountState", ("sns:GetSMSAttributes", "sns:GetSMSSandboxAccountStatus", "sns:ListSMSSandboxPhoneNumbers"),
-     "HasSmsNumbers"),
+    (
+        "SmsAccountState",
+        ("sns:GetSMSAttributes", "sns:GetSMSSandboxAccountStatus", "sns:ListSMSSandboxPhoneNumbers"),
+        "HasSmsNumbers",
+    ),
     # read-only, by the names in ALARM_NAMES: "*" rather than every alarm's ARN a second time.
     ("StackAlarms", ("cloudwatch:DescribeAlarms",), None),
 }
@@ -203,11 +228,16 @@ def test_sms_permissions_depend_on_an_sms_secret_being_configured() -> None:
 
 
 def test_secret_permissions_are_scoped_to_the_named_secrets() -> None:
-    secrets = {s["Sid"]: s["Resource"]["Sub"] for s, _ in statements(FUNCTIONS["RouterFunction"])
-               if s["Action"] == "secretsmanager:GetSecretValue"}
+    secrets = {
+        s["Sid"]: s["Resource"]["Sub"]
+        for s, _ in statements(FUNCTIONS["RouterFunction"])
+        if s["Action"] == "secretsmanager:GetSecretValue"
+    }
     prefix = "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:"
-    assert secrets == {"SlackToken": prefix + "${SlackTokenSecretName}-??????",
-                       "SmsNumbers": prefix + "${SmsNumbersSecretName}-??????"}
+    assert secrets == {
+        "SlackToken": prefix + "${SlackTokenSecretName}-??????",
+        "SmsNumbers": prefix + "${SmsNumbersSecretName}-??????",
+    }
 
 
 SMS_FUNCTIONS = ["EscalatorFunction", "RouterFunction"]
@@ -215,15 +245,20 @@ SMS_FUNCTIONS = ["EscalatorFunction", "RouterFunction"]
 
 @pytest.mark.parametrize("name", SMS_FUNCTIONS)
 def test_sms_publish_reaches_phone_numbers_only_never_a_topic(name: str) -> None:
-    [publish] = [s for s, _ in statements(FUNCTIONS[name]) if s["Action"] == "sns:Publish" and s["Sid"] == "SmsPublish"]
+    [publish] = [
+        s for s, _ in statements(FUNCTIONS[name]) if s["Action"] == "sns:Publish" and s["Sid"] == "SmsPublish"
+    ]
     # an SMS has no resource ARN; every topic ARN is left out, so the role can text but not publish to a topic
     assert "Resource" not in publish
     assert publish["NotResource"] == {"Sub": "arn:${AWS::Partition}:sns:*:*:*"}
 
 
 def test_the_router_may_publish_to_the_ops_topic_only_and_knows_it() -> None:
-    topics = [s for s, condition in statements(FUNCTIONS["RouterFunction"])
-              if s["Action"] == "sns:Publish" and "Resource" in s]
+    topics = [
+        s
+        for s, condition in statements(FUNCTIONS["RouterFunction"])
+        if s["Action"] == "sns:Publish" and "Resource" in s
+    ]
     assert [(s["Sid"], s["Resource"]) for s in topics] == [("OpsPage", {"Ref": "OpsTopic"})]
     env = FUNCTIONS["RouterFunction"]["Properties"]["Environment"]["Variables"]
     assert env["OPS_TOPIC_ARN"] == {"Ref": "OpsTopic"}
@@ -232,8 +267,11 @@ def test_the_router_may_publish_to_the_ops_topic_only_and_knows_it() -> None:
 def test_slack_channel_failures_page_the_ops_topic_and_stay_in_alarm_between_retries() -> None:
     props = RESOURCES["SlackChannelFailuresAlarm"]["Properties"]
     # the metric the router publishes (service.py: Powertools Metrics, namespace AlertRouter, service dimension)
-    assert (props["Namespace"], props["MetricName"], props["Statistic"]) == ("AlertRouter", "SlackChannelFailures",
-                                                                             "Sum")
+    assert (props["Namespace"], props["MetricName"], props["Statistic"]) == (
+        "AlertRouter",
+        "SlackChannelFailures",
+        "Sum",
+    )
     assert props["Dimensions"] == [{"Name": "service", "Value": "alertrouter"}]
     assert (props["Threshold"], props["ComparisonOperator"]) == (0, "GreaterThanThreshold")
     # refused channels are tried again at most every 15 minutes: the periods in between are not an all-clear
@@ -245,18 +283,27 @@ def test_slack_channel_failures_page_the_ops_topic_and_stay_in_alarm_between_ret
 def test_a_routing_config_the_router_cannot_load_pages_the_ops_topic() -> None:
     props = RESOURCES["RoutingConfigInvalidAlarm"]["Properties"]
     # the metric service.py publishes at every invocation while it routes fail-safe
-    assert (props["Namespace"], props["MetricName"], props["Statistic"]) == ("AlertRouter", "RoutingConfigInvalid",
-                                                                             "Maximum")
+    assert (props["Namespace"], props["MetricName"], props["Statistic"]) == (
+        "AlertRouter",
+        "RoutingConfigInvalid",
+        "Maximum",
+    )
     assert props["Dimensions"] == [{"Name": "service", "Value": "alertrouter"}]
     assert (props["Threshold"], props["ComparisonOperator"], props["TreatMissingData"]) == (
-        0, "GreaterThanThreshold", "notBreaching")
+        0,
+        "GreaterThanThreshold",
+        "notBreaching",
+    )
     assert props["AlarmActions"] == props["OKActions"] == [{"Ref": "OpsTopic"}]
     assert sub(props["AlarmName"]) == OPS_PREFIX + "routing-config-invalid"
 
 
 def test_only_the_sms_functions_may_publish_to_sns() -> None:
-    publishers = sorted(n for n, f in FUNCTIONS.items()
-                        if any(a == "sns:Publish" for s, _ in statements(f) for a in as_list(s["Action"])))
+    publishers = sorted(
+        n
+        for n, f in FUNCTIONS.items()
+        if any(a == "sns:Publish" for s, _ in statements(f) for a in as_list(s["Action"]))
+    )
     assert publishers == SMS_FUNCTIONS
 
 
@@ -272,7 +319,12 @@ def leading_keys(function: str, sid: str) -> list[str]:
 
 def test_the_internet_facing_interactions_function_touches_only_the_items_a_click_needs() -> None:
     # the partition key prefixes of store/dynamodb.py; test_iam_grants derives them from the code
-    assert leading_keys("SlackInteractionsFunction", "StateTable") == ["GROUP#*", "HISTORY#*", "REQUEST#*", "SILENCE"]
+    assert leading_keys("SlackInteractionsFunction", "StateTable") == [
+        "GROUP#*",
+        "HISTORY#*",
+        "REQUEST#*",
+        "SILENCE",
+    ]
 
 
 def test_the_slo_evaluator_touches_only_its_own_items() -> None:
@@ -282,15 +334,25 @@ def test_the_slo_evaluator_touches_only_its_own_items() -> None:
 def test_interactions_function_concurrency_is_capped_unless_the_account_cannot_reserve() -> None:
     props = FUNCTIONS["SlackInteractionsFunction"]["Properties"]
     assert props["FunctionUrlConfig"] == {"AuthType": "NONE"}
-    assert props["ReservedConcurrentExecutions"] == {"If": [
-        "ReserveSlackInteractionsConcurrency", {"Ref": "SlackInteractionsReservedConcurrency"}, NO_VALUE]}
+    assert props["ReservedConcurrentExecutions"] == {
+        "If": [
+            "ReserveSlackInteractionsConcurrency",
+            {"Ref": "SlackInteractionsReservedConcurrency"},
+            NO_VALUE,
+        ]
+    }
     parameter = PARAMETERS["SlackInteractionsReservedConcurrency"]
     assert parameter["Type"] == "Number" and 1 <= parameter["Default"] <= 10 and parameter["MinValue"] == 0
     assert holds("ReserveSlackInteractionsConcurrency", parameter_values())
     # 0 would throttle every request: it means "no reservation" instead
-    assert not holds("ReserveSlackInteractionsConcurrency", parameter_values(SlackInteractionsReservedConcurrency="0"))
-    assert all(f["Properties"].get("FunctionUrlConfig") is None for n, f in FUNCTIONS.items()
-               if n != "SlackInteractionsFunction")
+    assert not holds(
+        "ReserveSlackInteractionsConcurrency", parameter_values(SlackInteractionsReservedConcurrency="0")
+    )
+    assert all(
+        f["Properties"].get("FunctionUrlConfig") is None
+        for n, f in FUNCTIONS.items()
+        if n != "SlackInteractionsFunction"
+    )
 
 
 def test_only_this_accounts_alarms_may_invoke_the_router_directly() -> None:
@@ -298,7 +360,9 @@ def test_only_this_accounts_alarms_may_invoke_the_router_directly() -> None:
     props = permission["Properties"]
     assert props["Principal"] == "lambda.alarms.cloudwatch.amazonaws.com"
     assert props["SourceAccount"] == {"Ref": "AWS::AccountId"}
-    assert props["SourceArn"] == {"Sub": "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:*"}
+    assert props["SourceArn"] == {
+        "Sub": "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:*"
+    }
 
 
 def test_only_cloudwatch_alarms_of_this_or_an_allowed_account_may_publish_to_the_alarm_topic() -> None:
@@ -306,27 +370,50 @@ def test_only_cloudwatch_alarms_of_this_or_an_allowed_account_may_publish_to_the
     assert policy["Properties"]["Topics"] == [{"Ref": "AlarmTopic"}]
     [statement, deny] = policy["Properties"]["PolicyDocument"]["Statement"]
     assert (statement["Effect"], statement["Principal"], statement["Action"], statement["Resource"]) == (
-        "Allow", {"Service": "cloudwatch.amazonaws.com"}, "sns:Publish", {"Ref": "AlarmTopic"})
+        "Allow",
+        {"Service": "cloudwatch.amazonaws.com"},
+        "sns:Publish",
+        {"Ref": "AlarmTopic"},
+    )
     # and no IAM user or role, whatever its own policies grant: only AWS services (CloudWatch) publish
     assert (deny["Effect"], deny["Principal"], deny["Action"], deny["Resource"], deny["Condition"]) == (
-        "Deny", {"AWS": "*"}, "sns:Publish", {"Ref": "AlarmTopic"},
-        {"Bool": {"aws:PrincipalIsAWSService": "false"}})
+        "Deny",
+        {"AWS": "*"},
+        "sns:Publish",
+        {"Ref": "AlarmTopic"},
+        {"Bool": {"aws:PrincipalIsAWSService": "false"}},
+    )
     condition = statement["Condition"]
-    allowed = {"Split": [",", {"Join": [",", [{"Ref": "AWS::AccountId"},
-                                                {"Join": [",", {"Ref": "AllowedSourceAccountIds"}]}]]}]}
+    allowed = {
+        "Split": [
+            ",",
+            {"Join": [",", [{"Ref": "AWS::AccountId"}, {"Join": [",", {"Ref": "AllowedSourceAccountIds"}]}]]},
+        ]
+    }
     # an empty list parameter must not reach the condition: "" would be an account id
-    assert condition["StringEquals"]["aws:SourceAccount"] == {"If": [
-        "HasAllowedSourceAccounts", allowed, {"Ref": "AWS::AccountId"}]}
-    assert condition["ArnLike"]["aws:SourceArn"] == {"If": [
-        "HasAllowedSourceAccounts", {"Sub": "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:*:alarm:*"},
-        {"Sub": "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:*"}]}
+    assert condition["StringEquals"]["aws:SourceAccount"] == {
+        "If": ["HasAllowedSourceAccounts", allowed, {"Ref": "AWS::AccountId"}]
+    }
+    assert condition["ArnLike"]["aws:SourceArn"] == {
+        "If": [
+            "HasAllowedSourceAccounts",
+            {"Sub": "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:*:alarm:*"},
+            {"Sub": "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:*"},
+        ]
+    }
     assert not holds("HasAllowedSourceAccounts", parameter_values())
     assert holds("HasAllowedSourceAccounts", parameter_values({"AllowedSourceAccountIds": ["111122223333"]}))
     # nothing else may need to publish: no function role is granted it, no rule targets the topic
-    assert all(target["Arn"] != {"Ref": "AlarmTopic"} for rule in of_type("AWS::Events::Rule").values()
-               for target in rule["Properties"]["Targets"])
-    assert all({"Ref": "AlarmTopic"} not in as_list(s.get("Resource")) for f in FUNCTIONS.values()
-               for s, _ in statements(f))
+    assert all(
+        target["Arn"] != {"Ref": "AlarmTopic"}
+        for rule in of_type("AWS::Events::Rule").values()
+        for target in rule["Properties"]["Targets"]
+    )
+    assert all(
+        {"Ref": "AlarmTopic"} not in as_list(s.get("Resource"))
+        for f in FUNCTIONS.values()
+        for s, _ in statements(f)
+    )
 
 
 def test_allowed_source_accounts_reach_the_router_and_default_to_none() -> None:
@@ -359,12 +446,16 @@ def test_every_rule_delivers_to_the_ingest_queue_and_may_send_there_and_to_the_d
     assert target["Arn"] == {"GetAtt": "IngestQueue.Arn"}
     assert target["DeadLetterConfig"] == {"Arn": {"GetAtt": "IngestDLQ.Arn"}}
     for policy in ("IngestQueuePolicy", "IngestDLQPolicy"):
-        [events] = [s for s in RESOURCES[policy]["Properties"]["PolicyDocument"]["Statement"]
-                    if s["Principal"] == {"Service": "events.amazonaws.com"}]
+        [events] = [
+            s
+            for s in RESOURCES[policy]["Properties"]["PolicyDocument"]["Statement"]
+            if s["Principal"] == {"Service": "events.amazonaws.com"}
+        ]
         assert {"GetAtt": f"{name}.Arn"} in events["Condition"]["ArnEquals"]["aws:SourceArn"], policy
 
 
 # ---- state ----
+
 
 def test_state_table_is_kept_recoverable_and_expires_items() -> None:
     table = RESOURCES["StateTable"]
@@ -373,18 +464,26 @@ def test_state_table_is_kept_recoverable_and_expires_items() -> None:
     props = table["Properties"]
     assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
-    assert props["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"},
-                                  {"AttributeName": "sk", "KeyType": "RANGE"}]
-    assert props["AttributeDefinitions"] == [{"AttributeName": "pk", "AttributeType": "S"},
-                                             {"AttributeName": "sk", "AttributeType": "S"}]
+    assert props["KeySchema"] == [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ]
+    assert props["AttributeDefinitions"] == [
+        {"AttributeName": "pk", "AttributeType": "S"},
+        {"AttributeName": "sk", "AttributeType": "S"},
+    ]
     assert props["BillingMode"] == "PAY_PER_REQUEST"
 
 
 # ---- ingest ----
 
+
 def test_ingest_queue_redrives_to_a_dlq_that_keeps_messages_longest() -> None:
     queue, dlq = RESOURCES["IngestQueue"]["Properties"], RESOURCES["IngestDLQ"]["Properties"]
-    assert queue["RedrivePolicy"] == {"deadLetterTargetArn": {"GetAtt": "IngestDLQ.Arn"}, "maxReceiveCount": 15}
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"GetAtt": "IngestDLQ.Arn"},
+        "maxReceiveCount": 15,
+    }
     assert dlq["MessageRetentionPeriod"] == 14 * 86400
     # a message keeps its first enqueue time in the DLQ, so the DLQ must keep messages longer
     assert queue["MessageRetentionPeriod"] < dlq["MessageRetentionPeriod"]
@@ -398,7 +497,9 @@ def test_queue_visibility_covers_six_function_timeouts() -> None:
 
 ALARMS = of_type("AWS::CloudWatch::Alarm")
 OPS_ALARMS = {n: a for n, a in ALARMS.items() if a["Properties"]["AlarmActions"] == [{"Ref": "OpsTopic"}]}
-ROUTED_ALARMS = {n: a for n, a in ALARMS.items() if a["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}]}
+ROUTED_ALARMS = {
+    n: a for n, a in ALARMS.items() if a["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+}
 
 
 def test_eventbridge_rule_leaves_out_the_stacks_own_ops_alarms_only() -> None:
@@ -422,12 +523,14 @@ def test_alarms_made_by_loops_go_to_the_router() -> None:
 
 # ---- AWS Batch ----
 
+
 def test_batch_rule_forwards_the_configured_job_states_and_blocked_queues() -> None:
     pattern = RESOURCES["BatchEventsRule"]["Properties"]["EventPattern"]
     assert pattern["source"] == ["aws.batch"]
     assert pattern["$or"] == [
         {"detail-type": ["Batch Job State Change"], "detail": {"status": {"Ref": "BatchAlertStatuses"}}},
-        {"detail-type": ["Batch Job Queue Blocked"]}]
+        {"detail-type": ["Batch Job Queue Blocked"]},
+    ]
     statuses = PARAMETERS["BatchAlertStatuses"]
     assert statuses["Type"] == "CommaDelimitedList" and statuses["Default"] == "FAILED"
     allowed = re.compile(statuses["AllowedPattern"])
@@ -459,7 +562,8 @@ def test_batch_queue_metrics_function_runs_on_its_schedule_and_can_be_turned_off
     assert props["Layers"] == [{"Ref": "CoreLayer"}]
     assert props["LoggingConfig"] == {"LogGroup": {"Ref": "BatchQueueMetricsLogGroup"}}
     assert RESOURCES["BatchQueueMetricsLogGroup"]["Properties"]["LogGroupName"] == {
-        "Sub": "/aws/lambda/" + sub(props["FunctionName"])}
+        "Sub": "/aws/lambda/" + sub(props["FunctionName"])
+    }
     [event] = props["Events"].values()
     assert event["Type"] == "ScheduleV2"
     assert event["Properties"]["ScheduleExpression"] == {"Ref": "BatchQueueMetricsSchedule"}
@@ -471,14 +575,17 @@ def test_batch_queue_metrics_function_runs_on_its_schedule_and_can_be_turned_off
 
 def test_batch_queue_metrics_environment() -> None:
     env = BATCH_METRICS["Properties"]["Environment"]["Variables"]
-    assert env["BATCH_JOB_QUEUES"] == {"Ref": "BatchJobQueues"} and PARAMETERS["BatchJobQueues"]["Default"] == ""
+    assert (
+        env["BATCH_JOB_QUEUES"] == {"Ref": "BatchJobQueues"} and PARAMETERS["BatchJobQueues"]["Default"] == ""
+    )
     assert env["BATCH_METRICS_NAMESPACE"] == "AlertRouter/Batch"
     assert env["BATCH_METRICS_CONCURRENCY"] == "8"
 
 
 def test_batch_queue_metrics_may_only_read_queues_and_list_jobs() -> None:
     assert [(s["Sid"], s["Action"], s["Resource"]) for s, _ in statements(BATCH_METRICS)] == [
-        ("ReadBatchQueues", ["batch:DescribeJobQueues", "batch:ListJobs"], "*")]
+        ("ReadBatchQueues", ["batch:DescribeJobQueues", "batch:ListJobs"], "*")
+    ]
 
 
 def test_stuck_queue_minutes_map_to_seconds() -> None:
@@ -495,9 +602,14 @@ def test_a_stuck_queue_alarm_per_queue(queue: str) -> None:
     props = alarm["Properties"]
     assert alarm["Condition"] == "CreateStuckQueueAlarms"
     assert (props["Namespace"], props["MetricName"], props["Statistic"]) == (
-        "AlertRouter/Batch", "OldestRunnableAgeSeconds", "Maximum")
+        "AlertRouter/Batch",
+        "OldestRunnableAgeSeconds",
+        "Maximum",
+    )
     assert props["Dimensions"] == [{"Name": "JobQueue", "Value": queue}]
-    assert props["Threshold"] == {"FindInMap": ["StuckQueueSeconds", {"Ref": "StuckQueueMinutes"}, "Threshold"]}
+    assert props["Threshold"] == {
+        "FindInMap": ["StuckQueueSeconds", {"Ref": "StuckQueueMinutes"}, "Threshold"]
+    }
     assert props["ComparisonOperator"] == "GreaterThanThreshold"
     assert props["TreatMissingData"] == "notBreaching"
     # the function may run only every 5 minutes: any one of the last 5 minutes counts
@@ -527,15 +639,26 @@ OPENSEARCH = {
     "KMSKeyError": ("Maximum", 60, 1, ">=", 1, "critical"),
     "KMSKeyInaccessible": ("Maximum", 60, 1, ">=", 1, "critical"),
 }
-AWS_DEFAULTS = {"OpenSearchMinFreeStorageMB": 20480, "OpenSearchJvmMemoryPressurePercent": 95,
-                "OpenSearchCpuUtilizationPercent": 80, "OpenSearchMasterCpuUtilizationPercent": 50}
-COMPARISON = {">=": "GreaterThanOrEqualToThreshold", "<=": "LessThanOrEqualToThreshold", "<": "LessThanThreshold"}
+AWS_DEFAULTS = {
+    "OpenSearchMinFreeStorageMB": 20480,
+    "OpenSearchJvmMemoryPressurePercent": 95,
+    "OpenSearchCpuUtilizationPercent": 80,
+    "OpenSearchMasterCpuUtilizationPercent": 50,
+}
+COMPARISON = {
+    ">=": "GreaterThanOrEqualToThreshold",
+    "<=": "LessThanOrEqualToThreshold",
+    "<": "LessThanThreshold",
+}
 
 
 def opensearch_alarms(domain: str) -> dict[str, dict[str, Any]]:
-    return {a["Properties"]["MetricName"]: a for a in ROUTED_ALARMS.values()
-            if a["Properties"]["Namespace"] == "AWS/ES" and
-            {"Name": "DomainName", "Value": domain} in a["Properties"]["Dimensions"]}
+    return {
+        a["Properties"]["MetricName"]: a
+        for a in ROUTED_ALARMS.values()
+        if a["Properties"]["Namespace"] == "AWS/ES"
+        and {"Name": "DomainName", "Value": domain} in a["Properties"]["Dimensions"]
+    }
 
 
 def test_opensearch_thresholds_default_to_aws_recommendations() -> None:
@@ -550,19 +673,30 @@ def test_each_domain_gets_the_recommended_alarms(domain: str) -> None:
         alarm = alarms[metric]
         props = alarm["Properties"]
         assert alarm["Condition"] == "HasOpenSearchDomains"
-        assert props["Dimensions"] == [{"Name": "DomainName", "Value": domain},
-                                       {"Name": "ClientId", "Value": {"Ref": "AWS::AccountId"}}], metric
-        assert (props["Statistic"], props["Period"], props["EvaluationPeriods"], props["ComparisonOperator"]) == (
-            statistic, period, evaluations, COMPARISON[comparison]), metric
+        assert props["Dimensions"] == [
+            {"Name": "DomainName", "Value": domain},
+            {"Name": "ClientId", "Value": {"Ref": "AWS::AccountId"}},
+        ], metric
+        assert (
+            props["Statistic"],
+            props["Period"],
+            props["EvaluationPeriods"],
+            props["ComparisonOperator"],
+        ) == (statistic, period, evaluations, COMPARISON[comparison]), metric
         assert props["Threshold"] == (threshold if isinstance(threshold, int) else {"Ref": threshold}), metric
-        assert sub(props["AlarmName"]) == f"${{AWS::StackName}}-${{AccountLabel}}-opensearch-{domain}-{metric}"
+        assert (
+            sub(props["AlarmName"]) == f"${{AWS::StackName}}-${{AccountLabel}}-opensearch-{domain}-{metric}"
+        )
         assert props["AlarmActions"] == props["OKActions"] == [{"Ref": "AlarmTopic"}]
         description = sub(props["AlarmDescription"])
         first_line, *rest = description.splitlines()
-        assert domain in first_line and ":" not in first_line.split(" ", 1)[0], metric  # a sentence, not a label
+        assert domain in first_line and ":" not in first_line.split(" ", 1)[0], (
+            metric
+        )  # a sentence, not a label
         assert f"severity: {severity}" in rest and "service: opensearch" in rest, metric
-        assert re.fullmatch(r"runbook: https://docs\.aws\.amazon\.com/opensearch-service/latest/developerguide/\S+",
-                            rest[-1]), metric
+        assert re.fullmatch(
+            r"runbook: https://docs\.aws\.amazon\.com/opensearch-service/latest/developerguide/\S+", rest[-1]
+        ), metric
         assert len(description) <= 1024
 
 
@@ -575,10 +709,15 @@ def test_metrics_that_only_exist_on_trouble_do_not_alarm_when_missing() -> None:
 
 # ---- self-monitoring: every function, through the ops topic only ----
 
+
 def lambda_alarms(function: str, metric: str) -> list[dict[str, Any]]:
-    return [a for a in OPS_ALARMS.values() if a["Properties"]["Namespace"] == "AWS/Lambda" and
-            a["Properties"]["MetricName"] == metric and
-            a["Properties"]["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": function}}]]
+    return [
+        a
+        for a in OPS_ALARMS.values()
+        if a["Properties"]["Namespace"] == "AWS/Lambda"
+        and a["Properties"]["MetricName"] == metric
+        and a["Properties"]["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": function}}]
+    ]
 
 
 @pytest.mark.parametrize("function", sorted(FUNCTIONS))
@@ -587,16 +726,28 @@ def test_every_function_has_errors_and_throttles_alarms(function: str, metric: s
     [alarm] = lambda_alarms(function, metric)
     props = alarm["Properties"]
     assert alarm.get("Condition") == FUNCTIONS[function].get("Condition")
-    assert (props["Statistic"], props["Threshold"], props["ComparisonOperator"]) == ("Sum", 0, "GreaterThanThreshold")
+    assert (props["Statistic"], props["Threshold"], props["ComparisonOperator"]) == (
+        "Sum",
+        0,
+        "GreaterThanThreshold",
+    )
     assert props["TreatMissingData"] == "notBreaching"
 
 
-SCHEDULED = sorted(n for n, f in FUNCTIONS.items()
-                   if any(e["Type"] in ("Schedule", "ScheduleV2") for e in f["Properties"].get("Events", {}).values()))
+SCHEDULED = sorted(
+    n
+    for n, f in FUNCTIONS.items()
+    if any(e["Type"] in ("Schedule", "ScheduleV2") for e in f["Properties"].get("Events", {}).values())
+)
 
 
 def test_the_scheduled_functions() -> None:
-    assert SCHEDULED == ["BatchQueueMetricsFunction", "EscalatorFunction", "PreflightFunction", "SloEvaluatorFunction"]
+    assert SCHEDULED == [
+        "BatchQueueMetricsFunction",
+        "EscalatorFunction",
+        "PreflightFunction",
+        "SloEvaluatorFunction",
+    ]
 
 
 @pytest.mark.parametrize("function", SCHEDULED)
@@ -604,11 +755,17 @@ def test_every_scheduled_function_has_a_heartbeat(function: str) -> None:
     [alarm] = lambda_alarms(function, "Invocations")
     props = alarm["Properties"]
     assert alarm.get("Condition") == FUNCTIONS[function].get("Condition")
-    assert (props["Statistic"], props["Threshold"], props["ComparisonOperator"]) == ("Sum", 1, "LessThanThreshold")
+    assert (props["Statistic"], props["Threshold"], props["ComparisonOperator"]) == (
+        "Sum",
+        1,
+        "LessThanThreshold",
+    )
     assert props["TreatMissingData"] == "breaching"  # silence is the failure
     [event] = FUNCTIONS[function]["Properties"]["Events"].values()
     expression = event["Properties"]["ScheduleExpression"]
-    schedules = PARAMETERS[expression["Ref"]]["AllowedValues"] if isinstance(expression, dict) else [expression]
+    schedules = (
+        PARAMETERS[expression["Ref"]]["AllowedValues"] if isinstance(expression, dict) else [expression]
+    )
     unit_s = {"minute": 60, "hour": 3600, "day": 86400}
     for schedule in schedules:
         every, unit = re.fullmatch(r"rate\((\d+) (minute|hour|day)s?\)", schedule).groups()  # type: ignore[union-attr]
@@ -629,8 +786,11 @@ def test_preflight_runs_daily_and_knows_every_other_ops_alarm_and_rule() -> None
     separator, [*plain, batch] = env["ALARM_NAMES"]["Join"]
     assert separator == "," and batch["If"][0] == "BatchQueueMetricsEnabled" and batch["If"][2] == ""
     named = {r["Ref"] for r in plain} | {r["Ref"] for r in batch["If"][1]["Join"][1]}
-    own = {n for n, a in OPS_ALARMS.items() if {"Name": "FunctionName", "Value": {"Ref": "PreflightFunction"}}
-           in a["Properties"]["Dimensions"]}
+    own = {
+        n
+        for n, a in OPS_ALARMS.items()
+        if {"Name": "FunctionName", "Value": {"Ref": "PreflightFunction"}} in a["Properties"]["Dimensions"]
+    }
     assert own and named == set(OPS_ALARMS) - own  # its own would be a cycle (they refer to the function)
     assert env["RULE_NAMES"] == {"Join": [",", [{"Ref": name} for name in RULES]]}
 
@@ -640,8 +800,12 @@ def test_an_slo_the_evaluator_cannot_use_pages_the_ops_topic() -> None:
     # the metric slo/service.py publishes (Powertools Metrics: its namespace and service dimension)
     assert (props["Namespace"], props["MetricName"]) == ("AlertRouter/SLO", "BrokenSlos")
     assert props["Dimensions"] == [{"Name": "service", "Value": "alertrouter-slo"}]
-    assert RESOURCES["SloEvaluatorFunction"]["Properties"]["Environment"]["Variables"][
-        "POWERTOOLS_METRICS_NAMESPACE"] == "AlertRouter/SLO"
+    assert (
+        RESOURCES["SloEvaluatorFunction"]["Properties"]["Environment"]["Variables"][
+            "POWERTOOLS_METRICS_NAMESPACE"
+        ]
+        == "AlertRouter/SLO"
+    )
     assert (props["Threshold"], props["ComparisonOperator"]) == (0, "GreaterThanThreshold")
     assert props["AlarmActions"] == props["OKActions"] == [{"Ref": "OpsTopic"}]
     assert sub(props["AlarmName"]) == OPS_PREFIX + "slo-broken"
@@ -653,7 +817,10 @@ def test_preflight_regressions_page_the_ops_topic() -> None:
     assert props["Dimensions"] == [{"Name": "Stack", "Value": {"Sub": "${AWS::StackName}-${AccountLabel}"}}]
     assert PREFLIGHT["Environment"]["Variables"]["STACK_LABEL"] == props["Dimensions"][0]["Value"]
     assert (props["Threshold"], props["ComparisonOperator"], props["TreatMissingData"]) == (
-        0, "GreaterThanThreshold", "notBreaching")
+        0,
+        "GreaterThanThreshold",
+        "notBreaching",
+    )
     assert props["AlarmActions"] == [{"Ref": "OpsTopic"}]
 
 
@@ -662,10 +829,16 @@ def test_preflight_touches_only_its_own_item() -> None:
 
 
 def test_ops_topic_reaches_people_by_email_and_sms_never_the_router() -> None:
-    subscriptions = [r["Properties"] for r in of_type("AWS::SNS::Subscription").values()
-                     if r["Properties"]["TopicArn"] == {"Ref": "OpsTopic"}]
+    subscriptions = [
+        r["Properties"]
+        for r in of_type("AWS::SNS::Subscription").values()
+        if r["Properties"]["TopicArn"] == {"Ref": "OpsTopic"}
+    ]
     assert {s["Protocol"] for s in subscriptions} == {"email", "sms"}
-    assert sorted(s["Endpoint"] for s in subscriptions if s["Protocol"] == "sms") == SAMPLE_LISTS["OpsSmsNumbers"]
+    assert (
+        sorted(s["Endpoint"] for s in subscriptions if s["Protocol"] == "sms")
+        == SAMPLE_LISTS["OpsSmsNumbers"]
+    )
     assert all(s["Endpoint"] != {"GetAtt": "IngestQueue.Arn"} for s in subscriptions)
 
 
@@ -676,6 +849,7 @@ def test_ops_sms_numbers_must_be_e164() -> None:
 
 
 # ---- the router ----
+
 
 def test_router_runs_python313_on_arm64_like_its_layers() -> None:
     router = RESOURCES["RouterFunction"]["Properties"]
@@ -706,6 +880,7 @@ def test_router_environment_points_at_this_stacks_resources() -> None:
 
 # ---- names and tags ----
 
+
 @pytest.mark.parametrize("name", sorted(n for n, r in RESOURCES.items() if r["Type"] not in NOT_TAGGABLE))
 def test_taggable_resources_say_stack_owner_and_purpose(name: str) -> None:
     tags = tags_of(RESOURCES[name])
@@ -723,7 +898,14 @@ NAMED = sorted(n for n, r in RESOURCES.items() if NAME_PROPERTY.get(r["Type"]) i
 
 
 def test_the_stacks_resources_are_named() -> None:
-    assert {"StateTable", "IngestQueue", "IngestDLQ", "AlarmTopic", "RouterFunction", "RouterLogGroup"} <= set(NAMED)
+    assert {
+        "StateTable",
+        "IngestQueue",
+        "IngestDLQ",
+        "AlarmTopic",
+        "RouterFunction",
+        "RouterLogGroup",
+    } <= set(NAMED)
 
 
 @pytest.mark.parametrize("name", NAMED)
@@ -737,21 +919,31 @@ def test_named_resources_carry_the_stack_name_and_the_account_label(name: str) -
 
 def test_router_logs_where_lambda_would_put_them() -> None:
     function_name = RESOURCES["RouterFunction"]["Properties"]["FunctionName"]["Sub"]
-    assert RESOURCES["RouterLogGroup"]["Properties"]["LogGroupName"] == {"Sub": f"/aws/lambda/{function_name}"}
-    assert RESOURCES["RouterFunction"]["Properties"]["LoggingConfig"] == {"LogGroup": {"Ref": "RouterLogGroup"}}
+    assert RESOURCES["RouterLogGroup"]["Properties"]["LogGroupName"] == {
+        "Sub": f"/aws/lambda/{function_name}"
+    }
+    assert RESOURCES["RouterFunction"]["Properties"]["LoggingConfig"] == {
+        "LogGroup": {"Ref": "RouterLogGroup"}
+    }
 
 
 # ---- the optional resources switched on still lint ----
 # template.yaml itself is linted by `make cfn`; these variants give the list parameters non-empty defaults,
 # so cfn-lint and the SAM CLI expand the loops and check what they make.
 
-ON = {"OpenSearchDomainNames": ",".join(SAMPLE_LISTS["OpenSearchDomainNames"]),
-      "StuckQueueNames": ",".join(SAMPLE_LISTS["StuckQueueNames"]),
-      "OpsSmsNumbers": ",".join(SAMPLE_LISTS["OpsSmsNumbers"]),
-      "OpsEmail": "oncall@example.com", "SmsNumbersSecretName": "alertrouter/sms-numbers",
-      "BatchAlertStatuses": "FAILED,RUNNABLE,SUCCEEDED", "BatchJobQueues": "high-priority,default_queue",
-      "StuckQueueMinutes": "60", "BatchQueueMetricsSchedule": "rate(5 minutes)",
-      "AllowedSourceAccountIds": "111122223333,444455556666", "SlackInteractionsReservedConcurrency": "0"}
+ON = {
+    "OpenSearchDomainNames": ",".join(SAMPLE_LISTS["OpenSearchDomainNames"]),
+    "StuckQueueNames": ",".join(SAMPLE_LISTS["StuckQueueNames"]),
+    "OpsSmsNumbers": ",".join(SAMPLE_LISTS["OpsSmsNumbers"]),
+    "OpsEmail": "oncall@example.com",
+    "SmsNumbersSecretName": "alertrouter/sms-numbers",
+    "BatchAlertStatuses": "FAILED,RUNNABLE,SUCCEEDED",
+    "BatchJobQueues": "high-priority,default_queue",
+    "StuckQueueMinutes": "60",
+    "BatchQueueMetricsSchedule": "rate(5 minutes)",
+    "AllowedSourceAccountIds": "111122223333,444455556666",
+    "SlackInteractionsReservedConcurrency": "0",
+}
 VARIANTS = {"all-on": ON, "batch-metrics-off": {**ON, "EnableBatchQueueMetrics": "false"}}
 
 
@@ -780,14 +972,31 @@ def test_variant_changes_only_defaults(variant: Path) -> None:
 @pytest.mark.slow
 def test_variant_passes_cfn_lint(variant: Path) -> None:
     cfn_lint = _tool(Path(sys.executable).parent / "cfn-lint", "cfn-lint")
-    result = subprocess.run([cfn_lint, str(variant)], capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [cfn_lint, str(variant)], capture_output=True, text=True, timeout=120, check=False
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.slow
 def test_variant_passes_sam_validate_lint(variant: Path) -> None:
     sam = _tool(ROOT / ".venv-sam" / "bin" / "sam", "sam")
-    result = subprocess.run([sam, "validate", "--lint", "--language-extensions", "--region", "us-east-1",
-                             "--template-file", str(variant)], capture_output=True, text=True, timeout=120,
-                            check=False, cwd=variant.parent, env={**os.environ, "SAM_CLI_TELEMETRY": "0"})
+    result = subprocess.run(
+        [
+            sam,
+            "validate",
+            "--lint",
+            "--language-extensions",
+            "--region",
+            "us-east-1",
+            "--template-file",
+            str(variant),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=variant.parent,
+        env={**os.environ, "SAM_CLI_TELEMETRY": "0"},
+    )
     assert result.returncode == 0, result.stdout + result.stderr

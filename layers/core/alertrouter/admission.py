@@ -39,9 +39,11 @@ class Admission:
                 raise RefusedEventError(
                     f"{alert.title[:120]!r} is dated {alert.timestamp.isoformat()}, {ahead // 1000} s ahead of the "
                     f"router's clock (at most {MAX_FUTURE_MS // 1000} s allowed): not applied, so it cannot hide "
-                    "the real state changes that follow")
+                    "the real state changes that follow"
+                )
             account = alert.labels.get("account", "")
             if self.accounts and account and account not in self.accounts:
                 raise RefusedEventError(
                     f"{alert.title[:120]!r} comes from AWS account {account[:20]}, which this stack does not serve "
-                    "(add it to AllowedSourceAccountIds to route its alarms)")
+                    "(add it to AllowedSourceAccountIds to route its alarms)"
+                )

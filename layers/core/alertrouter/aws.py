@@ -20,9 +20,13 @@ from alertrouter.notify.base import NotifyError
 # Every AWS call has a deadline well inside the Lambda's; throttling is retried with backoff (standard mode).
 # `total_max_attempts` counts the first try (botocore's `max_attempts` would count retries only: one more).
 # Worst case per call: 3 x (2 s + 5 s) = 21 s, inside the router's 30 s margin (handler.MIN_REMAINING_MS).
-CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "total_max_attempts": 3})
+CLIENT_CONFIG = Config(
+    connect_timeout=2, read_timeout=5, retries={"mode": "standard", "total_max_attempts": 3}
+)
 # Slack waits 3 s for a click's answer: one quick try (the click can be repeated; nothing is half done).
-INTERACTIVE_CONFIG = Config(connect_timeout=1, read_timeout=1.5, retries={"mode": "standard", "total_max_attempts": 1})
+INTERACTIVE_CONFIG = Config(
+    connect_timeout=1, read_timeout=1.5, retries={"mode": "standard", "total_max_attempts": 1}
+)
 
 SECRET_MAX_AGE_S = 300
 
@@ -68,8 +72,12 @@ class SecretCache:
     """Secrets Manager values kept for max_age seconds (what Powertools' SecretsProvider does, without
     the boto3 import its module makes at load)."""
 
-    def __init__(self, client: Callable[[], Any], max_age_s: float = SECRET_MAX_AGE_S,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        client: Callable[[], Any],
+        max_age_s: float = SECRET_MAX_AGE_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._client = client
         self.max_age_s = max_age_s
         self.clock = clock
@@ -91,5 +99,7 @@ class SecretCache:
         """The SMS numbers secret: a JSON object of recipient name -> E.164 number."""
         numbers = self.get_json(name)
         if not isinstance(numbers, dict):
-            raise NotifyError("the SMS numbers secret must be a JSON object of name -> number", retryable=False)
+            raise NotifyError(
+                "the SMS numbers secret must be a JSON object of name -> number", retryable=False
+            )
         return {str(k): str(v) for k, v in numbers.items()}

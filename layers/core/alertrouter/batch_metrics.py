@@ -27,8 +27,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 logger = Logger(service="alertrouter-batch-metrics", child=True)
 
 # the statuses of a job not yet finished, and the metric counting each
-COUNT_METRICS = {"SUBMITTED": "JobsSubmitted", "PENDING": "JobsPending", "RUNNABLE": "JobsRunnable",
-                 "STARTING": "JobsStarting", "RUNNING": "JobsRunning"}
+COUNT_METRICS = {
+    "SUBMITTED": "JobsSubmitted",
+    "PENDING": "JobsPending",
+    "RUNNABLE": "JobsRunnable",
+    "STARTING": "JobsStarting",
+    "RUNNING": "JobsRunning",
+}
 STATUSES = tuple(COUNT_METRICS)
 DIMENSION = "JobQueue"
 LIST_JOBS_PAGE = 1000  # the largest page ListJobs returns for a jobStatus query
@@ -45,9 +50,12 @@ def batch_client_config(concurrency: int) -> Config:
     standard mode: 4 attempts in all, jittered exponential backoff. (Adaptive mode's client-side rate
     limiter can fall to 0.5 calls/s and stretch a run past its minute.) Every pool thread can hold its own
     connection."""
-    return Config(connect_timeout=CONNECT_TIMEOUT_S, read_timeout=READ_TIMEOUT_S,
-                  max_pool_connections=max(10, concurrency),
-                  retries={"mode": "standard", "total_max_attempts": ATTEMPTS})
+    return Config(
+        connect_timeout=CONNECT_TIMEOUT_S,
+        read_timeout=READ_TIMEOUT_S,
+        max_pool_connections=max(10, concurrency),
+        retries={"mode": "standard", "total_max_attempts": ATTEMPTS},
+    )
 
 
 class BatchMetricsError(Exception):
@@ -123,8 +131,15 @@ class QueueMetricsReader:
     queues: names or ARNs to read; empty reads every queue in the client's region (DescribeJobQueues).
     """
 
-    def __init__(self, client: Any, queues: Sequence[str] = (), *, concurrency: int = 8,
-                 now_ms: Callable[[], int] = _epoch_ms, monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        client: Any,
+        queues: Sequence[str] = (),
+        *,
+        concurrency: int = 8,
+        now_ms: Callable[[], int] = _epoch_ms,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self.client = client
@@ -139,8 +154,11 @@ class QueueMetricsReader:
         calls = _Calls()
         queues, missing = self._job_queues(calls)
         now_ms = self.now_ms()  # one "now" for every queue of the run
-        run = QueueMetricsRun(failures=[QueueFailure(entry, "NotFound", "no such job queue in this region")
-                                        for entry in missing])
+        run = QueueMetricsRun(
+            failures=[
+                QueueFailure(entry, "NotFound", "no such job queue in this region") for entry in missing
+            ]
+        )
         if queues:
             workers = min(self.concurrency, len(queues))
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="batch-queue") as pool:
@@ -152,8 +170,10 @@ class QueueMetricsReader:
                     else:
                         run.failures.append(outcome)
         for failure in run.failures:
-            logger.warning("job queue not read", extra={"job_queue": failure.queue, "reason": failure.reason,
-                                                         "detail": failure.detail})
+            logger.warning(
+                "job queue not read",
+                extra={"job_queue": failure.queue, "reason": failure.reason, "detail": failure.detail},
+            )
         run.list_jobs_calls, run.describe_calls = calls.list_jobs, calls.describe
         return run
 
@@ -166,7 +186,9 @@ class QueueMetricsReader:
                 return self._describe(None, calls), []
             found: dict[str, JobQueue] = {}  # by name and by ARN
             for first in range(0, len(self.configured), DESCRIBE_QUEUES_PAGE):
-                for queue in self._describe(list(self.configured[first:first + DESCRIBE_QUEUES_PAGE]), calls):
+                for queue in self._describe(
+                    list(self.configured[first : first + DESCRIBE_QUEUES_PAGE]), calls
+                ):
                     found[queue.name] = found[queue.arn] = queue
         except (ClientError, BotoCoreError) as e:
             raise QueueListError(f"the job queues could not be listed: {e}") from e
@@ -176,13 +198,17 @@ class QueueMetricsReader:
     def _describe(self, names: list[str] | None, calls: _Calls) -> list[JobQueue]:
         # naming queues, one call answers for up to 100 of them; listing all, pages of up to 100 queues
         request: dict[str, Any] = {"jobQueues": names} if names else {"maxResults": DESCRIBE_QUEUES_PAGE}
-        return [JobQueue(q["jobQueueName"], q["jobQueueArn"])
-                for page in self._pages(self.client.describe_job_queues, request, lambda: calls.add("describe"))
-                for q in page.get("jobQueues", [])]
+        return [
+            JobQueue(q["jobQueueName"], q["jobQueueArn"])
+            for page in self._pages(self.client.describe_job_queues, request, lambda: calls.add("describe"))
+            for q in page.get("jobQueues", [])
+        ]
 
     # ---- ListJobs: one queue's jobs ----
 
-    def _read(self, queue: JobQueue, now_ms: int, deadline: float | None, calls: _Calls) -> QueueState | QueueFailure:
+    def _read(
+        self, queue: JobQueue, now_ms: int, deadline: float | None, calls: _Calls
+    ) -> QueueState | QueueFailure:
         try:
             jobs: dict[str, int] = {}
             oldest_ms: int | None = None
@@ -194,16 +220,21 @@ class QueueMetricsReader:
                         oldest_ms = job["createdAt"]
         except ClientError as e:
             error = e.response.get("Error", {})
-            return QueueFailure(queue.name, str(error.get("Code") or "ClientError"), str(error.get("Message", "")))
+            return QueueFailure(
+                queue.name, str(error.get("Code") or "ClientError"), str(error.get("Message", ""))
+            )
         except BotoCoreError as e:  # timeouts and connection errors, after botocore's retries
             return QueueFailure(queue.name, type(e).__name__, str(e))
         except _DeadlineError:
-            return QueueFailure(queue.name, "DeadlineExceeded", "the run's deadline passed before the queue was read")
+            return QueueFailure(
+                queue.name, "DeadlineExceeded", "the run's deadline passed before the queue was read"
+            )
         age_s = 0.0 if oldest_ms is None else max(0.0, (now_ms - oldest_ms) / 1000)
         return QueueState(queue, jobs, age_s)
 
-    def _list_jobs(self, queue: JobQueue, status: str, deadline: float | None,
-                   calls: _Calls) -> Iterator[dict[str, Any]]:
+    def _list_jobs(
+        self, queue: JobQueue, status: str, deadline: float | None, calls: _Calls
+    ) -> Iterator[dict[str, Any]]:
         request: dict[str, Any] = {"jobQueue": queue.arn, "jobStatus": status, "maxResults": LIST_JOBS_PAGE}
 
         def before_call() -> None:
@@ -215,8 +246,9 @@ class QueueMetricsReader:
             yield from page.get("jobSummaryList", [])
 
     @staticmethod
-    def _pages(call: Callable[..., dict[str, Any]], request: dict[str, Any],
-               before_call: Callable[[], None]) -> Iterator[dict[str, Any]]:
+    def _pages(
+        call: Callable[..., dict[str, Any]], request: dict[str, Any], before_call: Callable[[], None]
+    ) -> Iterator[dict[str, Any]]:
         """Every page of a Batch list call, following nextToken; `before_call` runs before each request.
         (Written here rather than with botocore's paginators, so that the run's deadline is checked and each
         call counted before it is made.)"""
@@ -248,8 +280,9 @@ def publish(run: QueueMetricsRun, metrics: EphemeralMetrics) -> int:
         metrics.add_dimension(name=DIMENSION, value=state.queue.name)
         for status, name in COUNT_METRICS.items():
             metrics.add_metric(name=name, unit=MetricUnit.Count, value=state.jobs[status])
-        metrics.add_metric(name="OldestRunnableAgeSeconds", unit=MetricUnit.Seconds,
-                           value=state.oldest_runnable_age_s)
+        metrics.add_metric(
+            name="OldestRunnableAgeSeconds", unit=MetricUnit.Seconds, value=state.oldest_runnable_age_s
+        )
         _flush(metrics)
         lines += 1
     metrics.add_metric(name="QueuesRead", unit=MetricUnit.Count, value=len(run.queues))

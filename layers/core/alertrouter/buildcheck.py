@@ -26,8 +26,10 @@ def stack_parameters(samconfig: Path, env: str) -> dict[str, str]:
 
 def placeholders(parameters: dict[str, str]) -> dict[str, str]:
     """The values the Lambda fills `${...}` with, as that deploy sets them."""
-    return {"DEFAULT_SLACK_CHANNEL": parameters.get("DefaultSlackChannel", TEMPLATE_DEFAULT_CHANNEL),
-            "ACCOUNT_LABEL": parameters.get("AccountLabel", "")}
+    return {
+        "DEFAULT_SLACK_CHANNEL": parameters.get("DefaultSlackChannel", TEMPLATE_DEFAULT_CHANNEL),
+        "ACCOUNT_LABEL": parameters.get("AccountLabel", ""),
+    }
 
 
 def warnings(config: RoutingConfig, parameters: dict[str, str], env: str) -> list[str]:
@@ -37,14 +39,20 @@ def warnings(config: RoutingConfig, parameters: dict[str, str], env: str) -> lis
     default = placeholders(parameters)["DEFAULT_SLACK_CHANNEL"]
     others = [c for c in slack_channels(config, {"DEFAULT_SLACK_CHANNEL": default}) if c != default]
     if others:
-        found.append(f"Slack channels not known to the stack (it knows DefaultSlackChannel {default}): "
-                     f"{', '.join(others)}; whether each exists and the app is in it is checked by "
-                     "`alertrouter doctor` after deploy")
+        found.append(
+            f"Slack channels not known to the stack (it knows DefaultSlackChannel {default}): "
+            f"{', '.join(others)}; whether each exists and the app is in it is checked by "
+            "`alertrouter doctor` after deploy"
+        )
     named = sms_recipients(config)
     if named and not parameters.get("SmsNumbersSecretName"):
-        found.append(f"SMS recipients {', '.join(named)} are named, but [{env}] sets no SmsNumbersSecretName: "
-                     "nobody will be texted")
+        found.append(
+            f"SMS recipients {', '.join(named)} are named, but [{env}] sets no SmsNumbersSecretName: "
+            "nobody will be texted"
+        )
     elif named:
-        found.append(f"SMS recipients {', '.join(named)}: whether the secret {parameters['SmsNumbersSecretName']} "
-                     "holds each is checked by `alertrouter doctor` after deploy")
+        found.append(
+            f"SMS recipients {', '.join(named)}: whether the secret {parameters['SmsNumbersSecretName']} "
+            "holds each is checked by `alertrouter doctor` after deploy"
+        )
     return found

@@ -29,8 +29,10 @@ DEFAULT_CONFIG = "config/routing.yaml"
 
 
 def _placeholders() -> dict[str, str]:
-    return {"DEFAULT_SLACK_CHANNEL": os.environ.get("DEFAULT_SLACK_CHANNEL", "#alerts"),
-            "ACCOUNT_LABEL": os.environ.get("ACCOUNT_LABEL", "")}
+    return {
+        "DEFAULT_SLACK_CHANNEL": os.environ.get("DEFAULT_SLACK_CHANNEL", "#alerts"),
+        "ACCOUNT_LABEL": os.environ.get("ACCOUNT_LABEL", ""),
+    }
 
 
 def simulate(parsed: ParseResult, config: RoutingConfig) -> dict[str, Any]:
@@ -46,38 +48,63 @@ def simulate(parsed: ParseResult, config: RoutingConfig) -> dict[str, Any]:
             keys.append(key)
             if route.receiver not in receivers:
                 receivers.append(route.receiver)
-            group = groups.setdefault(key, GroupState(key=key, route_id=route.id, receiver=route.receiver,
-                                                      group_labels=labels))
+            group = groups.setdefault(
+                key, GroupState(key=key, route_id=route.id, receiver=route.receiver, group_labels=labels)
+            )
             group.members[alert.fingerprint] = Member.of(state)
-        alerts_out.append({
-            "fingerprint": alert.fingerprint, "source": alert.source, "status": alert.status.value,
-            "severity": alert.severity.value, "title": alert.title, "labels": alert.labels,
-            "receivers": receivers, "groups": keys,
-        })
+        alerts_out.append(
+            {
+                "fingerprint": alert.fingerprint,
+                "source": alert.source,
+                "status": alert.status.value,
+                "severity": alert.severity.value,
+                "title": alert.title,
+                "labels": alert.labels,
+                "receivers": receivers,
+                "groups": keys,
+            }
+        )
     messages = []
     for group in groups.values():
         receiver = config.receiver(group.receiver)
-        entry: dict[str, Any] = {"group": group.key, "receiver": receiver.name, "route": group.route_id,
-                                 "slack": [], "sms": []}
+        entry: dict[str, Any] = {
+            "group": group.key,
+            "receiver": receiver.name,
+            "route": group.route_id,
+            "slack": [],
+            "sms": [],
+        }
         messages.append(entry)
         if group_status(group) == "resolved":
             # as the router: a group that was never announced says nothing about a problem that is over
             entry["note"] = "nothing is sent: every alert in this group is resolved and was never announced"
             continue
         message = render_group(group, max(m.ts_ms for m in group.members.values()))
-        entry["slack"] = [{"channel": t.channel, "text": message.text, "attachments": message.attachments}
-                          for t in receiver.slack]
-        pages = [m for m in group.members.values() if m.status == "firing" and m.severity in receiver.sms_severities]
+        entry["slack"] = [
+            {"channel": t.channel, "text": message.text, "attachments": message.attachments}
+            for t in receiver.slack
+        ]
+        pages = [
+            m
+            for m in group.members.values()
+            if m.status == "firing" and m.severity in receiver.sms_severities
+        ]
         if pages:
             text = render_sms(pages, os.environ.get("ACCOUNT_LABEL", ""))
             entry["sms"] = [{"to": name, "text": text} for name in receiver.sms]
-    return {"alerts": alerts_out, "ignored": [{"reason": i.reason} for i in parsed.ignored], "messages": messages}
+    return {
+        "alerts": alerts_out,
+        "ignored": [{"reason": i.reason} for i in parsed.ignored],
+        "messages": messages,
+    }
 
 
 def _print_human(result: dict[str, Any]) -> None:
     colour = sys.stdout.isatty()
     for alert in result["alerts"]:
-        print(f"● {alert['status'].upper():8} {alert['severity']:8} {alert['title']}  [{alert['fingerprint']}]")
+        print(
+            f"● {alert['status'].upper():8} {alert['severity']:8} {alert['title']}  [{alert['fingerprint']}]"
+        )
         labels = ", ".join(f"{k}={v}" for k, v in sorted(alert["labels"].items()))
         print(f"    labels: {labels}")
         print(f"    receivers: {', '.join(alert['receivers'])}")
@@ -104,8 +131,10 @@ def cmd_route(args: argparse.Namespace) -> int:
         config = load_config(args.config, _placeholders())
         parsed = parse_body(body)
     except (ConfigError, MalformedEventError) as exc:
-        print(f"alertrouter: {path}: {exc}" if isinstance(exc, MalformedEventError) else f"alertrouter: {exc}",
-              file=sys.stderr)
+        print(
+            f"alertrouter: {path}: {exc}" if isinstance(exc, MalformedEventError) else f"alertrouter: {exc}",
+            file=sys.stderr,
+        )
         return 2
     result = simulate(parsed, config)
     if args.json:
@@ -123,7 +152,9 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
     parameters = buildcheck.stack_parameters(Path(args.samconfig), args.config_env) if args.samconfig else {}
     try:
-        config = load_config(args.config, buildcheck.placeholders(parameters) if args.samconfig else _placeholders())
+        config = load_config(
+            args.config, buildcheck.placeholders(parameters) if args.samconfig else _placeholders()
+        )
     except ConfigError as exc:
         print(f"alertrouter: {exc}", file=sys.stderr)
         return 2
@@ -170,7 +201,8 @@ def _store(args: argparse.Namespace) -> DynamoDBStore | None:
         print("alertrouter: name the state table with --table (or TABLE_NAME)", file=sys.stderr)
         return None
     client: Any = botocore.session.get_session().create_client(
-        "dynamodb", region_name=args.region or None, endpoint_url=args.endpoint_url or None)
+        "dynamodb", region_name=args.region or None, endpoint_url=args.endpoint_url or None
+    )
     return DynamoDBStore(args.table, client)
 
 
@@ -208,10 +240,15 @@ def _when(text: str) -> int:
 
 
 def _silence_line(silence: Silence, now_ms: int) -> str:
-    state = "active" if silence.active(now_ms) else ("pending" if silence.starts_at_ms > now_ms else "expired")
+    state = (
+        "active" if silence.active(now_ms) else ("pending" if silence.starts_at_ms > now_ms else "expired")
+    )
     until = " (or until its alert resolves)" if silence.group else ""
-    return (f"{silence.id}  {state:<8} {utc_text(silence.starts_at_ms)} → {utc_text(silence.ends_at_ms)}{until}  "
-            f"by {silence.created_by}  {silence.describe()}" + (f"  # {silence.comment}" if silence.comment else ""))
+    return (
+        f"{silence.id}  {state:<8} {utc_text(silence.starts_at_ms)} → {utc_text(silence.ends_at_ms)}{until}  "
+        f"by {silence.created_by}  {silence.describe()}"
+        + (f"  # {silence.comment}" if silence.comment else "")
+    )
 
 
 def cmd_silence(args: argparse.Namespace) -> int:
@@ -223,9 +260,18 @@ def cmd_silence(args: argparse.Namespace) -> int:
     if args.action == "add":
         try:
             starts = _when(args.start) if args.start else now
-            ends = _when(args.end) if args.end else starts + int(parse_duration(args.duration).total_seconds() * 1000)
-            silence = Silence(matchers=args.matchers, starts_at_ms=starts, ends_at_ms=ends, created_by=args.by,
-                              comment=args.comment)
+            ends = (
+                _when(args.end)
+                if args.end
+                else starts + int(parse_duration(args.duration).total_seconds() * 1000)
+            )
+            silence = Silence(
+                matchers=args.matchers,
+                starts_at_ms=starts,
+                ends_at_ms=ends,
+                created_by=args.by,
+                comment=args.comment,
+            )
         except (ValueError, ValidationError) as exc:
             errors = exc.errors() if isinstance(exc, ValidationError) else [{"msg": str(exc)}]
             print("alertrouter: " + "; ".join(str(e["msg"]) for e in errors), file=sys.stderr)
@@ -261,8 +307,10 @@ def cmd_slo(args: argparse.Namespace) -> int:
 
             outcomes = run_test_file(args.file)
             for outcome in outcomes:
-                print(f"{'PASS' if outcome.passed else 'FAIL'}  {outcome.name}" +
-                      ("" if outcome.passed else "\n      " + outcome.message.replace("\n", "\n      ")))
+                print(
+                    f"{'PASS' if outcome.passed else 'FAIL'}  {outcome.name}"
+                    + ("" if outcome.passed else "\n      " + outcome.message.replace("\n", "\n      "))
+                )
             failed = sum(1 for o in outcomes if not o.passed)
             print(f"{len(outcomes) - failed} passed, {failed} failed")
             return 1 if failed else 0
@@ -274,7 +322,9 @@ def cmd_slo(args: argparse.Namespace) -> int:
         for slo in slos:
             rules = ", ".join(f"{r.name} > {float(r.threshold):g}" for r in slo.rules)
             window = f"{slo.time_window.duration} {'rolling' if slo.time_window.rolling else 'calendar'}"
-            print(f"{slo.name}: {float(slo.target) * 100:g}% over {window}, {slo.budgeting.value}; rules: {rules}")
+            print(
+                f"{slo.name}: {float(slo.target) * 100:g}% over {window}, {slo.budgeting.value}; rules: {rules}"
+            )
         print(f"{args.file}: OK ({len(slos)} SLOs)")
         return 0
     return _slo_evaluate(args, slos)
@@ -293,21 +343,30 @@ def _slo_evaluate(args: argparse.Namespace, slos: list[Any]) -> int:
         print(f"alertrouter: --at: {exc}", file=sys.stderr)
         return 2
     client: Any = botocore.session.get_session().create_client(
-        "cloudwatch", region_name=args.region or None, endpoint_url=args.endpoint_url or None)
+        "cloudwatch", region_name=args.region or None, endpoint_url=args.endpoint_url or None
+    )
     evaluator = Evaluator(slos, lambda name: None, lambda state: None, client)
     reports = evaluator.run(at)
     for report in reports:
         left = "no data" if report.remaining is None else f"{float(report.remaining) * 100:.2f}%"
-        burns = "  ".join(f"{format_duration(w)} {'-' if b is None else f'{float(b):.4g}'}"
-                          for w, b in sorted(report.burns.items()))
+        burns = "  ".join(
+            f"{format_duration(w)} {'-' if b is None else f'{float(b):.4g}'}"
+            for w, b in sorted(report.burns.items())
+        )
         print(f"{report.slo.name}: budget left {left}; burn {burns}")
         for result in report.results:
-            state = "FIRING" if result.firing else ("suppressed" if result.suppressed else (result.reason or "ok"))
+            state = (
+                "FIRING"
+                if result.firing
+                else ("suppressed" if result.suppressed else (result.reason or "ok"))
+            )
             print(f"  {result.rule.name:<22} {state}")
             if result.firing:
                 print(f"    {describe(report, result)}")
-    print(f"GetMetricData calls: {evaluator.calls}, metrics requested: {evaluator.metrics} "
-          f"({evaluator.metrics / max(1, len(slos)):.1f} per SLO; a first evaluation reads the whole period)")
+    print(
+        f"GetMetricData calls: {evaluator.calls}, metrics requested: {evaluator.metrics} "
+        f"({evaluator.metrics / max(1, len(slos)):.1f} per SLO; a first evaluation reads the whole period)"
+    )
     return 0
 
 
@@ -316,8 +375,10 @@ def stack_target(cloudformation: Any, stack: str, routing: str, slo: str) -> Any
     from alertrouter.preflight import Target
 
     [described] = cloudformation.describe_stacks(StackName=stack)["Stacks"]
-    parameters = {p["ParameterKey"]: str(p.get("ResolvedValue", p.get("ParameterValue", "")))
-                  for p in described.get("Parameters", [])}
+    parameters = {
+        p["ParameterKey"]: str(p.get("ResolvedValue", p.get("ParameterValue", "")))
+        for p in described.get("Parameters", [])
+    }
     resources: dict[str, tuple[str, str]] = {}
     for page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack):
         for r in page["StackResourceSummaries"]:
@@ -330,13 +391,21 @@ def stack_target(cloudformation: Any, stack: str, routing: str, slo: str) -> Any
         return tuple(sorted(name for name, rtype in resources.values() if rtype == kind and name))
 
     return Target(
-        table_name=physical("StateTable"), ingest_queue_url=physical("IngestQueue"), dlq_url=physical("IngestDLQ"),
+        table_name=physical("StateTable"),
+        ingest_queue_url=physical("IngestQueue"),
+        dlq_url=physical("IngestDLQ"),
         slack_token_secret=parameters.get("SlackTokenSecretName", ""),
-        sms_numbers_secret=parameters.get("SmsNumbersSecretName", ""), routing_config_path=routing,
-        slo_config_path=slo, placeholders={"DEFAULT_SLACK_CHANNEL": parameters.get("DefaultSlackChannel", "#alerts"),
-                                           "ACCOUNT_LABEL": parameters.get("AccountLabel", "")},
-        rule_names=of_type("AWS::Events::Rule"), alarm_names=of_type("AWS::CloudWatch::Alarm"),
-        uses_usergroups=bool(parameters.get("AllowedSlackUserGroupIds", "").strip()))
+        sms_numbers_secret=parameters.get("SmsNumbersSecretName", ""),
+        routing_config_path=routing,
+        slo_config_path=slo,
+        placeholders={
+            "DEFAULT_SLACK_CHANNEL": parameters.get("DefaultSlackChannel", "#alerts"),
+            "ACCOUNT_LABEL": parameters.get("AccountLabel", ""),
+        },
+        rule_names=of_type("AWS::Events::Rule"),
+        alarm_names=of_type("AWS::CloudWatch::Alarm"),
+        uses_usergroups=bool(parameters.get("AllowedSlackUserGroupIds", "").strip()),
+    )
 
 
 def doctor(target: Any, clients: Any, slack_api_url: str) -> int:
@@ -386,10 +455,17 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def _table_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--table", default=os.environ.get("TABLE_NAME", ""), help="the stack's StateTableName")
-    parser.add_argument("--region", default=os.environ.get("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "")))
-    parser.add_argument("--endpoint-url", default=os.environ.get("AWS_ENDPOINT_URL", ""),
-                        help="a local endpoint (moto server in the demo)")
+    parser.add_argument(
+        "--table", default=os.environ.get("TABLE_NAME", ""), help="the stack's StateTableName"
+    )
+    parser.add_argument(
+        "--region", default=os.environ.get("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", ""))
+    )
+    parser.add_argument(
+        "--endpoint-url",
+        default=os.environ.get("AWS_ENDPOINT_URL", ""),
+        help="a local endpoint (moto server in the demo)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -402,12 +478,17 @@ def build_parser() -> argparse.ArgumentParser:
     route.set_defaults(func=cmd_route)
     check = sub.add_parser("check-config", help="validate a routing config file")
     check.add_argument("--config", default=os.environ.get("ROUTING_CONFIG_PATH", DEFAULT_CONFIG))
-    check.add_argument("--samconfig", help="take the placeholders from this samconfig.toml's deploy parameters "
-                       "and warn of names that deploy does not know")
+    check.add_argument(
+        "--samconfig",
+        help="take the placeholders from this samconfig.toml's deploy parameters "
+        "and warn of names that deploy does not know",
+    )
     check.add_argument("--config-env", default="default", help="the samconfig environment (default: default)")
     check.set_defaults(func=cmd_check_config)
     history = sub.add_parser("history", help="what was sent for a group or an alert (from the state table)")
-    history.add_argument("key", help="a group key (a Slack button's value before ':') or an alert fingerprint")
+    history.add_argument(
+        "key", help="a group key (a Slack button's value before ':') or an alert fingerprint"
+    )
     _table_args(history)
     history.add_argument("--config", default=os.environ.get("ROUTING_CONFIG_PATH", DEFAULT_CONFIG))
     history.add_argument("--limit", type=int, default=100)
@@ -415,12 +496,16 @@ def build_parser() -> argparse.ArgumentParser:
     history.set_defaults(func=cmd_history)
     silence = sub.add_parser("silence", help="add, list or expire silences (in the state table)")
     actions = silence.add_subparsers(dest="action", required=True)
-    add = actions.add_parser("add", help='silence alerts matching all of MATCHER... e.g. alertname="DiskFull"')
+    add = actions.add_parser(
+        "add", help='silence alerts matching all of MATCHER... e.g. alertname="DiskFull"'
+    )
     add.add_argument("matchers", nargs="+", metavar="MATCHER")
     add.add_argument("--duration", default="1h", help="how long (e.g. 30m, 4h); or give --end")
     add.add_argument("--start", help="ISO 8601 start (default: now)")
     add.add_argument("--end", help="ISO 8601 end")
-    add.add_argument("--by", default=os.environ.get("USER", "") or "cli", help="who is silencing (default: $USER)")
+    add.add_argument(
+        "--by", default=os.environ.get("USER", "") or "cli", help="who is silencing (default: $USER)"
+    )
     add.add_argument("--comment", default="")
     listing = actions.add_parser("list", help="active and pending silences")
     listing.add_argument("--all", action="store_true", help="ended ones too (kept 7 days)")
@@ -435,20 +520,37 @@ def build_parser() -> argparse.ArgumentParser:
     slo_validate = slo_actions.add_parser("validate", help="check an SLO file and show its rules")
     slo_evaluate = slo_actions.add_parser("evaluate", help="burn rates and firing rules now (or --at)")
     slo_evaluate.add_argument("--at", help="ISO 8601 time to evaluate at (default: now)")
-    slo_evaluate.add_argument("--region", default=os.environ.get("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "")))
-    slo_evaluate.add_argument("--endpoint-url", default=os.environ.get("AWS_ENDPOINT_URL", ""),
-                              help="a local endpoint (moto server in the demo)")
-    slo_test = slo_actions.add_parser("test", help="run rule tests (counts per window -> expected firing rules)")
+    slo_evaluate.add_argument(
+        "--region", default=os.environ.get("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", ""))
+    )
+    slo_evaluate.add_argument(
+        "--endpoint-url",
+        default=os.environ.get("AWS_ENDPOINT_URL", ""),
+        help="a local endpoint (moto server in the demo)",
+    )
+    slo_test = slo_actions.add_parser(
+        "test", help="run rule tests (counts per window -> expected firing rules)"
+    )
     for each in (slo_validate, slo_evaluate, slo_test):
         each.add_argument("file")
     slo.set_defaults(func=cmd_slo)
-    doctor_parser = sub.add_parser("doctor", help="check what an alarm will need: Slack, SMS, the stack, the config")
+    doctor_parser = sub.add_parser(
+        "doctor", help="check what an alarm will need: Slack, SMS, the stack, the config"
+    )
     where = doctor_parser.add_mutually_exclusive_group()
     where.add_argument("--stack", help="the deployed stack's name")
-    where.add_argument("--local", action="store_true", help="the demo's stack on loopback (moto, Slack stand-in)")
-    doctor_parser.add_argument("--region", default=os.environ.get("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "")))
-    doctor_parser.add_argument("--routing-config", default=DEFAULT_CONFIG, help="the routing file the stack ships")
-    doctor_parser.add_argument("--slo-config", default="config/slos.yaml", help="the SLO file the stack ships")
+    where.add_argument(
+        "--local", action="store_true", help="the demo's stack on loopback (moto, Slack stand-in)"
+    )
+    doctor_parser.add_argument(
+        "--region", default=os.environ.get("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", ""))
+    )
+    doctor_parser.add_argument(
+        "--routing-config", default=DEFAULT_CONFIG, help="the routing file the stack ships"
+    )
+    doctor_parser.add_argument(
+        "--slo-config", default="config/slos.yaml", help="the SLO file the stack ships"
+    )
     doctor_parser.add_argument("--slack-api-url", default="https://slack.com/api/", help=argparse.SUPPRESS)
     doctor_parser.set_defaults(func=cmd_doctor)
     return parser

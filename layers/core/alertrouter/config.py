@@ -25,7 +25,9 @@ def parse_config(text: str, values: Mapping[str, str] | None = None, source: str
     def fill(found: re.Match[str]) -> str:
         name = found.group(1)
         if name not in values:
-            raise ConfigError(f"{source}: placeholder ${{{name}}} has no value (known: {', '.join(values) or 'none'})")
+            raise ConfigError(
+                f"{source}: placeholder ${{{name}}} has no value (known: {', '.join(values) or 'none'})"
+            )
         return values[name]
 
     try:

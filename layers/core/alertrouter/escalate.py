@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 logger = Logger(service="alertrouter-escalator", child=True)
 
 
-
 @dataclass
 class Want:
     """Alerts of one group due to a recipient: an escalation step, or a page that waited for its slot."""
@@ -55,9 +54,16 @@ class EscalationOutcome:
 
 
 class Escalator:
-    def __init__(self, store: StateStore, sms: SmsNotifier | None, slack: SlackApi | None = None, *,
-                 account_label: str = "", now_ms: Callable[[], int] = lambda: int(time.time() * 1000),
-                 enqueue: Callable[[dict[str, Any]], None] | None = None) -> None:
+    def __init__(
+        self,
+        store: StateStore,
+        sms: SmsNotifier | None,
+        slack: SlackApi | None = None,
+        *,
+        account_label: str = "",
+        now_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+        enqueue: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
         self.store = store
         self.sms = sms
         self.slack = slack
@@ -97,10 +103,13 @@ class Escalator:
             group = groups[page.key]
             pages = self._pages(page.episode, group, silences, now)
             if group is None or not pages or page.fingerprint not in pages or group.ack_by:
-                self.store.drop_queued_pages([page])  # resolved, acknowledged or muted meanwhile: not worth it
+                self.store.drop_queued_pages(
+                    [page]
+                )  # resolved, acknowledged or muted meanwhile: not worth it
                 continue
-            wanted.setdefault(page.recipient, []).append(Want(group, {page.fingerprint: pages[page.fingerprint]},
-                                                              queued=page))
+            wanted.setdefault(page.recipient, []).append(
+                Want(group, {page.fingerprint: pages[page.fingerprint]}, queued=page)
+            )
         texted = self._text(wanted, now, outcome)
         moved: dict[int, EscalationState] = {}
         for wants in wanted.values():
@@ -127,8 +136,9 @@ class Escalator:
                 self.store.end_expiry(fingerprint, ts_ms)
                 outcome.expired += 1
 
-    def _pages(self, episode: int, group: GroupState | None, silences: list[Any],
-               now: int) -> dict[str, Member] | None:
+    def _pages(
+        self, episode: int, group: GroupState | None, silences: list[Any], now: int
+    ) -> dict[str, Member] | None:
         """The alerts still worth paging about (firing, not muted, not silenced, not flapping); None when
         the episode is over (resolved by the source or by hand, a new episode began)."""
         if group is None or group.episode != episode or group.resolved_by:
@@ -142,8 +152,11 @@ class Escalator:
             silenced = {fp for fp, s in states.items() if silencing(silences, fp, s.labels, now, episodes)}
         else:
             silenced = set()
-        return {fp: m for fp, m in firing.items() if fp not in group.muted and fp not in silenced
-                and fp not in group.flapping}
+        return {
+            fp: m
+            for fp, m in firing.items()
+            if fp not in group.muted and fp not in silenced and fp not in group.flapping
+        }
 
     def _text(self, wanted: dict[str, list[Want]], now: int, outcome: EscalationOutcome) -> set[str]:
         """One SMS per recipient with everything due to them (paced: one per minute); its notes."""
@@ -160,7 +173,9 @@ class Escalator:
                 self.sms.send(recipient, text)
             except NotifyError as exc:
                 logger.error("escalation SMS not sent", extra={"recipient": recipient, "reason": str(exc)})
-                if not exc.retryable:  # (not in the numbers secret) the escalation moves on to whom it can reach
+                if (
+                    not exc.retryable
+                ):  # (not in the numbers secret) the escalation moves on to whom it can reach
                     texted.add(recipient)
                     outcome.failures += 1
                     self.store.drop_queued_pages([w.queued for w in wants if w.queued is not None])
@@ -171,14 +186,32 @@ class Escalator:
             self.store.drop_queued_pages([w.queued for w in wants if w.queued is not None])
             for want in wants:
                 if want.escalation is None:
-                    self._note(want.group, "", "sms", {"to": recipient, "alerts": sorted(want.pages),
-                                                      "titles": [m.title for m in want.pages.values()]}, now)
+                    self._note(
+                        want.group,
+                        "",
+                        "sms",
+                        {
+                            "to": recipient,
+                            "alerts": sorted(want.pages),
+                            "titles": [m.title for m in want.pages.values()],
+                        },
+                        now,
+                    )
                     continue
                 escalation = want.escalation
-                self._note(want.group, f"📟 Not acknowledged: paged {escape(recipient)} (escalation step "
-                                       f"{escalation.step + 1} of {len(escalation.steps)})",
-                           "escalation", {"to": recipient, "step": escalation.step + 1, "round": escalation.round,
-                                          "alerts": len(want.pages)}, now)
+                self._note(
+                    want.group,
+                    f"📟 Not acknowledged: paged {escape(recipient)} (escalation step "
+                    f"{escalation.step + 1} of {len(escalation.steps)})",
+                    "escalation",
+                    {
+                        "to": recipient,
+                        "step": escalation.step + 1,
+                        "round": escalation.round,
+                        "alerts": len(want.pages),
+                    },
+                    now,
+                )
         return texted
 
     def _advance(self, escalation: EscalationState, now: int, outcome: EscalationOutcome) -> None:
@@ -188,12 +221,17 @@ class Escalator:
         if rounds > escalation.repeat:
             # Nobody left to page. Kept, marked done, so that a later flush of this episode does not start
             # it over (reminders after an acknowledgement still come); it ends with the episode.
-            self.store.advance_escalation(escalation, {"done": True, "sent": [], "next_ms": now + escalation.after_ms})
+            self.store.advance_escalation(
+                escalation, {"done": True, "sent": [], "next_ms": now + escalation.after_ms}
+            )
             return
-        self.store.advance_escalation(escalation, {"step": step, "round": rounds, "sent": [],
-                                                   "next_ms": now + escalation.after_ms})
+        self.store.advance_escalation(
+            escalation, {"step": step, "round": rounds, "sent": [], "next_ms": now + escalation.after_ms}
+        )
 
-    def _remind(self, escalation: EscalationState, group: GroupState, now: int, outcome: EscalationOutcome) -> None:
+    def _remind(
+        self, escalation: EscalationState, group: GroupState, now: int, outcome: EscalationOutcome
+    ) -> None:
         """Acknowledged and still firing: a reminder in the thread every reminder_ms; without reminders, look
         again later (an unacknowledge resumes the escalation where it stood)."""
         if not escalation.reminder_ms:
@@ -203,13 +241,22 @@ class Escalator:
         # looked at again at least every `after`, so that an unacknowledge is noticed in time
         look = escalation.after_ms or escalation.reminder_ms
         if now - last < escalation.reminder_ms:
-            self.store.advance_escalation(escalation, {"next_ms": min(last + escalation.reminder_ms, now + look)})
+            self.store.advance_escalation(
+                escalation, {"next_ms": min(last + escalation.reminder_ms, now + look)}
+            )
             return
-        if self.store.advance_escalation(escalation, {"reminded_ms": now, "next_ms": now + min(
-                escalation.reminder_ms, look)}):
+        if self.store.advance_escalation(
+            escalation, {"reminded_ms": now, "next_ms": now + min(escalation.reminder_ms, look)}
+        ):
             outcome.reminders += 1
-            self._note(group, f"⏰ Still firing, acknowledged by {mention(group.ack_by)} "
-                              f"{human_duration(now - group.ack_ms)} ago", "reminder", {"ack_by": group.ack_by}, now)
+            self._note(
+                group,
+                f"⏰ Still firing, acknowledged by {mention(group.ack_by)} "
+                f"{human_duration(now - group.ack_ms)} ago",
+                "reminder",
+                {"ack_by": group.ack_by},
+                now,
+            )
 
     def _note(self, group: GroupState, text: str, kind: str, detail: dict[str, Any], now: int) -> None:
         """History and a thread line (if any); both best effort (the page itself already went out)."""
@@ -221,6 +268,8 @@ class Escalator:
             return
         for channel, ts in group.slack_ts.items():
             try:
-                self.slack.post(group.slack_channels.get(channel, channel), SlackMessage(text=text), thread_ts=ts)
+                self.slack.post(
+                    group.slack_channels.get(channel, channel), SlackMessage(text=text), thread_ts=ts
+                )
             except NotifyError as exc:
                 logger.warning("thread note not posted", extra={"reason": str(exc), "channel": channel})

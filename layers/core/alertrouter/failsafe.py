@@ -19,8 +19,10 @@ OPS_PAGE_CAUSE = "config-invalid"
 # few pages an hour, each naming its alerts; a group whose page waits is looked at again after the gap.
 OPS_PAGE_GAP_MS = 300_000
 REASON_LIMIT = 300
-RECOVERED_BANNER = ("routing config was invalid when these alerts arrived, so they were routed to the default "
-                    "channel — this message keeps them; new alerts are routed by the config again")
+RECOVERED_BANNER = (
+    "routing config was invalid when these alerts arrived, so they were routed to the default "
+    "channel — this message keeps them; new alerts are routed by the config again"
+)
 
 
 @dataclass(frozen=True)
@@ -37,9 +39,15 @@ class FailSafe:
     @cached_property
     def config(self) -> RoutingConfig:
         config = RoutingConfig(
-            route=Route(receiver=RECEIVER, group_by=GROUP_BY, group_wait=10, group_interval=60,
-                        repeat_interval=4 * 3600),
-            receivers=[Receiver(name=RECEIVER, slack=[SlackTarget(channel=self.channel)])])
+            route=Route(
+                receiver=RECEIVER,
+                group_by=GROUP_BY,
+                group_wait=10,
+                group_interval=60,
+                repeat_interval=4 * 3600,
+            ),
+            receivers=[Receiver(name=RECEIVER, slack=[SlackTarget(channel=self.channel)])],
+        )
         config.route.id = ROUTE_ID
         return config
 
@@ -55,16 +63,20 @@ class FailSafe:
         """What every message of a fail-safe group says on top."""
         if not self.active:
             return RECOVERED_BANNER
-        return (f"routing config invalid: {shorten(' '.join(self.reason.split()), REASON_LIMIT)} — alerts are "
-                "routed to the default channel")
+        return (
+            f"routing config invalid: {shorten(' '.join(self.reason.split()), REASON_LIMIT)} — alerts are "
+            "routed to the default channel"
+        )
 
     def ops_page(self, account_label: str, critical: list[Member]) -> tuple[str, str]:
         """The subject and text of the ops page for a group's critical alerts."""
         titles = ", ".join(shorten(m.title, 80) for m in critical[:3])
         more = f" and {len(critical) - 3} more" if len(critical) > 3 else ""
         subject = " ".join(f"AlertRouter {account_label}: CRITICAL {titles} (routing config invalid)".split())
-        text = (f"{subject}. Critical alerts firing: {titles}{more}. The routing config cannot be loaded "
-                f"({shorten(self.reason, REASON_LIMIT) or 'see the router log'}), so no on-call SMS is sent: every "
-                f"alert goes to {self.channel}. Fix the config and deploy again. Further critical alerts are "
-                f"paged here at most once per {OPS_PAGE_GAP_MS // 60_000} minutes.")
+        text = (
+            f"{subject}. Critical alerts firing: {titles}{more}. The routing config cannot be loaded "
+            f"({shorten(self.reason, REASON_LIMIT) or 'see the router log'}), so no on-call SMS is sent: every "
+            f"alert goes to {self.channel}. Fix the config and deploy again. Further critical alerts are "
+            f"paged here at most once per {OPS_PAGE_GAP_MS // 60_000} minutes."
+        )
         return subject, text

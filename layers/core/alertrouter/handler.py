@@ -35,7 +35,8 @@ def on_retryable(service: RouterService, record: dict[str, Any], exc: Exception)
     if isinstance(exc, NotifyError) and exc.retry_after and record.get("receiptHandle"):
         try:
             service.clients.sqs.change_message_visibility(
-                QueueUrl=service.settings.ingest_queue_url, ReceiptHandle=record["receiptHandle"],
+                QueueUrl=service.settings.ingest_queue_url,
+                ReceiptHandle=record["receiptHandle"],
                 VisibilityTimeout=min(43_200, int(exc.retry_after) + 1),
             )
         except Exception:  # noqa: BLE001 - a failed hint only means an earlier retry
@@ -47,8 +48,9 @@ def on_retryable(service: RouterService, record: dict[str, Any], exc: Exception)
 MIN_REMAINING_MS = 30_000
 
 
-def process_sqs_batch(service: RouterService, records: list[dict[str, Any]],
-                      remaining_ms: Callable[[], int] | None = None) -> dict[str, Any]:
+def process_sqs_batch(
+    service: RouterService, records: list[dict[str, Any]], remaining_ms: Callable[[], int] | None = None
+) -> dict[str, Any]:
     """Lambda's partial batch response: the ids of the records to redeliver; the rest are done.
 
     Written here rather than with Powertools' BatchProcessor, whose import pulls in asyncio and every
@@ -64,7 +66,9 @@ def process_sqs_batch(service: RouterService, records: list[dict[str, Any]],
         try:
             service.handle_body(str(record.get("body", "")), message_id=message_id)
         except Exception as exc:  # noqa: BLE001 - every failure is handed back to SQS, none is lost
-            logger.warning("record will be retried", extra={"message_id": message_id, "error": repr(exc)[:300]})
+            logger.warning(
+                "record will be retried", extra={"message_id": message_id, "error": repr(exc)[:300]}
+            )
             on_retryable(service, record, exc)
             failures.append({"itemIdentifier": message_id})
     return {"batchItemFailures": failures}

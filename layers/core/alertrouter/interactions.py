@@ -43,7 +43,12 @@ _EPOCH = re.compile(r"[0-9]{1,12}")
 _EPISODE = re.compile(r"[0-9]{1,9}")
 MAX_BODY_BYTES = 64 * 1024  # Slack's interaction payloads are a few KB
 GROUP_CACHE_S = 300  # Slack user group members are read at most this often per process
-ACK, UNACK, RESOLVE, SILENCE = "alertrouter_ack", "alertrouter_unack", "alertrouter_resolve", "alertrouter_silence"
+ACK, UNACK, RESOLVE, SILENCE = (
+    "alertrouter_ack",
+    "alertrouter_unack",
+    "alertrouter_resolve",
+    "alertrouter_silence",
+)
 
 
 class ClickSlack(SlackApi, Protocol):
@@ -142,10 +147,18 @@ class Response:
 class InteractionService:
     """Applies verified clicks: Acknowledge / Unacknowledge, Resolve, Silence (1h, 4h, 24h, until resolved)."""
 
-    def __init__(self, store: StateStore, signing_secret: Callable[[], str], slack: ClickSlack | None,
-                 *, now: Callable[[], float] = time.time, allowed_teams: frozenset[str] = frozenset(),
-                 allowed_users: frozenset[str] = frozenset(), allowed_groups: frozenset[str] = frozenset(),
-                 enqueue: Callable[[dict[str, Any]], None] | None = None) -> None:
+    def __init__(
+        self,
+        store: StateStore,
+        signing_secret: Callable[[], str],
+        slack: ClickSlack | None,
+        *,
+        now: Callable[[], float] = time.time,
+        allowed_teams: frozenset[str] = frozenset(),
+        allowed_users: frozenset[str] = frozenset(),
+        allowed_groups: frozenset[str] = frozenset(),
+        enqueue: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
         self.store = store
         self.signing_secret = signing_secret
         self.slack = slack
@@ -207,14 +220,18 @@ class InteractionService:
                 try:
                     members = self.slack.usergroup_members(usergroup)
                 except NotifyError as exc:  # fail closed: an allowlist that cannot be read allows no one
-                    logger.warning("user group not readable", extra={"usergroup": usergroup, "reason": str(exc)})
+                    logger.warning(
+                        "user group not readable", extra={"usergroup": usergroup, "reason": str(exc)}
+                    )
                     return _ephemeral("Could not check who may act on alerts (Slack user groups): try again.")
                 self._group_members[usergroup] = (now, members)
             if user in members:
                 return None
         return _ephemeral("You are not on the list of people who may act on alerts here.")
 
-    def _acknowledge(self, click: BlockActions, key: str, episode: int | None, acked: bool, at_ms: int) -> Response:
+    def _acknowledge(
+        self, click: BlockActions, key: str, episode: int | None, acked: bool, at_ms: int
+    ) -> Response:
         clicked = self._clicked_group(click, key, episode)
         if isinstance(clicked, Response):
             return clicked
@@ -228,15 +245,27 @@ class InteractionService:
             state = f"acknowledged by {mention(group.ack_by)}" if group.ack_by else "not acknowledged"
             return _ephemeral(f"Already {state}.")
         verb = "Acknowledged" if acked else "Unacknowledged"
-        self._record(group, "ack" if acked else "unack", {"user": click.user.id, "episode": group.episode}, at_ms)
-        self._show(click, group.model_copy(update={"members": visible_members(group)}),
-                   f"✋ {verb} by {mention(click.user.id)} at {_clock(at_ms)}", at_ms)
+        self._record(
+            group, "ack" if acked else "unack", {"user": click.user.id, "episode": group.episode}, at_ms
+        )
+        self._show(
+            click,
+            group.model_copy(update={"members": visible_members(group)}),
+            f"✋ {verb} by {mention(click.user.id)} at {_clock(at_ms)}",
+            at_ms,
+        )
         if len(group.slack_ts) > 1 and self.enqueue is not None:
             # The group's messages in its other channels are redrawn by the router (off Slack's 3 s clock).
             # A failed hand-over loses nothing: the click is stored and the group's next edit shows it.
             try:
-                self.enqueue({"kind": REDRAW_KIND, "group": group.key, "episode": group.episode,
-                              "clicked": _clicked_channel(click)})
+                self.enqueue(
+                    {
+                        "kind": REDRAW_KIND,
+                        "group": group.key,
+                        "episode": group.episode,
+                        "clicked": _clicked_channel(click),
+                    }
+                )
             except Exception:  # noqa: BLE001
                 logger.warning("redraw of the other channels not handed over", exc_info=True)
         return Response(200, {})
@@ -257,15 +286,28 @@ class InteractionService:
         # Every click that got this far is handed on (resolving twice is harmless), so a failed hand-over
         # is mended by clicking again.
         shown = visible_members(group)  # what the clicked message showed: only those are resolved
-        self.enqueue({"kind": RESOLVE_KIND, "group": key, "episode": episode, "at": at_ms,
-                      "fingerprints": sorted(fp for fp, m in shown.items() if m.status != "resolved")})
+        self.enqueue(
+            {
+                "kind": RESOLVE_KIND,
+                "group": key,
+                "episode": episode,
+                "at": at_ms,
+                "fingerprints": sorted(fp for fp, m in shown.items() if m.status != "resolved"),
+            }
+        )
         if not changed:
             return _ephemeral(f"Already resolved by {mention(group.resolved_by)}.")
         self._record(group, "resolve", {"user": click.user.id, "episode": episode}, at_ms)
-        resolved = {fp: m.model_copy(update={"status": "resolved", "ts_ms": max(at_ms, m.ts_ms)})
-                    for fp, m in shown.items()}
-        self._show(click, group.model_copy(update={"members": resolved}),
-                   f"✅ Resolved by {mention(click.user.id)} at {_clock(at_ms)}", at_ms)
+        resolved = {
+            fp: m.model_copy(update={"status": "resolved", "ts_ms": max(at_ms, m.ts_ms)})
+            for fp, m in shown.items()
+        }
+        self._show(
+            click,
+            group.model_copy(update={"members": resolved}),
+            f"✅ Resolved by {mention(click.user.id)} at {_clock(at_ms)}",
+            at_ms,
+        )
         return Response(200, {})
 
     def _silence(self, click: BlockActions, key: str, episode: int, choice: str, at_ms: int) -> Response:
@@ -277,27 +319,59 @@ class InteractionService:
         if not firing:
             return _ephemeral("Nothing in this message is firing: there is nothing to silence.")
         until_resolved = choice == "resolved"
-        ends = at_ms + (MAX_SILENCE_MS if until_resolved else int(parse_duration(choice).total_seconds() * 1000))
+        ends = at_ms + (
+            MAX_SILENCE_MS if until_resolved else int(parse_duration(choice).total_seconds() * 1000)
+        )
         matchers = silence_matchers(group, firing)
         # One silence per message: a second click (another person, a double click) finds it and extends it.
-        silence, kept = self.store.extend_silence(Silence(
-            id=message_silence_id(key, episode), matchers=matchers, starts_at_ms=at_ms, ends_at_ms=ends,
-            created_by=f"<@{click.user.id}>", comment=f"from Slack, {SILENCE_CHOICES[choice]}",
-            group=key if until_resolved else "", episode=episode if until_resolved else 0))
-        outcome = ("new" if kept is None or kept.ends_at_ms <= at_ms else
-                   "extended" if silence != kept else "unchanged")
-        self._record(group, "silence", {"user": click.user.id, "silence": silence.id, "matchers": silence.describe(),
-                                        "ends_at_ms": silence.ends_at_ms, "until_resolved": bool(silence.group),
-                                        "outcome": outcome}, at_ms)
+        silence, kept = self.store.extend_silence(
+            Silence(
+                id=message_silence_id(key, episode),
+                matchers=matchers,
+                starts_at_ms=at_ms,
+                ends_at_ms=ends,
+                created_by=f"<@{click.user.id}>",
+                comment=f"from Slack, {SILENCE_CHOICES[choice]}",
+                group=key if until_resolved else "",
+                episode=episode if until_resolved else 0,
+            )
+        )
+        outcome = (
+            "new"
+            if kept is None or kept.ends_at_ms <= at_ms
+            else "extended"
+            if silence != kept
+            else "unchanged"
+        )
+        self._record(
+            group,
+            "silence",
+            {
+                "user": click.user.id,
+                "silence": silence.id,
+                "matchers": silence.describe(),
+                "ends_at_ms": silence.ends_at_ms,
+                "until_resolved": bool(silence.group),
+                "outcome": outcome,
+            },
+            at_ms,
+        )
         until = "until it resolves" if silence.group else f"until {utc_text(silence.ends_at_ms)}"
         reason = f"silenced by <@{click.user.id}> {until}"
-        said = {"new": f"Silenced by {mention(click.user.id)} {until}",
-                "extended": f"Silence extended by {mention(click.user.id)} {until}",
-                "unchanged": f"Already silenced {until}, as long as {mention(click.user.id)} asked "
-                             f"({SILENCE_CHOICES[choice]}) or longer"}[outcome]
-        self._show(click, group.model_copy(update={"members": shown, "muted": {**group.muted, **dict.fromkeys(
-            firing, reason)}}), f"🔕 {said} ({escape(silence.describe())}). "
-            f"To end it: `alertrouter silence expire {silence.id}`", at_ms)
+        said = {
+            "new": f"Silenced by {mention(click.user.id)} {until}",
+            "extended": f"Silence extended by {mention(click.user.id)} {until}",
+            "unchanged": f"Already silenced {until}, as long as {mention(click.user.id)} asked "
+            f"({SILENCE_CHOICES[choice]}) or longer",
+        }[outcome]
+        self._show(
+            click,
+            group.model_copy(
+                update={"members": shown, "muted": {**group.muted, **dict.fromkeys(firing, reason)}}
+            ),
+            f"🔕 {said} ({escape(silence.describe())}). To end it: `alertrouter silence expire {silence.id}`",
+            at_ms,
+        )
         return Response(200, {})
 
     def _clicked_group(self, click: BlockActions, key: str, episode: int | None) -> GroupState | Response:
@@ -342,8 +416,10 @@ def _shows(group: GroupState, click: BlockActions) -> bool:
     """Whether the click was made in one of the group's messages (those of its current episode): the same ts,
     in the same channel where the group knows the channel's id (items from before ids were kept: ts alone)."""
     ts, channel = click.container.message_ts, _clicked_channel(click)
-    return any(kept == ts and group.slack_channels.get(name, channel) == channel
-               for name, kept in group.slack_ts.items())
+    return any(
+        kept == ts and group.slack_channels.get(name, channel) == channel
+        for name, kept in group.slack_ts.items()
+    )
 
 
 def silence_matchers(group: GroupState, firing: list[str]) -> list[Matcher]:
@@ -364,8 +440,9 @@ def _stale(group: GroupState | None, episode: int | None) -> Response | None:
     if group is None:
         return _ephemeral("This alert is no longer known to the router.")
     if episode is not None and group.episode != episode:
-        return _ephemeral("This message is about an earlier episode; the alert fired again since: see the newer "
-                          "message.")
+        return _ephemeral(
+            "This message is about an earlier episode; the alert fired again since: see the newer message."
+        )
     return None
 
 

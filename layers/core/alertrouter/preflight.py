@@ -41,7 +41,9 @@ class Check:
 
     def line(self) -> str:
         mark = {True: "✓", False: "✗", None: "?"}[self.ok]
-        return f"{mark} {self.name}: {self.detail}" + (f" — fix: {self.fix}" if self.fix and self.ok is False else "")
+        return f"{mark} {self.name}: {self.detail}" + (
+            f" — fix: {self.fix}" if self.fix and self.ok is False else ""
+        )
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,7 @@ def slack_error(exc: NotifyError) -> str:
 
 # ---- the config files ----
 
+
 def routing_check(path: str, placeholders: Mapping[str, str]) -> tuple[Check, Any]:
     """The routing file validates; returns the config for the checks that read it (None if it does not)."""
     from alertrouter.config import ConfigError, config_version, load_config
@@ -92,9 +95,15 @@ def routing_check(path: str, placeholders: Mapping[str, str]) -> tuple[Check, An
     try:
         config = load_config(path, placeholders)
     except ConfigError as exc:
-        return Check("routing config", False, f"{exc} (version {version})",
-                     f"correct it (alertrouter check-config --config {path}) and deploy again"), None
-    return Check("routing config", True, f"{path}: {len(config.receivers)} receivers, version {version}"), config
+        return Check(
+            "routing config",
+            False,
+            f"{exc} (version {version})",
+            f"correct it (alertrouter check-config --config {path}) and deploy again",
+        ), None
+    return Check(
+        "routing config", True, f"{path}: {len(config.receivers)} receivers, version {version}"
+    ), config
 
 
 def slo_check(path: str) -> Check:
@@ -103,7 +112,9 @@ def slo_check(path: str) -> Check:
     try:
         slos = load_slo_file(path)
     except SloError as exc:
-        return Check("SLO config", False, str(exc), f"correct it (alertrouter slo validate {path}) and deploy again")
+        return Check(
+            "SLO config", False, str(exc), f"correct it (alertrouter slo validate {path}) and deploy again"
+        )
     return Check("SLO config", True, f"{path}: {len(slos)} SLOs")
 
 
@@ -135,32 +146,49 @@ def sms_recipients(config: Any) -> dict[str, str]:
 
 # ---- Slack ----
 
-def slack_token_check(token: Callable[[], str], slack: SlackReader, secret: str) -> tuple[Check, frozenset[str] | None]:
+
+def slack_token_check(
+    token: Callable[[], str], slack: SlackReader, secret: str
+) -> tuple[Check, frozenset[str] | None]:
     """auth.test with the token of the secret; returns the granted scopes when the token works."""
     name = "Slack token"
     try:
         token()
     except Exception as exc:  # noqa: BLE001 - any failure to read the secret is this check's finding
-        return Check(name, False, f"secret {secret} cannot be read ({aws_error(exc)})",
-                     "create it with the Bot User OAuth Token (xoxb-…) of the Slack app (slack/manifest.yaml)"), None
+        return Check(
+            name,
+            False,
+            f"secret {secret} cannot be read ({aws_error(exc)})",
+            "create it with the Bot User OAuth Token (xoxb-…) of the Slack app (slack/manifest.yaml)",
+        ), None
     try:
         body, scopes = slack.auth_test()
     except NotifyError as exc:
         code = slack_error(exc)
         if code in TOKEN_ERRORS:
-            return Check(name, False, f"auth.test answers {code}",
-                         f"reinstall the Slack app and put its new Bot User OAuth Token in secret {secret}"), None
+            return Check(
+                name,
+                False,
+                f"auth.test answers {code}",
+                f"reinstall the Slack app and put its new Bot User OAuth Token in secret {secret}",
+            ), None
         return Check(name, None, f"auth.test failed: {exc}"), None
-    return Check(name, True, f"valid, bot {body.get('user', '?')} in workspace {body.get('team', '?')}"), scopes
+    return Check(
+        name, True, f"valid, bot {body.get('user', '?')} in workspace {body.get('team', '?')}"
+    ), scopes
 
 
 def slack_scopes_check(scopes: frozenset[str], secret: str, *, usergroups: bool = False) -> Check:
     needed = list(REQUIRED_SCOPES) + ([USERGROUP_SCOPE] if usergroups else [])
     missing = [s for s in needed if s not in scopes]
     if missing:
-        return Check("Slack scopes", False, f"the token lacks {', '.join(missing)}",
-                     f"add {', '.join(missing)} to the app's bot scopes (slack/manifest.yaml), reinstall it and put "
-                     f"the new token in secret {secret}")
+        return Check(
+            "Slack scopes",
+            False,
+            f"the token lacks {', '.join(missing)}",
+            f"add {', '.join(missing)} to the app's bot scopes (slack/manifest.yaml), reinstall it and put "
+            f"the new token in secret {secret}",
+        )
     return Check("Slack scopes", True, ", ".join(needed))
 
 
@@ -172,14 +200,24 @@ def slack_channel_check(slack: SlackReader, channel: str) -> Check:
     except NotifyError as exc:
         code = slack_error(exc)
         if code == "channel_not_found":
-            return Check(name, False, "not found (or private without the app in it)",
-                         f"create it or correct it in routing.yaml; for a private channel, {INVITE} there")
+            return Check(
+                name,
+                False,
+                "not found (or private without the app in it)",
+                f"create it or correct it in routing.yaml; for a private channel, {INVITE} there",
+            )
         if code == "missing_scope":
-            return Check(name, False, "the token may not read channels (missing_scope)",
-                         "add channels:read and groups:read to the app's bot scopes and reinstall it")
+            return Check(
+                name,
+                False,
+                "the token may not read channels (missing_scope)",
+                "add channels:read and groups:read to the app's bot scopes and reinstall it",
+            )
         return Check(name, None, f"conversations.info failed: {exc}")
     if info.get("is_archived"):
-        return Check(name, False, "archived", f"unarchive {channel}, or route its receivers to another channel")
+        return Check(
+            name, False, "archived", f"unarchive {channel}, or route its receivers to another channel"
+        )
     if not info.get("is_member"):
         return Check(name, False, "the app is not a member", f"{INVITE} in {channel}")
     return Check(name, True, f"{info.get('id', '?')}, the app is a member")
@@ -191,35 +229,56 @@ def slack_not_checked(channels: Iterable[str]) -> list[Check]:
 
 # ---- SMS ----
 
+
 def sms_numbers(secrets: Any, secret: str) -> tuple[Check | None, dict[str, str] | None]:
     """The SMS numbers secret as name -> number; a failing Check when it cannot be used."""
     try:
         numbers = json.loads(secrets.get_secret_value(SecretId=secret)["SecretString"])
     except ValueError:
-        return Check("SMS numbers secret", False, f"secret {secret} is not JSON",
-                     'write it as {"name": "+<country code><number>", ...}'), None
+        return Check(
+            "SMS numbers secret",
+            False,
+            f"secret {secret} is not JSON",
+            'write it as {"name": "+<country code><number>", ...}',
+        ), None
     except Exception as exc:  # noqa: BLE001 - any failure to read the secret is this check's finding
-        return Check("SMS numbers secret", False, f"secret {secret} cannot be read ({aws_error(exc)})",
-                     "create it, or deploy with the right SmsNumbersSecretName"), None
+        return Check(
+            "SMS numbers secret",
+            False,
+            f"secret {secret} cannot be read ({aws_error(exc)})",
+            "create it, or deploy with the right SmsNumbersSecretName",
+        ), None
     if not isinstance(numbers, dict):
-        return Check("SMS numbers secret", False, f"secret {secret} is not a JSON object",
-                     'write it as {"name": "+<country code><number>", ...}'), None
+        return Check(
+            "SMS numbers secret",
+            False,
+            f"secret {secret} is not a JSON object",
+            'write it as {"name": "+<country code><number>", ...}',
+        ), None
     return None, {str(k): str(v) for k, v in numbers.items()}
 
 
 def sms_recipients_check(named: Mapping[str, str], numbers: Mapping[str, str], secret: str) -> Check:
     missing = [f"{n} ({where})" for n, where in named.items() if n not in numbers]
     if missing:
-        return Check("SMS recipients", False, f"not in secret {secret}: {', '.join(missing)}",
-                     f"add each name with its number to secret {secret}, or remove it from routing.yaml")
+        return Check(
+            "SMS recipients",
+            False,
+            f"not in secret {secret}: {', '.join(missing)}",
+            f"add each name with its number to secret {secret}, or remove it from routing.yaml",
+        )
     return Check("SMS recipients", True, f"{len(named)} named in routing.yaml, all in secret {secret}")
 
 
 def sms_format_check(numbers: Mapping[str, str], secret: str) -> Check:
     bad = [f"{n} ({mask_number(v)})" for n, v in numbers.items() if not E164.fullmatch(v)]
     if bad:
-        return Check("SMS numbers", False, f"not E.164 in secret {secret}: {', '.join(bad)}",
-                     "write each as + country code and number, digits only (E.164)")
+        return Check(
+            "SMS numbers",
+            False,
+            f"not E.164 in secret {secret}: {', '.join(bad)}",
+            "write each as + country code and number, digits only (E.164)",
+        )
     return Check("SMS numbers", True, f"{len(numbers)} numbers, all E.164")
 
 
@@ -230,10 +289,14 @@ def sms_spend_check(sns: Any) -> Check:
     except Exception as exc:  # noqa: BLE001 - reported as unknown, never as passed
         return Check(name, None, f"cannot read it ({aws_error(exc)})")
     limit = str(attributes.get("MonthlySpendLimit") or "")
-    fix = ("set it: aws sns set-sms-attributes --attributes MonthlySpendLimit=<USD> (above 1 USD, ask AWS Support "
-           "to raise the SMS spending quota first)")
+    fix = (
+        "set it: aws sns set-sms-attributes --attributes MonthlySpendLimit=<USD> (above 1 USD, ask AWS Support "
+        "to raise the SMS spending quota first)"
+    )
     if not limit:
-        return Check(name, False, "MonthlySpendLimit is not set (the account's default quota is 1 USD a month)", fix)
+        return Check(
+            name, False, "MonthlySpendLimit is not set (the account's default quota is 1 USD a month)", fix
+        )
     if float(limit) <= 0:
         return Check(name, False, f"MonthlySpendLimit is {limit} USD: no SMS can be sent", fix)
     return Check(name, True, f"{limit} USD a month")
@@ -248,8 +311,12 @@ def sms_sandbox_check(sns: Any, numbers: Mapping[str, str]) -> Check:
         if in_sandbox:
             paginator_token = ""
             while True:
-                page = sns.list_sms_sandbox_phone_numbers(**({"NextToken": paginator_token} if paginator_token else {}))
-                verified |= {p["PhoneNumber"] for p in page.get("PhoneNumbers", []) if p.get("Status") == "Verified"}
+                page = sns.list_sms_sandbox_phone_numbers(
+                    **({"NextToken": paginator_token} if paginator_token else {})
+                )
+                verified |= {
+                    p["PhoneNumber"] for p in page.get("PhoneNumbers", []) if p.get("Status") == "Verified"
+                }
                 paginator_token = page.get("NextToken") or ""
                 if not paginator_token:
                     break
@@ -259,13 +326,18 @@ def sms_sandbox_check(sns: Any, numbers: Mapping[str, str]) -> Check:
         return Check(name, True, "out of the sandbox: any number can be texted")
     unverified = [f"{n} ({mask_number(v)})" for n, v in numbers.items() if v not in verified]
     if unverified:
-        return Check(name, False, f"in the sandbox; not verified destinations: {', '.join(unverified)}",
-                     "verify them (SNS console, Text messaging, Sandbox destination phone numbers) or request "
-                     "production access to leave the sandbox")
+        return Check(
+            name,
+            False,
+            f"in the sandbox; not verified destinations: {', '.join(unverified)}",
+            "verify them (SNS console, Text messaging, Sandbox destination phone numbers) or request "
+            "production access to leave the sandbox",
+        )
     return Check(name, True, f"in the sandbox, every recipient ({len(numbers)}) verified")
 
 
 # ---- the stack's resources ----
+
 
 def _queue_name(url: str) -> str:
     return url.rstrip("/").rsplit("/", 1)[-1]
@@ -275,7 +347,9 @@ def queue_check(sqs: Any, label: str, url: str, *, redrives_to: str = "") -> Che
     """The queue exists (and, for the ingest queue, redrives to the DLQ)."""
     name = f"{label} {_queue_name(url)}"
     try:
-        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn", "RedrivePolicy"])["Attributes"]
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn", "RedrivePolicy"])[
+            "Attributes"
+        ]
     except Exception as exc:  # noqa: BLE001
         code = aws_error(exc)
         if "NonExistentQueue" in code or "QueueDoesNotExist" in code:
@@ -284,8 +358,12 @@ def queue_check(sqs: Any, label: str, url: str, *, redrives_to: str = "") -> Che
     if redrives_to:
         target = json.loads(attributes.get("RedrivePolicy") or "{}").get("deadLetterTargetArn", "")
         if target.rsplit(":", 1)[-1] != _queue_name(redrives_to):
-            return Check(name, False, f"does not redrive to the DLQ {_queue_name(redrives_to)}",
-                         "deploy the stack again (sam deploy): its RedrivePolicy sets it")
+            return Check(
+                name,
+                False,
+                f"does not redrive to the DLQ {_queue_name(redrives_to)}",
+                "deploy the stack again (sam deploy): its RedrivePolicy sets it",
+            )
         return Check(name, True, f"exists, redrives to {_queue_name(redrives_to)}")
     return Check(name, True, "exists")
 
@@ -298,8 +376,12 @@ def table_check(dynamodb: Any, table: str) -> tuple[Check, dict[str, Any] | None
     except Exception as exc:  # noqa: BLE001
         code = aws_error(exc)
         if code == "ResourceNotFoundException":
-            return Check(name, False, "does not exist",
-                         "deploy the stack again; if it was deleted by hand, restore it from its point-in-time backup"), None
+            return Check(
+                name,
+                False,
+                "does not exist",
+                "deploy the stack again; if it was deleted by hand, restore it from its point-in-time backup",
+            ), None
         return Check(name, None, f"cannot read it ({code})"), None
     return Check(name, True, "answers"), item
 
@@ -309,8 +391,10 @@ def alarms_check(cloudwatch: Any, names: Iterable[str]) -> Check:
     found: dict[str, bool] = {}
     try:
         for first in range(0, len(wanted), 100):
-            page = cloudwatch.describe_alarms(AlarmNames=wanted[first:first + 100], MaxRecords=100)
-            found |= {a["AlarmName"]: bool(a.get("ActionsEnabled", True)) for a in page.get("MetricAlarms", [])}
+            page = cloudwatch.describe_alarms(AlarmNames=wanted[first : first + 100], MaxRecords=100)
+            found |= {
+                a["AlarmName"]: bool(a.get("ActionsEnabled", True)) for a in page.get("MetricAlarms", [])
+            }
     except Exception as exc:  # noqa: BLE001
         return Check("alarms", None, f"cannot read them ({aws_error(exc)})")
     missing = [n for n in wanted if n not in found]
@@ -318,8 +402,12 @@ def alarms_check(cloudwatch: Any, names: Iterable[str]) -> Check:
         return Check("alarms", False, f"missing: {', '.join(missing)}", "deploy the stack again (sam deploy)")
     silent = [n for n in wanted if not found[n]]
     if silent:
-        return Check("alarms", False, f"actions disabled: {', '.join(silent)}",
-                     f"aws cloudwatch enable-alarm-actions --alarm-names {' '.join(silent)}")
+        return Check(
+            "alarms",
+            False,
+            f"actions disabled: {', '.join(silent)}",
+            f"aws cloudwatch enable-alarm-actions --alarm-names {' '.join(silent)}",
+        )
     return Check("alarms", True, f"{len(wanted)} exist, actions enabled")
 
 
@@ -333,12 +421,17 @@ def rule_check(events: Any, rule: str) -> Check:
             return Check(name, False, "does not exist", "deploy the stack again (sam deploy)")
         return Check(name, None, f"cannot read it ({code})")
     if state != "ENABLED":
-        return Check(name, False, f"{state.lower()}: its events do not reach the router",
-                     f"aws events enable-rule --name {rule}")
+        return Check(
+            name,
+            False,
+            f"{state.lower()}: its events do not reach the router",
+            f"aws events enable-rule --name {rule}",
+        )
     return Check(name, True, "enabled")
 
 
 # ---- all of them ----
+
 
 @dataclass
 class Results:
@@ -357,10 +450,14 @@ def run_checks(target: Target, aws: Clients, slack: SlackReader, token: Callable
     if scopes is None:
         checks += slack_not_checked(channels)
     else:
-        checks.append(slack_scopes_check(scopes, target.slack_token_secret, usergroups=target.uses_usergroups))
+        checks.append(
+            slack_scopes_check(scopes, target.slack_token_secret, usergroups=target.uses_usergroups)
+        )
         checks += [slack_channel_check(slack, c) for c in channels]
     checks += sms_checks(target, aws, sms_recipients(config) if config is not None else {})
-    checks.append(queue_check(aws.client("sqs"), "ingest queue", target.ingest_queue_url, redrives_to=target.dlq_url))
+    checks.append(
+        queue_check(aws.client("sqs"), "ingest queue", target.ingest_queue_url, redrives_to=target.dlq_url)
+    )
     checks.append(queue_check(aws.client("sqs"), "DLQ", target.dlq_url))
     table, item = table_check(aws.client("dynamodb"), target.table_name)
     checks.append(table)
@@ -373,16 +470,25 @@ def run_checks(target: Target, aws: Clients, slack: SlackReader, token: Callable
 def sms_checks(target: Target, aws: Clients, named: Mapping[str, str]) -> list[Check]:
     if not target.sms_numbers_secret:
         if named:
-            return [Check("SMS recipients", False, f"routing.yaml pages {', '.join(named)} but SMS is not set up",
-                          'deploy with SmsNumbersSecretName naming a secret {"name": "+<number>", ...}')]
+            return [
+                Check(
+                    "SMS recipients",
+                    False,
+                    f"routing.yaml pages {', '.join(named)} but SMS is not set up",
+                    'deploy with SmsNumbersSecretName naming a secret {"name": "+<number>", ...}',
+                )
+            ]
         return [Check("SMS", True, "not used (no SMS numbers secret, no sms in routing.yaml)")]
     failed, numbers = sms_numbers(aws.client("secretsmanager"), target.sms_numbers_secret)
     if failed is not None or numbers is None:
         return [failed] if failed else []
     sns = aws.client("sns")
-    return [sms_recipients_check(named, numbers, target.sms_numbers_secret),
-            sms_format_check(numbers, target.sms_numbers_secret), sms_sandbox_check(sns, numbers),
-            sms_spend_check(sns)]
+    return [
+        sms_recipients_check(named, numbers, target.sms_numbers_secret),
+        sms_format_check(numbers, target.sms_numbers_secret),
+        sms_sandbox_check(sns, numbers),
+        sms_spend_check(sns),
+    ]
 
 
 def regressions(previous: Mapping[str, bool | None], checks: Iterable[Check]) -> list[Check]:
@@ -400,6 +506,7 @@ def summary(checks: list[Check]) -> str:
 
 # ---- the scheduled run's memory: what passed last time ----
 
+
 def previous_results(item: Mapping[str, Any] | None) -> dict[str, bool | None]:
     """check name -> ok, from the preflight item the table read returned (empty before the first run)."""
     if not item or "results" not in item:
@@ -409,4 +516,6 @@ def previous_results(item: Mapping[str, Any] | None) -> dict[str, bool | None]:
 
 def save_results(dynamodb: Any, table: str, checks: Iterable[Check], at_s: int) -> None:
     results = json.dumps({c.name: c.ok for c in checks}, sort_keys=True)
-    dynamodb.put_item(TableName=table, Item={**PREFLIGHT_KEY, "results": {"S": results}, "at": {"N": str(at_s)}})
+    dynamodb.put_item(
+        TableName=table, Item={**PREFLIGHT_KEY, "results": {"S": results}, "at": {"N": str(at_s)}}
+    )

@@ -131,8 +131,11 @@ class Outcome:
 def visible_members(group: GroupState) -> dict[str, Member]:
     """Members the current message shows: those this episode has announced, plus the others that are not
     resolved and not muted (silenced, inhibited, outside the route's active time)."""
-    return {fp: m for fp, m in group.members.items()
-            if fp in group.notified or (m.status != "resolved" and fp not in group.muted)}
+    return {
+        fp: m
+        for fp, m in group.members.items()
+        if fp in group.notified or (m.status != "resolved" and fp not in group.muted)
+    }
 
 
 def _lease_id() -> str:
@@ -144,7 +147,9 @@ class Decision(NamedTuple):
     """Where an alert goes: a pure function of its labels and the (static) config."""
 
     routes: tuple[ResolvedRoute, ...]
-    groups: tuple[tuple[str, dict[str, str]], ...]  # per route: the group's key and its labels (not to be edited)
+    groups: tuple[
+        tuple[str, dict[str, str]], ...
+    ]  # per route: the group's key and its labels (not to be edited)
     inhibits: bool  # whether it can be the source of an inhibition
 
 
@@ -210,8 +215,11 @@ class Router:
             for route in routes:
                 self._routes[route.id] = route
             rules = self.config.inhibit_rules
-            decision = Decision(routes, tuple(group_identity(route, labels) for route in routes),
-                                bool(rules) and bool(source_rules(rules, labels)))
+            decision = Decision(
+                routes,
+                tuple(group_identity(route, labels) for route in routes),
+                bool(rules) and bool(source_rules(rules, labels)),
+            )
             if len(self._decisions) >= DECISION_CACHE:
                 self._decisions.clear()
             self._decisions[items] = decision
@@ -231,7 +239,9 @@ class Router:
         state = applied.state
         decision = self._decide(state.labels)
         if decision.inhibits:
-            self.store.set_inhibit_source(state.fingerprint, state.labels, state.ts_ms, state.status == "firing")
+            self.store.set_inhibit_source(
+                state.fingerprint, state.labels, state.ts_ms, state.status == "firing"
+            )
         member = Member.of(state)
         if state.one_shot and state.status == "firing":
             timeout = min(int(r.resolve_timeout.total_seconds() * 1000) for r in decision.routes)
@@ -246,7 +256,9 @@ class Router:
             groups = (*groups, (state.failsafe_group, group_identity(self.fail_safe.route, state.labels)[1]))
         for route, (key, labels) in zip(routes, groups, strict=True):
             outcome.groups.append(key)
-            group = self.store.upsert_member(key, route.id, route.receiver, labels, state.fingerprint, member, now)
+            group = self.store.upsert_member(
+                key, route.id, route.receiver, labels, state.fingerprint, member, now
+            )
             if state.fingerprint not in group.members and state.status != "resolved":
                 group = self._join_full_group(group, state, member, applied.applied, outcome, now)
             if group.pending:
@@ -257,8 +269,9 @@ class Router:
                 outcome.add(self._schedule(group, route, group.resume_at_ms, now))
         return outcome
 
-    def _join_full_group(self, group: GroupState, state: AlertState, member: Member, first: bool, outcome: Outcome,
-                         now: int) -> GroupState:
+    def _join_full_group(
+        self, group: GroupState, state: AlertState, member: Member, first: bool, outcome: Outcome, now: int
+    ) -> GroupState:
         """An alert the full group refused takes the place of a resolved member (so a group whose alerts all
         resolved still announces the next one). With none resolved: a firing one-shot alert (a failed job) is
         counted by reason, once (a redelivery is not counted again); any other alert (an alarm, whose next
@@ -277,9 +290,11 @@ class Router:
                 return fresh or group
             group = fresh
         if not (state.one_shot and state.status == "firing"):
-            raise GroupFullError(f"group {group.key} holds {len(group.members)} alerts, none resolved: alert "
-                                 f"{state.fingerprint} ({state.title[:80]}) is kept in the DLQ; redrive it once "
-                                 "the group has room")
+            raise GroupFullError(
+                f"group {group.key} holds {len(group.members)} alerts, none resolved: alert "
+                f"{state.fingerprint} ({state.title[:80]}) is kept in the DLQ; redrive it once "
+                "the group has room"
+            )
         if first:
             outcome.overflowed += 1
             return self.store.count_overflow(group, member.reason or "unspecified", now)
@@ -308,8 +323,9 @@ class Router:
                 return self._schedule(group, route, now + BUSY_RETRY_S * 1000, now)
         return self._schedule(group, route, due, now)
 
-    def _schedule(self, group: GroupState, route: ResolvedRoute, due: int, now: int, *,
-                  force: bool = False) -> Outcome:
+    def _schedule(
+        self, group: GroupState, route: ResolvedRoute, due: int, now: int, *, force: bool = False
+    ) -> Outcome:
         # A mark in the future is a flush message on its way; one in the past is being, or was, handled.
         if not force and due >= group.flush_at_ms > now:
             return Outcome()
@@ -344,8 +360,14 @@ class Router:
         # and the default timings rather than strand what it holds.
         self.receiver(group.receiver)  # KeyError if the receiver went too: nothing left to send to
         logger.warning("route no longer in the config", extra={"route": route_id, "group": group.key})
-        return ResolvedRoute(id=route_id, receiver=group.receiver, group_by=(), group_wait=DEFAULT_GROUP_WAIT,
-                             group_interval=DEFAULT_GROUP_INTERVAL, repeat_interval=DEFAULT_REPEAT_INTERVAL)
+        return ResolvedRoute(
+            id=route_id,
+            receiver=group.receiver,
+            group_by=(),
+            group_wait=DEFAULT_GROUP_WAIT,
+            group_interval=DEFAULT_GROUP_INTERVAL,
+            repeat_interval=DEFAULT_REPEAT_INTERVAL,
+        )
 
     def flush_due(self, key: str, route_id: str, due_ms: int | None = None) -> Outcome:
         """A scheduled flush arrived: flush now if due, else send it on for the rest of the wait.
@@ -407,8 +429,14 @@ class Router:
         kept = {"muted": mutes.reasons, "flapping": sorted(mutes.held), "resume_at_ms": mutes.resume_at_ms}
         if not group.slack_ts and (not members or group_status(group) == "resolved"):
             # Everything resolved (or muted) before anyone was told: nothing worth a message.
-            return self.store.release(group.key, lease, {"notified_version": version, **kept}, now,
-                                      expires=all_resolved, claimed_version=version)
+            return self.store.release(
+                group.key,
+                lease,
+                {"notified_version": version, **kept},
+                now,
+                expires=all_resolved,
+                claimed_version=version,
+            )
         paged = self._send_pages(group, receiver.sms, receiver.sms_severities, lease, outcome, mutes)
         if receiver.name == failsafe.RECEIVER and self.fail_safe.active:
             page_again = self._page_ops_config_invalid(group, lease, outcome, mutes, now)
@@ -416,33 +444,50 @@ class Router:
                 kept["resume_at_ms"] = min(t for t in (mutes.resume_at_ms, page_again) if t)
         notified, thread_lines = self._changes(group, route, now)
         if self.slack is not None and receiver.slack:
-            failed = self._send_slack(group, receiver, thread_lines, notified, route, version, lease, now, outcome)
+            failed = self._send_slack(
+                group, receiver, thread_lines, notified, route, version, lease, now, outcome
+            )
             if failed and not all_resolved:  # looked at again (scheduled) until the channels heal
                 kept["resume_at_ms"] = min(t for t in (mutes.resume_at_ms, _slack_retry_at(failed, now)) if t)
         # The escalation's clock starts with the first page sent (or queued for pacing); a route with
         # reminders but no pages starts it when a firing alert is shown.
-        shown_firing = any(m.status == "firing" and fp not in mutes.reasons and fp not in mutes.held
-                           for fp, m in members.items())
+        shown_firing = any(
+            m.status == "firing" and fp not in mutes.reasons and fp not in mutes.held
+            for fp, m in members.items()
+        )
         if (route.escalation or route.reminder_interval) and (
-                paged or (route.reminder_interval and not receiver.sms and shown_firing)):
+            paged or (route.reminder_interval and not receiver.sms and shown_firing)
+        ):
             self._start_escalation(group, route, now)
         # Alerts counted (not kept) belong to the episode now announced resolved: the next one counts afresh.
         ended: dict[str, Any] = {"overflow": {}} if all_resolved and group.overflow else {}
         # a flush that only retried a refused channel is not a notification: group_interval still counts
         # from the last one, so the healthy channels' next edit is not pushed back
         news = version > group.notified_version or shown_changed
-        return self.store.release(group.key, lease, {
-            "notified_version": version, "notified": notified, "last_notified_ms": now if news else
-            group.last_notified_ms, "channel_notified": {},
-            **kept, **ended,
-        }, now, expires=all_resolved, claimed_version=version)
+        return self.store.release(
+            group.key,
+            lease,
+            {
+                "notified_version": version,
+                "notified": notified,
+                "last_notified_ms": now if news else group.last_notified_ms,
+                "channel_notified": {},
+                **kept,
+                **ended,
+            },
+            now,
+            expires=all_resolved,
+            claimed_version=version,
+        )
 
     # ---- muting: silences, inhibition, time intervals, flapping ----
     def _note_mutes(self, group: GroupState, mutes: Mutes) -> None:
         """History of what started or stopped being held back, and why (a silence, an inhibition...)."""
         newly = {fp: reason for fp, reason in mutes.reasons.items() if group.muted.get(fp) != reason}
         if newly:
-            self._history(group.key, "muted", {"alerts": sorted(newly), "reasons": sorted(set(newly.values()))[:5]})
+            self._history(
+                group.key, "muted", {"alerts": sorted(newly), "reasons": sorted(set(newly.values()))[:5]}
+            )
         back = sorted(fp for fp in group.muted if fp not in mutes.reasons)
         if back:
             self._history(group.key, "unmuted", {"alerts": back})
@@ -480,8 +525,11 @@ class Router:
                     continue
                 rule = inhibited_by(rules, fp, state.labels, sources)
                 if rule is not None:
-                    reasons[fp] = "inhibited by a firing alert (" + ", ".join(
-                        str(m) for m in rule.source_matchers) + ")"
+                    reasons[fp] = (
+                        "inhibited by a firing alert ("
+                        + ", ".join(str(m) for m in rule.source_matchers)
+                        + ")"
+                    )
                     wake.append(now + int(route.group_interval.total_seconds() * 1000))
         held = set()
         for fp, m in firing.items():
@@ -504,32 +552,49 @@ class Router:
         elif active and not any(t.contains(at) for t in active):
             reason = "outside " + ", ".join(t.name for t in active)
         horizon = timedelta(milliseconds=MAX_HOP_MS)
-        changes = [c for c in (next_change(mute, at, horizon) if mute else None,
-                               next_change(active, at, horizon) if active else None) if c is not None]
+        changes = [
+            c
+            for c in (
+                next_change(mute, at, horizon) if mute else None,
+                next_change(active, at, horizon) if active else None,
+            )
+            if c is not None
+        ]
         return reason, int(min(changes).timestamp() * 1000) if changes else now + MAX_HOP_MS
 
     def _unmute(self, group: GroupState, mutes: Mutes, sms_recipients: list[str]) -> GroupState:
         """Members muted at the last flush and sendable now (the silence ended, the source resolved) are
         sent as if new: forgotten by `notified`, so the thread hears of them, and paged again."""
-        back = [fp for fp in group.muted if fp not in mutes.reasons and fp in group.members
-                and group.members[fp].status != "resolved"]
+        back = [
+            fp
+            for fp in group.muted
+            if fp not in mutes.reasons and fp in group.members and group.members[fp].status != "resolved"
+        ]
         if not back and group.muted == mutes.reasons and set(group.flapping) == mutes.held:
             return group  # nothing changed (the common case): no copy
         update: dict[str, Any] = {"muted": mutes.reasons, "flapping": sorted(mutes.held)}
         if back:
             update["notified"] = {fp: n for fp, n in group.notified.items() if fp not in back}
-            update["sms_notified"] = {k: v for k, v in group.sms_notified.items()
-                                      if k.rpartition("@")[0] not in back}
+            update["sms_notified"] = {
+                k: v for k, v in group.sms_notified.items() if k.rpartition("@")[0] not in back
+            }
         return group.model_copy(update=update)
 
     def _start_escalation(self, group: GroupState, route: ResolvedRoute, now: int) -> None:
         policy = route.escalation
         after_ms = int(policy.after.total_seconds() * 1000) if policy else 0
         reminder_ms = int(route.reminder_interval.total_seconds() * 1000) if route.reminder_interval else 0
-        self.store.start_escalation(EscalationState(
-            key=group.key, episode=group.episode, next_ms=now + (after_ms or reminder_ms), after_ms=after_ms,
-            steps=policy.steps if policy else (), repeat=policy.repeat if policy else 0,
-            reminder_ms=reminder_ms))
+        self.store.start_escalation(
+            EscalationState(
+                key=group.key,
+                episode=group.episode,
+                next_ms=now + (after_ms or reminder_ms),
+                after_ms=after_ms,
+                steps=policy.steps if policy else (),
+                repeat=policy.repeat if policy else 0,
+                reminder_ms=reminder_ms,
+            )
+        )
 
     # ---- an acknowledgement clicked in one of the group's channels ----
     def redraw(self, key: str, episode: int, clicked: str = "") -> Outcome:
@@ -556,13 +621,18 @@ class Router:
                     continue
                 self.slack.learn(channel, channel_id)  # one pace and Retry-After with the flushes' calls
                 try:
-                    self.slack.update(channel_id, ts, self._shown(group.receiver, message, group.slack_failed, channel,
-                                                                  channel not in own))
+                    self.slack.update(
+                        channel_id,
+                        ts,
+                        self._shown(group.receiver, message, group.slack_failed, channel, channel not in own),
+                    )
                 except NotifyError as exc:
                     if exc.retryable:
                         raise  # SQS brings the redraw back
                     # the click is stored: the group's next edit shows it there
-                    logger.warning("click not redrawn", extra={"group": key, "channel": channel, "reason": str(exc)})
+                    logger.warning(
+                        "click not redrawn", extra={"group": key, "channel": channel, "reason": str(exc)}
+                    )
                     continue
                 outcome.updates += 1
         finally:
@@ -570,7 +640,9 @@ class Router:
         return outcome
 
     # ---- a resolve clicked in Slack ----
-    def resolve_group(self, key: str, episode: int, at_ms: int, fingerprints: list[str] | None = None) -> Outcome:
+    def resolve_group(
+        self, key: str, episode: int, at_ms: int, fingerprints: list[str] | None = None
+    ) -> Outcome:
         """Resolve, as of the click, the alerts the clicked message showed (`fingerprints`; without them, those
         the episode announced). Each goes through the normal path (conditional state write, every group it
         is in); an alert whose source reported anything after the click is left as the source says."""
@@ -596,11 +668,20 @@ class Router:
     def _resolve_state(self, state: AlertState, at_ms: int) -> Outcome:
         """Resolve an alert as of at_ms through the normal path (conditional state write, every group it is
         in), so a newer event from the source still wins."""
-        return self.handle(Alert(
-            source=state.source, status=Status.RESOLVED, severity=Severity(state.severity), title=state.title,
-            summary=state.summary, labels=state.labels, annotations=state.annotations,
-            timestamp=datetime.fromtimestamp(at_ms / 1000, UTC), fingerprint=state.fingerprint,
-            one_shot=state.one_shot))
+        return self.handle(
+            Alert(
+                source=state.source,
+                status=Status.RESOLVED,
+                severity=Severity(state.severity),
+                title=state.title,
+                summary=state.summary,
+                labels=state.labels,
+                annotations=state.annotations,
+                timestamp=datetime.fromtimestamp(at_ms / 1000, UTC),
+                fingerprint=state.fingerprint,
+                one_shot=state.one_shot,
+            )
+        )
 
     def _prune(self, group: GroupState, sms_recipients: list[str], lease: str) -> GroupState:
         """Drop resolved alerts the message no longer needs, so a long-lived group stays small: those never
@@ -610,28 +691,41 @@ class Router:
         # A message posted but not yet recorded in `notified` (a crash between the two) may show alerts
         # that `notified` does not know: then "never announced" cannot be told apart, so keep them.
         knows_announced = bool(group.notified) or not group.slack_ts
-        gone = {fp: m.ts_ms for fp, m in group.members.items() if m.status == "resolved" and (
-            (fp not in group.notified and knows_announced)
-            or (still_firing and fp in group.notified and group.notified[fp].status == "resolved"))}
+        gone = {
+            fp: m.ts_ms
+            for fp, m in group.members.items()
+            if m.status == "resolved"
+            and (
+                (fp not in group.notified and knows_announced)
+                or (still_firing and fp in group.notified and group.notified[fp].status == "resolved")
+            )
+        }
         # DynamoDB caps an expression at 4 KB: each member costs ~100 characters plus ~20 per SMS recipient
         batch = max(1, min(PRUNE_BATCH, 3000 // (100 + 20 * len(sms_recipients))))
         gone = dict(list(gone.items())[:batch])
         if not gone:
             return group
-        sms_keys = [f"{fp}@{name}" for fp in gone for name in sms_recipients if f"{fp}@{name}" in group.sms_notified]
+        sms_keys = [
+            f"{fp}@{name}" for fp in gone for name in sms_recipients if f"{fp}@{name}" in group.sms_notified
+        ]
         if not self.store.prune_members(group.key, lease, gone, sms_keys):
             return group  # a member changed meanwhile: try at the next flush
-        return group.model_copy(update={
-            "members": {fp: m for fp, m in group.members.items() if fp not in gone},
-            "notified": {fp: n for fp, n in group.notified.items() if fp not in gone},
-            "sms_notified": {k: v for k, v in group.sms_notified.items() if k not in sms_keys},
-        })
+        return group.model_copy(
+            update={
+                "members": {fp: m for fp, m in group.members.items() if fp not in gone},
+                "notified": {fp: n for fp, n in group.notified.items() if fp not in gone},
+                "sms_notified": {k: v for k, v in group.sms_notified.items() if k not in sms_keys},
+            }
+        )
 
     def _maybe_new_episode(self, group: GroupState, lease: str, route: ResolvedRoute, now: int) -> GroupState:
         """A group announced as resolved that fires again gets a new message (a new episode), unless it is
         flapping: then its one message is edited back to firing."""
-        announced_resolved = bool(group.slack_ts) and bool(group.notified) and all(
-            n.status == "resolved" for n in group.notified.values())
+        announced_resolved = (
+            bool(group.slack_ts)
+            and bool(group.notified)
+            and all(n.status == "resolved" for n in group.notified.values())
+        )
         if not announced_resolved or group_status(group) == "resolved":
             return group
         if any(m.flapping_until(route.flapping) > now for m in group.members.values()):
@@ -640,14 +734,31 @@ class Router:
                 self.store.save_progress(group.key, lease, changes_)
                 return group.model_copy(update=changes_)
             return group
-        changes = {"episode": group.episode + 1, "slack_ts": {}, "slack_channels": {}, "notified": {},
-                   "slack_attempts": {}, "slack_done": {}, "channel_notified": {}, "ack_by": "", "ack_ms": 0,
-                   "resolved_by": "", "resolved_ms": 0}
+        changes = {
+            "episode": group.episode + 1,
+            "slack_ts": {},
+            "slack_channels": {},
+            "notified": {},
+            "slack_attempts": {},
+            "slack_done": {},
+            "channel_notified": {},
+            "ack_by": "",
+            "ack_ms": 0,
+            "resolved_by": "",
+            "resolved_ms": 0,
+        }
         self.store.save_progress(group.key, lease, changes)
         return group.model_copy(update=changes)
 
-    def _send_pages(self, group: GroupState, recipients: list[str], severities: list[str], lease: str,
-                    outcome: Outcome, mutes: Mutes) -> bool:
+    def _send_pages(
+        self,
+        group: GroupState,
+        recipients: list[str],
+        severities: list[str],
+        lease: str,
+        outcome: Outcome,
+        mutes: Mutes,
+    ) -> bool:
         """SMS first: a Slack outage must not delay a page. Each alert episode pages each recipient once
         (recorded per recipient, so a failure for the second never pages the first again). Muted and
         flapping alerts are not paged; a flapping one is, once it has settled and still fires.
@@ -655,19 +766,38 @@ class Router:
         paged = False
         if not recipients or self.sms is None:
             return paged
-        firing = {fp: m for fp, m in group.members.items() if m.status == "firing" and m.severity in severities
-                  and fp not in mutes.reasons and fp not in mutes.held}
+        firing = {
+            fp: m
+            for fp, m in group.members.items()
+            if m.status == "firing"
+            and m.severity in severities
+            and fp not in mutes.reasons
+            and fp not in mutes.held
+        }
         sms_notified = dict(group.sms_notified)
         for name in recipients:
-            pages = {fp: m for fp, m in firing.items() if sms_notified.get(f"{fp}@{name}") != str(m.starts_at_ms)}
+            pages = {
+                fp: m for fp, m in firing.items() if sms_notified.get(f"{fp}@{name}") != str(m.starts_at_ms)
+            }
             if not pages:
                 continue
             now = self.now_ms()
             if not self.store.claim_sms_slot(name, now, SMS_GAP_MS):
                 # Texted less than a minute ago: the escalator sends these on its next run, bundled with
                 # whatever else is due to this recipient (one SMS per number per minute).
-                self.store.queue_pages([QueuedPage(recipient=name, key=group.key, episode=group.episode,
-                                                   fingerprint=fp, member=m, queued_ms=now) for fp, m in pages.items()])
+                self.store.queue_pages(
+                    [
+                        QueuedPage(
+                            recipient=name,
+                            key=group.key,
+                            episode=group.episode,
+                            fingerprint=fp,
+                            member=m,
+                            queued_ms=now,
+                        )
+                        for fp, m in pages.items()
+                    ]
+                )
                 outcome.sms_queued += 1
                 paged = True
                 sms_notified.update({f"{fp}@{name}": str(m.starts_at_ms) for fp, m in pages.items()})
@@ -691,35 +821,54 @@ class Router:
             logger.info("SMS sent", extra={"to": masked, "group": group.key, "alerts": len(pages)})
             sms_notified.update({f"{fp}@{name}": str(m.starts_at_ms) for fp, m in pages.items()})
             self.store.save_progress(group.key, lease, {"sms_notified": sms_notified})
-            self._history(group.key, "sms", {"to": name, "alerts": sorted(pages),
-                                             "titles": [m.title for m in pages.values()][:10]})
+            self._history(
+                group.key,
+                "sms",
+                {"to": name, "alerts": sorted(pages), "titles": [m.title for m in pages.values()][:10]},
+            )
         return paged
 
-    def _page_ops_config_invalid(self, group: GroupState, lease: str, outcome: Outcome, mutes: Mutes,
-                                 now: int) -> int:
+    def _page_ops_config_invalid(
+        self, group: GroupState, lease: str, outcome: Outcome, mutes: Mutes, now: int
+    ) -> int:
         """While the config is invalid no on-call SMS goes out (their names were in it): a group's new critical
         alerts page the ops topic instead, each once per episode, one page per OPS_PAGE_GAP_MS across all
         workers. Returns when to try again for alerts the gap held back (0: none waits)."""
-        critical = {fp: m for fp, m in group.members.items() if m.status == "firing" and m.severity == "critical"
-                    and fp not in mutes.reasons and fp not in mutes.held
-                    and group.sms_notified.get(f"{fp}@{OPS_RECIPIENT}") != str(m.starts_at_ms)}
+        critical = {
+            fp: m
+            for fp, m in group.members.items()
+            if m.status == "firing"
+            and m.severity == "critical"
+            and fp not in mutes.reasons
+            and fp not in mutes.held
+            and group.sms_notified.get(f"{fp}@{OPS_RECIPIENT}") != str(m.starts_at_ms)
+        }
         if not critical:
             return 0
         if self.ops is None:
             logger.error("no ops topic to page", extra={"group": group.key, "cause": failsafe.OPS_PAGE_CAUSE})
             return 0
-        sent = self._page_ops(failsafe.OPS_PAGE_CAUSE, failsafe.OPS_PAGE_GAP_MS,
-                              *self.fail_safe.ops_page(self.account_label, list(critical.values())), now, outcome)
+        sent = self._page_ops(
+            failsafe.OPS_PAGE_CAUSE,
+            failsafe.OPS_PAGE_GAP_MS,
+            *self.fail_safe.ops_page(self.account_label, list(critical.values())),
+            now,
+            outcome,
+        )
         if sent is False:
             return now + failsafe.OPS_PAGE_GAP_MS  # another page went out within the gap: this one waits
         if sent is None:
             return now + SLACK_RETRY_GAP_MS  # the Slack message still goes out; the page is tried again
-        sms_notified = {**group.sms_notified,
-                        **{f"{fp}@{OPS_RECIPIENT}": str(m.starts_at_ms) for fp, m in critical.items()}}
+        sms_notified = {
+            **group.sms_notified,
+            **{f"{fp}@{OPS_RECIPIENT}": str(m.starts_at_ms) for fp, m in critical.items()},
+        }
         self.store.save_progress(group.key, lease, {"sms_notified": sms_notified})
         self._history(group.key, "ops_page", {"cause": failsafe.OPS_PAGE_CAUSE, "alerts": sorted(critical)})
-        logger.error("ops paged: critical alerts while the routing config is invalid",
-                     extra={"group": group.key, "alerts": len(critical)})
+        logger.error(
+            "ops paged: critical alerts while the routing config is invalid",
+            extra={"group": group.key, "alerts": len(critical)},
+        )
         return 0
 
     def _changes(self, group: GroupState, route: ResolvedRoute, now: int) -> tuple[dict[str, Any], list[str]]:
@@ -730,11 +879,14 @@ class Router:
         repeat_ms = route.repeat_interval.total_seconds() * 1000
         for fp, m in group.members.items():
             before = group.notified.get(fp)
-            if fp in group.muted or (before is not None and (before.status, before.count) == (m.status, m.count)):
+            if fp in group.muted or (
+                before is not None and (before.status, before.count) == (m.status, m.count)
+            ):
                 continue  # a muted member's news waits until it is unmuted
             # a flapping member's changes show in the message only: its thread would be all flaps
             quiet = fp in group.flapping or (
-                before is not None and before.status == m.status and now - before.thread_ms < repeat_ms)
+                before is not None and before.status == m.status and now - before.thread_ms < repeat_ms
+            )
             if group.slack_ts and not quiet:
                 lines.append(render_change(m, before.status if before else None))
             thread_ms = before.thread_ms if quiet and before is not None else now
@@ -749,9 +901,18 @@ class Router:
             group = group.model_copy(update=clicks)
         return group, render_group(group, now), self.now_ms()
 
-    def _send_slack(self, group: GroupState, receiver: Receiver, thread_lines: list[str],
-                    notified: dict[str, Any], route: ResolvedRoute, version: int, lease: str, now: int,
-                    outcome: Outcome) -> dict[str, SlackFailure]:
+    def _send_slack(
+        self,
+        group: GroupState,
+        receiver: Receiver,
+        thread_lines: list[str],
+        notified: dict[str, Any],
+        route: ResolvedRoute,
+        version: int,
+        lease: str,
+        now: int,
+        outcome: Outcome,
+    ) -> dict[str, SlackFailure]:
         """Post the group's message once per channel, then edit it in place; changes go to its thread.
         Each channel's part of this flush is recorded as done, so a retry redoes only the channels left.
         A channel Slack refuses for good (archived, app removed) is recorded and skipped: the others carry on,
@@ -778,15 +939,44 @@ class Router:
                 continue
             lines = [] if failed is not None else thread_lines  # healed: the current message, not the history
             group, message, read_at, token_error = self._try_channel(
-                group, channel, message, read_at, lines, notified, route, version, lease, now, outcome, progress,
-                banner=channel not in own)
+                group,
+                channel,
+                message,
+                read_at,
+                lines,
+                notified,
+                route,
+                version,
+                lease,
+                now,
+                outcome,
+                progress,
+                banner=channel not in own,
+            )
             self.store.save_progress(group.key, lease, progress.fields())
             unsaved = False
         refused = [progress.slack_failed.get(c) for c in own]
-        if (token_error is None and fallback and fallback not in progress.slack_ts
-                and all(f is not None and not is_token_error(f.error) for f in refused)):
-            token_error = self._try_channel(group, fallback, message, read_at, [], notified, route, version, lease,
-                                            now, outcome, progress, banner=True)[3]
+        if (
+            token_error is None
+            and fallback
+            and fallback not in progress.slack_ts
+            and all(f is not None and not is_token_error(f.error) for f in refused)
+        ):
+            token_error = self._try_channel(
+                group,
+                fallback,
+                message,
+                read_at,
+                [],
+                notified,
+                route,
+                version,
+                lease,
+                now,
+                outcome,
+                progress,
+                banner=True,
+            )[3]
             outcome.slack_fallbacks += fallback in progress.slack_ts
             unsaved = True
         if unsaved:
@@ -795,33 +985,76 @@ class Router:
             self._page_ops_token(token_error, now, outcome)
         return progress.slack_failed
 
-    def _try_channel(self, group: GroupState, channel: str, message: SlackMessage, read_at: int,
-                     lines: list[str], notified: dict[str, Any], route: ResolvedRoute, version: int, lease: str,
-                     now: int, outcome: Outcome, progress: SlackProgress, *,
-                     banner: bool) -> tuple[GroupState, SlackMessage, int, NotifyError | None]:
+    def _try_channel(
+        self,
+        group: GroupState,
+        channel: str,
+        message: SlackMessage,
+        read_at: int,
+        lines: list[str],
+        notified: dict[str, Any],
+        route: ResolvedRoute,
+        version: int,
+        lease: str,
+        now: int,
+        outcome: Outcome,
+        progress: SlackProgress,
+        *,
+        banner: bool,
+    ) -> tuple[GroupState, SlackMessage, int, NotifyError | None]:
         """_send_channel, with a permanent failure recorded instead of raised (a retryable one is raised: SQS
         brings the record back). The last item: the failure, if Slack refused the token itself."""
         try:
-            return (*self._send_channel(group, channel, message, read_at, lines, notified, route, version, lease,
-                                        now, outcome, progress, banner=banner), None)
+            return (
+                *self._send_channel(
+                    group,
+                    channel,
+                    message,
+                    read_at,
+                    lines,
+                    notified,
+                    route,
+                    version,
+                    lease,
+                    now,
+                    outcome,
+                    progress,
+                    banner=banner,
+                ),
+                None,
+            )
         except NotifyError as exc:
             if exc.retryable:
                 raise
             self._channel_failed(group, channel, exc, progress, now, outcome)
             return group, message, read_at, exc if is_token_error(exc.code) else None
 
-    def _send_channel(self, group: GroupState, channel: str, message: SlackMessage, read_at: int,
-                      lines: list[str], notified: dict[str, Any], route: ResolvedRoute, version: int, lease: str,
-                      now: int, outcome: Outcome, progress: SlackProgress, *,
-                      banner: bool) -> tuple[GroupState, SlackMessage, int]:
+    def _send_channel(
+        self,
+        group: GroupState,
+        channel: str,
+        message: SlackMessage,
+        read_at: int,
+        lines: list[str],
+        notified: dict[str, Any],
+        route: ResolvedRoute,
+        version: int,
+        lease: str,
+        now: int,
+        outcome: Outcome,
+        progress: SlackProgress,
+        *,
+        banner: bool,
+    ) -> tuple[GroupState, SlackMessage, int]:
         """Post or edit the group's message in one channel (and note the changes in its thread); records the
         progress. Returns the group, message and read time as the click re-read left them."""
         assert self.slack is not None
         if channel in group.channel_notified and lines:
             # This channel got ahead of its siblings in an earlier, partly failed flush: tell it only
             # what it has not been told.
-            lines = self._changes(group.model_copy(update={"notified": group.channel_notified[channel]}),
-                                  route, now)[1]
+            lines = self._changes(
+                group.model_copy(update={"notified": group.channel_notified[channel]}), route, now
+            )[1]
         ts = progress.slack_ts.get(channel)
         if channel in progress.slack_channels:
             self.slack.learn(channel, progress.slack_channels[channel])
@@ -833,19 +1066,26 @@ class Router:
                 progress.slack_attempts[channel] = group.episode
                 self.store.save_progress(group.key, lease, {"slack_attempts": progress.slack_attempts})
             shown = self._shown(group.receiver, message, progress.slack_failed, channel, banner)
-            channel_id, ts = self.slack.post_once(channel, shown, metadata, oldest=group.created_ms / 1000 - 60,
-                                                  look_first=tried)
+            channel_id, ts = self.slack.post_once(
+                channel, shown, metadata, oldest=group.created_ms / 1000 - 60, look_first=tried
+            )
             progress.slack_ts[channel], progress.slack_channels[channel] = ts, channel_id
             outcome.posts += 1
-            entry: dict[str, Any] = {"channel": channel, "ts": ts, "text": message.text, "episode": group.episode}
+            entry: dict[str, Any] = {
+                "channel": channel,
+                "ts": ts,
+                "text": message.text,
+                "episode": group.episode,
+            }
             kind = "slack_post"
         else:
             # chat.update and threads take the channel id Slack answered the post with
             channel_id = progress.slack_channels.get(channel, channel)
             if self.now_ms() - read_at > CLICK_REREAD_MS:  # pacing took a while: a click may have landed
                 group, message, read_at = self._with_clicks(group, now)
-            self.slack.update(channel_id, ts,
-                              self._shown(group.receiver, message, progress.slack_failed, channel, banner))
+            self.slack.update(
+                channel_id, ts, self._shown(group.receiver, message, progress.slack_failed, channel, banner)
+            )
             outcome.updates += 1
             entry = {"channel": channel, "ts": ts, "text": message.text}
             kind = "slack_update"
@@ -859,22 +1099,39 @@ class Router:
         self._history(group.key, kind, entry)
         if healed is not None:
             outcome.slack_healed += 1
-            logger.info("Slack channel reachable again", extra={
-                "group": group.key, "channel": channel, "cause": healed.error, "tries": healed.tries,
-                "refused_for_s": (now - healed.at) // 1000})
+            logger.info(
+                "Slack channel reachable again",
+                extra={
+                    "group": group.key,
+                    "channel": channel,
+                    "cause": healed.error,
+                    "tries": healed.tries,
+                    "refused_for_s": (now - healed.at) // 1000,
+                },
+            )
             self._history(group.key, "slack_healed", {"channel": channel, "cause": healed.error})
         return group, message, read_at
 
-    def _shown(self, receiver: str, message: SlackMessage, failed: dict[str, SlackFailure], channel: str,
-               banner: bool) -> SlackMessage:
+    def _shown(
+        self,
+        receiver: str,
+        message: SlackMessage,
+        failed: dict[str, SlackFailure],
+        channel: str,
+        banner: bool,
+    ) -> SlackMessage:
         """The message as a channel shows it: in a fallback channel, with why it is there; from a fail-safe
         group, with why it is in the default channel."""
         if receiver == failsafe.RECEIVER:
             message = with_banner(message, self.fail_safe.banner())
         if not banner:
             return message
-        return with_banner(message, fallback_banner({
-            c: (f.error, self._fix(c, f.error, f.needed)) for c, f in failed.items() if c != channel}))
+        return with_banner(
+            message,
+            fallback_banner(
+                {c: (f.error, self._fix(c, f.error, f.needed)) for c, f in failed.items() if c != channel}
+            ),
+        )
 
     def _configured_channels(self, group: GroupState) -> set[str]:
         """The receiver's own channels (any other channel with a message is its fallback)."""
@@ -886,19 +1143,39 @@ class Router:
     def _fix(self, channel: str, code: str, needed: str) -> str:
         return fix_for(code, channel, needed=needed, token_secret=self.slack_token_secret)
 
-    def _channel_failed(self, group: GroupState, channel: str, exc: NotifyError, progress: SlackProgress,
-                        now: int, outcome: Outcome) -> None:
+    def _channel_failed(
+        self,
+        group: GroupState,
+        channel: str,
+        exc: NotifyError,
+        progress: SlackProgress,
+        now: int,
+        outcome: Outcome,
+    ) -> None:
         """Record a channel Slack refused for good, loudly: an error log with the fix, a metric per cause."""
         code = exc.code or "unknown_error"
         before = progress.slack_failed.get(channel)
         progress.slack_failed[channel] = SlackFailure(
-            error=code, episode=group.episode, at=before.at if before else now, last_ms=now,
-            tries=before.tries + 1 if before else 1, needed=exc.needed)
+            error=code,
+            episode=group.episode,
+            at=before.at if before else now,
+            last_ms=now,
+            tries=before.tries + 1 if before else 1,
+            needed=exc.needed,
+        )
         outcome.slack_failures[code] = outcome.slack_failures.get(code, 0) + 1
         fix = self._fix(channel, code, exc.needed)
-        logger.error("Slack refuses the channel", extra={
-            "group": group.key, "channel": channel_label(channel), "cause": code, "fix": fix, "reason": str(exc),
-            "tries": progress.slack_failed[channel].tries})
+        logger.error(
+            "Slack refuses the channel",
+            extra={
+                "group": group.key,
+                "channel": channel_label(channel),
+                "cause": code,
+                "fix": fix,
+                "reason": str(exc),
+                "tries": progress.slack_failed[channel].tries,
+            },
+        )
         if before is None or before.error != code:
             self._history(group.key, "slack_refused", {"channel": channel, "cause": code, "fix": fix})
 
@@ -907,16 +1184,20 @@ class Router:
         at most once an hour per cause across all workers. Never fails the flush (the SMS went out already)."""
         cause = exc.code or "unknown_error"
         subject = f"AlertRouter {self.account_label}: Slack refuses its token ({cause})".replace("  ", " ")
-        text = (f"{subject}. No Slack message can be posted or edited until it is fixed; SMS pages still go "
-                f"out. Fix: {self._fix('', cause, exc.needed)}. Messages refused meanwhile are posted once "
-                "the token works again.")
+        text = (
+            f"{subject}. No Slack message can be posted or edited until it is fixed; SMS pages still go "
+            f"out. Fix: {self._fix('', cause, exc.needed)}. Messages refused meanwhile are posted once "
+            "the token works again."
+        )
         if self.ops is None:
             logger.error("no ops topic to page", extra={"cause": cause, "page": text})
             return
         if self._page_ops(f"slack-{cause}", OPS_PAGE_GAP_MS, subject, text, now, outcome):
             logger.error("ops paged: Slack refuses the token", extra={"cause": cause})
 
-    def _page_ops(self, cause: str, gap_ms: int, subject: str, text: str, now: int, outcome: Outcome) -> bool | None:
+    def _page_ops(
+        self, cause: str, gap_ms: int, subject: str, text: str, now: int, outcome: Outcome
+    ) -> bool | None:
         """One page to the ops topic, unless one for `cause` went out within `gap_ms` (across all workers):
         True sent, False held back by the gap, None failed (logged, never fatal; its slot given back, so the
         next flush pages instead)."""
@@ -951,15 +1232,23 @@ class SlackProgress:
 
     @classmethod
     def of(cls, group: GroupState) -> SlackProgress:
-        return cls(dict(group.slack_ts), dict(group.slack_channels), dict(group.slack_attempts),
-                   dict(group.slack_done), {c: {fp: n.model_dump() for fp, n in told.items()}
-                                            for c, told in group.channel_notified.items()},
-                   dict(group.slack_failed))
+        return cls(
+            dict(group.slack_ts),
+            dict(group.slack_channels),
+            dict(group.slack_attempts),
+            dict(group.slack_done),
+            {c: {fp: n.model_dump() for fp, n in told.items()} for c, told in group.channel_notified.items()},
+            dict(group.slack_failed),
+        )
 
     def fields(self) -> dict[str, Any]:
-        return {"slack_ts": self.slack_ts, "slack_channels": self.slack_channels, "slack_done": self.slack_done,
-                "channel_notified": self.channel_notified,
-                "slack_failed": {c: f.model_dump() for c, f in self.slack_failed.items()}}
+        return {
+            "slack_ts": self.slack_ts,
+            "slack_channels": self.slack_channels,
+            "slack_done": self.slack_done,
+            "channel_notified": self.channel_notified,
+            "slack_failed": {c: f.model_dump() for c, f in self.slack_failed.items()},
+        }
 
 
 def _slack_retry_at(failed: dict[str, SlackFailure], now: int) -> int:

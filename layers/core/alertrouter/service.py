@@ -52,7 +52,8 @@ class SqsFlushScheduler:
 
     def schedule(self, key: str, route_id: str, delay_s: int, due_ms: int) -> None:
         self.client.send_message(
-            QueueUrl=self.queue_url, DelaySeconds=min(900, max(0, delay_s)),
+            QueueUrl=self.queue_url,
+            DelaySeconds=min(900, max(0, delay_s)),
             MessageBody=json.dumps({"kind": FLUSH_KIND, "group": key, "route": route_id, "due": due_ms}),
         )
 
@@ -60,9 +61,16 @@ class SqsFlushScheduler:
 class RouterService:
     """One warm process's router: built once per container, reused across invocations."""
 
-    def __init__(self, settings: Settings, clients: Clients, *, slack: SlackApi | None = None,
-                 now_ms: Callable[[], int] | None = None, store: StateStore | None = None,
-                 scheduler: FlushScheduler | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clients: Clients,
+        *,
+        slack: SlackApi | None = None,
+        now_ms: Callable[[], int] | None = None,
+        store: StateStore | None = None,
+        scheduler: FlushScheduler | None = None,
+    ) -> None:
         """Every collaborator can be passed in (tests, benchmark); the defaults are the AWS ones."""
         self.settings = settings
         self.clients = clients
@@ -89,8 +97,9 @@ class RouterService:
 
     def _slack_token(self) -> str:
         if not self.settings.slack_token_secret:
-            raise NotifyError("no Slack token secret configured (SLACK_TOKEN_SECRET)", retryable=False,
-                              code="not_authed")
+            raise NotifyError(
+                "no Slack token secret configured (SLACK_TOKEN_SECRET)", retryable=False, code="not_authed"
+            )
         return self._secrets.get(self.settings.slack_token_secret)
 
     def _sms_numbers(self) -> dict[str, str]:
@@ -106,8 +115,13 @@ class RouterService:
         self.counts.clear()
         for cause, value in self.refusals.items():
             # its own EMF line: a dimension is for every metric of a line, and only these have a cause
-            with single_metric(name="SlackChannelFailures", unit=MetricUnit.Count, value=value,
-                               namespace=metrics.namespace, default_dimensions={"service": "alertrouter"}) as one:
+            with single_metric(
+                name="SlackChannelFailures",
+                unit=MetricUnit.Count,
+                value=value,
+                namespace=metrics.namespace,
+                default_dimensions={"service": "alertrouter"},
+            ) as one:
                 one.add_dimension(name="cause", value=cause)
         self.refusals.clear()
 
@@ -118,8 +132,12 @@ class RouterService:
         if own is not None:
             kind, work = own
             if work is None:
-                self.reject(body, f"{kind.removeprefix('alertrouter.')} message without {self.REQUIRED[kind]}",
-                            "MalformedEvents", message_id)
+                self.reject(
+                    body,
+                    f"{kind.removeprefix('alertrouter.')} message without {self.REQUIRED[kind]}",
+                    "MalformedEvents",
+                    message_id,
+                )
                 return Outcome()
             outcome = self._guard(work, body, message_id)
             self.count_outcome(outcome)  # (alert events are counted by handle_alerts)
@@ -170,8 +188,12 @@ class RouterService:
             return kind, lambda: router.redraw(group, episode, text("clicked") or "")
         return kind, None
 
-    REQUIRED = {FLUSH_KIND: "group and route", RESOLVE_KIND: "group, episode and time",
-                EXPIRE_KIND: "fingerprint and ts", REDRAW_KIND: "group and episode"}
+    REQUIRED = {
+        FLUSH_KIND: "group and route",
+        RESOLVE_KIND: "group, episode and time",
+        EXPIRE_KIND: "fingerprint and ts",
+        REDRAW_KIND: "group and episode",
+    }
 
     def handle_event(self, event: dict[str, Any]) -> Outcome:
         """A direct invocation (alarm action, SNS subscription). Input it cannot use goes to the DLQ with its
@@ -197,8 +219,15 @@ class RouterService:
         for alert in alerts:
             outcome = self.router.handle(alert)
             if debug:  # (the extra dict alone costs a few percent of an event's time)
-                logger.debug("alert handled", extra={"fingerprint": alert.fingerprint, "status": alert.status.value,
-                                                     "applied": outcome.applied, "groups": outcome.groups})
+                logger.debug(
+                    "alert handled",
+                    extra={
+                        "fingerprint": alert.fingerprint,
+                        "status": alert.status.value,
+                        "applied": outcome.applied,
+                        "groups": outcome.groups,
+                    },
+                )
             outcomes.append(outcome)
         if len(outcomes) == 1:
             total = outcomes[0]  # (most events are one alert)
@@ -213,10 +242,16 @@ class RouterService:
     def count_outcome(self, outcome: Outcome) -> None:
         """Add what a record did to this invocation's metrics (Slack's refusals also per cause)."""
         counts = self.counts
-        for name, value in (("DuplicateOrStaleEvents", outcome.duplicates), ("SlackPosts", outcome.posts),
-                            ("SlackUpdates", outcome.updates), ("SmsSent", outcome.sms),
-                            ("SmsFailures", outcome.sms_failures), ("SlackChannelsHealed", outcome.slack_healed),
-                            ("SlackFallbackPosts", outcome.slack_fallbacks), ("OpsPages", outcome.ops_pages)):
+        for name, value in (
+            ("DuplicateOrStaleEvents", outcome.duplicates),
+            ("SlackPosts", outcome.posts),
+            ("SlackUpdates", outcome.updates),
+            ("SmsSent", outcome.sms),
+            ("SmsFailures", outcome.sms_failures),
+            ("SlackChannelsHealed", outcome.slack_healed),
+            ("SlackFallbackPosts", outcome.slack_fallbacks),
+            ("OpsPages", outcome.ops_pages),
+        ):
             if value:
                 counts[name] += value
         for cause, value in outcome.slack_failures.items():
@@ -233,8 +268,9 @@ class RouterService:
         except NotifyError as exc:
             if exc.retryable:
                 self.counts["NotifyRetries"] += 1
-                logger.warning("notification will be retried", extra={"reason": str(exc),
-                                                                       "retry_after": exc.retry_after})
+                logger.warning(
+                    "notification will be retried", extra={"reason": str(exc), "retry_after": exc.retry_after}
+                )
                 raise
             self.reject(body, str(exc), "NotifyFailures", message_id)
             return Outcome()
@@ -245,10 +281,12 @@ class RouterService:
         self.counts[metric] += 1
         if not self.settings.dlq_url:
             raise MalformedEventError(reason)  # no DLQ to hand it to: fail it, SQS redrive keeps it
-        kept, attributes = fitted(body or "<empty>", {"reason": reason[:1000] or "unknown",
-                                                      "source_message_id": message_id or "-"})
-        self.clients.sqs.send_message(QueueUrl=self.settings.dlq_url, MessageBody=kept,
-                                      MessageAttributes=attributes)
+        kept, attributes = fitted(
+            body or "<empty>", {"reason": reason[:1000] or "unknown", "source_message_id": message_id or "-"}
+        )
+        self.clients.sqs.send_message(
+            QueueUrl=self.settings.dlq_url, MessageBody=kept, MessageAttributes=attributes
+        )
 
 
 def _load_routing(settings: Settings, version: str) -> tuple[RoutingConfig | None, str]:
@@ -261,11 +299,20 @@ def _load_routing(settings: Settings, version: str) -> tuple[RoutingConfig | Non
         config = load_config(path, settings.placeholders())
     except Exception as exc:  # noqa: BLE001 - whatever the file holds, the router starts
         reason = str(exc) if isinstance(exc, ConfigError) else f"{path}: {type(exc).__name__}: {exc}"
-        logger.error("routing config invalid: alerts are routed to the default channel", extra={
-            "reason": reason, "path": path, "config_version": version, "channel": settings.default_slack_channel})
+        logger.error(
+            "routing config invalid: alerts are routed to the default channel",
+            extra={
+                "reason": reason,
+                "path": path,
+                "config_version": version,
+                "channel": settings.default_slack_channel,
+            },
+        )
         return None, reason or type(exc).__name__
-    logger.info("routing config loaded", extra={"path": path, "config_version": version,
-                                                "receivers": len(config.receivers)})
+    logger.info(
+        "routing config loaded",
+        extra={"path": path, "config_version": version, "receivers": len(config.receivers)},
+    )
     return config, ""
 
 

@@ -25,10 +25,12 @@ def fitted(body: str, attributes: dict[str, str]) -> tuple[str, dict[str, dict[s
     replaced, and the body cut on a character boundary to what the attributes leave; a cut body gets the
     attribute `body_bytes`, its size before the cut."""
     body = sqs_text(body)
-    strings = {name: {"DataType": "String", "StringValue": sqs_text(value)} for name, value in attributes.items()}
+    strings = {
+        name: {"DataType": "String", "StringValue": sqs_text(value)} for name, value in attributes.items()
+    }
     size = len(body.encode())
     if size + sum(_bytes(n, a) for n, a in strings.items()) > MAX_MESSAGE_BYTES:
         strings["body_bytes"] = {"DataType": "Number", "StringValue": str(size)}
         room = MAX_MESSAGE_BYTES - sum(_bytes(n, a) for n, a in strings.items())
-        body = body.encode()[:max(0, room)].decode("utf-8", "ignore")  # a character cut in two is dropped
+        body = body.encode()[: max(0, room)].decode("utf-8", "ignore")  # a character cut in two is dropped
     return body, strings

@@ -73,7 +73,9 @@ class Receiver(BaseModel):
     @model_validator(mode="after")
     def _fallback_elsewhere(self) -> Self:
         if self.fallback_channel is not None and self.fallback_channel in {t.channel for t in self.slack}:
-            raise ValueError(f"fallback_channel {self.fallback_channel} is one of the receiver's own channels")
+            raise ValueError(
+                f"fallback_channel {self.fallback_channel} is one of the receiver's own channels"
+            )
         return self
 
     @field_validator("sms_severities")
@@ -176,8 +178,14 @@ class Route(BaseModel):
             return [Matcher.coerce(m) for m in v]
         return v
 
-    @field_validator("group_wait", "group_interval", "repeat_interval", "reminder_interval", "resolve_timeout",
-                     mode="before")
+    @field_validator(
+        "group_wait",
+        "group_interval",
+        "repeat_interval",
+        "reminder_interval",
+        "resolve_timeout",
+        mode="before",
+    )
     @classmethod
     def _duration(cls, v: Any) -> Any:
         return _duration_field(v)

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-_MATCHER = re.compile(r'^\s*([A-Za-z_][A-Za-z0-9_:.\-]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$')
+_MATCHER = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_:.\-]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$")
 
 
 class MatchOp(StrEnum):
@@ -33,11 +33,11 @@ class Matcher(BaseModel):
         if found is None:
             raise ValueError(f"invalid matcher {text!r}: expected label=value, !=, =~ or !~")
         name, op, value = found.groups()
-        if value[:1] in ("\"", "'"):
+        if value[:1] in ('"', "'"):
             if len(value) < 2 or value[-1] != value[0]:
                 raise ValueError(f"invalid matcher {text!r}: unbalanced quote")
             value = value[1:-1]
-        elif value[:1] in ("=", "~") or value[-1:] in ("\"", "'"):
+        elif value[:1] in ("=", "~") or value[-1:] in ('"', "'"):
             raise ValueError(f"invalid matcher {text!r}: quote a value that starts with = or ~")
         pattern = None
         if op in ("=~", "!~"):
@@ -72,4 +72,6 @@ class Matcher(BaseModel):
             return cls.parse(value)
         if isinstance(value, dict) and set(value) == {"name", "op", "value"}:
             return cls.parse(f'{value["name"]}{value["op"]}"{value["value"]}"')
-        raise ValueError(f"a matcher is a string like 'name=\"value\"' (or name, op and value), not {value!r:.80}")
+        raise ValueError(
+            f"a matcher is a string like 'name=\"value\"' (or name, op and value), not {value!r:.80}"
+        )

@@ -39,8 +39,12 @@ class Settings(_RoutingPlaceholders):
     sms_numbers_secret: str = ""
     routing_config_path: str = "/opt/routing.yaml"
     slack_api_url: str = "https://slack.com/api/"
-    account_id: str = ""  # the stack's own account: its alarms are always routed (empty: any account, local runs)
-    allowed_source_account_ids: str = ""  # comma-separated accounts routed beside it (AllowedSourceAccountIds)
+    account_id: str = (
+        ""  # the stack's own account: its alarms are always routed (empty: any account, local runs)
+    )
+    allowed_source_account_ids: str = (
+        ""  # comma-separated accounts routed beside it (AllowedSourceAccountIds)
+    )
     ops_topic_arn: str = ""  # the stack's ops topic: paged when Slack refuses the token (empty: logged only)
 
     @property

@@ -98,18 +98,35 @@ def extended(kept: Silence | None, new: Silence) -> Silence:
     latest = starts + MAX_SILENCE_MS
     wanted = latest if new.group else min(new.ends_at_ms, latest)
     matchers = _merged_matchers(kept.matchers, new.matchers)
-    if (starts == kept.starts_at_ms and wanted - kept.ends_at_ms < SAME_END_MS
-            and (kept.group or not new.group) and matchers == kept.matchers):
+    if (
+        starts == kept.starts_at_ms
+        and wanted - kept.ends_at_ms < SAME_END_MS
+        and (kept.group or not new.group)
+        and matchers == kept.matchers
+    ):
         return kept
     ends = max(kept.ends_at_ms, wanted)
     until = kept if kept.group else new
     by = "" if new.created_by == kept.created_by else f", extended by {new.created_by}"
-    return kept.model_copy(update={"starts_at_ms": starts, "ends_at_ms": ends, "comment": new.comment + by,
-                                   "group": until.group, "episode": until.episode, "matchers": matchers})
+    return kept.model_copy(
+        update={
+            "starts_at_ms": starts,
+            "ends_at_ms": ends,
+            "comment": new.comment + by,
+            "group": until.group,
+            "episode": until.episode,
+            "matchers": matchers,
+        }
+    )
 
 
-def silencing(silences: list[Silence], fingerprint: str, labels: Mapping[str, str], now_ms: int,
-              episodes: Mapping[str, int]) -> Silence | None:
+def silencing(
+    silences: list[Silence],
+    fingerprint: str,
+    labels: Mapping[str, str],
+    now_ms: int,
+    episodes: Mapping[str, int],
+) -> Silence | None:
     """The silence that mutes this alert now (the one that ends last), or None. `episodes` gives the
     current episode of groups that "until resolved" silences name; a silence of an ended episode is over."""
     found = None
@@ -123,8 +140,9 @@ def silencing(silences: list[Silence], fingerprint: str, labels: Mapping[str, st
     return found
 
 
-def named_episodes(silences: list[Silence], known: Mapping[str, int],
-                   episode_of: Callable[[str], int | None]) -> dict[str, int]:
+def named_episodes(
+    silences: list[Silence], known: Mapping[str, int], episode_of: Callable[[str], int | None]
+) -> dict[str, int]:
     """The current episode of every group an "until resolved" silence names (`known` ones given, the others
     looked up; a group that is gone counts as a new episode, so its silence is over)."""
     episodes = dict(known)

@@ -38,10 +38,19 @@ class AlertState(BaseModel):
     def first(cls, alert: Alert, now_ms: int) -> AlertState:
         ts_ms = alert.timestamp_ms
         return cls(
-            fingerprint=alert.fingerprint, status=alert.status.value, severity=alert.severity.value,
-            title=alert.title, summary=alert.summary, source=alert.source, labels=alert.labels,
-            annotations=alert.annotations, ts_ms=ts_ms, starts_at_ms=ts_ms,
-            count=1, updated_ms=now_ms, one_shot=alert.one_shot,
+            fingerprint=alert.fingerprint,
+            status=alert.status.value,
+            severity=alert.severity.value,
+            title=alert.title,
+            summary=alert.summary,
+            source=alert.source,
+            labels=alert.labels,
+            annotations=alert.annotations,
+            ts_ms=ts_ms,
+            starts_at_ms=ts_ms,
+            count=1,
+            updated_ms=now_ms,
+            one_shot=alert.one_shot,
         )
 
     def next(self, alert: Alert, now_ms: int) -> AlertState:
@@ -50,14 +59,23 @@ class AlertState(BaseModel):
         repeat = self.status == alert.status.value == "firing"
         ts_ms = alert.timestamp_ms
         return AlertState(
-            fingerprint=self.fingerprint, status=alert.status.value, severity=alert.severity.value,
-            title=alert.title, summary=alert.summary, source=alert.source, labels=alert.labels,
-            annotations=alert.annotations, ts_ms=ts_ms, starts_at_ms=ts_ms if new_episode else self.starts_at_ms,
+            fingerprint=self.fingerprint,
+            status=alert.status.value,
+            severity=alert.severity.value,
+            title=alert.title,
+            summary=alert.summary,
+            source=alert.source,
+            labels=alert.labels,
+            annotations=alert.annotations,
+            ts_ms=ts_ms,
+            starts_at_ms=ts_ms if new_episode else self.starts_at_ms,
             # how often it fired in this episode: repeats count, a resolve keeps the tally
             count=1 if new_episode else self.count + (1 if repeat else 0),
-            updated_ms=now_ms, one_shot=alert.one_shot,
-            changes_ms=self.changes_ms if self.status == alert.status.value else (
-                *self.changes_ms, now_ms)[-MAX_TRANSITIONS:],
+            updated_ms=now_ms,
+            one_shot=alert.one_shot,
+            changes_ms=self.changes_ms
+            if self.status == alert.status.value
+            else (*self.changes_ms, now_ms)[-MAX_TRANSITIONS:],
             failsafe_group="" if new_episode else self.failsafe_group,
         )
 
@@ -98,14 +116,26 @@ class Member(BaseModel):
         # shown text is shortened as the message shows it (never inside a link, within the escaped length).
         annotations = state.annotations
         return cls(
-            status=state.status, severity=state.severity, title=shorten(state.title, 200),
-            summary=shorten(state.summary, 300), resource=shorten(state.labels.get("resource", ""), 200),
+            status=state.status,
+            severity=state.severity,
+            title=shorten(state.title, 200),
+            summary=shorten(state.summary, 300),
+            resource=shorten(state.labels.get("resource", ""), 200),
             account=state.labels.get("account", ""),
-            region=state.labels.get("region", ""), console=whole_url(annotations.get("console", ""), MAX_LINK),
-            runbook=whole_url(annotations.get("runbook", ""), MAX_LINK), ts_ms=state.ts_ms,
-            starts_at_ms=state.starts_at_ms, count=state.count, changes_ms=state.changes_ms,
-            source=state.source, reason=shorten(state.labels.get("reason", ""), 60),
-            links={name: url for name in LINK_ANNOTATIONS if (url := whole_url(annotations.get(name, ""), MAX_LINK))},
+            region=state.labels.get("region", ""),
+            console=whole_url(annotations.get("console", ""), MAX_LINK),
+            runbook=whole_url(annotations.get("runbook", ""), MAX_LINK),
+            ts_ms=state.ts_ms,
+            starts_at_ms=state.starts_at_ms,
+            count=state.count,
+            changes_ms=state.changes_ms,
+            source=state.source,
+            reason=shorten(state.labels.get("reason", ""), 60),
+            links={
+                name: url
+                for name in LINK_ANNOTATIONS
+                if (url := whole_url(annotations.get(name, ""), MAX_LINK))
+            },
         )
 
     def flapping_until(self, policy: FlapPolicy) -> int:
@@ -157,8 +187,12 @@ class GroupState(BaseModel):
     sms_notified: dict[str, str] = Field(default_factory=dict)
     slack_ts: dict[str, str] = Field(default_factory=dict)  # configured channel -> ts of the group's message
     slack_channels: dict[str, str] = Field(default_factory=dict)  # configured channel -> Slack's channel id
-    slack_attempts: dict[str, int] = Field(default_factory=dict)  # configured channel -> episode last posted to
-    slack_done: dict[str, int] = Field(default_factory=dict)  # configured channel -> version it is up to date with
+    slack_attempts: dict[str, int] = Field(
+        default_factory=dict
+    )  # configured channel -> episode last posted to
+    slack_done: dict[str, int] = Field(
+        default_factory=dict
+    )  # configured channel -> version it is up to date with
     # configured channel -> what it was told, when it got ahead of `notified` (a sibling channel failed)
     channel_notified: dict[str, dict[str, Notified]] = Field(default_factory=dict)
     # configured channel -> why Slack refuses it for good; tried again on later flushes until it heals
@@ -169,7 +203,9 @@ class GroupState(BaseModel):
     ack_ms: int = 0
     resolved_by: str = ""  # Slack user id of who resolved this episode by hand
     resolved_ms: int = 0
-    muted: dict[str, str] = Field(default_factory=dict)  # fingerprint -> why it is not sent (at the last flush)
+    muted: dict[str, str] = Field(
+        default_factory=dict
+    )  # fingerprint -> why it is not sent (at the last flush)
     flapping: list[str] = Field(default_factory=list)  # members flapping at the last flush (pages held)
     resume_at_ms: int = 0  # when a muted or flapping member must be looked at again
     last_notified_ms: int = 0
@@ -192,8 +228,20 @@ class GroupState(BaseModel):
         return self.version > self.notified_version
 
 
-_OWN_DICTS = ("group_labels", "members", "notified", "sms_notified", "slack_ts", "slack_channels", "slack_attempts",
-              "slack_done", "channel_notified", "slack_failed", "muted", "overflow")
+_OWN_DICTS = (
+    "group_labels",
+    "members",
+    "notified",
+    "sms_notified",
+    "slack_ts",
+    "slack_channels",
+    "slack_attempts",
+    "slack_done",
+    "channel_notified",
+    "slack_failed",
+    "muted",
+    "overflow",
+)
 
 
 class EscalationState(BaseModel):

@@ -12,8 +12,15 @@ class NotifyError(Exception):
     needed: what the far end said is missing (Slack's `needed` scope with `missing_scope`).
     """
 
-    def __init__(self, message: str, *, retryable: bool, retry_after: float | None = None, code: str = "",
-                 needed: str = "") -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        retry_after: float | None = None,
+        code: str = "",
+        needed: str = "",
+    ) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.retry_after = retry_after

@@ -22,9 +22,11 @@ _ESCAPED_MENTION = re.compile(rf"&lt;@({_USER_ID})&gt;")
 _LINK_SAFE = str.maketrans({"<": "%3C", ">": "%3E", "|": "%7C", " ": "%20", "&": "&amp;"})
 # What a reader's client turns into a link (a scheme, `www.`, or a bare domain such as docs.aws.amazon.com/…):
 # shortening never leaves a piece of one.
-_URL_IN_TEXT = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.\-]*://|www\.)\S*"
-                          r"|\b(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}(?:[/:?#]\S*)?",
-                          re.IGNORECASE)
+_URL_IN_TEXT = re.compile(
+    r"(?:[A-Za-z][A-Za-z0-9+.\-]*://|www\.)\S*"
+    r"|\b(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}(?:[/:?#]\S*)?",
+    re.IGNORECASE,
+)
 
 
 def escape(text: str) -> str:

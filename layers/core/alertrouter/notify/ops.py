@@ -21,8 +21,9 @@ class OpsTopic:
 
     def page(self, subject: str, message: str) -> None:
         try:
-            self.client.publish(TopicArn=self.topic_arn, Subject=" ".join(subject.split())[:SUBJECT_LIMIT],
-                                Message=message)
+            self.client.publish(
+                TopicArn=self.topic_arn, Subject=" ".join(subject.split())[:SUBJECT_LIMIT], Message=message
+            )
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             raise NotifyError(f"ops page not published: {code}", retryable=False, code=code) from exc

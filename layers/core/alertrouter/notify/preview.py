@@ -8,7 +8,13 @@ from typing import Any
 _LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
 _MENTION = re.compile(r"<@([A-Z0-9]+)>")
 _DATE = re.compile(r"<!date\^\d+\^[^|>]*\|([^>]+)>")
-_COLOUR_NAMES = {"#E01E5A": "red", "#ECB22E": "amber", "#36C5F0": "blue", "#9E9E9E": "grey", "#2EB67D": "green"}
+_COLOUR_NAMES = {
+    "#E01E5A": "red",
+    "#ECB22E": "amber",
+    "#36C5F0": "blue",
+    "#9E9E9E": "grey",
+    "#2EB67D": "green",
+}
 _ANSI = {"red": "31", "amber": "33", "blue": "36", "grey": "90", "green": "32"}
 # Terminal control characters (ESC, C1 controls such as CSI and OSC): outside text must not move the cursor,
 # recolour, retitle or plant an OSC-8 link in the terminal of whoever previews a message.
@@ -31,18 +37,24 @@ def _block_lines(block: dict[str, Any]) -> list[str]:
             lines.extend(mrkdwn_to_text(block["text"]["text"]).splitlines())
         fields = [mrkdwn_to_text(f["text"]).replace("\n", ": ", 1) for f in block.get("fields", [])]
         for i in range(0, len(fields), 2):
-            lines.append("   ".join(f"{f:<38}" for f in fields[i:i + 2]).rstrip())
+            lines.append("   ".join(f"{f:<38}" for f in fields[i : i + 2]).rstrip())
         return lines
     if kind == "context":
         return [" · ".join(mrkdwn_to_text(e.get("text", "")) for e in block.get("elements", []))]
     if kind == "actions":
-        return ["  ".join(f"[ {e['text']['text']} ]" if "text" in e else f"[ {e['placeholder']['text']} ▾ ]"
-                          for e in block.get("elements", []) if "text" in e or "placeholder" in e)]
+        return [
+            "  ".join(
+                f"[ {e['text']['text']} ]" if "text" in e else f"[ {e['placeholder']['text']} ▾ ]"
+                for e in block.get("elements", [])
+                if "text" in e or "placeholder" in e
+            )
+        ]
     return []
 
 
-def render_text(text: str, attachments: list[dict[str, Any]] | None = None, *, colour: bool = False,
-                indent: str = "") -> str:
+def render_text(
+    text: str, attachments: list[dict[str, Any]] | None = None, *, colour: bool = False, indent: str = ""
+) -> str:
     """A message as lines: a coloured bar on the left for each attachment, like Slack's."""
     if not attachments:
         return "\n".join(indent + line for line in mrkdwn_to_text(text).splitlines())
@@ -73,7 +85,7 @@ def mrkdwn_to_html(text: str) -> str:
 
     out, last = [], 0
     for token in _HTML_TOKEN.finditer(text):
-        out.append(plain(text[last:token.start()]))
+        out.append(plain(text[last : token.start()]))
         inner = token.group(1)
         if inner.startswith("!date"):
             out.append(plain(inner.split("|", 1)[1]))

@@ -16,15 +16,27 @@ from pydantic import BaseModel, Field
 from alertrouter.models.state import GroupState, Member
 from alertrouter.notify.mrkdwn import escape, escape_keeping_mentions, link, mention, shorten
 
-COLOURS = {"critical": "#E01E5A", "warning": "#ECB22E", "info": "#36C5F0", "nodata": "#9E9E9E",
-           "resolved": "#2EB67D", "acknowledged": "#8E6BBF", "silenced": "#607D8B"}
+COLOURS = {
+    "critical": "#E01E5A",
+    "warning": "#ECB22E",
+    "info": "#36C5F0",
+    "nodata": "#9E9E9E",
+    "resolved": "#2EB67D",
+    "acknowledged": "#8E6BBF",
+    "silenced": "#607D8B",
+}
 ICONS = {"critical": "🔴", "warning": "🟠", "info": "🔵", "nodata": "⚪", "resolved": "✅"}
 MAX_LISTED = 10
 SECTION_BUDGET = 2900  # Slack refuses a section text over 3000 characters; room for the "…and N more"
 FIELD_LIMIT = 2000  # Slack's limit for a field's or a context element's text
 SMS_LIMIT = 160
 METADATA_EVENT = "alertrouter_group"
-SILENCE_CHOICES = {"1h": "for 1 hour", "4h": "for 4 hours", "24h": "for 24 hours", "resolved": "until resolved"}
+SILENCE_CHOICES = {
+    "1h": "for 1 hour",
+    "4h": "for 4 hours",
+    "24h": "for 24 hours",
+    "resolved": "until resolved",
+}
 
 
 class SlackMessage(BaseModel):
@@ -121,19 +133,31 @@ def _jobs(members: list[Member]) -> bool:
 
 def _buttons(group: GroupState) -> dict[str, Any]:
     def button(text: str, action: str, style: str | None = None) -> dict[str, Any]:
-        b: dict[str, Any] = {"type": "button", "text": {"type": "plain_text", "text": text},
-                             "action_id": f"alertrouter_{action}", "value": f"{group.key}:{group.episode}"}
+        b: dict[str, Any] = {
+            "type": "button",
+            "text": {"type": "plain_text", "text": text},
+            "action_id": f"alertrouter_{action}",
+            "value": f"{group.key}:{group.episode}",
+        }
         if style:
             b["style"] = style
         return b
 
     first = button("Unacknowledge", "unack") if group.ack_by else button("Acknowledge", "ack", "primary")
-    silence = {"type": "static_select", "action_id": "alertrouter_silence",
-               "placeholder": {"type": "plain_text", "text": "Silence…"},
-               "options": [{"text": {"type": "plain_text", "text": label}, "value": f"{choice}|{group.key}:{group.episode}"}
-                           for choice, label in SILENCE_CHOICES.items()]}
-    return {"type": "actions", "block_id": "alertrouter_actions",
-            "elements": [first, button("Resolve", "resolve"), silence]}
+    silence = {
+        "type": "static_select",
+        "action_id": "alertrouter_silence",
+        "placeholder": {"type": "plain_text", "text": "Silence…"},
+        "options": [
+            {"text": {"type": "plain_text", "text": label}, "value": f"{choice}|{group.key}:{group.episode}"}
+            for choice, label in SILENCE_CHOICES.items()
+        ],
+    }
+    return {
+        "type": "actions",
+        "block_id": "alertrouter_actions",
+        "elements": [first, button("Resolve", "resolve"), silence],
+    }
 
 
 def _headline(group: GroupState, now_ms: int) -> str:
@@ -158,13 +182,17 @@ def _headline(group: GroupState, now_ms: int) -> str:
     if status == "resolved":
         span = max(m.ts_ms for m in members) - min(m.starts_at_ms for m in members)
         what = "failed jobs" if jobs else "alerts"
-        return f"✅ RESOLVED · {len(members) + counted} {what} · {name} · resolved after {human_duration(span)}"
+        return (
+            f"✅ RESOLVED · {len(members) + counted} {what} · {name} · resolved after {human_duration(span)}"
+        )
     if jobs and firing:
         queue = group.group_labels.get("queue")
         where = f"in queue {queue}" if queue else f"· {name}"
         total = len(firing) + counted
-        return (f"{ICONS.get(_worst(firing), '🔴')} {total} job{'s' if total != 1 else ''} failed {where}: "
-                f"{_breakdown(group)}")
+        return (
+            f"{ICONS.get(_worst(firing), '🔴')} {total} job{'s' if total != 1 else ''} failed {where}: "
+            f"{_breakdown(group)}"
+        )
     counts = [f"{len(firing) + counted} firing"] if firing else []
     if nodata:
         counts.append(f"{len(nodata)} no data")
@@ -175,14 +203,19 @@ def _headline(group: GroupState, now_ms: int) -> str:
 
 
 def _member_line(m: Member, with_link: bool, muted: str = "") -> str:
-    icon = ICONS["resolved"] if m.status == "resolved" else ICONS.get(
-        "nodata" if m.status == "nodata" else m.severity, "🔴")
+    icon = (
+        ICONS["resolved"]
+        if m.status == "resolved"
+        else ICONS.get("nodata" if m.status == "nodata" else m.severity, "🔴")
+    )
     resource = f" — {escape(shorten(m.resource, 200))}" if m.resource else ""
     count = f" ×{m.count}" if m.count > 1 else ""
     console = link(m.console, "console") if m.console and with_link else ""
     quiet = f" · 🔕 {escape_keeping_mentions(shorten(muted, 120))}" if muted else ""
-    return (f"{icon} {escape(shorten(m.title, 300))}{resource}{count} · since {slack_date(m.starts_at_ms)}"
-            f"{' ' + console if console else ''}{quiet}")
+    return (
+        f"{icon} {escape(shorten(m.title, 300))}{resource}{count} · since {slack_date(m.starts_at_ms)}"
+        f"{' ' + console if console else ''}{quiet}"
+    )
 
 
 def _member_lines(members: list[tuple[str, Member]], muted: dict[str, str], counted: int = 0) -> str:
@@ -190,8 +223,11 @@ def _member_lines(members: list[tuple[str, Member]], muted: dict[str, str], coun
     Console links go first when they would crowd alerts out of the list."""
     shown = members[:MAX_LISTED]
     with_links = [_member_line(m, True, muted.get(fp, "")) for fp, m in shown]
-    candidates = with_links if sum(len(x) + 1 for x in with_links) <= SECTION_BUDGET else [
-        _member_line(m, False, muted.get(fp, "")) for fp, m in shown]
+    candidates = (
+        with_links
+        if sum(len(x) + 1 for x in with_links) <= SECTION_BUDGET
+        else [_member_line(m, False, muted.get(fp, "")) for fp, m in shown]
+    )
     return whole_lines(candidates, SECTION_BUDGET, len(members) + counted)
 
 
@@ -215,32 +251,77 @@ def render_group(group: GroupState, now_ms: int) -> SlackMessage:
     members = sorted(group.members.items(), key=lambda kv: (kv[1].status != "firing", kv[1].starts_at_ms))
     # both the text (and push notification) and the block; outside text in it is escaped here, once
     headline = escape(shorten(_headline(group, now_ms), SECTION_BUDGET))
-    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "verbatim": True, "text": f"*{headline}*"}}]
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "verbatim": True, "text": f"*{headline}*"}}
+    ]
     counted = sum(group.overflow.values())
     if len(members) == 1 and not counted:
         m = members[0][1]
         if m.summary:
-            blocks.append({"type": "section", "text": {"type": "mrkdwn", "verbatim": True, "text": escape(shorten(m.summary, SECTION_BUDGET))}})
+            blocks.append(
+                {
+                    "type": "section",
+                    "text": {
+                        "type": "mrkdwn",
+                        "verbatim": True,
+                        "text": escape(shorten(m.summary, SECTION_BUDGET)),
+                    },
+                }
+            )
         fields = [
             f"*Resource*\n{escape(shorten(m.resource, 300)) or '—'}",
             f"*Account / Region*\n{escape(shorten(m.account, 100))} / {escape(shorten(m.region, 100))}",
             f"*Since*\n{slack_date(m.starts_at_ms)}",
             f"*Count*\n{m.count}",
         ]
-        blocks.append({"type": "section", "fields": [{"type": "mrkdwn", "verbatim": True, "text": f} for f in fields]})
+        blocks.append(
+            {"type": "section", "fields": [{"type": "mrkdwn", "verbatim": True, "text": f} for f in fields]}
+        )
         links = _links(m)
         if links:
-            blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "verbatim": True, "text": links}]})
+            blocks.append(
+                {"type": "context", "elements": [{"type": "mrkdwn", "verbatim": True, "text": links}]}
+            )
     elif members:  # (none at all only when every alert left the group: the headline says resolved)
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "verbatim": True, "text": _member_lines(members, group.muted,
-                                                                                           counted)}})
+        blocks.append(
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "verbatim": True,
+                    "text": _member_lines(members, group.muted, counted),
+                },
+            }
+        )
         first = members[0][1]
         if not _jobs([m for _, m in members]) and any(m.reason for _, m in members):
-            blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "verbatim": True, "text": escape(
-                shorten(f"by reason: {_breakdown(group)}", FIELD_LIMIT))}]})
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "verbatim": True, "text": (
-            f"{escape(shorten(first.account, 100))} / {escape(shorten(first.region, 100))} · first since "
-            f"{slack_date(min(m.starts_at_ms for _, m in members))}")}]})
+            blocks.append(
+                {
+                    "type": "context",
+                    "elements": [
+                        {
+                            "type": "mrkdwn",
+                            "verbatim": True,
+                            "text": escape(shorten(f"by reason: {_breakdown(group)}", FIELD_LIMIT)),
+                        }
+                    ],
+                }
+            )
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [
+                    {
+                        "type": "mrkdwn",
+                        "verbatim": True,
+                        "text": (
+                            f"{escape(shorten(first.account, 100))} / {escape(shorten(first.region, 100))} · first since "
+                            f"{slack_date(min(m.starts_at_ms for _, m in members))}"
+                        ),
+                    }
+                ],
+            }
+        )
     notes = []
     if len(members) == 1 and members[0][0] in group.muted:
         notes.append(f"🔕 {escape_keeping_mentions(shorten(group.muted[members[0][0]], 300))}")
@@ -259,7 +340,10 @@ def render_group(group: GroupState, now_ms: int) -> SlackMessage:
 
 def with_banner(message: SlackMessage, banner: str) -> SlackMessage:
     """The message with a context line of our own (plain text, escaped here) above everything else."""
-    context = {"type": "context", "elements": [{"type": "mrkdwn", "verbatim": True, "text": escape(shorten(banner, FIELD_LIMIT))}]}
+    context = {
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "verbatim": True, "text": escape(shorten(banner, FIELD_LIMIT))}],
+    }
     attachments = [dict(a) for a in message.attachments] or [{"blocks": []}]
     attachments[0]["blocks"] = [context, *attachments[0].get("blocks", [])]
     return SlackMessage(text=message.text, attachments=attachments)
@@ -285,8 +369,22 @@ def thread_note(lines: list[str]) -> str:
 
 
 # GSM-7's extension characters cost two septets each; ASCII's backtick is not in GSM-7 at all.
-_GSM_EXTENSION = str.maketrans({"[": "(", "]": ")", "{": "(", "}": ")", "\\": "/", "|": "/", "~": "-",
-                                "^": "'", "`": "'", "\n": " ", "\r": " ", "\t": " "})
+_GSM_EXTENSION = str.maketrans(
+    {
+        "[": "(",
+        "]": ")",
+        "{": "(",
+        "}": ")",
+        "\\": "/",
+        "|": "/",
+        "~": "-",
+        "^": "'",
+        "`": "'",
+        "\n": " ",
+        "\r": " ",
+        "\t": " ",
+    }
+)
 
 
 def _gsm_safe(text: str) -> str:

@@ -15,8 +15,16 @@ if TYPE_CHECKING:
     import requests
 
 # Slack `error` codes worth another try; every other `ok: false` is permanent (bad channel, auth...).
-RETRYABLE_ERRORS = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable",
-                              "request_timeout", "team_added_to_org"})
+RETRYABLE_ERRORS = frozenset(
+    {
+        "ratelimited",
+        "internal_error",
+        "fatal_error",
+        "service_unavailable",
+        "request_timeout",
+        "team_added_to_org",
+    }
+)
 WRITE_METHODS = frozenset({"chat.postMessage", "chat.update"})
 _CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{8,}")
 
@@ -24,13 +32,26 @@ _CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{8,}")
 class SlackApi(Protocol):
     """What the router needs from Slack (SlackClient; the benchmark's in-process sink)."""
 
-    def post(self, channel: str, message: SlackMessage, *, thread_ts: str | None = None,
-             metadata: dict[str, Any] | None = None) -> tuple[str, str]: ...
+    def post(
+        self,
+        channel: str,
+        message: SlackMessage,
+        *,
+        thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> tuple[str, str]: ...
 
     def update(self, channel: str, ts: str, message: SlackMessage) -> None: ...
 
-    def post_once(self, channel: str, message: SlackMessage, metadata: dict[str, Any], oldest: float, *,
-                  look_first: bool = False) -> tuple[str, str]: ...
+    def post_once(
+        self,
+        channel: str,
+        message: SlackMessage,
+        metadata: dict[str, Any],
+        oldest: float,
+        *,
+        look_first: bool = False,
+    ) -> tuple[str, str]: ...
 
     def learn(self, name: str, channel_id: str) -> None:
         """A channel's id, known from an earlier post: so both forms share one pace and Retry-After."""
@@ -74,7 +95,9 @@ class SlackClient:
         self._not_before: dict[str, float] = {}  # channel (or "*") -> monotonic time
         self._last_write: dict[str, float] = {}
         self.calls = 0
-        self.last_headers: Mapping[str, str] = {}  # of the last answer that was ok (auth.test's scopes are there)
+        self.last_headers: Mapping[
+            str, str
+        ] = {}  # of the last answer that was ok (auth.test's scopes are there)
 
     @property
     def session(self) -> requests.Session:
@@ -91,8 +114,18 @@ class SlackClient:
         session = requests.Session()
         # Only failures to connect are retried here: nothing reached Slack, so a retry cannot duplicate.
         # read=False re-raises a read timeout as itself (requests' ReadTimeout), never retried here.
-        retry = Retry(total=2, connect=2, read=False, status=0, other=0, redirect=0, backoff_factor=0.2,
-                      allowed_methods=None, respect_retry_after_header=False, raise_on_status=False)
+        retry = Retry(
+            total=2,
+            connect=2,
+            read=False,
+            status=0,
+            other=0,
+            redirect=0,
+            backoff_factor=0.2,
+            allowed_methods=None,
+            respect_retry_after_header=False,
+            raise_on_status=False,
+        )
         session.mount("https://", HTTPAdapter(max_retries=retry, pool_maxsize=4))
         session.mount("http://", HTTPAdapter(max_retries=retry, pool_maxsize=4))
         return session
@@ -109,13 +142,18 @@ class SlackClient:
     def _wait_turn(self, method: str, channel: str) -> None:
         channel = self._pace_key(channel)
         now = self.clock()
-        not_before = max(self._not_before.get(channel, 0.0), self._not_before.get("*", 0.0),
-                         self._not_before.get("method:" + method, 0.0))
+        not_before = max(
+            self._not_before.get(channel, 0.0),
+            self._not_before.get("*", 0.0),
+            self._not_before.get("method:" + method, 0.0),
+        )
         if method in WRITE_METHODS:
             not_before = max(not_before, self._last_write.get(channel, -1e9) + self.min_interval)
         delay = not_before - now
         if delay > self.max_wait:
-            raise NotifyError(f"{method}: Slack asked us to wait {delay:.0f}s", retryable=True, retry_after=delay)
+            raise NotifyError(
+                f"{method}: Slack asked us to wait {delay:.0f}s", retryable=True, retry_after=delay
+            )
         if delay > 0:
             self.sleep(delay)
         if method in WRITE_METHODS:
@@ -131,11 +169,20 @@ class SlackClient:
             self.calls += 1
             try:
                 # Slack reads JSON bodies for write methods only; read methods take form fields.
-                body_kw: dict[str, Any] = {"json": payload} if method in WRITE_METHODS else {"data": {
-                    k: (str(v).lower() if isinstance(v, bool) else v) for k, v in payload.items()}}
+                body_kw: dict[str, Any] = (
+                    {"json": payload}
+                    if method in WRITE_METHODS
+                    else {
+                        "data": {
+                            k: (str(v).lower() if isinstance(v, bool) else v) for k, v in payload.items()
+                        }
+                    }
+                )
                 response = self.session.post(
-                    self.base_url + method, timeout=self.timeout,
-                    headers={"Authorization": f"Bearer {self._token()}"}, **body_kw,
+                    self.base_url + method,
+                    timeout=self.timeout,
+                    headers={"Authorization": f"Bearer {self._token()}"},
+                    **body_kw,
                 )
             except requests.Timeout as exc:  # ReadTimeout: Slack may have acted; ConnectTimeout: it did not
                 ambiguous = not isinstance(exc, requests.ConnectTimeout)
@@ -155,8 +202,11 @@ class SlackClient:
             if response.status_code >= 500:
                 raise SlackAmbiguousError(f"{method}: HTTP {response.status_code}", retryable=True)
             if response.status_code >= 400:
-                raise NotifyError(f"{method}: HTTP {response.status_code}", retryable=False,
-                                  code=f"http_{response.status_code}")
+                raise NotifyError(
+                    f"{method}: HTTP {response.status_code}",
+                    retryable=False,
+                    code=f"http_{response.status_code}",
+                )
             try:
                 body = response.json()
             except ValueError as exc:
@@ -166,8 +216,12 @@ class SlackClient:
                 return dict(body)
             error = str(body.get("error", "unknown_error"))
             needed = str(body.get("needed") or "")
-            raise NotifyError(f"{method}: {error}" + (f" (needed: {needed})" if needed else ""),
-                              retryable=error in RETRYABLE_ERRORS, code=error, needed=needed)
+            raise NotifyError(
+                f"{method}: {error}" + (f" (needed: {needed})" if needed else ""),
+                retryable=error in RETRYABLE_ERRORS,
+                code=error,
+                needed=needed,
+            )
         raise AssertionError("unreachable")
 
     def usergroup_members(self, usergroup: str) -> set[str]:
@@ -192,8 +246,15 @@ class SlackClient:
         """A channel name's id, looked up among archived channels too (channel_id leaves them out)."""
         name, cursor = channel.lstrip("#"), ""
         while True:
-            body = self.call("conversations.list", {"types": "public_channel,private_channel",
-                                                    "exclude_archived": False, "limit": 1000, "cursor": cursor})
+            body = self.call(
+                "conversations.list",
+                {
+                    "types": "public_channel,private_channel",
+                    "exclude_archived": False,
+                    "limit": 1000,
+                    "cursor": cursor,
+                },
+            )
             for found in body.get("channels", []):
                 if found.get("name") == name:
                     return str(found.get("id"))
@@ -209,23 +270,44 @@ class SlackClient:
         name = channel.lstrip("#")
         cursor = ""
         while name not in self._ids:
-            body = self.call("conversations.list", {"types": "public_channel,private_channel",
-                                                    "exclude_archived": True, "limit": 1000, "cursor": cursor})
+            body = self.call(
+                "conversations.list",
+                {
+                    "types": "public_channel,private_channel",
+                    "exclude_archived": True,
+                    "limit": 1000,
+                    "cursor": cursor,
+                },
+            )
             for found in body.get("channels", []):
                 self.learn(str(found.get("name")), str(found.get("id")))
             cursor = str((body.get("response_metadata") or {}).get("next_cursor") or "")
             if not cursor:
                 break
         if name not in self._ids:
-            raise NotifyError(f"Slack channel {channel!r} not found (or the app cannot see it)", retryable=False,
-                              code="channel_not_found")
+            raise NotifyError(
+                f"Slack channel {channel!r} not found (or the app cannot see it)",
+                retryable=False,
+                code="channel_not_found",
+            )
         return self._ids[name]
 
-    def post(self, channel: str, message: SlackMessage, *, thread_ts: str | None = None,
-             metadata: dict[str, Any] | None = None) -> tuple[str, str]:
+    def post(
+        self,
+        channel: str,
+        message: SlackMessage,
+        *,
+        thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> tuple[str, str]:
         """chat.postMessage; returns (channel id, ts)."""
-        payload: dict[str, Any] = {"channel": channel, "text": message.text, "attachments": message.attachments,
-                                   "unfurl_links": False, "unfurl_media": False}
+        payload: dict[str, Any] = {
+            "channel": channel,
+            "text": message.text,
+            "attachments": message.attachments,
+            "unfurl_links": False,
+            "unfurl_media": False,
+        }
         if thread_ts:
             payload["thread_ts"] = thread_ts
         if metadata:
@@ -237,19 +319,30 @@ class SlackClient:
         return channel_id, str(body["ts"])
 
     def update(self, channel: str, ts: str, message: SlackMessage) -> None:
-        self.call("chat.update", {"channel": channel, "ts": ts, "text": message.text,
-                                  "attachments": message.attachments}, channel=channel)
+        self.call(
+            "chat.update",
+            {"channel": channel, "ts": ts, "text": message.text, "attachments": message.attachments},
+            channel=channel,
+        )
 
-    def find_posted(self, channel: str, metadata: dict[str, Any], oldest: float, *,
-                    max_pages: int = 5) -> str | None:
+    def find_posted(
+        self, channel: str, metadata: dict[str, Any], oldest: float, *, max_pages: int = 5
+    ) -> str | None:
         """The ts of a message we posted with exactly this metadata since `oldest`, if any (newest first,
         up to max_pages pages of 200: a busy channel does not hide it)."""
         cursor = ""
         for _ in range(max_pages):
-            body = self.call("conversations.history", {
-                "channel": self.channel_id(channel), "oldest": f"{oldest:.6f}", "limit": 200,
-                "include_all_metadata": True, **({"cursor": cursor} if cursor else {}),
-            }, channel=channel)
+            body = self.call(
+                "conversations.history",
+                {
+                    "channel": self.channel_id(channel),
+                    "oldest": f"{oldest:.6f}",
+                    "limit": 200,
+                    "include_all_metadata": True,
+                    **({"cursor": cursor} if cursor else {}),
+                },
+                channel=channel,
+            )
             for message in body.get("messages", []):
                 meta = message.get("metadata") or {}
                 if meta.get("event_type") == METADATA_EVENT and meta.get("event_payload") == metadata:
@@ -259,8 +352,15 @@ class SlackClient:
                 return None
         return None
 
-    def post_once(self, channel: str, message: SlackMessage, metadata: dict[str, Any],
-                  oldest: float, *, look_first: bool = False) -> tuple[str, str]:
+    def post_once(
+        self,
+        channel: str,
+        message: SlackMessage,
+        metadata: dict[str, Any],
+        oldest: float,
+        *,
+        look_first: bool = False,
+    ) -> tuple[str, str]:
         """Post a group's message exactly once: after an ambiguous failure (or when an earlier attempt may
         have posted: look_first), look for it before posting. Returns (channel id, ts) either way."""
         last: NotifyError | None = None

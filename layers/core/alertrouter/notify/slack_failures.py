@@ -27,8 +27,10 @@ def fix_for(code: str, channel: str, *, needed: str = "", token_secret: str = ""
     if code == "is_archived":
         return f"unarchive {label} or change the receiver's channel in the routing config"
     if code == "channel_not_found":
-        return (f"check the channel name/id {label} in the routing config (a private channel needs the app "
-                "invited before it can see it)")
+        return (
+            f"check the channel name/id {label} in the routing config (a private channel needs the app "
+            "invited before it can see it)"
+        )
     if code == "missing_scope":
         return f"add the scope {needed or DEFAULT_SCOPE} to the Slack app and reinstall it to the workspace"
     if code in TOKEN_ERRORS:
@@ -43,6 +45,8 @@ def fallback_banner(failed: dict[str, tuple[str, str]]) -> str:
     """The line atop a message posted in a fallback channel: which channels Slack refused and why
     (channel -> (error code, fix)); plain text, escaped by the caller."""
     if not failed:
-        return "ℹ️ A copy kept here while the receiver's channels could not be reached: they are reachable again"
+        return (
+            "ℹ️ A copy kept here while the receiver's channels could not be reached: they are reachable again"
+        )
     refused = "; ".join(f"{channel_label(c)}: {code} ({fix})" for c, (code, fix) in sorted(failed.items()))
     return f"⚠️ Posted here because Slack refuses the receiver's channels. {refused}"

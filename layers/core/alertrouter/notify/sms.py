@@ -13,8 +13,15 @@ from alertrouter.notify.render import SMS_LIMIT
 if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
 
-_RETRYABLE = {"Throttling", "ThrottlingException", "ThrottledException", "InternalError",
-              "InternalFailure", "ServiceUnavailable", "KMSThrottlingException"}
+_RETRYABLE = {
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "InternalError",
+    "InternalFailure",
+    "ServiceUnavailable",
+    "KMSThrottlingException",
+}
 
 
 def mask_number(number: str) -> str:
@@ -44,8 +51,11 @@ class SmsNotifier:
         number = self.number_for(name)
         try:
             self.client.publish(
-                PhoneNumber=number, Message=text,
-                MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}},
+                PhoneNumber=number,
+                Message=text,
+                MessageAttributes={
+                    "AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}
+                },
             )
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")

@@ -96,11 +96,12 @@ def fetch(client: Any, plan: Plan) -> FetchResult:
     calls = 0
     for (start, end), queries in sorted(by_range.items()):
         for first in range(0, len(queries), MAX_QUERIES_PER_CALL):
-            batch = queries[first:first + MAX_QUERIES_PER_CALL]
+            batch = queries[first : first + MAX_QUERIES_PER_CALL]
             by_id = {plan.queries[q]: q for q in batch}
             request: dict[str, Any] = {
                 "MetricDataQueries": [_query(plan, q) for q in batch],
-                "StartTime": datetime.fromtimestamp(start, UTC), "EndTime": datetime.fromtimestamp(end, UTC),
+                "StartTime": datetime.fromtimestamp(start, UTC),
+                "EndTime": datetime.fromtimestamp(end, UTC),
                 "ScanBy": "TimestampAscending",
             }
             while True:
@@ -111,10 +112,14 @@ def fetch(client: Any, plan: Plan) -> FetchResult:
                 for result in got.get("MetricDataResults", []):
                     if result.get("StatusCode") in ("InternalError", "Forbidden"):
                         # not to be skipped: the run fails, its state is not saved, the next run reads it again
-                        raise RuntimeError(f"GetMetricData {result.get('StatusCode')} for {result['Id']}: "
-                                           f"{result.get('Messages')}")
+                        raise RuntimeError(
+                            f"GetMetricData {result.get('StatusCode')} for {result['Id']}: "
+                            f"{result.get('Messages')}"
+                        )
                     series = values[by_id[result["Id"]]]
-                    for when, value in zip(result.get("Timestamps", []), result.get("Values", []), strict=False):
+                    for when, value in zip(
+                        result.get("Timestamps", []), result.get("Values", []), strict=False
+                    ):
                         series[int(when.timestamp())] = float(value)
                 token = got.get("NextToken")
                 if not token:
@@ -126,16 +131,23 @@ def fetch(client: Any, plan: Plan) -> FetchResult:
 def _query(plan: Plan, query: Query) -> dict[str, Any]:
     metric = plan.metrics[query.metric_key]
     return {
-        "Id": plan.queries[query], "ReturnData": True,
+        "Id": plan.queries[query],
+        "ReturnData": True,
         "MetricStat": {
-            "Metric": {"Namespace": metric.namespace, "MetricName": metric.metric_name,
-                       "Dimensions": [{"Name": k, "Value": v} for k, v in sorted(metric.dimensions.items())]},
-            "Period": query.period, "Stat": metric.stat,
+            "Metric": {
+                "Namespace": metric.namespace,
+                "MetricName": metric.metric_name,
+                "Dimensions": [{"Name": k, "Value": v} for k, v in sorted(metric.dimensions.items())],
+            },
+            "Period": query.period,
+            "Stat": metric.stat,
         },
     }
 
 
-def increases(points: Iterable[tuple[int, float]], last: float | None) -> tuple[dict[int, float], float | None]:
+def increases(
+    points: Iterable[tuple[int, float]], last: float | None
+) -> tuple[dict[int, float], float | None]:
     """A cumulative counter's samples -> the increase in each interval. A drop is a reset (the process
     restarted): the increase is the new value, as Prometheus' increase() counts it. The first sample
     needs the last one of the previous run; without it its increase is unknown and left out."""

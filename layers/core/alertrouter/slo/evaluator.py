@@ -37,7 +37,9 @@ class SloState(BaseModel):
 
     name: str
     minutes: dict[str, list[str]] = Field(default_factory=dict)  # minute start (epoch s) -> [good, total]
-    hours: dict[str, list[str]] = Field(default_factory=dict)  # hour start -> [good, total] (slices if Timeslices)
+    hours: dict[str, list[str]] = Field(
+        default_factory=dict
+    )  # hour start -> [good, total] (slices if Timeslices)
     fetched_until: int = 0  # epoch s: everything before was read at least once
     counter_last: dict[str, list[float]] = Field(default_factory=dict)  # counters: metric key -> [ts, value]
     breach_since: dict[str, int] = Field(default_factory=dict)  # rule -> epoch s its condition began to hold
@@ -69,8 +71,10 @@ class Buckets:
 
     @classmethod
     def of(cls, state: SloState) -> Buckets:
-        return cls(sorted((int(w), _counts(p)) for w, p in state.minutes.items()),
-                   sorted((int(w), _counts(p)) for w, p in state.hours.items()))
+        return cls(
+            sorted((int(w), _counts(p)) for w, p in state.minutes.items()),
+            sorted((int(w), _counts(p)) for w, p in state.hours.items()),
+        )
 
 
 def _pair(counts: Counts) -> list[str]:
@@ -89,8 +93,13 @@ def _sum(items: Iterable[Counts]) -> Counts:
 
 
 class Evaluator:
-    def __init__(self, slos: list[Slo], load: Callable[[str], SloState | None], save: Callable[[SloState], None],
-                 cloudwatch: Any) -> None:
+    def __init__(
+        self,
+        slos: list[Slo],
+        load: Callable[[str], SloState | None],
+        save: Callable[[SloState], None],
+        cloudwatch: Any,
+    ) -> None:
         self.slos = slos
         self.load = load
         self.save = save
@@ -160,12 +169,21 @@ class Evaluator:
         longest = max((int(w.total_seconds()) for w in windows_needed(slo.rules)), default=0)
         return min(period_start, now - longest)
 
-    def _fold(self, slo: Slo, state: SloState, queries: dict[str, Query],
-              values: dict[Query, dict[int, float]], now: int) -> None:
+    def _fold(
+        self,
+        slo: Slo,
+        state: SloState,
+        queries: dict[str, Query],
+        values: dict[Query, dict[int, float]],
+        now: int,
+    ) -> None:
         """Fetched values -> minute and hour buckets (re-read minutes replace what was there)."""
         for grain in ("hour", "minute"):
-            raw = {part: values.get(q, {}) for part in slo.ratio.metrics()
-                   if (q := queries.get(f"{part}:{grain}")) is not None}
+            raw = {
+                part: values.get(q, {})
+                for part in slo.ratio.metrics()
+                if (q := queries.get(f"{part}:{grain}")) is not None
+            }
             if not raw or (grain == "hour" and slo.budgeting == "Timeslices"):
                 continue  # (hourly data cannot be cut into slices: for Timeslices those hours are no data)
             if slo.ratio.counter:
@@ -189,7 +207,9 @@ class Evaluator:
         self._roll_up(slo, state, now)
 
     @staticmethod
-    def _counter_increases(slo: Slo, state: SloState, raw: dict[str, dict[int, float]]) -> dict[str, dict[int, float]]:
+    def _counter_increases(
+        slo: Slo, state: SloState, raw: dict[str, dict[int, float]]
+    ) -> dict[str, dict[int, float]]:
         """Cumulative counters -> increases per minute, over the minutes where every part has a sample (a
         minute one series skipped would otherwise pair one series' one-minute increase with the other's
         two-minute one). Each series' last sample is kept as the next run's baseline."""
@@ -214,8 +234,9 @@ class Evaluator:
                 old.setdefault(align(int(when), HOUR), []).append((int(when), _counts(pair)))
                 del state.minutes[when]
         for hour, minutes in old.items():
-            state.hours[str(hour)] = _pair(self._slices(slo, minutes) if slo.budgeting == "Timeslices"
-                                           else _sum(c for _, c in minutes))
+            state.hours[str(hour)] = _pair(
+                self._slices(slo, minutes) if slo.budgeting == "Timeslices" else _sum(c for _, c in minutes)
+            )
         keep_from = self._oldest_needed(slo, now) - HOUR
         for when in [w for w in state.hours if int(w) < keep_from]:
             del state.hours[when]
@@ -278,14 +299,21 @@ def describe(report: SloReport, result: RuleResult) -> str:
     slo, rule = report.slo, result.rule
     length = slo.period_length(datetime.fromtimestamp(report.at, UTC))
     left = "no data" if report.remaining is None else f"{float(report.remaining) * 100:.1f}% left"
-    burns = " / ".join(f"{format_duration(w)} {_times(b)}" for w, b in
-                       ((rule.long, result.long_burn), (rule.short, result.short_burn)))
-    text = (f"Error budget of {format_duration(length)}: {left}. Burn rate {burns} "
-            f"({rule.severity} above {_times(rule.threshold)}).")
+    burns = " / ".join(
+        f"{format_duration(w)} {_times(b)}"
+        for w, b in ((rule.long, result.long_burn), (rule.short, result.short_burn))
+    )
+    text = (
+        f"Error budget of {format_duration(length)}: {left}. Burn rate {burns} "
+        f"({rule.severity} above {_times(rule.threshold)})."
+    )
     tte = time_to_exhaustion(report.remaining, result.long_burn, length)
     if tte is not None:
-        text += " Budget exhausted now." if tte == timedelta(0) else (
-            f" At this rate the budget is gone in {_human(tte)}.")
+        text += (
+            " Budget exhausted now."
+            if tte == timedelta(0)
+            else (f" At this rate the budget is gone in {_human(tte)}.")
+        )
     return text
 
 
@@ -301,24 +329,49 @@ def _human(delta: timedelta) -> str:
     return f"{hours}h {mins}m" if hours else f"{mins}m"
 
 
-def alert_event(report: SloReport, rule: str, result: RuleResult | None, *, account: str, region: str,
-                dashboard_url: str = "") -> dict[str, Any]:
+def alert_event(
+    report: SloReport,
+    rule: str,
+    result: RuleResult | None,
+    *,
+    account: str,
+    region: str,
+    dashboard_url: str = "",
+) -> dict[str, Any]:
     """An EventBridge-shaped event (source `alertrouter.slo`) for the router's queue: a rule firing (with
     its figures) or resolved (result None)."""
     slo = report.slo
     severity = result.rule.severity if result else rule.split("-", 1)[0]
     detail: dict[str, Any] = {
-        "slo": slo.name, "displayName": slo.display_name or slo.name, "service": slo.service, "rule": rule,
-        "severity": severity, "state": "firing" if result else "resolved", "target": str(float(slo.target)),
-        "account": account, "region": region, "dashboard": dashboard_url,
+        "slo": slo.name,
+        "displayName": slo.display_name or slo.name,
+        "service": slo.service,
+        "rule": rule,
+        "severity": severity,
+        "state": "firing" if result else "resolved",
+        "target": str(float(slo.target)),
+        "account": account,
+        "region": region,
+        "dashboard": dashboard_url,
         "budgetRemaining": None if report.remaining is None else round(float(report.remaining), 6),
     }
     if result is not None:
-        detail.update(window=f"{format_duration(result.rule.long)}/{format_duration(result.rule.short)}",
-                      threshold=float(result.rule.threshold), summary=describe(report, result),
-                      burnRates={format_duration(w): None if b is None else round(float(b), 6)
-                                 for w, b in report.burns.items()})
-    return {"version": "0", "id": f"{slo.name}-{rule}-{report.at}", "detail-type": "AlertRouter SLO Burn Rate",
-            "source": "alertrouter.slo", "account": account, "region": region,
-            "time": datetime.fromtimestamp(report.at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "resources": [], "detail": detail}
+        detail.update(
+            window=f"{format_duration(result.rule.long)}/{format_duration(result.rule.short)}",
+            threshold=float(result.rule.threshold),
+            summary=describe(report, result),
+            burnRates={
+                format_duration(w): None if b is None else round(float(b), 6) for w, b in report.burns.items()
+            },
+        )
+    return {
+        "version": "0",
+        "id": f"{slo.name}-{rule}-{report.at}",
+        "detail-type": "AlertRouter SLO Burn Rate",
+        "source": "alertrouter.slo",
+        "account": account,
+        "region": region,
+        "time": datetime.fromtimestamp(report.at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "resources": [],
+        "detail": detail,
+    }

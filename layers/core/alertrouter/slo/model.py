@@ -79,7 +79,10 @@ SHORT_WINDOW_RATIO = 12
 _NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 _SHORTHAND = re.compile(r"^(\d+)([mhdwMQY])$")
 _FIXED_UNITS = {
-    "m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1),
+    "m": timedelta(minutes=1),
+    "h": timedelta(hours=1),
+    "d": timedelta(days=1),
+    "w": timedelta(weeks=1),
 }
 _MINUTE = timedelta(minutes=1)
 
@@ -98,6 +101,7 @@ class _FieldError(ValueError):
 
 
 # ---- values ----
+
 
 def _number(value: Any) -> Fraction:
     try:
@@ -120,8 +124,9 @@ def parse_shorthand(value: Any, *, allow_zero: bool = False) -> timedelta:
     """An OpenSLO duration-shorthand of fixed length: `Nm`, `Nh`, `Nd` or `Nw` (M, Q and Y vary in length)."""
     found = _SHORTHAND.match(value.strip()) if isinstance(value, str) else None
     if found is None:
-        raise ValueError(f"{value!r} is not a duration: write a whole number and a unit, "
-                         "like 5m, 1h, 3d or 4w")
+        raise ValueError(
+            f"{value!r} is not a duration: write a whole number and a unit, like 5m, 1h, 3d or 4w"
+        )
     count, unit = int(found.group(1)), found.group(2)
     if unit not in _FIXED_UNITS:
         raise ValueError(f"{value!r}: months, quarters and years have no fixed length here; use m, h, d or w")
@@ -153,8 +158,10 @@ _PERCENTILE = re.compile(rf"^[pP]({_DECIMAL})$")
 _SHORT_TRIM = re.compile(rf"^(?:tm|wm|tc|ts|TM|WM|TC|TS)({_DECIMAL})$")
 _RANGE_STAT = re.compile(r"^(TM|WM|TC|TS|PR|tm|wm|tc|ts|pr)\(([^:()]*):([^:()]*)\)$")
 _BOUND = re.compile(rf"^(-?{_DECIMAL})(%?)$")
-_STAT_HELP = ("use Sum, SampleCount, Average, Minimum, Maximum, IQM, a percentile like p99 or p99.9, "
-              "tm90/wm90/tc90/ts90, or a range like TC(:0.3), TM(10%:90%), PR(:300)")
+_STAT_HELP = (
+    "use Sum, SampleCount, Average, Minimum, Maximum, IQM, a percentile like p99 or p99.9, "
+    "tm90/wm90/tc90/ts90, or a range like TC(:0.3), TM(10%:90%), PR(:300)"
+)
 
 
 def check_stat(stat: str) -> str:
@@ -197,6 +204,7 @@ def check_stat(stat: str) -> str:
 
 
 # ---- public, compiled model ----
+
 
 class CloudWatchMetric(BaseModel):
     """One CloudWatch metric and statistic (`metricSource.spec` in the YAML, camelCase there)."""
@@ -246,8 +254,11 @@ class CloudWatchMetric(BaseModel):
 
     def key(self) -> str:
         """A stable id: equal for the same metric and statistic however the dimensions were written."""
-        return json.dumps([self.namespace, self.metric_name, sorted(self.dimensions.items()), self.stat],
-                          separators=(",", ":"), ensure_ascii=False)
+        return json.dumps(
+            [self.namespace, self.metric_name, sorted(self.dimensions.items()), self.stat],
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
 
 
 def _dimension_value(name: Any, value: Any) -> str:
@@ -361,6 +372,7 @@ class Slo(BaseModel):
 
 # ---- the OpenSLO documents, as written ----
 
+
 class _Document(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, alias_generator=to_camel)
 
@@ -370,6 +382,7 @@ def _unsupported(what: str) -> Any:
         if value is not None:
             raise ValueError(f"not supported: {what}")
         return value
+
     return BeforeValidator(check)
 
 
@@ -389,8 +402,10 @@ class Metadata(_Document):
     @classmethod
     def _name(cls, v: str) -> str:
         if not _NAME.match(v):
-            raise ValueError(f"{v!r} is not a valid name: at most 63 lowercase letters, digits and '-', "
-                             "starting and ending with a letter or digit")
+            raise ValueError(
+                f"{v!r} is not a valid name: at most 63 lowercase letters, digits and '-', "
+                "starting and ending with a letter or digit"
+            )
         return v
 
 
@@ -429,7 +444,9 @@ class RatioMetricDoc(_Document):
         if self.total is None:
             raise _FieldError(("total",), "required: all events, the denominator")
         if numerator.metric_source.spec.key() == self.total.metric_source.spec.key():
-            raise _FieldError(("total",), "the same metric and statistic as the numerator: the ratio would be 1")
+            raise _FieldError(
+                ("total",), "the same metric and statistic as the numerator: the ratio would be 1"
+            )
         return self
 
     def compile(self) -> RatioMetric:
@@ -507,12 +524,17 @@ class TimeWindowDoc(_Document):
             if self.calendar is None:
                 raise _FieldError(("calendar",), "required for a calendar window: {startTime, timeZone}")
             if self.duration != "1M":
-                raise _FieldError(("duration",), f"{self.duration!r}: the only calendar window supported is 1M "
-                                                 "(a month); for other lengths use a rolling window")
+                raise _FieldError(
+                    ("duration",),
+                    f"{self.duration!r}: the only calendar window supported is 1M "
+                    "(a month); for other lengths use a rolling window",
+                )
             start = self.calendar.start_time
             if (start.day, start.hour, start.minute, start.second, start.microsecond) != (1, 0, 0, 0, 0):
-                raise _FieldError(("calendar", "startTime"), "a 1M window starts at the beginning of a month, "
-                                                             "e.g. 2024-01-01 00:00:00")
+                raise _FieldError(
+                    ("calendar", "startTime"),
+                    "a 1M window starts at the beginning of a month, e.g. 2024-01-01 00:00:00",
+                )
         return self
 
     def _rolling_length(self) -> timedelta:
@@ -520,22 +542,33 @@ class TimeWindowDoc(_Document):
         if found is None or found.group(2) not in "dw":
             hint = ""
             if found is not None and found.group(2) == "M":
-                hint = " (a calendar month is duration: 1M, isRolling: false, calendar: {startTime, timeZone})"
-            raise _FieldError(("duration",), f"{self.duration!r}: a rolling window is whole days or weeks, "
-                                             f"e.g. 28d or 30d (1d to 90d){hint}")
+                hint = (
+                    " (a calendar month is duration: 1M, isRolling: false, calendar: {startTime, timeZone})"
+                )
+            raise _FieldError(
+                ("duration",),
+                f"{self.duration!r}: a rolling window is whole days or weeks, "
+                f"e.g. 28d or 30d (1d to 90d){hint}",
+            )
         try:
             length = int(found.group(1)) * _FIXED_UNITS[found.group(2)]
         except OverflowError:
             length = timedelta.max
         if not timedelta(days=1) <= length <= timedelta(days=MAX_ROLLING_DAYS):
-            raise _FieldError(("duration",), f"{self.duration!r}: a rolling window is 1d to {MAX_ROLLING_DAYS}d")
+            raise _FieldError(
+                ("duration",), f"{self.duration!r}: a rolling window is 1d to {MAX_ROLLING_DAYS}d"
+            )
         return length
 
     def compile(self) -> TimeWindow:
         if self.calendar is None:
             return TimeWindow(duration=self.duration, rolling=True, length=self._rolling_length())
-        return TimeWindow(duration=self.duration, rolling=False, time_zone=self.calendar.time_zone,
-                          start=self.calendar.start_time)
+        return TimeWindow(
+            duration=self.duration,
+            rolling=False,
+            time_zone=self.calendar.time_zone,
+            start=self.calendar.start_time,
+        )
 
 
 class Objective(_Document):
@@ -581,8 +614,10 @@ class Objective(_Document):
                 raise ValueError(f"{v!r}: a slice is whole minutes, at most 1h")
             minutes = window // _MINUTE
         if minutes <= 0 or 60 % minutes:
-            raise ValueError(f"{v!r}: a slice must divide an hour evenly: 1m, 2m, 3m, 4m, 5m, 6m, 10m, 12m, "
-                             "15m, 20m, 30m or 60m")
+            raise ValueError(
+                f"{v!r}: a slice must divide an hour evenly: 1m, 2m, 3m, 4m, 5m, 6m, 10m, 12m, "
+                "15m, 20m, 30m or 60m"
+            )
         return minutes
 
     @model_validator(mode="after")
@@ -620,8 +655,10 @@ class BurnCondition(_Document):
     @classmethod
     def _op(cls, v: str | None) -> str | None:
         if v is not None and v != "gt":
-            raise ValueError(f"only op: gt is supported (a rule fires when the burn rate is strictly above "
-                             f"the threshold), got {v!r}")
+            raise ValueError(
+                f"only op: gt is supported (a rule fires when the burn rate is strictly above "
+                f"the threshold), got {v!r}"
+            )
         return v
 
     @field_validator("threshold")
@@ -635,16 +672,22 @@ class BurnCondition(_Document):
     def _windows(self) -> Self:
         short = self.short
         if short % _MINUTE and self.short_window is None:
-            raise _FieldError(("lookbackWindow",), (
-                f"the short window, lookbackWindow / {SHORT_WINDOW_RATIO} = {format_duration(short)}, is not whole "
-                "minutes: give shortWindow, or a lookbackWindow of a multiple of 12 minutes"))
+            raise _FieldError(
+                ("lookbackWindow",),
+                (
+                    f"the short window, lookbackWindow / {SHORT_WINDOW_RATIO} = {format_duration(short)}, is not whole "
+                    "minutes: give shortWindow, or a lookbackWindow of a multiple of 12 minutes"
+                ),
+            )
         if short > self.lookback_window:
             raise _FieldError(("shortWindow",), "must not be longer than lookbackWindow")
         return self
 
     @property
     def short(self) -> timedelta:
-        return self.short_window if self.short_window is not None else self.lookback_window / SHORT_WINDOW_RATIO
+        return (
+            self.short_window if self.short_window is not None else self.lookback_window / SHORT_WINDOW_RATIO
+        )
 
 
 class AlertConditionSpec(_Document):
@@ -684,8 +727,13 @@ class AlertCondition(_Document):
 
     def rule(self) -> BurnRule:
         condition = self.spec.condition
-        return BurnRule(self.spec.severity, condition.lookback_window, condition.short, condition.threshold,
-                        condition.alert_after)
+        return BurnRule(
+            self.spec.severity,
+            condition.lookback_window,
+            condition.short,
+            condition.threshold,
+            condition.alert_after,
+        )
 
 
 class AlertPolicySpec(_Document):
@@ -751,6 +799,7 @@ class SloSpec(_Document):
         if not v.strip():
             raise ValueError("must not be empty: the service this SLO belongs to")
         return v
+
     indicator: Indicator | None = None
     indicator_ref: Annotated[Any, _unsupported("inline the SLI as spec.indicator")] = None
     time_window: list[TimeWindowDoc]
@@ -784,7 +833,10 @@ class SloSpec(_Document):
         if self.indicator is None:
             raise _FieldError(("indicator",), "required: the SLI, inline (indicator.spec.ratioMetric)")
         objective = self.objectives[0]
-        slices = {"timeSliceTarget": objective.time_slice_target, "timeSliceWindow": objective.time_slice_window}
+        slices = {
+            "timeSliceTarget": objective.time_slice_target,
+            "timeSliceWindow": objective.time_slice_window,
+        }
         for field, value in slices.items():
             if self.budgeting_method == Budgeting.TIMESLICES and value is None:
                 raise _FieldError(("objectives", 0, field), "required when budgetingMethod is Timeslices")
@@ -797,9 +849,11 @@ class SloSpec(_Document):
         """Each rule with the path of the condition it came from (None: the defaults)."""
         if not self.alert_policies:
             return [(rule, None) for rule in default_rules(self.time_window[0].compile().nominal)]
-        return [(condition.rule(), ("alertPolicies", p, "spec", "conditions", c))
-                for p, policy in enumerate(self.alert_policies)
-                for c, condition in enumerate(policy.spec.conditions)]
+        return [
+            (condition.rule(), ("alertPolicies", p, "spec", "conditions", c))
+            for p, policy in enumerate(self.alert_policies)
+            for c, condition in enumerate(policy.spec.conditions)
+        ]
 
     def _check_rules(self) -> None:
         period = self.time_window[0].compile().nominal
@@ -810,22 +864,35 @@ class SloSpec(_Document):
             if path is None:
                 where: tuple[str | int, ...] = ("timeWindow", 0, "duration")
                 if rule.long > period:
-                    raise _FieldError(where, f"the default alert rules read up to {format_duration(rule.long)} "
-                                             "of data: use a longer window or give alertPolicies")
+                    raise _FieldError(
+                        where,
+                        f"the default alert rules read up to {format_duration(rule.long)} "
+                        "of data: use a longer window or give alertPolicies",
+                    )
                 if rule.threshold >= highest:
-                    raise _FieldError(("objectives", 0, "target"), (
-                        f"with target {_decimal(target)} the burn rate cannot exceed {_decimal(highest)}, so "
-                        f"the default rule {rule.name} (threshold {_decimal(rule.threshold)}) could never fire: "
-                        "give alertPolicies"))
+                    raise _FieldError(
+                        ("objectives", 0, "target"),
+                        (
+                            f"with target {_decimal(target)} the burn rate cannot exceed {_decimal(highest)}, so "
+                            f"the default rule {rule.name} (threshold {_decimal(rule.threshold)}) could never fire: "
+                            "give alertPolicies"
+                        ),
+                    )
                 continue
             condition = (*path, "spec", "condition")
             if rule.long > period:
-                raise _FieldError((*condition, "lookbackWindow"), (
-                    f"{format_duration(rule.long)} is longer than the SLO period {format_duration(period)}"))
+                raise _FieldError(
+                    (*condition, "lookbackWindow"),
+                    (f"{format_duration(rule.long)} is longer than the SLO period {format_duration(period)}"),
+                )
             if rule.threshold >= highest:
-                raise _FieldError((*condition, "threshold"), (
-                    f"{_decimal(rule.threshold)} can never be exceeded: with target {_decimal(target)} the "
-                    f"burn rate is at most {_decimal(highest)}"))
+                raise _FieldError(
+                    (*condition, "threshold"),
+                    (
+                        f"{_decimal(rule.threshold)} can never be exceeded: with target {_decimal(target)} the "
+                        f"burn rate is at most {_decimal(highest)}"
+                    ),
+                )
             if rule.name in seen:
                 raise _FieldError(path, f"rule {rule.name} is defined twice (same severity and windows)")
             seen.add(rule.name)
@@ -855,12 +922,16 @@ class SloDocument(_Document):
         annotations = self.metadata.annotations
         for key in annotations:
             if key.startswith("alertrouter/") and key != MIN_EVENTS:
-                raise _FieldError(("metadata", "annotations", key), f"unknown annotation: known: {MIN_EVENTS}")
+                raise _FieldError(
+                    ("metadata", "annotations", key), f"unknown annotation: known: {MIN_EVENTS}"
+                )
         value = annotations.get(MIN_EVENTS, 0)
         text = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
         if not text.isdigit():
-            raise _FieldError(("metadata", "annotations", MIN_EVENTS),
-                              f"must be a whole number of events (0 = off), e.g. \"100\"; got {value!r}")
+            raise _FieldError(
+                ("metadata", "annotations", MIN_EVENTS),
+                f'must be a whole number of events (0 = off), e.g. "100"; got {value!r}',
+            )
         return int(text)
 
     def to_slo(self) -> Slo:
@@ -892,6 +963,7 @@ def _decimal(value: Fraction) -> str:
 
 
 # ---- loading ----
+
 
 def describe_errors(exc: ValidationError) -> str:
     """A pydantic error as `path.to.field: message`, several joined by '; '."""
@@ -961,14 +1033,18 @@ def _document_slo(doc: Any, where: str, defined: Mapping[str, int]) -> Slo | Non
         return None
     if kind != "SLO":
         skipped = ", ".join(sorted(SKIPPED_KINDS))
-        raise SloError(f"{where}: kind: unknown kind {kind!r}: expected SLO (or {skipped}, which are skipped)")
+        raise SloError(
+            f"{where}: kind: unknown kind {kind!r}: expected SLO (or {skipped}, which are skipped)"
+        )
     try:
         slo = SloDocument.model_validate(doc).to_slo()
     except ValidationError as exc:
         raise SloError(f"{where}: {describe_errors(exc)}") from exc
     if slo.name in defined:
-        raise SloError(f"{where}: metadata.name: {slo.name!r} is already the name of document "
-                       f"{defined[slo.name]}: SLO names must be unique")
+        raise SloError(
+            f"{where}: metadata.name: {slo.name!r} is already the name of document "
+            f"{defined[slo.name]}: SLO names must be unique"
+        )
     return slo
 
 

@@ -40,7 +40,9 @@ class SloService:
     def report_problems(self) -> list[SloError]:
         """Log each SLO that cannot be evaluated, with its reason, and count them (metric BrokenSlos)."""
         for problem in self.problems:
-            logger.error("SLO not evaluated: its definition is invalid", extra={"reason": str(problem)[:1000]})
+            logger.error(
+                "SLO not evaluated: its definition is invalid", extra={"reason": str(problem)[:1000]}
+            )
         metrics.add_metric(name="BrokenSlos", unit=MetricUnit.Count, value=len(self.problems))
         metrics.flush_metrics()  # on its own line: the per-SLO lines that follow carry an `slo` dimension
         return self.problems
@@ -49,11 +51,21 @@ class SloService:
         reports = self.evaluator.run(int(now if now is not None else time.time()), save=False)
         events = []
         for report in reports:
-            events += [alert_event(report, r.rule.name, r, account=self.settings.account_id,
-                                   region=self.settings.region, dashboard_url=self.settings.dashboard_url)
-                       for r in report.firing]
-            events += [alert_event(report, name, None, account=self.settings.account_id,
-                                   region=self.settings.region) for name in report.resolved]
+            events += [
+                alert_event(
+                    report,
+                    r.rule.name,
+                    r,
+                    account=self.settings.account_id,
+                    region=self.settings.region,
+                    dashboard_url=self.settings.dashboard_url,
+                )
+                for r in report.firing
+            ]
+            events += [
+                alert_event(report, name, None, account=self.settings.account_id, region=self.settings.region)
+                for name in report.resolved
+            ]
         self._send(events)
         self.evaluator.commit()  # only now: a failed send repeats this evaluation, resolves included
         return reports
@@ -61,9 +73,11 @@ class SloService:
     def _send(self, events: list[dict[str, Any]]) -> None:
         """Alerts go through the router's queue like any other source (durable, retried, de-duplicated)."""
         for first in range(0, len(events), 10):
-            batch = events[first:first + 10]
-            got = self.clients.sqs.send_message_batch(QueueUrl=self.settings.ingest_queue_url, Entries=[
-                {"Id": str(i), "MessageBody": json.dumps(e)} for i, e in enumerate(batch)])
+            batch = events[first : first + 10]
+            got = self.clients.sqs.send_message_batch(
+                QueueUrl=self.settings.ingest_queue_url,
+                Entries=[{"Id": str(i), "MessageBody": json.dumps(e)} for i, e in enumerate(batch)],
+            )
             if got.get("Failed"):
                 # The evaluation is redone next minute, so nothing is lost; failing loudly gets it noticed.
                 raise RuntimeError(f"{len(got['Failed'])} SLO alerts not queued: {got['Failed'][0]}")
@@ -74,11 +88,13 @@ def publish(reports: list[SloReport]) -> None:
     for report in reports:
         metrics.add_dimension(name="slo", value=report.slo.name)
         if report.remaining is not None:
-            metrics.add_metric(name="ErrorBudgetRemaining", unit=MetricUnit.Percent,
-                               value=float(report.remaining) * 100)
+            metrics.add_metric(
+                name="ErrorBudgetRemaining", unit=MetricUnit.Percent, value=float(report.remaining) * 100
+            )
         for window, burn in sorted(report.burns.items()):
             if burn is not None:
-                metrics.add_metric(name=f"BurnRate{format_duration(window)}", unit=MetricUnit.NoUnit,
-                                   value=float(burn))
+                metrics.add_metric(
+                    name=f"BurnRate{format_duration(window)}", unit=MetricUnit.NoUnit, value=float(burn)
+                )
         metrics.add_metric(name="FiringRules", unit=MetricUnit.Count, value=len(report.firing))
         metrics.flush_metrics()

@@ -162,8 +162,9 @@ def _prepare(path: Path, index: int, test: RuleTest, slos: dict[str, Slo]) -> _C
         try:
             window = parse_window(key)
             if window not in read:
-                raise ValueError(f"no rule of {slo.name} reads a {format_duration(window)} window "
-                                 f"(its windows: {known})")
+                raise ValueError(
+                    f"no rule of {slo.name} reads a {format_duration(window)} window (its windows: {known})"
+                )
             if window in windows:
                 raise ValueError(f"the {format_duration(window)} window is given twice")
             windows[window] = counts.counts()
@@ -174,8 +175,10 @@ def _prepare(path: Path, index: int, test: RuleTest, slos: dict[str, Slo]) -> _C
         expected = getattr(test, field) or []
         unknown = [name for name in expected if name not in rule_names]
         if unknown:
-            raise SloError(f"{where}.{field}: unknown rule {unknown[0]!r}: the rules of {slo.name} are "
-                           f"{', '.join(rule_names)}")
+            raise SloError(
+                f"{where}.{field}: unknown rule {unknown[0]!r}: the rules of {slo.name} are "
+                f"{', '.join(rule_names)}"
+            )
     return _Case(test, slo, windows)
 
 
@@ -210,9 +213,11 @@ def _describe(result: RuleResult, width: int) -> str:
         verdict = f"not judged: {result.reason}"
     else:
         verdict = "not firing"
-    return (f"  {rule.name:<{width}}  burn {format_duration(rule.long)} {decimal(result.long_burn)}, "
-            f"{format_duration(rule.short)} {decimal(result.short_burn)}; threshold {decimal(rule.threshold)}: "
-            f"{verdict}")
+    return (
+        f"  {rule.name:<{width}}  burn {format_duration(rule.long)} {decimal(result.long_burn)}, "
+        f"{format_duration(rule.short)} {decimal(result.short_burn)}; threshold {decimal(rule.threshold)}: "
+        f"{verdict}"
+    )
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:

@@ -17,8 +17,14 @@ from alertrouter.models.alert import Alert, Ignored
 from alertrouter.sources import cloudwatch, slo
 from alertrouter.sources.errors import MalformedEventError, UnrecognisedEventError
 
-__all__ = ["OWN_PREFIX", "MalformedEventError", "ParseResult", "UnrecognisedEventError", "parse_body",
-           "parse_payload"]
+__all__ = [
+    "OWN_PREFIX",
+    "MalformedEventError",
+    "ParseResult",
+    "UnrecognisedEventError",
+    "parse_body",
+    "parse_payload",
+]
 
 MAX_BODY_BYTES = 256 * 1024  # SQS's own message limit; anything larger did not come from AWS
 # A top-level EventBridge alarm state change (a nested, JSON-escaped one has \" and does not match).
@@ -44,11 +50,16 @@ def parse_body(body: str | bytes, *, direct: bool = True) -> ParseResult:
     router's queue (or a person's file), so it may be one of the stack's own events."""
     # measured in bytes, as SQS measures it ("surrogatepass": an unpaired surrogate is refused later, clearly);
     # a text of at most a quarter of the limit in characters cannot exceed it (UTF-8: <= 4 bytes each)
-    raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) and len(body) * 4 > MAX_BODY_BYTES else body
+    raw = (
+        body.encode("utf-8", "surrogatepass")
+        if isinstance(body, str) and len(body) * 4 > MAX_BODY_BYTES
+        else body
+    )
     if len(raw) > MAX_BODY_BYTES:
         raise MalformedEventError(f"body of {len(raw)} bytes exceeds {MAX_BODY_BYTES}")
-    alarm_event = (_ALARM_STATE_CHANGE.search(raw) if isinstance(raw, bytes)
-                   else _ALARM_STATE_CHANGE_TEXT.search(raw))
+    alarm_event = (
+        _ALARM_STATE_CHANGE.search(raw) if isinstance(raw, bytes) else _ALARM_STATE_CHANGE_TEXT.search(raw)
+    )
     if alarm_event:
         fast = cloudwatch.parse_eventbridge_json(raw)
         if fast is not None:
@@ -63,7 +74,9 @@ def parse_body(body: str | bytes, *, direct: bool = True) -> ParseResult:
         return parse_payload(payload, direct=direct)
     except (UnicodeError, OverflowError) as exc:
         # text that cannot be encoded (an unpaired surrogate) or a date beyond Python's range
-        raise MalformedEventError(f"unusable value in the event: {type(exc).__name__}: {str(exc)[:120]}") from exc
+        raise MalformedEventError(
+            f"unusable value in the event: {type(exc).__name__}: {str(exc)[:120]}"
+        ) from exc
 
 
 def parse_payload(payload: Any, *, direct: bool = False) -> ParseResult:
@@ -77,8 +90,10 @@ def parse_payload(payload: Any, *, direct: bool = False) -> ParseResult:
     if payload.get("Type") == "Notification" and "Message" in payload:
         return _parse_sns_message(payload["Message"])
     if not direct and str(payload.get("kind", "")).startswith(OWN_PREFIX):
-        raise MalformedEventError(f"the router's own {str(payload['kind'])[:40]!r} message is taken only straight "
-                                  "from its queue, not inside an SNS notification or a direct invocation")
+        raise MalformedEventError(
+            f"the router's own {str(payload['kind'])[:40]!r} message is taken only straight "
+            "from its queue, not inside an SNS notification or a direct invocation"
+        )
     if "detail-type" in payload and "source" in payload:
         return _parse_eventbridge(payload, direct)
     if "alarmData" in payload:
@@ -133,11 +148,15 @@ def _parse_eventbridge(event: dict[str, Any], direct: bool) -> ParseResult:
         return ParseResult(alerts=opensearch.parse_eventbridge(event))
     if source == slo.EVENT_SOURCE and event.get("detail-type") == slo.DETAIL_TYPE:
         if not direct:
-            raise MalformedEventError("an SLO burn event is taken only straight from the router's queue (where the "
-                                      "SLO evaluator sends it), not inside an SNS notification or a direct invocation")
+            raise MalformedEventError(
+                "an SLO burn event is taken only straight from the router's queue (where the "
+                "SLO evaluator sends it), not inside an SNS notification or a direct invocation"
+            )
         return ParseResult(alerts=slo.parse_eventbridge(event))
-    raise UnrecognisedEventError(f"no parser for EventBridge source {str(source)[:40]!r} "
-                                 f"detail-type {str(event.get('detail-type'))[:60]!r}")
+    raise UnrecognisedEventError(
+        f"no parser for EventBridge source {str(source)[:40]!r} "
+        f"detail-type {str(event.get('detail-type'))[:60]!r}"
+    )
 
 
 def _result(parsed: list[Alert] | Ignored) -> ParseResult:

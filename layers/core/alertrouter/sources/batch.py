@@ -123,11 +123,16 @@ def _tried(job: JobDetail) -> int:
 
 # Batch's own words, most specific first: an image pull that timed out is an image pull failure.
 _REASONS = (
-    ("cannotpullcontainer", "Image pull failed"), ("resourceinitializationerror", "Resource initialization failed"),
-    ("cannotstartcontainer", "Container did not start"), ("cannotcreatecontainer", "Container did not start"),
-    ("cannotinspectcontainer", "Container did not start"), ("outofmemory", "Out of memory"),
-    ("out of memory", "Out of memory"), ("oomkilled", "Out of memory"),
-    ("job attempt duration exceeded timeout", "Timeout"), ("host ec2", "Host terminated"),
+    ("cannotpullcontainer", "Image pull failed"),
+    ("resourceinitializationerror", "Resource initialization failed"),
+    ("cannotstartcontainer", "Container did not start"),
+    ("cannotcreatecontainer", "Container did not start"),
+    ("cannotinspectcontainer", "Container did not start"),
+    ("outofmemory", "Out of memory"),
+    ("out of memory", "Out of memory"),
+    ("oomkilled", "Out of memory"),
+    ("job attempt duration exceeded timeout", "Timeout"),
+    ("host ec2", "Host terminated"),
     ("dependent job", "Dependency failed"),
 )
 
@@ -136,7 +141,9 @@ def failure_reason(job: JobDetail, container: Container) -> str:
     """A short, countable cause: the container's own reason first (`_last_container`), then the job's, then
     the exit code."""
     last = job.attempts[-1] if job.attempts else None
-    texts = " | ".join(t for t in (container.reason, last.statusReason if last else "", job.statusReason) if t)
+    texts = " | ".join(
+        t for t in (container.reason, last.statusReason if last else "", job.statusReason) if t
+    )
     lowered = texts.lower()
     for needle, reason in _REASONS:
         if needle in lowered:
@@ -154,11 +161,14 @@ def job_console_url(region: str, job_id: str) -> str:
 
 def logs_console_url(region: str, group: str, stream: str) -> str:
     """The log stream in the CloudWatch console (its fragment encodes each name twice: `/` -> `$252F`)."""
+
     def twice(text: str) -> str:
         return quote(quote(text, safe=""), safe="").replace("%", "$")
 
-    return (f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
-            f"#logsV2:log-groups/log-group/{twice(group)}/log-events/{twice(stream)}")
+    return (
+        f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
+        f"#logsV2:log-groups/log-group/{twice(group)}/log-events/{twice(stream)}"
+    )
 
 
 def _account(parsed: JobEvent) -> str:
@@ -181,16 +191,24 @@ def parse_eventbridge(event: dict[str, Any]) -> list[Alert] | Ignored:
     if detail_type == QUEUE_BLOCKED:
         return [_queue_blocked(validated(JobEvent, event, QUEUE_BLOCKED))]
     if detail_type != JOB_STATE_CHANGE:
-        return Ignored(kind=str(detail_type)[:80], reason=f"Batch event {str(detail_type)[:80]!r} is not alerted on")
+        return Ignored(
+            kind=str(detail_type)[:80], reason=f"Batch event {str(detail_type)[:80]!r} is not alerted on"
+        )
     parsed = validated(JobEvent, event, JOB_STATE_CHANGE)
     array = parsed.detail.arrayProperties
     if array is not None and array.size is not None and array.index is None:
-        return Ignored(kind=JOB_STATE_CHANGE, reason=f"array parent job {parsed.detail.jobId[:80]}: its children "
-                                                     "are alerted on, each with its own reason")
+        return Ignored(
+            kind=JOB_STATE_CHANGE,
+            reason=f"array parent job {parsed.detail.jobId[:80]}: its children "
+            "are alerted on, each with its own reason",
+        )
     statuses = alerted_statuses()
     if parsed.detail.status.upper() not in statuses:
-        return Ignored(kind=JOB_STATE_CHANGE, reason=f"job status {parsed.detail.status[:40]} is not alerted on "
-                                                     f"({STATUSES_ENV}={','.join(sorted(statuses))})")
+        return Ignored(
+            kind=JOB_STATE_CHANGE,
+            reason=f"job status {parsed.detail.status[:40]} is not alerted on "
+            f"({STATUSES_ENV}={','.join(sorted(statuses))})",
+        )
     return [_job_alert(parsed)]
 
 
@@ -202,10 +220,20 @@ def _job_alert(parsed: JobEvent) -> Alert:
     definition, _, revision = _name(job.jobDefinition, "job-definition").partition(":")
     container, tried = _last_container(job), _tried(job)
     reason = failure_reason(job, container) if failed else status.capitalize()
-    labels = {"alertname": f"BatchJob{status.capitalize()}", "source": SOURCE, "account": account,
-              "region": region, "queue": queue, "job_definition": definition, "job_name": job.jobName,
-              "job_id": job.jobId, "status": status, "reason": reason, "attempts": str(tried),
-              "resource": job.jobId}
+    labels = {
+        "alertname": f"BatchJob{status.capitalize()}",
+        "source": SOURCE,
+        "account": account,
+        "region": region,
+        "queue": queue,
+        "job_definition": definition,
+        "job_name": job.jobName,
+        "job_id": job.jobId,
+        "status": status,
+        "reason": reason,
+        "attempts": str(tried),
+        "resource": job.jobId,
+    }
     if revision:
         labels["job_definition_revision"] = revision
     if container.exitCode is not None:
@@ -220,8 +248,9 @@ def _job_alert(parsed: JobEvent) -> Alert:
     annotations = {"console": job_console_url(region, job.jobId)}
     if container.logStreamName:
         options = container.logConfiguration.options if container.logConfiguration else {}
-        annotations["logs"] = logs_console_url(region, options.get("awslogs-group", DEFAULT_LOG_GROUP),
-                                               container.logStreamName)
+        annotations["logs"] = logs_console_url(
+            region, options.get("awslogs-group", DEFAULT_LOG_GROUP), container.logStreamName
+        )
     for key in ("runbook", "runbook_url"):
         runbook = web_url(job.tags.get(key, ""))
         if runbook:
@@ -232,23 +261,50 @@ def _job_alert(parsed: JobEvent) -> Alert:
     if tried:
         summary += f"; {tried} attempt{'s' if tried != 1 else ''}"
     title = f"{job.jobName} failed: {reason}" if failed else f"{job.jobName} is {status}"
-    return Alert(source=SOURCE, status=Status.FIRING, severity=severity, title=title, summary=shorten(summary, 1000),
-                 labels=labels, annotations=annotations, one_shot=True,
-                 timestamp=_ms(job.stoppedAt if failed else None, parsed.time),
-                 fingerprint=fingerprint(SOURCE, account, region, job.jobId, status if not failed else ""))
+    return Alert(
+        source=SOURCE,
+        status=Status.FIRING,
+        severity=severity,
+        title=title,
+        summary=shorten(summary, 1000),
+        labels=labels,
+        annotations=annotations,
+        one_shot=True,
+        timestamp=_ms(job.stoppedAt if failed else None, parsed.time),
+        fingerprint=fingerprint(SOURCE, account, region, job.jobId, status if not failed else ""),
+    )
 
 
 def _queue_blocked(parsed: JobEvent) -> Alert:
     job, region, account = parsed.detail, parsed.region, _account(parsed)
     queue = _name(job.jobQueue, "job-queue")
     reason = job.statusReason or "no reason given"
-    labels = {"alertname": "BatchJobQueueBlocked", "source": SOURCE, "account": account, "region": region,
-              "queue": queue, "job_name": job.jobName, "job_id": job.jobId, "status": job.status.upper(),
-              "reason": shorten(reason.split(" - ", 1)[0], 60), "resource": queue, "severity": Severity.WARNING.value}
+    labels = {
+        "alertname": "BatchJobQueueBlocked",
+        "source": SOURCE,
+        "account": account,
+        "region": region,
+        "queue": queue,
+        "job_name": job.jobName,
+        "job_id": job.jobId,
+        "status": job.status.upper(),
+        "reason": shorten(reason.split(" - ", 1)[0], 60),
+        "resource": queue,
+        "severity": Severity.WARNING.value,
+    }
     return Alert(
-        source=SOURCE, status=Status.FIRING, severity=Severity.WARNING, title=f"Batch job queue {queue} is blocked",
-        summary=shorten(f"Job {job.jobName} ({job.jobId}) is {job.status} at the head of the queue and cannot run: "
-                        f"{reason}", 1000),
-        labels=labels, annotations={"console": job_console_url(region, job.jobId)}, one_shot=True,
-        timestamp=parsed.time, fingerprint=fingerprint(SOURCE, account, region, job.jobQueue, "blocked"),
+        source=SOURCE,
+        status=Status.FIRING,
+        severity=Severity.WARNING,
+        title=f"Batch job queue {queue} is blocked",
+        summary=shorten(
+            f"Job {job.jobName} ({job.jobId}) is {job.status} at the head of the queue and cannot run: "
+            f"{reason}",
+            1000,
+        ),
+        labels=labels,
+        annotations={"console": job_console_url(region, job.jobId)},
+        one_shot=True,
+        timestamp=parsed.time,
+        fingerprint=fingerprint(SOURCE, account, region, job.jobQueue, "blocked"),
     )

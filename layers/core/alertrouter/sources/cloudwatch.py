@@ -36,26 +36,46 @@ _STATUS = {"ALARM": Status.FIRING, "OK": Status.RESOLVED, "INSUFFICIENT_DATA": S
 _SEVERITY_TAGS = ("severity", "Severity", "SEVERITY", "priority", "Priority")
 _RUNBOOK_TAGS = ("runbook", "runbook_url", "Runbook", "RunbookUrl", "runbook-url")
 # SNS-delivered alarms carry no tags: `severity: critical`, `service=payments` in the description stand in.
-_DESCRIPTION_LABELS = re.compile(r"\b(severity|priority|service|team|env|owner)\s*[:=]\s*([A-Za-z0-9_\-]+(?:\.[A-Za-z0-9_\-]+)*)",
-                                 re.IGNORECASE)
+_DESCRIPTION_LABELS = re.compile(
+    r"\b(severity|priority|service|team|env|owner)\s*[:=]\s*([A-Za-z0-9_\-]+(?:\.[A-Za-z0-9_\-]+)*)",
+    re.IGNORECASE,
+)
 _URL = re.compile(r"https?://[^\s<>\"')]+")
 _RUNBOOK_IN_TEXT = re.compile(r"runbook\s*[:=]\s*(https?://[^\s<>\"')]+)", re.IGNORECASE)
 # SNS alarm messages name the region by its display name ("US East (N. Virginia)", "EU (Ireland)").
 _REGION_NAMES = {
-    "US East (N. Virginia)": "us-east-1", "US (Virginia)": "us-east-1", "US East (Ohio)": "us-east-2",
-    "US West (N. California)": "us-west-1", "US West (Oregon)": "us-west-2",
-    "EU (Ireland)": "eu-west-1", "Europe (Ireland)": "eu-west-1", "EU (London)": "eu-west-2",
-    "Europe (London)": "eu-west-2", "EU (Paris)": "eu-west-3", "Europe (Paris)": "eu-west-3",
-    "EU (Frankfurt)": "eu-central-1", "Europe (Frankfurt)": "eu-central-1",
-    "EU (Stockholm)": "eu-north-1", "Europe (Stockholm)": "eu-north-1",
-    "Europe (Milan)": "eu-south-1", "Europe (Spain)": "eu-south-2", "Europe (Zurich)": "eu-central-2",
-    "Asia Pacific (Tokyo)": "ap-northeast-1", "Asia Pacific (Seoul)": "ap-northeast-2",
-    "Asia Pacific (Osaka)": "ap-northeast-3", "Asia Pacific (Singapore)": "ap-southeast-1",
-    "Asia Pacific (Sydney)": "ap-southeast-2", "Asia Pacific (Jakarta)": "ap-southeast-3",
-    "Asia Pacific (Mumbai)": "ap-south-1", "Asia Pacific (Hong Kong)": "ap-east-1",
-    "Canada (Central)": "ca-central-1", "South America (Sao Paulo)": "sa-east-1",
-    "Middle East (Bahrain)": "me-south-1", "Middle East (UAE)": "me-central-1",
-    "Africa (Cape Town)": "af-south-1", "Israel (Tel Aviv)": "il-central-1",
+    "US East (N. Virginia)": "us-east-1",
+    "US (Virginia)": "us-east-1",
+    "US East (Ohio)": "us-east-2",
+    "US West (N. California)": "us-west-1",
+    "US West (Oregon)": "us-west-2",
+    "EU (Ireland)": "eu-west-1",
+    "Europe (Ireland)": "eu-west-1",
+    "EU (London)": "eu-west-2",
+    "Europe (London)": "eu-west-2",
+    "EU (Paris)": "eu-west-3",
+    "Europe (Paris)": "eu-west-3",
+    "EU (Frankfurt)": "eu-central-1",
+    "Europe (Frankfurt)": "eu-central-1",
+    "EU (Stockholm)": "eu-north-1",
+    "Europe (Stockholm)": "eu-north-1",
+    "Europe (Milan)": "eu-south-1",
+    "Europe (Spain)": "eu-south-2",
+    "Europe (Zurich)": "eu-central-2",
+    "Asia Pacific (Tokyo)": "ap-northeast-1",
+    "Asia Pacific (Seoul)": "ap-northeast-2",
+    "Asia Pacific (Osaka)": "ap-northeast-3",
+    "Asia Pacific (Singapore)": "ap-southeast-1",
+    "Asia Pacific (Sydney)": "ap-southeast-2",
+    "Asia Pacific (Jakarta)": "ap-southeast-3",
+    "Asia Pacific (Mumbai)": "ap-south-1",
+    "Asia Pacific (Hong Kong)": "ap-east-1",
+    "Canada (Central)": "ca-central-1",
+    "South America (Sao Paulo)": "sa-east-1",
+    "Middle East (Bahrain)": "me-south-1",
+    "Middle East (UAE)": "me-central-1",
+    "Africa (Cape Town)": "af-south-1",
+    "Israel (Tel Aviv)": "il-central-1",
 }
 
 
@@ -299,7 +319,9 @@ def _from_sns_message(msg: SnsAlarmMessage) -> AlarmFacts:
     )
 
 
-@lru_cache(maxsize=4096)  # an alarm's every event has the same link (quoting is a tenth of building the alert)
+@lru_cache(
+    maxsize=4096
+)  # an alarm's every event has the same link (quoting is a tenth of building the alert)
 def console_url(region: str, alarm_name: str) -> str:
     return (
         f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
@@ -309,8 +331,10 @@ def console_url(region: str, alarm_name: str) -> str:
 
 def domain_console_url(region: str, domain: str) -> str:
     """An OpenSearch Service domain's page in the console (its health, nodes and logs)."""
-    return (f"https://{region}.console.aws.amazon.com/aos/home?region={region}"
-            f"#opensearch/domains/{quote(domain, safe='')}")
+    return (
+        f"https://{region}.console.aws.amazon.com/aos/home?region={region}"
+        f"#opensearch/domains/{quote(domain, safe='')}"
+    )
 
 
 def _runbook(facts: AlarmFacts) -> str | None:
@@ -445,7 +469,9 @@ def parse_eventbridge(event: dict[str, Any]) -> list[Alert] | Ignored:
     if detail_type == CONFIGURATION_CHANGE:
         detail = event.get("detail")
         op = detail.get("operation", "?") if isinstance(detail, dict) else "?"
-        return Ignored(kind=CONFIGURATION_CHANGE, reason=f"alarm configuration change ({op}) is not a state change")
+        return Ignored(
+            kind=CONFIGURATION_CHANGE, reason=f"alarm configuration change ({op}) is not a state change"
+        )
     parsed = validated(AlarmStateChangeEvent, event, str(detail_type))
     return [_state_change_alert(parsed)]
 

@@ -57,7 +57,9 @@ def _domain(parsed: DomainEvent) -> tuple[str, str, str]:
         parts = arn.split(":")
         if len(parts) > 5 and parts[2] in ("es", "aoss") and parts[5]:
             return "", parts[5][:200], parsed.account or parts[4]
-    raise MalformedEventError(f"{parsed.detail_type}: no domain or OpenSearch resource in resources or detail")
+    raise MalformedEventError(
+        f"{parsed.detail_type}: no domain or OpenSearch resource in resources or detail"
+    )
 
 
 def parse_eventbridge(event: dict[str, Any]) -> list[Alert]:
@@ -66,23 +68,43 @@ def parse_eventbridge(event: dict[str, Any]) -> list[Alert]:
     domain, resource, account = _domain(parsed)
     if not account:
         raise MalformedEventError(f"{parsed.detail_type}: no account")
-    name = detail.event or parsed.detail_type.removeprefix("Amazon OpenSearch Service ").removeprefix("Amazon ES ")
+    name = detail.event or parsed.detail_type.removeprefix("Amazon OpenSearch Service ").removeprefix(
+        "Amazon ES "
+    )
     severity = severity_word(detail.severity) or Severity.WARNING
     over = detail.status.strip().lower() in _OVER
-    labels = {"alertname": f"OpenSearch {name}"[:200], "source": SOURCE, "account": account, "region": region,
-              "domain": domain, "resource": resource, "event": name[:200], "event_status": detail.status,
-              "detail_type": parsed.detail_type[:200], "severity": severity.value}
+    labels = {
+        "alertname": f"OpenSearch {name}"[:200],
+        "source": SOURCE,
+        "account": account,
+        "region": region,
+        "domain": domain,
+        "resource": resource,
+        "event": name[:200],
+        "event_status": detail.status,
+        "detail_type": parsed.detail_type[:200],
+        "severity": severity.value,
+    }
     annotations = {"console": domain_console_url(region, domain)} if domain else {}
     runbook = first_url(detail.description)
     if runbook:
         annotations["runbook"] = runbook
     status = f" ({detail.status})" if detail.status else ""
-    return [Alert(
-        source=SOURCE, status=Status.RESOLVED if over else Status.FIRING, severity=severity,
-        title=shorten(f"{resource}: {name}{status}", 300), summary=shorten(detail.description, 2000),
-        labels={k: v for k, v in labels.items() if v}, annotations=annotations, timestamp=parsed.time,
-        # severity is part of the identity: it decides the route (an informational "Started" and a High
-        # "Failed" of one event are two alerts, each resolved in the group that announced it)
-        one_shot=True, fingerprint=fingerprint(SOURCE, account, region, resource, parsed.detail_type, name,
-                                               severity.value),
-    )]
+    return [
+        Alert(
+            source=SOURCE,
+            status=Status.RESOLVED if over else Status.FIRING,
+            severity=severity,
+            title=shorten(f"{resource}: {name}{status}", 300),
+            summary=shorten(detail.description, 2000),
+            labels={k: v for k, v in labels.items() if v},
+            annotations=annotations,
+            timestamp=parsed.time,
+            # severity is part of the identity: it decides the route (an informational "Started" and a High
+            # "Failed" of one event are two alerts, each resolved in the group that announced it)
+            one_shot=True,
+            fingerprint=fingerprint(
+                SOURCE, account, region, resource, parsed.detail_type, name, severity.value
+            ),
+        )
+    ]

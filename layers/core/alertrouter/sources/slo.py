@@ -18,8 +18,13 @@ from alertrouter.weburl import web_url
 SOURCE = "slo"
 EVENT_SOURCE = "alertrouter.slo"
 DETAIL_TYPE = "AlertRouter SLO Burn Rate"
-_SEVERITY = {"page": Severity.CRITICAL, "critical": Severity.CRITICAL, "ticket": Severity.WARNING,
-             "warning": Severity.WARNING, "info": Severity.INFO}
+_SEVERITY = {
+    "page": Severity.CRITICAL,
+    "critical": Severity.CRITICAL,
+    "ticket": Severity.WARNING,
+    "warning": Severity.WARNING,
+    "info": Severity.INFO,
+}
 
 
 class BurnDetail(BaseModel):
@@ -48,18 +53,32 @@ def parse_eventbridge(event: dict[str, Any]) -> list[Alert]:
         raise MalformedEventError(f"SLO burn-rate event: {where}: {first['msg']}") from exc
     account = detail.account or str(event.get("account", ""))
     region = detail.region or str(event.get("region", ""))
-    labels = {"alertname": "SLOErrorBudgetBurn", "slo": detail.slo, "service": detail.service, "rule": detail.rule,
-              "severity": _SEVERITY.get(detail.severity, Severity.WARNING).value, "slo_severity": detail.severity,
-              "account": account, "region": region, "resource": detail.slo}
+    labels = {
+        "alertname": "SLOErrorBudgetBurn",
+        "slo": detail.slo,
+        "service": detail.service,
+        "rule": detail.rule,
+        "severity": _SEVERITY.get(detail.severity, Severity.WARNING).value,
+        "slo_severity": detail.severity,
+        "account": account,
+        "region": region,
+        "resource": detail.slo,
+    }
     if detail.window:
         labels["window"] = detail.window
     links = {"console": web_url(detail.dashboard), "runbook": web_url(detail.runbook)}
     annotations = {name: url for name, url in links.items() if url}
     name = detail.display_name or detail.slo
-    return [Alert(
-        source=SOURCE, status=Status.FIRING if detail.state == "firing" else Status.RESOLVED,
-        severity=_SEVERITY.get(detail.severity, Severity.WARNING), title=f"{name}: error budget burn ({detail.rule})",
-        summary=detail.summary, labels={k: v for k, v in labels.items() if v}, annotations=annotations,
-        timestamp=parse_timestamp(str(event.get("time", ""))), fingerprint=fingerprint(SOURCE, account, region,
-                                                                                        detail.slo, detail.rule),
-    )]
+    return [
+        Alert(
+            source=SOURCE,
+            status=Status.FIRING if detail.state == "firing" else Status.RESOLVED,
+            severity=_SEVERITY.get(detail.severity, Severity.WARNING),
+            title=f"{name}: error budget burn ({detail.rule})",
+            summary=detail.summary,
+            labels={k: v for k, v in labels.items() if v},
+            annotations=annotations,
+            timestamp=parse_timestamp(str(event.get("time", ""))),
+            fingerprint=fingerprint(SOURCE, account, region, detail.slo, detail.rule),
+        )
+    ]

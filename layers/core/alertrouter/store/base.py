@@ -42,16 +42,23 @@ class StateStore(ABC):
 
     @abstractmethod
     def upsert_member(
-        self, key: str, route_id: str, receiver: str, group_labels: dict[str, str],
-        fingerprint: str, member: Member, now_ms: int,
+        self,
+        key: str,
+        route_id: str,
+        receiver: str,
+        group_labels: dict[str, str],
+        fingerprint: str,
+        member: Member,
+        now_ms: int,
     ) -> GroupState:
         """Put the member into the group if it is newer than the stored one; bump the version if so.
         A new member is not added to a group that already has MAX_GROUP_MEMBERS (see count_overflow).
         Returns the group as it now is, to read (not to edit: use claim() and save_progress())."""
 
     @abstractmethod
-    def replace_member(self, group: GroupState, old: str, fingerprint: str, member: Member,
-                       now_ms: int) -> GroupState | None:
+    def replace_member(
+        self, group: GroupState, old: str, fingerprint: str, member: Member, now_ms: int
+    ) -> GroupState | None:
         """In a full group, put `member` in the place of the resolved member `old` (unchanged since `group`
         was read) and bump the version. None if `old` changed meanwhile or `fingerprint` is a member already.
         `old`'s `notified` entry stays: the episode that announced it resolved stays announced, so the next
@@ -86,8 +93,16 @@ class StateStore(ABC):
         """Record partial results (Slack ts, SMS sent) while holding the lease."""
 
     @abstractmethod
-    def release(self, key: str, lease_id: str, changes: dict[str, Any], clear_flush_until_ms: int, *,
-                expires: bool = False, claimed_version: int | None = None) -> GroupState:
+    def release(
+        self,
+        key: str,
+        lease_id: str,
+        changes: dict[str, Any],
+        clear_flush_until_ms: int,
+        *,
+        expires: bool = False,
+        claimed_version: int | None = None,
+    ) -> GroupState:
         """Write the flush's outcome, drop the lease and clear a flush mark due no later than given.
 
         claimed_version: the version the flush notified (None for a failed flush). Only if no change
@@ -113,14 +128,17 @@ class StateStore(ABC):
         """Record a one-time request key (a Slack signature); False if it was seen before."""
 
     @abstractmethod
-    def acknowledge(self, key: str, user: str, at_ms: int, *, ack: bool,
-                    episode: int | None = None) -> tuple[GroupState | None, bool]:
+    def acknowledge(
+        self, key: str, user: str, at_ms: int, *, ack: bool, episode: int | None = None
+    ) -> tuple[GroupState | None, bool]:
         """Acknowledge (first click wins) or unacknowledge a group, in the given episode only (a click on an
         older episode's message changes nothing): the group as it now is (None if unknown) and whether this
         call changed it."""
 
     @abstractmethod
-    def resolve_by_hand(self, key: str, user: str, at_ms: int, episode: int) -> tuple[GroupState | None, bool]:
+    def resolve_by_hand(
+        self, key: str, user: str, at_ms: int, episode: int
+    ) -> tuple[GroupState | None, bool]:
         """Record who resolved the group's episode (first click wins; a click on an older episode changes
         nothing): the group as it now is and whether this call changed it."""
 

@@ -89,14 +89,20 @@ class DynamoDBStore(StateStore):
         return {"pk": {"S": f"ALERT#{fingerprint}"}, "sk": {"S": "STATE"}}
 
     def get_alert(self, fingerprint: str) -> AlertState | None:
-        got = self.client.get_item(TableName=self.table, Key=self._alert_key(fingerprint), ConsistentRead=True)
+        got = self.client.get_item(
+            TableName=self.table, Key=self._alert_key(fingerprint), ConsistentRead=True
+        )
         return AlertState.model_validate(_plain(got["Item"])) if "Item" in got else None
 
     def set_failsafe_group(self, fingerprint: str, ts_ms: int, key: str) -> None:
         try:
             self.client.update_item(
-                TableName=self.table, Key=self._alert_key(fingerprint), UpdateExpression="SET failsafe_group = :k",
-                ConditionExpression="ts_ms = :ts", ExpressionAttributeValues=_item({":k": key, ":ts": ts_ms}))
+                TableName=self.table,
+                Key=self._alert_key(fingerprint),
+                UpdateExpression="SET failsafe_group = :k",
+                ConditionExpression="ts_ms = :ts",
+                ExpressionAttributeValues=_item({":k": key, ":ts": ts_ms}),
+            )
         except ClientError as exc:
             # failed on the condition: a newer event was applied meanwhile, and its own handling notes the group
             if not _conditional_failed(exc):
@@ -113,12 +119,16 @@ class DynamoDBStore(StateStore):
             item = {**self._alert_key(alert.fingerprint), **_item(values)}
             try:
                 if old is None:
-                    self.client.put_item(TableName=self.table, Item=item,
-                                         ConditionExpression="attribute_not_exists(pk)")
+                    self.client.put_item(
+                        TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(pk)"
+                    )
                 else:
-                    self.client.put_item(TableName=self.table, Item=item,
-                                         ConditionExpression="ts_ms = :old",
-                                         ExpressionAttributeValues={":old": {"N": str(old.ts_ms)}})
+                    self.client.put_item(
+                        TableName=self.table,
+                        Item=item,
+                        ConditionExpression="ts_ms = :old",
+                        ExpressionAttributeValues={":old": {"N": str(old.ts_ms)}},
+                    )
                 return AlertApplied(True, new)
             except ClientError as exc:
                 if not _conditional_failed(exc):
@@ -135,8 +145,12 @@ class DynamoDBStore(StateStore):
 
     def get_clicks(self, key: str) -> dict[str, Any] | None:
         # only the four attributes: a full group (~150 KB) is not fetched and parsed again before each edit
-        got = self.client.get_item(TableName=self.table, Key=self._group_key(key), ConsistentRead=True,
-                                   ProjectionExpression=", ".join(CLICK_FIELDS) + ", pk")
+        got = self.client.get_item(
+            TableName=self.table,
+            Key=self._group_key(key),
+            ConsistentRead=True,
+            ProjectionExpression=", ".join(CLICK_FIELDS) + ", pk",
+        )
         if "Item" not in got:
             return None
         stored = _plain(got["Item"])
@@ -144,24 +158,38 @@ class DynamoDBStore(StateStore):
         return {name: stored.get(name, defaults[name].default) for name in CLICK_FIELDS}
 
     def upsert_member(
-        self, key: str, route_id: str, receiver: str, group_labels: dict[str, str],
-        fingerprint: str, member: Member, now_ms: int,
+        self,
+        key: str,
+        route_id: str,
+        receiver: str,
+        group_labels: dict[str, str],
+        fingerprint: str,
+        member: Member,
+        now_ms: int,
     ) -> GroupState:
         for _ in range(3):
             try:
                 got = self.client.update_item(
-                    TableName=self.table, Key=self._group_key(key),
+                    TableName=self.table,
+                    Key=self._group_key(key),
                     # no TTL while pending or firing: release() sets it once the group is resolved
                     UpdateExpression="SET members.#fp = :m, version = if_not_exists(version, :zero) + :one, "
                     "pending_since_ms = if_not_exists(pending_since_ms, :now) REMOVE expires_at",
                     ConditionExpression="attribute_exists(pk) AND ((attribute_not_exists(members.#fp) "
                     "AND size(members) < :cap) OR members.#fp.ts_ms < :ts)",
                     ExpressionAttributeNames={"#fp": fingerprint},
-                    ExpressionAttributeValues=_item({
-                        ":m": member.model_dump(), ":one": 1, ":zero": 0, ":ts": member.ts_ms, ":now": now_ms,
-                        ":cap": MAX_GROUP_MEMBERS,
-                    }),
-                    ReturnValues="ALL_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                    ExpressionAttributeValues=_item(
+                        {
+                            ":m": member.model_dump(),
+                            ":one": 1,
+                            ":zero": 0,
+                            ":ts": member.ts_ms,
+                            ":now": now_ms,
+                            ":cap": MAX_GROUP_MEMBERS,
+                        }
+                    ),
+                    ReturnValues="ALL_NEW",
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
                 return GroupState.model_validate(_plain(got["Attributes"]))
             except ClientError as exc:
@@ -170,31 +198,50 @@ class DynamoDBStore(StateStore):
                 old: Any = exc.response.get("Item")
                 if old:  # the group exists and has this member at least as new, or is full
                     return GroupState.model_validate(_plain(old))
-            fresh = GroupState(key=key, route_id=route_id, receiver=receiver, group_labels=group_labels,
-                               members={fingerprint: member}, version=1, created_ms=now_ms,
-                               pending_since_ms=now_ms)
+            fresh = GroupState(
+                key=key,
+                route_id=route_id,
+                receiver=receiver,
+                group_labels=group_labels,
+                members={fingerprint: member},
+                version=1,
+                created_ms=now_ms,
+                pending_since_ms=now_ms,
+            )
             try:
                 values = fresh.model_dump()
-                self.client.put_item(TableName=self.table, Item={**self._group_key(key), **_item(values)},
-                                     ConditionExpression="attribute_not_exists(pk)")
+                self.client.put_item(
+                    TableName=self.table,
+                    Item={**self._group_key(key), **_item(values)},
+                    ConditionExpression="attribute_not_exists(pk)",
+                )
                 return fresh
             except ClientError as exc:
                 if not _conditional_failed(exc):
                     raise  # else: created concurrently; go round and update it
         raise RuntimeError(f"group {key}: too much write contention")
 
-    def replace_member(self, group: GroupState, old: str, fingerprint: str, member: Member,
-                       now_ms: int) -> GroupState | None:
+    def replace_member(
+        self, group: GroupState, old: str, fingerprint: str, member: Member, now_ms: int
+    ) -> GroupState | None:
         try:
             got = self.client.update_item(
-                TableName=self.table, Key=self._group_key(group.key),
+                TableName=self.table,
+                Key=self._group_key(group.key),
                 UpdateExpression="REMOVE members.#old, expires_at SET members.#fp = :m, version = version + :one, "
                 "pending_since_ms = if_not_exists(pending_since_ms, :now)",
                 ConditionExpression="members.#old.ts_ms = :oldts AND members.#old.#status = :resolved "
                 "AND attribute_not_exists(members.#fp)",
                 ExpressionAttributeNames={"#old": old, "#fp": fingerprint, "#status": "status"},
-                ExpressionAttributeValues=_item({":m": member.model_dump(), ":one": 1, ":now": now_ms,
-                                                 ":oldts": group.members[old].ts_ms, ":resolved": "resolved"}),
+                ExpressionAttributeValues=_item(
+                    {
+                        ":m": member.model_dump(),
+                        ":one": 1,
+                        ":now": now_ms,
+                        ":oldts": group.members[old].ts_ms,
+                        ":resolved": "resolved",
+                    }
+                ),
                 ReturnValues="ALL_NEW",
             )
         except ClientError as exc:
@@ -207,7 +254,8 @@ class DynamoDBStore(StateStore):
         for _ in range(2):
             try:
                 got = self.client.update_item(
-                    TableName=self.table, Key=self._group_key(group.key),
+                    TableName=self.table,
+                    Key=self._group_key(group.key),
                     UpdateExpression="SET overflow.#r = if_not_exists(overflow.#r, :zero) + :one, "
                     "version = version + :one, pending_since_ms = if_not_exists(pending_since_ms, :now) "
                     "REMOVE expires_at",
@@ -217,18 +265,25 @@ class DynamoDBStore(StateStore):
                     ReturnValues="UPDATED_NEW",  # not the whole (large) item: the caller has it
                 )
                 new = _plain(got["Attributes"])
-                return group.model_copy(update={
-                    "overflow": {**group.overflow, **new.get("overflow", {})}, "version": int(new["version"]),
-                    "pending_since_ms": int(new.get("pending_since_ms", group.pending_since_ms))})
+                return group.model_copy(
+                    update={
+                        "overflow": {**group.overflow, **new.get("overflow", {})},
+                        "version": int(new["version"]),
+                        "pending_since_ms": int(new.get("pending_since_ms", group.pending_since_ms)),
+                    }
+                )
             except ClientError as exc:
                 if not _conditional_failed(exc):
                     raise
             # a group item written before overflow existed: give it the map, then count
             try:
-                self.client.update_item(TableName=self.table, Key=self._group_key(group.key),
-                                        UpdateExpression="SET overflow = if_not_exists(overflow, :empty)",
-                                        ConditionExpression="attribute_exists(pk)",
-                                        ExpressionAttributeValues={":empty": {"M": {}}})
+                self.client.update_item(
+                    TableName=self.table,
+                    Key=self._group_key(group.key),
+                    UpdateExpression="SET overflow = if_not_exists(overflow, :empty)",
+                    ConditionExpression="attribute_exists(pk)",
+                    ExpressionAttributeValues={":empty": {"M": {}}},
+                )
             except ClientError as exc:
                 if _conditional_failed(exc):  # the group item is gone (expired): retried from SQS
                     raise RuntimeError(f"group {group.key} vanished while counting an alert") from exc
@@ -238,7 +293,8 @@ class DynamoDBStore(StateStore):
     def mark_flush_scheduled(self, key: str, due_ms: int) -> bool:
         try:
             self.client.update_item(
-                TableName=self.table, Key=self._group_key(key),
+                TableName=self.table,
+                Key=self._group_key(key),
                 UpdateExpression="SET flush_at_ms = :due",
                 ConditionExpression="attribute_exists(pk) AND "
                 "(attribute_not_exists(flush_at_ms) OR flush_at_ms = :zero OR flush_at_ms > :due)",
@@ -253,16 +309,22 @@ class DynamoDBStore(StateStore):
     def claim(self, key: str, lease_id: str, now_ms: int, lease_ms: int) -> GroupState:
         try:
             got = self.client.update_item(
-                TableName=self.table, Key=self._group_key(key),
+                TableName=self.table,
+                Key=self._group_key(key),
                 UpdateExpression="SET lease_id = :id, lease_until_ms = :until",
                 # `lease_id = :id`: botocore's retry of this very claim (the first try applied, its answer lost
                 # to a 5xx or a timeout) must not find the lease "taken" by itself and strand the group
                 ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(lease_id) OR "
                 "lease_id = :empty OR lease_id = :id OR attribute_not_exists(lease_until_ms) OR "
                 "lease_until_ms <= :now)",
-                ExpressionAttributeValues=_item({
-                    ":id": lease_id, ":until": now_ms + lease_ms, ":now": now_ms, ":empty": "",
-                }),
+                ExpressionAttributeValues=_item(
+                    {
+                        ":id": lease_id,
+                        ":until": now_ms + lease_ms,
+                        ":now": now_ms,
+                        ":empty": "",
+                    }
+                ),
                 ReturnValues="ALL_NEW",
             )
         except ClientError as exc:
@@ -277,7 +339,8 @@ class DynamoDBStore(StateStore):
         values = {f":v{i}": value for i, value in enumerate(changes.values())}
         try:
             got = self.client.update_item(
-                TableName=self.table, Key=self._group_key(key),
+                TableName=self.table,
+                Key=self._group_key(key),
                 UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(changes))),
                 ConditionExpression="lease_id = :lease",
                 ExpressionAttributeNames=names,
@@ -293,8 +356,16 @@ class DynamoDBStore(StateStore):
     def save_progress(self, key: str, lease_id: str, changes: dict[str, Any]) -> None:
         self._set_under_lease(key, lease_id, changes)
 
-    def release(self, key: str, lease_id: str, changes: dict[str, Any], clear_flush_until_ms: int, *,
-                expires: bool = False, claimed_version: int | None = None) -> GroupState:
+    def release(
+        self,
+        key: str,
+        lease_id: str,
+        changes: dict[str, Any],
+        clear_flush_until_ms: int,
+        *,
+        expires: bool = False,
+        claimed_version: int | None = None,
+    ) -> GroupState:
         group = self._set_under_lease(key, lease_id, {**changes, "lease_id": "", "lease_until_ms": 0})
         if claimed_version is not None and group.version == claimed_version:
             # Nothing arrived during the flush: the pending period ends, and a resolved, announced group
@@ -302,17 +373,25 @@ class DynamoDBStore(StateStore):
             update = "REMOVE pending_since_ms" + (" SET expires_at = :exp" if expires else "")
             with contextlib.suppress(ClientError):
                 self.client.update_item(
-                    TableName=self.table, Key=self._group_key(key), UpdateExpression=update,
+                    TableName=self.table,
+                    Key=self._group_key(key),
+                    UpdateExpression=update,
                     ConditionExpression="version = :claimed",
-                    ExpressionAttributeValues=_item({":claimed": claimed_version, **(
-                        {":exp": int(time.time()) + GROUP_TTL_S} if expires else {})}),
+                    ExpressionAttributeValues=_item(
+                        {
+                            ":claimed": claimed_version,
+                            **({":exp": int(time.time()) + GROUP_TTL_S} if expires else {}),
+                        }
+                    ),
                 )
                 group.pending_since_ms = 0
         if 0 < group.flush_at_ms <= clear_flush_until_ms:
             # only if no later flush was marked meanwhile
             with contextlib.suppress(ClientError):
                 self.client.update_item(
-                    TableName=self.table, Key=self._group_key(key), UpdateExpression="SET flush_at_ms = :zero",
+                    TableName=self.table,
+                    Key=self._group_key(key),
+                    UpdateExpression="SET flush_at_ms = :zero",
                     ConditionExpression="flush_at_ms = :seen",
                     ExpressionAttributeValues=_item({":zero": 0, ":seen": group.flush_at_ms}),
                 )
@@ -327,10 +406,13 @@ class DynamoDBStore(StateStore):
         values: dict[str, Any] = {f":t{i}": ts for i, (_, ts) in enumerate(items)}
         removes = [f"members.#m{i}, notified.#m{i}" for i in range(len(items))]
         removes += [f"sms_notified.#s{i}" for i in range(len(sms_keys))]
-        unchanged = [f"(attribute_not_exists(members.#m{i}) OR members.#m{i}.ts_ms = :t{i})" for i in range(len(items))]
+        unchanged = [
+            f"(attribute_not_exists(members.#m{i}) OR members.#m{i}.ts_ms = :t{i})" for i in range(len(items))
+        ]
         try:
             self.client.update_item(
-                TableName=self.table, Key=self._group_key(key),
+                TableName=self.table,
+                Key=self._group_key(key),
                 UpdateExpression="REMOVE " + ", ".join(removes),
                 ConditionExpression=" AND ".join(["lease_id = :lease", *unchanged]),
                 ExpressionAttributeNames=names,
@@ -345,14 +427,23 @@ class DynamoDBStore(StateStore):
     # ---- history ----
     def add_history(self, key: str, at_ms: int, kind: str, detail: dict[str, Any]) -> None:
         # sk sorts by time; the random tail keeps two entries of the same millisecond apart
-        item = {"pk": f"HISTORY#{key}", "sk": f"{at_ms:013d}#{uuid.uuid4().hex[:8]}", "at_ms": at_ms,
-                "kind": kind, **detail, "expires_at": int(time.time()) + HISTORY_TTL_S}
+        item = {
+            "pk": f"HISTORY#{key}",
+            "sk": f"{at_ms:013d}#{uuid.uuid4().hex[:8]}",
+            "at_ms": at_ms,
+            "kind": kind,
+            **detail,
+            "expires_at": int(time.time()) + HISTORY_TTL_S,
+        }
         self.client.put_item(TableName=self.table, Item=_item(item))
 
     def history(self, key: str, limit: int = 100) -> list[dict[str, Any]]:
         got = self.client.query(
-            TableName=self.table, KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": {"S": f"HISTORY#{key}"}}, ScanIndexForward=False, Limit=limit,
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"HISTORY#{key}"}},
+            ScanIndexForward=False,
+            Limit=limit,
         )
         entries = [_plain(i) for i in got.get("Items", [])]
         for entry in entries:
@@ -364,7 +455,8 @@ class DynamoDBStore(StateStore):
     def remember_request(self, key: str, expires_at_s: int) -> bool:
         try:
             self.client.put_item(
-                TableName=self.table, Item=_item({"pk": f"REQUEST#{key}", "sk": "REQUEST", "expires_at": expires_at_s}),
+                TableName=self.table,
+                Item=_item({"pk": f"REQUEST#{key}", "sk": "REQUEST", "expires_at": expires_at_s}),
                 ConditionExpression="attribute_not_exists(pk)",
             )
             return True
@@ -373,22 +465,32 @@ class DynamoDBStore(StateStore):
                 return False
             raise
 
-    def acknowledge(self, key: str, user: str, at_ms: int, *, ack: bool,
-                    episode: int | None = None) -> tuple[GroupState | None, bool]:
+    def acknowledge(
+        self, key: str, user: str, at_ms: int, *, ack: bool, episode: int | None = None
+    ) -> tuple[GroupState | None, bool]:
         if ack:  # the first acknowledgement wins; a second click finds it and shows it
-            update, condition = "SET ack_by = :user, ack_ms = :at", (
-                "attribute_exists(pk) AND (attribute_not_exists(ack_by) OR ack_by = :empty)")
+            update, condition = (
+                "SET ack_by = :user, ack_ms = :at",
+                ("attribute_exists(pk) AND (attribute_not_exists(ack_by) OR ack_by = :empty)"),
+            )
             values = {":user": user, ":at": at_ms, ":empty": ""}
         else:
-            update, condition = "SET ack_by = :empty, ack_ms = :zero", "attribute_exists(ack_by) AND ack_by <> :empty"
+            update, condition = (
+                "SET ack_by = :empty, ack_ms = :zero",
+                "attribute_exists(ack_by) AND ack_by <> :empty",
+            )
             values = {":empty": "", ":zero": 0}
         if episode is not None:
             condition += " AND episode = :episode"
             values[":episode"] = episode
         try:
             got = self.client.update_item(
-                TableName=self.table, Key=self._group_key(key), UpdateExpression=update,
-                ConditionExpression=condition, ExpressionAttributeValues=_item(values), ReturnValues="ALL_NEW",
+                TableName=self.table,
+                Key=self._group_key(key),
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeValues=_item(values),
+                ReturnValues="ALL_NEW",
             )
             return GroupState.model_validate(_plain(got["Attributes"])), True
         except ClientError as exc:
@@ -396,14 +498,19 @@ class DynamoDBStore(StateStore):
                 raise
         return self.get_group(key), False  # already in the asked-for state, or unknown (None)
 
-    def resolve_by_hand(self, key: str, user: str, at_ms: int, episode: int) -> tuple[GroupState | None, bool]:
+    def resolve_by_hand(
+        self, key: str, user: str, at_ms: int, episode: int
+    ) -> tuple[GroupState | None, bool]:
         try:
             got = self.client.update_item(
-                TableName=self.table, Key=self._group_key(key),
+                TableName=self.table,
+                Key=self._group_key(key),
                 UpdateExpression="SET resolved_by = :user, resolved_ms = :at",
                 ConditionExpression="attribute_exists(pk) AND episode = :episode AND "
                 "(attribute_not_exists(resolved_by) OR resolved_by = :empty)",
-                ExpressionAttributeValues=_item({":user": user, ":at": at_ms, ":episode": episode, ":empty": ""}),
+                ExpressionAttributeValues=_item(
+                    {":user": user, ":at": at_ms, ":episode": episode, ":empty": ""}
+                ),
                 ReturnValues="ALL_NEW",
             )
             return GroupState.model_validate(_plain(got["Attributes"])), True
@@ -415,8 +522,12 @@ class DynamoDBStore(StateStore):
     # ---- silences: one partition, read whole (silences are few) ----
     def _query_all(self, pk: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"TableName": self.table, "KeyConditionExpression": "pk = :pk",
-                                  "ExpressionAttributeValues": {":pk": {"S": pk}}, "ConsistentRead": True}
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": pk}},
+            "ConsistentRead": True,
+        }
         while True:
             got = self.client.query(**kwargs)
             items.extend(_plain(i) for i in got.get("Items", []))
@@ -426,8 +537,14 @@ class DynamoDBStore(StateStore):
 
     @staticmethod
     def _silence_item(silence: Silence) -> dict[str, Any]:
-        return _item({**silence.model_dump(), "pk": "SILENCE", "sk": silence.id,
-                      "expires_at": silence.ends_at_ms // 1000 + SILENCE_KEEP_S})
+        return _item(
+            {
+                **silence.model_dump(),
+                "pk": "SILENCE",
+                "sk": silence.id,
+                "expires_at": silence.ends_at_ms // 1000 + SILENCE_KEEP_S,
+            }
+        )
 
     def put_silence(self, silence: Silence) -> None:
         self.client.put_item(TableName=self.table, Item=self._silence_item(silence))
@@ -442,13 +559,25 @@ class DynamoDBStore(StateStore):
             stored = extended(kept, silence)
             if stored == kept:
                 return stored, kept
-            put: dict[str, Any] = {"TableName": self.table, "Item": self._silence_item(stored),
-                                   "ConditionExpression": "attribute_not_exists(pk)"}
+            put: dict[str, Any] = {
+                "TableName": self.table,
+                "Item": self._silence_item(stored),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
             if kept is not None:  # still as read
-                put.update(ConditionExpression="starts_at_ms = :starts AND ends_at_ms = :ends AND #group = :group "
-                           "AND episode = :episode", ExpressionAttributeNames={"#group": "group"},
-                           ExpressionAttributeValues=_item({":starts": kept.starts_at_ms, ":ends": kept.ends_at_ms,
-                                                            ":group": kept.group, ":episode": kept.episode}))
+                put.update(
+                    ConditionExpression="starts_at_ms = :starts AND ends_at_ms = :ends AND #group = :group "
+                    "AND episode = :episode",
+                    ExpressionAttributeNames={"#group": "group"},
+                    ExpressionAttributeValues=_item(
+                        {
+                            ":starts": kept.starts_at_ms,
+                            ":ends": kept.ends_at_ms,
+                            ":group": kept.group,
+                            ":episode": kept.episode,
+                        }
+                    ),
+                )
             try:
                 self.client.put_item(**put)
                 return stored, kept
@@ -458,21 +587,32 @@ class DynamoDBStore(StateStore):
         raise RuntimeError(f"silence {silence.id} kept changing under {SILENCE_MERGE_TRIES} tries")
 
     def silences(self) -> list[Silence]:
-        return sorted((Silence.model_validate(i) for i in self._query_all("SILENCE")), key=lambda s: s.starts_at_ms)
+        return sorted(
+            (Silence.model_validate(i) for i in self._query_all("SILENCE")), key=lambda s: s.starts_at_ms
+        )
 
     def expire_silence(self, silence_id: str, now_ms: int) -> Silence | None:
         # Two conditional tries: one that has started ends now; one that has not is also moved back, so
         # that it is over now too (a silence must end after it starts).
-        for started, update in ((True, "SET ends_at_ms = :end, expires_at = :exp"),
-                                (False, "SET ends_at_ms = :end, starts_at_ms = :start, expires_at = :exp")):
+        for started, update in (
+            (True, "SET ends_at_ms = :end, expires_at = :exp"),
+            (False, "SET ends_at_ms = :end, starts_at_ms = :start, expires_at = :exp"),
+        ):
             try:
                 got = self.client.update_item(
-                    TableName=self.table, Key={"pk": {"S": "SILENCE"}, "sk": {"S": silence_id}},
+                    TableName=self.table,
+                    Key={"pk": {"S": "SILENCE"}, "sk": {"S": silence_id}},
                     UpdateExpression=update,
                     ConditionExpression="attribute_exists(pk) AND ends_at_ms > :now AND "
                     + ("starts_at_ms < :now" if started else "starts_at_ms >= :now"),
-                    ExpressionAttributeValues=_item({":end": now_ms, ":now": now_ms, ":exp": now_ms // 1000 + SILENCE_KEEP_S,
-                                                     **({} if started else {":start": now_ms - 1})}),
+                    ExpressionAttributeValues=_item(
+                        {
+                            ":end": now_ms,
+                            ":now": now_ms,
+                            ":exp": now_ms // 1000 + SILENCE_KEEP_S,
+                            **({} if started else {":start": now_ms - 1}),
+                        }
+                    ),
                     ReturnValues="ALL_NEW",
                 )
                 return Silence.model_validate(_plain(got["Attributes"]))
@@ -489,8 +629,17 @@ class DynamoDBStore(StateStore):
             # delivered late cannot bring it back; its TTL removes it later.
             self.client.put_item(
                 TableName=self.table,
-                Item={**key, **_item({"labels": labels, "ts_ms": ts_ms, "firing": firing,
-                                      "expires_at": int(time.time()) + ALERT_TTL_S})},
+                Item={
+                    **key,
+                    **_item(
+                        {
+                            "labels": labels,
+                            "ts_ms": ts_ms,
+                            "firing": firing,
+                            "expires_at": int(time.time()) + ALERT_TTL_S,
+                        }
+                    ),
+                },
                 ConditionExpression="attribute_not_exists(pk) OR ts_ms < :ts",
                 ExpressionAttributeValues=_item({":ts": ts_ms}),
             )
@@ -505,7 +654,7 @@ class DynamoDBStore(StateStore):
         found: dict[str, AlertState] = {}
         unique = list(dict.fromkeys(fingerprints))
         for start in range(0, len(unique), 100):  # BatchGetItem takes 100 keys
-            keys = [self._alert_key(fp) for fp in unique[start:start + 100]]
+            keys = [self._alert_key(fp) for fp in unique[start : start + 100]]
             request: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True}}
             for _ in range(8):
                 got = self.client.batch_get_item(RequestItems=request)
@@ -528,8 +677,10 @@ class DynamoDBStore(StateStore):
         try:
             self.client.put_item(
                 TableName=self.table,
-                Item={**self._escalation_key(escalation.key), **_item({
-                    **escalation.model_dump(), "expires_at": int(time.time()) + GROUP_TTL_S})},
+                Item={
+                    **self._escalation_key(escalation.key),
+                    **_item({**escalation.model_dump(), "expires_at": int(time.time()) + GROUP_TTL_S}),
+                },
                 ConditionExpression="attribute_not_exists(pk) OR episode <> :episode",
                 ExpressionAttributeValues=_item({":episode": escalation.episode}),
             )
@@ -548,11 +699,14 @@ class DynamoDBStore(StateStore):
         values = {f":v{i}": value for i, value in enumerate(changes.values())}
         try:
             self.client.update_item(
-                TableName=self.table, Key=self._escalation_key(escalation.key),
+                TableName=self.table,
+                Key=self._escalation_key(escalation.key),
                 UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(changes))),
                 ConditionExpression="episode = :episode AND (attribute_not_exists(#rev) OR #rev = :rev)",
                 ExpressionAttributeNames={**names, "#rev": "rev"},
-                ExpressionAttributeValues=_item({**values, ":episode": escalation.episode, ":rev": escalation.rev}),
+                ExpressionAttributeValues=_item(
+                    {**values, ":episode": escalation.episode, ":rev": escalation.rev}
+                ),
             )
             return True
         except ClientError as exc:
@@ -562,9 +716,12 @@ class DynamoDBStore(StateStore):
 
     def end_escalation(self, key: str, episode: int) -> None:
         try:
-            self.client.delete_item(TableName=self.table, Key=self._escalation_key(key),
-                                    ConditionExpression="episode = :episode",
-                                    ExpressionAttributeValues=_item({":episode": episode}))
+            self.client.delete_item(
+                TableName=self.table,
+                Key=self._escalation_key(key),
+                ConditionExpression="episode = :episode",
+                ExpressionAttributeValues=_item({":episode": episode}),
+            )
         except ClientError as exc:
             if not _conditional_failed(exc):
                 raise
@@ -586,8 +743,10 @@ class DynamoDBStore(StateStore):
         try:
             self.client.put_item(
                 TableName=self.table,
-                Item={"pk": {"S": pk}, **_item({"sk": sk, "sent_ms": now_ms,
-                                                "expires_at": now_ms // 1000 + 86400})},
+                Item={
+                    "pk": {"S": pk},
+                    **_item({"sk": sk, "sent_ms": now_ms, "expires_at": now_ms // 1000 + 86400}),
+                },
                 ConditionExpression="attribute_not_exists(pk) OR sent_ms <= :before",
                 ExpressionAttributeValues=_item({":before": now_ms - gap_ms}),
             )
@@ -599,8 +758,12 @@ class DynamoDBStore(StateStore):
 
     def _release_slot(self, *, pk: str, sk: str, claimed_ms: int) -> None:
         try:
-            self.client.delete_item(TableName=self.table, Key={"pk": {"S": pk}, "sk": {"S": sk}},
-                                    ConditionExpression="sent_ms = :at", ExpressionAttributeValues=_item({":at": claimed_ms}))
+            self.client.delete_item(
+                TableName=self.table,
+                Key={"pk": {"S": pk}, "sk": {"S": sk}},
+                ConditionExpression="sent_ms = :at",
+                ExpressionAttributeValues=_item({":at": claimed_ms}),
+            )
         except ClientError as exc:
             if not _conditional_failed(exc):
                 raise
@@ -610,8 +773,15 @@ class DynamoDBStore(StateStore):
         try:
             self.client.put_item(
                 TableName=self.table,
-                Item=_item({"pk": "EXPIRE", "sk": fingerprint, "ts_ms": ts_ms, "due_ms": due_ms,
-                            "expires_at": due_ms // 1000 + 7 * 86400}),
+                Item=_item(
+                    {
+                        "pk": "EXPIRE",
+                        "sk": fingerprint,
+                        "ts_ms": ts_ms,
+                        "due_ms": due_ms,
+                        "expires_at": due_ms // 1000 + 7 * 86400,
+                    }
+                ),
                 ConditionExpression="attribute_not_exists(pk) OR ts_ms < :ts",
                 ExpressionAttributeValues=_item({":ts": ts_ms}),
             )
@@ -624,8 +794,12 @@ class DynamoDBStore(StateStore):
 
     def end_expiry(self, fingerprint: str, ts_ms: int) -> None:
         try:
-            self.client.delete_item(TableName=self.table, Key={"pk": {"S": "EXPIRE"}, "sk": {"S": fingerprint}},
-                                    ConditionExpression="ts_ms = :ts", ExpressionAttributeValues=_item({":ts": ts_ms}))
+            self.client.delete_item(
+                TableName=self.table,
+                Key={"pk": {"S": "EXPIRE"}, "sk": {"S": fingerprint}},
+                ConditionExpression="ts_ms = :ts",
+                ExpressionAttributeValues=_item({":ts": ts_ms}),
+            )
         except ClientError as exc:
             if not _conditional_failed(exc):
                 raise
@@ -637,29 +811,44 @@ class DynamoDBStore(StateStore):
 
     def queue_pages(self, pages: list[QueuedPage]) -> None:
         for page in pages:
-            self.client.put_item(TableName=self.table, Item={**self._outbox_key(page), **_item({
-                **page.model_dump(), "expires_at": page.queued_ms // 1000 + 86400})})
+            self.client.put_item(
+                TableName=self.table,
+                Item={
+                    **self._outbox_key(page),
+                    **_item({**page.model_dump(), "expires_at": page.queued_ms // 1000 + 86400}),
+                },
+            )
 
     def queued_pages(self) -> list[QueuedPage]:
-        return sorted((QueuedPage.model_validate(i) for i in self._query_all("OUTBOX")), key=lambda p: p.queued_ms)
+        return sorted(
+            (QueuedPage.model_validate(i) for i in self._query_all("OUTBOX")), key=lambda p: p.queued_ms
+        )
 
     def drop_queued_pages(self, pages: list[QueuedPage]) -> None:
         for page in pages:  # only the page as read: one queued again since stays
             try:
-                self.client.delete_item(TableName=self.table, Key=self._outbox_key(page),
-                                        ConditionExpression="queued_ms = :at",
-                                        ExpressionAttributeValues=_item({":at": page.queued_ms}))
+                self.client.delete_item(
+                    TableName=self.table,
+                    Key=self._outbox_key(page),
+                    ConditionExpression="queued_ms = :at",
+                    ExpressionAttributeValues=_item({":at": page.queued_ms}),
+                )
             except ClientError as exc:
                 if not _conditional_failed(exc):
                     raise
 
     # ---- SLO aggregates (one item per SLO; its evaluator is the only writer) ----
     def load_slo_state(self, name: str) -> dict[str, Any] | None:
-        got = self.client.get_item(TableName=self.table, Key={"pk": {"S": f"SLO#{name}"}, "sk": {"S": "STATE"}},
-                                   ConsistentRead=True)
+        got = self.client.get_item(
+            TableName=self.table, Key={"pk": {"S": f"SLO#{name}"}, "sk": {"S": "STATE"}}, ConsistentRead=True
+        )
         return _plain(got["Item"]) if "Item" in got else None
 
     def save_slo_state(self, name: str, state: dict[str, Any]) -> None:
         # kept 40 days after the last evaluation: an SLO removed from the file does not linger
-        self.client.put_item(TableName=self.table, Item=_item({
-            **state, "pk": f"SLO#{name}", "sk": "STATE", "expires_at": int(time.time()) + 40 * 86400}))
+        self.client.put_item(
+            TableName=self.table,
+            Item=_item(
+                {**state, "pk": f"SLO#{name}", "sk": "STATE", "expires_at": int(time.time()) + 40 * 86400}
+            ),
+        )

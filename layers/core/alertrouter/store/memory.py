@@ -53,14 +53,25 @@ class MemoryStore(StateStore):
                 self.alerts[fingerprint] = state.model_copy(update={"failsafe_group": key})
 
     def upsert_member(
-        self, key: str, route_id: str, receiver: str, group_labels: dict[str, str],
-        fingerprint: str, member: Member, now_ms: int,
+        self,
+        key: str,
+        route_id: str,
+        receiver: str,
+        group_labels: dict[str, str],
+        fingerprint: str,
+        member: Member,
+        now_ms: int,
     ) -> GroupState:
         with self._lock:
             group = self.groups.get(key)
             if group is None:
-                group = GroupState(key=key, route_id=route_id, receiver=receiver,
-                                   group_labels=group_labels, created_ms=now_ms)
+                group = GroupState(
+                    key=key,
+                    route_id=route_id,
+                    receiver=receiver,
+                    group_labels=group_labels,
+                    created_ms=now_ms,
+                )
                 self.groups[key] = group
             old = group.members.get(fingerprint)
             full = old is None and len(group.members) >= MAX_GROUP_MEMBERS
@@ -70,13 +81,18 @@ class MemoryStore(StateStore):
                 self._changed_in_place(group, now_ms)
             return group.model_copy()  # a read-only snapshot (hot path); get_group/claim give detached copies
 
-    def replace_member(self, group: GroupState, old: str, fingerprint: str, member: Member,
-                       now_ms: int) -> GroupState | None:
+    def replace_member(
+        self, group: GroupState, old: str, fingerprint: str, member: Member, now_ms: int
+    ) -> GroupState | None:
         with self._lock:
             stored = self.groups[group.key]
             was = stored.members.get(old)
-            if (was is None or was.status != "resolved" or was.ts_ms != group.members[old].ts_ms
-                    or fingerprint in stored.members):
+            if (
+                was is None
+                or was.status != "resolved"
+                or was.ts_ms != group.members[old].ts_ms
+                or fingerprint in stored.members
+            ):
                 return None
             stored.members = {**{fp: m for fp, m in stored.members.items() if fp != old}, fingerprint: member}
             self._changed_in_place(stored, now_ms)
@@ -129,8 +145,16 @@ class MemoryStore(StateStore):
                 raise LeaseHeldError(key)
             group = self.groups[key] = _changed(group, changes)
 
-    def release(self, key: str, lease_id: str, changes: dict[str, Any], clear_flush_until_ms: int, *,
-                expires: bool = False, claimed_version: int | None = None) -> GroupState:
+    def release(
+        self,
+        key: str,
+        lease_id: str,
+        changes: dict[str, Any],
+        clear_flush_until_ms: int,
+        *,
+        expires: bool = False,
+        claimed_version: int | None = None,
+    ) -> GroupState:
         with self._lock:
             group = self.groups[key]
             if group.lease_id != lease_id:
@@ -142,7 +166,9 @@ class MemoryStore(StateStore):
                 if expires:
                     self.expiring.add(key)
             elif claimed_version is not None:
-                self.expiring.discard(key)  # (a change during the flush: its upsert took the TTL away already)
+                self.expiring.discard(
+                    key
+                )  # (a change during the flush: its upsert took the TTL away already)
             if group.flush_at_ms and group.flush_at_ms <= clear_flush_until_ms:
                 group.flush_at_ms = 0
             return group.detached()
@@ -173,8 +199,9 @@ class MemoryStore(StateStore):
             self.requests[key] = expires_at_s
             return True
 
-    def acknowledge(self, key: str, user: str, at_ms: int, *, ack: bool,
-                    episode: int | None = None) -> tuple[GroupState | None, bool]:
+    def acknowledge(
+        self, key: str, user: str, at_ms: int, *, ack: bool, episode: int | None = None
+    ) -> tuple[GroupState | None, bool]:
         with self._lock:
             group = self.groups.get(key)
             if group is None:
@@ -188,7 +215,9 @@ class MemoryStore(StateStore):
                 group.ack_by, group.ack_ms, changed = "", 0, True
             return group.detached(), changed
 
-    def resolve_by_hand(self, key: str, user: str, at_ms: int, episode: int) -> tuple[GroupState | None, bool]:
+    def resolve_by_hand(
+        self, key: str, user: str, at_ms: int, episode: int
+    ) -> tuple[GroupState | None, bool]:
         with self._lock:
             group = self.groups.get(key)
             if group is None:
@@ -217,8 +246,9 @@ class MemoryStore(StateStore):
             if silence is None or silence.ends_at_ms <= now_ms:
                 return None
             # one that has not started yet is moved back, so that it is over now too
-            ended = silence.model_copy(update={"ends_at_ms": now_ms,
-                                               "starts_at_ms": min(silence.starts_at_ms, now_ms - 1)})
+            ended = silence.model_copy(
+                update={"ends_at_ms": now_ms, "starts_at_ms": min(silence.starts_at_ms, now_ms - 1)}
+            )
             self.silence_items[silence_id] = ended
             return ended
 
@@ -251,7 +281,8 @@ class MemoryStore(StateStore):
             if kept is None or (kept.episode, kept.rev) != (escalation.episode, escalation.rev):
                 return False
             self.escalation_items[escalation.key] = EscalationState.model_validate(
-                {**escalation.model_dump(), **changes, "rev": escalation.rev + 1})
+                {**escalation.model_dump(), **changes, "rev": escalation.rev + 1}
+            )
             return True
 
     def end_escalation(self, key: str, episode: int) -> None:
