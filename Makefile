@@ -8,7 +8,7 @@ SAMVENV := .venv-sam
 SAM    := SAM_CLI_TELEMETRY=0 $(SAMVENV)/bin/sam
 SAMSTAMP := $(SAMVENV)/.installed
 
-.PHONY: install test test-fast suite unit-fast lint typecheck unit integration cfn demo bench check-config build clean docs docs-check docs-examples docs-images
+.PHONY: install test test-fast suite unit-fast lint typecheck unit integration infrastructure e2e cfn demo bench check-config build clean docs docs-check docs-examples docs-images
 
 $(STAMP):
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# template.yaml as shipped (every optional list empty); tests/unit/test_template.py lints variants with the
+# template.yaml as shipped (every optional list empty); tests/infrastructure/test_template.py lints variants with the
 # optional resources (OpenSearch and stuck-queue alarms, ops SMS) switched on.
 cfn: $(STAMP) $(SAMSTAMP)
 	$(BIN)/cfn-lint template.yaml
@@ -43,6 +43,12 @@ unit: $(STAMP)
 
 integration: $(STAMP)
 	$(BIN)/pytest tests/integration
+
+infrastructure: $(STAMP) $(SAMSTAMP)
+	$(BIN)/pytest tests/infrastructure
+
+e2e: $(STAMP)
+	$(BIN)/pytest tests/e2e
 
 # Test workers (pytest-xdist): one more than the cores, since the slowest integration tests spend much of their
 # time waiting on the Slack stand-in's Retry-After and timeouts (2 cores: 6:05 with 2 workers, 5:02 with 3);
@@ -64,7 +70,7 @@ suite: $(STAMP)
 	$(BIN)/pytest tests $(XDIST) --durations=15
 
 unit-fast: $(STAMP)
-	$(BIN)/pytest tests/unit $(XDIST) -m "not slow" --durations=5
+	$(BIN)/pytest tests/unit tests/infrastructure $(XDIST) -m "not slow" --durations=5
 
 ## The docs site (mkdocs.yml, docs/) on http://127.0.0.1:8000, rebuilt as files change.
 docs: $(STAMP)

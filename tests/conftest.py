@@ -6,6 +6,7 @@ import contextlib
 import json
 import logging
 import re
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,17 @@ def event_text(name: str) -> str:
 @pytest.fixture
 def events_dir() -> Path:
     return EVENTS
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any attempt to open a network connection fails the test (unit and infrastructure tiers)."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("unit and infrastructure tests must not use the network")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
