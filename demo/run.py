@@ -398,7 +398,7 @@ def pin_clocks(clock: DemoClock) -> tuple[Any, Any, Any, Any]:
     return router_app, escalator_app, interactions_app, slo_app
 
 
-def main(html_path: Path | None = OUT / "slack.html") -> int:
+def main(html_path: Path | None = OUT / "slack.html") -> int:  # noqa: C901 - to be split (issue 14)
     import logging
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto server's request log

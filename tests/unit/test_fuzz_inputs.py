@@ -247,7 +247,7 @@ OPS = ("delete", "replace", "replace", "wrap", "stringify", "add_key", "huge", "
 
 
 @st.composite
-def mutated(
+def mutated(  # noqa: C901 - to be split (issue 14)
     draw: st.DrawFn,
     base: Any,
     keys: st.SearchStrategy[str],

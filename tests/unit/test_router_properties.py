@@ -212,7 +212,7 @@ actions = st.lists(
     interval=st.sampled_from([0, 60]),
     gaps=st.lists(st.integers(0, 120_000), min_size=30, max_size=30),
 )
-def test_clicks_and_silences_never_double_post_nor_unresolve(steps, group_by, interval, gaps) -> None:
+def test_clicks_and_silences_never_double_post_nor_unresolve(steps, group_by, interval, gaps) -> None:  # noqa: C901 - to be split (issue 14)
     from alertrouter.models.silence import Silence
 
     store, queue, slack = MemoryStore(), Queue(), Slack()

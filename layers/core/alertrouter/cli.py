@@ -438,7 +438,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             print("alertrouter: --local needs the project's checkout (demo/local_doctor.py)", file=sys.stderr)
             return 2
         sys.path[:0] = [str(demo)]
-        from local_doctor import local_doctor  # type: ignore[import-not-found]
+        from local_doctor import local_doctor
 
         with local_doctor() as local:
             print(f"local stack on {local.endpoint}, Slack stand-in on {local.slack.url}")

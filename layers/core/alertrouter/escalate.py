@@ -71,7 +71,7 @@ class Escalator:
         self.account_label = account_label
         self.now_ms = now_ms
 
-    def run(self) -> EscalationOutcome:
+    def run(self) -> EscalationOutcome:  # noqa: C901 - to be split (issue 14)
         now = self.now_ms()
         outcome = EscalationOutcome()
         due = [e for e in self.store.escalations() if e.next_ms <= now]

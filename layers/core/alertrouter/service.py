@@ -92,7 +92,7 @@ class RouterService:
             account_label=settings.account_label,
             slack_token_secret=settings.slack_token_secret,
             fail_safe=self.fail_safe,
-            **({"now_ms": now_ms} if now_ms else {}),  # type: ignore[arg-type]
+            **({"now_ms": now_ms} if now_ms else {}),
         )
 
     def _slack_token(self) -> str:

@@ -28,17 +28,17 @@ def _resolve(route: Route, parent: ResolvedRoute | None) -> ResolvedRoute:
         id=route.id,
         receiver=str(pick("receiver", "")),
         group_by=tuple(group_by),
-        group_wait=pick("group_wait", DEFAULT_GROUP_WAIT),  # type: ignore[arg-type]
-        group_interval=pick("group_interval", DEFAULT_GROUP_INTERVAL),  # type: ignore[arg-type]
-        repeat_interval=pick("repeat_interval", DEFAULT_REPEAT_INTERVAL),  # type: ignore[arg-type]
+        group_wait=pick("group_wait", DEFAULT_GROUP_WAIT),
+        group_interval=pick("group_interval", DEFAULT_GROUP_INTERVAL),
+        repeat_interval=pick("repeat_interval", DEFAULT_REPEAT_INTERVAL),
         matchers=tuple(str(m) for m in route.matchers),
         # Alertmanager does not pass time intervals down the tree; our own settings are inherited
         mute_time_intervals=tuple(route.mute_time_intervals),
         active_time_intervals=tuple(route.active_time_intervals),
-        escalation=pick("escalation", None),  # type: ignore[arg-type]
-        reminder_interval=pick("reminder_interval", None),  # type: ignore[arg-type]
-        resolve_timeout=pick("resolve_timeout", DEFAULT_RESOLVE_TIMEOUT),  # type: ignore[arg-type]
-        flapping=pick("flapping", FlapPolicy()),  # type: ignore[arg-type]
+        escalation=pick("escalation", None),
+        reminder_interval=pick("reminder_interval", None),
+        resolve_timeout=pick("resolve_timeout", DEFAULT_RESOLVE_TIMEOUT),
+        flapping=pick("flapping", FlapPolicy()),
     )
 
 

@@ -164,7 +164,7 @@ _STAT_HELP = (
 )
 
 
-def check_stat(stat: str) -> str:
+def check_stat(stat: str) -> str:  # noqa: C901 - to be split (issue 14)
     """A CloudWatch statistic, by its form (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/
     Statistics-definitions.html); returns it unchanged or raises ValueError."""
     if stat in _BASIC_STATS:
