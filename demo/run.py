@@ -378,7 +378,7 @@ def pin_clocks(clock: DemoClock) -> tuple[Any, Any, Any, Any]:
     from slo_evaluator import app as slo_app
 
     from alertrouter.models import silence
-    from alertrouter.store import dynamodb
+    from alertrouter.store.dynamodb import codec as item_codec
     from router import app as router_app
 
     seeded = random.Random(7)
@@ -386,7 +386,7 @@ def pin_clocks(clock: DemoClock) -> tuple[Any, Any, Any, Any]:
         uuid4=lambda: uuid.UUID(int=seeded.getrandbits(128), version=4)
     )
     drawn = itertools.count(1)  # history entries of one millisecond keep the order they were written in
-    dynamodb.uuid = types.SimpleNamespace(  # type: ignore[attr-defined]
+    item_codec.uuid = types.SimpleNamespace(  # type: ignore[attr-defined]
         uuid4=lambda: uuid.UUID(int=(next(drawn) << 96) | seeded.getrandbits(96), version=4)
     )
     router_app.build_service().router.now_ms = clock

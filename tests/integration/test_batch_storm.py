@@ -12,7 +12,7 @@ import pytest
 
 from alertrouter.escalate import Escalator
 from alertrouter.notify.slack import SlackClient
-from alertrouter.store import dynamodb
+from alertrouter.store.dynamodb import groups as dynamodb_groups
 from conftest import batch_child_failure as child_failure
 from integration.conftest import Harness, make_harness, queued
 
@@ -42,7 +42,7 @@ CAP = 40
 
 @pytest.fixture
 def h(aws: Any, slack: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Harness:
-    monkeypatch.setattr(dynamodb, "MAX_GROUP_MEMBERS", CAP)
+    monkeypatch.setattr(dynamodb_groups, "MAX_GROUP_MEMBERS", CAP)
     return make_harness(aws, slack, tmp_path, CONFIG)
 
 
@@ -130,7 +130,7 @@ def test_an_alarm_a_full_group_cannot_take_waits_in_the_dlq_with_its_reason(
 ) -> None:
     from integration.conftest import alarm_body
 
-    monkeypatch.setattr(dynamodb, "MAX_GROUP_MEMBERS", CAP)
+    monkeypatch.setattr(dynamodb_groups, "MAX_GROUP_MEMBERS", CAP)
     h = make_harness(
         aws,
         slack,

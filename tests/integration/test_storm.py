@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from support.memory_store import MemoryStore
 
 from alertrouter.aws import Clients
 from alertrouter.models.settings import Settings
 from alertrouter.notify.slack import SlackClient
 from alertrouter.service import RouterService
-from alertrouter.store.memory import MemoryStore
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "bench"))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from support.memory_store import MemoryStore
+
 from alertrouter.config import parse_config
 from alertrouter.models.alert import Alert
 from alertrouter.notify.base import NotifyError
 from alertrouter.notify.render import SlackMessage
 from alertrouter.router import Router
 from alertrouter.sources import parse_payload
-from alertrouter.store.memory import MemoryStore
 from conftest import load_event
 
 T0 = 1_700_000_000_000

@@ -8,12 +8,12 @@ import json
 from typing import Any
 
 import pytest
+from support.memory_store import MemoryStore
 
 from alertrouter.models.state import MAX_GROUP_MEMBERS, GroupState, Member
 from alertrouter.notify.render import render_group
 from alertrouter.router import GroupFullError, Outcome
 from alertrouter.sources import parse_body
-from alertrouter.store.memory import MemoryStore
 from conftest import batch_child_failure as child_failure
 from unit.fakes import Clock, Scheduler, Slack, alert, router
 

@@ -4,10 +4,10 @@ interactions function redraws the clicked one and hands the others to the router
 from __future__ import annotations
 
 import pytest
+from support.memory_store import MemoryStore
 
 from alertrouter.notify.base import NotifyError
 from alertrouter.router import Router
-from alertrouter.store.memory import MemoryStore
 from unit.fakes import Clock, Scheduler, Slack, alert, router
 
 TWO_CHANNELS = """

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.memory_store import MemoryStore
 
 from alertrouter.config import parse_config
 from alertrouter.models.alert import Alert
 from alertrouter.notify.render import SlackMessage
 from alertrouter.router import Router, visible_members
 from alertrouter.sources import parse_payload
-from alertrouter.store.memory import MemoryStore
 from conftest import load_event
 
 CONFIG = """

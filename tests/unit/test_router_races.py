@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from support.memory_store import MemoryStore
 
 from alertrouter.notify.base import NotifyError
-from alertrouter.store.memory import MemoryStore
 from unit.fakes import Clock, Scheduler, Slack, alert, router
 
 ONE_GROUP = """
