@@ -36,7 +36,7 @@ def slo_costs(slos: int = 200, steady_runs: int = 3) -> dict[str, Any]:
     import boto3
 
     from alertrouter.slo.evaluator import Evaluator, SloState
-    from alertrouter.slo.model import load_slos
+    from alertrouter.slo.loader import load_slos
 
     with moto_server() as endpoint:
         for variable, setting in {

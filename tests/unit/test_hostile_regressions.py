@@ -13,7 +13,7 @@ from support.paths import ROOT
 from alertrouter.config import ConfigError, parse_config
 from alertrouter.interactions import InteractionService, function_url_body, sign
 from alertrouter.models.silence import Silence
-from alertrouter.slo.model import SloError, load_slos
+from alertrouter.slo.loader import SloError, load_slos
 from alertrouter.sources import MalformedEventError, parse_body
 from alertrouter.store.memory import MemoryStore
 

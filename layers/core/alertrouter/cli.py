@@ -299,7 +299,7 @@ def cmd_silence(args: argparse.Namespace) -> int:
 
 def cmd_slo(args: argparse.Namespace) -> int:
     """`slo validate FILE`, `slo evaluate FILE [--at TIME]`, `slo test FILE`."""
-    from alertrouter.slo.model import SloError, load_slo_file
+    from alertrouter.slo.loader import SloError, load_slo_file
 
     try:
         if args.action == "test":

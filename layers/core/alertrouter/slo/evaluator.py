@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from alertrouter.slo.burn import Counts, budget, burn_rate, time_to_exhaustion, timeslices
 from alertrouter.slo.cloudwatch import HOUR, MINUTE, Plan, Query, align, fetch, increases
-from alertrouter.slo.model import Slo
+from alertrouter.slo.compiled import Slo
 from alertrouter.slo.rules import RuleResult, evaluate, format_duration, windows_needed
 
 logger = Logger(service="alertrouter-slo", child=True)
