@@ -22,7 +22,6 @@ API calls, EMF lines) do not vary between runs and say so.
 
 from __future__ import annotations
 
-import heapq
 import json
 import math
 import os
@@ -36,7 +35,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from alertrouter.notify.render import SlackMessage
+from support.clock import BENCH_START, Clock, DelayQueue
+from support.events import ALARM_EVENT, alarm_event, load_event
+from support.fakes import SlackSink
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = int(os.environ.get("BENCH_RUNS", "9"))
@@ -122,99 +123,19 @@ def cold_start() -> tuple[list[float], list[float], list[float]]:
     return floor, libraries, router
 
 
-class SlackSink:
-    """Accepts what the router would send to Slack and counts it (a SlackApi with no network)."""
-
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def post_once(
-        self,
-        channel: str,
-        message: SlackMessage,
-        metadata: dict[str, Any],
-        oldest: float,
-        *,
-        look_first: bool = False,
-    ) -> tuple[str, str]:
-        self.calls += 1
-        return channel, f"{self.calls}.000100"
-
-    def post(
-        self,
-        channel: str,
-        message: SlackMessage,
-        *,
-        thread_ts: str | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> tuple[str, str]:
-        self.calls += 1
-        return channel, f"{self.calls}.000100"
-
-    def update(self, channel: str, ts: str, message: SlackMessage) -> None:
-        self.calls += 1
-
-    def learn(self, name: str, channel_id: str) -> None:
-        pass
-
-
 def workload(alarms: int, changes_per_alarm: int) -> list[str]:
     """Bodies as SQS delivers them: each alarm fires, repeats, resolves; some deliveries are duplicated."""
-    base = json.loads(
-        (ROOT / "events" / "eventbridge_cw_alarm_state_change_single_metric_ALARM_awsdocs.json").read_text()
-    )
+    base = load_event(ALARM_EVENT)
     bodies = []
     for a in range(alarms):
         for c in range(changes_per_alarm):
-            event = json.loads(json.dumps(base))
-            event["detail"]["alarmName"] = f"Alarm{a:05d}"
-            event["resources"] = [f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:Alarm{a:05d}"]
-            event["detail"]["state"]["value"] = "OK" if c % 3 == 2 else "ALARM"
-            event["detail"]["state"]["timestamp"] = f"2024-05-01T{10 + c // 60:02d}:{c % 60:02d}:00.000+0000"
-            event["detail"]["configuration"]["metrics"][0]["metricStat"]["metric"]["dimensions"] = {
-                "InstanceId": f"i-{a:08x}"
-            }
-            body = json.dumps(event)
+            stamp = f"2024-05-01T{10 + c // 60:02d}:{c % 60:02d}:00.000+0000"
+            state = "OK" if c % 3 == 2 else "ALARM"
+            body = json.dumps(alarm_event(base, f"Alarm{a:05d}", state, stamp, f"i-{a:08x}"))
             bodies.append(body)
             if c % 4 == 0:
                 bodies.append(body)  # at-least-once delivery: a duplicate
     return bodies
-
-
-_NOTHING_DUE: list[tuple[str, str, int]] = []
-
-
-class DelayQueue:
-    """The SQS delay the router schedules group flushes with, on the bench's clock (duck-types the
-    FlushScheduler): due flushes are handed back as the clock passes them."""
-
-    def __init__(self, now: Any) -> None:
-        self.now = now
-        self.pending: list[tuple[int, str, str, int]] = []
-
-    def schedule(self, key: str, route_id: str, delay_s: int, due_ms: int) -> None:
-        heapq.heappush(self.pending, (self.now.ms + delay_s * 1000, key, route_id, due_ms))
-
-    def due(self) -> list[tuple[str, str, int]]:
-        if not self.pending or self.pending[0][0] > self.now.ms:
-            return _NOTHING_DUE  # (the common case, asked after every event: the bench's own cost kept small)
-        out = []
-        while self.pending and self.pending[0][0] <= self.now.ms:
-            _, key, route_id, due_ms = heapq.heappop(self.pending)
-            out.append((key, route_id, due_ms))
-        return out
-
-
-class Clock:
-    def __init__(self, step_ms: int) -> None:
-        # after every event the bench sends (the router refuses events dated ahead of its clock)
-        self.ms, self.step = 1_800_000_000_000, step_ms
-
-    def __call__(self) -> int:
-        return self.ms
-
-    def tick(self) -> None:
-        self.ms += self.step
 
 
 def throughput(
@@ -243,7 +164,7 @@ def throughput(
         )
         config_path = Path(tempfile.mkdtemp()) / "routing.yaml"
         config_path.write_text(text)
-    clock = Clock(step_ms=5)
+    clock = Clock(BENCH_START, step_ms=5)
     queue = DelayQueue(clock)
     sink = SlackSink()
     # The Lambda's own service object (handle_body, metrics and all), on the memory store, the bench's

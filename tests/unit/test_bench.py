@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import sys
+from support.handlers import load_module
+from support.paths import ROOT
 
-from conftest import ROOT
-
-sys.path.insert(0, str(ROOT / "bench"))
-
-import run as bench  # noqa: E402
+bench = load_module(ROOT / "bench" / "run.py", "bench_run")  # a script, not a package: loaded by its path
 
 
 def test_throughput_run_delivers_every_group_once() -> None:

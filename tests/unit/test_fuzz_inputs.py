@@ -58,6 +58,7 @@ from hypothesis import strategies as st
 from hypothesis.control import current_build_context
 from hypothesis.errors import InvalidArgument
 from pydantic import ValidationError
+from support.paths import EVENTS, ROOT
 
 from alertrouter import sources
 from alertrouter.config import ConfigError, parse_config
@@ -72,7 +73,6 @@ from alertrouter.slo.compiled import Slo
 from alertrouter.slo.loader import SloError, load_slos
 from alertrouter.sources import MalformedEventError, ParseResult, parse_body, parse_payload
 from alertrouter.store.memory import MemoryStore
-from conftest import EVENTS, ROOT
 
 FUZZ = settings(
     max_examples=1000,

@@ -434,12 +434,14 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from alertrouter.aws import Clients
 
     if args.local:
-        demo = Path(__file__).resolve().parents[3] / "demo"
-        if not (demo / "local_doctor.py").exists():
-            print("alertrouter: --local needs the project's checkout (demo/local_doctor.py)", file=sys.stderr)
+        try:  # the one import of the support package (tests/support): only a checkout's dev install has it
+            from support.local_doctor import local_doctor
+        except ImportError:
+            print(
+                "alertrouter: --local needs the project's checkout (tests/support, pip install -e .)",
+                file=sys.stderr,
+            )
             return 2
-        sys.path[:0] = [str(demo)]
-        from local_doctor import local_doctor
 
         with local_doctor() as local:
             print(f"local stack on {local.endpoint}, Slack stand-in on {local.slack.url}")
