@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from local_aws import ROOT, expand_for_each, load_template, template_with_defaults
+from support.local_aws import expand_for_each, load_template, template_with_defaults
+from support.paths import ROOT
 
 RAW = load_template()
 # Obvious fakes: 555-01xx numbers are reserved for fiction.

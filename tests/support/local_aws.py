@@ -3,18 +3,21 @@ from `template.yaml` itself, so the demo and the tests cannot drift from what `s
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import logging
 import re
 import socket
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from support.paths import ROOT
+
 TEMPLATE = ROOT / "template.yaml"
 FAKE_SLACK_TOKEN = (
     "xoxb-0000-fake-token-for-local-use"  # an obvious fake: the stand-in only checks the prefix
@@ -251,3 +254,18 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def moto_server() -> Iterator[str]:
+    """Start a moto server on loopback, yield its endpoint URL, stop it."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto server's request log
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
