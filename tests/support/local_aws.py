@@ -61,6 +61,7 @@ def expand_for_each(  # noqa: C901 - one branch per intrinsic function the expan
     non-alphanumeric characters, `Ref: Id` the item. A collection that is a `Ref` to a CommaDelimitedList
     parameter takes its value from `lists`, else from the parameter's default ("" is the list [""])."""
     parameters = template.get("Parameters", {})
+    mappings = template.get("Mappings", {})
 
     def collection(value: Any) -> list[str]:
         if isinstance(value, list):
@@ -93,7 +94,8 @@ def expand_for_each(  # noqa: C901 - one branch per intrinsic function the expan
                 continue
             identifier, items, fragment = value
             for item in collection(items):
-                for expanded_key, expanded_value in expand(substitute(fragment, identifier, item)).items():
+                resolved = _resolve_lookups(substitute(fragment, identifier, item), mappings)
+                for expanded_key, expanded_value in expand(resolved).items():
                     if expanded_key in out:
                         raise ValueError(f"{key} makes {expanded_key} twice")
                     out[expanded_key] = expanded_value
@@ -104,6 +106,34 @@ def expand_for_each(  # noqa: C901 - one branch per intrinsic function the expan
         if name in template:
             expanded[name] = expand(template[name])
     return expanded
+
+
+def _resolve_lookups(value: Any, mappings: Mapping[str, Any]) -> Any:
+    """A loop's fragment for one item as the transform renders it: each `Fn::FindInMap` whose keys are
+    strings becomes the mapping's value, then each `Fn::Sub` whose variables are all strings becomes the one
+    string CloudFormation makes of it (`{"Sub": "...${Name}...", {"Name": "x"}}` is `{"Sub": "...x..."}`)."""
+    if isinstance(value, list):
+        return [_resolve_lookups(v, mappings) for v in value]
+    if not isinstance(value, dict):
+        return value
+    value = {k: _resolve_lookups(v, mappings) for k, v in value.items()}
+    if len(value) != 1:
+        return value
+    [(function, args)] = value.items()
+    if (
+        function in ("FindInMap", "Fn::FindInMap")
+        and len(args) == 3
+        and all(isinstance(a, str) for a in args)
+    ):
+        name, key, second_key = args
+        return mappings[name][key][second_key]
+    if function in ("Sub", "Fn::Sub") and isinstance(args, list):
+        text, variables = args
+        if all(isinstance(v, str) for v in variables.values()):
+            for variable, text_value in variables.items():
+                text = text.replace("${" + variable + "}", text_value)
+            return {function: text}
+    return value
 
 
 def _alphanumeric(item: str) -> str:

@@ -334,7 +334,8 @@ def _slo_evaluate(args: argparse.Namespace, slos: list[Any]) -> int:
     """Evaluate against the account's CloudWatch (or a local endpoint), reading each SLO's whole period."""
     import botocore.session
 
-    from alertrouter.slo.evaluator import Evaluator, describe
+    from alertrouter.slo.alerts import describe
+    from alertrouter.slo.evaluator import Evaluator
     from alertrouter.slo.rules import format_duration
 
     try:
