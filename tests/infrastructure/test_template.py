@@ -348,7 +348,7 @@ def leading_keys(function: str, sid: str) -> list[str]:
 
 
 def test_the_internet_facing_interactions_function_touches_only_the_items_a_click_needs() -> None:
-    # the partition key prefixes of store/dynamodb.py; test_iam_grants derives them from the code
+    # the partition key prefixes of store/dynamodb/codec.py; test_iam_grants derives them from the code
     assert leading_keys("SlackInteractionsFunction", "StateTable") == [
         "GROUP#*",
         "HISTORY#*",
