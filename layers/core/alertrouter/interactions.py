@@ -22,7 +22,6 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import parse_qs
 
-from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from alertrouter.models.config import parse_duration
@@ -33,10 +32,11 @@ from alertrouter.notify.base import NotifyError
 from alertrouter.notify.mrkdwn import escape, mention
 from alertrouter.notify.render import SILENCE_CHOICES, SlackMessage, render_group, utc_text
 from alertrouter.notify.slack import SlackApi
+from alertrouter.observability import INTERACTIONS, module_logger
 from alertrouter.router import REDRAW_KIND, RESOLVE_KIND, visible_members
 from alertrouter.store.base import ClickStore, HistoryStore, RequestStore, SilenceStore
 
-logger = Logger(service="alertrouter-interactions", child=True)
+logger = module_logger(INTERACTIONS, __name__)
 
 MAX_SKEW_S = 300
 _EPOCH = re.compile(r"[0-9]{1,12}")
