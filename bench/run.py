@@ -73,7 +73,7 @@ COLD_START_TARGET = 1.15  # router / libraries floor
 ROUTER = """
 import time; t = time.perf_counter()
 import router.app
-from alertrouter.handler import build_service
+from alertrouter.composition.router import build_service
 service = build_service()
 c = service.clients
 c.dynamodb, c.sqs, c.sns, c.secretsmanager
@@ -152,9 +152,8 @@ def throughput(
     from support.memory_store import MemoryStore
 
     from alertrouter.aws import Clients
-    from alertrouter.handler import settle
+    from alertrouter.composition.router import compose, settle
     from alertrouter.models.settings import Settings
-    from alertrouter.service import RouterService
 
     config_path = ROOT / "config" / "routing.yaml"
     if immediate:
@@ -174,9 +173,7 @@ def throughput(
     settings = Settings(
         table_name="bench-state", ingest_queue_url="local", routing_config_path=str(config_path)
     )
-    service = RouterService(
-        settings, Clients(), slack=sink, now_ms=clock, store=MemoryStore(), scheduler=queue
-    )
+    service = compose(settings, Clients(), slack=sink, now_ms=clock, store=MemoryStore(), scheduler=queue)
     router = service.router
     settle()  # as the Lambda's build_service does once the service is built
     bodies = workload(alarms, 5)  # fire, repeat, resolve, fire again, repeat: each ends firing

@@ -72,15 +72,15 @@ class TimedSink:
 
 def _service(clock: Any, queue: Any, sink: Any, store: Any) -> Any:
     from alertrouter.aws import Clients
+    from alertrouter.composition.router import compose
     from alertrouter.models.settings import Settings
-    from alertrouter.service import RouterService
 
     settings = Settings(
         table_name="bench-state",
         ingest_queue_url="local",
         routing_config_path=str(ROOT / "config" / "routing.yaml"),
     )
-    return RouterService(settings, Clients(), slack=sink, now_ms=clock, store=store, scheduler=queue)
+    return compose(settings, Clients(), slack=sink, now_ms=clock, store=store, scheduler=queue)
 
 
 def storm(alarms: int = 100, changes: int = 10_000) -> dict[str, Any]:

@@ -15,9 +15,9 @@ from support.memory_store import MemoryStore
 from support.paths import ROOT
 
 from alertrouter.aws import Clients
+from alertrouter.composition.router import compose
 from alertrouter.models.settings import Settings
 from alertrouter.notify.slack import SlackClient
-from alertrouter.service import RouterService
 
 pytestmark = pytest.mark.integration
 
@@ -42,7 +42,7 @@ def test_a_storm_is_one_post_per_group_paced_and_retry_after_is_honoured(tmp_pat
     with SlackStandIn(retry_after=1) as standin:
         standin.faults = ["ok", "429"]  # Slack rate-limits the storm's second call
         slack = SlackClient(lambda: "xoxb-storm", standin.url, timeout=(1.0, 2.0))  # Slack's pace: 1 s
-        service = RouterService(
+        service = compose(
             Settings(table_name="storm-state", ingest_queue_url="local", routing_config_path=str(config)),
             Clients(),
             slack=slack,

@@ -14,7 +14,8 @@ import pytest
 from moto.backends import get_backend
 
 from alertrouter import handler
-from alertrouter.aws import Clients
+from alertrouter.aws import Clients, SecretCache
+from alertrouter.composition.router import compose, slack_token
 from alertrouter.models.settings import Settings
 from alertrouter.notify.slack import SlackClient
 from alertrouter.service import RouterService
@@ -119,18 +120,14 @@ def make_harness(
     clock = Clock(AFTER_SAMPLE_EVENTS)
     clients = Clients(session)
     sleeps: list[float] = []
-    service_holder: dict[str, RouterService] = {}
-
-    def token() -> str:
-        return service_holder["s"]._slack_token()
+    token = slack_token(settings, SecretCache(lambda: clients.secretsmanager))  # as the router reads it
 
     def fake_sleep(seconds: float) -> None:
         sleeps.append(seconds)
         time.sleep(min(seconds, 1.1))  # the stand-in checks Retry-After in real time
 
     options = {"timeout": (1.0, 0.3), "min_interval": 0.0, "sleep": fake_sleep, **slack_kwargs}
-    service = RouterService(settings, clients, slack=SlackClient(token, slack.url, **options), now_ms=clock)
-    service_holder["s"] = service
+    service = compose(settings, clients, slack=SlackClient(token, slack.url, **options), now_ms=clock)
     return Harness(service=service, slack=slack, stack=stack, session=session, clock=clock, sleeps=sleeps)
 
 
@@ -184,7 +181,7 @@ class RouterStack:
         sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
         old = harness.service
         settings = old.settings.model_copy(update={"ops_topic_arn": topic})
-        harness.service = RouterService(
+        harness.service = compose(
             settings, Clients(harness.session), slack=old.router.slack, now_ms=harness.clock
         )
         self.app = load_handler("router")

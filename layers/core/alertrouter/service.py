@@ -1,5 +1,6 @@
-"""Wiring: settings -> AWS clients (created lazily, injectable) -> Router; and the per-record logic
-the Lambda handler calls (flush messages, alert events, bad input to the DLQ with its reason)."""
+"""The router function's service: the per-record logic the Lambda handler calls (flush messages, alert
+events, bad input to the DLQ with its reason) and the invocation's metrics. Built by
+alertrouter.composition.router."""
 
 from __future__ import annotations
 
@@ -7,36 +8,31 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import single_metric
 from aws_lambda_powertools.metrics import MetricUnit
 
 from alertrouter.admission import Admission, RefusedEventError
-from alertrouter.aws import Clients, SecretCache
-from alertrouter.config import ConfigError, config_version, load_config
+from alertrouter.aws import Clients
 from alertrouter.failsafe import FailSafe
 from alertrouter.models.alert import Alert
-from alertrouter.models.config import RoutingConfig
 from alertrouter.models.settings import Settings
 from alertrouter.notify.base import NotifyError
-from alertrouter.notify.ops import OpsTopic
-from alertrouter.notify.slack import SlackApi, SlackClient
-from alertrouter.notify.sms import SmsNotifier
 from alertrouter.observability import ROUTER, function_logger, function_metrics
 from alertrouter.router import (
     EXPIRE_KIND,
     REDRAW_KIND,
     RESOLVE_KIND,
-    FlushScheduler,
     GroupFullError,
     Outcome,
     Router,
 )
 from alertrouter.sources import OWN_PREFIX, MalformedEventError, ParseResult, parse_body, parse_payload
 from alertrouter.sqs_message import fitted
-from alertrouter.store.base import StateStore
-from alertrouter.store.dynamodb import DynamoDBStore
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
 
 logger = function_logger(ROUTER)
 metrics = function_metrics(ROUTER)
@@ -47,7 +43,7 @@ FLUSH_KIND = "alertrouter.flush"
 class SqsFlushScheduler:
     """Schedules a group flush as a delayed message on the router's own queue (SQS allows 15 min)."""
 
-    def __init__(self, client: Any, queue_url: str) -> None:
+    def __init__(self, client: SQSClient, queue_url: str) -> None:
         self.client = client
         self.queue_url = queue_url
 
@@ -60,51 +56,27 @@ class SqsFlushScheduler:
 
 
 class RouterService:
-    """One warm process's router: built once per container, reused across invocations."""
+    """One warm process's router and what the handler does around it (decoding records, the DLQ, metrics):
+    built once per container by the composition root (alertrouter.composition.router)."""
 
     def __init__(
         self,
+        router: Router,
+        *,
         settings: Settings,
         clients: Clients,
-        *,
-        slack: SlackApi | None = None,
-        now_ms: Callable[[], int] | None = None,
-        store: StateStore | None = None,
-        scheduler: FlushScheduler | None = None,
+        admission: Admission,
+        fail_safe: FailSafe,
+        config_version: str,
     ) -> None:
-        """Every collaborator can be passed in (tests, benchmark); the defaults are the AWS ones."""
+        self.router = router
         self.settings = settings
         self.clients = clients
+        self.admission = admission
+        self.fail_safe = fail_safe
+        self.config_version = config_version
         self.counts: Counter[str] = Counter()  # this invocation's metrics, published once at its end
         self.refusals: Counter[str] = Counter()  # Slack error code -> channels refused (a metric per cause)
-        self.config_version = config_version(settings.routing_config_path)
-        config, problem = _load_routing(settings, self.config_version)
-        self.fail_safe = FailSafe(settings.default_slack_channel, problem)
-        self.config = config or self.fail_safe.config
-        self.admission = Admission.of(settings.account_id, settings.source_accounts)
-        self._secrets = SecretCache(lambda: clients.secretsmanager)
-        self.router = Router(
-            self.config,
-            store or DynamoDBStore(settings.table_name, clients.dynamodb),
-            scheduler or SqsFlushScheduler(clients.sqs, settings.ingest_queue_url),
-            slack=slack or SlackClient(self._slack_token, str(settings.slack_api_url)),
-            sms=SmsNotifier(clients.sns, self._sms_numbers) if settings.sms_numbers_secret else None,
-            ops=OpsTopic(clients.sns, settings.ops_topic_arn) if settings.ops_topic_arn else None,
-            account_label=settings.account_label,
-            slack_token_secret=settings.slack_token_secret,
-            fail_safe=self.fail_safe,
-            **({"now_ms": now_ms} if now_ms else {}),
-        )
-
-    def _slack_token(self) -> str:
-        if not self.settings.slack_token_secret:
-            raise NotifyError(
-                "no Slack token secret configured (SLACK_TOKEN_SECRET)", retryable=False, code="not_authed"
-            )
-        return self._secrets.get(self.settings.slack_token_secret)
-
-    def _sms_numbers(self) -> dict[str, str]:
-        return self._secrets.sms_numbers(self.settings.sms_numbers_secret)
 
     def publish_metrics(self) -> None:
         """Hand this invocation's counts to Powertools Metrics: one value per metric, not one per record."""
@@ -288,33 +260,6 @@ class RouterService:
         self.clients.sqs.send_message(
             QueueUrl=self.settings.dlq_url, MessageBody=kept, MessageAttributes=attributes
         )
-
-
-def _load_routing(settings: Settings, version: str) -> tuple[RoutingConfig | None, str]:
-    """The routing config, or None and what is wrong with it. A config that cannot be loaded must not take the
-    router down (every alert would end in the DLQ unseen): the fail-safe config is used until a valid one is
-    deployed (a new Lambda version, read at its cold start; a running container's layer cannot change, so
-    the file is not read again)."""
-    path = settings.routing_config_path
-    try:
-        config = load_config(path, settings.placeholders())
-    except Exception as exc:  # noqa: BLE001 - whatever the file holds, the router starts
-        reason = str(exc) if isinstance(exc, ConfigError) else f"{path}: {type(exc).__name__}: {exc}"
-        logger.error(
-            "routing config invalid: alerts are routed to the default channel",
-            extra={
-                "reason": reason,
-                "path": path,
-                "config_version": version,
-                "channel": settings.default_slack_channel,
-            },
-        )
-        return None, reason or type(exc).__name__
-    logger.info(
-        "routing config loaded",
-        extra={"path": path, "config_version": version, "receivers": len(config.receivers)},
-    )
-    return config, ""
 
 
 def _metric_of(exc: MalformedEventError) -> str:

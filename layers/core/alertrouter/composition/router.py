@@ -1,19 +1,35 @@
-"""The router function's object graph."""
+"""The router function's object graph: the routing config (or the fail-safe one), the state table, the flush
+scheduler on the router's own queue, Slack, SMS and the ops topic, behind the RouterService."""
 
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 from functools import lru_cache
 
-from alertrouter.aws import Clients
+from alertrouter.admission import Admission
+from alertrouter.aws import Clients, SecretCache
+from alertrouter.composition.parts import sms_notifier
+from alertrouter.config import ConfigError, config_version, load_config
+from alertrouter.failsafe import FailSafe
+from alertrouter.models.config import RoutingConfig
 from alertrouter.models.settings import Settings
-from alertrouter.service import RouterService
+from alertrouter.notify.base import NotifyError
+from alertrouter.notify.ops import OpsTopic
+from alertrouter.notify.slack import SlackApi, SlackClient
+from alertrouter.observability import ROUTER, function_logger
+from alertrouter.router import FlushScheduler, Router
+from alertrouter.service import RouterService, SqsFlushScheduler
+from alertrouter.store.base import StateStore
+from alertrouter.store.dynamodb import DynamoDBStore
+
+logger = function_logger(ROUTER)
 
 
 @lru_cache(maxsize=1)
 def build_service() -> RouterService:
     """The process's router, built on first use (not at import) from the validated environment."""
-    service = RouterService(Settings.from_env(), Clients())
+    service = compose(Settings.from_env(), Clients())
     settle()
     return service
 
@@ -23,3 +39,81 @@ def settle() -> None:
     of the garbage collector's sight, so its collections scan only what events create (a few percent of each
     event's time in a storm)."""
     gc.freeze()
+
+
+def compose(
+    settings: Settings,
+    clients: Clients,
+    *,
+    slack: SlackApi | None = None,
+    now_ms: Callable[[], int] | None = None,
+    store: StateStore | None = None,
+    scheduler: FlushScheduler | None = None,
+) -> RouterService:
+    """The router's service from its settings and clients. Every collaborator can be passed in (tests, the
+    benchmark); the defaults are the AWS ones."""
+    version = config_version(settings.routing_config_path)
+    config, problem = load_routing(settings, version)
+    fail_safe = FailSafe(settings.default_slack_channel, problem)
+    secrets = SecretCache(lambda: clients.secretsmanager)
+    router = Router(
+        config or fail_safe.config,
+        store or DynamoDBStore(settings.table_name, clients.dynamodb),
+        scheduler or SqsFlushScheduler(clients.sqs, settings.ingest_queue_url),
+        slack=slack or SlackClient(slack_token(settings, secrets), str(settings.slack_api_url)),
+        sms=sms_notifier(clients, secrets, settings.sms_numbers_secret),
+        ops=OpsTopic(clients.sns, settings.ops_topic_arn) if settings.ops_topic_arn else None,
+        account_label=settings.account_label,
+        slack_token_secret=settings.slack_token_secret,
+        fail_safe=fail_safe,
+        **({"now_ms": now_ms} if now_ms else {}),
+    )
+    return RouterService(
+        router,
+        settings=settings,
+        clients=clients,
+        admission=Admission.of(settings.account_id, settings.source_accounts),
+        fail_safe=fail_safe,
+        config_version=version,
+    )
+
+
+def slack_token(settings: Settings, secrets: SecretCache) -> Callable[[], str]:
+    """The router's Slack token, read from its secret at each use (cached); a missing secret name is a
+    Slack-like refusal (not_authed), which the router reports as a broken token."""
+
+    def token() -> str:
+        if not settings.slack_token_secret:
+            raise NotifyError(
+                "no Slack token secret configured (SLACK_TOKEN_SECRET)", retryable=False, code="not_authed"
+            )
+        return secrets.get(settings.slack_token_secret)
+
+    return token
+
+
+def load_routing(settings: Settings, version: str) -> tuple[RoutingConfig | None, str]:
+    """The routing config, or None and what is wrong with it. A config that cannot be loaded must not take the
+    router down (every alert would end in the DLQ unseen): the fail-safe config is used until a valid one is
+    deployed (a new Lambda version, read at its cold start; a running container's layer cannot change, so
+    the file is not read again)."""
+    path = settings.routing_config_path
+    try:
+        config = load_config(path, settings.placeholders())
+    except Exception as exc:  # noqa: BLE001 - whatever the file holds, the router starts
+        reason = str(exc) if isinstance(exc, ConfigError) else f"{path}: {type(exc).__name__}: {exc}"
+        logger.error(
+            "routing config invalid: alerts are routed to the default channel",
+            extra={
+                "reason": reason,
+                "path": path,
+                "config_version": version,
+                "channel": settings.default_slack_channel,
+            },
+        )
+        return None, reason or type(exc).__name__
+    logger.info(
+        "routing config loaded",
+        extra={"path": path, "config_version": version, "receivers": len(config.receivers)},
+    )
+    return config, ""
