@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from typing import Any
 
@@ -14,6 +13,7 @@ from alertrouter.escalate import Escalator
 from alertrouter.models.settings import EscalatorSettings
 from alertrouter.notify.slack import SlackClient
 from alertrouter.notify.sms import SmsNotifier
+from alertrouter.own_messages import OwnMessage
 from alertrouter.store.dynamodb import DynamoDBStore
 
 logger = Logger(service="alertrouter-escalator")
@@ -36,8 +36,8 @@ def build_escalator() -> Escalator:
         else None
     )
 
-    def enqueue(message: dict[str, Any]) -> None:
-        clients.sqs.send_message(QueueUrl=settings.ingest_queue_url, MessageBody=json.dumps(message))
+    def enqueue(message: OwnMessage) -> None:
+        clients.sqs.send_message(QueueUrl=settings.ingest_queue_url, MessageBody=message.encode())
 
     return Escalator(
         DynamoDBStore(settings.table_name, clients.dynamodb),

@@ -12,6 +12,7 @@ from alertrouter.aws import INTERACTIVE_CONFIG, Clients, SecretCache
 from alertrouter.interactions import InteractionService, function_url_body
 from alertrouter.models.settings import InteractionSettings
 from alertrouter.notify.slack import SlackClient
+from alertrouter.own_messages import OwnMessage
 from alertrouter.store.dynamodb import DynamoDBStore
 
 logger = Logger(service="alertrouter-interactions")
@@ -32,8 +33,8 @@ def build_service() -> InteractionService:
         min_interval=0.0,
     )
 
-    def enqueue(message: dict[str, Any]) -> None:
-        clients.sqs.send_message(QueueUrl=settings.ingest_queue_url, MessageBody=json.dumps(message))
+    def enqueue(message: OwnMessage) -> None:
+        clients.sqs.send_message(QueueUrl=settings.ingest_queue_url, MessageBody=message.encode())
 
     return InteractionService(
         DynamoDBStore(settings.table_name, clients.dynamodb),

@@ -12,6 +12,7 @@ import pytest
 
 from alertrouter.interactions import InteractionService
 from alertrouter.notify.slack import SlackClient
+from alertrouter.own_messages import OwnMessage
 from integration.conftest import Harness, alarm_body
 from integration.test_slack_interactions import SIGNING_SECRET, click, group_of
 
@@ -25,8 +26,8 @@ def interactions(harness: Harness) -> InteractionService:
     harness.clock.ms = int(time.time() * 1000)
     slack = SlackClient(lambda: "xoxb-test", harness.slack.url, timeout=(1.0, 1.0), min_interval=0.0)
 
-    def enqueue(message: dict[str, Any]) -> None:
-        harness.sqs.send_message(QueueUrl=harness.stack.queue_url, MessageBody=json.dumps(message))
+    def enqueue(message: OwnMessage) -> None:
+        harness.sqs.send_message(QueueUrl=harness.stack.queue_url, MessageBody=message.encode())
 
     return InteractionService(harness.service.router.store, lambda: SIGNING_SECRET, slack, enqueue=enqueue)
 

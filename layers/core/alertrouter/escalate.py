@@ -21,7 +21,7 @@ from alertrouter.models.state import EscalationState, GroupState, Member, Queued
 from alertrouter.notify.base import SMS_GAP_MS, NotifyError
 from alertrouter.notify.mrkdwn import escape, mention
 from alertrouter.notify.render import SlackMessage, human_duration, render_sms
-from alertrouter.router import EXPIRE_KIND
+from alertrouter.own_messages import ExpireMessage
 from alertrouter.store.base import StateStore
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ class Escalator:
         *,
         account_label: str = "",
         now_ms: Callable[[], int] = lambda: int(time.time() * 1000),
-        enqueue: Callable[[dict[str, Any]], None] | None = None,
+        enqueue: Callable[[ExpireMessage], None] | None = None,
     ) -> None:
         self.store = store
         self.sms = sms
@@ -132,7 +132,7 @@ class Escalator:
             return
         for fingerprint, ts_ms, due_ms in self.store.expiries():
             if due_ms <= now:
-                self.enqueue({"kind": EXPIRE_KIND, "fingerprint": fingerprint, "ts": ts_ms})
+                self.enqueue(ExpireMessage(fingerprint=fingerprint, ts=ts_ms))
                 self.store.end_expiry(fingerprint, ts_ms)
                 outcome.expired += 1
 
