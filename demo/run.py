@@ -23,14 +23,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "functions"), str(ROOT / "demo"), str(ROOT / "tests")]
+from moto.server import ThreadedMotoServer
+from support.handlers import load_handler
+from support.local_aws import FAKE_SMS_NUMBERS, deploy, free_port
+from support.paths import ROOT
+from support.slack_standin import SlackStandIn
+
 OUT = ROOT / "demo" / "out"  # the HTML page (gitignored)
-
-from moto.server import ThreadedMotoServer  # noqa: E402
-
-from local_aws import FAKE_SMS_NUMBERS, deploy, free_port  # noqa: E402
-from slack_standin import SlackStandIn  # noqa: E402
 
 BOLD, DIM, RESET = ("\033[1m", "\033[2m", "\033[0m") if sys.stdout.isatty() else ("", "", "")
 
@@ -281,8 +280,9 @@ def slack_click(
     import base64
     from urllib.parse import urlencode
 
+    from support.local_aws import FAKE_SIGNING_SECRET
+
     from alertrouter.interactions import sign
-    from local_aws import FAKE_SIGNING_SECRET
 
     payload = load("slack_block_actions_payload_button_in_message_slack_docs.json")
     payload["user"] = {"id": "U0ONCALL1", "username": "oncall", "team_id": "T0DEMO001"}
@@ -373,13 +373,11 @@ def pin_clocks(clock: DemoClock) -> tuple[Any, Any, Any, Any]:
     import types
     import uuid
 
-    from escalator import app as escalator_app
-    from slack_interactions import app as interactions_app
-    from slo_evaluator import app as slo_app
-
     from alertrouter.models import silence
     from alertrouter.store import dynamodb
-    from router import app as router_app
+
+    router_app, escalator_app = load_handler("router"), load_handler("escalator")
+    interactions_app, slo_app = load_handler("slack_interactions"), load_handler("slo_evaluator")
 
     seeded = random.Random(7)
     silence.uuid = types.SimpleNamespace(  # type: ignore[attr-defined]
@@ -732,7 +730,7 @@ def main(html_path: Path | None = OUT / "slack.html") -> int:  # noqa: C901 - to
             "counted by reason"
         )
         clock.at_least(at(60))
-        from conftest import batch_child_failure  # the real FAILED events (calcloud), as array children
+        from support.events import batch_child_failure  # the real FAILED events (calcloud), as array children
 
         failures = [json.loads(batch_child_failure(i)) for i in range(50)]
         for i in range(0, len(failures), 10):
@@ -826,7 +824,7 @@ def main(html_path: Path | None = OUT / "slack.html") -> int:  # noqa: C901 - to
             f"(read at step 10), {dlq_left} more"
         )
         if html_path is not None:
-            from slack_html import write_page
+            from support.slack_html import write_page
 
             write_page(
                 slack,
@@ -844,16 +842,17 @@ def main(html_path: Path | None = OUT / "slack.html") -> int:  # noqa: C901 - to
 
 def doctor_line(slack: SlackStandIn, channel: str) -> str:
     """The line `alertrouter doctor` prints for one Slack channel."""
+    from support.local_aws import FAKE_SLACK_TOKEN
+
     from alertrouter.notify.slack import SlackClient
     from alertrouter.preflight import slack_channel_check
-    from local_aws import FAKE_SLACK_TOKEN
 
     return slack_channel_check(SlackClient(lambda: FAKE_SLACK_TOKEN, slack.url), channel).line()
 
 
 def batch_queue_metrics(session: Any) -> None:
     """Step 15: the queue-state function on a local Batch; ages are shown in minutes (they run on real time)."""
-    from integration.batch_fakes import build_world, paged_batch
+    from support.batch_fakes import build_world, paged_batch
 
     with paged_batch():
         now_s = int(time.time())
@@ -869,8 +868,7 @@ def batch_queue_metrics(session: Any) -> None:
             },
             prefix="demo",
         )
-        from batch_queue_metrics import app as metrics_app
-
+        metrics_app = load_handler("batch_queue_metrics")
         out = io.StringIO()
         os.environ.pop("POWERTOOLS_METRICS_DISABLED")  # the one step whose metrics are the point
         with contextlib.redirect_stdout(out):

@@ -25,8 +25,8 @@ from typing import Any
 import botocore.session
 import pytest
 from botocore import xform_name
-
-from local_aws import ROOT, expand_for_each, load_template
+from support.local_aws import expand_for_each, load_template
+from support.paths import ROOT
 
 LAYER = ROOT / "layers" / "core"
 PACKAGE = "alertrouter"

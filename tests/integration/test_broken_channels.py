@@ -10,12 +10,13 @@ from typing import Any
 
 import pytest
 from moto.backends import get_backend
+from support.events import alarm_body
+from support.harness import Harness, LambdaContext, make_harness, queued, sqs_event
+from support.slack_standin import SlackStandIn
 
 from alertrouter import handler
 from alertrouter.aws import Clients
 from alertrouter.service import RouterService
-from integration.conftest import Harness, LambdaContext, alarm_body, make_harness, queued, sqs_event
-from slack_standin import SlackStandIn
 
 pytestmark = pytest.mark.integration
 

@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.events import alarm_body
+from support.harness import FAST_CONFIG, make_harness
+from support.slack_standin import SlackStandIn
 
-from integration.conftest import FAST_CONFIG, alarm_body, make_harness
 from integration.test_broken_channels import Stack, emf_lines, sms_sent, top_level
-from slack_standin import SlackStandIn
 
 pytestmark = pytest.mark.integration
 

@@ -4,9 +4,9 @@ escaped: a Silence click on `X <!channel>` must not turn into an @channel ping."
 from __future__ import annotations
 
 import pytest
+from support.harness import Harness
 
 from alertrouter.interactions import InteractionService
-from integration.conftest import Harness
 from integration.test_slack_interactions import click
 from integration.test_slack_resolve_silence import fire, interactions
 

@@ -8,12 +8,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from support.events import alarm_body, load_event
+from support.harness import Harness, make_harness
 
 from alertrouter.interactions import InteractionService, sign
 from alertrouter.notify.slack import SlackClient
 from alertrouter.own_messages import OwnMessage
-from conftest import load_event
-from integration.conftest import Harness, alarm_body, make_harness
 
 pytestmark = pytest.mark.integration
 SIGNING_SECRET = "fake-signing-secret-for-tests"

@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from support.events import alarm_body
+from support.harness import Harness
 
 from alertrouter.interactions import InteractionService
 from alertrouter.notify.slack import SlackClient
 from alertrouter.own_messages import OwnMessage
-from integration.conftest import Harness, alarm_body
 from integration.test_slack_interactions import SIGNING_SECRET, click, group_of
 
 pytestmark = pytest.mark.integration
@@ -176,7 +177,7 @@ def test_a_silenced_page_is_not_sent_again_and_is_sent_when_the_silence_ends(
 
 
 def drain_delayed(harness: Harness) -> list[tuple[str, float]]:
-    from integration.conftest import queued
+    from support.harness import queued
 
     return queued(harness, harness.stack.queue_url)
 

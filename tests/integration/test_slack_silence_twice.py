@@ -6,10 +6,11 @@ from __future__ import annotations
 import time
 
 import pytest
+from support.events import alarm_body
+from support.harness import Harness
 
 from alertrouter.interactions import SILENCE, InteractionService
 from alertrouter.notify.slack import SlackClient
-from integration.conftest import Harness, alarm_body
 from integration.test_slack_interactions import SIGNING_SECRET, click, group_of
 
 pytestmark = pytest.mark.integration

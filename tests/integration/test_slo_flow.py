@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.harness import Harness
 
 from alertrouter.models.settings import SloSettings
 from alertrouter.slo.service import SloService
-from integration.conftest import Harness
 
 pytestmark = pytest.mark.integration
 

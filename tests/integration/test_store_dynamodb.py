@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
+from support.events import alarm_body
+from support.local_aws import deploy, load_template
 
 from alertrouter.models.alert import Alert
 from alertrouter.models.state import GroupState, Member, Notified
@@ -16,8 +18,6 @@ from alertrouter.sources import parse_body
 from alertrouter.store.base import LeaseHeldError, StateStore
 from alertrouter.store.dynamodb import DynamoDBStore
 from alertrouter.store.memory import MemoryStore
-from integration.conftest import alarm_body
-from local_aws import deploy, load_template
 
 pytestmark = pytest.mark.integration
 

@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from support.local_aws import deploy
 
 from alertrouter.models.silence import MAX_SILENCE_MS, Silence
 from alertrouter.models.state import EscalationState, Member
@@ -18,7 +19,6 @@ from alertrouter.store.base import StateStore
 from alertrouter.store.dynamodb import DynamoDBStore
 from alertrouter.store.memory import MemoryStore
 from integration.test_store_dynamodb import alert, upsert  # the same helpers, the same reference event
-from local_aws import deploy
 
 pytestmark = pytest.mark.integration
 

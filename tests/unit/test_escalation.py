@@ -4,12 +4,13 @@ at t0+N and the one after at t0+2N, unless someone acknowledged; reminders; paci
 from __future__ import annotations
 
 import pytest
+from support.clock import T0, Clock
+from support.fakes import Scheduler, Slack, Sms, alert, router
 
 from alertrouter.escalate import Escalator
 from alertrouter.models.silence import Silence
 from alertrouter.router import Router
 from alertrouter.store.memory import MemoryStore
-from unit.fakes import T0, Clock, Scheduler, Slack, Sms, alert, router
 
 MIN = 60_000
 CONFIG = """

@@ -26,9 +26,9 @@ hypothesis spends its examples on the rest:
   one of > 308 digits OverflowError (with a float clock); so the generated text has no `No` characters and
   no long digit runs;
 - function_url_body with a non-string body and isBase64Encoded raises TypeError; so such bodies are strings;
-- an SLO document whose `kind` is a list or a mapping raises TypeError (slo/model.py slos_from_documents);
+- an SLO document whose `kind` is a list or a mapping raises TypeError (slo/loader.py slos_from_documents);
   a calendar `timeZone` naming a directory ("Europe") or longer than 255 characters raises OSError
-  (slo/model.py Calendar._zone); such documents are skipped with assume();
+  (slo/openslo/window.py Calendar._zone); such documents are skipped with assume();
 - a signed Resolve click without a router queue (enqueue None) is answered "not set up" but has already
   marked the group resolved by hand (a partial write); so the refused-click check below leaves that answer out;
 - durations beyond timedelta's range (group_wait: 99999999999h, .inf, 1e300; lookbackWindow: 99999999999d)
@@ -58,6 +58,7 @@ from hypothesis import strategies as st
 from hypothesis.control import current_build_context
 from hypothesis.errors import InvalidArgument
 from pydantic import ValidationError
+from support.paths import EVENTS, ROOT
 
 from alertrouter import sources
 from alertrouter.config import ConfigError, parse_config
@@ -68,10 +69,10 @@ from alertrouter.models.silence import MAX_SILENCE_MS, Silence
 from alertrouter.models.state import GroupState, Member
 from alertrouter.notify.render import SILENCE_CHOICES
 from alertrouter.routing.tree import match_routes
-from alertrouter.slo.model import Slo, SloError, load_slos
+from alertrouter.slo.compiled import Slo
+from alertrouter.slo.loader import SloError, load_slos
 from alertrouter.sources import MalformedEventError, ParseResult, parse_body, parse_payload
 from alertrouter.store.memory import MemoryStore
-from conftest import EVENTS, ROOT
 
 FUZZ = settings(
     max_examples=1000,

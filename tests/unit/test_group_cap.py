@@ -8,14 +8,15 @@ import json
 from typing import Any
 
 import pytest
+from support.clock import Clock
+from support.events import batch_child_failure as child_failure
+from support.fakes import Scheduler, Slack, alert, router
 
 from alertrouter.models.state import MAX_GROUP_MEMBERS, GroupState, Member
 from alertrouter.notify.render import render_group
 from alertrouter.router import GroupFullError, Outcome
 from alertrouter.sources import parse_body
 from alertrouter.store.memory import MemoryStore
-from conftest import batch_child_failure as child_failure
-from unit.fakes import Clock, Scheduler, Slack, alert, router
 
 CONFIG = """
 route:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.events import load_event
 
 from alertrouter.config import parse_config
 from alertrouter.models.alert import Alert
@@ -17,7 +18,6 @@ from alertrouter.notify.render import SlackMessage
 from alertrouter.router import Router, visible_members
 from alertrouter.sources import parse_payload
 from alertrouter.store.memory import MemoryStore
-from conftest import load_event
 
 CONFIG = """
 route:

@@ -11,8 +11,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from alertrouter.aws import Clients
 from alertrouter.models.settings import SloSettings
-from alertrouter.slo.evaluator import Evaluator, SloReport, SloState, alert_event
-from alertrouter.slo.model import SloError, load_usable_slos
+from alertrouter.slo.alerts import alert_event
+from alertrouter.slo.evaluator import Evaluator, SloReport, SloState
+from alertrouter.slo.loader import SloError, load_usable_slos
 from alertrouter.slo.rules import format_duration
 from alertrouter.store.base import StateStore
 from alertrouter.store.dynamodb import DynamoDBStore
