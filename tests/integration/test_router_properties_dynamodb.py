@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from moto import mock_aws
 from support.local_aws import deploy
-from unit.test_router_properties import check_convergence, scenarios
+from support.router_properties import check_convergence, scenarios
 
 from alertrouter.store.dynamodb import DynamoDBStore
 

@@ -9,37 +9,17 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
-from support.events import alarm_body
 from support.local_aws import deploy, load_template
+from support.store_items import KEY, NOW, alert, upsert
 
-from alertrouter.models.alert import Alert
-from alertrouter.models.state import GroupState, Member, Notified
-from alertrouter.sources import parse_body
+from alertrouter.models.state import Member, Notified
 from alertrouter.store.base import LeaseHeldError, StateStore
 from alertrouter.store.dynamodb import DynamoDBStore
 from alertrouter.store.memory import MemoryStore
 
 pytestmark = pytest.mark.integration
 
-NOW = 1_714_557_600_000
-KEY = "route0/abc123"
 LEASE_MS = 30_000
-
-
-def alert(state: str = "ALARM", minute: int = 0, name: str = "ServerCpuTooHigh") -> Alert:
-    """The reference EventBridge alarm event, in the given state at 10:mm."""
-    [parsed] = parse_body(
-        alarm_body(name=name, state=state, ts=f"2024-05-01T10:{minute:02d}:00.000+0000")
-    ).alerts
-    return parsed
-
-
-def upsert(store: StateStore, a: Alert, now_ms: int = NOW, key: str = KEY) -> GroupState:
-    """Apply the alert and put its member into the group, as the router does."""
-    state = store.apply_alert(a, now_ms).state
-    return store.upsert_member(
-        key, "route0", "team", {"alertname": state.title}, state.fingerprint, Member.of(state), now_ms
-    )
 
 
 @pytest.fixture

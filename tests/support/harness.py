@@ -1,18 +1,26 @@
 """The router's own service object on local AWS (moto: resources made from template.yaml) and the Slack
-stand-in, with a hand-moved clock, and what the tests hand it: SQS batches as Lambda delivers them."""
+stand-in, with a hand-moved clock (Harness); the same with the router's Lambda handler and the ops topic
+(RouterStack); what the tests hand them (SQS batches as Lambda delivers them) and read back."""
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
+from moto.backends import get_backend
+
+from alertrouter import handler
 from alertrouter.aws import Clients
 from alertrouter.models.settings import Settings
 from alertrouter.notify.slack import SlackClient
 from alertrouter.service import RouterService
 from support.clock import AFTER_SAMPLE_EVENTS, Clock
+from support.events import alarm_body
+from support.handlers import load_handler
 from support.local_aws import LocalStack, deploy
 from support.slack_standin import SlackStandIn
 
@@ -69,7 +77,6 @@ def queued(harness: Harness, queue_url: str, *, take: bool = True) -> list[tuple
     """Bodies on a moto queue, delayed ones included, each with the delay (s) it was sent with: the
     DelaySeconds the router asked for, however long the test took since (the seconds left before it is
     visible would shrink with the machine's load). take=False leaves them on the queue."""
-    from moto.backends import get_backend
 
     name = queue_url.rsplit("/", 1)[-1]
     queue = get_backend("sqs")["123456789012"]["us-east-1"].queues[name]
@@ -155,3 +162,64 @@ def sqs_event(*bodies: str) -> dict[str, Any]:
             for i, body in enumerate(bodies)
         ]
     }
+
+
+def fire(harness: Harness, minute: int = 0, **kwargs: Any) -> None:
+    harness.service.handle_body(alarm_body(ts=f"2024-05-01T10:{minute:02d}:00.000+0000", **kwargs))
+
+
+class RouterStack:
+    """The harness with the router's Lambda handler wired to it, and the stack's ops topic read by a queue."""
+
+    def __init__(self, harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.h = harness
+        for channel in ("#broken", "#healthy", "#fallback"):  # the workspace has them (the stand-in makes
+            harness.slack.channel_id(channel)  # a channel on first use)
+        sns, sqs = harness.session.client("sns"), harness.sqs
+        topic = sns.create_topic(Name="alertrouter-local-ops")["TopicArn"]
+        self.ops_queue = sqs.create_queue(QueueName="ops-inbox")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=self.ops_queue, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+        old = harness.service
+        settings = old.settings.model_copy(update={"ops_topic_arn": topic})
+        harness.service = RouterService(
+            settings, Clients(harness.session), slack=old.router.slack, now_ms=harness.clock
+        )
+        self.app = load_handler("router")
+        monkeypatch.setattr(self.app, "build_service", lambda: harness.service)
+        monkeypatch.setattr(handler, "build_service", lambda: harness.service)
+
+    def send(self, *bodies: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.app.lambda_handler(sqs_event(*bodies), LambdaContext())
+        return result
+
+    def scheduled(self) -> list[tuple[dict[str, Any], float]]:
+        """The flushes the router scheduled on its own queue (taken off it), with their delays."""
+        return [(json.loads(body), delay) for body, delay in queued(self.h, self.h.stack.queue_url)]
+
+    def run_scheduled(self) -> list[dict[str, Any]]:
+        """Deliver every scheduled flush now (the clock moved past their delays); returns them."""
+        flushes = [body for body, _ in self.scheduled()]
+        if flushes:
+            assert self.send(*[json.dumps(f) for f in flushes]) == {"batchItemFailures": []}
+        return flushes
+
+    def ops_pages(self) -> list[str]:
+        return [json.loads(m["Body"])["Message"] for m in self.h.receive_all(self.ops_queue)]
+
+    def dlq(self) -> list[dict[str, Any]]:
+        return self.h.receive_all(self.h.stack.dlq_url)
+
+
+def emf_lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+
+
+def sms_sent() -> list[str]:
+    return [v[1] for v in get_backend("sns")["123456789012"]["us-east-1"].sms_messages.values()]
+
+
+def top_level(slack: SlackStandIn, channel: str) -> list[Any]:
+    return slack.channel_messages(channel)
