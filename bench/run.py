@@ -148,11 +148,12 @@ def throughput(
     reference_s: when given, the reference workload runs on each slice of events right after the router,
     and its seconds are appended (interleaved slices: both see the same load).
     """
+    from support.memory_store import MemoryStore
+
     from alertrouter.aws import Clients
     from alertrouter.handler import settle
     from alertrouter.models.settings import Settings
     from alertrouter.service import RouterService
-    from alertrouter.store.memory import MemoryStore
 
     config_path = ROOT / "config" / "routing.yaml"
     if immediate:

@@ -374,7 +374,7 @@ def pin_clocks(clock: DemoClock) -> tuple[Any, Any, Any, Any]:
     import uuid
 
     from alertrouter.models import silence
-    from alertrouter.store import dynamodb
+    from alertrouter.store.dynamodb import codec as item_codec
 
     router_app, escalator_app = load_handler("router"), load_handler("escalator")
     interactions_app, slo_app = load_handler("slack_interactions"), load_handler("slo_evaluator")
@@ -384,7 +384,7 @@ def pin_clocks(clock: DemoClock) -> tuple[Any, Any, Any, Any]:
         uuid4=lambda: uuid.UUID(int=seeded.getrandbits(128), version=4)
     )
     drawn = itertools.count(1)  # history entries of one millisecond keep the order they were written in
-    dynamodb.uuid = types.SimpleNamespace(  # type: ignore[attr-defined]
+    item_codec.uuid = types.SimpleNamespace(  # type: ignore[attr-defined]
         uuid4=lambda: uuid.UUID(int=(next(drawn) << 96) | seeded.getrandbits(96), version=4)
     )
     router_app.build_service().router.now_ms = clock

@@ -148,13 +148,14 @@ FUNCTION_ALARM_LOOPS = {
     "Fn::ForEach::BatchQueueMetricsFunctionAlarms": "BatchQueueMetricsEnabled",
 }
 FUNCTION_ALARMS = {f"{key}Alarm" for name in FUNCTION_ALARM_LOOPS for key in RAW["Resources"][name][1]}
+LOG_GROUP_LOOP = "Fn::ForEach::FunctionLogGroups"  # over the keys of the FunctionLogGroups mapping
 
 
 def test_loops_iterate_over_list_parameters_that_default_to_empty() -> None:
     loops = {
         k: v
         for k, v in RAW["Resources"].items()
-        if k.startswith("Fn::ForEach::") and k not in FUNCTION_ALARM_LOOPS
+        if k.startswith("Fn::ForEach::") and k not in {*FUNCTION_ALARM_LOOPS, LOG_GROUP_LOOP}
     }
     assert set(loops) == set(LOOPS)
     for name, (identifier, parameter, condition) in LOOPS.items():
@@ -347,7 +348,7 @@ def leading_keys(function: str, sid: str) -> list[str]:
 
 
 def test_the_internet_facing_interactions_function_touches_only_the_items_a_click_needs() -> None:
-    # the partition key prefixes of store/dynamodb.py; test_iam_grants derives them from the code
+    # the partition key prefixes of store/dynamodb/codec.py; test_iam_grants derives them from the code
     assert leading_keys("SlackInteractionsFunction", "StateTable") == [
         "GROUP#*",
         "HISTORY#*",
@@ -944,6 +945,20 @@ def test_named_resources_carry_the_stack_name_and_the_account_label(name: str) -
     # two stacks (accounts, or a test stack next to prod) can then never collide on a name, and the account
     # label says at a glance which account's resource it is
     assert isinstance(value, dict) and "${AWS::StackName}-${AccountLabel}-" in value.get("Sub", "")
+
+
+def test_every_function_logs_to_a_log_group_of_its_own_where_lambda_would_put_them() -> None:
+    assert sorted(RAW["Resources"][LOG_GROUP_LOOP][1]) == sorted(RAW["Mappings"]["FunctionLogGroups"])
+    log_groups = set()
+    for name, function in FUNCTIONS.items():
+        props = function["Properties"]
+        [log_group] = props["LoggingConfig"]["LogGroup"].values()  # {"Ref": its logical id}
+        group = RESOURCES[log_group]
+        assert group.get("Condition") == function.get("Condition"), name
+        assert group["Properties"]["LogGroupName"] == {"Sub": "/aws/lambda/" + sub(props["FunctionName"])}
+        assert group["Properties"]["RetentionInDays"] == 30, name
+        log_groups.add(log_group)
+    assert log_groups == set(of_type("AWS::Logs::LogGroup"))
 
 
 def test_router_logs_where_lambda_would_put_them() -> None:

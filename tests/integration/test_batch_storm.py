@@ -14,7 +14,7 @@ from support.harness import Harness, make_harness, queued
 
 from alertrouter.escalate import Escalator
 from alertrouter.notify.slack import SlackClient
-from alertrouter.store import dynamodb
+from alertrouter.store.dynamodb import groups as dynamodb_groups
 
 pytestmark = pytest.mark.integration
 
@@ -42,7 +42,7 @@ CAP = 40
 
 @pytest.fixture
 def h(aws: Any, slack: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Harness:
-    monkeypatch.setattr(dynamodb, "MAX_GROUP_MEMBERS", CAP)
+    monkeypatch.setattr(dynamodb_groups, "MAX_GROUP_MEMBERS", CAP)
     return make_harness(aws, slack, tmp_path, CONFIG)
 
 
@@ -130,7 +130,7 @@ def test_an_alarm_a_full_group_cannot_take_waits_in_the_dlq_with_its_reason(
 ) -> None:
     from support.events import alarm_body
 
-    monkeypatch.setattr(dynamodb, "MAX_GROUP_MEMBERS", CAP)
+    monkeypatch.setattr(dynamodb_groups, "MAX_GROUP_MEMBERS", CAP)
     h = make_harness(
         aws,
         slack,

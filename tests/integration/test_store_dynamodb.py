@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 from support.local_aws import deploy, load_template
+from support.memory_store import MemoryStore
 from support.store_items import KEY, NOW, alert, upsert
 
 from alertrouter.models.state import Member, Notified
 from alertrouter.store.base import LeaseHeldError, StateStore
 from alertrouter.store.dynamodb import DynamoDBStore
-from alertrouter.store.memory import MemoryStore
 
 pytestmark = pytest.mark.integration
 
@@ -429,10 +429,12 @@ def test_a_change_racing_the_release_keeps_the_group_pending_and_alive(
 def test_a_full_group_refuses_new_members_and_a_resolved_ones_place_can_be_taken_once(
     store: StateStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from alertrouter.store import dynamodb, memory
+    from support import memory_store
 
-    monkeypatch.setattr(dynamodb, "MAX_GROUP_MEMBERS", 3)
-    monkeypatch.setattr(memory, "MAX_GROUP_MEMBERS", 3)
+    from alertrouter.store.dynamodb import groups
+
+    monkeypatch.setattr(groups, "MAX_GROUP_MEMBERS", 3)
+    monkeypatch.setattr(memory_store, "MAX_GROUP_MEMBERS", 3)
     for name in ("A", "B", "C"):
         upsert(store, alert(name=name))
     full = upsert(store, alert(name="D"))

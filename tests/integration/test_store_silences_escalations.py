@@ -12,13 +12,13 @@ import boto3
 import pytest
 from moto import mock_aws
 from support.local_aws import deploy
+from support.memory_store import MemoryStore
 from support.store_items import alert, upsert  # the same helpers, the same reference event
 
 from alertrouter.models.silence import MAX_SILENCE_MS, Silence
 from alertrouter.models.state import EscalationState, Member
 from alertrouter.store.base import StateStore
 from alertrouter.store.dynamodb import DynamoDBStore
-from alertrouter.store.memory import MemoryStore
 
 pytestmark = pytest.mark.integration
 

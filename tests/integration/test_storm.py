@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from support.clock import BENCH_START, Clock, DelayQueue  # the benchmark's clock and SQS delays
 from support.events import storm_bodies  # the same storm the benchmark measures
+from support.memory_store import MemoryStore
 from support.paths import ROOT
 
 from alertrouter.aws import Clients
 from alertrouter.models.settings import Settings
 from alertrouter.notify.slack import SlackClient
 from alertrouter.service import RouterService
-from alertrouter.store.memory import MemoryStore
 
 pytestmark = pytest.mark.integration
 

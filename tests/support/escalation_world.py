@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from alertrouter.escalate import Escalator
 from alertrouter.router import Router
-from alertrouter.store.memory import MemoryStore
 from support.clock import T0, Clock
 from support.fakes import Scheduler, Slack, Sms, alert, router
+from support.memory_store import MemoryStore
 
 MIN = 60_000
 CONFIG = """

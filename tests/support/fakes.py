@@ -11,9 +11,9 @@ from alertrouter.notify.base import NotifyError
 from alertrouter.notify.render import SlackMessage
 from alertrouter.router import Router
 from alertrouter.sources import parse_payload
-from alertrouter.store.memory import MemoryStore
 from support.clock import Clock
 from support.events import ALARM_EVENT, load_event
+from support.memory_store import MemoryStore
 
 
 def alert(name: str = "A", state: str = "ALARM", minute: int = 0, severity: str = "warning") -> Alert:

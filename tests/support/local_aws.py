@@ -58,8 +58,9 @@ def expand_for_each(  # noqa: C901 - one branch per intrinsic function the expan
 ) -> dict[str, Any]:
     """A copy of `template` with the `Fn::ForEach` loops of Resources, Conditions and Outputs expanded as the
     AWS::LanguageExtensions transform does: `${Id}` becomes the item, `&{Id}` the item without its
-    non-alphanumeric characters, `Ref: Id` the item. A collection that is a `Ref` to a CommaDelimitedList
-    parameter takes its value from `lists`, else from the parameter's default ("" is the list [""])."""
+    non-alphanumeric characters, `Ref: Id` the item, and then its mapping look-ups are resolved
+    (`_resolve_lookups`). A collection that is a `Ref` to a CommaDelimitedList parameter takes its value from
+    `lists`, else from the parameter's default ("" is the list [""])."""
     parameters = template.get("Parameters", {})
     mappings = template.get("Mappings", {})
 
@@ -111,7 +112,7 @@ def expand_for_each(  # noqa: C901 - one branch per intrinsic function the expan
 def _resolve_lookups(value: Any, mappings: Mapping[str, Any]) -> Any:
     """A loop's fragment for one item as the transform renders it: each `Fn::FindInMap` whose keys are
     strings becomes the mapping's value, then each `Fn::Sub` whose variables are all strings becomes the one
-    string CloudFormation makes of it (`{"Sub": "...${Name}...", {"Name": "x"}}` is `{"Sub": "...x..."}`)."""
+    string CloudFormation makes of it (`{"Sub": ["...${Name}...", {"Name": "x"}]}` is `{"Sub": "...x..."}`)."""
     if isinstance(value, list):
         return [_resolve_lookups(v, mappings) for v in value]
     if not isinstance(value, dict):

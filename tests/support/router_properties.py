@@ -14,8 +14,8 @@ from alertrouter.models.alert import Alert
 from alertrouter.notify.render import SlackMessage
 from alertrouter.router import Router, visible_members
 from alertrouter.sources import parse_payload
-from alertrouter.store.memory import MemoryStore
 from support.events import ALARM_EVENT, load_event
+from support.memory_store import MemoryStore
 
 CONFIG = """
 route:

@@ -7,10 +7,10 @@ import pytest
 from support.clock import T0, Clock
 from support.escalation_world import CONFIG, MIN, World, page, reminders_after_acknowledge
 from support.fakes import Scheduler, Slack, alert, router
+from support.memory_store import MemoryStore
 
 from alertrouter.escalate import Escalator
 from alertrouter.models.silence import Silence
-from alertrouter.store.memory import MemoryStore
 
 
 def test_unacknowledged_page_escalates_step_by_step() -> None:

@@ -11,12 +11,12 @@ import pytest
 from support.clock import Clock
 from support.events import batch_child_failure as child_failure
 from support.fakes import Scheduler, Slack, alert, router
+from support.memory_store import MemoryStore
 
 from alertrouter.models.state import MAX_GROUP_MEMBERS, GroupState, Member
 from alertrouter.notify.render import render_group
 from alertrouter.router import GroupFullError, Outcome
 from alertrouter.sources import parse_body
-from alertrouter.store.memory import MemoryStore
 
 CONFIG = """
 route:

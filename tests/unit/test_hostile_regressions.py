@@ -8,6 +8,7 @@ import time
 import pytest
 from pydantic import ValidationError
 from support.events import load_event
+from support.memory_store import MemoryStore
 from support.paths import ROOT
 
 from alertrouter.config import ConfigError, parse_config
@@ -15,7 +16,6 @@ from alertrouter.interactions import InteractionService, function_url_body, sign
 from alertrouter.models.silence import Silence
 from alertrouter.slo.loader import SloError, load_slos
 from alertrouter.sources import MalformedEventError, parse_body
-from alertrouter.store.memory import MemoryStore
 
 ALARM = load_event("eventbridge_cw_alarm_state_change_single_metric_ALARM_awsdocs.json")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from support.clock import T0, Clock
 from support.fakes import Scheduler, Slack, Sms, alert, router
+from support.memory_store import MemoryStore
 
 from alertrouter.models.silence import Silence
-from alertrouter.store.memory import MemoryStore
 
 MIN = 60_000
 

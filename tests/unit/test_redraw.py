@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from support.clock import Clock
 from support.fakes import Scheduler, Slack, alert, router
+from support.memory_store import MemoryStore
 
 from alertrouter.notify.base import NotifyError
 from alertrouter.router import Router
-from alertrouter.store.memory import MemoryStore
 
 TWO_CHANNELS = """
 route:

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.memory_store import MemoryStore
 from support.router_properties import CONFIG, Queue, Slack, alert, check_convergence, scenarios
 
 from alertrouter.config import parse_config
 from alertrouter.router import Router, visible_members
-from alertrouter.store.memory import MemoryStore
 
 
 @pytest.mark.slow

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from support.clock import Clock
 from support.fakes import Scheduler, Slack, alert, router
+from support.memory_store import MemoryStore
 
 from alertrouter.notify.base import NotifyError
-from alertrouter.store.memory import MemoryStore
 
 ONE_GROUP = """
 route:

@@ -23,6 +23,7 @@ from alertrouter.routing.tree import group_identity, group_key, match_routes
 from alertrouter.sources import MalformedEventError, ParseResult, parse_body
 
 if TYPE_CHECKING:
+    from alertrouter.store.base import SilenceStore
     from alertrouter.store.dynamodb import DynamoDBStore
 
 DEFAULT_CONFIG = "config/routing.yaml"
@@ -253,7 +254,7 @@ def _silence_line(silence: Silence, now_ms: int) -> str:
 
 def cmd_silence(args: argparse.Namespace) -> int:
     """`silence add MATCHER...`, `silence list`, `silence expire ID`, against the state table."""
-    store = _store(args)
+    store: SilenceStore | None = _store(args)
     if store is None:
         return 2
     now = int(time.time() * 1000)

@@ -36,7 +36,7 @@ from alertrouter.notify.render import SILENCE_CHOICES, SlackMessage, render_grou
 from alertrouter.notify.slack import SlackApi
 from alertrouter.own_messages import OwnMessage, RedrawMessage, ResolveMessage
 from alertrouter.router import visible_members
-from alertrouter.store.base import StateStore
+from alertrouter.store.base import ClickStore, HistoryStore, RequestStore, SilenceStore
 
 logger = Logger(service="alertrouter-interactions", child=True)
 
@@ -146,12 +146,16 @@ class Response:
     body: dict[str, Any]
 
 
+class InteractionStore(RequestStore, ClickStore, SilenceStore, HistoryStore, Protocol):
+    """The aggregates a click reads and writes."""
+
+
 class InteractionService:
     """Applies verified clicks: Acknowledge / Unacknowledge, Resolve, Silence (1h, 4h, 24h, until resolved)."""
 
     def __init__(
         self,
-        store: StateStore,
+        store: InteractionStore,
         signing_secret: Callable[[], str],
         slack: ClickSlack | None,
         *,
