@@ -17,7 +17,7 @@ tests/unit/test_hostile_regressions.py, and the generators here still mostly lea
 hypothesis spends its examples on the rest:
 - huge JSON integers (> 4300 digits) raise ValueError from parse_body / an SNS Message; so no long digit runs;
 - an SNS `Message` nested ~1000 deep raises RecursionError (sources/__init__.py _parse_sns_message);
-- timestamps whose UTC conversion leaves year 1..9999 raise OverflowError (cloudwatch.parse_timestamp); so the
+- timestamps whose UTC conversion leaves year 1..9999 raise OverflowError (sources/common.py parse_timestamp); so the
   generated timestamps with a non-zero offset stay within 1970..2100;
 - an EventBridge alarm event without `account` whose alarm ARN has fewer than 5 `:` raises IndexError; so no
   short `...:alarm:...` strings;
@@ -247,8 +247,36 @@ def _get(node: Any, path: tuple[Any, ...]) -> Any:
 OPS = ("delete", "replace", "replace", "wrap", "stringify", "add_key", "huge", "empty", "duplicate")
 
 
+def _add_key(
+    draw: st.DrawFn, target: Any, keys: st.SearchStrategy[str], values: st.SearchStrategy[Any]
+) -> None:
+    """A new key in a dict, a new element in a list (anything else is left as it is)."""
+    if isinstance(target, dict):
+        target[draw(keys)] = draw(values)
+    elif isinstance(target, list):
+        target.insert(draw(st.integers(0, len(target))), draw(values))
+
+
+def _replacement(
+    draw: st.DrawFn, op: str, target: Any, values: st.SearchStrategy[Any], long_values: st.SearchStrategy[str]
+) -> Any:
+    """What `op` puts in the place of `target`."""
+    if op == "replace":
+        return draw(values)
+    if op == "wrap":
+        return draw(st.sampled_from([[target], {"x": target}, [target, target]]))
+    if op == "stringify":
+        return json.dumps(target, ensure_ascii=False)
+    if op == "huge":
+        return draw(long_values)
+    if op == "empty":
+        return type(target)() if isinstance(target, dict | list | str) else None
+    # duplicate: the value twice over (a list doubled, a string repeated)
+    return target * 2 if isinstance(target, list | str) else [target, target]
+
+
 @st.composite
-def mutated(  # noqa: C901 - to be split (issue 14)
+def mutated(
     draw: st.DrawFn,
     base: Any,
     keys: st.SearchStrategy[str],
@@ -263,33 +291,14 @@ def mutated(  # noqa: C901 - to be split (issue 14)
         target = _get(doc, path)
         op = draw(st.sampled_from(OPS))
         if op == "add_key":
-            if isinstance(target, dict):
-                target[draw(keys)] = draw(values)
-            elif isinstance(target, list):
-                target.insert(draw(st.integers(0, len(target))), draw(values))
-            continue
-        if op == "delete":
-            if not path:
-                continue
-            parent = _get(doc, path[:-1])
-            del parent[path[-1]]
-            continue
-        if op == "replace":
-            new = draw(values)
-        elif op == "wrap":
-            new = draw(st.sampled_from([[target], {"x": target}, [target, target]]))
-        elif op == "stringify":
-            new = json.dumps(target, ensure_ascii=False)
-        elif op == "huge":
-            new = draw(long_values)
-        elif op == "empty":
-            new = type(target)() if isinstance(target, dict | list | str) else None
-        else:  # duplicate: the value twice over (a list doubled, a string repeated)
-            new = target * 2 if isinstance(target, list | str) else [target, target]
-        if path:
-            _get(doc, path[:-1])[path[-1]] = new
+            _add_key(draw, target, keys, values)
+        elif op == "delete":
+            if path:
+                del _get(doc, path[:-1])[path[-1]]
+        elif path:
+            _get(doc, path[:-1])[path[-1]] = _replacement(draw, op, target, values, long_values)
         else:
-            doc = new
+            doc = _replacement(draw, op, target, values, long_values)
     return doc
 
 

@@ -14,13 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from aws_lambda_powertools import Logger
-
 from alertrouter.models.silence import named_episodes, silencing
 from alertrouter.models.state import EscalationState, GroupState, Member, QueuedPage
 from alertrouter.notify.base import SMS_GAP_MS, NotifyError
 from alertrouter.notify.mrkdwn import escape, mention
 from alertrouter.notify.render import SlackMessage, human_duration, render_sms
+from alertrouter.observability import ESCALATOR, module_logger
 from alertrouter.own_messages import ExpireMessage
 from alertrouter.store.base import (
     AlertStore,
@@ -37,7 +36,7 @@ if TYPE_CHECKING:
     from alertrouter.notify.slack import SlackApi
     from alertrouter.notify.sms import SmsNotifier
 
-logger = Logger(service="alertrouter-escalator", child=True)
+logger = module_logger(ESCALATOR, __name__)
 
 
 @dataclass

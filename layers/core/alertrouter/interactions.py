@@ -22,7 +22,6 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import parse_qs
 
-from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from alertrouter.models.alert import Status
@@ -34,11 +33,12 @@ from alertrouter.notify.base import NotifyError
 from alertrouter.notify.mrkdwn import escape, mention
 from alertrouter.notify.render import SILENCE_CHOICES, SlackMessage, render_group, utc_text
 from alertrouter.notify.slack import SlackApi
+from alertrouter.observability import INTERACTIONS, module_logger
 from alertrouter.own_messages import OwnMessage, RedrawMessage, ResolveMessage
 from alertrouter.router import visible_members
 from alertrouter.store.base import ClickStore, HistoryStore, RequestStore, SilenceStore
 
-logger = Logger(service="alertrouter-interactions", child=True)
+logger = module_logger(INTERACTIONS, __name__)
 
 MAX_SKEW_S = 300
 _EPOCH = re.compile(r"[0-9]{1,12}")

@@ -22,8 +22,7 @@ from pydantic import (
     ValidationError,
 )
 
-from alertrouter.sources import OWN_PREFIX
-
+OWN_PREFIX = "alertrouter."  # the stack's own event source and every kind of the router's own messages
 FLUSH_KIND: Final = "alertrouter.flush"
 RESOLVE_KIND: Final = "alertrouter.resolve"
 EXPIRE_KIND: Final = "alertrouter.expire"

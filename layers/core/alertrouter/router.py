@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
-from aws_lambda_powertools import Logger
-
 from alertrouter import failsafe
 from alertrouter.failsafe import FailSafe
 from alertrouter.models.alert import Alert, Severity, Status
@@ -37,6 +35,7 @@ from alertrouter.notify.render import (
     with_banner,
 )
 from alertrouter.notify.slack_failures import channel_label, fallback_banner, fix_for, is_token_error
+from alertrouter.observability import ROUTER, module_logger
 from alertrouter.routing.inhibit import inhibited_by, source_rules
 from alertrouter.routing.timeintervals import next_change
 from alertrouter.routing.tree import (
@@ -53,7 +52,7 @@ if TYPE_CHECKING:  # the adapters' types only: the router itself imports no AWS 
     from alertrouter.notify.slack import SlackApi
     from alertrouter.notify.sms import SmsNotifier
 
-logger = Logger(service="alertrouter", child=True)
+logger = module_logger(ROUTER, __name__)
 
 LEASE_MS = 120_000  # longer than the worst flush (pacing + retries), shorter than the queue's visibility
 BUSY_RETRY_S = 5  # when another worker holds the flush lease, look again this much later

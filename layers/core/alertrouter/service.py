@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any, assert_never
 
-from aws_lambda_powertools import Logger, Metrics, single_metric
+from aws_lambda_powertools import single_metric
 from aws_lambda_powertools.metrics import MetricUnit
 
 from alertrouter import own_messages
@@ -24,6 +24,7 @@ from alertrouter.notify.base import NotifyError
 from alertrouter.notify.ops import OpsTopic
 from alertrouter.notify.slack import SlackApi, SlackClient
 from alertrouter.notify.sms import SmsNotifier
+from alertrouter.observability import ROUTER, function_logger, function_metrics
 from alertrouter.own_messages import MalformedOwnMessageError, OwnMessage
 from alertrouter.router import FlushScheduler, GroupFullError, Outcome, Router
 from alertrouter.sources import MalformedEventError, ParseResult, parse_body, parse_payload
@@ -31,8 +32,8 @@ from alertrouter.sqs_message import fitted
 from alertrouter.store.base import StateStore
 from alertrouter.store.dynamodb import DynamoDBStore
 
-logger = Logger(service="alertrouter")
-metrics = Metrics(namespace="AlertRouter", service="alertrouter")
+logger = function_logger(ROUTER)
+metrics = function_metrics(ROUTER)
 
 
 class SqsFlushScheduler:
