@@ -79,7 +79,7 @@ class RouterService:
             self.config,
             store or DynamoDBStore(settings.table_name, clients.dynamodb),
             scheduler or SqsFlushScheduler(clients.sqs, settings.ingest_queue_url),
-            slack=slack or SlackClient(self._slack_token, settings.slack_api_url),
+            slack=slack or SlackClient(self._slack_token, str(settings.slack_api_url)),
             sms=SmsNotifier(clients.sns, self._sms_numbers) if settings.sms_numbers_secret else None,
             ops=OpsTopic(clients.sns, settings.ops_topic_arn) if settings.ops_topic_arn else None,
             account_label=settings.account_label,
