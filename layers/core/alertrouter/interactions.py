@@ -24,6 +24,7 @@ from urllib.parse import parse_qs
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from alertrouter.models.alert import Status
 from alertrouter.models.config import parse_duration
 from alertrouter.models.matcher import Matcher, MatchOp
 from alertrouter.models.silence import FINGERPRINT_LABEL, MAX_SILENCE_MS, Silence, message_silence_id
@@ -33,7 +34,8 @@ from alertrouter.notify.mrkdwn import escape, mention
 from alertrouter.notify.render import SILENCE_CHOICES, SlackMessage, render_group, utc_text
 from alertrouter.notify.slack import SlackApi
 from alertrouter.observability import INTERACTIONS, module_logger
-from alertrouter.router import REDRAW_KIND, RESOLVE_KIND, visible_members
+from alertrouter.own_messages import OwnMessage, RedrawMessage, ResolveMessage
+from alertrouter.router import visible_members
 from alertrouter.store.base import ClickStore, HistoryStore, RequestStore, SilenceStore
 
 logger = module_logger(INTERACTIONS, __name__)
@@ -161,7 +163,7 @@ class InteractionService:
         allowed_teams: frozenset[str] = frozenset(),
         allowed_users: frozenset[str] = frozenset(),
         allowed_groups: frozenset[str] = frozenset(),
-        enqueue: Callable[[dict[str, Any]], None] | None = None,
+        enqueue: Callable[[OwnMessage], None] | None = None,
     ) -> None:
         self.store = store
         self.signing_secret = signing_secret
@@ -263,12 +265,7 @@ class InteractionService:
             # A failed hand-over loses nothing: the click is stored and the group's next edit shows it.
             try:
                 self.enqueue(
-                    {
-                        "kind": REDRAW_KIND,
-                        "group": group.key,
-                        "episode": group.episode,
-                        "clicked": _clicked_channel(click),
-                    }
+                    RedrawMessage(group=group.key, episode=group.episode, clicked=_clicked_channel(click))
                 )
             except Exception:  # noqa: BLE001
                 logger.warning("redraw of the other channels not handed over", exc_info=True)
@@ -291,13 +288,12 @@ class InteractionService:
         # is mended by clicking again.
         shown = visible_members(group)  # what the clicked message showed: only those are resolved
         self.enqueue(
-            {
-                "kind": RESOLVE_KIND,
-                "group": key,
-                "episode": episode,
-                "at": at_ms,
-                "fingerprints": sorted(fp for fp, m in shown.items() if m.status != "resolved"),
-            }
+            ResolveMessage(
+                group=key,
+                episode=episode,
+                at=at_ms,
+                fingerprints=sorted(fp for fp, m in shown.items() if m.status != Status.RESOLVED),
+            )
         )
         if not changed:
             return _ephemeral(f"Already resolved by {mention(group.resolved_by)}.")
