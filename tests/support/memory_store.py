@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from alertrouter.models.alert import Alert
+from alertrouter.models.alert import Alert, Status
 from alertrouter.models.silence import Silence, extended
 from alertrouter.models.state import (
     MAX_GROUP_MEMBERS,
@@ -144,7 +144,7 @@ class MemoryGroups(MemoryGroupView, GroupStore):
             was = stored.members.get(old)
             if (
                 was is None
-                or was.status != "resolved"
+                or was.status != Status.RESOLVED
                 or was.ts_ms != group.members[old].ts_ms
                 or fingerprint in stored.members
             ):
