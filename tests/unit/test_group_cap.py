@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
+from alertrouter.flush.outcome import Outcome
+from alertrouter.joining import GroupFullError, join_full_group
 from alertrouter.models.state import MAX_GROUP_MEMBERS, GroupState, Member
 from alertrouter.notify.render import render_group
-from alertrouter.router import GroupFullError, Outcome
 from alertrouter.sources import parse_body
 from alertrouter.store.memory import MemoryStore
 from conftest import batch_child_failure as child_failure
@@ -141,7 +142,7 @@ def test_workers_racing_for_the_same_resolved_places_each_find_one() -> None:
     ]
     for a in newcomers:
         state = store.apply_alert(a, clock()).state
-        r._join_full_group(stale, state, Member.of(state), True, Outcome(), clock())
+        join_full_group(r.store, stale, state, Member.of(state), True, Outcome(), clock())
     group = store.groups[stale.key]
     assert all(a.fingerprint in group.members for a in newcomers) and not group.overflow
 

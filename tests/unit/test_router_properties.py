@@ -12,9 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from alertrouter.config import parse_config
+from alertrouter.flush.visible import visible_members
 from alertrouter.models.alert import Alert
 from alertrouter.notify.render import SlackMessage
-from alertrouter.router import Router, visible_members
+from alertrouter.router import Router
 from alertrouter.sources import parse_payload
 from alertrouter.store.memory import MemoryStore
 from conftest import load_event
@@ -277,10 +278,7 @@ def test_clicks_and_silences_never_double_post_nor_unresolve(steps, group_by, in
             silences[name] = silence.id
         elif kind == "unsilence" and name in silences:
             store.expire_silence(silences.pop(name), queue.now)
-            router._silences = (
-                -(10**15),
-                [],
-            )  # another process ended it; this one's cache would age out in 5 s
+            router.silences.forget()  # another process ended it; this one's cache would age out in 5 s
     queue.now += 3 * 3_600_000
     for _ in range(20):  # muted groups are looked at again every 15 minutes at most
         queue.now += 900_000

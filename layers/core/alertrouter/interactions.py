@@ -25,6 +25,7 @@ from urllib.parse import parse_qs
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from alertrouter.flush.visible import visible_members
 from alertrouter.models.config import parse_duration
 from alertrouter.models.matcher import Matcher, MatchOp
 from alertrouter.models.silence import FINGERPRINT_LABEL, MAX_SILENCE_MS, Silence, message_silence_id
@@ -33,7 +34,7 @@ from alertrouter.notify.base import NotifyError
 from alertrouter.notify.mrkdwn import escape, mention
 from alertrouter.notify.render import SILENCE_CHOICES, SlackMessage, render_group, utc_text
 from alertrouter.notify.slack import SlackApi
-from alertrouter.router import REDRAW_KIND, RESOLVE_KIND, visible_members
+from alertrouter.router import REDRAW_KIND, RESOLVE_KIND
 from alertrouter.store.base import StateStore
 
 logger = Logger(service="alertrouter-interactions", child=True)

@@ -16,6 +16,8 @@ from alertrouter.admission import Admission, RefusedEventError
 from alertrouter.aws import Clients, SecretCache
 from alertrouter.config import ConfigError, config_version, load_config
 from alertrouter.failsafe import FailSafe
+from alertrouter.flush.outcome import Outcome
+from alertrouter.joining import GroupFullError
 from alertrouter.models.alert import Alert
 from alertrouter.models.config import RoutingConfig
 from alertrouter.models.settings import Settings
@@ -23,15 +25,8 @@ from alertrouter.notify.base import NotifyError
 from alertrouter.notify.ops import OpsTopic
 from alertrouter.notify.slack import SlackApi, SlackClient
 from alertrouter.notify.sms import SmsNotifier
-from alertrouter.router import (
-    EXPIRE_KIND,
-    REDRAW_KIND,
-    RESOLVE_KIND,
-    FlushScheduler,
-    GroupFullError,
-    Outcome,
-    Router,
-)
+from alertrouter.router import EXPIRE_KIND, REDRAW_KIND, RESOLVE_KIND, Router
+from alertrouter.scheduling import FlushScheduler
 from alertrouter.sources import OWN_PREFIX, MalformedEventError, ParseResult, parse_body, parse_payload
 from alertrouter.sqs_message import fitted
 from alertrouter.store.base import StateStore

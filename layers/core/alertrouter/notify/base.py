@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 
 class NotifyError(Exception):
     """A notification did not go out.
@@ -29,3 +31,9 @@ class NotifyError(Exception):
 
 
 SMS_GAP_MS = 60_000  # at most one SMS per recipient per minute; what comes sooner waits and is bundled
+
+
+class OpsPager(Protocol):
+    """The stack's ops topic: for what cannot be said in Slack (its token refused)."""
+
+    def page(self, subject: str, message: str) -> None: ...
