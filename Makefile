@@ -28,6 +28,7 @@ $(SAMSTAMP):
 lint: $(STAMP)
 	$(BIN)/ruff check layers functions tests demo bench docs
 	$(BIN)/ruff format --check layers functions tests demo bench docs
+	$(BIN)/lint-imports --no-logo --no-cache
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -10,14 +10,13 @@ import io
 import json
 import math
 import os
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from loopback import moto_server
+from support.local_aws import moto_server
 
 ROOT = Path(__file__).resolve().parent.parent
 JOBS = {"SUBMITTED": 2, "PENDING": 3, "RUNNABLE": 10, "STARTING": 1, "RUNNING": 4, "SUCCEEDED": 5}
@@ -48,15 +47,11 @@ def _environ(values: dict[str, str | None]) -> Iterator[None]:
 def measure(queues: int = 50, runs: int = 1) -> dict[str, Any]:
     """`runs` runs of the real handler over `queues` job queues on a moto server on loopback: the figures of
     the first run, and the wall time of each (walls_s)."""
-    for path in (ROOT / "functions", ROOT / "tests"):  # the handler, and the Batch stand-in the tests use
-        if str(path) not in sys.path:
-            sys.path.insert(0, str(path))
-    import importlib
-
     import boto3
+    from support.batch_fakes import LIST_JOBS_MAX, build_world, paged_batch
+    from support.handlers import load_handler
 
     from alertrouter.batch_metrics import STATUSES
-    from integration.batch_fakes import LIST_JOBS_MAX, build_world, paged_batch
 
     with moto_server() as endpoint:
         env: dict[str, str | None] = {
@@ -88,7 +83,7 @@ def measure(queues: int = 50, runs: int = 1) -> dict[str, Any]:
             for _ in range(runs):
                 out = io.StringIO()
                 with contextlib.redirect_stdout(out):  # the EMF lines (and the handler's log lines)
-                    app = importlib.import_module("batch_queue_metrics.app")
+                    app = load_handler("batch_queue_metrics")
                     for cached in (app.settings, app.build_reader, app.build_metrics):
                         cached.cache_clear()
                     before = len(calls.list_jobs)

@@ -8,7 +8,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from loopback import moto_server
+from support.local_aws import moto_server
 
 PRICE_PER_1000_METRICS = 0.01  # GetMetricData, USD per 1,000 metrics requested (us-east-1)
 RUNS_PER_MONTH = 30 * 24 * 60  # a 1-minute schedule
@@ -36,7 +36,7 @@ def slo_costs(slos: int = 200, steady_runs: int = 3) -> dict[str, Any]:
     import boto3
 
     from alertrouter.slo.evaluator import Evaluator, SloState
-    from alertrouter.slo.model import load_slos
+    from alertrouter.slo.loader import load_slos
 
     with moto_server() as endpoint:
         for variable, setting in {

@@ -5,12 +5,15 @@ and a soak of 100,000 events through one warm process, resident memory measured 
 from __future__ import annotations
 
 import gc
-import json
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from support.clock import BENCH_START, Clock, DelayQueue
+from support.events import storm_bodies
+from support.fakes import SlackSink
 
 from alertrouter.notify.render import SlackMessage
 
@@ -67,26 +70,6 @@ class TimedSink:
         pass
 
 
-def storm_bodies(alarms: int, changes: int, start: datetime) -> list[str]:
-    base = json.loads(
-        (ROOT / "events" / "eventbridge_cw_alarm_state_change_single_metric_ALARM_awsdocs.json").read_text()
-    )
-    out = []
-    for c in range(changes // alarms):
-        for a in range(alarms):
-            event = json.loads(json.dumps(base))
-            event["detail"]["alarmName"] = f"Storm{a:03d}"
-            event["resources"] = [f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:Storm{a:03d}"]
-            event["detail"]["state"]["value"] = "OK" if c % 2 else "ALARM"
-            when = start + timedelta(milliseconds=c * 1000 + a)
-            event["detail"]["state"]["timestamp"] = when.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
-            event["detail"]["configuration"]["metrics"][0]["metricStat"]["metric"]["dimensions"] = {
-                "InstanceId": f"i-{a:08x}"
-            }
-            out.append(json.dumps(event))
-    return out
-
-
 def _service(clock: Any, queue: Any, sink: Any, store: Any) -> Any:
     from alertrouter.aws import Clients
     from alertrouter.models.settings import Settings
@@ -103,11 +86,9 @@ def _service(clock: Any, queue: Any, sink: Any, store: Any) -> Any:
 def storm(alarms: int = 100, changes: int = 10_000) -> dict[str, Any]:
     """10,000 changes from 100 alarms within a minute (6 ms apart), the shipped timings, then a quiet
     minute so every scheduled flush runs."""
-    from run import Clock, DelayQueue
+    from support.memory_store import MemoryStore
 
-    from alertrouter.store.memory import MemoryStore
-
-    clock = Clock(step_ms=60_000 // changes)
+    clock = Clock(BENCH_START, step_ms=60_000 // changes)
     queue, sink, store = DelayQueue(clock), TimedSink(clock), MemoryStore()
     writes: Counter[str] = Counter()
     for name in WRITES:
@@ -155,15 +136,9 @@ def soak(events: int = 100_000, alarms: int = 100) -> tuple[float, float, float]
     """Resident memory (MB) after the first 10,000 events and after all of them, and events/s. History is
     written to a store that keeps nothing (in DynamoDB it lives in the table, with a TTL)."""
     import psutil
-    from run import Clock, DelayQueue, SlackSink
+    from support.memory_store import MemoryStoreWithoutHistory as Store
 
-    from alertrouter.store.memory import MemoryStore
-
-    class Store(MemoryStore):
-        def add_history(self, key: str, at_ms: int, kind: str, detail: dict[str, Any]) -> None:
-            pass
-
-    clock = Clock(step_ms=1000)
+    clock = Clock(BENCH_START, step_ms=1000)
     queue = DelayQueue(clock)
     service = _service(clock, queue, SlackSink(), Store())
     process = psutil.Process()

@@ -23,14 +23,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "functions"), str(ROOT / "demo"), str(ROOT / "tests")]
+from support.handlers import load_handler
+from support.local_aws import FAKE_SMS_NUMBERS, deploy, moto_server
+from support.paths import ROOT
+from support.slack_standin import SlackStandIn
+
 OUT = ROOT / "demo" / "out"  # the HTML page (gitignored)
-
-from moto.server import ThreadedMotoServer  # noqa: E402
-
-from local_aws import FAKE_SMS_NUMBERS, deploy, free_port  # noqa: E402
-from slack_standin import SlackStandIn  # noqa: E402
 
 BOLD, DIM, RESET = ("\033[1m", "\033[2m", "\033[0m") if sys.stdout.isatty() else ("", "", "")
 
@@ -281,8 +279,9 @@ def slack_click(
     import base64
     from urllib.parse import urlencode
 
+    from support.local_aws import FAKE_SIGNING_SECRET
+
     from alertrouter.interactions import sign
-    from local_aws import FAKE_SIGNING_SECRET
 
     payload = load("slack_block_actions_payload_button_in_message_slack_docs.json")
     payload["user"] = {"id": "U0ONCALL1", "username": "oncall", "team_id": "T0DEMO001"}
@@ -373,20 +372,18 @@ def pin_clocks(clock: DemoClock) -> tuple[Any, Any, Any, Any]:
     import types
     import uuid
 
-    from escalator import app as escalator_app
-    from slack_interactions import app as interactions_app
-    from slo_evaluator import app as slo_app
-
     from alertrouter.models import silence
-    from alertrouter.store import dynamodb
-    from router import app as router_app
+    from alertrouter.store.dynamodb import codec as item_codec
+
+    router_app, escalator_app = load_handler("router"), load_handler("escalator")
+    interactions_app, slo_app = load_handler("slack_interactions"), load_handler("slo_evaluator")
 
     seeded = random.Random(7)
     silence.uuid = types.SimpleNamespace(  # type: ignore[attr-defined]
         uuid4=lambda: uuid.UUID(int=seeded.getrandbits(128), version=4)
     )
     drawn = itertools.count(1)  # history entries of one millisecond keep the order they were written in
-    dynamodb.uuid = types.SimpleNamespace(  # type: ignore[attr-defined]
+    item_codec.uuid = types.SimpleNamespace(  # type: ignore[attr-defined]
         uuid4=lambda: uuid.UUID(int=(next(drawn) << 96) | seeded.getrandbits(96), version=4)
     )
     router_app.build_service().router.now_ms = clock
@@ -398,462 +395,452 @@ def pin_clocks(clock: DemoClock) -> tuple[Any, Any, Any, Any]:
     return router_app, escalator_app, interactions_app, slo_app
 
 
-def main(html_path: Path | None = OUT / "slack.html") -> int:  # noqa: C901 - to be split (issue 14)
-    import logging
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto server's request log
+def main(html_path: Path | None = OUT / "slack.html") -> int:
+    """Start AWS on loopback (moto server) and the Slack stand-in, tell the story, stop both."""
     clock = DemoClock(START_MS)
-    port = free_port()
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    moto.start()
-    slack = SlackStandIn(retry_after=1, now=clock.seconds).start()
-    try:
-        os.environ.update(
-            {
-                "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
-                "AWS_ACCESS_KEY_ID": "demo",
-                "AWS_SECRET_ACCESS_KEY": "demo",
-                "AWS_DEFAULT_REGION": "us-east-1",
-                "AWS_REGION": "us-east-1",
-                "POWERTOOLS_SERVICE_NAME": "alertrouter",
-                "POWERTOOLS_METRICS_NAMESPACE": "AlertRouter",
-                "POWERTOOLS_METRICS_DISABLED": "true",
-                "LOG_LEVEL": "CRITICAL",
-            }
-        )
-        import boto3
+    with moto_server() as endpoint, SlackStandIn(retry_after=1, now=clock.seconds) as slack:
+        story(clock, endpoint, slack, html_path)
+    return 0
 
-        session = boto3.session.Session(region_name="us-east-1")
-        say(
-            "AWS on loopback (moto server) and the Slack stand-in are up; the story starts at "
-            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(START_MS / 1000))} on the demo's clock"
-        )
-        stack = deploy(session)
-        channels = (
-            "#infra-alerts",
-            "#oncall",
-            "#payments-alerts",
-            "#alerts",
-            "#batch-alerts",
-            "#aws-notices",
-        )
-        for channel in channels:  # the workspace has the channels the routing names
-            slack.channel_id(channel)
-        print(f"  created table {stack.table_name}, queue + DLQ, SNS alarm topic, EventBridge rules, secrets")
-        print(
-            "  channels: "
-            + ", ".join(channels)
-            + "; SMS numbers (fake, in the secret): "
-            + ", ".join(FAKE_SMS_NUMBERS)
-        )
-        os.environ.update(
-            {
-                "TABLE_NAME": stack.table_name,
-                "INGEST_QUEUE_URL": stack.queue_url,
-                "DLQ_URL": stack.dlq_url,
-                "SLACK_TOKEN_SECRET": stack.slack_secret,
-                "SMS_NUMBERS_SECRET": stack.sms_secret,
-                "SLACK_SIGNING_SECRET": stack.signing_secret,
-                "ROUTING_CONFIG_PATH": str(ROOT / "demo" / "routing.yaml"),
-                "ACCOUNT_LABEL": "demo",
-                "DEFAULT_SLACK_CHANNEL": "#alerts",
-                "SLACK_API_URL": slack.url,
-                "ACCOUNT_ID": ACCOUNT,
-                "SLO_CONFIG_PATH": str(ROOT / "demo" / "slos.yaml"),
-            }
-        )
-        router_app, escalator_app, interactions_app, slo_app = pin_clocks(clock)
-        from alertrouter.cli import _silence_line
-        from alertrouter.cli import main as cli
-        from alertrouter.notify.preview import render_text
 
-        lam = LocalLambda(session.client("sqs"), stack.queue_url, router_app.lambda_handler, clock)
-        report = Reporter(slack)
-        events, sns, sqs = session.client("events"), session.client("sns"), session.client("sqs")
-        colour = sys.stdout.isatty()
+def story(clock: DemoClock, endpoint: str, slack: SlackStandIn, html_path: Path | None) -> None:
+    """The demo's fifteen steps, on the local stack at `endpoint` and the stand-in, on the demo's clock."""
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "demo",
+            "AWS_SECRET_ACCESS_KEY": "demo",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_REGION": "us-east-1",
+            "POWERTOOLS_SERVICE_NAME": "alertrouter",
+            "POWERTOOLS_METRICS_NAMESPACE": "AlertRouter",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            "LOG_LEVEL": "CRITICAL",
+        }
+    )
+    import boto3
 
-        def show(message: Any) -> None:
-            print(render_text(message.text, message.attachments, colour=colour, indent="    "))
+    session = boto3.session.Session(region_name="us-east-1")
+    say(
+        "AWS on loopback (moto server) and the Slack stand-in are up; the story starts at "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(START_MS / 1000))} on the demo's clock"
+    )
+    stack = deploy(session)
+    channels = (
+        "#infra-alerts",
+        "#oncall",
+        "#payments-alerts",
+        "#alerts",
+        "#batch-alerts",
+        "#aws-notices",
+    )
+    for channel in channels:  # the workspace has the channels the routing names
+        slack.channel_id(channel)
+    print(f"  created table {stack.table_name}, queue + DLQ, SNS alarm topic, EventBridge rules, secrets")
+    print(
+        "  channels: "
+        + ", ".join(channels)
+        + "; SMS numbers (fake, in the secret): "
+        + ", ".join(FAKE_SMS_NUMBERS)
+    )
+    os.environ.update(
+        {
+            "TABLE_NAME": stack.table_name,
+            "INGEST_QUEUE_URL": stack.queue_url,
+            "DLQ_URL": stack.dlq_url,
+            "SLACK_TOKEN_SECRET": stack.slack_secret,
+            "SMS_NUMBERS_SECRET": stack.sms_secret,
+            "SLACK_SIGNING_SECRET": stack.signing_secret,
+            "ROUTING_CONFIG_PATH": str(ROOT / "demo" / "routing.yaml"),
+            "ACCOUNT_LABEL": "demo",
+            "DEFAULT_SLACK_CHANNEL": "#alerts",
+            "SLACK_API_URL": slack.url,
+            "ACCOUNT_ID": ACCOUNT,
+            "SLO_CONFIG_PATH": str(ROOT / "demo" / "slos.yaml"),
+        }
+    )
+    router_app, escalator_app, interactions_app, slo_app = pin_clocks(clock)
+    from alertrouter.cli import _silence_line
+    from alertrouter.cli import main as cli
+    from alertrouter.notify.preview import render_text
 
-        def escalator_run(minute: int, second: int = 0) -> None:
-            clock.at_least(at(minute, second))
-            result = escalator_app.lambda_handler({}, Context())
+    lam = LocalLambda(session.client("sqs"), stack.queue_url, router_app.lambda_handler, clock)
+    report = Reporter(slack)
+    events, sns, sqs = session.client("events"), session.client("sns"), session.client("sqs")
+    colour = sys.stdout.isatty()
+
+    def show(message: Any) -> None:
+        print(render_text(message.text, message.attachments, colour=colour, indent="    "))
+
+    def escalator_run(minute: int, second: int = 0) -> None:
+        clock.at_least(at(minute, second))
+        result = escalator_app.lambda_handler({}, Context())
+        print(f"  escalator at {time.strftime('%H:%M', time.gmtime(clock.seconds()))}: {result['sms']} SMS")
+
+    def held_back() -> None:
+        for page in escalator_app.build_escalator().store.queued_pages():
             print(
-                f"  escalator at {time.strftime('%H:%M', time.gmtime(clock.seconds()))}: {result['sms']} SMS"
+                f"  ⏸ SMS to {page.recipient} for {page.member.title} held back: that number was texted less "
+                "than a minute ago (one SMS per number per minute); the escalator's next run sends it"
             )
 
-        def held_back() -> None:
-            for page in escalator_app.build_escalator().store.queued_pages():
-                print(
-                    f"  ⏸ SMS to {page.recipient} for {page.member.title} held back: that number was texted less "
-                    "than a minute ago (one SMS per number per minute); the escalator's next run sends it"
-                )
+    say(
+        "1. 09:00 An EC2 CPU alarm, ServerCpuTooHigh, fires (EventBridge 'CloudWatch Alarm State Change' "
+        "→ SQS → router); after group_wait (30s) it is posted to #infra-alerts"
+    )
+    events.put_events(Entries=[alarm_event("ServerCpuTooHigh", "ALARM", stamp(0))])
+    lam.drain()
+    report()
 
-        say(
-            "1. 09:00 An EC2 CPU alarm, ServerCpuTooHigh, fires (EventBridge 'CloudWatch Alarm State Change' "
-            "→ SQS → router); after group_wait (30s) it is posted to #infra-alerts"
-        )
-        events.put_events(Entries=[alarm_event("ServerCpuTooHigh", "ALARM", stamp(0))])
-        lam.drain()
-        report()
+    say(
+        "2. 09:05 ServerCpuTooHigh repeats, and that delivery arrives twice: no new post; after "
+        "group_interval (5m since the post) the message is edited, its count 2"
+    )
+    repeat = alarm_event("ServerCpuTooHigh", "ALARM", stamp(5))
+    clock.at_least(at(5))
+    events.put_events(Entries=[repeat, repeat])
+    lam.drain()
+    report()
 
-        say(
-            "2. 09:05 ServerCpuTooHigh repeats, and that delivery arrives twice: no new post; after "
-            "group_interval (5m since the post) the message is edited, its count 2"
-        )
-        repeat = alarm_event("ServerCpuTooHigh", "ALARM", stamp(5))
-        clock.at_least(at(5))
-        events.put_events(Entries=[repeat, repeat])
-        lam.drain()
-        report()
-
-        say(
-            "3. 09:06 Two critical alarms: PaymentsApi5xxHigh through the SNS alarm topic (severity in its "
-            "description), CheckoutLatencyP99 through EventBridge (severity tag). Each is paged in #oncall and "
-            "by SMS to oncall-primary, and posted in #payments-alerts (the payments and checkout service)"
-        )
-        clock.at_least(at(6))
-        message = json.loads(
-            load("sns_lambda_cw_alarm_ALARM_single_metric_aws_lambda_go.json")["Records"][0]["Sns"]["Message"]
-        )
-        message.update(
-            AlarmName="PaymentsApi5xxHigh",
-            AWSAccountId=ACCOUNT,
-            Region="US East (N. Virginia)",
-            AlarmArn=f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:PaymentsApi5xxHigh",
-            StateChangeTime=stamp(6),
-            AlarmDescription="5xx above 2% on payments-api. severity: critical, service: payments. "
-            "Runbook: https://runbooks.example.com/pay5xx",
-            NewStateReason="Threshold Crossed: 3 datapoints [4.1, 3.7, 2.9] were greater than 2.0",
-        )
-        message["Trigger"].update(
-            Namespace="AWS/ApplicationELB",
-            MetricName="HTTPCode_Target_5XX_Count",
-            Dimensions=[{"name": "LoadBalancer", "value": "app/payments-api/7f3c1e9b2d"}],
-        )
-        sns.publish(
-            TopicArn=stack.topic_arn, Message=json.dumps(message), Subject="ALARM: PaymentsApi5xxHigh"
-        )
-        lam.drain()
-        checkout_alarm = {
-            "namespace": "AWS/ApplicationELB",
-            "metric": "TargetResponseTime",
-            "dimensions": {"LoadBalancer": "app/checkout/50dc6c495c0c9188"},
-            "tags": {"severity": "critical", "service": "checkout"},
-        }
-        events.put_events(
-            Entries=[
-                alarm_event(
-                    "CheckoutLatencyP99",
-                    "ALARM",
-                    stamp(6, 30),
-                    **checkout_alarm,
-                    reason="Threshold Crossed: p99 2.8s > 1.5s for 3 datapoints",
-                )
-            ]
-        )
-        lam.drain()
-        report()
-        held_back()
-
-        say("4. 09:07 The escalator (every minute in AWS) sends the held-back CheckoutLatencyP99 page")
-        escalator_run(7, 30)
-        report()
-
-        say(
-            "5. 09:08 A storm: 12 Lambda error alarms within seconds become ONE grouped message in #alerts "
-            "(the default channel); Slack rate-limits the first try"
-        )
-        clock.at_least(at(8))
-        storm = [
+    say(
+        "3. 09:06 Two critical alarms: PaymentsApi5xxHigh through the SNS alarm topic (severity in its "
+        "description), CheckoutLatencyP99 through EventBridge (severity tag). Each is paged in #oncall and "
+        "by SMS to oncall-primary, and posted in #payments-alerts (the payments and checkout service)"
+    )
+    clock.at_least(at(6))
+    message = json.loads(
+        load("sns_lambda_cw_alarm_ALARM_single_metric_aws_lambda_go.json")["Records"][0]["Sns"]["Message"]
+    )
+    message.update(
+        AlarmName="PaymentsApi5xxHigh",
+        AWSAccountId=ACCOUNT,
+        Region="US East (N. Virginia)",
+        AlarmArn=f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:PaymentsApi5xxHigh",
+        StateChangeTime=stamp(6),
+        AlarmDescription="5xx above 2% on payments-api. severity: critical, service: payments. "
+        "Runbook: https://runbooks.example.com/pay5xx",
+        NewStateReason="Threshold Crossed: 3 datapoints [4.1, 3.7, 2.9] were greater than 2.0",
+    )
+    message["Trigger"].update(
+        Namespace="AWS/ApplicationELB",
+        MetricName="HTTPCode_Target_5XX_Count",
+        Dimensions=[{"name": "LoadBalancer", "value": "app/payments-api/7f3c1e9b2d"}],
+    )
+    sns.publish(TopicArn=stack.topic_arn, Message=json.dumps(message), Subject="ALARM: PaymentsApi5xxHigh")
+    lam.drain()
+    checkout_alarm = {
+        "namespace": "AWS/ApplicationELB",
+        "metric": "TargetResponseTime",
+        "dimensions": {"LoadBalancer": "app/checkout/50dc6c495c0c9188"},
+        "tags": {"severity": "critical", "service": "checkout"},
+    }
+    events.put_events(
+        Entries=[
             alarm_event(
-                f"LambdaErrors-fn-{i:02d}",
+                "CheckoutLatencyP99",
                 "ALARM",
-                stamp(8, i),
-                namespace="AWS/Lambda",
-                metric="Errors",
-                dimensions={"FunctionName": f"orders-fn-{i:02d}"},
+                stamp(6, 30),
+                **checkout_alarm,
+                reason="Threshold Crossed: p99 2.8s > 1.5s for 3 datapoints",
             )
-            for i in range(12)
         ]
-        for i in range(0, len(storm), 10):
-            events.put_events(Entries=storm[i : i + 10])
-        slack.faults = ["429"]
-        lam.drain()
-        report()
+    )
+    lam.drain()
+    report()
+    held_back()
 
-        say(
-            "6. 09:14 ServerCpuTooHigh resolves, 14 minutes after it fired: its message turns green, with a "
-            "note in its thread"
-        )
-        clock.at_least(at(14))
-        events.put_events(Entries=[alarm_event("ServerCpuTooHigh", "OK", stamp(14))])
-        lam.drain()
-        report()
+    say("4. 09:07 The escalator (every minute in AWS) sends the held-back CheckoutLatencyP99 page")
+    escalator_run(7, 30)
+    report()
 
-        say(
-            "7. 09:15 The on-call engineer clicks Acknowledge on the PaymentsApi5xxHigh page in #oncall (a signed "
-            "Slack request to the slack-interactions function's URL): the message and its thread say so"
+    say(
+        "5. 09:08 A storm: 12 Lambda error alarms within seconds become ONE grouped message in #alerts "
+        "(the default channel); Slack rate-limits the first try"
+    )
+    clock.at_least(at(8))
+    storm = [
+        alarm_event(
+            f"LambdaErrors-fn-{i:02d}",
+            "ALARM",
+            stamp(8, i),
+            namespace="AWS/Lambda",
+            metric="Errors",
+            dimensions={"FunctionName": f"orders-fn-{i:02d}"},
         )
-        clock.at_least(at(15))
-        payments_page, checkout_page = slack.channel_messages("#oncall")[:2]
-        response = interactions_app.lambda_handler(slack_click(payments_page, clock), Context())
-        print(f"  ← HTTP {response['statusCode']} to Slack")
-        report()
-        show(payments_page)
-        forged = slack_click(payments_page, clock, secret="not-the-signing-secret")
-        print(
-            f"  A forged click (wrong signing secret) gets HTTP "
-            f"{interactions_app.lambda_handler(forged, Context())['statusCode']} and changes nothing."
-        )
+        for i in range(12)
+    ]
+    for i in range(0, len(storm), 10):
+        events.put_events(Entries=storm[i : i + 10])
+    slack.faults = ["429"]
+    lam.drain()
+    report()
 
-        say(
-            "8. 09:17 Ten minutes after its page, CheckoutLatencyP99 is still not acknowledged: the escalator "
-            "texts the next step, oncall-secondary, and notes it in the page's thread. PaymentsApi5xxHigh was "
-            "acknowledged: no escalation"
-        )
-        escalator_run(17)
-        report()
+    say(
+        "6. 09:14 ServerCpuTooHigh resolves, 14 minutes after it fired: its message turns green, with a "
+        "note in its thread"
+    )
+    clock.at_least(at(14))
+    events.put_events(Entries=[alarm_event("ServerCpuTooHigh", "OK", stamp(14))])
+    lam.drain()
+    report()
 
-        say(
-            "9. 09:18 Someone silences CheckoutLatencyP99 for 1 hour from the Silence menu of its #oncall page"
-        )
-        clock.at_least(at(18))
-        response = interactions_app.lambda_handler(
-            slack_click(checkout_page, clock, choice="1h", action="alertrouter_silence"), Context()
-        )
-        print(f"  ← HTTP {response['statusCode']} to Slack")
-        report()
-        show(checkout_page)
-        for silence in escalator_app.build_escalator().store.silences():
-            print(f"  `alertrouter silence list`: {_silence_line(silence, clock())}")
-        print(
-            "  09:20 It fires again while silenced: the new reason and count 2 are written into its messages "
-            "in #oncall and #payments-alerts, nobody is paged, and the escalator leaves it alone:"
-        )
-        clock.at_least(at(20))
-        events.put_events(
-            Entries=[
-                alarm_event(
-                    "CheckoutLatencyP99",
-                    "ALARM",
-                    stamp(20),
-                    **checkout_alarm,
-                    reason="Threshold Crossed: p99 3.1s > 1.5s",
-                )
-            ]
-        )
-        lam.drain()
-        report()
-        escalator_run(30)
-        report()
+    say(
+        "7. 09:15 The on-call engineer clicks Acknowledge on the PaymentsApi5xxHigh page in #oncall (a signed "
+        "Slack request to the slack-interactions function's URL): the message and its thread say so"
+    )
+    clock.at_least(at(15))
+    payments_page, checkout_page = slack.channel_messages("#oncall")[:2]
+    response = interactions_app.lambda_handler(slack_click(payments_page, clock), Context())
+    print(f"  ← HTTP {response['statusCode']} to Slack")
+    report()
+    show(payments_page)
+    forged = slack_click(payments_page, clock, secret="not-the-signing-secret")
+    print(
+        f"  A forged click (wrong signing secret) gets HTTP "
+        f"{interactions_app.lambda_handler(forged, Context())['statusCode']} and changes nothing."
+    )
 
-        say(
-            "10. 09:31 A new alarm, DiskQueueDepthHigh (same EC2 instance), arrives beside a malformed record: "
-            "the alarm is posted in #infra-alerts, the malformed record goes to the dead-letter queue"
-        )
-        clock.at_least(at(31))
-        sqs.send_message(
-            QueueUrl=stack.queue_url, MessageBody='{"detail-type": "CloudWatch Alarm State Change"'
-        )
-        events.put_events(
-            Entries=[alarm_event("DiskQueueDepthHigh", "ALARM", stamp(31), metric="DiskQueueDepth")]
-        )
-        lam.drain()
-        report()
-        dead = sqs.receive_message(
-            QueueUrl=stack.dlq_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
-        ).get("Messages", [])
-        for m in dead:
-            print(
-                f"  DLQ keeps: {m['Body'][:60]!r}\n    reason: {m['MessageAttributes']['reason']['StringValue']}"
+    say(
+        "8. 09:17 Ten minutes after its page, CheckoutLatencyP99 is still not acknowledged: the escalator "
+        "texts the next step, oncall-secondary, and notes it in the page's thread. PaymentsApi5xxHigh was "
+        "acknowledged: no escalation"
+    )
+    escalator_run(17)
+    report()
+
+    say("9. 09:18 Someone silences CheckoutLatencyP99 for 1 hour from the Silence menu of its #oncall page")
+    clock.at_least(at(18))
+    response = interactions_app.lambda_handler(
+        slack_click(checkout_page, clock, choice="1h", action="alertrouter_silence"), Context()
+    )
+    print(f"  ← HTTP {response['statusCode']} to Slack")
+    report()
+    show(checkout_page)
+    for silence in escalator_app.build_escalator().store.silences():
+        print(f"  `alertrouter silence list`: {_silence_line(silence, clock())}")
+    print(
+        "  09:20 It fires again while silenced: the new reason and count 2 are written into its messages "
+        "in #oncall and #payments-alerts, nobody is paged, and the escalator leaves it alone:"
+    )
+    clock.at_least(at(20))
+    events.put_events(
+        Entries=[
+            alarm_event(
+                "CheckoutLatencyP99",
+                "ALARM",
+                stamp(20),
+                **checkout_alarm,
+                reason="Threshold Crossed: p99 3.1s > 1.5s",
             )
-
-        say(
-            "11. 09:40 DiskQueueDepthHigh is dealt with: Resolve is clicked on its message in #infra-alerts. The "
-            "click's answer marks the message at once; the router, applying the resolve, turns it green"
-        )
-        clock.at_least(at(40))
-        disk = slack.channel_messages("#infra-alerts")[-1]
-        response = interactions_app.lambda_handler(
-            slack_click(disk, clock, action="alertrouter_resolve"), Context()
-        )
-        print(f"  ← HTTP {response['statusCode']} to Slack (the resolve goes to the router's queue)")
-        lam.drain()
-        report()
-
-        say(
-            "12. 09:45 An SLO burns its error budget fast: the SLO evaluator reads the local CloudWatch and pages "
-            "(#oncall, #payments-alerts for the checkout service, SMS to oncall-primary)"
-        )
-        clock.at_least(at(45))
-        now = int(clock.seconds())
-        print(
-            "  writing 20 days of checkout traffic (1,000 requests a minute, 0.01% failing), then 45 minutes "
-            "with 4% of requests failing..."
-        )
-        write_checkout_metrics(session.client("cloudwatch"), now)
-        result = slo_app.lambda_handler({}, Context())
-        print(
-            f"  evaluator: {result['slos']} SLO, firing {result['firing']}, {result['calls']} GetMetricData "
-            f"call(s), {result['metrics']} metrics requested (the first run reads the period so far; "
-            f"later runs ask for 2)"
-        )
-        clock.at_least(at(46))
-        result = slo_app.lambda_handler({}, Context())
-        print(
-            f"  a minute later, still firing: {result['calls']} call(s), {result['metrics']} metrics requested; the "
-            "page is posted once, its count 2"
-        )
-        lam.drain()
-        report()
-        show(slack.channel_messages("#oncall")[-1])
-        print(
-            "  The same SLO with `alertrouter slo evaluate demo/slos.yaml --at <the demo's time>` (reads the whole "
-            "period, keeps no state):"
-        )
-        cli(
-            [
-                "slo",
-                "evaluate",
-                str(ROOT / "demo" / "slos.yaml"),
-                "--endpoint-url",
-                f"http://127.0.0.1:{port}",
-                "--region",
-                "us-east-1",
-                "--at",
-                time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(clock.seconds())),
-            ]
-        )
-
-        say(
-            "13. 10:00 50 children of an AWS Batch array job fail (real FAILED events, dated when they were "
-            "recorded; Batch Job State Change → EventBridge → SQS → router): ONE message in #batch-alerts, "
-            "counted by reason"
-        )
-        clock.at_least(at(60))
-        from conftest import batch_child_failure  # the real FAILED events (calcloud), as array children
-
-        failures = [json.loads(batch_child_failure(i)) for i in range(50)]
-        for i in range(0, len(failures), 10):
-            events.put_events(Entries=[put_entry(e, clock()) for e in failures[i : i + 10]])
-        lam.drain()
-        report()
-        show(slack.channel_messages("#batch-alerts")[-1])
-        print("  No new failure for the route's resolve_timeout (2h) resolves it.")
-
-        say(
-            "14. 10:05 The app was removed from #infra-alerts (Slack now answers not_in_channel there). OpenSearch "
-            "Service sends a High JVM notice (High → critical), for on-call and #infra-alerts, and a software "
-            "update notice, for #aws-notices"
-        )
-        clock.at_least(at(65))
-        slack.broken = {"#infra-alerts": "not_in_channel"}
-        for name in (
-            "eventbridge_opensearch_notification_high_jvm_usage_awsdocs.json",
-            "eventbridge_opensearch_software_update_available_awsdocs.json",
-        ):
-            events.put_events(Entries=[put_entry(load(name), clock())])
-        emf = io.StringIO()
-        with contextlib.redirect_stdout(emf):  # the refusal's metric line (EMF), summarised below
-            lam.drain(
-                within_s=45
-            )  # the group waits (10s, 30s), not the refused channel's retry a minute later
-        report()
-        refusals = [
-            json.loads(line) for line in emf.getvalue().splitlines() if "SlackChannelFailures" in line
         ]
+    )
+    lam.drain()
+    report()
+    escalator_run(30)
+    report()
+
+    say(
+        "10. 09:31 A new alarm, DiskQueueDepthHigh (same EC2 instance), arrives beside a malformed record: "
+        "the alarm is posted in #infra-alerts, the malformed record goes to the dead-letter queue"
+    )
+    clock.at_least(at(31))
+    sqs.send_message(QueueUrl=stack.queue_url, MessageBody='{"detail-type": "CloudWatch Alarm State Change"')
+    events.put_events(
+        Entries=[alarm_event("DiskQueueDepthHigh", "ALARM", stamp(31), metric="DiskQueueDepth")]
+    )
+    lam.drain()
+    report()
+    dead = sqs.receive_message(
+        QueueUrl=stack.dlq_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+    ).get("Messages", [])
+    for m in dead:
         print(
-            "  metric SlackChannelFailures (cause): "
-            + ", ".join(f"{r['SlackChannelFailures'][0]:g} ({r['cause']})" for r in refusals)
-        )
-        print(
-            "  The page reaches #oncall and oncall-primary, the notice #aws-notices; #infra-alerts is refused, "
-            "nothing is lost or dead-lettered: the router tries it again a minute later. "
-            "`alertrouter doctor` says why:"
-        )
-        print("    " + doctor_line(slack, "#infra-alerts"))
-        report.new_calls()  # (the doctor's own reads are not the router's)
-        print(
-            "  10:07 Someone invites the app back. The router's next try makes sure it has not posted there "
-            "already (conversations.history) and posts the notice's current message:"
-        )
-        slack.broken = {}
-        lam.drain(within_s=120)
-        report()
-        print("    " + doctor_line(slack, "#infra-alerts").split(":", 1)[0] + ": the app is a member")
-
-        say("15. The Batch queue-state function (every minute in AWS) reads the local Batch and prints EMF")
-        batch_queue_metrics(session)
-
-        say("The acknowledged page's history (`alertrouter history <group key>`)")
-        cli(
-            [
-                "history",
-                payments_page.metadata["event_payload"]["group"],
-                "--table",
-                stack.table_name,
-                "--endpoint-url",
-                f"http://127.0.0.1:{port}",
-                "--region",
-                "us-east-1",
-            ]
+            f"  DLQ keeps: {m['Body'][:60]!r}\n    reason: {m['MessageAttributes']['reason']['StringValue']}"
         )
 
-        say("What Slack shows now")
-        show_channels(slack)
+    say(
+        "11. 09:40 DiskQueueDepthHigh is dealt with: Resolve is clicked on its message in #infra-alerts. The "
+        "click's answer marks the message at once; the router, applying the resolve, turns it green"
+    )
+    clock.at_least(at(40))
+    disk = slack.channel_messages("#infra-alerts")[-1]
+    response = interactions_app.lambda_handler(
+        slack_click(disk, clock, action="alertrouter_resolve"), Context()
+    )
+    print(f"  ← HTTP {response['statusCode']} to Slack (the resolve goes to the router's queue)")
+    lam.drain()
+    report()
 
-        say("Every SMS sent (through SNS)")
-        from moto.backends import get_backend
+    say(
+        "12. 09:45 An SLO burns its error budget fast: the SLO evaluator reads the local CloudWatch and pages "
+        "(#oncall, #payments-alerts for the checkout service, SMS to oncall-primary)"
+    )
+    clock.at_least(at(45))
+    now = int(clock.seconds())
+    print(
+        "  writing 20 days of checkout traffic (1,000 requests a minute, 0.01% failing), then 45 minutes "
+        "with 4% of requests failing..."
+    )
+    write_checkout_metrics(session.client("cloudwatch"), now)
+    result = slo_app.lambda_handler({}, Context())
+    print(
+        f"  evaluator: {result['slos']} SLO, firing {result['firing']}, {result['calls']} GetMetricData "
+        f"call(s), {result['metrics']} metrics requested (the first run reads the period so far; "
+        f"later runs ask for 2)"
+    )
+    clock.at_least(at(46))
+    result = slo_app.lambda_handler({}, Context())
+    print(
+        f"  a minute later, still firing: {result['calls']} call(s), {result['metrics']} metrics requested; the "
+        "page is posted once, its count 2"
+    )
+    lam.drain()
+    report()
+    show(slack.channel_messages("#oncall")[-1])
+    print(
+        "  The same SLO with `alertrouter slo evaluate demo/slos.yaml --at <the demo's time>` (reads the whole "
+        "period, keeps no state):"
+    )
+    cli(
+        [
+            "slo",
+            "evaluate",
+            str(ROOT / "demo" / "slos.yaml"),
+            "--endpoint-url",
+            endpoint,
+            "--region",
+            "us-east-1",
+            "--at",
+            time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(clock.seconds())),
+        ]
+    )
 
-        from alertrouter.notify.sms import mask_number
+    say(
+        "13. 10:00 50 children of an AWS Batch array job fail (real FAILED events, dated when they were "
+        "recorded; Batch Job State Change → EventBridge → SQS → router): ONE message in #batch-alerts, "
+        "counted by reason"
+    )
+    clock.at_least(at(60))
+    from support.events import batch_child_failure  # the real FAILED events (calcloud), as array children
 
-        names = {number: name for name, number in FAKE_SMS_NUMBERS.items()}
-        for number, text, *_ in get_backend("sns")[ACCOUNT]["us-east-1"].sms_messages.values():
-            print(f"  to {names[number]} ({mask_number(number)}): {text}")
+    failures = [json.loads(batch_child_failure(i)) for i in range(50)]
+    for i in range(0, len(failures), 10):
+        events.put_events(Entries=[put_entry(e, clock()) for e in failures[i : i + 10]])
+    lam.drain()
+    report()
+    show(slack.channel_messages("#batch-alerts")[-1])
+    print("  No new failure for the route's resolve_timeout (2h) resolves it.")
 
-        calls = {
-            m: slack.count(m, ok_only=False)
-            for m in ("chat.postMessage", "chat.update", "conversations.history")
-        }
-        dlq_left = len(
-            sqs.receive_message(QueueUrl=stack.dlq_url, MaxNumberOfMessages=10).get("Messages", [])
+    say(
+        "14. 10:05 The app was removed from #infra-alerts (Slack now answers not_in_channel there). OpenSearch "
+        "Service sends a High JVM notice (High → critical), for on-call and #infra-alerts, and a software "
+        "update notice, for #aws-notices"
+    )
+    clock.at_least(at(65))
+    slack.broken = {"#infra-alerts": "not_in_channel"}
+    for name in (
+        "eventbridge_opensearch_notification_high_jvm_usage_awsdocs.json",
+        "eventbridge_opensearch_software_update_available_awsdocs.json",
+    ):
+        events.put_events(Entries=[put_entry(load(name), clock())])
+    emf = io.StringIO()
+    with contextlib.redirect_stdout(emf):  # the refusal's metric line (EMF), summarised below
+        lam.drain(within_s=45)  # the group waits (10s, 30s), not the refused channel's retry a minute later
+    report()
+    refusals = [json.loads(line) for line in emf.getvalue().splitlines() if "SlackChannelFailures" in line]
+    print(
+        "  metric SlackChannelFailures (cause): "
+        + ", ".join(f"{r['SlackChannelFailures'][0]:g} ({r['cause']})" for r in refusals)
+    )
+    print(
+        "  The page reaches #oncall and oncall-primary, the notice #aws-notices; #infra-alerts is refused, "
+        "nothing is lost or dead-lettered: the router tries it again a minute later. "
+        "`alertrouter doctor` says why:"
+    )
+    print("    " + doctor_line(slack, "#infra-alerts"))
+    report.new_calls()  # (the doctor's own reads are not the router's)
+    print(
+        "  10:07 Someone invites the app back. The router's next try makes sure it has not posted there "
+        "already (conversations.history) and posts the notice's current message:"
+    )
+    slack.broken = {}
+    lam.drain(within_s=120)
+    report()
+    print("    " + doctor_line(slack, "#infra-alerts").split(":", 1)[0] + ": the app is a member")
+
+    say("15. The Batch queue-state function (every minute in AWS) reads the local Batch and prints EMF")
+    batch_queue_metrics(session)
+
+    say("The acknowledged page's history (`alertrouter history <group key>`)")
+    cli(
+        [
+            "history",
+            payments_page.metadata["event_payload"]["group"],
+            "--table",
+            stack.table_name,
+            "--endpoint-url",
+            endpoint,
+            "--region",
+            "us-east-1",
+        ]
+    )
+
+    say("What Slack shows now")
+    show_channels(slack)
+
+    closing_summary(slack, sqs, stack.dlq_url, lam.invocations, html_path)
+
+
+def closing_summary(
+    slack: SlackStandIn, sqs: Any, dlq_url: str, invocations: int, html_path: Path | None
+) -> None:
+    """The story's end: every SMS sent, the Slack calls and what is left on the dead-letter queue, and the
+    channels written as an HTML page (when `html_path` is given)."""
+    say("Every SMS sent (through SNS)")
+    from moto.backends import get_backend
+
+    from alertrouter.notify.sms import mask_number
+
+    names = {number: name for name, number in FAKE_SMS_NUMBERS.items()}
+    for number, text, *_ in get_backend("sns")[ACCOUNT]["us-east-1"].sms_messages.values():
+        print(f"  to {names[number]} ({mask_number(number)}): {text}")
+
+    calls = {
+        m: slack.count(m, ok_only=False) for m in ("chat.postMessage", "chat.update", "conversations.history")
+    }
+    dlq_left = len(sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10).get("Messages", []))
+    print(
+        f"\n  Slack calls: {calls}; answered 429: {sum(1 for c in slack.calls if c.status == 429)}; "
+        f"calls made before Retry-After passed: {slack.retry_after_violations}; "
+        f"handler invocations: {invocations}; dead-letter queue: the malformed record "
+        f"(read at step 10), {dlq_left} more"
+    )
+    if html_path is not None:
+        from support.slack_html import write_page
+
+        write_page(
+            slack,
+            html_path,
+            title="AlertRouter demo: what Slack shows",
+            first=("#oncall", "#alerts", "#batch-alerts", "#infra-alerts"),
         )
-        print(
-            f"\n  Slack calls: {calls}; answered 429: {sum(1 for c in slack.calls if c.status == 429)}; "
-            f"calls made before Retry-After passed: {slack.retry_after_violations}; "
-            f"handler invocations: {lam.invocations}; dead-letter queue: the malformed record "
-            f"(read at step 10), {dlq_left} more"
-        )
-        if html_path is not None:
-            from slack_html import write_page
-
-            write_page(
-                slack,
-                html_path,
-                title="AlertRouter demo: what Slack shows",
-                first=("#oncall", "#alerts", "#batch-alerts", "#infra-alerts"),
-            )
-            shown = html_path.relative_to(ROOT) if html_path.is_relative_to(ROOT) else html_path
-            print(f"  The same as Slack would draw it: {shown}")
-        return 0
-    finally:
-        slack.stop()
-        moto.stop()
+        shown = html_path.relative_to(ROOT) if html_path.is_relative_to(ROOT) else html_path
+        print(f"  The same as Slack would draw it: {shown}")
 
 
 def doctor_line(slack: SlackStandIn, channel: str) -> str:
     """The line `alertrouter doctor` prints for one Slack channel."""
+    from support.local_aws import FAKE_SLACK_TOKEN
+
     from alertrouter.notify.slack import SlackClient
     from alertrouter.preflight import slack_channel_check
-    from local_aws import FAKE_SLACK_TOKEN
 
     return slack_channel_check(SlackClient(lambda: FAKE_SLACK_TOKEN, slack.url), channel).line()
 
 
 def batch_queue_metrics(session: Any) -> None:
     """Step 15: the queue-state function on a local Batch; ages are shown in minutes (they run on real time)."""
-    from integration.batch_fakes import build_world, paged_batch
+    from support.batch_fakes import build_world, paged_batch
 
     with paged_batch():
         now_s = int(time.time())
@@ -869,8 +856,7 @@ def batch_queue_metrics(session: Any) -> None:
             },
             prefix="demo",
         )
-        from batch_queue_metrics import app as metrics_app
-
+        metrics_app = load_handler("batch_queue_metrics")
         out = io.StringIO()
         os.environ.pop("POWERTOOLS_METRICS_DISABLED")  # the one step whose metrics are the point
         with contextlib.redirect_stdout(out):

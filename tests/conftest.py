@@ -1,4 +1,5 @@
-"""Shared helpers: real sample events live in events/ and are read with load_event()."""
+"""Fixtures and hooks of every tier: the sample events folder, the network refused (unit and infrastructure),
+the slow tests ordered first, no secret in any log line. Shared helpers live in the support package."""
 
 from __future__ import annotations
 
@@ -11,43 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-EVENTS = ROOT / "events"
-
-
-def load_event(name: str) -> dict[str, Any]:
-    return json.loads((EVENTS / name).read_text())
-
-
-def batch_child_failure(index: int, parent: str = "5a1d2f0c-0000-4000-8000-00000000a11a") -> str:
-    """Array child `index` of one nightly job failing, from the real events: 24 of every 25 die of memory,
-    the 25th of its timeout (so 500 children: 480 × Out of memory, 20 × Timeout)."""
-    import copy
-
-    doc = copy.deepcopy(
-        load_event(
-            "eventbridge_batch_job_state_change_FAILED_timeout_real_calcloud.json"
-            if index % 25 == 24
-            else "eventbridge_batch_job_state_change_FAILED_oom_real_calcloud.json"
-        )
-    )
-    detail = doc["detail"]
-    doc["account"] = "123456789012"
-    detail.update(
-        jobId=f"{parent}:{index}",
-        jobArn=f"arn:aws:batch:us-east-1:123456789012:job/{parent}:{index}",
-        jobName="nightly-render",
-        arrayProperties={"index": index},
-        jobQueue="arn:aws:batch:us-east-1:123456789012:job-queue/nightly",
-        jobDefinition="arn:aws:batch:us-east-1:123456789012:job-definition/render:3",
-        stoppedAt=1_700_000_000_000 + index * 120,
-    )
-    return json.dumps(doc)
-
-
-def event_text(name: str) -> str:
-    return (EVENTS / name).read_text()
+from support.paths import EVENTS
 
 
 @pytest.fixture

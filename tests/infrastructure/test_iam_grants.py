@@ -25,8 +25,8 @@ from typing import Any
 import botocore.session
 import pytest
 from botocore import xform_name
-
-from local_aws import ROOT, expand_for_each, load_template
+from support.local_aws import expand_for_each, load_template
+from support.paths import ROOT
 
 LAYER = ROOT / "layers" / "core"
 PACKAGE = "alertrouter"
@@ -863,7 +863,7 @@ def test_the_analysis_finds_the_known_calls() -> None:
     assert "dynamodb:DeleteItem" in calls_of("router")  # release_sms_slot, after a failed SMS
     # (release_sms_slot -> _release_slot, shared with the ops page's rate limit)
     assert calls_of("router")["dynamodb:DeleteItem"] >= {
-        "alertrouter.store.dynamodb:DynamoDBStore._release_slot"
+        "alertrouter.store.dynamodb.paging:PagingSlotItems._release_slot"
     }
     assert calls_of("slo_evaluator")["sqs:SendMessage"] == {"alertrouter.slo.service:SloService._send"}
     assert set(calls_of("batch_queue_metrics")) == {"batch:DescribeJobQueues", "batch:ListJobs"}
@@ -904,7 +904,7 @@ def key_pattern(node: ast.expr) -> str | None:
 
 def partition_keys(handler: str) -> set[str]:
     """Every partition key pattern the handler's code can read or write: the values under "pk" (":pk" in a
-    Query) and the arguments of a `pk` parameter (DynamoDBStore._query_all)."""
+    Query) and the arguments of a `pk` parameter (Table._query_all)."""
     code = analysed()
     patterns: set[str] = set()
     for where in reachable(code, HANDLERS[handler]):

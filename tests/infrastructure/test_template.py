@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from local_aws import ROOT, expand_for_each, load_template, template_with_defaults
+from support.local_aws import expand_for_each, load_template, template_with_defaults
+from support.paths import ROOT
 
 RAW = load_template()
 # Obvious fakes: 555-01xx numbers are reserved for fiction.
@@ -141,10 +141,22 @@ LOOPS = {
     "Fn::ForEach::OpenSearchDomainAlarms": ("Domain", "OpenSearchDomainNames", "HasOpenSearchDomains"),
     "Fn::ForEach::OpsSmsSubscriptions": ("PhoneNumber", "OpsSmsNumbers", "HasOpsSmsNumbers"),
 }
+# The loops over keys of the FunctionAlarms mapping (the functions' self-monitoring alarms), and the
+# condition their alarms are made under.
+FUNCTION_ALARM_LOOPS = {
+    "Fn::ForEach::FunctionAlarms": None,
+    "Fn::ForEach::BatchQueueMetricsFunctionAlarms": "BatchQueueMetricsEnabled",
+}
+FUNCTION_ALARMS = {f"{key}Alarm" for name in FUNCTION_ALARM_LOOPS for key in RAW["Resources"][name][1]}
+LOG_GROUP_LOOP = "Fn::ForEach::FunctionLogGroups"  # over the keys of the FunctionLogGroups mapping
 
 
 def test_loops_iterate_over_list_parameters_that_default_to_empty() -> None:
-    loops = {k: v for k, v in RAW["Resources"].items() if k.startswith("Fn::ForEach::")}
+    loops = {
+        k: v
+        for k, v in RAW["Resources"].items()
+        if k.startswith("Fn::ForEach::") and k not in {*FUNCTION_ALARM_LOOPS, LOG_GROUP_LOOP}
+    }
     assert set(loops) == set(LOOPS)
     for name, (identifier, parameter, condition) in LOOPS.items():
         loop_identifier, collection, fragment = loops[name]
@@ -167,6 +179,24 @@ def test_an_empty_list_creates_nothing_and_a_list_creates_one_set_per_item(name:
     for item in SAMPLE_LISTS[parameter]:
         for key in fragment:
             assert key.replace("&{" + identifier + "}", re.sub(r"[^A-Za-z0-9]", "", item)) in RESOURCES
+
+
+def test_function_alarm_loops_make_one_alarm_per_mapping_entry_all_alike() -> None:
+    entries = RAW["Mappings"]["FunctionAlarms"]
+    keys = [key for name in FUNCTION_ALARM_LOOPS for key in RAW["Resources"][name][1]]
+    assert sorted(keys) == sorted(entries)  # every entry in one loop, once
+    alarms = []
+    for name, condition in FUNCTION_ALARM_LOOPS.items():
+        identifier, collection, fragment = RAW["Resources"][name]
+        [(key, alarm)] = fragment.items()
+        assert key == "${" + identifier + "}Alarm" and alarm.get("Condition") == condition, name
+        for item in collection:  # the function it watches exists under the same condition
+            assert RESOURCES[entries[item]["Function"]].get("Condition") == condition, item
+        alarms.append({k: v for k, v in alarm.items() if k != "Condition"})
+    # one way to make them: the loops differ only in the Condition their alarms share
+    assert all(alarm == alarms[0] for alarm in alarms)
+    assert set(RAW["Mappings"]["FunctionAlarmMetrics"]) == {e["MetricName"] for e in entries.values()}
+    assert FUNCTION_ALARMS.issubset(OPS_ALARMS)
 
 
 def test_stuck_queue_alarms_need_the_queue_metrics_function() -> None:
@@ -318,7 +348,7 @@ def leading_keys(function: str, sid: str) -> list[str]:
 
 
 def test_the_internet_facing_interactions_function_touches_only_the_items_a_click_needs() -> None:
-    # the partition key prefixes of store/dynamodb.py; test_iam_grants derives them from the code
+    # the partition key prefixes of store/dynamodb/codec.py; test_iam_grants derives them from the code
     assert leading_keys("SlackInteractionsFunction", "StateTable") == [
         "GROUP#*",
         "HISTORY#*",
@@ -515,8 +545,8 @@ def test_eventbridge_rule_leaves_out_the_stacks_own_ops_alarms_only() -> None:
     assert [t["Arn"] for t in rule["Targets"]] == [{"GetAtt": "IngestQueue.Arn"}]
 
 
-def test_alarms_made_by_loops_go_to_the_router() -> None:
-    looped = {k for k in RESOURCES if k not in RAW["Resources"]}
+def test_alarms_made_by_the_list_parameters_loops_go_to_the_router() -> None:
+    looped = {k for k in RESOURCES if k not in RAW["Resources"]} - FUNCTION_ALARMS
     alarms = {k for k in looped if RESOURCES[k]["Type"] == "AWS::CloudWatch::Alarm"}
     assert alarms and alarms <= set(ROUTED_ALARMS)
 
@@ -915,6 +945,20 @@ def test_named_resources_carry_the_stack_name_and_the_account_label(name: str) -
     # two stacks (accounts, or a test stack next to prod) can then never collide on a name, and the account
     # label says at a glance which account's resource it is
     assert isinstance(value, dict) and "${AWS::StackName}-${AccountLabel}-" in value.get("Sub", "")
+
+
+def test_every_function_logs_to_a_log_group_of_its_own_where_lambda_would_put_them() -> None:
+    assert sorted(RAW["Resources"][LOG_GROUP_LOOP][1]) == sorted(RAW["Mappings"]["FunctionLogGroups"])
+    log_groups = set()
+    for name, function in FUNCTIONS.items():
+        props = function["Properties"]
+        [log_group] = props["LoggingConfig"]["LogGroup"].values()  # {"Ref": its logical id}
+        group = RESOURCES[log_group]
+        assert group.get("Condition") == function.get("Condition"), name
+        assert group["Properties"]["LogGroupName"] == {"Sub": "/aws/lambda/" + sub(props["FunctionName"])}
+        assert group["Properties"]["RetentionInDays"] == 30, name
+        log_groups.add(log_group)
+    assert log_groups == set(of_type("AWS::Logs::LogGroup"))
 
 
 def test_router_logs_where_lambda_would_put_them() -> None:

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.events import batch_child_failure as child_failure
+from support.harness import Harness, make_harness, queued
 
 from alertrouter.escalate import Escalator
 from alertrouter.notify.slack import SlackClient
-from alertrouter.store import dynamodb
-from conftest import batch_child_failure as child_failure
-from integration.conftest import Harness, make_harness, queued
+from alertrouter.store.dynamodb import groups as dynamodb_groups
 
 pytestmark = pytest.mark.integration
 
@@ -42,7 +42,7 @@ CAP = 40
 
 @pytest.fixture
 def h(aws: Any, slack: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Harness:
-    monkeypatch.setattr(dynamodb, "MAX_GROUP_MEMBERS", CAP)
+    monkeypatch.setattr(dynamodb_groups, "MAX_GROUP_MEMBERS", CAP)
     return make_harness(aws, slack, tmp_path, CONFIG)
 
 
@@ -128,9 +128,9 @@ def test_500_failed_jobs_are_one_message_counted_by_reason_and_resolve_an_hour_a
 def test_an_alarm_a_full_group_cannot_take_waits_in_the_dlq_with_its_reason(
     aws: Any, slack: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from integration.conftest import alarm_body
+    from support.events import alarm_body
 
-    monkeypatch.setattr(dynamodb, "MAX_GROUP_MEMBERS", CAP)
+    monkeypatch.setattr(dynamodb_groups, "MAX_GROUP_MEMBERS", CAP)
     h = make_harness(
         aws,
         slack,

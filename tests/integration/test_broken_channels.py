@@ -3,19 +3,14 @@ silences the healthy paths: on moto and the Slack stand-in, through the router's
 
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from moto.backends import get_backend
-
-from alertrouter import handler
-from alertrouter.aws import Clients
-from alertrouter.service import RouterService
-from integration.conftest import Harness, LambdaContext, alarm_body, make_harness, queued, sqs_event
-from slack_standin import SlackStandIn
+from support.events import alarm_body
+from support.harness import RouterStack, emf_lines, make_harness, sms_sent, top_level
+from support.slack_standin import SlackStandIn
 
 pytestmark = pytest.mark.integration
 
@@ -43,77 +38,20 @@ FIXES = {
 }
 
 
-class Stack:
-    """The harness with the router's Lambda handler wired to it, and the stack's ops topic read by a queue."""
-
-    def __init__(self, harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.h = harness
-        for channel in ("#broken", "#healthy", "#fallback"):  # the workspace has them (the stand-in makes
-            harness.slack.channel_id(channel)  # a channel on first use)
-        sns, sqs = harness.session.client("sns"), harness.sqs
-        topic = sns.create_topic(Name="alertrouter-local-ops")["TopicArn"]
-        self.ops_queue = sqs.create_queue(QueueName="ops-inbox")["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=self.ops_queue, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
-        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
-        old = harness.service
-        settings = old.settings.model_copy(update={"ops_topic_arn": topic})
-        harness.service = RouterService(
-            settings, Clients(harness.session), slack=old.router.slack, now_ms=harness.clock
-        )
-        self.app = importlib.import_module("router.app")
-        monkeypatch.setattr(self.app, "build_service", lambda: harness.service)
-        monkeypatch.setattr(handler, "build_service", lambda: harness.service)
-
-    def send(self, *bodies: str) -> dict[str, Any]:
-        result: dict[str, Any] = self.app.lambda_handler(sqs_event(*bodies), LambdaContext())
-        return result
-
-    def scheduled(self) -> list[tuple[dict[str, Any], float]]:
-        """The flushes the router scheduled on its own queue (taken off it), with their delays."""
-        return [(json.loads(body), delay) for body, delay in queued(self.h, self.h.stack.queue_url)]
-
-    def run_scheduled(self) -> list[dict[str, Any]]:
-        """Deliver every scheduled flush now (the clock moved past their delays); returns them."""
-        flushes = [body for body, _ in self.scheduled()]
-        if flushes:
-            assert self.send(*[json.dumps(f) for f in flushes]) == {"batchItemFailures": []}
-        return flushes
-
-    def ops_pages(self) -> list[str]:
-        return [json.loads(m["Body"])["Message"] for m in self.h.receive_all(self.ops_queue)]
-
-    def dlq(self) -> list[dict[str, Any]]:
-        return self.h.receive_all(self.h.stack.dlq_url)
-
-
 def stack_for(
     config: str, aws: Any, slack: SlackStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Stack:
-    return Stack(make_harness(aws, slack, tmp_path, config), monkeypatch)
+) -> RouterStack:
+    return RouterStack(make_harness(aws, slack, tmp_path, config), monkeypatch)
 
 
 @pytest.fixture
-def stack(aws: Any, slack: SlackStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Stack:
+def stack(aws: Any, slack: SlackStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> RouterStack:
     return stack_for(CONFIG, aws, slack, tmp_path, monkeypatch)
-
-
-def emf_lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
-
-
-def sms_sent() -> list[str]:
-    return [v[1] for v in get_backend("sns")["123456789012"]["us-east-1"].sms_messages.values()]
-
-
-def top_level(slack: SlackStandIn, channel: str) -> list[Any]:
-    return slack.channel_messages(channel)
 
 
 @pytest.mark.parametrize("cause", sorted(FIXES))
 def test_one_broken_channel_never_blocks_the_healthy_one_and_heals_with_the_current_message(
-    stack: Stack, slack: SlackStandIn, capsys: pytest.CaptureFixture[str], log_lines: Any, cause: str
+    stack: RouterStack, slack: SlackStandIn, capsys: pytest.CaptureFixture[str], log_lines: Any, cause: str
 ) -> None:
     h = stack.h
     slack.broken = {"#broken": cause}
@@ -165,7 +103,7 @@ def test_one_broken_channel_never_blocks_the_healthy_one_and_heals_with_the_curr
 
 
 def test_a_channel_archived_after_the_post_is_edited_again_once_unarchived(
-    stack: Stack, slack: SlackStandIn
+    stack: RouterStack, slack: SlackStandIn
 ) -> None:
     h = stack.h
     stack.send(alarm_body(ts="2024-05-01T10:00:00.000+0000"))

@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from integration.conftest import FAST_CONFIG, alarm_body, make_harness
-from integration.test_broken_channels import Stack, emf_lines, sms_sent, top_level
-from slack_standin import SlackStandIn
+from support.events import alarm_body
+from support.harness import FAST_CONFIG, RouterStack, emf_lines, make_harness, sms_sent, top_level
+from support.slack_standin import SlackStandIn
 
 pytestmark = pytest.mark.integration
 
@@ -32,8 +31,8 @@ def deploy(
     slack: SlackStandIn,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    before: Stack | None = None,
-) -> Stack:
+    before: RouterStack | None = None,
+) -> RouterStack:
     """A (re)deploy: the same stack's resources, a new config file, a new container (cold start)."""
     harness = make_harness(
         aws,
@@ -44,10 +43,10 @@ def deploy(
     )
     if before is not None:
         harness.clock.ms = before.h.clock.ms
-    return Stack(harness, monkeypatch)
+    return RouterStack(harness, monkeypatch)
 
 
-def after_group_wait(stack: Stack) -> None:
+def after_group_wait(stack: RouterStack) -> None:
     """The fail-safe route waits 10 s for more of a group's alerts: let that pass, deliver the flushes."""
     stack.h.clock.advance(11)
     stack.run_scheduled()
@@ -182,7 +181,9 @@ def test_a_config_that_cannot_be_read_or_parsed_is_routed_fail_safe_too(
         path.unlink()  # a layer shipped without the file
     else:
         path.write_text(text)
-    stack = Stack(harness, monkeypatch)  # (builds the service again: a cold start with the file as it is now)
+    stack = RouterStack(
+        harness, monkeypatch
+    )  # (builds the service again: a cold start with the file as it is now)
     assert stack.send(alarm_body(name="CpuHigh")) == {"batchItemFailures": []}
     after_group_wait(stack)
     [message] = top_level(slack, "#alerts")

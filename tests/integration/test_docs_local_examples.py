@@ -7,8 +7,7 @@ import importlib.util
 import sys
 
 import pytest
-
-from local_aws import ROOT
+from support.paths import ROOT
 
 pytestmark = pytest.mark.integration
 

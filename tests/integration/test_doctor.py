@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from local_doctor import LocalDoctor, local_doctor
+from support.local_doctor import LocalDoctor, local_doctor
 
 from alertrouter.aws import Clients
 from alertrouter.cli import doctor, main

@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.events import alarm_body
+from support.harness import Harness, make_harness
 
 from alertrouter.handler import process_sqs_batch
-from integration.conftest import Harness, alarm_body, make_harness
 
 pytestmark = pytest.mark.integration
 
@@ -87,7 +88,7 @@ def throttle_dynamodb(
 
 @pytest.fixture
 def storm(aws: Any, tmp_path: Path) -> Iterator[Harness]:
-    from slack_standin import SlackStandIn
+    from support.slack_standin import SlackStandIn
 
     standin = SlackStandIn(fault_rate=0.3, seed=3, timeout_delay=0.15, retry_after=0.2).start()
     try:

@@ -6,16 +6,17 @@ from __future__ import annotations
 import time
 
 import pytest
+from support.events import alarm_body
+from support.harness import Harness, make_harness
 
 from alertrouter.notify.base import NotifyError
-from integration.conftest import Harness, alarm_body, make_harness
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 def faulty(aws, tmp_path) -> Harness:
-    from slack_standin import SlackStandIn
+    from support.slack_standin import SlackStandIn
 
     standin = SlackStandIn(fault_rate=0.3, seed=11, timeout_delay=0.35, retry_after=1).start()
     try:

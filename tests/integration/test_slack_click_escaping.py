@@ -4,14 +4,18 @@ escaped: a Silence click on `X <!channel>` must not turn into an @channel ping."
 from __future__ import annotations
 
 import pytest
+from support.harness import Harness, fire
+from support.slack_clicks import click, queueing_interaction_service
 
 from alertrouter.interactions import InteractionService
-from integration.conftest import Harness
-from integration.test_slack_interactions import click
-from integration.test_slack_resolve_silence import fire, interactions
 
 pytestmark = pytest.mark.integration
-__all__ = ["interactions"]  # the fixture, shared with the resolve and silence tests
+
+
+@pytest.fixture
+def interactions(harness: Harness) -> InteractionService:
+    """As the resolve and silence tests' (test_slack_resolve_silence.py)."""
+    return queueing_interaction_service(harness)
 
 
 def test_a_silence_note_shows_the_alarm_name_escaped(

@@ -5,68 +5,21 @@ from __future__ import annotations
 import json
 import time
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
+from support.events import alarm_body
+from support.harness import Harness, make_harness
+from support.slack_clicks import SIGNING_SECRET, click, group_of, interaction_service
 
-from alertrouter.interactions import InteractionService, sign
+from alertrouter.interactions import InteractionService
 from alertrouter.notify.slack import SlackClient
-from conftest import load_event
-from integration.conftest import Harness, alarm_body, make_harness
 
 pytestmark = pytest.mark.integration
-SIGNING_SECRET = "fake-signing-secret-for-tests"
-
-
-def click(
-    harness: Harness,
-    action: str,
-    user: str = "U0ONCALL1",
-    ts_offset: int = 0,
-    *,
-    channel: str = "#team",
-    choice: str = "",
-    message_index: int = -1,
-) -> tuple[dict, bytes]:
-    """A block_actions request for a message (the latest in the channel), built and signed as Slack does:
-    a button's value, or for the Silence menu the chosen option (`choice`: 1h, 4h, 24h, resolved)."""
-    message = harness.slack.channel_messages(channel)[message_index]
-    elements = message.attachments[0]["blocks"][-1]["elements"]
-    payload = load_event("slack_block_actions_payload_button_in_message_slack_docs.json")
-    payload["user"] = {"id": user, "username": user.lower(), "team_id": "T0TEAM001"}
-    payload["team"] = {"id": "T0TEAM001", "domain": "example"}
-    payload["container"].update(channel_id=message.channel, message_ts=message.ts)
-    if choice:
-        [option] = [o for o in elements[2]["options"] if o["value"].startswith(choice + "|")]
-        payload["actions"][0] = {
-            "type": "static_select",
-            "action_id": action,
-            "block_id": "alertrouter_actions",
-            "selected_option": option,
-            "action_ts": "1.0",
-        }
-    else:
-        payload["actions"][0].update(action_id=action, value=elements[0]["value"])  # "<group key>:<episode>"
-    body = urlencode({"payload": json.dumps(payload)}).encode()
-    timestamp = str(int(time.time()) + ts_offset)
-    headers = {
-        "x-slack-request-timestamp": timestamp,
-        "x-slack-signature": sign(SIGNING_SECRET, timestamp, body),
-    }
-    return headers, body
 
 
 @pytest.fixture
 def interactions(harness: Harness) -> InteractionService:
-    slack = SlackClient(lambda: "xoxb-test", harness.slack.url, timeout=(1.0, 1.0), min_interval=0.0)
-    return InteractionService(harness.service.router.store, lambda: SIGNING_SECRET, slack)
-
-
-def group_of(harness: Harness, channel: str = "#team") -> Any:
-    """The group of the channel's latest message (its key is in the message's metadata)."""
-    message = harness.slack.channel_messages(channel)[-1]
-    assert message.metadata is not None
-    return harness.service.router.store.get_group(message.metadata["event_payload"]["group"])
+    return interaction_service(harness)
 
 
 def test_acknowledge_is_recorded_and_shown_in_place(

@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from support.events import alarm_body
+from support.harness import Harness, fire
+from support.slack_clicks import SIGNING_SECRET, click, group_of, queueing_interaction_service
 
 from alertrouter.interactions import InteractionService
 from alertrouter.notify.slack import SlackClient
-from integration.conftest import Harness, alarm_body
-from integration.test_slack_interactions import SIGNING_SECRET, click, group_of
 
 pytestmark = pytest.mark.integration
 HOUR_MS = 3_600_000
@@ -21,14 +22,7 @@ HOUR_MS = 3_600_000
 
 @pytest.fixture
 def interactions(harness: Harness) -> InteractionService:
-    # Clicks are signed with real time: the router's clock runs on real time too in these tests.
-    harness.clock.ms = int(time.time() * 1000)
-    slack = SlackClient(lambda: "xoxb-test", harness.slack.url, timeout=(1.0, 1.0), min_interval=0.0)
-
-    def enqueue(message: dict[str, Any]) -> None:
-        harness.sqs.send_message(QueueUrl=harness.stack.queue_url, MessageBody=json.dumps(message))
-
-    return InteractionService(harness.service.router.store, lambda: SIGNING_SECRET, slack, enqueue=enqueue)
+    return queueing_interaction_service(harness)
 
 
 def sms_sent() -> list[Any]:
@@ -51,10 +45,6 @@ def text_of(harness: Harness, channel: str = "#team", index: int = -1) -> str:
 
 def iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
-
-
-def fire(harness: Harness, minute: int = 0, **kwargs: Any) -> None:
-    harness.service.handle_body(alarm_body(ts=f"2024-05-01T10:{minute:02d}:00.000+0000", **kwargs))
 
 
 # ---- Resolve ----
@@ -175,7 +165,7 @@ def test_a_silenced_page_is_not_sent_again_and_is_sent_when_the_silence_ends(
 
 
 def drain_delayed(harness: Harness) -> list[tuple[str, float]]:
-    from integration.conftest import queued
+    from support.harness import queued
 
     return queued(harness, harness.stack.queue_url)
 

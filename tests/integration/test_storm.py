@@ -5,23 +5,19 @@ before a 429's Retry-After has passed."""
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from support.clock import BENCH_START, Clock, DelayQueue  # the benchmark's clock and SQS delays
+from support.events import storm_bodies  # the same storm the benchmark measures
+from support.memory_store import MemoryStore
+from support.paths import ROOT
 
 from alertrouter.aws import Clients
 from alertrouter.models.settings import Settings
 from alertrouter.notify.slack import SlackClient
 from alertrouter.service import RouterService
-from alertrouter.store.memory import MemoryStore
-from conftest import ROOT
-
-sys.path.insert(0, str(ROOT / "bench"))
-
-from run import Clock, DelayQueue  # noqa: E402 - the benchmark's clock and SQS delays
-from storm_soak import storm_bodies  # noqa: E402 - the same storm the benchmark measures
 
 pytestmark = pytest.mark.integration
 
@@ -35,11 +31,13 @@ CONFIG = (
 
 
 def test_a_storm_is_one_post_per_group_paced_and_retry_after_is_honoured(tmp_path: Path) -> None:
-    from slack_standin import SlackStandIn
+    from support.slack_standin import SlackStandIn
 
     config = tmp_path / "routing.yaml"
     config.write_text(CONFIG)
-    clock = Clock(step_ms=60_000 // CHANGES)  # 10,000 changes in a minute: 6 ms apart on the router's clock
+    clock = Clock(
+        BENCH_START, step_ms=60_000 // CHANGES
+    )  # 10,000 changes in a minute: 6 ms apart on the router's clock
     queue = DelayQueue(clock)
     with SlackStandIn(retry_after=1) as standin:
         standin.faults = ["ok", "429"]  # Slack rate-limits the storm's second call

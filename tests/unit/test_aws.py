@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from alertrouter.aws import SecretCache
-from alertrouter.store.dynamodb import _attr, _item, _plain, _value
+from alertrouter.store.dynamodb.codec import decode, decode_item, encode, encode_item
 
 
 class FakeSecrets:
@@ -47,16 +47,16 @@ def test_codec_round_trips_what_the_items_hold() -> None:
         "l": [],
         "empty": {},
     }
-    assert _plain(_item(values)) == {**values, "d": 2}
-    assert _attr(True) == {"BOOL": True} and _attr(7) == {"N": "7"}
-    assert _value({"N": "1700000000000"}) == 1_700_000_000_000
+    assert decode_item(encode_item(values)) == {**values, "d": 2}
+    assert encode(True) == {"BOOL": True} and encode(7) == {"N": "7"}
+    assert decode({"N": "1700000000000"}) == 1_700_000_000_000
 
 
 def test_codec_refuses_what_it_cannot_store() -> None:
     with pytest.raises(TypeError, match="set"):
-        _attr({1, 2})
+        encode({1, 2})
     with pytest.raises(TypeError, match="unexpected DynamoDB attribute type SS"):
-        _value({"SS": ["a"]})
+        decode({"SS": ["a"]})
 
 
 @pytest.mark.parametrize(("config_name", "attempts"), [("CLIENT_CONFIG", 3), ("INTERACTIVE_CONFIG", 1)])

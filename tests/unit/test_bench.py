@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import sys
+from support.handlers import load_module
+from support.paths import ROOT
 
-from conftest import ROOT
-
-sys.path.insert(0, str(ROOT / "bench"))
-
-import run as bench  # noqa: E402
+bench = load_module(ROOT / "bench" / "run.py", "bench_run")  # a script, not a package: loaded by its path
 
 
 def test_throughput_run_delivers_every_group_once() -> None:
@@ -47,3 +44,15 @@ def test_every_row_with_a_target_says_met_or_not_met_with_the_spread_of_its_runs
     assert table[1].endswith("  met") and "1.05-1.20 (3 runs)" in table[1]
     assert table[2].endswith("  not met") and "0.090-0.110 (2 runs)" in table[2]
     assert table[3].endswith("  -")
+
+
+def test_the_cold_start_is_judged_against_the_libraries_floor_not_boto3_alone() -> None:
+    # per run: boto3 floor, libraries floor, router (seconds)
+    floors, libraries, routers = [0.20, 0.21, 0.19], [0.30, 0.31, 0.29], [0.33, 0.35, 0.34]
+    rows = {row.figure.split(" (")[0]: row for row in bench.cold_start_rows(floors, libraries, routers)}
+    judged = rows["cold start ratio router / libraries floor"]
+    assert (judged.value, judged.target, judged.met) == ("1.13x", "<= 1.15x", True)
+    former = rows["cold start ratio router / boto3 floor"]
+    assert former.value == "1.67x" and former.met is None  # information only
+    slower = bench.cold_start_rows(floors, libraries, [0.36, 0.36, 0.36])
+    assert [row.met for row in slower if row.met is not None] == [False]  # 1.20x

@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from support.events import load_event
+from support.paths import EVENTS, ROOT
 
 from alertrouter.cli import main
-from conftest import EVENTS, ROOT, load_event
 
 CONFIG = str(ROOT / "config" / "routing.yaml")
 

@@ -11,8 +11,8 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-
-from local_aws import ROOT, expand_for_each, load_template
+from support.local_aws import expand_for_each, load_template
+from support.paths import ROOT
 
 RUNBOOK = ROOT / "docs/operations.md"
 

@@ -4,62 +4,13 @@ at t0+N and the one after at t0+2N, unless someone acknowledged; reminders; paci
 from __future__ import annotations
 
 import pytest
+from support.clock import T0, Clock
+from support.escalation_world import CONFIG, MIN, World, page, reminders_after_acknowledge
+from support.fakes import Scheduler, Slack, alert, router
+from support.memory_store import MemoryStore
 
 from alertrouter.escalate import Escalator
 from alertrouter.models.silence import Silence
-from alertrouter.router import Router
-from alertrouter.store.memory import MemoryStore
-from unit.fakes import T0, Clock, Scheduler, Slack, Sms, alert, router
-
-MIN = 60_000
-CONFIG = """
-route:
-  receiver: team
-  group_by: [alertname]
-  group_wait: 0s
-  group_interval: 0s
-  routes:
-    - matchers: ['severity="critical"']
-      receiver: pager
-      escalation: {{after: 10m, steps: [[secondary], [lead, manager]], repeat: {repeat}}}
-      {reminder}
-receivers:
-  - name: team
-    slack: [{{channel: "#team"}}]
-  - name: pager
-    slack: [{{channel: "#oncall"}}]
-    sms: [primary]
-"""
-
-
-class World:
-    def __init__(self, repeat: int = 0, reminder: str = "") -> None:
-        self.store, self.slack, self.sms, self.clock = MemoryStore(), Slack(), Sms(), Clock()
-        self.router: Router = router(
-            CONFIG.format(repeat=repeat, reminder=reminder),
-            self.store,
-            self.slack,
-            Scheduler(),
-            self.clock,
-            sms=self.sms,
-        )
-        self.escalator = Escalator(self.store, self.sms, self.slack, now_ms=self.clock)
-
-    def at(self, minutes: float) -> World:
-        self.clock.ms = T0 + int(minutes * MIN)
-        return self
-
-    def texted(self) -> list[str]:
-        return [name for name, _ in self.sms.sent]
-
-    @property
-    def key(self) -> str:
-        [key] = self.store.groups
-        return key
-
-
-def page(world: World, name: str = "DiskFull") -> None:
-    world.at(0).router.handle(alert(name, severity="critical"))
 
 
 def test_unacknowledged_page_escalates_step_by_step() -> None:
@@ -150,15 +101,6 @@ def test_a_silence_holds_the_escalation_and_it_goes_on_when_the_silence_ends() -
     assert world.texted() == ["primary"]
     world.at(30).escalator.run()  # the silence ended at 25 and the alert still fires
     assert world.texted() == ["primary", "secondary"]
-
-
-def reminders_after_acknowledge(world: World, user: str, until_minute: int) -> list[str]:
-    """Page at 0, acknowledged by `user` at 2, the escalator run every minute: the reminders in the thread."""
-    page(world)
-    world.at(2).store.acknowledge(world.key, user, world.clock(), ack=True, episode=1)
-    for minute in range(3, until_minute):
-        world.at(minute).escalator.run()
-    return [text for _, text in world.slack.threads if text.startswith("⏰")]
 
 
 def test_reminders_while_acknowledged_and_escalation_resumes_after_unacknowledge() -> None:

@@ -17,7 +17,7 @@ tests/unit/test_hostile_regressions.py, and the generators here still mostly lea
 hypothesis spends its examples on the rest:
 - huge JSON integers (> 4300 digits) raise ValueError from parse_body / an SNS Message; so no long digit runs;
 - an SNS `Message` nested ~1000 deep raises RecursionError (sources/__init__.py _parse_sns_message);
-- timestamps whose UTC conversion leaves year 1..9999 raise OverflowError (cloudwatch.parse_timestamp); so the
+- timestamps whose UTC conversion leaves year 1..9999 raise OverflowError (sources/common.py parse_timestamp); so the
   generated timestamps with a non-zero offset stay within 1970..2100;
 - an EventBridge alarm event without `account` whose alarm ARN has fewer than 5 `:` raises IndexError; so no
   short `...:alarm:...` strings;
@@ -26,9 +26,9 @@ hypothesis spends its examples on the rest:
   one of > 308 digits OverflowError (with a float clock); so the generated text has no `No` characters and
   no long digit runs;
 - function_url_body with a non-string body and isBase64Encoded raises TypeError; so such bodies are strings;
-- an SLO document whose `kind` is a list or a mapping raises TypeError (slo/model.py slos_from_documents);
+- an SLO document whose `kind` is a list or a mapping raises TypeError (slo/loader.py slos_from_documents);
   a calendar `timeZone` naming a directory ("Europe") or longer than 255 characters raises OSError
-  (slo/model.py Calendar._zone); such documents are skipped with assume();
+  (slo/openslo/window.py Calendar._zone); such documents are skipped with assume();
 - a signed Resolve click without a router queue (enqueue None) is answered "not set up" but has already
   marked the group resolved by hand (a partial write); so the refused-click check below leaves that answer out;
 - durations beyond timedelta's range (group_wait: 99999999999h, .inf, 1e300; lookbackWindow: 99999999999d)
@@ -58,6 +58,8 @@ from hypothesis import strategies as st
 from hypothesis.control import current_build_context
 from hypothesis.errors import InvalidArgument
 from pydantic import ValidationError
+from support.memory_store import MemoryStore
+from support.paths import EVENTS, ROOT
 
 from alertrouter import sources
 from alertrouter.config import ConfigError, parse_config
@@ -68,10 +70,9 @@ from alertrouter.models.silence import MAX_SILENCE_MS, Silence
 from alertrouter.models.state import GroupState, Member
 from alertrouter.notify.render import SILENCE_CHOICES
 from alertrouter.routing.tree import match_routes
-from alertrouter.slo.model import Slo, SloError, load_slos
+from alertrouter.slo.compiled import Slo
+from alertrouter.slo.loader import SloError, load_slos
 from alertrouter.sources import MalformedEventError, ParseResult, parse_body, parse_payload
-from alertrouter.store.memory import MemoryStore
-from conftest import EVENTS, ROOT
 
 FUZZ = settings(
     max_examples=1000,
@@ -246,8 +247,36 @@ def _get(node: Any, path: tuple[Any, ...]) -> Any:
 OPS = ("delete", "replace", "replace", "wrap", "stringify", "add_key", "huge", "empty", "duplicate")
 
 
+def _add_key(
+    draw: st.DrawFn, target: Any, keys: st.SearchStrategy[str], values: st.SearchStrategy[Any]
+) -> None:
+    """A new key in a dict, a new element in a list (anything else is left as it is)."""
+    if isinstance(target, dict):
+        target[draw(keys)] = draw(values)
+    elif isinstance(target, list):
+        target.insert(draw(st.integers(0, len(target))), draw(values))
+
+
+def _replacement(
+    draw: st.DrawFn, op: str, target: Any, values: st.SearchStrategy[Any], long_values: st.SearchStrategy[str]
+) -> Any:
+    """What `op` puts in the place of `target`."""
+    if op == "replace":
+        return draw(values)
+    if op == "wrap":
+        return draw(st.sampled_from([[target], {"x": target}, [target, target]]))
+    if op == "stringify":
+        return json.dumps(target, ensure_ascii=False)
+    if op == "huge":
+        return draw(long_values)
+    if op == "empty":
+        return type(target)() if isinstance(target, dict | list | str) else None
+    # duplicate: the value twice over (a list doubled, a string repeated)
+    return target * 2 if isinstance(target, list | str) else [target, target]
+
+
 @st.composite
-def mutated(  # noqa: C901 - to be split (issue 14)
+def mutated(
     draw: st.DrawFn,
     base: Any,
     keys: st.SearchStrategy[str],
@@ -262,33 +291,14 @@ def mutated(  # noqa: C901 - to be split (issue 14)
         target = _get(doc, path)
         op = draw(st.sampled_from(OPS))
         if op == "add_key":
-            if isinstance(target, dict):
-                target[draw(keys)] = draw(values)
-            elif isinstance(target, list):
-                target.insert(draw(st.integers(0, len(target))), draw(values))
-            continue
-        if op == "delete":
-            if not path:
-                continue
-            parent = _get(doc, path[:-1])
-            del parent[path[-1]]
-            continue
-        if op == "replace":
-            new = draw(values)
-        elif op == "wrap":
-            new = draw(st.sampled_from([[target], {"x": target}, [target, target]]))
-        elif op == "stringify":
-            new = json.dumps(target, ensure_ascii=False)
-        elif op == "huge":
-            new = draw(long_values)
-        elif op == "empty":
-            new = type(target)() if isinstance(target, dict | list | str) else None
-        else:  # duplicate: the value twice over (a list doubled, a string repeated)
-            new = target * 2 if isinstance(target, list | str) else [target, target]
-        if path:
-            _get(doc, path[:-1])[path[-1]] = new
+            _add_key(draw, target, keys, values)
+        elif op == "delete":
+            if path:
+                del _get(doc, path[:-1])[path[-1]]
+        elif path:
+            _get(doc, path[:-1])[path[-1]] = _replacement(draw, op, target, values, long_values)
         else:
-            doc = new
+            doc = _replacement(draw, op, target, values, long_values)
     return doc
 
 

@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from alertrouter.models.inhibit import InhibitRule
 from alertrouter.models.matcher import MatchOp
-from alertrouter.routing.inhibit import InhibitRule, inhibited_by, source_rules
+from alertrouter.routing.inhibit import inhibited_by, source_rules
 
 # The example from Alertmanager's documentation
 DOCS_RULES = [

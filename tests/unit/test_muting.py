@@ -3,9 +3,11 @@ never sent; when the mute ends and the alert still fires, it is sent."""
 
 from __future__ import annotations
 
+from support.clock import T0, Clock
+from support.fakes import Scheduler, Slack, Sms, alert, router
+from support.memory_store import MemoryStore
+
 from alertrouter.models.silence import Silence
-from alertrouter.store.memory import MemoryStore
-from unit.fakes import T0, Clock, Scheduler, Slack, Sms, alert, router
 
 MIN = 60_000
 

@@ -4,11 +4,12 @@ interactions function redraws the clicked one and hands the others to the router
 from __future__ import annotations
 
 import pytest
+from support.clock import Clock
+from support.fakes import Scheduler, Slack, alert, router
+from support.memory_store import MemoryStore
 
 from alertrouter.notify.base import NotifyError
 from alertrouter.router import Router
-from alertrouter.store.memory import MemoryStore
-from unit.fakes import Clock, Scheduler, Slack, alert, router
 
 TWO_CHANNELS = """
 route:

@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from support.clock import Clock
+from support.fakes import Scheduler, Slack, alert, router
+from support.memory_store import MemoryStore
 
 from alertrouter.notify.base import NotifyError
-from alertrouter.store.memory import MemoryStore
-from unit.fakes import Clock, Scheduler, Slack, alert, router
 
 ONE_GROUP = """
 route:

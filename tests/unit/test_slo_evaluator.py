@@ -12,7 +12,7 @@ import pytest
 
 from alertrouter.slo.cloudwatch import Plan, align, finest_period, increases
 from alertrouter.slo.evaluator import Evaluator, SloState
-from alertrouter.slo.model import load_slos
+from alertrouter.slo.loader import load_slos
 
 NOW = int(datetime(2026, 11, 23, 3, 0, tzinfo=UTC).timestamp())
 

@@ -11,16 +11,10 @@ from typing import Any
 import pytest
 import yaml
 
-from alertrouter.slo.model import (
-    Budgeting,
-    CloudWatchMetric,
-    Slo,
-    SloError,
-    check_stat,
-    load_slo_file,
-    load_slos,
-)
+from alertrouter.slo.compiled import Budgeting, CloudWatchMetric, Slo
+from alertrouter.slo.loader import SloError, load_slo_file, load_slos
 from alertrouter.slo.rules import BurnRule, default_rules
+from alertrouter.slo.statistics import check_stat
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "config" / "slos.yaml"

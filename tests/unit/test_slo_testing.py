@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from alertrouter.slo.model import SloError
+from alertrouter.slo.loader import SloError
 from alertrouter.slo.testing import decimal, main, parse_window, run_test_file
 
 ROOT = Path(__file__).resolve().parents[2]

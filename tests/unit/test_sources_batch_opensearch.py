@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from alertrouter.models.alert import Severity, Status
-from alertrouter.sources import MalformedEventError, parse_body, parse_payload
+from alertrouter.sources import MalformedEventError, batch, parse_body, parse_payload
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 OOM = "eventbridge_batch_job_state_change_FAILED_oom_real_calcloud.json"
@@ -242,6 +242,7 @@ def test_job_tags_give_severity_and_runbook_and_batchs_own_arn_tag_is_left_out()
 
 def test_other_job_statuses_are_ignored_by_default_with_a_reason(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("BATCH_ALERT_STATUSES", raising=False)
+    monkeypatch.setattr(batch, "ALERTED_STATUSES", batch.statuses_from_environment())
     result = parse_payload(event("eventbridge_batch_job_state_change_RUNNABLE_awsdocs.json"))
     assert result.alerts == []
     [ignored] = result.ignored
@@ -250,6 +251,7 @@ def test_other_job_statuses_are_ignored_by_default_with_a_reason(monkeypatch: py
 
 def test_configured_statuses_become_quiet_one_shot_alerts(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BATCH_ALERT_STATUSES", "FAILED, runnable")
+    monkeypatch.setattr(batch, "ALERTED_STATUSES", batch.statuses_from_environment())
     alert = one(event("eventbridge_batch_job_state_change_RUNNABLE_awsdocs.json"))
     assert (alert.severity, alert.one_shot, alert.labels["alertname"]) == (
         Severity.INFO,
@@ -257,6 +259,13 @@ def test_configured_statuses_become_quiet_one_shot_alerts(monkeypatch: pytest.Mo
         "BatchJobRunnable",
     )
     assert alert.title == "event-test is RUNNABLE"
+
+
+def test_the_statuses_are_read_once_not_on_every_event(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(batch, "ALERTED_STATUSES", frozenset({"FAILED"}))
+    monkeypatch.setenv("BATCH_ALERT_STATUSES", "FAILED,RUNNABLE")  # a later change of the environment
+    result = parse_payload(event("eventbridge_batch_job_state_change_RUNNABLE_awsdocs.json"))
+    assert result.alerts == [] and len(result.ignored) == 1
 
 
 def test_a_blocked_queue_is_one_alert_per_queue_naming_the_job_and_the_reason() -> None:

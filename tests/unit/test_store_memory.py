@@ -1,5 +1,5 @@
 """MemoryStore details of its own: its lock, and how it validates what it stores. The contract it shares
-with DynamoDBStore is tested on both stores in tests/integration/test_store_dynamodb.py."""
+with DynamoDBStore is tested on both stores in tests/integration/store/."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
+from support.events import load_event
+from support.memory_store import MemoryStore
 
 from alertrouter.models.alert import Alert
 from alertrouter.models.state import Member, Notified
 from alertrouter.sources import parse_payload
 from alertrouter.store.base import LeaseHeldError
-from alertrouter.store.memory import MemoryStore
-from conftest import load_event
 
 NOW = 1_714_557_600_000
 KEY = "route0/abc123"

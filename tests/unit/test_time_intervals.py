@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from alertrouter.routing.timeintervals import NamedTimeInterval, TimeIntervalSpec, TimeRange, next_change
+from alertrouter.models.timeinterval import NamedTimeInterval, TimeIntervalSpec, TimeRange
+from alertrouter.routing.timeintervals import next_change
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

@@ -23,6 +23,7 @@ from alertrouter.routing.tree import group_identity, group_key, match_routes
 from alertrouter.sources import MalformedEventError, ParseResult, parse_body
 
 if TYPE_CHECKING:
+    from alertrouter.store.base import SilenceStore
     from alertrouter.store.dynamodb import DynamoDBStore
 
 DEFAULT_CONFIG = "config/routing.yaml"
@@ -253,7 +254,7 @@ def _silence_line(silence: Silence, now_ms: int) -> str:
 
 def cmd_silence(args: argparse.Namespace) -> int:
     """`silence add MATCHER...`, `silence list`, `silence expire ID`, against the state table."""
-    store = _store(args)
+    store: SilenceStore | None = _store(args)
     if store is None:
         return 2
     now = int(time.time() * 1000)
@@ -299,7 +300,7 @@ def cmd_silence(args: argparse.Namespace) -> int:
 
 def cmd_slo(args: argparse.Namespace) -> int:
     """`slo validate FILE`, `slo evaluate FILE [--at TIME]`, `slo test FILE`."""
-    from alertrouter.slo.model import SloError, load_slo_file
+    from alertrouter.slo.loader import SloError, load_slo_file
 
     try:
         if args.action == "test":
@@ -334,7 +335,8 @@ def _slo_evaluate(args: argparse.Namespace, slos: list[Any]) -> int:
     """Evaluate against the account's CloudWatch (or a local endpoint), reading each SLO's whole period."""
     import botocore.session
 
-    from alertrouter.slo.evaluator import Evaluator, describe
+    from alertrouter.slo.alerts import describe
+    from alertrouter.slo.evaluator import Evaluator
     from alertrouter.slo.rules import format_duration
 
     try:
@@ -433,12 +435,14 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from alertrouter.aws import Clients
 
     if args.local:
-        demo = Path(__file__).resolve().parents[3] / "demo"
-        if not (demo / "local_doctor.py").exists():
-            print("alertrouter: --local needs the project's checkout (demo/local_doctor.py)", file=sys.stderr)
+        try:  # the one import of the support package (tests/support): only a checkout's dev install has it
+            from support.local_doctor import local_doctor
+        except ImportError:
+            print(
+                "alertrouter: --local needs the project's checkout (tests/support, pip install -e .)",
+                file=sys.stderr,
+            )
             return 2
-        sys.path[:0] = [str(demo)]
-        from local_doctor import local_doctor
 
         with local_doctor() as local:
             print(f"local stack on {local.endpoint}, Slack stand-in on {local.slack.url}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_lambda_powertools import Logger
 
@@ -22,7 +22,16 @@ from alertrouter.notify.base import SMS_GAP_MS, NotifyError
 from alertrouter.notify.mrkdwn import escape, mention
 from alertrouter.notify.render import SlackMessage, human_duration, render_sms
 from alertrouter.router import EXPIRE_KIND
-from alertrouter.store.base import StateStore
+from alertrouter.store.base import (
+    AlertStore,
+    EscalationStore,
+    ExpiryStore,
+    GroupView,
+    HistoryStore,
+    PageOutbox,
+    PagingSlots,
+    SilenceStore,
+)
 
 if TYPE_CHECKING:
     from alertrouter.notify.slack import SlackApi
@@ -53,10 +62,24 @@ class EscalationOutcome:
     pages: list[tuple[str, str]] = field(default_factory=list)  # (recipient, text), for tests and the demo
 
 
+class EscalatorStore(
+    EscalationStore,
+    PageOutbox,
+    PagingSlots,
+    GroupView,
+    AlertStore,
+    ExpiryStore,
+    SilenceStore,
+    HistoryStore,
+    Protocol,
+):
+    """The aggregates the escalator reads and writes."""
+
+
 class Escalator:
     def __init__(
         self,
-        store: StateStore,
+        store: EscalatorStore,
         sms: SmsNotifier | None,
         slack: SlackApi | None = None,
         *,

@@ -35,7 +35,7 @@ from alertrouter.notify.mrkdwn import escape, mention
 from alertrouter.notify.render import SILENCE_CHOICES, SlackMessage, render_group, utc_text
 from alertrouter.notify.slack import SlackApi
 from alertrouter.router import REDRAW_KIND, RESOLVE_KIND
-from alertrouter.store.base import StateStore
+from alertrouter.store.base import ClickStore, HistoryStore, RequestStore, SilenceStore
 
 logger = Logger(service="alertrouter-interactions", child=True)
 
@@ -145,12 +145,16 @@ class Response:
     body: dict[str, Any]
 
 
+class InteractionStore(RequestStore, ClickStore, SilenceStore, HistoryStore, Protocol):
+    """The aggregates a click reads and writes."""
+
+
 class InteractionService:
     """Applies verified clicks: Acknowledge / Unacknowledge, Resolve, Silence (1h, 4h, 24h, until resolved)."""
 
     def __init__(
         self,
-        store: StateStore,
+        store: InteractionStore,
         signing_secret: Callable[[], str],
         slack: ClickSlack | None,
         *,

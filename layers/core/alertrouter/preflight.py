@@ -107,7 +107,7 @@ def routing_check(path: str, placeholders: Mapping[str, str]) -> tuple[Check, An
 
 
 def slo_check(path: str) -> Check:
-    from alertrouter.slo.model import SloError, load_slo_file
+    from alertrouter.slo.loader import SloError, load_slo_file
 
     try:
         slos = load_slo_file(path)

@@ -8,9 +8,9 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from alertrouter.models.inhibit import InhibitRule
 from alertrouter.models.matcher import Matcher
-from alertrouter.routing.inhibit import InhibitRule
-from alertrouter.routing.timeintervals import NamedTimeInterval
+from alertrouter.models.timeinterval import NamedTimeInterval
 
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 ALL_LABELS = "..."

@@ -1,48 +1,10 @@
-"""Alertmanager's `inhibit_rules`: a firing source alert mutes matching target alerts."""
+"""Inhibition applied: which configured rule (models/inhibit.py) lets a firing alert mute another."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
-
-from alertrouter.models.matcher import Matcher
-
-
-class InhibitRule(BaseModel):
-    """While a `source_matchers` alert fires, mute `target_matchers` alerts sharing its `equal` labels."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    source_matchers: list[Matcher]
-    target_matchers: list[Matcher]
-    equal: list[str] = []
-
-    @field_validator("source_matchers", "target_matchers", mode="before")
-    @classmethod
-    def _matchers(cls, v: Any) -> Any:
-        if isinstance(v, list):
-            return [Matcher.coerce(m) for m in v]
-        return v
-
-    @field_validator("source_matchers")
-    @classmethod
-    def _some_source(cls, v: list[Matcher]) -> list[Matcher]:
-        if not v:
-            raise ValueError("source_matchers must not be empty: it would let every firing alert inhibit")
-        return v
-
-    def source_matches(self, labels: Mapping[str, str]) -> bool:
-        return _all(self.source_matchers, labels)
-
-    def target_matches(self, labels: Mapping[str, str]) -> bool:
-        return _all(self.target_matchers, labels)
-
-
-def _all(matchers: list[Matcher], labels: Mapping[str, str]) -> bool:
-    plain = labels if isinstance(labels, dict) else dict(labels)
-    return all(m.matches(plain) for m in matchers)
+from alertrouter.models.inhibit import InhibitRule
 
 
 def inhibited_by(

@@ -1,6 +1,6 @@
 """One evaluation of every SLO: read what is new in CloudWatch, fold it into the rolling aggregates kept
 in the state table, compute each window's burn rate and the period's budget, and decide which burn-rate
-rules fire. Firing rules become alerts (source `slo`) for the router; a rule that stops firing resolves.
+rules fire (slo/alerts.py turns them into alerts for the router; a rule that stops firing resolves).
 
 Aggregates per SLO: per-minute buckets for the last MINUTES_KEPT hours (windows up to 6h are exact to
 the minute) and hourly buckets before that, back to the start of the SLO period (3d and 30d windows
@@ -18,16 +18,15 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field
 
-from alertrouter.slo.burn import Counts, budget, burn_rate, time_to_exhaustion, timeslices
+from alertrouter.slo.burn import Counts, budget, burn_rate, timeslices
 from alertrouter.slo.cloudwatch import HOUR, MINUTE, Plan, Query, align, fetch, increases
-from alertrouter.slo.model import Slo
-from alertrouter.slo.rules import RuleResult, evaluate, format_duration, windows_needed
+from alertrouter.slo.compiled import Slo
+from alertrouter.slo.rules import RuleResult, evaluate, windows_needed
 
 logger = Logger(service="alertrouter-slo", child=True)
 
 MINUTES_KEPT = 7 * HOUR  # minute buckets cover the last 7 hours (6h windows + the hour being rolled up)
 REREAD = 10 * MINUTE  # the last minutes are read again each run: CloudWatch data can arrive late
-PAGE_SEVERITIES = {"page", "critical"}
 
 
 class SloState(BaseModel):
@@ -292,86 +291,3 @@ class Evaluator:
                 state.firing.setdefault(name, now)
                 report.firing.append(result)
         return report
-
-
-def describe(report: SloReport, result: RuleResult) -> str:
-    """The alert's summary: budget left, the rule's burn rates against its threshold, time to exhaustion."""
-    slo, rule = report.slo, result.rule
-    length = slo.period_length(datetime.fromtimestamp(report.at, UTC))
-    left = "no data" if report.remaining is None else f"{float(report.remaining) * 100:.1f}% left"
-    burns = " / ".join(
-        f"{format_duration(w)} {_times(b)}"
-        for w, b in ((rule.long, result.long_burn), (rule.short, result.short_burn))
-    )
-    text = (
-        f"Error budget of {format_duration(length)}: {left}. Burn rate {burns} "
-        f"({rule.severity} above {_times(rule.threshold)})."
-    )
-    tte = time_to_exhaustion(report.remaining, result.long_burn, length)
-    if tte is not None:
-        text += (
-            " Budget exhausted now."
-            if tte == timedelta(0)
-            else (f" At this rate the budget is gone in {_human(tte)}.")
-        )
-    return text
-
-
-def _times(value: Fraction | None) -> str:
-    return "no data" if value is None else f"{float(value):.4g}×"
-
-
-def _human(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    days, hours, mins = minutes // 1440, minutes % 1440 // 60, minutes % 60
-    if days:
-        return f"{days}d {hours}h" if hours else f"{days}d"
-    return f"{hours}h {mins}m" if hours else f"{mins}m"
-
-
-def alert_event(
-    report: SloReport,
-    rule: str,
-    result: RuleResult | None,
-    *,
-    account: str,
-    region: str,
-    dashboard_url: str = "",
-) -> dict[str, Any]:
-    """An EventBridge-shaped event (source `alertrouter.slo`) for the router's queue: a rule firing (with
-    its figures) or resolved (result None)."""
-    slo = report.slo
-    severity = result.rule.severity if result else rule.split("-", 1)[0]
-    detail: dict[str, Any] = {
-        "slo": slo.name,
-        "displayName": slo.display_name or slo.name,
-        "service": slo.service,
-        "rule": rule,
-        "severity": severity,
-        "state": "firing" if result else "resolved",
-        "target": str(float(slo.target)),
-        "account": account,
-        "region": region,
-        "dashboard": dashboard_url,
-        "budgetRemaining": None if report.remaining is None else round(float(report.remaining), 6),
-    }
-    if result is not None:
-        detail.update(
-            window=f"{format_duration(result.rule.long)}/{format_duration(result.rule.short)}",
-            threshold=float(result.rule.threshold),
-            summary=describe(report, result),
-            burnRates={
-                format_duration(w): None if b is None else round(float(b), 6) for w, b in report.burns.items()
-            },
-        )
-    return {
-        "version": "0",
-        "id": f"{slo.name}-{rule}-{report.at}",
-        "detail-type": "AlertRouter SLO Burn Rate",
-        "source": "alertrouter.slo",
-        "account": account,
-        "region": region,
-        "time": datetime.fromtimestamp(report.at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "resources": [],
-        "detail": detail,
-    }

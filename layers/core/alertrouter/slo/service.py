@@ -11,10 +11,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from alertrouter.aws import Clients
 from alertrouter.models.settings import SloSettings
-from alertrouter.slo.evaluator import Evaluator, SloReport, SloState, alert_event
-from alertrouter.slo.model import SloError, load_usable_slos
+from alertrouter.slo.alerts import alert_event
+from alertrouter.slo.evaluator import Evaluator, SloReport, SloState
+from alertrouter.slo.loader import SloError, load_usable_slos
 from alertrouter.slo.rules import format_duration
-from alertrouter.store.base import StateStore
+from alertrouter.store.base import SloStateStore
 from alertrouter.store.dynamodb import DynamoDBStore
 
 logger = Logger(service="alertrouter-slo")
@@ -22,10 +23,12 @@ metrics = Metrics(namespace="AlertRouter/SLO", service="alertrouter-slo")
 
 
 class SloService:
-    def __init__(self, settings: SloSettings, clients: Clients, *, store: StateStore | None = None) -> None:
+    def __init__(
+        self, settings: SloSettings, clients: Clients, *, store: SloStateStore | None = None
+    ) -> None:
         self.settings = settings
         self.clients = clients
-        self.store = store or DynamoDBStore(settings.table_name, clients.dynamodb)
+        self.store: SloStateStore = store or DynamoDBStore(settings.table_name, clients.dynamodb)
         # One broken SLO is reported at every run (metric BrokenSlos, an ops alarm); the others are evaluated.
         self.slos, self.problems = load_usable_slos(settings.slo_config_path)
         self.evaluator = Evaluator(self.slos, self._load, self._save, clients.client("cloudwatch"))

@@ -31,16 +31,10 @@ from typing import Any, TextIO
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from alertrouter.slo.burn import Counts
-from alertrouter.slo.model import (
-    ExactNumber,
-    OptionalExactNumber,
-    Slo,
-    SloError,
-    describe_errors,
-    load_slo_file,
-    slos_from_documents,
-)
+from alertrouter.slo.compiled import Slo
+from alertrouter.slo.loader import SloError, describe_errors, load_slo_file, slos_from_documents
 from alertrouter.slo.rules import RuleResult, evaluate, format_duration, windows_needed
+from alertrouter.slo.units import ExactNumber, OptionalExactNumber
 from alertrouter.yamltext import YAMLError, load_yaml
 
 _WINDOW = re.compile(r"^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")

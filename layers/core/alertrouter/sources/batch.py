@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from alertrouter.models.alert import Alert, Ignored, Severity, Status, fingerprint, severity_word
 from alertrouter.notify.mrkdwn import shorten
-from alertrouter.sources.cloudwatch import validated
+from alertrouter.sources.common import OpenModel, arn_account, validated
 from alertrouter.sources.errors import MalformedEventError
 from alertrouter.sources.eventbridge import EventBridgeEvent
 from alertrouter.weburl import web_url
@@ -30,27 +30,23 @@ DEFAULT_LOG_GROUP = "/aws/batch/job"
 STATUSES_ENV = "BATCH_ALERT_STATUSES"
 
 
-class _Open(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class LogConfiguration(_Open):
+class LogConfiguration(OpenModel):
     logDriver: str = ""
     options: dict[str, str] = Field(default_factory=dict)
 
 
-class Container(_Open):
+class Container(OpenModel):
     exitCode: int | None = None
     reason: str = ""
     logStreamName: str = ""
     logConfiguration: LogConfiguration | None = None
 
 
-class TaskProperties(_Open):  # an ECS-properties job's attempt
+class TaskProperties(OpenModel):  # an ECS-properties job's attempt
     containers: list[Container] = Field(default_factory=list)
 
 
-class Attempt(_Open):
+class Attempt(OpenModel):
     container: Container = Field(default_factory=Container)
     taskProperties: list[TaskProperties] = Field(default_factory=list)
     statusReason: str = ""
@@ -58,17 +54,17 @@ class Attempt(_Open):
     stoppedAt: int | None = None
 
 
-class EksAttempt(_Open):  # an EKS job's attempt: its pod's containers
+class EksAttempt(OpenModel):  # an EKS job's attempt: its pod's containers
     containers: list[Container] = Field(default_factory=list)
     statusReason: str = ""
 
 
-class ArrayProperties(_Open):
+class ArrayProperties(OpenModel):
     index: int | None = None
     size: int | None = None
 
 
-class JobDetail(_Open):
+class JobDetail(OpenModel):
     jobName: str = Field(min_length=1, max_length=300)
     jobId: str = Field(min_length=1, max_length=300)
     jobArn: str = ""
@@ -90,10 +86,14 @@ class JobEvent(EventBridgeEvent):
     detail: JobDetail  # type: ignore[assignment]
 
 
-def alerted_statuses() -> frozenset[str]:
-    """The job statuses that become alerts (the stack's BatchAlertStatuses parameter)."""
+def statuses_from_environment() -> frozenset[str]:
+    """The job statuses that become alerts: the stack's BatchAlertStatuses parameter, from the environment."""
     raw = os.environ.get(STATUSES_ENV, "FAILED")
     return frozenset(s.strip().upper() for s in raw.split(",") if s.strip()) or frozenset({"FAILED"})
+
+
+# Read once, when the first Batch event imports this module: a function's environment never changes.
+ALERTED_STATUSES = statuses_from_environment()
 
 
 def _name(arn: str, kind: str) -> str:
@@ -174,9 +174,9 @@ def logs_console_url(region: str, group: str, stream: str) -> str:
 def _account(parsed: JobEvent) -> str:
     if parsed.account:
         return parsed.account
-    parts = parsed.detail.jobQueue.split(":")
-    if len(parts) > 5 and parts[4]:
-        return parts[4]
+    from_queue = arn_account(parsed.detail.jobQueue)
+    if from_queue:
+        return from_queue
     raise MalformedEventError(f"{parsed.detail_type}: no account and no queue ARN to take it from")
 
 
@@ -202,7 +202,7 @@ def parse_eventbridge(event: dict[str, Any]) -> list[Alert] | Ignored:
             reason=f"array parent job {parsed.detail.jobId[:80]}: its children "
             "are alerted on, each with its own reason",
         )
-    statuses = alerted_statuses()
+    statuses = ALERTED_STATUSES
     if parsed.detail.status.upper() not in statuses:
         return Ignored(
             kind=JOB_STATE_CHANGE,

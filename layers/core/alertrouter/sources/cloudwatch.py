@@ -12,20 +12,29 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
 from alertrouter.models.alert import Alert, Ignored, Severity, Status, fingerprint, severity_word
+from alertrouter.sources.common import (
+    OpenModel,
+    arn_account,
+    domain_console_url,
+    first_url,
+    invalid,
+    parse_timestamp,
+    trimmed_url,
+    validated,
+)
 from alertrouter.sources.errors import MalformedEventError
 from alertrouter.sources.eventbridge import EventBridgeEvent
 from alertrouter.weburl import web_url
 
 SOURCE = "cloudwatch"
-ZERO = timedelta(0)
 STATE_CHANGE = "CloudWatch Alarm State Change"
 CONTRIBUTOR_CHANGE = "CloudWatch Alarm Contributor State Change"
 CONFIGURATION_CHANGE = "CloudWatch Alarm Configuration Change"
@@ -40,7 +49,6 @@ _DESCRIPTION_LABELS = re.compile(
     r"\b(severity|priority|service|team|env|owner)\s*[:=]\s*([A-Za-z0-9_\-]+(?:\.[A-Za-z0-9_\-]+)*)",
     re.IGNORECASE,
 )
-_URL = re.compile(r"https?://[^\s<>\"')]+")
 _RUNBOOK_IN_TEXT = re.compile(r"runbook\s*[:=]\s*(https?://[^\s<>\"')]+)", re.IGNORECASE)
 # SNS alarm messages name the region by its display name ("US East (N. Virginia)", "EU (Ireland)").
 _REGION_NAMES = {
@@ -79,59 +87,52 @@ _REGION_NAMES = {
 }
 
 
-_M = TypeVar("_M", bound=BaseModel)
-
-
-class _Open(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
-
-
-class _Rare(_Open):
+class _Rare(OpenModel):
     """Shapes off the EventBridge hot path (SNS, alarm action): their schemas are built on first use, not at
-    every cold start (pydantic merges this with _Open's config)."""
+    every cold start (pydantic merges this with OpenModel's config)."""
 
     model_config = ConfigDict(defer_build=True)
 
 
 # ---- camelCase shapes (EventBridge detail and the alarm action's alarmData) ----
-class AlarmState(_Open):
+class AlarmState(OpenModel):
     value: str
     reason: str = ""
     reasonData: str | dict[str, Any] | None = None
     timestamp: str
 
 
-class MetricRef(_Open):
+class MetricRef(OpenModel):
     namespace: str = ""
     name: str = ""
     dimensions: dict[str, str] = Field(default_factory=dict)
 
 
-class MetricStat(_Open):
+class MetricStat(OpenModel):
     metric: MetricRef = Field(default_factory=MetricRef)
     period: int | None = None
     stat: str | None = None
 
 
-class AlarmMetric(_Open):
+class AlarmMetric(OpenModel):
     id: str = ""
     metricStat: MetricStat | None = None
     expression: str | None = None
     returnData: bool | None = None
 
 
-class AlarmConfiguration(_Open):
+class AlarmConfiguration(OpenModel):
     description: str | None = None
     metrics: list[AlarmMetric] = Field(default_factory=list)
     alarmRule: str | None = None
 
 
-class Contributor(_Open):
+class Contributor(OpenModel):
     id: str
     attributes: dict[str, str] = Field(default_factory=dict)
 
 
-class AlarmDetail(_Open):
+class AlarmDetail(OpenModel):
     alarmName: str
     state: AlarmState
     previousState: AlarmState | None = None
@@ -210,17 +211,6 @@ class AlarmFacts:
     kind: str = "metric"
     contributor_id: str | None = None
     contributor: dict[str, str] = field(default_factory=dict)
-
-
-def parse_timestamp(value: str) -> datetime:
-    """CloudWatch writes `2019-10-02T17:04:40.989+0000`; EventBridge `...Z`. Always tz-aware UTC."""
-    try:
-        parsed = datetime.fromisoformat(value.strip())  # 3.11+ reads both forms
-        if parsed.tzinfo is None:
-            return parsed.replace(tzinfo=UTC)
-        return parsed if parsed.utcoffset() == ZERO else parsed.astimezone(UTC)
-    except (ValueError, OverflowError) as exc:  # (a date that leaves Python's range once in UTC)
-        raise MalformedEventError(f"unreadable timestamp {value[:40]!r}") from exc
 
 
 def _tags(raw: dict[str, str] | list[dict[str, str]] | None) -> dict[str, str]:
@@ -329,14 +319,6 @@ def console_url(region: str, alarm_name: str) -> str:
     )
 
 
-def domain_console_url(region: str, domain: str) -> str:
-    """An OpenSearch Service domain's page in the console (its health, nodes and logs)."""
-    return (
-        f"https://{region}.console.aws.amazon.com/aos/home?region={region}"
-        f"#opensearch/domains/{quote(domain, safe='')}"
-    )
-
-
 def _runbook(facts: AlarmFacts) -> str | None:
     """The runbook tag, else the description's (labelled, else first) link: only ever an http(s) URL."""
     for key in _RUNBOOK_TAGS:
@@ -347,17 +329,7 @@ def _runbook(facts: AlarmFacts) -> str | None:
     if "://" not in facts.description:
         return None  # (a cheap test first: both patterns need a URL, and most descriptions have none)
     labelled = _RUNBOOK_IN_TEXT.search(facts.description)
-    return web_url(_trimmed(labelled.group(1))) if labelled else first_url(facts.description)
-
-
-def first_url(text: str) -> str | None:
-    """The first http(s) link in a free text (an alarm's or an event's description)."""
-    found = _URL.search(text) if "://" in text else None
-    return web_url(_trimmed(found.group(0))) if found else None
-
-
-def _trimmed(url: str) -> str:
-    return url.rstrip(".,;:!")  # the sentence's full stop is not part of the link
+    return web_url(trimmed_url(labelled.group(1))) if labelled else first_url(facts.description)
 
 
 def _described_labels(description: str) -> dict[str, str]:
@@ -381,12 +353,9 @@ def _severity(facts: AlarmFacts, described: dict[str, str]) -> Severity:
     return Severity.WARNING
 
 
-def to_alert(facts: AlarmFacts) -> Alert:  # noqa: C901 - to be split (issue 14)
-    """Build the Alert from normalised alarm facts."""
-    try:
-        status = _STATUS[facts.state]
-    except KeyError as exc:
-        raise MalformedEventError(f"unknown alarm state {facts.state[:30]!r}") from exc
+def _labels(facts: AlarmFacts, described: dict[str, str]) -> dict[str, str]:
+    """The alarm's identity, then its tags, the labels its description names, its dimensions and
+    contributor (the first of each name wins), and the resource they name."""
     labels: dict[str, str] = {
         "alertname": facts.name,
         "account": facts.account,
@@ -397,36 +366,30 @@ def to_alert(facts: AlarmFacts) -> Alert:  # noqa: C901 - to be split (issue 14)
         labels["namespace"] = facts.namespace
     if facts.metric:
         labels["metric"] = facts.metric
-    for key, value in facts.tags.items():
-        labels.setdefault(key, value)
-    described = _described_labels(facts.description)
-    for key, value in described.items():
-        labels.setdefault(key, value)
-    for key, value in {**facts.dimensions, **facts.contributor}.items():
-        labels.setdefault(key, value)
+    for extra in (facts.tags, described, {**facts.dimensions, **facts.contributor}):
+        for key, value in extra.items():
+            labels.setdefault(key, value)
     resource_values = list(facts.contributor.values()) or list(facts.dimensions.values())
     if resource_values:
         labels["resource"] = "/".join(resource_values)
-    title = facts.name
-    source = SOURCE
-    annotations = {"console": console_url(facts.region, facts.name)}
+    return labels
+
+
+def _source(facts: AlarmFacts, labels: dict[str, str], annotations: dict[str, str]) -> str:
+    """The source the alert is routed as: an OpenSearch domain's alarm is OpenSearch's, a stuck-queue alarm
+    on the stack's own queue-state metrics is routed with the queue's Batch alerts."""
     domain = facts.dimensions.get("DomainName") if facts.namespace == OPENSEARCH_NAMESPACE else None
     if domain:  # an OpenSearch domain's alarm (the stack's recommended ones among them)
-        source = labels["source"] = "opensearch"
+        labels["source"] = "opensearch"
         labels["domain"] = labels["resource"] = domain
         annotations["domain"] = domain_console_url(facts.region, domain)
+        return "opensearch"
     if facts.namespace == BATCH_NAMESPACE and "JobQueue" in facts.dimensions:
-        # a stuck-queue alarm on the stack's own queue-state metrics: routed with the queue's Batch alerts
         labels["source"], labels["queue"] = "batch", facts.dimensions["JobQueue"]
-    parts = [facts.account, facts.region, facts.arn]
-    if facts.contributor_id:
-        labels["contributor"] = facts.contributor_id
-        title = f"{facts.name} ({labels['resource']})" if resource_values else facts.name
-        parts.append(facts.contributor_id)
-    severity = _severity(facts, described)
-    labels["severity"] = severity.value
-    if status is Status.NODATA:
-        severity = Severity.WARNING  # missing data is worth a look, never a page
+    return SOURCE
+
+
+def _annotate(facts: AlarmFacts, annotations: dict[str, str]) -> None:
     if facts.description:
         annotations["description"] = facts.description
     runbook = _runbook(facts)
@@ -434,6 +397,30 @@ def to_alert(facts: AlarmFacts) -> Alert:  # noqa: C901 - to be split (issue 14)
         annotations["runbook"] = runbook
     if facts.previous_state:
         annotations["previous_state"] = facts.previous_state
+
+
+def to_alert(facts: AlarmFacts) -> Alert:
+    """Build the Alert from normalised alarm facts."""
+    try:
+        status = _STATUS[facts.state]
+    except KeyError as exc:
+        raise MalformedEventError(f"unknown alarm state {facts.state[:30]!r}") from exc
+    described = _described_labels(facts.description)
+    labels = _labels(facts, described)
+    annotations = {"console": console_url(facts.region, facts.name)}
+    source = _source(facts, labels, annotations)
+    title = facts.name
+    parts = [facts.account, facts.region, facts.arn]
+    if facts.contributor_id:
+        labels["contributor"] = facts.contributor_id
+        if facts.contributor or facts.dimensions:
+            title = f"{facts.name} ({labels['resource']})"
+        parts.append(facts.contributor_id)
+    severity = _severity(facts, described)
+    labels["severity"] = severity.value
+    if status is Status.NODATA:
+        severity = Severity.WARNING  # missing data is worth a look, never a page
+    _annotate(facts, annotations)
     return Alert(
         source=source,
         status=status,
@@ -445,23 +432,6 @@ def to_alert(facts: AlarmFacts) -> Alert:  # noqa: C901 - to be split (issue 14)
         timestamp=facts.timestamp,
         fingerprint=fingerprint(SOURCE, *parts),
     )
-
-
-def invalid(kind: str, exc: ValidationError) -> MalformedEventError:
-    problems = []
-    for error in exc.errors()[:3]:
-        where = ".".join(str(p) for p in error.get("loc", ())) or "(top level)"
-        problems.append(f"{where}: {error.get('msg', 'invalid')}")
-    more = f" (+{exc.error_count() - 3} more)" if exc.error_count() > 3 else ""
-    return MalformedEventError(f"{kind}: {'; '.join(problems)}{more}")
-
-
-def validated(model: type[_M], data: Any, kind: str) -> _M:
-    """`data` as `model`, or a MalformedEventError naming the first fields that are wrong."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise invalid(kind, exc) from exc
 
 
 def parse_eventbridge(event: dict[str, Any]) -> list[Alert] | Ignored:
@@ -493,8 +463,7 @@ def _state_change_alert(parsed: AlarmStateChangeEvent) -> Alert:
     alarm_arns = [r for r in parsed.resources if ":alarm:" in r]
     if alarm_arns:
         arn = alarm_arns[0]
-        parts = arn.split(":")
-        account = account or (parts[4] if len(parts) > 5 else "")
+        account = account or arn_account(arn)
     else:
         arn = f"arn:aws:cloudwatch:{parsed.region}:{account}:alarm:{parsed.detail.alarmName}"
     if not account:
@@ -505,8 +474,7 @@ def _state_change_alert(parsed: AlarmStateChangeEvent) -> Alert:
 def parse_alarm_action(event: dict[str, Any]) -> list[Alert]:
     parsed = validated(AlarmActionEvent, event, "alarm action")
     # The alarm's own ARN names its account; `accountId` can disagree (seen in published fixtures).
-    arn_parts = parsed.alarmArn.split(":")
-    account = arn_parts[4] if len(arn_parts) > 5 and arn_parts[4] else parsed.accountId
+    account = arn_account(parsed.alarmArn) or parsed.accountId
     return [to_alert(_from_detail(parsed.alarmData, parsed.alarmArn, account, parsed.region))]
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from alertrouter.models.alert import Alert, Severity, Status, fingerprint
-from alertrouter.sources.cloudwatch import parse_timestamp
+from alertrouter.sources.common import parse_timestamp
 from alertrouter.sources.errors import MalformedEventError
 from alertrouter.weburl import web_url
 

@@ -1,4 +1,5 @@
-"""Durable state behind one interface: DynamoDB in AWS, memory for the CLI and benchmarks."""
+"""Durable state behind small interfaces, one per aggregate (base.py): DynamoDB in AWS (dynamodb/), memory in
+tests and the bench (support.memory_store)."""
 
 from alertrouter.store.base import AlertApplied, LeaseHeldError, StateStore
 

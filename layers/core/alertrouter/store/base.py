@@ -1,11 +1,11 @@
-"""The state store contract. Every write is conditional so that repeated, reordered or concurrent
-deliveries converge on the newest event and never notify twice."""
+"""The state store contracts, one small Protocol per aggregate, so that each consumer names only what it
+uses. Every write is conditional so that repeated, reordered or concurrent deliveries converge on the newest
+event and never notify twice."""
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from alertrouter.models.alert import Alert
 from alertrouter.models.silence import Silence
@@ -28,19 +28,51 @@ class AlertApplied:
     state: AlertState
 
 
-class StateStore(ABC):
-    @abstractmethod
+class AlertStore(Protocol):
+    """Each alert's newest state, by fingerprint."""
+
     def apply_alert(self, alert: Alert, now_ms: int) -> AlertApplied:
         """Store the alert's new state if its source timestamp is newer than the stored one."""
 
-    @abstractmethod
     def get_alert(self, fingerprint: str) -> AlertState | None: ...
 
-    @abstractmethod
+    def get_alerts(self, fingerprints: list[str]) -> dict[str, AlertState]:
+        """Several alerts' states at once (the unknown ones left out)."""
+
     def set_failsafe_group(self, fingerprint: str, ts_ms: int, key: str) -> None:
         """Note on the alert's state (only if it is still the event of ts_ms) the fail-safe group it joined."""
 
-    @abstractmethod
+
+class ExpiryStore(Protocol):
+    """One-shot alerts: resolved after their route's resolve_timeout unless they recur."""
+
+    def set_expiry(self, fingerprint: str, ts_ms: int, due_ms: int) -> None:
+        """Resolve this alert at due_ms unless it recurs (only if ts_ms is newer than what is kept)."""
+
+    def expiries(self) -> list[tuple[str, int, int]]:
+        """(fingerprint, ts_ms, due_ms) of every pending expiry."""
+
+    def end_expiry(self, fingerprint: str, ts_ms: int) -> None:
+        """Drop the expiry set for this event (a newer one, set since, stays)."""
+
+
+class GroupView(Protocol):
+    """A group as stored, to read (not to edit: use the flush lease)."""
+
+    def get_group(self, key: str) -> GroupState | None: ...
+
+    def get_clicks(self, key: str) -> dict[str, Any] | None:
+        """The group's acknowledgement and manual resolve as stored now (CLICK_FIELDS), None if it is gone."""
+        return clicks_of(self.get_group(key))
+
+    def episode_of(self, key: str) -> int | None:
+        group = self.get_group(key)
+        return group.episode if group is not None else None
+
+
+class GroupStore(GroupView, Protocol):
+    """A group's members (the alerts it holds) and when its next flush is due."""
+
     def upsert_member(
         self,
         key: str,
@@ -55,7 +87,6 @@ class StateStore(ABC):
         A new member is not added to a group that already has MAX_GROUP_MEMBERS (see count_overflow).
         Returns the group as it now is, to read (not to edit: use claim() and save_progress())."""
 
-    @abstractmethod
     def replace_member(
         self, group: GroupState, old: str, fingerprint: str, member: Member, now_ms: int
     ) -> GroupState | None:
@@ -64,35 +95,23 @@ class StateStore(ABC):
         `old`'s `notified` entry stays: the episode that announced it resolved stays announced, so the next
         flush starts a new episode (a new message) for what fires now."""
 
-    @abstractmethod
     def count_overflow(self, group: GroupState, reason: str, now_ms: int) -> GroupState:
         """Count one more firing alert of a full group (by reason) and bump its version. Returns the group
         (`group` as upsert_member returned it, with the new count and version)."""
 
-    @abstractmethod
-    def get_group(self, key: str) -> GroupState | None: ...
-
-    def get_clicks(self, key: str) -> dict[str, Any] | None:
-        """The group's acknowledgement and manual resolve as stored now (CLICK_FIELDS), None if it is gone."""
-        return clicks_of(self.get_group(key))
-
-    def episode_of(self, key: str) -> int | None:
-        group = self.get_group(key)
-        return group.episode if group is not None else None
-
-    @abstractmethod
     def mark_flush_scheduled(self, key: str, due_ms: int) -> bool:
         """Record that a flush is scheduled at due_ms; False if one is already due no later."""
 
-    @abstractmethod
+
+class FlushLeaseStore(Protocol):
+    """The lease one flush holds on a group, and what the flush writes under it."""
+
     def claim(self, key: str, lease_id: str, now_ms: int, lease_ms: int) -> GroupState:
         """Take the group's flush lease, or raise LeaseHeldError."""
 
-    @abstractmethod
     def save_progress(self, key: str, lease_id: str, changes: dict[str, Any]) -> None:
         """Record partial results (Slack ts, SMS sent) while holding the lease."""
 
-    @abstractmethod
     def release(
         self,
         key: str,
@@ -110,24 +129,14 @@ class StateStore(ABC):
         `expires`, the group's TTL start: a group with a newer change stays pending and never expires.
         Returns the group as it now is."""
 
-    @abstractmethod
     def prune_members(self, key: str, lease_id: str, members: dict[str, int], sms_keys: list[str]) -> bool:
         """Remove these members (fingerprint -> the ts_ms they must still have), what was notified of them
         and these `sms_notified` keys, all or none; False if any member changed or the lease is gone."""
 
-    @abstractmethod
-    def add_history(self, key: str, at_ms: int, kind: str, detail: dict[str, Any]) -> None:
-        """Keep one entry of a group's notification history (post, update, thread, sms, ack...)."""
 
-    @abstractmethod
-    def history(self, key: str, limit: int = 100) -> list[dict[str, Any]]:
-        """A group's history, oldest first: dicts with at_ms, kind and the entry's details."""
+class ClickStore(GroupView, Protocol):
+    """What Slack's buttons record on a group: who acknowledged it, who resolved it by hand."""
 
-    @abstractmethod
-    def remember_request(self, key: str, expires_at_s: int) -> bool:
-        """Record a one-time request key (a Slack signature); False if it was seen before."""
-
-    @abstractmethod
     def acknowledge(
         self, key: str, user: str, at_ms: int, *, ack: bool, episode: int | None = None
     ) -> tuple[GroupState | None, bool]:
@@ -135,103 +144,120 @@ class StateStore(ABC):
         older episode's message changes nothing): the group as it now is (None if unknown) and whether this
         call changed it."""
 
-    @abstractmethod
     def resolve_by_hand(
         self, key: str, user: str, at_ms: int, episode: int
     ) -> tuple[GroupState | None, bool]:
         """Record who resolved the group's episode (first click wins; a click on an older episode changes
         nothing): the group as it now is and whether this call changed it."""
 
-    # ---- silences ----
-    @abstractmethod
+
+class SilenceStore(Protocol):
     def put_silence(self, silence: Silence) -> None: ...
 
-    @abstractmethod
     def extend_silence(self, silence: Silence) -> tuple[Silence, Silence | None]:
         """Put the silence, or, if one with its id is kept, what `models.silence.extended` makes of the two
         (one silence, as long as the longer): the silence as now stored and the one kept before (None if none).
         Safe against a concurrent call for the same id (both choices count)."""
 
-    @abstractmethod
     def silences(self) -> list[Silence]:
         """Every silence kept (expired ones too, until their TTL removes them), by start time."""
 
-    @abstractmethod
     def expire_silence(self, silence_id: str, now_ms: int) -> Silence | None:
         """End a silence now; None if it is unknown or already over."""
 
-    # ---- inhibition: the firing alerts that inhibit rules could take as sources ----
-    @abstractmethod
+
+class InhibitSourceStore(Protocol):
+    """The firing alerts that inhibit rules could take as sources."""
+
     def set_inhibit_source(self, fingerprint: str, labels: dict[str, str], ts_ms: int, firing: bool) -> None:
         """Record a possible source as firing, or remove it; only if ts_ms is newer than what is kept."""
 
-    @abstractmethod
     def inhibit_sources(self) -> dict[str, dict[str, str]]:
         """Fingerprint -> labels of every firing alert that may inhibit others."""
 
-    @abstractmethod
-    def get_alerts(self, fingerprints: list[str]) -> dict[str, AlertState]:
-        """Several alerts' states at once (the unknown ones left out)."""
 
-    # ---- escalation ----
-    @abstractmethod
+class EscalationStore(Protocol):
+    """Each paging group's escalation: its policy and how far it went."""
+
     def start_escalation(self, escalation: EscalationState) -> bool:
         """Keep a group's escalation unless one for the same episode exists (its timer keeps running)."""
 
-    @abstractmethod
     def escalations(self) -> list[EscalationState]: ...
 
-    @abstractmethod
     def advance_escalation(self, escalation: EscalationState, changes: dict[str, Any]) -> bool:
         """Move an escalation on (conditional on it being as read): False if someone else moved it."""
 
-    @abstractmethod
     def end_escalation(self, key: str, episode: int) -> None:
         """Drop the group's escalation of this episode (acknowledged, resolved, or a new episode began)."""
 
-    @abstractmethod
+
+class PageOutbox(Protocol):
+    """Pages waiting for their recipient's next SMS slot."""
+
+    def queue_pages(self, pages: list[QueuedPage]) -> None: ...
+
+    def queued_pages(self) -> list[QueuedPage]: ...
+
+    def drop_queued_pages(self, pages: list[QueuedPage]) -> None: ...
+
+
+class PagingSlots(Protocol):
+    """The right to text a recipient, or to page the ops topic about a cause, at most once per gap."""
+
     def claim_sms_slot(self, recipient: str, now_ms: int, gap_ms: int) -> bool:
         """Take the right to text this recipient now: False if they were texted less than gap_ms ago."""
 
-    @abstractmethod
     def release_sms_slot(self, recipient: str, claimed_ms: int) -> None:
         """Give back a slot taken at claimed_ms whose SMS could not be sent (the retry may text at once)."""
 
-    @abstractmethod
     def claim_ops_page(self, cause: str, now_ms: int, gap_ms: int) -> bool:
         """Take the right to page the ops topic about `cause` now: False if it was paged less than gap_ms ago
         (by any worker)."""
 
-    @abstractmethod
     def release_ops_page(self, cause: str, claimed_ms: int) -> None:
         """Give back a claim whose ops page could not be published."""
 
-    # ---- one-shot alerts: resolved after their route's resolve_timeout unless they recur ----
-    @abstractmethod
-    def set_expiry(self, fingerprint: str, ts_ms: int, due_ms: int) -> None:
-        """Resolve this alert at due_ms unless it recurs (only if ts_ms is newer than what is kept)."""
 
-    @abstractmethod
-    def expiries(self) -> list[tuple[str, int, int]]:
-        """(fingerprint, ts_ms, due_ms) of every pending expiry."""
+class HistoryStore(Protocol):
+    """Each group's notification history."""
 
-    @abstractmethod
-    def end_expiry(self, fingerprint: str, ts_ms: int) -> None:
-        """Drop the expiry set for this event (a newer one, set since, stays)."""
+    def add_history(self, key: str, at_ms: int, kind: str, detail: dict[str, Any]) -> None:
+        """Keep one entry of a group's notification history (post, update, thread, sms, ack...)."""
 
-    # ---- pages waiting for their recipient's next SMS slot ----
-    @abstractmethod
-    def queue_pages(self, pages: list[QueuedPage]) -> None: ...
+    def history(self, key: str, limit: int = 100) -> list[dict[str, Any]]:
+        """A group's history, oldest first: dicts with at_ms, kind and the entry's details."""
 
-    @abstractmethod
-    def queued_pages(self) -> list[QueuedPage]: ...
 
-    @abstractmethod
-    def drop_queued_pages(self, pages: list[QueuedPage]) -> None: ...
+class RequestStore(Protocol):
+    """One-time request keys, against replays."""
 
-    # ---- SLO evaluator: each SLO's rolling aggregates ----
-    @abstractmethod
+    def remember_request(self, key: str, expires_at_s: int) -> bool:
+        """Record a one-time request key (a Slack signature); False if it was seen before."""
+
+
+class SloStateStore(Protocol):
+    """The SLO evaluator's rolling aggregates, one record per SLO."""
+
     def load_slo_state(self, name: str) -> dict[str, Any] | None: ...
 
-    @abstractmethod
     def save_slo_state(self, name: str, state: dict[str, Any]) -> None: ...
+
+
+class StateStore(
+    AlertStore,
+    ExpiryStore,
+    GroupStore,
+    FlushLeaseStore,
+    ClickStore,
+    SilenceStore,
+    InhibitSourceStore,
+    EscalationStore,
+    PageOutbox,
+    PagingSlots,
+    HistoryStore,
+    RequestStore,
+    SloStateStore,
+    Protocol,
+):
+    """Every aggregate: what a whole store (DynamoDB, or memory in tests) implements, and what the router's
+    flush uses most of. Other consumers name only the aggregates they use."""

@@ -1,4 +1,5 @@
-"""An in-process store with the same conditional semantics as the DynamoDB one (CLI, benchmarks)."""
+"""An in-process store with the same conditional semantics as the DynamoDB one, for tests, the demo and the
+bench (the contract tests in tests/integration/store run every aggregate on both)."""
 
 from __future__ import annotations
 
@@ -343,6 +344,13 @@ class MemoryStore(StateStore):
     def save_slo_state(self, name: str, state: dict[str, Any]) -> None:
         with self._lock:
             self.slo_states[name] = dict(state)
+
+
+class MemoryStoreWithoutHistory(MemoryStore):
+    """Keeps no history (the soak's store: in DynamoDB the history lives in the table, with a TTL)."""
+
+    def add_history(self, key: str, at_ms: int, kind: str, detail: dict[str, Any]) -> None:
+        pass
 
 
 def _changed(group: GroupState, changes: dict[str, Any]) -> GroupState:

@@ -18,8 +18,9 @@ from unittest import mock
 
 from alertrouter.config import load_config
 from alertrouter.preflight import Target, slack_channels
-from local_aws import ROOT, deploy, expand_for_each, free_port, load_template
-from slack_standin import SlackStandIn
+from support.local_aws import deploy, expand_for_each, free_port, load_template
+from support.paths import ROOT
+from support.slack_standin import SlackStandIn
 
 PREFIX = "alertrouter-local"
 PLACEHOLDERS = {"DEFAULT_SLACK_CHANNEL": "#alerts", "ACCOUNT_LABEL": "demo"}

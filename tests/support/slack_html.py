@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from alertrouter.notify.preview import mrkdwn_to_html
-from slack_standin import Message, SlackStandIn
+from support.slack_standin import Message, SlackStandIn
 
 CSS = """
 * { box-sizing: border-box; }

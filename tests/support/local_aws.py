@@ -3,18 +3,21 @@ from `template.yaml` itself, so the demo and the tests cannot drift from what `s
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import logging
 import re
 import socket
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from support.paths import ROOT
+
 TEMPLATE = ROOT / "template.yaml"
 FAKE_SLACK_TOKEN = (
     "xoxb-0000-fake-token-for-local-use"  # an obvious fake: the stand-in only checks the prefix
@@ -55,9 +58,11 @@ def expand_for_each(  # noqa: C901 - one branch per intrinsic function the expan
 ) -> dict[str, Any]:
     """A copy of `template` with the `Fn::ForEach` loops of Resources, Conditions and Outputs expanded as the
     AWS::LanguageExtensions transform does: `${Id}` becomes the item, `&{Id}` the item without its
-    non-alphanumeric characters, `Ref: Id` the item. A collection that is a `Ref` to a CommaDelimitedList
-    parameter takes its value from `lists`, else from the parameter's default ("" is the list [""])."""
+    non-alphanumeric characters, `Ref: Id` the item, and then its mapping look-ups are resolved
+    (`_resolve_lookups`). A collection that is a `Ref` to a CommaDelimitedList parameter takes its value from
+    `lists`, else from the parameter's default ("" is the list [""])."""
     parameters = template.get("Parameters", {})
+    mappings = template.get("Mappings", {})
 
     def collection(value: Any) -> list[str]:
         if isinstance(value, list):
@@ -90,7 +95,8 @@ def expand_for_each(  # noqa: C901 - one branch per intrinsic function the expan
                 continue
             identifier, items, fragment = value
             for item in collection(items):
-                for expanded_key, expanded_value in expand(substitute(fragment, identifier, item)).items():
+                resolved = _resolve_lookups(substitute(fragment, identifier, item), mappings)
+                for expanded_key, expanded_value in expand(resolved).items():
                     if expanded_key in out:
                         raise ValueError(f"{key} makes {expanded_key} twice")
                     out[expanded_key] = expanded_value
@@ -101,6 +107,34 @@ def expand_for_each(  # noqa: C901 - one branch per intrinsic function the expan
         if name in template:
             expanded[name] = expand(template[name])
     return expanded
+
+
+def _resolve_lookups(value: Any, mappings: Mapping[str, Any]) -> Any:
+    """A loop's fragment for one item as the transform renders it: each `Fn::FindInMap` whose keys are
+    strings becomes the mapping's value, then each `Fn::Sub` whose variables are all strings becomes the one
+    string CloudFormation makes of it (`{"Sub": ["...${Name}...", {"Name": "x"}]}` is `{"Sub": "...x..."}`)."""
+    if isinstance(value, list):
+        return [_resolve_lookups(v, mappings) for v in value]
+    if not isinstance(value, dict):
+        return value
+    value = {k: _resolve_lookups(v, mappings) for k, v in value.items()}
+    if len(value) != 1:
+        return value
+    [(function, args)] = value.items()
+    if (
+        function in ("FindInMap", "Fn::FindInMap")
+        and len(args) == 3
+        and all(isinstance(a, str) for a in args)
+    ):
+        name, key, second_key = args
+        return mappings[name][key][second_key]
+    if function in ("Sub", "Fn::Sub") and isinstance(args, list):
+        text, variables = args
+        if all(isinstance(v, str) for v in variables.values()):
+            for variable, text_value in variables.items():
+                text = text.replace("${" + variable + "}", text_value)
+            return {function: text}
+    return value
 
 
 def _alphanumeric(item: str) -> str:
@@ -221,3 +255,18 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def moto_server() -> Iterator[str]:
+    """Start a moto server on loopback, yield its endpoint URL, stop it."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto server's request log
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()

@@ -1,4 +1,5 @@
-"""Test doubles for router unit tests: a clock, a scheduler, Slack and SMS that record what they were asked."""
+"""Test doubles for the router: a scheduler, Slack and SMS that record what they were asked, a Slack sink that
+only counts (the bench), and alerts made from the reference event."""
 
 from __future__ import annotations
 
@@ -10,28 +11,19 @@ from alertrouter.notify.base import NotifyError
 from alertrouter.notify.render import SlackMessage
 from alertrouter.router import Router
 from alertrouter.sources import parse_payload
-from alertrouter.store.memory import MemoryStore
-from conftest import load_event
-
-T0 = 1_700_000_000_000
+from support.clock import Clock
+from support.events import ALARM_EVENT, load_event
+from support.memory_store import MemoryStore
 
 
 def alert(name: str = "A", state: str = "ALARM", minute: int = 0, severity: str = "warning") -> Alert:
-    event = load_event("eventbridge_cw_alarm_state_change_single_metric_ALARM_awsdocs.json")
+    event = load_event(ALARM_EVENT)
     event["detail"]["alarmName"] = name
     event["resources"] = [f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}"]
     stamp = f"2024-05-01T{10 + minute // 60:02d}:{minute % 60:02d}:00.000+0000"  # `minute` may pass the hour
     event["detail"]["state"].update(value=state, timestamp=stamp)
     event["detail"]["alarmTags"] = {"severity": severity}
     return parse_payload(event).alerts[0]
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.ms = T0
-
-    def __call__(self) -> int:
-        return self.ms
 
 
 class Scheduler:
@@ -117,3 +109,39 @@ class Sms:
             raise NotifyError(f"no number for {name}", retryable=False)
         self.sent.append((name, text))
         return "+*******00"
+
+
+class SlackSink:
+    """Accepts what the router would send to Slack and counts it (a SlackApi with no network)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def post_once(
+        self,
+        channel: str,
+        message: SlackMessage,
+        metadata: dict[str, Any],
+        oldest: float,
+        *,
+        look_first: bool = False,
+    ) -> tuple[str, str]:
+        self.calls += 1
+        return channel, f"{self.calls}.000100"
+
+    def post(
+        self,
+        channel: str,
+        message: SlackMessage,
+        *,
+        thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> tuple[str, str]:
+        self.calls += 1
+        return channel, f"{self.calls}.000100"
+
+    def update(self, channel: str, ts: str, message: SlackMessage) -> None:
+        self.calls += 1
+
+    def learn(self, name: str, channel_id: str) -> None:
+        pass

@@ -1,0 +1,142 @@
+"""Reading SLO files: YAML documents by kind, each SLO document validated and compiled, errors as `SloError`
+naming the file, the document and the field. What a file may hold is described in docs/slos.md."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from alertrouter.slo.compiled import Slo
+from alertrouter.slo.openslo.base import API_VERSION, FieldError
+from alertrouter.slo.openslo.document import SloDocument
+from alertrouter.yamltext import YAMLError, load_yaml_all
+
+SKIPPED_KINDS = frozenset(
+    {"Service", "SLI", "DataSource", "AlertPolicy", "AlertCondition", "AlertNotificationTarget"}
+)
+
+
+class SloError(ValueError):
+    """The SLO file cannot be used; the message says where (file, document, field) and why."""
+
+
+def describe_errors(exc: ValidationError) -> str:
+    """A pydantic error as `path.to.field: message`, several joined by '; '."""
+    problems = []
+    for error in exc.errors():
+        loc = list(error["loc"])
+        message = error["msg"]
+        cause = (error.get("ctx") or {}).get("error")
+        if isinstance(cause, FieldError):
+            loc += cause.path
+            message = cause.message
+        elif error["type"] == "value_error":
+            message = message.removeprefix("Value error, ")
+        elif error["type"] == "extra_forbidden":
+            message = "unknown field (check the spelling)"
+        elif error["type"] == "missing":
+            message = "required"
+        where = ".".join(str(part) for part in loc) or "(top level)"
+        problems.append(f"{where}: {message}")
+    return "; ".join(problems)
+
+
+def _where(source: str, index: int, doc: Any) -> str:
+    metadata = doc.get("metadata") if isinstance(doc, dict) else None
+    name = metadata.get("name") if isinstance(metadata, dict) else None
+    return f"{source}: document {index}" + (f" ({name})" if isinstance(name, str) and name else "")
+
+
+def slos_from_documents(documents: Sequence[Any], source: str = "slos") -> list[Slo]:
+    """The SLOs of parsed YAML documents (None documents are skipped); SloError names the first failing one."""
+    slos, problems = usable_slos(documents, source)
+    if problems:
+        raise problems[0]
+    return slos
+
+
+def usable_slos(documents: Sequence[Any], source: str = "slos") -> tuple[list[Slo], list[SloError]]:
+    """Every SLO that is valid, and what is wrong with each document that is not: at run time one broken SLO
+    must not stop the others from being evaluated (a deploy refuses any problem first)."""
+    slos: list[Slo] = []
+    problems: list[SloError] = []
+    defined: dict[str, int] = {}
+    for index, doc in enumerate(documents, start=1):
+        if doc is None:
+            continue
+        try:
+            slo = _document_slo(doc, _where(source, index, doc), defined)
+        except SloError as exc:
+            problems.append(exc)
+            continue
+        if slo is not None:
+            defined[slo.name] = index
+            slos.append(slo)
+    return slos, problems
+
+
+def _document_slo(doc: Any, where: str, defined: Mapping[str, int]) -> Slo | None:
+    """One document's SLO (None for the kinds that are skipped), or SloError saying what is wrong."""
+    if not isinstance(doc, dict):
+        raise SloError(f"{where}: expected a mapping with apiVersion, kind, metadata and spec")
+    if doc.get("apiVersion") != API_VERSION:
+        raise SloError(f"{where}: apiVersion: expected {API_VERSION}, got {doc.get('apiVersion')!r}")
+    kind = doc.get("kind")
+    if not isinstance(kind, str):
+        raise SloError(f"{where}: kind: expected a name such as SLO, got {str(kind)[:40]!r}")
+    if kind in SKIPPED_KINDS:
+        return None
+    if kind != "SLO":
+        skipped = ", ".join(sorted(SKIPPED_KINDS))
+        raise SloError(
+            f"{where}: kind: unknown kind {kind!r}: expected SLO (or {skipped}, which are skipped)"
+        )
+    try:
+        slo = SloDocument.model_validate(doc).to_slo()
+    except ValidationError as exc:
+        raise SloError(f"{where}: {describe_errors(exc)}") from exc
+    if slo.name in defined:
+        raise SloError(
+            f"{where}: metadata.name: {slo.name!r} is already the name of document "
+            f"{defined[slo.name]}: SLO names must be unique"
+        )
+    return slo
+
+
+def load_slos(text: str, source: str = "slos") -> list[Slo]:
+    """The SLOs of an OpenSLO v1 YAML text (several documents); `source` names it in errors."""
+    try:
+        documents = load_yaml_all(text)
+    except YAMLError as exc:
+        raise SloError(f"{source}: not valid YAML: {exc}") from exc
+    except RecursionError as exc:
+        raise SloError(f"{source}: nested too deeply") from exc
+    return slos_from_documents(documents, source)
+
+
+def load_slo_file(path: str | Path) -> list[Slo]:
+    return load_slos(_read(path), source=str(path))
+
+
+def load_usable_slos(path: str | Path) -> tuple[list[Slo], list[SloError]]:
+    """The valid SLOs of a file and the problems of the others (a file that cannot be read or parsed at all
+    is one problem and no SLO)."""
+    try:
+        documents = load_yaml_all(_read(path))
+    except SloError as exc:
+        return [], [exc]
+    except YAMLError as exc:
+        return [], [SloError(f"{path}: not valid YAML: {exc}")]
+    except RecursionError:
+        return [], [SloError(f"{path}: nested too deeply")]
+    return usable_slos(documents, str(path))
+
+
+def _read(path: str | Path) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SloError(f"cannot read SLO file {path}: {exc.strerror}") from exc

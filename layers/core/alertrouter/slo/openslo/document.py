@@ -1,0 +1,180 @@
+"""An SLO document as written (kind SLO), checked as a whole and compiled into an `Slo`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Self
+
+from pydantic import Field, field_validator, model_validator
+
+from alertrouter.slo.compiled import Budgeting, Slo
+from alertrouter.slo.openslo.alert_policy import AlertPolicy
+from alertrouter.slo.openslo.base import Document, FieldError, Metadata, check_api_version, unsupported
+from alertrouter.slo.openslo.indicator import Indicator
+from alertrouter.slo.openslo.objective import Objective
+from alertrouter.slo.openslo.window import TimeWindowDoc
+from alertrouter.slo.rules import BurnRule, default_rules, format_duration
+from alertrouter.slo.units import decimal_text
+
+MIN_EVENTS = "alertrouter/min-events"
+
+
+class SloSpec(Document):
+    description: str = Field(default="", max_length=1050)
+    service: str
+
+    @field_validator("service")
+    @classmethod
+    def _service(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("must not be empty: the service this SLO belongs to")
+        return v
+
+    indicator: Indicator | None = None
+    indicator_ref: Annotated[Any, unsupported("inline the SLI as spec.indicator")] = None
+    time_window: list[TimeWindowDoc]
+    budgeting_method: str
+    objectives: list[Objective]
+    alert_policies: list[AlertPolicy] = Field(default_factory=list)
+
+    @field_validator("time_window")
+    @classmethod
+    def _one_window(cls, v: list[TimeWindowDoc]) -> list[TimeWindowDoc]:
+        if len(v) != 1:
+            raise ValueError(f"give exactly one time window, got {len(v)}")
+        return v
+
+    @field_validator("budgeting_method")
+    @classmethod
+    def _budgeting(cls, v: str) -> str:
+        if v not in tuple(Budgeting):
+            raise ValueError(f"{v!r} is not supported: use Occurrences or Timeslices")
+        return v
+
+    @field_validator("objectives")
+    @classmethod
+    def _one_objective(cls, v: list[Objective]) -> list[Objective]:
+        if len(v) != 1:
+            raise ValueError(f"exactly one objective is supported, got {len(v)}: give each its own SLO")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.indicator is None:
+            raise FieldError(("indicator",), "required: the SLI, inline (indicator.spec.ratioMetric)")
+        objective = self.objectives[0]
+        slices = {
+            "timeSliceTarget": objective.time_slice_target,
+            "timeSliceWindow": objective.time_slice_window,
+        }
+        for field, value in slices.items():
+            if self.budgeting_method == Budgeting.TIMESLICES and value is None:
+                raise FieldError(("objectives", 0, field), "required when budgetingMethod is Timeslices")
+            if self.budgeting_method == Budgeting.OCCURRENCES and value is not None:
+                raise FieldError(("objectives", 0, field), "only used with budgetingMethod: Timeslices")
+        self._check_rules()
+        return self
+
+    def rules(self) -> list[tuple[BurnRule, tuple[str | int, ...] | None]]:
+        """Each rule with the path of the condition it came from (None: the defaults)."""
+        if not self.alert_policies:
+            return [(rule, None) for rule in default_rules(self.time_window[0].compile().nominal)]
+        return [
+            (condition.rule(), ("alertPolicies", p, "spec", "conditions", c))
+            for p, policy in enumerate(self.alert_policies)
+            for c, condition in enumerate(policy.spec.conditions)
+        ]
+
+    def _check_rules(self) -> None:
+        period = self.time_window[0].compile().nominal
+        target = self.objectives[0].goal
+        highest = 1 / (1 - target)  # the burn rate when every event is bad
+        seen: set[str] = set()
+        for rule, path in self.rules():
+            if path is None:
+                where: tuple[str | int, ...] = ("timeWindow", 0, "duration")
+                if rule.long > period:
+                    raise FieldError(
+                        where,
+                        f"the default alert rules read up to {format_duration(rule.long)} "
+                        "of data: use a longer window or give alertPolicies",
+                    )
+                if rule.threshold >= highest:
+                    raise FieldError(
+                        ("objectives", 0, "target"),
+                        (
+                            f"with target {decimal_text(target)} the burn rate cannot exceed {decimal_text(highest)}, so "
+                            f"the default rule {rule.name} (threshold {decimal_text(rule.threshold)}) could never fire: "
+                            "give alertPolicies"
+                        ),
+                    )
+                continue
+            condition = (*path, "spec", "condition")
+            if rule.long > period:
+                raise FieldError(
+                    (*condition, "lookbackWindow"),
+                    (f"{format_duration(rule.long)} is longer than the SLO period {format_duration(period)}"),
+                )
+            if rule.threshold >= highest:
+                raise FieldError(
+                    (*condition, "threshold"),
+                    (
+                        f"{decimal_text(rule.threshold)} can never be exceeded: with target {decimal_text(target)} the "
+                        f"burn rate is at most {decimal_text(highest)}"
+                    ),
+                )
+            if rule.name in seen:
+                raise FieldError(path, f"rule {rule.name} is defined twice (same severity and windows)")
+            seen.add(rule.name)
+
+
+class SloDocument(Document):
+    api_version: str
+    kind: str
+    metadata: Metadata
+    spec: SloSpec
+
+    _api = field_validator("api_version")(check_api_version)
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, v: str) -> str:
+        if v != "SLO":
+            raise ValueError(f"expected SLO, got {v!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _annotations(self) -> Self:
+        self._min_events()
+        return self
+
+    def _min_events(self) -> int:
+        annotations = self.metadata.annotations
+        for key in annotations:
+            if key.startswith("alertrouter/") and key != MIN_EVENTS:
+                raise FieldError(("metadata", "annotations", key), f"unknown annotation: known: {MIN_EVENTS}")
+        value = annotations.get(MIN_EVENTS, 0)
+        text = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
+        if not text.isdigit():
+            raise FieldError(
+                ("metadata", "annotations", MIN_EVENTS),
+                f'must be a whole number of events (0 = off), e.g. "100"; got {value!r}',
+            )
+        return int(text)
+
+    def to_slo(self) -> Slo:
+        spec, objective = self.spec, self.spec.objectives[0]
+        assert spec.indicator is not None and spec.indicator.spec.ratio_metric is not None  # checked
+        return Slo(
+            name=self.metadata.name,
+            display_name=self.metadata.display_name or self.metadata.name,
+            service=spec.service,
+            description=spec.description,
+            ratio=spec.indicator.spec.ratio_metric.compile(),
+            time_window=spec.time_window[0].compile(),
+            budgeting=Budgeting(spec.budgeting_method),
+            target=objective.goal,
+            slice_target=objective.time_slice_target,
+            slice_minutes=objective.time_slice_window,
+            rules=[rule for rule, _ in spec.rules()],
+            min_events=self._min_events(),
+        )

@@ -1,0 +1,87 @@
+"""The real sample events in events/ and the events tests, the demo and the bench derive from them."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from support.paths import EVENTS
+
+ALARM_EVENT = "eventbridge_cw_alarm_state_change_single_metric_ALARM_awsdocs.json"
+
+
+def load_event(name: str) -> dict[str, Any]:
+    return json.loads((EVENTS / name).read_text())
+
+
+def event_text(name: str) -> str:
+    return (EVENTS / name).read_text()
+
+
+def alarm_event(base: dict[str, Any], name: str, state: str, timestamp: str, instance: str) -> dict[str, Any]:
+    """A copy of the reference CloudWatch alarm event `base` for alarm `name` on `instance`, in `state`
+    since `timestamp`."""
+    event = copy.deepcopy(base)
+    event["detail"]["alarmName"] = name
+    event["resources"] = [f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}"]
+    event["detail"]["state"]["value"] = state
+    event["detail"]["state"]["timestamp"] = timestamp
+    event["detail"]["configuration"]["metrics"][0]["metricStat"]["metric"]["dimensions"] = {
+        "InstanceId": instance
+    }
+    return event
+
+
+def alarm_body(
+    name: str = "ServerCpuTooHigh",
+    state: str = "ALARM",
+    ts: str = "2024-05-01T10:00:00.000+0000",
+    severity: str | None = None,
+    instance: str = "i-0abc",
+) -> str:
+    """An EventBridge CloudWatch alarm event, from the reference event, with the given state and time."""
+    event = alarm_event(load_event(ALARM_EVENT), name, state, ts, instance)
+    if severity:
+        event["detail"]["alarmTags"] = {"severity": severity}
+    return json.dumps(event)
+
+
+def storm_bodies(alarms: int, changes: int, start: datetime) -> list[str]:
+    """`changes` state changes of `alarms` alarms, round after round (ALARM, OK, ALARM...), 1 ms apart
+    within a round and a second between rounds: the storm the bench measures and a test replays."""
+    base = load_event(ALARM_EVENT)
+    out = []
+    for c in range(changes // alarms):
+        for a in range(alarms):
+            when = start + timedelta(milliseconds=c * 1000 + a)
+            stamp = when.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
+            out.append(
+                json.dumps(
+                    alarm_event(base, f"Storm{a:03d}", "OK" if c % 2 else "ALARM", stamp, f"i-{a:08x}")
+                )
+            )
+    return out
+
+
+def batch_child_failure(index: int, parent: str = "5a1d2f0c-0000-4000-8000-00000000a11a") -> str:
+    """Array child `index` of one nightly job failing, from the real events: 24 of every 25 die of memory,
+    the 25th of its timeout (so 500 children: 480 × Out of memory, 20 × Timeout)."""
+    doc = load_event(
+        "eventbridge_batch_job_state_change_FAILED_timeout_real_calcloud.json"
+        if index % 25 == 24
+        else "eventbridge_batch_job_state_change_FAILED_oom_real_calcloud.json"
+    )
+    detail = doc["detail"]
+    doc["account"] = "123456789012"
+    detail.update(
+        jobId=f"{parent}:{index}",
+        jobArn=f"arn:aws:batch:us-east-1:123456789012:job/{parent}:{index}",
+        jobName="nightly-render",
+        arrayProperties={"index": index},
+        jobQueue="arn:aws:batch:us-east-1:123456789012:job-queue/nightly",
+        jobDefinition="arn:aws:batch:us-east-1:123456789012:job-definition/render:3",
+        stoppedAt=1_700_000_000_000 + index * 120,
+    )
+    return json.dumps(doc)
