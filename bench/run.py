@@ -92,7 +92,8 @@ def _time_in_fresh_interpreter(code: str) -> float:
         "SLACK_TOKEN_SECRET": "bench/slack",
         "SMS_NUMBERS_SECRET": "bench/sms",
         "ROUTING_CONFIG_PATH": str(ROOT / "config" / "routing.yaml"),
-        "PYTHONPATH": str(ROOT / "functions"),
+        # this checkout's package and handlers (not whichever checkout the editable install points to)
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "core"), str(ROOT / "functions")]),
     }
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # any value, even "0", stops Python caching bytecode
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)

@@ -9,48 +9,18 @@ alertrouter.batch_metrics.publish for why not one). AWS calls: batch:DescribeJob
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.metrics import EphemeralMetrics
+from alertrouter.batch_metrics import WORST_CALL_S, BatchMetricsError, publish
+from alertrouter.composition.batch_queue_metrics import build_metrics, build_reader, settings
+from alertrouter.observability import BATCH_METRICS, function_logger
 
-from alertrouter.aws import Clients
-from alertrouter.batch_metrics import (
-    WORST_CALL_S,
-    BatchMetricsError,
-    QueueMetricsReader,
-    batch_client_config,
-    publish,
-)
-from alertrouter.models.settings import BatchMetricsSettings
+__all__ = ["build_metrics", "build_reader", "lambda_handler", "settings"]
 
-logger = Logger(service="alertrouter-batch-metrics")
+logger = function_logger(BATCH_METRICS)
 # No ListJobs call starts in the invocation's last 30 s (a call's worst case, and time to publish), or its
 # last half when the timeout is shorter: what was read by then is published, the rest reported.
 DEADLINE_MARGIN_S = WORST_CALL_S + 3
-
-
-@lru_cache(maxsize=1)
-def settings() -> BatchMetricsSettings:
-    return BatchMetricsSettings.from_env()
-
-
-@lru_cache(maxsize=1)
-def build_reader() -> QueueMetricsReader:
-    s = settings()
-    client = Clients(config=batch_client_config(s.batch_metrics_concurrency)).client("batch")
-    return QueueMetricsReader(client, s.job_queues, concurrency=s.batch_metrics_concurrency)
-
-
-@lru_cache(maxsize=1)
-def build_metrics() -> EphemeralMetrics:
-    # EphemeralMetrics: Metrics' singleton state would be shared with any other Metrics in the process
-    metrics = EphemeralMetrics(namespace=settings().batch_metrics_namespace)
-    # Powertools adds a `service` dimension from POWERTOOLS_SERVICE_NAME (the template sets it for every
-    # function); the alarms select these metrics by JobQueue alone, so it must not be there (empty: none)
-    metrics.service = ""
-    return metrics
 
 
 @logger.inject_lambda_context(clear_state=True)

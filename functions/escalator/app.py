@@ -2,50 +2,15 @@
 
 from __future__ import annotations
 
-import json
-from functools import lru_cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from alertrouter.aws import Clients, SecretCache
-from alertrouter.escalate import Escalator
-from alertrouter.models.settings import EscalatorSettings
-from alertrouter.notify.slack import SlackClient
-from alertrouter.notify.sms import SmsNotifier
-from alertrouter.store.dynamodb import DynamoDBStore
+from alertrouter.composition.escalator import build_escalator
+from alertrouter.observability import ESCALATOR, function_logger, function_metrics
 
-logger = Logger(service="alertrouter-escalator")
-metrics = Metrics(namespace="AlertRouter", service="alertrouter-escalator")
-
-
-@lru_cache(maxsize=1)
-def build_escalator() -> Escalator:
-    settings = EscalatorSettings.from_env()
-    clients = Clients()
-    secrets = SecretCache(lambda: clients.secretsmanager)
-    sms = (
-        SmsNotifier(clients.sns, lambda: secrets.sms_numbers(settings.sms_numbers_secret))
-        if settings.sms_numbers_secret
-        else None
-    )
-    slack = (
-        SlackClient(lambda: secrets.get(settings.slack_token_secret), settings.slack_api_url)
-        if settings.slack_token_secret
-        else None
-    )
-
-    def enqueue(message: dict[str, Any]) -> None:
-        clients.sqs.send_message(QueueUrl=settings.ingest_queue_url, MessageBody=json.dumps(message))
-
-    return Escalator(
-        DynamoDBStore(settings.table_name, clients.dynamodb),
-        sms,
-        slack,
-        account_label=settings.account_label,
-        enqueue=enqueue if settings.ingest_queue_url else None,
-    )
+logger = function_logger(ESCALATOR)
+metrics = function_metrics(ESCALATOR)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from alertrouter.handler import build_service, logger, metrics, process_sqs_batch
+from alertrouter.composition.router import build_service
+from alertrouter.handler import process_sqs_batch
+from alertrouter.observability import ROUTER, function_logger, function_metrics
+
+logger = function_logger(ROUTER)
+metrics = function_metrics(ROUTER)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -3,47 +3,13 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from alertrouter.composition.interactions import build_service
+from alertrouter.interactions import function_url_body
+from alertrouter.observability import INTERACTIONS, function_logger
 
-from alertrouter.aws import INTERACTIVE_CONFIG, Clients, SecretCache
-from alertrouter.interactions import InteractionService, function_url_body
-from alertrouter.models.settings import InteractionSettings
-from alertrouter.notify.slack import SlackClient
-from alertrouter.store.dynamodb import DynamoDBStore
-
-logger = Logger(service="alertrouter-interactions")
-
-
-@lru_cache(maxsize=1)
-def build_service() -> InteractionService:
-    settings = InteractionSettings.from_env()
-    clients = Clients(config=INTERACTIVE_CONFIG)
-    secrets = SecretCache(lambda: clients.secretsmanager)
-    # Slack waits 3 s for the answer: short timeouts, no long Retry-After waits in here.
-    slack = SlackClient(
-        lambda: secrets.get(settings.slack_token_secret),
-        settings.slack_api_url,
-        timeout=(1.0, 1.5),
-        max_wait=0.5,
-        attempts=1,
-        min_interval=0.0,
-    )
-
-    def enqueue(message: dict[str, Any]) -> None:
-        clients.sqs.send_message(QueueUrl=settings.ingest_queue_url, MessageBody=json.dumps(message))
-
-    return InteractionService(
-        DynamoDBStore(settings.table_name, clients.dynamodb),
-        lambda: secrets.get(settings.slack_signing_secret),
-        slack,
-        allowed_teams=settings.teams,
-        allowed_users=settings.users,
-        allowed_groups=settings.usergroups,
-        enqueue=enqueue if settings.ingest_queue_url else None,
-    )
+logger = function_logger(INTERACTIONS)
 
 
 @logger.inject_lambda_context(clear_state=True)

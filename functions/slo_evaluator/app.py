@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
-from alertrouter.aws import Clients
-from alertrouter.models.settings import SloSettings
-from alertrouter.slo.service import SloService, logger, publish
+from alertrouter.composition.slo_evaluator import build_service
+from alertrouter.observability import SLO, function_logger
+from alertrouter.slo.service import publish
 
-
-@lru_cache(maxsize=1)
-def build_service() -> SloService:
-    return SloService(SloSettings.from_env(), Clients())
+logger = function_logger(SLO)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -218,8 +218,9 @@ def resolve_symbol(code: Code, module: str, name: str, depth: int = 0) -> set[An
         source, attr = code.imports[module][name]
         if attr is None:
             return {("module", source)} if source.split(".")[0] == PACKAGE else {EXTERNAL}
-        if source.startswith("mypy_boto3_"):
-            return {("client_type", source.removeprefix("mypy_boto3_").replace("_", "-"))}
+        if source.startswith("mypy_boto3_") and attr.endswith("Client"):  # (type_defs are no clients)
+            service = source.split(".")[0].removeprefix("mypy_boto3_")
+            return {("client_type", service.replace("_", "-"))}
         if f"{source}.{attr}" in code.trees:
             return {("module", f"{source}.{attr}")}
         if source.split(".")[0] != PACKAGE:

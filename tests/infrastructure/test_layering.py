@@ -66,13 +66,15 @@ def test_no_code_edits_sys_path() -> None:
     assert editing == [], "import from the installed package or support instead"
 
 
-def test_tests_import_no_other_test_module() -> None:
-    """What tests share lives in the support package (tests/support), never in a test module or conftest."""
+def test_tests_import_no_other_test_module_nor_the_demo_or_the_bench() -> None:
+    """What tests share lives in the support package (tests/support), never in a test module or conftest, nor
+    in demo/ or bench/ (scripts: a test loads one by its path, support.handlers.load_module)."""
+    scripts = DEMO_MODULES | BENCH_MODULES
     found = [
         f"{path.relative_to(ROOT)}: {module}"
         for path in python_files("tests")
         for module in imported(path)
-        if module.split(".")[0] in TEST_PACKAGES or module.split(".")[-1].startswith("test_")
+        if module.split(".")[0] in TEST_PACKAGES | scripts or module.split(".")[-1].startswith("test_")
     ]
     assert found == []
 

@@ -10,12 +10,19 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import botocore.session
 from botocore.config import Config
 
 from alertrouter.notify.base import NotifyError
+from alertrouter.own_messages import OwnMessage
+
+if TYPE_CHECKING:  # the boto3-stubs types: for mypy only, never imported at a cold start
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sqs import SQSClient
 
 # Every AWS call has a deadline well inside the Lambda's; throttling is retried with backoff (standard mode).
 # `total_max_attempts` counts the first try (botocore's `max_attempts` would count retries only: one more).
@@ -52,20 +59,32 @@ class Clients:
         return made
 
     @property
-    def dynamodb(self) -> Any:
-        return self.client("dynamodb")
+    def dynamodb(self) -> DynamoDBClient:
+        return cast("DynamoDBClient", self.client("dynamodb"))
 
     @property
-    def sqs(self) -> Any:
-        return self.client("sqs")
+    def sqs(self) -> SQSClient:
+        return cast("SQSClient", self.client("sqs"))
 
     @property
-    def sns(self) -> Any:
-        return self.client("sns")
+    def sns(self) -> SNSClient:
+        return cast("SNSClient", self.client("sns"))
 
     @property
-    def secretsmanager(self) -> Any:
-        return self.client("secretsmanager")
+    def secretsmanager(self) -> SecretsManagerClient:
+        return cast("SecretsManagerClient", self.client("secretsmanager"))
+
+
+class QueueSender:
+    """Hands a message to the router's own queue (as JSON): what the escalator and the Slack interactions
+    enqueue the router's work with."""
+
+    def __init__(self, sqs: SQSClient, queue_url: str) -> None:
+        self.sqs = sqs
+        self.queue_url = queue_url
+
+    def send(self, message: OwnMessage) -> None:
+        self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=message.encode())
 
 
 class SecretCache:
@@ -74,7 +93,7 @@ class SecretCache:
 
     def __init__(
         self,
-        client: Callable[[], Any],
+        client: Callable[[], SecretsManagerClient],
         max_age_s: float = SECRET_MAX_AGE_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:

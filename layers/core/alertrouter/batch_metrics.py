@@ -19,12 +19,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-logger = Logger(service="alertrouter-batch-metrics", child=True)
+from alertrouter.observability import BATCH_METRICS, module_logger
+
+logger = module_logger(BATCH_METRICS, __name__)
 
 # the statuses of a job not yet finished, and the metric counting each
 COUNT_METRICS = {

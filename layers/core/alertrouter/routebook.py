@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from aws_lambda_powertools import Logger
-
 from alertrouter import failsafe
 from alertrouter.failsafe import FailSafe
 from alertrouter.limits import DECISION_CACHE
 from alertrouter.models.config import Receiver, ResolvedRoute, RoutingConfig
 from alertrouter.models.state import GroupState
+from alertrouter.observability import ROUTER, module_logger
 from alertrouter.routing.inhibit import source_rules
 from alertrouter.routing.tree import (
     DEFAULT_GROUP_INTERVAL,
@@ -21,7 +20,7 @@ from alertrouter.routing.tree import (
 )
 from alertrouter.store.base import StateStore
 
-logger = Logger(service="alertrouter", child=True)
+logger = module_logger(ROUTER, __name__)
 
 
 class Decision(NamedTuple):

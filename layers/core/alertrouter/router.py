@@ -38,10 +38,6 @@ if TYPE_CHECKING:  # the adapters' types only: the router itself imports no AWS 
     from alertrouter.notify.slack import SlackApi
     from alertrouter.notify.sms import SmsNotifier
 
-RESOLVE_KIND = "alertrouter.resolve"
-EXPIRE_KIND = "alertrouter.expire"
-REDRAW_KIND = "alertrouter.redraw"
-
 
 class Router:
     def __init__(

@@ -5,6 +5,10 @@ attributes together (each attribute counts its name, data type and value), all a
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.type_defs import MessageAttributeValueTypeDef
 
 MAX_MESSAGE_BYTES = 256 * 1024
 # Everything outside #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF (lone surrogates included)
@@ -16,16 +20,16 @@ def sqs_text(text: str) -> str:
     return _REFUSED.sub("\ufffd", text)
 
 
-def _bytes(name: str, attribute: dict[str, str]) -> int:
+def _bytes(name: str, attribute: MessageAttributeValueTypeDef) -> int:
     return len(name.encode()) + len(attribute["DataType"].encode()) + len(attribute["StringValue"].encode())
 
 
-def fitted(body: str, attributes: dict[str, str]) -> tuple[str, dict[str, dict[str, str]]]:
+def fitted(body: str, attributes: dict[str, str]) -> tuple[str, dict[str, MessageAttributeValueTypeDef]]:
     """A message SQS takes, of `body` and these string attributes (values not empty): refused characters
     replaced, and the body cut on a character boundary to what the attributes leave; a cut body gets the
     attribute `body_bytes`, its size before the cut."""
     body = sqs_text(body)
-    strings = {
+    strings: dict[str, MessageAttributeValueTypeDef] = {
         name: {"DataType": "String", "StringValue": sqs_text(value)} for name, value in attributes.items()
     }
     size = len(body.encode())

@@ -12,9 +12,9 @@ import re
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from aws_lambda_powertools import Logger
+from alertrouter.observability import ROUTER, module_logger
 
-logger = Logger(service="alertrouter", child=True)
+logger = module_logger(ROUTER, __name__)
 
 WEB_SCHEMES = frozenset({"http", "https"})
 _INVISIBLE = re.compile(r"[\t\n\r]")  # removed by browsers wherever they are in a URL

@@ -6,11 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger
-
 from alertrouter.failsafe import FailSafe
 from alertrouter.models.config import RoutingConfig
 from alertrouter.notify.base import OpsPager
+from alertrouter.observability import ROUTER, module_logger
 from alertrouter.routebook import RouteBook
 from alertrouter.store.base import StateStore
 
@@ -18,7 +17,7 @@ if TYPE_CHECKING:  # the adapters' types only: the flush itself imports no AWS o
     from alertrouter.notify.slack import SlackApi
     from alertrouter.notify.sms import SmsNotifier
 
-logger = Logger(service="alertrouter", child=True)
+logger = module_logger(ROUTER, __name__)
 
 
 @dataclass(slots=True)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger
-
 from alertrouter import failsafe
 from alertrouter.flush.env import FlushEnv
 from alertrouter.flush.ops_page import page_ops
 from alertrouter.flush.stage import Flush
 from alertrouter.limits import OPS_RECIPIENT, SLACK_RETRY_GAP_MS
 from alertrouter.models.state import Member
+from alertrouter.observability import ROUTER, module_logger
 
-logger = Logger(service="alertrouter", child=True)
+logger = module_logger(ROUTER, __name__)
 
 
 def unpaged_critical(flush: Flush) -> dict[str, Member]:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import contextlib
 
-from aws_lambda_powertools import Logger
-
 from alertrouter.flush.env import FlushEnv
 from alertrouter.flush.outcome import Outcome
+from alertrouter.observability import ROUTER, module_logger
 
-logger = Logger(service="alertrouter", child=True)
+logger = module_logger(ROUTER, __name__)
 
 
 def page_ops(

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import contextlib
 
-from aws_lambda_powertools import Logger
-
 from alertrouter.flush.env import FlushEnv
 from alertrouter.flush.stage import Flush
 from alertrouter.models.state import Member, QueuedPage
 from alertrouter.notify.base import SMS_GAP_MS, NotifyError
 from alertrouter.notify.render import render_sms
+from alertrouter.observability import ROUTER, module_logger
 
-logger = Logger(service="alertrouter", child=True)
+logger = module_logger(ROUTER, __name__)
 
 
 def pageable(flush: Flush, severities: list[str]) -> dict[str, Member]:

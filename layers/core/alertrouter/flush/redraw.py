@@ -3,8 +3,6 @@ messages in its other channels, under the flush lease."""
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger
-
 from alertrouter.flush.env import FlushEnv
 from alertrouter.flush.lease import new_lease_id
 from alertrouter.flush.outcome import Outcome
@@ -14,9 +12,10 @@ from alertrouter.limits import LEASE_MS
 from alertrouter.models.state import GroupState
 from alertrouter.notify.base import NotifyError
 from alertrouter.notify.render import render_group
+from alertrouter.observability import ROUTER, module_logger
 from alertrouter.store.base import LeaseHeldError
 
-logger = Logger(service="alertrouter", child=True)
+logger = module_logger(ROUTER, __name__)
 
 
 class Redraw:

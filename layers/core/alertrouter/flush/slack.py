@@ -7,8 +7,6 @@ message. When every channel is refused the message goes to the fallback channel;
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger
-
 from alertrouter.flush.env import FlushEnv
 from alertrouter.flush.ops_page import page_ops
 from alertrouter.flush.slack_channel import ChannelSender, SlackPass
@@ -19,8 +17,9 @@ from alertrouter.limits import OPS_PAGE_GAP_MS, SLACK_RETRY_GAP_MS
 from alertrouter.models.state import SlackFailure
 from alertrouter.notify.base import NotifyError
 from alertrouter.notify.slack_failures import is_token_error
+from alertrouter.observability import ROUTER, module_logger
 
-logger = Logger(service="alertrouter", child=True)
+logger = module_logger(ROUTER, __name__)
 
 
 class Slack:

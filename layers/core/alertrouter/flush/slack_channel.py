@@ -6,8 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
 from alertrouter.flush.changes import changes
 from alertrouter.flush.env import FlushEnv
 from alertrouter.flush.slack_progress import SlackProgress
@@ -18,8 +16,9 @@ from alertrouter.models.state import GroupState, SlackFailure
 from alertrouter.notify.base import NotifyError
 from alertrouter.notify.render import SlackMessage, render_group, thread_note
 from alertrouter.notify.slack_failures import channel_label, is_token_error
+from alertrouter.observability import ROUTER, module_logger
 
-logger = Logger(service="alertrouter", child=True)
+logger = module_logger(ROUTER, __name__)
 
 
 @dataclass(slots=True)

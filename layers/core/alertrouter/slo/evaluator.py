@@ -15,15 +15,15 @@ from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field
 
+from alertrouter.observability import SLO, module_logger
 from alertrouter.slo.burn import Counts, budget, burn_rate, timeslices
 from alertrouter.slo.cloudwatch import HOUR, MINUTE, Plan, Query, align, fetch, increases
 from alertrouter.slo.compiled import Slo
 from alertrouter.slo.rules import RuleResult, evaluate, windows_needed
 
-logger = Logger(service="alertrouter-slo", child=True)
+logger = module_logger(SLO, __name__)
 
 MINUTES_KEPT = 7 * HOUR  # minute buckets cover the last 7 hours (6h windows + the hour being rolled up)
 REREAD = 10 * MINUTE  # the last minutes are read again each run: CloudWatch data can arrive late

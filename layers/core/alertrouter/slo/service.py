@@ -6,11 +6,11 @@ import json
 import time
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from alertrouter.aws import Clients
 from alertrouter.models.settings import SloSettings
+from alertrouter.observability import SLO, function_logger, function_metrics
 from alertrouter.slo.alerts import alert_event
 from alertrouter.slo.evaluator import Evaluator, SloReport, SloState
 from alertrouter.slo.loader import SloError, load_usable_slos
@@ -18,8 +18,8 @@ from alertrouter.slo.rules import format_duration
 from alertrouter.store.base import SloStateStore
 from alertrouter.store.dynamodb import DynamoDBStore
 
-logger = Logger(service="alertrouter-slo")
-metrics = Metrics(namespace="AlertRouter/SLO", service="alertrouter-slo")
+logger = function_logger(SLO)
+metrics = function_metrics(SLO)
 
 
 class SloService:

@@ -1,0 +1,31 @@
+"""The escalator function's object graph."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from alertrouter.aws import Clients, SecretCache
+from alertrouter.composition.parts import router_queue, slack_client, sms_notifier
+from alertrouter.escalate import Escalator
+from alertrouter.models.settings import EscalatorSettings
+from alertrouter.store.dynamodb import DynamoDBStore
+
+
+@lru_cache(maxsize=1)
+def build_escalator() -> Escalator:
+    """The process's escalator, built on first use from the validated environment."""
+    settings = EscalatorSettings.from_env()
+    clients = Clients()
+    secrets = SecretCache(lambda: clients.secretsmanager)
+    slack = (
+        slack_client(secrets, settings.slack_token_secret, str(settings.slack_api_url))
+        if settings.slack_token_secret
+        else None
+    )
+    return Escalator(
+        DynamoDBStore(settings.table_name, clients.dynamodb),
+        sms_notifier(clients, secrets, settings.sms_numbers_secret),
+        slack,
+        account_label=settings.account_label,
+        enqueue=router_queue(clients, settings.ingest_queue_url),
+    )

@@ -1,0 +1,38 @@
+"""The Slack interactions function's object graph."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from alertrouter.aws import INTERACTIVE_CONFIG, Clients, SecretCache
+from alertrouter.composition.parts import router_queue, slack_client
+from alertrouter.interactions import InteractionService
+from alertrouter.models.settings import InteractionSettings
+from alertrouter.store.dynamodb import DynamoDBStore
+
+
+@lru_cache(maxsize=1)
+def build_service() -> InteractionService:
+    """The process's interactions service, built on first use from the validated environment."""
+    settings = InteractionSettings.from_env()
+    clients = Clients(config=INTERACTIVE_CONFIG)
+    secrets = SecretCache(lambda: clients.secretsmanager)
+    # Slack waits 3 s for the answer: short timeouts, no long Retry-After waits in here.
+    slack = slack_client(
+        secrets,
+        settings.slack_token_secret,
+        str(settings.slack_api_url),
+        timeout=(1.0, 1.5),
+        max_wait=0.5,
+        attempts=1,
+        min_interval=0.0,
+    )
+    return InteractionService(
+        DynamoDBStore(settings.table_name, clients.dynamodb),
+        lambda: secrets.get(settings.slack_signing_secret),
+        slack,
+        allowed_teams=settings.teams,
+        allowed_users=settings.users,
+        allowed_groups=settings.usergroups,
+        enqueue=router_queue(clients, settings.ingest_queue_url),
+    )
