@@ -30,6 +30,7 @@ from alertrouter.models.matcher import Matcher, MatchOp
 from alertrouter.models.silence import FINGERPRINT_LABEL, MAX_SILENCE_MS, Silence, message_silence_id
 from alertrouter.models.state import GroupState
 from alertrouter.notify.base import NotifyError
+from alertrouter.notify.button_value import ButtonValue
 from alertrouter.notify.mrkdwn import escape, mention
 from alertrouter.notify.render import SILENCE_CHOICES, SlackMessage, render_group, utc_text
 from alertrouter.notify.slack import SlackApi
@@ -42,7 +43,6 @@ logger = module_logger(INTERACTIONS, __name__)
 
 MAX_SKEW_S = 300
 _EPOCH = re.compile(r"[0-9]{1,12}")
-_EPISODE = re.compile(r"[0-9]{1,9}")
 MAX_BODY_BYTES = 64 * 1024  # Slack's interaction payloads are a few KB
 GROUP_CACHE_S = 300  # Slack user group members are read at most this often per process
 ACK, UNACK, RESOLVE, SILENCE = (
@@ -198,13 +198,11 @@ class InteractionService:
         if refused is not None:
             return refused
         action = click.actions[0]
-        value = action.value or str((action.selected_option or {}).get("value", ""))
-        choice = ""
-        if action.action_id == SILENCE:
-            choice, _, value = value.partition("|")
-        key, _, episode_text = value.rpartition(":")
-        episode = int(episode_text) if _EPISODE.fullmatch(episode_text) and key else None
-        key = key or value
+        button = ButtonValue.parse(
+            action.value or str((action.selected_option or {}).get("value", "")),
+            with_choice=action.action_id == SILENCE,
+        )
+        key, episode, choice = button.key, button.episode, button.choice
         at_ms = int(now * 1000)
         if action.action_id in (ACK, UNACK):
             return self._acknowledge(click, key, episode, action.action_id == ACK, at_ms)
