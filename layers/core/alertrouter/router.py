@@ -14,7 +14,6 @@ import contextlib
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from alertrouter.failsafe import FailSafe
 from alertrouter.flush.env import FlushEnv
@@ -28,15 +27,11 @@ from alertrouter.limits import BUSY_RETRY_S, LEASE_MS
 from alertrouter.models.alert import Alert, Severity, Status
 from alertrouter.models.config import Receiver, ResolvedRoute, RoutingConfig
 from alertrouter.models.state import AlertState, GroupState, Member
-from alertrouter.notify.base import OpsPager
+from alertrouter.notify.base import OpsPager, SlackApi, SmsSender
 from alertrouter.routebook import RouteBook
 from alertrouter.routing.tree import group_identity
 from alertrouter.scheduling import FlushScheduler, FlushTimer, next_due
 from alertrouter.store.base import LeaseHeldError, StateStore
-
-if TYPE_CHECKING:  # the adapters' types only: the router itself imports no AWS or HTTP library
-    from alertrouter.notify.slack import SlackApi
-    from alertrouter.notify.sms import SmsNotifier
 
 
 class Router:
@@ -47,7 +42,7 @@ class Router:
         scheduler: FlushScheduler,
         *,
         slack: SlackApi | None = None,
-        sms: SmsNotifier | None = None,
+        sms: SmsSender | None = None,
         ops: OpsPager | None = None,
         account_label: str = "",
         slack_token_secret: str = "",
@@ -87,7 +82,7 @@ class Router:
         return self.env.slack
 
     @property
-    def sms(self) -> SmsNotifier | None:
+    def sms(self) -> SmsSender | None:
         return self.env.sms
 
     @property

@@ -22,9 +22,9 @@ from alertrouter.joining import GroupFullError
 from alertrouter.models.alert import Alert
 from alertrouter.models.config import RoutingConfig
 from alertrouter.models.settings import Settings
-from alertrouter.notify.base import NotifyError
+from alertrouter.notify.base import NotifyError, SlackApi
 from alertrouter.notify.ops import OpsTopic
-from alertrouter.notify.slack import SlackApi, SlackClient
+from alertrouter.notify.slack import SlackClient
 from alertrouter.notify.sms import SmsNotifier
 from alertrouter.observability import ROUTER, function_logger, function_metrics
 from alertrouter.own_messages import MalformedOwnMessageError, OwnMessage

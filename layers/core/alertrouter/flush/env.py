@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from alertrouter.failsafe import FailSafe
 from alertrouter.models.config import RoutingConfig
-from alertrouter.notify.base import OpsPager
+from alertrouter.notify.base import OpsPager, SlackApi, SmsSender
 from alertrouter.observability import ROUTER, module_logger
 from alertrouter.routebook import RouteBook
 from alertrouter.store.base import StateStore
-
-if TYPE_CHECKING:  # the adapters' types only: the flush itself imports no AWS or HTTP library
-    from alertrouter.notify.slack import SlackApi
-    from alertrouter.notify.sms import SmsNotifier
 
 logger = module_logger(ROUTER, __name__)
 
@@ -29,7 +25,7 @@ class FlushEnv:
     store: StateStore
     routes: RouteBook
     slack: SlackApi | None
-    sms: SmsNotifier | None
+    sms: SmsSender | None
     ops: OpsPager | None
     account_label: str
     slack_token_secret: str  # named in the fix of a refused token
