@@ -7,7 +7,7 @@ import random
 from alertrouter.flush.outcome import Outcome
 from alertrouter.models.state import AlertState, GroupState, Member
 from alertrouter.sources.errors import MalformedEventError
-from alertrouter.store.base import StateStore
+from alertrouter.store.base import GroupStore
 
 
 class GroupFullError(MalformedEventError):
@@ -15,7 +15,7 @@ class GroupFullError(MalformedEventError):
 
 
 def join_full_group(
-    store: StateStore,
+    store: GroupStore,
     group: GroupState,
     state: AlertState,
     member: Member,

@@ -18,7 +18,7 @@ from alertrouter.routing.tree import (
     group_identity,
     match_routes,
 )
-from alertrouter.store.base import StateStore
+from alertrouter.store.base import AlertStore
 
 logger = module_logger(ROUTER, __name__)
 
@@ -34,7 +34,7 @@ class Decision(NamedTuple):
 
 
 class RouteBook:
-    def __init__(self, config: RoutingConfig, fail_safe: FailSafe, store: StateStore) -> None:
+    def __init__(self, config: RoutingConfig, fail_safe: FailSafe, store: AlertStore) -> None:
         self.config = config
         self.fail_safe = fail_safe
         self.store = store

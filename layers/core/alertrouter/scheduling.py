@@ -8,7 +8,7 @@ from typing import Protocol
 from alertrouter.flush.outcome import Outcome
 from alertrouter.models.config import ResolvedRoute
 from alertrouter.models.state import GroupState
-from alertrouter.store.base import StateStore
+from alertrouter.store.base import GroupStore
 
 
 class FlushScheduler(Protocol):
@@ -30,7 +30,7 @@ def next_due(group: GroupState, route: ResolvedRoute) -> int:
 
 
 class FlushTimer:
-    def __init__(self, store: StateStore, scheduler: FlushScheduler) -> None:
+    def __init__(self, store: GroupStore, scheduler: FlushScheduler) -> None:
         self.store = store
         self.scheduler = scheduler
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from alertrouter.limits import SILENCE_CACHE_MS
 from alertrouter.models.silence import Silence
-from alertrouter.store.base import StateStore
+from alertrouter.store.base import SilenceStore
 
 
 class SilenceCache:
-    def __init__(self, store: StateStore) -> None:
+    def __init__(self, store: SilenceStore) -> None:
         self.store = store
         self._read: tuple[int, list[Silence]] = (-SILENCE_CACHE_MS, [])
 

@@ -74,33 +74,8 @@ class SlackClient(SlackApi):
     @property
     def session(self) -> requests.Session:
         if self._session is None:
-            self._session = self._new_session()
+            self._session = new_session()
         return self._session
-
-    @staticmethod
-    def _new_session() -> requests.Session:
-        import requests
-        from requests.adapters import HTTPAdapter
-        from urllib3.util.retry import Retry
-
-        session = requests.Session()
-        # Only failures to connect are retried here: nothing reached Slack, so a retry cannot duplicate.
-        # read=False re-raises a read timeout as itself (requests' ReadTimeout), never retried here.
-        retry = Retry(
-            total=2,
-            connect=2,
-            read=False,
-            status=0,
-            other=0,
-            redirect=0,
-            backoff_factor=0.2,
-            allowed_methods=None,
-            respect_retry_after_header=False,
-            raise_on_status=False,
-        )
-        session.mount("https://", HTTPAdapter(max_retries=retry, pool_maxsize=4))
-        session.mount("http://", HTTPAdapter(max_retries=retry, pool_maxsize=4))
-        return session
 
     # ---- pacing ----
     def _pace_key(self, channel: str) -> str:
@@ -347,6 +322,33 @@ class SlackClient(SlackApi):
                 last = exc
         assert last is not None
         raise last
+
+
+def new_session() -> requests.Session:
+    """A requests session that retries only failures to connect (imported on first use: a cold start that
+    sends nothing never imports requests)."""
+    import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+
+    session = requests.Session()
+    # Only failures to connect are retried here: nothing reached Slack, so a retry cannot duplicate.
+    # read=False re-raises a read timeout as itself (requests' ReadTimeout), never retried here.
+    retry = Retry(
+        total=2,
+        connect=2,
+        read=False,
+        status=0,
+        other=0,
+        redirect=0,
+        backoff_factor=0.2,
+        allowed_methods=None,
+        respect_retry_after_header=False,
+        raise_on_status=False,
+    )
+    session.mount("https://", HTTPAdapter(max_retries=retry, pool_maxsize=4))
+    session.mount("http://", HTTPAdapter(max_retries=retry, pool_maxsize=4))
+    return session
 
 
 def _retry_after(response: requests.Response) -> float:
