@@ -20,7 +20,7 @@ from alertrouter.notify.base import SMS_GAP_MS, NotifyError
 from alertrouter.notify.mrkdwn import escape, mention
 from alertrouter.notify.render import SlackMessage, human_duration, render_sms
 from alertrouter.observability import ESCALATOR, module_logger
-from alertrouter.router import EXPIRE_KIND
+from alertrouter.own_messages import ExpireMessage
 from alertrouter.store.base import (
     AlertStore,
     EscalationStore,
@@ -33,7 +33,7 @@ from alertrouter.store.base import (
 )
 
 if TYPE_CHECKING:
-    from alertrouter.notify.slack import SlackApi
+    from alertrouter.notify.base import SlackApi
     from alertrouter.notify.sms import SmsNotifier
 
 logger = module_logger(ESCALATOR, __name__)
@@ -84,7 +84,7 @@ class Escalator:
         *,
         account_label: str = "",
         now_ms: Callable[[], int] = lambda: int(time.time() * 1000),
-        enqueue: Callable[[dict[str, Any]], None] | None = None,
+        enqueue: Callable[[ExpireMessage], None] | None = None,
     ) -> None:
         self.store = store
         self.sms = sms
@@ -93,7 +93,7 @@ class Escalator:
         self.account_label = account_label
         self.now_ms = now_ms
 
-    def run(self) -> EscalationOutcome:  # noqa: C901 - to be split (issue 14)
+    def run(self) -> EscalationOutcome:
         now = self.now_ms()
         outcome = EscalationOutcome()
         due = [e for e in self.store.escalations() if e.next_ms <= now]
@@ -101,6 +101,23 @@ class Escalator:
         outcome.due = len(due)
         silences = [s for s in self.store.silences() if s.active(now)] if due or queued else []
         wanted: dict[str, list[Want]] = {}
+        self._want_escalated(due, silences, now, outcome, wanted)
+        self._want_queued(queued, silences, now, wanted)
+        texted = self._text(wanted, now, outcome)
+        self._record_sent(wanted, texted, now, outcome)
+        self._expire(now, outcome)
+        return outcome
+
+    def _want_escalated(
+        self,
+        due: list[EscalationState],
+        silences: list[Any],
+        now: int,
+        outcome: EscalationOutcome,
+        wanted: dict[str, list[Want]],
+    ) -> None:
+        """The due escalations' pages, added to `wanted` per recipient of their step; the others ended (the
+        episode is over), reminded (acknowledged) or put off (nothing to page about now)."""
         for escalation in due:
             group = self.store.get_group(escalation.key)
             pages = self._pages(escalation.episode, group, silences, now)
@@ -118,21 +135,30 @@ class Escalator:
             for recipient in escalation.steps[escalation.step]:
                 if recipient not in escalation.sent:
                     wanted.setdefault(recipient, []).append(Want(group, pages, escalation=escalation))
+
+    def _want_queued(
+        self, queued: list[QueuedPage], silences: list[Any], now: int, wanted: dict[str, list[Want]]
+    ) -> None:
+        """The router's pages that waited for their recipient's slot, added to `wanted`; those resolved,
+        acknowledged or muted meanwhile dropped."""
         groups: dict[str, GroupState | None] = {}
-        for page in queued:  # the router's pages that waited for their recipient's slot
+        for page in queued:
             if page.key not in groups:
                 groups[page.key] = self.store.get_group(page.key)
             group = groups[page.key]
             pages = self._pages(page.episode, group, silences, now)
             if group is None or not pages or page.fingerprint not in pages or group.ack_by:
-                self.store.drop_queued_pages(
-                    [page]
-                )  # resolved, acknowledged or muted meanwhile: not worth it
+                self.store.drop_queued_pages([page])  # not worth it any more
                 continue
             wanted.setdefault(page.recipient, []).append(
                 Want(group, {page.fingerprint: pages[page.fingerprint]}, queued=page)
             )
-        texted = self._text(wanted, now, outcome)
+
+    def _record_sent(
+        self, wanted: dict[str, list[Want]], texted: set[str], now: int, outcome: EscalationOutcome
+    ) -> None:
+        """Each escalation that paged: on to its next step once its whole step was texted, else the
+        recipients texted noted (the rest were paced: they get their text next run)."""
         moved: dict[int, EscalationState] = {}
         for wants in wanted.values():
             for want in wants:
@@ -142,10 +168,8 @@ class Escalator:
             sent = {*escalation.sent, *(r for r in escalation.steps[escalation.step] if r in texted)}
             if sent >= set(escalation.steps[escalation.step]):
                 self._advance(escalation, now, outcome)
-            elif sent != set(escalation.sent):  # the rest were paced: they get their text next run
+            elif sent != set(escalation.sent):
                 self.store.advance_escalation(escalation, {"sent": sorted(sent)})
-        self._expire(now, outcome)
-        return outcome
 
     def _expire(self, now: int, outcome: EscalationOutcome) -> None:
         """One-shot alerts whose resolve_timeout passed: the router resolves them (unless they recurred).
@@ -154,7 +178,7 @@ class Escalator:
             return
         for fingerprint, ts_ms, due_ms in self.store.expiries():
             if due_ms <= now:
-                self.enqueue({"kind": EXPIRE_KIND, "fingerprint": fingerprint, "ts": ts_ms})
+                self.enqueue(ExpireMessage(fingerprint=fingerprint, ts=ts_ms))
                 self.store.end_expiry(fingerprint, ts_ms)
                 outcome.expired += 1
 

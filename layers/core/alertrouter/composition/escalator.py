@@ -18,7 +18,7 @@ def build_escalator() -> Escalator:
     clients = Clients()
     secrets = SecretCache(lambda: clients.secretsmanager)
     slack = (
-        slack_client(secrets, settings.slack_token_secret, settings.slack_api_url)
+        slack_client(secrets, settings.slack_token_secret, str(settings.slack_api_url))
         if settings.slack_token_secret
         else None
     )

@@ -21,7 +21,7 @@ def build_service() -> InteractionService:
     slack = slack_client(
         secrets,
         settings.slack_token_secret,
-        settings.slack_api_url,
+        str(settings.slack_api_url),
         timeout=(1.0, 1.5),
         max_wait=0.5,
         attempts=1,

@@ -29,7 +29,7 @@ class PreflightRun:
         return self.secrets.get(self.settings.slack_token_secret)
 
     def slack(self) -> SlackClient:
-        return SlackClient(self.token, self.settings.slack_api_url)
+        return SlackClient(self.token, str(self.settings.slack_api_url))
 
 
 def build_run() -> PreflightRun:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
 
 def _from_env(model: type[BaseModel]) -> dict[str, str]:
@@ -21,9 +21,35 @@ class _FromEnv(BaseModel):
         return cls.model_validate(_from_env(cls))
 
 
-class _RoutingPlaceholders(_FromEnv):
-    """What `${...}` in the routing config is filled with, where a function loads it."""
+class _StateTable(_FromEnv):
+    """The stack's state table."""
 
+    table_name: str = Field(min_length=3)
+
+
+class _RouterQueue(_FromEnv):
+    """The router's queue, where a function hands it work."""
+
+    ingest_queue_url: str = Field(min_length=1)
+
+
+class _Slack(_FromEnv):
+    """Slack's Web API and the Secrets Manager secret holding the bot token (empty: none configured)."""
+
+    slack_token_secret: str = ""
+    slack_api_url: HttpUrl = Field(default="https://slack.com/api/", validate_default=True)
+
+
+class _Paging(_Slack):
+    """Slack, and the secret of the SMS numbers (empty: no SMS)."""
+
+    sms_numbers_secret: str = ""
+
+
+class _RoutingConfig(_FromEnv):
+    """The routing config file and what `${...}` in it is filled with, where a function loads it."""
+
+    routing_config_path: str = "/opt/routing.yaml"
     account_label: str = ""
     default_slack_channel: str = "#alerts"
 
@@ -31,14 +57,10 @@ class _RoutingPlaceholders(_FromEnv):
         return {"DEFAULT_SLACK_CHANNEL": self.default_slack_channel, "ACCOUNT_LABEL": self.account_label}
 
 
-class Settings(_RoutingPlaceholders):
-    table_name: str = Field(min_length=3)
-    ingest_queue_url: str = Field(min_length=1)
+class Settings(_StateTable, _RouterQueue, _Paging, _RoutingConfig):
+    """The router function's environment."""
+
     dlq_url: str = ""
-    slack_token_secret: str = ""
-    sms_numbers_secret: str = ""
-    routing_config_path: str = "/opt/routing.yaml"
-    slack_api_url: str = "https://slack.com/api/"
     account_id: str = (
         ""  # the stack's own account: its alarms are always routed (empty: any account, local runs)
     )
@@ -52,22 +74,16 @@ class Settings(_RoutingPlaceholders):
         return _ids(self.allowed_source_account_ids)
 
 
-class EscalatorSettings(_FromEnv):
+class EscalatorSettings(_StateTable, _Paging):
     """The escalator function's environment."""
 
-    table_name: str = Field(min_length=3)
-    slack_token_secret: str = ""
-    sms_numbers_secret: str = ""
-    slack_api_url: str = "https://slack.com/api/"
     account_label: str = ""
     ingest_queue_url: str = ""  # the router's queue, which resolves one-shot alerts that expired
 
 
-class SloSettings(_FromEnv):
+class SloSettings(_StateTable, _RouterQueue):
     """The SLO evaluator's environment."""
 
-    table_name: str = Field(min_length=3)
-    ingest_queue_url: str = Field(min_length=1)
     slo_config_path: str = "/opt/slos.yaml"
     account_id: str = ""
     aws_region: str = ""
@@ -78,13 +94,11 @@ class SloSettings(_FromEnv):
         return self.aws_region
 
 
-class InteractionSettings(_FromEnv):
+class InteractionSettings(_StateTable, _Slack):
     """The Slack interactions function's environment."""
 
-    table_name: str = Field(min_length=3)
     slack_token_secret: str = Field(min_length=1)
     slack_signing_secret: str = Field(min_length=1)  # the Secrets Manager secret holding the signing secret
-    slack_api_url: str = "https://slack.com/api/"
     allowed_team_ids: str = ""  # comma-separated Slack team ids; empty: any team the app is installed in
     allowed_user_ids: str = ""  # comma-separated Slack user ids (with the groups below: the allowlist)
     allowed_usergroup_ids: str = ""  # comma-separated Slack user group ids (S...) whose members may act
@@ -120,16 +134,11 @@ class BatchMetricsSettings(_FromEnv):
         return tuple(dict.fromkeys(t.strip() for t in self.batch_job_queues.split(",") if t.strip()))
 
 
-class PreflightSettings(_RoutingPlaceholders):
+class PreflightSettings(_StateTable, _RouterQueue, _Paging, _RoutingConfig):
     """The scheduled preflight function's environment: the stack's own resources, by name."""
 
-    table_name: str = Field(min_length=3)
-    ingest_queue_url: str = Field(min_length=1)
     dlq_url: str = Field(min_length=1)
     slack_token_secret: str = Field(min_length=1)
-    sms_numbers_secret: str = ""
-    slack_api_url: str = "https://slack.com/api/"
-    routing_config_path: str = "/opt/routing.yaml"
     slo_config_path: str = "/opt/slos.yaml"
     allowed_usergroup_ids: str = ""  # with any, the token needs usergroups:read
     rule_names: str = ""  # comma-separated EventBridge rule names

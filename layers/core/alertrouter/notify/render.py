@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from alertrouter.models.state import GroupState, Member
+from alertrouter.notify.button_value import ButtonValue
 from alertrouter.notify.mrkdwn import escape, escape_keeping_mentions, link, mention, shorten
 
 COLOURS = {
@@ -137,7 +138,7 @@ def _buttons(group: GroupState) -> dict[str, Any]:
             "type": "button",
             "text": {"type": "plain_text", "text": text},
             "action_id": f"alertrouter_{action}",
-            "value": f"{group.key}:{group.episode}",
+            "value": ButtonValue(group.key, group.episode).encode(),
         }
         if style:
             b["style"] = style
@@ -149,7 +150,10 @@ def _buttons(group: GroupState) -> dict[str, Any]:
         "action_id": "alertrouter_silence",
         "placeholder": {"type": "plain_text", "text": "Silence…"},
         "options": [
-            {"text": {"type": "plain_text", "text": label}, "value": f"{choice}|{group.key}:{group.episode}"}
+            {
+                "text": {"type": "plain_text", "text": label},
+                "value": ButtonValue(group.key, group.episode, choice).encode(),
+            }
             for choice, label in SILENCE_CHOICES.items()
         ],
     }

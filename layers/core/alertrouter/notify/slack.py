@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from alertrouter.notify.base import NotifyError
+from alertrouter.notify.base import NotifyError, SlackApi
 from alertrouter.notify.render import METADATA_EVENT, SlackMessage
 
 if TYPE_CHECKING:
@@ -29,39 +29,11 @@ WRITE_METHODS = frozenset({"chat.postMessage", "chat.update"})
 _CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{8,}")
 
 
-class SlackApi(Protocol):
-    """What the router needs from Slack (SlackClient; the benchmark's in-process sink)."""
-
-    def post(
-        self,
-        channel: str,
-        message: SlackMessage,
-        *,
-        thread_ts: str | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> tuple[str, str]: ...
-
-    def update(self, channel: str, ts: str, message: SlackMessage) -> None: ...
-
-    def post_once(
-        self,
-        channel: str,
-        message: SlackMessage,
-        metadata: dict[str, Any],
-        oldest: float,
-        *,
-        look_first: bool = False,
-    ) -> tuple[str, str]: ...
-
-    def learn(self, name: str, channel_id: str) -> None:
-        """A channel's id, known from an earlier post: so both forms share one pace and Retry-After."""
-
-
 class SlackAmbiguousError(NotifyError):
     """The request may or may not have been carried out (5xx, read timeout)."""
 
 
-class SlackClient:
+class SlackClient(SlackApi):
     """A small Slack Web API client.
 
     Written here rather than taken from slack_sdk: the router needs per-channel pacing, a shared
