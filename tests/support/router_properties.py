@@ -10,9 +10,10 @@ from typing import Any
 from hypothesis import strategies as st
 
 from alertrouter.config import parse_config
+from alertrouter.flush.visible import visible_members
 from alertrouter.models.alert import Alert
 from alertrouter.notify.render import SlackMessage
-from alertrouter.router import Router, visible_members
+from alertrouter.router import Router
 from alertrouter.sources import parse_payload
 from support.events import ALARM_EVENT, load_event
 from support.memory_store import MemoryStore

@@ -14,7 +14,8 @@ from support.memory_store import MemoryStore
 from support.router_properties import CONFIG, Queue, Slack, alert, check_convergence, scenarios
 
 from alertrouter.config import parse_config
-from alertrouter.router import Router, visible_members
+from alertrouter.flush.visible import visible_members
+from alertrouter.router import Router
 
 
 @pytest.mark.slow
@@ -119,10 +120,7 @@ def test_clicks_and_silences_never_double_post_nor_unresolve(steps, group_by, in
             silences[name] = silence.id
         elif kind == "unsilence" and name in silences:
             store.expire_silence(silences.pop(name), queue.now)
-            router._silences = (
-                -(10**15),
-                [],
-            )  # another process ended it; this one's cache would age out in 5 s
+            router.silences.forget()  # another process ended it; this one's cache would age out in 5 s
     queue.now += 3 * 3_600_000
     for _ in range(20):  # muted groups are looked at again every 15 minutes at most
         queue.now += 900_000

@@ -34,7 +34,7 @@ from alertrouter.store.base import (
 )
 
 if TYPE_CHECKING:
-    from alertrouter.notify.slack import SlackApi
+    from alertrouter.notify.base import SlackApi
     from alertrouter.notify.sms import SmsNotifier
 
 logger = module_logger(ESCALATOR, __name__)

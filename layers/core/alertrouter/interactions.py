@@ -24,19 +24,18 @@ from urllib.parse import parse_qs
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from alertrouter.flush.visible import visible_members
 from alertrouter.models.alert import Status
 from alertrouter.models.config import parse_duration
 from alertrouter.models.matcher import Matcher, MatchOp
 from alertrouter.models.silence import FINGERPRINT_LABEL, MAX_SILENCE_MS, Silence, message_silence_id
 from alertrouter.models.state import GroupState
-from alertrouter.notify.base import NotifyError
+from alertrouter.notify.base import NotifyError, SlackApi
 from alertrouter.notify.button_value import ButtonValue
 from alertrouter.notify.mrkdwn import escape, mention
 from alertrouter.notify.render import SILENCE_CHOICES, SlackMessage, render_group, utc_text
-from alertrouter.notify.slack import SlackApi
 from alertrouter.observability import INTERACTIONS, module_logger
 from alertrouter.own_messages import OwnMessage, RedrawMessage, ResolveMessage
-from alertrouter.router import visible_members
 from alertrouter.store.base import ClickStore, HistoryStore, RequestStore, SilenceStore
 
 logger = module_logger(INTERACTIONS, __name__)

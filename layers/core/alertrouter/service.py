@@ -17,16 +17,19 @@ from alertrouter.admission import Admission, RefusedEventError
 from alertrouter.aws import Clients, SecretCache
 from alertrouter.config import ConfigError, config_version, load_config
 from alertrouter.failsafe import FailSafe
+from alertrouter.flush.outcome import Outcome
+from alertrouter.joining import GroupFullError
 from alertrouter.models.alert import Alert
 from alertrouter.models.config import RoutingConfig
 from alertrouter.models.settings import Settings
-from alertrouter.notify.base import NotifyError
+from alertrouter.notify.base import NotifyError, SlackApi
 from alertrouter.notify.ops import OpsTopic
-from alertrouter.notify.slack import SlackApi, SlackClient
+from alertrouter.notify.slack import SlackClient
 from alertrouter.notify.sms import SmsNotifier
 from alertrouter.observability import ROUTER, function_logger, function_metrics
 from alertrouter.own_messages import MalformedOwnMessageError, OwnMessage
-from alertrouter.router import FlushScheduler, GroupFullError, Outcome, Router
+from alertrouter.router import Router
+from alertrouter.scheduling import FlushScheduler
 from alertrouter.sources import MalformedEventError, ParseResult, parse_body, parse_payload
 from alertrouter.sqs_message import fitted
 from alertrouter.store.base import StateStore
