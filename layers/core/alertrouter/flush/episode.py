@@ -6,6 +6,7 @@ from typing import Any
 
 from alertrouter.flush.env import FlushEnv
 from alertrouter.flush.stage import Flush
+from alertrouter.models.alert import Status
 from alertrouter.notify.render import group_status
 
 
@@ -38,9 +39,9 @@ class NewEpisode:
         announced_resolved = (
             bool(group.slack_ts)
             and bool(group.notified)
-            and all(n.status == "resolved" for n in group.notified.values())
+            and all(n.status == Status.RESOLVED for n in group.notified.values())
         )
-        if not announced_resolved or group_status(group) == "resolved":
+        if not announced_resolved or group_status(group) == Status.RESOLVED:
             return
         if any(m.flapping_until(flush.route.flapping) > flush.now for m in group.members.values()):
             if group.resolved_by:  # it fires again: an earlier Resolve click no longer holds

@@ -7,6 +7,7 @@ from typing import Any
 
 from alertrouter.flush.env import FlushEnv
 from alertrouter.flush.stage import Flush
+from alertrouter.models.alert import Status
 from alertrouter.notify.render import group_status
 
 
@@ -17,7 +18,7 @@ class ReleaseUntold:
     def run(self, flush: Flush) -> None:
         """Everything resolved (or muted) before anyone was told: nothing worth a message."""
         group = flush.group
-        if group.slack_ts or (flush.members and group_status(group) != "resolved"):
+        if group.slack_ts or (flush.members and group_status(group) != Status.RESOLVED):
             return
         flush.released = self.env.store.release(
             group.key,
