@@ -25,6 +25,7 @@ from alertrouter.store.base import (
     EscalationStore,
     ExpiryStore,
     FlushLeaseStore,
+    GroupProgress,
     GroupStore,
     GroupView,
     HistoryStore,
@@ -189,7 +190,7 @@ class MemoryFlushLeases(MemoryTable, FlushLeaseStore):
             group.lease_id, group.lease_until_ms = lease_id, now_ms + lease_ms
             return group.detached()
 
-    def save_progress(self, key: str, lease_id: str, changes: dict[str, Any]) -> None:
+    def save_progress(self, key: str, lease_id: str, changes: GroupProgress) -> None:
         with self._lock:
             group = self.groups[key]
             if group.lease_id != lease_id:
@@ -200,7 +201,7 @@ class MemoryFlushLeases(MemoryTable, FlushLeaseStore):
         self,
         key: str,
         lease_id: str,
-        changes: dict[str, Any],
+        changes: GroupProgress,
         clear_flush_until_ms: int,
         *,
         expires: bool = False,
