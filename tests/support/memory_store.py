@@ -21,6 +21,7 @@ from alertrouter.store.base import (
     AlertApplied,
     AlertStore,
     ClickStore,
+    EscalationChanges,
     EscalationStore,
     ExpiryStore,
     FlushLeaseStore,
@@ -316,7 +317,7 @@ class MemoryEscalations(MemoryTable, EscalationStore):
     def escalations(self) -> list[EscalationState]:
         return list(self.escalation_items.values())
 
-    def advance_escalation(self, escalation: EscalationState, changes: dict[str, Any]) -> bool:
+    def advance_escalation(self, escalation: EscalationState, changes: EscalationChanges) -> bool:
         with self._lock:
             kept = self.escalation_items.get(escalation.key)
             if kept is None or (kept.episode, kept.rev) != (escalation.episode, escalation.rev):

@@ -5,7 +5,7 @@ event and never notify twice."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 from alertrouter.models.alert import Alert
 from alertrouter.models.silence import Silence
@@ -16,6 +16,17 @@ CLICK_FIELDS = ("ack_by", "ack_ms", "resolved_by", "resolved_ms")  # what Slack'
 
 def clicks_of(group: GroupState | None) -> dict[str, Any] | None:
     return {name: getattr(group, name) for name in CLICK_FIELDS} if group is not None else None
+
+
+class EscalationChanges(TypedDict, total=False):
+    """What an escalator run moves on in an escalation (the store's advance_escalation); the rest stays."""
+
+    next_ms: int
+    step: int
+    round: int
+    sent: list[str]
+    reminded_ms: int
+    done: bool
 
 
 class LeaseHeldError(Exception):
@@ -184,7 +195,7 @@ class EscalationStore(Protocol):
 
     def escalations(self) -> list[EscalationState]: ...
 
-    def advance_escalation(self, escalation: EscalationState, changes: dict[str, Any]) -> bool:
+    def advance_escalation(self, escalation: EscalationState, changes: EscalationChanges) -> bool:
         """Move an escalation on (conditional on it being as read): False if someone else moved it."""
 
     def end_escalation(self, key: str, episode: int) -> None:
