@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from alertrouter.models.state import GroupState, Member
-from alertrouter.notify.button_value import ButtonValue
+from alertrouter.notify.button_value import ACK, RESOLVE, SILENCE, UNACK, ButtonValue
 from alertrouter.notify.render import SILENCE_CHOICES, render_group
 
 keys = st.text(min_size=1, max_size=60)  # any text: ':' and '|' included
@@ -54,6 +54,14 @@ def test_the_rendered_buttons_carry_the_groups_key_and_episode() -> None:
     group = GroupState(key="k:1|x", route_id="0", receiver="team", episode=4, members={"fp": firing})
     [actions] = [b for b in render_group(group, 0).attachments[0]["blocks"] if b["type"] == "actions"]
     ack, resolve, silence = actions["elements"]
+    # (the action ids of the messages already in Slack: a click on them must still be understood)
+    assert [ack["action_id"], resolve["action_id"], silence["action_id"]] == [ACK, RESOLVE, SILENCE]
+    assert [ACK, UNACK, RESOLVE, SILENCE] == [
+        "alertrouter_ack",
+        "alertrouter_unack",
+        "alertrouter_resolve",
+        "alertrouter_silence",
+    ]
     assert ButtonValue.parse(ack["value"]) == ButtonValue.parse(resolve["value"]) == ButtonValue("k:1|x", 4)
     assert [ButtonValue.parse(o["value"], with_choice=True) for o in silence["options"]] == [
         ButtonValue("k:1|x", 4, choice) for choice in SILENCE_CHOICES

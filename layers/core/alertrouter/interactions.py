@@ -31,7 +31,7 @@ from alertrouter.models.matcher import Matcher, MatchOp
 from alertrouter.models.silence import FINGERPRINT_LABEL, MAX_SILENCE_MS, Silence, message_silence_id
 from alertrouter.models.state import GroupState
 from alertrouter.notify.base import NotifyError, SlackApi
-from alertrouter.notify.button_value import ButtonValue
+from alertrouter.notify.button_value import ACK, RESOLVE, SILENCE, UNACK, ButtonValue
 from alertrouter.notify.mrkdwn import escape, mention
 from alertrouter.notify.render import SILENCE_CHOICES, SlackMessage, render_group, utc_text
 from alertrouter.observability import INTERACTIONS, module_logger
@@ -44,12 +44,6 @@ MAX_SKEW_S = 300
 _EPOCH = re.compile(r"[0-9]{1,12}")
 MAX_BODY_BYTES = 64 * 1024  # Slack's interaction payloads are a few KB
 GROUP_CACHE_S = 300  # Slack user group members are read at most this often per process
-ACK, UNACK, RESOLVE, SILENCE = (
-    "alertrouter_ack",
-    "alertrouter_unack",
-    "alertrouter_resolve",
-    "alertrouter_silence",
-)
 
 
 class ClickSlack(SlackApi, Protocol):

@@ -1,12 +1,19 @@
-"""What a button of a group's Slack message carries in its value: the group's key and episode, and for the
-Silence menu the chosen option, as `key:episode` and `choice|key:episode`. Written by the renderer, read back
-by the interactions function, which trusts it only together with the message it was clicked in."""
+"""What a button of a group's Slack message carries: its action id, and in its value the group's key and
+episode, and for the Silence menu the chosen option, as `key:episode` and `choice|key:episode`. Written by the
+renderer, read back by the interactions function, which trusts it only together with the message it was
+clicked in."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
+ACK, UNACK, RESOLVE, SILENCE = (
+    "alertrouter_ack",
+    "alertrouter_unack",
+    "alertrouter_resolve",
+    "alertrouter_silence",
+)
 _EPISODE = re.compile(r"[0-9]{1,9}")
 
 

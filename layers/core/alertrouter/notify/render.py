@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from alertrouter.models.alert import Status
 from alertrouter.models.state import GroupState, Member
-from alertrouter.notify.button_value import ButtonValue
+from alertrouter.notify.button_value import ACK, RESOLVE, SILENCE, UNACK, ButtonValue
 from alertrouter.notify.mrkdwn import escape, escape_keeping_mentions, link, mention, shorten
 
 COLOURS = {
@@ -138,17 +138,17 @@ def _buttons(group: GroupState) -> dict[str, Any]:
         b: dict[str, Any] = {
             "type": "button",
             "text": {"type": "plain_text", "text": text},
-            "action_id": f"alertrouter_{action}",
+            "action_id": action,
             "value": ButtonValue(group.key, group.episode).encode(),
         }
         if style:
             b["style"] = style
         return b
 
-    first = button("Unacknowledge", "unack") if group.ack_by else button("Acknowledge", "ack", "primary")
+    first = button("Unacknowledge", UNACK) if group.ack_by else button("Acknowledge", ACK, "primary")
     silence = {
         "type": "static_select",
-        "action_id": "alertrouter_silence",
+        "action_id": SILENCE,
         "placeholder": {"type": "plain_text", "text": "Silence…"},
         "options": [
             {
@@ -161,7 +161,7 @@ def _buttons(group: GroupState) -> dict[str, Any]:
     return {
         "type": "actions",
         "block_id": "alertrouter_actions",
-        "elements": [first, button("Resolve", "resolve"), silence],
+        "elements": [first, button("Resolve", RESOLVE), silence],
     }
 
 
