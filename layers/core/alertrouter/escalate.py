@@ -33,8 +33,7 @@ from alertrouter.store.base import (
 )
 
 if TYPE_CHECKING:
-    from alertrouter.notify.base import SlackApi
-    from alertrouter.notify.sms import SmsNotifier
+    from alertrouter.notify.base import SlackApi, SmsSender
 
 logger = module_logger(ESCALATOR, __name__)
 
@@ -79,7 +78,7 @@ class Escalator:
     def __init__(
         self,
         store: EscalatorStore,
-        sms: SmsNotifier | None,
+        sms: SmsSender | None,
         slack: SlackApi | None = None,
         *,
         account_label: str = "",
