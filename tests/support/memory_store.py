@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from alertrouter.models.alert import Alert
+from alertrouter.models.alert import Alert, Status
 from alertrouter.models.silence import Silence, extended
 from alertrouter.models.state import (
     MAX_GROUP_MEMBERS,
@@ -21,9 +21,11 @@ from alertrouter.store.base import (
     AlertApplied,
     AlertStore,
     ClickStore,
+    EscalationChanges,
     EscalationStore,
     ExpiryStore,
     FlushLeaseStore,
+    GroupProgress,
     GroupStore,
     GroupView,
     HistoryStore,
@@ -144,7 +146,7 @@ class MemoryGroups(MemoryGroupView, GroupStore):
             was = stored.members.get(old)
             if (
                 was is None
-                or was.status != "resolved"
+                or was.status != Status.RESOLVED
                 or was.ts_ms != group.members[old].ts_ms
                 or fingerprint in stored.members
             ):
@@ -188,7 +190,7 @@ class MemoryFlushLeases(MemoryTable, FlushLeaseStore):
             group.lease_id, group.lease_until_ms = lease_id, now_ms + lease_ms
             return group.detached()
 
-    def save_progress(self, key: str, lease_id: str, changes: dict[str, Any]) -> None:
+    def save_progress(self, key: str, lease_id: str, changes: GroupProgress) -> None:
         with self._lock:
             group = self.groups[key]
             if group.lease_id != lease_id:
@@ -199,7 +201,7 @@ class MemoryFlushLeases(MemoryTable, FlushLeaseStore):
         self,
         key: str,
         lease_id: str,
-        changes: dict[str, Any],
+        changes: GroupProgress,
         clear_flush_until_ms: int,
         *,
         expires: bool = False,
@@ -316,7 +318,7 @@ class MemoryEscalations(MemoryTable, EscalationStore):
     def escalations(self) -> list[EscalationState]:
         return list(self.escalation_items.values())
 
-    def advance_escalation(self, escalation: EscalationState, changes: dict[str, Any]) -> bool:
+    def advance_escalation(self, escalation: EscalationState, changes: EscalationChanges) -> bool:
         with self._lock:
             kept = self.escalation_items.get(escalation.key)
             if kept is None or (kept.episode, kept.rev) != (escalation.episode, escalation.rev):

@@ -5,6 +5,7 @@ a Slack that keeps each group's posts, SQS delays on the test's clock, and the c
 from __future__ import annotations
 
 import heapq
+import random
 from typing import Any
 
 from hypothesis import strategies as st
@@ -124,7 +125,16 @@ scenarios = {
 }
 
 
-def check_convergence(store: Any, events, duplicates, shuffle, group_by, wait, interval, gaps) -> None:
+def check_convergence(
+    store: Any,
+    events: list[tuple[str, str, int]],
+    duplicates: list[int],
+    shuffle: random.Random,
+    group_by: str,
+    wait: int,
+    interval: int,
+    gaps: list[int],
+) -> None:
     """The property, on any StateStore (the DynamoDB one runs it in tests/integration)."""
     # Given deliveries in any order, some duplicated, arriving at random times
     deliveries = list(events) + [events[i % len(events)] for i in duplicates]

@@ -27,7 +27,7 @@ def click(
     channel: str = "#team",
     choice: str = "",
     message_index: int = -1,
-) -> tuple[dict, bytes]:
+) -> tuple[dict[str, str], bytes]:
     """A block_actions request for a message (the latest in the channel), built and signed as Slack does:
     a button's value, or for the Silence menu the chosen option (`choice`: 1h, 4h, 24h, resolved)."""
     message = harness.slack.channel_messages(channel)[message_index]

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from alertrouter.models.alert import Status
 from alertrouter.models.silence import named_episodes, silencing
 from alertrouter.models.state import EscalationState, GroupState, Member, QueuedPage
 from alertrouter.notify.base import SMS_GAP_MS, NotifyError
@@ -188,7 +189,7 @@ class Escalator:
         the episode is over (resolved by the source or by hand, a new episode began)."""
         if group is None or group.episode != episode or group.resolved_by:
             return None
-        firing = {fp: m for fp, m in group.members.items() if m.status == "firing"}
+        firing = {fp: m for fp, m in group.members.items() if m.status == Status.FIRING}
         if not firing:
             return None
         if silences:

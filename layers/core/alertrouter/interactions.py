@@ -296,7 +296,7 @@ class InteractionService:
             return _ephemeral(f"Already resolved by {mention(group.resolved_by)}.")
         self._record(group, "resolve", {"user": click.user.id, "episode": episode}, at_ms)
         resolved = {
-            fp: m.model_copy(update={"status": "resolved", "ts_ms": max(at_ms, m.ts_ms)})
+            fp: m.model_copy(update={"status": Status.RESOLVED, "ts_ms": max(at_ms, m.ts_ms)})
             for fp, m in shown.items()
         }
         self._show(
@@ -312,7 +312,7 @@ class InteractionService:
         if isinstance(group, Response):
             return group
         shown = visible_members(group)
-        firing = [fp for fp, m in shown.items() if m.status != "resolved"]
+        firing = [fp for fp, m in shown.items() if m.status != Status.RESOLVED]
         if not firing:
             return _ephemeral("Nothing in this message is firing: there is nothing to silence.")
         until_resolved = choice == "resolved"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 from alertrouter.flush.outcome import Outcome
+from alertrouter.models.alert import Status
 from alertrouter.models.state import AlertState, GroupState, Member
 from alertrouter.sources.errors import MalformedEventError
 from alertrouter.store.base import GroupStore
@@ -28,7 +29,7 @@ def join_full_group(
     counted by reason, once (a redelivery is not counted again); any other alert (an alarm, whose next
     event may be hours away) is refused into the DLQ with the reason, never dropped."""
     for _ in range(3):
-        resolved = [fp for fp, m in group.members.items() if m.status == "resolved"]
+        resolved = [fp for fp, m in group.members.items() if m.status == Status.RESOLVED]
         # a random few: concurrent workers that read the same group would all race for the oldest
         for old in random.sample(resolved, min(3, len(resolved))):
             replaced = store.replace_member(group, old, state.fingerprint, member, now)
@@ -40,7 +41,7 @@ def join_full_group(
         if fresh is None or state.fingerprint in fresh.members:
             return fresh or group
         group = fresh
-    if not (state.one_shot and state.status == "firing"):
+    if not (state.one_shot and state.status == Status.FIRING):
         raise GroupFullError(
             f"group {group.key} holds {len(group.members)} alerts, none resolved: alert "
             f"{state.fingerprint} ({state.title[:80]}) is kept in the DLQ; redrive it once "

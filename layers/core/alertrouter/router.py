@@ -120,9 +120,11 @@ class Router:
         state = applied.state
         decision = self.routes.decide(state.labels)
         if decision.inhibits:
-            store.set_inhibit_source(state.fingerprint, state.labels, state.ts_ms, state.status == "firing")
+            store.set_inhibit_source(
+                state.fingerprint, state.labels, state.ts_ms, state.status == Status.FIRING
+            )
         member = Member.of(state)
-        if state.one_shot and state.status == "firing":
+        if state.one_shot and state.status == Status.FIRING:
             timeout = min(int(r.resolve_timeout.total_seconds() * 1000) for r in decision.routes)
             store.set_expiry(state.fingerprint, state.ts_ms, now + timeout)
         routes, groups = decision.routes, decision.groups
@@ -137,7 +139,7 @@ class Router:
         for route, (key, labels) in zip(routes, groups, strict=True):
             outcome.groups.append(key)
             group = store.upsert_member(key, route.id, route.receiver, labels, state.fingerprint, member, now)
-            if state.fingerprint not in group.members and state.status != "resolved":
+            if state.fingerprint not in group.members and state.status != Status.RESOLVED:
                 group = join_full_group(store, group, state, member, applied.applied, outcome, now)
             self._after_join(group, route, now, outcome)
         return outcome
@@ -223,7 +225,7 @@ class Router:
         shown = fingerprints if fingerprints is not None else list(group.notified)
         states = self.env.store.get_alerts([fp for fp in shown if fp in group.members])
         for state in states.values():
-            if state.status != "resolved" and state.ts_ms < at_ms:
+            if state.status != Status.RESOLVED and state.ts_ms < at_ms:
                 outcome.add(self._resolve_state(state, at_ms))
         return outcome
 
@@ -231,7 +233,7 @@ class Router:
         """A one-shot alert's resolve_timeout passed (the escalator says so): resolve it, unless it recurred
         since (a newer event) or is resolved already."""
         state = self.env.store.get_alert(fingerprint)
-        if state is None or state.ts_ms != ts_ms or state.status == "resolved":
+        if state is None or state.ts_ms != ts_ms or state.status == Status.RESOLVED:
             return Outcome()
         return self._resolve_state(state, ts_ms + 1)
 

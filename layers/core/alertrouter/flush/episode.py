@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from alertrouter.flush.env import FlushEnv
 from alertrouter.flush.stage import Flush
+from alertrouter.models.alert import Status
 from alertrouter.notify.render import group_status
+from alertrouter.store.base import GroupProgress
 
 
-def new_episode(episode: int) -> dict[str, Any]:
+def new_episode(episode: int) -> GroupProgress:
     """The fields of the next episode: its own messages, clicks and delivery progress, none yet (fresh
     containers each time: the store may keep what it is given)."""
     return {
@@ -38,13 +38,13 @@ class NewEpisode:
         announced_resolved = (
             bool(group.slack_ts)
             and bool(group.notified)
-            and all(n.status == "resolved" for n in group.notified.values())
+            and all(n.status == Status.RESOLVED for n in group.notified.values())
         )
-        if not announced_resolved or group_status(group) == "resolved":
+        if not announced_resolved or group_status(group) == Status.RESOLVED:
             return
         if any(m.flapping_until(flush.route.flapping) > flush.now for m in group.members.values()):
             if group.resolved_by:  # it fires again: an earlier Resolve click no longer holds
-                unresolved: dict[str, Any] = {"resolved_by": "", "resolved_ms": 0}
+                unresolved: GroupProgress = {"resolved_by": "", "resolved_ms": 0}
                 self.env.store.save_progress(group.key, flush.lease, unresolved)
                 flush.group = group.model_copy(update=unresolved)
             return

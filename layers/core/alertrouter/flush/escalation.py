@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from alertrouter.flush.env import FlushEnv
 from alertrouter.flush.stage import Flush
+from alertrouter.models.alert import Status
 from alertrouter.models.state import EscalationState
 
 
@@ -12,7 +13,7 @@ def shows_firing(flush: Flush) -> bool:
     """Whether the message shows a firing alert that is neither muted nor flapping."""
     mutes = flush.mutes
     return any(
-        m.status == "firing" and fp not in mutes.reasons and fp not in mutes.held
+        m.status == Status.FIRING and fp not in mutes.reasons and fp not in mutes.held
         for fp, m in flush.members.items()
     )
 

@@ -7,6 +7,7 @@ from alertrouter.flush.env import FlushEnv
 from alertrouter.flush.ops_page import page_ops
 from alertrouter.flush.stage import Flush
 from alertrouter.limits import OPS_RECIPIENT, SLACK_RETRY_GAP_MS
+from alertrouter.models.alert import Status
 from alertrouter.models.state import Member
 from alertrouter.observability import ROUTER, module_logger
 
@@ -19,7 +20,7 @@ def unpaged_critical(flush: Flush) -> dict[str, Member]:
     return {
         fp: m
         for fp, m in group.members.items()
-        if m.status == "firing"
+        if m.status == Status.FIRING
         and m.severity == "critical"
         and fp not in mutes.reasons
         and fp not in mutes.held

@@ -8,6 +8,7 @@ from alertrouter.flush.env import FlushEnv
 from alertrouter.flush.muting import Muting
 from alertrouter.flush.stage import Flush, Mutes
 from alertrouter.flush.visible import visible_members
+from alertrouter.models.alert import Status
 from alertrouter.models.state import GroupState
 from alertrouter.notify.render import group_status
 
@@ -18,7 +19,7 @@ def unmute(group: GroupState, mutes: Mutes) -> GroupState:
     back = [
         fp
         for fp in group.muted
-        if fp not in mutes.reasons and fp in group.members and group.members[fp].status != "resolved"
+        if fp not in mutes.reasons and fp in group.members and group.members[fp].status != Status.RESOLVED
     ]
     if not back and group.muted == mutes.reasons and set(group.flapping) == mutes.held:
         return group  # nothing changed (the common case): no copy
@@ -39,7 +40,7 @@ class Mute:
     def run(self, flush: Flush) -> None:
         group = flush.group
         mutes = flush.mutes = self.muting.mutes(group, flush.route, flush.now)
-        flush.all_resolved = group_status(group) == "resolved"
+        flush.all_resolved = group_status(group) == Status.RESOLVED
         self._note_mutes(group, mutes)
         flush.shown_changed = group.muted != mutes.reasons or set(group.flapping) != mutes.held
         if flush.shown_changed:

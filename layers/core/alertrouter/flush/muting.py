@@ -9,6 +9,7 @@ from alertrouter.flush.env import FlushEnv
 from alertrouter.flush.silences import SilenceCache
 from alertrouter.flush.stage import Mutes
 from alertrouter.limits import MAX_HOP_MS
+from alertrouter.models.alert import Status
 from alertrouter.models.config import ResolvedRoute
 from alertrouter.models.silence import named_episodes, silencing
 from alertrouter.models.state import GroupState, Member
@@ -24,7 +25,7 @@ class Muting:
 
     def mutes(self, group: GroupState, route: ResolvedRoute, now: int) -> Mutes:
         """Decide, at flush time as Alertmanager does, which firing members are not to be sent."""
-        firing = {fp: m for fp, m in group.members.items() if m.status != "resolved"}
+        firing = {fp: m for fp, m in group.members.items() if m.status != Status.RESOLVED}
         reasons: dict[str, str] = {}
         wake: list[int] = []
         if firing and (route.mute_time_intervals or route.active_time_intervals):

@@ -10,6 +10,7 @@ import contextlib
 
 from alertrouter.flush.env import FlushEnv
 from alertrouter.flush.stage import Flush
+from alertrouter.models.alert import Status
 from alertrouter.models.state import Member, QueuedPage
 from alertrouter.notify.base import SMS_GAP_MS, NotifyError
 from alertrouter.notify.render import render_sms
@@ -24,7 +25,7 @@ def pageable(flush: Flush, severities: list[str]) -> dict[str, Member]:
     return {
         fp: m
         for fp, m in flush.group.members.items()
-        if m.status == "firing"
+        if m.status == Status.FIRING
         and m.severity in severities
         and fp not in mutes.reasons
         and fp not in mutes.held

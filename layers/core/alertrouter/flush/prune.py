@@ -5,23 +5,24 @@ from __future__ import annotations
 from alertrouter.flush.env import FlushEnv
 from alertrouter.flush.stage import Flush
 from alertrouter.limits import PRUNE_BATCH
+from alertrouter.models.alert import Status
 from alertrouter.models.state import GroupState
 
 
 def prunable(group: GroupState) -> dict[str, int]:
     """Resolved members never announced, and (while others still fire) those announced as resolved, as
     Alertmanager does; fingerprint -> the member's event time (the condition of the delete)."""
-    still_firing = any(m.status != "resolved" for m in group.members.values())
+    still_firing = any(m.status != Status.RESOLVED for m in group.members.values())
     # A message posted but not yet recorded in `notified` (a crash between the two) may show alerts
     # that `notified` does not know: then "never announced" cannot be told apart, so keep them.
     knows_announced = bool(group.notified) or not group.slack_ts
     return {
         fp: m.ts_ms
         for fp, m in group.members.items()
-        if m.status == "resolved"
+        if m.status == Status.RESOLVED
         and (
             (fp not in group.notified and knows_announced)
-            or (still_firing and fp in group.notified and group.notified[fp].status == "resolved")
+            or (still_firing and fp in group.notified and group.notified[fp].status == Status.RESOLVED)
         )
     }
 

@@ -3,11 +3,11 @@ at the end (the router then schedules a follow-up if changes arrived meanwhile).
 
 from __future__ import annotations
 
-from typing import Any
-
 from alertrouter.flush.env import FlushEnv
 from alertrouter.flush.stage import Flush
+from alertrouter.models.alert import Status
 from alertrouter.notify.render import group_status
+from alertrouter.store.base import GroupProgress
 
 
 class ReleaseUntold:
@@ -17,7 +17,7 @@ class ReleaseUntold:
     def run(self, flush: Flush) -> None:
         """Everything resolved (or muted) before anyone was told: nothing worth a message."""
         group = flush.group
-        if group.slack_ts or (flush.members and group_status(group) != "resolved"):
+        if group.slack_ts or (flush.members and group_status(group) != Status.RESOLVED):
             return
         flush.released = self.env.store.release(
             group.key,
@@ -37,7 +37,7 @@ class Release:
         """Record what was sent and free the group."""
         group = flush.group
         # Alerts counted (not kept) belong to the episode now announced resolved: the next one counts afresh.
-        ended: dict[str, Any] = {"overflow": {}} if flush.all_resolved and group.overflow else {}
+        ended: GroupProgress = {"overflow": {}} if flush.all_resolved and group.overflow else {}
         # a flush that only retried a refused channel is not a notification: group_interval still counts
         # from the last one, so the healthy channels' next edit is not pushed back
         news = flush.version > group.notified_version or flush.shown_changed

@@ -8,6 +8,7 @@ from typing import Any
 
 from alertrouter.limits import MAX_HOP_MS, SLACK_RETRY_S
 from alertrouter.models.state import GroupState, SlackFailure
+from alertrouter.store.base import GroupProgress
 
 
 @dataclass
@@ -32,7 +33,7 @@ class SlackProgress:
             dict(group.slack_failed),
         )
 
-    def fields(self) -> dict[str, Any]:
+    def fields(self) -> GroupProgress:
         return {
             "slack_ts": self.slack_ts,
             "slack_channels": self.slack_channels,

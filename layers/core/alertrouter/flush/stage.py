@@ -8,6 +8,7 @@ from typing import Any, Protocol
 from alertrouter.flush.outcome import Outcome
 from alertrouter.models.config import Receiver, ResolvedRoute
 from alertrouter.models.state import GroupState, Member
+from alertrouter.store.base import GroupProgress
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class Flush:
     all_resolved: bool = False  # every member resolved (before muting hid any): the episode ends
     shown_changed: bool = False  # what the message shows changed without a new version
     members: dict[str, Member] = field(default_factory=dict)  # those the message shows
-    kept: dict[str, Any] = field(default_factory=dict)  # muting state the release writes
+    kept: GroupProgress = field(default_factory=lambda: GroupProgress())  # muting state the release writes
     paged: bool = False  # a page went out (or was queued for pacing)
     notified: dict[str, Any] = field(default_factory=dict)  # the new `notified` record
     thread_lines: list[str] = field(default_factory=list)  # what the thread is told
