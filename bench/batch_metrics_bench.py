@@ -69,7 +69,7 @@ def measure(queues: int = 50, runs: int = 1) -> dict[str, Any]:
             "BATCH_METRICS_CONCURRENCY": None,
         }
         with _environ(env), paged_batch() as calls:
-            session = boto3.session.Session(region_name="us-east-1")
+            session: Any = boto3.session.Session(region_name="us-east-1")  # clients named at run time
             now = int(time.time())
             world = {
                 f"bench-queue-{i:03d}": {

@@ -286,6 +286,8 @@ def annotation_values(code: Code, node: ast.expr | None, module: str) -> set[Any
         return annotation_values(code, ast.parse(node.value, mode="eval").body, module)
     if isinstance(node, ast.BinOp):
         return annotation_values(code, node.left, module) | annotation_values(code, node.right, module)
+    if isinstance(node, ast.Subscript) and ast.unparse(node.value).split(".")[-1] == "Literal":
+        return set()  # Literal["alertrouter.flush"]: values, not forward references to parse
     if isinstance(node, ast.Subscript):
         container = (
             {BUILTIN} if isinstance(node.value, ast.Name) and node.value.id in BUILTIN_TYPES else set()

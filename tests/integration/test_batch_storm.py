@@ -113,7 +113,7 @@ def test_500_failed_jobs_are_one_message_counted_by_reason_and_resolve_an_hour_a
         None,
         SlackClient(lambda: "xoxb-test", h.slack.url),
         now_ms=h.clock,
-        enqueue=lambda m: sqs.send_message(QueueUrl=h.stack.queue_url, MessageBody=json.dumps(m)),
+        enqueue=lambda m: sqs.send_message(QueueUrl=h.stack.queue_url, MessageBody=m.encode()),
     )
     for _ in range(3):
         escalator.run()

@@ -233,6 +233,52 @@ def test_malformed_own_message_goes_to_the_dlq(harness: Harness, body: str, reas
     assert dead["MessageAttributes"]["reason"]["StringValue"] == reason
 
 
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (
+            '{"kind": "alertrouter.refresh", "group": "g"}',
+            "unknown kind of the router's own message: 'alertrouter.refresh'",
+        ),
+        ('{"kind": "alertrouter.flush", "route": "0", "due": 1}', "flush message without group and route"),
+        (
+            '{"kind": "alertrouter.resolve", "group": "g", "episode": 1}',
+            "resolve message without group, episode and time",
+        ),
+        (
+            '{"kind": "alertrouter.resolve", "group": "g", "episode": true, "at": 5}',
+            "resolve message without group, episode and time",
+        ),
+        (
+            '{"kind": "alertrouter.expire", "fingerprint": "abc", "ts": 1.5}',
+            "expire message without fingerprint and ts",
+        ),
+        (
+            '{"kind": "alertrouter.expire", "fingerprint": null, "ts": 1}',
+            "expire message without fingerprint and ts",
+        ),
+        ('{"kind": "alertrouter.redraw", "episode": 1}', "redraw message without group and episode"),
+    ],
+)
+def test_an_unknown_or_ill_typed_own_message_is_kept_in_the_dlq_and_counted(
+    harness: Harness, app, capsys, body: str, reason: str
+) -> None:
+    # Given one of the router's own messages it cannot carry out, between two alarms in one batch
+    result = app.lambda_handler(
+        sqs_event(alarm_body(name="First"), body, alarm_body(name="Second")), LambdaContext()
+    )
+    # Then it is kept in the DLQ with its reason (not retried), and its neighbours are delivered
+    assert result == {"batchItemFailures": []}
+    assert {m.text.split(" · ")[1] for m in harness.slack.channel_messages("#team")} == {"First", "Second"}
+    [dead] = harness.receive_all(harness.stack.dlq_url, attributes=True)
+    assert dead["Body"] == body
+    assert dead["MessageAttributes"]["reason"]["StringValue"] == reason
+    assert dead["MessageAttributes"]["source_message_id"]["StringValue"] == "m-1"
+    # and counted: the handler's EMF line carries MalformedEvents = 1
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert emf and emf[-1]["MalformedEvents"] == [1.0]
+
+
 def test_crash_after_slack_posted_but_before_it_was_recorded_does_not_post_twice(
     harness: Harness, monkeypatch
 ) -> None:

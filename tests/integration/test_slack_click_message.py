@@ -17,6 +17,7 @@ from support.slack_clicks import SIGNING_SECRET, click
 from alertrouter.interactions import ACK, RESOLVE, SILENCE, UNACK, InteractionService, sign
 from alertrouter.models.state import GroupState, Member
 from alertrouter.notify.slack import SlackClient
+from alertrouter.own_messages import OwnMessage
 
 pytestmark = pytest.mark.integration
 
@@ -26,8 +27,8 @@ def interactions(harness: Harness) -> InteractionService:
     harness.clock.ms = int(time.time() * 1000)  # clicks are signed with real time
     slack = SlackClient(lambda: "xoxb-test", harness.slack.url, timeout=(1.0, 1.0), min_interval=0.0)
 
-    def enqueue(message: dict[str, Any]) -> None:
-        harness.sqs.send_message(QueueUrl=harness.stack.queue_url, MessageBody=json.dumps(message))
+    def enqueue(message: OwnMessage) -> None:
+        harness.sqs.send_message(QueueUrl=harness.stack.queue_url, MessageBody=message.encode())
 
     return InteractionService(harness.service.router.store, lambda: SIGNING_SECRET, slack, enqueue=enqueue)
 

@@ -13,6 +13,7 @@ from support.slack_clicks import SIGNING_SECRET, click, group_of, interaction_se
 
 from alertrouter.interactions import InteractionService
 from alertrouter.notify.slack import SlackClient
+from alertrouter.own_messages import OwnMessage
 
 pytestmark = pytest.mark.integration
 
@@ -66,7 +67,7 @@ def test_an_acknowledge_in_one_channel_is_shown_in_the_others_by_the_router(
         harness.service.router.store,
         lambda: SIGNING_SECRET,
         SlackClient(lambda: "xoxb-test", slack.url, timeout=(1.0, 1.0), min_interval=0.0),
-        enqueue=lambda m: harness.sqs.send_message(QueueUrl=queue, MessageBody=json.dumps(m)),
+        enqueue=lambda m: harness.sqs.send_message(QueueUrl=queue, MessageBody=m.encode()),
     )
     harness.service.handle_body(alarm_body())
     # When someone acknowledges in #team
@@ -86,7 +87,7 @@ def test_an_acknowledge_in_one_channel_is_shown_in_the_others_by_the_router(
 
 
 def test_an_acknowledge_of_a_message_in_one_channel_hands_nothing_on(harness: Harness) -> None:
-    handed: list[dict[str, Any]] = []
+    handed: list[OwnMessage] = []
     interactions = InteractionService(
         harness.service.router.store,
         lambda: SIGNING_SECRET,

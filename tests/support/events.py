@@ -13,7 +13,8 @@ ALARM_EVENT = "eventbridge_cw_alarm_state_change_single_metric_ALARM_awsdocs.jso
 
 
 def load_event(name: str) -> dict[str, Any]:
-    return json.loads((EVENTS / name).read_text())
+    event: dict[str, Any] = json.loads((EVENTS / name).read_text())
+    return event
 
 
 def event_text(name: str) -> str:

@@ -80,7 +80,7 @@ def queued(harness: Harness, queue_url: str, *, take: bool = True) -> list[tuple
     visible would shrink with the machine's load). take=False leaves them on the queue."""
 
     name = queue_url.rsplit("/", 1)[-1]
-    queue = get_backend("sqs")["123456789012"]["us-east-1"].queues[name]
+    queue: Any = get_backend("sqs")["123456789012"]["us-east-1"].queues[name]  # its messages' private list
     # moto keeps both in ms: delayed_until = a moment after the send's timestamp + whole DelaySeconds (0: none)
     found = [(m.body, max(0.0, float((m.delayed_until - m.sent_timestamp) // 1000))) for m in queue._messages]
     if take:

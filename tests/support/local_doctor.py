@@ -66,7 +66,7 @@ def _value(value: Any, prefix: str) -> str:
 
 def deploy_ops_alarms(session: Any, prefix: str = PREFIX) -> str:
     """The template's ops alarms, acting on a local ops topic; returns the topic's ARN."""
-    topic = session.client("sns").create_topic(Name=f"{prefix}-ops")["TopicArn"]
+    topic: str = session.client("sns").create_topic(Name=f"{prefix}-ops")["TopicArn"]
     cloudwatch = session.client("cloudwatch")
     for name, props in _ops_alarms(prefix):
         optional = {k: props[k] for k in ("TreatMissingData", "DatapointsToAlarm") if k in props}

@@ -1,12 +1,13 @@
 """An in-process store with the same conditional semantics as the DynamoDB one, for tests, the demo and the
-bench (the contract tests in tests/integration/store run every aggregate on both)."""
+bench (the contract tests in tests/integration/store run every aggregate on both). Split as the DynamoDB
+store is: a class per aggregate over one set of dicts and one lock (MemoryTable), composed into MemoryStore."""
 
 from __future__ import annotations
 
 import threading
 from typing import Any
 
-from alertrouter.models.alert import Alert
+from alertrouter.models.alert import Alert, Status
 from alertrouter.models.silence import Silence, extended
 from alertrouter.models.state import (
     MAX_GROUP_MEMBERS,
@@ -16,10 +17,33 @@ from alertrouter.models.state import (
     Member,
     QueuedPage,
 )
-from alertrouter.store.base import AlertApplied, LeaseHeldError, StateStore, clicks_of
+from alertrouter.store.base import (
+    AlertApplied,
+    AlertStore,
+    ClickStore,
+    EscalationChanges,
+    EscalationStore,
+    ExpiryStore,
+    FlushLeaseStore,
+    GroupProgress,
+    GroupStore,
+    GroupView,
+    HistoryStore,
+    InhibitSourceStore,
+    LeaseHeldError,
+    PageOutbox,
+    PagingSlots,
+    RequestStore,
+    SilenceStore,
+    SloStateStore,
+    StateStore,
+    clicks_of,
+)
 
 
-class MemoryStore(StateStore):
+class MemoryTable:
+    """What every aggregate keeps, in dicts behind one lock (the in-memory counterpart of the one table)."""
+
     def __init__(self) -> None:
         self.alerts: dict[str, AlertState] = {}
         self.groups: dict[str, GroupState] = {}
@@ -35,6 +59,8 @@ class MemoryStore(StateStore):
         self.slo_states: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
 
+
+class MemoryAlerts(MemoryTable, AlertStore):
     def apply_alert(self, alert: Alert, now_ms: int) -> AlertApplied:
         with self._lock:
             old = self.alerts.get(alert.fingerprint)
@@ -47,12 +73,42 @@ class MemoryStore(StateStore):
     def get_alert(self, fingerprint: str) -> AlertState | None:
         return self.alerts.get(fingerprint)  # immutable: safe to share
 
+    def get_alerts(self, fingerprints: list[str]) -> dict[str, AlertState]:
+        return {fp: self.alerts[fp] for fp in fingerprints if fp in self.alerts}
+
     def set_failsafe_group(self, fingerprint: str, ts_ms: int, key: str) -> None:
         with self._lock:
             state = self.alerts.get(fingerprint)
             if state is not None and state.ts_ms == ts_ms:
                 self.alerts[fingerprint] = state.model_copy(update={"failsafe_group": key})
 
+
+class MemoryExpiries(MemoryTable, ExpiryStore):
+    def set_expiry(self, fingerprint: str, ts_ms: int, due_ms: int) -> None:
+        with self._lock:
+            kept = self.expiry_items.get(fingerprint)
+            if kept is None or kept[0] < ts_ms:
+                self.expiry_items[fingerprint] = (ts_ms, due_ms)
+
+    def expiries(self) -> list[tuple[str, int, int]]:
+        return [(fp, ts, due) for fp, (ts, due) in self.expiry_items.items()]
+
+    def end_expiry(self, fingerprint: str, ts_ms: int) -> None:
+        with self._lock:
+            if self.expiry_items.get(fingerprint, (None,))[0] == ts_ms:
+                del self.expiry_items[fingerprint]
+
+
+class MemoryGroupView(MemoryTable, GroupView):
+    def get_group(self, key: str) -> GroupState | None:
+        group = self.groups.get(key)
+        return group.detached() if group else None
+
+    def get_clicks(self, key: str) -> dict[str, Any] | None:
+        return clicks_of(self.groups.get(key))  # read in place: no copy of the group
+
+
+class MemoryGroups(MemoryGroupView, GroupStore):
     def upsert_member(
         self,
         key: str,
@@ -90,7 +146,7 @@ class MemoryStore(StateStore):
             was = stored.members.get(old)
             if (
                 was is None
-                or was.status != "resolved"
+                or was.status != Status.RESOLVED
                 or was.ts_ms != group.members[old].ts_ms
                 or fingerprint in stored.members
             ):
@@ -114,13 +170,6 @@ class MemoryStore(StateStore):
         if not group.pending_since_ms:
             group.pending_since_ms = now_ms
 
-    def get_group(self, key: str) -> GroupState | None:
-        group = self.groups.get(key)
-        return group.detached() if group else None
-
-    def get_clicks(self, key: str) -> dict[str, Any] | None:
-        return clicks_of(self.groups.get(key))  # read in place: no copy of the group
-
     def mark_flush_scheduled(self, key: str, due_ms: int) -> bool:
         with self._lock:
             group = self.groups.get(key)
@@ -131,6 +180,8 @@ class MemoryStore(StateStore):
             group.flush_at_ms = due_ms
             return True
 
+
+class MemoryFlushLeases(MemoryTable, FlushLeaseStore):
     def claim(self, key: str, lease_id: str, now_ms: int, lease_ms: int) -> GroupState:
         with self._lock:
             group = self.groups[key]
@@ -139,7 +190,7 @@ class MemoryStore(StateStore):
             group.lease_id, group.lease_until_ms = lease_id, now_ms + lease_ms
             return group.detached()
 
-    def save_progress(self, key: str, lease_id: str, changes: dict[str, Any]) -> None:
+    def save_progress(self, key: str, lease_id: str, changes: GroupProgress) -> None:
         with self._lock:
             group = self.groups[key]
             if group.lease_id != lease_id:
@@ -150,7 +201,7 @@ class MemoryStore(StateStore):
         self,
         key: str,
         lease_id: str,
-        changes: dict[str, Any],
+        changes: GroupProgress,
         clear_flush_until_ms: int,
         *,
         expires: bool = False,
@@ -186,20 +237,8 @@ class MemoryStore(StateStore):
             group.sms_notified = {k: v for k, v in group.sms_notified.items() if k not in sms_keys}
             return True
 
-    def add_history(self, key: str, at_ms: int, kind: str, detail: dict[str, Any]) -> None:
-        with self._lock:
-            self.histories.setdefault(key, []).append({"at_ms": at_ms, "kind": kind, **detail})
 
-    def history(self, key: str, limit: int = 100) -> list[dict[str, Any]]:
-        return sorted(self.histories.get(key, []), key=lambda e: e["at_ms"])[-limit:]
-
-    def remember_request(self, key: str, expires_at_s: int) -> bool:
-        with self._lock:
-            if key in self.requests:
-                return False
-            self.requests[key] = expires_at_s
-            return True
-
+class MemoryClicks(MemoryGroupView, ClickStore):
     def acknowledge(
         self, key: str, user: str, at_ms: int, *, ack: bool, episode: int | None = None
     ) -> tuple[GroupState | None, bool]:
@@ -228,6 +267,8 @@ class MemoryStore(StateStore):
             group.resolved_by, group.resolved_ms = user, at_ms
             return group.detached(), True
 
+
+class MemorySilences(MemoryTable, SilenceStore):
     def put_silence(self, silence: Silence) -> None:
         with self._lock:
             self.silence_items[silence.id] = silence
@@ -253,6 +294,8 @@ class MemoryStore(StateStore):
             self.silence_items[silence_id] = ended
             return ended
 
+
+class MemoryInhibitSources(MemoryTable, InhibitSourceStore):
     def set_inhibit_source(self, fingerprint: str, labels: dict[str, str], ts_ms: int, firing: bool) -> None:
         with self._lock:
             kept = self.sources.get(fingerprint)
@@ -262,9 +305,8 @@ class MemoryStore(StateStore):
     def inhibit_sources(self) -> dict[str, dict[str, str]]:
         return {fp: labels for fp, (_, labels) in self.sources.items() if labels is not None}
 
-    def get_alerts(self, fingerprints: list[str]) -> dict[str, AlertState]:
-        return {fp: self.alerts[fp] for fp in fingerprints if fp in self.alerts}
 
+class MemoryEscalations(MemoryTable, EscalationStore):
     def start_escalation(self, escalation: EscalationState) -> bool:
         with self._lock:
             kept = self.escalation_items.get(escalation.key)
@@ -276,7 +318,7 @@ class MemoryStore(StateStore):
     def escalations(self) -> list[EscalationState]:
         return list(self.escalation_items.values())
 
-    def advance_escalation(self, escalation: EscalationState, changes: dict[str, Any]) -> bool:
+    def advance_escalation(self, escalation: EscalationState, changes: EscalationChanges) -> bool:
         with self._lock:
             kept = self.escalation_items.get(escalation.key)
             if kept is None or (kept.episode, kept.rev) != (escalation.episode, escalation.rev):
@@ -292,6 +334,23 @@ class MemoryStore(StateStore):
             if kept is not None and kept.episode == episode:
                 del self.escalation_items[key]
 
+
+class MemoryOutbox(MemoryTable, PageOutbox):
+    def queue_pages(self, pages: list[QueuedPage]) -> None:
+        with self._lock:
+            self.outbox.update({(p.recipient, p.key, p.fingerprint): p for p in pages})
+
+    def queued_pages(self) -> list[QueuedPage]:
+        return sorted(self.outbox.values(), key=lambda p: p.queued_ms)
+
+    def drop_queued_pages(self, pages: list[QueuedPage]) -> None:
+        with self._lock:
+            for page in pages:
+                if self.outbox.get((page.recipient, page.key, page.fingerprint)) == page:
+                    del self.outbox[(page.recipient, page.key, page.fingerprint)]
+
+
+class MemoryPagingSlots(MemoryTable, PagingSlots):
     def claim_sms_slot(self, recipient: str, now_ms: int, gap_ms: int) -> bool:
         with self._lock:
             if now_ms - self.sms_slots.get(recipient, -gap_ms) < gap_ms:
@@ -310,33 +369,26 @@ class MemoryStore(StateStore):
     def release_ops_page(self, cause: str, claimed_ms: int) -> None:
         self.release_sms_slot(f"OPS#{cause}", claimed_ms)
 
-    def set_expiry(self, fingerprint: str, ts_ms: int, due_ms: int) -> None:
+
+class MemoryHistory(MemoryTable, HistoryStore):
+    def add_history(self, key: str, at_ms: int, kind: str, detail: dict[str, Any]) -> None:
         with self._lock:
-            kept = self.expiry_items.get(fingerprint)
-            if kept is None or kept[0] < ts_ms:
-                self.expiry_items[fingerprint] = (ts_ms, due_ms)
+            self.histories.setdefault(key, []).append({"at_ms": at_ms, "kind": kind, **detail})
 
-    def expiries(self) -> list[tuple[str, int, int]]:
-        return [(fp, ts, due) for fp, (ts, due) in self.expiry_items.items()]
+    def history(self, key: str, limit: int = 100) -> list[dict[str, Any]]:
+        return sorted(self.histories.get(key, []), key=lambda e: e["at_ms"])[-limit:]
 
-    def end_expiry(self, fingerprint: str, ts_ms: int) -> None:
+
+class MemoryRequests(MemoryTable, RequestStore):
+    def remember_request(self, key: str, expires_at_s: int) -> bool:
         with self._lock:
-            if self.expiry_items.get(fingerprint, (None,))[0] == ts_ms:
-                del self.expiry_items[fingerprint]
+            if key in self.requests:
+                return False
+            self.requests[key] = expires_at_s
+            return True
 
-    def queue_pages(self, pages: list[QueuedPage]) -> None:
-        with self._lock:
-            self.outbox.update({(p.recipient, p.key, p.fingerprint): p for p in pages})
 
-    def queued_pages(self) -> list[QueuedPage]:
-        return sorted(self.outbox.values(), key=lambda p: p.queued_ms)
-
-    def drop_queued_pages(self, pages: list[QueuedPage]) -> None:
-        with self._lock:
-            for page in pages:
-                if self.outbox.get((page.recipient, page.key, page.fingerprint)) == page:
-                    del self.outbox[(page.recipient, page.key, page.fingerprint)]
-
+class MemorySloState(MemoryTable, SloStateStore):
     def load_slo_state(self, name: str) -> dict[str, Any] | None:
         state = self.slo_states.get(name)
         return dict(state) if state is not None else None
@@ -344,6 +396,25 @@ class MemoryStore(StateStore):
     def save_slo_state(self, name: str, state: dict[str, Any]) -> None:
         with self._lock:
             self.slo_states[name] = dict(state)
+
+
+class MemoryStore(
+    MemoryAlerts,
+    MemoryExpiries,
+    MemoryGroups,
+    MemoryFlushLeases,
+    MemoryClicks,
+    MemorySilences,
+    MemoryInhibitSources,
+    MemoryEscalations,
+    MemoryOutbox,
+    MemoryPagingSlots,
+    MemoryHistory,
+    MemoryRequests,
+    MemorySloState,
+    StateStore,
+):
+    """Every aggregate over the same dicts and lock: MemoryStore()."""
 
 
 class MemoryStoreWithoutHistory(MemoryStore):

@@ -5,14 +5,16 @@ a Slack that keeps each group's posts, SQS delays on the test's clock, and the c
 from __future__ import annotations
 
 import heapq
+import random
 from typing import Any
 
 from hypothesis import strategies as st
 
 from alertrouter.config import parse_config
+from alertrouter.flush.visible import visible_members
 from alertrouter.models.alert import Alert
 from alertrouter.notify.render import SlackMessage
-from alertrouter.router import Router, visible_members
+from alertrouter.router import Router
 from alertrouter.sources import parse_payload
 from support.events import ALARM_EVENT, load_event
 from support.memory_store import MemoryStore
@@ -123,7 +125,16 @@ scenarios = {
 }
 
 
-def check_convergence(store: Any, events, duplicates, shuffle, group_by, wait, interval, gaps) -> None:
+def check_convergence(
+    store: Any,
+    events: list[tuple[str, str, int]],
+    duplicates: list[int],
+    shuffle: random.Random,
+    group_by: str,
+    wait: int,
+    interval: int,
+    gaps: list[int],
+) -> None:
     """The property, on any StateStore (the DynamoDB one runs it in tests/integration)."""
     # Given deliveries in any order, some duplicated, arriving at random times
     deliveries = list(events) + [events[i % len(events)] for i in duplicates]

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from alertrouter.interactions import InteractionService, sign
 from alertrouter.notify.slack import SlackClient
+from alertrouter.own_messages import OwnMessage
 from support.events import load_event
 from support.harness import Harness
 
@@ -26,7 +27,7 @@ def click(
     channel: str = "#team",
     choice: str = "",
     message_index: int = -1,
-) -> tuple[dict, bytes]:
+) -> tuple[dict[str, str], bytes]:
     """A block_actions request for a message (the latest in the channel), built and signed as Slack does:
     a button's value, or for the Silence menu the chosen option (`choice`: 1h, 4h, 24h, resolved)."""
     message = harness.slack.channel_messages(channel)[message_index]
@@ -56,7 +57,7 @@ def click(
 
 
 def interaction_service(
-    harness: Harness, enqueue: Callable[[dict[str, Any]], None] | None = None
+    harness: Harness, enqueue: Callable[[OwnMessage], None] | None = None
 ) -> InteractionService:
     """The interactions function's service on the harness's store and Slack stand-in."""
     slack = SlackClient(lambda: "xoxb-test", harness.slack.url, timeout=(1.0, 1.0), min_interval=0.0)
@@ -68,8 +69,8 @@ def queueing_interaction_service(harness: Harness) -> InteractionService:
     real time: the harness's clock is set to real time too."""
     harness.clock.ms = int(time.time() * 1000)
 
-    def enqueue(message: dict[str, Any]) -> None:
-        harness.sqs.send_message(QueueUrl=harness.stack.queue_url, MessageBody=json.dumps(message))
+    def enqueue(message: OwnMessage) -> None:
+        harness.sqs.send_message(QueueUrl=harness.stack.queue_url, MessageBody=message.encode())
 
     return interaction_service(harness, enqueue)
 

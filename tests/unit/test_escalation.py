@@ -197,7 +197,7 @@ def test_a_one_shot_alert_resolves_after_resolve_timeout_unless_it_recurs() -> N
         clock.ms = T0 + minute * MIN
         escalator.run()
         for message in queue:  # what the router does with the escalator's messages on its queue
-            r.expire(message["fingerprint"], message["ts"])
+            r.expire(message.fingerprint, message.ts)
         queue.clear()
 
     failure(0)

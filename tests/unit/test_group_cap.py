@@ -13,9 +13,10 @@ from support.events import batch_child_failure as child_failure
 from support.fakes import Scheduler, Slack, alert, router
 from support.memory_store import MemoryStore
 
+from alertrouter.flush.outcome import Outcome
+from alertrouter.joining import GroupFullError, join_full_group
 from alertrouter.models.state import MAX_GROUP_MEMBERS, GroupState, Member
 from alertrouter.notify.render import render_group
-from alertrouter.router import GroupFullError, Outcome
 from alertrouter.sources import parse_body
 
 CONFIG = """
@@ -142,7 +143,7 @@ def test_workers_racing_for_the_same_resolved_places_each_find_one() -> None:
     ]
     for a in newcomers:
         state = store.apply_alert(a, clock()).state
-        r._join_full_group(stale, state, Member.of(state), True, Outcome(), clock())
+        join_full_group(r.store, stale, state, Member.of(state), True, Outcome(), clock())
     group = store.groups[stale.key]
     assert all(a.fingerprint in group.members for a in newcomers) and not group.overflow
 

@@ -104,7 +104,7 @@ def test_a_silence_ended_early_lets_the_alert_through_at_the_next_look() -> None
     silence = world.silence('alertname="DiskFull"', start=-1, end=240)
     world.at(0).router.handle(alert("DiskFull", severity="critical"))
     world.at(5).store.expire_silence(silence.id, world.clock())
-    world.router._silences = (-1, [])  # the expire came from another process: its cache is 5 s old at most
+    world.router.silences.forget()  # the expire came from another process: its cache is 5 s old at most
     world.run_until(16)  # muted groups are looked at again at least every 15 minutes
     assert world.slack.posts == ["#oncall"]
 

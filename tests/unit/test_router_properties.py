@@ -14,7 +14,9 @@ from support.memory_store import MemoryStore
 from support.router_properties import CONFIG, Queue, Slack, alert, check_convergence, scenarios
 
 from alertrouter.config import parse_config
-from alertrouter.router import Router, visible_members
+from alertrouter.flush.visible import visible_members
+from alertrouter.models.silence import Silence
+from alertrouter.router import Router
 
 
 @pytest.mark.slow
@@ -46,6 +48,80 @@ actions = st.lists(
 )
 
 
+class ClickScenario:
+    """The router and its store under a test's steps (source events, clicks, silences), on the test's clock,
+    with what the model expects each alarm's stored state to be."""
+
+    def __init__(self, group_by: str, interval: int) -> None:
+        self.store, self.queue, self.slack = MemoryStore(), Queue(), Slack()
+        # clicks happen on our clock; the source's events are stamped 10:00:00-10:00:40 that day, and the clock
+        # starts at 10:00:20, so clicks fall before, between and after them (some events arrive late)
+        self.queue.now = alert("A", "OK", 20).timestamp_ms
+        self.router = Router(
+            parse_config(CONFIG.format(group_by=group_by, wait=0, interval=interval)),
+            self.store,
+            self.queue,
+            slack=self.slack,
+            now_ms=lambda: self.queue.now,
+        )
+        self.expected: dict[str, tuple[int, str]] = {}  # alarm -> (ts, status) the model says is stored
+        self.silences: dict[str, str] = {}
+
+    def run_due_flushes(self) -> None:
+        queue = self.queue
+        while queue.pending and queue.pending[0][0] <= queue.now:
+            _, _, key, route_id, due_ms = heapq.heappop(queue.pending)
+            self.router.flush_due(key, route_id, due_ms)
+
+    def group_of(self, name: str) -> Any:
+        fp = alert(name, "OK", 0).fingerprint
+        key = next((k for k, g in self.store.groups.items() if fp in g.members), None)
+        return (
+            self.store.get_group(key) if key else None
+        )  # a snapshot: the store's own object changes under us
+
+    def apply(self, step: tuple[Any, ...]) -> None:
+        kind, name = step[0], step[1]
+        group = self.group_of(name)
+        now = self.queue.now
+        if kind == "event":
+            self.event(name, step[2], step[3])
+        elif group is None:
+            return
+        elif kind == "ack":
+            self.store.acknowledge(group.key, "U1", now, ack=True, episode=group.episode)
+        elif kind == "resolve":
+            self.resolve(group)
+        elif kind == "silence":
+            silence = Silence(
+                matchers=[f'alertname="{name}"'],
+                starts_at_ms=now,
+                ends_at_ms=now + step[2] * 60_000,
+                created_by="U1",
+            )
+            self.store.put_silence(silence)
+            self.silences[name] = silence.id
+        elif kind == "unsilence" and name in self.silences:
+            self.store.expire_silence(self.silences.pop(name), now)
+            self.router.silences.forget()  # another process ended it; this one's cache would age out in 5 s
+
+    def event(self, name: str, state: str, second: int) -> None:
+        new = alert(name, state, second)
+        self.router.handle(new)
+        if name not in self.expected or new.timestamp_ms > self.expected[name][0]:
+            self.expected[name] = (new.timestamp_ms, new.status.value)
+
+    def resolve(self, group: Any) -> None:
+        """What the interactions function does: mark, then hand the router what it showed."""
+        now = self.queue.now
+        shown = list(visible_members(group))
+        self.store.resolve_by_hand(group.key, "U1", now, group.episode)
+        self.router.resolve_group(group.key, group.episode, now, shown)
+        for member_name, (ts, status) in list(self.expected.items()):
+            if alert(member_name, "OK", 0).fingerprint in shown and status != "resolved" and ts < now:
+                self.expected[member_name] = (now, "resolved")
+
+
 @pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
@@ -54,82 +130,20 @@ actions = st.lists(
     interval=st.sampled_from([0, 60]),
     gaps=st.lists(st.integers(0, 120_000), min_size=30, max_size=30),
 )
-def test_clicks_and_silences_never_double_post_nor_unresolve(steps, group_by, interval, gaps) -> None:  # noqa: C901 - to be split (issue 14)
-    from alertrouter.models.silence import Silence
-
-    store, queue, slack = MemoryStore(), Queue(), Slack()
-    # clicks happen on our clock; the source's events are stamped 10:00:00-10:00:40 that day, and the clock
-    # starts at 10:00:20, so clicks fall before, between and after them (some events arrive late)
-    queue.now = alert("A", "OK", 20).timestamp_ms
-    router = Router(
-        parse_config(CONFIG.format(group_by=group_by, wait=0, interval=interval)),
-        store,
-        queue,
-        slack=slack,
-        now_ms=lambda: queue.now,
-    )
-    expected: dict[str, tuple[int, str]] = {}  # alarm -> (ts, status) the model says is stored
-    silences: dict[str, str] = {}
-
-    def run_due_flushes() -> None:
-        while queue.pending and queue.pending[0][0] <= queue.now:
-            _, _, key, route_id, due_ms = heapq.heappop(queue.pending)
-            router.flush_due(key, route_id, due_ms)
-
-    def group_of(name: str) -> Any:
-        fp = alert(name, "OK", 0).fingerprint
-        key = next((k for k, g in store.groups.items() if fp in g.members), None)
-        return store.get_group(key) if key else None  # a snapshot: the store's own object changes under us
-
+def test_clicks_and_silences_never_double_post_nor_unresolve(steps, group_by, interval, gaps) -> None:
+    scenario = ClickScenario(group_by, interval)
+    store, queue, slack = scenario.store, scenario.queue, scenario.slack
     for i, step in enumerate(steps):
         queue.now += gaps[i % len(gaps)]
-        run_due_flushes()
-        kind, name = step[0], step[1]
-        group = group_of(name)
-        if kind == "event":
-            new = alert(name, step[2], step[3])
-            router.handle(new)
-            if name not in expected or new.timestamp_ms > expected[name][0]:
-                expected[name] = (new.timestamp_ms, new.status.value)
-        elif group is None:
-            continue
-        elif kind == "ack":
-            store.acknowledge(group.key, "U1", queue.now, ack=True, episode=group.episode)
-        elif (
-            kind == "resolve"
-        ):  # what the interactions function does: mark, then hand the router what it showed
-            shown = list(visible_members(group))
-            store.resolve_by_hand(group.key, "U1", queue.now, group.episode)
-            router.resolve_group(group.key, group.episode, queue.now, shown)
-            for member_name, (ts, status) in list(expected.items()):
-                if (
-                    alert(member_name, "OK", 0).fingerprint in shown
-                    and status != "resolved"
-                    and ts < queue.now
-                ):
-                    expected[member_name] = (queue.now, "resolved")
-        elif kind == "silence":
-            silence = Silence(
-                matchers=[f'alertname="{name}"'],
-                starts_at_ms=queue.now,
-                ends_at_ms=queue.now + step[2] * 60_000,
-                created_by="U1",
-            )
-            store.put_silence(silence)
-            silences[name] = silence.id
-        elif kind == "unsilence" and name in silences:
-            store.expire_silence(silences.pop(name), queue.now)
-            router._silences = (
-                -(10**15),
-                [],
-            )  # another process ended it; this one's cache would age out in 5 s
+        scenario.run_due_flushes()
+        scenario.apply(step)
     queue.now += 3 * 3_600_000
     for _ in range(20):  # muted groups are looked at again every 15 minutes at most
         queue.now += 900_000
-        run_due_flushes()
+        scenario.run_due_flushes()
 
     # Then each alarm's state is what the model says: newest source event, or a resolve click after it
-    for name, (ts, status) in expected.items():
+    for name, (ts, status) in scenario.expected.items():
         stored = store.get_alert(alert(name, "OK", 0).fingerprint)
         assert stored is not None and (stored.ts_ms, stored.status) == (ts, status)
     for key, group in store.groups.items():

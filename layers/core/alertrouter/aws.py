@@ -16,6 +16,7 @@ import botocore.session
 from botocore.config import Config
 
 from alertrouter.notify.base import NotifyError
+from alertrouter.own_messages import OwnMessage
 
 if TYPE_CHECKING:  # the boto3-stubs types: for mypy only, never imported at a cold start
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -82,8 +83,8 @@ class QueueSender:
         self.sqs = sqs
         self.queue_url = queue_url
 
-    def send(self, message: dict[str, Any]) -> None:
-        self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=json.dumps(message))
+    def send(self, message: OwnMessage) -> None:
+        self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=message.encode())
 
 
 class SecretCache:

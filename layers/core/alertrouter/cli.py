@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from alertrouter.config import ConfigError, config_version, load_config
+from alertrouter.models.alert import Status
 from alertrouter.models.config import RoutingConfig, parse_duration
 from alertrouter.models.silence import Silence
 from alertrouter.models.state import AlertState, GroupState, Member
@@ -76,7 +77,7 @@ def simulate(parsed: ParseResult, config: RoutingConfig) -> dict[str, Any]:
             "sms": [],
         }
         messages.append(entry)
-        if group_status(group) == "resolved":
+        if group_status(group) == Status.RESOLVED:
             # as the router: a group that was never announced says nothing about a problem that is over
             entry["note"] = "nothing is sent: every alert in this group is resolved and was never announced"
             continue
@@ -88,7 +89,7 @@ def simulate(parsed: ParseResult, config: RoutingConfig) -> dict[str, Any]:
         pages = [
             m
             for m in group.members.values()
-            if m.status == "firing" and m.severity in receiver.sms_severities
+            if m.status == Status.FIRING and m.severity in receiver.sms_severities
         ]
         if pages:
             text = render_sms(pages, os.environ.get("ACCOUNT_LABEL", ""))

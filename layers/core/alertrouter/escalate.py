@@ -14,13 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from alertrouter.models.alert import Status
 from alertrouter.models.silence import named_episodes, silencing
 from alertrouter.models.state import EscalationState, GroupState, Member, QueuedPage
 from alertrouter.notify.base import SMS_GAP_MS, NotifyError
 from alertrouter.notify.mrkdwn import escape, mention
 from alertrouter.notify.render import SlackMessage, human_duration, render_sms
 from alertrouter.observability import ESCALATOR, module_logger
-from alertrouter.router import EXPIRE_KIND
+from alertrouter.own_messages import ExpireMessage
 from alertrouter.store.base import (
     AlertStore,
     EscalationStore,
@@ -33,8 +34,7 @@ from alertrouter.store.base import (
 )
 
 if TYPE_CHECKING:
-    from alertrouter.notify.slack import SlackApi
-    from alertrouter.notify.sms import SmsNotifier
+    from alertrouter.notify.base import SlackApi, SmsSender
 
 logger = module_logger(ESCALATOR, __name__)
 
@@ -79,12 +79,12 @@ class Escalator:
     def __init__(
         self,
         store: EscalatorStore,
-        sms: SmsNotifier | None,
+        sms: SmsSender | None,
         slack: SlackApi | None = None,
         *,
         account_label: str = "",
         now_ms: Callable[[], int] = lambda: int(time.time() * 1000),
-        enqueue: Callable[[dict[str, Any]], None] | None = None,
+        enqueue: Callable[[ExpireMessage], None] | None = None,
     ) -> None:
         self.store = store
         self.sms = sms
@@ -178,7 +178,7 @@ class Escalator:
             return
         for fingerprint, ts_ms, due_ms in self.store.expiries():
             if due_ms <= now:
-                self.enqueue({"kind": EXPIRE_KIND, "fingerprint": fingerprint, "ts": ts_ms})
+                self.enqueue(ExpireMessage(fingerprint=fingerprint, ts=ts_ms))
                 self.store.end_expiry(fingerprint, ts_ms)
                 outcome.expired += 1
 
@@ -189,7 +189,7 @@ class Escalator:
         the episode is over (resolved by the source or by hand, a new episode began)."""
         if group is None or group.episode != episode or group.resolved_by:
             return None
-        firing = {fp: m for fp, m in group.members.items() if m.status == "firing"}
+        firing = {fp: m for fp, m in group.members.items() if m.status == Status.FIRING}
         if not firing:
             return None
         if silences:

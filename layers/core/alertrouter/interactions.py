@@ -24,31 +24,26 @@ from urllib.parse import parse_qs
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from alertrouter.flush.visible import visible_members
+from alertrouter.models.alert import Status
 from alertrouter.models.config import parse_duration
 from alertrouter.models.matcher import Matcher, MatchOp
 from alertrouter.models.silence import FINGERPRINT_LABEL, MAX_SILENCE_MS, Silence, message_silence_id
 from alertrouter.models.state import GroupState
-from alertrouter.notify.base import NotifyError
+from alertrouter.notify.base import NotifyError, SlackApi
+from alertrouter.notify.button_value import ACK, RESOLVE, SILENCE, UNACK, ButtonValue
 from alertrouter.notify.mrkdwn import escape, mention
 from alertrouter.notify.render import SILENCE_CHOICES, SlackMessage, render_group, utc_text
-from alertrouter.notify.slack import SlackApi
 from alertrouter.observability import INTERACTIONS, module_logger
-from alertrouter.router import REDRAW_KIND, RESOLVE_KIND, visible_members
+from alertrouter.own_messages import OwnMessage, RedrawMessage, ResolveMessage
 from alertrouter.store.base import ClickStore, HistoryStore, RequestStore, SilenceStore
 
 logger = module_logger(INTERACTIONS, __name__)
 
 MAX_SKEW_S = 300
 _EPOCH = re.compile(r"[0-9]{1,12}")
-_EPISODE = re.compile(r"[0-9]{1,9}")
 MAX_BODY_BYTES = 64 * 1024  # Slack's interaction payloads are a few KB
 GROUP_CACHE_S = 300  # Slack user group members are read at most this often per process
-ACK, UNACK, RESOLVE, SILENCE = (
-    "alertrouter_ack",
-    "alertrouter_unack",
-    "alertrouter_resolve",
-    "alertrouter_silence",
-)
 
 
 class ClickSlack(SlackApi, Protocol):
@@ -161,7 +156,7 @@ class InteractionService:
         allowed_teams: frozenset[str] = frozenset(),
         allowed_users: frozenset[str] = frozenset(),
         allowed_groups: frozenset[str] = frozenset(),
-        enqueue: Callable[[dict[str, Any]], None] | None = None,
+        enqueue: Callable[[OwnMessage], None] | None = None,
     ) -> None:
         self.store = store
         self.signing_secret = signing_secret
@@ -196,13 +191,11 @@ class InteractionService:
         if refused is not None:
             return refused
         action = click.actions[0]
-        value = action.value or str((action.selected_option or {}).get("value", ""))
-        choice = ""
-        if action.action_id == SILENCE:
-            choice, _, value = value.partition("|")
-        key, _, episode_text = value.rpartition(":")
-        episode = int(episode_text) if _EPISODE.fullmatch(episode_text) and key else None
-        key = key or value
+        button = ButtonValue.parse(
+            action.value or str((action.selected_option or {}).get("value", "")),
+            with_choice=action.action_id == SILENCE,
+        )
+        key, episode, choice = button.key, button.episode, button.choice
         at_ms = int(now * 1000)
         if action.action_id in (ACK, UNACK):
             return self._acknowledge(click, key, episode, action.action_id == ACK, at_ms)
@@ -263,12 +256,7 @@ class InteractionService:
             # A failed hand-over loses nothing: the click is stored and the group's next edit shows it.
             try:
                 self.enqueue(
-                    {
-                        "kind": REDRAW_KIND,
-                        "group": group.key,
-                        "episode": group.episode,
-                        "clicked": _clicked_channel(click),
-                    }
+                    RedrawMessage(group=group.key, episode=group.episode, clicked=_clicked_channel(click))
                 )
             except Exception:  # noqa: BLE001
                 logger.warning("redraw of the other channels not handed over", exc_info=True)
@@ -291,19 +279,18 @@ class InteractionService:
         # is mended by clicking again.
         shown = visible_members(group)  # what the clicked message showed: only those are resolved
         self.enqueue(
-            {
-                "kind": RESOLVE_KIND,
-                "group": key,
-                "episode": episode,
-                "at": at_ms,
-                "fingerprints": sorted(fp for fp, m in shown.items() if m.status != "resolved"),
-            }
+            ResolveMessage(
+                group=key,
+                episode=episode,
+                at=at_ms,
+                fingerprints=sorted(fp for fp, m in shown.items() if m.status != Status.RESOLVED),
+            )
         )
         if not changed:
             return _ephemeral(f"Already resolved by {mention(group.resolved_by)}.")
         self._record(group, "resolve", {"user": click.user.id, "episode": episode}, at_ms)
         resolved = {
-            fp: m.model_copy(update={"status": "resolved", "ts_ms": max(at_ms, m.ts_ms)})
+            fp: m.model_copy(update={"status": Status.RESOLVED, "ts_ms": max(at_ms, m.ts_ms)})
             for fp, m in shown.items()
         }
         self._show(
@@ -319,7 +306,7 @@ class InteractionService:
         if isinstance(group, Response):
             return group
         shown = visible_members(group)
-        firing = [fp for fp, m in shown.items() if m.status != "resolved"]
+        firing = [fp for fp, m in shown.items() if m.status != Status.RESOLVED]
         if not firing:
             return _ephemeral("Nothing in this message is firing: there is nothing to silence.")
         until_resolved = choice == "resolved"

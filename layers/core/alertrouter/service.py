@@ -7,28 +7,24 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, assert_never
 
 from aws_lambda_powertools import single_metric
 from aws_lambda_powertools.metrics import MetricUnit
 
+from alertrouter import own_messages
 from alertrouter.admission import Admission, RefusedEventError
 from alertrouter.aws import Clients
 from alertrouter.failsafe import FailSafe
+from alertrouter.flush.outcome import Outcome
+from alertrouter.joining import GroupFullError
 from alertrouter.models.alert import Alert
 from alertrouter.models.settings import Settings
 from alertrouter.notify.base import NotifyError
 from alertrouter.observability import ROUTER, function_logger, function_metrics
-from alertrouter.router import (
-    EXPIRE_KIND,
-    REDRAW_KIND,
-    RESOLVE_KIND,
-    GroupFullError,
-    Outcome,
-    Router,
-)
-from alertrouter.sources import OWN_PREFIX, MalformedEventError, ParseResult, parse_body, parse_payload
+from alertrouter.own_messages import MalformedOwnMessageError, OwnMessage
+from alertrouter.router import Router
+from alertrouter.sources import MalformedEventError, ParseResult, parse_body, parse_payload
 from alertrouter.sqs_message import fitted
 
 if TYPE_CHECKING:
@@ -36,8 +32,6 @@ if TYPE_CHECKING:
 
 logger = function_logger(ROUTER)
 metrics = function_metrics(ROUTER)
-
-FLUSH_KIND = "alertrouter.flush"
 
 
 class SqsFlushScheduler:
@@ -51,7 +45,7 @@ class SqsFlushScheduler:
         self.client.send_message(
             QueueUrl=self.queue_url,
             DelaySeconds=min(900, max(0, delay_s)),
-            MessageBody=json.dumps({"kind": FLUSH_KIND, "group": key, "route": route_id, "due": due_ms}),
+            MessageBody=own_messages.FlushMessage(group=key, route=route_id, due=due_ms).encode(),
         )
 
 
@@ -101,18 +95,13 @@ class RouterService:
     # ---- entry points ----
     def handle_body(self, body: str, *, message_id: str = "") -> Outcome:
         """One SQS record body. Raises only for failures worth retrying; bad input goes to the DLQ."""
-        own = self._own_message(body)
+        try:
+            own = own_messages.decode(body)
+        except MalformedOwnMessageError as exc:
+            self.reject(body, exc.reason, "MalformedEvents", message_id)
+            return Outcome()
         if own is not None:
-            kind, work = own
-            if work is None:
-                self.reject(
-                    body,
-                    f"{kind.removeprefix('alertrouter.')} message without {self.REQUIRED[kind]}",
-                    "MalformedEvents",
-                    message_id,
-                )
-                return Outcome()
-            outcome = self._guard(work, body, message_id)
+            outcome = self._guard(lambda: self._carry_out(own), body, message_id)
             self.count_outcome(outcome)  # (alert events are counted by handle_alerts)
             return outcome
         try:
@@ -124,49 +113,20 @@ class RouterService:
         self._note_ignored(parsed, message_id)
         return self._guard(lambda: self.handle_alerts(parsed.alerts), body, message_id)
 
-    def _own_message(self, body: str) -> tuple[str, Callable[[], Outcome] | None] | None:
-        """The router's own messages on its queue (a scheduled flush, a Resolve from Slack, a one-shot alert's
-        expiry, a redraw after an Acknowledge): their kind and the work they ask for (None if malformed); None
-        for anything else."""
-        if OWN_PREFIX not in body:
-            return None  # one cheap scan first: alert events are never decoded twice
-        try:
-            payload = json.loads(body)
-        except (ValueError, RecursionError):
-            return None
-        if not isinstance(payload, dict) or payload.get("kind") not in self.REQUIRED:
-            return None
-        kind = str(payload["kind"])
+    def _carry_out(self, message: OwnMessage) -> Outcome:
+        """The work one of the router's own messages asks for."""
         router = self.router
-
-        def text(name: str) -> str | None:
-            value = payload.get(name)
-            return value if isinstance(value, str) else None
-
-        def number(name: str) -> int | None:
-            value = payload.get(name)
-            return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-        group, route, episode, at = text("group"), text("route"), number("episode"), number("at")
-        fingerprint, ts = text("fingerprint"), number("ts")
-        if kind == FLUSH_KIND and group is not None and route is not None:
-            return kind, lambda: router.flush_due(group, route, number("due"))
-        shown = payload.get("fingerprints")
-        fingerprints = [str(fp) for fp in shown] if isinstance(shown, list) else None
-        if kind == RESOLVE_KIND and group is not None and episode is not None and at is not None:
-            return kind, lambda: router.resolve_group(group, episode, at, fingerprints)
-        if kind == EXPIRE_KIND and fingerprint is not None and ts is not None:
-            return kind, lambda: router.expire(fingerprint, ts)
-        if kind == REDRAW_KIND and group is not None and episode is not None:
-            return kind, lambda: router.redraw(group, episode, text("clicked") or "")
-        return kind, None
-
-    REQUIRED = {
-        FLUSH_KIND: "group and route",
-        RESOLVE_KIND: "group, episode and time",
-        EXPIRE_KIND: "fingerprint and ts",
-        REDRAW_KIND: "group and episode",
-    }
+        match message:
+            case own_messages.FlushMessage():
+                return router.flush_due(message.group, message.route, message.due)
+            case own_messages.ResolveMessage():
+                return router.resolve_group(message.group, message.episode, message.at, message.fingerprints)
+            case own_messages.ExpireMessage():
+                return router.expire(message.fingerprint, message.ts)
+            case own_messages.RedrawMessage():
+                return router.redraw(message.group, message.episode, message.clicked)
+            case _:
+                assert_never(message)
 
     def handle_event(self, event: dict[str, Any]) -> Outcome:
         """A direct invocation (alarm action, SNS subscription). Input it cannot use goes to the DLQ with its

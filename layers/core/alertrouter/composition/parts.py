@@ -8,9 +8,10 @@ from typing import Any
 from alertrouter.aws import Clients, QueueSender, SecretCache
 from alertrouter.notify.slack import SlackClient
 from alertrouter.notify.sms import SmsNotifier
+from alertrouter.own_messages import OwnMessage
 
 
-def router_queue(clients: Clients, queue_url: str) -> Callable[[dict[str, Any]], None] | None:
+def router_queue(clients: Clients, queue_url: str) -> Callable[[OwnMessage], None] | None:
     """What hands work to the router's queue; None where the function is given no queue."""
     return QueueSender(clients.sqs, queue_url).send if queue_url else None
 

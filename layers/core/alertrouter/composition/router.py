@@ -14,11 +14,12 @@ from alertrouter.config import ConfigError, config_version, load_config
 from alertrouter.failsafe import FailSafe
 from alertrouter.models.config import RoutingConfig
 from alertrouter.models.settings import Settings
-from alertrouter.notify.base import NotifyError
+from alertrouter.notify.base import NotifyError, SlackApi
 from alertrouter.notify.ops import OpsTopic
-from alertrouter.notify.slack import SlackApi, SlackClient
+from alertrouter.notify.slack import SlackClient
 from alertrouter.observability import ROUTER, function_logger
-from alertrouter.router import FlushScheduler, Router
+from alertrouter.router import Router
+from alertrouter.scheduling import FlushScheduler
 from alertrouter.service import RouterService, SqsFlushScheduler
 from alertrouter.store.base import StateStore
 from alertrouter.store.dynamodb import DynamoDBStore

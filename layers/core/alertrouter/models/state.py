@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from alertrouter.models.alert import Alert
+from alertrouter.models.alert import Alert, Status
 from alertrouter.models.config import MAX_TRANSITIONS, FlapPolicy
 from alertrouter.notify.mrkdwn import shorten
 from alertrouter.weburl import whole_url
@@ -16,7 +16,7 @@ class AlertState(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     fingerprint: str
-    status: str
+    status: Status
     severity: str
     title: str
     summary: str = ""
@@ -39,7 +39,7 @@ class AlertState(BaseModel):
         ts_ms = alert.timestamp_ms
         return cls(
             fingerprint=alert.fingerprint,
-            status=alert.status.value,
+            status=alert.status,
             severity=alert.severity.value,
             title=alert.title,
             summary=alert.summary,
@@ -55,12 +55,12 @@ class AlertState(BaseModel):
 
     def next(self, alert: Alert, now_ms: int) -> AlertState:
         """The state after a newer event: a new episode starts when a resolved alert fires again."""
-        new_episode = self.status == "resolved" and alert.status.value != "resolved"
-        repeat = self.status == alert.status.value == "firing"
+        new_episode = self.status == Status.RESOLVED and alert.status != Status.RESOLVED
+        repeat = self.status == alert.status == Status.FIRING
         ts_ms = alert.timestamp_ms
         return AlertState(
             fingerprint=self.fingerprint,
-            status=alert.status.value,
+            status=alert.status,
             severity=alert.severity.value,
             title=alert.title,
             summary=alert.summary,
@@ -93,7 +93,7 @@ class Member(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    status: str
+    status: Status
     severity: str
     title: str
     summary: str = ""
@@ -153,7 +153,7 @@ class Notified(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    status: str
+    status: Status
     count: int = 1
     thread_ms: int = 0
 

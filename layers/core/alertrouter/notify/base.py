@@ -1,6 +1,22 @@
-"""The notifier contract: a failure says whether trying again later can help (Alertmanager's rule)."""
+"""The notifier contract, one for Slack, SMS and the ops topic: a call returns once the far end took the message;
+any failure is a NotifyError that says whether trying again later can help (Alertmanager's rule).
+
+What the router does with a failure follows from `retryable` alone, whichever notifier raised it:
+- retryable (429, 5xx, timeout, throttling): the record goes back to SQS and is tried again; a flush frees its
+  lease first, a page gives its SMS slot back so the retry may text at once.
+- permanent (a bad channel, a refused token, an unknown recipient): recorded and logged with its fix, never
+  raised to SQS; the rest of the flush carries on. A Slack channel is tried again after 1, 5, then every 15
+  minutes while its group fires; a refused token pages the ops topic; an SMS recipient at the next flush.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from alertrouter.notify.render import SlackMessage
+
+SMS_GAP_MS = 60_000  # at most one SMS per recipient per minute; what comes sooner waits and is bundled
 
 
 class NotifyError(Exception):
@@ -28,4 +44,48 @@ class NotifyError(Exception):
         self.needed = needed
 
 
-SMS_GAP_MS = 60_000  # at most one SMS per recipient per minute; what comes sooner waits and is bundled
+class Notifier(Protocol):
+    """A way to tell people. Every method of a notifier raises only NotifyError, its `retryable` set (above)."""
+
+
+class SlackApi(Notifier, Protocol):
+    """Slack, as the router needs it (SlackClient; the benchmark's in-process sink)."""
+
+    def post(
+        self,
+        channel: str,
+        message: SlackMessage,
+        *,
+        thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> tuple[str, str]:
+        """chat.postMessage; returns (channel id, ts)."""
+
+    def update(self, channel: str, ts: str, message: SlackMessage) -> None: ...
+
+    def post_once(
+        self,
+        channel: str,
+        message: SlackMessage,
+        metadata: dict[str, Any],
+        oldest: float,
+        *,
+        look_first: bool = False,
+    ) -> tuple[str, str]:
+        """Post a group's message exactly once, even after an ambiguous failure; returns (channel id, ts)."""
+
+    def learn(self, name: str, channel_id: str) -> None:
+        """A channel's id, known from an earlier post: so both forms share one pace and Retry-After."""
+
+
+class SmsSender(Notifier, Protocol):
+    """SMS pages (SmsNotifier through SNS)."""
+
+    def send(self, name: str, text: str) -> str:
+        """Text the number kept under `name`; returns the number masked for logs."""
+
+
+class OpsPager(Notifier, Protocol):
+    """The stack's ops topic: for what cannot be said in Slack (its token refused)."""
+
+    def page(self, subject: str, message: str) -> None: ...

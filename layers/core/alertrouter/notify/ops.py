@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from alertrouter.notify.base import NotifyError
+from alertrouter.notify.base import NotifyError, OpsPager
 
 if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 SUBJECT_LIMIT = 100  # SNS refuses a longer subject (e-mail subscriptions show it)
 
 
-class OpsTopic:
+class OpsTopic(OpsPager):
     def __init__(self, client: SNSClient, topic_arn: str) -> None:
         self.client = client
         self.topic_arn = topic_arn

@@ -13,19 +13,21 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from alertrouter.models.alert import Status
 from alertrouter.models.state import GroupState, Member
+from alertrouter.notify.button_value import ACK, RESOLVE, SILENCE, UNACK, ButtonValue
 from alertrouter.notify.mrkdwn import escape, escape_keeping_mentions, link, mention, shorten
 
 COLOURS = {
     "critical": "#E01E5A",
     "warning": "#ECB22E",
     "info": "#36C5F0",
-    "nodata": "#9E9E9E",
-    "resolved": "#2EB67D",
+    Status.NODATA: "#9E9E9E",
+    Status.RESOLVED: "#2EB67D",
     "acknowledged": "#8E6BBF",
     "silenced": "#607D8B",
 }
-ICONS = {"critical": "🔴", "warning": "🟠", "info": "🔵", "nodata": "⚪", "resolved": "✅"}
+ICONS = {"critical": "🔴", "warning": "🟠", "info": "🔵", Status.NODATA: "⚪", Status.RESOLVED: "✅"}
 MAX_LISTED = 10
 SECTION_BUDGET = 2900  # Slack refuses a section text over 3000 characters; room for the "…and N more"
 FIELD_LIMIT = 2000  # Slack's limit for a field's or a context element's text
@@ -72,13 +74,13 @@ def slack_date(ms: int) -> str:
     return f"<!date^{ms // 1000}^{{date_short_pretty}} {{time}}|{utc_text(ms)}>"
 
 
-def group_status(group: GroupState) -> str:
+def group_status(group: GroupState) -> Status:
     statuses = {m.status for m in group.members.values()}
-    if "firing" in statuses:
-        return "firing"
-    if "nodata" in statuses:
-        return "nodata"
-    return "resolved"
+    if Status.FIRING in statuses:
+        return Status.FIRING
+    if Status.NODATA in statuses:
+        return Status.NODATA
+    return Status.RESOLVED
 
 
 def _worst(members: list[Member]) -> str:
@@ -88,14 +90,14 @@ def _worst(members: list[Member]) -> str:
 
 def _colour_key(group: GroupState) -> str:
     status = group_status(group)
-    if status != "firing":
+    if status != Status.FIRING:
         return status
-    firing = [fp for fp, m in group.members.items() if m.status == "firing"]
+    firing = [fp for fp, m in group.members.items() if m.status == Status.FIRING]
     if all(fp in group.muted for fp in firing):
         return "silenced"  # (or otherwise held back): nobody needs to act on it now
     if group.ack_by:
         return "acknowledged"  # someone is on it: no longer the colour that calls for action
-    return _worst([m for m in group.members.values() if m.status == "firing"])
+    return _worst([m for m in group.members.values() if m.status == Status.FIRING])
 
 
 def _links(member: Member) -> str:
@@ -111,7 +113,7 @@ def reason_counts(group: GroupState) -> list[tuple[str, int]]:
     """Firing alerts by their reason (kept members and those only counted), most frequent first."""
     counts: dict[str, int] = dict(group.overflow)
     for m in group.members.values():
-        if m.status == "firing" and m.reason:
+        if m.status == Status.FIRING and m.reason:
             counts[m.reason] = counts.get(m.reason, 0) + 1
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
@@ -136,27 +138,30 @@ def _buttons(group: GroupState) -> dict[str, Any]:
         b: dict[str, Any] = {
             "type": "button",
             "text": {"type": "plain_text", "text": text},
-            "action_id": f"alertrouter_{action}",
-            "value": f"{group.key}:{group.episode}",
+            "action_id": action,
+            "value": ButtonValue(group.key, group.episode).encode(),
         }
         if style:
             b["style"] = style
         return b
 
-    first = button("Unacknowledge", "unack") if group.ack_by else button("Acknowledge", "ack", "primary")
+    first = button("Unacknowledge", UNACK) if group.ack_by else button("Acknowledge", ACK, "primary")
     silence = {
         "type": "static_select",
-        "action_id": "alertrouter_silence",
+        "action_id": SILENCE,
         "placeholder": {"type": "plain_text", "text": "Silence…"},
         "options": [
-            {"text": {"type": "plain_text", "text": label}, "value": f"{choice}|{group.key}:{group.episode}"}
+            {
+                "text": {"type": "plain_text", "text": label},
+                "value": ButtonValue(group.key, group.episode, choice).encode(),
+            }
             for choice, label in SILENCE_CHOICES.items()
         ],
     }
     return {
         "type": "actions",
         "block_id": "alertrouter_actions",
-        "elements": [first, button("Resolve", "resolve"), silence],
+        "elements": [first, button("Resolve", RESOLVE), silence],
     }
 
 
@@ -168,18 +173,18 @@ def _headline(group: GroupState, now_ms: int) -> str:
         return f"✅ RESOLVED · {name}"
     if len(members) == 1 and not group.overflow:
         m = members[0]
-        if status == "resolved":
+        if status == Status.RESOLVED:
             return f"✅ RESOLVED · {m.title} · resolved after {human_duration(m.ts_ms - m.starts_at_ms)}"
-        if status == "nodata":
+        if status == Status.NODATA:
             return f"⚪ NO DATA · {m.title}"
         return f"{ICONS.get(m.severity, '🔴')} {m.severity.upper()} · {m.title}"
-    firing = [m for m in members if m.status == "firing"]
-    resolved = [m for m in members if m.status == "resolved"]
-    nodata = [m for m in members if m.status == "nodata"]
+    firing = [m for m in members if m.status == Status.FIRING]
+    resolved = [m for m in members if m.status == Status.RESOLVED]
+    nodata = [m for m in members if m.status == Status.NODATA]
     counted = sum(group.overflow.values())
     name = ", ".join(v for v in group.group_labels.values() if v) or "alerts"
     jobs = _jobs(members)
-    if status == "resolved":
+    if status == Status.RESOLVED:
         span = max(m.ts_ms for m in members) - min(m.starts_at_ms for m in members)
         what = "failed jobs" if jobs else "alerts"
         return (
@@ -204,9 +209,9 @@ def _headline(group: GroupState, now_ms: int) -> str:
 
 def _member_line(m: Member, with_link: bool, muted: str = "") -> str:
     icon = (
-        ICONS["resolved"]
-        if m.status == "resolved"
-        else ICONS.get("nodata" if m.status == "nodata" else m.severity, "🔴")
+        ICONS[Status.RESOLVED]
+        if m.status == Status.RESOLVED
+        else ICONS.get(Status.NODATA if m.status == Status.NODATA else m.severity, "🔴")
     )
     resource = f" — {escape(shorten(m.resource, 200))}" if m.resource else ""
     count = f" ×{m.count}" if m.count > 1 else ""
@@ -248,7 +253,9 @@ def whole_lines(lines: list[str], budget: int, total: int) -> str:
 
 def render_group(group: GroupState, now_ms: int) -> SlackMessage:
     """The group's one Slack message, edited in place as its alerts change."""
-    members = sorted(group.members.items(), key=lambda kv: (kv[1].status != "firing", kv[1].starts_at_ms))
+    members = sorted(
+        group.members.items(), key=lambda kv: (kv[1].status != Status.FIRING, kv[1].starts_at_ms)
+    )
     # both the text (and push notification) and the block; outside text in it is escaped here, once
     headline = escape(shorten(_headline(group, now_ms), SECTION_BUDGET))
     blocks: list[dict[str, Any]] = [
@@ -333,7 +340,7 @@ def render_group(group: GroupState, now_ms: int) -> SlackMessage:
         notes.append(f"✅ Resolved by {mention(group.resolved_by)} at {slack_date(group.resolved_ms)}")
     for note in notes:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "verbatim": True, "text": note}]})
-    if group_status(group) != "resolved":
+    if group_status(group) != Status.RESOLVED:
         blocks.append(_buttons(group))
     return SlackMessage(text=headline, attachments=[{"color": COLOURS[_colour_key(group)], "blocks": blocks}])
 
@@ -352,14 +359,14 @@ def with_banner(message: SlackMessage, banner: str) -> SlackMessage:
 def render_change(member: Member, before: str | None) -> str:
     """One line for the message's thread: what happened to an alert since the last notification."""
     title, summary = escape(shorten(member.title, 300)), escape(shorten(member.summary, 300))
-    if member.status == "resolved":
+    if member.status == Status.RESOLVED:
         return f"✅ *{title}* resolved after {human_duration(member.ts_ms - member.starts_at_ms)}"
-    if member.status == "nodata":
+    if member.status == Status.NODATA:
         return f"⚪ *{title}* has no data: {summary}"
     icon = ICONS.get(member.severity, "🔴")
-    if before == "firing":
+    if before == Status.FIRING:
         return f"{icon} *{title}* still firing (×{member.count}): {summary}"
-    again = " again" if before == "resolved" else ""
+    again = " again" if before == Status.RESOLVED else ""
     return f"{icon} *{title}* firing{again}: {summary}"
 
 

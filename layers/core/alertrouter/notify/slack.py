@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from alertrouter.notify.base import NotifyError
+from alertrouter.notify.base import NotifyError, SlackApi
 from alertrouter.notify.render import METADATA_EVENT, SlackMessage
 
 if TYPE_CHECKING:
@@ -29,39 +29,11 @@ WRITE_METHODS = frozenset({"chat.postMessage", "chat.update"})
 _CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{8,}")
 
 
-class SlackApi(Protocol):
-    """What the router needs from Slack (SlackClient; the benchmark's in-process sink)."""
-
-    def post(
-        self,
-        channel: str,
-        message: SlackMessage,
-        *,
-        thread_ts: str | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> tuple[str, str]: ...
-
-    def update(self, channel: str, ts: str, message: SlackMessage) -> None: ...
-
-    def post_once(
-        self,
-        channel: str,
-        message: SlackMessage,
-        metadata: dict[str, Any],
-        oldest: float,
-        *,
-        look_first: bool = False,
-    ) -> tuple[str, str]: ...
-
-    def learn(self, name: str, channel_id: str) -> None:
-        """A channel's id, known from an earlier post: so both forms share one pace and Retry-After."""
-
-
 class SlackAmbiguousError(NotifyError):
     """The request may or may not have been carried out (5xx, read timeout)."""
 
 
-class SlackClient:
+class SlackClient(SlackApi):
     """A small Slack Web API client.
 
     Written here rather than taken from slack_sdk: the router needs per-channel pacing, a shared
@@ -102,33 +74,8 @@ class SlackClient:
     @property
     def session(self) -> requests.Session:
         if self._session is None:
-            self._session = self._new_session()
+            self._session = new_session()
         return self._session
-
-    @staticmethod
-    def _new_session() -> requests.Session:
-        import requests
-        from requests.adapters import HTTPAdapter
-        from urllib3.util.retry import Retry
-
-        session = requests.Session()
-        # Only failures to connect are retried here: nothing reached Slack, so a retry cannot duplicate.
-        # read=False re-raises a read timeout as itself (requests' ReadTimeout), never retried here.
-        retry = Retry(
-            total=2,
-            connect=2,
-            read=False,
-            status=0,
-            other=0,
-            redirect=0,
-            backoff_factor=0.2,
-            allowed_methods=None,
-            respect_retry_after_header=False,
-            raise_on_status=False,
-        )
-        session.mount("https://", HTTPAdapter(max_retries=retry, pool_maxsize=4))
-        session.mount("http://", HTTPAdapter(max_retries=retry, pool_maxsize=4))
-        return session
 
     # ---- pacing ----
     def _pace_key(self, channel: str) -> str:
@@ -375,6 +322,33 @@ class SlackClient:
                 last = exc
         assert last is not None
         raise last
+
+
+def new_session() -> requests.Session:
+    """A requests session that retries only failures to connect (imported on first use: a cold start that
+    sends nothing never imports requests)."""
+    import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+
+    session = requests.Session()
+    # Only failures to connect are retried here: nothing reached Slack, so a retry cannot duplicate.
+    # read=False re-raises a read timeout as itself (requests' ReadTimeout), never retried here.
+    retry = Retry(
+        total=2,
+        connect=2,
+        read=False,
+        status=0,
+        other=0,
+        redirect=0,
+        backoff_factor=0.2,
+        allowed_methods=None,
+        respect_retry_after_header=False,
+        raise_on_status=False,
+    )
+    session.mount("https://", HTTPAdapter(max_retries=retry, pool_maxsize=4))
+    session.mount("http://", HTTPAdapter(max_retries=retry, pool_maxsize=4))
+    return session
 
 
 def _retry_after(response: requests.Response) -> float:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from alertrouter.notify.base import NotifyError
+from alertrouter.notify.base import NotifyError, SmsSender
 from alertrouter.notify.render import SMS_LIMIT
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ def mask_number(number: str) -> str:
     return digits[0] + "*" * (len(digits) - 3) + digits[-2:]
 
 
-class SmsNotifier:
+class SmsNotifier(SmsSender):
     def __init__(self, client: SNSClient, numbers: Callable[[], dict[str, str]]) -> None:
         self.client = client
         self._numbers = numbers

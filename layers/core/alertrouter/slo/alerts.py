@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
+from alertrouter.models.alert import Status
 from alertrouter.slo.burn import time_to_exhaustion
 from alertrouter.slo.evaluator import SloReport
 from alertrouter.slo.rules import RuleResult, format_duration
@@ -66,7 +67,7 @@ def alert_event(
         "service": slo.service,
         "rule": rule,
         "severity": severity,
-        "state": "firing" if result else "resolved",
+        "state": (Status.FIRING if result else Status.RESOLVED).value,
         "target": str(float(slo.target)),
         "account": account,
         "region": region,

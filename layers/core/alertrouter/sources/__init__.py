@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alertrouter.models.alert import Alert, Ignored
+from alertrouter.own_messages import OWN_PREFIX
 from alertrouter.sources import cloudwatch, slo
 from alertrouter.sources.errors import MalformedEventError, UnrecognisedEventError
 
@@ -40,9 +41,6 @@ class ParseResult:
     def extend(self, other: ParseResult) -> None:
         self.alerts.extend(other.alerts)
         self.ignored.extend(other.ignored)
-
-
-OWN_PREFIX = "alertrouter."  # the stack's own event source and every kind of the router's own messages
 
 
 def parse_body(body: str | bytes, *, direct: bool = True) -> ParseResult:

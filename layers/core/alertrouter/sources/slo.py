@@ -72,7 +72,7 @@ def parse_eventbridge(event: dict[str, Any]) -> list[Alert]:
     return [
         Alert(
             source=SOURCE,
-            status=Status.FIRING if detail.state == "firing" else Status.RESOLVED,
+            status=Status.FIRING if detail.state == Status.FIRING else Status.RESOLVED,
             severity=_SEVERITY.get(detail.severity, Severity.WARNING),
             title=f"{name}: error budget burn ({detail.rule})",
             summary=detail.summary,

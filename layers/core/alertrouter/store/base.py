@@ -5,7 +5,7 @@ event and never notify twice."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 from alertrouter.models.alert import Alert
 from alertrouter.models.silence import Silence
@@ -16,6 +16,43 @@ CLICK_FIELDS = ("ack_by", "ack_ms", "resolved_by", "resolved_ms")  # what Slack'
 
 def clicks_of(group: GroupState | None) -> dict[str, Any] | None:
     return {name: getattr(group, name) for name in CLICK_FIELDS} if group is not None else None
+
+
+class GroupProgress(TypedDict, total=False):
+    """What a flush writes to its group under the lease (save_progress, release): delivery progress, the
+    muting it applied, a new episode's fresh fields. Records (`notified`, `slack_failed`) in their stored,
+    plain form."""
+
+    episode: int
+    notified_version: int
+    notified: dict[str, Any]
+    last_notified_ms: int
+    channel_notified: dict[str, dict[str, Any]]
+    sms_notified: dict[str, str]
+    slack_ts: dict[str, str]
+    slack_channels: dict[str, str]
+    slack_attempts: dict[str, int]
+    slack_done: dict[str, int]
+    slack_failed: dict[str, Any]
+    ack_by: str
+    ack_ms: int
+    resolved_by: str
+    resolved_ms: int
+    overflow: dict[str, int]
+    muted: dict[str, str]
+    flapping: list[str]
+    resume_at_ms: int
+
+
+class EscalationChanges(TypedDict, total=False):
+    """What an escalator run moves on in an escalation (the store's advance_escalation); the rest stays."""
+
+    next_ms: int
+    step: int
+    round: int
+    sent: list[str]
+    reminded_ms: int
+    done: bool
 
 
 class LeaseHeldError(Exception):
@@ -109,14 +146,14 @@ class FlushLeaseStore(Protocol):
     def claim(self, key: str, lease_id: str, now_ms: int, lease_ms: int) -> GroupState:
         """Take the group's flush lease, or raise LeaseHeldError."""
 
-    def save_progress(self, key: str, lease_id: str, changes: dict[str, Any]) -> None:
+    def save_progress(self, key: str, lease_id: str, changes: GroupProgress) -> None:
         """Record partial results (Slack ts, SMS sent) while holding the lease."""
 
     def release(
         self,
         key: str,
         lease_id: str,
-        changes: dict[str, Any],
+        changes: GroupProgress,
         clear_flush_until_ms: int,
         *,
         expires: bool = False,
@@ -184,7 +221,7 @@ class EscalationStore(Protocol):
 
     def escalations(self) -> list[EscalationState]: ...
 
-    def advance_escalation(self, escalation: EscalationState, changes: dict[str, Any]) -> bool:
+    def advance_escalation(self, escalation: EscalationState, changes: EscalationChanges) -> bool:
         """Move an escalation on (conditional on it being as read): False if someone else moved it."""
 
     def end_escalation(self, key: str, episode: int) -> None:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from botocore.exceptions import ClientError
 
 from alertrouter.models.state import EscalationState
-from alertrouter.store.base import EscalationStore
+from alertrouter.store.base import EscalationChanges, EscalationStore
 from alertrouter.store.dynamodb.codec import (
     GROUP_TTL_S,
     conditional_failed,
@@ -39,15 +37,15 @@ class EscalationItems(Table, EscalationStore):
     def escalations(self) -> list[EscalationState]:
         return [EscalationState.model_validate(i) for i in self._query_all("ESCALATION")]
 
-    def advance_escalation(self, escalation: EscalationState, changes: dict[str, Any]) -> bool:
-        changes = {**changes, "rev": escalation.rev + 1, "expires_at": expires_in(GROUP_TTL_S)}
-        names = {f"#f{i}": name for i, name in enumerate(changes)}
-        values = {f":v{i}": value for i, value in enumerate(changes.values())}
+    def advance_escalation(self, escalation: EscalationState, changes: EscalationChanges) -> bool:
+        written = {**changes, "rev": escalation.rev + 1, "expires_at": expires_in(GROUP_TTL_S)}
+        names = {f"#f{i}": name for i, name in enumerate(written)}
+        values = {f":v{i}": value for i, value in enumerate(written.values())}
         try:
             self.client.update_item(
                 TableName=self.table,
                 Key=escalation_key(escalation.key),
-                UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(changes))),
+                UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(written))),
                 ConditionExpression="episode = :episode AND (attribute_not_exists(#rev) OR #rev = :rev)",
                 ExpressionAttributeNames={**names, "#rev": "rev"},
                 ExpressionAttributeValues=encode_item(

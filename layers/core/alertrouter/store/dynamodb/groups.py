@@ -6,6 +6,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from alertrouter.models.alert import Status
 from alertrouter.models.state import MAX_GROUP_MEMBERS, GroupState, Member
 from alertrouter.store.base import CLICK_FIELDS, GroupStore, GroupView
 from alertrouter.store.dynamodb.codec import conditional_failed, decode_item, encode_item, group_key
@@ -115,7 +116,7 @@ class GroupItems(GroupViewItems, GroupStore):
                         ":one": 1,
                         ":now": now_ms,
                         ":oldts": group.members[old].ts_ms,
-                        ":resolved": "resolved",
+                        ":resolved": Status.RESOLVED.value,
                     }
                 ),
                 ReturnValues="ALL_NEW",

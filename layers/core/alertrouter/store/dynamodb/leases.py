@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from alertrouter.models.state import GroupState
-from alertrouter.store.base import FlushLeaseStore, LeaseHeldError
+from alertrouter.store.base import FlushLeaseStore, GroupProgress, LeaseHeldError
 from alertrouter.store.dynamodb.codec import (
     GROUP_TTL_S,
     conditional_failed,
@@ -48,7 +49,7 @@ class FlushLeaseItems(Table, FlushLeaseStore):
             raise
         return GroupState.model_validate(decode_item(got["Attributes"]))
 
-    def _set_under_lease(self, key: str, lease_id: str, changes: dict[str, Any]) -> GroupState:
+    def _set_under_lease(self, key: str, lease_id: str, changes: Mapping[str, Any]) -> GroupState:
         """SET these fields if (and only if) the lease is still ours; the group as it now is."""
         names = {f"#f{i}": name for i, name in enumerate(changes)}
         values = {f":v{i}": value for i, value in enumerate(changes.values())}
@@ -68,14 +69,14 @@ class FlushLeaseItems(Table, FlushLeaseStore):
             raise
         return GroupState.model_validate(decode_item(got["Attributes"]))
 
-    def save_progress(self, key: str, lease_id: str, changes: dict[str, Any]) -> None:
+    def save_progress(self, key: str, lease_id: str, changes: GroupProgress) -> None:
         self._set_under_lease(key, lease_id, changes)
 
     def release(
         self,
         key: str,
         lease_id: str,
-        changes: dict[str, Any],
+        changes: GroupProgress,
         clear_flush_until_ms: int,
         *,
         expires: bool = False,

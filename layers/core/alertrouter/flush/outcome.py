@@ -1,0 +1,46 @@
+"""What handling one alert or flush did: counted by the stages, read by logs, metrics, tests and the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Outcome:
+    """What handling one alert or flush did (for logs, metrics, tests and the CLI)."""
+
+    applied: int = 0
+    duplicates: int = 0
+    scheduled: int = 0
+    flushed: int = 0
+    posts: int = 0
+    updates: int = 0
+    thread_notes: int = 0
+    sms: int = 0
+    sms_failures: int = 0
+    sms_queued: int = 0
+    overflowed: int = 0  # firing alerts only counted: their group was full
+    slack_failures: dict[str, int] = field(default_factory=dict)  # Slack error code -> channels it refused
+    slack_healed: int = 0  # channels refused earlier that took the group's message again
+    slack_fallbacks: int = 0  # messages posted to a fallback channel
+    ops_pages: int = 0
+    groups: list[str] = field(default_factory=list)
+
+    def add(self, other: Outcome) -> None:
+        self.applied += other.applied
+        self.duplicates += other.duplicates
+        self.scheduled += other.scheduled
+        self.flushed += other.flushed
+        self.posts += other.posts
+        self.updates += other.updates
+        self.thread_notes += other.thread_notes
+        self.sms += other.sms
+        self.sms_failures += other.sms_failures
+        self.sms_queued += other.sms_queued
+        self.overflowed += other.overflowed
+        for cause, count in other.slack_failures.items():
+            self.slack_failures[cause] = self.slack_failures.get(cause, 0) + count
+        self.slack_healed += other.slack_healed
+        self.slack_fallbacks += other.slack_fallbacks
+        self.ops_pages += other.ops_pages
+        self.groups.extend(other.groups)

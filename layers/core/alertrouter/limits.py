@@ -1,0 +1,17 @@
+"""The router's limits and timings: what every part of a flush agrees on (nothing here imports the router)."""
+
+from __future__ import annotations
+
+LEASE_MS = 120_000  # longer than the worst flush (pacing + retries), shorter than the queue's visibility
+BUSY_RETRY_S = 5  # when another worker holds the flush lease, look again this much later
+PRUNE_BATCH = 25  # members dropped per flush: one conditional DynamoDB update, all or none
+MAX_HOP_MS = 900_000  # a muted group is looked at again at least this often (SQS's longest delay)
+DECISION_CACHE = 4096  # label sets whose routing is remembered per process
+SILENCE_CACHE_MS = 5_000  # silences are read at most this often per process (a storm flushes many groups)
+CLICK_REREAD_MS = 500  # before an edit, clicks are read again if the last read is older than this
+# A channel Slack refused for good is tried again by a scheduled flush after these waits (then every 15 min)
+# while its group still fires: it heals soon after the app is invited back, without one call per second.
+SLACK_RETRY_S = (60, 300, 900)
+SLACK_RETRY_GAP_MS = 60_000  # the group's own flushes try it again no sooner than this after the last try
+OPS_PAGE_GAP_MS = 3_600_000  # one ops page per cause per hour, whichever worker meets it
+OPS_RECIPIENT = "ops-topic"  # how a page to the ops topic is recorded among a group's SMS pages
