@@ -29,9 +29,14 @@ logger = function_logger(ROUTER)
 
 @lru_cache(maxsize=1)
 def build_service() -> RouterService:
-    """The process's router, built on first use (not at import) from the validated environment."""
-    service = compose(Settings.from_env(), Clients())
-    settle()
+    """The process's router, built on first use (not at import) from the validated environment. The
+    collector pauses while it is built (all of it lives as long as the process, see settle)."""
+    gc.disable()
+    try:
+        service = compose(Settings.from_env(), Clients())
+        settle()
+    finally:
+        gc.enable()
     return service
 
 
