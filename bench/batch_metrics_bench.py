@@ -48,10 +48,10 @@ def measure(queues: int = 50, runs: int = 1) -> dict[str, Any]:
     """`runs` runs of the real handler over `queues` job queues on a moto server on loopback: the figures of
     the first run, and the wall time of each (walls_s)."""
     import boto3
-    from support.batch_fakes import LIST_JOBS_MAX, build_world, paged_batch
-    from support.handlers import load_handler
 
     from alertrouter.batch_metrics import STATUSES
+    from support.batch_fakes import LIST_JOBS_MAX, build_world, paged_batch
+    from support.handlers import load_handler
 
     with moto_server() as endpoint:
         env: dict[str, str | None] = {

@@ -149,11 +149,10 @@ def throughput(
     reference_s: when given, the reference workload runs on each slice of events right after the router,
     and its seconds are appended (interleaved slices: both see the same load).
     """
-    from support.memory_store import MemoryStore
-
     from alertrouter.aws import Clients
     from alertrouter.composition.router import compose, settle
     from alertrouter.models.settings import Settings
+    from support.memory_store import MemoryStore
 
     config_path = ROOT / "config" / "routing.yaml"
     if immediate:

@@ -11,11 +11,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from alertrouter.notify.render import SlackMessage
 from support.clock import BENCH_START, Clock, DelayQueue
 from support.events import storm_bodies
 from support.fakes import SlackSink
-
-from alertrouter.notify.render import SlackMessage
 
 ROOT = Path(__file__).resolve().parent.parent
 WRITES = (
@@ -136,6 +135,7 @@ def soak(events: int = 100_000, alarms: int = 100) -> tuple[float, float, float]
     """Resident memory (MB) after the first 10,000 events and after all of them, and events/s. History is
     written to a store that keeps nothing (in DynamoDB it lives in the table, with a TTL)."""
     import psutil
+
     from support.memory_store import MemoryStoreWithoutHistory as Store
 
     clock = Clock(BENCH_START, step_ms=1000)

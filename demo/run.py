@@ -279,9 +279,8 @@ def slack_click(
     import base64
     from urllib.parse import urlencode
 
-    from support.local_aws import FAKE_SIGNING_SECRET
-
     from alertrouter.interactions import sign
+    from support.local_aws import FAKE_SIGNING_SECRET
 
     payload = load("slack_block_actions_payload_button_in_message_slack_docs.json")
     payload["user"] = {"id": "U0ONCALL1", "username": "oncall", "team_id": "T0DEMO001"}
@@ -830,10 +829,9 @@ def closing_summary(
 
 def doctor_line(slack: SlackStandIn, channel: str) -> str:
     """The line `alertrouter doctor` prints for one Slack channel."""
-    from support.local_aws import FAKE_SLACK_TOKEN
-
     from alertrouter.notify.slack import SlackClient
     from alertrouter.preflight import slack_channel_check
+    from support.local_aws import FAKE_SLACK_TOKEN
 
     return slack_channel_check(SlackClient(lambda: FAKE_SLACK_TOKEN, slack.url), channel).line()
 

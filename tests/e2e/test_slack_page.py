@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from alertrouter.notify.preview import mrkdwn_to_html
 from support.slack_html import render_page
 from support.slack_standin import Message, SlackStandIn
-
-from alertrouter.notify.preview import mrkdwn_to_html
 
 
 def test_mrkdwn_is_drawn_and_outside_text_escaped() -> None:

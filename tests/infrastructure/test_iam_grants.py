@@ -25,6 +25,7 @@ from typing import Any
 import botocore.session
 import pytest
 from botocore import xform_name
+
 from support.local_aws import expand_for_each, load_template
 from support.paths import ROOT
 

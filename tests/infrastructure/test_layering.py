@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from support.paths import ROOT
 
 CODE_DIRS = ("layers", "functions", "tests", "demo", "bench", "docs")

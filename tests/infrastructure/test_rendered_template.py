@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from support.local_aws import expand_for_each, load_template
 
 GOLDEN = Path(__file__).with_name("rendered_template.golden.json")

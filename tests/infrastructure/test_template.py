@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from support.local_aws import expand_for_each, load_template, template_with_defaults
 from support.paths import ROOT
 

@@ -12,6 +12,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+
 from support.handlers import load_handler
 from support.harness import Harness, make_harness
 from support.slack_standin import SlackStandIn

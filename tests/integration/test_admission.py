@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.events import alarm_body
-from support.harness import Harness, LambdaContext, make_harness, sqs_event
 
 from alertrouter.sources import parse_body
+from support.events import alarm_body
+from support.harness import Harness, LambdaContext, make_harness, sqs_event
 
 NOW = "2024-05-01T10:00:00.000+0000"
 NOW_MS = 1_714_557_600_000  # the harness clock set to NOW

@@ -17,10 +17,10 @@ import boto3
 import pytest
 from moto import mock_aws
 from pydantic import ValidationError
-from support.batch_fakes import BatchCalls, Fault, build_world, inject_faults, paged_batch
 
 from alertrouter.batch_metrics import BatchMetricsError, QueueListError, QueueMetricsReader
 from alertrouter.models.settings import BatchMetricsSettings
+from support.batch_fakes import BatchCalls, Fault, build_world, inject_faults, paged_batch
 
 pytestmark = pytest.mark.integration
 

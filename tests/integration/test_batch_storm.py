@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.events import batch_child_failure as child_failure
-from support.harness import Harness, make_harness, queued
 
 from alertrouter.escalate import Escalator
 from alertrouter.notify.slack import SlackClient
 from alertrouter.store.dynamodb import groups as dynamodb_groups
+from support.events import batch_child_failure as child_failure
+from support.harness import Harness, make_harness, queued
 
 pytestmark = pytest.mark.integration
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from support.events import alarm_body
 from support.harness import RouterStack, emf_lines, make_harness, sms_sent, top_level
 from support.slack_standin import SlackStandIn

@@ -16,11 +16,11 @@ import boto3
 import botocore.session
 import pytest
 from moto import mock_aws
-from support.local_aws import deploy
 
 from alertrouter.cli import main
 from alertrouter.models.silence import Silence
 from alertrouter.store.dynamodb import DynamoDBStore
+from support.local_aws import deploy
 
 pytestmark = pytest.mark.integration
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from support.events import alarm_body
 from support.harness import FAST_CONFIG, RouterStack, emf_lines, make_harness, sms_sent, top_level
 from support.slack_standin import SlackStandIn

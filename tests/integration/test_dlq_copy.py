@@ -4,6 +4,7 @@ message attribute's name, data type and value, in characters SQS accepts, so its
 from __future__ import annotations
 
 import pytest
+
 from support.harness import Harness
 
 pytestmark = pytest.mark.integration

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.local_doctor import LocalDoctor, local_doctor
 
 from alertrouter.aws import Clients
 from alertrouter.cli import doctor, main
 from alertrouter.config import config_version
+from support.local_doctor import LocalDoctor, local_doctor
 
 pytestmark = pytest.mark.integration
 

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.events import alarm_body
-from support.harness import Harness, make_harness, queued
 
 from alertrouter.escalate import Escalator
 from alertrouter.notify.slack import SlackClient
+from support.events import alarm_body
+from support.harness import Harness, make_harness, queued
 
 pytestmark = pytest.mark.integration
 

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.events import alarm_body
-from support.harness import Harness, make_harness
 
 from alertrouter.handler import process_sqs_batch
+from support.events import alarm_body
+from support.harness import Harness, make_harness
 
 pytestmark = pytest.mark.integration
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import time
 
 import pytest
-from support.events import alarm_body
-from support.harness import Harness, make_harness
 
 from alertrouter.notify.base import NotifyError
+from support.events import alarm_body
+from support.harness import Harness, make_harness
 
 pytestmark = pytest.mark.integration
 

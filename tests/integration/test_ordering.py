@@ -6,10 +6,10 @@ from __future__ import annotations
 import random
 
 import pytest
-from support.events import alarm_body
-from support.harness import Harness
 
 from alertrouter.sources import parse_body
+from support.events import alarm_body
+from support.harness import Harness
 
 pytestmark = pytest.mark.integration
 

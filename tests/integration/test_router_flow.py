@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from support.events import alarm_body, event_text
-from support.harness import FAST_CONFIG, Harness, LambdaContext, make_harness, queued, sqs_event
 
 from alertrouter.sources import parse_body
+from support.events import alarm_body, event_text
+from support.harness import FAST_CONFIG, Harness, LambdaContext, make_harness, queued, sqs_event
 
 pytestmark = pytest.mark.integration
 

@@ -9,10 +9,10 @@ import boto3
 import pytest
 from hypothesis import HealthCheck, given, settings
 from moto import mock_aws
-from support.local_aws import deploy
-from support.router_properties import check_convergence, scenarios
 
 from alertrouter.store.dynamodb import DynamoDBStore
+from support.local_aws import deploy
+from support.router_properties import check_convergence, scenarios
 
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 

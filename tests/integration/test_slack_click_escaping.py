@@ -4,10 +4,10 @@ escaped: a Silence click on `X <!channel>` must not turn into an @channel ping."
 from __future__ import annotations
 
 import pytest
-from support.harness import Harness, fire
-from support.slack_clicks import click, queueing_interaction_service
 
 from alertrouter.interactions import InteractionService
+from support.harness import Harness, fire
+from support.slack_clicks import click, queueing_interaction_service
 
 pytestmark = pytest.mark.integration
 

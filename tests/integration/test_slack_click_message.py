@@ -9,15 +9,15 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 import pytest
-from support.events import alarm_body
-from support.harness import Harness
-from support.memory_store import MemoryStore
-from support.slack_clicks import SIGNING_SECRET, click
 
 from alertrouter.interactions import ACK, RESOLVE, SILENCE, UNACK, InteractionService, sign
 from alertrouter.models.state import GroupState, Member
 from alertrouter.notify.slack import SlackClient
 from alertrouter.own_messages import OwnMessage
+from support.events import alarm_body
+from support.harness import Harness
+from support.memory_store import MemoryStore
+from support.slack_clicks import SIGNING_SECRET, click
 
 pytestmark = pytest.mark.integration
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 import requests
-from support.slack_standin import SlackStandIn
 
 from alertrouter.notify.base import NotifyError
 from alertrouter.notify.render import SlackMessage
 from alertrouter.notify.slack import SlackAmbiguousError, SlackClient
+from support.slack_standin import SlackStandIn
 
 pytestmark = pytest.mark.integration
 

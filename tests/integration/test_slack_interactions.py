@@ -7,13 +7,13 @@ import time
 from typing import Any
 
 import pytest
-from support.events import alarm_body
-from support.harness import Harness, make_harness
-from support.slack_clicks import SIGNING_SECRET, click, group_of, interaction_service
 
 from alertrouter.interactions import InteractionService
 from alertrouter.notify.slack import SlackClient
 from alertrouter.own_messages import OwnMessage
+from support.events import alarm_body
+from support.harness import Harness, make_harness
+from support.slack_clicks import SIGNING_SECRET, click, group_of, interaction_service
 
 pytestmark = pytest.mark.integration
 

@@ -11,11 +11,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+
+from alertrouter.interactions import sign
 from support.events import load_event
 from support.harness import LambdaContext
 from support.local_aws import FAKE_SIGNING_SECRET, deploy
-
-from alertrouter.interactions import sign
 
 pytestmark = pytest.mark.integration
 

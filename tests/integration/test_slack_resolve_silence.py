@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from support.events import alarm_body
-from support.harness import Harness, fire
-from support.slack_clicks import SIGNING_SECRET, click, group_of, queueing_interaction_service
 
 from alertrouter.interactions import InteractionService
 from alertrouter.notify.slack import SlackClient
+from support.events import alarm_body
+from support.harness import Harness, fire
+from support.slack_clicks import SIGNING_SECRET, click, group_of, queueing_interaction_service
 
 pytestmark = pytest.mark.integration
 HOUR_MS = 3_600_000

@@ -6,12 +6,12 @@ from __future__ import annotations
 import time
 
 import pytest
-from support.events import alarm_body
-from support.harness import Harness
-from support.slack_clicks import SIGNING_SECRET, click, group_of
 
 from alertrouter.interactions import SILENCE, InteractionService
 from alertrouter.notify.slack import SlackClient
+from support.events import alarm_body
+from support.harness import Harness
+from support.slack_clicks import SIGNING_SECRET, click, group_of
 
 pytestmark = pytest.mark.integration
 HOUR_MS = 3_600_000

@@ -7,12 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
-from support.checkout_slo import NOW, SLOS, put_minutes
-from support.harness import Harness
 
 from alertrouter.cli import main
 from alertrouter.models.settings import SloSettings
 from alertrouter.slo.service import SloService
+from support.checkout_slo import NOW, SLOS, put_minutes
+from support.harness import Harness
 
 pytestmark = pytest.mark.integration
 

@@ -7,11 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
-from support.checkout_slo import NOW, SLOS, put_hours, put_minutes
-from support.harness import Harness
 
 from alertrouter.models.settings import SloSettings
 from alertrouter.slo.service import SloService
+from support.checkout_slo import NOW, SLOS, put_hours, put_minutes
+from support.harness import Harness
 
 pytestmark = pytest.mark.integration
 

@@ -9,15 +9,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from support.clock import BENCH_START, Clock, DelayQueue  # the benchmark's clock and SQS delays
-from support.events import storm_bodies  # the same storm the benchmark measures
-from support.memory_store import MemoryStore
-from support.paths import ROOT
 
 from alertrouter.aws import Clients
 from alertrouter.composition.router import compose
 from alertrouter.models.settings import Settings
 from alertrouter.notify.slack import SlackClient
+from support.clock import BENCH_START, Clock, DelayQueue  # the benchmark's clock and SQS delays
+from support.events import storm_bodies  # the same storm the benchmark measures
+from support.memory_store import MemoryStore
+from support.paths import ROOT
 
 pytestmark = pytest.mark.integration
 

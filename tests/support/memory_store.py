@@ -5,6 +5,7 @@ store is: a class per aggregate over one set of dicts and one lock (MemoryTable)
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 from alertrouter.models.alert import Alert, Status
@@ -424,7 +425,7 @@ class MemoryStoreWithoutHistory(MemoryStore):
         pass
 
 
-def _changed(group: GroupState, changes: dict[str, Any]) -> GroupState:
+def _changed(group: GroupState, changes: Mapping[str, Any]) -> GroupState:
     """The group with `changes` (plain values, as the DynamoDB store writes them) validated into it; the
     field values it has are kept as they are (its __dict__: iterating the model is several times slower)."""
     return GroupState.model_validate({**group.__dict__, **changes})

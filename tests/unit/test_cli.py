@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from support.events import load_event
-from support.paths import EVENTS, ROOT
 
 from alertrouter.cli import main
+from support.events import load_event
+from support.paths import EVENTS, ROOT
 
 CONFIG = str(ROOT / "config" / "routing.yaml")
 

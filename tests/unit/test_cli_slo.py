@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from support.paths import ROOT
 
 from alertrouter.cli import main
 from alertrouter.models.alert import Severity, Status
 from alertrouter.sources import MalformedEventError, parse_body
+from support.paths import ROOT
 
 
 def test_validate_lists_each_slo_and_its_rules(capsys: pytest.CaptureFixture[str]) -> None:

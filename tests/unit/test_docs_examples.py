@@ -11,6 +11,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+
 from support.local_aws import expand_for_each, load_template
 from support.paths import ROOT
 

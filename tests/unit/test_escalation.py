@@ -4,13 +4,13 @@ at t0+N and the one after at t0+2N, unless someone acknowledged; reminders; paci
 from __future__ import annotations
 
 import pytest
+
+from alertrouter.escalate import Escalator
+from alertrouter.models.silence import Silence
 from support.clock import T0, Clock
 from support.escalation_world import CONFIG, MIN, World, page, reminders_after_acknowledge
 from support.fakes import Scheduler, Slack, alert, router
 from support.memory_store import MemoryStore
-
-from alertrouter.escalate import Escalator
-from alertrouter.models.silence import Silence
 
 
 def test_unacknowledged_page_escalates_step_by_step() -> None:

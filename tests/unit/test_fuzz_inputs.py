@@ -58,8 +58,6 @@ from hypothesis import strategies as st
 from hypothesis.control import current_build_context
 from hypothesis.errors import InvalidArgument
 from pydantic import ValidationError
-from support.memory_store import MemoryStore
-from support.paths import EVENTS, ROOT
 
 from alertrouter import sources
 from alertrouter.config import ConfigError, parse_config
@@ -73,6 +71,8 @@ from alertrouter.routing.tree import match_routes
 from alertrouter.slo.compiled import Slo
 from alertrouter.slo.loader import SloError, load_slos
 from alertrouter.sources import MalformedEventError, ParseResult, parse_body, parse_payload
+from support.memory_store import MemoryStore
+from support.paths import EVENTS, ROOT
 
 FUZZ = settings(
     max_examples=1000,

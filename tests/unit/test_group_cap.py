@@ -8,16 +8,16 @@ import json
 from typing import Any
 
 import pytest
-from support.clock import Clock
-from support.events import batch_child_failure as child_failure
-from support.fakes import Scheduler, Slack, alert, router
-from support.memory_store import MemoryStore
 
 from alertrouter.flush.outcome import Outcome
 from alertrouter.joining import GroupFullError, join_full_group
 from alertrouter.models.state import MAX_GROUP_MEMBERS, GroupState, Member
 from alertrouter.notify.render import render_group
 from alertrouter.sources import parse_body
+from support.clock import Clock
+from support.events import batch_child_failure as child_failure
+from support.fakes import Scheduler, Slack, alert, router
+from support.memory_store import MemoryStore
 
 CONFIG = """
 route:

@@ -7,15 +7,15 @@ import time
 
 import pytest
 from pydantic import ValidationError
-from support.events import load_event
-from support.memory_store import MemoryStore
-from support.paths import ROOT
 
 from alertrouter.config import ConfigError, parse_config
 from alertrouter.interactions import InteractionService, function_url_body, sign
 from alertrouter.models.silence import Silence
 from alertrouter.slo.loader import SloError, load_slos
 from alertrouter.sources import MalformedEventError, parse_body
+from support.events import load_event
+from support.memory_store import MemoryStore
+from support.paths import ROOT
 
 ALARM = load_event("eventbridge_cw_alarm_state_change_single_metric_ALARM_awsdocs.json")
 

@@ -9,13 +9,13 @@ import logging
 from typing import Any
 
 import pytest
-from support.events import load_event
 
 from alertrouter.models.state import GroupState, Member
 from alertrouter.notify.mrkdwn import link
 from alertrouter.notify.render import render_group
 from alertrouter.sources import parse_payload, slo
 from alertrouter.weburl import web_url
+from support.events import load_event
 
 T0 = 1_714_557_600_000
 REFUSED = [

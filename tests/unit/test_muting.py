@@ -3,11 +3,10 @@ never sent; when the mute ends and the alert still fires, it is sent."""
 
 from __future__ import annotations
 
+from alertrouter.models.silence import Silence
 from support.clock import T0, Clock
 from support.fakes import Scheduler, Slack, Sms, alert, router
 from support.memory_store import MemoryStore
-
-from alertrouter.models.silence import Silence
 
 MIN = 60_000
 

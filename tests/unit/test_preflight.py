@@ -11,7 +11,6 @@ import boto3
 import pytest
 import yaml
 from moto import mock_aws
-from support.paths import ROOT
 
 from alertrouter.cli import stack_target
 from alertrouter.preflight import (
@@ -23,6 +22,7 @@ from alertrouter.preflight import (
     sms_sandbox_check,
     summary,
 )
+from support.paths import ROOT
 
 NUMBERS = {"oncall-primary": "+15555550100", "oncall-secondary": "+15555550101"}
 

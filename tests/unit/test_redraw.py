@@ -4,12 +4,12 @@ interactions function redraws the clicked one and hands the others to the router
 from __future__ import annotations
 
 import pytest
-from support.clock import Clock
-from support.fakes import Scheduler, Slack, alert, router
-from support.memory_store import MemoryStore
 
 from alertrouter.notify.base import NotifyError
 from alertrouter.router import Router
+from support.clock import Clock
+from support.fakes import Scheduler, Slack, alert, router
+from support.memory_store import MemoryStore
 
 TWO_CHANNELS = """
 route:

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support.memory_store import MemoryStore
-from support.router_properties import CONFIG, Queue, Slack, alert, check_convergence, scenarios
 
 from alertrouter.config import parse_config
 from alertrouter.flush.visible import visible_members
 from alertrouter.models.silence import Silence
 from alertrouter.router import Router
+from support.memory_store import MemoryStore
+from support.router_properties import CONFIG, Queue, Slack, alert, check_convergence, scenarios
 
 
 @pytest.mark.slow

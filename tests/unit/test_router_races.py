@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
+from alertrouter.notify.base import NotifyError
 from support.clock import Clock
 from support.fakes import Scheduler, Slack, alert, router
 from support.memory_store import MemoryStore
-
-from alertrouter.notify.base import NotifyError
 
 ONE_GROUP = """
 route:

@@ -10,15 +10,15 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from support.clock import Clock
-from support.events import load_event
-from support.fakes import Scheduler, Slack, alert, router
-from support.memory_store import MemoryStore
 
 from alertrouter.models.state import AlertState, GroupState, Member
 from alertrouter.notify.mrkdwn import ELLIPSIS, escape, escaped_length, shorten
 from alertrouter.notify.render import render_change, render_group
 from alertrouter.sources import parse_payload
+from support.clock import Clock
+from support.events import load_event
+from support.fakes import Scheduler, Slack, alert, router
+from support.memory_store import MemoryStore
 
 T0 = 1_714_557_600_000
 _URL = re.compile(r"https?://[^\s<>|]+")

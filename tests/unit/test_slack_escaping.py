@@ -9,10 +9,10 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from support.escalation_world import World, reminders_after_acknowledge
 
 from alertrouter.models.state import GroupState, Member
 from alertrouter.notify.render import SlackMessage, render_change, render_group
+from support.escalation_world import World, reminders_after_acknowledge
 
 T0 = 1_714_557_600_000  # 2024-05-01 10:00:00 UTC
 

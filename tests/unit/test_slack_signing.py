@@ -5,9 +5,9 @@ from __future__ import annotations
 import base64
 
 import pytest
-from support.events import load_event
 
 from alertrouter.interactions import SignatureError, function_url_body, sign, verify_signature
+from support.events import load_event
 
 VECTOR = load_event("slack_request_signing_test_vector_slack_docs.json")
 SECRET, BODY, TS = VECTOR["signing_secret"], VECTOR["body"].encode(), VECTOR["timestamp"]

@@ -7,11 +7,11 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from support.events import event_text, load_event
-from support.paths import EVENTS
 
 from alertrouter.models.alert import Severity, Status
 from alertrouter.sources import MalformedEventError, UnrecognisedEventError, parse_body, parse_payload
+from support.events import event_text, load_event
+from support.paths import EVENTS
 
 CW_EVENTS = sorted(p.name for p in EVENTS.glob("*.json") if "cw_alarm" in p.name or p.name.startswith("sns_"))
 

@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
-from support.events import load_event
-from support.memory_store import MemoryStore
 
 from alertrouter.models.alert import Alert
 from alertrouter.models.state import Member, Notified
 from alertrouter.sources import parse_payload
 from alertrouter.store.base import LeaseHeldError
+from support.events import load_event
+from support.memory_store import MemoryStore
 
 NOW = 1_714_557_600_000
 KEY = "route0/abc123"

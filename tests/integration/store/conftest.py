@@ -11,11 +11,11 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from support.local_aws import deploy
-from support.memory_store import MemoryStore
 
 from alertrouter.store.base import StateStore
 from alertrouter.store.dynamodb import DynamoDBStore
+from support.local_aws import deploy
+from support.memory_store import MemoryStore
 
 _stacks = itertools.count()
 

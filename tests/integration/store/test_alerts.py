@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from support.store_items import NOW, alert
 
 from alertrouter.store.base import StateStore
 from alertrouter.store.dynamodb import DynamoDBStore
+from support.store_items import NOW, alert
 
 pytestmark = pytest.mark.integration
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from support.store_items import KEY, NOW, alert, upsert
 
 from alertrouter.store.base import StateStore
+from support.store_items import KEY, NOW, alert, upsert
 
 pytestmark = pytest.mark.integration
 

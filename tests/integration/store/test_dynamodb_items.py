@@ -7,11 +7,11 @@ import time
 from typing import Any
 
 import pytest
-from support.local_aws import load_template
-from support.store_items import KEY, NOW, alert, upsert
 
 from alertrouter.store.base import LeaseHeldError
 from alertrouter.store.dynamodb import DynamoDBStore
+from support.local_aws import load_template
+from support.store_items import KEY, NOW, alert, upsert
 
 pytestmark = pytest.mark.integration
 

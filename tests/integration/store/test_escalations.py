@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from support.store_items import KEY, NOW
 
 from alertrouter.models.state import EscalationState
 from alertrouter.store.base import StateStore
+from support.store_items import KEY, NOW
 
 pytestmark = pytest.mark.integration
 

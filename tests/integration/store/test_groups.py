@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
-from support.store_items import KEY, NOW, alert, upsert
 
 from alertrouter.models.state import Member
 from alertrouter.store.base import StateStore
 from alertrouter.store.dynamodb import DynamoDBStore
+from support.store_items import KEY, NOW, alert, upsert
 
 pytestmark = pytest.mark.integration
 
@@ -116,9 +116,8 @@ def test_mark_flush_scheduled_keeps_the_earliest_due(store: StateStore) -> None:
 def test_a_full_group_refuses_new_members_and_a_resolved_ones_place_can_be_taken_once(
     store: StateStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from support import memory_store
-
     from alertrouter.store.dynamodb import groups
+    from support import memory_store
 
     monkeypatch.setattr(groups, "MAX_GROUP_MEMBERS", 3)
     monkeypatch.setattr(memory_store, "MAX_GROUP_MEMBERS", 3)

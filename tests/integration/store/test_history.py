@@ -4,9 +4,9 @@ refuse a replayed Slack request."""
 from __future__ import annotations
 
 import pytest
-from support.store_items import KEY, NOW
 
 from alertrouter.store.base import StateStore
+from support.store_items import KEY, NOW
 
 pytestmark = pytest.mark.integration
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from support.store_items import KEY, NOW, alert, upsert
 
 from alertrouter.models.state import Notified
 from alertrouter.store.base import LeaseHeldError, StateStore
 from alertrouter.store.dynamodb import DynamoDBStore
+from support.store_items import KEY, NOW, alert, upsert
 
 pytestmark = pytest.mark.integration
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from support.store_items import KEY, NOW, alert
 
 from alertrouter.models.state import AlertState, Member, QueuedPage
 from alertrouter.store.base import StateStore
+from support.store_items import KEY, NOW, alert
 
 pytestmark = pytest.mark.integration
 
