@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from alertrouter.models.state import GroupState, Member
-from alertrouter.notify.mrkdwn import link
+from alertrouter.mrkdwn import link
 from alertrouter.notify.render import render_group
 from alertrouter.sources import parse_payload, slo
 from alertrouter.weburl import web_url

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from alertrouter.models.state import AlertState, GroupState, Member
-from alertrouter.notify.mrkdwn import ELLIPSIS, escape, escaped_length, shorten
+from alertrouter.mrkdwn import ELLIPSIS, escape, escaped_length, shorten
 from alertrouter.notify.render import render_change, render_group
 from alertrouter.sources import parse_payload
 from support.clock import Clock

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from alertrouter.models.alert import Status
 from alertrouter.models.silence import named_episodes, silencing
 from alertrouter.models.state import EscalationState, GroupState, Member, QueuedPage
+from alertrouter.mrkdwn import escape, mention
 from alertrouter.notify.base import SMS_GAP_MS, NotifyError
-from alertrouter.notify.mrkdwn import escape, mention
 from alertrouter.notify.render import SlackMessage, human_duration, render_sms
 from alertrouter.observability import ESCALATOR, module_logger
 from alertrouter.own_messages import ExpireMessage

@@ -8,7 +8,7 @@ from functools import cached_property
 
 from alertrouter.models.config import Receiver, ResolvedRoute, Route, RoutingConfig, SlackTarget
 from alertrouter.models.state import Member
-from alertrouter.notify.mrkdwn import shorten
+from alertrouter.mrkdwn import shorten
 from alertrouter.routing.tree import match_routes
 
 RECEIVER = "config-invalid"

@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from alertrouter.models.alert import Alert, Status
 from alertrouter.models.config import MAX_TRANSITIONS, FlapPolicy
-from alertrouter.notify.mrkdwn import shorten
+from alertrouter.mrkdwn import shorten
 from alertrouter.weburl import whole_url
 
 

@@ -15,8 +15,8 @@ from pydantic import BaseModel, Field
 
 from alertrouter.models.alert import Status
 from alertrouter.models.state import GroupState, Member
+from alertrouter.mrkdwn import escape, escape_keeping_mentions, link, mention, shorten
 from alertrouter.notify.button_value import ACK, RESOLVE, SILENCE, UNACK, ButtonValue
-from alertrouter.notify.mrkdwn import escape, escape_keeping_mentions, link, mention, shorten
 
 COLOURS = {
     "critical": "#E01E5A",

@@ -17,7 +17,7 @@ from urllib.parse import quote
 from pydantic import Field
 
 from alertrouter.models.alert import Alert, Ignored, Severity, Status, fingerprint, severity_word
-from alertrouter.notify.mrkdwn import shorten
+from alertrouter.mrkdwn import shorten
 from alertrouter.sources.common import OpenModel, arn_account, validated
 from alertrouter.sources.errors import MalformedEventError
 from alertrouter.sources.eventbridge import EventBridgeEvent

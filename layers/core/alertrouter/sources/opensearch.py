@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from alertrouter.models.alert import Alert, Severity, Status, fingerprint, severity_word
-from alertrouter.notify.mrkdwn import shorten
+from alertrouter.mrkdwn import shorten
 from alertrouter.sources.common import domain_console_url, first_url, validated
 from alertrouter.sources.errors import MalformedEventError
 from alertrouter.sources.eventbridge import EventBridgeEvent
