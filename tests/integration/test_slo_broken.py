@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from alertrouter.cli import main
+from alertrouter.composition.slo_evaluator import compose
 from alertrouter.models.settings import SloSettings
-from alertrouter.slo.service import SloService
 from support.checkout_slo import NOW, SLOS, put_minutes
 from support.harness import Harness
 
@@ -50,7 +50,7 @@ def test_one_broken_slo_is_reported_and_the_others_are_evaluated(
         aws_region="us-east-1",
     )
     # When the evaluator starts and runs
-    service = SloService(settings, harness.service.clients)
+    service = compose(settings, harness.service.clients)
     broken = service.report_problems()
     reports = service.run(NOW)
     # Then the two valid SLOs are evaluated and page, and the broken one is named with its reason
@@ -78,7 +78,7 @@ def test_an_slo_file_that_cannot_be_read_is_one_problem_and_no_slo(harness: Harn
         ingest_queue_url=harness.stack.queue_url,
         slo_config_path=str(tmp_path / "missing.yaml"),
     )
-    service = SloService(settings, harness.service.clients)
+    service = compose(settings, harness.service.clients)
     [problem] = service.report_problems()
     assert "cannot read SLO file" in str(problem)
     assert service.run(NOW) == []

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from alertrouter.composition.slo_evaluator import compose
 from alertrouter.models.settings import SloSettings
 from alertrouter.slo.service import SloService
 from support.checkout_slo import NOW, SLOS, put_hours, put_minutes
@@ -28,7 +29,7 @@ def slo_service(harness: Harness, tmp_path: Path) -> SloService:
         aws_region="us-east-1",
         dashboard_url="https://console.example/dashboards/slos",
     )
-    return SloService(settings, harness.service.clients)
+    return compose(settings, harness.service.clients)
 
 
 @pytest.mark.slow
@@ -97,7 +98,7 @@ def test_late_data_is_read_again_and_state_survives_a_new_process(
     slo_service.run(NOW)
     # a datapoint for two minutes ago arrives late, after that run
     put_minutes(cloudwatch, NOW - 120, NOW, 100, 50)
-    again = SloService(slo_service.settings, harness.service.clients)  # a cold start: state from the table
+    again = compose(slo_service.settings, harness.service.clients)  # a cold start: state from the table
     [report] = again.run(NOW + 60)
     five = next(c for w, c in report.windows.items() if w.total_seconds() == 300)
     assert float(five.bad) == 100 and float(five.total) == 400  # the two late minutes were read again

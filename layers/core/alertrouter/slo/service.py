@@ -1,4 +1,4 @@
-"""The SLO evaluator's wiring: SLO file, state table, CloudWatch, the router's queue, EMF metrics."""
+"""The SLO evaluator's service: evaluate the SLOs, queue their alerts, keep their state, EMF metrics."""
 
 from __future__ import annotations
 
@@ -12,26 +12,36 @@ from alertrouter.aws import Clients
 from alertrouter.models.settings import SloSettings
 from alertrouter.observability import SLO, function_logger, function_metrics
 from alertrouter.slo.alerts import alert_event
+from alertrouter.slo.compiled import Slo
 from alertrouter.slo.evaluator import Evaluator, SloReport, SloState
-from alertrouter.slo.loader import SloError, load_usable_slos
+from alertrouter.slo.loader import SloError
 from alertrouter.slo.rules import format_duration
 from alertrouter.store.base import SloStateStore
-from alertrouter.store.dynamodb import DynamoDBStore
 
 logger = function_logger(SLO)
 metrics = function_metrics(SLO)
 
 
 class SloService:
+    """One evaluation a minute: the usable SLOs evaluated, their alerts queued, their state kept. Built by
+    the SLO evaluator's composition root (composition/slo_evaluator.py)."""
+
     def __init__(
-        self, settings: SloSettings, clients: Clients, *, store: SloStateStore | None = None
+        self,
+        settings: SloSettings,
+        clients: Clients,
+        *,
+        store: SloStateStore,
+        slos: list[Slo],
+        problems: list[SloError],
+        cloudwatch: Any,
     ) -> None:
         self.settings = settings
         self.clients = clients
-        self.store: SloStateStore = store or DynamoDBStore(settings.table_name, clients.dynamodb)
+        self.store = store
         # One broken SLO is reported at every run (metric BrokenSlos, an ops alarm); the others are evaluated.
-        self.slos, self.problems = load_usable_slos(settings.slo_config_path)
-        self.evaluator = Evaluator(self.slos, self._load, self._save, clients.client("cloudwatch"))
+        self.slos, self.problems = slos, problems
+        self.evaluator = Evaluator(self.slos, self._load, self._save, cloudwatch)
 
     def _load(self, name: str) -> SloState | None:
         raw = self.store.load_slo_state(name)
