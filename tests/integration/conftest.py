@@ -58,9 +58,6 @@ def harness(aws: Any, slack: SlackStandIn, tmp_path: Path) -> Harness:
 @pytest.fixture
 def app(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> Any:
     """The real router handler module, its service wired to the harness (moto + Slack stand-in)."""
-    from alertrouter import handler
-
     module = load_handler("router")
     monkeypatch.setattr(module, "build_service", lambda: harness.service)
-    monkeypatch.setattr(handler, "build_service", lambda: harness.service)
     return module

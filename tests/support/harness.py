@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from moto.backends import get_backend
 
-from alertrouter import handler
 from alertrouter.aws import Clients, SecretCache
 from alertrouter.composition.router import compose, slack_token
 from alertrouter.models.settings import Settings
@@ -186,7 +185,6 @@ class RouterStack:
         )
         self.app = load_handler("router")
         monkeypatch.setattr(self.app, "build_service", lambda: harness.service)
-        monkeypatch.setattr(handler, "build_service", lambda: harness.service)
 
     def send(self, *bodies: str) -> dict[str, Any]:
         result: dict[str, Any] = self.app.lambda_handler(sqs_event(*bodies), LambdaContext())

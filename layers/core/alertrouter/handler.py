@@ -5,13 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from alertrouter.composition.router import build_service
 from alertrouter.notify.base import NotifyError
 from alertrouter.observability import ROUTER, function_logger
 from alertrouter.service import RouterService
-
-# build_service: also here, where the integration tests have always patched it
-__all__ = ["MIN_REMAINING_MS", "build_service", "on_retryable", "process_sqs_batch"]
 
 logger = function_logger(ROUTER)
 
