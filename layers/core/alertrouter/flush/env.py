@@ -11,7 +11,16 @@ from alertrouter.models.config import RoutingConfig
 from alertrouter.notify.base import OpsPager, SlackApi, SmsSender
 from alertrouter.observability import ROUTER, module_logger
 from alertrouter.routebook import RouteBook
-from alertrouter.store.base import StateStore
+from alertrouter.store.base import (
+    AlertStore,
+    EscalationStore,
+    FlushLeaseStore,
+    GroupView,
+    InhibitSourceStore,
+    PageOutbox,
+    PagingSlots,
+    StateStore,
+)
 
 logger = module_logger(ROUTER, __name__)
 
@@ -30,6 +39,36 @@ class FlushEnv:
     account_label: str
     slack_token_secret: str  # named in the fix of a refused token
     now_ms: Callable[[], int]
+
+    # The stages reach the store only through these, each the one aggregate a stage uses (the store itself is
+    # one object: tests swap it whole).
+    @property
+    def leases(self) -> FlushLeaseStore:
+        return self.store
+
+    @property
+    def groups(self) -> GroupView:
+        return self.store
+
+    @property
+    def alerts(self) -> AlertStore:
+        return self.store
+
+    @property
+    def inhibit_sources(self) -> InhibitSourceStore:
+        return self.store
+
+    @property
+    def paging(self) -> PagingSlots:
+        return self.store
+
+    @property
+    def outbox(self) -> PageOutbox:
+        return self.store
+
+    @property
+    def escalations(self) -> EscalationStore:
+        return self.store
 
     def history(self, key: str, kind: str, detail: dict[str, Any]) -> None:
         """History is for people reading it later: a failure to write it never fails (and so never

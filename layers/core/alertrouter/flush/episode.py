@@ -45,9 +45,9 @@ class NewEpisode:
         if any(m.flapping_until(flush.route.flapping) > flush.now for m in group.members.values()):
             if group.resolved_by:  # it fires again: an earlier Resolve click no longer holds
                 unresolved: GroupProgress = {"resolved_by": "", "resolved_ms": 0}
-                self.env.store.save_progress(group.key, flush.lease, unresolved)
+                self.env.leases.save_progress(group.key, flush.lease, unresolved)
                 flush.group = group.model_copy(update=unresolved)
             return
         changes = new_episode(group.episode)
-        self.env.store.save_progress(group.key, flush.lease, changes)
+        self.env.leases.save_progress(group.key, flush.lease, changes)
         flush.group = group.model_copy(update=changes)

@@ -32,7 +32,7 @@ class StartEscalation:
         after_ms = int(policy.after.total_seconds() * 1000) if policy else 0
         reminder_ms = int(route.reminder_interval.total_seconds() * 1000) if route.reminder_interval else 0
         group = flush.group
-        self.env.store.start_escalation(
+        self.env.escalations.start_escalation(
             EscalationState(
                 key=group.key,
                 episode=group.episode,

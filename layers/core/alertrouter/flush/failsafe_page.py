@@ -66,7 +66,7 @@ class FailSafePage:
             **group.sms_notified,
             **{f"{fp}@{OPS_RECIPIENT}": str(m.starts_at_ms) for fp, m in critical.items()},
         }
-        self.env.store.save_progress(group.key, flush.lease, {"sms_notified": sms_notified})
+        self.env.leases.save_progress(group.key, flush.lease, {"sms_notified": sms_notified})
         self.env.history(
             group.key, "ops_page", {"cause": failsafe.OPS_PAGE_CAUSE, "alerts": sorted(critical)}
         )

@@ -54,16 +54,15 @@ class Muting:
         now: int,
     ) -> None:
         """Adds the reason of each firing member a silence or an inhibition mutes, and when to look again."""
-        store = self.env.store
         silences = self.silences.active(now)
         rules = self.env.config.inhibit_rules
         some_unmuted = len(reasons) < len(firing)
         # firing inhibition sources; with none (and no silence) nothing can mute: the members are not read
-        sources = store.inhibit_sources() if rules and some_unmuted else {}
+        sources = self.env.inhibit_sources.inhibit_sources() if rules and some_unmuted else {}
         if not ((silences or sources) and some_unmuted):
             return
-        states = store.get_alerts([fp for fp in firing if fp not in reasons])
-        episodes = named_episodes(silences, {group.key: group.episode}, store.episode_of)
+        states = self.env.alerts.get_alerts([fp for fp in firing if fp not in reasons])
+        episodes = named_episodes(silences, {group.key: group.episode}, self.env.groups.episode_of)
         for fp, state in states.items():
             silence = silencing(silences, fp, state.labels, now, episodes)
             if silence is not None:

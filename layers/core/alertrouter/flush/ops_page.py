@@ -19,7 +19,7 @@ def page_ops(
     next flush pages instead)."""
     assert env.ops is not None
     try:
-        if not env.store.claim_ops_page(cause, now, gap_ms):
+        if not env.paging.claim_ops_page(cause, now, gap_ms):
             return False
     except Exception:  # noqa: BLE001 - a page is the fallback's fallback: logged, never fatal
         logger.exception("ops page not claimed", extra={"cause": cause})
@@ -29,7 +29,7 @@ def page_ops(
     except Exception:  # noqa: BLE001
         logger.exception("ops page not published", extra={"cause": cause})
         with contextlib.suppress(Exception):
-            env.store.release_ops_page(cause, now)
+            env.paging.release_ops_page(cause, now)
         return None
     outcome.ops_pages += 1
     return True

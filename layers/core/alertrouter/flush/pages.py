@@ -52,12 +52,12 @@ class Pages:
     def _page(self, flush: Flush, name: str, pages: dict[str, Member], sms_notified: dict[str, str]) -> bool:
         """Page one recipient (or queue the pages): whether a page went out or was queued."""
         assert self.env.sms is not None
-        store, key, outcome = self.env.store, flush.group.key, flush.outcome
+        key, outcome = flush.group.key, flush.outcome
         now = self.env.now_ms()
-        if not store.claim_sms_slot(name, now, SMS_GAP_MS):
+        if not self.env.paging.claim_sms_slot(name, now, SMS_GAP_MS):
             # Texted less than a minute ago: the escalator sends these on its next run, bundled with
             # whatever else is due to this recipient (one SMS per number per minute).
-            store.queue_pages(
+            self.env.outbox.queue_pages(
                 [
                     QueuedPage(
                         recipient=name,
@@ -79,7 +79,7 @@ class Pages:
         except NotifyError as exc:
             if exc.retryable:
                 with contextlib.suppress(Exception):  # the retry may text at once
-                    store.release_sms_slot(name, now)
+                    self.env.paging.release_sms_slot(name, now)
                 raise
             # A recipient that cannot be paged (not in the secret, number refused) must not stop the
             # other recipients nor the Slack message: logged loudly and counted, tried again next flush.
@@ -97,4 +97,4 @@ class Pages:
         self, flush: Flush, name: str, pages: dict[str, Member], sms_notified: dict[str, str]
     ) -> None:
         sms_notified.update({f"{fp}@{name}": str(m.starts_at_ms) for fp, m in pages.items()})
-        self.env.store.save_progress(flush.group.key, flush.lease, {"sms_notified": sms_notified})
+        self.env.leases.save_progress(flush.group.key, flush.lease, {"sms_notified": sms_notified})

@@ -42,7 +42,7 @@ class Prune:
         sms_keys = [
             f"{fp}@{name}" for fp in gone for name in sms_recipients if f"{fp}@{name}" in group.sms_notified
         ]
-        if not self.env.store.prune_members(group.key, flush.lease, gone, sms_keys):
+        if not self.env.leases.prune_members(group.key, flush.lease, gone, sms_keys):
             return  # a member changed meanwhile: try at the next flush
         flush.group = group.model_copy(
             update={

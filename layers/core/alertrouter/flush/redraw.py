@@ -26,21 +26,20 @@ class Redraw:
     def run(self, key: str, episode: int, clicked: str) -> Outcome:
         """A flush that holds the lease re-reads the clicks before its own edits, so then nothing is left to
         do here. `clicked` is the Slack channel id already redrawn."""
-        store = self.env.store
-        group = store.get_group(key)
+        group = self.env.groups.get_group(key)
         if self.env.slack is None or group is None or group.episode != episode or len(group.slack_ts) < 2:
             return Outcome()
         lease = new_lease_id()
         now = self.env.now_ms()
         try:
-            group = store.claim(key, lease, now, LEASE_MS)
+            group = self.env.leases.claim(key, lease, now, LEASE_MS)
         except LeaseHeldError:
             return Outcome()
         outcome = Outcome()
         try:
             self._redraw(group, episode, clicked, now, outcome)
         finally:
-            store.release(key, lease, {}, 0, claimed_version=None)
+            self.env.leases.release(key, lease, {}, 0, claimed_version=None)
         return outcome
 
     def _redraw(self, group: GroupState, episode: int, clicked: str, now: int, outcome: Outcome) -> None:

@@ -19,7 +19,7 @@ class ReleaseUntold:
         group = flush.group
         if group.slack_ts or (flush.members and group_status(group) != Status.RESOLVED):
             return
-        flush.released = self.env.store.release(
+        flush.released = self.env.leases.release(
             group.key,
             flush.lease,
             {"notified_version": flush.version, **flush.kept},
@@ -41,7 +41,7 @@ class Release:
         # a flush that only retried a refused channel is not a notification: group_interval still counts
         # from the last one, so the healthy channels' next edit is not pushed back
         news = flush.version > group.notified_version or flush.shown_changed
-        flush.released = self.env.store.release(
+        flush.released = self.env.leases.release(
             group.key,
             flush.lease,
             {

@@ -57,7 +57,7 @@ class Slack:
             flush.outcome.slack_fallbacks += fallback in progress.slack_ts
             unsaved = True
         if unsaved:
-            self.env.store.save_progress(walk.group.key, flush.lease, progress.fields())
+            self.env.leases.save_progress(walk.group.key, flush.lease, progress.fields())
         if token_error is not None:
             self._page_ops_token(token_error, flush)
         return progress.slack_failed
@@ -82,7 +82,7 @@ class Slack:
                 continue
             lines = [] if failed is not None else flush.thread_lines  # healed: the current message only
             token_error = self.sender.try_channel(walk, channel, lines, banner=channel not in own)
-            self.env.store.save_progress(walk.group.key, flush.lease, progress.fields())
+            self.env.leases.save_progress(walk.group.key, flush.lease, progress.fields())
             unsaved = False
         return token_error, unsaved
 

@@ -40,7 +40,7 @@ class ChannelSender:
     def with_clicks(self, group: GroupState, now: int) -> tuple[GroupState, SlackMessage, int]:
         """The group with the acknowledgement and manual resolve as stored now (a click may have landed since
         the claim; the interactions function redrew the message then, and this edit must not undo it)."""
-        clicks = self.env.store.get_clicks(group.key)
+        clicks = self.env.groups.get_clicks(group.key)
         if clicks is not None:
             group = group.model_copy(update=clicks)
         return group, render_group(group, now), self.env.now_ms()
@@ -91,7 +91,7 @@ class ChannelSender:
         tried = progress.slack_attempts.get(channel) == group.episode
         if not tried:
             progress.slack_attempts[channel] = group.episode
-            self.env.store.save_progress(
+            self.env.leases.save_progress(
                 group.key, walk.flush.lease, {"slack_attempts": progress.slack_attempts}
             )
         shown = self.view.shown(group.receiver, message, progress.slack_failed, channel, banner)
