@@ -15,6 +15,7 @@ from moto import mock_aws
 
 from support.handlers import load_handler
 from support.harness import Harness, make_harness
+from support.local_aws import use_fake_aws_environment
 from support.slack_standin import SlackStandIn
 
 
@@ -32,14 +33,7 @@ def log_lines() -> Iterator[io.StringIO]:
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    use_fake_aws_environment(monkeypatch)
     with mock_aws():
         yield boto3.session.Session(region_name="us-east-1")
 

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from alertrouter.batch_metrics import BatchMetricsError, QueueListError, QueueMetricsReader
 from alertrouter.models.settings import BatchMetricsSettings
 from support.batch_fakes import BatchCalls, Fault, build_world, inject_faults, paged_batch
+from support.local_aws import use_fake_aws_environment
 
 pytestmark = pytest.mark.integration
 
@@ -96,18 +97,14 @@ class _Records(logging.Handler):
 def batch(monkeypatch: pytest.MonkeyPatch) -> Iterator[Batch]:
     from botocore.retries.standard import ExponentialBackoff
 
+    use_fake_aws_environment(monkeypatch)
     for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
         # as the template sets them for every function: neither may reach these metrics
         "POWERTOOLS_SERVICE_NAME": "alertrouter",
         "POWERTOOLS_METRICS_NAMESPACE": "AlertRouter",
     }.items():
         monkeypatch.setenv(name, value)
     for name in (
-        "AWS_ENDPOINT_URL",
         "POWERTOOLS_METRICS_DISABLED",
         "POWERTOOLS_DEV",
         "BATCH_JOB_QUEUES",

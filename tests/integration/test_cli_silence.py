@@ -20,7 +20,7 @@ from moto import mock_aws
 from alertrouter.cli import main
 from alertrouter.models.silence import Silence
 from alertrouter.store.dynamodb import DynamoDBStore
-from support.local_aws import deploy
+from support.local_aws import deploy, use_fake_aws_environment
 
 pytestmark = pytest.mark.integration
 
@@ -45,14 +45,8 @@ def moto_session() -> Iterator[Any]:
     """One moto for the module, with the `aws` fixture's fake credentials (a mock per test costs more than
     the test); each test deploys its own stack (a table from template.yaml) under its own prefix."""
     with pytest.MonkeyPatch.context() as mp:
-        for name, value in {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_SESSION_TOKEN": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-        }.items():
-            mp.setenv(name, value)
-        for name in ("AWS_ENDPOINT_URL", "AWS_REGION", "AWS_PROFILE"):
+        use_fake_aws_environment(mp)
+        for name in ("AWS_REGION", "AWS_PROFILE"):
             mp.delenv(name, raising=False)
         # The CLI makes a botocore session per run; loading the service model anew each time is most of a
         # run's time, so every run here gets one shared session (its clients are still made as the CLI says).

@@ -26,6 +26,23 @@ FAKE_SIGNING_SECRET = "fake-signing-secret-for-local-use"  # noqa: S105 - an obv
 FAKE_SMS_NUMBERS = {"oncall-primary": "+15555550100", "oncall-secondary": "+15555550101"}  # 555-01xx: fiction
 
 
+# What moto answers to: fake credentials and a region, and no endpoint override (a setting left in the
+# environment would send the clients elsewhere).
+FAKE_AWS_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+def use_fake_aws_environment(monkeypatch: Any) -> None:
+    """Set FAKE_AWS_ENVIRONMENT and drop AWS_ENDPOINT_URL, through a pytest MonkeyPatch (undone after)."""
+    for name, value in FAKE_AWS_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+
+
 class _CfnLoader(yaml.SafeLoader):
     """Reads CloudFormation short-form tags (!Ref, !Sub, !GetAtt...) as plain {tag: value} data."""
 

@@ -14,7 +14,7 @@ from moto import mock_aws
 
 from alertrouter.store.base import StateStore
 from alertrouter.store.dynamodb import DynamoDBStore
-from support.local_aws import deploy
+from support.local_aws import deploy, use_fake_aws_environment
 from support.memory_store import MemoryStore
 
 _stacks = itertools.count()
@@ -25,14 +25,7 @@ def moto_session() -> Iterator[Any]:
     """One moto for the module (making a client per test is most of a test's time); each test deploys its
     own stack (a fresh table from template.yaml) under its own prefix."""
     with pytest.MonkeyPatch.context() as mp:
-        for name, value in {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_SESSION_TOKEN": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-        }.items():
-            mp.setenv(name, value)
-        mp.delenv("AWS_ENDPOINT_URL", raising=False)
+        use_fake_aws_environment(mp)
         with mock_aws():
             yield boto3.session.Session(region_name="us-east-1")
 
