@@ -362,7 +362,12 @@ class InteractionService:
         self._show(
             click,
             group.model_copy(
-                update={"members": shown, "muted": {**group.muted, **dict.fromkeys(firing, reason)}}
+                update={
+                    "members": shown,
+                    "muting": group.muting.model_copy(
+                        update={"reasons": {**group.muting.reasons, **dict.fromkeys(firing, reason)}}
+                    ),
+                }
             ),
             f"🔕 {said} ({escape(silence.describe())}). To end it: `alertrouter silence expire {silence.id}`",
             at_ms,

@@ -13,6 +13,11 @@ from alertrouter.models.state import Clicks, GroupState
 # Stored attribute -> (part, its field); every other attribute is one of GroupState's own fields.
 IN_PARTS: dict[str, tuple[str, str]] = {
     **{name: ("clicks", name) for name in Clicks.model_fields},
+    "muted": ("muting", "reasons"),
+    "flapping": ("muting", "flapping"),
+    "resume_at_ms": ("muting", "resume_at_ms"),
+    "lease_id": ("lease", "id"),
+    "lease_until_ms": ("lease", "until_ms"),
 }
 PARTS = frozenset(part for part, _ in IN_PARTS.values())
 
