@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 import pytest
 
-from alertrouter.models.state import GroupState, Member
+from alertrouter.models.state import Clicks, GroupState, Member
 from alertrouter.notify.preview import mrkdwn_to_text, render_text
 from alertrouter.notify.render import (
     SMS_LIMIT,
@@ -377,7 +377,7 @@ def test_preview_of_plain_text_converts_tokens_and_indents() -> None:
 def test_acknowledged_silenced_resolved_by_hand_and_flapping_are_shown() -> None:
     g = group(member("DiskFull", severity="critical"))
     [fp] = g.members
-    acked = g.model_copy(update={"ack_by": "U0ONCALL1", "ack_ms": T0})
+    acked = g.model_copy(update={"clicks": Clicks(ack_by="U0ONCALL1", ack_ms=T0)})
     message = render_group(acked, T0)
     assert message.attachments[0]["color"] == "#8E6BBF"  # someone is on it: not the red that calls for action
     assert f"✋ Acknowledged by <@U0ONCALL1> at {slack_date(T0)}" in block_text(message)
@@ -390,8 +390,7 @@ def test_acknowledged_silenced_resolved_by_hand_and_flapping_are_shown() -> None
     by_hand = g.model_copy(
         update={
             "members": {fp: g.members[fp].model_copy(update={"status": "resolved"})},
-            "resolved_by": "U0ONCALL1",
-            "resolved_ms": T0,
+            "clicks": Clicks(resolved_by="U0ONCALL1", resolved_ms=T0),
         }
     )
     message = render_group(by_hand, T0)

@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alertrouter.models.state import GroupState, Member
+from alertrouter.models.state import Clicks, GroupState, Member
 from alertrouter.notify.render import SlackMessage, render_change, render_group
 from support.escalation_world import World, reminders_after_acknowledge
 
@@ -94,10 +94,7 @@ def every_message_kind(text: str) -> list[SlackMessage]:
         members={"fp1": hostile_member(text)},
         muted={"fp1": f"silenced by {text} until later"},
         flapping=["fp1"],
-        ack_by=text,
-        ack_ms=T0,
-        resolved_by=text,
-        resolved_ms=T0,
+        clicks=Clicks(ack_by=text, ack_ms=T0, resolved_by=text, resolved_ms=T0),
     )
     multi = single.model_copy(
         update={
@@ -159,8 +156,7 @@ def test_a_mention_of_a_well_formed_user_id_stays_a_mention() -> None:
         route_id="r",
         receiver="team",
         members={"fp1": hostile_member("x")},
-        ack_by="U0ONCALL1",
-        ack_ms=T0,
+        clicks=Clicks(ack_by="U0ONCALL1", ack_ms=T0),
         muted={"fp1": "silenced by <@U0ONCALL1> until 11:00 UTC"},
     )
     shown = json.dumps(render_group(group, T0).attachments)

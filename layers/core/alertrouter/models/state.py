@@ -171,8 +171,20 @@ class SlackFailure(BaseModel):
     needed: str = ""  # the scope Slack named with missing_scope
 
 
+class Clicks(BaseModel):
+    """What Slack's buttons recorded in the group's current episode (a new episode starts with none)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    ack_by: str = ""  # Slack user id of who acknowledged this episode
+    ack_ms: int = 0
+    resolved_by: str = ""  # Slack user id of who resolved this episode by hand
+    resolved_ms: int = 0
+
+
 class GroupState(BaseModel):
-    """One notification group: its members, its Slack messages, what has been sent."""
+    """One notification group: its members, its Slack messages, what has been sent. Made of parts (frozen:
+    a change is a new part), stored flat (store/group_item.py maps one to the other)."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -199,10 +211,7 @@ class GroupState(BaseModel):
     slack_failed: dict[str, SlackFailure] = Field(default_factory=dict)
     pending_since_ms: int = 0  # when the group last went from notified to pending (group_wait counts from it)
     episode: int = 1
-    ack_by: str = ""  # Slack user id of who acknowledged this episode
-    ack_ms: int = 0
-    resolved_by: str = ""  # Slack user id of who resolved this episode by hand
-    resolved_ms: int = 0
+    clicks: Clicks = Clicks()
     muted: dict[str, str] = Field(
         default_factory=dict
     )  # fingerprint -> why it is not sent (at the last flush)
