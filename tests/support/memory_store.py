@@ -139,7 +139,11 @@ class MemoryGroups(MemoryGroupView, GroupStore):
                 # copy-on-write: snapshots handed out earlier keep the members they were given
                 group.members = {**group.members, fingerprint: member}
                 self._changed_in_place(group, now_ms)
-            return group.model_copy()  # a read-only snapshot (hot path); get_group/claim give detached copies
+            if fingerprint not in group.members:
+                return group.model_copy()  # full: all the members, to find a resolved one's place
+            # the group's own fields and this member, as the DynamoDB store hands them back (a read-only
+            # snapshot: get_group/claim give detached copies)
+            return group.model_copy(update={"members": {fingerprint: group.members[fingerprint]}})
 
     def replace_member(
         self, group: GroupState, old: str, fingerprint: str, member: Member, now_ms: int

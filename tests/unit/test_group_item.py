@@ -79,6 +79,7 @@ STORED: dict[str, Any] = {
     "lease_id": "lease-a",
     "lease_until_ms": 1714557630000,
     "created_ms": 1714557000000,
+    "route_fp": "fp1",  # (added with the header and member items: the member whose labels chose the route)
     "overflow": {"Out of memory": 4},
 }
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 LEASE_MS = 120_000  # longer than the worst flush (pacing + retries), shorter than the queue's visibility
 BUSY_RETRY_S = 5  # when another worker holds the flush lease, look again this much later
-PRUNE_BATCH = 25  # members dropped per flush: one conditional DynamoDB update, all or none
+PRUNE_BATCH = (
+    99  # members dropped per flush: one DynamoDB transaction (100 actions, the header's one), all or none
+)
 MAX_HOP_MS = 900_000  # a muted group is looked at again at least this often (SQS's longest delay)
 DECISION_CACHE = 4096  # label sets whose routing is remembered per process
 SILENCE_CACHE_MS = 5_000  # silences are read at most this often per process (a storm flushes many groups)

@@ -77,7 +77,7 @@ class RouteBook:
         if route_id in self._routes:
             return self._routes[route_id]
         # Not seen in this process yet: rebuild it from a member's labels (routes are pure functions).
-        for fp in group.members:
+        for fp in dict.fromkeys([*group.members, group.route_fp] if group.route_fp else group.members):
             state = self.store.get_alert(fp)
             if state is not None:
                 for route in self.decide(state.labels).routes:

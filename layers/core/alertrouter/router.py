@@ -169,7 +169,7 @@ class Router:
         """A scheduled flush arrived: flush now if due, else send it on for the rest of the wait.
         `due_ms` is the time the message was scheduled for: a message that is no longer the group's
         scheduled one (another, earlier, is on its way) is dropped, so messages never pile up."""
-        group = self.env.store.get_group(key)
+        group = self.env.store.group_header(key)  # (the members are read by the flush, if it is due)
         if group is None or not (group.pending or group.muting.resume_at_ms):
             return Outcome()
         now = self.env.now_ms()

@@ -51,8 +51,11 @@ def test_upsert_member_bumps_the_version_only_when_the_member_is_newer(store: St
     assert kept.version == 2 and kept.members[fp].ts_ms == alert(minute=1).timestamp_ms
     # When another alert joins, Then both are members
     both = upsert(store, alert(name="DiskFull"), NOW + 4)
-    assert both.version == 3 and set(both.members) == {fp, alert(name="DiskFull").fingerprint}
-    assert store.get_group(KEY) == both
+    stored = store.get_group(KEY)
+    assert both.version == 3 and stored is not None and stored.version == 3
+    assert set(stored.members) == {fp, alert(name="DiskFull").fingerprint}
+    # (upsert_member hands back the group's own fields and the member it was given, not all the members)
+    assert list(both.members) == [alert(name="DiskFull").fingerprint]
 
 
 def test_a_group_handed_out_does_not_change_when_the_store_changes_later(store: StateStore) -> None:
@@ -120,9 +123,12 @@ def test_a_full_group_refuses_new_members_and_a_resolved_ones_place_can_be_taken
         upsert(store, alert(name=name))
     full = upsert(store, alert(name="D"))
     fp = {name: store.apply_alert(alert(name=name), NOW).state.fingerprint for name in "ABCD"}
-    assert fp["D"] not in full.members and len(full.members) == 3  # refused: the group is full
-    group = upsert(store, alert(name="A", state="OK", minute=5))
-    assert group.members[fp["A"]].status == "resolved"
+    assert fp["D"] not in full.members  # refused: the group is full
+    assert len(store.get_group(KEY).members) == 3  # type: ignore[union-attr]
+    resolved = upsert(store, alert(name="A", state="OK", minute=5))
+    assert resolved.members[fp["A"]].status == "resolved"
+    group = store.get_group(KEY)
+    assert group is not None and group.version == resolved.version
     d = Member.of(store.apply_alert(alert(name="D"), NOW).state)
     replaced = store.replace_member(group, fp["A"], fp["D"], d, NOW)
     assert replaced is not None and set(replaced.members) == {fp["B"], fp["C"], fp["D"]}
@@ -142,25 +148,26 @@ def test_two_workers_creating_the_same_group_keep_both_members(dynamodb_stack: t
     other = DynamoDBStore(table, client)
     disk = other.apply_alert(alert(name="DiskFull"), NOW).state
     # Given the group does not exist yet, and another worker creates it just before this one does
-    real_put = client.put_item
+    real_update = client.update_item
     raced = False
 
-    def put_after_the_other(**kwargs: Any) -> Any:
+    def update_after_the_other(**kwargs: Any) -> Any:
         nonlocal raced
-        if kwargs["Item"]["pk"]["S"].startswith("GROUP#") and not raced:
+        if kwargs["Key"]["sk"]["S"] == "GROUP" and not raced:
             raced = True
             other.upsert_member(KEY, "route0", "team", {}, disk.fingerprint, Member.of(disk), NOW)
-        return real_put(**kwargs)
+        return real_update(**kwargs)
 
-    client.put_item = put_after_the_other  # type: ignore[method-assign]
+    client.update_item = update_after_the_other  # type: ignore[method-assign]
     try:
         group = upsert(store, alert())
     finally:
-        del client.put_item
-    # Then the losing create is turned into an update: one group, both members, two versions
-    assert raced
-    assert set(group.members) == {alert().fingerprint, disk.fingerprint} and group.version == 2
-    assert store.get_group(KEY) == group
+        del client.update_item
+    # Then both creates are one: one group, both members, two versions
+    assert raced and group.version == 2
+    stored = store.get_group(KEY)
+    assert stored is not None and set(stored.members) == {alert().fingerprint, disk.fingerprint}
+    assert stored.version == 2 and stored.created_ms == NOW
 
 
 def test_episode_of_a_group_as_stored_and_of_an_unknown_one(store: StateStore) -> None:

@@ -63,12 +63,15 @@ def test_save_progress_needs_the_lease_and_keeps_it(store: StateStore) -> None:
     store.save_progress(
         KEY,
         "lease-a",
-        {"slack_ts": {"#team": "1714557600.000100"}, "sms_notified": {fp: str(g.members[fp].starts_at_ms)}},
+        {
+            "slack_ts": {"#team": "1714557600.000100"},
+            "sms_notified": {f"{fp}@primary": str(g.members[fp].starts_at_ms)},
+        },
     )
     saved = store.get_group(KEY)
     assert saved is not None
     assert saved.slack_ts == {"#team": "1714557600.000100"}
-    assert saved.sms_notified == {fp: str(g.members[fp].starts_at_ms)}
+    assert saved.sms_notified == {f"{fp}@primary": str(g.members[fp].starts_at_ms)}
     assert (saved.lease.id, saved.lease.until_ms) == ("lease-a", NOW + LEASE_MS)
     with pytest.raises(LeaseHeldError):
         store.claim(KEY, "lease-b", NOW + 1, LEASE_MS)
@@ -136,21 +139,22 @@ def test_a_change_racing_the_release_keeps_the_group_pending_and_alive(
 
 def test_prune_members_removes_all_or_none_and_only_under_the_lease(store: StateStore) -> None:
     upsert(store, alert(name="A"))
-    group = upsert(store, alert(name="B"))
+    upsert(store, alert(name="B"))
     a, b = (store.apply_alert(alert(name=n), NOW).state for n in "AB")
-    ts = {fp: m.ts_ms for fp, m in group.members.items()}
+    ts = {fp: m.ts_ms for fp, m in store.get_group(KEY).members.items()}  # type: ignore[union-attr]
     store.claim(KEY, "lease-a", NOW, LEASE_MS)
-    store.save_progress(KEY, "lease-a", {"sms_notified": {f"primary#{a.fingerprint}": "1", "primary#x": "2"}})
+    sms = {f"{a.fingerprint}@primary": "1", f"{b.fingerprint}@primary": "2"}  # (recipient "primary")
+    store.save_progress(KEY, "lease-a", {"sms_notified": sms})
     # Without the lease, or with a member changed since it was read, Then nothing is removed
     assert not store.prune_members(KEY, "lease-x", {a.fingerprint: ts[a.fingerprint]}, [])
     assert not store.prune_members(KEY, "lease-a", {a.fingerprint: ts[a.fingerprint], b.fingerprint: 1}, [])
     kept = store.get_group(KEY)
     assert kept is not None and set(kept.members) == {a.fingerprint, b.fingerprint}
-    assert set(kept.sms_notified) == {f"primary#{a.fingerprint}", "primary#x"}
+    assert kept.sms_notified == sms
     # When the holder prunes a member as read, with its SMS key, Then both go and the rest stays
     assert store.prune_members(
-        KEY, "lease-a", {a.fingerprint: ts[a.fingerprint]}, [f"primary#{a.fingerprint}"]
+        KEY, "lease-a", {a.fingerprint: ts[a.fingerprint]}, [f"{a.fingerprint}@primary"]
     )
     pruned = store.get_group(KEY)
     assert pruned is not None and set(pruned.members) == {b.fingerprint}
-    assert pruned.sms_notified == {"primary#x": "2"} and pruned.lease.id == "lease-a"
+    assert pruned.sms_notified == {f"{b.fingerprint}@primary": "2"} and pruned.lease.id == "lease-a"

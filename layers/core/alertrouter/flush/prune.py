@@ -34,9 +34,7 @@ class Prune:
     def run(self, flush: Flush) -> None:
         """A pruned alert that fires again simply joins again. At most PRUNE_BATCH per flush."""
         group, sms_recipients = flush.group, flush.receiver.sms
-        # DynamoDB caps an expression at 4 KB: each member costs ~100 characters plus ~20 per SMS recipient
-        batch = max(1, min(PRUNE_BATCH, 3000 // (100 + 20 * len(sms_recipients))))
-        gone = dict(list(prunable(group).items())[:batch])
+        gone = dict(list(prunable(group).items())[:PRUNE_BATCH])
         if not gone:
             return
         sms_keys = [

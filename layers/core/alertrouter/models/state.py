@@ -238,6 +238,7 @@ class GroupState(BaseModel):
     flush_at_ms: int = 0
     lease: FlushLease = Field(default_factory=FlushLease)
     created_ms: int = 0
+    route_fp: str = ""  # the alert that created the group: its labels chose the route (routebook)
     overflow: dict[str, int] = Field(default_factory=dict)  # reason -> firing alerts counted, not kept (cap)
 
     def detached(self) -> GroupState:

@@ -95,6 +95,10 @@ class GroupView(Protocol):
 
     def get_group(self, key: str) -> GroupState | None: ...
 
+    def group_header(self, key: str) -> GroupState | None:
+        """The group without (necessarily) its members: enough to know whether and when it is due."""
+        return self.get_group(key)
+
     def get_clicks(self, key: str) -> Clicks | None:
         """The group's acknowledgement and manual resolve as stored now, None if it is gone."""
         group = self.get_group(key)

@@ -8,7 +8,6 @@ from alertrouter.models.state import GroupState
 from alertrouter.store.base import ClickStore
 from alertrouter.store.dynamodb.codec import conditional_failed, decode_item, encode_item, group_key
 from alertrouter.store.dynamodb.groups import GroupViewItems
-from alertrouter.store.group_item import group_from_item
 
 
 class ClickItems(GroupViewItems, ClickStore):
@@ -39,7 +38,7 @@ class ClickItems(GroupViewItems, ClickStore):
                 ExpressionAttributeValues=encode_item(values),
                 ReturnValues="ALL_NEW",
             )
-            return group_from_item(decode_item(got["Attributes"])), True
+            return self._with_members(key, decode_item(got["Attributes"])), True
         except ClientError as exc:
             if not conditional_failed(exc):
                 raise
@@ -60,7 +59,7 @@ class ClickItems(GroupViewItems, ClickStore):
                 ),
                 ReturnValues="ALL_NEW",
             )
-            return group_from_item(decode_item(got["Attributes"])), True
+            return self._with_members(key, decode_item(got["Attributes"])), True
         except ClientError as exc:
             if not conditional_failed(exc):
                 raise
