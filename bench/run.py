@@ -172,7 +172,9 @@ def throughput(
     settings = Settings(
         table_name="bench-state", ingest_queue_url="local", routing_config_path=str(config_path)
     )
-    service = compose(settings, Clients(), slack=sink, now_ms=clock, store=MemoryStore(), scheduler=queue)
+    service = compose(
+        settings, Clients(), slack=sink, now_ms=clock, stores=MemoryStore().stores(), scheduler=queue
+    )
     router = service.router
     settle()  # as the Lambda's build_service does once the service is built
     bodies = workload(alarms, 5)  # fire, repeat, resolve, fire again, repeat: each ends firing

@@ -79,7 +79,7 @@ def _service(clock: Any, queue: Any, sink: Any, store: Any) -> Any:
         ingest_queue_url="local",
         routing_config_path=str(ROOT / "config" / "routing.yaml"),
     )
-    return compose(settings, Clients(), slack=sink, now_ms=clock, store=store, scheduler=queue)
+    return compose(settings, Clients(), slack=sink, now_ms=clock, stores=store.stores(), scheduler=queue)
 
 
 def storm(alarms: int = 100, changes: int = 10_000) -> dict[str, Any]:

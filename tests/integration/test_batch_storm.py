@@ -86,7 +86,7 @@ def test_500_failed_jobs_are_one_message_counted_by_reason_and_resolve_an_hour_a
 
     # the group keeps CAP alerts and counts the rest (by reason): its item stays small
     assert message.metadata is not None
-    group = h.service.router.store.get_group(message.metadata["event_payload"]["group"])
+    group = h.service.router.stores.groups.get_group(message.metadata["event_payload"]["group"])
     assert group is not None
     assert len(group.members) == CAP and sum(group.overflow.values()) == 500 - CAP
     raw = h.session.client("dynamodb").get_item(
@@ -109,7 +109,7 @@ def test_500_failed_jobs_are_one_message_counted_by_reason_and_resolve_an_hour_a
     h.clock.advance(3600)
     sqs = h.session.client("sqs")
     escalator = Escalator(
-        h.service.router.store,
+        h.service.router.stores,
         None,
         SlackClient(lambda: "xoxb-test", h.slack.url),
         now_ms=h.clock,
@@ -151,5 +151,5 @@ def test_an_alarm_a_full_group_cannot_take_waits_in_the_dlq_with_its_reason(
     drain(h)
     [message] = h.slack.channel_messages("#team")
     assert message.text == f"🟠 {CAP} firing · us-east-1" and message.metadata is not None
-    group = h.service.router.store.get_group(message.metadata["event_payload"]["group"])
+    group = h.service.router.stores.groups.get_group(message.metadata["event_payload"]["group"])
     assert group is not None and "DiskFullOneTooMany" in {m.title for m in group.members.values()}

@@ -30,7 +30,7 @@ def interactions(harness: Harness) -> InteractionService:
     def enqueue(message: OwnMessage) -> None:
         harness.sqs.send_message(QueueUrl=harness.stack.queue_url, MessageBody=message.encode())
 
-    return InteractionService(harness.service.router.store, lambda: SIGNING_SECRET, slack, enqueue=enqueue)
+    return InteractionService(harness.service.router.stores, lambda: SIGNING_SECRET, slack, enqueue=enqueue)
 
 
 def clicked_in(
@@ -47,12 +47,12 @@ def clicked_in(
 
 def snapshot(harness: Harness) -> dict[str, Any]:
     """Everything a click could change: the groups, the silences, the messages and their threads, the queue."""
-    store = harness.service.router.store
+    stores = harness.service.router.stores
     messages = harness.slack.channel_messages("#team")
     keys = [m.metadata["event_payload"]["group"] for m in messages if m.metadata]
     return {
-        "groups": [store.get_group(k) for k in keys],
-        "silences": store.silences(),
+        "groups": [stores.groups.get_group(k) for k in keys],
+        "silences": stores.silences.silences(),
         "messages": [(m.edits, json.dumps(m.attachments), [r.text for r in m.replies]) for m in messages],
         "queued": harness.sqs.get_queue_attributes(
             QueueUrl=harness.stack.queue_url, AttributeNames=["ApproximateNumberOfMessages"]
@@ -110,7 +110,7 @@ def test_the_groups_own_message_still_acts(harness: Harness, interactions: Inter
     assert interactions.handle(*click(harness, ACK, message_index=0)).body == {}
     cpu = harness.slack.channel_messages("#team")[0]
     key = cpu.metadata["event_payload"]["group"]  # type: ignore[index]
-    assert harness.service.router.store.get_group(key).ack_by == "U0ONCALL1"  # type: ignore[union-attr]
+    assert harness.service.router.stores.groups.get_group(key).ack_by == "U0ONCALL1"  # type: ignore[union-attr]
 
 
 # ---- groups as stored (MemoryStore): never posted, and items kept before channel ids were ----
@@ -127,7 +127,9 @@ def memory_click(store: MemoryStore, action: str, channel_id: str, ts: str) -> d
         "actions": [{"action_id": action, "value": f"{'1h|' if action == SILENCE else ''}{KEY}:1"}],
     }
     body = urlencode({"payload": json.dumps(payload)}).encode()
-    service = InteractionService(store, lambda: "secret", None, now=lambda: NOW, enqueue=lambda m: None)
+    service = InteractionService(
+        store.stores(), lambda: "secret", None, now=lambda: NOW, enqueue=lambda m: None
+    )
     headers = {"x-slack-request-timestamp": str(NOW), "x-slack-signature": sign("secret", str(NOW), body)}
     return service.handle(headers, body).body
 

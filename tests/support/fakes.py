@@ -94,7 +94,7 @@ class Slack:
 def router(
     config: str, store: MemoryStore, slack: Slack, scheduler: Scheduler, clock: Clock, sms: Any = None
 ) -> Router:
-    return Router(parse_config(config), store, scheduler, slack=slack, sms=sms, now_ms=clock)
+    return Router(parse_config(config), store.stores(), scheduler, slack=slack, sms=sms, now_ms=clock)
 
 
 class Sms:

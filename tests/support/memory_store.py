@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
+from dataclasses import fields
 from typing import Any
 
 from alertrouter.models.alert import Alert, Status
@@ -37,7 +38,7 @@ from alertrouter.store.base import (
     RequestStore,
     SilenceStore,
     SloStateStore,
-    StateStore,
+    Stores,
     clicks_of,
 )
 
@@ -413,9 +414,12 @@ class MemoryStore(
     MemoryHistory,
     MemoryRequests,
     MemorySloState,
-    StateStore,
 ):
     """Every aggregate over the same dicts and lock: MemoryStore()."""
+
+    def stores(self) -> Stores:
+        """This one store as every aggregate of the bundle, as DynamoDBStore.stores()."""
+        return Stores(*[self] * len(fields(Stores)))
 
 
 class MemoryStoreWithoutHistory(MemoryStore):

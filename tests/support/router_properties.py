@@ -1,6 +1,6 @@
 """The router's convergence property (tests/unit/test_router_properties.py), shared with the same property on
 the DynamoDB store (tests/integration/test_router_properties_dynamodb.py): the scenarios hypothesis draws,
-a Slack that keeps each group's posts, SQS delays on the test's clock, and the check on any StateStore."""
+a Slack that keeps each group's posts, SQS delays on the test's clock, and the check on any whole store."""
 
 from __future__ import annotations
 
@@ -135,7 +135,7 @@ def check_convergence(
     interval: int,
     gaps: list[int],
 ) -> None:
-    """The property, on any StateStore (the DynamoDB one runs it in tests/integration)."""
+    """The property, on any whole store (the DynamoDB one runs it in tests/integration)."""
     # Given deliveries in any order, some duplicated, arriving at random times
     deliveries = list(events) + [events[i % len(events)] for i in duplicates]
     shuffle.shuffle(deliveries)
@@ -143,7 +143,7 @@ def check_convergence(
     queue.now = 1_700_000_000_000
     router = Router(
         parse_config(CONFIG.format(group_by=group_by, wait=wait, interval=interval)),
-        store,
+        store.stores(),
         queue,
         slack=slack,
         now_ms=lambda: queue.now,

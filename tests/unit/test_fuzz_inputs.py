@@ -803,7 +803,7 @@ def _state(store: MemoryStore) -> dict[str, Any]:
 
 
 def _service(store: MemoryStore, secret: Callable[[], str] = lambda: SECRET) -> InteractionService:
-    return InteractionService(store, secret, None, now=lambda: NOW)
+    return InteractionService(store.stores(), secret, None, now=lambda: NOW)
 
 
 # Header values: text without digits of other kinds, numbers near and far from now, signature-like text.
@@ -1005,7 +1005,7 @@ def test_signed_requests_with_hostile_payloads_never_raise_nor_invent_groups_or_
 ) -> None:
     store = _store()
     service = InteractionService(
-        store,
+        store.stores(),
         lambda: SECRET,
         None,
         now=lambda: NOW,

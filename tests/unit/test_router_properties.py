@@ -59,7 +59,7 @@ class ClickScenario:
         self.queue.now = alert("A", "OK", 20).timestamp_ms
         self.router = Router(
             parse_config(CONFIG.format(group_by=group_by, wait=0, interval=interval)),
-            self.store,
+            self.store.stores(),
             self.queue,
             slack=self.slack,
             now_ms=lambda: self.queue.now,

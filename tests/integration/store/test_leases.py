@@ -7,16 +7,16 @@ from typing import Any
 import pytest
 
 from alertrouter.models.state import Notified
-from alertrouter.store.base import LeaseHeldError, StateStore
+from alertrouter.store.base import LeaseHeldError
 from alertrouter.store.dynamodb import DynamoDBStore
-from support.store_items import KEY, NOW, alert, upsert
+from support.store_items import KEY, NOW, WholeStore, alert, upsert
 
 pytestmark = pytest.mark.integration
 
 LEASE_MS = 30_000
 
 
-def test_claim_is_exclusive_until_the_lease_expires(store: StateStore) -> None:
+def test_claim_is_exclusive_until_the_lease_expires(store: WholeStore) -> None:
     upsert(store, alert())
     # Given worker A holds the lease from NOW for 30 s
     claimed = store.claim(KEY, "lease-a", NOW, LEASE_MS)
@@ -39,7 +39,7 @@ def test_claim_is_exclusive_until_the_lease_expires(store: StateStore) -> None:
     assert (after.lease_id, after.slack_ts, after.notified_version) == ("lease-b", {}, 0)
 
 
-def test_a_claim_retried_with_its_own_lease_id_succeeds_and_another_is_refused(store: StateStore) -> None:
+def test_a_claim_retried_with_its_own_lease_id_succeeds_and_another_is_refused(store: WholeStore) -> None:
     from alertrouter.store.base import LeaseHeldError
 
     upsert(store, alert())
@@ -51,7 +51,7 @@ def test_a_claim_retried_with_its_own_lease_id_succeeds_and_another_is_refused(s
         store.claim(KEY, "lease-2", NOW + 2, 120_000)
 
 
-def test_save_progress_needs_the_lease_and_keeps_it(store: StateStore) -> None:
+def test_save_progress_needs_the_lease_and_keeps_it(store: WholeStore) -> None:
     g = upsert(store, alert())
     fp = next(iter(g.members))
     store.claim(KEY, "lease-a", NOW, LEASE_MS)
@@ -74,7 +74,7 @@ def test_save_progress_needs_the_lease_and_keeps_it(store: StateStore) -> None:
         store.claim(KEY, "lease-b", NOW + 1, LEASE_MS)
 
 
-def test_release_writes_the_outcome_drops_the_lease_and_clears_a_due_flush(store: StateStore) -> None:
+def test_release_writes_the_outcome_drops_the_lease_and_clears_a_due_flush(store: WholeStore) -> None:
     g = upsert(store, alert())
     fp = next(iter(g.members))
     store.mark_flush_scheduled(KEY, NOW + 30_000)
@@ -105,7 +105,7 @@ def test_release_writes_the_outcome_drops_the_lease_and_clears_a_due_flush(store
 
 
 @pytest.mark.parametrize("clear_until", [0, NOW + 59_999])
-def test_release_keeps_a_flush_that_is_due_later(store: StateStore, clear_until: int) -> None:
+def test_release_keeps_a_flush_that_is_due_later(store: WholeStore, clear_until: int) -> None:
     upsert(store, alert())
     store.mark_flush_scheduled(KEY, NOW + 60_000)
     store.claim(KEY, "lease-a", NOW, LEASE_MS)
@@ -134,7 +134,7 @@ def test_a_change_racing_the_release_keeps_the_group_pending_and_alive(
     assert after.pending and "expires_at" not in item and int(item["pending_since_ms"]["N"]) > 0
 
 
-def test_prune_members_removes_all_or_none_and_only_under_the_lease(store: StateStore) -> None:
+def test_prune_members_removes_all_or_none_and_only_under_the_lease(store: WholeStore) -> None:
     upsert(store, alert(name="A"))
     group = upsert(store, alert(name="B"))
     a, b = (store.apply_alert(alert(name=n), NOW).state for n in "AB")

@@ -280,21 +280,21 @@ class SloStateStore(Protocol):
     def save_slo_state(self, name: str, state: dict[str, Any]) -> None: ...
 
 
-class StateStore(
-    AlertStore,
-    ExpiryStore,
-    GroupStore,
-    FlushLeaseStore,
-    ClickStore,
-    SilenceStore,
-    InhibitSourceStore,
-    EscalationStore,
-    PageOutbox,
-    PagingSlots,
-    HistoryStore,
-    RequestStore,
-    SloStateStore,
-    Protocol,
-):
-    """Every aggregate: what a whole store (DynamoDB, or memory in tests) implements, and what the router's
-    flush uses most of. Other consumers name only the aggregates they use."""
+@dataclass(frozen=True, slots=True)
+class Stores:
+    """The router side's aggregates, one reference each (in AWS all are the one DynamoDBStore, in tests the one
+    MemoryStore: each whole store's `stores()` builds this, and mypy checks every field against its Protocol).
+    Each consumer takes the fields it uses; the SLO evaluator takes its SloStateStore alone."""
+
+    alerts: AlertStore
+    expiries: ExpiryStore
+    groups: GroupStore
+    leases: FlushLeaseStore
+    clicks: ClickStore
+    silences: SilenceStore
+    inhibit_sources: InhibitSourceStore
+    escalations: EscalationStore
+    outbox: PageOutbox
+    paging: PagingSlots
+    history: HistoryStore
+    requests: RequestStore
