@@ -110,7 +110,7 @@ def test_the_groups_own_message_still_acts(harness: Harness, interactions: Inter
     assert interactions.handle(*click(harness, ACK, message_index=0)).body == {}
     cpu = harness.slack.channel_messages("#team")[0]
     key = cpu.metadata["event_payload"]["group"]  # type: ignore[index]
-    assert harness.service.router.stores.groups.get_group(key).ack_by == "U0ONCALL1"  # type: ignore[union-attr]
+    assert harness.service.router.stores.groups.get_group(key).clicks.ack_by == "U0ONCALL1"  # type: ignore[union-attr]
 
 
 # ---- groups as stored (MemoryStore): never posted, and items kept before channel ids were ----
@@ -161,4 +161,4 @@ def test_a_group_kept_without_its_channel_id_is_matched_by_ts_alone() -> None:
     store = memory_group(slack_ts={"#team": "1700000000.000100"})
     assert "not about this message" in memory_click(store, ACK, "C0TEAM0001", "1700000000.000200")["text"]
     assert memory_click(store, ACK, "C0TEAM0001", "1700000000.000100") == {}
-    assert store.groups[KEY].ack_by == "U1"
+    assert store.groups[KEY].clicks.ack_by == "U1"

@@ -32,7 +32,7 @@ def test_acknowledge_is_recorded_and_shown_in_place(
     response = interactions.handle(*click(harness, "alertrouter_ack"))
     # Then it is stored, the message says so with the button swapped, and the thread records it
     assert response.status == 200
-    assert group_of(harness).ack_by == "U0ONCALL1"
+    assert group_of(harness).clicks.ack_by == "U0ONCALL1"
     [message] = harness.slack.channel_messages("#team")
     text = json.dumps(message.attachments)
     assert "Acknowledged by <@U0ONCALL1>" in text and "Unacknowledge" in text and '"Acknowledge"' not in text
@@ -96,7 +96,7 @@ def test_an_acknowledge_of_a_message_in_one_channel_hands_nothing_on(harness: Ha
     )
     harness.service.handle_body(alarm_body())
     assert interactions.handle(*click(harness, "alertrouter_ack")).status == 200
-    assert group_of(harness).ack_by == "U0ONCALL1" and handed == []
+    assert group_of(harness).clicks.ack_by == "U0ONCALL1" and handed == []
 
 
 def test_two_people_clicking_get_one_outcome(harness: Harness, interactions: InteractionService) -> None:
@@ -104,7 +104,7 @@ def test_two_people_clicking_get_one_outcome(harness: Harness, interactions: Int
     first = interactions.handle(*click(harness, "alertrouter_ack", user="U0FIRST01"))
     second = interactions.handle(*click(harness, "alertrouter_ack", user="U0SECOND1"))
     assert first.status == second.status == 200
-    assert group_of(harness).ack_by == "U0FIRST01"  # the first click wins; both see it in the message
+    assert group_of(harness).clicks.ack_by == "U0FIRST01"  # the first click wins; both see it in the message
     assert "U0SECOND1" not in json.dumps(harness.slack.channel_messages("#team")[0].attachments)
 
 
@@ -112,7 +112,7 @@ def test_unacknowledge_clears_it(harness: Harness, interactions: InteractionServ
     harness.service.handle_body(alarm_body())
     interactions.handle(*click(harness, "alertrouter_ack"))
     assert interactions.handle(*click(harness, "alertrouter_unack")).status == 200
-    assert group_of(harness).ack_by == ""
+    assert group_of(harness).clicks.ack_by == ""
     assert '"Acknowledge"' in json.dumps(harness.slack.channel_messages("#team")[0].attachments)
 
 
@@ -156,7 +156,7 @@ def test_a_team_outside_the_allowlist_is_refused(harness: Harness) -> None:
         harness.service.router.stores, lambda: SIGNING_SECRET, None, allowed_teams=frozenset({"T0OTHER01"})
     )
     assert service.handle(*click(harness, "alertrouter_ack")).status == 403
-    assert group_of(harness).ack_by == ""
+    assert group_of(harness).clicks.ack_by == ""
 
 
 def test_the_second_clicker_is_told_who_was_first_and_nothing_is_noted_twice(
@@ -185,7 +185,7 @@ def test_a_click_on_an_earlier_episodes_message_changes_nothing(
     # Then the new episode is not acknowledged by it
     assert "earlier episode" in response.body["text"]
     key = harness.slack.channel_messages("#team")[1].attachments[0]["blocks"][-1]["elements"][0]["value"]
-    assert harness.service.router.stores.groups.get_group(key.rpartition(":")[0]).ack_by == ""  # type: ignore[union-attr]
+    assert harness.service.router.stores.groups.get_group(key.rpartition(":")[0]).clicks.ack_by == ""  # type: ignore[union-attr]
 
 
 def test_history_lists_what_was_sent_and_who_acknowledged(

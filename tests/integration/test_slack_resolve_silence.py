@@ -68,7 +68,7 @@ def test_resolve_is_shown_at_once_and_applied_to_the_alert_by_the_router(
     assert drain(harness) == 1
     group = group_of(harness)
     [state] = harness.service.router.stores.alerts.get_alerts(list(group.members)).values()
-    assert state.status == "resolved" and group.resolved_by == "U0ONCALL1"
+    assert state.status == "resolved" and group.clicks.resolved_by == "U0ONCALL1"
     harness.clock.advance(60)
     drain(harness)
     assert len(harness.slack.channel_messages("#team")) == 1  # no second message
@@ -81,7 +81,7 @@ def test_two_resolve_clicks_give_one_outcome(harness: Harness, interactions: Int
     second = interactions.handle(*second_click)
     assert second.body["text"] == "Already resolved by <@U0FIRST01>."
     drain(harness)
-    assert group_of(harness).resolved_by == "U0FIRST01"
+    assert group_of(harness).clicks.resolved_by == "U0FIRST01"
     notes = [
         r.text
         for r in harness.slack.channel_messages("#team")[0].replies
@@ -115,7 +115,7 @@ def test_the_sources_next_firing_after_a_manual_resolve_is_a_new_episode(
     harness.clock.advance(600)
     harness.service.handle_body(alarm_body(ts=iso(harness.clock.ms)))  # it fires again: a new message
     assert len(harness.slack.channel_messages("#team")) == 2
-    assert group_of(harness).episode == 2 and group_of(harness).resolved_by == ""
+    assert group_of(harness).episode == 2 and group_of(harness).clicks.resolved_by == ""
 
 
 # ---- Silence ----
@@ -156,7 +156,7 @@ def test_a_silenced_page_is_not_sent_again_and_is_sent_when_the_silence_ends(
     fire(harness, minute=10, severity="critical")
     # Then nothing is posted or paged, and it is stored as silenced
     assert len(sms_sent()) == 1 and len(harness.slack.channel_messages("#oncall")) == 1
-    assert any(r.startswith("silenced by") for r in group_of(harness, "#oncall").muted.values())
+    assert any(r.startswith("silenced by") for r in group_of(harness, "#oncall").muting.reasons.values())
     # When the hour is over and it still fires, the resumed flush sends it
     harness.clock.advance(3600)
     for body, _ in drain_delayed(harness):
@@ -207,9 +207,9 @@ def test_members_of_an_allowed_slack_user_group_may_act_and_others_may_not(harne
         harness.service.router.stores, lambda: SIGNING_SECRET, slack, allowed_groups=frozenset({"S0ONCALL1"})
     )
     outsider = service.handle(*click(harness, "alertrouter_ack", user="U0OUTSIDE"))
-    assert "not on the list" in outsider.body["text"] and group_of(harness).ack_by == ""
+    assert "not on the list" in outsider.body["text"] and group_of(harness).clicks.ack_by == ""
     assert service.handle(*click(harness, "alertrouter_ack", user="U0ONCALL1")).body == {}
-    assert group_of(harness).ack_by == "U0ONCALL1"
+    assert group_of(harness).clicks.ack_by == "U0ONCALL1"
     # the membership is read once and kept for a while (Slack's usergroups methods are rate limited)
     assert harness.slack.count("usergroups.users.list") == 1
 
@@ -221,4 +221,4 @@ def test_an_unreadable_user_group_allows_no_one(harness: Harness) -> None:
         harness.service.router.stores, lambda: SIGNING_SECRET, slack, allowed_groups=frozenset({"S0UNKNOWN"})
     )
     response = service.handle(*click(harness, "alertrouter_ack"))
-    assert "Could not check" in response.body["text"] and group_of(harness).ack_by == ""
+    assert "Could not check" in response.body["text"] and group_of(harness).clicks.ack_by == ""

@@ -5,7 +5,6 @@ store is: a class per aggregate over one set of dicts and one lock (MemoryTable)
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
 from dataclasses import fields
 from typing import Any
 
@@ -14,7 +13,9 @@ from alertrouter.models.silence import Silence, extended
 from alertrouter.models.state import (
     MAX_GROUP_MEMBERS,
     AlertState,
+    Clicks,
     EscalationState,
+    FlushLease,
     GroupState,
     Member,
     QueuedPage,
@@ -39,8 +40,8 @@ from alertrouter.store.base import (
     SilenceStore,
     SloStateStore,
     Stores,
-    clicks_of,
 )
+from alertrouter.store.group_item import with_progress
 
 
 class MemoryTable:
@@ -106,8 +107,9 @@ class MemoryGroupView(MemoryTable, GroupView):
         group = self.groups.get(key)
         return group.detached() if group else None
 
-    def get_clicks(self, key: str) -> dict[str, Any] | None:
-        return clicks_of(self.groups.get(key))  # read in place: no copy of the group
+    def get_clicks(self, key: str) -> Clicks | None:
+        group = self.groups.get(key)  # read in place: no copy of the group
+        return group.clicks if group is not None else None
 
 
 class MemoryGroups(MemoryGroupView, GroupStore):
@@ -187,17 +189,17 @@ class MemoryFlushLeases(MemoryTable, FlushLeaseStore):
     def claim(self, key: str, lease_id: str, now_ms: int, lease_ms: int) -> GroupState:
         with self._lock:
             group = self.groups[key]
-            if group.lease_id and group.lease_id != lease_id and group.lease_until_ms > now_ms:
+            if group.lease.id and group.lease.id != lease_id and group.lease.until_ms > now_ms:
                 raise LeaseHeldError(key)
-            group.lease_id, group.lease_until_ms = lease_id, now_ms + lease_ms
+            group.lease = FlushLease(id=lease_id, until_ms=now_ms + lease_ms)
             return group.detached()
 
     def save_progress(self, key: str, lease_id: str, changes: GroupProgress) -> None:
         with self._lock:
             group = self.groups[key]
-            if group.lease_id != lease_id:
+            if group.lease.id != lease_id:
                 raise LeaseHeldError(key)
-            group = self.groups[key] = _changed(group, changes)
+            group = self.groups[key] = with_progress(group, changes)
 
     def release(
         self,
@@ -211,10 +213,10 @@ class MemoryFlushLeases(MemoryTable, FlushLeaseStore):
     ) -> GroupState:
         with self._lock:
             group = self.groups[key]
-            if group.lease_id != lease_id:
+            if group.lease.id != lease_id:
                 raise LeaseHeldError(key)
-            group = self.groups[key] = _changed(group, changes)
-            group.lease_id, group.lease_until_ms = "", 0
+            group = self.groups[key] = with_progress(group, changes)
+            group.lease = FlushLease()
             if claimed_version is not None and group.version == claimed_version:
                 group.pending_since_ms = 0
                 if expires:
@@ -230,7 +232,7 @@ class MemoryFlushLeases(MemoryTable, FlushLeaseStore):
     def prune_members(self, key: str, lease_id: str, members: dict[str, int], sms_keys: list[str]) -> bool:
         with self._lock:
             group = self.groups[key]
-            if group.lease_id != lease_id:
+            if group.lease.id != lease_id:
                 return False
             if any(fp in group.members and group.members[fp].ts_ms != ts for fp, ts in members.items()):
                 return False
@@ -251,10 +253,11 @@ class MemoryClicks(MemoryGroupView, ClickStore):
             changed = False
             if episode is not None and group.episode != episode:
                 return group.detached(), False
-            if ack and not group.ack_by:
-                group.ack_by, group.ack_ms, changed = user, at_ms, True
-            elif not ack and group.ack_by:
-                group.ack_by, group.ack_ms, changed = "", 0, True
+            clicks = group.clicks
+            if ack and not clicks.ack_by:
+                group.clicks, changed = clicks.model_copy(update={"ack_by": user, "ack_ms": at_ms}), True
+            elif not ack and clicks.ack_by:
+                group.clicks, changed = clicks.model_copy(update={"ack_by": "", "ack_ms": 0}), True
             return group.detached(), changed
 
     def resolve_by_hand(
@@ -264,9 +267,9 @@ class MemoryClicks(MemoryGroupView, ClickStore):
             group = self.groups.get(key)
             if group is None:
                 return None, False
-            if group.episode != episode or group.resolved_by:
+            if group.episode != episode or group.clicks.resolved_by:
                 return group.detached(), False
-            group.resolved_by, group.resolved_ms = user, at_ms
+            group.clicks = group.clicks.model_copy(update={"resolved_by": user, "resolved_ms": at_ms})
             return group.detached(), True
 
 
@@ -427,9 +430,3 @@ class MemoryStoreWithoutHistory(MemoryStore):
 
     def add_history(self, key: str, at_ms: int, kind: str, detail: dict[str, Any]) -> None:
         pass
-
-
-def _changed(group: GroupState, changes: Mapping[str, Any]) -> GroupState:
-    """The group with `changes` (plain values, as the DynamoDB store writes them) validated into it; the
-    field values it has are kept as they are (its __dict__: iterating the model is several times slower)."""
-    return GroupState.model_validate({**group.__dict__, **changes})

@@ -11,7 +11,7 @@ import pytest
 
 from alertrouter.flush.outcome import Outcome
 from alertrouter.joining import GroupFullError, join_full_group
-from alertrouter.models.state import MAX_GROUP_MEMBERS, GroupState, Member
+from alertrouter.models.state import MAX_GROUP_MEMBERS, Clicks, GroupState, Member
 from alertrouter.notify.render import render_group
 from alertrouter.sources import parse_body
 from support.clock import Clock
@@ -118,7 +118,7 @@ def test_a_new_storm_bigger_than_the_group_is_a_new_message_not_an_edit_of_the_r
     store, slack, clock = MemoryStore(), Slack(), Clock()
     r = router(CONFIG.replace("group_interval: 0s", "group_interval: 5m"), store, slack, Scheduler(), clock)
     group = _full_and_resolved(r, store, clock)
-    store.groups[group.key].ack_by = "U_OLD"  # someone acknowledged the old storm
+    store.groups[group.key].clicks = Clicks(ack_by="U_OLD")  # someone acknowledged the old storm
     posts = len(slack.posts)
     storm = [
         parse_body(child_failure(i, parent="6b2e3f1d-0000-4000-8000-00000000b22b")).alerts[0]
@@ -128,7 +128,7 @@ def test_a_new_storm_bigger_than_the_group_is_a_new_message_not_an_edit_of_the_r
     clock.ms += 300_000
     r.flush(group.key, group.route_id)
     group = store.groups[group.key]
-    assert overflowed == 200 - MAX_GROUP_MEMBERS and group.episode == 2 and not group.ack_by
+    assert overflowed == 200 - MAX_GROUP_MEMBERS and group.episode == 2 and not group.clicks.ack_by
     assert len(slack.posts) == posts + 1  # a new message for the new storm
     assert slack.last_text == "🟠 200 jobs failed in queue nightly: 192 × Out of memory, 8 × Timeout"
 

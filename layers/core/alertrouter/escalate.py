@@ -120,7 +120,7 @@ class Escalator:
                 self.escalations.end_escalation(escalation.key, escalation.episode)
                 outcome.ended += 1
                 continue
-            if group.ack_by:
+            if group.clicks.ack_by:
                 self._remind(escalation, group, now, outcome)
                 continue
             if not pages or not escalation.steps or escalation.done:
@@ -142,7 +142,7 @@ class Escalator:
                 groups[page.key] = self.groups.get_group(page.key)
             group = groups[page.key]
             pages = self._pages(page.episode, group, silences, now)
-            if group is None or not pages or page.fingerprint not in pages or group.ack_by:
+            if group is None or not pages or page.fingerprint not in pages or group.clicks.ack_by:
                 self.outbox.drop_queued_pages([page])  # not worth it any more
                 continue
             wanted.setdefault(page.recipient, []).append(
@@ -182,13 +182,13 @@ class Escalator:
     ) -> dict[str, Member] | None:
         """The alerts still worth paging about (firing, not muted, not silenced, not flapping); None when
         the episode is over (resolved by the source or by hand, a new episode began)."""
-        if group is None or group.episode != episode or group.resolved_by:
+        if group is None or group.episode != episode or group.clicks.resolved_by:
             return None
         firing = {fp: m for fp, m in group.members.items() if m.status == Status.FIRING}
         if not firing:
             return None
         if silences:
-            states = self.alerts.get_alerts([fp for fp in firing if fp not in group.muted])
+            states = self.alerts.get_alerts([fp for fp in firing if fp not in group.muting.reasons])
             episodes = named_episodes(silences, {group.key: group.episode}, self.groups.episode_of)
             silenced = {fp for fp, s in states.items() if silencing(silences, fp, s.labels, now, episodes)}
         else:
@@ -196,7 +196,7 @@ class Escalator:
         return {
             fp: m
             for fp, m in firing.items()
-            if fp not in group.muted and fp not in silenced and fp not in group.flapping
+            if fp not in group.muting.reasons and fp not in silenced and fp not in group.muting.flapping
         }
 
     def _text(self, wanted: dict[str, list[Want]], now: int, outcome: EscalationOutcome) -> set[str]:
@@ -280,7 +280,7 @@ class Escalator:
                 escalation, {"next_ms": now + max(escalation.after_ms, SMS_GAP_MS)}
             )
             return
-        last = max(group.ack_ms, escalation.reminded_ms)
+        last = max(group.clicks.ack_ms, escalation.reminded_ms)
         # looked at again at least every `after`, so that an unacknowledge is noticed in time
         look = escalation.after_ms or escalation.reminder_ms
         if now - last < escalation.reminder_ms:
@@ -294,10 +294,10 @@ class Escalator:
             outcome.reminders += 1
             self._note(
                 group,
-                f"⏰ Still firing, acknowledged by {mention(group.ack_by)} "
-                f"{human_duration(now - group.ack_ms)} ago",
+                f"⏰ Still firing, acknowledged by {mention(group.clicks.ack_by)} "
+                f"{human_duration(now - group.clicks.ack_ms)} ago",
                 "reminder",
-                {"ack_by": group.ack_by},
+                {"ack_by": group.clicks.ack_by},
                 now,
             )
 

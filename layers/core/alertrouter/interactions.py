@@ -239,7 +239,11 @@ class InteractionService:
             return refused
         assert group is not None
         if not changed:  # someone else was first (or it was already so): say who, change nothing
-            state = f"acknowledged by {mention(group.ack_by)}" if group.ack_by else "not acknowledged"
+            state = (
+                f"acknowledged by {mention(group.clicks.ack_by)}"
+                if group.clicks.ack_by
+                else "not acknowledged"
+            )
             return _ephemeral(f"Already {state}.")
         verb = "Acknowledged" if acked else "Unacknowledged"
         self._record(
@@ -287,7 +291,7 @@ class InteractionService:
             )
         )
         if not changed:
-            return _ephemeral(f"Already resolved by {mention(group.resolved_by)}.")
+            return _ephemeral(f"Already resolved by {mention(group.clicks.resolved_by)}.")
         self._record(group, "resolve", {"user": click.user.id, "episode": episode}, at_ms)
         resolved = {
             fp: m.model_copy(update={"status": Status.RESOLVED, "ts_ms": max(at_ms, m.ts_ms)})
@@ -358,7 +362,12 @@ class InteractionService:
         self._show(
             click,
             group.model_copy(
-                update={"members": shown, "muted": {**group.muted, **dict.fromkeys(firing, reason)}}
+                update={
+                    "members": shown,
+                    "muting": group.muting.model_copy(
+                        update={"reasons": {**group.muting.reasons, **dict.fromkeys(firing, reason)}}
+                    ),
+                }
             ),
             f"🔕 {said} ({escape(silence.describe())}). To end it: `alertrouter silence expire {silence.id}`",
             at_ms,

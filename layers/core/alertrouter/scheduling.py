@@ -26,7 +26,7 @@ def due_ms(group: GroupState, route: ResolvedRoute) -> int:
 
 def next_due(group: GroupState, route: ResolvedRoute) -> int:
     """When the group should next be flushed: for its changes, else to look at muted members again."""
-    return due_ms(group, route) if group.pending else group.resume_at_ms
+    return due_ms(group, route) if group.pending else group.muting.resume_at_ms
 
 
 class FlushTimer:

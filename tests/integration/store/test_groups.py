@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from alertrouter.models.state import Member
+from alertrouter.models.state import Clicks, Member
 from alertrouter.store.dynamodb import DynamoDBStore
 from support.store_items import KEY, NOW, WholeStore, alert, upsert
 
@@ -19,22 +19,17 @@ LEASE_MS = 30_000
 def test_clicks_are_read_as_stored_without_the_rest_of_the_group(store: WholeStore) -> None:
     # Given a group nobody clicked on yet
     upsert(store, alert())
-    assert store.get_clicks(KEY) == {"ack_by": "", "ack_ms": 0, "resolved_by": "", "resolved_ms": 0}
+    assert store.get_clicks(KEY) == Clicks(ack_by="", ack_ms=0, resolved_by="", resolved_ms=0)
     # When someone acknowledges and someone resolves by hand
     store.acknowledge(KEY, "U0ACK", NOW + 1, ack=True)
     store.resolve_by_hand(KEY, "U0RES", NOW + 2, episode=1)
     # Then the clicks read back are exactly what the full group holds
     group = store.get_group(KEY)
     assert group is not None
-    assert store.get_clicks(KEY) == {
-        "ack_by": "U0ACK",
-        "ack_ms": NOW + 1,
-        "resolved_by": "U0RES",
-        "resolved_ms": NOW + 2,
-    }
-    assert store.get_clicks(KEY) == {
-        name: getattr(group, name) for name in ("ack_by", "ack_ms", "resolved_by", "resolved_ms")
-    }
+    assert store.get_clicks(KEY) == Clicks(
+        ack_by="U0ACK", ack_ms=NOW + 1, resolved_by="U0RES", resolved_ms=NOW + 2
+    )
+    assert store.get_clicks(KEY) == group.clicks
 
 
 def test_upsert_member_bumps_the_version_only_when_the_member_is_newer(store: WholeStore) -> None:

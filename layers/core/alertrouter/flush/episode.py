@@ -7,6 +7,7 @@ from alertrouter.flush.stage import Flush
 from alertrouter.models.alert import Status
 from alertrouter.notify.render import group_status
 from alertrouter.store.base import GroupProgress
+from alertrouter.store.group_item import with_progress
 
 
 def new_episode(episode: int) -> GroupProgress:
@@ -43,11 +44,11 @@ class NewEpisode:
         if not announced_resolved or group_status(group) == Status.RESOLVED:
             return
         if any(m.flapping_until(flush.route.flapping) > flush.now for m in group.members.values()):
-            if group.resolved_by:  # it fires again: an earlier Resolve click no longer holds
+            if group.clicks.resolved_by:  # it fires again: an earlier Resolve click no longer holds
                 unresolved: GroupProgress = {"resolved_by": "", "resolved_ms": 0}
                 self.env.leases.save_progress(group.key, flush.lease, unresolved)
-                flush.group = group.model_copy(update=unresolved)
+                flush.group = with_progress(group, unresolved)
             return
         changes = new_episode(group.episode)
         self.env.leases.save_progress(group.key, flush.lease, changes)
-        flush.group = group.model_copy(update=changes)
+        flush.group = with_progress(group, changes)

@@ -42,7 +42,7 @@ class ChannelSender:
         the claim; the interactions function redrew the message then, and this edit must not undo it)."""
         clicks = self.env.groups.get_clicks(group.key)
         if clicks is not None:
-            group = group.model_copy(update=clicks)
+            group = group.model_copy(update={"clicks": clicks})
         return group, render_group(group, now), self.env.now_ms()
 
     def try_channel(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from copy import copy
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from alertrouter.models.alert import Alert, Status
@@ -171,8 +173,39 @@ class SlackFailure(BaseModel):
     needed: str = ""  # the scope Slack named with missing_scope
 
 
+class Clicks(BaseModel):
+    """What Slack's buttons recorded in the group's current episode (a new episode starts with none)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    ack_by: str = ""  # Slack user id of who acknowledged this episode
+    ack_ms: int = 0
+    resolved_by: str = ""  # Slack user id of who resolved this episode by hand
+    resolved_ms: int = 0
+
+
+class MutingState(BaseModel):
+    """What the last flush held back of the group's members, and when to look at them again."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    reasons: dict[str, str] = Field(default_factory=dict)  # fingerprint -> why it is not sent
+    flapping: list[str] = Field(default_factory=list)  # members flapping (shown, their pages held)
+    resume_at_ms: int = 0  # when a muted or flapping member must be looked at again
+
+
+class FlushLease(BaseModel):
+    """Which flush holds the group (its id; "" for none), and until when."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: str = ""
+    until_ms: int = 0
+
+
 class GroupState(BaseModel):
-    """One notification group: its members, its Slack messages, what has been sent."""
+    """One notification group: its members, its Slack messages, what has been sent. Made of parts (frozen:
+    a change is a new part), stored flat (store/group_item.py maps one to the other)."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -199,19 +232,11 @@ class GroupState(BaseModel):
     slack_failed: dict[str, SlackFailure] = Field(default_factory=dict)
     pending_since_ms: int = 0  # when the group last went from notified to pending (group_wait counts from it)
     episode: int = 1
-    ack_by: str = ""  # Slack user id of who acknowledged this episode
-    ack_ms: int = 0
-    resolved_by: str = ""  # Slack user id of who resolved this episode by hand
-    resolved_ms: int = 0
-    muted: dict[str, str] = Field(
-        default_factory=dict
-    )  # fingerprint -> why it is not sent (at the last flush)
-    flapping: list[str] = Field(default_factory=list)  # members flapping at the last flush (pages held)
-    resume_at_ms: int = 0  # when a muted or flapping member must be looked at again
+    clicks: Clicks = Field(default_factory=Clicks)
+    muting: MutingState = Field(default_factory=MutingState)
     last_notified_ms: int = 0
     flush_at_ms: int = 0
-    lease_id: str = ""
-    lease_until_ms: int = 0
+    lease: FlushLease = Field(default_factory=FlushLease)
     created_ms: int = 0
     overflow: dict[str, int] = Field(default_factory=dict)  # reason -> firing alerts counted, not kept (cap)
 
@@ -221,6 +246,9 @@ class GroupState(BaseModel):
         fields = copied.__dict__  # (as model_copy(update=...) sets them, without building the update)
         for name in _OWN_DICTS:
             fields[name] = dict(fields[name])
+        for part, containers in _PARTS_OWN.items():
+            own = fields[part] = fields[part].model_copy()
+            own.__dict__.update({name: copy(getattr(own, name)) for name in containers})
         return copied
 
     @property
@@ -239,9 +267,10 @@ _OWN_DICTS = (
     "slack_done",
     "channel_notified",
     "slack_failed",
-    "muted",
     "overflow",
 )
+# each part's containers: a part is frozen, but its dicts and lists are not
+_PARTS_OWN = {"muting": ("reasons", "flapping")}
 
 
 class EscalationState(BaseModel):

@@ -9,13 +9,10 @@ from typing import Any, Protocol, TypedDict
 
 from alertrouter.models.alert import Alert
 from alertrouter.models.silence import Silence
-from alertrouter.models.state import AlertState, EscalationState, GroupState, Member, QueuedPage
+from alertrouter.models.state import AlertState, Clicks, EscalationState, GroupState, Member, QueuedPage
 
-CLICK_FIELDS = ("ack_by", "ack_ms", "resolved_by", "resolved_ms")  # what Slack's buttons change in a group
-
-
-def clicks_of(group: GroupState | None) -> dict[str, Any] | None:
-    return {name: getattr(group, name) for name in CLICK_FIELDS} if group is not None else None
+# what Slack's buttons change in a group: the Clicks part, stored under the names of its fields
+CLICK_FIELDS = tuple(Clicks.model_fields)
 
 
 class GroupProgress(TypedDict, total=False):
@@ -98,9 +95,10 @@ class GroupView(Protocol):
 
     def get_group(self, key: str) -> GroupState | None: ...
 
-    def get_clicks(self, key: str) -> dict[str, Any] | None:
-        """The group's acknowledgement and manual resolve as stored now (CLICK_FIELDS), None if it is gone."""
-        return clicks_of(self.get_group(key))
+    def get_clicks(self, key: str) -> Clicks | None:
+        """The group's acknowledgement and manual resolve as stored now, None if it is gone."""
+        group = self.get_group(key)
+        return group.clicks if group is not None else None
 
     def episode_of(self, key: str) -> int | None:
         group = self.get_group(key)

@@ -8,6 +8,7 @@ from alertrouter.models.state import GroupState
 from alertrouter.store.base import ClickStore
 from alertrouter.store.dynamodb.codec import conditional_failed, decode_item, encode_item, group_key
 from alertrouter.store.dynamodb.groups import GroupViewItems
+from alertrouter.store.group_item import group_from_item
 
 
 class ClickItems(GroupViewItems, ClickStore):
@@ -38,7 +39,7 @@ class ClickItems(GroupViewItems, ClickStore):
                 ExpressionAttributeValues=encode_item(values),
                 ReturnValues="ALL_NEW",
             )
-            return GroupState.model_validate(decode_item(got["Attributes"])), True
+            return group_from_item(decode_item(got["Attributes"])), True
         except ClientError as exc:
             if not conditional_failed(exc):
                 raise
@@ -59,7 +60,7 @@ class ClickItems(GroupViewItems, ClickStore):
                 ),
                 ReturnValues="ALL_NEW",
             )
-            return GroupState.model_validate(decode_item(got["Attributes"])), True
+            return group_from_item(decode_item(got["Attributes"])), True
         except ClientError as exc:
             if not conditional_failed(exc):
                 raise

@@ -7,18 +7,19 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from alertrouter.models.alert import Status
-from alertrouter.models.state import MAX_GROUP_MEMBERS, GroupState, Member
+from alertrouter.models.state import MAX_GROUP_MEMBERS, Clicks, GroupState, Member
 from alertrouter.store.base import CLICK_FIELDS, GroupStore, GroupView
 from alertrouter.store.dynamodb.codec import conditional_failed, decode_item, encode_item, group_key
 from alertrouter.store.dynamodb.table import Table
+from alertrouter.store.group_item import group_from_item, group_item
 
 
 class GroupViewItems(Table, GroupView):
     def get_group(self, key: str) -> GroupState | None:
         got = self.client.get_item(TableName=self.table, Key=group_key(key), ConsistentRead=True)
-        return GroupState.model_validate(decode_item(got["Item"])) if "Item" in got else None
+        return group_from_item(decode_item(got["Item"])) if "Item" in got else None
 
-    def get_clicks(self, key: str) -> dict[str, Any] | None:
+    def get_clicks(self, key: str) -> Clicks | None:
         # only the four attributes: a full group (~150 KB) is not fetched and parsed again before each edit
         got = self.client.get_item(
             TableName=self.table,
@@ -28,9 +29,7 @@ class GroupViewItems(Table, GroupView):
         )
         if "Item" not in got:
             return None
-        stored = decode_item(got["Item"])
-        defaults = GroupState.model_fields
-        return {name: stored.get(name, defaults[name].default) for name in CLICK_FIELDS}
+        return Clicks.model_validate(decode_item(got["Item"]))
 
 
 class GroupItems(GroupViewItems, GroupStore):
@@ -68,13 +67,13 @@ class GroupItems(GroupViewItems, GroupStore):
                     ReturnValues="ALL_NEW",
                     ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
-                return GroupState.model_validate(decode_item(got["Attributes"]))
+                return group_from_item(decode_item(got["Attributes"]))
             except ClientError as exc:
                 if not conditional_failed(exc):
                     raise
                 old: Any = exc.response.get("Item")
                 if old:  # the group exists and has this member at least as new, or is full
-                    return GroupState.model_validate(decode_item(old))
+                    return group_from_item(decode_item(old))
             fresh = GroupState(
                 key=key,
                 route_id=route_id,
@@ -86,7 +85,7 @@ class GroupItems(GroupViewItems, GroupStore):
                 pending_since_ms=now_ms,
             )
             try:
-                values = fresh.model_dump()
+                values = group_item(fresh)
                 self.client.put_item(
                     TableName=self.table,
                     Item={**group_key(key), **encode_item(values)},
@@ -125,7 +124,7 @@ class GroupItems(GroupViewItems, GroupStore):
             if conditional_failed(exc):
                 return None
             raise
-        return GroupState.model_validate(decode_item(got["Attributes"]))
+        return group_from_item(decode_item(got["Attributes"]))
 
     def count_overflow(self, group: GroupState, reason: str, now_ms: int) -> GroupState:
         for _ in range(2):

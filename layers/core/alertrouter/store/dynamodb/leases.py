@@ -19,6 +19,7 @@ from alertrouter.store.dynamodb.codec import (
     group_key,
 )
 from alertrouter.store.dynamodb.table import Table
+from alertrouter.store.group_item import group_from_item
 
 
 class FlushLeaseItems(Table, FlushLeaseStore):
@@ -47,7 +48,7 @@ class FlushLeaseItems(Table, FlushLeaseStore):
             if conditional_failed(exc):
                 raise LeaseHeldError(key) from exc
             raise
-        return GroupState.model_validate(decode_item(got["Attributes"]))
+        return group_from_item(decode_item(got["Attributes"]))
 
     def _set_under_lease(self, key: str, lease_id: str, changes: Mapping[str, Any]) -> GroupState:
         """SET these fields if (and only if) the lease is still ours; the group as it now is."""
@@ -67,7 +68,7 @@ class FlushLeaseItems(Table, FlushLeaseStore):
             if conditional_failed(exc):
                 raise LeaseHeldError(key) from exc
             raise
-        return GroupState.model_validate(decode_item(got["Attributes"]))
+        return group_from_item(decode_item(got["Attributes"]))
 
     def save_progress(self, key: str, lease_id: str, changes: GroupProgress) -> None:
         self._set_under_lease(key, lease_id, changes)
