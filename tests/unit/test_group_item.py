@@ -14,6 +14,7 @@ from alertrouter.models.state import (
     Member,
     MutingState,
     Notified,
+    SlackDelivery,
     SlackFailure,
 )
 from alertrouter.store.dynamodb.codec import decode_item, encode_item, group_key
@@ -101,10 +102,14 @@ def test_an_item_written_before_the_parts_reads_into_them_and_writes_back_identi
     assert group.notified == {"fp1": Notified.model_validate(TOLD)}
     assert group.sms_notified == {"primary@fp1": "6"}
     assert (group.last_notified_ms, group.pending_since_ms) == (1714557600000, 1714557550000)
-    assert group.slack_ts == STORED["slack_ts"] and group.slack_channels == {"#team": "C0TEAM0001"}
-    assert group.slack_attempts == {"#team": 3, "#ops": 3} and group.slack_done == {"#team": 6}
-    assert group.channel_notified == {"#team": {"fp1": Notified.model_validate(TOLD)}}
-    assert group.slack_failed == {"#ops": SlackFailure.model_validate(REFUSED)}
+    assert group.slack == SlackDelivery(
+        ts={"#team": "1714557600.000100", "#ops": "1714557600.000200"},
+        channels={"#team": "C0TEAM0001"},
+        attempts={"#team": 3, "#ops": 3},
+        done={"#team": 6},
+        notified={"#team": {"fp1": Notified.model_validate(TOLD)}},
+        failed={"#ops": SlackFailure.model_validate(REFUSED)},
+    )
     assert group.clicks == Clicks(
         ack_by="U0ONCALL1", ack_ms=1714557700000, resolved_by="U0FIRST01", resolved_ms=1714557800000
     )
