@@ -154,7 +154,7 @@ def test_a_silenced_page_is_not_sent_again_and_is_sent_when_the_silence_ends(
     fire(harness, minute=10, severity="critical")
     # Then nothing is posted or paged, and it is stored as silenced
     assert len(sms_sent()) == 1 and len(harness.slack.channel_messages("#oncall")) == 1
-    assert any(r.startswith("silenced by") for r in group_of(harness, "#oncall").muted.values())
+    assert any(r.startswith("silenced by") for r in group_of(harness, "#oncall").muting.reasons.values())
     # When the hour is over and it still fires, the resumed flush sends it
     harness.clock.advance(3600)
     for body, _ in drain_delayed(harness):

@@ -116,17 +116,20 @@ def make_harness(
     *,
     account_id: str = "",
     allowed_source_account_ids: str = "",
+    stack: LocalStack | None = None,
     **slack_kwargs: Any,
 ) -> Harness:
-    """A RouterService on moto and the stand-in; `existing` reuses its AWS resources (a redeploy).
-    Without `account_id` the router serves alarms of any account (as a local run does)."""
-    stack = existing.stack if existing else deploy(session)
+    """A RouterService on moto and the stand-in; `existing` reuses its AWS resources (a redeploy), `stack`
+    uses the given ones (a second stack beside the first). Without `account_id` the router serves alarms of
+    any account (as a local run does)."""
+    stack = stack or (existing.stack if existing else deploy(session))
     tmp_path.mkdir(parents=True, exist_ok=True)
     config = tmp_path / "routing.yaml"
     config.write_text(config_text)
     settings = Settings(
         table_name=stack.table_name,
         ingest_queue_url=stack.queue_url,
+        storm_queue_url=stack.storm_queue_url,
         dlq_url=stack.dlq_url,
         slack_token_secret=stack.slack_secret,
         sms_numbers_secret=stack.sms_secret,

@@ -14,6 +14,7 @@ from alertrouter.models.state import (
     AlertState,
     Clicks,
     EscalationState,
+    FlushLease,
     GroupState,
     Member,
     QueuedPage,
@@ -187,15 +188,15 @@ class MemoryFlushLeases(MemoryTable, FlushLeaseStore):
     def claim(self, key: str, lease_id: str, now_ms: int, lease_ms: int) -> GroupState:
         with self._lock:
             group = self.groups[key]
-            if group.lease_id and group.lease_id != lease_id and group.lease_until_ms > now_ms:
+            if group.lease.id and group.lease.id != lease_id and group.lease.until_ms > now_ms:
                 raise LeaseHeldError(key)
-            group.lease_id, group.lease_until_ms = lease_id, now_ms + lease_ms
+            group.lease = FlushLease(id=lease_id, until_ms=now_ms + lease_ms)
             return group.detached()
 
     def save_progress(self, key: str, lease_id: str, changes: GroupProgress) -> None:
         with self._lock:
             group = self.groups[key]
-            if group.lease_id != lease_id:
+            if group.lease.id != lease_id:
                 raise LeaseHeldError(key)
             group = self.groups[key] = with_progress(group, changes)
 
@@ -211,10 +212,10 @@ class MemoryFlushLeases(MemoryTable, FlushLeaseStore):
     ) -> GroupState:
         with self._lock:
             group = self.groups[key]
-            if group.lease_id != lease_id:
+            if group.lease.id != lease_id:
                 raise LeaseHeldError(key)
             group = self.groups[key] = with_progress(group, changes)
-            group.lease_id, group.lease_until_ms = "", 0
+            group.lease = FlushLease()
             if claimed_version is not None and group.version == claimed_version:
                 group.pending_since_ms = 0
                 if expires:
@@ -230,7 +231,7 @@ class MemoryFlushLeases(MemoryTable, FlushLeaseStore):
     def prune_members(self, key: str, lease_id: str, members: dict[str, int], sms_keys: list[str]) -> bool:
         with self._lock:
             group = self.groups[key]
-            if group.lease_id != lease_id:
+            if group.lease.id != lease_id:
                 return False
             if any(fp in group.members and group.members[fp].ts_ms != ts for fp, ts in members.items()):
                 return False

@@ -5,7 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from alertrouter.models.state import Clicks, GroupState, Member, Notified, SlackFailure
+from pydantic import BaseModel
+
+from alertrouter.models.state import (
+    Clicks,
+    FlushLease,
+    GroupState,
+    Member,
+    MutingState,
+    Notified,
+    SlackDelivery,
+    SlackFailure,
+)
 from alertrouter.store.dynamodb.codec import decode_item, encode_item, group_key
 from alertrouter.store.group_item import IN_PARTS, group_from_item, group_item, with_progress
 
@@ -91,17 +102,20 @@ def test_an_item_written_before_the_parts_reads_into_them_and_writes_back_identi
     assert group.notified == {"fp1": Notified.model_validate(TOLD)}
     assert group.sms_notified == {"primary@fp1": "6"}
     assert (group.last_notified_ms, group.pending_since_ms) == (1714557600000, 1714557550000)
-    assert group.slack_ts == STORED["slack_ts"] and group.slack_channels == {"#team": "C0TEAM0001"}
-    assert group.slack_attempts == {"#team": 3, "#ops": 3} and group.slack_done == {"#team": 6}
-    assert group.channel_notified == {"#team": {"fp1": Notified.model_validate(TOLD)}}
-    assert group.slack_failed == {"#ops": SlackFailure.model_validate(REFUSED)}
+    assert group.slack == SlackDelivery(
+        ts={"#team": "1714557600.000100", "#ops": "1714557600.000200"},
+        channels={"#team": "C0TEAM0001"},
+        attempts={"#team": 3, "#ops": 3},
+        done={"#team": 6},
+        notified={"#team": {"fp1": Notified.model_validate(TOLD)}},
+        failed={"#ops": SlackFailure.model_validate(REFUSED)},
+    )
     assert group.clicks == Clicks(
         ack_by="U0ONCALL1", ack_ms=1714557700000, resolved_by="U0FIRST01", resolved_ms=1714557800000
     )
-    assert group.muted == STORED["muted"] and group.flapping == ["fp1"]
-    assert group.resume_at_ms == 1714558000000
+    assert group.muting == MutingState(reasons=STORED["muted"], flapping=["fp1"], resume_at_ms=1714558000000)
     assert group.flush_at_ms == 1714557900000
-    assert (group.lease_id, group.lease_until_ms) == ("lease-a", 1714557630000)
+    assert group.lease == FlushLease(id="lease-a", until_ms=1714557630000)
     # And written back, it is the same item, attribute for attribute
     assert {**group_key(KEY), **encode_item(group_item(group))} == {
         k: v for k, v in item.items() if k != "expires_at"
@@ -129,3 +143,19 @@ def test_a_flush_progress_changes_only_the_attributes_it_names() -> None:
 
 def _parts() -> set[str]:
     return {part for part, _ in IN_PARTS.values()}
+
+
+def test_a_detached_copy_has_its_own_dicts_in_every_part() -> None:
+    # Given a group with every field set
+    group = group_from_item(STORED)
+    # When it is detached
+    copy = group.detached()
+    # Then each dict and list it holds, in its parts too, is its own (parts are frozen, their containers not)
+    assert copy == group
+    for name, value in group:
+        if isinstance(value, BaseModel):
+            pairs = [(v, getattr(getattr(copy, name), n)) for n, v in value]
+        else:
+            pairs = [(value, getattr(copy, name))]
+        for kept, copied in pairs:
+            assert not isinstance(kept, dict | list) or copied is not kept, name

@@ -79,13 +79,13 @@ def test_a_silenced_alert_is_kept_not_sent_and_sent_when_the_silence_ends() -> N
     world.at(0).router.handle(alert("DiskFull", severity="critical"))
     assert world.slack.posts == [] and world.sms.sent == []
     assert world.store.alerts  # stored
-    [reason] = world.group().muted.values()
+    [reason] = world.group().muting.reasons.values()
     assert reason.startswith("silenced by alice until ")
     world.run_until(29)
     assert world.slack.posts == [] and world.sms.sent == []
     world.run_until(31)  # the silence ended at 30 and the alert still fires
     assert world.slack.posts == ["#oncall"] and [n for n, _ in world.sms.sent] == ["primary"]
-    assert world.group().muted == {}
+    assert world.group().muting.reasons == {}
 
 
 def test_a_silence_outlives_the_alert_resolving_and_firing_again() -> None:
@@ -161,9 +161,9 @@ def test_a_firing_source_inhibits_its_targets_until_it_resolves() -> None:
     world.at(0).router.handle(alert("LatencyHigh", severity="warning"))
     assert world.slack.posts == ["#oncall"]  # only the source
     latency = world.store.groups[
-        next(k for k, g in world.store.groups.items() if "LatencyHigh" in str(g.members) or g.muted)
+        next(k for k, g in world.store.groups.items() if "LatencyHigh" in str(g.members) or g.muting.reasons)
     ]
-    assert any(r.startswith("inhibited by a firing alert") for r in latency.muted.values())
+    assert any(r.startswith("inhibited by a firing alert") for r in latency.muting.reasons.values())
     world.at(5).router.handle(alert("RegionDown", state="OK", minute=5, severity="critical"))
     world.run_until(9)  # inhibited groups are looked at again each group_interval
     assert len(world.slack.posts) == 2
@@ -220,7 +220,7 @@ def test_outside_active_time_an_alert_waits_and_is_sent_when_the_office_opens() 
     # T0 is Tuesday 2023-11-14 22:13 UTC = 23:13 in Berlin: outside the office hours
     world.at(0).router.handle(alert("QueueBacklog", severity="warning"))
     assert world.slack.posts == []
-    [reason] = world.group().muted.values()
+    [reason] = world.group().muting.reasons.values()
     assert reason == "outside office"
     world.run_until(9 * 60 + 45)  # Wednesday 08:58 Berlin
     assert world.slack.posts == []
@@ -252,13 +252,13 @@ def test_a_flapping_alert_keeps_one_message_and_pages_once_it_settles() -> None:
     # Until its 4th change (minute 8) it is a normal alert: resolved at 2, a new message and page at 4.
     # From then on one message is edited in place: no new episode, no page while it flaps.
     assert world.slack.posts == ["#oncall", "#oncall"] and len(world.sms.sent) == 2
-    assert world.group().flapping
+    assert world.group().muting.flapping
     assert "flapping" in str(world.slack.last_message)
     world.run_until(26)
     assert len(world.sms.sent) == 2
     world.run_until(28)  # settled (15m without a change) and still firing: paged now
     assert world.slack.posts == ["#oncall", "#oncall"] and len(world.sms.sent) == 3
-    assert world.group().flapping == []
+    assert world.group().muting.flapping == []
 
 
 def test_history_says_when_and_why_alerts_were_held_back_and_let_through() -> None:

@@ -40,7 +40,7 @@ def test_an_acknowledgement_is_redrawn_in_the_other_channels_not_the_clicked_one
     outcome = r.redraw(key, 1, clicked="ID#oncall")
     assert slack.updates == ["ID#payments"] and outcome.updates == 1
     assert "Acknowledged by <@U0ALICE>" in str(slack.last_message)
-    assert store.groups[key].lease_id == ""  # the lease is given back
+    assert store.groups[key].lease.id == ""  # the lease is given back
 
 
 def test_a_redraw_for_another_episode_or_while_a_flush_runs_does_nothing(
@@ -61,5 +61,5 @@ def test_slack_failing_retryably_brings_the_redraw_back_with_the_lease_free(
     slack.fail.add("ID#payments")
     with pytest.raises(NotifyError):
         r.redraw(key, 1, clicked="ID#oncall")
-    assert store.groups[key].lease_id == ""
+    assert store.groups[key].lease.id == ""
     assert r.redraw(key, 1, clicked="ID#oncall").updates == 1  # SQS's redelivery

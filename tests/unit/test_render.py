@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 import pytest
 
-from alertrouter.models.state import Clicks, GroupState, Member
+from alertrouter.models.state import Clicks, GroupState, Member, MutingState
 from alertrouter.notify.preview import mrkdwn_to_text, render_text
 from alertrouter.notify.render import (
     SMS_LIMIT,
@@ -381,11 +381,13 @@ def test_acknowledged_silenced_resolved_by_hand_and_flapping_are_shown() -> None
     message = render_group(acked, T0)
     assert message.attachments[0]["color"] == "#8E6BBF"  # someone is on it: not the red that calls for action
     assert f"✋ Acknowledged by <@U0ONCALL1> at {slack_date(T0)}" in block_text(message)
-    silenced = g.model_copy(update={"muted": {fp: "silenced by <@U0ONCALL1> until 2024-05-01 11:00 UTC"}})
+    silenced = g.model_copy(
+        update={"muting": MutingState(reasons={fp: "silenced by <@U0ONCALL1> until 2024-05-01 11:00 UTC"})}
+    )
     message = render_group(silenced, T0)
     assert message.attachments[0]["color"] == "#607D8B"
     assert "🔕 silenced by <@U0ONCALL1> until 2024-05-01 11:00 UTC" in block_text(message)
-    flapping = g.model_copy(update={"flapping": [fp]})
+    flapping = g.model_copy(update={"muting": MutingState(flapping=[fp])})
     assert "〰️ flapping" in block_text(render_group(flapping, T0))
     by_hand = g.model_copy(
         update={
@@ -403,7 +405,9 @@ def test_acknowledged_silenced_resolved_by_hand_and_flapping_are_shown() -> None
 def test_in_a_group_each_muted_alert_is_marked_on_its_line() -> None:
     g = group(member("DiskFull"), member("CpuHigh"))
     first = next(iter(g.members))
-    message = render_group(g.model_copy(update={"muted": {first: "inhibited by a firing alert"}}), T0)
+    message = render_group(
+        g.model_copy(update={"muting": MutingState(reasons={first: "inhibited by a firing alert"})}), T0
+    )
     lines = [line for line in block_text(message).splitlines() if "🔕" in line]
     assert len(lines) == 1 and lines[0].endswith("🔕 inhibited by a firing alert")
     assert message.attachments[0]["color"] == "#ECB22E"  # one still calls for action

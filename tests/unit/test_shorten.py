@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alertrouter.models.state import AlertState, GroupState, Member
+from alertrouter.models.state import AlertState, GroupState, Member, MutingState
 from alertrouter.mrkdwn import ELLIPSIS, escape, escaped_length, shorten
 from alertrouter.notify.render import render_change, render_group
 from alertrouter.sources import parse_payload
@@ -75,7 +75,7 @@ def test_sections_and_fields_stay_within_slacks_limits_once_escaped() -> None:
             route_id="r",
             receiver="team",
             members=members,
-            muted={f"fp{i}": heavy for i in range(12)},
+            muting=MutingState(reasons={f"fp{i}": heavy for i in range(12)}),
         )
         attachments = render_group(group, T0).attachments
         for block in attachments[0]["blocks"]:

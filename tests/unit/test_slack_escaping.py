@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alertrouter.models.state import Clicks, GroupState, Member
+from alertrouter.models.state import Clicks, GroupState, Member, MutingState
 from alertrouter.notify.render import SlackMessage, render_change, render_group
 from support.escalation_world import World, reminders_after_acknowledge
 
@@ -92,8 +92,7 @@ def every_message_kind(text: str) -> list[SlackMessage]:
         receiver="team",
         group_labels=labels,
         members={"fp1": hostile_member(text)},
-        muted={"fp1": f"silenced by {text} until later"},
-        flapping=["fp1"],
+        muting=MutingState(reasons={"fp1": f"silenced by {text} until later"}, flapping=["fp1"]),
         clicks=Clicks(ack_by=text, ack_ms=T0, resolved_by=text, resolved_ms=T0),
     )
     multi = single.model_copy(
@@ -157,7 +156,7 @@ def test_a_mention_of_a_well_formed_user_id_stays_a_mention() -> None:
         receiver="team",
         members={"fp1": hostile_member("x")},
         clicks=Clicks(ack_by="U0ONCALL1", ack_ms=T0),
-        muted={"fp1": "silenced by <@U0ONCALL1> until 11:00 UTC"},
+        muting=MutingState(reasons={"fp1": "silenced by <@U0ONCALL1> until 11:00 UTC"}),
     )
     shown = json.dumps(render_group(group, T0).attachments)
     assert "Acknowledged by <@U0ONCALL1> at <!date^" in shown
@@ -173,7 +172,9 @@ def test_a_silence_made_by_anyone_else_shows_its_maker_escaped_in_the_message() 
         route_id="r",
         receiver="team",
         members={"fp1": hostile_member("x")},
-        muted={"fp1": "silenced by <!channel> <https://evil.example|ok> until 11:00 UTC"},
+        muting=MutingState(
+            reasons={"fp1": "silenced by <!channel> <https://evil.example|ok> until 11:00 UTC"}
+        ),
     )
     texts = mrkdwn_texts(render_group(group, T0))
     assert all(control_sequences(t) == [] for t in texts)

@@ -66,7 +66,7 @@ def test_concurrent_claims_have_exactly_one_winner() -> None:
     winners = [r for r in results if not isinstance(r, Exception)]
     assert len(winners) == 1
     assert all(isinstance(r, LeaseHeldError) for r in results if r not in winners)
-    assert store.get_group(KEY).lease_id == winners[0].lease_id  # type: ignore[union-attr]
+    assert store.get_group(KEY).lease.id == winners[0].lease.id  # type: ignore[union-attr]
 
 
 def test_concurrent_deliveries_in_any_order_converge_on_the_newest() -> None:
@@ -118,4 +118,4 @@ def test_invalid_progress_is_refused_and_leaves_the_group_as_it_was() -> None:
         store.release(KEY, "lease-a", {"slack_ts": ["not", "a", "mapping"]}, NOW)
     # the failed release did not drop the lease either
     assert store.get_group(KEY) == before
-    assert before is not None and before.lease_id == "lease-a"
+    assert before is not None and before.lease.id == "lease-a"

@@ -193,7 +193,7 @@ class Escalator:
         if not firing:
             return None
         if silences:
-            states = self.store.get_alerts([fp for fp in firing if fp not in group.muted])
+            states = self.store.get_alerts([fp for fp in firing if fp not in group.muting.reasons])
             episodes = named_episodes(silences, {group.key: group.episode}, self.store.episode_of)
             silenced = {fp for fp, s in states.items() if silencing(silences, fp, s.labels, now, episodes)}
         else:
@@ -201,7 +201,7 @@ class Escalator:
         return {
             fp: m
             for fp, m in firing.items()
-            if fp not in group.muted and fp not in silenced and fp not in group.flapping
+            if fp not in group.muting.reasons and fp not in silenced and fp not in group.muting.flapping
         }
 
     def _text(self, wanted: dict[str, list[Want]], now: int, outcome: EscalationOutcome) -> set[str]:
@@ -312,10 +312,10 @@ class Escalator:
             logger.warning("history entry not written", exc_info=True)
         if self.slack is None or not text:
             return
-        for channel, ts in group.slack_ts.items():
+        for channel, ts in group.slack.ts.items():
             try:
                 self.slack.post(
-                    group.slack_channels.get(channel, channel), SlackMessage(text=text), thread_ts=ts
+                    group.slack.channels.get(channel, channel), SlackMessage(text=text), thread_ts=ts
                 )
             except NotifyError as exc:
                 logger.warning("thread note not posted", extra={"reason": str(exc), "channel": channel})

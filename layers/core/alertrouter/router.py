@@ -147,10 +147,10 @@ class Router:
     def _after_join(self, group: GroupState, route: ResolvedRoute, now: int, outcome: Outcome) -> None:
         if group.pending:
             outcome.add(self._flush_or_schedule(group, route, now))
-        elif group.resume_at_ms and group.flush_at_ms <= now:
+        elif group.muting.resume_at_ms and group.flush_at_ms <= now:
             # Muted members wait for a look that no message is on its way for (its scheduling failed
             # after the release): any event of the group schedules it again.
-            outcome.add(self.timer.schedule(group, route, group.resume_at_ms, now))
+            outcome.add(self.timer.schedule(group, route, group.muting.resume_at_ms, now))
 
     def _flush_or_schedule(self, group: GroupState, route: ResolvedRoute, now: int) -> Outcome:
         due = next_due(group, route)
@@ -170,7 +170,7 @@ class Router:
         `due_ms` is the time the message was scheduled for: a message that is no longer the group's
         scheduled one (another, earlier, is on its way) is dropped, so messages never pile up."""
         group = self.env.store.get_group(key)
-        if group is None or not (group.pending or group.resume_at_ms):
+        if group is None or not (group.pending or group.muting.resume_at_ms):
             return Outcome()
         now = self.env.now_ms()
         if due_ms is not None and group.flush_at_ms > now and group.flush_at_ms != due_ms:
@@ -198,7 +198,7 @@ class Router:
             with contextlib.suppress(Exception):
                 store.release(key, lease, {}, 0, claimed_version=None)
             raise
-        if after.pending or after.resume_at_ms:
+        if after.pending or after.muting.resume_at_ms:
             # Changes arrived while this flush ran (their own flush attempt found the lease taken), or
             # muted members must be looked at again: the next flush is scheduled here, none is stranded.
             route = self.routes.route_by_id(route_id, after)

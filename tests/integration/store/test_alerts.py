@@ -109,8 +109,9 @@ def test_concurrent_newer_event_wins_over_a_stale_read(dynamodb_stack: tuple[Any
     slow.get_alert = get_then_race  # type: ignore[method-assign]
     # When "slow" now applies the ALARM of 10:02, computed from its stale read
     result = slow.apply_alert(alert(minute=2), NOW)
-    # Then its conditional write fails, it reads again, and the newer OK stands
-    assert reads == 2 and not result.applied
+    # Then its conditional write fails, the refusal itself brings the newer state (no second read: DynamoDB's
+    # ReturnValuesOnConditionCheckFailure), and the newer OK stands
+    assert reads == 1 and not result.applied and result.state.status == "resolved"
     stored = fast.get_alert(alert().fingerprint)
     assert stored is not None and stored.status == "resolved" and stored.ts_ms == alert(minute=5).timestamp_ms
 
@@ -165,3 +166,38 @@ def test_the_failsafe_group_is_noted_only_on_the_event_it_was_chosen_for(store: 
     # and a note for an unknown alert stores nothing
     store.set_failsafe_group("0" * 16, 1, "failsafe/one")
     assert store.get_alert("0" * 16) is None
+
+
+def test_a_one_shot_alert_is_written_without_a_read_and_a_redelivery_is_refused(
+    dynamodb_stack: tuple[Any, str],
+) -> None:
+    client, table = dynamodb_stack
+    store = DynamoDBStore(table, client)
+    calls: list[str] = []
+    client.meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
+    job = alert(minute=0).model_copy(update={"one_shot": True})
+    # When a failed job (a one-shot alert) arrives, Then one conditional put stores it: nothing is read first
+    assert store.apply_alert(job, NOW).applied and calls == ["PutItem"]
+    # When it is delivered again, Then the refused put brings back what is stored: still no read, applied once
+    again = store.apply_alert(job, NOW + 1000)
+    assert not again.applied and again.state.updated_ms == NOW and calls == ["PutItem", "PutItem"]
+    assert store.get_alert(job.fingerprint) == again.state
+
+
+def test_labels_and_annotations_are_stored_compressed_and_old_plain_items_still_read(
+    dynamodb_stack: tuple[Any, str],
+) -> None:
+    client, table = dynamodb_stack
+    store = DynamoDBStore(table, client)
+    a = alert(minute=0)
+    state = store.apply_alert(a, NOW).state
+    key = {"pk": {"S": f"ALERT#{a.fingerprint}"}, "sk": {"S": "STATE"}}
+    item = client.get_item(TableName=table, Key=key)["Item"]
+    # The item holds them as one binary attribute, not as maps
+    assert "labels" not in item and "annotations" not in item and "B" in item["details"]
+    # Given an item as the earlier layout wrote it (plain maps), Then it reads the same
+    plain = {k: v for k, v in item.items() if k != "details"}
+    plain["labels"] = {"M": {k: {"S": v} for k, v in state.labels.items()}}
+    plain["annotations"] = {"M": {k: {"S": v} for k, v in state.annotations.items()}}
+    client.put_item(TableName=table, Item=plain)
+    assert store.get_alert(a.fingerprint) == state

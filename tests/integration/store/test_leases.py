@@ -20,7 +20,7 @@ def test_claim_is_exclusive_until_the_lease_expires(store: StateStore) -> None:
     upsert(store, alert())
     # Given worker A holds the lease from NOW for 30 s
     claimed = store.claim(KEY, "lease-a", NOW, LEASE_MS)
-    assert (claimed.lease_id, claimed.lease_until_ms) == ("lease-a", NOW + LEASE_MS)
+    assert (claimed.lease.id, claimed.lease.until_ms) == ("lease-a", NOW + LEASE_MS)
     assert claimed.members and claimed.version == 1  # the group comes with the lease
     # When worker B tries while it is live (up to its last millisecond), Then B is refused
     for now in (NOW, NOW + 1, NOW + LEASE_MS - 1):
@@ -28,7 +28,7 @@ def test_claim_is_exclusive_until_the_lease_expires(store: StateStore) -> None:
             store.claim(KEY, "lease-b", now, LEASE_MS)
     # When the lease has run out, Then B takes it over
     taken = store.claim(KEY, "lease-b", NOW + LEASE_MS, LEASE_MS)
-    assert (taken.lease_id, taken.lease_until_ms) == ("lease-b", NOW + 2 * LEASE_MS)
+    assert (taken.lease.id, taken.lease.until_ms) == ("lease-b", NOW + 2 * LEASE_MS)
     # and A, come back late, can neither record progress nor release B's lease
     with pytest.raises(LeaseHeldError):
         store.save_progress(KEY, "lease-a", {"slack_ts": {"#team": "1.000001"}})
@@ -36,7 +36,7 @@ def test_claim_is_exclusive_until_the_lease_expires(store: StateStore) -> None:
         store.release(KEY, "lease-a", {"notified_version": 1}, NOW)
     after = store.get_group(KEY)
     assert after is not None
-    assert (after.lease_id, after.slack_ts, after.notified_version) == ("lease-b", {}, 0)
+    assert (after.lease.id, after.slack.ts, after.notified_version) == ("lease-b", {}, 0)
 
 
 def test_a_claim_retried_with_its_own_lease_id_succeeds_and_another_is_refused(store: StateStore) -> None:
@@ -58,7 +58,7 @@ def test_save_progress_needs_the_lease_and_keeps_it(store: StateStore) -> None:
     # When someone without the lease saves progress, Then it is refused and nothing is written
     with pytest.raises(LeaseHeldError):
         store.save_progress(KEY, "lease-x", {"slack_ts": {"#team": "1.000001"}})
-    assert store.get_group(KEY).slack_ts == {}  # type: ignore[union-attr]
+    assert store.get_group(KEY).slack.ts == {}  # type: ignore[union-attr]
     # When the holder saves it, Then it is stored and the lease is still held
     store.save_progress(
         KEY,
@@ -67,9 +67,9 @@ def test_save_progress_needs_the_lease_and_keeps_it(store: StateStore) -> None:
     )
     saved = store.get_group(KEY)
     assert saved is not None
-    assert saved.slack_ts == {"#team": "1714557600.000100"}
+    assert saved.slack.ts == {"#team": "1714557600.000100"}
     assert saved.sms_notified == {fp: str(g.members[fp].starts_at_ms)}
-    assert (saved.lease_id, saved.lease_until_ms) == ("lease-a", NOW + LEASE_MS)
+    assert (saved.lease.id, saved.lease.until_ms) == ("lease-a", NOW + LEASE_MS)
     with pytest.raises(LeaseHeldError):
         store.claim(KEY, "lease-b", NOW + 1, LEASE_MS)
 
@@ -82,7 +82,7 @@ def test_release_writes_the_outcome_drops_the_lease_and_clears_a_due_flush(store
     # When the holder releases with a wrong lease id, Then it is refused and nothing changes
     with pytest.raises(LeaseHeldError):
         store.release(KEY, "lease-x", {"notified_version": 1}, NOW + 30_000)
-    assert store.get_group(KEY).lease_id == "lease-a"  # type: ignore[union-attr]
+    assert store.get_group(KEY).lease.id == "lease-a"  # type: ignore[union-attr]
     # When released by the holder after flushing everything due up to now
     store.release(
         KEY,
@@ -97,11 +97,11 @@ def test_release_writes_the_outcome_drops_the_lease_and_clears_a_due_flush(store
     # Then the outcome is stored, the lease and the flush mark are gone, and nothing is pending
     done = store.get_group(KEY)
     assert done is not None
-    assert (done.lease_id, done.lease_until_ms, done.flush_at_ms) == ("", 0, 0)
+    assert (done.lease.id, done.lease.until_ms, done.flush_at_ms) == ("", 0, 0)
     assert done.notified == {fp: Notified(status="firing", count=1, thread_ms=NOW + 30_000)}
     assert done.notified_version == 1 and done.last_notified_ms == NOW + 30_000 and not done.pending
     # and the next worker can claim at once
-    assert store.claim(KEY, "lease-b", NOW + 30_001, LEASE_MS).lease_id == "lease-b"
+    assert store.claim(KEY, "lease-b", NOW + 30_001, LEASE_MS).lease.id == "lease-b"
 
 
 @pytest.mark.parametrize("clear_until", [0, NOW + 59_999])
@@ -111,7 +111,7 @@ def test_release_keeps_a_flush_that_is_due_later(store: StateStore, clear_until:
     store.claim(KEY, "lease-a", NOW, LEASE_MS)
     store.release(KEY, "lease-a", {}, clear_until)
     kept = store.get_group(KEY)
-    assert kept is not None and kept.flush_at_ms == NOW + 60_000 and kept.lease_id == ""
+    assert kept is not None and kept.flush_at_ms == NOW + 60_000 and kept.lease.id == ""
 
 
 def test_a_change_racing_the_release_keeps_the_group_pending_and_alive(
@@ -153,4 +153,4 @@ def test_prune_members_removes_all_or_none_and_only_under_the_lease(store: State
     )
     pruned = store.get_group(KEY)
     assert pruned is not None and set(pruned.members) == {b.fingerprint}
-    assert pruned.sms_notified == {"primary#x": "2"} and pruned.lease_id == "lease-a"
+    assert pruned.sms_notified == {"primary#x": "2"} and pruned.lease.id == "lease-a"

@@ -18,13 +18,15 @@ def changes(group: GroupState, route: ResolvedRoute, now: int) -> tuple[dict[str
     repeat_ms = route.repeat_interval.total_seconds() * 1000
     for fp, m in group.members.items():
         before = group.notified.get(fp)
-        if fp in group.muted or (before is not None and (before.status, before.count) == (m.status, m.count)):
+        if fp in group.muting.reasons or (
+            before is not None and (before.status, before.count) == (m.status, m.count)
+        ):
             continue  # a muted member's news waits until it is unmuted
         # a flapping member's changes show in the message only: its thread would be all flaps
-        quiet = fp in group.flapping or (
+        quiet = fp in group.muting.flapping or (
             before is not None and before.status == m.status and now - before.thread_ms < repeat_ms
         )
-        if group.slack_ts and not quiet:
+        if group.slack.ts and not quiet:
             lines.append(render_change(m, before.status if before else None))
         thread_ms = before.thread_ms if quiet and before is not None else now
         notified[fp] = {"status": m.status, "count": m.count, "thread_ms": thread_ms}

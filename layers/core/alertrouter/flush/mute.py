@@ -18,12 +18,13 @@ def unmute(group: GroupState, mutes: Mutes) -> GroupState:
     sent as if new: forgotten by `notified`, so the thread hears of them, and paged again."""
     back = [
         fp
-        for fp in group.muted
+        for fp in group.muting.reasons
         if fp not in mutes.reasons and fp in group.members and group.members[fp].status != Status.RESOLVED
     ]
-    if not back and group.muted == mutes.reasons and set(group.flapping) == mutes.held:
+    if not back and group.muting.reasons == mutes.reasons and set(group.muting.flapping) == mutes.held:
         return group  # nothing changed (the common case): no copy
-    update: dict[str, Any] = {"muted": mutes.reasons, "flapping": sorted(mutes.held)}
+    held = {"reasons": mutes.reasons, "flapping": sorted(mutes.held)}
+    update: dict[str, Any] = {"muting": group.muting.model_copy(update=held)}
     if back:
         update["notified"] = {fp: n for fp, n in group.notified.items() if fp not in back}
         update["sms_notified"] = {
@@ -42,11 +43,13 @@ class Mute:
         mutes = flush.mutes = self.muting.mutes(group, flush.route, flush.now)
         flush.all_resolved = group_status(group) == Status.RESOLVED
         self._note_mutes(group, mutes)
-        flush.shown_changed = group.muted != mutes.reasons or set(group.flapping) != mutes.held
+        flush.shown_changed = (
+            group.muting.reasons != mutes.reasons or set(group.muting.flapping) != mutes.held
+        )
         if flush.shown_changed:
             # What the message shows changed without a new version (a silence ended, a flap settled):
-            # every channel is redone (`channel_notified` keeps a retry from repeating thread notes).
-            group = group.model_copy(update={"slack_done": {}})
+            # every channel is redone (`slack.notified` keeps a retry from repeating thread notes).
+            group = group.model_copy(update={"slack": group.slack.model_copy(update={"done": {}})})
         group = unmute(group, mutes)
         members = flush.members = visible_members(group)
         flush.group = group.model_copy(update={"members": members})
@@ -58,11 +61,11 @@ class Mute:
 
     def _note_mutes(self, group: GroupState, mutes: Mutes) -> None:
         """History of what started or stopped being held back, and why (a silence, an inhibition...)."""
-        newly = {fp: reason for fp, reason in mutes.reasons.items() if group.muted.get(fp) != reason}
+        newly = {fp: reason for fp, reason in mutes.reasons.items() if group.muting.reasons.get(fp) != reason}
         if newly:
             self.env.history(
                 group.key, "muted", {"alerts": sorted(newly), "reasons": sorted(set(newly.values()))[:5]}
             )
-        back = sorted(fp for fp in group.muted if fp not in mutes.reasons)
+        back = sorted(fp for fp in group.muting.reasons if fp not in mutes.reasons)
         if back:
             self.env.history(group.key, "unmuted", {"alerts": back})

@@ -64,10 +64,10 @@ class ChannelSender:
         progress. The walk's group, message and read time are those of the click re-read, once it worked."""
         assert self.env.slack is not None
         group, progress = walk.group, walk.progress
-        if channel in group.channel_notified and lines:
+        if channel in group.slack.notified and lines:
             # This channel got ahead of its siblings in an earlier, partly failed flush: tell it only
             # what it has not been told.
-            told = group.model_copy(update={"notified": group.channel_notified[channel]})
+            told = group.model_copy(update={"notified": group.slack.notified[channel]})
             lines = changes(told, walk.flush.route, walk.flush.now)[1]
         ts = progress.slack_ts.get(channel)
         if channel in progress.slack_channels:

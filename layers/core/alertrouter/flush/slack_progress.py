@@ -25,12 +25,12 @@ class SlackProgress:
     @classmethod
     def of(cls, group: GroupState) -> SlackProgress:
         return cls(
-            dict(group.slack_ts),
-            dict(group.slack_channels),
-            dict(group.slack_attempts),
-            dict(group.slack_done),
-            {c: {fp: n.model_dump() for fp, n in told.items()} for c, told in group.channel_notified.items()},
-            dict(group.slack_failed),
+            dict(group.slack.ts),
+            dict(group.slack.channels),
+            dict(group.slack.attempts),
+            dict(group.slack.done),
+            {c: {fp: n.model_dump() for fp, n in told.items()} for c, told in group.slack.notified.items()},
+            dict(group.slack.failed),
         )
 
     def fields(self) -> GroupProgress:

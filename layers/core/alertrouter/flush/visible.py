@@ -12,5 +12,5 @@ def visible_members(group: GroupState) -> dict[str, Member]:
     return {
         fp: m
         for fp, m in group.members.items()
-        if fp in group.notified or (m.status != Status.RESOLVED and fp not in group.muted)
+        if fp in group.notified or (m.status != Status.RESOLVED and fp not in group.muting.reasons)
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from copy import copy
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from alertrouter.models.alert import Alert, Status
@@ -171,6 +173,21 @@ class SlackFailure(BaseModel):
     needed: str = ""  # the scope Slack named with missing_scope
 
 
+class SlackDelivery(BaseModel):
+    """The group's messages in Slack in its current episode, and how far each configured channel got."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    ts: dict[str, str] = Field(default_factory=dict)  # configured channel -> ts of the group's message
+    channels: dict[str, str] = Field(default_factory=dict)  # configured channel -> Slack's channel id
+    attempts: dict[str, int] = Field(default_factory=dict)  # configured channel -> episode last posted to
+    done: dict[str, int] = Field(default_factory=dict)  # configured channel -> version it is up to date with
+    # configured channel -> what it was told, when it got ahead of the group's `notified` (a sibling failed)
+    notified: dict[str, dict[str, Notified]] = Field(default_factory=dict)
+    # configured channel -> why Slack refuses it for good; tried again on later flushes until it heals
+    failed: dict[str, SlackFailure] = Field(default_factory=dict)
+
+
 class Clicks(BaseModel):
     """What Slack's buttons recorded in the group's current episode (a new episode starts with none)."""
 
@@ -180,6 +197,25 @@ class Clicks(BaseModel):
     ack_ms: int = 0
     resolved_by: str = ""  # Slack user id of who resolved this episode by hand
     resolved_ms: int = 0
+
+
+class MutingState(BaseModel):
+    """What the last flush held back of the group's members, and when to look at them again."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    reasons: dict[str, str] = Field(default_factory=dict)  # fingerprint -> why it is not sent
+    flapping: list[str] = Field(default_factory=list)  # members flapping (shown, their pages held)
+    resume_at_ms: int = 0  # when a muted or flapping member must be looked at again
+
+
+class FlushLease(BaseModel):
+    """Which flush holds the group (its id; "" for none), and until when."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: str = ""
+    until_ms: int = 0
 
 
 class GroupState(BaseModel):
@@ -197,30 +233,14 @@ class GroupState(BaseModel):
     notified_version: int = 0
     notified: dict[str, Notified] = Field(default_factory=dict)
     sms_notified: dict[str, str] = Field(default_factory=dict)
-    slack_ts: dict[str, str] = Field(default_factory=dict)  # configured channel -> ts of the group's message
-    slack_channels: dict[str, str] = Field(default_factory=dict)  # configured channel -> Slack's channel id
-    slack_attempts: dict[str, int] = Field(
-        default_factory=dict
-    )  # configured channel -> episode last posted to
-    slack_done: dict[str, int] = Field(
-        default_factory=dict
-    )  # configured channel -> version it is up to date with
-    # configured channel -> what it was told, when it got ahead of `notified` (a sibling channel failed)
-    channel_notified: dict[str, dict[str, Notified]] = Field(default_factory=dict)
-    # configured channel -> why Slack refuses it for good; tried again on later flushes until it heals
-    slack_failed: dict[str, SlackFailure] = Field(default_factory=dict)
+    slack: SlackDelivery = Field(default_factory=SlackDelivery)
     pending_since_ms: int = 0  # when the group last went from notified to pending (group_wait counts from it)
     episode: int = 1
-    clicks: Clicks = Clicks()
-    muted: dict[str, str] = Field(
-        default_factory=dict
-    )  # fingerprint -> why it is not sent (at the last flush)
-    flapping: list[str] = Field(default_factory=list)  # members flapping at the last flush (pages held)
-    resume_at_ms: int = 0  # when a muted or flapping member must be looked at again
+    clicks: Clicks = Field(default_factory=Clicks)
+    muting: MutingState = Field(default_factory=MutingState)
     last_notified_ms: int = 0
     flush_at_ms: int = 0
-    lease_id: str = ""
-    lease_until_ms: int = 0
+    lease: FlushLease = Field(default_factory=FlushLease)
     created_ms: int = 0
     overflow: dict[str, int] = Field(default_factory=dict)  # reason -> firing alerts counted, not kept (cap)
 
@@ -230,6 +250,9 @@ class GroupState(BaseModel):
         fields = copied.__dict__  # (as model_copy(update=...) sets them, without building the update)
         for name in _OWN_DICTS:
             fields[name] = dict(fields[name])
+        for part, containers in _PARTS_OWN.items():
+            own = fields[part] = fields[part].model_copy()
+            own.__dict__.update({name: copy(getattr(own, name)) for name in containers})
         return copied
 
     @property
@@ -242,15 +265,13 @@ _OWN_DICTS = (
     "members",
     "notified",
     "sms_notified",
-    "slack_ts",
-    "slack_channels",
-    "slack_attempts",
-    "slack_done",
-    "channel_notified",
-    "slack_failed",
-    "muted",
     "overflow",
 )
+# each part's containers: a part is frozen, but its dicts and lists are not
+_PARTS_OWN = {
+    "slack": ("ts", "channels", "attempts", "done", "notified", "failed"),
+    "muting": ("reasons", "flapping"),
+}
 
 
 class EscalationState(BaseModel):

@@ -93,7 +93,7 @@ def _colour_key(group: GroupState) -> str:
     if status != Status.FIRING:
         return status
     firing = [fp for fp, m in group.members.items() if m.status == Status.FIRING]
-    if all(fp in group.muted for fp in firing):
+    if all(fp in group.muting.reasons for fp in firing):
         return "silenced"  # (or otherwise held back): nobody needs to act on it now
     if group.clicks.ack_by:
         return "acknowledged"  # someone is on it: no longer the colour that calls for action
@@ -296,7 +296,7 @@ def render_group(group: GroupState, now_ms: int) -> SlackMessage:
                 "text": {
                     "type": "mrkdwn",
                     "verbatim": True,
-                    "text": _member_lines(members, group.muted, counted),
+                    "text": _member_lines(members, group.muting.reasons, counted),
                 },
             }
         )
@@ -330,9 +330,9 @@ def render_group(group: GroupState, now_ms: int) -> SlackMessage:
             }
         )
     notes = []
-    if len(members) == 1 and members[0][0] in group.muted:
-        notes.append(f"🔕 {escape_keeping_mentions(shorten(group.muted[members[0][0]], 300))}")
-    if any(fp in group.flapping for fp, _ in members):
+    if len(members) == 1 and members[0][0] in group.muting.reasons:
+        notes.append(f"🔕 {escape_keeping_mentions(shorten(group.muting.reasons[members[0][0]], 300))}")
+    if any(fp in group.muting.flapping for fp, _ in members):
         notes.append("〰️ flapping: this message is kept up to date, pages wait until it settles")
     if group.clicks.ack_by:
         notes.append(

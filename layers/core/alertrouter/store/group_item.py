@@ -13,6 +13,17 @@ from alertrouter.models.state import Clicks, GroupState
 # Stored attribute -> (part, its field); every other attribute is one of GroupState's own fields.
 IN_PARTS: dict[str, tuple[str, str]] = {
     **{name: ("clicks", name) for name in Clicks.model_fields},
+    "slack_ts": ("slack", "ts"),
+    "slack_channels": ("slack", "channels"),
+    "slack_attempts": ("slack", "attempts"),
+    "slack_done": ("slack", "done"),
+    "channel_notified": ("slack", "notified"),
+    "slack_failed": ("slack", "failed"),
+    "muted": ("muting", "reasons"),
+    "flapping": ("muting", "flapping"),
+    "resume_at_ms": ("muting", "resume_at_ms"),
+    "lease_id": ("lease", "id"),
+    "lease_until_ms": ("lease", "until_ms"),
 }
 PARTS = frozenset(part for part, _ in IN_PARTS.values())
 

@@ -10,14 +10,12 @@ from botocore.exceptions import ClientError
 from alertrouter.models.alert import Alert
 from alertrouter.models.state import AlertState
 from alertrouter.store.base import AlertApplied, AlertStore, ExpiryStore
+from alertrouter.store.dynamodb.alert_item import alert_item, alert_state_of
 from alertrouter.store.dynamodb.codec import (
-    ALERT_TTL_S,
     EXPIRY_KEEP_S,
     alert_key,
     conditional_failed,
-    decode_item,
     encode_item,
-    expires_in,
     expiry_key,
 )
 from alertrouter.store.dynamodb.table import Table
@@ -26,7 +24,7 @@ from alertrouter.store.dynamodb.table import Table
 class AlertItems(Table, AlertStore):
     def get_alert(self, fingerprint: str) -> AlertState | None:
         got = self.client.get_item(TableName=self.table, Key=alert_key(fingerprint), ConsistentRead=True)
-        return AlertState.model_validate(decode_item(got["Item"])) if "Item" in got else None
+        return alert_state_of(got["Item"]) if "Item" in got else None
 
     def set_failsafe_group(self, fingerprint: str, ts_ms: int, key: str) -> None:
         try:
@@ -43,31 +41,49 @@ class AlertItems(Table, AlertStore):
                 raise
 
     def apply_alert(self, alert: Alert, now_ms: int) -> AlertApplied:
-        # Optimistic concurrency: read, compute, write only if the stored ts is still what was read.
-        for _ in range(5):
+        if alert.one_shot:
+            # A one-shot alert (a job that failed) is nearly always new: written without reading first (a
+            # storm of them then costs no read per alert); a redelivery's refusal brings the stored state.
+            first = AlertState.first(alert, now_ms)
+            written, old = self._write(first, None)
+            if written:
+                return AlertApplied(True, first)
+        else:
             old = self.get_alert(alert.fingerprint)
+        # Optimistic concurrency: compute from what is stored, write only if it is still what was seen.
+        for _ in range(5):
             if old is not None and old.ts_ms >= alert.timestamp_ms:
                 return AlertApplied(False, old)
             new = AlertState.first(alert, now_ms) if old is None else old.next(alert, now_ms)
-            values = {**new.model_dump(), "expires_at": expires_in(ALERT_TTL_S)}
-            item = {**alert_key(alert.fingerprint), **encode_item(values)}
-            try:
-                if old is None:
-                    self.client.put_item(
-                        TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(pk)"
-                    )
-                else:
-                    self.client.put_item(
-                        TableName=self.table,
-                        Item=item,
-                        ConditionExpression="ts_ms = :old",
-                        ExpressionAttributeValues={":old": {"N": str(old.ts_ms)}},
-                    )
+            written, old = self._write(new, old)
+            if written:
                 return AlertApplied(True, new)
-            except ClientError as exc:
-                if not conditional_failed(exc):
-                    raise
         raise RuntimeError(f"alert {alert.fingerprint}: too much write contention")
+
+    def _write(self, new: AlertState, seen: AlertState | None) -> tuple[bool, AlertState | None]:
+        """Store `new` if the item is still as `seen` (absent, or at seen's event time): (True, seen); else
+        (False, the state stored now), from the refusal itself (no read)."""
+        condition: dict[str, Any] = (
+            {"ConditionExpression": "attribute_not_exists(pk)"}
+            if seen is None
+            else {
+                "ConditionExpression": "ts_ms = :old",
+                "ExpressionAttributeValues": {":old": {"N": str(seen.ts_ms)}},
+            }
+        )
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item={**alert_key(new.fingerprint), **alert_item(new)},
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                **condition,
+            )
+            return True, seen
+        except ClientError as exc:
+            if not conditional_failed(exc):
+                raise
+            stored: Any = exc.response.get("Item")  # (botocore types the error response loosely)
+            return False, alert_state_of(stored) if stored else None
 
     def get_alerts(self, fingerprints: list[str]) -> dict[str, AlertState]:
         found: dict[str, AlertState] = {}
@@ -78,7 +94,7 @@ class AlertItems(Table, AlertStore):
             for _ in range(8):
                 got = self.client.batch_get_item(RequestItems=request)
                 for item in got.get("Responses", {}).get(self.table, []):
-                    state = AlertState.model_validate(decode_item(item))
+                    state = alert_state_of(item)
                     found[state.fingerprint] = state
                 request = got.get("UnprocessedKeys") or {}
                 if not request:
