@@ -11,23 +11,12 @@ import pytest
 from botocore.exceptions import ClientError
 
 from support.clock import Clock
-from support.dynamodb_capacity import CapacityMeter
+from support.dynamodb_capacity import CapacityMeter, moto_backend_reader
 from support.events import batch_child_failure
-from support.harness import make_harness
+from support.harness import BATCH_STORM_CONFIG, make_harness
 from support.local_aws import deploy
 
 pytestmark = pytest.mark.integration
-
-BATCH_CONFIG = """
-route:
-  receiver: batch
-  group_by: [alertname, account, region, queue, job_definition]
-  group_wait: 30s
-  group_interval: 2m
-receivers:
-  - name: batch
-    slack: [{channel: "#batch"}]
-"""
 
 
 def _key(pk: str, sk: str = "S") -> dict[str, Any]:
@@ -50,7 +39,7 @@ def table(aws: Any) -> tuple[Any, str, Clock, CapacityMeter]:
 def test_each_job_joining_a_batch_storms_group_costs_more_as_its_item_grows(
     aws: Any, slack: Any, tmp_path: Path
 ) -> None:
-    h = make_harness(aws, slack, tmp_path, BATCH_CONFIG)
+    h = make_harness(aws, slack, tmp_path, BATCH_STORM_CONFIG)
     meter = CapacityMeter(aws, now_ms=h.clock, throttle=False).attach(h.service.clients.dynamodb)
     cost: list[float] = []
     for index in range(40):
@@ -166,3 +155,36 @@ def test_a_meter_that_does_not_throttle_counts_the_seconds_a_key_was_over(table:
         writer.put_item(TableName=name, Item=_item("GROUP#big", f"{i}", 390 * 1024))
     assert meter.seconds_over() == 1 and meter.peak_write().units == 3 * 391
     assert sum(meter.throttled.values()) == 0
+
+
+def test_the_in_process_reader_sizes_items_as_the_client_does(aws: Any) -> None:
+    name = deploy(aws).table_name
+    clock = Clock(1_800_000_000_000)
+    by_client, by_backend = aws.client("dynamodb"), aws.client("dynamodb")
+    metered = [
+        CapacityMeter(aws, now_ms=clock).attach(by_client),
+        CapacityMeter(aws, now_ms=clock, read_item=moto_backend_reader()).attach(by_backend),
+    ]
+    nested = {
+        "M": {
+            f"fp{i}": {"M": {"ts_ms": {"N": "1767225600123"}, "title": {"S": "é" * 300}}} for i in range(20)
+        }
+    }
+    for client, pk in ((by_client, "GROUP#a"), (by_backend, "GROUP#b")):
+        client.put_item(
+            TableName=name, Item={**_key(pk, "GROUP"), "members": nested, "tags": {"L": [nested]}}
+        )
+        client.update_item(
+            TableName=name,
+            Key=_key(pk, "GROUP"),
+            UpdateExpression="SET members.#fp = :m",
+            ExpressionAttributeNames={"#fp": "new"},
+            ExpressionAttributeValues={":m": {"M": {"ok": {"BOOL": True}, "none": {"NULL": True}}}},
+        )
+        client.get_item(TableName=name, Key=_key(pk, "GROUP"), ProjectionExpression="tags")
+    client_figures, backend_figures = (m.summary() for m in metered)
+    assert client_figures["largest_item"][0] == backend_figures["largest_item"][0] > 12 * 1024
+    assert (client_figures["write_units"], client_figures["read_units"]) == (
+        backend_figures["write_units"],
+        backend_figures["read_units"],
+    )
