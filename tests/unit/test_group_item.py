@@ -18,7 +18,14 @@ from alertrouter.models.state import (
     SlackFailure,
 )
 from alertrouter.store.dynamodb.codec import decode_item, encode_item, group_key
-from alertrouter.store.group_item import IN_PARTS, group_from_item, group_item, with_progress
+from alertrouter.store.group_item import (
+    CLICK_ATTRIBUTES,
+    IN_PARTS,
+    clicks_from_item,
+    group_from_item,
+    group_item,
+    with_progress,
+)
 
 KEY = "route0/ab12cd34"
 MEMBER = {
@@ -139,6 +146,15 @@ def test_a_flush_progress_changes_only_the_attributes_it_names() -> None:
     expected = {**STORED, "episode": 4, "ack_by": "", "ack_ms": 0, "slack_ts": {}}
     assert encode_item(group_item(changed)) == encode_item(expected)
     assert encode_item(group_item(group)) == encode_item(STORED)  # the group it was applied to is unchanged
+
+
+def test_the_clicks_read_alone_are_the_clicks_of_the_whole_item() -> None:
+    # Given the item's click attributes as get_clicks projects them (with pk), named as stored
+    projected = {name: STORED[name] for name in CLICK_ATTRIBUTES} | {"pk": f"GROUP#{KEY}"}
+    # Then they read as the whole group's clicks; a group nobody clicked on reads as no clicks
+    assert CLICK_ATTRIBUTES == ("ack_by", "ack_ms", "resolved_by", "resolved_ms")
+    assert clicks_from_item(projected) == group_from_item(STORED).clicks
+    assert clicks_from_item({"pk": f"GROUP#{KEY}"}) == Clicks()
 
 
 def _parts() -> set[str]:

@@ -11,9 +11,6 @@ from alertrouter.models.alert import Alert
 from alertrouter.models.silence import Silence
 from alertrouter.models.state import AlertState, Clicks, EscalationState, GroupState, Member, QueuedPage
 
-# what Slack's buttons change in a group: the Clicks part, stored under the names of its fields
-CLICK_FIELDS = tuple(Clicks.model_fields)
-
 
 class GroupProgress(TypedDict, total=False):
     """What a flush writes to its group under the lease (save_progress, release): delivery progress, the
