@@ -1,10 +1,9 @@
-"""The capacity meter on moto: the store's writes and reads charged by DynamoDB's rules (a growing item costs
+"""The capacity meter on moto: writes and reads charged by DynamoDB's rules (a growing item costs
 more, a failed condition is charged, a Query sums its items), and a hot partition key throttled at 1,000 write
 units within one second of the test's clock, served again the next second."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,8 +11,6 @@ from botocore.exceptions import ClientError
 
 from support.clock import Clock
 from support.dynamodb_capacity import CapacityMeter, moto_backend_reader
-from support.events import batch_child_failure
-from support.harness import BATCH_STORM_CONFIG, make_harness
 from support.local_aws import deploy
 
 pytestmark = pytest.mark.integration
@@ -35,24 +32,27 @@ def table(aws: Any) -> tuple[Any, str, Clock, CapacityMeter]:
     return client, name, clock, CapacityMeter(aws, now_ms=clock).attach(client)
 
 
-@pytest.mark.slow(seconds=30)
-def test_each_job_joining_a_batch_storms_group_costs_more_as_its_item_grows(
-    aws: Any, slack: Any, tmp_path: Path
-) -> None:
-    h = make_harness(aws, slack, tmp_path, BATCH_STORM_CONFIG)
-    meter = CapacityMeter(aws, now_ms=h.clock, throttle=False).attach(h.service.clients.dynamodb)
+def test_each_write_to_a_growing_item_costs_more(table: Any) -> None:
+    client, name, _, meter = table
     cost: list[float] = []
-    for index in range(40):
-        h.clock.advance(0.12)
+    for index in range(
+        40
+    ):  # a member of ~800 bytes added to one item each time (a group holding its members)
         before = meter.write_units
-        h.service.handle_body(batch_child_failure(index))
+        client.update_item(
+            TableName=name,
+            Key=_key("GROUP#storm", "GROUP"),
+            UpdateExpression="SET #fp = :member",
+            ExpressionAttributeNames={"#fp": f"member{index:03d}"},
+            ExpressionAttributeValues={
+                ":member": {"M": {"reason": {"S": "x" * 780}, "ts_ms": {"N": str(index)}}}
+            },
+            ReturnValues="ALL_NEW",
+        )
         cost.append(meter.write_units - before)
-    # the group's one item holds every member: each job rewrites all of it, so the 40th costs far more
-    assert cost[-1] > 3 * cost[1], cost
-    assert meter.by_prefix["GROUP#"].write > meter.by_prefix["ALERT#"].write
-    size, pk = meter.largest_item
-    assert pk.startswith("GROUP#") and size > 25 * 1024
-    assert meter.returned_bytes > 0  # ReturnValues brought items back
+    assert cost[0] == 1 and cost[-1] == 32 and cost == sorted(cost)  # each write pays for the whole item
+    assert meter.largest_item[1] == "GROUP#storm" and meter.largest_item[0] > 31 * 1024
+    assert meter.returned_bytes > sum(range(40)) * 800  # ALL_NEW brought the whole item back every time
 
 
 def test_a_failed_conditional_write_is_charged_by_the_item_it_found(table: Any) -> None:

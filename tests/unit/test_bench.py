@@ -107,3 +107,32 @@ def test_the_capacity_rows_judge_the_storms_against_issue_15s_targets(
         "Slack posts / edits": True,
         "write units per change": True,
     }
+
+
+def test_a_storm_cut_short_by_its_budget_is_not_judged_met_on_its_lower_bounds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    figures = {
+        "write_per_alert": 126.9,
+        "read_per_alert": 1.01,
+        "peak_write_per_s": 2_109.0,
+        "peak_key": "GROUP#abc",
+        "seconds_over": 11,
+        "returned_mb": 19.4,
+        "largest_item_kb": 119.0,
+        "wall_s": 156.0,
+        "usd_per_million": 79.4,
+    }
+    batch = {"jobs": 500, "fed": 241, "posts": 1, "edits": 0, **figures}
+    storm = {**figures, "alarms": 5, "changes": 500, "fed": 500, "write_per_alert": 3.27}
+    monkeypatch.setattr(capacity, "batch_storm", lambda: batch)
+    monkeypatch.setattr(capacity, "storm_on_dynamodb", lambda: storm)
+    monkeypatch.setitem(sys.modules, "capacity_bench", capacity)
+    rows = {row.figure.split(": ", 1)[-1]: row for row in bench.capacity_rows()}
+    assert "cut at 241 jobs" in next(
+        r.figure for r in rows.values() if r.figure.endswith("write units per job")
+    )
+    assert rows["write units per job"].met is False  # a lower bound above the target: not met for sure
+    assert rows["read units per job"].met is None  # a lower bound within it: no verdict
+    assert rows["Slack posts / edits"].met is None
+    assert rows["read units per job"].spread == "lower bound (storm cut short)"
