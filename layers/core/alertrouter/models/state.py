@@ -224,25 +224,29 @@ class GroupState(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
+    # what the group is
     key: str
     route_id: str
     receiver: str
     group_labels: dict[str, str] = Field(default_factory=dict)
+    created_ms: int = 0
+    # the alerts it holds
     members: dict[str, Member] = Field(default_factory=dict)
+    overflow: dict[str, int] = Field(default_factory=dict)  # reason -> firing alerts counted, not kept (cap)
+    # what changed and what was told of it
     version: int = 0
     notified_version: int = 0
     notified: dict[str, Notified] = Field(default_factory=dict)
     sms_notified: dict[str, str] = Field(default_factory=dict)
-    slack: SlackDelivery = Field(default_factory=SlackDelivery)
+    last_notified_ms: int = 0
     pending_since_ms: int = 0  # when the group last went from notified to pending (group_wait counts from it)
     episode: int = 1
+    flush_at_ms: int = 0  # when the scheduled flush is due (0: none; one in the past is being or was handled)
+    # the parts
+    slack: SlackDelivery = Field(default_factory=SlackDelivery)
     clicks: Clicks = Field(default_factory=Clicks)
     muting: MutingState = Field(default_factory=MutingState)
-    last_notified_ms: int = 0
-    flush_at_ms: int = 0
     lease: FlushLease = Field(default_factory=FlushLease)
-    created_ms: int = 0
-    overflow: dict[str, int] = Field(default_factory=dict)  # reason -> firing alerts counted, not kept (cap)
 
     def detached(self) -> GroupState:
         """A copy whose dicts are its own (their values are immutable), so editing it changes no one else's."""
