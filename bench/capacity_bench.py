@@ -115,14 +115,13 @@ def storm_on_dynamodb(alarms: int = STORM_ALARMS, budget_s: float = BUDGET_S) ->
     (the clock steps 6 ms x 100 / alarms between changes): each alarm's group sees what it sees in the whole
     storm, so the per-change figures are the whole storm's. Fed until the budget is spent, then a quiet
     10 minutes so every scheduled flush runs."""
-    from storm_soak import TimedSink
-
     from alertrouter.aws import Clients
     from alertrouter.composition.router import compose
     from alertrouter.models.settings import Settings
     from support.clock import BENCH_START, Clock, DelayQueue
     from support.dynamodb_capacity import CapacityMeter, moto_backend_reader
     from support.events import storm_bodies
+    from support.fakes import TimedSink
     from support.local_aws import deploy
 
     with local_aws() as session:
