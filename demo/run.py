@@ -123,13 +123,15 @@ def _runs(lines: list[str]) -> list[tuple[str, int]]:
 
 
 class LocalLambda:
-    """Polls the ingest queue and invokes the handler with SQS batches, as the event source mapping does.
+    """Polls the router's queues (the ingest queue, then the storm queue of Batch job state changes) and
+    invokes the handler with SQS batches, as their event source mappings do.
 
     Flushes the router schedules for later (delayed messages on its queue) are delivered in the order they are
     due, the demo's clock moved to each one's time: no real waiting, and the same order on every run."""
 
-    def __init__(self, sqs: Any, queue_url: str, handler: Any, clock: DemoClock) -> None:
-        self.sqs, self.queue_url, self.handler, self.clock = sqs, queue_url, handler, clock
+    def __init__(self, sqs: Any, queue_urls: list[str], handler: Any, clock: DemoClock) -> None:
+        self.sqs, self.queue_urls, self.handler, self.clock = sqs, queue_urls, handler, clock
+        self.queue_url = queue_urls[0]  # the router's own queue: its delayed flushes wait there
         self.invocations = 0
 
     def _delayed(self) -> list[Any]:
@@ -137,6 +139,26 @@ class LocalLambda:
 
         queue = get_backend("sqs")[ACCOUNT]["us-east-1"].queues[self.queue_url.rsplit("/", 1)[-1]]
         return [m for m in queue._messages if m.delayed]
+
+    def _receive(self) -> tuple[str, list[dict[str, Any]]]:
+        """The next batch of visible messages, from the first lane that has any, and its queue's URL."""
+        for url in self.queue_urls:
+            got = self.sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0, AttributeNames=["All"]
+            )
+            if got.get("Messages"):
+                return url, got["Messages"]
+        return self.queue_url, []
+
+    def _in_flight(self) -> int:
+        return sum(
+            int(
+                self.sqs.get_queue_attributes(
+                    QueueUrl=url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
+                )["Attributes"]["ApproximateNumberOfMessagesNotVisible"]
+            )
+            for url in self.queue_urls
+        )
 
     def drain(self, within_s: float = 300) -> None:
         """Run the handler on everything in the queue, and on the scheduled flushes due within `within_s`
@@ -146,26 +168,20 @@ class LocalLambda:
         while True:
             if time.monotonic() > deadline:
                 raise RuntimeError("the ingest queue did not drain within 60 s")
-            got = self.sqs.receive_message(
-                QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0, AttributeNames=["All"]
-            )
-            messages = got.get("Messages", [])
+            url, messages = self._receive()
             if messages:
-                self._invoke(messages)
+                self._invoke(url, messages)
                 continue
             delayed = sorted(self._delayed(), key=lambda m: json.loads(m.body).get("due", 0))
             if delayed and json.loads(delayed[0].body).get("due", 0) <= horizon:
                 self.clock.at_least(int(json.loads(delayed[0].body).get("due", 0)))
                 delayed[0].delayed_until = 0  # its time has come on the demo's clock
                 continue
-            in_flight = self.sqs.get_queue_attributes(
-                QueueUrl=self.queue_url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
-            )["Attributes"]["ApproximateNumberOfMessagesNotVisible"]
-            if int(in_flight) == 0:
+            if self._in_flight() == 0:
                 return
             time.sleep(0.2)  # a record handed back comes again after its (shortened) visibility timeout
 
-    def _invoke(self, messages: list[dict[str, Any]]) -> None:
+    def _invoke(self, url: str, messages: list[dict[str, Any]]) -> None:
         event = {
             "Records": [
                 {
@@ -176,7 +192,7 @@ class LocalLambda:
                     "messageAttributes": {},
                     "md5OfBody": m["MD5OfBody"],
                     "eventSource": "aws:sqs",
-                    "eventSourceARN": f"arn:aws:sqs:us-east-1:{ACCOUNT}:ingest",
+                    "eventSourceARN": f"arn:aws:sqs:us-east-1:{ACCOUNT}:{url.rsplit('/', 1)[-1]}",
                     "awsRegion": "us-east-1",
                 }
                 for m in messages
@@ -187,10 +203,10 @@ class LocalLambda:
         failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
         for m in messages:
             if m["MessageId"] not in failed:
-                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"])
+                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
             else:  # what Lambda does: the message comes back after its visibility timeout (shortened here)
                 self.sqs.change_message_visibility(
-                    QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=1
+                    QueueUrl=url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=1
                 )
 
 
@@ -435,7 +451,10 @@ def story(clock: DemoClock, endpoint: str, slack: SlackStandIn, html_path: Path 
     )
     for channel in channels:  # the workspace has the channels the routing names
         slack.channel_id(channel)
-    print(f"  created table {stack.table_name}, queue + DLQ, SNS alarm topic, EventBridge rules, secrets")
+    print(
+        f"  created table {stack.table_name}, ingest and storm queues + DLQ, SNS alarm topic, EventBridge rules,"
+        " secrets"
+    )
     print(
         "  channels: "
         + ", ".join(channels)
@@ -446,6 +465,7 @@ def story(clock: DemoClock, endpoint: str, slack: SlackStandIn, html_path: Path 
         {
             "TABLE_NAME": stack.table_name,
             "INGEST_QUEUE_URL": stack.queue_url,
+            "STORM_QUEUE_URL": stack.storm_queue_url,
             "DLQ_URL": stack.dlq_url,
             "SLACK_TOKEN_SECRET": stack.slack_secret,
             "SMS_NUMBERS_SECRET": stack.sms_secret,
@@ -463,7 +483,9 @@ def story(clock: DemoClock, endpoint: str, slack: SlackStandIn, html_path: Path 
     from alertrouter.cli import main as cli
     from alertrouter.notify.preview import render_text
 
-    lam = LocalLambda(session.client("sqs"), stack.queue_url, router_app.lambda_handler, clock)
+    lam = LocalLambda(
+        session.client("sqs"), [stack.queue_url, stack.storm_queue_url], router_app.lambda_handler, clock
+    )
     report = Reporter(slack)
     events, sns, sqs = session.client("events"), session.client("sns"), session.client("sqs")
     colour = sys.stdout.isatty()

@@ -461,28 +461,73 @@ def test_allowed_source_accounts_reach_the_router_and_default_to_none() -> None:
 RULES = of_type("AWS::Events::Rule")
 
 
+def rule_named(source: Any) -> str | None:
+    """The stack's rule a policy's aws:SourceArn names: by GetAtt, or by the ARN its name gives (a policy that
+    must exist before its rule, which then DependsOn it); None for anything else."""
+    for name, rule in RULES.items():
+        by_name = "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/" + sub(
+            rule["Properties"]["Name"]
+        )
+        if source in ({"GetAtt": f"{name}.Arn"}, {"Sub": by_name}):
+            return name
+    return None
+
+
 def test_queue_policies_let_only_this_stacks_topic_and_rules_send() -> None:
-    allowed = [{"Ref": "AlarmTopic"}] + [{"GetAtt": f"{name}.Arn"} for name in RULES]
     for policy in of_type("AWS::SQS::QueuePolicy").values():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
             assert statement["Action"] == "sqs:SendMessage"
             assert set(statement["Principal"]) == {"Service"}
             source = statement["Condition"]["ArnEquals"]["aws:SourceArn"]
-            assert all(s in allowed for s in as_list(source))
+            assert all(s == {"Ref": "AlarmTopic"} or rule_named(s) for s in as_list(source))
+
+
+def test_a_rule_a_policy_names_by_its_arn_is_made_after_that_policy() -> None:
+    # a stack updated in place: a rule sending before the queue lets it would be refused, and EventBridge does
+    # not retry a refused delivery
+    for name, policy in of_type("AWS::SQS::QueuePolicy").items():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            for source in as_list(statement["Condition"]["ArnEquals"]["aws:SourceArn"]):
+                if "Sub" in source:
+                    assert name in as_list(RESOURCES[str(rule_named(source))]["DependsOn"]), (name, source)
+
+
+# The router's two lanes (queues it consumes) and the policy that lets EventBridge send to each.
+LANE_POLICIES = {"IngestQueue": "IngestQueuePolicy", "StormQueue": "StormQueuePolicy"}
 
 
 @pytest.mark.parametrize("name", sorted(RULES))
-def test_every_rule_delivers_to_the_ingest_queue_and_may_send_there_and_to_the_dlq(name: str) -> None:
+def test_every_rule_delivers_to_a_routers_queue_and_may_send_there_and_to_the_dlq(name: str) -> None:
     [target] = RULES[name]["Properties"]["Targets"]
-    assert target["Arn"] == {"GetAtt": "IngestQueue.Arn"}
+    queue = target["Arn"]["GetAtt"].removesuffix(".Arn")
+    assert queue in LANE_POLICIES
     assert target["DeadLetterConfig"] == {"Arn": {"GetAtt": "IngestDLQ.Arn"}}
-    for policy in ("IngestQueuePolicy", "IngestDLQPolicy"):
+    for policy in (LANE_POLICIES[queue], "IngestDLQPolicy"):
         [events] = [
             s
             for s in RESOURCES[policy]["Properties"]["PolicyDocument"]["Statement"]
             if s["Principal"] == {"Service": "events.amazonaws.com"}
         ]
-        assert {"GetAtt": f"{name}.Arn"} in events["Condition"]["ArnEquals"]["aws:SourceArn"], policy
+        assert name in map(rule_named, events["Condition"]["ArnEquals"]["aws:SourceArn"]), policy
+
+
+def test_only_batch_job_state_changes_take_the_storm_lane() -> None:
+    lanes = {name: rule["Properties"]["Targets"][0]["Arn"]["GetAtt"] for name, rule in RULES.items()}
+    assert lanes == {
+        "CloudWatchAlarmRule": "IngestQueue.Arn",
+        "BatchEventsRule": "StormQueue.Arn",
+        "BatchQueueBlockedRule": "IngestQueue.Arn",
+        "OpenSearchEventsRule": "IngestQueue.Arn",
+    }
+    # the queue policies let each rule send to its own lane only (and the alarm topic to the main one)
+    for queue, policy in LANE_POLICIES.items():
+        sources = [
+            rule_named(source) or str(source)
+            for s in RESOURCES[policy]["Properties"]["PolicyDocument"]["Statement"]
+            for source in as_list(s["Condition"]["ArnEquals"]["aws:SourceArn"])
+        ]
+        expected = [n for n, lane in lanes.items() if lane == f"{queue}.Arn"]
+        assert sorted(sources) == sorted(expected + [str({"Ref": "AlarmTopic"})] * (queue == "IngestQueue"))
 
 
 # ---- state ----
@@ -509,8 +554,9 @@ def test_state_table_is_kept_recoverable_and_expires_items() -> None:
 # ---- ingest ----
 
 
-def test_ingest_queue_redrives_to_a_dlq_that_keeps_messages_longest() -> None:
-    queue, dlq = RESOURCES["IngestQueue"]["Properties"], RESOURCES["IngestDLQ"]["Properties"]
+@pytest.mark.parametrize("lane", sorted(LANE_POLICIES))
+def test_ingest_queue_redrives_to_a_dlq_that_keeps_messages_longest(lane: str) -> None:
+    queue, dlq = RESOURCES[lane]["Properties"], RESOURCES["IngestDLQ"]["Properties"]
     assert queue["RedrivePolicy"] == {
         "deadLetterTargetArn": {"GetAtt": "IngestDLQ.Arn"},
         "maxReceiveCount": 15,
@@ -520,10 +566,21 @@ def test_ingest_queue_redrives_to_a_dlq_that_keeps_messages_longest() -> None:
     assert queue["MessageRetentionPeriod"] < dlq["MessageRetentionPeriod"]
 
 
-def test_queue_visibility_covers_six_function_timeouts() -> None:
+@pytest.mark.parametrize("lane", sorted(LANE_POLICIES))
+def test_queue_visibility_covers_six_function_timeouts(lane: str) -> None:
     router = RESOURCES["RouterFunction"]["Properties"]
     timeout = router.get("Timeout", GLOBALS["Timeout"])
-    assert RESOURCES["IngestQueue"]["Properties"]["VisibilityTimeout"] >= 6 * timeout
+    assert RESOURCES[lane]["Properties"]["VisibilityTimeout"] >= 6 * timeout
+
+
+def test_the_storm_lane_falling_behind_pages_the_ops_topic() -> None:
+    props = RESOURCES["StormQueueBacklogAlarm"]["Properties"]
+    assert (props["Namespace"], props["MetricName"]) == ("AWS/SQS", "ApproximateAgeOfOldestMessage")
+    assert props["Dimensions"] == [{"Name": "QueueName", "Value": {"GetAtt": "StormQueue.QueueName"}}]
+    # longer than a record handed back once waits (the visibility timeout): a lane that no longer keeps up
+    assert props["Threshold"] > RESOURCES["StormQueue"]["Properties"]["VisibilityTimeout"]
+    assert props["AlarmActions"] == props["OKActions"] == [{"Ref": "OpsTopic"}]
+    assert sub(props["AlarmName"]) == OPS_PREFIX + "storm-queue-backlog"
 
 
 ALARMS = of_type("AWS::CloudWatch::Alarm")
@@ -555,13 +612,15 @@ def test_alarms_made_by_the_list_parameters_loops_go_to_the_router() -> None:
 # ---- AWS Batch ----
 
 
-def test_batch_rule_forwards_the_configured_job_states_and_blocked_queues() -> None:
+def test_batch_rules_forward_the_configured_job_states_and_blocked_queues() -> None:
     pattern = RESOURCES["BatchEventsRule"]["Properties"]["EventPattern"]
-    assert pattern["source"] == ["aws.batch"]
-    assert pattern["$or"] == [
-        {"detail-type": ["Batch Job State Change"], "detail": {"status": {"Ref": "BatchAlertStatuses"}}},
-        {"detail-type": ["Batch Job Queue Blocked"]},
-    ]
+    assert pattern == {
+        "source": ["aws.batch"],
+        "detail-type": ["Batch Job State Change"],
+        "detail": {"status": {"Ref": "BatchAlertStatuses"}},
+    }
+    blocked = RESOURCES["BatchQueueBlockedRule"]["Properties"]["EventPattern"]
+    assert blocked == {"source": ["aws.batch"], "detail-type": ["Batch Job Queue Blocked"]}
     statuses = PARAMETERS["BatchAlertStatuses"]
     assert statuses["Type"] == "CommaDelimitedList" and statuses["Default"] == "FAILED"
     allowed = re.compile(statuses["AllowedPattern"])
@@ -870,7 +929,9 @@ def test_ops_topic_reaches_people_by_email_and_sms_never_the_router() -> None:
         sorted(s["Endpoint"] for s in subscriptions if s["Protocol"] == "sms")
         == SAMPLE_LISTS["OpsSmsNumbers"]
     )
-    assert all(s["Endpoint"] != {"GetAtt": "IngestQueue.Arn"} for s in subscriptions)
+    assert all(
+        s["Endpoint"] not in ({"GetAtt": f"{lane}.Arn"} for lane in LANE_POLICIES) for s in subscriptions
+    )
 
 
 def test_ops_sms_numbers_must_be_e164() -> None:
@@ -894,17 +955,33 @@ def test_router_runs_python313_on_arm64_like_its_layers() -> None:
     assert router["Layers"] == [{"Ref": "CoreLayer"}, {"Ref": "ConfigLayer"}]
 
 
-def test_router_reports_batch_item_failures_from_the_ingest_queue() -> None:
-    [event] = RESOURCES["RouterFunction"]["Properties"]["Events"].values()
-    assert event["Type"] == "SQS"
-    assert event["Properties"]["Queue"] == {"GetAtt": "IngestQueue.Arn"}
-    assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+def test_router_reports_batch_item_failures_from_the_ingest_and_storm_queues() -> None:
+    events = RESOURCES["RouterFunction"]["Properties"]["Events"]
+    assert {e["Properties"]["Queue"]["GetAtt"] for e in events.values()} == {
+        f"{q}.Arn" for q in LANE_POLICIES
+    }
+    for event in events.values():
+        assert event["Type"] == "SQS"
+        assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_each_lane_has_its_own_concurrency_cap_and_a_reservation_would_cover_both() -> None:
+    router = RESOURCES["RouterFunction"]["Properties"]
+    caps = {
+        e["Properties"]["Queue"]["GetAtt"]: e["Properties"]["ScalingConfig"]["MaximumConcurrency"]
+        for e in router["Events"].values()
+    }
+    # the main lane keeps its two batches whatever the storm lane does; the storm lane drains 5,000 jobs a minute
+    assert caps == {"IngestQueue.Arn": 2, "StormQueue.Arn": 5}
+    reserved = router.get("ReservedConcurrentExecutions")
+    assert reserved is None or reserved >= sum(caps.values())
 
 
 def test_router_environment_points_at_this_stacks_resources() -> None:
     env = RESOURCES["RouterFunction"]["Properties"]["Environment"]["Variables"]
     assert env["TABLE_NAME"] == {"Ref": "StateTable"}
     assert env["INGEST_QUEUE_URL"] == {"Ref": "IngestQueue"} and env["DLQ_URL"] == {"Ref": "IngestDLQ"}
+    assert env["STORM_QUEUE_URL"] == {"Ref": "StormQueue"}  # its records' visibility is changed there
     assert env["ROUTING_CONFIG_PATH"] == "/opt/routing.yaml"  # where ConfigLayer's config/ lands
     assert RESOURCES["ConfigLayer"]["Properties"]["ContentUri"] == "config/"
 
@@ -932,6 +1009,7 @@ def test_the_stacks_resources_are_named() -> None:
     assert {
         "StateTable",
         "IngestQueue",
+        "StormQueue",
         "IngestDLQ",
         "AlarmTopic",
         "RouterFunction",

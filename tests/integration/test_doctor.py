@@ -44,12 +44,12 @@ def test_the_demo_stack_passes(local: LocalDoctor, capsys: pytest.CaptureFixture
     assert routing.endswith(f": 6 receivers, version {config_version(local.target.routing_config_path)}")
     assert "✓ Slack channel #oncall: C00000002, the app is a member" in lines
     assert "✓ SMS spend limit: 10 USD a month" in lines
-    assert "✓ EventBridge rule alertrouter-local-batch: enabled" in lines
+    assert "✓ EventBridge rule alertrouter-local-batch-events: enabled" in lines
     # moto has no GetSMSSandboxAccountStatus: said, never passed
     assert [line for line in lines if "SMS sandbox" in line] == [
         "? SMS sandbox: cannot tell: GetSMSSandboxAccountStatus failed (ResponseParserError)"
     ]
-    assert lines[-1] == "checks: 20 ok, 0 failing, 1 could not be checked"
+    assert lines[-1] == "checks: 22 ok, 0 failing, 1 could not be checked"
 
 
 def test_doctor_local_from_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
@@ -163,6 +163,22 @@ def test_the_dlq_deleted(local: LocalDoctor, capsys: pytest.CaptureFixture[str])
     ]
 
 
+def test_the_storm_queue_deleted(local: LocalDoctor, capsys: pytest.CaptureFixture[str]) -> None:
+    local.session.client("sqs").delete_queue(QueueUrl=local.target.storm_queue_url)
+    code, lines = run(local, capsys)
+    assert code == 1
+    assert [line for line in lines if line.startswith("✗")] == [
+        "✗ storm queue alertrouter-local-ingest-storm: does not exist — fix: deploy the stack again (sam deploy)"
+    ]
+
+
+def test_a_stack_from_before_the_storm_queue_is_checked_without_it(
+    local: LocalDoctor, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, lines = run(local, capsys, dataclasses.replace(local.target, storm_queue_url=""))
+    assert code == 0 and not [line for line in lines if "storm queue" in line]
+
+
 def test_the_table_deleted(local: LocalDoctor, capsys: pytest.CaptureFixture[str]) -> None:
     local.session.client("dynamodb").delete_table(TableName=local.target.table_name)
     code, lines = run(local, capsys)
@@ -174,12 +190,12 @@ def test_the_table_deleted(local: LocalDoctor, capsys: pytest.CaptureFixture[str
 
 
 def test_a_rule_disabled(local: LocalDoctor, capsys: pytest.CaptureFixture[str]) -> None:
-    local.session.client("events").disable_rule(Name="alertrouter-local-batch")
+    local.session.client("events").disable_rule(Name="alertrouter-local-batch-events")
     code, lines = run(local, capsys)
     assert code == 1
     assert [line for line in lines if line.startswith("✗")] == [
-        "✗ EventBridge rule alertrouter-local-batch: disabled: its events do not reach the router — fix: "
-        "aws events enable-rule --name alertrouter-local-batch"
+        "✗ EventBridge rule alertrouter-local-batch-events: disabled: its events do not reach the router — fix: "
+        "aws events enable-rule --name alertrouter-local-batch-events"
     ]
 
 
@@ -257,6 +273,7 @@ def test_the_scheduled_run_alarms_once_on_what_stopped_passing(
     for name, value in {
         "TABLE_NAME": target.table_name,
         "INGEST_QUEUE_URL": target.ingest_queue_url,
+        "STORM_QUEUE_URL": target.storm_queue_url,
         "DLQ_URL": target.dlq_url,
         "SLACK_TOKEN_SECRET": target.slack_token_secret,
         "SMS_NUMBERS_SECRET": target.sms_numbers_secret,

@@ -75,7 +75,7 @@ def test_an_unacknowledged_page_escalates_by_sms_and_says_so_in_the_thread(h: Ha
 def test_an_acknowledged_page_does_not_escalate(h: Harness) -> None:
     h.service.handle_body(alarm_body(name="DiskFull", severity="critical"))
     [group] = [
-        g for g in (h.service.router.stores.groups.get_group(k) for k in _group_keys(h)) if g and g.slack_ts
+        g for g in (h.service.router.stores.groups.get_group(k) for k in _group_keys(h)) if g and g.slack.ts
     ]
     h.clock.advance(9 * 60)
     h.service.router.stores.clicks.acknowledge(

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlencode
 import pytest
 
 from alertrouter.interactions import ACK, RESOLVE, SILENCE, UNACK, InteractionService, sign
-from alertrouter.models.state import GroupState, Member
+from alertrouter.models.state import GroupState, Member, SlackDelivery
 from alertrouter.notify.slack import SlackClient
 from alertrouter.own_messages import OwnMessage
 from support.events import alarm_body
@@ -158,7 +158,7 @@ def test_a_group_whose_message_was_never_posted_cannot_be_clicked(action: str) -
 
 
 def test_a_group_kept_without_its_channel_id_is_matched_by_ts_alone() -> None:
-    store = memory_group(slack_ts={"#team": "1700000000.000100"})
+    store = memory_group(slack=SlackDelivery(ts={"#team": "1700000000.000100"}))
     assert "not about this message" in memory_click(store, ACK, "C0TEAM0001", "1700000000.000200")["text"]
     assert memory_click(store, ACK, "C0TEAM0001", "1700000000.000100") == {}
     assert store.groups[KEY].clicks.ack_by == "U1"

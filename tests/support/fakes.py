@@ -145,3 +145,40 @@ class SlackSink:
 
     def learn(self, name: str, channel_id: str) -> None:
         pass
+
+
+class TimedSink:
+    """A Slack sink that notes, on the bench's clock, when each post or edit went to which channel."""
+
+    def __init__(self, clock: Any) -> None:
+        self.clock = clock
+        self.calls: list[tuple[str, str, int]] = []
+
+    def post_once(
+        self,
+        channel: str,
+        message: SlackMessage,
+        metadata: dict[str, Any],
+        oldest: float,
+        *,
+        look_first: bool = False,
+    ) -> tuple[str, str]:
+        self.calls.append(("post", channel, self.clock.ms))
+        return channel, f"{len(self.calls)}.000100"
+
+    def post(
+        self,
+        channel: str,
+        message: SlackMessage,
+        *,
+        thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> tuple[str, str]:
+        self.calls.append(("thread" if thread_ts else "post", channel, self.clock.ms))
+        return channel, f"{len(self.calls)}.000100"
+
+    def update(self, channel: str, ts: str, message: SlackMessage) -> None:
+        self.calls.append(("update", channel, self.clock.ms))
+
+    def learn(self, name: str, channel_id: str) -> None:
+        pass

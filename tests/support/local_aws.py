@@ -183,6 +183,7 @@ class LocalStack:
     slack_secret: str
     sms_secret: str
     signing_secret: str
+    storm_queue_url: str = ""  # the storm lane: AWS Batch job state changes
 
 
 def _table_spec(template: dict[str, Any]) -> dict[str, Any]:
@@ -203,7 +204,8 @@ def _template_read_only(path: Path, mtime_ns: int) -> dict[str, Any]:
 
 
 def deploy(session: Any, prefix: str = "alertrouter-local") -> LocalStack:
-    """Create the table, the ingest queue with its DLQ and redrive, the alarm topic, and fake secrets."""
+    """Create the table, the ingest and storm queues with their DLQ and redrive, the alarm topic, the
+    EventBridge rules to the queues they target, and fake secrets."""
     template = _template_read_only(TEMPLATE, TEMPLATE.stat().st_mtime_ns)
     spec = _table_spec(template)
     dynamodb, sqs = session.client("dynamodb"), session.client("sqs")
@@ -217,46 +219,18 @@ def deploy(session: Any, prefix: str = "alertrouter-local") -> LocalStack:
     dynamodb.update_time_to_live(
         TableName=table, TimeToLiveSpecification={"AttributeName": spec["ttl"], "Enabled": True}
     )
-    queue_props = template["Resources"]["IngestQueue"]["Properties"]
     dlq_url = sqs.create_queue(QueueName=f"{prefix}-ingest-dlq")["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    queue_url = sqs.create_queue(
-        QueueName=f"{prefix}-ingest",
-        Attributes={
-            "VisibilityTimeout": str(queue_props["VisibilityTimeout"]),
-            "RedrivePolicy": json.dumps(
-                {
-                    "deadLetterTargetArn": dlq_arn,
-                    "maxReceiveCount": queue_props["RedrivePolicy"]["maxReceiveCount"],
-                }
-            ),
-        },
-    )["QueueUrl"]
+    dlq_arn = _queue_arn(sqs, dlq_url)
+    # the two lanes (the router's consumes both), named as the template names them after the stack's label
+    lanes = {
+        logical: _lane_queue(sqs, template, logical, prefix, dlq_arn)
+        for logical in ("IngestQueue", "StormQueue")
+    }
+    queue_url, storm_url = lanes["IngestQueue"][0], lanes["StormQueue"][0]
     sns = session.client("sns")
     topic_arn = sns.create_topic(Name=f"{prefix}-alarms")["TopicArn"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
-    rule = template["Resources"]["CloudWatchAlarmRule"]["Properties"]
-    pattern = json.loads(
-        json.dumps(rule["EventPattern"]).replace(
-            '{"Sub": "${AWS::StackName}-${AccountLabel}-ops-"}', json.dumps(f"{prefix}-ops-")
-        )
-    )
-    events = session.client("events")
-    events.put_rule(Name=f"{prefix}-cloudwatch-alarms", EventPattern=json.dumps(pattern), State="ENABLED")
-    events.put_targets(Rule=f"{prefix}-cloudwatch-alarms", Targets=[{"Id": "ingest-queue", "Arn": queue_arn}])
-    # AWS Batch (the BatchAlertStatuses parameter at its default, FAILED) and OpenSearch Service events
-    defaults = {"BatchAlertStatuses": template["Parameters"]["BatchAlertStatuses"]["Default"].split(",")}
-    for name, logical in (("batch", "BatchEventsRule"), ("opensearch", "OpenSearchEventsRule")):
-        pattern = json.loads(json.dumps(template["Resources"][logical]["Properties"]["EventPattern"]))
-        for key, value in defaults.items():
-            pattern = json.loads(json.dumps(pattern).replace(json.dumps({"Ref": key}), json.dumps(value)))
-        events.put_rule(Name=f"{prefix}-{name}", EventPattern=json.dumps(pattern), State="ENABLED")
-        events.put_targets(Rule=f"{prefix}-{name}", Targets=[{"Id": "ingest-queue", "Arn": queue_arn}])
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=lanes["IngestQueue"][1])
+    _put_rules(session.client("events"), template, prefix, {name: arn for name, (_, arn) in lanes.items()})
     secrets = session.client("secretsmanager")
     slack_secret = f"{prefix}/slack-bot-token"
     sms_secret = f"{prefix}/sms-numbers"
@@ -264,7 +238,60 @@ def deploy(session: Any, prefix: str = "alertrouter-local") -> LocalStack:
     secrets.create_secret(Name=sms_secret, SecretString=json.dumps(FAKE_SMS_NUMBERS))
     signing_secret = f"{prefix}/slack-signing-secret"
     secrets.create_secret(Name=signing_secret, SecretString=FAKE_SIGNING_SECRET)
-    return LocalStack(table, queue_url, dlq_url, topic_arn, slack_secret, sms_secret, signing_secret)
+    return LocalStack(
+        table, queue_url, dlq_url, topic_arn, slack_secret, sms_secret, signing_secret, storm_url
+    )
+
+
+def _queue_arn(sqs: Any, url: str) -> str:
+    return str(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
+
+
+def _lane_queue(
+    sqs: Any, template: dict[str, Any], logical: str, prefix: str, dlq_arn: str
+) -> tuple[str, str]:
+    """One of the router's queues as the template makes it (its name after the stack's label, visibility,
+    redrive to the DLQ): its URL and ARN."""
+    props = template["Resources"][logical]["Properties"]
+    name = props["QueueName"]["Sub"].replace("${AWS::StackName}-${AccountLabel}", prefix)
+    url = sqs.create_queue(
+        QueueName=name,
+        Attributes={
+            "VisibilityTimeout": str(props["VisibilityTimeout"]),
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": props["RedrivePolicy"]["maxReceiveCount"]}
+            ),
+        },
+    )["QueueUrl"]
+    return url, _queue_arn(sqs, url)
+
+
+def event_pattern(template: dict[str, Any], rule: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """A rule's EventPattern as a stack named `prefix` has it: the list parameters at their defaults
+    (BatchAlertStatuses: FAILED) and the ops alarms' prefix filled in."""
+    text = json.dumps(rule["EventPattern"]).replace(
+        json.dumps({"Sub": "${AWS::StackName}-${AccountLabel}-ops-"}), json.dumps(f"{prefix}-ops-")
+    )
+    for name, spec in template["Parameters"].items():
+        if spec["Type"] == "CommaDelimitedList" and json.dumps({"Ref": name}) in text:
+            text = text.replace(json.dumps({"Ref": name}), json.dumps(str(spec["Default"]).split(",")))
+    pattern: dict[str, Any] = json.loads(text)
+    return pattern
+
+
+def _put_rules(events: Any, template: dict[str, Any], prefix: str, queue_arns: Mapping[str, str]) -> None:
+    """Every EventBridge rule of the template (its event_pattern), to the queue it targets."""
+    for resource in template["Resources"].values():
+        if not isinstance(resource, dict) or resource["Type"] != "AWS::Events::Rule":
+            continue  # (a Fn::ForEach loop: none makes a rule)
+        props = resource["Properties"]
+        name = props["Name"]["Sub"].replace("${AWS::StackName}-${AccountLabel}", prefix)
+        events.put_rule(
+            Name=name, EventPattern=json.dumps(event_pattern(template, props, prefix)), State="ENABLED"
+        )
+        [target] = props["Targets"]
+        queue = target["Arn"]["GetAtt"].removesuffix(".Arn")
+        events.put_targets(Rule=name, Targets=[{"Id": target["Id"], "Arn": queue_arns[queue]}])
 
 
 def free_port() -> int:

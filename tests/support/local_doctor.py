@@ -125,6 +125,7 @@ def local_doctor() -> Iterator[LocalDoctor]:
             target = Target(
                 table_name=stack.table_name,
                 ingest_queue_url=stack.queue_url,
+                storm_queue_url=stack.storm_queue_url,
                 dlq_url=stack.dlq_url,
                 slack_token_secret=stack.slack_secret,
                 sms_numbers_secret=stack.sms_secret,

@@ -175,10 +175,10 @@ def check_convergence(
     assert groups and all(not g.pending for g in groups.values())
     for key, group in groups.items():
         # each episode of a group was posted once (the current one only once it has a message)
-        assert len(slack.posts.get(key, [])) == group.episode - (0 if group.slack_ts else 1)
+        assert len(slack.posts.get(key, [])) == group.episode - (0 if group.slack.ts else 1)
         # and the message's status matches what the alarms are now
-        if group.slack_ts:
-            text = slack.messages[group.slack_ts["#team"]]
+        if group.slack.ts:
+            text = slack.messages[group.slack.ts["#team"]]
             shown = visible_members(group)
             firing = [m for m in shown.values() if m.status == "firing"]
             assert text.startswith("✅ RESOLVED") == (not firing), (text, shown)

@@ -65,7 +65,7 @@ from alertrouter.interactions import ACK, RESOLVE, SILENCE, UNACK, InteractionSe
 from alertrouter.models.alert import Alert, Ignored
 from alertrouter.models.config import RoutingConfig
 from alertrouter.models.silence import MAX_SILENCE_MS, Silence
-from alertrouter.models.state import GroupState, Member
+from alertrouter.models.state import GroupState, Member, SlackDelivery
 from alertrouter.notify.render import SILENCE_CHOICES
 from alertrouter.routing.tree import match_routes
 from alertrouter.slo.compiled import Slo
@@ -786,8 +786,10 @@ def _store() -> MemoryStore:
         receiver="oncall",
         group_labels={"alertname": "HighLatency"},
         members={"fp1": member},
-        slack_ts={"#review-updates": SLACK_SAMPLE["container"]["message_ts"]},
-        slack_channels={"#review-updates": SLACK_SAMPLE["container"]["channel_id"]},
+        slack=SlackDelivery(
+            ts={"#review-updates": SLACK_SAMPLE["container"]["message_ts"]},
+            channels={"#review-updates": SLACK_SAMPLE["container"]["channel_id"]},
+        ),
     )
     return store
 

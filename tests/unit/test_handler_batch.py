@@ -43,3 +43,53 @@ def test_every_kind_of_the_routers_own_messages_passes_the_one_scan_that_tells_t
     kinds = (FLUSH_KIND, RESOLVE_KIND, EXPIRE_KIND, REDRAW_KIND)
     assert all(kind.startswith(OWN_PREFIX) for kind in kinds)
     assert set(KINDS) == set(kinds)
+
+
+class RetryAfterService:
+    """A service whose every record meets Slack's 429, recording where the router asks SQS to wait."""
+
+    def __init__(self, storm_queue_url: str) -> None:
+        from types import SimpleNamespace
+
+        self.waits: list[tuple[str, str, int]] = []
+
+        def change_message_visibility(**kwargs: Any) -> None:
+            self.waits.append((kwargs["QueueUrl"], kwargs["ReceiptHandle"], kwargs["VisibilityTimeout"]))
+
+        self.clients = SimpleNamespace(
+            sqs=SimpleNamespace(change_message_visibility=change_message_visibility)
+        )
+        self.settings = SimpleNamespace(
+            ingest_queue_url="https://sqs.us-east-1.amazonaws.com/123456789012/prod-ingest",
+            storm_queue_url=storm_queue_url,
+        )
+
+    def handle_body(self, body: str, *, message_id: str = "") -> None:
+        from alertrouter.notify.base import NotifyError
+
+        raise NotifyError("ratelimited", retryable=True, retry_after=7)
+
+
+def test_a_retry_after_is_waited_out_on_the_queue_the_record_came_from() -> None:
+    storm = "https://sqs.us-east-1.amazonaws.com/123456789012/prod-ingest-storm"
+    service = RetryAfterService(storm)
+    batch = [
+        {
+            "messageId": "a",
+            "body": "{}",
+            "receiptHandle": "ra",
+            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:prod-ingest",
+        },
+        {
+            "messageId": "b",
+            "body": "{}",
+            "receiptHandle": "rb",
+            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:prod-ingest-storm",
+        },
+    ]
+    process_sqs_batch(service, batch)  # type: ignore[arg-type]
+    assert service.waits == [(service.settings.ingest_queue_url, "ra", 8), (storm, "rb", 8)]
+    # a stack without a storm lane (or a record without its source) waits on the ingest queue
+    plain = RetryAfterService("")
+    process_sqs_batch(plain, batch)  # type: ignore[arg-type]
+    assert [w[0] for w in plain.waits] == [plain.settings.ingest_queue_url] * 2

@@ -397,6 +397,7 @@ def stack_target(cloudformation: Any, stack: str, routing: str, slo: str) -> Any
     return Target(
         table_name=physical("StateTable"),
         ingest_queue_url=physical("IngestQueue"),
+        storm_queue_url=physical("StormQueue"),
         dlq_url=physical("IngestDLQ"),
         slack_token_secret=parameters.get("SlackTokenSecretName", ""),
         sms_numbers_secret=parameters.get("SmsNumbersSecretName", ""),

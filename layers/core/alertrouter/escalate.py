@@ -309,10 +309,10 @@ class Escalator:
             logger.warning("history entry not written", exc_info=True)
         if self.slack is None or not text:
             return
-        for channel, ts in group.slack_ts.items():
+        for channel, ts in group.slack.ts.items():
             try:
                 self.slack.post(
-                    group.slack_channels.get(channel, channel), SlackMessage(text=text), thread_ts=ts
+                    group.slack.channels.get(channel, channel), SlackMessage(text=text), thread_ts=ts
                 )
             except NotifyError as exc:
                 logger.warning("thread note not posted", extra={"reason": str(exc), "channel": channel})

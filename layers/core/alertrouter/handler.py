@@ -12,12 +12,22 @@ from alertrouter.service import RouterService
 logger = function_logger(ROUTER)
 
 
+def queue_url_of(service: RouterService, record: dict[str, Any]) -> str:
+    """The URL of the queue a record came from (its receipt handle is only good there): the storm queue's
+    when the record's source ARN names it, else the ingest queue's."""
+    storm = service.settings.storm_queue_url
+    source = str(record.get("eventSourceARN", ""))
+    if storm and source and source.rsplit(":", 1)[-1] == storm.rstrip("/").rsplit("/", 1)[-1]:
+        return storm
+    return service.settings.ingest_queue_url
+
+
 def on_retryable(service: RouterService, record: dict[str, Any], exc: Exception) -> None:
     """When the far end named a wait (Slack 429 Retry-After), make SQS redeliver no sooner."""
     if isinstance(exc, NotifyError) and exc.retry_after and record.get("receiptHandle"):
         try:
             service.clients.sqs.change_message_visibility(
-                QueueUrl=service.settings.ingest_queue_url,
+                QueueUrl=queue_url_of(service, record),
                 ReceiptHandle=record["receiptHandle"],
                 VisibilityTimeout=min(43_200, int(exc.retry_after) + 1),
             )

@@ -255,7 +255,7 @@ class InteractionService:
             f"✋ {verb} by {mention(click.user.id)} at {_clock(at_ms)}",
             at_ms,
         )
-        if len(group.slack_ts) > 1 and self.enqueue is not None:
+        if len(group.slack.ts) > 1 and self.enqueue is not None:
             # The group's messages in its other channels are redrawn by the router (off Slack's 3 s clock).
             # A failed hand-over loses nothing: the click is stored and the group's next edit shows it.
             try:
@@ -417,8 +417,8 @@ def _shows(group: GroupState, click: BlockActions) -> bool:
     in the same channel where the group knows the channel's id (items from before ids were kept: ts alone)."""
     ts, channel = click.container.message_ts, _clicked_channel(click)
     return any(
-        kept == ts and group.slack_channels.get(name, channel) == channel
-        for name, kept in group.slack_ts.items()
+        kept == ts and group.slack.channels.get(name, channel) == channel
+        for name, kept in group.slack.ts.items()
     )
 
 

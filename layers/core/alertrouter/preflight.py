@@ -55,6 +55,7 @@ class Target:
     dlq_url: str
     slack_token_secret: str
     sms_numbers_secret: str = ""
+    storm_queue_url: str = ""  # empty: a stack made before the storm lane
     routing_config_path: str = "config/routing.yaml"
     slo_config_path: str = "config/slos.yaml"
     placeholders: Mapping[str, str] = field(default_factory=dict)
@@ -344,7 +345,7 @@ def _queue_name(url: str) -> str:
 
 
 def queue_check(sqs: Any, label: str, url: str, *, redrives_to: str = "") -> Check:
-    """The queue exists (and, for the ingest queue, redrives to the DLQ)."""
+    """The queue exists (and, for the ingest and storm queues, redrives to the DLQ)."""
     name = f"{label} {_queue_name(url)}"
     try:
         attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn", "RedrivePolicy"])[
@@ -458,6 +459,10 @@ def run_checks(target: Target, aws: Clients, slack: SlackReader, token: Callable
     checks.append(
         queue_check(aws.client("sqs"), "ingest queue", target.ingest_queue_url, redrives_to=target.dlq_url)
     )
+    if target.storm_queue_url:
+        checks.append(
+            queue_check(aws.client("sqs"), "storm queue", target.storm_queue_url, redrives_to=target.dlq_url)
+        )
     checks.append(queue_check(aws.client("sqs"), "DLQ", target.dlq_url))
     table, item = table_check(aws.client("dynamodb"), target.table_name)
     checks.append(table)

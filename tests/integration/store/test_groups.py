@@ -79,7 +79,7 @@ def test_changing_what_the_store_handed_out_does_not_change_the_store(store: Who
     # When a caller edits what it was given, in place
     group = store.get_group(KEY)
     assert group is not None
-    group.slack_ts["#team"] = "1714557600.000100"
+    group.slack.ts["#team"] = "1714557600.000100"
     group.members.pop(fp)
     state = store.get_alert(fp)
     assert state is not None
@@ -90,7 +90,7 @@ def test_changing_what_the_store_handed_out_does_not_change_the_store(store: Who
         store.get_group(KEY).members[fp].count = 99  # type: ignore[union-attr,misc]
     # Then the stored group and alert are as they were
     stored = store.get_group(KEY)
-    assert stored is not None and stored.slack_ts == {} and stored.members[fp].count == 1
+    assert stored is not None and stored.slack.ts == {} and stored.members[fp].count == 1
     assert store.get_alert(fp).count == 1  # type: ignore[union-attr]
 
 

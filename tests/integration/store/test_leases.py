@@ -36,7 +36,7 @@ def test_claim_is_exclusive_until_the_lease_expires(store: WholeStore) -> None:
         store.release(KEY, "lease-a", {"notified_version": 1}, NOW)
     after = store.get_group(KEY)
     assert after is not None
-    assert (after.lease.id, after.slack_ts, after.notified_version) == ("lease-b", {}, 0)
+    assert (after.lease.id, after.slack.ts, after.notified_version) == ("lease-b", {}, 0)
 
 
 def test_a_claim_retried_with_its_own_lease_id_succeeds_and_another_is_refused(store: WholeStore) -> None:
@@ -58,7 +58,7 @@ def test_save_progress_needs_the_lease_and_keeps_it(store: WholeStore) -> None:
     # When someone without the lease saves progress, Then it is refused and nothing is written
     with pytest.raises(LeaseHeldError):
         store.save_progress(KEY, "lease-x", {"slack_ts": {"#team": "1.000001"}})
-    assert store.get_group(KEY).slack_ts == {}  # type: ignore[union-attr]
+    assert store.get_group(KEY).slack.ts == {}  # type: ignore[union-attr]
     # When the holder saves it, Then it is stored and the lease is still held
     store.save_progress(
         KEY,
@@ -67,7 +67,7 @@ def test_save_progress_needs_the_lease_and_keeps_it(store: WholeStore) -> None:
     )
     saved = store.get_group(KEY)
     assert saved is not None
-    assert saved.slack_ts == {"#team": "1714557600.000100"}
+    assert saved.slack.ts == {"#team": "1714557600.000100"}
     assert saved.sms_notified == {fp: str(g.members[fp].starts_at_ms)}
     assert (saved.lease.id, saved.lease.until_ms) == ("lease-a", NOW + LEASE_MS)
     with pytest.raises(LeaseHeldError):

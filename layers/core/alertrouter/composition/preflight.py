@@ -43,6 +43,7 @@ def target(s: PreflightSettings) -> Target:
     return Target(
         table_name=s.table_name,
         ingest_queue_url=s.ingest_queue_url,
+        storm_queue_url=s.storm_queue_url,
         dlq_url=s.dlq_url,
         slack_token_secret=s.slack_token_secret,
         sms_numbers_secret=s.sms_numbers_secret,

@@ -33,6 +33,12 @@ class _RouterQueue(_FromEnv):
     ingest_queue_url: str = Field(min_length=1)
 
 
+class _StormQueue(_FromEnv):
+    """The router's second lane, AWS Batch job state changes (empty: a stack or a local run without one)."""
+
+    storm_queue_url: str = ""
+
+
 class _Slack(_FromEnv):
     """Slack's Web API and the Secrets Manager secret holding the bot token (empty: none configured)."""
 
@@ -57,7 +63,7 @@ class _RoutingConfig(_FromEnv):
         return {"DEFAULT_SLACK_CHANNEL": self.default_slack_channel, "ACCOUNT_LABEL": self.account_label}
 
 
-class Settings(_StateTable, _RouterQueue, _Paging, _RoutingConfig):
+class Settings(_StateTable, _RouterQueue, _StormQueue, _Paging, _RoutingConfig):
     """The router function's environment."""
 
     dlq_url: str = ""
@@ -134,7 +140,7 @@ class BatchMetricsSettings(_FromEnv):
         return tuple(dict.fromkeys(t.strip() for t in self.batch_job_queues.split(",") if t.strip()))
 
 
-class PreflightSettings(_StateTable, _RouterQueue, _Paging, _RoutingConfig):
+class PreflightSettings(_StateTable, _RouterQueue, _StormQueue, _Paging, _RoutingConfig):
     """The scheduled preflight function's environment: the stack's own resources, by name."""
 
     dlq_url: str = Field(min_length=1)

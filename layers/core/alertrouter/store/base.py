@@ -11,14 +11,12 @@ from alertrouter.models.alert import Alert
 from alertrouter.models.silence import Silence
 from alertrouter.models.state import AlertState, Clicks, EscalationState, GroupState, Member, QueuedPage
 
-# what Slack's buttons change in a group: the Clicks part, stored under the names of its fields
-CLICK_FIELDS = tuple(Clicks.model_fields)
-
 
 class GroupProgress(TypedDict, total=False):
     """What a flush writes to its group under the lease (save_progress, release): delivery progress, the
-    muting it applied, a new episode's fresh fields. Records (`notified`, `slack_failed`) in their stored,
-    plain form."""
+    muting it applied, a new episode's fresh fields. Named as the group item's attributes (flat: `slack_ts`,
+    `ack_by`; store/group_item.py puts them into GroupState's parts), records (`notified`, `slack_failed`) in
+    their stored, plain form."""
 
     episode: int
     notified_version: int

@@ -8,10 +8,10 @@ from botocore.exceptions import ClientError
 
 from alertrouter.models.alert import Status
 from alertrouter.models.state import MAX_GROUP_MEMBERS, Clicks, GroupState, Member
-from alertrouter.store.base import CLICK_FIELDS, GroupStore, GroupView
+from alertrouter.store.base import GroupStore, GroupView
 from alertrouter.store.dynamodb.codec import conditional_failed, decode_item, encode_item, group_key
 from alertrouter.store.dynamodb.table import Table
-from alertrouter.store.group_item import group_from_item, group_item
+from alertrouter.store.group_item import CLICK_ATTRIBUTES, clicks_from_item, group_from_item, group_item
 
 
 class GroupViewItems(Table, GroupView):
@@ -25,11 +25,11 @@ class GroupViewItems(Table, GroupView):
             TableName=self.table,
             Key=group_key(key),
             ConsistentRead=True,
-            ProjectionExpression=", ".join(CLICK_FIELDS) + ", pk",
+            ProjectionExpression=", ".join(CLICK_ATTRIBUTES) + ", pk",
         )
         if "Item" not in got:
             return None
-        return Clicks.model_validate(decode_item(got["Item"]))
+        return clicks_from_item(decode_item(got["Item"]))
 
 
 class GroupItems(GroupViewItems, GroupStore):
