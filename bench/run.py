@@ -16,6 +16,9 @@ API calls, EMF lines) do not vary between runs and say so.
   writes); 100,000 events through one warm process (resident memory at start and end).
 - SLO evaluation (slo_bench.py): GetMetricData calls and metrics per run for 200 SLOs against moto
   server, the wall time of a run, and the monthly CloudWatch cost that implies.
+- DynamoDB capacity (capacity_bench.py): 500 failed Batch jobs of one queue in a minute and the alarm storm,
+  on the real DynamoDB store (moto) metered by DynamoDB's sizing rules: write and read units per alert, the
+  peak units per second on one partition key, seconds above a partition's limit, the cost per million alerts.
 - Batch queue metrics (batch_metrics_bench.py): one run of the real function over 50 job queues against
   moto server: ListJobs calls, wall time, EMF lines printed and PutMetricData calls (target 0).
 """
@@ -172,7 +175,9 @@ def throughput(
     settings = Settings(
         table_name="bench-state", ingest_queue_url="local", routing_config_path=str(config_path)
     )
-    service = compose(settings, Clients(), slack=sink, now_ms=clock, store=MemoryStore(), scheduler=queue)
+    service = compose(
+        settings, Clients(), slack=sink, now_ms=clock, stores=MemoryStore().stores(), scheduler=queue
+    )
     router = service.router
     settle()  # as the Lambda's build_service does once the service is built
     bodies = workload(alarms, 5)  # fire, repeat, resolve, fire again, repeat: each ends firing
@@ -320,6 +325,96 @@ def cold_start_rows(floors: list[float], libraries: list[float], routers: list[f
     ]
 
 
+def judged_on(met: bool, *, whole: bool) -> bool | None:
+    """A storm cut short by its time budget gives lower bounds: one above its target is not met, one within it
+    proves nothing (None: no verdict)."""
+    return met if whole or not met else None
+
+
+def capacity_rows() -> list[Row]:
+    """DynamoDB capacity (capacity_bench.py): the Batch storm and the alarm storm on the DynamoDB store, metered by
+    DynamoDB's sizing rules, against issue 15's targets."""
+    from capacity_bench import PRICE_NOTE, batch_storm, storm_on_dynamodb
+
+    batch = batch_storm()
+    whole = batch["fed"] == batch["jobs"]
+    cut = "" if whole else f", cut at {batch['fed']} jobs by the time budget, so lower bounds"
+    how = "deterministic" if whole else "lower bound (storm cut short)"
+    label = f"Batch storm, {batch['jobs']} failed jobs of one queue in a minute (DynamoDB store on moto{cut})"
+    judged = [
+        (
+            f"{label}: write units per job",
+            f"{batch['write_per_alert']:.1f}",
+            "<= 6",
+            batch["write_per_alert"] <= 6,
+        ),
+        (
+            "Batch storm: read units per job",
+            f"{batch['read_per_alert']:.2f}",
+            "<= 2",
+            batch["read_per_alert"] <= 2,
+        ),
+        (
+            f"Batch storm: peak write units in one second on one partition key ({batch['peak_key'][:24]})",
+            f"{batch['peak_write_per_s']:,.0f}",
+            "<= 1,000",
+            batch["peak_write_per_s"] <= 1000,
+        ),
+        (
+            "Batch storm: seconds a partition key was above 1,000 write units (DynamoDB would throttle)",
+            f"{batch['seconds_over']}",
+            "0",
+            batch["seconds_over"] == 0,
+        ),
+        (
+            "Batch storm: Slack posts / edits",
+            f"{batch['posts']} / {batch['edits']}",
+            "1 / <= 3",
+            batch["posts"] == 1 and batch["edits"] <= 3,
+        ),
+    ]
+    rows = [
+        Row(figure, value, target, judged_on(met, whole=whole), how) for figure, value, target, met in judged
+    ]
+    rows += [
+        Row(
+            "Batch storm: ReturnValues bytes brought back / largest item / wall time",
+            f"{batch['returned_mb']:.1f} MB / {batch['largest_item_kb']:.0f} KB / {batch['wall_s']:.0f} s",
+        ),
+        Row(
+            "Batch storm: DynamoDB cost per million failed jobs",
+            f"${batch['usd_per_million']:,.2f}",
+            f"- ({PRICE_NOTE})",
+        ),
+    ]
+    storm = storm_on_dynamodb()
+    whole = storm["fed"] == storm["changes"]
+    cut = "" if whole else f", cut at {storm['fed']:,} by the time budget"
+    sliced = f"{storm['alarms']} of the 100 alarms, all {storm['changes']:,} of their changes{cut}"
+    rows += [
+        Row(
+            f"storm on the DynamoDB store ({sliced}): write units per change",
+            f"{storm['write_per_alert']:.2f}",
+            f"<= {STORM_WRITE_UNITS_PER_CHANGE} (issue 15: today)",
+            judged_on(storm["write_per_alert"] <= STORM_WRITE_UNITS_PER_CHANGE, whole=whole),
+            "deterministic" if whole else "storm cut short",
+        ),
+        Row(
+            "storm on the DynamoDB store: read units per change / peak write units per key-second",
+            f"{storm['read_per_alert']:.2f} / {storm['peak_write_per_s']:,.0f}",
+        ),
+        Row(
+            "storm on the DynamoDB store: DynamoDB cost per million changes",
+            f"${storm['usd_per_million']:,.2f}",
+            f"- ({PRICE_NOTE})",
+        ),
+    ]
+    return rows
+
+
+STORM_WRITE_UNITS_PER_CHANGE = 3.3  # issue 15's figure for today's layout: the new one must do no worse
+
+
 def main() -> int:
     repeats = int(os.environ.get("BENCH_REPEATS", "5"))
     rows: list[Row] = []
@@ -418,6 +513,8 @@ def main() -> int:
             spread=spread([s[2] for s in soaks], "{:,.0f}"),
         )
     )
+
+    rows.extend(capacity_rows())
 
     from slo_bench import slo_costs
 

@@ -11,10 +11,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from alertrouter.notify.render import SlackMessage
 from support.clock import BENCH_START, Clock, DelayQueue
 from support.events import storm_bodies
-from support.fakes import SlackSink
+from support.fakes import SlackSink, TimedSink
 
 ROOT = Path(__file__).resolve().parent.parent
 WRITES = (
@@ -32,43 +31,6 @@ WRITES = (
 )
 
 
-class TimedSink:
-    """A Slack sink that notes, on the bench's clock, when each post or edit went to which channel."""
-
-    def __init__(self, clock: Any) -> None:
-        self.clock = clock
-        self.calls: list[tuple[str, str, int]] = []
-
-    def post_once(
-        self,
-        channel: str,
-        message: SlackMessage,
-        metadata: dict[str, Any],
-        oldest: float,
-        *,
-        look_first: bool = False,
-    ) -> tuple[str, str]:
-        self.calls.append(("post", channel, self.clock.ms))
-        return channel, f"{len(self.calls)}.000100"
-
-    def post(
-        self,
-        channel: str,
-        message: SlackMessage,
-        *,
-        thread_ts: str | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> tuple[str, str]:
-        self.calls.append(("thread" if thread_ts else "post", channel, self.clock.ms))
-        return channel, f"{len(self.calls)}.000100"
-
-    def update(self, channel: str, ts: str, message: SlackMessage) -> None:
-        self.calls.append(("update", channel, self.clock.ms))
-
-    def learn(self, name: str, channel_id: str) -> None:
-        pass
-
-
 def _service(clock: Any, queue: Any, sink: Any, store: Any) -> Any:
     from alertrouter.aws import Clients
     from alertrouter.composition.router import compose
@@ -79,7 +41,7 @@ def _service(clock: Any, queue: Any, sink: Any, store: Any) -> Any:
         ingest_queue_url="local",
         routing_config_path=str(ROOT / "config" / "routing.yaml"),
     )
-    return compose(settings, Clients(), slack=sink, now_ms=clock, store=store, scheduler=queue)
+    return compose(settings, Clients(), slack=sink, now_ms=clock, stores=store.stores(), scheduler=queue)
 
 
 def storm(alarms: int = 100, changes: int = 10_000) -> dict[str, Any]:

@@ -499,7 +499,7 @@ def story(clock: DemoClock, endpoint: str, slack: SlackStandIn, html_path: Path 
         print(f"  escalator at {time.strftime('%H:%M', time.gmtime(clock.seconds()))}: {result['sms']} SMS")
 
     def held_back() -> None:
-        for page in escalator_app.build_escalator().store.queued_pages():
+        for page in escalator_app.build_escalator().outbox.queued_pages():
             print(
                 f"  ⏸ SMS to {page.recipient} for {page.member.title} held back: that number was texted less "
                 "than a minute ago (one SMS per number per minute); the escalator's next run sends it"
@@ -637,7 +637,7 @@ def story(clock: DemoClock, endpoint: str, slack: SlackStandIn, html_path: Path 
     print(f"  ← HTTP {response['statusCode']} to Slack")
     report()
     show(checkout_page)
-    for silence in escalator_app.build_escalator().store.silences():
+    for silence in escalator_app.build_escalator().silences.silences():
         print(f"  `alertrouter silence list`: {_silence_line(silence, clock())}")
     print(
         "  09:20 It fires again while silenced: the new reason and count 2 are written into its messages "

@@ -461,14 +461,35 @@ def test_allowed_source_accounts_reach_the_router_and_default_to_none() -> None:
 RULES = of_type("AWS::Events::Rule")
 
 
+def rule_named(source: Any) -> str | None:
+    """The stack's rule a policy's aws:SourceArn names: by GetAtt, or by the ARN its name gives (a policy that
+    must exist before its rule, which then DependsOn it); None for anything else."""
+    for name, rule in RULES.items():
+        by_name = "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/" + sub(
+            rule["Properties"]["Name"]
+        )
+        if source in ({"GetAtt": f"{name}.Arn"}, {"Sub": by_name}):
+            return name
+    return None
+
+
 def test_queue_policies_let_only_this_stacks_topic_and_rules_send() -> None:
-    allowed = [{"Ref": "AlarmTopic"}] + [{"GetAtt": f"{name}.Arn"} for name in RULES]
     for policy in of_type("AWS::SQS::QueuePolicy").values():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
             assert statement["Action"] == "sqs:SendMessage"
             assert set(statement["Principal"]) == {"Service"}
             source = statement["Condition"]["ArnEquals"]["aws:SourceArn"]
-            assert all(s in allowed for s in as_list(source))
+            assert all(s == {"Ref": "AlarmTopic"} or rule_named(s) for s in as_list(source))
+
+
+def test_a_rule_a_policy_names_by_its_arn_is_made_after_that_policy() -> None:
+    # a stack updated in place: a rule sending before the queue lets it would be refused, and EventBridge does
+    # not retry a refused delivery
+    for name, policy in of_type("AWS::SQS::QueuePolicy").items():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            for source in as_list(statement["Condition"]["ArnEquals"]["aws:SourceArn"]):
+                if "Sub" in source:
+                    assert name in as_list(RESOURCES[str(rule_named(source))]["DependsOn"]), (name, source)
 
 
 # The router's two lanes (queues it consumes) and the policy that lets EventBridge send to each.
@@ -487,7 +508,7 @@ def test_every_rule_delivers_to_a_routers_queue_and_may_send_there_and_to_the_dl
             for s in RESOURCES[policy]["Properties"]["PolicyDocument"]["Statement"]
             if s["Principal"] == {"Service": "events.amazonaws.com"}
         ]
-        assert {"GetAtt": f"{name}.Arn"} in events["Condition"]["ArnEquals"]["aws:SourceArn"], policy
+        assert name in map(rule_named, events["Condition"]["ArnEquals"]["aws:SourceArn"]), policy
 
 
 def test_only_batch_job_state_changes_take_the_storm_lane() -> None:
@@ -501,14 +522,12 @@ def test_only_batch_job_state_changes_take_the_storm_lane() -> None:
     # the queue policies let each rule send to its own lane only (and the alarm topic to the main one)
     for queue, policy in LANE_POLICIES.items():
         sources = [
-            source
+            rule_named(source) or str(source)
             for s in RESOURCES[policy]["Properties"]["PolicyDocument"]["Statement"]
             for source in as_list(s["Condition"]["ArnEquals"]["aws:SourceArn"])
         ]
-        expected = [{"GetAtt": f"{n}.Arn"} for n, lane in lanes.items() if lane == f"{queue}.Arn"]
-        assert sorted(map(str, sources)) == sorted(
-            map(str, expected + [{"Ref": "AlarmTopic"}] * (queue == "IngestQueue"))
-        )
+        expected = [n for n, lane in lanes.items() if lane == f"{queue}.Arn"]
+        assert sorted(sources) == sorted(expected + [str({"Ref": "AlarmTopic"})] * (queue == "IngestQueue"))
 
 
 # ---- state ----

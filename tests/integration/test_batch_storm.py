@@ -14,27 +14,10 @@ from alertrouter.escalate import Escalator
 from alertrouter.notify.slack import SlackClient
 from alertrouter.store.dynamodb import groups as dynamodb_groups
 from support.events import batch_child_failure as child_failure
-from support.harness import Harness, make_harness, queued
+from support.harness import BATCH_STORM_CONFIG, Harness, drain_scheduled, make_harness
 
 pytestmark = pytest.mark.integration
 
-CONFIG = """
-route:
-  receiver: team
-  group_by: [alertname, account, region]
-  group_wait: 30s
-  group_interval: 2m
-  routes:
-    - matchers: ['source="batch"']
-      receiver: batch
-      group_by: [alertname, account, region, queue, job_definition]
-      resolve_timeout: 1h
-receivers:
-  - name: team
-    slack: [{channel: "#team"}]
-  - name: batch
-    slack: [{channel: "#batch"}]
-"""
 # The cap on a group's kept alerts, lowered from MAX_GROUP_MEMBERS so that moto (which re-serialises the whole item on
 # every call) stays quick; the router's logic is the same at any cap.
 CAP = 40
@@ -43,23 +26,7 @@ CAP = 40
 @pytest.fixture
 def h(aws: Any, slack: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Harness:
     monkeypatch.setattr(dynamodb_groups, "MAX_GROUP_MEMBERS", CAP)
-    return make_harness(aws, slack, tmp_path, CONFIG)
-
-
-def drain(h: Harness) -> None:
-    """Deliver the router's own delayed messages (flushes, expiries) that are on the queue, early ones too,
-    until the queue holds only what the last round sent on unchanged: a message that is not due yet comes
-    back as it was (the router sends it on for the rest of its wait), and delivering it again at the same
-    moment of the clock would only send it on again; it stays on the queue for the next drain."""
-    delivered: list[str] = []
-    for _ in range(20):
-        waiting = sorted(body for body, _ in queued(h, h.stack.queue_url, take=False))
-        if not waiting or waiting == delivered:
-            return
-        bodies = queued(h, h.stack.queue_url)
-        for body, _ in bodies:
-            h.service.handle_body(body)
-        delivered = sorted(body for body, _ in bodies)
+    return make_harness(aws, slack, tmp_path, BATCH_STORM_CONFIG)
 
 
 @pytest.mark.slow(seconds=70)
@@ -70,9 +37,9 @@ def test_500_failed_jobs_are_one_message_counted_by_reason_and_resolve_an_hour_a
         h.clock.advance(0.12)
         h.service.handle_body(child_failure(index))
         if index % 25 == 0:
-            drain(h)
+            drain_scheduled(h)
     h.clock.advance(180)  # the group_interval after the storm
-    drain(h)
+    drain_scheduled(h)
 
     posts = [c for c in h.slack.calls if c.method == "chat.postMessage" and not c.payload.get("thread_ts")]
     edits = [c for c in h.slack.calls if c.method == "chat.update"]
@@ -86,7 +53,7 @@ def test_500_failed_jobs_are_one_message_counted_by_reason_and_resolve_an_hour_a
 
     # the group keeps CAP alerts and counts the rest (by reason): its item stays small
     assert message.metadata is not None
-    group = h.service.router.store.get_group(message.metadata["event_payload"]["group"])
+    group = h.service.router.stores.groups.get_group(message.metadata["event_payload"]["group"])
     assert group is not None
     assert len(group.members) == CAP and sum(group.overflow.values()) == 500 - CAP
     raw = h.session.client("dynamodb").get_item(
@@ -98,7 +65,7 @@ def test_500_failed_jobs_are_one_message_counted_by_reason_and_resolve_an_hour_a
     for index in range(0, 500, 7):
         h.service.handle_body(child_failure(index))
     h.clock.advance(180)
-    drain(h)
+    drain_scheduled(h)
     assert h.slack.channel_messages("#batch")[0].text == message.text
     assert (
         len([c for c in h.slack.calls if c.method == "chat.postMessage" and not c.payload.get("thread_ts")])
@@ -109,7 +76,7 @@ def test_500_failed_jobs_are_one_message_counted_by_reason_and_resolve_an_hour_a
     h.clock.advance(3600)
     sqs = h.session.client("sqs")
     escalator = Escalator(
-        h.service.router.store,
+        h.service.router.stores,
         None,
         SlackClient(lambda: "xoxb-test", h.slack.url),
         now_ms=h.clock,
@@ -117,7 +84,7 @@ def test_500_failed_jobs_are_one_message_counted_by_reason_and_resolve_an_hour_a
     )
     for _ in range(3):
         escalator.run()
-        drain(h)
+        drain_scheduled(h)
         h.clock.advance(180)
     [resolved] = h.slack.channel_messages("#batch")
     assert resolved.text.startswith(
@@ -135,7 +102,7 @@ def test_an_alarm_a_full_group_cannot_take_waits_in_the_dlq_with_its_reason(
         aws,
         slack,
         tmp_path,
-        CONFIG.replace(
+        BATCH_STORM_CONFIG.replace(
             "group_by: [alertname, account, region]\n  group_wait", "group_by: [region]\n  group_wait"
         ),
     )
@@ -148,8 +115,8 @@ def test_an_alarm_a_full_group_cannot_take_waits_in_the_dlq_with_its_reason(
     h.service.handle_body(alarm_body(name="DiskFull0", state="OK", ts="2024-05-01T10:05:00.000+0000"))
     h.service.handle_body(dead[0]["Body"])  # redriven once the group has room: it joins, and is told
     h.clock.advance(180)
-    drain(h)
+    drain_scheduled(h)
     [message] = h.slack.channel_messages("#team")
     assert message.text == f"🟠 {CAP} firing · us-east-1" and message.metadata is not None
-    group = h.service.router.store.get_group(message.metadata["event_payload"]["group"])
+    group = h.service.router.stores.groups.get_group(message.metadata["event_payload"]["group"])
     assert group is not None and "DiskFullOneTooMany" in {m.title for m in group.members.values()}

@@ -163,6 +163,22 @@ def test_the_dlq_deleted(local: LocalDoctor, capsys: pytest.CaptureFixture[str])
     ]
 
 
+def test_the_storm_queue_deleted(local: LocalDoctor, capsys: pytest.CaptureFixture[str]) -> None:
+    local.session.client("sqs").delete_queue(QueueUrl=local.target.storm_queue_url)
+    code, lines = run(local, capsys)
+    assert code == 1
+    assert [line for line in lines if line.startswith("✗")] == [
+        "✗ storm queue alertrouter-local-ingest-storm: does not exist — fix: deploy the stack again (sam deploy)"
+    ]
+
+
+def test_a_stack_from_before_the_storm_queue_is_checked_without_it(
+    local: LocalDoctor, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, lines = run(local, capsys, dataclasses.replace(local.target, storm_queue_url=""))
+    assert code == 0 and not [line for line in lines if "storm queue" in line]
+
+
 def test_the_table_deleted(local: LocalDoctor, capsys: pytest.CaptureFixture[str]) -> None:
     local.session.client("dynamodb").delete_table(TableName=local.target.table_name)
     code, lines = run(local, capsys)

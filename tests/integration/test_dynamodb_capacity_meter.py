@@ -1,33 +1,19 @@
-"""The capacity meter on moto: the store's writes and reads charged by DynamoDB's rules (a growing item costs
+"""The capacity meter on moto: writes and reads charged by DynamoDB's rules (a growing item costs
 more, a failed condition is charged, a Query sums its items), and a hot partition key throttled at 1,000 write
 units within one second of the test's clock, served again the next second."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
 from support.clock import Clock
-from support.dynamodb_capacity import CapacityMeter
-from support.events import batch_child_failure
-from support.harness import make_harness
+from support.dynamodb_capacity import CapacityMeter, moto_backend_reader
 from support.local_aws import deploy
 
 pytestmark = pytest.mark.integration
-
-BATCH_CONFIG = """
-route:
-  receiver: batch
-  group_by: [alertname, account, region, queue, job_definition]
-  group_wait: 30s
-  group_interval: 2m
-receivers:
-  - name: batch
-    slack: [{channel: "#batch"}]
-"""
 
 
 def _key(pk: str, sk: str = "S") -> dict[str, Any]:
@@ -46,24 +32,27 @@ def table(aws: Any) -> tuple[Any, str, Clock, CapacityMeter]:
     return client, name, clock, CapacityMeter(aws, now_ms=clock).attach(client)
 
 
-@pytest.mark.slow(seconds=30)
-def test_each_job_joining_a_batch_storms_group_costs_more_as_its_item_grows(
-    aws: Any, slack: Any, tmp_path: Path
-) -> None:
-    h = make_harness(aws, slack, tmp_path, BATCH_CONFIG)
-    meter = CapacityMeter(aws, now_ms=h.clock, throttle=False).attach(h.service.clients.dynamodb)
+def test_each_write_to_a_growing_item_costs_more(table: Any) -> None:
+    client, name, _, meter = table
     cost: list[float] = []
-    for index in range(40):
-        h.clock.advance(0.12)
+    for index in range(
+        40
+    ):  # a member of ~800 bytes added to one item each time (a group holding its members)
         before = meter.write_units
-        h.service.handle_body(batch_child_failure(index))
+        client.update_item(
+            TableName=name,
+            Key=_key("GROUP#storm", "GROUP"),
+            UpdateExpression="SET #fp = :member",
+            ExpressionAttributeNames={"#fp": f"member{index:03d}"},
+            ExpressionAttributeValues={
+                ":member": {"M": {"reason": {"S": "x" * 780}, "ts_ms": {"N": str(index)}}}
+            },
+            ReturnValues="ALL_NEW",
+        )
         cost.append(meter.write_units - before)
-    # the group's one item holds every member: each job rewrites all of it, so the 40th costs far more
-    assert cost[-1] > 3 * cost[1], cost
-    assert meter.by_prefix["GROUP#"].write > meter.by_prefix["ALERT#"].write
-    size, pk = meter.largest_item
-    assert pk.startswith("GROUP#") and size > 25 * 1024
-    assert meter.returned_bytes > 0  # ReturnValues brought items back
+    assert cost[0] == 1 and cost[-1] == 32 and cost == sorted(cost)  # each write pays for the whole item
+    assert meter.largest_item[1] == "GROUP#storm" and meter.largest_item[0] > 31 * 1024
+    assert meter.returned_bytes > sum(range(40)) * 800  # ALL_NEW brought the whole item back every time
 
 
 def test_a_failed_conditional_write_is_charged_by_the_item_it_found(table: Any) -> None:
@@ -166,3 +155,36 @@ def test_a_meter_that_does_not_throttle_counts_the_seconds_a_key_was_over(table:
         writer.put_item(TableName=name, Item=_item("GROUP#big", f"{i}", 390 * 1024))
     assert meter.seconds_over() == 1 and meter.peak_write().units == 3 * 391
     assert sum(meter.throttled.values()) == 0
+
+
+def test_the_in_process_reader_sizes_items_as_the_client_does(aws: Any) -> None:
+    name = deploy(aws).table_name
+    clock = Clock(1_800_000_000_000)
+    by_client, by_backend = aws.client("dynamodb"), aws.client("dynamodb")
+    metered = [
+        CapacityMeter(aws, now_ms=clock).attach(by_client),
+        CapacityMeter(aws, now_ms=clock, read_item=moto_backend_reader()).attach(by_backend),
+    ]
+    nested = {
+        "M": {
+            f"fp{i}": {"M": {"ts_ms": {"N": "1767225600123"}, "title": {"S": "é" * 300}}} for i in range(20)
+        }
+    }
+    for client, pk in ((by_client, "GROUP#a"), (by_backend, "GROUP#b")):
+        client.put_item(
+            TableName=name, Item={**_key(pk, "GROUP"), "members": nested, "tags": {"L": [nested]}}
+        )
+        client.update_item(
+            TableName=name,
+            Key=_key(pk, "GROUP"),
+            UpdateExpression="SET members.#fp = :m",
+            ExpressionAttributeNames={"#fp": "new"},
+            ExpressionAttributeValues={":m": {"M": {"ok": {"BOOL": True}, "none": {"NULL": True}}}},
+        )
+        client.get_item(TableName=name, Key=_key(pk, "GROUP"), ProjectionExpression="tags")
+    client_figures, backend_figures = (m.summary() for m in metered)
+    assert client_figures["largest_item"][0] == backend_figures["largest_item"][0] > 12 * 1024
+    assert (client_figures["write_units"], client_figures["read_units"]) == (
+        backend_figures["write_units"],
+        backend_figures["read_units"],
+    )

@@ -53,7 +53,7 @@ def h(aws: Any, slack: Any, tmp_path: Path) -> Harness:
 def escalator(h: Harness) -> Escalator:
     router = h.service.router
     slack = SlackClient(lambda: "xoxb-test", h.slack.url, timeout=(1.0, 1.0), min_interval=0.0)
-    return Escalator(router.store, router.sms, slack, account_label="test", now_ms=h.clock)
+    return Escalator(router.stores, router.sms, slack, account_label="test", now_ms=h.clock)
 
 
 def test_an_unacknowledged_page_escalates_by_sms_and_says_so_in_the_thread(h: Harness) -> None:
@@ -74,9 +74,13 @@ def test_an_unacknowledged_page_escalates_by_sms_and_says_so_in_the_thread(h: Ha
 
 def test_an_acknowledged_page_does_not_escalate(h: Harness) -> None:
     h.service.handle_body(alarm_body(name="DiskFull", severity="critical"))
-    [group] = [g for g in (h.service.router.store.get_group(k) for k in _group_keys(h)) if g and g.slack_ts]
+    [group] = [
+        g for g in (h.service.router.stores.groups.get_group(k) for k in _group_keys(h)) if g and g.slack.ts
+    ]
     h.clock.advance(9 * 60)
-    h.service.router.store.acknowledge(group.key, "U0ONCALL1", h.clock(), ack=True, episode=group.episode)
+    h.service.router.stores.clicks.acknowledge(
+        group.key, "U0ONCALL1", h.clock(), ack=True, episode=group.episode
+    )
     for _ in range(30):
         h.clock.advance(60)
         escalator(h).run()

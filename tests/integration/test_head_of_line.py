@@ -1,7 +1,9 @@
 """No head-of-line blocking: a critical CloudWatch alarm that arrives in the middle of an AWS Batch failure
 storm reaches its channel and its SMS within its route's group_wait + 10 s, because the storm has a queue and
 an event source mapping of its own (template.yaml's storm lane). The same storm on one lane, as before, delays
-it: the model of the queues and mappings (support.event_source) can show the failure it guards against.
+it: the model of the queues and mappings (support.event_source) can show the failure it guards against. With
+DynamoDB's partition limits metered on the test's clock (support.dynamodb_capacity), the storm's hot group is
+throttled, and only the storm waits for it.
 
 Everything runs through the real router on moto and the Slack stand-in, on the test's clock: the model gives
 each record the time of the AWS and Slack calls it made."""
@@ -14,6 +16,7 @@ from typing import Any
 import pytest
 
 from alertrouter.store.dynamodb import groups as dynamodb_groups
+from support.dynamodb_capacity import CapacityMeter, moto_backend_reader
 from support.event_source import MAIN_QUEUE, EventSourceModel, lanes_from_template
 from support.events import alarm_body, batch_child_failure
 from support.harness import Harness, make_harness
@@ -47,10 +50,10 @@ receivers:
 """
 CRITICAL_GROUP_WAIT_S = 10  # the pager route's group_wait above (the shipped config's too)
 BOUND_MS = (CRITICAL_GROUP_WAIT_S + 10) * 1000
-# 500 array children failing at the issue's storm rate, 5,000 jobs a minute (one every 12 ms); the alarm comes
-# after the first half of them.
+# 500 array children failing within a second (an image that cannot be pulled fails them all as they start:
+# the first second of a storm of any size); the alarm comes after the first half of them.
 JOBS = 500
-JOB_SPACING_MS = 12
+JOB_SPACING_MS = 2
 # A group's kept members, lowered from MAX_GROUP_MEMBERS (as test_batch_storm.py lowers it to 40) because moto
 # copies the whole group item on every call: the storm's members are counted alike at any cap. Set only while
 # the group layout keeps members in one item (raising=False: a layout without the constant needs none).
@@ -92,19 +95,48 @@ def test_a_critical_alarm_in_a_batch_storm_is_paged_within_its_group_wait_and_10
     assert len(storm) == JOBS and not any(p.failed for p in model.processed) and not model.dead
     post_ms, sms_ms = alarm_latency_ms(model, arrival)
     assert post_ms <= BOUND_MS and sms_ms <= BOUND_MS, (post_ms, sms_ms)
+    assert alarm.started_ms - arrival < 1_000  # handed over at once: the main lane was free
+    assert max(p.done_ms for p in storm) > arrival + 1_000  # while the storm lane was still busy
     assert len(model.posts("#batch")) == 1  # the storm is still one message
-    assert max(p.done_ms for p in storm) > arrival + 2_000  # the storm lane was still busy with it
 
     # When the same storm and alarm share one lane (every rule to the ingest queue, as before the storm lane)
     one = make_harness(aws, slack, tmp_path / "one", CONFIG, stack=deploy(aws, "alertrouter-one-lane"))
     single, single_arrival = storm_with_a_critical_alarm(one, lanes=1)
 
-    # Then the alarm waits behind the jobs that came before it: later than with two lanes
-    single_post_ms, single_sms_ms = alarm_latency_ms(single, single_arrival)
+    # Then the alarm waits behind every job that came before it, and is paged later than with two lanes
     assert {p.lane for p in single.processed} == {MAIN_QUEUE}
-    assert single_post_ms > post_ms + 1_000 and single_sms_ms > sms_ms + 1_000, (
+    [alarm_alone] = [p for p in single.processed if "CheckoutApiDown" in p.body]
+    ahead = [
+        p for p in single.processed if p.arrived_ms < single_arrival and "Batch Job State Change" in p.body
+    ]
+    assert len(ahead) == JOBS // 2 and all(p.started_ms < alarm_alone.started_ms for p in ahead)
+    assert alarm_alone.started_ms - single_arrival > alarm.started_ms - arrival
+    single_post_ms, single_sms_ms = alarm_latency_ms(single, single_arrival)
+    assert single_post_ms > post_ms and single_sms_ms > sms_ms, (
         (single_post_ms, single_sms_ms),
         (post_ms, sms_ms),
     )
-    [alarm_alone] = [p for p in single.processed if "CheckoutApiDown" in p.body]
-    assert alarm_alone.started_ms - single_arrival > alarm.started_ms - arrival + 1_000
+
+
+@pytest.mark.slow(seconds=120)
+def test_throttling_of_the_storms_hot_partition_slows_the_storm_never_the_critical_alarm(
+    aws: Any, slack: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given DynamoDB's partition limits on the test's clock (1,000 write units a second per key): the storm's
+    # jobs all join one group, whose key takes more than that when they come within a second
+    monkeypatch.setattr(dynamodb_groups, "MAX_GROUP_MEMBERS", CAP, raising=False)
+    h = make_harness(aws, slack, tmp_path, CONFIG)
+    meter = CapacityMeter(aws, now_ms=h.clock, read_item=moto_backend_reader())
+    meter.attach(h.service.clients.dynamodb)
+
+    # When the storm and the critical alarm come through the two lanes
+    model, arrival = storm_with_a_critical_alarm(h, lanes=2)
+
+    # Then the storm was throttled: its refused records wait on the storm queue for their next receive
+    assert sum(meter.throttled.values()) > 0
+    throttled = [p for p in model.processed_on("StormQueue") if p.failed]
+    assert throttled and len(model.pending["StormQueue"]) == len(throttled)
+    # and the alarm was not: paged within its group_wait + 10 s, its record and its flush done at once
+    assert not any(p.failed for p in model.processed_on(MAIN_QUEUE) if "CheckoutApiDown" in p.body)
+    post_ms, sms_ms = alarm_latency_ms(model, arrival)
+    assert post_ms <= BOUND_MS and sms_ms <= BOUND_MS, (post_ms, sms_ms)

@@ -33,14 +33,16 @@ def test_shuffled_and_duplicated_sequences_end_as_the_latest_event_of_each_alarm
     for body in deliveries:
         harness.service.handle_body(body)
 
-    store = harness.service.router.store
+    stores = harness.service.router.stores
     by_group = {m.metadata["event_payload"]["group"]: m for m in harness.slack.channel_messages("#team")}
     for i, (name, state) in enumerate(latest.items()):
         body = alarm_body(name=name, instance=f"i-{i:04d}")
         [alert] = parse_body(body).alerts
-        stored = store.get_alert(alert.fingerprint)
+        stored = stores.alerts.get_alert(alert.fingerprint)
         assert stored is not None and stored.status == ("firing" if state == "ALARM" else "resolved"), name
-        groups = [g for g in by_group if (grp := store.get_group(g)) and alert.fingerprint in grp.members]
+        groups = [
+            g for g in by_group if (grp := stores.groups.get_group(g)) and alert.fingerprint in grp.members
+        ]
         if state == "ALARM":
             [key] = groups  # it was posted (once per episode: its latest message is the current one)
             assert not by_group[key].text.startswith("✅"), (name, by_group[key].text)

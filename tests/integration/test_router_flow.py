@@ -45,7 +45,7 @@ def test_out_of_order_ok_before_alarm_ends_resolved_and_silent(harness: Harness)
     harness.service.handle_body(alarm_body(state="ALARM", ts="2024-05-01T10:00:00.000+0000"))
     # Then the stored state is resolved and nobody was told about a problem that is over
     fingerprint = parse_body(alarm_body()).alerts[0].fingerprint
-    state = harness.service.router.store.get_alert(fingerprint)
+    state = harness.service.router.stores.alerts.get_alert(fingerprint)
     assert state is not None and state.status == "resolved"
     assert (
         state.ts_ms
@@ -282,7 +282,7 @@ def test_an_unknown_or_ill_typed_own_message_is_kept_in_the_dlq_and_counted(
 def test_crash_after_slack_posted_but_before_it_was_recorded_does_not_post_twice(
     harness: Harness, monkeypatch
 ) -> None:
-    store = harness.service.router.store
+    store = harness.service.router.stores.leases
     real_save = store.save_progress
     crashed = []
 
@@ -376,7 +376,7 @@ def test_a_long_lived_group_forgets_alerts_once_their_resolution_was_announced(a
     # When the group changes again while B still fires
     h.service.handle_body(alarm_body(name="C", instance="i-c", ts="2024-05-01T10:10:00.000+0000"))
     # Then A is gone from the stored group and from the message, which lists only what matters now
-    group = h.service.router.store.get_group(
+    group = h.service.router.stores.groups.get_group(
         message.attachments[0]["blocks"][-1]["elements"][0]["value"].rpartition(":")[0]
     )
     assert group is not None

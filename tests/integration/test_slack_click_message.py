@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlencode
 import pytest
 
 from alertrouter.interactions import ACK, RESOLVE, SILENCE, UNACK, InteractionService, sign
-from alertrouter.models.state import GroupState, Member
+from alertrouter.models.state import GroupState, Member, SlackDelivery
 from alertrouter.notify.slack import SlackClient
 from alertrouter.own_messages import OwnMessage
 from support.events import alarm_body
@@ -30,7 +30,7 @@ def interactions(harness: Harness) -> InteractionService:
     def enqueue(message: OwnMessage) -> None:
         harness.sqs.send_message(QueueUrl=harness.stack.queue_url, MessageBody=message.encode())
 
-    return InteractionService(harness.service.router.store, lambda: SIGNING_SECRET, slack, enqueue=enqueue)
+    return InteractionService(harness.service.router.stores, lambda: SIGNING_SECRET, slack, enqueue=enqueue)
 
 
 def clicked_in(
@@ -47,12 +47,12 @@ def clicked_in(
 
 def snapshot(harness: Harness) -> dict[str, Any]:
     """Everything a click could change: the groups, the silences, the messages and their threads, the queue."""
-    store = harness.service.router.store
+    stores = harness.service.router.stores
     messages = harness.slack.channel_messages("#team")
     keys = [m.metadata["event_payload"]["group"] for m in messages if m.metadata]
     return {
-        "groups": [store.get_group(k) for k in keys],
-        "silences": store.silences(),
+        "groups": [stores.groups.get_group(k) for k in keys],
+        "silences": stores.silences.silences(),
         "messages": [(m.edits, json.dumps(m.attachments), [r.text for r in m.replies]) for m in messages],
         "queued": harness.sqs.get_queue_attributes(
             QueueUrl=harness.stack.queue_url, AttributeNames=["ApproximateNumberOfMessages"]
@@ -110,7 +110,7 @@ def test_the_groups_own_message_still_acts(harness: Harness, interactions: Inter
     assert interactions.handle(*click(harness, ACK, message_index=0)).body == {}
     cpu = harness.slack.channel_messages("#team")[0]
     key = cpu.metadata["event_payload"]["group"]  # type: ignore[index]
-    assert harness.service.router.store.get_group(key).clicks.ack_by == "U0ONCALL1"  # type: ignore[union-attr]
+    assert harness.service.router.stores.groups.get_group(key).clicks.ack_by == "U0ONCALL1"  # type: ignore[union-attr]
 
 
 # ---- groups as stored (MemoryStore): never posted, and items kept before channel ids were ----
@@ -127,7 +127,9 @@ def memory_click(store: MemoryStore, action: str, channel_id: str, ts: str) -> d
         "actions": [{"action_id": action, "value": f"{'1h|' if action == SILENCE else ''}{KEY}:1"}],
     }
     body = urlencode({"payload": json.dumps(payload)}).encode()
-    service = InteractionService(store, lambda: "secret", None, now=lambda: NOW, enqueue=lambda m: None)
+    service = InteractionService(
+        store.stores(), lambda: "secret", None, now=lambda: NOW, enqueue=lambda m: None
+    )
     headers = {"x-slack-request-timestamp": str(NOW), "x-slack-signature": sign("secret", str(NOW), body)}
     return service.handle(headers, body).body
 
@@ -156,7 +158,7 @@ def test_a_group_whose_message_was_never_posted_cannot_be_clicked(action: str) -
 
 
 def test_a_group_kept_without_its_channel_id_is_matched_by_ts_alone() -> None:
-    store = memory_group(slack_ts={"#team": "1700000000.000100"})
+    store = memory_group(slack=SlackDelivery(ts={"#team": "1700000000.000100"}))
     assert "not about this message" in memory_click(store, ACK, "C0TEAM0001", "1700000000.000200")["text"]
     assert memory_click(store, ACK, "C0TEAM0001", "1700000000.000100") == {}
     assert store.groups[KEY].clicks.ack_by == "U1"

@@ -64,7 +64,7 @@ def test_an_acknowledge_in_one_channel_is_shown_in_the_others_by_the_router(
     harness = make_harness(aws, slack, tmp_path, TWO_CHANNELS)
     queue = harness.stack.queue_url
     interactions = InteractionService(
-        harness.service.router.store,
+        harness.service.router.stores,
         lambda: SIGNING_SECRET,
         SlackClient(lambda: "xoxb-test", slack.url, timeout=(1.0, 1.0), min_interval=0.0),
         enqueue=lambda m: harness.sqs.send_message(QueueUrl=queue, MessageBody=m.encode()),
@@ -89,7 +89,7 @@ def test_an_acknowledge_in_one_channel_is_shown_in_the_others_by_the_router(
 def test_an_acknowledge_of_a_message_in_one_channel_hands_nothing_on(harness: Harness) -> None:
     handed: list[OwnMessage] = []
     interactions = InteractionService(
-        harness.service.router.store,
+        harness.service.router.stores,
         lambda: SIGNING_SECRET,
         SlackClient(lambda: "xoxb-test", harness.slack.url, timeout=(1.0, 1.0), min_interval=0.0),
         enqueue=handed.append,
@@ -131,7 +131,7 @@ def test_forged_or_replayed_requests_change_nothing(
     elif tamper == "replay":
         interactions.handle(*click(harness, "alertrouter_unack"))  # a genuine request, then...
         assert interactions.handle(headers, body).status == 200
-        harness.service.router.store.acknowledge(group_of(harness).key, "", 0, ack=False)  # undo it
+        harness.service.router.stores.clicks.acknowledge(group_of(harness).key, "", 0, ack=False)  # undo it
     before = group_of(harness)
     edits = harness.slack.channel_messages("#team")[0].edits
     response = interactions.handle(headers, body)
@@ -153,7 +153,7 @@ def test_unknown_buttons_answer_without_changing_anything(
 def test_a_team_outside_the_allowlist_is_refused(harness: Harness) -> None:
     harness.service.handle_body(alarm_body())
     service = InteractionService(
-        harness.service.router.store, lambda: SIGNING_SECRET, None, allowed_teams=frozenset({"T0OTHER01"})
+        harness.service.router.stores, lambda: SIGNING_SECRET, None, allowed_teams=frozenset({"T0OTHER01"})
     )
     assert service.handle(*click(harness, "alertrouter_ack")).status == 403
     assert group_of(harness).clicks.ack_by == ""
@@ -185,7 +185,7 @@ def test_a_click_on_an_earlier_episodes_message_changes_nothing(
     # Then the new episode is not acknowledged by it
     assert "earlier episode" in response.body["text"]
     key = harness.slack.channel_messages("#team")[1].attachments[0]["blocks"][-1]["elements"][0]["value"]
-    assert harness.service.router.store.get_group(key.rpartition(":")[0]).clicks.ack_by == ""  # type: ignore[union-attr]
+    assert harness.service.router.stores.groups.get_group(key.rpartition(":")[0]).clicks.ack_by == ""  # type: ignore[union-attr]
 
 
 def test_history_lists_what_was_sent_and_who_acknowledged(
@@ -201,7 +201,7 @@ def test_history_lists_what_was_sent_and_who_acknowledged(
     key = group_of(harness).key
     harness.clock.advance(600)
     harness.service.handle_body(alarm_body(state="OK", ts="2024-05-01T10:14:00.000+0000"))
-    group = harness.service.router.store.get_group(key)
+    group = harness.service.router.stores.groups.get_group(key)
     fingerprint = next(iter(group.members))
     config = harness.service.settings.routing_config_path
     # When the history is asked for by group key, and by the alert's fingerprint

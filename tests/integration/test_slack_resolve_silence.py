@@ -67,7 +67,7 @@ def test_resolve_is_shown_at_once_and_applied_to_the_alert_by_the_router(
     # the router applies it from its queue: the alert's state is resolved, through the normal path
     assert drain(harness) == 1
     group = group_of(harness)
-    [state] = harness.service.router.store.get_alerts(list(group.members)).values()
+    [state] = harness.service.router.stores.alerts.get_alerts(list(group.members)).values()
     assert state.status == "resolved" and group.clicks.resolved_by == "U0ONCALL1"
     harness.clock.advance(60)
     drain(harness)
@@ -128,7 +128,7 @@ def test_silence_from_slack_covers_the_group_for_the_chosen_time(
     fire(harness)
     before = int(time.time() * 1000)
     assert interactions.handle(*click(harness, "alertrouter_silence", choice=choice)).status == 200
-    [silence] = harness.service.router.store.silences()
+    [silence] = harness.service.router.stores.silences.silences()
     assert silence.describe() == 'account="123456789012", alertname="ServerCpuTooHigh", region="us-east-1"'
     assert before + hours * HOUR_MS <= silence.ends_at_ms <= time.time() * 1000 + hours * HOUR_MS
     assert silence.created_by == "<@U0ONCALL1>" and silence.group == ""
@@ -136,7 +136,9 @@ def test_silence_from_slack_covers_the_group_for_the_chosen_time(
     assert (
         harness.slack.channel_messages("#team")[0].replies[-1].text.startswith("🔕 Silenced by <@U0ONCALL1>")
     )
-    assert [e["kind"] for e in harness.service.router.store.history(group_of(harness).key)][-1] == "silence"
+    assert [e["kind"] for e in harness.service.router.stores.history.history(group_of(harness).key)][
+        -1
+    ] == "silence"
 
 
 def test_a_silenced_page_is_not_sent_again_and_is_sent_when_the_silence_ends(
@@ -175,7 +177,7 @@ def test_silence_until_resolved_ends_with_the_episode(
 ) -> None:
     fire(harness, severity="critical")
     interactions.handle(*click(harness, "alertrouter_silence", channel="#oncall", choice="resolved"))
-    [silence] = harness.service.router.store.silences()
+    [silence] = harness.service.router.stores.silences.silences()
     assert silence.group == group_of(harness, "#oncall").key and silence.episode == 1
     harness.clock.advance(60)
     fire(harness, minute=1, severity="critical")  # still the same episode: silenced
@@ -190,11 +192,11 @@ def test_silence_until_resolved_ends_with_the_episode(
 def test_a_user_outside_the_allowlist_changes_nothing(harness: Harness) -> None:
     fire(harness)
     service = InteractionService(
-        harness.service.router.store, lambda: SIGNING_SECRET, None, allowed_users=frozenset({"U0ALLOWED"})
+        harness.service.router.stores, lambda: SIGNING_SECRET, None, allowed_users=frozenset({"U0ALLOWED"})
     )
     response = service.handle(*click(harness, "alertrouter_silence", choice="1h"))
     assert "not on the list" in response.body["text"]
-    assert harness.service.router.store.silences() == []
+    assert harness.service.router.stores.silences.silences() == []
 
 
 def test_members_of_an_allowed_slack_user_group_may_act_and_others_may_not(harness: Harness) -> None:
@@ -202,7 +204,7 @@ def test_members_of_an_allowed_slack_user_group_may_act_and_others_may_not(harne
     harness.slack.usergroups["S0ONCALL1"] = {"U0ONCALL1"}
     slack = SlackClient(lambda: "xoxb-test", harness.slack.url, timeout=(1.0, 1.0), min_interval=0.0)
     service = InteractionService(
-        harness.service.router.store, lambda: SIGNING_SECRET, slack, allowed_groups=frozenset({"S0ONCALL1"})
+        harness.service.router.stores, lambda: SIGNING_SECRET, slack, allowed_groups=frozenset({"S0ONCALL1"})
     )
     outsider = service.handle(*click(harness, "alertrouter_ack", user="U0OUTSIDE"))
     assert "not on the list" in outsider.body["text"] and group_of(harness).clicks.ack_by == ""
@@ -216,7 +218,7 @@ def test_an_unreadable_user_group_allows_no_one(harness: Harness) -> None:
     fire(harness)
     slack = SlackClient(lambda: "xoxb-test", harness.slack.url, timeout=(1.0, 1.0), min_interval=0.0)
     service = InteractionService(
-        harness.service.router.store, lambda: SIGNING_SECRET, slack, allowed_groups=frozenset({"S0UNKNOWN"})
+        harness.service.router.stores, lambda: SIGNING_SECRET, slack, allowed_groups=frozenset({"S0UNKNOWN"})
     )
     response = service.handle(*click(harness, "alertrouter_ack"))
     assert "Could not check" in response.body["text"] and group_of(harness).clicks.ack_by == ""

@@ -21,7 +21,7 @@ HOUR_MS = 3_600_000
 def interactions(harness: Harness) -> InteractionService:
     harness.clock.ms = int(time.time() * 1000)  # clicks are signed with real time
     slack = SlackClient(lambda: "xoxb-test", harness.slack.url, timeout=(1.0, 1.0), min_interval=0.0)
-    return InteractionService(harness.service.router.store, lambda: SIGNING_SECRET, slack)
+    return InteractionService(harness.service.router.stores, lambda: SIGNING_SECRET, slack)
 
 
 def silence_clicks(
@@ -38,18 +38,18 @@ def test_a_longer_second_choice_extends_the_one_silence(
     harness: Harness, interactions: InteractionService
 ) -> None:
     notes = silence_clicks(harness, interactions, ("U0FIRST01", "1h"), ("U0SECOND1", "4h"))
-    store = harness.service.router.store
-    [silence] = store.silences()
+    stores = harness.service.router.stores
+    [silence] = stores.silences.silences()
     assert silence.ends_at_ms >= int(time.time() * 1000) + 4 * HOUR_MS - 60_000
     assert notes[0].startswith("🔕 Silenced by <@U0FIRST01>")
     assert notes[1].startswith("🔕 Silence extended by <@U0SECOND1> until")
     assert all(f"alertrouter silence expire {silence.id}`" in note for note in notes)
     # the second click is in the group's history, as an extension of the same silence
-    entries = [e for e in store.history(group_of(harness).key) if e["kind"] == "silence"]
+    entries = [e for e in stores.history.history(group_of(harness).key) if e["kind"] == "silence"]
     assert [(e["silence"], e["outcome"]) for e in entries] == [(silence.id, "new"), (silence.id, "extended")]
     # Expiring the silence both notes name ends the silencing: nothing else silences the group
-    assert store.expire_silence(silence.id, int(time.time() * 1000)) is not None
-    assert not any(s.active(int(time.time() * 1000) + 1) for s in store.silences())
+    assert stores.silences.expire_silence(silence.id, int(time.time() * 1000)) is not None
+    assert not any(s.active(int(time.time() * 1000) + 1) for s in stores.silences.silences())
 
 
 @pytest.mark.parametrize(("first", "second"), [("4h", "1h"), ("1h", "1h"), ("resolved", "24h")])
@@ -57,7 +57,7 @@ def test_a_second_choice_no_longer_changes_nothing_and_says_so(
     harness: Harness, interactions: InteractionService, first: str, second: str
 ) -> None:
     notes = silence_clicks(harness, interactions, ("U0FIRST01", first), ("U0SECOND1", second))
-    [silence] = harness.service.router.store.silences()
+    [silence] = harness.service.router.stores.silences.silences()
     assert notes[1].startswith("🔕 Already silenced")
     assert f"alertrouter silence expire {silence.id}`" in notes[1]
     assert silence.created_by == "<@U0FIRST01>" and silence.comment.startswith("from Slack")
@@ -67,6 +67,6 @@ def test_until_resolved_after_a_timed_choice_makes_the_one_silence_end_with_the_
     harness: Harness, interactions: InteractionService
 ) -> None:
     notes = silence_clicks(harness, interactions, ("U0FIRST01", "1h"), ("U0SECOND1", "resolved"))
-    [silence] = harness.service.router.store.silences()
+    [silence] = harness.service.router.stores.silences.silences()
     assert (silence.group, silence.episode) == (group_of(harness).key, 1)
     assert notes[1].startswith("🔕 Silence extended by <@U0SECOND1> until it resolves")

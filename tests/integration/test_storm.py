@@ -47,7 +47,7 @@ def test_a_storm_is_one_post_per_group_paced_and_retry_after_is_honoured(tmp_pat
             Clients(),
             slack=slack,
             now_ms=clock,
-            store=MemoryStore(),
+            stores=MemoryStore().stores(),
             scheduler=queue,
         )
         events = storm_bodies(ALARMS, CHANGES, datetime(2026, 11, 23, 3, 0, tzinfo=UTC))

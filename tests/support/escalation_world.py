@@ -41,7 +41,7 @@ class World:
             self.clock,
             sms=self.sms,
         )
-        self.escalator = Escalator(self.store, self.sms, self.slack, now_ms=self.clock)
+        self.escalator = Escalator(self.store.stores(), self.sms, self.slack, now_ms=self.clock)
 
     def at(self, minutes: float) -> World:
         self.clock.ms = T0 + int(minutes * MIN)

@@ -94,7 +94,7 @@ class Slack:
 def router(
     config: str, store: MemoryStore, slack: Slack, scheduler: Scheduler, clock: Clock, sms: Any = None
 ) -> Router:
-    return Router(parse_config(config), store, scheduler, slack=slack, sms=sms, now_ms=clock)
+    return Router(parse_config(config), store.stores(), scheduler, slack=slack, sms=sms, now_ms=clock)
 
 
 class Sms:
@@ -142,6 +142,43 @@ class SlackSink:
 
     def update(self, channel: str, ts: str, message: SlackMessage) -> None:
         self.calls += 1
+
+    def learn(self, name: str, channel_id: str) -> None:
+        pass
+
+
+class TimedSink:
+    """A Slack sink that notes, on the bench's clock, when each post or edit went to which channel."""
+
+    def __init__(self, clock: Any) -> None:
+        self.clock = clock
+        self.calls: list[tuple[str, str, int]] = []
+
+    def post_once(
+        self,
+        channel: str,
+        message: SlackMessage,
+        metadata: dict[str, Any],
+        oldest: float,
+        *,
+        look_first: bool = False,
+    ) -> tuple[str, str]:
+        self.calls.append(("post", channel, self.clock.ms))
+        return channel, f"{len(self.calls)}.000100"
+
+    def post(
+        self,
+        channel: str,
+        message: SlackMessage,
+        *,
+        thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> tuple[str, str]:
+        self.calls.append(("thread" if thread_ts else "post", channel, self.clock.ms))
+        return channel, f"{len(self.calls)}.000100"
+
+    def update(self, channel: str, ts: str, message: SlackMessage) -> None:
+        self.calls.append(("update", channel, self.clock.ms))
 
     def learn(self, name: str, channel_id: str) -> None:
         pass

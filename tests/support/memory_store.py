@@ -5,6 +5,7 @@ store is: a class per aggregate over one set of dicts and one lock (MemoryTable)
 from __future__ import annotations
 
 import threading
+from dataclasses import fields
 from typing import Any
 
 from alertrouter.models.alert import Alert, Status
@@ -38,7 +39,7 @@ from alertrouter.store.base import (
     RequestStore,
     SilenceStore,
     SloStateStore,
-    StateStore,
+    Stores,
 )
 from alertrouter.store.group_item import with_progress
 
@@ -420,9 +421,12 @@ class MemoryStore(
     MemoryHistory,
     MemoryRequests,
     MemorySloState,
-    StateStore,
 ):
     """Every aggregate over the same dicts and lock: MemoryStore()."""
+
+    def stores(self) -> Stores:
+        """This one store as every aggregate of the bundle, as DynamoDBStore.stores()."""
+        return Stores(*[self] * len(fields(Stores)))
 
 
 class MemoryStoreWithoutHistory(MemoryStore):

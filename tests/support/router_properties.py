@@ -1,6 +1,6 @@
 """The router's convergence property (tests/unit/test_router_properties.py), shared with the same property on
 the DynamoDB store (tests/integration/test_router_properties_dynamodb.py): the scenarios hypothesis draws,
-a Slack that keeps each group's posts, SQS delays on the test's clock, and the check on any StateStore."""
+a Slack that keeps each group's posts, SQS delays on the test's clock, and the check on any whole store."""
 
 from __future__ import annotations
 
@@ -135,7 +135,7 @@ def check_convergence(
     interval: int,
     gaps: list[int],
 ) -> None:
-    """The property, on any StateStore (the DynamoDB one runs it in tests/integration)."""
+    """The property, on any whole store (the DynamoDB one runs it in tests/integration)."""
     # Given deliveries in any order, some duplicated, arriving at random times
     deliveries = list(events) + [events[i % len(events)] for i in duplicates]
     shuffle.shuffle(deliveries)
@@ -143,7 +143,7 @@ def check_convergence(
     queue.now = 1_700_000_000_000
     router = Router(
         parse_config(CONFIG.format(group_by=group_by, wait=wait, interval=interval)),
-        store,
+        store.stores(),
         queue,
         slack=slack,
         now_ms=lambda: queue.now,
@@ -175,10 +175,10 @@ def check_convergence(
     assert groups and all(not g.pending for g in groups.values())
     for key, group in groups.items():
         # each episode of a group was posted once (the current one only once it has a message)
-        assert len(slack.posts.get(key, [])) == group.episode - (0 if group.slack_ts else 1)
+        assert len(slack.posts.get(key, [])) == group.episode - (0 if group.slack.ts else 1)
         # and the message's status matches what the alarms are now
-        if group.slack_ts:
-            text = slack.messages[group.slack_ts["#team"]]
+        if group.slack.ts:
+            text = slack.messages[group.slack.ts["#team"]]
             shown = visible_members(group)
             firing = [m for m in shown.values() if m.status == "firing"]
             assert text.startswith("✅ RESOLVED") == (not firing), (text, shown)

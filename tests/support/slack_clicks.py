@@ -61,7 +61,7 @@ def interaction_service(
 ) -> InteractionService:
     """The interactions function's service on the harness's store and Slack stand-in."""
     slack = SlackClient(lambda: "xoxb-test", harness.slack.url, timeout=(1.0, 1.0), min_interval=0.0)
-    return InteractionService(harness.service.router.store, lambda: SIGNING_SECRET, slack, enqueue=enqueue)
+    return InteractionService(harness.service.router.stores, lambda: SIGNING_SECRET, slack, enqueue=enqueue)
 
 
 def queueing_interaction_service(harness: Harness) -> InteractionService:
@@ -79,4 +79,4 @@ def group_of(harness: Harness, channel: str = "#team") -> Any:
     """The group of the channel's latest message (its key is in the message's metadata)."""
     message = harness.slack.channel_messages(channel)[-1]
     assert message.metadata is not None
-    return harness.service.router.store.get_group(message.metadata["event_payload"]["group"])
+    return harness.service.router.stores.groups.get_group(message.metadata["event_payload"]["group"])

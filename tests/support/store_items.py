@@ -6,11 +6,14 @@ from __future__ import annotations
 from alertrouter.models.alert import Alert
 from alertrouter.models.state import GroupState, Member
 from alertrouter.sources import parse_body
-from alertrouter.store.base import StateStore
+from alertrouter.store.dynamodb import DynamoDBStore
 from support.events import alarm_body
+from support.memory_store import MemoryStore
 
 NOW = 1_714_557_600_000
 KEY = "route0/abc123"
+
+WholeStore = DynamoDBStore | MemoryStore  # what the contract tests run on: every aggregate, in one object
 
 
 def alert(state: str = "ALARM", minute: int = 0, name: str = "ServerCpuTooHigh") -> Alert:
@@ -21,7 +24,7 @@ def alert(state: str = "ALARM", minute: int = 0, name: str = "ServerCpuTooHigh")
     return parsed
 
 
-def upsert(store: StateStore, a: Alert, now_ms: int = NOW, key: str = KEY) -> GroupState:
+def upsert(store: WholeStore, a: Alert, now_ms: int = NOW, key: str = KEY) -> GroupState:
     """Apply the alert and put its member into the group, as the router does."""
     state = store.apply_alert(a, now_ms).state
     return store.upsert_member(

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+
+import pytest
+
 from support.handlers import load_module
 from support.paths import ROOT
 
@@ -56,3 +60,79 @@ def test_the_cold_start_is_judged_against_the_libraries_floor_not_boto3_alone() 
     assert former.value == "1.67x" and former.met is None  # information only
     slower = bench.cold_start_rows(floors, libraries, [0.36, 0.36, 0.36])
     assert [row.met for row in slower if row.met is not None] == [False]  # 1.20x
+
+
+capacity = load_module(ROOT / "bench" / "capacity_bench.py", "capacity_bench")
+
+
+def test_the_cost_per_million_alerts_is_taken_at_the_on_demand_prices() -> None:
+    # 187 write units and 1.2 read units per job (issue 15's figures for today's layout)
+    assert round(capacity.cost_per_million(187, 1.2), 3) == round(187 * 0.625 + 1.2 * 0.125, 3) == 117.025
+
+
+def test_the_capacity_rows_judge_the_storms_against_issue_15s_targets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    figures = {
+        "write_per_alert": 187.0,
+        "read_per_alert": 1.2,
+        "peak_write_per_s": 2_900.0,
+        "peak_key": "GROUP#abc",
+        "seconds_over": 42,
+        "returned_mb": 50.0,
+        "largest_item_kb": 119.0,
+        "wall_s": 1.0,
+        "usd_per_million": 117.0,
+    }
+    batch = {"jobs": 500, "fed": 500, "posts": 1, "edits": 2, **figures}
+    storm = {
+        **figures,
+        "alarms": 5,
+        "changes": 500,
+        "fed": 500,
+        "write_per_alert": 3.27,
+        "read_per_alert": 1.05,
+    }
+    monkeypatch.setattr(capacity, "batch_storm", lambda: batch)
+    monkeypatch.setattr(capacity, "storm_on_dynamodb", lambda: storm)
+    monkeypatch.setitem(sys.modules, "capacity_bench", capacity)
+    verdicts = {
+        row.figure.split(": ", 1)[-1]: row.met for row in bench.capacity_rows() if row.met is not None
+    }
+    assert verdicts == {
+        "write units per job": False,
+        "read units per job": True,
+        "peak write units in one second on one partition key (GROUP#abc)": False,
+        "seconds a partition key was above 1,000 write units (DynamoDB would throttle)": False,
+        "Slack posts / edits": True,
+        "write units per change": True,
+    }
+
+
+def test_a_storm_cut_short_by_its_budget_is_not_judged_met_on_its_lower_bounds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    figures = {
+        "write_per_alert": 126.9,
+        "read_per_alert": 1.01,
+        "peak_write_per_s": 2_109.0,
+        "peak_key": "GROUP#abc",
+        "seconds_over": 11,
+        "returned_mb": 19.4,
+        "largest_item_kb": 119.0,
+        "wall_s": 156.0,
+        "usd_per_million": 79.4,
+    }
+    batch = {"jobs": 500, "fed": 241, "posts": 1, "edits": 0, **figures}
+    storm = {**figures, "alarms": 5, "changes": 500, "fed": 500, "write_per_alert": 3.27}
+    monkeypatch.setattr(capacity, "batch_storm", lambda: batch)
+    monkeypatch.setattr(capacity, "storm_on_dynamodb", lambda: storm)
+    monkeypatch.setitem(sys.modules, "capacity_bench", capacity)
+    rows = {row.figure.split(": ", 1)[-1]: row for row in bench.capacity_rows()}
+    assert "cut at 241 jobs" in next(
+        r.figure for r in rows.values() if r.figure.endswith("write units per job")
+    )
+    assert rows["write units per job"].met is False  # a lower bound above the target: not met for sure
+    assert rows["read units per job"].met is None  # a lower bound within it: no verdict
+    assert rows["Slack posts / edits"].met is None
+    assert rows["read units per job"].spread == "lower bound (storm cut short)"

@@ -187,7 +187,7 @@ receivers:
 def test_a_one_shot_alert_resolves_after_resolve_timeout_unless_it_recurs() -> None:
     store, slack, clock, queue = MemoryStore(), Slack(), Clock(), []
     r = router(ONE_SHOT, store, slack, Scheduler(), clock)
-    escalator = Escalator(store, None, slack, now_ms=clock, enqueue=queue.append)
+    escalator = Escalator(store.stores(), None, slack, now_ms=clock, enqueue=queue.append)
 
     def failure(minute: int) -> None:  # a job failure: no "resolved" event will ever come for it
         clock.ms = T0 + minute * MIN

@@ -65,7 +65,7 @@ from alertrouter.interactions import ACK, RESOLVE, SILENCE, UNACK, InteractionSe
 from alertrouter.models.alert import Alert, Ignored
 from alertrouter.models.config import RoutingConfig
 from alertrouter.models.silence import MAX_SILENCE_MS, Silence
-from alertrouter.models.state import GroupState, Member
+from alertrouter.models.state import GroupState, Member, SlackDelivery
 from alertrouter.notify.render import SILENCE_CHOICES
 from alertrouter.routing.tree import match_routes
 from alertrouter.slo.compiled import Slo
@@ -786,8 +786,10 @@ def _store() -> MemoryStore:
         receiver="oncall",
         group_labels={"alertname": "HighLatency"},
         members={"fp1": member},
-        slack_ts={"#review-updates": SLACK_SAMPLE["container"]["message_ts"]},
-        slack_channels={"#review-updates": SLACK_SAMPLE["container"]["channel_id"]},
+        slack=SlackDelivery(
+            ts={"#review-updates": SLACK_SAMPLE["container"]["message_ts"]},
+            channels={"#review-updates": SLACK_SAMPLE["container"]["channel_id"]},
+        ),
     )
     return store
 
@@ -803,7 +805,7 @@ def _state(store: MemoryStore) -> dict[str, Any]:
 
 
 def _service(store: MemoryStore, secret: Callable[[], str] = lambda: SECRET) -> InteractionService:
-    return InteractionService(store, secret, None, now=lambda: NOW)
+    return InteractionService(store.stores(), secret, None, now=lambda: NOW)
 
 
 # Header values: text without digits of other kinds, numbers near and far from now, signature-like text.
@@ -1005,7 +1007,7 @@ def test_signed_requests_with_hostile_payloads_never_raise_nor_invent_groups_or_
 ) -> None:
     store = _store()
     service = InteractionService(
-        store,
+        store.stores(),
         lambda: SECRET,
         None,
         now=lambda: NOW,

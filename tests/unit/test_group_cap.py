@@ -143,7 +143,7 @@ def test_workers_racing_for_the_same_resolved_places_each_find_one() -> None:
     ]
     for a in newcomers:
         state = store.apply_alert(a, clock()).state
-        join_full_group(r.store, stale, state, Member.of(state), True, Outcome(), clock())
+        join_full_group(r.stores.groups, stale, state, Member.of(state), True, Outcome(), clock())
     group = store.groups[stale.key]
     assert all(a.fingerprint in group.members for a in newcomers) and not group.overflow
 

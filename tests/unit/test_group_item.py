@@ -14,10 +14,18 @@ from alertrouter.models.state import (
     Member,
     MutingState,
     Notified,
+    SlackDelivery,
     SlackFailure,
 )
 from alertrouter.store.dynamodb.codec import decode_item, encode_item, group_key
-from alertrouter.store.group_item import IN_PARTS, group_from_item, group_item, with_progress
+from alertrouter.store.group_item import (
+    CLICK_ATTRIBUTES,
+    IN_PARTS,
+    clicks_from_item,
+    group_from_item,
+    group_item,
+    with_progress,
+)
 
 KEY = "route0/ab12cd34"
 MEMBER = {
@@ -102,10 +110,14 @@ def test_an_item_written_before_the_parts_reads_into_them_and_writes_back_identi
     assert group.notified == {"fp1": Notified.model_validate(TOLD)}
     assert group.sms_notified == {"primary@fp1": "6"}
     assert (group.last_notified_ms, group.pending_since_ms) == (1714557600000, 1714557550000)
-    assert group.slack_ts == STORED["slack_ts"] and group.slack_channels == {"#team": "C0TEAM0001"}
-    assert group.slack_attempts == {"#team": 3, "#ops": 3} and group.slack_done == {"#team": 6}
-    assert group.channel_notified == {"#team": {"fp1": Notified.model_validate(TOLD)}}
-    assert group.slack_failed == {"#ops": SlackFailure.model_validate(REFUSED)}
+    assert group.slack == SlackDelivery(
+        ts={"#team": "1714557600.000100", "#ops": "1714557600.000200"},
+        channels={"#team": "C0TEAM0001"},
+        attempts={"#team": 3, "#ops": 3},
+        done={"#team": 6},
+        notified={"#team": {"fp1": Notified.model_validate(TOLD)}},
+        failed={"#ops": SlackFailure.model_validate(REFUSED)},
+    )
     assert group.clicks == Clicks(
         ack_by="U0ONCALL1", ack_ms=1714557700000, resolved_by="U0FIRST01", resolved_ms=1714557800000
     )
@@ -135,6 +147,15 @@ def test_a_flush_progress_changes_only_the_attributes_it_names() -> None:
     expected = {**STORED, "episode": 4, "ack_by": "", "ack_ms": 0, "slack_ts": {}}
     assert encode_item(group_item(changed)) == encode_item(expected)
     assert encode_item(group_item(group)) == encode_item(STORED)  # the group it was applied to is unchanged
+
+
+def test_the_clicks_read_alone_are_the_clicks_of_the_whole_item() -> None:
+    # Given the item's click attributes as get_clicks projects them (with pk), named as stored
+    projected = {name: STORED[name] for name in CLICK_ATTRIBUTES} | {"pk": f"GROUP#{KEY}"}
+    # Then they read as the whole group's clicks; a group nobody clicked on reads as no clicks
+    assert CLICK_ATTRIBUTES == ("ack_by", "ack_ms", "resolved_by", "resolved_ms")
+    assert clicks_from_item(projected) == group_from_item(STORED).clicks
+    assert clicks_from_item({"pk": f"GROUP#{KEY}"}) == Clicks()
 
 
 def _parts() -> set[str]:

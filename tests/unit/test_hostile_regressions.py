@@ -50,7 +50,7 @@ def test_hostile_sqs_bodies_are_refused_with_a_reason(body: str) -> None:
 @pytest.mark.parametrize("timestamp", ["²", "9" * 5000, "9" * 400])
 def test_odd_timestamps_are_refused_before_anything_else(timestamp: str) -> None:
     store = MemoryStore()
-    service = InteractionService(store, lambda: "fake-secret", None, now=time.time)
+    service = InteractionService(store.stores(), lambda: "fake-secret", None, now=time.time)
     response = service.handle(
         {"x-slack-request-timestamp": timestamp, "x-slack-signature": "v0=00"}, b"payload=x"
     )
@@ -66,7 +66,7 @@ def test_a_resolve_without_a_router_queue_marks_nothing() -> None:
     }
     body = ("payload=" + json.dumps(payload)).encode()
     now = int(time.time())
-    service = InteractionService(store, lambda: "secret-x", None, now=lambda: now)
+    service = InteractionService(store.stores(), lambda: "secret-x", None, now=lambda: now)
     response = service.handle(
         {"x-slack-request-timestamp": str(now), "x-slack-signature": sign("secret-x", str(now), body)}, body
     )

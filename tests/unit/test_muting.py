@@ -184,7 +184,7 @@ def test_with_inhibit_rules_but_no_firing_source_a_flush_does_not_read_its_membe
     # In DynamoDB that read is a BatchGetItem per flush: only worth it when something could mute
     world = World(INHIBIT)
     world.store = store = CountingStore()
-    world.router.store = store
+    world.router.use(store.stores())
     world.at(0).router.handle(alert("LatencyHigh", severity="warning"))
     assert world.slack.posts == ["#oncall"] and store.reads == []
     # once a source fires, the targets' flushes read their members and are muted

@@ -128,6 +128,7 @@ STACK = {
         },
         "IngestDLQ": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "prod-ingest-dlq"}},
         "IngestQueue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "prod-ingest"}},
+        "StormQueue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "prod-ingest-storm"}},
         "CloudWatchAlarmRule": {
             "Type": "AWS::Events::Rule",
             "Properties": {
@@ -159,6 +160,7 @@ def test_doctor_reads_a_deployed_stacks_resources_and_parameters() -> None:
     target = stack_target(cloudformation, "alertrouter", "config/routing.yaml", "config/slos.yaml")
     assert target.table_name == "prod-state"
     assert target.ingest_queue_url.endswith("/prod-ingest") and target.dlq_url.endswith("/prod-ingest-dlq")
+    assert target.storm_queue_url.endswith("/prod-ingest-storm")
     assert target.rule_names == ("prod-cloudwatch-alarms",)
     assert (target.slack_token_secret, target.sms_numbers_secret) == (
         "alertrouter/slack-bot-token",

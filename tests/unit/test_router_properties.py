@@ -59,7 +59,7 @@ class ClickScenario:
         self.queue.now = alert("A", "OK", 20).timestamp_ms
         self.router = Router(
             parse_config(CONFIG.format(group_by=group_by, wait=0, interval=interval)),
-            self.store,
+            self.store.stores(),
             self.queue,
             slack=self.slack,
             now_ms=lambda: self.queue.now,
@@ -149,8 +149,8 @@ def test_clicks_and_silences_never_double_post_nor_unresolve(steps, group_by, in
     for key, group in store.groups.items():
         assert not group.pending and not group.muting.reasons  # every silence is over: nothing is held back
         # each episode was posted once at most, and the current one once it has a message
-        assert len(slack.posts.get(key, [])) == group.episode - (0 if group.slack_ts else 1)
-        if group.slack_ts:
-            text = slack.messages[group.slack_ts["#team"]]
+        assert len(slack.posts.get(key, [])) == group.episode - (0 if group.slack.ts else 1)
+        if group.slack.ts:
+            text = slack.messages[group.slack.ts["#team"]]
             firing = [m for m in visible_members(group).values() if m.status == "firing"]
             assert text.startswith("✅ RESOLVED") == (not firing), (text, group)

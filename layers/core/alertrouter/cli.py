@@ -24,8 +24,7 @@ from alertrouter.routing.tree import group_identity, group_key, match_routes
 from alertrouter.sources import MalformedEventError, ParseResult, parse_body
 
 if TYPE_CHECKING:
-    from alertrouter.store.base import SilenceStore
-    from alertrouter.store.dynamodb import DynamoDBStore
+    from alertrouter.store.base import Stores
 
 DEFAULT_CONFIG = "config/routing.yaml"
 
@@ -193,8 +192,9 @@ def _history_line(entry: dict[str, Any]) -> str:
     return f"{when}  {kind:<12} {what}"
 
 
-def _store(args: argparse.Namespace) -> DynamoDBStore | None:
-    """The deployed stack's state table (or a local endpoint's); None, said on stderr, without a name."""
+def _stores(args: argparse.Namespace) -> Stores | None:
+    """The deployed stack's state table (or a local endpoint's) as its aggregates; None, said on stderr, without
+    a name."""
     import botocore.session
 
     from alertrouter.store.dynamodb import DynamoDBStore
@@ -205,16 +205,16 @@ def _store(args: argparse.Namespace) -> DynamoDBStore | None:
     client: Any = botocore.session.get_session().create_client(
         "dynamodb", region_name=args.region or None, endpoint_url=args.endpoint_url or None
     )
-    return DynamoDBStore(args.table, client)
+    return DynamoDBStore(args.table, client).stores()
 
 
 def cmd_history(args: argparse.Namespace) -> int:
     """What was sent for a group (or for every group of an alert fingerprint), from the state table."""
-    store = _store(args)
-    if store is None:
+    stores = _stores(args)
+    if stores is None:
         return 2
     keys = [args.key]
-    state = store.get_alert(args.key)
+    state = stores.alerts.get_alert(args.key)
     if state is not None:  # a fingerprint: its groups are where its routes put it
         try:
             config = load_config(args.config, _placeholders())
@@ -222,7 +222,7 @@ def cmd_history(args: argparse.Namespace) -> int:
             print(f"alertrouter: {exc}", file=sys.stderr)
             return 2
         keys = [group_key(route, state.labels) for route in match_routes(config, state.labels)]
-    entries = [{"group": key, **entry} for key in keys for entry in store.history(key, args.limit)]
+    entries = [{"group": key, **entry} for key in keys for entry in stores.history.history(key, args.limit)]
     entries.sort(key=lambda e: e["at_ms"])
     if args.json:
         json.dump({"keys": keys, "history": entries}, sys.stdout, indent=2, default=str)
@@ -255,9 +255,10 @@ def _silence_line(silence: Silence, now_ms: int) -> str:
 
 def cmd_silence(args: argparse.Namespace) -> int:
     """`silence add MATCHER...`, `silence list`, `silence expire ID`, against the state table."""
-    store: SilenceStore | None = _store(args)
-    if store is None:
+    stores = _stores(args)
+    if stores is None:
         return 2
+    store = stores.silences
     now = int(time.time() * 1000)
     if args.action == "add":
         try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from alertrouter.models.alert import Status
 from alertrouter.models.silence import named_episodes, silencing
@@ -31,6 +31,7 @@ from alertrouter.store.base import (
     PageOutbox,
     PagingSlots,
     SilenceStore,
+    Stores,
 )
 
 if TYPE_CHECKING:
@@ -61,24 +62,10 @@ class EscalationOutcome:
     pages: list[tuple[str, str]] = field(default_factory=list)  # (recipient, text), for tests and the demo
 
 
-class EscalatorStore(
-    EscalationStore,
-    PageOutbox,
-    PagingSlots,
-    GroupView,
-    AlertStore,
-    ExpiryStore,
-    SilenceStore,
-    HistoryStore,
-    Protocol,
-):
-    """The aggregates the escalator reads and writes."""
-
-
 class Escalator:
     def __init__(
         self,
-        store: EscalatorStore,
+        stores: Stores,
         sms: SmsSender | None,
         slack: SlackApi | None = None,
         *,
@@ -86,7 +73,15 @@ class Escalator:
         now_ms: Callable[[], int] = lambda: int(time.time() * 1000),
         enqueue: Callable[[ExpireMessage], None] | None = None,
     ) -> None:
-        self.store = store
+        # the aggregates it reads and writes, each its own
+        self.escalations: EscalationStore = stores.escalations
+        self.outbox: PageOutbox = stores.outbox
+        self.paging: PagingSlots = stores.paging
+        self.groups: GroupView = stores.groups
+        self.alerts: AlertStore = stores.alerts
+        self.expiries: ExpiryStore = stores.expiries
+        self.silences: SilenceStore = stores.silences
+        self.history: HistoryStore = stores.history
         self.sms = sms
         self.slack = slack
         self.enqueue = enqueue  # hands a one-shot alert's expiry to the router's queue
@@ -96,10 +91,10 @@ class Escalator:
     def run(self) -> EscalationOutcome:
         now = self.now_ms()
         outcome = EscalationOutcome()
-        due = [e for e in self.store.escalations() if e.next_ms <= now]
-        queued = self.store.queued_pages()
+        due = [e for e in self.escalations.escalations() if e.next_ms <= now]
+        queued = self.outbox.queued_pages()
         outcome.due = len(due)
-        silences = [s for s in self.store.silences() if s.active(now)] if due or queued else []
+        silences = [s for s in self.silences.silences() if s.active(now)] if due or queued else []
         wanted: dict[str, list[Want]] = {}
         self._want_escalated(due, silences, now, outcome, wanted)
         self._want_queued(queued, silences, now, wanted)
@@ -119,10 +114,10 @@ class Escalator:
         """The due escalations' pages, added to `wanted` per recipient of their step; the others ended (the
         episode is over), reminded (acknowledged) or put off (nothing to page about now)."""
         for escalation in due:
-            group = self.store.get_group(escalation.key)
+            group = self.groups.get_group(escalation.key)
             pages = self._pages(escalation.episode, group, silences, now)
             if group is None or pages is None:
-                self.store.end_escalation(escalation.key, escalation.episode)
+                self.escalations.end_escalation(escalation.key, escalation.episode)
                 outcome.ended += 1
                 continue
             if group.clicks.ack_by:
@@ -130,7 +125,7 @@ class Escalator:
                 continue
             if not pages or not escalation.steps or escalation.done:
                 # all silenced or muted for now, or nobody left to page: look again after the step's wait
-                self.store.advance_escalation(escalation, {"next_ms": now + escalation.after_ms})
+                self.escalations.advance_escalation(escalation, {"next_ms": now + escalation.after_ms})
                 continue
             for recipient in escalation.steps[escalation.step]:
                 if recipient not in escalation.sent:
@@ -144,11 +139,11 @@ class Escalator:
         groups: dict[str, GroupState | None] = {}
         for page in queued:
             if page.key not in groups:
-                groups[page.key] = self.store.get_group(page.key)
+                groups[page.key] = self.groups.get_group(page.key)
             group = groups[page.key]
             pages = self._pages(page.episode, group, silences, now)
             if group is None or not pages or page.fingerprint not in pages or group.clicks.ack_by:
-                self.store.drop_queued_pages([page])  # not worth it any more
+                self.outbox.drop_queued_pages([page])  # not worth it any more
                 continue
             wanted.setdefault(page.recipient, []).append(
                 Want(group, {page.fingerprint: pages[page.fingerprint]}, queued=page)
@@ -169,17 +164,17 @@ class Escalator:
             if sent >= set(escalation.steps[escalation.step]):
                 self._advance(escalation, now, outcome)
             elif sent != set(escalation.sent):
-                self.store.advance_escalation(escalation, {"sent": sorted(sent)})
+                self.escalations.advance_escalation(escalation, {"sent": sorted(sent)})
 
     def _expire(self, now: int, outcome: EscalationOutcome) -> None:
         """One-shot alerts whose resolve_timeout passed: the router resolves them (unless they recurred).
         The expiry is dropped only once its message is on the queue, so a failure is retried next run."""
         if self.enqueue is None:
             return
-        for fingerprint, ts_ms, due_ms in self.store.expiries():
+        for fingerprint, ts_ms, due_ms in self.expiries.expiries():
             if due_ms <= now:
                 self.enqueue(ExpireMessage(fingerprint=fingerprint, ts=ts_ms))
-                self.store.end_expiry(fingerprint, ts_ms)
+                self.expiries.end_expiry(fingerprint, ts_ms)
                 outcome.expired += 1
 
     def _pages(
@@ -193,8 +188,8 @@ class Escalator:
         if not firing:
             return None
         if silences:
-            states = self.store.get_alerts([fp for fp in firing if fp not in group.muting.reasons])
-            episodes = named_episodes(silences, {group.key: group.episode}, self.store.episode_of)
+            states = self.alerts.get_alerts([fp for fp in firing if fp not in group.muting.reasons])
+            episodes = named_episodes(silences, {group.key: group.episode}, self.groups.episode_of)
             silenced = {fp for fp, s in states.items() if silencing(silences, fp, s.labels, now, episodes)}
         else:
             silenced = set()
@@ -210,7 +205,7 @@ class Escalator:
         if self.sms is None:
             return texted
         for recipient, wants in wanted.items():
-            if not self.store.claim_sms_slot(recipient, now, SMS_GAP_MS):
+            if not self.paging.claim_sms_slot(recipient, now, SMS_GAP_MS):
                 outcome.deferred += 1
                 continue
             members = list({fp: m for want in wants for fp, m in want.pages.items()}.values())
@@ -224,12 +219,12 @@ class Escalator:
                 ):  # (not in the numbers secret) the escalation moves on to whom it can reach
                     texted.add(recipient)
                     outcome.failures += 1
-                    self.store.drop_queued_pages([w.queued for w in wants if w.queued is not None])
+                    self.outbox.drop_queued_pages([w.queued for w in wants if w.queued is not None])
                 continue
             texted.add(recipient)
             outcome.sms += 1
             outcome.pages.append((recipient, text))
-            self.store.drop_queued_pages([w.queued for w in wants if w.queued is not None])
+            self.outbox.drop_queued_pages([w.queued for w in wants if w.queued is not None])
             for want in wants:
                 if want.escalation is None:
                     self._note(
@@ -267,11 +262,11 @@ class Escalator:
         if rounds > escalation.repeat:
             # Nobody left to page. Kept, marked done, so that a later flush of this episode does not start
             # it over (reminders after an acknowledgement still come); it ends with the episode.
-            self.store.advance_escalation(
+            self.escalations.advance_escalation(
                 escalation, {"done": True, "sent": [], "next_ms": now + escalation.after_ms}
             )
             return
-        self.store.advance_escalation(
+        self.escalations.advance_escalation(
             escalation, {"step": step, "round": rounds, "sent": [], "next_ms": now + escalation.after_ms}
         )
 
@@ -281,17 +276,19 @@ class Escalator:
         """Acknowledged and still firing: a reminder in the thread every reminder_ms; without reminders, look
         again later (an unacknowledge resumes the escalation where it stood)."""
         if not escalation.reminder_ms:
-            self.store.advance_escalation(escalation, {"next_ms": now + max(escalation.after_ms, SMS_GAP_MS)})
+            self.escalations.advance_escalation(
+                escalation, {"next_ms": now + max(escalation.after_ms, SMS_GAP_MS)}
+            )
             return
         last = max(group.clicks.ack_ms, escalation.reminded_ms)
         # looked at again at least every `after`, so that an unacknowledge is noticed in time
         look = escalation.after_ms or escalation.reminder_ms
         if now - last < escalation.reminder_ms:
-            self.store.advance_escalation(
+            self.escalations.advance_escalation(
                 escalation, {"next_ms": min(last + escalation.reminder_ms, now + look)}
             )
             return
-        if self.store.advance_escalation(
+        if self.escalations.advance_escalation(
             escalation, {"reminded_ms": now, "next_ms": now + min(escalation.reminder_ms, look)}
         ):
             outcome.reminders += 1
@@ -307,15 +304,15 @@ class Escalator:
     def _note(self, group: GroupState, text: str, kind: str, detail: dict[str, Any], now: int) -> None:
         """History and a thread line (if any); both best effort (the page itself already went out)."""
         try:
-            self.store.add_history(group.key, now, kind, detail)
+            self.history.add_history(group.key, now, kind, detail)
         except Exception:  # noqa: BLE001
             logger.warning("history entry not written", exc_info=True)
         if self.slack is None or not text:
             return
-        for channel, ts in group.slack_ts.items():
+        for channel, ts in group.slack.ts.items():
             try:
                 self.slack.post(
-                    group.slack_channels.get(channel, channel), SlackMessage(text=text), thread_ts=ts
+                    group.slack.channels.get(channel, channel), SlackMessage(text=text), thread_ts=ts
                 )
             except NotifyError as exc:
                 logger.warning("thread note not posted", extra={"reason": str(exc), "channel": channel})

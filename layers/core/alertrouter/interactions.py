@@ -36,7 +36,7 @@ from alertrouter.notify.button_value import ACK, RESOLVE, SILENCE, UNACK, Button
 from alertrouter.notify.render import SILENCE_CHOICES, SlackMessage, render_group, utc_text
 from alertrouter.observability import INTERACTIONS, module_logger
 from alertrouter.own_messages import OwnMessage, RedrawMessage, ResolveMessage
-from alertrouter.store.base import ClickStore, HistoryStore, RequestStore, SilenceStore
+from alertrouter.store.base import ClickStore, HistoryStore, RequestStore, SilenceStore, Stores
 
 logger = module_logger(INTERACTIONS, __name__)
 
@@ -139,16 +139,12 @@ class Response:
     body: dict[str, Any]
 
 
-class InteractionStore(RequestStore, ClickStore, SilenceStore, HistoryStore, Protocol):
-    """The aggregates a click reads and writes."""
-
-
 class InteractionService:
     """Applies verified clicks: Acknowledge / Unacknowledge, Resolve, Silence (1h, 4h, 24h, until resolved)."""
 
     def __init__(
         self,
-        store: InteractionStore,
+        stores: Stores,
         signing_secret: Callable[[], str],
         slack: ClickSlack | None,
         *,
@@ -158,7 +154,11 @@ class InteractionService:
         allowed_groups: frozenset[str] = frozenset(),
         enqueue: Callable[[OwnMessage], None] | None = None,
     ) -> None:
-        self.store = store
+        # the aggregates a click reads and writes, each its own
+        self.requests: RequestStore = stores.requests
+        self.clicks: ClickStore = stores.clicks
+        self.silences: SilenceStore = stores.silences
+        self.history: HistoryStore = stores.history
         self.signing_secret = signing_secret
         self.slack = slack
         self.now = now
@@ -179,7 +179,7 @@ class InteractionService:
         except SignatureError as exc:
             return Response(401, {"error": "invalid request", "reason": str(exc)})
         # Only now is the request known to be Slack's: record it so the same request cannot act twice.
-        if not self.store.remember_request(signature, int(now) + 2 * MAX_SKEW_S):
+        if not self.requests.remember_request(signature, int(now) + 2 * MAX_SKEW_S):
             return Response(401, {"error": "invalid request", "reason": "replayed request"})
         try:
             click = parse_block_actions(body)
@@ -233,7 +233,7 @@ class InteractionService:
         if isinstance(clicked, Response):
             return clicked
         episode = clicked.episode  # the episode whose message was clicked, also for a button without one
-        group, changed = self.store.acknowledge(key, click.user.id, at_ms, ack=acked, episode=episode)
+        group, changed = self.clicks.acknowledge(key, click.user.id, at_ms, ack=acked, episode=episode)
         refused = _stale(group, episode)
         if refused is not None:
             return refused
@@ -255,7 +255,7 @@ class InteractionService:
             f"✋ {verb} by {mention(click.user.id)} at {_clock(at_ms)}",
             at_ms,
         )
-        if len(group.slack_ts) > 1 and self.enqueue is not None:
+        if len(group.slack.ts) > 1 and self.enqueue is not None:
             # The group's messages in its other channels are redrawn by the router (off Slack's 3 s clock).
             # A failed hand-over loses nothing: the click is stored and the group's next edit shows it.
             try:
@@ -274,7 +274,7 @@ class InteractionService:
         clicked = self._clicked_group(click, key, episode)
         if isinstance(clicked, Response):
             return clicked
-        group, changed = self.store.resolve_by_hand(key, click.user.id, at_ms, episode)
+        group, changed = self.clicks.resolve_by_hand(key, click.user.id, at_ms, episode)
         refused = _stale(group, episode)
         if refused is not None:
             return refused
@@ -319,7 +319,7 @@ class InteractionService:
         )
         matchers = silence_matchers(group, firing)
         # One silence per message: a second click (another person, a double click) finds it and extends it.
-        silence, kept = self.store.extend_silence(
+        silence, kept = self.silences.extend_silence(
             Silence(
                 id=message_silence_id(key, episode),
                 matchers=matchers,
@@ -377,7 +377,7 @@ class InteractionService:
     def _clicked_group(self, click: BlockActions, key: str, episode: int | None) -> GroupState | Response:
         """The group the button names, if the click was made in that group's message of its current episode;
         else the answer that refuses it (a button value is only trusted together with the message it is in)."""
-        group = self.store.get_group(key)
+        group = self.clicks.get_group(key)
         refused = _stale(group, episode)
         if refused is not None:
             return refused
@@ -388,7 +388,7 @@ class InteractionService:
 
     def _record(self, group: GroupState, kind: str, detail: dict[str, Any], at_ms: int) -> None:
         try:  # best effort: the change is stored; its history line must not fail the click
-            self.store.add_history(group.key, at_ms, kind, detail)
+            self.history.add_history(group.key, at_ms, kind, detail)
         except Exception:  # noqa: BLE001
             logger.warning("history entry not written", exc_info=True)
 
@@ -417,8 +417,8 @@ def _shows(group: GroupState, click: BlockActions) -> bool:
     in the same channel where the group knows the channel's id (items from before ids were kept: ts alone)."""
     ts, channel = click.container.message_ts, _clicked_channel(click)
     return any(
-        kept == ts and group.slack_channels.get(name, channel) == channel
-        for name, kept in group.slack_ts.items()
+        kept == ts and group.slack.channels.get(name, channel) == channel
+        for name, kept in group.slack.ts.items()
     )
 
 

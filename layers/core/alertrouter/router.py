@@ -31,14 +31,14 @@ from alertrouter.notify.base import OpsPager, SlackApi, SmsSender
 from alertrouter.routebook import RouteBook
 from alertrouter.routing.tree import group_identity
 from alertrouter.scheduling import FlushScheduler, FlushTimer, next_due
-from alertrouter.store.base import LeaseHeldError, StateStore
+from alertrouter.store.base import LeaseHeldError, Stores
 
 
 class Router:
     def __init__(
         self,
         config: RoutingConfig,
-        store: StateStore,
+        stores: Stores,
         scheduler: FlushScheduler,
         *,
         slack: SlackApi | None = None,
@@ -51,12 +51,13 @@ class Router:
     ) -> None:
         # the routing used while the config is invalid; its groups outlive it (and are finished by any config)
         fail_safe = fail_safe or FailSafe(channel="#alerts")
-        self.routes = RouteBook(config, fail_safe, store)
+        self._stores = stores
+        self.routes = RouteBook(config, fail_safe, stores.alerts)
         self.env = FlushEnv(
-            config, fail_safe, store, self.routes, slack, sms, ops, account_label, slack_token_secret, now_ms
+            config, fail_safe, stores, self.routes, slack, sms, ops, account_label, slack_token_secret, now_ms
         )
-        self.timer = FlushTimer(store, scheduler)
-        self.silences = SilenceCache(store)  # shared by every flush of this process
+        self.timer = FlushTimer(stores.groups, scheduler)
+        self.silences = SilenceCache(stores.silences)  # shared by every flush of this process
         self.pipeline = FlushPipeline(self.env, self.silences)
         self.redrawing = Redraw(self.env)
 
@@ -69,13 +70,16 @@ class Router:
         return self.env.fail_safe
 
     @property
-    def store(self) -> StateStore:
-        return self.env.store
+    def stores(self) -> Stores:
+        return self._stores
 
-    @store.setter
-    def store(self, store: StateStore) -> None:
-        """Every part works with the one store (a test swaps in a counting one)."""
-        self.env.store = self.routes.store = self.timer.store = self.silences.store = store
+    def use(self, stores: Stores) -> None:
+        """Every part works with these stores from now on (a test swaps in a counting one)."""
+        self._stores = stores
+        self.routes.store = stores.alerts
+        self.timer.store = stores.groups
+        self.silences.store = stores.silences
+        self.env.use(stores)
 
     @property
     def slack(self) -> SlackApi | None:
@@ -107,10 +111,10 @@ class Router:
     # ---- one alert ----
     def handle(self, alert: Alert) -> Outcome:
         """Apply one alert. Idempotent: a repeated or older delivery changes nothing and sends nothing."""
-        store = self.env.store
+        stores = self._stores
         now = self.env.now_ms()
         outcome = Outcome()
-        applied = store.apply_alert(alert, now)
+        applied = stores.alerts.apply_alert(alert, now)
         if applied.applied:
             outcome.applied += 1
         else:
@@ -120,27 +124,29 @@ class Router:
         state = applied.state
         decision = self.routes.decide(state.labels)
         if decision.inhibits:
-            store.set_inhibit_source(
+            stores.inhibit_sources.set_inhibit_source(
                 state.fingerprint, state.labels, state.ts_ms, state.status == Status.FIRING
             )
         member = Member.of(state)
         if state.one_shot and state.status == Status.FIRING:
             timeout = min(int(r.resolve_timeout.total_seconds() * 1000) for r in decision.routes)
-            store.set_expiry(state.fingerprint, state.ts_ms, now + timeout)
+            stores.expiries.set_expiry(state.fingerprint, state.ts_ms, now + timeout)
         routes, groups = decision.routes, decision.groups
         fail_safe = self.env.fail_safe
         if fail_safe.active:
             if state.failsafe_group != groups[0][0]:
-                store.set_failsafe_group(state.fingerprint, state.ts_ms, groups[0][0])
+                stores.alerts.set_failsafe_group(state.fingerprint, state.ts_ms, groups[0][0])
         elif state.failsafe_group:
             # this episode joined a fail-safe group while the config was invalid: its message hears the rest
             routes = (*routes, fail_safe.route)
             groups = (*groups, (state.failsafe_group, group_identity(fail_safe.route, state.labels)[1]))
         for route, (key, labels) in zip(routes, groups, strict=True):
             outcome.groups.append(key)
-            group = store.upsert_member(key, route.id, route.receiver, labels, state.fingerprint, member, now)
+            group = stores.groups.upsert_member(
+                key, route.id, route.receiver, labels, state.fingerprint, member, now
+            )
             if state.fingerprint not in group.members and state.status != Status.RESOLVED:
-                group = join_full_group(store, group, state, member, applied.applied, outcome, now)
+                group = join_full_group(stores.groups, group, state, member, applied.applied, outcome, now)
             self._after_join(group, route, now, outcome)
         return outcome
 
@@ -169,7 +175,7 @@ class Router:
         """A scheduled flush arrived: flush now if due, else send it on for the rest of the wait.
         `due_ms` is the time the message was scheduled for: a message that is no longer the group's
         scheduled one (another, earlier, is on its way) is dropped, so messages never pile up."""
-        group = self.env.store.group_header(key)  # (the members are read by the flush, if it is due)
+        group = self.stores.groups.group_header(key)  # (the members are read by the flush, if it is due)
         if group is None or not (group.pending or group.muting.resume_at_ms):
             return Outcome()
         now = self.env.now_ms()
@@ -185,10 +191,10 @@ class Router:
 
     def flush(self, key: str, route_id: str) -> Outcome:
         """Notify the group's receiver of everything that changed since the last notification."""
-        store = self.env.store
+        leases = self.stores.leases
         lease = new_lease_id()
         now = self.env.now_ms()
-        group = store.claim(key, lease, now, LEASE_MS)
+        group = leases.claim(key, lease, now, LEASE_MS)
         outcome = Outcome(flushed=1)
         try:
             after = self.pipeline.run(group, route_id, lease, now, outcome)
@@ -196,7 +202,7 @@ class Router:
             # Free the group at once so the retry (or another worker) need not wait for the lease to expire;
             # nothing else changes (it stays pending, its pending-since kept).
             with contextlib.suppress(Exception):
-                store.release(key, lease, {}, 0, claimed_version=None)
+                leases.release(key, lease, {}, 0, claimed_version=None)
             raise
         if after.pending or after.muting.resume_at_ms:
             # Changes arrived while this flush ran (their own flush attempt found the lease taken), or
@@ -218,12 +224,12 @@ class Router:
         """Resolve, as of the click, the alerts the clicked message showed (`fingerprints`; without them, those
         the episode announced). Each goes through the normal path (conditional state write, every group it
         is in); an alert whose source reported anything after the click is left as the source says."""
-        group = self.env.store.get_group(key)
+        group = self.stores.groups.get_group(key)
         outcome = Outcome()
         if group is None or group.episode != episode:
             return outcome
         shown = fingerprints if fingerprints is not None else list(group.notified)
-        states = self.env.store.get_alerts([fp for fp in shown if fp in group.members])
+        states = self.stores.alerts.get_alerts([fp for fp in shown if fp in group.members])
         for state in states.values():
             if state.status != Status.RESOLVED and state.ts_ms < at_ms:
                 outcome.add(self._resolve_state(state, at_ms))
@@ -232,7 +238,7 @@ class Router:
     def expire(self, fingerprint: str, ts_ms: int) -> Outcome:
         """A one-shot alert's resolve_timeout passed (the escalator says so): resolve it, unless it recurred
         since (a newer event) or is resolved already."""
-        state = self.env.store.get_alert(fingerprint)
+        state = self.stores.alerts.get_alert(fingerprint)
         if state is None or state.ts_ms != ts_ms or state.status == Status.RESOLVED:
             return Outcome()
         return self._resolve_state(state, ts_ms + 1)

@@ -17,7 +17,7 @@ class FlushScheduler(Protocol):
 
 def due_ms(group: GroupState, route: ResolvedRoute) -> int:
     """When the group's changes are due: group_wait for the episode's first message, then group_interval."""
-    if not group.slack_ts:
+    if not group.slack.ts:
         # No message this episode yet: group_wait counts from when the group last became pending,
         # so a flap that ended silently does not make the next firing skip the wait.
         return (group.pending_since_ms or group.created_ms) + int(route.group_wait.total_seconds() * 1000)

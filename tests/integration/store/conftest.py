@@ -12,10 +12,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from alertrouter.store.base import StateStore
 from alertrouter.store.dynamodb import DynamoDBStore
 from support.local_aws import deploy, use_fake_aws_environment
 from support.memory_store import MemoryStore
+from support.store_items import WholeStore
 
 _stacks = itertools.count()
 
@@ -38,7 +38,7 @@ def dynamodb_stack(moto_session: Any) -> tuple[Any, str]:
 
 
 @pytest.fixture(params=["memory", "dynamodb"])
-def store(request: pytest.FixtureRequest) -> Iterator[StateStore]:
+def store(request: pytest.FixtureRequest) -> Iterator[WholeStore]:
     if request.param == "memory":
         yield MemoryStore()
     else:

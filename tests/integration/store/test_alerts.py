@@ -6,14 +6,13 @@ from typing import Any
 
 import pytest
 
-from alertrouter.store.base import StateStore
 from alertrouter.store.dynamodb import DynamoDBStore
-from support.store_items import NOW, alert
+from support.store_items import NOW, WholeStore, alert
 
 pytestmark = pytest.mark.integration
 
 
-def test_first_event_is_applied_as_a_new_episode(store: StateStore) -> None:
+def test_first_event_is_applied_as_a_new_episode(store: WholeStore) -> None:
     # Given nothing stored, When the first ALARM arrives
     a = alert(minute=0)
     result = store.apply_alert(a, NOW)
@@ -31,7 +30,7 @@ def test_first_event_is_applied_as_a_new_episode(store: StateStore) -> None:
     assert store.get_alert(a.fingerprint) == s
 
 
-def test_same_or_older_event_is_not_applied(store: StateStore) -> None:
+def test_same_or_older_event_is_not_applied(store: WholeStore) -> None:
     # Given the ALARM of 10:05 is stored
     store.apply_alert(alert(minute=5), NOW)
     # When it is delivered again, Then nothing changes
@@ -44,7 +43,7 @@ def test_same_or_older_event_is_not_applied(store: StateStore) -> None:
     assert stored is not None and stored.status == "firing" and stored.ts_ms == alert(minute=5).timestamp_ms
 
 
-def test_counts_repeats_within_an_episode_and_restarts_after_a_resolve(store: StateStore) -> None:
+def test_counts_repeats_within_an_episode_and_restarts_after_a_resolve(store: WholeStore) -> None:
     start = alert(minute=0).timestamp_ms
     # Given an alarm that fires, then repeats twice
     assert store.apply_alert(alert(minute=0), NOW).state.count == 1
@@ -63,13 +62,13 @@ def test_counts_repeats_within_an_episode_and_restarts_after_a_resolve(store: St
     assert store.get_alert(again.fingerprint) == nodata
 
 
-def test_unknown_alert_and_group_are_none(store: StateStore) -> None:
+def test_unknown_alert_and_group_are_none(store: WholeStore) -> None:
     assert store.get_alert("0000000000000000") is None
     assert store.get_group("route0/none") is None
     assert store.get_clicks("route0/none") is None
 
 
-def test_get_alerts_reads_more_than_a_batch_and_leaves_out_unknown(store: StateStore) -> None:
+def test_get_alerts_reads_more_than_a_batch_and_leaves_out_unknown(store: WholeStore) -> None:
     # Given 150 stored alerts (more than BatchGetItem's 100 keys)
     states = {}
     for i in range(150):
@@ -142,7 +141,7 @@ def test_get_alerts_asks_again_for_keys_dynamodb_left_unprocessed(dynamodb_stack
     assert asked == [100, 50, 25, 20]
 
 
-def test_expiries_keep_the_newest_event_and_end_only_their_own(store: StateStore) -> None:
+def test_expiries_keep_the_newest_event_and_end_only_their_own(store: WholeStore) -> None:
     store.set_expiry("fp1", 100, NOW + 3_600_000)
     store.set_expiry("fp1", 50, NOW + 10)  # an older event delivered late: ignored
     assert store.expiries() == [("fp1", 100, NOW + 3_600_000)]
@@ -153,7 +152,7 @@ def test_expiries_keep_the_newest_event_and_end_only_their_own(store: StateStore
     assert store.expiries() == []
 
 
-def test_the_failsafe_group_is_noted_only_on_the_event_it_was_chosen_for(store: StateStore) -> None:
+def test_the_failsafe_group_is_noted_only_on_the_event_it_was_chosen_for(store: WholeStore) -> None:
     first = store.apply_alert(alert(minute=0), NOW).state
     store.set_failsafe_group(first.fingerprint, first.ts_ms, "failsafe/one")
     noted = store.get_alert(first.fingerprint)

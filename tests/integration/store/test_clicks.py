@@ -5,13 +5,12 @@ from __future__ import annotations
 import pytest
 
 from alertrouter.models.state import Clicks
-from alertrouter.store.base import StateStore
-from support.store_items import KEY, NOW, alert, upsert
+from support.store_items import KEY, NOW, WholeStore, alert, upsert
 
 pytestmark = pytest.mark.integration
 
 
-def test_resolve_by_hand_first_click_wins(store: StateStore) -> None:
+def test_resolve_by_hand_first_click_wins(store: WholeStore) -> None:
     upsert(store, alert())
     # When alice resolves episode 1
     group, changed = store.resolve_by_hand(KEY, "U-alice", NOW + 1000, 1)
@@ -35,7 +34,7 @@ def test_resolve_by_hand_first_click_wins(store: StateStore) -> None:
     assert stored.version == 1 and list(stored.members) == [alert().fingerprint]
 
 
-def test_resolve_by_hand_of_another_episode_changes_nothing(store: StateStore) -> None:
+def test_resolve_by_hand_of_another_episode_changes_nothing(store: WholeStore) -> None:
     upsert(store, alert())
     # A click on a message of a later (not yet known) episode
     group, changed = store.resolve_by_hand(KEY, "U-alice", NOW, 2)
@@ -60,12 +59,12 @@ def test_resolve_by_hand_of_another_episode_changes_nothing(store: StateStore) -
     )
 
 
-def test_resolve_by_hand_of_unknown_group(store: StateStore) -> None:
+def test_resolve_by_hand_of_unknown_group(store: WholeStore) -> None:
     assert store.resolve_by_hand("route0/none", "U-alice", NOW, 1) == (None, False)
     assert store.get_group("route0/none") is None
 
 
-def test_acknowledge_first_click_wins_and_unacknowledge_clears_it(store: StateStore) -> None:
+def test_acknowledge_first_click_wins_and_unacknowledge_clears_it(store: WholeStore) -> None:
     upsert(store, alert())
     group, changed = store.acknowledge(KEY, "U-alice", NOW + 1000, ack=True, episode=1)
     assert (
@@ -89,7 +88,7 @@ def test_acknowledge_first_click_wins_and_unacknowledge_clears_it(store: StateSt
     assert stored is not None and (stored.clicks.ack_by, stored.clicks.ack_ms, stored.version) == ("", 0, 1)
 
 
-def test_acknowledge_of_another_episode_or_of_an_unknown_group_changes_nothing(store: StateStore) -> None:
+def test_acknowledge_of_another_episode_or_of_an_unknown_group_changes_nothing(store: WholeStore) -> None:
     assert store.acknowledge(KEY, "U-alice", NOW, ack=True) == (None, False)
     upsert(store, alert())
     group, changed = store.acknowledge(KEY, "U-alice", NOW, ack=True, episode=2)

@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 
 from alertrouter.models.state import EscalationState
-from alertrouter.store.base import StateStore
-from support.store_items import KEY, NOW
+from support.store_items import KEY, NOW, WholeStore
 
 pytestmark = pytest.mark.integration
 
@@ -26,12 +25,12 @@ def escalation(key: str = KEY, episode: int = 1, next_ms: int = NOW + 300_000, *
     )
 
 
-def only(store: StateStore, key: str = KEY) -> EscalationState:
+def only(store: WholeStore, key: str = KEY) -> EscalationState:
     [found] = [e for e in store.escalations() if e.key == key]
     return found
 
 
-def test_start_escalation_is_idempotent_per_episode(store: StateStore) -> None:
+def test_start_escalation_is_idempotent_per_episode(store: WholeStore) -> None:
     assert store.escalations() == []
     first = escalation(repeat=1, reminder_ms=3_600_000)
     assert store.start_escalation(first) is True
@@ -49,7 +48,7 @@ def test_start_escalation_is_idempotent_per_episode(store: StateStore) -> None:
     assert sorted(store.escalations(), key=lambda e: e.key) == [second, other]
 
 
-def test_advance_escalation_is_conditional_on_what_was_read(store: StateStore) -> None:
+def test_advance_escalation_is_conditional_on_what_was_read(store: WholeStore) -> None:
     store.start_escalation(escalation())
     read = only(store)
     # When one run moves it on, Then it is moved
@@ -72,7 +71,7 @@ def test_advance_escalation_is_conditional_on_what_was_read(store: StateStore) -
     assert only(store) == moved
 
 
-def test_advance_escalation_of_a_paced_step_is_conditional_too(store: StateStore) -> None:
+def test_advance_escalation_of_a_paced_step_is_conditional_too(store: WholeStore) -> None:
     # Given two runs that read the escalation at step 1 (bob and cat to text)
     store.start_escalation(escalation(step=1))
     read = only(store)
@@ -83,7 +82,7 @@ def test_advance_escalation_of_a_paced_step_is_conditional_too(store: StateStore
     assert tuple(only(store).sent) == ("bob",)
 
 
-def test_advance_escalation_keeps_the_models_types(store: StateStore) -> None:
+def test_advance_escalation_keeps_the_models_types(store: WholeStore) -> None:
     # What escalations() returns after an advance is what a fresh read of the same values would be
     store.start_escalation(escalation(sent=("ann",)))
     read = only(store)
@@ -96,7 +95,7 @@ def test_advance_escalation_keeps_the_models_types(store: StateStore) -> None:
     assert store.advance_escalation(moved, {"next_ms": NOW + 900_000}) is True
 
 
-def test_advance_of_an_ended_or_replaced_escalation_is_refused(store: StateStore) -> None:
+def test_advance_of_an_ended_or_replaced_escalation_is_refused(store: WholeStore) -> None:
     store.start_escalation(escalation())
     old = only(store)
     # a new episode replaced it: the old episode's copy cannot move the new one
@@ -110,7 +109,7 @@ def test_advance_of_an_ended_or_replaced_escalation_is_refused(store: StateStore
     assert store.escalations() == []
 
 
-def test_end_escalation_ends_only_the_given_episode(store: StateStore) -> None:
+def test_end_escalation_ends_only_the_given_episode(store: WholeStore) -> None:
     first = escalation(episode=3)
     other = escalation(key=OTHER, episode=3)
     store.start_escalation(first)

@@ -8,16 +8,15 @@ import pytest
 from pydantic import ValidationError
 
 from alertrouter.models.state import Clicks, Member
-from alertrouter.store.base import StateStore
 from alertrouter.store.dynamodb import DynamoDBStore
-from support.store_items import KEY, NOW, alert, upsert
+from support.store_items import KEY, NOW, WholeStore, alert, upsert
 
 pytestmark = pytest.mark.integration
 
 LEASE_MS = 30_000
 
 
-def test_clicks_are_read_as_stored_without_the_rest_of_the_group(store: StateStore) -> None:
+def test_clicks_are_read_as_stored_without_the_rest_of_the_group(store: WholeStore) -> None:
     # Given a group nobody clicked on yet
     upsert(store, alert())
     assert store.get_clicks(KEY) == Clicks(ack_by="", ack_ms=0, resolved_by="", resolved_ms=0)
@@ -33,7 +32,7 @@ def test_clicks_are_read_as_stored_without_the_rest_of_the_group(store: StateSto
     assert store.get_clicks(KEY) == group.clicks
 
 
-def test_upsert_member_bumps_the_version_only_when_the_member_is_newer(store: StateStore) -> None:
+def test_upsert_member_bumps_the_version_only_when_the_member_is_newer(store: WholeStore) -> None:
     # Given a new group with one member
     first = upsert(store, alert(minute=0))
     fp = alert().fingerprint
@@ -58,7 +57,7 @@ def test_upsert_member_bumps_the_version_only_when_the_member_is_newer(store: St
     assert list(both.members) == [alert(name="DiskFull").fingerprint]
 
 
-def test_a_group_handed_out_does_not_change_when_the_store_changes_later(store: StateStore) -> None:
+def test_a_group_handed_out_does_not_change_when_the_store_changes_later(store: WholeStore) -> None:
     # Given a caller holding the group as upsert_member and get_group returned it
     held = upsert(store, alert(minute=0))
     got = store.get_group(KEY)
@@ -77,13 +76,13 @@ def test_a_group_handed_out_does_not_change_when_the_store_changes_later(store: 
     assert store.get_group(KEY).model_dump() != before_got  # type: ignore[union-attr]
 
 
-def test_changing_what_the_store_handed_out_does_not_change_the_store(store: StateStore) -> None:
+def test_changing_what_the_store_handed_out_does_not_change_the_store(store: WholeStore) -> None:
     upsert(store, alert(minute=0))
     fp = alert().fingerprint
     # When a caller edits what it was given, in place
     group = store.get_group(KEY)
     assert group is not None
-    group.slack_ts["#team"] = "1714557600.000100"
+    group.slack.ts["#team"] = "1714557600.000100"
     group.members.pop(fp)
     state = store.get_alert(fp)
     assert state is not None
@@ -94,11 +93,11 @@ def test_changing_what_the_store_handed_out_does_not_change_the_store(store: Sta
         store.get_group(KEY).members[fp].count = 99  # type: ignore[union-attr,misc]
     # Then the stored group and alert are as they were
     stored = store.get_group(KEY)
-    assert stored is not None and stored.slack_ts == {} and stored.members[fp].count == 1
+    assert stored is not None and stored.slack.ts == {} and stored.members[fp].count == 1
     assert store.get_alert(fp).count == 1  # type: ignore[union-attr]
 
 
-def test_mark_flush_scheduled_keeps_the_earliest_due(store: StateStore) -> None:
+def test_mark_flush_scheduled_keeps_the_earliest_due(store: WholeStore) -> None:
     upsert(store, alert())
     # Given a flush marked for +60 s
     assert store.mark_flush_scheduled(KEY, NOW + 60_000) is True
@@ -112,7 +111,7 @@ def test_mark_flush_scheduled_keeps_the_earliest_due(store: StateStore) -> None:
 
 
 def test_a_full_group_refuses_new_members_and_a_resolved_ones_place_can_be_taken_once(
-    store: StateStore, monkeypatch: pytest.MonkeyPatch
+    store: WholeStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from alertrouter.store.dynamodb import groups
     from support import memory_store
@@ -170,7 +169,7 @@ def test_two_workers_creating_the_same_group_keep_both_members(dynamodb_stack: t
     assert stored.version == 2 and stored.created_ms == NOW
 
 
-def test_episode_of_a_group_as_stored_and_of_an_unknown_one(store: StateStore) -> None:
+def test_episode_of_a_group_as_stored_and_of_an_unknown_one(store: WholeStore) -> None:
     assert store.episode_of(KEY) is None
     upsert(store, alert())
     assert store.episode_of(KEY) == 1

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from alertrouter.store.base import StateStore
-from support.store_items import KEY, NOW
+from support.store_items import KEY, NOW, WholeStore
 
 pytestmark = pytest.mark.integration
 
 
-def test_history_is_read_oldest_first_per_group_and_limited_to_the_newest(store: StateStore) -> None:
+def test_history_is_read_oldest_first_per_group_and_limited_to_the_newest(store: WholeStore) -> None:
     assert store.history(KEY) == []
     store.add_history(KEY, NOW + 2000, "update", {"channel": "#team", "ts": "2.0"})
     store.add_history(KEY, NOW, "post", {"channel": "#team", "ts": "1.0", "members": ["a", "b"]})
@@ -26,7 +25,7 @@ def test_history_is_read_oldest_first_per_group_and_limited_to_the_newest(store:
     assert store.history("route0/other") == [{"at_ms": NOW + 1000, "kind": "sms", "to": "primary"}]
 
 
-def test_a_request_key_is_remembered_once(store: StateStore) -> None:
+def test_a_request_key_is_remembered_once(store: WholeStore) -> None:
     assert store.remember_request("v0=signature-1", NOW // 1000 + 600)
     assert not store.remember_request("v0=signature-1", NOW // 1000 + 900)  # a replay
     assert store.remember_request("v0=signature-2", NOW // 1000 + 600)

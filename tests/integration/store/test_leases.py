@@ -7,16 +7,16 @@ from typing import Any
 import pytest
 
 from alertrouter.models.state import Notified
-from alertrouter.store.base import LeaseHeldError, StateStore
+from alertrouter.store.base import LeaseHeldError
 from alertrouter.store.dynamodb import DynamoDBStore
-from support.store_items import KEY, NOW, alert, upsert
+from support.store_items import KEY, NOW, WholeStore, alert, upsert
 
 pytestmark = pytest.mark.integration
 
 LEASE_MS = 30_000
 
 
-def test_claim_is_exclusive_until_the_lease_expires(store: StateStore) -> None:
+def test_claim_is_exclusive_until_the_lease_expires(store: WholeStore) -> None:
     upsert(store, alert())
     # Given worker A holds the lease from NOW for 30 s
     claimed = store.claim(KEY, "lease-a", NOW, LEASE_MS)
@@ -36,10 +36,10 @@ def test_claim_is_exclusive_until_the_lease_expires(store: StateStore) -> None:
         store.release(KEY, "lease-a", {"notified_version": 1}, NOW)
     after = store.get_group(KEY)
     assert after is not None
-    assert (after.lease.id, after.slack_ts, after.notified_version) == ("lease-b", {}, 0)
+    assert (after.lease.id, after.slack.ts, after.notified_version) == ("lease-b", {}, 0)
 
 
-def test_a_claim_retried_with_its_own_lease_id_succeeds_and_another_is_refused(store: StateStore) -> None:
+def test_a_claim_retried_with_its_own_lease_id_succeeds_and_another_is_refused(store: WholeStore) -> None:
     from alertrouter.store.base import LeaseHeldError
 
     upsert(store, alert())
@@ -51,14 +51,14 @@ def test_a_claim_retried_with_its_own_lease_id_succeeds_and_another_is_refused(s
         store.claim(KEY, "lease-2", NOW + 2, 120_000)
 
 
-def test_save_progress_needs_the_lease_and_keeps_it(store: StateStore) -> None:
+def test_save_progress_needs_the_lease_and_keeps_it(store: WholeStore) -> None:
     g = upsert(store, alert())
     fp = next(iter(g.members))
     store.claim(KEY, "lease-a", NOW, LEASE_MS)
     # When someone without the lease saves progress, Then it is refused and nothing is written
     with pytest.raises(LeaseHeldError):
         store.save_progress(KEY, "lease-x", {"slack_ts": {"#team": "1.000001"}})
-    assert store.get_group(KEY).slack_ts == {}  # type: ignore[union-attr]
+    assert store.get_group(KEY).slack.ts == {}  # type: ignore[union-attr]
     # When the holder saves it, Then it is stored and the lease is still held
     store.save_progress(
         KEY,
@@ -70,14 +70,14 @@ def test_save_progress_needs_the_lease_and_keeps_it(store: StateStore) -> None:
     )
     saved = store.get_group(KEY)
     assert saved is not None
-    assert saved.slack_ts == {"#team": "1714557600.000100"}
+    assert saved.slack.ts == {"#team": "1714557600.000100"}
     assert saved.sms_notified == {f"{fp}@primary": str(g.members[fp].starts_at_ms)}
     assert (saved.lease.id, saved.lease.until_ms) == ("lease-a", NOW + LEASE_MS)
     with pytest.raises(LeaseHeldError):
         store.claim(KEY, "lease-b", NOW + 1, LEASE_MS)
 
 
-def test_release_writes_the_outcome_drops_the_lease_and_clears_a_due_flush(store: StateStore) -> None:
+def test_release_writes_the_outcome_drops_the_lease_and_clears_a_due_flush(store: WholeStore) -> None:
     g = upsert(store, alert())
     fp = next(iter(g.members))
     store.mark_flush_scheduled(KEY, NOW + 30_000)
@@ -108,7 +108,7 @@ def test_release_writes_the_outcome_drops_the_lease_and_clears_a_due_flush(store
 
 
 @pytest.mark.parametrize("clear_until", [0, NOW + 59_999])
-def test_release_keeps_a_flush_that_is_due_later(store: StateStore, clear_until: int) -> None:
+def test_release_keeps_a_flush_that_is_due_later(store: WholeStore, clear_until: int) -> None:
     upsert(store, alert())
     store.mark_flush_scheduled(KEY, NOW + 60_000)
     store.claim(KEY, "lease-a", NOW, LEASE_MS)
@@ -137,7 +137,7 @@ def test_a_change_racing_the_release_keeps_the_group_pending_and_alive(
     assert after.pending and "expires_at" not in item and int(item["pending_since_ms"]["N"]) > 0
 
 
-def test_prune_members_removes_all_or_none_and_only_under_the_lease(store: StateStore) -> None:
+def test_prune_members_removes_all_or_none_and_only_under_the_lease(store: WholeStore) -> None:
     upsert(store, alert(name="A"))
     upsert(store, alert(name="B"))
     a, b = (store.apply_alert(alert(name=n), NOW).state for n in "AB")

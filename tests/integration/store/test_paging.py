@@ -8,13 +8,12 @@ from typing import Any
 import pytest
 
 from alertrouter.models.state import AlertState, Member, QueuedPage
-from alertrouter.store.base import StateStore
-from support.store_items import KEY, NOW, alert
+from support.store_items import KEY, NOW, WholeStore, alert
 
 pytestmark = pytest.mark.integration
 
 
-def test_claim_sms_slot_enforces_the_gap(store: StateStore) -> None:
+def test_claim_sms_slot_enforces_the_gap(store: WholeStore) -> None:
     gap = 60_000
     assert store.claim_sms_slot("ann", NOW, gap) is True
     # within the gap: refused (and a refusal does not move the slot)
@@ -33,7 +32,7 @@ def test_claim_sms_slot_enforces_the_gap(store: StateStore) -> None:
     assert store.claim_sms_slot("bob", NOW + gap + 1, gap) is True
 
 
-def test_a_released_sms_slot_can_be_claimed_again_at_once(store: StateStore) -> None:
+def test_a_released_sms_slot_can_be_claimed_again_at_once(store: WholeStore) -> None:
     assert store.claim_sms_slot("primary", NOW, 60_000)
     assert not store.claim_sms_slot("primary", NOW + 1, 60_000)
     store.release_sms_slot("primary", NOW - 5)  # not the claim that was made: nothing changes
@@ -53,7 +52,7 @@ def store_state() -> Any:
     return AlertState.first(alert(), NOW)
 
 
-def test_queued_pages_round_trip_and_only_the_page_as_read_is_dropped(store: StateStore) -> None:
+def test_queued_pages_round_trip_and_only_the_page_as_read_is_dropped(store: WholeStore) -> None:
     first, other = queued_page(), queued_page(recipient="secondary", at=NOW + 1)
     store.queue_pages([first, other])
     assert store.queued_pages() == [first, other]  # oldest first, members intact
@@ -65,7 +64,7 @@ def test_queued_pages_round_trip_and_only_the_page_as_read_is_dropped(store: Sta
     assert store.queued_pages() == []
 
 
-def test_ops_page_claims_are_paced_per_cause_and_can_be_given_back(store: StateStore) -> None:
+def test_ops_page_claims_are_paced_per_cause_and_can_be_given_back(store: WholeStore) -> None:
     assert store.claim_ops_page("slack-down", NOW, 60_000)
     assert not store.claim_ops_page("slack-down", NOW + 59_999, 60_000)  # paged less than a gap ago
     assert store.claim_ops_page("sms-down", NOW + 1, 60_000)  # another cause has its own pace

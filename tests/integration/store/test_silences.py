@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 
 from alertrouter.models.silence import MAX_SILENCE_MS, Silence
-from alertrouter.store.base import StateStore
-from support.store_items import KEY, NOW
+from support.store_items import KEY, NOW, WholeStore
 
 pytestmark = pytest.mark.integration
 
@@ -26,7 +25,7 @@ def silence(matchers: list[str], start: int = NOW, hours: int = 1, **kw: Any) ->
     )
 
 
-def test_silences_round_trip_sorted_by_start(store: StateStore) -> None:
+def test_silences_round_trip_sorted_by_start(store: WholeStore) -> None:
     # Given three silences put out of start order, with every kind of matcher
     late = silence(['alertname="DiskFull"', 'env!="dev"'], start=NOW + 2 * HOUR, comment="disk swap")
     early = silence(
@@ -52,7 +51,7 @@ def test_silences_round_trip_sorted_by_start(store: StateStore) -> None:
     assert [s.active(NOW) for s in listed] == [True, True, False]
 
 
-def test_putting_a_silence_again_replaces_it(store: StateStore) -> None:
+def test_putting_a_silence_again_replaces_it(store: WholeStore) -> None:
     first = silence(['alertname="DiskFull"'])
     store.put_silence(first)
     changed = first.model_copy(update={"comment": "longer", "ends_at_ms": NOW + 2 * HOUR})
@@ -60,11 +59,11 @@ def test_putting_a_silence_again_replaces_it(store: StateStore) -> None:
     assert store.silences() == [changed]
 
 
-def test_no_silences(store: StateStore) -> None:
+def test_no_silences(store: WholeStore) -> None:
     assert store.silences() == []
 
 
-def test_expire_ends_an_active_silence_once(store: StateStore) -> None:
+def test_expire_ends_an_active_silence_once(store: WholeStore) -> None:
     kept = silence(['alertname="DiskFull"'], start=NOW - HOUR, hours=2)
     store.put_silence(kept)
     other = silence(['alertname="Other"'], start=NOW - HOUR, hours=2)
@@ -89,7 +88,7 @@ def test_expire_ends_an_active_silence_once(store: StateStore) -> None:
     assert {s.id: s for s in store.silences()}[kept.id] == ended
 
 
-def test_expire_of_unknown_or_already_ended_silence_is_none(store: StateStore) -> None:
+def test_expire_of_unknown_or_already_ended_silence_is_none(store: WholeStore) -> None:
     assert store.expire_silence("nosuchsilence", NOW) is None
     # a silence that ended on its own (its end is now or past) is already over
     past = silence(['alertname="DiskFull"'], start=NOW - 2 * HOUR, hours=1)
@@ -102,7 +101,7 @@ def test_expire_of_unknown_or_already_ended_silence_is_none(store: StateStore) -
     assert "nosuchsilence" not in {s.id for s in store.silences()}
 
 
-def test_expiring_a_pending_silence_keeps_the_silences_readable(store: StateStore) -> None:
+def test_expiring_a_pending_silence_keeps_the_silences_readable(store: WholeStore) -> None:
     # Given a silence that starts in an hour (planned maintenance), and another active one
     pending = silence(['alertname="DiskFull"'], start=NOW + HOUR, hours=2)
     active = silence(['alertname="Other"'], start=NOW - HOUR, hours=2)
@@ -118,7 +117,7 @@ def test_expiring_a_pending_silence_keeps_the_silences_readable(store: StateStor
     assert listed[active.id].active(NOW)
 
 
-def test_an_expired_pending_silence_is_over(store: StateStore) -> None:
+def test_an_expired_pending_silence_is_over(store: WholeStore) -> None:
     pending = silence(['alertname="DiskFull"'], start=NOW + HOUR, hours=2)
     store.put_silence(pending)
     assert store.expire_silence(pending.id, NOW) is not None
@@ -126,7 +125,7 @@ def test_an_expired_pending_silence_is_over(store: StateStore) -> None:
     assert store.expire_silence(pending.id, NOW + 1) is None
 
 
-def test_extend_silence_keeps_one_silence_as_long_as_the_longest_asked_for(store: StateStore) -> None:
+def test_extend_silence_keeps_one_silence_as_long_as_the_longest_asked_for(store: WholeStore) -> None:
     # Given a 1-hour silence kept under its id
     first = silence(['alertname="DiskFull"'], id="5eed5eed5eed", comment="from Slack, 1 hour")
     assert store.extend_silence(first) == (first, None)
@@ -160,7 +159,7 @@ def test_extend_silence_keeps_one_silence_as_long_as_the_longest_asked_for(store
     assert not any(s.active(NOW + HOUR // 2) for s in store.silences())
 
 
-def test_until_resolved_is_the_longest_a_silence_from_slack_gets(store: StateStore) -> None:
+def test_until_resolved_is_the_longest_a_silence_from_slack_gets(store: WholeStore) -> None:
     timed = silence(['alertname="DiskFull"'], hours=24, id="0ddba110ddba")
     store.extend_silence(timed)
     until_resolved = silence(
@@ -176,7 +175,7 @@ def test_until_resolved_is_the_longest_a_silence_from_slack_gets(store: StateSto
     assert store.silences() == [extended]
 
 
-def test_a_silence_that_is_over_is_replaced_by_the_new_one(store: StateStore) -> None:
+def test_a_silence_that_is_over_is_replaced_by_the_new_one(store: WholeStore) -> None:
     first = silence(['alertname="DiskFull"'], id="feedfacefeed")
     store.extend_silence(first)
     ended = store.expire_silence(first.id, NOW + HOUR // 2)
@@ -185,7 +184,7 @@ def test_a_silence_that_is_over_is_replaced_by_the_new_one(store: StateStore) ->
     assert store.silences() == [again] and again.active(NOW + HOUR)
 
 
-def test_silence_clicks_at_the_same_time_leave_one_silence_as_long_as_the_longest(store: StateStore) -> None:
+def test_silence_clicks_at_the_same_time_leave_one_silence_as_long_as_the_longest(store: WholeStore) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     clicks = [
@@ -199,7 +198,7 @@ def test_silence_clicks_at_the_same_time_leave_one_silence_as_long_as_the_longes
     assert sum(before is None for _, before in outcomes) == 1  # exactly one click made it
 
 
-def test_inhibit_sources_keep_only_the_newest_event_and_list_only_firing(store: StateStore) -> None:
+def test_inhibit_sources_keep_only_the_newest_event_and_list_only_firing(store: WholeStore) -> None:
     labels = {"alertname": "RegionDown", "region": "us-east-1"}
     assert store.inhibit_sources() == {}
     # Given a source firing at 10:00 and another firing at 10:01
@@ -223,7 +222,7 @@ def test_inhibit_sources_keep_only_the_newest_event_and_list_only_firing(store: 
     assert store.inhibit_sources()["fp-a"] == {**labels, "again": "yes"}
 
 
-def test_a_resolve_seen_first_is_not_undone_by_an_older_firing(store: StateStore) -> None:
+def test_a_resolve_seen_first_is_not_undone_by_an_older_firing(store: WholeStore) -> None:
     # The resolve of 10:05 is delivered before the firing of 10:00 (never seen firing)
     store.set_inhibit_source("fp-a", {"alertname": "RegionDown"}, NOW + 300_000, False)
     store.set_inhibit_source("fp-a", {"alertname": "RegionDown"}, NOW, True)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from alertrouter.store.base import StateStore
+from support.store_items import WholeStore
 
 pytestmark = pytest.mark.integration
 
 
-def test_slo_state_round_trips_per_slo_and_the_next_save_replaces_it(store: StateStore) -> None:
+def test_slo_state_round_trips_per_slo_and_the_next_save_replaces_it(store: WholeStore) -> None:
     assert store.load_slo_state("checkout-availability") is None
     state = {"name": "checkout-availability", "buckets": [[1, 2.5], [2, 0]], "last_ms": 7, "firing": ["fast"]}
     store.save_slo_state("checkout-availability", state)

@@ -23,7 +23,7 @@ def build_escalator() -> Escalator:
         else None
     )
     return Escalator(
-        DynamoDBStore(settings.table_name, clients.dynamodb),
+        DynamoDBStore(settings.table_name, clients.dynamodb).stores(),
         sms_notifier(clients, secrets, settings.sms_numbers_secret),
         slack,
         account_label=settings.account_label,

@@ -28,7 +28,7 @@ def build_service() -> InteractionService:
         min_interval=0.0,
     )
     return InteractionService(
-        DynamoDBStore(settings.table_name, clients.dynamodb),
+        DynamoDBStore(settings.table_name, clients.dynamodb).stores(),
         lambda: secrets.get(settings.slack_signing_secret),
         slack,
         allowed_teams=settings.teams,

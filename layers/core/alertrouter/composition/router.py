@@ -21,7 +21,7 @@ from alertrouter.observability import ROUTER, function_logger
 from alertrouter.router import Router
 from alertrouter.scheduling import FlushScheduler
 from alertrouter.service import RouterService, SqsFlushScheduler
-from alertrouter.store.base import StateStore
+from alertrouter.store.base import Stores
 from alertrouter.store.dynamodb import DynamoDBStore
 
 logger = function_logger(ROUTER)
@@ -53,7 +53,7 @@ def compose(
     *,
     slack: SlackApi | None = None,
     now_ms: Callable[[], int] | None = None,
-    store: StateStore | None = None,
+    stores: Stores | None = None,
     scheduler: FlushScheduler | None = None,
 ) -> RouterService:
     """The router's service from its settings and clients. Every collaborator can be passed in (tests, the
@@ -64,7 +64,7 @@ def compose(
     secrets = SecretCache(lambda: clients.secretsmanager)
     router = Router(
         config or fail_safe.config,
-        store or DynamoDBStore(settings.table_name, clients.dynamodb),
+        stores or DynamoDBStore(settings.table_name, clients.dynamodb).stores(),
         scheduler or SqsFlushScheduler(clients.sqs, settings.ingest_queue_url),
         slack=slack or SlackClient(slack_token(settings, secrets), str(settings.slack_api_url)),
         sms=sms_notifier(clients, secrets, settings.sms_numbers_secret),

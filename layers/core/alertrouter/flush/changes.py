@@ -26,7 +26,7 @@ def changes(group: GroupState, route: ResolvedRoute, now: int) -> tuple[dict[str
         quiet = fp in group.muting.flapping or (
             before is not None and before.status == m.status and now - before.thread_ms < repeat_ms
         )
-        if group.slack_ts and not quiet:
+        if group.slack.ts and not quiet:
             lines.append(render_change(m, before.status if before else None))
         thread_ms = before.thread_ms if quiet and before is not None else now
         notified[fp] = {"status": m.status, "count": m.count, "thread_ms": thread_ms}

@@ -1,9 +1,10 @@
-"""What every stage of a flush works with: the store, the notifiers, the routes, the clock; and the history."""
+"""What every stage of a flush works with: the store's aggregates, the notifiers, the routes, the clock; and
+the history."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass, field
 from typing import Any
 
 from alertrouter.failsafe import FailSafe
@@ -16,10 +17,11 @@ from alertrouter.store.base import (
     EscalationStore,
     FlushLeaseStore,
     GroupView,
+    HistoryStore,
     InhibitSourceStore,
     PageOutbox,
     PagingSlots,
-    StateStore,
+    Stores,
 )
 
 logger = module_logger(ROUTER, __name__)
@@ -27,11 +29,12 @@ logger = module_logger(ROUTER, __name__)
 
 @dataclass(slots=True)
 class FlushEnv:
-    """Built once per router; the stages keep it, never a copy of its parts (the clock may be swapped)."""
+    """Built once per router; the stages keep it, never a copy of its parts (the clock may be swapped). The
+    stages reach the store only through its aggregate fields, each the one aggregate a stage uses."""
 
     config: RoutingConfig
     fail_safe: FailSafe
-    store: StateStore
+    stores: InitVar[Stores]
     routes: RouteBook
     slack: SlackApi | None
     sms: SmsSender | None
@@ -39,41 +42,28 @@ class FlushEnv:
     account_label: str
     slack_token_secret: str  # named in the fix of a refused token
     now_ms: Callable[[], int]
+    leases: FlushLeaseStore = field(init=False)
+    groups: GroupView = field(init=False)
+    alerts: AlertStore = field(init=False)
+    inhibit_sources: InhibitSourceStore = field(init=False)
+    paging: PagingSlots = field(init=False)
+    outbox: PageOutbox = field(init=False)
+    escalations: EscalationStore = field(init=False)
+    histories: HistoryStore = field(init=False)
 
-    # The stages reach the store only through these, each the one aggregate a stage uses (the store itself is
-    # one object: tests swap it whole).
-    @property
-    def leases(self) -> FlushLeaseStore:
-        return self.store
+    def __post_init__(self, stores: Stores) -> None:
+        self.use(stores)
 
-    @property
-    def groups(self) -> GroupView:
-        return self.store
-
-    @property
-    def alerts(self) -> AlertStore:
-        return self.store
-
-    @property
-    def inhibit_sources(self) -> InhibitSourceStore:
-        return self.store
-
-    @property
-    def paging(self) -> PagingSlots:
-        return self.store
-
-    @property
-    def outbox(self) -> PageOutbox:
-        return self.store
-
-    @property
-    def escalations(self) -> EscalationStore:
-        return self.store
+    def use(self, stores: Stores) -> None:
+        """Work with these stores from now on (the stages keep this env, so it changes in place)."""
+        self.leases, self.groups, self.alerts = stores.leases, stores.groups, stores.alerts
+        self.inhibit_sources, self.paging, self.outbox = stores.inhibit_sources, stores.paging, stores.outbox
+        self.escalations, self.histories = stores.escalations, stores.history
 
     def history(self, key: str, kind: str, detail: dict[str, Any]) -> None:
         """History is for people reading it later: a failure to write it never fails (and so never
         repeats) the notification it describes."""
         try:
-            self.store.add_history(key, self.now_ms(), kind, detail)
+            self.histories.add_history(key, self.now_ms(), kind, detail)
         except Exception:  # noqa: BLE001 - logged; the send it describes already happened
             logger.warning("history entry not written", extra={"group": key, "kind": kind}, exc_info=True)

@@ -37,7 +37,7 @@ class NewEpisode:
         flapping: then its one message is edited back to firing."""
         group = flush.group
         announced_resolved = (
-            bool(group.slack_ts)
+            bool(group.slack.ts)
             and bool(group.notified)
             and all(n.status == Status.RESOLVED for n in group.notified.values())
         )

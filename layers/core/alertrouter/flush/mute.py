@@ -48,8 +48,8 @@ class Mute:
         )
         if flush.shown_changed:
             # What the message shows changed without a new version (a silence ended, a flap settled):
-            # every channel is redone (`channel_notified` keeps a retry from repeating thread notes).
-            group = group.model_copy(update={"slack_done": {}})
+            # every channel is redone (`slack.notified` keeps a retry from repeating thread notes).
+            group = group.model_copy(update={"slack": group.slack.model_copy(update={"done": {}})})
         group = unmute(group, mutes)
         members = flush.members = visible_members(group)
         flush.group = group.model_copy(update={"members": members})

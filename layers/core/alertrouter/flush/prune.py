@@ -15,7 +15,7 @@ def prunable(group: GroupState) -> dict[str, int]:
     still_firing = any(m.status != Status.RESOLVED for m in group.members.values())
     # A message posted but not yet recorded in `notified` (a crash between the two) may show alerts
     # that `notified` does not know: then "never announced" cannot be told apart, so keep them.
-    knows_announced = bool(group.notified) or not group.slack_ts
+    knows_announced = bool(group.notified) or not group.slack.ts
     return {
         fp: m.ts_ms
         for fp, m in group.members.items()

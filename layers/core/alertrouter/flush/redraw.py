@@ -27,7 +27,7 @@ class Redraw:
         """A flush that holds the lease re-reads the clicks before its own edits, so then nothing is left to
         do here. `clicked` is the Slack channel id already redrawn."""
         group = self.env.groups.get_group(key)
-        if self.env.slack is None or group is None or group.episode != episode or len(group.slack_ts) < 2:
+        if self.env.slack is None or group is None or group.episode != episode or len(group.slack.ts) < 2:
             return Outcome()
         lease = new_lease_id()
         now = self.env.now_ms()
@@ -46,12 +46,12 @@ class Redraw:
         assert self.env.slack is not None
         message = render_group(group.model_copy(update={"members": visible_members(group)}), now)
         own = self.view.configured_channels(group)
-        for channel, ts in group.slack_ts.items() if group.episode == episode else ():
-            channel_id = group.slack_channels.get(channel, channel)
+        for channel, ts in group.slack.ts.items() if group.episode == episode else ():
+            channel_id = group.slack.channels.get(channel, channel)
             if channel_id == clicked:
                 continue
             self.env.slack.learn(channel, channel_id)  # one pace and Retry-After with the flushes' calls
-            shown = self.view.shown(group.receiver, message, group.slack_failed, channel, channel not in own)
+            shown = self.view.shown(group.receiver, message, group.slack.failed, channel, channel not in own)
             try:
                 self.env.slack.update(channel_id, ts, shown)
             except NotifyError as exc:

@@ -17,7 +17,7 @@ class ReleaseUntold:
     def run(self, flush: Flush) -> None:
         """Everything resolved (or muted) before anyone was told: nothing worth a message."""
         group = flush.group
-        if group.slack_ts or (flush.members and group_status(group) != Status.RESOLVED):
+        if group.slack.ts or (flush.members and group_status(group) != Status.RESOLVED):
             return
         flush.released = self.env.leases.release(
             group.key,

@@ -44,23 +44,23 @@ class Slack:
         own = [t.channel for t in flush.receiver.slack]
         fallback = self.env.config.fallback_channel(flush.receiver)
         # once used in an episode, the fallback's message is kept up to date like a channel's
-        channels = [*own, fallback] if fallback and fallback in progress.slack_ts else own
+        channels = [*own, fallback] if fallback and fallback in progress.ts else own
         token_error, unsaved = self._channels(walk, channels, own)
-        refused = [progress.slack_failed.get(c) for c in own]
+        refused = [progress.failed.get(c) for c in own]
         if (
             token_error is None
             and fallback
-            and fallback not in progress.slack_ts
+            and fallback not in progress.ts
             and all(f is not None and not is_token_error(f.error) for f in refused)
         ):
             token_error = self.sender.try_channel(walk, fallback, [], banner=True)
-            flush.outcome.slack_fallbacks += fallback in progress.slack_ts
+            flush.outcome.slack_fallbacks += fallback in progress.ts
             unsaved = True
         if unsaved:
             self.env.leases.save_progress(walk.group.key, flush.lease, progress.fields())
         if token_error is not None:
             self._page_ops_token(token_error, flush)
-        return progress.slack_failed
+        return progress.failed
 
     def _channels(
         self, walk: SlackPass, channels: list[str], own: list[str]
@@ -71,9 +71,9 @@ class Slack:
         token_error: NotifyError | None = None
         unsaved = False
         for channel in channels:
-            if progress.slack_done.get(channel) == flush.version:
+            if progress.done.get(channel) == flush.version:
                 continue
-            failed = progress.slack_failed.get(channel)
+            failed = progress.failed.get(channel)
             if failed is not None and flush.now - failed.last_ms < SLACK_RETRY_GAP_MS:
                 continue  # tried a moment ago: Slack is not asked again at every flush of a storm
             if token_error is not None:  # the token is refused: every call would be, not only this channel's

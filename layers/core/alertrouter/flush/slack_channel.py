@@ -64,21 +64,21 @@ class ChannelSender:
         progress. The walk's group, message and read time are those of the click re-read, once it worked."""
         assert self.env.slack is not None
         group, progress = walk.group, walk.progress
-        if channel in group.channel_notified and lines:
+        if channel in group.slack.notified and lines:
             # This channel got ahead of its siblings in an earlier, partly failed flush: tell it only
             # what it has not been told.
-            told = group.model_copy(update={"notified": group.channel_notified[channel]})
+            told = group.model_copy(update={"notified": group.slack.notified[channel]})
             lines = changes(told, walk.flush.route, walk.flush.now)[1]
-        ts = progress.slack_ts.get(channel)
-        if channel in progress.slack_channels:
-            self.env.slack.learn(channel, progress.slack_channels[channel])
+        ts = progress.ts.get(channel)
+        if channel in progress.channels:
+            self.env.slack.learn(channel, progress.channels[channel])
         if ts is None:
             kind, entry = "slack_post", self._post(walk, channel, banner)
         else:
             kind, entry = "slack_update", self._update(walk, channel, ts, lines, banner)
-        progress.slack_done[channel] = walk.flush.version
-        progress.channel_notified[channel] = walk.flush.notified
-        healed = progress.slack_failed.pop(channel, None)
+        progress.done[channel] = walk.flush.version
+        progress.notified[channel] = walk.flush.notified
+        healed = progress.failed.pop(channel, None)
         self.env.history(group.key, kind, entry)
         if healed is not None:
             self._healed(walk, channel, healed)
@@ -88,17 +88,15 @@ class ChannelSender:
         group, message, progress = walk.group, walk.message, walk.progress
         metadata = {"group": group.key, "episode": group.episode}
         # Recorded before posting: if this flush dies after Slack acted, the retry looks first.
-        tried = progress.slack_attempts.get(channel) == group.episode
+        tried = progress.attempts.get(channel) == group.episode
         if not tried:
-            progress.slack_attempts[channel] = group.episode
-            self.env.leases.save_progress(
-                group.key, walk.flush.lease, {"slack_attempts": progress.slack_attempts}
-            )
-        shown = self.view.shown(group.receiver, message, progress.slack_failed, channel, banner)
+            progress.attempts[channel] = group.episode
+            self.env.leases.save_progress(group.key, walk.flush.lease, {"slack_attempts": progress.attempts})
+        shown = self.view.shown(group.receiver, message, progress.failed, channel, banner)
         channel_id, ts = self.env.slack.post_once(
             channel, shown, metadata, oldest=group.created_ms / 1000 - 60, look_first=tried
         )
-        progress.slack_ts[channel], progress.slack_channels[channel] = ts, channel_id
+        progress.ts[channel], progress.channels[channel] = ts, channel_id
         walk.flush.outcome.posts += 1
         return {"channel": channel, "ts": ts, "text": message.text, "episode": group.episode}
 
@@ -109,10 +107,10 @@ class ChannelSender:
         group, message, read_at, progress = walk.group, walk.message, walk.read_at, walk.progress
         outcome = walk.flush.outcome
         # chat.update and threads take the channel id Slack answered the post with
-        channel_id = progress.slack_channels.get(channel, channel)
+        channel_id = progress.channels.get(channel, channel)
         if self.env.now_ms() - read_at > CLICK_REREAD_MS:  # pacing took a while: a click may have landed
             group, message, read_at = self.with_clicks(group, walk.flush.now)
-        shown = self.view.shown(group.receiver, message, progress.slack_failed, channel, banner)
+        shown = self.view.shown(group.receiver, message, progress.failed, channel, banner)
         self.env.slack.update(channel_id, ts, shown)
         outcome.updates += 1
         entry: dict[str, Any] = {"channel": channel, "ts": ts, "text": message.text}
@@ -141,8 +139,8 @@ class ChannelSender:
         """Record a channel Slack refused for good, loudly: an error log with the fix, a metric per cause."""
         group, progress, now = walk.group, walk.progress, walk.flush.now
         code = exc.code or "unknown_error"
-        before = progress.slack_failed.get(channel)
-        progress.slack_failed[channel] = SlackFailure(
+        before = progress.failed.get(channel)
+        progress.failed[channel] = SlackFailure(
             error=code,
             episode=group.episode,
             at=before.at if before else now,
@@ -161,7 +159,7 @@ class ChannelSender:
                 "cause": code,
                 "fix": fix,
                 "reason": str(exc),
-                "tries": progress.slack_failed[channel].tries,
+                "tries": progress.failed[channel].tries,
             },
         )
         if before is None or before.error != code:

@@ -13,33 +13,36 @@ from alertrouter.store.base import GroupProgress
 
 @dataclass
 class SlackProgress:
-    """What a flush has done in Slack so far (saved under the lease as it goes)."""
+    """What a flush has done in Slack so far (saved under the lease as it goes): its own copy of the group's
+    SlackDelivery, named alike, records (`notified`) in their stored, plain form."""
 
-    slack_ts: dict[str, str]
-    slack_channels: dict[str, str]
-    slack_attempts: dict[str, int]
-    slack_done: dict[str, int]
-    channel_notified: dict[str, dict[str, Any]]
-    slack_failed: dict[str, SlackFailure]
+    ts: dict[str, str]
+    channels: dict[str, str]
+    attempts: dict[str, int]
+    done: dict[str, int]
+    notified: dict[str, dict[str, Any]]
+    failed: dict[str, SlackFailure]
 
     @classmethod
     def of(cls, group: GroupState) -> SlackProgress:
+        slack = group.slack
         return cls(
-            dict(group.slack_ts),
-            dict(group.slack_channels),
-            dict(group.slack_attempts),
-            dict(group.slack_done),
-            {c: {fp: n.model_dump() for fp, n in told.items()} for c, told in group.channel_notified.items()},
-            dict(group.slack_failed),
+            dict(slack.ts),
+            dict(slack.channels),
+            dict(slack.attempts),
+            dict(slack.done),
+            {c: {fp: n.model_dump() for fp, n in told.items()} for c, told in slack.notified.items()},
+            dict(slack.failed),
         )
 
     def fields(self) -> GroupProgress:
+        # (not `attempts`: each attempt is saved by itself, before its post)
         return {
-            "slack_ts": self.slack_ts,
-            "slack_channels": self.slack_channels,
-            "slack_done": self.slack_done,
-            "channel_notified": self.channel_notified,
-            "slack_failed": {c: f.model_dump() for c, f in self.slack_failed.items()},
+            "slack_ts": self.ts,
+            "slack_channels": self.channels,
+            "slack_done": self.done,
+            "channel_notified": self.notified,
+            "slack_failed": {c: f.model_dump() for c, f in self.failed.items()},
         }
 
 

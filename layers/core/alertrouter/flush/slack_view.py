@@ -39,7 +39,7 @@ class SlackView:
         try:
             return {t.channel for t in self.env.routes.receiver(group.receiver).slack}
         except KeyError:  # the receiver left the config: no channel is known to be a fallback
-            return set(group.slack_ts)
+            return set(group.slack.ts)
 
     def fix(self, channel: str, code: str, needed: str) -> str:
         return fix_for(code, channel, needed=needed, token_secret=self.env.slack_token_secret)

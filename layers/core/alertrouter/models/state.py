@@ -173,6 +173,21 @@ class SlackFailure(BaseModel):
     needed: str = ""  # the scope Slack named with missing_scope
 
 
+class SlackDelivery(BaseModel):
+    """The group's messages in Slack in its current episode, and how far each configured channel got."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    ts: dict[str, str] = Field(default_factory=dict)  # configured channel -> ts of the group's message
+    channels: dict[str, str] = Field(default_factory=dict)  # configured channel -> Slack's channel id
+    attempts: dict[str, int] = Field(default_factory=dict)  # configured channel -> episode last posted to
+    done: dict[str, int] = Field(default_factory=dict)  # configured channel -> version it is up to date with
+    # configured channel -> what it was told, when it got ahead of the group's `notified` (a sibling failed)
+    notified: dict[str, dict[str, Notified]] = Field(default_factory=dict)
+    # configured channel -> why Slack refuses it for good; tried again on later flushes until it heals
+    failed: dict[str, SlackFailure] = Field(default_factory=dict)
+
+
 class Clicks(BaseModel):
     """What Slack's buttons recorded in the group's current episode (a new episode starts with none)."""
 
@@ -209,37 +224,30 @@ class GroupState(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
+    # what the group is
     key: str
     route_id: str
     receiver: str
     group_labels: dict[str, str] = Field(default_factory=dict)
+    created_ms: int = 0
+    route_fp: str = ""  # the alert that created the group: its labels chose the route (routebook)
+    # the alerts it holds
     members: dict[str, Member] = Field(default_factory=dict)
+    overflow: dict[str, int] = Field(default_factory=dict)  # reason -> firing alerts counted, not kept (cap)
+    # what changed and what was told of it
     version: int = 0
     notified_version: int = 0
     notified: dict[str, Notified] = Field(default_factory=dict)
     sms_notified: dict[str, str] = Field(default_factory=dict)
-    slack_ts: dict[str, str] = Field(default_factory=dict)  # configured channel -> ts of the group's message
-    slack_channels: dict[str, str] = Field(default_factory=dict)  # configured channel -> Slack's channel id
-    slack_attempts: dict[str, int] = Field(
-        default_factory=dict
-    )  # configured channel -> episode last posted to
-    slack_done: dict[str, int] = Field(
-        default_factory=dict
-    )  # configured channel -> version it is up to date with
-    # configured channel -> what it was told, when it got ahead of `notified` (a sibling channel failed)
-    channel_notified: dict[str, dict[str, Notified]] = Field(default_factory=dict)
-    # configured channel -> why Slack refuses it for good; tried again on later flushes until it heals
-    slack_failed: dict[str, SlackFailure] = Field(default_factory=dict)
+    last_notified_ms: int = 0
     pending_since_ms: int = 0  # when the group last went from notified to pending (group_wait counts from it)
     episode: int = 1
+    flush_at_ms: int = 0  # when the scheduled flush is due (0: none; one in the past is being or was handled)
+    # the parts
+    slack: SlackDelivery = Field(default_factory=SlackDelivery)
     clicks: Clicks = Field(default_factory=Clicks)
     muting: MutingState = Field(default_factory=MutingState)
-    last_notified_ms: int = 0
-    flush_at_ms: int = 0
     lease: FlushLease = Field(default_factory=FlushLease)
-    created_ms: int = 0
-    route_fp: str = ""  # the alert that created the group: its labels chose the route (routebook)
-    overflow: dict[str, int] = Field(default_factory=dict)  # reason -> firing alerts counted, not kept (cap)
 
     def detached(self) -> GroupState:
         """A copy whose dicts are its own (their values are immutable), so editing it changes no one else's."""
@@ -262,16 +270,13 @@ _OWN_DICTS = (
     "members",
     "notified",
     "sms_notified",
-    "slack_ts",
-    "slack_channels",
-    "slack_attempts",
-    "slack_done",
-    "channel_notified",
-    "slack_failed",
     "overflow",
 )
 # each part's containers: a part is frozen, but its dicts and lists are not
-_PARTS_OWN = {"muting": ("reasons", "flapping")}
+_PARTS_OWN = {
+    "slack": ("ts", "channels", "attempts", "done", "notified", "failed"),
+    "muting": ("reasons", "flapping"),
+}
 
 
 class EscalationState(BaseModel):

@@ -11,14 +11,12 @@ from alertrouter.models.alert import Alert
 from alertrouter.models.silence import Silence
 from alertrouter.models.state import AlertState, Clicks, EscalationState, GroupState, Member, QueuedPage
 
-# what Slack's buttons change in a group: the Clicks part, stored under the names of its fields
-CLICK_FIELDS = tuple(Clicks.model_fields)
-
 
 class GroupProgress(TypedDict, total=False):
     """What a flush writes to its group under the lease (save_progress, release): delivery progress, the
-    muting it applied, a new episode's fresh fields. Records (`notified`, `slack_failed`) in their stored,
-    plain form."""
+    muting it applied, a new episode's fresh fields. Named as the group item's attributes (flat: `slack_ts`,
+    `ack_by`; store/group_item.py puts them into GroupState's parts), records (`notified`, `slack_failed`) in
+    their stored, plain form."""
 
     episode: int
     notified_version: int
@@ -282,21 +280,21 @@ class SloStateStore(Protocol):
     def save_slo_state(self, name: str, state: dict[str, Any]) -> None: ...
 
 
-class StateStore(
-    AlertStore,
-    ExpiryStore,
-    GroupStore,
-    FlushLeaseStore,
-    ClickStore,
-    SilenceStore,
-    InhibitSourceStore,
-    EscalationStore,
-    PageOutbox,
-    PagingSlots,
-    HistoryStore,
-    RequestStore,
-    SloStateStore,
-    Protocol,
-):
-    """Every aggregate: what a whole store (DynamoDB, or memory in tests) implements, and what the router's
-    flush uses most of. Other consumers name only the aggregates they use."""
+@dataclass(frozen=True, slots=True)
+class Stores:
+    """The router side's aggregates, one reference each (in AWS all are the one DynamoDBStore, in tests the one
+    MemoryStore: each whole store's `stores()` builds this, and mypy checks every field against its Protocol).
+    Each consumer takes the fields it uses; the SLO evaluator takes its SloStateStore alone."""
+
+    alerts: AlertStore
+    expiries: ExpiryStore
+    groups: GroupStore
+    leases: FlushLeaseStore
+    clicks: ClickStore
+    silences: SilenceStore
+    inhibit_sources: InhibitSourceStore
+    escalations: EscalationStore
+    outbox: PageOutbox
+    paging: PagingSlots
+    history: HistoryStore
+    requests: RequestStore

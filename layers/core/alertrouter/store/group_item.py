@@ -13,6 +13,12 @@ from alertrouter.models.state import Clicks, GroupState
 # Stored attribute -> (part, its field); every other attribute is one of GroupState's own fields.
 IN_PARTS: dict[str, tuple[str, str]] = {
     **{name: ("clicks", name) for name in Clicks.model_fields},
+    "slack_ts": ("slack", "ts"),
+    "slack_channels": ("slack", "channels"),
+    "slack_attempts": ("slack", "attempts"),
+    "slack_done": ("slack", "done"),
+    "channel_notified": ("slack", "notified"),
+    "slack_failed": ("slack", "failed"),
     "muted": ("muting", "reasons"),
     "flapping": ("muting", "flapping"),
     "resume_at_ms": ("muting", "resume_at_ms"),
@@ -20,6 +26,7 @@ IN_PARTS: dict[str, tuple[str, str]] = {
     "lease_until_ms": ("lease", "until_ms"),
 }
 PARTS = frozenset(part for part, _ in IN_PARTS.values())
+CLICK_ATTRIBUTES = tuple(name for name, (part, _) in IN_PARTS.items() if part == "clicks")
 
 
 def _by_part(values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
@@ -39,6 +46,11 @@ def group_from_item(item: Mapping[str, Any]) -> GroupState:
     """The group a (decoded) item holds; attributes that are not the group's (pk, expires_at) are ignored."""
     own, parts = _by_part(item)
     return GroupState.model_validate({**own, **parts})
+
+
+def clicks_from_item(item: Mapping[str, Any]) -> Clicks:
+    """The clicks part of an item (or of an item's CLICK_ATTRIBUTES alone)."""
+    return Clicks.model_validate(_by_part(item)[1].get("clicks", {}))
 
 
 def group_item(group: GroupState) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 
 from alertrouter.models.alert import Status
 from alertrouter.models.state import MAX_GROUP_MEMBERS, Clicks, GroupState, Member
-from alertrouter.store.base import CLICK_FIELDS, GroupStore, GroupView
+from alertrouter.store.base import GroupStore, GroupView
 from alertrouter.store.dynamodb.codec import (
     ALERT_TTL_S,
     conditional_failed,
@@ -27,7 +27,7 @@ from alertrouter.store.dynamodb.group_layout import (
     member_sk,
 )
 from alertrouter.store.dynamodb.table import Table
-from alertrouter.store.group_item import group_from_item
+from alertrouter.store.group_item import CLICK_ATTRIBUTES, clicks_from_item, group_from_item
 
 RESOLVED = Status.RESOLVED.value
 
@@ -110,11 +110,11 @@ class GroupViewItems(GroupPartition, GroupView):
             TableName=self.table,
             Key=group_key(key),
             ConsistentRead=True,
-            ProjectionExpression=", ".join(CLICK_FIELDS) + ", pk",
+            ProjectionExpression=", ".join(CLICK_ATTRIBUTES) + ", pk",
         )
         if "Item" not in got:
             return None
-        return Clicks.model_validate(decode_item(got["Item"]))
+        return clicks_from_item(decode_item(got["Item"]))
 
     def episode_of(self, key: str) -> int | None:
         got = self.client.get_item(
