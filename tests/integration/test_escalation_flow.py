@@ -89,7 +89,12 @@ def test_an_acknowledged_page_does_not_escalate(h: Harness) -> None:
 
 def _group_keys(h: Harness) -> list[str]:
     items = h.session.client("dynamodb").scan(TableName=h.stack.table_name)["Items"]
-    return [i["pk"]["S"].split("#", 1)[1] for i in items if i["pk"]["S"].startswith("GROUP#")]
+    # (a group's header item; its members are items of the same partition)
+    return [
+        i["pk"]["S"].split("#", 1)[1]
+        for i in items
+        if i["pk"]["S"].startswith("GROUP#") and i["sk"]["S"] == "GROUP"
+    ]
 
 
 def test_an_inhibited_alert_is_held_and_sent_when_its_source_resolves(h: Harness) -> None:

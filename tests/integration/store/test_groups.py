@@ -176,3 +176,52 @@ def test_episode_of_a_group_as_stored_and_of_an_unknown_one(store: WholeStore) -
     store.claim(KEY, "lease-a", NOW, LEASE_MS)
     store.release(KEY, "lease-a", {"episode": 2}, NOW)
     assert store.episode_of(KEY) == 2 == store.get_group(KEY).episode  # type: ignore[union-attr]
+
+
+def test_a_group_written_by_the_single_item_layout_keeps_working_and_moves_at_its_first_flush(
+    dynamodb_stack: tuple[Any, str],
+) -> None:
+    """Upgrading in place: a group item as the single-item layout wrote it (members and their records inside
+    it) is read as it is, takes new members, and its first flush moves it to header and member items."""
+    from alertrouter.store.dynamodb.codec import encode_item, group_key
+    from alertrouter.store.group_item import group_item
+
+    client, table = dynamodb_stack
+    store = DynamoDBStore(table, client)
+    a = store.apply_alert(alert(name="A"), NOW).state
+    b = store.apply_alert(alert(name="B", state="OK"), NOW).state
+    # Given a group item as the earlier layout wrote it: both members inside, A announced and paged
+    old = store.get_group(KEY)
+    assert old is None
+    legacy = group_item(upsert(store, alert(name="Z"), key="scratch"))  # every field, in their stored names
+    legacy.update(
+        key=KEY,
+        members={a.fingerprint: Member.of(a).model_dump(), b.fingerprint: Member.of(b).model_dump()},
+        notified={a.fingerprint: {"status": "firing", "count": 1, "thread_ms": NOW}},
+        sms_notified={f"{a.fingerprint}@primary": str(a.starts_at_ms)},
+        muted={b.fingerprint: "inhibited"},
+        version=2,
+        notified_version=2,
+        route_fp="",
+    )
+    client.put_item(TableName=table, Item={**group_key(KEY), **encode_item(legacy)})
+    read = store.get_group(KEY)
+    assert read is not None and set(read.members) == {a.fingerprint, b.fingerprint}
+    assert set(read.notified) == {a.fingerprint} and read.muting.reasons == {b.fingerprint: "inhibited"}
+    # When a new alert joins (a member item of the new layout beside the old maps)
+    c = store.apply_alert(alert(name="C"), NOW).state
+    joined = store.upsert_member(KEY, "route0", "team", {}, c.fingerprint, Member.of(c), NOW + 1)
+    assert joined.version == 3 and joined.pending
+    both = store.get_group(KEY)
+    assert both is not None and set(both.members) == {a.fingerprint, b.fingerprint, c.fingerprint}
+    # When its first flush claims it, Then it reads the same, and the header no longer holds the maps
+    claimed = store.claim(KEY, "lease-a", NOW + 2, LEASE_MS)
+    assert set(claimed.members) == set(both.members) and claimed.notified == both.notified
+    assert claimed.sms_notified == {f"{a.fingerprint}@primary": str(a.starts_at_ms)}
+    header = client.get_item(TableName=table, Key=group_key(KEY))["Item"]
+    assert not {"members", "notified", "sms_notified", "muted", "flapping", "channel_notified"} & set(header)
+    assert header["member_count"] == {"N": "3"} and header["resolved_count"] == {"N": "1"}
+    store.release(KEY, "lease-a", {"notified_version": 3}, NOW + 2)
+    moved = store.get_group(KEY)
+    assert moved is not None and moved.members == both.members and moved.notified == both.notified
+    assert moved.sms_notified == both.sms_notified and moved.muting.reasons == both.muting.reasons

@@ -70,9 +70,10 @@ class Slack:
         flush, progress = walk.flush, walk.progress
         token_error: NotifyError | None = None
         unsaved = False
-        for channel in channels:
+        for index, channel in enumerate(channels):
             if progress.done.get(channel) == flush.version:
                 continue
+            walk.siblings_left = any(progress.done.get(c) != flush.version for c in channels[index + 1 :])
             failed = progress.failed.get(channel)
             if failed is not None and flush.now - failed.last_ms < SLACK_RETRY_GAP_MS:
                 continue  # tried a moment ago: Slack is not asked again at every flush of a storm

@@ -30,6 +30,9 @@ class SlackPass:
     message: SlackMessage
     read_at: int
     progress: SlackProgress
+    # other channels are still to be sent in this flush: a channel sent now gets ahead of them, and what it was
+    # told is kept until the release records it for all (with none left, the release follows at once)
+    siblings_left: bool = False
 
 
 class ChannelSender:
@@ -77,7 +80,8 @@ class ChannelSender:
         else:
             kind, entry = "slack_update", self._update(walk, channel, ts, lines, banner)
         progress.done[channel] = walk.flush.version
-        progress.notified[channel] = walk.flush.notified
+        if walk.siblings_left:
+            progress.notified[channel] = walk.flush.notified
         healed = progress.failed.pop(channel, None)
         self.env.history(group.key, kind, entry)
         if healed is not None:

@@ -87,7 +87,7 @@ LINK_ANNOTATIONS = ("logs", "domain")  # annotations shown as links beside Conso
 # A group keeps at most this many alerts as members (a member is at most ~2.6 KB, typically under 1 KB;
 # DynamoDB's item limit is 400 KB); firing alerts beyond it are only counted, by reason, in `overflow`
 # (a 5,000-job array failing).
-MAX_GROUP_MEMBERS = 150
+MAX_GROUP_MEMBERS = 5_000
 
 
 class Member(BaseModel):

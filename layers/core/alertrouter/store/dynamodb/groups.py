@@ -4,7 +4,7 @@ an alert joining one."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from botocore.exceptions import ClientError
 
@@ -30,6 +30,15 @@ from alertrouter.store.dynamodb.table import Table
 from alertrouter.store.group_item import CLICK_ATTRIBUTES, clicks_from_item, group_from_item
 
 RESOLVED = Status.RESOLVED.value
+
+
+class _Identity(NamedTuple):
+    """What a group's first alert creates its header with."""
+
+    key: str
+    route_id: str
+    receiver: str
+    labels: dict[str, str]
 
 
 def member_key(key: str, fingerprint: str) -> dict[str, Any]:
@@ -144,7 +153,8 @@ class GroupItems(GroupViewItems, GroupStore):
             old = old["m"]
         added = written and old is None
         resolved_delta = (member.status == Status.RESOLVED) - (old is not None and old["status"] == RESOLVED)
-        header = self._bump(key, route_id, receiver, group_labels, fingerprint, now_ms, added, resolved_delta)
+        who = _Identity(key, route_id, receiver, group_labels)
+        header = self._bump(who, fingerprint, now_ms, added, resolved_delta)
         group = group_from_item(header_values(header))
         if added and header.get("member_count", 0) > MAX_GROUP_MEMBERS:
             return self._over_cap(group, header, fingerprint, member)
@@ -162,21 +172,13 @@ class GroupItems(GroupViewItems, GroupStore):
         return stored if told == (stored.episode, stored.created_ms, member.status, member.count) else None
 
     def _bump(
-        self,
-        key: str,
-        route_id: str,
-        receiver: str,
-        group_labels: dict[str, str],
-        fingerprint: str,
-        now_ms: int,
-        added: bool,
-        resolved_delta: int,
+        self, who: _Identity, fingerprint: str, now_ms: int, added: bool, resolved_delta: int
     ) -> dict[str, Any]:
         """Move the header's version on (creating the header if it is the group's first alert); the header as
         it now is. No TTL while pending or firing: release() sets it once the group is resolved."""
         got = self.client.update_item(
             TableName=self.table,
-            Key=group_key(key),
+            Key=group_key(who.key),
             UpdateExpression="SET version = if_not_exists(version, :zero) + :one, "
             "pending_since_ms = if_not_exists(pending_since_ms, :now), #key = if_not_exists(#key, :key), "
             "route_id = if_not_exists(route_id, :route), receiver = if_not_exists(receiver, :receiver), "
@@ -190,10 +192,10 @@ class GroupItems(GroupViewItems, GroupStore):
                     ":zero": 0,
                     ":one": 1,
                     ":now": now_ms,
-                    ":key": key,
-                    ":route": route_id,
-                    ":receiver": receiver,
-                    ":labels": group_labels,
+                    ":key": who.key,
+                    ":route": who.route_id,
+                    ":receiver": who.receiver,
+                    ":labels": who.labels,
                     ":fp": fingerprint,
                     ":added": int(added),
                     ":resolved": resolved_delta,
@@ -251,16 +253,8 @@ class GroupItems(GroupViewItems, GroupStore):
         if not written:
             self._count(group.key, -1, -1)
             return None
-        header = self._bump(
-            group.key,
-            group.route_id,
-            group.receiver,
-            group.group_labels,
-            fingerprint,
-            now_ms,
-            False,
-            (member.status == Status.RESOLVED) - 1,
-        )
+        who = _Identity(group.key, group.route_id, group.receiver, group.group_labels)
+        header = self._bump(who, fingerprint, now_ms, False, (member.status == Status.RESOLVED) - 1)
         members = {fp: m for fp, m in group.members.items() if fp != old}
         return group_from_item(header_values(header)).model_copy(
             update={"members": {**members, fingerprint: member}}
