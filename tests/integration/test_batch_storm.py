@@ -120,3 +120,38 @@ def test_an_alarm_a_full_group_cannot_take_waits_in_the_dlq_with_its_reason(
     assert message.text == f"🟠 {CAP} firing · us-east-1" and message.metadata is not None
     group = h.service.router.stores.groups.get_group(message.metadata["event_payload"]["group"])
     assert group is not None and "DiskFullOneTooMany" in {m.title for m in group.members.values()}
+
+
+@pytest.mark.slow(seconds=90)
+def test_500_failed_jobs_at_the_shipped_limits_cost_a_few_units_each_and_throttle_nothing(
+    aws: Any, slack: Any, tmp_path: Path
+) -> None:
+    """Issue 15's figures, metered by DynamoDB's rules with its partition limits enforced on the test's clock:
+    500 failed jobs of one queue within a minute, every one kept as a member (the shipped cap)."""
+    from support.dynamodb_capacity import CapacityMeter, moto_backend_reader
+
+    h = make_harness(aws, slack, tmp_path, BATCH_STORM_CONFIG)
+    meter = CapacityMeter(aws, now_ms=h.clock, read_item=moto_backend_reader()).attach(
+        h.service.clients.dynamodb
+    )
+    for index in range(500):  # 120 ms apart: the storm lasts a minute
+        h.clock.advance(0.12)
+        h.service.handle_body(child_failure(index))
+        if index % 25 == 0:
+            drain_scheduled(h)
+    h.clock.advance(180)  # the group_interval after the storm
+    drain_scheduled(h)
+
+    # each job: a few write units (not ~190 for a group item rewritten whole), under 2 read units
+    assert meter.write_units / 500 <= 6 and meter.read_units / 500 <= 2, meter.summary()
+    # no partition key above DynamoDB's 1,000 write units in any second: nothing throttled
+    assert meter.peak_write().units <= 1_000 and sum(meter.throttled.values()) == 0
+    # one message, a bounded number of edits, every job in it
+    posts = [c for c in h.slack.calls if c.method == "chat.postMessage" and not c.payload.get("thread_ts")]
+    edits = [c for c in h.slack.calls if c.method == "chat.update"]
+    assert len(posts) == 1 and len(edits) <= 3
+    [message] = h.slack.channel_messages("#batch")
+    assert message.text == "🟠 500 jobs failed in queue nightly: 480 × Out of memory, 20 × Timeout"
+    assert message.metadata is not None
+    group = h.service.router.stores.groups.get_group(message.metadata["event_payload"]["group"])
+    assert group is not None and len(group.members) == 500 and not group.overflow
