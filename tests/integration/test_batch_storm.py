@@ -29,17 +29,23 @@ def h(aws: Any, slack: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     return make_harness(aws, slack, tmp_path, BATCH_STORM_CONFIG)
 
 
-@pytest.mark.slow(seconds=70)
-def test_500_failed_jobs_are_one_message_counted_by_reason_and_resolve_an_hour_after_the_last(
-    h: Harness,
-) -> None:
-    for index in range(500):  # 120 ms apart: the storm lasts a minute
+def fail_500_jobs_within_a_minute(h: Harness) -> None:
+    """500 array children failing 120 ms apart, their scheduled flushes delivered as they come due, then the
+    group_interval after the storm."""
+    for index in range(500):
         h.clock.advance(0.12)
         h.service.handle_body(child_failure(index))
         if index % 25 == 0:
             drain_scheduled(h)
-    h.clock.advance(180)  # the group_interval after the storm
+    h.clock.advance(180)
     drain_scheduled(h)
+
+
+@pytest.mark.slow(seconds=70)
+def test_500_failed_jobs_are_one_message_counted_by_reason_and_resolve_an_hour_after_the_last(
+    h: Harness,
+) -> None:
+    fail_500_jobs_within_a_minute(h)
 
     posts = [c for c in h.slack.calls if c.method == "chat.postMessage" and not c.payload.get("thread_ts")]
     edits = [c for c in h.slack.calls if c.method == "chat.update"]
@@ -134,13 +140,7 @@ def test_500_failed_jobs_at_the_shipped_limits_cost_a_few_units_each_and_throttl
     meter = CapacityMeter(aws, now_ms=h.clock, read_item=moto_backend_reader()).attach(
         h.service.clients.dynamodb
     )
-    for index in range(500):  # 120 ms apart: the storm lasts a minute
-        h.clock.advance(0.12)
-        h.service.handle_body(child_failure(index))
-        if index % 25 == 0:
-            drain_scheduled(h)
-    h.clock.advance(180)  # the group_interval after the storm
-    drain_scheduled(h)
+    fail_500_jobs_within_a_minute(h)
 
     # each job: a few write units (not ~190 for a group item rewritten whole), under 2 read units
     assert meter.write_units / 500 <= 6 and meter.read_units / 500 <= 2, meter.summary()
