@@ -59,7 +59,9 @@ def local_aws() -> Iterator[Any]:
     from moto import mock_aws
 
     from support.local_aws import use_fake_aws_environment
+    from support.moto_partitions import query_reads_one_partition
 
+    query_reads_one_partition()
     with pytest.MonkeyPatch.context() as patch:
         use_fake_aws_environment(patch)
         with mock_aws():

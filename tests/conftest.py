@@ -13,7 +13,12 @@ from typing import Any
 
 import pytest
 
+from support.moto_partitions import query_reads_one_partition
 from support.paths import EVENTS
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    query_reads_one_partition()  # moto's Query otherwise sorts the whole table on every call
 
 
 @pytest.fixture

@@ -721,13 +721,40 @@ def actions_of(service: str, method: str) -> tuple[str, ...]:
     return AUTHORIZED_BY.get((service, operation), (f"{service}:{operation}",))
 
 
+# TransactWriteItems' item kinds (the keys of its TransactItems) and the action each needs
+TRANSACTION_ITEM_ACTIONS = {
+    "Put": "dynamodb:PutItem",
+    "Update": "dynamodb:UpdateItem",
+    "Delete": "dynamodb:DeleteItem",
+    "ConditionCheck": "dynamodb:ConditionCheckItem",
+}
+
+
+def transaction_actions(code: Code, where: str) -> tuple[str, ...]:
+    """The item actions a transaction built in this function needs: those of the item kinds its dict
+    literals name (all of them when it names none: the items come from elsewhere)."""
+    fn = code.functions.get(where)
+    named = {
+        TRANSACTION_ITEM_ACTIONS[k.value]
+        for node in (ast.walk(fn.node) if fn else ())
+        if isinstance(node, ast.Dict)
+        for k in node.keys
+        if isinstance(k, ast.Constant) and k.value in TRANSACTION_ITEM_ACTIONS
+    }
+    return tuple(sorted(named)) or actions_of("dynamodb", "transact_write_items")
+
+
 def calls_of(handler: str) -> dict[str, set[str]]:
     """IAM action -> the functions (qualnames) that call for it, for one handler's code."""
     code = analysed()
     out: dict[str, set[str]] = defaultdict(set)
     for where in reachable(code, HANDLERS[handler]):
         for service, method in code.ops[where]:
-            for action in actions_of(service, method):
+            if (service, method) == ("dynamodb", "transact_write_items"):
+                actions = transaction_actions(code, where)
+            else:
+                actions = actions_of(service, method)
+            for action in actions:
                 out[action].add(where)
     return out
 
@@ -880,6 +907,9 @@ def test_transactions_need_the_action_of_each_item_write() -> None:
         "dynamodb:DeleteItem",
         "dynamodb:ConditionCheckItem",
     )
+    code = analysed()
+    prune = "alertrouter.store.dynamodb.leases:FlushLeaseItems.prune_members"  # an Update and Deletes
+    assert transaction_actions(code, prune) == ("dynamodb:DeleteItem", "dynamodb:UpdateItem")
     assert actions_of("sqs", "send_message_batch") == ("sqs:SendMessage",)
     assert actions_of("dynamodb", "batch_get_item") == ("dynamodb:BatchGetItem",)
 

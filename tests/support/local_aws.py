@@ -306,6 +306,9 @@ def moto_server() -> Iterator[str]:
     """Start a moto server on loopback, yield its endpoint URL, stop it."""
     from moto.server import ThreadedMotoServer
 
+    from support.moto_partitions import query_reads_one_partition
+
+    query_reads_one_partition()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto server's request log
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)

@@ -84,9 +84,9 @@ class AlertState(BaseModel):
 
 MAX_LINK = 300
 LINK_ANNOTATIONS = ("logs", "domain")  # annotations shown as links beside Console and Runbook
-# A group keeps at most this many alerts as members (a member is at most ~2.6 KB, typically under 1 KB;
-# DynamoDB's item limit is 400 KB); firing alerts beyond it are only counted, by reason, in `overflow`
-# (a 5,000-job array failing).
+# A group keeps at most this many alerts as members (each its own item of the group's partition, at most
+# ~2.7 KB, typically under 1 KB: a 5,000-job array failing is kept whole); firing alerts beyond it are only
+# counted, by reason, in `overflow`.
 MAX_GROUP_MEMBERS = 5_000
 
 
@@ -114,7 +114,7 @@ class Member(BaseModel):
 
     @classmethod
     def of(cls, state: AlertState) -> Member:
-        # Field lengths are capped so that MAX_GROUP_MEMBERS members stay well inside DynamoDB's 400 KB item;
+        # Field lengths are capped so that a member item costs at most 3 write units (one per KB) to write;
         # shown text is shortened as the message shows it (never inside a link, within the escaped length).
         annotations = state.annotations
         return cls(
