@@ -153,11 +153,13 @@ def make_harness(
     return Harness(service=service, slack=slack, stack=stack, session=session, clock=clock, sleeps=sleeps)
 
 
-def drain_scheduled(h: Harness) -> None:
+def drain_scheduled(h: Harness, spacing_ms: int = 0) -> None:
     """Deliver the router's own delayed messages (flushes, expiries) that are on the queue, early ones too,
     until the queue holds only what the last round sent on unchanged: a message that is not due yet comes
     back as it was (the router sends it on for the rest of its wait), and delivering it again at the same
-    moment of the clock would only send it on again; it stays on the queue for the next drain."""
+    moment of the clock would only send it on again; it stays on the queue for the next drain.
+    `spacing_ms`: the clock moves on by that much per message, as a worker takes them one after another
+    (what a capacity meter on the test's clock needs to see DynamoDB's per-second limits as a lane meets them)."""
     delivered: list[str] = []
     for _ in range(20):
         waiting = sorted(body for body, _ in queued(h, h.stack.queue_url, take=False))
@@ -165,6 +167,7 @@ def drain_scheduled(h: Harness) -> None:
             return
         bodies = queued(h, h.stack.queue_url)
         for body, _ in bodies:
+            h.clock.ms += spacing_ms
             h.service.handle_body(body)
         delivered = sorted(body for body, _ in bodies)
 
