@@ -1,6 +1,7 @@
 """No head-of-line blocking: a critical CloudWatch alarm that arrives in the middle of an AWS Batch failure
-storm reaches its channel and its SMS within its route's group_wait + 10 s, because the storm has a queue and
-an event source mapping of its own (template.yaml's storm lane). The same storm on one lane, as before, delays
+storm (5,000 jobs in a minute, at the shipped limits, metered) reaches its channel and its SMS within its
+route's group_wait + 10 s, because the storm has a queue and an event source mapping of its own (template.yaml's
+storm lane), while the storm is one message counting every job once, posted within its group_wait + 30 s. The same storm on one lane, as before, delays
 it: the model of the queues and mappings (support.event_source) can show the failure it guards against. With
 DynamoDB's partition limits metered on the test's clock (support.dynamodb_capacity), the storm's hot group is
 throttled, and only the storm waits for it.
@@ -10,12 +11,12 @@ each record the time of the AWS and Slack calls it made."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from alertrouter.store.dynamodb import groups as dynamodb_groups
 from support.dynamodb_capacity import CapacityMeter, moto_backend_reader
 from support.event_source import MAIN_QUEUE, EventSourceModel, lanes_from_template
 from support.events import alarm_body, batch_child_failure
@@ -54,21 +55,23 @@ BOUND_MS = (CRITICAL_GROUP_WAIT_S + 10) * 1000
 # the first second of a storm of any size); the alarm comes after the first half of them.
 JOBS = 500
 JOB_SPACING_MS = 2
-# A group's kept members, lowered from MAX_GROUP_MEMBERS (as test_batch_storm.py lowers it to 40) because moto
-# copies the whole group item on every call: the storm's members are counted alike at any cap. Set only while
-# the group layout keeps members in one item (raising=False: a layout without the constant needs none).
-CAP = 10
+# Issue 15's storm: 5,000 array children failing within a minute, the alarm in its middle.
+BIG_JOBS = int(os.environ.get("HOL_JOBS", "5000"))
+BIG_SPACING_MS = 60_000 // BIG_JOBS
+BATCH_GROUP_WAIT_S = 30  # the batch route's group_wait (the root's, above)
 
 
-def storm_with_a_critical_alarm(h: Harness, lanes: int) -> tuple[EventSourceModel, int]:
+def storm_with_a_critical_alarm(
+    h: Harness, lanes: int, jobs: int = JOBS, spacing_ms: int = JOB_SPACING_MS
+) -> tuple[EventSourceModel, int]:
     """The storm and the alarm through the router's first `lanes` event source mappings; the alarm's arrival."""
     model = EventSourceModel(h, lanes_from_template()[:lanes])
     start = h.clock.ms
-    for index in range(JOBS):
-        model.send(batch_child_failure(index), start + index * JOB_SPACING_MS)
-    arrival = start + JOBS // 2 * JOB_SPACING_MS
+    for index in range(jobs):
+        model.send(batch_child_failure(index), start + index * spacing_ms)
+    arrival = start + jobs // 2 * spacing_ms
     model.send(alarm_body(name="CheckoutApiDown", severity="critical"), arrival)
-    model.run(start + 120_000)
+    model.run(start + jobs * spacing_ms + 120_000)
     return model, arrival
 
 
@@ -79,12 +82,45 @@ def alarm_latency_ms(model: EventSourceModel, arrival: int) -> tuple[int, int]:
     return post.at_ms - arrival, sms.at_ms - arrival
 
 
-@pytest.mark.slow(seconds=150)
+@pytest.mark.slow(seconds=240)
+def test_5000_failed_jobs_in_a_minute_are_counted_once_each_and_the_critical_alarm_among_them_is_paged_in_time(
+    aws: Any, slack: Any, tmp_path: Path
+) -> None:
+    # Given the shipped lanes and member cap, DynamoDB's partition limits enforced on the test's clock
+    h = make_harness(aws, slack, tmp_path, CONFIG)
+    meter = CapacityMeter(aws, now_ms=h.clock, read_item=moto_backend_reader()).attach(
+        h.service.clients.dynamodb
+    )
+    first_failure = h.clock.ms
+
+    # When 5,000 array children fail within a minute, a critical alarm arriving in the middle of them
+    model, arrival = storm_with_a_critical_alarm(h, lanes=2, jobs=BIG_JOBS, spacing_ms=BIG_SPACING_MS)
+
+    # Then every job was taken once, on the storm lane, and nothing failed, throttled or went to the DLQ
+    assert len(model.processed_on("StormQueue")) == BIG_JOBS
+    failed = [(p.lane, p.body[:80], p.started_ms - first_failure) for p in model.processed if p.failed]
+    assert not failed and not model.dead, (len(failed), failed[:5], meter.summary())
+    assert sum(meter.throttled.values()) == 0 and meter.peak_write().units <= 1_000, meter.summary()
+    # the storm is one message that counts every job exactly once, posted within its group_wait + 30 s
+    [post] = model.posts("#batch")
+    assert post.at_ms - first_failure <= (BATCH_GROUP_WAIT_S + 30) * 1000, post.at_ms - first_failure
+    [message] = h.slack.channel_messages("#batch")
+    assert message.text == "🟠 5000 jobs failed in queue nightly: 4800 × Out of memory, 200 × Timeout"
+    assert message.metadata is not None
+    group = h.service.router.stores.groups.get_group(message.metadata["event_payload"]["group"])
+    assert group is not None and len(group.members) == BIG_JOBS and not group.overflow
+    # and the critical alarm reached its channel and its SMS within its group_wait + 10 s
+    post_ms, sms_ms = alarm_latency_ms(model, arrival)
+    assert post_ms <= BOUND_MS and sms_ms <= BOUND_MS, (post_ms, sms_ms)
+    # a few write units a job, the whole storm included (its flushes read every member: a few read units)
+    assert meter.write_units / BIG_JOBS <= 6 and meter.read_units / BIG_JOBS <= 4, meter.summary()
+
+
+@pytest.mark.slow(seconds=60)
 def test_a_critical_alarm_in_a_batch_storm_is_paged_within_its_group_wait_and_10_s_only_with_two_lanes(
-    aws: Any, slack: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    aws: Any, slack: Any, tmp_path: Path
 ) -> None:
     # Given the router's two lanes, and a failure storm of 500 jobs with a critical alarm in its middle
-    monkeypatch.setattr(dynamodb_groups, "MAX_GROUP_MEMBERS", CAP, raising=False)
     two = make_harness(aws, slack, tmp_path / "two", CONFIG)
     model, arrival = storm_with_a_critical_alarm(two, lanes=2)
 
@@ -123,11 +159,10 @@ THROTTLED_LIMIT = 200  # write units a second for one key
 
 @pytest.mark.slow(seconds=120)
 def test_throttling_of_the_storms_hot_partition_slows_the_storm_never_the_critical_alarm(
-    aws: Any, slack: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    aws: Any, slack: Any, tmp_path: Path
 ) -> None:
     # Given DynamoDB's partition limits on the test's clock (1,000 write units a second per key): the storm's
     # jobs all join one group, whose key takes more than that when they come within a second
-    monkeypatch.setattr(dynamodb_groups, "MAX_GROUP_MEMBERS", CAP, raising=False)
     h = make_harness(aws, slack, tmp_path, CONFIG)
     # (the storm costs ~5 write units a job since groups keep their members as items, so its 500 jobs no longer
     # reach 1,000 a second on the model's clock: the partition's limit is lowered here, so that it throttles)
