@@ -11,7 +11,6 @@ each record the time of the AWS and Slack calls it made."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -56,8 +55,8 @@ BOUND_MS = (CRITICAL_GROUP_WAIT_S + 10) * 1000
 JOBS = 500
 JOB_SPACING_MS = 2
 # Issue 15's storm: 5,000 array children failing within a minute, the alarm in its middle.
-BIG_JOBS = int(os.environ.get("HOL_JOBS", "5000"))
-BIG_SPACING_MS = 60_000 // BIG_JOBS
+BIG_JOBS = 5_000
+BIG_SPACING_MS = 12
 BATCH_GROUP_WAIT_S = 30  # the batch route's group_wait (the root's, above)
 
 
@@ -82,7 +81,7 @@ def alarm_latency_ms(model: EventSourceModel, arrival: int) -> tuple[int, int]:
     return post.at_ms - arrival, sms.at_ms - arrival
 
 
-@pytest.mark.slow(seconds=240)
+@pytest.mark.slow(seconds=200)
 def test_5000_failed_jobs_in_a_minute_are_counted_once_each_and_the_critical_alarm_among_them_is_paged_in_time(
     aws: Any, slack: Any, tmp_path: Path
 ) -> None:
@@ -113,7 +112,14 @@ def test_5000_failed_jobs_in_a_minute_are_counted_once_each_and_the_critical_ala
     post_ms, sms_ms = alarm_latency_ms(model, arrival)
     assert post_ms <= BOUND_MS and sms_ms <= BOUND_MS, (post_ms, sms_ms)
     # a few write units a job, the whole storm included (its flushes read every member: a few read units)
-    assert meter.write_units / BIG_JOBS <= 6 and meter.read_units / BIG_JOBS <= 4, meter.summary()
+    assert meter.write_units / BIG_JOBS <= 6 and meter.read_units / BIG_JOBS <= 2, meter.summary()
+    # the longest record, a flush that notes each member it announces (~2,500 at group_wait), ends well
+    # inside the function's 60 s timeout
+    longest = max(model.processed, key=lambda p: p.done_ms - p.started_ms)
+    assert longest.done_ms - longest.started_ms < 30_000, (
+        longest.body[:80],
+        longest.done_ms - longest.started_ms,
+    )
 
 
 @pytest.mark.slow(seconds=60)

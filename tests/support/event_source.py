@@ -10,7 +10,10 @@ that arrives behind a storm).
 
 A record takes the time of what it did: the AWS calls it made (counted by a botocore `before-call` hook on the
 service's clients) and the Slack calls (the stand-in's log) at the service times below, plus a fixed
-overhead. Every Slack message and SMS a record causes is stamped with the end of its record (a bound: it
+overhead. While a record runs, the clock moves on by each AWS call's service time as the call is made (a flush
+that writes a thousand items spreads them over its seconds, as DynamoDB sees them), and goes back to the
+record's start when it ends, so that the other workers' records, running at the same time, keep their own
+times. Every Slack message and SMS a record causes is stamped with the end of its record (a bound: it
 went out no later). The router's own messages (flushes, with their DelaySeconds) are taken off moto's queue as
 they are sent and join their lane at the end of the record plus their delay.
 
@@ -157,13 +160,17 @@ class Worker:
 class CallMeter:
     """Counts the AWS calls made through a service's clients, by service (a botocore `before-call` hook)."""
 
-    def __init__(self, clients: Iterable[tuple[str, Any]]) -> None:
+    def __init__(self, clients: Iterable[tuple[str, Any]], clock: Any) -> None:
         self.calls: Counter[str] = Counter()
+        self.clock = clock
+        self.running = False  # the clock moves on with each call only while a record runs
         for service, client in clients:
             client.meta.events.register("before-call", self._hook(service))
 
     def _hook(self, service: str) -> Callable[..., None]:
         def count(**_: Any) -> None:
+            if self.running:
+                self.clock.ms += int(CALL_S.get(service, OTHER_AWS_CALL_S) * 1000)
             self.calls[service] += 1
 
         return count
@@ -190,7 +197,8 @@ class EventSourceModel:
         self._seq = itertools.count()
         clients = harness.service.clients
         self.meter = CallMeter(
-            (name, clients.client(name)) for name in ("dynamodb", "sqs", "sns", "secretsmanager")
+            ((name, clients.client(name)) for name in ("dynamodb", "sqs", "sns", "secretsmanager")),
+            harness.clock,
         )
         # the moto queue of each lane (a single-lane model sends what reaches the storm queue to the main one)
         self.urls = {MAIN_QUEUE: harness.stack.queue_url, "StormQueue": harness.stack.storm_queue_url}
@@ -268,13 +276,17 @@ class EventSourceModel:
             + self.urls[lane.queue].rsplit("/", 1)[-1],
             "attributes": {"ApproximateReceiveCount": str(message.receives)},
         }
-        failed = bool(process_sqs_batch(h.service, [record])["batchItemFailures"])
+        start = h.clock.ms
+        self.meter.running = True
+        try:
+            failed = bool(process_sqs_batch(h.service, [record])["batchItemFailures"])
+        finally:
+            self.meter.running = False
+            h.clock.ms = start
         new_slack = h.slack.calls[slack_calls:]
         seconds = RECORD_OVERHEAD_S + self.meter.seconds(calls) + SLACK_CALL_S * len(new_slack)
-        done = h.clock.ms + int(seconds * 1000)
-        self.processed.append(
-            Processed(lane.queue, message.body, message.arrived_ms, h.clock.ms, done, failed)
-        )
+        done = start + int(seconds * 1000)
+        self.processed.append(Processed(lane.queue, message.body, message.arrived_ms, start, done, failed))
         self.slack += [SlackSent(done, c) for c in new_slack]
         self.sms += [SmsSent(done, text) for text in sms_sent()[sms_count:]]
         for queue, url in self.urls.items():  # what the router sent itself (flushes), with their delays
