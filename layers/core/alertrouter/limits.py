@@ -7,6 +7,10 @@ BUSY_RETRY_S = 5  # when another worker holds the flush lease, look again this m
 PRUNE_BATCH = (
     99  # members dropped per flush: one DynamoDB transaction (100 actions, the header's one), all or none
 )
+# A flush writes each member's records (what it announced) with this many calls at a time: a storm's first flush
+# notes thousands of members in seconds, not tens of seconds, while 3 x ~200 writes a second of ~1-2 units each
+# stay under the 1,000 write units a second one partition takes, the storm's own joins beside them.
+RECORD_WRITERS = 3
 MAX_HOP_MS = 900_000  # a muted group is looked at again at least this often (SQS's longest delay)
 DECISION_CACHE = 4096  # label sets whose routing is remembered per process
 SILENCE_CACHE_MS = 5_000  # silences are read at most this often per process (a storm flushes many groups)

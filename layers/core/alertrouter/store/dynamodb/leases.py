@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from alertrouter.limits import RECORD_WRITERS
 from alertrouter.models.state import GroupState
 from alertrouter.store.base import FlushLeaseStore, GroupProgress, LeaseHeldError
 from alertrouter.store.dynamodb.codec import (
@@ -140,8 +142,15 @@ class FlushLeaseItems(GroupPartition, FlushLeaseStore):
         claimed = self._claimed.get(lease_id) or self._reread(key, lease_id)
         after = {**claimed.flat, **changes}
         writes = record_writes(claimed.flat, after, claimed.gen)
-        for fp, write in writes.members.items():
-            self._write_records(key, fp, write)
+        if len(writes.members) <= RECORD_WRITERS:
+            for fp, write in writes.members.items():
+                self._write_records(key, fp, write)
+        else:  # a storm's flush: thousands of independent conditional writes (a boto3 client is thread-safe)
+            with ThreadPoolExecutor(RECORD_WRITERS, thread_name_prefix="records") as pool:
+                for done in [
+                    pool.submit(self._write_records, key, fp, w) for fp, w in writes.members.items()
+                ]:
+                    done.result()  # the first error is raised, after every write has been tried
         own = {name: value for name, value in changes.items() if name not in PER_MEMBER}
         names = {f"#f{i}": name for i, name in enumerate(own)}
         values = {f":v{i}": value for i, value in enumerate(own.values())}
