@@ -131,14 +131,15 @@ class LocalLambda:
 
     def __init__(self, sqs: Any, queue_urls: list[str], handler: Any, clock: DemoClock) -> None:
         self.sqs, self.queue_urls, self.handler, self.clock = sqs, queue_urls, handler, clock
-        self.queue_url = queue_urls[0]  # the router's own queue: its delayed flushes wait there
+        self.queue_url = queue_urls[0]  # the ingest queue
         self.invocations = 0
 
     def _delayed(self) -> list[Any]:
+        """The delayed flushes waiting on any lane (a record's flushes go back to the queue it came from)."""
         from moto.backends import get_backend
 
-        queue = get_backend("sqs")[ACCOUNT]["us-east-1"].queues[self.queue_url.rsplit("/", 1)[-1]]
-        return [m for m in queue._messages if m.delayed]
+        queues = get_backend("sqs")[ACCOUNT]["us-east-1"].queues
+        return [m for url in self.queue_urls for m in queues[url.rsplit("/", 1)[-1]]._messages if m.delayed]
 
     def _receive(self) -> tuple[str, list[dict[str, Any]]]:
         """The next batch of visible messages, from the first lane that has any, and its queue's URL."""

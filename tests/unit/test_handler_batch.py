@@ -5,13 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from alertrouter.handler import MIN_REMAINING_MS, process_sqs_batch
+from alertrouter.service import Lane
+
+INGEST = "https://sqs.us-east-1.amazonaws.com/123456789012/prod-ingest"
+STORM = "https://sqs.us-east-1.amazonaws.com/123456789012/prod-ingest-storm"
 
 
 class Service:
     def __init__(self, fail: set[str]) -> None:
+        from types import SimpleNamespace
+
         self.fail, self.handled = fail, []  # type: ignore[var-annotated]
+        self.settings = SimpleNamespace(ingest_queue_url=INGEST, storm_queue_url=STORM)
+        self.lane = Lane(INGEST)
+        self.lanes: list[str] = []  # where each record's follow-ups would go
 
     def handle_body(self, body: str, *, message_id: str = "") -> None:
+        self.lanes.append(self.lane.url)
         if message_id in self.fail:
             raise RuntimeError("DynamoDB throttled")
         self.handled.append(message_id)
@@ -25,6 +35,16 @@ def test_failed_records_are_reported_and_the_rest_done() -> None:
     service = Service({"m1"})
     assert process_sqs_batch(service, records(3)) == {"batchItemFailures": [{"itemIdentifier": "m1"}]}  # type: ignore[arg-type]
     assert service.handled == ["m0", "m2"]
+
+
+def test_a_records_follow_ups_go_back_to_the_queue_it_came_from() -> None:
+    service = Service({"m1"})
+    batch = records(3)
+    batch[1]["eventSourceARN"] = "arn:aws:sqs:us-east-1:123456789012:prod-ingest-storm"
+    batch[2]["eventSourceARN"] = "arn:aws:sqs:us-east-1:123456789012:prod-ingest"
+    process_sqs_batch(service, batch)  # type: ignore[arg-type]
+    # a record without its source (a direct invocation) uses the ingest queue; a failed one sets it back too
+    assert service.lanes == [INGEST, STORM, INGEST] and service.lane.url == INGEST
 
 
 def test_records_are_handed_back_when_time_runs_short() -> None:
@@ -59,10 +79,8 @@ class RetryAfterService:
         self.clients = SimpleNamespace(
             sqs=SimpleNamespace(change_message_visibility=change_message_visibility)
         )
-        self.settings = SimpleNamespace(
-            ingest_queue_url="https://sqs.us-east-1.amazonaws.com/123456789012/prod-ingest",
-            storm_queue_url=storm_queue_url,
-        )
+        self.settings = SimpleNamespace(ingest_queue_url=INGEST, storm_queue_url=storm_queue_url)
+        self.lane = Lane(INGEST)
 
     def handle_body(self, body: str, *, message_id: str = "") -> None:
         from alertrouter.notify.base import NotifyError
@@ -71,7 +89,7 @@ class RetryAfterService:
 
 
 def test_a_retry_after_is_waited_out_on_the_queue_the_record_came_from() -> None:
-    storm = "https://sqs.us-east-1.amazonaws.com/123456789012/prod-ingest-storm"
+    storm = STORM
     service = RetryAfterService(storm)
     batch = [
         {

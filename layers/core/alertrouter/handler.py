@@ -13,8 +13,8 @@ logger = function_logger(ROUTER)
 
 
 def queue_url_of(service: RouterService, record: dict[str, Any]) -> str:
-    """The URL of the queue a record came from (its receipt handle is only good there): the storm queue's
-    when the record's source ARN names it, else the ingest queue's."""
+    """The URL of the queue a record came from (its receipt handle is only good there, and what it schedules
+    goes back there): the storm queue's when the record's source ARN names it, else the ingest queue's."""
     storm = service.settings.storm_queue_url
     source = str(record.get("eventSourceARN", ""))
     if storm and source and source.rsplit(":", 1)[-1] == storm.rstrip("/").rsplit("/", 1)[-1]:
@@ -56,7 +56,8 @@ def process_sqs_batch(
             failures.append({"itemIdentifier": message_id})
             continue
         try:
-            service.handle_body(str(record.get("body", "")), message_id=message_id)
+            with service.lane.of(queue_url_of(service, record)):
+                service.handle_body(str(record.get("body", "")), message_id=message_id)
         except Exception as exc:  # noqa: BLE001 - every failure is handed back to SQS, none is lost
             logger.warning(
                 "record will be retried", extra={"message_id": message_id, "error": repr(exc)[:300]}

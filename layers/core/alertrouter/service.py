@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, assert_never
 
 from aws_lambda_powertools import single_metric
@@ -34,16 +36,35 @@ logger = function_logger(ROUTER)
 metrics = function_metrics(ROUTER)
 
 
-class SqsFlushScheduler:
-    """Schedules a group flush as a delayed message on the router's own queue (SQS allows 15 min)."""
+class Lane:
+    """The queue of the record being handled. What the record schedules (its group's flushes) goes back to
+    that queue: a storm's follow-ups stay on the storm lane, behind the storm, never in front of the alarms
+    on the ingest lane. Outside a record (a direct invocation), the ingest queue."""
 
-    def __init__(self, client: SQSClient, queue_url: str) -> None:
+    def __init__(self, ingest_queue_url: str) -> None:
+        self.ingest_queue_url = ingest_queue_url
+        self.url = ingest_queue_url
+
+    @contextmanager
+    def of(self, queue_url: str) -> Iterator[None]:
+        """While one record is handled: its queue."""
+        self.url = queue_url or self.ingest_queue_url
+        try:
+            yield
+        finally:
+            self.url = self.ingest_queue_url
+
+
+class SqsFlushScheduler:
+    """Schedules a group flush as a delayed message on the queue of the record at hand (SQS allows 15 min)."""
+
+    def __init__(self, client: SQSClient, lane: Lane) -> None:
         self.client = client
-        self.queue_url = queue_url
+        self.lane = lane
 
     def schedule(self, key: str, route_id: str, delay_s: int, due_ms: int) -> None:
         self.client.send_message(
-            QueueUrl=self.queue_url,
+            QueueUrl=self.lane.url,
             DelaySeconds=min(900, max(0, delay_s)),
             MessageBody=own_messages.FlushMessage(group=key, route=route_id, due=due_ms).encode(),
         )
@@ -62,8 +83,10 @@ class RouterService:
         admission: Admission,
         fail_safe: FailSafe,
         config_version: str,
+        lane: Lane | None = None,
     ) -> None:
         self.router = router
+        self.lane = lane or Lane(settings.ingest_queue_url)
         self.settings = settings
         self.clients = clients
         self.admission = admission

@@ -27,5 +27,5 @@ def build_escalator() -> Escalator:
         sms_notifier(clients, secrets, settings.sms_numbers_secret),
         slack,
         account_label=settings.account_label,
-        enqueue=router_queue(clients, settings.ingest_queue_url),
+        enqueue=router_queue(clients, settings.storm_queue_url or settings.ingest_queue_url),
     )

@@ -20,7 +20,7 @@ from alertrouter.notify.slack import SlackClient
 from alertrouter.observability import ROUTER, function_logger
 from alertrouter.router import Router
 from alertrouter.scheduling import FlushScheduler
-from alertrouter.service import RouterService, SqsFlushScheduler
+from alertrouter.service import Lane, RouterService, SqsFlushScheduler
 from alertrouter.store.base import Stores
 from alertrouter.store.dynamodb import DynamoDBStore
 
@@ -62,10 +62,11 @@ def compose(
     config, problem = load_routing(settings, version)
     fail_safe = FailSafe(settings.default_slack_channel, problem)
     secrets = SecretCache(lambda: clients.secretsmanager)
+    lane = Lane(settings.ingest_queue_url)
     router = Router(
         config or fail_safe.config,
         stores or DynamoDBStore(settings.table_name, clients.dynamodb).stores(),
-        scheduler or SqsFlushScheduler(clients.sqs, settings.ingest_queue_url),
+        scheduler or SqsFlushScheduler(clients.sqs, lane),
         slack=slack or SlackClient(slack_token(settings, secrets), str(settings.slack_api_url)),
         sms=sms_notifier(clients, secrets, settings.sms_numbers_secret),
         ops=OpsTopic(clients.sns, settings.ops_topic_arn) if settings.ops_topic_arn else None,
@@ -81,6 +82,7 @@ def compose(
         admission=Admission.of(settings.account_id, settings.source_accounts),
         fail_safe=fail_safe,
         config_version=version,
+        lane=lane,
     )
 
 

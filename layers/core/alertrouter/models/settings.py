@@ -84,7 +84,10 @@ class EscalatorSettings(_StateTable, _Paging):
     """The escalator function's environment."""
 
     account_label: str = ""
-    ingest_queue_url: str = ""  # the router's queue, which resolves one-shot alerts that expired
+    # the router's storm queue, where it resolves one-shot alerts that expired (a storm's thousands of them
+    # stay off the ingest queue and its alarms); the ingest queue where a stack has no storm queue
+    storm_queue_url: str = ""
+    ingest_queue_url: str = ""
 
 
 class SloSettings(_StateTable, _RouterQueue):
