@@ -983,9 +983,27 @@ def test_router_environment_points_at_this_stacks_resources() -> None:
     env = RESOURCES["RouterFunction"]["Properties"]["Environment"]["Variables"]
     assert env["TABLE_NAME"] == {"Ref": "StateTable"}
     assert env["INGEST_QUEUE_URL"] == {"Ref": "IngestQueue"} and env["DLQ_URL"] == {"Ref": "IngestDLQ"}
-    assert env["STORM_QUEUE_URL"] == {"Ref": "StormQueue"}  # its records' visibility is changed there
+    # its records' visibility is changed there, and their flushes wait there
+    assert env["STORM_QUEUE_URL"] == {"Ref": "StormQueue"}
     assert env["ROUTING_CONFIG_PATH"] == "/opt/routing.yaml"  # where ConfigLayer's config/ lands
     assert RESOURCES["ConfigLayer"]["Properties"]["ContentUri"] == "config/"
+
+
+def test_the_escalator_hands_expiries_to_the_storm_lane_only() -> None:
+    """A storm's thousands of expiries an hour later wait behind each other on the storm queue, not in front
+    of the alarms on the ingest queue: the escalator is given the storm queue, and may send nowhere else."""
+    props = RESOURCES["EscalatorFunction"]["Properties"]
+    env = props["Environment"]["Variables"]
+    assert env["STORM_QUEUE_URL"] == {"Ref": "StormQueue"} and "INGEST_QUEUE_URL" not in env
+    sends = [
+        s["Resource"]
+        for p in props["Policies"]
+        for s in p["Statement"]
+        if isinstance(s, dict)
+        and "Action" in s  # (not an Fn::If)
+        and "sqs:SendMessage" in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    ]
+    assert sends == [{"GetAtt": "StormQueue.Arn"}]
 
 
 # ---- names and tags ----
