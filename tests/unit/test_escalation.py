@@ -224,3 +224,24 @@ def test_an_expiry_overtaken_by_a_newer_event_changes_nothing() -> None:
     r.handle(alert("NightlyJobFailed", minute=5).model_copy(update={"one_shot": True}))
     assert r.expire(first.fingerprint, first.timestamp_ms).applied == 0  # the message for the older event
     assert next(iter(store.alerts.values())).status == "firing"
+
+
+def test_a_storms_expiries_are_handed_over_a_thousand_a_run_the_longest_due_first() -> None:
+    from alertrouter.limits import EXPIRIES_PER_RUN
+
+    store, clock, queue = MemoryStore(), Clock(), []  # type: ignore[var-annotated]
+    escalator = Escalator(store.stores(), None, None, now_ms=clock, enqueue=queue.append)
+    jobs = 2 * EXPIRIES_PER_RUN + 500
+    for i in range(jobs):  # a storm's failed jobs, their resolve_timeout over one after another
+        store.set_expiry(f"job{i:05d}", T0 + i, due_ms=T0 + i)
+    store.set_expiry("later", T0, due_ms=T0 + jobs + 10 * MIN)  # not due yet: stays
+    clock.ms = T0 + jobs
+    handed = []
+    for _ in range(4):  # the escalator's next four runs, a minute apart
+        assert escalator.run().expired == len(queue)
+        handed.append([m.fingerprint for m in queue])
+        queue.clear()
+        clock.ms += MIN
+    assert [len(h) for h in handed] == [EXPIRIES_PER_RUN, EXPIRIES_PER_RUN, 500, 0]
+    assert sum(handed, []) == [f"job{i:05d}" for i in range(jobs)]  # each once, the longest due first
+    assert [e[0] for e in store.expiries()] == ["later"]

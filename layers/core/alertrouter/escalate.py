@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from alertrouter.limits import EXPIRIES_PER_RUN
 from alertrouter.models.alert import Status
 from alertrouter.models.silence import named_episodes, silencing
 from alertrouter.models.state import EscalationState, GroupState, Member, QueuedPage
@@ -168,14 +169,15 @@ class Escalator:
 
     def _expire(self, now: int, outcome: EscalationOutcome) -> None:
         """One-shot alerts whose resolve_timeout passed: the router resolves them (unless they recurred).
-        The expiry is dropped only once its message is on the queue, so a failure is retried next run."""
+        The expiry is dropped only once its message is on the queue, so a failure is retried next run. At
+        most EXPIRIES_PER_RUN a run, the longest due first: the rest are the next runs'."""
         if self.enqueue is None:
             return
-        for fingerprint, ts_ms, due_ms in self.expiries.expiries():
-            if due_ms <= now:
-                self.enqueue(ExpireMessage(fingerprint=fingerprint, ts=ts_ms))
-                self.expiries.end_expiry(fingerprint, ts_ms)
-                outcome.expired += 1
+        due = sorted((e for e in self.expiries.expiries() if e[2] <= now), key=lambda e: e[2])
+        for fingerprint, ts_ms, _ in due[:EXPIRIES_PER_RUN]:
+            self.enqueue(ExpireMessage(fingerprint=fingerprint, ts=ts_ms))
+            self.expiries.end_expiry(fingerprint, ts_ms)
+            outcome.expired += 1
 
     def _pages(
         self, episode: int, group: GroupState | None, silences: list[Any], now: int

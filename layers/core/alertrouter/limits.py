@@ -11,6 +11,9 @@ PRUNE_BATCH = (
 # notes thousands of members in seconds, not tens of seconds, while 3 x ~200 writes a second of ~1-2 units each
 # stay under the 1,000 write units a second one partition takes, the storm's own joins beside them.
 RECORD_WRITERS = 3
+# Expired one-shot alerts the escalator hands to the router per run (~25 ms each: a send and a delete): a
+# 5,000-job storm's expiries go over five runs, each well inside the escalator's 50 s, oldest due first.
+EXPIRIES_PER_RUN = 1_000
 MAX_HOP_MS = 900_000  # a muted group is looked at again at least this often (SQS's longest delay)
 DECISION_CACHE = 4096  # label sets whose routing is remembered per process
 SILENCE_CACHE_MS = 5_000  # silences are read at most this often per process (a storm flushes many groups)
