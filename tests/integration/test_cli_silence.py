@@ -219,6 +219,18 @@ def test_bad_add_exits_2_with_a_one_line_error_and_writes_nothing(
     assert table.item_count() == 0
 
 
+def test_a_bare_first_word_is_the_alert_name_as_in_amtool(
+    table: Table, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, *silence_cmd(table, "add", "DiskFull", 'instance=~"i-0.*"', "--by", "alice"))
+    assert (code, err) == (0, "")
+    [stored] = table.silences()
+    assert [str(m) for m in stored.matchers] == ['alertname="DiskFull"', 'instance=~"i-0.*"']
+    # only the first argument, and only a word: a later one, or one with blanks, is read as a matcher
+    code, _, err = run(capsys, *silence_cmd(table, "add", 'instance=~"i-0.*"', "DiskFull", "--by", "alice"))
+    assert code == 2 and "invalid matcher 'DiskFull'" in err
+
+
 def test_expire_of_unknown_id_exits_1(table: Table, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, *silence_cmd(table, "expire", "nosuchsilence"))
     assert code == 1 and out == ""

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from alertrouter.config import ConfigError, config_version, load_config
 from alertrouter.models.alert import Status
 from alertrouter.models.config import RoutingConfig, parse_duration
+from alertrouter.models.matcher import Matcher
 from alertrouter.models.silence import Silence
 from alertrouter.models.state import AlertState, GroupState, Member
 from alertrouter.notify.preview import render_text
@@ -253,6 +254,16 @@ def _silence_line(silence: Silence, now_ms: int) -> str:
     )
 
 
+def silence_arguments(arguments: list[str]) -> list[str | Matcher]:
+    """`silence add`'s matchers as amtool reads them: one matcher per argument, and a first argument that is
+    a bare word (`DiskFull`) is the alert name. (amtool takes any first argument it cannot read as a matcher
+    for the alert name; here one with blanks or matcher characters is refused with the reason instead.)"""
+    first, *rest = arguments
+    if first and not set(first) & set('=!~"{},') and not any(c.isspace() for c in first):
+        return [Matcher.of("alertname", "=", first), *rest]
+    return list(arguments)
+
+
 def cmd_silence(args: argparse.Namespace) -> int:
     """`silence add MATCHER...`, `silence list`, `silence expire ID`, against the state table."""
     stores = _stores(args)
@@ -269,7 +280,7 @@ def cmd_silence(args: argparse.Namespace) -> int:
                 else starts + int(parse_duration(args.duration).total_seconds() * 1000)
             )
             silence = Silence(
-                matchers=args.matchers,
+                matchers=silence_arguments(args.matchers),
                 starts_at_ms=starts,
                 ends_at_ms=ends,
                 created_by=args.by,
@@ -504,7 +515,9 @@ def build_parser() -> argparse.ArgumentParser:
     silence = sub.add_parser("silence", help="add, list or expire silences (in the state table)")
     actions = silence.add_subparsers(dest="action", required=True)
     add = actions.add_parser(
-        "add", help='silence alerts matching all of MATCHER... e.g. alertname="DiskFull"'
+        "add",
+        help='silence alerts matching all of MATCHER... e.g. alertname="DiskFull" (a bare first word is the '
+        "alert name, as in amtool: DiskFull)",
     )
     add.add_argument("matchers", nargs="+", metavar="MATCHER")
     add.add_argument("--duration", default="1h", help="how long (e.g. 30m, 4h); or give --end")

@@ -23,8 +23,8 @@ class InhibitRule(BaseModel):
     @field_validator("source_matchers", "target_matchers", mode="before")
     @classmethod
     def _matchers(cls, v: Any) -> Any:
-        if isinstance(v, list):
-            return [Matcher.coerce(m) for m in v]
+        if isinstance(v, list):  # an entry may hold several matchers, as in Alertmanager
+            return [m for entry in v for m in Matcher.coerce_all(entry)]
         return v
 
     @field_validator("source_matchers")

@@ -1,13 +1,24 @@
-"""Alertmanager's label matchers: `name=value`, `name!=value`, `name=~regex`, `name!~regex`."""
+"""Alertmanager's label matchers: `name=value`, `name!=value`, `name=~regex`, `name!~regex`, read with
+Alertmanager's own grammar (models/matcher_syntax.py) and matched with RE2, anchored at both ends."""
 
 from __future__ import annotations
 
 import re
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-_MATCHER = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_:.\-]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$")
+from alertrouter.models.matcher_syntax import (
+    NAME,
+    MatcherSyntaxError,
+    compile_regex,
+    parse_all,
+    quote,
+)
+
+# How releases before the Alertmanager grammar wrote a matcher into a silence item.
+_LEGACY = re.compile(r'([A-Za-z_][A-Za-z0-9_:.\-]*)(=~|!~|!=|=)"(.*)"', re.S)
 
 
 class MatchOp(StrEnum):
@@ -18,36 +29,56 @@ class MatchOp(StrEnum):
 
 
 class Matcher(BaseModel):
-    """`name=value`, `name!=value`, `name=~regex`, `name!~regex`; regexes are fully anchored."""
+    """`name=value`, `name!=value`, `name=~regex`, `name!~regex`; regexes are RE2, fully anchored."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
     name: str
     op: MatchOp
     value: str
-    pattern: re.Pattern[str] | None = None
+    pattern: Any = None  # the compiled RE2 program of a regex matcher
+
+    @classmethod
+    def of(cls, name: str, op: str, value: str) -> Matcher:
+        """A matcher from its parts, checked as Alertmanager checks them (name, operator, regex)."""
+        if not NAME.fullmatch(name):
+            raise MatcherSyntaxError(f"invalid label name {name!r}: letters, digits, _ and : only")
+        if op not in MatchOp.__members__.values():
+            raise MatcherSyntaxError(f"invalid operator {op!r}: expected =, !=, =~ or !~")
+        pattern = compile_regex(value) if op in ("=~", "!~") else None
+        return cls(name=name, op=MatchOp(op), value=value, pattern=pattern)
+
+    @classmethod
+    def stored(cls, text: str) -> Matcher:
+        """A matcher as a silence item keeps it: written by str() (Alertmanager's grammar, escaped), or by a
+        release before it, which wrote `name<op>"value"` unescaped and allowed `.` and `-` in names: read
+        as written, so an upgrade changes no stored silence's meaning."""
+        try:
+            return cls.parse(text)
+        except MatcherSyntaxError:
+            legacy = _LEGACY.fullmatch(text)
+            if legacy is None:
+                raise
+            name, op, value = legacy.groups()
+            return cls(
+                name=name, op=MatchOp(op), value=value, pattern=compile_regex(value) if "~" in op else None
+            )
+
+    @classmethod
+    def parse_all(cls, text: str) -> list[Matcher]:
+        """Every matcher of one Alertmanager matcher string: `'a="x", b=~"y.*"'`, `'{a="x"}'`."""
+        return [cls.of(name, op, value) for name, op, value in parse_all(text)]
 
     @classmethod
     def parse(cls, text: str) -> Matcher:
-        found = _MATCHER.match(text)
-        if found is None:
-            raise ValueError(f"invalid matcher {text!r}: expected label=value, !=, =~ or !~")
-        name, op, value = found.groups()
-        if value[:1] in ('"', "'"):
-            if len(value) < 2 or value[-1] != value[0]:
-                raise ValueError(f"invalid matcher {text!r}: unbalanced quote")
-            value = value[1:-1]
-        elif value[:1] in ("=", "~") or value[-1:] in ('"', "'"):
-            raise ValueError(f"invalid matcher {text!r}: quote a value that starts with = or ~")
-        pattern = None
-        if op in ("=~", "!~"):
-            try:
-                pattern = re.compile(f"(?:{value})")
-            except re.error as exc:
-                raise ValueError(f"invalid regex in matcher {text!r}: {exc.msg}") from exc
-            except (OverflowError, RecursionError) as exc:
-                raise ValueError(f"regex in matcher {text[:80]!r} is too large or too deeply nested") from exc
-        return cls(name=name, op=MatchOp(op), value=value, pattern=pattern)
+        """Exactly one matcher (a silence's, as amtool reads each argument)."""
+        found = cls.parse_all(text)
+        if len(found) != 1:
+            raise MatcherSyntaxError(
+                f"invalid matcher {text[:80]!r}: expected one matcher, found {len(found)}"
+                + (" (give each on its own)" if found else "")
+            )
+        return found[0]
 
     def matches(self, labels: dict[str, str]) -> bool:
         # A missing label matches as the empty string, as in Alertmanager.
@@ -56,22 +87,40 @@ class Matcher(BaseModel):
             return actual == self.value
         if self.op is MatchOp.NE:
             return actual != self.value
-        assert self.pattern is not None
-        hit = self.pattern.fullmatch(actual) is not None
+        hit = self.pattern.search(actual) is not None
         return hit if self.op is MatchOp.RE else not hit
 
     def __str__(self) -> str:
-        return f'{self.name}{self.op.value}"{self.value}"'
+        return f"{self.name}{self.op.value}{quote(self.value)}"
+
+    def __eq__(self, other: object) -> bool:  # the compiled program follows from the rest
+        if not isinstance(other, Matcher):
+            return NotImplemented
+        return (self.name, self.op, self.value) == (other.name, other.op, other.value)
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.op, self.value))
 
     @classmethod
-    def coerce(cls, value: object) -> Matcher:
-        """A matcher from config: `'name="value"'`, or a mapping {name, op, value} (checked the same way)."""
+    def coerce_all(cls, value: object) -> list[Matcher]:
+        """The matchers of one config entry: a string of one or more (Alertmanager's `matchers:`), or a
+        mapping {name, op, value}."""
         if isinstance(value, Matcher):
-            return value
+            return [value]
         if isinstance(value, str):
-            return cls.parse(value)
+            return cls.parse_all(value)
         if isinstance(value, dict) and set(value) == {"name", "op", "value"}:
-            return cls.parse(f'{value["name"]}{value["op"]}"{value["value"]}"')
+            return [cls.of(str(value["name"]), str(value["op"]), str(value["value"]))]
         raise ValueError(
             f"a matcher is a string like 'name=\"value\"' (or name, op and value), not {value!r:.80}"
         )
+
+    @classmethod
+    def coerce(cls, value: object) -> Matcher:
+        """Exactly one matcher from a string or a mapping (a silence's matchers, one per entry)."""
+        found = cls.coerce_all(value)
+        if len(found) != 1:
+            raise MatcherSyntaxError(
+                f"invalid matcher {value!r:.80}: expected one matcher, found {len(found)}"
+            )
+        return found[0]

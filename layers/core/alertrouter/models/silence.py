@@ -7,7 +7,15 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
 from alertrouter.models.matcher import Matcher, MatchOp
 
@@ -15,6 +23,7 @@ MAX_SILENCE_MS = 30 * 86400 * 1000  # a silence longer than a month is a config 
 # A later end by less than this (the same choice clicked twice) leaves a silence as it is: ends are shown to
 # the minute, and "extended by a second" would only be noise.
 SAME_END_MS = 60_000
+STORED = "stored"  # validation context: a silence read back from the state table
 FINGERPRINT_LABEL = "fingerprint"  # a silence may name alerts by fingerprint (the Slack button does)
 
 
@@ -35,8 +44,12 @@ class Silence(BaseModel):
 
     @field_validator("matchers", mode="before")
     @classmethod
-    def _matchers(cls, v: Any) -> Any:
+    def _matchers(cls, v: Any, info: ValidationInfo) -> Any:
         if isinstance(v, list | tuple):
+            if info.context and info.context.get(
+                STORED
+            ):  # read back as written, by this release or an earlier
+                return tuple(Matcher.stored(m) if isinstance(m, str) else Matcher.coerce(m) for m in v)
             return tuple(Matcher.coerce(m) for m in v)
         return v
 

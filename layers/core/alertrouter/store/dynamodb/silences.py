@@ -6,7 +6,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from alertrouter.models.silence import Silence, extended
+from alertrouter.models.silence import STORED, Silence, extended
 from alertrouter.store.base import InhibitSourceStore, SilenceStore
 from alertrouter.store.dynamodb.codec import (
     ALERT_TTL_S,
@@ -42,7 +42,7 @@ class SilenceItems(Table, SilenceStore):
         key = silence_key(silence.id)
         for _ in range(SILENCE_MERGE_TRIES):
             got = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")
-            kept = Silence.model_validate(decode_item(got)) if got else None
+            kept = Silence.model_validate(decode_item(got), context={STORED: True}) if got else None
             stored = extended(kept, silence)
             if stored == kept:
                 return stored, kept
@@ -75,7 +75,8 @@ class SilenceItems(Table, SilenceStore):
 
     def silences(self) -> list[Silence]:
         return sorted(
-            (Silence.model_validate(i) for i in self._query_all("SILENCE")), key=lambda s: s.starts_at_ms
+            (Silence.model_validate(i, context={STORED: True}) for i in self._query_all("SILENCE")),
+            key=lambda s: s.starts_at_ms,
         )
 
     def expire_silence(self, silence_id: str, now_ms: int) -> Silence | None:
@@ -102,7 +103,7 @@ class SilenceItems(Table, SilenceStore):
                     ),
                     ReturnValues="ALL_NEW",
                 )
-                return Silence.model_validate(decode_item(got["Attributes"]))
+                return Silence.model_validate(decode_item(got["Attributes"]), context={STORED: True})
             except ClientError as exc:
                 if not conditional_failed(exc):
                     raise

@@ -1,0 +1,96 @@
+"""The matcher grammar and regexes against what the real Alertmanager (0.25, Debian's package) made of the same
+strings: tests/conformance/golden/*.json, recorded by tests/conformance/record_matchers.py.
+
+- matchers.json: each case as a `matchers:` entry of an alertmanager.yml: accepted or refused, and the
+  matchers it means (name, value, regex or not, equal or not).
+- regex_routes.json: regex matchers (RE2 against Python's re) routing label values: accepted or refused, and
+  which values each matches.
+
+Every case agrees, but those listed in KNOWN_DIFFERENCES with the reason each is deliberate."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from alertrouter.models.matcher import Matcher, MatchOp
+from alertrouter.models.matcher_syntax import MatcherSyntaxError
+from support.paths import ROOT
+
+GOLDEN = ROOT / "tests" / "conformance" / "golden"
+MATCHERS = json.loads((GOLDEN / "matchers.json").read_text())
+REGEX_ROUTES = json.loads((GOLDEN / "regex_routes.json").read_text())
+KIND = {
+    MatchOp.EQ: (False, True),
+    MatchOp.NE: (False, False),
+    MatchOp.RE: (True, True),
+    MatchOp.NRE: (True, False),
+}
+# Alertmanager 0.25 is built with Go 1.19, whose regexp refuses `(?<name>...)`; Go 1.22 accepts it, and so does
+# every Alertmanager built since (0.27 on): we follow the current one.
+KNOWN_DIFFERENCES = {'a=~"(?<n>a)"'}
+
+
+def ours(text: str) -> dict[str, Any]:
+    """What this project makes of a `matchers:` entry, in the golden's shape (sorted as Alertmanager sorts)."""
+    try:
+        found = Matcher.parse_all(text)
+    except MatcherSyntaxError:
+        return {"accepted": False}
+    parsed = [
+        {"name": m.name, "value": m.value, "isRegex": KIND[m.op][0], "isEqual": KIND[m.op][1]} for m in found
+    ]
+    return {"accepted": True, "matchers": sorted(parsed, key=lambda m: (m["name"], m["value"]))}
+
+
+def theirs(case: dict[str, Any]) -> dict[str, Any]:
+    oracle = case["config_matchers"]
+    if not oracle["accepted"]:
+        return {"accepted": False}
+    return {"accepted": True, "matchers": sorted(oracle["matchers"], key=lambda m: (m["name"], m["value"]))}
+
+
+@pytest.mark.parametrize("case", MATCHERS["cases"], ids=lambda c: c["input"][:40])
+def test_a_matchers_entry_means_what_it_means_in_alertmanager(case: dict[str, Any]) -> None:
+    assert ours(case["input"]) == theirs(case)
+
+
+def matches(matcher: Matcher, value: str | None) -> bool:
+    return matcher.matches({} if value is None else {matcher.name: value})
+
+
+@pytest.mark.parametrize("case", REGEX_ROUTES["cases"], ids=lambda c: c["matcher"][:40])
+def test_a_regex_matches_what_re2_matches_in_alertmanager(case: dict[str, Any]) -> None:
+    if case["matcher"] in KNOWN_DIFFERENCES:
+        assert case["config"]["accepted"] is False and Matcher.parse(
+            case["matcher"]
+        )  # accepted here, on purpose
+        return
+    if not case["config"]["accepted"]:
+        with pytest.raises(MatcherSyntaxError):
+            Matcher.parse(case["matcher"])
+        return
+    matcher = Matcher.parse(case["matcher"])
+    assert [matches(matcher, r["value"]) for r in case["results"]] == [r["matches"] for r in case["results"]]
+
+
+def test_the_golden_data_is_what_the_figures_say() -> None:
+    # the conformance figures of docs/configuration/alertmanager.md: every recorded case, one known difference
+    assert MATCHERS["alertmanager_version"].startswith("0.25")
+    assert len(MATCHERS["cases"]) == 119 and len(REGEX_ROUTES["cases"]) == 35
+    assert {c["matcher"] for c in REGEX_ROUTES["cases"]} >= KNOWN_DIFFERENCES
+
+
+@pytest.mark.parametrize("value", ['say "hi"', "back\\slash", "two\nlines", "\\d+", 'a\\"b', "", "'x'"])
+def test_a_matcher_written_out_reads_back_the_same(value: str) -> None:
+    for op in ("=", "!=", "=~", "!~"):
+        matcher = Matcher.of("label", op, value if op in ("=", "!=") else "x")
+        assert Matcher.parse(str(matcher)) == matcher
+
+
+def test_a_silence_matcher_is_one_matcher_and_a_config_entry_may_hold_several() -> None:
+    assert [str(m) for m in Matcher.parse_all('{a="x", b=~"y.*",}')] == ['a="x"', 'b=~"y.*"']
+    with pytest.raises(MatcherSyntaxError, match="expected one matcher, found 2"):
+        Matcher.parse('a="x", b="y"')
