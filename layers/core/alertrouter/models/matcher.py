@@ -72,13 +72,7 @@ class Matcher(BaseModel):
     @classmethod
     def parse(cls, text: str) -> Matcher:
         """Exactly one matcher (a silence's, as amtool reads each argument)."""
-        found = cls.parse_all(text)
-        if len(found) != 1:
-            raise MatcherSyntaxError(
-                f"invalid matcher {text[:80]!r}: expected one matcher, found {len(found)}"
-                + (" (give each on its own)" if found else "")
-            )
-        return found[0]
+        return _one(cls.parse_all(text), text)
 
     def matches(self, labels: dict[str, str]) -> bool:
         # A missing label matches as the empty string, as in Alertmanager.
@@ -118,9 +112,15 @@ class Matcher(BaseModel):
     @classmethod
     def coerce(cls, value: object) -> Matcher:
         """Exactly one matcher from a string or a mapping (a silence's matchers, one per entry)."""
-        found = cls.coerce_all(value)
-        if len(found) != 1:
-            raise MatcherSyntaxError(
-                f"invalid matcher {value!r:.80}: expected one matcher, found {len(found)}"
-            )
-        return found[0]
+        return _one(cls.coerce_all(value), value)
+
+
+def _one(found: list[Matcher], given: object) -> Matcher:
+    """The one matcher a silence entry holds (amtool reads each argument as exactly one)."""
+    if len(found) != 1:
+        shown = given[:80] if isinstance(given, str) else given
+        raise MatcherSyntaxError(
+            f"invalid matcher {shown!r:.90}: expected one matcher, found {len(found)}"
+            + (" (give each on its own)" if found else "")
+        )
+    return found[0]
