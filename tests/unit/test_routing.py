@@ -123,10 +123,30 @@ def test_group_by_all_labels() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "seconds"), [("30s", 30), ("5m", 300), ("4h", 14400), ("1h30m", 5400), (10, 10)]
+    ("text", "seconds"),
+    [
+        ("30s", 30),
+        ("5m", 300),
+        ("4h", 14400),
+        ("1h30m", 5400),
+        ("1d", 86400),
+        ("2w", 14 * 86400),
+        ("1y", 365 * 86400),
+        ("500ms", 0.5),
+        ("1h0m30s", 3630),
+        ("0", 0),
+        (0, 0),
+    ],
 )
 def test_durations(text, seconds) -> None:
     assert parse_duration(text).total_seconds() == seconds
+
+
+@pytest.mark.parametrize("text", [10, "10", "1.5h", "1m1h", "30S", " ", "", "1h 30m", "٣s", True])
+def test_durations_alertmanager_refuses_are_refused(text) -> None:
+    # Prometheus' format, as Alertmanager reads it: a unit on every number, largest first, whole numbers
+    with pytest.raises(ValueError, match="invalid duration"):
+        parse_duration(text)
 
 
 @pytest.mark.parametrize(

@@ -12,13 +12,18 @@ from alertrouter.models.inhibit import InhibitRule
 from alertrouter.models.matcher import Matcher
 from alertrouter.models.timeinterval import NamedTimeInterval
 
-_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+# Prometheus' duration format, as Alertmanager reads one: units largest first, each at most once, whole numbers
+_DURATION = re.compile(
+    r"(?:([0-9]+)y)?(?:([0-9]+)w)?(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?(?:([0-9]+)ms)?"
+)
+_UNIT_MS = (365 * 86_400_000, 7 * 86_400_000, 86_400_000, 3_600_000, 60_000, 1_000, 1)
 ALL_LABELS = "..."
 MAX_TRANSITIONS = 10  # state changes remembered per alert, for flap detection
 
 
 def parse_duration(text: str | int | float) -> timedelta:
-    """`30s`, `5m`, `4h`, `1h30m` (Alertmanager style); a bare number is seconds."""
+    """A Prometheus duration, as Alertmanager reads one: `30s`, `5m`, `1h30m`, `1d`, `500ms`, `2w`, `0`. A bare
+    number other than 0 is refused, as Alertmanager refuses it (seconds? minutes?)."""
     try:
         return _parse_duration(text)
     except OverflowError as exc:
@@ -26,13 +31,17 @@ def parse_duration(text: str | int | float) -> timedelta:
 
 
 def _parse_duration(text: str | int | float) -> timedelta:
-    if isinstance(text, int | float):
-        return timedelta(seconds=text)
-    found = _DURATION.match(text.strip())
-    if not text.strip() or found is None or not any(found.groups()):
-        raise ValueError(f"invalid duration {text!r}: use forms like 30s, 5m, 4h, 1h30m")
-    hours, minutes, seconds = (int(g or 0) for g in found.groups())
-    return timedelta(hours=hours, minutes=minutes, seconds=seconds)
+    given = str(text).strip() if not isinstance(text, bool) else "?"
+    if given == "0":
+        return timedelta(0)
+    found = _DURATION.fullmatch(given) if isinstance(text, str) else None
+    if not given or found is None or not any(found.groups()):
+        raise ValueError(
+            f"invalid duration {str(text)[:40]!r}: use forms like 30s, 5m, 4h, 1h30m, 1d, 500ms (with a unit)"
+        )
+    return timedelta(
+        milliseconds=sum(int(n or 0) * unit for n, unit in zip(found.groups(), _UNIT_MS, strict=True))
+    )
 
 
 class SlackTarget(BaseModel):
