@@ -239,3 +239,81 @@ def test_a_receivers_fallback_channel_wins_over_the_global_one_and_is_never_one_
 def test_bad_fallback_channels_are_rejected(text: str, problem: str) -> None:
     with pytest.raises(ConfigError, match=problem):
         parse_config(text)
+
+
+LEGACY_MATCH = """
+route:
+  receiver: default
+  routes:
+    - match: {severity: critical}
+      match_re: {service: 'pay.*'}
+      receiver: pager
+    - match_re: {service: 'pay'}
+      receiver: exact
+receivers: [{name: default}, {name: pager}, {name: exact}]
+"""
+
+
+@pytest.mark.parametrize(
+    ("labels", "receiver"),
+    [  # what `amtool config routes test` (Alertmanager 0.25) answers for the same file and labels
+        ({"severity": "critical", "service": "payments"}, "pager"),
+        ({"severity": "critical", "service": "prepay"}, "default"),
+        ({"service": "pay"}, "exact"),
+        ({"service": "payments"}, "default"),
+        ({"severity": "warning", "service": "payments"}, "default"),
+    ],
+)
+def test_alertmanagers_deprecated_match_keys_route_as_amtool_says(
+    labels: dict[str, str], receiver: str
+) -> None:
+    cfg = parse_config(LEGACY_MATCH)
+    assert [r.receiver for r in match_routes(cfg, labels)] == [receiver]
+
+
+def test_deprecated_inhibit_keys_mean_their_matchers() -> None:
+    cfg = parse_config(
+        LEGACY_MATCH
+        + """
+inhibit_rules:
+  - source_match: {severity: critical}
+    target_match_re: {severity: 'warning|info'}
+    target_matchers: ['team="db"']
+    equal: [alertname]
+"""
+    )
+    [rule] = cfg.inhibit_rules
+    assert [str(m) for m in rule.source_matchers] == ['severity="critical"']
+    assert [str(m) for m in rule.target_matchers] == ['team="db"', 'severity=~"warning|info"']
+
+
+def test_check_config_accepts_the_deprecated_keys_and_says_what_to_write(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from alertrouter.cli import main
+
+    path = tmp_path / "alertmanager.yml"
+    path.write_text(LEGACY_MATCH + "inhibit_rules: [{source_match_re: {a: x}, target_matchers: ['b=y']}]\n")
+    assert main(["check-config", "--config", str(path)]) == 0
+    out, err = capsys.readouterr()
+    assert f"{path}: OK (3 receivers)" in out
+    assert err.splitlines() == [
+        "alertrouter: warning: route.routes.0.match: deprecated in Alertmanager (it still works); "
+        "write it in matchers",
+        "alertrouter: warning: route.routes.0.match_re: deprecated in Alertmanager (it still works); "
+        "write it in matchers",
+        "alertrouter: warning: route.routes.1.match_re: deprecated in Alertmanager (it still works); "
+        "write it in matchers",
+        "alertrouter: warning: inhibit_rules.0.source_match_re: deprecated in Alertmanager (it still works); "
+        "write it in source_matchers",
+    ]
+
+
+def test_an_empty_receiver_is_the_parents_as_in_alertmanager() -> None:
+    cfg = parse_config(
+        "route:\n  receiver: team\n  routes:\n    - matchers: ['a=\"x\"']\n      receiver: ''\n"
+        "receivers: [{name: team}]"
+    )
+    assert [r.receiver for r in match_routes(cfg, {"a": "x"})] == ["team"]
+    with pytest.raises(ConfigError, match="root route must name a receiver"):
+        parse_config("route: {receiver: ''}\nreceivers: [{name: team}]")

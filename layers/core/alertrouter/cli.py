@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from alertrouter.config import ConfigError, config_version, load_config
+from alertrouter.config import ConfigError, config_version, deprecations, load_config
 from alertrouter.models.alert import Status
 from alertrouter.models.config import RoutingConfig, parse_duration
 from alertrouter.models.matcher import Matcher
@@ -162,6 +162,8 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         return 2
     for warning in buildcheck.warnings(config, parameters, args.config_env) if args.samconfig else ():
         print(f"alertrouter: warning: {warning}", file=sys.stderr)
+    for deprecated in deprecations(args.config):
+        print(f"alertrouter: warning: {deprecated}", file=sys.stderr)
     print(f"{args.config}: OK ({len(config.receivers)} receivers), version {config_version(args.config)}")
     return 0
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from alertrouter.models.config import RoutingConfig
+from alertrouter.models.matcher import LEGACY_KEYS
 from alertrouter.yamltext import YAMLError, load_yaml
 
 _PLACEHOLDER = re.compile(r"\$\{([A-Z0-9_]+)\}")
@@ -54,6 +55,31 @@ def load_config(path: str | Path, values: Mapping[str, str] | None = None) -> Ro
     except OSError as exc:
         raise ConfigError(f"cannot read routing config {path}: {exc.strerror}") from exc
     return parse_config(text, values, source=str(path))
+
+
+def deprecations(path: str | Path) -> list[str]:
+    """Where the file uses Alertmanager's deprecated `match` / `match_re` keys (and their inhibit-rule forms):
+    they work, and `check-config` says what to write instead."""
+    try:
+        data = load_yaml(Path(path).read_text(encoding="utf-8"))
+    except (OSError, YAMLError, RecursionError):
+        return []
+    found: list[str] = []
+
+    def walk(node: object, where: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                at = f"{where}.{key}" if where else str(key)
+                if key in LEGACY_KEYS:
+                    into = f"{str(key).removesuffix('_re').removesuffix('match')}matchers"
+                    found.append(f"{at}: deprecated in Alertmanager (it still works); write it in {into}")
+                walk(value, at)
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                walk(value, f"{where}.{index}")
+
+    walk(data, "")
+    return found
 
 
 def config_version(path: str | Path) -> str:

@@ -9,7 +9,7 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from alertrouter.models.inhibit import InhibitRule
-from alertrouter.models.matcher import Matcher
+from alertrouter.models.matcher import Matcher, from_legacy_keys
 from alertrouter.models.timeinterval import NamedTimeInterval
 
 # Prometheus' duration format, as Alertmanager reads one: units largest first, each at most once, whole numbers
@@ -179,6 +179,16 @@ class Route(BaseModel):
     routes: list[Route] = Field(default_factory=list)
     # set by RoutingConfig after validation
     id: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_match(cls, data: Any) -> Any:
+        return from_legacy_keys(data, "matchers")  # Alertmanager's deprecated match / match_re
+
+    @field_validator("receiver", mode="before")
+    @classmethod
+    def _receiver(cls, v: Any) -> Any:
+        return None if v == "" else v  # as in Alertmanager, an empty receiver is the parent's
 
     @field_validator("matchers", mode="before")
     @classmethod

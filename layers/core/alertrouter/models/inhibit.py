@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
-from alertrouter.models.matcher import Matcher
+from alertrouter.models.matcher import Matcher, from_legacy_keys
 
 
 class InhibitRule(BaseModel):
@@ -19,6 +19,13 @@ class InhibitRule(BaseModel):
     source_matchers: list[Matcher]
     target_matchers: list[Matcher]
     equal: list[str] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_match(cls, data: Any) -> Any:  # Alertmanager's deprecated source_match, target_match_re...
+        return from_legacy_keys(
+            from_legacy_keys(data, "source_matchers", "source_"), "target_matchers", "target_"
+        )
 
     @field_validator("source_matchers", "target_matchers", mode="before")
     @classmethod

@@ -124,3 +124,25 @@ def _one(found: list[Matcher], given: object) -> Matcher:
             + (" (give each on its own)" if found else "")
         )
     return found[0]
+
+
+def from_legacy_keys(data: Any, into: str, prefix: str = "") -> Any:
+    """Alertmanager's deprecated `match: {label: value}` and `match_re: {label: regex}` (`source_match`,
+    `target_match_re`... with a prefix) as the matchers they mean, added to `into`: the same labels, equal or
+    a fully anchored regex, the values taken as they are (no quoting)."""
+    if not isinstance(data, dict) or not ({f"{prefix}match", f"{prefix}match_re"} & set(data)):
+        return data
+    data = dict(data)
+    added: list[Any] = list(data.get(into) or [])
+    for key, op in ((f"{prefix}match", "="), (f"{prefix}match_re", "=~")):
+        pairs = data.pop(key, None)
+        if pairs is None:
+            continue
+        if not isinstance(pairs, dict):
+            raise ValueError(f"{key} is a mapping of label names to values, not {pairs!r:.60}")
+        added += [Matcher.of(str(name), op, str(value)) for name, value in pairs.items()]
+    data[into] = added
+    return data
+
+
+LEGACY_KEYS = ("match", "match_re", "source_match", "source_match_re", "target_match", "target_match_re")
