@@ -59,10 +59,11 @@ def test_matchers_parse_from_strings() -> None:
         ({"target_matchers": ['severity="warning"']}, "source_matchers"),
         ({"source_matchers": ["not a matcher"], "target_matchers": []}, "invalid matcher 'not a matcher'"),
         ({"source_matchers": ['alertname=~"(unclosed"'], "target_matchers": []}, "invalid regex"),
-        (
-            {"source_match": {"severity": "critical"}, "source_matchers": ["a=b"], "target_matchers": []},
-            "Extra",
+        (  # Alertmanager's deprecated key is read (test_routing.py), but only as the mapping it is there
+            {"source_match": ["severity=critical"], "source_matchers": ["a=b"], "target_matchers": []},
+            "source_match is a mapping of label names to values",
         ),
+        ({"source_matchers": ["a=b"], "target_matchers": [], "nonsense": 1}, "Extra"),
     ],
 )
 def test_bad_rules_fail_clearly(data: dict[str, Any], message: str) -> None:

@@ -317,3 +317,25 @@ def test_an_empty_receiver_is_the_parents_as_in_alertmanager() -> None:
     assert [r.receiver for r in match_routes(cfg, {"a": "x"})] == ["team"]
     with pytest.raises(ConfigError, match="root route must name a receiver"):
         parse_config("route: {receiver: ''}\nreceivers: [{name: team}]")
+
+
+@pytest.mark.parametrize(
+    ("route", "message"),
+    [  # each refused by `amtool check-config` (Alertmanager 0.25) too, in these words
+        ("{receiver: r, group_by: [alertname, '...']}", "cannot have wildcard group_by"),
+        ("{receiver: r, group_by: [a, a]}", "duplicated label 'a' in group_by"),
+        ("{receiver: r, group_by: [a-b]}", "invalid label name 'a-b' in group_by list"),
+        ("{receiver: r, continue: true}", "cannot have continue in root route"),
+    ],
+)
+def test_route_checks_alertmanager_makes_are_made(route: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_config(f"route: {route}\nreceivers: [{{name: r}}]")
+
+
+def test_an_inhibit_rules_equal_names_are_label_names() -> None:
+    with pytest.raises(ConfigError, match="'x-y' is not a valid label name"):
+        parse_config(
+            "route: {receiver: r}\nreceivers: [{name: r}]\n"
+            "inhibit_rules: [{source_matchers: ['a=b'], target_matchers: ['c=d'], equal: ['x-y']}]"
+        )

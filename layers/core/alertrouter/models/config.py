@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from alertrouter.models.inhibit import InhibitRule
 from alertrouter.models.matcher import Matcher, from_legacy_keys
+from alertrouter.models.matcher_syntax import NAME
 from alertrouter.models.timeinterval import NamedTimeInterval
 
 # Prometheus' duration format, as Alertmanager reads one: units largest first, each at most once, whole numbers
@@ -197,6 +198,21 @@ class Route(BaseModel):
             return [m for entry in v for m in Matcher.coerce_all(entry)]
         return v
 
+    @field_validator("group_by")
+    @classmethod
+    def _group_by(cls, v: list[str] | None) -> list[str] | None:
+        """Checked as Alertmanager checks it (its own words)."""
+        if v is None:
+            return v
+        if ALL_LABELS in v and len(v) > 1:
+            raise ValueError("cannot have wildcard group_by (`...`) and other labels at the same time")
+        for name in v:
+            if name != ALL_LABELS and not NAME.fullmatch(name):
+                raise ValueError(f"invalid label name {name!r} in group_by list")
+            if v.count(name) > 1:
+                raise ValueError(f"duplicated label {name!r} in group_by")
+        return v
+
     @field_validator(
         "group_wait",
         "group_interval",
@@ -264,6 +280,8 @@ class RoutingConfig(BaseModel):
             raise ValueError("the root route must not have matchers: it receives every alert")
         if root.receiver is None:
             raise ValueError("the root route must name a receiver")
+        if root.continue_:
+            raise ValueError("cannot have continue in root route (as in Alertmanager)")
         if root.mute_time_intervals or root.active_time_intervals:
             raise ValueError("the root route cannot have mute or active time intervals (as in Alertmanager)")
         intervals = [t.name for t in self.time_intervals]

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from alertrouter.models.matcher import Matcher, from_legacy_keys
+from alertrouter.models.matcher_syntax import NAME
 
 
 class InhibitRule(BaseModel):
@@ -32,6 +33,14 @@ class InhibitRule(BaseModel):
     def _matchers(cls, v: Any) -> Any:
         if isinstance(v, list):  # an entry may hold several matchers, as in Alertmanager
             return [m for entry in v for m in Matcher.coerce_all(entry)]
+        return v
+
+    @field_validator("equal")
+    @classmethod
+    def _equal(cls, v: list[str]) -> list[str]:
+        for name in v:
+            if not NAME.fullmatch(name):
+                raise ValueError(f"{name!r} is not a valid label name (as Alertmanager says)")
         return v
 
     @field_validator("source_matchers")
