@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from alertrouter import amtool
 from alertrouter.config import ConfigError, config_version, deprecations, load_config
 from alertrouter.models.alert import Status
 from alertrouter.models.config import RoutingConfig, parse_duration
@@ -166,6 +167,26 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         print(f"alertrouter: warning: {deprecated}", file=sys.stderr)
     print(f"{args.config}: OK ({len(config.receivers)} receivers), version {config_version(args.config)}")
     return 0
+
+
+def cmd_config_routes(args: argparse.Namespace) -> int:
+    """`config routes show` / `config routes test`, printing what amtool prints."""
+    try:
+        config = load_config(args.config, _placeholders())
+    except ConfigError as exc:
+        print(f"alertrouter: {exc}", file=sys.stderr)
+        return 2
+    if args.action == "show":
+        print(amtool.routes_show(config))
+        return 0
+    try:
+        labels = amtool.parse_labels(args.labels)
+    except ValueError as exc:
+        print(f"alertrouter: {exc}", file=sys.stderr)
+        return 2
+    text, code = amtool.routes_test(config, labels, args.verify)
+    print(text, end="")
+    return code
 
 
 def _history_line(entry: dict[str, Any]) -> str:
@@ -505,6 +526,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--config-env", default="default", help="the samconfig environment (default: default)")
     check.set_defaults(func=cmd_check_config)
+    config_parser = sub.add_parser("config", help="amtool's `config routes show` and `config routes test`")
+    config_sub = config_parser.add_subparsers(dest="what", required=True)
+    routes = config_sub.add_parser("routes", help="the route tree, or where labels are routed (as amtool)")
+    routes_sub = routes.add_subparsers(dest="action", required=True)
+    for name, helptext in (("show", "draw the route tree"), ("test", "the receivers labels are routed to")):
+        action = routes_sub.add_parser(name, help=helptext)
+        action.add_argument(
+            "--config",
+            "--config.file",
+            dest="config",
+            default=os.environ.get("ROUTING_CONFIG_PATH", DEFAULT_CONFIG),
+        )
+        if name == "test":
+            action.add_argument(
+                "--verify.receivers", dest="verify", help="exit 1 unless these (a,b) are reached"
+            )
+            action.add_argument("labels", nargs="*", metavar="LABEL=VALUE")
+    routes.set_defaults(func=cmd_config_routes)
     history = sub.add_parser("history", help="what was sent for a group or an alert (from the state table)")
     history.add_argument(
         "key", help="a group key (a Slack button's value before ':') or an alert fingerprint"
