@@ -4,6 +4,7 @@ with a banner saying why, and critical ones paged to ops (the on-call names were
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cached_property
 
 from alertrouter.models.config import Receiver, ResolvedRoute, Route, RoutingConfig, SlackTarget
@@ -42,9 +43,9 @@ class FailSafe:
             route=Route(
                 receiver=RECEIVER,
                 group_by=GROUP_BY,
-                group_wait=10,
-                group_interval=60,
-                repeat_interval=4 * 3600,
+                group_wait=timedelta(seconds=10),
+                group_interval=timedelta(minutes=1),
+                repeat_interval=timedelta(hours=4),
             ),
             receivers=[Receiver(name=RECEIVER, slack=[SlackTarget(channel=self.channel)])],
         )
