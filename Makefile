@@ -8,7 +8,7 @@ SAMVENV := .venv-sam
 SAM    := SAM_CLI_TELEMETRY=0 $(SAMVENV)/bin/sam
 SAMSTAMP := $(SAMVENV)/.installed
 
-.PHONY: install test test-fast suite unit-fast lint typecheck unit integration infrastructure e2e cfn demo bench check-config build clean docs docs-check docs-examples docs-images
+.PHONY: install test test-fast suite unit-fast lint typecheck unit integration infrastructure e2e cfn demo bench check-config build clean docs docs-check docs-examples docs-images conformance
 
 $(STAMP):
 	$(PYTHON) -m venv $(VENV)
@@ -83,6 +83,16 @@ docs-check: $(STAMP)
 
 ## The console examples of README.md and docs/, produced again by running their commands (docs/examples.py);
 ## tests/unit/test_docs_examples.py fails when one is out of date.
+## Alertmanager conformance: the recorded golden cases (tests/conformance/), and, where amtool is installed
+## (apt-get install prometheus-alertmanager), a fresh randomised differential check of the route trees.
+conformance: $(STAMP)
+	$(BIN)/pytest tests/unit/test_matcher_conformance.py tests/unit/test_routes_conformance.py -q
+	@if command -v amtool >/dev/null; then \
+		seed=$$(date +%s); out=$$(mktemp --suffix=.json); \
+		$(BIN)/python tests/conformance/record_routes.py --seed $$seed --out $$out && \
+		ROUTES_GOLDEN=$$out $(BIN)/pytest tests/unit/test_routes_conformance.py -q -k show_and_test; \
+	else echo "amtool not installed: the recorded cases only"; fi
+
 docs-examples: $(STAMP)
 	$(BIN)/python docs/examples.py --local
 

@@ -77,6 +77,9 @@ def main() -> None:
     parser.add_argument("--trees", type=int, default=30)
     parser.add_argument("--labels", type=int, default=12)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--out", type=Path, default=GOLDEN, help="where to write (make conformance: a fresh file)"
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
     cases = []
@@ -98,7 +101,7 @@ def main() -> None:
                     }
                 )
             cases.append({"config": config, "show": show, "tests": tests})
-    GOLDEN.write_text(
+    args.out.write_text(
         json.dumps(
             {
                 "alertmanager_version": version(),
@@ -111,7 +114,7 @@ def main() -> None:
         )
         + "\n"
     )
-    print(f"{GOLDEN}: {len(cases)} trees, {sum(len(c['tests']) for c in cases)} label sets")
+    print(f"{args.out}: {len(cases)} trees, {sum(len(c['tests']) for c in cases)} label sets")
 
 
 if __name__ == "__main__":

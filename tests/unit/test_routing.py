@@ -339,3 +339,41 @@ def test_an_inhibit_rules_equal_names_are_label_names() -> None:
             "route: {receiver: r}\nreceivers: [{name: r}]\n"
             "inhibit_rules: [{source_matchers: ['a=b'], target_matchers: ['c=d'], equal: ['x-y']}]"
         )
+
+
+def test_alertmanagers_slack_configs_become_slack_targets_and_what_is_not_used_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from alertrouter.cli import main
+
+    path = tmp_path / "alertmanager.yml"
+    path.write_text(
+        "route: {receiver: team}\nreceivers:\n  - name: team\n    slack_configs:\n"
+        "      - {channel: '#alerts', send_resolved: true, api_url: 'https://hooks.slack.example/x', title: t}\n"
+        "      - {channel: '#team'}\n"
+    )
+    [receiver] = load_config(path).receivers
+    assert [t.channel for t in receiver.slack] == ["#alerts", "#team"]
+    assert main(["check-config", "--config", str(path)]) == 0
+    assert capsys.readouterr().err == (
+        "alertrouter: warning: receivers.0.slack_configs.0: api_url, title not used (this router posts its own "
+        "message with its bot token)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("receiver", "message"),
+    [
+        ("{name: t, email_configs: [{to: a@example.com}]}", "email_configs: not delivered by this router"),
+        (
+            "{name: t, pagerduty_configs: [{routing_key: x}], slack_configs: [{channel: '#a'}]}",
+            "pagerduty_configs",
+        ),
+        ("{name: t, slack_configs: [{api_url: 'https://x'}]}", "needs its channel"),
+        ("{name: t, slack_configs: [{channel: '#a', send_resolved: false}]}", "send_resolved: false"),
+        ("{name: t, slack_configs: [{channel: '#a', chanel: '#b'}]}", "unknown keys chanel"),
+    ],
+)
+def test_receivers_this_router_cannot_deliver_are_refused_by_name(receiver: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_config(f"route: {{receiver: t}}\nreceivers: [{receiver}]")

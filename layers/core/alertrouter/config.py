@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from alertrouter.models.am_receivers import unused_slack_keys
 from alertrouter.models.config import RoutingConfig
 from alertrouter.models.matcher import LEGACY_KEYS
 from alertrouter.yamltext import YAMLError, load_yaml
@@ -59,7 +60,7 @@ def load_config(path: str | Path, values: Mapping[str, str] | None = None) -> Ro
 
 def deprecations(path: str | Path) -> list[str]:
     """Where the file uses Alertmanager's deprecated `match` / `match_re` keys (and their inhibit-rule forms):
-    they work, and `check-config` says what to write instead."""
+    they work, and `check-config` says what to write instead; and `slack_configs` keys that are not used."""
     try:
         data = load_yaml(Path(path).read_text(encoding="utf-8"))
     except (OSError, YAMLError, RecursionError):
@@ -79,7 +80,7 @@ def deprecations(path: str | Path) -> list[str]:
                 walk(value, f"{where}.{index}")
 
     walk(data, "")
-    return found
+    return found + unused_slack_keys(data)
 
 
 def config_version(path: str | Path) -> str:

@@ -8,6 +8,7 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from alertrouter.models.am_receivers import from_alertmanager
 from alertrouter.models.inhibit import InhibitRule
 from alertrouter.models.matcher import Matcher, from_legacy_keys
 from alertrouter.models.matcher_syntax import NAME
@@ -74,6 +75,11 @@ class Receiver(BaseModel):
     sms_severities: list[str] = Field(default_factory=lambda: ["critical"])
     # ours: where the group's message goes when every one of `slack` is refused for good (archived, app removed)
     fallback_channel: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _alertmanager_receivers(cls, data: Any) -> Any:
+        return from_alertmanager(data)
 
     @field_validator("fallback_channel")
     @classmethod

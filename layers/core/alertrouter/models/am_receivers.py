@@ -1,0 +1,98 @@
+"""Alertmanager's receiver integrations in a routing config: `slack_configs` become this router's Slack targets
+(their channel: the bot token posts there, and the message is this router's own, with its buttons); an
+integration this router does not deliver to is refused by name, never left out quietly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+UNSUPPORTED = (
+    "email_configs",
+    "pagerduty_configs",
+    "opsgenie_configs",
+    "webhook_configs",
+    "victorops_configs",
+    "pushover_configs",
+    "sns_configs",
+    "telegram_configs",
+    "wechat_configs",
+    "discord_configs",
+    "msteams_configs",
+    "msteamsv2_configs",
+    "webex_configs",
+    "jira_configs",
+    "rocketchat_configs",
+    "incidentio_configs",
+)
+# What a `slack_configs` entry may say beyond its channel: how Alertmanager's own message looks and how it is
+# sent (a webhook there, a bot token here). Accepted; check-config names them as not used.
+SLACK_LOOKS = (
+    "api_url",
+    "api_url_file",
+    "http_config",
+    "username",
+    "color",
+    "title",
+    "title_link",
+    "pretext",
+    "text",
+    "fields",
+    "short_fields",
+    "footer",
+    "fallback",
+    "callback_id",
+    "icon_emoji",
+    "icon_url",
+    "image_url",
+    "thumb_url",
+    "link_names",
+    "mrkdwn_in",
+    "actions",
+)
+
+
+def from_alertmanager(data: Any) -> Any:
+    """A receiver mapping with Alertmanager's `slack_configs` turned into `slack` targets."""
+    if not isinstance(data, dict):
+        return data
+    unsupported = [key for key in UNSUPPORTED if key in data]
+    if unsupported:
+        raise ValueError(
+            f"{', '.join(unsupported)}: not delivered by this router (Slack and SMS); remove them, or keep "
+            "this receiver in Alertmanager"
+        )
+    if "slack_configs" not in data:
+        return data
+    data = dict(data)
+    configs = data.pop("slack_configs") or []
+    targets = list(data.get("slack") or [])
+    for index, entry in enumerate(configs if isinstance(configs, list) else [configs]):
+        if not isinstance(entry, dict) or not entry.get("channel"):
+            raise ValueError(f"slack_configs.{index}: needs its channel (the bot token posts there)")
+        if entry.get("send_resolved") is False:
+            raise ValueError(
+                f"slack_configs.{index}: send_resolved: false is not supported (the message is edited to "
+                "resolved)"
+            )
+        unknown = sorted(set(entry) - {"channel", "send_resolved", *SLACK_LOOKS})
+        if unknown:
+            raise ValueError(f"slack_configs.{index}: unknown keys {', '.join(unknown)}")
+        targets.append({"channel": entry["channel"]})
+    data["slack"] = targets
+    return data
+
+
+def unused_slack_keys(data: Any) -> list[str]:
+    """Where a config's `slack_configs` say things this router does not use (for check-config's warnings)."""
+    found: list[str] = []
+    receivers = data.get("receivers") if isinstance(data, dict) else None
+    for r, receiver in enumerate(receivers if isinstance(receivers, list) else []):
+        configs = receiver.get("slack_configs") if isinstance(receiver, dict) else None
+        for c, entry in enumerate(configs if isinstance(configs, list) else []):
+            keys = sorted(set(entry) & set(SLACK_LOOKS)) if isinstance(entry, dict) else []
+            if keys:
+                found.append(
+                    f"receivers.{r}.slack_configs.{c}: {', '.join(keys)} not used (this router posts its own "
+                    "message with its bot token)"
+                )
+    return found
