@@ -20,6 +20,25 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 GOLDEN = Path(__file__).with_name("golden") / "routes.json"
+REAL_WORLD = Path(__file__).with_name("golden") / "real_world.json"
+CONFIGS = Path(__file__).with_name("configs")  # configs of real-world shape, written here
+REAL_WORLD_ALERTS = [
+    ["alertname=Watchdog", "severity=none", "namespace=monitoring"],
+    ["alertname=InfoInhibitor", "severity=none", "namespace=prod"],
+    ["alertname=KubePodCrashLooping", "severity=warning", "namespace=prod"],
+    ["alertname=KubePodCrashLooping", "severity=critical", "namespace=prod"],
+    ["alertname=TargetDown", "severity=info", "namespace=staging"],
+    ["alertname=KubeAPIDown", "severity=critical"],
+    ["severity=critical", "namespace=payments", "team=payments"],
+    ["alertname=DiskFull", "severity=warning", "team=db", "env=prod"],
+    ["alertname=PaymentsSlow", "team=payments", "env=prod", "severity=critical"],
+    ["alertname=Heartbeat", "team=checkout", "env=staging"],
+    ["alertname=CheckoutErrors", "team=checkout", "env=dev", "severity=critical"],
+    ["alertname=ReplicationLag", "team=data", "service=PostgreS", "severity=critical", "env=production"],
+    ["alertname=CacheMiss", "service=redis", "severity=warning"],
+    ["alertname=CacheMiss", "service=redis-cluster", "severity=warning"],
+    ["alertname=Noise", "severity=none", "env=prod"],
+]
 LABELS = {"severity": ["critical", "warning", "info"], "service": ["payments", "prepay", "search", "db"]}
 LABELS["team"] = ["db", "web", "data"]
 LABELS["env"] = ["prod", "staging"]
@@ -72,6 +91,35 @@ def version() -> str:
     return (done.stdout + done.stderr).split()[2]
 
 
+def record_real_world() -> None:
+    """Each config of configs/: what amtool checks, draws and routes for REAL_WORLD_ALERTS."""
+    cases = []
+    for path in sorted(CONFIGS.glob("*.yml")):
+        check = subprocess.run(
+            ["amtool", "check-config", str(path)], capture_output=True, text=True, check=False
+        )
+        cases.append(
+            {
+                "config": path.name,
+                "accepted": check.returncode == 0,
+                "show": amtool("config", "routes", "show", f"--config.file={path}"),
+                "tests": [
+                    {
+                        "labels": labels,
+                        "receivers": amtool(
+                            "config", "routes", "test", f"--config.file={path}", *labels
+                        ).strip(),
+                    }
+                    for labels in REAL_WORLD_ALERTS
+                ],
+            }
+        )
+    REAL_WORLD.write_text(
+        json.dumps({"alertmanager_version": version(), "cases": cases}, indent=1, ensure_ascii=False) + "\n"
+    )
+    print(f"{REAL_WORLD}: {len(cases)} configs")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trees", type=int, default=30)
@@ -114,6 +162,8 @@ def main() -> None:
         )
         + "\n"
     )
+    if args.out == GOLDEN:
+        record_real_world()
     print(f"{args.out}: {len(cases)} trees, {sum(len(c['tests']) for c in cases)} label sets")
 
 

@@ -52,11 +52,6 @@ def test_matchers_parse_from_strings() -> None:
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (
-            {"source_matchers": [], "target_matchers": ['severity="warning"']},
-            "source_matchers must not be empty",
-        ),
-        ({"target_matchers": ['severity="warning"']}, "source_matchers"),
         ({"source_matchers": ["not a matcher"], "target_matchers": []}, "invalid matcher 'not a matcher'"),
         ({"source_matchers": ['alertname=~"(unclosed"'], "target_matchers": []}, "invalid regex"),
         (  # Alertmanager's deprecated key is read (test_routing.py), but only as the mapping it is there
@@ -239,3 +234,18 @@ def test_inhibition_does_not_depend_on_the_order_of_firing(
     if found is not None:
         assert found.target_matches(target)
         assert any(found.source_matches(labels) for labels in firing.values())
+
+
+def test_a_rule_without_source_matchers_lets_any_other_firing_alert_inhibit_as_in_alertmanager() -> None:
+    """kube-prometheus's InfoInhibitor rule: `target_matchers: [alertname = InfoInhibitor]` and no source
+    matchers (Alertmanager reads none as matching every alert): the InfoInhibitor is muted while anything else
+    fires, and not by itself."""
+    from alertrouter.routing.inhibit import inhibited_by
+
+    rule = InhibitRule.model_validate({"target_matchers": ["alertname = InfoInhibitor"]})
+    target = {"alertname": "InfoInhibitor", "severity": "none"}
+    assert inhibited_by([rule], "info", target, {"info": target}) is None  # alone: not muted by itself
+    assert (
+        inhibited_by([rule], "info", target, {"info": target, "x": {"alertname": "KubePodCrashLooping"}})
+        == rule
+    )

@@ -51,6 +51,35 @@ SLACK_LOOKS = (
 )
 
 
+# Alertmanager's `global` settings that configure its integrations (not used here: named by check-config)
+ALERTMANAGER_GLOBALS = (
+    "http_config",
+    "smtp_from",
+    "smtp_hello",
+    "smtp_smarthost",
+    "smtp_auth_username",
+    "smtp_auth_password",
+    "smtp_auth_password_file",
+    "smtp_auth_secret",
+    "smtp_auth_identity",
+    "smtp_require_tls",
+    "slack_api_url",
+    "slack_api_url_file",
+    "victorops_api_key",
+    "victorops_api_key_file",
+    "victorops_api_url",
+    "pagerduty_url",
+    "opsgenie_api_key",
+    "opsgenie_api_key_file",
+    "opsgenie_api_url",
+    "wechat_api_url",
+    "wechat_api_secret",
+    "wechat_api_corp_id",
+    "telegram_api_url",
+    "webex_api_url",
+)
+
+
 def from_alertmanager(data: Any) -> Any:
     """A receiver mapping with Alertmanager's `slack_configs` turned into `slack` targets."""
     if not isinstance(data, dict):
@@ -85,6 +114,10 @@ def from_alertmanager(data: Any) -> Any:
 def unused_slack_keys(data: Any) -> list[str]:
     """Where a config's `slack_configs` say things this router does not use (for check-config's warnings)."""
     found: list[str] = []
+    settings = data.get("global") if isinstance(data, dict) else None
+    unused = sorted(set(settings) & set(ALERTMANAGER_GLOBALS)) if isinstance(settings, dict) else []
+    if unused:
+        found.append(f"global: {', '.join(unused)} not used (Alertmanager's integration settings)")
     receivers = data.get("receivers") if isinstance(data, dict) else None
     for r, receiver in enumerate(receivers if isinstance(receivers, list) else []):
         configs = receiver.get("slack_configs") if isinstance(receiver, dict) else None

@@ -8,7 +8,7 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from alertrouter.models.am_receivers import from_alertmanager
+from alertrouter.models.am_receivers import ALERTMANAGER_GLOBALS, from_alertmanager
 from alertrouter.models.inhibit import InhibitRule
 from alertrouter.models.matcher import Matcher, from_legacy_keys
 from alertrouter.models.matcher_syntax import NAME
@@ -259,11 +259,28 @@ class GlobalSettings(BaseModel):
 
     # used for a receiver without its own fallback_channel
     fallback_channel: str | None = None
+    # Alertmanager's: an alert with no resolved event is resolved this long after its last one (one-shot
+    # alerts here); the root route's resolve_timeout when it sets none
+    resolve_timeout: timedelta | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _integration_settings(cls, data: Any) -> Any:
+        # Alertmanager's settings of integrations (SMTP, webhook URLs, API keys): nothing here uses them;
+        # check-config names them
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if k not in ALERTMANAGER_GLOBALS}
+        return data
 
     @field_validator("fallback_channel")
     @classmethod
     def _fallback(cls, v: str | None) -> str | None:
         return _fallback_channel(v)
+
+    @field_validator("resolve_timeout", mode="before")
+    @classmethod
+    def _resolve_timeout(cls, v: Any) -> Any:
+        return _duration_field(v)
 
 
 class RoutingConfig(BaseModel):
@@ -288,6 +305,8 @@ class RoutingConfig(BaseModel):
             raise ValueError("the root route must name a receiver")
         if root.continue_:
             raise ValueError("cannot have continue in root route (as in Alertmanager)")
+        if root.resolve_timeout is None:
+            root.resolve_timeout = self.global_.resolve_timeout
         if root.mute_time_intervals or root.active_time_intervals:
             raise ValueError("the root route cannot have mute or active time intervals (as in Alertmanager)")
         intervals = [t.name for t in self.time_intervals]

@@ -17,8 +17,9 @@ class InhibitRule(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    source_matchers: list[Matcher]
-    target_matchers: list[Matcher]
+    # none: every firing alert is a source, as in Alertmanager (kube-prometheus's InfoInhibitor rule)
+    source_matchers: list[Matcher] = []
+    target_matchers: list[Matcher] = []
     equal: list[str] = []
 
     @model_validator(mode="before")
@@ -41,13 +42,6 @@ class InhibitRule(BaseModel):
         for name in v:
             if not NAME.fullmatch(name):
                 raise ValueError(f"{name!r} is not a valid label name (as Alertmanager says)")
-        return v
-
-    @field_validator("source_matchers")
-    @classmethod
-    def _some_source(cls, v: list[Matcher]) -> list[Matcher]:
-        if not v:
-            raise ValueError("source_matchers must not be empty: it would let every firing alert inhibit")
         return v
 
     def source_matches(self, labels: Mapping[str, str]) -> bool:

@@ -140,7 +140,12 @@ def from_legacy_keys(data: Any, into: str, prefix: str = "") -> Any:
             continue
         if not isinstance(pairs, dict):
             raise ValueError(f"{key} is a mapping of label names to values, not {pairs!r:.60}")
-        added += [Matcher.of(str(name), op, str(value)) for name, value in pairs.items()]
+        # Alertmanager compiles a match_re value anchored and keeps it so: `amtool config routes show` prints
+        # `^(?:value)$`, and so does this router (the same regex: anchoring twice changes nothing)
+        added += [
+            Matcher.of(str(name), op, f"^(?:{value})$" if op == "=~" else str(value))
+            for name, value in pairs.items()
+        ]
     data[into] = added
     return data
 
