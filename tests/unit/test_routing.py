@@ -379,3 +379,20 @@ def test_alertmanagers_slack_configs_become_slack_targets_and_what_is_not_used_i
 def test_receivers_this_router_cannot_deliver_are_refused_by_name(receiver: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         parse_config(f"route: {{receiver: t}}\nreceivers: [{receiver}]")
+
+
+def test_alertmanagers_templates_and_older_mute_time_intervals_are_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from alertrouter.cli import main
+
+    path = tmp_path / "alertmanager.yml"
+    path.write_text(
+        "templates: ['/etc/alertmanager/*.tmpl']\n"
+        "mute_time_intervals:\n  - name: weekends\n    time_intervals: [{weekdays: [saturday, sunday]}]\n"
+        "route:\n  receiver: r\n  routes: [{matchers: ['a=b'], receiver: r, mute_time_intervals: [weekends]}]\n"
+        "receivers: [{name: r}]\n"
+    )
+    assert [t.name for t in load_config(path).time_intervals] == ["weekends"]
+    assert main(["check-config", "--config", str(path)]) == 0
+    assert "templates: not used" in capsys.readouterr().err

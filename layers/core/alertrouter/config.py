@@ -80,6 +80,8 @@ def deprecations(path: str | Path) -> list[str]:
                 walk(value, f"{where}.{index}")
 
     walk(data, "")
+    if isinstance(data, dict) and data.get("templates"):
+        found.append("templates: not used (this router draws its own messages)")
     return found + unused_slack_keys(data)
 
 

@@ -292,6 +292,24 @@ class RoutingConfig(BaseModel):
     time_intervals: list[NamedTimeInterval] = Field(default_factory=list)
     inhibit_rules: list[InhibitRule] = Field(default_factory=list)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _alertmanager_top_level(cls, data: Any) -> Any:
+        """Alertmanager's `templates` (its message templates: this router draws its own; check-config names
+        them) and its older name for time intervals, `mute_time_intervals` (the same named intervals)."""
+        if not isinstance(data, dict) or not {"templates", "mute_time_intervals"} & set(data):
+            return data
+        data = dict(data)
+        templates = data.pop("templates", None)
+        if templates is not None and not (
+            isinstance(templates, list) and all(isinstance(t, str) for t in templates)
+        ):
+            raise ValueError("templates is a list of file patterns")
+        older = data.pop("mute_time_intervals", None) or []
+        if older:
+            data["time_intervals"] = [*(data.get("time_intervals") or []), *older]
+        return data
+
     @model_validator(mode="after")
     def _check(self) -> Self:
         names = [r.name for r in self.receivers]
