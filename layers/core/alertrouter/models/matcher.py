@@ -14,6 +14,7 @@ from alertrouter.models.matcher_syntax import (
     MatcherSyntaxError,
     compile_regex,
     parse_all,
+    parse_one,
     quote,
 )
 
@@ -71,8 +72,9 @@ class Matcher(BaseModel):
 
     @classmethod
     def parse(cls, text: str) -> Matcher:
-        """Exactly one matcher (a silence's, as amtool reads each argument)."""
-        return _one(cls.parse_all(text), text)
+        """Exactly one matcher, as amtool reads each argument of `silence add`: the whole string is one
+        matcher (no braces taken off, no split at commas: `foo=a,b` is the value `a,b`, as there)."""
+        return cls.of(*parse_one(text))
 
     def matches(self, labels: dict[str, str]) -> bool:
         # A missing label matches as the empty string, as in Alertmanager.
@@ -111,19 +113,11 @@ class Matcher(BaseModel):
 
     @classmethod
     def coerce(cls, value: object) -> Matcher:
-        """Exactly one matcher from a string or a mapping (a silence's matchers, one per entry)."""
-        return _one(cls.coerce_all(value), value)
-
-
-def _one(found: list[Matcher], given: object) -> Matcher:
-    """The one matcher a silence entry holds (amtool reads each argument as exactly one)."""
-    if len(found) != 1:
-        shown = given[:80] if isinstance(given, str) else given
-        raise MatcherSyntaxError(
-            f"invalid matcher {shown!r:.90}: expected one matcher, found {len(found)}"
-            + (" (give each on its own)" if found else "")
-        )
-    return found[0]
+        """One matcher from a string (read as `parse` reads it) or a mapping: a silence's matchers."""
+        if isinstance(value, str):
+            return cls.parse(value)
+        [matcher] = cls.coerce_all(value)  # a Matcher or a mapping: exactly one
+        return matcher
 
 
 def from_legacy_keys(data: Any, into: str, prefix: str = "") -> Any:

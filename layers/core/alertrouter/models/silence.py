@@ -50,7 +50,11 @@ class Silence(BaseModel):
                 STORED
             ):  # read back as written, by this release or an earlier
                 return tuple(Matcher.stored(m) if isinstance(m, str) else Matcher.coerce(m) for m in v)
-            return tuple(Matcher.coerce(m) for m in v)
+            matchers = tuple(Matcher.coerce(m) for m in v)
+            for matcher in matchers:  # Alertmanager's silence API takes no `:` in a name (a config does)
+                if ":" in matcher.name:
+                    raise ValueError(f"invalid label name {matcher.name!r} in a silence (no ':')")
+            return matchers
         return v
 
     @field_serializer("matchers")
