@@ -33,3 +33,11 @@ def test_every_config_of_the_folder_is_in_the_golden_data() -> None:
     assert sorted(c["config"] for c in GOLDEN["cases"]) == sorted(
         p.name for p in (CONFORMANCE / "configs").glob("*.yml")
     )
+
+
+def test_check_config_takes_the_file_as_amtool_does(capsys: pytest.CaptureFixture[str]) -> None:
+    from alertrouter.cli import main
+
+    path = CONFORMANCE / "configs" / "kube-prometheus.yml"
+    assert main(["check-config", str(path)]) == 0  # `amtool check-config FILE`
+    assert f"{path}: OK (4 receivers)" in capsys.readouterr().out

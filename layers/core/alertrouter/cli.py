@@ -153,6 +153,8 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     warn (on stderr, exit 0) of channels and SMS recipients the deploy does not know."""
     from alertrouter import buildcheck
 
+    if args.file:
+        args.config = args.file
     parameters = buildcheck.stack_parameters(Path(args.samconfig), args.config_env) if args.samconfig else {}
     try:
         config = load_config(
@@ -517,8 +519,11 @@ def build_parser() -> argparse.ArgumentParser:
     route.add_argument("--config", default=os.environ.get("ROUTING_CONFIG_PATH", DEFAULT_CONFIG))
     route.add_argument("--json", action="store_true", help="print one JSON object")
     route.set_defaults(func=cmd_route)
-    check = sub.add_parser("check-config", help="validate a routing config file")
+    check = sub.add_parser("check-config", help="validate a routing config file (an alertmanager.yml too)")
     check.add_argument("--config", default=os.environ.get("ROUTING_CONFIG_PATH", DEFAULT_CONFIG))
+    check.add_argument(
+        "file", nargs="?", help="the file, as `amtool check-config FILE` takes it (or --config)"
+    )
     check.add_argument(
         "--samconfig",
         help="take the placeholders from this samconfig.toml's deploy parameters "
