@@ -66,11 +66,9 @@ def storm(alarms: int = 100, changes: int = 10_000) -> dict[str, Any]:
     for body in bodies:
         clock.tick()
         service.handle_body(body)
-        for key, route_id, due in queue.due():
-            service.router.flush_due(key, route_id, due)
+        queue.deliver(service.router)
     clock.ms += 600_000
-    for key, route_id, due in queue.due():
-        service.router.flush_due(key, route_id, due)
+    queue.deliver(service.router)
     wall = time.perf_counter() - started
     posts = [c for c in sink.calls if c[0] == "post"]
     per_channel: Counter[str] = Counter(c[1] for c in posts)
@@ -112,8 +110,7 @@ def soak(events: int = 100_000, alarms: int = 100) -> tuple[float, float, float]
         for body in chunk:  # each round a day later: newer events, so every one is applied
             clock.tick()
             service.handle_body(body.replace("2026-11-23T", day))
-            for key, route_id, due in queue.due():
-                service.router.flush_due(key, route_id, due)
+            queue.deliver(service.router)
         service.counts.clear()  # what the handler's publish_metrics does after each invocation
         if round_ == 0:
             gc.collect()

@@ -54,12 +54,10 @@ def test_a_storm_is_one_post_per_group_paced_and_retry_after_is_honoured(tmp_pat
         for body in events:
             clock.tick()
             service.handle_body(body)
-            for key, route_id, due in queue.due():
-                service.router.flush_due(key, route_id, due)
+            queue.deliver(service.router)
         clock.ms += 3_600_000  # the storm is over: every scheduled flush comes due
         for _ in range(20):
-            for key, route_id, due in queue.due():
-                service.router.flush_due(key, route_id, due)
+            queue.deliver(service.router)
         posts = [
             c for c in standin.calls if c.method == "chat.postMessage" and not c.payload.get("thread_ts")
         ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+from typing import Any
 
 T0 = 1_700_000_000_000  # the unit tests' start: before the sample events' dates
 AFTER_SAMPLE_EVENTS = 1_767_225_600_000  # 2026-01-01: after the sample events (ones dated ahead are refused)
@@ -48,3 +49,10 @@ class DelayQueue:
             _, key, route_id, due_ms = heapq.heappop(self.pending)
             out.append((key, route_id, due_ms))
         return out
+
+    def deliver(self, router: Any) -> int:
+        """Hand every flush that has come due to the router, as SQS hands a delayed message over; how many."""
+        due = self.due()
+        for key, route_id, due_ms in due:
+            router.flush_due(key, route_id, due_ms)
+        return len(due)

@@ -289,15 +289,24 @@ inhibit_rules:
     assert [str(m) for m in rule.target_matchers] == ['team="db"', 'severity=~"^(?:warning|info)$"']
 
 
+def check_config(path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """`alertrouter check-config --config PATH` on this text: its exit code, what it printed and warned."""
+    from alertrouter.cli import main
+
+    path.write_text(text)
+    capsys.readouterr()
+    code = main(["check-config", "--config", str(path)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
 def test_check_config_accepts_the_deprecated_keys_and_says_what_to_write(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from alertrouter.cli import main
-
     path = tmp_path / "alertmanager.yml"
-    path.write_text(LEGACY_MATCH + "inhibit_rules: [{source_match_re: {a: x}, target_matchers: ['b=y']}]\n")
-    assert main(["check-config", "--config", str(path)]) == 0
-    out, err = capsys.readouterr()
+    text = LEGACY_MATCH + "inhibit_rules: [{source_match_re: {a: x}, target_matchers: ['b=y']}]\n"
+    code, out, err = check_config(path, text, capsys)
+    assert code == 0
     assert f"{path}: OK (3 receivers)" in out
     assert err.splitlines() == [
         "alertrouter: warning: route.routes.0.match: deprecated in Alertmanager (it still works); "
@@ -346,18 +355,18 @@ def test_an_inhibit_rules_equal_names_are_label_names() -> None:
 def test_alertmanagers_slack_configs_become_slack_targets_and_what_is_not_used_is_named(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from alertrouter.cli import main
-
     path = tmp_path / "alertmanager.yml"
-    path.write_text(
+    code, _, err = check_config(
+        path,
         "route: {receiver: team}\nreceivers:\n  - name: team\n    slack_configs:\n"
         "      - {channel: '#alerts', send_resolved: true, api_url: 'https://hooks.slack.example/x', title: t}\n"
-        "      - {channel: '#team'}\n"
+        "      - {channel: '#team'}\n",
+        capsys,
     )
     [receiver] = load_config(path).receivers
     assert [t.channel for t in receiver.slack] == ["#alerts", "#team"]
-    assert main(["check-config", "--config", str(path)]) == 0
-    assert capsys.readouterr().err == (
+    assert code == 0
+    assert err == (
         "alertrouter: warning: receivers.0.slack_configs.0: api_url, title not used (this router posts its own "
         "message with its bot token)\n"
     )
@@ -384,15 +393,15 @@ def test_receivers_this_router_cannot_deliver_are_refused_by_name(receiver: str,
 def test_alertmanagers_templates_and_older_mute_time_intervals_are_read(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from alertrouter.cli import main
-
     path = tmp_path / "alertmanager.yml"
-    path.write_text(
+    code, _, err = check_config(
+        path,
         "templates: ['/etc/alertmanager/*.tmpl']\n"
         "mute_time_intervals:\n  - name: weekends\n    time_intervals: [{weekdays: [saturday, sunday]}]\n"
         "route:\n  receiver: r\n  routes: [{matchers: ['a=b'], receiver: r, mute_time_intervals: [weekends]}]\n"
-        "receivers: [{name: r}]\n"
+        "receivers: [{name: r}]\n",
+        capsys,
     )
     assert [t.name for t in load_config(path).time_intervals] == ["weekends"]
-    assert main(["check-config", "--config", str(path)]) == 0
-    assert "templates: not used" in capsys.readouterr().err
+    assert code == 0
+    assert "templates: not used" in err
