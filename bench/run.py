@@ -163,7 +163,7 @@ def throughput(
             config_path.read_text()
             .replace("group_wait: 30s", "group_wait: 0s")
             .replace("group_wait: 10s", "group_wait: 0s")
-            .replace("group_interval: 5m", "group_interval: 0s")
+            .replace("group_interval: 5m", "send_changes: at_once")
         )
         config_path = Path(tempfile.mkdtemp()) / "routing.yaml"
         config_path.write_text(text)

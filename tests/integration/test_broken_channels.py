@@ -20,7 +20,7 @@ route:
   receiver: team
   group_by: [alertname]
   group_wait: 0s
-  group_interval: 0s
+  send_changes: at_once
   repeat_interval: 4h
 receivers:
   - name: team

@@ -33,7 +33,7 @@ CONFIG = "\n".join(
         "  receiver: r0",
         "  group_by: [alertname]",
         "  group_wait: 0s",
-        "  group_interval: 0s",
+        "  send_changes: at_once",
         "  routes:",
         *[f"    - matchers: ['alertname=~\".*{d}\"']\n      receiver: r{d}" for d in range(CHANNELS)],
         "receivers:",

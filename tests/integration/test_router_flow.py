@@ -157,7 +157,7 @@ def test_group_wait_schedules_one_delayed_flush_for_a_storm(aws, slack, tmp_path
 
 
 def test_group_interval_batches_later_changes(aws, slack, tmp_path) -> None:
-    h = make_harness(aws, slack, tmp_path, FAST_CONFIG.replace("group_interval: 0s", "group_interval: 5m"))
+    h = make_harness(aws, slack, tmp_path, FAST_CONFIG.replace("send_changes: at_once", "group_interval: 5m"))
     h.service.handle_body(alarm_body())
     assert h.slack.count("chat.postMessage") == 1
     h.clock.advance(60)

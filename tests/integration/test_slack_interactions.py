@@ -50,7 +50,7 @@ route:
   receiver: team
   group_by: [alertname]
   group_wait: 0s
-  group_interval: 0s
+  send_changes: at_once
 receivers:
   - name: team
     slack: [{channel: "#team"}, {channel: "#payments"}]

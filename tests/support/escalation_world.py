@@ -15,7 +15,7 @@ route:
   receiver: team
   group_by: [alertname]
   group_wait: 0s
-  group_interval: 0s
+  send_changes: at_once
   routes:
     - matchers: ['severity="critical"']
       receiver: pager

@@ -29,7 +29,7 @@ route:
   receiver: team
   group_by: [alertname, account, region]
   group_wait: 0s
-  group_interval: 0s
+  send_changes: at_once
   repeat_interval: 4h
   routes:
     - matchers: ['severity="critical"']

@@ -24,11 +24,19 @@ route:
   receiver: team
   group_by: [{group_by}]
   group_wait: {wait}s
-  group_interval: {interval}s
+  {timing}
 receivers:
   - name: team
     slack: [{{channel: "#team"}}]
 """
+
+
+def config_text(group_by: str, wait: int, interval: int) -> str:
+    """The scenario's routing; an interval of 0 is each change sent as it comes."""
+    timing = f"group_interval: {interval}s" if interval else "send_changes: at_once"
+    return CONFIG.format(group_by=group_by, wait=wait, timing=timing)
+
+
 BASE = load_event(ALARM_EVENT)
 
 
@@ -142,7 +150,7 @@ def check_convergence(
     queue, slack = Queue(), Slack()
     queue.now = 1_700_000_000_000
     router = Router(
-        parse_config(CONFIG.format(group_by=group_by, wait=wait, interval=interval)),
+        parse_config(config_text(group_by, wait, interval)),
         store.stores(),
         queue,
         slack=slack,

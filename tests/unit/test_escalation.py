@@ -176,7 +176,7 @@ route:
   receiver: team
   group_by: [alertname]
   group_wait: 0s
-  group_interval: 0s
+  send_changes: at_once
   resolve_timeout: 1h
 receivers:
   - name: team

@@ -1342,7 +1342,7 @@ def test_routing_config_loader_gives_a_usable_config_or_a_config_error(text: str
         ("route: {receiver: a, group_wait: .nan}\nreceivers: [{name: a}]", "route.group_wait"),
         ("route: {receiver: a, group_wait: 1e309}\nreceivers: [{name: a}]", "invalid duration '1e309'"),
         ("route: {receiver: a, group_wait: NaN}\nreceivers: [{name: a}]", "invalid duration 'NaN'"),
-        ("route: {receiver: a, group_wait: 16m}\nreceivers: [{name: a}]", "above 15m"),
+        ("route: {receiver: a, group_interval: 0s}\nreceivers: [{name: a}]", "cannot be zero"),
         ("route: {receiver: a, routes: [{matchers: ['x=~(']}]}\nreceivers: [{name: a}]", "invalid regex"),
         (
             "route: {receiver: a, routes: [{matchers: ['x=\"\x01']}]}\nreceivers: [{name: a}]",

@@ -16,7 +16,7 @@ from alertrouter.flush.visible import visible_members
 from alertrouter.models.silence import Silence
 from alertrouter.router import Router
 from support.memory_store import MemoryStore
-from support.router_properties import CONFIG, Queue, Slack, alert, check_convergence, scenarios
+from support.router_properties import Queue, Slack, alert, check_convergence, config_text, scenarios
 
 
 @pytest.mark.slow
@@ -58,7 +58,7 @@ class ClickScenario:
         # starts at 10:00:20, so clicks fall before, between and after them (some events arrive late)
         self.queue.now = alert("A", "OK", 20).timestamp_ms
         self.router = Router(
-            parse_config(CONFIG.format(group_by=group_by, wait=0, interval=interval)),
+            parse_config(config_text(group_by, 0, interval)),
             self.store.stores(),
             self.queue,
             slack=self.slack,

@@ -17,7 +17,7 @@ route:
   receiver: team
   group_by: [account]
   group_wait: {wait}
-  group_interval: 0s
+  send_changes: at_once
 receivers:
   - name: team
     slack: [{{channel: "#one"}}, {{channel: "#two"}}]
@@ -136,7 +136,7 @@ def test_flush_messages_do_not_pile_up_when_changes_keep_landing_during_flushes(
 
     store, slack, clock = MemoryStore(), Slack(), Clock()
     queue = Queue()
-    config = ONE_GROUP.format(wait="30s").replace("group_interval: 0s", "group_interval: 5m")
+    config = ONE_GROUP.format(wait="30s").replace("send_changes: at_once", "group_interval: 5m")
     first, second = (router(config, store, slack, queue, clock) for _ in range(2))  # type: ignore[arg-type]
     first.handle(alert("A0"))
     landed = [0]

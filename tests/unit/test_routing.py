@@ -169,7 +169,10 @@ def test_durations_alertmanager_refuses_are_refused(text) -> None:
             "route: {receiver: r, colour: blue}\nreceivers: [{name: r}]",
             "route.colour: Extra inputs are not permitted",
         ),
-        ("route: {receiver: r, group_interval: 1h}\nreceivers: [{name: r}]", "above 15m"),
+        (
+            "route: {receiver: r, repeat_interval: 0s}\nreceivers: [{name: r}]",
+            "repeat_interval cannot be zero",
+        ),
         (
             "route: {receiver: r}\nreceivers: [{name: r, sms_severities: [Critical]}]",
             "unknown severities ['Critical']",

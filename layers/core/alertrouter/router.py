@@ -2,8 +2,8 @@
 flush, a click redrawn, a group resolved from Slack, a one-shot alert expired.
 
 A group is flushed (its Slack message posted or edited, its pages sent) when Alertmanager's timings
-say so: `group_wait` after it becomes pending, then at most once per `group_interval`. A flush that
-is not yet due is scheduled as a delayed message on the router's own queue, so nothing waits in memory.
+say so: `group_wait` after it becomes pending, then on its `group_interval` ticks (routing/clock.py). A
+flush that is not yet due is scheduled as a delayed message on the router's own queue, so nothing waits in memory.
 A flush is a pipeline of small stages under a lease on the group (`alertrouter.flush`): new episode -> prune
 -> mute -> pages -> what changed -> Slack -> release (which schedules a follow-up if changes arrived meanwhile).
 """
@@ -29,8 +29,9 @@ from alertrouter.models.config import Receiver, ResolvedRoute, RoutingConfig
 from alertrouter.models.state import AlertState, GroupState, Member
 from alertrouter.notify.base import OpsPager, SlackApi, SmsSender
 from alertrouter.routebook import RouteBook
+from alertrouter.routing.clock import next_due
 from alertrouter.routing.tree import group_identity
-from alertrouter.scheduling import FlushScheduler, FlushTimer, next_due
+from alertrouter.scheduling import FlushScheduler, FlushTimer
 from alertrouter.store.base import LeaseHeldError, Stores
 
 

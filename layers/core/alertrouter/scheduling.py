@@ -1,11 +1,12 @@
-"""When a group is next flushed (Alertmanager's group_wait and group_interval, or a look at muted members),
-and the delayed message on the router's own queue that brings that flush."""
+"""The delayed message on the router's own queue that brings a group's next flush (when it is due:
+routing/clock.py)."""
 
 from __future__ import annotations
 
 from typing import Protocol
 
 from alertrouter.flush.outcome import Outcome
+from alertrouter.limits import MAX_HOP_MS
 from alertrouter.models.config import ResolvedRoute
 from alertrouter.models.state import GroupState
 from alertrouter.store.base import GroupStore
@@ -13,20 +14,6 @@ from alertrouter.store.base import GroupStore
 
 class FlushScheduler(Protocol):
     def schedule(self, key: str, route_id: str, delay_s: int, due_ms: int) -> None: ...
-
-
-def due_ms(group: GroupState, route: ResolvedRoute) -> int:
-    """When the group's changes are due: group_wait for the episode's first message, then group_interval."""
-    if not group.slack.ts:
-        # No message this episode yet: group_wait counts from when the group last became pending,
-        # so a flap that ended silently does not make the next firing skip the wait.
-        return (group.pending_since_ms or group.created_ms) + int(route.group_wait.total_seconds() * 1000)
-    return group.last_notified_ms + int(route.group_interval.total_seconds() * 1000)
-
-
-def next_due(group: GroupState, route: ResolvedRoute) -> int:
-    """When the group should next be flushed: for its changes, else to look at muted members again."""
-    return due_ms(group, route) if group.pending else group.muting.resume_at_ms
 
 
 class FlushTimer:
@@ -41,6 +28,9 @@ class FlushTimer:
         if not force and due >= group.flush_at_ms > now:
             return Outcome()
         # Send first, then mark: a lost mark costs one spare flush; a lost message would cost a flush.
-        self.scheduler.schedule(group.key, route.id, max(1, -(-(due - now) // 1000)), due)
-        self.store.mark_flush_scheduled(group.key, due)
+        # SQS delays a message at most 15 minutes: a longer wait is sent on when it arrives (flush_due)
+        delay_s = min(MAX_HOP_MS // 1000, max(1, -(-(due - now) // 1000)))
+        self.scheduler.schedule(group.key, route.id, delay_s, due)
+        if group.flush_at_ms != due:  # (a long wait is sent on in 15-minute hops, all with the same mark)
+            self.store.mark_flush_scheduled(group.key, due)
         return Outcome(scheduled=1)

@@ -37,7 +37,7 @@ class FailSafePage:
             return
         page_again = self._page(flush)
         if page_again:
-            flush.kept["resume_at_ms"] = min(t for t in (flush.mutes.resume_at_ms, page_again) if t)
+            flush.look_again_at(page_again)
 
     def _page(self, flush: Flush) -> int:
         """While the config is invalid no on-call SMS goes out (their names were in it): a group's new critical

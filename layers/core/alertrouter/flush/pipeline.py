@@ -13,6 +13,7 @@ from alertrouter.flush.outcome import Outcome
 from alertrouter.flush.pages import Pages
 from alertrouter.flush.prune import Prune
 from alertrouter.flush.release import Release, ReleaseUntold
+from alertrouter.flush.repeat import Repeat
 from alertrouter.flush.silences import SilenceCache
 from alertrouter.flush.slack import Slack
 from alertrouter.flush.slack_view import SlackView
@@ -31,6 +32,7 @@ class FlushPipeline:
             Pages(env),  # SMS first: a Slack outage must not delay a page
             FailSafePage(env),
             Changes(),
+            Repeat(),
             Slack(env, SlackView(env)),
             StartEscalation(env),
             Release(env),

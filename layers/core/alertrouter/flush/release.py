@@ -7,6 +7,7 @@ from alertrouter.flush.env import FlushEnv
 from alertrouter.flush.stage import Flush
 from alertrouter.models.alert import Status
 from alertrouter.notify.render import group_status
+from alertrouter.routing.clock import notified_at
 from alertrouter.store.base import GroupProgress
 
 
@@ -40,14 +41,16 @@ class Release:
         ended: GroupProgress = {"overflow": {}} if flush.all_resolved and group.overflow else {}
         # a flush that only retried a refused channel is not a notification: group_interval still counts
         # from the last one, so the healthy channels' next edit is not pushed back
-        news = flush.version > group.notified_version or flush.shown_changed
+        news = flush.news or flush.repeat
         flush.released = self.env.leases.release(
             group.key,
             flush.lease,
             {
                 "notified_version": flush.version,
                 "notified": flush.notified,
-                "last_notified_ms": flush.now if news else group.last_notified_ms,
+                "last_notified_ms": notified_at(group, flush.route, flush.now)
+                if news
+                else group.last_notified_ms,
                 "channel_notified": {},
                 **flush.kept,
                 **ended,

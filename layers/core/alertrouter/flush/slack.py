@@ -34,7 +34,7 @@ class Slack:
         failed = self._send(flush)
         if failed and not flush.all_resolved:  # looked at again (scheduled) until the channels heal
             retry_at = slack_retry_at(failed, flush.now)
-            flush.kept["resume_at_ms"] = min(t for t in (flush.mutes.resume_at_ms, retry_at) if t)
+            flush.look_again_at(retry_at)
 
     def _send(self, flush: Flush) -> dict[str, SlackFailure]:
         """Every channel, then the fallback if all of them refuse. Returns the channels still refused."""

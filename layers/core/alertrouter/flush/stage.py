@@ -37,12 +37,22 @@ class Flush:
     mutes: Mutes = NO_MUTES
     all_resolved: bool = False  # every member resolved (before muting hid any): the episode ends
     shown_changed: bool = False  # what the message shows changed without a new version
+    repeat: bool = False  # nothing new, still firing, repeat_interval passed: notified again
     members: dict[str, Member] = field(default_factory=dict)  # those the message shows
     kept: GroupProgress = field(default_factory=lambda: GroupProgress())  # muting state the release writes
     paged: bool = False  # a page went out (or was queued for pacing)
     notified: dict[str, Any] = field(default_factory=dict)  # the new `notified` record
     thread_lines: list[str] = field(default_factory=list)  # what the thread is told
     released: GroupState | None = None  # set by the stage that released the group: the flush is over
+
+    @property
+    def news(self) -> bool:
+        """Whether this flush tells something new (a change, or what the message shows changed)."""
+        return self.version > self.group.notified_version or self.shown_changed
+
+    def look_again_at(self, at_ms: int) -> None:
+        """Have the group flushed again by at_ms with nothing new (the earliest of every stage's asks)."""
+        self.kept["resume_at_ms"] = min(t for t in (self.kept.get("resume_at_ms", 0), at_ms) if t)
 
 
 class Stage(Protocol):

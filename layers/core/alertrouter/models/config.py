@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -20,6 +20,9 @@ _DURATION = re.compile(
 )
 _UNIT_MS = (365 * 86_400_000, 7 * 86_400_000, 86_400_000, 3_600_000, 60_000, 1_000, 1)
 ALL_LABELS = "..."
+# When a group's changes after its first notification are sent: on its group_interval ticks, as Alertmanager
+# sends them (a burst is one notification), or each as it comes (lower latency, a burst is several edits).
+SendChanges = Literal["on_tick", "at_once"]
 MAX_TRANSITIONS = 10  # state changes remembered per alert, for flap detection
 
 
@@ -178,6 +181,8 @@ class Route(BaseModel):
     # Alertmanager's: names from `time_intervals`; like Alertmanager, not inherited by child routes
     mute_time_intervals: list[str] = Field(default_factory=list)
     active_time_intervals: list[str] = Field(default_factory=list)
+    # ours, inherited: changes sent on group_interval ticks (Alertmanager's clock) or as they come
+    send_changes: SendChanges | None = None
     # ours, inherited: paging beyond the first SMS, reminders, flap control
     escalation: Escalation | None = None
     reminder_interval: timedelta | None = None
@@ -243,6 +248,7 @@ class ResolvedRoute(BaseModel):
     group_wait: timedelta
     group_interval: timedelta
     repeat_interval: timedelta
+    send_changes: SendChanges = "on_tick"
     matchers: tuple[str, ...] = ()
     mute_time_intervals: tuple[str, ...] = ()
     active_time_intervals: tuple[str, ...] = ()
@@ -344,10 +350,13 @@ class RoutingConfig(BaseModel):
             value = getattr(route, timing)
             if value is not None and value.total_seconds() < 0:
                 raise ValueError(f"route {route_id}: {timing} must not be negative")
-        if route.group_interval is not None and route.group_interval.total_seconds() > 900:
-            raise ValueError(f"route {route_id}: group_interval above 15m is not supported (SQS delay limit)")
-        if route.group_wait is not None and route.group_wait.total_seconds() > 900:
-            raise ValueError(f"route {route_id}: group_wait above 15m is not supported (SQS delay limit)")
+        if route.group_interval == timedelta(0):
+            raise ValueError(
+                f"route {route_id}: group_interval cannot be zero (as in Alertmanager); to send each change "
+                "as it comes, set send_changes: at_once"
+            )
+        if route.repeat_interval == timedelta(0):
+            raise ValueError(f"route {route_id}: repeat_interval cannot be zero (as in Alertmanager)")
         for index, child in enumerate(route.routes):
             self._number(child, f"{route_id}.{index}", known, intervals)
 

@@ -374,6 +374,13 @@ def render_change(member: Member, before: str | None) -> str:
     return f"{icon} *{title}* firing{again}: {summary}"
 
 
+def render_repeat(firing: list[Member], now: int) -> str:
+    """The thread's line when a group still firing is notified again (repeat_interval)."""
+    count = len(firing)
+    since = human_duration(now - min(m.starts_at_ms for m in firing))
+    return f"🔁 Still firing: {count} alert{'s' if count != 1 else ''}, the first for {since}"
+
+
 def thread_note(lines: list[str]) -> str:
     """The thread reply listing what changed: whole lines within Slack's 3000 characters."""
     return whole_lines(lines, SECTION_BUDGET, len(lines))

@@ -31,6 +31,7 @@ def _resolve(route: Route, parent: ResolvedRoute | None) -> ResolvedRoute:
         group_wait=pick("group_wait", DEFAULT_GROUP_WAIT),
         group_interval=pick("group_interval", DEFAULT_GROUP_INTERVAL),
         repeat_interval=pick("repeat_interval", DEFAULT_REPEAT_INTERVAL),
+        send_changes=pick("send_changes", "on_tick"),
         matchers=tuple(str(m) for m in route.matchers),
         # Alertmanager does not pass time intervals down the tree; our own settings are inherited
         mute_time_intervals=tuple(route.mute_time_intervals),
