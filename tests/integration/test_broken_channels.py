@@ -93,7 +93,9 @@ def test_one_broken_channel_never_blocks_the_healthy_one_and_heals_with_the_curr
     assert healed.text == healthy.text and healed.attachments == healthy.attachments
     assert healed.replies == [] and healthy.edits == 1  # the healthy channel is not touched by the retry
     assert "Slack channel reachable again" in log_lines.getvalue()
-    assert stack.scheduled() == []  # healed: nothing more scheduled
+    # healed: nothing more but the group's repeat_interval look (4 h on, carried in 15-minute hops)
+    [(look, delay)] = stack.scheduled()
+    assert delay == 900 and look["due"] > h.clock.ms + 3 * 3600 * 1000
     # When the alarm resolves, Then both messages are edited in place, and nothing was posted twice
     h.clock.advance(30)
     stack.send(alarm_body(state="OK", ts="2024-05-01T10:20:00.000+0000"))

@@ -232,9 +232,11 @@ class RouterStack:
         result: dict[str, Any] = self.app.lambda_handler(sqs_event(*bodies), LambdaContext())
         return result
 
-    def scheduled(self) -> list[tuple[dict[str, Any], float]]:
-        """The flushes the router scheduled on its own queue (taken off it), with their delays."""
-        return [(json.loads(body), delay) for body, delay in queued(self.h, self.h.stack.queue_url)]
+    def scheduled(self, *, hops: bool = True) -> list[tuple[dict[str, Any], float]]:
+        """The flushes the router scheduled on its own queue (taken off it), with their delays. hops=False
+        leaves out the 15-minute hops of a look hours away (each firing group's repeat_interval look)."""
+        found = [(json.loads(body), delay) for body, delay in queued(self.h, self.h.stack.queue_url)]
+        return [(body, delay) for body, delay in found if hops or delay < 900]
 
     def run_scheduled(self) -> list[dict[str, Any]]:
         """Deliver every scheduled flush now (the clock moved past their delays); returns them."""

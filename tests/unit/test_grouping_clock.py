@@ -153,6 +153,7 @@ def notified_group(last: int, pending_since: int = 0) -> GroupState:
         route_id="0",
         receiver="r",
         notified={"a": Notified(status="firing")},
+        notified_firing=True,
         last_notified_ms=last,
         pending_since_ms=pending_since,
         version=2,

@@ -51,6 +51,7 @@ class Release:
                 "last_notified_ms": notified_at(group, flush.route, flush.now)
                 if news
                 else group.last_notified_ms,
+                "notified_firing": any(n["status"] != Status.RESOLVED for n in flush.notified.values()),
                 "channel_notified": {},
                 **flush.kept,
                 **ended,

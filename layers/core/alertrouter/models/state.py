@@ -240,6 +240,9 @@ class GroupState(BaseModel):
     notified: dict[str, Notified] = Field(default_factory=dict)
     sms_notified: dict[str, str] = Field(default_factory=dict)
     last_notified_ms: int = 0
+    # the last notification showed something firing: the group's changes go on its group_interval ticks (else
+    # the next notification waits group_wait). In the header, so scheduling needs no member read.
+    notified_firing: bool = False
     pending_since_ms: int = 0  # when the group last went from notified to pending (group_wait counts from it)
     episode: int = 1
     flush_at_ms: int = 0  # when the scheduled flush is due (0: none; one in the past is being or was handled)

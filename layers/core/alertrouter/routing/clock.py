@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from alertrouter.models.alert import Status
 from alertrouter.models.config import ResolvedRoute
 from alertrouter.models.state import GroupState
 
@@ -18,7 +17,7 @@ def _ms(interval: timedelta) -> int:
 def episode_notified(group: GroupState) -> bool:
     """Whether the group's current episode has had its first notification. A group last announced all
     resolved is over, as Alertmanager drops a group once its resolve is sent: its next alert waits group_wait."""
-    return any(n.status != Status.RESOLVED for n in group.notified.values())
+    return group.notified_firing
 
 
 def next_tick(group: GroupState, route: ResolvedRoute, at_ms: int) -> int:

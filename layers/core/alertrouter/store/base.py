@@ -22,6 +22,7 @@ class GroupProgress(TypedDict, total=False):
     notified_version: int
     notified: dict[str, Any]
     last_notified_ms: int
+    notified_firing: bool
     channel_notified: dict[str, dict[str, Any]]
     sms_notified: dict[str, str]
     slack_ts: dict[str, str]
