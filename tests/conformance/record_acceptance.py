@@ -168,6 +168,8 @@ CASES: list[tuple[str, str, str]] = [
     ("ti_month_13", "month 13", intervals("months: ['13']")),
     ("ti_month_abbreviated", "month jan", intervals("months: [jan]")),
     ("ti_month_backwards", "december:january", intervals("months: ['december:january']")),
+    ("ti_days_unquoted_range", "unquoted 1:5 (65 in YAML 1.1)", intervals("days_of_month: [1:5]")),
+    ("ti_months_unquoted_range", "unquoted 1:3 (63 in YAML 1.1)", intervals("months: [1:3]")),
     ("ti_day_0", "day 0", intervals("days_of_month: ['0']")),
     ("ti_day_32", "day 32", intervals("days_of_month: ['32']")),
     ("ti_day_negative_to_positive", "-3:5", intervals("days_of_month: ['-3:5']")),
