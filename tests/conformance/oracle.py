@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,16 @@ def version() -> str:
     out = proc.stdout + proc.stderr
     m = re.search(r"version (\S+ \(branch: [^)]*\))", out)
     return m.group(1) if m else out.strip().splitlines()[0]
+
+
+def write_golden(path: Path, data: dict[str, Any]) -> None:
+    """Write a golden file: the oracle's version, when it was recorded, then `data`."""
+    header = {
+        "alertmanager_version": version(),
+        "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    text = json.dumps({**header, **data}, indent=1, ensure_ascii=False)
+    path.write_text(text + "\n", encoding="utf-8")
 
 
 def free_port() -> int:

@@ -13,13 +13,11 @@ global settings, unknown keys, integrations and empty documents."""
 
 from __future__ import annotations
 
-import json
 import tempfile
 import textwrap
-from datetime import UTC, datetime
 from pathlib import Path
 
-from oracle import check_config, version
+from oracle import check_config, write_golden
 
 GOLDEN = Path(__file__).with_name("golden") / "acceptance.json"
 RECEIVERS = "receivers:\n  - name: default\n  - name: team\n"
@@ -238,19 +236,7 @@ def main() -> None:
         for case_id, what, text in CASES:
             path.write_text(text, encoding="utf-8")
             cases.append({"id": case_id, "checks": what, "config": text, **check_config(path, tmp)})
-    GOLDEN.write_text(
-        json.dumps(
-            {
-                "alertmanager_version": version(),
-                "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "cases": cases,
-            },
-            indent=1,
-            ensure_ascii=False,
-        )
-        + "\n",
-        encoding="utf-8",
-    )
+    write_golden(GOLDEN, {"cases": cases})
     refused = sum(not c["accepted"] for c in cases)
     print(f"{GOLDEN}: {len(cases)} cases, {len(cases) - refused} accepted, {refused} refused")
 
