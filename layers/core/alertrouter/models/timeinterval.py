@@ -182,8 +182,8 @@ class TimeIntervalSpec(BaseModel):
     @field_validator("location", mode="before")
     @classmethod
     def _location(cls, v: Any) -> Any:
-        if v is None:
-            return "UTC"
+        if v is None or v == "":
+            return "UTC"  # as Alertmanager reads an empty location
         if v == "Local":
             raise ValueError(
                 "location Local (Alertmanager's: the zone of the host it runs on) is not supported: this "
