@@ -33,20 +33,13 @@ from __future__ import annotations
 import datetime
 import json
 import re
-import shutil
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
+from oracle import AMTOOL, alertmanager, check_config, clean_error, http_json, run, version
+
 GOLDEN = Path(__file__).resolve().parent / "golden"
-AMTOOL = shutil.which("amtool") or "amtool"
-ALERTMANAGER = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager") or "alertmanager"
-TIMEOUT = 30
 
 # (input, args): input is the matcher string exactly as the parser sees it (after any YAML
 # decoding); args, when not None, is the same intent given as separate amtool arguments.
@@ -233,18 +226,6 @@ ANCHOR = f'{ANCHOR_NAME}="1"'
 OPS = {"=": (False, True), "!=": (False, False), "=~": (True, True), "!~": (True, False)}
 
 
-def run(args: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(args, capture_output=True, text=True, timeout=TIMEOUT, check=False)
-
-
-def clean_error(text: str, tmp: str) -> str:
-    """Drop the temporary path and amtool's --config.file warning from an error message."""
-    lines = [
-        ln for ln in text.replace(tmp, "<tmp>").splitlines() if not ln.startswith("Warning: --config.file")
-    ]
-    return "\n".join(lines).strip()
-
-
 def matcher_json(name: str, op: str, value: str) -> dict[str, object]:
     is_regex, is_equal = OPS[op]
     return {"name": name, "value": value, "isRegex": is_regex, "isEqual": is_equal}
@@ -260,15 +241,6 @@ def write_config(path: Path, routes: list[tuple[str, str]]) -> None:
         ]
     lines += ["receivers:", "  - name: default"] + [f"  - name: {r}" for r, _ in routes]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-def check_config(path: Path, tmp: str) -> dict[str, object]:
-    proc = run([AMTOOL, "check-config", str(path)])
-    if proc.returncode == 0:
-        return {"accepted": True, "error": None}
-    out = clean_error(proc.stdout, tmp)
-    error = out.split("FAILED: ", 1)[1].strip() if "FAILED: " in out else out or clean_error(proc.stderr, tmp)
-    return {"accepted": False, "error": error}
 
 
 def unescape(value: str) -> str:
@@ -316,47 +288,6 @@ def record_config(case: str, tmp: str) -> dict[str, object]:
     result = check_config(path, tmp)
     result["matchers"] = config_matchers(path, "r0") if result["accepted"] else None
     return result
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def http_json(url: str) -> object:
-    with urllib.request.urlopen(url, timeout=TIMEOUT) as resp:
-        return json.loads(resp.read().decode("utf-8"))
-
-
-def start_alertmanager(tmp: str) -> tuple[subprocess.Popen[bytes], str]:
-    cfg = Path(tmp) / "server.yml"
-    write_config(cfg, [])
-    port = free_port()
-    log = (Path(tmp) / "alertmanager.log").open("wb")
-    proc = subprocess.Popen(
-        [
-            ALERTMANAGER,
-            f"--config.file={cfg}",
-            f"--storage.path={Path(tmp) / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-            "--cluster.listen-address=",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"alertmanager exited: {(Path(tmp) / 'alertmanager.log').read_text()}")
-        try:
-            urllib.request.urlopen(f"{url}/-/ready", timeout=2).close()
-            return proc, url
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.2)
-    proc.terminate()
-    raise RuntimeError("alertmanager did not become ready")
 
 
 def record_silence(url: str, args: list[str], tmp: str) -> dict[str, object]:
@@ -421,13 +352,6 @@ def record_regex_case(matcher: str, label: str, values: list[str | None], tmp: s
     return {"matcher": matcher, "label": label, "config": config, "results": results}
 
 
-def version() -> str:
-    proc = run([ALERTMANAGER, "--version"])
-    out = proc.stdout + proc.stderr
-    m = re.search(r"version (\S+ \(branch: [^)]*\))", out)
-    return m.group(1) if m else out.strip().splitlines()[0]
-
-
 def dump(path: Path, data: object) -> None:
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
@@ -442,8 +366,9 @@ def main() -> int:
         "recorded_at": datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat(),
     }
     with tempfile.TemporaryDirectory(prefix="am-golden-") as tmp:
-        server, url = start_alertmanager(tmp)
-        try:
+        server_config = Path(tmp) / "server.yml"
+        write_config(server_config, [])
+        with alertmanager(server_config.read_text(encoding="utf-8")) as url:
             cases = []
             for case, args in CASES:
                 entry: dict[str, object] = {
@@ -455,9 +380,6 @@ def main() -> int:
                     entry["silence_args"] = {"args": args, **record_silence(url, args, tmp)}
                 entry["silence_not_first"] = record_not_first(url, case, tmp)
                 cases.append(entry)
-        finally:
-            server.terminate()
-            server.wait(timeout=TIMEOUT)
         regex = [record_regex_case(m, label, values, tmp) for m, label, values in REGEX_CASES]
     dump(GOLDEN / "matchers.json", {**header, "cases": cases})
     dump(GOLDEN / "regex_routes.json", {**header, "cases": regex})

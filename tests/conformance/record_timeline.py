@@ -40,6 +40,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from oracle import stop
+
 GOLDEN = Path(__file__).resolve().parent / "golden" / "timeline.json"
 ALERTMANAGER = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager") or "alertmanager"
 GROUP_WAIT = 2.0
@@ -429,12 +431,7 @@ def run_once(scenario: dict[str, Any]) -> dict[str, Any]:
                 post_alerts(port, step, wall0)
             time.sleep(max(0.0, scenario["duration"] - (time.monotonic() - t0)))
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc)
             hook.shutdown()
             hook.server_close()
     return {"launched_at": round(launched - t0, 3), "posted_at": posted, "posts": hook.posts}

@@ -59,7 +59,12 @@ def test_range_forms_parse_into_integer_ranges(field: str, value: Any, parsed: l
 
 def test_times_parse_into_minutes_with_24_00_as_an_end() -> None:
     spec = TimeIntervalSpec.model_validate(
-        {"times": [{"start_time": "09:00", "end_time": "17:30"}, {"start_time": "0:00", "end_time": "24:00"}]}
+        {
+            "times": [
+                {"start_time": "09:00", "end_time": "17:30"},
+                {"start_time": "00:00", "end_time": "24:00"},
+            ]
+        }
     )
 
     assert spec.times == [TimeRange(start_time=540, end_time=1050), TimeRange(start_time=0, end_time=1440)]
@@ -73,6 +78,10 @@ def test_unquoted_yaml_times_read_as_base_60_numbers_still_mean_the_same_time() 
     spec = TimeIntervalSpec.model_validate(data)
 
     assert spec.times == [TimeRange(start_time=540, end_time=1020)]
+
+
+def test_an_empty_location_is_utc_as_in_alertmanager() -> None:
+    assert TimeIntervalSpec.model_validate({"location": ""}).location == "UTC"
 
 
 def test_defaults_and_round_trip() -> None:
@@ -109,13 +118,14 @@ def test_defaults_and_round_trip() -> None:
         ({"times": [{"start_time": "25:00", "end_time": "26:00"}]}, "'25:00'"),
         ({"times": [{"start_time": "09:60", "end_time": "10:00"}]}, "'09:60'"),
         ({"times": [{"start_time": "9am", "end_time": "10:00"}]}, "'9am': expected HH:MM"),
+        ({"times": [{"start_time": "9:00", "end_time": "10:00"}]}, "'9:00': expected HH:MM, two digits"),
+        ({"location": "Local"}, "Local (Alertmanager's: the zone of the host"),
         ({"times": [{"start_time": "24:00", "end_time": "24:00"}]}, "start_time 24:00 must be before"),
         ({"times": [{"start_time": "17:00", "end_time": "09:00"}]}, "start_time 17:00 must be before"),
         ({"times": [{"start_time": "09:00", "end_time": 2000}]}, "2000"),
         ({"times": [{"start_time": "09:00"}]}, "end_time"),
         ({"location": "Mars/Olympus_Mons"}, "unknown time zone 'Mars/Olympus_Mons'"),
         ({"location": "../etc/passwd"}, "unknown time zone"),
-        ({"location": ""}, "unknown time zone"),
         ({"weekday": ["monday"]}, "Extra inputs are not permitted"),
     ],
 )

@@ -19,6 +19,7 @@ _DURATION = re.compile(
     r"(?:([0-9]+)y)?(?:([0-9]+)w)?(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?(?:([0-9]+)ms)?"
 )
 _UNIT_MS = (365 * 86_400_000, 7 * 86_400_000, 86_400_000, 3_600_000, 60_000, 1_000, 1)
+_MAX_MS = (2**63 - 1) // 1_000_000  # Alertmanager holds a duration in int64 nanoseconds
 ALL_LABELS = "..."
 # When a group's changes after its first notification are sent: on its group_interval ticks, as Alertmanager
 # sends them (a burst is one notification), or each as it comes (lower latency, a burst is several edits).
@@ -32,7 +33,9 @@ def parse_duration(text: str | int | float) -> timedelta:
     try:
         return _parse_duration(text)
     except OverflowError as exc:
-        raise ValueError(f"duration {str(text)[:40]!r} is out of range") from exc
+        raise ValueError(
+            f"duration {str(text)[:40]!r} is out of range (at most about 292 years, as in Alertmanager)"
+        ) from exc
 
 
 def _parse_duration(text: str | int | float) -> timedelta:
@@ -44,9 +47,10 @@ def _parse_duration(text: str | int | float) -> timedelta:
         raise ValueError(
             f"invalid duration {str(text)[:40]!r}: use forms like 30s, 5m, 4h, 1h30m, 1d, 500ms (with a unit)"
         )
-    return timedelta(
-        milliseconds=sum(int(n or 0) * unit for n, unit in zip(found.groups(), _UNIT_MS, strict=True))
-    )
+    millis = sum(int(n or 0) * unit for n, unit in zip(found.groups(), _UNIT_MS, strict=True))
+    if millis > _MAX_MS:
+        raise OverflowError(text)
+    return timedelta(milliseconds=millis)
 
 
 class SlackTarget(BaseModel):
@@ -319,6 +323,8 @@ class RoutingConfig(BaseModel):
     @model_validator(mode="after")
     def _check(self) -> Self:
         names = [r.name for r in self.receivers]
+        if any(not name.strip() for name in names):
+            raise ValueError("missing name in receiver (as in Alertmanager): every receiver needs a name")
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"receiver names must be unique: {', '.join(duplicates)}")
@@ -334,8 +340,12 @@ class RoutingConfig(BaseModel):
         if root.mute_time_intervals or root.active_time_intervals:
             raise ValueError("the root route cannot have mute or active time intervals (as in Alertmanager)")
         intervals = [t.name for t in self.time_intervals]
-        if len(set(intervals)) != len(intervals):
-            raise ValueError("time interval names must be unique")
+        repeated = sorted({n for n in intervals if intervals.count(n) > 1})
+        if repeated:
+            raise ValueError(
+                f"time interval names must be unique (time_intervals and mute_time_intervals together): "
+                f"{', '.join(repeated)}"
+            )
         self._number(root, "0", set(names), set(intervals))
         return self
 

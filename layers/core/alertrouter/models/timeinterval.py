@@ -18,7 +18,7 @@ MONTHS = (
     "january", "february", "march", "april", "may", "june",
     "july", "august", "september", "october", "november", "december",
 )  # fmt: skip
-_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
+_CLOCK = re.compile(r"^(\d{2}):(\d{2})$")  # two-digit hours, as Alertmanager requires: 09:00, not 9:00
 _YAML_HINT = "quote ranges in YAML ('1:5'): unquoted, YAML reads 1:5 as the base-60 number 65"
 
 Range = tuple[int, int]
@@ -100,7 +100,7 @@ def _clock(value: Any, field: str) -> Any:
         return value
     found = _CLOCK.match(value.strip()) if isinstance(value, str) else None
     if found is None:
-        raise ValueError(f"invalid {field} {value!r}: expected HH:MM")
+        raise ValueError(f"invalid {field} {value!r}: expected HH:MM, two digits each (09:00)")
     hours, minutes = int(found.group(1)), int(found.group(2))
     if minutes > 59 or hours > 24 or (hours == 24 and minutes):
         raise ValueError(f"invalid {field} {value!r}: expected 00:00..23:59 (24:00 as an end)")
@@ -182,8 +182,13 @@ class TimeIntervalSpec(BaseModel):
     @field_validator("location", mode="before")
     @classmethod
     def _location(cls, v: Any) -> Any:
-        if v is None:
-            return "UTC"
+        if v is None or v == "":
+            return "UTC"  # as Alertmanager reads an empty location
+        if v == "Local":
+            raise ValueError(
+                "location Local (Alertmanager's: the zone of the host it runs on) is not supported: this "
+                "router runs in AWS Lambda, whose zone is UTC; name the zone, e.g. Europe/Berlin or UTC"
+            )
         if not isinstance(v, str):
             raise ValueError(f"invalid location {v!r}: expected an IANA time zone name such as Europe/Berlin")
         try:
