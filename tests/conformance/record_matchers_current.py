@@ -28,7 +28,6 @@ prometheus-alertmanager). Stdlib only. Run from anywhere:
 from __future__ import annotations
 
 import datetime
-import json
 import os
 import re
 import shutil
@@ -247,6 +246,27 @@ def parse_slug(slug: str) -> list[dict[str, object]]:
     return out
 
 
+_YAML_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff]")
+
+
+def write_config(path: Path, routes: list[tuple[str, str]]) -> None:
+    """As record_matchers.write_config, but a character YAML would not read verbatim (NEL and the line and
+    paragraph separators are line breaks to it, C1 controls are not allowed) is written as a \\u escape."""
+    classic.write_config(path, routes)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(_YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text), encoding="utf-8")
+
+
+def log_value(raw: str) -> str:
+    """A logfmt value: bare, or quoted as Go's strconv.Quote quotes it."""
+    if not raw.startswith('"'):
+        return raw
+    try:
+        return unquote_go(raw)
+    except ValueError:  # (UnicodeDecodeError too) an input that is not UTF-8: kept as logged
+        return raw
+
+
 LOGFMT = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|\S*)')
 
 
@@ -256,10 +276,7 @@ def warnings(output: str) -> dict[str, object]:
     for line in output.splitlines():
         if "level=WARN" not in line:
             continue
-        fields = {
-            k: (json.loads(v) if v.startswith('"') else v)
-            for k, v in LOGFMT.findall(line[line.index("time=") :])
-        }
+        fields = {k: log_value(v) for k, v in LOGFMT.findall(line[line.index("time=") :])}
         message = str(fields.get("msg", ""))
         if "classic matchers parser as a fallback" in message:
             found = {"warning": "classic_fallback", "utf8_error": fields.get("err")}
@@ -313,7 +330,7 @@ def config_matchers(flags: list[str], path: Path, receiver: str) -> list[dict[st
 
 def record_config(flags: list[str], case: str, tmp: str) -> dict[str, object]:
     path = Path(tmp) / "case.yml"
-    classic.write_config(path, [("r0", case)])
+    write_config(path, [("r0", case)])
     result = check_config(flags, path, tmp)
     result["matchers"] = config_matchers(flags, path, "r0") if result["accepted"] else None
     return result
@@ -321,7 +338,7 @@ def record_config(flags: list[str], case: str, tmp: str) -> dict[str, object]:
 
 def start_alertmanager(flags: list[str], tmp: str) -> tuple[subprocess.Popen[bytes], str]:
     cfg = Path(tmp) / "server.yml"
-    classic.write_config(cfg, [])
+    write_config(cfg, [])
     port = classic.free_port()
     log_path = Path(tmp) / "alertmanager.log"
     data = tempfile.mkdtemp(prefix="data-", dir=tmp)
