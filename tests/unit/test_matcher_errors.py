@@ -4,6 +4,8 @@ UTF-8 one refuses it too, from that one, with the column where it went wrong."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from alertrouter.models.matcher import Matcher
 from alertrouter.models.matcher_syntax import (
@@ -122,3 +124,17 @@ def test_the_utf8_grammar_on_its_own() -> None:
     assert utf8_all('{"service name"="a", env=prod,}') == [("service name", "=", "a"), ("env", "=", "prod")]
     assert utf8_all("foo=~[a-z]+ , bar!~🙂") == [("foo", "=~", "[a-z]+"), ("bar", "!~", "🙂")]
     assert utf8_all("\u00a0foo\u3000=\tbar") == [("foo", "=", "bar")]  # Unicode's blanks
+
+
+_TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=12)
+
+
+@settings(max_examples=400, deadline=None)
+@given(name=_TEXT.filter(bool), op=st.sampled_from(["=", "!="]), value=_TEXT)
+def test_a_matcher_written_out_or_stored_reads_back_the_same(name: str, op: str, value: str) -> None:
+    """Whatever the name and value: str() (as Alertmanager writes a matcher) and a silence's stored form read
+    back as the same matcher."""
+    matcher = Matcher.of(name, op, value)
+    assert Matcher.parse(str(matcher)) == matcher
+    assert Matcher.parse_all(str(matcher)) == [matcher]
+    assert Matcher.stored(matcher.stored_text()) == matcher
