@@ -38,6 +38,8 @@ _MATCHER = re.compile(
     rf"{_BLANK}*([a-zA-Z_:][a-zA-Z0-9_:]*){_BLANK}*(=~|=|!=|!~){_BLANK}*(.*?){_BLANK}*\Z", re.S
 )
 NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")  # a classic label name
+# Why group_by and an inhibit rule's equal refuse a name a matcher takes (docs/configuration/routing.md#conformance)
+CLASSIC_NAMES_ONLY = "letters, digits, _ and : only here (Alertmanager 0.27+ takes any UTF-8 name there; this router's matchers do)"
 # Go's unicode.IsSpace: Python's str.isspace() also takes \x1c-\x1f, which Go does not
 GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 _RESERVED = frozenset(GO_SPACE + "{}!=~,\\\"'`")  # what ends an unquoted UTF-8 token
