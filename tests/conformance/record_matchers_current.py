@@ -1,5 +1,7 @@
 """Record what a current Alertmanager (0.27 on: the UTF-8 matcher parser) makes of matcher strings, in each of
-its three matcher modes, as golden JSON: golden/matchers_current.json.
+its three matcher modes, as golden JSON: golden/matchers_current.json; and record_matchers.py's regex cases in
+its default mode (accepted or refused, and the label values each routes: `amtool config routes test`):
+golden/regex_routes_current.json.
 
 The strings are record_matchers.py's CASES (the 0.25 golden's) plus UTF8_CASES below. For each string and
 each mode (`fallback`: no flag, the default; `utf8-strict-mode`; `classic-mode`, each given to amtool and to
@@ -402,6 +404,25 @@ def record_not_first(flags: list[str], url: str, case: str, tmp: str) -> dict[st
     return result
 
 
+def record_regex_case(matcher: str, label: str, values: list[str | None], tmp: str) -> dict[str, object]:
+    """As record_matchers.record_regex_case, in the default mode (amtool's log lines left out)."""
+    path = Path(tmp) / "regex.yml"
+    write_config(path, [("hit", matcher)])
+    config = check_config([], path, tmp)
+    results = []
+    for value in values if config["accepted"] else []:
+        labels = ['zz_other="1"']
+        if value is not None:
+            escaped = value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+            labels.append(f'{label}="{escaped}"')
+        proc = run([AMTOOL, "config", "routes", "test", f"--config.file={path}", "--", *labels])
+        receiver = without_logs(proc.stdout).strip()
+        if proc.returncode != 0 or receiver not in ("hit", "default"):
+            raise RuntimeError(f"routes test failed for {matcher} {labels}: {proc.stdout}{proc.stderr}")
+        results.append({"value": value, "matches": receiver == "hit"})
+    return {"matcher": matcher, "label": label, "config": config, "results": results}
+
+
 def version() -> str:
     proc = run([ALERTMANAGER, "--version"])
     out = proc.stdout + proc.stderr
@@ -447,8 +468,13 @@ def main() -> int:
             finally:
                 server.terminate()
                 server.wait(timeout=TIMEOUT)
+        regex = [record_regex_case(m, label, values, tmp) for m, label, values in classic.REGEX_CASES]
     classic.dump(GOLDEN / "matchers_current.json", {**header, "cases": entries})
-    print(f"recorded {len(entries)} matcher cases in {len(MODES)} modes into {GOLDEN}")
+    regex_header = {k: v for k, v in header.items() if k not in ("modes", "classic_cases")}
+    classic.dump(GOLDEN / "regex_routes_current.json", {**regex_header, "mode": "fallback", "cases": regex})
+    print(
+        f"recorded {len(entries)} matcher cases in {len(MODES)} modes and {len(regex)} regex cases into {GOLDEN}"
+    )
     return 0
 
 

@@ -14,7 +14,7 @@ import pytest
 from alertrouter.models.matcher import Matcher
 from alertrouter.models.matcher_syntax import MatcherSyntaxError
 from support.paths import ROOT
-from unit.test_matcher_conformance import golden, ours, recorded, silence_reading
+from unit.test_matcher_conformance import golden, matches, ours, recorded, silence_reading
 
 CURRENT = json.loads((ROOT / "tests" / "conformance" / "golden" / "matchers_current.json").read_text())
 CASES = CURRENT["cases"]
@@ -138,3 +138,20 @@ def test_a_matcher_is_written_as_alertmanager_writes_it(text: str, written: str)
     [matcher] = Matcher.parse_all(text)
     assert str(matcher) == written
     assert Matcher.parse(written) == matcher
+
+
+REGEX_ROUTES = json.loads(
+    (ROOT / "tests" / "conformance" / "golden" / "regex_routes_current.json").read_text()
+)
+
+
+@pytest.mark.parametrize("case", REGEX_ROUTES["cases"], ids=lambda c: c["matcher"][:40])
+def test_a_regex_matches_what_re2_matches_in_the_current_alertmanager(case: dict[str, Any]) -> None:
+    """Every regex case, the named group `(?<n>...)` included (0.25's Go refused it; the current one takes it)."""
+    if not case["config"]["accepted"]:
+        with pytest.raises(MatcherSyntaxError):
+            Matcher.parse(case["matcher"])
+        return
+    matcher = Matcher.parse(case["matcher"])
+    assert [matches(matcher, r["value"]) for r in case["results"]] == [r["matches"] for r in case["results"]]
+    assert len(REGEX_ROUTES["cases"]) == 35 and REGEX_ROUTES["alertmanager_version"].startswith("0.33.1")
