@@ -83,6 +83,7 @@ STORED: dict[str, Any] = {
     "flapping": ["fp1"],
     "resume_at_ms": 1714558000000,
     "last_notified_ms": 1714557600000,
+    "notified_firing": True,  # (added with the grouping clock: whether the group's changes tick)
     "flush_at_ms": 1714557900000,
     "lease_id": "lease-a",
     "lease_until_ms": 1714557630000,

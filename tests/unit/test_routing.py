@@ -68,7 +68,9 @@ def test_matchers(text: str, labels: dict[str, str], expected: bool) -> None:
 
 
 @pytest.mark.parametrize(
-    "bad", ["a", "=x", 'a=~"("', "9a=1", 'severity=="critical"', 'a="x', "a='x\"", 'a=x"']
+    # (`9a=1` was here: a current Alertmanager takes 9a as a UTF-8 label name, and so does this router)
+    "bad",
+    ["a", "=x", 'a=~"("', "a b=1", 'severity=="critical"', 'a="x', "a='x\"", 'a=x"'],
 )
 def test_bad_matchers_are_rejected(bad: str) -> None:
     with pytest.raises(ValueError):

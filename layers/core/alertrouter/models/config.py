@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from alertrouter.models.am_receivers import ALERTMANAGER_GLOBALS, from_alertmanager
 from alertrouter.models.inhibit import InhibitRule
 from alertrouter.models.matcher import Matcher, from_legacy_keys
-from alertrouter.models.matcher_syntax import NAME
+from alertrouter.models.matcher_syntax import CLASSIC_NAMES_ONLY, NAME
 from alertrouter.models.timeinterval import NamedTimeInterval
 
 # Prometheus' duration format, as Alertmanager reads one: units largest first, each at most once, whole numbers
@@ -223,7 +223,7 @@ class Route(BaseModel):
             raise ValueError("cannot have wildcard group_by (`...`) and other labels at the same time")
         for name in v:
             if name != ALL_LABELS and not NAME.fullmatch(name):
-                raise ValueError(f"invalid label name {name!r} in group_by list")
+                raise ValueError(f"invalid label name {name!r} in group_by list: {CLASSIC_NAMES_ONLY}")
             if v.count(name) > 1:
                 raise ValueError(f"duplicated label {name!r} in group_by")
         return v

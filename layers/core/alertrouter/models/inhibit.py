@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from alertrouter.models.matcher import Matcher, from_legacy_keys
-from alertrouter.models.matcher_syntax import NAME
+from alertrouter.models.matcher_syntax import CLASSIC_NAMES_ONLY, NAME
 
 
 class InhibitRule(BaseModel):
@@ -41,7 +41,7 @@ class InhibitRule(BaseModel):
     def _equal(cls, v: list[str]) -> list[str]:
         for name in v:
             if not NAME.fullmatch(name):
-                raise ValueError(f"{name!r} is not a valid label name (as Alertmanager says)")
+                raise ValueError(f"{name!r} is not a valid label name in equal: {CLASSIC_NAMES_ONLY}")
         return v
 
     def source_matches(self, labels: Mapping[str, str]) -> bool:

@@ -50,16 +50,13 @@ class Silence(BaseModel):
                 STORED
             ):  # read back as written, by this release or an earlier
                 return tuple(Matcher.stored(m) if isinstance(m, str) else Matcher.coerce(m) for m in v)
-            matchers = tuple(Matcher.coerce(m) for m in v)
-            for matcher in matchers:  # Alertmanager's silence API takes no `:` in a name (a config does)
-                if ":" in matcher.name:
-                    raise ValueError(f"invalid label name {matcher.name!r} in a silence (no ':')")
-            return matchers
+            # any label name a current Alertmanager's silence API takes (`:`, `.`, UTF-8: not empty)
+            return tuple(Matcher.coerce(m) for m in v)
         return v
 
     @field_serializer("matchers")
     def _dump_matchers(self, matchers: tuple[Matcher, ...]) -> list[str]:
-        return [str(m) for m in matchers]
+        return [m.stored_text() for m in matchers]
 
     @model_validator(mode="after")
     def _span(self) -> Silence:
