@@ -86,8 +86,9 @@ docs-check: $(STAMP)
 ## Alertmanager conformance: the recorded golden cases (tests/conformance/), and, where amtool is installed
 ## (apt-get install prometheus-alertmanager), a fresh randomised differential check of the route trees.
 conformance: $(STAMP)
-	$(BIN)/pytest tests/unit/test_matcher_conformance.py tests/unit/test_routes_conformance.py \
-		tests/unit/test_acceptance_conformance.py tests/unit/test_inhibition_conformance.py -q
+	$(BIN)/pytest tests/unit/test_matcher_conformance.py tests/unit/test_matcher_conformance_current.py \
+		tests/unit/test_routes_conformance.py tests/unit/test_acceptance_conformance.py \
+		tests/unit/test_inhibition_conformance.py tests/unit/test_grouping_clock.py -q
 	@if command -v amtool >/dev/null; then \
 		seed=$$(date +%s); out=$$(mktemp --suffix=.json); \
 		$(BIN)/python tests/conformance/record_routes.py --seed $$seed --out $$out && \

@@ -5,6 +5,7 @@ time: a Slack post or edit, a thread note."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -55,11 +56,17 @@ class RecordingQueue(DelayQueue):
 
 
 class ClockWorld:
-    def __init__(self, config: str) -> None:
+    def __init__(self, config: str, webhooks: Callable[[ClockWorld], Any] | None = None) -> None:
         self.clock = Clock(T0)
         self.store, self.slack, self.queue = MemoryStore(), TimedSlack(self.clock), RecordingQueue(self.clock)
+        self.webhooks = webhooks(self) if webhooks is not None else None
         self.router = Router(
-            parse_config(config), self.store.stores(), self.queue, slack=self.slack, now_ms=self.clock
+            parse_config(config),
+            self.store.stores(),
+            self.queue,
+            slack=self.slack,
+            webhooks=self.webhooks,
+            now_ms=self.clock,
         )
 
     def run(self, steps: list[tuple[int, Alert]], until_ms: int) -> list[Notification]:
