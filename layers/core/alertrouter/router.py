@@ -27,7 +27,7 @@ from alertrouter.limits import BUSY_RETRY_S, LEASE_MS
 from alertrouter.models.alert import Alert, Severity, Status
 from alertrouter.models.config import Receiver, ResolvedRoute, RoutingConfig
 from alertrouter.models.state import AlertState, GroupState, Member
-from alertrouter.notify.base import OpsPager, SlackApi, SmsSender
+from alertrouter.notify.base import OpsPager, SlackApi, SmsSender, WebhookSender
 from alertrouter.routebook import RouteBook
 from alertrouter.routing.tree import group_identity
 from alertrouter.scheduling import FlushScheduler, FlushTimer, next_due
@@ -44,6 +44,7 @@ class Router:
         slack: SlackApi | None = None,
         sms: SmsSender | None = None,
         ops: OpsPager | None = None,
+        webhooks: WebhookSender | None = None,
         account_label: str = "",
         slack_token_secret: str = "",
         fail_safe: FailSafe | None = None,
@@ -54,7 +55,17 @@ class Router:
         self._stores = stores
         self.routes = RouteBook(config, fail_safe, stores.alerts)
         self.env = FlushEnv(
-            config, fail_safe, stores, self.routes, slack, sms, ops, account_label, slack_token_secret, now_ms
+            config,
+            fail_safe,
+            stores,
+            self.routes,
+            slack,
+            sms,
+            ops,
+            account_label,
+            slack_token_secret,
+            now_ms,
+            webhooks,
         )
         self.timer = FlushTimer(stores.groups, scheduler)
         self.silences = SilenceCache(stores.silences)  # shared by every flush of this process

@@ -13,6 +13,7 @@ from alertrouter.models.inhibit import InhibitRule
 from alertrouter.models.matcher import Matcher, from_legacy_keys
 from alertrouter.models.matcher_syntax import NAME
 from alertrouter.models.timeinterval import NamedTimeInterval
+from alertrouter.models.webhook import WebhookTarget
 
 # Prometheus' duration format, as Alertmanager reads one: units largest first, each at most once, whole numbers
 _DURATION = re.compile(
@@ -65,7 +66,8 @@ def _fallback_channel(v: str | None) -> str | None:
 
 
 class Receiver(BaseModel):
-    """Where notifications go. SMS entries are names of numbers kept in Secrets Manager."""
+    """Where notifications go. SMS entries are names of numbers kept in Secrets Manager; webhooks get
+    Alertmanager's webhook JSON."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -75,6 +77,7 @@ class Receiver(BaseModel):
     sms_severities: list[str] = Field(default_factory=lambda: ["critical"])
     # ours: where the group's message goes when every one of `slack` is refused for good (archived, app removed)
     fallback_channel: str | None = None
+    webhook_configs: list[WebhookTarget] = Field(default_factory=list)
 
     @model_validator(mode="before")
     @classmethod
