@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from alertrouter.models.webhook import WebhookTarget
+from support.dynamodb_capacity import CapacityMeter, moto_backend_reader
 from support.events import alarm_body
-from support.harness import RouterStack, emf_lines, make_harness, sms_sent, top_level
+from support.harness import RouterStack, drain_scheduled, emf_lines, make_harness, sms_sent, top_level
 from support.slack_standin import SlackStandIn
 from support.webhook_standin import WebhookStandIn
 
@@ -221,3 +222,36 @@ def test_a_webhook_url_kept_in_secrets_manager_is_read_from_there(
         and post.headers["Authorization"] == "Bearer t0ken"
     )
     assert "webhook sent" in log_lines.getvalue() and "t0ken" not in log_lines.getvalue()
+
+
+@pytest.mark.parametrize(("webhooks", "max_alerts", "read"), [(1, 0, 20), (3, 0, 20), (2, 5, 5)])
+def test_the_read_cost_of_a_webhook_flush_is_one_unit_per_alert_sent_in_one_batched_read(
+    aws: Any,
+    slack: SlackStandIn,
+    hooks: WebhookStandIn,
+    tmp_path: Path,
+    webhooks: int,
+    max_alerts: int,
+    read: int,
+) -> None:
+    # Given a group of 20 alerts waiting for its first flush (group_wait), and its receiver's webhooks
+    entries = "".join(
+        f"      - {{url: '{hooks.url(f'/h{i}')}', max_alerts: {max_alerts}}}\n" for i in range(webhooks)
+    )
+    text = config().replace(
+        "group_by: [alertname]\n  group_wait: 0s", "group_by: [region]\n  group_wait: 30s"
+    )
+    h = make_harness(aws, slack, tmp_path, text + entries)
+    for i in range(20):
+        h.service.handle_body(alarm_body(name=f"Alarm{i:02d}", ts=f"2024-05-01T10:00:{i:02d}.000+0000"))
+    assert hooks.posts == []
+    meter = CapacityMeter(aws, now_ms=h.clock, read_item=moto_backend_reader()).attach(
+        h.service.clients.dynamodb
+    )
+    # When the flush comes
+    h.clock.advance(30)
+    drain_scheduled(h)
+    # Then every webhook got its message, and the alerts' labels and annotations were read once for all of them:
+    # one BatchGetItem of the alerts sent, one read unit each (a consistent read of an item under 4 KB)
+    assert [len(hooks.taken(f"/h{i}")[0]["alerts"]) for i in range(webhooks)] == [max_alerts or 20] * webhooks
+    assert meter.calls["BatchGetItem"] == 1 and meter.by_operation["BatchGetItem"].read == read
