@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -133,7 +134,7 @@ def test_timeouts_that_take_their_whole_deadline_stop_within_the_budget() -> Non
     time_box.append(time)
     made = WebhookClient(lambda _: "", clock=time.clock, sleep=time.sleep, rand=lambda: 0.5, session=session)  # type: ignore[arg-type]
     with pytest.raises(WebhookError) as failed:
-        made.send(WebhookTarget(url=URL, timeout="4s"), MESSAGE)
+        made.send(WebhookTarget(url=URL, timeout=timedelta(seconds=4)), MESSAGE)
     assert failed.value.code == "timeout" and time.now <= BUDGET_S
     assert [c["timeout"] for c in session.calls][0] == 4.0 and len(session.calls) == 2
 

@@ -74,7 +74,8 @@ def test_a_webhooks_id_and_label_tell_nothing_of_its_url() -> None:
 
 
 def test_a_zero_timeout_is_the_routers_default() -> None:
-    assert WebhookTarget(url="https://x.example/", timeout="0s").timeout is None
+    [hook] = parse_config(config("{url: 'https://x.example/', timeout: 0s}")).receivers[0].webhook_configs
+    assert hook.timeout is None
 
 
 @pytest.mark.parametrize(

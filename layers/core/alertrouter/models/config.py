@@ -89,6 +89,19 @@ class Receiver(BaseModel):
     def _fallback(cls, v: str | None) -> str | None:
         return _fallback_channel(v)
 
+    @field_validator("webhook_configs", mode="before")
+    @classmethod
+    def _webhook_timeouts(cls, v: Any) -> Any:
+        """A webhook's timeout in Prometheus' duration format, as Alertmanager reads it."""
+        if not isinstance(v, list):
+            return v
+        return [
+            {**entry, "timeout": _duration_field(entry["timeout"])}
+            if isinstance(entry, dict) and entry.get("timeout") is not None
+            else entry
+            for entry in v
+        ]
+
     @model_validator(mode="after")
     def _fallback_elsewhere(self) -> Self:
         if self.fallback_channel is not None and self.fallback_channel in {t.channel for t in self.slack}:

@@ -72,7 +72,8 @@ class WebhookTarget(BaseModel):
     url_secret: str = ""  # ours: a Secrets Manager secret whose value is the URL (for URLs carrying a token)
     send_resolved: bool = True
     max_alerts: int = Field(default=0, ge=0)
-    timeout: timedelta | None = None  # None or 0s: the default (Alertmanager's 0s is "none": not in Lambda)
+    # None or 0s: the default (Alertmanager's 0s is "none": not in Lambda); Receiver reads the duration text
+    timeout: timedelta | None = None
     authorization: WebhookAuth | None = None  # from http_config.authorization
 
     @model_validator(mode="before")
@@ -126,13 +127,6 @@ class WebhookTarget(BaseModel):
     @classmethod
     def _url_secret(cls, v: str) -> str:
         return _secret_name(v, "url_secret") if v else v
-
-    @field_validator("timeout", mode="before")
-    @classmethod
-    def _timeout(cls, v: Any) -> Any:
-        from alertrouter.models.config import parse_duration  # (config imports this module)
-
-        return parse_duration(v) if isinstance(v, str | int | float) else v
 
     @field_validator("timeout")
     @classmethod
