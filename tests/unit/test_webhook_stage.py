@@ -19,13 +19,16 @@ from support.clock import Clock
 from support.fakes import Scheduler, Slack, Webhooks, alert, router
 from support.memory_store import MemoryStore
 
-CONFIG = """
+ROUTE = """
 route:
   receiver: team
   group_by: [region]
   group_wait: 0s
   group_interval: 0s
-receivers:
+"""
+CONFIG = (
+    ROUTE
+    + """receivers:
   - name: team
     slack: [{channel: "#team"}]
     webhook_configs:
@@ -33,6 +36,7 @@ receivers:
       - url: https://two.example/hook?sig=abc
         send_resolved: false
 """
+)
 ONE, TWO = (t.id for t in parse_config(CONFIG).receivers[0].webhook_configs)
 
 
@@ -97,13 +101,9 @@ def test_a_flush_that_tells_nothing_new_sends_no_webhook() -> None:
     assert len(w.hooks.sent) == 2
 
 
-MUTING = """
-route:
-  receiver: team
-  group_by: [region]
-  group_wait: 0s
-  group_interval: 0s
-receivers:
+MUTING = (
+    ROUTE
+    + """receivers:
   - name: team
     webhook_configs: [{url: https://one.example/hook}]
 inhibit_rules:
@@ -111,6 +111,7 @@ inhibit_rules:
     target_matchers: ['severity="warning"']
     equal: [region]
 """
+)
 
 
 def test_muted_alerts_are_left_out_as_alertmanager_leaves_out_inhibited_ones() -> None:
