@@ -135,3 +135,12 @@ def test_check_config_names_the_refused_webhook(tmp_path: Path, capsys: pytest.C
     )
     assert code == 2 and "receivers.0.webhook_configs.0" in err and "bearer_token" in err
     assert err.count("\n") == 1  # one line, and the token itself is not repeated
+
+
+def test_the_documented_example_is_a_valid_config() -> None:
+    from support.paths import ROOT
+
+    [receiver] = load_config(ROOT / "docs/snippets/webhook-receiver.yaml").receivers
+    incidents, teams, bridge = receiver.webhook_configs
+    assert incidents.send_resolved and teams.url_secret == "alertrouter/webhook/payments-teams"
+    assert bridge.authorization is not None and bridge.authorization.type == "Bearer"
