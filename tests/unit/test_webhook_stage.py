@@ -205,3 +205,14 @@ def test_the_rule_of_when_a_webhook_is_sent() -> None:
     assert not due(flush, told, "d")  # already sent this (a retried flush)
     # (a repeat_interval re-notification is sent again at the same version: is_repeat, once Flush carries the
     # scheduler's repeat flag)
+
+
+def test_the_cli_history_shows_what_each_webhook_was_sent_and_its_failures() -> None:
+    from alertrouter.cli import _history_line
+
+    w = World()
+    w.hooks.fail[ONE] = [NotifyError("HTTP 404: gone", retryable=False, code="http_404")]
+    w.fire("DiskFull", 0)
+    lines = [_history_line(e) for e in w.store.history(w.group.key)]
+    assert any(line.endswith(f"webhook_failed {ONE} fails http_404") for line in lines)
+    assert any(line.endswith(f"webhook      {TWO}: firing, 1 alert(s)") for line in lines)
