@@ -144,3 +144,15 @@ def test_the_documented_example_is_a_valid_config() -> None:
     incidents, teams, bridge = receiver.webhook_configs
     assert incidents.send_resolved and teams.url_secret == "alertrouter/webhook/payments-teams"
     assert bridge.authorization is not None and bridge.authorization.type == "Bearer"
+
+
+def test_check_config_warns_of_a_webhook_url_with_a_query_string_without_repeating_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = "https://prod.westus.logic.azure.com/workflows/abc/triggers/manual?api-version=1&sig=s3cr3t"
+    code, _, err = check_config(tmp_path / "am.yml", config(f"{{url: '{url}'}}"), capsys)
+    assert code == 0
+    assert err == (
+        "alertrouter: warning: receivers.0.webhook_configs.0: the url has a query string (a token?): keep such a "
+        "URL in a Secrets Manager secret under alertrouter/webhook/, named by url_secret\n"
+    )

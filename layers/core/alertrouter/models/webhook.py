@@ -155,3 +155,20 @@ class WebhookTarget(BaseModel):
         """How logs name it: its id and host (a URL's path and query may carry a token)."""
         host = urlsplit(self.url).hostname if self.url else self.url_secret
         return f"{self.id} ({host})"
+
+
+def urls_with_a_query(data: Any) -> list[str]:
+    """Where a config's webhook URLs carry a query string, often a token (a Teams workflow's `sig=`): the file
+    would hold it (for check-config's warnings; the URL itself is not repeated)."""
+    found: list[str] = []
+    receivers = data.get("receivers") if isinstance(data, dict) else None
+    for r, receiver in enumerate(receivers if isinstance(receivers, list) else []):
+        hooks = receiver.get("webhook_configs") if isinstance(receiver, dict) else None
+        for h, hook in enumerate(hooks if isinstance(hooks, list) else []):
+            url = hook.get("url") if isinstance(hook, dict) else None
+            if isinstance(url, str) and urlsplit(url).query:
+                found.append(
+                    f"receivers.{r}.webhook_configs.{h}: the url has a query string (a token?): keep such a URL "
+                    f"in a Secrets Manager secret under {SECRET_PREFIX}, named by url_secret"
+                )
+    return found
