@@ -1,11 +1,12 @@
 """The router's entry points: one alert (state (dedupe) -> route -> group -> schedule or flush), a scheduled
 flush, a click redrawn, a group resolved from Slack, a one-shot alert expired.
 
-A group is flushed (its Slack message posted or edited, its pages and webhooks sent) when Alertmanager's timings
-say so: `group_wait` after it becomes pending, then at most once per `group_interval`. A flush that
+A group is flushed (its Slack message posted or edited, its pages and webhooks sent) when Alertmanager's
+timings say so: `group_wait` after it becomes pending, then at most once per `group_interval`. A flush that
 is not yet due is scheduled as a delayed message on the router's own queue, so nothing waits in memory.
 A flush is a pipeline of small stages under a lease on the group (`alertrouter.flush`): new episode -> prune
--> mute -> pages -> what changed -> Slack -> webhooks -> release (which schedules a follow-up if changes arrived meanwhile).
+-> mute -> pages -> what changed -> Slack -> webhooks -> release (which schedules a follow-up if changes arrived
+meanwhile).
 """
 
 from __future__ import annotations
