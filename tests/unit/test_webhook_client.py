@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from alertrouter.models.webhook import WebhookTarget
-from alertrouter.notify.webhook import BUDGET_S, USER_AGENT, WebhookClient, WebhookError, backoff_s
+from alertrouter.notify.webhook import BUDGET_S, DOWN_S, USER_AGENT, WebhookClient, WebhookError, backoff_s
 
 URL = "https://prod.westus.logic.azure.com/workflows/abc/triggers/manual/paths/invoke?sig=s3cr3tSIG"
 MESSAGE = {"version": "4", "alerts": []}
@@ -177,3 +177,26 @@ def test_errors_never_carry_the_url_or_its_token() -> None:
         made.send(WebhookTarget(url=URL), MESSAGE)
     assert "s3cr3t" not in str(failed.value) and "logic.azure" not in str(failed.value)
     assert failed.value.__cause__ is None and failed.value.code == "connection"
+
+
+def test_a_webhook_still_down_is_not_tried_again_by_the_process_for_a_while() -> None:
+    # (every group of a storm would otherwise spend the whole budget on it, in one Lambda invocation)
+    made, session, time = client([Answer(503)] * 4 + [Answer(200)])
+    hook = WebhookTarget(url=URL)
+    with pytest.raises(WebhookError):
+        made.send(hook, MESSAGE)
+    assert len(session.calls) == 4
+    with pytest.raises(WebhookError) as skipped:
+        made.send(hook, MESSAGE)
+    assert skipped.value.code == "http_503" and skipped.value.attempts == 0 and len(session.calls) == 4
+    assert made.send(WebhookTarget(url=URL + "&other=1"), MESSAGE) == 1  # another webhook is tried
+    time.now += DOWN_S
+    session.script.append(Answer(200))
+    assert made.send(hook, MESSAGE) == 1 and len(session.calls) == 6
+
+
+def test_a_webhook_that_refuses_a_message_is_tried_with_the_next_one() -> None:
+    made, session, _ = client([Answer(400), Answer(200)])
+    with pytest.raises(WebhookError):
+        made.send(WebhookTarget(url=URL), MESSAGE)
+    assert made.send(WebhookTarget(url=URL), MESSAGE) == 1 and len(session.calls) == 2

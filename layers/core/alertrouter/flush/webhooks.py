@@ -65,6 +65,7 @@ class Webhooks:
         mark = WebhookMark(version=flush.version, episode=group.episode, digest=held, at=flush.now)
         if not chosen:
             progress.done[target.id] = mark  # up to date: nothing it is sent
+            progress.failed.pop(target.id, None)  # (nor anything left to retry)
             return
         facts = GroupFacts(group.key, group.receiver, group.group_labels)
         message = webhook_message(facts, members, states, chosen, truncated)

@@ -24,6 +24,10 @@ TIMEOUT_S = 5.0  # one attempt, unless the webhook's own timeout says otherwise
 BUDGET_S = 8.0
 ATTEMPTS = 4
 BACKOFF_S = 0.5  # before the second attempt; doubled each time, jittered
+# A webhook that is still down after its retries is not tried again by this process for this long: every group
+# of a storm would otherwise spend the whole budget on it, one after another, in one Lambda invocation (each
+# group records the failure and is looked at again later, so nothing is lost)
+DOWN_S = 30.0
 EXCERPT = 200  # characters of a refusing answer's body kept for the log
 
 
@@ -61,6 +65,7 @@ class WebhookClient(WebhookSender):
         self.sleep = sleep
         self.rand = rand
         self._session = session  # made on first send: a cold start that sends nothing never imports requests
+        self._down: dict[str, tuple[float, WebhookError]] = {}  # webhook id -> (until, why)
 
     @property
     def session(self) -> requests.Session:
@@ -71,6 +76,21 @@ class WebhookClient(WebhookSender):
         return self._session
 
     def send(self, target: WebhookTarget, message: dict[str, Any]) -> int:
+        down = self._down.get(target.id)
+        if down is not None and self.clock() < down[0]:
+            raise WebhookError(
+                f"not tried: still down ({down[1]})", retryable=True, code=down[1].code, attempts=0
+            )
+        try:
+            attempts = self._send(target, message)
+        except WebhookError as exc:
+            if exc.retryable:
+                self._down[target.id] = (self.clock() + DOWN_S, exc)
+            raise
+        self._down.pop(target.id, None)
+        return attempts
+
+    def _send(self, target: WebhookTarget, message: dict[str, Any]) -> int:
         url, headers = self._request(target)
         body = json.dumps(message, separators=(",", ":"))
         per_try = target.timeout.total_seconds() if target.timeout else TIMEOUT_S
