@@ -216,3 +216,14 @@ def test_the_cli_history_shows_what_each_webhook_was_sent_and_its_failures() -> 
     lines = [_history_line(e) for e in w.store.history(w.group.key)]
     assert any(line.endswith(f"webhook_failed {ONE} fails http_404") for line in lines)
     assert any(line.endswith(f"webhook      {TWO}: firing, 1 alert(s)") for line in lines)
+
+
+def test_a_webhook_never_told_of_an_alert_is_not_sent_its_resolve_alone() -> None:
+    # As Alertmanager: a notification of resolved alerts only goes to a receiver told something before
+    w = World()
+    w.hooks.fail[ONE] = [NotifyError("HTTP 404: gone", retryable=False, code="http_404")]
+    w.fire("DiskFull", 0)
+    w.clock.advance(60)
+    w.fire("DiskFull", 2, state="OK")  # resolved, a minute after the webhook refused the firing one
+    assert w.hooks.to(ONE) == [] and w.group.webhooks.failed == {}
+    assert w.group.webhooks.done[ONE].version == w.group.version

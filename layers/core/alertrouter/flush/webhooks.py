@@ -13,6 +13,7 @@ from alertrouter.flush.retry_at import retry_at
 from alertrouter.flush.stage import Flush
 from alertrouter.flush.webhook_progress import WebhookProgress, digest, due
 from alertrouter.limits import WEBHOOK_RESOLVED_TRIES_MS, WEBHOOK_RETRY_GAP_MS, WEBHOOK_RETRY_S
+from alertrouter.models.alert import Status
 from alertrouter.models.state import AlertState, Member, WebhookFailure, WebhookMark
 from alertrouter.models.webhook import WebhookTarget
 from alertrouter.notify.base import NotifyError
@@ -58,13 +59,16 @@ class Webhooks:
         parts: tuple[dict[str, Member], dict[str, AlertState], list[str], int],
         held: str,
     ) -> None:
-        """Send one webhook its message (none when nothing is left to send: resolves without send_resolved)."""
+        """Send one webhook its message (none when nothing is left to send: resolves without send_resolved, or
+        resolves alone to a webhook never told of them)."""
         assert self.env.webhooks is not None
         group = flush.group
         members, states, chosen, truncated = parts
         mark = WebhookMark(version=flush.version, episode=group.episode, digest=held, at=flush.now)
-        if not chosen:
-            progress.done[target.id] = mark  # up to date: nothing it is sent
+        never_told = target.id not in progress.done
+        if not chosen or (never_told and all(members[fp].status == Status.RESOLVED for fp in chosen)):
+            # nothing to send; resolves alone only to a webhook told something before (as Alertmanager)
+            progress.done[target.id] = mark
             progress.failed.pop(target.id, None)  # (nor anything left to retry)
             return
         facts = GroupFacts(group.key, group.receiver, group.group_labels)
