@@ -64,8 +64,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 # ---- no secret in any log line the suite produces ----
-# A Slack token (xoxb-..., xoxp-..., also the signing secret's shape) or a phone number in E.164 form.
-_SECRET_SHAPES = re.compile(r"xox[abposr]-[A-Za-z0-9-]{8,}|\+[1-9]\d{7,14}\b|fake-signing-secret")
+# A Slack token (xoxb-..., xoxp-..., also the signing secret's shape), a phone number in E.164 form, or a
+# webhook URL's signature (a Teams workflow's `sig=`).
+_SECRET_SHAPES = re.compile(r"xox[abposr]-[A-Za-z0-9-]{8,}|\+[1-9]\d{7,14}\b|fake-signing-secret|[?&]sig=")
 
 
 class _Collect(logging.Handler):

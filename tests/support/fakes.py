@@ -1,4 +1,4 @@
-"""Test doubles for the router: a scheduler, Slack and SMS that record what they were asked, a Slack sink that
+"""Test doubles for the router: a scheduler, Slack, SMS and webhooks that record what they were asked, a Slack sink that
 only counts (the bench), and alerts made from the reference event."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from typing import Any
 
 from alertrouter.config import parse_config
 from alertrouter.models.alert import Alert
+from alertrouter.models.webhook import WebhookTarget
 from alertrouter.notify.base import NotifyError
 from alertrouter.notify.render import SlackMessage
 from alertrouter.router import Router
@@ -92,9 +93,35 @@ class Slack:
 
 
 def router(
-    config: str, store: MemoryStore, slack: Slack, scheduler: Scheduler, clock: Clock, sms: Any = None
+    config: str,
+    store: MemoryStore,
+    slack: Slack,
+    scheduler: Scheduler,
+    clock: Clock,
+    sms: Any = None,
+    webhooks: Any = None,
 ) -> Router:
-    return Router(parse_config(config), store.stores(), scheduler, slack=slack, sms=sms, now_ms=clock)
+    return Router(
+        parse_config(config), store.stores(), scheduler, slack=slack, sms=sms, webhooks=webhooks, now_ms=clock
+    )
+
+
+class Webhooks:
+    """Records what each webhook (by id) was sent; `fail` holds, per webhook id, errors its next sends raise."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+        self.fail: dict[str, list[NotifyError]] = {}
+
+    def send(self, target: WebhookTarget, message: dict[str, Any]) -> int:
+        errors = self.fail.get(target.id)
+        if errors:
+            raise errors.pop(0)
+        self.sent.append((target.id, message))
+        return 1
+
+    def to(self, target_id: str) -> list[dict[str, Any]]:
+        return [m for i, m in self.sent if i == target_id]
 
 
 class Sms:

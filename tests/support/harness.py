@@ -17,6 +17,7 @@ from alertrouter.aws import Clients, SecretCache
 from alertrouter.composition.router import compose, slack_token
 from alertrouter.models.settings import Settings
 from alertrouter.notify.slack import SlackClient
+from alertrouter.notify.webhook import WebhookClient
 from alertrouter.service import RouterService
 from support.clock import AFTER_SAMPLE_EVENTS, Clock
 from support.events import alarm_body
@@ -149,7 +150,17 @@ def make_harness(
         time.sleep(min(seconds, 1.1))  # the stand-in checks Retry-After in real time
 
     options = {"timeout": (1.0, 0.3), "min_interval": 0.0, "sleep": fake_sleep, **slack_kwargs}
-    service = compose(settings, clients, slack=SlackClient(token, slack.url, **options), now_ms=clock)
+    # webhooks read their secrets as the router does; their backoff is recorded, barely waited
+    secrets = SecretCache(lambda: clients.secretsmanager)
+
+    def webhook_sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        time.sleep(min(seconds, 0.05))
+
+    webhooks = WebhookClient(secrets.get, sleep=webhook_sleep)
+    service = compose(
+        settings, clients, slack=SlackClient(token, slack.url, **options), webhooks=webhooks, now_ms=clock
+    )
     return Harness(service=service, slack=slack, stack=stack, session=session, clock=clock, sleeps=sleeps)
 
 
@@ -223,7 +234,11 @@ class RouterStack:
         old = harness.service
         settings = old.settings.model_copy(update={"ops_topic_arn": topic})
         harness.service = compose(
-            settings, Clients(harness.session), slack=old.router.slack, now_ms=harness.clock
+            settings,
+            Clients(harness.session),
+            slack=old.router.slack,
+            webhooks=old.router.env.webhooks,
+            now_ms=harness.clock,
         )
         self.app = load_handler("router")
         monkeypatch.setattr(self.app, "build_service", lambda: harness.service)

@@ -16,7 +16,7 @@ from support.paths import ROOT
 GOLDEN = json.loads((ROOT / "tests" / "conformance" / "golden" / "acceptance.json").read_text())
 CASES = {case["id"]: case for case in GOLDEN["cases"]}
 
-_NOT_DELIVERED = "not delivered by this router (Slack and SMS)"
+_NOT_DELIVERED = "not delivered by this router (Slack, SMS and webhooks)"
 # Alertmanager accepts these; this router refuses them on purpose: case -> words the refusal must say
 REFUSED_ON_PURPOSE = {
     # integrations this router does not deliver to: refused by name, never dropped quietly
@@ -47,17 +47,6 @@ FOLLOWS_CURRENT = {
     "matchers_dotted_name": "accepted",
     "matchers_quoted_utf8_name": "accepted",
 }
-# Work under way (webhook_configs delivery): the verdict here today, asserted as it is; flip each case when the
-# work lands.
-BEING_BUILT_REASON = "being built (issue 16)"
-BEING_BUILT = {
-    "webhook_valid": "refused",  # Alertmanager accepts
-    "webhook_max_alerts": "refused",  # Alertmanager accepts
-    "webhook_invalid_url": "refused",
-    "webhook_no_url": "refused",
-    "webhook_url_file": "refused",  # url_file is newer than 0.25
-    "webhook_url_and_file": "refused",
-}
 # Differences not fixed here: the verdict here, and where the fix belongs. This router reads YAML 1.1, where an
 # unquoted 9:00 or 1:5 is a base-60 number (540, 65); Alertmanager's YAML reader (Go's yaml.v2) keeps a string.
 _YAML_11 = "alertrouter/yamltext.py: read unquoted a:b as a string, as Go's yaml.v2 does (no base-60 numbers)"
@@ -67,7 +56,7 @@ OPEN_DIFFERENCES = {
     "ti_days_unquoted_range": ("refused", _YAML_11),  # 1:5 -> 65, refused with a hint to quote it
     "ti_months_unquoted_range": ("refused", _YAML_11),  # 1:3 -> 63
 }
-LISTS = (REFUSED_ON_PURPOSE, ACCEPTED_ON_PURPOSE, FOLLOWS_CURRENT, BEING_BUILT, OPEN_DIFFERENCES)
+LISTS = (REFUSED_ON_PURPOSE, ACCEPTED_ON_PURPOSE, FOLLOWS_CURRENT, OPEN_DIFFERENCES)
 
 
 def ours(case: dict[str, Any]) -> tuple[bool, str]:
@@ -94,10 +83,6 @@ def test_a_config_is_accepted_or_refused_as_alertmanager_does(case: dict[str, An
         assert not case["accepted"] and accepted, ACCEPTED_ON_PURPOSE[case_id]
     elif case_id in FOLLOWS_CURRENT:
         assert not case["accepted"] and verdict(accepted) == FOLLOWS_CURRENT[case_id], message
-    elif case_id in BEING_BUILT:
-        assert verdict(accepted) == BEING_BUILT[case_id], BEING_BUILT_REASON
-        if not accepted and case_id.startswith("webhook"):
-            assert f"webhook_configs: {_NOT_DELIVERED}" in message
     elif case_id in OPEN_DIFFERENCES:
         assert verdict(accepted) == OPEN_DIFFERENCES[case_id][0] != verdict(case["accepted"])
     else:

@@ -16,6 +16,9 @@ from alertrouter.models.state import (
     Notified,
     SlackDelivery,
     SlackFailure,
+    WebhookDelivery,
+    WebhookFailure,
+    WebhookMark,
 )
 from alertrouter.store.dynamodb.codec import decode_item, encode_item, group_key
 from alertrouter.store.group_item import (
@@ -90,6 +93,11 @@ STORED: dict[str, Any] = {
     "created_ms": 1714557000000,
     "route_fp": "fp1",  # (added with the header and member items: the member whose labels chose the route)
     "overflow": {"Out of memory": 4},
+    # (added with webhooks: each one's last message, and those failing; an item without them reads as none)
+    "webhook_done": {"wh-0123456789": {"version": 6, "episode": 3, "digest": "ab12", "at": 1714557600000}},
+    "webhook_failed": {
+        "wh-abcdef0123": {"error": "http_503", "at": 1714557000000, "last_ms": 1714557600000, "tries": 2}
+    },
 }
 
 
@@ -123,6 +131,14 @@ def test_an_item_written_before_the_parts_reads_into_them_and_writes_back_identi
         ack_by="U0ONCALL1", ack_ms=1714557700000, resolved_by="U0FIRST01", resolved_ms=1714557800000
     )
     assert group.muting == MutingState(reasons=STORED["muted"], flapping=["fp1"], resume_at_ms=1714558000000)
+    assert group.webhooks == WebhookDelivery(
+        done={"wh-0123456789": WebhookMark(version=6, episode=3, digest="ab12", at=1714557600000)},
+        failed={
+            "wh-abcdef0123": WebhookFailure(
+                error="http_503", at=1714557000000, last_ms=1714557600000, tries=2
+            )
+        },
+    )
     assert group.flush_at_ms == 1714557900000
     assert group.lease == FlushLease(id="lease-a", until_ms=1714557630000)
     # And written back, it is the same item, attribute for attribute

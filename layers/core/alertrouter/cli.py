@@ -211,11 +211,22 @@ def _history_line(entry: dict[str, Any]) -> str:
         what = f"SMS to {entry.get('to')} waits for the next minute (paced)"
     elif kind == "reminder":
         what = f"reminder: still firing, acknowledged by {entry.get('ack_by')}"
+    elif kind.startswith("webhook"):
+        what = _webhook_line(kind, entry)
     else:
         what = f"{entry.get('channel', '')} {entry.get('text', '')}"
         if entry.get("thread"):
             what += "  ↳ " + " | ".join(entry["thread"])
     return f"{when}  {kind:<12} {what}"
+
+
+def _webhook_line(kind: str, entry: dict[str, Any]) -> str:
+    hook = entry.get("webhook", "?")
+    if kind == "webhook":
+        cut = f" ({entry['truncated']} more left out)" if entry.get("truncated") else ""
+        return f"{hook}: {entry.get('status')}, {entry.get('alerts')} alert(s){cut}"
+    verb = {"webhook_failed": "fails", "webhook_healed": "takes messages again after"}.get(kind, kind)
+    return f"{hook} {verb} {entry.get('cause', '')}"
 
 
 def _stores(args: argparse.Namespace) -> Stores | None:

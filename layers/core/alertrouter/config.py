@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from alertrouter.models.am_receivers import unused_slack_keys
 from alertrouter.models.config import RoutingConfig
 from alertrouter.models.matcher import LEGACY_KEYS
+from alertrouter.models.webhook import urls_with_a_query
 from alertrouter.yamltext import YAMLError, load_yaml
 
 _PLACEHOLDER = re.compile(r"\$\{([A-Z0-9_]+)\}")
@@ -60,7 +61,8 @@ def load_config(path: str | Path, values: Mapping[str, str] | None = None) -> Ro
 
 def deprecations(path: str | Path) -> list[str]:
     """Where the file uses Alertmanager's deprecated `match` / `match_re` keys (and their inhibit-rule forms):
-    they work, and `check-config` says what to write instead; and `slack_configs` keys that are not used."""
+    they work, and `check-config` says what to write instead; `slack_configs` keys that are not used; webhook
+    URLs that may carry a token."""
     try:
         data = load_yaml(Path(path).read_text(encoding="utf-8"))
     except (OSError, YAMLError, RecursionError):
@@ -82,7 +84,7 @@ def deprecations(path: str | Path) -> list[str]:
     walk(data, "")
     if isinstance(data, dict) and data.get("templates"):
         found.append("templates: not used (this router draws its own messages)")
-    return found + unused_slack_keys(data)
+    return found + unused_slack_keys(data) + urls_with_a_query(data)
 
 
 def config_version(path: str | Path) -> str:

@@ -22,5 +22,11 @@ CLICK_REREAD_MS = 500  # before an edit, clicks are read again if the last read 
 # while its group still fires: it heals soon after the app is invited back, without one call per second.
 SLACK_RETRY_S = (60, 300, 900)
 SLACK_RETRY_GAP_MS = 60_000  # the group's own flushes try it again no sooner than this after the last try
+# A webhook still failing after a flush's own retries is tried again by a scheduled flush after these waits (then
+# every 15 min), and gets the group's current state once it takes it; a group all resolved stops trying after
+# WEBHOOK_RESOLVED_TRIES_MS (its resolve would otherwise keep it, and its flushes, alive for ever).
+WEBHOOK_RETRY_S = (60, 300, 900)
+WEBHOOK_RETRY_GAP_MS = 60_000  # the group's own flushes try it again no sooner than this after the last try
+WEBHOOK_RESOLVED_TRIES_MS = 6 * 3_600_000
 OPS_PAGE_GAP_MS = 3_600_000  # one ops page per cause per hour, whichever worker meets it
 OPS_RECIPIENT = "ops-topic"  # how a page to the ops topic is recorded among a group's SMS pages

@@ -1,11 +1,13 @@
 """The router's entry points: one alert (state (dedupe) -> route -> group -> schedule or flush), a scheduled
 flush, a click redrawn, a group resolved from Slack, a one-shot alert expired.
 
-A group is flushed (its Slack message posted or edited, its pages sent) when Alertmanager's timings
-say so: `group_wait` after it becomes pending, then on its `group_interval` ticks (routing/clock.py). A
-flush that is not yet due is scheduled as a delayed message on the router's own queue, so nothing waits in memory.
+A group is flushed (its Slack message posted or edited, its pages and webhooks sent) when Alertmanager's
+timings say so: `group_wait` after it becomes pending, then on its `group_interval` ticks (routing/clock.py).
+A flush that is not yet due is scheduled as a delayed message on the router's own queue, so nothing waits in
+memory.
 A flush is a pipeline of small stages under a lease on the group (`alertrouter.flush`): new episode -> prune
--> mute -> pages -> what changed -> Slack -> release (which schedules a follow-up if changes arrived meanwhile).
+-> mute -> pages -> what changed -> Slack -> webhooks -> release (which schedules a follow-up if changes arrived
+meanwhile).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from alertrouter.limits import BUSY_RETRY_S, LEASE_MS
 from alertrouter.models.alert import Alert, Severity, Status
 from alertrouter.models.config import Receiver, ResolvedRoute, RoutingConfig
 from alertrouter.models.state import AlertState, GroupState, Member
-from alertrouter.notify.base import OpsPager, SlackApi, SmsSender
+from alertrouter.notify.base import OpsPager, SlackApi, SmsSender, WebhookSender
 from alertrouter.routebook import RouteBook
 from alertrouter.routing.clock import next_due
 from alertrouter.routing.tree import group_identity
@@ -45,6 +47,7 @@ class Router:
         slack: SlackApi | None = None,
         sms: SmsSender | None = None,
         ops: OpsPager | None = None,
+        webhooks: WebhookSender | None = None,
         account_label: str = "",
         slack_token_secret: str = "",
         fail_safe: FailSafe | None = None,
@@ -55,7 +58,17 @@ class Router:
         self._stores = stores
         self.routes = RouteBook(config, fail_safe, stores.alerts)
         self.env = FlushEnv(
-            config, fail_safe, stores, self.routes, slack, sms, ops, account_label, slack_token_secret, now_ms
+            config,
+            fail_safe,
+            stores,
+            self.routes,
+            slack,
+            sms,
+            ops,
+            account_label,
+            slack_token_secret,
+            now_ms,
+            webhooks,
         )
         self.timer = FlushTimer(stores.groups, scheduler)
         self.silences = SilenceCache(stores.silences)  # shared by every flush of this process

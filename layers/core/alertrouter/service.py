@@ -207,6 +207,10 @@ class RouterService:
             ("SlackChannelsHealed", outcome.slack_healed),
             ("SlackFallbackPosts", outcome.slack_fallbacks),
             ("OpsPages", outcome.ops_pages),
+            ("WebhooksSent", outcome.webhooks_sent),
+            ("WebhookRetries", outcome.webhook_retries),
+            ("WebhooksHealed", outcome.webhooks_healed),
+            ("WebhookFailures", sum(outcome.webhook_failures.values())),
         ):
             if value:
                 counts[name] += value

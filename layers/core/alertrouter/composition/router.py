@@ -1,5 +1,5 @@
 """The router function's object graph: the routing config (or the fail-safe one), the state table, the flush
-scheduler on the router's own queue, Slack, SMS and the ops topic, behind the RouterService."""
+scheduler on the router's own queue, Slack, SMS, the ops topic and webhooks, behind the RouterService."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from alertrouter.config import ConfigError, config_version, load_config
 from alertrouter.failsafe import FailSafe
 from alertrouter.models.config import RoutingConfig
 from alertrouter.models.settings import Settings
-from alertrouter.notify.base import NotifyError, SlackApi
+from alertrouter.notify.base import NotifyError, SlackApi, WebhookSender
 from alertrouter.notify.ops import OpsTopic
 from alertrouter.notify.slack import SlackClient
+from alertrouter.notify.webhook import WebhookClient
 from alertrouter.observability import ROUTER, function_logger
 from alertrouter.router import Router
 from alertrouter.scheduling import FlushScheduler
@@ -52,6 +53,7 @@ def compose(
     clients: Clients,
     *,
     slack: SlackApi | None = None,
+    webhooks: WebhookSender | None = None,
     now_ms: Callable[[], int] | None = None,
     stores: Stores | None = None,
     scheduler: FlushScheduler | None = None,
@@ -70,6 +72,7 @@ def compose(
         slack=slack or SlackClient(slack_token(settings, secrets), str(settings.slack_api_url)),
         sms=sms_notifier(clients, secrets, settings.sms_numbers_secret),
         ops=OpsTopic(clients.sns, settings.ops_topic_arn) if settings.ops_topic_arn else None,
+        webhooks=webhooks or WebhookClient(secrets.get),
         account_label=settings.account_label,
         slack_token_secret=settings.slack_token_secret,
         fail_safe=fail_safe,

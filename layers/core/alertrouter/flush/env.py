@@ -1,5 +1,5 @@
-"""What every stage of a flush works with: the store's aggregates, the notifiers, the routes, the clock; and
-the history."""
+"""What every stage of a flush works with: the store's aggregates, the notifiers (Slack, SMS, ops, webhooks),
+the routes, the clock; and the history."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from alertrouter.failsafe import FailSafe
 from alertrouter.models.config import RoutingConfig
-from alertrouter.notify.base import OpsPager, SlackApi, SmsSender
+from alertrouter.notify.base import OpsPager, SlackApi, SmsSender, WebhookSender
 from alertrouter.observability import ROUTER, module_logger
 from alertrouter.routebook import RouteBook
 from alertrouter.store.base import (
@@ -42,6 +42,7 @@ class FlushEnv:
     account_label: str
     slack_token_secret: str  # named in the fix of a refused token
     now_ms: Callable[[], int]
+    webhooks: WebhookSender | None = None
     leases: FlushLeaseStore = field(init=False)
     groups: GroupView = field(init=False)
     alerts: AlertStore = field(init=False)

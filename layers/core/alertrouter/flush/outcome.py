@@ -24,6 +24,12 @@ class Outcome:
     slack_healed: int = 0  # channels refused earlier that took the group's message again
     slack_fallbacks: int = 0  # messages posted to a fallback channel
     ops_pages: int = 0
+    webhooks_sent: int = 0
+    webhook_retries: int = 0  # attempts beyond the first (5xx, 429, timeouts tried again within the flush)
+    webhook_failures: dict[str, int] = field(
+        default_factory=dict
+    )  # cause -> webhooks still failing after them
+    webhooks_healed: int = 0  # webhooks failing earlier that took the group's state again
     groups: list[str] = field(default_factory=list)
 
     def add(self, other: Outcome) -> None:
@@ -43,4 +49,9 @@ class Outcome:
         self.slack_healed += other.slack_healed
         self.slack_fallbacks += other.slack_fallbacks
         self.ops_pages += other.ops_pages
+        self.webhooks_sent += other.webhooks_sent
+        self.webhook_retries += other.webhook_retries
+        for cause, count in other.webhook_failures.items():
+            self.webhook_failures[cause] = self.webhook_failures.get(cause, 0) + count
+        self.webhooks_healed += other.webhooks_healed
         self.groups.extend(other.groups)

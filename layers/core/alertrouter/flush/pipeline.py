@@ -18,6 +18,7 @@ from alertrouter.flush.silences import SilenceCache
 from alertrouter.flush.slack import Slack
 from alertrouter.flush.slack_view import SlackView
 from alertrouter.flush.stage import Flush, Stage
+from alertrouter.flush.webhooks import Webhooks
 from alertrouter.models.state import GroupState
 
 
@@ -34,6 +35,7 @@ class FlushPipeline:
             Changes(),
             Repeat(),
             Slack(env, SlackView(env)),
+            Webhooks(env),  # after Slack: a webhook that is down must not delay Slack (nor SMS)
             StartEscalation(env),
             Release(env),
         )

@@ -34,6 +34,17 @@ class Prune:
     def run(self, flush: Flush) -> None:
         """A pruned alert that fires again simply joins again. At most PRUNE_BATCH per flush."""
         group, sms_recipients = flush.group, flush.receiver.sms
+        # (a webhook is sent what Alertmanager sends: an alert that fired and resolved since the last
+        # notification too, though the message, and so the group, no longer needs it; not a resolve sent)
+        flush.every_member = {
+            fp: m
+            for fp, m in group.members.items()
+            if not (
+                m.status == Status.RESOLVED
+                and fp in group.notified
+                and group.notified[fp].status == Status.RESOLVED
+            )
+        }
         gone = dict(list(prunable(group).items())[:PRUNE_BATCH])
         if not gone:
             return

@@ -18,7 +18,8 @@ class ReleaseUntold:
     def run(self, flush: Flush) -> None:
         """Everything resolved (or muted) before anyone was told: nothing worth a message."""
         group = flush.group
-        if group.slack.ts or (flush.members and group_status(group) != Status.RESOLVED):
+        told = any(m.episode == group.episode for m in group.webhooks.done.values())
+        if group.slack.ts or told or (flush.members and group_status(group) != Status.RESOLVED):
             return
         flush.released = self.env.leases.release(
             group.key,

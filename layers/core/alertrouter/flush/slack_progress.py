@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from alertrouter.limits import MAX_HOP_MS, SLACK_RETRY_S
+from alertrouter.flush.retry_at import retry_at
+from alertrouter.limits import SLACK_RETRY_S
 from alertrouter.models.state import GroupState, SlackFailure
 from alertrouter.store.base import GroupProgress
 
@@ -48,5 +49,4 @@ class SlackProgress:
 
 def slack_retry_at(failed: dict[str, SlackFailure], now: int) -> int:
     """When the next refused channel is due another try (backoff by its tries), within SQS's longest delay."""
-    due = min(f.last_ms + SLACK_RETRY_S[min(f.tries, len(SLACK_RETRY_S)) - 1] * 1000 for f in failed.values())
-    return min(max(due, now + 1000), now + MAX_HOP_MS)
+    return retry_at(failed.values(), SLACK_RETRY_S, now)

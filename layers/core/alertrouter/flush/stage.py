@@ -39,6 +39,7 @@ class Flush:
     shown_changed: bool = False  # what the message shows changed without a new version
     repeat: bool = False  # nothing new, still firing, repeat_interval passed: notified again
     members: dict[str, Member] = field(default_factory=dict)  # those the message shows
+    every_member: dict[str, Member] = field(default_factory=dict)  # as claimed, before pruning (for webhooks)
     kept: GroupProgress = field(default_factory=lambda: GroupProgress())  # muting state the release writes
     paged: bool = False  # a page went out (or was queued for pacing)
     notified: dict[str, Any] = field(default_factory=dict)  # the new `notified` record

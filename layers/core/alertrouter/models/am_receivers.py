@@ -1,6 +1,7 @@
 """Alertmanager's receiver integrations in a routing config: `slack_configs` become this router's Slack targets
-(their channel: the bot token posts there, and the message is this router's own, with its buttons); an
-integration this router does not deliver to is refused by name, never left out quietly."""
+(their channel: the bot token posts there, and the message is this router's own, with its buttons);
+`webhook_configs` are read as they are (models/webhook.py); an integration this router does not deliver to is
+refused by name, never left out quietly."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ UNSUPPORTED = (
     "email_configs",
     "pagerduty_configs",
     "opsgenie_configs",
-    "webhook_configs",
     "victorops_configs",
     "pushover_configs",
     "sns_configs",
@@ -87,7 +87,7 @@ def from_alertmanager(data: Any) -> Any:
     unsupported = [key for key in UNSUPPORTED if key in data]
     if unsupported:
         raise ValueError(
-            f"{', '.join(unsupported)}: not delivered by this router (Slack and SMS); remove them, or keep "
+            f"{', '.join(unsupported)}: not delivered by this router (Slack, SMS and webhooks); remove them, or keep "
             "this receiver in Alertmanager"
         )
     if "slack_configs" not in data:

@@ -13,6 +13,7 @@ from alertrouter.models.inhibit import InhibitRule
 from alertrouter.models.matcher import Matcher, from_legacy_keys
 from alertrouter.models.matcher_syntax import CLASSIC_NAMES_ONLY, NAME
 from alertrouter.models.timeinterval import NamedTimeInterval
+from alertrouter.models.webhook import WebhookTarget
 
 # Prometheus' duration format, as Alertmanager reads one: units largest first, each at most once, whole numbers
 _DURATION = re.compile(
@@ -72,7 +73,8 @@ def _fallback_channel(v: str | None) -> str | None:
 
 
 class Receiver(BaseModel):
-    """Where notifications go. SMS entries are names of numbers kept in Secrets Manager."""
+    """Where notifications go. SMS entries are names of numbers kept in Secrets Manager; webhooks get
+    Alertmanager's webhook JSON."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -82,6 +84,7 @@ class Receiver(BaseModel):
     sms_severities: list[str] = Field(default_factory=lambda: ["critical"])
     # ours: where the group's message goes when every one of `slack` is refused for good (archived, app removed)
     fallback_channel: str | None = None
+    webhook_configs: list[WebhookTarget] = Field(default_factory=list)
 
     @model_validator(mode="before")
     @classmethod
@@ -92,6 +95,19 @@ class Receiver(BaseModel):
     @classmethod
     def _fallback(cls, v: str | None) -> str | None:
         return _fallback_channel(v)
+
+    @field_validator("webhook_configs", mode="before")
+    @classmethod
+    def _webhook_timeouts(cls, v: Any) -> Any:
+        """A webhook's timeout in Prometheus' duration format, as Alertmanager reads it."""
+        if not isinstance(v, list):
+            return v
+        return [
+            {**entry, "timeout": _duration_field(entry["timeout"])}
+            if isinstance(entry, dict) and entry.get("timeout") is not None
+            else entry
+            for entry in v
+        ]
 
     @model_validator(mode="after")
     def _fallback_elsewhere(self) -> Self:

@@ -188,6 +188,38 @@ class SlackDelivery(BaseModel):
     failed: dict[str, SlackFailure] = Field(default_factory=dict)
 
 
+class WebhookMark(BaseModel):
+    """What a webhook was last sent: the group's version and episode then, and what the message held (its
+    alerts and their statuses: a change of what is shown at the same version is news too)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    version: int
+    episode: int
+    digest: str = ""
+    at: int = 0  # when (ms)
+
+
+class WebhookFailure(BaseModel):
+    """A webhook that still failed after the flush's retries: why (an HTTP status, a timeout), since when."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    error: str  # http_503, http_404, timeout, connection
+    at: int  # first failure (ms)
+    last_ms: int  # latest try (ms)
+    tries: int = 1
+
+
+class WebhookDelivery(BaseModel):
+    """How far each of the receiver's webhooks got (by its id: models/webhook.py), and those failing."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    done: dict[str, WebhookMark] = Field(default_factory=dict)
+    failed: dict[str, WebhookFailure] = Field(default_factory=dict)
+
+
 class Clicks(BaseModel):
     """What Slack's buttons recorded in the group's current episode (a new episode starts with none)."""
 
@@ -248,6 +280,7 @@ class GroupState(BaseModel):
     flush_at_ms: int = 0  # when the scheduled flush is due (0: none; one in the past is being or was handled)
     # the parts
     slack: SlackDelivery = Field(default_factory=SlackDelivery)
+    webhooks: WebhookDelivery = Field(default_factory=WebhookDelivery)
     clicks: Clicks = Field(default_factory=Clicks)
     muting: MutingState = Field(default_factory=MutingState)
     lease: FlushLease = Field(default_factory=FlushLease)
@@ -279,6 +312,7 @@ _OWN_DICTS = (
 _PARTS_OWN = {
     "slack": ("ts", "channels", "attempts", "done", "notified", "failed"),
     "muting": ("reasons", "flapping"),
+    "webhooks": ("done", "failed"),
 }
 
 

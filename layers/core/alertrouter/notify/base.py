@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from alertrouter.models.webhook import WebhookTarget
     from alertrouter.notify.render import SlackMessage
 
 SMS_GAP_MS = 60_000  # at most one SMS per recipient per minute; what comes sooner waits and is bundled
@@ -89,3 +90,11 @@ class OpsPager(Notifier, Protocol):
     """The stack's ops topic: for what cannot be said in Slack (its token refused)."""
 
     def page(self, subject: str, message: str) -> None: ...
+
+
+class WebhookSender(Notifier, Protocol):
+    """Webhooks fed Alertmanager's webhook JSON (WebhookClient)."""
+
+    def send(self, target: WebhookTarget, message: dict[str, Any]) -> int:
+        """POST the message, retrying 5xx, 429 and timeouts within a few seconds; returns the attempts it took.
+        Raises NotifyError (code http_<status>, timeout, connection...) once it gives up."""

@@ -30,6 +30,8 @@ class GroupProgress(TypedDict, total=False):
     slack_attempts: dict[str, int]
     slack_done: dict[str, int]
     slack_failed: dict[str, Any]
+    webhook_done: dict[str, Any]
+    webhook_failed: dict[str, Any]
     ack_by: str
     ack_ms: int
     resolved_by: str

@@ -19,6 +19,8 @@ IN_PARTS: dict[str, tuple[str, str]] = {
     "slack_done": ("slack", "done"),
     "channel_notified": ("slack", "notified"),
     "slack_failed": ("slack", "failed"),
+    "webhook_done": ("webhooks", "done"),
+    "webhook_failed": ("webhooks", "failed"),
     "muted": ("muting", "reasons"),
     "flapping": ("muting", "flapping"),
     "resume_at_ms": ("muting", "resume_at_ms"),
