@@ -108,7 +108,7 @@ def test_defaults_and_round_trip() -> None:
         ({"days_of_month": ["-1:5"]}, "-1:5: end must be negative"),
         ({"days_of_month": ["31:-2"]}, "31:-2: end is always before start"),
         ({"days_of_month": ["first"]}, "'first' is not a number"),
-        ({"days_of_month": [65]}, "quote ranges in YAML"),  # what YAML makes of an unquoted 1:5
+        ({"days_of_month": [65]}, "65 is outside -31..31"),
         ({"months": ["13"]}, "'13': 13 is outside 1..12"),
         ({"months": [13]}, "13 is outside 1..12"),
         ({"months": ["smarch"]}, "'smarch'"),

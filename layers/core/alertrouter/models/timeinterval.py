@@ -19,7 +19,6 @@ MONTHS = (
     "july", "august", "september", "october", "november", "december",
 )  # fmt: skip
 _CLOCK = re.compile(r"^(\d{2}):(\d{2})$")  # two-digit hours, as Alertmanager requires: 09:00, not 9:00
-_YAML_HINT = "quote ranges in YAML ('1:5'): unquoted, YAML reads 1:5 as the base-60 number 65"
 
 Range = tuple[int, int]
 
@@ -50,8 +49,7 @@ def _ranges(field: str, value: Any, parse: Callable[[str, Any], int], low: int, 
             start, end = parse(first, item), parse(last, item)
         for number in (start, end):
             if not (low <= number <= high) or (number == 0 and low < 0):
-                hint = f"; {_YAML_HINT}" if isinstance(item, int) and number >= 60 > high else ""
-                raise ValueError(f"invalid {field} entry {item!r}: {number} is outside {low}..{high}{hint}")
+                raise ValueError(f"invalid {field} entry {item!r}: {number} is outside {low}..{high}")
         if start > end and not start > 0 > end:  # days_of_month checks `5:-1` itself
             raise ValueError(f"invalid {field} range {item!r}: start is after end")
         out.append((start, end))
@@ -94,7 +92,7 @@ _EXAMPLES = {
 
 def _clock(value: Any, field: str) -> Any:
     if isinstance(value, int) and not isinstance(value, bool):
-        # Minutes after midnight; also what YAML makes of an unquoted 17:00 (base 60: 1020).
+        # Minutes after midnight (as a parsed interval holds them)
         if not 0 <= value <= 1440:
             raise ValueError(f"invalid {field} {value!r}: expected HH:MM (as minutes: 0..1440)")
         return value
