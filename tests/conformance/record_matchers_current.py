@@ -41,8 +41,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import record_matchers as classic  # noqa: E402  (the 0.25 recorder: its cases and file helpers)
+import record_matchers as classic  # (the 0.25 recorder, beside this script: its cases and file helpers)
+from oracle import TIMEOUT, free_port
 
 GOLDEN = classic.GOLDEN
 BIN = os.environ.get("AM_BIN", "")
@@ -60,7 +60,6 @@ MODES: dict[str, list[str]] = {
     "utf8-strict-mode": ["--enable-feature=utf8-strict-mode"],
     "classic-mode": ["--enable-feature=classic-mode"],
 }
-TIMEOUT = classic.TIMEOUT
 
 # New cases for the UTF-8 parser: derived from Alertmanager's docs (docs/configuration.md, <matcher>; the
 # UTF-8 matchers section) and matcher/parse/*_test.go, plus edge cases of our own, chiefly strings that the
@@ -341,7 +340,7 @@ def record_config(flags: list[str], case: str, tmp: str) -> dict[str, object]:
 def start_alertmanager(flags: list[str], tmp: str) -> tuple[subprocess.Popen[bytes], str]:
     cfg = Path(tmp) / "server.yml"
     write_config(cfg, [])
-    port = classic.free_port()
+    port = free_port()
     log_path = Path(tmp) / "alertmanager.log"
     data = tempfile.mkdtemp(prefix="data-", dir=tmp)
     proc = subprocess.Popen(

@@ -17,19 +17,14 @@ from typing import Any
 
 import pytest
 
-from alertrouter.models.matcher import Matcher, MatchOp
+from alertrouter.models.matcher import Matcher
 from alertrouter.models.matcher_syntax import MatcherSyntaxError
+from support.matcher_golden import matches, ours, recorded, silence_reading
 from support.paths import ROOT
 
 GOLDEN = ROOT / "tests" / "conformance" / "golden"
 MATCHERS = json.loads((GOLDEN / "matchers.json").read_text())
 REGEX_ROUTES = json.loads((GOLDEN / "regex_routes.json").read_text())
-KIND = {
-    MatchOp.EQ: (False, True),
-    MatchOp.NE: (False, False),
-    MatchOp.RE: (True, True),
-    MatchOp.NRE: (True, False),
-}
 # Alertmanager 0.25 is built with Go 1.19, whose regexp refuses `(?<name>...)`; Go 1.22 accepts it, and so does
 # every Alertmanager built since (0.27 on): we follow the current one.
 KNOWN_DIFFERENCES = {'a=~"(?<n>a)"'}
@@ -64,37 +59,9 @@ def expected(case: dict[str, Any], key: str) -> dict[str, Any]:
     return recorded(CURRENT[case["input"]][key] if case["input"] in CHANGED_SINCE_0_25 else case[key])
 
 
-def golden(matchers: list[Matcher]) -> dict[str, Any]:
-    """Accepted matchers in the golden's shape (sorted as Alertmanager sorts a route's)."""
-    parsed = [
-        {"name": m.name, "value": m.value, "isRegex": KIND[m.op][0], "isEqual": KIND[m.op][1]}
-        for m in matchers
-    ]
-    return {"accepted": True, "matchers": sorted(parsed, key=lambda m: (m["name"], m["value"]))}
-
-
-def recorded(oracle: dict[str, Any]) -> dict[str, Any]:
-    """What Alertmanager made of a case, as `golden` puts it (refusals without their text)."""
-    if not oracle["accepted"]:
-        return {"accepted": False}
-    return {"accepted": True, "matchers": sorted(oracle["matchers"], key=lambda m: (m["name"], m["value"]))}
-
-
-def ours(text: str) -> dict[str, Any]:
-    """What this project makes of a `matchers:` entry."""
-    try:
-        return golden(Matcher.parse_all(text))
-    except MatcherSyntaxError:
-        return {"accepted": False}
-
-
 @pytest.mark.parametrize("case", MATCHERS["cases"], ids=lambda c: c["input"][:40])
 def test_a_matchers_entry_means_what_it_means_in_alertmanager(case: dict[str, Any]) -> None:
     assert ours(case["input"]) == expected(case, "config_matchers")
-
-
-def matches(matcher: Matcher, value: str | None) -> bool:
-    return matcher.matches({} if value is None else {matcher.name: value})
 
 
 @pytest.mark.parametrize("case", REGEX_ROUTES["cases"], ids=lambda c: c["matcher"][:40])
@@ -146,19 +113,6 @@ def test_a_silence_matcher_is_one_matcher_and_a_config_entry_may_hold_several() 
     with pytest.raises(MatcherSyntaxError, match="unescaped double quote"):  # as amtool refuses it
         Matcher.parse('a="x", b="y"')
     assert Matcher.parse("foo=a,b").value == "a,b"  # one argument, one matcher: as amtool reads it
-
-
-def silence_reading(arguments: list[str], read: int) -> dict[str, Any]:
-    """What `alertrouter silence add ARGUMENTS...` makes of argument `read`, in the golden's shape."""
-    from alertrouter.cli import silence_arguments
-    from alertrouter.models.silence import Silence
-
-    try:
-        matchers = [m if isinstance(m, Matcher) else Matcher.parse(m) for m in silence_arguments(arguments)]
-        Silence(matchers=matchers, starts_at_ms=0, ends_at_ms=1, created_by="a")
-    except (MatcherSyntaxError, ValueError):
-        return {"accepted": False}
-    return golden([matchers[read]])
 
 
 @pytest.mark.parametrize("case", MATCHERS["cases"], ids=lambda c: c["input"][:40])

@@ -13,8 +13,8 @@ import pytest
 
 from alertrouter.models.matcher import Matcher
 from alertrouter.models.matcher_syntax import MatcherSyntaxError
+from support.matcher_golden import golden, matches, ours, recorded, silence_reading
 from support.paths import ROOT
-from unit.test_matcher_conformance import golden, matches, ours, recorded, silence_reading
 
 CURRENT = json.loads((ROOT / "tests" / "conformance" / "golden" / "matchers_current.json").read_text())
 CASES = CURRENT["cases"]
