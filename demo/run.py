@@ -598,8 +598,8 @@ def story(clock: DemoClock, endpoint: str, slack: SlackStandIn, html_path: Path 
     report()
 
     say(
-        "6. 09:14 ServerCpuTooHigh resolves, 14 minutes after it fired: its message turns green, with a "
-        "note in its thread"
+        "6. 09:14 ServerCpuTooHigh resolves, 14 minutes after it fired: on its group's next group_interval tick "
+        "(09:15:30, every 5m from the post) its message turns green, with a note in its thread"
     )
     clock.at_least(at(14))
     events.put_events(Entries=[alarm_event("ServerCpuTooHigh", "OK", stamp(14))])
