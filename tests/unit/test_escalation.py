@@ -107,8 +107,8 @@ def test_reminders_while_acknowledged_and_escalation_resumes_after_unacknowledge
     world = World(reminder="reminder_interval: 1h")
     reminders = reminders_after_acknowledge(world, "U0ONCALL1", 150)
     assert reminders == [
-        "⏰ Still firing, acknowledged by <@U0ONCALL1> 1h ago",
-        "⏰ Still firing, acknowledged by <@U0ONCALL1> 2h ago",
+        "⏰ Still firing, acknowledged by <@U0ONCALL1> 1 h ago",
+        "⏰ Still firing, acknowledged by <@U0ONCALL1> 2 h ago",
     ]
     assert world.texted() == ["primary"]
     # Unacknowledged: the escalation goes on from where it stood

@@ -12,7 +12,15 @@ import pytest
 
 from alertrouter.flush.outcome import Outcome
 from alertrouter.joining import GroupFullError, join_full_group
-from alertrouter.models.state import MAX_GROUP_MEMBERS, Clicks, GroupState, Member
+from alertrouter.models.state import (
+    KEPT_LABELS,
+    MAX_GROUP_MEMBERS,
+    MAX_KEPT_LABEL,
+    Clicks,
+    GroupState,
+    Member,
+    _kept_labels,
+)
 from alertrouter.notify.render import render_group
 from alertrouter.sources import parse_body
 from support import memory_store
@@ -52,7 +60,7 @@ def test_a_full_group_counts_the_rest_by_reason_once_each() -> None:
     assert len(group.members) == CAP and overflowed == 500 - CAP
     assert sum(group.overflow.values()) == 500 - CAP
     assert slack.posts == ["#batch"]  # one message, edited as the failures came
-    assert slack.last_text == "🟠 500 jobs failed in queue nightly: 480 × Out of memory, 20 × Timeout"
+    assert slack.last_text == "🟠 WARNING · 500 jobs failed in queue nightly in account 123456789012 (us-east-1): 480 × Out of memory, 20 × Timeout"
 
 
 def test_the_largest_possible_member_is_written_with_three_write_units() -> None:
@@ -73,6 +81,8 @@ def test_the_largest_possible_member_is_written_with_three_write_units() -> None
         source="cloudwatch",
         reason="x" * 60,
         links={"logs": "l" * 300, "domain": "d" * 300},
+        labels=_kept_labels({name: "v" * MAX_KEPT_LABEL for name in KEPT_LABELS}),
+        received_ms=1_700_000_000_000,
     )
     size = len(json.dumps(huge.model_dump())) + 100  # + its keys and its delivery records
     # one write unit per KB: a 5,000-member group's members are written one small item each
@@ -86,7 +96,9 @@ def test_counts_are_shown_beside_the_kept_alerts_in_a_mixed_group() -> None:
         r.handle(parse_body(child_failure(i)).alerts[0])
     [group] = store.groups.values()
     text = json.dumps(render_group(group, clock()).model_dump(), ensure_ascii=False)
-    assert f"…and {CAP + 5 - 10} more" in text
+    # the alerts only counted are in their reason's row, and the full list is one command away
+    assert f"*{CAP + 4} × Out of memory* · e.g. " in text and "*1 × Timeout*\"" in text  # (only counted: no example)
+    assert f"All {CAP + 5}: `aws batch list-jobs --job-queue nightly --job-status FAILED" in text
 
 
 def test_a_full_group_whose_alerts_all_resolved_still_announces_the_next_failure() -> None:
@@ -110,7 +122,7 @@ def test_a_full_group_whose_alerts_all_resolved_still_announces_the_next_failure
     [group] = store.groups.values()
     assert not group.overflow  # it took a resolved one's place, not counted as overflow
     assert len(slack.posts) == posts + 1  # a new episode: a new message
-    assert slack.last_text == "🟠 WARNING · nightly-render failed: Out of memory"
+    assert slack.last_text == "🟠 WARNING · nightly-render failed: Out of memory in queue nightly in account 123456789012 (us-east-1)"
 
 
 def _full_and_resolved(r: Any, store: MemoryStore, clock: Clock) -> GroupState:
@@ -143,7 +155,7 @@ def test_a_new_storm_bigger_than_the_group_is_a_new_message_not_an_edit_of_the_r
     group = store.groups[group.key]
     assert overflowed == 200 - CAP and group.episode == 2 and not group.clicks.ack_by
     assert len(slack.posts) == posts + 1  # a new message for the new storm
-    assert slack.last_text == "🟠 200 jobs failed in queue nightly: 192 × Out of memory, 8 × Timeout"
+    assert slack.last_text == "🟠 WARNING · 200 jobs failed in queue nightly in account 123456789012 (us-east-1): 192 × Out of memory, 8 × Timeout"
 
 
 def test_workers_racing_for_the_same_resolved_places_each_find_one() -> None:

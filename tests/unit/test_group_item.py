@@ -48,6 +48,8 @@ MEMBER = {
     "source": "cloudwatch",
     "reason": "",
     "links": {"logs": "https://logs.example/"},
+    "labels": {"alertname": "HighLatency"},
+    "received_ms": 1714557500100,
 }
 TOLD = {"status": "firing", "count": 2, "thread_ms": 1714557600500}
 REFUSED = {

@@ -99,8 +99,8 @@ def test_a_group_still_firing_is_notified_again_every_repeat_interval_on_a_tick(
     assert times(w) == [2_000, 14_000, 26_000]
     notes = [text for _, text in w.slack.threads]
     assert notes == [
-        "🔁 Still firing: 1 alert, the first for 14s",
-        "🔁 Still firing: 1 alert, the first for 26s",
+        "🔁 Still firing: 1 alert, the first for 14 s",
+        "🔁 Still firing: 1 alert, the first for 26 s",
     ]
 
 

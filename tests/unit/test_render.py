@@ -16,7 +16,6 @@ from alertrouter.notify.render import (
     render_change,
     render_group,
     render_sms,
-    slack_date,
 )
 from alertrouter.notify.sms import mask_number
 
@@ -82,17 +81,18 @@ def test_single_firing_alert_has_headline_facts_links_and_buttons() -> None:
     # When rendered
     message = render_group(g, now_ms=T0 + 5 * MINUTE)
     # Then the headline names severity and alarm, the colour is critical red
-    assert message.text == "🔴 CRITICAL · DiskFull"
+    headline = "🔴 CRITICAL · DiskFull on i-0abc in account 123456789012 (us-east-1)"
+    assert message.text == headline
     assert message.attachments[0]["color"] == "#E01E5A"
     blocks = blocks_of(message)
-    assert blocks[0]["text"]["text"] == "*🔴 CRITICAL · DiskFull*"
+    assert blocks[0]["text"]["text"] == f"*{headline}*"
     assert blocks[1]["text"]["text"] == "CPU above 90%"
     fields = [f["text"] for f in blocks[2]["fields"]]
     assert fields == [
+        "*Where*\n123456789012 / us-east-1",
+        "*Since*\n10:00 UTC",
         "*Resource*\ni-0abc",
-        "*Account / Region*\n123456789012 / us-east-1",
-        f"*Since*\n{slack_date(T0)}",
-        "*Count*\n3",
+        "*Fired*\n3 times",
     ]
     [links] = blocks[3]["elements"]
     assert links["text"] == f"<{CONSOLE}DiskFull|Console> · <https://wiki.example.com/runbooks/cpu|Runbook>"
@@ -119,9 +119,9 @@ def test_single_firing_alert_has_headline_facts_links_and_buttons() -> None:
 def test_warning_is_amber_and_missing_resource_and_links_are_left_out() -> None:
     m = member(resource="", runbook="").model_copy(update={"console": ""})
     message = render_group(group(m), T0)
-    assert message.text == "🟠 WARNING · ServerCpuTooHigh"
+    assert message.text == "🟠 WARNING · ServerCpuTooHigh in account 123456789012 (us-east-1)"
     assert message.attachments[0]["color"] == "#ECB22E"
-    assert "*Resource*\n—" in block_text(message)
+    assert "*Resource*" not in block_text(message)
     assert all(b["type"] != "context" for b in blocks_of(message))  # no empty link line
 
 
@@ -129,14 +129,16 @@ def test_single_resolved_alert_is_green_with_duration_and_no_buttons() -> None:
     # Given an alert that fired at 10:00 and resolved at 10:14
     g = group(member(status="resolved", ts_ms=T0 + 14 * MINUTE))
     message = render_group(g, T0 + 15 * MINUTE)
-    assert message.text == "✅ RESOLVED · ServerCpuTooHigh · resolved after 14m"
+    assert message.text == (
+        "✅ RESOLVED · ServerCpuTooHigh on i-0abc in account 123456789012 (us-east-1) · after 14 min"
+    )
     assert message.attachments[0]["color"] == "#2EB67D"
     assert all(b["type"] != "actions" for b in blocks_of(message))
 
 
 def test_single_nodata_alert_is_grey_and_keeps_its_buttons() -> None:
     message = render_group(group(member(status="nodata", severity="warning")), T0)
-    assert message.text == "⚪ NO DATA · ServerCpuTooHigh"
+    assert message.text == "⚪ NO DATA · ServerCpuTooHigh on i-0abc in account 123456789012 (us-east-1)"
     assert message.attachments[0]["color"] == "#9E9E9E"
     assert blocks_of(message)[-1]["type"] == "actions"
 
@@ -151,11 +153,11 @@ def test_group_headline_counts_states_and_firing_alerts_come_first() -> None:
     )
     message = render_group(g, T0 + 3 * MINUTE)
     # Then the worst firing severity sets icon and colour, and the headline counts each state
-    assert message.text == "🔴 3 firing, 1 resolved · 123456789012, us-east-1"
+    assert message.text == "🔴 CRITICAL · 4 alerts in account 123456789012 (us-east-1): 3 firing, 1 resolved"
     assert message.attachments[0]["color"] == "#E01E5A"
     lines = blocks_of(message)[1]["text"]["text"].splitlines()
     assert [line.split(" ")[1] for line in lines] == ["Early", "Middle", "Late", "Resolved"]
-    assert lines[0].startswith("🔴 Early — i-0abc ×4 · since ")  # a repeat count only when > 1
+    assert lines[0].startswith("🔴 Early on i-0abc ×4 · 10:00 UTC · ")  # a repeat count only when > 1
     assert " ×" not in lines[1]
     assert lines[3].startswith("✅ Resolved")
     assert blocks_of(message)[-1]["type"] == "actions"
@@ -165,7 +167,7 @@ def test_group_headline_counts_states_and_firing_alerts_come_first() -> None:
 def test_group_lists_ten_alerts_then_says_how_many_more(n: int, more: str | None) -> None:
     g = group(*[member(f"Alarm{i:02d}", starts_at_ms=T0 + i) for i in range(n)])
     message = render_group(g, T0)
-    assert message.text.startswith(f"🟠 {n} firing · ")
+    assert message.text.startswith(f"🟠 WARNING · {n} alerts firing in ")
     lines = blocks_of(message)[1]["text"]["text"].splitlines()
     assert [line.split(" ")[1] for line in lines[:10]] == [f"Alarm{i:02d}" for i in range(10)]
     assert lines[10:] == ([more] if more else [])
@@ -189,7 +191,7 @@ def test_all_resolved_group_is_green_with_its_whole_span() -> None:
         member("B", status="resolved", starts_at_ms=T0 + MINUTE, ts_ms=T0 + 125 * MINUTE),
     )
     message = render_group(g, T0 + 130 * MINUTE)
-    assert message.text == "✅ RESOLVED · 2 alerts · 123456789012, us-east-1 · resolved after 2h 5m"
+    assert message.text == "✅ RESOLVED · 2 alerts in account 123456789012 (us-east-1) · after 2 h 5 min"
     assert message.attachments[0]["color"] == "#2EB67D"
     assert all(b["type"] != "actions" for b in blocks_of(message))
 
@@ -197,7 +199,7 @@ def test_all_resolved_group_is_green_with_its_whole_span() -> None:
 def test_group_of_nodata_and_resolved_counts_both_without_firing() -> None:
     g = group(member("Quiet", status="nodata"), member("Done", status="resolved", ts_ms=T0 + MINUTE))
     message = render_group(g, T0)
-    assert message.text == "⚪ 1 no data, 1 resolved · 123456789012, us-east-1"
+    assert message.text == "⚪ NO DATA · 2 alerts in account 123456789012 (us-east-1): 1 no data, 1 resolved"
     assert message.attachments[0]["color"] == "#9E9E9E"
 
 
@@ -207,7 +209,8 @@ def test_mrkdwn_control_characters_in_titles_are_escaped_in_blocks() -> None:
     multi = render_group(group(member("<!here> queue > 10k"), member("A & B")), T0)
     # Then the blocks show them literally
     assert (
-        blocks_of(single)[0]["text"]["text"] == "*🟠 WARNING · &lt;!channel&gt; p99 &gt; 500ms &amp; rising*"
+        blocks_of(single)[0]["text"]["text"]
+        == "*🟠 WARNING · &lt;!channel&gt; p99 &gt; 500ms &amp; rising on a&lt;b&gt; in account 123456789012 (us-east-1)*"
     )
     assert "*Resource*\na&lt;b&gt;" in block_text(single)
     listed = blocks_of(multi)[1]["text"]["text"]
@@ -218,28 +221,24 @@ def test_mrkdwn_control_characters_in_titles_are_escaped_in_blocks() -> None:
 def test_mrkdwn_control_characters_in_titles_are_escaped_in_the_message_text() -> None:
     message = render_group(group(member("<!channel> p99 > 500ms & rising")), T0)
     assert "<!channel>" not in message.text
-    assert message.text == "🟠 WARNING · &lt;!channel&gt; p99 &gt; 500ms &amp; rising"
-
-
-def test_slack_date_token_has_epoch_seconds_format_and_utc_fallback() -> None:
-    assert slack_date(T0) == "<!date^1714557600^{date_short_pretty} {time}|2024-05-01 10:00 UTC>"
-    assert slack_date(T0 + 59_999) == "<!date^1714557659^{date_short_pretty} {time}|2024-05-01 10:00 UTC>"
+    assert message.text.startswith("🟠 WARNING · &lt;!channel&gt; p99 &gt; 500ms &amp; rising on i-0abc")
 
 
 @pytest.mark.parametrize(
     ("ms", "expected"),
     [
-        (0, "0s"),
-        (-5_000, "0s"),
-        (45_000, "45s"),
-        (59_999, "59s"),
-        (60_000, "1m"),
-        (14 * MINUTE, "14m"),
-        (120 * MINUTE, "2h"),
-        (125 * MINUTE, "2h 5m"),
-        (86_400_000, "1d"),
-        (86_400_000 + 59 * MINUTE, "1d"),  # minutes are not shown once it is days
-        (3 * 86_400_000 + 4 * 3_600_000, "3d 4h"),
+        (0, "0 s"),
+        (-5_000, "0 s"),
+        (45_000, "45 s"),
+        (59_999, "59 s"),
+        (60_000, "1 min"),
+        (14 * MINUTE, "14 min"),
+        (120 * MINUTE, "2 h"),
+        (125 * MINUTE, "2 h 5 min"),
+        (86_400_000, "1 day"),
+        (86_400_000 + 59 * MINUTE, "1 day"),  # minutes are not shown once it is days
+        (3 * 86_400_000 + 4 * 3_600_000, "3 days 4 h"),
+        (800 * 86_400_000, "2 years"),
     ],
 )
 def test_human_duration(ms: int, expected: str) -> None:
@@ -262,7 +261,7 @@ def test_human_duration(ms: int, expected: str) -> None:
         (
             member(status="resolved", ts_ms=T0 + 14 * MINUTE),
             "firing",
-            "✅ *ServerCpuTooHigh* resolved after 14m",
+            "✅ *ServerCpuTooHigh* resolved after 14 min",
         ),
         (
             member(status="nodata", summary="no datapoints"),
@@ -360,7 +359,7 @@ def test_preview_shows_links_as_labels_and_dates_as_their_fallback() -> None:
     message = render_group(group(member("A & B <x>", severity="critical")), T0)
     shown = render_text(message.text, message.attachments)
     assert "Console ↗ · Runbook ↗" in shown
-    assert "*Since*: 2024-05-01 10:00 UTC" in shown
+    assert "*Since*: 10:00 UTC" in shown
     assert "A & B <x>" in shown  # entities turned back into characters
     assert "[ Acknowledge ]  [ Resolve ]  [ Silence… ▾ ]" in shown
     assert "<!date" not in shown and "<https" not in shown and "&amp;" not in shown
@@ -369,7 +368,7 @@ def test_preview_shows_links_as_labels_and_dates_as_their_fallback() -> None:
 
 
 def test_preview_of_plain_text_converts_tokens_and_indents() -> None:
-    text = f"see <https://example.com/x|the runbook> since {slack_date(T0)}\nsecond &lt;line&gt;"
+    text = "see <https://example.com/x|the runbook> since <!date^1714557600^{date_short_pretty} {time}|2024-05-01 10:00 UTC>\nsecond &lt;line&gt;"
     assert render_text(text, indent="  ") == "  see the runbook ↗ since 2024-05-01 10:00 UTC\n  second <line>"
     assert mrkdwn_to_text("a &amp;lt; b") == "a &lt; b"  # unescaped once, not twice
 
@@ -380,7 +379,7 @@ def test_acknowledged_silenced_resolved_by_hand_and_flapping_are_shown() -> None
     acked = g.model_copy(update={"clicks": Clicks(ack_by="U0ONCALL1", ack_ms=T0)})
     message = render_group(acked, T0)
     assert message.attachments[0]["color"] == "#8E6BBF"  # someone is on it: not the red that calls for action
-    assert f"✋ Acknowledged by <@U0ONCALL1> at {slack_date(T0)}" in block_text(message)
+    assert "✋ Acknowledged by <@U0ONCALL1> at 10:00 UTC" in block_text(message)
     silenced = g.model_copy(
         update={"muting": MutingState(reasons={fp: "silenced by <@U0ONCALL1> until 2024-05-01 11:00 UTC"})}
     )

@@ -37,7 +37,7 @@ def test_a_change_that_lands_during_a_flush_gets_a_flush_of_its_own() -> None:
     key, route_id, _ = scheduler.sent[-1]
     first.flush_due(key, route_id)
     assert not store.get_group(key).pending  # type: ignore[union-attr]
-    assert slack.last_text.startswith("🟠 2 firing")  # the message now shows B too
+    assert slack.last_text.startswith("🟠 WARNING · 2 EC2 CPU alarms firing")  # the message now shows B too
 
 
 def test_a_flush_message_that_arrives_a_little_early_is_sent_again() -> None:

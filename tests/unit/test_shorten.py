@@ -114,7 +114,7 @@ def test_a_long_thread_note_is_cut_between_whole_lines() -> None:
     clock.ms += 30 * 60_000
     r.flush(group.key, group.route_id)  # all resolved in one flush: one thread note
     notes = [text for _, text in slack.threads]
-    whole_line = re.compile(r"\S+ \*Q\d\d .*(resolved after \d+m|transition\)\.)|…and \d+ more")
+    whole_line = re.compile(r"\S+ \*Q\d\d .*(resolved after \d+ min|transition\)\.)|…and \d+ more")
     assert any("resolved after" in note for note in notes)
     for note in notes:
         assert len(note) <= 3000

@@ -349,7 +349,8 @@ def test_every_opensearch_detail_type_becomes_a_domain_alert(detail_type: str) -
         detail_type,
     )
     assert alert.annotations["console"].endswith("#opensearch/domains/test-domain")
-    assert alert.one_shot and alert.title == "test-domain: Something (Warning)"
+    assert alert.one_shot and alert.title == "test-domain: Something"
+    assert (alert.labels["event_status"], alert.labels["source_severity"]) == ("Warning", "Medium")
 
 
 @pytest.mark.parametrize(
@@ -432,7 +433,7 @@ def test_a_vpc_endpoint_event_names_its_endpoint_not_a_domain() -> None:
     doc["resources"] = ["arn:aws:es:us-east-1:123456789012:vpcendpoint/aos-0a1b2c"]
     alert = one(doc)
     assert (alert.labels["resource"], "domain" in alert.labels) == ("vpcendpoint/aos-0a1b2c", False)
-    assert alert.title == "vpcendpoint/aos-0a1b2c: VPC Endpoint Create Failed (Failed)"
+    assert alert.title == "vpcendpoint/aos-0a1b2c: VPC Endpoint Create Failed"
 
 
 # ---- the recommended alarms the stack creates per domain ----

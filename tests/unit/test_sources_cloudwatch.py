@@ -40,7 +40,9 @@ def test_eventbridge_single_metric_alarm() -> None:
     assert alert.labels["account"] == "123456789012" and alert.labels["region"] == "us-east-1"
     assert alert.resource == "i-12345678901234567"
     assert alert.timestamp == datetime(2019, 10, 2, 17, 4, 40, 989000, tzinfo=UTC)
-    assert "was greater than the threshold" in alert.summary
+    assert alert.summary == "Above 50 in the last datapoint: 99.5"  # in plain words
+    assert "was greater than the threshold" in alert.annotations["state_reason"]  # CloudWatch's own
+    assert alert.labels["threshold"] == "> 50"
     assert alert.annotations["console"].endswith("#alarmsV2:alarm/ServerCpuTooHigh")
     assert alert.annotations["previous_state"] == "OK"
 

@@ -22,6 +22,7 @@ from alertrouter.models.silence import Silence
 from alertrouter.models.state import AlertState, GroupState, Member
 from alertrouter.notify.preview import render_text
 from alertrouter.notify.render import group_status, render_group, render_sms, utc_text
+from alertrouter.notify.wording import Wording
 from alertrouter.routing.tree import group_identity, group_key, match_routes
 from alertrouter.sources import MalformedEventError, ParseResult, parse_body
 
@@ -82,7 +83,7 @@ def simulate(parsed: ParseResult, config: RoutingConfig) -> dict[str, Any]:
             # as the router: a group that was never announced says nothing about a problem that is over
             entry["note"] = "nothing is sent: every alert in this group is resolved and was never announced"
             continue
-        message = render_group(group, max(m.ts_ms for m in group.members.values()))
+        message = render_group(group, max(m.ts_ms for m in group.members.values()), Wording(config.messages))
         entry["slack"] = [
             {"channel": t.channel, "text": message.text, "attachments": message.attachments}
             for t in receiver.slack

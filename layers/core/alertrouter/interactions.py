@@ -34,6 +34,7 @@ from alertrouter.mrkdwn import escape, mention
 from alertrouter.notify.base import NotifyError, SlackApi
 from alertrouter.notify.button_value import ACK, RESOLVE, SILENCE, UNACK, ButtonValue
 from alertrouter.notify.render import SILENCE_CHOICES, SlackMessage, render_group, utc_text
+from alertrouter.notify.wording import Wording
 from alertrouter.observability import INTERACTIONS, module_logger
 from alertrouter.own_messages import OwnMessage, RedrawMessage, ResolveMessage
 from alertrouter.store.base import ClickStore, HistoryStore, RequestStore, SilenceStore, Stores
@@ -153,6 +154,7 @@ class InteractionService:
         allowed_users: frozenset[str] = frozenset(),
         allowed_groups: frozenset[str] = frozenset(),
         enqueue: Callable[[OwnMessage], None] | None = None,
+        wording: Wording | None = None,
     ) -> None:
         # the aggregates a click reads and writes, each its own
         self.requests: RequestStore = stores.requests
@@ -167,6 +169,7 @@ class InteractionService:
         self.allowed_groups = allowed_groups
         self._group_members: dict[str, tuple[float, set[str]]] = {}
         self.enqueue = enqueue  # hands a resolve to the router's queue
+        self.wording = wording or Wording()  # the routing config's `messages:`, as the router draws them
 
     def handle(self, headers: Mapping[str, str], body: bytes) -> Response:
         if len(body) > MAX_BODY_BYTES:
@@ -402,7 +405,7 @@ class InteractionService:
         ts = click.container.message_ts
         try:
             if shown.members:
-                self.slack.update(channel, ts, render_group(shown, at_ms))
+                self.slack.update(channel, ts, render_group(shown, at_ms, self.wording))
             self.slack.post(channel, SlackMessage(text=note), thread_ts=ts)
         except NotifyError as exc:
             logger.warning("change stored, message not redrawn", extra={"reason": str(exc)})

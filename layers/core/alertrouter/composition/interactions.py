@@ -6,8 +6,10 @@ from functools import lru_cache
 
 from alertrouter.aws import INTERACTIVE_CONFIG, Clients, SecretCache
 from alertrouter.composition.parts import router_queue, slack_client
+from alertrouter.config import load_message_settings
 from alertrouter.interactions import InteractionService
 from alertrouter.models.settings import InteractionSettings
+from alertrouter.notify.wording import Wording
 from alertrouter.store.dynamodb import DynamoDBStore
 
 
@@ -35,4 +37,7 @@ def build_service() -> InteractionService:
         allowed_users=settings.users,
         allowed_groups=settings.usergroups,
         enqueue=router_queue(clients, settings.ingest_queue_url),
+        wording=Wording(load_message_settings(settings.routing_config_path))
+        if settings.routing_config_path
+        else None,
     )

@@ -10,6 +10,7 @@ from typing import Any
 from alertrouter.failsafe import FailSafe
 from alertrouter.models.config import RoutingConfig
 from alertrouter.notify.base import OpsPager, SlackApi, SmsSender, WebhookSender
+from alertrouter.notify.wording import Wording
 from alertrouter.observability import ROUTER, module_logger
 from alertrouter.routebook import RouteBook
 from alertrouter.store.base import (
@@ -60,6 +61,11 @@ class FlushEnv:
         self.leases, self.groups, self.alerts = stores.leases, stores.groups, stores.alerts
         self.inhibit_sources, self.paging, self.outbox = stores.inhibit_sources, stores.paging, stores.outbox
         self.escalations, self.histories = stores.escalations, stores.history
+
+    @property
+    def wording(self) -> Wording:
+        """How this config's messages say times and accounts."""
+        return Wording(self.config.messages)
 
     def history(self, key: str, kind: str, detail: dict[str, Any]) -> None:
         """History is for people reading it later: a failure to write it never fails (and so never

@@ -44,7 +44,9 @@ class Redraw:
 
     def _redraw(self, group: GroupState, episode: int, clicked: str, now: int, outcome: Outcome) -> None:
         assert self.env.slack is not None
-        message = render_group(group.model_copy(update={"members": visible_members(group)}), now)
+        message = render_group(
+            group.model_copy(update={"members": visible_members(group)}), now, self.env.wording
+        )
         own = self.view.configured_channels(group)
         for channel, ts in group.slack.ts.items() if group.episode == episode else ():
             channel_id = group.slack.channels.get(channel, channel)

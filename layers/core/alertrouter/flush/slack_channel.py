@@ -46,7 +46,7 @@ class ChannelSender:
         clicks = self.env.groups.get_clicks(group.key)
         if clicks is not None:
             group = group.model_copy(update={"clicks": clicks})
-        return group, render_group(group, now), self.env.now_ms()
+        return group, render_group(group, now, self.env.wording), self.env.now_ms()
 
     def try_channel(
         self, walk: SlackPass, channel: str, lines: list[str], *, banner: bool

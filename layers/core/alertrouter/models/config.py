@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from typing import Any, Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -309,10 +310,49 @@ class GlobalSettings(BaseModel):
         return _duration_field(v)
 
 
+class MessageSettings(BaseModel):
+    """How messages read (ours): the accounts' names, and the team's time zone for the times they show."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # account id -> the name people call it ("production"); the id is shown for an account not named here
+    account_names: dict[str, str] = Field(default_factory=dict)
+    time_zone: str = "UTC"  # an IANA zone (Europe/Berlin); times are shown in it, with UTC beside them
+
+    @field_validator("account_names", mode="before")
+    @classmethod
+    def _account_ids(cls, v: Any) -> Any:
+        if not isinstance(v, dict):
+            return v
+        named: dict[str, str] = {}
+        for account, name in v.items():
+            account_id = str(account).strip()  # (YAML reads an unquoted id as a number)
+            if isinstance(account, int) and not isinstance(account, bool):
+                account_id = f"{account:012d}"
+            if not re.fullmatch(r"\d{12}", account_id):
+                raise ValueError(f"account_names: {str(account)[:40]!r} is not a 12-digit AWS account id")
+            if not isinstance(name, str) or not name.strip():
+                raise ValueError(f"account_names: account {account_id} needs a name")
+            named[account_id] = name.strip()[:60]
+        return named
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"time_zone {v[:60]!r} is not an IANA time zone (e.g. Europe/Berlin, UTC)"
+            ) from exc
+        return v
+
+
 class RoutingConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     global_: GlobalSettings = Field(default_factory=GlobalSettings, alias="global")
+    messages: MessageSettings = Field(default_factory=MessageSettings)
     route: Route
     receivers: list[Receiver]
     time_intervals: list[NamedTimeInterval] = Field(default_factory=list)

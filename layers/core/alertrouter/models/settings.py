@@ -112,6 +112,7 @@ class InteractionSettings(_StateTable, _Slack):
     allowed_user_ids: str = ""  # comma-separated Slack user ids (with the groups below: the allowlist)
     allowed_usergroup_ids: str = ""  # comma-separated Slack user group ids (S...) whose members may act
     ingest_queue_url: str = ""  # the router's queue, which applies a Resolve
+    routing_config_path: str = ""  # its `messages:` settings draw a redrawn message as the router does
 
     @property
     def teams(self) -> frozenset[str]:

@@ -35,6 +35,9 @@ class AlertState(BaseModel):
     # the fail-safe group (see failsafe.py) this episode joined while the routing config was invalid: later
     # events of the episode reach it too, so its message still shows the resolve
     failsafe_group: str = ""
+    # when the episode's first event reached us (our clock): a replayed or late event's own time can be far
+    # from it, and the message then says both
+    received_ms: int = 0
 
     @classmethod
     def first(cls, alert: Alert, now_ms: int) -> AlertState:
@@ -53,6 +56,7 @@ class AlertState(BaseModel):
             count=1,
             updated_ms=now_ms,
             one_shot=alert.one_shot,
+            received_ms=now_ms,
         )
 
     def next(self, alert: Alert, now_ms: int) -> AlertState:
@@ -79,15 +83,60 @@ class AlertState(BaseModel):
             if self.status == alert.status.value
             else (*self.changes_ms, now_ms)[-MAX_TRANSITIONS:],
             failsafe_group="" if new_episode else self.failsafe_group,
+            received_ms=now_ms if new_episode or not self.received_ms else self.received_ms,
         )
 
 
 MAX_LINK = 300
 LINK_ANNOTATIONS = ("logs", "domain")  # annotations shown as links beside Console and Runbook
+# The labels a member keeps beside its fields (account, region, resource, severity, reason, source are fields):
+# what its message shows per source, and the name templates read most. Bounded, so a member item stays
+# under 1 KB (one write unit) for a typical Batch job.
+KEPT_LABELS = (
+    "alertname",
+    # AWS Batch
+    "queue",
+    "job_name",
+    "job_definition",
+    "job_definition_revision",
+    "exit_code",
+    "attempts",
+    # CloudWatch
+    "namespace",
+    "metric",
+    "threshold",
+    "contributor",
+    # OpenSearch Service
+    "domain",
+    "event_status",
+    "source_severity",
+    # who owns it
+    "service",
+    "team",
+    "env",
+)
+MAX_KEPT_LABEL = 60
+KEPT_LABELS_BUDGET = 240  # characters of names and values (a Batch job's take ~170): beyond, later ones are left
 # A group keeps at most this many alerts as members (each its own item of the group's partition, at most
 # ~2.7 KB, typically under 1 KB: a 5,000-job array failing is kept whole); firing alerts beyond it are only
 # counted, by reason, in `overflow`.
 MAX_GROUP_MEMBERS = 5_000
+
+
+def _kept_labels(labels: dict[str, str]) -> dict[str, str]:
+    """The KEPT_LABELS an alert has, in that order, within KEPT_LABELS_BUDGET."""
+    kept: dict[str, str] = {}
+    used = 0
+    for name in KEPT_LABELS:
+        value = labels.get(name)
+        if not value:
+            continue
+        value = shorten(value, MAX_KEPT_LABEL)
+        used += len(name) + len(value)
+        if used > KEPT_LABELS_BUDGET:
+            break
+        kept[name] = value
+    return kept
 
 
 class Member(BaseModel):
@@ -111,6 +160,8 @@ class Member(BaseModel):
     source: str = ""
     reason: str = ""  # a short cause that groups count by ("Out of memory"): the `reason` label
     links: dict[str, str] = Field(default_factory=dict)  # further named links (a job's logs, a domain)
+    labels: dict[str, str] = Field(default_factory=dict)  # KEPT_LABELS the alert has
+    received_ms: int = 0  # when the episode's first event reached us (0: not known, an older item)
 
     @classmethod
     def of(cls, state: AlertState) -> Member:
@@ -138,7 +189,21 @@ class Member(BaseModel):
                 for name in LINK_ANNOTATIONS
                 if (url := whole_url(annotations.get(name, ""), MAX_LINK))
             },
+            labels=_kept_labels(state.labels),
+            received_ms=state.received_ms,
         )
+
+    def label_set(self, group_labels: dict[str, str]) -> dict[str, str]:
+        """The alert's labels as far as the member knows them: the group's, its kept ones, its fields'."""
+        fields = {
+            "account": self.account,
+            "region": self.region,
+            "resource": self.resource,
+            "severity": self.severity,
+            "reason": self.reason,
+            "source": self.source,
+        }
+        return {**group_labels, **self.labels, **{k: v for k, v in fields.items() if v}}
 
     def flapping_until(self, policy: FlapPolicy) -> int:
         """Until when this alert counts as flapping (0: it does not): more than `policy.changes` status

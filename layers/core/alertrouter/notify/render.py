@@ -7,8 +7,6 @@ Every mrkdwn text object is `verbatim`: Slack then leaves the plain text as it i
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -16,7 +14,12 @@ from pydantic import BaseModel, Field
 from alertrouter.models.alert import Status
 from alertrouter.models.state import GroupState, Member
 from alertrouter.mrkdwn import escape, escape_keeping_mentions, link, mention, shorten
+from alertrouter.notify import details, storm
 from alertrouter.notify.button_value import ACK, RESOLVE, SILENCE, UNACK, ButtonValue
+from alertrouter.notify.headline import ICONS, failed_jobs, group_status, headline, worst
+from alertrouter.notify.wording import Wording, duration_words
+
+__all__ = ["ICONS", "group_status"]
 
 COLOURS = {
     "critical": "#E01E5A",
@@ -27,10 +30,10 @@ COLOURS = {
     "acknowledged": "#8E6BBF",
     "silenced": "#607D8B",
 }
-ICONS = {"critical": "🔴", "warning": "🟠", "info": "🔵", Status.NODATA: "⚪", Status.RESOLVED: "✅"}
 MAX_LISTED = 10
 SECTION_BUDGET = 2900  # Slack refuses a section text over 3000 characters; room for the "…and N more"
 FIELD_LIMIT = 2000  # Slack's limit for a field's or a context element's text
+FIELD_VALUE = 300  # a field's value shown (Slack shows ten fields in two columns)
 SMS_LIMIT = 160
 METADATA_EVENT = "alertrouter_group"
 SILENCE_CHOICES = {
@@ -39,6 +42,7 @@ SILENCE_CHOICES = {
     "24h": "for 24 hours",
     "resolved": "until resolved",
 }
+UTC_WORDING = Wording()
 
 
 class SlackMessage(BaseModel):
@@ -48,44 +52,12 @@ class SlackMessage(BaseModel):
     attachments: list[dict[str, Any]] = Field(default_factory=list)
 
 
-def human_duration(ms: int) -> str:
-    seconds = max(0, ms // 1000)
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
-    if days:
-        return f"{days}d {hours % 24}h" if hours % 24 else f"{days}d"
-    if hours:
-        return f"{hours}h {minutes % 60}m" if minutes % 60 else f"{hours}h"
-    return f"{minutes}m"
+human_duration = duration_words  # (the name the escalator and the CLI use)
 
 
 def utc_text(ms: int) -> str:
-    return _utc_minute(ms // 60_000)
-
-
-@lru_cache(maxsize=1024)  # every message shows a time or two, and a storm's share their minutes
-def _utc_minute(minute: int) -> str:
-    return datetime.fromtimestamp(minute * 60, UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def slack_date(ms: int) -> str:
-    """Slack's date token: shown in the reader's own time zone, with a UTC fallback."""
-    return f"<!date^{ms // 1000}^{{date_short_pretty}} {{time}}|{utc_text(ms)}>"
-
-
-def group_status(group: GroupState) -> Status:
-    statuses = {m.status for m in group.members.values()}
-    if Status.FIRING in statuses:
-        return Status.FIRING
-    if Status.NODATA in statuses:
-        return Status.NODATA
-    return Status.RESOLVED
-
-
-def _worst(members: list[Member]) -> str:
-    order = {"critical": 0, "warning": 1, "info": 2}
-    return min((m.severity for m in members), key=lambda s: order.get(s, 3), default="info")
+    """`2026-03-02 09:06 UTC`: for logs, the CLI and texts where the team's zone is not known."""
+    return UTC_WORDING.at(ms)
 
 
 def _colour_key(group: GroupState) -> str:
@@ -97,7 +69,7 @@ def _colour_key(group: GroupState) -> str:
         return "silenced"  # (or otherwise held back): nobody needs to act on it now
     if group.clicks.ack_by:
         return "acknowledged"  # someone is on it: no longer the colour that calls for action
-    return _worst([m for m in group.members.values() if m.status == Status.FIRING])
+    return worst([m for m in group.members.values() if m.status == Status.FIRING])
 
 
 def _links(member: Member) -> str:
@@ -107,30 +79,6 @@ def _links(member: Member) -> str:
     if member.runbook:
         links.append(link(member.runbook, "Runbook"))
     return " · ".join(shown for shown in links if shown)
-
-
-def reason_counts(group: GroupState) -> list[tuple[str, int]]:
-    """Firing alerts by their reason (kept members and those only counted), most frequent first."""
-    counts: dict[str, int] = dict(group.overflow)
-    for m in group.members.values():
-        if m.status == Status.FIRING and m.reason:
-            counts[m.reason] = counts.get(m.reason, 0) + 1
-    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-
-
-def _breakdown(group: GroupState, limit: int = 4) -> str:
-    """`480 × Out of memory, 20 × Timeout` (the rest summed as "other")."""
-    counts = reason_counts(group)
-    shown = [f"{n} × {reason}" for reason, n in counts[:limit]]
-    rest = sum(n for _, n in counts[limit:])
-    if rest:
-        shown.append(f"{rest} × other")
-    return ", ".join(shown)
-
-
-def _jobs(members: list[Member]) -> bool:
-    """A group of failed batch jobs: its headline counts jobs and says why they failed."""
-    return all(m.source == "batch" and m.reason for m in members)
 
 
 def _buttons(group: GroupState) -> dict[str, Any]:
@@ -165,77 +113,6 @@ def _buttons(group: GroupState) -> dict[str, Any]:
     }
 
 
-def _headline(group: GroupState, now_ms: int) -> str:
-    members = list(group.members.values())
-    status = group_status(group)
-    if not members:
-        name = ", ".join(v for v in group.group_labels.values() if v) or "alerts"
-        return f"✅ RESOLVED · {name}"
-    if len(members) == 1 and not group.overflow:
-        m = members[0]
-        if status == Status.RESOLVED:
-            return f"✅ RESOLVED · {m.title} · resolved after {human_duration(m.ts_ms - m.starts_at_ms)}"
-        if status == Status.NODATA:
-            return f"⚪ NO DATA · {m.title}"
-        return f"{ICONS.get(m.severity, '🔴')} {m.severity.upper()} · {m.title}"
-    firing = [m for m in members if m.status == Status.FIRING]
-    resolved = [m for m in members if m.status == Status.RESOLVED]
-    nodata = [m for m in members if m.status == Status.NODATA]
-    counted = sum(group.overflow.values())
-    name = ", ".join(v for v in group.group_labels.values() if v) or "alerts"
-    jobs = _jobs(members)
-    if status == Status.RESOLVED:
-        span = max(m.ts_ms for m in members) - min(m.starts_at_ms for m in members)
-        what = "failed jobs" if jobs else "alerts"
-        return (
-            f"✅ RESOLVED · {len(members) + counted} {what} · {name} · resolved after {human_duration(span)}"
-        )
-    if jobs and firing:
-        queue = group.group_labels.get("queue")
-        where = f"in queue {queue}" if queue else f"· {name}"
-        total = len(firing) + counted
-        return (
-            f"{ICONS.get(_worst(firing), '🔴')} {total} job{'s' if total != 1 else ''} failed {where}: "
-            f"{_breakdown(group)}"
-        )
-    counts = [f"{len(firing) + counted} firing"] if firing else []
-    if nodata:
-        counts.append(f"{len(nodata)} no data")
-    if resolved:
-        counts.append(f"{len(resolved)} resolved")
-    icon = ICONS.get(_worst(firing), "🔴") if firing else "⚪"
-    return f"{icon} {', '.join(counts)} · {name}"
-
-
-def _member_line(m: Member, with_link: bool, muted: str = "") -> str:
-    icon = (
-        ICONS[Status.RESOLVED]
-        if m.status == Status.RESOLVED
-        else ICONS.get(Status.NODATA if m.status == Status.NODATA else m.severity, "🔴")
-    )
-    resource = f" — {escape(shorten(m.resource, 200))}" if m.resource else ""
-    count = f" ×{m.count}" if m.count > 1 else ""
-    console = link(m.console, "console") if m.console and with_link else ""
-    quiet = f" · 🔕 {escape_keeping_mentions(shorten(muted, 120))}" if muted else ""
-    return (
-        f"{icon} {escape(shorten(m.title, 300))}{resource}{count} · since {slack_date(m.starts_at_ms)}"
-        f"{' ' + console if console else ''}{quiet}"
-    )
-
-
-def _member_lines(members: list[tuple[str, Member]], muted: dict[str, str], counted: int = 0) -> str:
-    """Whole lines only, at most MAX_LISTED within a section's 3000 characters, then how many more.
-    Console links go first when they would crowd alerts out of the list."""
-    shown = members[:MAX_LISTED]
-    with_links = [_member_line(m, True, muted.get(fp, "")) for fp, m in shown]
-    candidates = (
-        with_links
-        if sum(len(x) + 1 for x in with_links) <= SECTION_BUDGET
-        else [_member_line(m, False, muted.get(fp, "")) for fp, m in shown]
-    )
-    return whole_lines(candidates, SECTION_BUDGET, len(members) + counted)
-
-
 def whole_lines(lines: list[str], budget: int, total: int) -> str:
     """The first of `lines` that fit in `budget` characters, whole (a cut line could end inside a link or an
     escape), then "…and N more" for the rest of `total`."""
@@ -251,84 +128,76 @@ def whole_lines(lines: list[str], budget: int, total: int) -> str:
     return "\n".join(kept)
 
 
-def render_group(group: GroupState, now_ms: int) -> SlackMessage:
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "verbatim": True, "text": text}}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "verbatim": True, "text": text}]}
+
+
+def _one_alert(m: Member, wording: Wording, now_ms: int) -> list[dict[str, Any]]:
+    blocks = [_section(escape(shorten(m.summary, SECTION_BUDGET)))] if m.summary else []
+    fields = [
+        f"*{label}*\n{escape(shorten(value, FIELD_VALUE))}"
+        for label, value in details.facts(m, wording, now_ms)
+    ]
+    blocks.append(
+        {"type": "section", "fields": [{"type": "mrkdwn", "verbatim": True, "text": f} for f in fields]}
+    )
+    links = _links(m)
+    if links:
+        blocks.append(_context(links))
+    return blocks
+
+
+def _many_alerts(
+    group: GroupState, members: list[tuple[str, Member]], wording: Wording, now_ms: int
+) -> list[dict[str, Any]]:
+    lines, total_lines = storm.body(group, members, wording, now_ms)
+    if sum(len(line) + 1 for line in lines[:MAX_LISTED]) > SECTION_BUDGET:
+        lines, total_lines = storm.body(group, members, wording, now_ms, with_links=False)
+    blocks = [_section(whole_lines(lines[:MAX_LISTED], SECTION_BUDGET, total_lines))]
+    first = min((m for _, m in members), key=lambda m: m.starts_at_ms)
+    context = [details.where_text(first, wording) if len({m.account for _, m in members}) == 1 else ""]
+    context.append(f"first since {details.since(first, wording, now_ms)}")
+    if failed_jobs([m for _, m in members]):
+        context.insert(0, _shared_definition([m for _, m in members]))
+        context.append(storm.still_coming(group, wording, now_ms))
+    blocks.append(_context(escape(shorten(" · ".join(c for c in context if c), FIELD_LIMIT))))
+    total = len(members) + sum(group.overflow.values())
+    command = storm.full_list(group) if total > min(len(lines), MAX_LISTED) else ""
+    if command:
+        blocks.append(_context(escape(shorten(f"All {total}: `{command}`", FIELD_LIMIT))))
+    return blocks
+
+
+def _shared_definition(members: list[Member]) -> str:
+    definitions = {
+        m.labels.get("job_definition", "")
+        + (f":{m.labels['job_definition_revision']}" if m.labels.get("job_definition_revision") else "")
+        for m in members
+    }
+    if len(definitions) == 1:
+        definition = definitions.pop()
+        return f"job definition {definition}" if definition else ""
+    return f"{len(definitions)} job definitions"
+
+
+def render_group(group: GroupState, now_ms: int, wording: Wording | None = None) -> SlackMessage:
     """The group's one Slack message, edited in place as its alerts change."""
+    wording = wording or UTC_WORDING
     members = sorted(
         group.members.items(), key=lambda kv: (kv[1].status != Status.FIRING, kv[1].starts_at_ms)
     )
     # both the text (and push notification) and the block; outside text in it is escaped here, once
-    headline = escape(shorten(_headline(group, now_ms), SECTION_BUDGET))
-    blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": {"type": "mrkdwn", "verbatim": True, "text": f"*{headline}*"}}
-    ]
+    title = escape(shorten(headline(group, wording), SECTION_BUDGET))
+    blocks: list[dict[str, Any]] = [_section(f"*{title}*")]
     counted = sum(group.overflow.values())
     if len(members) == 1 and not counted:
-        m = members[0][1]
-        if m.summary:
-            blocks.append(
-                {
-                    "type": "section",
-                    "text": {
-                        "type": "mrkdwn",
-                        "verbatim": True,
-                        "text": escape(shorten(m.summary, SECTION_BUDGET)),
-                    },
-                }
-            )
-        fields = [
-            f"*Resource*\n{escape(shorten(m.resource, 300)) or '—'}",
-            f"*Account / Region*\n{escape(shorten(m.account, 100))} / {escape(shorten(m.region, 100))}",
-            f"*Since*\n{slack_date(m.starts_at_ms)}",
-            f"*Count*\n{m.count}",
-        ]
-        blocks.append(
-            {"type": "section", "fields": [{"type": "mrkdwn", "verbatim": True, "text": f} for f in fields]}
-        )
-        links = _links(m)
-        if links:
-            blocks.append(
-                {"type": "context", "elements": [{"type": "mrkdwn", "verbatim": True, "text": links}]}
-            )
+        blocks += _one_alert(members[0][1], wording, now_ms)
     elif members:  # (none at all only when every alert left the group: the headline says resolved)
-        blocks.append(
-            {
-                "type": "section",
-                "text": {
-                    "type": "mrkdwn",
-                    "verbatim": True,
-                    "text": _member_lines(members, group.muting.reasons, counted),
-                },
-            }
-        )
-        first = members[0][1]
-        if not _jobs([m for _, m in members]) and any(m.reason for _, m in members):
-            blocks.append(
-                {
-                    "type": "context",
-                    "elements": [
-                        {
-                            "type": "mrkdwn",
-                            "verbatim": True,
-                            "text": escape(shorten(f"by reason: {_breakdown(group)}", FIELD_LIMIT)),
-                        }
-                    ],
-                }
-            )
-        blocks.append(
-            {
-                "type": "context",
-                "elements": [
-                    {
-                        "type": "mrkdwn",
-                        "verbatim": True,
-                        "text": (
-                            f"{escape(shorten(first.account, 100))} / {escape(shorten(first.region, 100))} · first since "
-                            f"{slack_date(min(m.starts_at_ms for _, m in members))}"
-                        ),
-                    }
-                ],
-            }
-        )
+        blocks += _many_alerts(group, members, wording, now_ms)
     notes = []
     if len(members) == 1 and members[0][0] in group.muting.reasons:
         notes.append(f"🔕 {escape_keeping_mentions(shorten(group.muting.reasons[members[0][0]], 300))}")
@@ -336,17 +205,16 @@ def render_group(group: GroupState, now_ms: int) -> SlackMessage:
         notes.append("〰️ flapping: this message is kept up to date, pages wait until it settles")
     if group.clicks.ack_by:
         notes.append(
-            f"✋ Acknowledged by {mention(group.clicks.ack_by)} at {slack_date(group.clicks.ack_ms)}"
+            f"✋ Acknowledged by {mention(group.clicks.ack_by)} at {wording.at(group.clicks.ack_ms, now_ms)}"
         )
     if group.clicks.resolved_by:
         notes.append(
-            f"✅ Resolved by {mention(group.clicks.resolved_by)} at {slack_date(group.clicks.resolved_ms)}"
+            f"✅ Resolved by {mention(group.clicks.resolved_by)} at {wording.at(group.clicks.resolved_ms, now_ms)}"
         )
-    for note in notes:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "verbatim": True, "text": note}]})
+    blocks += [_context(note) for note in notes]
     if group_status(group) != Status.RESOLVED:
         blocks.append(_buttons(group))
-    return SlackMessage(text=headline, attachments=[{"color": COLOURS[_colour_key(group)], "blocks": blocks}])
+    return SlackMessage(text=title, attachments=[{"color": COLOURS[_colour_key(group)], "blocks": blocks}])
 
 
 def with_banner(message: SlackMessage, banner: str) -> SlackMessage:
@@ -364,7 +232,7 @@ def render_change(member: Member, before: str | None) -> str:
     """One line for the message's thread: what happened to an alert since the last notification."""
     title, summary = escape(shorten(member.title, 300)), escape(shorten(member.summary, 300))
     if member.status == Status.RESOLVED:
-        return f"✅ *{title}* resolved after {human_duration(member.ts_ms - member.starts_at_ms)}"
+        return f"✅ *{title}* resolved after {duration_words(member.ts_ms - member.starts_at_ms)}"
     if member.status == Status.NODATA:
         return f"⚪ *{title}* has no data: {summary}"
     icon = ICONS.get(member.severity, "🔴")
@@ -377,7 +245,7 @@ def render_change(member: Member, before: str | None) -> str:
 def render_repeat(firing: list[Member], now: int) -> str:
     """The thread's line when a group still firing is notified again (repeat_interval)."""
     count = len(firing)
-    since = human_duration(now - min(m.starts_at_ms for m in firing))
+    since = duration_words(now - min(m.starts_at_ms for m in firing))
     return f"🔁 Still firing: {count} alert{'s' if count != 1 else ''}, the first for {since}"
 
 
@@ -419,7 +287,8 @@ def render_sms(members: list[Member], account_label: str = "") -> str:
     head = first.severity[:4].upper() + (f" {account_label}" if account_label else "") + ":"
     if len(members) > 1:
         head += f" {len(members)} pages:"
-    where = " ".join(p for p in (first.resource, first.region) if p)
+    resource = first.resource if first.resource not in first.title else ""
+    where = " ".join(p for p in (resource, first.region) if p)
     text = _gsm_safe(f"{head} {first.title} {where}. See Slack.")
     if len(text) > SMS_LIMIT:
         text = text[: SMS_LIMIT - 3] + "..."

@@ -20,6 +20,7 @@ from urllib.parse import quote
 from pydantic import ConfigDict, Field, ValidationError
 
 from alertrouter.models.alert import Alert, Ignored, Severity, Status, fingerprint, severity_word
+from alertrouter.sources.alarm_reason import read_reason
 from alertrouter.sources.common import (
     OpenModel,
     arn_account,
@@ -421,12 +422,18 @@ def to_alert(facts: AlarmFacts) -> Alert:
     if status is Status.NODATA:
         severity = Severity.WARNING  # missing data is worth a look, never a page
     _annotate(facts, annotations)
+    summary = facts.reason
+    read = read_reason(facts.reason)
+    if read is not None:  # the plain words are the summary; CloudWatch's own sentence stays an annotation
+        labels.setdefault("threshold", read.threshold)
+        annotations["state_reason"] = facts.reason
+        summary = read.plain
     return Alert(
         source=source,
         status=status,
         severity=severity,
         title=title,
-        summary=facts.reason,
+        summary=summary,
         labels=labels,
         annotations=annotations,
         timestamp=facts.timestamp,

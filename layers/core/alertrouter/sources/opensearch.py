@@ -82,6 +82,7 @@ def parse_eventbridge(event: dict[str, Any]) -> list[Alert]:
         "resource": resource,
         "event": name[:200],
         "event_status": detail.status,
+        "source_severity": detail.severity.strip()[:40],
         "detail_type": parsed.detail_type[:200],
         "severity": severity.value,
     }
@@ -89,13 +90,12 @@ def parse_eventbridge(event: dict[str, Any]) -> list[Alert]:
     runbook = first_url(detail.description)
     if runbook:
         annotations["runbook"] = runbook
-    status = f" ({detail.status})" if detail.status else ""
     return [
         Alert(
             source=SOURCE,
             status=Status.RESOLVED if over else Status.FIRING,
             severity=severity,
-            title=shorten(f"{resource}: {name}{status}", 300),
+            title=shorten(f"{resource}: {name}", 300),
             summary=shorten(detail.description, 2000),
             labels={k: v for k, v in labels.items() if v},
             annotations=annotations,

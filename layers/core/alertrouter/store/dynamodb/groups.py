@@ -79,7 +79,11 @@ class GroupPartition(Table):
                 UpdateExpression="SET m = :m, expires_at = :exp",
                 ConditionExpression="attribute_not_exists(m) OR m.ts_ms < :ts",
                 ExpressionAttributeValues=encode_item(
-                    {":m": member.model_dump(), ":ts": member.ts_ms, ":exp": expires_in(ALERT_TTL_S)}
+                    {
+                        ":m": member.model_dump(exclude_defaults=True),
+                        ":ts": member.ts_ms,
+                        ":exp": expires_in(ALERT_TTL_S),
+                    }
                 ),
                 ReturnValues="UPDATED_OLD",  # only to tell a new member from a changed one
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
