@@ -404,12 +404,13 @@ def page(records: Sequence[dict[str, Any]], index: dict[str, Any]) -> str:
         last_event = None
         for record in scenes:
             if not record["event"]:
-                out += [f"### {_md(record['title'])}", "", f"`{record['scene']}`", ""]
+                out += [f"### {_md(record['title'])}", "", f"`{record['scene']}` · {_colour(record)} bar", ""]
             else:
                 if record["event"] != last_event:
                     last_event = record["event"]
                     out += [f"### `{record['event']}`", ""]
-                out += [f"**{record['scene'].rsplit('.', 1)[-1]}**: {_md(record['title'])}", ""]
+                moment = record["scene"].rsplit(".", 1)[-1]
+                out += [f"**{moment}**: {_md(record['title'])} · {_colour(record)} bar", ""]
             out += ["```text", record["preview"], "```", ""]
             if record["sms"]:
                 out += ["SMS:", "", "```text", record["sms"], "```", ""]
@@ -422,6 +423,22 @@ def page(records: Sequence[dict[str, Any]], index: dict[str, Any]) -> str:
     for event, reason in index["not_alerts"].items():
         out.append(f"- `{event}`: {_md(reason)}")
     return "\n".join(out) + "\n"
+
+
+_COLOURS = {
+    "#E01E5A": "red",
+    "#ECB22E": "amber",
+    "#36C5F0": "blue",
+    "#9E9E9E": "grey",
+    "#2EB67D": "green",
+    "#8E6BBF": "purple",
+    "#607D8B": "slate",
+}
+
+
+def _colour(record: dict[str, Any]) -> str:
+    colours = [str(a.get("color", "")) for a in record["message"]["attachments"]]
+    return ", ".join(f"{_COLOURS.get(c.upper(), 'unnamed')} (`{c}`)" for c in colours) or "none"
 
 
 def _md(text: str) -> str:
