@@ -66,7 +66,7 @@ def rendered() -> dict[str, dict[str, Any]]:
     return {scene.name: scene.render() for scene in gallery().scenes}
 
 
-SCENES = [scene.name for scene in build().scenes]
+SCENES = [scene.name for scene in gallery().scenes]
 
 
 def mrkdwn_objects(message: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
