@@ -25,7 +25,13 @@ from alertrouter.models.state import AlertState, Clicks, GroupState, Member, Mut
 from alertrouter.notify.preview import render_text
 from alertrouter.notify.render import render_group, render_sms
 from alertrouter.routing.tree import group_identity, match_routes
-from alertrouter.sources import MalformedEventError, UnrecognisedEventError, parse_body
+from alertrouter.sources import (
+    MalformedEventError,
+    ParseResult,
+    UnrecognisedEventError,
+    parse_body,
+    parse_payload,
+)
 from support.events import ALARM_EVENT, alarm_event, batch_child_failure, load_event
 from support.paths import EVENTS, ROOT
 
@@ -152,10 +158,25 @@ def _not_an_alert(name: str, why: str) -> NotAnAlert:
     return NotAnAlert(name, f"{kind}; {why}" if kind else why)
 
 
+def parse_event(name: str) -> tuple[ParseResult, str]:
+    """The event parsed as the router takes it: an alarm action or an SNS Lambda event is a direct invocation
+    (Service.handle_event: parse_payload), anything else a body from its queue (Service.handle_body)."""
+    body = (EVENTS / name).read_bytes()
+    payload = json.loads(body)
+    records = payload.get("Records") if isinstance(payload, dict) else None
+    direct = isinstance(payload, dict) and (
+        "alarmData" in payload
+        or (isinstance(records, list) and any(r.get("EventSource") == "aws:sns" for r in records))
+    )
+    if direct:
+        return parse_payload(payload), "a direct invocation"
+    return parse_body(body), "a queue message"
+
+
 def event_scenes(config: RoutingConfig, name: str) -> list[Scene] | NotAnAlert:
     """The four moments of the alert in one sample event, or why the event is not an alert."""
     try:
-        parsed = parse_body((EVENTS / name).read_bytes())
+        parsed, arrival = parse_event(name)
     except (UnrecognisedEventError, MalformedEventError) as exc:
         return _not_an_alert(name, f"the parser says: {exc}")
     if not parsed.alerts:
@@ -181,7 +202,11 @@ def event_scenes(config: RoutingConfig, name: str) -> list[Scene] | NotAnAlert:
         else ""
     )
     moments = {
-        "firing": (group, f"as first posted{was}", _pages(config, routes, group.members.values())),
+        "firing": (
+            group,
+            f"as first posted, from {arrival}{was}",
+            _pages(config, routes, group.members.values()),
+        ),
         "acknowledged": (
             group.model_copy(update={"clicks": Clicks(ack_by=ONCALL, ack_ms=ACK_MS)}),
             f"acknowledged by {ONCALL} at 08:47",
