@@ -162,11 +162,17 @@ def parse_event(name: str) -> tuple[ParseResult, str]:
     """The event parsed as the router takes it: an alarm action or an SNS Lambda event is a direct invocation
     (Service.handle_event: parse_payload), anything else a body from its queue (Service.handle_body)."""
     body = (EVENTS / name).read_bytes()
-    payload = json.loads(body)
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        payload = None  # parse_body says why
     records = payload.get("Records") if isinstance(payload, dict) else None
     direct = isinstance(payload, dict) and (
         "alarmData" in payload
-        or (isinstance(records, list) and any(r.get("EventSource") == "aws:sns" for r in records))
+        or (
+            isinstance(records, list)
+            and any(isinstance(r, dict) and r.get("EventSource") == "aws:sns" for r in records)
+        )
     )
     if direct:
         return parse_payload(payload), "a direct invocation"
