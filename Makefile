@@ -8,7 +8,7 @@ SAMVENV := .venv-sam
 SAM    := SAM_CLI_TELEMETRY=0 $(SAMVENV)/bin/sam
 SAMSTAMP := $(SAMVENV)/.installed
 
-.PHONY: install test test-fast suite unit-fast lint typecheck unit integration infrastructure e2e cfn demo bench check-config build clean docs docs-check docs-examples docs-images conformance
+.PHONY: install test test-fast suite unit-fast lint typecheck unit integration infrastructure e2e cfn demo bench check-config build clean docs docs-check docs-examples docs-images conformance gallery
 
 $(STAMP):
 	$(PYTHON) -m venv $(VENV)
@@ -97,6 +97,11 @@ conformance: $(STAMP)
 
 docs-examples: $(STAMP)
 	$(BIN)/python docs/examples.py --local
+
+## The message gallery: re-record every scene's golden render (tests/unit/golden/gallery/) and
+## docs/concepts/messages.md after a deliberate change to what the router draws; review the diff.
+gallery: $(STAMP)
+	$(BIN)/python tests/record_gallery.py
 
 ## The flow on your machine: moto server + Slack stand-in, real events through the real handler.
 demo: $(STAMP)
