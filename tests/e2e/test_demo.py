@@ -78,7 +78,7 @@ def test_the_demo_tells_its_story_the_same_way_every_time(tmp_path: Path) -> Non
         "CRIT demo: CheckoutLatencyP99 app/checkout/50dc6c495c0c9188",
         "CRIT demo: CheckoutLatencyP99 app/checkout/50dc6c495c0c9188",
         "CRIT demo: Checkout availability: error budget burn (page-1h-5m) checkout-availability",
-        "CRIT demo: test-domain: High JVM Usage (Warning) test-domain",
+        "CRIT demo: test-domain: High JVM Usage",
     ]
     assert [s.split(" ", 2)[1] for s in sms] == [
         "oncall-primary",
@@ -92,13 +92,28 @@ def test_the_demo_tells_its_story_the_same_way_every_time(tmp_path: Path) -> Non
         and "escalator at 09:07: 1 SMS" in output
     )
     # The acknowledgement, the escalation of the page nobody acknowledged, the silence that stops it
-    assert "✋ Acknowledged by @U0ONCALL1 at 2026-03-02 09:15 UTC" in output
+    assert "✋ Acknowledged by @U0ONCALL1 at 09:15 UTC" in output
     assert "📟 Not acknowledged: paged oncall-secondary (escalation step 1 of 1)" in output
     assert "escalator at 09:30: 0 SMS" in output
     # The storm is one message; 50 Batch failures are one message counted by reason, no thread flood
-    assert "12 firing · 123456789012, us-east-1, AWS/Lambda" in output
+    # Each reads as a person would write it: what, where (the account's name), how bad
+    assert "🟠 WARNING · 12 Lambda error alarms firing in production (us-east-1)" in output
     batch = output.split("▶ 13.", 1)[1].split("▶ 14.", 1)[0]
-    assert "50 jobs failed in queue nightly: 48 × Out of memory, 2 × Timeout" in batch
+    headline = "50 jobs failed in queue nightly in production (us-east-1): 48 × Out of memory, 2 × Timeout"
+    assert headline in batch
+    # per reason: how many, one example job with its log link, the definition and revision; whether the
+    # failures are still coming; the replayed events' own time beside when they arrived; the full list
+    assert (
+        "┃ *48 × Out of memory* · e.g. nightly-render " in batch
+        and "exit code 24, 1 attempt · Logs ↗" in batch
+    )
+    assert "┃ *2 × Timeout* · e.g. " in batch
+    assert "job definition render:3" in batch and "Still coming: 50 in the last 5 min" in batch
+    assert "first failed 2023-11-14 22:13 UTC by the event's own clock, received 10:00 UTC" in batch
+    assert "aws batch list-jobs --job-queue nightly --job-status FAILED" in batch
+    assert batch.count("nightly-render failed") == 0  # no run of near-identical lines
+    # our severity and the source's own word, on one line, with why
+    assert "🔴 CRITICAL (OpenSearch: High) · test-domain: High JVM Usage in production (us-east-1)" in output
     assert [line for line in batch.splitlines() if "→ Slack" in line] == [
         "  → Slack post          #batch-alerts     ok"
     ]

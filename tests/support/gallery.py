@@ -20,10 +20,11 @@ from typing import Any
 
 from alertrouter.config import load_config
 from alertrouter.models.alert import Alert, Status
-from alertrouter.models.config import ResolvedRoute, RoutingConfig
+from alertrouter.models.config import MessageSettings, ResolvedRoute, RoutingConfig
 from alertrouter.models.state import AlertState, Clicks, GroupState, Member, MutingState
 from alertrouter.notify.preview import render_text
 from alertrouter.notify.render import render_group, render_sms
+from alertrouter.notify.wording import Wording
 from alertrouter.routing.tree import group_identity, match_routes
 from alertrouter.sources import (
     MalformedEventError,
@@ -68,10 +69,11 @@ class Scene:
     now_ms: int = CLOCK_MS
     event: str = ""
     pages: list[Member] = field(default_factory=list)
+    wording: Wording | None = None  # the config's `messages:` settings (None: the defaults)
 
     def render(self) -> dict[str, Any]:
         """The golden record: the SlackMessage, its terminal preview and, when it would page, the SMS."""
-        message = render_group(self.group, self.now_ms)
+        message = render_group(self.group, self.now_ms, self.wording)
         return {
             "scene": self.name,
             "source": self.source,
@@ -244,19 +246,29 @@ def _parse_all(bodies: Iterable[str]) -> list[Alert]:
     return [alert for body in bodies for alert in parse_body(body).alerts]
 
 
-def batch_storm(config: RoutingConfig) -> Scene:
-    """50 children of one array job failing in one queue: 48 out of memory, 2 timed out."""
+def batch_storm(config: RoutingConfig, *, replayed: bool = False) -> Scene:
+    """50 children of one array job failing in one queue: 48 out of memory, 2 timed out. Replayed: their own
+    times are from 2023, they reached us just now, and the team reads times in Berlin and names its account."""
     alerts = _parse_all(batch_child_failure(i) for i in range(50))
-    states = [
-        AlertState.first(_moved(a, FIRED_MS + i * 1000), FIRED_MS + i * 1000) for i, a in enumerate(alerts)
-    ]
+    if replayed:
+        arrived = CLOCK_MS - 120_000
+        states = [AlertState.first(a, arrived + i * 1000) for i, a in enumerate(alerts)]
+    else:
+        states = [
+            AlertState.first(_moved(a, FIRED_MS + i * 1000), FIRED_MS + i * 1000)
+            for i, a in enumerate(alerts)
+        ]
     group, routes = _group(config, states)
+    team = MessageSettings(time_zone="Europe/Berlin", account_names={"123456789012": "production"})
     return Scene(
-        "storm.batch_jobs",
+        "storm.batch_jobs_replayed" if replayed else "storm.batch_jobs",
         "storm",
-        "50 Batch job failures in one queue (48 out of memory, 2 timeout)",
+        "The 50 failures replayed now (event times from 2023), for a team in Berlin that names its account"
+        if replayed
+        else "50 Batch job failures in one queue (48 out of memory, 2 timeout)",
         group,
         pages=_pages(config, routes, group.members.values()),
+        wording=Wording(team) if replayed else None,
     )
 
 
@@ -383,6 +395,7 @@ def build() -> Gallery:
             scenes.extend(built)
     scenes += [
         batch_storm(config),
+        batch_storm(config, replayed=True),
         lambda_storm(config),
         opensearch_storm(config),
         mixed_group(config),
@@ -425,6 +438,23 @@ def page(records: Sequence[dict[str, Any]], index: dict[str, Any]) -> str:
         "The same renders are golden files checked by `tests/unit/test_message_gallery.py`, which also checks",
         "Slack's size limits and escaping for every one of them. After a deliberate change to what the router",
         f"draws, re-record the goldens and this page with `.venv/bin/{RECORD}` and review the diff.",
+        "",
+        "## How a message reads",
+        "",
+        "- **The headline**, one grammar for every source: how bad (our severity, and the source's own word",
+        "  when it differs: `CRITICAL (OpenSearch: High)`), what (the alarm, or for a group what its alerts",
+        "  share, humanised: `12 Lambda error alarms`, `50 jobs failed in queue nightly`), where (the account's",
+        "  name from the config's `messages:`, the region, the resource) and, for failed jobs, why they failed.",
+        "- **One alert**: the reason in plain words (a CloudWatch threshold reason becomes `Above 80 in the",
+        "  last 3 datapoints: 97.1, 95.4, 92`), then the facts that matter for its source: a Batch job's",
+        "  definition and revision, exit code and attempts; an alarm's metric and threshold; an OpenSearch",
+        "  notice's status; an SLO's service; and for all, where and since when.",
+        "- **A group**: a table by the label that varies (the failure reason, the exit code, the alarm), each",
+        "  row with its count and one example with its links; alerts that are each their own row are listed,",
+        "  ten at most; then the command that lists them all (`aws batch list-jobs … --job-status FAILED`).",
+        "  For failed jobs, whether they are still coming.",
+        "- **Time that tells the truth**: times in the team's zone with UTC beside them; when an event's own",
+        "  time is more than 5 minutes from when it reached the router (a replay, a late delivery), both.",
         "",
     ]
     for source, heading in SOURCES.items():

@@ -60,7 +60,10 @@ def test_a_full_group_counts_the_rest_by_reason_once_each() -> None:
     assert len(group.members) == CAP and overflowed == 500 - CAP
     assert sum(group.overflow.values()) == 500 - CAP
     assert slack.posts == ["#batch"]  # one message, edited as the failures came
-    assert slack.last_text == "🟠 WARNING · 500 jobs failed in queue nightly in account 123456789012 (us-east-1): 480 × Out of memory, 20 × Timeout"
+    assert (
+        slack.last_text
+        == "🟠 WARNING · 500 jobs failed in queue nightly in account 123456789012 (us-east-1): 480 × Out of memory, 20 × Timeout"
+    )
 
 
 def test_the_largest_possible_member_is_written_with_three_write_units() -> None:
@@ -97,7 +100,9 @@ def test_counts_are_shown_beside_the_kept_alerts_in_a_mixed_group() -> None:
     [group] = store.groups.values()
     text = json.dumps(render_group(group, clock()).model_dump(), ensure_ascii=False)
     # the alerts only counted are in their reason's row, and the full list is one command away
-    assert f"*{CAP + 4} × Out of memory* · e.g. " in text and "*1 × Timeout*\"" in text  # (only counted: no example)
+    assert (
+        f"*{CAP + 4} × Out of memory* · e.g. " in text and '*1 × Timeout*"' in text
+    )  # (only counted: no example)
     assert f"All {CAP + 5}: `aws batch list-jobs --job-queue nightly --job-status FAILED" in text
 
 
@@ -122,7 +127,10 @@ def test_a_full_group_whose_alerts_all_resolved_still_announces_the_next_failure
     [group] = store.groups.values()
     assert not group.overflow  # it took a resolved one's place, not counted as overflow
     assert len(slack.posts) == posts + 1  # a new episode: a new message
-    assert slack.last_text == "🟠 WARNING · nightly-render failed: Out of memory in queue nightly in account 123456789012 (us-east-1)"
+    assert (
+        slack.last_text
+        == "🟠 WARNING · nightly-render failed: Out of memory in queue nightly in account 123456789012 (us-east-1)"
+    )
 
 
 def _full_and_resolved(r: Any, store: MemoryStore, clock: Clock) -> GroupState:
@@ -155,7 +163,10 @@ def test_a_new_storm_bigger_than_the_group_is_a_new_message_not_an_edit_of_the_r
     group = store.groups[group.key]
     assert overflowed == 200 - CAP and group.episode == 2 and not group.clicks.ack_by
     assert len(slack.posts) == posts + 1  # a new message for the new storm
-    assert slack.last_text == "🟠 WARNING · 200 jobs failed in queue nightly in account 123456789012 (us-east-1): 192 × Out of memory, 8 × Timeout"
+    assert (
+        slack.last_text
+        == "🟠 WARNING · 200 jobs failed in queue nightly in account 123456789012 (us-east-1): 192 × Out of memory, 8 × Timeout"
+    )
 
 
 def test_workers_racing_for_the_same_resolved_places_each_find_one() -> None:

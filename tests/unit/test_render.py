@@ -309,7 +309,7 @@ def test_sms_names_the_first_alert_and_bundles_the_rest() -> None:
 
 
 def test_sms_replaces_non_ascii_and_truncates_with_an_ellipsis() -> None:
-    assert render_sms([member("Überlast – 東京", resource="")]) == "WARN: ?berlast ? ?? us-east-1. See Slack."
+    assert render_sms([member("Überlast – 東京", resource="")]) == "WARN: ?berlast - ?? us-east-1. See Slack."
     long = render_sms([member("A" * 300)])
     assert len(long) == SMS_LIMIT and long.endswith("AAA...")
 

@@ -189,7 +189,10 @@ def test_outside_text_is_escaped_exactly_once() -> None:
         members={"fp1": hostile_member("A & B").model_copy(update={"title": "A & B <x>"})},
     )
     message = render_group(group, T0)
-    assert message.text == "🔴 CRITICAL · A &amp; B &lt;x&gt; on R A &amp; B in account A A &amp; B (G A &amp; B)"
+    assert (
+        message.text
+        == "🔴 CRITICAL · A &amp; B &lt;x&gt; on R A &amp; B in account A A &amp; B (G A &amp; B)"
+    )
     assert "&amp;amp;" not in json.dumps(message.attachments) and "&amp;lt;" not in json.dumps(
         message.attachments
     )

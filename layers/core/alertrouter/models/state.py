@@ -116,7 +116,9 @@ KEPT_LABELS = (
     "env",
 )
 MAX_KEPT_LABEL = 60
-KEPT_LABELS_BUDGET = 240  # characters of names and values (a Batch job's take ~170): beyond, later ones are left
+KEPT_LABELS_BUDGET = (
+    240  # characters of names and values (a Batch job's take ~170): beyond, later ones are left
+)
 # A group keeps at most this many alerts as members (each its own item of the group's partition, at most
 # ~2.7 KB, typically under 1 KB: a 5,000-job array failing is kept whole); firing alerts beyond it are only
 # counted, by reason, in `overflow`.

@@ -11,11 +11,11 @@ from alertrouter.notify.wording import LATE_MS, MINUTE_MS, Wording, duration_wor
 
 def since(m: Member, wording: Wording, now_ms: int) -> str:
     """`09:06 UTC`; resolved, how long it lasted: `09:00 UTC, for 14 min`; for an event whose own time is far
-    from when it reached us (replayed, late), both: `2023-11-14 22:13 UTC (event time), received 10:00 UTC`.
+    from when it reached us (replayed, late), both: `2023-11-14 22:13 UTC by the event's own clock, received 10:00 UTC`.
     (No "for N min" while firing: the message is not edited as time passes, so it would soon be wrong.)"""
     started = wording.at(m.starts_at_ms, now_ms)
     if m.received_ms and abs(m.received_ms - m.starts_at_ms) > LATE_MS:
-        started = f"{started} (event time), received {wording.at(m.received_ms, now_ms)}"
+        started = f"{started} by the event's own clock, received {wording.at(m.received_ms, now_ms)}"
     lasted = m.ts_ms - m.starts_at_ms
     if m.status == Status.RESOLVED and lasted >= MINUTE_MS:
         return f"{started}, for {duration_words(lasted)}"

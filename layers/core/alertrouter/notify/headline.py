@@ -150,6 +150,12 @@ def _on(member: Member) -> str:
     return ""
 
 
+def _after(lasted_ms: int) -> str:
+    """` · after 14 min`; nothing for a one-shot alert resolved by its route's resolve_timeout (it has no
+    duration of its own: it is resolved at its own time)."""
+    return f" · after {duration_words(lasted_ms)}" if lasted_ms >= 1000 else ""
+
+
 def headline(group: GroupState, wording: Wording) -> str:
     """The group's headline (plain text: the caller escapes it)."""
     members = list(group.members.values())
@@ -167,7 +173,7 @@ def headline(group: GroupState, wording: Wording) -> str:
 def _single(m: Member, status: Status, place: str) -> str:
     what = f"{m.title}{_on(m)}{place}"
     if status == Status.RESOLVED:
-        return f"✅ RESOLVED · {what} · after {duration_words(m.ts_ms - m.starts_at_ms)}"
+        return f"✅ RESOLVED · {what}{_after(m.ts_ms - m.starts_at_ms)}"
     if status == Status.NODATA:
         return f"⚪ NO DATA · {what}"
     return f"{ICONS.get(m.severity, '🔴')} {m.severity.upper()}{source_level(m)} · {what}"
@@ -180,7 +186,7 @@ def _many(group: GroupState, members: list[Member], status: Status, place: str) 
     if status == Status.RESOLVED:
         span = max(m.ts_ms for m in members) - min(m.starts_at_ms for m in members)
         what = f"{total} failed jobs" if failed_jobs(members) else f"{total} {noun(members, total)}"
-        return f"✅ RESOLVED · {what}{place} · after {duration_words(span)}"
+        return f"✅ RESOLVED · {what}{place}{_after(span)}"
     shown = firing or members
     levels = {source_level(m) for m in shown}
     level = levels.pop() if len(levels) == 1 else ""

@@ -14,8 +14,10 @@ _COLOUR_NAMES = {
     "#36C5F0": "blue",
     "#9E9E9E": "grey",
     "#2EB67D": "green",
+    "#8E6BBF": "purple",  # acknowledged
+    "#607D8B": "slate",  # silenced
 }
-_ANSI = {"red": "31", "amber": "33", "blue": "36", "grey": "90", "green": "32"}
+_ANSI = {"red": "31", "amber": "33", "blue": "36", "grey": "90", "green": "32", "purple": "35", "slate": "34"}
 # Terminal control characters (ESC, C1 controls such as CSI and OSC): outside text must not move the cursor,
 # recolour, retitle or plant an OSC-8 link in the terminal of whoever previews a message.
 _TERMINAL_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

@@ -159,12 +159,18 @@ def _many_alerts(
         lines, total_lines = storm.body(group, members, wording, now_ms, with_links=False)
     blocks = [_section(whole_lines(lines[:MAX_LISTED], SECTION_BUDGET, total_lines))]
     first = min((m for _, m in members), key=lambda m: m.starts_at_ms)
-    context = [details.where_text(first, wording) if len({m.account for _, m in members}) == 1 else ""]
-    context.append(f"first since {details.since(first, wording, now_ms)}")
-    if failed_jobs([m for _, m in members]):
-        context.insert(0, _shared_definition([m for _, m in members]))
-        context.append(storm.still_coming(group, wording, now_ms))
-    blocks.append(_context(escape(shorten(" · ".join(c for c in context if c), FIELD_LIMIT))))
+    jobs = failed_jobs([m for _, m in members])
+    what = [
+        _shared_definition([m for _, m in members]) if jobs else "",
+        details.where_text(first, wording) if len({m.account for _, m in members}) == 1 else "",
+    ]
+    when = [
+        f"{'first failed' if jobs else 'first since'} {details.since(first, wording, now_ms)}",
+        storm.still_coming(group, wording, now_ms) if jobs else "",
+    ]
+    for parts in (what, when):
+        if any(parts):
+            blocks.append(_context(escape(shorten(" · ".join(p for p in parts if p), FIELD_LIMIT))))
     total = len(members) + sum(group.overflow.values())
     command = storm.full_list(group) if total > min(len(lines), MAX_LISTED) else ""
     if command:
@@ -232,7 +238,13 @@ def render_change(member: Member, before: str | None) -> str:
     """One line for the message's thread: what happened to an alert since the last notification."""
     title, summary = escape(shorten(member.title, 300)), escape(shorten(member.summary, 300))
     if member.status == Status.RESOLVED:
-        return f"✅ *{title}* resolved after {duration_words(member.ts_ms - member.starts_at_ms)}"
+        lasted = member.ts_ms - member.starts_at_ms
+        # (a one-shot alert resolved by its route's resolve_timeout has no duration of its own)
+        return (
+            f"✅ *{title}* resolved after {duration_words(lasted)}"
+            if lasted >= 1000
+            else f"✅ *{title}* resolved"
+        )
     if member.status == Status.NODATA:
         return f"⚪ *{title}* has no data: {summary}"
     icon = ICONS.get(member.severity, "🔴")
@@ -254,9 +266,17 @@ def thread_note(lines: list[str]) -> str:
     return whole_lines(lines, SECTION_BUDGET, len(lines))
 
 
-# GSM-7's extension characters cost two septets each; ASCII's backtick is not in GSM-7 at all.
+# GSM-7's extension characters cost two septets each; ASCII's backtick is not in GSM-7 at all. Our own marks
+# (the shortening ellipsis, ×, ·, dashes) are spelled in ASCII rather than lost as "?".
 _GSM_EXTENSION = str.maketrans(
     {
+        "…": "...",
+        "×": "x",
+        "·": "-",
+        "—": "-",
+        "–": "-",
+        "≥": ">=",
+        "≤": "<=",
         "[": "(",
         "]": ")",
         "{": "(",
@@ -275,7 +295,7 @@ _GSM_EXTENSION = str.maketrans(
 
 def _gsm_safe(text: str) -> str:
     """Text made of GSM-7 basic characters (one septet each), so 160 characters are one SMS segment."""
-    return text.encode("ascii", "replace").decode().translate(_GSM_EXTENSION)
+    return text.translate(_GSM_EXTENSION).encode("ascii", "replace").decode().translate(_GSM_EXTENSION)
 
 
 def render_sms(members: list[Member], account_label: str = "") -> str:

@@ -138,7 +138,7 @@ def still_coming(group: GroupState, wording: Wording, now_ms: int) -> str:
     recent = sum(1 for t in arrived if t > now_ms - STILL_COMING_MS)
     if now_ms - latest <= STILL_COMING_MS:
         return f"Still coming: {recent} in the last 5 min, the latest at {wording.at(latest, now_ms)}"
-    return f"None since {wording.at(latest, now_ms)}"
+    return f"no new one since {wording.at(latest, now_ms)}"
 
 
 def full_list(group: GroupState) -> str:
