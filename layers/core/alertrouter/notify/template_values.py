@@ -3,6 +3,7 @@ with their methods, lists, times; how Go prints each (fmt's %v and printf), what
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -313,9 +314,19 @@ def _title(text: str) -> str:
     return "".join(out)
 
 
+def _re2_options() -> Any:
+    options = re2.Options()
+    options.log_errors = False  # an invalid regex is the render's error, not a line on stderr
+    return options
+
+
+_RE2_OPTIONS = _re2_options()
+
+
+@functools.lru_cache(maxsize=256)
 def _regex(pattern: str) -> Any:
     try:
-        return re2.compile(pattern)
+        return re2.compile(pattern, options=_RE2_OPTIONS)
     except re2.error as exc:
         raise RenderError(f"invalid regex {pattern[:80]!r}") from exc
 
