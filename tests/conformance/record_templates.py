@@ -41,7 +41,12 @@ DATA: dict[str, dict[str, Any]] = {
         "alerts": [
             {
                 "status": "firing",
-                "labels": {"label1": "value1", "label2": "value2", "instance": "foo.bar:1234", **COMMON_LABELS},
+                "labels": {
+                    "label1": "value1",
+                    "label2": "value2",
+                    "instance": "foo.bar:1234",
+                    **COMMON_LABELS,
+                },
                 "annotations": {"annotation1": "value1", "annotation2": "value2", **COMMON_ANNOTATIONS},
                 "startsAt": "2026-01-15T09:55:00Z",
                 "endsAt": "2026-01-15T10:00:00Z",
@@ -69,8 +74,16 @@ DATA: dict[str, dict[str, Any]] = {
         "alerts": [
             {
                 "status": "firing",
-                "labels": {"alertname": "DiskFull", "severity": "critical", "instance": "db-1:9100", "env": "prod"},
-                "annotations": {"summary": "Disk 97% full on db-1", "runbook": "https://runbooks.example/disk"},
+                "labels": {
+                    "alertname": "DiskFull",
+                    "severity": "critical",
+                    "instance": "db-1:9100",
+                    "env": "prod",
+                },
+                "annotations": {
+                    "summary": "Disk 97% full on db-1",
+                    "runbook": "https://runbooks.example/disk",
+                },
                 "startsAt": "2026-01-15T10:00:00.123Z",
                 "endsAt": "0001-01-01T00:00:00Z",
                 "generatorURL": "https://prometheus.example/graph?g0.expr=disk",
@@ -78,8 +91,16 @@ DATA: dict[str, dict[str, Any]] = {
             },
             {
                 "status": "firing",
-                "labels": {"alertname": "DiskFull", "severity": "critical", "instance": "db-2:9100", "env": "prod"},
-                "annotations": {"summary": "Disk 91% full on db-2", "runbook": "https://runbooks.example/disk"},
+                "labels": {
+                    "alertname": "DiskFull",
+                    "severity": "critical",
+                    "instance": "db-2:9100",
+                    "env": "prod",
+                },
+                "annotations": {
+                    "summary": "Disk 91% full on db-2",
+                    "runbook": "https://runbooks.example/disk",
+                },
                 "startsAt": "2026-01-15T12:01:02+02:00",
                 "endsAt": "0001-01-01T00:00:00Z",
                 "generatorURL": "https://prometheus.example/graph?g0.expr=disk",
@@ -87,8 +108,16 @@ DATA: dict[str, dict[str, Any]] = {
             },
             {
                 "status": "resolved",
-                "labels": {"alertname": "DiskFull", "severity": "critical", "instance": "db-3:9100", "env": "prod"},
-                "annotations": {"summary": "Disk 95% full on db-3", "runbook": "https://runbooks.example/disk"},
+                "labels": {
+                    "alertname": "DiskFull",
+                    "severity": "critical",
+                    "instance": "db-3:9100",
+                    "env": "prod",
+                },
+                "annotations": {
+                    "summary": "Disk 95% full on db-3",
+                    "runbook": "https://runbooks.example/disk",
+                },
                 "startsAt": "2026-01-15T09:00:00Z",
                 "endsAt": "2026-01-15T09:45:30.5Z",
                 "generatorURL": "",
@@ -138,11 +167,20 @@ CASES: list[tuple[str, str]] = [
     ("{{ range .Alerts.Resolved }}{{ .Labels.instance }}{{ else }}none{{ end }}", S),
     ("{{ range $k, $v := .CommonLabels }}{{ $k }}:{{ $v }},{{ end }}", S),
     ("{{ range .CommonLabels }}{{ . }},{{ end }}", S),
-    ("{{ range .Alerts }}{{ $.Receiver }}/{{ $.CommonLabels.alertname }}/{{ .Labels.instance }} {{ end }}", S),
-    ('{{ range .Alerts }}{{ if eq .Status "resolved" }}{{ continue }}{{ end }}{{ .Fingerprint }} {{ end }}', S),
+    (
+        "{{ range .Alerts }}{{ $.Receiver }}/{{ $.CommonLabels.alertname }}/{{ .Labels.instance }} {{ end }}",
+        S,
+    ),
+    (
+        '{{ range .Alerts }}{{ if eq .Status "resolved" }}{{ continue }}{{ end }}{{ .Fingerprint }} {{ end }}',
+        S,
+    ),
     ("{{ range .Alerts }}{{ .Fingerprint }}{{ break }}{{ end }}", S),
     ("{{ range 3 }}{{ . }}{{ end }}", D),
-    ("{{ range $i, $e := .Alerts }}{{ range $e.Labels.SortedPairs }}{{ $i }}{{ .Name }} {{ end }}{{ end }}", D),
+    (
+        "{{ range $i, $e := .Alerts }}{{ range $e.Labels.SortedPairs }}{{ $i }}{{ .Name }} {{ end }}{{ end }}",
+        D,
+    ),
     # if / with / variables
     ('{{ if eq .Status "firing" }}F{{ else if eq .Status "resolved" }}R{{ else }}?{{ end }}', S),
     ('{{ if eq .Status "firing" }}F{{ else if eq .Status "resolved" }}R{{ else }}?{{ end }}', D),
@@ -171,7 +209,10 @@ CASES: list[tuple[str, str]] = [
     # print, printf, println
     ('{{ printf "%s has %d alerts" .Receiver (len .Alerts) }}', S),
     ('{{ printf "%q %v %x %5s|%-5s|%05d|%.2s|%t" "a\\"b" .CommonLabels 255 "a" "b" 42 "xyz" true }}', S),
-    ('{{ printf "%d" "a" }} {{ printf "%s" }} {{ printf "x" 1 "y" }} {{ printf "%v %s" .CommonLabels.Names 3 }}', S),
+    (
+        '{{ printf "%d" "a" }} {{ printf "%s" }} {{ printf "x" 1 "y" }} {{ printf "%v %s" .CommonLabels.Names 3 }}',
+        S,
+    ),
     ('{{ printf "%q" .CommonLabels.Names }} {{ printf "%+d %x %X %c" 5 "hi" 255 65 }}', S),
     ('{{ print 1 2 "a" "b" 3 }}|{{ println "a" 1 }}|{{ print }}', S),
     ('{{ .Status | printf "%s!" }} {{ "x" | printf "%s%s" "y" }}', S),
@@ -271,7 +312,9 @@ def main() -> int:
     }
     GOLDEN.write_text(json.dumps(golden, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     ok = sum(1 for c in cases if c["ok"])
-    print(f"{len(templates)} cases ({ok} rendered, {len(cases) - ok} refused by amtool), {len(refused)} refused here")
+    print(
+        f"{len(templates)} cases ({ok} rendered, {len(cases) - ok} refused by amtool), {len(refused)} refused here"
+    )
     return 0
 
 

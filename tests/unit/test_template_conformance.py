@@ -49,8 +49,14 @@ def test_a_template_renders_as_alertmanager_renders_it(case: dict[str, Any]) -> 
         assert not mine["ok"], case["error"]
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if not c["ok"] and "executing" not in c["error"]], ids=lambda c: c["template"][:50])
-def test_a_template_alertmanager_cannot_read_is_refused_when_the_config_is_loaded(case: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "case",
+    [c for c in CASES if not c["ok"] and "executing" not in c["error"]],
+    ids=lambda c: c["template"][:50],
+)
+def test_a_template_alertmanager_cannot_read_is_refused_when_the_config_is_loaded(
+    case: dict[str, Any],
+) -> None:
     with pytest.raises(TemplateSyntaxError):
         compile_template(case["template"])
 
@@ -70,5 +76,9 @@ def test_the_agreement_figure_is_what_the_docs_say() -> None:
 
 def test_the_golden_data_is_amtools_example_data_with_fixed_times() -> None:
     default = DATA["amtool_default"]
-    assert (default.receiver, default.status, default.external_url) == ("receiver", "alertstatus", "https://example.com")
+    assert (default.receiver, default.status, default.external_url) == (
+        "receiver",
+        "alertstatus",
+        "https://example.com",
+    )
     assert [a.fingerprint for a in default.alerts] == ["fingerprint1", "fingerprint2"]

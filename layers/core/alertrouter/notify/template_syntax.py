@@ -6,7 +6,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-DEFAULT_TEMPLATES = ("slack.default.title", "slack.default.text")  # Alertmanager's own: this router's own here
+DEFAULT_TEMPLATES = (
+    "slack.default.title",
+    "slack.default.text",
+)  # Alertmanager's own: this router's own here
 KEYWORDS = {"if", "else", "end", "range", "with", "break", "continue", "define", "template", "block"}
 # Functions: name -> (least, most) arguments (most None: any number)
 FUNCTIONS: dict[str, tuple[int, int | None]] = {
@@ -171,7 +174,9 @@ _TOKEN = re.compile(
     re.X,
 )
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "a": "\a", "b": "\b", "f": "\f", "v": "\v"}
-_ESCAPE = re.compile(r"\\(?:([ntr\\\"abfv])|x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})|([0-7]{3}))")
+_ESCAPE = re.compile(
+    r"\\(?:([ntr\\\"abfv])|x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})|([0-7]{3}))"
+)
 
 
 @dataclass(frozen=True)
@@ -228,7 +233,12 @@ def tokenize(source: str) -> list[Token | Text]:
             pieces.append(Text(at, text))
             return pieces
         inner = opening + 2
-        trim_before = source[inner : inner + 1] == "-" and source[inner + 1 : inner + 2] in (" ", "\t", "\r", "\n")
+        trim_before = source[inner : inner + 1] == "-" and source[inner + 1 : inner + 2] in (
+            " ",
+            "\t",
+            "\r",
+            "\n",
+        )
         if trim_before:
             text = text.rstrip(" \t\r\n")
             inner += 2
@@ -381,7 +391,9 @@ class Parser:
             self.scope.loops -= 1
         otherwise: tuple[Node, ...] = ()
         if ending is None:
-            raise TemplateSyntaxError(f"at {pos}: unexpected end of template in {{{{{kind}}}}} (no {{{{end}}}})")
+            raise TemplateSyntaxError(
+                f"at {pos}: unexpected end of template in {{{{{kind}}}}} (no {{{{end}}}})"
+            )
         if ending.text == "else":
             otherwise = self._else(kind)
         else:
@@ -391,7 +403,9 @@ class Parser:
 
     def _else(self, kind: str) -> tuple[Node, ...]:
         following = self._peek()
-        chained = isinstance(following, Token) and following.kind == "word" and following.text in ("if", "with")
+        chained = (
+            isinstance(following, Token) and following.kind == "word" and following.text in ("if", "with")
+        )
         if chained and isinstance(following, Token):
             if kind == "range" or following.text != kind:
                 raise TemplateSyntaxError(
@@ -525,9 +539,7 @@ _INTEGER = re.compile(r"[+-]?(?:0|[1-9][0-9]*)")
 
 def _integer(text: str, pos: int) -> int:
     if not _INTEGER.fullmatch(text):
-        raise TemplateSyntaxError(
-            f"at {pos}: number {text!r} is not supported (whole decimal numbers only)"
-        )
+        raise TemplateSyntaxError(f"at {pos}: number {text!r} is not supported (whole decimal numbers only)")
     return int(text)
 
 

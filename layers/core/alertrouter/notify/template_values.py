@@ -132,7 +132,7 @@ def go_type(value: Any) -> str:  # noqa: C901 - one case a type
         return "time.Time"
     if isinstance(value, Pair):
         return "template.Pair"
-    names = {KV: "template.KV", Pairs: "template.Pairs", Alerts: "template.Alerts"}
+    names: dict[type, str] = {KV: "template.KV", Pairs: "template.Pairs", Alerts: "template.Alerts"}
     if type(value) in names:
         return names[type(value)]
     if isinstance(value, list):
@@ -298,7 +298,12 @@ def _title(text: str) -> str:
     out: list[str] = []
     in_word, started = False, False
     for index, char in enumerate(text):
-        joins = char in ".':’" and 0 < index < len(text) - 1 and text[index - 1].isalpha() and text[index + 1].isalpha()
+        joins = (
+            char in ".':’"
+            and 0 < index < len(text) - 1
+            and text[index - 1].isalpha()
+            and text[index + 1].isalpha()
+        )
         if char.isalnum() or char == "_" or (in_word and joins):
             if not in_word:
                 in_word, started = True, False

@@ -25,8 +25,8 @@ from alertrouter.notify.template_syntax import (
     Node,
     Parser,
     Pipeline,
-    Text,
     TemplateSyntaxError,
+    Text,
     Variable,
     check_arguments,
     walk,
@@ -130,7 +130,7 @@ class _Run:
         self.out: list[str] = []
         self.written = 0
         self.steps = 0
-        self.variables: list[list[Any]] = []
+        self.variables: list[list[Any]] = []  # [name, value], innermost last
 
     def step(self) -> None:
         self.steps += 1
@@ -180,6 +180,7 @@ class _Run:
             return
         mark = len(self.variables)
         for key, item in items:
+            self.step()
             names = node.pipe.declares
             if len(names) == 1:
                 self.variables.append([names[0], item])
@@ -209,7 +210,8 @@ class _Run:
     def lookup(self, name: str) -> list[Any]:
         for entry in reversed(self.variables):
             if entry[0] == name:
-                return entry
+                found: list[Any] = entry
+                return found
         raise RenderError(f"undefined variable {name}")
 
     def command(self, command: Command, dot: Any, final: Any) -> Any:
@@ -243,7 +245,9 @@ class _Run:
             return self.function(node.name, (), dot, _MISSING)
         raise RenderError(f"unexpected {type(node).__name__}")
 
-    def fields(self, receiver: Any, names: tuple[str, ...], args: tuple[Node, ...], dot: Any, final: Any) -> Any:
+    def fields(
+        self, receiver: Any, names: tuple[str, ...], args: tuple[Node, ...], dot: Any, final: Any
+    ) -> Any:
         for name in names[:-1]:
             receiver = self.field(receiver, name, (), dot, _MISSING)
         return self.field(receiver, names[-1], args, dot, final)
