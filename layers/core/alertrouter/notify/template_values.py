@@ -235,13 +235,17 @@ def _pad(text: str, flags: str, width: int | None, verb: str) -> str:
         return text
     if "-" in flags:
         return text.ljust(width)
-    if "0" in flags and verb in "dxXv" and text.lstrip("+-").isdigit():
+    if "0" in flags and (verb in "sq" or text.lstrip("+-").isdigit()):
         sign = text[0] if text[0] in "+-" else ""
         return sign + text[len(sign) :].rjust(width - len(sign), "0")
     return text.rjust(width)
 
 
 def _verb(verb: str, flags: str, precision: int | None, value: Any) -> str:  # noqa: C901 - one case a kind
+    if verb == "T":
+        return go_type(value)
+    if value is None:
+        return "<nil>" if verb == "v" else f"%!{verb}(<nil>)"
     if isinstance(value, list) and not isinstance(value, KV | Pairs) and verb in "vsqdxX":
         return "[" + " ".join(_verb(verb, flags, precision, v) for v in value) + "]"
     if isinstance(value, bool):
@@ -268,7 +272,10 @@ def _verb(verb: str, flags: str, precision: int | None, value: Any) -> str:  # n
         if verb in "xX" and isinstance(value, str):
             hexed = value.encode().hex()
             return hexed if verb == "x" else hexed.upper()
-    elif verb == "v" or (verb == "s" and isinstance(value, Record | Pair)):
+    elif isinstance(value, Record | Pair) and verb in "vsqdxX":  # a struct: each field with the verb
+        fields = value.fields.values() if isinstance(value, Record) else (value.name, value.value)
+        return "{" + " ".join(_verb(verb, flags, precision, f) for f in fields) + "}"
+    elif verb == "v":
         return go_string(value)
     return f"%!{verb}({go_type(value)}={go_string(value)})"
 
@@ -292,6 +299,20 @@ def _string(value: Any, name: str) -> str:
     return value
 
 
+# Go's unicode.IsSpace (Python's str.isspace also takes \x1c-\x1f)
+GO_SPACE = (
+    "\t\n\v\f\r \u0085\u00a0\u1680"
+    + "".join(map(chr, range(0x2000, 0x200B)))
+    + "\u2028\u2029\u202f\u205f\u3000"
+)
+
+
+def _upper(char: str) -> str:
+    """Go's unicode.ToUpper: the one-letter mapping (ß stays ß, where Python's full mapping gives SS)."""
+    upper = char.upper()
+    return upper if len(upper) == 1 else char
+
+
 def _title(text: str) -> str:
     """golang.org/x/text's cases.Title: each word's first letter upper-cased, the rest lower-cased; a word
     runs on through letters, digits, `_`, and `.` `'` `:` between two letters."""
@@ -308,7 +329,7 @@ def _title(text: str) -> str:
             if not in_word:
                 in_word, started = True, False
             if char.isalpha() and not started:
-                out.append(char.upper() if len(char.upper()) == 1 else char.title())
+                out.append(char.title())  # full title case, as x/text/cases: ß -> Ss, ǆ -> ǅ
                 started = True
             else:
                 out.append(char.lower() if char.isalpha() else char)
@@ -383,10 +404,10 @@ def _join(separator: Any, items: Any) -> str:
 
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "toUpper": lambda s: _string(s, "toUpper").upper(),
-    "toLower": lambda s: _string(s, "toLower").lower(),
+    "toUpper": lambda s: "".join(map(_upper, _string(s, "toUpper"))),
+    "toLower": lambda s: "".join(c.lower()[0] for c in _string(s, "toLower")),
     "title": lambda s: _title(_string(s, "title")),
-    "trimSpace": lambda s: _string(s, "trimSpace").strip(" \t\n\r\v\f\u0085\u00a0"),
+    "trimSpace": lambda s: _string(s, "trimSpace").strip(GO_SPACE),
     "join": _join,
     "match": lambda p, s: _regex(_string(p, "match")).search(_string(s, "match")) is not None,
     "reReplaceAll": lambda p, r, s: re_replace_all(

@@ -360,6 +360,11 @@ def _index(values: list[Any]) -> Any:
             if not 0 <= key < len(item):
                 raise RenderError(f"error calling index: index out of range: {key}")
             item = item[key]
+        elif isinstance(item, str) and isinstance(key, int) and not isinstance(key, bool):
+            encoded = item.encode()
+            if not 0 <= key < len(encoded):
+                raise RenderError(f"error calling index: index out of range: {key}")
+            item = encoded[key]  # a byte, as Go indexes a string
         else:
             raise RenderError(f"can't index item of type {go_type(item)} with {go_type(key)}")
     return item
