@@ -90,6 +90,11 @@ def test_a_render_that_writes_little_but_works_long_stops_at_the_step_bound() ->
         render_template("{{ range .Alerts }}{{ range $.Alerts }}{{ end }}{{ end }}", storm(2000))
 
 
+def test_a_range_over_a_huge_number_stops_at_the_step_bound_without_listing_it() -> None:
+    with pytest.raises(RenderError, match="steps"):
+        render_template("{{ range 1000000000000 }}{{ end }}", storm(1))
+
+
 def test_a_value_doubled_in_a_variable_stops_before_it_grows_large() -> None:
     with pytest.raises(RenderError, match="longer than"):
         render_template('{{ $x := "ab" }}{{ range 40 }}{{ $x = printf "%s%s" $x $x }}{{ end }}', storm(1))

@@ -6,6 +6,7 @@ is plain text (the caller escapes it for Slack)."""
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -174,12 +175,13 @@ class _Run:
 
     def range(self, node: Block, dot: Any) -> None:
         value = self.pipeline(Pipeline(node.pipe.pos, node.pipe.commands), dot)
-        items = list(_items(value))
-        if not items:
+        items = _items(value)  # not listed first: `range 1000000000` stops at the step bound
+        first = next(items, None)
+        if first is None:
             self.nodes(node.otherwise, dot)
             return
         mark = len(self.variables)
-        for key, item in items:
+        for key, item in itertools.chain((first,), items):
             self.step()
             names = node.pipe.declares
             if len(names) == 1:
