@@ -106,8 +106,17 @@ def test_printf_widths_are_bounded() -> None:
 
 
 def test_data_the_template_does_not_fit_fails_the_render() -> None:
-    with pytest.raises(RenderError, match="can't evaluate field Nope"):
-        render_template("{{ .Nope }}", storm(1))
+    with pytest.raises(RenderError, match="index out of range: 5"):
+        render_template("{{ index .Alerts 5 }}", storm(1))
+
+
+@pytest.mark.parametrize(
+    "template",
+    ["{{ .Nope }}", "{{ range .Alerts }}{{ .Lables.x }}{{ end }}", "{{ .CommonLabels.alertname.Foo }}"],
+)
+def test_a_field_the_data_does_not_have_is_refused_when_the_template_is_read(template: str) -> None:
+    with pytest.raises(TemplateSyntaxError, match="can't evaluate field"):
+        compile_template(template)
 
 
 def test_the_output_is_plain_text_not_escaped() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC)  # Go's zero time.Time, which Alertmanager prints for an unset time
@@ -80,3 +80,46 @@ def from_alertmanager_json(data: Mapping[str, Any]) -> TemplateData:
         external_url=data.get("externalURL", ""),
         notification_reason=data.get("notification_reason", ""),
     )
+
+
+def _example() -> TemplateData:
+    """amtool's example data (`amtool template render` without --template.data), with fixed times."""
+    common_labels = {"commonlabelkey1": "commonlabelvalue1", "commonlabelkey2": "commonlabelvalue2"}
+    common_annotations = {
+        "commonannotationkey1": "commonannotationvalue1",
+        "commonannotationkey2": "commonannotationvalue2",
+    }
+    ends = datetime(2026, 1, 15, 10, tzinfo=UTC)
+    alerts = (
+        TemplateAlert(
+            "firing",
+            {"label1": "value1", "label2": "value2", "instance": "foo.bar:1234", **common_labels},
+            {"annotation1": "value1", "annotation2": "value2", **common_annotations},
+            ends - timedelta(minutes=5),
+            ends,
+            "https://generatorurl.com",
+            "fingerprint1",
+        ),
+        TemplateAlert(
+            "resolved",
+            {"foo": "bar", "baz": "qux", **common_labels},
+            {"aaa": "bbb", "ccc": "ddd", **common_annotations},
+            ends - timedelta(minutes=10),
+            ends,
+            "https://generatorurl.com",
+            "fingerprint2",
+        ),
+    )
+    group_labels = {"grouplabelkey1": "grouplabelvalue1", "grouplabelkey2": "grouplabelvalue2"}
+    return TemplateData(
+        "receiver",
+        "alertstatus",
+        alerts,
+        group_labels,
+        common_labels,
+        common_annotations,
+        "https://example.com",
+    )
+
+
+EXAMPLE = _example()

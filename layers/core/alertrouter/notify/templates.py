@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from alertrouter.notify.template_data import TemplateData
+from alertrouter.notify.template_data import EXAMPLE, TemplateData
 from alertrouter.notify.template_syntax import (
     Action,
     Block,
@@ -101,7 +101,7 @@ def compile_template(source: str) -> CompiledTemplate:
     check_arguments(body)
     defaults = [n for n in walk(body) if isinstance(n, DefaultTemplate)]
     if not defaults:
-        return CompiledTemplate(source, body)
+        return _fields_checked(CompiledTemplate(source, body))
     rest = [n for n in body if not (isinstance(n, Text) and not n.text.strip())]
     if len(defaults) > 1 or rest != defaults:
         raise TemplateSyntaxError(
@@ -109,6 +109,17 @@ def compile_template(source: str) -> CompiledTemplate:
             "router's own rendering)"
         )
     return CompiledTemplate(source, body, defaults[0].name)
+
+
+def _fields_checked(compiled: CompiledTemplate) -> CompiledTemplate:
+    """Refuse a template that asks the data for a field it does not have (`.Nope`, `.Labels.x.y`), found by
+    rendering it with amtool's example data: whatever the alerts, such a render fails."""
+    try:
+        compiled.render(EXAMPLE)
+    except RenderError as exc:
+        if "can't evaluate field" in str(exc):
+            raise TemplateSyntaxError(f"{exc} (not in Alertmanager's notification data)") from exc
+    return compiled
 
 
 def render_template(source: str, data: TemplateData) -> str:
