@@ -185,7 +185,7 @@ def truth(value: Any) -> bool:
 
 
 # printf
-_VERB = re.compile(r"%([-+# 0]*)([0-9]+)?(?:\.([0-9]*))?([a-zA-Z%])?")
+_VERB = re.compile(r"%([-+# 0]*)([0-9]+)?(?:\.([0-9]*))?(.)?", re.S)
 MAX_WIDTH = 1_000
 
 
@@ -215,6 +215,8 @@ def go_sprintf(form: str, args: list[Any]) -> str:
             continue
         text = _verb(verb, flags, _bounded(precision), args[used])
         used += 1
+        if precision is not None and verb in "dxX":
+            flags = flags.replace("0", "")  # Go pads a number with a precision with spaces
         out.append(_pad(text, flags, _bounded(width), verb))
     if used < len(args):
         extra = ", ".join(f"{go_type(a)}={go_string(a)}" for a in args[used:])
@@ -263,21 +265,49 @@ def _verb(verb: str, flags: str, precision: int | None, value: Any) -> str:  # n
             return chr(value)
         if verb == "q":
             return "'" + go_quote(chr(value))[1:-1].replace("'", "\\'").replace('\\"', '"') + "'"
+    elif isinstance(value, KV) and verb not in "svq":  # a map: each key and value with the verb, by key
+        pairs = (
+            f"{_verb(verb, flags, precision, k)}:{_verb(verb, flags, precision, value[k])}"
+            for k in sorted(value)
+        )
+        return "map[" + " ".join(pairs) + "]"
     elif isinstance(value, str | KV | Pairs | datetime):
-        text = go_string(value)
-        if verb in "sv":
-            return text if precision is None else text[:precision]
-        if verb == "q":
-            return go_quote(text if precision is None else text[:precision])
-        if verb in "xX" and isinstance(value, str):
-            hexed = value.encode().hex()
-            return hexed if verb == "x" else hexed.upper()
+        return _text_verb(verb, flags, precision, value)
     elif isinstance(value, Record | Pair) and verb in "vsqdxX":  # a struct: each field with the verb
         fields = value.fields.values() if isinstance(value, Record) else (value.name, value.value)
         return "{" + " ".join(_verb(verb, flags, precision, f) for f in fields) + "}"
     elif verb == "v":
         return go_string(value)
     return f"%!{verb}({go_type(value)}={go_string(value)})"
+
+
+def _text_verb(verb: str, flags: str, precision: int | None, value: str | KV | Pairs | datetime) -> str:
+    text = go_string(value)
+    if verb in "sv":
+        return text if precision is None else text[:precision]
+    if verb == "q":
+        return _quote(text if precision is None else text[:precision], flags)
+    if verb in "xX" and isinstance(value, str):
+        hexed = value.encode().hex()
+        return hexed if verb == "x" else hexed.upper()
+    return f"%!{verb}({go_type(value)}={text})"
+
+
+def _quote(text: str, flags: str) -> str:
+    """%q: strconv.Quote; with # backquoted where it can be, with + ASCII only."""
+    if (
+        "#" in flags
+        and "`" not in text
+        and "\ufeff" not in text
+        and all(c == "\t" or c.isprintable() for c in text)
+    ):
+        return f"`{text}`"
+    quoted = go_quote(text)
+    if "+" not in flags:
+        return quoted
+    return "".join(
+        c if ord(c) < 0x80 else f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08x}" for c in quoted
+    )
 
 
 def go_sprint(args: list[Any], lines: bool) -> str:

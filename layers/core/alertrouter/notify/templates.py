@@ -186,6 +186,8 @@ class _Run:
 
     def range(self, node: Block, dot: Any) -> None:
         value = self.pipeline(Pipeline(node.pipe.pos, node.pipe.commands), dot)
+        if isinstance(value, int) and len(node.pipe.declares) == 2:
+            raise RenderError(f"can't use {value} to iterate over more than one variable")
         items = _items(value)  # not listed first: `range 1000000000` stops at the step bound
         first = next(items, None)
         if first is None:
