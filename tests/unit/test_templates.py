@@ -52,6 +52,8 @@ def storm(alerts: int) -> TemplateData:
         ("{{ 'a' }}", "character"),
         ("{{ toUpper }}", "wrong number of args for toUpper"),
         ("{{ .Status | toUpper .Receiver }}", "wrong number of args for toUpper"),
+        ("{{ toUpper.Status }}", "wrong number of args for toUpper: want 1 got 0"),
+        ("{{ if false }}{{ and }}{{ end }}", "wrong number of args for and"),
         ("{{ $x }}", "undefined variable"),
         ("{{ if .Status }}x", "no {{end}}"),
         ("{{ break }}", "outside {{range}}"),

@@ -220,6 +220,9 @@ def _action_tokens(source: str, start: int) -> tuple[list[Token], int, bool]:
         at = found.end()
 
 
+_SPACES = {" ", "\t", "\r", "\n"}  # what marks `{{-` as a trim marker (not a negative number)
+
+
 def tokenize(source: str) -> list[Token | Text]:
     """The template as text pieces and actions: each action is its tokens, ending with a `}}` token."""
     pieces: list[Token | Text] = []
@@ -233,12 +236,7 @@ def tokenize(source: str) -> list[Token | Text]:
             pieces.append(Text(at, text))
             return pieces
         inner = opening + 2
-        trim_before = source[inner : inner + 1] == "-" and source[inner + 1 : inner + 2] in (
-            " ",
-            "\t",
-            "\r",
-            "\n",
-        )
+        trim_before = source[inner : inner + 1] == "-" and source[inner + 1 : inner + 2] in _SPACES
         if trim_before:
             text = text.rstrip(" \t\r\n")
             inner += 2
@@ -336,7 +334,6 @@ class Parser:
     def _action(self) -> tuple[Node | None, Token | None]:
         first = self._peek()
         if isinstance(first, Token) and first.kind == "end":
-            self._next()  # an empty comment's leftover cannot happen; an empty action is Go's error
             raise TemplateSyntaxError(f"at {first.pos}: missing value for command")
         if isinstance(first, Token) and first.kind == "word" and first.text in KEYWORDS:
             self._next()
@@ -545,19 +542,18 @@ def _integer(text: str, pos: int) -> int:
 
 def check_arguments(body: tuple[Node, ...]) -> None:
     """Each function called with as many arguments as it takes (counting the one a pipeline passes on)."""
-    for node in walk(body):
+    nodes = walk(body)
+    heads = {id(c.args[0]) for c in nodes if isinstance(c, Command)}
+    for node in nodes:
+        if isinstance(node, Function) and id(node) not in heads:
+            arity_error(node.name, 0, node.pos)  # a function as an operand is called with no arguments
         if not isinstance(node, Pipeline):
             continue
         for index, command in enumerate(node.commands):
             head = command.args[0]
             given = len(command.args) - 1 + (1 if index else 0)
             if isinstance(head, Function):
-                least, most = FUNCTIONS[head.name]
-                if given < least or (most is not None and given > most):
-                    want = f"{least}" if least == most else f"at least {least}"
-                    raise TemplateSyntaxError(
-                        f"at {head.pos}: wrong number of args for {head.name}: want {want} got {given}"
-                    )
+                arity_error(head.name, given, head.pos)
             elif given and isinstance(head, Field) and head.names[-1] not in METHODS_WITH_ARGUMENTS:
                 raise TemplateSyntaxError(
                     f"at {head.pos}: `.{'.'.join(head.names)}` with arguments is not supported: of the data's "
@@ -565,6 +561,15 @@ def check_arguments(body: tuple[Node, ...]) -> None:
                 )
             elif len(command.args) > 1 and not isinstance(head, Field):
                 raise TemplateSyntaxError(f"at {head.pos}: can't give argument to non-function")
+
+
+def arity_error(name: str, given: int, pos: int = -1) -> None:
+    """Raise when function `name` does not take `given` arguments."""
+    least, most = FUNCTIONS[name]
+    if given < least or (most is not None and given > most):
+        want = f"{least}" if least == most else f"at least {least}"
+        where = f"at {pos}: " if pos >= 0 else ""
+        raise TemplateSyntaxError(f"{where}wrong number of args for {name}: want {want} got {given}")
 
 
 def walk(nodes: tuple[Node, ...]) -> list[Node]:

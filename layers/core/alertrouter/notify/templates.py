@@ -29,6 +29,7 @@ from alertrouter.notify.template_syntax import (
     TemplateSyntaxError,
     Text,
     Variable,
+    arity_error,
     check_arguments,
     walk,
 )
@@ -291,6 +292,10 @@ class _Run:
     # functions
     def function(self, name: str, args: tuple[Node, ...], dot: Any, final: Any) -> Any:
         self.step()
+        try:  # checked when read; a function as a chain's receiver is called here with none
+            arity_error(name, len(args) + (final is not _MISSING))
+        except TemplateSyntaxError as exc:
+            raise RenderError(str(exc)) from exc
         values: Iterator[Any] = self.lazily(args, dot, final)
         if name in ("and", "or"):
             return _and_or(name, values)
