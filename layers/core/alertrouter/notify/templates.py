@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -97,9 +98,11 @@ def compile_template(source: str) -> CompiledTemplate:
         raise TemplateSyntaxError(f"the template is longer than {MAX_SOURCE} characters")
     try:
         body = Parser(source).parse()
+        check_arguments(body)
     except RecursionError as exc:
         raise TemplateSyntaxError("the template nests too deeply") from exc
-    check_arguments(body)
+    except TemplateSyntaxError as exc:
+        raise TemplateSyntaxError(_located(str(exc), source)) from None
     defaults = [n for n in walk(body) if isinstance(n, DefaultTemplate)]
     if not defaults:
         return _fields_checked(CompiledTemplate(source, body))
@@ -110,6 +113,20 @@ def compile_template(source: str) -> CompiledTemplate:
             "router's own rendering)"
         )
     return CompiledTemplate(source, body, defaults[0].name)
+
+
+_AT = re.compile(r"at ([0-9]+): ")
+
+
+def _located(message: str, source: str) -> str:
+    """`at 31: ...` (a character offset) as `line 2, column 5: ...`."""
+    found = _AT.match(message)
+    if found is None:
+        return message
+    offset = int(found.group(1))
+    line = source.count("\n", 0, offset) + 1
+    column = offset - (source.rfind("\n", 0, offset) + 1) + 1
+    return f"line {line}, column {column}: {message[found.end() :]}"
 
 
 def _fields_checked(compiled: CompiledTemplate) -> CompiledTemplate:
