@@ -133,6 +133,24 @@ DATA: dict[str, dict[str, Any]] = {
 
 D, S = "amtool_default", "storm"
 CASES: list[tuple[str, str]] = [
+    # as written in alertmanager.yml files (the widely copied Slack title and text)
+    (
+        '[{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ .Alerts.Firing | len }}{{ end }}] '
+        "{{ .CommonLabels.alertname }} for {{ .CommonLabels.job }}",
+        S,
+    ),
+    (
+        "{{ range .Alerts -}}\n*Alert:* {{ .Annotations.summary }}{{ if .Labels.severity }} - `{{ .Labels.severity }}`"
+        "{{ end }}\n*Details:*\n  {{ range .Labels.SortedPairs }} • *{{ .Name }}:* `{{ .Value }}`\n  {{ end }}\n{{ end }}",
+        S,
+    ),
+    (
+        "{{ if gt (len .Alerts.Firing) 0 }}*Firing:*\n{{ range .Alerts.Firing }}{{ .Annotations.summary }} "
+        "({{ .Labels.instance }}) <{{ .GeneratorURL }}|graph>\n{{ end }}{{ end }}"
+        "{{ if gt (len .Alerts.Resolved) 0 }}*Resolved:*\n{{ range .Alerts.Resolved }}{{ .Annotations.summary }}\n"
+        "{{ end }}{{ end }}<{{ .ExternalURL }}/#/alerts?receiver={{ .Receiver }}|all alerts>",
+        S,
+    ),
     # text, fields, printing
     ("plain text, no actions", D),
     ("{{ .Receiver }} {{ .Status }} {{ .ExternalURL }}", D),
