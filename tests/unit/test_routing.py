@@ -372,7 +372,7 @@ def test_alertmanagers_slack_configs_become_slack_targets_and_what_is_not_used_i
     assert [t.channel for t in receiver.slack] == ["#alerts", "#team"]
     assert code == 0
     assert err == (
-        "alertrouter: warning: receivers.0.slack_configs.0: api_url, title not used (this router posts its own "
+        "alertrouter: warning: receivers.0.slack_configs.0: api_url not used (this router posts its own "
         "message with its bot token)\n"
     )
 

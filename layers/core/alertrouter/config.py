@@ -9,10 +9,11 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from alertrouter.models.am_receivers import unused_slack_keys
+from alertrouter.models.am_receivers import slack_templates, unused_slack_keys
 from alertrouter.models.config import MessageSettings, RoutingConfig
 from alertrouter.models.matcher import LEGACY_KEYS
 from alertrouter.models.webhook import urls_with_a_query
+from alertrouter.notify.templates import TemplateSyntaxError, compile_template
 from alertrouter.yamltext import YAMLError, load_yaml
 
 _PLACEHOLDER = re.compile(r"\$\{([A-Z0-9_]+)\}")
@@ -41,6 +42,7 @@ def parse_config(text: str, values: Mapping[str, str] | None = None, source: str
         raise ConfigError(f"{source}: nested too deeply") from exc
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: expected a mapping with `route` and `receivers`")
+    check_templates(data, source)
     try:
         return RoutingConfig.model_validate(data)
     except ValidationError as exc:
@@ -49,6 +51,18 @@ def parse_config(text: str, values: Mapping[str, str] | None = None, source: str
             where = ".".join(str(p) for p in error["loc"]) or "(top level)"
             problems.append(f"{where}: {error['msg']}")
         raise ConfigError(f"{source}: " + "; ".join(problems)) from exc
+
+
+def check_templates(data: dict[str, object], source: str = "config") -> None:
+    """Each Slack title/text template compiles (the subset of Go's text/template this router renders)."""
+    problems = []
+    for where, template in slack_templates(data):
+        try:
+            compile_template(template)
+        except TemplateSyntaxError as exc:
+            problems.append(f"{where}: {exc}")
+    if problems:
+        raise ConfigError(f"{source}: " + "; ".join(problems))
 
 
 def load_config(path: str | Path, values: Mapping[str, str] | None = None) -> RoutingConfig:

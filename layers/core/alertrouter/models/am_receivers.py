@@ -1,5 +1,6 @@
 """Alertmanager's receiver integrations in a routing config: `slack_configs` become this router's Slack targets
-(their channel: the bot token posts there, and the message is this router's own, with its buttons);
+(their channel: the bot token posts there; their `title` and `text` templates, when given, make the message's
+headline and body, the rest of the message is this router's own, with its buttons);
 `webhook_configs` are read as they are (models/webhook.py); an integration this router does not deliver to is
 refused by name, never left out quietly."""
 
@@ -24,18 +25,18 @@ UNSUPPORTED = (
     "rocketchat_configs",
     "incidentio_configs",
 )
-# What a `slack_configs` entry may say beyond its channel: how Alertmanager's own message looks and how it is
-# sent (a webhook there, a bot token here). Accepted; check-config names them as not used.
+# The templates of a `slack_configs` entry that this router renders (notify/templates.py)
+SLACK_TEMPLATES = ("title", "text")
+# What a `slack_configs` entry may say beyond its channel and templates: how Alertmanager's own message looks and
+# how it is sent (a webhook there, a bot token here). Accepted; check-config names them as not used.
 SLACK_LOOKS = (
     "api_url",
     "api_url_file",
     "http_config",
     "username",
     "color",
-    "title",
     "title_link",
     "pretext",
-    "text",
     "fields",
     "short_fields",
     "footer",
@@ -103,10 +104,11 @@ def from_alertmanager(data: Any) -> Any:
                 f"slack_configs.{index}: send_resolved: false is not supported (the message is edited to "
                 "resolved)"
             )
-        unknown = sorted(set(entry) - {"channel", "send_resolved", *SLACK_LOOKS})
+        unknown = sorted(set(entry) - {"channel", "send_resolved", *SLACK_TEMPLATES, *SLACK_LOOKS})
         if unknown:
             raise ValueError(f"slack_configs.{index}: unknown keys {', '.join(unknown)}")
-        targets.append({"channel": entry["channel"]})
+        templates = {key: entry[key] for key in SLACK_TEMPLATES if entry.get(key) is not None}
+        targets.append({"channel": entry["channel"], **templates})
     data["slack"] = targets
     return data
 
@@ -128,4 +130,23 @@ def unused_slack_keys(data: Any) -> list[str]:
                     f"receivers.{r}.slack_configs.{c}: {', '.join(keys)} not used (this router posts its own "
                     "message with its bot token)"
                 )
+    return found
+
+
+def slack_templates(data: Any) -> list[tuple[str, str]]:
+    """Each Slack `title` / `text` template of a config, with where it is (`receivers.<name>.slack_configs.0.title`,
+    or `.slack.0.title` for this router's own form)."""
+    found: list[tuple[str, str]] = []
+    receivers = data.get("receivers") if isinstance(data, dict) else None
+    for r, receiver in enumerate(receivers if isinstance(receivers, list) else []):
+        if not isinstance(receiver, dict):
+            continue
+        name = receiver.get("name") if isinstance(receiver.get("name"), str) and receiver.get("name") else r
+        for form in ("slack_configs", "slack"):
+            entries = receiver.get(form)
+            for e, entry in enumerate(entries if isinstance(entries, list) else []):
+                for key in SLACK_TEMPLATES:
+                    value = entry.get(key) if isinstance(entry, dict) else None
+                    if isinstance(value, str):
+                        found.append((f"receivers.{name}.{form}.{e}.{key}", value))
     return found

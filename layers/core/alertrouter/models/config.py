@@ -56,8 +56,13 @@ def _parse_duration(text: str | int | float) -> timedelta:
 
 
 class SlackTarget(BaseModel):
+    """A channel the bot token posts to; `title` and `text` are Alertmanager-style templates of the message's
+    headline and body (checked when the config is loaded: alertrouter/config.py), None for this router's own."""
+
     model_config = ConfigDict(extra="forbid")
     channel: str
+    title: str | None = None
+    text: str | None = None
 
     @field_validator("channel")
     @classmethod
