@@ -10,7 +10,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from alertrouter.models.am_receivers import slack_templates, unused_slack_keys
-from alertrouter.models.config import MessageSettings, RoutingConfig
+from alertrouter.models.config import RoutingConfig
 from alertrouter.models.matcher import LEGACY_KEYS
 from alertrouter.models.webhook import urls_with_a_query
 from alertrouter.notify.templates import TemplateSyntaxError, compile_template
@@ -71,18 +71,6 @@ def load_config(path: str | Path, values: Mapping[str, str] | None = None) -> Ro
     except OSError as exc:
         raise ConfigError(f"cannot read routing config {path}: {exc.strerror}") from exc
     return parse_config(text, values, source=str(path))
-
-
-def load_message_settings(path: str | Path) -> MessageSettings:
-    """Only the config's `messages:` settings (how messages read), for a function that redraws messages but
-    does not route (Slack clicks): the defaults when the file or that section cannot be read; the router, which
-    loads the whole file, reports what is wrong with it."""
-    try:
-        data = load_yaml(Path(path).read_text(encoding="utf-8"))
-        section = data.get("messages") if isinstance(data, dict) else None
-        return MessageSettings.model_validate(section or {})
-    except (OSError, YAMLError, RecursionError, ValidationError):
-        return MessageSettings()
 
 
 def deprecations(path: str | Path) -> list[str]:

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from alertrouter.flush.visible import visible_members
 from alertrouter.models.alert import Status
-from alertrouter.models.config import parse_duration
+from alertrouter.models.config import RoutingConfig, parse_duration
 from alertrouter.models.matcher import Matcher, MatchOp
 from alertrouter.models.silence import FINGERPRINT_LABEL, MAX_SILENCE_MS, Silence, message_silence_id
 from alertrouter.models.state import GroupState
@@ -154,7 +154,7 @@ class InteractionService:
         allowed_users: frozenset[str] = frozenset(),
         allowed_groups: frozenset[str] = frozenset(),
         enqueue: Callable[[OwnMessage], None] | None = None,
-        wording: Wording | None = None,
+        routing: Callable[[], RoutingConfig | None] = lambda: None,
     ) -> None:
         # the aggregates a click reads and writes, each its own
         self.requests: RequestStore = stores.requests
@@ -169,7 +169,7 @@ class InteractionService:
         self.allowed_groups = allowed_groups
         self._group_members: dict[str, tuple[float, set[str]]] = {}
         self.enqueue = enqueue  # hands a resolve to the router's queue
-        self.wording = wording or Wording()  # the routing config's `messages:`, as the router draws them
+        self.routing = routing  # the routing config (None: unknown): a redraw reads as the router's
 
     def handle(self, headers: Mapping[str, str], body: bytes) -> Response:
         if len(body) > MAX_BODY_BYTES:
@@ -395,6 +395,20 @@ class InteractionService:
         except Exception:  # noqa: BLE001
             logger.warning("history entry not written", exc_info=True)
 
+    def _drawn(self, shown: GroupState, channel_id: str, at_ms: int) -> SlackMessage:
+        """The group's message as the router draws it in that channel: the config's `messages:` settings, the
+        channel's own title/text templates."""
+        config = self.routing()
+        if config is None:
+            return render_group(shown, at_ms)
+        names = [name for name, known in shown.slack.channels.items() if known == channel_id]
+        try:
+            targets = config.receiver(shown.receiver).slack
+        except KeyError:
+            targets = []
+        target = next((t for t in targets if t.channel in names), None)
+        return render_group(shown, at_ms, Wording(config.messages), target)
+
     def _show(self, click: BlockActions, shown: GroupState, note: str, at_ms: int) -> None:
         """Redraw the clicked message (`shown`: what the router last showed, with the change) and note the
         click in its thread. A Slack failure here loses nothing: the state is stored and the router's next
@@ -405,7 +419,7 @@ class InteractionService:
         ts = click.container.message_ts
         try:
             if shown.members:
-                self.slack.update(channel, ts, render_group(shown, at_ms, self.wording))
+                self.slack.update(channel, ts, self._drawn(shown, channel, at_ms))
             self.slack.post(channel, SlackMessage(text=note), thread_ts=ts)
         except NotifyError as exc:
             logger.warning("change stored, message not redrawn", extra={"reason": str(exc)})

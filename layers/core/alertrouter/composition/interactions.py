@@ -6,11 +6,14 @@ from functools import lru_cache
 
 from alertrouter.aws import INTERACTIVE_CONFIG, Clients, SecretCache
 from alertrouter.composition.parts import router_queue, slack_client
-from alertrouter.config import load_message_settings
+from alertrouter.config import ConfigError, load_config
 from alertrouter.interactions import InteractionService
+from alertrouter.models.config import RoutingConfig
 from alertrouter.models.settings import InteractionSettings
-from alertrouter.notify.wording import Wording
+from alertrouter.observability import INTERACTIONS, module_logger
 from alertrouter.store.dynamodb import DynamoDBStore
+
+logger = module_logger(INTERACTIONS, __name__)
 
 
 @lru_cache(maxsize=1)
@@ -37,7 +40,17 @@ def build_service() -> InteractionService:
         allowed_users=settings.users,
         allowed_groups=settings.usergroups,
         enqueue=router_queue(clients, settings.ingest_queue_url),
-        wording=Wording(load_message_settings(settings.routing_config_path))
-        if settings.routing_config_path
-        else None,
+        routing=lru_cache(maxsize=1)(lambda: routing_or_none(settings)),
     )
+
+
+def routing_or_none(settings: InteractionSettings) -> RoutingConfig | None:
+    """The routing config, read on the first redraw; None (the defaults) when there is none or it is invalid:
+    the router reports what is wrong with it."""
+    if not settings.routing_config_path:
+        return None
+    try:
+        return load_config(settings.routing_config_path, settings.placeholders())
+    except ConfigError:
+        logger.warning("routing config not loaded: redraws use the default wording", exc_info=True)
+        return None

@@ -44,16 +44,15 @@ class Redraw:
 
     def _redraw(self, group: GroupState, episode: int, clicked: str, now: int, outcome: Outcome) -> None:
         assert self.env.slack is not None
-        message = render_group(
-            group.model_copy(update={"members": visible_members(group)}), now, self.env.wording
-        )
+        visible = group.model_copy(update={"members": visible_members(group)})
+        message = render_group(visible, now, self.env.wording)
         own = self.view.configured_channels(group)
         for channel, ts in group.slack.ts.items() if group.episode == episode else ():
             channel_id = group.slack.channels.get(channel, channel)
             if channel_id == clicked:
                 continue
             self.env.slack.learn(channel, channel_id)  # one pace and Retry-After with the flushes' calls
-            shown = self.view.shown(group.receiver, message, group.slack.failed, channel, channel not in own)
+            shown = self.view.shown(visible, message, group.slack.failed, channel, channel not in own, now)
             try:
                 self.env.slack.update(channel_id, ts, shown)
             except NotifyError as exc:

@@ -96,7 +96,7 @@ class ChannelSender:
         if not tried:
             progress.attempts[channel] = group.episode
             self.env.leases.save_progress(group.key, walk.flush.lease, {"slack_attempts": progress.attempts})
-        shown = self.view.shown(group.receiver, message, progress.failed, channel, banner)
+        shown = self.view.shown(group, message, progress.failed, channel, banner, walk.flush.now)
         channel_id, ts = self.env.slack.post_once(
             channel, shown, metadata, oldest=group.created_ms / 1000 - 60, look_first=tried
         )
@@ -114,7 +114,7 @@ class ChannelSender:
         channel_id = progress.channels.get(channel, channel)
         if self.env.now_ms() - read_at > CLICK_REREAD_MS:  # pacing took a while: a click may have landed
             group, message, read_at = self.with_clicks(group, walk.flush.now)
-        shown = self.view.shown(group.receiver, message, progress.failed, channel, banner)
+        shown = self.view.shown(group, message, progress.failed, channel, banner, walk.flush.now)
         self.env.slack.update(channel_id, ts, shown)
         outcome.updates += 1
         entry: dict[str, Any] = {"channel": channel, "ts": ts, "text": message.text}

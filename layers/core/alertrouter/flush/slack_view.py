@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from alertrouter import failsafe
 from alertrouter.flush.env import FlushEnv
+from alertrouter.models.config import SlackTarget
 from alertrouter.models.state import GroupState, SlackFailure
-from alertrouter.notify.render import SlackMessage, with_banner
+from alertrouter.notify.render import SlackMessage, render_group, with_banner
 from alertrouter.notify.slack_failures import fallback_banner, fix_for
 
 
@@ -13,16 +14,22 @@ class SlackView:
     def __init__(self, env: FlushEnv) -> None:
         self.env = env
 
-    def shown(
+    def shown(  # noqa: PLR0913 - what decides how one channel shows the group
         self,
-        receiver: str,
+        group: GroupState,
         message: SlackMessage,
         failed: dict[str, SlackFailure],
         channel: str,
         banner: bool,
+        now: int,
     ) -> SlackMessage:
-        """The message as a channel shows it: in a fallback channel, with why it is there; from a fail-safe
-        group, with why it is in the default channel."""
+        """The message as a channel shows it: drawn with the channel's own title/text templates when it has
+        them; in a fallback channel, with why it is there; from a fail-safe group, with why it is in the
+        default channel."""
+        receiver = group.receiver
+        target = self._target(receiver, channel)
+        if target is not None and (target.title or target.text):
+            message = render_group(group, now, self.env.wording, target)
         if receiver == failsafe.RECEIVER:
             message = with_banner(message, self.env.fail_safe.banner())
         if not banner:
@@ -33,6 +40,13 @@ class SlackView:
                 {c: (f.error, self.fix(c, f.error, f.needed)) for c, f in failed.items() if c != channel}
             ),
         )
+
+    def _target(self, receiver: str, channel: str) -> SlackTarget | None:
+        try:
+            targets = self.env.routes.receiver(receiver).slack
+        except KeyError:  # the receiver left the config (or the fail-safe's): no templates
+            return None
+        return next((t for t in targets if t.channel == channel), None)
 
     def configured_channels(self, group: GroupState) -> set[str]:
         """The receiver's own channels (any other channel with a message is its fallback)."""

@@ -103,7 +103,7 @@ class SloSettings(_StateTable, _RouterQueue):
         return self.aws_region
 
 
-class InteractionSettings(_StateTable, _Slack):
+class InteractionSettings(_StateTable, _Slack, _RoutingConfig):
     """The Slack interactions function's environment."""
 
     slack_token_secret: str = Field(min_length=1)
@@ -112,7 +112,8 @@ class InteractionSettings(_StateTable, _Slack):
     allowed_user_ids: str = ""  # comma-separated Slack user ids (with the groups below: the allowlist)
     allowed_usergroup_ids: str = ""  # comma-separated Slack user group ids (S...) whose members may act
     ingest_queue_url: str = ""  # the router's queue, which applies a Resolve
-    routing_config_path: str = ""  # its `messages:` settings draw a redrawn message as the router does
+    # its `messages:` settings and Slack templates draw a redrawn message as the router does ("": the defaults)
+    routing_config_path: str = ""
 
     @property
     def teams(self) -> frozenset[str]:

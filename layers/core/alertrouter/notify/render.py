@@ -12,11 +12,13 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from alertrouter.models.alert import Status
+from alertrouter.models.config import SlackTarget
 from alertrouter.models.state import GroupState, Member
 from alertrouter.mrkdwn import escape, escape_keeping_mentions, link, mention, shorten
-from alertrouter.notify import details, storm
+from alertrouter.notify import details, storm, templated
 from alertrouter.notify.button_value import ACK, RESOLVE, SILENCE, UNACK, ButtonValue
 from alertrouter.notify.headline import ICONS, failed_jobs, group_status, headline, worst
+from alertrouter.notify.templated import template_data
 from alertrouter.notify.wording import Wording, duration_words
 
 __all__ = ["ICONS", "group_status"]
@@ -190,17 +192,25 @@ def _shared_definition(members: list[Member]) -> str:
     return f"{len(definitions)} job definitions"
 
 
-def render_group(group: GroupState, now_ms: int, wording: Wording | None = None) -> SlackMessage:
-    """The group's one Slack message, edited in place as its alerts change."""
+def render_group(
+    group: GroupState, now_ms: int, wording: Wording | None = None, target: SlackTarget | None = None
+) -> SlackMessage:
+    """The group's one Slack message, edited in place as its alerts change; with a Slack target's own `title`
+    and `text` templates when it has them (for its channel)."""
     wording = wording or UTC_WORDING
     members = sorted(
         group.members.items(), key=lambda kv: (kv[1].status != Status.FIRING, kv[1].starts_at_ms)
     )
+    data = template_data(group) if target is not None and (target.title or target.text) else None
+    own_title = templated.rendered(target.title, data) if target is not None and data is not None else None
+    own_text = templated.rendered(target.text, data) if target is not None and data is not None else None
     # both the text (and push notification) and the block; outside text in it is escaped here, once
-    title = escape(shorten(headline(group, wording), SECTION_BUDGET))
+    title = escape(shorten(own_title or headline(group, wording), SECTION_BUDGET))
     blocks: list[dict[str, Any]] = [_section(f"*{title}*")]
     counted = sum(group.overflow.values())
-    if len(members) == 1 and not counted:
+    if own_text:
+        blocks.append(_section(escape(shorten(own_text, SECTION_BUDGET))))
+    elif len(members) == 1 and not counted:
         blocks += _one_alert(members[0][1], wording, now_ms)
     elif members:  # (none at all only when every alert left the group: the headline says resolved)
         blocks += _many_alerts(group, members, wording, now_ms)
