@@ -135,4 +135,3 @@ def test_each_channel_is_drawn_with_its_own_templates_through_the_router() -> No
     # (edits go to the channel id Slack answered the post with)
     assert slack.by_channel["ID#templated"] == ["DiskFull is resolved"]
     assert slack.by_channel["ID#plain"][0].startswith("✅ RESOLVED · DiskFull on ")
-
