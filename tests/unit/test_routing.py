@@ -404,9 +404,14 @@ def test_alertmanagers_templates_and_older_mute_time_intervals_are_read(
         "templates: ['/etc/alertmanager/*.tmpl']\n"
         "mute_time_intervals:\n  - name: weekends\n    time_intervals: [{weekdays: [saturday, sunday]}]\n"
         "route:\n  receiver: r\n  routes: [{matchers: ['a=b'], receiver: r, mute_time_intervals: [weekends]}]\n"
-        "receivers: [{name: r}]\n",
+        "receivers: [{name: r, slack_configs: [{channel: '#a', title: '{{ template \"org.title\" . }}'}]}]\n",
         capsys,
     )
     assert [t.name for t in load_config(path).time_intervals] == ["weekends"]
     assert code == 0
-    assert "templates: not used" in err
+    assert "templates: not read" in err
+    # a title that calls one of the file's named templates loads, and check-config says what is shown instead
+    assert (
+        "receivers.r.slack_configs.0.title: calls template 'org.title' from a templates: file, which is not read: "
+        "this router's own text is shown" in err
+    )

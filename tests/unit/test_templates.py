@@ -39,7 +39,7 @@ def storm(alerts: int) -> TemplateData:
     [
         ('{{ define "x" }}X{{ end }}', "define"),
         ('{{ block "x" . }}X{{ end }}', "block"),
-        ('{{ template "mine" . }}', "template"),
+        ('{{ template "mine" . }} and more', "template"),
         ("{{ call .Receiver }}", "call"),
         ('{{ html "<b>" }}', "html"),
         ("{{ now }}", "now"),

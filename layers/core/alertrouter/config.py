@@ -97,8 +97,28 @@ def deprecations(path: str | Path) -> list[str]:
 
     walk(data, "")
     if isinstance(data, dict) and data.get("templates"):
-        found.append("templates: not used (this router draws its own messages)")
-    return found + unused_slack_keys(data) + urls_with_a_query(data)
+        found.append(
+            "templates: not read (a title or text is one template, in the config itself; "
+            "a call of a named template draws this router's own)"
+        )
+    return found + unread_templates(data) + unused_slack_keys(data) + urls_with_a_query(data)
+
+
+def unread_templates(data: object) -> list[str]:
+    """Where a Slack title or text is a call of a named template from a `templates:` file: this router draws its
+    own headline or body there (it keeps no named templates)."""
+    found = []
+    for where, source in slack_templates(data):
+        try:
+            compiled = compile_template(source)
+        except TemplateSyntaxError:
+            continue  # (the load says what is wrong with it)
+        if compiled.names_unread_template:
+            found.append(
+                f"{where}: calls template {compiled.default!r} from a templates: file, which is not read: "
+                "this router's own text is shown (write the template in the key itself to keep yours)"
+            )
+    return found
 
 
 def config_version(path: str | Path) -> str:

@@ -64,8 +64,7 @@ REFUSED_FUNCTIONS = {
 REFUSED_KEYWORDS = {
     "define": "named templates are not kept (a title or text is one template)",
     "block": "named templates are not kept (a title or text is one template)",
-    "template": 'only {{ template "slack.default.title" . }} and "slack.default.text" are taken (this router\'s '
-    "own title and text)",
+    "template": 'only {{ template "<name>" . }} is taken, as the whole template (this router\'s own title or text)',
 }
 
 
@@ -358,12 +357,10 @@ class Parser:
         return self._block(word.text, word.pos), None
 
     def _default_template(self) -> bool:
+        """`{{ template "name" ... }}`: Alertmanager's default, or one of a `templates:` file this router does
+        not read; either way the router's own rendering (the whole template must be the call: compile_template)."""
         name = self._peek()
-        return (
-            isinstance(name, Token)
-            and name.kind in ("string", "raw")
-            and _unquote_any(name.text, name.pos) in DEFAULT_TEMPLATES
-        )
+        return isinstance(name, Token) and name.kind in ("string", "raw")
 
     def _template(self, word: Token) -> Node:
         name = self._next()

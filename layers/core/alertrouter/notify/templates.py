@@ -14,6 +14,7 @@ from typing import Any
 
 from alertrouter.notify.template_data import EXAMPLE, TemplateData
 from alertrouter.notify.template_syntax import (
+    DEFAULT_TEMPLATES,
     Action,
     Block,
     Command,
@@ -77,6 +78,12 @@ class CompiledTemplate:
     @property
     def uses_default(self) -> bool:
         return self.default is not None
+
+    @property
+    def names_unread_template(self) -> bool:
+        """It calls a named template of a `templates:` file (not Alertmanager's default): check-config says the
+        router draws its own text instead."""
+        return self.default is not None and self.default not in DEFAULT_TEMPLATES
 
     def render(self, data: TemplateData) -> str:
         """The text for this data; RenderError when the data does not fit the template or a bound is hit."""
