@@ -8,12 +8,9 @@ of the page: tests/unit/test_message_gallery.py checks both against the current 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "layers/core"), str(ROOT / "tests")]
-
-from support.gallery import record  # noqa: E402
+from support.gallery import record
+from support.paths import ROOT
 
 if __name__ == "__main__":
     if sys.argv[1:]:
