@@ -135,7 +135,9 @@ def test_an_alarm_of_another_account_is_refused_unless_allowed(aws, slack, tmp_p
     [dead] = _dead(h)
     reason = dead["MessageAttributes"]["reason"]["StringValue"]
     assert "AWS account 444455556666" in reason and "AllowedSourceAccountIds" in reason
-    assert [m.text for m in h.slack.channel_messages("#team")] == ["🟠 WARNING · OwnAccountCpu"]
+    assert [m.text.split(" on ")[0] for m in h.slack.channel_messages("#team")] == [
+        "🟠 WARNING · OwnAccountCpu"
+    ]
 
     # When the account is allowed (AllowedSourceAccountIds), Then its alarms are routed
     allowed = _at_now(

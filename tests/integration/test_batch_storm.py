@@ -62,9 +62,14 @@ def test_500_failed_jobs_are_one_message_counted_by_reason_cost_a_few_units_each
     assert len(posts) == 1  # not 500
     assert 1 <= len(edits) <= 3 and len(threads) <= len(edits)  # group_wait 30 s, then group_intervals
     [message] = h.slack.channel_messages("#batch")
-    assert message.text == "🟠 500 jobs failed in queue nightly: 480 × Out of memory, 20 × Timeout"
+    assert (
+        message.text
+        == "🟠 WARNING · 500 jobs failed in queue nightly in account 123456789012 (us-east-1): 480 × Out of memory, 20 × Timeout"
+    )
     body = json.dumps(message.attachments, ensure_ascii=False)
-    assert "…and 490 more" in body and "nightly-render failed: Out of memory" in body
+    # a row per reason with its count and one example, and the command that lists all 500
+    assert "*480 × Out of memory* · e.g. nightly-render " in body and "*20 × Timeout* · e.g. " in body
+    assert "All 500: `aws batch list-jobs --job-queue nightly --job-status FAILED" in body
 
     # every job is a member item of the group's partition; the header item stays small
     assert message.metadata is not None
@@ -109,7 +114,7 @@ def test_500_failed_jobs_are_one_message_counted_by_reason_cost_a_few_units_each
     [resolved] = h.slack.channel_messages("#batch")
     assert sum(meter.throttled.values()) == 0 and meter.peak_write().units <= 1_000
     assert resolved.text.startswith(
-        "✅ RESOLVED · 500 failed jobs · BatchJobFailed, 123456789012, us-east-1, nightly, render"
+        "✅ RESOLVED · 500 failed jobs in queue nightly in account 123456789012 (us-east-1)"
     ), resolved.text
 
 
@@ -138,6 +143,7 @@ def test_an_alarm_a_full_group_cannot_take_waits_in_the_dlq_with_its_reason(
     h.clock.advance(180)
     drain_scheduled(h)
     [message] = h.slack.channel_messages("#team")
-    assert message.text == f"🟠 {CAP} firing · us-east-1" and message.metadata is not None
+    assert message.text == f"🟠 WARNING · {CAP} EC2 CPU alarms firing in account 123456789012 (us-east-1)"
+    assert message.metadata is not None
     group = h.service.router.stores.groups.get_group(message.metadata["event_payload"]["group"])
     assert group is not None and "DiskFullOneTooMany" in {m.title for m in group.members.values()}

@@ -87,7 +87,10 @@ def test_an_invalid_config_routes_every_alert_to_the_default_channel_with_a_bann
     assert "CRITICAL DbDown" in page and REASON in page and "#alerts" in page and sms_sent() == []
     [paged] = [line for line in logged(log_lines) if line["message"].startswith("ops paged")]
     assert paged["config_version"] == invalid["config_version"]  # (every router line carries it)
-    assert sorted(m.text.split(" · ")[1] for m in top_level(slack, "#alerts")) == ["CpuHigh", "DbDown"]
+    assert sorted(m.text.split(" · ")[1].split(" ")[0] for m in top_level(slack, "#alerts")) == [
+        "CpuHigh",
+        "DbDown",
+    ]
     assert top_level(slack, "#team") == top_level(slack, "#oncall") == []
     # and the ops metric is raised, and nothing went to the DLQ
     emf = emf_lines(capsys)
@@ -137,9 +140,12 @@ def test_a_valid_config_deployed_later_routes_normally_and_finishes_the_fail_saf
     fixed.send(alarm_body(name="DbDown", severity="critical", ts="2024-05-01T10:05:00.000+0000"))
     fixed.h.clock.advance(60)
     fixed.run_scheduled()  # (the fail-safe group's change goes out on its next group_interval tick)
-    assert sorted(m.text.split(" · ")[1] for m in top_level(slack, "#oncall")) == ["DbDown", "DiskFull"]
+    assert sorted(m.text.split(" · ")[1].split(" ")[0] for m in top_level(slack, "#oncall")) == [
+        "DbDown",
+        "DiskFull",
+    ]
     assert top_level(slack, "#alerts") == [failsafe] and failsafe.edits == 1
-    assert "*Count*\\n2" in json.dumps(failsafe.attachments)
+    assert "*Fired*\\n2 times" in json.dumps(failsafe.attachments)
     assert banner(failsafe).startswith("routing config was invalid when these alerts arrived")
     # When it resolves, Then the fail-safe message turns green too (no new message anywhere), and no DLQ
     fixed.h.clock.advance(60)
@@ -164,7 +170,7 @@ def test_a_fail_safe_flush_that_comes_due_after_the_fix_is_delivered(
     fixed.h.clock.advance(120)
     assert fixed.send(json.dumps(flush)) == {"batchItemFailures": []}
     [message] = top_level(slack, "#alerts")
-    assert message.edits == 1 and "*Count*\\n2" in json.dumps(message.attachments)
+    assert message.edits == 1 and "*Fired*\\n2 times" in json.dumps(message.attachments)
     assert fixed.dlq() == []
 
 

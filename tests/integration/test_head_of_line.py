@@ -105,7 +105,10 @@ def test_5000_failed_jobs_in_a_minute_are_counted_once_each_and_the_critical_ala
     [post] = model.posts("#batch")
     assert post.at_ms - first_failure <= (BATCH_GROUP_WAIT_S + 30) * 1000, post.at_ms - first_failure
     [message] = h.slack.channel_messages("#batch")
-    assert message.text == "🟠 5000 jobs failed in queue nightly: 4800 × Out of memory, 200 × Timeout"
+    assert (
+        message.text
+        == "🟠 WARNING · 5000 jobs failed in queue nightly in account 123456789012 (us-east-1): 4800 × Out of memory, 200 × Timeout"
+    )
     assert message.metadata is not None
     group = h.service.router.stores.groups.get_group(message.metadata["event_payload"]["group"])
     assert group is not None and len(group.members) == BIG_JOBS and not group.overflow

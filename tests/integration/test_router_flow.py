@@ -27,16 +27,16 @@ def test_fire_posts_once_repeat_does_not_resolve_updates_same_message(harness: H
     harness.service.handle_body(alarm_body(ts="2024-05-01T10:01:00.000+0000"))
     assert len(harness.slack.channel_messages("#team")) == 1
     assert message.edits == 1
-    assert "*Count*\n2" in json.dumps(message.attachments).replace("\\n", "\n")
+    assert "*Fired*\n2 times" in json.dumps(message.attachments).replace("\\n", "\n")
     # When it resolves 14 minutes after it started, Then the same message turns green, with a thread note
     harness.clock.advance(60)
     harness.service.handle_body(alarm_body(state="OK", ts="2024-05-01T10:14:00.000+0000"))
     assert len(harness.slack.channel_messages("#team")) == 1
     assert message.edits == 2
-    assert message.text.startswith("✅ RESOLVED") and "resolved after 14m" in message.text
+    assert message.text.startswith("✅ RESOLVED") and "after 14 min" in message.text
     assert message.attachments[0]["color"] == "#2EB67D"
     assert all(b["type"] != "actions" for b in message.attachments[0]["blocks"])  # no buttons once resolved
-    assert any("resolved after 14m" in r.text for r in message.replies)
+    assert any("resolved after 14 min" in r.text for r in message.replies)
 
 
 def test_out_of_order_ok_before_alarm_ends_resolved_and_silent(harness: Harness) -> None:
@@ -152,7 +152,9 @@ def test_group_wait_schedules_one_delayed_flush_for_a_storm(aws, slack, tmp_path
     h.clock.advance(30)
     h.service.handle_body(flush)
     [message] = h.slack.channel_messages("#team")
-    assert message.text.startswith("🟠 20 firing")
+    assert message.text.startswith(
+        "🟠 WARNING · 20 EC2 CPU alarms firing in account 123456789012 (us-east-1)"
+    )
     assert "…and 10 more" in json.dumps(message.attachments, ensure_ascii=False)
 
 
@@ -188,7 +190,10 @@ def test_malformed_record_goes_to_dlq_with_reason_neighbours_delivered(harness: 
 
     result = app.lambda_handler(event, LambdaContext())
     assert result == {"batchItemFailures": []}  # kept in the DLQ, not retried pointlessly
-    assert {m.text.split(" · ")[1] for m in harness.slack.channel_messages("#team")} == {"First", "Second"}
+    assert {m.text.split(" · ")[1].split(" ")[0] for m in harness.slack.channel_messages("#team")} == {
+        "First",
+        "Second",
+    }
     [dead] = harness.receive_all(harness.stack.dlq_url, attributes=True)
     assert dead["Body"] == "{this is not json"
     assert "not JSON" in dead["MessageAttributes"]["reason"]["StringValue"]
@@ -203,7 +208,7 @@ def test_retryable_failure_is_reported_as_a_batch_item_failure(harness: Harness,
 
     result = app.lambda_handler(sqs_event(alarm_body(name="A"), alarm_body(name="B")), LambdaContext())
     assert result == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
-    assert [m.text.split(" · ")[1] for m in harness.slack.channel_messages("#team")] == ["A"]
+    assert [m.text.split(" · ")[1].split(" ")[0] for m in harness.slack.channel_messages("#team")] == ["A"]
 
 
 def test_direct_alarm_action_invocation_is_routed(harness: Harness, app) -> None:
@@ -270,7 +275,10 @@ def test_an_unknown_or_ill_typed_own_message_is_kept_in_the_dlq_and_counted(
     )
     # Then it is kept in the DLQ with its reason (not retried), and its neighbours are delivered
     assert result == {"batchItemFailures": []}
-    assert {m.text.split(" · ")[1] for m in harness.slack.channel_messages("#team")} == {"First", "Second"}
+    assert {m.text.split(" · ")[1].split(" ")[0] for m in harness.slack.channel_messages("#team")} == {
+        "First",
+        "Second",
+    }
     [dead] = harness.receive_all(harness.stack.dlq_url, attributes=True)
     assert dead["Body"] == body
     assert dead["MessageAttributes"]["reason"]["StringValue"] == reason
@@ -382,7 +390,7 @@ def test_a_long_lived_group_forgets_alerts_once_their_resolution_was_announced(a
     )
     assert group is not None
     assert sorted(m.title for m in group.members.values()) == ["B", "C"]
-    assert message.text.startswith("🟠 2 firing") and "resolved" not in message.text
+    assert message.text.startswith("🟠 WARNING · 2 EC2 CPU alarms firing") and "resolved" not in message.text
     # and if A fires again it simply joins again
     h.service.handle_body(alarm_body(name="A", instance="i-a", ts="2024-05-01T10:20:00.000+0000"))
-    assert message.text.startswith("🟠 3 firing")
+    assert message.text.startswith("🟠 WARNING · 3 EC2 CPU alarms firing")

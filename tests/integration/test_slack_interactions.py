@@ -226,6 +226,6 @@ def test_history_lists_what_was_sent_and_who_acknowledged(
         # Then it tells the story in order: posted, acknowledged, edited with the resolution in the thread
         assert [e["kind"] for e in entries] == ["slack_post", "ack", "slack_update"]
         assert entries[1]["user"] == "U0ONCALL1"
-        assert "resolved after 14m" in entries[2]["text"] and entries[2]["thread"]
+        assert "after 14 min" in entries[2]["text"] and entries[2]["thread"]
     assert main(["history", group.key, "--table", harness.stack.table_name, "--region", "us-east-1"]) == 0
     assert "acknowledged by U0ONCALL1" in capsys.readouterr().out

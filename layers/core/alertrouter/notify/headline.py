@@ -150,6 +150,11 @@ def _on(member: Member) -> str:
     return ""
 
 
+def _in_queues(members: list[Member]) -> str:
+    queues = {m.labels["queue"] for m in members}
+    return f" in queue {queues.pop()}" if len(queues) == 1 else f" in {len(queues)} queues"
+
+
 def _after(lasted_ms: int) -> str:
     """` · after 14 min`; nothing for a one-shot alert resolved by its route's resolve_timeout (it has no
     duration of its own: it is resolved at its own time)."""
@@ -184,9 +189,10 @@ def _many(group: GroupState, members: list[Member], status: Status, place: str) 
     counted = sum(group.overflow.values())
     total = len(members) + counted
     if status == Status.RESOLVED:
+        if failed_jobs(members):  # (resolved by resolve_timeout: failures have no duration of their own)
+            return f"✅ RESOLVED · {total} failed jobs{_in_queues(members)}{place}"
         span = max(m.ts_ms for m in members) - min(m.starts_at_ms for m in members)
-        what = f"{total} failed jobs" if failed_jobs(members) else f"{total} {noun(members, total)}"
-        return f"✅ RESOLVED · {what}{place}{_after(span)}"
+        return f"✅ RESOLVED · {total} {noun(members, total)}{place}{_after(span)}"
     shown = firing or members
     levels = {source_level(m) for m in shown}
     level = levels.pop() if len(levels) == 1 else ""
@@ -194,10 +200,7 @@ def _many(group: GroupState, members: list[Member], status: Status, place: str) 
     prefix = f"{ICONS.get(severity, '🔴')} {severity.upper()}{level}" if firing else "⚪ NO DATA"
     if failed_jobs(members) and firing:
         jobs = len(firing) + counted
-        queue = members[0].labels["queue"]
-        queues = {m.labels["queue"] for m in members}
-        in_queue = f" in queue {queue}" if len(queues) == 1 else f" in {len(queues)} queues"
-        return f"{prefix} · {jobs} job{'s' if jobs != 1 else ''} failed{in_queue}{place}: {breakdown(group)}"
+        return f"{prefix} · {jobs} job{'s' if jobs != 1 else ''} failed{_in_queues(members)}{place}: {breakdown(group)}"
     nodata = sum(1 for m in members if m.status == Status.NODATA)
     resolved = sum(1 for m in members if m.status == Status.RESOLVED)
     if not nodata and not resolved:
