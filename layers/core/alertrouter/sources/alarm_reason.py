@@ -34,6 +34,11 @@ _BAND = re.compile(
     rf" or (?:not )?greater than the upper thresholds \[(?P<high>{_NUMBER})\]"
 )
 _VALUE = re.compile(rf"({_NUMBER})(?: \([^)]*\))?")
+# a composite alarm's: `arn:aws:cloudwatch:us-east-1:1:alarm:Child transitioned to ALARM at Friday 22 July, …`
+_CHILD = re.compile(
+    r"arn:aws[a-z-]*:cloudwatch:[^:]*:[0-9]*:alarm:(?P<child>.+?) transitioned to "
+    r"(?P<state>ALARM|OK|INSUFFICIENT_DATA) at (?P<when>.+)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +66,10 @@ def _values(listed: str | None) -> tuple[str, ...]:
 
 
 def read_reason(reason: str) -> ReasonFacts | None:
-    """The facts of a threshold or band reason; None for any other reason."""
+    """The facts of a threshold, band or composite reason; None for any other reason."""
+    child = _CHILD.fullmatch(reason.strip())
+    if child:
+        return ReasonFacts("", (), f"Because {child['child']} went to {child['state']} ({child['when']})")
     if not reason.startswith(("Threshold Crossed", "Thresholds Crossed")):
         return None
     found = _THRESHOLD.match(reason)

@@ -425,7 +425,8 @@ def to_alert(facts: AlarmFacts) -> Alert:
     summary = facts.reason
     read = read_reason(facts.reason)
     if read is not None:  # the plain words are the summary; CloudWatch's own sentence stays an annotation
-        labels.setdefault("threshold", read.threshold)
+        if read.threshold:
+            labels.setdefault("threshold", read.threshold)
         annotations["state_reason"] = facts.reason
         summary = read.plain
     return Alert(
