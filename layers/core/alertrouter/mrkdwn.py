@@ -8,6 +8,7 @@ entity; escaping `& < >` is all it takes to show text as text
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from alertrouter.weburl import web_url
 
@@ -48,6 +49,7 @@ def escape_keeping_mentions(text: str) -> str:
     return _ESCAPED_MENTION.sub(r"<@\1>", escape(text))
 
 
+@lru_cache(maxsize=4096)  # a message's links recur at every edit, a storm's at every line
 def link(url: str, label: str) -> str:
     """Slack's `<url|label>` for an http(s) URL with a host, else "" (nothing to click). A `|`, `>` or space in
     the URL would end it early: they are percent-encoded; the label cannot break out either."""

@@ -115,6 +115,7 @@ KEPT_LABELS = (
     "team",
     "env",
 )
+_KEPT_ORDER = {name: index for index, name in enumerate(KEPT_LABELS)}
 MAX_KEPT_LABEL = 60
 KEPT_LABELS_BUDGET = (
     240  # characters of names and values (a Batch job's take ~170): beyond, later ones are left
@@ -129,11 +130,12 @@ def _kept_labels(labels: dict[str, str]) -> dict[str, str]:
     """The KEPT_LABELS an alert has, in that order, within KEPT_LABELS_BUDGET."""
     kept: dict[str, str] = {}
     used = 0
-    for name in KEPT_LABELS:
-        value = labels.get(name)
+    for name in sorted(labels.keys() & _KEPT_ORDER.keys(), key=_KEPT_ORDER.__getitem__):
+        value = labels[name]
         if not value:
             continue
-        value = shorten(value, MAX_KEPT_LABEL)
+        if len(value) > MAX_KEPT_LABEL:  # (a plain cut: the message escapes and shortens what it shows)
+            value = value[: MAX_KEPT_LABEL - 1] + "…"
         used += len(name) + len(value)
         if used > KEPT_LABELS_BUDGET:
             break

@@ -161,10 +161,10 @@ def _after(lasted_ms: int) -> str:
     return f" · after {duration_words(lasted_ms)}" if lasted_ms >= 1000 else ""
 
 
-def headline(group: GroupState, wording: Wording) -> str:
-    """The group's headline (plain text: the caller escapes it)."""
+def headline(group: GroupState, wording: Wording, status: Status | None = None) -> str:
+    """The group's headline (plain text: the caller escapes it); `status`: group_status(group), if known."""
     members = list(group.members.values())
-    status = group_status(group)
+    status = status or group_status(group)
     if not members:  # every alert left the group (expired): it says resolved
         name = ", ".join(v for v in group.group_labels.values() if v) or "alerts"
         return f"✅ RESOLVED · {name}"

@@ -62,8 +62,7 @@ def utc_text(ms: int) -> str:
     return UTC_WORDING.at(ms)
 
 
-def _colour_key(group: GroupState) -> str:
-    status = group_status(group)
+def _colour_key(group: GroupState, status: Status) -> str:
     if status != Status.FIRING:
         return status
     firing = [fp for fp, m in group.members.items() if m.status == Status.FIRING]
@@ -156,9 +155,9 @@ def _one_alert(m: Member, wording: Wording, now_ms: int) -> list[dict[str, Any]]
 def _many_alerts(
     group: GroupState, members: list[tuple[str, Member]], wording: Wording, now_ms: int
 ) -> list[dict[str, Any]]:
-    lines, total_lines = storm.body(group, members, wording, now_ms)
-    if sum(len(line) + 1 for line in lines[:MAX_LISTED]) > SECTION_BUDGET:
-        lines, total_lines = storm.body(group, members, wording, now_ms, with_links=False)
+    lines, total_lines = storm.body(group, members, wording, now_ms, limit=MAX_LISTED)
+    if sum(len(line) + 1 for line in lines) > SECTION_BUDGET:
+        lines, total_lines = storm.body(group, members, wording, now_ms, with_links=False, limit=MAX_LISTED)
     blocks = [_section(whole_lines(lines[:MAX_LISTED], SECTION_BUDGET, total_lines))]
     first = min((m for _, m in members), key=lambda m: m.starts_at_ms)
     jobs = failed_jobs([m for _, m in members])
@@ -205,7 +204,8 @@ def render_group(
     own_title = templated.rendered(target.title, data) if target is not None and data is not None else None
     own_text = templated.rendered(target.text, data) if target is not None and data is not None else None
     # both the text (and push notification) and the block; outside text in it is escaped here, once
-    title = escape(shorten(own_title or headline(group, wording), SECTION_BUDGET))
+    status = group_status(group)
+    title = escape(shorten(own_title or headline(group, wording, status), SECTION_BUDGET))
     blocks: list[dict[str, Any]] = [_section(f"*{title}*")]
     counted = sum(group.overflow.values())
     if own_text:
@@ -228,9 +228,11 @@ def render_group(
             f"✅ Resolved by {mention(group.clicks.resolved_by)} at {wording.at(group.clicks.resolved_ms, now_ms)}"
         )
     blocks += [_context(note) for note in notes]
-    if group_status(group) != Status.RESOLVED:
+    if status != Status.RESOLVED:
         blocks.append(_buttons(group))
-    return SlackMessage(text=title, attachments=[{"color": COLOURS[_colour_key(group)], "blocks": blocks}])
+    return SlackMessage(
+        text=title, attachments=[{"color": COLOURS[_colour_key(group, status)], "blocks": blocks}]
+    )
 
 
 def with_banner(message: SlackMessage, banner: str) -> SlackMessage:

@@ -161,10 +161,11 @@ def body(
     wording: Wording,
     now_ms: int,
     with_links: bool = True,
+    limit: int = 10,
 ) -> tuple[list[str], int]:
-    """The body's lines (whole lines, in order; the caller fits what it can into a section) and how many
-    lines showing everything would take (alerts only counted included). Without links when they would crowd
-    alerts out of the section."""
+    """The body's first `limit` lines (whole lines, in order; the caller fits what it can into a section) and
+    how many lines showing everything would take (alerts only counted included): a storm's thousands of
+    alerts are counted, not drawn. Without links when they would crowd alerts out of the section."""
     muted = group.muting.reasons
     counted = sum(group.overflow.values())
     firing = [(fp, m) for fp, m in members if m.status == Status.FIRING]
@@ -181,8 +182,12 @@ def body(
         total = len(lines) + len(others)
     else:
         lines += [
-            member_line(m, wording, now_ms, muted.get(fp, ""), first_ms, with_links) for fp, m in firing
+            member_line(m, wording, now_ms, muted.get(fp, ""), first_ms, with_links)
+            for fp, m in firing[:limit]
         ]
         total = len(members) + counted
-    lines += [member_line(m, wording, now_ms, muted.get(fp, ""), first_ms, with_links) for fp, m in others]
-    return lines, total
+    lines += [
+        member_line(m, wording, now_ms, muted.get(fp, ""), first_ms, with_links)
+        for fp, m in others[: max(0, limit - len(lines))]
+    ]
+    return lines[:limit], total
