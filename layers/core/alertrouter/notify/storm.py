@@ -48,10 +48,14 @@ def table_dimension(members: list[Member]) -> str | None:
     is a row too); None when every alert is its own row."""
     for dimension in DIMENSIONS:
         value_of = _value_of(dimension)
-        values = {value_of(m) for m in members}
-        if "" in values:
+        values: set[str] = set()
+        for m in members:  # (a storm's thousands: stop as soon as the dimension cannot make the table)
+            values.add(value_of(m))
+            if len(values) > MAX_ROWS or "" in values:
+                break
+        if "" in values or len(values) > MAX_ROWS:
             continue
-        if 1 < len(values) <= MAX_ROWS and len(values) < len(members):
+        if 1 < len(values) < len(members):
             return dimension
         if len(values) == 1 and dimension == "reason" and len(members) > 1:
             return dimension
