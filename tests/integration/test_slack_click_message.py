@@ -162,3 +162,62 @@ def test_a_group_kept_without_its_channel_id_is_matched_by_ts_alone() -> None:
     assert "not about this message" in memory_click(store, ACK, "C0TEAM0001", "1700000000.000200")["text"]
     assert memory_click(store, ACK, "C0TEAM0001", "1700000000.000100") == {}
     assert store.groups[KEY].clicks.ack_by == "U1"
+
+
+# ---- the redraw after a click reads as the router drew it ----
+
+TEAM_CONFIG = """
+messages:
+  time_zone: Europe/Berlin
+  account_names: {"123456789012": production}
+route:
+  receiver: team
+  group_by: [alertname, account, region]
+  group_wait: 0s
+  send_changes: at_once
+receivers:
+  - name: team
+    slack_configs:
+      - channel: "#team"
+        title: '{{ .CommonLabels.alertname }} ({{ .Status }})'
+"""
+
+
+def test_a_clicked_message_is_redrawn_with_the_configs_wording_and_its_channels_templates(
+    aws: Any, slack: Any, tmp_path: Any
+) -> None:
+    from alertrouter.composition.interactions import routing_or_none
+    from alertrouter.models.settings import InteractionSettings
+    from support.harness import make_harness
+
+    # Given the router drew the message with the channel's title template and the team's wording
+    harness = make_harness(aws, slack, tmp_path, TEAM_CONFIG)
+    harness.clock.ms = int(time.time() * 1000)
+    harness.service.handle_body(alarm_body())
+    [posted] = harness.slack.channel_messages("#team")
+    assert posted.text == "ServerCpuTooHigh (firing)"
+    # And the interactions function loads the same file (its environment names it)
+    settings = InteractionSettings(
+        table_name="alertrouter-state",
+        slack_token_secret="s",
+        slack_signing_secret="s",
+        routing_config_path=str(tmp_path / "routing.yaml"),
+    )
+    config = routing_or_none(settings)
+    assert config is not None and config.messages.time_zone == "Europe/Berlin"
+    client = SlackClient(lambda: "xoxb-test", harness.slack.url, timeout=(1.0, 1.0), min_interval=0.0)
+    service = InteractionService(
+        harness.service.router.stores, lambda: SIGNING_SECRET, client, routing=lambda: config
+    )
+    # When someone acknowledges it
+    assert service.handle(*click(harness, ACK)).body == {}
+    # Then the redraw keeps the template's title, the account's name and the team's time zone
+    [redrawn] = harness.slack.channel_messages("#team")
+    assert redrawn.text == "ServerCpuTooHigh (firing)" and redrawn.edits == 1
+    shown = json.dumps(redrawn.attachments, ensure_ascii=False)
+    assert "Acknowledged by <@U0ONCALL1> at " in shown and "UTC)" in shown  # a Berlin time, UTC beside it
+    # And without a readable config, the redraw falls back to the defaults (the router's next edit restores it)
+    assert (
+        routing_or_none(settings.model_copy(update={"routing_config_path": str(tmp_path / "nope.yaml")}))
+        is None
+    )
