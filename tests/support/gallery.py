@@ -155,6 +155,23 @@ def _group(
     return group, routes
 
 
+def _group_scene(  # noqa: PLR0913 - a scene's parts
+    config: RoutingConfig,
+    name: str,
+    source: str,
+    title: str,
+    states: Sequence[AlertState],
+    *,
+    group_by: tuple[str, ...] | None = None,
+    wording: Wording | None = None,
+) -> Scene:
+    """The scene of one group of these alert states, with whom its routes would text."""
+    group, routes = _group(config, states, group_by)
+    return Scene(
+        name, source, title, group, pages=_pages(config, routes, group.members.values()), wording=wording
+    )
+
+
 def _not_an_alert(name: str, why: str) -> NotAnAlert:
     kind = next((text for prefix, text in _NOT_ALERT_KINDS.items() if name.startswith(prefix)), "")
     return NotAnAlert(name, f"{kind}; {why}" if kind else why)
@@ -258,16 +275,15 @@ def batch_storm(config: RoutingConfig, *, replayed: bool = False) -> Scene:
             AlertState.first(_moved(a, FIRED_MS + i * 1000), FIRED_MS + i * 1000)
             for i, a in enumerate(alerts)
         ]
-    group, routes = _group(config, states)
     team = MessageSettings(time_zone="Europe/Berlin", account_names={"123456789012": "production"})
-    return Scene(
+    return _group_scene(
+        config,
         "storm.batch_jobs_replayed" if replayed else "storm.batch_jobs",
         "storm",
         "The 50 failures replayed now (event times from 2023), for a team in Berlin that names its account"
         if replayed
         else "50 Batch job failures in one queue (48 out of memory, 2 timeout)",
-        group,
-        pages=_pages(config, routes, group.members.values()),
+        states,
         wording=Wording(team) if replayed else None,
     )
 
@@ -295,13 +311,13 @@ def lambda_storm(config: RoutingConfig) -> Scene:
         for i in range(12)
     ]
     states = [AlertState.first(a, a.timestamp_ms) for a in _parse_all(bodies)]
-    group, routes = _group(config, states, group_by=("account", "region", "namespace"))
-    return Scene(
+    return _group_scene(
+        config,
         "storm.lambda_errors",
         "storm",
         "12 Lambda error alarms in one group (account, region, namespace)",
-        group,
-        pages=_pages(config, routes, group.members.values()),
+        states,
+        group_by=("account", "region", "namespace"),
     )
 
 
@@ -317,13 +333,8 @@ def opensearch_storm(config: RoutingConfig) -> Scene:
         AlertState.first(_moved(a, FIRED_MS + i * MINUTE), FIRED_MS + i * MINUTE)
         for i, a in enumerate(alerts)
     ]
-    group, routes = _group(config, states)
-    return Scene(
-        "storm.opensearch_domain",
-        "storm",
-        "3 OpenSearch notices on one domain",
-        group,
-        pages=_pages(config, routes, group.members.values()),
+    return _group_scene(
+        config, "storm.opensearch_domain", "storm", "3 OpenSearch notices on one domain", states
     )
 
 
@@ -343,13 +354,13 @@ def mixed_group(config: RoutingConfig) -> Scene:
         gone_state,
         AlertState.first(nodata, nodata.timestamp_ms),
     ]
-    group, routes = _group(config, states, group_by=("account", "region", "namespace"))
-    return Scene(
+    return _group_scene(
+        config,
         "storm.mixed",
         "storm",
         "one group: an alarm firing, one resolved, one with no data",
-        group,
-        pages=_pages(config, routes, group.members.values()),
+        states,
+        group_by=("account", "region", "namespace"),
     )
 
 
@@ -368,13 +379,12 @@ def hostile_alarm(config: RoutingConfig) -> Scene:
     detail["alarmTags"] = {"severity": "critical"}
     event["resources"] = ["arn:aws:cloudwatch:us-east-1:123456789012:alarm:hostile"]
     states = [AlertState.first(a, a.timestamp_ms) for a in _parse_all([json.dumps(event)])]
-    group, routes = _group(config, states)
-    return Scene(
+    return _group_scene(
+        config,
         "hostile.alarm",
         "hostile",
         "an alarm named with <!channel>, <@U123>, &, *bold*, a javascript: link, 5,000 characters long",
-        group,
-        pages=_pages(config, routes, group.members.values()),
+        states,
     )
 
 

@@ -402,11 +402,9 @@ class InteractionService:
         if config is None:
             return render_group(shown, at_ms)
         names = [name for name, known in shown.slack.channels.items() if known == channel_id]
-        try:
-            targets = config.receiver(shown.receiver).slack
-        except KeyError:
-            targets = []
-        target = next((t for t in targets if t.channel in names), None)
+        target = next(
+            (t for name in names if (t := config.slack_target(shown.receiver, name)) is not None), None
+        )
         return render_group(shown, at_ms, Wording(config.messages), target)
 
     def _show(self, click: BlockActions, shown: GroupState, note: str, at_ms: int) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from alertrouter import failsafe
 from alertrouter.flush.env import FlushEnv
-from alertrouter.models.config import SlackTarget
 from alertrouter.models.state import GroupState, SlackFailure
 from alertrouter.notify.render import SlackMessage, render_group, with_banner
 from alertrouter.notify.slack_failures import fallback_banner, fix_for
@@ -27,7 +26,8 @@ class SlackView:
         them; in a fallback channel, with why it is there; from a fail-safe group, with why it is in the
         default channel."""
         receiver = group.receiver
-        target = self._target(receiver, channel)
+        # (the fail-safe's receiver is in no config: it has no templates)
+        target = self.env.routes.config.slack_target(receiver, channel)
         if target is not None and (target.title or target.text):
             message = render_group(group, now, self.env.wording, target)
         if receiver == failsafe.RECEIVER:
@@ -40,13 +40,6 @@ class SlackView:
                 {c: (f.error, self.fix(c, f.error, f.needed)) for c, f in failed.items() if c != channel}
             ),
         )
-
-    def _target(self, receiver: str, channel: str) -> SlackTarget | None:
-        try:
-            targets = self.env.routes.receiver(receiver).slack
-        except KeyError:  # the receiver left the config (or the fail-safe's): no templates
-            return None
-        return next((t for t in targets if t.channel == channel), None)
 
     def configured_channels(self, group: GroupState) -> set[str]:
         """The receiver's own channels (any other channel with a message is its fallback)."""

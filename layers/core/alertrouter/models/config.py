@@ -437,6 +437,15 @@ class RoutingConfig(BaseModel):
                 return receiver
         raise KeyError(name)
 
+    def slack_target(self, receiver: str, channel: str) -> SlackTarget | None:
+        """The receiver's Slack target for that channel (its templates); None when the receiver or the channel
+        is not, or no longer, in the config."""
+        try:
+            targets = self.receiver(receiver).slack
+        except KeyError:
+            return None
+        return next((t for t in targets if t.channel == channel), None)
+
     def fallback_channel(self, receiver: Receiver) -> str | None:
         """The channel a receiver's message goes to when all its channels fail for good (None: none, or it
         would be one of them)."""

@@ -24,10 +24,9 @@ def since(m: Member, wording: Wording, now_ms: int) -> str:
 
 def where_text(m: Member, wording: Wording) -> str:
     """`production (123456789012) / us-east-1`."""
-    account = wording.account(m.account)
-    if account and account != f"account {m.account}":
-        account = f"{account} ({m.account})"
-    return " / ".join(p for p in (account.removeprefix("account "), m.region) if p) or "—"
+    name = wording.account_name(m.account)
+    account = f"{name} ({m.account})" if name and m.account else m.account
+    return " / ".join(p for p in (account, m.region) if p) or "—"
 
 
 def _batch(m: Member) -> list[tuple[str, str]]:

@@ -200,9 +200,10 @@ def render_group(
     members = sorted(
         group.members.items(), key=lambda kv: (kv[1].status != Status.FIRING, kv[1].starts_at_ms)
     )
-    data = template_data(group) if target is not None and (target.title or target.text) else None
-    own_title = templated.rendered(target.title, data) if target is not None and data is not None else None
-    own_text = templated.rendered(target.text, data) if target is not None and data is not None else None
+    own_title = own_text = None
+    if target is not None and (target.title or target.text):
+        data = template_data(group)
+        own_title, own_text = templated.rendered(target.title, data), templated.rendered(target.text, data)
     # both the text (and push notification) and the block; outside text in it is escaped here, once
     status = group_status(group)
     title = escape(shorten(own_title or headline(group, wording, status), SECTION_BUDGET))

@@ -357,13 +357,10 @@ def _and_or(name: str, values: Iterator[Any]) -> Any:
 
 
 def _basic(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, str):
-        return "string"
-    raise RenderError(f"invalid type for comparison: {go_type(value)}")
+    kind = go_type(value)
+    if kind in ("bool", "int", "string"):
+        return kind
+    raise RenderError(f"invalid type for comparison: {kind}")
 
 
 def _eq(values: list[Any]) -> bool:

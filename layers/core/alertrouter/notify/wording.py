@@ -38,11 +38,15 @@ class Wording:
     def __init__(self, settings: MessageSettings | None = None) -> None:
         self.settings = settings or MessageSettings()
 
+    def account_name(self, account_id: str) -> str:
+        """The name the config gives the account ("" for none)."""
+        return self.settings.account_names.get(account_id, "")
+
     def account(self, account_id: str) -> str:
         """The account's name, else `account 123456789012` ("" for none)."""
         if not account_id:
             return ""
-        return self.settings.account_names.get(account_id) or f"account {account_id}"
+        return self.account_name(account_id) or f"account {account_id}"
 
     def where(self, accounts: set[str], regions: set[str]) -> str:
         """`in production (us-east-1)`, `in 3 accounts (us-east-1)`, `in production (2 regions)`."""
