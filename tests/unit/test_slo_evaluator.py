@@ -109,7 +109,9 @@ def test_shared_metrics_are_queried_once_and_calls_hold_at_most_500_queries() ->
     assert ev.metrics == 1200 and ev.calls == 4  # two ranges (hour, minute), each in calls of <= 500
     assert max(len(r["MetricDataQueries"]) for r in cloudwatch.requests) == 500
     cloudwatch.requests.clear()
-    ev.run(NOW + 60)
+    ev.run(NOW + 60)  # the 3d window now starts at 03:01 three days ago: that hour's minutes, once
+    assert ev.metrics == 1200 and ev.calls == 4
+    ev.run(NOW + 120)
     assert ev.metrics == 600 and ev.calls == 2  # the floor: 2 metrics per SLO
     plan = Plan()
     [slo] = load_slos(slo_yaml())

@@ -28,6 +28,8 @@ class CloudWatchMetric(BaseModel):
     metric_name: str = Field(min_length=1, max_length=255)
     dimensions: dict[str, str] = Field(default_factory=dict)
     stat: str
+    region: str | None = None
+    account_id: str | None = None
 
     @field_validator("dimensions", mode="before")
     @classmethod
@@ -72,6 +74,25 @@ class CloudWatchMetric(BaseModel):
             separators=(",", ":"),
             ensure_ascii=False,
         )
+
+    def data_queries(self, qid: str, period: int) -> list[dict[str, Any]]:
+        """The GetMetricData query reading this metric at `period` seconds."""
+        query: dict[str, Any] = {
+            "Id": qid,
+            "ReturnData": True,
+            "MetricStat": {
+                "Metric": {
+                    "Namespace": self.namespace,
+                    "MetricName": self.metric_name,
+                    "Dimensions": [{"Name": k, "Value": v} for k, v in sorted(self.dimensions.items())],
+                },
+                "Period": period,
+                "Stat": self.stat,
+            },
+        }
+        if self.account_id:
+            query["AccountId"] = self.account_id
+        return [query]
 
 
 def _dimension_value(name: Any, value: Any) -> str:
@@ -146,6 +167,7 @@ class Slo(BaseModel):
     service: str
     description: str = ""
     ratio: RatioMetric
+    threshold: Any = None
     time_window: TimeWindow
     budgeting: Budgeting = Budgeting.OCCURRENCES
     target: ExactNumber
@@ -167,6 +189,9 @@ class Slo(BaseModel):
         if timeslices != (self.slice_target is not None) or timeslices != (self.slice_minutes is not None):
             raise ValueError("slice_target and slice_minutes are given exactly when budgeting is Timeslices")
         return self
+
+    def sli_metrics(self) -> dict[str, CloudWatchMetric]:
+        return self.ratio.metrics()
 
     @property
     def nominal_period(self) -> timedelta:
