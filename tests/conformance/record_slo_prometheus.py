@@ -171,9 +171,7 @@ def wait_ready(base: str, proc: subprocess.Popen[bytes]) -> None:
 
 
 def firing_intervals(base: str, scenario: Scenario, expr: str) -> list[list[int | None]]:
-    answer = get(
-        base, "/api/v1/query_range", query=expr, start=scenario.start, end=scenario.end, step=MINUTE
-    )
+    answer = get(base, "/api/v1/query_range", query=expr, start=scenario.start, end=scenario.end, step=MINUTE)
     if answer.get("status") != "success":
         raise SystemExit(f"query failed: {answer}")
     result = answer["data"]["result"]
@@ -236,7 +234,9 @@ def main() -> None:
                     "end": s.end,
                     "step": MINUTE,
                     "rules": {
-                        name: firing_intervals(base, s, alert_expr(s.name, long, short, threshold, inline=True))
+                        name: firing_intervals(
+                            base, s, alert_expr(s.name, long, short, threshold, inline=True)
+                        )
                         for name, long, short, threshold in RULES
                     },
                 }

@@ -179,11 +179,12 @@ SCENARIOS = (
     ),
     Scenario(
         "slow-leak",
-        "0.5% errors (a burn of 5) for 10 hours from 01:23: the ticket fires once the 3d window's burn "
-        "passes 1, about 8 hours in; when depends on where the 3d window starts",
-        at(20, 9, 0),
-        at(20, 10, 15),
-        incidents=((at(20, 1, 23), at(20, 11, 23), Fraction(5, 1000)),),
+        "0.2% errors (a burn of 2) from 09:47 the day before: the ticket fires once the 3d window's burn "
+        "passes 1, a day in (~09:47). The 3d burn climbs by 1.5/72 an hour, so the fire time is sensitive "
+        "to where the 3d window starts: each minute of extra baseline at its start delays it by 20 s",
+        at(20, 9, 30),
+        at(20, 10, 30),
+        incidents=((at(19, 9, 47), at(20, 12, 0), Fraction(2, 1000)),),
     ),
     Scenario(
         "data-gap",
