@@ -17,7 +17,9 @@ What it does:
    the past, so the recording rules are INLINED: each alert's query is its expression with the recording
    rules' own expressions in their place (the same text as in the rules file; `and` matches them on the
    empty label set, as Sloth's `without (sloth_window)` does);
-4. records per scenario and rule the intervals where the expression has a value, [first step firing, first
+4. checks the alignment below: at three minutes of each span, each window's ratio as Prometheus computes it
+   is the ratio of the scenario's events over the evaluator's minutes (`alignment_checked`: how many);
+5. records per scenario and rule the intervals where the expression has a value, [first step firing, first
    step no longer firing) in epoch seconds (null: still firing at the span's last step), with Prometheus's
    version and each scenario's fingerprint (a digest of the data and span: the test refuses a stale golden).
 
@@ -190,6 +192,34 @@ def firing_intervals(base: str, scenario: Scenario, expr: str) -> list[list[int 
     return spans
 
 
+SECONDS = {"5m": 300, "30m": 1800, "1h": 3600, "6h": 21600, "3d": 259200}
+
+
+def check_alignment(base: str, scenario: Scenario) -> int:
+    """Prometheus's ratio over each window, at the span's first, middle and last minute with data, is the
+    ratio of the scenario's own events over the evaluator's minutes [t - W, t) (to float precision): the
+    alignment the docstring describes. Windows touching a data gap or the first minute after it are left
+    out: there Prometheus has no sample at the minute's start, so it leaves that minute out and extrapolates. Returns how many were checked."""
+    checked = 0
+    last = min(scenario.end, scenario.last_data)
+    for t in sorted({scenario.start, (scenario.start + last) // 2 // MINUTE * MINUTE, last}):
+        for window, length in SECONDS.items():
+            if any(
+                b + MINUTE > t - length and a < t for a, b in scenario.gaps
+            ):  # (and its first minute after)
+                continue
+            requests, errors = scenario.truth(t - length, t)
+            answer = get(base, "/api/v1/query", query=ratio(scenario.name, window), time=t)
+            [sample] = answer["data"]["result"]
+            got = float(sample["value"][1])
+            if abs(got - errors / requests) > 1e-12 + 1e-9 * errors / requests:
+                raise SystemExit(
+                    f"{scenario.name} {window} at {t}: Prometheus {got}, events {errors}/{requests}"
+                )
+            checked += 1
+    return checked
+
+
 def version() -> str:
     out = run([PROMETHEUS, "--version"])
     m = re.search(r"version (\S+)", out)
@@ -233,6 +263,7 @@ def main() -> None:
                     "start": s.start,
                     "end": s.end,
                     "step": MINUTE,
+                    "alignment_checked": check_alignment(base, s),
                     "rules": {
                         name: firing_intervals(
                             base, s, alert_expr(s.name, long, short, threshold, inline=True)
