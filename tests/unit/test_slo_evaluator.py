@@ -329,6 +329,7 @@ def test_a_window_longer_than_the_data_that_can_be_read_is_not_judged_and_says_s
     assert not result.firing and result.reason.startswith("only 14d23h of the 20d window read so far")
 
 
+@pytest.mark.slow
 def test_late_errors_are_counted_when_they_arrive_and_the_outage_pages() -> None:
     """Before: minutes were read again for 10 minutes only, so errors arriving 15 minutes late were never
     counted and a 30-minute 10% outage never paged. Now the last 3 hours are read again each run."""
@@ -368,6 +369,7 @@ def test_a_3d_window_starts_on_its_minute() -> None:
         assert got.bad == sum(m // 60 % 3 for m in minutes)
 
 
+@pytest.mark.slow
 def test_a_ticket_held_back_by_a_page_stays_active_and_speaks_again_only_if_still_firing() -> None:
     """Before: a firing page suppressed the ticket by resolving it (a false "resolved"), and the ticket
     came back later as a new alert. Now it stays active and silent while the page fires."""
