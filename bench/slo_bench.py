@@ -81,7 +81,9 @@ def slo_costs(slos: int = 200, steady_runs: int = 4) -> dict[str, Any]:
             evaluator.run(now + 60 * run)
             steady.append((evaluator.calls, evaluator.metrics, time.perf_counter() - started))
         calls, metrics, _ = steady[-1]
-        hourly = max(s[1] for s in steady)  # the run that also reads the minutes of the 3d window's first hour
+        hourly = max(
+            s[1] for s in steady
+        )  # the run that also reads the minutes of the 3d window's first hour
         return {
             "slos": slos,
             "first": first,

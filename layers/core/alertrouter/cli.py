@@ -401,7 +401,9 @@ def _slo_evaluate(args: argparse.Namespace, slos: list[Any]) -> int:
         """A client per region an SLO names (None: --region, else the configured one)."""
         if region not in clients:
             clients[region] = session.create_client(
-                "cloudwatch", region_name=region or args.region or None, endpoint_url=args.endpoint_url or None
+                "cloudwatch",
+                region_name=region or args.region or None,
+                endpoint_url=args.endpoint_url or None,
             )
         return clients[region]
 
