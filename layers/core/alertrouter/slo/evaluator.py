@@ -16,10 +16,12 @@ wholly read is not judged.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
+from itertools import accumulate
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -72,24 +74,50 @@ class SloReport:
     metrics_requested: int = 0
 
 
+Number = int | Fraction
+
+
+class Series:
+    """Buckets in time order with running sums, so the events of any span are two lookups."""
+
+    def __init__(self, items: Iterable[tuple[int, tuple[Number, Number]]]) -> None:
+        self.items = sorted(items)
+        self.times = [t for t, _ in self.items]
+        self.goods: list[Number] = list(accumulate((g for _, (g, _t) in self.items), initial=0))
+        self.totals: list[Number] = list(accumulate((t for _, (_g, t) in self.items), initial=0))
+
+    @classmethod
+    def of(cls, buckets: dict[str, list[str]]) -> Series:
+        return cls((int(w), (_number(p[0]), _number(p[1]))) for w, p in buckets.items())
+
+    def between(self, start: int, end: int) -> tuple[Number, Number]:
+        """Good and total events of the buckets starting in [start, end)."""
+        i, j = bisect_left(self.times, start), bisect_left(self.times, end)
+        if j <= i:
+            return 0, 0
+        return self.goods[j] - self.goods[i], self.totals[j] - self.totals[i]
+
+    def counts(self, start: int, end: int) -> list[tuple[int, Counts]]:
+        """Each bucket starting in [start, end)."""
+        i, j = bisect_left(self.times, start), bisect_left(self.times, end)
+        return [(t, Counts(Fraction(g), Fraction(total))) for t, (g, total) in self.items[i:j]]
+
+
 @dataclass(frozen=True)
 class Buckets:
-    """A state's buckets, parsed and in time order."""
+    """A state's buckets, parsed once for every window."""
 
-    minutes: list[tuple[int, Counts]]
-    hours: list[tuple[int, Counts]]
-    edges: dict[int, list[tuple[int, Counts]]] = field(default_factory=dict)
+    minutes: Series
+    hours: Series
+    edges: dict[int, Series] = field(default_factory=dict)
     floor: int = 0  # minute buckets from here on, hour buckets before
 
     @classmethod
     def of(cls, state: SloState, now: int = 0) -> Buckets:
         return cls(
-            sorted((int(w), _counts(p)) for w, p in state.minutes.items()),
-            sorted((int(w), _counts(p)) for w, p in state.hours.items()),
-            {
-                int(hour): sorted((int(w), _counts(p)) for w, p in minutes.items())
-                for hour, minutes in state.edges.items()
-            },
+            Series.of(state.minutes),
+            Series.of(state.hours),
+            {int(hour): Series.of(minutes) for hour, minutes in state.edges.items()},
             minute_floor(now) if now else 0,
         )
 
@@ -101,6 +129,11 @@ def minute_floor(now: int) -> int:
 
 def _pair(counts: Counts) -> list[str]:
     return [str(counts.good), str(counts.total)]
+
+
+def _number(text: str) -> Number:
+    """A stored count: a whole number (nearly always), else a fraction like 7/2."""
+    return Fraction(text) if "/" in text else int(text)
 
 
 def _counts(pair: list[str]) -> Counts:
@@ -242,19 +275,19 @@ class Evaluator:
             for minute in [w for w in state.minutes if align(int(w), HOUR) in counts]:
                 del state.minutes[minute]
             for when, pair in counts.items():
-                state.hours[str(when)] = _pair(pair)
+                state.hours[str(when)] = pair
         minutes = read("minute")
         if slo.ratio.counter:
             minutes = self._counter_increases(slo, state, minutes)
         for when, pair in _bucket_counts(slo, minutes, MINUTE).items():
-            state.minutes[str(when)] = _pair(pair)
+            state.minutes[str(when)] = pair
         for edge in self._edge_hours(slo, now):
             raw = read(f"edge:{edge}")
             if raw:
                 period = next(q.period for k, q in queries.items() if k.endswith(f":edge:{edge}"))
                 state.edges[str(edge)] = {
-                    str(w): _pair(c)
-                    for w, c in _bucket_counts(slo, _edge_increases(slo, raw), period).items()
+                    str(w): pair
+                    for w, pair in _bucket_counts(slo, _edge_increases(slo, raw), period).items()
                     if w >= edge
                 }
         for hour in [h for h in state.edges if int(h) not in self._edge_hours(slo, now)]:
@@ -330,19 +363,29 @@ class Evaluator:
         """Counts over [now - length, now): minutes where kept, whole hours before, and the minutes of the
         hour the window starts in where they were read (else that whole hour)."""
         start = now - length
-        floor = buckets.floor or (buckets.minutes[0][0] if buckets.minutes else now)
-        minute_items = [(w, c) for w, c in buckets.minutes if start <= w < now]
-        hour_items = [c for w, c in buckets.hours if start <= w and w + HOUR <= floor]
+        floor = buckets.floor or (buckets.minutes.times[0] if buckets.minutes.times else now)
+        hour_spans = [(start, floor - HOUR + 1)]  # hour buckets starting in the window, wholly before floor
         edge_hour = align(start, HOUR)
+        edge = None
         if start < floor and edge_hour < start:
             edge = buckets.edges.get(edge_hour)
-            if edge is not None:
-                minute_items = [(w, c) for w, c in edge if w >= start] + minute_items
-            else:
-                hour_items += [c for w, c in buckets.hours if w == edge_hour]
+            if edge is None:
+                hour_spans.append((edge_hour, edge_hour + 1))  # its minutes not read: the whole hour
+        good: Number = 0
+        total: Number = 0
+        for first, end in hour_spans:
+            g, t = buckets.hours.between(first, end)
+            good, total = good + g, total + t
         if slo.budgeting == Budgeting.TIMESLICES:
-            return Evaluator._slices(slo, minute_items) + _sum(hour_items)
-        return _sum(c for _, c in minute_items) + _sum(hour_items)
+            minutes = buckets.minutes.counts(start, now)
+            if edge is not None:
+                minutes = edge.counts(start, edge_hour + HOUR) + minutes
+            return Evaluator._slices(slo, minutes) + Counts(Fraction(good), Fraction(total))
+        for series in (buckets.minutes, edge):
+            if series is not None:
+                g, t = series.between(start, now)
+                good, total = good + g, total + t
+        return Counts(Fraction(good), Fraction(total))
 
     def _evaluate(self, slo: Slo, state: SloState, now: int) -> SloReport:
         at = datetime.fromtimestamp(now, UTC)
@@ -380,26 +423,34 @@ class Evaluator:
         return report
 
 
-def _bucket_counts(slo: Slo, raw: dict[str, dict[int, float]], period: int) -> dict[int, Counts]:
-    """Each period's values -> its events: good (or bad) of total for a ratio; for a threshold SLI each
-    minute's data point is one event, good when it meets the threshold (an hour's: 60, judged together)."""
-    series = {part: {t: Fraction(str(v)) for t, v in points.items()} for part, points in raw.items()}
-    out: dict[int, Counts] = {}
+def _bucket_counts(slo: Slo, raw: dict[str, dict[int, float]], period: int) -> dict[int, list[str]]:
+    """Each period's values -> its events, as stored ([good, total]): good (or bad) of total for a ratio;
+    for a threshold SLI each minute's data point is one event, good when it meets the threshold (an
+    hour's: 60, judged together)."""
+    series = {part: {t: _exact(v) for t, v in points.items()} for part, points in raw.items()}
+    out: dict[int, list[str]] = {}
     if slo.threshold is not None:
-        weight = Fraction(max(period // MINUTE, 1))
+        weight = max(period // MINUTE, 1)
         for when, value in series.get("value", {}).items():
-            out[when] = Counts(weight if slo.threshold.good(value) else Fraction(0), weight)
+            met = weight if slo.threshold.good(Fraction(value)) else 0
+            out[when] = [str(met), str(weight)]
         return out
+    totals, goods, bads = series.get("total", {}), series.get("good"), series.get("bad", {})
     for when in sorted(set().union(*[set(s) for s in series.values()]) if series else set()):
-        total = series.get("total", {}).get(when, Fraction(0))
-        if "good" in series:
-            good = series["good"].get(when, Fraction(0))
-        else:
-            good = total - series.get("bad", {}).get(when, Fraction(0))
-        out[when] = Counts(
-            min(max(good, Fraction(0)), total), total
-        )  # a late total must not make good exceed it
+        total: Number = totals.get(when, 0)
+        good: Number = goods.get(when, 0) if goods is not None else total - bads.get(when, 0)
+        good = min(max(good, 0), total)  # a late total must not make good exceed it
+        if total < 0:
+            raise ValueError(f"counts cannot be negative: total={total} at {when}")
+        out[when] = [str(good), str(total)]
     return out
+
+
+def _exact(value: float) -> Number:
+    """A CloudWatch value, exactly as it reads in decimal (a whole number stays an int: most are)."""
+    if isinstance(value, int) or value.is_integer():
+        return int(value)
+    return Fraction(str(value))
 
 
 def _edge_increases(slo: Slo, raw: dict[str, dict[int, float]]) -> dict[str, dict[int, float]]:
