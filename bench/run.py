@@ -553,14 +553,24 @@ def main() -> int:
             f"{slo['first'][0]} / {slo['first'][1] / slo['slos']:.2f}",
         )
     )
+    cpu = slo["cpu_s"]
+    rows.append(
+        Row(
+            "SLO evaluation: the evaluator's own CPU per run, 200 SLOs (judged: slowest)",
+            f"{statistics.median(cpu) * 1000:.0f} ms",
+            "< 5 s (a tenth of the 50 s timeout)",
+            max(cpu) < 5,
+            spread([c * 1000 for c in cpu], "{:.0f} ms"),
+        )
+    )
     walls = slo["walls_s"]
     rows.append(
         Row(
-            "SLO evaluation: wall time of one run against the local endpoint (judged: slowest)",
+            # moto's GetMetricData steps through every minute of a query in Python: this is mostly moto's
+            # time (the 3-hour re-read made it 3x longer), not CloudWatch's; the CPU row above is ours
+            "SLO evaluation: wall time of one run against moto (mostly moto's own)",
             f"{statistics.median(walls) * 1000:.0f} ms",
-            "< 50 s (Lambda timeout)",
-            max(walls) < 50,
-            spread([w * 1000 for w in walls], "{:.0f} ms"),
+            spread=spread([w * 1000 for w in walls], "{:.0f} ms"),
         )
     )
     rows.append(

@@ -76,10 +76,12 @@ def slo_costs(slos: int = 200, steady_runs: int = 4) -> dict[str, Any]:
         evaluator.run(now)
         first = (evaluator.calls, evaluator.metrics, time.perf_counter() - started)
         steady = []
+        cpu = []
         for run in range(1, steady_runs + 1):
-            started = time.perf_counter()
+            started, thread_started = time.perf_counter(), time.thread_time()
             evaluator.run(now + 60 * run)
             steady.append((evaluator.calls, evaluator.metrics, time.perf_counter() - started))
+            cpu.append(time.thread_time() - thread_started)  # this thread only: moto answers in its own
         calls, metrics, _ = steady[-1]
         hourly = max(
             s[1] for s in steady
@@ -92,6 +94,7 @@ def slo_costs(slos: int = 200, steady_runs: int = 4) -> dict[str, Any]:
             "metrics_per_slo_hour_average": (59 * metrics + hourly) / 60 / slos,
             "wall_s": min(s[2] for s in steady),
             "walls_s": [s[2] for s in steady],
+            "cpu_s": cpu,
             "monthly_usd": (59 * metrics + hourly) / 60 * RUNS_PER_MONTH * PRICE_PER_1000_METRICS / 1000,
         }
 
