@@ -6,7 +6,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import Field, field_validator, model_validator
 
-from alertrouter.slo.compiled import Budgeting, Slo
+from alertrouter.slo.compiled import Budgeting, Slo, ThresholdMetric
 from alertrouter.slo.openslo.alert_policy import AlertPolicy
 from alertrouter.slo.openslo.base import Document, FieldError, Metadata, check_api_version, unsupported
 from alertrouter.slo.openslo.indicator import Indicator
@@ -29,7 +29,7 @@ class SloSpec(Document):
             raise ValueError("must not be empty: the service this SLO belongs to")
         return v
 
-    indicator: Indicator | None = None
+    indicator: Indicator
     indicator_ref: Annotated[Any, unsupported("inline the SLI as spec.indicator")] = None
     time_window: list[TimeWindowDoc]
     budgeting_method: str
@@ -59,9 +59,20 @@ class SloSpec(Document):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        if self.indicator is None:
-            raise FieldError(("indicator",), "required: the SLI, inline (indicator.spec.ratioMetric)")
         objective = self.objectives[0]
+        threshold = self.indicator.spec.threshold_metric is not None
+        for field, value in {"op": objective.op, "value": objective.value}.items():
+            if threshold and value is None:
+                raise FieldError(
+                    ("objectives", 0, field),
+                    "required with a thresholdMetric: a data point is good when `value op threshold` holds, "
+                    "e.g. op: lte, value: 0.3",
+                )
+            if not threshold and value is not None:
+                raise FieldError(
+                    ("objectives", 0, field),
+                    "only used with a thresholdMetric: a ratioMetric's objective is its target",
+                )
         slices = {
             "timeSliceTarget": objective.time_slice_target,
             "timeSliceWindow": objective.time_slice_window,
@@ -163,13 +174,16 @@ class SloDocument(Document):
 
     def to_slo(self) -> Slo:
         spec, objective = self.spec, self.spec.objectives[0]
-        assert spec.indicator is not None and spec.indicator.spec.ratio_metric is not None  # checked
+        ratio, threshold = spec.indicator.spec.ratio_metric, spec.indicator.spec.threshold_metric
         return Slo(
             name=self.metadata.name,
             display_name=self.metadata.display_name or self.metadata.name,
             service=spec.service,
             description=spec.description,
-            ratio=spec.indicator.spec.ratio_metric.compile(),
+            ratio=None if ratio is None else ratio.compile(),
+            threshold=None
+            if threshold is None
+            else ThresholdMetric(metric=threshold.metric_source.spec, op=objective.op, value=objective.value),
             time_window=spec.time_window[0].compile(),
             budgeting=Budgeting(spec.budgeting_method),
             target=objective.goal,

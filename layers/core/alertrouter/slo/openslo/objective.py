@@ -8,6 +8,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import field_validator, model_validator
 
+from alertrouter.slo.compiled import Op
 from alertrouter.slo.openslo.base import Document, FieldError, unsupported
 from alertrouter.slo.units import MINUTE, OptionalExactNumber, parse_shorthand
 
@@ -18,8 +19,13 @@ class Objective(Document):
     target_percent: OptionalExactNumber = None
     time_slice_target: OptionalExactNumber = None
     time_slice_window: Any = None
-    op: Annotated[Any, unsupported("op and value are for thresholdMetric SLIs; use target")] = None
-    value: Annotated[Any, unsupported("op and value are for thresholdMetric SLIs; use target")] = None
+    op: Op | None = None  # thresholdMetric SLIs: a data point is good when `value op` this value holds
+    value: OptionalExactNumber = None
+    indicator: Annotated[
+        Any, unsupported("indicator in an objective: give the SLI once, as spec.indicator")
+    ] = None
+    indicator_ref: Annotated[Any, unsupported("indicatorRef: inline the SLI as spec.indicator")] = None
+    composite_weight: Annotated[Any, unsupported("compositeWeight: composite SLOs")] = None
 
     @field_validator("target")
     @classmethod
