@@ -382,7 +382,11 @@ MetricSpec = Annotated[
     Annotated[CloudWatchMetric, Tag("metric")]
     | Annotated[MetricsInsightsQuery, Tag("sql")]
     | Annotated[MetricMathQuery, Tag("json")],
-    Discriminator(_metric_tag),
+    Discriminator(
+        _metric_tag,
+        custom_error_type="metric_spec",
+        custom_error_message="expected a mapping: namespace, metricName, dimensions and stat; or sql; or json",
+    ),
 ]
 
 
