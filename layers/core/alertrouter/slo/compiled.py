@@ -16,7 +16,7 @@ from pydantic.alias_generators import to_camel, to_pascal
 
 from alertrouter.slo.rules import BurnRule
 from alertrouter.slo.statistics import check_stat
-from alertrouter.slo.units import ExactNumber, OptionalExactNumber
+from alertrouter.slo.units import ExactNumber, OptionalExactNumber, decimal_text
 
 NOMINAL_MONTH = timedelta(days=30)
 
@@ -57,8 +57,11 @@ def _spec_kinds(data: Any) -> list[str]:
 def _one_kind(data: Any) -> Any:
     kinds = _spec_kinds(data)
     if len(kinds) > 1:
+        given = sorted(
+            str(key) for key in data if any(to_camel(str(key)) in SPEC_KINDS[kind] for kind in kinds)
+        )
         raise ValueError(
-            f"{' and '.join(kinds)} cannot be mixed: a CloudWatch spec is exactly one of "
+            f"{' and '.join(given)} cannot be given together: a CloudWatch spec is exactly one of "
             f"{'; '.join(SPEC_KINDS)} (region and accountId go with any of them)"
         )
     return data
@@ -97,6 +100,11 @@ class _Metric(BaseModel):
     def _where(self) -> list[str | None]:
         return [self.region, self.account_id]
 
+    def _place(self) -> str:
+        return (f" in {self.region}" if self.region else "") + (
+            f" of account {self.account_id}" if self.account_id else ""
+        )
+
 
 class CloudWatchMetric(_Metric):
     """One CloudWatch metric and statistic (`metricSource.spec` in the YAML, camelCase there)."""
@@ -128,6 +136,15 @@ class CloudWatchMetric(_Metric):
         if self.region is not None or self.account_id is not None:
             parts += self._where()
         return _key(parts)
+
+    def describe(self) -> str:
+        """For people: namespace, name, dimensions, statistic, where."""
+        dimensions = ",".join(f"{k}={v}" for k, v in sorted(self.dimensions.items()))
+        return (
+            f"{self.namespace} {self.metric_name}"
+            + (f" [{dimensions}]" if dimensions else "")
+            + (f" {self.stat}{self._place()}")
+        )
 
     def data_queries(self, qid: str, period: int) -> list[dict[str, Any]]:
         entry: dict[str, Any] = {
@@ -181,6 +198,9 @@ class MetricsInsightsQuery(_Metric):
 
     def key(self) -> str:
         return _key(["sql", *self._where(), self.sql])
+
+    def describe(self) -> str:
+        return f"Metrics Insights ({self.sql}){self._place()}"
 
     def data_queries(self, qid: str, period: int) -> list[dict[str, Any]]:
         return [{"Id": qid, "Expression": self.sql, "Period": period, "ReturnData": True}]
@@ -295,22 +315,26 @@ class MetricMathQuery(_Metric):
 
     @model_validator(mode="after")
     def _graph(self) -> Self:
+        problems = []
         ids = [entry.id for entry in self.queries]
         twice = sorted({i for i in ids if ids.count(i) > 1})
         if twice:
-            raise ValueError(f"each Id once: {', '.join(twice)} given more than once")
+            problems.append(f"each Id once: {', '.join(twice)} given more than once")
         returned = [entry.id for entry in self.queries if entry.return_data]
         if len(returned) != 1:
-            raise ValueError(
+            problems.append(
                 "exactly one entry returns data (the SLI's series; ReturnData is true unless set false), "
-                f"got {len(returned)}: {', '.join(returned) or 'none'}: set ReturnData: false on the others"
+                f"got {len(returned)}: {', '.join(returned) or 'none'}"
+                + (": set ReturnData: false on the others" if returned else "")
             )
         for entry in self.queries:
             unknown = sorted({t for t in _identifiers(entry.expression or "") if t not in ids})
             if unknown:
-                raise ValueError(
+                problems.append(
                     f"{entry.id}: the expression names {', '.join(unknown)}, not an Id of this list"
                 )
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     @property
@@ -337,6 +361,12 @@ class MetricMathQuery(_Metric):
             for e in self.queries
         ]
         return _key(["math", *self._where(), entries])
+
+    def describe(self) -> str:
+        returned = self.returned
+        what = returned.expression if returned.expression is not None else returned.id
+        count = self.billed_metrics
+        return f"metric math ({what}) of {count} metric{'s' * (count != 1)}{self._place()}"
 
     def data_queries(self, qid: str, period: int) -> list[dict[str, Any]]:
         """The entries with the returned one's Id `qid` and the others' `qid`_Id (expressions renamed to match)."""
@@ -495,6 +525,9 @@ class ThresholdMetric(BaseModel):
 
     def metrics(self) -> dict[str, AnyMetric]:
         return {"value": self.metric}
+
+    def describe(self) -> str:
+        return f"good when {OP_SIGNS[self.op]} {decimal_text(self.value)}"
 
     def good(self, value: Fraction) -> bool:
         """Whether a data point is good: `value op threshold`."""

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from alertrouter.slo.compiled import METRIC_TAGS, Slo
 from alertrouter.slo.openslo.base import API_VERSION, FieldError
-from alertrouter.slo.openslo.document import SloDocument
+from alertrouter.slo.openslo.document import SloDocument, raw_consistency_problems
 from alertrouter.yamltext import YAMLError, load_yaml_all
 
 SKIPPED_KINDS = frozenset(
@@ -152,7 +152,13 @@ def _document_slo(doc: Any, where: str, defined: Mapping[str, str]) -> Slo | Non
     try:
         slo = SloDocument.model_validate(doc).to_slo()
     except ValidationError as exc:
-        raise SloError(*(f"{where}: {line}" for line in error_lines(exc))) from exc
+        lines = error_lines(exc)
+        paths = {line.partition(": ")[0] for line in lines}
+        for problem in raw_consistency_problems(doc):
+            path = ".".join(str(part) for part in problem.path)
+            if path not in paths:
+                lines.append(f"{path}: {problem.message}")
+        raise SloError(*(f"{where}: {line}" for line in lines)) from exc
     if slo.name in defined:
         raise SloError(
             f"{where}: metadata.name: {slo.name!r} is already the name of document "

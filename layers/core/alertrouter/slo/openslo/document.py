@@ -18,6 +18,60 @@ from alertrouter.slo.units import decimal_text
 MIN_EVENTS = "alertrouter/min-events"
 
 
+def consistency_problems(threshold: bool | None, budgeting: Any, given: set[str]) -> list[FieldError]:
+    """What is wrong with the objective's fields, given the SLI kind (threshold or not; None: unknown), the
+    budgeting method and the objective's keys. Also run on a document that fails validation elsewhere, so
+    that these are reported with its other errors."""
+    problems = []
+    if threshold is not None:
+        for field in ("op", "value"):
+            if threshold and field not in given:
+                problems.append(
+                    FieldError(
+                        ("objectives", 0, field),
+                        "required with a thresholdMetric: a data point is good when `value op threshold` holds, "
+                        "e.g. op: lte, value: 0.3",
+                    )
+                )
+            if not threshold and field in given:
+                problems.append(
+                    FieldError(
+                        ("objectives", 0, field),
+                        "only used with a thresholdMetric: a ratioMetric's objective is its target",
+                    )
+                )
+    for field in ("timeSliceTarget", "timeSliceWindow"):
+        if budgeting == Budgeting.TIMESLICES and field not in given:
+            problems.append(
+                FieldError(("objectives", 0, field), "required when budgetingMethod is Timeslices")
+            )
+        if budgeting == Budgeting.OCCURRENCES and field in given:
+            problems.append(
+                FieldError(("objectives", 0, field), "only used with budgetingMethod: Timeslices")
+            )
+    return problems
+
+
+def raw_consistency_problems(doc: Any) -> list[FieldError]:
+    """consistency_problems of a document as written (paths from the document's top)."""
+    spec = doc.get("spec") if isinstance(doc, dict) else None
+    if not isinstance(spec, dict):
+        return []
+    objectives = spec.get("objectives")
+    if not isinstance(objectives, list) or len(objectives) != 1 or not isinstance(objectives[0], dict):
+        return []
+    indicator = spec.get("indicator")
+    sli = indicator.get("spec") if isinstance(indicator, dict) else None
+    threshold = None
+    if isinstance(sli, dict) and (sli.get("ratioMetric") is None) != (sli.get("thresholdMetric") is None):
+        threshold = sli.get("thresholdMetric") is not None
+    given = {str(key) for key, value in objectives[0].items() if value is not None}
+    return [
+        FieldError(("spec", *problem.path), problem.message)
+        for problem in consistency_problems(threshold, spec.get("budgetingMethod"), given)
+    ]
+
+
 class SloSpec(Document):
     description: str = Field(default="", max_length=1050)
     service: str
@@ -60,28 +114,19 @@ class SloSpec(Document):
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         objective = self.objectives[0]
-        threshold = self.indicator.spec.threshold_metric is not None
-        for field, value in {"op": objective.op, "value": objective.value}.items():
-            if threshold and value is None:
-                raise FieldError(
-                    ("objectives", 0, field),
-                    "required with a thresholdMetric: a data point is good when `value op threshold` holds, "
-                    "e.g. op: lte, value: 0.3",
-                )
-            if not threshold and value is not None:
-                raise FieldError(
-                    ("objectives", 0, field),
-                    "only used with a thresholdMetric: a ratioMetric's objective is its target",
-                )
-        slices = {
-            "timeSliceTarget": objective.time_slice_target,
-            "timeSliceWindow": objective.time_slice_window,
+        given = {
+            name
+            for name, value in {
+                "op": objective.op,
+                "value": objective.value,
+                "timeSliceTarget": objective.time_slice_target,
+                "timeSliceWindow": objective.time_slice_window,
+            }.items()
+            if value is not None
         }
-        for field, value in slices.items():
-            if self.budgeting_method == Budgeting.TIMESLICES and value is None:
-                raise FieldError(("objectives", 0, field), "required when budgetingMethod is Timeslices")
-            if self.budgeting_method == Budgeting.OCCURRENCES and value is not None:
-                raise FieldError(("objectives", 0, field), "only used with budgetingMethod: Timeslices")
+        threshold = self.indicator.spec.threshold_metric is not None
+        for problem in consistency_problems(threshold, self.budgeting_method, given):
+            raise problem
         self._check_rules()
         return self
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Self
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from alertrouter.slo.compiled import AnyMetric, MetricSpec, RatioMetric
 from alertrouter.slo.openslo.base import Document, FieldError, Metadata, unsupported
@@ -17,12 +17,18 @@ class MetricSource(Document):
     ] = None
     spec: MetricSpec
 
-    @field_validator("type")
+    @model_validator(mode="before")
     @classmethod
-    def _cloudwatch(cls, v: str) -> str:
-        if v.lower() != "cloudwatch":
-            raise ValueError(f"not supported: type {v!r}: only CloudWatch metrics are read")
-        return "CloudWatch"
+    def _cloudwatch(cls, data: Any) -> Any:
+        """Any type but CloudWatch (in any case) is refused before its spec is read (its keys are another
+        source's)."""
+        if isinstance(data, dict) and isinstance(data.get("type"), str):
+            if data["type"].lower() != "cloudwatch":
+                raise FieldError(
+                    ("type",), f"not supported: type {data['type']!r}: only CloudWatch metrics are read"
+                )
+            return {**data, "type": "CloudWatch"}
+        return data
 
 
 class MetricRef(Document):
