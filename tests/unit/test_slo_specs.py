@@ -466,3 +466,14 @@ def test_validate_says_what_each_slo_reads_and_what_a_run_costs(capsys: pytest.C
     assert main(["slo", "validate", str(GOLDEN / "openslo-threshold.yaml")]) == 0
     out = capsys.readouterr().out
     assert "Maximum, good when ≤ 3600 (each data point an event); 1 metric billed per run" in out
+
+
+@pytest.mark.parametrize("by_alias", [False, True])
+def test_a_compiled_slo_survives_a_round_trip_through_plain_data(by_alias: bool) -> None:
+    for path in (GOLDEN / "nobl9-cloudwatch.yaml", GOLDEN / "openslo-threshold.yaml"):
+        for slo in load_slo_file(path):
+            again = Slo.model_validate(slo.model_dump(by_alias=by_alias))
+            assert again == slo
+            assert {part: m.key() for part, m in again.sli_metrics().items()} == {
+                part: m.key() for part, m in slo.sli_metrics().items()
+            }

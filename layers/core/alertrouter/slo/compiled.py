@@ -403,7 +403,7 @@ METRIC_TAGS = {"metric": CloudWatchMetric, "sql": MetricsInsightsQuery, "json": 
 
 def _metric_tag(v: Any) -> str | None:
     if isinstance(v, dict):
-        return "sql" if "sql" in v else "json" if "json" in v else "metric"
+        return "sql" if "sql" in v else "json" if "json" in v or "queries" in v else "metric"
     return next((tag for tag, kind in METRIC_TAGS.items() if isinstance(v, kind)), None)
 
 
