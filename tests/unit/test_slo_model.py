@@ -484,7 +484,7 @@ def test_document_errors_name_the_document_by_index_and_name() -> None:
         ("kind: SLO\n", "slos.yaml: document 1: apiVersion: expected openslo/v1, got None"),
         (
             "apiVersion: openslo/v1alpha\nkind: SLO\n",
-            "apiVersion: expected openslo/v1, got 'openslo/v1alpha'",
+            "apiVersion: not supported: 'openslo/v1alpha' (another OpenSLO version): write openslo/v1",
         ),
         (
             "apiVersion: openslo/v1\nkind: Slo\nmetadata: {name: x}\n",

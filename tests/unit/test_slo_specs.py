@@ -477,3 +477,23 @@ def test_a_compiled_slo_survives_a_round_trip_through_plain_data(by_alias: bool)
             assert {part: m.key() for part, m in again.sli_metrics().items()} == {
                 part: m.key() for part, m in slo.sli_metrics().items()
             }
+
+
+def test_a_missing_sli_part_is_reported_beside_a_misspelt_key() -> None:
+    text = (GOLDEN / "broken.yaml").read_text().split("\n---\n")[1]
+    doc = yaml.safe_load(text)
+    ratio_doc = doc["spec"]["indicator"]["spec"]["ratioMetric"]
+    ratio_doc["totl"] = ratio_doc.pop("bad")
+    ratio_doc["total"]["metricSource"]["spec"] = {"namespace": "N", "metricName": "M", "stat": "Sum"}
+    with pytest.raises(SloError) as refused:
+        load_slos(yaml.safe_dump(doc), source="t.yaml")
+    assert refused.value.problems == [
+        "t.yaml: document 1 (mixed-specs): spec.indicator.spec.ratioMetric.totl: unknown field (check the spelling)",
+        "t.yaml: document 1 (mixed-specs): spec.indicator.spec.ratioMetric.good: required: the good events (or bad, "
+        "instead)",
+    ]
+
+
+def test_nobl9s_own_format_is_named() -> None:
+    with pytest.raises(SloError, match=r"apiVersion: not supported: 'n9/v1alpha' \(Nobl9's own format\)"):
+        load_slos("- apiVersion: n9/v1alpha\n  kind: SLO\n  metadata: {name: x, project: default}\n")

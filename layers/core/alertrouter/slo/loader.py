@@ -20,6 +20,10 @@ SKIPPED_KINDS = frozenset(
 )
 
 
+# apiVersions of other SLO formats, by their prefix, named when a document has one
+OTHER_VERSIONS = {"n9": "Nobl9's own format", "openslo": "another OpenSLO version"}
+
+
 class SloError(ValueError):
     """The SLO file cannot be used; each problem is one line saying where (file, document, field) and why."""
 
@@ -137,8 +141,12 @@ def _document_slo(doc: Any, where: str, defined: Mapping[str, str]) -> Slo | Non
     """One document's SLO (None for the kinds that are skipped), or SloError saying what is wrong."""
     if not isinstance(doc, dict):
         raise SloError(f"{where}: expected a mapping with apiVersion, kind, metadata and spec")
-    if doc.get("apiVersion") != API_VERSION:
-        raise SloError(f"{where}: apiVersion: expected {API_VERSION}, got {doc.get('apiVersion')!r}")
+    version = doc.get("apiVersion")
+    if version != API_VERSION:
+        other = OTHER_VERSIONS.get(str(version).split("/")[0]) if isinstance(version, str) else None
+        if other is not None:
+            raise SloError(f"{where}: apiVersion: not supported: {version!r} ({other}): write {API_VERSION}")
+        raise SloError(f"{where}: apiVersion: expected {API_VERSION}, got {version!r}")
     kind = doc.get("kind")
     if not isinstance(kind, str):
         raise SloError(f"{where}: kind: expected a name such as SLO, got {str(kind)[:40]!r}")

@@ -9,7 +9,7 @@ from pydantic import Field, field_validator, model_validator
 from alertrouter.slo.compiled import Budgeting, Slo, ThresholdMetric
 from alertrouter.slo.openslo.alert_policy import AlertPolicy
 from alertrouter.slo.openslo.base import Document, FieldError, Metadata, check_api_version, unsupported
-from alertrouter.slo.openslo.indicator import Indicator
+from alertrouter.slo.openslo.indicator import BOTH_GOOD_AND_BAD, REQUIRED_GOOD, REQUIRED_SLI, Indicator
 from alertrouter.slo.openslo.objective import Objective
 from alertrouter.slo.openslo.window import TimeWindowDoc
 from alertrouter.slo.rules import BurnRule, default_rules, format_duration
@@ -66,10 +66,28 @@ def raw_consistency_problems(doc: Any) -> list[FieldError]:
     if isinstance(sli, dict) and (sli.get("ratioMetric") is None) != (sli.get("thresholdMetric") is None):
         threshold = sli.get("thresholdMetric") is not None
     given = {str(key) for key, value in objectives[0].items() if value is not None}
-    return [
+    problems = [
         FieldError(("spec", *problem.path), problem.message)
         for problem in consistency_problems(threshold, spec.get("budgetingMethod"), given)
     ]
+    return _raw_sli_problems(sli) + problems
+
+
+def _raw_sli_problems(sli: Any) -> list[FieldError]:
+    """The SLI's parts that are missing or given twice, as written (reported with its other errors)."""
+    if not isinstance(sli, dict):
+        return []
+    where = ("spec", "indicator", "spec")
+    if sli.get("ratioMetric") is None and sli.get("thresholdMetric") is None:
+        return [FieldError((*where, "ratioMetric"), REQUIRED_SLI)]
+    ratio = sli.get("ratioMetric")
+    if not isinstance(ratio, dict):
+        return []
+    if ratio.get("good") is None and ratio.get("bad") is None:
+        return [FieldError((*where, "ratioMetric", "good"), REQUIRED_GOOD)]
+    if ratio.get("good") is not None and ratio.get("bad") is not None:
+        return [FieldError((*where, "ratioMetric", "bad"), BOTH_GOOD_AND_BAD)]
+    return []
 
 
 class SloSpec(Document):

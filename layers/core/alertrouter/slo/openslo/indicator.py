@@ -9,6 +9,10 @@ from pydantic import Field, model_validator
 from alertrouter.slo.compiled import AnyMetric, MetricSpec, RatioMetric
 from alertrouter.slo.openslo.base import Document, FieldError, Metadata, unsupported
 
+REQUIRED_SLI = "required: good or bad events over total events (ratioMetric), or a thresholdMetric"
+REQUIRED_GOOD = "required: the good events (or bad, instead)"
+BOTH_GOOD_AND_BAD = "give good or bad, not both"
+
 
 class MetricSource(Document):
     type: str
@@ -48,10 +52,10 @@ class RatioMetricDoc(Document):
     @model_validator(mode="after")
     def _parts(self) -> Self:
         if self.good is not None and self.bad is not None:
-            raise FieldError(("bad",), "give good or bad, not both")
+            raise FieldError(("bad",), BOTH_GOOD_AND_BAD)
         numerator = self.good or self.bad
         if numerator is None:
-            raise FieldError(("good",), "required: the good events (or bad, instead)")
+            raise FieldError(("good",), REQUIRED_GOOD)
         if numerator.metric_source.spec.key() == self.total.metric_source.spec.key():
             raise FieldError(
                 ("total",), "the same metric and statistic as the numerator: the ratio would be 1"
@@ -84,10 +88,7 @@ class IndicatorSpec(Document):
     @model_validator(mode="after")
     def _one(self) -> Self:
         if self.ratio_metric is None and self.threshold_metric is None:
-            raise FieldError(
-                ("ratioMetric",),
-                "required: good or bad events over total events (ratioMetric), or a thresholdMetric",
-            )
+            raise FieldError(("ratioMetric",), REQUIRED_SLI)
         if self.ratio_metric is not None and self.threshold_metric is not None:
             raise FieldError(("thresholdMetric",), "give ratioMetric or thresholdMetric, not both")
         return self
