@@ -26,13 +26,7 @@ ACCOUNT_ID = re.compile(r"^\d{12}$")
 QUERY_ID = re.compile(r"^[a-z][a-zA-Z0-9_]{0,254}$")  # GetMetricData's rule for MetricDataQuery.Id
 # a metric's keys, by kind: a CloudWatch spec is exactly one kind; region and accountId go with any
 SPEC_KINDS = {
-    "namespace + metricName (+ dimensions) + stat": (
-        "namespace",
-        "metricName",
-        "metricname",
-        "dimensions",
-        "stat",
-    ),
+    "namespace + metricName (+ dimensions) + stat": ("namespace", "metricName", "dimensions", "stat"),
     "sql (a Metrics Insights query)": ("sql",),
     "json (metric math)": ("json",),
 }
