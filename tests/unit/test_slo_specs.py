@@ -497,3 +497,16 @@ def test_a_missing_sli_part_is_reported_beside_a_misspelt_key() -> None:
 def test_nobl9s_own_format_is_named() -> None:
     with pytest.raises(SloError, match=r"apiVersion: not supported: 'n9/v1alpha' \(Nobl9's own format\)"):
         load_slos("- apiVersion: n9/v1alpha\n  kind: SLO\n  metadata: {name: x, project: default}\n")
+
+
+def test_a_missing_target_is_reported_beside_a_wrong_op() -> None:
+    doc = yaml.safe_load((GOLDEN / "openslo-threshold.yaml").read_text().split("---")[0])
+    doc["spec"]["objectives"] = [{"op": "le", "value": 0.3}]
+    with pytest.raises(SloError) as refused:
+        load_slos(yaml.safe_dump(doc), source="t.yaml")
+    assert refused.value.problems == [
+        "t.yaml: document 1 (checkout-latency-average): spec.objectives.0.op: Input should be 'lt', 'lte', 'gt' or "
+        "'gte'",
+        "t.yaml: document 1 (checkout-latency-average): spec.objectives.0.target: required: the share of good "
+        "events, e.g. target: 0.999",
+    ]

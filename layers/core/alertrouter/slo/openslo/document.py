@@ -10,7 +10,7 @@ from alertrouter.slo.compiled import Budgeting, Slo, ThresholdMetric
 from alertrouter.slo.openslo.alert_policy import AlertPolicy
 from alertrouter.slo.openslo.base import Document, FieldError, Metadata, check_api_version, unsupported
 from alertrouter.slo.openslo.indicator import BOTH_GOOD_AND_BAD, REQUIRED_GOOD, REQUIRED_SLI, Indicator
-from alertrouter.slo.openslo.objective import Objective
+from alertrouter.slo.openslo.objective import REQUIRED_TARGET, Objective
 from alertrouter.slo.openslo.window import TimeWindowDoc
 from alertrouter.slo.rules import BurnRule, default_rules, format_duration
 from alertrouter.slo.units import decimal_text
@@ -70,6 +70,8 @@ def raw_consistency_problems(doc: Any) -> list[FieldError]:
         FieldError(("spec", *problem.path), problem.message)
         for problem in consistency_problems(threshold, spec.get("budgetingMethod"), given)
     ]
+    if not given & {"target", "targetPercent"}:
+        problems.append(FieldError(("spec", "objectives", 0, "target"), REQUIRED_TARGET))
     return _raw_sli_problems(sli) + problems
 
 

@@ -12,6 +12,8 @@ from alertrouter.slo.compiled import Op
 from alertrouter.slo.openslo.base import Document, FieldError, unsupported
 from alertrouter.slo.units import MINUTE, OptionalExactNumber, parse_shorthand
 
+REQUIRED_TARGET = "required: the share of good events, e.g. target: 0.999"
+
 
 class Objective(Document):
     display_name: str | None = None
@@ -72,7 +74,7 @@ class Objective(Document):
         if self.target is not None and self.target_percent is not None:
             raise FieldError(("targetPercent",), "give target or targetPercent, not both")
         if self.target is None and self.target_percent is None:
-            raise FieldError(("target",), "required: the share of good events, e.g. target: 0.999")
+            raise FieldError(("target",), REQUIRED_TARGET)
         return self
 
     @property
