@@ -109,7 +109,9 @@ def test_shared_metrics_are_queried_once_and_calls_hold_at_most_500_queries() ->
     assert ev.metrics == 1200 and ev.calls == 4  # two ranges (hour, minute), each in calls of <= 500
     assert max(len(r["MetricDataQueries"]) for r in cloudwatch.requests) == 500
     cloudwatch.requests.clear()
-    ev.run(NOW + 60)
+    ev.run(NOW + 60)  # the 3d window now starts at 03:01 three days ago: that hour's minutes, once
+    assert ev.metrics == 1200 and ev.calls == 4
+    ev.run(NOW + 120)
     assert ev.metrics == 600 and ev.calls == 2  # the floor: 2 metrics per SLO
     plan = Plan()
     [slo] = load_slos(slo_yaml())
@@ -275,3 +277,118 @@ def test_a_rule_removed_from_the_file_resolves_its_alert() -> None:
     )
     [report] = edited.run(NOW + 60)
     assert sorted(report.resolved) == ["page-1h-5m", "page-6h-30m"]
+
+
+def _counter_history(cloudwatch: FakeCloudWatch, start: int, end: int, bad_per_minute: Any) -> None:
+    """Cumulative counters sampled each minute: 1000 requests a minute, `bad_per_minute(minute)` failing."""
+    total = errors = 0.0
+    for minute in range(start, end, 60):
+        total, errors = total + 1000, errors + bad_per_minute(minute)
+        cloudwatch.points[("Requests", "api")][minute] = total
+        cloudwatch.points[("Errors", "api")][minute] = errors
+
+
+def test_a_fresh_start_reads_the_counters_history_and_sends_no_false_ticket() -> None:
+    """Before: a counter SLO with no saved state judged its 3d window on the 7 hours of minute buckets, so
+    an incident 5 hours ago made the ticket fire for hours. Now the first run reads the hourly maxima
+    back to the period's start: the 3d window holds 3 days, of which 30 minutes were bad."""
+    cloudwatch = FakeCloudWatch()
+    incident = range(NOW - 5 * 3600, NOW - 5 * 3600 + 1800)
+    _counter_history(cloudwatch, NOW - 31 * 86400, NOW, lambda m: 50 if m in incident else 0)
+    ev, states = evaluator(slo_yaml(counter=True), cloudwatch)
+    [report] = ev.run(NOW)
+    three_days = report.windows[timedelta(days=3)]
+    assert three_days.total == 3 * 1440 * 1000 and three_days.bad == 30 * 50
+    assert report.burns[timedelta(hours=6)] == Fraction(1500, 360_000) / Fraction(1, 1000)  # 4.17 > 1 ...
+    assert report.burns[timedelta(days=3)] < 1  # ... but the 3d window is not: no ticket
+    assert report.firing == [] and all(r.reason == "" for r in report.results)
+    # the first hour read is only the counters' baseline: the buckets are complete from the next one
+    assert states["api"].covered_from == align(NOW - 30 * 86400, 3600) + 3600
+
+
+def test_a_window_longer_than_the_data_that_can_be_read_is_not_judged_and_says_so() -> None:
+    """Timeslices need minutes, which CloudWatch keeps 15 days: a 20-day rule window after a fresh start
+    is not judged (it would judge 15 days as if they were 20) and its result says why."""
+    policy = """
+  alertPolicies:
+    - kind: AlertPolicy
+      metadata: {name: long}
+      spec:
+        conditions:
+          - kind: AlertCondition
+            metadata: {name: long-20d}
+            spec: {severity: ticket, condition: {kind: burnrate, threshold: 1.2, lookbackWindow: 20d, shortWindow: 1d}}
+"""
+    text = slo_yaml(budgeting="Timeslices", extra=", timeSliceTarget: 0.95, timeSliceWindow: 1m") + policy
+    cloudwatch = FakeCloudWatch()
+    cloudwatch.put("Requests", "api", NOW - 21 * 86400, NOW, 100)
+    cloudwatch.put("Errors", "api", NOW - 86400, NOW, 10)  # every slice of the last day is bad
+    ev, _ = evaluator(text, cloudwatch)
+    [report] = ev.run(NOW)
+    [result] = report.results
+    assert not result.firing and result.reason.startswith("only 14d23h of the 20d window read so far")
+
+
+@pytest.mark.slow
+def test_late_errors_are_counted_when_they_arrive_and_the_outage_pages() -> None:
+    """Before: minutes were read again for 10 minutes only, so errors arriving 15 minutes late were never
+    counted and a 30-minute 10% outage never paged. Now the last 3 hours are read again each run."""
+    cloudwatch = FakeCloudWatch()
+    cloudwatch.put("Requests", "api", NOW - 4 * 86400, NOW + 3 * 3600, 1000)
+    cloudwatch.put("Errors", "api", NOW - 4 * 86400, NOW + 3 * 3600, 0)
+    ev, states = evaluator(slo_yaml(), cloudwatch)
+    outage = range(NOW, NOW + 1800, 60)
+    fired: list[str] = []
+    for minute in range(NOW, NOW + 3 * 3600, 60):
+        arrived = minute - 15 * 60  # the error counts of a minute arrive 15 minutes after it
+        if arrived in outage:
+            cloudwatch.points[("Errors", "api")][arrived] = 100
+        [report] = ev.run(minute)
+        fired += [r.rule.name for r in report.firing if r.rule.name not in fired]
+    assert report.period.bad == 30 * 100  # every late error counted, once
+    # the 6h/30m page sees them (its 30m window is longer than the lateness); the 1h/5m one cannot:
+    # its 5-minute window never holds errors that arrive 15 minutes late
+    assert fired == ["page-6h-30m"]
+    assert states["api"].firing == {}  # and it resolved once the 30m window recovered
+
+
+def test_a_3d_window_starts_on_its_minute() -> None:
+    """Before: windows longer than the minute buckets started on the hour (up to 59 minutes too many)."""
+    cloudwatch = FakeCloudWatch()
+    start = NOW - 4 * 86400
+    for minute in range(start, NOW + 3600, 60):
+        cloudwatch.points[("Requests", "api")][minute] = 100 + minute // 60 % 7
+        cloudwatch.points[("Errors", "api")][minute] = minute // 60 % 3
+    ev, _ = evaluator(slo_yaml(), cloudwatch)
+    for offset in (0, 17 * 60, 41 * 60, 59 * 60):
+        [report] = ev.run(NOW + offset)
+        now = NOW + offset
+        minutes = range(now - 3 * 86400, now, 60)
+        got = report.windows[timedelta(days=3)]
+        assert got.total == sum(100 + m // 60 % 7 for m in minutes)
+        assert got.bad == sum(m // 60 % 3 for m in minutes)
+
+
+@pytest.mark.slow
+def test_a_ticket_held_back_by_a_page_stays_active_and_speaks_again_only_if_still_firing() -> None:
+    """Before: a firing page suppressed the ticket by resolving it (a false "resolved"), and the ticket
+    came back later as a new alert. Now it stays active and silent while the page fires."""
+    cloudwatch = FakeCloudWatch()
+    cloudwatch.put("Requests", "api", NOW - 4 * 86400, NOW + 3 * 3600, 1000)
+    cloudwatch.put("Errors", "api", NOW - 4 * 86400, NOW - 24 * 3600, 0)
+    cloudwatch.put("Errors", "api", NOW - 24 * 3600, NOW, 5)  # 0.5% for a day: burn 5, the ticket fires
+    cloudwatch.put("Errors", "api", NOW, NOW + 20 * 60, 100)  # 10% for 20 minutes: the pages fire
+    cloudwatch.put("Errors", "api", NOW + 20 * 60, NOW + 3 * 3600, 5)  # back to burn 5
+    ev, states = evaluator(slo_yaml(), cloudwatch)
+    [before] = ev.run(NOW)
+    assert [r.rule.name for r in before.firing] == ["ticket-3d-6h"]
+    sent, resolved = [], []
+    for minute in range(1, 3 * 60):
+        [report] = ev.run(NOW + minute * 60)
+        sent.append({r.rule.name for r in report.firing})
+        resolved += report.resolved
+    assert "ticket-3d-6h" not in resolved  # never falsely resolved
+    held = [m for m, names in enumerate(sent, start=1) if "page-1h-5m" in names]
+    assert held and all("ticket-3d-6h" not in sent[m - 1] for m in held)  # silent while the page fires
+    assert "ticket-3d-6h" in states["api"].firing  # active throughout
+    assert "ticket-3d-6h" in sent[-1]  # the pages resolved, the ticket still holds: it speaks again

@@ -58,6 +58,20 @@ class Clients:
                     made = self._made[name] = create(name, config=self.config)
         return made
 
+    def regional(self, name: str, region: str | None) -> Any:
+        """A client for another region (None: the process's own), each made once."""
+        if not region:
+            return self.client(name)
+        key = f"{name}@{region}"
+        made = self._made.get(key)
+        if made is None:
+            with self._lock:
+                made = self._made.get(key)
+                if made is None:
+                    create = getattr(self.session, "create_client", None) or self.session.client
+                    made = self._made[key] = create(name, region_name=region, config=self.config)
+        return made
+
     @property
     def dynamodb(self) -> DynamoDBClient:
         return cast("DynamoDBClient", self.client("dynamodb"))

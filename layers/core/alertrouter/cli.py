@@ -416,10 +416,20 @@ def _slo_evaluate(args: argparse.Namespace, slos: list[Any]) -> int:
     except ValueError as exc:
         print(f"alertrouter: --at: {exc}", file=sys.stderr)
         return 2
-    client: Any = botocore.session.get_session().create_client(
-        "cloudwatch", region_name=args.region or None, endpoint_url=args.endpoint_url or None
-    )
-    evaluator = Evaluator(slos, lambda name: None, lambda state: None, client)
+    session = botocore.session.get_session()
+    clients: dict[str | None, Any] = {}
+
+    def cloudwatch_in(region: str | None) -> Any:
+        """A client per region an SLO names (None: --region, else the configured one)."""
+        if region not in clients:
+            clients[region] = session.create_client(
+                "cloudwatch",
+                region_name=region or args.region or None,
+                endpoint_url=args.endpoint_url or None,
+            )
+        return clients[region]
+
+    evaluator = Evaluator(slos, lambda name: None, lambda state: None, cloudwatch_in)
     reports = evaluator.run(at)
     for report in reports:
         left = "no data" if report.remaining is None else f"{float(report.remaining) * 100:.2f}%"

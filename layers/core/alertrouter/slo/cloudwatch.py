@@ -10,7 +10,7 @@ than 15 days, 300 s younger than 63 days, 3600 s beyond; start and end aligned t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -20,19 +20,14 @@ MINUTE, HOUR = 60, 3600
 
 
 class MetricLike(Protocol):
-    @property
-    def namespace(self) -> str: ...
+    """What the plan needs of a metric (slo/compiled.py): where it is, and the queries that read it."""
 
     @property
-    def metric_name(self) -> str: ...
-
-    @property
-    def dimensions(self) -> dict[str, str]: ...
-
-    @property
-    def stat(self) -> str: ...
+    def region(self) -> str | None: ...
 
     def key(self) -> str: ...
+
+    def data_queries(self, qid: str, period: int) -> list[dict[str, Any]]: ...
 
 
 def finest_period(age: timedelta) -> int:
@@ -56,6 +51,7 @@ class Query:
     start: int  # epoch seconds, aligned to period
     end: int
     period: int
+    region: str | None = None  # None: the evaluator's own region
 
 
 @dataclass
@@ -69,15 +65,15 @@ class Plan:
         start, end = align(start, period), align(end, period)
         key = metric.key()
         self.metrics.setdefault(key, metric)
-        query = Query(key, start, end, period)
+        query = Query(key, start, end, period, metric.region)
         if end > start:
             self.queries.setdefault(query, f"q{len(self.queries)}")
         return query
 
     @property
     def metric_count(self) -> int:
-        """What CloudWatch bills: one metric per query."""
-        return len(self.queries)
+        """What CloudWatch bills: the metrics each query reads (one for a plain metric)."""
+        return sum(getattr(self.metrics[q.metric_key], "billed_metrics", 1) for q in self.queries)
 
 
 @dataclass
@@ -87,19 +83,20 @@ class FetchResult:
     metrics: int
 
 
-def fetch(client: Any, plan: Plan) -> FetchResult:
-    """Run the plan: queries of the same range in calls of at most 500, every page read."""
-    by_range: dict[tuple[int, int], list[Query]] = {}
+def fetch(client_for: Callable[[str | None], Any], plan: Plan) -> FetchResult:
+    """Run the plan: per region, queries of the same range in calls of at most 500 queries, every page
+    read. `client_for(region)` gives the CloudWatch client of a region (None: the evaluator's own)."""
+    by_range: dict[tuple[str, int, int], list[Query]] = {}
     for query in plan.queries:
-        by_range.setdefault((query.start, query.end), []).append(query)
+        by_range.setdefault((query.region or "", query.start, query.end), []).append(query)
     values: dict[Query, dict[int, float]] = {q: {} for q in plan.queries}
     calls = 0
-    for (start, end), queries in sorted(by_range.items()):
-        for first in range(0, len(queries), MAX_QUERIES_PER_CALL):
-            batch = queries[first : first + MAX_QUERIES_PER_CALL]
+    for (region, start, end), queries in sorted(by_range.items()):
+        client = client_for(region or None)
+        for batch in _batches(plan, queries):
             by_id = {plan.queries[q]: q for q in batch}
             request: dict[str, Any] = {
-                "MetricDataQueries": [_query(plan, q) for q in batch],
+                "MetricDataQueries": [entry for q in batch for entry in _queries(plan, q)],
                 "StartTime": datetime.fromtimestamp(start, UTC),
                 "EndTime": datetime.fromtimestamp(end, UTC),
                 "ScanBy": "TimestampAscending",
@@ -128,21 +125,23 @@ def fetch(client: Any, plan: Plan) -> FetchResult:
     return FetchResult(values, calls, plan.metric_count)
 
 
-def _query(plan: Plan, query: Query) -> dict[str, Any]:
-    metric = plan.metrics[query.metric_key]
-    return {
-        "Id": plan.queries[query],
-        "ReturnData": True,
-        "MetricStat": {
-            "Metric": {
-                "Namespace": metric.namespace,
-                "MetricName": metric.metric_name,
-                "Dimensions": [{"Name": k, "Value": v} for k, v in sorted(metric.dimensions.items())],
-            },
-            "Period": query.period,
-            "Stat": metric.stat,
-        },
-    }
+def _batches(plan: Plan, queries: list[Query]) -> Iterable[list[Query]]:
+    """Queries in calls of at most 500 MetricDataQueries entries (a metric-math query brings its own)."""
+    batch: list[Query] = []
+    size = 0
+    for query in queries:
+        entries = len(_queries(plan, query))
+        if batch and size + entries > MAX_QUERIES_PER_CALL:
+            yield batch
+            batch, size = [], 0
+        batch.append(query)
+        size += entries
+    if batch:
+        yield batch
+
+
+def _queries(plan: Plan, query: Query) -> list[dict[str, Any]]:
+    return plan.metrics[query.metric_key].data_queries(plan.queries[query], query.period)
 
 
 def increases(

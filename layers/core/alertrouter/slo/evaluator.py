@@ -3,8 +3,15 @@ in the state table, compute each window's burn rate and the period's budget, and
 rules fire (slo/alerts.py turns them into alerts for the router; a rule that stops firing resolves).
 
 Aggregates per SLO: per-minute buckets for the last MINUTES_KEPT hours (windows up to 6h are exact to
-the minute) and hourly buckets before that, back to the start of the SLO period (3d and 30d windows
-start on the hour). Counts are kept as exact fractions, so the maths stays exact end to end.
+the minute), hourly buckets before that, back to the start of the SLO period, and, for each window longer
+than the minute buckets, the minutes of the hour it starts in (read once an hour), so a 3d window starts
+on its minute as Prometheus's does. Counts are kept as exact fractions, so the maths stays exact end to end.
+
+Late data: each run reads the last REREAD again, so a point CloudWatch receives up to 3 hours late is
+counted (the hourly roll-ups are built from minutes at least 7 hours old, after their last re-read).
+A fresh or lost state is backfilled in one run: hourly sums back to the period's start (minutes, for the
+rule windows, where hourly data cannot be judged: Timeslices and threshold SLIs), and a window not yet
+wholly read is not judged.
 """
 
 from __future__ import annotations
@@ -19,14 +26,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from alertrouter.observability import SLO, module_logger
 from alertrouter.slo.burn import Counts, budget, burn_rate, timeslices
-from alertrouter.slo.cloudwatch import HOUR, MINUTE, Plan, Query, align, fetch, increases
-from alertrouter.slo.compiled import Slo
+from alertrouter.slo.cloudwatch import HOUR, MINUTE, Plan, Query, align, fetch, finest_period, increases
+from alertrouter.slo.compiled import Budgeting, Slo
 from alertrouter.slo.rules import RuleResult, evaluate, windows_needed
 
 logger = module_logger(SLO, __name__)
 
 MINUTES_KEPT = 7 * HOUR  # minute buckets cover the last 7 hours (6h windows + the hour being rolled up)
-REREAD = 10 * MINUTE  # the last minutes are read again each run: CloudWatch data can arrive late
+REREAD = 3 * HOUR  # read again each run: CloudWatch accepts late data (180 points a metric, one query still)
+FINE_DATA = 15 * 24 * HOUR  # CloudWatch keeps 60-second data this long
 
 
 class SloState(BaseModel):
@@ -43,6 +51,9 @@ class SloState(BaseModel):
     counter_last: dict[str, list[float]] = Field(default_factory=dict)  # counters: metric key -> [ts, value]
     breach_since: dict[str, int] = Field(default_factory=dict)  # rule -> epoch s its condition began to hold
     firing: dict[str, int] = Field(default_factory=dict)  # rule -> epoch s since it fires (alert sent)
+    covered_from: int = 0  # epoch s: the buckets are complete from here on (0: as far as they go)
+    # the minutes of the hour a long window starts in: hour start -> minute -> [good, total]
+    edges: dict[str, dict[str, list[str]]] = Field(default_factory=dict)
 
 
 @dataclass
@@ -67,13 +78,25 @@ class Buckets:
 
     minutes: list[tuple[int, Counts]]
     hours: list[tuple[int, Counts]]
+    edges: dict[int, list[tuple[int, Counts]]] = field(default_factory=dict)
+    floor: int = 0  # minute buckets from here on, hour buckets before
 
     @classmethod
-    def of(cls, state: SloState) -> Buckets:
+    def of(cls, state: SloState, now: int = 0) -> Buckets:
         return cls(
             sorted((int(w), _counts(p)) for w, p in state.minutes.items()),
             sorted((int(w), _counts(p)) for w, p in state.hours.items()),
+            {
+                int(hour): sorted((int(w), _counts(p)) for w, p in minutes.items())
+                for hour, minutes in state.edges.items()
+            },
+            minute_floor(now) if now else 0,
         )
+
+
+def minute_floor(now: int) -> int:
+    """Where the minute buckets start: whole hours before it are hour buckets."""
+    return align(now, HOUR) - MINUTES_KEPT
 
 
 def _pair(counts: Counts) -> list[str]:
@@ -99,10 +122,13 @@ class Evaluator:
         save: Callable[[SloState], None],
         cloudwatch: Any,
     ) -> None:
+        """`cloudwatch`: a CloudWatch client, or a function of a region (None: the own) giving one."""
         self.slos = slos
         self.load = load
         self.save = save
-        self.cloudwatch = cloudwatch
+        self.client_for: Callable[[str | None], Any] = (
+            (lambda region: cloudwatch) if hasattr(cloudwatch, "get_metric_data") else cloudwatch
+        )
         self.calls = 0
         self.metrics = 0
         self.failed: list[str] = []
@@ -115,7 +141,7 @@ class Evaluator:
         states = {slo.name: self.load(slo.name) or SloState(name=slo.name) for slo in self.slos}
         plan = Plan()
         wanted = {slo.name: self._plan(plan, slo, states[slo.name], now) for slo in self.slos}
-        result = fetch(self.cloudwatch, plan)
+        result = fetch(self.client_for, plan)
         self.calls, self.metrics = result.calls, result.metrics
         reports = []
         self.failed = []
@@ -128,7 +154,10 @@ class Evaluator:
                 logger.error("SLO not evaluated", extra={"slo": slo.name, "reason": str(exc)})
                 self.failed.append(slo.name)
                 continue  # its state stays as it was: the next run reads the same minutes again
-            report.metrics_requested = len({q for q in wanted[slo.name].values() if q in plan.queries})
+            queries = {q for q in wanted[slo.name].values() if q in plan.queries}
+            report.metrics_requested = sum(
+                getattr(plan.metrics[q.metric_key], "billed_metrics", 1) for q in queries
+            )
             self._pending.append(state)
             reports.append(report)
         if save:
@@ -144,21 +173,42 @@ class Evaluator:
 
     # ---- reading ----
     def _plan(self, plan: Plan, slo: Slo, state: SloState, now: int) -> dict[str, Query]:
-        """The queries this SLO needs: since the last run (and REREAD before it), or since the period's start
-        on the first run; hourly for what is older than the minute buckets."""
+        """The queries this SLO needs: the last REREAD again and what is newer, or, on a fresh state, back
+        to the period's start; hourly for what is older than the minute buckets (minutes where hourly data
+        cannot be judged), and the minutes of each long window's first hour once an hour."""
         oldest = align(self._oldest_needed(slo, now), HOUR)
-        minute_floor = align(now, HOUR) - MINUTES_KEPT
+        start = max(state.fetched_until - REREAD, oldest) if state.fetched_until else oldest
+        fine = self._fine_from(slo, start, now)
         queries: dict[str, Query] = {}
-        for part, metric in slo.ratio.metrics().items():
-            start = max(state.fetched_until - REREAD, oldest) if state.fetched_until else oldest
-            if slo.ratio.counter:
-                # Counters are read per minute only (an hourly maximum gives no increase): their history
-                # starts with the minute buckets' span; a longer gap in evaluation is not counted.
-                start = max(start, minute_floor)
-            if start < minute_floor:
-                queries[f"{part}:hour"] = plan.add(metric, start, minute_floor, HOUR)
-            queries[f"{part}:minute"] = plan.add(metric, max(start, minute_floor), now, MINUTE)
+        for part, metric in slo.sli_metrics().items():
+            if start < fine and slo.budgeting != Budgeting.TIMESLICES:  # (hours cannot be cut into slices)
+                queries[f"{part}:hour"] = plan.add(metric, start, fine, HOUR)
+            queries[f"{part}:minute"] = plan.add(metric, max(start, fine), now, MINUTE)
+            for edge in self._edge_hours(slo, now):
+                if str(edge) not in state.edges:
+                    # a counter's first increase needs the sample before the hour
+                    begin = edge - MINUTE if slo.ratio.counter else edge
+                    queries[f"{part}:edge:{edge}"] = plan.add(
+                        metric, begin, edge + HOUR, finest_period(timedelta(seconds=now - begin))
+                    )
         return queries
+
+    @staticmethod
+    def _fine_from(slo: Slo, start: int, now: int) -> int:
+        """Where this run reads minutes from: the minute buckets' span, or, where hourly data cannot be
+        judged (Timeslices, a threshold SLI), back to the longest rule window (60-s data is kept 15 days)."""
+        floor = minute_floor(now)
+        if start >= floor or (slo.budgeting != Budgeting.TIMESLICES and slo.threshold is None):
+            return floor
+        longest = max((int(w.total_seconds()) for w in windows_needed(slo.rules)), default=0)
+        return min(floor, max(align(now - longest, HOUR), align(now - FINE_DATA, HOUR) + HOUR, start))
+
+    @staticmethod
+    def _edge_hours(slo: Slo, now: int) -> set[int]:
+        """The hours the rule windows longer than the minute buckets start in, when they start inside one."""
+        floor = minute_floor(now)
+        starts = (now - int(w.total_seconds()) for w in windows_needed(slo.rules))
+        return {align(s, HOUR) for s in starts if s < floor and s % HOUR}
 
     @staticmethod
     def _oldest_needed(slo: Slo, now: int) -> int:
@@ -176,43 +226,65 @@ class Evaluator:
         values: dict[Query, dict[int, float]],
         now: int,
     ) -> None:
-        """Fetched values -> minute and hour buckets (re-read minutes replace what was there)."""
-        for grain in ("hour", "minute"):
-            raw = {
-                part: values.get(q, {})
-                for part in slo.ratio.metrics()
-                if (q := queries.get(f"{part}:{grain}")) is not None
-            }
-            if not raw or (grain == "hour" and slo.budgeting == "Timeslices"):
-                continue  # (hourly data cannot be cut into slices: for Timeslices those hours are no data)
+        """Fetched values -> minute, hour and edge buckets (what is read again replaces what was there)."""
+        parts = slo.sli_metrics()
+        fresh = not state.fetched_until
+
+        def read(grain: str) -> dict[str, dict[int, float]]:
+            return {part: values.get(q, {}) for part in parts if (q := queries.get(f"{part}:{grain}"))}
+
+        hourly = read("hour")
+        if hourly:
             if slo.ratio.counter:
-                raw = self._counter_increases(slo, state, raw)
-            series = {part: {t: Fraction(str(v)) for t, v in points.items()} for part, points in raw.items()}
-            if grain == "hour":
-                # hourly data read now supersedes what minute buckets of those hours are left from before a gap
-                hours = set().union(*[set(p) for p in series.values()])
-                for minute in [w for w in state.minutes if align(int(w), HOUR) in hours]:
-                    del state.minutes[minute]
-            buckets = state.minutes if grain == "minute" else state.hours
-            for when in sorted(set().union(*[set(s) for s in series.values()]) if series else set()):
-                total = series.get("total", {}).get(when, Fraction(0))
-                if "good" in series:
-                    good = series["good"].get(when, Fraction(0))
-                else:
-                    good = total - series.get("bad", {}).get(when, Fraction(0))
-                good = min(max(good, Fraction(0)), total)  # a late total must not make good exceed it
-                buckets[str(when)] = _pair(Counts(good, total))
+                hourly = self._counter_increases(slo, state, hourly)
+            counts = _bucket_counts(slo, hourly, HOUR)
+            # hourly data read now supersedes what minute buckets of those hours are left from before a gap
+            for minute in [w for w in state.minutes if align(int(w), HOUR) in counts]:
+                del state.minutes[minute]
+            for when, pair in counts.items():
+                state.hours[str(when)] = _pair(pair)
+        minutes = read("minute")
+        if slo.ratio.counter:
+            minutes = self._counter_increases(slo, state, minutes)
+        for when, pair in _bucket_counts(slo, minutes, MINUTE).items():
+            state.minutes[str(when)] = _pair(pair)
+        for edge in self._edge_hours(slo, now):
+            raw = read(f"edge:{edge}")
+            if raw:
+                period = next(q.period for k, q in queries.items() if k.endswith(f":edge:{edge}"))
+                state.edges[str(edge)] = {
+                    str(w): _pair(c)
+                    for w, c in _bucket_counts(slo, _edge_increases(slo, raw), period).items()
+                    if w >= edge
+                }
+        for hour in [h for h in state.edges if int(h) not in self._edge_hours(slo, now)]:
+            del state.edges[hour]
+        if fresh:
+            state.covered_from = self._first_complete(slo, queries)
         state.fetched_until = now
         self._roll_up(slo, state, now)
+
+    @staticmethod
+    def _first_complete(slo: Slo, queries: dict[str, Query]) -> int:
+        """After a fresh start, where the buckets are complete: the first read (a counter's first sample
+        is only its baseline)."""
+        reads = [q for k, q in queries.items() if ":edge:" not in k]
+        first = min(q.start for q in reads)
+        if slo.ratio.counter:
+            first += min(q.period for q in reads if q.start == first)
+        return first
 
     @staticmethod
     def _counter_increases(
         slo: Slo, state: SloState, raw: dict[str, dict[int, float]]
     ) -> dict[str, dict[int, float]]:
-        """Cumulative counters -> increases per minute, over the minutes where every part has a sample (a
+        """Cumulative counters -> increases per interval, over the times where every part has a sample (a
         minute one series skipped would otherwise pair one series' one-minute increase with the other's
-        two-minute one). Each series' last sample is kept as the next run's baseline."""
-        metrics = slo.ratio.metrics()
+        two-minute one). Each series' last sample is kept as the next read's baseline: an hourly read
+        after a gap continues from it, and the minutes after it from the last hour's maximum."""
+        if not raw:
+            return raw
+        metrics = slo.sli_metrics()
         common = set.intersection(*[set(points) for points in raw.values()])
         out = {}
         for part, points in raw.items():
@@ -226,7 +298,7 @@ class Evaluator:
 
     def _roll_up(self, slo: Slo, state: SloState, now: int) -> None:
         """Whole hours older than the minute buckets' span become hour buckets; old hours are dropped."""
-        floor = align(now, HOUR) - MINUTES_KEPT
+        floor = minute_floor(now)
         old: dict[int, list[tuple[int, Counts]]] = {}
         for when, pair in list(state.minutes.items()):
             if int(when) < floor:
@@ -234,7 +306,9 @@ class Evaluator:
                 del state.minutes[when]
         for hour, minutes in old.items():
             state.hours[str(hour)] = _pair(
-                self._slices(slo, minutes) if slo.budgeting == "Timeslices" else _sum(c for _, c in minutes)
+                self._slices(slo, minutes)
+                if slo.budgeting == Budgeting.TIMESLICES
+                else _sum(c for _, c in minutes)
             )
         keep_from = self._oldest_needed(slo, now) - HOUR
         for when in [w for w in state.hours if int(w) < keep_from]:
@@ -253,26 +327,35 @@ class Evaluator:
     # ---- judging ----
     @staticmethod
     def window(slo: Slo, buckets: Buckets, now: int, length: int) -> Counts:
-        """Counts over [now - length, now): minutes where kept, hours before (windows beyond the minutes
-        start on the hour)."""
+        """Counts over [now - length, now): minutes where kept, whole hours before, and the minutes of the
+        hour the window starts in where they were read (else that whole hour)."""
         start = now - length
+        floor = buckets.floor or (buckets.minutes[0][0] if buckets.minutes else now)
         minute_items = [(w, c) for w, c in buckets.minutes if start <= w < now]
-        first_minute = buckets.minutes[0][0] if buckets.minutes else now
-        hour_items = [c for w, c in buckets.hours if align(start, HOUR) <= w and w + HOUR <= first_minute]
-        if slo.budgeting == "Timeslices":
+        hour_items = [c for w, c in buckets.hours if start <= w and w + HOUR <= floor]
+        edge_hour = align(start, HOUR)
+        if start < floor and edge_hour < start:
+            edge = buckets.edges.get(edge_hour)
+            if edge is not None:
+                minute_items = [(w, c) for w, c in edge if w >= start] + minute_items
+            else:
+                hour_items += [c for w, c in buckets.hours if w == edge_hour]
+        if slo.budgeting == Budgeting.TIMESLICES:
             return Evaluator._slices(slo, minute_items) + _sum(hour_items)
         return _sum(c for _, c in minute_items) + _sum(hour_items)
 
     def _evaluate(self, slo: Slo, state: SloState, now: int) -> SloReport:
         at = datetime.fromtimestamp(now, UTC)
-        buckets = Buckets.of(state)  # parsed once for every window
+        buckets = Buckets.of(state, now)  # parsed once for every window
         lengths = windows_needed(slo.rules)
         windows = {w: self.window(slo, buckets, now, int(w.total_seconds())) for w in lengths}
         burns = {w: burn_rate(c, slo.target) for w, c in windows.items()}
         period_start = int(slo.period(at)[0].timestamp())
         period = self.window(slo, buckets, now, now - period_start)
         remaining = budget(period, slo.target).remaining
-        results = evaluate(slo.rules, windows, slo.target, min_events=slo.min_events)
+        read = timedelta(seconds=max(0, now - state.covered_from))
+        partial = {w: read for w in lengths if state.covered_from and w > read}
+        results = evaluate(slo.rules, windows, slo.target, min_events=slo.min_events, partial=partial)
         report = SloReport(slo, now, windows, burns, period, remaining, results)
         current = {r.rule.name for r in results}
         for name in [n for n in state.firing if n not in current]:  # a rule removed or renamed: resolved
@@ -281,13 +364,47 @@ class Evaluator:
             report.resolved.append(name)
         for result in results:
             name = result.rule.name
-            if not result.firing:
+            if not (result.firing or result.suppressed):
                 state.breach_since.pop(name, None)
                 if state.firing.pop(name, None) is not None:
                     report.resolved.append(name)
                 continue
             since = state.breach_since.setdefault(name, now)
+            if result.suppressed:
+                # held back by a firing page: an alert already out stays active and silent (no false
+                # resolve), one not yet out waits; either speaks if still firing once the page resolves
+                continue
             if now - since >= int(result.rule.alert_after.total_seconds()):
                 state.firing.setdefault(name, now)
                 report.firing.append(result)
         return report
+
+
+def _bucket_counts(slo: Slo, raw: dict[str, dict[int, float]], period: int) -> dict[int, Counts]:
+    """Each period's values -> its events: good (or bad) of total for a ratio; for a threshold SLI each
+    minute's data point is one event, good when it meets the threshold (an hour's: 60, judged together)."""
+    series = {part: {t: Fraction(str(v)) for t, v in points.items()} for part, points in raw.items()}
+    out: dict[int, Counts] = {}
+    if slo.threshold is not None:
+        weight = Fraction(max(period // MINUTE, 1))
+        for when, value in series.get("value", {}).items():
+            out[when] = Counts(weight if slo.threshold.good(value) else Fraction(0), weight)
+        return out
+    for when in sorted(set().union(*[set(s) for s in series.values()]) if series else set()):
+        total = series.get("total", {}).get(when, Fraction(0))
+        if "good" in series:
+            good = series["good"].get(when, Fraction(0))
+        else:
+            good = total - series.get("bad", {}).get(when, Fraction(0))
+        out[when] = Counts(
+            min(max(good, Fraction(0)), total), total
+        )  # a late total must not make good exceed it
+    return out
+
+
+def _edge_increases(slo: Slo, raw: dict[str, dict[int, float]]) -> dict[str, dict[int, float]]:
+    """An edge hour's counter samples -> increases (the sample before the hour is the baseline)."""
+    if not slo.ratio.counter or not raw:
+        return raw
+    common = sorted(set.intersection(*[set(points) for points in raw.values()]))
+    return {part: increases([(t, points[t]) for t in common], None)[0] for part, points in raw.items()}

@@ -118,7 +118,12 @@ class RuleResult:
     reason: str = ""
 
 
-def _unjudged(rule: BurnRule, windows: Mapping[timedelta, Counts], min_events: int) -> str:
+def _unjudged(
+    rule: BurnRule, windows: Mapping[timedelta, Counts], min_events: int, read: Mapping[timedelta, timedelta]
+) -> str:
+    for w in (rule.long, rule.short):
+        if w in read:
+            return f"only {format_duration(read[w])} of the {format_duration(w)} window read so far"
     counts = [(w, windows.get(w, Counts.ZERO)) for w in (rule.long, rule.short)]
     if any(c.no_data for _, c in counts):
         return "no data"
@@ -129,16 +134,23 @@ def _unjudged(rule: BurnRule, windows: Mapping[timedelta, Counts], min_events: i
 
 
 def evaluate(
-    rules: Sequence[BurnRule], windows: Mapping[timedelta, Counts], target: Fraction, *, min_events: int = 0
+    rules: Sequence[BurnRule],
+    windows: Mapping[timedelta, Counts],
+    target: Fraction,
+    *,
+    min_events: int = 0,
+    partial: Mapping[timedelta, timedelta] | None = None,
 ) -> list[RuleResult]:
-    """Judge each rule (in order) against the counts per window; a firing page suppresses firing non-page rules."""
+    """Judge each rule (in order) against the counts per window; a firing page suppresses firing non-page rules.
+    `partial` names the windows not yet wholly read (after a fresh start) and how much of each is: a rule on
+    one is not judged (a 3d window holding 7h would judge 7h as if they were 3 days)."""
     if min_events < 0:
         raise ValueError(f"min_events cannot be negative, got {min_events}")
     results = []
     for rule in rules:
         long_burn = burn_rate(windows.get(rule.long, Counts.ZERO), target)
         short_burn = burn_rate(windows.get(rule.short, Counts.ZERO), target)
-        reason = _unjudged(rule, windows, min_events)
+        reason = _unjudged(rule, windows, min_events, partial or {})
         firing = (
             not reason
             and long_burn is not None
