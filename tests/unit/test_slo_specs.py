@@ -136,6 +136,8 @@ def test_a_metrics_insights_query_is_one_expression_at_the_period() -> None:
         {"Id": "q1", "Expression": bad.sql, "Period": 60, "ReturnData": True}
     ]
     assert bad.max_age.days == 14 and bad.billed_metrics == 1
+    # CloudWatch takes one Metrics Insights query per GetMetricData call; the other kinds batch
+    assert bad.one_per_call and not CloudWatchMetric.one_per_call and not MetricMathQuery.one_per_call
 
 
 @pytest.mark.parametrize(

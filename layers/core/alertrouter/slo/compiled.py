@@ -66,6 +66,8 @@ class _Metric(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True)
 
+    # True for a kind CloudWatch runs at most one of per GetMetricData call (Metrics Insights)
+    one_per_call: ClassVar[bool] = False
     region: str | None = None  # None: the evaluator's own region
     account_id: str | None = None  # 12 digits; None: the evaluator's own account
 
@@ -162,6 +164,8 @@ class MetricsInsightsQuery(_Metric):
 
     sql: str = Field(min_length=1)
     max_age: ClassVar[timedelta] = METRICS_INSIGHTS_MAX_AGE
+    # "each GetMetricData operation can include only one query" (the GetMetricData API reference)
+    one_per_call: ClassVar[bool] = True
 
     @field_validator("sql")
     @classmethod
