@@ -233,7 +233,7 @@ def test_malformed_statistics_are_refused(stat: str, message: str) -> None:
         ),
         (
             {"spec.objectives.0.op": "lte"},
-            "spec.objectives.0.op: not supported: op and value are for thresholdMetric",
+            "spec.objectives.0.op: only used with a thresholdMetric",
         ),
         ({"metadata.name": "Shop_Availability"}, "metadata.name: 'Shop_Availability' is not a valid name"),
         ({"metadata.name": "a" * 64}, "is not a valid name: at most 63"),
@@ -250,7 +250,7 @@ def test_malformed_statistics_are_refused(stat: str, message: str) -> None:
         ({"spec.indicatorRef": "shop-errors"}, "spec.indicatorRef: not supported: inline the SLI"),
         (
             {"spec.indicator.spec.thresholdMetric": metric("Latency")},
-            "spec.indicator.spec.thresholdMetric: not supported: use a ratioMetric",
+            "spec.indicator.spec.thresholdMetric: give ratioMetric or thresholdMetric, not both",
         ),
         (
             {"spec.indicator.spec.ratioMetric.good": metric("Successes")},
@@ -262,7 +262,7 @@ def test_malformed_statistics_are_refused(stat: str, message: str) -> None:
         ),
         (
             {"spec.indicator.spec.ratioMetric.bad.metricSource.type": "Prometheus"},
-            "spec.indicator.spec.ratioMetric.bad.metricSource.type: only type: CloudWatch is supported",
+            "spec.indicator.spec.ratioMetric.bad.metricSource.type: not supported: type 'Prometheus'",
         ),
         (
             {"spec.indicator.spec.ratioMetric.bad.metricSource.metricSourceRef": "cw"},
@@ -484,13 +484,13 @@ def test_document_errors_name_the_document_by_index_and_name() -> None:
         ("kind: SLO\n", "slos.yaml: document 1: apiVersion: expected openslo/v1, got None"),
         (
             "apiVersion: openslo/v1alpha\nkind: SLO\n",
-            "apiVersion: expected openslo/v1, got 'openslo/v1alpha'",
+            "apiVersion: not supported: 'openslo/v1alpha' (another OpenSLO version): write openslo/v1",
         ),
         (
             "apiVersion: openslo/v1\nkind: Slo\nmetadata: {name: x}\n",
             "slos.yaml: document 1 (x): kind: unknown kind 'Slo': expected SLO",
         ),
-        ("- a list\n", "slos.yaml: document 1: expected a mapping with apiVersion"),
+        ("- a list\n", "slos.yaml: document 1, item 1: expected a mapping with apiVersion"),
         ("apiVersion: [\n", "slos.yaml: not valid YAML"),
     ],
 )

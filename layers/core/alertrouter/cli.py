@@ -367,7 +367,8 @@ def cmd_slo(args: argparse.Namespace) -> int:
             return 1 if failed else 0
         slos = load_slo_file(args.file)
     except SloError as exc:
-        print(f"alertrouter: {exc}", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"alertrouter: {problem}", file=sys.stderr)
         return 2
     if args.action == "validate":
         for slo in slos:
@@ -376,9 +377,30 @@ def cmd_slo(args: argparse.Namespace) -> int:
             print(
                 f"{slo.name}: {float(slo.target) * 100:g}% over {window}, {slo.budgeting.value}; rules: {rules}"
             )
+            print(f"  {_slo_reads(slo)}")
         print(f"{args.file}: OK ({len(slos)} SLOs)")
         return 0
     return _slo_evaluate(args, slos)
+
+
+def _slo_reads(slo: Any) -> str:
+    """What an SLO reads, and what CloudWatch bills per read of it (Metrics Insights: at least)."""
+    from alertrouter.slo.compiled import MetricsInsightsQuery
+
+    parts = "; ".join(f"{part}: {metric.describe()}" for part, metric in slo.sli_metrics().items())
+    if slo.threshold is not None:
+        parts += f", {slo.threshold.describe()} (each data point an event)"
+    at_least = any(isinstance(m, MetricsInsightsQuery) for m in slo.sli_metrics().values())
+    billed = slo.billed_metrics
+    text = (
+        f"reads {parts}; {'at least ' if at_least else ''}{billed} metric{'s' * (billed != 1)} billed per run"
+    )
+    if at_least and slo.nominal_period > MetricsInsightsQuery.max_age:
+        text += (
+            f"; Metrics Insights reads at most the last {MetricsInsightsQuery.max_age.days} days: a first "
+            f"evaluation sees only those of the {slo.time_window.duration} period"
+        )
+    return text
 
 
 def _slo_evaluate(args: argparse.Namespace, slos: list[Any]) -> int:

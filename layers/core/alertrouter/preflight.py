@@ -113,8 +113,12 @@ def slo_check(path: str) -> Check:
     try:
         slos = load_slo_file(path)
     except SloError as exc:
+        more = len(exc.problems) - 1
         return Check(
-            "SLO config", False, str(exc), f"correct it (alertrouter slo validate {path}) and deploy again"
+            "SLO config",
+            False,
+            exc.problems[0] + (f" (and {more} more problem{'s' * (more > 1)})" if more else ""),
+            f"correct it (alertrouter slo validate {path}) and deploy again",
         )
     return Check("SLO config", True, f"{path}: {len(slos)} SLOs")
 

@@ -1,7 +1,9 @@
 """Unit tests for SLO alert rules, like `promtool test rules`: `alertrouter slo test FILE`.
 
 A test file gives the SLOs (a file, or inline documents) and cases: the event counts per window, and the
-rules that must fire. Counts are judged with the SLO's own rules, target and minimum-events guard.
+rules that must fire. Counts are judged with the SLO's own rules, target and minimum-events guard. For a
+threshold SLO (thresholdMetric) the counts are data points: total, and those that meet the threshold (good)
+or miss it (bad).
 
 ```yaml
 slo_file: ../../config/slos.yaml   # relative to this file; or `slos:` a list of OpenSLO documents

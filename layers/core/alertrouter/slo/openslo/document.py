@@ -6,16 +6,90 @@ from typing import Annotated, Any, Self
 
 from pydantic import Field, field_validator, model_validator
 
-from alertrouter.slo.compiled import Budgeting, Slo
+from alertrouter.slo.compiled import Budgeting, Slo, ThresholdMetric
 from alertrouter.slo.openslo.alert_policy import AlertPolicy
 from alertrouter.slo.openslo.base import Document, FieldError, Metadata, check_api_version, unsupported
-from alertrouter.slo.openslo.indicator import Indicator
-from alertrouter.slo.openslo.objective import Objective
+from alertrouter.slo.openslo.indicator import BOTH_GOOD_AND_BAD, REQUIRED_GOOD, REQUIRED_SLI, Indicator
+from alertrouter.slo.openslo.objective import REQUIRED_TARGET, Objective
 from alertrouter.slo.openslo.window import TimeWindowDoc
 from alertrouter.slo.rules import BurnRule, default_rules, format_duration
 from alertrouter.slo.units import decimal_text
 
 MIN_EVENTS = "alertrouter/min-events"
+
+
+def consistency_problems(threshold: bool | None, budgeting: Any, given: set[str]) -> list[FieldError]:
+    """What is wrong with the objective's fields, given the SLI kind (threshold or not; None: unknown), the
+    budgeting method and the objective's keys. Also run on a document that fails validation elsewhere, so
+    that these are reported with its other errors."""
+    problems = []
+    if threshold is not None:
+        for field in ("op", "value"):
+            if threshold and field not in given:
+                problems.append(
+                    FieldError(
+                        ("objectives", 0, field),
+                        "required with a thresholdMetric: a data point is good when `value op threshold` holds, "
+                        "e.g. op: lte, value: 0.3",
+                    )
+                )
+            if not threshold and field in given:
+                problems.append(
+                    FieldError(
+                        ("objectives", 0, field),
+                        "only used with a thresholdMetric: a ratioMetric's objective is its target",
+                    )
+                )
+    for field in ("timeSliceTarget", "timeSliceWindow"):
+        if budgeting == Budgeting.TIMESLICES and field not in given:
+            problems.append(
+                FieldError(("objectives", 0, field), "required when budgetingMethod is Timeslices")
+            )
+        if budgeting == Budgeting.OCCURRENCES and field in given:
+            problems.append(
+                FieldError(("objectives", 0, field), "only used with budgetingMethod: Timeslices")
+            )
+    return problems
+
+
+def raw_consistency_problems(doc: Any) -> list[FieldError]:
+    """consistency_problems of a document as written (paths from the document's top)."""
+    spec = doc.get("spec") if isinstance(doc, dict) else None
+    if not isinstance(spec, dict):
+        return []
+    objectives = spec.get("objectives")
+    if not isinstance(objectives, list) or len(objectives) != 1 or not isinstance(objectives[0], dict):
+        return []
+    indicator = spec.get("indicator")
+    sli = indicator.get("spec") if isinstance(indicator, dict) else None
+    threshold = None
+    if isinstance(sli, dict) and (sli.get("ratioMetric") is None) != (sli.get("thresholdMetric") is None):
+        threshold = sli.get("thresholdMetric") is not None
+    given = {str(key) for key, value in objectives[0].items() if value is not None}
+    problems = [
+        FieldError(("spec", *problem.path), problem.message)
+        for problem in consistency_problems(threshold, spec.get("budgetingMethod"), given)
+    ]
+    if not given & {"target", "targetPercent"}:
+        problems.append(FieldError(("spec", "objectives", 0, "target"), REQUIRED_TARGET))
+    return _raw_sli_problems(sli) + problems
+
+
+def _raw_sli_problems(sli: Any) -> list[FieldError]:
+    """The SLI's parts that are missing or given twice, as written (reported with its other errors)."""
+    if not isinstance(sli, dict):
+        return []
+    where = ("spec", "indicator", "spec")
+    if sli.get("ratioMetric") is None and sli.get("thresholdMetric") is None:
+        return [FieldError((*where, "ratioMetric"), REQUIRED_SLI)]
+    ratio = sli.get("ratioMetric")
+    if not isinstance(ratio, dict):
+        return []
+    if ratio.get("good") is None and ratio.get("bad") is None:
+        return [FieldError((*where, "ratioMetric", "good"), REQUIRED_GOOD)]
+    if ratio.get("good") is not None and ratio.get("bad") is not None:
+        return [FieldError((*where, "ratioMetric", "bad"), BOTH_GOOD_AND_BAD)]
+    return []
 
 
 class SloSpec(Document):
@@ -29,7 +103,7 @@ class SloSpec(Document):
             raise ValueError("must not be empty: the service this SLO belongs to")
         return v
 
-    indicator: Indicator | None = None
+    indicator: Indicator
     indicator_ref: Annotated[Any, unsupported("inline the SLI as spec.indicator")] = None
     time_window: list[TimeWindowDoc]
     budgeting_method: str
@@ -59,18 +133,20 @@ class SloSpec(Document):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        if self.indicator is None:
-            raise FieldError(("indicator",), "required: the SLI, inline (indicator.spec.ratioMetric)")
         objective = self.objectives[0]
-        slices = {
-            "timeSliceTarget": objective.time_slice_target,
-            "timeSliceWindow": objective.time_slice_window,
+        given = {
+            name
+            for name, value in {
+                "op": objective.op,
+                "value": objective.value,
+                "timeSliceTarget": objective.time_slice_target,
+                "timeSliceWindow": objective.time_slice_window,
+            }.items()
+            if value is not None
         }
-        for field, value in slices.items():
-            if self.budgeting_method == Budgeting.TIMESLICES and value is None:
-                raise FieldError(("objectives", 0, field), "required when budgetingMethod is Timeslices")
-            if self.budgeting_method == Budgeting.OCCURRENCES and value is not None:
-                raise FieldError(("objectives", 0, field), "only used with budgetingMethod: Timeslices")
+        threshold = self.indicator.spec.threshold_metric is not None
+        for problem in consistency_problems(threshold, self.budgeting_method, given):
+            raise problem
         self._check_rules()
         return self
 
@@ -163,13 +239,16 @@ class SloDocument(Document):
 
     def to_slo(self) -> Slo:
         spec, objective = self.spec, self.spec.objectives[0]
-        assert spec.indicator is not None and spec.indicator.spec.ratio_metric is not None  # checked
+        ratio, threshold = spec.indicator.spec.ratio_metric, spec.indicator.spec.threshold_metric
         return Slo(
             name=self.metadata.name,
             display_name=self.metadata.display_name or self.metadata.name,
             service=spec.service,
             description=spec.description,
-            ratio=spec.indicator.spec.ratio_metric.compile(),
+            ratio=None if ratio is None else ratio.compile(),
+            threshold=None
+            if threshold is None
+            else ThresholdMetric(metric=threshold.metric_source.spec, op=objective.op, value=objective.value),
             time_window=spec.time_window[0].compile(),
             budgeting=Budgeting(spec.budgeting_method),
             target=objective.goal,

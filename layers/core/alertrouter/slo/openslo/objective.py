@@ -8,8 +8,11 @@ from typing import Annotated, Any, Self
 
 from pydantic import field_validator, model_validator
 
+from alertrouter.slo.compiled import Op
 from alertrouter.slo.openslo.base import Document, FieldError, unsupported
 from alertrouter.slo.units import MINUTE, OptionalExactNumber, parse_shorthand
+
+REQUIRED_TARGET = "required: the share of good events, e.g. target: 0.999"
 
 
 class Objective(Document):
@@ -18,8 +21,13 @@ class Objective(Document):
     target_percent: OptionalExactNumber = None
     time_slice_target: OptionalExactNumber = None
     time_slice_window: Any = None
-    op: Annotated[Any, unsupported("op and value are for thresholdMetric SLIs; use target")] = None
-    value: Annotated[Any, unsupported("op and value are for thresholdMetric SLIs; use target")] = None
+    op: Op | None = None  # thresholdMetric SLIs: a data point is good when `value op` this value holds
+    value: OptionalExactNumber = None
+    indicator: Annotated[
+        Any, unsupported("indicator in an objective: give the SLI once, as spec.indicator")
+    ] = None
+    indicator_ref: Annotated[Any, unsupported("indicatorRef: inline the SLI as spec.indicator")] = None
+    composite_weight: Annotated[Any, unsupported("compositeWeight: composite SLOs")] = None
 
     @field_validator("target")
     @classmethod
@@ -66,7 +74,7 @@ class Objective(Document):
         if self.target is not None and self.target_percent is not None:
             raise FieldError(("targetPercent",), "give target or targetPercent, not both")
         if self.target is None and self.target_percent is None:
-            raise FieldError(("target",), "required: the share of good events, e.g. target: 0.999")
+            raise FieldError(("target",), REQUIRED_TARGET)
         return self
 
     @property
