@@ -392,3 +392,36 @@ def test_a_ticket_held_back_by_a_page_stays_active_and_speaks_again_only_if_stil
     assert held and all("ticket-3d-6h" not in sent[m - 1] for m in held)  # silent while the page fires
     assert "ticket-3d-6h" in states["api"].firing  # active throughout
     assert "ticket-3d-6h" in sent[-1]  # the pages resolved, the ticket still holds: it speaks again
+
+
+THRESHOLD_SLO = """
+apiVersion: openslo/v1
+kind: SLO
+metadata: {name: latency}
+spec:
+  service: api
+  indicator:
+    metadata: {name: latency-max}
+    spec:
+      thresholdMetric:
+        metricSource: {type: CloudWatch, spec: {namespace: T, metricName: Latency, dimensions: {Service: api}, stat: Maximum}}
+  timeWindow: [{duration: 30d, isRolling: true}]
+  budgetingMethod: Occurrences
+  objectives: [{op: lte, value: 0.3, target: 0.99}]
+"""
+
+
+def test_a_threshold_sli_counts_each_minute_as_one_event_good_when_it_meets_the_threshold() -> None:
+    cloudwatch = FakeCloudWatch()
+    cloudwatch.put("Latency", "api", NOW - 4 * 86400, NOW - 3600, 0.25)  # at most 300 ms: good
+    cloudwatch.put("Latency", "api", NOW - 3600, NOW - 3000, 0.3)  # exactly 300 ms: still good (lte)
+    cloudwatch.put("Latency", "api", NOW - 3000, NOW, 0.9)  # 50 slow minutes
+    ev, _ = evaluator(THRESHOLD_SLO, cloudwatch)
+    [report] = ev.run(NOW)
+    hour, five = report.windows[timedelta(hours=1)], report.windows[timedelta(minutes=5)]
+    assert (hour.total, hour.bad) == (60, 50) and (five.total, five.bad) == (5, 5)
+    three_days = report.windows[timedelta(days=3)]
+    assert (three_days.total, three_days.bad) == (3 * 1440, 50)  # minutes read back 3 days on the first run
+    # burn over 1h: (50/60) / 0.01 = 83.3, over 5m: 100: the page fires
+    assert [r.rule.name for r in report.firing] == ["page-1h-5m", "page-6h-30m"]
+    assert ev.metrics == 2  # one metric: hourly for the period's older days, minutes for the rule windows

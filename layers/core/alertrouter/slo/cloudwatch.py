@@ -131,6 +131,9 @@ def _batches(plan: Plan, queries: list[Query]) -> Iterable[list[Query]]:
     size = 0
     for query in queries:
         entries = len(_queries(plan, query))
+        if getattr(plan.metrics[query.metric_key], "one_per_call", False):
+            yield [query]  # a Metrics Insights query: CloudWatch takes one per GetMetricData call
+            continue
         if batch and size + entries > MAX_QUERIES_PER_CALL:
             yield batch
             batch, size = [], 0

@@ -598,6 +598,11 @@ class Slo(BaseModel):
             raise ValueError("give exactly one of ratio and threshold")
         return self
 
+    @property
+    def counter(self) -> bool:
+        """The SLI's metrics are cumulative counters (their increases are the events)."""
+        return self.ratio is not None and self.ratio.counter
+
     def sli_metrics(self) -> dict[str, AnyMetric]:
         """The metrics to read, by part: the ratio's good or bad and total, or the threshold's value."""
         if self.ratio is not None:

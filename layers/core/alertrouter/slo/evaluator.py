@@ -220,7 +220,7 @@ class Evaluator:
             for edge in self._edge_hours(slo, now):
                 if str(edge) not in state.edges:
                     # a counter's first increase needs the sample before the hour
-                    begin = edge - MINUTE if slo.ratio.counter else edge
+                    begin = edge - MINUTE if slo.counter else edge
                     queries[f"{part}:edge:{edge}"] = plan.add(
                         metric, begin, edge + HOUR, finest_period(timedelta(seconds=now - begin))
                     )
@@ -268,7 +268,7 @@ class Evaluator:
 
         hourly = read("hour")
         if hourly:
-            if slo.ratio.counter:
+            if slo.counter:
                 hourly = self._counter_increases(slo, state, hourly)
             counts = _bucket_counts(slo, hourly, HOUR)
             # hourly data read now supersedes what minute buckets of those hours are left from before a gap
@@ -277,7 +277,7 @@ class Evaluator:
             for when, pair in counts.items():
                 state.hours[str(when)] = pair
         minutes = read("minute")
-        if slo.ratio.counter:
+        if slo.counter:
             minutes = self._counter_increases(slo, state, minutes)
         for when, pair in _bucket_counts(slo, minutes, MINUTE).items():
             state.minutes[str(when)] = pair
@@ -303,7 +303,7 @@ class Evaluator:
         is only its baseline)."""
         reads = [q for k, q in queries.items() if ":edge:" not in k]
         first = min(q.start for q in reads)
-        if slo.ratio.counter:
+        if slo.counter:
             first += min(q.period for q in reads if q.start == first)
         return first
 
@@ -455,7 +455,7 @@ def _exact(value: float) -> Number:
 
 def _edge_increases(slo: Slo, raw: dict[str, dict[int, float]]) -> dict[str, dict[int, float]]:
     """An edge hour's counter samples -> increases (the sample before the hour is the baseline)."""
-    if not slo.ratio.counter or not raw:
+    if not slo.counter or not raw:
         return raw
     common = sorted(set.intersection(*[set(points) for points in raw.values()]))
     return {part: increases([(t, points[t]) for t in common], None)[0] for part, points in raw.items()}
