@@ -262,3 +262,12 @@ def test_exactly_100_durations_are_one_document(
     assert outcomes.publish() == 1
     [doc] = emf_documents(capsys)
     assert doc["JobsFinished"] == [100.0] and doc["JobDuration"] == [2.0] * 100
+
+
+def test_nothing_is_printed_when_metrics_are_disabled(
+    outcomes: BatchOutcomes, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")  # as the demo runs
+    outcomes.add([JobOutcome("1", "q", "d", True, 1, 2_001)] * 250)
+    assert outcomes.publish() == 0 and outcomes.pending == 0
+    assert emf_documents(capsys) == []

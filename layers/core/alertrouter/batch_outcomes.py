@@ -30,6 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from alertrouter.models.batch import JobOutcome
 
@@ -86,6 +87,8 @@ class BatchOutcomes:
         lines were printed (0 without a finished job)."""
         metrics, lines = self.metrics, 0
         tallies, self._tallies = self._tallies, {}
+        if is_metrics_disabled():  # POWERTOOLS_METRICS_DISABLED (the demo): Powertools' own flush at 100
+            return 0  # values would print regardless
         for (queue, definition), tally in sorted(tallies.items()):
             metrics.add_dimension(name=QUEUE_DIMENSION, value=queue)  # the first set: [JobQueue]
             metrics.add_dimensions(**{QUEUE_DIMENSION: queue, DEFINITION_DIMENSION: definition})
@@ -103,5 +106,5 @@ class BatchOutcomes:
             if metrics.metric_set:
                 metrics.flush_metrics()
                 lines += 1
-            metrics.clear_metrics()  # (flush_metrics does not clear when POWERTOOLS_METRICS_DISABLED is set)
+            metrics.clear_metrics()
         return lines
