@@ -11,7 +11,8 @@ import pytest
 
 from alertrouter.sources import batch as batch_source
 from support.events import BATCH_OOM_EVENT, batch_job_succeeded, load_event
-from support.harness import Harness, LambdaContext, sqs_event
+from support.handlers import load_handler
+from support.harness import Harness, LambdaContext, make_harness, sqs_event
 
 pytestmark = pytest.mark.integration
 
@@ -120,3 +121,18 @@ def test_a_record_handed_back_to_sqs_is_counted_once_when_its_retry_succeeds(
     assert len(harness.slack.channel_messages("#team")) == 1
     [doc] = emf(capsys)["AlertRouter/Batch"]
     assert (doc["JobsSucceeded"], doc["JobsFailed"], doc["JobsFinished"]) == ([0.0], [1.0], [1.0])
+
+
+def test_a_succeeded_job_of_an_account_not_served_is_ignored_not_kept_in_the_dlq(
+    aws: Any, slack: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    h = make_harness(aws, slack, tmp_path, account_id="123456789012")  # the events' scrubbed account is not
+    module = load_handler("router")
+    monkeypatch.setattr(module, "build_service", lambda: h.service)
+    result = module.lambda_handler(sqs_event(succeeded()), LambdaContext())
+    assert result == {"batchItemFailures": []}
+    assert h.slack.calls == [] and h.receive_all(h.stack.dlq_url) == []
+    docs = emf(capsys)
+    assert "AlertRouter/Batch" not in docs  # not counted
+    [line] = docs["AlertRouter"]
+    assert line["IgnoredEvents"] == [1.0] and "RefusedEvents" not in line

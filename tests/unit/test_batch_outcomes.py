@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from alertrouter.admission import Admission, RefusedEventError
+from alertrouter.admission import Admission
 from alertrouter.batch_outcomes import NAMESPACE, BatchOutcomes, duration_s
 from alertrouter.models.alert import Severity
 from alertrouter.models.batch import JobOutcome
@@ -134,11 +134,11 @@ def test_an_sqs_record_of_several_events_carries_each_outcome() -> None:
     assert [o.succeeded for o in result.outcomes] == [True, False] and len(result.alerts) == 1
 
 
-def test_an_outcome_from_an_account_not_served_is_refused() -> None:
+def test_the_accounts_served_are_those_of_the_admission() -> None:
     [outcome] = parse_payload(batch_job_succeeded()).outcomes
-    Admission.of("123456789012", ["xxxxxxxxxxxx"]).check([], 0, [outcome])  # served: let in
-    with pytest.raises(RefusedEventError, match="AWS account xxxxxxxxxxxx"):
-        Admission.of("123456789012").check([], 0, [outcome])
+    assert Admission.of("123456789012", ["xxxxxxxxxxxx"]).serves(outcome.account)
+    assert not Admission.of("123456789012").serves(outcome.account)  # counted nowhere (the service: ignored)
+    assert Admission.of("").serves(outcome.account)  # no account configured: a local run serves any
 
 
 @pytest.mark.parametrize(

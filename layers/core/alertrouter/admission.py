@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from alertrouter.models.alert import Alert
-from alertrouter.models.batch import JobOutcome
 from alertrouter.sources.errors import MalformedEventError
 
 # AWS's own clocks agree to well within a second; five minutes is Slack's and SigV4's allowance too.
@@ -32,9 +31,12 @@ class Admission:
         own = own_account.strip()
         return cls(frozenset({own, *(a.strip() for a in allowed if a.strip())}) if own else frozenset())
 
-    def check(self, alerts: Iterable[Alert], now_ms: int, outcomes: Iterable[JobOutcome] = ()) -> None:
-        """Raise RefusedEventError for the first alert that may not be acted on, or the first Batch job
-        outcome (counted, not alerted) from an account not served."""
+    def serves(self, account: str) -> bool:
+        """Whether events of this AWS account are acted on (an unknown account "" is)."""
+        return not self.accounts or not account or account in self.accounts
+
+    def check(self, alerts: Iterable[Alert], now_ms: int) -> None:
+        """Raise RefusedEventError for the first alert that may not be acted on."""
         for alert in alerts:
             ahead = alert.timestamp_ms - now_ms
             if ahead > MAX_FUTURE_MS:
@@ -44,14 +46,8 @@ class Admission:
                     "the real state changes that follow"
                 )
             account = alert.labels.get("account", "")
-            if self.accounts and account and account not in self.accounts:
+            if not self.serves(account):
                 raise RefusedEventError(
                     f"{alert.title[:120]!r} comes from AWS account {account[:20]}, which this stack does not serve "
                     "(add it to AllowedSourceAccountIds to route its alarms)"
-                )
-        for outcome in outcomes:
-            if self.accounts and outcome.account and outcome.account not in self.accounts:
-                raise RefusedEventError(
-                    f"Batch job outcome (queue {outcome.queue[:80]}) from AWS account {outcome.account[:20]}, "
-                    "which this stack does not serve (add it to AllowedSourceAccountIds to count its jobs)"
                 )

@@ -136,14 +136,14 @@ class RouterService:
             return outcome
         try:
             parsed = parse_body(body)
-            self.admission.check(parsed.alerts, self.router.now_ms(), parsed.outcomes)
+            self.admission.check(parsed.alerts, self.router.now_ms())
         except MalformedEventError as exc:
             self.reject(body, exc.reason, _metric_of(exc), message_id)
             return Outcome()
         self._note_ignored(parsed, message_id)
         outcome = self._guard(lambda: self.handle_alerts(parsed.alerts), body, message_id)
-        self._count_jobs(parsed)  # only now: a record handed back to SQS (it raised) is counted on its retry
-        return outcome
+        self._count_jobs(parsed, message_id)  # only now: a record handed back to SQS (it raised) counts on
+        return outcome  # its retry
 
     def _carry_out(self, message: OwnMessage) -> Outcome:
         """The work one of the router's own messages asks for."""
@@ -166,7 +166,7 @@ class RouterService:
         retries."""
         try:
             parsed = parse_payload(event)
-            self.admission.check(parsed.alerts, self.router.now_ms(), parsed.outcomes)
+            self.admission.check(parsed.alerts, self.router.now_ms())
         except MalformedEventError as exc:
             self.reject(json.dumps(event, default=str), exc.reason, _metric_of(exc))
             return Outcome()
@@ -175,10 +175,27 @@ class RouterService:
         self._count_jobs(parsed)
         return outcome
 
-    def _count_jobs(self, parsed: ParseResult) -> None:
-        """The finished Batch jobs of an event that was handled (or kept in the DLQ: it is not retried)."""
-        if parsed.outcomes and self.batch_outcomes is not None:
-            self.batch_outcomes.add(parsed.outcomes)
+    def _count_jobs(self, parsed: ParseResult, message_id: str = "") -> None:
+        """The finished Batch jobs of an event that was handled (or kept in the DLQ: it is not retried), those
+        of an account the stack does not serve left out (ignored, not refused: a job only counted has
+        nothing for the DLQ to keep)."""
+        if not parsed.outcomes or self.batch_outcomes is None:
+            return
+        served = []
+        for outcome in parsed.outcomes:
+            if self.admission.serves(outcome.account):
+                served.append(outcome)
+                continue
+            logger.info(
+                "event ignored",
+                extra={
+                    "reason": f"Batch job of AWS account {outcome.account[:20]}, which this stack does not "
+                    "serve: not counted (add it to AllowedSourceAccountIds)",
+                    "message_id": message_id,
+                },
+            )
+            self.counts["IgnoredEvents"] += 1
+        self.batch_outcomes.add(served)
 
     def _note_ignored(self, parsed: ParseResult, message_id: str = "") -> None:
         for ignored in parsed.ignored:
