@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.metrics import EphemeralMetrics
 
 from alertrouter.admission import Admission
 from alertrouter.batch_outcomes import NAMESPACE, BatchOutcomes, duration_s
@@ -271,3 +272,17 @@ def test_nothing_is_printed_when_metrics_are_disabled(
     outcomes.add([JobOutcome("1", "q", "d", True, 1, 2_001)] * 250)
     assert outcomes.publish() == 0 and outcomes.pending == 0
     assert emf_documents(capsys) == []
+
+
+def test_before_powertools_3_25_the_metrics_are_by_queue_alone(capsys: pytest.CaptureFixture[str]) -> None:
+    class OldMetrics(EphemeralMetrics):
+        add_dimensions = property()  # no such method before Powertools 3.25: reading it raises AttributeError
+
+    old = OldMetrics(namespace=NAMESPACE)
+    old.service = ""
+    outcomes = BatchOutcomes(old)
+    assert not outcomes.two_sets
+    outcomes.add(parse_payload(batch_job_succeeded()).outcomes)
+    outcomes.publish()
+    [doc] = emf_documents(capsys)
+    assert doc["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["JobQueue"]] and "JobDefinition" not in doc

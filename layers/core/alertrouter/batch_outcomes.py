@@ -33,6 +33,9 @@ from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from alertrouter.models.batch import JobOutcome
+from alertrouter.observability import ROUTER, module_logger
+
+logger = module_logger(ROUTER, __name__)
 
 NAMESPACE = "AlertRouter/Batch"  # the queue-metrics function's too (template.yaml, BATCH_METRICS_NAMESPACE)
 QUEUE_DIMENSION = "JobQueue"  # as batch_metrics.DIMENSION
@@ -64,6 +67,10 @@ class BatchOutcomes:
     def __init__(self, metrics: EphemeralMetrics) -> None:
         self.metrics = metrics  # its namespace is NAMESPACE, and it has no `service` dimension
         self._tallies: dict[tuple[str, str], _Tally] = {}
+        # a second dimension set needs Powertools 3.25 (add_dimensions); before it, [JobQueue] alone
+        self.two_sets = hasattr(metrics, "add_dimensions")
+        if not self.two_sets:
+            logger.warning("aws-lambda-powertools < 3.25: Batch outcome metrics by JobQueue only")
 
     def add(self, outcomes: Iterable[JobOutcome]) -> None:
         """Count a handled record's finished jobs."""
@@ -91,7 +98,8 @@ class BatchOutcomes:
             return 0  # values would print regardless
         for (queue, definition), tally in sorted(tallies.items()):
             metrics.add_dimension(name=QUEUE_DIMENSION, value=queue)  # the first set: [JobQueue]
-            metrics.add_dimensions(**{QUEUE_DIMENSION: queue, DEFINITION_DIMENSION: definition})
+            if self.two_sets:
+                metrics.add_dimensions(**{QUEUE_DIMENSION: queue, DEFINITION_DIMENSION: definition})
             metrics.add_metric(name="JobsSucceeded", unit=MetricUnit.Count, value=tally.succeeded)
             metrics.add_metric(name="JobsFailed", unit=MetricUnit.Count, value=tally.failed)
             metrics.add_metric(

@@ -103,7 +103,10 @@ class RouterService:
         """Hand this invocation's counts to Powertools Metrics: one value per metric, not one per record;
         and the Batch job outcomes (their own namespace and dimensions: their own EMF lines)."""
         if self.batch_outcomes is not None:
-            self.batch_outcomes.publish()
+            try:
+                self.batch_outcomes.publish()
+            except Exception:  # noqa: BLE001 - lost metrics must not fail the records already handled
+                logger.exception("Batch job outcome metrics not published")
         if self.fail_safe.active:
             self.counts["RoutingConfigInvalid"] = 1  # per invocation: what the ops alarm watches
         for name, value in self.counts.items():
