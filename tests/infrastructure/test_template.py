@@ -624,12 +624,13 @@ def test_alarms_made_by_the_list_parameters_loops_go_to_the_router() -> None:
 # ---- AWS Batch ----
 
 
-def test_batch_rules_forward_the_configured_job_states_and_blocked_queues() -> None:
+def test_batch_rules_forward_finished_jobs_the_configured_job_states_and_blocked_queues() -> None:
     pattern = RESOURCES["BatchEventsRule"]["Properties"]["EventPattern"]
+    # SUCCEEDED and FAILED always (the outcome metrics count them), or any status BatchAlertStatuses lists
     assert pattern == {
         "source": ["aws.batch"],
         "detail-type": ["Batch Job State Change"],
-        "detail": {"status": {"Ref": "BatchAlertStatuses"}},
+        "detail": {"$or": [{"status": ["SUCCEEDED", "FAILED"]}, {"status": {"Ref": "BatchAlertStatuses"}}]},
     }
     blocked = RESOURCES["BatchQueueBlockedRule"]["Properties"]["EventPattern"]
     assert blocked == {"source": ["aws.batch"], "detail-type": ["Batch Job Queue Blocked"]}

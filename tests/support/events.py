@@ -86,3 +86,21 @@ def batch_child_failure(index: int, parent: str = "5a1d2f0c-0000-4000-8000-00000
         stoppedAt=1_700_000_000_000 + index * 120,
     )
     return json.dumps(doc)
+
+
+BATCH_OOM_EVENT = "eventbridge_batch_job_state_change_FAILED_oom_real_calcloud.json"
+BATCH_TIMEOUT_EVENT = "eventbridge_batch_job_state_change_FAILED_timeout_real_calcloud.json"
+
+
+def batch_job_succeeded() -> dict[str, Any]:
+    """A `Batch Job State Change` to SUCCEEDED. Neither events/ nor the shared reference events hold a real
+    one (AWS's page shows only RUNNABLE), so it is the real out-of-memory failure (the same job, queue, job
+    definition and times) with what a success changes: status SUCCEEDED, exit code 0 and no container reason,
+    in the last attempt and in the job's own container."""
+    doc = load_event(BATCH_OOM_EVENT)
+    detail = doc["detail"]
+    detail["status"] = "SUCCEEDED"
+    for container in (detail["attempts"][-1]["container"], detail["container"]):
+        container["exitCode"] = 0
+        container.pop("reason", None)
+    return doc

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from support.event_source import MAIN_QUEUE, lanes_from_template, matches, rule_targets
-from support.events import alarm_body, batch_child_failure, event_text
+from support.events import alarm_body, batch_child_failure, batch_job_succeeded, event_text
 
 
 def lane_of(body: str) -> str:
@@ -28,6 +28,8 @@ def test_the_lanes_are_the_routers_event_source_mappings_main_first() -> None:
 
 def test_each_event_reaches_the_queue_its_rule_targets() -> None:
     assert lane_of(batch_child_failure(0)) == "StormQueue"
+    # not alerted on (BatchAlertStatuses: FAILED), but forwarded: the outcome metrics count it
+    assert lane_of(json.dumps(batch_job_succeeded())) == "StormQueue"
     assert lane_of(event_text("eventbridge_batch_job_queue_blocked_RUNNABLE_awsdocs.json")) == MAIN_QUEUE
     assert lane_of(alarm_body(severity="critical")) == MAIN_QUEUE
     assert (

@@ -31,6 +31,10 @@ class Admission:
         own = own_account.strip()
         return cls(frozenset({own, *(a.strip() for a in allowed if a.strip())}) if own else frozenset())
 
+    def serves(self, account: str) -> bool:
+        """Whether events of this AWS account are acted on (an unknown account "" is)."""
+        return not self.accounts or not account or account in self.accounts
+
     def check(self, alerts: Iterable[Alert], now_ms: int) -> None:
         """Raise RefusedEventError for the first alert that may not be acted on."""
         for alert in alerts:
@@ -42,7 +46,7 @@ class Admission:
                     "the real state changes that follow"
                 )
             account = alert.labels.get("account", "")
-            if self.accounts and account and account not in self.accounts:
+            if not self.serves(account):
                 raise RefusedEventError(
                     f"{alert.title[:120]!r} comes from AWS account {account[:20]}, which this stack does not serve "
                     "(add it to AllowedSourceAccountIds to route its alarms)"

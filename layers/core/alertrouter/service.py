@@ -17,6 +17,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from alertrouter import own_messages
 from alertrouter.admission import Admission, RefusedEventError
 from alertrouter.aws import Clients
+from alertrouter.batch_outcomes import BatchOutcomes
 from alertrouter.failsafe import FailSafe
 from alertrouter.flush.outcome import Outcome
 from alertrouter.joining import GroupFullError
@@ -84,6 +85,7 @@ class RouterService:
         fail_safe: FailSafe,
         config_version: str,
         lane: Lane | None = None,
+        batch_outcomes: BatchOutcomes | None = None,
     ) -> None:
         self.router = router
         self.lane = lane or Lane(settings.ingest_queue_url)
@@ -94,9 +96,17 @@ class RouterService:
         self.config_version = config_version
         self.counts: Counter[str] = Counter()  # this invocation's metrics, published once at its end
         self.refusals: Counter[str] = Counter()  # Slack error code -> channels refused (a metric per cause)
+        # finished Batch jobs, counted per handled record, published with the invocation's metrics
+        self.batch_outcomes = batch_outcomes
 
     def publish_metrics(self) -> None:
-        """Hand this invocation's counts to Powertools Metrics: one value per metric, not one per record."""
+        """Hand this invocation's counts to Powertools Metrics: one value per metric, not one per record;
+        and the Batch job outcomes (their own namespace and dimensions: their own EMF lines)."""
+        if self.batch_outcomes is not None:
+            try:
+                self.batch_outcomes.publish()
+            except Exception:  # noqa: BLE001 - lost metrics must not fail the records already handled
+                logger.exception("Batch job outcome metrics not published")
         if self.fail_safe.active:
             self.counts["RoutingConfigInvalid"] = 1  # per invocation: what the ops alarm watches
         for name, value in self.counts.items():
@@ -134,7 +144,9 @@ class RouterService:
             self.reject(body, exc.reason, _metric_of(exc), message_id)
             return Outcome()
         self._note_ignored(parsed, message_id)
-        return self._guard(lambda: self.handle_alerts(parsed.alerts), body, message_id)
+        outcome = self._guard(lambda: self.handle_alerts(parsed.alerts), body, message_id)
+        self._count_jobs(parsed, message_id)  # only now: a record handed back to SQS (it raised) counts on
+        return outcome  # its retry
 
     def _carry_out(self, message: OwnMessage) -> Outcome:
         """The work one of the router's own messages asks for."""
@@ -162,7 +174,31 @@ class RouterService:
             self.reject(json.dumps(event, default=str), exc.reason, _metric_of(exc))
             return Outcome()
         self._note_ignored(parsed)
-        return self.handle_alerts(parsed.alerts)
+        outcome = self.handle_alerts(parsed.alerts)
+        self._count_jobs(parsed)
+        return outcome
+
+    def _count_jobs(self, parsed: ParseResult, message_id: str = "") -> None:
+        """The finished Batch jobs of an event that was handled (or kept in the DLQ: it is not retried), those
+        of an account the stack does not serve left out (ignored, not refused: a job only counted has
+        nothing for the DLQ to keep)."""
+        if not parsed.outcomes or self.batch_outcomes is None:
+            return
+        served = []
+        for outcome in parsed.outcomes:
+            if self.admission.serves(outcome.account):
+                served.append(outcome)
+                continue
+            logger.info(
+                "event ignored",
+                extra={
+                    "reason": f"Batch job of AWS account {outcome.account[:20]}, which this stack does not "
+                    "serve: not counted (add it to AllowedSourceAccountIds)",
+                    "message_id": message_id,
+                },
+            )
+            self.counts["IgnoredEvents"] += 1
+        self.batch_outcomes.add(served)
 
     def _note_ignored(self, parsed: ParseResult, message_id: str = "") -> None:
         for ignored in parsed.ignored:

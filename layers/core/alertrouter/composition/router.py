@@ -9,6 +9,8 @@ from functools import lru_cache
 
 from alertrouter.admission import Admission
 from alertrouter.aws import Clients, SecretCache
+from alertrouter.batch_outcomes import NAMESPACE as BATCH_NAMESPACE
+from alertrouter.batch_outcomes import BatchOutcomes
 from alertrouter.composition.parts import sms_notifier
 from alertrouter.config import ConfigError, config_version, load_config
 from alertrouter.failsafe import FailSafe
@@ -18,7 +20,7 @@ from alertrouter.notify.base import NotifyError, SlackApi, WebhookSender
 from alertrouter.notify.ops import OpsTopic
 from alertrouter.notify.slack import SlackClient
 from alertrouter.notify.webhook import WebhookClient
-from alertrouter.observability import ROUTER, function_logger
+from alertrouter.observability import ROUTER, dimensionless_metrics, function_logger
 from alertrouter.router import Router
 from alertrouter.scheduling import FlushScheduler
 from alertrouter.service import Lane, RouterService, SqsFlushScheduler
@@ -86,6 +88,8 @@ def compose(
         fail_safe=fail_safe,
         config_version=version,
         lane=lane,
+        # AlertRouter/Batch by JobQueue (and JobDefinition), as the queue-metrics function: no `service`
+        batch_outcomes=BatchOutcomes(dimensionless_metrics(BATCH_NAMESPACE)),
     )
 
 

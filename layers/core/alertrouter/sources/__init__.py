@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alertrouter.models.alert import Alert, Ignored
+from alertrouter.models.batch import JobOutcome
 from alertrouter.own_messages import OWN_PREFIX
 from alertrouter.sources import cloudwatch, slo
 from alertrouter.sources.errors import MalformedEventError, UnrecognisedEventError
@@ -37,10 +38,12 @@ _ALARM_STATE_CHANGE_TEXT = re.compile(_ALARM_STATE_CHANGE.pattern.decode())
 class ParseResult:
     alerts: list[Alert] = field(default_factory=list)
     ignored: list[Ignored] = field(default_factory=list)
+    outcomes: list[JobOutcome] = field(default_factory=list)  # Batch jobs that ended (the outcome metrics)
 
     def extend(self, other: ParseResult) -> None:
         self.alerts.extend(other.alerts)
         self.ignored.extend(other.ignored)
+        self.outcomes.extend(other.outcomes)
 
 
 def parse_body(body: str | bytes, *, direct: bool = True) -> ParseResult:
@@ -139,7 +142,11 @@ def _parse_eventbridge(event: dict[str, Any], direct: bool) -> ParseResult:
     if source == "aws.batch":
         from alertrouter.sources import batch
 
-        return _result(batch.parse_eventbridge(event))
+        parsed, outcome = batch.parse_event(event)
+        result = _result(parsed)
+        if outcome is not None:
+            result.outcomes.append(outcome)
+        return result
     if source == "aws.es":
         from alertrouter.sources import opensearch
 

@@ -4,6 +4,9 @@
   one-shot (a failure never resolves itself: the route's resolve_timeout does), labelled with the queue,
   the job definition and a short `reason` ("Out of memory", "Timeout", "Exit code 1") that groups count by.
   Other statuses are ignored with a logged reason.
+- Every job that ends (SUCCEEDED or FAILED, whatever BATCH_ALERT_STATUSES says) is also a JobOutcome, which
+  the outcome metrics count (alertrouter.batch_outcomes). A SUCCEEDED job not in BATCH_ALERT_STATUSES is
+  only counted: no alert, and not reported as ignored.
 - `Batch Job Queue Blocked`: one alert per queue, naming the job at its head and why it cannot run.
 """
 
@@ -17,6 +20,7 @@ from urllib.parse import quote
 from pydantic import Field
 
 from alertrouter.models.alert import Alert, Ignored, Severity, Status, fingerprint, severity_word
+from alertrouter.models.batch import FAILED, FINAL_STATUSES, SUCCEEDED, JobOutcome
 from alertrouter.mrkdwn import shorten
 from alertrouter.sources.common import OpenModel, arn_account, validated
 from alertrouter.sources.errors import MalformedEventError
@@ -187,13 +191,20 @@ def _ms(value: int | None, fallback: datetime) -> datetime:
 
 
 def parse_eventbridge(event: dict[str, Any]) -> list[Alert] | Ignored:
+    """The event's alerts, or why it has none (see parse_event for the job's outcome too)."""
+    return parse_event(event)[0]
+
+
+def parse_event(event: dict[str, Any]) -> tuple[list[Alert] | Ignored, JobOutcome | None]:
+    """The event's alerts (or why it has none), and the outcome of a job that ended (else None). A job that
+    ended but whose status is not alerted on has no alert and is not ignored: it is counted."""
     detail_type = event.get("detail-type")
     if detail_type == QUEUE_BLOCKED:
-        return [_queue_blocked(validated(JobEvent, event, QUEUE_BLOCKED))]
+        return [_queue_blocked(validated(JobEvent, event, QUEUE_BLOCKED))], None
     if detail_type != JOB_STATE_CHANGE:
         return Ignored(
             kind=str(detail_type)[:80], reason=f"Batch event {str(detail_type)[:80]!r} is not alerted on"
-        )
+        ), None
     parsed = validated(JobEvent, event, JOB_STATE_CHANGE)
     array = parsed.detail.arrayProperties
     if array is not None and array.size is not None and array.index is None:
@@ -201,21 +212,40 @@ def parse_eventbridge(event: dict[str, Any]) -> list[Alert] | Ignored:
             kind=JOB_STATE_CHANGE,
             reason=f"array parent job {parsed.detail.jobId[:80]}: its children "
             "are alerted on, each with its own reason",
-        )
+        ), None  # nor counted: its children are, each a job that ran
+    status = parsed.detail.status.upper()
+    outcome = job_outcome(parsed) if status in FINAL_STATUSES else None
     statuses = ALERTED_STATUSES
-    if parsed.detail.status.upper() not in statuses:
-        return Ignored(
-            kind=JOB_STATE_CHANGE,
-            reason=f"job status {parsed.detail.status[:40]} is not alerted on "
-            f"({STATUSES_ENV}={','.join(sorted(statuses))})",
-        )
-    return [_job_alert(parsed)]
+    if status in statuses:
+        return [_job_alert(parsed)], outcome
+    if outcome is not None:
+        return [], outcome
+    return Ignored(
+        kind=JOB_STATE_CHANGE,
+        reason=f"job status {parsed.detail.status[:40]} is not alerted on "
+        f"({STATUSES_ENV}={','.join(sorted(statuses))})",
+    ), None
+
+
+def job_outcome(parsed: JobEvent) -> JobOutcome:
+    """The outcome of a job that ended: the queue's and job definition's names from their ARNs (the
+    definition's without its revision), and the job's own startedAt / stoppedAt."""
+    job = parsed.detail
+    definition = _name(job.jobDefinition, "job-definition").partition(":")[0]
+    return JobOutcome(
+        account=parsed.account or arn_account(job.jobQueue),
+        queue=_name(job.jobQueue, "job-queue"),
+        definition=definition or "unknown",
+        succeeded=job.status.upper() == SUCCEEDED,
+        started_at_ms=job.startedAt,
+        stopped_at_ms=job.stoppedAt,
+    )
 
 
 def _job_alert(parsed: JobEvent) -> Alert:
     job, region, account = parsed.detail, parsed.region, _account(parsed)
     status = job.status.upper()
-    failed = status == "FAILED"
+    failed = status == FAILED
     queue = _name(job.jobQueue, "job-queue")
     definition, _, revision = _name(job.jobDefinition, "job-definition").partition(":")
     container, tried = _last_container(job), _tried(job)
