@@ -20,7 +20,7 @@ def test_validate_lists_each_slo_and_its_rules(capsys: pytest.CaptureFixture[str
         "ticket-3d-6h > 1" in out
     )
     assert "checkout-latency: 99% over 28d rolling" in out and "page-1h-5m > 13.44" in out
-    assert out.rstrip().endswith("OK (3 SLOs)")
+    assert out.rstrip().endswith("OK (8 SLOs)")
 
 
 def test_a_bad_slo_file_exits_2_with_one_clear_line(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:

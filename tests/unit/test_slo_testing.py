@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from alertrouter.slo.loader import SloError
+from alertrouter.slo.loader import SloError, load_slo_file
 from alertrouter.slo.testing import decimal, main, parse_window, run_test_file
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,6 +41,18 @@ def test_the_sample_test_file_passes() -> None:
     assert len(outcomes) == 8
     assert [o.name for o in outcomes if not o.passed] == []
     assert outcomes[0].message == "firing as expected: page-1h-5m"
+
+
+def test_every_rule_test_file_passes_and_every_shipped_slo_is_tested() -> None:
+    """tests/slo/*.tests.yaml: the seeds' SLI set (latency average, p90, p95, batch error rate, batch duration
+    average and max) and the checkout SLOs, each SLO of config/slos.yaml with at least one case."""
+    tested: set[str] = set()
+    for path in sorted((ROOT / "tests" / "slo").glob("*.tests.yaml")):
+        outcomes = run_test_file(path)
+        assert outcomes and [o.name for o in outcomes if not o.passed] == [], path.name
+        tested |= {case["slo"] for case in yaml.safe_load(path.read_text())["tests"]}
+    shipped = {slo.name for slo in load_slo_file(ROOT / "config" / "slos.yaml")}
+    assert shipped <= tested, f"SLOs without a rule test: {sorted(shipped - tested)}"
 
 
 def test_a_wrong_expectation_fails_with_each_rules_burn_rates(tmp_path: Path) -> None:
@@ -88,7 +100,7 @@ def test_slos_can_be_inline_and_the_guard_is_reported(tmp_path: Path) -> None:
     [
         (
             {"slo_file": SLOS, "tests": [FAST_BURN | {"slo": "checkout"}]},
-            "tests.0.slo: unknown SLO 'checkout' (known: checkout-availability, checkout-latency, batch-job-success)",
+            "tests.0.slo: unknown SLO 'checkout' (known: checkout-availability, checkout-latency, checkout-latency-average, checkout-latency-p90, checkout-latency-p95, batch-job-success, batch-duration-average, batch-duration-max)",
         ),
         (
             {"slo_file": SLOS, "tests": [FAST_BURN | {"expect_firing": ["page-2h-10m"]}]},
