@@ -344,14 +344,15 @@ def write_checkout_metrics(cloudwatch: Any, now: int) -> None:
             )
     for minute in range(now - 8 * 3600, now + 120, 60):  # and the 2 minutes the demo evaluates in
         errors = 40 if minute >= now - 45 * 60 else 0
-        for name, value in (("Requests", 1000), ("Errors5xx", errors)):
+        latency = 0.12 if minute < now - 45 * 60 else 0.25  # slower while failing, still within 300 ms
+        for name, value in (("Requests", 1000), ("Errors5xx", errors), ("Latency", latency)):
             data.append(
                 {
                     "MetricName": name,
                     "Dimensions": [{"Name": "Service", "Value": "checkout"}],
                     "Timestamp": datetime.fromtimestamp(minute, UTC),
                     "Value": value,
-                    "Unit": "Count",
+                    "Unit": "Seconds" if name == "Latency" else "Count",
                 }
             )
     for first in range(0, len(data), 1000):
@@ -708,9 +709,9 @@ def story(clock: DemoClock, endpoint: str, slack: SlackStandIn, html_path: Path 
     write_checkout_metrics(session.client("cloudwatch"), now)
     result = slo_app.lambda_handler({}, Context())
     print(
-        f"  evaluator: {result['slos']} SLO, firing {result['firing']}, {result['calls']} GetMetricData "
-        f"call(s), {result['metrics']} metrics requested (the first run reads the period so far; "
-        f"later runs ask for 2)"
+        f"  evaluator: {result['slos']} SLOs (availability, and latency as a threshold SLI), firing "
+        f"{result['firing']}, {result['calls']} GetMetricData call(s), {result['metrics']} metrics requested "
+        f"(the first run reads the period so far; later runs ask for each metric once: 3)"
     )
     clock.at_least(at(46))
     result = slo_app.lambda_handler({}, Context())

@@ -111,3 +111,4 @@ def publish(reports: list[SloReport]) -> None:
                 )
         metrics.add_metric(name="FiringRules", unit=MetricUnit.Count, value=len(report.firing))
         metrics.flush_metrics()
+        metrics.clear_metrics()  # (flush clears only when it prints: POWERTOOLS_METRICS_DISABLED keeps the slo)
