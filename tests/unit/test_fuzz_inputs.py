@@ -1589,7 +1589,7 @@ def test_slo_loader_gives_usable_slos_or_an_slo_error(text: str) -> None:
         assert isinstance(slo, Slo) and slo.rules and 0 < slo.target < 1
         start, end = slo.period(at)
         assert start < end
-        slo.ratio.metrics()
+        slo.sli_metrics()
 
 
 @pytest.mark.parametrize(

@@ -106,9 +106,24 @@ def condition(severity: str = "page", **fields: Any) -> dict[str, Any]:
 # ---- the shipped sample ----
 
 
-def test_the_sample_file_loads_with_its_three_slos() -> None:
+def test_the_sample_file_loads_with_the_seeds_sli_set() -> None:
     # Given the shipped config/slos.yaml, When it is loaded
-    availability, latency, batch = load_slo_file(SAMPLE)
+    slos = {slo.name: slo for slo in load_slo_file(SAMPLE)}
+    assert list(slos) == [
+        "checkout-availability",
+        "checkout-latency",
+        "checkout-latency-average",
+        "checkout-latency-p90",
+        "checkout-latency-p95",
+        "batch-job-success",
+        "batch-duration-average",
+        "batch-duration-max",
+    ]
+    availability, latency, batch = (
+        slos["checkout-availability"],
+        slos["checkout-latency"],
+        slos["batch-job-success"],
+    )
     # Then the availability SLO counts 5xx over requests, 99.9% (exactly) over 30 days, default rules
     assert availability.name == "checkout-availability" and availability.service == "checkout"
     assert availability.target == Fraction(999, 1000) and availability.budgeting is Budgeting.OCCURRENCES
@@ -135,6 +150,19 @@ def test_the_sample_file_loads_with_its_three_slos() -> None:
         BurnRule("page", timedelta(hours=6), timedelta(hours=1), Fraction(6)),
         BurnRule("ticket", timedelta(days=3), timedelta(hours=6), Fraction(1), timedelta(minutes=30)),
     ]
+    # the threshold SLIs: one statistic each, good when at most the bound
+    bounds = {
+        name: (slo.threshold.metric.stat, slo.threshold.op, slo.threshold.value)
+        for name, slo in slos.items()
+        if slo.threshold is not None
+    }
+    assert bounds == {
+        "checkout-latency-average": ("Average", "lte", Fraction(3, 10)),
+        "checkout-latency-p90": ("p90", "lte", Fraction(1, 2)),
+        "checkout-latency-p95": ("p95", "lte", Fraction(4, 5)),
+        "batch-duration-average": ("Average", "lte", 1800),
+        "batch-duration-max": ("Maximum", "lte", 3600),
+    }
 
 
 def test_other_kinds_are_skipped_and_blank_documents_ignored() -> None:

@@ -48,28 +48,17 @@ class Clients:
         self._made: dict[str, Any] = {}
         self._lock = threading.Lock()
 
-    def client(self, name: str) -> Any:
-        made = self._made.get(name)
-        if made is None:
-            with self._lock:
-                made = self._made.get(name)
-                if made is None:
-                    create = getattr(self.session, "create_client", None) or self.session.client
-                    made = self._made[name] = create(name, config=self.config)
-        return made
-
-    def regional(self, name: str, region: str | None) -> Any:
-        """A client for another region (None: the process's own), each made once."""
-        if not region:
-            return self.client(name)
-        key = f"{name}@{region}"
+    def client(self, name: str, region: str | None = None) -> Any:
+        """The client of a service, made once; in another region when `region` is given (an SLO may name one)."""
+        key = f"{name}@{region}" if region else name
         made = self._made.get(key)
         if made is None:
             with self._lock:
                 made = self._made.get(key)
                 if made is None:
                     create = getattr(self.session, "create_client", None) or self.session.client
-                    made = self._made[key] = create(name, region_name=region, config=self.config)
+                    where = {"region_name": region} if region else {}
+                    made = self._made[key] = create(name, config=self.config, **where)
         return made
 
     @property

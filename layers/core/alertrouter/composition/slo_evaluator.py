@@ -27,5 +27,5 @@ def compose(settings: SloSettings, clients: Clients) -> SloService:
         store=DynamoDBStore(settings.table_name, clients.dynamodb),
         slos=slos,
         problems=problems,
-        cloudwatch=lambda region: clients.regional("cloudwatch", region),  # an SLO may name its region
+        cloudwatch=lambda region: clients.client("cloudwatch", region),  # an SLO may name its region
     )
