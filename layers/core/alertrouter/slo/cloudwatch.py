@@ -25,6 +25,12 @@ class MetricLike(Protocol):
     @property
     def region(self) -> str | None: ...
 
+    @property
+    def billed_metrics(self) -> int: ...
+
+    @property
+    def one_per_call(self) -> bool: ...
+
     def key(self) -> str: ...
 
     def data_queries(self, qid: str, period: int) -> list[dict[str, Any]]: ...
@@ -72,8 +78,12 @@ class Plan:
 
     @property
     def metric_count(self) -> int:
-        """What CloudWatch bills: the metrics each query reads (one for a plain metric)."""
-        return sum(getattr(self.metrics[q.metric_key], "billed_metrics", 1) for q in self.queries)
+        """What CloudWatch bills for the whole plan."""
+        return self.billed(self.queries)
+
+    def billed(self, queries: Iterable[Query]) -> int:
+        """What CloudWatch bills for these queries: the metrics each reads (one for a plain metric)."""
+        return sum(self.metrics[q.metric_key].billed_metrics for q in queries)
 
 
 @dataclass
@@ -131,7 +141,7 @@ def _batches(plan: Plan, queries: list[Query]) -> Iterable[list[Query]]:
     size = 0
     for query in queries:
         entries = len(_queries(plan, query))
-        if getattr(plan.metrics[query.metric_key], "one_per_call", False):
+        if plan.metrics[query.metric_key].one_per_call:
             yield [query]  # a Metrics Insights query: CloudWatch takes one per GetMetricData call
             continue
         if batch and size + entries > MAX_QUERIES_PER_CALL:

@@ -109,16 +109,16 @@ class Buckets:
 
     minutes: Series
     hours: Series
-    edges: dict[int, Series] = field(default_factory=dict)
-    floor: int = 0  # minute buckets from here on, hour buckets before
+    edges: dict[int, Series]
+    floor: int  # minute buckets from here on, hour buckets before
 
     @classmethod
-    def of(cls, state: SloState, now: int = 0) -> Buckets:
+    def of(cls, state: SloState, now: int) -> Buckets:
         return cls(
             Series.of(state.minutes),
             Series.of(state.hours),
             {int(hour): Series.of(minutes) for hour, minutes in state.edges.items()},
-            minute_floor(now) if now else 0,
+            minute_floor(now),
         )
 
 
@@ -187,9 +187,8 @@ class Evaluator:
                 logger.error("SLO not evaluated", extra={"slo": slo.name, "reason": str(exc)})
                 self.failed.append(slo.name)
                 continue  # its state stays as it was: the next run reads the same minutes again
-            queries = {q for q in wanted[slo.name].values() if q in plan.queries}
-            report.metrics_requested = sum(
-                getattr(plan.metrics[q.metric_key], "billed_metrics", 1) for q in queries
+            report.metrics_requested = plan.billed(
+                {q for q in wanted[slo.name].values() if q in plan.queries}
             )
             self._pending.append(state)
             reports.append(report)
@@ -213,17 +212,17 @@ class Evaluator:
         start = max(state.fetched_until - REREAD, oldest) if state.fetched_until else oldest
         fine = self._fine_from(slo, start, now)
         queries: dict[str, Query] = {}
+        edges = [edge for edge in self._edge_hours(slo, now) if str(edge) not in state.edges]
         for part, metric in slo.sli_metrics().items():
             if start < fine and slo.budgeting != Budgeting.TIMESLICES:  # (hours cannot be cut into slices)
                 queries[f"{part}:hour"] = plan.add(metric, start, fine, HOUR)
             queries[f"{part}:minute"] = plan.add(metric, max(start, fine), now, MINUTE)
-            for edge in self._edge_hours(slo, now):
-                if str(edge) not in state.edges:
-                    # a counter's first increase needs the sample before the hour
-                    begin = edge - MINUTE if slo.counter else edge
-                    queries[f"{part}:edge:{edge}"] = plan.add(
-                        metric, begin, edge + HOUR, finest_period(timedelta(seconds=now - begin))
-                    )
+            for edge in edges:
+                # a counter's first increase needs the sample before the hour
+                begin = edge - MINUTE if slo.counter else edge
+                queries[f"{part}:edge:{edge}"] = plan.add(
+                    metric, begin, edge + HOUR, finest_period(timedelta(seconds=now - begin))
+                )
         return queries
 
     @staticmethod
@@ -281,7 +280,8 @@ class Evaluator:
             minutes = self._counter_increases(slo, state, minutes)
         for when, pair in _bucket_counts(slo, minutes, MINUTE).items():
             state.minutes[str(when)] = pair
-        for edge in self._edge_hours(slo, now):
+        edges = self._edge_hours(slo, now)
+        for edge in edges:
             raw = read(f"edge:{edge}")
             if raw:
                 period = next(q.period for k, q in queries.items() if k.endswith(f":edge:{edge}"))
@@ -290,7 +290,7 @@ class Evaluator:
                     for w, pair in _bucket_counts(slo, _edge_increases(slo, raw), period).items()
                     if w >= edge
                 }
-        for hour in [h for h in state.edges if int(h) not in self._edge_hours(slo, now)]:
+        for hour in [h for h in state.edges if int(h) not in edges]:
             del state.edges[hour]
         if fresh:
             state.covered_from = self._first_complete(slo, queries)
@@ -363,7 +363,7 @@ class Evaluator:
         """Counts over [now - length, now): minutes where kept, whole hours before, and the minutes of the
         hour the window starts in where they were read (else that whole hour)."""
         start = now - length
-        floor = buckets.floor or (buckets.minutes.times[0] if buckets.minutes.times else now)
+        floor = buckets.floor
         hour_spans = [(start, floor - HOUR + 1)]  # hour buckets starting in the window, wholly before floor
         edge_hour = align(start, HOUR)
         edge = None
