@@ -38,6 +38,21 @@ def severity_word(text: str) -> Severity | None:
     return _SEVERITY_WORDS.get(text.strip().lower())
 
 
+class MuteWindow(BaseModel):
+    """A CloudWatch alarm mute rule's window (`muteDetail` of an alarm state change, or the rule looked up):
+    the alarm's actions are muted from `starts_at_ms` until `ends_at_ms` (exclusive)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rule: str  # the rule's name (the end of its ARN), as messages and the history show it
+    rule_arn: str = ""
+    starts_at_ms: int
+    ends_at_ms: int
+
+    def covers(self, at_ms: int) -> bool:
+        return self.starts_at_ms <= at_ms < self.ends_at_ms
+
+
 class Alert(BaseModel):
     """One alert instance at one point in time, as a source reported it."""
 
@@ -55,6 +70,9 @@ class Alert(BaseModel):
     # True for sources that never send a "resolved" (a failed job, a service notice): the route's
     # resolve_timeout resolves them unless they recur
     one_shot: bool = False
+    # the CloudWatch mute rule window this state change came with (or was found in): the alert is kept but
+    # not sent while the window covers its time and has not ended
+    muted: MuteWindow | None = None
 
     @property
     def resource(self) -> str:
