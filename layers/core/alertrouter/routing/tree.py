@@ -49,6 +49,11 @@ def match_routes(config: RoutingConfig, labels: dict[str, str]) -> list[Resolved
     return _walk(config.route, labels, resolved)
 
 
+def resolved_routes(config: RoutingConfig) -> list[ResolvedRoute]:
+    """Every route of the tree with its inherited settings, the root first, in the order of the file."""
+    return list(_resolved_tree(config).values())
+
+
 def _resolved_tree(config: RoutingConfig) -> dict[int, ResolvedRoute]:
     """Each node's settings with inheritance applied, computed once per config (the tree is static)."""
     cached = _RESOLVED.get(id(config))

@@ -206,6 +206,22 @@ class SilenceStore(Protocol):
         """End a silence now; None if it is unknown or already over."""
 
 
+@dataclass(frozen=True, slots=True)
+class HeldBack:
+    """An alert the last flush of its group held back, and why (the reason its message shows)."""
+
+    group: str
+    fingerprint: str
+    title: str
+    reason: str
+
+
+class HeldBackView(Protocol):
+    """The alerts held back now, across every group (an operator's look: it reads the whole table)."""
+
+    def held_back(self) -> list[HeldBack]: ...
+
+
 class InhibitSourceStore(Protocol):
     """The firing alerts that inhibit rules could take as sources."""
 
