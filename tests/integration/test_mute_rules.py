@@ -157,3 +157,27 @@ def test_a_later_state_change_without_mute_detail_is_sent(harness: Harness) -> N
     assert "ServerCpuTooHigh" in message.text and len(sms(h)) == 1
     [(_, member)] = the_group(h).members.items()
     assert member.muted is None
+
+
+def test_an_announced_alarm_muted_later_shows_the_reason_and_its_recovery_is_sent(harness: Harness) -> None:
+    h = harness
+    t = now(h)
+    # Given an alarm posted and paged (no mute rule yet)
+    plain = json.loads(muted_body(t - timedelta(minutes=10), t, t + timedelta(minutes=30)))
+    del plain["detail"]["muteDetail"]
+    h.service.handle_body(json.dumps(plain))
+    [message] = h.slack.channel_messages("#oncall")
+    assert len(sms(h)) == 1
+    # When it goes to INSUFFICIENT_DATA inside a mute rule's window
+    start, end = t - timedelta(minutes=5), t + timedelta(minutes=30)
+    h.clock.advance(60)
+    h.service.handle_body(muted_body(t - timedelta(minutes=2), start, end, state="INSUFFICIENT_DATA"))
+    # Then its message marks it muted, with the rule (escaped as outside text is), and nobody is paged again
+    shown = json.dumps(message.attachments, ensure_ascii=False)
+    assert "🔕 muted by CloudWatch mute rule testMute until 2026-01-01 00:30 UTC" in shown
+    assert h.slack.count("chat.postMessage") == 1 and len(sms(h)) == 1
+    # When it recovers inside the window, Then the recovery is sent (a resolve is never held back)
+    h.clock.advance(60)
+    h.service.handle_body(muted_body(t + timedelta(minutes=1), start, end, state="OK"))
+    assert message.text.startswith("✅ RESOLVED")
+    assert h.slack.channel_messages("#oncall") == [message] and len(sms(h)) == 1
