@@ -84,6 +84,14 @@ def test_the_reference_event_brings_its_mute_rule_window() -> None:
             },
             "no rule name",
         ),
+        (
+            {
+                "mutedByArn": RULE_ARN + "x" * 500,
+                "muteWindowStart": "2026-01-01T10:00:00.000+0000",
+                "muteWindowEnd": "2026-01-01T12:00:00.000+0000",
+            },
+            "longer than 512",
+        ),
     ],
 )
 def test_a_malformed_mute_detail_is_ignored_with_a_logged_reason_and_the_alert_kept(

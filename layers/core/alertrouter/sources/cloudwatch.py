@@ -261,8 +261,10 @@ def _mute_window(raw: Any, alarm: str) -> MuteWindow | None:
         arn, start, end = raw.get("mutedByArn"), raw.get("muteWindowStart"), raw.get("muteWindowEnd")
         if not (isinstance(arn, str) and isinstance(start, str) and isinstance(end, str)):
             raise MalformedEventError("mutedByArn, muteWindowStart and muteWindowEnd are not all strings")
-        rule = arn.rsplit(":", 1)[-1].rsplit("/", 1)[-1].strip()
-        if not rule or len(arn) > MAX_MUTE_RULE_ARN:
+        if len(arn) > MAX_MUTE_RULE_ARN:
+            raise MalformedEventError(f"mutedByArn is longer than {MAX_MUTE_RULE_ARN} characters")
+        rule = arn.rsplit(":", 1)[-1].strip()
+        if not rule:
             raise MalformedEventError(f"no rule name in mutedByArn {arn[:80]!r}")
         starts_at = parse_timestamp(start)
         ends_at = parse_timestamp(end)
