@@ -47,7 +47,7 @@ def test_eventbridge_single_metric_alarm() -> None:
     assert alert.annotations["previous_state"] == "OK"
 
 
-def test_mute_detail_and_unknown_keys_do_not_change_the_alert() -> None:
+def test_mute_detail_only_adds_the_window_and_unknown_keys_do_not_change_the_alert() -> None:
     plain = parse_body(
         event_text("eventbridge_cw_alarm_state_change_single_metric_ALARM_awsdocs.json")
     ).alerts[0]
@@ -56,7 +56,8 @@ def test_mute_detail_and_unknown_keys_do_not_change_the_alert() -> None:
             "eventbridge_cw_alarm_state_change_single_metric_ALARM_with_muteDetail_awsdocs_current.json"
         )
     ).alerts[0]
-    assert plain == muted
+    assert muted.muted is not None and muted.muted.rule == "testMute"  # (tests/unit/test_mute_rules.py)
+    assert plain == muted.model_copy(update={"muted": None})
     event = load_event("eventbridge_cw_alarm_state_change_single_metric_ALARM_awsdocs.json")
     event["detail"]["brandNewField"] = {"nested": [1, 2]}
     event["brandNewTopLevel"] = True

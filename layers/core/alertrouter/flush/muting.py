@@ -34,6 +34,7 @@ class Muting:
                 reasons.update(dict.fromkeys(firing, reason))
             wake.append(change)
         if firing:
+            self._rule_muted(firing, reasons, wake, now)
             self._silenced_or_inhibited(group, route, firing, reasons, wake, now)
         held = set()
         for fp, m in firing.items():
@@ -43,6 +44,19 @@ class Muting:
                 wake.append(until)
         resume = min((t for t in wake if t > now), default=0)
         return Mutes(reasons, frozenset(held), min(resume, now + MAX_HOP_MS) if resume else 0)
+
+    @staticmethod
+    def _rule_muted(firing: dict[str, Member], reasons: dict[str, str], wake: list[int], now: int) -> None:
+        """Adds the reason of each firing member whose state change came inside a CloudWatch mute rule's
+        window that has not ended (`muteDetail`), and wakes the flush when the window ends."""
+        for fp, m in firing.items():
+            window = m.muted
+            if fp in reasons or window is None or not window.covers(m.ts_ms) or now >= window.ends_at_ms:
+                continue
+            # (the name is outside text: no `<`, `>` that the message could make a mention of)
+            rule = window.rule.replace("<", "‹").replace(">", "›")
+            reasons[fp] = f"muted by CloudWatch mute rule {rule} until {utc_text(window.ends_at_ms)}"
+            wake.append(window.ends_at_ms)
 
     def _silenced_or_inhibited(
         self,

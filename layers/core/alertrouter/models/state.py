@@ -6,7 +6,7 @@ from copy import copy
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from alertrouter.models.alert import Alert, Status
+from alertrouter.models.alert import Alert, MuteWindow, Status
 from alertrouter.models.config import MAX_TRANSITIONS, FlapPolicy
 from alertrouter.mrkdwn import shorten
 from alertrouter.weburl import whole_url
@@ -38,6 +38,8 @@ class AlertState(BaseModel):
     # when the episode's first event reached us (our clock): a replayed or late event's own time can be far
     # from it, and the message then says both
     received_ms: int = 0
+    # the CloudWatch mute rule window this state change came with (each state change brings its own, or none)
+    muted: MuteWindow | None = None
 
     @classmethod
     def first(cls, alert: Alert, now_ms: int) -> AlertState:
@@ -57,6 +59,7 @@ class AlertState(BaseModel):
             updated_ms=now_ms,
             one_shot=alert.one_shot,
             received_ms=now_ms,
+            muted=alert.muted,
         )
 
     def next(self, alert: Alert, now_ms: int) -> AlertState:
@@ -84,6 +87,7 @@ class AlertState(BaseModel):
             else (*self.changes_ms, now_ms)[-MAX_TRANSITIONS:],
             failsafe_group="" if new_episode else self.failsafe_group,
             received_ms=now_ms if new_episode or not self.received_ms else self.received_ms,
+            muted=alert.muted,
         )
 
 
@@ -143,6 +147,20 @@ def _kept_labels(labels: dict[str, str]) -> dict[str, str]:
     return kept
 
 
+MAX_MUTE_RULE = 100
+
+
+def _member_window(window: MuteWindow | None) -> MuteWindow | None:
+    """A mute rule window as a member keeps it: the rule's name shortened, no ARN."""
+    if window is None:
+        return None
+    return MuteWindow(
+        rule=shorten(window.rule, MAX_MUTE_RULE),
+        starts_at_ms=window.starts_at_ms,
+        ends_at_ms=window.ends_at_ms,
+    )
+
+
 class Member(BaseModel):
     """An alert as its group's message shows it. Immutable: shared safely between group copies."""
 
@@ -166,6 +184,8 @@ class Member(BaseModel):
     links: dict[str, str] = Field(default_factory=dict)  # further named links (a job's logs, a domain)
     labels: dict[str, str] = Field(default_factory=dict)  # KEPT_LABELS the alert has
     received_ms: int = 0  # when the episode's first event reached us (0: not known, an older item)
+    # the state change's CloudWatch mute rule window, its rule's name shortened and without its ARN (small)
+    muted: MuteWindow | None = None
 
     @classmethod
     def of(cls, state: AlertState) -> Member:
@@ -195,6 +215,7 @@ class Member(BaseModel):
             },
             labels=_kept_labels(state.labels),
             received_ms=state.received_ms,
+            muted=_member_window(state.muted),
         )
 
     def label_set(self, group_labels: dict[str, str]) -> dict[str, str]:

@@ -19,7 +19,8 @@ from urllib.parse import quote
 
 from pydantic import ConfigDict, Field, ValidationError
 
-from alertrouter.models.alert import Alert, Ignored, Severity, Status, fingerprint, severity_word
+from alertrouter.models.alert import Alert, Ignored, MuteWindow, Severity, Status, fingerprint, severity_word
+from alertrouter.observability import ROUTER, module_logger
 from alertrouter.sources.alarm_reason import read_reason
 from alertrouter.sources.common import (
     OpenModel,
@@ -34,6 +35,8 @@ from alertrouter.sources.common import (
 from alertrouter.sources.errors import MalformedEventError
 from alertrouter.sources.eventbridge import EventBridgeEvent
 from alertrouter.weburl import web_url
+
+logger = module_logger(ROUTER, __name__)
 
 SOURCE = "cloudwatch"
 STATE_CHANGE = "CloudWatch Alarm State Change"
@@ -140,6 +143,9 @@ class AlarmDetail(OpenModel):
     configuration: AlarmConfiguration = Field(default_factory=AlarmConfiguration)
     alarmContributor: Contributor | None = None
     alarmTags: dict[str, str] | list[dict[str, str]] | None = None
+    # {mutedByArn, muteWindowStart, muteWindowEnd} when a mute rule muted the alarm's actions: read by
+    # `_mute_window`, never validated here (a malformed one must not cost the alert)
+    muteDetail: Any = None
 
 
 class AlarmStateChangeEvent(EventBridgeEvent):
@@ -212,6 +218,7 @@ class AlarmFacts:
     kind: str = "metric"
     contributor_id: str | None = None
     contributor: dict[str, str] = field(default_factory=dict)
+    muted: MuteWindow | None = None
 
 
 def _tags(raw: dict[str, str] | list[dict[str, str]] | None) -> dict[str, str]:
@@ -240,6 +247,42 @@ def _kind(detail: AlarmDetail) -> str:
     return kind
 
 
+MAX_MUTE_RULE_ARN = 512  # (a rule's name is at most 255 characters; its ARN names the account and region too)
+
+
+def _mute_window(raw: Any, alarm: str) -> MuteWindow | None:
+    """The mute rule window of an alarm state change's `muteDetail`; None when there is none, or when it is
+    not readable (logged: the alert is still delivered, as if not muted)."""
+    if raw is None:
+        return None
+    try:
+        if not isinstance(raw, dict):
+            raise MalformedEventError(f"not an object but {type(raw).__name__}")
+        arn, start, end = raw.get("mutedByArn"), raw.get("muteWindowStart"), raw.get("muteWindowEnd")
+        if not (isinstance(arn, str) and isinstance(start, str) and isinstance(end, str)):
+            raise MalformedEventError("mutedByArn, muteWindowStart and muteWindowEnd are not all strings")
+        if len(arn) > MAX_MUTE_RULE_ARN:
+            raise MalformedEventError(f"mutedByArn is longer than {MAX_MUTE_RULE_ARN} characters")
+        rule = arn.rsplit(":", 1)[-1].strip()
+        if not rule:
+            raise MalformedEventError(f"no rule name in mutedByArn {arn[:80]!r}")
+        starts_at = parse_timestamp(start)
+        ends_at = parse_timestamp(end)
+        if ends_at <= starts_at:
+            raise MalformedEventError(f"the window ends ({end[:40]}) no later than it starts ({start[:40]})")
+    except MalformedEventError as exc:
+        logger.warning(
+            "muteDetail ignored: the alert is delivered unmuted", extra={"alarm": alarm, "reason": str(exc)}
+        )
+        return None
+    return MuteWindow(
+        rule=rule,
+        rule_arn=arn,
+        starts_at_ms=int(starts_at.timestamp() * 1000),
+        ends_at_ms=int(ends_at.timestamp() * 1000),
+    )
+
+
 def _from_detail(detail: AlarmDetail, arn: str, account: str, region: str) -> AlarmFacts:
     stats = [m.metricStat for m in detail.configuration.metrics if m.metricStat is not None]
     first = stats[0].metric if stats else MetricRef()
@@ -264,6 +307,7 @@ def _from_detail(detail: AlarmDetail, arn: str, account: str, region: str) -> Al
         kind=_kind(detail),
         contributor_id=contributor.id if contributor else None,
         contributor=contributor.attributes if contributor else {},
+        muted=_mute_window(detail.muteDetail, detail.alarmName),
     )
 
 
@@ -439,6 +483,7 @@ def to_alert(facts: AlarmFacts) -> Alert:
         annotations=annotations,
         timestamp=facts.timestamp,
         fingerprint=fingerprint(SOURCE, *parts),
+        muted=facts.muted,
     )
 
 

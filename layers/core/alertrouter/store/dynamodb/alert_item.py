@@ -19,7 +19,8 @@ DETAILS = "details"  # the compressed {"labels": ..., "annotations": ...}
 
 def alert_item(state: AlertState) -> dict[str, Any]:
     """The attribute values of an alert's item (its key aside)."""
-    values = state.model_dump(exclude={"labels", "annotations"})
+    # (no mute rule window: no attribute, rather than a null in every alert's item)
+    values = state.model_dump(exclude={"labels", "annotations", *(() if state.muted else ("muted",))})
     details = json.dumps(
         {"labels": state.labels, "annotations": state.annotations}, separators=(",", ":"), ensure_ascii=False
     )
