@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from alertrouter.models.recurrence import RecurrenceError, describe_every, parse_entries, parse_every
 from alertrouter.models.silence import Silence, extended, silencing
 from alertrouter.models.timeinterval import TimeIntervalSpec
-from alertrouter.routing.timeintervals import changes, holds, silence_window, window
+from alertrouter.routing.timeintervals import changes, holds, mutes_until, silence_window, window
 
 HOUR = 3_600_000
 DAY = 24 * HOUR
@@ -307,10 +307,10 @@ def test_silencing_takes_the_silence_that_mutes_longest_now() -> None:
     )
 
     def until(s: Silence) -> int:
-        window = silence_window(s, now)
-        assert window is not None
-        return window[1]
+        return mutes_until(s, now)
 
+    assert until(weekly) == ms(utc(2027, 3, 7, 4)) == silence_window(weekly, now)[1]  # type: ignore[index]
+    assert until(one_off) == one_off.ends_at_ms
     labels = {"alertname": "Backup"}
     assert silencing([weekly, one_off], "fp", labels, now, {}, until) == one_off
     assert silencing([weekly, one_off], "fp", labels, now, {}) == weekly  # by the ends of their spans

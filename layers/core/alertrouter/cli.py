@@ -19,7 +19,7 @@ from alertrouter.config import ConfigError, config_version, deprecations, load_c
 from alertrouter.models.alert import Status
 from alertrouter.models.config import RoutingConfig, parse_duration
 from alertrouter.models.matcher import Matcher
-from alertrouter.models.recurrence import describe_every, parse_entries, parse_every
+from alertrouter.models.recurrence import describe_every, parse_entries, parse_every, zone
 from alertrouter.models.silence import DEFAULT_RECURRING_MS, Silence
 from alertrouter.models.state import AlertState, GroupState, Member
 from alertrouter.models.timeinterval import TimeIntervalSpec
@@ -302,13 +302,13 @@ def _silence_line(silence: Silence, now_ms: int) -> str:
         return line
     if window is None:
         return f"{line}\n    {describe_every(silence.every)}; no window left"
-    zone = ZoneInfo(silence.every[0].location)
+    tz = ZoneInfo(silence.every[0].location)
     start, end = (datetime.fromtimestamp(ms / 1000, UTC) for ms in window)
-    local = f"{start.astimezone(zone):%Y-%m-%d %H:%M %Z} → {end.astimezone(zone):%Y-%m-%d %H:%M %Z}"
+    local = f"{start.astimezone(tz):%Y-%m-%d %H:%M %Z} → {end.astimezone(tz):%Y-%m-%d %H:%M %Z}"
     which = "this window" if silence.active(now_ms) else "next window"
     return (
         f"{line}\n    {describe_every(silence.every)}; {which} {utc_text(window[0])} → {utc_text(window[1])}"
-        + ("" if zone.key == "UTC" else f" ({local}, {zone.key})")
+        + ("" if tz.key == "UTC" else f" ({local}, {tz.key})")
     )
 
 
@@ -327,7 +327,7 @@ def _recurrence(args: argparse.Namespace) -> tuple[TimeIntervalSpec, ...]:
         raise ValueError("give --every or --every-yaml, not both")
     if args.tz is not None and not (args.every or args.every_yaml):
         raise ValueError("--tz is the zone of a recurring silence's --every")
-    location = TimeIntervalSpec(location=args.tz or "UTC").location  # a zone checked as time_intervals are
+    location = zone(args.tz or "UTC")
     if args.every_yaml:
         try:
             text = Path(args.every_yaml).read_text(encoding="utf-8")

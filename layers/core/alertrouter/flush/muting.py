@@ -16,7 +16,7 @@ from alertrouter.models.silence import Silence, named_episodes, silencing
 from alertrouter.models.state import GroupState, Member
 from alertrouter.notify.render import utc_text
 from alertrouter.routing.inhibit import inhibited_by
-from alertrouter.routing.timeintervals import next_change, silence_window
+from alertrouter.routing.timeintervals import mutes_until, next_change
 
 
 class Muting:
@@ -66,16 +66,15 @@ class Muting:
         episodes = named_episodes(silences, {group.key: group.episode}, self.env.groups.episode_of)
         ends: dict[str, int] = {}  # when each silence active now stops muting (a recurring one: its window)
 
-        def mutes_until(silence: Silence) -> int:
+        def until_of(silence: Silence) -> int:
             if silence.id not in ends:
-                window = silence_window(silence, now)
-                ends[silence.id] = window[1] if window else silence.ends_at_ms
+                ends[silence.id] = mutes_until(silence, now)
             return ends[silence.id]
 
         for fp, state in states.items():
-            silence = silencing(silences, fp, state.labels, now, episodes, mutes_until)
+            silence = silencing(silences, fp, state.labels, now, episodes, until_of)
             if silence is not None:
-                until = mutes_until(silence)
+                until = until_of(silence)
                 every = f", {describe_every(silence.every)}" if silence.every else ""
                 reasons[fp] = f"silenced by {silence.created_by} until {utc_text(until)}{every}"
                 wake.append(until)

@@ -170,6 +170,11 @@ def _specs(entries: Sequence[Any], text: str) -> tuple[TimeIntervalSpec, ...]:
         raise RecurrenceError(f"invalid {text}: {reasons}") from None
 
 
+def zone(name: str) -> str:
+    """`--tz`: an IANA zone, checked as a time interval's `location` is."""
+    return _specs([{"location": name}], "--tz")[0].location
+
+
 def parse_entries(text: str, location: str = "UTC") -> tuple[TimeIntervalSpec, ...]:
     """Alertmanager's time_intervals entries as YAML or JSON: a list of them, one, or a named interval (its
     `time_intervals`). `location` is the zone of the entries that name none."""

@@ -147,5 +147,14 @@ def silence_window(silence: Silence, now_ms: int) -> tuple[int, int] | None:
     return int(found[0].timestamp() * 1000), int(found[1].timestamp() * 1000)
 
 
+def mutes_until(silence: Silence, now_ms: int) -> int:
+    """When a silence that mutes at `now_ms` stops muting: the end of its current window if it recurs (found
+    forwards only, unlike `silence_window`), else its end."""
+    if not silence.every:
+        return silence.ends_at_ms
+    change = next(changes(silence.every, _utc(now_ms), _utc(silence.ends_at_ms)), None)
+    return min(int(change.timestamp() * 1000), silence.ends_at_ms) if change else silence.ends_at_ms
+
+
 def _utc(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, UTC)
