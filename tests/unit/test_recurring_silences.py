@@ -9,10 +9,12 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from alertrouter.flush.silences import SilenceCache
 from alertrouter.models.recurrence import RecurrenceError, describe_every, parse_entries, parse_every
 from alertrouter.models.silence import Silence, extended, silencing
 from alertrouter.models.timeinterval import TimeIntervalSpec
 from alertrouter.routing.timeintervals import changes, holds, mutes_until, silence_window, window
+from support.memory_store import MemoryStore
 
 HOUR = 3_600_000
 DAY = 24 * HOUR
@@ -315,3 +317,13 @@ def test_silencing_takes_the_silence_that_mutes_longest_now() -> None:
     assert silencing([weekly, one_off], "fp", labels, now, {}, until) == one_off
     assert silencing([weekly, one_off], "fp", labels, now, {}) == weekly  # by the ends of their spans
     assert silencing([weekly], "fp", labels, now + 2 * HOUR, {}, until) is None
+
+
+def test_the_flush_s_silence_cache_keeps_a_recurring_silence_between_its_windows() -> None:
+    store = MemoryStore()
+    weekly = recurring("sun 02:00-04:00", days=30)
+    store.put_silence(weekly)
+    cache = SilenceCache(store.stores().silences)
+    monday = ms(utc(2027, 1, 4, 12))
+    assert not weekly.active(monday) and cache.active(monday) == [weekly]
+    assert cache.active(weekly.ends_at_ms) == []
