@@ -18,6 +18,7 @@ import pytest
 from moto import mock_aws
 
 from alertrouter.cli import main
+from alertrouter.models.recurrence import parse_every
 from alertrouter.models.silence import Silence
 from alertrouter.store.dynamodb import DynamoDBStore
 from support.local_aws import deploy, use_fake_aws_environment
@@ -272,3 +273,147 @@ def test_expiring_a_pending_silence_then_listing(table: Table, capsys: pytest.Ca
     assert (code, err) == (0, "") and silence_id not in out
     code, out, err = run(capsys, *silence_cmd(table, "list", "--all"))
     assert (code, err) == (0, "") and out.split()[0] == silence_id
+
+
+# --- recurring silences: --every, --every-yaml, --tz, --until ---
+
+
+def test_a_recurring_silence_is_added_and_listed_with_its_next_window(
+    table: Table, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # When a weekly silence is added, Sundays 02:00-04:00 in Tokyo, from a Friday until the end of June
+    code, out, err = run(
+        capsys,
+        *silence_cmd(
+            table,
+            "add",
+            "Backup",
+            "--every",
+            "sun 02:00-04:00",
+            "--tz",
+            "Asia/Tokyo",
+            "--start",
+            iso(FUTURE),
+            "--until",
+            "2099-06-30",
+            "--by",
+            "alice",
+            "--comment",
+            "weekly backup",
+        ),
+    )
+    assert (code, err) == (0, "")
+    # Then it is stored with its recurrence and a span ending at the end of that day in Tokyo
+    [stored] = table.silences()
+    assert stored.every == parse_every("sun 02:00-04:00", "Asia/Tokyo")
+    assert stored.starts_at_ms == int(FUTURE.timestamp() * 1000)
+    assert stored.ends_at_ms == int(datetime(2099, 6, 30, 15, tzinfo=UTC).timestamp() * 1000)
+    # and shown with the recurrence in words and its first window, in UTC and in Tokyo
+    first, second = out.splitlines()
+    assert first.split()[:2] == [stored.id, "pending"] and "# weekly backup" in first
+    assert second.strip() == (
+        "every sun 02:00-04:00 (Asia/Tokyo); next window 2099-01-03 17:00 UTC → 2099-01-03 19:00 UTC "
+        "(2099-01-04 02:00 JST → 2099-01-04 04:00 JST, Asia/Tokyo)"
+    )
+    code, out, err = run(capsys, *silence_cmd(table, "list"))
+    assert (code, err) == (0, "") and out.splitlines() == [first, second]
+    # and its JSON has the periods and the next window (epoch milliseconds), and reads back as the silence
+    code, out, err = run(capsys, *silence_cmd(table, "list", "--json"))
+    [entry] = json.loads(out)
+    window = [int(datetime(2099, 1, 3, h, tzinfo=UTC).timestamp() * 1000) for h in (17, 19)]
+    assert (entry["next_window"], entry["active"]) == (window, False)
+    assert entry["every"] == [
+        {
+            "times": [{"start_time": 120, "end_time": 240}],
+            "weekdays": [[0, 0]],
+            "days_of_month": [],
+            "months": [],
+            "years": [],
+            "location": "Asia/Tokyo",
+        }
+    ]
+    assert Silence.model_validate(entry) == stored
+    # When it is expired, Then the whole recurrence is over
+    code, out, err = run(capsys, *silence_cmd(table, "expire", stored.id))
+    assert (code, err) == (0, "") and out.split()[:2] == [stored.id, "expired"]
+    assert "no window left" in out
+    code, out, _ = run(capsys, *silence_cmd(table, "list"))
+    assert stored.id not in out
+
+
+def test_a_recurring_silence_in_its_window_is_active_and_runs_90_days_by_default(
+    table: Table, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = int(time.time() * 1000)
+    code, out, err = run(
+        capsys, *silence_cmd(table, "add", "Backup", "--every", "00:00-24:00", "--by", "alice")
+    )
+    assert (code, err) == (0, "")
+    [stored] = table.silences()
+    assert stored.ends_at_ms - stored.starts_at_ms == 90 * 24 * 3_600_000
+    assert before <= stored.starts_at_ms
+    first, second = out.splitlines()
+    assert first.split()[1] == "active" and "; this window " in second and "(UTC)" in second
+    code, out, _ = run(capsys, *silence_cmd(table, "list", "--json"))
+    assert json.loads(out)[0]["active"] is True
+
+
+FIRST_MONDAY_YAML = """\
+- weekdays: [monday]
+  days_of_month: ['1:7']
+  times:
+    - start_time: '06:00'
+      end_time: '08:00'
+"""
+
+
+@pytest.mark.parametrize("how", ["file", "inline-yaml", "inline-json"])
+def test_time_intervals_entries_as_in_alertmanager(
+    table: Table, capsys: pytest.CaptureFixture[str], tmp_path: Any, how: str
+) -> None:
+    path = tmp_path / "every.yaml"
+    path.write_text(FIRST_MONDAY_YAML)
+    every = {
+        "file": ["--every-yaml", str(path)],
+        "inline-yaml": ["--every", FIRST_MONDAY_YAML],
+        "inline-json": [
+            "--every",
+            '[{"weekdays": ["monday"], "days_of_month": ["1:7"], '
+            '"times": [{"start_time": "06:00", "end_time": "08:00"}]}]',
+        ],
+    }[how]
+    code, out, err = run(
+        capsys,
+        *silence_cmd(
+            table, "add", "Backup", *every, "--tz", "Europe/Berlin", "--start", iso(FUTURE), "--by", "a"
+        ),
+    )
+    assert (code, err) == (0, "")
+    [stored] = table.silences()
+    assert stored.every == parse_every("mon 1-7 06:00-08:00", "Europe/Berlin")
+    # the first Monday of January 2099 is the 5th (06:00 in Berlin is 05:00 UTC)
+    assert "next window 2099-01-05 05:00 UTC → 2099-01-05 07:00 UTC" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--every", "sun 2pm"], "cannot read '2pm'"),
+        (["--every", "sun 02:00-04:00", "--tz", "Mars/Olympus"], "unknown time zone 'Mars/Olympus'"),
+        (["--tz", "Asia/Tokyo"], "--tz is the zone of a recurring silence's --every"),
+        (["--every", "sun", "--until", "2100-06-30", "--start", iso(FUTURE)], "at most a year"),
+        (["--every", "2030"], "never holds between"),
+        (["--every", "sun", "--every-yaml", "x.yaml"], "give --every or --every-yaml, not both"),
+        (["--every-yaml", "/nonexistent/every.yaml"], "cannot read /nonexistent/every.yaml"),
+        (["--every", "[{weekdays: [funday]}]"], "unknown name 'funday'"),
+        (["--every", "sun", "--end", iso(FUTURE), "--until", "2099-01-03"], "give --end or --until"),
+        (["--every", "jan 22:00-02:00"], "cannot be combined with months or years"),
+    ],
+)
+def test_bad_recurrences_exit_2_with_a_one_line_error(
+    table: Table, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    code, out, err = run(capsys, *silence_cmd(table, "add", "Backup", "--by", "alice", *args))
+    assert (code, out) == (2, "")
+    assert err.startswith("alertrouter: ") and err.count("\n") == 1 and message in err, err
+    assert table.item_count() == 0

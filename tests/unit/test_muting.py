@@ -3,6 +3,7 @@ never sent; when the mute ends and the alert still fires, it is sent."""
 
 from __future__ import annotations
 
+from alertrouter.models.recurrence import parse_every
 from alertrouter.models.silence import Silence
 from support.clock import T0, Clock
 from support.fakes import Scheduler, Slack, Sms, alert, router
@@ -136,6 +137,48 @@ def test_an_until_resolved_silence_ends_with_the_episode() -> None:
     world.at(9).router.handle(alert("DiskFull", minute=9, severity="critical"))
     world.run_until(12)
     assert world.group().episode == 2 and len(world.slack.posts) == 2 and len(world.sms.sent) == 2
+
+
+# Recurring silences: T0 is Tuesday 2023-11-14 22:13:20 UTC, 23:13:20 in Berlin.
+WEEKS = 12 * 7 * 24 * 60
+
+
+def test_a_recurring_silence_mutes_in_its_window_and_the_alert_is_sent_when_the_window_ends() -> None:
+    world = World(PAGER)
+    every = parse_every("tue 23:00-24:00", "Europe/Berlin")  # 22:00-23:00 UTC
+    world.silence('alertname="DiskFull"', start=-24 * 60, end=WEEKS, every=every)
+    world.at(0).router.handle(alert("DiskFull", severity="critical"))
+    assert world.slack.posts == [] and world.sms.sent == []
+    [reason] = world.group().muting.reasons.values()
+    assert reason == "silenced by alice until 2023-11-14 23:00 UTC, every tue 23:00-24:00 (Europe/Berlin)"
+    world.run_until(46)  # 22:59:20 UTC
+    assert world.slack.posts == [] and world.sms.sent == []
+    world.run_until(47)  # the window ended at 23:00 and the alert still fires; the silence runs on
+    assert world.slack.posts == ["#oncall"] and [n for n, _ in world.sms.sent] == ["primary"]
+    assert world.group().muting.reasons == {}
+
+
+def test_between_windows_an_alert_is_sent_and_its_repeats_are_quiet_in_the_next_window() -> None:
+    world = World(PAGER)
+    every = parse_every("tue 23:20-23:40", "Europe/Berlin")  # from 6m40s to 26m40s after T0
+    world.silence('alertname="DiskFull"', start=-24 * 60, end=WEEKS, every=every)
+    world.at(0).router.handle(alert("DiskFull", severity="critical"))  # not in a window: sent
+    assert world.slack.posts == ["#oncall"] and len(world.sms.sent) == 1
+    world.at(10).router.handle(alert("DiskFull", minute=10, severity="critical"))  # a repeat, in the window
+    world.run_until(26)
+    assert world.slack.threads == [] and len(world.sms.sent) == 1
+    assert "🔕 silenced by alice" in str(world.slack.last_message)
+    world.run_until(28)  # the window is over and it still fires: the thread hears of it and it is paged again
+    assert len(world.sms.sent) == 2
+    assert any("DiskFull" in text and "firing" in text for _, text in world.slack.threads)
+
+
+def test_a_recurring_silence_whose_window_is_over_lets_a_new_alert_through_at_once() -> None:
+    world = World(PAGER)
+    every = parse_every("tue 08:00-09:00", "Europe/Berlin")
+    world.silence('alertname="DiskFull"', start=-24 * 60, end=WEEKS, every=every)
+    world.at(0).router.handle(alert("DiskFull", severity="critical"))
+    assert world.slack.posts == ["#oncall"] and len(world.sms.sent) == 1
 
 
 INHIBIT = """

@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
+from alertrouter.models.recurrence import parse_every
 from alertrouter.models.silence import MAX_SILENCE_MS, Silence
+from alertrouter.routing.timeintervals import silence_window
 from support.store_items import KEY, NOW, WholeStore
 
 pytestmark = pytest.mark.integration
@@ -182,6 +184,52 @@ def test_a_silence_that_is_over_is_replaced_by_the_new_one(store: WholeStore) ->
     again = silence(['alertname="DiskFull"'], start=NOW + HOUR, hours=1, id=first.id, created_by="bob")
     assert store.extend_silence(again) == (again, ended)
     assert store.silences() == [again] and again.active(NOW + HOUR)
+
+
+def test_a_recurring_silence_round_trips_and_expiring_it_ends_the_whole_recurrence(store: WholeStore) -> None:
+    # Given a weekly silence for 90 days, put between two of its windows, and a one-off one
+    every = parse_every("sun 02:00-04:00 -1 22:00-02:00", "Europe/Berlin")
+    weekly = silence(['alertname="Backup"'], start=NOW - 24 * HOUR, hours=90 * 24, every=every)
+    one_off = silence(['alertname="Other"'])
+    store.put_silence(weekly)
+    store.put_silence(one_off)
+    assert not weekly.active(NOW)  # a wednesday, 10:00 UTC
+    # Then it comes back whole, its periods as written
+    listed = {s.id: s for s in store.silences()}
+    assert listed[weekly.id] == weekly and listed[weekly.id].every == every
+    assert listed[one_off.id].every == ()
+    assert silence_window(listed[weekly.id], NOW) == silence_window(weekly, NOW) is not None
+    # When it is expired between two windows, Then it is over: no more windows, and a second expire finds nothing
+    ended = store.expire_silence(weekly.id, NOW)
+    assert ended is not None and ended.every == every and ended.ends_at_ms == NOW
+    assert silence_window(ended, NOW) is None
+    assert store.expire_silence(weekly.id, NOW + 1) is None
+    assert {s.id: s for s in store.silences()}[weekly.id] == ended
+
+
+def test_a_recurring_silence_not_started_yet_expires_too(store: WholeStore) -> None:
+    pending = silence(['alertname="Backup"'], start=NOW + HOUR, hours=200 * 24, every=parse_every("sat,sun"))
+    store.put_silence(pending)
+    ended = store.expire_silence(pending.id, NOW)
+    assert ended is not None and ended.ends_at_ms == NOW and silence_window(ended, NOW) is None
+
+
+def test_extending_a_recurring_silence_keeps_its_recurrence(store: WholeStore) -> None:
+    every = parse_every("sun 02:00-04:00")
+    first = silence(['alertname="Backup"'], hours=90 * 24, id="beefbeefbeef", every=every)
+    store.extend_silence(first)
+    # a year-long span is allowed for a recurring silence (a one-off stops at 30 days)
+    longer = silence(['alertname="Backup"'], hours=300 * 24, id=first.id, every=every, created_by="bob")
+    stored, kept = store.extend_silence(longer)
+    assert kept == first and (stored.every, stored.ends_at_ms, stored.starts_at_ms) == (
+        every,
+        longer.ends_at_ms,
+        NOW,
+    )
+    # one of another recurrence under the same id replaces it
+    other = silence(['alertname="Backup"'], hours=24, id=first.id, every=parse_every("sat"))
+    assert store.extend_silence(other) == (other, stored)
+    assert store.silences() == [other]
 
 
 def test_silence_clicks_at_the_same_time_leave_one_silence_as_long_as_the_longest(store: WholeStore) -> None:

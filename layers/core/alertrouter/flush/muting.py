@@ -11,11 +11,12 @@ from alertrouter.flush.stage import Mutes
 from alertrouter.limits import MAX_HOP_MS
 from alertrouter.models.alert import Status
 from alertrouter.models.config import ResolvedRoute
-from alertrouter.models.silence import named_episodes, silencing
+from alertrouter.models.recurrence import describe_every
+from alertrouter.models.silence import Silence, named_episodes, silencing
 from alertrouter.models.state import GroupState, Member
 from alertrouter.notify.render import utc_text
 from alertrouter.routing.inhibit import inhibited_by
-from alertrouter.routing.timeintervals import next_change
+from alertrouter.routing.timeintervals import mutes_until, next_change
 
 
 class Muting:
@@ -77,11 +78,20 @@ class Muting:
             return
         states = self.env.alerts.get_alerts([fp for fp in firing if fp not in reasons])
         episodes = named_episodes(silences, {group.key: group.episode}, self.env.groups.episode_of)
+        ends: dict[str, int] = {}  # when each silence active now stops muting (a recurring one: its window)
+
+        def until_of(silence: Silence) -> int:
+            if silence.id not in ends:
+                ends[silence.id] = mutes_until(silence, now)
+            return ends[silence.id]
+
         for fp, state in states.items():
-            silence = silencing(silences, fp, state.labels, now, episodes)
+            silence = silencing(silences, fp, state.labels, now, episodes, until_of)
             if silence is not None:
-                reasons[fp] = f"silenced by {silence.created_by} until {utc_text(silence.ends_at_ms)}"
-                wake.append(silence.ends_at_ms)
+                until = until_of(silence)
+                every = f", {describe_every(silence.every)}" if silence.every else ""
+                reasons[fp] = f"silenced by {silence.created_by} until {utc_text(until)}{every}"
+                wake.append(until)
                 continue
             rule = inhibited_by(rules, fp, state.labels, sources)
             if rule is not None:

@@ -1,4 +1,7 @@
-"""The active silences, read at most every SILENCE_CACHE_MS per process (a storm flushes many groups)."""
+"""The active silences, read at most every SILENCE_CACHE_MS per process (a storm flushes many groups).
+
+Those that have not ended are kept, whether they mute now or not: one that starts later, and a recurring one
+between its windows (its `ends_at_ms` is the end of its whole span), are there when they come to mute."""
 
 from __future__ import annotations
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import (
@@ -18,8 +19,13 @@ from pydantic import (
 )
 
 from alertrouter.models.matcher import Matcher, MatchOp
+from alertrouter.models.timeinterval import TimeIntervalSpec
 
 MAX_SILENCE_MS = 30 * 86400 * 1000  # a silence longer than a month is a config change, not a silence
+# A recurring silence (`every`) mutes only in its windows: it may run for up to a year, and runs this long when
+# no end is given (a forgotten one still ends on its own).
+MAX_RECURRING_MS = 366 * 86400 * 1000
+DEFAULT_RECURRING_MS = 90 * 86400 * 1000
 # A later end by less than this (the same choice clicked twice) leaves a silence as it is: ends are shown to
 # the minute, and "extended by a second" would only be noise.
 SAME_END_MS = 60_000
@@ -29,7 +35,10 @@ FINGERPRINT_LABEL = "fingerprint"  # a silence may name alerts by fingerprint (t
 
 class Silence(BaseModel):
     """Alertmanager's silence: every matcher must match. `group`/`episode` make it "until resolved":
-    it then also ends when that group's episode ends (the alert resolved and fired again)."""
+    it then also ends when that group's episode ends (the alert resolved and fired again).
+
+    `every` makes it recurring: between `starts_at_ms` and `ends_at_ms` (its span) it mutes only while one of
+    these periods holds (Alertmanager's time_intervals, as routes' mute_time_intervals read them)."""
 
     model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)  # built on first use
 
@@ -41,6 +50,7 @@ class Silence(BaseModel):
     comment: str = ""
     group: str = ""
     episode: int = 0
+    every: tuple[TimeIntervalSpec, ...] = ()  # none: a one-off silence (as every silence stored before it)
 
     @field_validator("matchers", mode="before")
     @classmethod
@@ -62,8 +72,12 @@ class Silence(BaseModel):
     def _span(self) -> Silence:
         if self.ends_at_ms <= self.starts_at_ms:
             raise ValueError("a silence must end after it starts")
-        if self.ends_at_ms - self.starts_at_ms > MAX_SILENCE_MS:
-            raise ValueError("a silence may last at most 30 days")
+        if self.ends_at_ms - self.starts_at_ms > self.longest_ms:
+            raise ValueError(
+                "a recurring silence may run at most a year (366 days)"
+                if self.every
+                else "a silence may last at most 30 days (a recurring one, at most a year)"
+            )
         if not self.created_by.strip():
             raise ValueError("a silence needs its creator")
         if all(m.matches({}) for m in self.matchers):
@@ -71,8 +85,18 @@ class Silence(BaseModel):
             raise ValueError("these matchers would silence every alert: add one that needs a label value")
         return self
 
+    @property
+    def longest_ms(self) -> int:
+        """The longest span a silence of its kind may have."""
+        return MAX_RECURRING_MS if self.every else MAX_SILENCE_MS
+
     def active(self, now_ms: int) -> bool:
-        return self.starts_at_ms <= now_ms < self.ends_at_ms
+        if not self.starts_at_ms <= now_ms < self.ends_at_ms:
+            return False
+        if not self.every:
+            return True
+        at = datetime.fromtimestamp(now_ms / 1000, UTC)
+        return any(spec.contains(at) for spec in self.every)
 
     def matches(self, fingerprint: str, labels: Mapping[str, str]) -> bool:
         view = {**labels, FINGERPRINT_LABEL: fingerprint}
@@ -103,13 +127,14 @@ def _merged_matchers(kept: Sequence[Matcher], new: Sequence[Matcher]) -> Sequenc
 
 def extended(kept: Silence | None, new: Silence) -> Silence:
     """What putting `new` leaves when `kept` has its id: `new` if nothing is kept or the kept one is over when
-    `new` starts; else the kept one (its creator, its start) lasting as long as the longer of the two (later by
-    SAME_END_MS at least). "Until resolved" (group/episode) is the longest: it is kept, or taken from `new`,
-    with the longest end a silence may have (MAX_SILENCE_MS after its start)."""
-    if kept is None or kept.ends_at_ms <= new.starts_at_ms:
+    `new` starts, or is of another recurrence (`every`); else the kept one (its creator, its start) lasting as
+    long as the longer of the two (later by SAME_END_MS at least). "Until resolved" (group/episode) is the
+    longest: it is kept, or taken from `new`, with the longest end a silence may have (MAX_SILENCE_MS after
+    its start; MAX_RECURRING_MS for a recurring one)."""
+    if kept is None or kept.ends_at_ms <= new.starts_at_ms or kept.every != new.every:
         return new
     starts = min(kept.starts_at_ms, new.starts_at_ms)
-    latest = starts + MAX_SILENCE_MS
+    latest = starts + kept.longest_ms
     wanted = latest if new.group else min(new.ends_at_ms, latest)
     matchers = _merged_matchers(kept.matchers, new.matchers)
     if (
@@ -140,17 +165,20 @@ def silencing(
     labels: Mapping[str, str],
     now_ms: int,
     episodes: Mapping[str, int],
+    mutes_until: Callable[[Silence], int] = lambda s: s.ends_at_ms,
 ) -> Silence | None:
-    """The silence that mutes this alert now (the one that ends last), or None. `episodes` gives the
-    current episode of groups that "until resolved" silences name; a silence of an ended episode is over."""
-    found = None
+    """The silence that mutes this alert now (the one that mutes longest: `mutes_until` tells when a silence
+    active now stops muting, the end of its current window for a recurring one), or None. `episodes` gives
+    the current episode of groups that "until resolved" silences name; a silence of an ended episode is over."""
+    found, until = None, 0
     for silence in silences:
         if not silence.active(now_ms) or not silence.matches(fingerprint, labels):
             continue
         if silence.group and episodes.get(silence.group, silence.episode) != silence.episode:
             continue
-        if found is None or silence.ends_at_ms > found.ends_at_ms:
-            found = silence
+        ends = mutes_until(silence)
+        if found is None or ends > until:
+            found, until = silence, ends
     return found
 
 
