@@ -38,9 +38,9 @@ MIN_DURATION = timedelta(minutes=1)
 MAX_DURATION = timedelta(days=15)
 _DST_SLACK = timedelta(hours=1)  # how much a calendar day can differ from 24 hours (no zone shifts by more)
 
-_MONTHS = {n: i for i, n in enumerate(("JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC").split(), 1)}
+_MONTHS = {n: i for i, n in enumerate(["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], 1)}
 # Python's weekday(): Monday 0 .. Sunday 6
-_WEEKDAYS = {n: i for i, n in enumerate(("MON TUE WED THU FRI SAT SUN").split())}
+_WEEKDAYS = {n: i for i, n in enumerate(["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"])}
 _UNDOCUMENTED = {"/": "step values (/)", "?": "'?'", "#": "'#' (nth weekday)"}
 _UNDOCUMENTED_LETTERS = {"L": "'L' (last)", "W": "'W' (nearest weekday)"}
 _DURATION = re.compile(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?")
