@@ -68,11 +68,12 @@ def rule_name(arn: str) -> str:
     return arn.rsplit(":", 1)[-1]
 
 
-def _code(exc: Exception) -> str:
+def _reason(exc: Exception) -> tuple[str, str]:
+    """(error code, reason): a ClientError's code and message, else the exception's type and text."""
     response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        return str(response.get("Error", {}).get("Code") or type(exc).__name__)
-    return type(exc).__name__
+    error = response.get("Error", {}) if isinstance(response, dict) else {}
+    code = str(error.get("Code") or type(exc).__name__)
+    return code, f"{code}: {str(error.get('Message') or exc)[:300]}"
 
 
 class MuteRuleLookup:
@@ -189,13 +190,13 @@ class MuteRuleLookup:
         return rule
 
     def _failed(self, operation: str, exc: Exception, now: float) -> None:
-        code = _code(exc)
+        code, reason = _reason(exc)
         with self._lock:
             self._paused_until = now + self.pause_s
         self._log_once(
             f"{operation}:{code}",
             "alarm mute rules not read: alerts from SNS and alarm actions go on unmuted",
-            {"operation": operation, "reason": f"{code}: {str(exc)[:300]}", "paused_s": self.pause_s},
+            {"operation": operation, "reason": reason, "paused_s": self.pause_s},
         )
         self._count()
 

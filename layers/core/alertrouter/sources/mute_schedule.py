@@ -38,7 +38,12 @@ MIN_DURATION = timedelta(minutes=1)
 MAX_DURATION = timedelta(days=15)
 _DST_SLACK = timedelta(hours=1)  # how much a calendar day can differ from 24 hours (no zone shifts by more)
 
-_MONTHS = {n: i for i, n in enumerate(["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], 1)}
+_MONTHS = {
+    n: i
+    for i, n in enumerate(
+        ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], 1
+    )
+}
 # Python's weekday(): Monday 0 .. Sunday 6
 _WEEKDAYS = {n: i for i, n in enumerate(["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"])}
 _UNDOCUMENTED = {"/": "step values (/)", "?": "'?'", "#": "'#' (nth weekday)"}
@@ -78,14 +83,14 @@ def _value(text: str, low: int, high: int, names: dict[str, int] | None, field: 
     upper = text.upper()
     if names is not None and upper in names:
         return names[upper]
+    for letter, what in _UNDOCUMENTED_LETTERS.items():
+        if (text[:1].isdigit() and upper.endswith(letter)) or upper in ("L", "LW"):
+            raise ScheduleError(f"{field} {text!r}: {what} is not documented for mute rule cron expressions")
     if field == "day-of-week":
         raise ScheduleError(
             f"day-of-week {text!r}: only the names SUN-SAT are documented for mute rules "
             "(not which number is Sunday)"
         )
-    for letter, what in _UNDOCUMENTED_LETTERS.items():
-        if text[:1].isdigit() and upper.endswith(letter) or upper in ("L", "LW"):
-            raise ScheduleError(f"{field} {text!r}: {what} is not documented for mute rule cron expressions")
     if not text.isdigit():
         raise ScheduleError(f"{field} {text!r} is not a number{' or a name' if names else ''}")
     value = int(text)
