@@ -63,8 +63,8 @@ class MuteRulesStandIn:
 
     def client(self, session: Any | None = None) -> Any:
         """A botocore CloudWatch client pointed at the stand-in."""
-        session = session or botocore.session.get_session()
-        create = getattr(session, "create_client", None) or session.client
+        made: Any = session or botocore.session.get_session()
+        create: Any = getattr(made, "create_client", None) or made.client
         return create(
             "cloudwatch",
             region_name=self.region,
@@ -160,7 +160,8 @@ class MuteRulesStandIn:
                     )
                 model = self._model.operation_model(operation)
                 parser = RpcV2CBORParser() if cbor else JSONParser()
-                parsed = parser.parse({"status_code": 200, "headers": {}, "body": body}, model.input_shape)
+                request_shape: Any = model.input_shape
+                parsed = parser.parse({"status_code": 200, "headers": {}, "body": body}, request_shape)
                 parsed.pop("ResponseMetadata", None)
                 answer = handlers[operation](parsed)
                 out = model.output_shape
@@ -184,16 +185,19 @@ class MuteRulesStandIn:
         if not cbor:  # AWS JSON: timestamps as epoch seconds
             return json.dumps(answer, default=lambda t: t.timestamp()).encode()
         body = bytearray()
-        RpcV2CBORSerializer()._serialize_data_item(body, answer, shape)
+        serializer: Any = RpcV2CBORSerializer()  # (its item encoder, which the client's requests use too)
+        serializer._serialize_data_item(body, answer, shape)
         return bytes(body)
 
     def _encode_error(self, exc: _Error, cbor: bool) -> bytes:
         error = {"__type": exc.code, "message": exc.message}
         if not cbor:
             return json.dumps(error).encode()
-        text = self._model.operation_model("GetAlarmMuteRule").input_shape.members["AlarmMuteRuleName"]
+        request: Any = self._model.operation_model("GetAlarmMuteRule").input_shape
+        text = request.members["AlarmMuteRuleName"]
         body = bytearray()
-        RpcV2CBORSerializer()._serialize_type_map(body, error, SimpleNamespace(key=text, value=text), None)
+        serializer: Any = RpcV2CBORSerializer()
+        serializer._serialize_type_map(body, error, SimpleNamespace(key=text, value=text), None)
         return bytes(body)
 
     def __enter__(self) -> MuteRulesStandIn:

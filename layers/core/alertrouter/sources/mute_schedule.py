@@ -184,7 +184,8 @@ class MuteSchedule:
         one_time = _AT.fullmatch(text)
         if one_time:
             try:
-                when = datetime(*(int(g) for g in one_time.groups()))  # noqa: DTZ001 - wall clock in `zone`
+                year, month, day, hour, minute = (int(g) for g in one_time.groups())
+                when = datetime(year, month, day, hour, minute)  # noqa: DTZ001 - wall clock in `zone`
             except ValueError as exc:
                 raise ScheduleError(f"{text!r}: {exc}") from exc
             return cls(text, zone, days, elapsed, at=when)
