@@ -1134,6 +1134,7 @@ ON = {
     "BatchQueueMetricsSchedule": "rate(5 minutes)",
     "AllowedSourceAccountIds": "111122223333,444455556666",
     "SlackInteractionsReservedConcurrency": "0",
+    "MuteRulesForSnsAlarms": "true",
 }
 VARIANTS = {"all-on": ON, "batch-metrics-off": {**ON, "EnableBatchQueueMetrics": "false"}}
 

@@ -99,14 +99,14 @@ def test_an_alarm_without_rules_costs_one_list_call_per_five_minutes(standin: Mu
 
 
 def test_pages_are_followed_and_the_window_ending_last_wins(standin: MuteRulesStandIn) -> None:
-    for i in range(60):  # more than a page (50 by default)
-        put_rule(standin, name=f"rule-{i:02}", expression="cron(0 3 * * *)", duration="PT1H")
+    for i in range(100):  # more than a page (the lookup asks for 100, the most)
+        put_rule(standin, name=f"rule-{i:03}", expression="cron(0 3 * * *)", duration="PT1H")
     put_rule(standin, name="zz-short", expression="cron(0 23 * * *)", duration="PT1H")
     put_rule(standin, name="zz-long", expression="cron(30 22 * * *)", duration="PT4H")
     window = MuteRuleLookup(standin.client()).window_for(ALARM, ms(IN_WINDOW))
     assert window is not None and window.rule == "zz-long"
     assert standin.calls["ListAlarmMuteRules"] == 2
-    assert standin.calls["GetAlarmMuteRule"] == 62
+    assert standin.calls["GetAlarmMuteRule"] == 102
 
 
 def test_expired_rules_are_not_read(standin: MuteRulesStandIn) -> None:

@@ -21,13 +21,15 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import SimpleNamespace
 from typing import Any
 
 import botocore.session
 from botocore.parsers import JSONParser, RpcV2CBORParser
 from botocore.serialize import RpcV2CBORSerializer
+
+from support.loopback import post_server
 
 ACCOUNT = "123456789012"
 _TARGET = "GraniteServiceVersion20100801"
@@ -43,18 +45,7 @@ class MuteRulesStandIn:
         self.denied: set[str] = set()
         self._model = botocore.session.get_session().get_service_model("cloudwatch")
         self._lock = threading.Lock()
-        standin = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                standin._serve(self)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.server, self._thread = post_server(self._serve)
 
     @property
     def url(self) -> str:

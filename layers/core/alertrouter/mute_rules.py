@@ -28,6 +28,7 @@ logger = module_logger(ROUTER, "mute_rules")
 MAX_AGE_S = 300.0
 PAUSE_S = 60.0
 NOT_EXPIRED = ["SCHEDULED", "ACTIVE"]
+PAGE = 100  # the most ListAlarmMuteRules returns in one call (its default is 50)
 FAILURE_METRIC = "MuteRuleLookupFailures"
 
 
@@ -155,7 +156,10 @@ class MuteRuleLookup:
         token = ""
         while True:
             page = self.client.list_alarm_mute_rules(
-                AlarmName=alarm_name, Statuses=NOT_EXPIRED, **({"NextToken": token} if token else {})
+                AlarmName=alarm_name,
+                Statuses=NOT_EXPIRED,
+                MaxRecords=PAGE,
+                **({"NextToken": token} if token else {}),
             )
             names.extend(
                 rule_name(str(s.get("AlarmMuteRuleArn", ""))) for s in page.get("AlarmMuteRuleSummaries", [])
