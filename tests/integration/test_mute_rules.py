@@ -154,6 +154,23 @@ def test_access_denied_is_logged_once_and_pauses_the_lookups(
     assert lookup.window_for(ALARM, ms(IN_WINDOW)) is not None
 
 
+def test_a_rule_deleted_since_it_was_listed_is_no_rule_and_no_failure(standin: MuteRulesStandIn) -> None:
+    put_rule(standin)
+    failures: list[str] = []
+    lookup = MuteRuleLookup(standin.client(), on_failure=failures.append)
+    original = standin._list
+
+    def list_then_delete(request: dict[str, Any]) -> dict[str, Any]:
+        answer = original(request)
+        standin.rules.clear()  # deleted between the List and the Get
+        return answer
+
+    standin._list = list_then_delete  # type: ignore[method-assign]
+    assert lookup.window_for(ALARM, ms(IN_WINDOW)) is None
+    assert standin.calls == {"ListAlarmMuteRules": 1, "GetAlarmMuteRule": 1}
+    assert failures == []
+
+
 def test_only_the_stacks_own_account_and_region_are_looked_up(standin: MuteRulesStandIn) -> None:
     lookup = MuteRuleLookup(standin.client(), account=ACCOUNT, region="us-east-1")
 

@@ -178,7 +178,10 @@ class MuteRuleLookup:
         try:
             answer = self.client.get_alarm_mute_rule(AlarmMuteRuleName=name)
         except Exception as exc:  # noqa: BLE001 - as in _rule_names
-            self._failed("GetAlarmMuteRule", exc, now)
+            if _reason(exc)[0] == "ResourceNotFoundException":  # deleted since it was listed: no rule
+                self._rules[name] = (now, None)
+            else:
+                self._failed("GetAlarmMuteRule", exc, now)
             return None
         try:
             rule: MuteRule | None = rule_of(answer)

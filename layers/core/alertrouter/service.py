@@ -23,7 +23,6 @@ from alertrouter.flush.outcome import Outcome
 from alertrouter.joining import GroupFullError
 from alertrouter.models.alert import Alert
 from alertrouter.models.settings import Settings
-from alertrouter.mute_rules import MuteRuleLookup
 from alertrouter.notify.base import NotifyError
 from alertrouter.observability import ROUTER, function_logger, function_metrics
 from alertrouter.own_messages import MalformedOwnMessageError, OwnMessage
@@ -33,6 +32,8 @@ from alertrouter.sqs_message import fitted
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
+
+    from alertrouter.mute_rules import MuteRuleLookup
 
 logger = function_logger(ROUTER)
 metrics = function_metrics(ROUTER)
