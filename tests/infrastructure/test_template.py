@@ -224,6 +224,8 @@ RESOURCE_STAR_EXCEPTIONS = {
     ),
     # read-only, by the names in ALARM_NAMES: "*" rather than every alarm's ARN a second time.
     ("StackAlarms", ("cloudwatch:DescribeAlarms",), None),
+    # a list of mute rules names no resource (only GetAlarmMuteRule is scoped, to alarm-mute-rule:*)
+    ("ListMuteRules", ("cloudwatch:ListAlarmMuteRules",), "LookUpMuteRules"),
 }
 
 
@@ -233,6 +235,11 @@ PREFIX_GRANTS = {
     # the webhook secrets a routing config names (url_secret, credentials_secret): any number of them, each
     # under this prefix (models/webhook.py refuses any other name), read-only
     ("WebhookSecrets", SECRET_ARN + "alertrouter/webhook/*"),
+    # the mute rules of this account and region, whichever an alarm's ListAlarmMuteRules names; read-only
+    (
+        "ReadMuteRules",
+        "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm-mute-rule:*",
+    ),
 }
 
 
@@ -264,7 +271,37 @@ def test_function_policies_name_actions_and_resources_exactly(name: str) -> None
 def test_sms_permissions_depend_on_an_sms_secret_being_configured() -> None:
     assert RAW["Conditions"]["HasSmsNumbers"] == {"Not": [{"Equals": [{"Ref": "SmsNumbersSecretName"}, ""]}]}
     conditional = {s["Sid"] for s, condition in statements(FUNCTIONS["RouterFunction"]) if condition}
-    assert conditional == {"SmsNumbers", "SmsPublish"}
+    assert conditional == {"SmsNumbers", "SmsPublish", "ListMuteRules", "ReadMuteRules"}
+    assert {
+        s["Sid"] for s, condition in statements(FUNCTIONS["RouterFunction"]) if condition == "HasSmsNumbers"
+    } == {"SmsNumbers", "SmsPublish"}
+
+
+def test_mute_rule_lookups_are_opt_in_read_only_and_scoped() -> None:
+    """MuteRulesForSnsAlarms ("false" by default) turns the lookup on in the router and grants exactly its two
+    read actions, GetAlarmMuteRule on this account's and region's mute rules only."""
+    parameter = PARAMETERS["MuteRulesForSnsAlarms"]
+    assert (parameter["Default"], parameter["AllowedValues"]) == ("false", ["true", "false"])
+    assert not holds("LookUpMuteRules", parameter_values())
+    assert holds("LookUpMuteRules", parameter_values(MuteRulesForSnsAlarms="true"))
+    router = FUNCTIONS["RouterFunction"]["Properties"]
+    assert router["Environment"]["Variables"]["MUTE_RULES_FOR_SNS_ALARMS"] == {"Ref": "MuteRulesForSnsAlarms"}
+    granted = {
+        s["Sid"]: (s["Action"], s["Resource"])
+        for s, condition in statements(FUNCTIONS["RouterFunction"])
+        if condition == "LookUpMuteRules"
+    }
+    assert granted == {
+        "ListMuteRules": ("cloudwatch:ListAlarmMuteRules", "*"),
+        "ReadMuteRules": (
+            "cloudwatch:GetAlarmMuteRule",
+            {"Sub": "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm-mute-rule:*"},
+        ),
+    }
+    for name, function in FUNCTIONS.items():
+        if name != "RouterFunction":
+            actions = {a for s, _ in statements(function) for a in as_list(s.get("Action", []))}
+            assert not {a for a in actions if "AlarmMuteRule" in a}, name
 
 
 def test_secret_permissions_are_scoped_to_the_named_secrets() -> None:
@@ -1097,6 +1134,7 @@ ON = {
     "BatchQueueMetricsSchedule": "rate(5 minutes)",
     "AllowedSourceAccountIds": "111122223333,444455556666",
     "SlackInteractionsReservedConcurrency": "0",
+    "MuteRulesForSnsAlarms": "true",
 }
 VARIANTS = {"all-on": ON, "batch-metrics-off": {**ON, "EnableBatchQueueMetrics": "false"}}
 

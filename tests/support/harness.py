@@ -130,11 +130,13 @@ def make_harness(
     account_id: str = "",
     allowed_source_account_ids: str = "",
     stack: LocalStack | None = None,
+    mute_rules: bool = False,
     **slack_kwargs: Any,
 ) -> Harness:
     """A RouterService on moto and the stand-in; `existing` reuses its AWS resources (a redeploy), `stack`
     uses the given ones (a second stack beside the first). Without `account_id` the router serves alarms of
-    any account (as a local run does)."""
+    any account (as a local run does). `mute_rules`: MuteRulesForSnsAlarms on (its CloudWatch client goes
+    where AWS_ENDPOINT_URL_CLOUDWATCH says: moto has no mute rules)."""
     stack = stack or (existing.stack if existing else deploy(session))
     tmp_path.mkdir(parents=True, exist_ok=True)
     config = tmp_path / "routing.yaml"
@@ -151,6 +153,7 @@ def make_harness(
         slack_api_url=slack.url,
         account_id=account_id,
         allowed_source_account_ids=allowed_source_account_ids,
+        mute_rules_for_sns_alarms=mute_rules,
     )
     clock = Clock(AFTER_SAMPLE_EVENTS)
     clients = Clients(session)

@@ -16,9 +16,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs
+
+from support.loopback import post_server
 
 TOKEN_PREFIX = "xoxb-"
 # The bot scopes slack/manifest.yaml asks for: what an app installed from it is granted.
@@ -95,18 +97,7 @@ class SlackStandIn:
         self.token_error = ""  # e.g. "token_revoked", "invalid_auth": every call answers it
         # per channel ("#name"), a permanent state: "channel_not_found", "is_archived", "not_in_channel"
         self.broken: dict[str, str] = {}
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                outer._serve(self)
-
-        self.server = ThreadingHTTPServer((host, port), Handler)
-        self.server.daemon_threads = True
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.server, self._thread = post_server(self._serve, host, port)
 
     # ---- lifecycle ----
     @property

@@ -8,9 +8,11 @@ import json
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
+
+from support.loopback import post_server
 
 FAULTS = ("500", "429", "400", "timeout")
 
@@ -31,18 +33,7 @@ class WebhookStandIn:
         self.timeout_delay = timeout_delay
         self.retry_after = retry_after
         self._lock = threading.Lock()
-        standin = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                standin._serve(self)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.server, self._thread = post_server(self._serve)
 
     def url(self, path: str = "/hook", query: str = "") -> str:
         host, port = self.server.server_address[:2]

@@ -34,6 +34,10 @@ CLIENT_CONFIG = Config(
 INTERACTIVE_CONFIG = Config(
     connect_timeout=1, read_timeout=1.5, retries={"mode": "standard", "total_max_attempts": 1}
 )
+# A lookup that must never hold an alert up (the CloudWatch mute rules): one quick try, nothing retried.
+LOOKUP_CONFIG = Config(
+    connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 1}
+)
 
 SECRET_MAX_AGE_S = 300
 

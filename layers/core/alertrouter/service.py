@@ -33,6 +33,8 @@ from alertrouter.sqs_message import fitted
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
+    from alertrouter.mute_rules import MuteRuleLookup
+
 logger = function_logger(ROUTER)
 metrics = function_metrics(ROUTER)
 
@@ -86,6 +88,7 @@ class RouterService:
         config_version: str,
         lane: Lane | None = None,
         batch_outcomes: BatchOutcomes | None = None,
+        mute_rules: MuteRuleLookup | None = None,
     ) -> None:
         self.router = router
         self.lane = lane or Lane(settings.ingest_queue_url)
@@ -98,6 +101,8 @@ class RouterService:
         self.refusals: Counter[str] = Counter()  # Slack error code -> channels refused (a metric per cause)
         # finished Batch jobs, counted per handled record, published with the invocation's metrics
         self.batch_outcomes = batch_outcomes
+        # the mute rules of alarms delivered without them (SNS, alarm actions); None: not looked up
+        self.mute_rules = mute_rules
 
     def publish_metrics(self) -> None:
         """Hand this invocation's counts to Powertools Metrics: one value per metric, not one per record;
@@ -144,7 +149,7 @@ class RouterService:
             self.reject(body, exc.reason, _metric_of(exc), message_id)
             return Outcome()
         self._note_ignored(parsed, message_id)
-        outcome = self._guard(lambda: self.handle_alerts(parsed.alerts), body, message_id)
+        outcome = self._guard(lambda: self.handle_alerts(self.with_mute_rules(parsed)), body, message_id)
         self._count_jobs(parsed, message_id)  # only now: a record handed back to SQS (it raised) counts on
         return outcome  # its retry
 
@@ -174,9 +179,17 @@ class RouterService:
             self.reject(json.dumps(event, default=str), exc.reason, _metric_of(exc))
             return Outcome()
         self._note_ignored(parsed)
-        outcome = self.handle_alerts(parsed.alerts)
+        outcome = self.handle_alerts(self.with_mute_rules(parsed))
         self._count_jobs(parsed)
         return outcome
+
+    def with_mute_rules(self, parsed: ParseResult) -> list[Alert]:
+        """The alerts, those whose delivery could not say they are muted with the window of the CloudWatch mute
+        rule covering them (when the stack looks mute rules up; no call otherwise)."""
+        lookup = self.mute_rules
+        if lookup is None or not parsed.mute_unknown:
+            return parsed.alerts
+        return [lookup.muted(a) if a.fingerprint in parsed.mute_unknown else a for a in parsed.alerts]
 
     def _count_jobs(self, parsed: ParseResult, message_id: str = "") -> None:
         """The finished Batch jobs of an event that was handled (or kept in the DLQ: it is not retried), those

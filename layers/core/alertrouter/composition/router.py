@@ -8,7 +8,7 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from alertrouter.admission import Admission
-from alertrouter.aws import Clients, SecretCache
+from alertrouter.aws import LOOKUP_CONFIG, Clients, SecretCache
 from alertrouter.batch_outcomes import NAMESPACE as BATCH_NAMESPACE
 from alertrouter.batch_outcomes import BatchOutcomes
 from alertrouter.composition.parts import sms_notifier
@@ -16,6 +16,7 @@ from alertrouter.config import ConfigError, config_version, load_config
 from alertrouter.failsafe import FailSafe
 from alertrouter.models.config import RoutingConfig
 from alertrouter.models.settings import Settings
+from alertrouter.mute_rules import MuteRuleLookup
 from alertrouter.notify.base import NotifyError, SlackApi, WebhookSender
 from alertrouter.notify.ops import OpsTopic
 from alertrouter.notify.slack import SlackClient
@@ -80,7 +81,8 @@ def compose(
         fail_safe=fail_safe,
         **({"now_ms": now_ms} if now_ms else {}),
     )
-    return RouterService(
+    mute_rules = mute_rule_lookup(settings, clients)
+    service = RouterService(
         router,
         settings=settings,
         clients=clients,
@@ -90,7 +92,21 @@ def compose(
         lane=lane,
         # AlertRouter/Batch by JobQueue (and JobDefinition), as the queue-metrics function: no `service`
         batch_outcomes=BatchOutcomes(dimensionless_metrics(BATCH_NAMESPACE)),
+        mute_rules=mute_rules,
     )
+    if mute_rules is not None:
+        mute_rules.on_failure = lambda metric: service.counts.update((metric,))
+    return service
+
+
+def mute_rule_lookup(settings: Settings, clients: Clients) -> MuteRuleLookup | None:
+    """The CloudWatch mute rule lookup for alarms delivered by SNS or an alarm action, when the stack asks for
+    it (MuteRulesForSnsAlarms); None otherwise. Its client tries once, quickly: an alert is never held up."""
+    if not settings.mute_rules_for_sns_alarms:
+        return None
+    client = Clients(clients.session, LOOKUP_CONFIG).client("cloudwatch")
+    region = settings.aws_region or str(client.meta.region_name or "")
+    return MuteRuleLookup(client, account=settings.account_id, region=region)
 
 
 def slack_token(settings: Settings, secrets: SecretCache) -> Callable[[], str]:

@@ -74,6 +74,9 @@ class Settings(_StateTable, _RouterQueue, _StormQueue, _Paging, _RoutingConfig):
         ""  # comma-separated accounts routed beside it (AllowedSourceAccountIds)
     )
     ops_topic_arn: str = ""  # the stack's ops topic: paged when Slack refuses the token (empty: logged only)
+    aws_region: str = ""  # the stack's region (Lambda sets AWS_REGION)
+    # look up the CloudWatch alarm mute rules of alarms delivered by SNS or an alarm action (MuteRulesForSnsAlarms)
+    mute_rules_for_sns_alarms: bool = False
 
     @property
     def source_accounts(self) -> frozenset[str]:

@@ -39,11 +39,20 @@ class ParseResult:
     alerts: list[Alert] = field(default_factory=list)
     ignored: list[Ignored] = field(default_factory=list)
     outcomes: list[JobOutcome] = field(default_factory=list)  # Batch jobs that ended (the outcome metrics)
+    # the alarms whose delivery (SNS, the Lambda alarm action) cannot carry a mute rule, by fingerprint: the
+    # router may look their mute rules up (alertrouter.mute_rules)
+    mute_unknown: set[str] = field(default_factory=set)
 
     def extend(self, other: ParseResult) -> None:
         self.alerts.extend(other.alerts)
         self.ignored.extend(other.ignored)
         self.outcomes.extend(other.outcomes)
+        self.mute_unknown |= other.mute_unknown
+
+    @classmethod
+    def without_mute_detail(cls, alerts: list[Alert]) -> ParseResult:
+        """Alarm alerts from a delivery that says nothing of mute rules."""
+        return cls(alerts=alerts, mute_unknown={a.fingerprint for a in alerts})
 
 
 def parse_body(body: str | bytes, *, direct: bool = True) -> ParseResult:
@@ -98,9 +107,9 @@ def parse_payload(payload: Any, *, direct: bool = False) -> ParseResult:
     if "detail-type" in payload and "source" in payload:
         return _parse_eventbridge(payload, direct)
     if "alarmData" in payload:
-        return ParseResult(alerts=cloudwatch.parse_alarm_action(payload))
+        return ParseResult.without_mute_detail(cloudwatch.parse_alarm_action(payload))
     if "AlarmName" in payload and "NewStateValue" in payload:
-        return ParseResult(alerts=cloudwatch.parse_sns_message(payload))
+        return ParseResult.without_mute_detail(cloudwatch.parse_sns_message(payload))
     keys = ", ".join(sorted(str(k) for k in payload)[:6])
     raise UnrecognisedEventError(f"unrecognised event shape (top-level keys: {keys or 'none'})")
 
@@ -129,7 +138,7 @@ def _parse_sns_message(message: Any) -> ParseResult:
     except ValueError as exc:
         raise MalformedEventError(f"SNS Message is not JSON: {str(exc)[:200]}") from exc
     if isinstance(inner, dict) and "AlarmName" in inner:
-        return ParseResult(alerts=cloudwatch.parse_sns_message(inner))
+        return ParseResult.without_mute_detail(cloudwatch.parse_sns_message(inner))
     # An EventBridge event or alarm action published to the topic by a forwarding rule.
     return parse_payload(inner)
 
