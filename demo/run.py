@@ -481,8 +481,8 @@ def story(clock: DemoClock, endpoint: str, slack: SlackStandIn, html_path: Path 
         }
     )
     router_app, escalator_app, interactions_app, slo_app = pin_clocks(clock)
-    from alertrouter.cli import _silence_line
     from alertrouter.cli import main as cli
+    from alertrouter.cli_silences import silence_line as _silence_line
     from alertrouter.notify.preview import render_text
 
     lam = LocalLambda(

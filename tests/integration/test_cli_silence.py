@@ -417,3 +417,83 @@ def test_bad_recurrences_exit_2_with_a_one_line_error(
     assert (code, out) == (2, "")
     assert err.startswith("alertrouter: ") and err.count("\n") == 1 and message in err, err
     assert table.item_count() == 0
+
+
+VIEW_CONFIG = """
+route:
+  receiver: team
+  routes:
+    - matchers: ['service="db"']
+      receiver: team
+      mute_time_intervals: [always]
+    - matchers: ['service="web"']
+      receiver: team
+      mute_time_intervals: [tomorrow]
+receivers: [{name: team, slack_configs: [{channel: '#team'}]}]
+time_intervals:
+  - name: always
+    time_intervals: [{times: [{start_time: '00:00', end_time: '24:00'}]}]
+  - name: tomorrow
+    time_intervals: [{weekdays: [TOMORROW]}]
+inhibit_rules:
+  - source_matchers: ['alertname="ClusterDown"']
+    target_matchers: ['severity="warning"']
+    equal: [cluster]
+"""
+
+
+def test_list_shows_every_mechanism_that_mutes_now_and_next_and_with_held_the_alerts_held_back(
+    table: Table, capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    """The maintenance view: silences, then the routing config's time intervals and inhibition by firing
+    alerts, then (asked for: it scans the table) every alert a flush held back, with its reason."""
+    from alertrouter.models.state import Member
+    from support.store_items import KEY, NOW, alert
+
+    config = tmp_path / "routing.yaml"
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    config.write_text(VIEW_CONFIG.replace("TOMORROW", f"{tomorrow:%A}".lower()))
+    # Given a silence, a firing ClusterDown (an inhibition source), and a group whose flush held an alert back
+    code, _, _ = run(
+        capsys, *silence_cmd(table, "add", "DiskFull", "--by", "alice", "--comment", "disk swap")
+    )
+    assert code == 0
+    table.store.set_inhibit_source("fp-cluster", {"alertname": "ClusterDown", "cluster": "eu1"}, NOW, True)
+    state = table.store.apply_alert(alert(name="DbReplicaLag"), NOW).state
+    table.store.upsert_member(KEY, "route0", "team", {}, state.fingerprint, Member.of(state), NOW)
+    table.store.claim(KEY, "lease", NOW + 1, 30_000)
+    reason = "muted by CloudWatch mute rule nightly-db until 2026-03-02 04:00 UTC"
+    table.store.release(KEY, "lease", {"muted": {state.fingerprint: reason}}, NOW + 1)
+    # When the view is listed with the config
+    code, out, err = run(capsys, *silence_cmd(table, "list", "--config", str(config)))
+    assert (code, err) == (0, "")
+    silences, rest = out.split("\n\n")
+    [silence] = silences.splitlines()
+    assert " active " in silence and "by alice" in silence
+    # Then the route muted now, the inhibition, and the route muted tomorrow are each shown with why
+    lines = rest.splitlines()
+    assert lines[0] == "Also muting now:"
+    assert any(
+        line.split()[:2] == ["inhibition", 'severity="warning"']
+        and "by firing: ClusterDown" in line
+        and line.endswith('# while alertname="ClusterDown" fires')
+        for line in lines[1:3]
+    )
+    assert any(
+        'route 0.0 (service="db") to team  now  by routing config [route 0.0]  # muted during always' in line
+        for line in lines[1:3]
+    )
+    assert lines[3] == "Also muting next:"
+    after = tomorrow + timedelta(days=1)
+    assert 'route 0.1 (service="web")' in lines[4] and "# muted during tomorrow" in lines[4]
+    assert f"next {tomorrow:%Y-%m-%d} 00:00 UTC → {after:%Y-%m-%d} 00:00 UTC" in lines[4]
+    assert len(lines) == 5  # nothing held back is read without --held
+    # When --held is asked, Then the alert held back by the mute rule is named, with its reason
+    code, out, err = run(capsys, *silence_cmd(table, "list", "--config", str(config), "--held"))
+    held = out.split("\n\n")[1].splitlines()
+    assert held[-2] == "Held back now (1):"
+    assert held[-1].split()[:3] == ["CloudWatch", "mute", "rule"] and held[-1].endswith(reason)
+    assert state.fingerprint in held[-1]
+    # and a config that cannot be read is said, the silences still listed
+    code, out, err = run(capsys, *silence_cmd(table, "list", "--config", str(tmp_path / "missing.yaml")))
+    assert code == 0 and "by alice" in out and "time intervals and inhibition not shown:" in out

@@ -47,7 +47,7 @@ def matches(matcher: Matcher, value: str | None) -> bool:
 
 def silence_reading(arguments: list[str], read: int) -> dict[str, Any]:
     """What `alertrouter silence add ARGUMENTS...` makes of argument `read`, in the golden's shape."""
-    from alertrouter.cli import silence_arguments
+    from alertrouter.cli_silences import silence_arguments
     from alertrouter.models.silence import Silence
 
     try:

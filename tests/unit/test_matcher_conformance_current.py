@@ -70,7 +70,7 @@ def test_silence_adds_first_argument_agrees_with_the_current_amtool_but_where_it
 )
 def test_matchers_given_as_separate_arguments_mean_what_they_mean_there(case: dict[str, Any]) -> None:
     oracle = case["modes"][DEFAULT]["silence_args"]
-    from alertrouter.cli import silence_arguments
+    from alertrouter.cli_silences import silence_arguments
 
     args = oracle["args"]
     matchers = [m if isinstance(m, Matcher) else Matcher.parse(m) for m in silence_arguments(args)]

@@ -7,31 +7,25 @@ import json
 import os
 import sys
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
-
-from pydantic import ValidationError
 
 from alertrouter import amtool
+from alertrouter.cli_silences import add_silence_actions, epoch_ms, silence_command
 from alertrouter.config import ConfigError, config_version, deprecations, load_config
 from alertrouter.models.alert import Status
-from alertrouter.models.config import RoutingConfig, parse_duration
-from alertrouter.models.matcher import Matcher
-from alertrouter.models.recurrence import describe_every, parse_entries, parse_every, zone
-from alertrouter.models.silence import DEFAULT_RECURRING_MS, Silence
+from alertrouter.models.config import RoutingConfig
 from alertrouter.models.state import AlertState, GroupState, Member
-from alertrouter.models.timeinterval import TimeIntervalSpec
 from alertrouter.notify.preview import render_text
-from alertrouter.notify.render import group_status, render_group, render_sms, utc_text
+from alertrouter.notify.render import group_status, render_group, render_sms
 from alertrouter.notify.wording import Wording
-from alertrouter.routing.timeintervals import silence_window
 from alertrouter.routing.tree import group_identity, group_key, match_routes
 from alertrouter.sources import MalformedEventError, ParseResult, parse_body
 
 if TYPE_CHECKING:
     from alertrouter.store.base import Stores
+    from alertrouter.store.dynamodb import DynamoDBStore
 
 DEFAULT_CONFIG = "config/routing.yaml"
 
@@ -234,9 +228,8 @@ def _webhook_line(kind: str, entry: dict[str, Any]) -> str:
     return f"{hook} {verb} {entry.get('cause', '')}"
 
 
-def _stores(args: argparse.Namespace) -> Stores | None:
-    """The deployed stack's state table (or a local endpoint's) as its aggregates; None, said on stderr, without
-    a name."""
+def _table_store(args: argparse.Namespace) -> DynamoDBStore | None:
+    """The deployed stack's state table (or a local endpoint's); None, said on stderr, without a name."""
     import botocore.session
 
     from alertrouter.store.dynamodb import DynamoDBStore
@@ -247,7 +240,13 @@ def _stores(args: argparse.Namespace) -> Stores | None:
     client: Any = botocore.session.get_session().create_client(
         "dynamodb", region_name=args.region or None, endpoint_url=args.endpoint_url or None
     )
-    return DynamoDBStore(args.table, client).stores()
+    return DynamoDBStore(args.table, client)
+
+
+def _stores(args: argparse.Namespace) -> Stores | None:
+    """The state table as its aggregates (see `_table_store`)."""
+    table = _table_store(args)
+    return None if table is None else table.stores()
 
 
 def cmd_history(args: argparse.Namespace) -> int:
@@ -277,145 +276,14 @@ def cmd_history(args: argparse.Namespace) -> int:
     return 0
 
 
-def _when(text: str) -> int:
-    """An ISO 8601 time (UTC if no offset) as epoch milliseconds."""
-    at = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return int((at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp() * 1000)
-
-
-def _silence_line(silence: Silence, now_ms: int) -> str:
-    """One line per silence; a recurring one adds a line: its recurrence and its current or next window."""
-    window = silence_window(silence, now_ms) if silence.every else None
-    if silence.active(now_ms):
-        state = "active"
-    elif silence.starts_at_ms > now_ms:
-        state = "pending"
-    else:
-        state = "waiting" if window else "expired"  # (a recurring one between its windows)
-    until = " (or until its alert resolves)" if silence.group else ""
-    line = (
-        f"{silence.id}  {state:<8} {utc_text(silence.starts_at_ms)} → {utc_text(silence.ends_at_ms)}{until}  "
-        f"by {silence.created_by}  {silence.describe()}"
-        + (f"  # {silence.comment}" if silence.comment else "")
-    )
-    if not silence.every:
-        return line
-    if window is None:
-        return f"{line}\n    {describe_every(silence.every)}; no window left"
-    tz = ZoneInfo(silence.every[0].location)
-    start, end = (datetime.fromtimestamp(ms / 1000, UTC) for ms in window)
-    local = f"{start.astimezone(tz):%Y-%m-%d %H:%M %Z} → {end.astimezone(tz):%Y-%m-%d %H:%M %Z}"
-    which = "this window" if silence.active(now_ms) else "next window"
-    return (
-        f"{line}\n    {describe_every(silence.every)}; {which} {utc_text(window[0])} → {utc_text(window[1])}"
-        + ("" if tz.key == "UTC" else f" ({local}, {tz.key})")
-    )
-
-
-def _silence_json(silence: Silence, now_ms: int) -> dict[str, Any]:
-    window = silence_window(silence, now_ms) if silence.every else None
-    return {
-        **silence.model_dump(mode="json"),
-        "active": silence.active(now_ms),
-        **({"next_window": list(window) if window else None} if silence.every else {}),
-    }
-
-
-def _recurrence(args: argparse.Namespace) -> tuple[TimeIntervalSpec, ...]:
-    """`--every` (the short form, or time_intervals entries as YAML or JSON) or `--every-yaml FILE`, in `--tz`."""
-    if args.every and args.every_yaml:
-        raise ValueError("give --every or --every-yaml, not both")
-    if args.tz is not None and not (args.every or args.every_yaml):
-        raise ValueError("--tz is the zone of a recurring silence's --every")
-    location = zone(args.tz or "UTC")
-    if args.every_yaml:
-        try:
-            text = Path(args.every_yaml).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ValueError(f"cannot read {args.every_yaml}: {exc.strerror}") from None
-        return parse_entries(text, location)
-    return parse_every(args.every, location) if args.every else ()
-
-
-def _until(text: str, location: str) -> int:
-    """`--until`: an ISO 8601 time (UTC if no offset), or a date: the end of that day in the silence's zone."""
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        return _when(text)
-    midnight = datetime.combine(day + timedelta(days=1), datetime.min.time(), ZoneInfo(location))
-    return int(midnight.timestamp() * 1000)
-
-
-def _new_silence(args: argparse.Namespace, now: int) -> Silence:
-    every = _recurrence(args)
-    starts = _when(args.start) if args.start else now
-    if args.end and args.until:
-        raise ValueError("give --end or --until, not both")
-    if args.end or args.until:
-        ends = _when(args.end) if args.end else _until(args.until, every[0].location if every else "UTC")
-    elif args.duration or not every:
-        ends = starts + int(parse_duration(args.duration or "1h").total_seconds() * 1000)
-    else:
-        ends = starts + DEFAULT_RECURRING_MS
-    silence = Silence(
-        matchers=silence_arguments(args.matchers),
-        starts_at_ms=starts,
-        ends_at_ms=ends,
-        created_by=args.by,
-        comment=args.comment,
-        every=every,
-    )
-    if every and silence_window(silence, max(starts, now)) is None:
-        raise ValueError(
-            f"{describe_every(every)} never holds between {utc_text(max(starts, now))} and {utc_text(ends)}"
-        )
-    return silence
-
-
-def silence_arguments(arguments: list[str]) -> list[str | Matcher]:
-    """`silence add`'s matchers as amtool reads them: one matcher per argument, and a first argument that is
-    a bare word (`DiskFull`) is the alert name. (amtool takes any first argument it cannot read as a matcher
-    for the alert name; here one with blanks or matcher characters is refused with the reason instead.)"""
-    first, *rest = arguments
-    if first and not set(first) & set('=!~"{},') and not any(c.isspace() for c in first):
-        return [Matcher.of("alertname", "=", first), *rest]
-    return list(arguments)
-
-
 def cmd_silence(args: argparse.Namespace) -> int:
-    """`silence add MATCHER...`, `silence list`, `silence expire ID`, against the state table."""
-    stores = _stores(args)
-    if stores is None:
+    """`silence add|list|expire` (cli_silences.py), against the state table."""
+    table = _table_store(args)
+    if table is None:
         return 2
-    store = stores.silences
-    now = int(time.time() * 1000)
-    if args.action == "add":
-        try:
-            silence = _new_silence(args, now)
-        except (ValueError, ValidationError) as exc:
-            errors = exc.errors() if isinstance(exc, ValidationError) else [{"msg": str(exc)}]
-            print("alertrouter: " + "; ".join(str(e["msg"]) for e in errors), file=sys.stderr)
-            return 2
-        store.put_silence(silence)
-        print(_silence_line(silence, now))
-        return 0
-    if args.action == "expire":
-        ended = store.expire_silence(args.id, now)
-        if ended is None:
-            print(f"alertrouter: no active or pending silence {args.id}", file=sys.stderr)
-            return 1
-        print(_silence_line(ended, now))
-        return 0
-    silences = [s for s in store.silences() if args.all or s.ends_at_ms > now]
-    if args.json:
-        json.dump([_silence_json(s, now) for s in silences], sys.stdout, indent=2)
-        print()
-    elif not silences:
-        print("no silences" if args.all else "no active or pending silences (--all shows ended ones)")
-    for silence in [] if args.json else silences:
-        print(_silence_line(silence, now))
-    return 0
+    return silence_command(
+        args, table.stores(), lambda: load_config(args.config, _placeholders()), table.held_back
+    )
 
 
 def cmd_slo(args: argparse.Namespace) -> int:
@@ -482,7 +350,7 @@ def _slo_evaluate(args: argparse.Namespace, slos: list[Any]) -> int:
     from alertrouter.slo.rules import format_duration
 
     try:
-        at = _when(args.at) // 1000 if args.at else int(time.time())
+        at = epoch_ms(args.at) // 1000 if args.at else int(time.time())
     except ValueError as exc:
         print(f"alertrouter: --at: {exc}", file=sys.stderr)
         return 2
@@ -674,41 +542,7 @@ def build_parser() -> argparse.ArgumentParser:
     history.set_defaults(func=cmd_history)
     silence = sub.add_parser("silence", help="add, list or expire silences (in the state table)")
     actions = silence.add_subparsers(dest="action", required=True)
-    add = actions.add_parser(
-        "add",
-        help='silence alerts matching all of MATCHER... e.g. alertname="DiskFull" (a bare first word is the '
-        "alert name, as in amtool: DiskFull)",
-    )
-    add.add_argument("matchers", nargs="+", metavar="MATCHER")
-    add.add_argument(
-        "--duration", help="how long (e.g. 30m, 4h; default 1h, or 90 days with --every); or give --end"
-    )
-    add.add_argument("--start", help="ISO 8601 start (default: now)")
-    add.add_argument("--end", help="ISO 8601 end")
-    add.add_argument(
-        "--every",
-        help='recurring: mute only in these windows, e.g. "sun 02:00-04:00", "mon-fri 22:00-06:00", "mon 1-7 '
-        '09:00-10:00" (weekdays, days of the month with -1 the last, months, years, HH:MM-HH:MM), or '
-        "Alertmanager time_intervals entries as YAML or JSON",
-    )
-    add.add_argument("--every-yaml", metavar="FILE", help="recurring: Alertmanager time_intervals entries")
-    add.add_argument("--tz", help="the zone --every is read in (an IANA name; default UTC)")
-    add.add_argument(
-        "--until",
-        help="when a recurring silence ends: an ISO 8601 time, or a date (the end of that day in --tz); "
-        "default 90 days, at most a year",
-    )
-    add.add_argument(
-        "--by", default=os.environ.get("USER", "") or "cli", help="who is silencing (default: $USER)"
-    )
-    add.add_argument("--comment", default="")
-    listing = actions.add_parser("list", help="active and pending silences")
-    listing.add_argument("--all", action="store_true", help="ended ones too (kept 7 days)")
-    listing.add_argument("--json", action="store_true")
-    expire = actions.add_parser("expire", help="end a silence now")
-    expire.add_argument("id")
-    for each in (add, listing, expire):
-        _table_args(each)
+    add_silence_actions(actions, _table_args)
     silence.set_defaults(func=cmd_silence)
     slo = sub.add_parser("slo", help="validate, evaluate and test SLO definitions (OpenSLO v1)")
     slo_actions = slo.add_subparsers(dest="action", required=True)

@@ -11,10 +11,11 @@ from typing import Any
 
 from alertrouter.models.config import ResolvedRoute, RoutingConfig
 from alertrouter.models.inhibit import InhibitRule
+from alertrouter.models.recurrence import describe_every
 from alertrouter.models.silence import Silence
 from alertrouter.models.timeinterval import NamedTimeInterval
 from alertrouter.notify.render import utc_text
-from alertrouter.routing.timeintervals import next_change
+from alertrouter.routing.timeintervals import holds, next_change, silence_window, window
 from alertrouter.routing.tree import resolved_routes
 from alertrouter.store.base import HeldBack
 
@@ -68,37 +69,40 @@ def _iso(ms: int) -> str | None:
 
 
 def silence_quiets(silences: Iterable[Silence], now_ms: int) -> list[Quiet]:
-    """Each silence not yet over, with its window."""
-    return [
-        Quiet(
-            mechanism="silence",
-            covers=silence.describe(),
-            by=silence.created_by,
-            why=silence.comment + (" (or until its alert resolves)" if silence.group else ""),
-            active=silence.starts_at_ms <= now_ms,
-            starts_ms=silence.starts_at_ms,
-            ends_ms=silence.ends_at_ms,
-            ref=silence.id,
+    """Each silence not yet over, with its window now or its next one (a recurring one's next occurrence)."""
+    out = []
+    for silence in silences:
+        found = silence_window(silence, now_ms)
+        if found is None:
+            continue  # over, or no window of a recurring one left before its end
+        starts, ends = found
+        recurring = " " + describe_every(silence.every) if silence.every else ""
+        out.append(
+            Quiet(
+                mechanism="recurring silence" if silence.every else "silence",
+                covers=silence.describe() + recurring,
+                by=silence.created_by,
+                why=silence.comment + (" (or until its alert resolves)" if silence.group else ""),
+                active=silence.active(now_ms),
+                starts_ms=starts,
+                ends_ms=ends,
+                ref=silence.id,
+            )
         )
-        for silence in silences
-        if silence.ends_at_ms > now_ms
-    ]
+    return out
 
 
-def _window(intervals: Sequence[NamedTimeInterval], now: datetime) -> tuple[bool, int, int] | None:
-    """Whether the intervals hold now, and the window (now's or the next) within LOOK_AHEAD."""
-
-    def ms(at: datetime) -> int:
-        return int(at.timestamp() * 1000)
-
-    holds = any(t.contains(now) for t in intervals)
-    change = next_change(intervals, now, LOOK_AHEAD)
-    if holds:
-        return True, ms(now), ms(change) if change else 0
-    if change is None:
+def _window(intervals: Sequence[NamedTimeInterval], now_ms: int) -> tuple[bool, int, int] | None:
+    """Whether the intervals hold now, and their window (now's or the next) within LOOK_AHEAD: (start, end),
+    the end 0 when it lasts beyond."""
+    now = datetime.fromtimestamp(now_ms / 1000, UTC)
+    specs = [spec for interval in intervals for spec in interval.time_intervals]
+    limit = now + LOOK_AHEAD
+    found = window(specs, now, now, limit)
+    if found is None:
         return None
-    ends = next_change(intervals, change, LOOK_AHEAD)
-    return False, ms(change), ms(ends) if ends else 0
+    starts, ends = (int(at.timestamp() * 1000) for at in found)
+    return holds(specs, now), starts, 0 if ends >= int(limit.timestamp() * 1000) else ends
 
 
 def time_interval_quiets(config: RoutingConfig, now_ms: int) -> list[Quiet]:
@@ -118,7 +122,7 @@ def _route_quiet(
     route: ResolvedRoute, intervals: list[NamedTimeInterval], muting: bool, now_ms: int
 ) -> Quiet | None:
     """A route's quiet time from one kind of its intervals: while they hold (`muting`), or between them."""
-    found = _window(intervals, datetime.fromtimestamp(now_ms / 1000, UTC))
+    found = _window(intervals, now_ms)
     if found is None:
         return None
     holds, starts, ends = found
@@ -194,14 +198,19 @@ def held_back_lines(held: Sequence[HeldBack]) -> list[str]:
     ]
 
 
-def report_lines(quiets: Sequence[Quiet], held: Sequence[HeldBack] | None) -> list[str]:
-    """The maintenance view as text: muted now, muted next, and (when read) the alerts held back now."""
+def report_lines(quiets: Sequence[Quiet], held: Sequence[HeldBack] | None, also: bool = False) -> list[str]:
+    """The maintenance view as text: muted now, muted next, and (when read) the alerts held back now. `also`:
+    the silences were listed before, and these are the other mechanisms."""
     ordered = sorted_quiets(quiets)
     now = [q for q in ordered if q.active]
     later = [q for q in ordered if not q.active]
-    lines = ["Muting now:", *(quiet_line(q) for q in now)] if now else ["Nothing mutes alerts now."]
+    also_word = "Also muting" if also else "Muting"
+    if now:
+        lines = [f"{also_word} now:", *(quiet_line(q) for q in now)]
+    else:
+        lines = ["Nothing else mutes alerts now." if also else "Nothing mutes alerts now."]
     if later:
-        lines += ["Muting next:", *(quiet_line(q) for q in later)]
+        lines += [f"{also_word} next:", *(quiet_line(q) for q in later)]
     if held is not None:
         lines += (
             [f"Held back now ({len(held)}):", *held_back_lines(held)]
