@@ -497,3 +497,54 @@ def test_list_shows_every_mechanism_that_mutes_now_and_next_and_with_held_the_al
     # and a config that cannot be read is said, the silences still listed
     code, out, err = run(capsys, *silence_cmd(table, "list", "--config", str(tmp_path / "missing.yaml")))
     assert code == 0 and "by alice" in out and "time intervals and inhibition not shown:" in out
+
+
+def test_list_with_mute_rules_shows_the_accounts_alarm_mute_rules_now_and_next(
+    table: Table, capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    """`--mute-rules` reads the account's rules with real ListAlarmMuteRules / GetAlarmMuteRule calls (on the
+    loopback stand-in: moto has none) and shows each rule muting now or within 35 days."""
+    from support.mute_rules_standin import MuteRulesStandIn
+
+    config = tmp_path / "routing.yaml"
+    config.write_text(
+        "route: {receiver: team}\nreceivers: [{name: team, slack_configs: [{channel: '#t'}]}]\n"
+    )
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    with MuteRulesStandIn() as standin:
+        client = standin.client()
+        schedule = {"Expression": "cron(0 0 * * *)", "Duration": "P1D", "Timezone": "UTC"}  # always, daily
+        client.put_alarm_mute_rule(
+            Name="freeze", Description="change freeze", Rule={"Schedule": schedule},
+            MuteTargets={"AlarmNames": [f"alarm-{i}" for i in range(7)]},
+        )  # fmt: skip
+        later = today + timedelta(days=3, hours=22)
+        client.put_alarm_mute_rule(
+            Name="db-upgrade",
+            Rule={"Schedule": {"Expression": f"at({later:%Y-%m-%dT%H:%M})", "Duration": "PT2H"}},
+            MuteTargets={"AlarmNames": ["DbReplicaLag"]},
+        )
+        client.put_alarm_mute_rule(
+            Name="odd", Rule={"Schedule": {"Expression": "cron(*/5 * * * *)", "Duration": "PT1H"}},
+            MuteTargets={"AlarmNames": ["x"]},
+        )  # fmt: skip
+        argv = [*silence_cmd(table, "list", "--config", str(config), "--mute-rules")]
+        code, out, err = run(capsys, *argv, "--cloudwatch-endpoint-url", standin.url)
+        assert (code, err) == (0, "")
+        # Then the rule in effect now and the one next are shown, with what they mute, and the refused one said
+        assert "odd: its schedule is refused" in out
+        lines = out.splitlines()
+        now_at, next_at = lines.index("Also muting now:"), lines.index("Also muting next:")
+        [freeze] = lines[now_at + 1 : next_at]
+        assert freeze.split()[:4] == ["CloudWatch", "mute", "rule", "freeze:"]
+        assert "alarms alarm-0, alarm-1, alarm-2, alarm-3, alarm-4 and 2 more" in freeze
+        assert f"until {today + timedelta(days=1):%Y-%m-%d} 00:00 UTC" in freeze and freeze.endswith(
+            "# change freeze"
+        )
+        [upgrade] = lines[next_at + 1 :]
+        assert "db-upgrade: alarms DbReplicaLag" in upgrade
+        assert f"next {later:%Y-%m-%d %H:%M} UTC → {later + timedelta(hours=2):%Y-%m-%d %H:%M} UTC" in upgrade
+        # When the API refuses, Then the view says so and still lists the rest
+        standin.deny("ListAlarmMuteRules")
+        code, out, err = run(capsys, *argv, "--cloudwatch-endpoint-url", standin.url)
+        assert code == 0 and "CloudWatch alarm mute rules not read: " in out and "AccessDenied" in out

@@ -179,6 +179,33 @@ def test_start_and_expire_dates_cut_the_windows() -> None:
     assert expiring.window_at(utc(2026, 5, 11, 2, 30)) is None
 
 
+def ms(at: datetime) -> int:
+    return int(at.timestamp() * 1000)
+
+
+def test_the_next_window_is_the_covering_one_else_the_first_to_start_within_the_horizon() -> None:
+    """What the maintenance view shows of a rule: its window now, or its next one."""
+    week = timedelta(days=7)
+    weekly = MuteSchedule.parse("cron(0 2 * * SUN)", "PT4H", "Asia/Tokyo")
+    # Sunday 2026-05-10 02:00 in Tokyo is Saturday 17:00 UTC: from the Wednesday before, that is next
+    assert weekly.next_window(utc(2026, 5, 6, 12), week) == (utc(2026, 5, 9, 17), utc(2026, 5, 9, 21))
+    assert weekly.next_window(utc(2026, 5, 9, 18), week) == (utc(2026, 5, 9, 17), utc(2026, 5, 9, 21))
+    assert weekly.next_window(utc(2026, 5, 9, 21), week) == (utc(2026, 5, 16, 17), utc(2026, 5, 16, 21))
+    assert weekly.next_window(utc(2026, 5, 6, 12), timedelta(days=2)) is None  # beyond the horizon
+    once = MuteSchedule.parse("at(2026-06-01T22:00)", "PT1H")
+    assert once.next_window(utc(2026, 5, 6), timedelta(days=35)) == (utc(2026, 6, 1, 22), utc(2026, 6, 1, 23))
+    assert once.next_window(utc(2026, 6, 1, 23), timedelta(days=35)) is None  # it has been
+    # a rule's windows are cut to when it is in effect: one starting mid-window, one that expires
+    starting = rule(start=utc(2026, 5, 12, 3)).next_window(utc(2026, 5, 10, 12), week)
+    assert starting is not None and (starting.starts_at_ms, starting.ends_at_ms) == (
+        ms(utc(2026, 5, 12, 3)),
+        ms(utc(2026, 5, 12, 4)),
+    )
+    assert rule(expire=utc(2026, 5, 11, 1)).next_window(utc(2026, 5, 10, 12), week) is None
+    now = rule().next_window(utc(2026, 5, 10, 3), week)
+    assert now is not None and now.covers(ms(utc(2026, 5, 10, 3)))
+
+
 # ---- what is refused ----
 @pytest.mark.parametrize(
     ("expression", "reason"),

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,7 @@ from alertrouter.routing.tree import group_identity, group_key, match_routes
 from alertrouter.sources import MalformedEventError, ParseResult, parse_body
 
 if TYPE_CHECKING:
+    from alertrouter.sources.mute_schedule import MuteRule
     from alertrouter.store.base import Stores
     from alertrouter.store.dynamodb import DynamoDBStore
 
@@ -282,8 +284,30 @@ def cmd_silence(args: argparse.Namespace) -> int:
     if table is None:
         return 2
     return silence_command(
-        args, table.stores(), lambda: load_config(args.config, _placeholders()), table.held_back
+        args,
+        table.stores(),
+        lambda: load_config(args.config, _placeholders()),
+        table.held_back,
+        _mute_rules(args),
     )
+
+
+def _mute_rules(args: argparse.Namespace) -> Callable[[], tuple[list[MuteRule], list[str]]]:
+    """The account's alarm mute rules, read when `silence list --mute-rules` asks (in --region)."""
+
+    def read() -> tuple[list[MuteRule], list[str]]:
+        import botocore.session
+
+        from alertrouter.mute_rules import every_rule
+
+        client: Any = botocore.session.get_session().create_client(
+            "cloudwatch",
+            region_name=args.region or None,
+            endpoint_url=getattr(args, "cloudwatch_endpoint_url", "") or None,
+        )
+        return every_rule(client)
+
+    return read
 
 
 def cmd_slo(args: argparse.Namespace) -> int:

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from alertrouter.config import ConfigError
-from alertrouter.maintenance import inhibition_quiets, report_lines, time_interval_quiets
+from alertrouter.maintenance import inhibition_quiets, mute_rule_quiets, report_lines, time_interval_quiets
 from alertrouter.models.config import RoutingConfig, parse_duration
 from alertrouter.models.matcher import Matcher
 from alertrouter.models.recurrence import describe_every, parse_entries, parse_every, zone
@@ -27,6 +27,7 @@ from alertrouter.notify.render import utc_text
 from alertrouter.routing.timeintervals import silence_window
 
 if TYPE_CHECKING:
+    from alertrouter.sources.mute_schedule import MuteRule
     from alertrouter.store.base import HeldBack, Stores
 
 DEFAULT_CONFIG = "config/routing.yaml"
@@ -143,6 +144,7 @@ def silence_command(
     stores: Stores,
     routing: Callable[[], RoutingConfig],
     held_back: Callable[[], list[HeldBack]],
+    mute_rules: Callable[[], tuple[list[MuteRule], list[str]]] | None = None,
 ) -> int:
     """`silence add MATCHER...`, `silence list`, `silence expire ID`, against the state table."""
     store = stores.silences
@@ -164,7 +166,7 @@ def silence_command(
             return 1
         print(silence_line(ended, now))
         return 0
-    return _list(args, stores, routing, held_back, now)
+    return _list(args, stores, routing, held_back, mute_rules, now)
 
 
 def _list(
@@ -172,6 +174,7 @@ def _list(
     stores: Stores,
     routing: Callable[[], RoutingConfig],
     held_back: Callable[[], list[HeldBack]],
+    mute_rules: Callable[[], tuple[list[MuteRule], list[str]]] | None,
     now: int,
 ) -> int:
     """The silences, then what else mutes now and next (the routing config's time intervals, inhibition by
@@ -189,6 +192,13 @@ def _list(
             stores.inhibit_sources.inhibit_sources() if config.inhibit_rules else {},
         )
     held = held_back() if args.held else None
+    notes: list[str] = []
+    if mute_rules is not None and args.mute_rules:
+        try:
+            rules, notes = mute_rules()
+            quiets += mute_rule_quiets(rules, now)
+        except Exception as exc:  # noqa: BLE001 - the rest of the view is still shown, with the reason
+            notes = [f"CloudWatch alarm mute rules not read: {exc}"]
     if args.json:
         json.dump([_silence_json(s, now) for s in silences], sys.stdout, indent=2)
         print()
@@ -199,6 +209,8 @@ def _list(
         print(silence_line(silence, now))
     if config is None:
         print(f"\ntime intervals and inhibition not shown: {unread}")
+    for note in notes:
+        print(f"\n{note}")
     if quiets or held is not None:  # (with neither, the silences are the whole answer)
         print()
         for line in report_lines(quiets, held, also=True):
@@ -253,6 +265,13 @@ def add_silence_actions(actions: Any, table_args: Callable[[argparse.ArgumentPar
         action="store_true",
         help="also every alert held back now and why (a Scan: it reads the whole table)",
     )
+    listing.add_argument(
+        "--mute-rules",
+        action="store_true",
+        help="also the account's CloudWatch alarm mute rules muting now or next (ListAlarmMuteRules and "
+        "GetAlarmMuteRule in --region, with your credentials)",
+    )
+    listing.add_argument("--cloudwatch-endpoint-url", default="", help=argparse.SUPPRESS)
     expire = actions.add_parser("expire", help="end a silence now")
     expire.add_argument("id")
     for each in (add, listing, expire):

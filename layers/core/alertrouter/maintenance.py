@@ -17,6 +17,7 @@ from alertrouter.models.timeinterval import NamedTimeInterval
 from alertrouter.notify.render import utc_text
 from alertrouter.routing.timeintervals import holds, next_change, silence_window, window
 from alertrouter.routing.tree import resolved_routes
+from alertrouter.sources.mute_schedule import MuteRule
 from alertrouter.store.base import HeldBack
 
 LOOK_AHEAD = timedelta(days=35)  # how far "next" looks: a monthly window is always found
@@ -168,6 +169,38 @@ def inhibition_quiets(rules: Sequence[InhibitRule], sources: Mapping[str, Mappin
                 by="firing: " + shown + (f" and {more} more" if more > 0 else ""),
                 why="while " + (", ".join(str(m) for m in rule.source_matchers) or "any alert") + " fires",
                 active=True,
+            )
+        )
+    return out
+
+
+MUTE_TARGETS_SHOWN = 5  # alarm names shown per mute rule; the rest are counted
+
+
+def mute_rule_quiets(rules: Iterable[MuteRule], now_ms: int) -> list[Quiet]:
+    """Each CloudWatch alarm mute rule with a window now or within LOOK_AHEAD: the alarms it mutes, its
+    description as the why."""
+    at = datetime.fromtimestamp(now_ms / 1000, UTC)
+    out = []
+    for rule in rules:
+        found = rule.next_window(at, LOOK_AHEAD)
+        if found is None:
+            continue
+        alarms = sorted(rule.alarms)
+        more = len(alarms) - MUTE_TARGETS_SHOWN
+        covers = (
+            "alarms " + ", ".join(alarms[:MUTE_TARGETS_SHOWN]) + (f" and {more} more" if more > 0 else "")
+        )
+        out.append(
+            Quiet(
+                mechanism="CloudWatch mute rule",
+                covers=f"{rule.name}: {covers}" if alarms else rule.name,
+                by="CloudWatch",
+                why=rule.description,
+                active=found.covers(now_ms),
+                starts_ms=found.starts_at_ms,
+                ends_ms=found.ends_at_ms,
+                ref=rule.arn,
             )
         )
     return out

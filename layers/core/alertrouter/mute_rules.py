@@ -55,6 +55,7 @@ def rule_of(answer: Mapping[str, Any]) -> MuteRule:
         alarms=frozenset((answer.get("MuteTargets") or {}).get("AlarmNames") or ()),
         start_date=_aware(answer.get("StartDate")),
         expire_date=_aware(answer.get("ExpireDate")),
+        description=str(answer.get("Description") or ""),
     )
 
 
@@ -217,3 +218,30 @@ class MuteRuleLookup:
                 return
             self._logged.add(key)
         logger.warning(message, extra=extra)
+
+
+def every_rule(client: MuteRulesApi) -> tuple[list[MuteRule], list[str]]:
+    """Every mute rule of the account and region not yet expired, read whole (the maintenance view's; the
+    router's lookup asks per alarm), and a line for each one whose schedule is refused. API errors propagate."""
+    names: list[str] = []
+    token = ""
+    while True:
+        page = client.list_alarm_mute_rules(
+            Statuses=NOT_EXPIRED, MaxRecords=PAGE, **({"NextToken": token} if token else {})
+        )
+        names.extend(
+            rule_name(str(s.get("AlarmMuteRuleArn", ""))) for s in page.get("AlarmMuteRuleSummaries", [])
+        )
+        token = str(page.get("NextToken") or "")
+        if not token:
+            break
+    rules, refused = [], []
+    for name in dict.fromkeys(n for n in names if n):
+        try:
+            rules.append(rule_of(client.get_alarm_mute_rule(AlarmMuteRuleName=name)))
+        except ScheduleError as exc:
+            refused.append(f"{name}: its schedule is refused ({exc})")
+        except Exception as exc:  # noqa: BLE001 - deleted between the two calls: said, and the others shown
+            if _reason(exc)[0] != "ResourceNotFoundException":
+                raise
+    return rules, refused

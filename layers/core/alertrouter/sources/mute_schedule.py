@@ -237,6 +237,28 @@ class MuteSchedule:
                 found = (start, end)
         return found
 
+    def next_window(self, at: datetime, horizon: timedelta) -> tuple[datetime, datetime] | None:
+        """The window covering `at`, else the first that starts after it within `horizon`; None if none."""
+        at = at.astimezone(UTC)
+        covering = self.window_at(at)
+        if covering is not None:
+            return covering
+        if self.at is not None:
+            start, end = self.window_of(self.at)
+            return (start, end) if at < start <= at + horizon else None
+        assert self.cron is not None
+        day = at.astimezone(self.zone).date()
+        last = (at + horizon).astimezone(self.zone).date()
+        times = sorted(self.cron.times())
+        while day <= last:
+            if self.cron.matches(day):
+                for hour, minute in times:
+                    start, end = self.window_of(datetime(day.year, day.month, day.day, hour, minute))  # noqa: DTZ001
+                    if at < start <= at + horizon:
+                        return start, end
+            day += timedelta(days=1)
+        return None
+
 
 @dataclass(frozen=True, slots=True)
 class MuteRule:
@@ -248,22 +270,46 @@ class MuteRule:
     alarms: frozenset[str]
     start_date: datetime | None = None
     expire_date: datetime | None = None
+    description: str = ""
 
     def window_at(self, at: datetime) -> MuteWindow | None:
         """The rule's window that covers `at`, cut to the time the rule is in effect; None if none does."""
         window = self.schedule.window_at(at)
         if window is None:
             return None
-        start, end = window
+        start, end = self._in_effect(*window)
+        if not start <= at < end:
+            return None
+        return self._window(start, end)
+
+    def _in_effect(self, start: datetime, end: datetime) -> tuple[datetime, datetime]:
+        """A window cut to the time the rule is in effect (its StartDate and ExpireDate)."""
         if self.start_date is not None:
             start = max(start, self.start_date)
         if self.expire_date is not None:
             end = min(end, self.expire_date)
-        if not start <= at < end:
-            return None
+        return start, end
+
+    def _window(self, start: datetime, end: datetime) -> MuteWindow:
         return MuteWindow(
             rule=self.name,
             rule_arn=self.arn,
             starts_at_ms=int(start.timestamp() * 1000),
             ends_at_ms=int(end.timestamp() * 1000),
         )
+
+    def next_window(self, at: datetime, horizon: timedelta) -> MuteWindow | None:
+        """The rule's window covering `at`, else its next within `horizon`, cut to when the rule is in effect
+        (its StartDate and ExpireDate); None if none."""
+        limit = at + horizon
+        while at < limit:
+            found = self.schedule.next_window(at, limit - at)
+            if found is None:
+                return None
+            start, end = self._in_effect(*found)
+            if start < end and end > at:
+                return self._window(start, end)
+            if self.expire_date is not None and found[1] >= self.expire_date:
+                return None  # expired: no later window is in effect either
+            at = found[1]
+        return None
