@@ -235,6 +235,7 @@ def alarm_event(
     dimensions: dict[str, str] | None = None,
     tags: dict[str, str] | None = None,
     reason: str | None = None,
+    mute: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     event = load("eventbridge_cw_alarm_state_change_single_metric_ALARM_awsdocs.json")
     detail = copy.deepcopy(event["detail"])
@@ -257,6 +258,10 @@ def alarm_event(
     detail["configuration"]["description"] = f"{name}. Runbook: https://runbooks.example.com/{name.lower()}"
     if tags:
         detail["alarmTags"] = tags
+    if (
+        mute
+    ):  # what a CloudWatch alarm mute rule adds to the state change (see the muteDetail reference event)
+        detail["muteDetail"] = mute
     from datetime import datetime
 
     return {
@@ -389,6 +394,7 @@ def pin_clocks(clock: DemoClock) -> tuple[Any, Any, Any, Any]:
     import types
     import uuid
 
+    from alertrouter import cli_silences
     from alertrouter.models import silence
     from alertrouter.store.dynamodb import codec as item_codec
 
@@ -404,6 +410,7 @@ def pin_clocks(clock: DemoClock) -> tuple[Any, Any, Any, Any]:
         uuid4=lambda: uuid.UUID(int=(next(drawn) << 96) | seeded.getrandbits(96), version=4)
     )
     router_app.build_service().router.now_ms = clock
+    cli_silences.clock = clock.seconds
     escalator_app.build_escalator().now_ms = clock
     interactions_app.build_service().now = clock.seconds
     slo_service = slo_app.build_service()
@@ -421,7 +428,7 @@ def main(html_path: Path | None = OUT / "slack.html") -> int:
 
 
 def story(clock: DemoClock, endpoint: str, slack: SlackStandIn, html_path: Path | None) -> None:
-    """The demo's fifteen steps, on the local stack at `endpoint` and the stand-in, on the demo's clock."""
+    """The demo's seventeen steps, on the local stack at `endpoint` and the stand-in, on the demo's clock."""
     os.environ.update(
         {
             "AWS_ENDPOINT_URL": endpoint,
@@ -796,6 +803,8 @@ def story(clock: DemoClock, endpoint: str, slack: SlackStandIn, html_path: Path 
     say("15. The Batch queue-state function (every minute in AWS) reads the local Batch and prints EMF")
     batch_queue_metrics(session)
 
+    maintenance(clock, lam, report, show, slack, stack, events)
+
     say("The acknowledged page's history (`alertrouter history <group key>`)")
     cli(
         [
@@ -814,6 +823,66 @@ def story(clock: DemoClock, endpoint: str, slack: SlackStandIn, html_path: Path 
     show_channels(slack)
 
     closing_summary(slack, sqs, stack.dlq_url, lam.invocations, html_path)
+
+
+def maintenance(
+    clock: DemoClock,
+    lam: LocalLambda,
+    report: Reporter,
+    show: Any,
+    slack: SlackStandIn,
+    stack: Any,
+    events: Any,
+) -> None:
+    """Step 16: a CloudWatch alarm mute rule's window holds an alarm back until it ends; a recurring silence;
+    the maintenance view."""
+    from alertrouter.cli import main as cli
+
+    say(
+        "16. 10:10 Maintenance: the CloudWatch alarm mute rule nightly-db mutes the orders database's alarms "
+        "10:00-10:30. DbReplicaLag (critical) fires inside that window; its EventBridge event carries "
+        "muteDetail, so the router keeps it (state, group, history) but posts nothing and pages no one"
+    )
+    clock.at_least(at(70))
+    mute = {
+        "mutedByArn": f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm-mute-rule:nightly-db",
+        "muteWindowStart": stamp(60),
+        "muteWindowEnd": stamp(90),
+    }
+    lag = alarm_event(
+        "DbReplicaLag", "ALARM", stamp(70), namespace="AWS/RDS", metric="ReplicaLag",
+        dimensions={"DBInstanceIdentifier": "orders-db-replica"}, tags={"severity": "critical"}, mute=mute,
+    )  # fmt: skip
+    events.put_events(Entries=[lag])
+    lam.drain(within_s=60)
+    from moto.backends import get_backend
+
+    sms = len(get_backend("sns")[ACCOUNT]["us-east-1"].sms_messages) - report.sms_seen
+    posts = sum(c.method == "chat.postMessage" for c in slack.calls[report.seen :])
+    report()
+    print(
+        f"  Slack posts: {posts}, SMS: {sms}; its history says muted, and why. The team also "
+        "adds a recurring silence for its weekly backup; `alertrouter silence list --held` shows what is quiet "
+        "now and next, and why:"
+    )
+    table = [
+        "--table",
+        stack.table_name,
+        "--endpoint-url",
+        os.environ["AWS_ENDPOINT_URL"],
+        "--region",
+        "us-east-1",
+    ]
+    cli(["silence", "add", 'service="orders-db"', "--every", "sun 02:00-04:00", "--tz", "Europe/Berlin",
+         "--by", "dba-team", "--comment", "weekly backup", *table])  # fmt: skip
+    cli(["silence", "list", "--held", *table])
+    say(
+        "17. 10:18 The silence from step 9 ends while CheckoutLatencyP99 still fires: it is announced and paged "
+        "again. 10:30 The mute rule's window ends and DbReplicaLag still fires: it is posted and paged as new"
+    )
+    lam.drain(within_s=20 * 60 + 30)  # each group's next look at its own time: 10:18, then 10:30
+    report()
+    show(slack.channel_messages("#oncall")[-1])
 
 
 def closing_summary(

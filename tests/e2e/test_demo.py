@@ -61,7 +61,7 @@ def test_the_demo_tells_its_story_the_same_way_every_time(tmp_path: Path) -> Non
     assert not re.search(r"\bC\d{8}\b", output)
     assert channel_posts(output) == {
         "#infra-alerts": 3,
-        "#oncall": 4,
+        "#oncall": 5,
         "#payments-alerts": 3,
         "#alerts": 1,
         "#batch-alerts": 1,
@@ -79,11 +79,15 @@ def test_the_demo_tells_its_story_the_same_way_every_time(tmp_path: Path) -> Non
         "CRIT demo: CheckoutLatencyP99 app/checkout/50dc6c495c0c9188",
         "CRIT demo: Checkout availability: error budget burn (page-1h-5m) checkout-availability",
         "CRIT demo: test-domain: High JVM Usage",
+        "CRIT demo: CheckoutLatencyP99 app/checkout/50dc6c495c0c9188",
+        "CRIT demo: DbReplicaLag orders-db-replica",
     ]
     assert [s.split(" ", 2)[1] for s in sms] == [
         "oncall-primary",
         "oncall-primary",
         "oncall-secondary",
+        "oncall-primary",
+        "oncall-primary",
         "oncall-primary",
         "oncall-primary",
     ]
@@ -122,10 +126,26 @@ def test_the_demo_tells_its_story_the_same_way_every_time(tmp_path: Path) -> Non
     assert "✗ Slack channel #infra-alerts: the app is not a member" in output
     assert "dead-letter queue: the malformed record (read at step 10), 0 more" in output
     assert "calls made before Retry-After passed: 0" in output
+    # Maintenance: the alarm a CloudWatch mute rule muted is kept quiet (no post, no SMS), the maintenance
+    # view names it and why beside the silences, and when the window ends it is posted and paged as new
+    muted = output.split("▶ 16.", 1)[1].split("▶ 17.", 1)[0]
+    assert "Slack posts: 0, SMS: 0" in muted and "→ Slack post" not in muted and "→ SMS" not in muted
+    assert (
+        "every sun 02:00-04:00 (Europe/Berlin); next window 2026-03-08 01:00 UTC → 2026-03-08 03:00 UTC"
+        in muted
+    )
+    assert (
+        "CloudWatch mute rule  DbReplicaLag  [" in muted
+        and "muted by CloudWatch mute rule nightly-db until 2026-03-02 10:30 UTC" in muted
+    )
+    ended = output.split("▶ 17.", 1)[1].split("▶ The acknowledged", 1)[0]
+    assert "→ Slack post          #oncall           ok" in ended
+    assert "→ SMS to oncall-primary (+*********00): CRIT demo: DbReplicaLag orders-db-replica" in ended
+    assert "┃ *🔴 CRITICAL · DbReplicaLag on orders-db-replica in production (us-east-1)*" in ended
     # The page: self-contained, everything outside escaped
     html = page.read_text(encoding="utf-8")
     assert "<script" not in html and "<link" not in html and " src=" not in html
-    assert html.count('class="message"') == 13 and "(edited ×2)" in html
+    assert html.count('class="message"') == 14 and "(edited ×2)" in html
     # And word for word what was recorded
     expected = GOLDEN.read_text(encoding="utf-8")
     if output != expected:

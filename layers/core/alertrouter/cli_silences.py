@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from alertrouter.store.base import HeldBack, Stores
 
 DEFAULT_CONFIG = "config/routing.yaml"
+clock: Callable[[], float] = time.time  # the silence commands' now (the demo runs them on its own clock)
 
 
 def epoch_ms(text: str) -> int:
@@ -148,7 +149,7 @@ def silence_command(
 ) -> int:
     """`silence add MATCHER...`, `silence list`, `silence expire ID`, against the state table."""
     store = stores.silences
-    now = int(time.time() * 1000)
+    now = int(clock() * 1000)
     if args.action == "add":
         try:
             silence = _new_silence(args, now)
