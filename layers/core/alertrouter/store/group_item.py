@@ -58,6 +58,11 @@ def clicks_from_item(item: Mapping[str, Any]) -> Clicks:
 def group_item(group: GroupState) -> dict[str, Any]:
     """The group as a flat item of plain values (the attributes of a deployed table)."""
     values = group.model_dump()
+    for member in values[
+        "members"
+    ].values():  # (no mute rule window: no attribute, as a member item has none)
+        if member.get("muted") is None:
+            member.pop("muted", None)
     stored_as = {where: name for name, where in IN_PARTS.items()}
     for part in PARTS:
         values.update({stored_as[part, field]: value for field, value in values.pop(part).items()})
