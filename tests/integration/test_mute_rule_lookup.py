@@ -91,6 +91,25 @@ def test_rules_and_alarm_lists_are_cached_for_five_minutes(standin: MuteRulesSta
     assert standin.calls == {"ListAlarmMuteRules": 3, "GetAlarmMuteRule": 2}
 
 
+def test_the_cache_keeps_the_newest_alarms_up_to_its_bound(
+    standin: MuteRulesStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A storm of distinct alarms does not grow a warm container's memory without end: beyond MAX_CACHED
+    the oldest alarm is forgotten (and asked about again if it comes back), the newer ones are kept."""
+    import alertrouter.mute_rules as mute_rules
+
+    monkeypatch.setattr(mute_rules, "MAX_CACHED", 2)
+    put_rule(standin, alarms=(ALARM, "b", "c"))
+    lookup = MuteRuleLookup(standin.client())
+    for alarm in (ALARM, "b", "c"):
+        assert lookup.window_for(alarm, ms(IN_WINDOW)) is not None
+    assert standin.calls == {"ListAlarmMuteRules": 3, "GetAlarmMuteRule": 1}
+    assert lookup.window_for("c", ms(IN_WINDOW)) is not None  # kept: no call
+    assert standin.calls["ListAlarmMuteRules"] == 3
+    assert lookup.window_for(ALARM, ms(IN_WINDOW)) is not None  # the oldest, forgotten: listed again
+    assert standin.calls["ListAlarmMuteRules"] == 4
+
+
 def test_an_alarm_without_rules_costs_one_list_call_per_five_minutes(standin: MuteRulesStandIn) -> None:
     lookup = MuteRuleLookup(standin.client())
     for _ in range(10):

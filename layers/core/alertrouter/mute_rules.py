@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from alertrouter.models.alert import Alert, MuteWindow
 from alertrouter.observability import ROUTER, module_logger
@@ -30,6 +30,12 @@ PAUSE_S = 60.0
 NOT_EXPIRED = ["SCHEDULED", "ACTIVE"]
 PAGE = 100  # the most ListAlarmMuteRules returns in one call (its default is 50)
 FAILURE_METRIC = "MuteRuleLookupFailures"
+# Alarms (and rules) remembered per process: a warm container that sees more forgets the oldest first, so
+# memory stays bounded in a long storm of distinct alarms (each entry is a name and a few rule names)
+MAX_CACHED = 10_000
+
+
+_Kept = TypeVar("_Kept")
 
 
 class MuteRulesApi(Protocol):
@@ -149,7 +155,8 @@ class MuteRuleLookup:
         except Exception as exc:  # noqa: BLE001 - an alert is never lost or held up for its mute rules
             self._failed("ListAlarmMuteRules", exc, now)
             return ()
-        self._alarms[alarm_name] = (now, names)
+        with self._lock:
+            _remember(self._alarms, alarm_name, (now, names))
         return names
 
     def _list(self, alarm_name: str) -> tuple[str, ...]:
@@ -180,7 +187,8 @@ class MuteRuleLookup:
             answer = self.client.get_alarm_mute_rule(AlarmMuteRuleName=name)
         except Exception as exc:  # noqa: BLE001 - as in _rule_names
             if _reason(exc)[0] == "ResourceNotFoundException":  # deleted since it was listed: no rule
-                self._rules[name] = (now, None)
+                with self._lock:
+                    _remember(self._rules, name, (now, None))
             else:
                 self._failed("GetAlarmMuteRule", exc, now)
             return None
@@ -194,7 +202,8 @@ class MuteRuleLookup:
                 {"rule": name, "reason": str(exc)},
             )
             self._count()
-        self._rules[name] = (now, rule)
+        with self._lock:
+            _remember(self._rules, name, (now, rule))
         return rule
 
     def _failed(self, operation: str, exc: Exception, now: float) -> None:
@@ -218,6 +227,14 @@ class MuteRuleLookup:
                 return
             self._logged.add(key)
         logger.warning(message, extra=extra)
+
+
+def _remember(cache: dict[str, _Kept], key: str, value: _Kept) -> None:
+    """Keep `value` as the newest entry, dropping the oldest beyond MAX_CACHED (a dict keeps insertion order)."""
+    cache.pop(key, None)
+    cache[key] = value
+    while len(cache) > MAX_CACHED:
+        cache.pop(next(iter(cache)), None)
 
 
 def every_rule(client: MuteRulesApi) -> tuple[list[MuteRule], list[str]]:
