@@ -15,7 +15,7 @@ from alertrouter.models.recurrence import describe_every
 from alertrouter.models.silence import Silence
 from alertrouter.models.timeinterval import NamedTimeInterval
 from alertrouter.notify.render import utc_text
-from alertrouter.routing.timeintervals import holds, next_change, silence_window, window
+from alertrouter.routing.timeintervals import silence_window, window
 from alertrouter.routing.tree import resolved_routes
 from alertrouter.sources.mute_schedule import MuteRule
 from alertrouter.store.base import HeldBack
@@ -103,7 +103,8 @@ def _window(intervals: Sequence[NamedTimeInterval], now_ms: int) -> tuple[bool, 
     if found is None:
         return None
     starts, ends = (int(at.timestamp() * 1000) for at in found)
-    return holds(specs, now), starts, 0 if ends >= int(limit.timestamp() * 1000) else ends
+    # (looked for from now on, a window open now starts now)
+    return starts <= now_ms, starts, 0 if ends >= int(limit.timestamp() * 1000) else ends
 
 
 def time_interval_quiets(config: RoutingConfig, now_ms: int) -> list[Quiet]:
@@ -139,10 +140,9 @@ def _route_quiet(
 
 
 def _next_start(intervals: Sequence[NamedTimeInterval], after_ms: int) -> int:
-    if not after_ms:
-        return 0
-    change = next_change(intervals, datetime.fromtimestamp(after_ms / 1000, UTC), LOOK_AHEAD)
-    return int(change.timestamp() * 1000) if change else 0
+    """When the intervals next start holding after `after_ms` (the end of a window: they do not hold then)."""
+    found = _window(intervals, after_ms) if after_ms else None
+    return found[1] if found else 0
 
 
 def _route_text(route: ResolvedRoute) -> str:

@@ -151,30 +151,13 @@ class MuteRuleLookup:
         if now < self._paused_until:
             return ()
         try:
-            names = self._list(alarm_name)
+            names = listed_rule_names(self.client, AlarmName=alarm_name)
         except Exception as exc:  # noqa: BLE001 - an alert is never lost or held up for its mute rules
             self._failed("ListAlarmMuteRules", exc, now)
             return ()
         with self._lock:
             _remember(self._alarms, alarm_name, (now, names))
         return names
-
-    def _list(self, alarm_name: str) -> tuple[str, ...]:
-        names: list[str] = []
-        token = ""
-        while True:
-            page = self.client.list_alarm_mute_rules(
-                AlarmName=alarm_name,
-                Statuses=NOT_EXPIRED,
-                MaxRecords=PAGE,
-                **({"NextToken": token} if token else {}),
-            )
-            names.extend(
-                rule_name(str(s.get("AlarmMuteRuleArn", ""))) for s in page.get("AlarmMuteRuleSummaries", [])
-            )
-            token = str(page.get("NextToken") or "")
-            if not token:
-                return tuple(dict.fromkeys(n for n in names if n))
 
     def _rule(self, name: str) -> MuteRule | None:
         now = self.clock()
@@ -229,6 +212,23 @@ class MuteRuleLookup:
         logger.warning(message, extra=extra)
 
 
+def listed_rule_names(client: MuteRulesApi, **filters: str) -> tuple[str, ...]:
+    """The names of the rules not yet expired (ListAlarmMuteRules, every page), each once, in the order
+    listed; `filters` narrows the list (AlarmName)."""
+    names: list[str] = []
+    token = ""
+    while True:
+        page = client.list_alarm_mute_rules(
+            **filters, Statuses=NOT_EXPIRED, MaxRecords=PAGE, **({"NextToken": token} if token else {})
+        )
+        names.extend(
+            rule_name(str(s.get("AlarmMuteRuleArn", ""))) for s in page.get("AlarmMuteRuleSummaries", [])
+        )
+        token = str(page.get("NextToken") or "")
+        if not token:
+            return tuple(dict.fromkeys(n for n in names if n))
+
+
 def _remember(cache: dict[str, _Kept], key: str, value: _Kept) -> None:
     """Keep `value` as the newest entry, dropping the oldest beyond MAX_CACHED (a dict keeps insertion order)."""
     cache.pop(key, None)
@@ -240,20 +240,8 @@ def _remember(cache: dict[str, _Kept], key: str, value: _Kept) -> None:
 def every_rule(client: MuteRulesApi) -> tuple[list[MuteRule], list[str]]:
     """Every mute rule of the account and region not yet expired, read whole (the maintenance view's; the
     router's lookup asks per alarm), and a line for each one whose schedule is refused. API errors propagate."""
-    names: list[str] = []
-    token = ""
-    while True:
-        page = client.list_alarm_mute_rules(
-            Statuses=NOT_EXPIRED, MaxRecords=PAGE, **({"NextToken": token} if token else {})
-        )
-        names.extend(
-            rule_name(str(s.get("AlarmMuteRuleArn", ""))) for s in page.get("AlarmMuteRuleSummaries", [])
-        )
-        token = str(page.get("NextToken") or "")
-        if not token:
-            break
     rules, refused = [], []
-    for name in dict.fromkeys(n for n in names if n):
+    for name in listed_rule_names(client):
         try:
             rules.append(rule_of(client.get_alarm_mute_rule(AlarmMuteRuleName=name)))
         except ScheduleError as exc:
