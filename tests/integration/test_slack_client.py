@@ -297,3 +297,39 @@ def test_writes_to_one_channel_are_paced_other_channels_and_reads_are_not(slack:
     c.post("#other", MESSAGE)
     assert fake.sleeps == [1.0, pytest.approx(0.6)]
     assert len(slack.channel_messages("#other")) == 2 and slack.channel_messages("#team")[0].edits == 1
+
+
+# ---- user groups (a schedule's on-call group) ----
+
+
+def test_a_user_groups_members_are_replaced_whole(slack: SlackStandIn) -> None:
+    slack.usergroups["S0PAYONCALL"] = {"U0ALICE01", "U0BOB0001"}
+    client(slack).set_usergroup_members("S0PAYONCALL", ["U0CAROL01"])
+    assert slack.usergroups["S0PAYONCALL"] == {"U0CAROL01"}
+    assert client(slack).usergroup_members("S0PAYONCALL") == {"U0CAROL01"}
+
+
+@pytest.mark.parametrize(
+    ("usergroup", "users", "error"),
+    [
+        ("S0PAYONCALL", [], "no_users_provided"),  # Slack never empties a user group
+        ("S0PAYONCALL", ["alice"], "invalid_users"),
+        ("S0UNKNOWN1", ["U0CAROL01"], "no_such_subteam"),
+    ],
+)
+def test_a_refused_user_group_update_is_a_permanent_failure_and_changes_nothing(
+    slack: SlackStandIn, usergroup: str, users: list[str], error: str
+) -> None:
+    slack.usergroups["S0PAYONCALL"] = {"U0ALICE01"}
+    with pytest.raises(NotifyError) as raised:
+        client(slack).set_usergroup_members(usergroup, users)
+    assert raised.value.code == error and not raised.value.retryable
+    assert slack.usergroups["S0PAYONCALL"] == {"U0ALICE01"}
+
+
+def test_updating_a_user_group_needs_usergroups_write(slack: SlackStandIn) -> None:
+    slack.usergroups["S0PAYONCALL"] = {"U0ALICE01"}
+    slack.scopes.discard("usergroups:write")
+    with pytest.raises(NotifyError) as raised:
+        client(slack).set_usergroup_members("S0PAYONCALL", ["U0CAROL01"])
+    assert raised.value.code == "missing_scope" and raised.value.needed == "usergroups:write"

@@ -1,7 +1,7 @@
 """A Slack Web API stand-in on loopback: the methods the router calls, with Slack's answers and faults.
 
 Implements chat.postMessage, chat.update, conversations.history, conversations.list, conversations.info,
-usergroups.users.list and auth.test (the granted scopes in its X-OAuth-Scopes header); like Slack,
+usergroups.users.list, usergroups.users.update and auth.test (the granted scopes in its X-OAuth-Scopes header); like Slack,
 chat.update, conversations.history and conversations.info take channel ids, not names. It keeps every
 message (with thread replies and metadata) so tests and the demo can show what Slack would show,
 records every call, and can be told to answer 429 (with Retry-After), 5xx, or to time out after
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -33,6 +34,7 @@ MANIFEST_SCOPES = frozenset(
         "channels:read",
         "groups:read",
         "usergroups:read",
+        "usergroups:write",
     }
 )
 # The scope each method needs (public channels; Slack names both forms when one is missing).
@@ -43,6 +45,7 @@ METHOD_SCOPES = {
     "conversations.list": "channels:read",
     "conversations.info": "channels:read",
     "usergroups.users.list": "usergroups:read",
+    "usergroups.users.update": "usergroups:write",
 }
 
 
@@ -290,6 +293,19 @@ class SlackStandIn:
             },
         }
 
+    def _update_usergroup(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """usergroups.users.update: the whole member list replaced; like Slack, never emptied."""
+        usergroup = str(payload.get("usergroup", ""))
+        if usergroup not in self.usergroups:
+            return {"ok": False, "error": "no_such_subteam"}
+        users = [u.strip() for u in str(payload.get("users") or "").split(",") if u.strip()]
+        if not users:
+            return {"ok": False, "error": "no_users_provided"}
+        if any(not re.fullmatch(r"[UW][A-Z0-9]{2,}", u) for u in users):
+            return {"ok": False, "error": "invalid_users"}
+        self.usergroups[usergroup] = set(users)
+        return {"ok": True, "usergroup": {"id": usergroup, "users": sorted(users), "user_count": len(users)}}
+
     def _apply(self, method: str, channel: str, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: C901 - one branch per Slack Web API method the stand-in answers
         if method == "auth.test":
             return {
@@ -334,6 +350,8 @@ class SlackStandIn:
             if members is None:
                 return {"ok": False, "error": "no_such_subteam"}
             return {"ok": True, "users": sorted(members)}
+        if method == "usergroups.users.update":
+            return self._update_usergroup(payload)
         if method == "conversations.list":
             hidden = {"channel_not_found"} | (
                 {"is_archived"} if payload.get("exclude_archived") == "true" else set()

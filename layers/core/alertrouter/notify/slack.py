@@ -176,6 +176,11 @@ class SlackClient(SlackApi):
         body = self.call("usergroups.users.list", {"usergroup": usergroup, "include_disabled": False})
         return {str(u) for u in body.get("users", [])}
 
+    def set_usergroup_members(self, usergroup: str, users: list[str]) -> None:
+        """Replace a Slack user group's members (usergroups.users.update; needs usergroups:write). Slack
+        refuses an empty list: a group keeps at least one member."""
+        self.call("usergroups.users.update", {"usergroup": usergroup, "users": ",".join(users)})
+
     # ---- what preflight reads (alertrouter doctor, the scheduled check) ----
     def auth_test(self) -> tuple[dict[str, Any], frozenset[str]]:
         """auth.test: who the token is, and the scopes it was granted (Slack's X-OAuth-Scopes header)."""
