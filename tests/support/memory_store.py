@@ -18,6 +18,7 @@ from alertrouter.models.state import (
     FlushLease,
     GroupState,
     Member,
+    NotedHandoff,
     QueuedPage,
 )
 from alertrouter.store.base import (
@@ -31,6 +32,7 @@ from alertrouter.store.base import (
     GroupProgress,
     GroupStore,
     GroupView,
+    HandoffStore,
     HistoryStore,
     InhibitSourceStore,
     LeaseHeldError,
@@ -60,6 +62,7 @@ class MemoryTable:
         self.expiry_items: dict[str, tuple[int, int]] = {}  # fp -> (ts, due)
         self.outbox: dict[tuple[str, str, str], QueuedPage] = {}
         self.slo_states: dict[str, dict[str, Any]] = {}
+        self.handoffs: dict[str, NotedHandoff] = {}
         self._lock = threading.Lock()
 
 
@@ -407,6 +410,29 @@ class MemorySloState(MemoryTable, SloStateStore):
             self.slo_states[name] = dict(state)
 
 
+class MemoryHandoffs(MemoryTable, HandoffStore):
+    def noted_handoffs(self) -> dict[str, NotedHandoff]:
+        return dict(self.handoffs)
+
+    def note_handoff(self, noted: NotedHandoff, previous: NotedHandoff | None) -> bool:
+        with self._lock:
+            now = self.handoffs.get(noted.schedule)
+            if (now is None) != (previous is None) or (
+                now is not None
+                and previous is not None
+                and (now.person, now.since_ms) != (previous.person, previous.since_ms)
+            ):
+                return False
+            self.handoffs[noted.schedule] = noted
+            return True
+
+    def finish_handoff(self, noted: NotedHandoff) -> None:
+        with self._lock:
+            now = self.handoffs.get(noted.schedule)
+            if now is not None and (now.person, now.since_ms) == (noted.person, noted.since_ms):
+                self.handoffs[noted.schedule] = noted
+
+
 class MemoryStore(
     MemoryAlerts,
     MemoryExpiries,
@@ -421,6 +447,7 @@ class MemoryStore(
     MemoryHistory,
     MemoryRequests,
     MemorySloState,
+    MemoryHandoffs,
 ):
     """Every aggregate over the same dicts and lock: MemoryStore()."""
 

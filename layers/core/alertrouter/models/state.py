@@ -439,3 +439,16 @@ class QueuedPage(BaseModel):
     fingerprint: str
     member: Member
     queued_ms: int
+
+
+class NotedHandoff(BaseModel):
+    """Who a schedule had on call when the escalator last looked, and whether the team was told (the
+    handoff notice posted, the Slack user group set): the next run finishes what a failure left undone."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)  # built on first use
+
+    schedule: str
+    person: str = ""  # "" while nobody is on call
+    since_ms: int
+    posted: bool = False
+    synced: bool = False

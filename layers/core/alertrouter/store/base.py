@@ -9,7 +9,15 @@ from typing import Any, Protocol, TypedDict
 
 from alertrouter.models.alert import Alert
 from alertrouter.models.silence import Silence
-from alertrouter.models.state import AlertState, Clicks, EscalationState, GroupState, Member, QueuedPage
+from alertrouter.models.state import (
+    AlertState,
+    Clicks,
+    EscalationState,
+    GroupState,
+    Member,
+    NotedHandoff,
+    QueuedPage,
+)
 
 
 class GroupProgress(TypedDict, total=False):
@@ -297,6 +305,20 @@ class SloStateStore(Protocol):
     def load_slo_state(self, name: str) -> dict[str, Any] | None: ...
 
     def save_slo_state(self, name: str, state: dict[str, Any]) -> None: ...
+
+
+class HandoffStore(Protocol):
+    """Each schedule's last noted person on call: one escalator run notes a handoff, once."""
+
+    def noted_handoffs(self) -> dict[str, NotedHandoff]: ...
+
+    def note_handoff(self, noted: NotedHandoff, previous: NotedHandoff | None) -> bool:
+        """Note who is on call now, if the schedule's note is still `previous` (False: another run did)."""
+        ...
+
+    def finish_handoff(self, noted: NotedHandoff) -> None:
+        """Record that the notice was posted and the group set (`posted`, `synced`), for that handoff only."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
