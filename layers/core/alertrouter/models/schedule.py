@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from alertrouter.models.recipient import parse_recipient
 from alertrouter.models.timeinterval import TimeIntervalSpec
@@ -88,7 +88,7 @@ class Layer(BaseModel):
     rotation: Rotation
     shift_length: timedelta | None = None  # custom rotations only
     start: datetime  # naive: a local time in the schedule's zone
-    members: tuple[str, ...] = Field(min_length=1)
+    members: tuple[str, ...]
     restrictions: tuple[TimeIntervalSpec, ...] = ()
 
     @field_validator("name")
@@ -128,6 +128,8 @@ class Layer(BaseModel):
     def _members(cls, v: Any) -> Any:
         if not isinstance(v, list | tuple):
             return v
+        if not v:
+            raise ValueError("a layer needs at least one member")
         return tuple(person_name(m, f"member {i}") for i, m in enumerate(v))
 
     @model_validator(mode="after")
@@ -161,7 +163,7 @@ class Schedule(BaseModel):
     time_zone: str = "UTC"
     handoff_channel: str | None = None
     slack_usergroup: str | None = None
-    layers: tuple[Layer, ...] = Field(min_length=1)
+    layers: tuple[Layer, ...]
 
     @model_validator(mode="before")
     @classmethod
@@ -169,6 +171,8 @@ class Schedule(BaseModel):
         """Restrictions are read in the schedule's zone: each entry gets it as its `location`."""
         if not isinstance(data, dict) or not isinstance(data.get("layers"), list | tuple):
             return data
+        if not data["layers"]:
+            raise ValueError(f"schedule {data.get('name')}: needs at least one layer")
         zone = zone_name(data.get("time_zone", "UTC"), "time_zone")
         layers = []
         for layer in data["layers"]:
@@ -190,7 +194,13 @@ class Schedule(BaseModel):
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        parse_recipient(f"schedule:{v}")  # a name `schedule:NAME` can name
+        try:
+            parse_recipient(f"schedule:{v}")  # a name `schedule:NAME` can name
+        except ValueError:
+            raise ValueError(
+                f"schedule name {v[:60]!r}: letters, digits and _ . @ + - (at most 100), starting with a letter "
+                "or digit"
+            ) from None
         return v
 
     @field_validator("handoff_channel")
