@@ -46,7 +46,7 @@ def to_ical(schedule: Schedule, shifts: Iterable[Shift], now_ms: int) -> str:
 
 def _description(schedule: Schedule, shift: Shift) -> str:
     source = "an override" if shift.layer == "override" else f"layer {shift.layer}"
-    return f"{shift.person} is on call in schedule {schedule.name} ({source}), times in {schedule.time_zone}"
+    return f"{shift.person} is on call in schedule {schedule.name} ({source})"
 
 
 def escape(text: str) -> str:
