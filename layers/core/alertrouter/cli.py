@@ -569,7 +569,7 @@ def build_parser() -> argparse.ArgumentParser:
     actions = silence.add_subparsers(dest="action", required=True)
     add_silence_actions(actions, _table_args)
     silence.set_defaults(func=cmd_silence)
-    add_oncall_parser(sub, _placeholders)
+    add_oncall_parser(sub, _placeholders, _table_args, _table_store)
     slo = sub.add_parser("slo", help="validate, evaluate and test SLO definitions (OpenSLO v1)")
     slo_actions = slo.add_subparsers(dest="action", required=True)
     slo_validate = slo_actions.add_parser("validate", help="check an SLO file and show its rules")

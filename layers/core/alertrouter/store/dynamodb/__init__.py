@@ -12,6 +12,7 @@ from alertrouter.store.dynamodb.groups import GroupItems
 from alertrouter.store.dynamodb.held_back import HeldBackItems
 from alertrouter.store.dynamodb.history import HistoryItems, RequestItems
 from alertrouter.store.dynamodb.leases import FlushLeaseItems
+from alertrouter.store.dynamodb.overrides import OverrideItems
 from alertrouter.store.dynamodb.paging import OutboxItems, PagingSlotItems
 from alertrouter.store.dynamodb.silences import InhibitSourceItems, SilenceItems
 from alertrouter.store.dynamodb.slo import SloStateItems
@@ -32,6 +33,7 @@ class DynamoDBStore(
     RequestItems,
     SloStateItems,
     HeldBackItems,
+    OverrideItems,
 ):
     """Every aggregate over one table: DynamoDBStore(table_name, client)."""
 
