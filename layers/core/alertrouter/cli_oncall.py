@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from alertrouter.config import ConfigError, load_config
-from alertrouter.models.config import RoutingConfig, parse_duration
+from alertrouter.models.config import RoutingConfig
+from alertrouter.models.duration import parse_duration
 from alertrouter.models.schedule import OVERRIDE, Override, Schedule, person_name
 from alertrouter.oncall.ical import to_ical
 from alertrouter.oncall.schedule import LOOK_AHEAD_MS, LOOK_BACK_MS, local_instant, on_call, shifts

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
+from alertrouter.models.duration import parse_duration
 from alertrouter.models.recipient import parse_recipient
 from alertrouter.models.timeinterval import TimeIntervalSpec
 
@@ -103,8 +104,6 @@ class Layer(BaseModel):
     @field_validator("shift_length", mode="before")
     @classmethod
     def _shift_length(cls, v: Any) -> Any:
-        from alertrouter.models.config import parse_duration  # (config imports this module)
-
         return parse_duration(v) if isinstance(v, str | int) and not isinstance(v, bool) else v
 
     @field_validator("start", mode="before")
