@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from alertrouter.models.schedule import Override, Schedule
+from alertrouter.models.schedule import Layer, Override, Schedule
 from alertrouter.oncall import schedule as schedule_module
 from alertrouter.oncall.schedule import OnCall, Shift, next_change_ms, on_call, shifts
 from alertrouter.yamltext import load_yaml
@@ -544,3 +545,57 @@ def _first_change(stretches: list[tuple[int, int, str]], at: int, person: str) -
             return start
         reached = end
     return reached if reached < TO else None
+
+
+# ---- property: an independent oracle of who is on call ----
+
+
+def _first_instant_at_or_after(wall: datetime, zone: ZoneInfo) -> int:
+    """The first instant whose local time is `wall` or later (the spec's rule, by scanning minutes): the first
+    of two readings of a repeated time, the end of the gap for a skipped one."""
+    t = wall.replace(tzinfo=UTC) - timedelta(hours=15)
+    while t.astimezone(zone).replace(tzinfo=None) < wall:
+        t += timedelta(minutes=1)
+    return int(t.timestamp() * 1000)
+
+
+def _oracle_index(layer: Layer, zone: ZoneInfo, at: int) -> int | None:
+    """The last k whose handoff is not after `at` (handoffs never go back: a bisection), None before the start."""
+
+    def handoff(k: int) -> int:
+        return _first_instant_at_or_after(layer.start + k * layer.length, zone)
+
+    if handoff(0) > at:
+        return None
+    low, high = 0, 1
+    while handoff(high) <= at:
+        low, high = high, high * 2
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (mid, high) if handoff(mid) <= at else (low, mid)
+    return low
+
+
+def _oracle(sched: Schedule, at: int, cover: list[Override]) -> tuple[str, str] | None:
+    active = [o for o in cover if o.start_ms <= at < o.end_ms]
+    if active:
+        return max(active, key=lambda o: (o.created_ms, o.start_ms)).person, "override"
+    moment = datetime.fromtimestamp(at / 1000, UTC)
+    for layer in reversed(sched.layers):
+        index = _oracle_index(layer, sched.zone, at)
+        if index is None or (
+            layer.restrictions and not any(spec.contains(moment) for spec in layer.restrictions)
+        ):
+            continue
+        return layer.members[index % len(layer.members)], layer.name
+    return None
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(schedules(), overrides(), st.lists(st.integers(FROM, TO - 1), min_size=3, max_size=3))
+def test_on_call_agrees_with_an_oracle_that_scans_the_clock(
+    sched: Schedule, cover: list[Override], instants: list[int]
+) -> None:
+    for at in instants:
+        found = on_call(sched, at, cover)
+        assert ((found.person, found.layer) if found else None) == _oracle(sched, at, cover)
