@@ -9,6 +9,7 @@ from dataclasses import fields
 from typing import Any
 
 from alertrouter.models.alert import Alert, Status
+from alertrouter.models.schedule import Override
 from alertrouter.models.silence import Silence, extended
 from alertrouter.models.state import (
     MAX_GROUP_MEMBERS,
@@ -34,6 +35,7 @@ from alertrouter.store.base import (
     HistoryStore,
     InhibitSourceStore,
     LeaseHeldError,
+    OverrideStore,
     PageOutbox,
     PagingSlots,
     RequestStore,
@@ -60,6 +62,7 @@ class MemoryTable:
         self.expiry_items: dict[str, tuple[int, int]] = {}  # fp -> (ts, due)
         self.outbox: dict[tuple[str, str, str], QueuedPage] = {}
         self.slo_states: dict[str, dict[str, Any]] = {}
+        self.override_items: dict[tuple[str, int, int], Override] = {}  # (schedule, start, created)
         self._lock = threading.Lock()
 
 
@@ -407,6 +410,23 @@ class MemorySloState(MemoryTable, SloStateStore):
             self.slo_states[name] = dict(state)
 
 
+class MemoryOverrides(MemoryTable, OverrideStore):
+    def put_override(self, override: Override) -> None:
+        with self._lock:
+            self.override_items[(override.schedule, override.start_ms, override.created_ms)] = override
+
+    def overrides(self, schedule: str, from_ms: int, to_ms: int) -> list[Override]:
+        return [
+            o
+            for key, o in sorted(self.override_items.items())
+            if key[0] == schedule and o.start_ms < to_ms and o.end_ms > from_ms
+        ]
+
+    def remove_override(self, schedule: str, start_ms: int, created_ms: int) -> Override | None:
+        with self._lock:
+            return self.override_items.pop((schedule, start_ms, created_ms), None)
+
+
 class MemoryStore(
     MemoryAlerts,
     MemoryExpiries,
@@ -421,6 +441,7 @@ class MemoryStore(
     MemoryHistory,
     MemoryRequests,
     MemorySloState,
+    MemoryOverrides,
 ):
     """Every aggregate over the same dicts and lock: MemoryStore()."""
 

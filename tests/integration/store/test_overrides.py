@@ -1,5 +1,5 @@
-"""OverrideStore on DynamoDB (moto, the table made from template.yaml): overrides by schedule and span, two with
-one start both kept, removal, and the TTL a week after the end."""
+"""OverrideStore, on both stores: overrides by schedule and span, two with one start both kept, removal; on
+DynamoDB, the TTL a week after the end."""
 
 from __future__ import annotations
 
@@ -10,17 +10,11 @@ import pytest
 from alertrouter.models.schedule import Override
 from alertrouter.store.dynamodb import DynamoDBStore
 from alertrouter.store.dynamodb.overrides import OVERRIDE_KEEP_S
-from support.store_items import NOW
+from support.store_items import NOW, WholeStore
 
 pytestmark = pytest.mark.integration
 
 HOUR = 3_600_000
-
-
-@pytest.fixture
-def store(dynamodb_stack: tuple[Any, str]) -> DynamoDBStore:
-    client, table = dynamodb_stack
-    return DynamoDBStore(table, client)
 
 
 def override(
@@ -29,7 +23,7 @@ def override(
     return Override(schedule, person, NOW + start_h * HOUR, NOW + (start_h + hours) * HOUR, "lead", created)
 
 
-def test_overrides_come_back_by_start_and_only_those_overlapping_the_span(store: DynamoDBStore) -> None:
+def test_overrides_come_back_by_start_and_only_those_overlapping_the_span(store: WholeStore) -> None:
     # Given overrides of two schedules, put out of order
     later, earlier, ended = override("bob", 10, 2), override("carol", 1, 4), override("dave", -30, 5)
     other = override("erin", 1, 4, schedule="infra")
@@ -44,7 +38,7 @@ def test_overrides_come_back_by_start_and_only_those_overlapping_the_span(store:
     assert store.overrides("nothing", 0, NOW * 2) == []
 
 
-def test_two_overrides_with_one_start_are_both_kept_and_removed_one_by_one(store: DynamoDBStore) -> None:
+def test_two_overrides_with_one_start_are_both_kept_and_removed_one_by_one(store: WholeStore) -> None:
     first, second = override("bob", 0, 4, created=NOW), override("carol", 0, 2, created=NOW + 1)
     store.put_override(first)
     store.put_override(second)
@@ -54,10 +48,9 @@ def test_two_overrides_with_one_start_are_both_kept_and_removed_one_by_one(store
     assert store.overrides("payments", NOW, NOW + HOUR) == [second]
 
 
-def test_an_override_is_removed_by_the_ttl_a_week_after_it_ends(
-    store: DynamoDBStore, dynamodb_stack: tuple[Any, str]
-) -> None:
+def test_an_override_is_removed_by_the_ttl_a_week_after_it_ends(dynamodb_stack: tuple[Any, str]) -> None:
     client, table = dynamodb_stack
+    store = DynamoDBStore(table, client)
     store.put_override(override("bob", 0, 4))
     [item] = client.scan(TableName=table)["Items"]
     assert item["pk"] == {"S": "OVERRIDE#payments"}
