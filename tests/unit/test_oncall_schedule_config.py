@@ -77,6 +77,8 @@ def test_the_documented_example_reads_with_every_recipient_form() -> None:
     primary, business = schedule.layers
     assert primary.start == datetime(2026, 1, 5, 9, 0)  # a string (YAML reads no timestamp without seconds)
     assert business.start == datetime(2026, 1, 5, 9, 0)  # a YAML timestamp
+    midnight = load(with_schedule("{name: a, rotation: daily, start: 2026-01-05, members: [alice]}"))
+    assert midnight.schedules[0].layers[0].start == datetime(2026, 1, 5)  # a YAML date: its midnight
     assert primary.length == timedelta(days=7)
     assert business.length == timedelta(hours=12)
     assert business.restrictions[0].location == "Europe/Berlin"  # read in the schedule's zone
@@ -169,6 +171,18 @@ def test_members_need_no_people_section_when_there_is_none() -> None:
             "",
             "",
             "start 'next monday': expected a local date and time such as 2026-01-05T09:00",
+        ),
+        (
+            "{name: a, rotation: daily, start: 20260105, members: [alice]}",
+            "",
+            "",
+            "start '20260105': expected a local date and time",
+        ),
+        (
+            "{name: a, rotation: daily, start: 2026-01-05 09:00:30, members: [alice]}",
+            "",
+            "",
+            "start 2026-01-05T09:00:30: whole minutes only",
         ),
         (
             "{name: a, rotation: daily, start: '2026-01-05T09:00+01:00', members: [alice]}",

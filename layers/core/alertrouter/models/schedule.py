@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -109,17 +109,22 @@ class Layer(BaseModel):
     @field_validator("start", mode="before")
     @classmethod
     def _start(cls, v: Any) -> Any:
+        expected = "expected a local date and time such as 2026-01-05T09:00"
         if isinstance(v, str):
             try:
                 v = datetime.fromisoformat(v.strip())
             except ValueError:
-                raise ValueError(
-                    f"start {v[:40]!r}: expected a local date and time such as 2026-01-05T09:00"
-                ) from None
-        if isinstance(v, datetime) and v.tzinfo is not None:
+                raise ValueError(f"start {v[:40]!r}: {expected}") from None
+        elif isinstance(v, date) and not isinstance(v, datetime):
+            v = datetime.combine(v, time())
+        if not isinstance(v, datetime):
+            raise ValueError(f"start {str(v)[:40]!r}: {expected}")
+        if v.tzinfo is not None:
             raise ValueError(
                 "start is a local time in the schedule's time_zone: write it without an offset (2026-01-05T09:00)"
             )
+        if v.second or v.microsecond:
+            raise ValueError(f"start {v.isoformat()}: whole minutes only (handoffs fall on a minute)")
         return v
 
     @field_validator("members", mode="before")
