@@ -139,3 +139,21 @@ def test_weeks_are_bounded(config: str, capsys: pytest.CaptureFixture[str]) -> N
     with pytest.raises(SystemExit):
         cli.main(["oncall", "show", "infra", "--config", config, "--weeks", "0"])
     assert "between 1 and 104 weeks" in capsys.readouterr().err
+
+
+def test_a_lone_member_is_on_call_with_no_change_ahead_and_show_starts_at_most_a_week_back(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "routing.yaml"
+    path.write_text(
+        "route: {receiver: r}\nreceivers: [{name: r}]\n"
+        "schedules: [{name: solo, layers: [{name: only, rotation: weekly, start: '2025-01-06T09:00', members: [sam]}]}]\n"
+    )
+    monkeypatch.setattr(cli_oncall, "clock", lambda: datetime(2026, 3, 25, 12, 0, tzinfo=UTC).timestamp())
+    _, out, _ = run(capsys, "now", "--config", str(path))
+    assert out.strip() == "solo  sam (only)  for over a year  no change within a year"
+    _, out, _ = run(capsys, "show", "solo", "--config", str(path), "--weeks", "1")
+    assert out.splitlines() == [
+        "solo (UTC), 1 week from Wed 2026-03-18 12:00 UTC",
+        "  Wed 2026-03-18 12:00 UTC → Wed 2026-03-25 12:00 UTC  sam  (layer only)",
+    ]

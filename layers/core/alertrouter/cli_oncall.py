@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 DEFAULT_CONFIG = "config/routing.yaml"
 clock: Callable[[], float] = time.time  # the commands' now
 MAX_OVERRIDE = timedelta(days=90)
+WEEK_MS = 7 * 86_400_000
 
 # The override store of the state table --table names; None (said on stderr) when it names none
 TableStore = Callable[[argparse.Namespace], "OverrideStore | None"]
@@ -69,7 +70,7 @@ def add_oncall_parser(
             "--from",
             dest="start",
             help="ISO 8601 time or date, read in the schedule's zone if it has no offset (default: now; for "
-            "show and export the start of the shift on now)",
+            "show and export the start of the shift on now, at most a week back)",
         )
     for each in (show, export, override, listing):
         each.add_argument("schedule", help="the schedule's name")
@@ -229,13 +230,17 @@ def _now(config: RoutingConfig, at: int, store: OverrideStore | None) -> int:
             print(f"{schedule.name:<{width}}  nobody is on call")
             continue
         source = "override" if found.layer == OVERRIDE else found.layer
+        since = (
+            "for over a year"  # (on_call looks no further back)
+            if found.since_ms <= at - LOOK_BACK_MS
+            else f"since {_local(found.since_ms, schedule.zone)}"
+        )
         until = (
-            "no change ahead" if found.until_ms is None else f"until {_local(found.until_ms, schedule.zone)}"
+            "no change within a year"
+            if found.until_ms is None
+            else f"until {_local(found.until_ms, schedule.zone)}"
         )
-        print(
-            f"{schedule.name:<{width}}  {found.person} ({source})  since {_local(found.since_ms, schedule.zone)}  "
-            f"{until}"
-        )
+        print(f"{schedule.name:<{width}}  {found.person} ({source})  {since}  {until}")
     return 0
 
 
@@ -246,9 +251,10 @@ def _weeks_later(start: int, weeks: int, zone: ZoneInfo) -> int:
 
 
 def _shift_start(schedule: Schedule, now: int, overrides: list[Override]) -> int:
-    """The start of the shift on at `now` (so the timeline begins with a whole shift), else now."""
+    """The start of the shift on at `now` (so the timeline begins with a whole shift) if it began within the
+    last week, else now."""
     found = on_call(schedule, now, overrides)
-    return found.since_ms if found else now
+    return max(found.since_ms, now - WEEK_MS) if found else now
 
 
 def _instant(text: str, zone: ZoneInfo) -> int:
