@@ -279,7 +279,7 @@ def test_a_reference_to_an_unknown_schedule_names_where_it_is() -> None:
         "route: {receiver: r, routes: [{receiver: r, escalation: {after: 5m, steps: [[alice], "
         "[{schedule: payment, by: call}]]}}]}",
     )
-    assert "route 0.0: escalation step 2 names unknown schedule 'payment' (schedules: team)" in refused(text)
+    assert "escalation of route 0.0 names unknown schedule 'payment' (schedules: team)" in refused(text)
 
 
 def test_recipient_entries_keep_the_refusal_of_numbers_and_say_what_is_wrong() -> None:

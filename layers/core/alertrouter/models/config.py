@@ -450,8 +450,13 @@ class RoutingConfig(BaseModel):
         while todo:
             route = todo.pop(0)
             todo += route.routes
-            for index, step in enumerate(route.escalation.steps if route.escalation else ()):
-                found.append((f"route {route.id}: escalation step {index + 1}", step))
+            if route.escalation:
+                found.append(
+                    (
+                        f"escalation of route {route.id}",
+                        tuple(r for step in route.escalation.steps for r in step),
+                    )
+                )
         return found
 
     def schedule(self, name: str) -> Schedule:
