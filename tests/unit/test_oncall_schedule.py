@@ -190,6 +190,14 @@ DST_CASES = [
         ["2026-10-01T16:30Z", "2026-10-02T16:30Z", "2026-10-03T16:00Z", "2026-10-04T15:30Z"],
         id="sydney-handoff-in-the-gap",
     ),
+    pytest.param(
+        "Australia/Lord_Howe",
+        "2026-10-02T02:15",
+        ("2026-10-01T00:00Z", "2026-10-05T00:00Z"),
+        # a half-hour change (+10:30 to +11 at 02:00): 02:15 is skipped, the handoff is at 02:30
+        ["2026-10-01T15:45Z", "2026-10-02T15:45Z", "2026-10-03T15:30Z", "2026-10-04T15:15Z"],
+        id="lord-howe-half-hour-gap",
+    ),
 ]
 
 
@@ -451,7 +459,14 @@ def test_fifty_schedules_are_evaluated_at_one_instant_without_stepping(
 
 # ---- property: the timeline and the instant agree ----
 
-ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Australia/Sydney", "Asia/Kolkata"]
+ZONES = [
+    "UTC",
+    "Europe/Berlin",
+    "America/New_York",
+    "Australia/Sydney",
+    "Australia/Lord_Howe",
+    "Asia/Kolkata",
+]
 RESTRICTIONS = [
     "",
     ", restrictions: [{weekdays: ['monday:friday'], times: [{start_time: '09:00', end_time: '17:00'}]}]",
