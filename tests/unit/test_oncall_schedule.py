@@ -10,9 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from alertrouter.models.recipient import Recipient
 from alertrouter.models.schedule import Layer, Override, Schedule
 from alertrouter.oncall import schedule as schedule_module
-from alertrouter.oncall.schedule import OnCall, Shift, next_change_ms, on_call, shifts
+from alertrouter.oncall.schedule import OnCall, Shift, next_change_ms, on_call, resolve, shifts
 from alertrouter.yamltext import load_yaml
 
 HOUR = 3_600_000
@@ -434,6 +435,18 @@ def test_adjacent_overrides_for_the_same_person_are_one_shift_and_no_change() ->
 def test_an_override_for_the_person_on_call_is_not_a_change_of_who() -> None:
     cover = [override("alice", "2026-01-06T00:00Z", "2026-01-07T00:00Z")]
     assert next_change_ms(WEEKLY, ms("2026-01-05T10:00Z"), cover) == ms("2026-01-12T09:00Z")
+
+
+def test_a_recipient_resolves_to_the_person_on_call_by_the_same_channel() -> None:
+    schedules = {"team": WEEKLY}
+    at = ms("2026-01-13T00:00Z")  # bob's week
+    assert resolve("schedule:team", schedules, at) == Recipient("sms", person="bob")
+    assert resolve("call:schedule:team", schedules, at) == Recipient("voice", person="bob")
+    assert resolve("call:alice", schedules, at) == Recipient("voice", person="alice")
+    cover = [override("zoe", "2026-01-12T00:00Z", "2026-01-14T00:00Z")]
+    assert resolve("schedule:team", schedules, at, cover) == Recipient("sms", person="zoe")
+    assert resolve("schedule:team", schedules, ms("2026-01-01T00:00Z")) is None  # before the rotation starts
+    assert resolve("schedule:gone", schedules, at) is None
 
 
 def test_fifty_schedules_are_evaluated_at_one_instant_without_stepping(

@@ -9,11 +9,12 @@ merges neighbours with the same answer; `on_call` widens its piece the same way 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from alertrouter.models.recipient import Recipient, parse_recipient
 from alertrouter.models.schedule import OVERRIDE, Layer, Override, Schedule
 from alertrouter.models.timeinterval import TimeIntervalSpec
 from alertrouter.routing.timeintervals import changes, holds
@@ -112,6 +113,19 @@ def next_change_ms(schedule: Schedule, at_ms: int, overrides: Iterable[Override]
         if _person(piece) != who:
             return piece.start
     return None
+
+
+def resolve(
+    ref: str, schedules: Mapping[str, Schedule], at_ms: int, overrides: Iterable[Override] = ()
+) -> Recipient | None:
+    """Whom a recipient string (models/recipient.py) reaches at `at_ms`: a person as named, a schedule's person
+    on call then, by the same channel; None when the schedule is unknown or has nobody on call."""
+    recipient = parse_recipient(ref)
+    if recipient.schedule is None:
+        return recipient
+    schedule = schedules.get(recipient.schedule)
+    found = on_call(schedule, at_ms, overrides) if schedule is not None else None
+    return recipient.to(found.person) if found is not None else None
 
 
 def _person(piece: _Piece) -> str | None:
