@@ -171,6 +171,22 @@ EXAMPLES: dict[str, Example] = {
     "check-config-bad-interval": Example(
         console("check-config", "--config", "docs/snippets/bad-routing-interval.yaml")
     ),
+    "oncall-now": Example(
+        console("oncall", "now", "--config", "docs/snippets/oncall-routing.yaml", "--at", "2026-03-27T12:00Z")
+    ),
+    "oncall-show": Example(
+        console(
+            "oncall",
+            "show",
+            "payments",
+            "--config",
+            "docs/snippets/oncall-routing.yaml",
+            "--from",
+            "2026-03-27",
+            "--weeks",
+            "1",
+        )
+    ),
     "slo-validate": Example(console("slo", "validate", "config/slos.yaml")),
     "slo-test": Example(console("slo", "test", "tests/slo/checkout.tests.yaml")),
     "slack-scopes": Example(slack_scopes),

@@ -9,6 +9,7 @@ from dataclasses import fields
 from typing import Any
 
 from alertrouter.models.alert import Alert, Status
+from alertrouter.models.schedule import Override
 from alertrouter.models.silence import Silence, extended
 from alertrouter.models.state import (
     MAX_GROUP_MEMBERS,
@@ -36,6 +37,7 @@ from alertrouter.store.base import (
     HistoryStore,
     InhibitSourceStore,
     LeaseHeldError,
+    OverrideStore,
     PageOutbox,
     PagingSlots,
     RequestStore,
@@ -63,6 +65,7 @@ class MemoryTable:
         self.outbox: dict[tuple[str, str, str], QueuedPage] = {}
         self.slo_states: dict[str, dict[str, Any]] = {}
         self.handoffs: dict[str, NotedHandoff] = {}
+        self.override_items: dict[tuple[str, int, int], Override] = {}  # (schedule, start, created)
         self._lock = threading.Lock()
 
 
@@ -433,6 +436,23 @@ class MemoryHandoffs(MemoryTable, HandoffStore):
                 self.handoffs[noted.schedule] = noted
 
 
+class MemoryOverrides(MemoryTable, OverrideStore):
+    def put_override(self, override: Override) -> None:
+        with self._lock:
+            self.override_items[(override.schedule, override.start_ms, override.created_ms)] = override
+
+    def overrides(self, schedule: str, from_ms: int, to_ms: int) -> list[Override]:
+        return [
+            o
+            for key, o in sorted(self.override_items.items())
+            if key[0] == schedule and o.start_ms < to_ms and o.end_ms > from_ms
+        ]
+
+    def remove_override(self, schedule: str, start_ms: int, created_ms: int) -> Override | None:
+        with self._lock:
+            return self.override_items.pop((schedule, start_ms, created_ms), None)
+
+
 class MemoryStore(
     MemoryAlerts,
     MemoryExpiries,
@@ -448,6 +468,7 @@ class MemoryStore(
     MemoryRequests,
     MemorySloState,
     MemoryHandoffs,
+    MemoryOverrides,
 ):
     """Every aggregate over the same dicts and lock: MemoryStore()."""
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from alertrouter.aws import Clients
+from alertrouter.models.recipient import parse_recipient
 from alertrouter.notify.base import NotifyError
 from alertrouter.notify.sms import mask_number
 
@@ -134,18 +135,17 @@ def slack_channels(config: Any, placeholders: Mapping[str, str]) -> list[str]:
 
 
 def sms_recipients(config: Any) -> dict[str, str]:
-    """recipient name -> where the routing config names it (a receiver, or a route's escalation)."""
+    """person name -> where the routing config names them (a receiver, a route's escalation, or a schedule a
+    receiver or an escalation pages: each of its members)."""
     named: dict[str, str] = {}
-    for receiver in config.receivers:
-        for name in receiver.sms:
-            named.setdefault(name, f"receiver {receiver.name}")
-    todo = [config.route]
-    while todo:
-        route = todo.pop()
-        todo += route.routes
-        for step in route.escalation.steps if route.escalation else ():
-            for name in step:
-                named.setdefault(name, f"escalation of route {route.id}")
+    for where, refs in config.recipient_refs():
+        for ref in refs:
+            recipient = parse_recipient(ref)
+            if recipient.person is not None:
+                named.setdefault(recipient.person, where)
+            elif recipient.schedule is not None:
+                for person in config.schedule(recipient.schedule).members:
+                    named.setdefault(person, f"schedule {recipient.schedule}")
     return named
 
 

@@ -10,49 +10,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from alertrouter.models.am_receivers import ALERTMANAGER_GLOBALS, from_alertmanager
+from alertrouter.models.duration import parse_duration as parse_duration  # (re-exported: its old home)
 from alertrouter.models.inhibit import InhibitRule
 from alertrouter.models.matcher import Matcher, from_legacy_keys
 from alertrouter.models.matcher_syntax import CLASSIC_NAMES_ONLY, NAME
+from alertrouter.models.recipient import parse_recipient, recipient_ref
+from alertrouter.models.schedule import Person, Schedule, person_name
 from alertrouter.models.timeinterval import NamedTimeInterval
 from alertrouter.models.webhook import WebhookTarget
 
-# Prometheus' duration format, as Alertmanager reads one: units largest first, each at most once, whole numbers
-_DURATION = re.compile(
-    r"(?:([0-9]+)y)?(?:([0-9]+)w)?(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?(?:([0-9]+)ms)?"
-)
-_UNIT_MS = (365 * 86_400_000, 7 * 86_400_000, 86_400_000, 3_600_000, 60_000, 1_000, 1)
-_MAX_MS = (2**63 - 1) // 1_000_000  # Alertmanager holds a duration in int64 nanoseconds
 ALL_LABELS = "..."
 # When a group's changes after its first notification are sent: on its group_interval ticks, as Alertmanager
 # sends them (a burst is one notification), or each as it comes (lower latency, a burst is several edits).
 SendChanges = Literal["on_tick", "at_once"]
 MAX_TRANSITIONS = 10  # state changes remembered per alert, for flap detection
-
-
-def parse_duration(text: str | int | float) -> timedelta:
-    """A Prometheus duration, as Alertmanager reads one: `30s`, `5m`, `1h30m`, `1d`, `500ms`, `2w`, `0`. A bare
-    number other than 0 is refused, as Alertmanager refuses it (seconds? minutes?)."""
-    try:
-        return _parse_duration(text)
-    except OverflowError as exc:
-        raise ValueError(
-            f"duration {str(text)[:40]!r} is out of range (at most about 292 years, as in Alertmanager)"
-        ) from exc
-
-
-def _parse_duration(text: str | int | float) -> timedelta:
-    given = str(text).strip() if not isinstance(text, bool) else "?"
-    if given == "0":
-        return timedelta(0)
-    found = _DURATION.fullmatch(given) if isinstance(text, str) else None
-    if not given or found is None or not any(found.groups()):
-        raise ValueError(
-            f"invalid duration {str(text)[:40]!r}: use forms like 30s, 5m, 4h, 1h30m, 1d, 500ms (with a unit)"
-        )
-    millis = sum(int(n or 0) * unit for n, unit in zip(found.groups(), _UNIT_MS, strict=True))
-    if millis > _MAX_MS:
-        raise OverflowError(text)
-    return timedelta(milliseconds=millis)
 
 
 class SlackTarget(BaseModel):
@@ -131,15 +102,22 @@ class Receiver(BaseModel):
             raise ValueError(f"unknown severities {unknown}: use critical, warning, info")
         return v
 
-    @field_validator("sms")
+    @field_validator("sms", mode="before")
     @classmethod
-    def _no_numbers(cls, v: list[str]) -> list[str]:
-        for entry in v:
-            if re.fullmatch(r"\+?[\d\s()\-]{6,}", entry):
-                raise ValueError(
-                    "sms entries name numbers kept in the SMS numbers secret; do not put numbers in the file"
-                )
-        return v
+    def _recipients(cls, v: Any) -> Any:
+        """Recipients (models/recipient.py): `alice`, `call:alice`, `schedule:payments`, or a mapping form."""
+        return [_recipient(entry, "sms entries") for entry in v] if isinstance(v, list | tuple) else v
+
+
+def _recipient(entry: Any, what: str) -> str:
+    try:
+        return recipient_ref(entry)
+    except ValueError as exc:
+        if "do not put numbers" in str(exc):
+            raise ValueError(
+                f"{what} name numbers kept in the SMS numbers secret; do not put numbers in the file"
+            ) from None
+        raise
 
 
 def _duration_field(v: Any) -> Any:
@@ -167,6 +145,19 @@ class Escalation(BaseModel):
         if v.total_seconds() < 60:
             raise ValueError("escalation.after must be at least 1m (the escalator runs every minute)")
         return v
+
+    @field_validator("steps", mode="before")
+    @classmethod
+    def _recipients(cls, v: Any) -> Any:
+        """Each step a list of recipients (models/recipient.py), or one recipient alone."""
+        if not isinstance(v, list | tuple):
+            return v
+        return tuple(
+            tuple(_recipient(entry, "escalation steps") for entry in step)
+            if isinstance(step, list | tuple)
+            else (_recipient(step, "escalation steps"),)
+            for step in v
+        )
 
     @field_validator("steps")
     @classmethod
@@ -362,6 +353,16 @@ class RoutingConfig(BaseModel):
     receivers: list[Receiver]
     time_intervals: list[NamedTimeInterval] = Field(default_factory=list)
     inhibit_rules: list[InhibitRule] = Field(default_factory=list)
+    # ours: on call (models/schedule.py); numbers stay in the SMS numbers secret under these names
+    people: dict[str, Person] = Field(default_factory=dict)
+    schedules: list[Schedule] = Field(default_factory=list)
+
+    @field_validator("people", mode="before")
+    @classmethod
+    def _people(cls, v: Any) -> Any:
+        if not isinstance(v, dict):
+            return v
+        return {person_name(name, "people"): {} if about is None else about for name, about in v.items()}
 
     @model_validator(mode="before")
     @classmethod
@@ -408,7 +409,61 @@ class RoutingConfig(BaseModel):
                 f"{', '.join(repeated)}"
             )
         self._number(root, "0", set(names), set(intervals))
+        self._check_schedules()
         return self
+
+    def _check_schedules(self) -> None:
+        """Schedule names unique, their members among `people` (when given), `schedule:` refs known."""
+        names = [s.name for s in self.schedules]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"schedule names must be unique: {', '.join(repeated)}")
+        if self.people:
+            for schedule in self.schedules:
+                for layer in schedule.layers:
+                    unknown = [m for m in layer.members if m not in self.people]
+                    if unknown:
+                        raise ValueError(
+                            f"schedule {schedule.name}, layer {layer.name}: members {', '.join(unknown)} are "
+                            "not in people"
+                        )
+        known = set(names)
+        for where, refs in self.recipient_refs():
+            for ref in refs:
+                named = parse_recipient(ref).schedule
+                if named is not None and named not in known:
+                    raise ValueError(
+                        f"{where} names unknown schedule {named!r}"
+                        + (
+                            f" (schedules: {', '.join(sorted(known))})"
+                            if known
+                            else " (no schedules are defined)"
+                        )
+                    )
+
+    def recipient_refs(self) -> list[tuple[str, tuple[str, ...]]]:
+        """(where, recipients) of every receiver's `sms` and every route's escalation step."""
+        found: list[tuple[str, tuple[str, ...]]] = [
+            (f"receiver {r.name}", tuple(r.sms)) for r in self.receivers
+        ]
+        todo = [self.route]
+        while todo:
+            route = todo.pop(0)
+            todo += route.routes
+            if route.escalation:
+                found.append(
+                    (
+                        f"escalation of route {route.id}",
+                        tuple(r for step in route.escalation.steps for r in step),
+                    )
+                )
+        return found
+
+    def schedule(self, name: str) -> Schedule:
+        for schedule in self.schedules:
+            if schedule.name == name:
+                return schedule
+        raise KeyError(name)
 
     def _number(self, route: Route, route_id: str, known: set[str], intervals: set[str]) -> None:
         route.id = route_id

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypedDict
 
 from alertrouter.models.alert import Alert
+from alertrouter.models.schedule import Override
 from alertrouter.models.silence import Silence
 from alertrouter.models.state import (
     AlertState,
@@ -212,6 +213,18 @@ class SilenceStore(Protocol):
 
     def expire_silence(self, silence_id: str, now_ms: int) -> Silence | None:
         """End a silence now; None if it is unknown or already over."""
+
+
+class OverrideStore(Protocol):
+    """On-call overrides (models/schedule.py), per schedule: few, each kept a while after it ends."""
+
+    def put_override(self, override: Override) -> None: ...
+
+    def overrides(self, schedule: str, from_ms: int, to_ms: int) -> list[Override]:
+        """The schedule's overrides that overlap [from_ms, to_ms), by start."""
+
+    def remove_override(self, schedule: str, start_ms: int, created_ms: int) -> Override | None:
+        """Delete one (named by its start and when it was made); the one deleted, None if there was none."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from alertrouter.store.dynamodb.handoffs import HandoffItems
 from alertrouter.store.dynamodb.held_back import HeldBackItems
 from alertrouter.store.dynamodb.history import HistoryItems, RequestItems
 from alertrouter.store.dynamodb.leases import FlushLeaseItems
+from alertrouter.store.dynamodb.overrides import OverrideItems
 from alertrouter.store.dynamodb.paging import OutboxItems, PagingSlotItems
 from alertrouter.store.dynamodb.silences import InhibitSourceItems, SilenceItems
 from alertrouter.store.dynamodb.slo import SloStateItems
@@ -34,6 +35,7 @@ class DynamoDBStore(
     SloStateItems,
     HeldBackItems,
     HandoffItems,
+    OverrideItems,
 ):
     """Every aggregate over one table: DynamoDBStore(table_name, client)."""
 
