@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from alertrouter.aws import Clients
+from alertrouter.models.recipient import parse_recipient
 from alertrouter.notify.base import NotifyError
 from alertrouter.notify.sms import mask_number
 
@@ -134,19 +135,29 @@ def slack_channels(config: Any, placeholders: Mapping[str, str]) -> list[str]:
 
 
 def sms_recipients(config: Any) -> dict[str, str]:
-    """recipient name -> where the routing config names it (a receiver, or a route's escalation)."""
+    """name in the numbers secret -> where the routing config names it (a receiver, or a route's
+    escalation): the people texted or called (`alice`, `call:alice`); schedules name theirs when paging."""
     named: dict[str, str] = {}
     for receiver in config.receivers:
         for name in receiver.sms:
-            named.setdefault(name, f"receiver {receiver.name}")
+            named.setdefault(_person(name), f"receiver {receiver.name}")
     todo = [config.route]
     while todo:
         route = todo.pop()
         todo += route.routes
         for step in route.escalation.steps if route.escalation else ():
             for name in step:
-                named.setdefault(name, f"escalation of route {route.id}")
+                named.setdefault(_person(name), f"escalation of route {route.id}")
+    named.pop("", None)
     return named
+
+
+def _person(ref: str) -> str:
+    """The name a recipient looks up in the numbers secret ("" for a schedule; as written if no recipient)."""
+    try:
+        return parse_recipient(ref).person or ""
+    except ValueError:
+        return ref
 
 
 # ---- Slack ----
