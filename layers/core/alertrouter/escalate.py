@@ -39,7 +39,6 @@ from alertrouter.store.base import (
     GroupView,
     HistoryStore,
     PageOutbox,
-    PagingSlots,
     SilenceStore,
     Stores,
 )
@@ -111,7 +110,6 @@ class Escalator:
         # the aggregates it reads and writes, each its own
         self.escalations: EscalationStore = stores.escalations
         self.outbox: PageOutbox = stores.outbox
-        self.paging: PagingSlots = stores.paging
         self.groups: GroupView = stores.groups
         self.alerts: AlertStore = stores.alerts
         self.expiries: ExpiryStore = stores.expiries
@@ -120,7 +118,6 @@ class Escalator:
         self.notes = EscalationNotes(stores.history, slack)
         self.resolve = resolve  # whom a schedule has on call at a moment (None: nobody known)
         self.enqueue = enqueue  # hands a one-shot alert's expiry to the router's queue
-        self.account_label = account_label
         self.now_ms = now_ms
 
     def run(self) -> EscalationOutcome:
@@ -271,6 +268,7 @@ class Escalator:
                     self.notes.paged(step, person, now)
                 elif delivery.result == Delivered.FAILED or gave_up:
                     failed[ref] = delivery.reason or "not sent"
+                    outcome.failures += gave_up  # (a refusal for now, counted once it is final)
                 else:
                     waiting = True
             for ref, why in failed.items():
@@ -282,7 +280,7 @@ class Escalator:
                     else:
                         outcome.sms_failures += 1
             if waiting:
-                done = reached | set(failed)
+                done = reached | set(failed)  # the failed noted done too: not tried again while others wait
                 if done != set(escalation.sent):
                     self.escalations.advance_escalation(escalation, {"sent": sorted(done)})
                 continue
