@@ -21,6 +21,9 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         ("EscalationSms", outcome.sms),
         ("EscalationSmsDeferred", outcome.deferred),
         ("EscalationReminders", outcome.reminders),
+        ("EscalationCalls", outcome.calls),
+        ("EscalationSmsFailed", outcome.sms_failures),
+        ("EscalationVoiceFailed", outcome.voice_failures),
     ):
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
     logger.info(
@@ -28,10 +31,14 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         extra={
             "due": outcome.due,
             "sms": outcome.sms,
+            "calls": outcome.calls,
             "deferred": outcome.deferred,
+            "sms_failed": outcome.sms_failures,
+            "voice_failed": outcome.voice_failures,
+            "moved_on": outcome.moved_on,
             "reminders": outcome.reminders,
             "ended": outcome.ended,
             "expired": outcome.expired,
         },
     )
-    return {"due": outcome.due, "sms": outcome.sms, "reminders": outcome.reminders}
+    return {"due": outcome.due, "sms": outcome.sms, "calls": outcome.calls, "reminders": outcome.reminders}

@@ -50,6 +50,8 @@ AUTHORIZED_BY = {
     ("dynamodb", "TransactGetItems"): ("dynamodb:GetItem",),
     ("dynamodb", "BatchWriteItem"): ("dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:DeleteItem"),
 }
+# botocore service names whose IAM service prefix differs (the Service Authorization Reference)
+IAM_PREFIX = {"pinpoint-sms-voice-v2": "sms-voice"}
 # Functions whose client use is dynamic by design, with the reason it is still checked.
 DYNAMIC = {
     # creates the client its caller names: every `.client(...)` call must pass a literal service name,
@@ -715,10 +717,10 @@ def operations(service: str) -> dict[str, str]:
 
 
 def actions_of(service: str, method: str) -> tuple[str, ...]:
-    """The IAM actions a client method needs (the IAM prefix is the botocore service name for every
-    service the package uses)."""
+    """The IAM actions a client method needs (the IAM prefix is the botocore service name, but for those of
+    IAM_PREFIX)."""
     operation = operations(service)[method]
-    return AUTHORIZED_BY.get((service, operation), (f"{service}:{operation}",))
+    return AUTHORIZED_BY.get((service, operation), (f"{IAM_PREFIX.get(service, service)}:{operation}",))
 
 
 # TransactWriteItems' item kinds (the keys of its TransactItems) and the action each needs

@@ -124,6 +124,10 @@ def holds(condition: str, values: Mapping[str, Any]) -> bool:
                 return ev(arg[0]) == ev(arg[1])
             if fn == "Join":
                 return arg[0].join(ev(arg[1]))
+            if fn == "Split":
+                return ev(arg[1]).split(arg[0])
+            if fn == "Select":
+                return ev(arg[1])[int(arg[0])]
             raise AssertionError(f"unexpected function in a condition: {fn}")
         return node
 
@@ -796,7 +800,7 @@ def opensearch_alarms(domain: str) -> dict[str, dict[str, Any]]:
     return {
         a["Properties"]["MetricName"]: a
         for a in ROUTED_ALARMS.values()
-        if a["Properties"]["Namespace"] == "AWS/ES"
+        if a["Properties"].get("Namespace") == "AWS/ES"
         and {"Name": "DomainName", "Value": domain} in a["Properties"]["Dimensions"]
     }
 
@@ -854,7 +858,7 @@ def lambda_alarms(function: str, metric: str) -> list[dict[str, Any]]:
     return [
         a
         for a in OPS_ALARMS.values()
-        if a["Properties"]["Namespace"] == "AWS/Lambda"
+        if a["Properties"].get("Namespace") == "AWS/Lambda"
         and a["Properties"]["MetricName"] == metric
         and a["Properties"]["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": function}}]
     ]
@@ -923,13 +927,15 @@ def test_preflight_runs_daily_and_knows_every_other_ops_alarm_and_rule() -> None
     env = PREFLIGHT["Environment"]["Variables"]
     assert env["ROUTING_CONFIG_PATH"] == "/opt/routing.yaml" and env["SLO_CONFIG_PATH"] == "/opt/slos.yaml"
     assert {"Ref": "ConfigLayer"} in PREFLIGHT["Layers"]  # the files it validates are the ones shipped
-    separator, [*plain, batch] = env["ALARM_NAMES"]["Join"]
+    separator, [*plain, sms, batch] = env["ALARM_NAMES"]["Join"]
     assert separator == "," and batch["If"][0] == "BatchQueueMetricsEnabled" and batch["If"][2] == ""
-    named = {r["Ref"] for r in plain} | {r["Ref"] for r in batch["If"][1]["Join"][1]}
+    assert sms["If"][0] == "HasSmsNumbers" and sms["If"][2] == ""
+    named = {r["Ref"] for r in plain} | {r["Ref"] for part in (sms, batch) for r in part["If"][1]["Join"][1]}
     own = {
         n
         for n, a in OPS_ALARMS.items()
-        if {"Name": "FunctionName", "Value": {"Ref": "PreflightFunction"}} in a["Properties"]["Dimensions"]
+        if {"Name": "FunctionName", "Value": {"Ref": "PreflightFunction"}}
+        in a["Properties"].get("Dimensions", [])
     }
     assert own and named == set(OPS_ALARMS) - own  # its own would be a cycle (they refer to the function)
     assert env["RULE_NAMES"] == {"Join": [",", [{"Ref": name} for name in RULES]]}
@@ -1118,6 +1124,98 @@ def test_router_logs_where_lambda_would_put_them() -> None:
     }
 
 
+# ---- paging: page calls, the SMS spend, failed escalation texts ----
+
+VOICE_NUMBER_ARN = (
+    "arn:aws:sms-voice:us-east-1:123456789012:phone-number/phone-0123456789abcdef0123456789abcdef"
+)
+ESCALATOR_ENV = FUNCTIONS["EscalatorFunction"]["Properties"]["Environment"]["Variables"]
+
+
+def test_page_call_parameters_default_to_calls_off_and_aws_default_spend_limit() -> None:
+    assert PARAMETERS["VoiceOriginationIdentity"]["Default"] == ""
+    assert PARAMETERS["VoiceId"]["Default"] == "Joanna"
+    assert PARAMETERS["SmsMonthlySpendLimitUSD"]["Default"] == 1  # AWS's default limit for a new account
+    assert not holds("CallsEnabled", parameter_values())
+    # an identity without the numbers secret calls nobody: nothing is granted, the escalator is told none
+    assert not holds("CallsEnabled", parameter_values(VoiceOriginationIdentity="+15555550199"))
+    assert holds(
+        "CallsEnabled",
+        parameter_values(VoiceOriginationIdentity="+15555550199", SmsNumbersSecretName="alertrouter/sms"),
+    )
+
+
+def test_the_escalator_is_given_the_voice_settings_it_reads() -> None:
+    from alertrouter.models.settings import EscalatorSettings
+
+    assert ESCALATOR_ENV["VOICE_ORIGINATION_IDENTITY"] == {
+        "If": ["CallsEnabled", {"Ref": "VoiceOriginationIdentity"}, ""]
+    }
+    assert ESCALATOR_ENV["VOICE_ID"] == {"Ref": "VoiceId"}
+    assert {"voice_origination_identity", "voice_id"} <= set(EscalatorSettings.model_fields)
+    assert (
+        EscalatorSettings.model_validate({"table_name": "state", "voice_id": "Joanna"}).voice_id == "Joanna"
+    )
+
+
+@pytest.mark.parametrize(
+    ("identity", "is_arn"), [(VOICE_NUMBER_ARN, True), ("+15555550199", False), ("pool-0123abcd", False)]
+)
+def test_page_calls_are_granted_on_the_configured_identity_only(identity: str, is_arn: bool) -> None:
+    [(grant, condition)] = [
+        (s, c) for s, c in statements(FUNCTIONS["EscalatorFunction"]) if s.get("Sid") == "PageCalls"
+    ]
+    assert (condition, grant["Action"]) == ("CallsEnabled", "sms-voice:SendVoiceMessage")
+    values = parameter_values(VoiceOriginationIdentity=identity, SmsNumbersSecretName="alertrouter/sms")
+    assert holds("VoiceIdentityIsArn", values) is is_arn
+    which, arn, otherwise = grant["Resource"]["If"]
+    assert (which, arn) == ("VoiceIdentityIsArn", {"Ref": "VoiceOriginationIdentity"})
+    # a number or an id: this account's and region's phone numbers and pools, nothing else
+    assert otherwise == [
+        {"Sub": "arn:${AWS::Partition}:sms-voice:${AWS::Region}:${AWS::AccountId}:phone-number/*"},
+        {"Sub": "arn:${AWS::Partition}:sms-voice:${AWS::Region}:${AWS::AccountId}:pool/*"},
+    ]
+    # no other function may call
+    assert not [
+        s
+        for name, f in FUNCTIONS.items()
+        if name != "EscalatorFunction"
+        for s, _ in statements(f)
+        if "sms-voice" in str(s.get("Action"))
+    ]
+
+
+def test_the_sms_spend_alarm_fires_at_80_percent_of_the_limit_to_the_ops_topic() -> None:
+    alarm = RESOURCES["SmsSpendAlarm"]
+    props = alarm["Properties"]
+    assert alarm["Condition"] == "HasSmsNumbers"
+    assert props["AlarmName"]["Sub"].startswith(OPS_PREFIX)
+    spent, share = props["Metrics"]
+    assert spent["MetricStat"]["Metric"] == {"Namespace": "AWS/SNS", "MetricName": "SMSMonthToDateSpentUSD"}
+    assert (spent["MetricStat"]["Stat"], spent["ReturnData"]) == ("Maximum", False)
+    assert share["Expression"] == {"Sub": "100 * spent / ${SmsMonthlySpendLimitUSD}"} and share["ReturnData"]
+    assert (props["Threshold"], props["ComparisonOperator"]) == (80, "GreaterThanOrEqualToThreshold")
+    assert props["AlarmActions"] == props["OKActions"] == [{"Ref": "OpsTopic"}]
+
+
+def test_failed_escalation_texts_alarm_on_the_escalators_metric() -> None:
+    from alertrouter.observability import ESCALATOR, NAMESPACES
+
+    alarm = RESOURCES["EscalationSmsFailedAlarm"]
+    props = alarm["Properties"]
+    assert alarm["Condition"] == "HasSmsNumbers"
+    assert (props["Namespace"], props["MetricName"]) == (NAMESPACES[ESCALATOR], "EscalationSmsFailed")
+    assert props["Dimensions"] == [{"Name": "service", "Value": ESCALATOR}]
+    assert (props["Statistic"], props["Threshold"], props["ComparisonOperator"]) == (
+        "Sum",
+        0,
+        "GreaterThanThreshold",
+    )
+    assert props["AlarmActions"] == props["OKActions"] == [{"Ref": "OpsTopic"}]
+    app = (ROOT / "functions" / "escalator" / "app.py").read_text(encoding="utf-8")
+    assert '"EscalationSmsFailed"' in app  # the metric the alarm watches is the one published
+
+
 # ---- the optional resources switched on still lint ----
 # template.yaml itself is linted by `make cfn`; these variants give the list parameters non-empty defaults,
 # so cfn-lint and the SAM CLI expand the loops and check what they make.
@@ -1135,8 +1233,14 @@ ON = {
     "AllowedSourceAccountIds": "111122223333,444455556666",
     "SlackInteractionsReservedConcurrency": "0",
     "MuteRulesForSnsAlarms": "true",
+    "VoiceOriginationIdentity": VOICE_NUMBER_ARN,
+    "SmsMonthlySpendLimitUSD": "50",
 }
-VARIANTS = {"all-on": ON, "batch-metrics-off": {**ON, "EnableBatchQueueMetrics": "false"}}
+VARIANTS = {
+    "all-on": ON,
+    "batch-metrics-off": {**ON, "EnableBatchQueueMetrics": "false"},
+    "calls-from-a-number": {**ON, "VoiceOriginationIdentity": "+15555550199"},
+}
 
 
 def _tool(path: Path, name: str) -> str:

@@ -1,8 +1,9 @@
-"""Test doubles for the router: a scheduler, Slack, SMS and webhooks that record what they were asked, a Slack sink that
-only counts (the bench), and alerts made from the reference event."""
+"""Test doubles for the router: a scheduler, Slack, SMS, page calls and webhooks that record what they were asked, a
+Slack sink that only counts (the bench), and alerts made from the reference event."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from alertrouter.config import parse_config
@@ -10,6 +11,7 @@ from alertrouter.models.alert import Alert
 from alertrouter.models.webhook import WebhookTarget
 from alertrouter.notify.base import NotifyError
 from alertrouter.notify.render import SlackMessage
+from alertrouter.notify.voice_script import VoiceScript
 from alertrouter.router import Router
 from alertrouter.sources import parse_payload
 from support.clock import Clock
@@ -125,17 +127,48 @@ class Webhooks:
 
 
 class Sms:
-    """Records each text; names in `refuse` are not in the numbers secret."""
+    """Records each text; names in `refuse` are not in the numbers secret, names in `fail` get that error."""
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, str]] = []
         self.refuse: set[str] = set()
+        self.fail: dict[str, NotifyError] = {}
 
     def send(self, name: str, text: str) -> str:
         if name in self.refuse:
             raise NotifyError(f"no number for {name}", retryable=False)
+        if name in self.fail:
+            raise self.fail[name]
         self.sent.append((name, text))
         return "+*******00"
+
+
+class Calls:
+    """Records each page call (name, its words as text, context); names in `refuse` are refused for good
+    (opted out), `throttled` calls are refused for now (each one uses one up)."""
+
+    def __init__(self) -> None:
+        self.placed: list[tuple[str, str, dict[str, str]]] = []
+        self.refuse: set[str] = set()
+        self.throttled = 0
+
+    def call(self, name: str, script: VoiceScript, context: Mapping[str, str] | None = None) -> str:
+        if self.throttled:
+            self.throttled -= 1
+            raise NotifyError(
+                "call to +*******00: ThrottlingException", retryable=True, code="ThrottlingException"
+            )
+        if name in self.refuse:
+            raise NotifyError(
+                "call to +*******00: ConflictException: DESTINATION_PHONE_NUMBER_OPTED_OUT",
+                retryable=False,
+                code="DESTINATION_PHONE_NUMBER_OPTED_OUT",
+            )
+        self.placed.append((name, script.text(), dict(context or {})))
+        return "+*******00"
+
+    def called(self) -> list[str]:
+        return [name for name, _, _ in self.placed]
 
 
 class SlackSink:

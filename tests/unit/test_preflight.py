@@ -168,3 +168,28 @@ def test_doctor_reads_a_deployed_stacks_resources_and_parameters() -> None:
     )
     assert target.placeholders == {"DEFAULT_SLACK_CHANNEL": "#alerts-prod", "ACCOUNT_LABEL": "prod"}
     assert target.uses_usergroups
+
+
+def test_the_names_checked_against_the_numbers_secret_are_the_people_texted_or_called() -> None:
+    from alertrouter.config import parse_config
+    from alertrouter.preflight import sms_recipients
+
+    config = parse_config(
+        """
+route:
+  receiver: pager
+  routes:
+    - matchers: ['severity="critical"']
+      receiver: pager
+      escalation: {after: 5m, steps: [["call:alice", "schedule:payments"], ["call:schedule:payments", bob]]}
+receivers:
+  - name: pager
+    slack: [{channel: "#oncall"}]
+    sms: [alice]
+schedules:
+  - name: payments
+    layers: [{name: primary, rotation: daily, start: 2024-01-01T09:00, members: [carol, dana]}]
+"""
+    )
+    # alice once (texted and called: one number), bob, and each member of the paged schedule
+    assert sorted(sms_recipients(config)) == ["alice", "bob", "carol", "dana"]

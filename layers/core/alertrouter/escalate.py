@@ -1,10 +1,16 @@
-"""The escalator, run every minute: pages nobody acknowledged go to the next step's SMS recipients;
-acknowledged ones get a reminder in their thread every `reminder_interval`; one-shot alerts (no resolved
+"""The escalator, run every minute: pages nobody acknowledged go to the next step's recipients, by SMS or by
+a call; acknowledged ones get a reminder in their thread every `reminder_interval`; one-shot alerts (no resolved
 event exists for them) past their route's `resolve_timeout` are handed to the router to resolve.
 
-Each group that paged has one escalation item (created by the router's flush) carrying its policy.
-SMS are paced, at most one per recipient per minute: everything due for a recipient in one run is
-bundled into one message, and a recipient texted less than a minute ago waits for the next run.
+Each group that paged has one escalation item (created by the router's flush) carrying its policy. A step's
+recipients are people (`alice`, `call:alice`) or on-call schedules (`schedule:X`, `call:schedule:X`), resolved
+to whoever is on call when the step pages. Pages are paced per person and channel (page_delivery.py): what is
+due to someone in one run is bundled into one SMS or one call; someone reached too recently waits a run.
+
+A page that cannot go out does not hold the escalation up: a text that fails (however), a call refused, a
+schedule with nobody on call: the step is done with that recipient, and a step that reached nobody moves on to
+the next step at once, in the same run. A call refused for now (throttled) is tried again the next run, until
+the step's `after` has passed. Each is said in the thread and the history.
 """
 
 from __future__ import annotations
@@ -16,38 +22,59 @@ from typing import TYPE_CHECKING, Any
 
 from alertrouter.limits import EXPIRIES_PER_RUN
 from alertrouter.models.alert import Status
+from alertrouter.models.recipient import CALL, Recipient, parse_recipient
 from alertrouter.models.silence import named_episodes, silencing
 from alertrouter.models.state import EscalationState, GroupState, Member, QueuedPage
 from alertrouter.mrkdwn import escape, mention
 from alertrouter.notify.base import SMS_GAP_MS, NotifyError
-from alertrouter.notify.render import SlackMessage, human_duration, render_sms
+from alertrouter.notify.render import SlackMessage, human_duration
 from alertrouter.observability import ESCALATOR, module_logger
 from alertrouter.own_messages import ExpireMessage
+from alertrouter.page_delivery import Delivered, Delivery, PageDelivery
 from alertrouter.store.base import (
     AlertStore,
+    EscalationChanges,
     EscalationStore,
     ExpiryStore,
     GroupView,
     HistoryStore,
     PageOutbox,
-    PagingSlots,
     SilenceStore,
     Stores,
 )
 
 if TYPE_CHECKING:
-    from alertrouter.notify.base import SlackApi, SmsSender
+    from alertrouter.notify.base import SlackApi, SmsSender, VoiceSender
 
 logger = module_logger(ESCALATOR, __name__)
 
 
+MOVE_ON_PASSES = 10  # one run moves an escalation on past at most this many steps that reached nobody
+
+
+def no_schedules(recipient: Recipient, now_ms: int) -> str | None:
+    """The resolver used when no on-call schedules are known: a schedule resolves to nobody."""
+    return None
+
+
+@dataclass
+class Step:
+    """A due escalation's current step, as this run pages it."""
+
+    escalation: EscalationState
+    group: GroupState
+    pages: dict[str, Member]
+    targets: dict[str, Recipient] = field(default_factory=dict)  # recipient as written -> the person now
+    failed: dict[str, str] = field(default_factory=dict)  # recipient as written -> why it cannot be paged
+
+
 @dataclass
 class Want:
-    """Alerts of one group due to a recipient: an escalation step, or a page that waited for its slot."""
+    """Alerts of one group due to a person: an escalation step, or a page that waited for its slot."""
 
     group: GroupState
     pages: dict[str, Member]
-    escalation: EscalationState | None = None
+    step: Step | None = None
     queued: QueuedPage | None = None
 
 
@@ -55,8 +82,12 @@ class Want:
 class EscalationOutcome:
     due: int = 0
     sms: int = 0
-    deferred: int = 0  # recipients paced to the next run
-    failures: int = 0  # recipients that cannot be texted (not in the numbers secret, number refused)
+    calls: int = 0
+    deferred: int = 0  # pages paced to the next run (the person was reached too recently)
+    failures: int = 0  # pages that did not go out (SMS or call failed, or a schedule resolved to nobody)
+    sms_failures: int = 0
+    voice_failures: int = 0  # calls refused, throttled ones (tried again next run) included
+    moved_on: int = 0  # steps that reached nobody, moved on at once
     reminders: int = 0
     ended: int = 0
     expired: int = 0  # one-shot alerts handed to the router to resolve
@@ -70,6 +101,8 @@ class Escalator:
         sms: SmsSender | None,
         slack: SlackApi | None = None,
         *,
+        voice: VoiceSender | None = None,
+        resolve: Callable[[Recipient, int], str | None] = no_schedules,
         account_label: str = "",
         now_ms: Callable[[], int] = lambda: int(time.time() * 1000),
         enqueue: Callable[[ExpireMessage], None] | None = None,
@@ -77,16 +110,14 @@ class Escalator:
         # the aggregates it reads and writes, each its own
         self.escalations: EscalationStore = stores.escalations
         self.outbox: PageOutbox = stores.outbox
-        self.paging: PagingSlots = stores.paging
         self.groups: GroupView = stores.groups
         self.alerts: AlertStore = stores.alerts
         self.expiries: ExpiryStore = stores.expiries
         self.silences: SilenceStore = stores.silences
-        self.history: HistoryStore = stores.history
-        self.sms = sms
-        self.slack = slack
+        self.delivery = PageDelivery(stores.paging, sms, voice, account_label)
+        self.notes = EscalationNotes(stores.history, slack)
+        self.resolve = resolve  # whom a schedule has on call at a moment (None: nobody known)
         self.enqueue = enqueue  # hands a one-shot alert's expiry to the router's queue
-        self.account_label = account_label
         self.now_ms = now_ms
 
     def run(self) -> EscalationOutcome:
@@ -96,11 +127,15 @@ class Escalator:
         queued = self.outbox.queued_pages()
         outcome.due = len(due)
         silences = [s for s in self.silences.silences() if s.active(now)] if due or queued else []
-        wanted: dict[str, list[Want]] = {}
-        self._want_escalated(due, silences, now, outcome, wanted)
-        self._want_queued(queued, silences, now, wanted)
-        texted = self._text(wanted, now, outcome)
-        self._record_sent(wanted, texted, now, outcome)
+        for attempt in range(MOVE_ON_PASSES + 1):
+            wanted: dict[Recipient, list[Want]] = {}
+            steps = self._want_escalated(due, silences, now, outcome, wanted)
+            if attempt == 0:
+                self._want_queued(queued, silences, now, wanted)
+            delivered = self._deliver(wanted, now, outcome)
+            due = self._record(steps, delivered, now, outcome)  # those moved on at once: paged again now
+            if not due:
+                break
         self._expire(now, outcome)
         return outcome
 
@@ -110,10 +145,11 @@ class Escalator:
         silences: list[Any],
         now: int,
         outcome: EscalationOutcome,
-        wanted: dict[str, list[Want]],
-    ) -> None:
-        """The due escalations' pages, added to `wanted` per recipient of their step; the others ended (the
+        wanted: dict[Recipient, list[Want]],
+    ) -> list[Step]:
+        """The due escalations' steps to page, their people added to `wanted`; the others ended (the
         episode is over), reminded (acknowledged) or put off (nothing to page about now)."""
+        steps: list[Step] = []
         for escalation in due:
             group = self.groups.get_group(escalation.key)
             pages = self._pages(escalation.episode, group, silences, now)
@@ -128,44 +164,134 @@ class Escalator:
                 # all silenced or muted for now, or nobody left to page: look again after the step's wait
                 self.escalations.advance_escalation(escalation, {"next_ms": now + escalation.after_ms})
                 continue
-            for recipient in escalation.steps[escalation.step]:
-                if recipient not in escalation.sent:
-                    wanted.setdefault(recipient, []).append(Want(group, pages, escalation=escalation))
+            step = Step(escalation, group, pages)
+            for ref in escalation.steps[escalation.step]:
+                if ref in escalation.sent or ref in step.targets or ref in step.failed:
+                    continue
+                person, why = self._person(ref, now)
+                if person is None:
+                    step.failed[ref] = why
+                    continue
+                step.targets[ref] = person
+                wanted.setdefault(person, []).append(Want(group, pages, step=step))
+            steps.append(step)
+        return steps
+
+    def _person(self, ref: str, now: int) -> tuple[Recipient | None, str]:
+        """Whom a recipient (as written) pages now: a person, or None and why nobody."""
+        try:
+            recipient = parse_recipient(ref)
+        except ValueError as exc:
+            logger.error("escalation recipient not understood", extra={"recipient": ref, "reason": str(exc)})
+            return None, "not a recipient"
+        if recipient.schedule is None:
+            return recipient, ""
+        try:
+            person = self.resolve(recipient, now)
+        except Exception:  # noqa: BLE001 - a broken schedule must not stop the other escalations
+            logger.exception("schedule not resolved", extra={"schedule": recipient.schedule})
+            person = None
+        if not person:
+            logger.error("nobody on call to page", extra={"schedule": recipient.schedule, "recipient": ref})
+            return None, f"nobody on call in schedule {recipient.schedule}"
+        return recipient.to(person), ""
 
     def _want_queued(
-        self, queued: list[QueuedPage], silences: list[Any], now: int, wanted: dict[str, list[Want]]
+        self, queued: list[QueuedPage], silences: list[Any], now: int, wanted: dict[Recipient, list[Want]]
     ) -> None:
         """The router's pages that waited for their recipient's slot, added to `wanted`; those resolved,
-        acknowledged or muted meanwhile dropped."""
+        acknowledged or muted meanwhile dropped, as are those whose recipient pages nobody now."""
         groups: dict[str, GroupState | None] = {}
         for page in queued:
             if page.key not in groups:
                 groups[page.key] = self.groups.get_group(page.key)
             group = groups[page.key]
             pages = self._pages(page.episode, group, silences, now)
-            if group is None or not pages or page.fingerprint not in pages or group.clicks.ack_by:
-                self.outbox.drop_queued_pages([page])  # not worth it any more
+            person = None
+            if group is not None and pages and page.fingerprint in pages and not group.clicks.ack_by:
+                person, _ = self._person(page.recipient, now)
+            if group is None or person is None or not pages:
+                self.outbox.drop_queued_pages([page])  # not worth it any more, or nobody to send it to
                 continue
-            wanted.setdefault(page.recipient, []).append(
+            wanted.setdefault(person, []).append(
                 Want(group, {page.fingerprint: pages[page.fingerprint]}, queued=page)
             )
 
-    def _record_sent(
-        self, wanted: dict[str, list[Want]], texted: set[str], now: int, outcome: EscalationOutcome
-    ) -> None:
-        """Each escalation that paged: on to its next step once its whole step was texted, else the
-        recipients texted noted (the rest were paced: they get their text next run)."""
-        moved: dict[int, EscalationState] = {}
-        for wants in wanted.values():
+    def _deliver(
+        self, wanted: dict[Recipient, list[Want]], now: int, outcome: EscalationOutcome
+    ) -> dict[Recipient, Delivery]:
+        """One SMS or call per person with everything due to them; the queued pages it sent noted."""
+        delivered: dict[Recipient, Delivery] = {}
+        for person, wants in wanted.items():
+            members = list({fp: m for want in wants for fp, m in want.pages.items()}.values())
+            delivery = delivered[person] = self.delivery.deliver(person, members, now, _context(wants))
+            _count(person, delivery, outcome)
+            done = delivery.result == Delivered.SENT or (
+                delivery.result == Delivered.FAILED and not delivery.retryable
+            )
+            if done:  # a retryable failure keeps them queued for the next run
+                self.outbox.drop_queued_pages([w.queued for w in wants if w.queued is not None])
+            if delivery.result != Delivered.SENT:
+                continue
             for want in wants:
-                if want.escalation is not None:
-                    moved[id(want.escalation)] = want.escalation
-        for escalation in moved.values():
-            sent = {*escalation.sent, *(r for r in escalation.steps[escalation.step] if r in texted)}
-            if sent >= set(escalation.steps[escalation.step]):
-                self._advance(escalation, now, outcome)
-            elif sent != set(escalation.sent):
-                self.escalations.advance_escalation(escalation, {"sent": sorted(sent)})
+                if want.queued is not None:
+                    self.notes.note(
+                        want.group,
+                        "",
+                        "sms" if person.channel == "sms" else "call",
+                        {
+                            "to": person.person,
+                            "alerts": sorted(want.pages),
+                            "titles": [m.title for m in want.pages.values()],
+                        },
+                        now,
+                    )
+        return delivered
+
+    def _record(
+        self, steps: list[Step], delivered: dict[Recipient, Delivery], now: int, outcome: EscalationOutcome
+    ) -> list[EscalationState]:
+        """Each step paged: said in its thread and history; on to the next step once the whole step was
+        paged, at once when it reached nobody; else the recipients done noted (the rest were paced, or their
+        call is tried again). Returns the escalations moved on at once, as they now are."""
+        moved: list[EscalationState] = []
+        for step in steps:
+            escalation = step.escalation
+            reached, failed, waiting = set(escalation.sent), dict(step.failed), False
+            for ref, person in step.targets.items():
+                delivery = delivered[person]
+                gave_up = (
+                    delivery.result == Delivered.RETRY and now - escalation.next_ms >= escalation.after_ms
+                )
+                if delivery.result == Delivered.SENT:
+                    reached.add(ref)
+                    self.notes.paged(step, person, now)
+                elif delivery.result == Delivered.FAILED or gave_up:
+                    failed[ref] = delivery.reason or "not sent"
+                    outcome.failures += gave_up  # (a refusal for now, counted once it is final)
+                else:
+                    waiting = True
+            for ref, why in failed.items():
+                self.notes.failed(step, ref, step.targets.get(ref), why, now)
+                if ref not in step.targets:  # (nobody on call, not a recipient: no delivery counted it)
+                    outcome.failures += 1
+                    if ref.startswith(CALL):
+                        outcome.voice_failures += 1
+                    else:
+                        outcome.sms_failures += 1
+            if waiting:
+                done = reached | set(failed)  # the failed noted done too: not tried again while others wait
+                if done != set(escalation.sent):
+                    self.escalations.advance_escalation(escalation, {"sent": sorted(done)})
+                continue
+            at_once = bool(failed) and not reached
+            after = self._advance(escalation, now, at_once=at_once)
+            if at_once:
+                outcome.moved_on += 1
+                self.notes.moved_on(step, after, now)
+                if after is not None and not after.done:
+                    moved.append(after)
+        return moved
 
     def _expire(self, now: int, outcome: EscalationOutcome) -> None:
         """One-shot alerts whose resolve_timeout passed: the router resolves them (unless they recurred).
@@ -201,75 +327,26 @@ class Escalator:
             if fp not in group.muting.reasons and fp not in silenced and fp not in group.muting.flapping
         }
 
-    def _text(self, wanted: dict[str, list[Want]], now: int, outcome: EscalationOutcome) -> set[str]:
-        """One SMS per recipient with everything due to them (paced: one per minute); its notes."""
-        texted: set[str] = set()
-        if self.sms is None:
-            return texted
-        for recipient, wants in wanted.items():
-            if not self.paging.claim_sms_slot(recipient, now, SMS_GAP_MS):
-                outcome.deferred += 1
-                continue
-            members = list({fp: m for want in wants for fp, m in want.pages.items()}.values())
-            text = render_sms(members, self.account_label)
-            try:
-                self.sms.send(recipient, text)
-            except NotifyError as exc:
-                logger.error("escalation SMS not sent", extra={"recipient": recipient, "reason": str(exc)})
-                if (
-                    not exc.retryable
-                ):  # (not in the numbers secret) the escalation moves on to whom it can reach
-                    texted.add(recipient)
-                    outcome.failures += 1
-                    self.outbox.drop_queued_pages([w.queued for w in wants if w.queued is not None])
-                continue
-            texted.add(recipient)
-            outcome.sms += 1
-            outcome.pages.append((recipient, text))
-            self.outbox.drop_queued_pages([w.queued for w in wants if w.queued is not None])
-            for want in wants:
-                if want.escalation is None:
-                    self._note(
-                        want.group,
-                        "",
-                        "sms",
-                        {
-                            "to": recipient,
-                            "alerts": sorted(want.pages),
-                            "titles": [m.title for m in want.pages.values()],
-                        },
-                        now,
-                    )
-                    continue
-                escalation = want.escalation
-                self._note(
-                    want.group,
-                    f"📟 Not acknowledged: paged {escape(recipient)} (escalation step "
-                    f"{escalation.step + 1} of {len(escalation.steps)})",
-                    "escalation",
-                    {
-                        "to": recipient,
-                        "step": escalation.step + 1,
-                        "round": escalation.round,
-                        "alerts": len(want.pages),
-                    },
-                    now,
-                )
-        return texted
-
-    def _advance(self, escalation: EscalationState, now: int, outcome: EscalationOutcome) -> None:
+    def _advance(
+        self, escalation: EscalationState, now: int, *, at_once: bool = False
+    ) -> EscalationState | None:
+        """On to the next step (after `after`, or now when this one reached nobody); the escalation as it now
+        is, None if someone else moved it meanwhile."""
         step, rounds = escalation.step + 1, escalation.round
         if step >= len(escalation.steps):
             step, rounds = 0, rounds + 1
+        changes: EscalationChanges
         if rounds > escalation.repeat:
             # Nobody left to page. Kept, marked done, so that a later flush of this episode does not start
             # it over (reminders after an acknowledgement still come); it ends with the episode.
-            self.escalations.advance_escalation(
-                escalation, {"done": True, "sent": [], "next_ms": now + escalation.after_ms}
-            )
-            return
-        self.escalations.advance_escalation(
-            escalation, {"step": step, "round": rounds, "sent": [], "next_ms": now + escalation.after_ms}
+            changes = {"done": True, "sent": [], "next_ms": now + escalation.after_ms}
+        else:
+            next_ms = now if at_once else now + escalation.after_ms
+            changes = {"step": step, "round": rounds, "sent": [], "next_ms": next_ms}
+        if not self.escalations.advance_escalation(escalation, changes):
+            return None
+        return EscalationState.model_validate(
+            {**escalation.model_dump(), **changes, "rev": escalation.rev + 1}
         )
 
     def _remind(
@@ -294,7 +371,7 @@ class Escalator:
             escalation, {"reminded_ms": now, "next_ms": now + min(escalation.reminder_ms, look)}
         ):
             outcome.reminders += 1
-            self._note(
+            self.notes.note(
                 group,
                 f"⏰ Still firing, acknowledged by {mention(group.clicks.ack_by)} "
                 f"{human_duration(now - group.clicks.ack_ms)} ago",
@@ -303,7 +380,58 @@ class Escalator:
                 now,
             )
 
-    def _note(self, group: GroupState, text: str, kind: str, detail: dict[str, Any], now: int) -> None:
+
+class EscalationNotes:
+    """What the escalator says of its pages: a history entry, and a line in the group's Slack thread(s)."""
+
+    def __init__(self, history: HistoryStore, slack: SlackApi | None) -> None:
+        self.history = history
+        self.slack = slack
+
+    def paged(self, step: Step, person: Recipient, now: int) -> None:
+        escalation = step.escalation
+        where = f"step {escalation.step + 1} of {len(escalation.steps)}"
+        name = escape(person.person or "")
+        if person.channel == "voice":
+            text = f"📞 Not acknowledged: called {name} ({where})"
+        else:
+            text = f"📟 Not acknowledged: paged {name} (escalation {where})"
+        detail = {
+            "to": person.person,
+            "by": "call" if person.channel == "voice" else "sms",
+            "step": escalation.step + 1,
+            "round": escalation.round,
+            "alerts": len(step.pages),
+        }
+        self.note(step.group, text, "escalation", detail, now)
+
+    def failed(self, step: Step, ref: str, person: Recipient | None, why: str, now: int) -> None:
+        escalation = step.escalation
+        channel = person.channel if person is not None else None
+        verb = {"voice": "call", "sms": "text"}.get(channel or "", "page")
+        who = person.person if person is not None else ref
+        text = (
+            f"⚠️ Could not {verb} {escape(who or ref)} ({escape(why)}) "
+            f"(step {escalation.step + 1} of {len(escalation.steps)})"
+        )
+        detail = {"to": ref, "step": escalation.step + 1, "round": escalation.round, "reason": why}
+        self.note(step.group, text, "escalation_failed", detail, now)
+
+    def moved_on(self, step: Step, after: EscalationState | None, now: int) -> None:
+        escalation, total = step.escalation, len(step.escalation.steps)
+        if after is None or after.done:
+            then = "no step left to page"
+        else:
+            then = f"moving on to step {after.step + 1} of {total} now"
+        text = f"⏭️ Step {escalation.step + 1} of {total} reached nobody: {then}"
+        detail = {
+            "from_step": escalation.step + 1,
+            "round": escalation.round,
+            "done": after is None or after.done,
+        }
+        self.note(step.group, text, "escalation_moved_on", detail, now)
+
+    def note(self, group: GroupState, text: str, kind: str, detail: dict[str, Any], now: int) -> None:
         """History and a thread line (if any); both best effort (the page itself already went out)."""
         try:
             self.history.add_history(group.key, now, kind, detail)
@@ -318,3 +446,36 @@ class Escalator:
                 )
             except NotifyError as exc:
                 logger.warning("thread note not posted", extra={"reason": str(exc), "channel": channel})
+
+
+def _count(person: Recipient, delivery: Delivery, outcome: EscalationOutcome) -> None:
+    voice = person.channel == "voice"
+    if delivery.result == Delivered.SENT:
+        outcome.pages.append((person.ref, delivery.said))
+        if voice:
+            outcome.calls += 1
+        else:
+            outcome.sms += 1
+    elif delivery.result == Delivered.PACED:
+        outcome.deferred += 1
+    elif voice:
+        outcome.voice_failures += 1
+        outcome.failures += delivery.result == Delivered.FAILED
+    else:
+        outcome.sms_failures += 1
+        outcome.failures += 1
+
+
+def _context(wants: list[Want]) -> dict[str, str]:
+    """What goes with a call to its delivery events: the escalation it is for, when it is for one."""
+    steps = {id(w.step): w.step for w in wants if w.step is not None}
+    if len(steps) != 1 or any(w.queued is not None for w in wants):
+        return {"pages": str(len(wants))}
+    [step] = steps.values()
+    escalation = step.escalation
+    return {
+        "group": escalation.key,
+        "episode": str(escalation.episode),
+        "step": str(escalation.step + 1),
+        "round": str(escalation.round),
+    }

@@ -91,6 +91,11 @@ class EscalatorSettings(_StateTable, _Paging):
     # stay off the ingest queue and its alarms); the ingest queue where a stack has no storm queue
     storm_queue_url: str = ""
     ingest_queue_url: str = ""
+    # page calls (AWS End User Messaging SMS and Voice): the phone number, its id or ARN, or a pool's id or ARN
+    # calls are placed from (VoiceOriginationIdentity; empty: no calls, a `call:` step is a failure that
+    # moves on), and the Amazon Polly voice that reads them (VoiceId)
+    voice_origination_identity: str = Field(default="", max_length=256, pattern=r"^[A-Za-z0-9_:/+-]*$")
+    voice_id: str = Field(default="JOANNA", pattern=r"^[A-Za-z]{2,20}$")
 
 
 class SloSettings(_StateTable, _RouterQueue):

@@ -1,4 +1,4 @@
-"""The notifier contract, one for Slack, SMS and the ops topic: a call returns once the far end took the message;
+"""The notifier contract, one for Slack, SMS, voice calls and the ops topic: a call returns once the far end took the message;
 any failure is a NotifyError that says whether trying again later can help (Alertmanager's rule).
 
 What the router does with a failure follows from `retryable` alone, whichever notifier raised it:
@@ -14,10 +14,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from alertrouter.models.webhook import WebhookTarget
     from alertrouter.notify.render import SlackMessage
+    from alertrouter.notify.voice_script import VoiceScript
 
 SMS_GAP_MS = 60_000  # at most one SMS per recipient per minute; what comes sooner waits and is bundled
+# At most one page call per person per 5 minutes: a call rings, speaks and maybe reaches voicemail for a minute
+# or two; a second one sooner says nothing the first did not, to someone likely already on Slack. What comes
+# sooner waits and is bundled into the next call.
+CALL_GAP_MS = 5 * 60_000
 
 
 class NotifyError(Exception):
@@ -84,6 +91,13 @@ class SmsSender(Notifier, Protocol):
 
     def send(self, name: str, text: str) -> str:
         """Text the number kept under `name`; returns the number masked for logs."""
+
+
+class VoiceSender(Notifier, Protocol):
+    """Page calls (VoiceCaller through AWS End User Messaging SMS and Voice)."""
+
+    def call(self, name: str, script: VoiceScript, context: Mapping[str, str] | None = None) -> str:
+        """Call the number kept under `name` and read `script`; returns the number masked for logs."""
 
 
 class OpsPager(Notifier, Protocol):
