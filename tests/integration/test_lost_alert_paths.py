@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from alertrouter.limits import BUSY_RETRY_S, LEASE_MS
+from alertrouter.store.dynamodb.group_layout import MEMBER_PREFIX
 from support.events import alarm_body
 from support.harness import FAST_CONFIG, Harness, make_harness, queued
 from support.slack_standin import SlackStandIn
@@ -209,3 +210,22 @@ def test_a_throttled_end_of_the_pending_period_loses_nothing(
     deliver_flushes(h)
     [message] = posts(h)
     assert message.text.startswith("✅ RESOLVED")
+
+
+def test_a_claim_that_cannot_read_its_group_frees_the_lease_at_once(
+    aws: Any, slack: SlackStandIn, tmp_path: Path, faults: Callable[..., Faults]
+) -> None:
+    h = make_harness(aws, slack, tmp_path)
+    reads = faults(
+        h.service.clients.dynamodb,
+        lambda op, body: (
+            op == "Query" and body["ExpressionAttributeValues"].get(":prefix") == {"S": MEMBER_PREFIX}
+        ),
+    )
+    # Given the flush takes the group's lease, then reading the group's members is throttled at every try
+    with pytest.raises(Exception, match="ProvisionedThroughputExceeded"):
+        h.service.handle_body(alarm_body())
+    assert reads.failed == 3 and not posts(h)
+    # When SQS redelivers the record, Then the alert is posted at once, not after the lease expired
+    h.service.handle_body(alarm_body())
+    assert len(posts(h)) == 1
