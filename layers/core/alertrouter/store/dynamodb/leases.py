@@ -73,10 +73,24 @@ class FlushLeaseItems(GroupPartition, FlushLeaseStore):
                 raise LeaseHeldError(key) from exc
             raise
         header = decode_item(got["Attributes"])
-        flat = assemble(header, self._partition(key, MEMBER_PREFIX))
-        claimed = self._claimed[lease_id] = _Claimed(flat, int(header.get("records_gen", 0)))
-        if any(name in header for name in PER_MEMBER):
-            self._move_into_member_items(key, lease_id, claimed)
+        try:
+            flat = assemble(header, self._partition(key, MEMBER_PREFIX))
+            claimed = self._claimed[lease_id] = _Claimed(flat, int(header.get("records_gen", 0)))
+            if any(name in header for name in PER_MEMBER):
+                self._move_into_member_items(key, lease_id, claimed)
+        except Exception:
+            # Taken but not read (a throttled Query): given up at once, or the record's retry would find the
+            # group held and its alert would wait for the lease to expire
+            self._claimed.pop(lease_id, None)
+            with contextlib.suppress(Exception):
+                self.client.update_item(
+                    TableName=self.table,
+                    Key=group_key(key),
+                    UpdateExpression="SET lease_id = :empty, lease_until_ms = :zero",
+                    ConditionExpression="lease_id = :id",
+                    ExpressionAttributeValues=encode_item({":empty": "", ":zero": 0, ":id": lease_id}),
+                )
+            raise
         return group_from_item(flat)
 
     def _move_into_member_items(self, key: str, lease_id: str, claimed: _Claimed) -> None:
