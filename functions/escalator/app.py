@@ -6,7 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from alertrouter.composition.escalator import build_escalator
+from alertrouter.composition.escalator import build_escalator, build_handoffs
 from alertrouter.observability import ESCALATOR, function_logger, function_metrics
 
 logger = function_logger(ESCALATOR)
@@ -17,6 +17,7 @@ metrics = function_metrics(ESCALATOR)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     outcome = build_escalator().run()
+    handed = build_handoffs().run()
     for name, value in (
         ("EscalationSms", outcome.sms),
         ("EscalationSmsDeferred", outcome.deferred),
@@ -24,6 +25,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         ("EscalationCalls", outcome.calls),
         ("EscalationSmsFailed", outcome.sms_failures),
         ("EscalationVoiceFailed", outcome.voice_failures),
+        ("HandoffNotices", handed.notices),
+        ("HandoffFailures", handed.failures),
     ):
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
     logger.info(
@@ -39,6 +42,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             "reminders": outcome.reminders,
             "ended": outcome.ended,
             "expired": outcome.expired,
+            "handoffs": handed.handoffs,
         },
     )
     return {"due": outcome.due, "sms": outcome.sms, "calls": outcome.calls, "reminders": outcome.reminders}

@@ -16,11 +16,14 @@ import pytest
 from alertrouter.aws import Clients, SecretCache
 from alertrouter.composition.escalator import voice_caller
 from alertrouter.escalate import Escalator
+from alertrouter.handoffs import Handoffs
 from alertrouter.models.settings import EscalatorSettings
 from alertrouter.notify.slack import SlackClient
+from alertrouter.on_call_now import OnCallNow
 from support.events import alarm_body
 from support.handlers import load_handler
 from support.harness import Harness, LambdaContext, make_harness
+from support.memory_store import MemoryStore
 from support.voice_standin import PHONE_NUMBER, VoiceStandIn
 
 pytestmark = pytest.mark.integration
@@ -188,6 +191,8 @@ def test_the_escalator_publishes_its_paging_metrics(
     app = load_handler("escalator")
     built = escalator(h)
     monkeypatch.setattr(app, "build_escalator", lambda: built)
+    no_schedules = Handoffs([], {}, OnCallNow({}, None), MemoryStore(), None)
+    monkeypatch.setattr(app, "build_handoffs", lambda: no_schedules)
     capsys.readouterr()
     assert app.lambda_handler({}, LambdaContext())["calls"] == 1
     [doc] = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]

@@ -35,7 +35,7 @@ receivers:
     sms: [primary]
 schedules:
   - name: payments
-    layers: [{{name: primary, rotation: weekly, start: 2024-01-01T09:00, members: [dana]}}]
+    layers: [{{name: primary, rotation: weekly, start: 2023-01-02T09:00, members: [dana]}}]
 """
 SMS_THEN_CALL = '[[secondary], ["call:secondary"], [lead]]'
 
@@ -249,3 +249,25 @@ def test_when_nothing_can_be_sent_the_steps_end_in_one_run() -> None:
     assert world.notes()[-1] == "⏭️ Step 2 of 2 reached nobody: no step left to page"
     [escalation] = world.store.escalations()
     assert escalation.done
+
+
+def test_a_schedule_step_pages_the_person_on_call_per_the_config_and_a_stored_override() -> None:
+    from alertrouter.config import parse_config
+    from alertrouter.models.schedule import Override
+    from alertrouter.on_call_now import OnCallNow
+
+    steps = '[["schedule:payments"], ["call:schedule:payments"]]'
+    config = parse_config(CONFIG.format(steps=steps))
+    world = World(steps)
+    seconds = [0.0]
+    on_call_now = OnCallNow({s.name: s for s in config.schedules}, world.store, clock=lambda: seconds[0])
+    world.escalator.resolve = on_call_now.person  # overrides read from the escalator's own table
+    world.page()
+    world.run(10)
+    assert world.texted() == ["primary", "dana"]  # the config's rotation: dana, the one member
+    world.store.put_override(
+        Override("payments", "erin", T0 + 15 * MIN, T0 + 60 * MIN, by="cli", created_ms=T0)
+    )
+    seconds[0] = 60.0  # the overrides are read again after OVERRIDES_FRESH_S
+    world.run(20)
+    assert world.calls.called() == ["erin"]  # called: whoever the override put on call

@@ -6,10 +6,14 @@ from functools import lru_cache
 
 from alertrouter.aws import Clients, SecretCache
 from alertrouter.composition.parts import router_queue, slack_client, sms_notifier
+from alertrouter.config import ConfigError, load_config
 from alertrouter.escalate import Escalator
+from alertrouter.handoffs import Handoffs
+from alertrouter.models.config import RoutingConfig
 from alertrouter.models.settings import EscalatorSettings
 from alertrouter.notify.voice import VoiceCaller
 from alertrouter.observability import ESCALATOR, module_logger
+from alertrouter.on_call_now import OnCallNow
 from alertrouter.store.dynamodb import DynamoDBStore
 
 logger = module_logger(ESCALATOR, __name__)
@@ -36,9 +40,31 @@ def voice_caller(clients: Clients, secrets: SecretCache, settings: EscalatorSett
     )
 
 
-@lru_cache(maxsize=1)
+def routing_config(settings: EscalatorSettings) -> RoutingConfig | None:
+    """The routing config's schedules and people; None when there is none or it is invalid (the router reports
+    what is wrong with it): escalation by names goes on, a `schedule:` step reaches nobody and moves on."""
+    if not settings.routing_config_path:
+        return None
+    try:
+        return load_config(settings.routing_config_path, settings.placeholders())
+    except ConfigError:
+        logger.error("routing config not loaded: schedules reach nobody, no handoff notices", exc_info=True)
+        return None
+
+
 def build_escalator() -> Escalator:
-    """The process's escalator, built on first use from the validated environment."""
+    """The process's escalator (built with the handoff watcher, on first use)."""
+    return _build()[0]
+
+
+def build_handoffs() -> Handoffs:
+    """The process's handoff watcher (built with the escalator, on first use)."""
+    return _build()[1]
+
+
+@lru_cache(maxsize=1)
+def _build() -> tuple[Escalator, Handoffs]:
+    """The escalator and the handoff watcher, sharing their clients, from the validated environment."""
     settings = EscalatorSettings.from_env()
     clients = Clients()
     secrets = SecretCache(lambda: clients.secretsmanager)
@@ -47,11 +73,18 @@ def build_escalator() -> Escalator:
         if settings.slack_token_secret
         else None
     )
-    return Escalator(
-        DynamoDBStore(settings.table_name, clients.dynamodb).stores(),
+    store = DynamoDBStore(settings.table_name, clients.dynamodb)
+    config = routing_config(settings)
+    schedules = {s.name: s for s in config.schedules} if config is not None else {}
+    on_call_now = OnCallNow(schedules, store)
+    escalator = Escalator(
+        store.stores(),
         sms_notifier(clients, secrets, settings.sms_numbers_secret),
         slack,
         voice=voice_caller(clients, secrets, settings),
+        resolve=on_call_now.person,
         account_label=settings.account_label,
         enqueue=router_queue(clients, settings.storm_queue_url or settings.ingest_queue_url),
     )
+    people = config.people if config is not None else {}
+    return escalator, Handoffs(list(schedules.values()), people, on_call_now, store, slack)

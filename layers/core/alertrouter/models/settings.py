@@ -83,10 +83,10 @@ class Settings(_StateTable, _RouterQueue, _StormQueue, _Paging, _RoutingConfig):
         return _ids(self.allowed_source_account_ids)
 
 
-class EscalatorSettings(_StateTable, _Paging):
-    """The escalator function's environment."""
+class EscalatorSettings(_StateTable, _Paging, _RoutingConfig):
+    """The escalator function's environment (the routing config: its on-call schedules and people)."""
 
-    account_label: str = ""
+    routing_config_path: str = ""  # empty: no schedules (a `schedule:` step reaches nobody and moves on)
     # the router's storm queue, where it resolves one-shot alerts that expired (a storm's thousands of them
     # stay off the ingest queue and its alarms); the ingest queue where a stack has no storm queue
     storm_queue_url: str = ""
