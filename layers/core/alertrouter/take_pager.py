@@ -1,9 +1,11 @@
 """The handoff notice's "Take the pager" button: the person whose Slack id clicked it is put on call in the
 schedule by an override (as `alertrouter oncall override` makes them) from now to the end of the current shift.
 
-The shift ends where the schedule, with the overrides already stored, next changes who is on call; with no
-change in sight the override lasts TAKE_WITHOUT_END. Of overlapping overrides the one made last wins, so when
-two people click, the later one has the pager. What is said back is Slack mrkdwn, escaped.
+The shift ends where the schedule, with the overrides already stored, next changes who is on call; when the
+one on call is there by an override (someone took the pager before, or an `oncall override`), where that
+override ends: taking the pager from a taker hands on what they took, not also the shift of their own that
+follows it. With no change in sight the override lasts TAKE_WITHOUT_END_MS. Of overlapping overrides the one made
+last wins, so when two people click, the later one has the pager. What is said back is Slack mrkdwn, escaped.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from alertrouter.models.config import MessageSettings, RoutingConfig
-from alertrouter.models.schedule import Override, Person, Schedule
+from alertrouter.models.schedule import OVERRIDE, Override, Person, Schedule
 from alertrouter.mrkdwn import escape, mention
 from alertrouter.notify.wording import Wording
 from alertrouter.oncall.schedule import LOOK_AHEAD_MS, LOOK_BACK_MS, next_change_ms, on_call
@@ -75,7 +77,10 @@ def take_pager(
             else "with no change in sight"
         )
         return Refused(f"You are already on call for *{escape(schedule.name)}* {until}.")
-    change = next_change_ms(schedule, now_ms, stored)
+    if current is not None and current.layer == OVERRIDE:
+        change = current.until_ms  # taken from a taker (or an override's stand-in): until theirs ends
+    else:
+        change = next_change_ms(schedule, now_ms, stored)
     end = now_ms + TAKE_WITHOUT_END_MS if change is None else min(change, now_ms + MAX_TAKE_MS)
     override = Override(schedule.name, person, now_ms, end, by=slack_user, created_ms=now_ms)
     overrides.put_override(override)
