@@ -65,6 +65,7 @@ def take_pager_click(
     message_ts: str = "1796634000.000100",
     timestamp: int | None = None,
     team: str = "T0TEAM001",
+    secret: str = SIGNING_SECRET,
 ) -> tuple[dict[str, str], bytes]:
     """A click on a handoff notice's Take the pager button (its value: the schedule's name), built from Slack's
     documented block_actions payload and signed as Slack does, at `timestamp` (default: now)."""
@@ -77,7 +78,7 @@ def take_pager_click(
     signed_at = str(int(time.time()) if timestamp is None else timestamp)
     return {
         "x-slack-request-timestamp": signed_at,
-        "x-slack-signature": sign(SIGNING_SECRET, signed_at, body),
+        "x-slack-signature": sign(secret, signed_at, body),
     }, body
 
 
