@@ -183,6 +183,8 @@ def test_the_one_on_call_is_told_until_when() -> None:
     text = ephemeral(world.click("payments", "U0ALICE01"))
     assert text == "You are already on call for *payments* until 2026-12-08 09:00 CET (08:00 UTC)."
     assert world.overrides() == []
+    text = ephemeral(world.click("solo", "U0CAROL01"))
+    assert text == "You are already on call for *solo* with no change in sight."
 
 
 def test_in_a_restricted_layers_gap_the_pager_is_taken_until_someone_comes_on() -> None:

@@ -71,11 +71,8 @@ def take_pager(
     wording = Wording(MessageSettings(time_zone=schedule.time_zone))
     current = on_call(schedule, now_ms, stored)
     if current is not None and current.person == person:
-        until = (
-            f"until {wording.at(current.until_ms, now_ms)}"
-            if current.until_ms is not None
-            else "with no change in sight"
-        )
+        change = next_change_ms(schedule, now_ms, stored)  # their stretch, across layers and overrides
+        until = f"until {wording.at(change, now_ms)}" if change is not None else "with no change in sight"
         return Refused(f"You are already on call for *{escape(schedule.name)}* {until}.")
     if current is not None and current.layer == OVERRIDE:
         change = current.until_ms  # taken from a taker (or an override's stand-in): until theirs ends
