@@ -406,6 +406,7 @@ def test_the_internet_facing_interactions_function_touches_only_the_items_a_clic
         "HISTORY#*",
         "REQUEST#*",
         "SILENCE",
+        "OVERRIDE#*",
     ]
 
 

@@ -1,21 +1,29 @@
-"""The slack-interactions function as Lambda runs it: a Function URL event in, an HTTP answer out, on moto.
-Headers that are not text (a lone surrogate cannot be encoded) get 400, never an unhandled exception."""
+"""The slack-interactions function as Lambda runs it: a Function URL event in, an HTTP answer out, on moto
+(Take the pager too: its override in the table, its note in the Slack stand-in). Headers that are not text
+(a lone surrogate cannot be encoded) get 400, never an unhandled exception."""
 
 from __future__ import annotations
 
 import base64
 import json
+import os
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 
 from alertrouter.interactions import sign
+from alertrouter.notify.handoff import Handoff, render_handoff
+from alertrouter.notify.slack import SlackClient
+from alertrouter.store.dynamodb import DynamoDBStore
 from support.events import load_event
 from support.harness import LambdaContext
 from support.local_aws import FAKE_SIGNING_SECRET, deploy
+from support.slack_clicks import take_pager_click
+from support.slack_standin import SlackStandIn
 
 pytestmark = pytest.mark.integration
 
@@ -82,3 +90,48 @@ def test_a_header_that_is_not_text_gets_400(handler: Any, change: dict[str, str]
     answer = handler(url_event({**signed(BODY), **change}, BODY), LambdaContext())
     assert answer["statusCode"] == 400
     assert json.loads(answer["body"]) == {"error": "headers are not text"}
+
+
+PAGER_CONFIG = """
+route: {receiver: payments}
+receivers: [{name: payments, slack: [{channel: '#payments'}]}]
+people:
+  alice: {slack: U0ALICE01}
+  bob: {slack: U0BOB0001}
+schedules:
+  - name: payments
+    time_zone: Europe/Berlin
+    handoff_channel: '#payments'
+    layers:
+      - {name: primary, rotation: weekly, start: 2026-01-05T09:00, members: [alice]}
+"""
+
+
+def test_take_the_pager_stores_the_override_in_the_table_and_notes_it_in_the_notices_thread(
+    handler: Any, slack: SlackStandIn, aws: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the function reading a routing config with a schedule, alice on call for good, and its handoff
+    # notice in #payments
+    config = tmp_path / "routing.yaml"
+    config.write_text(PAGER_CONFIG)
+    monkeypatch.setenv("ROUTING_CONFIG_PATH", str(config))
+    monkeypatch.setenv("SLACK_API_URL", slack.url)
+    now_ms = int(time.time() * 1000)
+    notice = render_handoff(Handoff("payments", "Europe/Berlin", "alice", "U0ALICE01", None, None), now_ms)
+    channel, ts = SlackClient(lambda: "xoxb-test", slack.url, min_interval=0.0).post("#payments", notice)
+    # When bob clicks Take the pager on it
+    headers, body = take_pager_click(
+        "payments", "U0BOB0001", channel=channel, message_ts=ts, secret=FAKE_SIGNING_SECRET
+    )
+    answer = handler(url_event(headers, body), LambdaContext())
+    # Then the override is in the state table: bob, from now, for 12 hours (no change in sight), by his id
+    assert answer["statusCode"] == 200 and json.loads(answer["body"]) == {}
+    table = os.environ["TABLE_NAME"]
+    [override] = DynamoDBStore(table, aws.client("dynamodb")).overrides("payments", 0, now_ms + 86_400_000)
+    assert (override.person, override.by) == ("bob", "U0BOB0001")
+    assert override.end_ms - override.start_ms == 12 * 3_600_000 and override.start_ms >= now_ms - 1000
+    # and the notice's thread says so
+    [message] = slack.channel_messages("#payments")
+    [reply] = message.replies
+    assert reply.text.startswith("📟 <@U0BOB0001> (bob) took the pager for *payments* until ")
+    assert reply.text.endswith("(was alice). Whoever takes it last has it.")

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from alertrouter.interactions import InteractionService, sign
+from alertrouter.notify.handoff import TAKE_PAGER
 from alertrouter.notify.slack import SlackClient
 from alertrouter.own_messages import OwnMessage
 from support.events import load_event
@@ -54,6 +55,31 @@ def click(
         "x-slack-signature": sign(SIGNING_SECRET, timestamp, body),
     }
     return headers, body
+
+
+def take_pager_click(
+    schedule: str,
+    user: str,
+    *,
+    channel: str = "C0HANDOFF1",
+    message_ts: str = "1796634000.000100",
+    timestamp: int | None = None,
+    team: str = "T0TEAM001",
+    secret: str = SIGNING_SECRET,
+) -> tuple[dict[str, str], bytes]:
+    """A click on a handoff notice's Take the pager button (its value: the schedule's name), built from Slack's
+    documented block_actions payload and signed as Slack does, at `timestamp` (default: now)."""
+    payload = load_event("slack_block_actions_payload_button_in_message_slack_docs.json")
+    payload["user"] = {"id": user, "username": user.lower(), "team_id": team}
+    payload["team"] = {"id": team, "domain": "example"}
+    payload["container"].update(channel_id=channel, message_ts=message_ts)
+    payload["actions"][0].update(action_id=TAKE_PAGER, value=schedule)
+    body = urlencode({"payload": json.dumps(payload)}).encode()
+    signed_at = str(int(time.time()) if timestamp is None else timestamp)
+    return {
+        "x-slack-request-timestamp": signed_at,
+        "x-slack-signature": sign(secret, signed_at, body),
+    }, body
 
 
 def interaction_service(

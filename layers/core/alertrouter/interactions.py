@@ -33,11 +33,13 @@ from alertrouter.models.state import GroupState
 from alertrouter.mrkdwn import escape, mention
 from alertrouter.notify.base import NotifyError, SlackApi
 from alertrouter.notify.button_value import ACK, RESOLVE, SILENCE, UNACK, ButtonValue
+from alertrouter.notify.handoff import TAKE_PAGER
 from alertrouter.notify.render import SILENCE_CHOICES, SlackMessage, render_group, utc_text
 from alertrouter.notify.wording import Wording
 from alertrouter.observability import INTERACTIONS, module_logger
 from alertrouter.own_messages import OwnMessage, RedrawMessage, ResolveMessage
-from alertrouter.store.base import ClickStore, HistoryStore, RequestStore, SilenceStore, Stores
+from alertrouter.store.base import ClickStore, HistoryStore, OverrideStore, RequestStore, SilenceStore, Stores
+from alertrouter.take_pager import Refused, take_pager
 
 logger = module_logger(INTERACTIONS, __name__)
 
@@ -141,7 +143,8 @@ class Response:
 
 
 class InteractionService:
-    """Applies verified clicks: Acknowledge / Unacknowledge, Resolve, Silence (1h, 4h, 24h, until resolved)."""
+    """Applies verified clicks: Acknowledge / Unacknowledge, Resolve, Silence (1h, 4h, 24h, until resolved) on
+    an alert's message; Take the pager on a handoff notice (take_pager.py)."""
 
     def __init__(
         self,
@@ -155,6 +158,7 @@ class InteractionService:
         allowed_groups: frozenset[str] = frozenset(),
         enqueue: Callable[[OwnMessage], None] | None = None,
         routing: Callable[[], RoutingConfig | None] = lambda: None,
+        overrides: OverrideStore | None = None,
     ) -> None:
         # the aggregates a click reads and writes, each its own
         self.requests: RequestStore = stores.requests
@@ -170,6 +174,7 @@ class InteractionService:
         self._group_members: dict[str, tuple[float, set[str]]] = {}
         self.enqueue = enqueue  # hands a resolve to the router's queue
         self.routing = routing  # the routing config (None: unknown): a redraw reads as the router's
+        self.overrides = overrides  # where Take the pager stores its override (None: not set up)
 
     def handle(self, headers: Mapping[str, str], body: bytes) -> Response:
         if len(body) > MAX_BODY_BYTES:
@@ -194,12 +199,14 @@ class InteractionService:
         if refused is not None:
             return refused
         action = click.actions[0]
+        at_ms = int(now * 1000)
+        if action.action_id == TAKE_PAGER:
+            return self._take_pager(click, action.value, at_ms)
         button = ButtonValue.parse(
             action.value or str((action.selected_option or {}).get("value", "")),
             with_choice=action.action_id == SILENCE,
         )
         key, episode, choice = button.key, button.episode, button.choice
-        at_ms = int(now * 1000)
         if action.action_id in (ACK, UNACK):
             return self._acknowledge(click, key, episode, action.action_id == ACK, at_ms)
         if action.action_id == RESOLVE and episode is not None:
@@ -375,6 +382,24 @@ class InteractionService:
             f"🔕 {said} ({escape(silence.describe())}). To end it: `alertrouter silence expire {silence.id}`",
             at_ms,
         )
+        return Response(200, {})
+
+    def _take_pager(self, click: BlockActions, schedule: str, at_ms: int) -> Response:
+        """Put the clicker on call in the notice's schedule; the note goes to the notice's thread."""
+        if self.overrides is None:
+            return _ephemeral("Taking the pager from Slack is not set up (no override store configured).")
+        taken = take_pager(self.routing(), self.overrides, schedule, click.user.id, at_ms)
+        if isinstance(taken, Refused):
+            return _ephemeral(taken.text)
+        if self.slack is None:
+            return _ephemeral(taken.note)
+        try:
+            self.slack.post(
+                _clicked_channel(click), SlackMessage(text=taken.note), thread_ts=click.container.message_ts
+            )
+        except NotifyError as exc:  # the override is stored: the next handoff notice shows it
+            logger.warning("pager taken, thread note not posted", extra={"reason": str(exc)})
+            return _ephemeral(taken.note)
         return Response(200, {})
 
     def _clicked_group(self, click: BlockActions, key: str, episode: int | None) -> GroupState | Response:

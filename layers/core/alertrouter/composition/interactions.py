@@ -32,8 +32,9 @@ def build_service() -> InteractionService:
         attempts=1,
         min_interval=0.0,
     )
+    store = DynamoDBStore(settings.table_name, clients.dynamodb)
     return InteractionService(
-        DynamoDBStore(settings.table_name, clients.dynamodb).stores(),
+        store.stores(),
         lambda: secrets.get(settings.slack_signing_secret),
         slack,
         allowed_teams=settings.teams,
@@ -41,6 +42,7 @@ def build_service() -> InteractionService:
         allowed_groups=settings.usergroups,
         enqueue=router_queue(clients, settings.ingest_queue_url),
         routing=lru_cache(maxsize=1)(lambda: routing_or_none(settings)),
+        overrides=store,
     )
 
 
