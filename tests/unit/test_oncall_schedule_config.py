@@ -23,7 +23,7 @@ route:
 receivers:
   - name: payments
     slack: [{channel: '#payments'}]
-    sms: [schedule:payments, {call: alice}]
+    sms: [schedule:payments, {sms: alice}]
 people:
   alice: {slack: U0AAAAAAAAA}
   bob: {slack: U0BBBBBBBBB}
@@ -84,7 +84,7 @@ def test_the_documented_example_reads_with_every_recipient_form() -> None:
     assert business.restrictions[0].location == "Europe/Berlin"  # read in the schedule's zone
     assert config.people["alice"].slack == "U0AAAAAAAAA"
     assert config.people["carol"].slack is None
-    assert config.receiver("payments").sms == ["schedule:payments", "call:alice"]
+    assert config.receiver("payments").sms == ["schedule:payments", "alice"]
     assert config.route.escalation is not None
     assert config.route.escalation.steps == (
         ("schedule:payments",),
@@ -301,3 +301,8 @@ def test_an_override_is_a_span_of_a_person() -> None:
         Override("team", "alice", 2, 2)
     with pytest.raises(ValueError, match="is not a person's name"):
         Override("team", "schedule:other", 1, 2)
+
+
+def test_a_receiver_texts_at_once_and_calls_belong_in_escalation_steps() -> None:
+    refusal = refused("route: {receiver: r}\nreceivers: [{name: r, sms: [alice, {call: bob}]}]\n")
+    assert "call:bob: a receiver's sms entries are texted at once; put calls in an escalation step" in refusal

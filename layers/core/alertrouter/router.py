@@ -30,6 +30,7 @@ from alertrouter.models.alert import Alert, Severity, Status
 from alertrouter.models.config import Receiver, ResolvedRoute, RoutingConfig
 from alertrouter.models.state import AlertState, GroupState, Member
 from alertrouter.notify.base import OpsPager, SlackApi, SmsSender, WebhookSender
+from alertrouter.on_call_now import OnCallNow
 from alertrouter.routebook import RouteBook
 from alertrouter.routing.clock import next_due
 from alertrouter.routing.tree import group_identity
@@ -69,6 +70,7 @@ class Router:
             slack_token_secret,
             now_ms,
             webhooks,
+            OnCallNow({s.name: s for s in config.schedules}, stores.overrides) if config.schedules else None,
         )
         self.timer = FlushTimer(stores.groups, scheduler)
         self.silences = SilenceCache(stores.silences)  # shared by every flush of this process
@@ -93,6 +95,8 @@ class Router:
         self.routes.store = stores.alerts
         self.timer.store = stores.groups
         self.silences.store = stores.silences
+        if self.env.on_call is not None:
+            self.env.on_call.store = stores.overrides
         self.env.use(stores)
 
     @property

@@ -12,6 +12,7 @@ from alertrouter.models.config import RoutingConfig
 from alertrouter.notify.base import OpsPager, SlackApi, SmsSender, WebhookSender
 from alertrouter.notify.wording import Wording
 from alertrouter.observability import ROUTER, module_logger
+from alertrouter.on_call_now import OnCallNow
 from alertrouter.routebook import RouteBook
 from alertrouter.store.base import (
     AlertStore,
@@ -44,6 +45,7 @@ class FlushEnv:
     slack_token_secret: str  # named in the fix of a refused token
     now_ms: Callable[[], int]
     webhooks: WebhookSender | None = None
+    on_call: OnCallNow | None = None  # whom `schedule:` recipients reach now (None: no schedules)
     leases: FlushLeaseStore = field(init=False)
     groups: GroupView = field(init=False)
     alerts: AlertStore = field(init=False)

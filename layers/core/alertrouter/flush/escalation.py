@@ -1,5 +1,6 @@
 """Stage: the escalation's clock starts with the first page sent (or queued for pacing); a route with
-reminders but no pages starts it when a firing alert is shown."""
+reminders but no pages starts it when a firing alert is shown. A first page that reached nobody (a refused
+number, nobody on call) starts it due at once: the escalator pages its first step on its next run."""
 
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ class StartEscalation:
         route = flush.route
         if not (route.escalation or route.reminder_interval):
             return
-        if not (flush.paged or (route.reminder_interval and not flush.receiver.sms and shows_firing(flush))):
+        reminding = route.reminder_interval and not flush.receiver.sms and shows_firing(flush)
+        if not (flush.paged or flush.unreached or reminding):
             return
         policy = route.escalation
         after_ms = int(policy.after.total_seconds() * 1000) if policy else 0
@@ -36,7 +38,7 @@ class StartEscalation:
             EscalationState(
                 key=group.key,
                 episode=group.episode,
-                next_ms=flush.now + (after_ms or reminder_ms),
+                next_ms=flush.now + (0 if flush.unreached and not flush.paged else after_ms or reminder_ms),
                 after_ms=after_ms,
                 steps=policy.steps if policy else (),
                 repeat=policy.repeat if policy else 0,

@@ -11,6 +11,7 @@ import contextlib
 from alertrouter.flush.env import FlushEnv
 from alertrouter.flush.stage import Flush
 from alertrouter.models.alert import Status
+from alertrouter.models.recipient import parse_recipient
 from alertrouter.models.state import Member, QueuedPage
 from alertrouter.notify.base import SMS_GAP_MS, NotifyError
 from alertrouter.notify.render import render_sms
@@ -42,15 +43,44 @@ class Pages:
             return
         firing = pageable(flush, flush.receiver.sms_severities)
         sms_notified = dict(flush.group.sms_notified)
-        for name in recipients:
+        for ref in recipients:
+            # recorded per recipient as written: a schedule's page goes once an episode, to whoever was on
+            # call when it went out
             pages = {
-                fp: m for fp, m in firing.items() if sms_notified.get(f"{fp}@{name}") != str(m.starts_at_ms)
+                fp: m for fp, m in firing.items() if sms_notified.get(f"{fp}@{ref}") != str(m.starts_at_ms)
             }
-            if pages and self._page(flush, name, pages, sms_notified):
+            if not pages:
+                continue
+            name = self._whom(flush, ref, pages)
+            if name is None:
+                continue
+            if self._page(flush, name, pages, sms_notified, ref):
                 flush.paged = True
+            else:
+                flush.unreached = True
 
-    def _page(self, flush: Flush, name: str, pages: dict[str, Member], sms_notified: dict[str, str]) -> bool:
-        """Page one recipient (or queue the pages): whether a page went out or was queued."""
+    def _whom(self, flush: Flush, ref: str, pages: dict[str, Member]) -> str | None:
+        """The person a recipient reaches now: as named, or whoever its schedule has on call (None, logged,
+        counted and noted in the history when nobody is: the escalation then starts at once)."""
+        recipient = parse_recipient(ref)
+        if recipient.person is not None:
+            return recipient.person
+        on_call = self.env.on_call
+        person = on_call.person(recipient, self.env.now_ms()) if on_call is not None else None
+        if person is None:
+            logger.error(
+                "nobody on call to page", extra={"schedule": recipient.schedule, "group": flush.group.key}
+            )
+            flush.outcome.sms_failures += 1
+            flush.unreached = True
+            self.env.history(flush.group.key, "sms_unreached", {"to": ref, "alerts": sorted(pages)})
+        return person
+
+    def _page(
+        self, flush: Flush, name: str, pages: dict[str, Member], sms_notified: dict[str, str], ref: str
+    ) -> bool:
+        """Page one person (or queue the pages), for the recipient `ref`: whether a page went out or was
+        queued."""
         assert self.env.sms is not None
         key, outcome = flush.group.key, flush.outcome
         now = self.env.now_ms()
@@ -71,7 +101,7 @@ class Pages:
                 ]
             )
             outcome.sms_queued += 1
-            self._record(flush, name, pages, sms_notified)
+            self._record(flush, ref, pages, sms_notified)
             self.env.history(key, "sms_queued", {"to": name, "alerts": sorted(pages)})
             return True
         try:
@@ -88,13 +118,11 @@ class Pages:
             return False
         outcome.sms += 1
         logger.info("SMS sent", extra={"to": masked, "group": key, "alerts": len(pages)})
-        self._record(flush, name, pages, sms_notified)
+        self._record(flush, ref, pages, sms_notified)
         titles = [m.title for m in pages.values()][:10]
         self.env.history(key, "sms", {"to": name, "alerts": sorted(pages), "titles": titles})
         return True
 
-    def _record(
-        self, flush: Flush, name: str, pages: dict[str, Member], sms_notified: dict[str, str]
-    ) -> None:
-        sms_notified.update({f"{fp}@{name}": str(m.starts_at_ms) for fp, m in pages.items()})
+    def _record(self, flush: Flush, ref: str, pages: dict[str, Member], sms_notified: dict[str, str]) -> None:
+        sms_notified.update({f"{fp}@{ref}": str(m.starts_at_ms) for fp, m in pages.items()})
         self.env.leases.save_progress(flush.group.key, flush.lease, {"sms_notified": sms_notified})

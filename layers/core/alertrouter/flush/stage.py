@@ -42,6 +42,7 @@ class Flush:
     every_member: dict[str, Member] = field(default_factory=dict)  # as claimed, before pruning (for webhooks)
     kept: GroupProgress = field(default_factory=lambda: GroupProgress())  # muting state the release writes
     paged: bool = False  # a page went out (or was queued for pacing)
+    unreached: bool = False  # a recipient could not be paged (refused number, nobody on call in a schedule)
     notified: dict[str, Any] = field(default_factory=dict)  # the new `notified` record
     thread_lines: list[str] = field(default_factory=list)  # what the thread is told
     released: GroupState | None = None  # set by the stage that released the group: the flush is over

@@ -14,7 +14,7 @@ from alertrouter.models.duration import parse_duration as parse_duration  # (re-
 from alertrouter.models.inhibit import InhibitRule
 from alertrouter.models.matcher import Matcher, from_legacy_keys
 from alertrouter.models.matcher_syntax import CLASSIC_NAMES_ONLY, NAME
-from alertrouter.models.recipient import parse_recipient, recipient_ref
+from alertrouter.models.recipient import CALL, parse_recipient, recipient_ref
 from alertrouter.models.schedule import Person, Schedule, person_name
 from alertrouter.models.timeinterval import NamedTimeInterval
 from alertrouter.models.webhook import WebhookTarget
@@ -105,8 +105,18 @@ class Receiver(BaseModel):
     @field_validator("sms", mode="before")
     @classmethod
     def _recipients(cls, v: Any) -> Any:
-        """Recipients (models/recipient.py): `alice`, `call:alice`, `schedule:payments`, or a mapping form."""
-        return [_recipient(entry, "sms entries") for entry in v] if isinstance(v, list | tuple) else v
+        """Recipients texted at once (models/recipient.py): `alice`, `schedule:payments`, or a mapping form;
+        calls are escalation steps."""
+        if not isinstance(v, list | tuple):
+            return v
+        refs = [_recipient(entry, "sms entries") for entry in v]
+        calls = [ref for ref in refs if ref.startswith(CALL)]
+        if calls:
+            raise ValueError(
+                f"{calls[0]}: a receiver's sms entries are texted at once; put calls in an escalation step "
+                "(escalation: {after: 10m, steps: [[" + calls[0] + "]]})"
+            )
+        return refs
 
 
 def _recipient(entry: Any, what: str) -> str:

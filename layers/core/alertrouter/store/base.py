@@ -352,3 +352,4 @@ class Stores:
     paging: PagingSlots
     history: HistoryStore
     requests: RequestStore
+    overrides: OverrideStore
