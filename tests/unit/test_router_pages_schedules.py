@@ -43,7 +43,9 @@ class World:
         self.store, self.slack, self.sms, self.clock = MemoryStore(), Slack(), Sms(), Clock()
         self.clock.ms = at_ms
         self.router = router(CONFIG, self.store, self.slack, Scheduler(), self.clock, sms=self.sms)
-        self.escalator = Escalator(self.store.stores(), self.sms, self.slack, voice=Calls(), now_ms=self.clock)
+        self.escalator = Escalator(
+            self.store.stores(), self.sms, self.slack, voice=Calls(), now_ms=self.clock
+        )
 
     def page(self, name: str = "DiskFull") -> None:
         self.router.handle(alert(name, severity="critical"))
@@ -81,7 +83,9 @@ def test_nobody_on_call_starts_the_escalation_at_once_and_its_first_step_is_page
     [escalation] = world.store.escalations()
     assert escalation.next_ms == at(20)
     [key] = world.store.groups
-    assert [e["to"] for e in world.store.history(key) if e["kind"] == "sms_unreached"] == ["schedule:payments"]
+    assert [e["to"] for e in world.store.history(key) if e["kind"] == "sms_unreached"] == [
+        "schedule:payments"
+    ]
     world.clock.ms += MIN
     world.escalator.run()
     assert world.texted() == ["lead"]
