@@ -23,7 +23,12 @@ FAKE_SLACK_TOKEN = (
     "xoxb-0000-fake-token-for-local-use"  # an obvious fake: the stand-in only checks the prefix
 )
 FAKE_SIGNING_SECRET = "fake-signing-secret-for-local-use"  # noqa: S105 - an obvious fake
-FAKE_SMS_NUMBERS = {"oncall-primary": "+15555550100", "oncall-secondary": "+15555550101"}  # 555-01xx: fiction
+FAKE_SMS_NUMBERS = {  # 555-01xx: fiction
+    "oncall-primary": "+15555550100",
+    "oncall-secondary": "+15555550101",
+    "dana": "+15555550102",
+    "erin": "+15555550103",
+}
 
 
 # What moto answers to: fake credentials and a region, and no endpoint override (a setting left in the
