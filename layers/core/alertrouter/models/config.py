@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from alertrouter.models.am_receivers import ALERTMANAGER_GLOBALS, from_alertmanager
+from alertrouter.models.heartbeat import HeartbeatCheck
 from alertrouter.models.inhibit import InhibitRule
 from alertrouter.models.matcher import Matcher, from_legacy_keys
 from alertrouter.models.matcher_syntax import CLASSIC_NAMES_ONLY, NAME
@@ -362,6 +363,7 @@ class RoutingConfig(BaseModel):
     receivers: list[Receiver]
     time_intervals: list[NamedTimeInterval] = Field(default_factory=list)
     inhibit_rules: list[InhibitRule] = Field(default_factory=list)
+    heartbeats: list[HeartbeatCheck] = Field(default_factory=list)  # models/heartbeat.py
 
     @model_validator(mode="before")
     @classmethod
