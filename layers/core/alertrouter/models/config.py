@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from alertrouter.models.am_receivers import ALERTMANAGER_GLOBALS, from_alertmanager
+from alertrouter.models.duration import parse_duration as parse_duration  # re-exported: read from here too
 from alertrouter.models.heartbeat import HeartbeatCheck
 from alertrouter.models.inhibit import InhibitRule
 from alertrouter.models.matcher import Matcher, from_legacy_keys
@@ -17,43 +18,11 @@ from alertrouter.models.matcher_syntax import CLASSIC_NAMES_ONLY, NAME
 from alertrouter.models.timeinterval import NamedTimeInterval
 from alertrouter.models.webhook import WebhookTarget
 
-# Prometheus' duration format, as Alertmanager reads one: units largest first, each at most once, whole numbers
-_DURATION = re.compile(
-    r"(?:([0-9]+)y)?(?:([0-9]+)w)?(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?(?:([0-9]+)ms)?"
-)
-_UNIT_MS = (365 * 86_400_000, 7 * 86_400_000, 86_400_000, 3_600_000, 60_000, 1_000, 1)
-_MAX_MS = (2**63 - 1) // 1_000_000  # Alertmanager holds a duration in int64 nanoseconds
 ALL_LABELS = "..."
 # When a group's changes after its first notification are sent: on its group_interval ticks, as Alertmanager
 # sends them (a burst is one notification), or each as it comes (lower latency, a burst is several edits).
 SendChanges = Literal["on_tick", "at_once"]
 MAX_TRANSITIONS = 10  # state changes remembered per alert, for flap detection
-
-
-def parse_duration(text: str | int | float) -> timedelta:
-    """A Prometheus duration, as Alertmanager reads one: `30s`, `5m`, `1h30m`, `1d`, `500ms`, `2w`, `0`. A bare
-    number other than 0 is refused, as Alertmanager refuses it (seconds? minutes?)."""
-    try:
-        return _parse_duration(text)
-    except OverflowError as exc:
-        raise ValueError(
-            f"duration {str(text)[:40]!r} is out of range (at most about 292 years, as in Alertmanager)"
-        ) from exc
-
-
-def _parse_duration(text: str | int | float) -> timedelta:
-    given = str(text).strip() if not isinstance(text, bool) else "?"
-    if given == "0":
-        return timedelta(0)
-    found = _DURATION.fullmatch(given) if isinstance(text, str) else None
-    if not given or found is None or not any(found.groups()):
-        raise ValueError(
-            f"invalid duration {str(text)[:40]!r}: use forms like 30s, 5m, 4h, 1h30m, 1d, 500ms (with a unit)"
-        )
-    millis = sum(int(n or 0) * unit for n, unit in zip(found.groups(), _UNIT_MS, strict=True))
-    if millis > _MAX_MS:
-        raise OverflowError(text)
-    return timedelta(milliseconds=millis)
 
 
 class SlackTarget(BaseModel):

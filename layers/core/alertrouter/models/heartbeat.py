@@ -16,7 +16,9 @@ from typing import Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cronsim import CronSim, CronSimError
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
+
+from alertrouter.models.duration import parse_duration
 
 CHECK_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"  # a URL path segment, a label value, a table key
 DEFAULT_GRACE = timedelta(hours=1)  # healthchecks.io's default: a job a little late is not yet down
@@ -47,10 +49,27 @@ class HeartbeatStatus(StrEnum):
     PAUSED = "paused"
 
 
-def _duration(v: Any) -> Any:
-    # imported here: models/config.py names HeartbeatCheck in RoutingConfig
-    from alertrouter.models.config import parse_duration
+_UNITS = (
+    ("w", timedelta(weeks=1)),
+    ("d", timedelta(days=1)),
+    ("h", timedelta(hours=1)),
+    ("m", timedelta(minutes=1)),
+    ("s", timedelta(seconds=1)),
+)
 
+
+def duration_text(d: timedelta) -> str:
+    """A duration as the config writes it: "1d", "4h", "1h30m", "0s"."""
+    parts = []
+    rest = d
+    for unit, size in _UNITS:
+        n, rest = divmod(rest, size)
+        if n:
+            parts.append(f"{n}{unit}")
+    return "".join(parts) or "0s"
+
+
+def _duration(v: Any) -> Any:
     return parse_duration(v) if isinstance(v, str | int | float) else v
 
 
@@ -99,6 +118,10 @@ class MetricSignal(BaseModel):
     def _period(cls, v: Any) -> Any:
         return _duration(v)
 
+    @field_serializer("period")
+    def _period_text(self, v: timedelta) -> str:
+        return duration_text(v)
+
     @field_validator("period")
     @classmethod
     def _whole_minutes(cls, v: timedelta) -> timedelta:
@@ -139,6 +162,10 @@ class HeartbeatCheck(BaseModel):
     @classmethod
     def _durations(cls, v: Any) -> Any:
         return _duration(v)
+
+    @field_serializer("period", "grace")
+    def _durations_text(self, v: timedelta | None) -> str | None:
+        return None if v is None else duration_text(v)
 
     @field_validator("time_zone")
     @classmethod
@@ -202,6 +229,10 @@ class HeartbeatCheck(BaseModel):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
+
+    def as_config(self) -> dict[str, Any]:
+        """The check as the config writes it (durations as text, defaults left out): what the store keeps."""
+        return self.model_dump(mode="json", exclude_defaults=True)
 
 
 class HeartbeatState(BaseModel):

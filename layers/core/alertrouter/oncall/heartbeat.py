@@ -19,18 +19,17 @@ from zoneinfo import ZoneInfo
 
 from cronsim import CronSim
 
-from alertrouter.models.heartbeat import HeartbeatCheck, HeartbeatState, HeartbeatStatus, PingKind
+from alertrouter.models.heartbeat import (
+    HeartbeatCheck,
+    HeartbeatState,
+    HeartbeatStatus,
+    PingKind,
+    duration_text,
+)
 
 EVENT_SOURCE = "alertrouter.heartbeat"
 DETAIL_TYPE = "AlertRouter Heartbeat"
 DownReason = Literal["missed", "failed", "unfinished"]
-_UNITS = (
-    ("w", timedelta(weeks=1)),
-    ("d", timedelta(days=1)),
-    ("h", timedelta(hours=1)),
-    ("m", timedelta(minutes=1)),
-    ("s", timedelta(seconds=1)),
-)
 
 
 class Standing(StrEnum):
@@ -232,17 +231,6 @@ def expected_text(check: HeartbeatCheck) -> str:
     if check.period is not None:
         return f"every {duration_text(check.period)}"
     return f"at '{check.cron}' {check.time_zone}"
-
-
-def duration_text(d: timedelta) -> str:
-    """A compact duration: "1d", "4h", "1h30m", "0s"."""
-    parts = []
-    rest = d
-    for unit, size in _UNITS:
-        n, rest = divmod(rest, size)
-        if n:
-            parts.append(f"{n}{unit}")
-    return "".join(parts) or "0s"
 
 
 def clock_text(at_ms: int, time_zone: str, now_ms: int) -> str:

@@ -131,3 +131,7 @@ def ops_page_key(cause: str) -> dict[str, Any]:
 
 def slo_state_key(name: str) -> dict[str, Any]:
     return {"pk": {"S": f"SLO#{name}"}, "sk": {"S": "STATE"}}
+
+
+def heartbeat_key(name: str) -> dict[str, Any]:
+    return {"pk": {"S": "HEARTBEAT"}, "sk": {"S": name}}
