@@ -1039,10 +1039,12 @@ def test_router_environment_points_at_this_stacks_resources() -> None:
 
 def test_the_escalator_hands_expiries_to_the_storm_lane_only() -> None:
     """A storm's thousands of expiries an hour later wait behind each other on the storm queue, not in front
-    of the alarms on the ingest queue: the escalator is given the storm queue, and may send nowhere else."""
+    of the alarms on the ingest queue: the escalator is given the storm queue for them. Its heartbeat sweep's
+    few alerts go to the ingest queue, under their own name, and it may send nowhere else."""
     props = RESOURCES["EscalatorFunction"]["Properties"]
     env = props["Environment"]["Variables"]
     assert env["STORM_QUEUE_URL"] == {"Ref": "StormQueue"} and "INGEST_QUEUE_URL" not in env
+    assert env["HEARTBEAT_QUEUE_URL"] == {"Ref": "IngestQueue"}
     sends = [
         s["Resource"]
         for p in props["Policies"]
@@ -1051,7 +1053,7 @@ def test_the_escalator_hands_expiries_to_the_storm_lane_only() -> None:
         and "Action" in s  # (not an Fn::If)
         and "sqs:SendMessage" in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
     ]
-    assert sends == [{"GetAtt": "StormQueue.Arn"}]
+    assert sends == [{"GetAtt": "StormQueue.Arn"}, {"GetAtt": "IngestQueue.Arn"}]
 
 
 # ---- names and tags ----

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from functools import lru_cache
 
 from alertrouter.aws import Clients, SecretCache
-from alertrouter.composition.parts import router_queue, slack_client, sms_notifier
+from alertrouter.composition.parts import router_events, router_queue, slack_client, sms_notifier
 from alertrouter.escalate import Escalator
+from alertrouter.heartbeats import HeartbeatSweep
 from alertrouter.models.settings import EscalatorSettings
 from alertrouter.store.dynamodb import DynamoDBStore
 
@@ -28,4 +30,18 @@ def build_escalator() -> Escalator:
         slack,
         account_label=settings.account_label,
         enqueue=router_queue(clients, settings.storm_queue_url or settings.ingest_queue_url),
+    )
+
+
+@lru_cache(maxsize=1)
+def build_heartbeat_sweep() -> HeartbeatSweep | None:
+    """The process's heartbeat sweep (the escalator's second task each minute); None where the escalator is
+    given no queue to raise the alerts on."""
+    settings = EscalatorSettings.from_env()
+    clients = Clients()
+    enqueue = router_events(clients, settings.heartbeat_queue_url)
+    if enqueue is None:
+        return None
+    return HeartbeatSweep(
+        DynamoDBStore(settings.table_name, clients.dynamodb), enqueue, lambda: int(time.time() * 1000)
     )

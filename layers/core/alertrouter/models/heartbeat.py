@@ -249,6 +249,9 @@ class HeartbeatState(BaseModel):
     down_reason: Literal["", "missed", "failed", "unfinished"] = ""
     down_since_ms: int | None = None
     rev: int = 0  # each write's condition: a sweep and a ping never both move the same state
+    # the event this state raised, stored with it and cleared once it is on the router's queue (a run that
+    # stops between the two leaves it here for the next sweep to send)
+    outbox: dict[str, Any] | None = None
 
 
 class HeartbeatRecord(BaseModel):

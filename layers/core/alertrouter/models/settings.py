@@ -91,6 +91,8 @@ class EscalatorSettings(_StateTable, _Paging):
     # stay off the ingest queue and its alarms); the ingest queue where a stack has no storm queue
     storm_queue_url: str = ""
     ingest_queue_url: str = ""
+    # the router's ingest queue, where the heartbeat sweep raises its alerts ("": no sweep)
+    heartbeat_queue_url: str = ""
 
 
 class SloSettings(_StateTable, _RouterQueue):

@@ -11,6 +11,9 @@ a ping resumes it.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -76,6 +79,12 @@ class HeartbeatEvent:
             "labels": dict(self.labels),
             "note": self.note,
         }
+
+    @classmethod
+    def from_detail(cls, detail: dict[str, Any]) -> HeartbeatEvent:
+        """The event again from its detail (as the state's outbox keeps it)."""
+        fields = {k: v for k, v in detail.items() if k in cls.__dataclass_fields__}
+        return cls(**fields, firing=detail.get("state") == "firing")
 
     def eventbridge(self, account: str = "", region: str = "") -> dict[str, Any]:
         """As an EventBridge-shaped event, the form the router's parsers recognise."""
@@ -169,7 +178,7 @@ def apply_ping(
             }
         )
         already = state.status == HeartbeatStatus.DOWN and state.down_reason == "failed"
-        return Transition(down, None if already else _event(check, down, firing=True, at_ms=at_ms))
+        return Transition(down, None if already else event_for(check, down, firing=True, at_ms=at_ms))
     up = recorded.model_copy(
         update={
             "status": HeartbeatStatus.UP,
@@ -180,7 +189,7 @@ def apply_ping(
         }
     )
     was_down = state.status == HeartbeatStatus.DOWN
-    return Transition(up, _event(check, state, firing=False, at_ms=at_ms) if was_down else None)
+    return Transition(up, event_for(check, state, firing=False, at_ms=at_ms) if was_down else None)
 
 
 def overdue(check: HeartbeatCheck, state: HeartbeatState, now_ms: int) -> Transition | None:
@@ -200,7 +209,7 @@ def overdue(check: HeartbeatCheck, state: HeartbeatState, now_ms: int) -> Transi
             "rev": state.rev + 1,
         }
     )
-    return Transition(down, _event(check, down, firing=True, at_ms=now_ms))
+    return Transition(down, event_for(check, down, firing=True, at_ms=now_ms))
 
 
 def pause(check: HeartbeatCheck, state: HeartbeatState, at_ms: int) -> Transition:
@@ -214,7 +223,7 @@ def pause(check: HeartbeatCheck, state: HeartbeatState, at_ms: int) -> Transitio
         }
     )
     was_down = state.status == HeartbeatStatus.DOWN
-    return Transition(paused, _event(check, state, firing=False, at_ms=at_ms) if was_down else None)
+    return Transition(paused, event_for(check, state, firing=False, at_ms=at_ms) if was_down else None)
 
 
 def resume(state: HeartbeatState) -> Transition:
@@ -241,7 +250,8 @@ def clock_text(at_ms: int, time_zone: str, now_ms: int) -> str:
     return at.strftime("%H:%M %Z" if at.date() == now.date() else "%Y-%m-%d %H:%M %Z")
 
 
-def _event(check: HeartbeatCheck, state: HeartbeatState, *, firing: bool, at_ms: int) -> HeartbeatEvent:
+def event_for(check: HeartbeatCheck, state: HeartbeatState, *, firing: bool, at_ms: int) -> HeartbeatEvent:
+    """The event that says the check is down (firing) or no longer down, as of this state."""
     return HeartbeatEvent(
         check=check.name,
         firing=firing,
@@ -256,6 +266,21 @@ def _event(check: HeartbeatCheck, state: HeartbeatState, *, firing: bool, at_ms:
         labels=dict(check.labels),
         note=state.note,
     )
+
+
+def new_token() -> tuple[str, str]:
+    """A check's ping token and the hash the table keeps (the token is shown once, never stored)."""
+    token = secrets.token_urlsafe(32)
+    return token, token_hash(token)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_matches(token: str, kept_hash: str) -> bool:
+    """Constant-time: how much of a guess was right does not show in the time taken."""
+    return bool(kept_hash) and hmac.compare_digest(token_hash(token), kept_hash)
 
 
 def _ms(d: timedelta) -> int:

@@ -18,8 +18,6 @@ from alertrouter.store.dynamodb.codec import (
 )
 from alertrouter.store.dynamodb.table import Table
 
-PARTITION = "HEARTBEAT"
-
 
 class HeartbeatItems(Table, HeartbeatStore):
     def add_heartbeat(self, check: HeartbeatCheck, token_hash: str, now_ms: int) -> bool:
@@ -57,7 +55,7 @@ class HeartbeatItems(Table, HeartbeatStore):
         return _record(decode_item(got["Item"])) if "Item" in got else None
 
     def heartbeats(self) -> list[HeartbeatRecord]:
-        return sorted((_record(item) for item in self._query_all(PARTITION)), key=lambda r: r.check.name)
+        return sorted((_record(item) for item in self._query_all("HEARTBEAT")), key=lambda r: r.check.name)
 
     def save_heartbeat_state(self, name: str, state: HeartbeatState, read_rev: int) -> bool:
         try:

@@ -1,0 +1,84 @@
+"""Heartbeat checks moved on: a transition stored and its event sent to the router's queue (HeartbeatLedger),
+and the escalator's sweep, which marks the checks past their deadline down (HeartbeatSweep).
+
+A transition's event is stored with its state (the state's `outbox`) by a write conditional on the revision
+read, then sent, then cleared: of two writers only the one whose write held sends (two sweeps never raise
+twice), and an event whose sender stopped before it went out is sent by the next sweep (none is lost). The
+router takes a repeated event as a duplicate."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from alertrouter.models.heartbeat import HeartbeatRecord, HeartbeatState
+from alertrouter.oncall.heartbeat import HeartbeatEvent, Transition, overdue
+from alertrouter.store.base import HeartbeatStore
+
+EventSink = Callable[[dict[str, Any]], None]  # puts an EventBridge-shaped event on the router's queue
+
+
+class HeartbeatLedger:
+    """Stores a check's transitions and sends their events, each event once."""
+
+    def __init__(self, store: HeartbeatStore, enqueue: EventSink, now_ms: Callable[[], int]) -> None:
+        self.store = store
+        self.enqueue = enqueue
+        self.now_ms = now_ms
+
+    def apply(self, record: HeartbeatRecord, moved: Transition) -> HeartbeatState | None:
+        """Store the transition (if the check is still as read) and send its event: the state now stored, or
+        None if another writer moved the check first (read it again and decide again)."""
+        state = moved.state
+        if moved.event is not None:
+            # the router orders an alert's events by their time: ours is now, not a late ping's own time
+            event = replace(moved.event, at_ms=max(moved.event.at_ms, self.now_ms()))
+            state = state.model_copy(update={"outbox": event.detail()})
+        if not self.store.save_heartbeat_state(record.check.name, state, record.state.rev):
+            return None
+        return self.send_outbox(record.check.name, state)
+
+    def send_outbox(self, name: str, state: HeartbeatState) -> HeartbeatState:
+        """Send the event the stored state holds, then clear it (if the check has not moved meanwhile: a newer
+        state carries its own, newer event)."""
+        if state.outbox is None:
+            return state
+        self.enqueue(HeartbeatEvent.from_detail(state.outbox).eventbridge())
+        cleared = state.model_copy(update={"outbox": None, "rev": state.rev + 1})
+        return cleared if self.store.save_heartbeat_state(name, cleared, state.rev) else state
+
+
+@dataclass
+class SweepOutcome:
+    checks: int = 0
+    down: int = 0  # checks this run marked down (and alerted)
+    resent: int = 0  # events an earlier run stored and did not send
+    raced: int = 0  # checks another writer moved first (a ping, another run): left to it
+
+
+class HeartbeatSweep:
+    """The escalator's minute: every check past its deadline marked down, its alert sent to the router."""
+
+    def __init__(self, store: HeartbeatStore, enqueue: EventSink, now_ms: Callable[[], int]) -> None:
+        self.store = store
+        self.ledger = HeartbeatLedger(store, enqueue, now_ms)
+        self.now_ms = now_ms
+
+    def run(self) -> SweepOutcome:
+        outcome = SweepOutcome()
+        now = self.now_ms()
+        for record in self.store.heartbeats():
+            outcome.checks += 1
+            if record.state.outbox is not None:
+                self.ledger.send_outbox(record.check.name, record.state)
+                outcome.resent += 1
+                continue
+            moved = overdue(record.check, record.state, now)
+            if moved is None:
+                continue
+            if self.ledger.apply(record, moved) is None:
+                outcome.raced += 1
+            else:
+                outcome.down += 1
+        return outcome
