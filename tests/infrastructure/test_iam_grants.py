@@ -703,6 +703,7 @@ HANDLERS = {
         "slo_evaluator",
         "batch_queue_metrics",
         "preflight",
+        "heartbeat_ping",
     )
 }
 
@@ -770,6 +771,7 @@ FUNCTION_OF = {
     "slo_evaluator": "SloEvaluatorFunction",
     "batch_queue_metrics": "BatchQueueMetricsFunction",
     "preflight": "PreflightFunction",
+    "heartbeat_ping": "HeartbeatPingFunction",
 }
 
 
@@ -967,6 +969,7 @@ LEADING_KEYS = {
     "slack_interactions": "StateTable",
     "slo_evaluator": "SloState",
     "preflight": "PreflightState",
+    "heartbeat_ping": "HeartbeatItems",
 }
 
 

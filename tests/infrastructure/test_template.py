@@ -429,8 +429,30 @@ def test_interactions_function_concurrency_is_capped_unless_the_account_cannot_r
     assert all(
         f["Properties"].get("FunctionUrlConfig") is None
         for n, f in FUNCTIONS.items()
-        if n != "SlackInteractionsFunction"
+        if n not in ("SlackInteractionsFunction", "HeartbeatPingFunction")
     )
+
+
+def test_the_internet_facing_heartbeat_ping_function_touches_only_heartbeat_items_and_is_capped() -> None:
+    assert leading_keys("HeartbeatPingFunction", "HeartbeatItems") == ["HEARTBEAT"]
+    props = FUNCTIONS["HeartbeatPingFunction"]["Properties"]
+    assert props["FunctionUrlConfig"] == {"AuthType": "NONE"}
+    assert props["ReservedConcurrentExecutions"] == {
+        "If": ["ReserveHeartbeatPingConcurrency", {"Ref": "HeartbeatPingReservedConcurrency"}, NO_VALUE]
+    }
+    assert holds("ReserveHeartbeatPingConcurrency", parameter_values())
+    assert not holds(
+        "ReserveHeartbeatPingConcurrency", parameter_values(HeartbeatPingReservedConcurrency="0")
+    )
+    patterns = {name: e["Properties"]["Pattern"] for name, e in props["Events"].items()}
+    assert patterns == {
+        "JobPings": {"source": ["alertrouter.heartbeat.ping"]},
+        "BatchSucceeded": {
+            "source": ["aws.batch"],
+            "detail-type": ["Batch Job State Change"],
+            "detail": {"status": ["SUCCEEDED"]},
+        },
+    }
 
 
 def test_only_this_accounts_alarms_may_invoke_the_router_directly() -> None:

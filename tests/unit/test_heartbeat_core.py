@@ -241,6 +241,10 @@ def test_the_rate_limit_counts_from_the_last_recorded_ping() -> None:
     assert retry_after_s(state, 19_001, 10) == 1
     assert retry_after_s(state, 20_000, 10) == 0
     assert retry_after_s(state, 10_000, 0) == 0
+    started = HeartbeatState(last_event_ms=10_000, last_event_kind=PingKind.START)
+    assert retry_after_s(started, 10_000, 10, PingKind.SUCCESS) == 0  # a short job's end after its start
+    assert retry_after_s(started, 10_000, 10, PingKind.FAIL) == 0
+    assert retry_after_s(started, 10_000, 10, PingKind.START) == 10
 
 
 def test_event_shape_and_clock_text() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from functools import lru_cache
 
-from alertrouter.aws import Clients, SecretCache
-from alertrouter.composition.parts import router_events, router_queue, slack_client, sms_notifier
+from alertrouter.aws import Clients, EventSender, SecretCache
+from alertrouter.composition.parts import router_queue, slack_client, sms_notifier
 from alertrouter.escalate import Escalator
 from alertrouter.heartbeats import HeartbeatSweep
 from alertrouter.models.settings import EscalatorSettings
@@ -38,10 +38,11 @@ def build_heartbeat_sweep() -> HeartbeatSweep | None:
     """The process's heartbeat sweep (the escalator's second task each minute); None where the escalator is
     given no queue to raise the alerts on."""
     settings = EscalatorSettings.from_env()
-    clients = Clients()
-    enqueue = router_events(clients, settings.heartbeat_queue_url)
-    if enqueue is None:
+    if not settings.heartbeat_queue_url:
         return None
+    clients = Clients()
     return HeartbeatSweep(
-        DynamoDBStore(settings.table_name, clients.dynamodb), enqueue, lambda: int(time.time() * 1000)
+        DynamoDBStore(settings.table_name, clients.dynamodb),
+        EventSender(clients.sqs, settings.heartbeat_queue_url).send,
+        lambda: int(time.time() * 1000),
     )

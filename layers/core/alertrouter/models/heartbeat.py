@@ -245,6 +245,7 @@ class HeartbeatState(BaseModel):
     last_start_ms: int | None = None  # a run began and has not reported since
     last_fail_ms: int | None = None
     last_event_ms: int | None = None  # any ping recorded: the rate limit counts from it
+    last_event_kind: PingKind | None = None
     note: str = ""  # the last ping's body, as sent (escaped where it is shown)
     down_reason: Literal["", "missed", "failed", "unfinished"] = ""
     down_since_ms: int | None = None

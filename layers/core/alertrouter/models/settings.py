@@ -108,6 +108,12 @@ class SloSettings(_StateTable, _RouterQueue):
         return self.aws_region
 
 
+class HeartbeatPingSettings(_StateTable, _RouterQueue):
+    """The heartbeat ping function's environment."""
+
+    heartbeat_min_ping_gap_s: int = Field(default=10, ge=0, le=3600)  # one recorded ping per check per gap
+
+
 class InteractionSettings(_StateTable, _Slack, _RoutingConfig):
     """The Slack interactions function's environment."""
 

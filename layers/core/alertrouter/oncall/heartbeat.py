@@ -148,9 +148,14 @@ def status_at(check: HeartbeatCheck, state: HeartbeatState, now_ms: int) -> Stan
     return Standing.LATE if now_ms >= start else Standing.UP
 
 
-def retry_after_s(state: HeartbeatState, now_ms: int, min_gap_s: int) -> int:
-    """Seconds until a ping may be recorded (0: now): at most one write per min_gap_s per check."""
+def retry_after_s(
+    state: HeartbeatState, now_ms: int, min_gap_s: int, kind: PingKind = PingKind.SUCCESS
+) -> int:
+    """Seconds until a ping may be recorded (0: now): one ping per min_gap_s per check, but for a run's end
+    right after its /start (a short job), so a flood costs at most two writes per min_gap_s."""
     if state.last_event_ms is None or min_gap_s <= 0:
+        return 0
+    if state.last_event_kind == PingKind.START and kind != PingKind.START:
         return 0
     wait_ms = state.last_event_ms + min_gap_s * 1000 - now_ms
     return 0 if wait_ms <= 0 else -(-wait_ms // 1000)
@@ -163,7 +168,9 @@ def apply_ping(
     that arrived late)."""
     if state.last_event_ms is not None and at_ms < state.last_event_ms:
         return None
-    recorded = state.model_copy(update={"last_event_ms": at_ms, "note": note, "rev": state.rev + 1})
+    recorded = state.model_copy(
+        update={"last_event_ms": at_ms, "last_event_kind": kind, "note": note, "rev": state.rev + 1}
+    )
     if kind == PingKind.START:
         return Transition(recorded.model_copy(update={"last_start_ms": at_ms}))
     if kind == PingKind.FAIL:
