@@ -30,14 +30,8 @@ class HeartbeatLedger:
     def apply(self, record: HeartbeatRecord, moved: Transition) -> HeartbeatState | None:
         """Store the transition (if the check is still as read) and send its event: the state now stored, or
         None if another writer moved the check first (read it again and decide again)."""
-        state = moved.state
-        if moved.event is not None:
-            # the router orders an alert's events by their time: ours is now, not a late ping's own time
-            event = replace(moved.event, at_ms=max(moved.event.at_ms, self.now_ms()))
-            state = state.model_copy(update={"outbox": event.detail()})
-        if not self.store.save_heartbeat_state(record.check.name, state, record.state.rev):
-            return None
-        return self.send_outbox(record.check.name, state)
+        state = store_transition(self.store, record, moved, self.now_ms())
+        return None if state is None else self.send_outbox(record.check.name, state)
 
     def send_outbox(self, name: str, state: HeartbeatState) -> HeartbeatState:
         """Send the event the stored state holds, then clear it (if the check has not moved meanwhile: a newer
@@ -47,6 +41,19 @@ class HeartbeatLedger:
         self.enqueue(HeartbeatEvent.from_detail(state.outbox).eventbridge())
         cleared = state.model_copy(update={"outbox": None, "rev": state.rev + 1})
         return cleared if self.store.save_heartbeat_state(name, cleared, state.rev) else state
+
+
+def store_transition(
+    store: HeartbeatStore, record: HeartbeatRecord, moved: Transition, now_ms: int
+) -> HeartbeatState | None:
+    """Store the transition with its event in the state's outbox (if the check is still as read): the state
+    stored, or None if another writer moved the check first. The sender, or the next sweep, sends it."""
+    state = moved.state
+    if moved.event is not None:
+        # the router orders an alert's events by their time: ours is now, not a late ping's own time
+        event = replace(moved.event, at_ms=max(moved.event.at_ms, now_ms))
+        state = state.model_copy(update={"outbox": event.detail()})
+    return state if store.save_heartbeat_state(record.check.name, state, record.state.rev) else None
 
 
 @dataclass
