@@ -214,6 +214,11 @@ FUNCTIONS = of_type("AWS::Serverless::Function")
 RESOURCE_STAR_EXCEPTIONS = {
     # cloudwatch:GetMetricData reads metrics, which have no ARNs.
     ("ReadSloMetrics", ("cloudwatch:GetMetricData",), None),
+    (
+        "HeartbeatMetrics",
+        ("cloudwatch:GetMetricData",),
+        None,
+    ),  # the heartbeat checks of kind metric, log_group
     # batch:DescribeJobQueues and batch:ListJobs have no resource type in the Service Authorization Reference.
     ("ReadBatchQueues", ("batch:DescribeJobQueues", "batch:ListJobs"), None),
     # the account's SMS settings (spend limit, sandbox) have no resource type.

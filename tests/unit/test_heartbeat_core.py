@@ -257,3 +257,20 @@ def test_event_shape_and_clock_text() -> None:
     assert event["detail"]["check"] == "nightly-etl" and event["detail"]["state"] == "firing"
     assert clock_text(ms(2026, 12, 2, 2, 3), "UTC", ms(2026, 12, 2, 5, 0)) == "02:03 UTC"
     assert clock_text(ms(2026, 12, 1, 2, 3), "Europe/Berlin", ms(2026, 12, 2, 5, 0)) == "2026-12-01 03:03 CET"
+
+
+def test_the_documented_examples_load_and_mean_what_they_say() -> None:
+    from zoneinfo import ZoneInfo
+
+    from alertrouter.config import load_config
+    from support.paths import ROOT
+
+    checks = {c.name: c for c in load_config(ROOT / "docs/snippets/heartbeats.yaml").heartbeats}
+    berlin = ZoneInfo("Europe/Berlin")
+    nightly = checks["nightly-etl"]
+    assert nightly.event is not None and nightly.event.matches("nightly-etl-20261201", "etl")
+    # succeeded yesterday at 03:10: down at 06:00 today unless it succeeds again before
+    state = up_at(nightly, ms(2026, 12, 1, 3, 10, tz=berlin))
+    assert deadline_ms(nightly, state) == ms(2026, 12, 2, 6, 0, tz=berlin)
+    outbound = checks["checkout-outbound-traffic"]
+    assert deadline_ms(outbound, up_at(outbound, 0)) == 15 * MIN

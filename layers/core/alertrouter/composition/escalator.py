@@ -8,6 +8,7 @@ from functools import lru_cache
 from alertrouter.aws import Clients, EventSender, SecretCache
 from alertrouter.composition.parts import router_queue, slack_client, sms_notifier
 from alertrouter.escalate import Escalator
+from alertrouter.heartbeat_metrics import MetricSignals
 from alertrouter.heartbeats import HeartbeatSweep
 from alertrouter.models.settings import EscalatorSettings
 from alertrouter.store.dynamodb import DynamoDBStore
@@ -45,4 +46,5 @@ def build_heartbeat_sweep() -> HeartbeatSweep | None:
         DynamoDBStore(settings.table_name, clients.dynamodb),
         EventSender(clients.sqs, settings.heartbeat_queue_url).send,
         lambda: int(time.time() * 1000),
+        MetricSignals(lambda region: clients.client("cloudwatch", region)),
     )
