@@ -10,13 +10,15 @@ from typing import Any
 
 import pytest
 
+from alertrouter.aws import EventSender
+from alertrouter.heartbeats import HeartbeatLedger, HeartbeatSweep
 from alertrouter.models.alert import Status
-from alertrouter.models.heartbeat import HeartbeatCheck, HeartbeatStatus
-from alertrouter.oncall.heartbeat import new_token
+from alertrouter.models.heartbeat import HeartbeatCheck, HeartbeatStatus, PingKind
+from alertrouter.oncall.heartbeat import apply_ping, new_token
 from alertrouter.sources import parse_body
 from alertrouter.store.dynamodb import DynamoDBStore
 from support.events import load_event
-from support.harness import LambdaContext
+from support.harness import Harness, LambdaContext
 from support.local_aws import deploy
 
 pytestmark = pytest.mark.integration
@@ -139,3 +141,32 @@ def test_a_succeeded_batch_job_pings_the_checks_it_matches(world: World) -> None
     assert world.ping_app.lambda_handler(event, LambdaContext()) == {"pings": 1, "recorded": 1}
     assert world.status("batch-etl") == HeartbeatStatus.UP
     assert world.status("nightly-etl") == HeartbeatStatus.NEW
+
+
+def test_a_missed_check_pages_through_the_router_and_resolves(harness: Harness) -> None:
+    """The sweep's event on the router's queue, taken by the router: a critical alert on the pager route
+    (FAST_CONFIG), its message in #oncall with the check's title; the ping's resolve edits it."""
+    store = DynamoDBStore(harness.stack.table_name, harness.session.client("dynamodb"))
+    store.add_heartbeat(NIGHTLY, new_token()[1], 0)
+    now = harness.clock.ms
+    send = EventSender(harness.sqs, harness.stack.queue_url).send
+    ledger = HeartbeatLedger(store, send, lambda: now - 25 * 3_600_000)
+    record = store.heartbeat("nightly-etl")
+    assert record is not None
+    pinged = apply_ping(NIGHTLY, record.state, PingKind.SUCCESS, now - 25 * 3_600_000)
+    assert pinged is not None and ledger.apply(record, pinged) is not None
+    assert HeartbeatSweep(store, send, lambda: now).run().down == 1
+    for message in harness.receive_all(harness.stack.queue_url):
+        harness.service.handle_body(message["Body"])
+    [page] = harness.slack.channel_messages("#oncall")
+    assert "nightly-etl: no ping since " in page.text and "(expected every 1d, 1h grace)" in page.text
+    record = store.heartbeat("nightly-etl")
+    assert record is not None
+    back = apply_ping(NIGHTLY, record.state, PingKind.SUCCESS, now + 60_000)
+    harness.clock.ms = now + 60_000
+    assert back is not None
+    assert HeartbeatLedger(store, send, harness.clock).apply(record, back) is not None
+    for message in harness.receive_all(harness.stack.queue_url):
+        harness.service.handle_body(message["Body"])
+    harness.clock.advance(600)
+    assert harness.slack.channel_messages("#oncall")[0].text.startswith("✅ RESOLVED")
