@@ -1,4 +1,5 @@
-"""Escalator Lambda, run every minute by EventBridge Scheduler: escalates unacknowledged pages."""
+"""Escalator Lambda, run every minute by EventBridge Scheduler: escalates unacknowledged pages, then marks the
+heartbeat checks past their deadline down."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from alertrouter.composition.escalator import build_escalator, build_handoffs
+from alertrouter.composition.escalator import build_escalator, build_handoffs, build_heartbeat_sweep
 from alertrouter.observability import ESCALATOR, function_logger, function_metrics
 
 logger = function_logger(ESCALATOR)
@@ -45,4 +46,12 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             "handoffs": handed.handoffs,
         },
     )
+    sweep = build_heartbeat_sweep()
+    if sweep is not None:
+        swept = sweep.run()
+        metrics.add_metric(name="HeartbeatsDown", unit=MetricUnit.Count, value=swept.down)
+        logger.info(
+            "heartbeat sweep",
+            extra={"checks": swept.checks, "down": swept.down, "resent": swept.resent, "raced": swept.raced},
+        )
     return {"due": outcome.due, "sms": outcome.sms, "calls": outcome.calls, "reminders": outcome.reminders}

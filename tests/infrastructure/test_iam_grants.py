@@ -705,6 +705,7 @@ HANDLERS = {
         "slo_evaluator",
         "batch_queue_metrics",
         "preflight",
+        "heartbeat_ping",
     )
 }
 
@@ -772,6 +773,7 @@ FUNCTION_OF = {
     "slo_evaluator": "SloEvaluatorFunction",
     "batch_queue_metrics": "BatchQueueMetricsFunction",
     "preflight": "PreflightFunction",
+    "heartbeat_ping": "HeartbeatPingFunction",
 }
 
 
@@ -969,6 +971,7 @@ LEADING_KEYS = {
     "slack_interactions": "StateTable",
     "slo_evaluator": "SloState",
     "preflight": "PreflightState",
+    "heartbeat_ping": "HeartbeatItems",
 }
 
 

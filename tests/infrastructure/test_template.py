@@ -218,6 +218,11 @@ FUNCTIONS = of_type("AWS::Serverless::Function")
 RESOURCE_STAR_EXCEPTIONS = {
     # cloudwatch:GetMetricData reads metrics, which have no ARNs.
     ("ReadSloMetrics", ("cloudwatch:GetMetricData",), None),
+    (
+        "HeartbeatMetrics",
+        ("cloudwatch:GetMetricData",),
+        None,
+    ),  # the heartbeat checks of kind metric, log_group
     # batch:DescribeJobQueues and batch:ListJobs have no resource type in the Service Authorization Reference.
     ("ReadBatchQueues", ("batch:DescribeJobQueues", "batch:ListJobs"), None),
     # the account's SMS settings (spend limit, sandbox) have no resource type.
@@ -434,8 +439,30 @@ def test_interactions_function_concurrency_is_capped_unless_the_account_cannot_r
     assert all(
         f["Properties"].get("FunctionUrlConfig") is None
         for n, f in FUNCTIONS.items()
-        if n != "SlackInteractionsFunction"
+        if n not in ("SlackInteractionsFunction", "HeartbeatPingFunction")
     )
+
+
+def test_the_internet_facing_heartbeat_ping_function_touches_only_heartbeat_items_and_is_capped() -> None:
+    assert leading_keys("HeartbeatPingFunction", "HeartbeatItems") == ["HEARTBEAT"]
+    props = FUNCTIONS["HeartbeatPingFunction"]["Properties"]
+    assert props["FunctionUrlConfig"] == {"AuthType": "NONE"}
+    assert props["ReservedConcurrentExecutions"] == {
+        "If": ["ReserveHeartbeatPingConcurrency", {"Ref": "HeartbeatPingReservedConcurrency"}, NO_VALUE]
+    }
+    assert holds("ReserveHeartbeatPingConcurrency", parameter_values())
+    assert not holds(
+        "ReserveHeartbeatPingConcurrency", parameter_values(HeartbeatPingReservedConcurrency="0")
+    )
+    patterns = {name: e["Properties"]["Pattern"] for name, e in props["Events"].items()}
+    assert patterns == {
+        "JobPings": {"source": ["alertrouter.heartbeat.ping"]},
+        "BatchSucceeded": {
+            "source": ["aws.batch"],
+            "detail-type": ["Batch Job State Change"],
+            "detail": {"status": ["SUCCEEDED"]},
+        },
+    }
 
 
 def test_only_this_accounts_alarms_may_invoke_the_router_directly() -> None:
@@ -1046,10 +1073,12 @@ def test_router_environment_points_at_this_stacks_resources() -> None:
 
 def test_the_escalator_hands_expiries_to_the_storm_lane_only() -> None:
     """A storm's thousands of expiries an hour later wait behind each other on the storm queue, not in front
-    of the alarms on the ingest queue: the escalator is given the storm queue, and may send nowhere else."""
+    of the alarms on the ingest queue: the escalator is given the storm queue for them. Its heartbeat sweep's
+    few alerts go to the ingest queue, under their own name, and it may send nowhere else."""
     props = RESOURCES["EscalatorFunction"]["Properties"]
     env = props["Environment"]["Variables"]
     assert env["STORM_QUEUE_URL"] == {"Ref": "StormQueue"} and "INGEST_QUEUE_URL" not in env
+    assert env["HEARTBEAT_QUEUE_URL"] == {"Ref": "IngestQueue"}
     sends = [
         s["Resource"]
         for p in props["Policies"]
@@ -1058,7 +1087,7 @@ def test_the_escalator_hands_expiries_to_the_storm_lane_only() -> None:
         and "Action" in s  # (not an Fn::If)
         and "sqs:SendMessage" in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
     ]
-    assert sends == [{"GetAtt": "StormQueue.Arn"}]
+    assert sends == [{"GetAtt": "StormQueue.Arn"}, {"GetAtt": "IngestQueue.Arn"}]
 
 
 # ---- names and tags ----

@@ -9,6 +9,7 @@ from dataclasses import fields
 from typing import Any
 
 from alertrouter.models.alert import Alert, Status
+from alertrouter.models.heartbeat import HeartbeatCheck, HeartbeatRecord, HeartbeatState
 from alertrouter.models.schedule import Override
 from alertrouter.models.silence import Silence, extended
 from alertrouter.models.state import (
@@ -34,6 +35,7 @@ from alertrouter.store.base import (
     GroupStore,
     GroupView,
     HandoffStore,
+    HeartbeatStore,
     HistoryStore,
     InhibitSourceStore,
     LeaseHeldError,
@@ -66,6 +68,7 @@ class MemoryTable:
         self.slo_states: dict[str, dict[str, Any]] = {}
         self.handoffs: dict[str, NotedHandoff] = {}
         self.override_items: dict[tuple[str, int, int], Override] = {}  # (schedule, start, created)
+        self.heartbeat_items: dict[str, HeartbeatRecord] = {}
         self._lock = threading.Lock()
 
 
@@ -453,6 +456,54 @@ class MemoryOverrides(MemoryTable, OverrideStore):
             return self.override_items.pop((schedule, start_ms, created_ms), None)
 
 
+class MemoryHeartbeats(MemoryTable, HeartbeatStore):
+    def add_heartbeat(self, check: HeartbeatCheck, token_hash: str, now_ms: int) -> bool:
+        with self._lock:
+            if check.name in self.heartbeat_items:
+                return False
+            self.heartbeat_items[check.name] = HeartbeatRecord(
+                check=check, token_hash=token_hash, created_ms=now_ms
+            )
+            return True
+
+    def put_heartbeat_definition(self, check: HeartbeatCheck, token_hash: str, now_ms: int) -> bool:
+        with self._lock:
+            kept = self.heartbeat_items.get(check.name)
+            if kept is not None:
+                self.heartbeat_items[check.name] = kept.model_copy(update={"check": check})
+                return False
+            self.heartbeat_items[check.name] = HeartbeatRecord(
+                check=check, token_hash=token_hash, created_ms=now_ms
+            )
+            return True
+
+    def heartbeat(self, name: str) -> HeartbeatRecord | None:
+        return self.heartbeat_items.get(name)  # immutable: safe to share
+
+    def heartbeats(self) -> list[HeartbeatRecord]:
+        return sorted(self.heartbeat_items.values(), key=lambda r: r.check.name)
+
+    def save_heartbeat_state(self, name: str, state: HeartbeatState, read_rev: int) -> bool:
+        with self._lock:
+            kept = self.heartbeat_items.get(name)
+            if kept is None or kept.state.rev != read_rev:
+                return False
+            self.heartbeat_items[name] = kept.model_copy(update={"state": state})
+            return True
+
+    def set_heartbeat_token(self, name: str, token_hash: str) -> bool:
+        with self._lock:
+            kept = self.heartbeat_items.get(name)
+            if kept is None:
+                return False
+            self.heartbeat_items[name] = kept.model_copy(update={"token_hash": token_hash})
+            return True
+
+    def remove_heartbeat(self, name: str) -> bool:
+        with self._lock:
+            return self.heartbeat_items.pop(name, None) is not None
+
+
 class MemoryStore(
     MemoryAlerts,
     MemoryExpiries,
@@ -469,6 +520,7 @@ class MemoryStore(
     MemorySloState,
     MemoryHandoffs,
     MemoryOverrides,
+    MemoryHeartbeats,
 ):
     """Every aggregate over the same dicts and lock: MemoryStore()."""
 

@@ -142,10 +142,12 @@ HOSTILE_STRINGS = [
     "resolved",
     "aws.cloudwatch",
     "alertrouter.slo",
+    "alertrouter.heartbeat",
     "CloudWatch Alarm State Change",
     "CloudWatch Alarm Contributor State Change",
     "CloudWatch Alarm Configuration Change",
     "AlertRouter SLO Burn Rate",
+    "AlertRouter Heartbeat",
     "Notification",
     "aws:sqs",
     "aws:sns",
@@ -366,6 +368,32 @@ def _core_events() -> list[Any]:
             },
         }
     )
+    cores.append(
+        {
+            "version": "0",
+            "id": "heartbeat-nightly-etl-1795932000000",
+            "detail-type": "AlertRouter Heartbeat",
+            "source": "alertrouter.heartbeat",
+            "account": "",
+            "region": "",
+            "time": "2026-11-29T04:00:00Z",
+            "resources": [],
+            "detail": {
+                "check": "nightly-etl",
+                "state": "firing",
+                "reason": "missed",
+                "at_ms": 1795932000000,
+                "last_ping_ms": 1795845780000,
+                "last_start_ms": None,
+                "expected": "every 1d",
+                "grace": "1h",
+                "time_zone": "UTC",
+                "description": "",
+                "labels": {"team": "data"},
+                "note": "",
+            },
+        }
+    )
     return cores
 
 
@@ -564,6 +592,7 @@ DETAIL_TYPES = [
     "CloudWatch Alarm Contributor State Change",
     "CloudWatch Alarm Configuration Change",
     "AlertRouter SLO Burn Rate",
+    "AlertRouter Heartbeat",
     "",
 ]
 
@@ -592,7 +621,9 @@ def payloads(draw: st.DrawFn) -> Any:
     if shape == "eventbridge":
         return {
             "detail-type": draw(st.sampled_from(DETAIL_TYPES) | TEXT),
-            "source": draw(st.sampled_from(["aws.cloudwatch", "alertrouter.slo"]) | TEXT),
+            "source": draw(
+                st.sampled_from(["aws.cloudwatch", "alertrouter.slo", "alertrouter.heartbeat"]) | TEXT
+            ),
             "detail": value,
             "account": draw(LEAVES),
             "time": draw(LEAVES),

@@ -94,6 +94,18 @@ class QueueSender:
         self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=message.encode())
 
 
+class EventSender:
+    """Puts the stack's own EventBridge-shaped events (heartbeats) on the router's queue, as JSON: what the
+    router's parsers take only straight from its queue."""
+
+    def __init__(self, sqs: SQSClient, queue_url: str) -> None:
+        self.sqs = sqs
+        self.queue_url = queue_url
+
+    def send(self, event: dict[str, Any]) -> None:
+        self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=json.dumps(event))
+
+
 class SecretCache:
     """Secrets Manager values kept for max_age seconds (what Powertools' SecretsProvider does, without
     the boto3 import its module makes at load)."""

@@ -23,6 +23,7 @@ INTERACTIONS = "alertrouter-interactions"
 SLO = "alertrouter-slo"
 BATCH_METRICS = "alertrouter-batch-metrics"
 PREFLIGHT = "alertrouter-preflight"
+HEARTBEAT_PING = "alertrouter-heartbeat-ping"
 
 # The metric namespace of each function that publishes through a shared Metrics object.
 NAMESPACES = {ROUTER: "AlertRouter", ESCALATOR: "AlertRouter", SLO: "AlertRouter/SLO"}

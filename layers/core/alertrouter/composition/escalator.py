@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from functools import lru_cache
 
-from alertrouter.aws import Clients, SecretCache
+from alertrouter.aws import Clients, EventSender, SecretCache
 from alertrouter.composition.parts import router_queue, slack_client, sms_notifier
 from alertrouter.config import ConfigError, load_config
 from alertrouter.escalate import Escalator
 from alertrouter.handoffs import Handoffs
+from alertrouter.heartbeat_metrics import MetricSignals
+from alertrouter.heartbeats import HeartbeatSweep
 from alertrouter.models.config import RoutingConfig
 from alertrouter.models.settings import EscalatorSettings
 from alertrouter.notify.voice import VoiceCaller
@@ -88,3 +91,19 @@ def _build() -> tuple[Escalator, Handoffs]:
     )
     people = config.people if config is not None else {}
     return escalator, Handoffs(list(schedules.values()), people, on_call_now, store, slack)
+
+
+@lru_cache(maxsize=1)
+def build_heartbeat_sweep() -> HeartbeatSweep | None:
+    """The process's heartbeat sweep (the escalator's second task each minute); None where the escalator is
+    given no queue to raise the alerts on."""
+    settings = EscalatorSettings.from_env()
+    if not settings.heartbeat_queue_url:
+        return None
+    clients = Clients()
+    return HeartbeatSweep(
+        DynamoDBStore(settings.table_name, clients.dynamodb),
+        EventSender(clients.sqs, settings.heartbeat_queue_url).send,
+        lambda: int(time.time() * 1000),
+        MetricSignals(lambda region: clients.client("cloudwatch", region)),
+    )

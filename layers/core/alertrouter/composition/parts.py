@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +15,18 @@ from alertrouter.own_messages import OwnMessage
 def router_queue(clients: Clients, queue_url: str) -> Callable[[OwnMessage], None] | None:
     """What hands work to the router's queue; None where the function is given no queue."""
     return QueueSender(clients.sqs, queue_url).send if queue_url else None
+
+
+def router_events(clients: Clients, queue_url: str) -> Callable[[dict[str, Any]], None] | None:
+    """What puts the stack's own EventBridge-shaped events (heartbeats) on the router's queue; None where the
+    function is given no queue."""
+    if not queue_url:
+        return None
+
+    def send(event: dict[str, Any]) -> None:
+        clients.sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(event))
+
+    return send
 
 
 def slack_client(secrets: SecretCache, token_secret: str, api_url: str, **options: Any) -> SlackClient:

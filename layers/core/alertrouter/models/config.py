@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from alertrouter.models.am_receivers import ALERTMANAGER_GLOBALS, from_alertmanager
 from alertrouter.models.duration import parse_duration as parse_duration  # (re-exported: its old home)
+from alertrouter.models.heartbeat import HeartbeatCheck
 from alertrouter.models.inhibit import InhibitRule
 from alertrouter.models.matcher import Matcher, from_legacy_keys
 from alertrouter.models.matcher_syntax import CLASSIC_NAMES_ONLY, NAME
@@ -366,6 +367,7 @@ class RoutingConfig(BaseModel):
     # ours: on call (models/schedule.py); numbers stay in the SMS numbers secret under these names
     people: dict[str, Person] = Field(default_factory=dict)
     schedules: list[Schedule] = Field(default_factory=list)
+    heartbeats: list[HeartbeatCheck] = Field(default_factory=list)  # models/heartbeat.py
 
     @field_validator("people", mode="before")
     @classmethod

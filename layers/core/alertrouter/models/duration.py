@@ -1,11 +1,13 @@
-"""Prometheus' duration format, as Alertmanager reads one (route timings, escalations, shift lengths)."""
+"""Durations as Prometheus (and Alertmanager) write them: `30s`, `5m`, `1h30m`, `1d`. Its own module so that
+the models which take durations (the routing config, heartbeat checks) share one reader without importing
+each other."""
 
 from __future__ import annotations
 
 import re
 from datetime import timedelta
 
-# Units largest first, each at most once, whole numbers
+# Prometheus' duration format, as Alertmanager reads one: units largest first, each at most once, whole numbers
 _DURATION = re.compile(
     r"(?:([0-9]+)y)?(?:([0-9]+)w)?(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?(?:([0-9]+)ms)?"
 )

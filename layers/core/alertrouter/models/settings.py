@@ -96,6 +96,8 @@ class EscalatorSettings(_StateTable, _Paging, _RoutingConfig):
     # moves on), and the Amazon Polly voice that reads them (VoiceId)
     voice_origination_identity: str = Field(default="", max_length=256, pattern=r"^[A-Za-z0-9_:/+-]*$")
     voice_id: str = Field(default="JOANNA", pattern=r"^[A-Za-z]{2,20}$")
+    # the router's ingest queue, where the heartbeat sweep raises its alerts ("": no sweep)
+    heartbeat_queue_url: str = ""
 
 
 class SloSettings(_StateTable, _RouterQueue):
@@ -109,6 +111,12 @@ class SloSettings(_StateTable, _RouterQueue):
     @property
     def region(self) -> str:
         return self.aws_region
+
+
+class HeartbeatPingSettings(_StateTable, _RouterQueue):
+    """The heartbeat ping function's environment."""
+
+    heartbeat_min_ping_gap_s: int = Field(default=10, ge=0, le=3600)  # one recorded ping per check per gap
 
 
 class InteractionSettings(_StateTable, _Slack, _RoutingConfig):

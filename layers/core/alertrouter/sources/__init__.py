@@ -1,9 +1,9 @@
 """Recognise what arrived and hand it to the parser for its kind.
 
 Envelopes are peeled here (SQS record body, SNS notification, SNS Lambda event); each source module
-knows only its own event shapes. The stack's own messages (SLO burn events, the router's message kinds) are
-taken only from a body that came straight from the router's queue, never from inside an SNS notification or a
-direct invocation: anyone allowed to publish an alarm must not be able to forge a page or a resolve with them.
+knows only its own event shapes. The stack's own messages (SLO burn events, heartbeat events, the router's
+message kinds) are taken only from a body that came straight from the router's queue, never from inside an SNS
+notification or a direct invocation: anyone allowed to publish an alarm must not be able to forge a page or a resolve with them.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 from alertrouter.models.alert import Alert, Ignored
 from alertrouter.models.batch import JobOutcome
 from alertrouter.own_messages import OWN_PREFIX
-from alertrouter.sources import cloudwatch, slo
+from alertrouter.sources import cloudwatch, heartbeat, slo
 from alertrouter.sources.errors import MalformedEventError, UnrecognisedEventError
 
 __all__ = [
@@ -167,6 +167,13 @@ def _parse_eventbridge(event: dict[str, Any], direct: bool) -> ParseResult:
                 "SLO evaluator sends it), not inside an SNS notification or a direct invocation"
             )
         return ParseResult(alerts=slo.parse_eventbridge(event))
+    if source == heartbeat.EVENT_SOURCE and event.get("detail-type") == heartbeat.DETAIL_TYPE:
+        if not direct:
+            raise MalformedEventError(
+                "a heartbeat event is taken only straight from the router's queue (where the heartbeat "
+                "sweep and pings send it), not inside an SNS notification or a direct invocation"
+            )
+        return ParseResult(alerts=heartbeat.parse_eventbridge(event))
     raise UnrecognisedEventError(
         f"no parser for EventBridge source {str(source)[:40]!r} "
         f"detail-type {str(event.get('detail-type'))[:60]!r}"

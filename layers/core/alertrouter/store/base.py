@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypedDict
 
 from alertrouter.models.alert import Alert
+from alertrouter.models.heartbeat import HeartbeatCheck, HeartbeatRecord, HeartbeatState
 from alertrouter.models.schedule import Override
 from alertrouter.models.silence import Silence
 from alertrouter.models.state import (
@@ -334,6 +335,31 @@ class HandoffStore(Protocol):
         ...
 
 
+class HeartbeatStore(Protocol):
+    """Heartbeat checks: each one's definition, its token's hash (never the token) and its state."""
+
+    def add_heartbeat(self, check: HeartbeatCheck, token_hash: str, now_ms: int) -> bool:
+        """Keep a new check; False if one of its name exists."""
+
+    def put_heartbeat_definition(self, check: HeartbeatCheck, token_hash: str, now_ms: int) -> bool:
+        """Keep the check's definition, its state and token as they are (token_hash is used only for a new
+        check); True if the check is new."""
+
+    def heartbeat(self, name: str) -> HeartbeatRecord | None: ...
+
+    def heartbeats(self) -> list[HeartbeatRecord]: ...
+
+    def save_heartbeat_state(self, name: str, state: HeartbeatState, read_rev: int) -> bool:
+        """Store the check's new state if it is still at read_rev (as read); False if it moved meanwhile or
+        is gone."""
+
+    def set_heartbeat_token(self, name: str, token_hash: str) -> bool:
+        """Replace the check's token hash (a rotated token); False if the check is unknown."""
+
+    def remove_heartbeat(self, name: str) -> bool:
+        """Forget a check; False if it is unknown."""
+
+
 @dataclass(frozen=True, slots=True)
 class Stores:
     """The router side's aggregates, one reference each (in AWS all are the one DynamoDBStore, in tests the one
@@ -353,3 +379,4 @@ class Stores:
     history: HistoryStore
     requests: RequestStore
     overrides: OverrideStore
+    heartbeats: HeartbeatStore

@@ -10,6 +10,7 @@ from alertrouter.store.dynamodb.clicks import ClickItems
 from alertrouter.store.dynamodb.escalations import EscalationItems
 from alertrouter.store.dynamodb.groups import GroupItems
 from alertrouter.store.dynamodb.handoffs import HandoffItems
+from alertrouter.store.dynamodb.heartbeats import HeartbeatItems
 from alertrouter.store.dynamodb.held_back import HeldBackItems
 from alertrouter.store.dynamodb.history import HistoryItems, RequestItems
 from alertrouter.store.dynamodb.leases import FlushLeaseItems
@@ -36,6 +37,7 @@ class DynamoDBStore(
     HeldBackItems,
     HandoffItems,
     OverrideItems,
+    HeartbeatItems,
 ):
     """Every aggregate over one table: DynamoDBStore(table_name, client)."""
 

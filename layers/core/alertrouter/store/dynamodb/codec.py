@@ -135,3 +135,7 @@ def slo_state_key(name: str) -> dict[str, Any]:
 
 def handoff_key(schedule: str) -> dict[str, Any]:
     return {"pk": {"S": "HANDOFF"}, "sk": {"S": schedule}}
+
+
+def heartbeat_key(name: str) -> dict[str, Any]:
+    return {"pk": {"S": "HEARTBEAT"}, "sk": {"S": name}}
