@@ -41,7 +41,7 @@ def test_the_demo_stack_passes(local: LocalDoctor, capsys: pytest.CaptureFixture
     assert "✓ Slack token: valid, bot alertrouter in workspace Stand-in" in lines
     # the version the router logs with each line: the shipped file's hash
     [routing] = [line for line in lines if line.startswith("✓ routing config: ")]
-    assert routing.endswith(f": 6 receivers, version {config_version(local.target.routing_config_path)}")
+    assert routing.endswith(f": 7 receivers, version {config_version(local.target.routing_config_path)}")
     assert "✓ Slack channel #oncall: C00000002, the app is a member" in lines
     assert "✓ SMS spend limit: 10 USD a month" in lines
     assert "✓ EventBridge rule alertrouter-local-batch-events: enabled" in lines
@@ -49,7 +49,7 @@ def test_the_demo_stack_passes(local: LocalDoctor, capsys: pytest.CaptureFixture
     assert [line for line in lines if "SMS sandbox" in line] == [
         "? SMS sandbox: cannot tell: GetSMSSandboxAccountStatus failed (ResponseParserError)"
     ]
-    assert lines[-1] == "checks: 22 ok, 0 failing, 1 could not be checked"
+    assert lines[-1] == "checks: 23 ok, 0 failing, 1 could not be checked"
 
 
 def test_doctor_local_from_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
@@ -116,7 +116,7 @@ def _sms_secret(local: LocalDoctor, numbers: dict[str, str]) -> None:
 
 
 def test_a_recipient_missing_from_the_secret(local: LocalDoctor, capsys: pytest.CaptureFixture[str]) -> None:
-    _sms_secret(local, {"oncall-primary": "+15555550100"})
+    _sms_secret(local, {"oncall-primary": "+15555550100", "dana": "+15555550102", "erin": "+15555550103"})
     code, lines = run(local, capsys)
     assert code == 1
     assert [line for line in lines if line.startswith("✗")] == [
@@ -126,7 +126,15 @@ def test_a_recipient_missing_from_the_secret(local: LocalDoctor, capsys: pytest.
 
 
 def test_a_number_not_e164(local: LocalDoctor, capsys: pytest.CaptureFixture[str]) -> None:
-    _sms_secret(local, {"oncall-primary": "555-555-0100", "oncall-secondary": "+15555550101"})
+    _sms_secret(
+        local,
+        {
+            "oncall-primary": "555-555-0100",
+            "oncall-secondary": "+15555550101",
+            "dana": "+15555550102",
+            "erin": "+15555550103",
+        },
+    )
     code, lines = run(local, capsys)
     assert code == 1
     assert [line for line in lines if line.startswith("✗")] == [

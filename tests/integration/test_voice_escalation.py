@@ -193,6 +193,7 @@ def test_the_escalator_publishes_its_paging_metrics(
     monkeypatch.setattr(app, "build_escalator", lambda: built)
     no_schedules = Handoffs([], {}, OnCallNow({}, None), MemoryStore(), None)
     monkeypatch.setattr(app, "build_handoffs", lambda: no_schedules)
+    monkeypatch.setattr(app, "build_heartbeat_sweep", lambda: None)
     capsys.readouterr()
     assert app.lambda_handler({}, LambdaContext())["calls"] == 1
     [doc] = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
