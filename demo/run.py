@@ -18,6 +18,7 @@ import copy
 import io
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -27,6 +28,8 @@ from support.handlers import load_handler
 from support.local_aws import FAKE_SMS_NUMBERS, deploy, moto_server
 from support.paths import ROOT
 from support.slack_standin import SlackStandIn
+from support.voice_standin import PHONE_NUMBER as VOICE_NUMBER
+from support.voice_standin import VoiceStandIn
 
 OUT = ROOT / "demo" / "out"  # the HTML page (gitignored)
 
@@ -275,6 +278,7 @@ def alarm_event(
 
 # The demo's story starts at a fixed time, so every run prints the same times, ts and ids.
 START_MS = 1_772_442_000_000  # 2026-03-02 09:00 UTC
+DEMO_TOKEN = "demo-heartbeat-token-not-a-secret"  # noqa: S105 - the demo pins the token `heartbeat add` prints
 ACCOUNT = "123456789012"  # moto's account, the stack's own (the router refuses other accounts' alarms)
 
 
@@ -412,6 +416,7 @@ def pin_clocks(clock: DemoClock) -> tuple[Any, Any, Any, Any]:
     router_app.build_service().router.now_ms = clock
     cli_silences.clock = clock.seconds
     escalator_app.build_escalator().now_ms = clock
+    escalator_app.build_handoffs().now_ms = clock
     interactions_app.build_service().now = clock.seconds
     slo_service = slo_app.build_service()
     run = type(slo_service).run
@@ -422,13 +427,20 @@ def pin_clocks(clock: DemoClock) -> tuple[Any, Any, Any, Any]:
 def main(html_path: Path | None = OUT / "slack.html") -> int:
     """Start AWS on loopback (moto server) and the Slack stand-in, tell the story, stop both."""
     clock = DemoClock(START_MS)
-    with moto_server() as endpoint, SlackStandIn(retry_after=1, now=clock.seconds) as slack:
-        story(clock, endpoint, slack, html_path)
+    with (
+        moto_server() as endpoint,
+        SlackStandIn(retry_after=1, now=clock.seconds) as slack,
+        VoiceStandIn() as voice,
+    ):
+        os.environ["AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2"] = voice.url  # page calls: moto has no such API
+        story(clock, endpoint, slack, html_path, voice)
     return 0
 
 
-def story(clock: DemoClock, endpoint: str, slack: SlackStandIn, html_path: Path | None) -> None:
-    """The demo's seventeen steps, on the local stack at `endpoint` and the stand-in, on the demo's clock."""
+def story(
+    clock: DemoClock, endpoint: str, slack: SlackStandIn, html_path: Path | None, voice: VoiceStandIn
+) -> None:
+    """The demo's twenty steps, on the local stack at `endpoint` and the stand-ins, on the demo's clock."""
     os.environ.update(
         {
             "AWS_ENDPOINT_URL": endpoint,
@@ -457,9 +469,11 @@ def story(clock: DemoClock, endpoint: str, slack: SlackStandIn, html_path: Path 
         "#alerts",
         "#batch-alerts",
         "#aws-notices",
+        "#data-alerts",
     )
     for channel in channels:  # the workspace has the channels the routing names
         slack.channel_id(channel)
+    slack.usergroups["S0DATAONCALL"] = {"U0NOBODY01"}  # @data-oncall, which the data schedule keeps
     print(
         f"  created table {stack.table_name}, ingest and storm queues + DLQ, SNS alarm topic, EventBridge rules,"
         " secrets"
@@ -485,6 +499,8 @@ def story(clock: DemoClock, endpoint: str, slack: SlackStandIn, html_path: Path 
             "SLACK_API_URL": slack.url,
             "ACCOUNT_ID": ACCOUNT,
             "SLO_CONFIG_PATH": str(ROOT / "demo" / "slos.yaml"),
+            "VOICE_ORIGINATION_IDENTITY": VOICE_NUMBER,
+            "HEARTBEAT_QUEUE_URL": stack.queue_url,
         }
     )
     router_app, escalator_app, interactions_app, slo_app = pin_clocks(clock)
@@ -505,7 +521,10 @@ def story(clock: DemoClock, endpoint: str, slack: SlackStandIn, html_path: Path 
     def escalator_run(minute: int, second: int = 0) -> None:
         clock.at_least(at(minute, second))
         result = escalator_app.lambda_handler({}, Context())
-        print(f"  escalator at {time.strftime('%H:%M', time.gmtime(clock.seconds()))}: {result['sms']} SMS")
+        calls = f", {result['calls']} call{'s' if result['calls'] != 1 else ''}" if result["calls"] else ""
+        print(
+            f"  escalator at {time.strftime('%H:%M', time.gmtime(clock.seconds()))}: {result['sms']} SMS{calls}"
+        )
 
     def held_back() -> None:
         for page in escalator_app.build_escalator().outbox.queued_pages():
@@ -579,7 +598,10 @@ def story(clock: DemoClock, endpoint: str, slack: SlackStandIn, html_path: Path 
     report()
     held_back()
 
-    say("4. 09:07 The escalator (every minute in AWS) sends the held-back CheckoutLatencyP99 page")
+    say(
+        "4. 09:07 The escalator (every minute in AWS) sends the held-back CheckoutLatencyP99 page; on its first "
+        "run it also tells #data-alerts who the data team's schedule has on call and sets @data-oncall"
+    )
     escalator_run(7, 30)
     report()
 
@@ -804,6 +826,7 @@ def story(clock: DemoClock, endpoint: str, slack: SlackStandIn, html_path: Path 
     batch_queue_metrics(session)
 
     maintenance(clock, lam, report, show, slack, stack, events)
+    on_call(clock, lam, report, show, slack, stack, voice, escalator_run)
 
     say("The acknowledged page's history (`alertrouter history <group key>`)")
     cli(
@@ -883,6 +906,118 @@ def maintenance(
     lam.drain(within_s=20 * 60 + 30)  # each group's next look at its own time: 10:18, then 10:30
     report()
     show(slack.channel_messages("#oncall")[-1])
+
+
+def on_call(
+    clock: DemoClock,
+    lam: LocalLambda,
+    report: Reporter,
+    show: Any,
+    slack: SlackStandIn,
+    stack: Any,
+    voice: VoiceStandIn,
+    escalator_run: Any,
+) -> None:
+    """Steps 18-20: a heartbeat goes silent and pages whoever the schedule has on call; ignored, the page
+    escalates to a voice call; the job pings again and the alert resolves; at noon in Berlin the schedule hands
+    over (a notice in the channel, the Slack user group set)."""
+    from alertrouter import cli_heartbeats
+    from alertrouter.cli import main as cli
+    from alertrouter.oncall.heartbeat import token_hash
+
+    ping_app = load_handler("heartbeat_ping")
+    ping_app.build_pings().now_ms = clock
+    ping_app.build_pings().ledger.now_ms = clock
+    sweep = load_handler("escalator").build_heartbeat_sweep()
+    sweep.now_ms = sweep.ledger.now_ms = clock
+    cli_heartbeats.new_token = lambda: (DEMO_TOKEN, token_hash(DEMO_TOKEN))  # the same token every run
+
+    def ping(minute: int, token: str = DEMO_TOKEN, path: str = "/ping/orders-export") -> None:
+        clock.at_least(at(minute))
+        answer = ping_app.lambda_handler(function_url_event(path, token), Context())
+        shown = "the demo's token" if token == DEMO_TOKEN else "a wrong token"
+        print(
+            f"  {time.strftime('%H:%M', time.gmtime(clock.seconds()))} POST {path} with {shown} "
+            f"→ {answer['statusCode']} {answer['body']}"
+        )
+
+    say(
+        "18. 10:31 Heartbeats: the orders-export job must ping every 5 minutes (2 minutes' grace). "
+        "`alertrouter heartbeat add` makes the check and prints its token once (the table keeps its hash); "
+        "the job pings the stack's Function URL with it; a wrong token is refused and changes nothing"
+    )
+    clock.at_least(at(91))
+    table = [
+        "--table",
+        stack.table_name,
+        "--endpoint-url",
+        os.environ["AWS_ENDPOINT_URL"],
+        "--region",
+        "us-east-1",
+    ]
+    cli(
+        [
+            "heartbeat",
+            "add",
+            "orders-export",
+            "--period",
+            "5m",
+            "--grace",
+            "2m",
+            "--label",
+            "team=data",
+            *table,
+        ]
+    )
+    ping(91)
+    ping(33 + 60, token="wrong-token")
+    ping(36 + 60)
+    cli(["oncall", "now", "--config", str(ROOT / "demo" / "routing.yaml"), "--table", stack.table_name,
+         "--at", time.strftime("%Y-%m-%dT%H:%MZ", time.gmtime(clock.seconds()))])  # fmt: skip
+
+    say(
+        "19. The job stops pinging (its host is swapping itself to death). At 10:44 the escalator's sweep finds "
+        "the check past its deadline (10:41) and grace: HeartbeatMissing goes through the router to "
+        "#data-alerts and is texted to whoever the data schedule has on call (dana). Nobody acknowledges: "
+        "at 10:55 the escalation's first step (10 minutes after the page) calls whoever is on call (call:schedule:data)"
+    )
+    escalator_run(104)
+    lam.drain(within_s=60)
+    report()
+    show(slack.channel_messages("#data-alerts")[-1])
+    escalator_run(115)
+    report()
+    for placed in voice.calls:
+        spoken = re.sub(r"<[^>]+>", " ", placed.body)
+        print(
+            f"  📞 call to {placed.to[:2]}*********{placed.to[-2:]}, read aloud: {' '.join(spoken.split())}"
+        )
+
+    say(
+        "20. 10:58 The job pings again: the check is up and its alert resolved (the message turns green). "
+        "11:00, noon in Berlin, the data schedule hands over from dana to erin: the escalator's run posts the "
+        "handoff notice (with a Take the pager button) and sets @data-oncall to erin"
+    )
+    ping(118)
+    lam.drain(within_s=120)  # the resolve goes out on the group's next group_interval tick (10:59:30)
+    report()
+    show(slack.channel_messages("#data-alerts")[-1])
+    escalator_run(121)
+    report()
+    show(slack.channel_messages("#data-alerts")[-1])
+    print(f"  @data-oncall (S0DATAONCALL) now: {', '.join(sorted(slack.usergroups['S0DATAONCALL']))}")
+
+
+def function_url_event(path: str, token: str) -> dict[str, Any]:
+    """A Lambda Function URL request (payload format 2.0), as the URL hands the heartbeat-ping function."""
+    return {
+        "version": "2.0",
+        "rawPath": path,
+        "headers": {"authorization": f"Bearer {token}", "content-type": "text/plain"},
+        "requestContext": {"http": {"method": "POST", "path": path, "sourceIp": "198.51.100.7"}},
+        "body": "",
+        "isBase64Encoded": False,
+    }
 
 
 def closing_summary(

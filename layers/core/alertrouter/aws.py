@@ -98,12 +98,18 @@ class EventSender:
     """Puts the stack's own EventBridge-shaped events (heartbeats) on the router's queue, as JSON: what the
     router's parsers take only straight from its queue."""
 
-    def __init__(self, sqs: SQSClient, queue_url: str) -> None:
+    def __init__(self, sqs: SQSClient, queue_url: str, *, account: str = "", region: str = "") -> None:
         self.sqs = sqs
         self.queue_url = queue_url
+        self.account, self.region = account, region  # the stack's: where the alert says it is
 
     def send(self, event: dict[str, Any]) -> None:
-        self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=json.dumps(event))
+        stamped = {
+            **event,
+            "account": event.get("account") or self.account,
+            "region": event.get("region") or self.region,
+        }
+        self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=json.dumps(stamped))
 
 
 class SecretCache:

@@ -103,7 +103,9 @@ def build_heartbeat_sweep() -> HeartbeatSweep | None:
     clients = Clients()
     return HeartbeatSweep(
         DynamoDBStore(settings.table_name, clients.dynamodb),
-        EventSender(clients.sqs, settings.heartbeat_queue_url).send,
+        EventSender(
+            clients.sqs, settings.heartbeat_queue_url, account=settings.account_id, region=settings.aws_region
+        ).send,
         lambda: int(time.time() * 1000),
         MetricSignals(lambda region: clients.client("cloudwatch", region)),
     )

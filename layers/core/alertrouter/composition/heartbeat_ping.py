@@ -18,7 +18,9 @@ def build_pings() -> HeartbeatPings:
     clients = Clients(config=INTERACTIVE_CONFIG)  # a job waits on its ping: short timeouts
     return HeartbeatPings(
         DynamoDBStore(settings.table_name, clients.dynamodb),
-        EventSender(clients.sqs, settings.ingest_queue_url).send,
+        EventSender(
+            clients.sqs, settings.ingest_queue_url, account=settings.account_id, region=settings.aws_region
+        ).send,
         lambda: int(time.time() * 1000),
         min_gap_s=settings.heartbeat_min_ping_gap_s,
     )

@@ -98,6 +98,8 @@ class EscalatorSettings(_StateTable, _Paging, _RoutingConfig):
     voice_id: str = Field(default="JOANNA", pattern=r"^[A-Za-z]{2,20}$")
     # the router's ingest queue, where the heartbeat sweep raises its alerts ("": no sweep)
     heartbeat_queue_url: str = ""
+    account_id: str = ""  # the stack's account and region, which a heartbeat's alert says it is in
+    aws_region: str = ""
 
 
 class SloSettings(_StateTable, _RouterQueue):
@@ -117,6 +119,8 @@ class HeartbeatPingSettings(_StateTable, _RouterQueue):
     """The heartbeat ping function's environment."""
 
     heartbeat_min_ping_gap_s: int = Field(default=10, ge=0, le=3600)  # one recorded ping per check per gap
+    account_id: str = ""  # the stack's account and region, which a heartbeat's alert says it is in
+    aws_region: str = ""
 
 
 class InteractionSettings(_StateTable, _Slack, _RoutingConfig):

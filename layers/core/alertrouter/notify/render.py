@@ -322,7 +322,7 @@ def render_sms(members: list[Member], account_label: str = "") -> str:
         head += f" {len(members)} pages:"
     resource = first.resource if first.resource not in first.title else ""
     where = " ".join(p for p in (resource, first.region) if p)
-    text = _gsm_safe(f"{head} {first.title} {where}. See Slack.")
+    text = _gsm_safe(f"{head} {first.title}" + (f" {where}" if where else "") + ". See Slack.")
     if len(text) > SMS_LIMIT:
         text = text[: SMS_LIMIT - 3] + "..."
     return text

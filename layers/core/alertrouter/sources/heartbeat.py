@@ -50,6 +50,7 @@ def parse_eventbridge(event: dict[str, Any]) -> list[Alert]:
     labels = {
         **{k: v for k, v in detail.labels.items() if v},
         "alertname": ALERTNAME,
+        "source": SOURCE,  # as the Batch and OpenSearch alerts say theirs: a route matches source="heartbeat"
         "heartbeat": detail.check,
         "severity": severity.value,
         "resource": detail.check,
