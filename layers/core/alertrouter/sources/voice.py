@@ -85,9 +85,8 @@ def parse_event(event: dict[str, Any]) -> tuple[CallUnanswered | Ignored, str]:
     present = [k for k in _CONTEXT_KEYS if k in context]
     if not present:
         # someone else's call (another application's Context), or a call of several pages at once
-        return Ignored(reason=f"page call {kind}: not one of the escalator's step calls", kind="voice"), (
-            parsed.account
-        )
+        why = "not one of the escalator's step calls"
+        return Ignored(reason=f"page call {kind}: {why}", kind="voice"), parsed.account
     missing = [k for k in _CONTEXT_KEYS if k not in context]
     if missing:
         raise MalformedEventError(f"{DETAIL_TYPE}: context without {', '.join(missing)}")
