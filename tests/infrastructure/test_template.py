@@ -597,6 +597,7 @@ def test_only_batch_job_state_changes_take_the_storm_lane() -> None:
         "BatchEventsRule": "StormQueue.Arn",
         "BatchQueueBlockedRule": "IngestQueue.Arn",
         "OpenSearchEventsRule": "IngestQueue.Arn",
+        "VoiceEventsRule": "IngestQueue.Arn",
     }
     # the queue policies let each rule send to its own lane only (and the alarm topic to the main one)
     for queue, policy in LANE_POLICIES.items():
@@ -966,7 +967,14 @@ def test_preflight_runs_daily_and_knows_every_other_ops_alarm_and_rule() -> None
         in a["Properties"].get("Dimensions", [])
     }
     assert own and named == set(OPS_ALARMS) - own  # its own would be a cycle (they refer to the function)
-    assert env["RULE_NAMES"] == {"Join": [",", [{"Ref": name} for name in RULES]]}
+    # every rule, a conditional one when it exists
+    conditional = {n: r["Condition"] for n, r in RULES.items() if "Condition" in r}
+    assert env["RULE_NAMES"] == {
+        "Join": [
+            ",",
+            [{"If": [conditional[n], {"Ref": n}, ""]} if n in conditional else {"Ref": n} for n in RULES],
+        ]
+    }
 
 
 def test_an_slo_the_evaluator_cannot_use_pages_the_ops_topic() -> None:
@@ -1173,6 +1181,27 @@ def test_page_call_parameters_default_to_calls_off_and_aws_default_spend_limit()
         "CallsEnabled",
         parameter_values(VoiceOriginationIdentity="+15555550199", SmsNumbersSecretName="alertrouter/sms"),
     )
+
+
+def test_unanswered_page_calls_reach_the_router_when_calls_are_on() -> None:
+    rule = RESOURCES["VoiceEventsRule"]
+    assert rule["Condition"] == "CallsEnabled"
+    # the final outcomes of a call nobody picked up (sources/voice.py), nothing else of the service
+    from alertrouter.sources.voice import DETAIL_TYPE, EVENT_SOURCE, UNANSWERED
+
+    assert rule["Properties"]["EventPattern"] == {
+        "source": [EVENT_SOURCE],
+        "detail-type": [DETAIL_TYPE],
+        "detail": {"eventType": list(UNANSWERED)},
+    }
+    # the preflight looks at it (and may read it) when it exists
+    preflight = RESOURCES["PreflightFunction"]["Properties"]
+    [names] = [v for v in preflight["Environment"]["Variables"]["RULE_NAMES"]["Join"][1:]]
+    assert {"If": ["CallsEnabled", {"Ref": "VoiceEventsRule"}, ""]} in names
+    [rules] = [s for s, _ in statements(RESOURCES["PreflightFunction"]) if s.get("Sid") == "StackRules"]
+    assert {"If": ["CallsEnabled", {"GetAtt": "VoiceEventsRule.Arn"}, {"Ref": "AWS::NoValue"}]} in rules[
+        "Resource"
+    ]
 
 
 def test_the_escalator_is_given_the_voice_settings_it_reads() -> None:

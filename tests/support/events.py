@@ -104,3 +104,23 @@ def batch_job_succeeded() -> dict[str, Any]:
         container["exitCode"] = 0
         container.pop("reason", None)
     return doc
+
+
+VOICE_EVENT = "eventbridge_sms_voice_message_NO_ANSWER_awsdocs.json"
+
+
+def voice_status_body(
+    message_id: str, context: dict[str, str], event_type: str = "VOICE_NO_ANSWER", *, final: bool = True
+) -> str:
+    """The delivery event End User Messaging sends for a page call (its id and Context as the call was placed),
+    from the reference event, with the given status."""
+    event = load_event(VOICE_EVENT)
+    detail = event["detail"]
+    detail.update(
+        eventType=event_type,
+        messageStatus=event_type.removeprefix("VOICE_"),
+        isFinal=final,
+        messageId=message_id,
+        context=dict(context),
+    )
+    return json.dumps(event)

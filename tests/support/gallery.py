@@ -55,6 +55,8 @@ _NOT_ALERT_KINDS = {
     "slack_block_actions": "a Slack button click (block_actions), handled by the interactions function",
     "slack_request_signing": "Slack's request-signing test vector, used by the signature tests",
     "lambda_function_url": "a Lambda Function URL request, the envelope Slack's clicks arrive in",
+    "eventbridge_sms_voice": "a page call's delivery status (End User Messaging): nobody answered the "
+    "escalator's call, so its escalation moves on to the next step at once",
 }
 
 
@@ -205,7 +207,9 @@ def event_scenes(config: RoutingConfig, name: str) -> list[Scene] | NotAnAlert:
     except (UnrecognisedEventError, MalformedEventError) as exc:
         return _not_an_alert(name, f"the parser says: {exc}")
     if not parsed.alerts:
-        reasons = "; ".join(i.reason for i in parsed.ignored) or "no alert in it"
+        reasons = "; ".join(i.reason for i in parsed.ignored) or (
+            "a page call nobody answered" if parsed.calls else "no alert in it"
+        )
         return _not_an_alert(name, f"the parser ignores it: {reasons}")
     stem = name.removesuffix(".json")
     # an event that is a resolve (OK) is shown firing first: the router posts nothing for a bare resolve

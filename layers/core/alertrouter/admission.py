@@ -25,15 +25,24 @@ class Admission:
     (a local run without an account), where any account is let in."""
 
     accounts: frozenset[str] = frozenset()
+    own: str = ""  # the stack's own account ("" where not configured)
 
     @classmethod
     def of(cls, own_account: str, allowed: Iterable[str] = ()) -> Admission:
         own = own_account.strip()
-        return cls(frozenset({own, *(a.strip() for a in allowed if a.strip())}) if own else frozenset())
+        return cls(frozenset({own, *(a.strip() for a in allowed if a.strip())}) if own else frozenset(), own)
 
     def serves(self, account: str) -> bool:
         """Whether events of this AWS account are acted on (an unknown account "" is)."""
         return not self.accounts or not account or account in self.accounts
+
+    def check_own(self, account: str, what: str) -> None:
+        """Raise RefusedEventError unless `what` (an event about the stack's own doings, as its page calls)
+        comes from the stack's own account (or no account is configured, or the event names none)."""
+        if self.own and account and account != self.own:
+            raise RefusedEventError(
+                f"{what} of AWS account {account[:20]}: only the stack's own account places its calls"
+            )
 
     def check(self, alerts: Iterable[Alert], now_ms: int) -> None:
         """Raise RefusedEventError for the first alert that may not be acted on."""

@@ -224,7 +224,9 @@ class Escalator:
         delivered: dict[Recipient, Delivery] = {}
         for person, wants in wanted.items():
             members = list({fp: m for want in wants for fp, m in want.pages.items()}.values())
-            delivery = delivered[person] = self.delivery.deliver(person, members, now, _context(wants))
+            delivery = delivered[person] = self.delivery.deliver(
+                person, members, now, _context(wants, person)
+            )
             _count(person, delivery, outcome)
             done = delivery.result == Delivered.SENT or (
                 delivery.result == Delivered.FAILED and not delivery.retryable
@@ -466,8 +468,9 @@ def _count(person: Recipient, delivery: Delivery, outcome: EscalationOutcome) ->
         outcome.failures += 1
 
 
-def _context(wants: list[Want]) -> dict[str, str]:
-    """What goes with a call to its delivery events: the escalation it is for, when it is for one."""
+def _context(wants: list[Want], person: Recipient) -> dict[str, str]:
+    """What goes with a call to its delivery events: the escalation it is for, when it is for one, and whom
+    it called (by name: an unanswered call is said in the thread, unanswered_calls.py)."""
     steps = {id(w.step): w.step for w in wants if w.step is not None}
     if len(steps) != 1 or any(w.queued is not None for w in wants):
         return {"pages": str(len(wants))}
@@ -478,4 +481,5 @@ def _context(wants: list[Want]) -> dict[str, str]:
         "episode": str(escalation.episode),
         "step": str(escalation.step + 1),
         "round": str(escalation.round),
+        "to": person.person or person.ref,
     }

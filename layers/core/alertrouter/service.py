@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
     from alertrouter.mute_rules import MuteRuleLookup
+    from alertrouter.unanswered_calls import UnansweredCalls
 
 logger = function_logger(ROUTER)
 metrics = function_metrics(ROUTER)
@@ -89,6 +90,7 @@ class RouterService:
         lane: Lane | None = None,
         batch_outcomes: BatchOutcomes | None = None,
         mute_rules: MuteRuleLookup | None = None,
+        unanswered: UnansweredCalls | None = None,
     ) -> None:
         self.router = router
         self.lane = lane or Lane(settings.ingest_queue_url)
@@ -103,6 +105,8 @@ class RouterService:
         self.batch_outcomes = batch_outcomes
         # the mute rules of alarms delivered without them (SNS, alarm actions); None: not looked up
         self.mute_rules = mute_rules
+        # moves an escalation on when its page call went unanswered; None: such events are only counted
+        self.unanswered = unanswered
 
     def publish_metrics(self) -> None:
         """Hand this invocation's counts to Powertools Metrics: one value per metric, not one per record;
@@ -145,10 +149,13 @@ class RouterService:
         try:
             parsed = parse_body(body)
             self.admission.check(parsed.alerts, self.router.now_ms())
+            for _, account in parsed.calls:
+                self.admission.check_own(account, "a page call's delivery event")
         except MalformedEventError as exc:
             self.reject(body, exc.reason, _metric_of(exc), message_id)
             return Outcome()
         self._note_ignored(parsed, message_id)
+        self._unanswered_calls(parsed)
         outcome = self._guard(lambda: self.handle_alerts(self.with_mute_rules(parsed)), body, message_id)
         self._count_jobs(parsed, message_id)  # only now: a record handed back to SQS (it raised) counts on
         return outcome  # its retry
@@ -182,6 +189,15 @@ class RouterService:
         outcome = self.handle_alerts(self.with_mute_rules(parsed))
         self._count_jobs(parsed)
         return outcome
+
+    def _unanswered_calls(self, parsed: ParseResult) -> None:
+        """Each page call nobody picked up moves its escalation on, when it still can (unanswered_calls.py)."""
+        for call, _ in parsed.calls:
+            self.counts["CallsUnanswered"] += 1
+            if self.unanswered is None:
+                continue
+            if self.unanswered.apply(call, self.router.now_ms()).moved_on:
+                self.counts["EscalationsMovedOn"] += 1
 
     def with_mute_rules(self, parsed: ParseResult) -> list[Alert]:
         """The alerts, those whose delivery could not say they are muted with the window of the CloudWatch mute

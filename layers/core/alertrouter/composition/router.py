@@ -27,6 +27,7 @@ from alertrouter.scheduling import FlushScheduler
 from alertrouter.service import Lane, RouterService, SqsFlushScheduler
 from alertrouter.store.base import Stores
 from alertrouter.store.dynamodb import DynamoDBStore
+from alertrouter.unanswered_calls import UnansweredCalls
 
 logger = function_logger(ROUTER)
 
@@ -68,11 +69,13 @@ def compose(
     fail_safe = FailSafe(settings.default_slack_channel, problem)
     secrets = SecretCache(lambda: clients.secretsmanager)
     lane = Lane(settings.ingest_queue_url)
+    stores = stores or DynamoDBStore(settings.table_name, clients.dynamodb).stores()
+    slack = slack or SlackClient(slack_token(settings, secrets), str(settings.slack_api_url))
     router = Router(
         config or fail_safe.config,
-        stores or DynamoDBStore(settings.table_name, clients.dynamodb).stores(),
+        stores,
         scheduler or SqsFlushScheduler(clients.sqs, lane),
-        slack=slack or SlackClient(slack_token(settings, secrets), str(settings.slack_api_url)),
+        slack=slack,
         sms=sms_notifier(clients, secrets, settings.sms_numbers_secret),
         ops=OpsTopic(clients.sns, settings.ops_topic_arn) if settings.ops_topic_arn else None,
         webhooks=webhooks or WebhookClient(secrets.get),
@@ -93,6 +96,7 @@ def compose(
         # AlertRouter/Batch by JobQueue (and JobDefinition), as the queue-metrics function: no `service`
         batch_outcomes=BatchOutcomes(dimensionless_metrics(BATCH_NAMESPACE)),
         mute_rules=mute_rules,
+        unanswered=UnansweredCalls(stores.escalations, stores.groups, stores.history, slack),
     )
     if mute_rules is not None:
         mute_rules.on_failure = lambda metric: service.counts.update((metric,))

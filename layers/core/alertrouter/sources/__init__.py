@@ -11,13 +11,16 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alertrouter.models.alert import Alert, Ignored
 from alertrouter.models.batch import JobOutcome
 from alertrouter.own_messages import OWN_PREFIX
 from alertrouter.sources import cloudwatch, heartbeat, slo
 from alertrouter.sources.errors import MalformedEventError, UnrecognisedEventError
+
+if TYPE_CHECKING:
+    from alertrouter.sources.voice import CallUnanswered
 
 __all__ = [
     "OWN_PREFIX",
@@ -42,12 +45,15 @@ class ParseResult:
     # the alarms whose delivery (SNS, the Lambda alarm action) cannot carry a mute rule, by fingerprint: the
     # router may look their mute rules up (alertrouter.mute_rules)
     mute_unknown: set[str] = field(default_factory=set)
+    # the escalator's page calls nobody picked up, with the AWS account that reported each (sources/voice.py)
+    calls: list[tuple[CallUnanswered, str]] = field(default_factory=list)
 
     def extend(self, other: ParseResult) -> None:
         self.alerts.extend(other.alerts)
         self.ignored.extend(other.ignored)
         self.outcomes.extend(other.outcomes)
         self.mute_unknown |= other.mute_unknown
+        self.calls.extend(other.calls)
 
     @classmethod
     def without_mute_detail(cls, alerts: list[Alert]) -> ParseResult:
@@ -160,6 +166,18 @@ def _parse_eventbridge(event: dict[str, Any], direct: bool) -> ParseResult:
         from alertrouter.sources import opensearch
 
         return ParseResult(alerts=opensearch.parse_eventbridge(event))
+    if source == "aws.sms-voice" and event.get("detail-type") == "Voice Message Delivery Status Updated":
+        if not direct:
+            raise MalformedEventError(
+                "a page call's delivery event is taken only straight from the router's queue (where its "
+                "EventBridge rule sends it), not inside an SNS notification or a direct invocation"
+            )
+        from alertrouter.sources import voice
+
+        call, account = voice.parse_event(event)
+        if isinstance(call, Ignored):
+            return ParseResult(ignored=[call])
+        return ParseResult(calls=[(call, account)])
     if source == slo.EVENT_SOURCE and event.get("detail-type") == slo.DETAIL_TYPE:
         if not direct:
             raise MalformedEventError(
