@@ -66,6 +66,7 @@ def test_the_demo_tells_its_story_the_same_way_every_time(tmp_path: Path) -> Non
         "#alerts": 1,
         "#batch-alerts": 1,
         "#aws-notices": 1,
+        "#data-alerts": 3,  # who is on call (09:07), the missed heartbeat, the handoff at noon in Berlin
     }
     # Every page's SMS is shown, or why it waits and when it went out
     sms = [
@@ -81,6 +82,9 @@ def test_the_demo_tells_its_story_the_same_way_every_time(tmp_path: Path) -> Non
         "CRIT demo: test-domain: High JVM Usage",
         "CRIT demo: CheckoutLatencyP99 app/checkout/50dc6c495c0c9188",
         "CRIT demo: DbReplicaLag orders-db-replica",
+        "CRIT demo: 4 pages: CheckoutLatencyP99 app/checkout/50dc6c495c0c9188",  # nobody acknowledged
+        "CRIT demo: orders-export: no ping since 10:36 UTC (expected every 5m, 2m grace)",
+        "CRIT demo: 3 pages: test-domain: High JVM Usage",
     ]
     assert [s.split(" ", 2)[1] for s in sms] == [
         "oncall-primary",
@@ -90,6 +94,9 @@ def test_the_demo_tells_its_story_the_same_way_every_time(tmp_path: Path) -> Non
         "oncall-primary",
         "oncall-primary",
         "oncall-primary",
+        "oncall-secondary",
+        "dana",  # whoever the data schedule has on call
+        "oncall-secondary",
     ]
     assert (
         "⏸ SMS to oncall-primary for CheckoutLatencyP99 held back" in output
@@ -142,10 +149,20 @@ def test_the_demo_tells_its_story_the_same_way_every_time(tmp_path: Path) -> Non
     assert "→ Slack post          #oncall           ok" in ended
     assert "→ SMS to oncall-primary (+*********00): CRIT demo: DbReplicaLag orders-db-replica" in ended
     assert "┃ *🔴 CRITICAL · DbReplicaLag on orders-db-replica in production (us-east-1)*" in ended
+    # On call: a heartbeat refused a wrong token, went silent, paged whoever the schedule has on call, was
+    # ignored and escalated to a call; its ping resolved it; the schedule handed over at noon in Berlin
+    heartbeat = output.split("▶ 18.", 1)[1].split("▶ The acknowledged", 1)[0]
+    assert "10:33 POST /ping/orders-export with a wrong token → 401" in heartbeat
+    assert "→ SMS to dana (+*********02): CRIT demo: orders-export: no ping since 10:36 UTC" in heartbeat
+    assert "escalator at 10:55: 1 SMS, 1 call" in heartbeat
+    assert "📞 call to +1*********02, read aloud: This is the alert router. Critical in account demo" in heartbeat
+    assert "┃ *✅ RESOLVED · orders-export: pinged again in production (us-east-1) · after 14 min*" in heartbeat
+    assert "(erin) is on call for *data* until 2026-03-03 12:00 CET (11:00 UTC) (was dana)." in heartbeat
+    assert "@data-oncall (S0DATAONCALL) now: U0ERIN0001" in heartbeat
     # The page: self-contained, everything outside escaped
     html = page.read_text(encoding="utf-8")
     assert "<script" not in html and "<link" not in html and " src=" not in html
-    assert html.count('class="message"') == 14 and "(edited ×2)" in html
+    assert html.count('class="message"') == 17 and "(edited ×2)" in html
     # And word for word what was recorded
     expected = GOLDEN.read_text(encoding="utf-8")
     if output != expected:

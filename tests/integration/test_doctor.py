@@ -49,7 +49,7 @@ def test_the_demo_stack_passes(local: LocalDoctor, capsys: pytest.CaptureFixture
     assert [line for line in lines if "SMS sandbox" in line] == [
         "? SMS sandbox: cannot tell: GetSMSSandboxAccountStatus failed (ResponseParserError)"
     ]
-    assert lines[-1] == "checks: 23 ok, 0 failing, 1 could not be checked"
+    assert lines[-1] == "checks: 24 ok, 0 failing, 1 could not be checked"
 
 
 def test_doctor_local_from_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
