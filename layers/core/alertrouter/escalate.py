@@ -20,14 +20,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from alertrouter.group_notes import GroupNotes
 from alertrouter.limits import EXPIRIES_PER_RUN
 from alertrouter.models.alert import Status
 from alertrouter.models.recipient import CALL, Recipient, parse_recipient
 from alertrouter.models.silence import named_episodes, silencing
 from alertrouter.models.state import EscalationState, GroupState, Member, QueuedPage
 from alertrouter.mrkdwn import escape, mention
-from alertrouter.notify.base import SMS_GAP_MS, NotifyError
-from alertrouter.notify.render import SlackMessage, human_duration
+from alertrouter.notify.base import SMS_GAP_MS
+from alertrouter.notify.render import human_duration
 from alertrouter.observability import ESCALATOR, module_logger
 from alertrouter.own_messages import ExpireMessage
 from alertrouter.page_delivery import Delivered, Delivery, PageDelivery
@@ -37,7 +38,6 @@ from alertrouter.store.base import (
     EscalationStore,
     ExpiryStore,
     GroupView,
-    HistoryStore,
     PageOutbox,
     SilenceStore,
     Stores,
@@ -383,12 +383,8 @@ class Escalator:
             )
 
 
-class EscalationNotes:
+class EscalationNotes(GroupNotes):
     """What the escalator says of its pages: a history entry, and a line in the group's Slack thread(s)."""
-
-    def __init__(self, history: HistoryStore, slack: SlackApi | None) -> None:
-        self.history = history
-        self.slack = slack
 
     def paged(self, step: Step, person: Recipient, now: int) -> None:
         escalation = step.escalation
@@ -432,22 +428,6 @@ class EscalationNotes:
             "done": after is None or after.done,
         }
         self.note(step.group, text, "escalation_moved_on", detail, now)
-
-    def note(self, group: GroupState, text: str, kind: str, detail: dict[str, Any], now: int) -> None:
-        """History and a thread line (if any); both best effort (the page itself already went out)."""
-        try:
-            self.history.add_history(group.key, now, kind, detail)
-        except Exception:  # noqa: BLE001
-            logger.warning("history entry not written", exc_info=True)
-        if self.slack is None or not text:
-            return
-        for channel, ts in group.slack.ts.items():
-            try:
-                self.slack.post(
-                    group.slack.channels.get(channel, channel), SlackMessage(text=text), thread_ts=ts
-                )
-            except NotifyError as exc:
-                logger.warning("thread note not posted", extra={"reason": str(exc), "channel": channel})
 
 
 def _count(person: Recipient, delivery: Delivery, outcome: EscalationOutcome) -> None:

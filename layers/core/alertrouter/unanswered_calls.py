@@ -23,13 +23,12 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from alertrouter.group_notes import GroupNotes
 from alertrouter.mrkdwn import escape
-from alertrouter.notify.base import NotifyError
-from alertrouter.notify.render import SlackMessage
 from alertrouter.observability import ROUTER, module_logger
 
 if TYPE_CHECKING:
-    from alertrouter.models.state import EscalationState, GroupState
+    from alertrouter.models.state import EscalationState
     from alertrouter.notify.base import SlackApi
     from alertrouter.sources.voice import CallUnanswered
     from alertrouter.store.base import EscalationStore, GroupView, HistoryStore
@@ -63,8 +62,7 @@ class UnansweredCalls:
     ) -> None:
         self.escalations = escalations
         self.groups = groups
-        self.history = history
-        self.slack = slack
+        self.notes = GroupNotes(history, slack)
 
     def apply(self, call: CallUnanswered, now: int) -> Moved:
         """Make the call's escalation due now when the rule (module docstring) allows; what came of it."""
@@ -116,24 +114,7 @@ class UnansweredCalls:
             "to_step": escalation.step + 1,
             "message_id": call.message_id,
         }
-        self._say(group, text, detail, now)
-
-    def _say(self, group: GroupState, text: str, detail: dict[str, object], now: int) -> None:
-        """History and a line in the group's thread(s), both best effort (the escalation already moved), as
-        the escalator says its pages (escalate.EscalationNotes)."""
-        try:
-            self.history.add_history(group.key, now, "call_unanswered", detail)
-        except Exception:  # noqa: BLE001
-            logger.warning("history entry not written", exc_info=True)
-        if self.slack is None:
-            return
-        for channel, ts in group.slack.ts.items():
-            try:
-                self.slack.post(
-                    group.slack.channels.get(channel, channel), SlackMessage(text=text), thread_ts=ts
-                )
-            except NotifyError as exc:
-                logger.warning("thread note not posted", extra={"reason": str(exc), "channel": channel})
+        self.notes.note(group, text, "call_unanswered", detail, now)
 
 
 def _after(call: CallUnanswered, steps: int) -> tuple[int, int]:

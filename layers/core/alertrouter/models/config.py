@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from typing import Any, Literal, Self
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -19,6 +18,7 @@ from alertrouter.models.recipient import CALL, parse_recipient, recipient_ref
 from alertrouter.models.schedule import Person, Schedule, person_name
 from alertrouter.models.timeinterval import NamedTimeInterval
 from alertrouter.models.webhook import WebhookTarget
+from alertrouter.models.zone import zone_name
 
 ALL_LABELS = "..."
 # When a group's changes after its first notification are sent: on its group_interval ticks, as Alertmanager
@@ -346,13 +346,7 @@ class MessageSettings(BaseModel):
     @field_validator("time_zone")
     @classmethod
     def _zone(cls, v: str) -> str:
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(
-                f"time_zone {v[:60]!r} is not an IANA time zone (e.g. Europe/Berlin, UTC)"
-            ) from exc
-        return v
+        return zone_name(v)
 
 
 class RoutingConfig(BaseModel):

@@ -13,12 +13,13 @@ import fnmatch
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal, Self
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from cronsim import CronSim, CronSimError
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 
 from alertrouter.models.duration import parse_duration
+from alertrouter.models.zone import zone_name
 
 CHECK_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"  # a URL path segment, a label value, a table key
 DEFAULT_GRACE = timedelta(hours=1)  # healthchecks.io's default: a job a little late is not yet down
@@ -170,13 +171,7 @@ class HeartbeatCheck(BaseModel):
     @field_validator("time_zone")
     @classmethod
     def _zone(cls, v: str) -> str:
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(
-                f"time_zone {v[:60]!r} is not an IANA time zone (e.g. Europe/Berlin, UTC)"
-            ) from exc
-        return v
+        return zone_name(v)
 
     @field_validator("cron")
     @classmethod

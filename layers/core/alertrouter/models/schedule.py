@@ -23,13 +23,14 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from alertrouter.models.duration import parse_duration
 from alertrouter.models.recipient import parse_recipient
 from alertrouter.models.timeinterval import TimeIntervalSpec
+from alertrouter.models.zone import zone_name
 
 Rotation = Literal["daily", "weekly", "custom"]
 OVERRIDE = "override"  # the layer name an override's shift is shown with
@@ -49,18 +50,6 @@ def person_name(value: Any, where: str) -> str:
             f"{where}: {value[:60]!r} is not a person's name (write alice, not call:… or schedule:…)"
         )
     return recipient.person
-
-
-def zone_name(value: Any, field: str) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"{field} is an IANA time zone name such as Europe/Berlin")
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise ValueError(
-            f"{field} {value[:60]!r} is not an IANA time zone (e.g. Europe/Berlin, UTC)"
-        ) from None
-    return value
 
 
 class Person(BaseModel):
