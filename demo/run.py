@@ -888,14 +888,7 @@ def maintenance(
         "adds a recurring silence for its weekly backup; `alertrouter silence list --held` shows what is quiet "
         "now and next, and why:"
     )
-    table = [
-        "--table",
-        stack.table_name,
-        "--endpoint-url",
-        os.environ["AWS_ENDPOINT_URL"],
-        "--region",
-        "us-east-1",
-    ]
+    table = table_args(stack)
     cli(["silence", "add", 'service="orders-db"', "--every", "sun 02:00-04:00", "--tz", "Europe/Berlin",
          "--by", "dba-team", "--comment", "weekly backup", *table])  # fmt: skip
     cli(["silence", "list", "--held", *table])
@@ -947,14 +940,7 @@ def on_call(
         "the job pings the stack's Function URL with it; a wrong token is refused and changes nothing"
     )
     clock.at_least(at(91))
-    table = [
-        "--table",
-        stack.table_name,
-        "--endpoint-url",
-        os.environ["AWS_ENDPOINT_URL"],
-        "--region",
-        "us-east-1",
-    ]
+    table = table_args(stack)
     cli(
         [
             "heartbeat",
@@ -1006,6 +992,18 @@ def on_call(
     report()
     show(slack.channel_messages("#data-alerts")[-1])
     print(f"  @data-oncall (S0DATAONCALL) now: {', '.join(sorted(slack.usergroups['S0DATAONCALL']))}")
+
+
+def table_args(stack: Any) -> list[str]:
+    """The CLI's options that reach the local stack's table."""
+    return [
+        "--table",
+        stack.table_name,
+        "--endpoint-url",
+        os.environ["AWS_ENDPOINT_URL"],
+        "--region",
+        "us-east-1",
+    ]
 
 
 def function_url_event(path: str, token: str) -> dict[str, Any]:
