@@ -155,8 +155,13 @@ def test_the_demo_tells_its_story_the_same_way_every_time(tmp_path: Path) -> Non
     assert "10:33 POST /ping/orders-export with a wrong token → 401" in heartbeat
     assert "→ SMS to dana (+*********02): CRIT demo: orders-export: no ping since 10:36 UTC" in heartbeat
     assert "escalator at 10:55: 1 SMS, 1 call" in heartbeat
-    assert "📞 call to +1*********02, read aloud: This is the alert router. Critical in account demo" in heartbeat
-    assert "┃ *✅ RESOLVED · orders-export: pinged again in production (us-east-1) · after 14 min*" in heartbeat
+    assert (
+        "📞 call to +1*********02, read aloud: This is the alert router. Critical in account demo"
+        in heartbeat
+    )
+    assert (
+        "┃ *✅ RESOLVED · orders-export: pinged again in production (us-east-1) · after 14 min*" in heartbeat
+    )
     assert "(erin) is on call for *data* until 2026-03-03 12:00 CET (11:00 UTC) (was dana)." in heartbeat
     assert "@data-oncall (S0DATAONCALL) now: U0ERIN0001" in heartbeat
     # The page: self-contained, everything outside escaped

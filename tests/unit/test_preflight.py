@@ -193,3 +193,28 @@ schedules:
     )
     # alice once (texted and called: one number), bob, and each member of the paged schedule
     assert sorted(sms_recipients(config)) == ["alice", "bob", "carol", "dana"]
+
+
+def test_a_schedule_that_keeps_a_user_group_needs_usergroups_write_and_its_channel_is_checked() -> None:
+    from alertrouter.config import parse_config
+    from alertrouter.preflight import slack_channels
+
+    config = parse_config(
+        """
+route: {receiver: team}
+receivers: [{name: team, slack: [{channel: "#team"}]}]
+schedules:
+  - name: payments
+    handoff_channel: "#payments-oncall"
+    slack_usergroup: S0PAYONCALL
+    layers: [{name: primary, rotation: weekly, start: 2026-01-05T09:00, members: [alice]}]
+"""
+    )
+    assert slack_channels(config, {}) == ["#team", "#payments-oncall"]
+    manifest = yaml.safe_load((ROOT / "slack" / "manifest.yaml").read_text(encoding="utf-8"))
+    granted = frozenset(manifest["oauth_config"]["scopes"]["bot"])
+    assert slack_scopes_check(granted, "s", usergroup_updates=True).ok is True
+    without = slack_scopes_check(granted - {"usergroups:write"}, "s", usergroup_updates=True)
+    assert without.line().startswith(
+        "✗ Slack scopes: the token lacks usergroups:write — fix: add usergroups:write"
+    )

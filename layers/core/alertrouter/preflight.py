@@ -26,6 +26,7 @@ E164 = re.compile(r"\+[1-9]\d{6,14}")
 # groups:history for conversations.history (exactly-once posting looks for a message before posting again).
 REQUIRED_SCOPES = ("chat:write", "channels:read", "groups:read", "channels:history", "groups:history")
 USERGROUP_SCOPE = "usergroups:read"  # only with AllowedSlackUserGroupIds
+USERGROUP_WRITE_SCOPE = "usergroups:write"  # only with a schedule that keeps a slack_usergroup
 TOKEN_ERRORS = frozenset({"token_revoked", "token_expired", "invalid_auth", "not_authed", "account_inactive"})
 PREFLIGHT_KEY = {"pk": {"S": "PREFLIGHT"}, "sk": {"S": "LAST"}}  # the scheduled run's last results
 INVITE = "/invite @AlertRouter"
@@ -131,6 +132,7 @@ def slack_channels(config: Any, placeholders: Mapping[str, str]) -> list[str]:
     # where a receiver's messages go when its own channels refuse them for good
     channels += [getattr(r, "fallback_channel", None) or "" for r in config.receivers]
     channels.append(getattr(getattr(config, "global_", None), "fallback_channel", None) or "")
+    channels += [s.handoff_channel or "" for s in getattr(config, "schedules", ())]  # handoff notices
     return [c for c in dict.fromkeys(channels) if c]
 
 
@@ -183,8 +185,11 @@ def slack_token_check(
     ), scopes
 
 
-def slack_scopes_check(scopes: frozenset[str], secret: str, *, usergroups: bool = False) -> Check:
+def slack_scopes_check(
+    scopes: frozenset[str], secret: str, *, usergroups: bool = False, usergroup_updates: bool = False
+) -> Check:
     needed = list(REQUIRED_SCOPES) + ([USERGROUP_SCOPE] if usergroups else [])
+    needed += [USERGROUP_WRITE_SCOPE] if usergroup_updates else []
     missing = [s for s in needed if s not in scopes]
     if missing:
         return Check(
@@ -456,7 +461,12 @@ def run_checks(target: Target, aws: Clients, slack: SlackReader, token: Callable
         checks += slack_not_checked(channels)
     else:
         checks.append(
-            slack_scopes_check(scopes, target.slack_token_secret, usergroups=target.uses_usergroups)
+            slack_scopes_check(
+                scopes,
+                target.slack_token_secret,
+                usergroups=target.uses_usergroups,
+                usergroup_updates=any(s.slack_usergroup for s in getattr(config, "schedules", ())),
+            )
         )
         checks += [slack_channel_check(slack, c) for c in channels]
     checks += sms_checks(target, aws, sms_recipients(config) if config is not None else {})
