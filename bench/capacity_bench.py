@@ -31,8 +31,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -51,23 +50,6 @@ def cost_per_million(write_units_each: float, read_units_each: float) -> float:
     return write_units_each * WRITE_USD_PER_MILLION + read_units_each * READ_USD_PER_MILLION
 
 
-@contextmanager
-def local_aws() -> Iterator[Any]:
-    """moto in process with its fake credentials: a boto3 session on it."""
-    import boto3
-    import pytest
-    from moto import mock_aws
-
-    from support.local_aws import use_fake_aws_environment
-    from support.moto_partitions import query_reads_one_partition
-
-    query_reads_one_partition()
-    with pytest.MonkeyPatch.context() as patch:
-        use_fake_aws_environment(patch)
-        with mock_aws():
-            yield boto3.session.Session(region_name="us-east-1")
-
-
 def batch_storm(
     jobs: int = BATCH_JOBS, budget_s: float = BUDGET_S, progress: Callable[[int, Any], None] | None = None
 ) -> dict[str, Any]:
@@ -76,9 +58,10 @@ def batch_storm(
     from support.dynamodb_capacity import CapacityMeter, moto_backend_reader
     from support.events import batch_child_failure
     from support.harness import BATCH_STORM_CONFIG, drain_scheduled, make_harness
+    from support.local_aws import moto_in_process
     from support.slack_standin import SlackStandIn
 
-    with local_aws() as session, SlackStandIn() as slack:
+    with moto_in_process() as session, SlackStandIn() as slack:
         h = make_harness(session, slack, Path(tempfile.mkdtemp()), BATCH_STORM_CONFIG)
         meter = CapacityMeter(
             session, now_ms=h.clock, throttle=False, read_item=moto_backend_reader()
@@ -124,9 +107,9 @@ def storm_on_dynamodb(alarms: int = STORM_ALARMS, budget_s: float = BUDGET_S) ->
     from support.dynamodb_capacity import CapacityMeter, moto_backend_reader
     from support.events import storm_bodies
     from support.fakes import TimedSink
-    from support.local_aws import deploy
+    from support.local_aws import deploy, moto_in_process
 
-    with local_aws() as session:
+    with moto_in_process() as session:
         stack = deploy(session)
         clock = Clock(BENCH_START, step_ms=60_000 // 10_000 * 100 // alarms)
         queue, sink, clients = DelayQueue(clock), TimedSink(clock), Clients(session)

@@ -322,3 +322,20 @@ def moto_server() -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.stop()
+
+
+@contextlib.contextmanager
+def moto_in_process() -> Iterator[Any]:
+    """moto in this process with its fake credentials (Query reading one partition, as DynamoDB does): a boto3
+    session on it, for the benches."""
+    import boto3
+    import pytest
+    from moto import mock_aws
+
+    from support.moto_partitions import query_reads_one_partition
+
+    query_reads_one_partition()
+    with pytest.MonkeyPatch.context() as patch:
+        use_fake_aws_environment(patch)
+        with mock_aws():
+            yield boto3.session.Session(region_name="us-east-1")
