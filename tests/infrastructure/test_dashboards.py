@@ -97,3 +97,22 @@ def test_the_cli_prints_the_cloudwatch_body_and_writes_the_grafana_dashboard(
     out = tmp_path / "org-slos.json"
     assert main(["dashboard", "grafana", "--out", str(out)]) == 0
     assert out.read_text(encoding="utf-8") == grafana_json()
+
+
+def test_the_grafana_router_health_row_names_the_stacks_own_functions_and_dlq() -> None:
+    # the panels name them "$stack-<name>", $stack being "<StackName>-<AccountLabel>"
+    names = set()
+    for resource in TEMPLATE["Resources"].values():
+        props = resource.get("Properties", {}) if isinstance(resource, dict) else {}
+        for key in ("FunctionName", "QueueName"):
+            if isinstance(props.get(key), dict) and "Sub" in props[key]:
+                names.add(props[key]["Sub"])
+    board = json.loads(grafana_json())
+    named = {
+        value.replace("$stack-", "${AWS::StackName}-${AccountLabel}-")
+        for panel in board["panels"]
+        for target in panel.get("targets", [])
+        for key, value in target["dimensions"].items()
+        if key in ("FunctionName", "QueueName")
+    }
+    assert len(named) == 4 and named <= names, sorted(named - names)
