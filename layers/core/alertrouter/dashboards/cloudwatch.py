@@ -36,8 +36,10 @@ def search(schema: str, metric_names: Sequence[str], stat: str, period: int) -> 
 
 
 def _widget(
-    x: int, y: int, width: int, title: str, region: str, expression: str, **properties: Any
+    title: str, expression: str, *, at: tuple[int, int], region: str, width: int = 12, **properties: Any
 ) -> dict[str, Any]:
+    """A metric widget 6 high, at (x, y) of the 24-column grid, graphing one expression."""
+    x, y = at
     return {
         "type": "metric",
         "x": x,
@@ -63,12 +65,10 @@ def org_slo_dashboard(region: str) -> dict[str, Any]:
         "start": "-PT12H",
         "widgets": [
             _widget(
-                0,
-                0,
-                12,
                 "Error budget left (%), worst first",
-                region,
                 f"SORT({budget}, MIN, ASC)",
+                at=(0, 0),
+                region=region,
                 label=SLO_LABEL,
                 view="bar",
                 stat="Minimum",
@@ -76,12 +76,10 @@ def org_slo_dashboard(region: str) -> dict[str, Any]:
                 setPeriodToTimeRange=True,
             ),
             _widget(
-                12,
-                0,
-                12,
                 "Error budget left (%) per SLO",
-                region,
                 budget,
+                at=(12, 0),
+                region=region,
                 label=SLO_LABEL,
                 view="timeSeries",
                 stat="Minimum",
@@ -90,12 +88,10 @@ def org_slo_dashboard(region: str) -> dict[str, Any]:
                 annotations={"horizontal": [{"value": 0, "label": "budget exhausted", "color": "#d62728"}]},
             ),
             _widget(
-                0,
-                6,
-                12,
                 "Burn rate, page windows (1h, 5m, 6h, 30m)",
-                region,
                 search(SLO_SCHEMA, burn, "Maximum", 60),
+                at=(0, 6),
+                region=region,
                 view="timeSeries",
                 stat="Maximum",
                 period=60,
@@ -108,12 +104,10 @@ def org_slo_dashboard(region: str) -> dict[str, Any]:
                 },
             ),
             _widget(
-                12,
-                6,
-                12,
                 "Burn rate, ticket window (3d)",
-                region,
                 search(SLO_SCHEMA, ticket, "Maximum", 300),
+                at=(12, 6),
+                region=region,
                 label=SLO_LABEL,
                 view="timeSeries",
                 stat="Maximum",
@@ -121,12 +115,10 @@ def org_slo_dashboard(region: str) -> dict[str, Any]:
                 annotations={"horizontal": [{"value": 1, "label": "1 (30d, 3d)"}]},
             ),
             _widget(
-                0,
-                12,
-                12,
                 "Burn-rate rules firing per SLO, most first",
-                region,
                 f"SORT({firing}, MAX, DESC)",
+                at=(0, 12),
+                region=region,
                 label=SLO_LABEL,
                 view="bar",
                 stat="Maximum",
@@ -134,12 +126,10 @@ def org_slo_dashboard(region: str) -> dict[str, Any]:
                 setPeriodToTimeRange=True,
             ),
             _widget(
-                12,
-                12,
-                12,
                 "Open alerts by account and severity",
-                region,
                 search(OPEN_ALERTS_SCHEMA, ["OpenAlerts"], "Maximum", 60),
+                at=(12, 12),
+                region=region,
                 label="${PROP('Dim.account_name')} ${PROP('Dim.severity')}",
                 view="timeSeries",
                 stacked=True,
@@ -147,24 +137,20 @@ def org_slo_dashboard(region: str) -> dict[str, Any]:
                 period=60,
             ),
             _widget(
-                0,
-                18,
-                12,
                 "Batch jobs waiting and running, every account's queues",
-                region,
                 search(BATCH_SCHEMA, ["JobsRunnable", "JobsRunning"], "Maximum", 60),
+                at=(0, 18),
+                region=region,
                 label="${PROP('Dim.JobQueue')} ${PROP('MetricName')}",
                 view="timeSeries",
                 stat="Maximum",
                 period=60,
             ),
             _widget(
-                12,
-                18,
-                12,
                 "Oldest runnable Batch job (s), every account's queues",
-                region,
                 search(BATCH_SCHEMA, ["OldestRunnableAgeSeconds"], "Maximum", 60),
+                at=(12, 18),
+                region=region,
                 label="${PROP('Dim.JobQueue')}",
                 view="timeSeries",
                 stat="Maximum",
