@@ -16,7 +16,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     service = build_service()
     broken = service.report_problems()
     reports = service.run()
-    publish(reports)
+    publish(reports, service.settings.account_id)
     firing = sorted(f"{r.slo.name}:{f.rule.name}" for r in reports for f in r.firing)
     logger.info(
         "SLOs evaluated",

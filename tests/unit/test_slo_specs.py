@@ -234,6 +234,44 @@ def test_metric_math_across_accounts_sets_the_account_on_each_metric() -> None:
     assert queries[2]["MetricStat"]["Unit"] == "Count"
 
 
+def slo_reading(total: dict[str, Any], bad: dict[str, Any] | None = None) -> Slo:
+    """An SLO reading these metric specs (bad: Errors in the evaluator's account unless given)."""
+    errors = {"namespace": "N", "metricName": "Errors", "stat": "Sum"}
+    spec = f"""
+apiVersion: openslo/v1
+kind: SLO
+metadata: {{name: s}}
+spec:
+  service: checkout
+  indicator:
+    metadata: {{name: i}}
+    spec:
+      ratioMetric:
+        bad: {{metricSource: {{type: CloudWatch, spec: {json.dumps(bad or errors)}}}}}
+        total: {{metricSource: {{type: CloudWatch, spec: {json.dumps(total)}}}}}
+  timeWindow: [{{duration: 30d, isRolling: true}}]
+  budgetingMethod: Occurrences
+  objectives: [{{target: 0.999}}]
+"""
+    [slo] = load_slos(spec)
+    return slo
+
+
+def test_an_slos_account_is_the_first_its_metrics_are_read_in() -> None:
+    plain = {"namespace": "N", "metricName": "M", "stat": "Sum"}
+    # (what the SLO's metrics are published under: slo/service.publish's `account` dimension)
+    assert slo_reading(plain).account_id is None  # the evaluator's own
+    assert slo_reading({**plain, "accountId": "210987654321"}).account_id == "210987654321"
+    assert (
+        slo_reading(plain, {**plain, "accountId": "111122223333"}).account_id == "111122223333"
+    )  # the bad metric's, read first
+    entry = {"Id": "m", "MetricStat": {"Metric": {"Namespace": "N", "MetricName": "M"}, "Stat": "Sum"}}
+    by_entry = {"json": [{**entry, "AccountId": "444455556666"}]}
+    by_query = {"json": [entry], "accountId": "777788889999"}
+    assert slo_reading(by_entry).account_id == "444455556666"  # (the bad metric names none)
+    assert slo_reading(by_query).account_id == "777788889999"
+
+
 def test_ids_inside_quoted_text_are_left_alone() -> None:
     math = MetricMathQuery.model_validate(
         {

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from alertrouter import amtool
+from alertrouter.cli_dashboards import add_dashboard_command
 from alertrouter.cli_heartbeats import add_heartbeat_command
 from alertrouter.cli_oncall import add_oncall_parser
 from alertrouter.cli_silences import add_silence_actions, epoch_ms, silence_command
@@ -610,6 +611,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     doctor_parser.add_argument("--slack-api-url", default="https://slack.com/api/", help=argparse.SUPPRESS)
     doctor_parser.set_defaults(func=cmd_doctor)
+    add_dashboard_command(sub)
     return parser
 
 

@@ -611,6 +611,21 @@ class Slo(BaseModel):
         return self.threshold.metrics()
 
     @property
+    def account_id(self) -> str | None:
+        """The account the SLO's SLI is read in: the first its metrics name (a metric-math entry's own, else
+        its query's), in the order good or bad, total; None: the evaluator's own account."""
+        for metric in self.sli_metrics().values():
+            accounts = [metric.account_id]
+            if isinstance(
+                metric, MetricMathQuery
+            ):  # as data_queries reads them: an entry's, else the query's
+                accounts = [e.account_id or metric.account_id for e in metric.queries if e.metric_stat]
+            account = next((a for a in accounts if a is not None), None)
+            if account is not None:
+                return account
+        return None
+
+    @property
     def billed_metrics(self) -> int:
         """What CloudWatch bills for one read of this SLO's metrics (at least: see MetricsInsightsQuery)."""
         return sum(metric.billed_metrics for metric in self.sli_metrics().values())

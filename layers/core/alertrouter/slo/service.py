@@ -96,10 +96,23 @@ class SloService:
                 raise RuntimeError(f"{len(got['Failed'])} SLO alerts not queued: {got['Failed'][0]}")
 
 
-def publish(reports: list[SloReport]) -> None:
-    """Per SLO, one EMF line: budget remaining (%) and the burn rate of each window (no data: left out)."""
+# The dimensions of each SLO's line, besides Powertools' `service` (alertrouter-slo): one set, so that a
+# dashboard's SEARCH schema {AlertRouter/SLO,account,service,slo,slo_service} finds every SLO of every account.
+ACCOUNT_DIMENSION = "account"  # the account the SLO's SLI is read in (its accountId, else the evaluator's)
+SLO_DIMENSION = "slo"  # the SLO's name
+SLO_SERVICE_DIMENSION = "slo_service"  # the SLO's OpenSLO service (`service` is the publishing function's)
+NO_ACCOUNT = "none"  # no account known (a local run without ACCOUNT_ID): a dimension value is never empty
+
+
+def publish(reports: list[SloReport], own_account: str = "") -> None:
+    """Per SLO, one EMF line: budget remaining (%) and the burn rate of each window (no data: left out), and
+    the rules firing, with dimensions account, slo_service and slo. own_account: the evaluator's account, for
+    the SLOs read in it."""
     for report in reports:
-        metrics.add_dimension(name="slo", value=report.slo.name)
+        slo = report.slo
+        metrics.add_dimension(name=ACCOUNT_DIMENSION, value=slo.account_id or own_account or NO_ACCOUNT)
+        metrics.add_dimension(name=SLO_SERVICE_DIMENSION, value=slo.service)
+        metrics.add_dimension(name=SLO_DIMENSION, value=slo.name)
         if report.remaining is not None:
             metrics.add_metric(
                 name="ErrorBudgetRemaining", unit=MetricUnit.Percent, value=float(report.remaining) * 100
