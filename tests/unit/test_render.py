@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 import pytest
 
+from alertrouter.models.config import MessageSettings
 from alertrouter.models.state import Clicks, GroupState, Member, MutingState
 from alertrouter.notify.preview import mrkdwn_to_text, render_text
 from alertrouter.notify.render import (
@@ -17,7 +18,6 @@ from alertrouter.notify.render import (
     render_group,
     render_sms,
 )
-from alertrouter.models.config import MessageSettings
 from alertrouter.notify.sms import mask_number
 from alertrouter.notify.wording import Wording
 
