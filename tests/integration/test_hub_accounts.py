@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from moto.backends import get_backend
 
 from support.events import spoke_alarm_event
@@ -162,3 +163,32 @@ def test_a_standalone_stack_names_accounts_from_its_config_only(
     [message] = h.slack.channel_messages("#prod")
     assert message.text.endswith("in named-by-config-prod (us-east-1)")
     assert h.service.accounts.organizations is None
+
+
+class ThrottledOrganizations:
+    """AWS Organizations answering every DescribeAccount with its throttling error, as botocore raises it."""
+
+    def describe_account(self, **kwargs: Any) -> Any:
+        error = {"Error": {"Code": "TooManyRequestsException", "Message": "AWS Organizations can't complete"}}
+        raise ClientError(error, "DescribeAccount")
+
+
+def test_a_throttled_organisation_hands_the_record_back_to_be_retried_never_refused(
+    aws: Any, hub: Harness, org: Organisation, app: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bus = hub_bus(aws, hub.stack)
+    body = _forwarded(aws, hub, bus, org.accounts["checkout-prod"], "CheckoutLatency")
+    organizations = hub.service.accounts.organizations
+    hub.service.accounts.organizations = ThrottledOrganizations()
+
+    assert app.lambda_handler(sqs_event(body), LambdaContext()) == {
+        "batchItemFailures": [{"itemIdentifier": "m-0"}]
+    }
+    assert not hub.receive_all(hub.stack.dlq_url) and not hub.slack.all_messages()
+    assert any(line.get("AccountLookupRetries") == [1.0] for line in _emf(capsys.readouterr().out))
+
+    # When Organizations answers again, the retried record is delivered, named
+    hub.service.accounts.organizations = organizations
+    assert app.lambda_handler(sqs_event(body), LambdaContext()) == {"batchItemFailures": []}
+    [message] = hub.slack.channel_messages("#prod")
+    assert message.text.endswith("in checkout-prod (us-east-1)")

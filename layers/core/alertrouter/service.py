@@ -210,8 +210,12 @@ class RouterService:
         """The parsed event, its alerts labelled with their accounts' names (before admission and routing, so
         routes can match `account_name`), once admission lets them all in. Raises RefusedEventError, or
         AccountLookupRetryableError when Organizations cannot answer yet (the record is retried)."""
-        parsed.alerts = self.accounts.labelled(parsed.alerts)
-        self.admission.check(parsed.alerts, self.router.now_ms())
+        try:
+            parsed.alerts = self.accounts.labelled(parsed.alerts)
+            self.admission.check(parsed.alerts, self.router.now_ms())
+        except AccountLookupRetryableError:
+            self.counts["AccountLookupRetries"] += 1
+            raise
         return parsed
 
     def refuse(self, body: str, exc: MalformedEventError, message_id: str = "") -> None:
