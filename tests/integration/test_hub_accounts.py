@@ -192,3 +192,26 @@ def test_a_throttled_organisation_hands_the_record_back_to_be_retried_never_refu
     assert app.lambda_handler(sqs_event(body), LambdaContext()) == {"batchItemFailures": []}
     [message] = hub.slack.channel_messages("#prod")
     assert message.text.endswith("in checkout-prod (us-east-1)")
+
+
+def test_garbage_from_a_spoke_is_kept_in_the_dlq_with_its_reason_and_counted_for_that_account(
+    aws: Any, hub: Harness, org: Organisation, app: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a member's alarm event whose detail is broken (no state), beside a good one
+    prod = org.accounts["checkout-prod"]
+    broken = spoke_alarm_event(prod, "Broken")
+    del broken["detail"]["state"]
+    good = json.dumps(spoke_alarm_event(prod, "CheckoutLatency"))
+    capsys.readouterr()
+
+    assert app.lambda_handler(sqs_event(json.dumps(broken), good), LambdaContext()) == {
+        "batchItemFailures": []
+    }
+
+    [dead] = hub.receive_all(hub.stack.dlq_url, attributes=True)
+    assert json.loads(dead["Body"]) == broken and dead["MessageAttributes"]["reason"]["StringValue"]
+    [refused] = [line for line in _emf(capsys.readouterr().out) if "EventsRefused" in line]
+    assert (refused["account"], refused["EventsRefused"]) == (prod, [1.0])
+    assert [m.text.split(" · ")[1].split(" on ")[0] for m in hub.slack.channel_messages("#prod")] == [
+        "CheckoutLatency"
+    ]
