@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from alertrouter.accounts import (
     ACCOUNT_NAME_LABEL,
@@ -20,6 +21,7 @@ from alertrouter.accounts import (
     classified,
 )
 from alertrouter.models.alert import Alert, Severity, Status
+from alertrouter.models.settings import Settings
 
 ORG = "o-a1b2c3d4e5"
 HUB = "123456789012"
@@ -111,18 +113,6 @@ def test_without_organizations_only_the_config_names_accounts() -> None:
     assert accounts.membership(SPOKE) is Membership.UNKNOWN
 
 
-def test_known_names_are_the_fresh_answers_and_the_configs_without_a_call() -> None:
-    org, clock = Organizations({SPOKE: "checkout-prod", HUB: "monitoring"}), Clock()
-    accounts = _directory(org, {HUB: "hub"}, clock)
-    accounts.name(SPOKE)
-    accounts.membership(HUB)
-    calls = list(org.calls)
-    assert accounts.known_names() == {SPOKE: "checkout-prod", HUB: "hub"}
-    clock.s += 3601
-    assert accounts.known_names() == {HUB: "hub"}
-    assert org.calls == calls
-
-
 # ---- the label ----
 
 
@@ -207,3 +197,23 @@ def test_the_pure_parts_read_answers_and_errors() -> None:
     assert classified(ConnectionError("no route")) == Account(Membership.UNKNOWN)
     with pytest.raises(AccountLookupRetryableError):
         classified(ClientError("TooManyRequestsException"))
+
+
+# ---- the router's settings ----
+
+
+def test_the_router_reads_its_mode_and_organisation_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TABLE_NAME", "alertrouter-state")
+    monkeypatch.setenv("INGEST_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/123456789012/ingest")
+    monkeypatch.setenv("MODE", "hub")
+    monkeypatch.setenv("ORGANIZATION_ID", ORG)
+    settings = Settings.from_env()
+    assert (settings.mode, settings.organization_id) == ("hub", ORG)
+    monkeypatch.setenv("ORGANIZATION_ID", "123456789012")
+    with pytest.raises(ValidationError, match="organization_id"):
+        Settings.from_env()
+    monkeypatch.delenv("MODE")
+    monkeypatch.delenv("ORGANIZATION_ID")
+    assert (Settings.from_env().mode, Settings.from_env().organization_id) == ("standalone", "")

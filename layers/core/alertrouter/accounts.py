@@ -154,20 +154,12 @@ class AccountDirectory:
             account = answered(
                 self.organizations.describe_account(AccountId=account_id), self.organization_id
             )
-        except AccountLookupRetryableError:
-            raise
         except Exception as exc:  # noqa: BLE001 - classified: not found, unknown, or retried
             account = classified(exc)
             if account.membership is Membership.UNKNOWN:
                 self._log_once(exc)
         self._keep(account_id, now + self.ttl[account.membership], account)
         return account
-
-    def known_names(self) -> dict[str, str]:
-        """Every name known now, without a call: Organizations' still fresh, the config's over them."""
-        now = self.clock()
-        found = {a: k.name for a, (until, k) in list(self._known.items()) if until > now and k.name}
-        return {**found, **self.names}
 
     def labelled(self, alerts: Iterable[Alert]) -> list[Alert]:
         """The alerts, each of an account with a known name labelled `account_name` (its fingerprint kept)."""
