@@ -103,9 +103,8 @@ class RouterService:
         self.config_version = config_version
         self.counts: Counter[str] = Counter()  # this invocation's metrics, published once at its end
         self.refusals: Counter[str] = Counter()  # Slack error code -> channels refused (a metric per cause)
-        self.refused_by_account: Counter[str] = (
-            Counter()
-        )  # sending account -> records refused (EventsRefused)
+        # sending account -> records refused or not understood (EventsRefused, a metric per account)
+        self.refused_by_account: Counter[str] = Counter()
         # finished Batch jobs, counted per handled record, published with the invocation's metrics
         self.batch_outcomes = batch_outcomes
         # the mute rules of alarms delivered without them (SNS, alarm actions); None: not looked up
