@@ -124,3 +124,20 @@ def voice_status_body(
         context=dict(context),
     )
     return json.dumps(event)
+
+
+# A spoke's alarm as the hub's event bus receives it (org-design.md: a spoke's default-bus rule targets the
+# hub's bus). Origin: ALARM_EVENT (AWS's documented example) with its account, 123456789012, changed to the
+# spoke's, 210987654321, in `account` and the alarm's ARN: EventBridge forwards an event across accounts with
+# its envelope unchanged, so that is all that differs from the event on the spoke's own bus.
+SPOKE_ALARM_EVENT = "eventbridge_cw_alarm_state_change_single_metric_ALARM_forwarded_from_spoke_awsdocs.json"
+SPOKE_ACCOUNT = "210987654321"
+
+
+def spoke_alarm_event(account: str = SPOKE_ACCOUNT, name: str = "ServerCpuTooHigh") -> dict[str, Any]:
+    """The forwarded spoke alarm, from `account` (one moto created), for alarm `name`."""
+    event = load_event(SPOKE_ALARM_EVENT)
+    event["account"] = account
+    event["detail"]["alarmName"] = name
+    event["resources"] = [f"arn:aws:cloudwatch:{event['region']}:{account}:alarm:{name}"]
+    return event

@@ -8,7 +8,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from moto.backends import get_backend
@@ -139,12 +139,15 @@ def make_harness(
     allowed_source_account_ids: str = "",
     stack: LocalStack | None = None,
     mute_rules: bool = False,
+    mode: Literal["standalone", "spoke", "hub"] = "standalone",
+    organization_id: str = "",
     **slack_kwargs: Any,
 ) -> Harness:
     """A RouterService on moto and the stand-in; `existing` reuses its AWS resources (a redeploy), `stack`
     uses the given ones (a second stack beside the first). Without `account_id` the router serves alarms of
     any account (as a local run does). `mute_rules`: MuteRulesForSnsAlarms on (its CloudWatch client goes
-    where AWS_ENDPOINT_URL_CLOUDWATCH says: moto has no mute rules)."""
+    where AWS_ENDPOINT_URL_CLOUDWATCH says: moto has no mute rules). `mode="hub"`: accounts are named and
+    (with `organization_id`) admitted by moto's AWS Organizations."""
     stack = stack or (existing.stack if existing else deploy(session))
     tmp_path.mkdir(parents=True, exist_ok=True)
     config = tmp_path / "routing.yaml"
@@ -162,6 +165,8 @@ def make_harness(
         account_id=account_id,
         allowed_source_account_ids=allowed_source_account_ids,
         mute_rules_for_sns_alarms=mute_rules,
+        mode=mode,
+        organization_id=organization_id,
     )
     clock = Clock(AFTER_SAMPLE_EVENTS)
     clients = Clients(session)

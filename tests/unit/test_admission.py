@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from alertrouter.accounts import Membership
 from alertrouter.admission import MAX_FUTURE_MS, Admission, RefusedEventError
 from alertrouter.models.alert import Alert, Severity, Status
 
@@ -53,3 +54,51 @@ def test_without_an_own_account_any_account_is_served() -> None:
 def test_an_alert_that_names_no_account_is_let_in() -> None:
     # (every AWS event names one; the queue and topic policies decide who may send at all)
     Admission.of("123456789012").check([_alert(account="")], NOW_MS)
+
+
+# ---- a hub: the members of its organisation ----
+
+
+class Organisation:
+    """Which accounts belong (alertrouter.accounts.AccountDirectory's answer), and who was asked about."""
+
+    organization_id = "o-a1b2c3d4e5"
+
+    def __init__(self, members: dict[str, Membership]) -> None:
+        self.members = members
+        self.asked: list[str] = []
+
+    def membership(self, account_id: str) -> Membership:
+        self.asked.append(account_id)
+        return self.members.get(account_id, Membership.NOT_MEMBER)
+
+
+def test_a_hub_lets_in_the_members_of_its_organisation_and_refuses_others_with_the_reason() -> None:
+    org = Organisation({"210987654321": Membership.MEMBER})
+    hub = Admission.of("123456789012", ["444455556666"], org)
+    hub.check([_alert(account="123456789012"), _alert(account="444455556666")], NOW_MS)
+    assert org.asked == []  # its own and the allowed accounts need no question
+    hub.check([_alert(account="210987654321")], NOW_MS)
+    with pytest.raises(RefusedEventError) as refused:
+        hub.check([_alert(account="999988887777")], NOW_MS)
+    assert refused.value.account == "999988887777"
+    assert refused.value.reason == (
+        "'Cpu' comes from AWS account 999988887777, which is not a member of organisation o-a1b2c3d4e5 "
+        "(nor in AllowedSourceAccountIds)"
+    )
+
+
+def test_a_hub_lets_in_an_account_the_organisation_cannot_vouch_for() -> None:
+    # (AccessDenied: the event bus policy, aws:PrincipalOrgID, let the event through; it is the gate)
+    hub = Admission.of("123456789012", (), Organisation({"210987654321": Membership.UNKNOWN}))
+    hub.check([_alert(account="210987654321")], NOW_MS)
+    assert hub.serves("210987654321") and not hub.serves("999988887777")
+
+
+def test_a_refused_event_names_the_account_it_came_from() -> None:
+    with pytest.raises(RefusedEventError) as refused:
+        Admission.of("123456789012").check([_alert(account="111122223333")], NOW_MS)
+    assert refused.value.account == "111122223333"
+    with pytest.raises(RefusedEventError) as ahead:
+        Admission().check([_alert(MAX_FUTURE_MS + 1, account="")], NOW_MS)
+    assert ahead.value.account == ""

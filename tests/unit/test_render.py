@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 import pytest
 
+from alertrouter.models.config import MessageSettings
 from alertrouter.models.state import Clicks, GroupState, Member, MutingState
 from alertrouter.notify.preview import mrkdwn_to_text, render_text
 from alertrouter.notify.render import (
@@ -18,6 +19,7 @@ from alertrouter.notify.render import (
     render_sms,
 )
 from alertrouter.notify.sms import mask_number
+from alertrouter.notify.wording import Wording
 
 T0 = 1_714_557_600_000  # 2024-05-01 10:00:00 UTC
 MINUTE = 60_000
@@ -306,6 +308,35 @@ def test_sms_names_the_first_alert_and_bundles_the_rest() -> None:
     members = [member("DiskFull", severity="critical", resource="i-0abc"), member("B"), member("C")]
     assert render_sms(members, "prod") == "CRIT prod: 3 pages: DiskFull i-0abc us-east-1. See Slack."
     assert render_sms(members[:1]) == "CRIT: DiskFull i-0abc us-east-1. See Slack."
+
+
+def test_an_sms_about_another_account_names_that_account() -> None:
+    # (a hub's page about a spoke's alarm: the hub's own label would say the wrong account)
+    spoke = member("DiskFull", severity="critical").model_copy(
+        update={"account": "210987654321", "labels": {"account_name": "checkout-prod"}}
+    )
+    assert (
+        render_sms([spoke], "hub", "123456789012")
+        == "CRIT checkout-prod: DiskFull i-0abc us-east-1. See Slack."
+    )
+    unnamed = spoke.model_copy(update={"labels": {}})
+    assert render_sms([unnamed], "hub", "123456789012").startswith("CRIT 210987654321: DiskFull")
+    # the stack's own account keeps the stack's label; so does any where the own account is not known
+    assert render_sms([spoke], "hub", "210987654321").startswith("CRIT hub: DiskFull")
+    assert render_sms([spoke], "hub").startswith("CRIT hub: DiskFull")
+
+
+def test_a_message_names_an_account_by_the_name_its_alert_carries_the_configs_winning() -> None:
+    spoke = member("DiskFull").model_copy(
+        update={"account": "210987654321", "labels": {"account_name": "checkout-prod"}}
+    )
+    message = render_group(group(spoke), now_ms=T0)
+    assert message.text == "🟠 WARNING · DiskFull on i-0abc in checkout-prod (us-east-1)"
+    assert "*Where*\ncheckout-prod (210987654321) / us-east-1" in [
+        f["text"] for f in blocks_of(message)[2]["fields"]
+    ]
+    configured = Wording(MessageSettings(account_names={"210987654321": "checkout"}))
+    assert render_group(group(spoke), T0, configured).text.endswith("in checkout (us-east-1)")
 
 
 def test_sms_replaces_non_ascii_and_truncates_with_an_ellipsis() -> None:

@@ -104,6 +104,7 @@ class Escalator:
         voice: VoiceSender | None = None,
         resolve: Callable[[Recipient, int], str | None] = no_schedules,
         account_label: str = "",
+        account_id: str = "",
         now_ms: Callable[[], int] = lambda: int(time.time() * 1000),
         enqueue: Callable[[ExpireMessage], None] | None = None,
     ) -> None:
@@ -114,7 +115,7 @@ class Escalator:
         self.alerts: AlertStore = stores.alerts
         self.expiries: ExpiryStore = stores.expiries
         self.silences: SilenceStore = stores.silences
-        self.delivery = PageDelivery(stores.paging, sms, voice, account_label)
+        self.delivery = PageDelivery(stores.paging, sms, voice, account_label, account_id)
         self.notes = EscalationNotes(stores.history, slack)
         self.resolve = resolve  # whom a schedule has on call at a moment (None: nobody known)
         self.enqueue = enqueue  # hands a one-shot alert's expiry to the router's queue

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from alertrouter.models.recipient import Recipient
 from alertrouter.notify.base import CALL_GAP_MS, SMS_GAP_MS, NotifyError
-from alertrouter.notify.render import render_sms
+from alertrouter.notify.render import render_sms, sms_account
 from alertrouter.notify.voice_script import voice_script
 from alertrouter.observability import ESCALATOR, module_logger
 
@@ -45,11 +45,13 @@ class PageDelivery:
         sms: SmsSender | None,
         voice: VoiceSender | None,
         account_label: str = "",
+        account_id: str = "",
     ) -> None:
         self.paging = paging
         self.sms = sms
         self.voice = voice
         self.account_label = account_label
+        self.account_id = account_id  # the stack's own: a page about another account names that one
 
     def deliver(
         self, recipient: Recipient, members: list[Member], now: int, context: Mapping[str, str] | None = None
@@ -66,7 +68,7 @@ class PageDelivery:
             return Delivery(Delivered.FAILED, reason="SMS is off (no SMS numbers secret)")
         if not self.paging.claim_sms_slot(recipient.ref, now, SMS_GAP_MS):
             return Delivery(Delivered.PACED)
-        text = render_sms(members, self.account_label)
+        text = render_sms(members, self.account_label, self.account_id)
         try:
             masked = self.sms.send(person, text)
         except NotifyError as exc:
@@ -92,7 +94,10 @@ class PageDelivery:
             return Delivery(Delivered.FAILED, reason="voice calls are off (no VoiceOriginationIdentity)")
         if not self.paging.claim_sms_slot(recipient.ref, now, CALL_GAP_MS):  # (its own slot: `call:NAME`)
             return Delivery(Delivered.PACED)
-        script = voice_script(members, self.account_label)
+        where = (
+            sms_account(members[0], self.account_label, self.account_id) if members else self.account_label
+        )
+        script = voice_script(members, where)
         try:
             masked = self.voice.call(person, script, context)
         except NotifyError as exc:

@@ -50,6 +50,7 @@ class Router:
         ops: OpsPager | None = None,
         webhooks: WebhookSender | None = None,
         account_label: str = "",
+        account_id: str = "",
         slack_token_secret: str = "",
         fail_safe: FailSafe | None = None,
         now_ms: Callable[[], int] = lambda: int(time.time() * 1000),
@@ -71,6 +72,7 @@ class Router:
             now_ms,
             webhooks,
             OnCallNow({s.name: s for s in config.schedules}, stores.overrides) if config.schedules else None,
+            account_id=account_id,
         )
         self.timer = FlushTimer(stores.groups, scheduler)
         self.silences = SilenceCache(stores.silences)  # shared by every flush of this process

@@ -15,6 +15,7 @@ from aws_lambda_powertools import single_metric
 from aws_lambda_powertools.metrics import MetricUnit
 
 from alertrouter import own_messages
+from alertrouter.accounts import AccountDirectory, AccountLookupRetryableError
 from alertrouter.admission import Admission, RefusedEventError
 from alertrouter.aws import Clients
 from alertrouter.batch_outcomes import BatchOutcomes
@@ -91,6 +92,7 @@ class RouterService:
         batch_outcomes: BatchOutcomes | None = None,
         mute_rules: MuteRuleLookup | None = None,
         unanswered: UnansweredCalls | None = None,
+        accounts: AccountDirectory | None = None,
     ) -> None:
         self.router = router
         self.lane = lane or Lane(settings.ingest_queue_url)
@@ -101,12 +103,16 @@ class RouterService:
         self.config_version = config_version
         self.counts: Counter[str] = Counter()  # this invocation's metrics, published once at its end
         self.refusals: Counter[str] = Counter()  # Slack error code -> channels refused (a metric per cause)
+        # sending account -> records refused or not understood (EventsRefused, a metric per account)
+        self.refused_by_account: Counter[str] = Counter()
         # finished Batch jobs, counted per handled record, published with the invocation's metrics
         self.batch_outcomes = batch_outcomes
         # the mute rules of alarms delivered without them (SNS, alarm actions); None: not looked up
         self.mute_rules = mute_rules
         # moves an escalation on when its page call went unanswered; None: such events are only counted
         self.unanswered = unanswered
+        # the accounts' names (the `account_name` label) and, in a hub, who belongs to the organisation
+        self.accounts = accounts or AccountDirectory()
 
     def publish_metrics(self) -> None:
         """Hand this invocation's counts to Powertools Metrics: one value per metric, not one per record;
@@ -133,6 +139,17 @@ class RouterService:
             ) as one:
                 one.add_dimension(name="cause", value=cause)
         self.refusals.clear()
+        for account, value in self.refused_by_account.items():
+            # per sending account: which spoke sends what the hub refuses (its own EMF line, as above)
+            with single_metric(
+                name="EventsRefused",
+                unit=MetricUnit.Count,
+                value=value,
+                namespace=metrics.namespace,
+                default_dimensions={"service": "alertrouter"},
+            ) as one:
+                one.add_dimension(name="account", value=account)
+        self.refused_by_account.clear()
 
     # ---- entry points ----
     def handle_body(self, body: str, *, message_id: str = "") -> Outcome:
@@ -147,12 +164,11 @@ class RouterService:
             self.count_outcome(outcome)  # (alert events are counted by handle_alerts)
             return outcome
         try:
-            parsed = parse_body(body)
-            self.admission.check(parsed.alerts, self.router.now_ms())
+            parsed = self.admitted(parse_body(body))
             for _, account in parsed.calls:
                 self.admission.check_own(account, "a page call's delivery event")
         except MalformedEventError as exc:
-            self.reject(body, exc.reason, _metric_of(exc), message_id)
+            self.refuse(body, exc, message_id)
             return Outcome()
         self._note_ignored(parsed, message_id)
         self._unanswered_calls(parsed)
@@ -180,15 +196,32 @@ class RouterService:
         reason, as from the queue (a retry would meet the same refusal); other errors propagate for Lambda's
         retries."""
         try:
-            parsed = parse_payload(event)
-            self.admission.check(parsed.alerts, self.router.now_ms())
+            parsed = self.admitted(parse_payload(event))
         except MalformedEventError as exc:
-            self.reject(json.dumps(event, default=str), exc.reason, _metric_of(exc))
+            self.refuse(json.dumps(event, default=str), exc)
             return Outcome()
         self._note_ignored(parsed)
         outcome = self.handle_alerts(self.with_mute_rules(parsed))
         self._count_jobs(parsed)
         return outcome
+
+    def admitted(self, parsed: ParseResult) -> ParseResult:
+        """The parsed event, its alerts labelled with their accounts' names (before admission and routing, so
+        routes can match `account_name`), once admission lets them all in. Raises RefusedEventError, or
+        AccountLookupRetryableError when Organizations cannot answer yet (the record is retried)."""
+        try:
+            parsed.alerts = self.accounts.labelled(parsed.alerts)
+            self.admission.check(parsed.alerts, self.router.now_ms())
+        except AccountLookupRetryableError:
+            self.counts["AccountLookupRetries"] += 1
+            raise
+        return parsed
+
+    def refuse(self, body: str, exc: MalformedEventError, message_id: str = "") -> None:
+        """An input not understood or not let in: kept in the DLQ with its reason, counted (per sending
+        account too)."""
+        self.refused_by_account[_sender(exc, body)] += 1
+        self.reject(body, exc.reason, _metric_of(exc), message_id)
 
     def _unanswered_calls(self, parsed: ParseResult) -> None:
         """Each page call nobody picked up moves its escalation on, when it still can (unanswered_calls.py)."""
@@ -215,7 +248,7 @@ class RouterService:
             return
         served = []
         for outcome in parsed.outcomes:
-            if self.admission.serves(outcome.account):
+            if self._serves(outcome.account):
                 served.append(outcome)
                 continue
             logger.info(
@@ -228,6 +261,12 @@ class RouterService:
             )
             self.counts["IgnoredEvents"] += 1
         self.batch_outcomes.add(served)
+
+    def _serves(self, account: str) -> bool:
+        try:
+            return self.admission.serves(account)
+        except AccountLookupRetryableError:
+            return True  # (the event is handled: a job's count is not worth handling it again)
 
     def _note_ignored(self, parsed: ParseResult, message_id: str = "") -> None:
         for ignored in parsed.ignored:
@@ -312,6 +351,20 @@ class RouterService:
         self.clients.sqs.send_message(
             QueueUrl=self.settings.dlq_url, MessageBody=kept, MessageAttributes=attributes
         )
+
+
+def _sender(exc: MalformedEventError, body: str) -> str:
+    """The AWS account a refused record came from: the one refused, else the account its envelope names,
+    else `unknown`."""
+    account = exc.account if isinstance(exc, RefusedEventError) else ""
+    if not account:
+        try:
+            envelope = json.loads(body)
+        except ValueError:
+            envelope = None
+        named = envelope.get("account") if isinstance(envelope, dict) else None
+        account = named if isinstance(named, str) and named.isdigit() and len(named) == 12 else ""
+    return account or "unknown"
 
 
 def _metric_of(exc: MalformedEventError) -> str:

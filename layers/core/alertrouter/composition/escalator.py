@@ -87,6 +87,7 @@ def _build() -> tuple[Escalator, Handoffs]:
         voice=voice_caller(clients, secrets, settings),
         resolve=on_call_now.person,
         account_label=settings.account_label,
+        account_id=settings.account_id,
         enqueue=router_queue(clients, settings.storm_queue_url or settings.ingest_queue_url),
     )
     people = config.people if config is not None else {}

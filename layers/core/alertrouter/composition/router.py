@@ -7,6 +7,7 @@ import gc
 from collections.abc import Callable
 from functools import lru_cache
 
+from alertrouter.accounts import AccountDirectory, OrganizationsApi
 from alertrouter.admission import Admission
 from alertrouter.aws import LOOKUP_CONFIG, Clients, SecretCache
 from alertrouter.batch_outcomes import NAMESPACE as BATCH_NAMESPACE
@@ -61,9 +62,10 @@ def compose(
     now_ms: Callable[[], int] | None = None,
     stores: Stores | None = None,
     scheduler: FlushScheduler | None = None,
+    organizations: OrganizationsApi | None = None,
 ) -> RouterService:
     """The router's service from its settings and clients. Every collaborator can be passed in (tests, the
-    benchmark); the defaults are the AWS ones."""
+    benchmark); the defaults are the AWS ones (Organizations only in a hub)."""
     version = config_version(settings.routing_config_path)
     config, problem = load_routing(settings, version)
     fail_safe = FailSafe(settings.default_slack_channel, problem)
@@ -80,16 +82,22 @@ def compose(
         ops=OpsTopic(clients.sns, settings.ops_topic_arn) if settings.ops_topic_arn else None,
         webhooks=webhooks or WebhookClient(secrets.get),
         account_label=settings.account_label,
+        account_id=settings.account_id,
         slack_token_secret=settings.slack_token_secret,
         fail_safe=fail_safe,
         **({"now_ms": now_ms} if now_ms else {}),
     )
     mute_rules = mute_rule_lookup(settings, clients)
+    accounts = account_directory(settings, clients, config or fail_safe.config, organizations)
     service = RouterService(
         router,
         settings=settings,
         clients=clients,
-        admission=Admission.of(settings.account_id, settings.source_accounts),
+        admission=Admission.of(
+            settings.account_id,
+            settings.source_accounts,
+            accounts if accounts.organizations is not None and settings.organization_id else None,
+        ),
         fail_safe=fail_safe,
         config_version=version,
         lane=lane,
@@ -97,10 +105,25 @@ def compose(
         batch_outcomes=BatchOutcomes(dimensionless_metrics(BATCH_NAMESPACE)),
         mute_rules=mute_rules,
         unanswered=UnansweredCalls(stores.escalations, stores.groups, stores.history, slack),
+        accounts=accounts,
     )
     if mute_rules is not None:
         mute_rules.on_failure = lambda metric: service.counts.update((metric,))
     return service
+
+
+def account_directory(
+    settings: Settings, clients: Clients, config: RoutingConfig, organizations: OrganizationsApi | None = None
+) -> AccountDirectory:
+    """The accounts' names (the config's `messages.account_names`) and, in a hub, AWS Organizations'
+    DescribeAccount behind them: its client tries once, quickly (a throttled call hands the record back)."""
+    if settings.mode == "hub" and organizations is None:
+        organizations = Clients(clients.session, LOOKUP_CONFIG).client("organizations")
+    return AccountDirectory(
+        config.messages.account_names,
+        organizations if settings.mode == "hub" else None,
+        organization_id=settings.organization_id,
+    )
 
 
 def mute_rule_lookup(settings: Settings, clients: Clients) -> MuteRuleLookup | None:

@@ -46,6 +46,7 @@ class FlushEnv:
     now_ms: Callable[[], int]
     webhooks: WebhookSender | None = None
     on_call: OnCallNow | None = None  # whom `schedule:` recipients reach now (None: no schedules)
+    account_id: str = ""  # the stack's own account: a text names any other by its name ("": not known)
     leases: FlushLeaseStore = field(init=False)
     groups: GroupView = field(init=False)
     alerts: AlertStore = field(init=False)

@@ -105,7 +105,9 @@ class Pages:
             self.env.history(key, "sms_queued", {"to": name, "alerts": sorted(pages)})
             return True
         try:
-            masked = self.env.sms.send(name, render_sms(list(pages.values()), self.env.account_label))
+            masked = self.env.sms.send(
+                name, render_sms(list(pages.values()), self.env.account_label, self.env.account_id)
+            )
         except NotifyError as exc:
             if exc.retryable:
                 with contextlib.suppress(Exception):  # the retry may text at once

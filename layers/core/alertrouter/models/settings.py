@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
@@ -77,6 +77,10 @@ class Settings(_StateTable, _RouterQueue, _StormQueue, _Paging, _RoutingConfig):
     aws_region: str = ""  # the stack's region (Lambda sets AWS_REGION)
     # look up the CloudWatch alarm mute rules of alarms delivered by SNS or an alarm action (MuteRulesForSnsAlarms)
     mute_rules_for_sns_alarms: bool = False
+    # the stack's Mode: a hub also names accounts from AWS Organizations and, with ORGANIZATION_ID, lets its
+    # members' events in (a spoke has no router; "spoke" is accepted so one schema serves every mode)
+    mode: Literal["standalone", "spoke", "hub"] = "standalone"
+    organization_id: str = Field(default="", pattern=r"^(o-[a-z0-9]{10,32})?$")  # OrganizationId ("": none)
 
     @property
     def source_accounts(self) -> frozenset[str]:

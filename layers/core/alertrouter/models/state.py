@@ -118,6 +118,8 @@ KEPT_LABELS = (
     "service",
     "team",
     "env",
+    # the account's name, when the router knew one (config or AWS Organizations): messages name the account
+    "account_name",
 )
 _KEPT_ORDER = {name: index for index, name in enumerate(KEPT_LABELS)}
 MAX_KEPT_LABEL = 60

@@ -19,7 +19,7 @@ from alertrouter.notify import details, storm, templated
 from alertrouter.notify.button_value import ACK, RESOLVE, SILENCE, UNACK, ButtonValue
 from alertrouter.notify.headline import ICONS, failed_jobs, group_status, headline, worst
 from alertrouter.notify.templated import template_data
-from alertrouter.notify.wording import Wording, duration_words
+from alertrouter.notify.wording import Wording, account_names, duration_words
 
 __all__ = ["ICONS", "group_status"]
 
@@ -196,7 +196,7 @@ def render_group(
 ) -> SlackMessage:
     """The group's one Slack message, edited in place as its alerts change; with a Slack target's own `title`
     and `text` templates when it has them (for its channel)."""
-    wording = wording or UTC_WORDING
+    wording = (wording or UTC_WORDING).knowing(account_names(group.members.values()))
     members = sorted(
         group.members.items(), key=lambda kv: (kv[1].status != Status.FIRING, kv[1].starts_at_ms)
     )
@@ -306,18 +306,28 @@ _GSM_EXTENSION = str.maketrans(
 )
 
 
+def sms_account(member: Member, account_label: str, own_account: str) -> str:
+    """How an SMS names the member's account: the stack's label for its own (or where the stack's own is not
+    known), the account's name (its `account_name` label) or id for another."""
+    if not own_account or not member.account or member.account == own_account:
+        return account_label
+    return member.labels.get("account_name", "")[:30] or member.account
+
+
 def _gsm_safe(text: str) -> str:
     """Text made of GSM-7 basic characters (one septet each), so 160 characters are one SMS segment."""
     return text.translate(_GSM_EXTENSION).encode("ascii", "replace").decode().translate(_GSM_EXTENSION)
 
 
-def render_sms(members: list[Member], account_label: str = "") -> str:
+def render_sms(members: list[Member], account_label: str = "", own_account: str = "") -> str:
     """One SMS segment (at most 160 GSM-7 basic characters) for newly firing pages, bundled:
-    `CRIT prod: 3 pages: DiskFull i-0abc us-east-1. See Slack.`"""
+    `CRIT prod: 3 pages: DiskFull i-0abc us-east-1. See Slack.` The stack's `account_label` names its own
+    account; an alert of another one (a hub's spoke) is named by that account's name, else its id."""
     if not members:
         raise ValueError("nothing to page about")
     first = members[0]
-    head = first.severity[:4].upper() + (f" {account_label}" if account_label else "") + ":"
+    where = sms_account(first, account_label, own_account)
+    head = first.severity[:4].upper() + (f" {where}" if where else "") + ":"
     if len(members) > 1:
         head += f" {len(members)} pages:"
     resource = first.resource if first.resource not in first.title else ""

@@ -3,11 +3,13 @@ account's name, where an alert is."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from alertrouter.models.config import MessageSettings
+from alertrouter.models.state import Member
 
 MINUTE_MS = 60_000
 # An event whose own time is further than this from when it reached us was late, replayed or queued: the
@@ -33,14 +35,22 @@ def duration_words(ms: int) -> str:
 
 
 class Wording:
-    """How one team's messages say times and places (the config's `messages:` settings)."""
+    """How one team's messages say times and places (the config's `messages:` settings). `names`: accounts'
+    names known beside the config (AWS Organizations', as the alerts' `account_name` labels carry them)."""
 
-    def __init__(self, settings: MessageSettings | None = None) -> None:
+    def __init__(
+        self, settings: MessageSettings | None = None, names: Mapping[str, str] | None = None
+    ) -> None:
         self.settings = settings or MessageSettings()
+        self.names = names or {}
+
+    def knowing(self, names: Mapping[str, str]) -> Wording:
+        """This wording, with these accounts' names too (the config's still win)."""
+        return Wording(self.settings, {**self.names, **names}) if names else self
 
     def account_name(self, account_id: str) -> str:
-        """The name the config gives the account ("" for none)."""
-        return self.settings.account_names.get(account_id, "")
+        """The name the config gives the account, else one known beside it ("" for none)."""
+        return self.settings.account_names.get(account_id) or self.names.get(account_id, "")
 
     def account(self, account_id: str) -> str:
         """The account's name, else `account 123456789012` ("" for none)."""
@@ -78,3 +88,8 @@ def _at(zone_name: str, minute: int, now_minute: int | None) -> str:
         return f"{date}{local:%H:%M} UTC"
     utc_date = "" if same_day or moment.date() == local.date() else f"{moment:%Y-%m-%d} "
     return f"{date}{local:%H:%M} {local.tzname()} ({utc_date}{moment:%H:%M} UTC)"
+
+
+def account_names(members: Iterable[Member]) -> dict[str, str]:
+    """The accounts' names the members carry (their `account_name` label, which the router sets)."""
+    return {m.account: name for m in members if m.account and (name := m.labels.get("account_name", ""))}
