@@ -21,6 +21,7 @@ import argparse
 import copy
 import json
 import shutil
+import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -215,7 +216,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    code = build_code(out, args.layer_build)
+    try:
+        code = build_code(out, args.layer_build)
+    except subprocess.CalledProcessError:
+        print(
+            "pip could not install the core layer's requirements for the Lambda runtime (arm64, CPython 3.13): "
+            "run `make build` first (its .aws-sam/build/CoreLayer is zipped as it is) or give --layer-build DIR",
+            file=sys.stderr,
+        )
+        return 1
     template = spoke_template(
         load(TEMPLATE),
         code,
