@@ -221,7 +221,7 @@ def _condition(node: Any, fixed: Mapping[str, Value], known: Mapping[str, Any]) 
 
 def _evaluate_conditions(conditions: Mapping[str, Any], fixed: Mapping[str, Value]) -> dict[str, Any]:
     """Each condition: True, False, None (still depends on an unfixed parameter), or the name of the one
-    condition it now equals (`And` of a known-true condition and another)."""
+    condition it now equals (an `And` of a true condition and another, an `Or` of a false one and another)."""
     known: dict[str, Any] = {}
 
     def evaluate(name: str) -> Any:
@@ -233,7 +233,7 @@ def _evaluate_conditions(conditions: Mapping[str, Any], fixed: Mapping[str, Valu
             known[name] = None if value is UNKNOWN else value
             if value is UNKNOWN:
                 [(function, args)] = definition.items()
-                if function == "Fn::And":
+                if function in ("Fn::And", "Fn::Or"):  # its decided parts change nothing: And's true, Or's false
                     rest = [a for a in args if _condition(a, fixed, known) is UNKNOWN]
                     if len(rest) == 1 and set(rest[0]) == {"Condition"}:
                         known[name] = known[rest[0]["Condition"]] or rest[0]["Condition"]

@@ -127,6 +127,12 @@ def test_a_spoke_keeps_the_batch_metrics_and_the_alarm_sets_and_they_notify_noth
     assert "detail" not in forwarded
 
 
+def test_a_spoke_without_batch_metrics_runs_no_code() -> None:
+    spoke = made("spoke", EnableBatchQueueMetrics="false")
+    assert not {n for n, r in spoke["Resources"].items() if r["Type"].startswith("AWS::Serverless::")}
+    assert "CoreLayer" in SPOKE["Resources"] and "CoreLayer" in made("hub", OrganizationId=ORG)["Resources"]
+
+
 DEFAULT_BUS_TWINS = {
     # a spoke's forwarding rule and a hub's rule on its bus, and the default bus's rule they take after
     "SpokeBatchEventsForwardRule": "BatchEventsRule",
