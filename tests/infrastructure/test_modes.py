@@ -169,6 +169,7 @@ def test_the_spokes_rules_put_their_events_on_the_hubs_bus_with_a_role_allowed_j
         "SpokeBatchEventsForwardRule",
         "SpokeBatchQueueBlockedForwardRule",
         "SpokeOpenSearchForwardRule",
+        "SpokeHeartbeatForwardRule",
     }
     for name, rule in rules.items():
         assert "EventBusName" not in rule["Properties"], name  # the account's default bus
@@ -179,7 +180,11 @@ def test_the_spokes_rules_put_their_events_on_the_hubs_bus_with_a_role_allowed_j
         assert re.fullmatch(
             r"\$\{AWS::StackName\}-\$\{AccountLabel\}-forward-[a-z-]+", rule["Properties"]["Name"]["Fn::Sub"]
         )
-    for role_name, service in (("SpokeForwardRole", "events"), ("SpokeHeartbeatRole", "scheduler")):
+    default_bus = "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default"
+    for role_name, service, bus in (
+        ("SpokeForwardRole", "events", "${HubEventBusArn}"),
+        ("SpokeHeartbeatRole", "scheduler", default_bus),  # the schedule's, to this account's default bus
+    ):
         role = SPOKE["Resources"][role_name]["Properties"]
         [trust] = role["AssumeRolePolicyDocument"]["Statement"]
         assert trust["Principal"] == {"Service": f"{service}.amazonaws.com"}, role_name
@@ -187,15 +192,16 @@ def test_the_spokes_rules_put_their_events_on_the_hubs_bus_with_a_role_allowed_j
         [policy] = role["Policies"]
         [grant] = policy["PolicyDocument"]["Statement"]
         assert (grant["Effect"], grant["Action"]) == ("Allow", "events:PutEvents"), role_name
-        assert grant["Resource"] == {"Fn::Sub": "${HubEventBusArn}"}, role_name
+        assert grant["Resource"] == {"Fn::Sub": bus}, role_name
 
 
 def test_the_spoke_heartbeat_is_the_agreed_event_every_5_minutes() -> None:
     schedule = SPOKE["Resources"]["SpokeHeartbeatSchedule"]["Properties"]
     assert schedule["ScheduleExpression"] == "rate(5 minutes)"
     target = schedule["Target"]
+    # on the account's default bus, from where the heartbeat rule forwards it to the hub like any event
     assert (target["Arn"], target["RoleArn"]) == (
-        {"Ref": "HubEventBusArn"},
+        {"Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default"},
         {"Fn::GetAtt": ["SpokeHeartbeatRole", "Arn"]},
     )
     assert target["EventBridgeParameters"] == {
@@ -208,12 +214,13 @@ def test_the_spoke_heartbeat_is_the_agreed_event_every_5_minutes() -> None:
         .replace("${AccountLabel}", "sandbox")
     )
     assert detail == {"stack": "alertrouter-spoke", "account_label": "sandbox", "every_minutes": 5}
-    # the hub takes it to the router's main lane
-    hub_rule = HUB["Resources"]["HubSpokeHeartbeatsRule"]["Properties"]
-    assert hub_rule["EventPattern"] == {
+    # the spoke forwards it, the hub takes it to the router's main lane
+    heartbeat = {
         "source": [target["EventBridgeParameters"]["Source"]],
         "detail-type": [target["EventBridgeParameters"]["DetailType"]],
     }
+    assert SPOKE["Resources"]["SpokeHeartbeatForwardRule"]["Properties"]["EventPattern"] == heartbeat
+    assert HUB["Resources"]["HubSpokeHeartbeatsRule"]["Properties"]["EventPattern"] == heartbeat
 
 
 def test_a_spoke_links_its_metrics_and_log_groups_to_the_hubs_sink_when_given_one() -> None:

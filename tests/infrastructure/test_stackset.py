@@ -88,6 +88,7 @@ def test_the_stackset_is_the_spoke_and_nothing_of_the_router(
         "SpokeBatchQueueBlockedForwardRule",
         "SpokeOpenSearchForwardRule",
         "SpokeHeartbeatSchedule",
+        "SpokeHeartbeatForwardRule",
         "SpokeObservabilityLink",
     } <= set(resources)
     text = json.dumps(template)
