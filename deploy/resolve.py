@@ -233,7 +233,10 @@ def _evaluate_conditions(conditions: Mapping[str, Any], fixed: Mapping[str, Valu
             known[name] = None if value is UNKNOWN else value
             if value is UNKNOWN:
                 [(function, args)] = definition.items()
-                if function in ("Fn::And", "Fn::Or"):  # its decided parts change nothing: And's true, Or's false
+                if function in (
+                    "Fn::And",
+                    "Fn::Or",
+                ):  # its decided parts change nothing: And's true, Or's false
                     rest = [a for a in args if _condition(a, fixed, known) is UNKNOWN]
                     if len(rest) == 1 and set(rest[0]) == {"Condition"}:
                         known[name] = known[rest[0]["Condition"]] or rest[0]["Condition"]
