@@ -95,6 +95,12 @@ def spoke_template(
     # Every account of the StackSet gets the same values: a label for all, the hub's bus required.
     spoke["Parameters"]["AccountLabel"] = {**spoke["Parameters"]["AccountLabel"], "Default": "spoke"}
     del spoke["Parameters"]["HubEventBusArn"]["Default"]
+    spoke["Parameters"]["HubEventBusArn"]["Description"] = (
+        "The hub stack's HubEventBusArn output (any region)."
+    )
+    spoke["Parameters"]["HubSinkArn"]["Description"] = (
+        "The hub stack's HubSinkArn output (same region as the instance); empty links nothing."
+    )
     resources = spoke["Resources"]
     for logical, artifact in code.items():
         key = {"Bucket": {"Ref": "ArtifactBucket"}, "Key": {"Fn::Sub": "${ArtifactPrefix}/" + artifact.name}}
