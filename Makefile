@@ -8,7 +8,7 @@ SAMVENV := .venv-sam
 SAM    := SAM_CLI_TELEMETRY=0 $(SAMVENV)/bin/sam
 SAMSTAMP := $(SAMVENV)/.installed
 
-.PHONY: install test test-fast suite unit-fast lint typecheck unit integration infrastructure e2e cfn demo bench check-config build clean docs docs-check docs-examples docs-images conformance gallery
+.PHONY: install test test-fast suite unit-fast lint typecheck unit integration infrastructure e2e cfn demo bench check-config build clean docs docs-check docs-examples docs-images conformance gallery package
 
 $(STAMP):
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,8 @@ $(SAMSTAMP):
 	touch $(SAMSTAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check layers functions tests demo bench docs
-	$(BIN)/ruff format --check layers functions tests demo bench docs
+	$(BIN)/ruff check layers functions tests demo bench docs deploy
+	$(BIN)/ruff format --check layers functions tests demo bench docs deploy
 	$(BIN)/lint-imports --no-logo --no-cache
 
 typecheck: $(STAMP)
@@ -141,5 +141,14 @@ build: check-config $(SAMSTAMP)
 	PATH="$$(ls -d $$(pyenv root 2>/dev/null)/versions/3.13.*/bin 2>/dev/null | tail -1):$$PATH" \
 	  python3.13 -m compileall -q --invalidation-mode unchecked-hash .aws-sam/build/CoreLayer/python .aws-sam/build/RouterFunction
 
+## The spoke for the org-wide roll-out: dist/spoke-stackset.yaml, a template a service-managed CloudFormation
+## StackSet accepts (no transform: resolved and SAM-translated offline), and the zips of the code it runs; prints
+## the aws commands that upload them and create the StackSet. No AWS account needed. The core layer is
+## `make build`'s when there is one, else installed by pip for the Lambda runtime (arm64 wheels from PyPI).
+## PACKAGE_ARGS: --artifact-bucket B --artifact-prefix P --opensearch-domains a,b --stuck-queues q1,q2
+PACKAGE_ARGS ?=
+package: $(STAMP)
+	$(BIN)/python -m deploy.stackset $(PACKAGE_ARGS)
+
 clean:
-	rm -rf $(VENV) $(SAMVENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAMVENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache dist

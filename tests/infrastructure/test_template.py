@@ -41,6 +41,7 @@ NOT_TAGGABLE = {
     "AWS::SNS::TopicPolicy",
     "AWS::Lambda::Permission",
     "AWS::CloudWatch::Dashboard",
+    "AWS::Scheduler::Schedule",
 }
 # The property that gives a resource of each type its own name.
 NAME_PROPERTY = {
@@ -86,6 +87,17 @@ def tags_of(resource: dict[str, Any]) -> dict[str, Any]:
     if resource["Type"] == "AWS::Serverless::Function":
         tags = {**GLOBALS.get("Tags", {}), **tags}  # SAM merges the Globals map into the function's
     return dict(tags)
+
+
+def notified(props: Mapping[str, Any], key: str = "AlarmActions") -> Any:
+    """The topics an alarm notifies where the router runs. An alarm a spoke keeps names them under RoutesAlerts
+    (a spoke has no topic: its alarms reach the hub through its forwarding rule)."""
+    actions = props[key]
+    if isinstance(actions, dict) and "If" in actions:
+        condition, where_routed, in_a_spoke = actions["If"]
+        assert (condition, in_a_spoke) == ("RoutesAlerts", NO_VALUE), actions
+        return where_routed
+    return actions
 
 
 def sub(value: Any) -> str:
@@ -149,7 +161,7 @@ LOOPS = {
 # The loops over keys of the FunctionAlarms mapping (the functions' self-monitoring alarms), and the
 # condition their alarms are made under.
 FUNCTION_ALARM_LOOPS = {
-    "Fn::ForEach::FunctionAlarms": None,
+    "Fn::ForEach::FunctionAlarms": "RoutesAlerts",
     "Fn::ForEach::BatchQueueMetricsFunctionAlarms": "BatchQueueMetricsEnabled",
 }
 FUNCTION_ALARMS = {f"{key}Alarm" for name in FUNCTION_ALARM_LOOPS for key in RAW["Resources"][name][1]}
@@ -197,8 +209,15 @@ def test_function_alarm_loops_make_one_alarm_per_mapping_entry_all_alike() -> No
         assert key == "${" + identifier + "}Alarm" and alarm.get("Condition") == condition, name
         for item in collection:  # the function it watches exists under the same condition
             assert RESOURCES[entries[item]["Function"]].get("Condition") == condition, item
-        alarms.append({k: v for k, v in alarm.items() if k != "Condition"})
-    # one way to make them: the loops differ only in the Condition their alarms share
+        props = alarm["Properties"]
+        alarms.append(
+            {
+                **{k: v for k, v in alarm.items() if k != "Condition"},
+                "Properties": {**props, **{k: notified(props, k) for k in ("AlarmActions", "OKActions")}},
+            }
+        )
+    # one way to make them: the loops differ only in the Condition their alarms share (and the Batch
+    # queue-metrics function's, kept in a spoke, notify the ops topic only where there is one)
     assert all(alarm == alarms[0] for alarm in alarms)
     assert set(RAW["Mappings"]["FunctionAlarmMetrics"]) == {e["MetricName"] for e in entries.values()}
     assert FUNCTION_ALARMS.issubset(OPS_ALARMS)
@@ -249,6 +268,11 @@ PREFIX_GRANTS = {
         "ReadMuteRules",
         "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm-mute-rule:*",
     ),
+    # a hub's senders, any account of its organization (the management account in the ARN is not known here)
+    (
+        "DescribeOrganizationAccounts",
+        "arn:${AWS::Partition}:organizations::*:account/${OrganizationId}/*",
+    ),
 }
 
 
@@ -278,9 +302,17 @@ def test_function_policies_name_actions_and_resources_exactly(name: str) -> None
 
 
 def test_sms_permissions_depend_on_an_sms_secret_being_configured() -> None:
-    assert RAW["Conditions"]["HasSmsNumbers"] == {"Not": [{"Equals": [{"Ref": "SmsNumbersSecretName"}, ""]}]}
+    assert RAW["Conditions"]["HasSmsNumbers"] == {
+        "And": [{"Condition": "RoutesAlerts"}, {"Not": [{"Equals": [{"Ref": "SmsNumbersSecretName"}, ""]}]}]
+    }
     conditional = {s["Sid"] for s, condition in statements(FUNCTIONS["RouterFunction"]) if condition}
-    assert conditional == {"SmsNumbers", "SmsPublish", "ListMuteRules", "ReadMuteRules"}
+    assert conditional == {
+        "SmsNumbers",
+        "SmsPublish",
+        "ListMuteRules",
+        "ReadMuteRules",
+        "DescribeOrganizationAccounts",
+    }
     assert {
         s["Sid"] for s, condition in statements(FUNCTIONS["RouterFunction"]) if condition == "HasSmsNumbers"
     } == {"SmsNumbers", "SmsPublish"}
@@ -537,19 +569,35 @@ def test_allowed_source_accounts_reach_the_router_and_default_to_none() -> None:
     assert env["ACCOUNT_ID"] == {"Ref": "AWS::AccountId"}  # its own account, always served
 
 
-RULES = of_type("AWS::Events::Rule")
+# The rules that deliver to the router's queues: the default bus's, and the hub's on its bus (the spoke's
+# forwarding rules, to the hub's bus, are tested in test_modes.py).
+RULES = {n: r for n, r in of_type("AWS::Events::Rule").items() if r.get("Condition") != "IsSpoke"}
+HUB_BUS = "${AWS::StackName}-hub"  # HubEventBus's name
 
 
 def rule_named(source: Any) -> str | None:
     """The stack's rule a policy's aws:SourceArn names: by GetAtt, or by the ARN its name gives (a policy that
-    must exist before its rule, which then DependsOn it); None for anything else."""
+    must exist before its rule, which then DependsOn it; rule/<bus>/<name> on the hub's bus); None for
+    anything else."""
     for name, rule in RULES.items():
-        by_name = "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/" + sub(
-            rule["Properties"]["Name"]
-        )
-        if source in ({"GetAtt": f"{name}.Arn"}, {"Sub": by_name}):
+        bus = HUB_BUS + "/" if rule["Properties"].get("EventBusName") == {"Ref": "HubEventBus"} else ""
+        by_name = "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/" + bus
+        if source in ({"GetAtt": f"{name}.Arn"}, {"Sub": by_name + sub(rule["Properties"]["Name"])}):
             return name
     return None
+
+
+def source_arns(statement: Mapping[str, Any]) -> list[Any]:
+    """A queue policy statement's aws:SourceArn values; the hub's rules' under IsHub (they exist in a hub only)."""
+    out = []
+    for source in as_list(statement["Condition"]["ArnEquals"]["aws:SourceArn"]):
+        if isinstance(source, dict) and "If" in source:
+            condition, arn, otherwise = source["If"]
+            assert (condition, otherwise) == ("IsHub", NO_VALUE), source
+            assert RESOURCES[str(rule_named(arn))]["Condition"] == "IsHub", arn
+            source = arn
+        out.append(source)
+    return out
 
 
 def test_queue_policies_let_only_this_stacks_topic_and_rules_send() -> None:
@@ -557,8 +605,7 @@ def test_queue_policies_let_only_this_stacks_topic_and_rules_send() -> None:
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
             assert statement["Action"] == "sqs:SendMessage"
             assert set(statement["Principal"]) == {"Service"}
-            source = statement["Condition"]["ArnEquals"]["aws:SourceArn"]
-            assert all(s == {"Ref": "AlarmTopic"} or rule_named(s) for s in as_list(source))
+            assert all(s == {"Ref": "AlarmTopic"} or rule_named(s) for s in source_arns(statement))
 
 
 def test_a_rule_a_policy_names_by_its_arn_is_made_after_that_policy() -> None:
@@ -566,7 +613,7 @@ def test_a_rule_a_policy_names_by_its_arn_is_made_after_that_policy() -> None:
     # not retry a refused delivery
     for name, policy in of_type("AWS::SQS::QueuePolicy").items():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
-            for source in as_list(statement["Condition"]["ArnEquals"]["aws:SourceArn"]):
+            for source in source_arns(statement):
                 if "Sub" in source:
                     assert name in as_list(RESOURCES[str(rule_named(source))]["DependsOn"]), (name, source)
 
@@ -587,7 +634,7 @@ def test_every_rule_delivers_to_a_routers_queue_and_may_send_there_and_to_the_dl
             for s in RESOURCES[policy]["Properties"]["PolicyDocument"]["Statement"]
             if s["Principal"] == {"Service": "events.amazonaws.com"}
         ]
-        assert name in map(rule_named, events["Condition"]["ArnEquals"]["aws:SourceArn"]), policy
+        assert name in map(rule_named, source_arns(events)), policy
 
 
 def test_only_batch_job_state_changes_take_the_storm_lane() -> None:
@@ -598,13 +645,19 @@ def test_only_batch_job_state_changes_take_the_storm_lane() -> None:
         "BatchQueueBlockedRule": "IngestQueue.Arn",
         "OpenSearchEventsRule": "IngestQueue.Arn",
         "VoiceEventsRule": "IngestQueue.Arn",
+        # the spokes' events on the hub's bus, to the same lanes
+        "HubAlarmsRule": "IngestQueue.Arn",
+        "HubBatchEventsRule": "StormQueue.Arn",
+        "HubBatchQueueBlockedRule": "IngestQueue.Arn",
+        "HubOpenSearchEventsRule": "IngestQueue.Arn",
+        "HubSpokeHeartbeatsRule": "IngestQueue.Arn",
     }
     # the queue policies let each rule send to its own lane only (and the alarm topic to the main one)
     for queue, policy in LANE_POLICIES.items():
         sources = [
             rule_named(source) or str(source)
             for s in RESOURCES[policy]["Properties"]["PolicyDocument"]["Statement"]
-            for source in as_list(s["Condition"]["ArnEquals"]["aws:SourceArn"])
+            for source in source_arns(s)
         ]
         expected = [n for n, lane in lanes.items() if lane == f"{queue}.Arn"]
         assert sorted(sources) == sorted(expected + [str({"Ref": "AlarmTopic"})] * (queue == "IngestQueue"))
@@ -666,10 +719,8 @@ def test_the_storm_lane_falling_behind_pages_the_ops_topic() -> None:
 
 
 ALARMS = of_type("AWS::CloudWatch::Alarm")
-OPS_ALARMS = {n: a for n, a in ALARMS.items() if a["Properties"]["AlarmActions"] == [{"Ref": "OpsTopic"}]}
-ROUTED_ALARMS = {
-    n: a for n, a in ALARMS.items() if a["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}]
-}
+OPS_ALARMS = {n: a for n, a in ALARMS.items() if notified(a["Properties"]) == [{"Ref": "OpsTopic"}]}
+ROUTED_ALARMS = {n: a for n, a in ALARMS.items() if notified(a["Properties"]) == [{"Ref": "AlarmTopic"}]}
 
 
 def test_eventbridge_rule_leaves_out_the_stacks_own_ops_alarms_only() -> None:
@@ -787,7 +838,7 @@ def test_a_stuck_queue_alarm_per_queue(queue: str) -> None:
     assert props["TreatMissingData"] == "notBreaching"
     # the function may run only every 5 minutes: any one of the last 5 minutes counts
     assert props["Period"] * props["EvaluationPeriods"] >= 300 and props["DatapointsToAlarm"] == 1
-    assert props["AlarmActions"] == props["OKActions"] == [{"Ref": "AlarmTopic"}]
+    assert notified(props) == notified(props, "OKActions") == [{"Ref": "AlarmTopic"}]
     name = sub(props["AlarmName"])
     assert name.startswith("${AWS::StackName}-${AccountLabel}-") and name.endswith(queue)
     description = sub(props["AlarmDescription"])
@@ -860,7 +911,7 @@ def test_each_domain_gets_the_recommended_alarms(domain: str) -> None:
         assert (
             sub(props["AlarmName"]) == f"${{AWS::StackName}}-${{AccountLabel}}-opensearch-{domain}-{metric}"
         )
-        assert props["AlarmActions"] == props["OKActions"] == [{"Ref": "AlarmTopic"}]
+        assert notified(props) == notified(props, "OKActions") == [{"Ref": "AlarmTopic"}]
         description = sub(props["AlarmDescription"])
         first_line, *rest = description.splitlines()
         assert domain in first_line and ":" not in first_line.split(" ", 1)[0], (
@@ -967,12 +1018,17 @@ def test_preflight_runs_daily_and_knows_every_other_ops_alarm_and_rule() -> None
         in a["Properties"].get("Dimensions", [])
     }
     assert own and named == set(OPS_ALARMS) - own  # its own would be a cycle (they refer to the function)
-    # every rule, a conditional one when it exists
-    conditional = {n: r["Condition"] for n, r in RULES.items() if "Condition" in r}
+    # every rule of the default bus, a conditional one when it exists (DescribeRule by name looks there: the
+    # hub's rules on its bus are not checked yet)
+    default_bus = {n: r for n, r in RULES.items() if "EventBusName" not in r["Properties"]}
+    conditional = {n: r["Condition"] for n, r in default_bus.items() if r["Condition"] != "RoutesAlerts"}
     assert env["RULE_NAMES"] == {
         "Join": [
             ",",
-            [{"If": [conditional[n], {"Ref": n}, ""]} if n in conditional else {"Ref": n} for n in RULES],
+            [
+                {"If": [conditional[n], {"Ref": n}, ""]} if n in conditional else {"Ref": n}
+                for n in default_bus
+            ],
         ]
     }
 

@@ -34,7 +34,7 @@ from typing import Any
 
 from alertrouter.handler import process_sqs_batch
 from support.harness import Harness, queued, sms_sent
-from support.local_aws import event_pattern, load_template
+from support.local_aws import event_pattern, in_standalone_stack, load_template
 from support.slack_standin import Call
 
 # Service times on the test's clock, in seconds, of one call from a warm Lambda in the region: single-digit
@@ -93,7 +93,11 @@ def rule_targets(template: dict[str, Any] | None = None) -> list[tuple[dict[str,
     template = template or load_template()
     out = []
     for resource in template["Resources"].values():
-        if isinstance(resource, dict) and resource["Type"] == "AWS::Events::Rule":  # (not a Fn::ForEach loop)
+        if (
+            isinstance(resource, dict)
+            and resource["Type"] == "AWS::Events::Rule"  # (not a Fn::ForEach loop)
+            and in_standalone_stack(resource)
+        ):
             [target] = resource["Properties"]["Targets"]
             queue = target["Arn"]["GetAtt"].removesuffix(".Arn")
             out.append((event_pattern(template, resource["Properties"], "local"), queue))

@@ -159,6 +159,16 @@ def _resolve_lookups(value: Any, mappings: Mapping[str, Any]) -> Any:
     return value
 
 
+# The conditions of the resources a standalone stack (Mode standalone, the default) does not make: the hub's bus
+# and its rules, the spoke's forwarding rules, schedule and link.
+OTHER_MODES = frozenset({"IsSpoke", "IsHub", "HubAllowsOrganization", "HubAllowsAccounts", "LinksToHubSink"})
+
+
+def in_standalone_stack(resource: Mapping[str, Any]) -> bool:
+    """Whether a standalone stack (the local one) makes this resource, as far as its Mode decides."""
+    return resource.get("Condition") not in OTHER_MODES
+
+
 def _alphanumeric(item: str) -> str:
     return re.sub(r"[^A-Za-z0-9]", "", item)
 
@@ -289,6 +299,8 @@ def _put_rules(events: Any, template: dict[str, Any], prefix: str, queue_arns: M
     for resource in template["Resources"].values():
         if not isinstance(resource, dict) or resource["Type"] != "AWS::Events::Rule":
             continue  # (a Fn::ForEach loop: none makes a rule)
+        if not in_standalone_stack(resource):
+            continue
         props = resource["Properties"]
         name = props["Name"]["Sub"].replace("${AWS::StackName}-${AccountLabel}", prefix)
         events.put_rule(

@@ -43,7 +43,8 @@ def ops_alarm_names(prefix: str = PREFIX) -> list[str]:
 
 def _ops_alarms(prefix: str) -> list[tuple[str, dict[str, Any]]]:
     template = expand_for_each(load_template())
-    enabled = {None, "BatchQueueMetricsEnabled"}  # the conditions that hold at the parameters' defaults
+    # the conditions that hold at the parameters' defaults (Mode standalone)
+    enabled = {None, "RoutesAlerts", "BatchQueueMetricsEnabled"}
     return [
         (props["AlarmName"]["Sub"].replace("${AWS::StackName}-${AccountLabel}", prefix), props)
         for r in template["Resources"].values()
