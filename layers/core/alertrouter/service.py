@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, assert_never
 
 from aws_lambda_powertools import single_metric
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from alertrouter import own_messages
 from alertrouter.accounts import AccountDirectory, AccountLookupRetryableError
@@ -130,25 +131,11 @@ class RouterService:
         self.counts.clear()
         for cause, value in self.refusals.items():
             # its own EMF line: a dimension is for every metric of a line, and only these have a cause
-            with single_metric(
-                name="SlackChannelFailures",
-                unit=MetricUnit.Count,
-                value=value,
-                namespace=metrics.namespace,
-                default_dimensions={"service": "alertrouter"},
-            ) as one:
-                one.add_dimension(name="cause", value=cause)
+            _own_line("SlackChannelFailures", value, "cause", cause)
         self.refusals.clear()
         for account, value in self.refused_by_account.items():
             # per sending account: which spoke sends what the hub refuses (its own EMF line, as above)
-            with single_metric(
-                name="EventsRefused",
-                unit=MetricUnit.Count,
-                value=value,
-                namespace=metrics.namespace,
-                default_dimensions={"service": "alertrouter"},
-            ) as one:
-                one.add_dimension(name="account", value=account)
+            _own_line("EventsRefused", value, "account", account)
         self.refused_by_account.clear()
 
     # ---- entry points ----
@@ -370,3 +357,18 @@ def _sender(exc: MalformedEventError, body: str) -> str:
 def _metric_of(exc: MalformedEventError) -> str:
     """The metric a refused input is counted in: refused on purpose, or not understood."""
     return "RefusedEvents" if isinstance(exc, RefusedEventError) else "MalformedEvents"
+
+
+def _own_line(name: str, value: float, dimension: str, dimension_value: str) -> None:
+    """A count on an EMF line of its own, with one more dimension than the invocation's line. (Powertools'
+    single_metric prints even with POWERTOOLS_METRICS_DISABLED, which the Metrics object honours.)"""
+    if is_metrics_disabled():
+        return
+    with single_metric(
+        name=name,
+        unit=MetricUnit.Count,
+        value=value,
+        namespace=metrics.namespace,
+        default_dimensions={"service": "alertrouter"},
+    ) as one:
+        one.add_dimension(name=dimension, value=dimension_value)
