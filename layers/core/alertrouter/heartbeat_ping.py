@@ -118,6 +118,8 @@ class HeartbeatPings:
         record = self.store.heartbeat(name)
         if record is None:
             return PingAnswer(404, {"error": "unknown check"})
+        if record.check.kind == CheckKind.SPOKE:
+            return PingAnswer(403, {"error": "a spoke's watch is pinged by the spoke's own heartbeats only"})
         note = detail.get("note", "")
         return self.ping(record, PingKind(kind), _note(str(note).encode("utf-8", "replace")))
 
