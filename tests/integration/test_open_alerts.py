@@ -16,6 +16,7 @@ from botocore.awsrequest import AWSResponse
 from alertrouter.escalate import Escalator
 from alertrouter.models.open_alert import OPEN_SHARDS
 from alertrouter.open_alerts import OpenAlertsGauge
+from support.dynamodb_capacity import CapacityMeter, moto_backend_reader
 from support.events import alarm_body
 from support.events import batch_child_failure as child_failure
 from support.harness import BATCH_STORM_CONFIG, Harness, drain_scheduled, emf_lines, make_harness
@@ -161,6 +162,52 @@ def test_a_failed_index_delete_leaves_an_entry_the_count_drops_within_a_round_of
     # and within OPEN_SHARDS minutes the count drops it (its alert resolved after the entry's event)
     assert reconciled(gauge, h) == {(ACCOUNT, "production", "warning"): 1}
     assert len(h.service.router.stores.open_alerts.open_entries()) == 1
+
+
+STORM = 160
+
+
+def test_what_the_index_costs_by_dynamodbs_rules(h: Harness, aws: Any) -> None:
+    """The index's own units, metered by DynamoDB's sizing rules (support.dynamodb_capacity): 1 write unit
+    per alert as it fires and 1 as it resolves; the gauge's minute reads the 8 shards (eventually consistent)
+    and the states of one shard's alerts (an eighth of the open ones, 1 unit each)."""
+    meter = CapacityMeter(aws, now_ms=h.clock, throttle=False, read_item=moto_backend_reader()).attach(
+        h.service.clients.dynamodb
+    )
+    for index in range(STORM):
+        h.clock.advance(60 / STORM)
+        h.service.handle_body(child_failure(index))
+    opened = meter.by_prefix["OPEN#"].write
+    assert opened == STORM, meter.summary()  # one small put per alert
+    assert meter.peak_write().units <= 1_000
+
+    meter.reset()
+    gauge = gauge_of(h)
+    minutes = []
+    for _ in range(OPEN_SHARDS):
+        h.clock.advance(60)
+        before = meter.read_units
+        assert sum(gauge.measure().counts.values()) == STORM
+        minutes.append(meter.read_units - before)
+    index_reads = meter.by_prefix["OPEN#"].read / OPEN_SHARDS
+    state_reads = meter.by_prefix["ALERT#"].read / OPEN_SHARDS
+    # 8 Query pages of < 4 KB each, halved: 4 units; the states of ~STORM / 8 alerts: 1 unit each
+    assert index_reads == OPEN_SHARDS * 0.5, meter.summary()
+    assert state_reads <= STORM / OPEN_SHARDS * 1.5, meter.summary()
+    assert meter.write_units == 0  # nothing dropped: nothing written
+
+    meter.reset()
+    h.clock.advance(3600)
+    sqs = h.session.client("sqs")
+    Escalator(
+        h.service.router.stores,
+        None,
+        now_ms=h.clock,
+        enqueue=lambda m: sqs.send_message(QueueUrl=h.stack.queue_url, MessageBody=m.encode()),
+    ).run()
+    drain_scheduled(h, spacing_ms=10)
+    assert meter.by_prefix["OPEN#"].write == STORM, meter.summary()  # one delete per resolve
+    assert gauge.measure().counts == {}
 
 
 def _fingerprint(h: Harness) -> str:

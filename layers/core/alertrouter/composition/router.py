@@ -101,12 +101,12 @@ def compose(
         spokes=SpokeWatch(
             stores.heartbeats,
             # a silent spoke heard again: its resolve goes to the router's queue (as the sweep's events do)
-            EventSender(
+            lambda event: EventSender(  # (its client made when first needed, not at a cold start)
                 clients.sqs,
                 settings.ingest_queue_url,
                 account=settings.account_id,
                 region=settings.aws_region,
-            ).send,
+            ).send(event),
             lambda: router.now_ms(),
             lambda account: router.config.messages.account_names.get(account, ""),
         ),
