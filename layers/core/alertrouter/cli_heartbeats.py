@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from alertrouter.config import ConfigError, load_config
-from alertrouter.heartbeats import store_transition
+from alertrouter.heartbeat_ledger import store_transition
 from alertrouter.models.heartbeat import CheckKind, HeartbeatCheck, HeartbeatRecord, HeartbeatStatus
 from alertrouter.notify.render import utc_text
 from alertrouter.oncall.heartbeat import (

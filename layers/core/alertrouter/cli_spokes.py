@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from alertrouter.heartbeats import store_transition
+from alertrouter.heartbeat_ledger import store_transition
 from alertrouter.models.heartbeat import CheckKind, HeartbeatRecord, HeartbeatStatus
 from alertrouter.notify.render import utc_text
 from alertrouter.oncall.heartbeat import pause, status_at

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from alertrouter.heartbeats import EventSink, HeartbeatLedger
+from alertrouter.heartbeat_ledger import EventSink, HeartbeatLedger
 from alertrouter.models.heartbeat import CHECK_NAME, MAX_NOTE_BYTES, CheckKind, HeartbeatRecord, PingKind
 from alertrouter.oncall.heartbeat import apply_ping, retry_after_s, token_hash, token_matches
 from alertrouter.store.base import HeartbeatStore

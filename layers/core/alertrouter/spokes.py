@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from alertrouter.heartbeats import EventSink, HeartbeatLedger
+from alertrouter.heartbeat_ledger import EventSink, HeartbeatLedger
 from alertrouter.models.heartbeat import CheckKind, HeartbeatCheck, HeartbeatRecord, PingKind
 from alertrouter.oncall.heartbeat import apply_ping
 from alertrouter.sources.spoke import SpokeHeartbeat
