@@ -1,5 +1,5 @@
-"""Escalator Lambda, run every minute by EventBridge Scheduler: escalates unacknowledged pages, then marks the
-heartbeat checks past their deadline down."""
+"""Escalator Lambda, run every minute by EventBridge Scheduler: escalates unacknowledged pages, marks the
+heartbeat checks past their deadline down, then publishes the OpenAlerts gauge."""
 
 from __future__ import annotations
 
@@ -7,7 +7,12 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from alertrouter.composition.escalator import build_escalator, build_handoffs, build_heartbeat_sweep
+from alertrouter.composition.escalator import (
+    build_escalator,
+    build_handoffs,
+    build_heartbeat_sweep,
+    build_open_alerts_gauge,
+)
 from alertrouter.observability import ESCALATOR, function_logger, function_metrics
 
 logger = function_logger(ESCALATOR)
@@ -54,4 +59,14 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             "heartbeat sweep",
             extra={"checks": swept.checks, "down": swept.down, "resent": swept.resent, "raced": swept.raced},
         )
+    try:
+        gauge = build_open_alerts_gauge()
+        counted = gauge.measure()
+        gauge.publish(counted)
+        logger.info(
+            "open alerts",
+            extra={"open": counted.counts.total(), "checked": counted.checked, "dropped": counted.dropped},
+        )
+    except Exception:  # noqa: BLE001 - a lost minute of the gauge must not fail the pages already sent
+        logger.exception("OpenAlerts not published")
     return {"due": outcome.due, "sms": outcome.sms, "calls": outcome.calls, "reminders": outcome.reminders}

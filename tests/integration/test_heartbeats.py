@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from alertrouter.aws import EventSender
-from alertrouter.heartbeats import HeartbeatLedger, HeartbeatSweep
+from alertrouter.heartbeat_ledger import HeartbeatLedger
+from alertrouter.heartbeats import HeartbeatSweep
 from alertrouter.models.alert import Status
 from alertrouter.models.heartbeat import HeartbeatCheck, HeartbeatStatus, PingKind
 from alertrouter.oncall.heartbeat import apply_ping, new_token

@@ -20,6 +20,7 @@ from alertrouter.handoffs import Handoffs
 from alertrouter.models.settings import EscalatorSettings
 from alertrouter.notify.slack import SlackClient
 from alertrouter.on_call_now import OnCallNow
+from alertrouter.open_alerts import OpenAlertsGauge
 from support.events import alarm_body
 from support.handlers import load_handler
 from support.harness import Harness, LambdaContext, make_harness
@@ -194,6 +195,10 @@ def test_the_escalator_publishes_its_paging_metrics(
     no_schedules = Handoffs([], {}, OnCallNow({}, None), MemoryStore(), None)
     monkeypatch.setattr(app, "build_handoffs", lambda: no_schedules)
     monkeypatch.setattr(app, "build_heartbeat_sweep", lambda: None)
+    no_alerts = MemoryStore()  # the OpenAlerts gauge's lines are test_open_alerts.py's
+    monkeypatch.setattr(
+        app, "build_open_alerts_gauge", lambda: OpenAlertsGauge(no_alerts, no_alerts, h.clock)
+    )
     capsys.readouterr()
     assert app.lambda_handler({}, LambdaContext())["calls"] == 1
     [doc] = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]

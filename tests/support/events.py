@@ -141,3 +141,27 @@ def spoke_alarm_event(account: str = SPOKE_ACCOUNT, name: str = "ServerCpuTooHig
     event["detail"]["alarmName"] = name
     event["resources"] = [f"arn:aws:cloudwatch:{event['region']}:{account}:alarm:{name}"]
     return event
+
+
+def spoke_heartbeat(
+    account: str = "111122223333",
+    at: str = "2026-12-01T02:00:00Z",
+    *,
+    stack: str = "alertrouter-spoke",
+    region: str = "eu-west-1",
+    every_minutes: int = 5,
+    **detail: Any,
+) -> dict[str, Any]:
+    """The spoke heartbeat a spoke's schedule puts on the hub's bus (the design's shape: source
+    `alertrouter.spoke`), as EventBridge delivers it to the hub's rule."""
+    return {
+        "version": "0",
+        "id": f"spoke-{account}-{at}",
+        "source": "alertrouter.spoke",
+        "detail-type": "AlertRouter Spoke Heartbeat",
+        "account": account,
+        "time": at,
+        "region": region,
+        "resources": [],
+        "detail": {"stack": stack, "account_label": "prod", "every_minutes": every_minutes, **detail},
+    }

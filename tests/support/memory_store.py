@@ -10,6 +10,7 @@ from typing import Any
 
 from alertrouter.models.alert import Alert, Status
 from alertrouter.models.heartbeat import HeartbeatCheck, HeartbeatRecord, HeartbeatState
+from alertrouter.models.open_alert import OpenEntry
 from alertrouter.models.schedule import Override
 from alertrouter.models.silence import Silence, extended
 from alertrouter.models.state import (
@@ -39,6 +40,7 @@ from alertrouter.store.base import (
     HistoryStore,
     InhibitSourceStore,
     LeaseHeldError,
+    OpenAlertIndex,
     OverrideStore,
     PageOutbox,
     PagingSlots,
@@ -69,6 +71,7 @@ class MemoryTable:
         self.handoffs: dict[str, NotedHandoff] = {}
         self.override_items: dict[tuple[str, int, int], Override] = {}  # (schedule, start, created)
         self.heartbeat_items: dict[str, HeartbeatRecord] = {}
+        self.open_items: dict[str, OpenEntry] = {}  # fp -> its open-alert entry
         self._lock = threading.Lock()
 
 
@@ -79,7 +82,13 @@ class MemoryAlerts(MemoryTable, AlertStore):
             if old is not None and old.ts_ms >= alert.timestamp_ms:
                 return AlertApplied(False, old)
             new = AlertState.first(alert, now_ms) if old is None else old.next(alert, now_ms)
+            was_firing = old is not None and old.status == Status.FIRING
+            if new.status == Status.FIRING and not was_firing:
+                self.open_items[new.fingerprint] = OpenEntry.of(new, now_ms)
             self.alerts[alert.fingerprint] = new
+            entry = self.open_items.get(new.fingerprint)
+            if was_firing and new.status != Status.FIRING and entry is not None and entry.ts_ms < new.ts_ms:
+                del self.open_items[new.fingerprint]
             return AlertApplied(True, new)
 
     def get_alert(self, fingerprint: str) -> AlertState | None:
@@ -93,6 +102,19 @@ class MemoryAlerts(MemoryTable, AlertStore):
             state = self.alerts.get(fingerprint)
             if state is not None and state.ts_ms == ts_ms:
                 self.alerts[fingerprint] = state.model_copy(update={"failsafe_group": key})
+
+
+class MemoryOpenAlerts(MemoryTable, OpenAlertIndex):
+    def open_entries(self, shard: int | None = None) -> list[OpenEntry]:
+        with self._lock:
+            return [e for e in self.open_items.values() if shard is None or e.shard == shard]
+
+    def drop_open(self, entry: OpenEntry) -> bool:
+        with self._lock:
+            if self.open_items.get(entry.fingerprint) != entry:
+                return False
+            del self.open_items[entry.fingerprint]
+            return True
 
 
 class MemoryExpiries(MemoryTable, ExpiryStore):
@@ -521,6 +543,7 @@ class MemoryStore(
     MemoryHandoffs,
     MemoryOverrides,
     MemoryHeartbeats,
+    MemoryOpenAlerts,
 ):
     """Every aggregate over the same dicts and lock: MemoryStore()."""
 

@@ -71,6 +71,7 @@ from alertrouter.routing.tree import match_routes
 from alertrouter.slo.compiled import Slo
 from alertrouter.slo.loader import SloError, load_slos
 from alertrouter.sources import MalformedEventError, ParseResult, parse_body, parse_payload
+from support.events import spoke_heartbeat
 from support.memory_store import MemoryStore
 from support.paths import EVENTS, ROOT
 
@@ -143,11 +144,14 @@ HOSTILE_STRINGS = [
     "aws.cloudwatch",
     "alertrouter.slo",
     "alertrouter.heartbeat",
+    "alertrouter.spoke",
+    "spoke",
     "CloudWatch Alarm State Change",
     "CloudWatch Alarm Contributor State Change",
     "CloudWatch Alarm Configuration Change",
     "AlertRouter SLO Burn Rate",
     "AlertRouter Heartbeat",
+    "AlertRouter Spoke Heartbeat",
     "Notification",
     "aws:sqs",
     "aws:sns",
@@ -394,6 +398,15 @@ def _core_events() -> list[Any]:
             },
         }
     )
+    # a hub's: a spoke's heartbeat, and the sweep's event for a silent spoke's watch
+    cores.append(spoke_heartbeat())
+    silent = copy.deepcopy(cores[-2])
+    silent["detail"].update(
+        kind="spoke",
+        check="spoke-111122223333",
+        labels={"account": "111122223333", "region": "eu-west-1", "stack": "s", "account_name": "prod"},
+    )
+    cores.append(silent)
     return cores
 
 
@@ -593,6 +606,7 @@ DETAIL_TYPES = [
     "CloudWatch Alarm Configuration Change",
     "AlertRouter SLO Burn Rate",
     "AlertRouter Heartbeat",
+    "AlertRouter Spoke Heartbeat",
     "",
 ]
 
@@ -622,7 +636,10 @@ def payloads(draw: st.DrawFn) -> Any:
         return {
             "detail-type": draw(st.sampled_from(DETAIL_TYPES) | TEXT),
             "source": draw(
-                st.sampled_from(["aws.cloudwatch", "alertrouter.slo", "alertrouter.heartbeat"]) | TEXT
+                st.sampled_from(
+                    ["aws.cloudwatch", "alertrouter.slo", "alertrouter.heartbeat", "alertrouter.spoke"]
+                )
+                | TEXT
             ),
             "detail": value,
             "account": draw(LEAVES),

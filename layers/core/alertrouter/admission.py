@@ -72,6 +72,15 @@ class Admission:
                 account,
             )
 
+    def check_account(self, account: str, what: str) -> None:
+        """Raise RefusedEventError unless the stack serves this account (`what`: the event, as the reason
+        says it)."""
+        if not self.serves(account):
+            raise RefusedEventError(
+                f"{what} of AWS account {account[:20]}, which this stack does not serve (add it to "
+                "AllowedSourceAccountIds)"
+            )
+
     def check(self, alerts: Iterable[Alert], now_ms: int) -> None:
         """Raise RefusedEventError for the first alert that may not be acted on."""
         for alert in alerts:

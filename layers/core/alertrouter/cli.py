@@ -17,6 +17,7 @@ from alertrouter.cli_dashboards import add_dashboard_command
 from alertrouter.cli_heartbeats import add_heartbeat_command
 from alertrouter.cli_oncall import add_oncall_parser
 from alertrouter.cli_silences import add_silence_actions, epoch_ms, silence_command
+from alertrouter.cli_spokes import add_spokes_command
 from alertrouter.config import ConfigError, config_version, deprecations, load_config
 from alertrouter.models.alert import Status
 from alertrouter.models.config import RoutingConfig
@@ -573,6 +574,7 @@ def build_parser() -> argparse.ArgumentParser:
     silence.set_defaults(func=cmd_silence)
     add_oncall_parser(sub, _placeholders, _table_args, _table_store)
     add_heartbeat_command(sub, _table_args, _table_store)
+    add_spokes_command(sub, _table_args, _table_store)
     slo = sub.add_parser("slo", help="validate, evaluate and test SLO definitions (OpenSLO v1)")
     slo_actions = slo.add_subparsers(dest="action", required=True)
     slo_validate = slo_actions.add_parser("validate", help="check an SLO file and show its rules")

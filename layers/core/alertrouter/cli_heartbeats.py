@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from alertrouter.config import ConfigError, load_config
-from alertrouter.heartbeats import store_transition
+from alertrouter.heartbeat_ledger import store_transition
 from alertrouter.models.heartbeat import CheckKind, HeartbeatCheck, HeartbeatRecord, HeartbeatStatus
 from alertrouter.notify.render import utc_text
 from alertrouter.oncall.heartbeat import (
@@ -136,7 +136,11 @@ def _apply(args: argparse.Namespace, store: HeartbeatStore, now: int) -> int:
                 _print_token(args, check.name, token)
         else:
             print(f"updated {check.name}: expected {expected_text(check)} (state and token kept)")
-    others = [r.check.name for r in store.heartbeats() if r.check.name not in names]
+    others = [
+        r.check.name
+        for r in store.heartbeats()
+        if r.check.name not in names and r.check.kind != CheckKind.SPOKE  # (the hub's, `spokes list`)
+    ]
     if others:
         print(f"not in {args.config} (kept; `heartbeat remove NAME` to drop): {', '.join(others)}")
     return 0

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from alertrouter.heartbeats import EventSink, HeartbeatLedger
+from alertrouter.heartbeat_ledger import EventSink, HeartbeatLedger
 from alertrouter.models.heartbeat import CHECK_NAME, MAX_NOTE_BYTES, CheckKind, HeartbeatRecord, PingKind
 from alertrouter.oncall.heartbeat import apply_ping, retry_after_s, token_hash, token_matches
 from alertrouter.store.base import HeartbeatStore
@@ -118,6 +118,8 @@ class HeartbeatPings:
         record = self.store.heartbeat(name)
         if record is None:
             return PingAnswer(404, {"error": "unknown check"})
+        if record.check.kind == CheckKind.SPOKE:
+            return PingAnswer(403, {"error": "a spoke's watch is pinged by the spoke's own heartbeats only"})
         note = detail.get("note", "")
         return self.ping(record, PingKind(kind), _note(str(note).encode("utf-8", "replace")))
 

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
     from alertrouter.mute_rules import MuteRuleLookup
+    from alertrouter.spokes import SpokeWatch
     from alertrouter.unanswered_calls import UnansweredCalls
 
 logger = function_logger(ROUTER)
@@ -94,6 +95,7 @@ class RouterService:
         mute_rules: MuteRuleLookup | None = None,
         unanswered: UnansweredCalls | None = None,
         accounts: AccountDirectory | None = None,
+        spokes: SpokeWatch | None = None,
     ) -> None:
         self.router = router
         self.lane = lane or Lane(settings.ingest_queue_url)
@@ -114,6 +116,8 @@ class RouterService:
         self.unanswered = unanswered
         # the accounts' names (the `account_name` label) and, in a hub, who belongs to the organisation
         self.accounts = accounts or AccountDirectory()
+        # records the spokes' heartbeats on their watches (a hub); None: such events are only counted
+        self.spokes = spokes
 
     def publish_metrics(self) -> None:
         """Hand this invocation's counts to Powertools Metrics: one value per metric, not one per record;
@@ -154,11 +158,14 @@ class RouterService:
             parsed = self.admitted(parse_body(body))
             for _, account in parsed.calls:
                 self.admission.check_own(account, "a page call's delivery event")
+            for heartbeat in parsed.spokes:
+                self.admission.check_account(heartbeat.account, "a spoke heartbeat")
         except MalformedEventError as exc:
             self.refuse(body, exc, message_id)
             return Outcome()
         self._note_ignored(parsed, message_id)
         self._unanswered_calls(parsed)
+        self._spoke_heartbeats(parsed)
         outcome = self._guard(lambda: self.handle_alerts(self.with_mute_rules(parsed)), body, message_id)
         self._count_jobs(parsed, message_id)  # only now: a record handed back to SQS (it raised) counts on
         return outcome  # its retry
@@ -218,6 +225,13 @@ class RouterService:
                 continue
             if self.unanswered.apply(call, self.router.now_ms()).moved_on:
                 self.counts["EscalationsMovedOn"] += 1
+
+    def _spoke_heartbeats(self, parsed: ParseResult) -> None:
+        """Each spoke's heartbeat recorded on its watch (a new spoke's watch made: alertrouter.spokes)."""
+        for heartbeat in parsed.spokes:
+            self.counts["SpokeHeartbeats"] += 1
+            if self.spokes is not None and self.spokes.record(heartbeat).created:
+                logger.info("spoke watched", extra={"account": heartbeat.account, "stack": heartbeat.stack})
 
     def with_mute_rules(self, parsed: ParseResult) -> list[Alert]:
         """The alerts, those whose delivery could not say they are muted with the window of the CloudWatch mute

@@ -175,11 +175,12 @@ def test_a_one_shot_alert_is_written_without_a_read_and_a_redelivery_is_refused(
     calls: list[str] = []
     client.meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
     job = alert(minute=0).model_copy(update={"one_shot": True})
-    # When a failed job (a one-shot alert) arrives, Then one conditional put stores it: nothing is read first
-    assert store.apply_alert(job, NOW).applied and calls == ["PutItem"]
+    # When a failed job (a one-shot alert) arrives, Then its open-alert entry is put, then one conditional put
+    # stores its state: nothing is read first
+    assert store.apply_alert(job, NOW).applied and calls == ["PutItem", "PutItem"]
     # When it is delivered again, Then the refused put brings back what is stored: still no read, applied once
     again = store.apply_alert(job, NOW + 1000)
-    assert not again.applied and again.state.updated_ms == NOW and calls == ["PutItem", "PutItem"]
+    assert not again.applied and again.state.updated_ms == NOW and calls == ["PutItem"] * 4
     assert store.get_alert(job.fingerprint) == again.state
 
 

@@ -17,6 +17,7 @@ from alertrouter.models.settings import EscalatorSettings
 from alertrouter.notify.voice import VoiceCaller
 from alertrouter.observability import ESCALATOR, module_logger
 from alertrouter.on_call_now import OnCallNow
+from alertrouter.open_alerts import OpenAlertsGauge
 from alertrouter.store.dynamodb import DynamoDBStore
 
 logger = module_logger(ESCALATOR, __name__)
@@ -109,4 +110,17 @@ def build_heartbeat_sweep() -> HeartbeatSweep | None:
         ).send,
         lambda: int(time.time() * 1000),
         MetricSignals(lambda region: clients.client("cloudwatch", region)),
+    )
+
+
+@lru_cache(maxsize=1)
+def build_open_alerts_gauge() -> OpenAlertsGauge:
+    """The process's OpenAlerts gauge (the escalator's third task each minute), naming accounts as the routing
+    config does."""
+    settings = EscalatorSettings.from_env()
+    store = DynamoDBStore(settings.table_name, Clients().dynamodb)
+    config = routing_config(settings)
+    names = config.messages.account_names if config is not None else {}
+    return OpenAlertsGauge(
+        store, store, lambda: int(time.time() * 1000), lambda account: names.get(account, "")
     )

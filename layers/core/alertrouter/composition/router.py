@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from alertrouter.accounts import AccountDirectory, OrganizationsApi
 from alertrouter.admission import Admission
-from alertrouter.aws import LOOKUP_CONFIG, Clients, SecretCache
+from alertrouter.aws import LOOKUP_CONFIG, Clients, EventSender, SecretCache
 from alertrouter.batch_outcomes import NAMESPACE as BATCH_NAMESPACE
 from alertrouter.batch_outcomes import BatchOutcomes
 from alertrouter.composition.parts import sms_notifier
@@ -26,6 +26,7 @@ from alertrouter.observability import ROUTER, dimensionless_metrics, function_lo
 from alertrouter.router import Router
 from alertrouter.scheduling import FlushScheduler
 from alertrouter.service import Lane, RouterService, SqsFlushScheduler
+from alertrouter.spokes import SpokeWatch
 from alertrouter.store.base import Stores
 from alertrouter.store.dynamodb import DynamoDBStore
 from alertrouter.unanswered_calls import UnansweredCalls
@@ -106,6 +107,18 @@ def compose(
         mute_rules=mute_rules,
         unanswered=UnansweredCalls(stores.escalations, stores.groups, stores.history, slack),
         accounts=accounts,
+        spokes=SpokeWatch(
+            stores.heartbeats,
+            # a silent spoke heard again: its resolve goes to the router's queue (as the sweep's events do)
+            lambda event: EventSender(  # (its client made when first needed, not at a cold start)
+                clients.sqs,
+                settings.ingest_queue_url,
+                account=settings.account_id,
+                region=settings.aws_region,
+            ).send(event),
+            lambda: router.now_ms(),
+            lambda account: router.config.messages.account_names.get(account, ""),
+        ),
     )
     if mute_rules is not None:
         mute_rules.on_failure = lambda metric: service.counts.update((metric,))

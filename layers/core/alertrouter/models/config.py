@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from alertrouter.models.am_receivers import ALERTMANAGER_GLOBALS, from_alertmanager
 from alertrouter.models.duration import parse_duration as parse_duration  # (re-exported: its old home)
-from alertrouter.models.heartbeat import HeartbeatCheck
+from alertrouter.models.heartbeat import CheckKind, HeartbeatCheck
 from alertrouter.models.inhibit import InhibitRule
 from alertrouter.models.matcher import Matcher, from_legacy_keys
 from alertrouter.models.matcher_syntax import CLASSIC_NAMES_ONLY, NAME
@@ -362,6 +362,17 @@ class RoutingConfig(BaseModel):
     people: dict[str, Person] = Field(default_factory=dict)
     schedules: list[Schedule] = Field(default_factory=list)
     heartbeats: list[HeartbeatCheck] = Field(default_factory=list)  # models/heartbeat.py
+
+    @field_validator("heartbeats")
+    @classmethod
+    def _no_spoke_watches(cls, v: list[HeartbeatCheck]) -> list[HeartbeatCheck]:
+        for check in v:
+            if check.kind == CheckKind.SPOKE:
+                raise ValueError(
+                    f"heartbeat {check.name!r}: kind spoke is the hub's own watch of a spoke account, made when "
+                    "the spoke's first heartbeat arrives (alertrouter spokes list)"
+                )
+        return v
 
     @field_validator("people", mode="before")
     @classmethod

@@ -33,6 +33,9 @@ class CheckKind(StrEnum):
     EVENT = "event"
     METRIC = "metric"
     LOG_GROUP = "log_group"
+    SPOKE = (
+        "spoke"  # a hub's watch of a spoke account, made by the router (alertrouter.spokes), never configured
+    )
 
 
 class PingKind(StrEnum):

@@ -63,9 +63,11 @@ class HeartbeatEvent:
     description: str = ""
     labels: dict[str, str] = field(default_factory=dict)
     note: str = ""
+    kind: str = "ping"  # the check's kind: a spoke's watch raises its own alert (sources/spoke.py)
 
     def detail(self) -> dict[str, Any]:
         return {
+            **({"kind": self.kind} if self.kind != "ping" else {}),
             "check": self.check,
             "state": "firing" if self.firing else "resolved",
             "reason": self.reason,
@@ -272,6 +274,7 @@ def event_for(check: HeartbeatCheck, state: HeartbeatState, *, firing: bool, at_
         description=check.description,
         labels=dict(check.labels),
         note=state.note,
+        kind=check.kind.value,
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ from alertrouter.sources import cloudwatch, heartbeat, slo
 from alertrouter.sources.errors import MalformedEventError, UnrecognisedEventError
 
 if TYPE_CHECKING:
+    from alertrouter.sources.spoke import SpokeHeartbeat
     from alertrouter.sources.voice import CallUnanswered
 
 __all__ = [
@@ -47,6 +49,8 @@ class ParseResult:
     mute_unknown: set[str] = field(default_factory=set)
     # the escalator's page calls nobody picked up, with the AWS account that reported each (sources/voice.py)
     calls: list[tuple[CallUnanswered, str]] = field(default_factory=list)
+    # the spokes' signs of life (hub mode: sources/spoke.py), recorded on their watches by alertrouter.spokes
+    spokes: list[SpokeHeartbeat] = field(default_factory=list)
 
     def extend(self, other: ParseResult) -> None:
         self.alerts.extend(other.alerts)
@@ -54,6 +58,7 @@ class ParseResult:
         self.outcomes.extend(other.outcomes)
         self.mute_unknown |= other.mute_unknown
         self.calls.extend(other.calls)
+        self.spokes.extend(other.spokes)
 
     @classmethod
     def without_mute_detail(cls, alerts: list[Alert]) -> ParseResult:
@@ -166,36 +171,60 @@ def _parse_eventbridge(event: dict[str, Any], direct: bool) -> ParseResult:
         from alertrouter.sources import opensearch
 
         return ParseResult(alerts=opensearch.parse_eventbridge(event))
-    if source == "aws.sms-voice" and event.get("detail-type") == "Voice Message Delivery Status Updated":
+    kind = _DIRECT_ONLY.get((str(source), str(event.get("detail-type"))))
+    if kind is not None:
+        what, where, parse = kind
         if not direct:
             raise MalformedEventError(
-                "a page call's delivery event is taken only straight from the router's queue (where its "
-                "EventBridge rule sends it), not inside an SNS notification or a direct invocation"
+                f"{what} is taken only straight from the router's queue (where {where}), not inside an SNS "
+                "notification or a direct invocation"
             )
-        from alertrouter.sources import voice
-
-        call, account = voice.parse_event(event)
-        if isinstance(call, Ignored):
-            return ParseResult(ignored=[call])
-        return ParseResult(calls=[(call, account)])
-    if source == slo.EVENT_SOURCE and event.get("detail-type") == slo.DETAIL_TYPE:
-        if not direct:
-            raise MalformedEventError(
-                "an SLO burn event is taken only straight from the router's queue (where the "
-                "SLO evaluator sends it), not inside an SNS notification or a direct invocation"
-            )
-        return ParseResult(alerts=slo.parse_eventbridge(event))
-    if source == heartbeat.EVENT_SOURCE and event.get("detail-type") == heartbeat.DETAIL_TYPE:
-        if not direct:
-            raise MalformedEventError(
-                "a heartbeat event is taken only straight from the router's queue (where the heartbeat "
-                "sweep and pings send it), not inside an SNS notification or a direct invocation"
-            )
-        return ParseResult(alerts=heartbeat.parse_eventbridge(event))
+        return parse(event)
     raise UnrecognisedEventError(
         f"no parser for EventBridge source {str(source)[:40]!r} "
         f"detail-type {str(event.get('detail-type'))[:60]!r}"
     )
+
+
+def _voice(event: dict[str, Any]) -> ParseResult:
+    from alertrouter.sources import voice
+
+    call, account = voice.parse_event(event)
+    if isinstance(call, Ignored):
+        return ParseResult(ignored=[call])
+    return ParseResult(calls=[(call, account)])
+
+
+def _spoke(event: dict[str, Any]) -> ParseResult:
+    from alertrouter.sources import spoke
+
+    return ParseResult(spokes=[spoke.parse_event(event)])
+
+
+# The events only the stack itself (or, for spoke heartbeats, the hub's own bus rule) puts on the router's
+# queue, by (source, detail-type): what the refusal calls each and where it comes from, and its parser.
+_DIRECT_ONLY: dict[tuple[str, str], tuple[str, str, Callable[[dict[str, Any]], ParseResult]]] = {
+    ("aws.sms-voice", "Voice Message Delivery Status Updated"): (
+        "a page call's delivery event",
+        "its EventBridge rule sends it",
+        _voice,
+    ),
+    (slo.EVENT_SOURCE, slo.DETAIL_TYPE): (
+        "an SLO burn event",
+        "the SLO evaluator sends it",
+        lambda event: ParseResult(alerts=slo.parse_eventbridge(event)),
+    ),
+    (heartbeat.EVENT_SOURCE, heartbeat.DETAIL_TYPE): (
+        "a heartbeat event",
+        "the heartbeat sweep and pings send it",
+        lambda event: ParseResult(alerts=heartbeat.parse_eventbridge(event)),
+    ),
+    ("alertrouter.spoke", "AlertRouter Spoke Heartbeat"): (
+        "a spoke heartbeat",
+        "the hub's event bus rule sends it",
+        _spoke,
+    ),
+}
 
 
 def _result(parsed: list[Alert] | Ignored) -> ParseResult:

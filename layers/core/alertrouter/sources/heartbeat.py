@@ -35,6 +35,7 @@ class HeartbeatDetail(BaseModel):
     description: str = Field(default="", max_length=500)
     labels: dict[str, str] = Field(default_factory=dict, max_length=30)
     note: str = Field(default="", max_length=MAX_NOTE_BYTES)
+    kind: str = Field(default="ping", max_length=20)
 
 
 def parse_eventbridge(event: dict[str, Any]) -> list[Alert]:
@@ -46,6 +47,18 @@ def parse_eventbridge(event: dict[str, Any]) -> list[Alert]:
         raise MalformedEventError(f"heartbeat event: {where}: {first['msg']}") from exc
     account = str(event.get("account", ""))
     region = str(event.get("region", ""))
+    if detail.kind == "spoke":  # a spoke's watch: SpokeSilent, not HeartbeatMissing
+        from alertrouter.sources import spoke
+
+        alert = spoke.silent_alert(
+            firing=detail.state == "firing",
+            at_ms=detail.at_ms,
+            labels=detail.labels,
+            last_ping_ms=detail.last_ping_ms,
+            account=account,
+            region=region,
+        )
+        return [alert]
     severity = severity_word(detail.labels.get("severity", "")) or Severity.CRITICAL
     labels = {
         **{k: v for k, v in detail.labels.items() if v},

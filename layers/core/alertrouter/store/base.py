@@ -9,6 +9,7 @@ from typing import Any, Protocol, TypedDict
 
 from alertrouter.models.alert import Alert
 from alertrouter.models.heartbeat import HeartbeatCheck, HeartbeatRecord, HeartbeatState
+from alertrouter.models.open_alert import OpenEntry
 from alertrouter.models.schedule import Override
 from alertrouter.models.silence import Silence
 from alertrouter.models.state import (
@@ -77,7 +78,10 @@ class AlertStore(Protocol):
     """Each alert's newest state, by fingerprint."""
 
     def apply_alert(self, alert: Alert, now_ms: int) -> AlertApplied:
-        """Store the alert's new state if its source timestamp is newer than the stored one."""
+        """Store the alert's new state if its source timestamp is newer than the stored one, and keep the
+        open-alert index (OpenAlertIndex) with it: an alert's entry is put before the state that makes it
+        firing is written, and deleted after the state that resolves it (a failure between the two leaves an
+        entry too many, which the escalator's count drops, never one too few)."""
 
     def get_alert(self, fingerprint: str) -> AlertState | None: ...
 
@@ -86,6 +90,17 @@ class AlertStore(Protocol):
 
     def set_failsafe_group(self, fingerprint: str, ts_ms: int, key: str) -> None:
         """Note on the alert's state (only if it is still the event of ts_ms) the fail-safe group it joined."""
+
+
+class OpenAlertIndex(Protocol):
+    """The open alerts as indexed (an entry per firing alert, written by AlertStore.apply_alert), for the
+    escalator's OpenAlerts gauge."""
+
+    def open_entries(self, shard: int | None = None) -> list[OpenEntry]:
+        """Every entry (of one shard, when given)."""
+
+    def drop_open(self, entry: OpenEntry) -> bool:
+        """Delete the entry if it is still as read (not put again since); True if it was."""
 
 
 class ExpiryStore(Protocol):
@@ -380,3 +395,4 @@ class Stores:
     requests: RequestStore
     overrides: OverrideStore
     heartbeats: HeartbeatStore
+    open_alerts: OpenAlertIndex

@@ -7,7 +7,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from alertrouter.models.alert import Alert
+from alertrouter.models.alert import Alert, Status
 from alertrouter.models.state import AlertState
 from alertrouter.store.base import AlertApplied, AlertStore, ExpiryStore
 from alertrouter.store.dynamodb.alert_item import alert_item, alert_state_of
@@ -18,10 +18,11 @@ from alertrouter.store.dynamodb.codec import (
     encode_item,
     expiry_key,
 )
+from alertrouter.store.dynamodb.open_alerts import OpenAlertItems
 from alertrouter.store.dynamodb.table import Table
 
 
-class AlertItems(Table, AlertStore):
+class AlertItems(OpenAlertItems, AlertStore):
     def get_alert(self, fingerprint: str) -> AlertState | None:
         got = self.client.get_item(TableName=self.table, Key=alert_key(fingerprint), ConsistentRead=True)
         return alert_state_of(got["Item"]) if "Item" in got else None
@@ -41,10 +42,12 @@ class AlertItems(Table, AlertStore):
                 raise
 
     def apply_alert(self, alert: Alert, now_ms: int) -> AlertApplied:
+        indexed = False  # this call put the alert's open-alert entry
         if alert.one_shot:
             # A one-shot alert (a job that failed) is nearly always new: written without reading first (a
             # storm of them then costs no read per alert); a redelivery's refusal brings the stored state.
             first = AlertState.first(alert, now_ms)
+            indexed = self._open_before(first, None, now_ms)
             written, old = self._write(first, None)
             if written:
                 return AlertApplied(True, first)
@@ -53,12 +56,26 @@ class AlertItems(Table, AlertStore):
         # Optimistic concurrency: compute from what is stored, write only if it is still what was seen.
         for _ in range(5):
             if old is not None and old.ts_ms >= alert.timestamp_ms:
+                if indexed and old.status != Status.FIRING:
+                    self.unindex_open(old.fingerprint, old.ts_ms)  # a stale firing event: take it back
                 return AlertApplied(False, old)
             new = AlertState.first(alert, now_ms) if old is None else old.next(alert, now_ms)
+            indexed = self._open_before(new, old, now_ms) or indexed
+            seen = old
             written, old = self._write(new, old)
             if written:
+                if seen is not None and seen.status == Status.FIRING and new.status != Status.FIRING:
+                    self.unindex_open(new.fingerprint, new.ts_ms)  # after: a failure leaves one too many
                 return AlertApplied(True, new)
         raise RuntimeError(f"alert {alert.fingerprint}: too much write contention")
+
+    def _open_before(self, new: AlertState, old: AlertState | None, now_ms: int) -> bool:
+        """Index the alert as open before a state that makes it firing is written (one already firing is
+        indexed); True if it was put now."""
+        if new.status != Status.FIRING or (old is not None and old.status == Status.FIRING):
+            return False
+        self.index_open(new, now_ms)
+        return True
 
     def _write(self, new: AlertState, seen: AlertState | None) -> tuple[bool, AlertState | None]:
         """Store `new` if the item is still as `seen` (absent, or at seen's event time): (True, seen); else

@@ -10,6 +10,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from alertrouter.models.open_alert import open_shard
 from alertrouter.models.state import QueuedPage
 
 ALERT_TTL_S = 90 * 86400  # keep an alert's state 90 days after its last event
@@ -135,6 +136,10 @@ def slo_state_key(name: str) -> dict[str, Any]:
 
 def handoff_key(schedule: str) -> dict[str, Any]:
     return {"pk": {"S": "HANDOFF"}, "sk": {"S": schedule}}
+
+
+def open_alert_key(fingerprint: str) -> dict[str, Any]:
+    return {"pk": {"S": f"OPEN#{open_shard(fingerprint)}"}, "sk": {"S": fingerprint}}
 
 
 def heartbeat_key(name: str) -> dict[str, Any]:
