@@ -61,12 +61,17 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         )
     try:
         gauge = build_open_alerts_gauge()
-        counted = gauge.measure()
-        gauge.publish(counted)
-        logger.info(
-            "open alerts",
-            extra={"open": counted.counts.total(), "checked": counted.checked, "dropped": counted.dropped},
-        )
+        if gauge is not None:
+            counted = gauge.measure()
+            gauge.publish(counted)
+            logger.info(
+                "open alerts",
+                extra={
+                    "open": counted.counts.total(),
+                    "checked": counted.checked,
+                    "dropped": counted.dropped,
+                },
+            )
     except Exception:  # noqa: BLE001 - a lost minute of the gauge must not fail the pages already sent
         logger.exception("OpenAlerts not published")
     return {"due": outcome.due, "sms": outcome.sms, "calls": outcome.calls, "reminders": outcome.reminders}

@@ -116,8 +116,7 @@ def test_5000_failed_jobs_in_a_minute_are_counted_once_each_and_the_critical_ala
     post_ms, sms_ms = alarm_latency_ms(model, arrival)
     assert post_ms <= BOUND_MS and sms_ms <= BOUND_MS, (post_ms, sms_ms)
     # a few write units a job, the whole storm included (its flushes read every member: a few read units)
-    # 6 before the open-alert index's entry (1 write unit a job as it fails): measured 6.01
-    assert meter.write_units / BIG_JOBS <= 6 + 1 and meter.read_units / BIG_JOBS <= 2, meter.summary()
+    assert meter.write_units / BIG_JOBS <= 6 and meter.read_units / BIG_JOBS <= 2, meter.summary()
     # the longest record, a flush that notes each member it announces (~2,500 at group_wait), ends well
     # inside the function's 60 s timeout
     longest = max(model.processed, key=lambda p: p.done_ms - p.started_ms)

@@ -30,7 +30,7 @@ THROTTLED = {"Error": {"Code": "ProvisionedThroughputExceededException", "Messag
 
 @pytest.fixture
 def h(aws: Any, slack: Any, tmp_path: Path) -> Harness:
-    return make_harness(aws, slack, tmp_path, BATCH_STORM_CONFIG)
+    return make_harness(aws, slack, tmp_path, BATCH_STORM_CONFIG, mode="hub")  # (a hub keeps the index)
 
 
 def gauge_of(h: Harness) -> OpenAlertsGauge:

@@ -55,9 +55,8 @@ def test_entries_spread_over_the_shards() -> None:
     assert shards == set(range(OPEN_SHARDS))
 
 
+@pytest.mark.parametrize("store", ["dynamodb"], indirect=True)  # (DynamoDB's item: the memory store has none)
 def test_the_dynamodb_entry_is_a_small_item_in_its_shard(store: WholeStore, request: Any) -> None:
-    if request.node.callspec.params["store"] != "dynamodb":
-        pytest.skip("DynamoDB's item")
     fp = store.apply_alert(alert(minute=0), NOW).state.fingerprint
     client, table = request.getfixturevalue("dynamodb_stack")
     item = client.get_item(TableName=table, Key={"pk": {"S": f"OPEN#{open_shard(fp)}"}, "sk": {"S": fp}})[

@@ -72,7 +72,10 @@ def compose(
     fail_safe = FailSafe(settings.default_slack_channel, problem)
     secrets = SecretCache(lambda: clients.secretsmanager)
     lane = Lane(settings.ingest_queue_url)
-    stores = stores or DynamoDBStore(settings.table_name, clients.dynamodb).stores()
+    if stores is None:
+        store = DynamoDBStore(settings.table_name, clients.dynamodb)
+        store.keeps_open_index = settings.mode == "hub"  # (only a hub's dashboards show the OpenAlerts gauge)
+        stores = store.stores()
     slack = slack or SlackClient(slack_token(settings, secrets), str(settings.slack_api_url))
     router = Router(
         config or fail_safe.config,

@@ -103,6 +103,8 @@ class EscalatorSettings(_StateTable, _Paging, _RoutingConfig):
     # the router's ingest queue, where the heartbeat sweep raises its alerts ("": no sweep)
     heartbeat_queue_url: str = ""
     account_id: str = ""  # the stack's account and region, which a heartbeat's alert says it is in
+    # a hub's escalator publishes the OpenAlerts gauge (its router keeps the index the gauge counts)
+    mode: Literal["standalone", "spoke", "hub"] = "standalone"
     aws_region: str = ""
 
 

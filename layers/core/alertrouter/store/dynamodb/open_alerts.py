@@ -21,6 +21,10 @@ from alertrouter.store.dynamodb.table import Table
 
 
 class OpenAlertItems(Table, OpenAlertIndex):
+    # Whether apply_alert keeps the index: a hub's router does (its org-wide dashboards show the gauge); a
+    # standalone router does not, and pays no write unit per fire and resolve for a gauge nothing shows.
+    keeps_open_index = True
+
     def open_entries(self, shard: int | None = None) -> list[OpenEntry]:
         shards = range(OPEN_SHARDS) if shard is None else (shard,)
         return [_entry(item) for n in shards for item in self._query_shard(n)]
@@ -34,6 +38,8 @@ class OpenAlertItems(Table, OpenAlertIndex):
 
     def index_open(self, state: AlertState, now_ms: int) -> None:
         """Put the entry of a state about to be written firing (idempotent: a retry puts it again)."""
+        if not self.keeps_open_index:
+            return
         entry = OpenEntry.of(state, now_ms)
         self.client.put_item(
             TableName=self.table,
@@ -54,7 +60,8 @@ class OpenAlertItems(Table, OpenAlertIndex):
     def unindex_open(self, fingerprint: str, ts_ms: int) -> None:
         """Delete the entry of an alert whose state of ts_ms is no longer firing (an entry put for a newer
         firing event stays)."""
-        self._delete_if(fingerprint, "ts_ms < :ts", {":ts": ts_ms})
+        if self.keeps_open_index:
+            self._delete_if(fingerprint, "ts_ms < :ts", {":ts": ts_ms})
 
     def _delete_if(self, fingerprint: str, condition: str, values: dict[str, Any]) -> bool:
         try:
