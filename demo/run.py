@@ -798,10 +798,16 @@ def story(
     ):
         events.put_events(Entries=[put_entry(load(name), clock())])
     emf = io.StringIO()
+    os.environ["POWERTOOLS_METRICS_DISABLED"] = "false"  # (this step's metric lines, caught and summarised)
     with contextlib.redirect_stdout(emf):  # the refusal's metric line (EMF), summarised below
         lam.drain(within_s=45)  # the group waits (10s, 30s), not the refused channel's retry a minute later
+    os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
     report()
-    refusals = [json.loads(line) for line in emf.getvalue().splitlines() if "SlackChannelFailures" in line]
+    refusals = [
+        r
+        for line in emf.getvalue().splitlines()
+        if "SlackChannelFailures" in line and "cause" in (r := json.loads(line))
+    ]
     print(
         "  metric SlackChannelFailures (cause): "
         + ", ".join(f"{r['SlackChannelFailures'][0]:g} ({r['cause']})" for r in refusals)
@@ -827,6 +833,7 @@ def story(
 
     maintenance(clock, lam, report, show, slack, stack, events)
     on_call(clock, lam, report, show, slack, stack, voice, escalator_run)
+    organisation(clock, lam, report, show, slack, stack, session, router_app)
 
     say("The acknowledged page's history (`alertrouter history <group key>`)")
     cli(
@@ -994,6 +1001,98 @@ def on_call(
     print(f"  @data-oncall (S0DATAONCALL) now: {', '.join(sorted(slack.usergroups['S0DATAONCALL']))}")
 
 
+def organisation(
+    clock: DemoClock,
+    lam: LocalLambda,
+    report: Reporter,
+    show: Any,
+    slack: SlackStandIn,
+    stack: Any,
+    session: Any,
+    router_app: Any,
+) -> None:
+    """Steps 21-22: the demo's stack becomes the hub of an organisation; two spoke accounts' alarms cross their
+    default bus -> the hub's bus -> the ingest queue and land in one channel, each named by AWS Organizations;
+    a stranger's is refused; then the org-wide views (the CloudWatch dashboard, the Grafana JSON)."""
+    import requests
+
+    from alertrouter.dashboards.cloudwatch import org_slo_dashboard
+    from alertrouter.dashboards.grafana import dashboard_json
+    from support.events import spoke_alarm_event
+    from support.organization import (
+        acting_as,
+        as_eventbridge_forwards,
+        hub_bus,
+        make_organisation,
+        put_alarm_event,
+        spoke_rule,
+    )
+
+    requests.post(f"{os.environ['AWS_ENDPOINT_URL']}/moto-api/seed?a=19", timeout=5)  # the same account ids
+    org = make_organisation(session, "checkout-prod", "checkout-sandbox")
+    os.environ.update({"MODE": "hub", "ORGANIZATION_ID": org.id})
+    router_app.build_service.cache_clear()  # the router, built again as a hub's (as a deploy would)
+    router_app.build_service().router.now_ms = clock
+    bus = hub_bus(session, stack)
+    say(
+        "21. 11:05 One organisation: this stack is now the hub (Mode=hub, OrganizationId "
+        f"{org.id}); accounts {org.accounts['checkout-prod']} and {org.accounts['checkout-sandbox']} are "
+        "spokes: a rule on each one's default bus forwards its alarms to the hub's bus "
+        f"({bus.split(':')[-1]}). Both accounts' WebFleetCpuHigh alarms land in #infra-alerts, each named by "
+        "AWS Organizations (its account_name label); an alarm from an account outside the organisation is "
+        "refused into the DLQ with the reason"
+    )
+    clock.at_least(at(125))
+    sqs = session.client("sqs")
+    senders = [*org.accounts.values(), "999988887777"]
+    for account in senders:
+        spoke = acting_as(session, account)
+        spoke_rule(spoke, bus)
+        event = spoke_alarm_event(account, "WebFleetCpuHigh")
+        event["time"] = event["detail"]["state"]["timestamp"] = stamp(125)
+        put_alarm_event(spoke, event)
+        # moto forwards across accounts as a new event in the hub (no account): the envelope EventBridge keeps
+        for message in sqs.receive_message(QueueUrl=stack.queue_url, MaxNumberOfMessages=10)["Messages"]:
+            forwarded = '"WebFleetCpuHigh"' in message["Body"] and '"account"' not in message["Body"]
+            if forwarded:
+                sqs.delete_message(QueueUrl=stack.queue_url, ReceiptHandle=message["ReceiptHandle"])
+                body = as_eventbridge_forwards(message["Body"], event)
+                sqs.send_message(QueueUrl=stack.queue_url, MessageBody=body)
+            else:  # the router's own messages (flushes due later) go back as they were
+                sqs.change_message_visibility(
+                    QueueUrl=stack.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                )
+    lam.drain(within_s=60)
+    report()
+    for message in slack.channel_messages("#infra-alerts")[-2:]:
+        show(message)
+    dlq = sqs.receive_message(QueueUrl=stack.dlq_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"])
+    for message in dlq.get("Messages", []):
+        reason = message.get("MessageAttributes", {}).get("reason", {}).get("StringValue", "")
+        if "999988887777" in message["Body"] or "999988887777" in reason:
+            print(f"  DLQ: {reason or message['Body'][:160]}")
+
+    say(
+        "22. The org-wide views: the hub's CloudWatch dashboard (OrgSloDashboard, every SLO of every account, "
+        "worst budget first; its body as the template has it) and the Grafana dashboard as code "
+        "(`alertrouter dashboard grafana`), written to a file"
+    )
+    body = org_slo_dashboard("us-east-1")
+    for widget in body["widgets"]:
+        props = widget["properties"]
+        queries = [m[0]["expression"] for m in props.get("metrics", []) if isinstance(m[0], dict)]
+        print(f"  ▦ {props.get('title', widget['type'])}: {queries[0][:110] if queries else ''}")
+    OUT.mkdir(parents=True, exist_ok=True)
+    grafana = OUT / "org-slos.grafana.json"
+    grafana.write_text(dashboard_json(), encoding="utf-8")
+    board = json.loads(grafana.read_text(encoding="utf-8"))
+    variables = [v["name"] for v in board.get("templating", {}).get("list", [])]
+    print(
+        f"  Grafana: {grafana.relative_to(ROOT)}: {len(board.get('panels', []))} panels, variables "
+        f"{', '.join(variables)}"
+    )
+
+
 def table_args(stack: Any) -> list[str]:
     """The CLI's options that reach the local stack's table."""
     return [
@@ -1040,7 +1139,7 @@ def closing_summary(
         f"\n  Slack calls: {calls}; answered 429: {sum(1 for c in slack.calls if c.status == 429)}; "
         f"calls made before Retry-After passed: {slack.retry_after_violations}; "
         f"handler invocations: {invocations}; dead-letter queue: the malformed record "
-        f"(read at step 10), {dlq_left} more"
+        f"(read at step 10), the stranger's alarm (read at step 21), {dlq_left} more"
     )
     if html_path is not None:
         from support.slack_html import write_page

@@ -60,7 +60,7 @@ def test_the_demo_tells_its_story_the_same_way_every_time(tmp_path: Path) -> Non
     # Every channel by name, never by id
     assert not re.search(r"\bC\d{8}\b", output)
     assert channel_posts(output) == {
-        "#infra-alerts": 3,
+        "#infra-alerts": 5,  # three of the production account, two of the spokes (step 21)
         "#oncall": 5,
         "#payments-alerts": 3,
         "#alerts": 1,
@@ -131,7 +131,10 @@ def test_the_demo_tells_its_story_the_same_way_every_time(tmp_path: Path) -> Non
     # The refused channel: the rest still served, then healed; only the malformed record is dead-lettered
     assert "→ Slack post          #infra-alerts     refused: not_in_channel" in output
     assert "✗ Slack channel #infra-alerts: the app is not a member" in output
-    assert "dead-letter queue: the malformed record (read at step 10), 0 more" in output
+    assert (
+        "dead-letter queue: the malformed record (read at step 10), the stranger's alarm (read at step 21), 0 more"
+        in output
+    )
     assert "calls made before Retry-After passed: 0" in output
     # Maintenance: the alarm a CloudWatch mute rule muted is kept quiet (no post, no SMS), the maintenance
     # view names it and why beside the silences, and when the window ends it is posted and paged as new
@@ -164,10 +167,22 @@ def test_the_demo_tells_its_story_the_same_way_every_time(tmp_path: Path) -> Non
     )
     assert "(erin) is on call for *data* until 2026-03-03 12:00 CET (11:00 UTC) (was dana)." in heartbeat
     assert "@data-oncall (S0DATAONCALL) now: U0ERIN0001" in heartbeat
+    # One organisation: two spokes' alarms in one channel, each named by AWS Organizations; a stranger refused
+    org = output.split("▶ 21.", 1)[1].split("▶ The acknowledged", 1)[0]
+    assert "→ Slack post          #infra-alerts     ok   ×2" in org
+    for name in ("checkout-prod", "checkout-sandbox"):
+        assert f"┃ *🟠 WARNING · WebFleetCpuHigh on i-12345678901234567 in {name} (us-east-1)*" in org
+    assert "comes from AWS account 999988887777, which is not a member of organisation o-" in org
+    # the org-wide views: the dashboard's panels, and the Grafana JSON written
+    assert "▦ Error budget left (%), worst first: SORT(SEARCH(" in org
+    assert "▦ Open alerts by account and severity:" in org
+    assert (
+        "Grafana: demo/out/org-slos.grafana.json:" in org and "variables datasource, region, account" in org
+    )
     # The page: self-contained, everything outside escaped
     html = page.read_text(encoding="utf-8")
     assert "<script" not in html and "<link" not in html and " src=" not in html
-    assert html.count('class="message"') == 17 and "(edited ×2)" in html
+    assert html.count('class="message"') == 19 and "(edited ×2)" in html
     # And word for word what was recorded
     expected = GOLDEN.read_text(encoding="utf-8")
     if output != expected:
