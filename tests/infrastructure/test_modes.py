@@ -8,15 +8,14 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from support.deploy_tools import deploy_module
+from support.lint_tools import cfn_lint, sam_cli
 from support.local_aws import template_with_defaults
 from support.paths import ROOT
 
@@ -356,15 +355,6 @@ MODES = {
 }
 
 
-def _tool(path: Path, name: str) -> str:
-    if path.exists():
-        return str(path)
-    found = shutil.which(name)
-    if not found:
-        pytest.skip(f"{name} is not installed (make cfn installs it)")
-    return found
-
-
 @pytest.fixture(params=sorted(MODES))
 def mode_variant(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     path = tmp_path / "template.yaml"
@@ -374,16 +364,16 @@ def mode_variant(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
 
 @pytest.mark.slow
 def test_each_mode_passes_cfn_lint(mode_variant: Path) -> None:
-    cfn_lint = _tool(Path(sys.executable).parent / "cfn-lint", "cfn-lint")
+    linter = cfn_lint()
     result = subprocess.run(
-        [cfn_lint, str(mode_variant)], capture_output=True, text=True, timeout=120, check=False
+        [linter, str(mode_variant)], capture_output=True, text=True, timeout=120, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.slow
 def test_each_mode_passes_sam_validate_lint(mode_variant: Path) -> None:
-    sam = _tool(ROOT / ".venv-sam" / "bin" / "sam", "sam")
+    sam = sam_cli()
     result = subprocess.run(
         [sam, "validate", "--lint", "--language-extensions", "--region", "us-east-1"]
         + ["--template-file", str(mode_variant)],

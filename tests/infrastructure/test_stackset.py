@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from support.deploy_tools import deploy_module
+from support.lint_tools import cfn_lint
 from support.paths import ROOT
 
 stackset = deploy_module("stackset")
@@ -171,19 +172,11 @@ def test_per_name_alarm_sets_are_expanded_for_the_names_given(built_layer: Path,
     assert "OpenSearchDomainNames" not in template["Parameters"]
 
 
-def _cfn_lint() -> str:
-    path = Path(sys.executable).parent / "cfn-lint"
-    found = str(path) if path.exists() else shutil.which("cfn-lint")
-    if not found:
-        pytest.skip("cfn-lint is not installed (make cfn installs it)")
-    return found
-
-
 @pytest.mark.slow
 def test_the_stackset_template_passes_cfn_lint(packaged: tuple[Path, dict[str, Any], str]) -> None:
     out, _, _ = packaged
     result = subprocess.run(
-        [_cfn_lint(), str(out / stackset.STACKSET_TEMPLATE)],
+        [cfn_lint(), str(out / stackset.STACKSET_TEMPLATE)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -203,7 +196,7 @@ def test_the_stackset_template_with_alarm_sets_passes_cfn_lint(built_layer: Path
         "high,default_queue",
     )
     result = subprocess.run(
-        [_cfn_lint(), str(tmp_path / stackset.STACKSET_TEMPLATE)],
+        [cfn_lint(), str(tmp_path / stackset.STACKSET_TEMPLATE)],
         capture_output=True,
         text=True,
         timeout=120,

@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
-import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from support.lint_tools import cfn_lint, sam_cli
 from support.local_aws import expand_for_each, load_template, template_with_defaults
 from support.paths import ROOT
 
@@ -1358,15 +1357,6 @@ VARIANTS = {
 }
 
 
-def _tool(path: Path, name: str) -> str:
-    if path.exists():
-        return str(path)
-    found = shutil.which(name)
-    if not found:
-        pytest.skip(f"{name} is not installed (make cfn installs it)")
-    return found
-
-
 @pytest.fixture(params=sorted(VARIANTS))
 def variant(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     path = tmp_path / "template.yaml"
@@ -1382,16 +1372,14 @@ def test_variant_changes_only_defaults(variant: Path) -> None:
 
 @pytest.mark.slow
 def test_variant_passes_cfn_lint(variant: Path) -> None:
-    cfn_lint = _tool(Path(sys.executable).parent / "cfn-lint", "cfn-lint")
-    result = subprocess.run(
-        [cfn_lint, str(variant)], capture_output=True, text=True, timeout=120, check=False
-    )
+    linter = cfn_lint()
+    result = subprocess.run([linter, str(variant)], capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.slow
 def test_variant_passes_sam_validate_lint(variant: Path) -> None:
-    sam = _tool(ROOT / ".venv-sam" / "bin" / "sam", "sam")
+    sam = sam_cli()
     result = subprocess.run(
         [
             sam,
