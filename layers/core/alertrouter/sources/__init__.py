@@ -8,6 +8,7 @@ notification or a direct invocation: anyone allowed to publish an alarm must not
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 from collections.abc import Callable
@@ -171,6 +172,9 @@ def _parse_eventbridge(event: dict[str, Any], direct: bool) -> ParseResult:
         from alertrouter.sources import opensearch
 
         return ParseResult(alerts=opensearch.parse_eventbridge(event))
+    signal = SIGNAL_PARSERS.get(str(source))
+    if signal is not None:
+        return _signal(signal, event)
     kind = _DIRECT_ONLY.get((str(source), str(event.get("detail-type"))))
     if kind is not None:
         what, where, parse = kind
@@ -184,6 +188,31 @@ def _parse_eventbridge(event: dict[str, Any], direct: bool) -> ParseResult:
         f"no parser for EventBridge source {str(source)[:40]!r} "
         f"detail-type {str(event.get('detail-type'))[:60]!r}"
     )
+
+
+# The other AWS services whose EventBridge events become alerts, by `source`: each module's
+# `parse_eventbridge(event)` returns its alerts and ignored notices (or one Ignored). Imported on first use, so
+# the CloudWatch path's cold start does not grow with the number of sources.
+SIGNAL_PARSERS = {
+    "aws.health": "health",
+    "aws.xray": "xray",
+    "aws.ecs": "ecs",
+    "aws.states": "stepfunctions",
+    "aws.rds": "rds",
+    "aws.guardduty": "guardduty",
+    "aws.securityhub": "securityhub",
+}
+
+
+def _signal(module_name: str, event: dict[str, Any]) -> ParseResult:
+    module = importlib.import_module(f"alertrouter.sources.{module_name}")
+    parsed = module.parse_eventbridge(event)
+    if isinstance(parsed, Ignored):
+        return ParseResult(ignored=[parsed])
+    result = ParseResult()
+    for item in parsed:
+        (result.ignored if isinstance(item, Ignored) else result.alerts).append(item)
+    return result
 
 
 def _voice(event: dict[str, Any]) -> ParseResult:
