@@ -48,7 +48,7 @@ def test_the_shipped_files_pass_with_their_version_and_warnings_of_names_the_sta
     done = make("check-config", "CONFIG_ENV=prod")
     assert done.returncode == 0, done.stderr
     assert (
-        "config/routing.yaml: OK (6 receivers), version " in done.stdout
+        "config/routing.yaml: OK (7 receivers), version " in done.stdout
         and "config/slos.yaml: OK" in done.stdout
     )
     warnings = [line for line in done.stderr.splitlines() if line.startswith("alertrouter: warning: ")]
