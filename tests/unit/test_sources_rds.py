@@ -42,7 +42,7 @@ def test_the_documented_failover_completed_event_resolves_the_instance_failover(
         Severity.CRITICAL,
         True,
     )
-    assert alert.title == "my-db-instance: A Multi-AZ failover has completed."
+    assert alert.title == "my-db-instance: A Multi-AZ failover has completed"
     assert alert.summary == "A Multi-AZ failover has completed. (RDS-EVENT-0049)"
     assert alert.labels == {
         "alertname": "RDSFailover",

@@ -204,7 +204,7 @@ def _alert(parsed: RdsEvent, categories: list[str], matter: str, *, over: bool) 
         source=SOURCE,
         status=Status.RESOLVED if over else Status.FIRING,
         severity=severity,
-        title=shorten(f"{resource}: {message}", 300),
+        title=shorten(f"{resource}: {message.rstrip('.')}", 300),
         summary=shorten(f"{message} ({event_id})" if event_id else message, 2000),
         labels={k: v for k, v in labels.items() if v},
         annotations={"console": console_url(region, detail.SourceType, resource)},

@@ -17,6 +17,7 @@ from urllib.parse import quote
 from pydantic import Field
 
 from alertrouter.models.alert import Alert, Ignored, Severity, Status, fingerprint
+from alertrouter.models.state import MAX_LINK
 from alertrouter.mrkdwn import shorten
 from alertrouter.sources.common import OpenModel, arn_account, parse_timestamp, validated
 from alertrouter.sources.errors import MalformedEventError
@@ -134,11 +135,12 @@ def generator(generator_id: str) -> str:
 
 def console_url(region: str, finding_id: str) -> str:
     """The findings page of the Security Hub console filtered to this finding's Id (the console's filter is
-    URL-encoded twice, its operator escaped)."""
+    URL-encoded twice, its operator escaped); when that is longer than a message's link may be (a finding Id
+    is an ARN of up to 512 characters), the findings page."""
+    page = f"https://{region}.console.aws.amazon.com/securityhub/home?region={region}#/findings"
     wanted = quote(quote(f"Id=\\operator\\:EQUALS\\:{finding_id}", safe=""), safe="")
-    return (
-        f"https://{region}.console.aws.amazon.com/securityhub/home?region={region}#/findings?search={wanted}"
-    )
+    filtered = f"{page}?search={wanted}"
+    return filtered if len(filtered) <= MAX_LINK else page
 
 
 def parse_eventbridge(event: dict[str, Any]) -> list[Alert | Ignored] | Ignored:
