@@ -114,6 +114,11 @@ KEPT_LABELS = (
     "domain",
     "event_status",
     "source_severity",
+    # RDS, GuardDuty, Security Hub
+    "event_id",
+    "finding_type",
+    "product",
+    "compliance",
     # who owns it
     "service",
     "team",

@@ -67,6 +67,32 @@ def _opensearch(m: Member) -> list[tuple[str, str]]:
     return [(k, v) for k, v in facts if v]
 
 
+def _rds(m: Member) -> list[tuple[str, str]]:
+    facts = [("Database", m.resource), ("RDS event", m.labels.get("event_id", ""))]
+    return [(k, v) for k, v in facts if v]
+
+
+def _guardduty(m: Member) -> list[tuple[str, str]]:
+    level = m.labels.get("source_severity", "")
+    facts = [
+        ("Resource", m.resource),
+        ("Finding type", m.labels.get("finding_type", "")),
+        ("GuardDuty severity", level if level.lower() != m.severity else ""),
+    ]
+    return [(k, v) for k, v in facts if v]
+
+
+def _securityhub(m: Member) -> list[tuple[str, str]]:
+    level = m.labels.get("source_severity", "")
+    facts = [
+        ("Resource", m.resource),
+        ("Product", m.labels.get("product", "")),
+        ("Compliance", m.labels.get("compliance", "")),
+        ("Security Hub severity", level if level.lower() != m.severity else ""),
+    ]
+    return [(k, v) for k, v in facts if v]
+
+
 def _slo(m: Member) -> list[tuple[str, str]]:
     facts = [("SLO", m.resource), ("Service", m.labels.get("service", ""))]
     return [(k, v) for k, v in facts if v]
@@ -76,7 +102,15 @@ def _other(m: Member) -> list[tuple[str, str]]:
     return [("Resource", m.resource)] if m.resource else []
 
 
-_BY_SOURCE = {"batch": _batch, "cloudwatch": _cloudwatch, "opensearch": _opensearch, "slo": _slo}
+_BY_SOURCE = {
+    "batch": _batch,
+    "cloudwatch": _cloudwatch,
+    "opensearch": _opensearch,
+    "slo": _slo,
+    "rds": _rds,
+    "guardduty": _guardduty,
+    "securityhub": _securityhub,
+}
 
 
 def facts(m: Member, wording: Wording, now_ms: int) -> list[tuple[str, str]]:

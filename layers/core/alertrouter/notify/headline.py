@@ -15,13 +15,24 @@ from alertrouter.notify.wording import Wording, duration_words
 
 ICONS = {"critical": "🔴", "warning": "🟠", "info": "🔵", Status.NODATA: "⚪", Status.RESOLVED: "✅"}
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
-SOURCE_NAMES = {"opensearch": "OpenSearch", "batch": "Batch", "cloudwatch": "CloudWatch", "slo": "SLO"}
+SOURCE_NAMES = {
+    "opensearch": "OpenSearch",
+    "batch": "Batch",
+    "cloudwatch": "CloudWatch",
+    "slo": "SLO",
+    "rds": "RDS",
+    "guardduty": "GuardDuty",
+    "securityhub": "Security Hub",
+}
 # What a group of alerts from a source is called when nothing narrower is shared
 SOURCE_NOUNS = {
     "batch": ("Batch alert", "Batch alerts"),
     "opensearch": ("OpenSearch notice", "OpenSearch notices"),
     "slo": ("SLO alert", "SLO alerts"),
     "cloudwatch": ("alarm", "alarms"),
+    "rds": ("RDS event", "RDS events"),
+    "guardduty": ("GuardDuty finding", "GuardDuty findings"),
+    "securityhub": ("Security Hub finding", "Security Hub findings"),
 }
 # CloudWatch namespaces and metrics as people say them
 SERVICES = {
