@@ -14,7 +14,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from pydantic import Field
@@ -25,6 +26,8 @@ from alertrouter.sources.common import OpenModel, arn_account, parse_timestamp, 
 from alertrouter.sources.errors import MalformedEventError
 from alertrouter.sources.eventbridge import EventBridgeEvent
 
+# A region names the console host of every link: anything else than a region's name is refused.
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 SOURCE = "ecs"
 TASK_STATE_CHANGE = "ECS Task State Change"
 SERVICE_ACTION = "ECS Service Action"
@@ -129,14 +132,25 @@ def service_console_url(region: str, cluster: str, service: str) -> str:
     )
 
 
+_E = TypeVar("_E", bound=EventBridgeEvent)
+
+
+def _in_region(parsed: _E) -> _E:
+    if not _REGION.fullmatch(parsed.region):
+        raise MalformedEventError(
+            f"{parsed.detail_type}: region {parsed.region[:40]!r} is no AWS region's name"
+        )
+    return parsed
+
+
 def parse_eventbridge(event: dict[str, Any]) -> list[Alert | Ignored] | Ignored:
     detail_type = event.get("detail-type")
     if detail_type == TASK_STATE_CHANGE:
-        return _task(validated(TaskEvent, event, TASK_STATE_CHANGE))
+        return _task(_in_region(validated(TaskEvent, event, TASK_STATE_CHANGE)))
     if detail_type == SERVICE_ACTION:
-        return _service_action(validated(ServiceEvent, event, SERVICE_ACTION))
+        return _service_action(_in_region(validated(ServiceEvent, event, SERVICE_ACTION)))
     if detail_type == DEPLOYMENT_STATE_CHANGE:
-        return _deployment(validated(ServiceEvent, event, DEPLOYMENT_STATE_CHANGE))
+        return _deployment(_in_region(validated(ServiceEvent, event, DEPLOYMENT_STATE_CHANGE)))
     return Ignored(
         kind=str(detail_type)[:80], reason=f"ECS event {str(detail_type)[:80]!r} is not alerted on"
     )

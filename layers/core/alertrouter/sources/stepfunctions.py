@@ -10,6 +10,7 @@ logged. Only Standard workflows send these events (Express workflows send none).
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -22,6 +23,8 @@ from alertrouter.sources.common import OpenModel, arn_account, validated
 from alertrouter.sources.errors import MalformedEventError
 from alertrouter.sources.eventbridge import EventBridgeEvent
 
+# A region names the console host of every link: anything else than a region's name is refused.
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 SOURCE = "stepfunctions"
 STATUS_CHANGE = "Step Functions Execution Status Change"
 # The statuses that alert: (alertname, the reason when the execution names no error).
@@ -96,6 +99,8 @@ def parse_eventbridge(event: dict[str, Any]) -> list[Alert | Ignored] | Ignored:
             reason=f"Step Functions event {str(detail_type)[:80]!r} is not alerted on",
         )
     parsed = validated(ExecutionEvent, event, STATUS_CHANGE)
+    if not _REGION.fullmatch(parsed.region):
+        raise MalformedEventError(f"{STATUS_CHANGE}: region {parsed.region[:40]!r} is no AWS region's name")
     detail = parsed.detail
     status = detail.status.upper()
     if status not in ALERTED:
