@@ -15,7 +15,12 @@ import pytest
 
 from alertrouter.config import parse_config
 from alertrouter.models.alert import Alert, Severity, Status
-from alertrouter.routing.tree import group_key, match_routes
+from alertrouter.models.config import MessageSettings
+from alertrouter.models.state import AlertState, GroupState, Member
+from alertrouter.notify.details import facts
+from alertrouter.notify.headline import headline
+from alertrouter.notify.wording import Wording
+from alertrouter.routing.tree import group_identity, group_key, match_routes
 from alertrouter.sources import MalformedEventError, ParseResult, parse_body, parse_payload
 from support.events import load_event
 
@@ -391,6 +396,56 @@ receivers:
     assert route.receiver == "containers"
     assert len({group_key(route, a.labels) for a in alerts}) == 1
     assert Counter(a.labels["reason"] for a in alerts) == {"Exit code 1": 10, "Out of memory": 2}
+
+
+def test_the_crash_loops_message_counts_tasks_by_reason_and_shows_each_tasks_facts() -> None:
+    alerts = [one(stopped(**CRASHED, exit_code=1, task=f"{n:032x}")) for n in range(10)]
+    alerts += [
+        one(
+            stopped(
+                stop_code="EssentialContainerExited",
+                stopped_reason="OutOfMemoryError: Container killed due to memory usage",
+                exit_code=137,
+                task=f"{n:032x}",
+            )
+        )
+        for n in range(10, 12)
+    ]
+    config = parse_config(
+        """
+route:
+  receiver: containers
+  group_by: [account, region, cluster, service]
+receivers:
+  - {name: containers, slack: [{channel: "#containers"}]}
+"""
+    )
+    [route] = match_routes(config, alerts[0].labels)
+    key, group_labels = group_identity(route, alerts[0].labels)
+    now_ms = alerts[0].timestamp_ms
+    members = {a.fingerprint: Member.of(AlertState.first(a, now_ms)) for a in alerts}
+    group = GroupState(
+        key=key,
+        route_id=route.id,
+        receiver=route.receiver,
+        group_labels=group_labels,
+        created_ms=now_ms,
+        members=members,
+        version=1,
+    )
+    wording = Wording(MessageSettings(account_names={"111122223333": "production"}))
+    assert headline(group, wording) == (
+        "🟠 WARNING · 12 tasks of service checkout stopped in production (us-west-2): "
+        "10 × Exit code 1, 2 × Out of memory"
+    )
+    oom = next(m for m in members.values() if m.reason == "Out of memory")
+    assert facts(oom, wording, now_ms)[2:] == [
+        ("Service", "FargateCluster / checkout"),
+        ("Task definition", "sample-fargate:1"),
+        ("Container", "FargateApp (exit code 137)"),
+        ("Stop code", "EssentialContainerExited"),
+        ("Deployment", "ecs-svc/9223370455451316364"),
+    ]
 
 
 # ---- hostile and malformed input ----

@@ -13,6 +13,10 @@ from typing import Any
 import pytest
 
 from alertrouter.models.alert import Alert, Severity, Status
+from alertrouter.models.config import MessageSettings
+from alertrouter.models.state import AlertState, Member
+from alertrouter.notify.details import facts
+from alertrouter.notify.wording import Wording
 from alertrouter.sources import MalformedEventError, ParseResult, parse_body
 from alertrouter.sources.stepfunctions import cause_text, state_machine_name
 from support.events import load_event
@@ -180,6 +184,16 @@ def test_a_burst_of_failures_of_one_state_machine_is_counted_by_error() -> None:
     assert len({a.fingerprint for a in alerts}) == 9
     assert {a.labels["state_machine"] for a in alerts} == {"state-machine"}
     assert Counter(a.labels["reason"] for a in alerts) == {"Lambda.Unknown": 6, "States.Timeout": 3}
+
+
+def test_the_message_shows_the_state_machine_execution_and_error() -> None:
+    alert = one(with_error(FAILED, "Lambda.Unknown", None))
+    member = Member.of(AlertState.first(alert, alert.timestamp_ms))
+    assert facts(member, Wording(MessageSettings()), alert.timestamp_ms)[2:] == [
+        ("State machine", "state-machine"),
+        ("Execution", "execution-name"),
+        ("Error", "Lambda.Unknown"),
+    ]
 
 
 def test_a_redriven_execution_that_fails_again_fires_the_same_alert_again() -> None:

@@ -114,6 +114,15 @@ KEPT_LABELS = (
     "domain",
     "event_status",
     "source_severity",
+    # Amazon ECS
+    "cluster",
+    "task_definition",
+    "container",
+    "stop_code",
+    "deployment",
+    # Step Functions
+    "state_machine",
+    "execution",
     # who owns it
     "service",
     "team",
