@@ -284,6 +284,7 @@ def test_a_crashed_task_carries_cluster_service_definition_deployment_and_exit_c
             "Resource initialization failed",
         ),
         ({"stop_code": "TaskFailedToStart", "stopped_reason": "Timeout waiting for network interface"}, None),
+        ({**CRASHED}, "Essential container exited"),  # no exit code to say it was well
         (
             # a scale-in whose container did not exit cleanly is a failure all the same
             {
@@ -339,6 +340,10 @@ def test_failure_reasons_are_short_and_countable(changes: dict[str, Any], reason
             "Spot capacity reclaimed by AWS (TerminationNotice)",
         ),
         ({**CRASHED, "exit_code": 0}, "its containers exited with code 0"),
+        (
+            {"stop_code": "ServiceSchedulerInitiated", "stopped_reason": "Task replaced by the scheduler"},
+            "no failure in the stop (ServiceSchedulerInitiated: Task replaced by the scheduler)",
+        ),
     ],
 )
 def test_routine_stops_are_ignored_with_the_reason(changes: dict[str, Any], why: str) -> None:

@@ -180,6 +180,8 @@ def failure_reason(task: TaskDetail, container: Container) -> str | None:
         return f"Exit code {container.exitCode}"
     if task.stopCode == "TaskFailedToStart":
         return "Task failed to start"
+    if task.stopCode == "EssentialContainerExited" and all(c.exitCode is None for c in task.containers):
+        return "Essential container exited"  # (with no exit code to say it was well: not taken as routine)
     return None
 
 
@@ -189,7 +191,8 @@ def routine_stop(task: TaskDetail) -> str:
         return _ROUTINE_STOP_CODES[task.stopCode]
     if _SCALING in task.stoppedReason.lower():
         return "stopped by the service scheduler: scale-in or a deployment replacing tasks"
-    if task.containers and all(c.exitCode == 0 for c in task.containers if c.exitCode is not None):
+    codes = [c.exitCode for c in task.containers if c.exitCode is not None]
+    if codes and all(code == 0 for code in codes):
         return "its containers exited with code 0"
     return f"no failure in the stop ({task.stopCode or 'no stop code'}: {shorten(task.stoppedReason, 80)})"
 
