@@ -19,6 +19,8 @@ from alertrouter.models.config import MessageSettings
 from alertrouter.models.state import AlertState, GroupState, Member
 from alertrouter.notify.details import facts
 from alertrouter.notify.headline import headline
+from alertrouter.notify.preview import render_text
+from alertrouter.notify.render import render_group
 from alertrouter.notify.wording import Wording
 from alertrouter.routing.tree import group_identity, group_key, match_routes
 from alertrouter.sources import MalformedEventError, ParseResult, parse_body, parse_payload
@@ -443,6 +445,12 @@ receivers:
         "🟠 WARNING · 12 tasks of service checkout stopped in production (us-west-2): "
         "10 × Exit code 1, 2 × Out of memory"
     )
+    message = render_group(group, now_ms, wording)
+    shown = render_text(message.text, message.attachments).splitlines()
+    assert shown[1:3] == [
+        "┃ *10 × Exit code 1* · e.g. task 00000000000000000000000000000000, FargateApp exit code 1 · Console ↗",
+        "┃ *2 × Out of memory* · e.g. task 0000000000000000000000000000000a, FargateApp exit code 137 · Console ↗",
+    ]
     oom = next(m for m in members.values() if m.reason == "Out of memory")
     assert facts(oom, wording, now_ms)[2:] == [
         ("Service", "FargateCluster / checkout"),

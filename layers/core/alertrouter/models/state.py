@@ -115,6 +115,7 @@ KEPT_LABELS = (
     "event_status",
     "source_severity",
     # Amazon ECS
+    "task_id",
     "cluster",
     "task_definition",
     "container",
