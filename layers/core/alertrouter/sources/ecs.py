@@ -199,8 +199,9 @@ def routine_stop(task: TaskDetail) -> str:
 
 def _service(task: TaskDetail) -> str:
     """The service a task belongs to (`group` `service:<name>`), else its group (`family:<name>`)."""
-    if task.group.startswith("service:"):
-        return task.group.removeprefix("service:")
+    name = task.group.removeprefix("service:")
+    if name and name != task.group:
+        return name
     return task.group or _after(task.taskDefinitionArn, "task-definition").partition(":")[0] or "unknown"
 
 
