@@ -119,6 +119,16 @@ KEPT_LABELS = (
     "finding_type",
     "product",
     "compliance",
+    # Amazon ECS
+    "task_id",
+    "cluster",
+    "task_definition",
+    "container",
+    "stop_code",
+    "deployment",
+    # Step Functions
+    "state_machine",
+    "execution",
     # who owns it
     "service",
     "team",

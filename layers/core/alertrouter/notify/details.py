@@ -93,6 +93,32 @@ def _securityhub(m: Member) -> list[tuple[str, str]]:
     return [(k, v) for k, v in facts if v]
 
 
+def _ecs(m: Member) -> list[tuple[str, str]]:
+    labels = m.labels
+    container, exit_code = labels.get("container", ""), labels.get("exit_code", "")
+    facts = [
+        ("Service", " / ".join(p for p in (labels.get("cluster", ""), labels.get("service", "")) if p)),
+        ("Task definition", labels.get("task_definition", "")),
+        ("Container", f"{container} (exit code {exit_code})" if container and exit_code else container),
+        ("Stop code", labels.get("stop_code", "")),
+        ("Deployment", labels.get("deployment", "")),
+    ]
+    return [(k, v) for k, v in facts if v]
+
+
+_NO_ERROR = frozenset({"Failed", "Timed out", "Aborted"})  # an execution's reason when it names no error
+
+
+def _stepfunctions(m: Member) -> list[tuple[str, str]]:
+    labels = m.labels
+    facts = [
+        ("State machine", labels.get("state_machine", "")),
+        ("Execution", labels.get("execution", "")),
+        ("Error", "" if m.reason in _NO_ERROR else m.reason),
+    ]
+    return [(k, v) for k, v in facts if v]
+
+
 def _slo(m: Member) -> list[tuple[str, str]]:
     facts = [("SLO", m.resource), ("Service", m.labels.get("service", ""))]
     return [(k, v) for k, v in facts if v]
@@ -110,6 +136,8 @@ _BY_SOURCE = {
     "rds": _rds,
     "guardduty": _guardduty,
     "securityhub": _securityhub,
+    "ecs": _ecs,
+    "stepfunctions": _stepfunctions,
 }
 
 

@@ -1,9 +1,11 @@
 """A group's headline, in one grammar for every source: how bad, what (an alarm, or a humanised group), where
-(the account's name, the region, the resource), and for a storm of failed jobs why they failed.
+(the account's name, the region, the resource), and for a storm of failed jobs or stopped ECS tasks why
+they failed.
 
     🔴 CRITICAL (OpenSearch: High) · test-domain: High JVM Usage in production (us-east-1)
     🟠 WARNING · 12 Lambda error alarms firing in production (us-east-1)
     🟠 WARNING · 50 jobs failed in queue nightly in production (us-east-1): 48 × Out of memory, 2 × Timeout
+    🟠 WARNING · 12 tasks of service checkout stopped in production (us-west-2): 10 × Exit code 1, 2 × Out of memory
     ✅ RESOLVED · ServerCpuTooHigh on i-0a1b2c3d4e5f in production (us-east-1) · after 14 min
 """
 
@@ -23,6 +25,8 @@ SOURCE_NAMES = {
     "rds": "RDS",
     "guardduty": "GuardDuty",
     "securityhub": "Security Hub",
+    "ecs": "ECS",
+    "stepfunctions": "Step Functions",
 }
 # What a group of alerts from a source is called when nothing narrower is shared
 SOURCE_NOUNS = {
@@ -33,6 +37,8 @@ SOURCE_NOUNS = {
     "rds": ("RDS event", "RDS events"),
     "guardduty": ("GuardDuty finding", "GuardDuty findings"),
     "securityhub": ("Security Hub finding", "Security Hub findings"),
+    "ecs": ("ECS alert", "ECS alerts"),
+    "stepfunctions": ("Step Functions alert", "Step Functions alerts"),
 }
 # CloudWatch namespaces and metrics as people say them
 SERVICES = {
@@ -92,6 +98,18 @@ def group_status(group: GroupState) -> Status:
 def failed_jobs(members: list[Member]) -> bool:
     """A group of failed batch jobs: its headline counts jobs and says why they failed."""
     return bool(members) and all(m.source == "batch" and m.reason and "queue" in m.labels for m in members)
+
+
+def stopped_tasks(members: list[Member]) -> bool:
+    """A group of ECS tasks that stopped failing (a crash loop): its headline counts tasks and says why."""
+    return bool(members) and all(
+        m.source == "ecs" and m.reason and m.labels.get("alertname") == "ECSTaskStopped" for m in members
+    )
+
+
+def _of_services(members: list[Member]) -> str:
+    services = {m.labels.get("service", "") for m in members}
+    return f" of service {services.pop()}" if len(services) == 1 else f" of {len(services)} services"
 
 
 def reason_counts(group: GroupState) -> list[tuple[str, int]]:
@@ -202,6 +220,8 @@ def _many(group: GroupState, members: list[Member], status: Status, place: str) 
     if status == Status.RESOLVED:
         if failed_jobs(members):  # (resolved by resolve_timeout: failures have no duration of their own)
             return f"✅ RESOLVED · {total} failed jobs{_in_queues(members)}{place}"
+        if stopped_tasks(members):
+            return f"✅ RESOLVED · {total} stopped tasks{_of_services(members)}{place}"
         span = max(m.ts_ms for m in members) - min(m.starts_at_ms for m in members)
         return f"✅ RESOLVED · {total} {noun(members, total)}{place}{_after(span)}"
     shown = firing or members
@@ -212,6 +232,12 @@ def _many(group: GroupState, members: list[Member], status: Status, place: str) 
     if failed_jobs(members) and firing:
         jobs = len(firing) + counted
         return f"{prefix} · {jobs} job{'s' if jobs != 1 else ''} failed{_in_queues(members)}{place}: {breakdown(group)}"
+    if stopped_tasks(members) and firing:
+        tasks = len(firing) + counted
+        return (
+            f"{prefix} · {tasks} task{'s' if tasks != 1 else ''}{_of_services(members)} stopped{place}: "
+            f"{breakdown(group)}"
+        )
     nodata = sum(1 for m in members if m.status == Status.NODATA)
     resolved = sum(1 for m in members if m.status == Status.RESOLVED)
     if not nodata and not resolved:

@@ -78,7 +78,8 @@ def rows(members: list[tuple[str, Member]], dimension: str, counted: dict[str, i
 
 
 def example_text(m: Member) -> str:
-    """One alert named briefly, with what tells it apart: `nightly-render 5a1d…:0, exit code 137, 1 attempt`."""
+    """One alert named briefly, with what tells it apart: `nightly-render 5a1d…:0, exit code 137, 1 attempt`;
+    an ECS task: `task c13b…, app exit code 1`."""
     if m.source == "batch":
         job = m.labels.get("job_name", "")
         parts = [" ".join(p for p in (job, m.resource) if p)]
@@ -88,6 +89,10 @@ def example_text(m: Member) -> str:
         if attempts and attempts != "0":
             parts.append(f"{attempts} attempt{'s' if attempts != '1' else ''}")
         return ", ".join(p for p in parts if p)
+    if m.source == "ecs" and m.labels.get("task_id"):
+        container, code = m.labels.get("container", ""), m.labels.get("exit_code", "")
+        exited = f"{container} exit code {code}" if container and code else container
+        return ", ".join(p for p in (f"task {m.labels['task_id']}", exited) if p)
     if m.resource and m.resource not in m.title:
         return f"{m.title} on {m.resource}"
     return m.title
