@@ -114,6 +114,12 @@ KEPT_LABELS = (
     "domain",
     "event_status",
     "source_severity",
+    # AWS Health
+    "availability_zone",
+    "scope",
+    # X-Ray Insights
+    "xray_group",
+    "insight_id",
     # who owns it
     "service",
     "team",

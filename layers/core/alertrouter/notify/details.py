@@ -67,8 +67,32 @@ def _opensearch(m: Member) -> list[tuple[str, str]]:
     return [(k, v) for k, v in facts if v]
 
 
+def _health(m: Member) -> list[tuple[str, str]]:
+    labels = m.labels
+    facts = [
+        ("Event", labels.get("alertname", "")),
+        (
+            "Affected",
+            m.resource if m.resource not in (labels.get("service"), labels.get("availability_zone")) else "",
+        ),
+        ("Zone", labels.get("availability_zone", "")),
+        ("Scope", labels.get("scope", "")),
+    ]
+    return [(k, v) for k, v in facts if v]
+
+
 def _slo(m: Member) -> list[tuple[str, str]]:
     facts = [("SLO", m.resource), ("Service", m.labels.get("service", ""))]
+    return [(k, v) for k, v in facts if v]
+
+
+def _xray(m: Member) -> list[tuple[str, str]]:
+    labels = m.labels
+    facts = [
+        ("Root cause", m.resource),
+        ("Group", labels.get("xray_group", "")),
+        ("Insight", labels.get("insight_id", "")),
+    ]
     return [(k, v) for k, v in facts if v]
 
 
@@ -76,7 +100,14 @@ def _other(m: Member) -> list[tuple[str, str]]:
     return [("Resource", m.resource)] if m.resource else []
 
 
-_BY_SOURCE = {"batch": _batch, "cloudwatch": _cloudwatch, "opensearch": _opensearch, "slo": _slo}
+_BY_SOURCE = {
+    "batch": _batch,
+    "cloudwatch": _cloudwatch,
+    "health": _health,
+    "opensearch": _opensearch,
+    "slo": _slo,
+    "xray": _xray,
+}
 
 
 def facts(m: Member, wording: Wording, now_ms: int) -> list[tuple[str, str]]:

@@ -15,13 +15,22 @@ from alertrouter.notify.wording import Wording, duration_words
 
 ICONS = {"critical": "🔴", "warning": "🟠", "info": "🔵", Status.NODATA: "⚪", Status.RESOLVED: "✅"}
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
-SOURCE_NAMES = {"opensearch": "OpenSearch", "batch": "Batch", "cloudwatch": "CloudWatch", "slo": "SLO"}
+SOURCE_NAMES = {
+    "opensearch": "OpenSearch",
+    "batch": "Batch",
+    "cloudwatch": "CloudWatch",
+    "slo": "SLO",
+    "health": "AWS Health",
+    "xray": "X-Ray",
+}
 # What a group of alerts from a source is called when nothing narrower is shared
 SOURCE_NOUNS = {
     "batch": ("Batch alert", "Batch alerts"),
     "opensearch": ("OpenSearch notice", "OpenSearch notices"),
     "slo": ("SLO alert", "SLO alerts"),
     "cloudwatch": ("alarm", "alarms"),
+    "health": ("AWS Health event", "AWS Health events"),
+    "xray": ("X-Ray insight", "X-Ray insights"),
 }
 # CloudWatch namespaces and metrics as people say them
 SERVICES = {
