@@ -215,3 +215,10 @@ def test_an_event_with_no_account_anywhere_is_malformed() -> None:
     event["account"] = ""
     with pytest.raises(MalformedEventError, match="no affectedAccount"):
         parse_eventbridge(event)
+
+
+@pytest.mark.parametrize("time", ["2023-02-15T15:07:10+05:00", "2023-02-15T10:07:10"])
+def test_the_alert_time_is_utc_whatever_offset_the_envelope_carries(time: str) -> None:
+    event = load_event(PUBLIC)
+    event["time"] = time
+    assert one(event).timestamp.isoformat() == "2023-02-15T10:07:10+00:00"

@@ -165,3 +165,9 @@ def test_a_bad_event_time_is_malformed() -> None:
     event["time"] = "not a time"
     with pytest.raises(MalformedEventError, match="time"):
         parse_eventbridge(event)
+
+
+def test_the_alert_time_is_utc_whatever_offset_the_envelope_carries() -> None:
+    event = insight_update()
+    event["time"] = "2019-10-02T19:04:40+02:00"
+    assert one(event).timestamp.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
