@@ -70,7 +70,7 @@ def test_an_issue_on_your_own_resources_is_critical_and_lists_them() -> None:
         "reason": "EC2 instance store drive performance degraded",
     }
     assert (
-        "Affected (4): arn:ec2-1-101002929, arn:ec2-1-101002930, arn:ec2-1-101002931, arn:ec2-1-101002932"
+        "Affected (4: 2 impaired, 1 unimpaired, 1 resolved): arn:ec2-1-101002929, arn:ec2-1-101002930, arn:ec2-1-101002931, arn:ec2-1-101002932"
         in (alert.summary)
     )
     assert "Page 1 of 10 of the affected resources" in alert.summary

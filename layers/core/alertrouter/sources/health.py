@@ -10,6 +10,7 @@ investigation and a scheduled change warn; an account notification is info.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -138,7 +139,12 @@ def _summary(
     if entities:
         shown = ", ".join(shorten(e, 120) for e in entities[:_SHOWN_ENTITIES])
         more = len(entities) - _SHOWN_ENTITIES
-        lines.append(f"Affected ({len(entities)}): {shown}{f' (+{more} more)' if more > 0 else ''}")
+        states = Counter((e.status or e.statusCode).upper() for e in detail.affectedEntities if e.entityValue)
+        counted = ", ".join(f"{n} {state.lower()}" for state, n in states.most_common() if state)
+        lines.append(
+            f"Affected ({len(entities)}{f': {counted}' if counted else ''}): {shown}"
+            + (f" (+{more} more)" if more > 0 else "")
+        )
     if detail.totalPages not in ("", "1"):
         lines.append(f"Page {detail.page} of {detail.totalPages} of the affected resources")
     lines.append(f"Region: {region}{f', zone {zone}' if zone else ''}")
