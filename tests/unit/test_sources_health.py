@@ -17,6 +17,7 @@ from support.events import load_event
 PUBLIC = "eventbridge_health_ec2_operational_issue_PUBLIC_open_awsdocs.json"
 INSTANCE_STORE = "eventbridge_health_ec2_instance_store_drive_degraded_ACCOUNT_SPECIFIC_awsdocs.json"
 ABUSE = "eventbridge_health_abuse_dos_report_awsdocs.json"
+ELB = "eventbridge_health_elb_operational_issue_PUBLIC_awsdocs.json"
 MEMBER = "210987654321"  # an obvious fake member account of an organisation
 
 
@@ -222,3 +223,19 @@ def test_the_alert_time_is_utc_whatever_offset_the_envelope_carries(time: str) -
     event = load_event(PUBLIC)
     event["time"] = time
     assert one(event).timestamp.isoformat() == "2023-02-15T10:07:10+00:00"
+
+
+def test_a_public_load_balancing_issue_in_another_region() -> None:
+    alert = one(load_event(ELB))
+    assert (alert.status, alert.severity, alert.title) == (
+        Status.FIRING,
+        Severity.WARNING,
+        "ELASTICLOADBALANCING operational issue",
+    )
+    assert {k: alert.labels[k] for k in ("region", "service", "resource", "scope")} == {
+        "region": "ap-southeast-2",
+        "service": "ELASTICLOADBALANCING",
+        "resource": "ELASTICLOADBALANCING",
+        "scope": "PUBLIC",
+    }
+    assert "From 2023-01-26 13:19 UTC to 2023-01-26 13:44 UTC" in alert.summary
