@@ -129,6 +129,12 @@ KEPT_LABELS = (
     # Step Functions
     "state_machine",
     "execution",
+    # AWS Health
+    "availability_zone",
+    "scope",
+    # X-Ray Insights
+    "xray_group",
+    "insight_id",
     # who owns it
     "service",
     "team",

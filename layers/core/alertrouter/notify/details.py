@@ -119,6 +119,30 @@ def _stepfunctions(m: Member) -> list[tuple[str, str]]:
     return [(k, v) for k, v in facts if v]
 
 
+def _health(m: Member) -> list[tuple[str, str]]:
+    labels = m.labels
+    facts = [
+        ("Event", labels.get("alertname", "")),
+        (
+            "Affected",
+            m.resource if m.resource not in (labels.get("service"), labels.get("availability_zone")) else "",
+        ),
+        ("Zone", labels.get("availability_zone", "")),
+        ("Scope", labels.get("scope", "")),
+    ]
+    return [(k, v) for k, v in facts if v]
+
+
+def _xray(m: Member) -> list[tuple[str, str]]:
+    labels = m.labels
+    facts = [
+        ("Root cause", m.resource),
+        ("Group", labels.get("xray_group", "")),
+        ("Insight", labels.get("insight_id", "")),
+    ]
+    return [(k, v) for k, v in facts if v]
+
+
 def _slo(m: Member) -> list[tuple[str, str]]:
     facts = [("SLO", m.resource), ("Service", m.labels.get("service", ""))]
     return [(k, v) for k, v in facts if v]
@@ -138,6 +162,8 @@ _BY_SOURCE = {
     "securityhub": _securityhub,
     "ecs": _ecs,
     "stepfunctions": _stepfunctions,
+    "health": _health,
+    "xray": _xray,
 }
 
 

@@ -27,6 +27,8 @@ SOURCE_NAMES = {
     "securityhub": "Security Hub",
     "ecs": "ECS",
     "stepfunctions": "Step Functions",
+    "health": "AWS Health",
+    "xray": "X-Ray",
 }
 # What a group of alerts from a source is called when nothing narrower is shared
 SOURCE_NOUNS = {
@@ -39,6 +41,8 @@ SOURCE_NOUNS = {
     "securityhub": ("Security Hub finding", "Security Hub findings"),
     "ecs": ("ECS alert", "ECS alerts"),
     "stepfunctions": ("Step Functions alert", "Step Functions alerts"),
+    "health": ("AWS Health event", "AWS Health events"),
+    "xray": ("X-Ray insight", "X-Ray insights"),
 }
 # CloudWatch namespaces and metrics as people say them
 SERVICES = {
