@@ -89,7 +89,7 @@ conformance: $(STAMP)
 	$(BIN)/pytest tests/unit/test_matcher_conformance.py tests/unit/test_matcher_conformance_current.py \
 		tests/unit/test_routes_conformance.py tests/unit/test_acceptance_conformance.py \
 		tests/unit/test_inhibition_conformance.py tests/unit/test_grouping_clock.py \
-		tests/unit/test_template_conformance.py -q
+		tests/unit/test_template_conformance.py tests/unit/test_signal_routes_conformance.py -q
 	@if command -v amtool >/dev/null; then \
 		seed=$$(date +%s); out=$$(mktemp --suffix=.json); \
 		$(BIN)/python tests/conformance/record_routes.py --seed $$seed --out $$out && \

@@ -32,7 +32,7 @@ def test_the_recording_is_of_the_parsers_and_config_as_they_are() -> None:
     recorded: dict[str, list[dict[str, str]]] = {}
     for case in GOLDEN["cases"]:
         recorded.setdefault(case["event"], []).append(case["labels"])
-    now = {path.name: recorder.labels_of(path) for path in recorder.sample_events()}
+    now = {name: recorder.labels_of(body) for name, body in recorder.sample_events().items()}
     now = {name: labels for name, labels in now.items() if labels}  # (ignored events have no alert)
     assert now == recorded, "a parser's labels or the sample events changed: run record_signal_routes.py"
     # the routes recorded are the shipped ones: a config edit asks for a new recording too

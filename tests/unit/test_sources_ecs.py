@@ -25,6 +25,7 @@ from alertrouter.notify.wording import Wording
 from alertrouter.routing.tree import group_identity, group_key, match_routes
 from alertrouter.sources import MalformedEventError, ParseResult, parse_body, parse_payload
 from support.events import load_event
+from support.signal_events import CRASHED, stopped_task
 
 RUNNING = "eventbridge_ecs_task_state_change_RUNNING_awsdocs.json"
 PLACEMENT = "eventbridge_ecs_service_action_SERVICE_TASK_PLACEMENT_FAILURE_awsdocs.json"
@@ -55,43 +56,7 @@ def ignored(doc: dict[str, Any]) -> str:
     return notice.reason
 
 
-def stopped(
-    *,
-    stop_code: str,
-    stopped_reason: str,
-    exit_code: int | None = None,
-    container_reason: str | None = None,
-    task: str = TASK_ID,
-    group: str = "service:checkout",
-) -> dict[str, Any]:
-    """The documentation's task event (a RUNNING Fargate task: AWS publishes no STOPPED example) as the
-    STOPPED event of a service's task: the fields a stop sets, with the given stop code, reasons and exit
-    code, and the service's `group` / `startedBy` (its deployment)."""
-    doc = copy.deepcopy(load_event(RUNNING))
-    detail = doc["detail"]
-    arn = f"arn:aws:ecs:us-west-2:111122223333:task/FargateCluster/{task}"
-    doc["resources"] = [arn]
-    detail.update(
-        taskArn=arn,
-        lastStatus="STOPPED",
-        desiredStatus="STOPPED",
-        stopCode=stop_code,
-        stoppedReason=stopped_reason,
-        stoppingAt="2020-01-23T18:04:58.103Z",
-        stoppedAt="2020-01-23T18:05:01.103Z",
-        group=group,
-        startedBy="ecs-svc/9223370455451316364",
-    )
-    container = detail["containers"][0]
-    container.update(lastStatus="STOPPED", taskArn=arn)
-    if exit_code is not None:
-        container["exitCode"] = exit_code
-    if container_reason is not None:
-        container["reason"] = container_reason
-    return doc
-
-
-CRASHED = {"stop_code": "EssentialContainerExited", "stopped_reason": "Essential container in task exited"}
+stopped = stopped_task
 
 
 # ---- the documentation's events ----

@@ -16,28 +16,9 @@ import pytest
 from alertrouter.models.alert import Severity, Status
 from alertrouter.sources import MalformedEventError, parse_body
 from alertrouter.sources.xray import parse_eventbridge
-from support.events import load_event
+from support.signal_events import INSIGHT_ID, insight_update
 
-ENVELOPE = "eventbridge_cw_alarm_state_change_single_metric_ALARM_awsdocs.json"
-INSIGHT = "4d1a2f3e-0000-4000-8000-0000000000a1"  # an obvious fake, of the documented pattern
-
-
-def insight_update(state: str = "ACTIVE", **detail: Any) -> dict[str, Any]:
-    event = load_event(ENVELOPE)
-    event.update({"source": "aws.xray", "detail-type": "AWS X-Ray Insight Update", "resources": []})
-    event["detail"] = {
-        "InsightId": INSIGHT,
-        "GroupName": "checkout",
-        "State": state,
-        "Categories": ["FAULT"],
-        "Summary": "Fault rate anomaly detected on payments",
-        "RootCauseServiceId": {"Name": "payments", "Names": ["payments"], "Type": "AWS::ECS::Container"},
-        "ClientRequestImpactStatistics": {"FaultCount": 41, "OkCount": 1159, "TotalCount": 1200},
-        "RootCauseServiceRequestImpactStatistics": {"FaultCount": 40, "OkCount": 160, "TotalCount": 200},
-        "TopAnomalousServices": [{"ServiceId": {"Name": "payments", "Type": "AWS::ECS::Container"}}],
-        **detail,
-    }
-    return event
+INSIGHT = INSIGHT_ID
 
 
 def one(event: dict[str, Any]) -> Any:
