@@ -66,15 +66,20 @@ class AlertState(BaseModel):
         """The state after a newer event: a new episode starts when a resolved alert fires again."""
         new_episode = self.status == Status.RESOLVED and alert.status != Status.RESOLVED
         repeat = self.status == alert.status == Status.FIRING
+        # A resolve is routed where the alert fired: its labels (and so its routes and groups) are the firing
+        # ones, as in Alertmanager, where a resolved alert is the same label set. A source's "it is over" event
+        # may say less or other things (RDS's end event has its own event id, a passed Security Hub finding
+        # drops to INFORMATIONAL); its title and summary are still shown.
+        ends = alert.status == Status.RESOLVED and self.status == Status.FIRING
         ts_ms = alert.timestamp_ms
         return AlertState(
             fingerprint=self.fingerprint,
             status=alert.status,
-            severity=alert.severity.value,
+            severity=self.severity if ends else alert.severity.value,
             title=alert.title,
             summary=alert.summary,
             source=alert.source,
-            labels=alert.labels,
+            labels=self.labels if ends else alert.labels,
             annotations=alert.annotations,
             ts_ms=ts_ms,
             starts_at_ms=ts_ms if new_episode else self.starts_at_ms,
