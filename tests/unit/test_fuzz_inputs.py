@@ -634,6 +634,43 @@ def test_parse_body_survives_mutated_sample_events(body: str | bytes) -> None:
     _checked_parse(parse_body, body)
 
 
+def _signal_events() -> dict[str, list[Any]]:
+    """The AWS services' sample events (Health, X-Ray, ECS, Step Functions, RDS, GuardDuty, Security Hub) by
+    EventBridge source, the derived ones included (support/signal_events.py)."""
+    from support.signal_events import CRASHED, health_zone_event, insight_update, stopped_task
+
+    derived = [
+        stopped_task(**CRASHED, exit_code=1),
+        insight_update(),
+        insight_update("CLOSED"),
+        health_zone_event(),
+    ]
+    by_source: dict[str, list[Any]] = {source: [] for source in sources.SIGNAL_PARSERS}
+    for event in [e for e in CORE_EVENTS if isinstance(e, dict)] + derived:
+        if event.get("source") in by_source:
+            by_source[event["source"]].append(event)
+    return by_source
+
+
+SIGNAL_EVENTS = _signal_events()
+SOURCE_FUZZ = settings(FUZZ, max_examples=300)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("source", sorted(SIGNAL_EVENTS))
+def test_each_aws_service_parser_survives_its_own_events_mutated(source: str) -> None:
+    """Each new source gets hostile mutations of its own events (the mixed fuzzing above spreads its examples
+    over every sample): a result or the parser's own error, with a reason."""
+    assert SIGNAL_EVENTS[source], f"no sample event of {source}"
+
+    @SOURCE_FUZZ
+    @given(doc=st.sampled_from(SIGNAL_EVENTS[source]).flatmap(lambda e: mutated(e, EVENT_KEYS, EVENT_VALUES)))
+    def survives(doc: Any) -> None:
+        _checked_parse(parse_body, _dumps(doc))
+
+    survives()
+
+
 @pytest.mark.slow
 @FUZZ
 @given(
@@ -658,6 +695,13 @@ DETAIL_TYPES = [
     "AlertRouter SLO Burn Rate",
     "AlertRouter Heartbeat",
     "AlertRouter Spoke Heartbeat",
+    "AWS Health Event",
+    "AWS X-Ray Insight Update",
+    "ECS Task State Change",
+    "Step Functions Execution Status Change",
+    "RDS DB Instance Event",
+    "GuardDuty Finding",
+    "Security Hub Findings - Imported",
     "",
 ]
 

@@ -53,12 +53,6 @@ def parse_timestamp(value: str) -> datetime:
         raise MalformedEventError(f"unreadable timestamp {value[:40]!r}") from exc
 
 
-def utc(moment: datetime) -> datetime:
-    """An envelope's `time` in UTC: EventBridge writes `Z`, but a forwarded or hand-made event may carry an
-    offset or none (an OverflowError at the edge of Python's range is refused by parse_body)."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def arn_account(arn: str) -> str:
     """The account an ARN names (`arn:aws:batch:us-east-1:123456789012:job-queue/q` -> `123456789012`);
     "" when it names none or is no ARN."""

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class EventBridgeEvent(BaseModel):
@@ -25,3 +25,10 @@ class EventBridgeEvent(BaseModel):
     detail_type: str = Field(alias="detail-type")
     detail: dict[str, Any]
     replay_name: str | None = Field(default=None, alias="replay-name")
+
+    @field_validator("time")
+    @classmethod
+    def _in_utc(cls, moment: datetime) -> datetime:
+        """EventBridge writes `Z`; a forwarded or hand-made event may carry an offset or none. Every alert's
+        time is UTC (an OverflowError at the edge of Python's range is refused by parse_body)."""
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -20,7 +20,7 @@ from pydantic import Field
 
 from alertrouter.models.alert import Alert, Ignored, Severity, Status, fingerprint
 from alertrouter.mrkdwn import shorten
-from alertrouter.sources.common import OpenModel, arn_account, first_url, utc, validated
+from alertrouter.sources.common import OpenModel, arn_account, first_url, validated
 from alertrouter.sources.errors import MalformedEventError
 from alertrouter.sources.eventbridge import EventBridgeEvent
 
@@ -207,7 +207,7 @@ def parse_eventbridge(event: dict[str, Any]) -> list[Alert] | Ignored:
             summary=_summary(detail, description, region, zone, (started, ended)),
             labels={k: v[:200] for k, v in labels.items() if v},
             annotations=annotations,
-            timestamp=utc(parsed.time),  # (startTime of a scheduled change is in the future)
+            timestamp=parsed.time,  # (startTime of a scheduled change is in the future)
             # a notice or a scheduled change can stay open for weeks: the route's resolve_timeout ends it
             one_shot=detail.eventTypeCategory.lower() in ("accountnotification", "scheduledchange"),
             fingerprint=fingerprint(SOURCE, account, region, detail.eventArn),

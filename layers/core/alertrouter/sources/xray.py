@@ -15,7 +15,7 @@ from pydantic import Field
 
 from alertrouter.models.alert import Alert, Ignored, Severity, Status, fingerprint
 from alertrouter.mrkdwn import shorten
-from alertrouter.sources.common import OpenModel, utc, validated
+from alertrouter.sources.common import OpenModel, validated
 from alertrouter.sources.errors import MalformedEventError
 from alertrouter.sources.eventbridge import EventBridgeEvent
 
@@ -152,7 +152,7 @@ def parse_eventbridge(event: dict[str, Any]) -> list[Alert] | Ignored:
             summary="\n".join(line for line in lines if line),
             labels={k: v for k, v in labels.items() if v},
             annotations={"console": insight_console_url(region, detail.InsightId)},
-            timestamp=utc(parsed.time),
+            timestamp=parsed.time,
             fingerprint=fingerprint(SOURCE, account, region, detail.InsightId),
         )
     ]
