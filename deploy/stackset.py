@@ -111,7 +111,8 @@ def spoke_template(
     translated = _translate(spoke)
     translated["Description"] = (
         "AlertRouter spoke for a service-managed StackSet (make package, from template.yaml Mode spoke): "
-        "forwards this account's alarms, Batch and OpenSearch events and a heartbeat to the hub's event bus."
+        "forwards this account's alarms, Batch and OpenSearch events, the AWS services' events its Watch* "
+        "parameters turn on, and a heartbeat to the hub's event bus."
     )
     return translated
 

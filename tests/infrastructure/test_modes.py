@@ -169,6 +169,14 @@ def test_the_spokes_rules_put_their_events_on_the_hubs_bus_with_a_role_allowed_j
         "SpokeBatchQueueBlockedForwardRule",
         "SpokeOpenSearchForwardRule",
         "SpokeHeartbeatForwardRule",
+        # the AWS services' events, each while its Watch* parameter is on (test_signal_rules.py)
+        "SpokeAwsHealthForwardRule",
+        "SpokeXRayInsightsForwardRule",
+        "SpokeEcsEventsForwardRule",
+        "SpokeStepFunctionsForwardRule",
+        "SpokeRdsEventsForwardRule",
+        "SpokeGuardDutyForwardRule",
+        "SpokeSecurityHubForwardRule",
     }
     for name, rule in rules.items():
         assert "EventBusName" not in rule["Properties"], name  # the account's default bus
@@ -277,11 +285,19 @@ def test_the_hubs_rules_take_the_spokes_events_to_the_routers_lanes() -> None:
         "HubBatchQueueBlockedRule",
         "HubOpenSearchEventsRule",
         "HubSpokeHeartbeatsRule",
+        # the AWS services' events, each while its Watch* parameter is on (test_signal_rules.py)
+        "HubAwsHealthRule",
+        "HubXRayInsightsRule",
+        "HubEcsEventsRule",
+        "HubStepFunctionsRule",
+        "HubRdsEventsRule",
+        "HubGuardDutyRule",
+        "HubSecurityHubRule",
     }
     for name, rule in rules.items():
         assert rule["EventBusName"] == {"Ref": "HubEventBus"}, name
         [target] = rule["Targets"]
-        lane = "StormQueue" if name == "HubBatchEventsRule" else "IngestQueue"
+        lane = "StormQueue" if name in {"HubBatchEventsRule", "HubEcsEventsRule"} else "IngestQueue"
         assert target["Arn"] == {"Fn::GetAtt": [lane, "Arn"]}, name
         assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["IngestDLQ", "Arn"]}}, name
         # the queue policies let it send (by the ARN its name gives: rule/<bus>/<rule>)
@@ -292,7 +308,12 @@ def test_the_hubs_rules_take_the_spokes_events_to_the_routers_lanes() -> None:
         for policy in (f"{lane}Policy", "IngestDLQPolicy"):
             statements = HUB["Resources"][policy]["Properties"]["PolicyDocument"]["Statement"]
             sources = [s["Condition"]["ArnEquals"]["aws:SourceArn"] for s in statements]
-            assert any(isinstance(s, list) and {"Fn::Sub": arn} in s for s in sources), (name, policy)
+            # a rule a Watch* parameter turns on: its ARN while it exists
+            named = [{"Fn::Sub": arn}]
+            if "Condition" in HUB["Resources"][name]:
+                condition = HUB["Resources"][name]["Condition"]
+                named.append({"Fn::If": [condition, {"Fn::Sub": arn}, {"Ref": "AWS::NoValue"}]})
+            assert any(isinstance(s, list) and any(n in s for n in named) for s in sources), (name, policy)
     # none of them in a standalone stack's policies
     assert "-hub/" not in json.dumps(STANDALONE["Resources"]["IngestQueuePolicy"])
 

@@ -96,6 +96,28 @@ def test_the_stackset_is_the_spoke_and_nothing_of_the_router(
     assert "secretsmanager" not in text and "Mode" not in template["Parameters"]
 
 
+def test_the_stackset_forwards_the_aws_services_events_each_account_may_switch_off(
+    packaged: tuple[Path, dict[str, Any], str],
+) -> None:
+    _, template, _ = packaged
+    parameters = template["Parameters"]
+    watched = {
+        "WatchAwsHealth": "SpokeAwsHealthForwardRule",
+        "WatchXRayInsights": "SpokeXRayInsightsForwardRule",
+        "WatchEcsTasks": "SpokeEcsEventsForwardRule",
+        "WatchStepFunctions": "SpokeStepFunctionsForwardRule",
+        "WatchRdsEvents": "SpokeRdsEventsForwardRule",
+        "WatchGuardDuty": "SpokeGuardDutyForwardRule",
+        "WatchSecurityHub": "SpokeSecurityHubForwardRule",
+    }
+    for parameter, rule in watched.items():
+        assert parameters[parameter]["AllowedValues"] == ["true", "false"], parameter
+        condition = template["Resources"][rule]["Condition"]
+        assert template["Conditions"][condition] == {"Fn::Equals": [{"Ref": parameter}, "true"]}, rule
+    # the RDS events a spoke forwards are of the categories its own parameter lists (the hub's rule filters again)
+    assert "RdsAlertCategories" in parameters
+
+
 def test_every_parameter_has_a_default_but_the_hubs_bus(packaged: tuple[Path, dict[str, Any], str]) -> None:
     _, template, _ = packaged
     required = {name for name, spec in template["Parameters"].items() if "Default" not in spec}

@@ -570,7 +570,11 @@ def test_allowed_source_accounts_reach_the_router_and_default_to_none() -> None:
 
 # The rules that deliver to the router's queues: the default bus's, and the hub's on its bus (the spoke's
 # forwarding rules, to the hub's bus, are tested in test_modes.py).
-RULES = {n: r for n, r in of_type("AWS::Events::Rule").items() if r.get("Condition") != "IsSpoke"}
+RULES = {
+    n: r
+    for n, r in of_type("AWS::Events::Rule").items()
+    if r["Properties"]["Targets"][0]["Arn"] != {"Ref": "HubEventBusArn"}
+}
 HUB_BUS = "${AWS::StackName}-hub"  # HubEventBus's name
 
 
@@ -587,13 +591,14 @@ def rule_named(source: Any) -> str | None:
 
 
 def source_arns(statement: Mapping[str, Any]) -> list[Any]:
-    """A queue policy statement's aws:SourceArn values; the hub's rules' under IsHub (they exist in a hub only)."""
+    """A queue policy statement's aws:SourceArn values; a conditional rule's (the hub's, a Watch* parameter's)
+    under the rule's own condition (it exists only then)."""
     out = []
     for source in as_list(statement["Condition"]["ArnEquals"]["aws:SourceArn"]):
         if isinstance(source, dict) and "If" in source:
             condition, arn, otherwise = source["If"]
-            assert (condition, otherwise) == ("IsHub", NO_VALUE), source
-            assert RESOURCES[str(rule_named(arn))]["Condition"] == "IsHub", arn
+            assert otherwise == NO_VALUE, source
+            assert RESOURCES[str(rule_named(arn))]["Condition"] == condition, arn
             source = arn
         out.append(source)
     return out
@@ -636,7 +641,7 @@ def test_every_rule_delivers_to_a_routers_queue_and_may_send_there_and_to_the_dl
         assert name in map(rule_named, source_arns(events)), policy
 
 
-def test_only_batch_job_state_changes_take_the_storm_lane() -> None:
+def test_only_batch_job_state_changes_and_ecs_events_take_the_storm_lane() -> None:
     lanes = {name: rule["Properties"]["Targets"][0]["Arn"]["GetAtt"] for name, rule in RULES.items()}
     assert lanes == {
         "CloudWatchAlarmRule": "IngestQueue.Arn",
@@ -644,12 +649,27 @@ def test_only_batch_job_state_changes_take_the_storm_lane() -> None:
         "BatchQueueBlockedRule": "IngestQueue.Arn",
         "OpenSearchEventsRule": "IngestQueue.Arn",
         "VoiceEventsRule": "IngestQueue.Arn",
+        # the AWS services' events (Watch* parameters): a cluster-wide ECS failure stops tasks by the thousand
+        "AwsHealthRule": "IngestQueue.Arn",
+        "XRayInsightsRule": "IngestQueue.Arn",
+        "EcsEventsRule": "StormQueue.Arn",
+        "StepFunctionsRule": "IngestQueue.Arn",
+        "RdsEventsRule": "IngestQueue.Arn",
+        "GuardDutyRule": "IngestQueue.Arn",
+        "SecurityHubRule": "IngestQueue.Arn",
         # the spokes' events on the hub's bus, to the same lanes
         "HubAlarmsRule": "IngestQueue.Arn",
         "HubBatchEventsRule": "StormQueue.Arn",
         "HubBatchQueueBlockedRule": "IngestQueue.Arn",
         "HubOpenSearchEventsRule": "IngestQueue.Arn",
         "HubSpokeHeartbeatsRule": "IngestQueue.Arn",
+        "HubAwsHealthRule": "IngestQueue.Arn",
+        "HubXRayInsightsRule": "IngestQueue.Arn",
+        "HubEcsEventsRule": "StormQueue.Arn",
+        "HubStepFunctionsRule": "IngestQueue.Arn",
+        "HubRdsEventsRule": "IngestQueue.Arn",
+        "HubGuardDutyRule": "IngestQueue.Arn",
+        "HubSecurityHubRule": "IngestQueue.Arn",
     }
     # the queue policies let each rule send to its own lane only (and the alarm topic to the main one)
     for queue, policy in LANE_POLICIES.items():
