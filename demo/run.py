@@ -834,6 +834,7 @@ def story(
     maintenance(clock, lam, report, show, slack, stack, events)
     on_call(clock, lam, report, show, slack, stack, voice, escalator_run)
     organisation(clock, lam, report, show, slack, stack, session, router_app)
+    signals(clock, lam, report, show, slack, events)
 
     say("The acknowledged page's history (`alertrouter history <group key>`)")
     cli(
@@ -1091,6 +1092,82 @@ def organisation(
         f"  Grafana: {grafana.relative_to(ROOT)}: {len(board.get('panels', []))} panels, variables "
         f"{', '.join(variables)}"
     )
+
+
+def as_this_account(event: dict[str, Any]) -> dict[str, Any]:
+    """An AWS sample event as this account's in us-east-1 (the samples name their own accounts and regions)."""
+    text = json.dumps(event)
+    for account in ("111122223333", "123456789012"):
+        text = text.replace(account, ACCOUNT)
+    return dict(json.loads(text.replace("us-west-2", "us-east-1")))
+
+
+def signals(
+    clock: DemoClock, lam: LocalLambda, report: Reporter, show: Any, slack: SlackStandIn, events: Any
+) -> None:
+    """Steps 23-25: what AWS itself says, through the stack's own EventBridge rules: an AWS Health issue in one
+    Availability Zone, an ECS crash loop (one message, counted by reason), an X-Ray insight opening and closing."""
+    from support.signal_events import CRASHED, health_zone_event, insight_update, stopped_task
+
+    def put(event: dict[str, Any], at_ms: int) -> None:
+        failed = events.put_events(Entries=[put_entry(as_this_account(event), at_ms)])["FailedEntryCount"]
+        assert not failed, "EventBridge refused the sample event"
+
+    say(
+        "23. 11:10 AWS Health: an EC2 operational issue in one Availability Zone (aws.health, the stack's Health "
+        "rule -> ingest queue): #infra-alerts, naming the zone"
+    )
+    clock.at_least(at(130))
+    zone_issue = health_zone_event("us-east-1a")
+    zone_issue["detail"]["startTime"] = time.strftime(
+        "%a, %d %b %Y %H:%M:%S GMT", time.gmtime(at(128) / 1000)
+    )
+    put(zone_issue, at(130))
+    lam.drain(within_s=60)
+    report()
+    show(slack.channel_messages("#infra-alerts")[-1])
+
+    say(
+        "24. 11:12 An ECS crash loop: service checkout's tasks keep stopping (6 exit with code 1, 2 are killed "
+        "for memory), each an ECS Task State Change on the storm lane: ONE message in #alerts, counted by reason"
+    )
+    oom = "OutOfMemoryError: Container killed due to memory usage"
+    for n in range(8):
+        task = f"{n:02d}{'c13b4cb40f1f4fe4a2971f76ae5a47'}"
+        stop = (
+            stopped_task(**CRASHED, exit_code=137, container_reason=oom, task=task)
+            if n in (3, 6)
+            else stopped_task(**CRASHED, exit_code=1, task=task)
+        )
+        stop["detail"]["stoppedAt"] = stamp(132, 10 * n).replace(".000+0000", ".000Z")
+        put(stop, at(132, 10 * n))
+    clock.at_least(at(133, 30))
+    lam.drain(within_s=300)
+    report()
+    show(slack.channel_messages("#alerts")[-1])
+
+    say(
+        "25. 11:15 X-Ray Insights: a fault insight opens at payments (critical: #oncall pages, #infra-alerts "
+        "has it too); at 11:27 X-Ray closes it, and at each group's next tick (11:30) both messages turn resolved"
+    )
+    # (moto's PutEvents leaves out the envelope's `account`, which EventBridge always sends: the root cause
+    # service's AccountId, a field of the event, names it here)
+    root_cause = {
+        "Name": "payments",
+        "Names": ["payments"],
+        "Type": "AWS::ECS::Container",
+        "AccountId": ACCOUNT,
+    }
+    clock.at_least(at(135))
+    put(insight_update("ACTIVE", RootCauseServiceId=root_cause), at(135))
+    lam.drain(within_s=60)
+    report()
+    show(slack.channel_messages("#oncall")[-1])
+    clock.at_least(at(147))
+    put(insight_update("CLOSED", EndTime="2026-03-02T11:27:00Z", RootCauseServiceId=root_cause), at(147))
+    lam.drain(within_s=240)  # (a resolve is told at the group's next group_interval tick, as in Alertmanager)
+    report()
+    show(slack.channel_messages("#oncall")[-1])
 
 
 def table_args(stack: Any) -> list[str]:

@@ -60,10 +60,11 @@ def test_the_demo_tells_its_story_the_same_way_every_time(tmp_path: Path) -> Non
     # Every channel by name, never by id
     assert not re.search(r"\bC\d{8}\b", output)
     assert channel_posts(output) == {
-        "#infra-alerts": 5,  # three of the production account, two of the spokes (step 21)
-        "#oncall": 5,
+        # three of the production account, two of the spokes (step 21), the zone's Health issue, the X-Ray insight
+        "#infra-alerts": 7,
+        "#oncall": 6,  # ... and the X-Ray insight's page (step 25)
         "#payments-alerts": 3,
-        "#alerts": 1,
+        "#alerts": 2,  # ... and the ECS crash loop (step 24)
         "#batch-alerts": 1,
         "#aws-notices": 1,
         "#data-alerts": 3,  # who is on call (09:07), the missed heartbeat, the handoff at noon in Berlin
@@ -85,6 +86,7 @@ def test_the_demo_tells_its_story_the_same_way_every_time(tmp_path: Path) -> Non
         "CRIT demo: 4 pages: CheckoutLatencyP99 app/checkout/50dc6c495c0c9188",  # nobody acknowledged
         "CRIT demo: orders-export: no ping since 10:36 UTC (expected every 5m, 2m grace)",
         "CRIT demo: 3 pages: test-domain: High JVM Usage",
+        "CRIT demo: X-Ray insight in checkout: fault at payments",
     ]
     assert [s.split(" ", 2)[1] for s in sms] == [
         "oncall-primary",
@@ -97,6 +99,7 @@ def test_the_demo_tells_its_story_the_same_way_every_time(tmp_path: Path) -> Non
         "oncall-secondary",
         "dana",  # whoever the data schedule has on call
         "oncall-secondary",
+        "oncall-primary",
     ]
     assert (
         "⏸ SMS to oncall-primary for CheckoutLatencyP99 held back" in output
@@ -168,7 +171,7 @@ def test_the_demo_tells_its_story_the_same_way_every_time(tmp_path: Path) -> Non
     assert "(erin) is on call for *data* until 2026-03-03 12:00 CET (11:00 UTC) (was dana)." in heartbeat
     assert "@data-oncall (S0DATAONCALL) now: U0ERIN0001" in heartbeat
     # One organisation: two spokes' alarms in one channel, each named by AWS Organizations; a stranger refused
-    org = output.split("▶ 21.", 1)[1].split("▶ The acknowledged", 1)[0]
+    org = output.split("▶ 21.", 1)[1].split("▶ 23.", 1)[0]
     assert "→ Slack post          #infra-alerts     ok   ×2" in org
     for name in ("checkout-prod", "checkout-sandbox"):
         assert f"┃ *🟠 WARNING · WebFleetCpuHigh on i-12345678901234567 in {name} (us-east-1)*" in org
@@ -179,10 +182,32 @@ def test_the_demo_tells_its_story_the_same_way_every_time(tmp_path: Path) -> Non
     assert (
         "Grafana: demo/out/org-slos.grafana.json:" in org and "variables datasource, region, account" in org
     )
+    # What AWS itself says (steps 23-25): a Health issue naming its zone, an ECS crash loop as ONE message
+    # counted by reason, an X-Ray insight that pages and then turns resolved when X-Ray closes it
+    health = output.split("▶ 23.", 1)[1].split("▶ 24.", 1)[0]
+    assert "┃ *🟠 WARNING · EC2 operational issue in us-east-1a in production (us-east-1)*" in health
+    assert "*Zone*: us-east-1a" in health
+    crash_loop = output.split("▶ 24.", 1)[1].split("▶ 25.", 1)[0]
+    assert [line for line in crash_loop.splitlines() if "→ Slack" in line] == [
+        "  → Slack post          #alerts           ok"
+    ]
+    assert (
+        "8 tasks of service checkout stopped in production (us-east-1): 6 × Exit code 1, 2 × Out of memory"
+        in crash_loop
+    )
+    insight = output.split("▶ 25.", 1)[1].split("▶ The acknowledged", 1)[0]
+    assert (
+        "┃ *🔴 CRITICAL · X-Ray insight in checkout: fault at payments in production (us-east-1)*" in insight
+    )
+    assert "→ SMS to oncall-primary" in insight and "→ Slack edit          #oncall           ok" in insight
+    assert (
+        "┃ *✅ RESOLVED · X-Ray insight in checkout: fault at payments in production (us-east-1) · after 12 min*"
+        in insight
+    )
     # The page: self-contained, everything outside escaped
     html = page.read_text(encoding="utf-8")
     assert "<script" not in html and "<link" not in html and " src=" not in html
-    assert html.count('class="message"') == 19 and "(edited ×2)" in html
+    assert html.count('class="message"') == 23 and "(edited ×2)" in html
     # And word for word what was recorded
     expected = GOLDEN.read_text(encoding="utf-8")
     if output != expected:

@@ -96,7 +96,7 @@ def rule_targets(template: dict[str, Any] | None = None) -> list[tuple[dict[str,
         if (
             isinstance(resource, dict)
             and resource["Type"] == "AWS::Events::Rule"  # (not a Fn::ForEach loop)
-            and in_standalone_stack(resource)
+            and in_standalone_stack(resource, template)
         ):
             [target] = resource["Properties"]["Targets"]
             queue = target["Arn"]["GetAtt"].removesuffix(".Arn")

@@ -159,14 +159,56 @@ def _resolve_lookups(value: Any, mappings: Mapping[str, Any]) -> Any:
     return value
 
 
-# The conditions of the resources a standalone stack (Mode standalone, the default) does not make: the hub's bus
-# and its rules, the spoke's forwarding rules, schedule and link.
-OTHER_MODES = frozenset({"IsSpoke", "IsHub", "HubAllowsOrganization", "HubAllowsAccounts", "LinksToHubSink"})
+# The local stack's parameters beside the template's defaults: a standalone stack with SMS and page calls (the
+# stand-ins answer them), so that the rules those switch on are made too.
+LOCAL_PARAMETERS = {
+    "Mode": "standalone",
+    "SmsNumbersSecretName": "alertrouter-local/sms-numbers",
+    "VoiceOriginationIdentity": "+15555550100",
+}
 
 
-def in_standalone_stack(resource: Mapping[str, Any]) -> bool:
-    """Whether a standalone stack (the local one) makes this resource, as far as its Mode decides."""
-    return resource.get("Condition") not in OTHER_MODES
+def in_standalone_stack(resource: Mapping[str, Any], template: Mapping[str, Any] | None = None) -> bool:
+    """Whether the local stack (standalone, the template's defaults and LOCAL_PARAMETERS) makes this resource:
+    its Condition, evaluated as CloudFormation would (no hub or spoke resources; the Watch* sources that are
+    off by default, GuardDuty and Security Hub, left out)."""
+    condition = resource.get("Condition")
+    if condition is None:
+        return True
+    template = template or _template_read_only(TEMPLATE, TEMPLATE.stat().st_mtime_ns)
+    parameters = {name: str(spec.get("Default", "")) for name, spec in template["Parameters"].items()}
+    return _holds({"Condition": condition}, template["Conditions"], parameters | LOCAL_PARAMETERS)
+
+
+def _holds(expression: Any, conditions: Mapping[str, Any], parameters: Mapping[str, str]) -> bool:  # noqa: C901
+    """A CloudFormation condition expression (as load_template reads it) with these parameters."""
+
+    def value(node: Any) -> Any:
+        if isinstance(node, dict) and len(node) == 1:
+            [(tag, arg)] = node.items()
+            if tag == "Ref":
+                return parameters[arg]
+            if tag == "Join":
+                joined = value(arg[1])
+                return arg[0].join(joined if isinstance(joined, list) else joined.split(","))
+            if tag == "Select":
+                return value(arg[1])[int(arg[0])]
+            if tag == "Split":
+                return str(value(arg[1])).split(arg[0])
+        return node
+
+    [(tag, arg)] = expression.items()
+    if tag == "Condition":
+        return _holds(conditions[arg], conditions, parameters)
+    if tag == "Equals":
+        return bool(value(arg[0]) == value(arg[1]))
+    if tag == "Not":
+        return not _holds(arg[0], conditions, parameters)
+    if tag == "And":
+        return all(_holds(a, conditions, parameters) for a in arg)
+    if tag == "Or":
+        return any(_holds(a, conditions, parameters) for a in arg)
+    raise ValueError(f"condition function {tag} is not evaluated here")
 
 
 def _alphanumeric(item: str) -> str:
@@ -299,7 +341,7 @@ def _put_rules(events: Any, template: dict[str, Any], prefix: str, queue_arns: M
     for resource in template["Resources"].values():
         if not isinstance(resource, dict) or resource["Type"] != "AWS::Events::Rule":
             continue  # (a Fn::ForEach loop: none makes a rule)
-        if not in_standalone_stack(resource):
+        if not in_standalone_stack(resource, template):
             continue
         props = resource["Properties"]
         name = props["Name"]["Sub"].replace("${AWS::StackName}-${AccountLabel}", prefix)
