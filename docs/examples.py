@@ -187,6 +187,33 @@ EXAMPLES: dict[str, Example] = {
             "1",
         )
     ),
+    # where each AWS service's sample event goes with the shipped routing, and the message it makes
+    "route-health": Example(
+        console(
+            "route",
+            "events/eventbridge_health_ec2_instance_store_drive_degraded_ACCOUNT_SPECIFIC_awsdocs.json",
+        )
+    ),
+    "route-ecs": Example(
+        console(
+            "route", "events/eventbridge_ecs_deployment_state_change_SERVICE_DEPLOYMENT_FAILED_awsdocs.json"
+        )
+    ),
+    "route-ecs-ignored": Example(
+        console("route", "events/eventbridge_ecs_task_state_change_RUNNING_awsdocs.json")
+    ),
+    "route-stepfunctions": Example(
+        console("route", "events/eventbridge_stepfunctions_execution_status_change_FAILED_awsdocs.json")
+    ),
+    "route-rds": Example(
+        console("route", "events/eventbridge_rds_db_instance_failover_completed_awsdocs.json")
+    ),
+    "route-guardduty": Example(
+        console("route", "events/eventbridge_guardduty_finding_ec2_outbound_connection_real_awssamples.json")
+    ),
+    "route-securityhub": Example(
+        console("route", "events/eventbridge_securityhub_findings_imported_cis_1_4_MEDIUM_real_asr.json")
+    ),
     "slo-validate": Example(console("slo", "validate", "config/slos.yaml")),
     "slo-test": Example(console("slo", "test", "tests/slo/checkout.tests.yaml")),
     "slack-scopes": Example(slack_scopes),
