@@ -160,13 +160,16 @@ def _resolve_lookups(value: Any, mappings: Mapping[str, Any]) -> Any:
 
 
 # The conditions of the resources a standalone stack (Mode standalone, the default) does not make: the hub's bus
-# and its rules, the spoke's forwarding rules, schedule and link.
+# and its rules, the spoke's forwarding rules, schedule and link; and the hub's and spoke's rules of the AWS
+# services' events (HubWatches*, SpokeWatches*: a Watch* parameter and the mode).
 OTHER_MODES = frozenset({"IsSpoke", "IsHub", "HubAllowsOrganization", "HubAllowsAccounts", "LinksToHubSink"})
+OTHER_MODES_WATCHING = ("HubWatches", "SpokeWatches")
 
 
 def in_standalone_stack(resource: Mapping[str, Any]) -> bool:
     """Whether a standalone stack (the local one) makes this resource, as far as its Mode decides."""
-    return resource.get("Condition") not in OTHER_MODES
+    condition = resource.get("Condition")
+    return condition not in OTHER_MODES and not str(condition).startswith(OTHER_MODES_WATCHING)
 
 
 def _alphanumeric(item: str) -> str:
