@@ -20,10 +20,13 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from alertrouter.sources import rds
 from support.deploy_tools import deploy_module
+from support.events import load_event
 from support.lint_tools import cfn_lint, sam_cli
 from support.local_aws import template_with_defaults, use_fake_aws_environment
 from support.paths import ROOT
+from support.signal_events import CRASHED, insight_update, stopped_task
 
 resolve_module = deploy_module("resolve")
 RAW = resolve_module.load(ROOT / "template.yaml")
@@ -110,6 +113,10 @@ def test_rds_alert_categories_default_to_the_ones_that_can_take_a_database_down_
         categories, ends = RAW["Resources"][name]["Properties"]["EventPattern"]["detail"]["$or"]
         assert categories == {"EventCategories": {"Ref": "RdsAlertCategories"}}, name
         assert set(ends) == {"EventID"} and all(e.startswith("RDS-EVENT-") for e in ends["EventID"]), name
+        # exactly the events the parser ends a matter with (sources/rds.py), whatever their category
+        assert sorted(ends["EventID"]) == sorted(rds._ENDS), name
+    # and the parser's default is the parameter's
+    assert rds.DEFAULT_CATEGORIES.split(",") == RDS_DEFAULT
 
 
 # ---- each switch, in each mode ----
@@ -220,236 +227,48 @@ def test_the_preflight_checks_the_rules_that_exist_and_may_read_just_those() -> 
         assert readable & ALL_SIGNAL_RULES == expected
 
 
-# ---- the patterns, run by moto's EventBridge ----
-# Examples of the AWS documentation, as the parser helpers copied them into events/ (the file named beside each;
-# the lead points this test at those files after the merge). Their account ids are the docs' own fakes.
-
-# https://docs.aws.amazon.com/health/latest/ug/aws-health-events-eventbridge-schema.html
-# (events/eventbridge_health_ec2_operational_issue_PUBLIC_open_awsdocs.json)
-HEALTH_PUBLIC_ISSUE = {
-    "detail-type": "AWS Health Event",
-    "source": "aws.health",
-    "resources": [],
-    "detail": {
-        "eventArn": "arn:aws:health:us-east-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE",
-        "service": "EC2",
-        "eventTypeCode": "AWS_EC2_OPERATIONAL_ISSUE",
-        "eventTypeCategory": "issue",
-        "eventScopeCode": "PUBLIC",
-        "communicationId": "01b0993207d81a09dcd552ebd1e633e36cf1f09a-1",
-        "startTime": "Wed, 15 Feb 2023 22:07:07 GMT",
-        "lastUpdatedTime": "Wed, 15 Feb 2023 22:07:07 GMT",
-        "statusCode": "open",
-        "eventRegion": "us-east-1",
-        "eventDescription": [
-            {
-                "latestDescription": "We are investigating increased API Error rates and Latencies for Amazon "
-                "Elastic Compute Cloud in the US-EAST-1 Region.",
-                "language": "en_US",
-            }
-        ],
-        "page": "1",
-        "totalPages": "1",
-        "affectedAccount": "123456789012",
-    },
-}
-# the same page (events/eventbridge_health_abuse_dos_report_awsdocs.json), its detail trimmed to the first entity
-HEALTH_ABUSE = {
-    "detail-type": "AWS Health Abuse Event",
-    "source": "aws.health",
-    "resources": ["arn:ec2-1-101002929"],
-    "detail": {
-        "eventArn": "arn:aws:health:global::event/AWS_ABUSE_DOS_REPORT_92387492375_4498_2018_08_01_02_33_00",
-        "service": "ABUSE",
-        "eventTypeCode": "AWS_ABUSE_DOS_REPORT",
-        "eventTypeCategory": "issue",
-        "eventScopeCode": "ACCOUNT_SPECIFIC",
-        "statusCode": "open",
-        "eventRegion": "us-west-2",
-        "affectedEntities": [
-            {
-                "entityValue": "arn:ec2-1-101002929",
-                "lastUpdatedTime": "Thu, 26 Jan 2023 19:01:55 GMT",
-                "status": "IMPAIRED",
-            }
-        ],
-        "affectedAccount": "123456789012",
-    },
-}
-# Not a copy: no documented example was at hand. The source and detail-type are those of
-# https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-xray.html; the detail's fields are the ones that
-# page's schema names (the pattern reads none of them).
-XRAY_INSIGHT = {
-    "detail-type": "AWS X-Ray Insight Update",
-    "source": "aws.xray",
-    "resources": [],
-    "detail": {
-        "InsightId": "7df6b9a5-0000-4000-8000-000000000000",
-        "State": "ACTIVE",
-        "Categories": ["FAULT"],
-    },
-}
-# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_task_events.html
-# (events/eventbridge_ecs_task_state_change_RUNNING_awsdocs.json), detail trimmed to the task's own fields
-ECS_TASK_RUNNING = {
-    "detail-type": "ECS Task State Change",
-    "source": "aws.ecs",
-    "resources": ["arn:aws:ecs:us-west-2:111122223333:task/FargateCluster/c13b4cb40f1f4fe4a2971f76ae5a47ad"],
-    "detail": {
-        "availabilityZone": "us-west-2c",
-        "clusterArn": "arn:aws:ecs:us-west-2:111122223333:cluster/FargateCluster",
-        "containers": [
-            {
-                "containerArn": "arn:aws:ecs:us-west-2:111122223333:container/cf159fd6-3e3f-4a9e-84f9-66cbe726af01",
-                "lastStatus": "RUNNING",
-                "name": "FargateApp",
-                "taskArn": "arn:aws:ecs:us-west-2:111122223333:task/FargateCluster/c13b4cb40f1f4fe4a2971f76ae5a47ad",
-            }
-        ],
-        "createdAt": "2020-01-23T17:57:34.402Z",
-        "launchType": "FARGATE",
-        "desiredStatus": "RUNNING",
-        "group": "family:sample-fargate",
-        "lastStatus": "RUNNING",
-        "startedAt": "2020-01-23T17:57:58.103Z",
-        "taskArn": "arn:aws:ecs:us-west-2:111122223333:task/FargateCluster/c13b4cb40f1f4fe4a2971f76ae5a47ad",
-        "taskDefinitionArn": "arn:aws:ecs:us-west-2:111122223333:task-definition/sample-fargate:1",
-        "version": 4,
-    },
-}
+# The real sample events of events/ (the AWS documentation's, and findings AWS samples published), and those
+# derived from them where AWS publishes no example (support/signal_events.py): what the parsers are tested on.
+HEALTH_PUBLIC_ISSUE = load_event("eventbridge_health_ec2_operational_issue_PUBLIC_open_awsdocs.json")
+HEALTH_ABUSE = load_event("eventbridge_health_abuse_dos_report_awsdocs.json")
+XRAY_INSIGHT = insight_update()
+ECS_TASK_RUNNING = load_event("eventbridge_ecs_task_state_change_RUNNING_awsdocs.json")
+ECS_PLACEMENT_FAILURE = load_event(
+    "eventbridge_ecs_service_action_SERVICE_TASK_PLACEMENT_FAILURE_awsdocs.json"
+)
+ECS_STEADY_STATE = load_event("eventbridge_ecs_service_action_SERVICE_STEADY_STATE_awsdocs.json")
+ECS_DEPLOYMENT_FAILED = load_event(
+    "eventbridge_ecs_deployment_state_change_SERVICE_DEPLOYMENT_FAILED_awsdocs.json"
+)
+RDS_FAILOVER_COMPLETED = load_event("eventbridge_rds_db_instance_failover_completed_awsdocs.json")
+RDS_PARAMETER_GROUP_CHANGE = load_event(
+    "eventbridge_rds_db_parameter_group_configuration_change_awsdocs.json"
+)
+RDS_CLUSTER_PATCHED = load_event("eventbridge_rds_db_cluster_notification_patched_awsdocs.json")
+GUARDDUTY_FINDING = load_event("eventbridge_guardduty_finding_ec2_outbound_connection_real_awssamples.json")
+SECURITYHUB_MEDIUM = load_event("eventbridge_securityhub_findings_imported_cis_1_4_MEDIUM_real_asr.json")
+SECURITYHUB_INFORMATIONAL_FAILED = load_event(
+    "eventbridge_securityhub_findings_imported_fsbp_ec2_7_INFORMATIONAL_real_asr.json"
+)
 
 
 def ecs_task_stopped() -> dict[str, Any]:
-    """The documented task, stopped as an essential container's crash stops it (a mutation: no stopped task of
-    the docs was at hand; the fields as the same page describes them)."""
-    event = copy.deepcopy(ECS_TASK_RUNNING)
-    detail = event["detail"]
-    detail.update(desiredStatus="STOPPED", lastStatus="STOPPED", stopCode="EssentialContainerExited")
-    detail["stoppedReason"] = "Essential container in task exited"
-    detail["containers"][0].update(lastStatus="STOPPED", exitCode=1)
-    return event
-
-
-# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_service_events.html
-# (events/eventbridge_ecs_service_action_SERVICE_TASK_PLACEMENT_FAILURE_awsdocs.json)
-ECS_PLACEMENT_FAILURE = {
-    "detail-type": "ECS Service Action",
-    "source": "aws.ecs",
-    "resources": ["arn:aws:ecs:us-west-2:111122223333:service/default/servicetest"],
-    "detail": {
-        "eventType": "ERROR",
-        "eventName": "SERVICE_TASK_PLACEMENT_FAILURE",
-        "clusterArn": "arn:aws:ecs:us-west-2:111122223333:cluster/default",
-        "capacityProviderArns": ["arn:aws:ecs:us-west-2:111122223333:capacity-provider/FARGATE_SPOT"],
-        "reason": "RESOURCE:FARGATE",
-        "createdAt": "2019-11-06T19:09:33.087Z",
-    },
-}
-# the same page (events/eventbridge_ecs_service_action_SERVICE_STEADY_STATE_awsdocs.json)
-ECS_STEADY_STATE = {
-    "detail-type": "ECS Service Action",
-    "source": "aws.ecs",
-    "resources": ["arn:aws:ecs:us-west-2:111122223333:service/default/servicetest"],
-    "detail": {
-        "eventType": "INFO",
-        "eventName": "SERVICE_STEADY_STATE",
-        "clusterArn": "arn:aws:ecs:us-west-2:111122223333:cluster/default",
-        "createdAt": "2019-11-19T19:27:22.695Z",
-    },
-}
-# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_service_deployment_events.html
-# (events/eventbridge_ecs_deployment_state_change_SERVICE_DEPLOYMENT_FAILED_awsdocs.json)
-ECS_DEPLOYMENT_FAILED = {
-    "detail-type": "ECS Deployment State Change",
-    "source": "aws.ecs",
-    "resources": ["arn:aws:ecs:us-west-2:111122223333:service/default/servicetest"],
-    "detail": {
-        "eventType": "ERROR",
-        "eventName": "SERVICE_DEPLOYMENT_FAILED",
-        "deploymentId": "ecs-svc/123",
-        "updatedAt": "2020-05-23T11:11:11Z",
-        "reason": "ECS deployment circuit breaker: task failed to start.",
-    },
-}
+    """The documented task, stopped as an essential container's crash stops it (derived: AWS publishes no
+    stopped task)."""
+    return stopped_task(**CRASHED, exit_code=1)
 
 
 def ecs_deployment(event_name: str) -> dict[str, Any]:
-    """The documented failed deployment as the same page's IN_PROGRESS and COMPLETED examples name theirs."""
+    """The documented deployment state change with another event name (the repository has IN_PROGRESS and
+    COMPLETED as files too)."""
     event = copy.deepcopy(ECS_DEPLOYMENT_FAILED)
     event["detail"].update(eventType="INFO", eventName=event_name)
     return event
 
 
-# https://docs.aws.amazon.com/step-functions/latest/dg/cw-events.html
-# (events/eventbridge_stepfunctions_execution_status_change_FAILED_awsdocs.json); the page's other examples
-# differ in status (and stopDate / output)
 def step_functions(status: str) -> dict[str, Any]:
-    return {
-        "detail-type": "Step Functions Execution Status Change",
-        "source": "aws.states",
-        "resources": ["arn:aws:states:us-east-1:012345678912:execution:state-machine-name:execution-name"],
-        "detail": {
-            "executionArn": "arn:aws:states:us-east-1:012345678912:execution:state-machine-name:execution-name",
-            "stateMachineArn": "arn:aws:states:us-east-1:012345678912:stateMachine:state-machine",
-            "name": "execution-name",
-            "status": status,
-            "startDate": 1551225146847,
-            "stopDate": 1551225151881,
-            "input": "{}",
-            "output": None,
-        },
-    }
-
-
-# https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-cloudwatch-events.sample.html
-# (events/eventbridge_rds_db_instance_failover_completed_awsdocs.json)
-RDS_FAILOVER_COMPLETED = {
-    "detail-type": "RDS DB Instance Event",
-    "source": "aws.rds",
-    "resources": ["arn:aws:rds:us-east-1:123456789012:db:my-db-instance"],
-    "detail": {
-        "EventCategories": ["failover"],
-        "SourceType": "DB_INSTANCE",
-        "SourceArn": "arn:aws:rds:us-east-1:123456789012:db:my-db-instance",
-        "Date": "2018-09-27T22:36:43.292Z",
-        "Message": "A Multi-AZ failover has completed.",
-        "SourceIdentifier": "rds:my-db-instance",
-        "EventID": "RDS-EVENT-0049",
-    },
-}
-# the same page (events/eventbridge_rds_db_parameter_group_configuration_change_awsdocs.json)
-RDS_PARAMETER_GROUP_CHANGE = {
-    "detail-type": "RDS DB Parameter Group Event",
-    "source": "aws.rds",
-    "resources": ["arn:aws:rds:us-east-1:123456789012:pg:my-db-param-group"],
-    "detail": {
-        "EventCategories": ["configuration change"],
-        "SourceType": "DB_PARAM",
-        "SourceArn": "arn:aws:rds:us-east-1:123456789012:pg:my-db-param-group",
-        "Date": "2018-10-06T12:26:13.882Z",
-        "Message": "Updated parameter time_zone to UTC with apply method immediate",
-        "SourceIdentifier": "rds:my-db-param-group",
-        "EventID": "RDS-EVENT-0037",
-    },
-}
-
-
-# https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-cloudwatch-events.sample.html
-# (events/eventbridge_rds_db_cluster_notification_patched_awsdocs.json)
-RDS_CLUSTER_PATCHED = {
-    "detail-type": "RDS DB Cluster Event",
-    "source": "aws.rds",
-    "resources": ["arn:aws:rds:us-east-1:123456789012:cluster:my-db-cluster"],
-    "detail": {
-        "EventCategories": ["notification"],
-        "SourceType": "CLUSTER",
-        "SourceArn": "arn:aws:rds:us-east-1:123456789012:cluster:my-db-cluster",
-        "Date": "2018-10-06T12:26:13.882Z",
-        "Message": "Database cluster has been patched",
-        "SourceIdentifier": "rds:my-db-cluster",
-        "EventID": "RDS-EVENT-0173",
-    },
-}
+    """The Step Functions developer guide's execution status change of that status."""
+    return load_event(f"eventbridge_stepfunctions_execution_status_change_{status}_awsdocs.json")
 
 
 def rds_event(base: Mapping[str, Any], categories: list[str], event_id: str | None = None) -> dict[str, Any]:
@@ -462,71 +281,8 @@ def rds_event(base: Mapping[str, Any], categories: list[str], event_id: str | No
     return event
 
 
-# A real finding a public AWS sample published (events/eventbridge_guardduty_finding_ec2_outbound_connection_
-# real_awssamples.json), its detail trimmed to a few fields: the pattern reads none
-GUARDDUTY_FINDING = {
-    "detail-type": "GuardDuty Finding",
-    "source": "aws.guardduty",
-    "resources": [],
-    "detail": {
-        "schemaVersion": "2.0",
-        "accountId": "123456789012",
-        "region": "us-east-1",
-        "type": "Canary:EC2/Stateless.IntegTest",
-        "severity": 5,
-        "service": {"archived": False, "count": 1},
-    },
-}
-# A real Security Hub finding published by AWS's Automated Security Response solution
-# (events/eventbridge_securityhub_findings_imported_cis_1_4_MEDIUM_real_asr.json), the finding trimmed to the
-# fields the pattern reads and its identity. Format: https://docs.aws.amazon.com/securityhub/latest/userguide/
-# securityhub-cwe-event-formats.html (one finding per event)
-SECURITYHUB_MEDIUM = {
-    "detail-type": "Security Hub Findings - Imported",
-    "source": "aws.securityhub",
-    "resources": [],
-    "detail": {
-        "findings": [
-            {
-                "Id": "arn:aws:securityhub:us-east-1:111111111111:subscription/cis-aws-foundations-benchmark/v/"
-                "1.2.0/1.4/finding/e7d83ca8-6afd-428e-8ab0-e5b5b3b2239f",
-                "ProductArn": "arn:aws:securityhub:us-east-1::product/aws/securityhub",
-                "Severity": {"Normalized": 40, "Label": "MEDIUM", "Product": 40, "Original": "MEDIUM"},
-                "RecordState": "ACTIVE",
-                "Workflow": {"Status": "NEW"},
-                "Compliance": {"Status": "WARNING"},
-            }
-        ]
-    },
-}
-# (events/eventbridge_securityhub_findings_imported_fsbp_ec2_7_INFORMATIONAL_real_asr.json), trimmed the same way
-SECURITYHUB_INFORMATIONAL_FAILED = {
-    "detail-type": "Security Hub Findings - Imported",
-    "source": "aws.securityhub",
-    "resources": [],
-    "detail": {
-        "findings": [
-            {
-                "Id": "arn:aws:securityhub:us-east-1:111111111111:subscription/aws-foundational-security-best-"
-                "practices/v/1.0.0/EC2.7/finding/0003b335-cf3f-4f93-a025-6b1a7baced06",
-                "ProductArn": "arn:aws:securityhub:us-east-1::product/aws/securityhub",
-                "Severity": {
-                    "Product": 0,
-                    "Label": "INFORMATIONAL",
-                    "Normalized": 0,
-                    "Original": "INFORMATIONAL",
-                },
-                "RecordState": "ACTIVE",
-                "Workflow": {"Status": "NEW"},
-                "Compliance": {"Status": "FAILED"},
-            }
-        ]
-    },
-}
-
-
 def securityhub(base: Mapping[str, Any], **finding: Any) -> dict[str, Any]:
-    """A documented finding with some of its fields set otherwise (a mutation)."""
+    """A real finding with some of its fields set otherwise (a mutation)."""
     event = copy.deepcopy(dict(base))
     event["detail"]["findings"][0].update(finding)
     return event
