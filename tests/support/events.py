@@ -7,6 +7,8 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
+from alertrouter.models.alert import Alert
+from alertrouter.sources import ParseResult, parse_body
 from support.paths import EVENTS
 
 ALARM_EVENT = "eventbridge_cw_alarm_state_change_single_metric_ALARM_awsdocs.json"
@@ -165,3 +167,24 @@ def spoke_heartbeat(
         "resources": [],
         "detail": {"stack": stack, "account_label": "prod", "every_minutes": every_minutes, **detail},
     }
+
+
+def parsed(event: dict[str, Any]) -> ParseResult:
+    """An event through the dispatch, as the router reads a queue message."""
+    return parse_body(json.dumps(event))
+
+
+def only_alert(event: dict[str, Any]) -> Alert:
+    """The one alert an event makes (and nothing ignored)."""
+    result = parsed(event)
+    assert not result.ignored, result.ignored
+    [alert] = result.alerts
+    return alert
+
+
+def only_ignored(event: dict[str, Any]) -> str:
+    """Why the event makes no alert (it must make none)."""
+    result = parsed(event)
+    assert not result.alerts, result.alerts
+    [notice] = result.ignored
+    return notice.reason

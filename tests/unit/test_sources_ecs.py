@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from alertrouter.config import parse_config
-from alertrouter.models.alert import Alert, Severity, Status
+from alertrouter.models.alert import Severity, Status
 from alertrouter.models.config import MessageSettings
 from alertrouter.models.state import AlertState, GroupState, Member
 from alertrouter.notify.details import facts
@@ -23,8 +23,10 @@ from alertrouter.notify.preview import render_text
 from alertrouter.notify.render import render_group
 from alertrouter.notify.wording import Wording
 from alertrouter.routing.tree import group_identity, group_key, match_routes
-from alertrouter.sources import MalformedEventError, ParseResult, parse_body, parse_payload
-from support.events import load_event
+from alertrouter.sources import MalformedEventError, parse_payload
+from support.events import load_event, parsed
+from support.events import only_alert as one
+from support.events import only_ignored as ignored
 from support.signal_events import CRASHED, stopped_task
 
 RUNNING = "eventbridge_ecs_task_state_change_RUNNING_awsdocs.json"
@@ -35,25 +37,6 @@ DEPLOY_FAILED = "eventbridge_ecs_deployment_state_change_SERVICE_DEPLOYMENT_FAIL
 DEPLOY_COMPLETED = "eventbridge_ecs_deployment_state_change_SERVICE_DEPLOYMENT_COMPLETED_awsdocs.json"
 DEPLOY_IN_PROGRESS = "eventbridge_ecs_deployment_state_change_SERVICE_DEPLOYMENT_IN_PROGRESS_awsdocs.json"
 TASK_ID = "c13b4cb40f1f4fe4a2971f76ae5a47ad"
-
-
-def parsed(doc: dict[str, Any]) -> ParseResult:
-    """Through the dispatch, as the router reads a queue message."""
-    return parse_body(json.dumps(doc))
-
-
-def one(doc: dict[str, Any]) -> Alert:
-    result = parsed(doc)
-    assert not result.ignored, result.ignored
-    [alert] = result.alerts
-    return alert
-
-
-def ignored(doc: dict[str, Any]) -> str:
-    result = parsed(doc)
-    assert not result.alerts, result.alerts
-    [notice] = result.ignored
-    return notice.reason
 
 
 stopped = stopped_task

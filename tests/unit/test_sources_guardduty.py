@@ -13,15 +13,11 @@ import pytest
 from alertrouter.models.alert import Ignored, Severity, Status
 from alertrouter.sources import MalformedEventError, guardduty, parse_body
 from support.events import load_event
+from support.events import only_alert as one
 
 EC2 = "eventbridge_guardduty_finding_ec2_outbound_connection_real_awssamples.json"
 IAM = "eventbridge_guardduty_finding_iam_recon_archived_sample_real_awssamples.json"
 S3 = "eventbridge_guardduty_finding_s3_pentest_archived_sample_real_awssamples.json"
-
-
-def one(event: dict[str, Any]) -> Any:
-    [alert] = guardduty.parse_eventbridge(event)  # type: ignore[misc]
-    return alert
 
 
 def test_an_ec2_finding_fires_with_its_type_resource_severity_and_link() -> None:

@@ -13,19 +13,13 @@ from alertrouter.models.alert import Severity, Status
 from alertrouter.sources import MalformedEventError, parse_body
 from alertrouter.sources.health import parse_eventbridge
 from support.events import load_event
+from support.events import only_alert as one
 
 PUBLIC = "eventbridge_health_ec2_operational_issue_PUBLIC_open_awsdocs.json"
 INSTANCE_STORE = "eventbridge_health_ec2_instance_store_drive_degraded_ACCOUNT_SPECIFIC_awsdocs.json"
 ABUSE = "eventbridge_health_abuse_dos_report_awsdocs.json"
 ELB = "eventbridge_health_elb_operational_issue_PUBLIC_awsdocs.json"
 MEMBER = "210987654321"  # an obvious fake member account of an organisation
-
-
-def one(event: dict[str, Any]) -> Any:
-    result = parse_body(json.dumps(event))
-    assert not result.ignored, result.ignored
-    [alert] = result.alerts
-    return alert
 
 
 def test_a_public_ec2_issue_warns_with_the_service_region_and_the_dashboard_link() -> None:

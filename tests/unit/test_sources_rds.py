@@ -14,6 +14,7 @@ import pytest
 from alertrouter.models.alert import Ignored, Severity, Status
 from alertrouter.sources import MalformedEventError, parse_body, rds
 from support.events import load_event
+from support.events import only_alert as one
 
 FAILOVER_DONE = "eventbridge_rds_db_instance_failover_completed_awsdocs.json"
 CLUSTER_PATCHED = "eventbridge_rds_db_cluster_notification_patched_awsdocs.json"
@@ -27,11 +28,6 @@ def instance_event(event_id: str, category: str, message: str, date: str = "2018
     event = copy.deepcopy(load_event(FAILOVER_DONE))
     event["detail"].update(EventID=event_id, EventCategories=[category], Message=message, Date=date)
     return event
-
-
-def one(event: dict[str, Any]) -> Any:
-    [alert] = rds.parse_eventbridge(event)  # type: ignore[misc]
-    return alert
 
 
 def test_the_documented_failover_completed_event_resolves_the_instance_failover() -> None:

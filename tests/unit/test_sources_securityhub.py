@@ -14,14 +14,10 @@ import pytest
 from alertrouter.models.alert import Ignored, Severity, Status
 from alertrouter.sources import MalformedEventError, parse_body, securityhub
 from support.events import load_event
+from support.events import only_alert as one
 
 EC2_7 = "eventbridge_securityhub_findings_imported_fsbp_ec2_7_INFORMATIONAL_real_asr.json"
 CIS_1_4 = "eventbridge_securityhub_findings_imported_cis_1_4_MEDIUM_real_asr.json"
-
-
-def one(event: dict[str, Any]) -> Any:
-    [alert] = securityhub.parse_eventbridge(event)  # type: ignore[misc]
-    return alert
 
 
 def finding(event: dict[str, Any]) -> dict[str, Any]:

@@ -12,14 +12,15 @@ from typing import Any
 
 import pytest
 
-from alertrouter.models.alert import Alert, Severity, Status
+from alertrouter.models.alert import Severity, Status
 from alertrouter.models.config import MessageSettings
 from alertrouter.models.state import AlertState, Member
 from alertrouter.notify.details import facts
 from alertrouter.notify.wording import Wording
-from alertrouter.sources import MalformedEventError, ParseResult, parse_body
+from alertrouter.sources import MalformedEventError
 from alertrouter.sources.stepfunctions import cause_text, state_machine_name
-from support.events import load_event
+from support.events import load_event, parsed
+from support.events import only_alert as one
 
 FAILED = "eventbridge_stepfunctions_execution_status_change_FAILED_awsdocs.json"
 TIMED_OUT = "eventbridge_stepfunctions_execution_status_change_TIMED_OUT_awsdocs.json"
@@ -31,17 +32,6 @@ CONSOLE = (
     "https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1#/v2/executions/details/"
     + EXECUTION
 )
-
-
-def parsed(doc: dict[str, Any]) -> ParseResult:
-    return parse_body(json.dumps(doc))
-
-
-def one(doc: dict[str, Any]) -> Alert:
-    result = parsed(doc)
-    assert not result.ignored, result.ignored
-    [alert] = result.alerts
-    return alert
 
 
 def with_error(name: str, error: str | None, cause: str | None) -> dict[str, Any]:

@@ -16,16 +16,10 @@ import pytest
 from alertrouter.models.alert import Severity, Status
 from alertrouter.sources import MalformedEventError, parse_body
 from alertrouter.sources.xray import parse_eventbridge
+from support.events import only_alert as one
 from support.signal_events import INSIGHT_ID, insight_update
 
 INSIGHT = INSIGHT_ID
-
-
-def one(event: dict[str, Any]) -> Any:
-    result = parse_body(json.dumps(event))
-    assert not result.ignored, result.ignored
-    [alert] = result.alerts
-    return alert
 
 
 def test_an_active_fault_insight_is_a_critical_incident_with_its_root_cause_and_impact() -> None:
