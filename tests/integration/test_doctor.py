@@ -49,7 +49,11 @@ def test_the_demo_stack_passes(local: LocalDoctor, capsys: pytest.CaptureFixture
     assert [line for line in lines if "SMS sandbox" in line] == [
         "? SMS sandbox: cannot tell: GetSMSSandboxAccountStatus failed (ResponseParserError)"
     ]
-    assert lines[-1] == "checks: 24 ok, 0 failing, 1 could not be checked"
+    # the AWS services' rules on by default are checked too (GuardDuty and Security Hub are off)
+    for rule in ("aws-health", "xray-insights", "ecs-events", "step-functions", "rds-events"):
+        assert f"✓ EventBridge rule alertrouter-local-{rule}: enabled" in lines
+    assert not [line for line in lines if "guardduty" in line or "securityhub" in line]
+    assert lines[-1] == "checks: 29 ok, 0 failing, 1 could not be checked"
 
 
 def test_doctor_local_from_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:

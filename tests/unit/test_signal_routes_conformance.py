@@ -5,17 +5,13 @@ signal_routes.json, recorded by tests/conformance/record_signal_routes.py."""
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any
 
 import pytest
 
 from alertrouter import amtool
 from alertrouter.config import load_config
-from support.paths import ROOT
-
-sys.path.insert(0, str(ROOT / "tests" / "conformance"))
-import record_signal_routes as recorder  # noqa: E402 - the recorder's own view of the events and the config
+from support import signal_routes as recorder
 
 GOLDEN = json.loads(recorder.GOLDEN.read_text())
 CONFIG = load_config(str(recorder.CONFIG), {"DEFAULT_SLACK_CHANNEL": "#alerts"})
