@@ -1107,7 +1107,7 @@ def signals(
 ) -> None:
     """Steps 23-25: what AWS itself says, through the stack's own EventBridge rules: an AWS Health issue in one
     Availability Zone, an ECS crash loop (one message, counted by reason), an X-Ray insight opening and closing."""
-    from support.signal_events import CRASHED, health_zone_event, insight_update, stopped_task
+    from support.signal_events import CRASHED, OOM_KILLED, health_zone_event, insight_update, stopped_task
 
     def put(event: dict[str, Any], at_ms: int) -> None:
         failed = events.put_events(Entries=[put_entry(as_this_account(event), at_ms)])["FailedEntryCount"]
@@ -1131,14 +1131,9 @@ def signals(
         "24. 11:12 An ECS crash loop: service checkout's tasks keep stopping (6 exit with code 1, 2 are killed "
         "for memory), each an ECS Task State Change on the storm lane: ONE message in #alerts, counted by reason"
     )
-    oom = "OutOfMemoryError: Container killed due to memory usage"
     for n in range(8):
-        task = f"{n:02d}{'c13b4cb40f1f4fe4a2971f76ae5a47'}"
-        stop = (
-            stopped_task(**CRASHED, exit_code=137, container_reason=oom, task=task)
-            if n in (3, 6)
-            else stopped_task(**CRASHED, exit_code=1, task=task)
-        )
+        killed = OOM_KILLED if n in (3, 6) else {**CRASHED, "exit_code": 1}
+        stop = stopped_task(**killed, task=f"{n:02d}c13b4cb40f1f4fe4a2971f76ae5a47")
         stop["detail"]["stoppedAt"] = stamp(132, 10 * n).replace(".000+0000", ".000Z")
         put(stop, at(132, 10 * n))
     clock.at_least(at(133, 30))

@@ -55,6 +55,9 @@ def stopped_task(
 
 
 CRASHED = {"stop_code": "EssentialContainerExited", "stopped_reason": "Essential container in task exited"}
+OOM = "OutOfMemoryError: Container killed due to memory usage"
+# an essential container the kernel killed for memory (ECS's own words in the container's reason)
+OOM_KILLED: dict[str, Any] = {**CRASHED, "exit_code": 137, "container_reason": OOM}
 
 
 def insight_update(state: str = "ACTIVE", **detail: Any) -> dict[str, Any]:
@@ -83,3 +86,16 @@ def health_zone_event(zone: str = "us-east-1a", status: str = "open") -> dict[st
     event["detail"]["availabilityZone"] = zone
     event["detail"]["statusCode"] = status
     return event
+
+
+def derived_events() -> dict[str, dict[str, Any]]:
+    """Every derived event by name: what the amtool recording routes and the fuzzing mutates beside the real
+    files of events/."""
+    return {
+        "derived:ecs_task_stopped_exit_1": stopped_task(**CRASHED, exit_code=1),
+        "derived:ecs_task_stopped_oom": stopped_task(**OOM_KILLED),
+        "derived:xray_insight_ACTIVE": insight_update("ACTIVE"),
+        "derived:xray_insight_ACTIVE_error": insight_update("ACTIVE", Categories=["ERROR"]),
+        "derived:xray_insight_CLOSED": insight_update("CLOSED"),
+        "derived:health_zone_open": health_zone_event(),
+    }

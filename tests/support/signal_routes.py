@@ -45,20 +45,10 @@ def sample_events() -> dict[str, bytes]:
     """Each source's sample events by name: the real ones of events/, and those derived from them where AWS
     publishes no example (support/signal_events.py: a stopped ECS task, an X-Ray insight, a zone-level
     Health event)."""
-    from support.signal_events import CRASHED, health_zone_event, insight_update, stopped_task
+    from support.signal_events import derived_events
 
     files = sorted(p for s in SIGNAL_SOURCES for p in (ROOT / "events").glob(f"eventbridge_{s}_*.json"))
-    derived = {
-        "derived:ecs_task_stopped_exit_1": stopped_task(**CRASHED, exit_code=1),
-        "derived:ecs_task_stopped_oom": stopped_task(
-            **CRASHED,
-            exit_code=137,
-            container_reason="OutOfMemoryError: Container killed due to memory usage",
-        ),
-        "derived:xray_insight_ACTIVE": insight_update("ACTIVE"),
-        "derived:xray_insight_ACTIVE_error": insight_update("ACTIVE", Categories=["ERROR"]),
-        "derived:health_zone_open": health_zone_event(),
-    }
+    derived = derived_events()
     return {p.name: p.read_bytes() for p in files} | {
         name: json.dumps(event).encode() for name, event in derived.items()
     }

@@ -637,14 +637,9 @@ def test_parse_body_survives_mutated_sample_events(body: str | bytes) -> None:
 def _signal_events() -> dict[str, list[Any]]:
     """The AWS services' sample events (Health, X-Ray, ECS, Step Functions, RDS, GuardDuty, Security Hub) by
     EventBridge source, the derived ones included (support/signal_events.py)."""
-    from support.signal_events import CRASHED, health_zone_event, insight_update, stopped_task
+    from support.signal_events import derived_events
 
-    derived = [
-        stopped_task(**CRASHED, exit_code=1),
-        insight_update(),
-        insight_update("CLOSED"),
-        health_zone_event(),
-    ]
+    derived = list(derived_events().values())
     by_source: dict[str, list[Any]] = {source: [] for source in sources.SIGNAL_PARSERS}
     for event in [e for e in CORE_EVENTS if isinstance(e, dict)] + derived:
         if event.get("source") in by_source:

@@ -27,7 +27,7 @@ from alertrouter.sources import MalformedEventError, parse_payload
 from support.events import load_event, parsed
 from support.events import only_alert as one
 from support.events import only_ignored as ignored
-from support.signal_events import CRASHED, stopped_task
+from support.signal_events import CRASHED, OOM, stopped_task
 
 RUNNING = "eventbridge_ecs_task_state_change_RUNNING_awsdocs.json"
 PLACEMENT = "eventbridge_ecs_service_action_SERVICE_TASK_PLACEMENT_FAILURE_awsdocs.json"
@@ -196,7 +196,7 @@ def test_a_crashed_task_carries_cluster_service_definition_deployment_and_exit_c
         (
             {
                 "stop_code": "EssentialContainerExited",
-                "stopped_reason": "OutOfMemoryError: Container killed due to memory usage",
+                "stopped_reason": OOM,
                 "exit_code": 137,
             },
             "Out of memory",
@@ -250,7 +250,7 @@ def test_a_crashed_task_carries_cluster_service_definition_deployment_and_exit_c
                 "stop_code": "UserInitiated",
                 "stopped_reason": "Task stopped by user",
                 "exit_code": 137,
-                "container_reason": "OutOfMemoryError: Container killed due to memory usage",
+                "container_reason": OOM,
             },
             "Out of memory",
         ),
@@ -318,21 +318,26 @@ def test_the_account_falls_back_to_the_task_arn() -> None:
     assert one(doc).labels["account"] == "111122223333"
 
 
-def test_a_crash_loop_is_one_group_counted_by_reason() -> None:
-    """Twelve tasks of one service crash (ten exit 1, two out of memory): twelve alerts, each its own task,
-    that a route grouping by [account, region, cluster, service] puts in one group, whose storm message counts
-    them by reason ("10 × Exit code 1, 2 × Out of memory")."""
+def crash_loop() -> list[dict[str, Any]]:
+    """Twelve stops of one service's tasks: ten exit 1, two out of memory (the reason ECS gives the task)."""
     docs = [stopped(**CRASHED, exit_code=1, task=f"{n:032x}") for n in range(10)]
     docs += [
         stopped(
             stop_code="EssentialContainerExited",
-            stopped_reason="OutOfMemoryError: Container killed due to memory usage",
+            stopped_reason=OOM,
             exit_code=137,
             task=f"{n:032x}",
         )
         for n in range(10, 12)
     ]
-    alerts = [one(doc) for doc in docs]
+    return docs
+
+
+def test_a_crash_loop_is_one_group_counted_by_reason() -> None:
+    """Twelve tasks of one service crash (ten exit 1, two out of memory): twelve alerts, each its own task,
+    that a route grouping by [account, region, cluster, service] puts in one group, whose storm message counts
+    them by reason ("10 × Exit code 1, 2 × Out of memory")."""
+    alerts = [one(doc) for doc in crash_loop()]
     assert len({a.fingerprint for a in alerts}) == 12
     config = parse_config(
         """
@@ -354,18 +359,7 @@ receivers:
 
 
 def test_the_crash_loops_message_counts_tasks_by_reason_and_shows_each_tasks_facts() -> None:
-    alerts = [one(stopped(**CRASHED, exit_code=1, task=f"{n:032x}")) for n in range(10)]
-    alerts += [
-        one(
-            stopped(
-                stop_code="EssentialContainerExited",
-                stopped_reason="OutOfMemoryError: Container killed due to memory usage",
-                exit_code=137,
-                task=f"{n:032x}",
-            )
-        )
-        for n in range(10, 12)
-    ]
+    alerts = [one(doc) for doc in crash_loop()]
     config = parse_config(
         """
 route:
