@@ -6,16 +6,14 @@ parameters set (cfn-lint and sam validate --lint)."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from support.deploy_tools import deploy_module
-from support.lint_tools import cfn_lint, sam_cli
+from support.lint_tools import run_cfn_lint, run_sam_validate
 from support.local_aws import template_with_defaults
 from support.paths import ROOT
 
@@ -385,24 +383,11 @@ def mode_variant(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
 
 @pytest.mark.slow
 def test_each_mode_passes_cfn_lint(mode_variant: Path) -> None:
-    linter = cfn_lint()
-    result = subprocess.run(
-        [linter, str(mode_variant)], capture_output=True, text=True, timeout=120, check=False
-    )
+    result = run_cfn_lint(mode_variant)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.slow
 def test_each_mode_passes_sam_validate_lint(mode_variant: Path) -> None:
-    sam = sam_cli()
-    result = subprocess.run(
-        [sam, "validate", "--lint", "--language-extensions", "--region", "us-east-1"]
-        + ["--template-file", str(mode_variant)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=mode_variant.parent,
-        env={**os.environ, "SAM_CLI_TELEMETRY": "0"},
-    )
+    result = run_sam_validate(mode_variant)
     assert result.returncode == 0, result.stdout + result.stderr

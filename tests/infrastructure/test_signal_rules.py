@@ -9,9 +9,7 @@ from __future__ import annotations
 import copy
 import itertools
 import json
-import os
 import re
-import subprocess
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -23,7 +21,7 @@ from moto import mock_aws
 from alertrouter.sources import rds
 from support.deploy_tools import deploy_module
 from support.events import load_event
-from support.lint_tools import cfn_lint, sam_cli
+from support.lint_tools import run_cfn_lint, run_sam_validate
 from support.local_aws import template_with_defaults, use_fake_aws_environment
 from support.paths import ROOT
 from support.signal_events import CRASHED, insight_update, stopped_task
@@ -492,22 +490,11 @@ def lint_variant(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
 
 @pytest.mark.slow
 def test_each_variant_passes_cfn_lint(lint_variant: Path) -> None:
-    result = subprocess.run(
-        [cfn_lint(), str(lint_variant)], capture_output=True, text=True, timeout=120, check=False
-    )
+    result = run_cfn_lint(lint_variant)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.slow
 def test_each_variant_passes_sam_validate_lint(lint_variant: Path) -> None:
-    result = subprocess.run(
-        [sam_cli(), "validate", "--lint", "--language-extensions", "--region", "us-east-1"]
-        + ["--template-file", str(lint_variant)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=lint_variant.parent,
-        env={**os.environ, "SAM_CLI_TELEMETRY": "0"},
-    )
+    result = run_sam_validate(lint_variant)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from support.deploy_tools import deploy_module
-from support.lint_tools import cfn_lint
+from support.lint_tools import run_cfn_lint
 from support.paths import ROOT
 
 stackset = deploy_module("stackset")
@@ -197,13 +197,7 @@ def test_per_name_alarm_sets_are_expanded_for_the_names_given(built_layer: Path,
 @pytest.mark.slow
 def test_the_stackset_template_passes_cfn_lint(packaged: tuple[Path, dict[str, Any], str]) -> None:
     out, _, _ = packaged
-    result = subprocess.run(
-        [cfn_lint(), str(out / stackset.STACKSET_TEMPLATE)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_cfn_lint(out / stackset.STACKSET_TEMPLATE)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -217,11 +211,5 @@ def test_the_stackset_template_with_alarm_sets_passes_cfn_lint(built_layer: Path
         "--stuck-queues",
         "high,default_queue",
     )
-    result = subprocess.run(
-        [cfn_lint(), str(tmp_path / stackset.STACKSET_TEMPLATE)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_cfn_lint(tmp_path / stackset.STACKSET_TEMPLATE)
     assert result.returncode == 0, result.stdout + result.stderr

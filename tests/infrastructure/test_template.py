@@ -5,16 +5,14 @@ sample lists and held to the same checks."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from support.lint_tools import cfn_lint, sam_cli
+from support.lint_tools import run_cfn_lint, run_sam_validate
 from support.local_aws import expand_for_each, load_template, template_with_defaults
 from support.paths import ROOT
 
@@ -1392,30 +1390,11 @@ def test_variant_changes_only_defaults(variant: Path) -> None:
 
 @pytest.mark.slow
 def test_variant_passes_cfn_lint(variant: Path) -> None:
-    linter = cfn_lint()
-    result = subprocess.run([linter, str(variant)], capture_output=True, text=True, timeout=120, check=False)
+    result = run_cfn_lint(variant)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.slow
 def test_variant_passes_sam_validate_lint(variant: Path) -> None:
-    sam = sam_cli()
-    result = subprocess.run(
-        [
-            sam,
-            "validate",
-            "--lint",
-            "--language-extensions",
-            "--region",
-            "us-east-1",
-            "--template-file",
-            str(variant),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=variant.parent,
-        env={**os.environ, "SAM_CLI_TELEMETRY": "0"},
-    )
+    result = run_sam_validate(variant)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -3,7 +3,9 @@ venv (`make cfn` installs both), else on PATH; a test that needs one it cannot f
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -27,3 +29,24 @@ def cfn_lint() -> str:
 
 def sam_cli() -> str:
     return _tool(ROOT / ".venv-sam" / "bin" / "sam", "sam")
+
+
+def run_cfn_lint(template: Path) -> subprocess.CompletedProcess[str]:
+    """cfn-lint on one template file."""
+    return subprocess.run(
+        [cfn_lint(), str(template)], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def run_sam_validate(template: Path) -> subprocess.CompletedProcess[str]:
+    """`sam validate --lint` (with the language extensions the template uses) on one template file."""
+    return subprocess.run(
+        [sam_cli(), "validate", "--lint", "--language-extensions", "--region", "us-east-1"]
+        + ["--template-file", str(template)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=template.parent,
+        env={**os.environ, "SAM_CLI_TELEMETRY": "0"},
+    )
