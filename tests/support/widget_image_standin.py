@@ -407,16 +407,16 @@ class WidgetImageStandIn:
         draw.text((4, bottom - 10), f"{low:.4g}", fill=(90, 90, 90, 255), font=font)
         for index, points in enumerate(series):
             xy = [(x_of(t), call.row_of(v)) for t, v in points]
-            colour = _colour(SERIES_COLOURS[index % len(SERIES_COLOURS)])
+            series_colour = _colour(SERIES_COLOURS[index % len(SERIES_COLOURS)])
             if len(xy) > 1:
-                draw.line(xy, fill=colour, width=2)
+                draw.line(xy, fill=series_colour, width=2)
             for x, y in xy:
-                draw.ellipse((x - 2, y - 2, x + 2, y + 2), fill=colour)
+                draw.ellipse((x - 2, y - 2, x + 2, y + 2), fill=series_colour)
         for line in horizontal:  # last: the threshold is never hidden under a series
             row = call.row_of(float(line["value"]))
-            colour = _colour(str(line.get("color", "#d62728")))
-            draw.line((left, row, right, row), fill=colour, width=1)
-            draw.text((right - 80, row - 12), str(line.get("label", "")), fill=colour, font=font)
+            line_colour = _colour(str(line.get("color", "#d62728")))
+            draw.line((left, row, right, row), fill=line_colour, width=1)
+            draw.text((right - 80, row - 12), str(line.get("label", "")), fill=line_colour, font=font)
         out = io.BytesIO()
         image.convert("RGB").save(out, format="PNG")
         return out.getvalue()
