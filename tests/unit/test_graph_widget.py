@@ -189,6 +189,20 @@ def test_the_graph_shows_at_least_six_periods_before_the_firing() -> None:
     assert widget["start"] == iso(FIRED_MS - 6 * 3600_000)
 
 
+def test_a_long_episode_is_drawn_with_a_coarser_period() -> None:
+    three_days_ms = 3 * 86400_000
+    widget = alarm_widget(
+        described_alarm(_event(ANOMALY)),
+        fired_ms=FIRED_MS,
+        resolved_ms=FIRED_MS + three_days_ms,
+        now_ms=FIRED_MS + three_days_ms,
+        region=REGION,
+    )
+    span_s = (three_days_ms + 3 * 3600_000) / 1000
+    assert widget["period"] % 60 == 0 and span_s / widget["period"] <= 1440 < span_s / 60
+    assert widget["metrics"][0][-1]["period"] == widget["period"]
+
+
 @pytest.mark.parametrize(
     ("operator", "fill", "words"),
     [

@@ -25,6 +25,7 @@ WIDTH, HEIGHT = 600, 300
 HISTORY = timedelta(hours=3)  # shown before the alarm fired
 MIN_PERIODS = 6  # at least this many of the alarm's periods before the firing
 MAX_METRICS = 100  # GetMetricWidgetImage's limit
+MAX_POINTS = 1440  # per line: a long episode is drawn with a coarser period (a graph 600 pixels wide)
 ALARM_COLOUR = "#d62728"
 THRESHOLD_COLOUR = "#d62728"
 TITLE_MAX = 120
@@ -142,6 +143,12 @@ def _window(fired_ms: int, period_s: int, end_ms: int, history: timedelta) -> tu
     return start_ms, max(end_ms, fired_ms + period_s * 1000)
 
 
+def _coarsened(period_s: int, span_ms: int) -> int:
+    """The period (a multiple of 60 s, at least the alarm's) that draws the span in at most MAX_POINTS points."""
+    needed = -(-span_ms // (MAX_POINTS * 1000))
+    return max(period_s, -(-needed // 60) * 60)
+
+
 def alarm_widget(
     alarm: Mapping[str, Any],
     *,
@@ -160,6 +167,12 @@ def alarm_widget(
     period = period or 60
     until_ms = resolved_ms if resolved_ms is not None else now_ms
     start_ms, end_ms = _window(fired_ms, period, max(now_ms, until_ms), history)
+    step = _coarsened(period, end_ms - start_ms)
+    if step > period:
+        for row in rows:
+            if "period" in row[-1]:
+                row[-1]["period"] = max(int(row[-1]["period"]), step)
+        period = step
     annotations: dict[str, Any] = {"vertical": _alarm_band(fired_ms, until_ms, resolved_ms is not None)}
     operator = str(alarm.get("ComparisonOperator", ""))
     threshold = alarm.get("Threshold")
