@@ -14,10 +14,10 @@ import pytest
 from botocore.config import Config
 from PIL import Image
 
-from alertrouter.graphs.render import PNG_SIGNATURE, GraphError, GraphRenderer
+from alertrouter.graphs.render import GRAPH_CLIENT_CONFIG, PNG_SIGNATURE, GraphError, GraphRenderer
 from alertrouter.models.state import AlertState
-from support.local_aws import moto_server, use_fake_aws_environment
-from support.widget_image_standin import WidgetImageStandIn, cbor_decode, cbor_encode
+from support.local_aws import use_fake_aws_environment
+from support.widget_image_standin import WidgetImageStandIn, cbor_decode, cbor_encode, widget_image_standin
 
 pytestmark = pytest.mark.integration
 
@@ -28,13 +28,13 @@ INSTANCE = [{"Name": "InstanceId", "Value": "i-12345678901234567"}]
 @pytest.fixture
 def standin(monkeypatch: pytest.MonkeyPatch) -> Iterator[WidgetImageStandIn]:
     use_fake_aws_environment(monkeypatch)
-    with moto_server() as url, WidgetImageStandIn(url, region=REGION) as server:
+    with widget_image_standin(REGION) as server:
         yield server
 
 
-def _client(url: str) -> Any:
-    config = Config(retries={"mode": "standard", "total_max_attempts": 1}, read_timeout=10)
-    return boto3.client("cloudwatch", endpoint_url=url, region_name=REGION, config=config)
+def _client(url: str, config: Config | None = None) -> Any:
+    once = Config(retries={"mode": "standard", "total_max_attempts": 1}, read_timeout=10)
+    return boto3.client("cloudwatch", endpoint_url=url, region_name=REGION, config=config or once)
 
 
 def _state(name: str, kind: str = "metric", **labels: str) -> AlertState:
@@ -169,6 +169,67 @@ def test_cloudwatch_failures_are_graph_errors_with_a_reason(
         )
     assert raised.value.reason == reason
     assert standin.calls[-1].fault == fault
+
+
+def test_with_the_graph_client_config_one_throttle_is_retried(standin: WidgetImageStandIn) -> None:
+    now = time.time()
+    cloudwatch = _client(standin.url, GRAPH_CLIENT_CONFIG)
+    _cpu_alarm(cloudwatch, now)
+    standin.faults.append("throttle")
+    renderer = GraphRenderer(cloudwatch, account=ACCOUNT, region=REGION)
+    graph = renderer.graph_for(
+        _state("ServerCpuTooHigh"), fired_ms=int(now * 1000), resolved_ms=None, now_ms=int(now * 1000)
+    )
+    assert graph is not None
+    assert [(c.status, c.fault) for c in standin.calls] == [(400, "throttle"), (200, "")]
+
+
+def test_an_anomaly_detection_alarm_draws_its_metric_without_a_threshold_line(
+    standin: WidgetImageStandIn,
+) -> None:
+    now = time.time()
+    cloudwatch = _client(standin.url)
+    cpu = {"Namespace": "AWS/EC2", "MetricName": "CPUUtilization", "Dimensions": INSTANCE}
+    cloudwatch.put_metric_alarm(
+        AlarmName="EC2 CPU Utilization Anomaly",
+        Metrics=[
+            {"Id": "m1", "MetricStat": {"Metric": cpu, "Period": 60, "Stat": "Average"}, "ReturnData": True},
+            {
+                "Id": "ad1",
+                "Expression": "ANOMALY_DETECTION_BAND(m1, 0.8)",
+                "Label": "expected",
+                "ReturnData": True,
+            },
+        ],
+        EvaluationPeriods=1,
+        ThresholdMetricId="ad1",
+        ComparisonOperator="LessThanLowerOrGreaterThanUpperThreshold",
+    )
+    cloudwatch.put_metric_data(
+        Namespace="AWS/EC2",
+        MetricData=[
+            {
+                "MetricName": "CPUUtilization",
+                "Dimensions": INSTANCE,
+                "Value": float(v),
+                "Timestamp": now - (5 - i) * 60,
+            }
+            for i, v in enumerate([1, 2, 1, 0, 0])
+        ],
+    )
+    renderer = GraphRenderer(cloudwatch, account=ACCOUNT, region=REGION)
+    graph = renderer.graph_for(
+        _state("EC2 CPU Utilization Anomaly", "anomaly-detection"),
+        fired_ms=int(now * 1000) - 60_000,
+        resolved_ms=None,
+        now_ms=int(now * 1000),
+    )
+    assert graph is not None and "expected band" in graph.alt_text
+    assert "horizontal" not in graph.widget["annotations"]
+    colours = {
+        colour for _, colour in Image.open(io.BytesIO(graph.png)).convert("RGB").getcolors(100_000) or []
+    }
+    assert (0x1F, 0x77, 0xB4) in colours  # the metric, from moto's data
 
 
 def test_a_deleted_alarm_is_alarm_not_found_and_nothing_is_drawn(standin: WidgetImageStandIn) -> None:

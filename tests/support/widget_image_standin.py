@@ -17,6 +17,7 @@ GetMetricData (expressions are not evaluated: skipped, the rest still drawn), th
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import re
@@ -34,6 +35,7 @@ import boto3
 from botocore.parsers import RpcV2CBORParser
 from PIL import Image, ImageDraw, ImageFont
 
+from support.local_aws import moto_server
 from support.loopback import post_server
 
 OPERATION_PATH = re.compile(r"/service/[^/]+/operation/(?P<operation>[A-Za-z]+)$")
@@ -424,3 +426,10 @@ class WidgetImageStandIn:
     # ---- what tests look at ----
     def images(self) -> list[WidgetCall]:
         return [c for c in self.calls if c.status == 200]
+
+
+@contextlib.contextmanager
+def widget_image_standin(region: str = "us-east-1") -> Iterator[WidgetImageStandIn]:
+    """A moto server and the stand-in in front of it, started and stopped together (for tests and the demo)."""
+    with moto_server() as url, WidgetImageStandIn(url, region=region) as standin:
+        yield standin

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from alertrouter.dashboards.cloudwatch import SLO_SCHEMA
 from alertrouter.graphs.render import MAX_PNG_BYTES, PNG_SIGNATURE, GraphError, GraphRenderer
 from alertrouter.graphs.widget import (
     PAGE_RULES,
@@ -24,7 +25,9 @@ from alertrouter.graphs.widget import (
     slo_widget,
 )
 from alertrouter.models.state import AlertState
+from alertrouter.observability import NAMESPACES, SLO
 from alertrouter.slo.rules import default_rules
+from alertrouter.slo.service import ACCOUNT_DIMENSION, SLO_DIMENSION, SLO_SERVICE_DIMENSION
 from alertrouter.sources import cloudwatch
 from support.paths import ROOT
 from support.widget_image_standin import validate
@@ -296,6 +299,17 @@ def test_an_slo_widget_graphs_the_budget_and_burn_rates_the_evaluator_publishes(
     assert widget["start"] == iso(NOW_MS - 28 * 86400_000)  # the default period: 28 days
     thresholds = [a["value"] for a in widget["annotations"]["horizontal"] if a.get("yAxis") == "right"]
     assert thresholds == [13.44, 5.6]
+
+
+def test_the_slo_widget_reads_what_the_evaluator_publishes() -> None:
+    labels = {"slo": "s", "service": "svc", "account": ACCOUNT}
+    widget = slo_widget(labels, fired_ms=FIRED_MS, resolved_ms=None, now_ms=NOW_MS, region=REGION)
+    budget = widget["metrics"][0]
+    assert budget[0] == NAMESPACES[SLO]
+    names = budget[2:-1:2]
+    assert names == [ACCOUNT_DIMENSION, "service", SLO_DIMENSION, SLO_SERVICE_DIMENSION]
+    assert budget[budget.index("service") + 1] == SLO  # Powertools' service dimension: the publisher
+    assert set(SLO_SCHEMA.strip("{}").split(",")[1:]) == set(names)
 
 
 @pytest.mark.parametrize("days", [28, 30])
