@@ -13,7 +13,6 @@ alarms have no fixed metrics to draw: no graph (None), not a failure.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -108,8 +107,7 @@ class GraphRenderer:
 
     def _client(self) -> Any:
         if self._made is None:
-            factory: Callable[[], Any] | None = self._cloudwatch if callable(self._cloudwatch) else None
-            self._made = factory() if factory is not None else self._cloudwatch
+            self._made = self._cloudwatch() if callable(self._cloudwatch) else self._cloudwatch
         return self._made
 
     def graph_for(
