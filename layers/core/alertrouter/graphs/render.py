@@ -24,10 +24,10 @@ from alertrouter.graphs.widget import SLO_SOURCE, WidgetError, alarm_widget, gra
 from alertrouter.models.state import AlertState
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-MAX_PNG_BYTES = 2 * 1024 * 1024  # CloudWatch's 600 x 300 graphs are ~20-60 KB; anything near this is wrong
+MAX_PNG_BYTES = 2 * 1024 * 1024  # far above a 600 x 300 graph: a bigger answer is not the image asked for
 MAX_WIDGET_BYTES = 100 * 1024  # GetMetricWidgetImage's payload limit
 
-# For the client the renderer is given: an image takes CloudWatch a few seconds to draw; off the text's path,
+# For the client the renderer is given: drawing can take longer than a plain API call; off the text's path,
 # so one retry (throttling, a 5xx) is affordable, and a failure is final (the message keeps its text).
 GRAPH_CLIENT_CONFIG = Config(
     connect_timeout=2, read_timeout=10, retries={"mode": "standard", "total_max_attempts": 2}
