@@ -19,6 +19,7 @@ IN_PARTS: dict[str, tuple[str, str]] = {
     "slack_done": ("slack", "done"),
     "channel_notified": ("slack", "notified"),
     "slack_failed": ("slack", "failed"),
+    "slack_graph": ("slack", "graph"),
     "webhook_done": ("webhooks", "done"),
     "webhook_failed": ("webhooks", "failed"),
     "muted": ("muting", "reasons"),
