@@ -67,6 +67,8 @@ def group_item(group: GroupState) -> dict[str, Any]:
     stored_as = {where: name for name, where in IN_PARTS.items()}
     for part in PARTS:
         values.update({stored_as[part, field]: value for field, value in values.pop(part).items()})
+    if values.get("slack_graph") is None:  # (no graph: no attribute, as an item written before graphs)
+        values.pop("slack_graph", None)
     return values
 
 
