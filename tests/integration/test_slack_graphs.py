@@ -1,0 +1,172 @@
+"""The graph in the message, end to end on the router's service (moto, the Slack stand-in, a renderer that
+draws a real PNG): the text goes first and the image after, off the text's path; failures leave the text as
+it is and are counted; a resolve puts a fresh graph in the thread; a redelivered request renders once."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from alertrouter.aws import Clients
+from alertrouter.composition.router import compose
+from alertrouter.own_messages import GRAPH_KIND
+from support.graph_fakes import PngRenderer, graphable
+from support.harness import Harness, drain_scheduled, fire, make_harness, queued
+from support.slack_standin import SlackStandIn
+
+pytestmark = pytest.mark.integration
+
+
+def with_graphs(aws: Any, slack: SlackStandIn, tmp_path: Path, renderer: PngRenderer) -> Harness:
+    """The harness's router with SLACK_GRAPHS on and the test's renderer (CloudWatch's stand-in)."""
+    h = make_harness(aws, slack, tmp_path)
+    old = h.service
+    h.service = compose(
+        old.settings.model_copy(update={"slack_graphs": True}),
+        Clients(h.session),
+        slack=old.router.slack,
+        webhooks=old.router.env.webhooks,
+        now_ms=h.clock,
+        graphs=renderer,
+        graphable=graphable,
+    )
+    return h
+
+
+def graph_requests(h: Harness) -> list[dict[str, Any]]:
+    """The GraphMessages on the router's queue (left there)."""
+    bodies = [json.loads(body) for body, _ in queued(h, h.stack.queue_url, take=False)]
+    return [b for b in bodies if b.get("kind") == GRAPH_KIND]
+
+
+def methods(slack: SlackStandIn) -> list[str]:
+    return [c.method for c in slack.calls if c.method not in ("auth.test", "conversations.list")]
+
+
+def blocks(slack: SlackStandIn) -> list[dict[str, Any]]:
+    (message,) = [m for m in slack.all_messages() if m.attachments]
+    return list(message.attachments[0]["blocks"])
+
+
+def history_kinds(h: Harness) -> list[str]:
+    (key,) = [k for k in _group_keys(h)]
+    return [entry["kind"] for entry in h.service.router.stores.history.history(key)]
+
+
+def _group_keys(h: Harness) -> list[str]:
+    items = h.session.client("dynamodb").scan(TableName=h.stack.table_name)["Items"]
+    return sorted({i["pk"]["S"].removeprefix("GROUP#") for i in items if i["pk"]["S"].startswith("GROUP#")})
+
+
+@pytest.fixture
+def renderer() -> PngRenderer:
+    return PngRenderer()
+
+
+@pytest.fixture
+def graphs(aws: Any, slack: SlackStandIn, tmp_path: Path, renderer: PngRenderer) -> Harness:
+    return with_graphs(aws, slack, tmp_path, renderer)
+
+
+def test_an_alarm_posts_the_text_first_and_the_image_after(graphs: Harness, renderer: PngRenderer) -> None:
+    slack = graphs.slack
+    # When an alarm fires
+    fire(graphs)
+    # Then its text is posted at once, with no image, and a graph is asked for on the router's queue
+    assert methods(slack) == ["chat.postMessage"]
+    assert all(b["type"] != "image" for b in blocks(slack))
+    (request,) = graph_requests(graphs)
+    assert request["phase"] == "firing" and request["episode"] == 1
+    # When the router handles that request
+    drain_scheduled(graphs)
+    # Then the graph was rendered once, uploaded privately in three steps, then the message edited
+    assert len(renderer.calls) == 1
+    assert methods(slack) == [
+        "chat.postMessage",
+        "files.getUploadURLExternal",
+        "upload",
+        "files.completeUploadExternal",
+        "chat.update",
+    ]
+    (file_id,) = slack.files
+    assert slack.files[file_id].completed and slack.files[file_id].data is not None
+    # And the message shows the image, just before its buttons, the text as it was
+    drawn = blocks(slack)
+    assert [b["type"] for b in drawn][-2:] == ["image", "actions"]
+    assert drawn[-2]["slack_file"] == {"id": file_id}
+    assert drawn[0]["text"]["text"].startswith("*")
+    assert graphs.service.counts["Graphs"] == 1 and "GraphFailures" not in graphs.service.counts
+    assert "graph_posted" in history_kinds(graphs)
+
+
+def test_a_failed_upload_leaves_the_text_intact_and_is_counted(graphs: Harness) -> None:
+    slack = graphs.slack
+    fire(graphs)
+    (message,) = slack.all_messages()
+    text, attachments = message.text, json.dumps(message.attachments)
+    # When the upload of the bytes fails
+    slack.upload_faults.append("500")
+    drain_scheduled(graphs)
+    # Then the message is as it was posted (never edited), and the failure is counted by its reason
+    assert (message.text, json.dumps(message.attachments), message.edits) == (text, attachments, 0)
+    assert "files.completeUploadExternal" not in methods(slack)
+    assert graphs.service.counts["GraphFailures"] == 1 and graphs.service.counts["Graphs"] == 0
+    assert graphs.service.graph_failures == {"upload_failed": 1}
+    assert "graph_failed" in history_kinds(graphs)
+    # And it is not tried again: the next flush of the group asks for no graph
+    fire(graphs, minute=1, instance="i-0def")
+    assert graph_requests(graphs) == []
+
+
+def test_a_failed_render_leaves_the_text_intact_and_is_counted(
+    graphs: Harness, renderer: PngRenderer
+) -> None:
+    slack = graphs.slack
+    renderer.fail_with = "throttled"
+    fire(graphs)
+    drain_scheduled(graphs)
+    (message,) = slack.all_messages()
+    assert message.edits == 0 and not slack.files
+    assert not any(m.startswith("files.") for m in methods(slack))
+    assert graphs.service.graph_failures == {"throttled": 1}
+
+
+def test_a_resolve_puts_a_fresh_graph_in_the_thread(graphs: Harness, renderer: PngRenderer) -> None:
+    slack = graphs.slack
+    fire(graphs)
+    drain_scheduled(graphs)
+    # When the alarm resolves
+    fire(graphs, minute=10, state="OK")
+    (request,) = graph_requests(graphs)
+    assert request["phase"] == "resolved"
+    drain_scheduled(graphs)
+    # Then a second graph, drawn to the resolve, is shared in the message's thread
+    assert len(renderer.calls) == 2 and renderer.calls[1][2] is not None
+    (parent,) = slack.all_messages()
+    shared = [r.files for r in parent.replies if r.files]
+    assert len(shared) == 1 and shared[0][0]["id"] in slack.files
+    completing = [c for c in slack.calls if c.method == "files.completeUploadExternal"][-1]
+    assert (completing.payload["channel_id"], completing.payload["thread_ts"]) == (parent.channel, parent.ts)
+    # And the message keeps the firing graph (resolved: no buttons)
+    assert blocks(slack)[-1]["type"] == "image"
+    assert graphs.service.counts["Graphs"] == 2
+
+
+def test_a_redelivered_graph_request_renders_once(graphs: Harness, renderer: PngRenderer) -> None:
+    slack = graphs.slack
+    fire(graphs)
+    (body,) = [b for b, _ in queued(graphs, graphs.stack.queue_url) if GRAPH_KIND in b]
+    # When SQS delivers the request twice
+    graphs.service.handle_body(body)
+    graphs.service.handle_body(body)
+    # Then one graph was rendered and uploaded
+    assert len(renderer.calls) == 1 and len(slack.files) == 1
+    assert methods(slack).count("files.getUploadURLExternal") == 1
+
+
+def test_without_slack_graphs_nothing_is_asked(harness: Harness) -> None:
+    fire(harness)
+    assert graph_requests(harness) == [] and not harness.slack.files
