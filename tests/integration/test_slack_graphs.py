@@ -13,8 +13,10 @@ import pytest
 from alertrouter.aws import Clients
 from alertrouter.composition.router import compose
 from alertrouter.own_messages import GRAPH_KIND
+from support.events import alarm_body
 from support.graph_fakes import PngRenderer, graphable
-from support.harness import Harness, drain_scheduled, fire, make_harness, queued
+from support.harness import Harness, RouterStack, drain_scheduled, emf_lines, fire, make_harness, queued
+from support.slack_html import render_page
 from support.slack_standin import SlackStandIn
 
 pytestmark = pytest.mark.integration
@@ -22,7 +24,10 @@ pytestmark = pytest.mark.integration
 
 def with_graphs(aws: Any, slack: SlackStandIn, tmp_path: Path, renderer: PngRenderer) -> Harness:
     """The harness's router with SLACK_GRAPHS on and the test's renderer (CloudWatch's stand-in)."""
-    h = make_harness(aws, slack, tmp_path)
+    return graphs_on(make_harness(aws, slack, tmp_path), renderer)
+
+
+def graphs_on(h: Harness, renderer: PngRenderer) -> Harness:
     old = h.service
     h.service = compose(
         old.settings.model_copy(update={"slack_graphs": True}),
@@ -100,6 +105,9 @@ def test_an_alarm_posts_the_text_first_and_the_image_after(graphs: Harness, rend
     assert drawn[0]["text"]["text"].startswith("*")
     assert graphs.service.counts["Graphs"] == 1 and "GraphFailures" not in graphs.service.counts
     assert "graph_posted" in history_kinds(graphs)
+    # And the picture of what Slack shows draws the image from the uploaded bytes, with its alt text
+    page = render_page(slack, "graphs")
+    assert page.count("data:image/png;base64,") == 1 and 'alt="Graph of ServerCpuTooHigh, firing"' in page
 
 
 def test_a_failed_upload_leaves_the_text_intact_and_is_counted(graphs: Harness) -> None:
@@ -153,6 +161,8 @@ def test_a_resolve_puts_a_fresh_graph_in_the_thread(graphs: Harness, renderer: P
     # And the message keeps the firing graph (resolved: no buttons)
     assert blocks(slack)[-1]["type"] == "image"
     assert graphs.service.counts["Graphs"] == 2
+    # And the picture shows both: the message's image and the file shared in its thread
+    assert render_page(slack, "graphs").count("data:image/png;base64,") == 2
 
 
 def test_a_redelivered_graph_request_renders_once(graphs: Harness, renderer: PngRenderer) -> None:
@@ -170,3 +180,34 @@ def test_a_redelivered_graph_request_renders_once(graphs: Harness, renderer: Png
 def test_without_slack_graphs_nothing_is_asked(harness: Harness) -> None:
     fire(harness)
     assert graph_requests(harness) == [] and not harness.slack.files
+
+
+def test_graph_outcomes_are_metrics_failures_by_reason(
+    aws: Any,
+    slack: SlackStandIn,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Given the router's Lambda handler with graphs on, CloudWatch refusing the render
+    stack = RouterStack(make_harness(aws, slack, tmp_path), monkeypatch)
+    renderer = PngRenderer(fail_with="access_denied")
+    graphs_on(stack.h, renderer)  # (the handler builds the harness's service)
+    # When an alarm fires and its graph request is handled
+    assert stack.send(alarm_body()) == {"batchItemFailures": []}
+    requests = [body for body, _ in stack.scheduled() if body.get("kind") == GRAPH_KIND]
+    capsys.readouterr()
+    assert stack.send(*[json.dumps(r) for r in requests]) == {"batchItemFailures": []}
+    # Then the failure is a metric: the total on the invocation's line, and one line per reason
+    emf = emf_lines(capsys)
+    assert any(line.get("GraphFailures") == [1.0] and "reason" not in line for line in emf)
+    [by_reason] = [line for line in emf if line.get("reason") == "access_denied"]
+    assert by_reason["GraphFailures"] == [1.0] and by_reason["service"] == "alertrouter"
+    assert stack.dlq() == []
+    # And when the next alarm's graph is drawn, it is counted as Graphs
+    renderer.fail_with = ""
+    assert stack.send(alarm_body(name="DiskFull")) == {"batchItemFailures": []}
+    requests = [body for body, _ in stack.scheduled() if body.get("kind") == GRAPH_KIND]
+    capsys.readouterr()
+    assert stack.send(*[json.dumps(r) for r in requests]) == {"batchItemFailures": []}
+    assert any(line.get("Graphs") == [1.0] for line in emf_lines(capsys))
