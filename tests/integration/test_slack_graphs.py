@@ -211,3 +211,23 @@ def test_graph_outcomes_are_metrics_failures_by_reason(
     capsys.readouterr()
     assert stack.send(*[json.dumps(r) for r in requests]) == {"batchItemFailures": []}
     assert any(line.get("Graphs") == [1.0] for line in emf_lines(capsys))
+
+
+def test_a_request_meeting_a_flush_is_asked_again_later(graphs: Harness, renderer: PngRenderer) -> None:
+    fire(graphs)
+    [(body, delay)] = [(b, d) for b, d in queued(graphs, graphs.stack.queue_url) if GRAPH_KIND in b]
+    assert delay == 2  # (the asking flush still holds the lease)
+    # Given a flush holding the group when the request comes
+    (key,) = _group_keys(graphs)
+    leases = graphs.service.router.stores.leases
+    leases.claim(key, "another-flush", graphs.clock.ms, 30_000)
+    graphs.service.handle_body(body)
+    # Then nothing was attempted, and the request is back on the queue a few seconds later
+    assert renderer.calls == [] and graphs.service.router.stores.groups.get_group(key).slack.graph is None
+    assert [(json.loads(b)["kind"], d) for b, d in queued(graphs, graphs.stack.queue_url, take=False)] == [
+        (GRAPH_KIND, 5)
+    ]
+    # When the flush is over, the request drawn again shows the graph
+    leases.release(key, "another-flush", {}, 0, claimed_version=None)
+    drain_scheduled(graphs)
+    assert len(renderer.calls) == 1 and graphs.service.counts["Graphs"] == 1

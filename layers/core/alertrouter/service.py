@@ -85,8 +85,10 @@ class SqsGraphRequests:
         self.client = client
         self.lane = lane
 
-    def __call__(self, message: own_messages.GraphMessage) -> None:
-        self.client.send_message(QueueUrl=self.lane.url, MessageBody=message.encode())
+    def __call__(self, message: own_messages.GraphMessage, delay_s: int) -> None:
+        self.client.send_message(
+            QueueUrl=self.lane.url, DelaySeconds=min(900, max(0, delay_s)), MessageBody=message.encode()
+        )
 
 
 class RouterService:

@@ -53,6 +53,9 @@ RENDER_REASONS = frozenset(
 RENDER_ERROR = "render_error"  # a renderer failure without one of those reasons
 UPLOAD_FAILED = "upload_failed"
 SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
+# The request waits a moment on the queue: the flush asking for it still holds the group's lease.
+ASK_DELAY_S = 2
+BUSY_DELAY_S = 5  # asked again this much later when a flush holds the group
 
 
 class GraphImage(Protocol):
@@ -79,7 +82,7 @@ class GraphWiring:
 
     source: GraphSource
     graphable: Callable[[str, dict[str, str]], bool]
-    request: Callable[[GraphMessage], None]
+    request: Callable[[GraphMessage, int], None]  # (the message, its delay in seconds)
 
 
 def failure_reason(exc: Exception) -> str:
@@ -113,7 +116,7 @@ class AskForGraph:
                 return
             phase = "firing"
         try:
-            wiring.request(GraphMessage(group=group.key, episode=group.episode, phase=phase))
+            wiring.request(GraphMessage(group=group.key, episode=group.episode, phase=phase), ASK_DELAY_S)
         except Exception:  # noqa: BLE001 - a graph is best effort: its request never fails the flush
             logger.warning("graph not requested", extra={"group": group.key}, exc_info=True)
             _count_failure(flush.outcome, "request_failed")
@@ -148,8 +151,9 @@ class GraphDelivery:
         try:
             group = self.env.leases.claim(key, lease, now, LEASE_MS)
         except LeaseHeldError:
-            # a flush holds the group for a moment: SQS brings the message back (nothing was attempted yet)
-            raise NotifyError(f"graph of {key}: the group is being flushed", retryable=True) from None
+            # a flush holds the group for a moment: asked again a little later (nothing was attempted yet)
+            self.env.graphs.request(GraphMessage(group=key, episode=episode, phase=phase), BUSY_DELAY_S)
+            return outcome
         try:
             if self._wanted(group, episode, phase):
                 if phase == "firing":
