@@ -231,3 +231,19 @@ def test_a_request_meeting_a_flush_is_asked_again_later(graphs: Harness, rendere
     leases.release(key, "another-flush", {}, 0, claimed_version=None)
     drain_scheduled(graphs)
     assert len(renderer.calls) == 1 and graphs.service.counts["Graphs"] == 1
+
+
+def test_later_edits_of_the_message_keep_the_image(graphs: Harness) -> None:
+    fire(graphs)
+    drain_scheduled(graphs)
+    (file_id,) = graphs.slack.files
+    # When another alarm joins the group (its flush edits the message)
+    fire(graphs, minute=1, instance="i-0def")
+    (message,) = graphs.slack.all_messages()
+    assert message.edits == 2 and "2" in message.text  # the graph's edit, then the join's
+    # Then the edit still shows the episode's graph before the buttons, and no second graph was asked for
+    drawn = blocks(graphs.slack)
+    assert [b["type"] for b in drawn][-2:] == ["image", "actions"] and drawn[-2]["slack_file"] == {
+        "id": file_id
+    }
+    assert graph_requests(graphs) == []
