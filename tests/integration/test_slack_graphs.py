@@ -247,3 +247,23 @@ def test_later_edits_of_the_message_keep_the_image(graphs: Harness) -> None:
         "id": file_id
     }
     assert graph_requests(graphs) == []
+
+
+def test_an_image_slack_is_still_processing_is_shown_by_a_later_edit(graphs: Harness) -> None:
+    slack = graphs.slack
+    fire(graphs)
+    # Given Slack still processing the uploaded file when the message is first edited to show it
+    slack.processing_refusals = 1
+    [(body, _)] = [(b, d) for b, d in queued(graphs, graphs.stack.queue_url) if GRAPH_KIND in b]
+    graphs.service.handle_body(body)
+    (message,) = slack.all_messages()
+    assert message.edits == 0 and all(b["type"] != "image" for b in blocks(slack))
+    # Then the edit is asked for again, a little later, without rendering or uploading again
+    [(again, delay)] = [
+        (json.loads(b), d) for b, d in queued(graphs, graphs.stack.queue_url) if GRAPH_KIND in b
+    ]
+    assert (again["phase"], delay) == ("show", 15)
+    graphs.service.handle_body(json.dumps(again))
+    assert message.edits == 1 and [b["type"] for b in blocks(slack)][-2:] == ["image", "actions"]
+    assert len(slack.files) == 1 and methods(slack).count("files.getUploadURLExternal") == 1
+    assert "GraphFailures" not in graphs.service.counts

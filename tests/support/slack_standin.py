@@ -122,6 +122,9 @@ class SlackStandIn:
         self.broken: dict[str, str] = {}
         self.files: dict[str, StoredFile] = {}  # file id -> the file (bytes kept)
         self.upload_faults: list[str] = []  # scripted answers to the next uploads of bytes: "500", "timeout"
+        # Slack processes a completed upload asynchronously: this many image blocks naming a file are refused
+        # (invalid_blocks) before it shows (0: at once)
+        self.processing_refusals = 0
         self.server, self._thread = post_server(self._serve, host, port)
 
     # ---- lifecycle ----
@@ -429,6 +432,10 @@ class SlackStandIn:
             stored = self.files.get(file_id)
             if stored is None or not stored.completed or not block.get("alt_text"):
                 return True
+            with self._lock:
+                if self.processing_refusals > 0:
+                    self.processing_refusals -= 1
+                    return True
         return False
 
     def _apply(self, method: str, channel: str, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: C901 - one branch per Slack Web API method the stand-in answers

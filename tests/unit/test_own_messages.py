@@ -126,7 +126,7 @@ messages = st.one_of(
     ),
     st.builds(ExpireMessage, fingerprint=texts, ts=numbers),
     st.builds(RedrawMessage, group=texts, episode=numbers, clicked=texts),
-    st.builds(GraphMessage, group=texts, episode=numbers, phase=st.sampled_from(["firing", "resolved"])),
+    st.builds(GraphMessage, group=texts, episode=numbers, phase=st.sampled_from(["firing", "resolved", "show"])),
 )
 
 

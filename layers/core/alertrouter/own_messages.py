@@ -88,12 +88,13 @@ class RedrawMessage(_OwnMessage):
 
 class GraphMessage(_OwnMessage):
     """Render an episode's graph and show it in the group's messages (firing), or post a fresh one in their
-    threads (resolved): off the text's path (flush/graph.py)."""
+    threads (resolved), or show an uploaded one again (show): off the text's path (flush/graph.py)."""
 
     kind: Literal["alertrouter.graph"] = GRAPH_KIND
     group: StrictStr
     episode: StrictInt
-    phase: Literal["firing", "resolved"]
+    # "show": edit the messages again with the graph already uploaded (Slack was still processing the file)
+    phase: Literal["firing", "resolved", "show"]
 
 
 OwnMessage = FlushMessage | ResolveMessage | ExpireMessage | RedrawMessage | GraphMessage

@@ -37,7 +37,7 @@ from alertrouter.store.group_item import with_progress
 
 logger = module_logger(ROUTER, __name__)
 
-Phase = Literal["firing", "resolved"]
+Phase = Literal["firing", "resolved", "show"]
 # why a graph is missing: the renderer's reasons (a metric dimension: a small fixed set), and ours
 RENDER_REASONS = frozenset(
     {
@@ -56,6 +56,11 @@ SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
 # The request waits a moment on the queue: the flush asking for it still holds the group's lease.
 ASK_DELAY_S = 2
 BUSY_DELAY_S = 5  # asked again this much later when a flush holds the group
+# Slack completes an upload asynchronously: an image block naming a file it is still processing is refused
+# (invalid_blocks) for a few seconds (https://github.com/slackapi/python-slack-sdk/issues/1521,
+# https://github.com/slackapi/slack-github-action/issues/413). The edit is tried once more this much later.
+SHOW_AGAIN_S = 15
+NOT_SHOWN = "not_shown"  # the messages refused the image twice
 
 
 class GraphImage(Protocol):
@@ -158,8 +163,10 @@ class GraphDelivery:
             if self._wanted(group, episode, phase):
                 if phase == "firing":
                     self._firing(group, lease, now, outcome)
-                else:
+                elif phase == "resolved":
                     self._resolved(group, lease, now, outcome)
+                elif self._show(group, now, outcome):
+                    self._failed(group, NOT_SHOWN, "Slack refused the image block again", outcome)
         finally:
             self.env.leases.release(key, lease, {}, 0, claimed_version=None)
         return outcome
@@ -172,7 +179,9 @@ class GraphDelivery:
         graph = group.slack.graph
         if phase == "firing":
             return graph is None or graph.episode != episode
-        return graph is not None and graph.episode == episode and bool(graph.file_id) and not graph.resolved
+        if graph is None or graph.episode != episode or not graph.file_id:
+            return False
+        return phase == "show" or not graph.resolved
 
     def _record(self, group: GroupState, lease: str, graph: GraphRef) -> GroupState:
         changes: dict[str, Any] = {"slack_graph": graph.model_dump()}
@@ -198,7 +207,10 @@ class GraphDelivery:
         group = self._record(group, lease, ref)
         outcome.graphs += 1
         self.env.history(group.key, "graph_posted", {"file": file_id, "alert": state.fingerprint})
-        self._show(group, now, outcome)
+        if self._show(group, now, outcome):
+            assert self.env.graphs is not None
+            again = GraphMessage(group=group.key, episode=group.episode, phase="show")
+            self.env.graphs.request(again, SHOW_AGAIN_S)
 
     def _resolved(self, group: GroupState, lease: str, now: int, outcome: Outcome) -> None:
         assert self.env.slack is not None and group.slack.graph is not None
@@ -259,8 +271,9 @@ class GraphDelivery:
         self.env.history(group.key, "graph_failed", {"reason": reason, "detail": detail[:300], **extra})
         _count_failure(outcome, reason)
 
-    def _show(self, group: GroupState, now: int, outcome: Outcome) -> None:
-        """Edit every channel's message so the image shows (a refused edit is left: the next edit shows it)."""
+    def _show(self, group: GroupState, now: int, outcome: Outcome) -> bool:
+        """Edit every channel's message so the image shows (a refused edit is left: the next edit shows it).
+        Returns whether Slack refused the image block itself (the file still being processed)."""
         assert self.env.slack is not None
         clicks = self.env.groups.get_clicks(group.key)
         if clicks is not None:
@@ -268,6 +281,7 @@ class GraphDelivery:
         visible = group.model_copy(update={"members": visible_members(group)})
         message = render_group(visible, now, self.env.wording)
         own = self.view.configured_channels(group)
+        refused_image = False
         for channel, ts in group.slack.ts.items():
             channel_id = group.slack.channels.get(channel, channel)
             self.env.slack.learn(channel, channel_id)
@@ -275,12 +289,14 @@ class GraphDelivery:
             try:
                 self.env.slack.update(channel_id, ts, shown)
             except NotifyError as exc:
+                refused_image = refused_image or exc.code == "invalid_blocks"
                 logger.warning(
                     "graph not shown in a channel",
                     extra={"group": group.key, "channel": channel, "reason": str(exc)},
                 )
                 continue
             outcome.updates += 1
+        return refused_image
 
 
 def _count_failure(outcome: Outcome, reason: str) -> None:
