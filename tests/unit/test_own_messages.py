@@ -126,7 +126,9 @@ messages = st.one_of(
     ),
     st.builds(ExpireMessage, fingerprint=texts, ts=numbers),
     st.builds(RedrawMessage, group=texts, episode=numbers, clicked=texts),
-    st.builds(GraphMessage, group=texts, episode=numbers, phase=st.sampled_from(["firing", "resolved", "show"])),
+    st.builds(
+        GraphMessage, group=texts, episode=numbers, phase=st.sampled_from(["firing", "resolved", "show"])
+    ),
 )
 
 
