@@ -251,6 +251,9 @@ RESOURCE_STAR_EXCEPTIONS = {
     ("StackAlarms", ("cloudwatch:DescribeAlarms",), None),
     # a list of mute rules names no resource (only GetAlarmMuteRule is scoped, to alarm-mute-rule:*)
     ("ListMuteRules", ("cloudwatch:ListAlarmMuteRules",), "LookUpMuteRules"),
+    # the graph in the message (SlackGraphs): an alarm's definition by name and a metric widget's image, which
+    # names metrics, not resources
+    ("DrawGraphs", ("cloudwatch:DescribeAlarms", "cloudwatch:GetMetricWidgetImage"), "DrawsGraphs"),
 }
 
 
@@ -309,6 +312,7 @@ def test_sms_permissions_depend_on_an_sms_secret_being_configured() -> None:
         "ListMuteRules",
         "ReadMuteRules",
         "DescribeOrganizationAccounts",
+        "DrawGraphs",
     }
     assert {
         s["Sid"] for s, condition in statements(FUNCTIONS["RouterFunction"]) if condition == "HasSmsNumbers"
@@ -340,6 +344,23 @@ def test_mute_rule_lookups_are_opt_in_read_only_and_scoped() -> None:
         if name != "RouterFunction":
             actions = {a for s, _ in statements(function) for a in as_list(s.get("Action", []))}
             assert not {a for a in actions if "AlarmMuteRule" in a}, name
+
+
+def test_graphs_are_on_by_default_and_grant_only_their_two_reads() -> None:
+    """SlackGraphs ("true" by default) turns graphs on in the router and grants DescribeAlarms and
+    GetMetricWidgetImage; "false" grants nothing."""
+    parameter = PARAMETERS["SlackGraphs"]
+    assert (parameter["Default"], parameter["AllowedValues"]) == ("true", ["true", "false"])
+    assert holds("DrawsGraphs", parameter_values())
+    assert not holds("DrawsGraphs", parameter_values(SlackGraphs="false"))
+    router = FUNCTIONS["RouterFunction"]["Properties"]
+    assert router["Environment"]["Variables"]["SLACK_GRAPHS"] == {"Ref": "SlackGraphs"}
+    granted = {
+        s["Sid"]: (tuple(as_list(s["Action"])), s["Resource"])
+        for s, condition in statements(FUNCTIONS["RouterFunction"])
+        if condition == "DrawsGraphs"
+    }
+    assert granted == {"DrawGraphs": (("cloudwatch:DescribeAlarms", "cloudwatch:GetMetricWidgetImage"), "*")}
 
 
 def test_secret_permissions_are_scoped_to_the_named_secrets() -> None:

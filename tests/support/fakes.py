@@ -50,6 +50,7 @@ class Slack:
         self.during_post: Any = None
         self.last_text = ""
         self.last_message: SlackMessage | None = None
+        self.uploads: list[tuple[str, str]] = []  # (channel id, "" for a private file; title)
 
     def _maybe_fail(self, channel: str) -> None:
         if channel in self.fail:
@@ -92,6 +93,19 @@ class Slack:
 
     def learn(self, name: str, channel_id: str) -> None:
         pass
+
+    def upload_file(
+        self,
+        png: bytes,
+        filename: str,
+        title: str,
+        alt_text: str,
+        *,
+        channel_id: str | None = None,
+        thread_ts: str | None = None,
+    ) -> str:
+        self.uploads.append((channel_id or "", title))
+        return f"F{len(self.uploads):09d}"
 
 
 def router(
@@ -206,6 +220,19 @@ class SlackSink:
     def learn(self, name: str, channel_id: str) -> None:
         pass
 
+    def upload_file(
+        self,
+        png: bytes,
+        filename: str,
+        title: str,
+        alt_text: str,
+        *,
+        channel_id: str | None = None,
+        thread_ts: str | None = None,
+    ) -> str:
+        self.calls += 1
+        return f"F{self.calls:09d}"
+
 
 class TimedSink:
     """A Slack sink that notes, on the bench's clock, when each post or edit went to which channel."""
@@ -242,3 +269,16 @@ class TimedSink:
 
     def learn(self, name: str, channel_id: str) -> None:
         pass
+
+    def upload_file(
+        self,
+        png: bytes,
+        filename: str,
+        title: str,
+        alt_text: str,
+        *,
+        channel_id: str | None = None,
+        thread_ts: str | None = None,
+    ) -> str:
+        self.calls.append(("upload", channel_id or "", self.clock.ms))
+        return f"F{len(self.calls):09d}"

@@ -4,13 +4,14 @@ Inline CSS, no script, nothing fetched: `make docs-images` screenshots it for th
 
 from __future__ import annotations
 
+import base64
 import html
 import time
 from pathlib import Path
 from typing import Any
 
 from alertrouter.notify.preview import mrkdwn_to_html
-from support.slack_standin import Message, SlackStandIn
+from support.slack_standin import Message, SlackStandIn, StoredFile
 
 CSS = """
 * { box-sizing: border-box; }
@@ -45,15 +46,43 @@ code { font: 12px Menlo, Consolas, monospace; background: #f6f6f6; border: 1px s
 .thread { margin: 2px 16px 8px 62px; padding-left: 10px; border-left: 2px solid #e0e0e0; }
 .thread .reply { font-size: 13px; margin: 4px 0; }
 .thread .label { color: #616061; font-size: 11px; font-weight: 700; }
+.image img, .file img { max-width: 100%; border: 1px solid #e0e0e0; border-radius: 4px; display: block; }
+.image .title, .file .title { color: #616061; font-size: 12px; }
 """
+
+
+def _picture(stored: StoredFile | None, title: str, alt_text: str, css: str) -> str:
+    """A Slack file drawn from its stored bytes (inline: nothing fetched); a file Slack would not show says so."""
+    caption = f'<div class="title">{html.escape(title)}</div>' if title else ""
+    if stored is None or stored.data is None:
+        return f'<div class="{css}">{caption}<i>(file not available)</i></div>'
+    source = "data:image/png;base64," + base64.b64encode(stored.data).decode()
+    return f'<div class="{css}">{caption}<img src="{source}" alt="{html.escape(alt_text, quote=True)}"></div>'
+
+
+def _image(block: dict[str, Any], files: dict[str, StoredFile]) -> str:
+    """An image block showing a Slack file by id (what the router draws; image_url would be fetched)."""
+    file_id = str((block.get("slack_file") or {}).get("id", ""))
+    title = str((block.get("title") or {}).get("text", ""))
+    return _picture(files.get(file_id), title, str(block.get("alt_text", "")), "image")
+
+
+def _shared_files(message: Message, files: dict[str, StoredFile]) -> str:
+    """The files a message shares (files.completeUploadExternal with a channel)."""
+    return "".join(
+        _picture(files.get(str(f.get("id", ""))), str(f.get("title", "")), str(f.get("title", "")), "file")
+        for f in message.files
+    )
 
 
 def _when(ts: str) -> str:
     return time.strftime("%H:%M", time.gmtime(float(ts)))
 
 
-def _block(block: dict[str, Any]) -> str:
+def _block(block: dict[str, Any], files: dict[str, StoredFile] | None = None) -> str:
     kind = block.get("type")
+    if kind == "image":
+        return _image(block, files or {})
     if kind == "section":
         parts = []
         if block.get("text"):
@@ -85,7 +114,8 @@ def _block(block: dict[str, Any]) -> str:
     return ""
 
 
-def _message(message: Message) -> str:
+def _message(message: Message, files: dict[str, StoredFile] | None = None) -> str:
+    files = files or {}
     edited = f' <span class="edited">(edited ×{message.edits})</span>' if message.edits else ""
     head = (
         f'<div><span class="who">AlertRouter</span><span class="app">APP</span>'
@@ -95,18 +125,20 @@ def _message(message: Message) -> str:
         content = ""
         for attachment in message.attachments:
             colour = html.escape(str(attachment.get("color", "#9E9E9E")), quote=True)
-            blocks = "".join(_block(b) for b in attachment.get("blocks", []))
+            blocks = "".join(_block(b, files) for b in attachment.get("blocks", []))
             content += (
                 f'<div class="attachment"><div class="bar" style="background:{colour}"></div>'
                 f'<div class="blocks">{blocks}</div></div>'
             )
+    elif message.files:
+        content = _shared_files(message, files)
     else:
         content = f"<div>{mrkdwn_to_html(message.text)}</div>"
     out = f'<div class="message"><div class="avatar">A</div><div class="body">{head}{content}</div></div>'
     if message.replies:
         replies = "".join(
             f'<div class="reply"><span class="label">AlertRouter {_when(r.ts)}</span><br>'
-            f"{mrkdwn_to_html(r.text)}</div>"
+            f"{mrkdwn_to_html(r.text) if r.text or not r.files else _shared_files(r, files)}</div>"
             for r in message.replies
         )
         label = f"{len(message.replies)} repl{'y' if len(message.replies) == 1 else 'ies'}"
@@ -121,7 +153,7 @@ def render_page(slack: SlackStandIn, title: str, first: tuple[str, ...] = ()) ->
     rank = {slack.channel_id(name): i for i, name in enumerate(first)}
     channels = sorted(slack.messages.items(), key=lambda item: rank.get(item[0], len(rank)))
     for channel, messages in channels:
-        body = "".join(_message(m) for m in messages)
+        body = "".join(_message(m, slack.files) for m in messages)
         sections.append(
             f'<section class="channel"><h2>{html.escape(slack.channel_name(channel))}</h2>{body}</section>'
         )

@@ -1,7 +1,9 @@
 """A Slack Web API stand-in on loopback: the methods the router calls, with Slack's answers and faults.
 
 Implements chat.postMessage, chat.update, conversations.history, conversations.list, conversations.info,
-usergroups.users.list, usergroups.users.update and auth.test (the granted scopes in its X-OAuth-Scopes header); like Slack,
+usergroups.users.list, usergroups.users.update and auth.test (the granted scopes in its X-OAuth-Scopes header),
+and the file upload flow (files.getUploadURLExternal, the POST of the bytes to the upload URL,
+files.completeUploadExternal; image blocks showing a Slack file by id are checked); like Slack,
 chat.update, conversations.history and conversations.info take channel ids, not names. It keeps every
 message (with thread replies and metadata) so tests and the demo can show what Slack would show,
 records every call, and can be told to answer 429 (with Retry-After), 5xx, or to time out after
@@ -35,6 +37,7 @@ MANIFEST_SCOPES = frozenset(
         "groups:read",
         "usergroups:read",
         "usergroups:write",
+        "files:write",
     }
 )
 # The scope each method needs (public channels; Slack names both forms when one is missing).
@@ -46,7 +49,10 @@ METHOD_SCOPES = {
     "conversations.info": "channels:read",
     "usergroups.users.list": "usergroups:read",
     "usergroups.users.update": "usergroups:write",
+    "files.getUploadURLExternal": "files:write",
+    "files.completeUploadExternal": "files:write",
 }
+UPLOAD_PATH = "/upload/"  # where the stand-in's upload URLs point (Slack's are on files.slack.com)
 
 
 @dataclass
@@ -59,6 +65,20 @@ class Message:
     thread_ts: str | None = None
     edits: int = 0
     replies: list[Message] = field(default_factory=list)
+    files: list[dict[str, Any]] = field(default_factory=list)  # a file shared as a message: its id and title
+
+
+@dataclass
+class StoredFile:
+    """A file of the upload flow: announced (getUploadURLExternal), its bytes uploaded, completed."""
+
+    id: str
+    filename: str
+    length: int
+    alt_txt: str = ""
+    title: str = ""
+    data: bytes | None = None  # None: not uploaded yet
+    completed: bool = False
 
 
 @dataclass
@@ -100,6 +120,11 @@ class SlackStandIn:
         self.token_error = ""  # e.g. "token_revoked", "invalid_auth": every call answers it
         # per channel ("#name"), a permanent state: "channel_not_found", "is_archived", "not_in_channel"
         self.broken: dict[str, str] = {}
+        self.files: dict[str, StoredFile] = {}  # file id -> the file (bytes kept)
+        self.upload_faults: list[str] = []  # scripted answers to the next uploads of bytes: "500", "timeout"
+        # Slack processes a completed upload asynchronously: this many image blocks naming a file are refused
+        # (invalid_blocks) before it shows (0: at once)
+        self.processing_refusals = 0
         self.server, self._thread = post_server(self._serve, host, port)
 
     # ---- lifecycle ----
@@ -167,6 +192,8 @@ class SlackStandIn:
         method = request.path.rsplit("/", 1)[-1]
         length = int(request.headers.get("Content-Length") or 0)
         raw = request.rfile.read(length) if length else b""
+        if request.path.startswith(UPLOAD_PATH):
+            return self._upload(request, raw)
         if "json" in (request.headers.get("Content-Type") or ""):
             payload = json.loads(raw or b"{}")
             if method not in ("chat.postMessage", "chat.update"):
@@ -306,7 +333,118 @@ class SlackStandIn:
         self.usergroups[usergroup] = set(users)
         return {"ok": True, "usergroup": {"id": usergroup, "users": sorted(users), "user_count": len(users)}}
 
+    # ---- files ----
+    def _upload(self, request: BaseHTTPRequestHandler, raw: bytes) -> None:
+        """The POST of a file's bytes to its upload URL: 200 when taken; an unknown URL 404; bytes of another
+        length than announced 400 (the file stays not uploaded)."""
+        file_id = request.path[len(UPLOAD_PATH) :]
+        call = Call(method="upload", payload={"file_id": file_id, "length": len(raw)}, at=time.monotonic())
+        self.calls.append(call)
+        with self._lock:
+            fault = self.upload_faults.pop(0) if self.upload_faults else ""
+        call.fault = fault
+        found = self.files.get(file_id)
+        if fault == "500":
+            call.status = 500
+            return self._reply_text(request, 500, "internal error")
+        if found is None or found.completed:
+            call.status = 404
+            return self._reply_text(request, 404, "not found")
+        if len(raw) != found.length:
+            call.status = 400
+            return self._reply_text(request, 400, "length does not match")
+        found.data = raw
+        if fault == "timeout":
+            time.sleep(self.timeout_delay)
+        return self._reply_text(request, 200, f"OK - {len(raw)}")
+
+    def _reply_text(self, request: BaseHTTPRequestHandler, status: int, text: str) -> None:
+        data = text.encode()
+        try:
+            request.send_response(status)
+            request.send_header("Content-Type", "text/plain")
+            request.send_header("Content-Length", str(len(data)))
+            request.end_headers()
+            request.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def _get_upload_url(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """files.getUploadURLExternal: filename and length (> 0) required, alt_txt up to 1000 characters."""
+        filename = str(payload.get("filename") or "")
+        length = str(payload.get("length") or "")
+        if not filename or not length.isdigit() or int(length) <= 0:
+            return {"ok": False, "error": "invalid_arguments"}
+        if len(str(payload.get("alt_txt") or "")) > 1000:
+            return {"ok": False, "error": "alt_txt_too_large"}
+        with self._lock:
+            file_id = f"F{len(self.files) + 1:010d}"
+            self.files[file_id] = StoredFile(
+                file_id, filename, int(length), alt_txt=str(payload.get("alt_txt") or "")
+            )
+        host, port = self.server.server_address[:2]
+        return {"ok": True, "upload_url": f"http://{host!s}:{port}{UPLOAD_PATH}{file_id}", "file_id": file_id}
+
+    def _complete_upload(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """files.completeUploadExternal: files=[{id, title}] (JSON); each announced and uploaded, else
+        file_not_found; with channel_id (and thread_ts) the files are shared there as a message (a reply)."""
+        try:
+            listed = json.loads(str(payload.get("files") or ""))
+        except ValueError:
+            return {"ok": False, "error": "invalid_arguments"}
+        if not isinstance(listed, list) or not listed or not all(isinstance(f, dict) for f in listed):
+            return {"ok": False, "error": "invalid_arguments"}
+        found = [self.files.get(str(f.get("id", ""))) for f in listed]
+        if any(f is None or f.data is None or f.completed for f in found):
+            return {"ok": False, "error": "file_not_found"}
+        channel_id = str(payload.get("channel_id") or "")
+        thread_ts = str(payload.get("thread_ts") or "")
+        parent = None
+        if channel_id:
+            if not self._is_id(channel_id):
+                return {"ok": False, "error": "invalid_arguments"}
+            if thread_ts and (parent := self._find(channel_id, thread_ts)) is None:
+                return {"ok": False, "error": "invalid_arguments"}
+        shared = []
+        for entry, stored in zip(listed, found, strict=True):
+            assert stored is not None
+            stored.title, stored.completed = str(entry.get("title") or stored.filename), True
+            shared.append({"id": stored.id, "title": stored.title})
+        if channel_id:
+            message = Message(
+                channel=channel_id, ts=self._new_ts(), text="", files=shared, thread_ts=thread_ts or None
+            )
+            if parent is not None:
+                parent.replies.append(message)
+            else:
+                self.messages.setdefault(channel_id, []).append(message)
+        return {"ok": True, "files": shared}
+
+    def _unknown_image(self, payload: dict[str, Any]) -> bool:
+        """An image block of the message showing a Slack file (slack_file.id) that is not a completed file."""
+        blocks = list(payload.get("blocks") or [])
+        for attachment in payload.get("attachments") or []:
+            blocks += list(attachment.get("blocks") or [])
+        for block in blocks:
+            if block.get("type") != "image" or "slack_file" not in block:
+                continue
+            file_id = str((block.get("slack_file") or {}).get("id", ""))
+            stored = self.files.get(file_id)
+            if stored is None or not stored.completed or not block.get("alt_text"):
+                return True
+            with self._lock:
+                if self.processing_refusals > 0:
+                    self.processing_refusals -= 1
+                    return True
+        return False
+
     def _apply(self, method: str, channel: str, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: C901 - one branch per Slack Web API method the stand-in answers
+        if method == "files.getUploadURLExternal":
+            return self._get_upload_url(payload)
+        if method == "files.completeUploadExternal":
+            return self._complete_upload(payload)
+        if method in ("chat.postMessage", "chat.update") and self._unknown_image(payload):
+            return {"ok": False, "error": "invalid_blocks"}
         if method == "auth.test":
             return {
                 "ok": True,

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from alertrouter.models.state import (
     Clicks,
     FlushLease,
+    GraphRef,
     GroupState,
     Member,
     MutingState,
@@ -100,6 +101,14 @@ STORED: dict[str, Any] = {
     "webhook_failed": {
         "wh-abcdef0123": {"error": "http_503", "at": 1714557000000, "last_ms": 1714557600000, "tries": 2}
     },
+    # (added with graphs: the episode's graph in its messages; an item without it reads as none)
+    "slack_graph": {
+        "episode": 3,
+        "file_id": "F0000000001",
+        "title": "CPU",
+        "alt_text": "CPU of api",
+        "resolved": False,
+    },
 }
 
 
@@ -128,6 +137,7 @@ def test_an_item_written_before_the_parts_reads_into_them_and_writes_back_identi
         done={"#team": 6},
         notified={"#team": {"fp1": Notified.model_validate(TOLD)}},
         failed={"#ops": SlackFailure.model_validate(REFUSED)},
+        graph=GraphRef.model_validate(STORED["slack_graph"]),
     )
     assert group.clicks == Clicks(
         ack_by="U0ONCALL1", ack_ms=1714557700000, resolved_by="U0FIRST01", resolved_ms=1714557800000

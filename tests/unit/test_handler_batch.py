@@ -56,11 +56,11 @@ def test_records_are_handed_back_when_time_runs_short() -> None:
 
 
 def test_every_kind_of_the_routers_own_messages_passes_the_one_scan_that_tells_them_from_events() -> None:
-    from alertrouter.own_messages import EXPIRE_KIND, FLUSH_KIND, KINDS, REDRAW_KIND, RESOLVE_KIND
+    from alertrouter.own_messages import EXPIRE_KIND, FLUSH_KIND, GRAPH_KIND, KINDS, REDRAW_KIND, RESOLVE_KIND
     from alertrouter.sources import OWN_PREFIX
 
     # handle_body decodes a body as the router's own message only if it contains OWN_PREFIX
-    kinds = (FLUSH_KIND, RESOLVE_KIND, EXPIRE_KIND, REDRAW_KIND)
+    kinds = (FLUSH_KIND, RESOLVE_KIND, EXPIRE_KIND, REDRAW_KIND, GRAPH_KIND)
     assert all(kind.startswith(OWN_PREFIX) for kind in kinds)
     assert set(KINDS) == set(kinds)
 

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from alertrouter.own_messages import (
     ExpireMessage,
     FlushMessage,
+    GraphMessage,
     MalformedOwnMessageError,
     OwnMessage,
     RedrawMessage,
@@ -104,6 +105,10 @@ def test_bodies_that_are_not_own_messages_are_left_to_the_event_parser(body: str
             '{"kind": "alertrouter.redraw", "group": "g", "episode": "1"}',
             "redraw message without group and episode",
         ),
+        (
+            '{"kind": "alertrouter.graph", "group": "g", "episode": 1, "phase": "later"}',
+            "graph message without group, episode and phase",
+        ),
     ],
 )
 def test_an_own_message_that_cannot_be_carried_out_is_refused_with_its_reason(body: str, reason: str) -> None:
@@ -121,9 +126,18 @@ messages = st.one_of(
     ),
     st.builds(ExpireMessage, fingerprint=texts, ts=numbers),
     st.builds(RedrawMessage, group=texts, episode=numbers, clicked=texts),
+    st.builds(
+        GraphMessage, group=texts, episode=numbers, phase=st.sampled_from(["firing", "resolved", "show"])
+    ),
 )
 
 
 @given(messages)
 def test_every_message_decodes_to_itself(message: OwnMessage) -> None:
     assert decode(message.encode()) == message
+
+
+def test_a_graph_request_is_written_kind_first() -> None:
+    message = GraphMessage(group="3f2a9c0d1e4b5a67", episode=2, phase="resolved")
+    body = '{"kind": "alertrouter.graph", "group": "3f2a9c0d1e4b5a67", "episode": 2, "phase": "resolved"}'
+    assert message.encode() == body and decode(body) == message

@@ -27,6 +27,7 @@ FLUSH_KIND: Final = "alertrouter.flush"
 RESOLVE_KIND: Final = "alertrouter.resolve"
 EXPIRE_KIND: Final = "alertrouter.expire"
 REDRAW_KIND: Final = "alertrouter.redraw"
+GRAPH_KIND: Final = "alertrouter.graph"
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -85,7 +86,18 @@ class RedrawMessage(_OwnMessage):
     clicked: Annotated[str, BeforeValidator(_text_or_empty)] = ""  # the clicked message's channel id
 
 
-OwnMessage = FlushMessage | ResolveMessage | ExpireMessage | RedrawMessage
+class GraphMessage(_OwnMessage):
+    """Render an episode's graph and show it in the group's messages (firing), or post a fresh one in their
+    threads (resolved), or show an uploaded one again (show): off the text's path (flush/graph.py)."""
+
+    kind: Literal["alertrouter.graph"] = GRAPH_KIND
+    group: StrictStr
+    episode: StrictInt
+    # "show": edit the messages again with the graph already uploaded (Slack was still processing the file)
+    phase: Literal["firing", "resolved", "show"]
+
+
+OwnMessage = FlushMessage | ResolveMessage | ExpireMessage | RedrawMessage | GraphMessage
 _MESSAGE = TypeAdapter[OwnMessage](
     Annotated[OwnMessage, Field(discriminator="kind")], config=ConfigDict(defer_build=True)
 )
@@ -96,6 +108,7 @@ REQUIRED = {
     RESOLVE_KIND: "group, episode and time",
     EXPIRE_KIND: "fingerprint and ts",
     REDRAW_KIND: "group and episode",
+    GRAPH_KIND: "group, episode and phase",
 }
 KINDS = tuple(REQUIRED)
 

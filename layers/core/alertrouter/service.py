@@ -21,6 +21,7 @@ from alertrouter.admission import Admission, RefusedEventError
 from alertrouter.aws import Clients
 from alertrouter.batch_outcomes import BatchOutcomes
 from alertrouter.failsafe import FailSafe
+from alertrouter.flush.graph import GraphDelivery
 from alertrouter.flush.outcome import Outcome
 from alertrouter.joining import GroupFullError
 from alertrouter.models.alert import Alert
@@ -77,6 +78,19 @@ class SqsFlushScheduler:
         )
 
 
+class SqsGraphRequests:
+    """Asks for a group's graph with a GraphMessage on the queue of the record at hand (flush/graph.py)."""
+
+    def __init__(self, client: SQSClient, lane: Lane) -> None:
+        self.client = client
+        self.lane = lane
+
+    def __call__(self, message: own_messages.GraphMessage, delay_s: int) -> None:
+        self.client.send_message(
+            QueueUrl=self.lane.url, DelaySeconds=min(900, max(0, delay_s)), MessageBody=message.encode()
+        )
+
+
 class RouterService:
     """One warm process's router and what the handler does around it (decoding records, the DLQ, metrics):
     built once per container by the composition root (alertrouter.composition.router)."""
@@ -118,6 +132,9 @@ class RouterService:
         self.accounts = accounts or AccountDirectory()
         # records the spokes' heartbeats on their watches (a hub); None: such events are only counted
         self.spokes = spokes
+        # graph in the message: renders and uploads what a flush asked for (nothing when graphs are off)
+        self.graphs = GraphDelivery(router.env)
+        self.graph_failures: Counter[str] = Counter()  # reason -> graphs not shown (a metric per reason)
 
     def publish_metrics(self) -> None:
         """Hand this invocation's counts to Powertools Metrics: one value per metric, not one per record;
@@ -141,6 +158,9 @@ class RouterService:
             # per sending account: which spoke sends what the hub refuses (its own EMF line, as above)
             _own_line("EventsRefused", value, "account", account)
         self.refused_by_account.clear()
+        for reason, value in self.graph_failures.items():
+            _own_line("GraphFailures", value, "reason", reason)  # (its own EMF line, as above)
+        self.graph_failures.clear()
 
     # ---- entry points ----
     def handle_body(self, body: str, *, message_id: str = "") -> Outcome:
@@ -182,6 +202,8 @@ class RouterService:
                 return router.expire(message.fingerprint, message.ts)
             case own_messages.RedrawMessage():
                 return router.redraw(message.group, message.episode, message.clicked)
+            case own_messages.GraphMessage():
+                return self.graphs.run(message.group, message.episode, message.phase)
             case _:
                 assert_never(message)
 
@@ -316,12 +338,16 @@ class RouterService:
             ("WebhookRetries", outcome.webhook_retries),
             ("WebhooksHealed", outcome.webhooks_healed),
             ("WebhookFailures", sum(outcome.webhook_failures.values())),
+            ("Graphs", outcome.graphs),
         ):
             if value:
                 counts[name] += value
         for cause, value in outcome.slack_failures.items():
             counts["SlackChannelFailures"] += value  # the total: what the ops alarm watches
             self.refusals[cause] += value
+        for reason, value in outcome.graph_failures.items():
+            counts["GraphFailures"] += value  # the total, beside the count per reason
+            self.graph_failures[reason] += value
 
     def _guard(self, work: Any, body: str, message_id: str) -> Outcome:
         try:

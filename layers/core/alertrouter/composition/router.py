@@ -4,8 +4,10 @@ scheduler on the router's own queue, Slack, SMS, the ops topic and webhooks, beh
 from __future__ import annotations
 
 import gc
+import importlib
 from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
 from alertrouter.accounts import AccountDirectory, OrganizationsApi
 from alertrouter.admission import Admission
@@ -15,6 +17,7 @@ from alertrouter.batch_outcomes import BatchOutcomes
 from alertrouter.composition.parts import sms_notifier
 from alertrouter.config import ConfigError, config_version, load_config
 from alertrouter.failsafe import FailSafe
+from alertrouter.flush.graph import GraphImage, GraphSource, GraphWiring
 from alertrouter.models.config import RoutingConfig
 from alertrouter.models.settings import Settings
 from alertrouter.mute_rules import MuteRuleLookup
@@ -25,7 +28,7 @@ from alertrouter.notify.webhook import WebhookClient
 from alertrouter.observability import ROUTER, dimensionless_metrics, function_logger
 from alertrouter.router import Router
 from alertrouter.scheduling import FlushScheduler
-from alertrouter.service import Lane, RouterService, SqsFlushScheduler
+from alertrouter.service import Lane, RouterService, SqsFlushScheduler, SqsGraphRequests
 from alertrouter.spokes import SpokeWatch
 from alertrouter.store.base import Stores
 from alertrouter.store.dynamodb import DynamoDBStore
@@ -64,6 +67,8 @@ def compose(
     stores: Stores | None = None,
     scheduler: FlushScheduler | None = None,
     organizations: OrganizationsApi | None = None,
+    graphs: GraphSource | None = None,
+    graphable: Callable[[str, dict[str, str]], bool] | None = None,
 ) -> RouterService:
     """The router's service from its settings and clients. Every collaborator can be passed in (tests, the
     benchmark); the defaults are the AWS ones (Organizations only in a hub)."""
@@ -91,6 +96,12 @@ def compose(
         fail_safe=fail_safe,
         **({"now_ms": now_ms} if now_ms else {}),
     )
+    if settings.slack_graphs:
+        router.env.graphs = GraphWiring(
+            graphs or LazyGraphRenderer(settings, clients),
+            graphable or _graphable,
+            SqsGraphRequests(clients.sqs, lane),
+        )
     mute_rules = mute_rule_lookup(settings, clients)
     accounts = account_directory(settings, clients, config or fail_safe.config, organizations)
     service = RouterService(
@@ -140,6 +151,32 @@ def account_directory(
         organizations if settings.mode == "hub" else None,
         organization_id=settings.organization_id,
     )
+
+
+class LazyGraphRenderer:
+    """The graph renderer (alertrouter.graphs.render.GraphRenderer) on the router's CloudWatch client, built
+    when the first graph is asked for: a cold start that draws none imports and builds nothing of it."""
+
+    def __init__(self, settings: Settings, clients: Clients) -> None:
+        self.settings = settings
+        self.clients = clients
+        self._renderer: GraphSource | None = None
+
+    def graph_for(
+        self, state: Any, *, fired_ms: int, resolved_ms: int | None, now_ms: int
+    ) -> GraphImage | None:
+        if self._renderer is None:
+            render = importlib.import_module("alertrouter.graphs.render")
+            client = self.clients.client("cloudwatch")
+            region = self.settings.aws_region or str(client.meta.region_name or "")
+            self._renderer = render.GraphRenderer(client, account=self.settings.account_id, region=region)
+        return self._renderer.graph_for(state, fired_ms=fired_ms, resolved_ms=resolved_ms, now_ms=now_ms)
+
+
+def _graphable(source: str, labels: dict[str, str]) -> bool:
+    """Whether an alert can be graphed (alertrouter.graphs.widget.graphable, imported when first asked)."""
+    widget = importlib.import_module("alertrouter.graphs.widget")
+    return bool(widget.graphable(source, labels))
 
 
 def mute_rule_lookup(settings: Settings, clients: Clients) -> MuteRuleLookup | None:

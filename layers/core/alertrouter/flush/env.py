@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import InitVar, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alertrouter.failsafe import FailSafe
 from alertrouter.models.config import RoutingConfig
@@ -25,6 +25,9 @@ from alertrouter.store.base import (
     PagingSlots,
     Stores,
 )
+
+if TYPE_CHECKING:
+    from alertrouter.flush.graph import GraphWiring
 
 logger = module_logger(ROUTER, __name__)
 
@@ -47,6 +50,7 @@ class FlushEnv:
     webhooks: WebhookSender | None = None
     on_call: OnCallNow | None = None  # whom `schedule:` recipients reach now (None: no schedules)
     account_id: str = ""  # the stack's own account: a text names any other by its name ("": not known)
+    graphs: GraphWiring | None = None  # graphs in the messages (SLACK_GRAPHS; None: off)
     leases: FlushLeaseStore = field(init=False)
     groups: GroupView = field(init=False)
     alerts: AlertStore = field(init=False)

@@ -30,6 +30,8 @@ class Outcome:
         default_factory=dict
     )  # cause -> webhooks still failing after them
     webhooks_healed: int = 0  # webhooks failing earlier that took the group's state again
+    graphs: int = 0  # graph images uploaded to Slack (flush/graph.py)
+    graph_failures: dict[str, int] = field(default_factory=dict)  # reason -> graphs not shown
     groups: list[str] = field(default_factory=list)
 
     def add(self, other: Outcome) -> None:
@@ -54,4 +56,7 @@ class Outcome:
         for cause, count in other.webhook_failures.items():
             self.webhook_failures[cause] = self.webhook_failures.get(cause, 0) + count
         self.webhooks_healed += other.webhooks_healed
+        self.graphs += other.graphs
+        for reason, count in other.graph_failures.items():
+            self.graph_failures[reason] = self.graph_failures.get(reason, 0) + count
         self.groups.extend(other.groups)

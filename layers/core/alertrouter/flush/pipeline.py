@@ -7,6 +7,7 @@ from alertrouter.flush.env import FlushEnv
 from alertrouter.flush.episode import NewEpisode
 from alertrouter.flush.escalation import StartEscalation
 from alertrouter.flush.failsafe_page import FailSafePage
+from alertrouter.flush.graph import AskForGraph
 from alertrouter.flush.mute import Mute
 from alertrouter.flush.muting import Muting
 from alertrouter.flush.outcome import Outcome
@@ -35,6 +36,7 @@ class FlushPipeline:
             Changes(),
             Repeat(),
             Slack(env, SlackView(env)),
+            AskForGraph(env),  # after Slack: the graph follows the text, never delays it
             Webhooks(env),  # after Slack: a webhook that is down must not delay Slack (nor SMS)
             StartEscalation(env),
             Release(env),

@@ -77,6 +77,8 @@ class Settings(_StateTable, _RouterQueue, _StormQueue, _Paging, _RoutingConfig):
     aws_region: str = ""  # the stack's region (Lambda sets AWS_REGION)
     # look up the CloudWatch alarm mute rules of alarms delivered by SNS or an alarm action (MuteRulesForSnsAlarms)
     mute_rules_for_sns_alarms: bool = False
+    # graphs of CloudWatch metric alarms and SLO alerts in their Slack messages (SlackGraphs)
+    slack_graphs: bool = False
     # the stack's Mode: a hub also names accounts from AWS Organizations and, with ORGANIZATION_ID, lets its
     # members' events in (a spoke has no router; "spoke" is accepted so one schema serves every mode)
     mode: Literal["standalone", "spoke", "hub"] = "standalone"

@@ -291,6 +291,19 @@ class SlackFailure(BaseModel):
     needed: str = ""  # the scope Slack named with missing_scope
 
 
+class GraphRef(BaseModel):
+    """The graph of an episode's alert uploaded to Slack (flush/graph.py): its file, shown in the message.
+    Written before rendering with no file_id (the attempt: an SQS redelivery does not render again)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    episode: int
+    file_id: str = ""  # "": attempted, not (or not yet) uploaded
+    title: str = ""
+    alt_text: str = ""
+    resolved: bool = False  # the resolve's fresh graph was attempted too
+
+
 class SlackDelivery(BaseModel):
     """The group's messages in Slack in its current episode, and how far each configured channel got."""
 
@@ -304,6 +317,7 @@ class SlackDelivery(BaseModel):
     notified: dict[str, dict[str, Notified]] = Field(default_factory=dict)
     # configured channel -> why Slack refuses it for good; tried again on later flushes until it heals
     failed: dict[str, SlackFailure] = Field(default_factory=dict)
+    graph: GraphRef | None = None  # the episode's graph in its messages (None: none asked for yet)
 
 
 class WebhookMark(BaseModel):

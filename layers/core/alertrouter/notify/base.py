@@ -85,6 +85,18 @@ class SlackApi(Notifier, Protocol):
     def learn(self, name: str, channel_id: str) -> None:
         """A channel's id, known from an earlier post: so both forms share one pace and Retry-After."""
 
+    def upload_file(
+        self,
+        png: bytes,
+        filename: str,
+        title: str,
+        alt_text: str,
+        *,
+        channel_id: str | None = None,
+        thread_ts: str | None = None,
+    ) -> str:
+        """Upload a file (private, or shared in a channel / thread); returns its file id."""
+
 
 class SmsSender(Notifier, Protocol):
     """SMS pages (SmsNotifier through SNS)."""

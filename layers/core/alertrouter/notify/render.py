@@ -229,11 +229,30 @@ def render_group(
             f"✅ Resolved by {mention(group.clicks.resolved_by)} at {wording.at(group.clicks.resolved_ms, now_ms)}"
         )
     blocks += [_context(note) for note in notes]
+    blocks += _graph_blocks(group)
     if status != Status.RESOLVED:
         blocks.append(_buttons(group))
     return SlackMessage(
         text=title, attachments=[{"color": COLOURS[_colour_key(group, status)], "blocks": blocks}]
     )
+
+
+def _graph_blocks(group: GroupState) -> list[dict[str, Any]]:
+    """The episode's graph, when one was uploaded: an image block of the Slack file (by id), above the buttons
+    (https://docs.slack.dev/reference/block-kit/blocks/image-block,
+    https://docs.slack.dev/reference/block-kit/composition-objects/slack-file-object)."""
+    graph = group.slack.graph
+    if graph is None or not graph.file_id or graph.episode != group.episode:
+        return []
+    block: dict[str, Any] = {
+        "type": "image",
+        "block_id": f"alertrouter_graph_{graph.file_id}"[:255],
+        "slack_file": {"id": graph.file_id},
+        "alt_text": shorten(graph.alt_text or graph.title or "graph", 2000),  # plain text: no markup
+    }
+    if graph.title:
+        block["title"] = {"type": "plain_text", "text": shorten(graph.title, 2000)}
+    return [block]
 
 
 def with_banner(message: SlackMessage, banner: str) -> SlackMessage:

@@ -3,6 +3,7 @@ and exactly-once posting even when a post times out (the message is found again 
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -327,6 +328,62 @@ class SlackClient(SlackApi):
                 last = exc
         assert last is not None
         raise last
+
+    # ---- files ----
+    def upload_file(
+        self,
+        png: bytes,
+        filename: str,
+        title: str,
+        alt_text: str,
+        *,
+        channel_id: str | None = None,
+        thread_ts: str | None = None,
+    ) -> str:
+        """Upload a file with Slack's external flow; returns its file id. Without channel_id the file stays
+        private (shown by an image block's slack_file); with it (and thread_ts) it is shared there as a message
+        (a reply). The three steps: files.getUploadURLExternal (filename, length, alt_txt), the bytes POSTed to
+        its upload_url, files.completeUploadExternal (files=[{id, title}])
+        (https://docs.slack.dev/reference/methods/files.getUploadURLExternal,
+        https://docs.slack.dev/reference/methods/files.completeUploadExternal). Raises NotifyError."""
+        got = self.call(
+            "files.getUploadURLExternal",
+            {"filename": filename, "length": len(png), "alt_txt": alt_text[:1000]},
+        )
+        upload_url, file_id = str(got.get("upload_url") or ""), str(got.get("file_id") or "")
+        if not upload_url.startswith(("https://", "http://")) or not file_id:
+            raise NotifyError("files.getUploadURLExternal: no upload_url or file_id", retryable=False)
+        self._send_bytes(upload_url, png, filename)
+        completing: dict[str, Any] = {"files": json.dumps([{"id": file_id, "title": title}])}
+        if channel_id:
+            completing["channel_id"] = channel_id
+            if thread_ts:
+                completing["thread_ts"] = thread_ts
+        self.call("files.completeUploadExternal", completing, channel=channel_id or "*")
+        return file_id
+
+    def _send_bytes(self, upload_url: str, data: bytes, filename: str) -> None:
+        """POST a file's bytes to the URL Slack gave for it (raw bytes; Slack answers 200 when it took them)."""
+        import requests
+
+        self.calls += 1
+        try:
+            response = self.session.post(
+                upload_url,
+                data=data,
+                timeout=self.timeout,
+                headers={"Content-Type": "application/octet-stream", "X-Filename": filename[:200]},
+            )
+        except requests.Timeout as exc:
+            raise NotifyError("file upload: timed out", retryable=True, code="timeout") from exc
+        except requests.ConnectionError as exc:
+            raise NotifyError(f"file upload: cannot connect ({type(exc).__name__})", retryable=True) from exc
+        if response.status_code != 200:
+            raise NotifyError(
+                f"file upload: HTTP {response.status_code}",
+                retryable=response.status_code >= 500 or response.status_code == 429,
+                code=f"http_{response.status_code}",
+            )
 
 
 def new_session() -> requests.Session:

@@ -41,6 +41,7 @@ class GroupProgress(TypedDict, total=False):
     slack_attempts: dict[str, int]
     slack_done: dict[str, int]
     slack_failed: dict[str, Any]
+    slack_graph: dict[str, Any] | None  # GraphRef, plain
     webhook_done: dict[str, Any]
     webhook_failed: dict[str, Any]
     ack_by: str

@@ -19,6 +19,7 @@ IN_PARTS: dict[str, tuple[str, str]] = {
     "slack_done": ("slack", "done"),
     "channel_notified": ("slack", "notified"),
     "slack_failed": ("slack", "failed"),
+    "slack_graph": ("slack", "graph"),
     "webhook_done": ("webhooks", "done"),
     "webhook_failed": ("webhooks", "failed"),
     "muted": ("muting", "reasons"),
@@ -66,6 +67,8 @@ def group_item(group: GroupState) -> dict[str, Any]:
     stored_as = {where: name for name, where in IN_PARTS.items()}
     for part in PARTS:
         values.update({stored_as[part, field]: value for field, value in values.pop(part).items()})
+    if values.get("slack_graph") is None:  # (no graph: no attribute, as an item written before graphs)
+        values.pop("slack_graph", None)
     return values
 
 
