@@ -60,20 +60,19 @@ def slack_text(text: str) -> str:
 
 def parse_matchers(text: str) -> list[Matcher]:
     """Matchers as `/alerts` takes them: one Alertmanager matcher string (`a="x", b=~"y"`, `{a="x"}`), or
-    matchers separated by blanks, or a bare alert name first. MatcherSyntaxError with the reason otherwise."""
+    matchers separated by blanks, and a bare alert name first. MatcherSyntaxError with the reason otherwise."""
     if not text:
         return []
     words = text.split()
     first = words[0]
     if not set(first) & set('=!~"{},'):
         return [Matcher.of("alertname", "=", first), *parse_matchers(" ".join(words[1:]))]
-    try:
-        return Matcher.parse_all(text)
-    except MatcherSyntaxError as whole:
-        try:
+    if len(words) > 1 and not set(text) & set(",{}"):
+        try:  # `severity=critical env=prod`: one matcher a word (a quoted value with a blank reads below)
             return [Matcher.parse(word) for word in words]
         except MatcherSyntaxError:
-            raise whole from None
+            pass
+    return Matcher.parse_all(text)
 
 
 class Commands:

@@ -39,7 +39,7 @@ def alert_line(alert: ListedAlert, now_ms: int) -> str:
     state = alert.state
     mark = SEVERITY_MARKS.get(state.severity, "⚪")
     title = shorten(state.title or state.fingerprint, MAX_TITLE)
-    shown = link(alert.link, title) if alert.link else f"*{escape(title)}*"
+    shown = (link(alert.link, title) if alert.link else "") or f"*{escape(title)}*"
     ack = f" · acknowledged by {mention(alert.ack_by)}" if alert.ack_by else " · not acknowledged"
     age = duration_words(now_ms - state.starts_at_ms)
     return f"{mark} {escape(shorten(state.severity, 20))} {shown} firing {age}{ack}"
