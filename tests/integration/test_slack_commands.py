@@ -15,6 +15,8 @@ import pytest
 from alertrouter.interactions import InteractionService
 from alertrouter.models.matcher import Matcher
 from alertrouter.models.silence import Silence
+from alertrouter.notify.base import NotifyError
+from alertrouter.notify.render import SlackMessage
 from alertrouter.notify.slack import SlackClient
 from support.events import alarm_body
 from support.harness import Harness, make_harness
@@ -276,3 +278,39 @@ def test_allow_lists_refuse_commands_and_home_as_they_refuse_clicks(harness: Har
     assert text_of(by_group.handle(*slash_command("/ack", _link(harness, "#team")))).startswith(
         "✋ Acknowledged"
     )
+
+
+def test_the_stand_in_answers_views_publish_and_history_as_slack_does(slack: SlackStandIn) -> None:
+    client = SlackClient(lambda: "xoxb-test", slack.url, timeout=(1.0, 1.0), min_interval=0.0)
+    home = {"type": "home", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "hi"}}]}
+    client.views_publish("U0ALICE01", home)
+    kept = slack.homes["U0ALICE01"]
+    assert kept.view == home
+
+    def refused(payload: dict[str, Any]) -> str:
+        with pytest.raises(NotifyError) as caught:
+            client.call("views.publish", payload)
+        return caught.value.code
+
+    assert refused({"user_id": "U0ALICE01", "view": json.dumps(home), "hash": "stale"}) == "hash_conflict"
+    client.call("views.publish", {"user_id": "U0ALICE01", "view": json.dumps(home), "hash": kept.hash})
+    assert slack.homes["U0ALICE01"].publishes == 2
+    assert refused({"user_id": "not-a-user", "view": json.dumps(home)}) == "invalid_arguments"
+    assert (
+        refused({"user_id": "U0ALICE01", "view": json.dumps({**home, "type": "modal"})})
+        == "invalid_arguments"
+    )
+    too_many = {"type": "home", "blocks": home["blocks"] * 101}
+    assert refused({"user_id": "U0ALICE01", "view": json.dumps(too_many)}) == "invalid_arguments"
+    huge = {
+        "type": "home",
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 260_000}}],
+    }
+    assert refused({"user_id": "U0ALICE01", "view": json.dumps(huge)}) == "view_too_large"
+    # conversations.history: `latest` and `inclusive` pick one message; metadata only when asked for
+    first, _ = client.post("#team", SlackMessage(text="one"), metadata={"group": "g1", "episode": 1})
+    _, ts2 = client.post("#team", SlackMessage(text="two"), metadata={"group": "g2", "episode": 3})
+    assert client.message_metadata(first, ts2) == {"group": "g2", "episode": 3}
+    without = client.call("conversations.history", {"channel": first, "latest": ts2, "limit": 1})
+    assert [m["text"] for m in without["messages"]] == ["one"] and "metadata" not in without["messages"][0]
+    assert client.workspace_url() == WORKSPACE_URL

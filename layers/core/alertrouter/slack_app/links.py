@@ -103,11 +103,8 @@ class AlertGroups:
     def keys(self, state: AlertState) -> list[str]:
         """The keys of the groups the alert joined: one per route its labels take (and its fail-safe group)."""
         config = self.routing()
-        keys = (
-            [group_identity(route, state.labels)[0] for route in match_routes(config, state.labels)]
-            if (config is not None)
-            else []
-        )
+        routes = match_routes(config, state.labels) if config is not None else []
+        keys = [group_identity(route, state.labels)[0] for route in routes]
         return list(dict.fromkeys([*keys, *([state.failsafe_group] if state.failsafe_group else [])]))
 
     def group(self, key: str) -> GroupState | None:
