@@ -8,6 +8,8 @@ import json
 from urllib.parse import urlencode
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from alertrouter.models.matcher import Matcher
 from alertrouter.models.matcher_syntax import MatcherSyntaxError
@@ -227,3 +229,18 @@ def test_home_stays_within_slacks_limits_and_counts_what_does_not_fit() -> None:
     empty = home_view([], 0, [], ["*payments*: nobody is on call"], NOW, "now")
     assert "No alerts are firing." in json.dumps(empty) and "No silences are active." in json.dumps(empty)
     assert refused_view("You <may> not")["blocks"][1]["text"]["text"] == "You &lt;may&gt; not"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    command=st.sampled_from(["/alerts", "/ack", "/oncall", "/other"]),
+    text=st.text(st.characters(blacklist_categories=("Cs",)), max_size=300)
+    | st.lists(
+        st.sampled_from(['a="b"', "x=~", "here", "{", "}", ",", " ", "&lt;", '"', "!~", "("]), max_size=12
+    ).map("".join),
+)
+def test_any_command_text_gets_an_answer_and_never_an_exception(command: str, text: str) -> None:
+    store = MemoryStore()
+    body = _commands(store).answer(SlashCommand(command=command, text=text, user_id="U0ALICE01"), NOW)
+    assert body["response_type"] in ("ephemeral", "in_channel") and body["text"].strip()
+    assert "<!" not in body["text"]  # nothing typed can mention a channel

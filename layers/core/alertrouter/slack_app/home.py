@@ -11,7 +11,7 @@ from typing import Any
 
 from alertrouter.models.silence import Silence
 from alertrouter.mrkdwn import escape, escape_keeping_mentions, shorten
-from alertrouter.notify.render import whole_lines
+from alertrouter.notify.render import utc_text, whole_lines
 from alertrouter.notify.wording import duration_words
 from alertrouter.slack_app.listing import SEVERITY_MARKS, ListedAlert, alert_line
 
@@ -35,13 +35,13 @@ def _context(text: str) -> dict[str, Any]:
 
 
 def silence_line(silence: Silence, now_ms: int) -> str:
-    """`` `service="api"` `` by <@U…> · ends in 2 h (2026-01-05 12:00 UTC) · “deploying”."""
+    """`` `service="api"` `` by <@U…> · ends in 2 h (2026-01-05 12:00 UTC) · id `…` · “deploying”."""
     matchers = escape(shorten(silence.describe(), 400))
     by = escape_keeping_mentions(shorten(silence.created_by, 100))
     ends = (
         "until its alert resolves"
         if silence.group
-        else f"ends in {duration_words(silence.ends_at_ms - now_ms)}"
+        else f"ends in {duration_words(silence.ends_at_ms - now_ms)} ({utc_text(silence.ends_at_ms)})"
     )
     comment = f" · “{escape(shorten(silence.comment, 200))}”" if silence.comment else ""
     return f"`{matchers}` by {by} · {ends} · id `{escape(silence.id)}`{comment}"
