@@ -5,6 +5,9 @@ is `v0=` + hex HMAC-SHA256(signing secret, `v0:{X-Slack-Request-Timestamp}:{raw 
 constant time; the timestamp must be within 5 minutes (in whole seconds: its second and the clock's second at
 most 300 apart, so a request exactly 300 s old is fresh, one 301 s old is not); the same signed request is
 accepted only once. A rejected request changes nothing; headers that are not text get 400.
+
+Slash commands, the Events API (App Home) and the Silence modal's payloads come to the same Request URL: after
+the same checks they are told apart and answered in slack_app/ (payloads.py, endpoint.py).
 """
 
 from __future__ import annotations
@@ -188,7 +191,7 @@ class InteractionService:
             acknowledge=self._ack_by_link,
         )
 
-    def handle(self, headers: Mapping[str, str], body: bytes) -> Response:  # noqa: C901 - the checks every request passes, then the kind of request
+    def handle(self, headers: Mapping[str, str], body: bytes) -> Response:  # noqa: C901
         if len(body) > MAX_BODY_BYTES:
             return Response(413, {"error": "body too large"})
         if not _text_headers(headers):
@@ -202,7 +205,7 @@ class InteractionService:
         if not self.requests.remember_request(signature, int(now) + 2 * MAX_SKEW_S):
             return Response(401, {"error": "invalid request", "reason": "replayed request"})
         kind = request_kind(body)
-        if kind is not RequestKind.BLOCK_ACTIONS:
+        if kind is not RequestKind.BLOCK_ACTIONS:  # a command, an event, a modal: slack_app/
             answer = self.slack_app.answer(kind, body, now)
             return Response(answer.status, answer.body)
         try:
