@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from alertrouter.interactions import InteractionService, sign
 from alertrouter.models.matcher import Matcher
 from alertrouter.models.matcher_syntax import MatcherSyntaxError
 from alertrouter.models.silence import Silence
@@ -244,3 +245,35 @@ def test_any_command_text_gets_an_answer_and_never_an_exception(command: str, te
     body = _commands(store).answer(SlashCommand(command=command, text=text, user_id="U0ALICE01"), NOW)
     assert body["response_type"] in ("ephemeral", "in_channel") and body["text"].strip()
     assert "<!" not in body["text"]  # nothing typed can mention a channel
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    body=st.one_of(
+        st.dictionaries(
+            st.sampled_from(["command", "text", "user_id", "team_id", "channel_id", "trigger_id", "x"]),
+            st.text(max_size=40),
+        ).map(lambda form: urlencode(form).encode()),
+        st.fixed_dictionaries(
+            {"type": st.sampled_from(["event_callback", "url_verification", "app_rate_limited"])},
+            optional={"event": JSON_VALUES, "challenge": JSON_VALUES, "team_id": JSON_VALUES},
+        ).map(lambda data: json.dumps(data).encode()),
+        JSON_VALUES.map(lambda data: json.dumps(data).encode()).filter(lambda b: b.startswith(b"{")),
+    )
+)
+def test_signed_hostile_commands_and_events_never_raise(body: bytes) -> None:
+    store = MemoryStore()
+    service = InteractionService(store.stores(), lambda: "secret", None, now=lambda: NOW / 1000)
+    timestamp = str(NOW // 1000)
+    headers = {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": sign("secret", timestamp, body)}
+    answer = service.handle(headers, body)
+    assert answer.status in (200, 400), answer
+    assert answer.body == {} or set(answer.body) & {"text", "error", "challenge"}
+    assert store.silence_items == {} and store.groups == {}
