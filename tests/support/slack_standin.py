@@ -1,7 +1,8 @@
 """A Slack Web API stand-in on loopback: the methods the router calls, with Slack's answers and faults.
 
 Implements chat.postMessage, chat.update, conversations.history, conversations.list, conversations.info,
-usergroups.users.list, usergroups.users.update and auth.test (the granted scopes in its X-OAuth-Scopes header),
+usergroups.users.list, usergroups.users.update, views.publish (each user's published Home tab kept), views.open
+and views.update (modals), auth.test (the workspace's url; the granted scopes in its X-OAuth-Scopes header),
 and the file upload flow (files.getUploadURLExternal, the POST of the bytes to the upload URL,
 files.completeUploadExternal; image blocks showing a Slack file by id are checked); like Slack,
 chat.update, conversations.history and conversations.info take channel ids, not names. It keeps every
@@ -38,8 +39,12 @@ MANIFEST_SCOPES = frozenset(
         "usergroups:read",
         "usergroups:write",
         "files:write",
+        "commands",
     }
 )
+WORKSPACE_URL = "https://standin-workspace.slack.com/"  # auth.test's `url`
+MAX_VIEW_BLOCKS = 100  # a view's blocks (https://api.slack.com/reference/surfaces/views)
+MAX_VIEW_BYTES = 250_000  # views.publish: view_too_large beyond 250 kB
 # The scope each method needs (public channels; Slack names both forms when one is missing).
 METHOD_SCOPES = {
     "chat.postMessage": "chat:write",
@@ -79,6 +84,16 @@ class StoredFile:
     title: str = ""
     data: bytes | None = None  # None: not uploaded yet
     completed: bool = False
+
+
+@dataclass
+class PublishedHome:
+    """A user's Home tab as views.publish last set it, with the hash that guards the next publish."""
+
+    view: dict[str, Any]
+    hash: str
+    id: str
+    publishes: int = 1
 
 
 @dataclass
@@ -125,6 +140,8 @@ class SlackStandIn:
         # Slack processes a completed upload asynchronously: this many image blocks naming a file are refused
         # (invalid_blocks) before it shows (0: at once)
         self.processing_refusals = 0
+        self.homes: dict[str, PublishedHome] = {}  # user id -> the Home tab published for them
+        self.home_tab_enabled = True  # the app's Home tab (off: views.publish answers not_enabled)
         self.server, self._thread = post_server(self._serve, host, port)
 
     # ---- lifecycle ----
@@ -452,9 +469,12 @@ class SlackStandIn:
                 "user": "alertrouter",
                 "team_id": "T0STANDIN",
                 "user_id": "U0ROUTER",
+                "url": WORKSPACE_URL,
             }
         if method == "conversations.info":
             return self._info(channel)
+        if method == "views.publish":
+            return self._publish_home(payload)
         if method == "chat.postMessage":
             if not payload.get("text") and not payload.get("blocks") and not payload.get("attachments"):
                 return {"ok": False, "error": "no_text"}
@@ -515,11 +535,16 @@ class SlackStandIn:
             found.edits += 1
             return {"ok": True, "channel": channel, "ts": found.ts, "text": found.text}
         if method == "conversations.history":
+            # As Slack: messages after `oldest` and before `latest` (now by default), the bounds themselves only
+            # with `inclusive`; metadata only with `include_all_metadata`.
             oldest = float(payload.get("oldest") or 0)
+            latest = float(payload.get("latest") or "inf")
+            inclusive = payload.get("inclusive") in ("true", "1")
+            metadata = payload.get("include_all_metadata") in ("true", "1")
             found_messages = [
-                {"ts": m.ts, "text": m.text, **({"metadata": m.metadata} if m.metadata else {})}
+                {"ts": m.ts, "text": m.text, **({"metadata": m.metadata} if m.metadata and metadata else {})}
                 for m in reversed(self.messages.get(channel, []))
-                if float(m.ts) >= oldest
+                if (oldest <= float(m.ts) <= latest if inclusive else oldest < float(m.ts) < latest)
             ]
             return {
                 "ok": True,
@@ -527,6 +552,39 @@ class SlackStandIn:
                 "has_more": False,
             }
         return {"ok": False, "error": "unknown_method"}
+
+    def _publish_home(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """views.publish (https://api.slack.com/methods/views.publish): user_id, view as a JSON-encoded
+        string, optional hash; errors invalid_arguments, not_enabled (the Home tab is off), hash_conflict (a
+        hash that is not the current one), view_too_large."""
+        user = str(payload.get("user_id") or "")
+        raw = str(payload.get("view") or "")
+        if not re.fullmatch(r"[UW][A-Z0-9]{2,}", user) or not raw:
+            return {"ok": False, "error": "invalid_arguments"}
+        if len(raw.encode()) > MAX_VIEW_BYTES:
+            return {"ok": False, "error": "view_too_large"}
+        try:
+            view = json.loads(raw)
+        except ValueError:
+            return {"ok": False, "error": "invalid_arguments"}
+        blocks = view.get("blocks") if isinstance(view, dict) else None
+        if not isinstance(blocks, list) or view.get("type") != "home" or len(blocks) > MAX_VIEW_BLOCKS:
+            return {"ok": False, "error": "invalid_arguments"}
+        if not self.home_tab_enabled:
+            return {"ok": False, "error": "not_enabled"}
+        with self._lock:
+            kept = self.homes.get(user)
+            if payload.get("hash") and (kept is None or payload["hash"] != kept.hash):
+                return {"ok": False, "error": "hash_conflict"}
+            view_id = kept.id if kept else f"V{len(self.homes) + 1:08d}"
+            published = PublishedHome(
+                view=view,
+                hash=f"{self.now():.6f}.{self.random.randrange(10**8):08d}",
+                id=view_id,
+                publishes=kept.publishes + 1 if kept else 1,
+            )
+            self.homes[user] = published
+        return {"ok": True, "view": {"id": view_id, "type": "home", **view, "hash": published.hash}}
 
 
 if __name__ == "__main__":

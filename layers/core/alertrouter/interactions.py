@@ -5,6 +5,9 @@ is `v0=` + hex HMAC-SHA256(signing secret, `v0:{X-Slack-Request-Timestamp}:{raw 
 constant time; the timestamp must be within 5 minutes (in whole seconds: its second and the clock's second at
 most 300 apart, so a request exactly 300 s old is fresh, one 301 s old is not); the same signed request is
 accepted only once. A rejected request changes nothing; headers that are not text get 400.
+
+Slash commands, the Events API (App Home) and the Silence modal's payloads come to the same Request URL: after
+the same checks they are told apart and answered in slack_app/ (payloads.py, endpoint.py).
 """
 
 from __future__ import annotations
@@ -38,6 +41,9 @@ from alertrouter.notify.render import SILENCE_CHOICES, SlackMessage, render_grou
 from alertrouter.notify.wording import Wording
 from alertrouter.observability import INTERACTIONS, module_logger
 from alertrouter.own_messages import OwnMessage, RedrawMessage, ResolveMessage
+from alertrouter.slack_app.endpoint import SlackAppEndpoint
+from alertrouter.slack_app.links import AppSlack, LinkedMessage
+from alertrouter.slack_app.payloads import RequestKind, request_kind
 from alertrouter.store.base import ClickStore, HistoryStore, OverrideStore, RequestStore, SilenceStore, Stores
 from alertrouter.take_pager import Refused, take_pager
 
@@ -175,8 +181,17 @@ class InteractionService:
         self.enqueue = enqueue  # hands a resolve to the router's queue
         self.routing = routing  # the routing config (None: unknown): a redraw reads as the router's
         self.overrides = overrides  # where Take the pager stores its override (None: not set up)
+        # slash commands, the Events API (App Home) and the Silence modal: the same Request URL (slack_app/)
+        self.slack_app = SlackAppEndpoint(
+            stores,
+            slack if isinstance(slack, AppSlack) else None,
+            routing=routing,
+            allowed_teams=allowed_teams,
+            refuse=self._refusal,
+            acknowledge=self._ack_by_link,
+        )
 
-    def handle(self, headers: Mapping[str, str], body: bytes) -> Response:
+    def handle(self, headers: Mapping[str, str], body: bytes) -> Response:  # noqa: C901
         if len(body) > MAX_BODY_BYTES:
             return Response(413, {"error": "body too large"})
         if not _text_headers(headers):
@@ -189,6 +204,10 @@ class InteractionService:
         # Only now is the request known to be Slack's: record it so the same request cannot act twice.
         if not self.requests.remember_request(signature, int(now) + 2 * MAX_SKEW_S):
             return Response(401, {"error": "invalid request", "reason": "replayed request"})
+        kind = request_kind(body)
+        if kind is not RequestKind.BLOCK_ACTIONS:  # a command, an event, a modal: slack_app/
+            answer = self.slack_app.answer(kind, body, now)
+            return Response(answer.status, answer.body)
         try:
             click = parse_block_actions(body)
         except ValueError as exc:
@@ -235,6 +254,22 @@ class InteractionService:
             if user in members:
                 return None
         return _ephemeral("You are not on the list of people who may act on alerts here.")
+
+    def _refusal(self, user: str, now: float) -> str | None:
+        """Why the allow-lists refuse this user (what a click would be told), None if they may act."""
+        refused = self._refuse(user, now)
+        return None if refused is None else str(refused.body["text"])
+
+    def _ack_by_link(self, user: str, message: LinkedMessage, key: str, episode: int, at_ms: int) -> str:
+        """`/ack <link>`: what the Acknowledge button in that message does, and what to tell the user."""
+        click = BlockActions(
+            type="block_actions",
+            user=SlackUser(id=user),
+            container=Container(channel_id=message.channel, message_ts=message.parent_ts),
+            actions=[SlackAction(action_id=ACK)],
+        )
+        answer = self._acknowledge(click, key, episode, True, at_ms)
+        return str(answer.body.get("text") or f"✋ Acknowledged by {mention(user)}.")
 
     def _acknowledge(
         self, click: BlockActions, key: str, episode: int | None, acked: bool, at_ms: int

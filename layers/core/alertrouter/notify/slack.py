@@ -68,6 +68,7 @@ class SlackClient(SlackApi):
         self._not_before: dict[str, float] = {}  # channel (or "*") -> monotonic time
         self._last_write: dict[str, float] = {}
         self.calls = 0
+        self._workspace_url: str | None = None  # auth.test's url, once read
         self.last_headers: Mapping[
             str, str
         ] = {}  # of the last answer that was ok (auth.test's scopes are there)
@@ -181,6 +182,35 @@ class SlackClient(SlackApi):
         """Replace a Slack user group's members (usergroups.users.update; needs usergroups:write). Slack
         refuses an empty list: a group keeps at least one member."""
         self.call("usergroups.users.update", {"usergroup": usergroup, "users": ",".join(users)})
+
+    # ---- what slash commands and App Home use (slack_app/) ----
+    def workspace_url(self) -> str:
+        """The workspace's URL (auth.test's `url`, https://example.slack.com/), read once per client."""
+        if self._workspace_url is None:
+            self._workspace_url = str(self.call("auth.test", {}).get("url") or "")
+        return self._workspace_url
+
+    def message_metadata(self, channel: str, ts: str) -> dict[str, Any] | None:
+        """The router's metadata (event_payload) on the channel's message at `ts`; None when there is no such
+        message or it carries none of ours. conversations.history with latest=ts, inclusive and limit 1 is
+        how Slack reads one message (https://api.slack.com/methods/conversations.history: `latest`, `inclusive`);
+        metadata is only returned with include_all_metadata."""
+        body = self.call(
+            "conversations.history",
+            {"channel": channel, "latest": ts, "inclusive": True, "limit": 1, "include_all_metadata": True},
+            channel=channel,
+        )
+        for message in body.get("messages", []):
+            meta = message.get("metadata") or {}
+            if message.get("ts") == ts and meta.get("event_type") == METADATA_EVENT:
+                payload = meta.get("event_payload")
+                return dict(payload) if isinstance(payload, dict) else None
+        return None
+
+    def views_publish(self, user_id: str, view: dict[str, Any]) -> None:
+        """Publish a user's Home tab (https://api.slack.com/methods/views.publish: user_id, and the view as a
+        JSON-encoded string)."""
+        self.call("views.publish", {"user_id": user_id, "view": json.dumps(view)})
 
     # ---- what preflight reads (alertrouter doctor, the scheduled check) ----
     def auth_test(self) -> tuple[dict[str, Any], frozenset[str]]:
