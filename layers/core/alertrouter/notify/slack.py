@@ -3,6 +3,7 @@ and exactly-once posting even when a post times out (the message is found again 
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -180,6 +181,19 @@ class SlackClient(SlackApi):
         """Replace a Slack user group's members (usergroups.users.update; needs usergroups:write). Slack
         refuses an empty list: a group keeps at least one member."""
         self.call("usergroups.users.update", {"usergroup": usergroup, "users": ",".join(users)})
+
+    # ---- modals (https://docs.slack.dev/reference/methods/views.open, .../views.update) ----
+    def views_open(self, trigger_id: str, view: dict[str, Any]) -> dict[str, Any]:
+        """views.open: a modal for the user whose click or command gave the trigger id (valid 3 s); returns
+        the opened view (its `id` and `hash`). The view goes as a JSON-encoded form field, as documented."""
+        body = self.call("views.open", {"trigger_id": trigger_id, "view": json.dumps(view)})
+        return dict(body.get("view") or {})
+
+    def views_update(self, view_id: str, view: dict[str, Any], *, hash: str = "") -> dict[str, Any]:
+        """views.update of an open view; with its `hash`, Slack refuses (hash_conflict) when the view changed
+        since that hash was handed out."""
+        payload = {"view_id": view_id, "view": json.dumps(view), **({"hash": hash} if hash else {})}
+        return dict(self.call("views.update", payload).get("view") or {})
 
     # ---- what preflight reads (alertrouter doctor, the scheduled check) ----
     def auth_test(self) -> tuple[dict[str, Any], frozenset[str]]:
