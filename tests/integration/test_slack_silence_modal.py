@@ -246,6 +246,9 @@ def test_allow_lists_apply_to_submissions(harness: Harness, interactions: Intera
     )
     assert other_team.handle(*view_submission(harness.slack.open_view(), inputs, "U0OTHER01")).status == 403
     assert other_team.handle(*custom_click(harness)).status == 403
+    # and Enter in the matchers field refreshes nothing for someone not on the list
+    assert users_only.handle(*view_enter(harness.slack.open_view(), inputs)).body == {}
+    assert harness.slack.count("views.update") == 0 and harness.slack.count("views.open") == 1
     assert stores.silences.silences() == []
 
 

@@ -7,6 +7,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from alertrouter.models.alert import Status
 from alertrouter.models.matcher import Matcher
@@ -242,3 +244,42 @@ def test_only_modal_payloads_are_taken_as_such() -> None:
         body({"type": "view_submission", "user": {"id": "U1"}, "team": None, "view": {"id": "V1"}})
     )
     assert isinstance(parsed, ViewSubmission) and parsed.view.text(MATCHERS, MATCHERS) == ""
+
+
+JSON_LEAF = st.none() | st.booleans() | st.integers() | st.text(max_size=40)
+JSON = st.recursive(
+    JSON_LEAF,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+)
+INPUT = st.dictionaries(
+    st.sampled_from(["type", "value", "selected_date_time"]), JSON_LEAF | st.sampled_from(['a="1"', "2h"])
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from([MATCHERS, DURATION, ENDS, COMMENT, "other"]),
+        st.dictionaries(st.sampled_from([MATCHERS, DURATION, ENDS, COMMENT]), INPUT | JSON, max_size=2),
+    ),
+    st.text(max_size=60) | st.just('{"previewed": "x", "group": "k", "episode": 1}'),
+    JSON,
+)
+def test_any_submission_is_answered_with_errors_or_an_update(
+    values: dict[str, Any], metadata: str, junk: Any
+) -> None:
+    payload = {
+        "type": "view_submission",
+        "user": {"id": "U0ONCALL1"},
+        "team": {"id": "T1"},
+        "view": {
+            "id": "V1",
+            "callback_id": CALLBACK_ID,
+            "private_metadata": metadata,
+            "state": {"values": values},
+        },
+        "junk": junk,
+    }
+    modal = SilenceModal(MemoryStore().stores(), None, now=lambda: NOW_MS / 1000)
+    answer = modal.submit(ViewSubmission.model_validate(payload))
+    assert answer["response_action"] in ("errors", "update")
