@@ -463,6 +463,12 @@ def test_the_internet_facing_interactions_function_touches_only_the_items_a_clic
         "SILENCE",
         "OVERRIDE#*",
     ]
+    # the Silence modal's preview reads the open-alert index and the alerts' states, and writes neither
+    assert leading_keys("SlackInteractionsFunction", "OpenAlertsRead") == ["OPEN#*", "ALERT#*"]
+    [read] = [
+        s for s, _ in statements(FUNCTIONS["SlackInteractionsFunction"]) if s["Sid"] == "OpenAlertsRead"
+    ]
+    assert sorted(as_list(read["Action"])) == ["dynamodb:BatchGetItem", "dynamodb:Query"]
 
 
 def test_the_slo_evaluator_touches_only_its_own_items() -> None:

@@ -34,9 +34,16 @@ def signed(body: bytes, *, secret: str = SIGNING_SECRET, timestamp: int | None =
 
 
 def command_body(
-    command: str, text: str = "", *, user: str = "U0ONCALL1", team: str = TEAM, channel: str = "C0TEAM001"
+    command: str,
+    text: str = "",
+    *,
+    user: str = "U0ONCALL1",
+    team: str = TEAM,
+    channel: str = "C0TEAM001",
+    trigger_id: str = "",
 ) -> bytes:
-    """A slash command's form body as Slack posts it (the documented example's fields)."""
+    """A slash command's form body as Slack posts it (the documented example's fields); `trigger_id`: one the
+    Slack stand-in issued (default: one it does not know)."""
     fields = {
         "token": "gIkuvaNzQIHg97ATvDxqgjtO",  # the deprecated verification token: not checked
         "team_id": team,
@@ -52,7 +59,7 @@ def command_body(
         "api_app_id": "A123456",
         "is_enterprise_install": "false",
         "response_url": "https://hooks.slack.com/commands/1234/5678",
-        "trigger_id": f"13345224609.738474920.8088930838d88f008e{next(_SERIAL)}",
+        "trigger_id": trigger_id or f"13345224609.738474920.8088930838d88f008e{next(_SERIAL)}",
     }
     return urlencode(fields).encode()
 

@@ -9,6 +9,14 @@ chat.update, conversations.history and conversations.info take channel ids, not 
 message (with thread replies and metadata) so tests and the demo can show what Slack would show,
 records every call, and can be told to answer 429 (with Retry-After), 5xx, or to time out after
 carrying out the request (the ambiguous case). It also checks the client honours Retry-After.
+
+Modals: views.open exchanges a trigger id the stand-in issued (`issue_trigger_id`, as Slack hands one with a
+click or command) for an open view, once, within 3 s (else `expired_trigger_id`); views.update replaces an open
+view by id (`not_found`), refusing a stale `hash` (`hash_conflict`); both check the view as Slack does
+(`invalid_arguments`, `view_too_large` over 250 KB). Open views are kept (`views`, `open_view`) so tests see
+what the user sees; `respond_to_submission` applies a view_submission's answer as Slack would.
+(https://docs.slack.dev/reference/methods/views.open, https://docs.slack.dev/reference/methods/views.update,
+https://docs.slack.dev/reference/views/modal-view-object)
 """
 
 from __future__ import annotations
@@ -44,7 +52,6 @@ MANIFEST_SCOPES = frozenset(
 )
 WORKSPACE_URL = "https://standin-workspace.slack.com/"  # auth.test's `url`
 MAX_VIEW_BLOCKS = 100  # a view's blocks (https://api.slack.com/reference/surfaces/views)
-MAX_VIEW_BYTES = 250_000  # views.publish: view_too_large beyond 250 kB
 # The scope each method needs (public channels; Slack names both forms when one is missing).
 METHOD_SCOPES = {
     "chat.postMessage": "chat:write",
@@ -96,6 +103,75 @@ class PublishedHome:
     publishes: int = 1
 
 
+TRIGGER_TTL_S = 3.0  # a trigger id opens a modal within 3 s of the interaction that gave it
+MAX_VIEW_BYTES = 250 * 1024  # views.publish, views.open, views.update: view_too_large beyond 250 kB
+
+
+@dataclass
+class OpenView:
+    """A modal open in the stand-in's Slack: its current view (as the app sent it), hash and who sees it."""
+
+    id: str
+    user: str
+    view: dict[str, Any]
+    hash: str
+    versions: list[dict[str, Any]] = field(default_factory=list)  # every view it showed, the first first
+    errors: dict[str, str] = field(default_factory=dict)  # the last `response_action: errors` shown
+    closed: bool = False
+
+
+def view_problems(view: Any) -> list[str]:
+    """What Slack's views.open / views.update refuse in a modal view object (invalid_arguments)."""
+    if not isinstance(view, dict):
+        return ["view is not a JSON object"]
+    problems = []
+    if view.get("type") != "modal":
+        problems.append("type must be modal")
+    for key, limit in (("title", 24), ("submit", 24), ("close", 24)):
+        text = view.get(key)
+        if text is None:
+            if key == "title":
+                problems.append("title is required")
+            continue
+        if (
+            not isinstance(text, dict)
+            or text.get("type") != "plain_text"
+            or not 0 < len(text.get("text", "")) <= limit
+        ):
+            problems.append(f"{key} must be plain_text of 1 to {limit} characters")
+    blocks = view.get("blocks")
+    if not isinstance(blocks, list) or len(blocks) > 100:
+        return [*problems, "blocks must be a list of at most 100 blocks"]
+    if any(b.get("type") == "input" for b in blocks) and "submit" not in view:
+        problems.append("a modal with input blocks must have submit")
+    if len(str(view.get("private_metadata", ""))) > 3000 or len(str(view.get("callback_id", ""))) > 255:
+        problems.append("private_metadata (3000) or callback_id (255) too long")
+    return problems + _block_problems(blocks)
+
+
+def _block_problems(blocks: list[dict[str, Any]]) -> list[str]:
+    problems = []
+    ids = [b.get("block_id") for b in blocks if b.get("block_id")]
+    if len(ids) != len(set(ids)):
+        problems.append("block_id values must be unique")
+    for block in blocks:
+        element = block.get("element") or {}
+        if block.get("type") == "input" and element.get("type") not in (
+            "plain_text_input",
+            "datetimepicker",
+            "datepicker",
+            "timepicker",
+            "static_select",
+        ):
+            problems.append(f"input block {block.get('block_id')} has an unknown element")
+        initial = element.get("initial_value")
+        if initial is not None and len(initial) > int(element.get("max_length") or 3000):
+            problems.append(f"{block.get('block_id')}: initial_value longer than max_length")
+        if len(str((block.get("text") or {}).get("text", ""))) > 3000:
+            problems.append(f"{block.get('block_id')}: section text over 3000 characters")
+    return problems
+
+
 @dataclass
 class Call:
     method: str
@@ -142,6 +218,11 @@ class SlackStandIn:
         self.processing_refusals = 0
         self.homes: dict[str, PublishedHome] = {}  # user id -> the Home tab published for them
         self.home_tab_enabled = True  # the app's Home tab (off: views.publish answers not_enabled)
+        self.triggers: dict[
+            str, tuple[float, str]
+        ] = {}  # trigger id -> (issued at, user): see issue_trigger_id
+        self.views: dict[str, OpenView] = {}
+        self.exchanged: set[str] = set()  # trigger ids already used to open a view
         self.server, self._thread = post_server(self._serve, host, port)
 
     # ---- lifecycle ----
@@ -195,6 +276,108 @@ class SlackStandIn:
             for c in self.calls
             if c.method == method and (not ok_only or (c.status == 200 and c.fault in ("", "ok")))
         )
+
+    # ---- modals ----
+    def issue_trigger_id(self, user: str = "U0ONCALL1", *, age: float = 0.0) -> str:
+        """A trigger id as Slack hands one with a click or command (`12345.98765.abcd2358fdea`), issued `age`
+        seconds ago."""
+        with self._lock:
+            trigger = f"{int(time.time())}.{len(self.triggers) + 1}.{random.Random(len(self.triggers)).getrandbits(64):016x}"
+            self.triggers[trigger] = (time.monotonic() - age, user)
+        return trigger
+
+    def open_view(self, user: str = "U0ONCALL1") -> OpenView:
+        """The one modal open for the user (an assertion error if none or several)."""
+        [found] = [v for v in self.views.values() if v.user == user and not v.closed]
+        return found
+
+    def _new_hash(self) -> str:
+        return f"{int(time.time())}.{random.Random(len(self.calls)).getrandbits(32):08x}"
+
+    def _views_open(self, payload: dict[str, Any]) -> dict[str, Any]:
+        trigger = str(payload.get("trigger_id") or "")
+        if not trigger:
+            return {"ok": False, "error": "invalid_arguments"}
+        with self._lock:
+            if trigger in self.exchanged:
+                return {"ok": False, "error": "exchanged_trigger_id"}
+            issued = self.triggers.get(trigger)
+            if issued is None:
+                return {"ok": False, "error": "invalid_trigger_id"}
+            self.exchanged.add(trigger)
+            if time.monotonic() - issued[0] > TRIGGER_TTL_S:
+                return {"ok": False, "error": "expired_trigger_id"}
+        view, refused = self._read_view(payload)
+        if refused:
+            return refused
+        opened = OpenView(
+            id=f"V{len(self.views) + 1:08d}",
+            user=issued[1],
+            view=view,
+            hash=self._new_hash(),
+            versions=[view],
+        )
+        self.views[opened.id] = opened
+        return {"ok": True, "view": self._shown(opened)}
+
+    def _views_update(self, payload: dict[str, Any]) -> dict[str, Any]:
+        opened = self.views.get(str(payload.get("view_id") or ""))
+        if opened is None or opened.closed:
+            return {"ok": False, "error": "not_found"}
+        if payload.get("hash") and payload["hash"] != opened.hash:
+            return {"ok": False, "error": "hash_conflict"}
+        view, refused = self._read_view(payload)
+        if refused:
+            return refused
+        opened.view, opened.hash, opened.errors = view, self._new_hash(), {}
+        opened.versions.append(view)
+        return {"ok": True, "view": self._shown(opened)}
+
+    def _read_view(self, payload: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        text = str(payload.get("view") or "")
+        if len(text.encode()) > MAX_VIEW_BYTES:
+            return {}, {"ok": False, "error": "view_too_large"}
+        try:
+            view = json.loads(text)
+        except ValueError:
+            view = None
+        problems = view_problems(view)
+        if problems:
+            return {}, {
+                "ok": False,
+                "error": "invalid_arguments",
+                "response_metadata": {"messages": problems},
+            }
+        return view, None
+
+    @staticmethod
+    def _shown(opened: OpenView) -> dict[str, Any]:
+        return {
+            **opened.view,
+            "id": opened.id,
+            "team_id": "T0STANDIN",
+            "hash": opened.hash,
+            "state": {"values": {}},
+            "root_view_id": opened.id,
+            "app_id": "A0STANDIN",
+            "bot_id": "B0STANDIN",
+        }
+
+    def respond_to_submission(self, view_id: str, answer: dict[str, Any]) -> None:
+        """What Slack does with the app's answer to a view_submission (https://docs.slack.dev/surfaces/modals):
+        `update` replaces the view (checked as views.update checks it), `errors` shows them under the fields,
+        anything else closes the modal."""
+        opened = self.views[view_id]
+        action = answer.get("response_action")
+        if action == "update":
+            problems = view_problems(answer.get("view"))
+            assert not problems, problems  # Slack would show the user an error instead
+            opened.view, opened.hash, opened.errors = answer["view"], self._new_hash(), {}
+            opened.versions.append(answer["view"])
+        elif action == "errors":
+            opened.errors = dict(answer["errors"])
+        else:
+            opened.closed = True
 
     # ---- serving ----
     def _next_fault(self) -> str:
@@ -475,6 +658,10 @@ class SlackStandIn:
             return self._info(channel)
         if method == "views.publish":
             return self._publish_home(payload)
+        if method == "views.open":
+            return self._views_open(payload)
+        if method == "views.update":
+            return self._views_update(payload)
         if method == "chat.postMessage":
             if not payload.get("text") and not payload.get("blocks") and not payload.get("attachments"):
                 return {"ok": False, "error": "no_text"}

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from alertrouter.models.state import GroupState, Member
 from alertrouter.notify.button_value import ACK, RESOLVE, SILENCE, UNACK, ButtonValue
-from alertrouter.notify.render import SILENCE_CHOICES, render_group
+from alertrouter.notify.render import CUSTOM_SILENCE, SILENCE_CHOICES, render_group
 
 keys = st.text(min_size=1, max_size=60)  # any text: ':' and '|' included
 episodes = st.integers(min_value=0, max_value=999_999_999)
@@ -64,5 +64,5 @@ def test_the_rendered_buttons_carry_the_groups_key_and_episode() -> None:
     ]
     assert ButtonValue.parse(ack["value"]) == ButtonValue.parse(resolve["value"]) == ButtonValue("k:1|x", 4)
     assert [ButtonValue.parse(o["value"], with_choice=True) for o in silence["options"]] == [
-        ButtonValue("k:1|x", 4, choice) for choice in SILENCE_CHOICES
+        ButtonValue("k:1|x", 4, choice) for choice in [*SILENCE_CHOICES, CUSTOM_SILENCE]
     ]

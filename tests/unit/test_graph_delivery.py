@@ -3,7 +3,8 @@ for and when (flush/graph.py)."""
 
 from __future__ import annotations
 
-from alertrouter.flush.graph import GraphDelivery, GraphWiring
+from alertrouter.flush.graph import GraphDelivery
+from alertrouter.flush.graph_wiring import GraphWiring
 from alertrouter.own_messages import GraphMessage
 from alertrouter.router import Router
 from support.clock import Clock

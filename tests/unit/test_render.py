@@ -115,7 +115,9 @@ def test_single_firing_alert_has_headline_facts_links_and_buttons() -> None:
         "4h|route0/ab12cd34:1",
         "24h|route0/ab12cd34:1",
         "resolved|route0/ab12cd34:1",
+        "custom|route0/ab12cd34:1",  # "Custom…": the Silence modal
     ]
+    assert silence["options"][-1]["text"]["text"] == "Custom…"
 
 
 def test_warning_is_amber_and_missing_resource_and_links_are_left_out() -> None:

@@ -30,20 +30,21 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from alertrouter.flush.visible import visible_members
 from alertrouter.models.alert import Status
 from alertrouter.models.config import RoutingConfig, parse_duration
-from alertrouter.models.matcher import Matcher, MatchOp
-from alertrouter.models.silence import FINGERPRINT_LABEL, MAX_SILENCE_MS, Silence, message_silence_id
+from alertrouter.models.silence import MAX_SILENCE_MS, Silence, message_silence_id
 from alertrouter.models.state import GroupState
 from alertrouter.mrkdwn import escape, mention
 from alertrouter.notify.base import NotifyError, SlackApi
 from alertrouter.notify.button_value import ACK, RESOLVE, SILENCE, UNACK, ButtonValue
 from alertrouter.notify.handoff import TAKE_PAGER
-from alertrouter.notify.render import SILENCE_CHOICES, SlackMessage, render_group, utc_text
+from alertrouter.notify.render import CUSTOM_SILENCE, SILENCE_CHOICES, SlackMessage, render_group, utc_text
 from alertrouter.notify.wording import Wording
 from alertrouter.observability import INTERACTIONS, module_logger
 from alertrouter.own_messages import OwnMessage, RedrawMessage, ResolveMessage
 from alertrouter.slack_app.endpoint import SlackAppEndpoint
 from alertrouter.slack_app.links import AppSlack, LinkedMessage
+from alertrouter.slack_app.modal_payloads import ViewBlockActions, ViewSubmission, parse_view_payload, team_id
 from alertrouter.slack_app.payloads import RequestKind, request_kind
+from alertrouter.slack_app.silence_modal import CALLBACK_ID, MATCHERS, SilenceModal, silence_matchers
 from alertrouter.store.base import ClickStore, HistoryStore, OverrideStore, RequestStore, SilenceStore, Stores
 from alertrouter.take_pager import Refused, take_pager
 
@@ -59,6 +60,10 @@ class ClickSlack(SlackApi, Protocol):
     """What the interactions function needs of Slack: the router's calls, and user group members."""
 
     def usergroup_members(self, usergroup: str) -> set[str]: ...
+
+    def views_open(self, trigger_id: str, view: dict[str, Any]) -> dict[str, Any]: ...
+
+    def views_update(self, view_id: str, view: dict[str, Any], *, hash: str = "") -> dict[str, Any]: ...
 
 
 class SignatureError(Exception):
@@ -130,6 +135,7 @@ class BlockActions(BaseModel):
     container: Container = Field(default_factory=Container)
     channel: dict[str, Any] = Field(default_factory=dict)
     actions: list[SlackAction] = Field(min_length=1)
+    trigger_id: str = ""  # what views.open needs to open a modal for the clicker (valid 3 s)
 
 
 def parse_block_actions(body: bytes) -> BlockActions:
@@ -181,7 +187,8 @@ class InteractionService:
         self.enqueue = enqueue  # hands a resolve to the router's queue
         self.routing = routing  # the routing config (None: unknown): a redraw reads as the router's
         self.overrides = overrides  # where Take the pager stores its override (None: not set up)
-        # slash commands, the Events API (App Home) and the Silence modal: the same Request URL (slack_app/)
+        self.silence_modal = SilenceModal(stores, slack, now=now)  # /silence and the menu's "Custom…"
+        # slash commands and the Events API (App Home): the same Request URL (slack_app/)
         self.slack_app = SlackAppEndpoint(
             stores,
             slack if isinstance(slack, AppSlack) else None,
@@ -189,9 +196,10 @@ class InteractionService:
             allowed_teams=allowed_teams,
             refuse=self._refusal,
             acknowledge=self._ack_by_link,
+            open_silence=self.silence_modal.open_from_command,
         )
 
-    def handle(self, headers: Mapping[str, str], body: bytes) -> Response:  # noqa: C901
+    def handle(self, headers: Mapping[str, str], body: bytes) -> Response:  # noqa: C901 - one branch per kind of request and button
         if len(body) > MAX_BODY_BYTES:
             return Response(413, {"error": "body too large"})
         if not _text_headers(headers):
@@ -205,7 +213,15 @@ class InteractionService:
         if not self.requests.remember_request(signature, int(now) + 2 * MAX_SKEW_S):
             return Response(401, {"error": "invalid request", "reason": "replayed request"})
         kind = request_kind(body)
-        if kind is not RequestKind.BLOCK_ACTIONS:  # a command, an event, a modal: slack_app/
+        if kind is RequestKind.VIEW:  # the Silence modal: its submission, or a click inside it
+            try:
+                from_modal = parse_view_payload(body)
+            except ValueError as exc:
+                return Response(400, {"error": str(exc)})
+            if from_modal is None:
+                return Response(400, {"error": "not a modal payload"})
+            return self._from_modal(from_modal, now)
+        if kind is not RequestKind.BLOCK_ACTIONS:  # a slash command, an Events API request: slack_app/
             answer = self.slack_app.answer(kind, body, now)
             return Response(answer.status, answer.body)
         try:
@@ -230,9 +246,39 @@ class InteractionService:
             return self._acknowledge(click, key, episode, action.action_id == ACK, at_ms)
         if action.action_id == RESOLVE and episode is not None:
             return self._resolve(click, key, episode, at_ms)
+        if action.action_id == SILENCE and episode is not None and choice == CUSTOM_SILENCE:
+            return self._custom_silence(click, key, episode)
         if action.action_id == SILENCE and episode is not None and choice in SILENCE_CHOICES:
             return self._silence(click, key, episode, choice, at_ms)
         return _ephemeral("That button is not known to this version of the router.")
+
+    def _from_modal(self, payload: ViewSubmission | ViewBlockActions, now: float) -> Response:
+        """What the Silence modal posts, under the allow-lists that apply to clicks. A refused submission is
+        told so under the matchers field (an ephemeral message has nowhere to show from a modal)."""
+        if self.allowed_teams and team_id(payload) not in self.allowed_teams:
+            return Response(403, {"error": "team not allowed"})
+        if payload.view.callback_id != CALLBACK_ID:
+            return Response(200, {})  # not a view of ours: nothing to do
+        refused = self._refuse(payload.user.id, now)
+        if isinstance(payload, ViewSubmission):
+            if refused is not None:
+                return Response(
+                    200, {"response_action": "errors", "errors": {MATCHERS: refused.body["text"]}}
+                )
+            return Response(200, self.silence_modal.submit(payload))
+        if refused is not None:
+            return Response(200, {})
+        return Response(200, self.silence_modal.action(payload))
+
+    def _custom_silence(self, click: BlockActions, key: str, episode: int) -> Response:
+        """The Silence menu's "Custom…": the Silence modal, pre-filled with the clicked group's labels."""
+        group = self._clicked_group(click, key, episode)
+        if isinstance(group, Response):
+            return group
+        channel, ts = _clicked_channel(click), click.container.message_ts
+        return Response(
+            200, self.silence_modal.open_from_message(click.trigger_id, click.user.id, group, channel, ts)
+        )
 
     def _refuse(self, user: str, now: float) -> Response | None:
         """With an allowlist (users and/or Slack user groups), only those on it may act; None if allowed."""
@@ -495,15 +541,6 @@ def _shows(group: GroupState, click: BlockActions) -> bool:
         kept == ts and group.slack.channels.get(name, channel) == channel
         for name, kept in group.slack.ts.items()
     )
-
-
-def silence_matchers(group: GroupState, firing: list[str]) -> list[Matcher]:
-    """What a silence from a message covers: the group's labels (so alerts joining it later are silenced
-    too), or, for a group without grouping labels, exactly the alerts the message shows."""
-    labels = [Matcher(name=k, op=MatchOp.EQ, value=v) for k, v in sorted(group.group_labels.items())]
-    if any(m.value for m in labels):
-        return labels
-    return [Matcher.parse(f'{FINGERPRINT_LABEL}=~"{"|".join(sorted(firing))}"')]
 
 
 def _ephemeral(text: str) -> Response:

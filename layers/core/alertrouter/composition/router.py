@@ -4,7 +4,6 @@ scheduler on the router's own queue, Slack, SMS, the ops topic and webhooks, beh
 from __future__ import annotations
 
 import gc
-import importlib
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -17,7 +16,7 @@ from alertrouter.batch_outcomes import BatchOutcomes
 from alertrouter.composition.parts import sms_notifier
 from alertrouter.config import ConfigError, config_version, load_config
 from alertrouter.failsafe import FailSafe
-from alertrouter.flush.graph import GraphImage, GraphSource, GraphWiring
+from alertrouter.flush.graph_wiring import GraphImage, GraphSource, GraphWiring
 from alertrouter.models.config import RoutingConfig
 from alertrouter.models.settings import Settings
 from alertrouter.mute_rules import MuteRuleLookup
@@ -166,17 +165,19 @@ class LazyGraphRenderer:
         self, state: Any, *, fired_ms: int, resolved_ms: int | None, now_ms: int
     ) -> GraphImage | None:
         if self._renderer is None:
-            render = importlib.import_module("alertrouter.graphs.render")
+            from alertrouter.graphs.render import GraphRenderer
+
             client = self.clients.client("cloudwatch")
             region = self.settings.aws_region or str(client.meta.region_name or "")
-            self._renderer = render.GraphRenderer(client, account=self.settings.account_id, region=region)
+            self._renderer = GraphRenderer(client, account=self.settings.account_id, region=region)
         return self._renderer.graph_for(state, fired_ms=fired_ms, resolved_ms=resolved_ms, now_ms=now_ms)
 
 
 def _graphable(source: str, labels: dict[str, str]) -> bool:
-    """Whether an alert can be graphed (alertrouter.graphs.widget.graphable, imported when first asked)."""
-    widget = importlib.import_module("alertrouter.graphs.widget")
-    return bool(widget.graphable(source, labels))
+    """Whether an alert can be graphed (alertrouter.graphs.widget, imported when first asked)."""
+    from alertrouter.graphs.widget import graphable
+
+    return graphable(source, labels)
 
 
 def mute_rule_lookup(settings: Settings, clients: Clients) -> MuteRuleLookup | None:

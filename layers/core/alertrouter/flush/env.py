@@ -27,7 +27,7 @@ from alertrouter.store.base import (
 )
 
 if TYPE_CHECKING:
-    from alertrouter.flush.graph import GraphWiring
+    from alertrouter.flush.graph_wiring import GraphWiring
 
 logger = module_logger(ROUTER, __name__)
 

@@ -15,11 +15,10 @@ renderer's (alertrouter.graphs.render).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from alertrouter.flush.env import FlushEnv
+from alertrouter.flush.graph_wiring import GraphImage
 from alertrouter.flush.lease import new_lease_id
 from alertrouter.flush.outcome import Outcome
 from alertrouter.flush.slack_view import SlackView
@@ -61,33 +60,6 @@ BUSY_DELAY_S = 5  # asked again this much later when a flush holds the group
 # https://github.com/slackapi/slack-github-action/issues/413). The edit is tried once more this much later.
 SHOW_AGAIN_S = 15
 NOT_SHOWN = "not_shown"  # the messages refused the image twice
-
-
-class GraphImage(Protocol):
-    """A rendered graph (alertrouter.graphs.render.Graph)."""
-
-    png: bytes
-    title: str
-    alt_text: str
-
-
-class GraphSource(Protocol):
-    """What renders an alert's graph (alertrouter.graphs.render.GraphRenderer). Returns None when the alert
-    cannot be graphed here; raises an error with a `reason` (GraphError) when rendering failed."""
-
-    def graph_for(
-        self, state: AlertState, *, fired_ms: int, resolved_ms: int | None, now_ms: int
-    ) -> GraphImage | None: ...
-
-
-@dataclass(frozen=True)
-class GraphWiring:
-    """The graphs' collaborators: the renderer, which alerts can be graphed (alertrouter.graphs.widget
-    .graphable), and how a GraphMessage reaches the router's queue."""
-
-    source: GraphSource
-    graphable: Callable[[str, dict[str, str]], bool]
-    request: Callable[[GraphMessage, int], None]  # (the message, its delay in seconds)
 
 
 def failure_reason(exc: Exception) -> str:

@@ -44,6 +44,10 @@ SILENCE_CHOICES = {
     "24h": "for 24 hours",
     "resolved": "until resolved",
 }
+# The Silence menu's last option: not a duration but the Silence modal (matchers, duration or end, comment),
+# opened pre-filled with the group's labels (slack_app/silence_modal.py).
+CUSTOM_SILENCE = "custom"
+CUSTOM_SILENCE_LABEL = "Custom…"
 UTC_WORDING = Wording()
 
 
@@ -104,7 +108,7 @@ def _buttons(group: GroupState) -> dict[str, Any]:
                 "text": {"type": "plain_text", "text": label},
                 "value": ButtonValue(group.key, group.episode, choice).encode(),
             }
-            for choice, label in SILENCE_CHOICES.items()
+            for choice, label in [*SILENCE_CHOICES.items(), (CUSTOM_SILENCE, CUSTOM_SILENCE_LABEL)]
         ],
     }
     return {

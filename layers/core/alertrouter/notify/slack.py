@@ -212,6 +212,19 @@ class SlackClient(SlackApi):
         JSON-encoded string)."""
         self.call("views.publish", {"user_id": user_id, "view": json.dumps(view)})
 
+    # ---- modals (https://docs.slack.dev/reference/methods/views.open, .../views.update) ----
+    def views_open(self, trigger_id: str, view: dict[str, Any]) -> dict[str, Any]:
+        """views.open: a modal for the user whose click or command gave the trigger id (valid 3 s); returns
+        the opened view (its `id` and `hash`). The view goes as a JSON-encoded form field, as documented."""
+        body = self.call("views.open", {"trigger_id": trigger_id, "view": json.dumps(view)})
+        return dict(body.get("view") or {})
+
+    def views_update(self, view_id: str, view: dict[str, Any], *, hash: str = "") -> dict[str, Any]:
+        """views.update of an open view; with its `hash`, Slack refuses (hash_conflict) when the view changed
+        since that hash was handed out."""
+        payload = {"view_id": view_id, "view": json.dumps(view), **({"hash": hash} if hash else {})}
+        return dict(self.call("views.update", payload).get("view") or {})
+
     # ---- what preflight reads (alertrouter doctor, the scheduled check) ----
     def auth_test(self) -> tuple[dict[str, Any], frozenset[str]]:
         """auth.test: who the token is, and the scopes it was granted (Slack's X-OAuth-Scopes header)."""

@@ -22,7 +22,6 @@ from alertrouter.slack_app.open_now import open_alerts
 from alertrouter.slack_app.payloads import (
     RequestKind,
     UrlVerification,
-    interactive_sender,
     parse_command,
     parse_event,
 )
@@ -34,6 +33,8 @@ MAX_HOME_ALERTS = (
     60  # alerts App Home looks up groups for (one read each, within Slack's 3 s); the rest counted
 )
 SILENCE_COMMAND = "/silence"
+# the Silence modal opened for a command: (trigger id, user, channel, text) -> the command's answer
+OpenSilence = Callable[[str, str, str, str], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -52,12 +53,14 @@ class SlackAppEndpoint:
         allowed_teams: frozenset[str],
         refuse: Callable[[str, float], str | None],
         acknowledge: Acknowledge,
+        open_silence: OpenSilence,
     ) -> None:
         self.stores = stores
         self.slack = slack
         self.routing = routing
         self.allowed_teams = allowed_teams
         self.refuse = refuse  # the user allow-lists: why this user may not act, None if they may
+        self.open_silence = open_silence  # the Silence modal (slack_app/silence_modal.py), for /silence
         self.commands = Commands(
             index=stores.open_alerts,
             alerts=stores.alerts,
@@ -74,17 +77,9 @@ class SlackAppEndpoint:
             return self._command(body, now)
         if kind is RequestKind.EVENT:
             return self._event(body, now)
-        team, user = interactive_sender(body)
-        refused = self._refused(team, user, now)
-        if refused is not None:
-            return refused
-        return self.silence_modal(kind, body, now)
-
-    # ---- Part S2 (the Silence modal) is wired here: /silence, view_submission, block_actions in a view ----
-    def silence_modal(self, kind: RequestKind, body: bytes, now: float) -> Answer:
-        """Not set up yet: the Silence modal (part S2) answers here once wired in. The allow-lists have
-        been applied already."""
-        return Answer(200, ephemeral("The Silence modal is not set up in this version of the router."))
+        return Answer(
+            400, {"error": f"not a request this endpoint answers: {kind}"}
+        )  # (modals: interactions)
 
     # ---- slash commands ----
     def _command(self, body: bytes, now: float) -> Answer:
@@ -95,8 +90,11 @@ class SlackAppEndpoint:
         refused = self._refused(command.team_id, command.user_id, now)
         if refused is not None:
             return refused
-        if command.command.lower() == SILENCE_COMMAND:
-            return self.silence_modal(RequestKind.COMMAND, body, now)
+        if command.command.lower() == SILENCE_COMMAND:  # opens the Silence modal (views.open, within 3 s)
+            return Answer(
+                200,
+                self.open_silence(command.trigger_id, command.user_id, command.channel_id, command.text),
+            )
         return Answer(200, self.commands.answer(command, int(now * 1000)))
 
     # ---- the Events API ----
