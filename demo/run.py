@@ -30,6 +30,7 @@ from support.paths import ROOT
 from support.slack_standin import SlackStandIn
 from support.voice_standin import PHONE_NUMBER as VOICE_NUMBER
 from support.voice_standin import VoiceStandIn
+from support.widget_image_standin import WidgetImageStandIn
 
 OUT = ROOT / "demo" / "out"  # the HTML page (gitignored)
 
@@ -89,8 +90,11 @@ class Reporter:
 
         lines: list[str] = []
         for call in self.new_calls():
-            where = self.slack.channel_name(str(call.payload.get("channel", "")))
-            kind = {"chat.update": "edit"}.get(call.method, call.method)
+            channel = call.payload.get("channel") or call.payload.get("channel_id", "")
+            where = self.slack.channel_name(str(channel))
+            kind = {"chat.update": "edit", **UPLOAD_STEPS}.get(call.method, call.method)
+            if call.method == "files.completeUploadExternal" and call.payload.get("thread_ts"):
+                kind = "file: thread"
             if call.method == "chat.postMessage":
                 kind = "thread reply" if call.payload.get("thread_ts") else "post"
             if call.status == 429:
@@ -113,6 +117,14 @@ class Reporter:
         for number, text, *_ in sms[self.sms_seen :]:
             print(f"  → SMS to {names.get(number, '?')} ({mask_number(number)}): {text}")
         self.sms_seen = len(sms)
+
+
+# Slack's file upload, step by step (https://docs.slack.dev/messaging/working-with-files): how the graph goes up
+UPLOAD_STEPS = {
+    "files.getUploadURLExternal": "file: URL",
+    "upload": "file: bytes",
+    "files.completeUploadExternal": "file: done",
+}
 
 
 def _runs(lines: list[str]) -> list[tuple[str, int]]:
@@ -335,6 +347,42 @@ def slack_click(
     return event
 
 
+CPU_INSTANCE = "i-0a1b2c3d4e5f"  # the demo's web server (alarm_event's default dimension)
+
+
+def cpu_alarm_in_cloudwatch(cloudwatch: Any) -> None:
+    """ServerCpuTooHigh as CloudWatch holds it (what DescribeAlarms answers the graph with), and the CPU it
+    watched from 06:00: calm, then three five-minute points above 80 before 09:00, back down by 09:10."""
+    dimensions = [{"Name": "InstanceId", "Value": CPU_INSTANCE}]
+    cloudwatch.put_metric_alarm(
+        AlarmName="ServerCpuTooHigh",
+        Namespace="AWS/EC2",
+        MetricName="CPUUtilization",
+        Dimensions=dimensions,
+        Statistic="Average",
+        Period=300,
+        EvaluationPeriods=3,
+        Threshold=80.0,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    calm = [38.0, 41.5, 36.2, 44.8, 40.1, 39.3, 42.7, 37.9, 45.2, 43.0, 41.1, 38.6]
+    # 06:00 ... 08:40 calm, 08:45 ... 09:05 above 80, 09:10 back down
+    values = (calm * 3)[:33] + [92.0, 95.4, 97.1, 96.3, 88.0, 41.2]
+    start_s = START_MS / 1000 - 36 * 300
+    cloudwatch.put_metric_data(
+        Namespace="AWS/EC2",
+        MetricData=[
+            {
+                "MetricName": "CPUUtilization",
+                "Dimensions": dimensions,
+                "Value": v,
+                "Timestamp": start_s + i * 300,
+            }
+            for i, v in enumerate(values)
+        ],
+    )
+
+
 def write_checkout_metrics(cloudwatch: Any, now: int) -> None:
     """What an application would have published: requests and 5xx errors per minute."""
     from datetime import UTC, datetime
@@ -379,9 +427,9 @@ def show_channels(slack: SlackStandIn) -> None:
             print(f"  {DIM}AlertRouter  {clock_text(message.ts)}{RESET}{edited}")
             print(render_text(message.text, message.attachments, colour=colour, indent="  "))
             for reply in message.replies:
-                print(
-                    f"    {DIM}↳ thread{RESET}  " + render_text(reply.text).replace("\n", "\n             ")
-                )
+                shared = "".join(f"🖼  {file.get('title', 'file')}" for file in reply.files)  # an upload
+                text = render_text(reply.text) if reply.text else shared
+                print(f"    {DIM}↳ thread{RESET}  " + text.replace("\n", "\n             "))
 
 
 def clock_text(ts: str) -> str:
@@ -429,10 +477,14 @@ def main(html_path: Path | None = OUT / "slack.html") -> int:
     clock = DemoClock(START_MS)
     with (
         moto_server() as endpoint,
+        WidgetImageStandIn(endpoint) as graphs,
         SlackStandIn(retry_after=1, now=clock.seconds) as slack,
         VoiceStandIn() as voice,
     ):
         os.environ["AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2"] = voice.url  # page calls: moto has no such API
+        # CloudWatch's graph images (GetMetricWidgetImage): moto has no such API; the stand-in draws them from
+        # moto's alarms and data and passes every other CloudWatch call on to moto
+        os.environ["AWS_ENDPOINT_URL_CLOUDWATCH"] = graphs.url
         story(clock, endpoint, slack, html_path, voice)
     return 0
 
@@ -501,6 +553,7 @@ def story(
             "SLO_CONFIG_PATH": str(ROOT / "demo" / "slos.yaml"),
             "VOICE_ORIGINATION_IDENTITY": VOICE_NUMBER,
             "HEARTBEAT_QUEUE_URL": stack.queue_url,
+            "SLACK_GRAPHS": "true",
         }
     )
     router_app, escalator_app, interactions_app, slo_app = pin_clocks(clock)
@@ -537,9 +590,16 @@ def story(
         "1. 09:00 An EC2 CPU alarm, ServerCpuTooHigh, fires (EventBridge 'CloudWatch Alarm State Change' "
         "→ SQS → router); after group_wait (30s) it is posted to #infra-alerts"
     )
+    cpu_alarm_in_cloudwatch(session.client("cloudwatch"))
     events.put_events(Entries=[alarm_event("ServerCpuTooHigh", "ALARM", stamp(0))])
     lam.drain()
     report()
+    print(
+        "  📈 then the graph: the router asks CloudWatch for the alarm (DescribeAlarms) and an image of its "
+        "metric around the threshold, the alarm's time shaded (GetMetricWidgetImage), uploads it (three Slack "
+        "calls: the upload URL, the bytes, done) and edits the message to show it under the text"
+    )
+    show(slack.channel_messages("#infra-alerts")[-1])
 
     say(
         "2. 09:05 ServerCpuTooHigh repeats, and that delivery arrives twice: no new post; after "
@@ -835,6 +895,7 @@ def story(
     on_call(clock, lam, report, show, slack, stack, voice, escalator_run)
     organisation(clock, lam, report, show, slack, stack, session, router_app)
     signals(clock, lam, report, show, slack, events)
+    from_slack(clock, lam, report, show, slack, events, interactions_app)
 
     say("The acknowledged page's history (`alertrouter history <group key>`)")
     cli(
@@ -1163,6 +1224,116 @@ def signals(
     lam.drain(within_s=240)  # (a resolve is told at the group's next group_interval tick, as in Alertmanager)
     report()
     show(slack.channel_messages("#oncall")[-1])
+
+
+def from_slack(
+    clock: DemoClock,
+    lam: LocalLambda,
+    report: Reporter,
+    show: Any,
+    slack: SlackStandIn,
+    events: Any,
+    interactions_app: Any,
+) -> None:
+    """Steps 26-28: acting without leaving Slack: `/alerts`, a silence made in the `/silence` modal (checked,
+    previewed, saved) muting the next matching alert, and the App Home tab, each a signed request to the
+    slack-interactions function's URL, answered within Slack's 3 seconds."""
+    from support.slack_modal import Inputs, view_submission
+    from support.slack_requests import app_home_opened
+
+    def ask(signed: tuple[dict[str, str], bytes]) -> dict[str, Any]:
+        """The request re-signed at the demo's time with the stack's secret, through the function's URL."""
+        response = interactions_app.lambda_handler(slack_request(signed[1], clock), Context())
+        assert response["statusCode"] == 200, response
+        return dict(json.loads(response["body"]))
+
+    say(
+        "26. 11:35 DiskSpaceLow fires on the database db-1 (#infra-alerts). The on-call engineer, in Slack, "
+        'types `/alerts alertname="DiskSpaceLow"`: the answer, only they see it (ephemeral)'
+    )
+    clock.at_least(at(155))
+    disk = {"InstanceId": "i-0db1000000001"}
+    events.put_events(
+        Entries=[
+            alarm_event("DiskSpaceLow", "ALARM", stamp(155), metric="disk_used_percent", dimensions=disk)
+        ]
+    )
+    lam.drain(within_s=60)
+    report()
+    channel = slack.channel_id("#infra-alerts")
+    answer = ask(command("/alerts", 'alertname="DiskSpaceLow"', channel))
+    print(f"  ← {answer['response_type']}: " + answer["text"].replace("\n", "\n    "))
+
+    say(
+        '27. 11:37 They type `/silence alertname="DiskSpaceLow"`: a modal opens with the matchers filled in '
+        "(views.open); Preview lists the open alerts they match; a second submit saves the silence"
+    )
+    clock.at_least(at(157))
+    trigger = slack.issue_trigger_id("U0ONCALL1")
+    ask(command("/silence", 'alertname="DiskSpaceLow"', channel, trigger_id=trigger))
+    report()
+    inputs = Inputs(matchers='alertname="DiskSpaceLow"', duration="2h", comment="db-1 volume grows tonight")
+    for _ in range(2):  # Preview, then Silence
+        opened = slack.open_view("U0ONCALL1")
+        answer = ask(view_submission(opened, inputs))
+        slack.respond_to_submission(opened.id, answer)
+        if not opened.closed:
+            print("  modal: " + modal_text(opened.view))
+    report()
+
+    say(
+        "28. 11:40 DiskSpaceLow fires on db-2 too: the silence matches it, so its message only notes it as "
+        "silenced and no one is paged; the App Home tab (opened by the on-call engineer) lists what is open, "
+        "silenced and on call"
+    )
+    clock.at_least(at(160))
+    disk2 = {"InstanceId": "i-0db2000000002"}
+    events.put_events(
+        Entries=[
+            alarm_event("DiskSpaceLow", "ALARM", stamp(160), metric="disk_used_percent", dimensions=disk2)
+        ]
+    )
+    lam.drain(within_s=120)
+    report()
+    show(slack.channel_messages("#infra-alerts")[-1])
+    ask(app_home_opened("U0ONCALL1"))
+    report()
+    home = modal_text(slack.homes["U0ONCALL1"].view).split("\n    ")
+    shown = [line for line in home if "silence" in line.lower() or "DiskSpaceLow" in line or "Open" in line]
+    print("  App Home (some of its lines): " + "\n    ".join(shown[:8]))
+
+
+def command(name: str, text: str, channel: str, **fields: str) -> tuple[dict[str, str], bytes]:
+    from support.slack_requests import command_body
+
+    return {}, command_body(name, text, channel=channel, **fields)
+
+
+def modal_text(view: dict[str, Any]) -> str:
+    """A view's text as a terminal can show it: its section texts, one per line."""
+    from alertrouter.notify.preview import mrkdwn_to_text
+
+    texts = [b["text"]["text"] for b in view.get("blocks", []) if b.get("type") in ("section", "header")]
+    return "\n    ".join(line for t in texts for line in mrkdwn_to_text(t).splitlines())
+
+
+def slack_request(body: bytes, clock: DemoClock) -> dict[str, Any]:
+    """A Function URL event carrying `body` as Slack posts it, signed at the demo's time."""
+    import base64
+
+    from alertrouter.interactions import sign
+    from support.local_aws import FAKE_SIGNING_SECRET
+
+    timestamp = str(int(clock.seconds()))
+    event = load("lambda_function_url_POST_request_awsdocs.json")
+    json_body = body.lstrip().startswith(b"{")
+    event["headers"] = {
+        "content-type": "application/json" if json_body else "application/x-www-form-urlencoded",
+        "x-slack-request-timestamp": timestamp,
+        "x-slack-signature": sign(FAKE_SIGNING_SECRET, timestamp, body),
+    }
+    event.update(body=base64.b64encode(body).decode(), isBase64Encoded=True)
+    return event
 
 
 def table_args(stack: Any) -> list[str]:

@@ -66,3 +66,12 @@ def test_the_graph_is_stored_on_the_slack_part_as_slack_graph() -> None:
     assert group_from_item(item).slack.graph == GRAPH
     # And an item without it (written before graphs) reads as none
     assert group_from_item({k: v for k, v in item.items() if k != "slack_graph"}).slack.graph is None
+
+
+def test_the_text_preview_names_the_graph_by_its_alt_text() -> None:
+    from alertrouter.notify.preview import render_text
+
+    message = render_group(group(GRAPH), T0 + 60_000)
+    lines = render_text(message.text, message.attachments).splitlines()
+    assert "┃ 🖼  CPU of i-0abc over 3 h" in lines
+    assert lines.index("┃ 🖼  CPU of i-0abc over 3 h") == len(lines) - 2  # just above the buttons

@@ -19,7 +19,7 @@ from alertrouter.models.state import AlertState
 from alertrouter.slack_app.commands import USAGE, Commands, parse_matchers, slack_text
 from alertrouter.slack_app.home import MAX_BLOCKS, MAX_SECTION, home_view, refused_view
 from alertrouter.slack_app.links import LinkedMessage, message_link, parse_message_link
-from alertrouter.slack_app.listing import ListedAlert, alert_line
+from alertrouter.slack_app.listing import ListedAlert, alert_line, collapsed
 from alertrouter.slack_app.payloads import (
     RequestKind,
     SlashCommand,
@@ -277,3 +277,21 @@ def test_signed_hostile_commands_and_events_never_raise(body: bytes) -> None:
     assert answer.status in (200, 400), answer
     assert answer.body == {} or set(answer.body) & {"text", "error", "challenge"}
     assert store.silence_items == {} and store.groups == {}
+
+
+def test_alerts_of_one_message_with_one_title_are_one_line_with_their_count() -> None:
+    message = "https://example.slack.com/archives/C1/p1"
+    jobs = [
+        ListedAlert(_state(n, "warning", "nightly failed: Out of memory"), "", message) for n in range(28)
+    ]
+    other = ListedAlert(_state(99, "warning", "nightly failed: Timeout"), "", message)
+    unposted = [ListedAlert(_state(n, "warning", "Lone"), "", "") for n in (100, 101)]
+    lines = collapsed([jobs[0], other, *jobs[1:], *unposted])
+    assert [(a.state.title, n) for a, n in lines] == [
+        ("nightly failed: Out of memory", 28),
+        ("nightly failed: Timeout", 1),
+        ("Lone", 1),  # (no message to tell them apart by: each its own line)
+        ("Lone", 1),
+    ]
+    first, count = lines[0]
+    assert "|nightly failed: Out of memory> ×28 firing 2 h 5 min" in alert_line(first, NOW, count)

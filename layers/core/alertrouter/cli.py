@@ -218,11 +218,21 @@ def _history_line(entry: dict[str, Any]) -> str:
         what = f"reminder: still firing, acknowledged by {entry.get('ack_by')}"
     elif kind.startswith("webhook"):
         what = _webhook_line(kind, entry)
+    elif kind.startswith("graph"):
+        what = _graph_line(kind, entry)
     else:
         what = f"{entry.get('channel', '')} {entry.get('text', '')}"
         if entry.get("thread"):
             what += "  ↳ " + " | ".join(entry["thread"])
     return f"{when}  {kind:<12} {what}"
+
+
+def _graph_line(kind: str, entry: dict[str, Any]) -> str:
+    if kind == "graph_failed":
+        return f"graph not shown: {entry.get('reason', '?')} {entry.get('detail', '')}".rstrip()
+    if kind == "graph_resolved_posted":
+        return f"{entry.get('channel', '')} a fresh graph in the thread"
+    return f"graph shown in the message (file {entry.get('file', '?')})"
 
 
 def _webhook_line(kind: str, entry: dict[str, Any]) -> str:

@@ -187,7 +187,8 @@ class InteractionService:
         self.enqueue = enqueue  # hands a resolve to the router's queue
         self.routing = routing  # the routing config (None: unknown): a redraw reads as the router's
         self.overrides = overrides  # where Take the pager stores its override (None: not set up)
-        self.silence_modal = SilenceModal(stores, slack, now=now)  # /silence and the menu's "Custom…"
+        # /silence and the menu's "Custom…"; on the service's clock (a test or the demo may set it)
+        self.silence_modal = SilenceModal(stores, slack, now=lambda: self.now())
         # slash commands and the Events API (App Home): the same Request URL (slack_app/)
         self.slack_app = SlackAppEndpoint(
             stores,

@@ -43,6 +43,8 @@ def _block_lines(block: dict[str, Any]) -> list[str]:
         return lines
     if kind == "context":
         return [" · ".join(mrkdwn_to_text(e.get("text", "")) for e in block.get("elements", []))]
+    if kind == "image":  # a terminal shows no picture: what it is of, as a screen reader would say it
+        return [f"🖼  {mrkdwn_to_text(str(block.get('alt_text', 'image')))}"]
     if kind == "actions":
         return [
             "  ".join(

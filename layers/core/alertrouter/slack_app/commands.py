@@ -26,7 +26,7 @@ from alertrouter.slack_app.links import (
     parse_message_link,
     workspace_url,
 )
-from alertrouter.slack_app.listing import alert_line, listed
+from alertrouter.slack_app.listing import alert_line, collapsed, listed
 from alertrouter.slack_app.oncall import on_call_lines
 from alertrouter.slack_app.open_now import open_alerts
 from alertrouter.slack_app.payloads import SlashCommand
@@ -130,7 +130,10 @@ class Commands:
                 states[:MAX_LINES], AlertGroups(self.routing, self.groups), workspace_url(self.slack)
             )
             count = f"{len(states)} alert{'s' if len(states) != 1 else ''} firing"
-            lines = [f"*{count}*{which}, worst first:", *(alert_line(a, now_ms) for a in shown)]
+            lines = [
+                f"*{count}*{which}, worst first:",
+                *(alert_line(a, now_ms, n) for a, n in collapsed(shown)),
+            ]
             if len(states) > MAX_LINES:
                 lines.append(f"…and {len(states) - MAX_LINES} more: narrow it with matchers.")
         return {"response_type": "in_channel" if here else "ephemeral", "text": "\n".join(lines)}

@@ -13,7 +13,7 @@ from alertrouter.models.silence import Silence
 from alertrouter.mrkdwn import escape, escape_keeping_mentions, shorten
 from alertrouter.notify.render import utc_text, whole_lines
 from alertrouter.notify.wording import duration_words
-from alertrouter.slack_app.listing import SEVERITY_MARKS, ListedAlert, alert_line
+from alertrouter.slack_app.listing import SEVERITY_MARKS, ListedAlert, alert_line, collapsed
 
 MAX_BLOCKS = 100  # Slack's limit for a view
 MAX_SECTION = 3000  # Slack's limit for a section's text
@@ -73,7 +73,7 @@ def home_view(
     shown_silences = silences[:MAX_SILENCES]
     room = MAX_BLOCKS - FIXED_BLOCKS - len(shown_silences)
     listed_alerts = alerts[:room]
-    blocks += [_section(alert_line(a, now_ms)) for a in listed_alerts]
+    blocks += [_section(alert_line(a, now_ms, n)) for a, n in collapsed(listed_alerts)]
     if total_alerts > len(listed_alerts):
         blocks.append(
             _context(f"…and {total_alerts - len(listed_alerts)} more: `/alerts` with matchers lists them.")

@@ -34,12 +34,24 @@ def listed(states: list[AlertState], groups: AlertGroups, workspace_url: str) ->
     return found
 
 
-def alert_line(alert: ListedAlert, now_ms: int) -> str:
-    """`🔴 *critical* <link|HighLatency> firing 2 h 5 min · acknowledged by <@U…>`."""
+def collapsed(alerts: list[ListedAlert]) -> list[tuple[ListedAlert, int]]:
+    """Alerts of one message with the same severity and title (a storm's failed jobs, a crash loop's tasks) as
+    one line with their count, in the place of the first (the oldest of them, as the list is sorted)."""
+    lines: dict[tuple[str, str, str], list[ListedAlert]] = {}
+    for alert in alerts:
+        state = alert.state
+        lines.setdefault((state.severity, state.title, alert.link or state.fingerprint), []).append(alert)
+    return [(same[0], len(same)) for same in lines.values()]
+
+
+def alert_line(alert: ListedAlert, now_ms: int, count: int = 1) -> str:
+    """`🔴 *critical* <link|HighLatency> firing 2 h 5 min · acknowledged by <@U…>` (`×12` after the title for
+    twelve alerts like it in one message)."""
     state = alert.state
     mark = SEVERITY_MARKS.get(state.severity, "⚪")
     title = shorten(state.title or state.fingerprint, MAX_TITLE)
     shown = (link(alert.link, title) if alert.link else "") or f"*{escape(title)}*"
     ack = f" · acknowledged by {mention(alert.ack_by)}" if alert.ack_by else " · not acknowledged"
     age = duration_words(now_ms - state.starts_at_ms)
-    return f"{mark} {escape(shorten(state.severity, 20))} {shown} firing {age}{ack}"
+    times = f" ×{count}" if count > 1 else ""
+    return f"{mark} {escape(shorten(state.severity, 20))} {shown}{times} firing {age}{ack}"
