@@ -108,7 +108,8 @@ gallery: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python demo/run.py
 
-## docs/img/demo.png: the demo's Slack page (demo/out/slack.html, written by the demo) in headless Chromium.
+## docs/img/demo.png: the demo's Slack page (demo/out/slack.html, written by the demo) in headless Chromium, and
+## docs/img/graph.png: its first alarm's message with CloudWatch's graph (demo/out/graph.html).
 ## Needs chromium (Debian/Ubuntu: apt-get install chromium); not part of `make test`.
 CHROMIUM ?= chromium
 docs-images: $(STAMP)
@@ -117,7 +118,9 @@ docs-images: $(STAMP)
 	mkdir -p docs/img
 	$(CHROMIUM) --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1200,1600 \
 	  --screenshot=$(CURDIR)/docs/img/demo.png file://$(CURDIR)/demo/out/slack.html 2>/dev/null
-	@echo "docs/img/demo.png: $$(wc -c < docs/img/demo.png) bytes"
+	$(CHROMIUM) --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=760,720 \
+	  --screenshot=$(CURDIR)/docs/img/graph.png file://$(CURDIR)/demo/out/graph.html 2>/dev/null
+	@echo "docs/img/demo.png: $$(wc -c < docs/img/demo.png) bytes; docs/img/graph.png: $$(wc -c < docs/img/graph.png) bytes"
 
 ## Performance figures with their targets.
 bench: $(STAMP)

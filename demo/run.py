@@ -1262,7 +1262,10 @@ def from_slack(
     report()
     channel = slack.channel_id("#infra-alerts")
     answer = ask(command("/alerts", 'alertname="DiskSpaceLow"', channel))
-    print(f"  ← {answer['response_type']}: " + answer["text"].replace("\n", "\n    "))
+    from alertrouter.notify.preview import mrkdwn_to_text
+
+    shown = mrkdwn_to_text(answer["text"]).replace("\n", "\n    ")  # links as Slack shows them: their label
+    print(f"  ← {answer['response_type']}: {shown}")
 
     say(
         '27. 11:37 They type `/silence alertname="DiskSpaceLow"`: a modal opens with the matchers filled in '
@@ -1392,6 +1395,13 @@ def closing_summary(
             html_path,
             title="AlertRouter demo: what Slack shows",
             first=("#oncall", "#alerts", "#batch-alerts", "#infra-alerts"),
+        )
+        write_page(  # the docs' picture of a message with its graph (make docs-images)
+            slack,
+            html_path.with_name("graph.html"),
+            title="AlertRouter demo: an alarm's message with its graph",
+            only=("#infra-alerts",),
+            limit=1,
         )
         shown = html_path.relative_to(ROOT) if html_path.is_relative_to(ROOT) else html_path
         print(f"  The same as Slack would draw it: {shown}")

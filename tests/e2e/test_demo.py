@@ -60,8 +60,9 @@ def test_the_demo_tells_its_story_the_same_way_every_time(tmp_path: Path) -> Non
     # Every channel by name, never by id
     assert not re.search(r"\bC\d{8}\b", output)
     assert channel_posts(output) == {
-        # three of the production account, two of the spokes (step 21), the zone's Health issue, the X-Ray insight
-        "#infra-alerts": 7,
+        # three of the production account, two of the spokes (step 21), the zone's Health issue, the X-Ray
+        # insight, DiskSpaceLow (step 26)
+        "#infra-alerts": 8,
         "#oncall": 6,  # ... and the X-Ray insight's page (step 25)
         "#payments-alerts": 3,
         "#alerts": 2,  # ... and the ECS crash loop (step 24)
@@ -195,7 +196,7 @@ def test_the_demo_tells_its_story_the_same_way_every_time(tmp_path: Path) -> Non
         "8 tasks of service checkout stopped in production (us-east-1): 6 × Exit code 1, 2 × Out of memory"
         in crash_loop
     )
-    insight = output.split("▶ 25.", 1)[1].split("▶ The acknowledged", 1)[0]
+    insight = output.split("▶ 25.", 1)[1].split("▶ 26.", 1)[0]
     assert (
         "┃ *🔴 CRITICAL · X-Ray insight in checkout: fault at payments in production (us-east-1)*" in insight
     )
@@ -204,10 +205,32 @@ def test_the_demo_tells_its_story_the_same_way_every_time(tmp_path: Path) -> Non
         "┃ *✅ RESOLVED · X-Ray insight in checkout: fault at payments in production (us-east-1) · after 12 min*"
         in insight
     )
-    # The page: self-contained, everything outside escaped
+    # The graph (step 1): the text first, then CloudWatch's image uploaded in Slack's three steps and shown in
+    # the message under the text; on resolve (step 6) a fresh one in the thread
+    first = output.split("▶ 1.", 1)[1].split("▶ 2.", 1)[0]
+    assert [line.split()[2:4] for line in first.splitlines() if "→ Slack" in line] == [
+        ["post", "#infra-alerts"],
+        ["file:", "URL"],
+        ["file:", "bytes"],
+        ["file:", "done"],
+        ["edit", "#infra-alerts"],
+    ]
+    assert "┃ 🖼  Graph of CPUUtilization for alarm ServerCpuTooHigh against threshold 80" in first
+    resolved = output.split("▶ 6.", 1)[1].split("▶ 7.", 1)[0]
+    assert "→ Slack file: thread  #infra-alerts     ok" in resolved
+    # Acting from Slack (steps 26-28): /alerts answers only the asker; /silence's modal previews the open
+    # alert it matches, then saves; the next matching alert is held back (no post, no SMS); App Home lists it
+    slack_steps = output.split("▶ 26.", 1)[1].split("▶ The acknowledged", 1)[0]
+    assert '← ephemeral: *1 alert firing* matching `alertname="DiskSpaceLow"`' in slack_steps
+    assert "modal: *1 open alert matches:*" in slack_steps and "Silence `" in slack_steps
+    held = slack_steps.split("▶ 28.", 1)[1]
+    assert "→ Slack post" not in held and "→ SMS" not in held
+    assert "🔕 silenced by @U0ONCALL1 until 2026-03-02 13:37 UTC" in held and "🔕 Active silences (1)" in held
+    # The page: self-contained (its only images the graphs, inline), everything outside escaped
     html = page.read_text(encoding="utf-8")
-    assert "<script" not in html and "<link" not in html and " src=" not in html
-    assert html.count('class="message"') == 23 and "(edited ×2)" in html
+    assert "<script" not in html and "<link" not in html
+    assert html.count(" src=") == html.count(' src="data:image/png;base64,') == 4
+    assert html.count('class="message"') == 24 and "(edited ×2)" in html
     # And word for word what was recorded
     expected = GOLDEN.read_text(encoding="utf-8")
     if output != expected:

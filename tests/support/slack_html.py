@@ -146,14 +146,24 @@ def _message(message: Message, files: dict[str, StoredFile] | None = None) -> st
     return out
 
 
-def render_page(slack: SlackStandIn, title: str, first: tuple[str, ...] = ()) -> str:
+def render_page(
+    slack: SlackStandIn,
+    title: str,
+    first: tuple[str, ...] = (),
+    *,
+    only: tuple[str, ...] = (),
+    limit: int = 0,
+) -> str:
     """Every channel the stand-in holds messages in, one section each (the `first` channels first, by name), as
-    a complete HTML document."""
+    a complete HTML document; `only`: just those channels; `limit`: just each channel's first that many messages."""
     sections = []
     rank = {slack.channel_id(name): i for i, name in enumerate(first)}
+    shown = {slack.channel_id(name) for name in only}
     channels = sorted(slack.messages.items(), key=lambda item: rank.get(item[0], len(rank)))
     for channel, messages in channels:
-        body = "".join(_message(m, slack.files) for m in messages)
+        if shown and channel not in shown:
+            continue
+        body = "".join(_message(m, slack.files) for m in (messages[:limit] if limit else messages))
         sections.append(
             f'<section class="channel"><h2>{html.escape(slack.channel_name(channel))}</h2>{body}</section>'
         )
@@ -165,7 +175,15 @@ def render_page(slack: SlackStandIn, title: str, first: tuple[str, ...] = ()) ->
     )
 
 
-def write_page(slack: SlackStandIn, path: Path, title: str, first: tuple[str, ...] = ()) -> Path:
+def write_page(
+    slack: SlackStandIn,
+    path: Path,
+    title: str,
+    first: tuple[str, ...] = (),
+    *,
+    only: tuple[str, ...] = (),
+    limit: int = 0,
+) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_page(slack, title, first), encoding="utf-8")
+    path.write_text(render_page(slack, title, first, only=only, limit=limit), encoding="utf-8")
     return path

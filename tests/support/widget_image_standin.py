@@ -392,7 +392,9 @@ class WidgetImageStandIn:
             colour = str(edges[0].get("color", "#d62728"))
             xs = [min(max(x_of(_when(e["value"], now).timestamp()), left), right) for e in edges]
             shading.rectangle((xs[0], top, xs[-1], bottom), fill=_colour(colour, 48))
-            draw.text((xs[0] + 2, top + 2), str(edges[0].get("label", "")), fill=_colour(colour), font=font)
+            label = str(edges[0].get("label", ""))
+            at = min(xs[0] + 2, right - 2 - round(draw.textlength(label, font=font)))  # kept inside the plot
+            draw.text((at, top + 2), label, fill=_colour(colour), font=font)
         for line in horizontal:
             row = call.row_of(float(line["value"]))
             fill = line.get("fill")
@@ -414,6 +416,10 @@ class WidgetImageStandIn:
                 draw.line(xy, fill=series_colour, width=2)
             for x, y in xy:
                 draw.ellipse((x - 2, y - 2, x + 2, y + 2), fill=series_colour)
+        if not any(series):  # as CloudWatch draws a graph with no data points in its time range
+            message = "No data available."
+            centre = (left + right - round(draw.textlength(message, font=font))) // 2
+            draw.text((centre, (top + bottom) // 2), message, fill=(90, 90, 90, 255), font=font)
         for line in horizontal:  # last: the threshold is never hidden under a series
             row = call.row_of(float(line["value"]))
             line_colour = _colour(str(line.get("color", "#d62728")))
