@@ -1867,3 +1867,37 @@ def test_the_mutations_start_from_every_sample_source_event_and_each_parses() ->
         # as from the router's queue (a page call's delivery event is taken from nowhere else)
         queued = json.loads((EVENTS / name).read_text())
         assert _checked_parse(lambda e: parse_payload(e, direct=True), queued) is not None, name
+
+
+def test_a_heartbeat_event_with_an_empty_or_unknown_time_zone_is_malformed_not_a_crash() -> None:
+    """(found by the fuzzing above: ZoneInfo("") raised ValueError past the parser)"""
+    import json
+
+    from alertrouter.sources import parse_body
+    from alertrouter.sources.errors import MalformedEventError
+
+    for zone in ("", "Nowhere/Zone", "../etc"):
+        body = {
+            "version": "0",
+            "id": "heartbeat-nightly-etl-1795932000000",
+            "detail-type": "AlertRouter Heartbeat",
+            "source": "alertrouter.heartbeat",
+            "account": "",
+            "region": "",
+            "time": "2026-11-29T04:00:00Z",
+            "resources": [],
+            "detail": {
+                "check": "nightly-etl",
+                "state": "firing",
+                "reason": "missed",
+                "at_ms": 1795932000000,
+                "last_ping_ms": 1795845780000,
+                "time_zone": zone,
+            },
+        }
+        try:
+            parse_body(json.dumps(body))
+        except MalformedEventError as exc:
+            assert "time_zone" in str(exc)
+        else:
+            raise AssertionError(f"time zone {zone!r} was accepted")

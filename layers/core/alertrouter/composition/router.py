@@ -6,7 +6,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alertrouter.accounts import AccountDirectory, OrganizationsApi
 from alertrouter.admission import Admission
@@ -32,6 +32,9 @@ from alertrouter.spokes import SpokeWatch
 from alertrouter.store.base import Stores
 from alertrouter.store.dynamodb import DynamoDBStore
 from alertrouter.unanswered_calls import UnansweredCalls
+
+if TYPE_CHECKING:
+    from alertrouter.graphs.render import GraphRenderer
 
 logger = function_logger(ROUTER)
 
@@ -153,14 +156,14 @@ def account_directory(
     )
 
 
-class LazyGraphRenderer:
+class LazyGraphRenderer(GraphSource):
     """The graph renderer (alertrouter.graphs.render.GraphRenderer) on the router's CloudWatch client, built
     when the first graph is asked for: a cold start that draws none imports and builds nothing of it."""
 
     def __init__(self, settings: Settings, clients: Clients) -> None:
         self.settings = settings
         self.clients = clients
-        self._renderer: GraphSource | None = None
+        self._renderer: GraphRenderer | None = None
 
     def graph_for(
         self, state: Any, *, fired_ms: int, resolved_ms: int | None, now_ms: int
@@ -168,9 +171,11 @@ class LazyGraphRenderer:
         if self._renderer is None:
             from alertrouter.graphs.render import GraphRenderer
 
-            client = self.clients.client("cloudwatch")
-            region = self.settings.aws_region or str(client.meta.region_name or "")
-            self._renderer = GraphRenderer(client, account=self.settings.account_id, region=region)
+            cloudwatch = self.clients.client("cloudwatch")  # (made once: Clients keeps it)
+            region = self.settings.aws_region or str(cloudwatch.meta.region_name or "")
+            self._renderer = GraphRenderer(
+                lambda: self.clients.client("cloudwatch"), account=self.settings.account_id, region=region
+            )
         return self._renderer.graph_for(state, fired_ms=fired_ms, resolved_ms=resolved_ms, now_ms=now_ms)
 
 

@@ -100,7 +100,7 @@ class AlertGroups:
         self.groups = groups
         self._read: dict[str, GroupState | None] = {}
 
-    def keys(self, state: AlertState) -> list[str]:
+    def group_keys(self, state: AlertState) -> list[str]:
         """The keys of the groups the alert joined: one per route its labels take (and its fail-safe group)."""
         config = self.routing()
         routes = match_routes(config, state.labels) if config is not None else []
@@ -113,7 +113,7 @@ class AlertGroups:
         return self._read[key]
 
     def of(self, state: AlertState) -> list[GroupState]:
-        return [g for key in self.keys(state) if (g := self.group(key)) is not None]
+        return [g for key in self.group_keys(state) if (g := self.group(key)) is not None]
 
 
 def first_message(group: GroupState) -> tuple[str, str] | None:

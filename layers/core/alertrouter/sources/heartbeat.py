@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from alertrouter.models.alert import Alert, Severity, Status, fingerprint, severity_word
 from alertrouter.models.heartbeat import CHECK_NAME, MAX_NOTE_BYTES
@@ -36,6 +36,18 @@ class HeartbeatDetail(BaseModel):
     labels: dict[str, str] = Field(default_factory=dict, max_length=30)
     note: str = Field(default="", max_length=MAX_NOTE_BYTES)
     kind: str = Field(default="ping", max_length=20)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        """A zone the titles can be written in: an empty or unknown name is a malformed event, not a crash."""
+        from zoneinfo import ZoneInfo
+
+        try:
+            ZoneInfo(value)
+        except (ValueError, KeyError) as exc:  # (ZoneInfoNotFoundError is a KeyError)
+            raise ValueError(f"not a time zone: {value!r}") from exc
+        return value
 
 
 def parse_eventbridge(event: dict[str, Any]) -> list[Alert]:
