@@ -588,7 +588,8 @@ def story(
 
     say(
         "1. 09:00 An EC2 CPU alarm, ServerCpuTooHigh, fires (EventBridge 'CloudWatch Alarm State Change' "
-        "→ SQS → router); after group_wait (30s) it is posted to #infra-alerts"
+        "→ SQS → router); after group_wait (30s) it is posted to #infra-alerts, then CloudWatch's graph of the CPU "
+        "is added to the message"
     )
     cpu_alarm_in_cloudwatch(session.client("cloudwatch"))
     events.put_events(Entries=[alarm_event("ServerCpuTooHigh", "ALARM", stamp(0))])
