@@ -218,3 +218,12 @@ schedules:
     assert without.line().startswith(
         "✗ Slack scopes: the token lacks usergroups:write — fix: add usergroups:write"
     )
+
+
+def test_with_graphs_the_token_needs_files_write_which_the_manifest_asks_for() -> None:
+    manifest = yaml.safe_load((ROOT / "slack" / "manifest.yaml").read_text(encoding="utf-8"))
+    granted = frozenset(manifest["oauth_config"]["scopes"]["bot"])
+    assert slack_scopes_check(granted, "s", graphs=True).ok is True
+    without = slack_scopes_check(granted - {"files:write"}, "s", graphs=True)
+    assert without.line().startswith("✗ Slack scopes: the token lacks files:write — fix: add files:write")
+    assert slack_scopes_check(granted - {"files:write"}, "s").ok is True  # graphs off: not needed

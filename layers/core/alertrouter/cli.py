@@ -466,6 +466,7 @@ def stack_target(cloudformation: Any, stack: str, routing: str, slo: str) -> Any
         rule_names=of_type("AWS::Events::Rule"),
         alarm_names=of_type("AWS::CloudWatch::Alarm"),
         uses_usergroups=bool(parameters.get("AllowedSlackUserGroupIds", "").strip()),
+        draws_graphs=parameters.get("SlackGraphs", "true").strip() == "true",  # (the template's default)
     )
 
 

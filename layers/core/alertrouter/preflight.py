@@ -27,6 +27,7 @@ E164 = re.compile(r"\+[1-9]\d{6,14}")
 REQUIRED_SCOPES = ("chat:write", "channels:read", "groups:read", "channels:history", "groups:history")
 USERGROUP_SCOPE = "usergroups:read"  # only with AllowedSlackUserGroupIds
 USERGROUP_WRITE_SCOPE = "usergroups:write"  # only with a schedule that keeps a slack_usergroup
+FILES_SCOPE = "files:write"  # only with SlackGraphs: the graphs are uploaded
 TOKEN_ERRORS = frozenset({"token_revoked", "token_expired", "invalid_auth", "not_authed", "account_inactive"})
 PREFLIGHT_KEY = {"pk": {"S": "PREFLIGHT"}, "sk": {"S": "LAST"}}  # the scheduled run's last results
 INVITE = "/invite @AlertRouter"
@@ -64,6 +65,7 @@ class Target:
     rule_names: tuple[str, ...] = ()
     alarm_names: tuple[str, ...] = ()
     uses_usergroups: bool = False
+    draws_graphs: bool = False  # SlackGraphs: the router uploads graphs (files:write)
 
 
 class SlackReader(Protocol):
@@ -186,10 +188,16 @@ def slack_token_check(
 
 
 def slack_scopes_check(
-    scopes: frozenset[str], secret: str, *, usergroups: bool = False, usergroup_updates: bool = False
+    scopes: frozenset[str],
+    secret: str,
+    *,
+    usergroups: bool = False,
+    usergroup_updates: bool = False,
+    graphs: bool = False,
 ) -> Check:
     needed = list(REQUIRED_SCOPES) + ([USERGROUP_SCOPE] if usergroups else [])
     needed += [USERGROUP_WRITE_SCOPE] if usergroup_updates else []
+    needed += [FILES_SCOPE] if graphs else []
     missing = [s for s in needed if s not in scopes]
     if missing:
         return Check(
@@ -466,6 +474,7 @@ def run_checks(target: Target, aws: Clients, slack: SlackReader, token: Callable
                 target.slack_token_secret,
                 usergroups=target.uses_usergroups,
                 usergroup_updates=any(s.slack_usergroup for s in getattr(config, "schedules", ())),
+                graphs=target.draws_graphs,
             )
         )
         checks += [slack_channel_check(slack, c) for c in channels]

@@ -53,4 +53,5 @@ def target(s: PreflightSettings) -> Target:
         rule_names=s.rules,
         alarm_names=s.alarms,
         uses_usergroups=bool(s.allowed_usergroup_ids.strip()),
+        draws_graphs=s.slack_graphs,
     )

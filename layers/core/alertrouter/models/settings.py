@@ -180,6 +180,7 @@ class PreflightSettings(_StateTable, _RouterQueue, _StormQueue, _Paging, _Routin
     slack_token_secret: str = Field(min_length=1)
     slo_config_path: str = "/opt/slos.yaml"
     allowed_usergroup_ids: str = ""  # with any, the token needs usergroups:read
+    slack_graphs: bool = False  # with graphs in the messages, the token needs files:write
     rule_names: str = ""  # comma-separated EventBridge rule names
     alarm_names: str = ""  # comma-separated alarm names
     stack_label: str = ""  # "<stack>-<AccountLabel>": the metrics' Stack dimension
