@@ -4,14 +4,18 @@ not read, and at most MAX_GROUPS_READ groups read a call (the rest counted, and 
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from alertrouter.models.matcher import Matcher
 from alertrouter.models.open_group import OpenGroup
 from alertrouter.slack_app import open_now
 from alertrouter.slack_app.commands import Commands
+from alertrouter.slack_app.home import home_view
 from alertrouter.slack_app.open_now import open_alerts
 from alertrouter.slack_app.payloads import SlashCommand
+from alertrouter.slack_app.silence_modal import preview_of
 from support.memory_store import MemoryStore
 from support.store_items import NOW, alert, upsert
 
@@ -57,3 +61,12 @@ def test_at_most_max_groups_read_and_the_rest_said(monkeypatch: pytest.MonkeyPat
     )
     text = commands.answer(SlashCommand(command="/alerts", text="", user_id="U0ALICE01"), NOW)["text"]
     assert text.splitlines()[-1] == "…and 1 more group with open alerts, not read: narrow it with matchers."
+
+
+def test_home_and_the_silence_preview_say_the_groups_not_read() -> None:
+    home = json.dumps(home_view([], 0, [], [], NOW, "now", unread_groups=3), ensure_ascii=False)
+    assert "…and 3 more groups with open alerts, not read: `/alerts` with matchers lists them." in home
+    assert "not read" not in json.dumps(home_view([], 0, [], [], NOW, "now"))
+    preview = preview_of([], unread_groups=1)
+    assert preview.text.endswith("…and 1 more group with open alerts, not read.") and preview.count == 0
+    assert "No open alert matches" in preview_of([]).text
