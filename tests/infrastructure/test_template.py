@@ -463,8 +463,9 @@ def test_the_internet_facing_interactions_function_touches_only_the_items_a_clic
         "SILENCE",
         "OVERRIDE#*",
     ]
-    # the Silence modal's preview reads the open-alert index and the alerts' states, and writes neither
-    assert leading_keys("SlackInteractionsFunction", "OpenAlertsRead") == ["OPEN#*", "ALERT#*"]
+    # /alerts, App Home and the Silence modal's preview read the open-group index and the alerts' states (the
+    # groups through StateTable's GROUP#), and write neither; the open-alert index (a hub's gauge) is not theirs
+    assert leading_keys("SlackInteractionsFunction", "OpenAlertsRead") == ["OPENGROUP#*", "ALERT#*"]
     [read] = [
         s for s, _ in statements(FUNCTIONS["SlackInteractionsFunction"]) if s["Sid"] == "OpenAlertsRead"
     ]

@@ -52,8 +52,8 @@ schedules:
 
 @pytest.fixture
 def harness(aws: Any, slack: SlackStandIn, tmp_path: Path) -> Harness:
-    # (a hub keeps the open-alert index that /alerts and App Home read)
-    return make_harness(aws, slack, tmp_path, CONFIG, mode="hub")
+    # standalone (the default): the open-group index /alerts and App Home read is kept in every mode with a table
+    return make_harness(aws, slack, tmp_path, CONFIG)
 
 
 def service(harness: Harness, **allowlists: Any) -> InteractionService:

@@ -30,9 +30,9 @@ DAY_S = 86_400
 
 @pytest.fixture
 def harness(aws: Any, slack: Any, tmp_path: Path) -> Harness:
-    # A hub's router keeps the open-alert index the preview reads (a standalone one does not: see
-    # composition/router.py keeps_open_index).
-    return make_harness(aws, slack, tmp_path, mode="hub")
+    # standalone (the default): the preview reads the open-group index, which every router with a table keeps
+    # (flush/open_group.py); the per-alert index is a hub's alone
+    return make_harness(aws, slack, tmp_path)
 
 
 @pytest.fixture

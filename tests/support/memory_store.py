@@ -11,6 +11,7 @@ from typing import Any
 from alertrouter.models.alert import Alert, Status
 from alertrouter.models.heartbeat import HeartbeatCheck, HeartbeatRecord, HeartbeatState
 from alertrouter.models.open_alert import OpenEntry
+from alertrouter.models.open_group import OpenGroup
 from alertrouter.models.schedule import Override
 from alertrouter.models.silence import Silence, extended
 from alertrouter.models.state import (
@@ -41,6 +42,7 @@ from alertrouter.store.base import (
     InhibitSourceStore,
     LeaseHeldError,
     OpenAlertIndex,
+    OpenGroupIndex,
     OverrideStore,
     PageOutbox,
     PagingSlots,
@@ -72,6 +74,7 @@ class MemoryTable:
         self.override_items: dict[tuple[str, int, int], Override] = {}  # (schedule, start, created)
         self.heartbeat_items: dict[str, HeartbeatRecord] = {}
         self.open_items: dict[str, OpenEntry] = {}  # fp -> its open-alert entry
+        self.open_group_items: dict[str, OpenGroup] = {}  # group key -> its open-group entry
         self._lock = threading.Lock()
 
 
@@ -115,6 +118,24 @@ class MemoryOpenAlerts(MemoryTable, OpenAlertIndex):
                 return False
             del self.open_items[entry.fingerprint]
             return True
+
+
+class MemoryOpenGroups(MemoryTable, OpenGroupIndex):
+    def list_open_group(self, group: OpenGroup) -> None:
+        with self._lock:
+            self.open_group_items[group.key] = OpenGroup(group.key, group.put_ms, dict(group.labels))
+
+    def unlist_open_group(self, key: str, put_ms: int) -> bool:
+        with self._lock:
+            entry = self.open_group_items.get(key)
+            if entry is None or entry.put_ms != put_ms:
+                return False
+            del self.open_group_items[key]
+            return True
+
+    def open_groups(self) -> list[OpenGroup]:
+        with self._lock:
+            return sorted(self.open_group_items.values(), key=lambda e: (e.put_ms, e.key))
 
 
 class MemoryExpiries(MemoryTable, ExpiryStore):
@@ -544,6 +565,7 @@ class MemoryStore(
     MemoryOverrides,
     MemoryHeartbeats,
     MemoryOpenAlerts,
+    MemoryOpenGroups,
 ):
     """Every aggregate over the same dicts and lock: MemoryStore()."""
 

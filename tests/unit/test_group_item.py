@@ -109,6 +109,8 @@ STORED: dict[str, Any] = {
         "alt_text": "CPU of api",
         "resolved": False,
     },
+    # (added with the open-group index: when the group's entry was put; an item without it reads as not listed)
+    "open_listed_ms": 1714557600400,
 }
 
 
@@ -165,6 +167,10 @@ def test_every_field_of_every_part_has_its_stored_name() -> None:
     # Then its item names exactly the attributes a deployed table has, and reads back the same
     assert set(group_item(group)) == set(STORED) == set(GroupState.model_fields) - _parts() | set(IN_PARTS)
     assert group_from_item(group_item(group)) == group
+    # a group not listed in the open-group index writes no attribute for it, as an item before the index
+    unlisted = {k: v for k, v in STORED.items() if k != "open_listed_ms"}
+    assert set(group_item(group_from_item(unlisted))) == set(unlisted)
+    assert group_from_item(unlisted).open_listed_ms == 0
 
 
 def test_a_flush_progress_changes_only_the_attributes_it_names() -> None:

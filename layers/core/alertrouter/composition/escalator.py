@@ -116,9 +116,9 @@ def build_heartbeat_sweep() -> HeartbeatSweep | None:
 @lru_cache(maxsize=1)
 def build_open_alerts_gauge() -> OpenAlertsGauge | None:
     """The process's OpenAlerts gauge (the escalator's third task each minute), naming accounts as the routing
-    config does; None in a spoke (which keeps no open-alert index: its alerts are the hub's)."""
+    config does; None outside a hub (only a hub's router keeps the open-alert index)."""
     settings = EscalatorSettings.from_env()
-    if settings.mode == "spoke":
+    if settings.mode != "hub":
         return None
     store = DynamoDBStore(settings.table_name, Clients().dynamodb)
     config = routing_config(settings)

@@ -81,8 +81,7 @@ def compose(
     lane = Lane(settings.ingest_queue_url)
     if stores is None:
         store = DynamoDBStore(settings.table_name, clients.dynamodb)
-        # the open-alert index: the OpenAlerts gauge, and what /alerts, App Home and the Silence modal list
-        store.keeps_open_index = settings.mode != "spoke"
+        store.keeps_open_index = settings.mode == "hub"  # (only a hub's dashboards show the OpenAlerts gauge)
         stores = store.stores()
     slack = slack or SlackClient(slack_token(settings, secrets), str(settings.slack_api_url))
     router = Router(

@@ -21,6 +21,7 @@ from alertrouter.store.base import (
     GroupView,
     HistoryStore,
     InhibitSourceStore,
+    OpenGroupIndex,
     PageOutbox,
     PagingSlots,
     Stores,
@@ -59,6 +60,7 @@ class FlushEnv:
     outbox: PageOutbox = field(init=False)
     escalations: EscalationStore = field(init=False)
     histories: HistoryStore = field(init=False)
+    open_groups: OpenGroupIndex = field(init=False)
 
     def __post_init__(self, stores: Stores) -> None:
         self.use(stores)
@@ -68,6 +70,7 @@ class FlushEnv:
         self.leases, self.groups, self.alerts = stores.leases, stores.groups, stores.alerts
         self.inhibit_sources, self.paging, self.outbox = stores.inhibit_sources, stores.paging, stores.outbox
         self.escalations, self.histories = stores.escalations, stores.history
+        self.open_groups = stores.open_groups
 
     @property
     def wording(self) -> Wording:

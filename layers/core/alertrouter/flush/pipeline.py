@@ -10,6 +10,7 @@ from alertrouter.flush.failsafe_page import FailSafePage
 from alertrouter.flush.graph import AskForGraph
 from alertrouter.flush.mute import Mute
 from alertrouter.flush.muting import Muting
+from alertrouter.flush.open_group import ListOpenGroup
 from alertrouter.flush.outcome import Outcome
 from alertrouter.flush.pages import Pages
 from alertrouter.flush.prune import Prune
@@ -26,10 +27,12 @@ from alertrouter.models.state import GroupState
 class FlushPipeline:
     def __init__(self, env: FlushEnv, silences: SilenceCache) -> None:
         self.env = env
+        self.open_group = ListOpenGroup(env)
         self.stages: tuple[Stage, ...] = (
             NewEpisode(env),
             Prune(env),
             Mute(env, Muting(env, silences)),
+            self.open_group,  # after Mute: it knows whether all is resolved, and what the release keeps
             ReleaseUntold(env),
             Pages(env),  # SMS first: a Slack outage must not delay a page
             FailSafePage(env),
@@ -50,5 +53,6 @@ class FlushPipeline:
         for stage in self.stages:
             stage.run(flush)
             if flush.released is not None:
+                self.open_group.after_release(flush)
                 return flush.released
         raise AssertionError("the last stage releases the group")

@@ -410,6 +410,7 @@ class GroupState(BaseModel):
     pending_since_ms: int = 0  # when the group last went from notified to pending (group_wait counts from it)
     episode: int = 1
     flush_at_ms: int = 0  # when the scheduled flush is due (0: none; one in the past is being or was handled)
+    open_listed_ms: int = 0  # when its open-group entry was put (0: not listed; store/base.py OpenGroupIndex)
     # the parts
     slack: SlackDelivery = Field(default_factory=SlackDelivery)
     webhooks: WebhookDelivery = Field(default_factory=WebhookDelivery)

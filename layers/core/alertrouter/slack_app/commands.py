@@ -30,7 +30,7 @@ from alertrouter.slack_app.listing import alert_line, collapsed, listed
 from alertrouter.slack_app.oncall import on_call_lines
 from alertrouter.slack_app.open_now import open_alerts
 from alertrouter.slack_app.payloads import SlashCommand
-from alertrouter.store.base import AlertStore, GroupView, OpenAlertIndex, OverrideStore
+from alertrouter.store.base import AlertStore, GroupView, OpenGroupIndex, OverrideStore
 
 MAX_LINES = 25  # alerts listed in one answer; the rest are counted
 USAGE = (
@@ -46,6 +46,14 @@ USAGE = (
 # What the router's Acknowledge button does, for the message a link names: (user, message, group key,
 # episode, at_ms) -> what to tell the user.
 Acknowledge = Callable[[str, LinkedMessage, str, int, int], str]
+
+
+def unread_line(groups: int) -> str:
+    """What a listing says of the open groups it did not read (open_now.MAX_GROUPS_READ)."""
+    return (
+        f"…and {groups} more group{'s' if groups != 1 else ''} with open alerts, not read: "
+        "narrow it with matchers."
+    )
 
 
 def ephemeral(text: str) -> dict[str, Any]:
@@ -79,7 +87,7 @@ class Commands:
     def __init__(
         self,
         *,
-        index: OpenAlertIndex,
+        index: OpenGroupIndex,
         alerts: AlertStore,
         groups: GroupView,
         routing: Callable[[], RoutingConfig | None],
@@ -121,14 +129,14 @@ class Commands:
                 f"Not a matcher: {escape(shorten(str(exc), 300))}.\nMatchers are written as in a silence: "
                 '`severity="critical"`, `service=~"pay.*"`, `team!="web"`, separated by commas.'
             )
-        states = open_alerts(self.index, self.alerts, matchers)
+        found = open_alerts(self.index, self.groups, self.alerts, matchers)
+        states = found.states
         which = f" matching `{escape(shorten(', '.join(map(str, matchers)), 300))}`" if matchers else ""
         if not states:
             lines = [f"No alerts are firing{which}."]
         else:
-            shown = listed(
-                states[:MAX_LINES], AlertGroups(self.routing, self.groups), workspace_url(self.slack)
-            )
+            groups = AlertGroups(self.routing, self.groups).known(found.groups)
+            shown = listed(states[:MAX_LINES], groups, workspace_url(self.slack))
             count = f"{len(states)} alert{'s' if len(states) != 1 else ''} firing"
             lines = [
                 f"*{count}*{which}, worst first:",
@@ -136,6 +144,8 @@ class Commands:
             ]
             if len(states) > MAX_LINES:
                 lines.append(f"…and {len(states) - MAX_LINES} more: narrow it with matchers.")
+        if found.unread_groups:
+            lines.append(unread_line(found.unread_groups))
         return {"response_type": "in_channel" if here else "ephemeral", "text": "\n".join(lines)}
 
     def ack(self, user: str, text: str, now_ms: int) -> str:

@@ -62,7 +62,7 @@ class SlackAppEndpoint:
         self.refuse = refuse  # the user allow-lists: why this user may not act, None if they may
         self.open_silence = open_silence  # the Silence modal (slack_app/silence_modal.py), for /silence
         self.commands = Commands(
-            index=stores.open_alerts,
+            index=stores.open_groups,
             alerts=stores.alerts,
             groups=stores.clicks,
             routing=routing,
@@ -132,12 +132,14 @@ class SlackAppEndpoint:
             logger.warning("App Home not published", extra={"user": user, "reason": str(exc)})
 
     def home(self, now_ms: int) -> dict[str, Any]:
-        states = open_alerts(self.stores.open_alerts, self.stores.alerts)
-        shown = listed(
-            states[:MAX_HOME_ALERTS], AlertGroups(self.routing, self.stores.clicks), workspace_url(self.slack)
-        )
+        found = open_alerts(self.stores.open_groups, self.stores.clicks, self.stores.alerts)
+        states = found.states
+        groups = AlertGroups(self.routing, self.stores.clicks).known(found.groups)
+        shown = listed(states[:MAX_HOME_ALERTS], groups, workspace_url(self.slack))
         silences = sorted(
             (s for s in self.stores.silences.silences() if s.active(now_ms)), key=lambda s: s.ends_at_ms
         )
         on_call = on_call_lines(self.routing(), self.stores.overrides, now_ms)
-        return home_view(shown, len(states), silences, on_call, now_ms, utc_text(now_ms))
+        return home_view(
+            shown, len(states), silences, on_call, now_ms, utc_text(now_ms), unread_groups=found.unread_groups
+        )

@@ -54,9 +54,10 @@ def home_view(
     on_call: list[str],
     now_ms: int,
     updated: str,
+    unread_groups: int = 0,
 ) -> dict[str, Any]:
     """The Home tab: `alerts` the first of `total_alerts` open ones (worst first), the active `silences`, the
-    `on_call` lines; `updated` says when it was read."""
+    `on_call` lines; `updated` says when it was read; `unread_groups`: open groups not read (open_now's bound)."""
     blocks: list[dict[str, Any]] = [_header(f"🚨 Open alerts ({total_alerts})")]
     if total_alerts:
         counts = Counter(a.state.severity for a in alerts)
@@ -77,6 +78,13 @@ def home_view(
     if total_alerts > len(listed_alerts):
         blocks.append(
             _context(f"…and {total_alerts - len(listed_alerts)} more: `/alerts` with matchers lists them.")
+        )
+    if unread_groups:
+        blocks.append(
+            _context(
+                f"…and {unread_groups} more group{'s' if unread_groups != 1 else ''} with open alerts, not read: "
+                "`/alerts` with matchers lists them."
+            )
         )
     blocks += [{"type": "divider"}, _header(f"🔕 Active silences ({len(silences)})")]
     if not silences:

@@ -10,7 +10,7 @@ A message's link is its permalink (https://api.slack.com/methods/chat.getPermali
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 from urllib.parse import parse_qs, urlsplit
@@ -114,6 +114,11 @@ class AlertGroups:
 
     def of(self, state: AlertState) -> list[GroupState]:
         return [g for key in self.group_keys(state) if (g := self.group(key)) is not None]
+
+    def known(self, groups: Mapping[str, GroupState]) -> AlertGroups:
+        """Groups read already (open_now's): not read again."""
+        self._read.update(groups)
+        return self
 
 
 def first_message(group: GroupState) -> tuple[str, str] | None:

@@ -1,18 +1,33 @@
-"""The alerts firing now, as `/alerts`, App Home and the Silence modal's preview list them: the open-alert index
-read whole, each entry's alert state read back (an entry may outlive its alert by a moment: only states still
-firing count), filtered by label matchers as a silence would match them."""
+"""The alerts firing now, as `/alerts`, App Home and the Silence modal's preview list them: the open-group index
+(an entry per group with something open, kept by the flush: no index write per alert), each listed group read
+(at most MAX_GROUPS_READ of them), its members still firing, their alert states read back (full labels; only
+states still firing count: an entry may outlive its group's episode) and filtered by label matchers as a silence
+would match them. An alert is listed from its group's first flush on (its group_wait), as its message is."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from alertrouter.models.alert import Severity, Status
 from alertrouter.models.matcher import Matcher
+from alertrouter.models.open_group import OpenGroup
 from alertrouter.models.silence import FINGERPRINT_LABEL
-from alertrouter.models.state import AlertState
-from alertrouter.store.base import AlertStore, OpenAlertIndex
+from alertrouter.models.state import AlertState, GroupState
+from alertrouter.store.base import AlertStore, GroupView, OpenGroupIndex
 
 MAX_LISTED = 500  # a storm's worth; what is listed beyond this is counted, not shown
+MAX_GROUPS_READ = 200  # groups read per call (a Query each); the open groups beyond are counted, not read
+
+
+@dataclass(frozen=True)
+class OpenNow:
+    """What is firing now (the matchers' selection, worst severity first, then the oldest), the groups read for
+    it (key -> group, for their messages and acknowledgements) and how many open groups were left unread."""
+
+    states: list[AlertState]
+    groups: dict[str, GroupState] = field(default_factory=dict)
+    unread_groups: int = 0
 
 
 def severity_rank(severity: str) -> int:
@@ -28,11 +43,26 @@ def matches(state: AlertState, matchers: Sequence[Matcher]) -> bool:
     return all(m.matches(view) for m in matchers)
 
 
+def may_match(entry: OpenGroup, matchers: Sequence[Matcher]) -> bool:
+    """Whether some member of the group may match: every member has the group's labels, so a matcher on one of
+    them that the group's value fails rules the whole group out."""
+    return all(m.matches(entry.labels) for m in matchers if m.name in entry.labels)
+
+
 def open_alerts(
-    index: OpenAlertIndex, alerts: AlertStore, matchers: Sequence[Matcher] = ()
-) -> list[AlertState]:
+    index: OpenGroupIndex, groups: GroupView, alerts: AlertStore, matchers: Sequence[Matcher] = ()
+) -> OpenNow:
     """The firing alerts the matchers select, worst severity first, then the oldest first."""
-    fingerprints = sorted({entry.fingerprint for entry in index.open_entries()})
-    states = alerts.get_alerts(fingerprints) if fingerprints else {}
-    firing = [s for s in states.values() if s.status == Status.FIRING and matches(s, matchers)]
-    return sorted(firing, key=lambda s: (severity_rank(s.severity), s.starts_at_ms, s.fingerprint))
+    entries = [e for e in index.open_groups() if may_match(e, matchers)]
+    read: dict[str, GroupState] = {}
+    firing: set[str] = set()
+    for entry in entries[:MAX_GROUPS_READ]:
+        group = groups.get_group(entry.key)
+        if group is None:
+            continue  # an entry left over by a group since expired
+        read[entry.key] = group
+        firing.update(fp for fp, m in group.members.items() if m.status == Status.FIRING)
+    states = alerts.get_alerts(sorted(firing)) if firing else {}
+    selected = [s for s in states.values() if s.status == Status.FIRING and matches(s, matchers)]
+    ordered = sorted(selected, key=lambda s: (severity_rank(s.severity), s.starts_at_ms, s.fingerprint))
+    return OpenNow(ordered, read, max(0, len(entries) - MAX_GROUPS_READ))

@@ -200,9 +200,15 @@ def _end(fields: Fields, now_ms: int) -> tuple[int, str, str]:
     return now_ms + length_ms, "", ""
 
 
-def preview_of(states: list[AlertState]) -> Preview:
-    """The preview section: how many open alerts the matchers select and which (the worst first)."""
-    if not states:
+def preview_of(states: list[AlertState], unread_groups: int = 0) -> Preview:
+    """The preview section: how many open alerts the matchers select and which (the worst first);
+    `unread_groups`: open groups not read (open_now's bound), said after them."""
+    unread = (
+        f"\n…and {unread_groups} more group{'s' if unread_groups != 1 else ''} with open alerts, not read."
+        if unread_groups
+        else ""
+    )
+    if not states and not unread:
         return Preview(
             "*No open alert matches these matchers now.* The silence would mute matching alerts that fire "
             "while it lasts.",
@@ -214,7 +220,8 @@ def preview_of(states: list[AlertState]) -> Preview:
         f" · since {utc_text(s.starts_at_ms)}"
         for s in states[:PREVIEW_LISTED]
     ]
-    return Preview(head + "\n" + whole_lines(lines, SECTION_BUDGET - len(head) - 1, len(states)), len(states))
+    listing = whole_lines(lines, SECTION_BUDGET - len(head) - len(unread) - 1, len(states))
+    return Preview(head + "\n" + listing + unread, len(states))
 
 
 def _plain(text: str) -> dict[str, Any]:
@@ -436,7 +443,8 @@ class SilenceModal:
         return {}
 
     def _preview(self, matchers: Sequence[Matcher]) -> Preview:
-        return preview_of(open_alerts(self.stores.open_alerts, self.stores.alerts, matchers))
+        found = open_alerts(self.stores.open_groups, self.stores.clicks, self.stores.alerts, matchers)
+        return preview_of(found.states, found.unread_groups)
 
     def _note(self, origin: Origin, silence: Silence, user: str, at_ms: int) -> None:
         """A silence saved from a message: in the group's history, and a note in the message's thread."""

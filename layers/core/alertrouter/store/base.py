@@ -10,6 +10,7 @@ from typing import Any, Protocol, TypedDict
 from alertrouter.models.alert import Alert
 from alertrouter.models.heartbeat import HeartbeatCheck, HeartbeatRecord, HeartbeatState
 from alertrouter.models.open_alert import OpenEntry
+from alertrouter.models.open_group import OpenGroup
 from alertrouter.models.schedule import Override
 from alertrouter.models.silence import Silence
 from alertrouter.models.state import (
@@ -52,6 +53,7 @@ class GroupProgress(TypedDict, total=False):
     muted: dict[str, str]
     flapping: list[str]
     resume_at_ms: int
+    open_listed_ms: int
 
 
 class EscalationChanges(TypedDict, total=False):
@@ -102,6 +104,22 @@ class OpenAlertIndex(Protocol):
 
     def drop_open(self, entry: OpenEntry) -> bool:
         """Delete the entry if it is still as read (not put again since); True if it was."""
+
+
+class OpenGroupIndex(Protocol):
+    """The groups with something open: an entry per group episode, put by the flush that first finds the group
+    firing and deleted after the flush that finds it all resolved (flush/open_group.py), so the readers
+    (slack_app/open_now.py) find what fires now without an index write per alert. An entry may outlive its
+    group's episode (a crash between the release and the delete): readers check the group."""
+
+    def list_open_group(self, group: OpenGroup) -> None:
+        """Put the group's entry (idempotent: a retry, or a newer put, replaces it)."""
+
+    def unlist_open_group(self, key: str, put_ms: int) -> bool:
+        """Delete the group's entry if it is still the one put at put_ms; True if it was."""
+
+    def open_groups(self) -> list[OpenGroup]:
+        """Every entry, oldest first."""
 
 
 class ExpiryStore(Protocol):
@@ -397,3 +415,4 @@ class Stores:
     overrides: OverrideStore
     heartbeats: HeartbeatStore
     open_alerts: OpenAlertIndex
+    open_groups: OpenGroupIndex

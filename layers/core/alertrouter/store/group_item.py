@@ -69,6 +69,8 @@ def group_item(group: GroupState) -> dict[str, Any]:
         values.update({stored_as[part, field]: value for field, value in values.pop(part).items()})
     if values.get("slack_graph") is None:  # (no graph: no attribute, as an item written before graphs)
         values.pop("slack_graph", None)
+    if not values.get("open_listed_ms"):  # (not listed: no attribute, as an item written before the index)
+        values.pop("open_listed_ms", None)
     return values
 
 

@@ -15,6 +15,7 @@ from alertrouter.store.dynamodb.held_back import HeldBackItems
 from alertrouter.store.dynamodb.history import HistoryItems, RequestItems
 from alertrouter.store.dynamodb.leases import FlushLeaseItems
 from alertrouter.store.dynamodb.open_alerts import OpenAlertItems
+from alertrouter.store.dynamodb.open_groups import OpenGroupItems
 from alertrouter.store.dynamodb.overrides import OverrideItems
 from alertrouter.store.dynamodb.paging import OutboxItems, PagingSlotItems
 from alertrouter.store.dynamodb.silences import InhibitSourceItems, SilenceItems
@@ -40,6 +41,7 @@ class DynamoDBStore(
     OverrideItems,
     HeartbeatItems,
     OpenAlertItems,
+    OpenGroupItems,
 ):
     """Every aggregate over one table: DynamoDBStore(table_name, client)."""
 

@@ -11,6 +11,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from alertrouter.models.open_alert import open_shard
+from alertrouter.models.open_group import open_group_shard
 from alertrouter.models.state import QueuedPage
 
 ALERT_TTL_S = 90 * 86400  # keep an alert's state 90 days after its last event
@@ -140,6 +141,10 @@ def handoff_key(schedule: str) -> dict[str, Any]:
 
 def open_alert_key(fingerprint: str) -> dict[str, Any]:
     return {"pk": {"S": f"OPEN#{open_shard(fingerprint)}"}, "sk": {"S": fingerprint}}
+
+
+def open_group_key(key: str) -> dict[str, Any]:
+    return {"pk": {"S": f"OPENGROUP#{open_group_shard(key)}"}, "sk": {"S": key}}
 
 
 def heartbeat_key(name: str) -> dict[str, Any]:
