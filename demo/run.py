@@ -353,33 +353,14 @@ CPU_INSTANCE = "i-0a1b2c3d4e5f"  # the demo's web server (alarm_event's default 
 def cpu_alarm_in_cloudwatch(cloudwatch: Any) -> None:
     """ServerCpuTooHigh as CloudWatch holds it (what DescribeAlarms answers the graph with), and the CPU it
     watched from 06:00: calm, then three five-minute points above 80 before 09:00, back down by 09:10."""
-    dimensions = [{"Name": "InstanceId", "Value": CPU_INSTANCE}]
-    cloudwatch.put_metric_alarm(
-        AlarmName="ServerCpuTooHigh",
-        Namespace="AWS/EC2",
-        MetricName="CPUUtilization",
-        Dimensions=dimensions,
-        Statistic="Average",
-        Period=300,
-        EvaluationPeriods=3,
-        Threshold=80.0,
-        ComparisonOperator="GreaterThanThreshold",
-    )
+    from support.graph_alarms import put_cpu_alarm
+
     calm = [38.0, 41.5, 36.2, 44.8, 40.1, 39.3, 42.7, 37.9, 45.2, 43.0, 41.1, 38.6]
     # 06:00 ... 08:40 calm, 08:45 ... 09:05 above 80, 09:10 back down
     values = (calm * 3)[:33] + [92.0, 95.4, 97.1, 96.3, 88.0, 41.2]
-    start_s = START_MS / 1000 - 36 * 300
-    cloudwatch.put_metric_data(
-        Namespace="AWS/EC2",
-        MetricData=[
-            {
-                "MetricName": "CPUUtilization",
-                "Dimensions": dimensions,
-                "Value": v,
-                "Timestamp": start_s + i * 300,
-            }
-            for i, v in enumerate(values)
-        ],
+    first_at_s = START_MS / 1000 - 36 * 300
+    put_cpu_alarm(
+        cloudwatch, "ServerCpuTooHigh", CPU_INSTANCE, values, first_at_s, threshold=80.0, evaluation_periods=3
     )
 
 

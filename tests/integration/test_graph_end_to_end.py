@@ -18,6 +18,7 @@ from alertrouter.aws import Clients
 from alertrouter.composition.router import compose
 from alertrouter.graphs.render import GraphRenderer
 from alertrouter.graphs.widget import graphable
+from support.graph_alarms import put_cpu_alarm
 from support.harness import Harness, drain_scheduled, fire, make_harness
 from support.slack_standin import SlackStandIn
 from support.widget_image_standin import WidgetImageStandIn, widget_image_standin
@@ -35,31 +36,8 @@ def cloudwatch_images() -> Iterator[WidgetImageStandIn]:
 
 def cpu_alarm_with_data(cloudwatch: Any, instance: str = "i-0abc") -> None:
     """The harness's ServerCpuTooHigh as CloudWatch holds it, and the CPU it watched: calm, then above 50."""
-    dimensions = [{"Name": "InstanceId", "Value": instance}]
-    cloudwatch.put_metric_alarm(
-        AlarmName="ServerCpuTooHigh",
-        Namespace="AWS/EC2",
-        MetricName="CPUUtilization",
-        Dimensions=dimensions,
-        Statistic="Average",
-        Period=300,
-        EvaluationPeriods=1,
-        Threshold=50.0,
-        ComparisonOperator="GreaterThanThreshold",
-    )
     values = [12.0] * 30 + [96.0, 99.0]
-    cloudwatch.put_metric_data(
-        Namespace="AWS/EC2",
-        MetricData=[
-            {
-                "MetricName": "CPUUtilization",
-                "Dimensions": dimensions,
-                "Value": value,
-                "Timestamp": FIRED - (len(values) - 1 - i) * 300,
-            }
-            for i, value in enumerate(values)
-        ],
-    )
+    put_cpu_alarm(cloudwatch, "ServerCpuTooHigh", instance, values, FIRED - 31 * 300, threshold=50.0)
 
 
 def with_real_graphs(h: Harness, cloudwatch: Any) -> Harness:
