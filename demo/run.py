@@ -1376,7 +1376,7 @@ def closing_summary(
             slack,
             html_path,
             title="AlertRouter demo: what Slack shows",
-            first=("#oncall", "#alerts", "#batch-alerts", "#infra-alerts"),
+            first=("#infra-alerts", "#oncall", "#alerts", "#batch-alerts"),
         )
         write_page(  # the docs' picture of a message with its graph (make docs-images)
             slack,
