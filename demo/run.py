@@ -1220,6 +1220,7 @@ def from_slack(
     """Steps 26-28: acting without leaving Slack: `/alerts`, a silence made in the `/silence` modal (checked,
     previewed, saved) muting the next matching alert, and the App Home tab, each a signed request to the
     slack-interactions function's URL, answered within Slack's 3 seconds."""
+    from alertrouter.notify.preview import mrkdwn_to_text
     from support.slack_modal import Inputs, view_submission
     from support.slack_requests import app_home_opened
 
@@ -1229,23 +1230,24 @@ def from_slack(
         assert response["statusCode"] == 200, response
         return dict(json.loads(response["body"]))
 
+    def disk_fills(minute: int, instance: str) -> None:
+        """DiskSpaceLow fires on one database host at the story's minute (EventBridge -> router)."""
+        clock.at_least(at(minute))
+        disk = {"InstanceId": instance}
+        event = alarm_event(
+            "DiskSpaceLow", "ALARM", stamp(minute), metric="disk_used_percent", dimensions=disk
+        )
+        events.put_events(Entries=[event])
+        lam.drain(within_s=120)
+        report()
+
     say(
         "26. 11:35 DiskSpaceLow fires on the database db-1 (#infra-alerts). The on-call engineer, in Slack, "
         'types `/alerts alertname="DiskSpaceLow"`: the answer, only they see it (ephemeral)'
     )
-    clock.at_least(at(155))
-    disk = {"InstanceId": "i-0db1000000001"}
-    events.put_events(
-        Entries=[
-            alarm_event("DiskSpaceLow", "ALARM", stamp(155), metric="disk_used_percent", dimensions=disk)
-        ]
-    )
-    lam.drain(within_s=60)
-    report()
+    disk_fills(155, "i-0db1000000001")
     channel = slack.channel_id("#infra-alerts")
     answer = ask(command("/alerts", 'alertname="DiskSpaceLow"', channel))
-    from alertrouter.notify.preview import mrkdwn_to_text
-
     shown = mrkdwn_to_text(answer["text"]).replace("\n", "\n    ")  # links as Slack shows them: their label
     print(f"  ← {answer['response_type']}: {shown}")
 
@@ -1271,15 +1273,7 @@ def from_slack(
         "silenced and no one is paged; the App Home tab (opened by the on-call engineer) lists what is open, "
         "silenced and on call"
     )
-    clock.at_least(at(160))
-    disk2 = {"InstanceId": "i-0db2000000002"}
-    events.put_events(
-        Entries=[
-            alarm_event("DiskSpaceLow", "ALARM", stamp(160), metric="disk_used_percent", dimensions=disk2)
-        ]
-    )
-    lam.drain(within_s=120)
-    report()
+    disk_fills(160, "i-0db2000000002")
     show(slack.channel_messages("#infra-alerts")[-1])
     ask(app_home_opened("U0ONCALL1"))
     report()
