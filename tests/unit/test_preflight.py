@@ -227,3 +227,16 @@ def test_with_graphs_the_token_needs_files_write_which_the_manifest_asks_for() -
     without = slack_scopes_check(granted - {"files:write"}, "s", graphs=True)
     assert without.line().startswith("✗ Slack scopes: the token lacks files:write — fix: add files:write")
     assert slack_scopes_check(granted - {"files:write"}, "s").ok is True  # graphs off: not needed
+
+
+def test_an_app_without_its_slash_commands_is_told_to_add_them() -> None:
+    manifest = yaml.safe_load((ROOT / "slack" / "manifest.yaml").read_text(encoding="utf-8"))
+    granted = frozenset(manifest["oauth_config"]["scopes"]["bot"])
+    assert "commands" in granted and {c["command"] for c in manifest["features"]["slash_commands"]} == {
+        "/alerts",
+        "/ack",
+        "/oncall",
+        "/silence",
+    }
+    without = slack_scopes_check(granted - {"commands"}, "s")
+    assert without.line().startswith("✗ Slack scopes: the token lacks commands — fix: add commands")

@@ -24,7 +24,15 @@ E164 = re.compile(r"\+[1-9]\d{6,14}")
 # The bot scopes the router's Slack calls need (slack/manifest.yaml asks for these and more): chat:write to post
 # and edit; channels:read/groups:read for conversations.list and .info (a channel name's id); channels:history/
 # groups:history for conversations.history (exactly-once posting looks for a message before posting again).
-REQUIRED_SCOPES = ("chat:write", "channels:read", "groups:read", "channels:history", "groups:history")
+# `commands`: the app's slash commands (/alerts, /ack, /oncall, /silence), which Slack grants with the scope
+REQUIRED_SCOPES = (
+    "chat:write",
+    "channels:read",
+    "groups:read",
+    "channels:history",
+    "groups:history",
+    "commands",
+)
 USERGROUP_SCOPE = "usergroups:read"  # only with AllowedSlackUserGroupIds
 USERGROUP_WRITE_SCOPE = "usergroups:write"  # only with a schedule that keeps a slack_usergroup
 FILES_SCOPE = "files:write"  # only with SlackGraphs: the graphs are uploaded
