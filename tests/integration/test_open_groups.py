@@ -136,3 +136,39 @@ def test_a_stale_entry_lists_nothing(harness: Harness) -> None:
     assert {e.key: e.put_ms for e in stores.open_groups.open_groups()}[group.key] == group_of(
         harness
     ).open_listed_ms
+
+
+def test_a_failed_put_is_tried_again_by_a_flush_soon_not_at_the_next_change(harness: Harness) -> None:
+    """A throttled PutItem on the index must not leave a firing group out of /alerts until its repeat_interval:
+    the flush asks to be looked at again a minute later, and that flush lists it."""
+    from botocore.exceptions import ClientError
+
+    failures = [1]
+
+    def throttle_once(params: dict[str, Any], model: Any, **_: Any) -> None:
+        item = params.get("Item") or {}
+        if model.name == "PutItem" and str(item.get("pk", {}).get("S", "")).startswith("OPENGROUP#"):
+            if failures:
+                failures.pop()
+                raise ClientError(
+                    {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}},
+                    "PutItem",
+                )
+
+    client = harness.service.router.stores.open_groups.client  # type: ignore[attr-defined]
+    client.meta.events.register("before-parameter-build.dynamodb", throttle_once)
+    try:
+        fire(harness, 0)
+        # the message went out all the same, but the group is not listed yet
+        assert len(harness.slack.channel_messages("#team")) == 1
+        assert harness.service.router.stores.open_groups.open_groups() == []
+        assert alerts_text(harness) == "No alerts are firing."
+        # When the flush it asked for comes (a minute later, with no new change), Then the group is listed
+        harness.clock.ms += 61_000
+        drain_scheduled(harness)
+    finally:
+        client.meta.events.unregister("before-parameter-build.dynamodb", throttle_once)
+    assert not failures and [e.key for e in harness.service.router.stores.open_groups.open_groups()] == [
+        group_of(harness).key
+    ]
+    assert "ServerCpuTooHigh" in alerts_text(harness)

@@ -49,7 +49,8 @@ def test_at_most_max_groups_read_and_the_rest_said(monkeypatch: pytest.MonkeyPat
         listed(store, name, minute)
     monkeypatch.setattr(open_now, "MAX_GROUPS_READ", 2)
     found = open_alerts(store, store, store)
-    assert [s.title for s in found.states] == ["A1", "A2"] and found.unread_groups == 1
+    # the newest groups first: A3 and A2 read, A1 (the oldest entry) counted
+    assert [s.title for s in found.states] == ["A2", "A3"] and found.unread_groups == 1
     commands = Commands(
         index=store,
         alerts=store,
@@ -70,3 +71,48 @@ def test_home_and_the_silence_preview_say_the_groups_not_read() -> None:
     preview = preview_of([], unread_groups=1)
     assert preview.text.endswith("…and 1 more group with open alerts, not read.") and preview.count == 0
     assert "No open alert matches" in preview_of([]).text
+
+
+def test_entries_left_over_never_crowd_out_what_fires_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An entry a crash left behind is old: read last, so a group that fires now is listed first."""
+    store = MemoryStore()
+    for n in range(3):  # three groups resolved long ago whose entries were never deleted
+        listed(store, f"Old{n}", n, state="OK")
+    fresh = listed(store, "ApiDown", 30)
+    monkeypatch.setattr(open_now, "MAX_GROUPS_READ", 2)
+    found = open_alerts(store, store, store)
+    assert [s.title for s in found.states] == ["ApiDown"] and fresh in found.groups
+    assert found.unread_groups == 2
+
+
+def test_reading_stops_once_the_groups_read_hold_max_listed_alerts(monkeypatch: pytest.MonkeyPatch) -> None:
+    store = MemoryStore()
+    for minute, name in enumerate(["A1", "A2", "A3", "A4"]):
+        listed(store, name, minute)
+    monkeypatch.setattr(open_now, "MAX_LISTED", 2)
+    monkeypatch.setattr(open_now, "PARALLEL_READS", 1)
+    found = open_alerts(store, store, store)
+    assert [s.title for s in found.states] == ["A3", "A4"] and found.unread_groups == 2
+
+
+def test_none_firing_among_the_groups_read_does_not_say_none_fire(monkeypatch: pytest.MonkeyPatch) -> None:
+    store = MemoryStore()
+    listed(store, "Firing", 0)
+    listed(store, "Resolved", 5, state="OK")  # newer, read first
+    monkeypatch.setattr(open_now, "MAX_GROUPS_READ", 1)
+    commands = Commands(
+        index=store,
+        alerts=store,
+        groups=store,
+        routing=lambda: None,
+        overrides=store,
+        slack=None,
+        acknowledge=lambda *args: "never called",
+    )
+    text = commands.answer(SlashCommand(command="/alerts", text="", user_id="U0ALICE01"), NOW)["text"]
+    assert text.splitlines() == [
+        "No alerts are firing in the groups read.",
+        "…and 1 more group with open alerts, not read: narrow it with matchers.",
+    ]
+    view = json.dumps(home_view([], 0, [], [], NOW, "now", unread_groups=1), ensure_ascii=False)
+    assert "No alerts are firing in the groups read." in view

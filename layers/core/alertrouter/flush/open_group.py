@@ -14,6 +14,7 @@ from alertrouter.models.open_group import OpenGroup
 from alertrouter.observability import ROUTER, module_logger
 
 logger = module_logger(ROUTER, __name__)
+RELIST_AFTER_MS = 60_000  # a failed put is tried again by a flush this much later
 
 
 class ListOpenGroup:
@@ -28,18 +29,22 @@ class ListOpenGroup:
                 self.env.open_groups.list_open_group(
                     OpenGroup(group.key, flush.now, dict(group.group_labels))
                 )
-            except Exception:  # noqa: BLE001 - the listing never holds a notification back; the next flush puts it
+            except Exception:  # noqa: BLE001 - the listing never holds a notification back
                 logger.warning("open-group entry not put", extra={"group": group.key}, exc_info=True)
+                # a firing group /alerts and App Home cannot see: tried again by a flush soon, not at the
+                # group's next change (which may be repeat_interval away)
+                flush.look_again_at(flush.now + RELIST_AFTER_MS)
                 return
             flush.kept["open_listed_ms"] = flush.now
         elif flush.all_resolved and group.open_listed_ms:
             flush.kept["open_listed_ms"] = 0
 
     def after_release(self, flush: Flush) -> None:
-        """The release noted the group resolved: its entry goes, unless a change arrived during the flush (the
-        follow-up flush decides then; an entry left for a group that stays resolved is one readers skip)."""
+        """The release noted the group resolved: its entry goes, even when a change arrived during the flush
+        (the release recorded the group unlisted, so the follow-up flush puts the entry again if the change
+        fires; kept here, it would be left over for good)."""
         listed, released = flush.group.open_listed_ms, flush.released
-        if not (flush.all_resolved and listed) or released is None or released.version != flush.version:
+        if not (flush.all_resolved and listed) or released is None:
             return
         try:
             self.env.open_groups.unlist_open_group(flush.group.key, listed)

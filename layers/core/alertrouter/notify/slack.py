@@ -28,6 +28,9 @@ RETRYABLE_ERRORS = frozenset(
 )
 WRITE_METHODS = frozenset({"chat.postMessage", "chat.update"})
 _CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{8,}")
+# the pace (and Retry-After) of a graph's upload calls: their own, so that a 429 on an upload never holds back
+# the posts and edits of every channel (which wait on "*")
+UPLOAD_PACE = "files:upload"
 
 
 class SlackAmbiguousError(NotifyError):
@@ -392,6 +395,7 @@ class SlackClient(SlackApi):
         got = self.call(
             "files.getUploadURLExternal",
             {"filename": filename, "length": len(png), "alt_txt": alt_text[:1000]},
+            channel=UPLOAD_PACE,
         )
         upload_url, file_id = str(got.get("upload_url") or ""), str(got.get("file_id") or "")
         if not upload_url.startswith(("https://", "http://")) or not file_id:
@@ -402,7 +406,7 @@ class SlackClient(SlackApi):
             completing["channel_id"] = channel_id
             if thread_ts:
                 completing["thread_ts"] = thread_ts
-        self.call("files.completeUploadExternal", completing, channel=channel_id or "*")
+        self.call("files.completeUploadExternal", completing, channel=channel_id or UPLOAD_PACE)
         return file_id
 
     def _send_bytes(self, upload_url: str, data: bytes, filename: str) -> None:

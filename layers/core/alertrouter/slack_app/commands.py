@@ -133,7 +133,8 @@ class Commands:
         states = found.states
         which = f" matching `{escape(shorten(', '.join(map(str, matchers)), 300))}`" if matchers else ""
         if not states:
-            lines = [f"No alerts are firing{which}."]
+            among = " in the groups read" if found.unread_groups else ""
+            lines = [f"No alerts are firing{which}{among}."]
         else:
             groups = AlertGroups(self.routing, self.groups).known(found.groups)
             shown = listed(states[:MAX_LINES], groups, workspace_url(self.slack))

@@ -13,7 +13,7 @@ from alertrouter.models.config import RoutingConfig
 from alertrouter.notify.base import NotifyError
 from alertrouter.notify.render import utc_text
 from alertrouter.observability import INTERACTIONS, module_logger
-from alertrouter.slack_app.commands import Acknowledge, Commands, ephemeral
+from alertrouter.slack_app.commands import Acknowledge, Commands, ephemeral, slack_text
 from alertrouter.slack_app.home import home_view, refused_view
 from alertrouter.slack_app.links import AlertGroups, AppSlack, workspace_url
 from alertrouter.slack_app.listing import listed
@@ -93,7 +93,10 @@ class SlackAppEndpoint:
         if command.command.lower() == SILENCE_COMMAND:  # opens the Silence modal (views.open, within 3 s)
             return Answer(
                 200,
-                self.open_silence(command.trigger_id, command.user_id, command.channel_id, command.text),
+                # the text as typed (Slack sends &, < and > as entities): a matcher's value is matched as is
+                self.open_silence(
+                    command.trigger_id, command.user_id, command.channel_id, slack_text(command.text)
+                ),
             )
         return Answer(200, self.commands.answer(command, int(now * 1000)))
 

@@ -70,7 +70,9 @@ def home_view(
             )
         )
     else:
-        blocks.append(_section("No alerts are firing."))
+        blocks.append(
+            _section("No alerts are firing in the groups read." if unread_groups else "No alerts are firing.")
+        )
     shown_silences = silences[:MAX_SILENCES]
     room = MAX_BLOCKS - FIXED_BLOCKS - len(shown_silences)
     listed_alerts = alerts[:room]
