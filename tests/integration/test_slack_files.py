@@ -131,3 +131,21 @@ def test_bytes_to_an_unknown_url_or_of_another_length_are_refused(slack: SlackSt
     assert slack_client.session.post(unknown, data=PNG, timeout=2).status_code == 404
     assert slack_client.session.post(announced["upload_url"], data=PNG[:-1], timeout=2).status_code == 400
     assert slack.files[announced["file_id"]].data is None
+
+
+def test_a_rate_limited_upload_never_holds_back_the_posts_of_any_channel(slack: SlackStandIn) -> None:
+    """A storm of new groups is a storm of graph uploads: Slack's 429 on one (Retry-After) paces the uploads,
+    not every channel's posts and edits, which the text of the next alert needs."""
+    waits: list[float] = []
+    uploading = client(slack, attempts=1, sleep=waits.append)
+    slack.retry_after = 8
+    slack.faults = ["429"]
+    with pytest.raises(NotifyError) as refused:
+        uploading.upload_file(PNG, "cpu.png", "CPU", "CPU graph")
+    assert refused.value.retryable and refused.value.retry_after == 8
+    # the next alert's text goes out at once, in any channel
+    uploading.post("#team", SlackMessage(text="ServerCpuTooHigh firing"))
+    assert waits == [] and slack.channel_messages("#team")[-1].text == "ServerCpuTooHigh firing"
+    # while the next upload does wait out Slack's Retry-After first
+    uploading.upload_file(PNG, "cpu.png", "CPU", "CPU graph")
+    assert waits and all(7.0 < wait <= 8.0 for wait in waits)  # (the test's sleep does not move the clock)

@@ -296,3 +296,17 @@ def test_the_stand_in_refuses_views_as_slack_does(harness: Harness) -> None:
     assert raised.value.code == "hash_conflict"
     assert client.views_update(opened["id"], view, hash=opened["hash"])["hash"] != opened["hash"]
     assert len(harness.slack.views[opened["id"]].versions) == 2
+
+
+def test_silences_matchers_are_taken_as_typed_not_as_slack_escapes_them(
+    harness: Harness, interactions: InteractionService
+) -> None:
+    """Slack sends a command's `&`, `<` and `>` as entities: `path="a&b"` must not become `path="a&amp;b"`."""
+    trigger = harness.slack.issue_trigger_id("U0ONCALL1")
+    channel = harness.slack.channel_id("#team")
+    typed = 'path="/a&b", queue=~"<q>.*"'
+    sent = typed.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    answer = interactions.handle(*slash_command("/silence", sent, channel=channel, trigger_id=trigger))
+    assert (answer.status, answer.body) == (200, {})
+    [matchers] = [b for b in harness.slack.open_view().view["blocks"] if b["block_id"] == MATCHERS]
+    assert matchers["element"]["initial_value"] == typed
