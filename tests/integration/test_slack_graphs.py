@@ -267,3 +267,42 @@ def test_an_image_slack_is_still_processing_is_shown_by_a_later_edit(graphs: Har
     assert message.edits == 1 and [b["type"] for b in blocks(slack)][-2:] == ["image", "actions"]
     assert len(slack.files) == 1 and methods(slack).count("files.getUploadURLExternal") == 1
     assert "GraphFailures" not in graphs.service.counts
+
+
+def test_no_lease_is_held_while_cloudwatch_draws_and_a_flush_meeting_the_upload_is_waited_for(
+    aws: Any, slack: SlackStandIn, tmp_path: Path
+) -> None:
+    """A critical alert joining the group while its graph is drawn must not wait for the graph: its flush takes
+    the group at once. And when a flush holds the group just as the upload is done, the upload is not lost:
+    the request comes back with it, and shows it without drawing again."""
+    taken: list[str] = []
+
+    class FlushArrives(PngRenderer):
+        def graph_for(self, state: Any, **kwargs: Any) -> Any:
+            (key,) = _group_keys(harness)
+            leases = harness.service.router.stores.leases
+            leases.claim(key, "a-flush", harness.clock.ms, 30_000)  # raises if the graph held the lease
+            taken.append(key)
+            return super().graph_for(
+                state, **kwargs
+            )  # (and the flush still holds it when the upload is done)
+
+    renderer = FlushArrives()
+    harness = with_graphs(aws, slack, tmp_path, renderer)
+    fire(harness)
+    [(body, _)] = [(b, d) for b, d in queued(harness, harness.stack.queue_url) if GRAPH_KIND in b]
+    harness.service.handle_body(body)
+    (key,) = _group_keys(harness)
+    assert taken == [key] and len(renderer.calls) == 1
+    # the upload is done; the group was busy: asked again with the uploaded file, a few seconds later
+    [(again, delay)] = [
+        (json.loads(b), d) for b, d in queued(harness, harness.stack.queue_url, take=False) if GRAPH_KIND in b
+    ]
+    (file_id,) = slack.files
+    assert (again["phase"], again["file_id"], delay) == ("show", file_id, 5)
+    # When the flush is over, the request shows that file: no second render, no second upload
+    harness.service.router.stores.leases.release(key, "a-flush", {}, 0, claimed_version=None)
+    drain_scheduled(harness)
+    assert len(renderer.calls) == 1 and len(slack.files) == 1
+    assert [b["type"] for b in blocks(slack)][-2:] == ["image", "actions"]
+    assert blocks(slack)[-2]["slack_file"] == {"id": file_id}

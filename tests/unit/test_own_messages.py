@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -141,3 +143,11 @@ def test_a_graph_request_is_written_kind_first() -> None:
     message = GraphMessage(group="3f2a9c0d1e4b5a67", episode=2, phase="resolved")
     body = '{"kind": "alertrouter.graph", "group": "3f2a9c0d1e4b5a67", "episode": 2, "phase": "resolved"}'
     assert message.encode() == body and decode(body) == message
+
+
+def test_a_graph_request_may_carry_the_upload_a_busy_group_could_not_take_yet() -> None:
+    message = GraphMessage(
+        group="3f2a9c0d1e4b5a67", episode=2, phase="show", file_id="F0001", title="CPU", alt_text="CPU graph"
+    )
+    assert decode(message.encode()) == message
+    assert json.loads(message.encode())["file_id"] == "F0001"

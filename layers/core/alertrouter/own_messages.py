@@ -93,8 +93,17 @@ class GraphMessage(_OwnMessage):
     kind: Literal["alertrouter.graph"] = GRAPH_KIND
     group: StrictStr
     episode: StrictInt
-    # "show": edit the messages again with the graph already uploaded (Slack was still processing the file)
+    # "show": edit the messages again with the graph already uploaded (Slack was still processing the file, or
+    # a flush held the group when the upload was done: then the upload's file comes with it)
     phase: Literal["firing", "resolved", "show"]
+    file_id: Annotated[str, BeforeValidator(_text_or_empty)] = ""
+    title: Annotated[str, BeforeValidator(_text_or_empty)] = ""
+    alt_text: Annotated[str, BeforeValidator(_text_or_empty)] = ""
+
+    def encode(self) -> str:
+        """As the other kinds, `kind` first; the upload's fields only when it carries one."""
+        uploaded = ("file_id", "title", "alt_text")
+        return json.dumps(self.model_dump(exclude=set() if self.file_id else set(uploaded)))
 
 
 OwnMessage = FlushMessage | ResolveMessage | ExpireMessage | RedrawMessage | GraphMessage

@@ -26,6 +26,7 @@ from alertrouter.flush.outcome import Outcome
 from alertrouter.joining import GroupFullError
 from alertrouter.models.alert import Alert
 from alertrouter.models.settings import Settings
+from alertrouter.models.state import GraphRef
 from alertrouter.notify.base import NotifyError
 from alertrouter.observability import ROUTER, function_logger, function_metrics
 from alertrouter.own_messages import MalformedOwnMessageError, OwnMessage
@@ -203,7 +204,7 @@ class RouterService:
             case own_messages.RedrawMessage():
                 return router.redraw(message.group, message.episode, message.clicked)
             case own_messages.GraphMessage():
-                return self.graphs.run(message.group, message.episode, message.phase)
+                return self.graphs.run(message.group, message.episode, message.phase, uploaded_of(message))
             case _:
                 assert_never(message)
 
@@ -412,3 +413,12 @@ def _own_line(name: str, value: float, dimension: str, dimension_value: str) -> 
         default_dimensions={"service": "alertrouter"},
     ) as one:
         one.add_dimension(name=dimension, value=dimension_value)
+
+
+def uploaded_of(message: own_messages.GraphMessage) -> GraphRef | None:
+    """The upload a "show" request carries (its file not recorded on the group yet), if any."""
+    if not message.file_id:
+        return None
+    return GraphRef(
+        episode=message.episode, file_id=message.file_id, title=message.title, alt_text=message.alt_text
+    )

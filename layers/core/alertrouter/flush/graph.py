@@ -15,6 +15,7 @@ renderer's (alertrouter.graphs.render).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any, Literal
 
 from alertrouter.flush.env import FlushEnv
@@ -60,6 +61,21 @@ BUSY_DELAY_S = 5  # asked again this much later when a flush holds the group
 # https://github.com/slackapi/slack-github-action/issues/413). The edit is tried once more this much later.
 SHOW_AGAIN_S = 15
 NOT_SHOWN = "not_shown"  # the messages refused the image twice
+
+
+def _wanted(group: GroupState | None, episode: int, phase: Phase, uploaded: GraphRef | None = None) -> bool:
+    """Still to do: the same episode, its message posted, this phase not attempted yet (a "show" with an
+    upload: its attempt marked; without: the upload recorded)."""
+    if group is None or group.episode != episode or not group.slack.ts:
+        return False
+    graph = group.slack.graph
+    if phase == "firing":
+        return graph is None or graph.episode != episode
+    if graph is None or graph.episode != episode:
+        return False
+    if phase == "show":
+        return bool(graph.file_id) or uploaded is not None
+    return bool(graph.file_id) and not graph.resolved
 
 
 def failure_reason(exc: Exception) -> str:
@@ -112,81 +128,122 @@ class AskForGraph:
 
 
 class GraphDelivery:
-    """Carries out a GraphMessage under the group's lease (as a redraw does)."""
+    """Carries out a GraphMessage. The group's lease is held only for a moment at a time (to mark the attempt,
+    then to record the upload and edit the messages), never while CloudWatch draws or Slack takes the file:
+    a flush that meets the lease (a critical alert joining the group: its SMS) waits for a write, not for
+    seconds of graph."""
 
     def __init__(self, env: FlushEnv) -> None:
         self.env = env
         self.view = SlackView(env)
 
-    def run(self, key: str, episode: int, phase: Phase) -> Outcome:
+    def run(self, key: str, episode: int, phase: Phase, uploaded: GraphRef | None = None) -> Outcome:
+        """`uploaded`: for "show", an upload done while a flush held the group, to record before showing."""
         outcome = Outcome()
         group = self.env.groups.get_group(key)
-        if self.env.graphs is None or self.env.slack is None or not self._wanted(group, episode, phase):
+        if self.env.graphs is None or self.env.slack is None or not _wanted(group, episode, phase, uploaded):
             return outcome
-        lease = new_lease_id()
+        if phase == "show":
+            self._attach(key, episode, uploaded, outcome, last_try=uploaded is None)
+            return outcome
+        # the attempt, marked first: a redelivery of this message renders nothing again
+        marked = self._under_lease(key, episode, phase, None, self._mark)
+        if marked is None:
+            return outcome
         now = self.env.now_ms()
-        try:
-            group = self.env.leases.claim(key, lease, now, LEASE_MS)
-        except LeaseHeldError:
-            # a flush holds the group for a moment: asked again a little later (nothing was attempted yet)
-            self.env.graphs.request(GraphMessage(group=key, episode=episode, phase=phase), BUSY_DELAY_S)
-            return outcome
-        try:
-            if self._wanted(group, episode, phase):
-                if phase == "firing":
-                    self._firing(group, lease, now, outcome)
-                elif phase == "resolved":
-                    self._resolved(group, lease, now, outcome)
-                elif self._show(group, now, outcome):
-                    self._failed(group, NOT_SHOWN, "Slack refused the image block again", outcome)
-        finally:
-            self.env.leases.release(key, lease, {}, 0, claimed_version=None)
+        if phase == "firing":
+            ref = self._draw_and_upload(marked, now, outcome)
+            if ref is not None:
+                self._attach(key, episode, ref, outcome, last_try=False)
+        else:
+            self._resolved(marked, now, outcome)
         return outcome
 
-    @staticmethod
-    def _wanted(group: GroupState | None, episode: int, phase: Phase) -> bool:
-        """Still to do: the same episode, its message posted, this phase not attempted yet."""
-        if group is None or group.episode != episode or not group.slack.ts:
-            return False
-        graph = group.slack.graph
+    def _under_lease(
+        self,
+        key: str,
+        episode: int,
+        phase: Phase,
+        uploaded: GraphRef | None,
+        action: Callable[[GroupState, str, Phase], GroupState | None],
+    ) -> GroupState | None:
+        """`action` on the group under its lease (still wanted); None when a flush holds it (then the message
+        is asked again a little later, with the upload it carries) or it is no longer wanted."""
+        assert self.env.graphs is not None
+        lease = new_lease_id()
+        try:
+            group = self.env.leases.claim(key, lease, self.env.now_ms(), LEASE_MS)
+        except LeaseHeldError:
+            again = GraphMessage(group=key, episode=episode, phase=phase)
+            if uploaded is not None:
+                again = again.model_copy(
+                    update={
+                        "file_id": uploaded.file_id,
+                        "title": uploaded.title,
+                        "alt_text": uploaded.alt_text,
+                    }
+                )
+            self.env.graphs.request(again, BUSY_DELAY_S)
+            return None
+        try:
+            return action(group, lease, phase) if _wanted(group, episode, phase, uploaded) else None
+        finally:
+            self.env.leases.release(key, lease, {}, 0, claimed_version=None)
+
+    def _mark(self, group: GroupState, lease: str, phase: Phase) -> GroupState:
         if phase == "firing":
-            return graph is None or graph.episode != episode
-        if graph is None or graph.episode != episode or not graph.file_id:
-            return False
-        return phase == "show" or not graph.resolved
+            return self._record(group, lease, GraphRef(episode=group.episode))
+        assert group.slack.graph is not None
+        return self._record(group, lease, group.slack.graph.model_copy(update={"resolved": True}))
 
     def _record(self, group: GroupState, lease: str, graph: GraphRef) -> GroupState:
         changes: dict[str, Any] = {"slack_graph": graph.model_dump()}
         self.env.leases.save_progress(group.key, lease, {"slack_graph": changes["slack_graph"]})
         return with_progress(group, changes)
 
-    def _firing(self, group: GroupState, lease: str, now: int, outcome: Outcome) -> None:
+    def _draw_and_upload(self, group: GroupState, now: int, outcome: Outcome) -> GraphRef | None:
+        """The episode's graph drawn and uploaded privately (no lease held); None when there is none."""
         assert self.env.slack is not None
-        # recorded before rendering: a redelivery of this message renders nothing again
-        group = self._record(group, lease, GraphRef(episode=group.episode))
         state = self._worst(group, firing_only=True)
         if state is None:
-            return
+            return None
         graph = self._render(group, state, None, now, outcome)
         if graph is None:
-            return
+            return None
         try:
             file_id = self.env.slack.upload_file(graph.png, _filename(state), graph.title, graph.alt_text)
         except NotifyError as exc:
             self._failed(group, UPLOAD_FAILED, str(exc), outcome)
-            return
-        ref = GraphRef(episode=group.episode, file_id=file_id, title=graph.title, alt_text=graph.alt_text)
-        group = self._record(group, lease, ref)
+            return None
         outcome.graphs += 1
         self.env.history(group.key, "graph_posted", {"file": file_id, "alert": state.fingerprint})
-        if self._show(group, now, outcome):
-            assert self.env.graphs is not None
-            again = GraphMessage(group=group.key, episode=group.episode, phase="show")
-            self.env.graphs.request(again, SHOW_AGAIN_S)
+        return GraphRef(episode=group.episode, file_id=file_id, title=graph.title, alt_text=graph.alt_text)
 
-    def _resolved(self, group: GroupState, lease: str, now: int, outcome: Outcome) -> None:
-        assert self.env.slack is not None and group.slack.graph is not None
-        group = self._record(group, lease, group.slack.graph.model_copy(update={"resolved": True}))
+    def _attach(
+        self, key: str, episode: int, uploaded: GraphRef | None, outcome: Outcome, *, last_try: bool
+    ) -> None:
+        """Under the lease: record the upload (if not yet) and edit every channel's message to show it. Slack
+        refusing the image (the file still processing) is tried once more, SHOW_AGAIN_S later."""
+
+        def show(group: GroupState, lease: str, phase: Phase) -> GroupState:
+            if uploaded is not None and (
+                group.slack.graph is None or group.slack.graph.file_id != uploaded.file_id
+            ):
+                group = self._record(group, lease, uploaded)
+            if not self._show(group, self.env.now_ms(), outcome):
+                return group
+            assert self.env.graphs is not None
+            if last_try:
+                self._failed(group, NOT_SHOWN, "Slack refused the image block again", outcome)
+            else:
+                self.env.graphs.request(GraphMessage(group=key, episode=episode, phase="show"), SHOW_AGAIN_S)
+            return group
+
+        self._under_lease(key, episode, "show", uploaded, show)
+
+    def _resolved(self, group: GroupState, now: int, outcome: Outcome) -> None:
+        """A fresh graph in each channel's thread (no lease held: nothing of the group is written)."""
+        assert self.env.slack is not None
         state = self._worst(group, firing_only=False)
         if state is None:
             return
