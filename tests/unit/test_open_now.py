@@ -28,6 +28,19 @@ def listed(store: MemoryStore, name: str, minute: int, state: str = "ALARM") -> 
     return key
 
 
+def commands_on(store: MemoryStore) -> Commands:
+    """/alerts on the memory store, with no Slack and no routing config."""
+    return Commands(
+        index=store,
+        alerts=store,
+        groups=store,
+        routing=lambda: None,
+        overrides=store,
+        slack=None,
+        acknowledge=lambda *args: "never called",
+    )
+
+
 def test_what_fires_in_the_listed_groups_is_listed_worst_then_oldest() -> None:
     store = MemoryStore()
     listed(store, "DiskFull", 2)
@@ -51,15 +64,7 @@ def test_at_most_max_groups_read_and_the_rest_said(monkeypatch: pytest.MonkeyPat
     found = open_alerts(store, store, store)
     # the newest groups first: A3 and A2 read, A1 (the oldest entry) counted
     assert [s.title for s in found.states] == ["A2", "A3"] and found.unread_groups == 1
-    commands = Commands(
-        index=store,
-        alerts=store,
-        groups=store,
-        routing=lambda: None,
-        overrides=store,
-        slack=None,
-        acknowledge=lambda *args: "never called",
-    )
+    commands = commands_on(store)
     text = commands.answer(SlashCommand(command="/alerts", text="", user_id="U0ALICE01"), NOW)["text"]
     assert text.splitlines()[-1] == "…and 1 more group with open alerts, not read: narrow it with matchers."
 
@@ -100,15 +105,7 @@ def test_none_firing_among_the_groups_read_does_not_say_none_fire(monkeypatch: p
     listed(store, "Firing", 0)
     listed(store, "Resolved", 5, state="OK")  # newer, read first
     monkeypatch.setattr(open_now, "MAX_GROUPS_READ", 1)
-    commands = Commands(
-        index=store,
-        alerts=store,
-        groups=store,
-        routing=lambda: None,
-        overrides=store,
-        slack=None,
-        acknowledge=lambda *args: "never called",
-    )
+    commands = commands_on(store)
     text = commands.answer(SlashCommand(command="/alerts", text="", user_id="U0ALICE01"), NOW)["text"]
     assert text.splitlines() == [
         "No alerts are firing in the groups read.",
