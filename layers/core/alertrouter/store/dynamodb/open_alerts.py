@@ -13,7 +13,6 @@ from alertrouter.models.state import AlertState
 from alertrouter.store.base import OpenAlertIndex
 from alertrouter.store.dynamodb.codec import (
     conditional_failed,
-    decode_item,
     encode_item,
     open_alert_key,
 )
@@ -27,7 +26,7 @@ class OpenAlertItems(Table, OpenAlertIndex):
 
     def open_entries(self, shard: int | None = None) -> list[OpenEntry]:
         shards = range(OPEN_SHARDS) if shard is None else (shard,)
-        return [_entry(item) for n in shards for item in self._query_shard(n)]
+        return [_entry(item) for n in shards for item in self._query_all(f"OPEN#{n}", consistent=False)]
 
     def drop_open(self, entry: OpenEntry) -> bool:
         return self._delete_if(
@@ -76,21 +75,6 @@ class OpenAlertItems(Table, OpenAlertIndex):
             if conditional_failed(exc):
                 return False
             raise
-
-    def _query_shard(self, shard: int) -> list[dict[str, Any]]:
-        # eventually consistent (half the read units): an entry a second old counted next minute is fine
-        items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": f"OPEN#{shard}"}},  # codec.open_alert_key's
-        }
-        while True:
-            got = self.client.query(**kwargs)
-            items.extend(decode_item(i) for i in got.get("Items", []))
-            if "LastEvaluatedKey" not in got:
-                return items
-            kwargs["ExclusiveStartKey"] = got["LastEvaluatedKey"]
 
 
 def _entry(item: dict[str, Any]) -> OpenEntry:

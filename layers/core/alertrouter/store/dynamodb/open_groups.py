@@ -13,7 +13,6 @@ from alertrouter.models.open_group import OPEN_GROUP_SHARDS, OpenGroup
 from alertrouter.store.base import OpenGroupIndex
 from alertrouter.store.dynamodb.codec import (
     conditional_failed,
-    decode_item,
     encode_item,
     open_group_key,
 )
@@ -45,23 +44,12 @@ class OpenGroupItems(Table, OpenGroupIndex):
             raise
 
     def open_groups(self) -> list[OpenGroup]:
-        entries = [_entry(item) for n in range(OPEN_GROUP_SHARDS) for item in self._open_group_items(n)]
+        entries = [
+            _entry(item)
+            for n in range(OPEN_GROUP_SHARDS)
+            for item in self._query_all(f"OPENGROUP#{n}", consistent=False)
+        ]
         return sorted(entries, key=lambda e: (e.put_ms, e.key))
-
-    def _open_group_items(self, shard: int) -> list[dict[str, Any]]:
-        # eventually consistent (half the read units): a listing a moment behind its groups is fine
-        items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": f"OPENGROUP#{shard}"}},  # codec.open_group_key's
-        }
-        while True:
-            got = self.client.query(**kwargs)
-            items.extend(decode_item(i) for i in got.get("Items", []))
-            if "LastEvaluatedKey" not in got:
-                return items
-            kwargs["ExclusiveStartKey"] = got["LastEvaluatedKey"]
 
 
 def _entry(item: dict[str, Any]) -> OpenGroup:

@@ -15,14 +15,16 @@ class Table:
         self.table = table_name
         self.client = client
 
-    def _query_all(self, pk: str) -> list[dict[str, Any]]:
-        """Every item of one partition (a kind of item that is few: silences, escalations...), as plain dicts."""
+    def _query_all(self, pk: str, *, consistent: bool = True) -> list[dict[str, Any]]:
+        """Every item of one partition (a kind of item that is few: silences, escalations...), as plain dicts.
+        `consistent=False`: an eventually consistent read, half the read units, for a listing that may be a
+        moment behind (an index's shard)."""
         items: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {
             "TableName": self.table,
             "KeyConditionExpression": "pk = :pk",
             "ExpressionAttributeValues": {":pk": {"S": pk}},
-            "ConsistentRead": True,
+            "ConsistentRead": consistent,
         }
         while True:
             got = self.client.query(**kwargs)
