@@ -116,3 +116,19 @@ def app_home_opened(
         "tab": tab,
     }
     return event_callback(event, **kwargs)
+
+
+def commands_on(store: Any) -> Any:
+    """The slash commands (slack_app.commands.Commands) on one whole store, with no Slack client and no routing
+    config: what a unit test of their answers needs."""
+    from alertrouter.slack_app.commands import Commands
+
+    return Commands(
+        index=store,
+        alerts=store,
+        groups=store,
+        routing=lambda: None,
+        overrides=store,
+        slack=None,
+        acknowledge=lambda *args: "never called",
+    )

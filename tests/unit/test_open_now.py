@@ -11,12 +11,12 @@ import pytest
 from alertrouter.models.matcher import Matcher
 from alertrouter.models.open_group import OpenGroup
 from alertrouter.slack_app import open_now
-from alertrouter.slack_app.commands import Commands
 from alertrouter.slack_app.home import home_view
 from alertrouter.slack_app.open_now import open_alerts
 from alertrouter.slack_app.payloads import SlashCommand
 from alertrouter.slack_app.silence_modal import preview_of
 from support.memory_store import MemoryStore
+from support.slack_requests import commands_on
 from support.store_items import NOW, alert, upsert
 
 
@@ -26,19 +26,6 @@ def listed(store: MemoryStore, name: str, minute: int, state: str = "ALARM") -> 
     upsert(store, alert(state, minute, name), NOW + minute * 60_000, key)
     store.list_open_group(OpenGroup(key, NOW + minute, {"alertname": name}))
     return key
-
-
-def commands_on(store: MemoryStore) -> Commands:
-    """/alerts on the memory store, with no Slack and no routing config."""
-    return Commands(
-        index=store,
-        alerts=store,
-        groups=store,
-        routing=lambda: None,
-        overrides=store,
-        slack=None,
-        acknowledge=lambda *args: "never called",
-    )
 
 
 def test_what_fires_in_the_listed_groups_is_listed_worst_then_oldest() -> None:

@@ -16,7 +16,7 @@ from alertrouter.models.matcher import Matcher
 from alertrouter.models.matcher_syntax import MatcherSyntaxError
 from alertrouter.models.silence import Silence
 from alertrouter.models.state import AlertState
-from alertrouter.slack_app.commands import USAGE, Commands, parse_matchers, slack_text
+from alertrouter.slack_app.commands import USAGE, parse_matchers, slack_text
 from alertrouter.slack_app.home import MAX_BLOCKS, MAX_SECTION, home_view, refused_view
 from alertrouter.slack_app.links import LinkedMessage, message_link, parse_message_link
 from alertrouter.slack_app.listing import ListedAlert, alert_line, collapsed
@@ -31,7 +31,7 @@ from alertrouter.slack_app.payloads import (
 )
 from support.events import load_event
 from support.memory_store import MemoryStore
-from support.slack_requests import app_home_opened, command_body, url_verification
+from support.slack_requests import app_home_opened, command_body, commands_on, url_verification
 
 NOW = 1_796_634_000_000
 HOUR = 3_600_000
@@ -149,20 +149,8 @@ def test_alerts_takes_matchers_as_a_silence_does() -> None:
     assert slack_text(" a=~&quot;x&lt;&gt;&amp;&quot; ") == "a=~&quot;x<>&&quot;"
 
 
-def _commands(store: MemoryStore) -> Commands:
-    return Commands(
-        index=store,
-        alerts=store,
-        groups=store,
-        routing=lambda: None,
-        overrides=store,
-        slack=None,
-        acknowledge=lambda *args: "never called",
-    )
-
-
 def test_command_texts() -> None:
-    commands = _commands(MemoryStore())
+    commands = commands_on(MemoryStore())
 
     def answer(command: str, text: str = "") -> str:
         body = commands.answer(SlashCommand(command=command, text=text, user_id="U0ALICE01"), NOW)
@@ -242,7 +230,7 @@ def test_home_stays_within_slacks_limits_and_counts_what_does_not_fit() -> None:
 )
 def test_any_command_text_gets_an_answer_and_never_an_exception(command: str, text: str) -> None:
     store = MemoryStore()
-    body = _commands(store).answer(SlashCommand(command=command, text=text, user_id="U0ALICE01"), NOW)
+    body = commands_on(store).answer(SlashCommand(command=command, text=text, user_id="U0ALICE01"), NOW)
     assert body["response_type"] in ("ephemeral", "in_channel") and body["text"].strip()
     assert "<!" not in body["text"]  # nothing typed can mention a channel
 
