@@ -25,10 +25,12 @@ from alertrouter.flush.outcome import Outcome
 from alertrouter.flush.slack_view import SlackView
 from alertrouter.flush.stage import Flush
 from alertrouter.flush.visible import visible_members
+from alertrouter.graphs import REASONS
 from alertrouter.limits import LEASE_MS
 from alertrouter.models.alert import Status
 from alertrouter.models.state import AlertState, GraphRef, GroupState
 from alertrouter.notify.base import NotifyError
+from alertrouter.notify.headline import SEVERITY_ORDER
 from alertrouter.notify.render import render_group
 from alertrouter.observability import ROUTER, module_logger
 from alertrouter.own_messages import GraphMessage
@@ -38,21 +40,9 @@ from alertrouter.store.group_item import with_progress
 logger = module_logger(ROUTER, __name__)
 
 Phase = Literal["firing", "resolved", "show"]
-# why a graph is missing: the renderer's reasons (a metric dimension: a small fixed set), and ours
-RENDER_REASONS = frozenset(
-    {
-        "alarm_not_found",
-        "throttled",
-        "access_denied",
-        "invalid_widget",
-        "cloudwatch_error",
-        "timeout",
-        "not_png",
-    }
-)
+# why a graph is missing: the renderer's reasons (alertrouter.graphs.REASONS), and ours
 RENDER_ERROR = "render_error"  # a renderer failure without one of those reasons
 UPLOAD_FAILED = "upload_failed"
-SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
 # The request waits a moment on the queue: the flush asking for it still holds the group's lease.
 ASK_DELAY_S = 2
 BUSY_DELAY_S = 5  # asked again this much later when a flush holds the group
@@ -80,7 +70,7 @@ def _wanted(group: GroupState | None, episode: int, phase: Phase, uploaded: Grap
 
 def failure_reason(exc: Exception) -> str:
     reason = getattr(exc, "reason", "")
-    return reason if reason in RENDER_REASONS else RENDER_ERROR
+    return reason if reason in REASONS else RENDER_ERROR
 
 
 class AskForGraph:
@@ -278,7 +268,11 @@ class GraphDelivery:
             return None
         return min(
             graphable,
-            key=lambda s: (s.status != Status.FIRING, SEVERITY_RANK.get(s.severity, 9), s.starts_at_ms),
+            key=lambda s: (
+                s.status != Status.FIRING,
+                SEVERITY_ORDER.get(s.severity, len(SEVERITY_ORDER)),
+                s.starts_at_ms,
+            ),
         )
 
     def _render(

@@ -20,6 +20,7 @@ from typing import Any
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
 
+from alertrouter.graphs import REASONS
 from alertrouter.graphs.widget import SLO_SOURCE, WidgetError, alarm_widget, graphable, slo_widget
 from alertrouter.models.state import AlertState
 
@@ -33,19 +34,6 @@ GRAPH_CLIENT_CONFIG = Config(
     connect_timeout=2, read_timeout=10, retries={"mode": "standard", "total_max_attempts": 2}
 )
 
-# The reasons a graph fails (a metric dimension: keep the set small and fixed)
-REASONS = frozenset(
-    {
-        "alarm_not_found",
-        "throttled",
-        "access_denied",
-        "invalid_widget",
-        "cloudwatch_error",
-        "timeout",
-        "not_png",
-        "too_large",
-    }
-)
 _THROTTLED = frozenset(
     {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"}
 )

@@ -10,11 +10,12 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from alertrouter.models.alert import Severity, Status
+from alertrouter.models.alert import Status
 from alertrouter.models.matcher import Matcher
 from alertrouter.models.open_group import OpenGroup
 from alertrouter.models.silence import FINGERPRINT_LABEL
 from alertrouter.models.state import AlertState, GroupState
+from alertrouter.notify.headline import SEVERITY_ORDER
 from alertrouter.store.base import AlertStore, GroupView, OpenGroupIndex
 
 MAX_LISTED = 500  # firing alerts read back per call: once the groups read hold this many, no more are read
@@ -30,13 +31,6 @@ class OpenNow:
     states: list[AlertState]
     groups: dict[str, GroupState] = field(default_factory=dict)
     unread_groups: int = 0
-
-
-def severity_rank(severity: str) -> int:
-    try:
-        return Severity(severity).rank
-    except ValueError:
-        return len(Severity)
 
 
 def matches(state: AlertState, matchers: Sequence[Matcher]) -> bool:
@@ -74,5 +68,8 @@ def open_alerts(
             done += len(batch)
     states = alerts.get_alerts(sorted(firing)) if firing else {}
     selected = [s for s in states.values() if s.status == Status.FIRING and matches(s, matchers)]
-    ordered = sorted(selected, key=lambda s: (severity_rank(s.severity), s.starts_at_ms, s.fingerprint))
+    ordered = sorted(
+        selected,
+        key=lambda s: (SEVERITY_ORDER.get(s.severity, len(SEVERITY_ORDER)), s.starts_at_ms, s.fingerprint),
+    )
     return OpenNow(ordered, read, len(entries) - done)
