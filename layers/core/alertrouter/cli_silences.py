@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from alertrouter.config import ConfigError
 from alertrouter.maintenance import inhibition_quiets, mute_rule_quiets, report_lines, time_interval_quiets
 from alertrouter.models.config import RoutingConfig, parse_duration
-from alertrouter.models.matcher import Matcher
+from alertrouter.models.matcher import Matcher, is_alert_name
 from alertrouter.models.recurrence import describe_every, parse_entries, parse_every, zone
 from alertrouter.models.silence import DEFAULT_RECURRING_MS, Silence
 from alertrouter.models.timeinterval import TimeIntervalSpec
@@ -135,7 +135,7 @@ def silence_arguments(arguments: list[str]) -> list[str | Matcher]:
     a bare word (`DiskFull`) is the alert name. (amtool takes any first argument it cannot read as a matcher
     for the alert name; here one with blanks or matcher characters is refused with the reason instead.)"""
     first, *rest = arguments
-    if first and not set(first) & set('=!~"{},') and not any(c.isspace() for c in first):
+    if is_alert_name(first):
         return [Matcher.of("alertname", "=", first), *rest]
     return list(arguments)
 

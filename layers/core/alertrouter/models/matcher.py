@@ -161,6 +161,15 @@ class Matcher(BaseModel):
         return matcher
 
 
+MATCHER_CHARACTERS = frozenset('=!~"{},')
+
+
+def is_alert_name(word: str) -> bool:
+    """Whether a word given where matchers go is a bare alert name (`DiskFull`), as amtool reads a first
+    argument: no matcher characters, no blanks."""
+    return bool(word) and not set(word) & MATCHER_CHARACTERS and not any(c.isspace() for c in word)
+
+
 def _either(text: str, classic: Callable[[], T], utf8: Callable[[], T]) -> T:
     """The classic parser's reading of `text`, else the UTF-8 parser's (Alertmanager's default); refused with
     both reasons when neither reads it."""

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from alertrouter.models.config import RoutingConfig
-from alertrouter.models.matcher import Matcher
+from alertrouter.models.matcher import Matcher, is_alert_name
 from alertrouter.models.matcher_syntax import MatcherSyntaxError
 from alertrouter.mrkdwn import escape, shorten
 from alertrouter.notify.base import NotifyError
@@ -73,7 +73,7 @@ def parse_matchers(text: str) -> list[Matcher]:
         return []
     words = text.split()
     first = words[0]
-    if not set(first) & set('=!~"{},'):
+    if is_alert_name(first):
         return [Matcher.of("alertname", "=", first), *parse_matchers(" ".join(words[1:]))]
     if len(words) > 1 and not set(text) & set(",{}"):
         try:  # `severity=critical env=prod`: one matcher a word (a quoted value with a blank reads below)

@@ -29,7 +29,7 @@ from pydantic import ValidationError
 from alertrouter.flush.visible import visible_members
 from alertrouter.models.alert import Status
 from alertrouter.models.duration import parse_duration
-from alertrouter.models.matcher import Matcher, MatchOp
+from alertrouter.models.matcher import Matcher, MatchOp, is_alert_name
 from alertrouter.models.silence import FINGERPRINT_LABEL, MAX_SILENCE_MS, Silence
 from alertrouter.models.state import AlertState, GroupState
 from alertrouter.mrkdwn import escape, mention, shorten
@@ -125,7 +125,7 @@ def parse_matchers(text: str) -> list[Matcher]:
     given = text.strip()
     if not given:
         raise ValueError('give at least one matcher, e.g. alertname="DiskFull"')
-    if not set(given) & set('=!~"{},') and not any(c.isspace() for c in given):
+    if is_alert_name(given):
         return [Matcher.of("alertname", "=", given)]  # as `silence add DiskFull`
     matchers = Matcher.parse_all(given)
     if not matchers:
