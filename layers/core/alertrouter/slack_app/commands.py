@@ -28,7 +28,7 @@ from alertrouter.slack_app.links import (
 )
 from alertrouter.slack_app.listing import alert_line, collapsed, listed
 from alertrouter.slack_app.oncall import on_call_lines
-from alertrouter.slack_app.open_now import open_alerts
+from alertrouter.slack_app.open_now import open_alerts, unread_text
 from alertrouter.slack_app.payloads import SlashCommand
 from alertrouter.store.base import AlertStore, GroupView, OpenGroupIndex, OverrideStore
 
@@ -50,10 +50,7 @@ Acknowledge = Callable[[str, LinkedMessage, str, int, int], str]
 
 def unread_line(groups: int) -> str:
     """What a listing says of the open groups it did not read (open_now.MAX_GROUPS_READ)."""
-    return (
-        f"…and {groups} more group{'s' if groups != 1 else ''} with open alerts, not read: "
-        "narrow it with matchers."
-    )
+    return f"{unread_text(groups)}: narrow it with matchers."
 
 
 def ephemeral(text: str) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from alertrouter.mrkdwn import escape, escape_keeping_mentions, shorten
 from alertrouter.notify.render import utc_text, whole_lines
 from alertrouter.notify.wording import duration_words
 from alertrouter.slack_app.listing import SEVERITY_MARKS, ListedAlert, alert_line, collapsed
+from alertrouter.slack_app.open_now import unread_text
 
 MAX_BLOCKS = 100  # Slack's limit for a view
 MAX_SECTION = 3000  # Slack's limit for a section's text
@@ -82,12 +83,7 @@ def home_view(
             _context(f"…and {total_alerts - len(listed_alerts)} more: `/alerts` with matchers lists them.")
         )
     if unread_groups:
-        blocks.append(
-            _context(
-                f"…and {unread_groups} more group{'s' if unread_groups != 1 else ''} with open alerts, not read: "
-                "`/alerts` with matchers lists them."
-            )
-        )
+        blocks.append(_context(f"{unread_text(unread_groups)}: `/alerts` with matchers lists them."))
     blocks += [{"type": "divider"}, _header(f"🔕 Active silences ({len(silences)})")]
     if not silences:
         blocks.append(_section("No silences are active."))

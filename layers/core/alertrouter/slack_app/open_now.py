@@ -73,3 +73,9 @@ def open_alerts(
         key=lambda s: (SEVERITY_ORDER.get(s.severity, len(SEVERITY_ORDER)), s.starts_at_ms, s.fingerprint),
     )
     return OpenNow(ordered, read, len(entries) - done)
+
+
+def unread_text(groups: int) -> str:
+    """What a listing says of the open groups it did not read (MAX_GROUPS_READ, MAX_LISTED); each listing adds
+    what to do about it."""
+    return f"…and {groups} more group{'s' if groups != 1 else ''} with open alerts, not read"

@@ -38,7 +38,7 @@ from alertrouter.notify.headline import ICONS
 from alertrouter.notify.render import SECTION_BUDGET, SlackMessage, utc_text, whole_lines
 from alertrouter.observability import INTERACTIONS, module_logger
 from alertrouter.slack_app.modal_payloads import SubmittedView, ViewBlockActions, ViewSubmission
-from alertrouter.slack_app.open_now import open_alerts
+from alertrouter.slack_app.open_now import open_alerts, unread_text
 from alertrouter.store.base import Stores
 
 logger = module_logger(INTERACTIONS, __name__)
@@ -203,11 +203,7 @@ def _end(fields: Fields, now_ms: int) -> tuple[int, str, str]:
 def preview_of(states: list[AlertState], unread_groups: int = 0) -> Preview:
     """The preview section: how many open alerts the matchers select and which (the worst first);
     `unread_groups`: open groups not read (open_now's bound), said after them."""
-    unread = (
-        f"\n…and {unread_groups} more group{'s' if unread_groups != 1 else ''} with open alerts, not read."
-        if unread_groups
-        else ""
-    )
+    unread = f"\n{unread_text(unread_groups)}." if unread_groups else ""
     if not states and not unread:
         return Preview(
             "*No open alert matches these matchers now.* The silence would mute matching alerts that fire "
